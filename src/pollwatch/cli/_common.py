@@ -1,0 +1,44 @@
+"""Shared CLI pieces: loading an election with errors printed, consoles, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from pollwatch.errors import ConfigError, IngestError, PollwatchError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+PresetOpt = typer.Option(None, "--preset", "-p", help="Shipped layout preset (default: auto-detect from the header).")
+MappingOpt = typer.Option(None, "--mapping", "-m", help="TOML mapping file for other layouts.", exists=False)
+CandidateOpt = typer.Option(None, "--candidate", "-c", help="Candidate under scrutiny (default: the winner).")
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | None = None):
+    """Read an election or exit 1 with every problem listed (2 for a bad preset/mapping)."""
+    from pollwatch.ingest import read_election
+
+    try:
+        return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
+    except IngestError as exc:
+        err_console.print(f"[bold red]{len(exc.issues)} problem(s) in {path}:[/]", highlight=False)
+        for issue in exc.issues[:200]:
+            err_console.print(f"- {issue}", highlight=False, markup=False)
+        if len(exc.issues) > 200:
+            err_console.print(f"… and {len(exc.issues) - 200} more", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    except PollwatchError as exc:
+        raise fail(str(exc)) from None

@@ -1,0 +1,15 @@
+"""Reading official results into an :class:`~pollwatch.model.Election`.
+
+Sources: CSV/TSV (UTF-8 or cp1251, also inside a .zip), XLSX and Parquet. A TOML mapping
+(or a shipped preset, auto-detected from the header) maps source columns to model fields
+and names the candidate columns. Every problem (missing column, non-numeric count,
+duplicate station id) is collected into an :class:`IngestReport`; if any is an error,
+one :class:`~pollwatch.errors.IngestError` lists them all. Stations that cannot be
+analysed are kept, with a reason, and counted in the report. Imports ``model`` and ``errors``.
+"""
+
+from pollwatch.ingest.mapping import Mapping, load_mapping, load_preset, preset_names
+from pollwatch.ingest.reader import read_election
+from pollwatch.ingest.report import IngestReport
+
+__all__ = ["IngestReport", "Mapping", "load_mapping", "load_preset", "preset_names", "read_election"]

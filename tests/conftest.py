@@ -1,0 +1,57 @@
+"""Shared fixtures: paths to the real data (skipped with a reason when absent), small elections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data" / "russia"
+RU2011 = SHARED_DATA / "duma-2011.csv.zip"
+RU2012 = SHARED_DATA / "president-2012.csv.zip"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (expected ../shared/data beside the project)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ru2011_path() -> Path:
+    return _need(RU2011)
+
+
+@pytest.fixture(scope="session")
+def ru2012_path() -> Path:
+    return _need(RU2012)
+
+
+@pytest.fixture(scope="session")
+def ru2011(ru2011_path):
+    from pollwatch.ingest import read_election
+
+    return read_election(ru2011_path)
+
+
+@pytest.fixture(scope="session")
+def ru2012(ru2012_path):
+    from pollwatch.ingest import read_election
+
+    return read_election(ru2012_path)
+
+
+@pytest.fixture
+def small_election():
+    """Five stations, two candidates, hand-made so every number can be checked by eye."""
+    from pollwatch.model import Election
+
+    return Election.from_arrays(
+        registered=np.array([1000, 800, 0, 1200, 500]),
+        valid=np.array([600, 500, 0, 1100, 300]),
+        invalid=np.array([10, 20, 0, 5, 0]),
+        votes={"Alpha": np.array([400, 200, 0, 1000, 100]), "Beta": np.array([200, 300, 0, 100, 200])},
+        hierarchy={"region": np.array(["N", "N", "S", "S", "S"])},
+    )
