@@ -25,6 +25,13 @@ _COMMAND_MODULES = (
     "cameras", "serve", "users", "evidence", "demo",
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Election-integrity workbench: forensics, observers, quick counts, cameras."""
+
+
 for _name in _COMMAND_MODULES:
     try:
         _mod = importlib.import_module(f"pollwatch.cli.{_name}")
