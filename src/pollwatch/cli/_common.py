@@ -10,7 +10,8 @@ from rich.console import Console
 from pollwatch.errors import ConfigError, IngestError, PollwatchError
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: error lines stay whole so they can be grepped and copied
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -21,7 +22,8 @@ CandidateOpt = typer.Option(None, "--candidate", "-c", help="Candidate under scr
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print("[bold red]error:[/] ", end="")
+    err_console.print(message, highlight=False, markup=False)
     return typer.Exit(code)
 
 
@@ -32,7 +34,7 @@ def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | 
     try:
         return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
     except IngestError as exc:
-        err_console.print(f"[bold red]{len(exc.issues)} problem(s) in {path}:[/]", highlight=False)
+        err_console.print(f"{len(exc.issues)} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
         for issue in exc.issues[:200]:
             err_console.print(f"- {issue}", highlight=False, markup=False)
         if len(exc.issues) > 200:
