@@ -1,0 +1,420 @@
+"""Integer-percentage test of Kobak, Shpilkin & Pshenichnikov (2016).
+
+Falsified protocols are often written to hit a round target ("62 % turnout"), so whole
+percentages of turnout or leader share are over-represented. The test counts stations whose
+turnout or leader percentage lies within ±0.05 pp of a whole number and compares the count
+with what binomial noise around each station's own turnout and result would give.
+
+Source: D. Kobak, S. Shpilkin, M. S. Pshenichnikov (2016), "Integer percentages as electoral
+falsification fingerprints", *Ann. Appl. Stat.* 10(1):54–73, doi:10.1214/16-AOAS904, §3
+(statistic and binomial null), and the notebooks in ``dkobak/elections``. Implementer's
+notes: ``docs/methods/forensics.md`` §3; reference figures: ``reference-numbers.md`` §3.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from scipy import special, stats
+
+from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.forensics._common import (
+    TURNOUT_BASES,
+    Notes,
+    counts_exclusions,
+    turnout_numerator,
+    validate_choice,
+    validate_param,
+)
+from pollwatch.model import Election
+from pollwatch.results import ResultMixin, Summary, fmt_int
+
+__all__ = ["IntegerStat", "IntegerTestResult", "integer_flags", "integer_probability",
+           "integer_test"]
+
+_STATS = ("either", "leader", "turnout")
+
+
+def integer_flags(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndarray:
+    """True where ``p = (100·x)/n`` is within ``window`` pp of a whole percent (boundary in)."""
+    p = (100.0 * np.asarray(x, dtype=np.float64)) / np.asarray(n, dtype=np.float64)
+    return np.abs(p - np.round(p)) <= window
+
+
+def _ragged_arange(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(start_i, start_i + count_i)`` and the owner index of each item."""
+    owner = np.repeat(np.arange(count.size), count)
+    offset = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
+    return start[owner] + offset, owner
+
+
+def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
+                        n_sd: float = 6.0) -> np.ndarray:
+    """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station.
+
+    For each whole percent ``j`` the window holds the counts ``k`` with
+    ``|(100·k)/n − j| ≤ window``; its ends ``ceil(n(j − w)/100)`` and ``floor(n(j + w)/100)``
+    are corrected by one step where float rounding puts ``(100·k)/n`` on the other side, so
+    the set is exactly the one :func:`integer_flags` would flag. Binomial probabilities are
+    summed over windows within ``mean ± (n_sd·sd + 12)`` counts (the mass outside is below
+    1e-9 per station), from a log-factorial table.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    if x.size == 0:
+        return np.zeros(0)
+    p = x / n
+    mu = n * p
+    sd = np.sqrt(mu * (1.0 - p))
+    klo = np.clip(np.floor(mu - n_sd * sd - 12), 0, n).astype(np.int64)
+    khi = np.clip(np.ceil(mu + n_sd * sd + 12), 0, n).astype(np.int64)
+    jlo = np.floor((100.0 * klo) / n).astype(np.int64)
+    jhi = np.minimum(np.ceil((100.0 * khi) / n), 100).astype(np.int64)
+    j, st = _ragged_arange(jlo, jhi - jlo + 1)
+    nn = n[st]
+
+    def inside(k: np.ndarray) -> np.ndarray:
+        return np.abs((100.0 * k) / nn - j) <= window
+
+    lo = np.ceil(nn * (j - window) / 100).astype(np.int64)
+    hi = np.floor(nn * (j + window) / 100).astype(np.int64)
+    lo -= inside(lo - 1)
+    lo += ~inside(lo)
+    hi += inside(hi + 1)
+    hi -= ~inside(hi)
+    lo = np.maximum(lo, 0)
+    hi = np.minimum(hi, nn)
+    count = np.maximum(hi - lo + 1, 0)
+    k, owner = _ragged_arange(lo, count)
+    st2 = st[owner]
+    logfact = special.gammaln(np.arange(int(n.max()) + 1) + 1.0)
+    pp = p[st2]
+    n2 = n[st2]
+    logpmf = (logfact[n2] - logfact[k] - logfact[n2 - k]
+              + special.xlogy(k, pp) + special.xlog1py(n2 - k, -pp))
+    return np.minimum(np.bincount(st2, weights=np.exp(logpmf), minlength=n.size), 1.0)
+
+
+@dataclass(frozen=True)
+class IntegerStat:
+    """One statistic (``either``, ``leader`` or ``turnout``) against its binomial null.
+
+    ``expected``/``sd`` are the null mean and standard deviation (exact, or of the Monte
+    Carlo replicates with ``ddof = 0``); ``pvalue`` is one-sided (normal approximation in
+    exact mode, ``(1 + #{S* ≥ S})/(n_rep + 1)`` in Monte Carlo mode); ``pvalue_refined`` is
+    the saddlepoint Poisson-binomial tail in exact mode (None in Monte Carlo mode); ``band`` is
+    ``q99.9(S*) − mean(S*)`` (Monte Carlo) or its normal-theory analogue ``3.09·sd``.
+    """
+
+    name: str
+    observed: int
+    expected: float
+    sd: float
+    excess: float
+    z: float
+    pvalue: float
+    pvalue_refined: float | None
+    band: float
+
+
+@dataclass(frozen=True)
+class IntegerTestResult(ResultMixin):
+    """Result of :func:`integer_test`. Per-station arrays are full length (file order)."""
+
+    method: str
+    basis: str
+    window: float
+    min_registered: int
+    cap: float | None
+    n_stations: int
+    n_included: int
+    exclusions: dict[str, int]
+    statistics: tuple[IntegerStat, ...]
+    registered_flagged: int
+    registered_expected: float
+    excess_registered: float
+    n_rep: int | None
+    seed: int | None
+    legacy: bool
+    backend: str
+    notes: tuple[str, ...]
+    included: np.ndarray = field(repr=False)
+    flag_turnout: np.ndarray = field(repr=False)
+    flag_leader: np.ndarray = field(repr=False)
+    prob_turnout: np.ndarray = field(repr=False)
+    prob_leader: np.ndarray = field(repr=False)
+    replicates: np.ndarray | None = field(default=None, repr=False)
+
+    _dict_exclude = ("included", "flag_turnout", "flag_leader", "prob_turnout", "prob_leader",
+                     "replicates")
+
+    def stat(self, name: str) -> IntegerStat:
+        validate_choice("name", name, _STATS)
+        return self.statistics[_STATS.index(name)]
+
+    @property
+    def either(self) -> IntegerStat:
+        return self.statistics[0]
+
+    @property
+    def leader(self) -> IntegerStat:
+        return self.statistics[1]
+
+    @property
+    def turnout(self) -> IntegerStat:
+        return self.statistics[2]
+
+    @property
+    def excess(self) -> float:
+        """Excess integer stations (turnout or leader), observed minus null mean."""
+        return self.either.excess
+
+    @property
+    def flag_either(self) -> np.ndarray:
+        return self.flag_turnout | self.flag_leader
+
+    def summary(self) -> Summary:
+        s = self.either
+        text = (
+            f"{s.observed:,} of {self.n_included:,} included stations report a whole-number "
+            f"turnout or leader percentage (±{self.window} pp); binomial noise alone would give "
+            f"{s.expected:,.1f} ± {s.sd:.1f}. The excess of {s.excess:,.1f} stations is "
+            f"{s.z:.1f} standard deviations (one-sided p = {s.pvalue:.3g}). An excess means "
+            "round numbers are more common than chance allows, consistent with figures written "
+            "to a target; it is not proof of fraud at any single station."
+        )
+        rows = [("method", self.method + (" (legacy RandomState(42) stream)" if self.legacy else "")),
+                ("turnout basis", self.basis),
+                ("included", f"{self.n_included:,} of {self.n_stations:,}")]
+        for st in self.statistics:
+            rows.append((f"{st.name}: observed / null", f"{st.observed:,} / {st.expected:,.1f}"))
+            rows.append((f"{st.name}: excess, z", f"{st.excess:,.1f}, z = {st.z:.2f}"))
+        rows.append(("excess registered voters", fmt_int(self.excess_registered)))
+        if self.seed is not None:
+            rows.append(("seed", str(self.seed)))
+        return Summary("Integer-percentage test (Kobak, Shpilkin & Pshenichnikov 2016)", text,
+                       rows, self.notes)
+
+
+def _mc_chunk(seed: Any, n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray,
+              L: np.ndarray, window: float) -> np.ndarray:
+    """``n_rep`` binomial replicates → rows (S*, S_L*, S_T*, Σ V over either-flagged)."""
+    rng = np.random.default_rng(seed)
+    pT, pL = G / V, L / R
+    out = np.empty((n_rep, 4))
+    for r in range(n_rep):
+        fT = integer_flags(rng.binomial(V, pT), V, window)
+        fL = integer_flags(rng.binomial(R, pL), R, window)
+        either = fT | fL
+        out[r] = either.sum(), fL.sum(), fT.sum(), V[either].sum()
+    return out
+
+
+def _legacy_replicates(n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray,
+                       L: np.ndarray, window: float, chunk: int = 2000) -> np.ndarray:
+    """The notebooks' stream: ``RandomState(42).binomial(N, P, size=(n, 2, n_rep))``.
+
+    ``N[:, 0] = R, P[:, 0] = L/R`` (leader first), ``N[:, 1] = V, P[:, 1] = G/V``; drawing
+    consecutive station chunks consumes the generator in the same order.
+    """
+    rs = np.random.RandomState(42)
+    out = np.zeros((n_rep, 4))
+    for a in range(0, V.size, chunk):
+        b = min(a + chunk, V.size)
+        N = np.stack([R[a:b], V[a:b]], axis=1)[:, :, None]
+        P = np.stack([L[a:b] / R[a:b], G[a:b] / V[a:b]], axis=1)[:, :, None]
+        draws = rs.binomial(N, P, size=(b - a, 2, n_rep))
+        fL = integer_flags(draws[:, 0, :], N[:, 0, :], window)
+        fT = integer_flags(draws[:, 1, :], N[:, 1, :], window)
+        either = fL | fT
+        out[:, 0] += either.sum(0)
+        out[:, 1] += fL.sum(0)
+        out[:, 2] += fT.sum(0)
+        out[:, 3] += (either * V[a:b, None]).sum(0)
+    return out
+
+
+def _saddlepoint_sf(observed: int, probs: np.ndarray) -> float:
+    """``P(S ≥ observed)`` for a Poisson-binomial sum by the Lugannani–Rice saddlepoint formula.
+
+    Lugannani & Rice (1980), *Adv. Appl. Prob.* 12:475–490, with Daniels' (1987, *Int. Stat.
+    Rev.* 55:37–48, eq. 3.9) second continuity correction for lattice variables: the
+    saddlepoint solves ``K'(θ) = observed − ½`` and ``u = 2·sinh(θ/2)·sqrt(K''(θ))``. Unlike
+    the normal tail it stays accurate ten standard deviations out.
+    """
+    y = observed - 0.5
+    mu = float(probs.sum())
+    var = float((probs * (1 - probs)).sum())
+    if var <= 0:
+        return float(observed <= mu)
+    if y >= probs.size:
+        return 0.0
+    if y <= 0:
+        return 1.0
+    if abs(y - mu) < 1e-6 * math.sqrt(var):
+        return float(stats.norm.sf((y - mu) / math.sqrt(var)))
+    logit = special.logit(probs)
+    theta = (y - mu) / var
+    for _ in range(100):
+        q = special.expit(logit + theta)
+        k1, k2 = q.sum(), (q * (1 - q)).sum()
+        step = (k1 - y) / k2
+        theta -= step
+        if abs(step) < 1e-12:
+            break
+    q = special.expit(logit + theta)
+    k2 = float((q * (1 - q)).sum())
+    with np.errstate(divide="ignore"):  # p = 0 or 1 contribute log(0) = -inf terms, harmlessly
+        kk = float(np.logaddexp(np.log1p(-probs), np.log(probs) + theta).sum())
+    w = math.copysign(math.sqrt(max(2 * (theta * y - kk), 0.0)), theta)
+    u = 2 * math.sinh(theta / 2) * math.sqrt(k2)
+    sf = stats.norm.sf(w) + stats.norm.pdf(w) * (1 / u - 1 / w)
+    return float(min(1.0, max(0.0, sf)))
+
+
+def _exact_stats(obs: tuple[int, int, int], probs: tuple[np.ndarray, ...]) -> tuple[IntegerStat, ...]:
+    out = []
+    for name, o, p in zip(_STATS, obs, probs, strict=True):
+        mean = float(p.sum())
+        sd = float(math.sqrt((p * (1 - p)).sum()))
+        z = (o - mean) / sd if sd > 0 else math.nan
+        out.append(IntegerStat(name, int(o), mean, sd, o - mean, z,
+                               float(stats.norm.sf(z)) if sd > 0 else math.nan,
+                               _saddlepoint_sf(int(o), p), float(stats.norm.ppf(0.999) * sd)))
+    return tuple(out)
+
+
+def _mc_stats(obs: tuple[int, int, int], reps: np.ndarray) -> tuple[IntegerStat, ...]:
+    out = []
+    n_rep = reps.shape[0]
+    for i, (name, o) in enumerate(zip(_STATS, obs, strict=True)):
+        col = reps[:, i]
+        mean, sd = float(col.mean()), float(col.std())
+        z = (o - mean) / sd if sd > 0 else math.nan
+        p = (1 + int((col >= o).sum())) / (n_rep + 1)
+        out.append(IntegerStat(name, int(o), mean, sd, o - mean, z, p, None,
+                               float(np.percentile(col, 99.9) - mean)))
+    return tuple(out)
+
+
+def integer_test(
+    e: Election,
+    *,
+    candidate: str | None = None,
+    basis: Literal["issued", "cast"] = "issued",
+    min_registered: int = 100,
+    cap: float | None = 0.99,
+    window: float = 0.05,
+    method: Literal["exact", "montecarlo"] = "exact",
+    n_rep: int = 1000,
+    seed: int | None = None,
+    legacy: bool = False,
+    chunk_reps: int = 50,
+    backend: Any = None,
+    scheduler: Any = None,
+) -> IntegerTestResult:
+    """Kobak–Shpilkin–Pshenichnikov integer-percentage test.
+
+    Inclusion: ``R > 0``, ``V ≥ min_registered``, ``G/V ≤ cap`` and ``L/R ≤ cap`` (the caps
+    drop trivially whole 100 % values; ``cap=None`` disables them). A station is flagged
+    when ``p_T = (100·G)/V`` or ``p_L = (100·L)/R`` lies within ``window`` pp of a whole
+    number. Null (paper §3): independently ``G* ~ Bin(V, G/V)`` and ``L* ~ Bin(R, L/R)``
+    with ``V``, ``R`` fixed — it keeps each station's expected turnout and result and
+    removes any preference for round numbers.
+
+    Parameters
+    ----------
+    basis : ``"issued"`` (``G``, the published convention) or ``"cast"`` (``R``) numerator.
+    method : ``"exact"`` sums the binomial window probabilities per station (no Monte Carlo
+        noise; ``P(T or L) = P_T + P_L − P_T·P_L`` under independence); ``"montecarlo"``
+        draws ``n_rep`` replicates in chunks of ``chunk_reps`` through
+        :func:`pollwatch.compute.run_tasks` (one SeedSequence child per chunk, so results
+        do not depend on the backend).
+    legacy : with ``method="montecarlo"``, reproduce the published stream exactly
+        (``RandomState(42)``, leader then turnout per station, file order); ``seed`` ignored.
+
+    Assumptions: stations independent; binomial sampling of ballots around each station's
+    own rates is the only source of chance. Excess registered voters = ``Σ V`` over flagged
+    stations minus its null expectation.
+    """
+    validate_choice("basis", basis, TURNOUT_BASES)
+    validate_choice("method", method, ("exact", "montecarlo"))
+    validate_param("min_registered", min_registered, 0, math.inf)
+    validate_param("window", window, 0, 0.5, inclusive=(False, False))
+    if cap is not None:
+        validate_param("cap", cap, 0, 1, inclusive=(False, True))
+    validate_param("n_rep", n_rep, 1, math.inf)
+    validate_param("chunk_reps", chunk_reps, 1, math.inf)
+    if legacy and method != "montecarlo":
+        raise ValueError(f"legacy ({legacy!r}) needs method='montecarlo', got method={method!r}")
+    notes = Notes()
+
+    V = e.field("registered")
+    G = turnout_numerator(e, basis)
+    R = e.ballots_cast()
+    L = e.votes(candidate)
+    inc = (R > 0) & (V > 0) & (V >= min_registered)
+    if cap is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inc &= (G / np.where(V > 0, V, 1) <= cap) & (L / np.where(R > 0, R, 1) <= cap)
+    n_inc = int(inc.sum())
+    excl = counts_exclusions(e)
+    excl["filtered_out"] = int(excl["kept"] - n_inc)
+    if basis == "cast":
+        notes.add("turnout numerator is ballots cast (R/V); the published convention is G/V")
+    if n_inc < 30:
+        notes.small_sample(f"only {n_inc} stations pass the inclusion filter; the test has "
+                           "little power and the normal approximation is poor")
+
+    Vi, Gi, Ri, Li = V[inc], G[inc], R[inc], L[inc]
+    fT, fL = integer_flags(Gi, Vi, window), integer_flags(Li, Ri, window)
+    either = fT | fL
+    obs = (int(either.sum()), int(fL.sum()), int(fT.sum()))
+    pT, pL = integer_probability(Gi, Vi, window), integer_probability(Li, Ri, window)
+    pE = pT + pL - pT * pL
+    reg_flagged = int(Vi[either].sum())
+
+    reps = None
+    entropy = None
+    be_name = "none"
+    if method == "exact":
+        statistics = _exact_stats(obs, (pE, pL, pT))
+        reg_expected = float((Vi * pE).sum())
+    else:
+        if legacy:
+            reps = _legacy_replicates(n_rep, Vi, Gi, Ri, Li, window)
+            be_name = "serial (legacy stream)"
+            notes.add("legacy RandomState(42) stream, stations in file order; seed ignored")
+        else:
+            sizes = [min(chunk_reps, n_rep - a) for a in range(0, n_rep, chunk_reps)]
+            entropy, children = spawn_seeds(seed, len(sizes))
+            tasks = [(c, s, Vi, Gi, Ri, Li, window) for c, s in zip(children, sizes, strict=True)]
+            reps = np.concatenate(run_tasks(_mc_chunk, tasks, backend=backend,
+                                            scheduler=scheduler))
+            from pollwatch.compute import get_backend
+
+            be_name = get_backend(backend, scheduler).describe()
+        statistics = _mc_stats(obs, reps)
+        reg_expected = float(reps[:, 3].mean())
+        if n_rep < 1000:
+            notes.add(f"{n_rep} replicates: the empirical p-value cannot go below "
+                      f"{1 / (n_rep + 1):.2g}; rank by z instead")
+
+    def full(a: np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full(V.size, fill, dtype=np.asarray(a).dtype)
+        out[inc] = a
+        return out
+
+    return IntegerTestResult(
+        method=method, basis=basis, window=window, min_registered=int(min_registered), cap=cap,
+        n_stations=int(V.size), n_included=n_inc, exclusions=excl, statistics=statistics,
+        registered_flagged=reg_flagged, registered_expected=reg_expected,
+        excess_registered=reg_flagged - reg_expected,
+        n_rep=n_rep if method == "montecarlo" else None, seed=entropy, legacy=legacy,
+        backend=be_name, notes=notes.as_tuple(), included=inc,
+        flag_turnout=full(fT, False), flag_leader=full(fL, False),
+        prob_turnout=full(pT, np.nan), prob_leader=full(pL, np.nan), replicates=reps,
+    )
