@@ -1,0 +1,130 @@
+"""Simulated camera monitoring with known truth, for acceptance tests and calibration.
+
+Each station has a latent full-day turnout ``N_s`` (its expected number of voters); voters
+arrive by the stratum's day profile (mildly perturbed per station), partly singly (Poisson)
+and partly in bussed groups (bursty, overdispersed). Cameras then suffer outages (offline,
+turned away, covered, frozen), recorded in a status log; during an outage watchers still
+write down the few voters they glimpse, so only the status log keeps those windows from
+biasing the count down. Watchers add unbiased noise; a share of windows is counted twice.
+Official turnout is the realised count, inflated at a known subset of stations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pollwatch.cameras.data import EVENT_SCHEMA, STATUS_SCHEMA, tallies_frame
+
+OPEN, CLOSE = 8 * 60, 20 * 60
+
+
+def _bump(t: np.ndarray, centre: float, width: float) -> np.ndarray:
+    return np.exp(-0.5 * ((t - centre) / width) ** 2)
+
+
+def stratum_profile(stratum: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A plausible day profile: urban voters come mid-morning and after work; rural early."""
+    mid = (starts + ends) / 2
+    if stratum == "urban":
+        shape = 0.4 + _bump(mid, 11 * 60, 90) + 0.9 * _bump(mid, 18 * 60, 70)
+    else:
+        shape = 0.3 + 1.4 * _bump(mid, 10 * 60, 100) + 0.3 * _bump(mid, 16 * 60, 120)
+    return shape / shape.sum()
+
+
+@dataclass(frozen=True)
+class SimulatedCameras:
+    """Tallies, status log, events and official counts, with the truth used to make them."""
+
+    tallies: pl.DataFrame
+    status: pl.DataFrame
+    events: pl.DataFrame
+    official: dict[str, int]
+    expected: dict[str, float]     # latent full-day turnout N_s (what the interval targets)
+    realised: dict[str, int]       # voters who actually came
+    inflated: frozenset[str]
+    strata: dict[str, str]
+    seed: int
+
+
+def simulate_cameras(n_stations: int = 2000, *, seed: int = 0, window_minutes: int = 15,
+                     turnout_range: tuple[int, int] = (300, 1500), group_share: float = 0.15,
+                     mean_group: float = 6.0, outage_rate: float = 0.6,
+                     watcher_noise: float = 0.05, double_share: float = 0.1,
+                     inflated_share: float = 0.3, inflation: tuple[float, float] = (0.3, 1.0),
+                     profile_jitter: float = 3000.0) -> SimulatedCameras:
+    """Draw a monitored election day (see the module docstring).
+
+    :param outage_rate: chance that a station has one or more outages during the day.
+    :param watcher_noise: between-watcher error variance per counted voter.
+    :param inflation: official = realised × (1 + U(a, b)) at the inflated stations.
+    :param profile_jitter: Dirichlet concentration of each station's own profile around its
+        stratum's (larger = closer).
+    """
+    if n_stations < 1:
+        raise ValueError(f"n_stations ({n_stations}) must be >= 1.")
+    rng = np.random.default_rng(seed)
+    starts = np.arange(OPEN, CLOSE, window_minutes, dtype=float)
+    ends = starts + window_minutes
+    K = starts.size
+    profiles = {h: stratum_profile(h, starts, ends) for h in ("urban", "rural")}
+    rows, status_rows, event_rows = [], [], []
+    official, expected, realised, strata = {}, {}, {}, {}
+    inflated = set()
+    for i in range(n_stations):
+        sid = f"S{i:05d}"
+        h = "urban" if rng.random() < 0.6 else "rural"
+        n = float(rng.uniform(*turnout_range))
+        w = rng.dirichlet(profiles[h] * profile_jitter)
+        singles = rng.poisson((1 - group_share) * n * w)
+        groups = rng.poisson(group_share * n * w / mean_group)
+        burst = np.array([rng.poisson(mean_group - 1, g).sum() + g for g in groups])
+        for j in np.flatnonzero(groups):
+            event_rows.append((sid, starts[j] + rng.uniform(0, window_minutes), "group_arrival", None))
+        true_c = singles + burst
+        out = np.zeros(K, bool)
+        kinds = np.array([None] * K, dtype=object)
+        if rng.random() < outage_rate:
+            for _ in range(rng.integers(1, 4)):
+                a = int(rng.integers(0, K))
+                length = int(rng.integers(1, K // 3))
+                kind = rng.choice(["offline", "turned_away", "covered", "frozen", "box_out_of_frame"])
+                out[a:a + length], kinds[a:a + length] = True, kind
+        status_rows += _status_entries(sid, starts, ends, kinds)
+        if rng.random() < 0.3:
+            status_rows.append((sid, float(starts[0]), "audio_muted"))
+        for j in range(K):
+            nw = 2 if rng.random() < double_share else 1
+            for k in range(nw):
+                seen = int(rng.binomial(true_c[j], 0.2)) if out[j] else int(true_c[j])
+                noisy = max(0, int(round(seen + rng.normal(0, np.sqrt(watcher_noise * seen + 1e-9)))))
+                # watchers notice some outages themselves; the status log has all of them
+                self_marked = bool(out[j] and rng.random() < 0.5)
+                rows.append(dict(station_id=sid, window_start=starts[j], window_end=ends[j],
+                                 watcher=f"w{k + 1}", count=None if self_marked else noisy,
+                                 usable=not self_marked, reason=kinds[j] if self_marked else None))
+        total = int(true_c.sum())
+        off = total
+        if rng.random() < inflated_share:
+            off = int(round(total * (1 + rng.uniform(*inflation))))
+            inflated.add(sid)
+        official[sid], expected[sid], realised[sid], strata[sid] = off, n, total, h
+    status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort("station_id", "time")
+    events = pl.DataFrame(event_rows, schema=EVENT_SCHEMA, orient="row")
+    return SimulatedCameras(tallies_frame(rows), status, events, official, expected, realised,
+                            frozenset(inflated), strata, seed)
+
+
+def _status_entries(sid: str, starts, ends, kinds) -> list[tuple[str, float, str]]:
+    out, prev = [(sid, float(starts[0]), "online")], "online"
+    for j, k in enumerate(kinds):
+        cur = k or "online"
+        if cur != prev:
+            # outages start a little into a window, so the overlap rule matters
+            t = float(starts[j]) + (0.5 if cur != "online" else 0.0)
+            out.append((sid, t if cur != "online" else float(starts[j]), cur))
+            prev = cur
+    return out
