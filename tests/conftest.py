@@ -55,3 +55,20 @@ def small_election():
         votes={"Alpha": np.array([400, 200, 0, 1000, 100]), "Beta": np.array([200, 300, 0, 100, 200])},
         hierarchy={"region": np.array(["N", "N", "S", "S", "S"])},
     )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (skips with a reason when absent)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (make test installs it with scripts/system-deps.sh)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -1,0 +1,87 @@
+"""``pollwatch analyze FILE``: every forensic method, then the report and exports."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+
+from pollwatch.cli._common import CandidateOpt, MappingOpt, PresetOpt, console, fail, load
+
+
+def progress_runner(quiet: bool):
+    """A context manager yielding a ``progress(name)`` callback that drives a Rich bar."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def ctx(total: int):
+        if quiet:
+            yield lambda name: None
+            return
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=False) as bar:
+            task = bar.add_task("analysing", total=total)
+
+            def step(name: str) -> None:
+                bar.update(task, advance=1 if name.startswith("done:") else 0,
+                           description=name.removeprefix("done:"))
+
+            yield step
+
+    return ctx
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("analyze")
+    def analyze_cmd(
+        file: Path = typer.Argument(..., help="Official per-station results (CSV/ZIP/XLSX/Parquet)."),
+        preset: str | None = PresetOpt,
+        mapping: Path | None = MappingOpt,
+        candidate: str | None = CandidateOpt,
+        seed: int = typer.Option(0, help="Seed for every random step (recorded in the results)."),
+        out: Path = typer.Option(Path("pollwatch-out"), "--out", "-o", help="Output directory."),
+        scheduler: str | None = typer.Option(None, help="Dask scheduler address for Monte Carlo/bootstrap work."),
+        methods: str | None = typer.Option(None, help="Comma-separated subset of methods (default: all)."),
+        regions: Path | None = typer.Option(None, "--regions", help="GeoJSON of regions for a choropleth map."),
+        regions_key: str = typer.Option("name", help="GeoJSON property holding the region label."),
+        no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the output paths."),
+    ) -> None:
+        """Run every forensic method; write report.html, results.json, stations.csv and stations.parquet.
+
+        Example: pollwatch analyze ../shared/data/russia/president-2012.csv.zip --out out/
+        """
+        from pollwatch.forensics.run import METHODS, analyze
+        from pollwatch.report import write_all, write_exports
+
+        chosen = None
+        if methods:
+            chosen = [m.strip() for m in methods.split(",") if m.strip()]
+            bad = [m for m in chosen if m not in METHODS]
+            if bad:
+                raise fail(f"--methods: unknown {bad}; choose from {', '.join(METHODS)}", 2)
+        geo = None
+        if regions is not None:
+            try:
+                geo = json.loads(regions.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise fail(f"--regions {regions}: cannot read GeoJSON ({exc})") from None
+        election = load(file, preset, mapping, candidate)
+        command = "pollwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        n = len(chosen or METHODS)
+        with progress_runner(quiet)(n) as step:
+            analysis = analyze(election, seed=seed, methods=chosen, scheduler=scheduler, progress=step,
+                               command=command, regions_geojson=geo, regions_key=regions_key)
+        paths = write_exports(analysis, out) if no_report else write_all(analysis, out)
+        for name, err in analysis.errors.items():
+            console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
+        if not quiet:
+            console.print(f"Strength of evidence: [bold]{analysis.strength.level}[/] "
+                          f"({', '.join(analysis.strength.signals) or 'no main signal'})")
+        for p in paths.values():
+            typer.echo(str(p))

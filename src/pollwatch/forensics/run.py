@@ -1,0 +1,248 @@
+"""Run every forensic method on one election, as ``pollwatch analyze`` does.
+
+:func:`analyze` calls each method in :data:`METHODS` (a method that fails is recorded in
+``Analysis.errors`` with its message, and the others still run), times it, ranks the
+stations with :func:`pollwatch.forensics.scores.station_scores`, and builds the
+``results.json`` document (:attr:`Analysis.doc`). Shares and turnout are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pollwatch.model import Election
+from pollwatch.validate import Findings, validate
+
+
+@dataclass
+class Context:
+    seed: int
+    backend: Any = None
+    scheduler: Any = None
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    run: Callable[[Election, Context], Any]
+    extract: Callable[[Any, Election], dict]
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pollwatch")
+    except Exception:  # pragma: no cover - editable installs without metadata
+        return "0+unknown"
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+# -- the methods ---------------------------------------------------------------------------
+def _run_fingerprint(e: Election, ctx: Context):
+    from pollwatch.forensics.fingerprint import distributions
+
+    return distributions(e)
+
+
+def _extract_fingerprint(r, e: Election) -> dict:
+    return {"pearson": _f(getattr(r, "pearson", None))}
+
+
+def _run_digits(e: Election, ctx: Context):
+    from pollwatch.forensics.digits import digit_tests
+
+    return digit_tests(e, seed=ctx.seed)
+
+
+def _digit_rows(r, which: str) -> list[list]:
+    out = []
+    for row in r.rows:
+        s = getattr(row, which)
+        out.append([row.label, s.value, s.ci.low, s.ci.high, s.n])
+    return out
+
+
+def _extract_digits(r, e: Election) -> dict:
+    lead = r.row(r.scrutiny)
+    return {
+        "leader_second_digit_mean": lead.second.value, "leader_second_digit_ci": list(lead.second.ci),
+        "leader_last_digit_mean": lead.last.value, "leader_last_digit_ci": list(lead.last.ci),
+        "leader_c05": lead.c05.value,
+        "p05_share": r.p05_share.value, "p05_turnout": r.p05_turnout.value,
+        "flagged": {row.label: list(row.flagged) for row in r.rows if row.flagged},
+        "any_flagged": any(row.flagged for row in r.rows),
+        "second_digit_rows": _digit_rows(r, "second"), "last_digit_rows": _digit_rows(r, "last"),
+        "note": "weak evidence: deviations follow no consistent pattern and can arise without fraud",
+    }
+
+
+def _run_carousel(e: Election, ctx: Context):
+    from pollwatch.forensics.carousel import carousel_signals
+
+    return carousel_signals(e)
+
+
+def _extract_carousel(r, e: Election) -> dict:
+    return {
+        "stations_flagged": int(r.n_flagged),
+        "shares": {k: {"national_share": s.national_share, "station_median": s.station_median,
+                       "flagged": s.n_flagged, "flagged_floored": s.n_flagged_floored} for k, s in r.shares.items()},
+        "correlation_with_leader": r.correlation_with_leader,
+        "cards_used": r.cards_used, "cards_issued": r.cards_issued,
+        "constituencies_cards_over": r.n_groups_cards_over, "boxes_gt_issued": r.n_boxes_gt_issued,
+    }
+
+
+METHODS: dict[str, MethodSpec] = {m.name: m for m in (
+    MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
+    MethodSpec("digits", _run_digits, _extract_digits),
+    MethodSpec("carousel", _run_carousel, _extract_carousel),
+)}
+
+#: results.json key of each method (the issue's schema names)
+JSON_KEYS = {"fingerprint": "correlation", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
+             "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
+             "carousel": "carousel"}
+
+
+@dataclass
+class Analysis:
+    """Everything ``pollwatch analyze`` computed for one election."""
+
+    election: Election
+    findings: Findings
+    results: dict[str, Any]
+    errors: dict[str, str]
+    timings: dict[str, float]
+    seed: int
+    version: str
+    command: str | None = None
+    scores: Any = None
+    extracted: dict[str, dict] = field(default_factory=dict)
+    calibration: dict[str, str] = field(default_factory=dict)
+    regions_geojson: dict | None = None
+    regions_key: str = "name"
+
+    @property
+    def doc(self) -> dict:
+        """The ``results.json`` document."""
+        t = self.election.totals()
+        rep = self.election.ingest_report
+        election = {
+            "name": self.election.meta.name, "country": self.election.meta.country, "date": self.election.meta.date,
+            "stations": t["stations"], "registered": t["registered"], "ballots_cast": t["ballots_cast"],
+            "ballots_issued": t.get("ballots_issued"), "valid": t["valid"], "invalid": t["invalid"],
+            "leader": t["leader"], "leader_votes": t["leader_votes"], "turnout": t["turnout"],
+            "leader_share": t["leader_share"], "leader_share_valid": t["leader_share_valid"],
+            "turnout_issued": (t["ballots_issued"] / t["registered"]) if t.get("ballots_issued") and t["registered"] else None,
+            "votes": t["votes"], "excluded": t["excluded"],
+            "source": rep.source if rep else None, "sha256": rep.sha256 if rep else None,
+        }
+        from pollwatch.report.strength import assess
+
+        doc = {
+            "election": election,
+            "methods": {JSON_KEYS.get(k, k): v for k, v in self.extracted.items()},
+            "findings": self.findings.counts(),
+            "errors": self.errors,
+            "timings": self.timings,
+            "parameters": {k: _params_of(v) for k, v in self.results.items()},
+            "seed": self.seed,
+            "pollwatch_version": self.version,
+            "command": self.command,
+        }
+        doc["strength"] = {"level": assess(doc).level, "signals": list(assess(doc).signals), "rule": assess(doc).rule}
+        return doc
+
+    @property
+    def strength(self):
+        from pollwatch.report.strength import assess
+
+        return assess(self.doc)
+
+    def stations_table(self) -> pl.DataFrame:
+        """One row per station with its signals and rank (the ``stations.csv`` table)."""
+        if self.scores is not None:
+            return self.scores.table
+        e = self.election
+        return e.table.select(["station_id", *e.meta.hierarchy]).with_columns(
+            pl.Series("rank", np.arange(1, e.n_stations + 1)))
+
+
+def _params_of(result: Any) -> dict:
+    """The parameters a result echoes (scalars and short tuples only)."""
+    out = {}
+    for k in ("basis", "seed", "seed_entropy", "n_rep", "n_boot", "loss", "n_realisations", "bin_pp", "bin_width",
+              "method", "min_count", "min_registered", "group_level", "k", "delta", "level", "alpha_level"):
+        v = getattr(result, k, None)
+        if v is not None and not isinstance(v, (np.ndarray, dict)):
+            out[k] = v
+    params = getattr(result, "params", None)
+    if isinstance(params, dict):
+        out.update({k: v for k, v in params.items() if not isinstance(v, np.ndarray)})
+    return out
+
+
+def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = None, backend: Any = None,
+            scheduler: Any = None, progress: Callable[[str], None] | None = None, command: str | None = None,
+            regions_geojson: dict | None = None, regions_key: str = "name") -> Analysis:
+    """Run the forensic methods (all by default) and rank the stations.
+
+    Warnings raised by a method (small samples, degenerate data) are kept in its result's
+    notes by the method itself; here they are not allowed to stop the run.
+    """
+    names = list(methods or METHODS)
+    unknown = [m for m in names if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods {unknown} not recognised; choose from {list(METHODS)}")
+    ctx = Context(seed=seed, backend=backend, scheduler=scheduler)
+    step = progress or (lambda name: None)
+    timings: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    extracted: dict[str, dict] = {}
+    t0 = time.perf_counter()
+    findings = validate(election)
+    timings["validate"] = time.perf_counter() - t0
+    for name in names:
+        spec = METHODS[name]
+        step(name)
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = spec.run(election, ctx)
+            ctx.results[name] = res
+            extracted[name] = spec.extract(res, election)
+        except Exception as exc:  # one failing method must not hide the others
+            errors[name] = f"{type(exc).__name__}: {exc}"
+        timings[name] = time.perf_counter() - t0
+        step("done:" + name)
+    scores = None
+    t0 = time.perf_counter()
+    try:
+        from pollwatch.forensics.scores import station_scores
+
+        scores = station_scores(election, results=ctx.results, findings=findings)
+    except Exception as exc:
+        errors["scores"] = f"{type(exc).__name__}: {exc}"
+    timings["scores"] = time.perf_counter() - t0
+    return Analysis(election=election, findings=findings, results=ctx.results, errors=errors, timings=timings,
+                    seed=seed, version=_version(), command=command, scores=scores, extracted=extracted,
+                    regions_geojson=regions_geojson, regions_key=regions_key)

@@ -1,0 +1,225 @@
+"""Turn an analysis into a :class:`~pollwatch.report.html.Report` (sections, figures, tables)."""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from pollwatch.model.derived import percent
+from pollwatch.report import figures as figs
+from pollwatch.report.caveats import CAVEATS
+from pollwatch.report.html import Headline, Report, Section
+from pollwatch.report.strength import assess
+from pollwatch.results import fmt_int, fmt_pct
+
+esc = _html.escape
+
+
+def _pct(x: Any, digits: int = 2) -> str:
+    try:
+        return fmt_pct(float(x), digits)
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def _int(x: Any) -> str:
+    try:
+        return fmt_int(float(x))
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def _headline(doc: dict) -> Headline:
+    el = doc["election"]
+    m = doc.get("methods", {})
+    st = assess(doc)
+    parts = [f"Officially, {el['leader']} won {_pct(el['leader_share'])} of ballots cast on a turnout of "
+             f"{_pct(el['turnout'])} across {el['stations']:,} polling stations."]
+    sh = m.get("shpilkin", {})
+    if "excess_votes" in sh:
+        ci = ""
+        if sh.get("excess_votes_low") is not None:
+            ci = f" (95 % interval {_int(sh['excess_votes_low'])}–{_int(sh['excess_votes_high'])})"
+        parts.append(f"Votes above the clean pattern (Shpilkin): {_int(sh['excess_votes'])}{ci}; without them the "
+                     f"leader would have about {_pct(sh.get('clean_share'), 1)} on {_pct(sh.get('clean_turnout'), 1)} turnout.")
+    mx = m.get("mixture", {})
+    if "fraudulent_votes" in mx:
+        parts.append(f"The finite-mixture model puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
+                     + (f" ({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))})"
+                        if mx.get("fraudulent_votes_low") is not None else "") + ".")
+    ip = m.get("integer_percentages", {})
+    if "excess" in ip:
+        parts.append(f"{_int(ip['excess'])} more stations than chance report a whole-percent turnout or leader share "
+                     f"(p = {ip.get('p_value', float('nan')):.2g}).")
+    parts.append("Signals behind this: " + (", ".join(st.signals) if st.signals else "none of the main methods") + ".")
+    cards = [
+        {"label": "official leader share", "value": _pct(el["leader_share"])},
+        {"label": "official turnout (cast)", "value": _pct(el["turnout"])},
+    ]
+    if "excess_votes" in sh:
+        cards.append({"label": "excess votes (Shpilkin)", "value": _int(sh["excess_votes"])})
+    if "fraudulent_votes" in mx:
+        cards.append({"label": "fraudulent votes (mixture)", "value": _int(mx["fraudulent_votes"])})
+    if "excess" in ip:
+        cards.append({"label": "excess whole-percent stations", "value": _int(ip["excess"])})
+    return Headline(" ".join(parts), st.level, st.rule, cards)
+
+
+def _figures(analysis) -> list[figs.Figure]:
+    e = analysis.election
+    ok = e.analysable()
+    basis = "issued" if _has_issued(e) else "cast"
+    num = e.ballots_issued() if basis == "issued" else e.ballots_cast()
+    tp = np.where(ok, percent(num, e.field("registered")), np.nan)
+    sp = np.where(ok, percent(e.votes(), e.ballots_cast()), np.nan)
+    out = [figs.percent_histograms(tp, sp, leader=e.leader.name[:40], basis=basis)]
+    kl = analysis.results.get("klimek")
+    model = getattr(kl, "model_fingerprint", None) if kl is not None else None
+    out.append(figs.fingerprint(tp / 100, sp / 100, model=model, leader=e.leader.name[:30]))
+    sh = analysis.doc.get("methods", {}).get("shpilkin", {})
+    centres, lead, others, cands = _votes_by_turnout(e, tp)
+    k = sh.get("k")
+    clean = None if k is None else k * others
+    out.append(figs.shpilkin(centres, lead, others, clean, sh.get("mode"), e.leader.name[:30], cands))
+    ir = analysis.results.get("integer_percentages")
+    if ir is not None and getattr(ir, "per_percent_observed", None) is not None:
+        out.append(figs.integer_panel(np.arange(len(ir.per_percent_observed)), np.asarray(ir.per_percent_observed),
+                                      np.asarray(ir.per_percent_expected),
+                                      2 * np.sqrt(np.asarray(getattr(ir, "per_percent_variance", ir.per_percent_expected)))))
+    dg = analysis.doc.get("methods", {}).get("digits", {})
+    for key, title, null in (("second_digit", "Second-digit (2BL) mean", 4.187), ("last_digit", "Last-digit mean", 4.5)):
+        rows = dg.get(key + "_rows")
+        if rows:
+            out.append(figs.digit_intervals([tuple(r) for r in rows], title, null))
+    reg = sh.get("regions")
+    if reg:
+        labels = [r["region"] for r in reg]
+        vals = np.array([r["excess_votes"] for r in reg], dtype=float)
+        out.append(figs.regional_bars(labels, vals, title="Excess votes by region (Shpilkin)"))
+    if analysis.regions_geojson is not None and reg:
+        vals_by = {r["region"]: r["excess_votes"] for r in reg}
+        out.append(figs.choropleth(analysis.regions_geojson, vals_by, analysis.regions_key, "excess votes"))
+    return out
+
+
+def _has_issued(e) -> bool:
+    from pollwatch.model.derived import has_issued
+
+    return has_issued(e)
+
+
+def _votes_by_turnout(e, tp: np.ndarray):
+    ok = np.isfinite(tp)
+    b = np.clip(np.floor(tp[ok]).astype(int), 0, 99)
+    centres = np.arange(100) + 0.5
+    lead = np.bincount(b, weights=e.votes()[ok], minlength=100)
+    others = np.bincount(b, weights=(e.field("valid") - e.votes())[ok], minlength=100)
+    cands = {}
+    if len(e.candidates) <= 8:
+        for c in e.candidates:
+            if c.id != e.leader.id:
+                cands[c.name[:25]] = np.bincount(b, weights=e.field(c.id)[ok], minlength=100)
+    return centres, lead, others, cands
+
+
+def _stations_html(analysis, top: int) -> str:
+    tbl = analysis.stations_table()
+    if tbl is None or tbl.height == 0:
+        return "<p>No station-level signals.</p>"
+    tbl = tbl.sort("rank").head(top)
+    cols = [c for c in ("rank", "station_id", *analysis.election.meta.hierarchy, "points", "signals",
+                        "turnout", "leader_share", "registered") if c in tbl.columns]
+    head = "".join(f"<th class='{'num' if tbl[c].dtype.is_numeric() else ''}'>{esc(c.replace('_', ' '))}</th>" for c in cols)
+    rows = []
+    for r in tbl.select(cols).iter_rows(named=True):
+        cells = []
+        for c in cols:
+            v = r[c]
+            if c == "signals":
+                cells.append("<td>" + "".join(f"<span class='sig'>{esc(s)}</span>" for s in str(v or "").split(";") if s) + "</td>")
+            elif isinstance(v, float):
+                shown = "" if math.isnan(v) else (f"{100 * v:.1f} %" if c in ("turnout", "leader_share") else f"{v:.2f}")
+                cells.append(f"<td class='num' data-v='{'' if math.isnan(v) else v}'>{shown}</td>")
+            elif isinstance(v, int):
+                cells.append(f"<td class='num' data-v='{v}'>{v:,}</td>")
+            else:
+                cells.append(f"<td>{esc(str(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ("<p>The highest-ranked stations and every signal that points at each (click a column to sort, type "
+            f"to filter). All {analysis.election.n_stations:,} stations are in <code>stations.csv</code>.</p>"
+            "<input type='search' id='station-filter' placeholder='filter stations…' aria-label='filter stations'>"
+            f"<div class='tablewrap'><table id='station-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _quality_html(analysis) -> str:
+    parts = []
+    rep = analysis.election.ingest_report
+    if rep is not None:
+        parts.append(rep.summary().as_html())
+    else:
+        parts.append("<p>The election was built in memory (no source file).</p>")
+    f = analysis.findings
+    parts.append(f.summary().as_html())
+    for rule, rows in f.examples(5).items():
+        items = "".join(f"<li>station <code>{esc(str(r['station_id']))}</code>"
+                        + (f" (line {r['source_line']})" if r.get("source_line") is not None else "")
+                        + f": {esc(str(r['message']))}</li>" for r in rows)
+        parts.append(f"<details><summary>{esc(rule)}: examples</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
+def _methods_html(analysis) -> str:
+    parts = []
+    for name, res in analysis.results.items():
+        cav = CAVEATS.get(name)
+        block = f"<h3>{esc(cav.title if cav else name)}</h3>"
+        if cav:
+            block += (f"<p><strong>Detects:</strong> {esc(cav.detects)} <strong>Cannot see:</strong> {esc(cav.blind)}</p>"
+                      f"<p class='muted'>Source: {esc(cav.source)}</p>")
+        calib = analysis.calibration.get(name) if analysis.calibration else None
+        if calib:
+            block += f"<p class='muted'>Calibration: {esc(calib)}</p>"
+        try:
+            block += res.summary().as_html()
+        except Exception as exc:  # a summary must never take the report down
+            block += f"<p>Summary unavailable: {esc(str(exc))}</p>"
+        parts.append(block)
+    for name, err in analysis.errors.items():
+        parts.append(f"<h3>{esc(name)}</h3><p>Not computed: {esc(err)}</p>")
+    return "".join(parts)
+
+
+def _repro_html(analysis) -> str:
+    rep = analysis.election.ingest_report
+    rows = [("input file", rep.source if rep else "in memory"), ("input SHA-256", rep.sha256 if rep else "n/a"),
+            ("pollwatch version", analysis.version), ("seed", str(analysis.seed)),
+            ("command", analysis.command or "n/a")]
+    table = "".join(f"<tr><th>{esc(k)}</th><td class='mono'>{esc(v)}</td></tr>" for k, v in rows)
+    params = esc(json.dumps(analysis.doc.get("parameters", {}), indent=1, ensure_ascii=False, default=str))
+    timings = "".join(f"<tr><th>{esc(k)}</th><td class='num'>{v:.2f} s</td></tr>" for k, v in analysis.timings.items())
+    return (f"<table>{table}</table><details><summary>every parameter</summary><pre class='mono'>{params}</pre></details>"
+            f"<details><summary>timings</summary><table>{timings}</table></details>")
+
+
+def build_report(analysis, *, top_stations: int = 300, extra_sections: list[Section] | None = None) -> Report:
+    """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis`."""
+    doc = analysis.doc
+    e = analysis.election
+    sections = [
+        Section("figures", "What the numbers look like", figures=_figures(analysis)),
+        Section("stations", "Stations to look at", html=_stations_html(analysis, top_stations)),
+        Section("quality", "Data quality", intro="What was read, what could not be analysed and why, and the "
+                "protocol-arithmetic violations. Violations are evidence in themselves.", html=_quality_html(analysis)),
+    ]
+    sections += list(extra_sections or [])
+    sections += [
+        Section("methods", "Methods and caveats", html=_methods_html(analysis)),
+        Section("reproduce", "Reproducibility", html=_repro_html(analysis)),
+    ]
+    title = e.meta.name or "Election analysis"
+    return Report(title=f"{title}: forensic analysis", election={"country": e.meta.country, "date": e.meta.date},
+                  headline=_headline(doc), sections=sections, version=analysis.version)

@@ -1,0 +1,76 @@
+"""One short, plain paragraph per method: what it detects, what it cannot see, its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Caveat:
+    title: str
+    detects: str
+    blind: str
+    source: str
+
+
+CAVEATS: dict[str, Caveat] = {
+    "fingerprint": Caveat(
+        "Fingerprint, correlation and turnout–share regression",
+        "Ballot stuffing that raises turnout and the leader's share together (a comet towards 100 %/100 %).",
+        "Vote switching that leaves turnout unchanged; honest regional differences (ethnic republics, closed "
+        "institutions) also make turnout and share move together.",
+        "Klimek et al. (2012) PNAS 109(41); Sobyanin & Sukhovolsky regression as in EFToolkit.",
+    ),
+    "integer_percentages": Caveat(
+        "Whole-percent excess (integer percentages)",
+        "Protocols whose turnout or leader share was written to a whole percent instead of counted.",
+        "Any fraud that produces non-round numbers; it says nothing about how many votes were added.",
+        "Kobak, Shpilkin & Pshenichnikov (2016), Ann. Appl. Stat. 10(1):54–73.",
+    ),
+    "shpilkin": Caveat(
+        "Excess votes (Shpilkin)",
+        "Leader ballots added on top of a clean pattern, which raise turnout.",
+        "Switching and fraud inside the clean cluster (so it is a lower bound there); it overstates fraud "
+        "where genuine support rises with turnout. The natural-peak choice dominates and is reported.",
+        "S. Shpilkin's analyses (2011–); forensics.md §2.",
+    ),
+    "klimek": Caveat(
+        "Klimek et al. fraud model",
+        "The shape of the fingerprint: how many stations look incrementally or extremely stuffed.",
+        "Counts are not conserved: model-implied fraud votes are a shape quantity, not a number to publish. "
+        "The L1 and L2 criteria disagree; α is weakly identified.",
+        "Klimek, Yegorov, Hanel & Thurner (2012), PNAS 109(41):16469–16473.",
+    ),
+    "digits": Caveat(
+        "Digit tests (2BL, last digit, 0/5)",
+        "Made-up numbers with unnatural digit patterns.",
+        "A lot: deviations follow no pattern and succeed about as often as a coin toss; fraud can move data "
+        "towards the null, and strategic voting moves digits too. Weak evidence on its own.",
+        "Mebane (2006, 2011); Beber & Scacco (2012); Deckert, Myagkov & Ordeshook (2011) Political Analysis 19(3).",
+    ),
+    "coarse_shares": Caveat(
+        "Coarse vote shares (Rozenas)",
+        "Stations whose shares sit exactly on simple fractions (1/2, 3/4, 4/5 …) more often than chance allows.",
+        "Fabricated numbers that avoid simple fractions; small stations produce simple fractions honestly.",
+        "Rozenas (2017), Political Analysis 25(1):41–56.",
+    ),
+    "mixture": Caveat(
+        "Finite-mixture fraud model",
+        "Per-station probability of no, incremental or extreme fraud, and the implied fraudulent votes.",
+        "Fraud that does not follow the model's turnout-and-share pattern; it assumes a single clean population.",
+        "Mebane (2016); Ferrari, McAlister & Mebane (2018) — the eforensics model class, fitted by EM.",
+    ),
+    "carousel": Caveat(
+        "Carousel signals",
+        "Stations with many more absentee-certificate, additional-list or mobile-box voters than their "
+        "constituency, the paper trail of imported voters.",
+        "Carousels that leave no paper trail; genuine away-voters cluster near stations, airports, hospitals.",
+        "forensics.md §8; Azerbaijani Election Code Art. 100.2.",
+    ),
+    "scores": Caveat(
+        "Station risk score",
+        "Ranks stations by how many independent signals point at them, with every signal listed.",
+        "It is a list for observers to check, not a verdict on any station.",
+        "pollwatch; weights documented in pollwatch.forensics.scores.",
+    ),
+}

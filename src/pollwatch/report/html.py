@@ -1,0 +1,58 @@
+"""Render a report to one self-contained HTML file (inline SVG, inline CSS/JS, no network)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from pollwatch.report.figures import Figure
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str = ""
+    html: str = ""
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
+class Headline:
+    text: str
+    strength: str
+    rule: str
+    cards: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    election: dict
+    headline: Headline
+    sections: list[Section]
+    version: str
+    generated: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pollwatch.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(report: Report) -> str:
+    return _env().get_template("report.html.j2").render(
+        title=report.title, election=report.election, headline=report.headline,
+        sections=report.sections, version=report.version, generated=report.generated)
+
+
+def write_html(report: Report, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(render(report), encoding="utf-8")
+    return path

@@ -1,0 +1,92 @@
+"""The HTML report: self-contained, every figure present, sortable stations table, no network."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from pollwatch.forensics.run import analyze
+from pollwatch.model import Election, ElectionMeta
+from pollwatch.report import write_all
+
+
+def _stuffed_election(n: int = 3000, seed: int = 5) -> Election:
+    """A small election with stuffing at 8 % of stations (binomial counts, known fraud)."""
+    rng = np.random.default_rng(seed)
+    reg = rng.lognormal(7.0, 0.5, n).astype(int) + 50
+    t = np.clip(rng.normal(0.55, 0.08, n), 0.05, 0.95)
+    s = np.clip(rng.normal(0.45, 0.08, n), 0.02, 0.95)
+    issued = rng.binomial(reg, t)
+    stuffed = rng.random(n) < 0.08
+    extra = np.where(stuffed, rng.binomial(reg - issued, 0.6), 0)
+    invalid = rng.binomial(issued, 0.015)
+    valid = issued - invalid
+    lead = rng.binomial(valid, s) + extra
+    valid = valid + extra
+    other = valid - lead
+    b = rng.binomial(other, 0.6)
+    fields = {"ballots_issued_station": issued + extra, "ballots_stationary_box": valid + invalid,
+              "ballots_received": reg + 100}
+    return Election.from_arrays(
+        registered=reg, valid=valid, invalid=invalid, votes={"Incumbent": lead, "Challenger B": b, "Challenger C": other - b},
+        hierarchy={"region": rng.choice(["North", "South", "East", "West"], n),
+                   "district": rng.choice([f"D{i}" for i in range(30)], n)},
+        fields=fields, meta=ElectionMeta(name="Simulated test election", country="XX", date="2024-02-07"),
+    )
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    analysis = analyze(_stuffed_election(), seed=1)
+    paths = write_all(analysis, out)
+    return out, paths, analysis
+
+
+def test_exports_written(report_dir):
+    out, paths, analysis = report_dir
+    for name in ("report.html", "results.json", "stations.csv", "stations.parquet"):
+        assert paths[name].exists() and paths[name].stat().st_size > 0
+
+
+def test_html_has_no_external_references(report_dir):
+    html = report_dir[1]["report.html"].read_text(encoding="utf-8")
+    # no src/href pointing anywhere but the page itself; no @import or url() fetches
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "url(http" not in html
+
+
+@pytest.mark.browser
+def test_report_in_chromium(report_dir, browser, tmp_path):
+    out, paths, analysis = report_dir
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(paths["report.html"].as_uri())
+    page.wait_for_load_state("load")
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []
+    keys = page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)")
+    assert {"histograms", "fingerprint", "shpilkin"} <= set(keys)
+    assert all(page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => !!e.querySelector('svg'))"))
+    # sort by station id descending, then ascending: the table must follow
+    header = page.locator("#station-table th", has_text="station id")
+    header.click()
+    first = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    assert first == sorted(first)
+    header.click()
+    second = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    assert second == sorted(first, reverse=True)
+    page.fill("#station-filter", "zzzz-no-such-station")
+    visible = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.filter(r => r.style.display !== 'none').length")
+    assert visible == 0
+    page.fill("#station-filter", "")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    page.close()
