@@ -135,7 +135,7 @@ def integer_panel(percents: np.ndarray, observed: np.ndarray, expected: np.ndarr
 def digit_intervals(rows: Sequence[tuple[str, float, float, float, float]], title: str, null: float) -> Figure:
     """Point estimates and intervals of a digit statistic per count, against its null value."""
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.0))
-    for i, (name, est, lo, hi, _n) in enumerate(rows):
+    for i, (_name, est, lo, hi, _n) in enumerate(rows):
         bad = not (lo <= null <= hi) if np.isfinite(lo) and np.isfinite(hi) else False
         ax.errorbar(est, i, xerr=[[est - lo], [hi - est]] if np.isfinite(lo) else None, fmt="o",
                     color=ACCENT if bad else NEUTRAL, ms=4, capsize=2)
