@@ -1,0 +1,112 @@
+"""Export and verify a live service database (needs the ``[service]`` extra).
+
+``verify_database`` checks, besides the chain itself, that every audited row still equals the
+snapshot in its latest audit entry (an edit made directly in the database, bypassing the
+service, shows up here) and that every media file in the store still hashes to its name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pollwatch.evidence.bundle import MediaItem, VerificationResult, write_bundle
+from pollwatch.evidence.chain import canonical_json, first_broken, head
+from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signing_key
+from pollwatch.evidence.media import MediaStore
+
+
+def _open(url: str, data_dir: Path):
+    from pollwatch.service.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    return engine, session_factory(engine, load_or_create_secret(data_dir))
+
+
+def _load_entries(session):
+    from sqlalchemy import select
+
+    from pollwatch.service import audit
+    from pollwatch.service import models as m
+
+    return [audit.to_entry(r) for r in session.scalars(select(m.AuditLog).order_by(m.AuditLog.seq))]
+
+
+def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLike) -> dict:
+    """Write a signed bundle of the whole audit log and every published media derivative."""
+    from sqlalchemy import select
+
+    from pollwatch.service import models as m
+
+    data_dir = Path(data_dir)
+    store = MediaStore(data_dir / "media")
+    engine, sessions = _open(url, data_dir)
+    try:
+        with sessions() as session:
+            entries = _load_entries(session)
+            media = [MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
+                     for r in session.scalars(select(m.Media).where(m.Media.published_sha256.is_not(None))
+                                              .order_by(m.Media.id))]
+    finally:
+        engine.dispose()
+    return write_bundle(out, entries, media, load_or_create_signing_key(data_dir))
+
+
+def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult:
+    """Check the live chain, every audited row against its last snapshot, and the media store."""
+    from pollwatch.service import audit
+
+    data_dir = Path(data_dir)
+    store = MediaStore(data_dir / "media")
+    engine, sessions = _open(url, data_dir)
+    problems: list[str] = []
+    try:
+        with sessions() as session:
+            entries = _load_entries(session)
+            broken, why = first_broken(entries)
+            bad = [broken] if broken is not None else []
+            if broken is not None:
+                problems.append(f"audit entry #{broken}: {why}")
+            latest = {(e.entity, e.entity_id): e for e in entries}
+            for (entity, eid), e in sorted(latest.items(), key=lambda kv: kv[1].seq):
+                row = session.get(audit.ENTITIES[entity], eid) if entity in audit.ENTITIES else None
+                if row is None:
+                    if e.action != "delete":
+                        bad.append(e.seq)
+                        problems.append(f"audit entry #{e.seq}: {entity} {eid} is missing from the database")
+                    continue
+                if canonical_json(audit.snapshot(session, row)).decode() != e.payload:
+                    bad.append(e.seq)
+                    problems.append(f"audit entry #{e.seq}: {entity} {eid} was changed outside the service")
+            problems += _unaudited(session, latest)
+            n_media = 0
+            for e in entries:
+                if e.entity != "media":
+                    continue
+                p = json.loads(e.payload)
+                for sha in (p.get("sha256"), p.get("published_sha256")):
+                    if sha and not store.check(sha):
+                        n_media += 1
+                        bad.append(e.seq)
+                        problems.append(f"audit entry #{e.seq}: media file {sha} is missing or altered")
+    finally:
+        engine.dispose()
+    first = min(bad) if bad else None
+    n_files = len({json.loads(e.payload).get("sha256") for e in entries if e.entity == "media"})
+    return VerificationResult(not problems, url.split("@")[-1], len(entries), n_files, head(entries),
+                              first, None, tuple(dict.fromkeys(problems)))
+
+
+def _unaudited(session, latest: dict) -> list[str]:
+    """Rows that exist but were never written through the service (inserted directly)."""
+    from sqlalchemy import select
+
+    from pollwatch.service import audit
+
+    problems = []
+    for name, cls in audit.ENTITIES.items():
+        for (rid,) in session.execute(select(cls.id)):
+            if (name, rid) not in latest:
+                problems.append(f"{name} {rid} has no audit entry (inserted outside the service)")
+    return problems

@@ -1,0 +1,86 @@
+"""Writing the hash-chained audit log inside the caller's transaction.
+
+``record`` appends one entry per create/update with a pseudonymous snapshot of the row after the
+change, so the log can be exported as is. Entries are serialised: SQLite transactions start with
+``BEGIN IMMEDIATE`` (``db``), PostgreSQL takes a transaction-level advisory lock here; the UNIQUE
+``prev_hash`` column is the backstop that makes a forked chain impossible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
+from pollwatch.evidence.keys import pseudonym
+from pollwatch.service import models as m
+
+_LOCK_KEY = 0x706F6C6C  # "poll"
+_PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id")
+_HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
+ENTITIES = {"election": m.Election, "user": m.User, "accreditation": m.Accreditation,
+            "assignment": m.Assignment, "submission": m.Submission, "media": m.Media}
+ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
+
+
+def _plain(v):
+    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+
+
+def snapshot(session: Session, obj) -> dict:
+    """The audited, pseudonymous view of a row (identities replaced by HMAC pseudonyms)."""
+    secret = session.info["pseudonym_secret"]
+    hidden = _HIDDEN.get(obj.__tablename__, set())
+    out = {}
+    for col in obj.__table__.columns:
+        if col.name in hidden:
+            continue
+        v = getattr(obj, col.key)
+        out[col.name] = pseudonym(secret, v) if col.name in _PSEUDO else _plain(v)
+    if isinstance(obj, m.User):
+        out["pseudonym"] = pseudonym(secret, obj.id)
+        del out["id"]
+    if isinstance(obj, m.Election):
+        out["stations_sha256"] = stations_digest(session, obj.id)
+    return out
+
+
+def stations_digest(session: Session, election_id: int) -> str:
+    rows = session.execute(select(m.Station.code, m.Station.levels, m.Station.registered)
+                           .where(m.Station.election_id == election_id).order_by(m.Station.code))
+    return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+
+def record(session: Session, actor_id: int | None, action: str, obj) -> m.AuditLog:
+    """Append an audit entry for ``obj`` (flushed first so it has an id); caller commits."""
+    session.flush()
+    _lock(session)
+    last = session.execute(select(m.AuditLog.seq, m.AuditLog.hash)
+                           .order_by(m.AuditLog.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    entry = AuditEntry(
+        seq=seq, ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        actor=pseudonym(session.info["pseudonym_secret"], actor_id), action=action,
+        entity=ENTITY_OF[type(obj)], entity_id=_entity_id(obj),
+        payload=canonical_json(snapshot(session, obj)).decode(), prev_hash=prev)
+    row = m.AuditLog(**entry.body(), hash=entry_hash(entry))
+    session.add(row)
+    return row
+
+
+def _entity_id(obj) -> int:
+    return obj.id
+
+
+def to_entry(row: m.AuditLog) -> AuditEntry:
+    return AuditEntry(seq=row.seq, ts=row.ts, actor=row.actor, action=row.action, entity=row.entity,
+                      entity_id=row.entity_id, payload=row.payload, prev_hash=row.prev_hash,
+                      hash=row.hash)

@@ -1,0 +1,47 @@
+"""FastAPI dependencies: settings, session, the current user (bearer token or session cookie)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from pollwatch.evidence.media import MediaStore
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.config import Settings
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request):
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_store(request: Request) -> MediaStore:
+    return request.app.state.store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db)]
+StoreDep = Annotated[MediaStore, Depends(get_store)]
+
+
+def get_current_user(request: Request, session: SessionDep,
+                     cred: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> m.User:
+    token = cred.credentials if cred else request.cookies.get(request.app.state.settings.session_cookie)
+    user = crud.user_by_token(session, token) if token else None
+    if user is None:
+        raise HTTPException(status_code=401, detail="Not authenticated",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[m.User, Depends(get_current_user)]

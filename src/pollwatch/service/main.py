@@ -1,0 +1,40 @@
+"""``create_app(settings)``: the FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from pollwatch.evidence.keys import load_or_create_secret
+from pollwatch.evidence.media import MediaStore
+from pollwatch.service.config import Settings
+from pollwatch.service.db import make_engine, migrate, session_factory
+from pollwatch.service.errors import Invalid, ServiceError
+from pollwatch.service.routes import api_router
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    """Build the app: engine, migrations (unless told not to), media store, routers."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url, settings.pool_size)
+    if run_migrations:
+        migrate(settings.database_url)
+    app = FastAPI(title="pollwatch observation service", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
+    app.state.store = MediaStore(settings.media_dir)
+    app.include_router(api_router)
+
+    @app.exception_handler(ServiceError)
+    def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        detail = exc.errors if isinstance(exc, Invalid) else exc.detail
+        return JSONResponse(status_code=exc.status, content={"detail": detail})
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict:
+        """Liveness check."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,193 @@
+"""SQLAlchemy ORM tables of the observation service.
+
+Timestamps are naive UTC. Submissions of all three kinds (checklist, incident, protocol copy)
+share one table so that review, quarantine, idempotency and the audit trail work the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    observer = "observer"
+    camera_watcher = "camera_watcher"
+    analyst = "analyst"
+    public = "public"
+
+
+class AccreditationStatus(StrEnum):
+    requested = "requested"
+    accredited = "accredited"
+    refused = "refused"
+    revoked = "revoked"
+
+
+class Verification(StrEnum):
+    new = "new"
+    under_review = "under_review"
+    verified = "verified"
+    rejected = "rejected"
+
+
+class Kind(StrEnum):
+    checklist = "checklist"
+    incident = "incident"
+    protocol = "protocol"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Election(Base):
+    __tablename__ = "elections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(100), default="")
+    date: Mapped[str] = mapped_column(String(10), default="")
+    type: Mapped[str] = mapped_column(String(50), default="")
+    hierarchy: Mapped[list[Any]] = mapped_column(default=list)
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Station(Base):
+    __tablename__ = "stations"
+    __table_args__ = (UniqueConstraint("election_id", "code", name="uq_station_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="api")  # api | session
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship()
+
+
+class Accreditation(Base):
+    __tablename__ = "accreditations"
+    __table_args__ = (UniqueConstraint("user_id", "election_id", name="uq_accreditation"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), default=AccreditationStatus.requested)
+    date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    body: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("user_id", "station_id", name="uq_assignment"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    form: Mapped[str] = mapped_column(String(40))  # checklist code, incident category or "protocol"
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
+    observer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    channel: Mapped[str] = mapped_column(String(10), default="api")
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default=Verification.new, index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    station: Mapped[Station] = relationship()
+
+
+class Media(Base):
+    __tablename__ = "media"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    published_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="RESTRICT"), nullable=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditLog(Base):
+    """Append-only; ``hash`` chains each entry to the previous one (``pollwatch.evidence.chain``)."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SmsMessage(Base):
+    __tablename__ = "sms_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

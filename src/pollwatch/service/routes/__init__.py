@@ -1,0 +1,27 @@
+"""One router per resource; ``api_router`` assembles them under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pollwatch.service.routes import (
+    accreditations,
+    assignments,
+    checklists,
+    elections,
+    forms,
+    incidents,
+    login,
+    media,
+    protocols,
+    public,
+    review,
+    roster,
+    sms,
+    users,
+)
+
+api_router = APIRouter(prefix="/api")
+for _mod in (login, users, elections, accreditations, assignments, forms, checklists, incidents,
+             protocols, media, review, roster, public, sms):
+    api_router.include_router(_mod.router)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Response
+
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.deps import CurrentUser, SessionDep
+from pollwatch.service.models import Kind
+from pollwatch.service.routes._common import created, station_for
+from pollwatch.service.schemas import (
+    IncidentCreate,
+    IncidentUpdate,
+    SubmissionPublic,
+    SubmissionsPublic,
+)
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+
+
+@router.post("", response_model=SubmissionPublic, status_code=201)
+def create_incident(body: IncidentCreate, response: Response, session: SessionDep, user: CurrentUser):
+    """Report an incident; a retry with the same client_id returns the stored one (200)."""
+    prior = crud.existing_by_client_id(session, user, str(body.client_id))
+    if prior is not None:
+        return created(response, (prior, False), session)
+    crud.clean_incident(body.category, body.severity)
+    station = station_for(session, user, body.station_id, Kind.incident, body.category)
+    occurred = body.occurred_at
+    if occurred.tzinfo is not None:  # stored as naive UTC
+        occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
+    sub = m.Submission(client_id=str(body.client_id), kind=Kind.incident, form=body.category,
+                       station_id=station.id, observer_id=user.id, severity=body.severity,
+                       occurred_at=occurred, description=body.description)
+    return created(response, crud.create_submission(session, user, sub, body.media_ids), session)
+
+
+@router.get("", response_model=SubmissionsPublic)
+def list_incidents(session: SessionDep, user: CurrentUser, status: str | None = None,
+                   station_id: int | None = None, limit: int = 100, offset: int = 0):
+    """List incidents (observers: their own)."""
+    rows, n = crud.list_submissions(session, user, Kind.incident, status, station_id, limit, offset)
+    return SubmissionsPublic(data=rows, count=n)
+
+
+@router.get("/{sub_id}", response_model=SubmissionPublic)
+def read_incident(sub_id: int, session: SessionDep, user: CurrentUser):
+    """Return one incident."""
+    return crud.get_submission(session, user, sub_id, Kind.incident)
+
+
+@router.patch("/{sub_id}", response_model=SubmissionPublic)
+def update_incident(sub_id: int, body: IncidentUpdate, session: SessionDep, user: CurrentUser):
+    """Change severity or description of one's own incident before review."""
+    sub = crud.get_submission(session, user, sub_id, Kind.incident)
+    changes = body.model_dump(exclude_none=True)
+    if "severity" in changes:
+        crud.clean_incident(sub.form, changes["severity"])
+    crud.update_submission(session, user, sub, changes)
+    session.commit()
+    return sub

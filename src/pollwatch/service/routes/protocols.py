@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.deps import CurrentUser, SessionDep
+from pollwatch.service.models import Kind
+from pollwatch.service.routes._common import created, station_for
+from pollwatch.service.schemas import ProtocolCreate, SubmissionPublic, SubmissionsPublic
+
+router = APIRouter(prefix="/protocols", tags=["protocols"])
+
+
+@router.post("", response_model=SubmissionPublic, status_code=201)
+def create_protocol(body: ProtocolCreate, response: Response, session: SessionDep, user: CurrentUser):
+    """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
+    prior = crud.existing_by_client_id(session, user, str(body.client_id))
+    if prior is not None:
+        return created(response, (prior, False), session)
+    station = station_for(session, user, body.station_id, Kind.protocol, "protocol")
+    election = crud.get_election(session, station.election_id)
+    answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
+    sub = m.Submission(client_id=str(body.client_id), kind=Kind.protocol, form="protocol",
+                       station_id=station.id, observer_id=user.id, answers=answers, flags=flags)
+    return created(response, crud.create_submission(session, user, sub, body.media_ids), session)
+
+
+@router.get("", response_model=SubmissionsPublic)
+def list_protocols(session: SessionDep, user: CurrentUser, status: str | None = None,
+                   station_id: int | None = None, limit: int = 100, offset: int = 0):
+    """List protocol copies (observers: their own)."""
+    rows, n = crud.list_submissions(session, user, Kind.protocol, status, station_id, limit, offset)
+    return SubmissionsPublic(data=rows, count=n)
+
+
+@router.get("/reconciled/{station_id}")
+def reconciled(station_id: int, session: SessionDep, user: CurrentUser) -> dict:
+    """One record per station from every observer's copy; disagreeing fields in ``conflicts``."""
+    return crud.reconciled_protocol(session, user, station_id)
+
+
+@router.get("/{sub_id}", response_model=SubmissionPublic)
+def read_protocol(sub_id: int, session: SessionDep, user: CurrentUser):
+    """Return one protocol copy."""
+    return crud.get_submission(session, user, sub_id, Kind.protocol)

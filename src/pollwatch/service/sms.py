@@ -1,0 +1,221 @@
+"""Structured SMS intake, in the spirit of NDI Apollo's format (``apollo/messaging/utils.py``).
+
+Checklist::   <FORM><OBSERVER> [#STATION] <Q><VALUE> <Q><VALUE> ... [@comment]
+              e.g. ``OP 1234 #12-044 A0815 B1 C1 D1500 E1 F0800``
+Incident::    IN<OBSERVER> [#STATION] <CATEGORY> [S<1-4>] [@description]
+              e.g. ``IN1234 BS S4 @box stuffed at 14:10``
+
+* The form code is the first two letters; the observer id is the number after it (the user id).
+* Question codes are the short codes in ``forms/*.yaml``; yes/no is 1/0, a choice is its number
+  (1, 2, ...), a time is ``HHMM`` or ``HH:MM``. ``I``, ``L`` and ``O`` never start a question
+  code: inside numbers they are read as 1, 1 and 0 (phone keyboards confuse them).
+* Punctuation and spacing are ignored (except ``#`` before a station and ``@`` before a comment).
+* ``#STATION`` may be left out when the observer has exactly one assigned station.
+
+``parse_sms`` is pure (no database) and never raises: it returns either a ``ParsedSms`` or an
+``SmsProblem`` whose ``reply(lang)`` names what was wrong, in English, Azerbaijani or Russian.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pollwatch.service.forms import by_code, forms
+from pollwatch.service.taxonomy import SEVERITIES, by_sms_code
+
+MAX_LEN = 1600
+_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_NUMCHARS = set("0123456789OIL")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "empty": {"en": "Empty message. Send: FORM OBSERVER-ID answers, e.g. OP1234 A0815 B1.",
+              "az": "Boş mesaj. Göndərin: FORMA MÜŞAHİDƏÇİ-ID cavablar, məsələn OP1234 A0815 B1.",
+              "ru": "Пустое сообщение. Отправьте: ФОРМА ID-НАБЛЮДАТЕЛЯ ответы, напр. OP1234 A0815 B1."},
+    "too_long": {"en": "Message too long ({n} characters; at most {max}).",
+                 "az": "Mesaj çox uzundur ({n} simvol; ən çox {max}).",
+                 "ru": "Сообщение слишком длинное ({n} символов; не более {max})."},
+    "unknown_form": {"en": "Unknown form code '{code}'. Known codes: {known}.",
+                     "az": "Naməlum forma kodu '{code}'. Məlum kodlar: {known}.",
+                     "ru": "Неизвестный код формы '{code}'. Известные коды: {known}."},
+    "no_observer": {"en": "Observer ID missing after form code {code}.",
+                    "az": "{code} forma kodundan sonra müşahidəçi ID-si yoxdur.",
+                    "ru": "После кода формы {code} нет ID наблюдателя."},
+    "unknown_observer": {"en": "Unknown observer ID {observer}.",
+                         "az": "Naməlum müşahidəçi ID-si {observer}.",
+                         "ru": "Неизвестный ID наблюдателя {observer}."},
+    "unknown_question": {"en": "Unknown question code '{tag}' in form {code}.",
+                         "az": "{code} formasında naməlum sual kodu '{tag}'.",
+                         "ru": "Неизвестный код вопроса '{tag}' в форме {code}."},
+    "no_value": {"en": "Question {tag} has no value.",
+                 "az": "{tag} sualının cavabı yoxdur.",
+                 "ru": "У вопроса {tag} нет значения."},
+    "no_tag": {"en": "Value '{value}' has no question code before it.",
+               "az": "'{value}' cavabından əvvəl sual kodu yoxdur.",
+               "ru": "Перед значением '{value}' нет кода вопроса."},
+    "bad_value": {"en": "Invalid value '{value}' for question {tag}: {why}.",
+                  "az": "{tag} sualı üçün yanlış cavab '{value}': {why}.",
+                  "ru": "Неверное значение '{value}' для вопроса {tag}: {why}."},
+    "duplicate": {"en": "Question {tag} answered twice.",
+                  "az": "{tag} sualı iki dəfə cavablandırılıb.",
+                  "ru": "На вопрос {tag} ответили дважды."},
+    "no_category": {"en": "Incident category missing. Codes: {known}.",
+                    "az": "Hadisə kateqoriyası yoxdur. Kodlar: {known}.",
+                    "ru": "Не указана категория нарушения. Коды: {known}."},
+    "unknown_category": {"en": "Unknown incident category '{tag}'. Codes: {known}.",
+                         "az": "Naməlum hadisə kateqoriyası '{tag}'. Kodlar: {known}.",
+                         "ru": "Неизвестная категория нарушения '{tag}'. Коды: {known}."},
+    "bad_severity": {"en": "Severity must be S1 to S4, got '{value}'.",
+                     "az": "Ciddilik S1-dən S4-ə qədər olmalıdır, alındı '{value}'.",
+                     "ru": "Серьёзность должна быть от S1 до S4, получено '{value}'."},
+    "no_station": {"en": "Station missing: you have {n} stations; add #CODE.",
+                   "az": "Məntəqə göstərilməyib: sizin {n} məntəqəniz var; #KOD əlavə edin.",
+                   "ru": "Не указан участок: у вас {n} участков; добавьте #КОД."},
+    "unknown_station": {"en": "Station {station} is not assigned to observer {observer}.",
+                        "az": "{station} məntəqəsi {observer} müşahidəçisinə təyin edilməyib.",
+                        "ru": "Участок {station} не закреплён за наблюдателем {observer}."},
+    "not_accredited": {"en": "Observer {observer} is not accredited.",
+                       "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
+                       "ru": "Наблюдатель {observer} не аккредитован."},
+    "ok": {"en": "Received {code} from {observer} for station {station}. Thank you.",
+           "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
+           "ru": "Принято {code} от {observer} по участку {station}. Спасибо."},
+    "missing": {"en": " You may be missing: {tags}.",
+                "az": " Bunlar çatışmır ola bilər: {tags}.",
+                "ru": " Возможно, пропущены: {tags}."},
+}
+LANGS = ("en", "az", "ru")
+
+
+def message(key: str, lang: str = "en", **params) -> str:
+    texts = MESSAGES[key]
+    return texts.get(lang if lang in LANGS else "en", texts["en"]).format(**params)
+
+
+@dataclass(frozen=True)
+class SmsProblem:
+    """What was wrong with a message; ``reply(lang)`` is the text sent back."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+    def reply(self, lang: str = "en") -> str:
+        return message(self.key, lang, **self.params)
+
+
+@dataclass(frozen=True)
+class ParsedSms:
+    form_code: str
+    observer: int
+    station: str | None
+    form: str | None = None  # checklist name, or None for an incident
+    answers: dict = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    category: str | None = None
+    severity: str = "medium"
+    comment: str = ""
+
+
+def _known_forms() -> str:
+    return ", ".join(sorted([f.code for f in forms().values()] + ["IN"]))
+
+
+def _known_categories() -> str:
+    from pollwatch.service.taxonomy import CATEGORIES
+
+    return " ".join(v["sms"] for v in CATEGORIES.values())
+
+
+def _pairs(body: str) -> list[tuple[str, str]] | SmsProblem:
+    """Split ``A0815B1CR`` into ``[("A","0815"), ("B","1"), ("CR","")]`` (look-alikes in values)."""
+    out, i = [], 0
+    while i < len(body):
+        j = i
+        while j < len(body) and body[j].isalpha() and body[j] not in "ILO" and body[j].isascii():
+            j += 1
+        k = j
+        while k < len(body) and body[k] in _NUMCHARS:
+            k += 1
+        if j == i and k == j:  # a character that is neither: a non-ASCII letter
+            return SmsProblem("no_tag", {"value": body[i:i + 10]})
+        if j == i:
+            return SmsProblem("no_tag", {"value": body[j:k]})
+        out.append((body[i:j], body[j:k].translate(_LOOKALIKE)))
+        i = k
+    return out
+
+
+def parse_sms(text: str) -> ParsedSms | SmsProblem:
+    """Parse one message; never raises."""
+    if not isinstance(text, str) or not text.strip():
+        return SmsProblem("empty")
+    if len(text) > MAX_LEN:
+        return SmsProblem("too_long", {"n": len(text), "max": MAX_LEN})
+    text, _, comment = text.partition("@")
+    station = None
+    m = re.search(r"#\s*([\w\-/.]+)", text)
+    if m:
+        station, text = m[1], text[:m.start()] + " " + text[m.end():]
+    compact = re.sub(r"[\W_]+", "", text).upper()
+    if not compact:
+        return SmsProblem("empty")
+    code = compact[:2]
+    if len(code) < 2 or not code.isalpha():
+        return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
+    if code != "IN" and by_code(code) is None:
+        return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
+    rest = compact[2:]
+    n = 0
+    while n < len(rest) and rest[n] in _NUMCHARS:
+        n += 1
+    digits = rest[:n].translate(_LOOKALIKE)
+    if not digits:
+        return SmsProblem("no_observer", {"code": code})
+    if len(digits) > 12:
+        return SmsProblem("unknown_observer", {"observer": digits[:12] + "…"})
+    common = {"form_code": code, "observer": int(digits), "station": station, "comment": comment.strip()[:1000]}
+    if code == "IN":
+        return _incident(rest[n:], common)
+    pairs = _pairs(rest[n:])
+    if isinstance(pairs, SmsProblem):
+        return pairs
+    return _checklist(code, pairs, common)
+
+
+def _checklist(code: str, pairs: list[tuple[str, str]], common: dict) -> ParsedSms | SmsProblem:
+    form = by_code(code)
+    assert form is not None
+    answers: dict = {}
+    for tag, value in pairs:
+        q = next((q for q in form.questions if q.code == tag), None)
+        if q is None:
+            return SmsProblem("unknown_question", {"tag": tag[:10], "code": code})
+        if not value:
+            return SmsProblem("no_value", {"tag": tag})
+        if q.id in answers:
+            return SmsProblem("duplicate", {"tag": tag})
+        try:
+            answers[q.id] = q.parse_value(value)
+        except ValueError as exc:
+            return SmsProblem("bad_value", {"tag": tag, "value": value[:20], "why": str(exc)})
+    if common["comment"]:
+        text_q = next((q for q in form.questions if q.type == "text"), None)
+        if text_q is not None and text_q.id not in answers:
+            answers[text_q.id] = common["comment"]
+    missing = tuple(q.code for q in form.questions if q.required and q.id not in answers)
+    return ParsedSms(form=form.name, answers=answers, missing=missing, **common)
+
+
+def _incident(body: str, common: dict) -> ParsedSms | SmsProblem:
+    """Category = the two letters after the observer id; then an optional ``S<1-4>``."""
+    if not body:
+        return SmsProblem("no_category", {"known": _known_categories()})
+    category = by_sms_code(body[:2])
+    if category is None:
+        return SmsProblem("unknown_category", {"tag": body[:2], "known": _known_categories()})
+    severity, rest = "medium", body[2:]
+    if rest:
+        if not (rest[0] == "S" and len(rest) == 2 and rest[1] in "1234"):
+            return SmsProblem("bad_severity", {"value": rest[:10]})
+        severity = SEVERITIES[int(rest[1]) - 1]
+    return ParsedSms(category=category, severity=severity, **common)

@@ -1,0 +1,81 @@
+"""Turn a parsed SMS into a stored submission, or a localised reply naming the problem."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.forms import forms
+from pollwatch.service.models import Kind, Role, utcnow
+from pollwatch.service.rules import checklist_flags
+from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
+
+_NS = uuid.UUID("5b1f0c1e-8a43-4d7e-9a55-0d1c7a6f3e21")
+
+
+def _script_lang(text: str) -> str:
+    return "ru" if any("\u0400" <= ch <= "\u04ff" for ch in text) else "en"
+
+
+def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
+    """Store the message's submission if it is valid; returns ``(ok, reply)``. Caller commits.
+
+    The client id is derived from sender and text, so a gateway that delivers the same message
+    twice stores it once.
+    """
+    parsed = parse_sms(text)
+    lang = _script_lang(text or "")
+    user = None
+    if isinstance(parsed, ParsedSms):
+        user = session.get(m.User, parsed.observer)
+        if user is None or user.role not in (Role.observer, Role.camera_watcher) or not user.active:
+            parsed, user = SmsProblem("unknown_observer", {"observer": parsed.observer}), None
+        else:
+            lang = user.language
+    if isinstance(parsed, ParsedSms):
+        outcome = _store(session, user, sender, text, parsed)
+        parsed = outcome if isinstance(outcome, SmsProblem) else parsed
+    ok = isinstance(parsed, ParsedSms)
+    if ok:
+        reply = message("ok", lang, code=parsed.form_code, observer=parsed.observer, station=outcome.station.code)
+        if parsed.missing:
+            reply += message("missing", lang, tags=", ".join(parsed.missing))
+    else:
+        reply = parsed.reply(lang)
+    session.add(m.SmsMessage(sender=sender[:40], text=(text or "")[:2000], reply=reply, ok=ok,
+                             submission_id=outcome.id if ok else None))
+    return ok, reply
+
+
+def _store(session: Session, user: m.User, sender: str, text: str, p: ParsedSms) -> m.Submission | SmsProblem:
+    stations = session.scalars(select(m.Station).join(m.Assignment, m.Assignment.station_id == m.Station.id)
+                               .where(m.Assignment.user_id == user.id)).all()
+    if p.station is not None:
+        match = [s for s in stations if s.code.upper() == p.station.upper()]
+        if not match:
+            return SmsProblem("unknown_station", {"station": p.station, "observer": p.observer})
+        station = match[0]
+    elif len(stations) == 1:
+        station = stations[0]
+    else:
+        return SmsProblem("no_station", {"n": len(stations)})
+    if not crud._accredited(session, user, station.election_id):
+        return SmsProblem("not_accredited", {"observer": p.observer})
+    client_id = str(uuid.uuid5(_NS, f"{sender}|{text}"))
+    if p.form is not None:
+        sub = m.Submission(client_id=client_id, kind=Kind.checklist, form=p.form, channel="sms",
+                           station_id=station.id, observer_id=user.id, answers=p.answers,
+                           complete=not p.missing,
+                           flags=checklist_flags(forms()[p.form], p.answers, station.registered))
+    else:
+        if user.role == Role.camera_watcher and not p.category.startswith("camera_"):
+            return SmsProblem("unknown_category", {"tag": p.category, "known": "CM CT CC CF"})
+        sub = m.Submission(client_id=client_id, kind=Kind.incident, form=p.category, channel="sms",
+                           station_id=station.id, observer_id=user.id, severity=p.severity,
+                           occurred_at=utcnow(), description=p.comment)
+    row, _ = crud.create_submission(session, user, sub)
+    return row

@@ -1,0 +1,128 @@
+"""Service fixtures: a fresh SQLite database and data directory per test, users of every role,
+one election (the five-station ``small_election``) with accredited, assigned observers."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from dataclasses import dataclass
+
+import pytest
+from argon2 import PasswordHasher
+
+from pollwatch.service import crud, security
+from pollwatch.service.config import Settings
+from pollwatch.service.importer import import_election
+from pollwatch.service.main import create_app
+
+with warnings.catch_warnings():  # starlette warns about its own httpx dependency on import
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+ROLES = ("admin", "coordinator", "observer", "observer2", "camera_watcher", "analyst", "public")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(monkeypatch):
+    # real argon2id, test-sized cost: the defaults are tuned for servers, not 100s of fixtures
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@dataclass
+class Ctx:
+    client: TestClient
+    app: object
+    settings: Settings
+    users: dict
+    headers: dict
+    election_id: int
+    stations: list  # station primary keys, ordered by code
+
+    def session(self):
+        return self.app.state.sessions()
+
+    def post(self, role: str, path: str, **kw):
+        return self.client.post(path, headers=self.headers.get(role, {}), **kw)
+
+    def get(self, role: str, path: str, **kw):
+        return self.client.get(path, headers=self.headers.get(role, {}), **kw)
+
+    def patch(self, role: str, path: str, **kw):
+        return self.client.patch(path, headers=self.headers.get(role, {}), **kw)
+
+    @staticmethod
+    def new_id() -> str:
+        return str(uuid.uuid4())
+
+    @staticmethod
+    def incident(station: int, **kw) -> dict:
+        return {"client_id": str(uuid.uuid4()), "station_id": station, "category": "ballot_stuffing",
+                "severity": "high", "occurred_at": "2026-03-01T14:10:00", "description": "box stuffed",
+                **kw}
+
+    @staticmethod
+    def checklist(station: int, form: str = "opening", **answers) -> dict:
+        base = {"arrived_at": "07:30", "admitted": True, "boxes_empty_sealed": True,
+                "ballots_received": 900, "opened_at": "08:00"} if form == "opening" else {}
+        return {"client_id": str(uuid.uuid4()), "station_id": station, "form": form,
+                "answers": {**base, **answers}}
+
+
+def make_ctx(tmp_path, url: str | None = None) -> Ctx:
+    settings = Settings(database_url=url or f"sqlite:///{tmp_path}/service.db",
+                        data_dir=tmp_path / "data", sms_secret="s3cret")
+    app = create_app(settings)
+    return populate(app, settings)
+
+
+def election():
+    import numpy as np
+
+    from pollwatch.model import Election
+
+    return Election.from_arrays(
+        registered=np.array([1000, 800, 0, 1200, 500]),
+        valid=np.array([600, 500, 0, 1100, 300]),
+        invalid=np.array([10, 20, 0, 5, 0]),
+        votes={"Alpha": np.array([400, 200, 0, 1000, 100]), "Beta": np.array([200, 300, 0, 100, 200])},
+        hierarchy={"region": np.array(["N", "N", "S", "S", "S"])},
+    )
+
+
+def populate(app, settings) -> Ctx:
+    """Users of every role; observer and observer2 accredited and assigned to station 1,
+    observer also to station 2; the camera watcher accredited, no stations."""
+    from sqlalchemy import select
+
+    from pollwatch.service import models as m
+
+    with app.state.sessions() as s:
+        admin = crud.create_user(s, None, username="admin", password="admin-pass", role="admin")
+        s.flush()
+        users = {"admin": admin}
+        for name in ROLES[1:]:
+            role = "observer" if name == "observer2" else name
+            users[name] = crud.create_user(s, admin, username=name, password=f"{name}-pass", role=role)
+        row = import_election(s, election(), actor_id=admin.id, name="test")
+        stations = list(s.scalars(select(m.Station.id).where(m.Station.election_id == row.id)
+                                  .order_by(m.Station.code)))
+        for name in ("observer", "observer2", "camera_watcher"):
+            acc = crud.request_accreditation(s, users[name], row.id, "CEC")
+            crud.decide_accreditation(s, admin, acc.id, "accredited", None, None)
+        crud.assign(s, admin, users["observer"].id, stations[0])
+        crud.assign(s, admin, users["observer"].id, stations[1])
+        crud.assign(s, admin, users["observer2"].id, stations[0])
+        headers = {n: {"Authorization": f"Bearer {crud.issue_token(s, u)}"} for n, u in users.items()}
+        ids = {n: u.id for n, u in users.items()}
+        s.commit()
+        election_id = row.id
+    return Ctx(TestClient(app), app, settings, ids, headers, election_id, stations)
+
+
+@pytest.fixture
+def ctx(tmp_path) -> Ctx:
+    c = make_ctx(tmp_path)
+    yield c
+    c.client.close()
+    c.app.state.engine.dispose()
+
