@@ -40,7 +40,7 @@ def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: 
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(file.file.read())
         try:
-            election = read(path)
+            election = _read(path, read)
         except PollwatchError as exc:
             raise HTTPException(status_code=422, detail=str(exc)[:2000]) from None
     row = import_election(session, election, actor_id=user.id, name=name or file.filename)
@@ -61,3 +61,15 @@ def list_stations(election_id: int, session: SessionDep, user: CurrentUser,
     count = session.scalar(select(func.count()).select_from(q.subquery()))
     rows = session.scalars(q.order_by(m.Station.code).limit(min(limit, 1000)).offset(offset)).all()
     return StationsPublic(data=rows, count=count or 0)
+
+
+def _read(path: Path, read):
+    """A Parquet file written by ``Election.to_parquet`` keeps its metadata; anything else is ingested."""
+    from pollwatch.model import Election
+
+    if path.suffix == ".parquet":
+        try:
+            return Election.from_parquet(path)
+        except Exception:  # not one of ours: fall back to the ingest presets
+            pass
+    return read(path)
