@@ -19,7 +19,7 @@ Incident::    IN<OBSERVER> [#STATION] <CATEGORY> [S<1-4>] [@description]
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pollwatch.service.forms import by_code, forms
 from pollwatch.service.taxonomy import SEVERITIES, by_sms_code
@@ -98,6 +98,7 @@ class SmsProblem:
 
     key: str
     params: dict = field(default_factory=dict)
+    observer: int | None = None  # when known, the reply uses that observer's language
 
     def reply(self, lang: str = "en") -> str:
         return message(self.key, lang, **self.params)
@@ -153,33 +154,36 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
         return SmsProblem("too_long", {"n": len(text), "max": MAX_LEN})
     text, _, comment = text.partition("@")
     station = None
-    m = re.search(r"#\s*([\w\-/.]+)", text)
+    m = re.search(r"#\s*([\w\-/]+)", text)
     if m:
         station, text = m[1], text[:m.start()] + " " + text[m.end():]
-    compact = re.sub(r"[\W_]+", "", text).upper()
-    if not compact:
+    # separators end the observer id ("OP12 1" is observer 12, then a value without a code)
+    words = re.sub(r"[\W_]+", " ", text).upper().split()
+    if not words:
         return SmsProblem("empty")
-    code = compact[:2]
+    code = words[0][:2]
     if len(code) < 2 or not code.isalpha():
         return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
     if code != "IN" and by_code(code) is None:
         return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
-    rest = compact[2:]
+    first = words[0][2:] or (words[1] if len(words) > 1 else "")
+    after = words[1:] if words[0][2:] else words[2:]
     n = 0
-    while n < len(rest) and rest[n] in _NUMCHARS:
+    while n < len(first) and first[n] in _NUMCHARS:
         n += 1
-    digits = rest[:n].translate(_LOOKALIKE)
+    digits = first[:n].translate(_LOOKALIKE)
     if not digits:
         return SmsProblem("no_observer", {"code": code})
     if len(digits) > 12:
         return SmsProblem("unknown_observer", {"observer": digits[:12] + "…"})
+    rest = first[n:] + "".join(after)
     common = {"form_code": code, "observer": int(digits), "station": station, "comment": comment.strip()[:1000]}
     if code == "IN":
-        return _incident(rest[n:], common)
-    pairs = _pairs(rest[n:])
-    if isinstance(pairs, SmsProblem):
-        return pairs
-    return _checklist(code, pairs, common)
+        out = _incident(rest, common)
+    else:
+        pairs = _pairs(rest)
+        out = pairs if isinstance(pairs, SmsProblem) else _checklist(code, pairs, common)
+    return replace(out, observer=int(digits)) if isinstance(out, SmsProblem) else out
 
 
 def _checklist(code: str, pairs: list[tuple[str, str]], common: dict) -> ParsedSms | SmsProblem:

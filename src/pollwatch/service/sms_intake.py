@@ -30,6 +30,9 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
     parsed = parse_sms(text)
     lang = _script_lang(text or "")
     user = None
+    if isinstance(parsed, SmsProblem) and parsed.observer is not None:
+        known = session.get(m.User, parsed.observer)
+        lang = known.language if known is not None else lang
     if isinstance(parsed, ParsedSms):
         user = session.get(m.User, parsed.observer)
         if user is None or user.role not in (Role.observer, Role.camera_watcher) or not user.active:
