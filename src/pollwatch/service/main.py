@@ -38,3 +38,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         return {"status": "ok"}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` workers: settings from ``POLLWATCH_*``, schema already
+    migrated by ``pollwatch serve`` (so several workers never race on migrations)."""
+    return create_app(Settings(), run_migrations=False)

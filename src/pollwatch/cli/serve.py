@@ -1,0 +1,50 @@
+"""``pollwatch serve``: migrate the database, then run the observation service with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from pollwatch.cli._common import console
+
+DatabaseOpt = typer.Option(None, "--database", help="Database URL (default: $POLLWATCH_DATABASE_URL or sqlite:///pollwatch.db).")
+DataDirOpt = typer.Option(None, "--data-dir", help="Media store and keys (default: $POLLWATCH_DATA_DIR or ./pollwatch-data).")
+
+
+def apply_env(database: str | None, data_dir: Path | None):
+    """Put CLI options into the environment (workers read it) and return the Settings."""
+    from pollwatch.service.config import Settings
+
+    if database:
+        os.environ["POLLWATCH_DATABASE_URL"] = database
+    if data_dir:
+        os.environ["POLLWATCH_DATA_DIR"] = str(data_dir)
+    return Settings()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_cmd(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+        database: str | None = DatabaseOpt,
+        data_dir: Path | None = DataDirOpt,
+        workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
+    ) -> None:
+        """Run the observation service (web API, SMS webhook).
+
+        Example: pollwatch serve --port 8000 --database postgresql+psycopg://u:p@localhost/pollwatch --workers 4
+        """
+        import uvicorn
+
+        from pollwatch.service.db import migrate
+
+        settings = apply_env(database, data_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.database_url)
+        console.print(f"pollwatch service on http://{host}:{port} ({workers} worker(s)), "
+                      f"database {settings.database_url.split('@')[-1]}", highlight=False)
+        uvicorn.run("pollwatch.service.main:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
