@@ -119,9 +119,35 @@ def populate(app, settings) -> Ctx:
     return Ctx(TestClient(app), app, settings, ids, headers, election_id, stations)
 
 
-@pytest.fixture
-def ctx(tmp_path) -> Ctx:
-    c = make_ctx(tmp_path)
+@pytest.fixture(scope="session")
+def pg():
+    """A temporary PostgreSQL cluster with a migrated template database, or a skip with the reason."""
+    from pollwatch.service.db import migrate
+    from pollwatch.service.pgtemp import TemporaryPostgres, find_bindir
+
+    if find_bindir() is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb absent; "
+                    "run scripts/system-deps.sh)")
+    server = TemporaryPostgres().start()
+    migrate(server.create_database("pollwatch_template"))
+    yield server
+    server.stop()
+
+
+def database_url(request, tmp_path) -> str | None:
+    """None (SQLite in tmp_path) or a fresh PostgreSQL database cloned from the template."""
+    if request.param != "postgres":
+        return None
+    server = request.getfixturevalue("pg")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}", template="pollwatch_template")
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def ctx(request, tmp_path) -> Ctx:
+    c = make_ctx(tmp_path, database_url(request, tmp_path))
     yield c
     c.client.close()
     c.app.state.engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from pollwatch.evidence.database import verify_database
 from pollwatch.service import models as m
 
-from .conftest import make_ctx  # noqa: TID252
+from .conftest import BACKENDS, database_url, make_ctx  # noqa: TID252
 
 
 def free_port() -> int:
@@ -61,14 +61,15 @@ class Server:
             self.proc.wait(10)
 
 
-@pytest.fixture
-def served(tmp_path):
-    ctx = make_ctx(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def served(request, tmp_path):
+    ctx = make_ctx(tmp_path, database_url(request, tmp_path))
     ctx.client.close()
     ctx.app.state.engine.dispose()
     server = Server(ctx.settings).start()
     yield ctx, server
     server.kill()
+    ctx.app.state.engine.dispose()  # the test's own sessions reopened the pool
 
 
 def test_same_submission_five_times_concurrently_is_stored_once(served):

@@ -368,8 +368,8 @@ def roster(session: Session, user: m.User, election_id: int, level: str | None =
         raise Invalid([invalid(["query", "level"], f"level {level!r} is not one of {election.hierarchy}")])
     stations = session.execute(
         select(m.Station.id, m.Station.code, m.Station.levels)
-        .join(m.Assignment, m.Assignment.station_id == m.Station.id)
-        .where(m.Station.election_id == election_id).distinct()).all()
+        .where(m.Station.election_id == election_id,
+               m.Station.id.in_(select(m.Assignment.station_id)))).all()
     subs = session.execute(
         select(m.Submission.station_id, m.Submission.form, func.max(m.Submission.complete.cast(Integer)))
         .where(m.Submission.kind == Kind.checklist, m.Submission.status != Verification.rejected)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ORM = ConfigDict(from_attributes=True)
+# PostgreSQL text cannot hold NUL; drop it at the edge so both databases store the same thing
+Text = Annotated[str, AfterValidator(lambda v: v.replace("\x00", ""))]
 
 
 class Token(BaseModel):
@@ -20,7 +22,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=200)
     role: str
-    full_name: str = ""
+    full_name: Text = ""
     phone: str | None = None
     language: str = "en"
 
@@ -64,12 +66,12 @@ class StationsPublic(BaseModel):
 
 class AccreditationCreate(BaseModel):
     election_id: int
-    body: str = ""
+    body: Text = ""
 
 
 class AccreditationUpdate(BaseModel):
     status: Literal["requested", "accredited", "refused", "revoked"]
-    body: str | None = None
+    body: Text | None = None
     date: dt.date | None = None
 
 
@@ -114,12 +116,12 @@ class IncidentCreate(_SubmissionBase):
     category: str
     severity: str = "medium"
     occurred_at: dt.datetime
-    description: str = Field(default="", max_length=10000)
+    description: Text = Field(default="", max_length=10000)
 
 
 class IncidentUpdate(BaseModel):
     severity: str | None = None
-    description: str | None = Field(default=None, max_length=10000)
+    description: Text | None = Field(default=None, max_length=10000)
 
 
 class ProtocolCreate(_SubmissionBase):
@@ -157,12 +159,12 @@ class SubmissionsPublic(BaseModel):
 
 class ReviewCreate(BaseModel):
     status: Literal["new", "under_review", "verified", "rejected"]
-    reason: str = ""
+    reason: Text = ""
 
 
 class QuarantineCreate(BaseModel):
     quarantined: bool
-    reason: str = ""
+    reason: Text = ""
 
 
 class MediaPublic(BaseModel):

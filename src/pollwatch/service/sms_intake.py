@@ -27,6 +27,7 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
     The client id is derived from sender and text, so a gateway that delivers the same message
     twice stores it once.
     """
+    text = (text or "").replace("\x00", "")  # PostgreSQL text cannot hold NUL
     parsed = parse_sms(text)
     lang = _script_lang(text or "")
     user = None
