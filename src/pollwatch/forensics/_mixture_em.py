@@ -1,0 +1,275 @@
+"""EM kernel of the eforensics-class finite mixture (see :mod:`pollwatch.forensics.mixture`).
+
+Observations per station: ``t`` = valid/N (turnout) and ``o`` = others' votes/N. Component
+``k`` applies manufacturing ``m_k`` and stealing ``s_k`` to a clean draw ``(τ, ν)``:
+``t = τ + m(1 − τ)``, ``o = τ(1 − ν)(1 − s)``. Inverting gives ``τ = (t − m)/(1 − m)``,
+``1 − ν = o/((1 − s)τ)``; with logit-normal ``τ`` and ``ν`` the density of ``(t, o)`` is
+
+    φ(logit τ; μ_τ, σ_τ) φ(logit ν; μ_ν, σ_ν) / (τ ν (1 − t) o)
+
+(the logit Jacobians and ``|∂(τ, ν)/∂(t, o)| = 1/((1 − m)(1 − s)τ)`` combined). One
+E-step pass gives the log-likelihood, the score with respect to every node weight and the
+responsibility-weighted moments of ``logit τ`` and ``logit ν``, i.e. the exact gradient
+(Louis 1982); :func:`fit` hands both to L-BFGS-B.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+_LOG2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True)
+def _estep_range(j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, G, mom):  # pragma: no cover
+    """E-step over stations ``j0:j1``; adds into ``G`` (K) and ``mom`` (4); returns the loglik.
+
+    ``G_k = Σ_j w_j L_jk / f_j`` is the score with respect to ``π_k``; ``R_k = π_k G_k``.
+    """
+    K = m.shape[0]
+    mu_t, sd_t, mu_n, sd_n = theta[0], theta[1], theta[2], theta[3]
+    lsd = math.log(sd_t) + math.log(sd_n) + _LOG2PI
+    pi = np.exp(logpi)
+    ll_total = 0.0
+    lk = np.empty(K)
+    xt = np.empty(K)
+    xn = np.empty(K)
+    log1m_m = np.empty(K)
+    log1m_s = np.empty(K)
+    for k in range(K):
+        log1m_m[k] = math.log(1.0 - m[k])
+        log1m_s[k] = math.log(1.0 - s[k])
+    for j in range(j0, j1):
+        tj = t[j]
+        lo = math.log(o[j])
+        l1t = math.log(1.0 - tj)
+        base = -l1t - lo - lsd
+        best = -np.inf
+        m_prev = -1.0
+        ltau = 0.0
+        for k in range(K):
+            lk[k] = -np.inf
+            if tj <= m[k]:
+                continue
+            if m[k] != m_prev:  # components are sorted by m: reuse log τ
+                m_prev = m[k]
+                ltau = math.log((tj - m[k]) / (1.0 - m[k]))
+            l1tau = l1t - log1m_m[k]
+            l1nu = lo - log1m_s[k] - ltau
+            if l1nu > -1e-9:  # ν must stay inside (0, 1)
+                continue
+            lnu = math.log1p(-math.exp(l1nu))
+            a = ltau - l1tau
+            b = lnu - l1nu
+            zt = (a - mu_t) / sd_t
+            zn = (b - mu_n) / sd_n
+            v = base - 0.5 * (zt * zt + zn * zn) - ltau - lnu  # log L_jk
+            lk[k] = v
+            xt[k] = a
+            xn[k] = b
+            if v + logpi[k] > best:
+                best = v + logpi[k]
+        if best == -np.inf:
+            continue  # cannot happen: the clean component fits every station
+        tot = 0.0
+        for k in range(K):
+            if lk[k] > -np.inf and pi[k] > 0.0:
+                tot += math.exp(lk[k] + logpi[k] - best)
+        lse = best + math.log(tot)  # log f_j
+        wj = w[j]
+        ll_total += wj * lse
+        man = 0.0
+        sto = 0.0
+        if want_post:
+            post[j, 2] = 0.0
+            post[j, 3] = 0.0
+            post[j, 4] = 0.0
+        for k in range(K):
+            if lk[k] == -np.inf:
+                continue
+            e = math.exp(min(lk[k] - lse, 700.0))  # L_jk / f_j
+            G[k] += wj * e
+            r = e * pi[k]
+            if r == 0.0:
+                continue
+            rw = r * wj
+            mom[0] += rw * xt[k]
+            mom[1] += rw * xt[k] * xt[k]
+            mom[2] += rw * xn[k]
+            mom[3] += rw * xn[k] * xn[k]
+            if want_post:
+                tau = (tj - m[k]) / (1.0 - m[k])
+                man += r * (tj - tau)
+                sto += r * o[j] * s[k] / (1.0 - s[k])
+                post[j, 2 + cls[k]] += r
+        if want_post:
+            post[j, 0] = man
+            post[j, 1] = sto
+    return ll_total
+
+
+@njit(cache=True, parallel=True)
+def estep(t, o, w, m, s, cls, logpi, theta, post, want_post):  # pragma: no cover - compiled
+    """One E-step. Returns (loglik, G[K], moments[4]); fills ``post`` (n×5) if ``want_post``.
+
+    ``theta = (μ_τ, σ_τ, μ_ν, σ_ν)``; components must be sorted by ``m`` with the clean one
+    (m = s = 0) first. ``post`` columns: expected manufactured and stolen fractions of N,
+    then the posterior probability of class 0 (clean), 1 (incremental), 2 (extreme).
+    Stations are split into fixed chunks summed in a fixed order, so the result does not
+    depend on the number of threads.
+    """
+    n = t.shape[0]
+    K = m.shape[0]
+    n_chunks = 16
+    size = (n + n_chunks - 1) // n_chunks
+    Rc = np.zeros((n_chunks, K))
+    Mc = np.zeros((n_chunks, 4))
+    Lc = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        j0 = c * size
+        j1 = min(n, j0 + size)
+        if j0 < j1:
+            Lc[c] = _estep_range(j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, Rc[c], Mc[c])
+    R = np.zeros(K)
+    mom = np.zeros(4)
+    ll = 0.0
+    for c in range(n_chunks):
+        ll += Lc[c]
+        for k in range(K):
+            R[k] += Rc[c, k]
+        for i in range(4):
+            mom[i] += Mc[c, i]
+    return ll, R, mom
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Quadrature nodes of the fraud magnitudes, sorted by ``m``; node 0 is the clean class.
+
+    ``a``/``b`` are the node coordinates on which the within-class Gaussian weights act:
+    ``m`` (incremental) or ``−log(1 − m)`` (extreme, so nodes near 1 are evenly spread), and ``s``.
+    """
+
+    m: np.ndarray
+    s: np.ndarray
+    cls: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    @classmethod
+    def build(cls, m_inc, s_inc, m_ext, s_ext) -> Grid:
+        rows = [(0.0, 0.0, 0)]
+        rows += [(mi, si, 1) for mi in m_inc for si in s_inc if (mi, si) != (0.0, 0.0)]
+        rows += [(me, se, 2) for me in m_ext for se in s_ext]
+        rows.sort(key=lambda r: (r[0], r[1]))
+        m, s, c = (np.array(x) for x in zip(*rows, strict=True))
+        a = np.where(c == 2, -np.log1p(-m), m)
+        return cls(m.astype(float), s.astype(float), c.astype(np.int64), a, s.astype(float))
+
+
+N_PARAMS = 14  # α_inc, α_ext; (μ_a, log σ_a, μ_b, log σ_b) × 2 classes; (μ_τ, log σ_τ, μ_ν, log σ_ν)
+
+
+def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, list]:
+    """log π_k of every node: class weight (softmax, clean class anchored at 0) times a
+    Gaussian in the node coordinates ``(a, b)`` normalised over the class's nodes."""
+    alpha = np.array([0.0, x[0], x[1]])
+    logpc = alpha - logsumexp(alpha)
+    logpi = np.empty(len(g.m))
+    logpi[g.cls == 0] = logpc[0]
+    parts = []
+    for c in (1, 2):
+        idx = np.flatnonzero(g.cls == c)
+        mu_a, lsa, mu_b, lsb = x[2 + 4 * (c - 1): 6 + 4 * (c - 1)]
+        za = (g.a[idx] - mu_a) / math.exp(lsa)
+        zb = (g.b[idx] - mu_b) / math.exp(lsb)
+        e = -0.5 * (za**2 + zb**2)
+        lq = e - logsumexp(e)
+        logpi[idx] = logpc[c] + lq
+        parts.append((idx, np.exp(lq), za, zb, math.exp(lsa), math.exp(lsb)))
+    return logpi, logpc, parts
+
+
+def theta_of(x: np.ndarray) -> np.ndarray:
+    mu_t, lsd_t, mu_n, lsd_n = x[-4:]
+    return np.array([mu_t, math.exp(lsd_t), mu_n, math.exp(lsd_n)])
+
+
+def _objective(x, t, o, w, g, wsum, dummy):
+    """Negative mean log-likelihood and its gradient, both from one E-step (Louis 1982:
+    the observed-data score equals the expected complete-data score)."""
+    logpi, logpc, parts = node_logweights(x, g)
+    th = theta_of(x)
+    ll, G, mom = estep(t, o, w, g.m, g.s, g.cls, logpi, th, dummy, False)
+    R = np.exp(logpi) * G  # expected station count per node
+    grad = np.zeros(N_PARAMS)
+    Rc = np.array([R[g.cls == c].sum() for c in range(3)])
+    grad[0:2] = Rc[1:] - Rc.sum() * np.exp(logpc[1:])
+    for c, (idx, q, za, zb, sa, sb) in zip((1, 2), parts, strict=True):
+        Rk = R[idx]
+        tot = Rk.sum()
+        i = 2 + 4 * (c - 1)
+        grad[i] = (Rk @ za - tot * (q @ za)) / sa
+        grad[i + 1] = Rk @ za**2 - tot * (q @ za**2)
+        grad[i + 2] = (Rk @ zb - tot * (q @ zb)) / sb
+        grad[i + 3] = Rk @ zb**2 - tot * (q @ zb**2)
+    for i in (0, 2):
+        mu, sd = th[i], th[i + 1]
+        s1, s2 = mom[i], mom[i + 1]
+        grad[10 + i] = (s1 - wsum * mu) / sd**2
+        grad[11 + i] = (s2 - 2 * mu * s1 + wsum * mu**2) / sd**2 - wsum
+    return -ll / wsum, -grad / wsum
+
+
+def start_params(t: np.ndarray, o: np.ndarray, g: Grid, pi_fraud: float = 0.1) -> np.ndarray:
+    """Robust start: clean (μ, σ) from medians/MADs of the logits; fraud classes spread over
+    their nodes (mean and sd of the node coordinates)."""
+    lt = np.log(t / (1 - t))
+    share = 1 - o / t
+    ln = np.log(share / (1 - share))
+
+    def mad(v: np.ndarray) -> float:
+        return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+    x = np.zeros(N_PARAMS)
+    x[0] = math.log(pi_fraud * 0.9 / (1 - pi_fraud))
+    x[1] = math.log(pi_fraud * 0.1 / (1 - pi_fraud))
+    for c, i in ((1, 2), (2, 6)):
+        sel = g.cls == c
+        x[i:i + 4] = [g.a[sel].mean(), math.log(g.a[sel].std() + 0.05),
+                      g.b[sel].mean(), math.log(g.b[sel].std() + 0.05)]
+    x[10:] = [np.median(lt), math.log(max(mad(lt), 1e-2)), np.median(ln), math.log(max(mad(ln), 1e-2))]
+    return x
+
+
+BOUNDS = ([(-30.0, 10.0)] * 2 + [(-1.0, 2.0), (-4.0, 2.0), (-1.0, 2.0), (-4.0, 2.0)] * 2
+          + [(-20.0, 20.0), (math.log(1e-3), 3.0), (-20.0, 20.0), (math.log(1e-3), 3.0)])
+
+
+def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
+        max_iter: int = 500, tol: float = 1e-10) -> tuple[np.ndarray, float, int, bool]:
+    """Maximum likelihood by L-BFGS-B with the score from the EM E-step (Jamshidian &
+    Jennrich 1997: EM's sufficient statistics give the exact gradient; quasi-Newton steps avoid
+    EM's crawl along the ridge between clean and lightly manipulated stations).
+
+    Returns ``(x, loglik, n_evaluations, converged)``.
+    """
+    wsum = float(w.sum())
+    res = minimize(_objective, x0, args=(t, o, w, g, wsum, np.empty((1, 5))), jac=True,
+                   method="L-BFGS-B", bounds=BOUNDS,
+                   options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8, "maxcor": 20})
+    return res.x, float(-res.fun * wsum), int(res.nfev), bool(res.success)
+
+
+def posteriors(t: np.ndarray, o: np.ndarray, g: Grid, x: np.ndarray) -> np.ndarray:
+    """Per station (n×5): expected manufactured and stolen fractions of N, class probabilities."""
+    logpi, _, _ = node_logweights(x, g)
+    post = np.zeros((len(t), 5))
+    estep(t, o, np.ones(len(t)), g.m, g.s, g.cls, logpi, theta_of(x), post, True)
+    return post
