@@ -66,8 +66,8 @@ def issue_token(session: Session, user: m.User, kind: str = "api") -> str:
 
 
 def user_by_token(session: Session, token: str) -> m.User | None:
-    row = session.scalar(select(m.Token).where(m.Token.token_hash == security.hash_token(token)))
-    return row.user if row is not None and row.user.active else None
+    return session.scalar(select(m.User).join(m.Token, m.Token.user_id == m.User.id)
+                          .where(m.Token.token_hash == security.hash_token(token), m.User.active.is_(True)))
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -164,9 +164,16 @@ def check_may_submit(session: Session, user: m.User, station: m.Station, kind: s
         return
     if user.role == Role.camera_watcher and not (kind == Kind.incident and form in CAMERA_CATEGORIES):
         raise Forbidden("Camera watchers file camera incidents only")
-    if user.role == Role.observer and station.id not in assigned_station_ids(session, user):
+    # one round trip for both checks: (assigned to this station?, accredited for its election?)
+    assigned = select(m.Assignment.id).where(m.Assignment.user_id == user.id,
+                                             m.Assignment.station_id == station.id).exists()
+    accredited = select(m.Accreditation.id).where(
+        m.Accreditation.user_id == user.id, m.Accreditation.election_id == station.election_id,
+        m.Accreditation.status == m.AccreditationStatus.accredited).exists()
+    is_assigned, is_accredited = session.execute(select(assigned, accredited)).one()
+    if user.role == Role.observer and not is_assigned:
         raise Forbidden("Station not assigned to you")
-    if not _accredited(session, user, station.election_id):
+    if not is_accredited:
         raise Forbidden("Observer not accredited")
 
 
@@ -227,9 +234,12 @@ def existing_by_client_id(session: Session, user: m.User, client_id: str) -> m.S
 
 
 def create_submission(session: Session, user: m.User, sub: m.Submission,
-                      media_ids: Iterable[int] = ()) -> tuple[m.Submission, bool]:
-    """Store ``sub`` once per ``client_id``; returns ``(row, created)``. A retry returns the first row."""
-    prior = existing_by_client_id(session, user, sub.client_id)
+                      media_ids: Iterable[int] = (), *, checked: bool = False) -> tuple[m.Submission, bool]:
+    """Store ``sub`` once per ``client_id``; returns ``(row, created)``. A retry returns the first row.
+
+    ``checked=True``: the caller has just looked the client id up (saves a round trip).
+    """
+    prior = None if checked else existing_by_client_id(session, user, sub.client_id)
     if prior is not None:
         return prior, False
     try:

@@ -28,7 +28,7 @@ def create_checklist(body: ChecklistCreate, response: Response, session: Session
     sub = m.Submission(client_id=str(body.client_id), kind=Kind.checklist, form=body.form,
                        station_id=station.id, observer_id=user.id, answers=answers,
                        complete=complete, flags=flags)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids), session)
+    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
 
 
 @router.get("", response_model=SubmissionsPublic)

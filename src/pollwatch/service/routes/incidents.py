@@ -33,7 +33,7 @@ def create_incident(body: IncidentCreate, response: Response, session: SessionDe
     sub = m.Submission(client_id=str(body.client_id), kind=Kind.incident, form=body.category,
                        station_id=station.id, observer_id=user.id, severity=body.severity,
                        occurred_at=occurred, description=body.description)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids), session)
+    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
 
 
 @router.get("", response_model=SubmissionsPublic)

@@ -23,7 +23,7 @@ def create_protocol(body: ProtocolCreate, response: Response, session: SessionDe
     answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
     sub = m.Submission(client_id=str(body.client_id), kind=Kind.protocol, form="protocol",
                        station_id=station.id, observer_id=user.id, answers=answers, flags=flags)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids), session)
+    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
 
 
 @router.get("", response_model=SubmissionsPublic)
