@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
@@ -114,38 +114,20 @@ def _estep_range(j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, G, m
     return ll_total
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def estep(t, o, w, m, s, cls, logpi, theta, post, want_post):  # pragma: no cover - compiled
     """One E-step. Returns (loglik, G[K], moments[4]); fills ``post`` (n×5) if ``want_post``.
 
     ``theta = (μ_τ, σ_τ, μ_ν, σ_ν)``; components must be sorted by ``m`` with the clean one
     (m = s = 0) first. ``post`` columns: expected manufactured and stolen fractions of N,
     then the posterior probability of class 0 (clean), 1 (incremental), 2 (extreme).
-    Stations are split into fixed chunks summed in a fixed order, so the result does not
-    depend on the number of threads.
+    Single-threaded on purpose: the machine is shared, bootstrap replicates parallelise through
+    the compute seam, and an OpenMP layer would break its fork-based process pool.
     """
-    n = t.shape[0]
-    K = m.shape[0]
-    n_chunks = 16
-    size = (n + n_chunks - 1) // n_chunks
-    Rc = np.zeros((n_chunks, K))
-    Mc = np.zeros((n_chunks, 4))
-    Lc = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        j0 = c * size
-        j1 = min(n, j0 + size)
-        if j0 < j1:
-            Lc[c] = _estep_range(j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, Rc[c], Mc[c])
-    R = np.zeros(K)
+    G = np.zeros(m.shape[0])
     mom = np.zeros(4)
-    ll = 0.0
-    for c in range(n_chunks):
-        ll += Lc[c]
-        for k in range(K):
-            R[k] += Rc[c, k]
-        for i in range(4):
-            mom[i] += Mc[c, i]
-    return ll, R, mom
+    ll = _estep_range(0, t.shape[0], t, o, w, m, s, cls, logpi, theta, post, want_post, G, mom)
+    return ll, G, mom
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,140 @@
+"""Finite-mixture fraud model: recovery of injected fraud on simulated elections, clean nulls,
+bootstrap reproducibility across backends, parameter checks, and a real-data smoke test.
+
+The generator is private to this file (the project simulator is written concurrently): clean
+turnout and leader share are logit-normal, counts binomial; fraud stations get a fraction ``m``
+of their non-voters added to the leader and a fraction ``s`` of the others' votes moved to him.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+from pollwatch.errors import SmallSampleWarning
+from pollwatch.forensics.mixture import fraud_mixture
+from pollwatch.model import Election
+
+
+def simulate(n, *, f_inc=0.0, f_ext=0.0, steal=0.0, seed=0, m_inc=(0.4, 0.12)):
+    """Return (election, injected fraud votes, injected manufactured votes, true class per station)."""
+    rng = np.random.default_rng(seed)
+    N = rng.integers(300, 3000, n)
+    tau = 1 / (1 + np.exp(-rng.normal(0.2, 0.35, n)))
+    nu = 1 / (1 + np.exp(-rng.normal(-0.2, 0.45, n)))
+    valid = rng.binomial(N, tau)
+    W = rng.binomial(valid, nu)
+    others = valid - W
+    u = rng.random(n)
+    cls = np.where(u < f_inc, 1, np.where(u < f_inc + f_ext, 2, 0))
+    m = np.zeros(n)
+    m[cls == 1] = np.clip(rng.normal(*m_inc, (cls == 1).sum()), 0.05, 0.68)
+    m[cls == 2] = 1 - np.exp(-rng.normal(2.3, 0.5, (cls == 2).sum()))
+    s = np.zeros(n)
+    if steal:
+        s[cls == 1] = np.clip(rng.normal(steal, 0.05, (cls == 1).sum()), 0, 0.6)
+    add = rng.binomial(N - valid, m)
+    stolen = rng.binomial(others, s)
+    invalid = np.minimum(rng.binomial(N, 0.01), N - valid - add)
+    e = Election.from_arrays(registered=N, valid=valid + add, invalid=invalid,
+                             votes={"Leader": W + add + stolen, "Others": others - stolen})
+    return e, int(add.sum() + stolen.sum()), int(add.sum()), cls
+
+
+class TestRecovery:
+    def test_stuffing_recovered_within_10_percent(self):
+        e, injected, _, cls = simulate(12_000, f_inc=0.15, f_ext=0.01, seed=11)
+        assert injected / e.field("valid").sum() > 0.02  # the brief's regime: ≥ 2 % of all votes
+        r = fraud_mixture(e, candidate="Leader", n_boot=0)
+        assert r.converged
+        assert r.fraud_votes == pytest.approx(injected, rel=0.10)
+        assert r.pi["incremental"] + r.pi["extreme"] == pytest.approx(0.16, abs=0.04)
+        # the extreme stations are recognised one by one
+        assert np.nanmean(r.posterior_fraud[cls == 2]) > 0.9
+        assert np.nanmean(r.posterior_fraud[cls == 0]) < 0.1
+
+    def test_stuffing_and_stealing_split(self):
+        e, injected, manufactured, _ = simulate(12_000, f_inc=0.2, f_ext=0.01, steal=0.25, seed=12)
+        r = fraud_mixture(e, candidate="Leader", n_boot=0)
+        assert r.fraud_votes == pytest.approx(injected, rel=0.10)
+        assert r.manufactured_votes == pytest.approx(manufactured, rel=0.15)
+        assert r.stolen_votes == pytest.approx(injected - manufactured, rel=0.3)
+
+    def test_clean_election_has_no_fraud_class(self):
+        e, injected, _, _ = simulate(12_000, seed=13)
+        assert injected == 0
+        r = fraud_mixture(e, candidate="Leader", n_boot=0)
+        assert r.pi["incremental"] + r.pi["extreme"] < 0.02
+        assert r.fraud_votes < 0.005 * e.field("valid").sum()
+        assert r.clean["turnout_median"] == pytest.approx(1 / (1 + math.exp(-0.2)), abs=0.01)
+
+    def test_more_fraud_gives_more_votes(self):
+        lo = fraud_mixture(simulate(6_000, f_inc=0.05, seed=14)[0], candidate="Leader", n_boot=0)
+        hi = fraud_mixture(simulate(6_000, f_inc=0.25, seed=14)[0], candidate="Leader", n_boot=0)
+        assert hi.fraud_votes > 2 * lo.fraud_votes
+
+
+@pytest.fixture(scope="module")
+def result():
+    e, _, _, _ = simulate(3_000, f_inc=0.15, f_ext=0.01, seed=21)
+    # one tiny station is left out (min_registered) and gets NaN posteriors
+    t = e.table.with_columns(e.table["registered"].scatter(0, 50))
+    e = Election(t, e.meta)
+    return e, fraud_mixture(e, candidate="Leader", n_boot=4, seed=7, boot_size=None)
+
+
+class TestResultObject:
+
+    def test_station_arrays(self, result):
+        e, r = result
+        assert r.posterior.shape == (e.n_stations, 3)
+        assert np.isnan(r.posterior_fraud[0]) and r.n_excluded["small_station"] == 1
+        ok = ~np.isnan(r.posterior_fraud)
+        np.testing.assert_allclose(r.posterior[ok].sum(axis=1), 1.0, rtol=1e-9)
+        assert np.nansum(r.manufactured) + np.nansum(r.stolen) == pytest.approx(r.fraud_votes)
+        assert sum(r.pi.values()) == pytest.approx(1.0)
+
+    def test_intervals_and_dict(self, result):
+        _, r = result
+        lo, hi = r.fraud_votes_ci
+        assert lo < r.fraud_votes < hi
+        d = r.to_dict()
+        assert "posterior" not in d and d["seed"] == 7 and d["n_boot"] == 4
+        assert len(json.dumps(d)) < 20_000
+        assert "Finite-mixture" in r.summary().as_text()
+
+    def test_backends_agree(self, result):
+        e, r = result
+        r2 = fraud_mixture(e, candidate="Leader", n_boot=4, seed=7, boot_size=None, backend="processes")
+        np.testing.assert_array_equal(r.boot, r2.boot)
+
+
+class TestParameters:
+    @pytest.mark.parametrize("kw, msg", [
+        ({"k": 0.1}, r"k \(0.1\)"), ({"n_boot": -1}, r"n_boot \(-1\)"), ({"level": 1.0}, r"level \(1.0\)"),
+        ({"min_registered": 0}, r"min_registered \(0\)"), ({"boot_size": 5}, r"boot_size \(5\)"),
+    ])
+    def test_bad_parameters(self, small_election, kw, msg):
+        with pytest.raises(ValueError, match=msg):
+            fraud_mixture(small_election, **kw)
+
+    def test_too_few_stations_warns(self, small_election):
+        with pytest.warns(SmallSampleWarning, match="stations can be fitted"):
+            r = fraud_mixture(small_election, min_registered=1)
+        assert math.isnan(r.fraud_votes) and r.notes
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_data_smoke(ru2012):
+    t0 = time.perf_counter()
+    r = fraud_mixture(ru2012, n_boot=0)
+    elapsed = time.perf_counter() - t0
+    assert r.converged and r.n_stations > 90_000
+    assert 0 < r.pi["incremental"] + r.pi["extreme"] < 1
+    assert 0 < r.fraud_votes < r.leader_votes
+    assert elapsed < 120  # target ≤ 60 s on an idle 2-core machine; see benchmarks/mixture.py
