@@ -1,0 +1,86 @@
+"""The simulator: reproducible, consistent protocols, truth that adds up, fraud where injected."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from pollwatch.ingest import read_election
+from pollwatch.simulate import (
+    Carousel,
+    Extreme,
+    FraudConfig,
+    Rounding,
+    Stuffing,
+    Switching,
+    simulate_election,
+)
+from pollwatch.validate import validate
+
+ALL = FraudConfig(stuffing=Stuffing(0.1), switching=Switching(0.05), carousel=Carousel(0.05),
+                  rounding=Rounding(0.03), extreme=Extreme(0.01))
+
+
+def test_reproducible():
+    a = simulate_election(3000, seed=7, fraud=ALL)
+    b = simulate_election(3000, seed=7, fraud=ALL)
+    c = simulate_election(3000, seed=8, fraud=ALL)
+    assert a.election.table.equals(b.election.table) and a.truth.equals(b.truth)
+    assert not a.election.table.equals(c.election.table)
+
+
+@pytest.mark.parametrize("fraud", [FraudConfig(), ALL])
+def test_protocols_are_consistent(fraud):
+    s = simulate_election(5000, seed=3, fraud=fraud, layout="azerbaijan")
+    assert sum(validate(s.election).counts().values()) == 0
+
+
+def test_truth_adds_up():
+    s = simulate_election(5000, seed=4, fraud=ALL)
+    e, t = s.election, s.truth
+    lead = e.votes(e.candidates[0].name)
+    np.testing.assert_array_equal(lead - t["clean_leader_votes"].to_numpy(), t["fraud"].to_numpy())
+    np.testing.assert_array_equal(e.ballots_issued() - t["clean_issued"].to_numpy(), t["ballots_added"].to_numpy())
+    kinds = ["carousel", "switched", "stuffed", "extreme", "rounded"]
+    assert (t.select(pl.sum_horizontal(kinds)).to_series().to_numpy() == t["fraud"].to_numpy()).all()
+
+
+def test_fraud_raises_turnout_and_share_where_injected():
+    clean = simulate_election(8000, seed=5)
+    dirty = simulate_election(8000, seed=5, fraud=FraudConfig(stuffing=Stuffing(0.2)))
+    hit = dirty.truth["stuffed"].to_numpy() > 0
+    assert 0.1 < hit.mean() < 0.3
+    t0, t1 = clean.election.turnout(), dirty.election.turnout()
+    assert (t1[hit] > t0[hit]).mean() > 0.95 and np.allclose(t1[~hit], t0[~hit], equal_nan=True)
+    assert np.nanmean(dirty.election.share()[hit]) > np.nanmean(clean.election.share()[hit]) + 0.05
+
+
+def test_rounding_makes_whole_percents():
+    s = simulate_election(5000, seed=6, fraud=FraudConfig(rounding=Rounding(0.2, target="turnout")))
+    e = s.election
+    # a whole percent within ±0.05 pp is reachable with integer counts only from 1,000 voters up
+    hit = (s.truth["rounded"].to_numpy() > 0) & (e.field("registered") >= 1000)
+    p = 100.0 * e.ballots_issued() / e.field("registered")
+    assert hit.sum() > 100
+    assert (np.abs(p[hit] - np.round(p[hit])) <= 0.05).mean() > 0.98
+
+
+@pytest.mark.parametrize("layout,preset", [("russia", "russia_cec"), ("azerbaijan", "azerbaijan_pec"),
+                                           ("generic", "mapping")])
+def test_write_and_read_back(tmp_path, layout, preset):
+    s = simulate_election(2000, seed=9, fraud=ALL, layout=layout)
+    paths = s.write(tmp_path)
+    e = read_election(paths["results.csv"], mapping=paths.get("mapping.toml"))
+    assert e.ingest_report.mapping == preset
+    assert e.totals()["votes"] == s.election.totals()["votes"]
+    assert e.totals()["registered"] == s.election.totals()["registered"]
+    assert e.totals()["ballots_issued"] == s.election.totals()["ballots_issued"]
+    assert (tmp_path / "truth.csv").exists() and (tmp_path / "params.json").exists()
+
+
+def test_bad_parameters_name_themselves():
+    with pytest.raises(ValueError, match=r"stuffing.fraction \(1.5\) must be in the interval \[0, 1\]"):
+        Stuffing(1.5)
+    with pytest.raises(ValueError, match="layout .* must be one of"):
+        simulate_election(10, layout="martian")
+    with pytest.raises(ValueError, match="fraud.favoured"):
+        simulate_election(10, fraud=FraudConfig(favoured=9))
