@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
@@ -11,6 +14,7 @@ from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.routes import api_router
+from pollwatch.service.web import router as web_router
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -26,6 +30,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
     app.state.store = MediaStore(settings.media_dir)
     app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
