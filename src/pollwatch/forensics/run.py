@@ -110,9 +110,54 @@ def _extract_carousel(r, e: Election) -> dict:
     }
 
 
+def _run_integers(e: Election, ctx: Context):
+    from pollwatch.forensics.integers import integer_test
+
+    return integer_test(e)  # exact null: no randomness
+
+
+def _extract_integers(r, e: Election) -> dict:
+    s = r.either
+    return {
+        "excess": s.excess, "p_value": s.pvalue, "z": s.z, "observed": s.observed, "expected": s.expected,
+        "sd": s.sd, "excess_leader": r.leader.excess, "excess_turnout": r.turnout.excess,
+        "excess_registered": r.excess_registered, "included": r.n_included, "basis": r.basis, "method": r.method,
+    }
+
+
+def _run_coarse(e: Election, ctx: Context):
+    from pollwatch.forensics.coarse import rozenas_rkd
+
+    return rozenas_rkd(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+
+
+def _extract_coarse(r, e: Election) -> dict:
+    return {"fraud_percent": r.fraud_pct, "interval": list(r.interval), "p_value": r.pvalue,
+            "flagged_shares": list(r.flagged_shares), "n_flagged": r.n_flagged, "resamples": r.n_resamples}
+
+
+def _run_mixture(e: Election, ctx: Context):
+    from pollwatch.forensics.mixture import fraud_mixture
+
+    return fraud_mixture(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+
+
+def _extract_mixture(r, e: Election) -> dict:
+    return {
+        "no_fraud": r.pi.get("none", r.pi.get("no_fraud")), "incremental": r.pi.get("incremental"),
+        "extreme": r.pi.get("extreme"), "weights": r.pi, "weights_ci": {k: list(v) for k, v in r.pi_ci.items()},
+        "fraudulent_votes": r.fraud_votes, "fraudulent_votes_low": r.fraud_votes_ci.low,
+        "fraudulent_votes_high": r.fraud_votes_ci.high, "manufactured_votes": r.manufactured_votes,
+        "stolen_votes": r.stolen_votes, "converged": r.converged,
+    }
+
+
 METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
+    MethodSpec("integer_percentages", _run_integers, _extract_integers),
     MethodSpec("digits", _run_digits, _extract_digits),
+    MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
+    MethodSpec("mixture", _run_mixture, _extract_mixture),
     MethodSpec("carousel", _run_carousel, _extract_carousel),
 )}
 

@@ -1,0 +1,52 @@
+"""``pollwatch demo``: the reference case end to end, on built-in simulated data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pollwatch.cli._common import console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo_cmd(
+        out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output directory."),
+        seed: int = typer.Option(2024, help="Seed of the simulation and of every method."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
+    ) -> None:
+        """Simulate an Azerbaijan-shaped election with known fraud, analyse it, write the report.
+
+        Example: pollwatch demo --out demo-output
+        """
+        from pollwatch.demo import run_demo
+
+        if quiet:
+            result = run_demo(out, seed=seed)
+        else:
+            with console.status("starting…") as status:
+                result = run_demo(out, seed=seed, progress=lambda m: status.update(m + "…"))
+        sim, a = result.simulation, result.analysis
+        if not quiet:
+            t = sim.election.totals()
+            console.print(f"Simulated {t['stations']:,} stations, {t['registered']:,} registered; official result "
+                          f"{100 * t['leader_share']:.2f} % for {t['leader']} on {100 * t['turnout']:.2f} % turnout.",
+                          highlight=False)
+            console.print(f"Injected: {sim.fraud_votes:,} fraudulent votes for the favoured candidate "
+                          f"({sim.stuffed_votes:,} added ballots).", highlight=False)
+            doc = a.doc
+            sh = doc["methods"].get("shpilkin", {})
+            if "excess_votes" in sh:
+                console.print(f"Shpilkin excess votes: {sh['excess_votes']:,.0f}", highlight=False)
+            mx = doc["methods"].get("mixture", {})
+            if "fraudulent_votes" in mx:
+                console.print(f"Mixture fraudulent votes: {mx['fraudulent_votes']:,.0f} "
+                              f"({mx['fraudulent_votes_low']:,.0f}–{mx['fraudulent_votes_high']:,.0f})", highlight=False)
+            console.print(f"Strength of evidence: [bold]{doc['strength']['level']}[/]; done in {result.seconds:.1f} s.")
+            for name, err in a.errors.items():
+                console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
+            console.print("Outputs:")
+            for k, p in result.paths.items():
+                console.print(f"  {k:<22} {p}", highlight=False)
+        typer.echo(f"Open the report: {result.paths['report.html'].resolve()}")
