@@ -1,0 +1,83 @@
+"""The sampling frame: which stations, and which stratum each one is in (shared by design and estimate)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pollwatch.model import Election
+
+SEP = " | "
+
+
+def strata_columns(strata: str | Sequence[str] | None) -> tuple[str, ...]:
+    if strata is None:
+        return ()
+    return (strata,) if isinstance(strata, str) else tuple(strata)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Stations of the frame and their strata.
+
+    ``mask`` selects frame stations in the election; ``labels`` (per frame station) is the
+    stratum name; ``parents`` maps each stratum to its parent group (used to collapse strata).
+    """
+
+    election: Election
+    by: tuple[str, ...]
+    mask: np.ndarray
+    station_ids: np.ndarray
+    codes: np.ndarray          # stratum index per frame station
+    names: tuple[str, ...]     # stratum names, sorted
+    sizes: np.ndarray          # N_h, stations per stratum
+    parents: tuple[str, ...]   # parent group of each stratum ("" = national)
+
+    @property
+    def n(self) -> int:
+        return int(self.mask.sum())
+
+
+def _parent_columns(election: Election, by: tuple[str, ...]) -> tuple[str, ...]:
+    if len(by) > 1:
+        return by[:-1]
+    if len(by) == 1 and by[0] in election.meta.hierarchy:
+        idx = election.meta.hierarchy.index(by[0])
+        return election.meta.hierarchy[:idx]
+    return ()
+
+
+def _key(table: pl.DataFrame, cols: Sequence[str]) -> np.ndarray:
+    if not cols:
+        return np.full(table.height, "all", dtype=object)
+    expr = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in cols], separator=SEP)
+    return table.select(expr.alias("k"))["k"].to_numpy()
+
+
+def build_frame(election: Election, strata: str | Sequence[str] | None = None,
+                analysable_only: bool = True) -> Frame:
+    """Stratify the election's stations by one or more columns (hierarchy levels or any column)."""
+    by = strata_columns(strata)
+    for c in by:
+        if c not in election.table.columns:
+            raise ValueError(f"strata ({c!r}) is not a column of the election; "
+                             f"columns are: {', '.join(election.table.columns)}")
+    mask = election.analysable() if analysable_only else np.ones(election.n_stations, dtype=bool)
+    table = election.table.filter(pl.Series(mask))
+    # nested strata: a TIK is identified together with its region
+    cols = by
+    if len(by) == 1 and by[0] in election.meta.hierarchy:
+        cols = election.meta.hierarchy[: election.meta.hierarchy.index(by[0]) + 1]
+    labels = _key(table, cols)
+    names, codes = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(codes, minlength=len(names))
+    pcols = _parent_columns(election, by)
+    plabels = _key(table, pcols) if pcols else np.full(table.height, "", dtype=object)
+    first = np.zeros(len(names), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    parents = tuple(str(plabels[i]) for i in first)
+    return Frame(election, by, mask, table["station_id"].to_numpy().astype(str), codes.astype(np.int64),
+                 tuple(str(n) for n in names), sizes.astype(np.int64), parents)

@@ -1,0 +1,359 @@
+"""Quick-count sample design: sample size, allocation to strata, and the seeded draw.
+
+Sources: Estok, Nevitte & Cowan (2002), *The Quick Count and Election Observation* (NDI), ch. 5
+(p. 73: voters needed with a finite-population correction, stations = voters / voters per
+station, the ``0.5·z/√n`` rule of thumb); Kish (1965), *Survey Sampling*, §5.4 (design effect
+``Deff = 1 + (v̄ − 1)ρ``); Cochran (1977), *Sampling Techniques*, §5.5 and §5.9 (proportional and
+Neyman allocation); Donner (1986), *Int. Stat. Review* 54:67–82 (one-way ANOVA estimator of the
+intra-class correlation with unequal cluster sizes).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from pollwatch.errors import DegenerateDataWarning
+from pollwatch.model import Election
+from pollwatch.quickcount._frame import build_frame
+from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
+
+__all__ = [
+    "SampleDesign", "SampleSize", "StratumAllocation", "allocate", "design_effect", "draw_sample",
+    "expected_ballots", "intraclass_correlation", "rule_of_thumb_moe", "sample_size",
+    "stations_needed", "voters_needed", "z_value",
+]
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided normal quantile for a confidence level (0.95 → 1.959964)."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence ({confidence}) must be in the interval (0, 1)")
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def _check_pos(name: str, value: float, upper: float | None = None) -> None:
+    if not (value > 0) or (upper is not None and value >= upper):
+        rng = f"(0, {upper})" if upper is not None else "(0, inf)"
+        raise ValueError(f"{name} ({value}) must be in the interval {rng}")
+
+
+def voters_needed(population: float, margin: float, *, z: float | None = None,
+                  confidence: float = 0.95, p: float = 0.5, term_decimals: int | None = None) -> float:
+    """Voters needed for a margin of error ``margin`` (a fraction), NDI p. 73.
+
+    ``n = p(1−p) / (E²/z² + p(1−p)/N)``, i.e. ``n0 = z²p(1−p)/E²`` then ``n0/(1 + n0/N)``.
+    Assumes simple random sampling of voters (no clustering: see :func:`sample_size`).
+    ``z`` overrides ``confidence`` (NDI uses 2.58 for 99 %). ``term_decimals`` rounds the two
+    denominator terms as a hand calculation does: the handbook's printed Peru 2001 figure
+    (163,185) is ``z = 2.6`` with both terms rounded to 9 decimals; the exact figure at
+    ``z = 2.58`` is 160,717.3 (see docs/quickcount.md).
+    """
+    _check_pos("population", population)
+    _check_pos("margin", margin, 1)
+    _check_pos("p", p, 1)
+    z = z_value(confidence) if z is None else z
+    a, b = margin**2 / z**2, p * (1 - p) / population
+    if term_decimals is not None:
+        a, b = round(a, term_decimals), round(b, term_decimals)
+    return p * (1 - p) / (a + b)
+
+
+def stations_needed(voters: float, voters_per_station: float) -> float:
+    """Stations to reach ``voters`` when each contributes ``voters_per_station`` (NDI p. 73)."""
+    _check_pos("voters_per_station", voters_per_station)
+    return voters / voters_per_station
+
+
+def expected_ballots(stations: float, registered_per_station: float, turnout: float) -> float:
+    """Ballots a sample will actually hold: stations × registered × turnout.
+
+    Size on ballots cast, not registered voters (NDI's own 1,020 stations × 160 registered give
+    only 114,240 ballots at 70 % turnout).
+    """
+    _check_pos("turnout", turnout, 1.000001)
+    return stations * registered_per_station * turnout
+
+
+def rule_of_thumb_moe(n: float, *, z: float | None = None, confidence: float = 0.95) -> float:
+    """NDI's ``0.5·z/√n``: an upper bound with ``n`` = stations, a lower one with ``n`` = voters."""
+    _check_pos("n", n)
+    z = z_value(confidence) if z is None else z
+    return 0.5 * z / math.sqrt(n)
+
+
+def design_effect(rho: float, voters_per_station: float) -> float:
+    """Kish's design effect of cluster sampling, ``Deff = 1 + (v̄ − 1)ρ`` (Kish 1965, §5.4)."""
+    if not -1 < rho < 1:
+        raise ValueError(f"rho ({rho}) must be in the interval (-1, 1)")
+    _check_pos("voters_per_station", voters_per_station)
+    return 1 + (voters_per_station - 1) * rho
+
+
+def intraclass_correlation(election: Election, candidate: str | None = None) -> float:
+    """Intra-station correlation of the vote for ``candidate`` (default: the leader).
+
+    One-way ANOVA estimator with unequal cluster sizes (Donner 1986, eq. 2.1): each valid vote
+    is a 0/1 outcome clustered in its station; ``ρ = (MSB − MSW) / (MSB + (m0 − 1)·MSW)`` with
+    ``m0 = (M − Σm²/M)/(k − 1)``. Stations without valid votes are skipped.
+    """
+    m = election.field("valid").astype(np.float64)
+    y = election.votes(candidate).astype(np.float64)
+    keep = m > 0
+    m, y = m[keep], y[keep]
+    k, total = len(m), m.sum()
+    if k < 2 or total <= k:
+        warnings.warn("fewer than 2 stations with votes: the intra-station correlation is undefined",
+                      DegenerateDataWarning, stacklevel=2)
+        return float("nan")
+    p_i, p = y / m, y.sum() / total
+    msb = float((m * (p_i - p) ** 2).sum() / (k - 1))
+    msw = float((m * p_i * (1 - p_i)).sum() / (total - k))
+    m0 = (total - (m**2).sum() / total) / (k - 1)
+    return (msb - msw) / (msb + (m0 - 1) * msw)
+
+
+@dataclass(frozen=True)
+class SampleSize(ResultMixin):
+    """Result of :func:`sample_size`: voters and stations needed for a margin of error."""
+
+    margin: float
+    confidence: float
+    z: float
+    p: float
+    population_voters: float | None
+    voters_srs: float               # n0, no finite-population correction
+    voters: float                   # n with the FPC in voters (NDI p. 73)
+    voters_per_station: float
+    rho: float
+    rho_source: str
+    design_effect: float
+    stations_srs: float             # n / v̄ (NDI, ignores clustering)
+    stations: float                 # Deff·n0/v̄
+    frame_stations: int | None
+    stations_fpc: float             # m/(1 + m/M), rounded up for deployment below
+    stations_to_draw: int
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> Summary:
+        rows = [
+            ("margin of error", f"±{100 * self.margin:.2f} pp at {100 * self.confidence:g} % (z = {self.z:.4g})"),
+            ("voters needed (SRS, FPC)", f"{self.voters:,.1f}"),
+            ("voters per station (v̄)", f"{self.voters_per_station:,.1f}"),
+            ("intra-station correlation ρ", f"{self.rho:.4f} ({self.rho_source})"),
+            ("design effect", f"{self.design_effect:.3f}"),
+            ("stations, ignoring clustering", f"{self.stations_srs:,.1f}"),
+            ("stations, with design effect", f"{self.stations:,.1f}"),
+            ("stations, with FPC in stations", f"{self.stations_fpc:,.1f}"),
+            ("stations to draw", fmt_int(self.stations_to_draw)),
+        ]
+        text = (f"To estimate a share within ±{100 * self.margin:.2f} percentage points at "
+                f"{100 * self.confidence:g} % confidence, draw {self.stations_to_draw:,} stations.")
+        return Summary("Quick-count sample size", text, rows, self.notes)
+
+
+def sample_size(margin: float, *, confidence: float = 0.95, z: float | None = None, p: float = 0.5,
+                population_voters: float | None = None, voters_per_station: float | None = None,
+                registered_per_station: float | None = None, turnout: float | None = None,
+                rho: float | None = None, past: Election | None = None,
+                frame_stations: int | None = None) -> SampleSize:
+    """Stations to sample for a margin of error, with a design effect and an FPC in stations.
+
+    Steps (quickcount-and-cameras.md §1.2 a, b, d): ``n0 = z²p(1−p)/E²``; ``n = n0/(1 + n0/N)``
+    (NDI p. 73); ``v̄`` = expected ballots per station (registered × turnout: size on ballots
+    cast); ``Deff = 1 + (v̄ − 1)ρ`` (Kish); stations ``m = Deff·n0/v̄``, then
+    ``m' = m/(1 + m/M)`` with ``M`` stations in the frame (Cochran eq. 4.1 in stations).
+
+    ``rho`` defaults to the intra-station correlation of the leader's vote in ``past`` results
+    (:func:`intraclass_correlation`), else 0 (no clustering: an optimistic lower bound, noted).
+    ``past`` also supplies ``N``, ``M`` and ``v̄`` when they are not given.
+    """
+    z = z_value(confidence) if z is None else float(z)
+    notes: list[str] = []
+    if past is not None:
+        if population_voters is None:
+            population_voters = float(past.field("registered").sum())
+        if frame_stations is None:
+            frame_stations = past.n_stations
+        if voters_per_station is None and registered_per_station is None:
+            voters_per_station = float((past.field("valid") + past.field("invalid")).mean())
+    if voters_per_station is None:
+        if registered_per_station is None:
+            raise ValueError("voters_per_station (None): give voters_per_station, "
+                             "registered_per_station (with turnout) or past results")
+        if turnout is None:
+            notes.append("Sized on registered voters, not ballots cast: with turnout below 100 % "
+                         "the sample will hold fewer ballots than needed; pass turnout=.")
+            turnout = 1.0
+        voters_per_station = registered_per_station * turnout
+    n0 = voters_needed(math.inf, margin, z=z, p=p)
+    n = voters_needed(population_voters, margin, z=z, p=p) if population_voters else n0
+    if rho is not None:
+        rho_source = "given"
+    elif past is not None:
+        rho, rho_source = intraclass_correlation(past), "past station results (ANOVA)"
+    else:
+        rho, rho_source = 0.0, "assumed 0"
+        notes.append("No intra-station correlation given: ρ = 0 ignores clustering and understates "
+                     "the stations needed; pass rho= or past results.")
+    deff = design_effect(rho, voters_per_station)
+    m = deff * n0 / voters_per_station
+    m_fpc = m / (1 + m / frame_stations) if frame_stations else m
+    return SampleSize(margin, confidence, z, p, population_voters, n0, n, voters_per_station,
+                      float(rho), rho_source, deff, n / voters_per_station, m, frame_stations,
+                      m_fpc, int(math.ceil(m_fpc - 1e-9)), tuple(notes))
+
+
+def allocate(sizes: Sequence[int] | np.ndarray, total: int, scores: Sequence[float] | np.ndarray | None = None,
+             minimum: int = 2) -> np.ndarray:
+    """Allocate ``total`` stations to strata of ``sizes`` stations in proportion to ``scores``.
+
+    ``scores`` = sizes (proportional) or ``N_h·S_h`` (Neyman, Cochran eq. 5.26). Each stratum gets
+    at least ``minimum`` (or all its stations if it has fewer) and at most ``N_h``; the rest is
+    shared by largest remainders, so the result sums to ``total`` exactly.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    scores = sizes.astype(np.float64) if scores is None else np.asarray(scores, dtype=np.float64)
+    floor = np.minimum(sizes, minimum)
+    if total < floor.sum() or total > sizes.sum():
+        raise ValueError(f"size ({total}) must be in the interval [{floor.sum()}, {sizes.sum()}] "
+                         f"for {len(sizes)} strata with a minimum of {minimum} per stratum")
+    scores = np.where(scores > 0, scores, 1e-12)
+    fixed = np.zeros(len(sizes), dtype=bool)
+    alloc = floor.astype(np.float64)
+    for _ in range(len(sizes) + 1):
+        free = ~fixed
+        left = total - alloc[fixed].sum()
+        share = left * scores[free] / scores[free].sum()
+        alloc[free] = share
+        low = free & (alloc < floor)
+        high = free & (alloc > sizes)
+        if not low.any() and not high.any():
+            break
+        alloc[low], alloc[high] = floor[low], sizes[high]
+        fixed |= low | high
+    out = np.floor(alloc).astype(np.int64)
+    rest = total - out.sum()
+    room = out < sizes
+    order = np.argsort(-(alloc - out) + 2.0 * ~room, kind="stable")
+    out[order[:rest]] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class StratumAllocation:
+    """One stratum: ``N`` stations in the frame, ``n`` drawn, weight ``N/n``."""
+
+    name: str
+    frame_stations: int
+    sampled: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class SampleDesign(ResultMixin):
+    """Result of :func:`draw_sample`: the drawn stations with stratum, weight and inclusion probability.
+
+    ``table`` columns: ``station_id``, the hierarchy levels, ``stratum``, ``weight`` (N_h/n_h),
+    ``inclusion_probability`` (n_h/N_h). Write it with :meth:`write` for deployment.
+    """
+
+    table: pl.DataFrame
+    strata_by: tuple[str, ...]
+    allocation: str
+    strata: tuple[StratumAllocation, ...]
+    size: int
+    frame_stations: int
+    excluded_stations: int
+    seed: int
+    notes: tuple[str, ...] = field(default=())
+
+    _dict_exclude = ("table",)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the sample as CSV or Parquet (by extension) for assignment to observers."""
+        path = Path(path)
+        if path.suffix.lower() == ".parquet":
+            self.table.write_parquet(path)
+        else:
+            self.table.write_csv(path)
+        return path
+
+    def summary(self) -> Summary:
+        by = ", ".join(self.strata_by) or "none (simple random sample)"
+        text = (f"{self.size:,} of {self.frame_stations:,} stations drawn at random in "
+                f"{len(self.strata):,} strata (by {by}; {self.allocation} allocation), seed {self.seed}.")
+        rows = [("stations drawn", fmt_int(self.size)), ("frame stations", fmt_int(self.frame_stations)),
+                ("strata", fmt_int(len(self.strata))), ("allocation", self.allocation),
+                ("seed", str(self.seed))]
+        rows += [(f"stratum {s.name}", f"{s.sampled} of {s.frame_stations} "
+                  f"(π = {fmt_pct(s.sampled / s.frame_stations)})") for s in self.strata[:30]]
+        notes = list(self.notes)
+        if self.excluded_stations:
+            notes.append(f"{self.excluded_stations:,} stations that cannot be analysed are not in the frame.")
+        return Summary("Quick-count sample", text, rows, notes)
+
+
+def _neyman_scores(frame, candidate: str | None) -> np.ndarray:
+    """``N_h·S_h`` with ``S_h`` the SD of ratio residuals ``y − R·x`` of past results (Cochran §6.9)."""
+    e = frame.election
+    y = e.votes(candidate)[frame.mask].astype(np.float64)
+    x = e.field("valid")[frame.mask].astype(np.float64)
+    r = y.sum() / x.sum() if x.sum() else 0.0
+    res = y - r * x
+    n = frame.sizes.astype(np.float64)
+    mean = np.bincount(frame.codes, res, len(n)) / n
+    var = np.bincount(frame.codes, (res - mean[frame.codes]) ** 2, len(n)) / np.maximum(n - 1, 1)
+    return n * np.sqrt(var)
+
+
+def draw_sample(election: Election, size: int, *, strata: str | Sequence[str] | None = None,
+                allocation: Literal["proportional", "neyman"] = "proportional", seed: int | None = None,
+                minimum_per_stratum: int = 2, candidate: str | None = None) -> SampleDesign:
+    """Draw a stratified random sample of ``size`` stations (simple random within each stratum).
+
+    ``strata``: column(s) of the station table: hierarchy levels (nested, e.g. TIKs within
+    regions), an urban–rural column or any other. ``allocation``: ``proportional`` to stations
+    (Cochran §5.5) or ``neyman`` (Cochran eq. 5.26, using the spread of the leader's vote in the
+    election's own results, which should be a *past* election's). Every stratum gets at least
+    ``minimum_per_stratum`` stations so that its variance can be estimated. Stations that cannot
+    be analysed (``election.analysable()``) are not in the frame. Reproducible for a given seed.
+    """
+    if allocation not in ("proportional", "neyman"):
+        raise ValueError(f"allocation ({allocation!r}) not recognised; must be 'proportional' or 'neyman'")
+    if minimum_per_stratum < 1:
+        raise ValueError(f"minimum_per_stratum ({minimum_per_stratum}) must be in the interval [1, inf)")
+    frame = build_frame(election, strata)
+    scores = frame.sizes if allocation == "proportional" else _neyman_scores(frame, candidate)
+    n_h = allocate(frame.sizes, int(size), scores, minimum_per_stratum)
+    entropy = int(np.random.SeedSequence(seed).entropy)
+    rng = np.random.default_rng(np.random.SeedSequence(entropy))
+    order = np.argsort(frame.codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(frame.sizes)])
+    picked = np.concatenate([rng.choice(order[starts[h]:starts[h + 1]], n_h[h], replace=False)
+                             for h in range(len(n_h))]).astype(np.int64)
+    picked.sort()
+    codes = frame.codes[picked]
+    weight = frame.sizes[codes] / n_h[codes]
+    rows = np.flatnonzero(frame.mask)[picked]
+    cols = ["station_id", *election.meta.hierarchy]
+    table = election.table[rows].select(cols).with_columns(
+        pl.Series("stratum", np.asarray(frame.names, dtype=object)[codes].astype(str)),
+        pl.Series("weight", weight.astype(np.float64)),
+        pl.Series("inclusion_probability", 1.0 / weight),
+    )
+    allocs = tuple(StratumAllocation(name, int(N), int(n), float(N / n))
+                   for name, N, n in zip(frame.names, frame.sizes, n_h, strict=True))
+    notes = []
+    if (n_h == frame.sizes).any():
+        notes.append(f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there).")
+    return SampleDesign(table, frame.by, allocation, allocs, int(size), frame.n,
+                        election.n_stations - frame.n, entropy, tuple(notes))
