@@ -16,6 +16,7 @@ from pollwatch.simulate.config import (
     Switching,
 )
 from pollwatch.simulate.election import TRUTH_KINDS, Simulation, simulate_election
+from pollwatch.simulate.klimek_model import KlimekSimulation, simulate_klimek
 
-__all__ = ["Carousel", "ElectorateConfig", "Extreme", "FraudConfig", "Rounding", "Simulation", "Stuffing",
-           "Switching", "TRUTH_KINDS", "simulate_election"]
+__all__ = ["Carousel", "ElectorateConfig", "Extreme", "FraudConfig", "KlimekSimulation", "Rounding", "Simulation",
+           "Stuffing", "Switching", "TRUTH_KINDS", "simulate_election", "simulate_klimek"]
