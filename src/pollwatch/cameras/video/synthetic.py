@@ -1,0 +1,120 @@
+"""Synthetic polling-station video with known ballot-casting events (tests, benchmarks).
+
+A static room (gradient, tables, a ballot box) with sensor noise; figures (filled ellipse
+and head) walk from the left or right edge to the box, dwell, and walk back. Stretches of
+frozen frames (the last frame repeated), black frames and a turned-away view can be added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pollwatch.cameras.video._cv import cv2
+
+WIDTH, HEIGHT = 640, 360
+BOX = (290, 200, 60, 70)  # x, y, w, h of the ballot box (the ROI)
+
+
+@dataclass(frozen=True)
+class SyntheticVideo:
+    """Where the video is and what truly happened in it (times in seconds)."""
+
+    path: Path
+    fps: float
+    n_frames: int
+    roi: tuple[int, int, int, int]
+    visits: tuple[tuple[float, float], ...]          # (arrives at the box, leaves the box)
+    bad: tuple[tuple[float, float, str], ...] = field(default_factory=tuple)
+
+    def true_count(self, start: float = 0.0, end: float = float("inf")) -> int:
+        """Visits whose ballot drop (0.5 s after reaching the box) falls in [start, end) and
+        whose dwell touches no bad stretch."""
+        n = 0
+        for a, b in self.visits:
+            if start <= a + 0.5 < end and not any(x - 1 < b and a < y + 1 for x, y, _ in self.bad):
+                n += 1
+        return n
+
+
+def _background(rng: np.random.Generator) -> np.ndarray:
+    cv = cv2()
+    grad = np.linspace(150, 200, WIDTH, dtype=np.float32)[None, :, None]
+    img = np.broadcast_to(grad, (HEIGHT, WIDTH, 3)).astype(np.uint8).copy()
+    cv.rectangle(img, (0, 280), (WIDTH, HEIGHT), (120, 130, 140), -1)       # floor
+    cv.rectangle(img, (40, 150), (200, 230), (60, 90, 140), -1)             # issuing table
+    cv.rectangle(img, (450, 140), (600, 220), (70, 100, 90), -1)            # booth
+    x, y, w, h = BOX
+    cv.rectangle(img, (x, y), (x + w, y + h), (230, 230, 235), -1)          # ballot box
+    cv.rectangle(img, (x, y), (x + w, y + h), (40, 40, 40), 2)
+    cv.line(img, (x + 15, y + 8), (x + w - 15, y + 8), (20, 20, 20), 3)     # slot
+    for _ in range(30):  # texture, so a turned-away view differs from it
+        cx, cy = int(rng.integers(0, WIDTH)), int(rng.integers(0, 140))
+        cv.circle(img, (cx, cy), int(rng.integers(5, 20)), tuple(int(v) for v in rng.integers(80, 220, 3)), -1)
+    return img
+
+
+def _figure(img: np.ndarray, cx: float, colour: tuple[int, int, int]) -> None:
+    cv = cv2()
+    cy = 215
+    cv.ellipse(img, (int(cx), cy), (22, 50), 0, 0, 360, colour, -1)
+    cv.circle(img, (int(cx), cy - 65), 16, (60, 80, 120), -1)
+
+
+def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float = 10.0,
+                         every: float = 3.5, walk: float = 2.5, dwell: float = 2.0,
+                         frozen: tuple[float, float] | None = None,
+                         black: tuple[float, float] | None = None,
+                         turned_away: tuple[float, float] | None = None,
+                         seed: int = 0, fourcc: str = "MJPG") -> SyntheticVideo:
+    """Write a synthetic video and return its ground truth.
+
+    Figures start every ``every`` seconds, alternating sides; each walks ``walk`` s to the
+    box, dwells ``dwell`` s, and walks back. ``frozen``/``black``/``turned_away`` are
+    ``(start, end)`` seconds.
+    """
+    cv = cv2()
+    rng = np.random.default_rng(seed)
+    bg = _background(rng)
+    away = np.roll(_background(np.random.default_rng(seed + 1)), 200, axis=1)
+    noise = [rng.normal(0, 3, bg.shape).astype(np.int16) for _ in range(16)]
+    n = int(round(seconds * fps))
+    x, _, w, _ = BOX
+    starts = np.arange(1.0, seconds - (2 * walk + dwell), every)
+    people = []
+    for i, t0 in enumerate(starts):
+        left = i % 2 == 0
+        edge, stop = (-30.0, x - 45.0) if left else (WIDTH + 30.0, x + w + 45.0)
+        colour = tuple(int(v) for v in rng.integers(0, 90, 3))
+        people.append((t0, edge, stop, colour))
+    writer = cv.VideoWriter(str(path), cv.VideoWriter_fourcc(*fourcc), fps, (WIDTH, HEIGHT))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {path} with codec {fourcc}")
+    bad = [(a, b, k) for k, ab in (("frozen", frozen), ("black", black),
+                                   ("turned_away", turned_away)) if ab for a, b in [ab]]
+    last = bg
+    for f in range(n):
+        t = f / fps
+        kind = next((k for a, b, k in bad if a <= t < b), None)
+        if kind == "frozen":
+            writer.write(last)
+            continue
+        if kind == "black":
+            writer.write(np.zeros_like(bg))
+            continue
+        img = (away if kind == "turned_away" else bg).copy()
+        for t0, edge, stop, colour in people if kind is None else ():
+            s = t - t0
+            if 0 <= s < walk:
+                _figure(img, edge + (stop - edge) * s / walk, colour)
+            elif walk <= s < walk + dwell:
+                _figure(img, stop, colour)
+            elif walk + dwell <= s < 2 * walk + dwell:
+                _figure(img, stop + (edge - stop) * (s - walk - dwell) / walk, colour)
+        last = np.clip(img.astype(np.int16) + noise[f % len(noise)], 0, 255).astype(np.uint8)
+        writer.write(last)
+    writer.release()
+    visits = tuple((float(t0 + walk), float(t0 + walk + dwell)) for t0, *_ in people)
+    return SyntheticVideo(Path(path), fps, n, BOX, visits, tuple(bad))
