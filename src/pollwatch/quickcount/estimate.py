@@ -1,0 +1,668 @@
+"""Quick-count estimates from protocol copies: shares, turnout, invalid share, the lead.
+
+Sources: Cochran (1977), *Sampling Techniques*, §6.11 (combined ratio estimator, eq. 6.50, and its
+linearised variance); Estok, Nevitte & Cowan (2002), NDI, ch. 5; Rao, Wu & Yue (1992) for the
+rescaling bootstrap within strata; quickcount-and-cameras.md §1.2 e–g and the test vectors of §1.3.
+Apollo's estimator (``apollo/result_analysis/results.py``) is the one-stratum special case.
+
+Assumptions: stations were drawn by simple random sampling within strata (weights ``N_h/n_h``),
+non-reporting stations are missing at random within their stratum, and the copies are the
+station protocols as counted. Shares are of **valid votes**; turnout is ballots cast / registered.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
+from pollwatch.model import Election
+from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
+from pollwatch.quickcount._frame import Frame, build_frame
+from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
+from pollwatch.quickcount.design import z_value
+from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_pct
+
+__all__ = [
+    "BreakdownResult", "ConvergenceResult", "LeadEstimate", "QuantityEstimate", "QuickCountResult",
+    "RatioEstimate", "apollo_moe", "breakdown", "convergence", "estimate", "estimate_lead",
+    "lead_call", "ratio_estimate",
+]
+
+Nonresponse = Literal["collapse", "poststratify"]
+
+
+# ---------------------------------------------------------------------------------------------
+# low level: one ratio, Apollo's formula, the lead
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RatioEstimate(ResultMixin):
+    """A ratio estimate with its linearised standard error; ``df = k − H`` for t intervals."""
+
+    estimate: float
+    se: float
+    n_stations: int
+    n_strata: int
+    df: int
+    fpc: bool
+
+    def moe(self, confidence: float = 0.95, *, z: float | None = None) -> float:
+        """Margin of error ``z·SE`` (``z`` overrides ``confidence``; NDI/Apollo use 2.58 at 99 %)."""
+        return (z_value(confidence) if z is None else z) * self.se
+
+    def interval(self, confidence: float = 0.95, method: Literal["z", "t"] = "z") -> ConfidenceInterval:
+        q = z_value(confidence) if method == "z" else _t_quantile(confidence, self.df)
+        return ConfidenceInterval(self.estimate - q * self.se, self.estimate + q * self.se)
+
+    def summary(self) -> Summary:
+        lo, hi = self.interval()
+        return Summary("Ratio estimate", f"{fmt_pct(self.estimate, 3)} ± {100 * self.moe():.3f} pp (95 %).",
+                       [("estimate", fmt_pct(self.estimate, 3)), ("SE", f"{self.se:.6f}"),
+                        ("95 % interval", f"[{fmt_pct(lo, 3)}, {fmt_pct(hi, 3)}]"),
+                        ("stations / strata", f"{self.n_stations} / {self.n_strata}")])
+
+
+def _t_quantile(confidence: float, df: int) -> float:
+    if df < 1:
+        return math.inf
+    return float(stats.t.ppf(0.5 + confidence / 2, df))
+
+
+def _codes(strata, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if strata is None:
+        return np.zeros(n, dtype=np.int64), np.array(["all"])
+    names, codes = np.unique(np.asarray(strata).astype(str), return_inverse=True)
+    return codes.astype(np.int64), names
+
+
+def ratio_estimate(numerator, denominator, *, strata=None,
+                   frame_sizes: int | dict[str, int] | None = None) -> RatioEstimate:
+    """Stratified combined ratio estimate of ``Σ numerator / Σ denominator`` (§1.2 e).
+
+    ``strata``: a label per station (None: one stratum). ``frame_sizes``: stations in the frame,
+    an int for one stratum or ``{label: N_h}``; None (one stratum only) omits the FPC.
+    Test vector §1.3 row 1: ``ratio_estimate([120, 80, 150], [300, 250, 400])`` gives
+    0.368421 with SE 0.020106.
+    """
+    y = np.asarray(numerator, dtype=np.float64)
+    x = np.asarray(denominator, dtype=np.float64)
+    if y.shape != x.shape or y.ndim != 1:
+        raise ValueError(f"numerator and denominator must be 1-d of equal length (got {y.shape}, {x.shape})")
+    codes, names = _codes(strata, len(y))
+    n_h = np.bincount(codes, minlength=len(names))
+    if frame_sizes is None:
+        if len(names) > 1:
+            raise ValueError("frame_sizes (None) is required with more than one stratum")
+        N, fpc = n_h.astype(np.float64), False
+    elif isinstance(frame_sizes, dict):
+        missing = [s for s in names if s not in frame_sizes]
+        if missing:
+            raise ValueError(f"frame_sizes has no size for strata {missing}")
+        N, fpc = np.array([frame_sizes[s] for s in names], dtype=np.float64), True
+    else:
+        N, fpc = np.array([frame_sizes], dtype=np.float64), True
+    if (N < n_h).any():
+        raise ValueError(f"frame_sizes ({frame_sizes}) must be at least the stations sampled per stratum")
+    if (n_h < 2).any():
+        warnings.warn("a stratum has fewer than 2 stations: its variance is taken as 0; collapse it",
+                      SmallSampleWarning, stacklevel=2)
+    p, v = ratio_and_variance(y, x, codes, N, fpc)
+    return RatioEstimate(float(p[0]), float(math.sqrt(v[0])), len(y), len(names), len(y) - len(names), fpc)
+
+
+def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float]:
+    """Apollo's estimate and margin of error in percentage points (observation-platforms.md §3).
+
+    ``p̂ = Σa/Σm``, ``V̂ = (1 − f)/(k·m̄²)·Σ(a − p̂m)²/(k − 1)`` with ``f = Σm/BIG_N`` (an FPC counted
+    in *voters*, which is not the textbook one; ``big_n = 0`` means none). Kept to reproduce
+    Apollo's published figures (§1.3 rows 1 and 1b); use :func:`ratio_estimate` otherwise.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    k = len(a)
+    p = a.sum() / m.sum()
+    f = m.sum() / big_n if big_n else 0.0
+    v = (1 - f) / (k * m.mean() ** 2) * ((a - p * m) ** 2).sum() / (k - 1)
+    return float(p), float(z * math.sqrt(v) * 100)
+
+
+def lead_call(low: float, high: float, a: str, b: str) -> str:
+    """"A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close."""
+    if low > 0:
+        return f"{a} ahead, verified"
+    if high < 0:
+        return f"{b} ahead, verified"
+    return "too close to call"
+
+
+def majority_call(low: float, high: float, name: str, threshold: float = 0.5) -> str:
+    """The 50 %+1 test: is the leader's share interval entirely above (or below) the threshold?"""
+    if low > threshold:
+        return f"{name} above {100 * threshold:g} % of valid votes, verified"
+    if high < threshold:
+        return f"{name} below {100 * threshold:g} % of valid votes, verified (a run-off is needed where the law requires a majority)"
+    return f"too close to call whether {name} passes {100 * threshold:g} %"
+
+
+@dataclass(frozen=True)
+class LeadEstimate(ResultMixin):
+    """The lead ``d = (votes_A − votes_B)/valid`` with z and t intervals and the calls (§1.2 g)."""
+
+    a: str
+    b: str
+    estimate: float
+    se: float
+    df: int
+    confidence: float
+    interval_z: ConfidenceInterval
+    interval_t: ConfidenceInterval
+    call_z: str
+    call_t: str
+
+    @property
+    def call(self) -> str:
+        """The headline call: the t interval (conservative for few stations)."""
+        return self.call_t
+
+    def summary(self) -> Summary:
+        c = f"{100 * self.confidence:g} %"
+        return Summary(f"Lead of {self.a} over {self.b}",
+                       f"{self.a} − {self.b} = {100 * self.estimate:+.2f} pp: {self.call}.",
+                       [("lead", f"{100 * self.estimate:+.3f} pp"), ("SE", f"{100 * self.se:.3f} pp"),
+                        (f"{c} z interval", _fmt_iv(self.interval_z)), ("call (z)", self.call_z),
+                        (f"{c} t interval (df {self.df})", _fmt_iv(self.interval_t)), ("call (t)", self.call_t)])
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _fmt_iv(iv) -> str:
+    return f"[{100 * iv[0]:+.2f}, {100 * iv[1]:+.2f}] pp"
+
+
+def _lead_from(d: float, se: float, df: int, a: str, b: str, confidence: float) -> LeadEstimate:
+    z, t = z_value(confidence), _t_quantile(confidence, df)
+    iz = ConfidenceInterval(d - z * se, d + z * se)
+    it = ConfidenceInterval(d - t * se, d + t * se)
+    return LeadEstimate(a, b, d, se, df, confidence, iz, it, lead_call(*iz, a, b), lead_call(*it, a, b))
+
+
+def estimate_lead(votes_a, votes_b, valid, *, strata=None, frame_sizes=None, names: tuple[str, str] = ("A", "B"),
+                  confidence: float = 0.95) -> LeadEstimate:
+    """Interval for the lead of A over B: ``d̂ = Σw(y_A − y_B)/X̂`` with the ratio variance (§1.2 g).
+
+    §1.3 row 2: A = (120, 80, 150), B = (150, 140, 200), valid = (300, 250, 400) give
+    d̂ = −0.147368, SE 0.036879: "B ahead, verified" with z, "too close to call" with t₂.
+    """
+    r = ratio_estimate(np.asarray(votes_a, np.float64) - np.asarray(votes_b, np.float64), valid,
+                       strata=strata, frame_sizes=frame_sizes)
+    return _lead_from(r.estimate, r.se, r.df, names[0], names[1], confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# the full quick count from protocol copies
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuantityEstimate:
+    """One estimated quantity (a fraction) with its linearised, t and bootstrap intervals."""
+
+    name: str
+    estimate: float
+    se: float
+    moe: float
+    low: float
+    high: float
+    t_low: float
+    t_high: float
+    boot_low: float = float("nan")
+    boot_high: float = float("nan")
+
+    def to_dict(self) -> dict:
+        from pollwatch.results import jsonable
+
+        return {k: jsonable(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class StratumReport:
+    """Response in one design stratum and what was done about it."""
+
+    name: str
+    frame_stations: int
+    reported: int
+    estimated_in: str
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class QuickCountResult(ResultMixin):
+    """Result of :func:`estimate`.
+
+    ``quantities``: each candidate's share of valid votes (by name), ``turnout`` (ballots cast /
+    registered) and ``invalid_share`` (invalid / ballots cast). ``lead``: the top two.
+    ``nonresponse``: the method used for strata with < 2 reports; ``actions`` says what was done.
+    """
+
+    quantities: tuple[QuantityEstimate, ...]
+    lead: LeadEstimate | None
+    majority: str
+    confidence: float
+    z: float
+    df: int
+    n_reported: int
+    n_frame: int
+    n_strata: int
+    n_groups: int
+    strata_by: tuple[str, ...]
+    nonresponse: str
+    actions: tuple[str, ...]
+    strata: tuple[StratumReport, ...]
+    bootstrap_reps: int
+    seed: int | None
+    notes: tuple[str, ...] = ()
+
+    _dict_exclude = ("strata",)
+
+    def __getitem__(self, name: str) -> QuantityEstimate:
+        for q in self.quantities:
+            if q.name == name:
+                return q
+        raise KeyError(f"no estimate named {name!r}; have: {', '.join(q.name for q in self.quantities)}")
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return tuple(q.name for q in self.quantities if q.name not in ("turnout", "invalid_share"))
+
+    def summary(self) -> Summary:
+        c = f"{100 * self.confidence:g} %"
+        cands = sorted((self[n] for n in self.candidates), key=lambda q: -q.estimate)
+        top = cands[0] if cands else None
+        text = (f"From {self.n_reported:,} reported stations of a {self.n_frame:,}-station frame: "
+                + (f"{top.name} {fmt_pct(top.estimate)} ± {100 * top.moe:.2f} pp of valid votes ({c}). " if top else "")
+                + (f"{_cap(self.lead.call)}. " if self.lead else "") + f"{_cap(self.majority)}.")
+        rows = []
+        for q in [*cands, self["turnout"], self["invalid_share"]]:
+            boot = "" if math.isnan(q.boot_low) else f"; bootstrap [{fmt_pct(q.boot_low)}, {fmt_pct(q.boot_high)}]"
+            rows.append((q.name, f"{fmt_pct(q.estimate)} ± {100 * q.moe:.2f} pp; t [{fmt_pct(q.t_low)}, {fmt_pct(q.t_high)}]{boot}"))
+        if self.lead:
+            rows.append((f"lead {self.lead.a} − {self.lead.b}", f"{100 * self.lead.estimate:+.2f} pp, "
+                         f"z {_fmt_iv(self.lead.interval_z)}, t {_fmt_iv(self.lead.interval_t)}"))
+        rows += [("stations reported", f"{self.n_reported:,}"), ("strata (after collapsing)", f"{self.n_strata} ({self.n_groups})"),
+                 ("non-reporting strata", self.nonresponse), ("degrees of freedom (t)", str(self.df))]
+        notes = list(self.notes) + list(self.actions[:20])
+        if len(self.actions) > 20:
+            notes.append(f"… and {len(self.actions) - 20} more stratum adjustments.")
+        return Summary("Quick count (PVT)", text, rows, notes)
+
+
+def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list[str], list[str]]:
+    """Map copy columns to the frame's candidates (by id, name or party)."""
+    lookup = {}
+    for c in election.candidates:
+        for key in (c.id, c.name, c.party, c.source_column):
+            if key:
+                lookup.setdefault(key.casefold(), c)
+    cols, issues = {}, []
+    for col in copies.candidates:
+        c = lookup.get(col.casefold())
+        if c is None:
+            issues.append(DataIssue(copies.source, "column is neither a protocol field nor a candidate of the frame",
+                                    line=1, column=col, expected="one of " + ", ".join(x.name for x in election.candidates)))
+        else:
+            cols[c.id] = col
+    for c in election.candidates:
+        if c.id not in cols:
+            issues.append(DataIssue(copies.source, f"no column for candidate {c.name!r}", line=1,
+                                    expected=f"a column named {c.id!r} or {c.name!r}"))
+    if issues:
+        raise InputDataError(f"{copies.source}: candidate columns do not match the frame:\n"
+                             + "\n".join(f"- {i}" for i in issues), issues)
+    return [cols[c.id] for c in election.candidates], [c.name for c in election.candidates]
+
+
+@dataclass(frozen=True)
+class _Data:
+    Z: np.ndarray            # columns: candidates..., valid, invalid, registered
+    codes: np.ndarray        # frame stratum of each report
+    order: np.ndarray        # arrival rank
+    names: list[str]
+
+
+def _prepare(copies: ProtocolCopies, frame: Frame) -> _Data:
+    cols, names = _candidate_columns(copies, frame.election)
+    pos = {s: i for i, s in enumerate(frame.station_ids)}
+    ids = copies.table["station_id"].to_list()
+    idx = [pos.get(s, -1) for s in ids]
+    bad = [DataIssue(copies.source, "station is not in the sampling frame", line=i + 2, column="station_id",
+                     station_id=s, hint="check the id, or the frame's exclusions (pollwatch ingest)")
+           for i, (s, j) in enumerate(zip(ids, idx, strict=True)) if j < 0]
+    if bad:
+        raise InputDataError(f"{copies.source}: {len(bad)} station(s) not in the frame:\n"
+                             + "\n".join(f"- {i}" for i in bad[:20]), bad)
+    t = copies.table
+    Z = np.column_stack([t[c].fill_null(0).to_numpy() for c in [*cols, "valid", "invalid", "registered"]]).astype(np.float64)
+    if ARRIVED in t.columns:
+        order = np.argsort(np.argsort(t[ARRIVED].to_numpy(), kind="stable"), kind="stable")
+    else:
+        order = np.arange(t.height)
+    return _Data(Z, frame.codes[np.asarray(idx, dtype=np.int64)], order, names)
+
+
+def _group_strata(frame: Frame, reported: np.ndarray, method: Nonresponse) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Strata → estimation groups with ≥ 2 reports each; returns group per stratum, N per group, actions."""
+    H = len(frame.names)
+    group = np.arange(H)
+    N = frame.sizes.astype(np.float64).copy()
+    n = reported.astype(np.int64).copy()
+    actions: list[str] = []
+    if method == "poststratify":
+        for parent in sorted(set(frame.parents)):
+            members = [h for h in range(H) if frame.parents[h] == parent]
+            empty = [h for h in members if n[h] == 0]
+            live = [h for h in members if n[h] > 0]
+            if empty and live:
+                factor = N[members].sum() / N[live].sum()
+                N[live] *= factor
+                N[empty] = 0
+                where = f" in {parent!r}" if parent else ""
+                actions.append(f"post-stratified{where}: {len(empty)} stratum/strata without reports "
+                               f"({', '.join(frame.names[h] for h in empty[:5])}{'…' if len(empty) > 5 else ''}); "
+                               f"the {len(live)} reporting strata there were re-weighted by ×{factor:.3f} "
+                               "to represent all their stations")
+        # emptied strata are finished; the ones with a single report are collapsed below
+        done = N == 0
+    else:
+        done = np.zeros(H, dtype=bool)
+    active = lambda: [g for g in range(H) if group[g] == g and not done[g]]  # noqa: E731
+    for _ in range(H):
+        deficient = [g for g in active() if n[g] < 2]
+        if not deficient or len(active()) < 2:
+            break
+        g = deficient[0]
+        others = [o for o in active() if o != g]
+        same = [o for o in others if frame.parents[o] == frame.parents[g]]
+        pool = same or others
+        target = min(pool, key=lambda o: (abs(o - g), o))
+        group[group == g] = target
+        N[target] += N[g]
+        n[target] += n[g]
+        N[g] = 0
+        across = "" if same else " (none left in the same parent group: merged across groups)"
+        actions.append(f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
+                       f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}")
+    return group, N, actions
+
+
+def _quantities(T: np.ndarray, K: int) -> np.ndarray:
+    """Ratios (…, K + 2) from totals (…, K + 3): shares of valid, turnout, invalid share."""
+    votes, valid, invalid, reg = T[..., :K], T[..., K], T[..., K + 1], T[..., K + 2]
+    cast = valid + invalid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.concatenate([votes / valid[..., None], (cast / reg)[..., None], (invalid / cast)[..., None]], axis=-1)
+
+
+def _run(data: _Data, frame: Frame, rows: np.ndarray, method: Nonresponse, confidence: float,
+         bootstrap: int, seed, backend=None):
+    """Estimate from the reports in ``rows``; returns a dict of arrays and bookkeeping."""
+    codes = data.codes[rows]
+    Z = data.Z[rows]
+    K = Z.shape[1] - 3
+    reported = np.bincount(codes, minlength=len(frame.names))
+    group, N, actions = _group_strata(frame, reported, method)
+    gcodes = group[codes]
+    valid, invalid, reg = Z[:, K], Z[:, K + 1], Z[:, K + 2]
+    p_c, v_c = ratio_and_variance(Z[:, :K], valid, gcodes, N)
+    p_t, v_t = ratio_and_variance(valid + invalid, reg, gcodes, N)
+    p_i, v_i = ratio_and_variance(invalid, valid + invalid, gcodes, N)
+    est = np.concatenate([p_c, p_t, p_i])
+    se = np.sqrt(np.concatenate([v_c, v_t, v_i]))
+    live = np.unique(gcodes)
+    df = len(rows) - len(live)
+    order = np.argsort(-p_c)
+    lead = None
+    if K >= 2:
+        a, b = order[0], order[1]
+        d, vd = ratio_and_variance(Z[:, a] - Z[:, b], valid, gcodes, N)
+        lead = (a, b, float(d[0]), float(math.sqrt(vd[0])))
+    boot = None
+    if bootstrap:
+        blocks = []
+        n_g = np.bincount(gcodes, minlength=len(N))
+        for g in live:
+            blocks.append((N[g] / n_g[g], np.column_stack([Z[gcodes == g], Z[gcodes == g, :K] @ _unit(K, lead)])))
+        chunks = max(1, min(8, bootstrap // 250))
+        entropy, seeds = spawn_seeds(seed, chunks)
+        reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
+        T = np.concatenate(run_tasks(boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend))
+        q = _quantities(T[:, :-1], K)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dq = T[:, -1] / T[:, K]
+        alpha = (1 - confidence) / 2
+        boot = (np.nanquantile(q, [alpha, 1 - alpha], axis=0), np.nanquantile(dq, [alpha, 1 - alpha]), entropy)
+    return dict(est=est, se=se, df=df, lead=lead, boot=boot, group=group, actions=actions,
+                reported=reported, n_groups=len(live), K=K)
+
+
+def _unit(K: int, lead) -> np.ndarray:
+    u = np.zeros(K)
+    if lead is not None:
+        u[lead[0]], u[lead[1]] = 1.0, -1.0
+    return u
+
+
+def estimate(copies: ProtocolCopies, frame: Election, *, strata: str | Sequence[str] | None = None,
+             confidence: float = 0.95, bootstrap: int = 0, seed: int | None = None,
+             nonresponse: Nonresponse = "collapse", majority: float = 0.5, backend=None) -> QuickCountResult:
+    """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
+
+    ``frame``: the election whose station list the sample was drawn from (its results are not
+    used, only the station ids and strata; use a past or the current official file).
+    ``strata``: the same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
+    Intervals: linearised normal (``z``), small-sample ``t`` with ``k − H`` df, and, with
+    ``bootstrap`` replicates, a Rao–Wu rescaling bootstrap within strata (percentile; no FPC).
+    ``nonresponse``: strata with fewer than 2 reports are merged into a neighbouring stratum of
+    the same parent (``collapse``) or, for strata with no report, the reporting strata of the same
+    parent are re-weighted to stand for them (``poststratify``); the result lists each action.
+    """
+    if nonresponse not in ("collapse", "poststratify"):
+        raise ValueError(f"nonresponse ({nonresponse!r}) not recognised; must be 'collapse' or 'poststratify'")
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap ({bootstrap}) must be in the interval [0, inf)")
+    fr = build_frame(frame, strata)
+    data = _prepare(copies, fr)
+    return _result(data, fr, np.arange(len(data.Z)), nonresponse, confidence, bootstrap, seed, majority, backend)
+
+
+def _result(data: _Data, fr: Frame, rows: np.ndarray, nonresponse, confidence, bootstrap, seed, majority,
+            backend=None) -> QuickCountResult:
+    notes: list[str] = []
+    if len(rows) < 2:
+        warnings.warn(f"only {len(rows)} protocol copies: no estimate possible", SmallSampleWarning, stacklevel=3)
+        nan = float("nan")
+        qs = tuple(QuantityEstimate(n, nan, nan, nan, nan, nan, nan, nan)
+                   for n in [*data.names, "turnout", "invalid_share"])
+        return QuickCountResult(qs, None, "no estimate", confidence, z_value(confidence), 0, len(rows), fr.n,
+                                len(fr.names), 0, fr.by, nonresponse, (), (), 0, None,
+                                ("Fewer than 2 protocol copies: nothing can be estimated.",))
+    r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
+    z, t = z_value(confidence), _t_quantile(confidence, r["df"])
+    names = [*data.names, "turnout", "invalid_share"]
+    qs = []
+    for j, name in enumerate(names):
+        e, s = float(r["est"][j]), float(r["se"][j])
+        bl, bh = (float(r["boot"][0][0, j]), float(r["boot"][0][1, j])) if r["boot"] else (float("nan"),) * 2
+        qs.append(QuantityEstimate(name, e, s, z * s, e - z * s, e + z * s, e - t * s, e + t * s, bl, bh))
+    lead = None
+    maj = "no candidates"
+    if r["lead"]:
+        a, b, d, sd = r["lead"]
+        lead = _lead_from(d, sd, r["df"], data.names[a], data.names[b], confidence)
+        top = qs[a]
+        maj = majority_call(top.t_low, top.t_high, top.name, majority)
+    if r["df"] < 30:
+        notes.append(f"Only {r['df']} degrees of freedom: read the t intervals, not the normal ones.")
+        warnings.warn(f"small quick-count sample ({len(rows)} stations, {r['n_groups']} strata)",
+                      SmallSampleWarning, stacklevel=3)
+    if r["boot"]:
+        notes.append(f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {r['boot'][2]}.")
+    missing = int((r["reported"] == 0).sum())
+    if missing:
+        notes.append(f"{missing} of {len(fr.names)} strata sent no report; see the stratum adjustments.")
+    if any(q.se == 0 for q in qs[: len(data.names)] if not math.isnan(q.se)):
+        warnings.warn("zero variance for some share: the sample is degenerate", DegenerateDataWarning, stacklevel=3)
+        notes.append("Some shares have zero variance in the sample (degenerate data).")
+    group = r["group"]
+    strata_rep = tuple(StratumReport(fr.names[h], int(fr.sizes[h]), int(r["reported"][h]), fr.names[group[h]],
+                                     "" if group[h] == h else "collapsed") for h in range(len(fr.names)))
+    return QuickCountResult(tuple(qs), lead, maj, confidence, z, r["df"], len(rows), fr.n, len(fr.names),
+                            r["n_groups"], fr.by, nonresponse, tuple(r["actions"]), strata_rep,
+                            bootstrap, r["boot"][2] if r["boot"] else None, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# breakdowns and convergence
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str
+    reported: int
+    frame_stations: int
+    leader_share: float
+    leader_moe: float
+    turnout: float
+    turnout_moe: float
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class BreakdownResult(ResultMixin):
+    """Estimates within each label of a hierarchy level; ``warning`` set where a cell is too small."""
+
+    level: str
+    candidate: str
+    min_stations: int
+    rows: tuple[BreakdownRow, ...]
+
+    def summary(self) -> Summary:
+        small = sum(1 for r in self.rows if r.warning)
+        rows = [(r.label, f"{fmt_pct(r.leader_share)} ± {100 * r.leader_moe:.1f} pp; turnout {fmt_pct(r.turnout)}"
+                 f" ({r.reported} stations){' — ' + r.warning if r.warning else ''}") for r in self.rows]
+        notes = [f"{small} cells have fewer than {self.min_stations} reporting stations: their margins are unreliable."] if small else []
+        return Summary(f"Quick count by {self.level}", f"{self.candidate}'s share of valid votes by {self.level}.", rows, notes)
+
+
+def breakdown(copies: ProtocolCopies, frame: Election, level: str, *, strata: str | Sequence[str] | None = None,
+              candidate: str | None = None, min_stations: int = 10, confidence: float = 0.95) -> BreakdownResult:
+    """Sub-national estimates: the estimator run within each label of ``level`` (strata within it).
+
+    Cells with fewer than ``min_stations`` reports carry a warning (and one SmallSampleWarning is
+    issued for all of them).
+    """
+    fr = build_frame(frame, strata)
+    data = _prepare(copies, fr)
+    name = frame.candidate(candidate).name
+    k = data.names.index(name)
+    labels = frame.table[level].cast(pl.Utf8).fill_null("").to_numpy()[fr.mask]
+    pos = {s: i for i, s in enumerate(fr.station_ids)}
+    copy_lab = labels[[pos[s] for s in copies.table["station_id"].to_list()]]
+    out, small = [], []
+    for lab in sorted(set(labels)):
+        rows = np.flatnonzero(copy_lab == lab)
+        n_frame = int((labels == lab).sum())
+        warn = ""
+        if len(rows) < min_stations:
+            warn = f"only {len(rows)} reporting stations (< {min_stations})"
+            small.append(lab)
+        if len(rows) < 2:
+            out.append(BreakdownRow(str(lab), len(rows), n_frame, *(float("nan"),) * 4, warn))
+            continue
+        cell = (labels == lab)
+        codes = fr.codes[cell]
+        uniq, inv = np.unique(codes, return_inverse=True)
+        sub = Frame(fr.election, fr.by, fr.mask, fr.station_ids[cell], inv, tuple(fr.names[u] for u in uniq),
+                    fr.sizes[uniq], tuple(fr.parents[u] for u in uniq))
+        remap = {u: i for i, u in enumerate(uniq)}
+        sd = _Data(data.Z[rows], np.array([remap[c] for c in data.codes[rows]]), data.order[rows], data.names)
+        r = _run(sd, sub, np.arange(len(rows)), "collapse", confidence, 0, None)
+        z = z_value(confidence)
+        out.append(BreakdownRow(str(lab), len(rows), n_frame, float(r["est"][k]), z * float(r["se"][k]),
+                                float(r["est"][-2]), z * float(r["se"][-2]), warn))
+    if small:
+        warnings.warn(f"{len(small)} {level} cells have fewer than {min_stations} reporting stations",
+                      SmallSampleWarning, stacklevel=2)
+    return BreakdownResult(level, name, min_stations, tuple(out))
+
+
+@dataclass(frozen=True)
+class ConvergenceResult(ResultMixin):
+    """Cumulative estimates of one candidate's share as reports arrive, and the early/late test.
+
+    ``z`` compares the estimate from the first half of arrivals with the second half
+    (independent halves, ``z = (p_early − p_late)/√(SE_e² + SE_l²)``); early reporters are often
+    urban and fast, so a difference says the partial figures were biased, not the final one.
+    """
+
+    candidate: str
+    steps: tuple[int, ...]
+    cumulative: tuple[float, ...]
+    cumulative_moe: tuple[float, ...]
+    early: float
+    late: float
+    difference: float
+    z: float
+    pvalue: float
+    verdict: str
+
+    def summary(self) -> Summary:
+        rows = [(f"after {k} reports", f"{fmt_pct(p)} ± {100 * m:.2f} pp")
+                for k, p, m in zip(self.steps, self.cumulative, self.cumulative_moe, strict=True)]
+        rows += [("early half", fmt_pct(self.early)), ("late half", fmt_pct(self.late)),
+                 ("difference", f"{100 * self.difference:+.2f} pp (z = {self.z:.2f}, p = {self.pvalue:.3g})")]
+        return Summary(f"Convergence of {self.candidate}'s share", self.verdict, rows)
+
+
+def convergence(copies: ProtocolCopies, frame: Election, *, strata: str | Sequence[str] | None = None,
+                candidate: str | None = None, steps: int = 10) -> ConvergenceResult:
+    """Cumulative estimates by arrival order (column ``arrived``, else file order) and a test of
+    bias between early and late reporters. Strata without reports yet are post-stratified."""
+    if steps < 1:
+        raise ValueError(f"steps ({steps}) must be in the interval [1, inf)")
+    fr = build_frame(frame, strata)
+    data = _prepare(copies, fr)
+    name = frame.candidate(candidate).name
+    k = data.names.index(name)
+    by_arrival = np.argsort(data.order, kind="stable")
+    n = len(by_arrival)
+    marks = sorted({max(2, round(n * (i + 1) / steps)) for i in range(steps)})
+    z = z_value(0.95)
+    cum, moe = [], []
+    for m in marks:
+        r = _run(data, fr, by_arrival[:m], "poststratify", 0.95, 0, None)
+        cum.append(float(r["est"][k]))
+        moe.append(z * float(r["se"][k]))
+    half = n // 2
+    re = _run(data, fr, by_arrival[:half], "poststratify", 0.95, 0, None)
+    rl = _run(data, fr, by_arrival[half:], "poststratify", 0.95, 0, None)
+    pe, pl_ = float(re["est"][k]), float(rl["est"][k])
+    se = math.hypot(float(re["se"][k]), float(rl["se"][k]))
+    zz = (pe - pl_) / se if se > 0 else float("nan")
+    pv = float(2 * stats.norm.sf(abs(zz))) if se > 0 else float("nan")
+    if math.isnan(zz):
+        verdict = "The early/late comparison is undefined (zero variance)."
+    elif abs(zz) > 3:
+        verdict = (f"Early and late reporters differ significantly (|z| = {abs(zz):.1f} > 3): partial "
+                   "figures were biased; only the complete sample's estimate should be published.")
+    elif abs(zz) > 1.96:
+        verdict = f"Some evidence that early and late reporters differ (|z| = {abs(zz):.1f})."
+    else:
+        verdict = f"No evidence of bias between early and late reporters (|z| = {abs(zz):.1f})."
+    return ConvergenceResult(name, tuple(marks), tuple(cum), tuple(moe), pe, pl_, pe - pl_, zz, pv, verdict)
