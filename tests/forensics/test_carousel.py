@@ -92,6 +92,9 @@ class TestCarouselSignals:
             carousel_signals(e, n_min=-1)
         with pytest.raises(ValueError, match=r"k \(0\)"):
             carousel_signals(e, k=0)
+        with pytest.raises(ValueError, match=r"group_level \('uik'\)"):
+            carousel_signals(e, group_level="uik")
+        assert carousel_signals(e, group_level="region").n_groups == 1
 
     def test_no_lines_warns(self):
         e = Election.from_arrays(registered=np.array([100, 100]), valid=np.array([50, 60]),

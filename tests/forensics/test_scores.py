@@ -93,6 +93,8 @@ class TestStationScores:
             station_scores(e, weights={"extreme": -1})
         with pytest.raises(ValueError, match=r"z_threshold \(0\)"):
             station_scores(e, z_threshold=0)
+        with pytest.raises(ValueError, match=r"group_level \('x'\)"):
+            station_scores(e, group_level="x")
         with pytest.raises(ValueError, match="has 3 entries"):
             station_scores(e, results={"mixture": FakeMixture(np.zeros(3))})
 

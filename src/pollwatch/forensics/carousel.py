@@ -166,6 +166,9 @@ def _group_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, np.n
         group_level = e.meta.hierarchy[-1]
     if group_level is None:
         return np.zeros(e.n_stations, np.int64), np.array(["(all)"]), None
+    if group_level not in e.meta.hierarchy:
+        raise ValueError(f"group_level ({group_level!r}) not recognised; must be one of "
+                         f"{', '.join(map(repr, e.meta.hierarchy))}")
     codes, labels = e.level_codes(group_level)
     return codes, labels, group_level
 

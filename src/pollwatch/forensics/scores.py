@@ -123,6 +123,9 @@ def _level_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, int,
         group_level = e.meta.hierarchy[-1]
     if group_level is None:
         return np.zeros(e.n_stations, np.int64), 1, None
+    if group_level not in e.meta.hierarchy:
+        raise ValueError(f"group_level ({group_level!r}) not recognised; must be one of "
+                         f"{', '.join(map(repr, e.meta.hierarchy))}")
     codes, labels = e.level_codes(group_level)
     return codes, len(labels), group_level
 
