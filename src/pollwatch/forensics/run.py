@@ -152,10 +152,26 @@ def _extract_mixture(r, e: Election) -> dict:
     }
 
 
+def _run_klimek(e: Election, ctx: Context):
+    from pollwatch.forensics.klimek import fit_klimek
+
+    return fit_klimek(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+
+
+def _extract_klimek(r, e: Election) -> dict:
+    return {
+        "f_i": r.f_i, "f_e": r.f_e, "alpha": r.alpha, "f_i_sd": r.f_i_sd, "f_e_sd": r.f_e_sd, "alpha_sd": r.alpha_sd,
+        "f_i_ci": list(r.f_i_ci), "f_e_ci": list(r.f_e_ci), "alpha_ci": list(r.alpha_ci), "loss": r.loss,
+        "loss_value": r.loss_value, "no_fraud_loss": r.no_fraud_loss, "realisations": r.n_realisations,
+        "baseline": {k: getattr(r.baseline, k, None) for k in ("tau", "nu", "sigma_tau", "sigma_nu", "theta")},
+    }
+
+
 METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
     MethodSpec("integer_percentages", _run_integers, _extract_integers),
     MethodSpec("digits", _run_digits, _extract_digits),
+    MethodSpec("klimek", _run_klimek, _extract_klimek),
     MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
     MethodSpec("mixture", _run_mixture, _extract_mixture),
     MethodSpec("carousel", _run_carousel, _extract_carousel),
