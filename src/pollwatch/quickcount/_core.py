@@ -31,7 +31,8 @@ def ratio_and_variance(Y: np.ndarray, x: np.ndarray, codes: np.ndarray, N: np.nd
         p = (wi[:, None] * Y).sum(axis=0) / X
     E = Y - p[None, :] * x[:, None]
     var = np.zeros(Y.shape[1])
-    f = np.where(n > 0, n / N, 1.0) if fpc else np.zeros(H)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n > 0, n / N, 1.0) if fpc else np.zeros(H)
     for k in range(Y.shape[1]):
         mean = np.bincount(codes, E[:, k], H) / np.maximum(n, 1)
         ss = np.bincount(codes, (E[:, k] - mean[codes]) ** 2, H)
