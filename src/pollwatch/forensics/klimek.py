@@ -474,12 +474,17 @@ def _check_run(n_realisations: int, seed) -> None:
         raise ValueError(f"seed ({seed!r}) must be in the interval [0, inf).")
 
 
-def _prepare(e, baseline_subset, sigma_nu_c, basis, notes: Notes):
+def _prepare(e, baseline_subset, sigma_nu_c, basis, notes: Notes, baseline: KlimekBaseline | None):
     st = _stations(e, basis, baseline_subset)
     n = st.t.size
     if n < SMALL_N:
         notes.small_sample(f"only {n} stations with ≥ {MIN_STATION_V} registered: the 101 × 101 "
                            f"fingerprint is sparse and the fit unreliable", stacklevel=4)
+    if baseline is not None:
+        if not isinstance(baseline, KlimekBaseline):
+            raise ValueError(f"baseline ({baseline!r}) must be None or a KlimekBaseline.")
+        notes.add("baseline supplied by the caller, not read off these data")
+        return st, baseline
     base = _baseline(st.base_t, st.base_s, float(sigma_nu_c), baseline_subset)
     for note in base.notes:
         notes.add(note)
@@ -488,7 +493,8 @@ def _prepare(e, baseline_subset, sigma_nu_c, basis, notes: Notes):
 
 def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed: int | None = 0,
                grid: KlimekGrid | None = None, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
-               basis: str = "issued", backend=None, scheduler=None) -> KlimekResult:
+               basis: str = "issued", baseline: KlimekBaseline | None = None, backend=None,
+               scheduler=None) -> KlimekResult:
     """Fit the Klimek et al. (2012) fraud model on a grid (``forensics.md`` §1.2–1.3).
 
     Stations with ``V ≥ 100``, ``R > 0`` and turnout ``≤ 1`` are fitted. Per realisation
@@ -502,14 +508,16 @@ def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed:
 
     Returns mean ± sd of the argmins. Counts are not conserved by the model (§1.4): fitted
     fractions describe the fingerprint's shape, not a number of fraudulent votes. ``α`` is
-    weakly identified and ``f_e`` trades off against ``f_i·θ``.
+    weakly identified and ``f_e`` trades off against ``f_i·θ``. ``baseline`` (a
+    :class:`KlimekBaseline`, e.g. from :func:`klimek_baseline` on another set) replaces the one
+    read off ``e``.
     """
     validate_choice("loss", loss, LOSSES)
     _check_common(baseline_subset, sigma_nu_c, basis)
     _check_run(n_realisations, seed)
     grid = grid or KlimekGrid()
     notes = Notes()
-    st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes)
+    st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes, baseline)
     entropy, children = spawn_seeds(seed, n_realisations)
     obs2d = _hist(st.t, st.s)
     nan = float("nan")
@@ -566,7 +574,8 @@ def _score_realisation(seed, st: _Stations, b, f_i, f_e, alpha, obs2d, obs1):
 
 def score_klimek(e: Election, f_i: float, f_e: float, alpha: float, *, n_realisations: int = 10,
                  seed: int | None = 0, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
-                 basis: str = "issued", backend=None, scheduler=None) -> KlimekScore:
+                 basis: str = "issued", baseline: KlimekBaseline | None = None, backend=None,
+                 scheduler=None) -> KlimekScore:
     """L2 and L1 losses of the Klimek model at fixed ``(f_i, f_e, α)`` (``forensics.md`` §1.3).
 
     Same stations, baseline, draws and criteria as :func:`fit_klimek`; incremental fraud where
@@ -581,7 +590,7 @@ def score_klimek(e: Election, f_i: float, f_e: float, alpha: float, *, n_realisa
     _check_common(baseline_subset, sigma_nu_c, basis)
     _check_run(n_realisations, seed)
     notes = Notes()
-    st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes)
+    st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes, baseline)
     entropy, children = spawn_seeds(seed, n_realisations)
     obs2d = _hist(st.t, st.s)
     obs1 = obs2d.reshape(kg.N_PCT, kg.N_PCT).sum(axis=0)
