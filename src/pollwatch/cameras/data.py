@@ -71,8 +71,10 @@ def format_time(minutes: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:06.3f}".rstrip("0").rstrip(".")
 
 
-def _parse_bool(text: str) -> bool:
+def _parse_bool(text: str) -> bool | None:
     s = text.strip().lower()
+    if s == "":
+        return None
     if s in _TRUE:
         return True
     if s in _FALSE:
