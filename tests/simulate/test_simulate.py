@@ -84,3 +84,47 @@ def test_bad_parameters_name_themselves():
         simulate_election(10, layout="martian")
     with pytest.raises(ValueError, match="fraud.favoured"):
         simulate_election(10, fraud=FraudConfig(favoured=9))
+
+
+def test_layout_regions_and_candidates_keywords():
+    s = simulate_election(3000, seed=2, n_regions=4, n_candidates=6, country_layout="russia")
+    e = s.election
+    assert s.layout == s.country_layout == "russia" and e.meta.profile == "RU"
+    assert len(e.candidates) == 6 and len(np.unique(e.level("region"))) == 4
+    assert s.params["seed"] == 2 and s.params["electorate"]["n_regions"] == 4
+    assert e.winner.name == "Incumbent"
+    with pytest.raises(ValueError, match=r"n_candidates \(1\) must be at least 2"):
+        simulate_election(10, n_candidates=1)
+
+
+def test_fast_table_matches_from_arrays():
+    """The simulator builds its table directly (speed); it must equal Election.from_arrays'."""
+    from pollwatch.model import Election
+
+    e = simulate_election(1500, seed=12, fraud=ALL).election
+    f = {k: e.field(k) for k in e.table.columns if k in ("registered_main", "ballots_received", "ballots_cancelled",
+                                                          "ballots_issued_early", "ballots_issued_station",
+                                                          "ballots_issued_mobile", "ballots_mobile_box",
+                                                          "ballots_stationary_box", "mobile_requests", "additional_list",
+                                                          "absentee_voted", "absentee_taken")}
+    ref = Election.from_arrays(registered=e.field("registered"), valid=e.field("valid"), invalid=e.field("invalid"),
+                               votes={c.name: e.field(c.id) for c in e.candidates}, station_ids=e.station_ids,
+                               hierarchy={h: e.level(h) for h in e.meta.hierarchy},
+                               fields={k: f[k] for k in e.table.columns if k in f}, meta=e.meta)
+    assert ref.table.equals(e.table) and ref.meta == e.meta
+
+
+def test_clean_truth_columns():
+    s = simulate_election(4000, seed=13, fraud=ALL)
+    t = s.truth
+    np.testing.assert_allclose(t["clean_turnout"].to_numpy(),
+                               t["clean_issued"].to_numpy() / t["clean_registered"].to_numpy())
+    clean = t["kinds"].to_numpy() == ""
+    e = s.election
+    np.testing.assert_array_equal(e.ballots_cast()[clean], t["clean_ballots_cast"].to_numpy()[clean])
+    assert (e.ballots_cast()[~clean] >= t["clean_ballots_cast"].to_numpy()[~clean]).all()
+
+
+def test_sizes_are_heavy_tailed_with_tiny_stations():
+    r = simulate_election(20_000, seed=14).election.field("registered")
+    assert (r < 100).sum() > 50 and r.max() > 4 * np.median(r)

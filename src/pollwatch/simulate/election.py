@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from pollwatch.model import Election, ElectionMeta
+from pollwatch.model import Candidate, Election, ElectionMeta, derived
+from pollwatch.model.election import EXCLUSION, STATION_ID
 from pollwatch.simulate.clean import clean_counts
 from pollwatch.simulate.config import ElectorateConfig, FraudConfig
+from pollwatch.simulate.fraud import apply_fraud
 from pollwatch.simulate.layouts import LAYOUTS, write_layout
 
 TRUTH_KINDS = ("carousel", "switched", "stuffed", "extreme", "rounded")
@@ -20,8 +22,9 @@ TRUTH_KINDS = ("carousel", "switched", "stuffed", "extreme", "rounded")
 @dataclass(frozen=True)
 class Simulation:
     """A simulated election: ``election`` (official numbers, fraud included), ``truth``
-    (one row per station: clean turnout and leader votes, votes added or moved by each kind
-    of fraud, ``fraud`` = their sum, ``kinds`` listing them), and what produced it."""
+    (one row per station: clean registered, turnout, ballots issued and cast, leader votes;
+    votes added or moved by each kind of fraud; ``fraud`` = their sum, ``ballots_added``,
+    ``kinds`` listing them), and what produced it (``electorate``, ``fraud``, ``seed``, ``layout``)."""
 
     election: Election
     truth: pl.DataFrame
@@ -29,6 +32,10 @@ class Simulation:
     fraud: FraudConfig
     seed: int
     layout: str
+
+    @property
+    def country_layout(self) -> str:
+        return self.layout
 
     @property
     def fraud_votes(self) -> int:
@@ -40,7 +47,9 @@ class Simulation:
         """Ballots added (stuffing, carousel, extreme additions, rounding up) — the part that raised turnout."""
         return int((self.truth["ballots_added"]).sum())
 
+    @property
     def params(self) -> dict:
+        """Everything needed to reproduce the simulation (written to ``params.json``)."""
         return {"seed": self.seed, "layout": self.layout, "electorate": self.electorate.__dict__,
                 "fraud": self.fraud.to_dict()}
 
@@ -52,11 +61,62 @@ class Simulation:
         paths["truth.csv"] = out / "truth.csv"
         self.truth.write_csv(paths["truth.csv"])
         paths["params.json"] = out / "params.json"
-        paths["params.json"].write_text(json.dumps(self.params(), indent=2, default=list), encoding="utf-8")
+        paths["params.json"].write_text(json.dumps(self.params, indent=2, default=list), encoding="utf-8")
         return paths
 
 
+def _candidates(k: int) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Names and base shares for ``k`` candidates: an incumbent near 45 %, the rest decreasing."""
+    if k < 2:
+        raise ValueError(f"n_candidates ({k}) must be at least 2.")
+    rest = 0.7 ** np.arange(k - 1)
+    shares = np.concatenate([[0.45], 0.55 * rest / rest.sum()])
+    names = ["Incumbent"] + [f"Challenger {chr(65 + i)}" if i < 26 else f"Challenger {i + 1}" for i in range(k - 1)]
+    return tuple(names), tuple(float(s) for s in shares)
+
+
+def _electorate(cfg: ElectorateConfig | None, n_stations: int, n_regions: int | None,
+                n_constituencies: int | None, n_candidates: int | None) -> ElectorateConfig:
+    base = cfg or ElectorateConfig()
+    over: dict = {"n_stations": n_stations}
+    if n_regions is not None:
+        over["n_regions"] = n_regions
+        over["n_constituencies"] = max(base.n_constituencies, n_regions)
+    if n_constituencies is not None:
+        over["n_constituencies"] = n_constituencies
+    if n_candidates is not None and n_candidates != len(base.candidates):
+        over["candidates"], over["base_shares"] = _candidates(n_candidates)
+    if any(getattr(base, k) != v for k, v in over.items()):
+        return ElectorateConfig(**{**base.__dict__, **over})
+    return base
+
+
+def _station_ids(con: np.ndarray) -> pl.Series:
+    """``C###/k``: constituency code and the station's number within it (``con`` is sorted)."""
+    station_no = np.arange(len(con)) - np.searchsorted(con, con) + 1
+    return pl.DataFrame({"c": con + 1, "k": station_no}).select(
+        pl.format("C{}/{}", pl.col("c").cast(pl.Utf8).str.zfill(3), pl.col("k"))).to_series().alias(STATION_ID)
+
+
+def _election(sid: pl.Series, hierarchy: dict[str, pl.Series], registered: np.ndarray, fields: dict[str, np.ndarray],
+              valid: np.ndarray, invalid: np.ndarray, votes: dict[str, np.ndarray], meta: ElectionMeta) -> Election:
+    """The table ``Election.from_arrays`` builds (same columns, order and exclusion reasons),
+    without its per-value Python conversions, which dominate at a million stations."""
+    cols: dict[str, object] = {STATION_ID: sid, **hierarchy, "registered": registered, **fields,
+                               "valid": valid, "invalid": invalid}
+    cands = []
+    for i, (name, v) in enumerate(votes.items()):
+        cands.append(Candidate(f"cand_{i:02d}", name))
+        cols[cands[-1].id] = v
+    table = pl.DataFrame({k: (v if isinstance(v, pl.Series) else np.asarray(v, dtype=np.int64))
+                          for k, v in cols.items()})
+    meta = replace(meta, candidates=tuple(cands), hierarchy=tuple(hierarchy))
+    return Election(table.with_columns(derived.exclusion_expr(table, meta).alias(EXCLUSION)), meta)
+
+
 def simulate_election(n_stations: int = 10_000, *, seed: int = 0, fraud: FraudConfig | None = None,
+                      n_regions: int | None = None, n_constituencies: int | None = None,
+                      n_candidates: int | None = None, country_layout: str | None = None,
                       electorate: ElectorateConfig | None = None, layout: str = "generic",
                       name: str | None = None, country: str = "XX", date: str = "2024-02-07") -> Simulation:
     """Simulate an election that looks real, with known, injected fraud.
@@ -68,13 +128,17 @@ def simulate_election(n_stations: int = 10_000, *, seed: int = 0, fraud: FraudCo
     (see :class:`FraudConfig`) is applied in the order carousel, switching, stuffing,
     extreme, rounding; ``truth`` records each kind's effect per station.
 
-    Seeded and reproducible: the same arguments give identical tables.
+    ``n_regions``, ``n_constituencies`` and ``n_candidates`` override the ``electorate``
+    config; ``country_layout`` (``generic``, ``russia`` or ``azerbaijan``) is an alias of
+    ``layout`` and decides the file layout written by :meth:`Simulation.write` and the
+    validation profile. Seeded and reproducible: the same arguments give identical tables.
     """
+    layout = country_layout if country_layout is not None else layout
     if layout not in LAYOUTS:
-        raise ValueError(f"layout ({layout!r}) not recognised; must be one of {', '.join(LAYOUTS)}")
-    cfg = electorate or ElectorateConfig()
-    if cfg.n_stations != n_stations:
-        cfg = ElectorateConfig(**{**cfg.__dict__, "n_stations": n_stations})
+        raise ValueError(f"country_layout ({layout!r}) not recognised; must be one of {', '.join(LAYOUTS)}")
+    if int(n_stations) < 1:
+        raise ValueError(f"n_stations ({n_stations}) must be at least 1.")
+    cfg = _electorate(electorate, int(n_stations), n_regions, n_constituencies, n_candidates)
     fraud = fraud or FraudConfig()
     if not 0 <= fraud.favoured < len(cfg.candidates):
         raise ValueError(f"fraud.favoured ({fraud.favoured}) must index a candidate (0–{len(cfg.candidates) - 1})")
@@ -83,8 +147,8 @@ def simulate_election(n_stations: int = 10_000, *, seed: int = 0, fraud: FraudCo
     fav = fraud.favoured
     clean_lead = c["votes"][:, fav].copy()
     clean_issued = c["ballots_issued_early"] + c["ballots_issued_station"] + c["ballots_issued_mobile"]
+    clean_cast = c["votes"].sum(axis=1) + c["invalid"]
     clean_registered = c["registered"].copy()
-    from pollwatch.simulate.fraud import apply_fraud
 
     truth_cols = apply_fraud(c, fraud, rng)
     issued = c["ballots_issued_early"] + c["ballots_issued_station"] + c["ballots_issued_mobile"]
@@ -100,27 +164,24 @@ def simulate_election(n_stations: int = 10_000, *, seed: int = 0, fraud: FraudCo
         "mobile_requests": c["mobile_requests"],
     }
     fields["ballots_cancelled"] = fields["ballots_received"] - issued
-    n_con = cfg.n_constituencies
-    region_names = np.array([f"Region {i + 1:02d}" for i in range(cfg.n_regions)])
-    con_names = np.array([f"C{i + 1:03d}" for i in range(n_con)])
-    con = c["constituency"]  # sorted, so a station's number is its offset within its constituency
-    station_no = np.arange(n_stations) - np.searchsorted(con, con) + 1
-    sid = np.char.add(np.char.add(con_names[c["constituency"]], "/"), station_no.astype(str))
+    region_names = pl.Series([f"Region {i + 1:02d}" for i in range(cfg.n_regions)])
+    con_names = pl.Series([f"C{i + 1:03d}" for i in range(cfg.n_constituencies)])
+    sid = _station_ids(c["constituency"])
     meta = ElectionMeta(country=country, date=date, type="presidential", name=name or f"Simulated election (seed {seed})",
                         profile="AZ" if layout == "azerbaijan" else ("RU" if layout == "russia" else "generic"))
-    election = Election.from_arrays(
-        registered=c["registered"], valid=valid, invalid=c["invalid"],
-        votes={name_: c["votes"][:, j] for j, name_ in enumerate(cfg.candidates)},
-        station_ids=sid, hierarchy={"region": region_names[c["region"]], "constituency": con_names[c["constituency"]]},
-        fields=fields, meta=meta,
-    )
-    added = issued - clean_issued
+    election = _election(
+        sid, {"region": region_names.gather(c["region"]), "constituency": con_names.gather(c["constituency"])},
+        c["registered"], fields, valid, c["invalid"],
+        {name_: c["votes"][:, j] for j, name_ in enumerate(cfg.candidates)}, meta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clean_turnout = np.where(clean_registered > 0, clean_issued / clean_registered, np.nan)
     truth = pl.DataFrame({
         "station_id": sid,
         "clean_registered": clean_registered, "clean_issued": clean_issued, "clean_leader_votes": clean_lead,
         **{k: truth_cols[k] for k in TRUTH_KINDS},
-        "ballots_added": added,
+        "ballots_added": issued - clean_issued,
         "fraud": c["votes"][:, fav] - clean_lead,
+        "clean_ballots_cast": clean_cast, "clean_turnout": clean_turnout,
     }).with_columns(
         pl.concat_str([pl.when(pl.col(k) > 0).then(pl.lit(k)).otherwise(None) for k in TRUTH_KINDS],
                       separator=";", ignore_nulls=True).alias("kinds"))

@@ -46,11 +46,16 @@ def _col(e: Election, name: str) -> np.ndarray:
     return e.field(name) if e.has(name) else np.zeros(e.n_stations, np.int64)
 
 
+def _station_number(e: Election) -> pl.Series:
+    """The station's number within its constituency (the part of ``C###/k`` after the slash)."""
+    return e.table["station_id"].str.split("/").list.last()
+
+
 def _russia(e: Election) -> pl.DataFrame:
     ac_voted = _col(e, "absentee_voted")
     cols: dict[str, object] = {
         "region": e.level("region"), "tik": e.level("constituency"),
-        "uik": [s.rsplit("/", 1)[-1] for s in e.station_ids],
+        "uik": _station_number(e),
     }
     derived = {  # absentee certificates consistent with the certificates used here
         "absentee_received": ac_voted + 20, "absentee_issued": np.minimum(ac_voted, 20),
@@ -68,12 +73,12 @@ def _russia(e: Election) -> pl.DataFrame:
             cols[header] = _col(e, field)
     for c in e.candidates:
         cols[c.name] = e.field(c.id)
-    cols["url"] = ["http://example.invalid/simulated"] * e.n_stations
+    cols["url"] = pl.repeat("http://example.invalid/simulated", e.n_stations, eager=True)
     return pl.DataFrame(cols)
 
 
 def _azerbaijan(e: Election) -> pl.DataFrame:
-    cols: dict[str, object] = {"conec": e.level("constituency"), "pec": [s.rsplit("/", 1)[-1] for s in e.station_ids]}
+    cols: dict[str, object] = {"conec": e.level("constituency"), "pec": _station_number(e)}
     for field, header in AZERBAIJAN_COLUMNS.items():
         v = _col(e, field)
         if field == "ballots_issued_station":  # line 100.2.5 counts every voter given a ballot, mobile included
