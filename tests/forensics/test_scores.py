@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from pollwatch.errors import SmallSampleWarning
 from pollwatch.forensics.carousel import carousel_signals
 from pollwatch.forensics.scores import WEIGHTS, station_scores
 from pollwatch.model import Election
@@ -111,6 +112,19 @@ class TestStationScores:
         assert s.turnout_basis == "cast" and s.table.height == 5
         assert s.group_level == "region"
         assert s.table["rank"].min() == 1
+
+
+def test_with_real_shpilkin_result():
+    from pollwatch.forensics.shpilkin import shpilkin
+
+    e = _election()
+    with pytest.warns(SmallSampleWarning):  # 30 stations are few for a natural peak
+        shp = shpilkin(e)
+    s = station_scores(e, results={"shpilkin": shp})
+    t_pct = 100 * e.turnout("issued")
+    expected = np.floor(t_pct) > np.floor(shp.mode_pct)
+    np.testing.assert_array_equal(s.table["above_peak"].to_numpy(), expected)
+    assert s.table["above_peak"][0]
 
 
 @pytest.mark.realdata

@@ -118,6 +118,28 @@ def _arithmetic(e: Election, findings) -> tuple[np.ndarray, list[str]]:
     return np.array([bool(r) for r in rules]), rules
 
 
+def _above_peak(e: Election, shp: object, basis: str) -> np.ndarray | None:
+    """Stations in turnout bins above Shpilkin's natural peak (the bins his excess sums over).
+
+    :class:`pollwatch.forensics.shpilkin.ShpilkinResult` gives ``mode_pct`` (centre of the
+    peak bin) and ``params.bin_pp``/``params.basis``: a station is above the peak when
+    ``floor(t_pct/w) > floor(mode_pct/w)``. A bare ``mode`` (fraction, or percent if > 1) is
+    compared directly with the station's turnout.
+    """
+    params = getattr(shp, "params", None)
+    shp_basis = getattr(params, "basis", basis)
+    if shp_basis == "issued" and basis != "issued":
+        shp_basis = "cast"
+    t_pct = np.nan_to_num(100 * e.turnout(shp_basis))
+    if getattr(shp, "mode_pct", None) is not None:
+        width = float(getattr(params, "bin_pp", 1.0))
+        return np.floor(t_pct / width) > np.floor(float(shp.mode_pct) / width)
+    if getattr(shp, "mode", None) is not None:
+        mode = float(shp.mode)
+        return t_pct > (mode if mode > 1 else 100 * mode)
+    return None
+
+
 def _level_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, int, str | None]:
     if group_level is None and e.meta.hierarchy:
         group_level = e.meta.hierarchy[-1]
@@ -150,9 +172,10 @@ def station_scores(e: Election, *, results: dict[str, object] | None = None, fin
       excluded; points = weight × posterior; "fired" when ≥ 0.5);
     * ``carousel``/``mobile_box``: ``results["carousel"]``, attributes ``flag`` and
       ``shares["mobile"].flag_floored`` (:func:`pollwatch.forensics.carousel.carousel_signals`);
-    * ``above_peak``: ``results["shpilkin"]``, attribute ``above_peak`` (bool), else a scalar
-      ``mode`` (turnout at the natural peak, a fraction; > 1 read as percent) compared with
-      the station's turnout ``G/V``.
+    * ``above_peak``: ``results["shpilkin"]``, attribute ``above_peak`` (bool), else
+      ``mode_pct`` with ``params.bin_pp``/``params.basis`` (the Shpilkin result: stations in
+      turnout bins above the natural-peak bin), else a scalar ``mode`` (fraction; > 1 read as
+      percent) compared with the station's turnout.
 
     A missing result leaves its signal out; it is listed in ``signals_missing``.
 
@@ -228,11 +251,8 @@ def station_scores(e: Election, *, results: dict[str, object] | None = None, fin
 
     shp = _pick(results, _OPTIONAL["above_peak"])
     above = None if shp is None else _station_array(shp, ("above_peak",), n, "shpilkin result")
-    if above is None and shp is not None and getattr(shp, "mode", None) is not None:
-        mode = float(shp.mode)
-        mode = mode / 100 if mode > 1 else mode
-        t_issued = e.turnout("issued") if basis == "issued" else turnout
-        above = np.nan_to_num(t_issued) > mode
+    if above is None and shp is not None:
+        above = _above_peak(e, shp, basis)
     if above is None:
         missing.append("above_peak")
     else:
