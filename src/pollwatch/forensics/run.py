@@ -62,7 +62,21 @@ def _run_fingerprint(e: Election, ctx: Context):
 
 
 def _extract_fingerprint(r, e: Election) -> dict:
-    return {"pearson": _f(getattr(r, "pearson", None))}
+    return {"pearson": _f(r.correlations.get("all")), "variants": r.correlations, "basis": r.basis,
+            "stations_high_high": r.n_high_high, "share_high_high": r.frac_high_high,
+            "share_turnout_high": r.frac_turnout_high, "share_leader_high": r.frac_share_high}
+
+
+def _run_regression(e: Election, ctx: Context):
+    from pollwatch.forensics.fingerprint import turnout_share_regression
+
+    return turnout_share_regression(e)
+
+
+def _extract_regression(r, e: Election) -> dict:
+    return {"leader_slope": r.leader_slope, "others_slope": r.others_slope, "invalid_slope": r.invalid_slope,
+            "sum_slopes": r.sum_slopes, "leader_slope_weighted": r.leader_slope_weighted,
+            "sobyanin_statistic": r.eftoolkit_sobyanin, "slopes": r.slopes}
 
 
 def _run_digits(e: Election, ctx: Context):
@@ -169,6 +183,7 @@ def _extract_klimek(r, e: Election) -> dict:
 
 METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
+    MethodSpec("regression", _run_regression, _extract_regression),
     MethodSpec("integer_percentages", _run_integers, _extract_integers),
     MethodSpec("digits", _run_digits, _extract_digits),
     MethodSpec("klimek", _run_klimek, _extract_klimek),
@@ -178,7 +193,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 )}
 
 #: results.json key of each method (the issue's schema names)
-JSON_KEYS = {"fingerprint": "correlation", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
+JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
              "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
              "carousel": "carousel"}
 

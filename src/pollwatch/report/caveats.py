@@ -21,6 +21,14 @@ CAVEATS: dict[str, Caveat] = {
         "institutions) also make turnout and share move together.",
         "Klimek et al. (2012) PNAS 109(41); Sobyanin & Sukhovolsky regression as in EFToolkit.",
     ),
+    "regression": Caveat(
+        "Turnout–share regression (Sobyanin–Sukhovolsky)",
+        "How each candidate's votes per registered voter grow with turnout: a leader slope above 1 means "
+        "extra turnout goes to the leader beyond all of it — consistent with added ballots.",
+        "Genuine differences between places with high and low turnout (rural/urban, ethnic regions) give the "
+        "same slope pattern; it is an aggregate, not a station finding.",
+        "Sobyanin & Sukhovolsky (1993–); EFToolkit; reference-numbers.md §8.",
+    ),
     "integer_percentages": Caveat(
         "Whole-percent excess (integer percentages)",
         "Protocols whose turnout or leader share was written to a whole percent instead of counted.",
