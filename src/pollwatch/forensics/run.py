@@ -166,6 +166,26 @@ def _extract_mixture(r, e: Election) -> dict:
     }
 
 
+def _run_shpilkin(e: Election, ctx: Context):
+    from pollwatch.forensics.shpilkin import shpilkin
+
+    level = "region" if "region" in e.meta.hierarchy else (e.meta.hierarchy[0] if e.meta.hierarchy else None)
+    return shpilkin(e, by_region=level, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+
+
+def _extract_shpilkin(r, e: Election) -> dict:
+    lo, hi = (r.interval.low, r.interval.high) if r.interval is not None else (None, None)
+    return {
+        "excess_votes": r.excess, "excess_votes_low": lo, "excess_votes_high": hi,
+        "clean_share": r.clean_leader_share, "clean_turnout": r.clean_turnout,
+        "official_share": r.official_leader_share, "official_turnout": r.official_turnout,
+        "k": r.k, "kernel_share": r.kernel_share, "mode": r.mode_pct, "peak_found": r.peak_found,
+        "excess_percent_of_leader": r.excess_pct_of_leader, "sensitivity": r.sensitivity,
+        "regions": [{"region": k, "excess_votes": v} for k, v in sorted(r.regions.items(), key=lambda kv: -kv[1])],
+        "regions_sum": r.regions_sum, "basis": r.params.basis, "bin_pp": r.params.bin_pp,
+    }
+
+
 def _run_klimek(e: Election, ctx: Context):
     from pollwatch.forensics.klimek import fit_klimek
 
@@ -186,6 +206,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("regression", _run_regression, _extract_regression),
     MethodSpec("integer_percentages", _run_integers, _extract_integers),
     MethodSpec("digits", _run_digits, _extract_digits),
+    MethodSpec("shpilkin", _run_shpilkin, _extract_shpilkin),
     MethodSpec("klimek", _run_klimek, _extract_klimek),
     MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
     MethodSpec("mixture", _run_mixture, _extract_mixture),
