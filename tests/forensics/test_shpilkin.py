@@ -45,6 +45,9 @@ class TestSynthetic:
         assert r.k == pytest.approx(0.4 / 0.6, rel=0.02)
         assert r.excess == pytest.approx(added, rel=0.05)
         assert r.station_excess.sum() == pytest.approx(r.excess, rel=1e-9)
+        t = 100 * e.ballots_issued() / e.field("registered")
+        np.testing.assert_array_equal(r.above_peak, np.floor(t) > np.floor(r.mode_pct))
+        assert not r.station_excess[~r.above_peak].any()
         assert r.clean_leader_share == pytest.approx(0.4, abs=0.01)
 
     def test_clean_data_small_excess(self):

@@ -158,7 +158,8 @@ class ShpilkinResult(ResultMixin):
     ``curves`` holds per-bin ``turnout_pct`` (bin centres), ``leader`` (``L_b``), ``others``
     (``O_b``) and ``clean_leader`` (``k·O_b``) for the plot; ``regions`` maps each region to
     its own estimate (its own kernel); ``station_excess`` is ``L_i − k·O_i`` for stations in
-    bins counted in ``E`` (0 elsewhere) and sums to ``E`` exactly.
+    bins counted in ``E`` (0 elsewhere) and sums to ``E`` exactly; ``above_peak`` marks the
+    used stations in turnout bins above the natural peak.
     """
 
     params: ShpilkinParams
@@ -186,9 +187,10 @@ class ShpilkinResult(ResultMixin):
     notes: tuple[str, ...]
     curves: dict[str, np.ndarray] = field(repr=False)
     station_excess: np.ndarray = field(repr=False)
+    above_peak: np.ndarray = field(repr=False)
     bootstrap: np.ndarray | None = field(default=None, repr=False)
 
-    _dict_exclude = ("station_excess", "bootstrap")
+    _dict_exclude = ("station_excess", "above_peak", "bootstrap")
 
     @property
     def sensitivity_range(self) -> tuple[float, float]:
@@ -315,6 +317,8 @@ def shpilkin(
     contrib = np.where(counted[b], L - core.k * oth, 0.0)
     station_excess = np.zeros(e.n_stations)
     station_excess[mask] = contrib
+    above_peak = np.zeros(e.n_stations, dtype=bool)
+    above_peak[mask] = b > core.mode_bin
 
     sensitivity: dict[str, float] = {}
     if variants:
@@ -368,5 +372,5 @@ def shpilkin(
         sensitivity=sensitivity, regions=regions, regions_sum=regions_sum, notes=notes.as_tuple(),
         curves={"turnout_pct": centres, "leader": core.L_b, "others": core.O_b,
                 "clean_leader": core.k * core.O_b},
-        station_excess=station_excess, bootstrap=boot,
+        station_excess=station_excess, above_peak=above_peak, bootstrap=boot,
     )
