@@ -147,10 +147,13 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
                 dwell_seconds: float = 1.0, min_area: float = 400.0, hog: bool = False,
                 frozen_seconds: float = 2.0, black_level: float = 12.0,
                 away_seconds: float = 8.0, mismatch_share: float = 0.5,
-                reference_seconds: float = 2.0, warmup_seconds: float = 1.5) -> VideoCount:
+                reference_seconds: float = 2.0, warmup_seconds: float = 1.5,
+                scale: float = 0.5) -> VideoCount:
     """Count ballot drops in one video (or consecutive segments) and return tallies per window.
 
     ``start`` is the wall-clock time of the first frame; ``window_minutes`` the tally window.
+    ``roi``, ``radius`` and ``min_area`` are in pixels of the original frame; frames are
+    analysed at ``scale`` (0.5 = a quarter of the pixels, about three times faster).
     See the module docstring for the rules and their parameters.
     """
     cv = cv2()
@@ -160,16 +163,21 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
         raise ValueError(f"window_minutes ({window_minutes}) must be > 0.")
     if dwell_seconds <= 0:
         raise ValueError(f"dwell_seconds ({dwell_seconds}) must be > 0.")
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale ({scale}) must be in the interval (0, 1].")
     paths = [Path(p) for p in (video if isinstance(video, list) else [video])]
     hashes = [sha256_file(p) for p in paths]
-    x, y, w, h = roi
-    grown = (x - radius, y - radius, x + w + radius, y + h + radius)
+    x, y, w, h = (max(1, round(v * scale)) for v in roi)
+    r_px = radius * scale
+    grown = (x - r_px, y - r_px, x + w + r_px, y + h + r_px)
+    min_px = min_area * scale * scale
 
     def inside(p):
         return grown[0] <= p[0] <= grown[2] and grown[1] <= p[1] <= grown[3]
 
     kernel_open = cv.getStructuringElement(cv.MORPH_ELLIPSE, (3, 3))
-    kernel_close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (9, 9))
+    k = max(3, int(9 * scale) | 1)
+    kernel_close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (k, k))
     hog_det = None
     if hog:
         hog_det = cv.HOGDescriptor()
@@ -189,7 +197,7 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
     def reset(at: int) -> None:
         nonlocal sub, tracker, skip_until
         sub = cv.createBackgroundSubtractorMOG2(history=500, varThreshold=16, detectShadows=True)
-        tracker = _Tracker(max_dist=60.0, max_missed=int(0.5 * (state["fps"] or 10)) + 1)
+        tracker = _Tracker(max_dist=60.0 * scale, max_missed=int(0.5 * (state["fps"] or 10)) + 1)
         skip_until = at + int(warmup_seconds * (state["fps"] or 10))
 
     def mark(kind: str, a: int, b: int) -> None:
@@ -206,6 +214,8 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
         rate = state["fps"]
         if sub is None:
             reset(0)
+        if scale != 1:
+            frame = cv.resize(frame, None, fx=scale, fy=scale, interpolation=cv.INTER_AREA)
         gray = cv.cvtColor(frame, cv.COLOR_BGR2GRAY)
         if gray.mean() < black_level:
             mark("black", f, f)
@@ -241,7 +251,7 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
             continue
         mask = cv.morphologyEx((fg > 200).astype(np.uint8) * 255, cv.MORPH_OPEN, kernel_open)
         mask = cv.morphologyEx(mask, cv.MORPH_CLOSE, kernel_close)
-        for tr in tracker.update(_blobs(cv, mask, min_area), inside):
+        for tr in tracker.update(_blobs(cv, mask, min_px), inside):
             if not inside(tr["c"]):
                 # leaving the box region re-arms the track: the next visit is a new drop
                 tr.update(dwell=0, counted=False, eligible=True)
@@ -261,7 +271,7 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
     params = dict(window_minutes=window_minutes, start=start, radius=radius,
                   dwell_seconds=dwell_seconds, min_area=min_area, hog=hog,
                   frozen_seconds=frozen_seconds, black_level=black_level,
-                  away_seconds=away_seconds, mismatch_share=mismatch_share)
+                  away_seconds=away_seconds, mismatch_share=mismatch_share, scale=scale)
     segs = tuple((str(p), hsh, n) for p, hsh, n in zip(paths, hashes, seg_frames, strict=True))
     return VideoCount(tallies, tuple(events), bad_s, segs, rate, n_frames, tuple(roi), params)
 

@@ -79,7 +79,9 @@ def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float 
     rng = np.random.default_rng(seed)
     bg = _background(rng)
     away = np.roll(_background(np.random.default_rng(seed + 1)), 200, axis=1)
-    noise = [rng.normal(0, 3, bg.shape).astype(np.int16) for _ in range(16)]
+    # sensor noise as saturating add/subtract pairs (fast uint8 arithmetic)
+    noise = [rng.normal(0, 3, bg.shape).round() for _ in range(16)]
+    noise = [(np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)) for n in noise]
     n = int(round(seconds * fps))
     x, _, w, _ = BOX
     starts = np.arange(1.0, seconds - (2 * walk + dwell), every)
@@ -113,7 +115,8 @@ def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float 
                 _figure(img, stop, colour)
             elif walk + dwell <= s < 2 * walk + dwell:
                 _figure(img, stop + (edge - stop) * (s - walk - dwell) / walk, colour)
-        last = np.clip(img.astype(np.int16) + noise[f % len(noise)], 0, 255).astype(np.uint8)
+        pos, neg = noise[f % len(noise)]
+        last = cv.subtract(cv.add(img, pos), neg)
         writer.write(last)
     writer.release()
     visits = tuple((float(t0 + walk), float(t0 + walk + dwell)) for t0, *_ in people)
