@@ -112,7 +112,8 @@ class CoarseSharesResult(ResultMixin):
             f"smooth fraud-free model with the same electorates and turnouts produces. "
             f"{self.n_flagged} share values exceed all {self.n_resamples} resampled densities"
             + (f": {', '.join(weighty[:20])}{' …' if len(weighty) > 20 else ''}. " if weighty else ". ")
-            + _LIMITATIONS
+            + f"A fraud-free resample scores {self.null_mean:.3f} % on average (Monte Carlo "
+              f"p = {self.pvalue:.4f}). " + _LIMITATIONS
         )
         rows = [
             ("fabricated coarse shares", f"{self.fraud_pct:.3f} % of stations"),
@@ -155,9 +156,9 @@ class SmallDenominatorResult(ResultMixin):
             f"{self.observed:,} of {self.n_stations:,} stations report a share for "
             f"{self.candidate} that is exactly a fraction with denominator 2–{self.q_max}; the "
             f"fraud-free resampling model expects {self.null_mean:,.1f} (sd {self.null_sd:.1f}), "
-            f"an excess of {self.excess:,.1f} stations (z = {self.z:.1f}). Rozenas (2017) "
-            "expects this exact-fraction count to be a weak signal: small stations make such "
-            "fractions by arithmetic."
+            f"an excess of {self.excess:,.1f} stations (z = {self.z:.1f}). Exact fractions also "
+            "arise by arithmetic at small stations (the null includes them), and Rozenas (2017) "
+            "expects this count to be a weaker signal than the RKD estimate."
         )
         rows = [("observed", fmt_int(self.observed)),
                 ("null mean (sd)", f"{self.null_mean:,.1f} ({self.null_sd:.1f})"),
@@ -360,7 +361,6 @@ def rozenas_rkd(e: Election, *, candidate: str | None = None, n_resamples: int =
     if edge:
         notes.add("edge bins (shares near 0 or 1) are flagged; they come from tiny or one-sided "
                   "stations as often as from fabrication")
-    notes.add(_LIMITATIONS)
     return CoarseSharesResult(
         fraud_pct=fraud, interval=interval, level=level, pvalue=pvalue,
         null_mean=float(null.fraud.mean()),
