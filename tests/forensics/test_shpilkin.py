@@ -92,6 +92,9 @@ class TestSynthetic:
         only_n = shpilkin(e.subset(regions == "N"), n_boot=0, by_region=None, variants=False)
         assert r.regions["N"] == pytest.approx(only_n.excess)
         assert r.regions_sum == pytest.approx(r.regions["N"] + r.regions["S"])
+        without_s = shpilkin(e, n_boot=0, variants=False, exclude_regions=("S",))
+        assert without_s.excess == pytest.approx(only_n.excess)
+        assert without_s.exclusions["excluded_regions"] == int((regions == "S").sum())
 
     def test_bootstrap_seeded_and_covering(self):
         rng = np.random.default_rng(6)

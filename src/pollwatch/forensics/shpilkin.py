@@ -249,6 +249,7 @@ def shpilkin(
     *,
     candidate: str | None = None,
     exclude_evoting: bool = False,
+    exclude_regions: tuple[str, ...] = (),
     min_registered: int = 0,
     by_region: str | None = "region",
     variants: bool = True,
@@ -262,7 +263,7 @@ def shpilkin(
     """Shpilkin's excess votes for the leader (forensics.md §2.1), every choice a parameter.
 
     Stations with ``V > 0`` and ``R > 0`` (optionally ``V > min_registered``, without
-    e-voting rows) are binned by turnout ``100·G/V`` (or ``R/V``) in ``bin_pp`` bins; the
+    e-voting rows, without the ``by_region`` units named in ``exclude_regions``) are binned by turnout ``100·G/V`` (or ``R/V``) in ``bin_pp`` bins; the
     clean ratio ``k`` of leader to other valid votes is read at or below the natural peak of
     the others' curve, and ``E`` = leader votes above ``k·O_b`` in higher-turnout bins.
     Options go in ``params`` or as keyword overrides of :class:`ShpilkinParams`.
@@ -287,6 +288,14 @@ def shpilkin(
     if min_registered:
         mask &= e.field("registered") > min_registered
     excl = counts_exclusions(e, exclude_evoting=exclude_evoting)
+    if exclude_regions:
+        if not by_region or by_region not in e.meta.hierarchy:
+            raise ValueError(f"exclude_regions ({exclude_regions!r}) needs by_region to name a "
+                             f"hierarchy level; levels are {list(e.meta.hierarchy)}")
+        dropped = np.isin(e.level(by_region).astype(str), [str(x) for x in exclude_regions])
+        excl["excluded_regions"] = int((mask & dropped).sum())
+        mask &= ~dropped
+        notes.add(f"excluded {by_region}: {', '.join(map(str, exclude_regions))}")
     n_used = int(mask.sum())
     if n_used < 50:
         notes.small_sample(f"only {n_used} stations: the turnout curves are too sparse for a "
