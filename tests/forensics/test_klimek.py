@@ -150,6 +150,18 @@ def test_fit_2011_l2_matches_published(ru2011):
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(("data", "loss", "ours"), [
+    ("ru2011", "L1", ((0.798, 0.042), (0.0464, 0.0023), (3.17, 0.20))),
+    ("ru2012", "L2", ((0.426, 0.011), (0.0262, 0.0014), (3.15, 0.17))),
+])
+def test_other_criterion_within_3sd_of_reference(request, data, loss, ours):
+    r = fit_klimek(request.getfixturevalue(data), loss=loss, n_realisations=10, seed=0)
+    for value, (mean, sd) in zip((r.f_i, r.f_e, r.alpha), ours, strict=True):
+        assert _within_3sd(value, mean, sd)
+
+
+@pytest.mark.realdata
 @pytest.mark.parametrize(("data", "params", "l2", "l1"), [
     ("ru2011", (0.0, 0.0, 1.0), 6.69e6, 326.8),
     ("ru2011", (0.64, 0.033, 2.3), 1.47e6, None),  # 2011 L1 at fraud sets: MC sd ≈ 30 % per draw

@@ -99,6 +99,50 @@ def scan_grid(seg_start, b_clean, b_inc, b_ext, obs, w, k1_values, n_fe):
 
 
 @njit(cache=True)
+def _move_counts(r, src, dst, lo, hi, loss):
+    """Unweighted ``_move`` on ``r = H − O`` (int32): exact integer loss, one small array."""
+    for i in range(lo, hi):
+        p = src[i]
+        q = dst[i]
+        if p == q:
+            continue
+        loss += 1 - 2 * np.int64(r[p])
+        r[p] -= 1
+        loss += 2 * np.int64(r[q]) + 1
+        r[q] += 1
+    return loss
+
+
+@njit(cache=True)
+def scan_grid_counts(seg_start, b_clean, b_inc, b_ext, obs, k1_values, n_fe):
+    """:func:`scan_grid` for ``w = 1`` (the L2 criterion), in exact integer arithmetic."""
+    nseg = seg_start.size - 1
+    r = -obs.astype(np.int32)
+    for i in range(b_clean.size):
+        r[b_clean[i]] += 1
+    loss = np.int64(0)
+    for b in range(r.size):
+        loss += np.int64(r[b]) * np.int64(r[b])
+    out = np.empty((k1_values.size, n_fe))
+    cur = 0
+    rb = np.empty_like(r)
+    for j in range(k1_values.size):
+        k1 = k1_values[j]
+        while cur < k1:
+            loss = _move_counts(r, b_clean, b_inc, seg_start[cur], seg_start[cur + 1], loss)
+            cur += 1
+        rb[:] = r
+        lb = loss
+        k2 = k1
+        for m in range(n_fe):
+            out[j, m] = lb
+            if k2 < nseg:
+                lb = _move_counts(rb, b_clean, b_ext, seg_start[k2], seg_start[k2 + 1], lb)
+                k2 += 1
+    return out
+
+
+@njit(cache=True)
 def histogram_at(seg, k1, k2, b_clean, b_inc, b_ext, n_bins):
     """Histogram of the stations' outcomes at grid point ``(k1, k2)`` (segments, any order)."""
     h = np.zeros(n_bins)

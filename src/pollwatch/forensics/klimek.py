@@ -294,10 +294,11 @@ def _matrix_scan(seg, nseg, b_clean, b_inc, b_ext, obs, w, k1, n_fe) -> np.ndarr
     a = c_inc[k1] - c_ext[k1] - obs
     d = c_ext - c_clean + c_clean[-1]
     k2 = np.minimum(k1[:, None] + np.arange(n_fe)[None, :], nseg)
-    cross = (a * w) @ d.T  # (len(k1), nseg + 1)
+    # only the band k1 ≤ k2 ≤ k1 + n_fe is needed; einsum keeps it single-threaded (no BLAS pool)
+    cross = np.einsum("jb,jmb->jm", a * w, d[k2])
     aa = (a * a * w).sum(axis=1)
     dd = (d * d * w).sum(axis=1)
-    return aa[:, None] + dd[k2] + 2 * np.take_along_axis(cross, k2, axis=1)
+    return aa[:, None] + dd[k2] + 2 * cross
 
 
 # --------------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ def _fit_realisation(seed: np.random.SeedSequence, n: int, base: tuple[float, ..
         b_inc = kg.outcome_bins(a, nui, x_inc, float(alpha), two_d)
         b_ext = kg.outcome_bins(a, nui, x_ext, float(alpha), two_d)
         if two_d:
-            surface[j] = kg.scan_grid(seg_start, b_clean, b_inc, b_ext, obs, w, k1, n_fe)
+            surface[j] = kg.scan_grid_counts(seg_start, b_clean, b_inc, b_ext, obs, k1, n_fe)
         else:
             surface[j] = _matrix_scan(seg_sorted, nseg, b_clean, b_inc, b_ext, obs, w, k1, n_fe)
     ja, ji, je = np.unravel_index(int(np.argmin(surface)), surface.shape)
