@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         extreme: float = typer.Option(0.0, help="Fraction of stations pushed near 100 % turnout and share."),
         regions: int = typer.Option(10, help="Number of regions."),
         constituencies: int = typer.Option(100, help="Number of constituencies."),
+        candidates: int = typer.Option(4, min=2, help="Number of candidates (the first is the favoured incumbent)."),
     ) -> None:
         """Simulate an election with injected fraud; write results.csv, truth.csv and params.json.
 
@@ -43,8 +44,10 @@ def register(app: typer.Typer) -> None:
             fraud = FraudConfig(stuffing=Stuffing(stuffing), switching=Switching(switching), carousel=Carousel(carousel),
                                 rounding=Rounding(rounding), extreme=Extreme(extreme))
             cfg = ElectorateConfig(n_stations=stations, n_regions=regions, n_constituencies=constituencies)
-            with console.status(f"simulating {stations:,} stations…"):
-                sim = simulate_election(stations, seed=seed, fraud=fraud, electorate=cfg, layout=layout)
+            with console.status(f"simulating {stations:,} stations…") as status:
+                sim = simulate_election(stations, seed=seed, fraud=fraud, electorate=cfg, n_candidates=candidates,
+                                        country_layout=layout)
+                status.update(f"writing {layout} layout to {out}…")
                 paths = sim.write(out)
         except ValueError as exc:
             raise fail(str(exc), 2) from None
