@@ -65,13 +65,20 @@ def copies_from(election: Election, station_ids, *, arrived=None) -> ProtocolCop
 
 
 def alter_protocols(election: Election, station_ids, seed: int, *, shift: int = 50) -> Election:
-    """An "official" election where ``station_ids`` had ``shift`` votes moved from the runner-up
-    to the winner after the count (what a protocol copy catches)."""
+    """An "official" election in which every station of ``station_ids`` had 1 to ``shift`` votes
+    moved to the first candidate from the strongest other one after the count (or, where the
+    others have none, from the first candidate to the second): what a protocol copy catches."""
     rng = np.random.default_rng(seed)
-    w, r = election.candidates[0].id, election.candidates[1].id
-    hit = election.table["station_id"].is_in(pl.Series([str(s) for s in station_ids]).implode())
-    moved = pl.Series(rng.integers(1, shift + 1, election.n_stations))
-    moved = pl.when(hit).then(pl.min_horizontal(moved, pl.col(r))).otherwise(0)
-    table = election.table.with_columns(moved.alias("__m")).with_columns(
-        (pl.col(w) + pl.col("__m")).alias(w), (pl.col(r) - pl.col("__m")).alias(r)).drop("__m")
-    return Election(table, election.meta)
+    V = election.votes_matrix().copy()
+    ids = election.table["station_id"].to_numpy().astype(str)
+    rows = np.flatnonzero(np.isin(ids, np.asarray([str(s) for s in station_ids])))
+    for i in rows:
+        donor = 1 + int(np.argmax(V[i, 1:]))
+        src, dst = (donor, 0) if V[i, donor] > 0 else (0, 1)
+        k = min(int(rng.integers(1, shift + 1)), int(V[i, src]))
+        if k == 0:
+            raise ValueError(f"station {ids[i]} has no votes to move")
+        V[i, src] -= k
+        V[i, dst] += k
+    cols = [pl.Series(c.id, V[:, j]) for j, c in enumerate(election.candidates)]
+    return Election(election.table.with_columns(cols), election.meta)
