@@ -270,7 +270,7 @@ def turnout_share_regression(e: Election, *, candidate: str | None = None) -> Re
     mask = basic_mask(e)
     n = int(mask.sum())
     if n < 3:
-        notes.small_sample(f"only {n} stations with V > 0 and R > 0; slopes are undefined")
+        notes.small_sample(f"only {n} stations with V > 0 and R > 0; the slopes mean little")
     V = e.field("registered")[mask].astype(np.float64)
     R = e.ballots_cast()[mask]
     t = R / V
