@@ -24,6 +24,7 @@ from pollwatch.compute import run_tasks, spawn_seeds
 from pollwatch.forensics import _klimek_grid as kg
 from pollwatch.forensics._common import Notes, validate_choice, validate_param
 from pollwatch.model import Election, ElectionMeta
+from pollwatch.model.derived import percent
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -187,6 +188,7 @@ class _Stations:
     base_t: np.ndarray  # turnout/share of the baseline subset
     base_s: np.ndarray
     excluded: dict
+    observed: np.ndarray  # 101 × 101 fingerprint (flattened), binned from (100·x)/n percentages
 
 
 def _stations(e: Election, basis: str, baseline_subset: str) -> _Stations:
@@ -202,11 +204,15 @@ def _stations(e: Election, basis: str, baseline_subset: str) -> _Stations:
                 "kept": int(fit.sum())}
 
     def ratios(m):
-        return (100.0 * g[m]) / v[m] / 100.0, (100.0 * lead[m]) / r[m] / 100.0
+        return g[m] / v[m], lead[m] / r[m]
 
     t, s = ratios(fit)
     bt, bs = ratios(ok) if baseline_subset == "all" else (t, s)
-    return _Stations(t, s, v[fit], lead[fit], g[fit], bt, bs, excluded)
+    # bins from the published percentage convention (100·x)/n, not 100·(x/n) (§0)
+    tb = np.floor(percent(g[fit], v[fit]) + 0.5).astype(np.int64)
+    sb = np.floor(percent(lead[fit], r[fit]) + 0.5).astype(np.int64)
+    observed = np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT ** 2).astype(np.float64)
+    return _Stations(t, s, v[fit], lead[fit], g[fit], bt, bs, excluded, observed)
 
 
 def klimek_baseline(e: Election, *, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
@@ -520,7 +526,7 @@ def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed:
     notes = Notes()
     st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes, baseline)
     entropy, children = spawn_seeds(seed, n_realisations)
-    obs2d = _hist(st.t, st.s)
+    obs2d = st.observed
     nan = float("nan")
     if not base.ok or st.t.size < 2:
         notes.add("no fit was run")
@@ -593,7 +599,7 @@ def score_klimek(e: Election, f_i: float, f_e: float, alpha: float, *, n_realisa
     notes = Notes()
     st, base = _prepare(e, baseline_subset, sigma_nu_c, basis, notes, baseline)
     entropy, children = spawn_seeds(seed, n_realisations)
-    obs2d = _hist(st.t, st.s)
+    obs2d = st.observed
     obs1 = obs2d.reshape(kg.N_PCT, kg.N_PCT).sum(axis=0)
     nan = float("nan")
     if not base.ok:
