@@ -89,3 +89,13 @@ def test_parse_roi():
 def test_missing_file(tmp_path):
     with pytest.raises((ValueError, OSError)):
         count_video(tmp_path / "nope.avi", (1, 1, 10, 10))
+
+
+def test_hog_option(clip):
+    if not hasattr(cv2, "HOGDescriptor"):
+        with pytest.raises(ImportError, match="HOGDescriptor"):
+            count_video(clip.path, clip.roi, hog=True)
+        return
+    # synthetic blobs are not people: HOG must veto them (never add events)
+    r = count_video(clip.path, clip.roi, window_minutes=WINDOW_S / 60, hog=True)
+    assert r.total <= count_video(clip.path, clip.roi, window_minutes=WINDOW_S / 60).total

@@ -180,6 +180,11 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
     kernel_close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (k, k))
     hog_det = None
     if hog:
+        if not hasattr(cv, "HOGDescriptor"):
+            # OpenCV 5 moved HOG (and the Haar cascades) out of the main package
+            raise ImportError(f"hog=True needs OpenCV's HOGDescriptor, which OpenCV {cv.__version__} "
+                              "does not include; install opencv-contrib-python-headless (or "
+                              "opencv-python-headless<5), or count without the HOG check.")
         hog_det = cv.HOGDescriptor()
         hog_det.setSVMDetector(cv.HOGDescriptor_getDefaultPeopleDetector())
 
