@@ -128,3 +128,17 @@ def test_clean_truth_columns():
 def test_sizes_are_heavy_tailed_with_tiny_stations():
     r = simulate_election(20_000, seed=14).election.field("registered")
     assert (r < 100).sum() > 50 and r.max() > 4 * np.median(r)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"n_regions": 0}, r"n_regions \(0\) must be at least 1"),
+    ({"n_regions": 20, "n_constituencies": 5}, r"n_constituencies \(5\) must be at least n_regions \(20\)"),
+    ({"invalid_rate": 1.2}, r"invalid_rate \(1.2\) must be in the interval \[0, 1\]"),
+    ({"share_station_sd": -0.1}, r"share_station_sd \(-0.1\) must be in the interval \[0, inf\)"),
+    ({"base_shares": (0.5, 0.5)}, r"candidates \(4 names\) and base_shares \(2 shares\)"),
+])
+def test_bad_electorate_parameters_name_themselves(kwargs, message):
+    from pollwatch.simulate import ElectorateConfig
+
+    with pytest.raises(ValueError, match=message):
+        ElectorateConfig(**kwargs)

@@ -134,11 +134,22 @@ class ElectorateConfig:
     absentee_rate: float = 0.01     # voters with absentee certificates (honestly)
 
     def __post_init__(self) -> None:
-        if self.n_stations < 1:
-            raise ValueError(f"n_stations ({self.n_stations}) must be at least 1.")
-        if len(self.candidates) != len(self.base_shares) or len(self.candidates) < 2:
-            raise ValueError("candidates and base_shares must have the same length (at least 2)")
+        for name in ("n_stations", "n_regions", "n_constituencies"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} ({getattr(self, name)}) must be at least 1.")
+        if len(self.candidates) < 2 or len(self.candidates) != len(self.base_shares):
+            raise ValueError(f"candidates ({len(self.candidates)} names) and base_shares ({len(self.base_shares)} "
+                             "shares) must have the same length, at least 2.")
+        if min(self.base_shares) <= 0:
+            raise ValueError(f"base_shares ({self.base_shares}) must all be positive.")
         if not 0 < self.turnout_mean < 1:
             raise ValueError(f"turnout_mean ({self.turnout_mean}) must be in the interval (0, 1).")
         if self.n_constituencies < self.n_regions:
-            raise ValueError("n_constituencies must be at least n_regions")
+            raise ValueError(f"n_constituencies ({self.n_constituencies}) must be at least n_regions ({self.n_regions}).")
+        for name in ("tiny_share", "invalid_rate", "early_rate", "mobile_rate", "additional_rate", "absentee_rate"):
+            _check_fraction(name, getattr(self, name))
+        for name in ("size_log_sd", "turnout_region_sd", "turnout_station_sd", "share_region_sd", "share_station_sd"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [0, inf).")
+        if self.max_size < 100:
+            raise ValueError(f"max_size ({self.max_size}) must be at least 100.")
