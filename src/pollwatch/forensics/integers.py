@@ -32,7 +32,8 @@ from pollwatch.forensics._common import (
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-__all__ = ["IntegerStat", "IntegerTestResult", "integer_flags", "integer_probability",
+__all__ = ["IntegerStat", "IntegerTestResult", "expected_by_percent", "integer_flags", "integer_probability",
+           "observed_by_percent",
            "integer_test"]
 
 _STATS = ("either", "leader", "turnout")
@@ -53,6 +54,29 @@ def _ragged_arange(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np
 
 def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
                         n_sd: float = 6.0) -> np.ndarray:
+    """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station (see
+    :func:`_window_masses` for how the windows are enumerated)."""
+    st, _, mass = _window_masses(x, n, window, n_sd)
+    return np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0)
+
+
+def expected_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Expected number of stations (and its variance) landing within ``window`` of each whole
+    percent 0…100 under the binomial null — for the observed-against-expected panel."""
+    st, j, mass = _window_masses(x, n, window)
+    return (np.bincount(j, weights=mass, minlength=101)[:101],
+            np.bincount(j, weights=mass * (1 - mass), minlength=101)[:101])
+
+
+def observed_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndarray:
+    """Number of stations whose ``(100·x)/n`` lies within ``window`` of each whole percent."""
+    p = (100.0 * np.asarray(x, dtype=np.float64)) / np.asarray(n, dtype=np.float64)
+    hit = np.abs(p - np.round(p)) <= window
+    return np.bincount(np.round(p[hit]).astype(np.int64), minlength=101)[:101]
+
+
+def _window_masses(x: np.ndarray, n: np.ndarray, window: float = 0.05,
+                   n_sd: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station.
 
     For each whole percent ``j`` the window holds the counts ``k`` with
@@ -65,7 +89,7 @@ def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
     x = np.asarray(x, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     if x.size == 0:
-        return np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     p = x / n
     mu = n * p
     sd = np.sqrt(mu * (1.0 - p))
@@ -95,7 +119,7 @@ def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
     n2 = n[st2]
     logpmf = (logfact[n2] - logfact[k] - logfact[n2 - k]
               + special.xlogy(k, pp) + special.xlog1py(n2 - k, -pp))
-    return np.minimum(np.bincount(st2, weights=np.exp(logpmf), minlength=n.size), 1.0)
+    return st2, j[owner], np.exp(logpmf)
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,8 @@ def _figures(analysis) -> list[figs.Figure]:
     clean = None if k is None else k * others
     out.append(figs.shpilkin(centres, lead, others, clean, sh.get("mode"), e.leader.name[:30], cands))
     ir = analysis.results.get("integer_percentages")
-    if ir is not None and getattr(ir, "per_percent_observed", None) is not None:
-        out.append(figs.integer_panel(np.arange(len(ir.per_percent_observed)), np.asarray(ir.per_percent_observed),
-                                      np.asarray(ir.per_percent_expected),
-                                      2 * np.sqrt(np.asarray(getattr(ir, "per_percent_variance", ir.per_percent_expected)))))
+    if ir is not None:
+        out.append(_integer_panel(e, ir))
     dg = analysis.doc.get("methods", {}).get("digits", {})
     for key, title, null in (("second_digit", "Second-digit (2BL) mean", 4.187), ("last_digit", "Last-digit mean", 4.5)):
         rows = dg.get(key + "_rows")
@@ -104,6 +102,21 @@ def _figures(analysis) -> list[figs.Figure]:
         vals_by = {r["region"]: r["excess_votes"] for r in reg}
         out.append(figs.choropleth(analysis.regions_geojson, vals_by, analysis.regions_key, "excess votes"))
     return out
+
+
+def _integer_panel(e, ir) -> figs.Figure:
+    """Observed against expected stations at each whole percent (turnout and leader share added)."""
+    from pollwatch.forensics.integers import expected_by_percent, observed_by_percent
+
+    inc = np.asarray(ir.included, dtype=bool)
+    num = e.ballots_issued() if ir.basis == "issued" else e.ballots_cast()
+    pairs = ((num[inc], e.field("registered")[inc]), (e.votes()[inc], e.ballots_cast()[inc]))
+    obs = sum(observed_by_percent(x, n, ir.window) for x, n in pairs)
+    exp_var = [expected_by_percent(x, n, ir.window) for x, n in pairs]
+    exp = exp_var[0][0] + exp_var[1][0]
+    var = exp_var[0][1] + exp_var[1][1]
+    return figs.integer_panel(np.arange(101), obs, exp, 2 * np.sqrt(var),
+                              label="stations at a whole percent (turnout + share)")
 
 
 def _has_issued(e) -> bool:
