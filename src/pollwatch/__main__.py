@@ -1,0 +1,5 @@
+"""``python -m pollwatch``."""
+
+from pollwatch.cli import main
+
+main()

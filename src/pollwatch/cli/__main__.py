@@ -1,0 +1,5 @@
+"""``python -m pollwatch.cli``."""
+
+from pollwatch.cli import main
+
+main()
