@@ -71,7 +71,7 @@ def test_r_density_is_linear_binned_histogram():
 
 # -- method on simulated elections ----------------------------------------------------------
 def test_clean_elections_rarely_flagged():
-    pvalues = [rozenas_rkd(simulate(seed, n=1500), n_resamples=150, seed=seed).pvalue
+    pvalues = [rozenas_rkd(simulate(seed, n=2000), n_resamples=200, seed=seed).pvalue
                for seed in range(20)]
     assert sum(p < 0.05 for p in pvalues) <= 2
     assert 0.3 < np.mean(pvalues) < 0.7  # roughly uniform under the null
