@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pollwatch.report.build import build_report
 from pollwatch.report.exports import write_exports
-from pollwatch.report.html import Report, Section, render, write_html
+from pollwatch.report.html import Report, Section, render, results_section, write_html
 
 
 def write_all(analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None) -> dict[str, Path]:
@@ -23,4 +23,4 @@ def write_all(analysis, out_dir: str | Path, *, extra_sections: list[Section] | 
     return paths
 
 
-__all__ = ["Report", "Section", "build_report", "render", "write_all", "write_exports", "write_html"]
+__all__ = ["Report", "Section", "build_report", "render", "results_section", "write_all", "write_exports", "write_html"]

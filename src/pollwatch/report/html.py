@@ -56,3 +56,14 @@ def write_html(report: Report, path: str | Path) -> Path:
     path = Path(path)
     path.write_text(render(report), encoding="utf-8")
     return path
+
+
+def results_section(key: str, title: str, results: list, intro: str = "", figures=None) -> Section:
+    """A report section made of result objects' summaries (anything with ``summary()``)."""
+    parts = []
+    for r in results:
+        try:
+            parts.append(r.summary().as_html())
+        except Exception as exc:  # a summary must never take the report down
+            parts.append(f"<p>Summary unavailable: {type(exc).__name__}: {exc}</p>")
+    return Section(key, title, intro=intro, html="".join(parts), figures=list(figures or []))
