@@ -1,0 +1,169 @@
+"""``pollwatch quickcount size|design|estimate|compare``: the parallel vote tabulation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from pollwatch.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_USAGE,
+    MappingOpt,
+    PresetOpt,
+    console,
+    err_console,
+    fail,
+    load,
+)
+
+StrataOpt = typer.Option(None, "--strata", "-s", help="Stratify by these columns (hierarchy levels, an urban/rural column…); repeat for several.")
+
+
+def _copies(path: Path):
+    from pollwatch.errors import InputDataError
+    from pollwatch.quickcount.copies import read_protocol_copies
+
+    try:
+        return read_protocol_copies(path)
+    except InputDataError as exc:
+        _issues(exc, path)
+
+
+def _issues(exc, path) -> None:
+    err_console.print(f"{len(exc.issues) or 1} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
+    for issue in exc.issues[:200] or [str(exc)]:
+        err_console.print(f"- {issue}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _show(result, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(result.summary().as_text(), highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    qc = typer.Typer(help="Quick count (PVT): sample size, sample design, estimates, comparison with the official result.",
+                     no_args_is_help=True)
+    app.add_typer(qc, name="quickcount")
+
+    @qc.command("size")
+    def size_cmd(
+        margin: float = typer.Option(..., "--margin", help="Margin of error in percentage points (e.g. 1.0)."),
+        confidence: float = typer.Option(0.95, help="Confidence level."),
+        past: Path | None = typer.Option(None, "--past", help="Past station-level results: ρ, voters and stations."),
+        voters_per_station: float | None = typer.Option(None, help="Expected ballots cast per station."),
+        rho: float | None = typer.Option(None, help="Intra-station correlation (default: from --past)."),
+        frame_stations: int | None = typer.Option(None, help="Stations in the frame (FPC)."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Stations to sample for a margin of error (NDI formula, Kish design effect, FPC in stations).
+
+        Example: pollwatch quickcount size --margin 1 --past results-2019.csv
+        """
+        from pollwatch.quickcount.design import sample_size
+
+        election = load(past, None, None) if past else None
+        try:
+            r = sample_size(margin / 100, confidence=confidence, past=election, rho=rho,
+                            voters_per_station=voters_per_station, frame_stations=frame_stations)
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        _show(r, as_json)
+
+    @qc.command("design")
+    def design_cmd(
+        election_file: Path = typer.Argument(..., metavar="ELECTION", help="Station list / results file (the frame)."),
+        size: int = typer.Option(..., "--size", "-n", help="Stations to draw."),
+        strata: list[str] | None = StrataOpt,
+        allocation: str = typer.Option("proportional", help="proportional or neyman."),
+        seed: int = typer.Option(..., "--seed", help="Random seed (recorded; the same seed gives the same sample)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Write the sample here (.csv or .parquet)."),
+        preset: str | None = PresetOpt,
+        mapping: Path | None = MappingOpt,
+    ) -> None:
+        """Draw a stratified random sample of stations and write it for assignment to observers.
+
+        Example: pollwatch quickcount design results.csv --size 600 --strata region --seed 2024 --out sample.csv
+        """
+        from pollwatch.quickcount.design import draw_sample
+
+        election = load(election_file, preset, mapping)
+        try:
+            d = draw_sample(election, size, strata=strata or None, allocation=allocation, seed=seed)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        d.write(out)
+        console.print(d.summary().as_text(), highlight=False, markup=False)
+        console.print(f"Sample written to {out}", highlight=False)
+
+    @qc.command("estimate")
+    def estimate_cmd(
+        copies: Path = typer.Argument(..., help="Protocol copies (CSV or Parquet): station_id, registered, valid, invalid, one column per candidate."),
+        frame: Path = typer.Option(..., "--frame", help="The election file the sample was drawn from."),
+        strata: list[str] | None = StrataOpt,
+        bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
+        seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded)."),
+        nonresponse: str = typer.Option("collapse", help="Strata with < 2 reports: collapse or poststratify."),
+        confidence: float = typer.Option(0.95),
+        preset: str | None = PresetOpt,
+        mapping: Path | None = MappingOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Estimate shares, turnout and invalid share with margins of error, and call the lead.
+
+        Example: pollwatch quickcount estimate copies.csv --frame results.csv --strata region
+        """
+        import warnings
+
+        from pollwatch.errors import InputDataError
+        from pollwatch.quickcount.estimate import estimate
+
+        e = load(frame, preset, mapping)
+        c = _copies(copies)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the summary carries the notes
+                r = estimate(c, e, strata=strata or None, bootstrap=bootstrap, seed=seed,
+                             nonresponse=nonresponse, confidence=confidence)  # type: ignore[arg-type]
+        except InputDataError as exc:
+            _issues(exc, copies)
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        _show(r, as_json)
+
+    @qc.command("compare")
+    def compare_cmd(
+        copies: Path = typer.Argument(..., help="Protocol copies (CSV or Parquet)."),
+        official: Path = typer.Option(..., "--official", help="Official per-station results."),
+        frame: Path | None = typer.Option(None, "--frame", help="Sampling frame, if not the official file."),
+        strata: list[str] | None = StrataOpt,
+        preset: str | None = PresetOpt,
+        mapping: Path | None = MappingOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Official figures against the quick-count intervals, and every copied protocol against
+        the official one (mismatches are direct evidence of tampering after the count).
+
+        Example: pollwatch quickcount compare copies.csv --official results.csv --strata region
+        """
+        import warnings
+
+        from pollwatch.errors import InputDataError
+        from pollwatch.quickcount.compare import compare
+
+        off = load(official, preset, mapping)
+        fr = load(frame, preset, mapping) if frame else None
+        c = _copies(copies)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = compare(c, off, frame=fr, strata=strata or None)
+        except InputDataError as exc:
+            _issues(exc, copies)
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        _show(r, as_json)
