@@ -45,8 +45,9 @@ def test_estimate_json_and_out(files):
 def test_estimate_text(files):
     d, _ = files
     res = runner.invoke(app, ["cameras", "estimate", str(d / "tallies.csv"), "--official",
-                              str(d / "official.csv")])
+                              str(d / "official.csv"), "--target", "realised"])
     assert res.exit_code == 0, res.output
+    assert "realised count" in res.stdout
     assert "Camera counts against official turnout" in res.stdout
 
 

@@ -87,7 +87,7 @@ class TestCoverage:
     @pytest.mark.parametrize("kw, msg", [
         ({"min_coverage": 0}, r"min_coverage \(0\)"), ({"level": 1.0}, r"level \(1.0\)"),
         ({"dispersion": "x"}, "dispersion"), ({"interval": "wald"}, "interval"),
-        ({"n_boot": -1}, r"n_boot \(-1\)")])
+        ({"n_boot": -1}, r"n_boot \(-1\)"), ({"target": "x"}, "target")])
     def test_bad_parameters(self, kw, msg):
         t = tallies_frame(_rows([1, 2, 3, 4], [True] * 4))
         with pytest.raises(ValueError, match=msg):

@@ -60,3 +60,17 @@ def test_watcher_agreement_measured(est):
     assert est.agreement.n_windows > 1000
     assert est.agreement.kappa_ci.low < 1 < est.agreement.kappa_ci.high
     assert 0.02 < est.agreement.error_per_count < 0.1  # simulated at 0.05
+
+
+def test_realised_target_covers_the_realised_count_and_finds_small_inflation():
+    """target="realised" is the interval for the voters who actually came; it is tighter, so
+    it also catches inflation of 5–15 % that the expected-count interval mostly misses."""
+    sim = simulate_cameras(2000, seed=77, inflation=(0.05, 0.15))
+    est = estimate_turnout(sim.tallies, sim.status, strata=sim.strata, seed=1, target="realised")
+    ok, ids, real = _truth(sim, est, "realised")
+    cover = np.mean((est.low[ok] <= real) & (real <= est.high[ok]))
+    assert 0.93 <= cover <= 0.97, cover
+    cmp = compare_official(est, sim.official)
+    inflated = np.array([s in sim.inflated for s in est.station_id])
+    assert cmp.flagged[ok & inflated].mean() >= 0.8
+    assert cmp.flagged[ok & ~inflated].mean() <= 0.05

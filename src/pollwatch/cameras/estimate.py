@@ -45,6 +45,7 @@ NO_PROFILE = "no day profile"
 
 _DISPERSIONS = ("pearson", "negbin", "poisson")
 _INTERVALS = ("garwood", "normal")
+_TARGETS = ("expected", "realised")
 
 
 def garwood_interval(count: float, level: float = 0.95, scale: float = 1.0) -> tuple[float, float]:
@@ -85,6 +86,7 @@ class CameraEstimate(ResultMixin):
     n_boot: int
     seed: int
     notes: tuple[str, ...] = ()
+    target: str = "expected"
     _dict_exclude = ("station_id", "stratum", "coverage", "counted", "estimate", "sd", "low",
                      "high", "dispersion", "n_usable", "status")
 
@@ -122,7 +124,8 @@ class CameraEstimate(ResultMixin):
                 ("estimated full-day voters (estimated stations)",
                  fmt_int(float(np.nansum(self.estimate[ok])))),
                 ("median coverage W", f"{float(np.median(self.coverage)):.2f}" if self.n_stations else "n/a"),
-                ("dispersion / interval", f"{self.dispersion_method} / {self.interval_method}"),
+                ("dispersion / interval / target",
+                 f"{self.dispersion_method} / {self.interval_method} / {self.target} count"),
                 ("day profile", self.profile.source),
                 ("profile bootstrap", f"{self.n_boot} replicates, seed {self.seed}"
                  if self.profile.replicates else "none (profile given)")]
@@ -179,7 +182,9 @@ def _dispersion(method: str, counts, usable, w_rows, vhat) -> np.ndarray:
     return 1 + np.where(msum > 0, m2.sum(axis=1) / (r * np.maximum(msum, 1e-300)), 0.0)
 
 
-def _check(min_coverage, level, dispersion, interval, n_boot) -> None:
+def _check(min_coverage, level, dispersion, interval, n_boot, target) -> None:
+    if target not in _TARGETS:
+        raise ValueError(f"target ({target!r}) not recognised; must be one of {_TARGETS}.")
     if not 0 < min_coverage <= 1:
         raise ValueError(f"min_coverage ({min_coverage}) must be in the interval (0, 1].")
     if not 0 < level < 1:
@@ -196,7 +201,8 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
                      profile: DayProfile | None = None, strata: Mapping[str, str] | None = None,
                      min_coverage: float = 0.5, level: float = 0.95,
                      dispersion: str = "pearson", interval: str = "garwood",
-                     n_boot: int = 200, seed: int = 0, reference_watcher: str | None = None,
+                     n_boot: int = 200, seed: int = 0, target: str = "expected",
+                     reference_watcher: str | None = None,
                      exclude_from_profile: set[str] | frozenset[str] = frozenset()) -> CameraEstimate:
     """Estimate each watched station's full-day voter count from its usable windows.
 
@@ -208,8 +214,15 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
     :param strata: station id → stratum (e.g. urban/rural) for stratified profiles.
     :param exclude_from_profile: stations not to learn the profile from (suspected ones).
     :param seed: seed of the profile bootstrap (recorded in the result).
+    :param target: ``"expected"`` (default, §2.1): the station's expected full-day count, the
+        Poisson mean, ``Var ≈ φ·C/W²``. ``"realised"``: the number of voters who actually came
+        (what an honest protocol reports); only the unwatched share ``1 − W`` is uncertain, so
+        ``Var ≈ φ·C·(1 − W)/W²`` (finite-population correction, Cochran 1977 §2.5) plus the
+        profile and watcher terms, a normal interval. Tighter, and the right one to test an
+        official figure against when arrivals follow the profile (watcher error keeps it
+        from collapsing to a point at W = 1).
     """
-    _check(min_coverage, level, dispersion, interval, n_boot)
+    _check(min_coverage, level, dispersion, interval, n_boot, target)
     t = apply_status(tallies, status)
     agreement = watcher_agreement(t, reference_watcher, level)
     comb = combine_watchers(t)
@@ -247,10 +260,11 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
     phi = _dispersion(dispersion, counts, usable, w_rows, np.nan_to_num(vhat))
     var_watch = agreement.error_per_count * np.where(usable, counts / k, 0.0).sum(axis=1)
     var_extra = np.nan_to_num(var_profile) + var_watch / np.where(W > 0, W, 1) ** 2
-    sd = np.sqrt(phi * C / np.where(W > 0, W, 1) ** 2 + var_extra)
+    fpc = np.clip(1 - W, 0, 1) if target == "realised" else 1.0
+    sd = np.sqrt(phi * C * fpc / np.where(W > 0, W, 1) ** 2 + var_extra)
     low, high = np.full(S, np.nan), np.full(S, np.nan)
     for i in np.flatnonzero(ok):
-        if interval == "normal":
+        if target == "realised" or interval == "normal":
             low[i], high[i] = max(vhat[i] - z * sd[i], 0.0), vhat[i] + z * sd[i]
             continue
         lc, hc = garwood_interval(C[i], level, phi[i])
@@ -264,4 +278,5 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
         notes.append("No station had enough usable coverage to be estimated.")
     return CameraEstimate(ids, strat.astype(str), W, C, vhat, sd, low, high, phi,
                           usable.sum(axis=1), K, status_arr, profile, agreement, level,
-                          min_coverage, dispersion, interval, n_boot, seed, tuple(notes))
+                          min_coverage, dispersion, "normal" if target == "realised" else interval,
+                          n_boot, seed, tuple(notes), target)

@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
         status: Path | None = typer.Option(None, "--status", help="Camera-status log CSV."),
         min_coverage: float = typer.Option(0.5, "--min-coverage", help="Least usable share of the day."),
         seed: int = typer.Option(0, "--seed", help="Seed of the profile bootstrap."),
+        target: str = typer.Option("expected", "--target", help="Interval for the 'expected' "
+                                   "full-day count (Poisson mean) or the 'realised' count."),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
         out: Path | None = typer.Option(None, "--out", help="Directory for stations.csv and summary.json."),
     ) -> None:
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             raise fail(str(exc)) from None
         try:
-            est = estimate_turnout(t, st, min_coverage=min_coverage, seed=seed)
+            est = estimate_turnout(t, st, min_coverage=min_coverage, seed=seed, target=target)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
         except InputDataError as exc:
