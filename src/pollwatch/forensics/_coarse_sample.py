@@ -184,6 +184,7 @@ def _binom_btrs(s, n, p):
     r = p / (1.0 - p)
     alpha = (2.83 + 5.1 / b) * spq
     m = math.floor((n + 1) * p)
+    const = math.nan  # the k-free part of the bound, computed on first need
     while True:
         u = uniform(s) - 0.5
         v = uniform(s)
@@ -196,10 +197,10 @@ def _binom_btrs(s, n, p):
         if v == 0.0:
             continue
         v = math.log(v * alpha / (a / (us * us) + b))
-        bound = ((m + 0.5) * math.log((m + 1.0) / (r * (n - m + 1.0)))
-                 + (n + 1.0) * math.log((n - m + 1.0) / (n - k + 1.0))
-                 + (k + 0.5) * math.log(r * (n - k + 1.0) / (k + 1.0))
-                 + _fc(m) + _fc(n - m) - _fc(k) - _fc(n - k))
+        if const != const:
+            const = (m + 0.5) * math.log((m + 1.0) / (r * (n - m + 1.0))) + _fc(m) + _fc(n - m)
+        bound = (const + (n + 1.0) * math.log((n - m + 1.0) / (n - k + 1.0))
+                 + (k + 0.5) * math.log(r * (n - k + 1.0) / (k + 1.0)) - _fc(k) - _fc(n - k))
         if v <= bound:
             return int(k)
 
