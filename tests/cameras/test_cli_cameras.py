@@ -47,7 +47,7 @@ def test_estimate_text(files):
     res = runner.invoke(app, ["cameras", "estimate", str(d / "tallies.csv"), "--official",
                               str(d / "official.csv"), "--target", "realised"])
     assert res.exit_code == 0, res.output
-    assert "realised count" in res.stdout
+    assert "realised" in res.stdout
     assert "Camera counts against official turnout" in res.stdout
 
 
