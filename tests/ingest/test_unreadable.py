@@ -1,7 +1,7 @@
 """Files that cannot be read as a table, and station ids with an empty part.
 
-The three ``xfail(strict=True)`` tests document ingest bugs reported to the lead; each
-passes (and so fails strictly) once ``ingest/reader.py`` is fixed.
+The last three were ingest bugs (a corrupt XLSX, a directory, an empty part of a composite
+id escaped as raw exceptions or were accepted); they are fixed and stay as regressions.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ def test_unreadable_file_is_an_ingest_error(tmp_path, mapping, name, content):
     assert exc.value.issues[0].source == str(p)
 
 
-@pytest.mark.xfail(strict=True, reason="reader._read_source lets calamine's CalamineError escape for a corrupt "
-                                       "XLSX instead of raising IngestError('cannot be read as a table')")
 def test_corrupt_xlsx_is_an_ingest_error(tmp_path, mapping):
     p = tmp_path / "bad.xlsx"
     p.write_bytes(b"not a workbook")
@@ -55,8 +53,6 @@ def test_corrupt_xlsx_is_an_ingest_error(tmp_path, mapping):
         read_election(p, mapping=mapping)
 
 
-@pytest.mark.xfail(strict=True, reason="read_election only checks path.exists(); a directory raises "
-                                       "IsADirectoryError from path.read_bytes() instead of IngestError")
 def test_directory_is_an_ingest_error(tmp_path, mapping):
     d = tmp_path / "results.csv"
     d.mkdir()
@@ -64,8 +60,6 @@ def test_directory_is_an_ingest_error(tmp_path, mapping):
         read_election(d, mapping=mapping)
 
 
-@pytest.mark.xfail(strict=True, reason="reader._station_ids checks only the joined id == ''; with a composite id "
-                                       "(district, pec) an empty pec gives 'D/' and is accepted silently")
 def test_empty_part_of_a_composite_station_id(tmp_path, mapping):
     p = tmp_path / "r.csv"
     p.write_text("district,pec,reg,valid,invalid,A,B\nD,1,100,60,2,40,20\nD,,100,60,2,40,20\n", encoding="utf-8")

@@ -72,8 +72,11 @@ def _read_source(path: Path, src: dict) -> tuple[pl.DataFrame, str, str | None, 
     if low.endswith(".parquet"):
         return pl.read_parquet(io.BytesIO(raw)), "parquet", None, digest
     if low.endswith((".xlsx", ".xlsm", ".xls")):
-        df = pl.read_excel(io.BytesIO(raw), sheet_name=src.get("sheet"), infer_schema_length=0) \
-            if src.get("sheet") else pl.read_excel(io.BytesIO(raw), infer_schema_length=0)
+        try:
+            df = pl.read_excel(io.BytesIO(raw), sheet_name=src.get("sheet"), infer_schema_length=0) \
+                if src.get("sheet") else pl.read_excel(io.BytesIO(raw), infer_schema_length=0)
+        except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+            raise ValueError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
         return df, "xlsx", None, digest
     df, enc = _read_csv(name, raw, src)
     return df, "csv", enc, digest
@@ -119,6 +122,11 @@ def _parse_counts(df: pl.DataFrame, col: str, out_name: str, source: str, thousa
                   allow_empty: bool) -> tuple[pl.Series, list[DataIssue]]:
     """Parse a column of counts to Int64; collect every cell that is not a whole number."""
     s = df[col]
+    if s.dtype == pl.Utf8 and not thousands:
+        direct = s.cast(pl.Int64, strict=False)
+        if direct.null_count() == s.null_count():  # every cell was a plain integer: skip the slow path
+            if allow_empty or not s.null_count():
+                return direct.alias(out_name), []
     if s.dtype == pl.Utf8:
         clean = s.str.strip_chars()
         if thousands:
@@ -168,9 +176,11 @@ def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str) -> tuple[
                                         value=v, expected=f"a unique id (first seen on line {first[v]})"))
             else:
                 first[v] = i + 2
-    empty = (sid == "").to_numpy()
-    issues += [DataIssue(source, "empty station id", line=int(i) + 2, column="+".join(cols), expected="a station id")
-               for i in np.flatnonzero(empty)]
+    empty = df.select(pl.any_horizontal([p == "" for p in parts])).to_series().to_numpy()
+    issues += [DataIssue(source, "empty station id" if len(cols) == 1 else "empty station id (one of its columns is blank)",
+                         line=int(i) + 2, column="+".join(cols), value=v,
+                         expected="a value in every station-id column")
+               for i, v in zip(np.flatnonzero(empty).tolist(), sid.filter(pl.Series(empty)).to_list(), strict=True)]
     return sid, issues
 
 
@@ -194,6 +204,8 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
     source = str(path)
     if not path.exists():
         raise IngestError(source, [DataIssue(source, "file not found")])
+    if not path.is_file():
+        raise IngestError(source, [DataIssue(source, "not a file", expected="a results file", value="a directory")])
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
     if preset is not None and mapping is not None:
@@ -203,7 +215,9 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
     src = mapping.source if mapping else {}
     try:
         df, fmt, encoding, digest = _read_source(path, src)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+    except IngestError:
+        raise
+    except (OSError, ValueError, pl.exceptions.PolarsError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         raise IngestError(source, [DataIssue(source, f"cannot be read as a table: {exc}",
                                              hint="check the file format and encoding")]) from None
     # polars keeps doubled quotes inside quoted header cells; unescape them as CSV intends

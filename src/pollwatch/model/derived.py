@@ -125,10 +125,15 @@ def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_register
         allnull = table.select(pl.all_horizontal([pl.col(c).is_null() for c in cand_ids])).to_series().to_numpy()
         code[allnull] = 1
     ev = np.zeros(n, dtype=bool)
-    for lvl in meta.hierarchy:
-        lab = table[lvl].cast(pl.Utf8).str.to_lowercase()
-        for p in {x.casefold() for x in (*EVOTING_PATTERNS, *evoting_labels)}:
-            ev |= lab.str.contains(p, literal=True).fill_null(False).to_numpy()
+    patterns = {x.casefold() for x in (*EVOTING_PATTERNS, *evoting_labels)}
+    for lvl in meta.hierarchy:  # match on the few unique labels, then map back to stations
+        labels = table[lvl].cast(pl.Utf8).unique().drop_nulls()
+        low = labels.str.to_lowercase()
+        hit = np.zeros(len(labels), dtype=bool)
+        for p in patterns:
+            hit |= low.str.contains(p, literal=True).fill_null(False).to_numpy()
+        if hit.any():
+            ev |= table[lvl].cast(pl.Utf8).is_in(labels.filter(pl.Series(hit)).implode()).fill_null(False).to_numpy()
     if evoting_min_registered is not None:
         ev |= table["registered"].fill_null(0).to_numpy() >= evoting_min_registered
     cast = (table["valid"].fill_null(0) + table["invalid"].fill_null(0)).to_numpy()
