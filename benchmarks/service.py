@@ -37,9 +37,13 @@ def populate(url: str, data_dir: Path, n_observers: int) -> list[tuple[str, int]
     n = 2000
     reg = rng.integers(500, 3000, n)
     valid = (reg * 0.6).astype(int)
-    e = Election.from_arrays(registered=reg, valid=valid, invalid=np.zeros(n, int),
-                             votes={"A": valid // 2, "B": valid - valid // 2},
-                             hierarchy={"region": np.array([f"R{i % 20}" for i in range(n)])})
+    e = Election.from_arrays(
+        registered=reg,
+        valid=valid,
+        invalid=np.zeros(n, int),
+        votes={"A": valid // 2, "B": valid - valid // 2},
+        hierarchy={"region": np.array([f"R{i % 20}" for i in range(n)])},
+    )
     migrate(url)
     engine = make_engine(url)
     out = []
@@ -51,9 +55,13 @@ def populate(url: str, data_dir: Path, n_observers: int) -> list[tuple[str, int]
 
         from pollwatch.service import models as m
 
-        stations = list(s.scalars(select(m.Station.id).where(m.Station.election_id == el.id).limit(n_observers)))
+        stations = list(
+            s.scalars(select(m.Station.id).where(m.Station.election_id == el.id).limit(n_observers))
+        )
         for i, st in enumerate(stations):
-            u = crud.create_user(s, admin, username=f"obs{i}", password="observer-pass", role="observer")
+            u = crud.create_user(
+                s, admin, username=f"obs{i}", password="observer-pass", role="observer"
+            )
             s.flush()
             acc = crud.request_accreditation(s, u, el.id, "CEC")
             crud.decide_accreditation(s, admin, acc.id, "accredited", None, None)
@@ -64,25 +72,35 @@ def populate(url: str, data_dir: Path, n_observers: int) -> list[tuple[str, int]
     return out
 
 
-async def drive(base: str, observers, seconds: float, concurrency: int) -> tuple[list[float], int, int]:
+async def drive(
+    base: str, observers, seconds: float, concurrency: int
+) -> tuple[list[float], int, int]:
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
         async def worker(k: int) -> None:
             nonlocal errors
             token, station = observers[k % len(observers)]
             headers = {"Authorization": f"Bearer {token}"}
             while time.perf_counter() < stop:
-                body = {"client_id": str(uuid.uuid4()), "station_id": station, "category": "carousel",
-                        "severity": "medium", "occurred_at": "2026-03-01T12:00:00", "description": "bus"}
+                body = {
+                    "client_id": str(uuid.uuid4()),
+                    "station_id": station,
+                    "category": "carousel",
+                    "severity": "medium",
+                    "occurred_at": "2026-03-01T12:00:00",
+                    "description": "bus",
+                }
                 t0 = time.perf_counter()
                 r = await client.post("/api/incidents", json=body, headers=headers)
                 if r.status_code == 201:
                     latencies.append(time.perf_counter() - t0)
                 else:
                     errors += 1
+
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
     return latencies, errors, len(latencies)
 
@@ -101,9 +119,23 @@ def main() -> None:
         data_dir = Path(tmp) / "data"
         observers = populate(url, data_dir, args.observers)
         port = _free_port()
-        cmd = [sys.executable, "-c", "from pollwatch.cli import main; main()", "serve", "--port", str(port),
-               "--database", url, "--data-dir", str(data_dir), "--workers", str(args.workers)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-c",
+            "from pollwatch.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            url,
+            "--data-dir",
+            str(data_dir),
+            "--workers",
+            str(args.workers),
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
@@ -123,11 +155,17 @@ def main() -> None:
 
         res = verify_database(url, data_dir)
         ms = np.array(lat) * 1000
-        print(f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers, "
-              f"{args.concurrency} concurrent clients, {os.cpu_count()} CPUs (client on the same machine)")
-        print(f"submissions: {n} in {elapsed:.1f} s = {n / elapsed:.0f} submissions/s; errors: {errors}")
-        print(f"latency: p50 {np.percentile(ms, 50):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
-              f"max {ms.max():.1f} ms")
+        print(
+            f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers, "
+            f"{args.concurrency} concurrent clients, {os.cpu_count()} CPUs (client on the same machine)"
+        )
+        print(
+            f"submissions: {n} in {elapsed:.1f} s = {n / elapsed:.0f} submissions/s; errors: {errors}"
+        )
+        print(
+            f"latency: p50 {np.percentile(ms, 50):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
+            f"max {ms.max():.1f} ms"
+        )
         print(f"audit chain after the run: {res.n_entries} entries, intact={res.ok}")
 
 

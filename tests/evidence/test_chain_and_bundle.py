@@ -24,8 +24,16 @@ def make_chain(n: int, media_sha: tuple[str, str] | None = None) -> list[AuditEn
         entity = "submission"
         if media_sha and i == n:
             payload, entity = {"sha256": media_sha[0], "published_sha256": media_sha[1]}, "media"
-        e = AuditEntry(i, f"2026-03-01T10:00:{i:02d}", "p-x", "create", entity, i,
-                       canonical_json(payload).decode(), prev)
+        e = AuditEntry(
+            i,
+            f"2026-03-01T10:00:{i:02d}",
+            "p-x",
+            "create",
+            entity,
+            i,
+            canonical_json(payload).decode(),
+            prev,
+        )
         e = AuditEntry(**{**e.__dict__, "hash": entry_hash(e)})
         out.append(e)
         prev = e.hash
@@ -54,7 +62,9 @@ class TestChain:
     def test_any_edit_names_the_edited_entry(self, k, field):
         chain = make_chain(5)
         old = getattr(chain[k], field)
-        chain[k] = AuditEntry(**{**chain[k].__dict__, field: old + 1 if isinstance(old, int) else old + "x"})
+        chain[k] = AuditEntry(
+            **{**chain[k].__dict__, field: old + 1 if isinstance(old, int) else old + "x"}
+        )
         seq, why = first_broken(chain)
         assert seq == k + 1 and "altered" in why
 

@@ -3,9 +3,13 @@ one election (the five-station ``small_election``) with accredited, assigned obs
 
 from __future__ import annotations
 
+import functools
+import shutil
+import tempfile
 import uuid
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -25,7 +29,9 @@ ROLES = ("admin", "coordinator", "observer", "observer2", "camera_watcher", "ana
 @pytest.fixture(autouse=True)
 def _fast_hashing(monkeypatch):
     # real argon2id, test-sized cost: the defaults are tuned for servers, not 100s of fixtures
-    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @dataclass
@@ -56,22 +62,54 @@ class Ctx:
 
     @staticmethod
     def incident(station: int, **kw) -> dict:
-        return {"client_id": str(uuid.uuid4()), "station_id": station, "category": "ballot_stuffing",
-                "severity": "high", "occurred_at": "2026-03-01T14:10:00", "description": "box stuffed",
-                **kw}
+        return {
+            "client_id": str(uuid.uuid4()),
+            "station_id": station,
+            "category": "ballot_stuffing",
+            "severity": "high",
+            "occurred_at": "2026-03-01T14:10:00",
+            "description": "box stuffed",
+            **kw,
+        }
 
     @staticmethod
     def checklist(station: int, form: str = "opening", **answers) -> dict:
-        base = {"arrived_at": "07:30", "admitted": True, "boxes_empty_sealed": True,
-                "ballots_received": 900, "opened_at": "08:00"} if form == "opening" else {}
-        return {"client_id": str(uuid.uuid4()), "station_id": station, "form": form,
-                "answers": {**base, **answers}}
+        base = (
+            {
+                "arrived_at": "07:30",
+                "admitted": True,
+                "boxes_empty_sealed": True,
+                "ballots_received": 900,
+                "opened_at": "08:00",
+            }
+            if form == "opening"
+            else {}
+        )
+        return {
+            "client_id": str(uuid.uuid4()),
+            "station_id": station,
+            "form": form,
+            "answers": {**base, **answers},
+        }
+
+
+@functools.cache
+def _sqlite_template() -> Path:
+    """One migrated SQLite file per session; each test gets a copy (migrating costs ~0.3 s)."""
+    from pollwatch.service.db import migrate
+
+    path = Path(tempfile.mkdtemp(prefix="pollwatch-tmpl-")) / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
 
 
 def make_ctx(tmp_path, url: str | None = None) -> Ctx:
-    settings = Settings(database_url=url or f"sqlite:///{tmp_path}/service.db",
-                        data_dir=tmp_path / "data", sms_secret="s3cret")
-    app = create_app(settings)
+    """A populated app on ``url`` (already migrated, from a template) or on a fresh SQLite copy."""
+    if url is None:
+        shutil.copy(_sqlite_template(), tmp_path / "service.db")
+        url = f"sqlite:///{tmp_path}/service.db"
+    settings = Settings(database_url=url, data_dir=tmp_path / "data", sms_secret="s3cret")
+    app = create_app(settings, run_migrations=False)
     return populate(app, settings)
 
 
@@ -84,7 +122,10 @@ def election():
         registered=np.array([1000, 800, 0, 1200, 500]),
         valid=np.array([600, 500, 0, 1100, 300]),
         invalid=np.array([10, 20, 0, 5, 0]),
-        votes={"Alpha": np.array([400, 200, 0, 1000, 100]), "Beta": np.array([200, 300, 0, 100, 200])},
+        votes={
+            "Alpha": np.array([400, 200, 0, 1000, 100]),
+            "Beta": np.array([200, 300, 0, 100, 200]),
+        },
         hierarchy={"region": np.array(["N", "N", "S", "S", "S"])},
     )
 
@@ -102,17 +143,24 @@ def populate(app, settings) -> Ctx:
         users = {"admin": admin}
         for name in ROLES[1:]:
             role = "observer" if name == "observer2" else name
-            users[name] = crud.create_user(s, admin, username=name, password=f"{name}-pass", role=role)
+            users[name] = crud.create_user(
+                s, admin, username=name, password=f"{name}-pass", role=role
+            )
         row = import_election(s, election(), actor_id=admin.id, name="test")
-        stations = list(s.scalars(select(m.Station.id).where(m.Station.election_id == row.id)
-                                  .order_by(m.Station.code)))
+        stations = list(
+            s.scalars(
+                select(m.Station.id).where(m.Station.election_id == row.id).order_by(m.Station.code)
+            )
+        )
         for name in ("observer", "observer2", "camera_watcher"):
             acc = crud.request_accreditation(s, users[name], row.id, "CEC")
             crud.decide_accreditation(s, admin, acc.id, "accredited", None, None)
         crud.assign(s, admin, users["observer"].id, stations[0])
         crud.assign(s, admin, users["observer"].id, stations[1])
         crud.assign(s, admin, users["observer2"].id, stations[0])
-        headers = {n: {"Authorization": f"Bearer {crud.issue_token(s, u)}"} for n, u in users.items()}
+        headers = {
+            n: {"Authorization": f"Bearer {crud.issue_token(s, u)}"} for n, u in users.items()
+        }
         ids = {n: u.id for n, u in users.items()}
         s.commit()
         election_id = row.id
@@ -126,8 +174,10 @@ def pg():
     from pollwatch.service.pgtemp import TemporaryPostgres, find_bindir
 
     if find_bindir() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb absent; "
-                    "run scripts/system-deps.sh)")
+        pytest.skip(
+            "PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb absent; "
+            "run scripts/system-deps.sh)"
+        )
     server = TemporaryPostgres().start()
     migrate(server.create_database("pollwatch_template"))
     yield server
@@ -145,10 +195,16 @@ def database_url(request, tmp_path) -> str | None:
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def drop_database(request, url: str) -> None:
+    """Test databases are dropped at once: 100s of 8 MB clones would fill /tmp until the end."""
+    if url.startswith("postgresql"):
+        request.getfixturevalue("pg").drop_database(url.rsplit("/", 1)[1])
+
+
 @pytest.fixture(params=BACKENDS)
 def ctx(request, tmp_path) -> Ctx:
     c = make_ctx(tmp_path, database_url(request, tmp_path))
     yield c
     c.client.close()
     c.app.state.engine.dispose()
-
+    drop_database(request, c.settings.database_url)

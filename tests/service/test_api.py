@@ -20,7 +20,9 @@ def jpeg_with_gps() -> bytes:
 
 class TestAuth:
     def test_login_and_logout(self, ctx):
-        r = ctx.client.post("/api/login/access-token", data={"username": "observer", "password": "observer-pass"})
+        r = ctx.client.post(
+            "/api/login/access-token", data={"username": "observer", "password": "observer-pass"}
+        )
         assert r.status_code == 200
         h = {"Authorization": f"Bearer {r.json()['access_token']}"}
         assert ctx.client.get("/api/users/me", headers=h).json()["username"] == "observer"
@@ -28,7 +30,9 @@ class TestAuth:
         assert ctx.client.get("/api/users/me", headers=h).status_code == 401
 
     def test_wrong_password(self, ctx):
-        r = ctx.client.post("/api/login/access-token", data={"username": "observer", "password": "nope-nope"})
+        r = ctx.client.post(
+            "/api/login/access-token", data={"username": "observer", "password": "nope-nope"}
+        )
         assert r.status_code == 400 and r.json()["detail"] == "Incorrect username or password"
 
     @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"}])
@@ -43,15 +47,33 @@ class TestAuth:
 
 
 class TestUsers:
-    @pytest.mark.parametrize("role,status", [("admin", 200), ("coordinator", 200), ("observer", 403),
-                                             ("analyst", 403), ("public", 403), ("camera_watcher", 403)])
+    @pytest.mark.parametrize(
+        "role,status",
+        [
+            ("admin", 200),
+            ("coordinator", 200),
+            ("observer", 403),
+            ("analyst", 403),
+            ("public", 403),
+            ("camera_watcher", 403),
+        ],
+    )
     def test_list(self, ctx, role, status):
         assert ctx.get(role, "/api/users").status_code == status
 
-    @pytest.mark.parametrize("role,new_role,status", [
-        ("admin", "coordinator", 201), ("admin", "analyst", 201), ("coordinator", "observer", 201),
-        ("coordinator", "admin", 403), ("coordinator", "analyst", 403), ("observer", "observer", 403),
-        ("analyst", "observer", 403), ("public", "observer", 403)])
+    @pytest.mark.parametrize(
+        "role,new_role,status",
+        [
+            ("admin", "coordinator", 201),
+            ("admin", "analyst", 201),
+            ("coordinator", "observer", 201),
+            ("coordinator", "admin", 403),
+            ("coordinator", "analyst", 403),
+            ("observer", "observer", 403),
+            ("analyst", "observer", 403),
+            ("public", "observer", 403),
+        ],
+    )
     def test_create(self, ctx, role, new_role, status):
         body = {"username": "new", "password": "long-enough", "role": new_role}
         r = ctx.post(role, "/api/users", json=body)
@@ -73,8 +95,17 @@ class TestElections:
         assert ctx.get(role, f"/api/elections/{ctx.election_id}").status_code == 200
         assert ctx.get(role, "/api/elections/999").status_code == 404
 
-    @pytest.mark.parametrize("role,count", [("admin", 5), ("coordinator", 5), ("analyst", 5),
-                                            ("observer", 2), ("observer2", 1), ("camera_watcher", 5)])
+    @pytest.mark.parametrize(
+        "role,count",
+        [
+            ("admin", 5),
+            ("coordinator", 5),
+            ("analyst", 5),
+            ("observer", 2),
+            ("observer2", 1),
+            ("camera_watcher", 5),
+        ],
+    )
     def test_stations(self, ctx, role, count):
         r = ctx.get(role, f"/api/elections/{ctx.election_id}/stations")
         assert r.status_code == 200 and r.json()["count"] == count
@@ -82,17 +113,25 @@ class TestElections:
     def test_stations_forbidden_for_public(self, ctx):
         assert ctx.get("public", f"/api/elections/{ctx.election_id}/stations").status_code == 403
 
-    @pytest.mark.parametrize("role,status", [("admin", 201), ("coordinator", 403), ("observer", 403)])
+    @pytest.mark.parametrize(
+        "role,status", [("admin", 201), ("coordinator", 403), ("observer", 403)]
+    )
     def test_import(self, ctx, tmp_path, role, status):
         import numpy as np
 
         from pollwatch.model import Election
 
-        e = Election.from_arrays(registered=np.array([10, 20]), valid=np.array([5, 9]),
-                                 invalid=np.array([0, 1]), votes={"A": np.array([3, 4]), "B": np.array([2, 5])})
+        e = Election.from_arrays(
+            registered=np.array([10, 20]),
+            valid=np.array([5, 9]),
+            invalid=np.array([0, 1]),
+            votes={"A": np.array([3, 4]), "B": np.array([2, 5])},
+        )
         path = tmp_path / "e.parquet"
         e.to_parquet(path)
-        r = ctx.post(role, "/api/elections/import", files={"file": ("e.parquet", path.read_bytes())})
+        r = ctx.post(
+            role, "/api/elections/import", files={"file": ("e.parquet", path.read_bytes())}
+        )
         assert r.status_code == status, r.text
         if status == 201:
             stations = ctx.get(role, f"/api/elections/{r.json()['id']}/stations").json()
@@ -112,17 +151,53 @@ class TestAccreditations:
     def test_request_and_decide(self, ctx):
         body = {"username": "newbie", "password": "long-enough", "role": "observer"}
         uid = ctx.post("coordinator", "/api/users", json=body).json()["id"]
-        tok = ctx.client.post("/api/login/access-token", data={"username": "newbie", "password": "long-enough"})
+        tok = ctx.client.post(
+            "/api/login/access-token", data={"username": "newbie", "password": "long-enough"}
+        )
         h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
-        r = ctx.client.post("/api/accreditations", headers=h, json={"election_id": ctx.election_id, "body": "CEC"})
-        assert r.status_code == 201 and r.json()["status"] == "requested" and r.json()["user_id"] == uid
+        r = ctx.client.post(
+            "/api/accreditations", headers=h, json={"election_id": ctx.election_id, "body": "CEC"}
+        )
+        assert (
+            r.status_code == 201
+            and r.json()["status"] == "requested"
+            and r.json()["user_id"] == uid
+        )
         acc = r.json()["id"]
-        assert ctx.client.post("/api/accreditations", headers=h, json={"election_id": ctx.election_id}).status_code == 409
-        assert ctx.client.patch(f"/api/accreditations/{acc}", headers=h, json={"status": "accredited"}).status_code == 403
-        r = ctx.patch("coordinator", f"/api/accreditations/{acc}", json={"status": "accredited", "date": "2026-02-20"})
-        assert r.status_code == 200 and r.json()["status"] == "accredited" and r.json()["date"] == "2026-02-20"
-        assert ctx.patch("coordinator", "/api/accreditations/999", json={"status": "revoked"}).status_code == 404
-        assert ctx.patch("coordinator", f"/api/accreditations/{acc}", json={"status": "maybe"}).status_code == 422
+        assert (
+            ctx.client.post(
+                "/api/accreditations", headers=h, json={"election_id": ctx.election_id}
+            ).status_code
+            == 409
+        )
+        assert (
+            ctx.client.patch(
+                f"/api/accreditations/{acc}", headers=h, json={"status": "accredited"}
+            ).status_code
+            == 403
+        )
+        r = ctx.patch(
+            "coordinator",
+            f"/api/accreditations/{acc}",
+            json={"status": "accredited", "date": "2026-02-20"},
+        )
+        assert (
+            r.status_code == 200
+            and r.json()["status"] == "accredited"
+            and r.json()["date"] == "2026-02-20"
+        )
+        assert (
+            ctx.patch(
+                "coordinator", "/api/accreditations/999", json={"status": "revoked"}
+            ).status_code
+            == 404
+        )
+        assert (
+            ctx.patch(
+                "coordinator", f"/api/accreditations/{acc}", json={"status": "maybe"}
+            ).status_code
+            == 422
+        )
 
     @pytest.mark.parametrize("role", ["coordinator", "analyst", "public"])
     def test_only_observers_request(self, ctx, role):
@@ -137,9 +212,18 @@ class TestAssignments:
         assert ctx.post("analyst", "/api/assignments", json=body).status_code == 403
         assert ctx.post("coordinator", "/api/assignments", json=body).status_code == 201
         assert ctx.post("coordinator", "/api/assignments", json=body).status_code == 409
-        assert ctx.post("coordinator", "/api/assignments", json={**body, "station_id": 999}).status_code == 404
-        assert ctx.post("coordinator", "/api/assignments",
-                        json={**body, "user_id": ctx.users["analyst"]}).status_code == 404
+        assert (
+            ctx.post(
+                "coordinator", "/api/assignments", json={**body, "station_id": 999}
+            ).status_code
+            == 404
+        )
+        assert (
+            ctx.post(
+                "coordinator", "/api/assignments", json={**body, "user_id": ctx.users["analyst"]}
+            ).status_code
+            == 404
+        )
         assert len(ctx.get("observer2", "/api/assignments").json()) == 2
         assert len(ctx.get("admin", "/api/assignments").json()) == 4
 
@@ -170,7 +254,10 @@ class TestChecklists:
         assert ctx.get("observer", f"/api/incidents/{sid}").status_code == 404  # wrong kind
         r = ctx.patch("observer", f"/api/checklists/{sid}", json={"answers": {"admitted": "no"}})
         assert r.status_code == 200 and r.json()["answers"]["admitted"] is False
-        assert ctx.patch("observer2", f"/api/checklists/{sid}", json={"answers": {}}).status_code == 404
+        assert (
+            ctx.patch("observer2", f"/api/checklists/{sid}", json={"answers": {}}).status_code
+            == 404
+        )
         assert ctx.get("observer2", "/api/checklists").json()["count"] == 0
         assert ctx.get("coordinator", "/api/checklists").json()["count"] == 1
 
@@ -188,11 +275,16 @@ class TestChecklists:
         rules = {f["rule"] for f in r.json()["flags"]}
         assert rules == {"exceeds_registered"}
 
-    @pytest.mark.parametrize("answers,loc", [({"admitted": "perhaps"}, "admitted"),
-                                             ({"ballots_received": -5}, "ballots_received"),
-                                             ({"opened_at": "25:99"}, "opened_at"),
-                                             ({"camera": "broken"}, "camera"),
-                                             ({"zzz": 1}, "zzz")])
+    @pytest.mark.parametrize(
+        "answers,loc",
+        [
+            ({"admitted": "perhaps"}, "admitted"),
+            ({"ballots_received": -5}, "ballots_received"),
+            ({"opened_at": "25:99"}, "opened_at"),
+            ({"camera": "broken"}, "camera"),
+            ({"zzz": 1}, "zzz"),
+        ],
+    )
     def test_invalid_answers(self, ctx, answers, loc):
         r = ctx.post("observer", "/api/checklists", json=ctx.checklist(ctx.stations[0], **answers))
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "answers", loc]
@@ -201,13 +293,17 @@ class TestChecklists:
         body = {**ctx.checklist(ctx.stations[0]), "form": "closing"}
         assert ctx.post("observer", "/api/checklists", json=body).status_code == 422
 
-    @pytest.mark.parametrize("role,station_idx,status,detail", [
-        ("observer", 2, 403, "Station not assigned to you"),
-        ("observer2", 1, 403, "Station not assigned to you"),
-        ("camera_watcher", 0, 403, "Camera watchers file camera incidents only"),
-        ("analyst", 0, 403, "Not enough permissions"),
-        ("public", 0, 403, "Not enough permissions"),
-        ("coordinator", 2, 201, None)])
+    @pytest.mark.parametrize(
+        "role,station_idx,status,detail",
+        [
+            ("observer", 2, 403, "Station not assigned to you"),
+            ("observer2", 1, 403, "Station not assigned to you"),
+            ("camera_watcher", 0, 403, "Camera watchers file camera incidents only"),
+            ("analyst", 0, 403, "Not enough permissions"),
+            ("public", 0, 403, "Not enough permissions"),
+            ("coordinator", 2, 201, None),
+        ],
+    )
     def test_who_may_file_where(self, ctx, role, station_idx, status, detail):
         r = ctx.post(role, "/api/checklists", json=ctx.checklist(ctx.stations[station_idx]))
         assert r.status_code == status
@@ -232,34 +328,67 @@ class TestIncidents:
         iid = r.json()["id"]
         r = ctx.patch("observer", f"/api/incidents/{iid}", json={"severity": "critical"})
         assert r.status_code == 200 and r.json()["severity"] == "critical"
-        assert ctx.patch("observer", f"/api/incidents/{iid}", json={"severity": "apocalyptic"}).status_code == 422
+        assert (
+            ctx.patch(
+                "observer", f"/api/incidents/{iid}", json={"severity": "apocalyptic"}
+            ).status_code
+            == 422
+        )
         assert ctx.get("observer2", f"/api/incidents/{iid}").status_code == 404
         assert ctx.get("observer", "/api/incidents").json()["count"] == 1
-        assert ctx.get("analyst", "/api/incidents", params={"station_id": ctx.stations[1]}).json()["count"] == 1
+        assert (
+            ctx.get("analyst", "/api/incidents", params={"station_id": ctx.stations[1]}).json()[
+                "count"
+            ]
+            == 1
+        )
 
     def test_camera_watcher_files_camera_incidents_anywhere(self, ctx):
-        r = ctx.post("camera_watcher", "/api/incidents", json=ctx.incident(ctx.stations[4], category="camera_covered"))
+        r = ctx.post(
+            "camera_watcher",
+            "/api/incidents",
+            json=ctx.incident(ctx.stations[4], category="camera_covered"),
+        )
         assert r.status_code == 201
         r = ctx.post("camera_watcher", "/api/incidents", json=ctx.incident(ctx.stations[4]))
         assert r.status_code == 403
 
     @pytest.mark.parametrize("field,value", [("category", "alien_landing"), ("severity", "meh")])
     def test_invalid(self, ctx, field, value):
-        r = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0], **{field: value}))
+        r = ctx.post(
+            "observer", "/api/incidents", json=ctx.incident(ctx.stations[0], **{field: value})
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
 
     def test_reviewed_incident_cannot_be_edited(self, ctx):
-        iid = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0])).json()["id"]
-        ctx.post("coordinator", f"/api/review/{iid}", json={"status": "verified", "reason": "photo"})
-        assert ctx.patch("observer", f"/api/incidents/{iid}", json={"description": "x"}).status_code == 409
+        iid = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0])).json()[
+            "id"
+        ]
+        ctx.post(
+            "coordinator", f"/api/review/{iid}", json={"status": "verified", "reason": "photo"}
+        )
+        assert (
+            ctx.patch("observer", f"/api/incidents/{iid}", json={"description": "x"}).status_code
+            == 409
+        )
 
 
 class TestProtocols:
     def copy(self, ctx, role, **override):
-        numbers = {"registered": 1000, "valid": 600, "invalid": 10, "ballots_mobile_box": 40,
-                   "ballots_stationary_box": 570}
+        numbers = {
+            "registered": 1000,
+            "valid": 600,
+            "invalid": 10,
+            "ballots_mobile_box": 40,
+            "ballots_stationary_box": 570,
+        }
         votes = {"Alpha": 400, "Beta": 200}
-        body = {"client_id": ctx.new_id(), "station_id": ctx.stations[0], "numbers": numbers, "votes": votes}
+        body = {
+            "client_id": ctx.new_id(),
+            "station_id": ctx.stations[0],
+            "numbers": numbers,
+            "votes": votes,
+        }
         for k, v in override.items():
             (body["votes"] if k in votes else body["numbers"])[k] = v
         return ctx.post(role, "/api/protocols", json=body)
@@ -273,14 +402,20 @@ class TestProtocols:
         rec = ctx.get("coordinator", f"/api/protocols/reconciled/{ctx.stations[0]}").json()
         assert rec["n_copies"] == 2 and rec["conflicts"] == {"votes.Alpha": [400, 450]}
         assert rec["votes"] == {"Beta": 200} and rec["numbers"]["valid"] == 600
-        assert ctx.get("observer", f"/api/protocols/reconciled/{ctx.stations[0]}").status_code == 403
+        assert (
+            ctx.get("observer", f"/api/protocols/reconciled/{ctx.stations[0]}").status_code == 403
+        )
         assert ctx.get("analyst", f"/api/protocols/reconciled/{ctx.stations[0]}").status_code == 200
         assert ctx.get("coordinator", "/api/protocols/reconciled/999").status_code == 404
 
     def test_quarantined_copy_leaves_reconciliation(self, ctx):
         self.copy(ctx, "observer")
         b = self.copy(ctx, "observer2", Alpha=450).json()["id"]
-        ctx.post("coordinator", f"/api/review/{b}/quarantine", json={"quarantined": True, "reason": "blurred"})
+        ctx.post(
+            "coordinator",
+            f"/api/review/{b}/quarantine",
+            json={"quarantined": True, "reason": "blurred"},
+        )
         rec = ctx.get("coordinator", f"/api/protocols/reconciled/{ctx.stations[0]}").json()
         assert rec["n_copies"] == 1 and rec["conflicts"] == {}
 
@@ -288,9 +423,14 @@ class TestProtocols:
         r = self.copy(ctx, "observer", Alpha=5000, valid=5200)
         assert "votes_exceed_registered" in {f["rule"] for f in r.json()["flags"]}
 
-    @pytest.mark.parametrize("override,loc", [({"Zeta": 1}, ["body", "numbers", "Zeta"]),
-                                              ({"valid": -1}, ["body", "numbers", "valid"]),
-                                              ({"Alpha": "many"}, ["body", "votes", "Alpha"])])
+    @pytest.mark.parametrize(
+        "override,loc",
+        [
+            ({"Zeta": 1}, ["body", "numbers", "Zeta"]),
+            ({"valid": -1}, ["body", "numbers", "valid"]),
+            ({"Alpha": "many"}, ["body", "votes", "Alpha"]),
+        ],
+    )
     def test_invalid(self, ctx, override, loc):
         r = self.copy(ctx, "observer", **override)
         assert r.status_code == 422 and loc in [d["loc"] for d in r.json()["detail"]]
@@ -304,8 +444,12 @@ class TestProtocols:
 
 class TestMedia:
     def upload(self, ctx, role="observer", data=None, cid=None):
-        return ctx.client.post("/api/media", headers=ctx.headers[role], data={"client_id": cid or ctx.new_id()},
-                               files={"file": ("p.jpg", data if data is not None else jpeg_with_gps(), "image/jpeg")})
+        return ctx.client.post(
+            "/api/media",
+            headers=ctx.headers[role],
+            data={"client_id": cid or ctx.new_id()},
+            files={"file": ("p.jpg", data if data is not None else jpeg_with_gps(), "image/jpeg")},
+        )
 
     def test_upload_attach_publish(self, ctx):
         cid = ctx.new_id()
@@ -333,56 +477,95 @@ class TestMedia:
 
 class TestReviewAndPublic:
     def test_queue_review_quarantine_publish(self, ctx):
-        iid = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0])).json()["id"]
+        iid = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0])).json()[
+            "id"
+        ]
         queue = ctx.get("coordinator", "/api/review").json()
         assert [s["id"] for s in queue["data"]] == [iid]
         for role in ("observer", "analyst", "public", "camera_watcher"):
             assert ctx.get(role, "/api/review").status_code == 403
-            assert ctx.post(role, f"/api/review/{iid}", json={"status": "verified"}).status_code == 403
+            assert (
+                ctx.post(role, f"/api/review/{iid}", json={"status": "verified"}).status_code == 403
+            )
         r = ctx.post("coordinator", f"/api/review/{iid}", json={"status": "rejected"})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
-        r = ctx.post("coordinator", f"/api/review/{iid}", json={"status": "verified", "reason": "two witnesses"})
+        r = ctx.post(
+            "coordinator",
+            f"/api/review/{iid}",
+            json={"status": "verified", "reason": "two witnesses"},
+        )
         assert r.status_code == 200 and r.json()["reviewer_id"] == ctx.users["coordinator"]
         assert ctx.get("coordinator", "/api/review").json()["count"] == 0
         pub = ctx.client.get("/api/public/submissions").json()
         assert [p["id"] for p in pub] == [iid] and pub[0]["observer"].startswith("p-")
         assert pub[0]["station_code"] == "1"
-        ctx.post("admin", f"/api/review/{iid}/quarantine", json={"quarantined": True, "reason": "doubt"})
+        ctx.post(
+            "admin", f"/api/review/{iid}/quarantine", json={"quarantined": True, "reason": "doubt"}
+        )
         assert ctx.client.get("/api/public/submissions").json() == []
-        assert ctx.post("observer", f"/api/review/{iid}/quarantine", json={"quarantined": False}).status_code == 403
-        assert ctx.post("coordinator", "/api/review/999", json={"status": "verified"}).status_code == 404
+        assert (
+            ctx.post(
+                "observer", f"/api/review/{iid}/quarantine", json={"quarantined": False}
+            ).status_code
+            == 403
+        )
+        assert (
+            ctx.post("coordinator", "/api/review/999", json={"status": "verified"}).status_code
+            == 404
+        )
 
     def test_public_media_only_when_published(self, ctx):
-        up = ctx.client.post("/api/media", headers=ctx.headers["observer"], data={"client_id": ctx.new_id()},
-                             files={"file": ("p.jpg", jpeg_with_gps(), "image/jpeg")}).json()
-        iid = ctx.post("observer", "/api/incidents", json=ctx.incident(ctx.stations[0], media_ids=[up["id"]])).json()["id"]
+        up = ctx.client.post(
+            "/api/media",
+            headers=ctx.headers["observer"],
+            data={"client_id": ctx.new_id()},
+            files={"file": ("p.jpg", jpeg_with_gps(), "image/jpeg")},
+        ).json()
+        iid = ctx.post(
+            "observer", "/api/incidents", json=ctx.incident(ctx.stations[0], media_ids=[up["id"]])
+        ).json()["id"]
         url = f"/api/public/media/{up['published_sha256']}"
         assert ctx.client.get(url).status_code == 404
         ctx.post("coordinator", f"/api/review/{iid}", json={"status": "verified", "reason": "ok"})
         r = ctx.client.get(url)
         assert r.status_code == 200 and b"SecretCam" not in r.content
-        assert ctx.client.get(f"/api/public/media/{up['sha256']}").status_code == 404  # never the original
+        assert (
+            ctx.client.get(f"/api/public/media/{up['sha256']}").status_code == 404
+        )  # never the original
 
 
 class TestRoster:
     def test_complete_partial_missing(self, ctx):
         ctx.post("observer", "/api/checklists", json=ctx.checklist(ctx.stations[0]))
-        ctx.post("observer", "/api/checklists", json=ctx.checklist(ctx.stations[1], "voting", voters_by_noon=10))
+        ctx.post(
+            "observer",
+            "/api/checklists",
+            json=ctx.checklist(ctx.stations[1], "voting", voters_by_noon=10),
+        )
         r = ctx.get("coordinator", f"/api/roster/{ctx.election_id}", params={"level": "region"})
         assert r.status_code == 200
         st = {s["code"]: s["forms"] for s in r.json()["stations"]}
         assert st["1"] == {"opening": "complete", "voting": "missing", "counting": "missing"}
         assert st["2"] == {"opening": "missing", "voting": "partial", "counting": "missing"}
         groups = {g["label"]: g["forms"] for g in r.json()["groups"]}
-        assert groups == {"N": {"opening": {"complete": 1, "partial": 0, "missing": 1},
-                                "voting": {"complete": 0, "partial": 1, "missing": 1},
-                                "counting": {"complete": 0, "partial": 0, "missing": 2}}}
+        assert groups == {
+            "N": {
+                "opening": {"complete": 1, "partial": 0, "missing": 1},
+                "voting": {"complete": 0, "partial": 1, "missing": 1},
+                "counting": {"complete": 0, "partial": 0, "missing": 2},
+            }
+        }
 
     def test_forbidden_and_bad_level(self, ctx):
         assert ctx.get("observer", f"/api/roster/{ctx.election_id}").status_code == 403
         assert ctx.get("public", f"/api/roster/{ctx.election_id}").status_code == 403
         assert ctx.get("analyst", f"/api/roster/{ctx.election_id}").status_code == 200
-        assert ctx.get("coordinator", f"/api/roster/{ctx.election_id}", params={"level": "x"}).status_code == 422
+        assert (
+            ctx.get(
+                "coordinator", f"/api/roster/{ctx.election_id}", params={"level": "x"}
+            ).status_code
+            == 422
+        )
         assert ctx.get("coordinator", "/api/roster/999").status_code == 404
 
 

@@ -26,7 +26,16 @@ def run(*args, input=None):
 
 def test_create_admin_then_login(env):
     url, data = env
-    r = run("users", "create-admin", "--username", "root", "--password", "correct-horse", "--database", url)
+    r = run(
+        "users",
+        "create-admin",
+        "--username",
+        "root",
+        "--password",
+        "correct-horse",
+        "--database",
+        url,
+    )
     assert r.exit_code == 0, r.output
     assert "created admin 'root'" in r.output
     r = run("users", "create-admin", "--username", "root", "--password", "correct-horse")

@@ -28,8 +28,11 @@ def test_migrations_create_every_table_and_are_idempotent(tmp_path):
 
 def test_import_election_keeps_ids_levels_registered(ctx):
     with ctx.session() as s:
-        rows = s.scalars(select(m.Station).where(m.Station.election_id == ctx.election_id)
-                         .order_by(m.Station.code)).all()
+        rows = s.scalars(
+            select(m.Station)
+            .where(m.Station.election_id == ctx.election_id)
+            .order_by(m.Station.code)
+        ).all()
         assert [r.code for r in rows] == ["1", "2", "3", "4", "5"]
         assert [r.levels["region"] for r in rows] == ["N", "N", "S", "S", "S"]
         assert [r.registered for r in rows] == [1000, 800, 0, 1200, 500]
@@ -51,7 +54,12 @@ def test_import_real_election_is_fast_enough(ru2012, tmp_path):
         row = crud_import(s, ru2012)
         s.commit()
         elapsed = time.perf_counter() - t0
-        n = s.scalar(select(m.Station.id).where(m.Station.election_id == row.id).order_by(m.Station.id.desc()).limit(1))
+        n = s.scalar(
+            select(m.Station.id)
+            .where(m.Station.election_id == row.id)
+            .order_by(m.Station.id.desc())
+            .limit(1)
+        )
     engine.dispose()
     assert n is not None and n >= len(ru2012.station_ids)
     assert elapsed < 60
@@ -65,11 +73,17 @@ def crud_import(session, election):
 
 def test_every_write_is_in_the_chain(ctx):
     with ctx.session() as s:
-        entries = [audit.to_entry(r) for r in s.scalars(select(m.AuditLog).order_by(m.AuditLog.seq))]
+        entries = [
+            audit.to_entry(r) for r in s.scalars(select(m.AuditLog).order_by(m.AuditLog.seq))
+        ]
     assert first_broken(entries) == (None, "")
     kinds = {(e.entity, e.action) for e in entries}
-    assert {("user", "create"), ("election", "import"), ("accreditation", "update"),
-            ("assignment", "create")} <= kinds
+    assert {
+        ("user", "create"),
+        ("election", "import"),
+        ("accreditation", "update"),
+        ("assignment", "create"),
+    } <= kinds
     # identities never enter the log
     assert not any("observer2" in e.payload or "admin-pass" in e.payload for e in entries)
 
@@ -80,8 +94,14 @@ def test_retried_submission_is_stored_once(ctx):
         cid = str(uuid.uuid4())
 
         def make():
-            return m.Submission(client_id=cid, kind="incident", form="other", station_id=ctx.stations[0],
-                                observer_id=obs.id, severity="low")
+            return m.Submission(
+                client_id=cid,
+                kind="incident",
+                form="other",
+                station_id=ctx.stations[0],
+                observer_id=obs.id,
+                severity="low",
+            )
 
         first, created = crud.create_submission(s, obs, make())
         s.commit()
@@ -97,9 +117,27 @@ def test_client_id_of_another_user_conflicts(ctx):
     with ctx.session() as s:
         a, b = s.get(m.User, ctx.users["observer"]), s.get(m.User, ctx.users["observer2"])
         cid = str(uuid.uuid4())
-        crud.create_submission(s, a, m.Submission(client_id=cid, kind="incident", form="other",
-                                                  station_id=ctx.stations[0], observer_id=a.id))
+        crud.create_submission(
+            s,
+            a,
+            m.Submission(
+                client_id=cid,
+                kind="incident",
+                form="other",
+                station_id=ctx.stations[0],
+                observer_id=a.id,
+            ),
+        )
         s.commit()
         with pytest.raises(Conflict, match="another user"):
-            crud.create_submission(s, b, m.Submission(client_id=cid, kind="incident", form="other",
-                                                      station_id=ctx.stations[0], observer_id=b.id))
+            crud.create_submission(
+                s,
+                b,
+                m.Submission(
+                    client_id=cid,
+                    kind="incident",
+                    form="other",
+                    station_id=ctx.stations[0],
+                    observer_id=b.id,
+                ),
+            )

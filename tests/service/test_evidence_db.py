@@ -22,12 +22,18 @@ def png() -> bytes:
 
 @pytest.fixture
 def filled(ctx):
-    r = ctx.client.post("/api/media", headers=ctx.headers["observer"], data={"client_id": ctx.new_id()},
-                        files={"file": ("p.png", png(), "image/png")})
+    r = ctx.client.post(
+        "/api/media",
+        headers=ctx.headers["observer"],
+        data={"client_id": ctx.new_id()},
+        files={"file": ("p.png", png(), "image/png")},
+    )
     assert r.status_code == 201, r.text
     body = ctx.incident(ctx.stations[0], media_ids=[r.json()["id"]])
     sub = ctx.post("observer", "/api/incidents", json=body).json()
-    ctx.post("coordinator", f"/api/review/{sub['id']}", json={"status": "verified", "reason": "seen"})
+    ctx.post(
+        "coordinator", f"/api/review/{sub['id']}", json={"status": "verified", "reason": "seen"}
+    )
     return ctx
 
 
@@ -50,8 +56,12 @@ def test_editing_any_audit_row_names_it(filled):
         res = verify(filled)
         assert not res.ok and res.first_broken_entry == seq, (seq, res.problems)
         with filled.app.state.engine.begin() as c:
-            c.execute(text("UPDATE audit_log SET actor = substr(actor, 1, length(actor) - 1) WHERE seq = :s"),
-                      {"s": seq})
+            c.execute(
+                text(
+                    "UPDATE audit_log SET actor = substr(actor, 1, length(actor) - 1) WHERE seq = :s"
+                ),
+                {"s": seq},
+            )
     assert verify(filled).ok
 
 
@@ -62,25 +72,32 @@ def test_deleting_an_audit_row_is_detected(filled):
     assert not res.ok and res.first_broken_entry == 4
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE submissions SET description = 'nothing happened'",
-    "UPDATE submissions SET status = 'rejected'",
-    "UPDATE stations SET registered = registered + 1 WHERE code = '3'",
-    "UPDATE accreditations SET body = 'forged'",
-    "UPDATE media SET sha256 = 'ab' || substr(sha256, 3)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE submissions SET description = 'nothing happened'",
+        "UPDATE submissions SET status = 'rejected'",
+        "UPDATE stations SET registered = registered + 1 WHERE code = '3'",
+        "UPDATE accreditations SET body = 'forged'",
+        "UPDATE media SET sha256 = 'ab' || substr(sha256, 3)",
+    ],
+)
 def test_editing_an_evidence_row_names_its_last_audit_entry(filled, sql):
     with filled.app.state.engine.begin() as c:
         c.execute(text(sql))
     res = verify(filled)
     assert not res.ok and res.first_broken_entry is not None
-    assert any("changed outside the service" in p or "missing or altered" in p for p in res.problems)
+    assert any(
+        "changed outside the service" in p or "missing or altered" in p for p in res.problems
+    )
 
 
 def test_row_inserted_behind_the_service_is_detected(filled):
     with filled.app.state.engine.begin() as c:
-        c.execute(text("INSERT INTO assignments (user_id, station_id) VALUES (:u, :s)"),
-                  {"u": filled.users["observer2"], "s": filled.stations[3]})
+        c.execute(
+            text("INSERT INTO assignments (user_id, station_id) VALUES (:u, :s)"),
+            {"u": filled.users["observer2"], "s": filled.stations[3]},
+        )
     res = verify(filled)
     assert not res.ok and any("no audit entry" in p for p in res.problems)
 

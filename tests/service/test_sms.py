@@ -11,15 +11,26 @@ from pollwatch.service.sms import LANGS, MESSAGES, ParsedSms, SmsProblem, parse_
 
 
 class TestParser:
-    @pytest.mark.parametrize("text", ["OP 1234 #12-044 A08:15 B1 C1 D1500 E1 F0800",
-                                      "op1234#12-044 a0815,b1;c1 d15OO e1 f08.00",
-                                      "OP.1234.#12-044.A0815.B1.C1.D1500.E1.F0800"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "OP 1234 #12-044 A08:15 B1 C1 D1500 E1 F0800",
+            "op1234#12-044 a0815,b1;c1 d15OO e1 f08.00",
+            "OP.1234.#12-044.A0815.B1.C1.D1500.E1.F0800",
+        ],
+    )
     def test_punctuation_case_and_lookalikes(self, text):
         p = parse_sms(text)
         assert isinstance(p, ParsedSms)
         assert (p.form, p.observer, p.station, p.missing) == ("opening", 1234, "12-044", ())
-        assert p.answers == {"arrived_at": "08:15", "admitted": True, "boxes_empty_sealed": True,
-                             "ballots_received": 1500, "camera": "working", "opened_at": "08:00"}
+        assert p.answers == {
+            "arrived_at": "08:15",
+            "admitted": True,
+            "boxes_empty_sealed": True,
+            "ballots_received": 1500,
+            "camera": "working",
+            "opened_at": "08:00",
+        }
 
     def test_lookalikes_in_observer_id(self):
         assert parse_sms("VT l2O4 A1").observer == 1204
@@ -31,14 +42,30 @@ class TestParser:
     def test_incident_with_comment(self):
         p = parse_sms("IN 77 #5 BS S4 @ballots stuffed at 14:10, see photo")
         assert (p.category, p.severity, p.station, p.comment) == (
-            "ballot_stuffing", "critical", "5", "ballots stuffed at 14:10, see photo")
+            "ballot_stuffing",
+            "critical",
+            "5",
+            "ballots stuffed at 14:10, see photo",
+        )
 
-    @pytest.mark.parametrize("text,key,fragment", [
-        ("", "empty", "Empty"), ("  ,;  ", "empty", "Empty"), ("ZZ12 A1", "unknown_form", "'ZZ'"),
-        ("OP", "no_observer", "OP"), ("OP12 Q1", "unknown_question", "'Q'"), ("OP12 A", "no_value", "A"),
-        ("OP12 B7", "bad_value", "'7'"), ("OP12 B1 B0", "duplicate", "B"), ("IN12", "no_category", "CR"),
-        ("IN12 XX", "unknown_category", "'XX'"), ("IN12 BS S9", "bad_severity", "S9"),
-        ("OP12 1", "no_tag", "'1'"), ("x" * 2000, "too_long", "2000")])
+    @pytest.mark.parametrize(
+        "text,key,fragment",
+        [
+            ("", "empty", "Empty"),
+            ("  ,;  ", "empty", "Empty"),
+            ("ZZ12 A1", "unknown_form", "'ZZ'"),
+            ("OP", "no_observer", "OP"),
+            ("OP12 Q1", "unknown_question", "'Q'"),
+            ("OP12 A", "no_value", "A"),
+            ("OP12 B7", "bad_value", "'7'"),
+            ("OP12 B1 B0", "duplicate", "B"),
+            ("IN12", "no_category", "CR"),
+            ("IN12 XX", "unknown_category", "'XX'"),
+            ("IN12 BS S9", "bad_severity", "S9"),
+            ("OP12 1", "no_tag", "'1'"),
+            ("x" * 2000, "too_long", "2000"),
+        ],
+    )
     def test_malformed_messages_name_the_problem(self, text, key, fragment):
         p = parse_sms(text)
         assert isinstance(p, SmsProblem) and p.key == key
@@ -61,10 +88,18 @@ class TestParser:
                 assert reply.strip() and "{" not in reply
 
     @settings(max_examples=300, deadline=None)
-    @given(st.sampled_from(["OP", "VT", "CT", "IN", "op", "Xx"]), st.integers(0, 10**14),
-           st.lists(st.tuples(st.sampled_from(list("ABCDEFGSQ") + ["BS", "CR", "ZZ"]),
-                              st.text("0123456789OIL:., ", max_size=6)), max_size=8),
-           st.sampled_from(["", " @note", " #12-4", "!!"]))
+    @given(
+        st.sampled_from(["OP", "VT", "CT", "IN", "op", "Xx"]),
+        st.integers(0, 10**14),
+        st.lists(
+            st.tuples(
+                st.sampled_from(list("ABCDEFGSQ") + ["BS", "CR", "ZZ"]),
+                st.text("0123456789OIL:., ", max_size=6),
+            ),
+            max_size=8,
+        ),
+        st.sampled_from(["", " @note", " #12-4", "!!"]),
+    )
     def test_structured_noise(self, code, observer, pairs, tail):
         text = f"{code}{observer} " + " ".join(a + b for a, b in pairs) + tail
         p = parse_sms(text)
@@ -76,8 +111,11 @@ class TestParser:
 
 class TestWebhook:
     def send(self, ctx, text, sender="+994500000001", secret="s3cret"):
-        return ctx.client.post("/api/sms/webhook", headers={"X-Pollwatch-Secret": secret},
-                               data={"sender": sender, "text": text})
+        return ctx.client.post(
+            "/api/sms/webhook",
+            headers={"X-Pollwatch-Secret": secret},
+            data={"sender": sender, "text": text},
+        )
 
     def test_secret_required(self, ctx):
         assert self.send(ctx, "OP1 A1", secret="wrong").status_code == 403
@@ -117,9 +155,15 @@ class TestWebhook:
         r = self.send(ctx, f"IN{ctx.users['observer2']} CR S3 @bus of voters").json()
         assert r["ok"]
         inc = ctx.get("coordinator", "/api/incidents").json()["data"][0]
-        assert (inc["form"], inc["severity"], inc["description"]) == ("carousel", "high", "bus of voters")
+        assert (inc["form"], inc["severity"], inc["description"]) == (
+            "carousel",
+            "high",
+            "bus of voters",
+        )
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
     @given(text=st.text(max_size=120))
     def test_webhook_garbage(self, ctx, text):
         r = self.send(ctx, text)

@@ -22,15 +22,20 @@ def png() -> bytes:
 
 
 def login(client, user: str) -> None:
-    r = client.post("/login", data={"username": user, "password": f"{user}-pass"}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": user, "password": f"{user}-pass"}, follow_redirects=False
+    )
     assert r.status_code == 303
 
 
 class TestPages:
     def test_login_required_and_bad_password(self, ctx):
         assert ctx.client.get("/stations", follow_redirects=False).headers["location"] == "/login"
-        r = ctx.client.post("/login", data={"username": "observer", "password": "wrong"},
-                            headers={"Accept-Language": "ru"})
+        r = ctx.client.post(
+            "/login",
+            data={"username": "observer", "password": "wrong"},
+            headers={"Accept-Language": "ru"},
+        )
         assert r.status_code == 400 and "Неверное имя пользователя" in r.text
 
     def test_observer_files_incident_with_photo_and_coordinator_reviews(self, ctx):
@@ -39,10 +44,18 @@ class TestPages:
         assert "Station 1" in page and "Station 2" in page and "Station 3" not in page
         form = ctx.client.get(f"/file/incident?station={ctx.stations[0]}").text
         assert "Journalist barred" in form and 'name="client_id"' in form
-        r = ctx.client.post("/file/incident", data={
-            "client_id": ctx.new_id(), "station_id": str(ctx.stations[0]), "category": "carousel",
-            "severity": "high", "occurred_at": "2026-03-01T11:20", "description": "two buses"},
-            files={"photo": ("p.png", png(), "image/png")})
+        r = ctx.client.post(
+            "/file/incident",
+            data={
+                "client_id": ctx.new_id(),
+                "station_id": str(ctx.stations[0]),
+                "category": "carousel",
+                "severity": "high",
+                "occurred_at": "2026-03-01T11:20",
+                "description": "two buses",
+            },
+            files={"photo": ("p.png", png(), "image/png")},
+        )
         assert r.status_code == 200 and "Received" in r.text
         ctx.client.post("/logout")
         ctx.client.cookies.clear()
@@ -51,7 +64,9 @@ class TestPages:
         assert "two buses" in queue and "/published" in queue
         with ctx.session() as s:
             sid = s.scalar(select(m.Submission.id).where(m.Submission.description == "two buses"))
-        r = ctx.client.post(f"/review/{sid}", data={"status": "verified", "reason": "photo"}, follow_redirects=False)
+        r = ctx.client.post(
+            f"/review/{sid}", data={"status": "verified", "reason": "photo"}, follow_redirects=False
+        )
         assert r.status_code == 303
         assert "two buses" not in ctx.client.get("/review").text
         dash = ctx.client.get("/dashboard").text
@@ -59,15 +74,34 @@ class TestPages:
 
     def test_checklist_and_protocol_without_js(self, ctx):
         login(ctx.client, "observer")
-        assert "Opening of the station" in ctx.client.get(f"/file/checklist/opening?station={ctx.stations[0]}").text
-        r = ctx.client.post("/file/checklist/opening", data={
-            "client_id": ctx.new_id(), "station_id": str(ctx.stations[0]), "form": "opening",
-            "a.arrived_at": "07:10", "a.admitted": "yes", "a.boxes_empty_sealed": "yes",
-            "a.ballots_received": "1000", "a.opened_at": "08:00"})
+        assert (
+            "Opening of the station"
+            in ctx.client.get(f"/file/checklist/opening?station={ctx.stations[0]}").text
+        )
+        r = ctx.client.post(
+            "/file/checklist/opening",
+            data={
+                "client_id": ctx.new_id(),
+                "station_id": str(ctx.stations[0]),
+                "form": "opening",
+                "a.arrived_at": "07:10",
+                "a.admitted": "yes",
+                "a.boxes_empty_sealed": "yes",
+                "a.ballots_received": "1000",
+                "a.opened_at": "08:00",
+            },
+        )
         assert r.status_code == 200
-        r = ctx.client.post("/file/protocol", data={
-            "client_id": ctx.new_id(), "station_id": str(ctx.stations[0]), "n.valid": "600",
-            "v.Alpha": "400", "v.Beta": "250"})
+        r = ctx.client.post(
+            "/file/protocol",
+            data={
+                "client_id": ctx.new_id(),
+                "station_id": str(ctx.stations[0]),
+                "n.valid": "600",
+                "v.Alpha": "400",
+                "v.Beta": "250",
+            },
+        )
         assert r.status_code == 200
         rows = ctx.get("coordinator", "/api/protocols").json()["data"]
         assert rows[0]["channel"] == "web" and rows[0]["flags"][0]["rule"] == "votes_ne_valid"
@@ -77,11 +111,19 @@ class TestPages:
         login(ctx.client, "observer")
         assert ctx.client.get("/review").status_code == 403
         assert ctx.client.get("/dashboard").status_code == 403
-        r = ctx.client.post("/file/incident", data={"client_id": ctx.new_id(), "station_id": str(ctx.stations[3]),
-                                                     "category": "other"})
+        r = ctx.client.post(
+            "/file/incident",
+            data={
+                "client_id": ctx.new_id(),
+                "station_id": str(ctx.stations[3]),
+                "category": "other",
+            },
+        )
         assert r.status_code == 403 and "not assigned" in r.text
 
-    @pytest.mark.parametrize("lang,word", [("az", "Məntəqələrim"), ("ru", "Мои участки"), ("en", "My stations")])
+    @pytest.mark.parametrize(
+        "lang,word", [("az", "Məntəqələrim"), ("ru", "Мои участки"), ("en", "My stations")]
+    )
     def test_language_per_user(self, ctx, lang, word):
         with ctx.session() as s:
             s.get(m.User, ctx.users["observer"]).language = lang
@@ -135,7 +177,9 @@ def test_browser_incident_with_photo_and_offline_outbox(browser, tmp_path):
         assert "stuffing seen from the door" in text and "cash handed out offline" in text
         assert coord.locator("img[alt=photo]").count() == 1
         with ctx.session() as s:
-            rows = s.scalars(select(m.Submission).where(m.Submission.description == "cash handed out offline")).all()
+            rows = s.scalars(
+                select(m.Submission).where(m.Submission.description == "cash handed out offline")
+            ).all()
             assert len(rows) == 1
     finally:
         server.kill()

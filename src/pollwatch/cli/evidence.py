@@ -12,8 +12,10 @@ from pollwatch.cli.serve import DatabaseOpt, DataDirOpt, apply_env
 
 
 def register(app: typer.Typer) -> None:
-    ev = typer.Typer(help="Evidence integrity: export a signed bundle, verify a bundle or a database.",
-                     no_args_is_help=True)
+    ev = typer.Typer(
+        help="Evidence integrity: export a signed bundle, verify a bundle or a database.",
+        no_args_is_help=True,
+    )
 
     @ev.command("export")
     def export_cmd(
@@ -26,15 +28,21 @@ def register(app: typer.Typer) -> None:
 
         settings = apply_env(database, data_dir)
         manifest = export_database(settings.database_url, settings.data_dir, out)
-        typer.echo(f"wrote {out}: {manifest['entries']} audit entries, {len(manifest['media'])} media; "
-                   f"signer fingerprint {manifest['signer_fingerprint']}")
+        typer.echo(
+            f"wrote {out}: {manifest['entries']} audit entries, {len(manifest['media'])} media; "
+            f"signer fingerprint {manifest['signer_fingerprint']}"
+        )
 
     @ev.command("verify")
     def verify_cmd(
         bundle: Path | None = typer.Argument(None, help="Bundle to verify."),
-        database: str | None = typer.Option(None, "--database", help="Verify a live database instead."),
+        database: str | None = typer.Option(
+            None, "--database", help="Verify a live database instead."
+        ),
         data_dir: Path | None = DataDirOpt,
-        fingerprint: str | None = typer.Option(None, "--fingerprint", help="Expected signer fingerprint."),
+        fingerprint: str | None = typer.Option(
+            None, "--fingerprint", help="Expected signer fingerprint."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Check signature, hash chain and media; exit 1 naming the first broken entry."""

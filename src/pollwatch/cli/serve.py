@@ -9,8 +9,16 @@ import typer
 
 from pollwatch.cli._common import console
 
-DatabaseOpt = typer.Option(None, "--database", help="Database URL (default: $POLLWATCH_DATABASE_URL or sqlite:///pollwatch.db).")
-DataDirOpt = typer.Option(None, "--data-dir", help="Media store and keys (default: $POLLWATCH_DATA_DIR or ./pollwatch-data).")
+DatabaseOpt = typer.Option(
+    None,
+    "--database",
+    help="Database URL (default: $POLLWATCH_DATABASE_URL or sqlite:///pollwatch.db).",
+)
+DataDirOpt = typer.Option(
+    None,
+    "--data-dir",
+    help="Media store and keys (default: $POLLWATCH_DATA_DIR or ./pollwatch-data).",
+)
 
 
 def apply_env(database: str | None, data_dir: Path | None):
@@ -44,7 +52,16 @@ def register(app: typer.Typer) -> None:
         settings = apply_env(database, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(settings.database_url)
-        console.print(f"pollwatch service on http://{host}:{port} ({workers} worker(s)), "
-                      f"database {settings.database_url.split('@')[-1]}", highlight=False)
-        uvicorn.run("pollwatch.service.main:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+        console.print(
+            f"pollwatch service on http://{host}:{port} ({workers} worker(s)), "
+            f"database {settings.database_url.split('@')[-1]}",
+            highlight=False,
+        )
+        uvicorn.run(
+            "pollwatch.service.main:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
     @users.command("create-admin")
     def create_admin(
         username: str = typer.Option(..., "--username", help="Login name."),
-        password: str | None = typer.Option(None, "--password", help="Password (prompted, hidden, when omitted)."),
+        password: str | None = typer.Option(
+            None, "--password", help="Password (prompted, hidden, when omitted)."
+        ),
         database: str | None = DatabaseOpt,
         data_dir: Path | None = DataDirOpt,
     ) -> None:
@@ -30,7 +32,9 @@ def register(app: typer.Typer) -> None:
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < 8:
-            raise fail(f"the password must have at least 8 characters, got {len(password)}", EXIT_BAD_INPUT)
+            raise fail(
+                f"the password must have at least 8 characters, got {len(password)}", EXIT_BAD_INPUT
+            )
         migrate(settings.database_url)
         engine = make_engine(settings.database_url)
         try:

@@ -43,8 +43,14 @@ class MediaItem:
     data: bytes  # the published derivative
 
 
-def write_bundle(out: str | os.PathLike, entries: Sequence[AuditEntry], media: Sequence[MediaItem],
-                 key: Ed25519PrivateKey, *, extra: dict | None = None) -> dict:
+def write_bundle(
+    out: str | os.PathLike,
+    entries: Sequence[AuditEntry],
+    media: Sequence[MediaItem],
+    key: Ed25519PrivateKey,
+    *,
+    extra: dict | None = None,
+) -> dict:
     """Write a signed bundle to ``out``; returns the manifest."""
     audit = b"".join(canonical_json(e.__dict__) + b"\n" for e in entries)
     manifest = {
@@ -53,8 +59,14 @@ def write_bundle(out: str | os.PathLike, entries: Sequence[AuditEntry], media: S
         "entries": len(entries),
         "head_hash": head(entries),
         "audit_sha256": sha256_bytes(audit),
-        "media": [{"original_sha256": m.original_sha256, "published_sha256": m.published_sha256,
-                   "path": f"media/{m.published_sha256}"} for m in media],
+        "media": [
+            {
+                "original_sha256": m.original_sha256,
+                "published_sha256": m.published_sha256,
+                "path": f"media/{m.published_sha256}",
+            }
+            for m in media
+        ],
         "signer_fingerprint": fingerprint(key),
         **(extra or {}),
     }
@@ -86,12 +98,17 @@ class VerificationResult(ResultMixin):
 
     def summary(self) -> Summary:
         verdict = "intact" if self.ok else "NOT intact"
-        text = (f"{self.source}: {verdict}. {self.n_entries} audit entries and {self.n_media} media "
-                f"files checked.")
+        text = (
+            f"{self.source}: {verdict}. {self.n_entries} audit entries and {self.n_media} media "
+            f"files checked."
+        )
         if self.first_broken_entry is not None:
             text += f" The first broken audit entry is #{self.first_broken_entry}."
-        rows = [("entries", str(self.n_entries)), ("media", str(self.n_media)),
-                ("head hash", self.head_hash)]
+        rows = [
+            ("entries", str(self.n_entries)),
+            ("media", str(self.n_media)),
+            ("head hash", self.head_hash),
+        ]
         if self.signer_fingerprint:
             rows.append(("signer fingerprint", self.signer_fingerprint))
         return Summary("Evidence verification", text, rows, list(self.problems))
@@ -101,7 +118,9 @@ def _entries(audit: bytes) -> list[AuditEntry]:
     return [AuditEntry(**json.loads(line)) for line in audit.splitlines() if line.strip()]
 
 
-def verify_bundle(path: str | os.PathLike, *, fingerprint_pin: str | None = None) -> VerificationResult:
+def verify_bundle(
+    path: str | os.PathLike, *, fingerprint_pin: str | None = None
+) -> VerificationResult:
     """Check a bundle's signature, hash chain and media; never raises on a damaged bundle."""
     problems: list[str] = []
     try:
@@ -112,7 +131,9 @@ def verify_bundle(path: str | os.PathLike, *, fingerprint_pin: str | None = None
         pub = serialization.load_pem_public_key(z.read("public_key.pem"))
         sig = bytes.fromhex(z.read("signature").decode().strip())
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        return VerificationResult(False, str(path), 0, 0, "", problems=(f"unreadable bundle: {exc}",))
+        return VerificationResult(
+            False, str(path), 0, 0, "", problems=(f"unreadable bundle: {exc}",)
+        )
     fp = None
     if not isinstance(pub, Ed25519PublicKey):
         problems.append("public key is not an Ed25519 key")
@@ -129,16 +150,33 @@ def verify_bundle(path: str | os.PathLike, *, fingerprint_pin: str | None = None
     try:
         entries = _entries(audit)
     except (ValueError, TypeError) as exc:
-        return VerificationResult(False, str(path), 0, 0, "", signer_fingerprint=fp,
-                                  problems=(*problems, f"audit.jsonl unreadable: {exc}"))
+        return VerificationResult(
+            False,
+            str(path),
+            0,
+            0,
+            "",
+            signer_fingerprint=fp,
+            problems=(*problems, f"audit.jsonl unreadable: {exc}"),
+        )
     broken, why = first_broken(entries)
     if broken is not None:
         problems.append(f"audit entry #{broken}: {why}")
     if len(entries) != manifest.get("entries") or head(entries) != manifest.get("head_hash"):
-        problems.append("entry count or head hash differs from the signed manifest (entries removed?)")
+        problems.append(
+            "entry count or head hash differs from the signed manifest (entries removed?)"
+        )
     problems += _check_media(z, manifest.get("media", []), entries)
-    return VerificationResult(not problems, str(path), len(entries), len(manifest.get("media", [])),
-                              head(entries), broken, fp, tuple(problems))
+    return VerificationResult(
+        not problems,
+        str(path),
+        len(entries),
+        len(manifest.get("media", [])),
+        head(entries),
+        broken,
+        fp,
+        tuple(problems),
+    )
 
 
 def _check_media(z: zipfile.ZipFile, media: list[dict], entries: list[AuditEntry]) -> list[str]:

@@ -45,9 +45,14 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
     try:
         with sessions() as session:
             entries = _load_entries(session)
-            media = [MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
-                     for r in session.scalars(select(m.Media).where(m.Media.published_sha256.is_not(None))
-                                              .order_by(m.Media.id))]
+            media = [
+                MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
+                for r in session.scalars(
+                    select(m.Media)
+                    .where(m.Media.published_sha256.is_not(None))
+                    .order_by(m.Media.id)
+                )
+            ]
     finally:
         engine.dispose()
     return write_bundle(out, entries, media, load_or_create_signing_key(data_dir))
@@ -74,11 +79,15 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
                 if row is None:
                     if e.action != "delete":
                         bad.append(e.seq)
-                        problems.append(f"audit entry #{e.seq}: {entity} {eid} is missing from the database")
+                        problems.append(
+                            f"audit entry #{e.seq}: {entity} {eid} is missing from the database"
+                        )
                     continue
                 if canonical_json(audit.snapshot(session, row)).decode() != e.payload:
                     bad.append(e.seq)
-                    problems.append(f"audit entry #{e.seq}: {entity} {eid} was changed outside the service")
+                    problems.append(
+                        f"audit entry #{e.seq}: {entity} {eid} was changed outside the service"
+                    )
             problems += _unaudited(session, latest)
             n_media = 0
             for e in entries:
@@ -89,13 +98,23 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
                     if sha and not store.check(sha):
                         n_media += 1
                         bad.append(e.seq)
-                        problems.append(f"audit entry #{e.seq}: media file {sha} is missing or altered")
+                        problems.append(
+                            f"audit entry #{e.seq}: media file {sha} is missing or altered"
+                        )
     finally:
         engine.dispose()
     first = min(bad) if bad else None
     n_files = len({json.loads(e.payload).get("sha256") for e in entries if e.entity == "media"})
-    return VerificationResult(not problems, url.split("@")[-1], len(entries), n_files, head(entries),
-                              first, None, tuple(dict.fromkeys(problems)))
+    return VerificationResult(
+        not problems,
+        url.split("@")[-1],
+        len(entries),
+        n_files,
+        head(entries),
+        first,
+        None,
+        tuple(dict.fromkeys(problems)),
+    )
 
 
 def _unaudited(session, latest: dict) -> list[str]:

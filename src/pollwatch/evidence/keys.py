@@ -30,8 +30,11 @@ def load_or_create_signing_key(data_dir: str | os.PathLike) -> Ed25519PrivateKey
     path = Path(data_dir) / "keys" / SIGNING_KEY_FILE
     if not path.exists():
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         try:
             _write_private(path, pem)
         except FileExistsError:  # another worker won the race; use its key
@@ -53,7 +56,9 @@ def load_or_create_secret(data_dir: str | os.PathLike) -> bytes:
 
 def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pub.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

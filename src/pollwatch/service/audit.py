@@ -21,8 +21,14 @@ from pollwatch.service import models as m
 _LOCK_KEY = 0x706F6C6C  # "poll"
 _PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id")
 _HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
-ENTITIES = {"election": m.Election, "user": m.User, "accreditation": m.Accreditation,
-            "assignment": m.Assignment, "submission": m.Submission, "media": m.Media}
+ENTITIES = {
+    "election": m.Election,
+    "user": m.User,
+    "accreditation": m.Accreditation,
+    "assignment": m.Assignment,
+    "submission": m.Submission,
+    "media": m.Media,
+}
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 
 
@@ -49,8 +55,11 @@ def snapshot(session: Session, obj) -> dict:
 
 
 def stations_digest(session: Session, election_id: int) -> str:
-    rows = session.execute(select(m.Station.code, m.Station.levels, m.Station.registered)
-                           .where(m.Station.election_id == election_id).order_by(m.Station.code))
+    rows = session.execute(
+        select(m.Station.code, m.Station.levels, m.Station.registered)
+        .where(m.Station.election_id == election_id)
+        .order_by(m.Station.code)
+    )
     return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
 
 
@@ -63,14 +72,20 @@ def record(session: Session, actor_id: int | None, action: str, obj) -> m.AuditL
     """Append an audit entry for ``obj`` (flushed first so it has an id); caller commits."""
     session.flush()
     _lock(session)
-    last = session.execute(select(m.AuditLog.seq, m.AuditLog.hash)
-                           .order_by(m.AuditLog.seq.desc()).limit(1)).first()
+    last = session.execute(
+        select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
+    ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = AuditEntry(
-        seq=seq, ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        actor=pseudonym(session.info["pseudonym_secret"], actor_id), action=action,
-        entity=ENTITY_OF[type(obj)], entity_id=_entity_id(obj),
-        payload=canonical_json(snapshot(session, obj)).decode(), prev_hash=prev)
+        seq=seq,
+        ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        actor=pseudonym(session.info["pseudonym_secret"], actor_id),
+        action=action,
+        entity=ENTITY_OF[type(obj)],
+        entity_id=_entity_id(obj),
+        payload=canonical_json(snapshot(session, obj)).decode(),
+        prev_hash=prev,
+    )
     row = m.AuditLog(**entry.body(), hash=entry_hash(entry))
     session.add(row)
     return row
@@ -81,6 +96,14 @@ def _entity_id(obj) -> int:
 
 
 def to_entry(row: m.AuditLog) -> AuditEntry:
-    return AuditEntry(seq=row.seq, ts=row.ts, actor=row.actor, action=row.action, entity=row.entity,
-                      entity_id=row.entity_id, payload=row.payload, prev_hash=row.prev_hash,
-                      hash=row.hash)
+    return AuditEntry(
+        seq=row.seq,
+        ts=row.ts,
+        actor=row.actor,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -33,20 +33,44 @@ def require(user: m.User, roles: Iterable[str]) -> None:
 
 # ---- users and tokens -------------------------------------------------------------------------
 
-def create_user(session: Session, actor: m.User | None, *, username: str, password: str, role: str,
-                full_name: str = "", phone: str | None = None, language: str = "en") -> m.User:
+
+def create_user(
+    session: Session,
+    actor: m.User | None,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    phone: str | None = None,
+    language: str = "en",
+) -> m.User:
     if role not in Role.__members__:
-        raise Invalid([invalid(["body", "role"], f"role {role!r} is not one of {list(Role.__members__)}")])
+        raise Invalid(
+            [invalid(["body", "role"], f"role {role!r} is not one of {list(Role.__members__)}")]
+        )
     if language not in LANGUAGES:
-        raise Invalid([invalid(["body", "language"], f"language {language!r} is not one of {list(LANGUAGES)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "language"], f"language {language!r} is not one of {list(LANGUAGES)}"
+                )
+            ]
+        )
     if actor is not None:
         require(actor, STAFF)
         if actor.role == Role.coordinator and role not in (Role.observer, Role.camera_watcher):
             raise Forbidden("Not enough permissions")
     if session.scalar(select(m.User.id).where(m.User.username == username)):
         raise Conflict("Username already exists")
-    user = m.User(username=username, password_hash=security.hash_password(password), role=role,
-                  full_name=full_name, phone=phone, language=language)
+    user = m.User(
+        username=username,
+        password_hash=security.hash_password(password),
+        role=role,
+        full_name=full_name,
+        phone=phone,
+        language=language,
+    )
     session.add(user)
     audit.record(session, actor.id if actor else None, "create", user)
     return user
@@ -54,7 +78,11 @@ def create_user(session: Session, actor: m.User | None, *, username: str, passwo
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
     user = session.scalar(select(m.User).where(m.User.username == username))
-    if user is None or not user.active or not security.verify_password(user.password_hash, password):
+    if (
+        user is None
+        or not user.active
+        or not security.verify_password(user.password_hash, password)
+    ):
         return None
     return user
 
@@ -66,8 +94,11 @@ def issue_token(session: Session, user: m.User, kind: str = "api") -> str:
 
 
 def user_by_token(session: Session, token: str) -> m.User | None:
-    return session.scalar(select(m.User).join(m.Token, m.Token.user_id == m.User.id)
-                          .where(m.Token.token_hash == security.hash_token(token), m.User.active.is_(True)))
+    return session.scalar(
+        select(m.User)
+        .join(m.Token, m.Token.user_id == m.User.id)
+        .where(m.Token.token_hash == security.hash_token(token), m.User.active.is_(True))
+    )
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -77,6 +108,7 @@ def revoke_token(session: Session, token: str) -> None:
 
 
 # ---- elections, stations, accreditation, assignments -------------------------------------------
+
 
 def get_election(session: Session, election_id: int) -> m.Election:
     e = session.get(m.Election, election_id)
@@ -93,14 +125,21 @@ def get_station(session: Session, station_id: int) -> m.Station:
 
 
 def assigned_station_ids(session: Session, user: m.User) -> set[int]:
-    return set(session.scalars(select(m.Assignment.station_id).where(m.Assignment.user_id == user.id)))
+    return set(
+        session.scalars(select(m.Assignment.station_id).where(m.Assignment.user_id == user.id))
+    )
 
 
-def request_accreditation(session: Session, user: m.User, election_id: int, body: str) -> m.Accreditation:
+def request_accreditation(
+    session: Session, user: m.User, election_id: int, body: str
+) -> m.Accreditation:
     require(user, (Role.observer, Role.camera_watcher))
     get_election(session, election_id)
-    if session.scalar(select(m.Accreditation).where(m.Accreditation.user_id == user.id,
-                                                   m.Accreditation.election_id == election_id)):
+    if session.scalar(
+        select(m.Accreditation).where(
+            m.Accreditation.user_id == user.id, m.Accreditation.election_id == election_id
+        )
+    ):
         raise Conflict("Accreditation already requested")
     acc = m.Accreditation(user_id=user.id, election_id=election_id, body=body)
     session.add(acc)
@@ -108,14 +147,27 @@ def request_accreditation(session: Session, user: m.User, election_id: int, body
     return acc
 
 
-def decide_accreditation(session: Session, actor: m.User, acc_id: int, status: str, body: str | None,
-                         date: dt.date | None) -> m.Accreditation:
+def decide_accreditation(
+    session: Session,
+    actor: m.User,
+    acc_id: int,
+    status: str,
+    body: str | None,
+    date: dt.date | None,
+) -> m.Accreditation:
     require(actor, STAFF)
     acc = session.get(m.Accreditation, acc_id)
     if acc is None:
         raise NotFound("Accreditation not found")
     if status not in m.AccreditationStatus.__members__:
-        raise Invalid([invalid(["body", "status"], f"status {status!r} is not one of {list(m.AccreditationStatus.__members__)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "status"],
+                    f"status {status!r} is not one of {list(m.AccreditationStatus.__members__)}",
+                )
+            ]
+        )
     acc.status, acc.date, acc.updated_at = status, date or dt.date.today(), utcnow()
     if body is not None:
         acc.body = body
@@ -136,8 +188,11 @@ def assign(session: Session, actor: m.User, user_id: int, station_id: int) -> m.
     if observer is None or observer.role not in (Role.observer, Role.camera_watcher):
         raise NotFound("Observer not found")
     get_station(session, station_id)
-    if session.scalar(select(m.Assignment).where(m.Assignment.user_id == user_id,
-                                                m.Assignment.station_id == station_id)):
+    if session.scalar(
+        select(m.Assignment).where(
+            m.Assignment.user_id == user_id, m.Assignment.station_id == station_id
+        )
+    ):
         raise Conflict("Already assigned")
     a = m.Assignment(user_id=user_id, station_id=station_id)
     session.add(a)
@@ -153,23 +208,43 @@ def list_assignments(session: Session, user: m.User) -> list[m.Assignment]:
 
 
 def _accredited(session: Session, user: m.User, election_id: int) -> bool:
-    return session.scalar(select(m.Accreditation.id).where(
-        m.Accreditation.user_id == user.id, m.Accreditation.election_id == election_id,
-        m.Accreditation.status == m.AccreditationStatus.accredited)) is not None
+    return (
+        session.scalar(
+            select(m.Accreditation.id).where(
+                m.Accreditation.user_id == user.id,
+                m.Accreditation.election_id == election_id,
+                m.Accreditation.status == m.AccreditationStatus.accredited,
+            )
+        )
+        is not None
+    )
 
 
-def check_may_submit(session: Session, user: m.User, station: m.Station, kind: str, form: str) -> None:
+def check_may_submit(
+    session: Session, user: m.User, station: m.Station, kind: str, form: str
+) -> None:
     require(user, SUBMITTERS)
     if user.role in STAFF:
         return
-    if user.role == Role.camera_watcher and not (kind == Kind.incident and form in CAMERA_CATEGORIES):
+    if user.role == Role.camera_watcher and not (
+        kind == Kind.incident and form in CAMERA_CATEGORIES
+    ):
         raise Forbidden("Camera watchers file camera incidents only")
     # one round trip for both checks: (assigned to this station?, accredited for its election?)
-    assigned = select(m.Assignment.id).where(m.Assignment.user_id == user.id,
-                                             m.Assignment.station_id == station.id).exists()
-    accredited = select(m.Accreditation.id).where(
-        m.Accreditation.user_id == user.id, m.Accreditation.election_id == station.election_id,
-        m.Accreditation.status == m.AccreditationStatus.accredited).exists()
+    assigned = (
+        select(m.Assignment.id)
+        .where(m.Assignment.user_id == user.id, m.Assignment.station_id == station.id)
+        .exists()
+    )
+    accredited = (
+        select(m.Accreditation.id)
+        .where(
+            m.Accreditation.user_id == user.id,
+            m.Accreditation.election_id == station.election_id,
+            m.Accreditation.status == m.AccreditationStatus.accredited,
+        )
+        .exists()
+    )
     is_assigned, is_accredited = session.execute(select(assigned, accredited)).one()
     if user.role == Role.observer and not is_assigned:
         raise Forbidden("Station not assigned to you")
@@ -179,10 +254,20 @@ def check_may_submit(session: Session, user: m.User, station: m.Station, kind: s
 
 # ---- submissions ------------------------------------------------------------------------------
 
-def clean_checklist(form_name: str, answers: dict, registered: int) -> tuple[dict, bool, list[dict]]:
+
+def clean_checklist(
+    form_name: str, answers: dict, registered: int
+) -> tuple[dict, bool, list[dict]]:
     form = forms().get(form_name)
     if form is None:
-        raise Invalid([invalid(["body", "form"], f"unknown checklist {form_name!r}; expected one of {sorted(forms())}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "form"],
+                    f"unknown checklist {form_name!r}; expected one of {sorted(forms())}",
+                )
+            ]
+        )
     clean, errors = {}, []
     for key, raw in answers.items():
         q = form.question(str(key))
@@ -198,7 +283,9 @@ def clean_checklist(form_name: str, answers: dict, registered: int) -> tuple[dic
     return clean, not form.missing(clean), checklist_flags(form, clean, registered)
 
 
-def clean_protocol(election: m.Election, numbers: dict, votes: dict, registered: int) -> tuple[dict, list[dict]]:
+def clean_protocol(
+    election: m.Election, numbers: dict, votes: dict, registered: int
+) -> tuple[dict, list[dict]]:
     known = {c["id"] for c in election.candidates} | {c["name"] for c in election.candidates}
     errors = []
     for k in numbers:
@@ -210,7 +297,9 @@ def clean_protocol(election: m.Election, numbers: dict, votes: dict, registered:
     for part, d in (("numbers", numbers), ("votes", votes)):
         for k, v in d.items():
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                errors.append(invalid(["body", part, k], f"expected a non-negative whole number, got {v!r}"))
+                errors.append(
+                    invalid(["body", part, k], f"expected a non-negative whole number, got {v!r}")
+                )
     if errors:
         raise Invalid(errors)
     return {"numbers": numbers, "votes": votes}, protocol_flags(numbers, votes, registered)
@@ -221,7 +310,9 @@ def clean_incident(category: str, severity: str) -> None:
     if category not in CATEGORIES:
         errors.append(invalid(["body", "category"], f"unknown category {category!r}"))
     if severity not in SEVERITIES:
-        errors.append(invalid(["body", "severity"], f"severity {severity!r} is not one of {list(SEVERITIES)}"))
+        errors.append(
+            invalid(["body", "severity"], f"severity {severity!r} is not one of {list(SEVERITIES)}")
+        )
     if errors:
         raise Invalid(errors)
 
@@ -233,8 +324,14 @@ def existing_by_client_id(session: Session, user: m.User, client_id: str) -> m.S
     return row
 
 
-def create_submission(session: Session, user: m.User, sub: m.Submission,
-                      media_ids: Iterable[int] = (), *, checked: bool = False) -> tuple[m.Submission, bool]:
+def create_submission(
+    session: Session,
+    user: m.User,
+    sub: m.Submission,
+    media_ids: Iterable[int] = (),
+    *,
+    checked: bool = False,
+) -> tuple[m.Submission, bool]:
     """Store ``sub`` once per ``client_id``; returns ``(row, created)``. A retry returns the first row.
 
     ``checked=True``: the caller has just looked the client id up (saves a round trip).
@@ -256,13 +353,17 @@ def create_submission(session: Session, user: m.User, sub: m.Submission,
     return sub, True
 
 
-def attach_media(session: Session, user: m.User, sub: m.Submission, media_ids: Iterable[int]) -> None:
+def attach_media(
+    session: Session, user: m.User, sub: m.Submission, media_ids: Iterable[int]
+) -> None:
     for mid in media_ids:
         media = session.get(m.Media, mid)
         if media is None or media.uploader_id != user.id:
             raise Invalid([invalid(["body", "media_ids"], f"media {mid} not found")])
         if media.submission_id not in (None, sub.id):
-            raise Invalid([invalid(["body", "media_ids"], f"media {mid} belongs to another submission")])
+            raise Invalid(
+                [invalid(["body", "media_ids"], f"media {mid} belongs to another submission")]
+            )
         if media.submission_id is None:
             media.submission_id = sub.id
             audit.record(session, user.id, "attach", media)
@@ -276,8 +377,15 @@ def visible_submissions(session: Session, user: m.User):
     return q
 
 
-def list_submissions(session: Session, user: m.User, kind: str | None = None, status: str | None = None,
-                     station_id: int | None = None, limit: int = 100, offset: int = 0) -> tuple[list[m.Submission], int]:
+def list_submissions(
+    session: Session,
+    user: m.User,
+    kind: str | None = None,
+    status: str | None = None,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[m.Submission], int]:
     q = visible_submissions(session, user)
     if kind:
         q = q.where(m.Submission.kind == kind)
@@ -290,7 +398,9 @@ def list_submissions(session: Session, user: m.User, kind: str | None = None, st
     return list(rows), int(total or 0)
 
 
-def get_submission(session: Session, user: m.User, sub_id: int, kind: str | None = None) -> m.Submission:
+def get_submission(
+    session: Session, user: m.User, sub_id: int, kind: str | None = None
+) -> m.Submission:
     """Another observer's submission is reported as not found (404), never as forbidden."""
     sub = session.scalar(visible_submissions(session, user).where(m.Submission.id == sub_id))
     if sub is None or (kind and sub.kind != kind):
@@ -298,7 +408,9 @@ def get_submission(session: Session, user: m.User, sub_id: int, kind: str | None
     return sub
 
 
-def update_submission(session: Session, user: m.User, sub: m.Submission, changes: dict) -> m.Submission:
+def update_submission(
+    session: Session, user: m.User, sub: m.Submission, changes: dict
+) -> m.Submission:
     if sub.observer_id != user.id:
         raise Forbidden("Only the author may edit a submission")
     if sub.status in (Verification.verified, Verification.rejected):
@@ -310,30 +422,58 @@ def update_submission(session: Session, user: m.User, sub: m.Submission, changes
     return sub
 
 
-def review(session: Session, reviewer: m.User, sub_id: int, status: str, reason: str) -> m.Submission:
+def review(
+    session: Session, reviewer: m.User, sub_id: int, status: str, reason: str
+) -> m.Submission:
     require(reviewer, STAFF)
     if status not in Verification.__members__:
-        raise Invalid([invalid(["body", "status"], f"status {status!r} is not one of {list(Verification.__members__)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "status"],
+                    f"status {status!r} is not one of {list(Verification.__members__)}",
+                )
+            ]
+        )
     if status == Verification.rejected and not reason.strip():
         raise Invalid([invalid(["body", "reason"], "a reason is required to reject")])
     sub = get_submission(session, reviewer, sub_id)
-    sub.status, sub.reviewer_id, sub.review_reason, sub.updated_at = status, reviewer.id, reason, utcnow()
+    sub.status, sub.reviewer_id, sub.review_reason, sub.updated_at = (
+        status,
+        reviewer.id,
+        reason,
+        utcnow(),
+    )
     audit.record(session, reviewer.id, "review", sub)
     return sub
 
 
-def quarantine(session: Session, reviewer: m.User, sub_id: int, on: bool, reason: str) -> m.Submission:
+def quarantine(
+    session: Session, reviewer: m.User, sub_id: int, on: bool, reason: str
+) -> m.Submission:
     require(reviewer, STAFF)
     sub = get_submission(session, reviewer, sub_id)
-    sub.quarantined, sub.reviewer_id, sub.review_reason, sub.updated_at = on, reviewer.id, reason, utcnow()
+    sub.quarantined, sub.reviewer_id, sub.review_reason, sub.updated_at = (
+        on,
+        reviewer.id,
+        reason,
+        utcnow(),
+    )
     audit.record(session, reviewer.id, "quarantine", sub)
     return sub
 
 
 # ---- media ------------------------------------------------------------------------------------
 
-def store_media(session: Session, store: MediaStore, user: m.User, client_id: str, data: bytes,
-                content_type: str) -> tuple[m.Media, bool]:
+
+def store_media(
+    session: Session,
+    store: MediaStore,
+    user: m.User,
+    client_id: str,
+    data: bytes,
+    content_type: str,
+) -> tuple[m.Media, bool]:
     require(user, SUBMITTERS)
     prior = session.scalar(select(m.Media).where(m.Media.client_id == client_id))
     if prior is not None:
@@ -350,8 +490,14 @@ def store_media(session: Session, store: MediaStore, user: m.User, client_id: st
         except ValueError as exc:
             raise Invalid([invalid(["body", "file"], str(exc))]) from None
         published = store.put(derivative)
-    media = m.Media(client_id=client_id, sha256=original, published_sha256=published,
-                    content_type=content_type, size=len(data), uploader_id=user.id)
+    media = m.Media(
+        client_id=client_id,
+        sha256=original,
+        published_sha256=published,
+        content_type=content_type,
+        size=len(data),
+        uploader_id=user.id,
+    )
     session.add(media)
     audit.record(session, user.id, "create", media)
     return media, True
@@ -366,6 +512,7 @@ def get_media(session: Session, user: m.User, media_id: int) -> m.Media:
 
 # ---- roster and reconciliation ----------------------------------------------------------------
 
+
 def roster(session: Session, user: m.User, election_id: int, level: str | None = None) -> dict:
     """Expected checklists (assigned stations × forms): complete / partial / missing.
 
@@ -375,27 +522,43 @@ def roster(session: Session, user: m.User, election_id: int, level: str | None =
     require(user, READ_ALL)
     election = get_election(session, election_id)
     if level is not None and level not in election.hierarchy:
-        raise Invalid([invalid(["query", "level"], f"level {level!r} is not one of {election.hierarchy}")])
+        raise Invalid(
+            [invalid(["query", "level"], f"level {level!r} is not one of {election.hierarchy}")]
+        )
     stations = session.execute(
-        select(m.Station.id, m.Station.code, m.Station.levels)
-        .where(m.Station.election_id == election_id,
-               m.Station.id.in_(select(m.Assignment.station_id)))).all()
+        select(m.Station.id, m.Station.code, m.Station.levels).where(
+            m.Station.election_id == election_id, m.Station.id.in_(select(m.Assignment.station_id))
+        )
+    ).all()
     subs = session.execute(
-        select(m.Submission.station_id, m.Submission.form, func.max(m.Submission.complete.cast(Integer)))
+        select(
+            m.Submission.station_id,
+            m.Submission.form,
+            func.max(m.Submission.complete.cast(Integer)),
+        )
         .where(m.Submission.kind == Kind.checklist, m.Submission.status != Verification.rejected)
-        .group_by(m.Submission.station_id, m.Submission.form)).all()
+        .group_by(m.Submission.station_id, m.Submission.form)
+    ).all()
     best = {(sid, form): bool(c) for sid, form, c in subs}
     per_station, groups = [], {}
     for sid, code, levels in sorted(stations, key=lambda r: r[1]):
-        status = {f: ("complete" if best.get((sid, f)) else "partial" if (sid, f) in best else "missing")
-                  for f in forms()}
+        status = {
+            f: ("complete" if best.get((sid, f)) else "partial" if (sid, f) in best else "missing")
+            for f in forms()
+        }
         per_station.append({"station_id": sid, "code": code, "levels": levels, "forms": status})
         key = levels.get(level, "") if level else "all"
-        g = groups.setdefault(key, {f: {"complete": 0, "partial": 0, "missing": 0} for f in forms()})
+        g = groups.setdefault(
+            key, {f: {"complete": 0, "partial": 0, "missing": 0} for f in forms()}
+        )
         for f, s in status.items():
             g[f][s] += 1
-    return {"election_id": election_id, "level": level, "stations": per_station,
-            "groups": [{"label": k, "forms": v} for k, v in sorted(groups.items())]}
+    return {
+        "election_id": election_id,
+        "level": level,
+        "stations": per_station,
+        "groups": [{"label": k, "forms": v} for k, v in sorted(groups.items())],
+    }
 
 
 def reconciled_protocol(session: Session, user: m.User, station_id: int) -> dict:
@@ -403,10 +566,16 @@ def reconciled_protocol(session: Session, user: m.User, station_id: int) -> dict
 
     require(user, READ_ALL)
     get_station(session, station_id)
-    rows = session.scalars(select(m.Submission).where(
-        m.Submission.kind == Kind.protocol, m.Submission.station_id == station_id,
-        m.Submission.status != Verification.rejected, m.Submission.quarantined.is_(False))
-        .order_by(m.Submission.id)).all()
+    rows = session.scalars(
+        select(m.Submission)
+        .where(
+            m.Submission.kind == Kind.protocol,
+            m.Submission.station_id == station_id,
+            m.Submission.status != Verification.rejected,
+            m.Submission.quarantined.is_(False),
+        )
+        .order_by(m.Submission.id)
+    ).all()
     latest = {r.observer_id: r for r in rows}  # one copy per observer: the newest
     rec = reconcile([r.answers for r in latest.values()])
     return {"station_id": station_id, "submission_ids": [r.id for r in latest.values()], **rec}

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _sqlite_pragmas(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
 
 def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -37,9 +39,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+
 def session_factory(engine: Engine, pseudonym_secret: bytes) -> sessionmaker[Session]:
     """Sessions carry the pseudonym secret, which the audit writer needs."""
     return sessionmaker(engine, expire_on_commit=False, info={"pseudonym_secret": pseudonym_secret})
+
 
 def alembic_config(url: str):
     from alembic.config import Config
@@ -48,6 +52,7 @@ def alembic_config(url: str):
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
 
 def migrate(url: str, engine: Engine | None = None) -> None:
     """Upgrade the database at ``url`` to the newest schema (idempotent)."""
@@ -60,6 +65,7 @@ def migrate(url: str, engine: Engine | None = None) -> None:
             command.upgrade(cfg, "head")
     else:
         command.upgrade(cfg, "head")
+
 
 def iter_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:

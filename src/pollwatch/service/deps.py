@@ -34,13 +34,19 @@ SessionDep = Annotated[Session, Depends(get_db)]
 StoreDep = Annotated[MediaStore, Depends(get_store)]
 
 
-def get_current_user(request: Request, session: SessionDep,
-                     cred: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> m.User:
-    token = cred.credentials if cred else request.cookies.get(request.app.state.settings.session_cookie)
+def get_current_user(
+    request: Request,
+    session: SessionDep,
+    cred: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> m.User:
+    token = (
+        cred.credentials if cred else request.cookies.get(request.app.state.settings.session_cookie)
+    )
     user = crud.user_by_token(session, token) if token else None
     if user is None:
-        raise HTTPException(status_code=401, detail="Not authenticated",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"}
+        )
     return user
 
 

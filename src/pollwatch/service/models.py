@@ -78,7 +78,9 @@ class Station(Base):
     __tablename__ = "stations"
     __table_args__ = (UniqueConstraint("election_id", "code", name="uq_station_code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="RESTRICT"), index=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="RESTRICT"), index=True
+    )
     code: Mapped[str] = mapped_column(String(100))
     levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
     registered: Mapped[int] = mapped_column(Integer, default=0)
@@ -126,7 +128,9 @@ class Assignment(Base):
     __table_args__ = (UniqueConstraint("user_id", "station_id", name="uq_assignment"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class Submission(Base):
@@ -135,8 +139,12 @@ class Submission(Base):
     client_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(10), index=True)
     form: Mapped[str] = mapped_column(String(40))  # checklist code, incident category or "protocol"
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
-    observer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
+    observer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(10), default="api")
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -161,9 +169,12 @@ class Media(Base):
     published_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    uploader_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("submissions.id", ondelete="RESTRICT"), nullable=True, index=True)
+        ForeignKey("submissions.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

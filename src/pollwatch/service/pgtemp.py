@@ -18,8 +18,12 @@ from pathlib import Path
 
 def find_bindir() -> Path | None:
     """Newest ``/usr/lib/postgresql/<ver>/bin`` with ``initdb``, or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -37,7 +41,12 @@ class TemporaryPostgres:
         if self.bindir is None:
             raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
         self.port = _free_port()
-        self.settings = {"fsync": "on", "max_connections": "200", "shared_buffers": "128MB", **(settings or {})}
+        self.settings = {
+            "fsync": "on",
+            "max_connections": "200",
+            "shared_buffers": "128MB",
+            **(settings or {}),
+        }
         self.root = Path(tempfile.mkdtemp(prefix="pollwatch-pg-"))
         self.data = self.root / "data"
 
@@ -51,9 +60,23 @@ class TemporaryPostgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self.root.chmod(0o700)
-        self._run(self.bindir / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        opts = f"-k {self.root} -p {self.port} -h 127.0.0.1 " + " ".join(f"-c {k}={v}" for k, v in self.settings.items())
-        self._run(self.bindir / "pg_ctl", "-D", self.data, "-o", opts, "-l", self.root / "log", "-w", "start")
+        self._run(
+            self.bindir / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
+        opts = f"-k {self.root} -p {self.port} -h 127.0.0.1 " + " ".join(
+            f"-c {k}={v}" for k, v in self.settings.items()
+        )
+        self._run(
+            self.bindir / "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            opts,
+            "-l",
+            self.root / "log",
+            "-w",
+            "start",
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -62,8 +85,9 @@ class TemporaryPostgres:
     def create_database(self, name: str, template: str | None = None) -> str:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             tmpl = f" TEMPLATE {template}" if template else ""
             for _ in range(50):  # a template that was just used may still have a backend attached
                 try:
@@ -73,9 +97,19 @@ class TemporaryPostgres:
                     time.sleep(0.1)
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         if self.data.exists():
-            self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "stop", check=False)
+            self._run(
+                self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "stop", check=False
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> TemporaryPostgres:

@@ -29,60 +29,96 @@ _LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _NUMCHARS = set("0123456789OIL")
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "empty": {"en": "Empty message. Send: FORM OBSERVER-ID answers, e.g. OP1234 A0815 B1.",
-              "az": "Boş mesaj. Göndərin: FORMA MÜŞAHİDƏÇİ-ID cavablar, məsələn OP1234 A0815 B1.",
-              "ru": "Пустое сообщение. Отправьте: ФОРМА ID-НАБЛЮДАТЕЛЯ ответы, напр. OP1234 A0815 B1."},
-    "too_long": {"en": "Message too long ({n} characters; at most {max}).",
-                 "az": "Mesaj çox uzundur ({n} simvol; ən çox {max}).",
-                 "ru": "Сообщение слишком длинное ({n} символов; не более {max})."},
-    "unknown_form": {"en": "Unknown form code '{code}'. Known codes: {known}.",
-                     "az": "Naməlum forma kodu '{code}'. Məlum kodlar: {known}.",
-                     "ru": "Неизвестный код формы '{code}'. Известные коды: {known}."},
-    "no_observer": {"en": "Observer ID missing after form code {code}.",
-                    "az": "{code} forma kodundan sonra müşahidəçi ID-si yoxdur.",
-                    "ru": "После кода формы {code} нет ID наблюдателя."},
-    "unknown_observer": {"en": "Unknown observer ID {observer}.",
-                         "az": "Naməlum müşahidəçi ID-si {observer}.",
-                         "ru": "Неизвестный ID наблюдателя {observer}."},
-    "unknown_question": {"en": "Unknown question code '{tag}' in form {code}.",
-                         "az": "{code} formasında naməlum sual kodu '{tag}'.",
-                         "ru": "Неизвестный код вопроса '{tag}' в форме {code}."},
-    "no_value": {"en": "Question {tag} has no value.",
-                 "az": "{tag} sualının cavabı yoxdur.",
-                 "ru": "У вопроса {tag} нет значения."},
-    "no_tag": {"en": "Value '{value}' has no question code before it.",
-               "az": "'{value}' cavabından əvvəl sual kodu yoxdur.",
-               "ru": "Перед значением '{value}' нет кода вопроса."},
-    "bad_value": {"en": "Invalid value '{value}' for question {tag}: {why}.",
-                  "az": "{tag} sualı üçün yanlış cavab '{value}': {why}.",
-                  "ru": "Неверное значение '{value}' для вопроса {tag}: {why}."},
-    "duplicate": {"en": "Question {tag} answered twice.",
-                  "az": "{tag} sualı iki dəfə cavablandırılıb.",
-                  "ru": "На вопрос {tag} ответили дважды."},
-    "no_category": {"en": "Incident category missing. Codes: {known}.",
-                    "az": "Hadisə kateqoriyası yoxdur. Kodlar: {known}.",
-                    "ru": "Не указана категория нарушения. Коды: {known}."},
-    "unknown_category": {"en": "Unknown incident category '{tag}'. Codes: {known}.",
-                         "az": "Naməlum hadisə kateqoriyası '{tag}'. Kodlar: {known}.",
-                         "ru": "Неизвестная категория нарушения '{tag}'. Коды: {known}."},
-    "bad_severity": {"en": "Severity must be S1 to S4, got '{value}'.",
-                     "az": "Ciddilik S1-dən S4-ə qədər olmalıdır, alındı '{value}'.",
-                     "ru": "Серьёзность должна быть от S1 до S4, получено '{value}'."},
-    "no_station": {"en": "Station missing: you have {n} stations; add #CODE.",
-                   "az": "Məntəqə göstərilməyib: sizin {n} məntəqəniz var; #KOD əlavə edin.",
-                   "ru": "Не указан участок: у вас {n} участков; добавьте #КОД."},
-    "unknown_station": {"en": "Station {station} is not assigned to observer {observer}.",
-                        "az": "{station} məntəqəsi {observer} müşahidəçisinə təyin edilməyib.",
-                        "ru": "Участок {station} не закреплён за наблюдателем {observer}."},
-    "not_accredited": {"en": "Observer {observer} is not accredited.",
-                       "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
-                       "ru": "Наблюдатель {observer} не аккредитован."},
-    "ok": {"en": "Received {code} from {observer} for station {station}. Thank you.",
-           "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
-           "ru": "Принято {code} от {observer} по участку {station}. Спасибо."},
-    "missing": {"en": " You may be missing: {tags}.",
-                "az": " Bunlar çatışmır ola bilər: {tags}.",
-                "ru": " Возможно, пропущены: {tags}."},
+    "empty": {
+        "en": "Empty message. Send: FORM OBSERVER-ID answers, e.g. OP1234 A0815 B1.",
+        "az": "Boş mesaj. Göndərin: FORMA MÜŞAHİDƏÇİ-ID cavablar, məsələn OP1234 A0815 B1.",
+        "ru": "Пустое сообщение. Отправьте: ФОРМА ID-НАБЛЮДАТЕЛЯ ответы, напр. OP1234 A0815 B1.",
+    },
+    "too_long": {
+        "en": "Message too long ({n} characters; at most {max}).",
+        "az": "Mesaj çox uzundur ({n} simvol; ən çox {max}).",
+        "ru": "Сообщение слишком длинное ({n} символов; не более {max}).",
+    },
+    "unknown_form": {
+        "en": "Unknown form code '{code}'. Known codes: {known}.",
+        "az": "Naməlum forma kodu '{code}'. Məlum kodlar: {known}.",
+        "ru": "Неизвестный код формы '{code}'. Известные коды: {known}.",
+    },
+    "no_observer": {
+        "en": "Observer ID missing after form code {code}.",
+        "az": "{code} forma kodundan sonra müşahidəçi ID-si yoxdur.",
+        "ru": "После кода формы {code} нет ID наблюдателя.",
+    },
+    "unknown_observer": {
+        "en": "Unknown observer ID {observer}.",
+        "az": "Naməlum müşahidəçi ID-si {observer}.",
+        "ru": "Неизвестный ID наблюдателя {observer}.",
+    },
+    "unknown_question": {
+        "en": "Unknown question code '{tag}' in form {code}.",
+        "az": "{code} formasında naməlum sual kodu '{tag}'.",
+        "ru": "Неизвестный код вопроса '{tag}' в форме {code}.",
+    },
+    "no_value": {
+        "en": "Question {tag} has no value.",
+        "az": "{tag} sualının cavabı yoxdur.",
+        "ru": "У вопроса {tag} нет значения.",
+    },
+    "no_tag": {
+        "en": "Value '{value}' has no question code before it.",
+        "az": "'{value}' cavabından əvvəl sual kodu yoxdur.",
+        "ru": "Перед значением '{value}' нет кода вопроса.",
+    },
+    "bad_value": {
+        "en": "Invalid value '{value}' for question {tag}: {why}.",
+        "az": "{tag} sualı üçün yanlış cavab '{value}': {why}.",
+        "ru": "Неверное значение '{value}' для вопроса {tag}: {why}.",
+    },
+    "duplicate": {
+        "en": "Question {tag} answered twice.",
+        "az": "{tag} sualı iki dəfə cavablandırılıb.",
+        "ru": "На вопрос {tag} ответили дважды.",
+    },
+    "no_category": {
+        "en": "Incident category missing. Codes: {known}.",
+        "az": "Hadisə kateqoriyası yoxdur. Kodlar: {known}.",
+        "ru": "Не указана категория нарушения. Коды: {known}.",
+    },
+    "unknown_category": {
+        "en": "Unknown incident category '{tag}'. Codes: {known}.",
+        "az": "Naməlum hadisə kateqoriyası '{tag}'. Kodlar: {known}.",
+        "ru": "Неизвестная категория нарушения '{tag}'. Коды: {known}.",
+    },
+    "bad_severity": {
+        "en": "Severity must be S1 to S4, got '{value}'.",
+        "az": "Ciddilik S1-dən S4-ə qədər olmalıdır, alındı '{value}'.",
+        "ru": "Серьёзность должна быть от S1 до S4, получено '{value}'.",
+    },
+    "no_station": {
+        "en": "Station missing: you have {n} stations; add #CODE.",
+        "az": "Məntəqə göstərilməyib: sizin {n} məntəqəniz var; #KOD əlavə edin.",
+        "ru": "Не указан участок: у вас {n} участков; добавьте #КОД.",
+    },
+    "unknown_station": {
+        "en": "Station {station} is not assigned to observer {observer}.",
+        "az": "{station} məntəqəsi {observer} müşahidəçisinə təyin edilməyib.",
+        "ru": "Участок {station} не закреплён за наблюдателем {observer}.",
+    },
+    "not_accredited": {
+        "en": "Observer {observer} is not accredited.",
+        "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
+        "ru": "Наблюдатель {observer} не аккредитован.",
+    },
+    "ok": {
+        "en": "Received {code} from {observer} for station {station}. Thank you.",
+        "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
+        "ru": "Принято {code} от {observer} по участку {station}. Спасибо.",
+    },
+    "missing": {
+        "en": " You may be missing: {tags}.",
+        "az": " Bunlar çatışmır ola bilər: {tags}.",
+        "ru": " Возможно, пропущены: {tags}.",
+    },
 }
 LANGS = ("en", "az", "ru")
 
@@ -138,7 +174,7 @@ def _pairs(body: str) -> list[tuple[str, str]] | SmsProblem:
         while k < len(body) and body[k] in _NUMCHARS:
             k += 1
         if j == i and k == j:  # a character that is neither: a non-ASCII letter
-            return SmsProblem("no_tag", {"value": body[i:i + 10]})
+            return SmsProblem("no_tag", {"value": body[i : i + 10]})
         if j == i:
             return SmsProblem("no_tag", {"value": body[j:k]})
         out.append((body[i:j], body[j:k].translate(_LOOKALIKE)))
@@ -156,7 +192,7 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
     station = None
     m = re.search(r"#\s*([\w\-/]+)", text)
     if m:
-        station, text = m[1], text[:m.start()] + " " + text[m.end():]
+        station, text = m[1], text[: m.start()] + " " + text[m.end() :]
     # separators end the observer id ("OP12 1" is observer 12, then a value without a code)
     words = re.sub(r"[\W_]+", " ", text).upper().split()
     if not words:
@@ -177,7 +213,12 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
     if len(digits) > 12:
         return SmsProblem("unknown_observer", {"observer": digits[:12] + "…"})
     rest = first[n:] + "".join(after)
-    common = {"form_code": code, "observer": int(digits), "station": station, "comment": comment.strip()[:1000]}
+    common = {
+        "form_code": code,
+        "observer": int(digits),
+        "station": station,
+        "comment": comment.strip()[:1000],
+    }
     if code == "IN":
         out = _incident(rest, common)
     else:

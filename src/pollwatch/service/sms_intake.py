@@ -45,19 +45,37 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
         parsed = outcome if isinstance(outcome, SmsProblem) else parsed
     ok = isinstance(parsed, ParsedSms)
     if ok:
-        reply = message("ok", lang, code=parsed.form_code, observer=parsed.observer, station=outcome.station.code)
+        reply = message(
+            "ok",
+            lang,
+            code=parsed.form_code,
+            observer=parsed.observer,
+            station=outcome.station.code,
+        )
         if parsed.missing:
             reply += message("missing", lang, tags=", ".join(parsed.missing))
     else:
         reply = parsed.reply(lang)
-    session.add(m.SmsMessage(sender=sender[:40], text=(text or "")[:2000], reply=reply, ok=ok,
-                             submission_id=outcome.id if ok else None))
+    session.add(
+        m.SmsMessage(
+            sender=sender[:40],
+            text=(text or "")[:2000],
+            reply=reply,
+            ok=ok,
+            submission_id=outcome.id if ok else None,
+        )
+    )
     return ok, reply
 
 
-def _store(session: Session, user: m.User, sender: str, text: str, p: ParsedSms) -> m.Submission | SmsProblem:
-    stations = session.scalars(select(m.Station).join(m.Assignment, m.Assignment.station_id == m.Station.id)
-                               .where(m.Assignment.user_id == user.id)).all()
+def _store(
+    session: Session, user: m.User, sender: str, text: str, p: ParsedSms
+) -> m.Submission | SmsProblem:
+    stations = session.scalars(
+        select(m.Station)
+        .join(m.Assignment, m.Assignment.station_id == m.Station.id)
+        .where(m.Assignment.user_id == user.id)
+    ).all()
     if p.station is not None:
         match = [s for s in stations if s.code.upper() == p.station.upper()]
         if not match:
@@ -71,15 +89,30 @@ def _store(session: Session, user: m.User, sender: str, text: str, p: ParsedSms)
         return SmsProblem("not_accredited", {"observer": p.observer})
     client_id = str(uuid.uuid5(_NS, f"{sender}|{text}"))
     if p.form is not None:
-        sub = m.Submission(client_id=client_id, kind=Kind.checklist, form=p.form, channel="sms",
-                           station_id=station.id, observer_id=user.id, answers=p.answers,
-                           complete=not p.missing,
-                           flags=checklist_flags(forms()[p.form], p.answers, station.registered))
+        sub = m.Submission(
+            client_id=client_id,
+            kind=Kind.checklist,
+            form=p.form,
+            channel="sms",
+            station_id=station.id,
+            observer_id=user.id,
+            answers=p.answers,
+            complete=not p.missing,
+            flags=checklist_flags(forms()[p.form], p.answers, station.registered),
+        )
     else:
         if user.role == Role.camera_watcher and not p.category.startswith("camera_"):
             return SmsProblem("unknown_category", {"tag": p.category, "known": "CM CT CC CF"})
-        sub = m.Submission(client_id=client_id, kind=Kind.incident, form=p.category, channel="sms",
-                           station_id=station.id, observer_id=user.id, severity=p.severity,
-                           occurred_at=utcnow(), description=p.comment)
+        sub = m.Submission(
+            client_id=client_id,
+            kind=Kind.incident,
+            form=p.category,
+            channel="sms",
+            station_id=station.id,
+            observer_id=user.id,
+            severity=p.severity,
+            occurred_at=utcnow(),
+            description=p.comment,
+        )
     row, _ = crud.create_submission(session, user, sub)
     return row

@@ -28,11 +28,15 @@ from pollwatch.service.rules import PROTOCOL_FIELDS
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
 
 router = APIRouter(include_in_schema=False)
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(["j2", "html"]))
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["j2", "html"]),
+)
 
 
-def render(name: str, user: m.User | None, lang: str = "en", status: int = 200, **ctx) -> HTMLResponse:
+def render(
+    name: str, user: m.User | None, lang: str = "en", status: int = 200, **ctx
+) -> HTMLResponse:
     lang = user.language if user else lang
     html = _env.get_template(name).render(user=user, lang=lang, t=translator(lang), **ctx)
     return HTMLResponse(html, status_code=status)
@@ -70,8 +74,12 @@ def login_page(request: Request, user: PageUser):
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
-          password: Annotated[str, Form()]):
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+):
     user = crud.authenticate(session, username, password)
     if user is None:
         lang = _lang(request)
@@ -79,8 +87,14 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
     token = crud.issue_token(session, user, kind="session")
     session.commit()
     resp = RedirectResponse("/", status_code=303)
-    resp.set_cookie(request.app.state.settings.session_cookie, token, httponly=True, samesite="strict",
-                    secure=request.url.scheme == "https", max_age=7 * 24 * 3600)
+    resp.set_cookie(
+        request.app.state.settings.session_cookie,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=7 * 24 * 3600,
+    )
     return resp
 
 
@@ -110,11 +124,27 @@ def _file_page(session, user, kind: str, station_id: int, form_name: str | None 
     form = forms().get(form_name) if form_name else None
     t = translator(user.language)
     title = f"{t('checklist')}: {form.title[user.language]}" if form else t(kind)
-    api = {"checklist": "/api/checklists", "incident": "/api/incidents", "protocol": "/api/protocols"}[kind]
-    return render("file.html.j2", user, kind=kind, api=api, station=station, form=form, title=title,
-                  client_id=str(uuid.uuid4()), categories=CATEGORIES, severities=SEVERITIES,
-                  protocol_fields=PROTOCOL_FIELDS, candidates=election.candidates,
-                  now=dt.datetime.now().strftime("%Y-%m-%dT%H:%M"), **extra)
+    api = {
+        "checklist": "/api/checklists",
+        "incident": "/api/incidents",
+        "protocol": "/api/protocols",
+    }[kind]
+    return render(
+        "file.html.j2",
+        user,
+        kind=kind,
+        api=api,
+        station=station,
+        form=form,
+        title=title,
+        client_id=str(uuid.uuid4()),
+        categories=CATEGORIES,
+        severities=SEVERITIES,
+        protocol_fields=PROTOCOL_FIELDS,
+        candidates=election.candidates,
+        now=dt.datetime.now().strftime("%Y-%m-%dT%H:%M"),
+        **extra,
+    )
 
 
 @router.get("/file/checklist/{name}", response_class=HTMLResponse)
@@ -143,42 +173,75 @@ async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name
     media_ids = []
     photo = data.get("photo")
     if photo is not None and hasattr(photo, "read") and (raw := await photo.read()):
-        media, _ = crud.store_media(session, store, user, str(uuid.uuid4()), raw,
-                                    photo.content_type or "image/jpeg")
+        media, _ = crud.store_media(
+            session, store, user, str(uuid.uuid4()), raw, photo.content_type or "image/jpeg"
+        )
         session.flush()
         media_ids.append(media.id)
     fields = {k: v for k, v in data.items() if isinstance(v, str) and v != ""}
     if kind == Kind.checklist:
         answers = {k[2:]: v for k, v in fields.items() if k.startswith("a.")}
         answers, complete, flags = crud.clean_checklist(form_name, answers, station.registered)
-        sub = m.Submission(client_id=cid, kind=kind, form=form_name, station_id=station.id, channel="web",
-                           observer_id=user.id, answers=answers, complete=complete, flags=flags)
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form=form_name,
+            station_id=station.id,
+            channel="web",
+            observer_id=user.id,
+            answers=answers,
+            complete=complete,
+            flags=flags,
+        )
     elif kind == Kind.incident:
         crud.clean_incident(fields.get("category", ""), fields.get("severity", "medium"))
-        sub = m.Submission(client_id=cid, kind=kind, form=fields["category"], station_id=station.id,
-                           observer_id=user.id, severity=fields.get("severity", "medium"), channel="web",
-                           occurred_at=dt.datetime.fromisoformat(fields.get("occurred_at") or
-                                                                 dt.datetime.now().isoformat()),
-                           description=fields.get("description", ""))
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form=fields["category"],
+            station_id=station.id,
+            observer_id=user.id,
+            severity=fields.get("severity", "medium"),
+            channel="web",
+            occurred_at=dt.datetime.fromisoformat(
+                fields.get("occurred_at") or dt.datetime.now().isoformat()
+            ),
+            description=fields.get("description", ""),
+        )
     else:
+
         def ints(prefix):
-            return {k[2:]: int(v) for k, v in fields.items() if k.startswith(prefix) and v.isdigit()}
+            return {
+                k[2:]: int(v) for k, v in fields.items() if k.startswith(prefix) and v.isdigit()
+            }
 
         election = crud.get_election(session, station.election_id)
         answers, flags = crud.clean_protocol(election, ints("n."), ints("v."), station.registered)
-        sub = m.Submission(client_id=cid, kind=kind, form="protocol", station_id=station.id, channel="web",
-                           observer_id=user.id, answers=answers, flags=flags)
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form="protocol",
+            station_id=station.id,
+            channel="web",
+            observer_id=user.id,
+            answers=answers,
+            flags=flags,
+        )
     crud.create_submission(session, user, sub, media_ids, checked=True)
     session.commit()
 
 
 @router.post("/file/checklist/{name}")
-async def checklist_submit(name: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser):
+async def checklist_submit(
+    name: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser
+):
     return await _submit(request, session, store, user, Kind.checklist, name)
 
 
 @router.post("/file/{kind}")
-async def file_submit(kind: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser):
+async def file_submit(
+    kind: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser
+):
     return await _submit(request, session, store, user, kind, None)
 
 
@@ -193,7 +256,9 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
         return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
     finally:
         await data.close()  # uploaded files are spooled to temporary files
-    return render("stations.html.j2", user, stations=[], forms=[], message=translator(user.language)("saved"))
+    return render(
+        "stations.html.j2", user, stations=[], forms=[], message=translator(user.language)("saved")
+    )
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -205,9 +270,15 @@ def dashboard(session: SessionDep, user: PageUser):
     for e in session.scalars(select(m.Election).order_by(m.Election.id)):
         groups = crud.roster(session, user, e.id)["groups"]
         elections.append({"name": e.name, "coverage": groups[0]["forms"] if groups else {}})
-    incidents = session.scalars(select(m.Submission).where(m.Submission.kind == Kind.incident)
-                                .order_by(m.Submission.id.desc()).limit(20)).all()
-    return render("dashboard.html.j2", user, elections=elections, incidents=incidents, categories=CATEGORIES)
+    incidents = session.scalars(
+        select(m.Submission)
+        .where(m.Submission.kind == Kind.incident)
+        .order_by(m.Submission.id.desc())
+        .limit(20)
+    ).all()
+    return render(
+        "dashboard.html.j2", user, elections=elections, incidents=incidents, categories=CATEGORIES
+    )
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -215,20 +286,31 @@ def review_page(session: SessionDep, user: PageUser):
     if user is None:
         return _login_redirect()
     crud.require(user, crud.STAFF)
-    queue = session.scalars(select(m.Submission).where(
-        m.Submission.status.in_([m.Verification.new, m.Verification.under_review]))
-        .order_by(m.Submission.id.desc()).limit(50)).all()
+    queue = session.scalars(
+        select(m.Submission)
+        .where(m.Submission.status.in_([m.Verification.new, m.Verification.under_review]))
+        .order_by(m.Submission.id.desc())
+        .limit(50)
+    ).all()
     media: dict[int, list[int]] = {}
     ids = [s.id for s in queue]
-    for mid, sid in session.execute(select(m.Media.id, m.Media.submission_id).where(
-            m.Media.submission_id.in_(ids), m.Media.published_sha256.is_not(None))):
+    for mid, sid in session.execute(
+        select(m.Media.id, m.Media.submission_id).where(
+            m.Media.submission_id.in_(ids), m.Media.published_sha256.is_not(None)
+        )
+    ):
         media.setdefault(sid, []).append(mid)
     return render("review.html.j2", user, queue=queue, media=media, categories=CATEGORIES)
 
 
 @router.post("/review/{sub_id}")
-def review_submit(sub_id: int, session: SessionDep, user: PageUser, status: Annotated[str, Form()],
-                  reason: Annotated[str, Form()] = ""):
+def review_submit(
+    sub_id: int,
+    session: SessionDep,
+    user: PageUser,
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+):
     if user is None:
         return _login_redirect()
     try:

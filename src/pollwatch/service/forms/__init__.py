@@ -93,8 +93,12 @@ class Form:
         return [q.id for q in self.questions if q.required and q.id not in answers]
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, "title": self.title,
-                "questions": [q.__dict__ | {"options": list(q.options)} for q in self.questions]}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "title": self.title,
+            "questions": [q.__dict__ | {"options": list(q.options)} for q in self.questions],
+        }
 
 
 def _load(path: Path) -> Form:
@@ -102,7 +106,9 @@ def _load(path: Path) -> Form:
     qs = []
     for q in doc["questions"]:
         if q["type"] not in TYPES:
-            raise ValueError(f"{path.name}: question {q['id']!r} has type {q['type']!r}; allowed: {TYPES}")
+            raise ValueError(
+                f"{path.name}: question {q['id']!r} has type {q['type']!r}; allowed: {TYPES}"
+            )
         qs.append(Question(**{**q, "options": tuple(q.get("options", ()))}))
     return Form(code=doc["code"].upper(), name=doc["name"], title=doc["title"], questions=tuple(qs))
 

@@ -22,6 +22,20 @@ from pollwatch.service.routes import (
 )
 
 api_router = APIRouter(prefix="/api")
-for _mod in (login, users, elections, accreditations, assignments, forms, checklists, incidents,
-             protocols, media, review, roster, public, sms):
+for _mod in (
+    login,
+    users,
+    elections,
+    accreditations,
+    assignments,
+    forms,
+    checklists,
+    incidents,
+    protocols,
+    media,
+    review,
+    roster,
+    public,
+    sms,
+):
     api_router.include_router(_mod.router)

@@ -9,7 +9,9 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 
 
-def created(response: Response, sub_and_flag: tuple[m.Submission, bool], session: Session) -> m.Submission:
+def created(
+    response: Response, sub_and_flag: tuple[m.Submission, bool], session: Session
+) -> m.Submission:
     """201 for a new submission, 200 for a retried one (same client_id): stored once."""
     sub, is_new = sub_and_flag
     session.commit()

@@ -24,7 +24,9 @@ def request_accreditation(body: AccreditationCreate, session: SessionDep, user: 
 
 
 @router.patch("/{acc_id}", response_model=AccreditationPublic)
-def decide_accreditation(acc_id: int, body: AccreditationUpdate, session: SessionDep, user: CurrentUser):
+def decide_accreditation(
+    acc_id: int, body: AccreditationUpdate, session: SessionDep, user: CurrentUser
+):
     """Accredit, refuse or revoke (admin, coordinator)."""
     acc = crud.decide_accreditation(session, user, acc_id, body.status, body.body, body.date)
     session.commit()

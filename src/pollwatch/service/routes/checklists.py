@@ -18,24 +18,43 @@ router = APIRouter(prefix="/checklists", tags=["checklists"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_checklist(body: ChecklistCreate, response: Response, session: SessionDep, user: CurrentUser):
+def create_checklist(
+    body: ChecklistCreate, response: Response, session: SessionDep, user: CurrentUser
+):
     """File a checklist; a retry with the same client_id returns the stored one (200)."""
     prior = crud.existing_by_client_id(session, user, str(body.client_id))
     if prior is not None:
         return created(response, (prior, False), session)
     station = station_for(session, user, body.station_id, Kind.checklist, body.form)
     answers, complete, flags = crud.clean_checklist(body.form, body.answers, station.registered)
-    sub = m.Submission(client_id=str(body.client_id), kind=Kind.checklist, form=body.form,
-                       station_id=station.id, observer_id=user.id, answers=answers,
-                       complete=complete, flags=flags)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
+    sub = m.Submission(
+        client_id=str(body.client_id),
+        kind=Kind.checklist,
+        form=body.form,
+        station_id=station.id,
+        observer_id=user.id,
+        answers=answers,
+        complete=complete,
+        flags=flags,
+    )
+    return created(
+        response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session
+    )
 
 
 @router.get("", response_model=SubmissionsPublic)
-def list_checklists(session: SessionDep, user: CurrentUser, status: str | None = None,
-                    station_id: int | None = None, limit: int = 100, offset: int = 0):
+def list_checklists(
+    session: SessionDep,
+    user: CurrentUser,
+    status: str | None = None,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+):
     """List checklists (observers: their own)."""
-    rows, n = crud.list_submissions(session, user, Kind.checklist, status, station_id, limit, offset)
+    rows, n = crud.list_submissions(
+        session, user, Kind.checklist, status, station_id, limit, offset
+    )
     return SubmissionsPublic(data=rows, count=n)
 
 
@@ -51,6 +70,8 @@ def update_checklist(sub_id: int, body: ChecklistUpdate, session: SessionDep, us
     sub = crud.get_submission(session, user, sub_id, Kind.checklist)
     merged = {**sub.answers, **body.answers}
     answers, complete, flags = crud.clean_checklist(sub.form, merged, sub.station.registered)
-    crud.update_submission(session, user, sub, {"answers": answers, "complete": complete, "flags": flags})
+    crud.update_submission(
+        session, user, sub, {"answers": answers, "complete": complete, "flags": flags}
+    )
     session.commit()
     return sub

@@ -49,8 +49,9 @@ def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: 
 
 
 @router.get("/{election_id}/stations", response_model=StationsPublic)
-def list_stations(election_id: int, session: SessionDep, user: CurrentUser,
-                  limit: int = 100, offset: int = 0):
+def list_stations(
+    election_id: int, session: SessionDep, user: CurrentUser, limit: int = 100, offset: int = 0
+):
     """List stations (observers: their assigned stations only)."""
     crud.get_election(session, election_id)
     q = select(m.Station).where(m.Station.election_id == election_id)

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_incident(body: IncidentCreate, response: Response, session: SessionDep, user: CurrentUser):
+def create_incident(
+    body: IncidentCreate, response: Response, session: SessionDep, user: CurrentUser
+):
     """Report an incident; a retry with the same client_id returns the stored one (200)."""
     prior = crud.existing_by_client_id(session, user, str(body.client_id))
     if prior is not None:
@@ -30,15 +32,30 @@ def create_incident(body: IncidentCreate, response: Response, session: SessionDe
     occurred = body.occurred_at
     if occurred.tzinfo is not None:  # stored as naive UTC
         occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
-    sub = m.Submission(client_id=str(body.client_id), kind=Kind.incident, form=body.category,
-                       station_id=station.id, observer_id=user.id, severity=body.severity,
-                       occurred_at=occurred, description=body.description)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
+    sub = m.Submission(
+        client_id=str(body.client_id),
+        kind=Kind.incident,
+        form=body.category,
+        station_id=station.id,
+        observer_id=user.id,
+        severity=body.severity,
+        occurred_at=occurred,
+        description=body.description,
+    )
+    return created(
+        response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session
+    )
 
 
 @router.get("", response_model=SubmissionsPublic)
-def list_incidents(session: SessionDep, user: CurrentUser, status: str | None = None,
-                   station_id: int | None = None, limit: int = 100, offset: int = 0):
+def list_incidents(
+    session: SessionDep,
+    user: CurrentUser,
+    status: str | None = None,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+):
     """List incidents (observers: their own)."""
     rows, n = crud.list_submissions(session, user, Kind.incident, status, station_id, limit, offset)
     return SubmissionsPublic(data=rows, count=n)

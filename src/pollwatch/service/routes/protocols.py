@@ -13,7 +13,9 @@ router = APIRouter(prefix="/protocols", tags=["protocols"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_protocol(body: ProtocolCreate, response: Response, session: SessionDep, user: CurrentUser):
+def create_protocol(
+    body: ProtocolCreate, response: Response, session: SessionDep, user: CurrentUser
+):
     """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
     prior = crud.existing_by_client_id(session, user, str(body.client_id))
     if prior is not None:
@@ -21,14 +23,29 @@ def create_protocol(body: ProtocolCreate, response: Response, session: SessionDe
     station = station_for(session, user, body.station_id, Kind.protocol, "protocol")
     election = crud.get_election(session, station.election_id)
     answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
-    sub = m.Submission(client_id=str(body.client_id), kind=Kind.protocol, form="protocol",
-                       station_id=station.id, observer_id=user.id, answers=answers, flags=flags)
-    return created(response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session)
+    sub = m.Submission(
+        client_id=str(body.client_id),
+        kind=Kind.protocol,
+        form="protocol",
+        station_id=station.id,
+        observer_id=user.id,
+        answers=answers,
+        flags=flags,
+    )
+    return created(
+        response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session
+    )
 
 
 @router.get("", response_model=SubmissionsPublic)
-def list_protocols(session: SessionDep, user: CurrentUser, status: str | None = None,
-                   station_id: int | None = None, limit: int = 100, offset: int = 0):
+def list_protocols(
+    session: SessionDep,
+    user: CurrentUser,
+    status: str | None = None,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+):
     """List protocol copies (observers: their own)."""
     rows, n = crud.list_submissions(session, user, Kind.protocol, status, station_id, limit, offset)
     return SubmissionsPublic(data=rows, count=n)

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/review", tags=["review"])
 def review_queue(session: SessionDep, user: CurrentUser, kind: str | None = None, limit: int = 100):
     """Submissions awaiting review (new, under review), flagged and critical first (admin, coordinator)."""
     crud.require(user, crud.STAFF)
-    q = select(m.Submission).where(m.Submission.status.in_([Verification.new, Verification.under_review]))
+    q = select(m.Submission).where(
+        m.Submission.status.in_([Verification.new, Verification.under_review])
+    )
     if kind:
         q = q.where(m.Submission.kind == kind)
     rows = session.scalars(q.order_by(m.Submission.id.desc()).limit(limit)).all()
@@ -39,7 +41,9 @@ def review_submission(sub_id: int, body: ReviewCreate, session: SessionDep, user
 
 
 @router.post("/{sub_id}/quarantine", response_model=SubmissionPublic)
-def quarantine_submission(sub_id: int, body: QuarantineCreate, session: SessionDep, user: CurrentUser):
+def quarantine_submission(
+    sub_id: int, body: QuarantineCreate, session: SessionDep, user: CurrentUser
+):
     """Keep a suspect submission out of results, or release it (admin, coordinator)."""
     sub = crud.quarantine(session, user, sub_id, body.quarantined, body.reason)
     session.commit()

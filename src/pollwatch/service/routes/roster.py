@@ -9,6 +9,8 @@ router = APIRouter(prefix="/roster", tags=["roster"])
 
 
 @router.get("/{election_id}")
-def roster(election_id: int, session: SessionDep, user: CurrentUser, level: str | None = None) -> dict:
+def roster(
+    election_id: int, session: SessionDep, user: CurrentUser, level: str | None = None
+) -> dict:
     """Expected checklists per station and per level: complete, partial, missing."""
     return crud.roster(session, user, election_id, level)

@@ -21,7 +21,9 @@ async def sms_webhook(request: Request, session: SessionDep, settings: SettingsD
     """Gateway webhook: form or JSON ``sender`` and ``text``; shared secret in ``X-Pollwatch-Secret``
     or ``?secret=``. Replies with the text to send back."""
     given = request.headers.get("x-pollwatch-secret") or request.query_params.get("secret") or ""
-    if not settings.sms_secret or not hmac.compare_digest(given.encode(), settings.sms_secret.encode()):
+    if not settings.sms_secret or not hmac.compare_digest(
+        given.encode(), settings.sms_secret.encode()
+    ):
         raise HTTPException(status_code=403, detail="Bad SMS gateway secret")
     if request.headers.get("content-type", "").startswith("application/json"):
         data = await request.json()
