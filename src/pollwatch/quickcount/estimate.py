@@ -382,23 +382,32 @@ def _group_strata(frame: Frame, reported: np.ndarray, method: Nonresponse) -> tu
         done = N == 0
     else:
         done = np.zeros(H, dtype=bool)
-    active = lambda: [g for g in range(H) if group[g] == g and not done[g]]  # noqa: E731
-    for _ in range(H):
-        deficient = [g for g in active() if n[g] < 2]
-        if not deficient or len(active()) < 2:
-            break
-        g = deficient[0]
-        others = [o for o in active() if o != g]
-        same = [o for o in others if frame.parents[o] == frame.parents[g]]
-        pool = same or others
-        target = min(pool, key=lambda o: (abs(o - g), o))
-        group[group == g] = target
-        N[target] += N[g]
-        n[target] += n[g]
-        N[g] = 0
-        across = "" if same else " (none left in the same parent group: merged across groups)"
-        actions.append(f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
-                       f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}")
+    alive = ~done
+    members: dict[str, list[int]] = {}
+    for h in range(H):
+        members.setdefault(frame.parents[h], []).append(h)
+    changed = True
+    while changed and alive.sum() > 1:
+        changed = False
+        for g in np.flatnonzero(alive & (n < 2)):
+            if not alive[g] or n[g] >= 2 or alive.sum() < 2:
+                continue
+            same = [o for o in members[frame.parents[g]] if alive[o] and o != g]
+            pool = same or [int(o) for o in np.flatnonzero(alive) if o != g]
+            target = min(pool, key=lambda o: (abs(o - g), o))  # noqa: B023 - used at once
+            group[g] = target
+            N[target] += N[g]
+            n[target] += n[g]
+            N[g], alive[g], changed = 0, False, True
+            across = "" if same else " (none left in the same parent group: merged across groups)"
+            actions.append(f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
+                           f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}")
+    # follow merge chains to the surviving stratum
+    for h in range(H):
+        r = h
+        while group[r] != r:
+            r = group[r]
+        group[h] = r
     return group, N, actions
 
 
