@@ -143,3 +143,17 @@ class TestDrawSample:
             draw_sample(e, 20, strata="nope", seed=1)
         with pytest.raises(ValueError, match="allocation"):
             draw_sample(e, 20, allocation="equal", seed=1)  # type: ignore[arg-type]
+
+
+def test_registered_allocation_and_dataframe_input():
+    from pollwatch.quickcount import estimate
+
+    e = simulate_frame(4, stations=800, regions=4)
+    d = draw_sample(e, 80, strata="region", allocation="registered", seed=1)
+    reg = e.table.group_by("region").agg(pl.col("registered").sum())
+    share = dict(zip(reg["region"], reg["registered"] / reg["registered"].sum(), strict=True))
+    for s in d.strata:
+        assert abs(s.sampled - 80 * share[s.name]) <= 1
+    t = e.table.join(d.table.select("station_id"), on="station_id").select(
+        "station_id", "registered", "valid", "invalid", *[c.id for c in e.candidates])
+    assert estimate(t, e, strata="region").n_reported == 80

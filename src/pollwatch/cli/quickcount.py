@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         election_file: Path = typer.Argument(..., metavar="ELECTION", help="Station list / results file (the frame)."),
         size: int = typer.Option(..., "--size", "-n", help="Stations to draw."),
         strata: list[str] | None = StrataOpt,
-        allocation: str = typer.Option("proportional", help="proportional or neyman."),
+        allocation: str = typer.Option("proportional", help="proportional (to stations), registered (to voters) or neyman."),
         seed: int = typer.Option(..., "--seed", help="Random seed (recorded; the same seed gives the same sample)."),
         out: Path = typer.Option(..., "--out", "-o", help="Write the sample here (.csv or .parquet)."),
         preset: str | None = PresetOpt,

@@ -10,3 +10,49 @@
 
 Formulas and test vectors: ``docs/quickcount.md``.
 """
+
+from pollwatch.quickcount.compare import (
+    CANNOT_SEE,
+    OfficialComparison,
+    ProtocolMatch,
+    PVTComparison,
+    TallySheetBound,
+    compare,
+    compare_official,
+    match_protocols,
+    tally_sheet_bound,
+)
+from pollwatch.quickcount.copies import ProtocolCopies, read_protocol_copies
+from pollwatch.quickcount.design import (
+    SampleDesign,
+    SampleSize,
+    allocate,
+    design_effect,
+    draw_sample,
+    intraclass_correlation,
+    rule_of_thumb_moe,
+    sample_size,
+    stations_needed,
+    voters_needed,
+)
+from pollwatch.quickcount.estimate import (
+    LeadEstimate,
+    QuickCountResult,
+    RatioEstimate,
+    apollo_moe,
+    breakdown,
+    convergence,
+    estimate,
+    estimate_lead,
+    ratio_estimate,
+)
+from pollwatch.quickcount.exitpoll import ExitPoll, ExitPollComparison, compare_exit_poll
+
+__all__ = [
+    "CANNOT_SEE", "ExitPoll", "ExitPollComparison", "LeadEstimate", "OfficialComparison", "PVTComparison",
+    "ProtocolCopies", "ProtocolMatch", "QuickCountResult", "RatioEstimate", "SampleDesign", "SampleSize",
+    "TallySheetBound", "allocate", "apollo_moe", "breakdown", "compare", "compare_exit_poll",
+    "compare_official", "convergence", "design_effect", "draw_sample", "estimate", "estimate_lead",
+    "intraclass_correlation", "match_protocols", "ratio_estimate", "read_protocol_copies", "rule_of_thumb_moe",
+    "sample_size", "stations_needed", "tally_sheet_bound", "voters_needed",
+]

@@ -316,23 +316,28 @@ def _neyman_scores(frame, candidate: str | None) -> np.ndarray:
 
 
 def draw_sample(election: Election, size: int, *, strata: str | Sequence[str] | None = None,
-                allocation: Literal["proportional", "neyman"] = "proportional", seed: int | None = None,
+                allocation: Literal["proportional", "registered", "neyman"] = "proportional", seed: int | None = None,
                 minimum_per_stratum: int = 2, candidate: str | None = None) -> SampleDesign:
     """Draw a stratified random sample of ``size`` stations (simple random within each stratum).
 
     ``strata``: column(s) of the station table: hierarchy levels (nested, e.g. TIKs within
     regions), an urban–rural column or any other. ``allocation``: ``proportional`` to stations
-    (Cochran §5.5) or ``neyman`` (Cochran eq. 5.26, using the spread of the leader's vote in the
+    (Cochran §5.5), ``registered`` (proportional to registered voters) or ``neyman`` (Cochran eq. 5.26, using the spread of the leader's vote in the
     election's own results, which should be a *past* election's). Every stratum gets at least
     ``minimum_per_stratum`` stations so that its variance can be estimated. Stations that cannot
     be analysed (``election.analysable()``) are not in the frame. Reproducible for a given seed.
     """
-    if allocation not in ("proportional", "neyman"):
-        raise ValueError(f"allocation ({allocation!r}) not recognised; must be 'proportional' or 'neyman'")
+    if allocation not in ("proportional", "registered", "neyman"):
+        raise ValueError(f"allocation ({allocation!r}) not recognised; must be 'proportional', 'registered' or 'neyman'")
     if minimum_per_stratum < 1:
         raise ValueError(f"minimum_per_stratum ({minimum_per_stratum}) must be in the interval [1, inf)")
     frame = build_frame(election, strata)
-    scores = frame.sizes if allocation == "proportional" else _neyman_scores(frame, candidate)
+    if allocation == "proportional":
+        scores = frame.sizes
+    elif allocation == "registered":
+        scores = np.bincount(frame.codes, election.field("registered")[frame.mask], len(frame.sizes))
+    else:
+        scores = _neyman_scores(frame, candidate)
     n_h = allocate(frame.sizes, int(size), scores, minimum_per_stratum)
     entropy = int(np.random.SeedSequence(seed).entropy)
     rng = np.random.default_rng(np.random.SeedSequence(entropy))

@@ -468,7 +468,7 @@ def _unit(K: int, lead) -> np.ndarray:
     return u
 
 
-def estimate(copies: ProtocolCopies, frame: Election, *, strata: str | Sequence[str] | None = None,
+def estimate(copies: ProtocolCopies | pl.DataFrame, frame: Election, *, strata: str | Sequence[str] | None = None,
              confidence: float = 0.95, bootstrap: int = 0, seed: int | None = None,
              nonresponse: Nonresponse = "collapse", majority: float = 0.5, backend=None) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
@@ -486,6 +486,8 @@ def estimate(copies: ProtocolCopies, frame: Election, *, strata: str | Sequence[
         raise ValueError(f"nonresponse ({nonresponse!r}) not recognised; must be 'collapse' or 'poststratify'")
     if bootstrap < 0:
         raise ValueError(f"bootstrap ({bootstrap}) must be in the interval [0, inf)")
+    if isinstance(copies, pl.DataFrame):
+        copies = ProtocolCopies.from_frame(copies)
     fr = build_frame(frame, strata)
     data = _prepare(copies, fr)
     return _result(data, fr, np.arange(len(data.Z)), nonresponse, confidence, bootstrap, seed, majority, backend)
