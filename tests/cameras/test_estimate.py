@@ -189,3 +189,22 @@ def test_summary_and_table():
     assert isinstance(tab, pl.DataFrame) and tab["status"][0] == "estimated"
     d = r.to_dict()
     assert d["n_estimated"] == 1 and "estimate" not in d
+
+
+def test_compare_with_election():
+    from pollwatch.cameras import official_from_election
+    from pollwatch.model import Election
+
+    e = Election.from_arrays(registered=[1000, 1000], valid=[390, 150], invalid=[10, 5],
+                             votes={"X": [300, 100], "Y": [90, 50]}, station_ids=["A", "B"],
+                             fields={"ballots_issued_station": [405, 160]})
+    assert official_from_election(e) == {"A": 405, "B": 160}
+    assert official_from_election(e, "cast") == {"A": 400, "B": 155}
+    with pytest.raises(ValueError, match="basis"):
+        official_from_election(e, "x")
+    c = compare_official(_vector("garwood"), e)
+    assert c.n_compared == 1 and c.official[0] == 405 and c.flagged[0]
+    e2 = Election.from_arrays(registered=[1000], valid=[200], invalid=[0], votes={"X": [200]},
+                              station_ids=["A"])
+    c2 = compare_official(_vector("garwood"), e2)  # no issued lines: falls back to cast
+    assert c2.official[0] == 200 and not c2.flagged[0]

@@ -60,10 +60,16 @@ def read_official(path: str | Path) -> dict[str, int]:
     return out
 
 
-def official_from_election(election, basis: str = "issued") -> dict[str, int]:
-    """Per-station official turnout from an Election: ballots issued (default) or cast."""
-    if basis not in ("issued", "cast"):
-        raise ValueError(f"basis ({basis!r}) not recognised; must be 'issued' or 'cast'.")
+def official_from_election(election, basis: str = "auto") -> dict[str, int]:
+    """Per-station official turnout from an Election: ballots ``"issued"`` (what a camera on
+    the box should match), ``"cast"`` (valid + invalid), or ``"auto"`` (issued when the
+    election has the issued lines, else cast)."""
+    from pollwatch.model.derived import has_issued
+
+    if basis not in ("auto", "issued", "cast"):
+        raise ValueError(f"basis ({basis!r}) not recognised; must be 'auto', 'issued' or 'cast'.")
+    if basis == "auto":
+        basis = "issued" if has_issued(election) else "cast"
     v = election.ballots_issued() if basis == "issued" else election.ballots_cast()
     return {str(s): int(x) for s, x in zip(election.station_ids, v, strict=True)}
 
@@ -117,11 +123,11 @@ class CameraComparison(ResultMixin):
 
 
 def compare_official(estimate: CameraEstimate, official: Mapping[str, int] | object,
-                     basis: str = "issued") -> CameraComparison:
+                     basis: str = "auto") -> CameraComparison:
     """Compare official per-station turnout with the camera intervals.
 
-    ``official`` is a mapping station id → voters, or an Election (``basis`` = "issued"
-    or "cast" ballots). Only stations with an estimate and an official figure are compared.
+    ``official`` is a mapping station id → voters, or an Election (``basis`` = "auto",
+    "issued" or "cast" ballots, see :func:`official_from_election`). Only stations with an estimate and an official figure are compared.
     """
     if not isinstance(official, Mapping):
         official = official_from_election(official, basis)
