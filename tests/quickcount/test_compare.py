@@ -138,3 +138,13 @@ class TestExitPoll:
     def test_bad_figure(self):
         with pytest.raises(ValueError, match=r"figures\['A'\] \(93.9\)"):
             ExitPoll("X", {"A": 93.9})
+
+
+def test_exit_polls_from_claims_dataset():
+    from pollwatch.claims import example_claims
+
+    polls = [ExitPoll.from_claim(c, "Ilham Aliyev") for c in example_claims() if c.kind == "exit_poll"]
+    assert sorted(p.figures["Ilham Aliyev"] for p in polls) == pytest.approx([0.924, 0.926, 0.939])
+    c = compare_exit_poll(polls[0], {"Ilham Aliyev": 0.9212})
+    # no interview count is published: no interval, and the limits are stated
+    assert c.rows[0].verdict == "no interval" and EXIT_POLL_LIMITS in c.summary().notes

@@ -110,6 +110,8 @@ class TestEstimate:
         assert sum(r[n].estimate for n in r.candidates) == pytest.approx(1.0)
         top = max(r.candidates, key=lambda n: r[n].estimate)
         assert r.lead.a == top
+        lo, hi = r.lead.interval_boot
+        assert lo < r.lead.estimate < hi
         assert r.df == 240 - 8 and r.seed is not None
         d = r.to_dict()
         assert d["quantities"][0]["name"] in r.candidates and "strata" not in d

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -166,6 +166,7 @@ class LeadEstimate(ResultMixin):
     interval_t: ConfidenceInterval
     call_z: str
     call_t: str
+    interval_boot: ConfidenceInterval | None = None
 
     @property
     def call(self) -> str:
@@ -517,6 +518,8 @@ def _result(data: _Data, fr: Frame, rows: np.ndarray, nonresponse, confidence, b
     if r["lead"]:
         a, b, d, sd = r["lead"]
         lead = _lead_from(d, sd, r["df"], data.names[a], data.names[b], confidence)
+        if r["boot"]:
+            lead = replace(lead, interval_boot=ConfidenceInterval(float(r["boot"][1][0]), float(r["boot"][1][1])))
         top = qs[a]
         maj = majority_call(top.t_low, top.t_high, top.name, majority)
     if r["df"] < 30:

@@ -55,6 +55,14 @@ class ExitPoll:
         if self.sample_size is not None and self.sample_size < 1:
             raise ValueError(f"sample_size ({self.sample_size}) must be in the interval [1, inf)")
 
+    @classmethod
+    def from_claim(cls, claim, candidate: str) -> ExitPoll:
+        """An exit poll from a :class:`pollwatch.claims.Claim` of kind ``exit_poll`` (value in %)."""
+        if claim.kind != "exit_poll":
+            raise ValueError(f"claim.kind ({claim.kind!r}) must be 'exit_poll'")
+        return cls(claim.source, {candidate: claim.value / 100}, claim.sample_size, claim.stations,
+                   source=claim.url or claim.source, date=claim.date, accreditation=claim.note)
+
     def deff(self) -> tuple[float, str]:
         """The design effect used and where it came from."""
         if self.design_effect is not None:
