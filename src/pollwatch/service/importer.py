@@ -34,12 +34,14 @@ def import_election(
         election.field("registered") if election.has("registered") else np.zeros(len(codes), int)
     )
     levels = {lv: [str(x) for x in election.level(lv)] for lv in meta.hierarchy}
+    coords = _coordinates(election)
     values = [
         {
             "election_id": row.id,
             "code": code,
             "registered": int(registered[i]),
             "levels": {lv: labels[i] for lv, labels in levels.items()},
+            **({"lat": coords[0][i], "lon": coords[1][i]} if coords else {}),
         }
         for i, code in enumerate(codes)
     ]
@@ -47,3 +49,14 @@ def import_election(
         session.execute(insert(m.Station), values[start : start + 5000])
     audit.record(session, actor_id, "import", row)
     return row
+
+
+def _coordinates(election) -> tuple[list, list] | None:
+    """Station coordinates when the table has ``lat``/``lon`` (or ``latitude``/``longitude``)."""
+    for la, lo in (("lat", "lon"), ("latitude", "longitude")):
+        if la in election.table.columns and lo in election.table.columns:
+            return (
+                election.table[la].cast(float, strict=False).to_list(),
+                election.table[lo].cast(float, strict=False).to_list(),
+            )
+    return None

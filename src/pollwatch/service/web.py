@@ -277,7 +277,12 @@ def dashboard(session: SessionDep, user: PageUser):
         .limit(20)
     ).all()
     return render(
-        "dashboard.html.j2", user, elections=elections, incidents=incidents, categories=CATEGORIES
+        "dashboard.html.j2",
+        user,
+        elections=elections,
+        incidents=incidents,
+        categories=CATEGORIES,
+        map_points=_map_points(session),
     )
 
 
@@ -320,3 +325,32 @@ def review_submit(
         session.rollback()
         return render("login.html.j2", user, status=exc.status, message=str(exc))
     return RedirectResponse("/review", status_code=303)
+
+
+def _map_points(session, width: int = 320, height: int = 240) -> list[dict]:
+    """Stations with coordinates projected into an SVG box; ``hot`` = a non-rejected incident."""
+    rows = session.execute(
+        select(m.Station.id, m.Station.code, m.Station.lat, m.Station.lon)
+        .where(m.Station.lat.is_not(None), m.Station.lon.is_not(None))
+        .limit(20000)
+    ).all()
+    if not rows:
+        return []
+    hot = set(
+        session.scalars(
+            select(m.Submission.station_id).where(
+                m.Submission.kind == Kind.incident, m.Submission.status != m.Verification.rejected
+            )
+        )
+    )
+    lats, lons = [r.lat for r in rows], [r.lon for r in rows]
+    dy, dx = (max(lats) - min(lats)) or 1.0, (max(lons) - min(lons)) or 1.0
+    return [
+        {
+            "x": 5 + (r.lon - min(lons)) / dx * (width - 10),
+            "y": 5 + (max(lats) - r.lat) / dy * (height - 10),
+            "code": r.code,
+            "hot": r.id in hot,
+        }
+        for r in rows
+    ]
