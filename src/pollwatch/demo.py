@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pollwatch.simulate import (
@@ -30,12 +30,12 @@ AZ_ELECTORATE = ElectorateConfig(
     n_stations=6_537, n_regions=14, n_constituencies=125,
     candidates=("Candidate A (incumbent)", "Candidate B", "Candidate C", "Candidate D", "Candidate E",
                 "Candidate F", "Candidate G"),
-    base_shares=(0.62, 0.09, 0.08, 0.08, 0.05, 0.04, 0.04),
-    size_log_mean=6.72, size_log_sd=0.6, turnout_mean=0.50,
+    base_shares=(0.74, 0.06, 0.05, 0.05, 0.04, 0.03, 0.03),
+    size_log_mean=6.72, size_log_sd=0.6, turnout_mean=0.55,
 )
 
 AZ_FRAUD = FraudConfig(
-    stuffing=Stuffing(0.35, intensity=(0.2, 0.7)),
+    stuffing=Stuffing(0.45, intensity=(0.3, 0.8)),
     carousel=Carousel(0.15, intensity=(0.03, 0.10), constituency_share=0.3),
     switching=Switching(0.15, intensity=(0.1, 0.5)),
     rounding=Rounding(0.04, target="both"),
@@ -50,6 +50,7 @@ class DemoResult:
     simulation: Simulation
     analysis: object
     seconds: float
+    sources: dict = field(default_factory=dict)
 
 
 def simulate_reference_case(seed: int = 2024) -> Simulation:
@@ -59,25 +60,66 @@ def simulate_reference_case(seed: int = 2024) -> Simulation:
                              country="AZ", date="2024-02-07")
 
 
-def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024,
-             progress: Callable[[str], None] | None = None) -> DemoResult:
-    """Simulate, write the protocol file, read it back, analyse, and write the report."""
+def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observed: int = 150,
+             n_cameras: int = 1000, progress: Callable[[str], None] | None = None) -> DemoResult:
+    """Simulate, publish (with a few protocols altered on the way to the centre), read the
+    published file back, analyse it, hold the observers' quick count, the camera counts and
+    the public claims against it, and write one report."""
+    from pollwatch.cameras.compare import compare_official as camera_compare
+    from pollwatch.cameras.compare import status_summary
+    from pollwatch.cameras.estimate import estimate_turnout
+    from pollwatch.claims import check_claims, example_claims
+    from pollwatch.demo_sources import camera_tallies, observer_sample
     from pollwatch.forensics.run import analyze
     from pollwatch.ingest import read_election
-    from pollwatch.report import write_all
+    from pollwatch.quickcount.compare import compare as pvt_compare
+    from pollwatch.report import results_section, write_all
+    from pollwatch.simulate.layouts import write_layout
 
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
     out = Path(out_dir)
+    data = out / "data"
     say("simulating the reference case")
     sim = simulate_reference_case(seed)
-    files = sim.write(out / "data")
+    files = sim.write(data)
+    design, copies, published, altered = observer_sample(sim, n_observed, seed)
+    files.update(write_layout(published, "azerbaijan", data))  # the CEC's published protocols
+    copies.table.write_csv(data / "protocol_copies.csv")
+    files["protocol_copies.csv"] = data / "protocol_copies.csv"
     say("reading the official protocols back")
     election = read_election(files["results.csv"], name=sim.election.meta.name, date="2024-02-07",
                              type="presidential")
     say("running the forensic methods")
     analysis = analyze(election, seed=seed, command=f"pollwatch demo --seed {seed} --out {out}")
+    say("quick count from the observers' protocol copies")
+    pvt = pvt_compare(copies, election, seed=seed)
+    say("camera counts")
+    tallies, status, _ = camera_tallies(sim, election, n_cameras, seed)
+    tallies.write_csv(data / "camera_tallies.csv")
+    status.write_csv(data / "camera_status.csv")
+    files["camera_tallies.csv"], files["camera_status.csv"] = data / "camera_tallies.csv", data / "camera_status.csv"
+    cam_est = estimate_turnout(tallies, status, seed=seed)
+    cams = camera_compare(cam_est, election, basis="issued")
+    cam_status = status_summary(status)
+    say("checking the public claims")
+    claims = check_claims(example_claims("azerbaijan_2024"))
+    sections = [
+        results_section("pvt", "Quick count (observers' protocol copies)", [pvt],
+                        intro=f"Observers copied the protocol at {n_observed} randomly drawn stations. The quick "
+                              "count tests the tabulation; protocols that changed between the station and the centre "
+                              "are listed station by station."),
+        results_section("cameras", "Camera monitoring", [cams, cam_status],
+                        intro=f"Watchers counted voters on the cameras of {n_cameras} stations chosen by the "
+                              "commission (not a random sample). Windows when a camera was turned away or dark are "
+                              "missing data, never zero voters."),
+        results_section("claims", "Published claims (the real 2024 election)", [claims],
+                        intro="The public figures about the real election of 7 February 2024 (example dataset "
+                              "shipped with pollwatch), reconciled with each other and with arithmetic."),
+    ]
     say("writing the report")
-    paths = write_all(analysis, out)
+    paths = write_all(analysis, out, extra_sections=sections)
     paths.update({f"data/{k}": v for k, v in files.items()})
-    return DemoResult(out, paths, sim, analysis, time.perf_counter() - t0)
+    sources = {"pvt": pvt, "cameras": cams, "camera_status": cam_status, "claims": claims, "altered": altered,
+               "design": design}
+    return DemoResult(out, paths, sim, analysis, time.perf_counter() - t0, sources)

@@ -43,6 +43,15 @@ def register(app: typer.Typer) -> None:
             if "fraudulent_votes" in mx:
                 console.print(f"Mixture fraudulent votes: {mx['fraudulent_votes']:,.0f} "
                               f"({mx['fraudulent_votes_low']:,.0f}–{mx['fraudulent_votes_high']:,.0f})", highlight=False)
+            src = result.sources
+            if "pvt" in src:
+                found = src["pvt"].protocols.altered_stations
+                console.print(f"Quick count: {len(src['altered'])} protocols altered on the way to the centre, "
+                              f"{len(found)} found by the observers' copies.", highlight=False)
+            if "cameras" in src:
+                c = src["cameras"]
+                console.print(f"Cameras: official above the camera interval at {c.n_flagged} of {c.n_compared} "
+                              f"watched stations; at least {c.lower_bound_added:,.0f} ballots added.", highlight=False)
             console.print(f"Strength of evidence: [bold]{doc['strength']['level']}[/]; done in {result.seconds:.1f} s.")
             for name, err in a.errors.items():
                 console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
@@ -50,3 +59,5 @@ def register(app: typer.Typer) -> None:
             for k, p in result.paths.items():
                 console.print(f"  {k:<22} {p}", highlight=False)
         typer.echo(f"Open the report: {result.paths['report.html'].resolve()}")
+        if not quiet:
+            typer.echo("Start the observation service: pollwatch users create-admin --username admin && pollwatch serve")
