@@ -1,1 +1,43 @@
-"""pollwatch."""
+"""pollwatch: an open-source workbench for election integrity.
+
+The stable library API (everything else lives in the capability subpackages)::
+
+    from pollwatch import read_election, validate, analyze, simulate_election
+    e = read_election("../shared/data/russia/president-2012.csv.zip")
+    findings = validate(e)          # protocol arithmetic, per station
+    analysis = analyze(e, seed=0)   # every forensic method, ranked stations
+    write_all(analysis, "out/")     # report.html, results.json, stations.csv/.parquet
+
+Subpackages: ``model``, ``ingest``, ``validate``, ``simulate``, ``forensics``, ``quickcount``,
+``cameras``, ``claims``, ``evidence``, ``report``, ``service``, ``compute``, ``cli``.
+Imports are lazy so that ``import pollwatch`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Candidate": "pollwatch.model",
+    "Election": "pollwatch.model",
+    "ElectionMeta": "pollwatch.model",
+    "FraudConfig": "pollwatch.simulate",
+    "analyze": "pollwatch.forensics.run",
+    "read_election": "pollwatch.ingest",
+    "simulate_election": "pollwatch.simulate",
+    "validate": "pollwatch.validate",
+    "write_all": "pollwatch.report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pollwatch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
