@@ -32,7 +32,8 @@ def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | 
     from pollwatch.ingest import read_election
 
     try:
-        return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
+        with err_console.status(f"reading {path}…"):  # a spinner on a terminal, silent otherwise
+            return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
     except IngestError as exc:
         err_console.print(f"{len(exc.issues)} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
         for issue in exc.issues[:200]:
