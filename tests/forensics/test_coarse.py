@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pollwatch.errors import SmallSampleWarning
+from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics import _coarse_sample as cs
 from pollwatch.forensics._coarse_kde import r_density
 from pollwatch.forensics.coarse import rozenas_rkd, small_denominator_test
@@ -115,6 +115,18 @@ def test_small_sample_warns():
     with pytest.warns(SmallSampleWarning, match="usable stations"):
         r = rozenas_rkd(simulate(1, n=60), n_resamples=20, seed=0)
     assert any("usable stations" in n for n in r.notes)
+
+
+def test_degenerate_share_warns_and_finishes():
+    # a candidate with no votes anywhere: must warn, not hang or crash (tiny probabilities)
+    rng = np.random.default_rng(2)
+    N = rng.integers(300, 2000, 400)
+    t = rng.binomial(N, 0.6)
+    e = Election.from_arrays(registered=N, valid=t, invalid=np.zeros(400, np.int64),
+                             votes={"A": np.zeros(400, np.int64), "B": t})
+    with pytest.warns(DegenerateDataWarning, match="same at every station"):
+        r = rozenas_rkd(e, candidate="A", n_resamples=20, seed=0)
+    assert any("same at every station" in n for n in r.notes)
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -168,9 +168,10 @@ def _binom_inversion(s, n, p):
         u = uniform(s)
         if u == 0.0:
             continue
-        total += math.ceil(math.log(u) / lq)
-        if total > n:
+        g = math.log(u) / lq  # compare before ceil(): ceil of a huge float overflows int64
+        if g > n - total:
             return k
+        total += math.ceil(g)
         k += 1
 
 
@@ -208,7 +209,7 @@ def _binom_btrs(s, n, p):
 @numba.njit(cache=True)
 def binomial(s, n, p):
     """Binomial(n, p), exact."""
-    if n <= 0 or p <= 0.0:
+    if n <= 0 or not p > 0.0:  # also NaN: never loop on a bad probability
         return 0
     if p >= 1.0:
         return n

@@ -187,6 +187,9 @@ def _data(e: Election, candidate: str | None, exclude_evoting: bool, notes: Note
     if mask.sum() < min_stations:
         notes.small_sample(f"only {int(mask.sum())} usable stations (fewer than {min_stations}); "
                            "the mixture fit and the envelope are unreliable", stacklevel=4)
+    if len(v) and np.all(v * t[0] == v[0] * t):
+        notes.degenerate(f"{lead.name}'s share is the same at every station; the support "
+                         "mixture is degenerate and the estimate meaningless", stacklevel=4)
     return _Data(N.astype(np.int64), t.astype(np.int64), v.astype(np.int64)), dropped, lead.name
 
 
