@@ -101,7 +101,8 @@ def _extract_digits(r, e: Election) -> dict:
         "leader_c05": lead.c05.value,
         "p05_share": r.p05_share.value, "p05_turnout": r.p05_turnout.value,
         "flagged": {row.label: list(row.flagged) for row in r.rows if row.flagged},
-        "any_flagged": any(row.flagged for row in r.rows),
+        # the leader's own row only: "ballots cast" fails 2BL on station-size grounds alone
+        "any_flagged": bool(lead.flagged),
         "second_digit_rows": _digit_rows(r, "second"), "last_digit_rows": _digit_rows(r, "last"),
         "note": "weak evidence: deviations follow no consistent pattern and can arise without fraud",
     }
