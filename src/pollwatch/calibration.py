@@ -3,21 +3,33 @@
 For each method a *decision rule* turns its result into "fraud signalled" at level
 ``alpha``; on clean simulated elections the share of signals is the false-positive rate,
 on elections with injected fraud it is the power. Estimators (Shpilkin, mixture) are also
-compared with the injected ballots. The harness sits on top of ``simulate`` and
-``forensics``; ``benchmarks/calibration.py`` prints the full table, the test suite runs a
-small seeded version.
+compared with the injected ballots. ``benchmarks/calibration.py`` prints the full table
+(see ``docs/calibration.md``), the test suite runs a small seeded version.
 
-Decision rules (all documented in the report's methods section):
+Decision rules (level-α tests; ``alpha`` must be 0.05 for the fixed thresholds):
 
-* integer percentages, coarse shares: the method's p-value < ``alpha``;
-* digits: the leader's second-digit (2BL) Pearson χ² p-value < ``alpha``;
-* Shpilkin: the lower end of the bootstrap interval of the excess exceeds 1 % of ballots cast;
-* mixture: the lower end of the interval of fraudulent votes exceeds 1 % of ballots cast;
-* Klimek: ``f_i − 2 sd > 0.05`` or ``f_e − 2 sd > 0`` (as in the report's strength rule).
+* **digits**: Pearson χ² test of uniform *last* digits of the leader's votes at stations
+  with at least 100 votes (``digit_tests(...).row(leader).last_high``; Beber & Scacco 2012).
+  The 2BL test (Mebane 2006) is not used: second digits of honest counts follow Benford only
+  for Benford-like magnitude distributions, so it rejects on realistic clean data.
+* **shpilkin**: within-region permutation test (:func:`shpilkin_permutation_test`): the
+  leader's share of valid votes is permuted among stations of the same region, keeping every
+  station's turnout and size, and Shpilkin's excess (forensics.md §2.1) is recomputed. The
+  null is "no association between turnout and the leader's share within regions", which is
+  the clean simulator's model; regional differences (a real, honest source of excess) are kept.
+* **integer percentages, coarse shares, mixture, Klimek**: the statistic exceeds a fixed
+  critical value, the (1 − α) quantile of the statistic on ``N_CALIBRATION`` clean simulated
+  elections drawn with seed ``CALIBRATION_SEED`` (a seed range disjoint from the evaluation
+  run, seed 0). Critical values are in :data:`CRITICAL_VALUES` with their provenance. These
+  methods' own p-values (integer test, RKD) are not uniform under heterogeneous clean data, and
+  the mixture and Klimek fits give no p-value at all; a per-election parametric bootstrap would
+  multiply their cost by the number of replicates. Klimek has two statistics (f_i, f_e), each
+  at its (1 − α/2) quantile (Bonferroni).
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -28,55 +40,143 @@ import numpy as np
 from pollwatch.model import Election
 from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing, simulate_election
 
+#: Seeds of the threshold-fitting run (never used for evaluation, which uses seed 0).
+CALIBRATION_SEED = 1_000
+N_CALIBRATION = 100
 
-def _integer(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
+#: Fixed critical values at α = 0.05, fitted by :func:`fit_critical_values` on
+#: ``N_CALIBRATION`` clean elections (5,000–20,000 stations, seed ``CALIBRATION_SEED``) with
+#: the detector settings below; regenerate with ``python benchmarks/calibration.py --fit``.
+#: Statistics: integer = z of the "either" count; coarse = RKD fraud % (100 resamples);
+#: mixture = manufactured votes / ballots cast (n_boot = 0); Klimek = f_i and f_e (5 realisations).
+CRITICAL_VALUES: dict[str, float] = {}
+
+#: Statistic names with the quantile used (1 − α, or 1 − α/2 for the two Klimek statistics).
+STATISTICS: dict[str, tuple[str, ...]] = {
+    "integer_percentages": ("integer_z",), "coarse_shares": ("coarse_fraud_pct",),
+    "mixture": ("mixture_manufactured_share",), "klimek": ("klimek_f_i", "klimek_f_e"),
+}
+
+
+@dataclass(frozen=True)
+class PermutationTest:
+    """Result of :func:`shpilkin_permutation_test`: observed excess votes, the permutation
+    null (excess per permutation), p-value ``(1 + #{null ≥ observed}) / (n_perm + 1)``."""
+
+    excess: float
+    pvalue: float
+    n_perm: int
+    level: str | None
+    seed: int | None
+    null: np.ndarray = field(repr=False)
+
+
+def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | None = "region",
+                              seed: int | None = 0) -> PermutationTest:
+    """Shpilkin's excess (forensics.md §2.1, default parameters) with a permutation p-value.
+
+    Null hypothesis: within each unit of hierarchy ``level`` (all stations if None) the
+    leader's share of valid votes is exchangeable across stations, i.e. independent of
+    turnout. Under it, permuting the shares among the unit's stations (keeping each station's
+    turnout bin and valid votes) gives draws of the excess from its null distribution, so
+    the test is exact (Fisher's randomisation test; Good 2005, ch. 3) up to the binomial noise
+    that travels with each share. Regional differences in turnout and support are kept, so
+    honest regional variation is not mistaken for fraud; within-region turnout–support
+    correlation that is honest (e.g. urban/rural) would be.
+    """
+    from pollwatch.forensics._common import basic_mask
+    from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
+
+    if not isinstance(n_perm, int | np.integer) or n_perm < 1:
+        raise ValueError(f"n_perm ({n_perm!r}) must be an integer in [1, inf).")
+    if level is not None and level not in e.meta.hierarchy:
+        raise ValueError(f"level ({level!r}) must be one of {list(e.meta.hierarchy)} or None.")
+    p = ShpilkinParams()
+    mask = basic_mask(e)
+    b, nb, L, oth = _prepare(e, p, mask)
+    L, oth = L.astype(np.float64), oth.astype(np.float64)
+    valid = L + oth
+    share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
+    observed = _core(*_binned(b, nb, L, oth), p).excess
+    groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_perm)
+    slots = np.argsort(groups, kind="stable")  # stations grouped, in a fixed order
+    pos = np.empty_like(slots)
+    for r in range(n_perm):
+        pos[slots] = np.lexsort((rng.random(L.size), groups))  # a random member of the same group
+        Ls = share[pos] * valid
+        null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
+    pvalue = (1 + int(np.sum(null >= observed))) / (n_perm + 1)
+    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, null)
+
+
+# Detectors: election, seed -> (statistics, p-value or None, estimate for the accuracy table)
+Detection = tuple[dict[str, float], float | None, float]
+
+
+def _integer(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.integers import integer_test
 
     r = integer_test(e)
-    return r.either.pvalue < alpha, r.either.excess
+    return {"integer_z": r.either.z}, None, r.either.excess
 
 
-def _digits(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
+def _digits(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.digits import digit_tests
 
-    r = digit_tests(e, seed=seed, regions=False, n_boot=200)
-    row = r.row(r.scrutiny)
-    return row.second.pvalue < alpha, row.second.value
+    r = digit_tests(e, seed=seed, regions=False, n_boot=10, min_count_high=100)
+    last = r.row(r.scrutiny).last_high
+    return {"digits_last_mean": last.value}, last.pvalue, last.value
 
 
-def _coarse(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
+def _coarse(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.coarse import rozenas_rkd
 
-    r = rozenas_rkd(e, seed=seed, n_resamples=200)
-    return r.pvalue < alpha, r.fraud_pct
+    r = rozenas_rkd(e, seed=seed, n_resamples=100)
+    return {"coarse_fraud_pct": r.fraud_pct}, None, r.fraud_pct
 
 
-def _shpilkin(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
-    from pollwatch.forensics.shpilkin import shpilkin
-
-    r = shpilkin(e, seed=seed, n_boot=100, by_region=None, variants=False)
-    low = r.interval.low if r.interval is not None else r.excess
-    return low > 0.01 * e.ballots_cast().sum(), r.excess
+def _shpilkin(e: Election, seed: int) -> Detection:
+    t = shpilkin_permutation_test(e, n_perm=199, seed=seed)
+    return {"shpilkin_excess_share": t.excess / e.ballots_cast().sum()}, t.pvalue, t.excess
 
 
-def _mixture(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
+def _mixture(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.mixture import fraud_mixture
 
-    r = fraud_mixture(e, seed=seed, n_boot=10)
-    return r.fraud_votes_ci.low > 0.01 * e.ballots_cast().sum(), r.fraud_votes
+    r = fraud_mixture(e, seed=seed, n_boot=0)
+    return {"mixture_manufactured_share": r.manufactured_votes / e.ballots_cast().sum()}, None, r.manufactured_votes
 
 
-def _klimek(e: Election, seed: int, alpha: float) -> tuple[bool, float]:
+def _klimek(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.klimek import fit_klimek
 
     r = fit_klimek(e, seed=seed, n_realisations=5)
-    return (r.f_i - 2 * r.f_i_sd > 0.05) or (r.f_e - 2 * r.f_e_sd > 0), r.f_i
+    return {"klimek_f_i": r.f_i, "klimek_f_e": r.f_e}, None, r.f_i
 
 
-DETECTORS: dict[str, Callable[[Election, int, float], tuple[bool, float]]] = {
+DETECTORS: dict[str, Callable[[Election, int], Detection]] = {
     "integer_percentages": _integer, "digits": _digits, "coarse_shares": _coarse,
     "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
 }
+
+
+def decide(stats: dict[str, float], pvalue: float | None, alpha: float = 0.05,
+           critical: dict[str, float] | None = None) -> bool:
+    """The decision rule: ``pvalue < alpha`` when the method has a valid p-value, else any
+    statistic above its critical value (``critical`` or :data:`CRITICAL_VALUES`)."""
+    if pvalue is not None:
+        return bool(pvalue < alpha)
+    crit = CRITICAL_VALUES if critical is None else critical
+    if not math.isclose(alpha, 0.05) and critical is None:
+        raise ValueError(f"alpha ({alpha}) must be 0.05 for the fixed critical values; "
+                         "fit others with fit_critical_values(alpha=...)")
+    missing = [k for k in stats if k not in crit]
+    if missing:
+        raise ValueError(f"no critical value for {missing}; run fit_critical_values() first")
+    return any(np.isfinite(v) and v > crit[k] for k, v in stats.items())
+
 
 #: Scenarios: name -> fraud. Three stuffing intensities (share of stations stuffed) and three
 #: rounding intensities, so every method has something it should see.
@@ -98,6 +198,9 @@ class Cell:
     errors: int = 0
     estimates: list[float] = field(default_factory=list)
     truth: list[float] = field(default_factory=list)
+    cast: list[float] = field(default_factory=list)
+    stats: list[dict[str, float]] = field(default_factory=list)
+    pvalues: list[float | None] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -113,9 +216,14 @@ class Cell:
         h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
         return c - h, c + h
 
+    def redecide(self, alpha: float = 0.05, critical: dict[str, float] | None = None) -> None:
+        """Recount the signals with another rule (e.g. freshly fitted critical values)."""
+        self.signals = sum(decide(s, p, alpha, critical) for s, p in zip(self.stats, self.pvalues, strict=True)
+                           if s)  # failed runs (no statistics) never signal
+
 
 def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha: float,
-         base_seed: int) -> dict:
+         base_seed: int, critical: dict[str, float] | None) -> dict:
     seed = base_seed * 100_003 + i
     fraud = SCENARIOS[scenario]
     cfg = ElectorateConfig(n_stations=n_stations, n_regions=8, n_constituencies=max(8, n_stations // 100))
@@ -127,48 +235,93 @@ def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                flag, est = DETECTORS[m](sim.election, seed, alpha)
-            out["methods"][m] = (bool(flag), float(est), time.perf_counter() - t0, None)
+                stats, p, est = DETECTORS[m](sim.election, seed)
+            crit = CRITICAL_VALUES if critical is None else critical
+            # without critical values yet (the fitting run) only p-value rules decide
+            flag = decide(stats, p, alpha, critical) if p is not None or all(k in crit for k in stats) else False
+            out["methods"][m] = (flag, float(est), stats, p, time.perf_counter() - t0, None)
         except Exception as exc:  # recorded, never hidden
-            out["methods"][m] = (False, float("nan"), time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+            out["methods"][m] = (False, float("nan"), {}, None, time.perf_counter() - t0,
+                                 f"{type(exc).__name__}: {exc}")
     return out
 
 
 def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 20_000), methods=None,
               scenarios=None, alpha: float = 0.05, seed: int = 0, backend=None,
+              critical: dict[str, float] | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict[tuple[str, str], Cell]:
     """Run every method on ``n_elections`` simulated elections per scenario.
 
     Election sizes are drawn uniformly from ``n_stations``. Returns a table keyed by
     (scenario, method). Uses :func:`pollwatch.compute.run_tasks` so a process pool or Dask
-    cluster can share the work.
+    cluster can share the work. ``critical`` overrides :data:`CRITICAL_VALUES`.
     """
     from pollwatch.compute import run_tasks
 
+    if n_elections < 1:
+        raise ValueError(f"n_elections ({n_elections}) must be in [1, inf).")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha ({alpha}) must be in the interval (0, 1).")
     methods = tuple(methods or DETECTORS)
     scenarios = tuple(scenarios or SCENARIOS)
+    for m in methods:
+        if m not in DETECTORS:
+            raise ValueError(f"methods ({m!r}) not recognised; must be among {list(DETECTORS)}")
+    for sc in scenarios:
+        if sc not in SCENARIOS:
+            raise ValueError(f"scenarios ({sc!r}) not recognised; must be among {list(SCENARIOS)}")
     rng = np.random.default_rng(seed)
     tasks = []
     for sc in scenarios:
         sizes = rng.integers(n_stations[0], n_stations[1] + 1, n_elections)
-        tasks += [(sc, i, int(sizes[i]), methods, alpha, seed) for i in range(n_elections)]
+        tasks += [(sc, i, int(sizes[i]), methods, alpha, seed, critical) for i in range(n_elections)]
     table: dict[tuple[str, str], Cell] = {(sc, m): Cell() for sc in scenarios for m in methods}
     chunk = max(1, len(tasks) // 20)
     done = 0
     for start in range(0, len(tasks), chunk):
         for r in run_tasks(_one, tasks[start:start + chunk], backend=backend):
-            for m, (flag, est, secs, err) in r["methods"].items():
+            for m, (flag, est, stats, p, secs, err) in r["methods"].items():
                 cell = table[(r["scenario"], m)]
                 cell.runs += 1
                 cell.signals += int(flag)
                 cell.errors += int(err is not None)
                 cell.seconds += secs
                 cell.estimates.append(est)
+                cell.stats.append(stats)
+                cell.pvalues.append(p)
+                cell.cast.append(r["cast"])
                 cell.truth.append(r["added"] if m in ("shpilkin", "mixture") else r["fraud"])
         done += len(tasks[start:start + chunk])
         if progress:
             progress(done, len(tasks))
     return table
+
+
+def critical_values_from(table: dict[tuple[str, str], Cell], alpha: float = 0.05) -> dict[str, float]:
+    """(1 − α) quantiles (1 − α/2 for methods with two statistics) of the clean statistics."""
+    out: dict[str, float] = {}
+    for (sc, m), cell in table.items():
+        if sc != "clean" or m not in STATISTICS:
+            continue
+        names = STATISTICS[m]
+        q = 1 - alpha / len(names)
+        for name in names:
+            vals = np.array([s[name] for s in cell.stats if name in s], dtype=float)
+            vals = vals[np.isfinite(vals)]
+            out[name] = float(np.quantile(vals, q, method="higher")) if vals.size else math.nan
+    return out
+
+
+def fit_critical_values(*, n_elections: int = N_CALIBRATION, n_stations: tuple[int, int] = (5_000, 20_000),
+                        methods=None, alpha: float = 0.05, seed: int = CALIBRATION_SEED,
+                        backend=None, progress=None) -> dict[str, float]:
+    """Fit the fixed critical values on clean elections of seed ``seed`` (never the
+    evaluation seed). ``method="higher"`` quantiles, so the level is at most ``alpha`` up to
+    the sampling error of the quantile (≈ ±2 pp in rate with 100 elections)."""
+    methods = [m for m in (methods or STATISTICS) if m in STATISTICS]
+    table = calibrate(n_elections=n_elections, n_stations=n_stations, methods=methods, scenarios=["clean"],
+                      alpha=alpha, seed=seed, backend=backend, critical={}, progress=progress)
+    return critical_values_from(table, alpha)
 
 
 def format_table(table: dict[tuple[str, str], Cell]) -> str:
@@ -181,22 +334,62 @@ def format_table(table: dict[tuple[str, str], Cell]) -> str:
         for m in methods:
             c = table[(sc, m)]
             lo, hi = c.rate_interval()
-            cells.append(f"{100 * c.rate:.1f} % [{100 * lo:.0f}–{100 * hi:.0f}]" + (f" ({c.errors} err)" if c.errors else ""))
+            cells.append(f"{100 * c.rate:.1f} % [{100 * lo:.0f}–{100 * hi:.0f}] n={c.runs}"
+                         + (f" ({c.errors} err)" if c.errors else ""))
         lines.append(f"| {sc} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def accuracy_table(table: dict[tuple[str, str], Cell]) -> str:
-    """Estimate / injected added ballots for Shpilkin and the mixture (median and IQR)."""
-    lines = ["| scenario | method | median estimate / injected | IQR | runs |", "|---|---|---|---|---|"]
+def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) -> str:
+    """Estimate / injected added ballots for Shpilkin and the mixture (median, IQR and the
+    share within ±10 %), over stuffed elections whose added ballots are ≥ ``min_share`` of cast."""
+    lines = ["| scenario | method | median estimate / injected | IQR | within ±10 % | runs |",
+             "|---|---|---|---|---|---|"]
     for (sc, m), c in table.items():
-        if m not in ("shpilkin", "mixture") or sc == "clean":
+        if m not in ("shpilkin", "mixture") or not sc.startswith("stuffing"):
             continue
-        est, tru = np.asarray(c.estimates), np.asarray(c.truth, dtype=float)
-        ok = np.isfinite(est) & (tru > 0)
+        est, tru, cast = (np.asarray(x, dtype=float) for x in (c.estimates, c.truth, c.cast))
+        ok = np.isfinite(est) & (tru > 0) & (tru >= min_share * cast)
         if not ok.any():
+            lines.append(f"| {sc} | {m} | – | – | – | 0 (stuffing < {100 * min_share:g} % of cast) |")
             continue
         ratio = est[ok] / tru[ok]
         q1, q2, q3 = np.percentile(ratio, [25, 50, 75])
-        lines.append(f"| {sc} | {m} | {q2:.3f} | {q1:.3f}–{q3:.3f} | {ok.sum()} |")
+        within = np.mean(np.abs(ratio - 1) <= 0.1)
+        lines.append(f"| {sc} | {m} | {q2:.3f} | {q1:.3f}–{q3:.3f} | {100 * within:.0f} % | {ok.sum()} |")
+    return "\n".join(lines)
+
+
+def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.1, 0.0), (0.2, 0.02), (0.3, 0.05)),
+                    *, n_reps: int = 5, n_stations: int = 10_000, alpha: float = 1.0, seed: int = 0,
+                    n_realisations: int = 5) -> list[dict]:
+    """Fit Klimek's model to data drawn from it (:func:`pollwatch.simulate.simulate_klimek`):
+    per (f_i, f_e) the mean fitted values and the largest absolute errors over ``n_reps``."""
+    from pollwatch.forensics.klimek import fit_klimek
+    from pollwatch.simulate import simulate_klimek
+
+    rows = []
+    for j, (fi, fe) in enumerate(cases):
+        est = []
+        for r in range(n_reps):
+            s = seed * 10_007 + 100 * j + r
+            sim = simulate_klimek(n_stations, fi, fe, alpha, seed=s)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                k = fit_klimek(sim.election, seed=s, n_realisations=n_realisations)
+            est.append((k.f_i, k.f_e))
+        a = np.asarray(est)
+        rows.append({"f_i": fi, "f_e": fe, "f_i_hat": float(a[:, 0].mean()), "f_e_hat": float(a[:, 1].mean()),
+                     "max_err_f_i": float(np.max(np.abs(a[:, 0] - fi))),
+                     "max_err_f_e": float(np.max(np.abs(a[:, 1] - fe))), "reps": n_reps})
+    return rows
+
+
+def format_klimek(rows: list[dict]) -> str:
+    lines = ["| true f_i | true f_e | mean f̂_i | mean f̂_e | max |f̂_i − f_i| | max |f̂_e − f_e| | within ±0.05 / ±0.01 | reps |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ok = r["max_err_f_i"] <= 0.05 and r["max_err_f_e"] <= 0.01
+        lines.append(f"| {r['f_i']:.2f} | {r['f_e']:.2f} | {r['f_i_hat']:.3f} | {r['f_e_hat']:.3f} | "
+                     f"{r['max_err_f_i']:.3f} | {r['max_err_f_e']:.3f} | {'yes' if ok else 'no'} | {r['reps']} |")
     return "\n".join(lines)
