@@ -44,10 +44,19 @@ _FALSE = {"0", "false", "no", "n", "f"}
 
 
 def parse_time(text: str) -> float:
-    """``HH:MM``, ``HH:MM:SS`` or an ISO date-time → minutes after midnight."""
+    """``HH:MM``, ``HH:MM:SS``, an ISO date-time, or a bare number of minutes after midnight
+    (as pollwatch's own tables hold them) → minutes after midnight."""
     s = text.strip()
     if not s:
         raise ValueError("empty")
+    try:
+        minutes = float(s)
+    except ValueError:
+        pass
+    else:
+        if not 0 <= minutes <= 24 * 60:
+            raise ValueError(s)
+        return minutes
     if "T" in s or " " in s or s.count("-") >= 2:
         t = datetime.fromisoformat(s)
         return t.hour * 60 + t.minute + (t.second + t.microsecond / 1e6) / 60
@@ -122,8 +131,8 @@ _Spec = dict[str, tuple[Callable[[str], object], str, bool]]
 
 _TALLY_SPEC: _Spec = {
     "station_id": (_station, "a station id", True),
-    "window_start": (parse_time, "a time HH:MM[:SS] or ISO date-time", True),
-    "window_end": (parse_time, "a time HH:MM[:SS] or ISO date-time", True),
+    "window_start": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
+    "window_end": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
     "watcher": (_text, "a watcher id", False),
     "count": (_parse_count, "a non-negative integer (empty if unusable)", True),
     "usable": (_parse_bool, "yes/no (or 1/0, true/false)", False),
@@ -132,12 +141,12 @@ _TALLY_SPEC: _Spec = {
 }
 _STATUS_SPEC: _Spec = {
     "station_id": (_station, "a station id", True),
-    "time": (parse_time, "a time HH:MM[:SS] or ISO date-time", True),
+    "time": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
     "status": (_parse_status, "one of " + ", ".join(STATUSES), True),
 }
 _EVENT_SPEC: _Spec = {
     "station_id": (_station, "a station id", True),
-    "time": (parse_time, "a time HH:MM[:SS] or ISO date-time", True),
+    "time": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
     "event": (_parse_event, "an event name such as " + ", ".join(EVENT_KINDS), True),
     "note": (_text, "text", False),
 }

@@ -36,6 +36,26 @@ def progress_runner(quiet: bool):
     return ctx
 
 
+def _source_sections(election, seed, copies, tallies, status, claims) -> list:
+    """Sections for the independent sources; a bad source file exits 1 with its problems."""
+    from pollwatch.errors import PollwatchError
+    from pollwatch.report.sources import cameras_section, claims_section, pvt_section
+
+    if status is not None and tallies is None:
+        raise fail("--status needs --tallies", 2)
+    out = []
+    try:
+        if copies is not None:
+            out.append(pvt_section(copies, election, seed=seed))
+        if tallies is not None:
+            out.append(cameras_section(tallies, election, status, seed=seed))
+        if claims is not None:
+            out.append(claims_section(claims, election))
+    except PollwatchError as exc:
+        raise fail(str(exc)) from None
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
@@ -49,6 +69,10 @@ def register(app: typer.Typer) -> None:
         methods: str | None = typer.Option(None, help="Comma-separated subset of methods (default: all)."),
         regions: Path | None = typer.Option(None, "--regions", help="GeoJSON of regions for a choropleth map."),
         regions_key: str = typer.Option("name", help="GeoJSON property holding the region label."),
+        copies: Path | None = typer.Option(None, "--copies", help="Observers' protocol copies (CSV/Parquet): quick-count section."),
+        tallies: Path | None = typer.Option(None, "--tallies", help="Camera watcher tallies (CSV): camera section."),
+        status: Path | None = typer.Option(None, "--status", help="Camera-status log (CSV) for --tallies."),
+        claims: Path | None = typer.Option(None, "--claims", help="Published claims (YAML/CSV): claims section."),
         no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the output paths."),
     ) -> None:
@@ -77,7 +101,8 @@ def register(app: typer.Typer) -> None:
         with progress_runner(quiet)(n) as step:
             analysis = analyze(election, seed=seed, methods=chosen, scheduler=scheduler, progress=step,
                                command=command, regions_geojson=geo, regions_key=regions_key)
-        paths = write_exports(analysis, out) if no_report else write_all(analysis, out)
+        sections = _source_sections(election, seed, copies, tallies, status, claims)
+        paths = write_exports(analysis, out) if no_report else write_all(analysis, out, extra_sections=sections)
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
         if not quiet:

@@ -1,0 +1,71 @@
+"""`pollwatch analyze`: the results.json schema, stations.csv, and the source sections."""
+
+import json
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pollwatch.cli import app
+from pollwatch.ingest import read_election
+from pollwatch.quickcount.simulation import copies_from
+from pollwatch.simulate import FraudConfig, Rounding, Stuffing, simulate_election
+
+runner = CliRunner()
+FAST = "fingerprint,regression,integer_percentages,shpilkin,digits,carousel"
+
+
+@pytest.fixture(scope="module")
+def sim_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sim")
+    sim = simulate_election(3000, seed=2, layout="russia",
+                            fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.03)))
+    paths = sim.write(d)
+    official = read_election(paths["results.csv"])  # station ids as the published file has them
+    copies_from(official, official.station_ids[:60]).table.write_csv(d / "copies.csv")
+    return d, paths
+
+
+def test_results_json_schema(sim_files, tmp_path):
+    d, paths = sim_files
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet", "--methods", FAST,
+                            "--copies", str(d / "copies.csv")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "results.json").read_text())
+    el = doc["election"]
+    for k in ("stations", "registered", "ballots_cast", "leader", "leader_votes", "turnout", "leader_share"):
+        assert k in el
+    assert 0 <= el["turnout"] <= 1 and 0 <= el["leader_share"] <= 1
+    m = doc["methods"]
+    assert {"excess", "p_value"} <= set(m["integer_percentages"])
+    assert {"excess_votes", "clean_share", "clean_turnout"} <= set(m["shpilkin"])
+    assert "pearson" in m["correlation"] and "digits" in m and "carousel" in m
+    assert set(doc["timings"]) >= set(FAST.split(","))
+    stations = pl.read_csv(out / "stations.csv")
+    assert stations.height == 3000 and {"station_id", "signals", "rank"} <= set(stations.columns)
+    assert sorted(stations["rank"].to_list()) == list(range(1, 3001))
+    assert 'id="pvt"' in (out / "report.html").read_text()
+
+
+def test_status_without_tallies_is_usage_error(sim_files, tmp_path):
+    d, paths = sim_files
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path), "--methods", "digits",
+                            "--status", str(d / "copies.csv")])
+    assert r.exit_code == 2 and "--status needs --tallies" in r.stderr
+
+
+def test_bad_copies_file_exit_1(sim_files, tmp_path):
+    d, paths = sim_files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("station_id,valid\nx,abc\n")
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o"), "--methods", "digits",
+                            "--copies", str(bad)])
+    assert r.exit_code == 1
+    assert "bad.csv" in r.stderr
+
+
+def test_unknown_method_exit_2(sim_files, tmp_path):
+    _, paths = sim_files
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--methods", "astrology"])
+    assert r.exit_code == 2 and "unknown ['astrology']" in r.stderr
