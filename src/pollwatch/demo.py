@@ -61,16 +61,27 @@ def simulate_reference_case(seed: int = 2024) -> Simulation:
 
 
 def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observed: int = 150,
-             n_cameras: int = 1000, progress: Callable[[str], None] | None = None) -> DemoResult:
+             n_cameras: int = 1000, n_dossiers: int = 10,
+             progress: Callable[[str], None] | None = None) -> DemoResult:
     """Simulate, publish (with a few protocols altered on the way to the centre), read the
     published file back, analyse it, hold the observers' quick count, the camera counts and
-    the public claims against it, and write one report."""
+    the public claims against it; load the observers' protocol copies and incidents into a
+    local SQLite service database (``out/service``), fuse every source per station, export a
+    signed evidence bundle for the top stations, verify it, and write one report."""
     from pollwatch.cameras.compare import compare_official as camera_compare
     from pollwatch.cameras.compare import status_summary
     from pollwatch.cameras.estimate import estimate_turnout
     from pollwatch.claims import check_claims, example_claims
-    from pollwatch.demo_sources import camera_tallies, observer_sample
+    from pollwatch.demo_sources import (
+        camera_tallies,
+        load_service,
+        observer_incidents,
+        observer_sample,
+    )
+    from pollwatch.evidence import verify_bundle
     from pollwatch.forensics.run import analyze
+    from pollwatch.fusion.bundle import write_dossier_bundle
+    from pollwatch.fusion.report import dossier_section, rollup_section
     from pollwatch.ingest import read_election
     from pollwatch.quickcount.compare import compare as pvt_compare
     from pollwatch.report import results_section, write_all
@@ -117,9 +128,57 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
                         intro="The public figures about the real election of 7 February 2024 (example dataset "
                               "shipped with pollwatch), reconciled with each other and with arithmetic."),
     ]
+    say("loading the observers' reports into the service database")
+    observed = design.table["station_id"].cast(str).to_list()
+    incidents = observer_incidents(sim, observed, seed)
+    service = load_service(out / "service", election, copies, incidents, seed)
+    say("fusing the sources")
+    fusion = fuse_sources(election, analysis, pvt, copies, cams, status, service, sim, n_dossiers=n_dossiers)
+    sections += [rollup_section(fusion["rollup"]), dossier_section(fusion["dossiers"], fusion["ranks"])]
+    say("exporting the signed evidence bundle")
+    bundle = out / "evidence-top-stations.zip"
+    write_dossier_bundle(service["url"], service["data_dir"], bundle, fusion["dossiers"])
+    verified = verify_bundle(bundle)
     say("writing the report")
     paths = write_all(analysis, out, extra_sections=sections)
     paths.update({f"data/{k}": v for k, v in files.items()})
+    paths["evidence bundle"] = bundle
+    paths["service database"] = out / "service" / "pollwatch.db"
     sources = {"pvt": pvt, "cameras": cams, "camera_status": cam_status, "claims": claims, "altered": altered,
-               "design": design}
+               "design": design, "incidents": incidents, "service": service, "bundle": verified, **fusion}
     return DemoResult(out, paths, sim, analysis, time.perf_counter() - t0, sources)
+
+
+def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, sim: Simulation,
+                 n_dossiers: int = 10) -> dict:
+    """Fused scores, the roll-up against the injected stuffing, and the top stations' dossiers."""
+    import numpy as np
+    import polars as pl
+
+    from pollwatch.evidence.database import _open
+    from pollwatch.fusion import fused_scores, observer_reports_from_db, rollup, station_dossier
+
+    engine, sessions = _open(service["url"], service["data_dir"])
+    try:
+        with sessions() as s:
+            reports = observer_reports_from_db(s, election_id=service["election_id"])
+    finally:
+        engine.dispose()
+    fused = fused_scores(election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams,
+                         observer_reports=reports)
+    ids = pl.DataFrame({"station_id": np.asarray(election.station_ids).astype(str)})
+    truth = ids.join(sim.truth.select("station_id", "stuffed", "ballots_added", "fraud"), on="station_id",
+                     how="left", maintain_order="left").fill_null(0)
+    roll = rollup(fused, analysis=analysis, pvt=pvt, cameras=cams, election=election,
+                  truth=truth["stuffed"].to_numpy() > 0,
+                  truth_totals={"ballots added (stuffing)": float(truth["ballots_added"].sum()),
+                                "fraudulent votes for the leader": float(truth["fraud"].sum())})
+    # the top stations overall, then the top observed ones (where observers' evidence and photos are)
+    top = fused.top(n_dossiers)
+    seen = set(top["station_id"].to_list())
+    obs = fused.table.filter(pl.col("observed") & ~pl.col("station_id").is_in(list(seen)))
+    top = pl.concat([top, obs.sort(["rank", "station_id"]).head(max(n_dossiers // 2, 1))])
+    dossiers = [station_dossier(sid, election=election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams,
+                                camera_status=status, observer_reports=reports) for sid in top["station_id"]]
+    return {"fused": fused, "rollup": roll, "dossiers": dossiers, "ranks": top["rank"].to_list(),
+            "observer_reports": reports}

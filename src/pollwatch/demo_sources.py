@@ -63,3 +63,120 @@ def camera_tallies(sim: Simulation, published: Election, n_cameras: int, seed: i
                              count=seen, usable=True, reason=None))
     status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort("station_id", "time")
     return tallies_frame(rows), status, ids[chosen]
+
+
+def observer_incidents(sim: Simulation, observed: list[str], seed: int, share: float = 0.2) -> list[dict]:
+    """Ballot stuffing reported (with a photo) at ``share`` of the observed stations where
+    ballots really were stuffed; observers see only some of it."""
+    if not 0 <= share <= 1:
+        raise ValueError(f"share ({share}) must be in [0, 1]")
+    rng = np.random.default_rng([seed, 8])
+    truth = sim.truth.select("station_id", "stuffed")
+    stuffed = set(truth.filter(pl.col("stuffed") > 0)["station_id"].to_list())
+    candidates = sorted(s for s in observed if s in stuffed)
+    k = int(round(share * len(candidates)))
+    chosen = sorted(rng.choice(candidates, size=k, replace=False).tolist()) if k else []
+    return [{"station_id": s, "category": "ballot_stuffing", "severity": "high",
+             "minute": int(rng.integers(10 * 60, 19 * 60)),
+             "description": "a bundle of ballots was put into the stationary box"} for s in chosen]
+
+
+def _photo(i: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 12), (40 + i % 200, 90, 160)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def load_service(db_dir, election: Election, copies, incidents: list[dict], seed: int,
+                 n_observers: int = 5) -> dict:
+    """A local SQLite service database with the stations, accredited observers, their protocol
+    copies and incidents, written through the service's own importer and crud (so every row is
+    in the audit chain). Returns ``url``, ``data_dir``, ``election_id`` and ``station_ids``
+    (code → service id)."""
+    import datetime as dt
+    import secrets
+    import uuid
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from pollwatch.evidence.keys import load_or_create_secret
+    from pollwatch.evidence.media import MediaStore
+    from pollwatch.service import crud
+    from pollwatch.service import models as m
+    from pollwatch.service.db import make_engine, migrate, session_factory
+    from pollwatch.service.importer import import_election
+
+    db_dir = Path(db_dir)
+    data_dir = db_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = db_dir / "pollwatch.db"
+    for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        p.unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    migrate(url)
+    engine = make_engine(url)
+    rng = np.random.default_rng([seed, 9])
+
+    def new_id() -> str:
+        return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+    try:
+        with session_factory(engine, load_or_create_secret(data_dir))() as s:
+            coord = crud.create_user(s, None, username="demo-coordinator", password=secrets.token_urlsafe(16),
+                                     role="coordinator")
+            s.flush()
+            row = import_election(s, election, actor_id=coord.id, name=election.meta.name)
+            s.flush()
+            ids = dict(s.execute(select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)).all())
+            observers = []
+            for k in range(n_observers):
+                u = crud.create_user(s, None, username=f"demo-observer-{k + 1}", password=secrets.token_urlsafe(16),
+                                     role="observer")
+                s.flush()
+                acc = crud.request_accreditation(s, u, row.id, "CEC")
+                s.flush()
+                crud.decide_accreditation(s, coord, acc.id, "accredited", None, None)
+                observers.append(u)
+            by_station: dict[str, m.User] = {}
+            names = {c.id for c in election.candidates}
+            tab = copies.table
+            for j, rec in enumerate(tab.iter_rows(named=True)):
+                code = rec["station_id"]
+                user = observers[j % n_observers]
+                by_station[code] = user
+                crud.assign(s, coord, user.id, ids[code])
+                numbers = {f: int(rec[f]) for f in ("registered", "valid", "invalid", *copies.fields)
+                           if f in rec and rec[f] is not None and f in _protocol_fields()}
+                votes = {c: int(rec[c]) for c in copies.candidates if c in names and rec[c] is not None}
+                answers, flags = crud.clean_protocol(row, numbers, votes, int(rec.get("registered") or 0))
+                crud.create_submission(s, user, m.Submission(
+                    client_id=new_id(), kind="protocol", form="protocol", station_id=ids[code],
+                    observer_id=user.id, answers=answers, flags=flags), checked=True)
+            store = MediaStore(data_dir / "media")
+            for j, inc in enumerate(incidents):
+                user = by_station[inc["station_id"]]
+                media, _ = crud.store_media(s, store, user, new_id(), _photo(j), "image/png")
+                s.flush()
+                crud.clean_incident(inc["category"], inc["severity"])
+                when = dt.datetime.fromisoformat(str(election.meta.date or "2024-02-07")) + dt.timedelta(
+                    minutes=inc["minute"])
+                crud.create_submission(s, user, m.Submission(
+                    client_id=new_id(), kind="incident", form=inc["category"], station_id=ids[inc["station_id"]],
+                    observer_id=user.id, severity=inc["severity"], description=inc["description"],
+                    occurred_at=when), [media.id], checked=True)
+            s.commit()
+            election_id = row.id
+    finally:
+        engine.dispose()
+    return {"url": url, "data_dir": data_dir, "election_id": election_id, "station_ids": ids}
+
+
+def _protocol_fields() -> tuple[str, ...]:
+    from pollwatch.service.rules import PROTOCOL_FIELDS
+
+    return PROTOCOL_FIELDS

@@ -52,6 +52,16 @@ def register(app: typer.Typer) -> None:
                 c = src["cameras"]
                 console.print(f"Cameras: official above the camera interval at {c.n_flagged} of {c.n_compared} "
                               f"watched stations; at least {c.lower_bound_added:,.0f} ballots added.", highlight=False)
+            if "rollup" in src:
+                r = src["rollup"]
+                aucs = ", ".join(f"{k} {v:.3f}" for k, v in r.aucs.items())
+                console.print(f"Fused evidence: {r.n_multi:,} stations flagged by two or more sources; AUC at "
+                              f"ranking the stuffed stations: {aucs}.", highlight=False)
+            if "bundle" in src:
+                b = src["bundle"]
+                console.print(f"Evidence bundle for {len(src['dossiers'])} stations: "
+                              f"{'verified intact' if b.ok else 'NOT intact'} ({b.n_entries} audit entries, "
+                              f"{b.n_media} photos); signer {b.signer_fingerprint}", highlight=False)
             console.print(f"Strength of evidence: [bold]{doc['strength']['level']}[/]; done in {result.seconds:.1f} s.")
             for name, err in a.errors.items():
                 console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
@@ -60,4 +70,14 @@ def register(app: typer.Typer) -> None:
                 console.print(f"  {k:<22} {p}", highlight=False)
         typer.echo(f"Open the report: {result.paths['report.html'].resolve()}")
         if not quiet:
-            typer.echo("Start the observation service: pollwatch users create-admin --username admin && pollwatch serve")
+            svc = result.sources.get("service")
+            if svc:
+                db, data = svc["url"], Path(svc["data_dir"]).resolve()
+                first = result.sources["dossiers"][0].station_id
+                typer.echo("Start the observation service on the demo's data:")
+                typer.echo(f"  pollwatch users create-admin --username admin --database {db} --data-dir {data}")
+                typer.echo(f"  POLLWATCH_ANALYSIS_DIR={out.resolve()} pollwatch serve --database {db} --data-dir {data}")
+                typer.echo(f"  then open http://127.0.0.1:8000/stations/{svc['station_ids'][first]}/dossier")
+                typer.echo(f"Verify the bundle: pollwatch evidence verify {result.paths['evidence bundle'].resolve()}")
+            else:
+                typer.echo("Start the observation service: pollwatch users create-admin --username admin && pollwatch serve")
