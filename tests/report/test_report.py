@@ -90,3 +90,58 @@ def test_report_in_chromium(report_dir, browser, tmp_path):
     page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     page.close()
+
+
+def _check_in_browser(browser, html_path, tmp_path, figures: set[str]) -> None:
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(html_path.as_uri())
+    assert errors == [] and [u for u in requests if not u.startswith("file://")] == []
+    keys = set(page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)"))
+    assert figures <= keys, keys
+    page.locator("#station-table th", has_text="points").click()
+    pts = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[4].dataset.v))")
+    assert pts == sorted(pts)
+    page.screenshot(path=str(tmp_path / "report.png"))
+    page.close()
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_on_2012_data_in_chromium(ru2012, browser, tmp_path):
+    analysis = analyze(ru2012, seed=0, methods=["fingerprint", "regression", "integer_percentages", "shpilkin",
+                                                "klimek", "digits", "carousel"])
+    paths = write_all(analysis, tmp_path)
+    assert paths["report.html"].stat().st_size < 10e6
+    _check_in_browser(browser, paths["report.html"], tmp_path,
+                      {"histograms", "fingerprint", "shpilkin", "integers", "regions"})
+
+
+@pytest.mark.browser
+def test_choropleth_from_geojson(browser, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pollwatch.cli import app
+    from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
+
+    sim = simulate_election(2000, seed=4, fraud=FraudConfig(stuffing=Stuffing(0.2)), layout="generic")
+    files = sim.write(tmp_path / "sim")
+    regions = sorted(set(sim.election.level("region")))
+    feats = [{"type": "Feature", "properties": {"name": r},
+              "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 1], [i, 0]]]}}
+             for i, r in enumerate(regions)]
+    geo = tmp_path / "regions.geojson"
+    geo.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["analyze", str(files["results.csv"]), "--mapping", str(files["mapping.toml"]),
+                                 "--out", str(out), "--quiet", "--regions", str(geo),
+                                 "--methods", "integer_percentages,shpilkin,digits"])
+    assert r.exit_code == 0, r.output
+    _check_in_browser(browser, out / "report.html", tmp_path, {"map", "regions", "integers"})
