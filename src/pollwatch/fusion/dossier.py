@@ -280,9 +280,11 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
                   forensic: dict | None = None, protocol_copy: dict | None = None,
                   mismatches: Sequence[dict] = (), observer_reports: Sequence[dict] = (),
                   camera: dict | None = None, camera_events: Sequence[dict] = (),
-                  forensic_threshold: float = 2.0) -> StationDossier:
+                  forensic_threshold: float = 2.0, official_protocol_known: bool = True,
+                  notes: Sequence[str] = ()) -> StationDossier:
     """Build a dossier from plain parts (what :func:`station_dossier` extracts, or what the
-    service holds) and write its evidence rows and summary."""
+    service holds) and write its evidence rows and summary. ``official_protocol_known=False``
+    (the service holds only the station list): copies are shown but not compared."""
     if not (forensic_threshold >= 0):
         raise ValueError(f"forensic_threshold ({forensic_threshold}) must be >= 0")
     sid = str(station_id)
@@ -290,7 +292,7 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
     agree: list[str] = []
     disagree: list[str] = []
     silent: list[str] = []
-    notes: list[str] = []
+    notes = list(notes)
 
     def add(source: str, strength: str, direction: str, text: str) -> None:
         ev.append({"source": source, "strength": strength, "direction": direction, "text": text})
@@ -335,6 +337,10 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
         add("observers' protocol copy", "hard", "flags",
             f"the official protocol differs from the copy made at the station: {parts}")
         agree.append("observers' protocol copy")
+    elif not official_protocol_known and any(r.get("kind") == "protocol" for r in observer_reports):
+        add("observers' protocol copy", "hard", "not compared",
+            "the observers' copy is on file; the official protocol is not loaded here, so it is not compared")
+        silent.append("observers' protocol copy")
     elif protocol_copy is not None or any(r.get("kind") == "protocol" for r in observer_reports):
         add("observers' protocol copy", "hard", "clear",
             "the observers' copy matches the official protocol (this cannot reveal ballots stuffed before the "

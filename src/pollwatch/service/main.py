@@ -14,6 +14,7 @@ from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.routes import api_router
+from pollwatch.service.routes.dossier import page_router as dossier_pages
 from pollwatch.service.web import router as web_router
 
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.store = MediaStore(settings.media_dir)
     app.include_router(api_router)
     app.include_router(web_router)
+    app.include_router(dossier_pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)

@@ -8,6 +8,7 @@ from pollwatch.service.routes import (
     accreditations,
     assignments,
     checklists,
+    dossier,
     elections,
     forms,
     incidents,
@@ -37,5 +38,6 @@ for _mod in (
     roster,
     public,
     sms,
+    dossier,
 ):
     api_router.include_router(_mod.router)
