@@ -282,8 +282,8 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
 
 
 def _hog_confirms(hog_det, frame, grown) -> bool:
-    x0, y0 = max(grown[0], 0), max(grown[1] - 60, 0)
-    crop = frame[y0:grown[3], x0:grown[2]]
+    x0, y0 = int(max(grown[0], 0)), int(max(grown[1] - 60, 0))  # box corners arrive as floats
+    crop = frame[y0:int(grown[3]), x0:int(grown[2])]
     if crop.shape[0] < 128 or crop.shape[1] < 64:
         return False
     rects, _ = hog_det.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.05)
