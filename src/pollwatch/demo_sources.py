@@ -114,7 +114,7 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
     db_dir = Path(db_dir)
     data_dir = db_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    db = db_dir / "pollwatch.db"
+    db = (db_dir / "pollwatch.db").resolve()
     for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         p.unlink(missing_ok=True)
     url = f"sqlite:///{db}"
