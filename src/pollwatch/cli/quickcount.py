@@ -21,14 +21,30 @@ from pollwatch.cli._common import (
 StrataOpt = typer.Option(None, "--strata", "-s", help="Stratify by these columns (hierarchy levels, an urban/rural column…); repeat for several.")
 
 
-def _copies(path: Path):
+def _copies(path: Path | None, database: str | None = None, election: str | None = None):
+    """Copies from a file, or reconciled from the observation service's database."""
     from pollwatch.errors import InputDataError
     from pollwatch.quickcount.copies import read_protocol_copies
 
+    if (path is None) == (database is None):
+        raise fail("give either a COPIES file or --database URL", EXIT_USAGE)
     try:
+        if database is not None:
+            from pollwatch.quickcount.service_source import copies_from_database
+
+            copies, conflicts = copies_from_database(database, election=election)
+            if conflicts:
+                err_console.print(f"{len(conflicts)} station(s) left out: observers' copies disagree "
+                                  f"({', '.join(sorted(conflicts)[:10])}); resolve them in the review queue.",
+                                  highlight=False, markup=False)
+            return copies
         return read_protocol_copies(path)
     except InputDataError as exc:
-        _issues(exc, path)
+        _issues(exc, path or database)
+
+
+DatabaseOpt = typer.Option(None, "--database", help="Read the copies from the observation service database (URL).")
+ElectionOpt = typer.Option(None, "--election", help="With --database: the election's id or name.")
 
 
 def _issues(exc, path) -> None:
@@ -102,7 +118,9 @@ def register(app: typer.Typer) -> None:
 
     @qc.command("estimate")
     def estimate_cmd(
-        copies: Path = typer.Argument(..., help="Protocol copies (CSV or Parquet): station_id, registered, valid, invalid, one column per candidate."),
+        copies: Path | None = typer.Argument(None, help="Protocol copies (CSV or Parquet): station_id, registered, valid, invalid, one column per candidate."),
+        database: str | None = DatabaseOpt,
+        election: str | None = ElectionOpt,
         frame: Path = typer.Option(..., "--frame", help="The election file the sample was drawn from."),
         strata: list[str] | None = StrataOpt,
         bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
@@ -123,7 +141,7 @@ def register(app: typer.Typer) -> None:
         from pollwatch.quickcount.estimate import estimate
 
         e = load(frame, preset, mapping)
-        c = _copies(copies)
+        c = _copies(copies, database, election)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the summary carries the notes
@@ -137,8 +155,10 @@ def register(app: typer.Typer) -> None:
 
     @qc.command("compare")
     def compare_cmd(
-        copies: Path = typer.Argument(..., help="Protocol copies (CSV or Parquet)."),
+        copies: Path | None = typer.Argument(None, help="Protocol copies (CSV or Parquet)."),
         official: Path = typer.Option(..., "--official", help="Official per-station results."),
+        database: str | None = DatabaseOpt,
+        election: str | None = ElectionOpt,
         frame: Path | None = typer.Option(None, "--frame", help="Sampling frame, if not the official file."),
         strata: list[str] | None = StrataOpt,
         preset: str | None = PresetOpt,
@@ -157,7 +177,7 @@ def register(app: typer.Typer) -> None:
 
         off = load(official, preset, mapping)
         fr = load(frame, preset, mapping) if frame else None
-        c = _copies(copies)
+        c = _copies(copies, database, election)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
