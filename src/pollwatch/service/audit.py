@@ -2,8 +2,9 @@
 
 ``record`` appends one entry per create/update with a pseudonymous snapshot of the row after the
 change, so the log can be exported as is. Entries are serialised: SQLite transactions start with
-``BEGIN IMMEDIATE`` (``db``), PostgreSQL takes a transaction-level advisory lock here; the UNIQUE
-``prev_hash`` column is the backstop that makes a forked chain impossible.
+``BEGIN IMMEDIATE`` (``db``), PostgreSQL takes a transaction-level advisory lock here
+(``lock``); the UNIQUE ``prev_hash`` column is the backstop that makes a forked chain impossible.
+``record_many`` appends several entries reading the chain head once (group commit, ``writer``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
@@ -63,32 +64,53 @@ def stations_digest(session: Session, election_id: int) -> str:
     return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
 
 
-def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+def lock(session: Session) -> None:
+    """Serialise audit writers until the end of the transaction (SQLite: ``BEGIN IMMEDIATE``
+    already did); a caller may take it early, before checks that must not race other writers."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("audit_locked"):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        session.info["audit_locked"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _unlocked(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction released the xact lock
+        session.info.pop("audit_locked", None)
 
 
 def record(session: Session, actor_id: int | None, action: str, obj) -> m.AuditLog:
     """Append an audit entry for ``obj`` (flushed first so it has an id); caller commits."""
+    return record_many(session, [(actor_id, action, obj)])[0]
+
+
+def record_many(session: Session, changes: list[tuple[int | None, str, object]]) -> list:
+    """Append chained entries for ``(actor_id, action, obj)`` in order, reading the head once."""
+    if not changes:
+        return []
     session.flush()
-    _lock(session)
+    lock(session)
     last = session.execute(
         select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    entry = AuditEntry(
-        seq=seq,
-        ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        actor=pseudonym(session.info["pseudonym_secret"], actor_id),
-        action=action,
-        entity=ENTITY_OF[type(obj)],
-        entity_id=_entity_id(obj),
-        payload=canonical_json(snapshot(session, obj)).decode(),
-        prev_hash=prev,
-    )
-    row = m.AuditLog(**entry.body(), hash=entry_hash(entry))
-    session.add(row)
-    return row
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    secret = session.info["pseudonym_secret"]
+    rows = []
+    for actor_id, action, obj in changes:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq,
+            ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            actor=pseudonym(secret, actor_id),
+            action=action,
+            entity=ENTITY_OF[type(obj)],
+            entity_id=_entity_id(obj),
+            payload=canonical_json(snapshot(session, obj)).decode(),
+            prev_hash=prev,
+        )
+        prev = entry_hash(entry)
+        rows.append(m.AuditLog(**entry.body(), hash=prev))
+    session.add_all(rows)
+    return rows
 
 
 def _entity_id(obj) -> int:

@@ -339,6 +339,9 @@ def create_submission(
     prior = None if checked else existing_by_client_id(session, user, sub.client_id)
     if prior is not None:
         return prior, False
+    # the audit lock before the insert, as the group-commit writer takes it: a row inserted
+    # first and a lock awaited second would deadlock with a writer inserting the same client id
+    audit.lock(session)
     try:
         with session.begin_nested():
             session.add(sub)

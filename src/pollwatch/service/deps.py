@@ -12,6 +12,7 @@ from pollwatch.evidence.media import MediaStore
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.config import Settings
+from pollwatch.service.writer import GroupCommitter
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -29,9 +30,14 @@ def get_store(request: Request) -> MediaStore:
     return request.app.state.store
 
 
+def get_writer(request: Request) -> GroupCommitter:
+    return request.app.state.writer
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_db)]
 StoreDep = Annotated[MediaStore, Depends(get_store)]
+WriterDep = Annotated[GroupCommitter, Depends(get_writer)]
 
 
 def get_current_user(

@@ -16,6 +16,7 @@ from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.routes import api_router
 from pollwatch.service.routes.dossier import page_router as dossier_pages
 from pollwatch.service.web import router as web_router
+from pollwatch.service.writer import GroupCommitter
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.engine = engine
     app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
     app.state.store = MediaStore(settings.media_dir)
+    app.state.writer = GroupCommitter(app.state.sessions)
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(dossier_pages)

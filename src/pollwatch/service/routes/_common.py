@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
+from pollwatch.service.writer import GroupCommitter
 
 
 def created(
@@ -17,6 +18,21 @@ def created(
     session.commit()
     response.status_code = 201 if is_new else 200
     return sub
+
+
+def store(
+    session: Session,
+    writer: GroupCommitter,
+    user: m.User,
+    sub: m.Submission,
+    media_ids: list[int],
+) -> tuple[m.Submission, bool]:
+    """Commit a new submission with its audit entry: through the group-commit writer, or, when
+    media are attached (their checks belong in the same transaction), on this session."""
+    if media_ids:
+        return crud.create_submission(session, user, sub, media_ids, checked=True)
+    session.commit()  # end the read transaction first (SQLite: it holds the write lock)
+    return writer.submit(user.id, sub)
 
 
 def station_for(session: Session, user: m.User, station_id: int, kind: str, form: str) -> m.Station:

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
-from pollwatch.service.deps import CurrentUser, SessionDep
+from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import created, station_for
+from pollwatch.service.routes._common import created, station_for, store
 from pollwatch.service.schemas import (
     IncidentCreate,
     IncidentUpdate,
@@ -21,7 +21,11 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
 def create_incident(
-    body: IncidentCreate, response: Response, session: SessionDep, user: CurrentUser
+    body: IncidentCreate,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    writer: WriterDep,
 ):
     """Report an incident; a retry with the same client_id returns the stored one (200)."""
     prior = crud.existing_by_client_id(session, user, str(body.client_id))
@@ -42,9 +46,7 @@ def create_incident(
         occurred_at=occurred,
         description=body.description,
     )
-    return created(
-        response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session
-    )
+    return created(response, store(session, writer, user, sub, body.media_ids), session)
 
 
 @router.get("", response_model=SubmissionsPublic)

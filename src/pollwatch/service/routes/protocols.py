@@ -4,9 +4,9 @@ from fastapi import APIRouter, Response
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
-from pollwatch.service.deps import CurrentUser, SessionDep
+from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import created, station_for
+from pollwatch.service.routes._common import created, station_for, store
 from pollwatch.service.schemas import ProtocolCreate, SubmissionPublic, SubmissionsPublic
 
 router = APIRouter(prefix="/protocols", tags=["protocols"])
@@ -14,7 +14,11 @@ router = APIRouter(prefix="/protocols", tags=["protocols"])
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
 def create_protocol(
-    body: ProtocolCreate, response: Response, session: SessionDep, user: CurrentUser
+    body: ProtocolCreate,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    writer: WriterDep,
 ):
     """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
     prior = crud.existing_by_client_id(session, user, str(body.client_id))
@@ -32,9 +36,7 @@ def create_protocol(
         answers=answers,
         flags=flags,
     )
-    return created(
-        response, crud.create_submission(session, user, sub, body.media_ids, checked=True), session
-    )
+    return created(response, store(session, writer, user, sub, body.media_ids), session)
 
 
 @router.get("", response_model=SubmissionsPublic)
