@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -238,9 +239,9 @@ class Analysis:
     regions_geojson: dict | None = None
     regions_key: str = "name"
 
-    @property
+    @cached_property
     def doc(self) -> dict:
-        """The ``results.json`` document."""
+        """The ``results.json`` document (built once)."""
         t = self.election.totals()
         rep = self.election.ingest_report
         election = {
@@ -266,14 +267,16 @@ class Analysis:
             "pollwatch_version": self.version,
             "command": self.command,
         }
-        doc["strength"] = {"level": assess(doc).level, "signals": list(assess(doc).signals), "rule": assess(doc).rule}
+        st = assess(doc)
+        doc["strength"] = {"level": st.level, "signals": list(st.signals), "rule": st.rule}
         return doc
 
     @property
     def strength(self):
-        from pollwatch.report.strength import assess
+        from pollwatch.report.strength import Strength
 
-        return assess(self.doc)
+        s = self.doc["strength"]
+        return Strength(s["level"], tuple(s["signals"]), s["rule"])
 
     def stations_table(self) -> pl.DataFrame:
         """One row per station with its signals and rank (the ``stations.csv`` table)."""

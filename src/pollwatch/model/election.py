@@ -297,10 +297,11 @@ class Election:
         Exclusion reasons are computed as in ingest.
         """
         n = len(registered)
-        cols: dict[str, object] = {STATION_ID: [str(i) for i in range(1, n + 1)] if station_ids is None else list(map(str, station_ids))}
+        ids = np.arange(1, n + 1) if station_ids is None else np.asarray(station_ids)
+        cols: dict[str, object] = {STATION_ID: pl.Series(STATION_ID, ids.astype(str), dtype=pl.Utf8)}
         hierarchy = hierarchy or {}
         for k, v in hierarchy.items():
-            cols[k] = [str(x) for x in v]
+            cols[k] = pl.Series(k, np.asarray(v).astype(str), dtype=pl.Utf8)
         cols["registered"] = np.asarray(registered, dtype=np.int64)
         for k, v in (fields or {}).items():
             cols[k] = np.asarray(v, dtype=np.int64)
