@@ -130,6 +130,110 @@ def estep(t, o, w, m, s, cls, logpi, theta, post, want_post):  # pragma: no cove
     return ll, G, mom
 
 
+@njit(cache=True)
+def precompute(t, o, m, s):  # pragma: no cover - compiled
+    """The parameter-free part of every ``log L_jk``, computed once per fit (CSR layout).
+
+    For the valid ``(station j, node k)`` pairs (``t_j > m_k`` and ``ν`` inside (0, 1)):
+    ``node[i] = k``, ``xt[i] = logit τ``, ``xn[i] = logit ν`` and ``c[i]`` the log Jacobian
+    ``−log((1 − t) o τ ν)``; station ``j`` owns entries ``ptr[j]:ptr[j + 1]``. The E-step then
+    needs no logarithm per pair, only the two Gaussian exponents (3–4× fewer flops).
+    """
+    n, K = t.shape[0], m.shape[0]
+    log1m_m = np.log(1.0 - m)
+    log1m_s = np.log(1.0 - s)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    cap = n * K
+    node = np.empty(cap, dtype=np.int64)
+    xt = np.empty(cap)
+    xn = np.empty(cap)
+    c = np.empty(cap)
+    i = 0
+    for j in range(n):
+        tj = t[j]
+        lo = math.log(o[j])
+        l1t = math.log(1.0 - tj)
+        m_prev = -1.0
+        ltau = 0.0
+        for k in range(K):
+            if tj <= m[k]:
+                break  # nodes are sorted by m
+            if m[k] != m_prev:
+                m_prev = m[k]
+                ltau = math.log((tj - m[k]) / (1.0 - m[k]))
+            l1nu = lo - log1m_s[k] - ltau
+            if l1nu > -1e-9:  # ν must stay inside (0, 1)
+                continue
+            lnu = math.log1p(-math.exp(l1nu))
+            node[i] = k
+            xt[i] = ltau - (l1t - log1m_m[k])
+            xn[i] = lnu - l1nu
+            c[i] = -l1t - lo - ltau - lnu
+            i += 1
+        ptr[j + 1] = i
+    return ptr, node[:i].copy(), xt[:i].copy(), xn[:i].copy(), c[:i].copy()
+
+
+@njit(cache=True, fastmath={"nsz", "arcp", "contract"})
+def estep_pre(ptr, node, xt, xn, c, w, logpi, theta, K):  # pragma: no cover - compiled
+    """The E-step of :func:`estep` (loglik, score ``G``, moments) on :func:`precompute`d pairs.
+
+    One ``exp`` per pair: ``r_jk = π_k L_jk / f_j`` from the shifted terms, and
+    ``L_jk / f_j = r_jk / π_k`` (a second ``exp`` only where ``π_k`` underflows).
+    """
+    mu_t, sd_t, mu_n, sd_n = theta[0], theta[1], theta[2], theta[3]
+    it, inn = 1.0 / sd_t, 1.0 / sd_n
+    lsd = math.log(sd_t) + math.log(sd_n) + _LOG2PI
+    pi = np.exp(logpi)
+    ipi = np.zeros(K)
+    for k in range(K):
+        if pi[k] > 1e-250:
+            ipi[k] = 1.0 / pi[k]
+    G = np.zeros(K)
+    mom = np.zeros(4)
+    ll_total = 0.0
+    n = ptr.shape[0] - 1
+    v = np.empty(K)
+    for j in range(n):
+        a0, a1 = ptr[j], ptr[j + 1]
+        best = -np.inf
+        for i in range(a0, a1):
+            zt = (xt[i] - mu_t) * it
+            zn = (xn[i] - mu_n) * inn
+            u = c[i] - lsd - 0.5 * (zt * zt + zn * zn) + logpi[node[i]]
+            v[i - a0] = u
+            if u > best:
+                best = u
+        if a1 == a0 or best == -np.inf:
+            continue
+        tot = 0.0
+        for i in range(a0, a1):
+            e = math.exp(v[i - a0] - best)
+            v[i - a0] = e
+            tot += e
+        lse = best + math.log(tot)
+        wj = w[j]
+        ll_total += wj * lse
+        itot = 1.0 / tot
+        for i in range(a0, a1):
+            k = node[i]
+            r = v[i - a0] * itot  # π_k L_jk / f_j
+            if ipi[k] > 0.0:
+                G[k] += wj * r * ipi[k]
+            else:
+                zt = (xt[i] - mu_t) * it
+                zn = (xn[i] - mu_n) * inn
+                G[k] += wj * math.exp(min(c[i] - lsd - 0.5 * (zt * zt + zn * zn) - lse, 700.0))
+            if r == 0.0:
+                continue
+            rw = r * wj
+            mom[0] += rw * xt[i]
+            mom[1] += rw * xt[i] * xt[i]
+            mom[2] += rw * xn[i]
+            mom[3] += rw * xn[i] * xn[i]
+    return ll_total, G, mom
+
+
 @dataclass(frozen=True)
 class Grid:
     """Quadrature nodes of the fraud magnitudes, sorted by ``m``; node 0 is the clean class.
@@ -183,12 +287,12 @@ def theta_of(x: np.ndarray) -> np.ndarray:
     return np.array([mu_t, math.exp(lsd_t), mu_n, math.exp(lsd_n)])
 
 
-def _objective(x, t, o, w, g, wsum, dummy):
+def _objective(x, pre, w, g, wsum):
     """Negative mean log-likelihood and its gradient, both from one E-step (Louis 1982:
     the observed-data score equals the expected complete-data score)."""
     logpi, logpc, parts = node_logweights(x, g)
     th = theta_of(x)
-    ll, G, mom = estep(t, o, w, g.m, g.s, g.cls, logpi, th, dummy, False)
+    ll, G, mom = estep_pre(*pre, w, logpi, th, len(g.m))
     R = np.exp(logpi) * G  # expected station count per node
     grad = np.zeros(N_PARAMS)
     Rc = np.array([R[g.cls == c].sum() for c in range(3)])
@@ -243,7 +347,8 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     Returns ``(x, loglik, n_evaluations, converged)``.
     """
     wsum = float(w.sum())
-    res = minimize(_objective, x0, args=(t, o, w, g, wsum, np.empty((1, 5))), jac=True,
+    pre = precompute(t, o, g.m, g.s)
+    res = minimize(_objective, x0, args=(pre, w, g, wsum), jac=True,
                    method="L-BFGS-B", bounds=BOUNDS,
                    options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8, "maxcor": 20})
     return res.x, float(-res.fun * wsum), int(res.nfev), bool(res.success)
