@@ -42,14 +42,21 @@ from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing
 
 #: Seeds of the threshold-fitting run (never used for evaluation, which uses seed 0).
 CALIBRATION_SEED = 1_000
-N_CALIBRATION = 100
+N_CALIBRATION = 80
 
 #: Fixed critical values at α = 0.05, fitted by :func:`fit_critical_values` on
 #: ``N_CALIBRATION`` clean elections (5,000–20,000 stations, seed ``CALIBRATION_SEED``) with
-#: the detector settings below; regenerate with ``python benchmarks/calibration.py --fit``.
-#: Statistics: integer = z of the "either" count; coarse = RKD fraud % (100 resamples);
-#: mixture = manufactured votes / ballots cast (n_boot = 0); Klimek = f_i and f_e (5 realisations).
-CRITICAL_VALUES: dict[str, float] = {}
+#: the detector settings below; regenerate with ``python benchmarks/calibration.py --fit 80``
+#: (2026-11-23, 789 s on 1 worker). Statistics: integer = z of the "either" count; coarse = RKD
+#: fraud % (100 resamples); mixture = manufactured votes / ballots cast (n_boot = 0); Klimek =
+#: f_i and f_e (5 realisations), each at the 97.5 % quantile.
+CRITICAL_VALUES: dict[str, float] = {
+    "integer_z": 1.940777071599013,
+    "coarse_fraud_pct": 1.0519909416871094,
+    "mixture_manufactured_share": 0.09489421902963334,
+    "klimek_f_i": 0.46959999999999996,
+    "klimek_f_e": 0.002,
+}
 
 #: Statistic names with the quantile used (1 − α, or 1 − α/2 for the two Klimek statistics).
 STATISTICS: dict[str, tuple[str, ...]] = {
@@ -130,6 +137,15 @@ def _digits(e: Election, seed: int) -> Detection:
     return {"digits_last_mean": last.value}, last.pvalue, last.value
 
 
+def _digits_2bl(e: Election, seed: int) -> Detection:
+    """The rejected rule, kept to document why: 2BL χ² of the leader's votes (counts ≥ 10)."""
+    from pollwatch.forensics.digits import digit_tests
+
+    r = digit_tests(e, seed=seed, regions=False, n_boot=10)
+    second = r.row(r.scrutiny).second
+    return {"digits_2bl_mean": second.value}, second.pvalue, second.value
+
+
 def _coarse(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.coarse import rozenas_rkd
 
@@ -160,6 +176,8 @@ DETECTORS: dict[str, Callable[[Election, int], Detection]] = {
     "integer_percentages": _integer, "digits": _digits, "coarse_shares": _coarse,
     "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
 }
+#: Not a decision rule in use: run with ``methods=["digits_2bl"]`` to see why (docs/calibration.md).
+DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {"digits_2bl": _digits_2bl}
 
 
 def decide(stats: dict[str, float], pvalue: float | None, alpha: float = 0.05,
@@ -235,7 +253,7 @@ def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                stats, p, est = DETECTORS[m](sim.election, seed)
+                stats, p, est = {**DETECTORS, **DETECTORS_EXTRA}[m](sim.election, seed)
             crit = CRITICAL_VALUES if critical is None else critical
             # without critical values yet (the fitting run) only p-value rules decide
             flag = decide(stats, p, alpha, critical) if p is not None or all(k in crit for k in stats) else False
@@ -265,8 +283,9 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
     methods = tuple(methods or DETECTORS)
     scenarios = tuple(scenarios or SCENARIOS)
     for m in methods:
-        if m not in DETECTORS:
-            raise ValueError(f"methods ({m!r}) not recognised; must be among {list(DETECTORS)}")
+        if m not in DETECTORS and m not in DETECTORS_EXTRA:
+            raise ValueError(f"methods ({m!r}) not recognised; must be among "
+                             f"{list(DETECTORS) + list(DETECTORS_EXTRA)}")
     for sc in scenarios:
         if sc not in SCENARIOS:
             raise ValueError(f"scenarios ({sc!r}) not recognised; must be among {list(SCENARIOS)}")
@@ -360,11 +379,16 @@ def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
     return "\n".join(lines)
 
 
-def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.1, 0.0), (0.2, 0.02), (0.3, 0.05)),
+def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05, 0.0), (0.1, 0.0), (0.2, 0.02),
+                                                          (0.3, 0.05)),
                     *, n_reps: int = 5, n_stations: int = 10_000, alpha: float = 1.0, seed: int = 0,
                     n_realisations: int = 5) -> list[dict]:
     """Fit Klimek's model to data drawn from it (:func:`pollwatch.simulate.simulate_klimek`):
-    per (f_i, f_e) the mean fitted values and the largest absolute errors over ``n_reps``."""
+    per (f_i, f_e) the mean fitted values and the largest absolute errors over ``n_reps``.
+
+    The fit scrutinises the model's favoured candidate ("Leader", the first one): with the
+    default clean share ν = 0.45 the *other* candidate wins clean elections, and an analysis
+    of the winner would fit the wrong candidate."""
     from pollwatch.forensics.klimek import fit_klimek
     from pollwatch.simulate import simulate_klimek
 
@@ -374,22 +398,23 @@ def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.1, 
         for r in range(n_reps):
             s = seed * 10_007 + 100 * j + r
             sim = simulate_klimek(n_stations, fi, fe, alpha, seed=s)
+            e = sim.election.with_scrutiny(sim.election.meta.candidates[0].id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                k = fit_klimek(sim.election, seed=s, n_realisations=n_realisations)
+                k = fit_klimek(e, seed=s, n_realisations=n_realisations)
             est.append((k.f_i, k.f_e))
         a = np.asarray(est)
         rows.append({"f_i": fi, "f_e": fe, "f_i_hat": float(a[:, 0].mean()), "f_e_hat": float(a[:, 1].mean()),
                      "max_err_f_i": float(np.max(np.abs(a[:, 0] - fi))),
-                     "max_err_f_e": float(np.max(np.abs(a[:, 1] - fe))), "reps": n_reps})
+                     "max_err_f_e": float(np.max(np.abs(a[:, 1] - fe))), "reps": n_reps,
+                     "reps_within": int(np.sum((np.abs(a[:, 0] - fi) <= 0.05) & (np.abs(a[:, 1] - fe) <= 0.01)))})
     return rows
 
 
 def format_klimek(rows: list[dict]) -> str:
-    lines = ["| true f_i | true f_e | mean f̂_i | mean f̂_e | max |f̂_i − f_i| | max |f̂_e − f_e| | within ±0.05 / ±0.01 | reps |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| true f_i | true f_e | mean f̂_i | mean f̂_e | max |f̂_i − f_i| | max |f̂_e − f_e| | fits within ±0.05 / ±0.01 |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
-        ok = r["max_err_f_i"] <= 0.05 and r["max_err_f_e"] <= 0.01
         lines.append(f"| {r['f_i']:.2f} | {r['f_e']:.2f} | {r['f_i_hat']:.3f} | {r['f_e_hat']:.3f} | "
-                     f"{r['max_err_f_i']:.3f} | {r['max_err_f_e']:.3f} | {'yes' if ok else 'no'} | {r['reps']} |")
+                     f"{r['max_err_f_i']:.3f} | {r['max_err_f_e']:.3f} | {r['reps_within']} of {r['reps']} |")
     return "\n".join(lines)
