@@ -5,7 +5,7 @@ API, the web pages and the SMS intake enforce the same ones."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy.exc import IntegrityError
@@ -223,33 +223,87 @@ def _accredited(session: Session, user: m.User, election_id: int) -> bool:
 def check_may_submit(
     session: Session, user: m.User, station: m.Station, kind: str, form: str
 ) -> None:
+    if not _needs_station_checks(user, kind, form):
+        return
+    is_assigned, is_accredited = session.execute(
+        select(_assigned(user, station.id), _accredited_for(user, station.election_id))
+    ).one()
+    _decide(user, is_assigned, is_accredited)
+
+
+def _needs_station_checks(user: m.User, kind: str, form: str) -> bool:
+    """Role gate of ``check_may_submit``; False when staff (no station checks needed)."""
     require(user, SUBMITTERS)
     if user.role in STAFF:
-        return
+        return False
     if user.role == Role.camera_watcher and not (
         kind == Kind.incident and form in CAMERA_CATEGORIES
     ):
         raise Forbidden("Camera watchers file camera incidents only")
-    # one round trip for both checks: (assigned to this station?, accredited for its election?)
-    assigned = (
+    return True
+
+
+def _assigned(user: m.User, station_id):
+    return (
         select(m.Assignment.id)
-        .where(m.Assignment.user_id == user.id, m.Assignment.station_id == station.id)
+        .where(m.Assignment.user_id == user.id, m.Assignment.station_id == station_id)
         .exists()
     )
-    accredited = (
+
+
+def _accredited_for(user: m.User, election_id):
+    return (
         select(m.Accreditation.id)
         .where(
             m.Accreditation.user_id == user.id,
-            m.Accreditation.election_id == station.election_id,
+            m.Accreditation.election_id == election_id,
             m.Accreditation.status == m.AccreditationStatus.accredited,
         )
         .exists()
     )
-    is_assigned, is_accredited = session.execute(select(assigned, accredited)).one()
+
+
+def _decide(user: m.User, is_assigned: bool, is_accredited: bool) -> None:
     if user.role == Role.observer and not is_assigned:
         raise Forbidden("Station not assigned to you")
     if not is_accredited:
         raise Forbidden("Observer not accredited")
+
+
+def submission_context(
+    session: Session,
+    user: m.User,
+    client_id: str,
+    station_id: int,
+    kind: str,
+    form: str,
+    before_checks: Callable[[], None] | None = None,
+) -> tuple[m.Submission | None, m.Station | None]:
+    """``(prior, None)`` for a retried client id, else ``(None, station)`` once the user may
+    submit there: the client-id lookup, the station and both permission checks in one round trip
+    (the same rules, in the same order, as ``existing_by_client_id`` + ``check_may_submit``;
+    ``before_checks`` runs where a caller validated its body before those checks)."""
+    prior_id = select(m.Submission.id).where(m.Submission.client_id == client_id).scalar_subquery()
+    row = session.execute(
+        select(
+            m.Station,
+            prior_id,
+            _assigned(user, m.Station.id),
+            _accredited_for(user, m.Station.election_id),
+        ).where(m.Station.id == station_id)
+    ).first()
+    if row is None or row[1] is not None:  # no such station, or a retry: the general path
+        prior = existing_by_client_id(session, user, client_id)
+        if prior is not None:
+            return prior, None
+    if before_checks is not None:
+        before_checks()
+    if row is None:
+        raise NotFound("Station not found")
+    station, _, is_assigned, is_accredited = row
+    if _needs_station_checks(user, kind, form):
+        _decide(user, is_assigned, is_accredited)
+    return None, station
 
 
 # ---- submissions ------------------------------------------------------------------------------

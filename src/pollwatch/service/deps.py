@@ -17,7 +17,7 @@ from pollwatch.service.writer import GroupCommitter
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -26,11 +26,11 @@ def get_db(request: Request):
         yield session
 
 
-def get_store(request: Request) -> MediaStore:
+async def get_store(request: Request) -> MediaStore:
     return request.app.state.store
 
 
-def get_writer(request: Request) -> GroupCommitter:
+async def get_writer(request: Request) -> GroupCommitter:
     return request.app.state.writer
 
 

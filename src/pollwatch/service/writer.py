@@ -17,6 +17,7 @@ time, so one bad row cannot fail the others.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from concurrent.futures import Future
@@ -53,13 +54,17 @@ class GroupCommitter:
         self.items = 0
 
     def submit(self, user_id: int, sub: m.Submission) -> tuple[m.Submission, bool]:
+        return _owned(user_id, *self._enqueue(user_id, sub).result())
+
+    async def submit_async(self, user_id: int, sub: m.Submission) -> tuple[m.Submission, bool]:
+        """As ``submit``, awaited on the event loop: no worker thread sits blocked meanwhile."""
+        return _owned(user_id, *await asyncio.wrap_future(self._enqueue(user_id, sub)))
+
+    def _enqueue(self, user_id: int, sub: m.Submission) -> Future:
         self._ensure_started()
         item = _Item(user_id, sub)
         self._queue.put(item)
-        row, created = item.done.result()
-        if row.observer_id != user_id:
-            raise Conflict("client_id already used by another user")
-        return row, created
+        return item.done
 
     def close(self) -> None:
         if self._thread is not None:
@@ -108,6 +113,12 @@ class GroupCommitter:
         self.items += len(batch)
         for item, res in zip(batch, results, strict=True):
             item.done.set_result(res)
+
+
+def _owned(user_id: int, row: m.Submission, created: bool) -> tuple[m.Submission, bool]:
+    if row.observer_id != user_id:
+        raise Conflict("client_id already used by another user")
+    return row, created
 
 
 def write_batch(

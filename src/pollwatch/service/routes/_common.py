@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.writer import GroupCommitter
 
 
-def created(
-    response: Response, sub_and_flag: tuple[m.Submission, bool], session: Session
-) -> m.Submission:
-    """201 for a new submission, 200 for a retried one (same client_id): stored once."""
-    sub, is_new = sub_and_flag
-    session.commit()
-    response.status_code = 201 if is_new else 200
-    return sub
-
-
-def store(
+async def submit(
+    response: Response,
     session: Session,
     writer: GroupCommitter,
     user: m.User,
-    sub: m.Submission,
     media_ids: list[int],
-) -> tuple[m.Submission, bool]:
-    """Commit a new submission with its audit entry: through the group-commit writer, or, when
-    media are attached (their checks belong in the same transaction), on this session."""
-    if media_ids:
-        return crud.create_submission(session, user, sub, media_ids, checked=True)
-    session.commit()  # end the read transaction first (SQLite: it holds the write lock)
-    return writer.submit(user.id, sub)
+    build: Callable[[], tuple[m.Submission | None, m.Submission | None]],
+) -> m.Submission:
+    """Create a submission: 201 when new, 200 with the stored one for a retried client id.
 
+    ``build()`` runs in the thread pool (it reads the database) and returns ``(prior, None)``
+    or ``(None, new_row)``. A new row is committed with its audit entry by the group-commit
+    writer, awaited without holding a thread; with media attached (their checks belong in the
+    same transaction) it is committed on this session instead.
+    """
 
-def station_for(session: Session, user: m.User, station_id: int, kind: str, form: str) -> m.Station:
-    station = crud.get_station(session, station_id)
-    crud.check_may_submit(session, user, station, kind, form)
-    return station
+    def prepare():
+        prior, sub = build()
+        if prior is not None:
+            session.commit()
+            return (prior, False), None
+        if media_ids:
+            done = crud.create_submission(session, user, sub, media_ids, checked=True)
+            session.commit()
+            return done, None
+        session.commit()  # end the read transaction first (SQLite: it holds the write lock)
+        return None, sub
+
+    done, sub = await run_in_threadpool(prepare)
+    if sub is not None:
+        done = await writer.submit_async(user.id, sub)
+    row, is_new = done
+    response.status_code = 201 if is_new else 200
+    return row

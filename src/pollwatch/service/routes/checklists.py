@@ -6,7 +6,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import created, station_for, store
+from pollwatch.service.routes._common import submit
 from pollwatch.service.schemas import (
     ChecklistCreate,
     ChecklistUpdate,
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/checklists", tags=["checklists"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_checklist(
+async def create_checklist(
     body: ChecklistCreate,
     response: Response,
     session: SessionDep,
@@ -26,22 +26,26 @@ def create_checklist(
     writer: WriterDep,
 ):
     """File a checklist; a retry with the same client_id returns the stored one (200)."""
-    prior = crud.existing_by_client_id(session, user, str(body.client_id))
-    if prior is not None:
-        return created(response, (prior, False), session)
-    station = station_for(session, user, body.station_id, Kind.checklist, body.form)
-    answers, complete, flags = crud.clean_checklist(body.form, body.answers, station.registered)
-    sub = m.Submission(
-        client_id=str(body.client_id),
-        kind=Kind.checklist,
-        form=body.form,
-        station_id=station.id,
-        observer_id=user.id,
-        answers=answers,
-        complete=complete,
-        flags=flags,
-    )
-    return created(response, store(session, writer, user, sub, body.media_ids), session)
+
+    def build():
+        prior, station = crud.submission_context(
+            session, user, str(body.client_id), body.station_id, Kind.checklist, body.form
+        )
+        if prior is not None:
+            return prior, None
+        answers, complete, flags = crud.clean_checklist(body.form, body.answers, station.registered)
+        return None, m.Submission(
+            client_id=str(body.client_id),
+            kind=Kind.checklist,
+            form=body.form,
+            station_id=station.id,
+            observer_id=user.id,
+            answers=answers,
+            complete=complete,
+            flags=flags,
+        )
+
+    return await submit(response, session, writer, user, body.media_ids, build)
 
 
 @router.get("", response_model=SubmissionsPublic)

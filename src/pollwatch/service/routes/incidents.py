@@ -8,7 +8,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import created, station_for, store
+from pollwatch.service.routes._common import submit
 from pollwatch.service.schemas import (
     IncidentCreate,
     IncidentUpdate,
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_incident(
+async def create_incident(
     body: IncidentCreate,
     response: Response,
     session: SessionDep,
@@ -28,25 +28,34 @@ def create_incident(
     writer: WriterDep,
 ):
     """Report an incident; a retry with the same client_id returns the stored one (200)."""
-    prior = crud.existing_by_client_id(session, user, str(body.client_id))
-    if prior is not None:
-        return created(response, (prior, False), session)
-    crud.clean_incident(body.category, body.severity)
-    station = station_for(session, user, body.station_id, Kind.incident, body.category)
-    occurred = body.occurred_at
-    if occurred.tzinfo is not None:  # stored as naive UTC
-        occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
-    sub = m.Submission(
-        client_id=str(body.client_id),
-        kind=Kind.incident,
-        form=body.category,
-        station_id=station.id,
-        observer_id=user.id,
-        severity=body.severity,
-        occurred_at=occurred,
-        description=body.description,
-    )
-    return created(response, store(session, writer, user, sub, body.media_ids), session)
+
+    def build():
+        prior, station = crud.submission_context(
+            session,
+            user,
+            str(body.client_id),
+            body.station_id,
+            Kind.incident,
+            body.category,
+            before_checks=lambda: crud.clean_incident(body.category, body.severity),
+        )
+        if prior is not None:
+            return prior, None
+        occurred = body.occurred_at
+        if occurred.tzinfo is not None:  # stored as naive UTC
+            occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
+        return None, m.Submission(
+            client_id=str(body.client_id),
+            kind=Kind.incident,
+            form=body.category,
+            station_id=station.id,
+            observer_id=user.id,
+            severity=body.severity,
+            occurred_at=occurred,
+            description=body.description,
+        )
+
+    return await submit(response, session, writer, user, body.media_ids, build)
 
 
 @router.get("", response_model=SubmissionsPublic)

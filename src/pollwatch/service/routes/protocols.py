@@ -6,14 +6,14 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import created, station_for, store
+from pollwatch.service.routes._common import submit
 from pollwatch.service.schemas import ProtocolCreate, SubmissionPublic, SubmissionsPublic
 
 router = APIRouter(prefix="/protocols", tags=["protocols"])
 
 
 @router.post("", response_model=SubmissionPublic, status_code=201)
-def create_protocol(
+async def create_protocol(
     body: ProtocolCreate,
     response: Response,
     session: SessionDep,
@@ -21,22 +21,26 @@ def create_protocol(
     writer: WriterDep,
 ):
     """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
-    prior = crud.existing_by_client_id(session, user, str(body.client_id))
-    if prior is not None:
-        return created(response, (prior, False), session)
-    station = station_for(session, user, body.station_id, Kind.protocol, "protocol")
-    election = crud.get_election(session, station.election_id)
-    answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
-    sub = m.Submission(
-        client_id=str(body.client_id),
-        kind=Kind.protocol,
-        form="protocol",
-        station_id=station.id,
-        observer_id=user.id,
-        answers=answers,
-        flags=flags,
-    )
-    return created(response, store(session, writer, user, sub, body.media_ids), session)
+
+    def build():
+        prior, station = crud.submission_context(
+            session, user, str(body.client_id), body.station_id, Kind.protocol, "protocol"
+        )
+        if prior is not None:
+            return prior, None
+        election = crud.get_election(session, station.election_id)
+        answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
+        return None, m.Submission(
+            client_id=str(body.client_id),
+            kind=Kind.protocol,
+            form="protocol",
+            station_id=station.id,
+            observer_id=user.id,
+            answers=answers,
+            flags=flags,
+        )
+
+    return await submit(response, session, writer, user, body.media_ids, build)
 
 
 @router.get("", response_model=SubmissionsPublic)
