@@ -80,13 +80,13 @@ def uniform(s):
     return float(_next(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _signed32(s):
     u = np.int64(_next(s) >> np.uint64(32))
     return u - np.int64(4294967296) if u >= np.int64(2147483648) else u
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _normal(s):
     """Standard normal by the ziggurat method (Marsaglia & Tsang 2000, ``RNOR``/``nfix``)."""
     hz = _signed32(s)
@@ -115,7 +115,7 @@ def _normal(s):
             return hz * _WN[iz]
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def gamma(s, a):
     """Gamma(a, 1) by Marsaglia–Tsang; ``a < 1`` via ``G(a + 1)·U^(1/a)``."""
     boost = 1.0
@@ -140,7 +140,7 @@ def gamma(s, a):
             return d * v * boost
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def beta(s, a, b):
     x = gamma(s, a)
     y = gamma(s, b)
@@ -149,7 +149,7 @@ def beta(s, a, b):
     return x / (x + y)
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _fc(k):
     if k <= 9:
         return _FC[int(k)]
@@ -158,7 +158,7 @@ def _fc(k):
     return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / kp1
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _binom_inversion(s, n, p):
     # successes = number of geometric waiting times that fit into n trials
     lq = math.log1p(-p)
@@ -175,7 +175,7 @@ def _binom_inversion(s, n, p):
         k += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _binom_btrs(s, n, p):
     spq = math.sqrt(n * p * (1.0 - p))
     b = 1.15 + 2.53 * spq
@@ -206,7 +206,7 @@ def _binom_btrs(s, n, p):
             return int(k)
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def binomial(s, n, p):
     """Binomial(n, p), exact."""
     if n <= 0 or not p > 0.0:  # also NaN: never loop on a bad probability
@@ -229,7 +229,7 @@ def _small_denominator(v, t, q_max):
     return 2 <= q <= q_max
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always", cache=True)
 def _pick(s, cum, i):
     u = uniform(s) * cum[i, cum.shape[1] - 1]
     j = 0
@@ -238,45 +238,136 @@ def _pick(s, cum, i):
     return j
 
 
+#: a component's beta-binomial table stops where the pmf falls below this fraction of its
+#: peak: the mass left out is < 1e-16, below the 2^-53 resolution of the uniform that inverts it
+_TABLE_EPS = 1e-17
+
+
+@numba.njit(inline="always", cache=True)
+def _betabin_table(n, k_obs, cum, i, alpha, beta_, pmf, comp):
+    """Unnormalised pmf of ``t* ~ Σ_j r_ij BetaBin(n, k_obs + α_j, n − k_obs + β_j)`` into
+    ``pmf[lo:hi + 1]`` (``pmf`` is zero outside; the caller re-zeroes it). Each component is
+    built from its mean outwards by the exact pmf ratio and normalised by its own sum
+    (unimodal: ``a = k_obs + α_j`` may be < 1 only with ``b > 1``). Returns ``(lo, hi)``."""
+    lo, hi = n, 0
+    prev = 0.0
+    for j in range(cum.shape[1]):
+        w = cum[i, j] - prev
+        prev = cum[i, j]
+        if not w > 0.0:
+            continue
+        a = k_obs + alpha[j]
+        b = n - k_obs + beta_[j]
+        k0 = min(max(int(n * a / (a + b)), 0), n)
+        comp[k0] = 1.0
+        peak, total = 1.0, 1.0
+        lj = k0
+        val = 1.0
+        while lj > 0:  # P(k − 1) = P(k)·k·(n − k + b) / ((n − k + 1)(k − 1 + a))
+            val = val * lj * (n - lj + b) / ((n - lj + 1) * (lj - 1 + a))
+            lj -= 1
+            comp[lj] = val
+            total += val
+            if val > peak:
+                peak = val
+            elif val < _TABLE_EPS * peak:
+                break
+        hj = k0
+        val = 1.0
+        while hj < n:  # P(k + 1) = P(k)·(n − k)(k + a) / ((k + 1)(n − k − 1 + b))
+            val = val * (n - hj) * (hj + a) / ((hj + 1) * (n - hj - 1 + b))
+            hj += 1
+            comp[hj] = val
+            total += val
+            if val > peak:
+                peak = val
+            elif val < _TABLE_EPS * peak:
+                break
+        f = w / total
+        for k in range(lj, hj + 1):
+            pmf[k] += f * comp[k]
+        lo = min(lo, lj)
+        hi = max(hi, hj)
+    return lo, hi
+
+
 @numba.njit(nogil=True, cache=True)
 def resample_block(states, N, t, v, cum_t, at, bt, cum_v, av, bv, lo, delta, n_grid, edges,
                    q_max, binned, counts, exact):
     """One RKD replicate per row of ``states``: linear-binned ``y*`` and its 0.001-bin counts.
 
-    Per station: component by posterior responsibility (``cum_*`` are cumulative), then
-    ``p_t ~ Beta(t + α, N − t + β)``, ``t* ~ Bin(N, p_t)``, ``p_v ~ Beta(v + α', t − v + β')``,
-    ``v* ~ Bin(t*, p_v)``, ``y* = v*/t*`` (0 when ``t* = 0``), as ``spikes::resample``.
-    ``exact[r]`` counts stations whose ``y*`` is a fraction ``p/q`` with ``2 ≤ q ≤ q_max``.
+    Per station: ``t* ~ Bin(N, p_t)`` with ``p_t ~ Beta(t + α_j, N − t + β_j)`` and the
+    component ``j`` by posterior responsibility (``cum_*`` are cumulative), i.e. ``t*`` from
+    the mixture of beta-binomials, drawn by inversion of its table (Chen & Asau 1974 guide
+    table; the table is built once per station and shared by every replicate of the block);
+    then component ``j'``, ``p_v ~ Beta(v + α'_j', t − v + β'_j')``, ``v* ~ Bin(t*, p_v)``,
+    ``y* = v*/t*`` (0 when ``t* = 0``), as ``spikes::resample``. ``exact[r]`` counts stations
+    whose ``y*`` is a fraction ``p/q`` with ``2 ≤ q ≤ q_max``. Each replicate consumes its own
+    stream station by station, so rows do not depend on how replicates are split into blocks.
     Releases the GIL, so callers run row slices in threads (no OpenMP: fork-safe).
     """
+    R = states.shape[0]
+    st = states.copy()
     nb = edges.size - 1
-    for r in range(states.shape[0]):
-        s = states[r].copy()
-        for i in range(N.size):
-            j = _pick(s, cum_t, i)
-            pt = beta(s, t[i] + at[j], N[i] - t[i] + bt[j])
-            ts = binomial(s, N[i], pt)
-            j = _pick(s, cum_v, i)
-            pv = beta(s, v[i] + av[j], t[i] - v[i] + bv[j])
-            vs = binomial(s, ts, pv)
-            y = vs / ts if ts > 0 else 0.0
-            if q_max >= 2 and ts > 0 and _small_denominator(vs, ts, q_max):
-                exact[r] += 1
-            # R's BinDist (linear binning)
-            pos = (y - lo) / delta
-            ix = int(math.floor(pos))
-            fx = pos - ix
-            if 0 <= ix <= n_grid - 2:
-                binned[r, ix] += 1.0 - fx
-                binned[r, ix + 1] += fx
-            elif ix == -1:
-                binned[r, 0] += fx
-            elif ix == n_grid - 1:
-                binned[r, ix] += 1.0 - fx
-            # cut(y, edges, right = TRUE, include.lowest = TRUE)
-            b = min(max(int(math.ceil((y - edges[0]) / (edges[1] - edges[0]))) - 1, 0), nb - 1)
-            while b > 0 and y <= edges[b]:
-                b -= 1
-            while b < nb - 1 and y > edges[b + 1]:
-                b += 1
-            counts[r, b] += 1
+    nmax = N.max() if N.size else 0
+    pmf = np.zeros(nmax + 1)
+    comp = np.empty(nmax + 1)
+    cdf = np.empty(nmax + 1)
+    guide = np.empty(nmax + 1, dtype=np.int64)
+    chunk = 256
+    buf_t = np.empty((R, chunk), dtype=np.int64)
+    buf_v = np.empty((R, chunk), dtype=np.int64)
+    for c0 in range(0, N.size, chunk):
+        c1 = min(N.size, c0 + chunk)
+        for i in range(c0, c1):
+            kl, kh = _betabin_table(N[i], t[i], cum_t, i, at, bt, pmf, comp)
+            m = kh - kl + 1
+            acc = 0.0
+            for k in range(m):
+                acc += pmf[kl + k]
+                cdf[k] = acc
+                pmf[kl + k] = 0.0
+            g = 0
+            for k in range(m):  # guide[g] = first k with cdf[k] > g·acc/m
+                while g < m and cdf[k] > g * acc / m:
+                    guide[g] = k
+                    g += 1
+            for r in range(R):
+                s = st[r]
+                u = uniform(s)
+                k = guide[int(u * m)]
+                ua = u * acc
+                while k > 0 and cdf[k - 1] > ua:  # only on a rounding tie at a guide boundary
+                    k -= 1
+                while cdf[k] <= ua and k < m - 1:
+                    k += 1
+                ts = kl + k
+                j = _pick(s, cum_v, i)
+                pv = beta(s, v[i] + av[j], t[i] - v[i] + bv[j])
+                buf_t[r, i - c0] = ts
+                buf_v[r, i - c0] = binomial(s, ts, pv)
+        for r in range(R):
+            for ii in range(c1 - c0):
+                ts = buf_t[r, ii]
+                vs = buf_v[r, ii]
+                y = vs / ts if ts > 0 else 0.0
+                if q_max >= 2 and ts > 0 and _small_denominator(vs, ts, q_max):
+                    exact[r] += 1
+                # R's BinDist (linear binning)
+                pos = (y - lo) / delta
+                ix = int(math.floor(pos))
+                fx = pos - ix
+                if 0 <= ix <= n_grid - 2:
+                    binned[r, ix] += 1.0 - fx
+                    binned[r, ix + 1] += fx
+                elif ix == -1:
+                    binned[r, 0] += fx
+                elif ix == n_grid - 1:
+                    binned[r, ix] += 1.0 - fx
+                # cut(y, edges, right = TRUE, include.lowest = TRUE)
+                b = min(max(int(math.ceil((y - edges[0]) / (edges[1] - edges[0]))) - 1, 0), nb - 1)
+                while b > 0 and y <= edges[b]:
+                    b -= 1
+                while b < nb - 1 and y > edges[b + 1]:
+                    b += 1
+                counts[r, b] += 1

@@ -23,6 +23,8 @@ from numba import njit
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
+from pollwatch.forensics._coarse_blas import single_blas_thread
+
 _LOG2PI = math.log(2.0 * math.pi)
 
 
@@ -348,9 +350,10 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     """
     wsum = float(w.sum())
     pre = precompute(t, o, g.m, g.s)
-    res = minimize(_objective, x0, args=(pre, w, g, wsum), jac=True,
-                   method="L-BFGS-B", bounds=BOUNDS,
-                   options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8, "maxcor": 20})
+    with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
+        res = minimize(_objective, x0, args=(pre, w, g, wsum), jac=True,
+                       method="L-BFGS-B", bounds=BOUNDS,
+                       options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8, "maxcor": 20})
     return res.x, float(-res.fun * wsum), int(res.nfev), bool(res.success)
 
 
