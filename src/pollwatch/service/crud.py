@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,12 +93,16 @@ def issue_token(session: Session, user: m.User, kind: str = "api") -> str:
     return token
 
 
+# built once: every request runs it, and building the expression costs more than executing it
+_USER_BY_TOKEN = (
+    select(m.User)
+    .join(m.Token, m.Token.user_id == m.User.id)
+    .where(m.Token.token_hash == bindparam("token_hash"), m.User.active.is_(True))
+)
+
+
 def user_by_token(session: Session, token: str) -> m.User | None:
-    return session.scalar(
-        select(m.User)
-        .join(m.Token, m.Token.user_id == m.User.id)
-        .where(m.Token.token_hash == security.hash_token(token), m.User.active.is_(True))
-    )
+    return session.scalar(_USER_BY_TOKEN, {"token_hash": security.hash_token(token)})
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -270,6 +274,24 @@ def _decide(user: m.User, is_assigned: bool, is_accredited: bool) -> None:
         raise Forbidden("Observer not accredited")
 
 
+_SUBMISSION_CONTEXT = select(  # built once, like _USER_BY_TOKEN
+    m.Station,
+    select(m.Submission.id)
+    .where(m.Submission.client_id == bindparam("client_id"))
+    .scalar_subquery(),
+    select(m.Assignment.id)
+    .where(m.Assignment.user_id == bindparam("user_id"), m.Assignment.station_id == m.Station.id)
+    .exists(),
+    select(m.Accreditation.id)
+    .where(
+        m.Accreditation.user_id == bindparam("user_id"),
+        m.Accreditation.election_id == m.Station.election_id,
+        m.Accreditation.status == m.AccreditationStatus.accredited,
+    )
+    .exists(),
+).where(m.Station.id == bindparam("station_id"))
+
+
 def submission_context(
     session: Session,
     user: m.User,
@@ -283,14 +305,8 @@ def submission_context(
     submit there: the client-id lookup, the station and both permission checks in one round trip
     (the same rules, in the same order, as ``existing_by_client_id`` + ``check_may_submit``;
     ``before_checks`` runs where a caller validated its body before those checks)."""
-    prior_id = select(m.Submission.id).where(m.Submission.client_id == client_id).scalar_subquery()
     row = session.execute(
-        select(
-            m.Station,
-            prior_id,
-            _assigned(user, m.Station.id),
-            _accredited_for(user, m.Station.election_id),
-        ).where(m.Station.id == station_id)
+        _SUBMISSION_CONTEXT, {"client_id": client_id, "user_id": user.id, "station_id": station_id}
     ).first()
     if row is None or row[1] is not None:  # no such station, or a retry: the general path
         prior = existing_by_client_id(session, user, client_id)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import crud
@@ -21,9 +22,17 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request):
-    with request.app.state.sessions() as session:
+async def get_db(request: Request):
+    # async, so opening it costs no thread-pool hop (a Session does no I/O until first used);
+    # closing is I/O only while a transaction is open, and then it runs in the pool
+    session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 async def get_store(request: Request) -> MediaStore:
