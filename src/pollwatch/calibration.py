@@ -232,7 +232,7 @@ class Cell:
             return float("nan"), float("nan")
         c = (p + z * z / (2 * n)) / (1 + z * z / n)
         h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return c - h, c + h
+        return max(c - h, 0.0), min(c + h, 1.0)
 
     def redecide(self, alpha: float = 0.05, critical: dict[str, float] | None = None) -> None:
         """Recount the signals with another rule (e.g. freshly fitted critical values)."""
@@ -351,7 +351,10 @@ def format_table(table: dict[tuple[str, str], Cell]) -> str:
     for sc in scenarios:
         cells = []
         for m in methods:
-            c = table[(sc, m)]
+            c = table.get((sc, m))
+            if c is None:  # merged runs need not cover every pair
+                cells.append("–")
+                continue
             lo, hi = c.rate_interval()
             cells.append(f"{100 * c.rate:.1f} % [{100 * lo:.0f}–{100 * hi:.0f}] n={c.runs}"
                          + (f" ({c.errors} err)" if c.errors else ""))
