@@ -4,11 +4,14 @@
 ``Analysis.errors`` with its message, and the others still run), times it, ranks the
 stations with :func:`pollwatch.forensics.scores.station_scores`, and builds the
 ``results.json`` document (:attr:`Analysis.doc`). Shares and turnout are fractions in [0, 1].
+On large elections the RKD resampling runs in a second process alongside the other methods
+(see ``parallel`` in :func:`analyze`); the results are those of the sequential run.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -221,6 +224,109 @@ JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_
              "carousel": "carousel"}
 
 
+#: methods run in a second process by :func:`analyze` when ``parallel`` (the RKD resampling
+#: is the largest single cost; everything else together is of the same order)
+OFFLOAD = ("coarse_shares",)
+PARALLEL_MIN_STATIONS = 20_000
+
+
+def _offloaded(e: Election, names: list[str], backend: Any, scheduler: Any, parallel: bool | None) -> list[str]:
+    if parallel is None:
+        parallel = (e.n_stations >= PARALLEL_MIN_STATIONS and scheduler is None
+                    and backend in (None, "serial"))
+    return [m for m in OFFLOAD if m in names] if parallel else []
+
+
+def _run_one(name: str, e: Election, ctx: Context, step: Callable[[str], None]) -> tuple[Any, str | None, float]:
+    step(name)
+    t0 = time.perf_counter()
+    res, err = None, None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = METHODS[name].run(e, ctx)
+    except Exception as exc:  # one failing method must not hide the others
+        err = f"{type(exc).__name__}: {exc}"
+    secs = time.perf_counter() - t0
+    step("done:" + name)
+    return res, err, secs
+
+
+def _record(name, res, err, secs, e, ctx, extracted, errors, timings) -> None:
+    if err is None:
+        try:
+            ctx.results[name] = res
+            extracted[name] = METHODS[name].extract(res, e)
+        except Exception as exc:
+            err = f"{type(exc).__name__}: {exc}"
+    if err is not None:
+        errors[name] = err
+    timings[name] = secs
+
+
+def _child_main(src: str, dst: str) -> None:
+    """Entry point of the second process: the same calls as in the parent, pickled back."""
+    import pickle
+
+    with open(src, "rb") as fh:
+        names, e, seed, backend = pickle.load(fh)
+    ctx = Context(seed=seed, backend=backend)
+    out = {name: _run_one(name, e, ctx, lambda _: None) for name in names}
+    with open(dst + ".part", "wb") as fh:
+        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(dst + ".part", dst)
+
+
+def _start_child(e: Election, names: list[str], ctx: Context):
+    """A fresh interpreter, not a fork: the parent may hold OpenMP (numba ``prange``) or
+    Polars thread pools that a forked child cannot use, and unlike ``multiprocessing``'s
+    spawn it never re-runs the caller's ``__main__``."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    try:
+        tmp = tempfile.TemporaryDirectory(prefix="pollwatch-analyze-")
+        src, dst = os.path.join(tmp.name, "in.pkl"), os.path.join(tmp.name, "out.pkl")
+        with open(src, "wb") as fh:
+            pickle.dump((names, e, ctx.seed, ctx.backend), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        code = f"from pollwatch.forensics.run import _child_main; _child_main({src!r}, {dst!r})"
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return tmp, proc, dst
+    except Exception:
+        return None
+
+
+def _finish_child(pending, names: list[str], e: Election, ctx: Context,
+                  step: Callable[[str], None]) -> dict[str, tuple[Any, str | None, float]]:
+    if pending is None:
+        return {}
+    import pickle
+
+    tmp, proc, dst = pending
+    try:
+        for name in names:
+            step(name)
+        proc.communicate()
+        if proc.returncode != 0 or not os.path.exists(dst):
+            raise RuntimeError(f"second process exited with {proc.returncode}")
+        with open(dst, "rb") as fh:
+            out = pickle.load(fh)
+        for name in names:
+            step("done:" + name)
+        return out
+    except Exception:  # the second process died (memory, signal, import): run here instead
+        return {name: _run_one(name, e, ctx, step) for name in names}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        tmp.cleanup()
+
+
 @dataclass
 class Analysis:
     """Everything ``pollwatch analyze`` computed for one election."""
@@ -303,11 +409,20 @@ def _params_of(result: Any) -> dict:
 
 def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = None, backend: Any = None,
             scheduler: Any = None, progress: Callable[[str], None] | None = None, command: str | None = None,
-            regions_geojson: dict | None = None, regions_key: str = "name") -> Analysis:
+            regions_geojson: dict | None = None, regions_key: str = "name",
+            parallel: bool | None = None) -> Analysis:
     """Run the forensic methods (all by default) and rank the stations.
 
     Warnings raised by a method (small samples, degenerate data) are kept in its result's
     notes by the method itself; here they are not allowed to stop the run.
+
+    ``parallel``: run the slowest method (:data:`OFFLOAD`, the RKD resampling) in a second
+    process while this one runs the others, so the two cores work at once. Every method is a
+    deterministic function of the election and the seed, so the results are identical to
+    the sequential run. ``None`` (default): only for elections of at least
+    :data:`PARALLEL_MIN_STATIONS` stations on the local serial backend (below that, starting
+    a fresh interpreter costs more than it saves); ``timings`` are then each method's own
+    wall time, which overlap.
     """
     names = list(methods or METHODS)
     unknown = [m for m in names if m not in METHODS]
@@ -321,20 +436,22 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     t0 = time.perf_counter()
     findings = validate(election)
     timings["validate"] = time.perf_counter() - t0
+    offload = _offloaded(election, names, backend, scheduler, parallel)
+    pending = _start_child(election, offload, ctx) if offload else None
+    if pending is None:
+        offload = []
     for name in names:
-        spec = METHODS[name]
-        step(name)
-        t0 = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = spec.run(election, ctx)
-            ctx.results[name] = res
-            extracted[name] = spec.extract(res, election)
-        except Exception as exc:  # one failing method must not hide the others
-            errors[name] = f"{type(exc).__name__}: {exc}"
-        timings[name] = time.perf_counter() - t0
-        step("done:" + name)
+        if name in offload:
+            continue
+        res, err, secs = _run_one(name, election, ctx, step)
+        _record(name, res, err, secs, election, ctx, extracted, errors, timings)
+    for name, (res, err, secs) in _finish_child(pending, offload, election, ctx, step).items():
+        _record(name, res, err, secs, election, ctx, extracted, errors, timings)
+    # the same key order as a sequential run, whichever process finished first
+    ctx.results = {k: ctx.results[k] for k in names if k in ctx.results}
+    extracted = {k: extracted[k] for k in names if k in extracted}
+    timings = {k: timings[k] for k in ["validate", *names] if k in timings}
+    errors = {k: errors[k] for k in names if k in errors}
     scores = None
     t0 = time.perf_counter()
     try:
