@@ -145,3 +145,8 @@ def test_choropleth_from_geojson(browser, tmp_path):
                                  "--methods", "integer_percentages,shpilkin,digits"])
     assert r.exit_code == 0, r.output
     _check_in_browser(browser, out / "report.html", tmp_path, {"map", "regions", "integers"})
+
+
+def test_methods_section_states_calibration(report_dir):
+    html = report_dir[1]["report.html"].read_text(encoding="utf-8")
+    assert html.count("Calibration: false-positive rate") >= 4

@@ -11,7 +11,7 @@ import numpy as np
 
 from pollwatch.model.derived import percent
 from pollwatch.report import figures as figs
-from pollwatch.report.caveats import CAVEATS
+from pollwatch.report.caveats import CAVEATS, calibration_notes
 from pollwatch.report.html import Headline, Report, Section
 from pollwatch.report.strength import assess
 from pollwatch.results import fmt_int, fmt_pct
@@ -193,7 +193,7 @@ def _methods_html(analysis) -> str:
         if cav:
             block += (f"<p><strong>Detects:</strong> {esc(cav.detects)} <strong>Cannot see:</strong> {esc(cav.blind)}</p>"
                       f"<p class='muted'>Source: {esc(cav.source)}</p>")
-        calib = analysis.calibration.get(name) if analysis.calibration else None
+        calib = (analysis.calibration or calibration_notes()).get(name)
         if calib:
             block += f"<p class='muted'>Calibration: {esc(calib)}</p>"
         try:

@@ -82,3 +82,22 @@ CAVEATS: dict[str, Caveat] = {
         "pollwatch; weights documented in pollwatch.forensics.scores.",
     ),
 }
+
+
+def calibration_notes() -> dict[str, str]:
+    """One line per method from the measured calibration (``calibration_summary.json``)."""
+    import json
+    from importlib import resources
+
+    raw = json.loads(resources.files("pollwatch.report").joinpath("calibration_summary.json").read_text("utf-8"))
+    out = {}
+    for method, d in raw.items():
+        if method.startswith("_"):
+            continue
+        text = (f"false-positive rate {d['fpr']} on clean simulated elections; power against stuffing at "
+                f"0.6 / 1.6 / 4.5 % of ballots {d['power_stuffing']}, against protocols rounded at 0.5 / 1 / 3 % "
+                f"of stations {d['power_rounding']}")
+        if "accuracy" in d:
+            text += f"; {d['accuracy']}"
+        out[method] = text + " (for the decision rules in docs/calibration.md, not the strength rule above)."
+    return out
