@@ -150,3 +150,10 @@ def test_choropleth_from_geojson(browser, tmp_path):
 def test_methods_section_states_calibration(report_dir):
     html = report_dir[1]["report.html"].read_text(encoding="utf-8")
     assert html.count("Calibration: false-positive rate") >= 4
+
+
+def test_regional_table(report_dir):
+    html = report_dir[1]["report.html"].read_text(encoding="utf-8")
+    section = html[html.index('id="regions"'):html.index('id="stations"')]
+    for region in ("North", "South", "East", "West"):
+        assert f"<td>{region}</td>" in section

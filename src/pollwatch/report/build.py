@@ -168,6 +168,31 @@ def _stations_html(analysis, top: int) -> str:
             f"<div class='tablewrap'><table id='station-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def _regions_html(analysis) -> str:
+    """Per region: stations, official turnout and leader share, and Shpilkin's excess votes."""
+    e = analysis.election
+    if not e.meta.hierarchy:
+        return "<p>The file has no regional hierarchy.</p>"
+    level = "region" if "region" in e.meta.hierarchy else e.meta.hierarchy[0]
+    lead = e.leader.id
+    cols = ["registered", "valid", "invalid", lead]
+    g = e.group_sums(level, cols).to_dicts()
+    sh = {r["region"]: r["excess_votes"] for r in analysis.doc.get("methods", {}).get("shpilkin", {}).get("regions", [])}
+    rows = []
+    for r in sorted(g, key=lambda r: -sh.get(str(r[level]), 0.0)):
+        cast = r["valid"] + r["invalid"]
+        ex = sh.get(str(r[level]))
+        rows.append(f"<tr><td>{esc(str(r[level]))}</td><td class='num'>{r['stations']:,}</td>"
+                    f"<td class='num'>{_pct(cast / r['registered'] if r['registered'] else float('nan'), 1)}</td>"
+                    f"<td class='num'>{_pct(r[lead] / cast if cast else float('nan'), 1)}</td>"
+                    f"<td class='num'>{_int(ex) if ex is not None else 'n/a'}</td></tr>")
+    return (f"<p>Per {esc(level)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
+            "of Shpilkin's method estimated on each region's own clean kernel.</p><div class='tablewrap'>"
+            f"<table><thead><tr><th>{esc(level)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
+            "<th class='num'>leader share</th><th class='num'>excess votes</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div>")
+
+
 def _quality_html(analysis) -> str:
     parts = []
     rep = analysis.election.ingest_report
@@ -224,6 +249,7 @@ def build_report(analysis, *, top_stations: int = 300, extra_sections: list[Sect
     e = analysis.election
     sections = [
         Section("figures", "What the numbers look like", figures=_figures(analysis)),
+        Section("regions", "Regional breakdown", html=_regions_html(analysis)),
         Section("stations", "Stations to look at", html=_stations_html(analysis, top_stations)),
         Section("quality", "Data quality", intro="What was read, what could not be analysed and why, and the "
                 "protocol-arithmetic violations. Violations are evidence in themselves.", html=_quality_html(analysis)),
