@@ -21,7 +21,9 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # no overflow: under load, overflow connections were opened and closed again per request
+    # (a PostgreSQL backend start each time); waiting a moment for a pooled one is far cheaper
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
