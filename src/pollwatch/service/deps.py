@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import crud
@@ -23,16 +22,14 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request):
-    # async, so opening it costs no thread-pool hop (a Session does no I/O until first used);
-    # closing is I/O only while a transaction is open, and then it runs in the pool
+    # async: opening a Session does no I/O, so it needs no thread-pool hop. Closing is done here
+    # on the event loop (at most a ROLLBACK): awaiting a pool thread while holding a connection
+    # could deadlock with pool threads that are all waiting for a connection.
     session = request.app.state.sessions()
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        session.close()
 
 
 async def get_store(request: Request) -> MediaStore:
@@ -58,6 +55,7 @@ def get_current_user(
         cred.credentials if cred else request.cookies.get(request.app.state.settings.session_cookie)
     )
     user = crud.user_by_token(session, token) if token else None
+    session.commit()  # give the connection back before the next thread-pool hop (see get_db)
     if user is None:
         raise HTTPException(
             status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"}

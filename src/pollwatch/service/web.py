@@ -44,7 +44,9 @@ def render(
 
 def page_user(request: Request, session: SessionDep) -> m.User | None:
     token = request.cookies.get(request.app.state.settings.session_cookie)
-    return crud.user_by_token(session, token) if token else None
+    user = crud.user_by_token(session, token) if token else None
+    session.commit()  # give the connection back before the next thread-pool hop (see deps.get_db)
+    return user
 
 
 PageUser = Annotated[m.User | None, Depends(page_user)]
