@@ -107,6 +107,8 @@ class GroupCommitter:
                 batch[0].done.set_exception(exc)
                 return
             for item in batch:
+                # the rolled-back flush may have left a primary key on the (again transient) row
+                item.sub.id = None
                 self._commit([item])
             return
         self.batches += 1
