@@ -13,6 +13,27 @@ from pollwatch.service import models as m
 from pollwatch.service.writer import GroupCommitter
 
 
+def builder(session: Session, user: m.User, body, kind: str, form: str,
+            fields: Callable[[m.Station], dict], before_checks: Callable[[], None] | None = None):
+    """The ``build`` step of :func:`submit` for one kind of submission.
+
+    Looks up a retried client id and the station (with the permission checks of
+    :func:`crud.submission_context`), then makes the new row from the common columns plus
+    ``fields(station)``, the kind's cleaned answers.
+    """
+
+    def build() -> tuple[m.Submission | None, m.Submission | None]:
+        prior, station = crud.submission_context(
+            session, user, str(body.client_id), body.station_id, kind, form, before_checks=before_checks
+        )
+        if prior is not None:
+            return prior, None
+        return None, m.Submission(client_id=str(body.client_id), kind=kind, form=form, station_id=station.id,
+                                  observer_id=user.id, **fields(station))
+
+    return build
+
+
 async def submit(
     response: Response,
     session: Session,

@@ -6,7 +6,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import submit
+from pollwatch.service.routes._common import builder, submit
 from pollwatch.service.schemas import (
     ChecklistCreate,
     ChecklistUpdate,
@@ -27,24 +27,11 @@ async def create_checklist(
 ):
     """File a checklist; a retry with the same client_id returns the stored one (200)."""
 
-    def build():
-        prior, station = crud.submission_context(
-            session, user, str(body.client_id), body.station_id, Kind.checklist, body.form
-        )
-        if prior is not None:
-            return prior, None
+    def fields(station: m.Station) -> dict:
         answers, complete, flags = crud.clean_checklist(body.form, body.answers, station.registered)
-        return None, m.Submission(
-            client_id=str(body.client_id),
-            kind=Kind.checklist,
-            form=body.form,
-            station_id=station.id,
-            observer_id=user.id,
-            answers=answers,
-            complete=complete,
-            flags=flags,
-        )
+        return {"answers": answers, "complete": complete, "flags": flags}
 
+    build = builder(session, user, body, Kind.checklist, body.form, fields)
     return await submit(response, session, writer, user, body.media_ids, build)
 
 

@@ -8,7 +8,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import submit
+from pollwatch.service.routes._common import builder, submit
 from pollwatch.service.schemas import (
     IncidentCreate,
     IncidentUpdate,
@@ -29,32 +29,14 @@ async def create_incident(
 ):
     """Report an incident; a retry with the same client_id returns the stored one (200)."""
 
-    def build():
-        prior, station = crud.submission_context(
-            session,
-            user,
-            str(body.client_id),
-            body.station_id,
-            Kind.incident,
-            body.category,
-            before_checks=lambda: crud.clean_incident(body.category, body.severity),
-        )
-        if prior is not None:
-            return prior, None
+    def fields(station: m.Station) -> dict:
         occurred = body.occurred_at
         if occurred.tzinfo is not None:  # stored as naive UTC
             occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
-        return None, m.Submission(
-            client_id=str(body.client_id),
-            kind=Kind.incident,
-            form=body.category,
-            station_id=station.id,
-            observer_id=user.id,
-            severity=body.severity,
-            occurred_at=occurred,
-            description=body.description,
-        )
+        return {"severity": body.severity, "occurred_at": occurred, "description": body.description}
 
+    build = builder(session, user, body, Kind.incident, body.category, fields,
+                    before_checks=lambda: crud.clean_incident(body.category, body.severity))
     return await submit(response, session, writer, user, body.media_ids, build)
 
 

@@ -6,7 +6,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.models import Kind
-from pollwatch.service.routes._common import submit
+from pollwatch.service.routes._common import builder, submit
 from pollwatch.service.schemas import ProtocolCreate, SubmissionPublic, SubmissionsPublic
 
 router = APIRouter(prefix="/protocols", tags=["protocols"])
@@ -22,24 +22,12 @@ async def create_protocol(
 ):
     """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
 
-    def build():
-        prior, station = crud.submission_context(
-            session, user, str(body.client_id), body.station_id, Kind.protocol, "protocol"
-        )
-        if prior is not None:
-            return prior, None
+    def fields(station: m.Station) -> dict:
         election = crud.get_election(session, station.election_id)
         answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
-        return None, m.Submission(
-            client_id=str(body.client_id),
-            kind=Kind.protocol,
-            form="protocol",
-            station_id=station.id,
-            observer_id=user.id,
-            answers=answers,
-            flags=flags,
-        )
+        return {"answers": answers, "flags": flags}
 
+    build = builder(session, user, body, Kind.protocol, "protocol", fields)
     return await submit(response, session, writer, user, body.media_ids, build)
 
 
