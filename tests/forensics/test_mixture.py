@@ -138,3 +138,48 @@ def test_real_data_smoke(ru2012):
     assert 0 < r.pi["incremental"] + r.pi["extreme"] < 1
     assert 0 < r.fraud_votes < r.leader_votes
     assert elapsed < 120  # target ≤ 60 s; measured ≈ 10–30 s on the shared 2-core machine
+
+
+class TestStrata:
+    """Separate fits per region: honest regional differences are not counted as fraud."""
+
+    @staticmethod
+    def _regional(stuffed: float, seed: int):
+        from pollwatch.simulate import ElectorateConfig, FraudConfig, Stuffing, simulate_election
+
+        cfg = ElectorateConfig(n_stations=10_000, n_regions=8, n_constituencies=100)
+        fraud = FraudConfig(stuffing=Stuffing(stuffed)) if stuffed else FraudConfig()
+        sim = simulate_election(10_000, seed=seed, fraud=fraud, electorate=cfg)
+        return sim.election, int(sim.truth["ballots_added"].sum())
+
+    def test_stratified_fit_tracks_stuffing_where_national_fit_drifts(self):
+        e, added = self._regional(0.3, seed=41)
+        assert added > 0.02 * e.ballots_cast().sum()
+        by_region = fraud_mixture(e, n_boot=0, strata="region")
+        assert by_region.strata == "region" and len(by_region.strata_results) == 8
+        assert by_region.manufactured_votes == pytest.approx(added, rel=0.10)
+        # the combined result is the sum of the per-region fits, station by station
+        assert np.nansum(by_region.manufactured) == pytest.approx(by_region.manufactured_votes)
+        assert sum(v["manufactured_votes"] for v in by_region.strata_results.values()) == pytest.approx(
+            by_region.manufactured_votes)
+        assert sum(by_region.pi.values()) == pytest.approx(1.0)
+
+    def test_stratified_bootstrap_and_pooling(self):
+        e, _ = self._regional(0.15, seed=42)
+        r = fraud_mixture(e, n_boot=4, seed=3, strata="region", min_stratum=1_300)
+        pooled = [k for k in r.strata_results if k.startswith("pooled")]
+        sizes = np.bincount(e.level_codes("region")[0])
+        assert bool(pooled) == bool((sizes < 1_300).any())
+        assert r.boot.shape == (4, 5)
+        lo, hi = r.manufactured_ci
+        assert lo < r.manufactured_votes < hi
+        again = fraud_mixture(e, n_boot=4, seed=3, strata="region", min_stratum=1_300)
+        np.testing.assert_array_equal(r.boot, again.boot)
+        assert "fitted separately" in r.summary().as_text()
+
+    def test_bad_strata(self, small_election):
+        with pytest.raises(ValueError, match="strata"):
+            fraud_mixture(small_election, strata="district")
+        e, _ = self._regional(0.0, seed=43)
+        with pytest.raises(ValueError, match="min_stratum"):
+            fraud_mixture(e, strata="region", min_stratum=10)

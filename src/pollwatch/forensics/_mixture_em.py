@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 
 from pollwatch.forensics._coarse_blas import single_blas_thread
 
@@ -250,6 +249,14 @@ class Grid:
     a: np.ndarray
     b: np.ndarray
 
+    @property
+    def class_index(self) -> tuple[np.ndarray, ...]:
+        got = self.__dict__.get("_class_index")
+        if got is None:  # cached: the objective asks for it at every evaluation
+            got = tuple(np.flatnonzero(self.cls == c) for c in range(3))
+            object.__setattr__(self, "_class_index", got)
+        return got
+
     @classmethod
     def build(cls, m_inc, s_inc, m_ext, s_ext) -> Grid:
         rows = [(0.0, 0.0, 0)]
@@ -261,6 +268,13 @@ class Grid:
         return cls(m.astype(float), s.astype(float), c.astype(np.int64), a, s.astype(float))
 
 
+def _lse(v: np.ndarray) -> float:
+    """log Σ exp(v) for the few nodes of a class: scipy's logsumexp costs ~0.25 ms per call in
+    array-API dispatch, which dominated fits of small strata (thousands of evaluations)."""
+    mx = float(v.max())
+    return mx + math.log(float(np.exp(v - mx).sum()))
+
+
 N_PARAMS = 14  # α_inc, α_ext; (μ_a, log σ_a, μ_b, log σ_b) × 2 classes; (μ_τ, log σ_τ, μ_ν, log σ_ν)
 
 
@@ -268,17 +282,17 @@ def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, lis
     """log π_k of every node: class weight (softmax, clean class anchored at 0) times a
     Gaussian in the node coordinates ``(a, b)`` normalised over the class's nodes."""
     alpha = np.array([0.0, x[0], x[1]])
-    logpc = alpha - logsumexp(alpha)
+    logpc = alpha - _lse(alpha)
     logpi = np.empty(len(g.m))
     logpi[g.cls == 0] = logpc[0]
     parts = []
     for c in (1, 2):
-        idx = np.flatnonzero(g.cls == c)
+        idx = g.class_index[c]
         mu_a, lsa, mu_b, lsb = x[2 + 4 * (c - 1): 6 + 4 * (c - 1)]
         za = (g.a[idx] - mu_a) / math.exp(lsa)
         zb = (g.b[idx] - mu_b) / math.exp(lsb)
         e = -0.5 * (za**2 + zb**2)
-        lq = e - logsumexp(e)
+        lq = e - _lse(e)
         logpi[idx] = logpc[c] + lq
         parts.append((idx, np.exp(lq), za, zb, math.exp(lsa), math.exp(lsb)))
     return logpi, logpc, parts
@@ -297,7 +311,7 @@ def _objective(x, pre, w, g, wsum):
     ll, G, mom = estep_pre(*pre, w, logpi, th, len(g.m))
     R = np.exp(logpi) * G  # expected station count per node
     grad = np.zeros(N_PARAMS)
-    Rc = np.array([R[g.cls == c].sum() for c in range(3)])
+    Rc = np.array([R[ix].sum() for ix in g.class_index])
     grad[0:2] = Rc[1:] - Rc.sum() * np.exp(logpc[1:])
     for c, (idx, q, za, zb, sa, sb) in zip((1, 2), parts, strict=True):
         Rk = R[idx]

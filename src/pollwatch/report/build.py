@@ -46,11 +46,16 @@ def _headline(doc: dict) -> Headline:
             ci = f" (95 % interval {_int(sh['excess_votes_low'])}–{_int(sh['excess_votes_high'])})"
         parts.append(f"Votes above the clean pattern (Shpilkin): {_int(sh['excess_votes'])}{ci}; without them the "
                      f"leader would have about {_pct(sh.get('clean_share'), 1)} on {_pct(sh.get('clean_turnout'), 1)} turnout.")
+        if sh.get("regions_sum") is not None:
+            parts.append(f"With each region's own clean pattern (regional differences not counted): "
+                         f"{_int(sh['regions_sum'])}.")
     mx = m.get("mixture", {})
     if "fraudulent_votes" in mx:
         parts.append(f"The finite-mixture model puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
                      + (f" ({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))})"
-                        if mx.get("fraudulent_votes_low") is not None else "") + ".")
+                        if mx.get("fraudulent_votes_low") is not None else "")
+                     + (f"; fitted region by region, {_int(m['mixture_by_region']['fraudulent_votes'])}"
+                        if "fraudulent_votes" in m.get("mixture_by_region", {}) else "") + ".")
     ip = m.get("integer_percentages", {})
     if "excess" in ip:
         parts.append(f"{_int(ip['excess'])} more stations than chance report a whole-percent turnout or leader share "
