@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 from pollwatch.model import Election
 from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing, simulate_election
 
@@ -65,59 +66,6 @@ STATISTICS: dict[str, tuple[str, ...]] = {
     "integer_percentages": ("integer_z",), "coarse_shares": ("coarse_fraud_pct",),
     "mixture": ("mixture_manufactured_share",), "klimek": ("klimek_f_i", "klimek_f_e"),
 }
-
-
-@dataclass(frozen=True)
-class PermutationTest:
-    """Result of :func:`shpilkin_permutation_test`: observed excess votes, the permutation
-    null (excess per permutation), p-value ``(1 + #{null ≥ observed}) / (n_perm + 1)``."""
-
-    excess: float
-    pvalue: float
-    n_perm: int
-    level: str | None
-    seed: int | None
-    null: np.ndarray = field(repr=False)
-
-
-def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | None = "region",
-                              seed: int | None = 0) -> PermutationTest:
-    """Shpilkin's excess (forensics.md §2.1, default parameters) with a permutation p-value.
-
-    Null hypothesis: within each unit of hierarchy ``level`` (all stations if None) the
-    leader's share of valid votes is exchangeable across stations, i.e. independent of
-    turnout. Under it, permuting the shares among the unit's stations (keeping each station's
-    turnout bin and valid votes) gives draws of the excess from its null distribution, so
-    the test is exact (Fisher's randomisation test; Good 2005, ch. 3) up to the binomial noise
-    that travels with each share. Regional differences in turnout and support are kept, so
-    honest regional variation is not mistaken for fraud; within-region turnout–support
-    correlation that is honest (e.g. urban/rural) would be.
-    """
-    from pollwatch.forensics._common import basic_mask
-    from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
-
-    if not isinstance(n_perm, int | np.integer) or n_perm < 1:
-        raise ValueError(f"n_perm ({n_perm!r}) must be an integer in [1, inf).")
-    if level is not None and level not in e.meta.hierarchy:
-        raise ValueError(f"level ({level!r}) must be one of {list(e.meta.hierarchy)} or None.")
-    p = ShpilkinParams()
-    mask = basic_mask(e)
-    b, nb, L, oth = _prepare(e, p, mask)
-    L, oth = L.astype(np.float64), oth.astype(np.float64)
-    valid = L + oth
-    share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
-    observed = _core(*_binned(b, nb, L, oth), p).excess
-    groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
-    rng = np.random.default_rng(seed)
-    null = np.empty(n_perm)
-    slots = np.argsort(groups, kind="stable")  # stations grouped, in a fixed order
-    pos = np.empty_like(slots)
-    for r in range(n_perm):
-        pos[slots] = np.lexsort((rng.random(L.size), groups))  # a random member of the same group
-        Ls = share[pos] * valid
-        null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
-    pvalue = (1 + int(np.sum(null >= observed))) / (n_perm + 1)
-    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, null)
 
 
 # Detectors: election, seed -> (statistics, p-value or None, estimate for the accuracy table

@@ -102,7 +102,8 @@ def _extract_digits(r, e: Election) -> dict:
     return {
         "leader_second_digit_mean": lead.second.value, "leader_second_digit_ci": list(lead.second.ci),
         "leader_last_digit_mean": lead.last.value, "leader_last_digit_ci": list(lead.last.ci),
-        "leader_c05": lead.c05.value,
+        "leader_c05": lead.c05.value, "leader_last_digit_high_p": lead.last_high.pvalue,
+        "leader_last_digit_high_n": lead.last_high.n,
         "p05_share": r.p05_share.value, "p05_turnout": r.p05_turnout.value,
         "flagged": {row.label: list(row.flagged) for row in r.rows if row.flagged},
         # the leader's own row only: "ballots cast" fails 2BL on station-size grounds alone
@@ -213,6 +214,18 @@ def _extract_shpilkin(r, e: Election) -> dict:
     }
 
 
+def _run_shpilkin_test(e: Election, ctx: Context):
+    from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
+
+    level = "region" if "region" in e.meta.hierarchy else None
+    return shpilkin_permutation_test(e, n_perm=199, level=level, seed=ctx.seed)
+
+
+def _extract_shpilkin_test(r, e: Election) -> dict:
+    return {"p_value": r.pvalue, "excess_votes": r.excess, "permutations": r.n_perm, "level": r.level,
+            "null_quantiles": r.null_quantiles}
+
+
 def _run_klimek(e: Election, ctx: Context):
     from pollwatch.forensics.klimek import fit_klimek
 
@@ -234,6 +247,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("integer_percentages", _run_integers, _extract_integers),
     MethodSpec("digits", _run_digits, _extract_digits),
     MethodSpec("shpilkin", _run_shpilkin, _extract_shpilkin),
+    MethodSpec("shpilkin_test", _run_shpilkin_test, _extract_shpilkin_test),
     MethodSpec("klimek", _run_klimek, _extract_klimek),
     MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
     MethodSpec("mixture", _run_mixture, _extract_mixture),
@@ -243,13 +257,14 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 
 #: results.json key of each method (the issue's schema names)
 JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
+             "shpilkin_test": "shpilkin_permutation",
              "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
              "mixture_by_region": "mixture_by_region", "carousel": "carousel"}
 
 
 #: methods run in a second process by :func:`analyze` when ``parallel`` (the RKD resampling
 #: is the largest single cost; everything else together is of the same order)
-OFFLOAD = ("coarse_shares", "mixture_by_region")
+OFFLOAD = ("coarse_shares", "mixture_by_region", "shpilkin_test")
 PARALLEL_MIN_STATIONS = 20_000
 
 

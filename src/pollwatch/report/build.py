@@ -60,7 +60,13 @@ def _headline(doc: dict) -> Headline:
     if "excess" in ip:
         parts.append(f"{_int(ip['excess'])} more stations than chance report a whole-percent turnout or leader share "
                      f"(p = {ip.get('p_value', float('nan')):.2g}).")
-    parts.append("Signals behind this: " + (", ".join(st.signals) if st.signals else "none of the main methods") + ".")
+    parts.append("Calibrated tests that signal: " + (", ".join(st.signals) if st.signals else "none of the main methods")
+                 + (f" (not run: {', '.join(st.not_run)})" if st.not_run else "") + ".")
+    sp = m.get("shpilkin_permutation", {})
+    if "null_quantiles" in sp and sp["null_quantiles"] and "excess_votes" in sh:
+        parts.append(f"Shuffling the leader's share within regions, which keeps regional differences, already gives "
+                     f"an excess of about {_int(sp['null_quantiles'].get('median'))} (p = {sp['p_value']:.2g}): "
+                     "that part of the excess is regional composition, honest or not.")
     cards = [
         {"label": "official leader share", "value": _pct(el["leader_share"])},
         {"label": "official turnout (cast)", "value": _pct(el["turnout"])},

@@ -99,5 +99,5 @@ def calibration_notes() -> dict[str, str]:
                 f"of stations {d['power_rounding']}")
         if "accuracy" in d:
             text += f"; {d['accuracy']}"
-        out[method] = text + " (for the decision rules in docs/calibration.md, not the strength rule above)."
+        out[method] = text + " (the same decision rules as the strength rule above; docs/calibration.md)."
     return out

@@ -1,0 +1,103 @@
+"""Shpilkin's excess votes with a within-region permutation p-value.
+
+Source of the estimator: Shpilkin (2011–2012 blog analyses; ``docs/methods/forensics.md`` §2.1).
+The test is a Fisher randomisation test (Good 2005, *Permutation, Parametric and Bootstrap Tests
+of Hypotheses*, ch. 3). It is the decision rule that holds its level on simulated clean
+elections (``docs/calibration.md``): Shpilkin's excess is positive on honest elections whose
+regions differ in turnout and support, so "excess > 0" alone is not evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pollwatch.forensics._common import basic_mask
+from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
+from pollwatch.model import Election
+from pollwatch.results import ResultMixin, Summary, fmt_int
+
+__all__ = ["PermutationTest", "shpilkin_permutation_test"]
+
+
+@dataclass(frozen=True)
+class PermutationTest(ResultMixin):
+    """Result of :func:`shpilkin_permutation_test`: observed excess votes, the permutation
+    null (excess per permutation), p-value ``(1 + #{null ≥ observed}) / (n_perm + 1)``."""
+
+    excess: float
+    pvalue: float
+    n_perm: int
+    level: str | None
+    seed: int | None
+    n_stations: int = 0
+    ballots_cast: float = float("nan")
+    null: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+    _dict_exclude = ("null",)
+
+    @property
+    def null_quantiles(self) -> dict[str, float]:
+        if not self.null.size:
+            return {}
+        q = np.quantile(self.null, [0.5, 0.95, 1.0])
+        return {"median": float(q[0]), "q95": float(q[1]), "max": float(q[2])}
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "null_quantiles": self.null_quantiles}
+
+    def summary(self) -> Summary:
+        unit = f"each {self.level}" if self.level else "the whole election"
+        q = self.null_quantiles
+        text = (f"Shpilkin's excess of {fmt_int(self.excess)} votes is compared with {self.n_perm} re-computations "
+                f"in which the leader's share is shuffled among the stations of {unit}, keeping every "
+                f"station's turnout and size. Shuffling keeps regional differences, so what remains is an "
+                f"association between turnout and the leader's share inside {unit}: p = {self.pvalue:.3g}. "
+                f"Honest within-region differences (town and country) would also show here.")
+        rows = [("excess votes (national kernel)", fmt_int(self.excess)),
+                ("permutation p-value", f"{self.pvalue:.3g} ({self.n_perm} permutations, seed {self.seed})")]
+        if q:
+            rows.append(("excess under the null: median / 95 % / max",
+                         f"{fmt_int(q['median'])} / {fmt_int(q['q95'])} / {fmt_int(q['max'])}"))
+        return Summary("Shpilkin excess: permutation test", text, rows)
+
+
+def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | None = "region",
+                              seed: int | None = 0) -> PermutationTest:
+    """Shpilkin's excess (forensics.md §2.1, default parameters) with a permutation p-value.
+
+    Null hypothesis: within each unit of hierarchy ``level`` (all stations if None) the
+    leader's share of valid votes is exchangeable across stations, i.e. independent of
+    turnout. Under it, permuting the shares among the unit's stations (keeping each station's
+    turnout bin and valid votes) gives draws of the excess from its null distribution, so
+    the test is exact (Fisher's randomisation test; Good 2005, ch. 3) up to the binomial noise
+    that travels with each share. Regional differences in turnout and support are kept, so
+    honest regional variation is not mistaken for fraud; within-region turnout–support
+    correlation that is honest (e.g. urban/rural) would be.
+    """
+    if not isinstance(n_perm, int | np.integer) or n_perm < 1:
+        raise ValueError(f"n_perm ({n_perm!r}) must be an integer in [1, inf).")
+    if level is not None and level not in e.meta.hierarchy:
+        raise ValueError(f"level ({level!r}) must be one of {list(e.meta.hierarchy)} or None.")
+    p = ShpilkinParams()
+    mask = basic_mask(e)
+    b, nb, L, oth = _prepare(e, p, mask)
+    L, oth = L.astype(np.float64), oth.astype(np.float64)
+    valid = L + oth
+    share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
+    observed = _core(*_binned(b, nb, L, oth), p).excess
+    groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_perm)
+    slots = np.argsort(groups, kind="stable")  # stations grouped, in a fixed order
+    pos = np.empty_like(slots)
+    for r in range(n_perm):
+        pos[slots] = np.lexsort((rng.random(L.size), groups))  # a random member of the same group
+        Ls = share[pos] * valid
+        null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
+    pvalue = (1 + int(np.sum(null >= observed))) / (n_perm + 1)
+    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, int(mask.sum()),
+                           float(e.ballots_cast().sum()), null)
+
+
