@@ -155,10 +155,10 @@ def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, s
     import numpy as np
     import polars as pl
 
-    from pollwatch.evidence.database import _open
+    from pollwatch.evidence.database import open_database
     from pollwatch.fusion import fused_scores, observer_reports_from_db, rollup, station_dossier
 
-    engine, sessions = _open(service["url"], service["data_dir"])
+    engine, sessions = open_database(service["url"], service["data_dir"])
     try:
         with sessions() as s:
             reports = observer_reports_from_db(s, election_id=service["election_id"])

@@ -17,14 +17,17 @@ from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signin
 from pollwatch.evidence.media import MediaStore
 
 
-def _open(url: str, data_dir: Path):
+def open_database(url: str, data_dir: Path):
+    """An engine and a session factory for the service database at ``url`` (the pseudonym
+    secret from ``data_dir``); the caller disposes of the engine."""
     from pollwatch.service.db import make_engine, session_factory
 
     engine = make_engine(url)
     return engine, session_factory(engine, load_or_create_secret(data_dir))
 
 
-def _load_entries(session):
+def load_entries(session) -> list:
+    """Every audit entry of the database, in chain order."""
     from sqlalchemy import select
 
     from pollwatch.service import audit
@@ -41,10 +44,10 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
 
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
-    engine, sessions = _open(url, data_dir)
+    engine, sessions = open_database(url, data_dir)
     try:
         with sessions() as session:
-            entries = _load_entries(session)
+            entries = load_entries(session)
             media = [
                 MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
                 for r in session.scalars(
@@ -64,11 +67,11 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
 
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
-    engine, sessions = _open(url, data_dir)
+    engine, sessions = open_database(url, data_dir)
     problems: list[str] = []
     try:
         with sessions() as session:
-            entries = _load_entries(session)
+            entries = load_entries(session)
             broken, why = first_broken(entries)
             bad = [broken] if broken is not None else []
             if broken is not None:

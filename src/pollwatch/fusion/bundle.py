@@ -25,7 +25,7 @@ def write_dossier_bundle(database_url: str, data_dir: str | os.PathLike, out: st
 
     from pollwatch.evidence.bundle import MediaItem, write_bundle
     from pollwatch.evidence.chain import canonical_json
-    from pollwatch.evidence.database import _load_entries, _open
+    from pollwatch.evidence.database import load_entries, open_database
     from pollwatch.evidence.keys import load_or_create_signing_key
     from pollwatch.evidence.media import MediaStore
     from pollwatch.service import models as m
@@ -33,10 +33,10 @@ def write_dossier_bundle(database_url: str, data_dir: str | os.PathLike, out: st
     data_dir = Path(data_dir)
     codes = [d.station_id for d in dossiers]
     store = MediaStore(data_dir / "media")
-    engine, sessions = _open(database_url, data_dir)
+    engine, sessions = open_database(database_url, data_dir)
     try:
         with sessions() as session:
-            entries = _load_entries(session)
+            entries = load_entries(session)
             q = (select(m.Media).join(m.Submission, m.Submission.id == m.Media.submission_id)
                  .join(m.Station, m.Station.id == m.Submission.station_id)
                  .where(m.Station.code.in_(codes), m.Media.published_sha256.is_not(None)).order_by(m.Media.id))
