@@ -20,7 +20,7 @@ from pollwatch.evidence.keys import pseudonym
 from pollwatch.service import models as m
 
 _LOCK_KEY = 0x706F6C6C  # "poll"
-_PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id")
+_PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id", "watcher_id")
 _HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
 ENTITIES = {
     "election": m.Election,
@@ -29,6 +29,8 @@ ENTITIES = {
     "assignment": m.Assignment,
     "submission": m.Submission,
     "media": m.Media,
+    "camera_tally": m.CameraTally,
+    "camera_log": m.CameraLog,
 }
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 
@@ -52,6 +54,9 @@ def snapshot(session: Session, obj) -> dict:
         del out["id"]
     if isinstance(obj, m.Election):
         out["stations_sha256"] = stations_digest(session, obj.id)
+        official = official_digest(session, obj.id)
+        if official is not None:  # elections imported without protocols keep their old snapshot
+            out["official_sha256"] = official
     return out
 
 
@@ -61,6 +66,20 @@ def stations_digest(session: Session, election_id: int) -> str:
         .where(m.Station.election_id == election_id)
         .order_by(m.Station.code)
     )
+    return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
+
+
+def official_digest(session: Session, election_id: int) -> str | None:
+    """SHA-256 over the official protocols stored at import (None when there are none), so an
+    edit of a published figure in the database breaks the election's audit snapshot."""
+    rows = session.execute(
+        select(m.Station.code, m.OfficialProtocol.numbers, m.OfficialProtocol.votes)
+        .join(m.OfficialProtocol, m.OfficialProtocol.station_id == m.Station.id)
+        .where(m.Station.election_id == election_id)
+        .order_by(m.Station.code)
+    ).all()
+    if not rows:
+        return None
     return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
 
 

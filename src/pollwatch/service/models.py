@@ -2,6 +2,8 @@
 
 Timestamps are naive UTC. Submissions of all three kinds (checklist, incident, protocol copy)
 share one table so that review, quarantine, idempotency and the audit trail work the same way.
+Camera watchers' tallies and camera-status log entries have tables of their own (they are
+counts per time window, not forms), with the same client-id idempotency and audit trail.
 """
 
 from __future__ import annotations
@@ -88,6 +90,20 @@ class Station(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class OfficialProtocol(Base):
+    """The published protocol of one station, stored at election import: ``numbers`` maps the
+    protocol lines the Election has (``pollwatch.model.fields`` names) and ``votes`` the
+    candidate ids to their counts (``None`` where the published file left the cell empty)."""
+
+    __tablename__ = "official_protocols"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), unique=True
+    )
+    numbers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    votes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +175,53 @@ class Submission(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     station: Mapped[Station] = relationship()
+
+
+class CameraTally(Base):
+    """Voters a camera watcher counted in one time window at one station.
+
+    Window times are the station's wall clock (naive). ``count`` is empty and ``usable`` false
+    when the watcher could not see the box: an unwatched window is missing, never zero voters.
+    """
+
+    __tablename__ = "camera_tallies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
+    watcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    window_end: Mapped[dt.datetime] = mapped_column(DateTime)
+    count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    usable: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10), default="api")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CameraLog(Base):
+    """A camera-status change (``kind`` "status": ``pollwatch.cameras.STATUSES``) or a
+    timestamped camera event (``kind`` "event": stuffing seen, group arrival, angle change...)
+    at one station, as a watcher logged it. ``at`` is the station's wall clock (naive)."""
+
+    __tablename__ = "camera_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
+    watcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(40))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10), default="api")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Media(Base):
