@@ -1,5 +1,6 @@
 """Group commit: several submissions per transaction, each with its chained audit entry; retried
-client ids stored once; one bad row fails alone; the chain verifies afterwards."""
+client ids stored once; station and permission checks per draft inside the batch; one bad draft
+fails alone; the chain verifies afterwards."""
 
 from __future__ import annotations
 
@@ -10,23 +11,30 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from pollwatch.evidence.database import verify_database
 from pollwatch.service import models as m
-from pollwatch.service.errors import Conflict
-from pollwatch.service.writer import GroupCommitter, write_batch
+from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound
+from pollwatch.service.writer import Draft, GroupCommitter, _Item, write_batch
 
 
-def incident(ctx, user: str, station: int, client_id: str | None = None) -> m.Submission:
-    return m.Submission(
-        client_id=client_id or str(uuid.uuid4()),
-        kind=m.Kind.incident,
-        form="carousel",
-        station_id=station,
-        observer_id=ctx.users[user],
-        severity="low",
-        occurred_at=dt.datetime(2026, 3, 1, 12),
-        description="bus",
+def user(ctx, name: str) -> m.User:
+    with ctx.session() as s:
+        return s.get(m.User, ctx.users[name])
+
+
+def incident(u: m.User, station: int, client_id: str | None = None, **kw) -> Draft:
+    def fields(st: m.Station) -> dict:
+        return {
+            "severity": "low",
+            "occurred_at": dt.datetime(2026, 3, 1, 12),
+            "description": f"bus at {st.code}",
+        }
+
+    return Draft(
+        u, client_id or str(uuid.uuid4()), station, m.Kind.incident, kw.get("form", "carousel"),
+        kw.get("fields", fields), kw.get("before_checks"),
     )
 
 
@@ -35,43 +43,103 @@ def stored(ctx, client_id: str) -> int:
         return s.scalar(select(func.count()).where(m.Submission.client_id == client_id))
 
 
-def test_batch_stores_each_client_id_once_and_chains_every_new_row(ctx):
-    obs = ctx.users["observer"]
-    first = incident(ctx, "observer", ctx.stations[0])
-    write_batch(ctx.app.state.sessions, [(obs, first)])
-    twin = str(uuid.uuid4())
-    items = [
-        (obs, incident(ctx, "observer", ctx.stations[0], first.client_id)),  # already stored
-        (obs, incident(ctx, "observer", ctx.stations[0], twin)),
-        (obs, incident(ctx, "observer", ctx.stations[1], twin)),  # same id twice in one batch
-        (obs, incident(ctx, "observer", ctx.stations[1])),
-    ]
+def audit_count(ctx) -> int:
     with ctx.session() as s:
-        n_audit = s.scalar(select(func.count()).select_from(m.AuditLog))
-    out = write_batch(ctx.app.state.sessions, items)
+        return s.scalar(select(func.count()).select_from(m.AuditLog))
+
+
+def test_batch_stores_each_client_id_once_and_chains_every_new_row(ctx):
+    obs = user(ctx, "observer")
+    [(first, created)] = write_batch(ctx.app.state.sessions, [incident(obs, ctx.stations[0])])
+    assert created and first.id is not None
+    twin = str(uuid.uuid4())
+    drafts = [
+        incident(obs, ctx.stations[0], first.client_id),  # already stored
+        incident(obs, ctx.stations[0], twin),
+        incident(obs, ctx.stations[1], twin),  # same id twice in one batch
+        incident(obs, ctx.stations[1]),
+    ]
+    n_audit = audit_count(ctx)
+    out = write_batch(ctx.app.state.sessions, drafts)
     assert [created for _, created in out] == [False, True, False, True]
     assert out[0][0].id == first.id and out[1][0].id == out[2][0].id
     assert stored(ctx, twin) == 1 and stored(ctx, first.client_id) == 1
     with ctx.session() as s:
         entries = s.scalars(select(m.AuditLog).where(m.AuditLog.seq > n_audit)).all()
+        row = s.get(m.Submission, out[3][0].id)
+        # defaults applied as the ORM would, and the reply shows exactly what was stored
+        assert (row.status, row.channel, row.answers, row.flags, row.quarantined) == (
+            "new", "api", {}, [], False
+        )
+        assert row.created_at == out[3][0].created_at and row.description.startswith("bus at ")
     assert sorted(e.entity_id for e in entries) == sorted([out[1][0].id, out[3][0].id])
+    assert all(e.action == "create" and e.entity == "submission" for e in entries)
     res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
     assert res.ok, res.problems
 
 
+def test_checks_run_per_draft_in_the_batch_and_fail_only_that_draft(ctx):
+    obs, obs2, cam = user(ctx, "observer"), user(ctx, "observer2"), user(ctx, "camera_watcher")
+    analyst, admin = user(ctx, "analyst"), user(ctx, "admin")
+
+    def invalid_body():
+        raise Invalid([{"loc": ["body", "category"], "msg": "bad", "type": "value_error"}])
+
+    ok = incident(obs, ctx.stations[1])
+    drafts = [
+        ok,
+        incident(obs2, ctx.stations[1]),  # observer2 is assigned to station 0 only
+        incident(obs, 10**6),  # no such station
+        incident(obs, 10**6, before_checks=invalid_body),  # the body is checked first: 422
+        incident(cam, ctx.stations[0]),  # camera watchers file camera incidents only
+        incident(cam, ctx.stations[0], form="camera_offline"),  # accredited, no assignment needed
+        incident(analyst, ctx.stations[0]),  # not a submitter
+        incident(admin, ctx.stations[3]),  # staff: no station checks
+    ]
+    n_audit = audit_count(ctx)
+    out = write_batch(ctx.app.state.sessions, drafts)
+    kinds = [type(o) if isinstance(o, Exception) else o[1] for o in out]
+    assert kinds == [True, Forbidden, NotFound, Invalid, Forbidden, True, Forbidden, True]
+    assert str(out[1]) == "Station not assigned to you"
+    assert str(out[4]) == "Camera watchers file camera incidents only"
+    assert audit_count(ctx) == n_audit + 3
+    for d, o in zip(drafts, out, strict=True):
+        assert stored(ctx, d.client_id) == (0 if isinstance(o, Exception) else 1)
+    # a retry returns the stored row whatever its checks would say now (as the API always did)
+    with ctx.session() as s:
+        s.execute(m.Assignment.__table__.delete().where(m.Assignment.user_id == obs.id))
+        s.commit()
+    [(row, created)] = write_batch(ctx.app.state.sessions, [incident(obs, ctx.stations[1], ok.client_id)])
+    assert row.id == out[0][0].id and not created
+    [refused] = write_batch(ctx.app.state.sessions, [incident(obs, ctx.stations[1])])
+    assert isinstance(refused, Forbidden)  # assignments are read in the batch's transaction
+
+
+def test_revoked_accreditation_is_seen_by_the_next_batch(ctx):
+    obs2 = user(ctx, "observer2")
+    [(_, created)] = write_batch(ctx.app.state.sessions, [incident(obs2, ctx.stations[0])])
+    assert created
+    with ctx.session() as s:
+        acc = s.scalar(select(m.Accreditation).where(m.Accreditation.user_id == obs2.id))
+        acc.status = m.AccreditationStatus.revoked
+        s.commit()
+    [out] = write_batch(ctx.app.state.sessions, [incident(obs2, ctx.stations[0])])
+    assert isinstance(out, Forbidden) and str(out) == "Observer not accredited"
+
+
 def test_concurrent_submitters_share_transactions_and_lose_nothing(ctx):
     writer = GroupCommitter(ctx.app.state.sessions)
-    obs = ctx.users["observer"]
-    subs = [incident(ctx, "observer", ctx.stations[i % 2]) for i in range(60)]
+    obs = user(ctx, "observer")
+    drafts = [incident(obs, ctx.stations[i % 2]) for i in range(60)]
     results: list = []
     barrier = threading.Barrier(12)
 
     def send(chunk):
         barrier.wait()
-        for sub in chunk:
-            results.append(writer.submit(obs, sub))
+        for d in chunk:
+            results.append(writer.submit(d))
 
-    threads = [threading.Thread(target=send, args=(subs[k::12],)) for k in range(12)]
+    threads = [threading.Thread(target=send, args=(drafts[k::12],)) for k in range(12)]
     for t in threads:
         t.start()
     for t in threads:
@@ -81,34 +149,30 @@ def test_concurrent_submitters_share_transactions_and_lose_nothing(ctx):
     assert writer.items == 60 and 1 <= writer.batches <= 60
     with ctx.session() as s:
         ids = set(s.scalars(select(m.Submission.client_id)))
-    assert {sub.client_id for sub in subs} <= ids
+    assert {d.client_id for d in drafts} <= ids
     res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
     assert res.ok, res.problems
 
 
 def test_a_bad_row_fails_alone_and_another_users_client_id_conflicts(ctx):
     writer = GroupCommitter(ctx.app.state.sessions)
-    obs = ctx.users["observer"]
-    good = incident(ctx, "observer", ctx.stations[0])
-    bad = incident(ctx, "observer", 10**6)  # no such station: a foreign-key violation
+    obs = user(ctx, "observer")
+    # an admin that passes every check but is not in the database: the insert violates the
+    # observer foreign key, so the batch fails as a whole and is retried draft by draft
+    ghost = m.User(id=10**6, username="ghost", role="admin", active=True)
+    make_transient_to_detached(ghost)
+    good, bad = incident(obs, ctx.stations[0]), incident(ghost, ctx.stations[0])
     # put both in one batch: the writer thread starts on the first submit, so queue them first
-    writer._queue.put(item_good := _item(obs, good))
-    writer._queue.put(item_bad := _item(obs, bad))
+    writer._queue.put(item_good := _Item(good))
+    writer._queue.put(item_bad := _Item(bad))
     writer._ensure_started()
-    assert item_good.done.result(timeout=30) == (good, True)
+    row, created = item_good.done.result(timeout=30)
+    assert created and row.client_id == good.client_id
     with pytest.raises(IntegrityError):
         item_bad.done.result(timeout=30)
     with pytest.raises(Conflict):
-        writer.submit(
-            ctx.users["observer2"], incident(ctx, "observer2", ctx.stations[0], good.client_id)
-        )
+        writer.submit(incident(user(ctx, "observer2"), ctx.stations[0], good.client_id))
     writer.close()
     assert stored(ctx, good.client_id) == 1 and stored(ctx, bad.client_id) == 0
     res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
     assert res.ok, res.problems
-
-
-def _item(user_id, sub):
-    from pollwatch.service.writer import _Item
-
-    return _Item(user_id, sub)

@@ -4,7 +4,8 @@
 change, so the log can be exported as is. Entries are serialised: SQLite transactions start with
 ``BEGIN IMMEDIATE`` (``db``), PostgreSQL takes a transaction-level advisory lock here
 (``lock``); the UNIQUE ``prev_hash`` column is the backstop that makes a forked chain impossible.
-``record_many`` appends several entries reading the chain head once (group commit, ``writer``).
+``record_many`` appends several entries reading the chain head once; ``append`` does so for
+rows written with Core (group commit, ``writer``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
@@ -107,19 +108,36 @@ def record_many(session: Session, changes: list[tuple[int | None, str, object]])
     if not changes:
         return []
     session.flush()
+    rows = [m.AuditLog(**body) for body in _entries(session, changes)]
+    session.add_all(rows)
+    return rows
+
+
+def append(session: Session, changes: list[tuple[int | None, str, object]]) -> None:
+    """As ``record_many`` for objects written with Core (not in the session): the entries go in
+    with one multi-row insert, without the unit of work (group commit, ``writer``)."""
+    if changes:
+        session.execute(insert(m.AuditLog.__table__), _entries(session, changes))
+
+
+def _entries(session: Session, changes: list[tuple[int | None, str, object]]) -> list[dict]:
+    """The chained column values of the new entries (takes the lock, reads the head once)."""
     lock(session)
     last = session.execute(
         select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     secret = session.info["pseudonym_secret"]
+    actors: dict[int | None, str] = {}  # one HMAC per submitter, not per entry
     rows = []
     for actor_id, action, obj in changes:
         seq += 1
+        if actor_id not in actors:
+            actors[actor_id] = pseudonym(secret, actor_id)
         entry = AuditEntry(
             seq=seq,
             ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-            actor=pseudonym(secret, actor_id),
+            actor=actors[actor_id],
             action=action,
             entity=ENTITY_OF[type(obj)],
             entity_id=_entity_id(obj),
@@ -127,8 +145,7 @@ def record_many(session: Session, changes: list[tuple[int | None, str, object]])
             prev_hash=prev,
         )
         prev = entry_hash(entry)
-        rows.append(m.AuditLog(**entry.body(), hash=prev))
-    session.add_all(rows)
+        rows.append({**entry.body(), "hash": prev})
     return rows
 
 

@@ -15,6 +15,7 @@ from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.routes import api_router
 from pollwatch.service.routes.dossier import page_router as dossier_pages
+from pollwatch.service.security import TokenCache
 from pollwatch.service.web import router as web_router
 from pollwatch.service.writer import GroupCommitter
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
     app.state.store = MediaStore(settings.media_dir)
     app.state.writer = GroupCommitter(app.state.sessions)
+    app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(dossier_pages)

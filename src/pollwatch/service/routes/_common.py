@@ -10,28 +10,17 @@ from starlette.concurrency import run_in_threadpool
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
-from pollwatch.service.writer import GroupCommitter
+from pollwatch.service.writer import Draft, GroupCommitter
 
 
 def builder(session: Session, user: m.User, body, kind: str, form: str,
-            fields: Callable[[m.Station], dict], before_checks: Callable[[], None] | None = None):
-    """The ``build`` step of :func:`submit` for one kind of submission.
-
-    Looks up a retried client id and the station (with the permission checks of
-    :func:`crud.submission_context`), then makes the new row from the common columns plus
-    ``fields(station)``, the kind's cleaned answers.
-    """
-
-    def build() -> tuple[m.Submission | None, m.Submission | None]:
-        prior, station = crud.submission_context(
-            session, user, str(body.client_id), body.station_id, kind, form, before_checks=before_checks
-        )
-        if prior is not None:
-            return prior, None
-        return None, m.Submission(client_id=str(body.client_id), kind=kind, form=form, station_id=station.id,
-                                  observer_id=user.id, **fields(station))
-
-    return build
+            fields: Callable[[m.Station], dict], before_checks: Callable[[], None] | None = None
+            ) -> Draft:
+    """The :class:`Draft` that :func:`submit` stores, for one kind of submission: the common
+    columns plus ``fields(station)``, the kind's cleaned answers. The client-id lookup, the
+    station and the permission checks (those of :func:`crud.submission_context`) are made when
+    it is written."""
+    return Draft(user, str(body.client_id), body.station_id, kind, form, fields, before_checks)
 
 
 async def submit(
@@ -40,31 +29,30 @@ async def submit(
     writer: GroupCommitter,
     user: m.User,
     media_ids: list[int],
-    build: Callable[[], tuple[m.Submission | None, m.Submission | None]],
+    build: Draft,
 ) -> m.Submission:
     """Create a submission: 201 when new, 200 with the stored one for a retried client id.
 
-    ``build()`` runs in the thread pool (it reads the database) and returns ``(prior, None)``
-    or ``(None, new_row)``. A new row is committed with its audit entry by the group-commit
-    writer, awaited without holding a thread; with media attached (their checks belong in the
-    same transaction) it is committed on this session instead.
+    Without media the draft goes to the group-commit writer, which checks it and commits it
+    with its audit entry, awaited without holding a thread. With media attached (their checks
+    belong in the same transaction) it is checked and committed on this session instead.
     """
+    if media_ids:
 
-    def prepare():
-        prior, sub = build()
-        if prior is not None:
+        def prepare() -> tuple[m.Submission, bool]:
+            prior, station = crud.submission_context(
+                session, user, build.client_id, build.station_id, build.kind, build.form,
+                before_checks=build.before_checks,
+            )
+            if prior is not None:
+                session.commit()
+                return prior, False
+            done = crud.create_submission(session, user, build.make(station), media_ids, checked=True)
             session.commit()
-            return (prior, False), None
-        if media_ids:
-            done = crud.create_submission(session, user, sub, media_ids, checked=True)
-            session.commit()
-            return done, None
-        session.commit()  # end the read transaction first (SQLite: it holds the write lock)
-        return None, sub
+            return done
 
-    done, sub = await run_in_threadpool(prepare)
-    if sub is not None:
-        done = await writer.submit_async(user.id, sub)
-    row, is_new = done
+        row, is_new = await run_in_threadpool(prepare)
+    else:
+        row, is_new = await writer.submit_async(build)
     response.status_code = 201 if is_new else 200
     return row

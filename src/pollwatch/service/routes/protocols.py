@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import object_session
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
@@ -23,7 +24,9 @@ async def create_protocol(
     """File a protocol copy (numbers as copied, photo via media_ids); retries are stored once."""
 
     def fields(station: m.Station) -> dict:
-        election = crud.get_election(session, station.election_id)
+        # the station's own session: this runs in the writer's transaction (SQLite: the request
+        # session would wait for the write lock the writer holds)
+        election = crud.get_election(object_session(station), station.election_id)
         answers, flags = crud.clean_protocol(election, body.numbers, body.votes, station.registered)
         return {"answers": answers, "flags": flags}
 
