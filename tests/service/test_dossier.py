@@ -70,7 +70,9 @@ def test_attached_analysis(ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("POLLWATCH_ANALYSIS_DIR", str(tmp_path))
     d = ctx.get("admin", f"/api/stations/{ctx.stations[1]}/dossier").json()
     assert d["forensic"]["rank"] == 1 and set(d["forensic"]["signals"]) == {"extreme", "above_peak"}
-    assert "forensics" in d["agree"] and d["official"]["turnout"] == pytest.approx(0.97)
+    assert "forensics" in d["agree"] and d["forensic"]["values"]["turnout"] == pytest.approx(0.97)
+    # the official turnout is the stored protocol's (cast 520 of 800), not the analysis file's
+    assert d["official"]["turnout"] == pytest.approx(520 / 800)
 
 
 def test_page_roles(ctx):

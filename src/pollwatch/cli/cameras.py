@@ -31,16 +31,41 @@ def _official(path: Path) -> dict[str, int]:
     return official_from_election(load(path, None, None))
 
 
+def _from_database(url: str, election: str | None, status: Path | None):
+    """Tallies, status log and official turnout filed in the observation service; a status
+    CSV given as well replaces the service's status log."""
+    from pollwatch.cameras.data import read_status_log
+    from pollwatch.cameras.service_source import camera_data_from_database
+
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError as exc:  # the service extra is not installed
+        raise fail(f"{exc} (install pollwatch[service])", EXIT_USAGE) from None
+    try:
+        data = camera_data_from_database(url, election=election)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot read the service database: {str(exc).splitlines()[0]}") from None
+    st = read_status_log(status) if status else (data.status if data.status.height else None)
+    return data.tallies, st, data.official
+
+
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Camera monitoring: tallies to turnout estimates; counting from video.",
                       no_args_is_help=True)
 
     @sub.command("estimate")
     def estimate_cmd(
-        tallies: Path = typer.Argument(..., help="Tallies CSV: station_id, window_start, window_end, "
-                                       "count[, watcher, usable, reason]."),
-        official: Path = typer.Option(..., "--official", help="Official turnout: CSV with station_id "
-                                      "and official (or ballots_issued), or an election file."),
+        tallies: Path | None = typer.Argument(None, help="Tallies CSV: station_id, window_start, "
+                                              "window_end, count[, watcher, usable, reason]."),
+        official: Path | None = typer.Option(None, "--official", help="Official turnout: CSV with "
+                                             "station_id and official (or ballots_issued), or an "
+                                             "election file. Default with --database: the "
+                                             "official protocols stored in the service."),
+        database: str | None = typer.Option(None, "--database", help="Read the tallies and the "
+                                            "camera-status log that watchers filed in the "
+                                            "observation service (database URL) instead of CSVs."),
+        election: str | None = typer.Option(None, "--election", help="With --database: the "
+                                            "election's id or name (if there are several)."),
         status: Path | None = typer.Option(None, "--status", help="Camera-status log CSV."),
         min_coverage: float = typer.Option(0.5, "--min-coverage", help="Least usable share of the day."),
         seed: int = typer.Option(0, "--seed", help="Seed of the profile bootstrap."),
@@ -52,6 +77,7 @@ def register(app: typer.Typer) -> None:
         """Estimate each watched station's full-day turnout and compare it with the official one.
 
         Example: pollwatch cameras estimate tallies.csv --status status.csv --official official.csv
+        or: pollwatch cameras estimate --database sqlite:///pollwatch.db
         """
         from pollwatch.cameras import (
             compare_official,
@@ -61,13 +87,22 @@ def register(app: typer.Typer) -> None:
             status_summary,
         )
 
+        if (tallies is None) == (database is None):
+            raise fail("give either a tallies CSV or --database URL (not both)", EXIT_USAGE)
         try:
-            t = read_tallies(tallies)
-            st = read_status_log(status) if status else None
-            off = _official(official)
+            if database is not None:
+                t, st, off = _from_database(database, election, status)
+            else:
+                t = read_tallies(tallies)
+                st = read_status_log(status) if status else None
+            if official is not None:
+                off = _official(official)
+            elif database is None or not off:
+                raise fail("--official is required (the service holds no official protocols)"
+                           if database else "--official is required", EXIT_USAGE)
         except IngestError as exc:
             raise _print_issues(exc) from None
-        except OSError as exc:
+        except (OSError, InputDataError) as exc:
             raise fail(str(exc)) from None
         try:
             est = estimate_turnout(t, st, min_coverage=min_coverage, seed=seed, target=target)

@@ -206,7 +206,9 @@ def _db_copy_mismatches(reports: Sequence[dict], official: Mapping[str, Any]) ->
     return out
 
 
-def _camera(cameras: Any, sid: str) -> dict | None:
+def _camera(cameras: Any, sid: str, estimate: Any = None) -> dict | None:
+    """The comparison's row of ``sid``; with the :class:`CameraEstimate` also the whole interval,
+    the usable share of the day, the voters counted and the estimate's status."""
     if cameras is None:
         return None
     ids = np.asarray(cameras.station_id).astype(str)
@@ -214,33 +216,53 @@ def _camera(cameras: Any, sid: str) -> dict | None:
     if not hit.size:
         return None
     i = int(hit[0])
-    return {"official": _num(cameras.official[i]), "estimate": _num(cameras.estimate[i]),
-            "high95": _num(cameras.high[i]), "flagged": bool(cameras.flagged[i]),
-            "inflation": _num(cameras.inflation[i]), "ratio": _num(cameras.ratio[i]),
-            "excess": _num(cameras.excess[i]), "level": float(cameras.level)}
+    out = {"official": _num(cameras.official[i]), "estimate": _num(cameras.estimate[i]),
+           "high95": _num(cameras.high[i]), "flagged": bool(cameras.flagged[i]),
+           "inflation": _num(cameras.inflation[i]), "ratio": _num(cameras.ratio[i]),
+           "excess": _num(cameras.excess[i]), "level": float(cameras.level)}
+    if estimate is not None:
+        j = np.flatnonzero(np.asarray(estimate.station_id).astype(str) == sid)
+        if j.size:
+            k = int(j[0])
+            out.update(low95=_num(estimate.low[k]), coverage=_num(estimate.coverage[k]),
+                       counted=_num(estimate.counted[k]), usable_windows=int(estimate.n_usable[k]),
+                       windows=int(estimate.n_windows), status=str(estimate.status[k]))
+    return out
 
 
-def _camera_events(status: pl.DataFrame | None, sid: str) -> list[dict]:
-    if status is None or status.height == 0:
-        return []
+def _camera_events(status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None = None) -> list[dict]:
+    """The station's camera-status log (``{time, status}``) and events (``{time, event, note}``)
+    in time order."""
     from pollwatch.cameras.data import format_time
 
-    rows = status.filter(pl.col("station_id").cast(pl.Utf8) == sid).sort("time")
-    return [{"time": format_time(float(t)), "status": s} for t, s in zip(rows["time"].to_list(),
-                                                                        rows["status"].to_list(), strict=True)]
+    out: list[tuple[float, int, dict]] = []
+    if status is not None and status.height:
+        rows = status.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+        out += [(float(t), 0, {"time": format_time(float(t)), "status": s})
+                for t, s in zip(rows["time"].to_list(), rows["status"].to_list(), strict=True)]
+    if events is not None and events.height:
+        rows = events.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+        out += [(float(t), 1, {"time": format_time(float(t)), "event": e, "note": n})
+                for t, e, n in zip(rows["time"].to_list(), rows["event"].to_list(), rows["note"].to_list(),
+                                   strict=True)]
+    return [d for _, _, d in sorted(out, key=lambda x: (x[0], x[1]))]
 
 
 def station_dossier(station_id: str, *, election: Election, analysis: Any = None, findings: Any = None,
                     pvt: Any = None, copies: Any = None, cameras: Any = None,
                     camera_status: pl.DataFrame | None = None, observer_reports: Iterable[dict] | None = None,
-                    forensic_threshold: float = 2.0) -> StationDossier:
+                    forensic_threshold: float = 2.0, camera_estimate: Any = None,
+                    camera_events: pl.DataFrame | None = None, notes: Sequence[str] = ()) -> StationDossier:
     """Assemble the dossier of ``station_id`` from whatever sources are given.
 
     ``analysis``: a :class:`pollwatch.forensics.run.Analysis` (or its stations table);
     ``findings``: :class:`pollwatch.validate.Findings` (default: ``analysis.findings``, else
     validated here); ``pvt``: a :class:`~pollwatch.quickcount.compare.PVTComparison`;
     ``copies``: :class:`~pollwatch.quickcount.copies.ProtocolCopies`; ``cameras``: a
-    :class:`~pollwatch.cameras.compare.CameraComparison`; ``camera_status``: the status log;
+    :class:`~pollwatch.cameras.compare.CameraComparison` (with ``camera_estimate``, the
+    :class:`~pollwatch.cameras.estimate.CameraEstimate` it compares, the dossier also shows the
+    lower end of the interval and the usable share of the day); ``camera_status``: the status log;
+    ``camera_events``: timestamped camera events (stuffing seen, group arrivals, angle changes);
     ``observer_reports``: dicts as returned by :func:`observer_reports_from_db` (any station;
     this station's are picked). Raises ``KeyError`` for a station not in the election.
     """
@@ -269,9 +291,9 @@ def station_dossier(station_id: str, *, election: Election, analysis: Any = None
     mism += _db_copy_mismatches(reports, {**official, "candidate_names": names})
     return build_dossier(sid, levels=levels, official=official, arithmetic=arithmetic, forensic=forensic,
                          protocol_copy=_copy_row(copies, sid, election), mismatches=mism,
-                         observer_reports=reports, camera=_camera(cameras, sid),
-                         camera_events=_camera_events(camera_status, sid),
-                         forensic_threshold=forensic_threshold)
+                         observer_reports=reports, camera=_camera(cameras, sid, camera_estimate),
+                         camera_events=_camera_events(camera_status, sid, camera_events),
+                         forensic_threshold=forensic_threshold, notes=notes)
 
 
 # -- the reading --------------------------------------------------------------------------------
@@ -373,23 +395,43 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
 
     if camera is not None and camera.get("estimate") is not None and camera.get("official") is not None:
         lvl = round(100 * camera.get("level", 0.95))
+        interval = (f", {lvl} % interval {fmt_int(camera['low95'])}–{fmt_int(camera['high95'])}"
+                    if camera.get("low95") is not None else "")
+        if camera.get("coverage") is not None:
+            interval += f", {100 * camera['coverage']:.0f} % of the day watched"
         if camera.get("flagged"):
             add("cameras", "hard", "flags",
                 f"official turnout {fmt_int(camera['official'])} is above the camera's {lvl} % upper bound "
-                f"{fmt_int(camera['high95'])} (camera estimate {fmt_int(camera['estimate'])}; at least "
+                f"{fmt_int(camera['high95'])} (camera estimate {fmt_int(camera['estimate'])}{interval}; at least "
                 f"{fmt_int(camera['excess'])} ballots not seen on camera)")
             agree.append("cameras")
         else:
             add("cameras", "hard", "clear",
                 f"official turnout {fmt_int(camera['official'])} is within the camera count "
-                f"(estimate {fmt_int(camera['estimate'])}, upper bound {fmt_int(camera['high95'])})")
+                f"(estimate {fmt_int(camera['estimate'])}, upper bound {fmt_int(camera['high95'])}{interval})")
             disagree.append("cameras")
     elif camera is not None:
-        add("cameras", "context", "no data", "camera coverage too short for an estimate")
+        cov = camera.get("coverage")
+        add("cameras", "context", "no data", "camera coverage too short for an estimate"
+            + (f" ({100 * cov:.0f} % of the day usable: insufficient coverage, not zero voters)"
+               if cov is not None else ""))
         silent.append("cameras")
     else:
         silent.append("cameras")
-    outages = [c for c in camera_events if c.get("status") not in ("online", "audio_muted")]
+    seen = [c for c in camera_events if c.get("event") == "stuffing_seen"]
+    if seen:
+        add("cameras", "testimony", "flags", "ballot stuffing seen on camera at " + ", ".join(
+            c["time"] + (f" ({c['note']})" if c.get("note") else "") for c in seen[:6]))
+        if "cameras" not in agree:
+            agree.append("cameras")
+            for lst in (disagree, silent):
+                if "cameras" in lst:
+                    lst.remove("cameras")
+    other = [c for c in camera_events if c.get("event") and c.get("event") != "stuffing_seen"]
+    if other:
+        add("cameras", "context", "context", "camera events: " + ", ".join(
+            f"{c['event'].replace('_', ' ')} at {c['time']}" for c in other[:6]))
+    outages = [c for c in camera_events if "status" in c and c["status"] not in ("online", "audio_muted")]
     if outages:
         add("cameras", "context", "context", "camera status: " + ", ".join(
             f"{c['status'].replace('_', ' ')} at {c['time']}" for c in outages[:6])

@@ -68,6 +68,80 @@ STRINGS: dict[str, dict[str, str]] = {
     "flags": {"en": "Flags", "az": "Qeydlər", "ru": "Отметки"},
     "status": {"en": "Status", "az": "Status", "ru": "Статус"},
     "nothing": {"en": "Nothing here yet.", "az": "Hələ heç nə yoxdur.", "ru": "Пока ничего нет."},
+    # camera watchers
+    "camera_watch": {"en": "Camera watch", "az": "Kamera müşahidəsi", "ru": "Наблюдение по камере"},
+    "window_count": {
+        "en": "Voters counted in a window",
+        "az": "Zaman aralığında sayılan seçicilər",
+        "ru": "Избиратели за интервал",
+    },
+    "window_start": {"en": "Window start", "az": "Aralığın başlanğıcı", "ru": "Начало интервала"},
+    "window_minutes": {
+        "en": "Window length (minutes)",
+        "az": "Aralığın uzunluğu (dəqiqə)",
+        "ru": "Длина интервала (минут)",
+    },
+    "voters_counted": {
+        "en": "Ballots seen going into the box",
+        "az": "Qutuya salınan bülletenlər",
+        "ru": "Бюллетеней опущено в урну",
+    },
+    "not_visible": {
+        "en": "The ballot box could not be seen in this window (not zero voters)",
+        "az": "Bu aralıqda seçki qutusu görünmürdü (sıfır seçici deyil)",
+        "ru": "Урна в этот интервал не была видна (это не ноль избирателей)",
+    },
+    "camera_status": {
+        "en": "Camera status or event",
+        "az": "Kameranın vəziyyəti və ya hadisə",
+        "ru": "Состояние камеры или событие",
+    },
+    "camera_events": {"en": "Events", "az": "Hadisələr", "ru": "События"},
+    "note": {"en": "Note", "az": "Qeyd", "ru": "Примечание"},
+    "my_filings": {"en": "My filings here", "az": "Buradakı qeydlərim", "ru": "Мои записи здесь"},
+    "cam_online": {"en": "Online", "az": "Onlayn", "ru": "В сети"},
+    "cam_offline": {"en": "Offline", "az": "Oflayn", "ru": "Не в сети"},
+    "cam_audio_muted": {"en": "Audio muted", "az": "Səs söndürülüb", "ru": "Звук отключён"},
+    "cam_turned_away": {
+        "en": "Turned away from the box",
+        "az": "Qutudan yayındırılıb",
+        "ru": "Отвёрнута от урны",
+    },
+    "cam_covered": {"en": "Covered", "az": "Örtülüb", "ru": "Закрыта"},
+    "cam_box_out_of_frame": {
+        "en": "Ballot box out of frame",
+        "az": "Seçki qutusu kadrda deyil",
+        "ru": "Урна вне кадра",
+    },
+    "cam_frozen": {"en": "Picture frozen", "az": "Görüntü donub", "ru": "Изображение застыло"},
+    "cam_black": {"en": "Black picture", "az": "Qara ekran", "ru": "Чёрный экран"},
+    "cam_stuffing_seen": {
+        "en": "Ballot stuffing seen",
+        "az": "Bülleten doldurulması görüldü",
+        "ru": "Замечен вброс",
+    },
+    "cam_group_arrival": {
+        "en": "Group arrival",
+        "az": "Qrupun gəlişi",
+        "ru": "Прибытие группы",
+    },
+    "cam_angle_change": {
+        "en": "Camera angle changed",
+        "az": "Kameranın bucağı dəyişdi",
+        "ru": "Изменён ракурс камеры",
+    },
+    "cam_box_opened": {"en": "Box opened", "az": "Qutu açıldı", "ru": "Урна открыта"},
+    "cam_staff_at_box": {
+        "en": "Staff at the box",
+        "az": "Qutunun yanında işçi",
+        "ru": "Член комиссии у урны",
+    },
+    "cam_camera_restarted": {
+        "en": "Camera restarted",
+        "az": "Kamera yenidən işə düşdü",
+        "ru": "Камера перезапущена",
+    },
+    "cam_other": {"en": "Other", "az": "Digər", "ru": "Другое"},
 }
 
 

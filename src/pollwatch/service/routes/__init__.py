@@ -20,6 +20,7 @@ from pollwatch.service.routes import (
     roster,
     sms,
     users,
+    watchers,
 )
 
 api_router = APIRouter(prefix="/api")
@@ -39,5 +40,10 @@ for _mod in (
     public,
     sms,
     dossier,
+    watchers,
 ):
     api_router.include_router(_mod.router)
+
+# main.py serves ``dossier.page_router`` (server-rendered pages outside /api); the watchers'
+# phone page rides on it rather than needing a router of its own there
+dossier.page_router.include_router(watchers.page_router)

@@ -1,0 +1,180 @@
+"""Camera watchers' filings: voters counted per time window and the camera-status log.
+
+Plain functions over a Session, like ``crud``: the API (``routes/watchers.py``), the web page
+and the demo loader enforce the same rules through them. Every create is stored once per
+``client_id`` and appended to the audit chain in the same transaction; callers commit.
+
+Who may do what: camera watchers file for the stations assigned to them (and must be
+accredited for the election) and see only their own filings; admins and coordinators may file
+anywhere; admins, coordinators and analysts read everything; observers and the public may not.
+The vocabulary of statuses and events is :mod:`pollwatch.cameras.data`'s, so what is filed
+here reads straight into the estimator (:mod:`pollwatch.cameras.service_source`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pollwatch.cameras.data import EVENT_KINDS, STATUSES
+from pollwatch.service import audit, crud
+from pollwatch.service import models as m
+from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound, invalid
+from pollwatch.service.models import Role
+
+FILERS = frozenset({Role.camera_watcher, Role.admin, Role.coordinator})
+READERS = crud.READ_ALL | {Role.camera_watcher}
+LOG_KINDS = ("status", "event")
+MAX_WINDOW = dt.timedelta(hours=4)  # a tally covers a short window, not the day
+
+
+def _naive(t: dt.datetime) -> dt.datetime:
+    # the station's wall clock is what the day profile is about: an offset is dropped, not applied
+    return t.replace(tzinfo=None)
+
+
+def check_may_file(session: Session, user: m.User, station: m.Station) -> None:
+    """Forbidden unless ``user`` may file camera data at ``station``."""
+    crud.require(user, FILERS)
+    if user.role != Role.camera_watcher:
+        return
+    assigned, accredited = session.execute(
+        select(
+            select(m.Assignment.id)
+            .where(m.Assignment.user_id == user.id, m.Assignment.station_id == station.id)
+            .exists(),
+            select(m.Accreditation.id)
+            .where(
+                m.Accreditation.user_id == user.id,
+                m.Accreditation.election_id == station.election_id,
+                m.Accreditation.status == m.AccreditationStatus.accredited,
+            )
+            .exists(),
+        )
+    ).one()
+    if not assigned:
+        raise Forbidden("Station not assigned to you")
+    if not accredited:
+        raise Forbidden("Camera watcher not accredited")
+
+
+def clean_tally(
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    count: int | None,
+    usable: bool | None,
+    reason: str = "",
+) -> dict:
+    """Checked column values of a tally; ``usable`` defaults to "a count was given"."""
+    start, end = _naive(window_start), _naive(window_end)
+    errors = []
+    if end <= start:
+        errors.append(invalid(["body", "window_end"], "the window must end after it starts"))
+    elif end - start > MAX_WINDOW:
+        errors.append(invalid(["body", "window_end"], "a window is at most 4 hours long"))
+    if count is not None and (isinstance(count, bool) or count < 0):
+        errors.append(invalid(["body", "count"], f"expected a non-negative whole number, got {count!r}"))
+    if usable is None:
+        usable = count is not None
+    if usable and count is None:
+        errors.append(invalid(["body", "count"], "a usable window needs a count (or usable=false)"))
+    if errors:
+        raise Invalid(errors)
+    return {"window_start": start, "window_end": end, "count": count, "usable": bool(usable),
+            "reason": reason.strip()[:500]}
+
+
+def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
+    """Checked column values of a status change (``STATUSES``) or an event (``EVENT_KINDS``)."""
+    v = value.strip().lower().replace(" ", "_").replace("-", "_")
+    allowed = {"status": STATUSES, "event": EVENT_KINDS}.get(kind)
+    if allowed is None:
+        raise Invalid([invalid(["body", "kind"], f"kind {kind!r} is not one of {list(LOG_KINDS)}")])
+    if v not in allowed:
+        raise Invalid([invalid(["body", "value"], f"{kind} {value!r} is not one of {list(allowed)}")])
+    return {"kind": kind, "value": v, "at": _naive(at), "note": note.strip()[:2000]}
+
+
+def _prior(session: Session, user: m.User, model, client_id: str):
+    row = session.scalar(select(model).where(model.client_id == client_id))
+    if row is not None and row.watcher_id != user.id:
+        raise Conflict("client_id already used by another user")
+    return row
+
+
+def create(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> tuple[object, bool]:
+    """Store ``row`` once per ``client_id`` with its audit entry; ``(row, created)``.
+
+    A retry returns the stored row. The station and permission checks run first, so a retry
+    by someone who may no longer file is refused like a first attempt.
+    """
+    station = crud.get_station(session, row.station_id)
+    check_may_file(session, user, station)
+    prior = _prior(session, user, type(row), row.client_id)
+    if prior is not None:
+        return prior, False
+    audit.lock(session)  # before the insert, as every other audited write (see crud)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # a concurrent retry won the race (PostgreSQL)
+        prior = _prior(session, user, type(row), row.client_id)
+        if prior is None:
+            raise
+        return prior, False
+    audit.record(session, user.id, "create", row)
+    return row, True
+
+
+def create_many(session: Session, user: m.User, rows: Sequence[m.CameraTally | m.CameraLog]) -> int:
+    """Bulk filing for loaders (the demo): the same checks per station, client ids already
+    stored are skipped, one audit entry per new row (chain head read once). Returns how many
+    rows were new."""
+    stations = {r.station_id for r in rows}
+    for sid in stations:
+        check_may_file(session, user, crud.get_station(session, sid))
+    new = []
+    for model in (m.CameraTally, m.CameraLog):
+        mine = [r for r in rows if isinstance(r, model)]
+        if not mine:
+            continue
+        stored = set(session.scalars(select(model.client_id).where(
+            model.client_id.in_([r.client_id for r in mine]))))
+        new += [r for r in mine if r.client_id not in stored]
+    audit.lock(session)
+    session.add_all(new)
+    session.flush()
+    audit.record_many(session, [(user.id, "create", r) for r in new])
+    return len(new)
+
+
+def _visible(user: m.User, model):
+    crud.require(user, READERS)
+    q = select(model)
+    if user.role not in crud.READ_ALL:
+        q = q.where(model.watcher_id == user.id)
+    return q
+
+
+def get(session: Session, user: m.User, model, row_id: int):
+    """One row; another watcher's is reported as not found (404), never as forbidden."""
+    row = session.scalar(_visible(user, model).where(model.id == row_id))
+    if row is None:
+        raise NotFound("Not found")
+    return row
+
+
+def list_rows(session: Session, user: m.User, model, station_id: int | None = None,
+              limit: int = 100, offset: int = 0) -> tuple[list, int]:
+    q = _visible(user, model)
+    if station_id:
+        q = q.where(model.station_id == station_id)
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    order = model.window_start if model is m.CameraTally else model.at
+    rows = session.scalars(q.order_by(order, model.id).limit(min(limit, 1000)).offset(offset))
+    return list(rows), int(total or 0)
