@@ -6,7 +6,9 @@ request. On PostgreSQL each worker process keeps the users it has looked up, and
 them whenever any transaction that changes a user or revokes a token commits: those
 transactions ``NOTIFY`` the channel ``pollwatch_auth`` (``_notify_auth_changes``, a flush hook on
 every ORM session) and each process ``LISTEN``s on its own connection. So a logout, a
-deactivation or a role change holds for the next request in every worker, as without the cache.
+deactivation or a role change holds at once in the process that made it (its caches are emptied
+right after the commit, before the reply) and in every other worker as soon as the notice
+arrives (milliseconds: PostgreSQL sends it at commit to idle listeners).
 The cache answers only while its listener is connected (it empties on connect and on any error),
 a lookup that raced a change is not stored (generation counter), and an entry lives at most
 ``ttl`` seconds: the bound for changes made outside pollwatch (``psql``) that notify nobody.
@@ -20,6 +22,7 @@ import hashlib
 import secrets
 import threading
 import time
+import weakref
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,6 +33,7 @@ from pollwatch.service import models as m
 
 _hasher = PasswordHasher()
 AUTH_CHANNEL = "pollwatch_auth"
+_caches: weakref.WeakSet[TokenCache] = weakref.WeakSet()  # this process's, see _invalidate_here
 
 
 def hash_password(password: str) -> str:
@@ -65,6 +69,21 @@ def _notify_auth_changes(session: Session, _flush_context) -> None:
         isinstance(o, m.Token) for o in session.deleted
     ):
         session.connection().exec_driver_sql(f"NOTIFY {AUTH_CHANNEL}")
+        session.info["auth_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _invalidate_here(session: Session) -> None:
+    """This process's caches forget at once, before the reply that follows the commit: the
+    notice to its own listener could arrive after the client's next request."""
+    if session.info.pop("auth_changed", False):
+        for cache in list(_caches):
+            cache.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session: Session) -> None:
+    session.info.pop("auth_changed", None)
 
 
 class TokenCache:
@@ -80,6 +99,7 @@ class TokenCache:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.generation = 0  # bumped by every invalidation
+        _caches.add(self)
         # tests and short-lived apps dispose of their engine: the listener goes with it
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
