@@ -35,3 +35,42 @@ def test_demo_end_to_end(tmp_path):
     from pollwatch.evidence import verify_bundle
 
     assert verify_bundle(res.paths["evidence bundle"]).ok
+    # the service database holds what the service needs for complete dossiers: the official
+    # protocols and the camera watchers' tallies and status log, all in the audit chain
+    _service_holds_everything(res)
+
+
+def _service_holds_everything(res) -> None:
+    import numpy as np
+    from sqlalchemy import func, select
+
+    from pollwatch.cameras import compare_official, estimate_turnout
+    from pollwatch.cameras.service_source import camera_data_from_database
+    from pollwatch.evidence.database import open_database, verify_database
+    from pollwatch.service import models as m
+    from pollwatch.service.routes.dossier import service_dossier
+
+    svc = res.sources["service"]
+    n_stations = res.simulation.election.n_stations
+    est = res.sources["camera_estimate"]
+    engine, sessions = open_database(svc["url"], svc["data_dir"])
+    try:
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(m.OfficialProtocol)) == n_stations
+            assert s.scalar(select(func.count()).select_from(m.CameraTally)) == svc["n_tallies"] > 40_000
+            assert s.scalar(select(func.count()).select_from(m.CameraLog)) == svc["n_camera_logs"] > 2_000
+            # the service's own dossier of the station the cameras contradict most
+            cams = res.sources["cameras"]
+            worst = str(cams.station_id[int(np.nanargmax(np.where(cams.flagged, cams.excess, -1)))])
+            d = service_dossier(s, svc["station_ids"][worst], None)
+    finally:
+        engine.dispose()
+    assert d.camera["flagged"] and d.camera["low95"] < d.camera["estimate"] < d.camera["high95"]
+    assert d.official["valid"] > 0 and "cameras" in d.agree
+    assert any(e.get("status") == "audio_muted" for e in d.camera_events)
+    # what watchers filed estimates exactly as the tallies the demo computed from
+    data = camera_data_from_database(svc["url"])
+    again = estimate_turnout(data.tallies, data.status, seed=est.seed)
+    assert again.table().equals(est.table())
+    assert compare_official(again, data.official).table().equals(cams.table())
+    assert verify_database(svc["url"], svc["data_dir"]).ok

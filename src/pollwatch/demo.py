@@ -67,7 +67,9 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     published file back, analyse it, hold the observers' quick count, the camera counts and
     the public claims against it; load the observers' protocol copies and incidents into a
     local SQLite service database (``out/service``), fuse every source per station, export a
-    signed evidence bundle for the top stations, verify it, and write one report."""
+    signed evidence bundle for the top stations, verify it, and write one report. The service
+    database also holds the official protocols and the camera watchers' tallies and status
+    log, so the service started on it shows complete station dossiers."""
     from pollwatch.cameras.compare import compare_official as camera_compare
     from pollwatch.cameras.compare import status_summary
     from pollwatch.cameras.estimate import estimate_turnout
@@ -128,12 +130,13 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
                         intro="The public figures about the real election of 7 February 2024 (example dataset "
                               "shipped with pollwatch), reconciled with each other and with arithmetic."),
     ]
-    say("loading the observers' reports into the service database")
+    say("loading the official protocols, observers' reports and camera tallies into the service database")
     observed = design.table["station_id"].cast(str).to_list()
     incidents = observer_incidents(sim, observed, seed)
-    service = load_service(out / "service", election, copies, incidents, seed)
+    service = load_service(out / "service", election, copies, incidents, seed, tallies=tallies, status=status)
     say("fusing the sources")
-    fusion = fuse_sources(election, analysis, pvt, copies, cams, status, service, sim, n_dossiers=n_dossiers)
+    fusion = fuse_sources(election, analysis, pvt, copies, cams, status, service, sim, n_dossiers=n_dossiers,
+                          camera_estimate=cam_est)
     sections += [rollup_section(fusion["rollup"]), dossier_section(fusion["dossiers"], fusion["ranks"])]
     say("exporting the signed evidence bundle")
     bundle = out / "evidence-top-stations.zip"
@@ -144,13 +147,13 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     paths.update({f"data/{k}": v for k, v in files.items()})
     paths["evidence bundle"] = bundle
     paths["service database"] = out / "service" / "pollwatch.db"
-    sources = {"pvt": pvt, "cameras": cams, "camera_status": cam_status, "claims": claims, "altered": altered,
+    sources = {"pvt": pvt, "cameras": cams, "camera_estimate": cam_est, "camera_status": cam_status, "claims": claims, "altered": altered,
                "design": design, "incidents": incidents, "service": service, "bundle": verified, **fusion}
     return DemoResult(out, paths, sim, analysis, time.perf_counter() - t0, sources)
 
 
 def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, sim: Simulation,
-                 n_dossiers: int = 10) -> dict:
+                 n_dossiers: int = 10, camera_estimate=None) -> dict:
     """Fused scores, the roll-up against the injected stuffing, and the top stations' dossiers."""
     import numpy as np
     import polars as pl
@@ -179,6 +182,7 @@ def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, s
     obs = fused.table.filter(pl.col("observed") & ~pl.col("station_id").is_in(list(seen)))
     top = pl.concat([top, obs.sort(["rank", "station_id"]).head(max(n_dossiers // 2, 1))])
     dossiers = [station_dossier(sid, election=election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams,
-                                camera_status=status, observer_reports=reports) for sid in top["station_id"]]
+                                camera_status=status, observer_reports=reports, camera_estimate=camera_estimate)
+                for sid in top["station_id"]]
     return {"fused": fused, "rollup": roll, "dossiers": dossiers, "ranks": top["rank"].to_list(),
             "observer_reports": reports}

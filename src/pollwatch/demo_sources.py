@@ -92,11 +92,14 @@ def _photo(i: int) -> bytes:
 
 
 def load_service(db_dir, election: Election, copies, incidents: list[dict], seed: int,
-                 n_observers: int = 5) -> dict:
-    """A local SQLite service database with the stations, accredited observers, their protocol
-    copies and incidents, written through the service's own importer and crud (so every row is
-    in the audit chain). Returns ``url``, ``data_dir``, ``election_id`` and ``station_ids``
-    (code → service id)."""
+                 n_observers: int = 5, tallies: pl.DataFrame | None = None,
+                 status: pl.DataFrame | None = None, n_watchers: int = 5) -> dict:
+    """A local SQLite service database with the stations and their official protocols,
+    accredited observers with their protocol copies and incidents, and accredited camera
+    watchers with the tallies and camera-status log of their stations, written through the
+    service's own importer, crud and watcher functions (so every row is in the audit chain).
+    Returns ``url``, ``data_dir``, ``election_id``, ``station_ids`` (code → service id) and
+    ``n_tallies``/``n_camera_logs``."""
     import datetime as dt
     import secrets
     import uuid
@@ -169,11 +172,71 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
                     client_id=new_id(), kind="incident", form=inc["category"], station_id=ids[inc["station_id"]],
                     observer_id=user.id, severity=inc["severity"], description=inc["description"],
                     occurred_at=when), [media.id], checked=True)
+            n_tallies, n_logs = _load_cameras(s, coord, row, ids, election, tallies, status, n_watchers)
             s.commit()
             election_id = row.id
     finally:
         engine.dispose()
-    return {"url": url, "data_dir": data_dir, "election_id": election_id, "station_ids": ids}
+    return {"url": url, "data_dir": data_dir, "election_id": election_id, "station_ids": ids,
+            "n_tallies": n_tallies, "n_camera_logs": n_logs}
+
+
+def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies, status,
+                  n_watchers: int) -> tuple[int, int]:
+    """Camera watchers (accredited, each assigned a share of the watched stations) file the
+    tallies and status log as they would through the API (``service.watchers``)."""
+    import datetime as dt
+    import secrets
+    import uuid
+
+    from pollwatch.service import audit, crud, watchers
+    from pollwatch.service import models as m
+
+    if tallies is None or tallies.height == 0:
+        return 0, 0
+    day = dt.datetime.fromisoformat(str(election.meta.date or "2024-02-07"))
+    rng = np.random.default_rng([len(ids), 10])
+
+    def when(minutes: float) -> dt.datetime:
+        return day + dt.timedelta(minutes=float(minutes))
+
+    def new_id() -> str:
+        return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+    codes = sorted(tallies["station_id"].unique().to_list())
+    users = []
+    for k in range(n_watchers):
+        u = crud.create_user(s, None, username=f"demo-watcher-{k + 1}", password=secrets.token_urlsafe(16),
+                             role="camera_watcher")
+        s.flush()
+        acc = crud.request_accreditation(s, u, election_row.id, "CEC")
+        s.flush()
+        crud.decide_accreditation(s, coord, acc.id, "accredited", None, None)
+        users.append(u)
+    owner = {c: users[i % n_watchers] for i, c in enumerate(codes)}
+    # crud.assign's checks hold by construction here; one audited batch instead of 1,000 round trips
+    assignments = [m.Assignment(user_id=owner[c].id, station_id=ids[c]) for c in codes]
+    s.add_all(assignments)
+    s.flush()
+    audit.record_many(s, [(coord.id, "create", a) for a in assignments])
+    rows: dict[int, list] = {u.id: [] for u in users}
+    for r in tallies.iter_rows(named=True):
+        u = owner[r["station_id"]]
+        rows[u.id].append(m.CameraTally(
+            client_id=new_id(), station_id=ids[r["station_id"]], watcher_id=u.id,
+            **watchers.clean_tally(when(r["window_start"]), when(r["window_end"]), r["count"], r["usable"],
+                                   r["reason"] or "")))
+    n_logs = 0
+    for r in (status.iter_rows(named=True) if status is not None else ()):
+        u = owner.get(r["station_id"])
+        if u is None:  # a status entry for a station nobody watched: not ours to file
+            continue
+        rows[u.id].append(m.CameraLog(client_id=new_id(), station_id=ids[r["station_id"]], watcher_id=u.id,
+                                      **watchers.clean_log("status", r["status"], when(r["time"]))))
+        n_logs += 1
+    for u in users:
+        watchers.create_many(s, u, rows[u.id])
+    return tallies.height, n_logs
 
 
 def _protocol_fields() -> tuple[str, ...]:

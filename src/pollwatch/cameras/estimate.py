@@ -148,7 +148,9 @@ def _grid(comb: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _matrices(comb: pl.DataFrame, starts: np.ndarray):
-    ids = comb["station_id"].unique(maintain_order=True).to_numpy().astype(str)
+    # sorted, not in input order: the profile bootstrap resamples stations by row, so the same
+    # tallies must give the same estimate whichever order a CSV, the service or the video had
+    ids = np.sort(comb["station_id"].unique().to_numpy().astype(str))
     row = {sid: i for i, sid in enumerate(ids)}
     col = {float(s): j for j, s in enumerate(starts)}
     S, K = ids.size, starts.size

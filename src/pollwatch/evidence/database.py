@@ -63,6 +63,8 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
 
 def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult:
     """Check the live chain, every audited row against its last snapshot, and the media store."""
+    from sqlalchemy import select
+
     from pollwatch.service import audit
 
     data_dir = Path(data_dir)
@@ -77,8 +79,11 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
             if broken is not None:
                 problems.append(f"audit entry #{broken}: {why}")
             latest = {(e.entity, e.entity_id): e for e in entries}
+            # one query per table, not one per audited row (tens of thousands of camera tallies)
+            rows = {name: {r.id: r for r in session.scalars(select(cls))}
+                    for name, cls in audit.ENTITIES.items()}
             for (entity, eid), e in sorted(latest.items(), key=lambda kv: kv[1].seq):
-                row = session.get(audit.ENTITIES[entity], eid) if entity in audit.ENTITIES else None
+                row = rows.get(entity, {}).get(eid)
                 if row is None:
                     if e.action != "delete":
                         bad.append(e.seq)
