@@ -5,7 +5,9 @@ timestamped events, from human watchers, the observation service or ``cameras.vi
 optional OpenCV counter, extra ``video``). ``estimate`` extrapolates each station's count
 with a day profile learned from fully watched stations (``profile``) and a 95 % interval;
 ``compare`` sets official turnout against it. Method: ``quickcount-and-cameras.md`` §2.
-Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily.
+Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily, and
+``service_source`` (tallies and status log filed by watchers in the observation service) imports
+``pollwatch.service`` lazily.
 """
 
 from pollwatch.cameras.agreement import WatcherAgreement, combine_watchers, watcher_agreement
