@@ -15,14 +15,14 @@ def _doc(**methods):
 FIRING = {
     "integer_percentages": {"z": C["integer_z"] + 0.1},
     "shpilkin_permutation": {"p_value": 0.01},
-    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] + 0.001) * 1_000_000},
+    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] + 0.001) * 1_000_000, "units": 8},
     "klimek": {"f_i": 0.1, "f_e": C["klimek_f_e"] + 0.001},
     "coarse_shares": {"fraud_percent": C["coarse_fraud_pct"] + 0.1},
 }
 QUIET = {
     "integer_percentages": {"z": C["integer_z"] - 0.1},
     "shpilkin_permutation": {"p_value": 0.05},  # the rule is strict: p < 0.05
-    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] - 0.001) * 1_000_000},
+    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] - 0.001) * 1_000_000, "units": 8},
     "klimek": {"f_i": C["klimek_f_i"], "f_e": 0.0},
     "coarse_shares": {"fraud_percent": C["coarse_fraud_pct"]},
 }
@@ -46,6 +46,12 @@ def test_missing_or_nan_statistics_never_fire_and_are_listed():
     st = assess(_doc(integer_percentages={"z": math.nan}, klimek=FIRING["klimek"]))
     assert st.signals == ("Klimek model",)
     assert set(st.not_run) == {"integer percentages", "Shpilkin excess votes", "finite mixture", "coarse vote shares"}
+
+
+def test_a_single_pooled_mixture_fit_is_not_the_calibrated_rule():
+    pooled = {**FIRING["mixture_by_region"], "units": 1}
+    st = assess(_doc(**{**QUIET, "mixture_by_region": pooled}))
+    assert st.signals == () and st.not_run == ("finite mixture",)
 
 
 def test_arithmetic_findings_or_last_digit_alone_are_weak():

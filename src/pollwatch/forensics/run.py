@@ -175,17 +175,23 @@ def _extract_mixture(r, e: Election) -> dict:
 def _run_mixture_by_region(e: Election, ctx: Context):
     from pollwatch.forensics.mixture import fraud_mixture
 
-    if "region" not in e.meta.hierarchy:
+    level = _top_level(e)
+    if level is None:
         return None
     # point estimate only: a stratified bootstrap refits every region per replicate (~30 s on
     # 95k stations); the national fit above carries the interval
-    return fraud_mixture(e, seed=ctx.seed, n_boot=0, strata="region", backend=ctx.backend, scheduler=ctx.scheduler)
+    return fraud_mixture(e, seed=ctx.seed, n_boot=0, strata=level, backend=ctx.backend, scheduler=ctx.scheduler)
+
+
+def _top_level(e: Election) -> str | None:
+    """The region level, else the highest level of the hierarchy (constituencies in Azerbaijan)."""
+    return "region" if "region" in e.meta.hierarchy else (e.meta.hierarchy[0] if e.meta.hierarchy else None)
 
 
 def _extract_mixture_by_region(r, e: Election) -> dict:
     if r is None:
-        return {"skipped": "the election has no region level"}
-    return {
+        return {"skipped": "the election has no hierarchy to stratify by"}
+    return {"level": r.strata,
         "manufactured_votes": r.manufactured_votes, "fraudulent_votes": r.fraud_votes,
         "incremental": r.pi["incremental"], "extreme": r.pi["extreme"], "units": len(r.strata_results),
         "interval": None, "converged": r.converged,
@@ -197,8 +203,7 @@ def _extract_mixture_by_region(r, e: Election) -> dict:
 def _run_shpilkin(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin import shpilkin
 
-    level = "region" if "region" in e.meta.hierarchy else (e.meta.hierarchy[0] if e.meta.hierarchy else None)
-    return shpilkin(e, by_region=level, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+    return shpilkin(e, by_region=_top_level(e), seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
 
 
 def _extract_shpilkin(r, e: Election) -> dict:
@@ -217,8 +222,7 @@ def _extract_shpilkin(r, e: Election) -> dict:
 def _run_shpilkin_test(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 
-    level = "region" if "region" in e.meta.hierarchy else None
-    return shpilkin_permutation_test(e, n_perm=199, level=level, seed=ctx.seed)
+    return shpilkin_permutation_test(e, n_perm=199, level=_top_level(e), seed=ctx.seed)
 
 
 def _extract_shpilkin_test(r, e: Election) -> dict:

@@ -47,8 +47,8 @@ def _headline(doc: dict) -> Headline:
         parts.append(f"Votes above the clean pattern (Shpilkin): {_int(sh['excess_votes'])}{ci}; without them the "
                      f"leader would have about {_pct(sh.get('clean_share'), 1)} on {_pct(sh.get('clean_turnout'), 1)} turnout.")
         if sh.get("regions_sum") is not None:
-            parts.append(f"With each region's own clean pattern (regional differences not counted): "
-                         f"{_int(sh['regions_sum'])}.")
+            parts.append(f"With each {m.get('shpilkin_permutation', {}).get('level') or 'region'}'s own clean "
+                         f"pattern (differences between them not counted): {_int(sh['regions_sum'])}.")
     mx = m.get("mixture", {})
     if "fraudulent_votes" in mx:
         parts.append(f"The finite-mixture model puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
@@ -61,12 +61,14 @@ def _headline(doc: dict) -> Headline:
         parts.append(f"{_int(ip['excess'])} more stations than chance report a whole-percent turnout or leader share "
                      f"(p = {ip.get('p_value', float('nan')):.2g}).")
     parts.append("Calibrated tests that signal: " + (", ".join(st.signals) if st.signals else "none of the main methods")
-                 + (f" (not run: {', '.join(st.not_run)})" if st.not_run else "") + ".")
+                 + (f" (not run or not applicable: {', '.join(st.not_run)})" if st.not_run else "") + ".")
     sp = m.get("shpilkin_permutation", {})
     if "null_quantiles" in sp and sp["null_quantiles"] and "excess_votes" in sh:
-        parts.append(f"Shuffling the leader's share within regions, which keeps regional differences, already gives "
-                     f"an excess of about {_int(sp['null_quantiles'].get('median'))} (p = {sp['p_value']:.2g}): "
-                     "that part of the excess is regional composition, honest or not.")
+        unit = sp.get("level") or "the election"
+        inside = f"each {unit}" if sp.get("level") else "the whole election"
+        parts.append(f"Shuffling the leader's share within {inside}, which keeps the differences between "
+                     f"{unit} units, gives an excess of about {_int(sp['null_quantiles'].get('median'))} with no fraud "
+                     f"at all (observed excess beyond it: p = {sp['p_value']:.2g}).")
     cards = [
         {"label": "official leader share", "value": _pct(el["leader_share"])},
         {"label": "official turnout (cast)", "value": _pct(el["turnout"])},

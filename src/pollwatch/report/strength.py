@@ -54,14 +54,19 @@ def assess(doc: dict) -> Strength:
     """Apply :data:`RULE` to a results document (``results.json`` shape).
 
     A method missing from the document (not run, failed, or an older results file) is listed
-    in ``not_run`` and cannot fire; NaN statistics never fire.
+    in ``not_run`` and cannot fire; NaN statistics never fire. The mixture counts only when it
+    was fitted in at least two units (the calibrated, region-by-region rule).
     """
     m = doc.get("methods", {})
     cast = _num(doc, "election", "ballots_cast")
     checks = {
         "integer percentages": (_num(m, "integer_percentages", "z"), C["integer_z"]),
         "Shpilkin excess votes": (-_num(m, "shpilkin_permutation", "p_value"), -0.05),
-        "finite mixture": (_num(m, "mixture_by_region", "manufactured_votes") / cast, C["mixture_manufactured_share"]),
+        # calibrated on region-by-region fits: one pooled fit is the national model, whose clean
+        # elections reach ~10 % "manufactured" votes, so it cannot use this critical value
+        "finite mixture": (_num(m, "mixture_by_region", "manufactured_votes") / cast
+                           if _num(m, "mixture_by_region", "units", default=0) >= 2 else math.nan,
+                           C["mixture_manufactured_share"]),
         "Klimek model": (max(_num(m, "klimek", "f_i") - C["klimek_f_i"], _num(m, "klimek", "f_e") - C["klimek_f_e"]),
                          0.0),
         "coarse vote shares": (_num(m, "coarse_shares", "fraud_percent"), C["coarse_fraud_pct"]),
