@@ -120,13 +120,19 @@ def append(session: Session, changes: list[tuple[int | None, str, object]]) -> N
         session.execute(insert(m.AuditLog.__table__), _entries(session, changes))
 
 
+HEAD = select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
+
+
 def _entries(session: Session, changes: list[tuple[int | None, str, object]]) -> list[dict]:
     """The chained column values of the new entries (takes the lock, reads the head once)."""
     lock(session)
-    last = session.execute(
-        select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    return chain(session, session.execute(HEAD).first(), changes)
+
+
+def chain(session: Session, head, changes: list[tuple[int | None, str, object]]) -> list[dict]:
+    """The column values of entries for ``changes`` following ``head`` (``(seq, hash)`` of the
+    last entry, read under the lock, or None for an empty log)."""
+    seq, prev = (head[0], head[1]) if head else (0, GENESIS)
     secret = session.info["pseudonym_secret"]
     actors: dict[int | None, str] = {}  # one HMAC per submitter, not per entry
     rows = []

@@ -31,8 +31,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, literal, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import JSON, insert, literal, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from pollwatch.service import audit, crud
 from pollwatch.service import models as m
@@ -159,49 +160,164 @@ def write_batch(
     repeated earlier in the batch, yields the stored row and ``created=False`` (``Conflict`` if
     it belongs to another user). Raises only when the transaction as a whole fails.
     """
-    outcomes: list = [None] * len(drafts)
     with sessions() as session:
-        # checks and rows first, outside the lock (they only read); a draft whose client id
-        # turns out to be stored already gets the stored row instead, whatever its checks said
-        made = _check_and_make(session, drafts)
-        audit.lock(session)  # before the client-id check: no other writer can insert meanwhile
-        ids = list({d.client_id for d in drafts})
-        stored: dict[str, m.Submission] = {
-            r.client_id: r
-            for r in session.scalars(select(m.Submission).where(m.Submission.client_id.in_(ids)))
-        }
-        new: list[tuple[int, m.Submission]] = []
-        for k, (d, sub) in enumerate(zip(drafts, made, strict=True)):
-            prior = stored.get(d.client_id)
-            if prior is not None:
-                outcomes[k] = (
-                    Conflict("client_id already used by another user")
-                    if prior.observer_id != d.user.id
-                    else (prior, False)
-                )
-            elif isinstance(sub, Exception):
-                outcomes[k] = sub
-            else:
-                stored[d.client_id] = sub
-                new.append((k, sub))
-        if new:
-            rows = [_values(sub) for _, sub in new]
-            returned = session.execute(
-                insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True), rows
-            ).scalars()
-            for (_, sub), sub_id in zip(new, returned, strict=True):
-                sub.id = sub_id
-            audit.append(session, [(sub.observer_id, "create", sub) for _, sub in new])
-        session.commit()
+        if session.get_bind().dialect.name != "postgresql":
+            return _write(session, drafts)
+        import psycopg
+
+        try:
+            return _write_pg(session, drafts)
+        except psycopg.Error as exc:  # as SQLAlchemy would raise it (IntegrityError, ...)
+            conn = session.connection()
+            if conn.connection.driver_connection.broken:
+                conn.invalidate()  # the pool must not hand it out again
+            raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+
+
+def _write(session: Session, drafts: list[Draft]) -> list:
+    """SQLAlchemy Core on one session (SQLite: in-process, round trips cost nothing)."""
+    # checks and rows first, outside the lock (they only read); a draft whose client id turns
+    # out to be stored already gets the stored row instead, whatever its checks said
+    made = _check_and_make(drafts, *_context(session, drafts))
+    audit.lock(session)  # before the client-id check: no other writer can insert meanwhile
+    ids = list({d.client_id for d in drafts})
+    stored = {
+        r.client_id: r
+        for r in session.scalars(select(m.Submission).where(m.Submission.client_id.in_(ids)))
+    }
+    outcomes, new = _resolve(drafts, made, stored)
+    if new:
+        rows = [_values(sub) for _, sub in new]
+        returned = session.execute(
+            insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        for (_, sub), sub_id in zip(new, returned, strict=True):
+            sub.id = sub_id
+        audit.append(session, [(sub.observer_id, "create", sub) for _, sub in new])
+    session.commit()
     for k, sub in new:
         outcomes[k] = (sub, True)
     return outcomes
 
 
-def _check_and_make(session: Session, drafts: list[Draft]) -> list[m.Submission | Exception]:
+# PostgreSQL: the same steps in three round trips (psycopg pipelines on the session's
+# connection), because under load every round trip also waits for the CPU: the stations,
+# permissions and new ids; the lock, stored client ids and chain head; the inserts and COMMIT.
+_S, _A, _C, _L = (t.__table__ for t in (m.Station, m.Assignment, m.Accreditation, m.AuditLog))
+_PG_STATIONS = f"SELECT {', '.join(c.name for c in _S.columns)} FROM {_S.name} WHERE id = ANY(%s)"
+_PG_PERMISSIONS = (
+    f"SELECT 0, user_id, station_id FROM {_A.name} WHERE user_id = ANY(%s) AND station_id = ANY(%s)"
+    f" UNION ALL SELECT 1, user_id, election_id FROM {_C.name}"
+    " WHERE user_id = ANY(%s) AND status = %s"
+)
+_PG_IDS = (
+    f"SELECT nextval(pg_get_serial_sequence('{_TABLE.name}', 'id')) FROM generate_series(1, %s)"
+)
+_PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_PG_STORED = (
+    f"SELECT {', '.join(c.name for c in _TABLE.columns)} FROM {_TABLE.name}"
+    " WHERE client_id = ANY(%s)"
+)
+_PG_HEAD = f"SELECT seq, hash FROM {_L.name} ORDER BY seq DESC LIMIT 1"
+_PG_INSERT = (
+    f"INSERT INTO {_TABLE.name} ({', '.join(c.name for c in _TABLE.columns)})"
+    f" VALUES ({', '.join(['%s'] * len(_TABLE.columns))})"
+)
+_AUDIT_COLS = [c.name for c in _L.columns]
+_PG_AUDIT = (
+    f"INSERT INTO {_L.name} ({', '.join(_AUDIT_COLS)})"
+    f" VALUES ({', '.join(['%s'] * len(_AUDIT_COLS))})"
+)
+_JSON_COLS = {c.key for c in _TABLE.columns if isinstance(c.type, JSON)}
+
+
+def _write_pg(session: Session, drafts: list[Draft]) -> list:
+    from psycopg.types.json import Json
+
+    raw = session.connection().connection.driver_connection
+    station_ids = sorted({d.station_id for d in drafts})
+    user_ids = sorted({d.user.id for d in drafts})
+    with raw.pipeline():
+        c_stations = raw.execute(_PG_STATIONS, (station_ids,))
+        c_perms = raw.execute(
+            _PG_PERMISSIONS,
+            (user_ids, station_ids, user_ids, m.AccreditationStatus.accredited.value),
+        )
+        c_ids = raw.execute(_PG_IDS, (len(drafts),))
+    stations = {}
+    for row in c_stations.fetchall():
+        st = m.Station(**dict(zip(_S.columns.keys(), row, strict=True)))
+        make_transient_to_detached(st)
+        session.add(st)  # persistent without a query: a kind's fields may read through it
+        stations[st.id] = st
+    assigned, accredited = _permissions(c_perms.fetchall())
+    free_ids = [r[0] for r in c_ids.fetchall()]  # a sequence has gaps anyway (rollbacks)
+    made = _check_and_make(drafts, stations, assigned, accredited)
+
+    with raw.pipeline():
+        raw.execute(_PG_LOCK, (audit._LOCK_KEY,))  # later statements: snapshots after the lock
+        c_stored = raw.execute(_PG_STORED, (list({d.client_id for d in drafts}),))
+        c_head = raw.execute(_PG_HEAD)
+    stored = {}
+    for row in c_stored.fetchall():
+        prior = m.Submission(**dict(zip(_TABLE.columns.keys(), row, strict=True)))
+        make_transient_to_detached(prior)
+        stored[prior.client_id] = prior
+    head = c_head.fetchone()
+    outcomes, new = _resolve(drafts, made, stored)
+    rows, audit_rows = [], []
+    if new:
+        for (_, sub), sub_id in zip(new, free_ids, strict=False):
+            sub.id = sub_id
+            values = {"id": sub_id, **_values(sub)}
+            rows.append(
+                [Json(values[c]) if c in _JSON_COLS else values[c] for c in _TABLE.columns.keys()]
+            )
+        changes = [(sub.observer_id, "create", sub) for _, sub in new]
+        audit_rows = [[e[c] for c in _AUDIT_COLS] for e in audit.chain(session, head, changes)]
+    with raw.pipeline():
+        cur = raw.cursor()
+        if rows:
+            cur.executemany(_PG_INSERT, rows)
+            cur.executemany(_PG_AUDIT, audit_rows)
+        raw.commit()  # durable (synchronous_commit) before anyone is answered
+    session.commit()  # nothing left to send: SQLAlchemy's bookkeeping only
+    for k, sub in new:
+        outcomes[k] = (sub, True)
+    return outcomes
+
+
+def _resolve(
+    drafts: list[Draft], made: list, stored: dict[str, m.Submission]
+) -> tuple[list, list[tuple[int, m.Submission]]]:
+    """Outcomes of the drafts whose client id is stored (or repeated earlier in the batch) or
+    whose checks failed, and the new rows to insert with their positions."""
+    outcomes: list = [None] * len(drafts)
+    new: list[tuple[int, m.Submission]] = []
+    for k, (d, sub) in enumerate(zip(drafts, made, strict=True)):
+        prior = stored.get(d.client_id)
+        if prior is not None:
+            outcomes[k] = (
+                Conflict("client_id already used by another user")
+                if prior.observer_id != d.user.id
+                else (prior, False)
+            )
+        elif isinstance(sub, Exception):
+            outcomes[k] = sub
+        else:
+            stored[d.client_id] = sub
+            new.append((k, sub))
+    return outcomes, new
+
+
+def _check_and_make(
+    drafts: list[Draft],
+    stations: dict[int, m.Station],
+    assigned: set[tuple[int, int]],
+    accredited: set[tuple[int, int]],
+) -> list[m.Submission | Exception]:
     """Per draft, the checks of ``crud.submission_context`` after its client-id lookup, in its
     order (``before_checks``, station, role, assignment and accreditation), then the new row."""
-    stations, assigned, accredited = _context(session, drafts)
     out: list[m.Submission | Exception] = []
     for d in drafts:
         try:
@@ -226,10 +342,12 @@ def _context(
     session: Session, drafts: list[Draft]
 ) -> tuple[dict[int, m.Station], set[tuple[int, int]], set[tuple[int, int]]]:
     """The batch's stations by id, and the (user, station) assignments and (user, election)
-    accreditations of its submitters: two round trips for the whole batch."""
+    accreditations of its submitters: two queries for the whole batch."""
     station_ids = {d.station_id for d in drafts}
     user_ids = {d.user.id for d in drafts}
-    stations = {s.id: s for s in session.scalars(select(m.Station).where(m.Station.id.in_(station_ids)))}
+    stations = {
+        s.id: s for s in session.scalars(select(m.Station).where(m.Station.id.in_(station_ids)))
+    }
     a, c = m.Assignment, m.Accreditation
     rows = session.execute(
         select(literal(0), a.user_id, a.station_id)
@@ -240,11 +358,16 @@ def _context(
             )
         )
     )
+    return (stations, *_permissions(rows))
+
+
+def _permissions(rows) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """``(0, user, station)`` assignment and ``(1, user, election)`` accreditation rows, split."""
     assigned: set[tuple[int, int]] = set()
     accredited: set[tuple[int, int]] = set()
     for which, user_id, other in rows:
         (accredited if which else assigned).add((user_id, other))
-    return stations, assigned, accredited
+    return assigned, accredited
 
 
 def _values(sub: m.Submission) -> dict:
