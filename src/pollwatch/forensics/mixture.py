@@ -344,8 +344,12 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
     lost = [name for name, _, r in fits if not np.isfinite(r.manufactured_votes)]
     if lost:
         notes.append(f"no estimate in {', '.join(lost)}: their stations are not in the totals")
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=3)
+    by_kind: dict[type, list[str]] = {}
+    for w in caught:  # one warning per kind, not one per unit
+        by_kind.setdefault(w.category, []).append(str(w.message))
+    for kind, msgs in by_kind.items():
+        warnings.warn(f"{len(msgs)} of {len(units)} {strata} fits: {msgs[0]}" + (" (and similar)" if len(msgs) > 1 else ""),
+                      kind, stacklevel=3)
     if not ok:
         r = fits[0][2]
         return replace(r, strata=strata, notes=tuple(notes), seconds=time.perf_counter() - t0)
