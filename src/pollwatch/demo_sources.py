@@ -219,23 +219,24 @@ def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies
     s.add_all(assignments)
     s.flush()
     audit.record_many(s, [(coord.id, "create", a) for a in assignments])
-    rows: dict[int, list] = {u.id: [] for u in users}
+    tally_rows: dict[int, list[dict]] = {u.id: [] for u in users}
+    log_rows: dict[int, list[dict]] = {u.id: [] for u in users}
     for r in tallies.iter_rows(named=True):
-        u = owner[r["station_id"]]
-        rows[u.id].append(m.CameraTally(
-            client_id=new_id(), station_id=ids[r["station_id"]], watcher_id=u.id,
+        tally_rows[owner[r["station_id"]].id].append({
+            "client_id": new_id(), "station_id": ids[r["station_id"]],
             **watchers.clean_tally(when(r["window_start"]), when(r["window_end"]), r["count"], r["usable"],
-                                   r["reason"] or "")))
+                                   r["reason"] or "")})
     n_logs = 0
     for r in (status.iter_rows(named=True) if status is not None else ()):
         u = owner.get(r["station_id"])
         if u is None:  # a status entry for a station nobody watched: not ours to file
             continue
-        rows[u.id].append(m.CameraLog(client_id=new_id(), station_id=ids[r["station_id"]], watcher_id=u.id,
-                                      **watchers.clean_log("status", r["status"], when(r["time"]))))
+        log_rows[u.id].append({"client_id": new_id(), "station_id": ids[r["station_id"]],
+                               **watchers.clean_log("status", r["status"], when(r["time"]))})
         n_logs += 1
     for u in users:
-        watchers.create_many(s, u, rows[u.id])
+        watchers.create_many(s, u, m.CameraTally, tally_rows[u.id])
+        watchers.create_many(s, u, m.CameraLog, log_rows[u.id])
     return tallies.height, n_logs
 
 

@@ -131,19 +131,21 @@ def create(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> 
     return row, True
 
 
-def create_many(session: Session, user: m.User, rows: Sequence[m.CameraTally | m.CameraLog]) -> int:
-    """Bulk filing for loaders (the demo): the rules of :func:`check_may_file` for every
-    station (in two queries), client ids already stored are skipped, one audit entry per new
-    row (chain head read once). Returns how many rows were new."""
+def create_many(session: Session, user: m.User, model: type[m.CameraTally] | type[m.CameraLog],
+                values: Sequence[dict]) -> int:
+    """Bulk filing for loaders (the demo): ``values`` are column dicts (``client_id``,
+    ``station_id`` and the cleaned columns of :func:`clean_tally` / :func:`clean_log`), filed as
+    ``user``. The rules of :func:`check_may_file` hold for every station (checked in two queries),
+    client ids already stored are skipped, and each new row gets its audit entry (chain head read
+    once). Returns how many rows were new."""
     crud.require(user, FILERS)
-    wanted = {r.station_id for r in rows}
+    wanted = {v["station_id"] for v in values}
     found = dict(session.execute(
         select(m.Station.id, m.Station.election_id).where(m.Station.id.in_(wanted))).all())
     if missing := wanted - found.keys():
         raise NotFound(f"Station not found: {sorted(missing)[:5]}")
     if user.role == Role.camera_watcher:
-        assigned = crud.assigned_station_ids(session, user)
-        if wanted - assigned:
+        if wanted - crud.assigned_station_ids(session, user):
             raise Forbidden("Station not assigned to you")
         accredited = set(session.scalars(select(m.Accreditation.election_id).where(
             m.Accreditation.user_id == user.id,
@@ -151,19 +153,14 @@ def create_many(session: Session, user: m.User, rows: Sequence[m.CameraTally | m
         if set(found.values()) - accredited:
             raise Forbidden("Camera watcher not accredited")
     audit.lock(session)
-    new = []
-    for model in (m.CameraTally, m.CameraLog):
-        mine = [r for r in rows if isinstance(r, model)]
-        if not mine:
-            continue
-        stored = set(session.scalars(select(model.client_id).where(
-            model.client_id.in_([r.client_id for r in mine]))))
-        cols = [c.key for c in model.__table__.columns if c.key != "id"]
-        values = [{k: v for k in cols if (v := getattr(r, k)) is not None}  # None: the column default
-                  for r in mine if r.client_id not in stored]
-        if values:
-            # a bulk INSERT ... RETURNING gives the stored rows (ids, defaults) without the unit of work
-            new += session.scalars(insert(model).returning(model, sort_by_parameter_order=True), values).all()
+    stored = set(session.scalars(select(model.client_id).where(
+        model.client_id.in_([v["client_id"] for v in values]))))
+    rows = [{**{k: x for k, x in v.items() if x is not None}, "watcher_id": user.id}  # None: the default
+            for v in values if v["client_id"] not in stored]
+    if not rows:
+        return 0
+    # a bulk INSERT ... RETURNING gives the stored rows (ids, defaults) without the unit of work
+    new = session.scalars(insert(model).returning(model, sort_by_parameter_order=True), rows).all()
     audit.record_many(session, [(user.id, "create", r) for r in new])
     return len(new)
 
