@@ -1,4 +1,5 @@
-"""Headless Chromium: a camera watcher files a window count and a camera event on the phone page;
+"""Headless Chromium: a camera watcher files a window count on the phone page, and a camera event
+with the connection down that arrives once when it returns;
 the analyst's dossier page then shows the camera estimate against the official turnout and the
 observers' copy against the official protocol."""
 
@@ -44,13 +45,24 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         page.select_option("#window_minutes", "60")
         page.fill("#count", "40")
         page.click("#tally-form button[type=submit]")
+        page.wait_for_url("**saved=1")
         assert "Received" in page.locator("#msg").inner_text()
         assert "08:00–09:00" in page.locator("#my-tallies").inner_text()
+        # the connection drops: the event waits on the phone and arrives once when it returns
+        page.context.set_offline(True)
+        page.evaluate("window.dispatchEvent(new Event('offline'))")
         page.fill("#at", "10:15")
         page.select_option("#value", "stuffing_seen")
         page.fill("#note", "a bundle into the box")
         page.click("#log-form button[type=submit]")
-        assert "Ballot stuffing seen" in page.locator("#my-logs").inner_text()
+        page.wait_for_function("document.getElementById('msg').textContent.includes('Offline')")
+        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 1
+        assert page.locator("#camera-unsent-count").inner_text() == "1"
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_url("**saved=1")
+        page.wait_for_function("document.getElementById('my-logs').textContent.includes('Ballot stuffing seen')")
+        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 0
         page.click("nav button")  # log out
         page.goto(f"{server.url}/login")
         page.fill("#username", "analyst")
@@ -61,7 +73,7 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         # the method's test vector: W 0.7, C 144, estimate 205.71; official ballots cast 610
         assert "206" in camera and "610" in camera and "above the upper bound" in camera
         assert "70 % (3 of 4 windows; 144 voters counted)" in camera
-        assert "Ballot stuffing seen" in page.locator("#camera-events").inner_text()
+        assert page.locator("#camera-events").inner_text().count("Ballot stuffing seen") == 1
         assert page.locator("#copies tr.mismatch").count() == 1  # valid 650 against 600
         assert "600" in page.locator("#official").inner_text()
         summary = page.locator("#dossier-summary").inner_text()

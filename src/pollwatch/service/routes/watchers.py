@@ -161,7 +161,8 @@ def _page(session, user: m.User, station_id: int, message: str | None = None, st
     mine = [r for r in tallies if r.watcher_id == user.id]
     last = max((r.window_end for r in mine), default=None)
     t = translator(user.language)
-    return render("watch.html.j2", user, status=status, station=station, message=message,
+    day = _day(crud.get_election(session, station.election_id)).isoformat()
+    return render("watch.html.j2", user, status=status, station=station, message=message, day=day,
                   tally_id=str(uuid.uuid4()), log_id=str(uuid.uuid4()),
                   next_start=last.strftime("%H:%M") if last else "08:00",
                   now=dt.datetime.now().strftime("%H:%M"),
