@@ -403,3 +403,33 @@ def test_watch_page_in_azerbaijani(wctx):
     login(wctx.client, "camera_watcher")
     page = wctx.client.get(f"/watch?station={wctx.stations[0]}").text
     assert "Kamera müşahidəsi" in page and "Qutudan yayındırılıb" in page
+
+
+def test_bulk_filing_keeps_the_rules(wctx):
+    from pollwatch.service import watchers
+    from pollwatch.service.errors import Forbidden, NotFound
+
+    def rows(station, n=3):
+        return [{"client_id": wctx.new_id(), "station_id": station,
+                 **watchers.clean_tally(DAY + dt.timedelta(minutes=480 + 15 * i),
+                                        DAY + dt.timedelta(minutes=495 + 15 * i), 10 + i, None)}
+                for i in range(n)]
+
+    mine = rows(wctx.stations[0])
+    with wctx.session() as s:
+        u = s.get(m.User, wctx.users["camera_watcher"])
+        assert watchers.create_many(s, u, m.CameraTally, mine) == 3
+        s.commit()
+        assert watchers.create_many(s, u, m.CameraTally, mine) == 0  # a re-run files nothing twice
+        with pytest.raises(Forbidden):
+            watchers.create_many(s, u, m.CameraTally, rows(wctx.stations[1]))
+        with pytest.raises(NotFound):
+            watchers.create_many(s, u, m.CameraTally, rows(999999))
+        with pytest.raises(Forbidden):
+            watchers.create_many(s, s.get(m.User, wctx.users["observer"]), m.CameraTally, rows(wctx.stations[0]))
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(m.CameraTally)) == 3
+        assert s.scalar(select(func.count()).select_from(m.AuditLog).where(m.AuditLog.entity == "camera_tally")) == 3
+    assert verify_database(wctx.settings.database_url, wctx.settings.data_dir).ok
+    got = wctx.get("camera_watcher", "/api/camera/tallies").json()
+    assert [r["count"] for r in got["data"]] == [10, 11, 12]
