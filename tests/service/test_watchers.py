@@ -433,3 +433,14 @@ def test_bulk_filing_keeps_the_rules(wctx):
     assert verify_database(wctx.settings.database_url, wctx.settings.data_dir).ok
     got = wctx.get("camera_watcher", "/api/camera/tallies").json()
     assert [r["count"] for r in got["data"]] == [10, 11, 12]
+
+
+def test_dossier_of_an_election_imported_without_protocols(wctx):
+    # a database from before official protocols were stored at import
+    with wctx.app.state.engine.begin() as c:
+        c.execute(text("DELETE FROM official_protocols"))
+    file_day(wctx)
+    d = wctx.get("coordinator", f"/api/stations/{wctx.stations[0]}/dossier").json()
+    assert any("without its official protocols" in n for n in d["notes"])
+    assert d["official"] == {"registered": 1000} and d["camera"] is None
+    assert [e.get("status") or e.get("event") for e in d["camera_events"]][-2:] == ["stuffing_seen", "online"]
