@@ -176,3 +176,21 @@ def test_a_bad_row_fails_alone_and_another_users_client_id_conflicts(ctx):
     assert stored(ctx, good.client_id) == 1 and stored(ctx, bad.client_id) == 0
     res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
     assert res.ok, res.problems
+
+
+def test_the_writer_replaces_its_connection_when_the_server_dropped_it(ctx):
+    if not ctx.settings.database_url.startswith("postgresql"):
+        pytest.skip("the writer keeps a connection on PostgreSQL only")
+    writer = GroupCommitter(ctx.app.state.sessions)
+    obs = user(ctx, "observer")
+    assert writer.submit(incident(obs, ctx.stations[0]))[1]
+    pid = writer._conn.connection.driver_connection.info.backend_pid
+    with ctx.session() as s:  # a server restart or an idle timeout, as the writer sees it
+        assert s.scalar(select(func.pg_terminate_backend(pid)))
+    again = incident(obs, ctx.stations[0])
+    row, created = writer.submit(again)  # no error reaches the submitter: retried once
+    assert created and stored(ctx, again.client_id) == 1
+    assert writer._conn.connection.driver_connection.info.backend_pid != pid
+    writer.close()
+    res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
+    assert res.ok, res.problems

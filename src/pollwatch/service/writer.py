@@ -31,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, insert, literal, select
+from sqlalchemy import JSON, Connection, event, insert, literal, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
@@ -82,8 +82,11 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._conn: Connection | None = None  # the writer thread's own (PostgreSQL)
         self.batches = 0  # statistics, for tests and benchmarks
         self.items = 0
+        # an app's engine disposed of (tests, shutdown): stop, closing the kept connection
+        event.listen(sessions.kw["bind"], "engine_disposed", lambda _engine: self.close())
 
     def submit(self, draft: Draft) -> tuple[m.Submission, bool]:
         return self._enqueue(draft).result()
@@ -115,31 +118,53 @@ class GroupCommitter:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(nxt)
-            self._commit(batch)
-
-    def _commit(self, batch: list[_Item]) -> None:
         try:
-            outcomes = write_batch(self._sessions, [i.draft for i in batch])
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                while len(batch) < self._max_batch:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        self._queue.put(None)  # stop after this batch
+                        break
+                    batch.append(nxt)
+                self._commit(batch)
+        finally:
+            if self._conn is not None:
+                # closed for good, not given back: the pool may be a disposed one by now
+                self._conn.detach()
+                self._conn.close()
+                self._conn = None
+
+    def _connection(self) -> Connection | None:
+        """PostgreSQL: the writer keeps one connection instead of checking one out per batch
+        (each checkout pings the server: a round trip). A connection found broken is replaced
+        (``write_batch`` invalidates it), and a batch that failed on one is retried."""
+        engine = self._sessions.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            return None
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = engine.connect()
+        return self._conn
+
+    def _commit(self, batch: list[_Item], retried: bool = False) -> None:
+        try:
+            outcomes = write_batch(self._sessions, [i.draft for i in batch], self._connection())
         except Exception as exc:  # noqa: BLE001 - retried one by one; each gets its own outcome
-            if len(batch) == 1:
+            if len(batch) > 1:
+                for item in batch:
+                    self._commit([item])
+            elif getattr(exc, "connection_invalidated", False) and not retried:
+                self._commit(batch, retried=True)  # the kept connection had died (restart)
+            else:
                 batch[0].done.set_exception(exc)
-                return
-            for item in batch:
-                self._commit([item])
             return
         self.batches += 1
         self.items += len(batch)
@@ -151,16 +176,17 @@ class GroupCommitter:
 
 
 def write_batch(
-    sessions: sessionmaker[Session], drafts: list[Draft]
+    sessions: sessionmaker[Session], drafts: list[Draft], bind: Connection | None = None
 ) -> list[tuple[m.Submission, bool] | Exception]:
     """Check and store ``drafts`` with their audit entries in one transaction.
 
     Returns one outcome per draft: ``(row, created)``, or the exception its checks raised
     (``NotFound``, ``Forbidden``, ``Invalid``, ``Conflict``). A ``client_id`` already stored, or
     repeated earlier in the batch, yields the stored row and ``created=False`` (``Conflict`` if
-    it belongs to another user). Raises only when the transaction as a whole fails.
+    it belongs to another user). Raises only when the transaction as a whole fails. ``bind``:
+    a connection to use instead of one from the pool.
     """
-    with sessions() as session:
+    with sessions(**({"bind": bind} if bind is not None else {})) as session:
         if session.get_bind().dialect.name != "postgresql":
             return _write(session, drafts)
         import psycopg
@@ -169,9 +195,12 @@ def write_batch(
             return _write_pg(session, drafts)
         except psycopg.Error as exc:  # as SQLAlchemy would raise it (IntegrityError, ...)
             conn = session.connection()
-            if conn.connection.driver_connection.broken:
-                conn.invalidate()  # the pool must not hand it out again
-            raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+            broken = conn.connection.driver_connection.broken
+            if broken:
+                conn.invalidate()  # neither the writer nor the pool may use it again
+            raise DBAPIError.instance(
+                None, None, exc, psycopg.Error, connection_invalidated=broken
+            ) from exc
 
 
 def _write(session: Session, drafts: list[Draft]) -> list:
