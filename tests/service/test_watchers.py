@@ -30,17 +30,33 @@ def at(minutes: float) -> str:
 
 
 def tally(ctx, station: int, start: float, count: int | None, length: float = 15, **kw) -> dict:
-    return {"client_id": ctx.new_id(), "station_id": station, "window_start": at(start),
-            "window_end": at(start + length), "count": count, **kw}
+    return {
+        "client_id": ctx.new_id(),
+        "station_id": station,
+        "window_start": at(start),
+        "window_end": at(start + length),
+        "count": count,
+        **kw,
+    }
 
 
-def log(ctx, station: int, minutes: float, value: str, kind: str = "status", note: str = "") -> dict:
-    return {"client_id": ctx.new_id(), "station_id": station, "kind": kind, "value": value,
-            "at": at(minutes), "note": note}
+def log(
+    ctx, station: int, minutes: float, value: str, kind: str = "status", note: str = ""
+) -> dict:
+    return {
+        "client_id": ctx.new_id(),
+        "station_id": station,
+        "kind": kind,
+        "value": value,
+        "at": at(minutes),
+        "note": note,
+    }
 
 
 def assign(ctx, user: str, station: int) -> None:
-    r = ctx.post("admin", "/api/assignments", json={"user_id": ctx.users[user], "station_id": station})
+    r = ctx.post(
+        "admin", "/api/assignments", json={"user_id": ctx.users[user], "station_id": station}
+    )
     assert r.status_code == 201, r.text
 
 
@@ -48,8 +64,9 @@ def second_watcher(ctx, accredited: bool = True) -> dict:
     """Another camera watcher (accredited or not), assigned to station 1; returns its headers."""
     with ctx.session() as s:
         admin = s.get(m.User, ctx.users["admin"])
-        u = crud.create_user(s, admin, username="watcher2", password="watcher2-pass",
-                             role="camera_watcher")
+        u = crud.create_user(
+            s, admin, username="watcher2", password="watcher2-pass", role="camera_watcher"
+        )
         s.flush()
         if accredited:
             acc = crud.request_accreditation(s, u, ctx.election_id, "CEC")
@@ -69,8 +86,15 @@ def wctx(ctx):
 
 # ---- roles -------------------------------------------------------------------------------------
 
-FILE_STATUS = [("camera_watcher", 201), ("admin", 201), ("coordinator", 201), ("observer", 403),
-               ("observer2", 403), ("analyst", 403), ("public", 403)]
+FILE_STATUS = [
+    ("camera_watcher", 201),
+    ("admin", 201),
+    ("coordinator", 201),
+    ("observer", 403),
+    ("observer2", 403),
+    ("analyst", 403),
+    ("public", 403),
+]
 
 
 @pytest.mark.parametrize("role,status", FILE_STATUS)
@@ -88,26 +112,47 @@ def test_file_log_roles(wctx, role, status):
 
 
 def test_no_token(wctx):
-    assert wctx.client.post("/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480, 1)).status_code == 401
+    assert (
+        wctx.client.post(
+            "/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480, 1)
+        ).status_code
+        == 401
+    )
     assert wctx.client.get("/api/camera/logs").status_code == 401
 
 
 def test_watcher_only_at_assigned_stations_and_when_accredited(wctx):
-    r = wctx.post("camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[1], 480, 5))
+    r = wctx.post(
+        "camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[1], 480, 5)
+    )
     assert r.status_code == 403 and "not assigned" in r.text
     h = second_watcher(wctx, accredited=False)
-    r = wctx.client.post("/api/camera/logs", headers=h, json=log(wctx, wctx.stations[0], 480, "online"))
+    r = wctx.client.post(
+        "/api/camera/logs", headers=h, json=log(wctx, wctx.stations[0], 480, "online")
+    )
     assert r.status_code == 403 and "not accredited" in r.text
-    assert wctx.post("camera_watcher", "/api/camera/tallies",
-                     json=tally(wctx, 999999, 480, 5)).status_code == 404
+    assert (
+        wctx.post(
+            "camera_watcher", "/api/camera/tallies", json=tally(wctx, 999999, 480, 5)
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("kind", ["tallies", "logs"])
 def test_reading_own_all_or_nothing(wctx, kind):
-    body = tally(wctx, wctx.stations[0], 480, 7) if kind == "tallies" else log(wctx, wctx.stations[0], 480, "covered")
+    body = (
+        tally(wctx, wctx.stations[0], 480, 7)
+        if kind == "tallies"
+        else log(wctx, wctx.stations[0], 480, "covered")
+    )
     mine = wctx.post("camera_watcher", f"/api/camera/{kind}", json=body).json()
     other_h = second_watcher(wctx)
-    body2 = tally(wctx, wctx.stations[0], 495, 9) if kind == "tallies" else log(wctx, wctx.stations[0], 500, "online")
+    body2 = (
+        tally(wctx, wctx.stations[0], 495, 9)
+        if kind == "tallies"
+        else log(wctx, wctx.stations[0], 500, "online")
+    )
     theirs = wctx.client.post(f"/api/camera/{kind}", headers=other_h, json=body2).json()
     # a watcher sees only their own, and another's row does not exist for them
     lst = wctx.get("camera_watcher", f"/api/camera/{kind}").json()
@@ -131,7 +176,11 @@ def test_reading_own_all_or_nothing(wctx, kind):
 
 @pytest.mark.parametrize("kind", ["tallies", "logs"])
 def test_retry_is_stored_once(wctx, kind):
-    body = tally(wctx, wctx.stations[0], 480, 3) if kind == "tallies" else log(wctx, wctx.stations[0], 480, "offline")
+    body = (
+        tally(wctx, wctx.stations[0], 480, 3)
+        if kind == "tallies"
+        else log(wctx, wctx.stations[0], 480, "offline")
+    )
     model = m.CameraTally if kind == "tallies" else m.CameraLog
     with wctx.session() as s:
         audit0 = s.scalar(select(func.count()).select_from(m.AuditLog))
@@ -149,42 +198,69 @@ def test_retry_is_stored_once(wctx, kind):
 def test_concurrent_retries_are_stored_once(wctx):
     body = tally(wctx, wctx.stations[0], 480, 11)
     with ThreadPoolExecutor(5) as pool:
-        codes = sorted(pool.map(
-            lambda _: wctx.post("camera_watcher", "/api/camera/tallies", json=body).status_code, range(5)))
+        codes = sorted(
+            pool.map(
+                lambda _: wctx.post("camera_watcher", "/api/camera/tallies", json=body).status_code,
+                range(5),
+            )
+        )
     assert codes == [200, 200, 200, 200, 201]
     with wctx.session() as s:
         assert s.scalar(select(func.count()).select_from(m.CameraTally)) == 1
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"window_start": at(480), "window_end": at(470), "count": 3}, "window_end"),
-    ({"window_start": at(480), "window_end": at(480 + 300), "count": 3}, "window_end"),
-    ({"window_start": at(480), "window_end": at(495), "count": -1}, "count"),
-    ({"window_start": at(480), "window_end": at(495), "usable": True}, "count"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"window_start": at(480), "window_end": at(470), "count": 3}, "window_end"),
+        ({"window_start": at(480), "window_end": at(480 + 300), "count": 3}, "window_end"),
+        ({"window_start": at(480), "window_end": at(495), "count": -1}, "count"),
+        ({"window_start": at(480), "window_end": at(495), "usable": True}, "count"),
+    ],
+)
 def test_bad_tally(wctx, body, field):
-    r = wctx.post("camera_watcher", "/api/camera/tallies",
-                  json={"client_id": wctx.new_id(), "station_id": wctx.stations[0], **body})
+    r = wctx.post(
+        "camera_watcher",
+        "/api/camera/tallies",
+        json={"client_id": wctx.new_id(), "station_id": wctx.stations[0], **body},
+    )
     assert r.status_code == 422 and field in json.dumps(r.json()["detail"])
 
 
 def test_unusable_window_without_count(wctx):
-    r = wctx.post("camera_watcher", "/api/camera/tallies",
-                  json=tally(wctx, wctx.stations[0], 480, None, reason="box hidden"))
+    r = wctx.post(
+        "camera_watcher",
+        "/api/camera/tallies",
+        json=tally(wctx, wctx.stations[0], 480, None, reason="box hidden"),
+    )
     assert r.status_code == 201 and r.json()["usable"] is False and r.json()["count"] is None
 
 
-@pytest.mark.parametrize("kind,value,status", [("status", "turned_away", 201), ("status", "Audio muted", 201),
-                                               ("event", "stuffing_seen", 201), ("status", "stuffing_seen", 422),
-                                               ("event", "on_fire", 422), ("weather", "rain", 422)])
+@pytest.mark.parametrize(
+    "kind,value,status",
+    [
+        ("status", "turned_away", 201),
+        ("status", "Audio muted", 201),
+        ("event", "stuffing_seen", 201),
+        ("status", "stuffing_seen", 422),
+        ("event", "on_fire", 422),
+        ("weather", "rain", 422),
+    ],
+)
 def test_log_vocabulary(wctx, kind, value, status):
-    r = wctx.post("camera_watcher", "/api/camera/logs", json=log(wctx, wctx.stations[0], 600, value, kind))
+    r = wctx.post(
+        "camera_watcher", "/api/camera/logs", json=log(wctx, wctx.stations[0], 600, value, kind)
+    )
     assert r.status_code == status, r.text
 
 
 def test_filings_are_in_the_audit_chain_and_tampering_shows(wctx):
-    t = wctx.post("camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480, 21)).json()
-    wctx.post("camera_watcher", "/api/camera/logs", json=log(wctx, wctx.stations[0], 490, "covered"))
+    t = wctx.post(
+        "camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480, 21)
+    ).json()
+    wctx.post(
+        "camera_watcher", "/api/camera/logs", json=log(wctx, wctx.stations[0], 490, "covered")
+    )
     res = verify_database(wctx.settings.database_url, wctx.settings.data_dir)
     assert res.ok, res.problems
     with wctx.session() as s:
@@ -200,8 +276,12 @@ def test_filings_are_in_the_audit_chain_and_tampering_shows(wctx):
 
 def test_official_protocol_tampering_shows(wctx):
     with wctx.app.state.engine.begin() as c:
-        c.execute(text("UPDATE official_protocols SET votes = :v WHERE id = (SELECT min(id) FROM official_protocols)"),
-                  {"v": json.dumps({"cand_00": 1, "cand_01": 1})})
+        c.execute(
+            text(
+                "UPDATE official_protocols SET votes = :v WHERE id = (SELECT min(id) FROM official_protocols)"
+            ),
+            {"v": json.dumps({"cand_00": 1, "cand_01": 1})},
+        )
     res = verify_database(wctx.settings.database_url, wctx.settings.data_dir)
     assert not res.ok and any("election" in p for p in res.problems)
 
@@ -227,35 +307,61 @@ def test_tallies_filed_through_the_api_estimate_like_the_csv(ctx, tmp_path):
     el = type(election)(table, election.meta)
     with ctx.session() as s:
         row = import_election(s, el, actor_id=ctx.users["admin"], name="cameras")
-        ids = dict(s.execute(select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)).all())
+        ids = dict(
+            s.execute(
+                select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)
+            ).all()
+        )
         s.commit()
     watchers = {}
     for w in sorted(sim.tallies["watcher"].unique().to_list()):
-        r = ctx.post("admin", "/api/users", json={"username": f"cam-{w}", "password": "watcher-pass",
-                                                  "role": "camera_watcher"})
+        r = ctx.post(
+            "admin",
+            "/api/users",
+            json={"username": f"cam-{w}", "password": "watcher-pass", "role": "camera_watcher"},
+        )
         uid = r.json()["id"]
-        login = ctx.client.post("/api/login/access-token", data={"username": f"cam-{w}", "password": "watcher-pass"})
+        login = ctx.client.post(
+            "/api/login/access-token", data={"username": f"cam-{w}", "password": "watcher-pass"}
+        )
         h = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        acc = ctx.client.post("/api/accreditations", headers=h, json={"election_id": row.id, "body": "CEC"}).json()
+        acc = ctx.client.post(
+            "/api/accreditations", headers=h, json={"election_id": row.id, "body": "CEC"}
+        ).json()
         ctx.patch("admin", f"/api/accreditations/{acc['id']}", json={"status": "accredited"})
         for c in codes:
             ctx.post("admin", "/api/assignments", json={"user_id": uid, "station_id": ids[c]})
         watchers[w] = (uid, h)
     for r in sim.tallies.iter_rows(named=True):
         uid, h = watchers[r["watcher"]]
-        body = {"client_id": ctx.new_id(), "station_id": ids[r["station_id"]], "window_start": at(r["window_start"]),
-                "window_end": at(r["window_end"]), "count": r["count"], "usable": r["usable"],
-                "reason": r["reason"] or ""}
+        body = {
+            "client_id": ctx.new_id(),
+            "station_id": ids[r["station_id"]],
+            "window_start": at(r["window_start"]),
+            "window_end": at(r["window_end"]),
+            "count": r["count"],
+            "usable": r["usable"],
+            "reason": r["reason"] or "",
+        }
         assert ctx.client.post("/api/camera/tallies", headers=h, json=body).status_code == 201
     first = next(iter(watchers.values()))[1]
     for r in sim.status.iter_rows(named=True):
-        body = {"client_id": ctx.new_id(), "station_id": ids[r["station_id"]], "kind": "status",
-                "value": r["status"], "at": at(r["time"])}
+        body = {
+            "client_id": ctx.new_id(),
+            "station_id": ids[r["station_id"]],
+            "kind": "status",
+            "value": r["status"],
+            "at": at(r["time"]),
+        }
         assert ctx.client.post("/api/camera/logs", headers=first, json=body).status_code == 201
     # the CSV: the same tallies, watchers named as the loader names them
     label = {w: f"watcher-{uid}" for w, (uid, _) in watchers.items()}
-    csv_t = read_tallies(_csv(sim.tallies.with_columns(sim.tallies["watcher"].replace(label)).drop("source_sha256"),
-                              ["window_start", "window_end"]))
+    csv_t = read_tallies(
+        _csv(
+            sim.tallies.with_columns(sim.tallies["watcher"].replace(label)).drop("source_sha256"),
+            ["window_start", "window_end"],
+        )
+    )
     csv_s = read_status_log(_csv(sim.status, ["time"]))
     data = camera_data_from_database(ctx.settings.database_url, election="cameras")
     key = ["station_id", "window_start", "watcher"]
@@ -269,21 +375,60 @@ def test_tallies_filed_through_the_api_estimate_like_the_csv(ctx, tmp_path):
     # the CLI reads the service like it reads the CSVs
     from pollwatch.cli import app
 
-    (tmp_path / "t.csv").write_text(_csv(sim.tallies.with_columns(sim.tallies["watcher"].replace(label))
-                                         .drop("source_sha256"), ["window_start", "window_end"]).getvalue())
+    (tmp_path / "t.csv").write_text(
+        _csv(
+            sim.tallies.with_columns(sim.tallies["watcher"].replace(label)).drop("source_sha256"),
+            ["window_start", "window_end"],
+        ).getvalue()
+    )
     (tmp_path / "s.csv").write_text(_csv(sim.status, ["time"]).getvalue())
-    (tmp_path / "o.csv").write_text("station_id,official\n" + "".join(
-        f"{c},{v}\n" for c, v in zip(codes, official, strict=True)))
+    (tmp_path / "o.csv").write_text(
+        "station_id,official\n"
+        + "".join(f"{c},{v}\n" for c, v in zip(codes, official, strict=True))
+    )
     runner = CliRunner()
-    from_db = runner.invoke(app, ["cameras", "estimate", "--database", ctx.settings.database_url,
-                                  "--election", "cameras", "--official", str(tmp_path / "o.csv"), "--json"])
-    from_csv = runner.invoke(app, ["cameras", "estimate", str(tmp_path / "t.csv"), "--status",
-                                   str(tmp_path / "s.csv"), "--official", str(tmp_path / "o.csv"), "--json"])
+    from_db = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            "--database",
+            ctx.settings.database_url,
+            "--election",
+            "cameras",
+            "--official",
+            str(tmp_path / "o.csv"),
+            "--json",
+        ],
+    )
+    from_csv = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            str(tmp_path / "t.csv"),
+            "--status",
+            str(tmp_path / "s.csv"),
+            "--official",
+            str(tmp_path / "o.csv"),
+            "--json",
+        ],
+    )
     assert from_db.exit_code == 0, from_db.output
     assert json.loads(from_db.stdout) == json.loads(from_csv.stdout)
     # without --official the service's own protocols are the official figures
-    own = runner.invoke(app, ["cameras", "estimate", "--database", ctx.settings.database_url,
-                              "--election", "cameras", "--json"])
+    own = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            "--database",
+            ctx.settings.database_url,
+            "--election",
+            "cameras",
+            "--json",
+        ],
+    )
     assert own.exit_code == 0, own.output
     assert json.loads(own.stdout)["comparison"]["official_total"] > 0
     bad = runner.invoke(app, ["cameras", "estimate", "--database", ctx.settings.database_url])
@@ -297,21 +442,45 @@ def file_day(ctx, headers_role="camera_watcher") -> None:
     """Station 4 fully watched (w = 0.2, 0.3, 0.3, 0.2); station 1 counts 40, 66, –, 38 with the
     third window turned away: the method's test vector (W 0.7, C 144, V̂ 205.71)."""
     for i, c in enumerate((200, 300, 300, 200)):
-        assert ctx.post(headers_role, "/api/camera/tallies", json=tally(ctx, ctx.stations[3], 480 + 60 * i, c,
-                                                                        length=60)).status_code == 201
+        assert (
+            ctx.post(
+                headers_role,
+                "/api/camera/tallies",
+                json=tally(ctx, ctx.stations[3], 480 + 60 * i, c, length=60),
+            ).status_code
+            == 201
+        )
     for i, c in enumerate((40, 66, 10, 38)):
-        assert ctx.post(headers_role, "/api/camera/tallies", json=tally(ctx, ctx.stations[0], 480 + 60 * i, c,
-                                                                        length=60)).status_code == 201
-    for minutes, value in ((480, "online"), (480, "audio_muted"), (600, "turned_away"), (660, "online")):
+        assert (
+            ctx.post(
+                headers_role,
+                "/api/camera/tallies",
+                json=tally(ctx, ctx.stations[0], 480 + 60 * i, c, length=60),
+            ).status_code
+            == 201
+        )
+    for minutes, value in (
+        (480, "online"),
+        (480, "audio_muted"),
+        (600, "turned_away"),
+        (660, "online"),
+    ):
         ctx.post(headers_role, "/api/camera/logs", json=log(ctx, ctx.stations[0], minutes, value))
-    ctx.post(headers_role, "/api/camera/logs",
-             json=log(ctx, ctx.stations[0], 615, "stuffing_seen", "event", "a bundle of ballots"))
+    ctx.post(
+        headers_role,
+        "/api/camera/logs",
+        json=log(ctx, ctx.stations[0], 615, "stuffing_seen", "event", "a bundle of ballots"),
+    )
 
 
 def test_dossier_official_protocol_copies_and_camera(wctx):
     # observer's copy disagrees with the published protocol on valid votes and on Beta
-    copy = {"client_id": wctx.new_id(), "station_id": wctx.stations[0],
-            "numbers": {"registered": 1000, "valid": 650, "invalid": 10}, "votes": {"Alpha": 400, "Beta": 250}}
+    copy = {
+        "client_id": wctx.new_id(),
+        "station_id": wctx.stations[0],
+        "numbers": {"registered": 1000, "valid": 650, "invalid": 10},
+        "votes": {"Alpha": 400, "Beta": 250},
+    }
     assert wctx.post("observer", "/api/protocols", json=copy).status_code == 201
     file_day(wctx)
     d = wctx.get("analyst", f"/api/stations/{wctx.stations[0]}/dossier").json()
@@ -321,7 +490,13 @@ def test_dossier_official_protocol_copies_and_camera(wctx):
     assert mism == {"valid": (650, 600), "Beta": (250, 200)}
     assert "observers' protocol copy" in d["agree"]
     rows = {r[0]: r[3] for r in d["protocol_copies"][0]["rows"]}
-    assert rows == {"registered": False, "valid": True, "invalid": False, "Alpha": False, "Beta": True}
+    assert rows == {
+        "registered": False,
+        "valid": True,
+        "invalid": False,
+        "Alpha": False,
+        "Beta": True,
+    }
     cam = d["camera"]
     assert cam["estimate"] == pytest.approx(144 / 0.7, rel=1e-9)
     assert cam["coverage"] == pytest.approx(0.7) and cam["counted"] == 144
@@ -329,19 +504,30 @@ def test_dossier_official_protocol_copies_and_camera(wctx):
     assert cam["flagged"] and "cameras" in d["agree"]
     kinds = [(e.get("status") or e.get("event")) for e in d["camera_events"]]
     assert kinds == ["online", "audio_muted", "turned_away", "stuffing_seen", "online"]
-    assert any(e["strength"] == "testimony" and "stuffing seen on camera" in e["text"] for e in d["evidence"])
+    assert any(
+        e["strength"] == "testimony" and "stuffing seen on camera" in e["text"]
+        for e in d["evidence"]
+    )
     # a station the cameras did not watch, with protocol arithmetic broken (station 3: zero everywhere is fine;
     # station 5 has 0 invalid): silent cameras, protocol shown
     other = wctx.get("analyst", f"/api/stations/{wctx.stations[4]}/dossier").json()
-    assert other["camera"] is None and "cameras" in other["silent"] and other["official"]["valid"] == 300
+    assert (
+        other["camera"] is None
+        and "cameras" in other["silent"]
+        and other["official"]["valid"] == 300
+    )
 
 
 def test_dossier_page_shows_it(wctx):
     from .test_web import login  # noqa: TID252
 
     file_day(wctx)
-    copy = {"client_id": wctx.new_id(), "station_id": wctx.stations[0],
-            "numbers": {"valid": 650}, "votes": {}}
+    copy = {
+        "client_id": wctx.new_id(),
+        "station_id": wctx.stations[0],
+        "numbers": {"valid": 650},
+        "votes": {},
+    }
     wctx.post("observer", "/api/protocols", json=copy)
     login(wctx.client, "coordinator")
     page = wctx.client.get(f"/stations/{wctx.stations[0]}/dossier").text
@@ -351,10 +537,22 @@ def test_dossier_page_shows_it(wctx):
 
 def test_dossier_camera_insufficient_coverage(wctx):
     for i, c in enumerate((200, 300, 300, 200)):
-        wctx.post("camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[3], 480 + 60 * i, c, length=60))
-    wctx.post("camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480, 40, length=60))
+        wctx.post(
+            "camera_watcher",
+            "/api/camera/tallies",
+            json=tally(wctx, wctx.stations[3], 480 + 60 * i, c, length=60),
+        )
+    wctx.post(
+        "camera_watcher",
+        "/api/camera/tallies",
+        json=tally(wctx, wctx.stations[0], 480, 40, length=60),
+    )
     for i in (1, 2, 3):
-        wctx.post("camera_watcher", "/api/camera/tallies", json=tally(wctx, wctx.stations[0], 480 + 60 * i, None, length=60))
+        wctx.post(
+            "camera_watcher",
+            "/api/camera/tallies",
+            json=tally(wctx, wctx.stations[0], 480 + 60 * i, None, length=60),
+        )
     d = wctx.get("coordinator", f"/api/stations/{wctx.stations[0]}/dossier").json()
     assert d["camera"]["estimate"] is None and d["camera"]["status"] == "insufficient coverage"
     assert "cameras" in d["silent"] and any("not zero voters" in e["text"] for e in d["evidence"])
@@ -371,17 +569,32 @@ def test_watch_page_files_without_javascript(wctx):
     page = wctx.client.get(f"/watch?station={wctx.stations[0]}")
     assert page.status_code == 200 and 'name="window_start"' in page.text
     cid = wctx.new_id()
-    form = {"client_id": cid, "station_id": str(wctx.stations[0]), "window_start": "09:00",
-            "window_minutes": "15", "count": "17"}
+    form = {
+        "client_id": cid,
+        "station_id": str(wctx.stations[0]),
+        "window_start": "09:00",
+        "window_minutes": "15",
+        "count": "17",
+    }
     r = wctx.client.post("/watch/tally", data=form, follow_redirects=False)
     assert r.status_code == 303
     wctx.client.post("/watch/tally", data=form, follow_redirects=False)  # a double tap
-    r = wctx.client.post("/watch/log", data={"client_id": wctx.new_id(), "station_id": str(wctx.stations[0]),
-                                              "at": "09:20", "value": "angle_change", "note": "now faces the wall"},
-                         follow_redirects=True)
+    r = wctx.client.post(
+        "/watch/log",
+        data={
+            "client_id": wctx.new_id(),
+            "station_id": str(wctx.stations[0]),
+            "at": "09:20",
+            "value": "angle_change",
+            "note": "now faces the wall",
+        },
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "Received" in r.text and "09:00–09:15" in r.text
     lst = wctx.get("coordinator", "/api/camera/tallies").json()
-    assert lst["count"] == 1 and lst["data"][0]["count"] == 17 and lst["data"][0]["channel"] == "web"
+    assert (
+        lst["count"] == 1 and lst["data"][0]["count"] == 17 and lst["data"][0]["channel"] == "web"
+    )
     ev = wctx.get("coordinator", "/api/camera/logs").json()["data"][0]
     assert (ev["kind"], ev["value"]) == ("event", "angle_change")
     r = wctx.client.post("/watch/tally", data={**form, "client_id": wctx.new_id(), "count": ""})
@@ -410,10 +623,19 @@ def test_bulk_filing_keeps_the_rules(wctx):
     from pollwatch.service.errors import Forbidden, NotFound
 
     def rows(station, n=3):
-        return [{"client_id": wctx.new_id(), "station_id": station,
-                 **watchers.clean_tally(DAY + dt.timedelta(minutes=480 + 15 * i),
-                                        DAY + dt.timedelta(minutes=495 + 15 * i), 10 + i, None)}
-                for i in range(n)]
+        return [
+            {
+                "client_id": wctx.new_id(),
+                "station_id": station,
+                **watchers.clean_tally(
+                    DAY + dt.timedelta(minutes=480 + 15 * i),
+                    DAY + dt.timedelta(minutes=495 + 15 * i),
+                    10 + i,
+                    None,
+                ),
+            }
+            for i in range(n)
+        ]
 
     mine = rows(wctx.stations[0])
     with wctx.session() as s:
@@ -426,10 +648,19 @@ def test_bulk_filing_keeps_the_rules(wctx):
         with pytest.raises(NotFound):
             watchers.create_many(s, u, m.CameraTally, rows(999999))
         with pytest.raises(Forbidden):
-            watchers.create_many(s, s.get(m.User, wctx.users["observer"]), m.CameraTally, rows(wctx.stations[0]))
+            watchers.create_many(
+                s, s.get(m.User, wctx.users["observer"]), m.CameraTally, rows(wctx.stations[0])
+            )
         s.rollback()
         assert s.scalar(select(func.count()).select_from(m.CameraTally)) == 3
-        assert s.scalar(select(func.count()).select_from(m.AuditLog).where(m.AuditLog.entity == "camera_tally")) == 3
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(m.AuditLog)
+                .where(m.AuditLog.entity == "camera_tally")
+            )
+            == 3
+        )
     assert verify_database(wctx.settings.database_url, wctx.settings.data_dir).ok
     got = wctx.get("camera_watcher", "/api/camera/tallies").json()
     assert [r["count"] for r in got["data"]] == [10, 11, 12]
@@ -443,4 +674,7 @@ def test_dossier_of_an_election_imported_without_protocols(wctx):
     d = wctx.get("coordinator", f"/api/stations/{wctx.stations[0]}/dossier").json()
     assert any("without its official protocols" in n for n in d["notes"])
     assert d["official"] == {"registered": 1000} and d["camera"] is None
-    assert [e.get("status") or e.get("event") for e in d["camera_events"]][-2:] == ["stuffing_seen", "online"]
+    assert [e.get("status") or e.get("event") for e in d["camera_events"]][-2:] == [
+        "stuffing_seen",
+        "online",
+    ]

@@ -22,14 +22,31 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
     # earlier in the day, through the API: station 4 fully watched (the day profile), station 1's
     # later windows (the third one the camera was turned away); the observer's copy of station 1
     for i, c in enumerate((200, 300, 300, 200)):
-        assert ctx.post("camera_watcher", "/api/camera/tallies",
-                        json=tally(ctx, st4, 480 + 60 * i, c, length=60)).status_code == 201
+        assert (
+            ctx.post(
+                "camera_watcher",
+                "/api/camera/tallies",
+                json=tally(ctx, st4, 480 + 60 * i, c, length=60),
+            ).status_code
+            == 201
+        )
     for i, c in ((1, 66), (2, None), (3, 38)):
-        assert ctx.post("camera_watcher", "/api/camera/tallies",
-                        json=tally(ctx, st1, 480 + 60 * i, c, length=60)).status_code == 201
+        assert (
+            ctx.post(
+                "camera_watcher",
+                "/api/camera/tallies",
+                json=tally(ctx, st1, 480 + 60 * i, c, length=60),
+            ).status_code
+            == 201
+        )
     ctx.post("camera_watcher", "/api/camera/logs", json=log(ctx, st1, 600, "turned_away"))
     ctx.post("camera_watcher", "/api/camera/logs", json=log(ctx, st1, 660, "online"))
-    copy = {"client_id": ctx.new_id(), "station_id": st1, "numbers": {"valid": 650, "invalid": 10}, "votes": {}}
+    copy = {
+        "client_id": ctx.new_id(),
+        "station_id": st1,
+        "numbers": {"valid": 650, "invalid": 10},
+        "votes": {},
+    }
     assert ctx.post("observer", "/api/protocols", json=copy).status_code == 201
     ctx.client.close()
     ctx.app.state.engine.dispose()
@@ -56,13 +73,19 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         page.fill("#note", "a bundle into the box")
         page.click("#log-form button[type=submit]")
         page.wait_for_function("document.getElementById('msg').textContent.includes('Offline')")
-        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 1
+        assert (
+            page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 1
+        )
         assert page.locator("#camera-unsent-count").inner_text() == "1"
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_url("**saved=1")
-        page.wait_for_function("document.getElementById('my-logs').textContent.includes('Ballot stuffing seen')")
-        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 0
+        page.wait_for_function(
+            "document.getElementById('my-logs').textContent.includes('Ballot stuffing seen')"
+        )
+        assert (
+            page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 0
+        )
         page.click("nav button")  # log out
         page.goto(f"{server.url}/login")
         page.fill("#username", "analyst")

@@ -49,10 +49,18 @@ def camera_tables(session, election_id: int) -> tuple[pl.DataFrame, pl.DataFrame
         .order_by(m.Station.code, m.CameraTally.window_start, m.CameraTally.id)
     ).all()
     tallies = tallies_frame(
-        {"station_id": code, "window_start": _minutes(r.window_start),
-         "window_end": _minutes(r.window_end), "watcher": f"watcher-{r.watcher_id}",
-         "count": r.count, "usable": r.usable, "reason": r.reason or None, "source_sha256": None}
-        for r, code in rows)
+        {
+            "station_id": code,
+            "window_start": _minutes(r.window_start),
+            "window_end": _minutes(r.window_end),
+            "watcher": f"watcher-{r.watcher_id}",
+            "count": r.count,
+            "usable": r.usable,
+            "reason": r.reason or None,
+            "source_sha256": None,
+        }
+        for r, code in rows
+    )
     logs = session.execute(
         select(m.CameraLog, m.Station.code)
         .join(m.Station, m.Station.id == m.CameraLog.station_id)
@@ -81,18 +89,24 @@ def camera_data_from_database(url: str, *, election: str | int | None = None) ->
     try:
         with Session(engine) as s:
             elections = s.scalars(select(m.Election).order_by(m.Election.id)).all()
-            chosen = [e for e in elections if election is None or str(election) in (str(e.id), e.name)]
+            chosen = [
+                e for e in elections if election is None or str(election) in (str(e.id), e.name)
+            ]
             if len(chosen) != 1:
                 names = ", ".join(f"{e.id}: {e.name}" for e in elections) or "none"
-                raise InputDataError(f"{url}: choose one election with --election (found {names})",
-                                     [DataIssue(url, "election not chosen", expected="one election", value=names)])
+                raise InputDataError(
+                    f"{url}: choose one election with --election (found {names})",
+                    [DataIssue(url, "election not chosen", expected="one election", value=names)],
+                )
             el = chosen[0]
             tallies, status, events = camera_tables(s, el.id)
             official_election = election_from_db(s, el.id)
     finally:
         engine.dispose()
     if tallies.height == 0:
-        raise InputDataError(f"{url}: no camera tallies for election {el.name!r}",
-                             [DataIssue(url, "no camera tallies", expected="at least one tally")])
+        raise InputDataError(
+            f"{url}: no camera tallies for election {el.name!r}",
+            [DataIssue(url, "no camera tallies", expected="at least one tally")],
+        )
     official = official_from_election(official_election) if official_election is not None else {}
     return ServiceCameraData(el.name, tallies, status, events, official)

@@ -96,7 +96,9 @@ def election_from_db(session: Session, election_id: int):
     if e is None:
         return None
     rows = session.execute(
-        select(m.Station.code, m.Station.levels, m.OfficialProtocol.numbers, m.OfficialProtocol.votes)
+        select(
+            m.Station.code, m.Station.levels, m.OfficialProtocol.numbers, m.OfficialProtocol.votes
+        )
         .join(m.OfficialProtocol, m.OfficialProtocol.station_id == m.Station.id)
         .where(m.Station.election_id == election_id)
         .order_by(m.Station.id)
@@ -114,8 +116,14 @@ def election_from_db(session: Session, election_id: int):
     for c in cands:
         cols[c.id] = pl.Series([r[3].get(c.id) for r in rows], dtype=pl.Int64)
     table = pl.DataFrame(cols)
-    meta = ElectionMeta(country=e.country, date=e.date, type=e.type, name=e.name,
-                   candidates=tuple(cands), hierarchy=tuple(hierarchy))
+    meta = ElectionMeta(
+        country=e.country,
+        date=e.date,
+        type=e.type,
+        name=e.name,
+        candidates=tuple(cands),
+        hierarchy=tuple(hierarchy),
+    )
     return Election(table.with_columns(exclusion_expr(table, meta).alias(EXCLUSION)), meta)
 
 

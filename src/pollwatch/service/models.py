@@ -190,9 +190,7 @@ class CameraTally(Base):
     station_id: Mapped[int] = mapped_column(
         ForeignKey("stations.id", ondelete="RESTRICT"), index=True
     )
-    watcher_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
+    watcher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     window_start: Mapped[dt.datetime] = mapped_column(DateTime)
     window_end: Mapped[dt.datetime] = mapped_column(DateTime)
     count: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -213,9 +211,7 @@ class CameraLog(Base):
     station_id: Mapped[int] = mapped_column(
         ForeignKey("stations.id", ondelete="RESTRICT"), index=True
     )
-    watcher_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
+    watcher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     value: Mapped[str] = mapped_column(String(40))
     at: Mapped[dt.datetime] = mapped_column(DateTime)

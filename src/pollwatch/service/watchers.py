@@ -77,15 +77,22 @@ def clean_tally(
     elif end - start > MAX_WINDOW:
         errors.append(invalid(["body", "window_end"], "a window is at most 4 hours long"))
     if count is not None and (isinstance(count, bool) or count < 0):
-        errors.append(invalid(["body", "count"], f"expected a non-negative whole number, got {count!r}"))
+        errors.append(
+            invalid(["body", "count"], f"expected a non-negative whole number, got {count!r}")
+        )
     if usable is None:
         usable = count is not None
     if usable and count is None:
         errors.append(invalid(["body", "count"], "a usable window needs a count (or usable=false)"))
     if errors:
         raise Invalid(errors)
-    return {"window_start": start, "window_end": end, "count": count, "usable": bool(usable),
-            "reason": reason.strip()[:500]}
+    return {
+        "window_start": start,
+        "window_end": end,
+        "count": count,
+        "usable": bool(usable),
+        "reason": reason.strip()[:500],
+    }
 
 
 def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
@@ -95,7 +102,9 @@ def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
     if allowed is None:
         raise Invalid([invalid(["body", "kind"], f"kind {kind!r} is not one of {list(LOG_KINDS)}")])
     if v not in allowed:
-        raise Invalid([invalid(["body", "value"], f"{kind} {value!r} is not one of {list(allowed)}")])
+        raise Invalid(
+            [invalid(["body", "value"], f"{kind} {value!r} is not one of {list(allowed)}")]
+        )
     return {"kind": kind, "value": v, "at": _naive(at), "note": note.strip()[:2000]}
 
 
@@ -131,8 +140,12 @@ def create(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> 
     return row, True
 
 
-def create_many(session: Session, user: m.User, model: type[m.CameraTally] | type[m.CameraLog],
-                values: Sequence[dict]) -> int:
+def create_many(
+    session: Session,
+    user: m.User,
+    model: type[m.CameraTally] | type[m.CameraLog],
+    values: Sequence[dict],
+) -> int:
     """Bulk filing for loaders (the demo): ``values`` are column dicts (``client_id``,
     ``station_id`` and the cleaned columns of :func:`clean_tally` / :func:`clean_log`), filed as
     ``user``. The rules of :func:`check_may_file` hold for every station (checked in two queries),
@@ -140,23 +153,38 @@ def create_many(session: Session, user: m.User, model: type[m.CameraTally] | typ
     once). Returns how many rows were new."""
     crud.require(user, FILERS)
     wanted = {v["station_id"] for v in values}
-    found = dict(session.execute(
-        select(m.Station.id, m.Station.election_id).where(m.Station.id.in_(wanted))).all())
+    found = dict(
+        session.execute(
+            select(m.Station.id, m.Station.election_id).where(m.Station.id.in_(wanted))
+        ).all()
+    )
     if missing := wanted - found.keys():
         raise NotFound(f"Station not found: {sorted(missing)[:5]}")
     if user.role == Role.camera_watcher:
         if wanted - crud.assigned_station_ids(session, user):
             raise Forbidden("Station not assigned to you")
-        accredited = set(session.scalars(select(m.Accreditation.election_id).where(
-            m.Accreditation.user_id == user.id,
-            m.Accreditation.status == m.AccreditationStatus.accredited)))
+        accredited = set(
+            session.scalars(
+                select(m.Accreditation.election_id).where(
+                    m.Accreditation.user_id == user.id,
+                    m.Accreditation.status == m.AccreditationStatus.accredited,
+                )
+            )
+        )
         if set(found.values()) - accredited:
             raise Forbidden("Camera watcher not accredited")
     audit.lock(session)
-    stored = set(session.scalars(select(model.client_id).where(
-        model.client_id.in_([v["client_id"] for v in values]))))
-    rows = [{**{k: x for k, x in v.items() if x is not None}, "watcher_id": user.id}  # None: the default
-            for v in values if v["client_id"] not in stored]
+    stored = set(
+        session.scalars(
+            select(model.client_id).where(model.client_id.in_([v["client_id"] for v in values]))
+        )
+    )
+    # a None value is left out, so the column's default applies
+    rows = [
+        {**{k: x for k, x in v.items() if x is not None}, "watcher_id": user.id}
+        for v in values
+        if v["client_id"] not in stored
+    ]
     if not rows:
         return 0
     # a bulk INSERT ... RETURNING gives the stored rows (ids, defaults) without the unit of work
@@ -181,8 +209,14 @@ def get(session: Session, user: m.User, model, row_id: int):
     return row
 
 
-def list_rows(session: Session, user: m.User, model, station_id: int | None = None,
-              limit: int = 100, offset: int = 0) -> tuple[list, int]:
+def list_rows(
+    session: Session,
+    user: m.User,
+    model,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list, int]:
     q = _visible(user, model)
     if station_id:
         q = q.where(model.station_id == station_id)

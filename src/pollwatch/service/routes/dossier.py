@@ -58,7 +58,9 @@ def _stations_table(d: Path | None) -> pl.DataFrame | None:
     key = (str(path.resolve()), path.stat().st_mtime)
     if key not in _cache:
         _cache.clear()  # one analysis at a time; a re-run replaces it
-        _cache[key] = pl.read_csv(path, schema_overrides={"station_id": pl.Utf8}, infer_schema_length=10000)
+        _cache[key] = pl.read_csv(
+            path, schema_overrides={"station_id": pl.Utf8}, infer_schema_length=10000
+        )
     return _cache[key]
 
 
@@ -97,17 +99,26 @@ def camera_results(session, election_id: int, election) -> dict | None:
 
     state = []
     for model in (m.CameraTally, m.CameraLog):
-        state += list(session.execute(
-            select(func.count(model.id), func.max(model.id))
-            .join(m.Station, m.Station.id == model.station_id)
-            .where(m.Station.election_id == election_id)).one())
+        state += list(
+            session.execute(
+                select(func.count(model.id), func.max(model.id))
+                .join(m.Station, m.Station.id == model.station_id)
+                .where(m.Station.election_id == election_id)
+            ).one()
+        )
     if not state[0]:
         return None
     key = (str(session.get_bind().url), "cameras", election_id, *state)
 
     def make() -> dict:
         tallies, status, events = camera_tables(session, election_id)
-        out = {"status": status, "events": events, "estimate": None, "comparison": None, "error": None}
+        out = {
+            "status": status,
+            "events": events,
+            "estimate": None,
+            "comparison": None,
+            "error": None,
+        }
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # small-sample warnings become the estimate's notes
@@ -130,29 +141,47 @@ def service_dossier(session, station_id: int, analysis: Path | None) -> StationD
     cams = camera_results(session, station.election_id, election)
     notes = []
     if table is None:
-        notes.append("No analysis attached (set POLLWATCH_ANALYSIS_DIR to a pollwatch analyze output directory "
-                     "for forensic signals).")
+        notes.append(
+            "No analysis attached (set POLLWATCH_ANALYSIS_DIR to a pollwatch analyze output directory "
+            "for forensic signals)."
+        )
     if cams is not None and cams["error"]:
         notes.append(f"The camera tallies could not be estimated: {cams['error']}")
     if cams is not None and cams["comparison"] is not None:
         notes.append(cams["comparison"].statement)
     if election is not None:
         return station_dossier(
-            station.code, election=election, analysis=table, observer_reports=reports,
-            cameras=cams["comparison"] if cams else None, camera_estimate=cams["estimate"] if cams else None,
-            camera_status=cams["status"] if cams else None, camera_events=cams["events"] if cams else None,
-            notes=notes)
+            station.code,
+            election=election,
+            analysis=table,
+            observer_reports=reports,
+            cameras=cams["comparison"] if cams else None,
+            camera_estimate=cams["estimate"] if cams else None,
+            camera_status=cams["status"] if cams else None,
+            camera_events=cams["events"] if cams else None,
+            notes=notes,
+        )
     # an election imported before the service kept official protocols: no comparison possible
     forensic = _forensic_row(table, station.code) if table is not None else None
-    notes.insert(0, "This election was imported without its official protocols: copies and camera counts are "
-                    "not compared here (re-import it, or run the library's station_dossier).")
+    notes.insert(
+        0,
+        "This election was imported without its official protocols: copies and camera counts are "
+        "not compared here (re-import it, or run the library's station_dossier).",
+    )
     official = {"registered": station.registered}
     if forensic:
         official.update({k: forensic["values"].get(k) for k in ("turnout", "leader_share")})
     events = _camera_events(cams["status"], station.code, cams["events"]) if cams else []
-    return build_dossier(station.code, levels=station.levels, official=official, forensic=forensic,
-                         observer_reports=reports, camera_events=events, official_protocol_known=False,
-                         notes=notes)
+    return build_dossier(
+        station.code,
+        levels=station.levels,
+        official=official,
+        forensic=forensic,
+        observer_reports=reports,
+        camera_events=events,
+        official_protocol_known=False,
+        notes=notes,
+    )
 
 
 def copy_tables(d: StationDossier, names: dict[str, str]) -> list[dict]:
@@ -171,8 +200,14 @@ def copy_tables(d: StationDossier, names: dict[str, str]) -> list[dict]:
         for k, v in (ans.get("votes") or {}).items():
             name = names.get(k, k)
             rows.append((name, v, votes.get(name), name in bad))
-        out.append({"submission_id": r.get("submission_id"), "status": r.get("status"), "rows": rows,
-                    "n_mismatches": len(bad)})
+        out.append(
+            {
+                "submission_id": r.get("submission_id"),
+                "status": r.get("status"),
+                "rows": rows,
+                "n_mismatches": len(bad),
+            }
+        )
     return out
 
 
@@ -186,8 +221,11 @@ def dossier_json(station_id: int, request: Request, session: SessionDep, user: C
     """Everything the service knows about one station, with a plain-language summary."""
     crud.require(user, crud.READ_ALL)
     d = service_dossier(session, station_id, analysis_dir(request))
-    return {"service_station_id": station_id, **d.to_dict(),
-            "protocol_copies": copy_tables(d, candidate_names(session, station_id))}
+    return {
+        "service_station_id": station_id,
+        **d.to_dict(),
+        "protocol_copies": copy_tables(d, candidate_names(session, station_id)),
+    }
 
 
 @page_router.get("/stations/{station_id}/dossier", response_class=HTMLResponse)
@@ -199,5 +237,10 @@ def dossier_page(station_id: int, request: Request, session: SessionDep):
         return _login_redirect()
     crud.require(user, crud.READ_ALL)
     d = service_dossier(session, station_id, analysis_dir(request))
-    return render("dossier.html.j2", user, d=d, station_id=station_id,
-                  copies=copy_tables(d, candidate_names(session, station_id)))
+    return render(
+        "dossier.html.j2",
+        user,
+        d=d,
+        station_id=station_id,
+        copies=copy_tables(d, candidate_names(session, station_id)),
+    )

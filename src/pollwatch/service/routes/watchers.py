@@ -94,16 +94,23 @@ def _file(session, user: m.User, response: Response, row):
 def create_tally(body: TallyCreate, response: Response, session: SessionDep, user: CurrentUser):
     """Voters counted in one window (camera watchers at assigned stations; admin, coordinator)."""
     crud.require(user, watchers.FILERS)
-    cols = watchers.clean_tally(body.window_start, body.window_end, body.count, body.usable,
-                                body.reason)
-    row = m.CameraTally(client_id=str(body.client_id), station_id=body.station_id,
-                        watcher_id=user.id, **cols)
+    cols = watchers.clean_tally(
+        body.window_start, body.window_end, body.count, body.usable, body.reason
+    )
+    row = m.CameraTally(
+        client_id=str(body.client_id), station_id=body.station_id, watcher_id=user.id, **cols
+    )
     return _file(session, user, response, row)
 
 
 @router.get("/tallies", response_model=TalliesPublic)
-def list_tallies(session: SessionDep, user: CurrentUser, station_id: int | None = None,
-                 limit: int = 100, offset: int = 0):
+def list_tallies(
+    session: SessionDep,
+    user: CurrentUser,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+):
     """Tallies (camera watchers: their own; admin, coordinator, analyst: all)."""
     rows, n = watchers.list_rows(session, user, m.CameraTally, station_id, limit, offset)
     return TalliesPublic(data=rows, count=n)
@@ -121,14 +128,20 @@ def create_log(body: LogCreate, response: Response, session: SessionDep, user: C
     box_out_of_frame...) or an event (stuffing_seen, group_arrival, angle_change...)."""
     crud.require(user, watchers.FILERS)
     cols = watchers.clean_log(body.kind, body.value, body.at, body.note)
-    row = m.CameraLog(client_id=str(body.client_id), station_id=body.station_id,
-                      watcher_id=user.id, **cols)
+    row = m.CameraLog(
+        client_id=str(body.client_id), station_id=body.station_id, watcher_id=user.id, **cols
+    )
     return _file(session, user, response, row)
 
 
 @router.get("/logs", response_model=LogsPublic)
-def list_logs(session: SessionDep, user: CurrentUser, station_id: int | None = None,
-              limit: int = 100, offset: int = 0):
+def list_logs(
+    session: SessionDep,
+    user: CurrentUser,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+):
     """Camera-status log entries and events (camera watchers: their own)."""
     rows, n = watchers.list_rows(session, user, m.CameraLog, station_id, limit, offset)
     return LogsPublic(data=rows, count=n)
@@ -162,13 +175,22 @@ def _page(session, user: m.User, station_id: int, message: str | None = None, st
     last = max((r.window_end for r in mine), default=None)
     t = translator(user.language)
     day = _day(crud.get_election(session, station.election_id)).isoformat()
-    return render("watch.html.j2", user, status=status, station=station, message=message, day=day,
-                  tally_id=str(uuid.uuid4()), log_id=str(uuid.uuid4()),
-                  next_start=last.strftime("%H:%M") if last else "08:00",
-                  now=dt.datetime.now().strftime("%H:%M"),
-                  tallies=mine[-12:], logs=[r for r in logs if r.watcher_id == user.id][-12:],
-                  statuses=[(s, t(f"cam_{s}")) for s in STATUSES],
-                  events=[(e, t(f"cam_{e}")) for e in EVENT_KINDS])
+    return render(
+        "watch.html.j2",
+        user,
+        status=status,
+        station=station,
+        message=message,
+        day=day,
+        tally_id=str(uuid.uuid4()),
+        log_id=str(uuid.uuid4()),
+        next_start=last.strftime("%H:%M") if last else "08:00",
+        now=dt.datetime.now().strftime("%H:%M"),
+        tallies=mine[-12:],
+        logs=[r for r in logs if r.watcher_id == user.id][-12:],
+        statuses=[(s, t(f"cam_{s}")) for s in STATUSES],
+        events=[(e, t(f"cam_{e}")) for e in EVENT_KINDS],
+    )
 
 
 def _page_user(request: Request, session):
@@ -207,10 +229,20 @@ def watch_tally(
     def build(user, station, day):
         start = _at(day, window_start)
         n = int(count) if count.strip() else None
-        cols = watchers.clean_tally(start, start + dt.timedelta(minutes=window_minutes),
-                                    None if not_visible else n, not not_visible, reason)
-        return m.CameraTally(client_id=str(client_id), station_id=station.id, watcher_id=user.id,
-                             channel="web", **cols)
+        cols = watchers.clean_tally(
+            start,
+            start + dt.timedelta(minutes=window_minutes),
+            None if not_visible else n,
+            not not_visible,
+            reason,
+        )
+        return m.CameraTally(
+            client_id=str(client_id),
+            station_id=station.id,
+            watcher_id=user.id,
+            channel="web",
+            **cols,
+        )
 
     return _web_file(request, session, station_id, build)
 
@@ -228,8 +260,13 @@ def watch_log(
     def build(user, station, day):
         kind = "event" if value in EVENT_KINDS else "status"
         cols = watchers.clean_log(kind, value, _at(day, at), note)
-        return m.CameraLog(client_id=str(client_id), station_id=station.id, watcher_id=user.id,
-                           channel="web", **cols)
+        return m.CameraLog(
+            client_id=str(client_id),
+            station_id=station.id,
+            watcher_id=user.id,
+            channel="web",
+            **cols,
+        )
 
     return _web_file(request, session, station_id, build)
 
