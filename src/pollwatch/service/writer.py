@@ -25,6 +25,7 @@ that fails as a whole (an unexpected database error) is retried one draft at a t
 from __future__ import annotations
 
 import asyncio
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -248,15 +249,17 @@ _PG_STORED = (
     " WHERE client_id = ANY(%s)"
 )
 _PG_HEAD = f"SELECT seq, hash FROM {_L.name} ORDER BY seq DESC LIMIT 1"
-_PG_INSERT = (
-    f"INSERT INTO {_TABLE.name} ({', '.join(c.name for c in _TABLE.columns)})"
-    f" VALUES ({', '.join(['%s'] * len(_TABLE.columns))})"
-)
 _AUDIT_COLS = [c.name for c in _L.columns]
-_PG_AUDIT = (
-    f"INSERT INTO {_L.name} ({', '.join(_AUDIT_COLS)})"
-    f" VALUES ({', '.join(['%s'] * len(_AUDIT_COLS))})"
-)
+
+
+@functools.lru_cache(maxsize=2 * MAX_BATCH)
+def _pg_insert(table: str, columns: tuple[str, ...], n_rows: int) -> str:
+    """One multi-row INSERT for ``n_rows`` rows: one statement for the server to plan and
+    execute instead of one per row (its CPU per submission was ~0.4 ms with executemany)."""
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * n_rows)}"
+
+
 _JSON_COLS = {c.key for c in _TABLE.columns if isinstance(c.type, JSON)}
 
 
@@ -307,8 +310,12 @@ def _write_pg(session: Session, drafts: list[Draft]) -> list:
     with raw.pipeline():
         cur = raw.cursor()
         if rows:
-            cur.executemany(_PG_INSERT, rows)
-            cur.executemany(_PG_AUDIT, audit_rows)
+            cols = tuple(c.name for c in _TABLE.columns)
+            cur.execute(_pg_insert(_TABLE.name, cols, len(rows)), [v for r in rows for v in r])
+            cur.execute(
+                _pg_insert(_L.name, tuple(_AUDIT_COLS), len(audit_rows)),
+                [v for r in audit_rows for v in r],
+            )
         raw.commit()  # durable (synchronous_commit) before anyone is answered
     session.commit()  # nothing left to send: SQLAlchemy's bookkeeping only
     for k, sub in new:
