@@ -3,8 +3,9 @@
 Starts a throw-away PostgreSQL cluster on loopback, imports a synthetic election, creates
 accredited observers, runs ``pollwatch serve --workers N`` and drives it with an asyncio client
 (many keep-alive connections, each observer filing new incidents with fresh client ids).
-Prints submissions/s, p50/p99 latency, errors, the CPU each side spent per submission and the
-load average (the machine is shared). Every submission is durable (synchronous commit) and
+Prints submissions/s, p50/p99 latency, errors, the CPU each side spent per submission (and the
+load client's share of it) and the load average (the machine is shared: figures taken while
+other jobs use the cores are lower; repeat when the load average is below 1). Every submission is durable (synchronous commit) and
 appended to the hash-chained audit log in the same transaction (group commit: several per
 transaction under load). Afterwards the chain is verified and every acknowledged client id is
 looked up in the database.
@@ -257,9 +258,11 @@ def main() -> None:
         print(f"acknowledged submissions (incl. warm-up): {len(acked)}, found stored: {stored}")
         (srv0, pg0), cl0 = cpu0
         (srv1, pg1), cl1 = cpu1
+        used = srv1 - srv0 + pg1 - pg0 + cl1 - cl0
         print(
-            f"CPU per submission: server {1000 * (srv1 - srv0) / n:.2f} ms, PostgreSQL {1000 * (pg1 - pg0) / n:.2f} ms, load client {1000 * (cl1 - cl0) / n:.2f} ms;"
-            f" CPU-seconds per wall second: {(srv1 - srv0 + pg1 - pg0 + cl1 - cl0) / elapsed:.2f} (the machine has {os.cpu_count()})"
+            f"CPU per submission: server {1000 * (srv1 - srv0) / n:.2f} ms, PostgreSQL {1000 * (pg1 - pg0) / n:.2f} ms, load client {1000 * (cl1 - cl0) / n:.2f} ms"
+            f" (the client's share of the CPU used: {100 * (cl1 - cl0) / used:.0f}%);"
+            f" CPU-seconds per wall second: {used / elapsed:.2f} (the machine has {os.cpu_count()})"
         )
         print(
             "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}"
