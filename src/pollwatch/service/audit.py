@@ -129,14 +129,20 @@ def _entries(session: Session, changes: list[tuple[int | None, str, object]]) ->
     return chain(session, session.execute(HEAD).first(), changes)
 
 
-def chain(session: Session, head, changes: list[tuple[int | None, str, object]]) -> list[dict]:
+def chain(
+    session: Session,
+    head,
+    changes: list[tuple[int | None, str, object]],
+    payloads: list[str] | None = None,
+) -> list[dict]:
     """The column values of entries for ``changes`` following ``head`` (``(seq, hash)`` of the
-    last entry, read under the lock, or None for an empty log)."""
+    last entry, read under the lock, or None for an empty log). ``payloads``: the objects'
+    ``payload`` texts if already made (outside the lock: they do not depend on the chain)."""
     seq, prev = (head[0], head[1]) if head else (0, GENESIS)
     secret = session.info["pseudonym_secret"]
     actors: dict[int | None, str] = {}  # one HMAC per submitter, not per entry
     rows = []
-    for actor_id, action, obj in changes:
+    for k, (actor_id, action, obj) in enumerate(changes):
         seq += 1
         if actor_id not in actors:
             actors[actor_id] = pseudonym(secret, actor_id)
@@ -147,12 +153,17 @@ def chain(session: Session, head, changes: list[tuple[int | None, str, object]])
             action=action,
             entity=ENTITY_OF[type(obj)],
             entity_id=_entity_id(obj),
-            payload=canonical_json(snapshot(session, obj)).decode(),
+            payload=payloads[k] if payloads is not None else payload(session, obj),
             prev_hash=prev,
         )
         prev = entry_hash(entry)
         rows.append({**entry.body(), "hash": prev})
     return rows
+
+
+def payload(session: Session, obj) -> str:
+    """The audited text of ``obj``: the canonical JSON of its snapshot."""
+    return canonical_json(snapshot(session, obj)).decode()
 
 
 def _entity_id(obj) -> int:

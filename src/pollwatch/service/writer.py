@@ -285,6 +285,15 @@ def _write_pg(session: Session, drafts: list[Draft]) -> list:
     assigned, accredited = _permissions(c_perms.fetchall())
     free_ids = [r[0] for r in c_ids.fetchall()]  # a sequence has gaps anyway (rollbacks)
     made = _check_and_make(drafts, stations, assigned, accredited)
+    # rows and audit payloads before the lock too (they need the id, not the chain): the lock
+    # is held only for the chain's hashes, the inserts and the commit
+    prepared: dict[int, tuple[list, str]] = {}
+    for k, sub in enumerate(made):
+        if not isinstance(sub, Exception):
+            sub.id = free_ids[k]
+            values = {"id": sub.id, **_values(sub)}
+            row = [Json(values[c]) if c in _JSON_COLS else values[c] for c in _TABLE.columns.keys()]
+            prepared[id(sub)] = (row, audit.payload(session, sub))
 
     with raw.pipeline():
         raw.execute(_PG_LOCK, (audit._LOCK_KEY,))  # later statements: snapshots after the lock
@@ -299,14 +308,12 @@ def _write_pg(session: Session, drafts: list[Draft]) -> list:
     outcomes, new = _resolve(drafts, made, stored)
     rows, audit_rows = [], []
     if new:
-        for (_, sub), sub_id in zip(new, free_ids, strict=False):
-            sub.id = sub_id
-            values = {"id": sub_id, **_values(sub)}
-            rows.append(
-                [Json(values[c]) if c in _JSON_COLS else values[c] for c in _TABLE.columns.keys()]
-            )
+        rows = [prepared[id(sub)][0] for _, sub in new]
         changes = [(sub.observer_id, "create", sub) for _, sub in new]
-        audit_rows = [[e[c] for c in _AUDIT_COLS] for e in audit.chain(session, head, changes)]
+        payloads = [prepared[id(sub)][1] for _, sub in new]
+        audit_rows = [
+            [e[c] for c in _AUDIT_COLS] for e in audit.chain(session, head, changes, payloads)
+        ]
     with raw.pipeline():
         cur = raw.cursor()
         if rows:
