@@ -138,13 +138,7 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
             ids = dict(s.execute(select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)).all())
             observers = []
             for k in range(n_observers):
-                u = crud.create_user(s, None, username=f"demo-observer-{k + 1}", password=secrets.token_urlsafe(16),
-                                     role="observer")
-                s.flush()
-                acc = crud.request_accreditation(s, u, row.id, "CEC")
-                s.flush()
-                crud.decide_accreditation(s, coord, acc.id, "accredited", None, None)
-                observers.append(u)
+                observers.append(_accredited_user(s, coord, row.id, f"demo-observer-{k + 1}", "observer"))
             by_station: dict[str, m.User] = {}
             names = {c.id for c in election.candidates}
             tab = copies.table
@@ -181,15 +175,28 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
             "n_tallies": n_tallies, "n_camera_logs": n_logs}
 
 
+def _accredited_user(s, coord, election_id: int, username: str, role: str):
+    """A demo account with a random password, accredited by the CEC for the election."""
+    import secrets
+
+    from pollwatch.service import crud
+
+    u = crud.create_user(s, None, username=username, password=secrets.token_urlsafe(16), role=role)
+    s.flush()
+    acc = crud.request_accreditation(s, u, election_id, "CEC")
+    s.flush()
+    crud.decide_accreditation(s, coord, acc.id, "accredited", None, None)
+    return u
+
+
 def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies, status,
                   n_watchers: int) -> tuple[int, int]:
     """Camera watchers (accredited, each assigned a share of the watched stations) file the
     tallies and status log as they would through the API (``service.watchers``)."""
     import datetime as dt
-    import secrets
     import uuid
 
-    from pollwatch.service import audit, crud, watchers
+    from pollwatch.service import audit, watchers
     from pollwatch.service import models as m
 
     if tallies is None or tallies.height == 0:
@@ -206,13 +213,7 @@ def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies
     codes = sorted(tallies["station_id"].unique().to_list())
     users = []
     for k in range(n_watchers):
-        u = crud.create_user(s, None, username=f"demo-watcher-{k + 1}", password=secrets.token_urlsafe(16),
-                             role="camera_watcher")
-        s.flush()
-        acc = crud.request_accreditation(s, u, election_row.id, "CEC")
-        s.flush()
-        crud.decide_accreditation(s, coord, acc.id, "accredited", None, None)
-        users.append(u)
+        users.append(_accredited_user(s, coord, election_row.id, f"demo-watcher-{k + 1}", "camera_watcher"))
     owner = {c: users[i % n_watchers] for i, c in enumerate(codes)}
     # crud.assign's checks hold by construction here; one audited batch instead of 1,000 round trips
     assignments = [m.Assignment(user_id=owner[c].id, station_id=ids[c]) for c in codes]
