@@ -12,6 +12,8 @@ Decision rules (level-α tests; ``alpha`` must be 0.05 for the fixed thresholds)
   with at least 100 votes (``digit_tests(...).row(leader).last_high``; Beber & Scacco 2012).
   The 2BL test (Mebane 2006) is not used: second digits of honest counts follow Benford only
   for Benford-like magnitude distributions, so it rejects on realistic clean data.
+* **small denominators**: its own exact p-value (binomial null per station, saddlepoint tail of
+  the Poisson-binomial count; :func:`~pollwatch.forensics.coarse.small_denominator_test`).
 * **shpilkin**: within-region permutation test (:func:`shpilkin_permutation_test`): the
   leader's share of valid votes is permuted among stations of the same region, keeping every
   station's turnout and size, and Shpilkin's excess (forensics.md §2.1) is recomputed. The
@@ -104,6 +106,13 @@ def _coarse(e: Election, seed: int) -> Detection:
     return {"coarse_fraud_pct": r.fraud_pct}, None, r.fraud_pct
 
 
+def _small_denominators(e: Election, seed: int) -> Detection:
+    from pollwatch.forensics.coarse import small_denominator_test
+
+    r = small_denominator_test(e)  # exact binomial null: its own p-value
+    return {"small_denominator_z": r.z}, r.pvalue, r.excess
+
+
 def _shpilkin(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.shpilkin import shpilkin
 
@@ -133,7 +142,7 @@ def _klimek(e: Election, seed: int) -> Detection:
 
 DETECTORS: dict[str, Callable[[Election, int], Detection]] = {
     "integer_percentages": _integer, "digits": _digits, "coarse_shares": _coarse,
-    "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
+    "small_denominators": _small_denominators, "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
 }
 #: Not a decision rule in use: run with ``methods=["digits_2bl"]`` to see why (docs/calibration.md).
 DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {"digits_2bl": _digits_2bl}
@@ -358,7 +367,8 @@ def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
 def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05, 0.0), (0.1, 0.0), (0.2, 0.02),
                                                           (0.3, 0.05)),
                     *, n_reps: int = 5, n_stations: int = 10_000, alpha: float = 1.0, seed: int = 0,
-                    n_realisations: int = 5, true_baseline: bool = False) -> list[dict]:
+                    n_realisations: int = 5, true_baseline: bool = False,
+                    peak_estimator: str = "kde") -> list[dict]:
     """Fit Klimek's model to data drawn from it (:func:`pollwatch.simulate.simulate_klimek`):
     per (f_i, f_e) the mean fitted values and the largest absolute errors over ``n_reps``.
 
@@ -369,7 +379,8 @@ def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05,
     ``true_baseline``: fit with the simulator's own clean parameters instead of the paper's
     baseline read off the data (``forensics.md`` §1.2), to separate the fit's error from the
     baseline's sampling error (the turnout peak τ̂ moves by ±0.01 between elections of 10,000
-    stations, and the fit answers a low τ̂ with incremental fraud)."""
+    stations, and the fit answers a low τ̂ with incremental fraud). ``peak_estimator="median"``
+    reads τ off the median turnout of stations below the share peak instead (4× less noise)."""
     from pollwatch.forensics.klimek import KlimekBaseline, fit_klimek
     from pollwatch.simulate import simulate_klimek
 
@@ -384,7 +395,8 @@ def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05,
             e = sim.election.with_scrutiny(sim.election.meta.candidates[0].id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                k = fit_klimek(e, seed=s, n_realisations=n_realisations, baseline=given)
+                k = fit_klimek(e, seed=s, n_realisations=n_realisations, baseline=given,
+                               peak_estimator=peak_estimator)
             est.append((k.f_i, k.f_e))
         a = np.asarray(est)
         rows.append({"f_i": fi, "f_e": fe, "f_i_hat": float(a[:, 0].mean()), "f_e_hat": float(a[:, 1].mean()),

@@ -102,13 +102,43 @@ def test_same_seed_same_result_on_every_backend():
     assert not np.array_equal(a.envelope, c.envelope)
 
 
-def test_small_denominator_detects_injection():
-    clean = small_denominator_test(simulate(7, n=3000), candidate="A", n_resamples=100, seed=1)
-    dirty = small_denominator_test(simulate(7, n=3000, coarse_share=0.05), candidate="A",
+@pytest.mark.parametrize("null", ["binomial", "rkd"])
+def test_small_denominator_detects_injection(null):
+    clean = small_denominator_test(simulate(7, n=3000), candidate="A", null=null,
                                    n_resamples=100, seed=1)
+    dirty = small_denominator_test(simulate(7, n=3000, coarse_share=0.05), candidate="A",
+                                   null=null, n_resamples=100, seed=1)
     assert abs(clean.z) < 3
     assert dirty.z > 5 and dirty.excess == pytest.approx(150, abs=40)
-    assert dirty.pvalue == pytest.approx(1 / 101)
+    assert dirty.pvalue < 1e-4 if null == "binomial" else dirty.pvalue == pytest.approx(1 / 101)
+
+
+def test_small_denominator_exact_matches_monte_carlo():
+    e = simulate(9, n=4000, coarse_share=0.02)
+    ex = small_denominator_test(e, candidate="A")
+    mc = small_denominator_test(e, candidate="A", exact=False, n_resamples=400, seed=3)
+    assert ex.exact and not mc.exact and ex.n_resamples == 0 and mc.null_counts.size == 400
+    assert ex.observed == mc.observed
+    assert mc.null_mean == pytest.approx(ex.null_mean, abs=4 * ex.null_sd / 20)
+    assert mc.null_sd == pytest.approx(ex.null_sd, rel=0.15)
+    assert "binomial" in ex.summary().as_text() and "exact" in ex.summary().as_text()
+
+
+def test_small_denominator_false_positive_rate_binomial_null():
+    # the exact binomial null is the data-generating process of this election: p must be
+    # roughly uniform, so at most a few of 40 seeds fall below 0.05
+    from pollwatch.forensics._coarse_exact import small_denominator_probabilities
+    rng = np.random.default_rng(4)
+    t = rng.integers(20, 1500, 3000)
+    p_true = rng.beta(8, 8, t.size)
+    hits = 0
+    for _ in range(40):
+        v = rng.binomial(t, p_true)
+        e = Election.from_arrays(registered=t * 2, valid=t, invalid=np.zeros(t.size, np.int64),
+                                 votes={"A": v, "B": t - v})
+        hits += small_denominator_test(e, candidate="A").pvalue < 0.05
+    assert hits <= 6
+    assert small_denominator_probabilities(np.array([10]), np.array([0]), 10)[0] == 0
 
 
 def test_small_sample_warns():
@@ -176,12 +206,20 @@ def test_reference_rkd(rkd, year):
 @pytest.mark.slow
 @pytest.mark.parametrize("year", [2011, 2012])
 def test_reference_small_denominators(rkd, request, year):
-    # reference §7: excess 97 / 96 stations, z 2.6 / 2.5 ("weak, as Rozenas predicts"). Our
-    # mixtures give about half that excess (~45, z ~1); the count is very sensitive to the
-    # dispersion of the fitted null, so only the qualitative finding is asserted here.
+    # reference §7: excess 97 / 96 stations, z 2.6 / 2.5 (200 binomial resamples). The exact
+    # binomial null reproduces the excess; its exact sd (≈ 42) puts z at 2.3-2.4, inside the
+    # spread that 200 resamples give (2.2-2.55 over five seeds).
+    e = request.getfixturevalue(f"ru{year}")
+    excess, z = {2011: (97, 2.6), 2012: (96, 2.5)}[year]
+    sd = small_denominator_test(e)
+    assert sd.n_stations == rkd[year].n_stations and sd.observed > 2000
+    assert sd.excess == pytest.approx(excess, abs=5)
+    assert sd.z == pytest.approx(z, abs=0.3)
+    assert sd.pvalue < 0.02
+    mc = small_denominator_test(e, exact=False, n_resamples=200, seed=1)
+    assert mc.excess == pytest.approx(excess, abs=15) and mc.z == pytest.approx(z, abs=0.4)
+    # the RKD null disperses turnout too, so it expects fewer exact fractions: smaller excess
     r = rkd[year]
-    sd = small_denominator_test(request.getfixturevalue(f"ru{year}"), n_resamples=100,
-                                seed=1, mixtures=(r.turnout_mixture, r.support_mixture))
-    assert sd.n_stations == r.n_stations and sd.observed > 1000
-    assert 0 < sd.excess < 150
-    assert 0 < sd.z < 4
+    alt = small_denominator_test(e, null="rkd", n_resamples=100, seed=1,
+                                 mixtures=(r.turnout_mixture, r.support_mixture))
+    assert 0 < alt.excess < sd.excess

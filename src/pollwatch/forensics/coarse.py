@@ -27,10 +27,18 @@ from scipy import special
 
 from pollwatch.compute import get_backend, run_tasks, spawn_seeds
 from pollwatch.forensics._coarse_blas import single_blas_thread
+from pollwatch.forensics._coarse_exact import small_denominator_probabilities
 from pollwatch.forensics._coarse_fit import BetaBinomialMixture, fit_mixture
 from pollwatch.forensics._coarse_kde import bin_dist, densities_from_bins, grid_size
 from pollwatch.forensics._coarse_sample import resample_block, seed_states
-from pollwatch.forensics._common import Notes, basic_mask, counts_exclusions, validate_param
+from pollwatch.forensics._common import (
+    Notes,
+    basic_mask,
+    counts_exclusions,
+    validate_choice,
+    validate_param,
+)
+from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int
 
@@ -133,7 +141,9 @@ class CoarseSharesResult(ResultMixin):
 @dataclass(frozen=True)
 class SmallDenominatorResult(ResultMixin):
     """Result of :func:`small_denominator_test`: stations whose share ``v/t`` equals ``p/q``
-    with ``2 ≤ q ≤ q_max`` exactly, against the same RKD resampling null."""
+    with ``2 ≤ q ≤ q_max`` exactly, against the binomial null (exact or Monte Carlo) or the
+    RKD resampling null (``null``). ``null_counts``: the Monte Carlo replicates (empty when
+    exact)."""
 
     observed: int
     null_mean: float
@@ -142,6 +152,8 @@ class SmallDenominatorResult(ResultMixin):
     z: float
     pvalue: float
     q_max: int
+    null: str
+    exact: bool
     candidate: str
     n_stations: int
     n_resamples: int
@@ -153,19 +165,23 @@ class SmallDenominatorResult(ResultMixin):
     _dict_exclude = ("null_counts",)
 
     def summary(self) -> Summary:
+        model = {"binomial": "a binomial count at each station's own ballots and share",
+                 "rkd": "Rozenas' fraud-free resampling model"}[self.null]
         text = (
             f"{self.observed:,} of {self.n_stations:,} stations report a share for "
-            f"{self.candidate} that is exactly a fraction with denominator 2–{self.q_max}; the "
-            f"fraud-free resampling model expects {self.null_mean:,.1f} (sd {self.null_sd:.1f}), "
+            f"{self.candidate} that is exactly a fraction with denominator 2–{self.q_max}; "
+            f"{model} expects {self.null_mean:,.1f} (sd {self.null_sd:.1f}), "
             f"an excess of {self.excess:,.1f} stations (z = {self.z:.1f}). Exact fractions also "
             "arise by arithmetic at small stations (the null includes them), and Rozenas (2017) "
             "expects this count to be a weaker signal than the RKD estimate."
         )
+        how = ("exact per-station probabilities" if self.exact else
+               f"{self.n_resamples} resamples, seed {self.seed} (entropy {self.seed_entropy})")
         rows = [("observed", fmt_int(self.observed)),
                 ("null mean (sd)", f"{self.null_mean:,.1f} ({self.null_sd:.1f})"),
                 ("excess, z", f"{self.excess:,.1f}, {self.z:.2f}"),
-                ("empirical p", f"{self.pvalue:.4f}"),
-                ("resamples, seed", f"{self.n_resamples}, {self.seed} (entropy {self.seed_entropy})")]
+                ("p (one-sided)", f"{self.pvalue:.4f}"),
+                ("null", f"{self.null}: {how}")]
         return Summary("Exact small-denominator shares", text, rows, self.notes)
 
 
@@ -382,6 +398,7 @@ def rozenas_rkd(e: Election, *, candidate: str | None = None, n_resamples: int =
 
 
 def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: int = 10,
+                           null: str = "binomial", exact: bool = True,
                            n_resamples: int = 200, n_components: int = 3,
                            seed: int | None = None, exclude_evoting: bool = False,
                            mixtures: tuple | None = None, backend=None, scheduler=None,
@@ -389,32 +406,74 @@ def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: 
                            min_stations: int = 100) -> SmallDenominatorResult:
     """Count stations whose share ``v/t`` is exactly ``p/q`` with ``2 ≤ q ≤ q_max``.
 
-    The null distribution of the count comes from the RKD fraud-free resampling model of
-    :func:`rozenas_rkd` (Rozenas 2017, §3; the same mixtures, refitted unless ``mixtures``
-    is given), so small stations' arithmetic coarse fractions are part of the null.
-    Returns the excess over the null mean, ``z = excess/sd`` and an empirical one-sided p
-    ``(1 + #{null ≥ observed})/(n_resamples + 1)``. Rozenas expects this to be weak.
+    Sources: Rozenas (2017), *Political Analysis* 25(1), §2 (coarse fractions as the trace of
+    fabricated results, and why small stations produce them honestly); the null follows the
+    binomial logic of Kobak, Shpilkin & Pshenichnikov (2016), *Significance* 13(4), for
+    integer percentages (``forensics.md`` §3.1 step 5). Reference: ``reference-numbers.md``
+    §7 (excess 97 / 96 stations, z 2.6 / 2.5 on Russia 2011 / 2012).
+
+    Nulls (``null``):
+
+    * ``"binomial"`` (default): each station keeps its ballots ``t`` and expected share
+      ``v/t``; ``v* ~ Bin(t, v/t)`` removes any preference for exact fractions while keeping
+      the arithmetic ones that small ``t`` produce. With ``exact=True`` the expected count,
+      its variance (``Σ P_i``, ``Σ P_i(1 − P_i)``) and the one-sided p (Lugannani–Rice
+      saddlepoint of the Poisson-binomial count) are computed exactly per station, without
+      Monte Carlo noise; ``exact=False`` draws ``n_resamples`` replicates as a cross-check
+      (empirical p ``(1 + #{S* ≥ S})/(R + 1)``).
+    * ``"rkd"``: the fraud-free beta-binomial resampling model of :func:`rozenas_rkd`
+      (Rozenas 2017, §3; the same mixtures, refitted unless ``mixtures`` is given), which
+      also resamples turnout. Its extra dispersion makes exact fractions rarer under the null.
+
+    Assumptions: stations are independent; the only departure the test sees is an excess of
+    exact fractions, which fabricated protocols produce but honest tiny stations also do
+    (in the null). Rozenas expects it to be weaker evidence than the RKD estimate.
     """
-    _check(n_resamples, n_components, 0.95, block)
+    validate_choice("null", null, ("binomial", "rkd"))
+    if not (null == "binomial" and exact):
+        _check(n_resamples, n_components, 0.95, block)
     validate_param("q_max", q_max, 2, 1000)
     notes = Notes()
     d, _, cand = _data(e, candidate, exclude_evoting, notes, min_stations)
-    entropy, seqs = spawn_seeds(seed, n_resamples + 1)
-    f = _fit(d, n_components, np.random.default_rng(seqs[0]), mixtures)
-    null = _resample(d, f, seqs[1:], 1e-4, 1001, q_max, block, backend, scheduler,
-                     threads)
-    null = null.exact
     g = np.gcd(d.v, d.t)
-    q = d.t // g  # denominator in lowest terms; 0 and 1 (q = 1) are not counted
+    q = d.t // np.maximum(g, 1)  # denominator in lowest terms; 0 and 1 (q = 1) are not counted
     observed = int(((q >= 2) & (q <= q_max)).sum())
-    mean, sd = float(null.mean()), float(null.std(ddof=1)) if len(null) > 1 else math.nan
+    if null == "binomial" and exact:
+        probs = small_denominator_probabilities(d.t, d.v, int(q_max))
+        mean = float(probs.sum())
+        sd = math.sqrt(float((probs * (1 - probs)).sum()))
+        entropy, n_draws, counts = 0, 0, np.zeros(0, np.int64)
+        p = poisson_binomial_sf(observed, probs)
+    else:
+        entropy, seqs = spawn_seeds(seed, n_resamples + 1)
+        if null == "binomial":
+            counts = _binomial_counts(d, seqs[1:], q_max)
+        else:
+            f = _fit(d, n_components, np.random.default_rng(seqs[0]), mixtures)
+            counts = _resample(d, f, seqs[1:], 1e-4, 1001, q_max, block, backend, scheduler,
+                               threads).exact
+        n_draws = n_resamples
+        mean = float(counts.mean())
+        sd = float(counts.std(ddof=1)) if len(counts) > 1 else math.nan
+        p = (1 + int((counts >= observed).sum())) / (len(counts) + 1)
     excess = observed - mean
     z = excess / sd if sd and sd > 0 else math.nan
     if not sd or sd == 0 or math.isnan(sd):
         notes.degenerate("the null count has no spread; z is undefined")
-    p = (1 + int((null >= observed).sum())) / (len(null) + 1)
     return SmallDenominatorResult(
         observed=observed, null_mean=mean, null_sd=sd, excess=excess, z=z, pvalue=p,
-        q_max=q_max, candidate=cand, n_stations=len(d.N), n_resamples=n_resamples, seed=seed,
-        seed_entropy=entropy, null_counts=null, notes=notes.as_tuple(),
+        q_max=q_max, null=null, exact=bool(null == "binomial" and exact), candidate=cand,
+        n_stations=len(d.N), n_resamples=n_draws, seed=seed, seed_entropy=entropy,
+        null_counts=counts, notes=notes.as_tuple(),
     )
+
+
+def _binomial_counts(d: _Data, seqs, q_max: int) -> np.ndarray:
+    """Monte Carlo replicates of the binomial null (cross-check of the exact mode)."""
+    p = d.v / np.maximum(d.t, 1)
+    out = np.empty(len(seqs), np.int64)
+    for r, s in enumerate(seqs):
+        vs = np.random.default_rng(s).binomial(d.t, p)
+        qs = d.t // np.maximum(np.gcd(vs, d.t), 1)
+        out[r] = int(((qs >= 2) & (qs <= q_max)).sum())
+    return out

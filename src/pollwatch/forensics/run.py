@@ -156,6 +156,17 @@ def _extract_coarse(r, e: Election) -> dict:
             "flagged_shares": list(r.flagged_shares), "n_flagged": r.n_flagged, "resamples": r.n_resamples}
 
 
+def _run_small_denominators(e: Election, ctx: Context):
+    from pollwatch.forensics.coarse import small_denominator_test
+
+    return small_denominator_test(e)  # exact binomial null: no randomness
+
+
+def _extract_small_denominators(r, e: Election) -> dict:
+    return {"observed": r.observed, "expected": r.null_mean, "sd": r.null_sd, "excess": r.excess,
+            "z": r.z, "p_value": r.pvalue, "q_max": r.q_max, "null": r.null}
+
+
 def _run_mixture(e: Election, ctx: Context):
     from pollwatch.forensics.mixture import fraud_mixture
 
@@ -254,6 +265,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("shpilkin_test", _run_shpilkin_test, _extract_shpilkin_test),
     MethodSpec("klimek", _run_klimek, _extract_klimek),
     MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
+    MethodSpec("small_denominators", _run_small_denominators, _extract_small_denominators),
     MethodSpec("mixture", _run_mixture, _extract_mixture),
     MethodSpec("mixture_by_region", _run_mixture_by_region, _extract_mixture_by_region),
     MethodSpec("carousel", _run_carousel, _extract_carousel),
@@ -263,7 +275,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
              "shpilkin_test": "shpilkin_permutation",
              "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
-             "mixture_by_region": "mixture_by_region", "carousel": "carousel"}
+             "small_denominators": "small_denominators", "mixture_by_region": "mixture_by_region", "carousel": "carousel"}
 
 
 #: methods run in a second process by :func:`analyze` when ``parallel`` (the RKD resampling

@@ -62,6 +62,14 @@ CAVEATS: dict[str, Caveat] = {
         "Fabricated numbers that avoid simple fractions; small stations produce simple fractions honestly.",
         "Rozenas (2017), Political Analysis 25(1):41–56.",
     ),
+    "small_denominators": Caveat(
+        "Exact small-denominator shares",
+        "More stations whose leader share is exactly 1/2, 2/3, 3/4 … than binomial chance at their own size "
+        "and share predicts.",
+        "Fabricated numbers that avoid simple fractions; weak on its own (Rozenas expects a small excess even "
+        "with fraud), and every tiny station produces simple fractions honestly (the null includes them).",
+        "Rozenas (2017), Political Analysis 25(1) §2; binomial null as Kobak, Shpilkin & Pshenichnikov (2016).",
+    ),
     "mixture": Caveat(
         "Finite-mixture fraud model",
         "Per-station probability of no, incremental or extreme fraud, and the implied fraudulent votes.",
