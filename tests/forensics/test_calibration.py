@@ -102,3 +102,11 @@ def test_bad_calibrate_parameters():
         calibrate(n_elections=0)
     with pytest.raises(ValueError, match="methods"):
         calibrate(n_elections=1, methods=["tea_leaves"])
+
+
+def test_klimek_recovery_with_median_peaks():
+    # the small version of benchmarks/calibration.py --klimek --tau median (docs/calibration.md)
+    from pollwatch.calibration import klimek_recovery
+
+    rows = klimek_recovery(((0.05, 0.0),), n_reps=2, n_stations=10_000, peak_estimator="median")
+    assert rows[0]["reps_within"] == 2 and abs(rows[0]["f_i_hat"] - 0.05) <= 0.05
