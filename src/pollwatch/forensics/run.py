@@ -280,7 +280,7 @@ JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_
 
 #: methods run in a second process by :func:`analyze` when ``parallel`` (the RKD resampling
 #: is the largest single cost; everything else together is of the same order)
-OFFLOAD = ("coarse_shares", "mixture_by_region")  # ~16 s of CPU, against ~19 s for the rest
+OFFLOAD = ("coarse_shares",)  # ~10 s of CPU, against ~13 s for the rest (quiet machine)
 PARALLEL_MIN_STATIONS = 20_000
 
 
