@@ -262,9 +262,11 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
     for sc in scenarios:
         if sc not in SCENARIOS:
             raise ValueError(f"scenarios ({sc!r}) not recognised; must be among {list(SCENARIOS)}")
-    rng = np.random.default_rng(seed)
     tasks = []
     for sc in scenarios:
+        # each scenario's election sizes come from its own stream (its place in SCENARIOS), so
+        # a scenario's elections do not depend on which other scenarios run with it
+        rng = np.random.default_rng([seed, list(SCENARIOS).index(sc)])
         sizes = rng.integers(n_stations[0], n_stations[1] + 1, n_elections)
         tasks += [(sc, i, int(sizes[i]), methods, alpha, seed, critical) for i in range(n_elections)]
     table: dict[tuple[str, str], Cell] = {(sc, m): Cell() for sc in scenarios for m in methods}

@@ -45,6 +45,13 @@ def test_shpilkin_sees_stuffing_and_tracks_it(table):
     assert np.percentile(np.abs(ratio - 1), 75) < np.percentile(np.abs(national - 1), 75)
 
 
+def test_scenario_elections_do_not_depend_on_the_scenario_list(table):
+    alone = calibrate(n_elections=12, n_stations=(5_000, 8_000), methods=["integer_percentages"],
+                      scenarios=["stuffing 15 %"], seed=3)
+    a, b = alone[("stuffing 15 %", "integer_percentages")], table[("stuffing 15 %", "integer_percentages")]
+    assert a.cast == b.cast and a.estimates == b.estimates
+
+
 def test_tables_render(table):
     assert "| clean |" in format_table(table)
     acc = accuracy_table(table)
