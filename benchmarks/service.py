@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -186,17 +187,118 @@ def count_stored(url: str, client_ids: list[str]) -> int:
         ).fetchone()[0]
 
 
+def pg_statements(url: str, n: int, top: int = 8) -> list[str]:
+    """The statements PostgreSQL spent most time executing (``pg_stat_statements``), per
+    submission: calls, rows, execution ms; then the counters are reset."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT calls, rows, total_exec_time, total_plan_time, query FROM pg_stat_statements"
+            " ORDER BY total_exec_time + total_plan_time DESC LIMIT %s",
+            (top,),
+        ).fetchall()
+        conn.execute("SELECT pg_stat_statements_reset()")
+    return [
+        f"  {calls / n:6.3f} calls {rows_ / n:6.2f} rows {(ex + pl) / n:6.3f} ms"
+        f" (plan {pl / n:.3f})  {' '.join(q.split())[:110]}"
+        for calls, rows_, ex, pl, q in rows
+    ]
+
+
+@dataclass
+class Level:
+    concurrency: int
+    n: int
+    errors: int
+    elapsed: float
+    ms: np.ndarray
+    cpu: tuple[float, float, float]  # server, PostgreSQL, client CPU seconds
+    load: tuple[tuple[float, ...], tuple[float, ...]]
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.elapsed
+
+    def p(self, q: float) -> float:
+        return float(np.percentile(self.ms, q))
+
+
+def measure(port, observers, seconds, concurrency, acked, server_sid, pg) -> Level:
+    asyncio.run(drive(port, observers, 2, concurrency, acked))  # warm-up
+    load_before = os.getloadavg()
+    cpu0 = (*cpu_seconds(server_sid, pg), time.process_time())
+    t0 = time.perf_counter()
+    lat, errors = asyncio.run(drive(port, observers, seconds, concurrency, acked))
+    elapsed = time.perf_counter() - t0
+    cpu1 = (*cpu_seconds(server_sid, pg), time.process_time())
+    cpu = tuple(b - a for a, b in zip(cpu0, cpu1, strict=True))
+    return Level(
+        concurrency,
+        len(lat),
+        errors,
+        elapsed,
+        np.array(lat) * 1000,
+        cpu,
+        (load_before, os.getloadavg()),
+    )
+
+
+def report(level: Level) -> None:
+    n, (srv, pgc, cl) = level.n, level.cpu
+    print(
+        f"concurrency {level.concurrency}: {n} submissions in {level.elapsed:.1f} s ="
+        f" {level.rate:.0f} submissions/s; errors: {level.errors}; latency p50 {level.p(50):.1f}"
+        f" ms, p99 {level.p(99):.1f} ms, max {level.ms.max():.1f} ms"
+    )
+    print(
+        f"  CPU per submission: server {1000 * srv / n:.2f} ms, PostgreSQL {1000 * pgc / n:.2f}"
+        f" ms, load client {1000 * cl / n:.2f} ms (the client's share of the CPU used:"
+        f" {100 * cl / (srv + pgc + cl):.0f}%); CPU-seconds per wall second:"
+        f" {(srv + pgc + cl) / level.elapsed:.2f} (the machine has {os.cpu_count()})"
+    )
+    before, after = (" ".join(f"{x:.2f}" for x in v) for v in level.load)
+    print(f"  load average (1/5/15 min) before: {before}, after: {after}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument(
+        "--concurrency",
+        default="16,32,64,128",
+        help="connections; several (comma-separated) are measured in turn, on the same server",
+    )
     ap.add_argument("--observers", type=int, default=200)
+    ap.add_argument(
+        "--pg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the cluster (repeatable)",
+    )
+    ap.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="load pg_stat_statements and print the costliest statements per submission",
+    )
     args = ap.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
     from pollwatch.service.pgtemp import TemporaryPostgres, _free_port
 
-    with TemporaryPostgres() as pg, tempfile.TemporaryDirectory() as tmp:
+    settings = dict(kv.split("=", 1) for kv in args.pg)
+    if args.pg_stats:
+        settings["shared_preload_libraries"] = "pg_stat_statements"
+    with TemporaryPostgres(settings) as pg, tempfile.TemporaryDirectory() as tmp:
         url = pg.create_database("bench")
+        if args.pg_stats:
+            import psycopg
+
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION pg_stat_statements")
         data_dir = Path(tmp) / "data"
         observers = populate(url, data_dir, args.observers)
         port = _free_port()
@@ -217,6 +319,14 @@ def main() -> None:
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
+        print(
+            f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers,"
+            f" {os.cpu_count()} CPUs (client on the same machine), {args.seconds:.0f} s per level"
+            + (f", settings {settings}" if settings else ""),
+            flush=True,
+        )
+        acked: list[str] = []
+        results = []
         try:
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
@@ -225,16 +335,14 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            acked: list[str] = []
-            asyncio.run(drive(port, observers, 2, args.concurrency, acked))  # warm-up
-            load_before = os.getloadavg()
-            cpu0 = cpu_seconds(proc.pid, pg), time.process_time()
-            t0 = time.perf_counter()
-            lat, errors = asyncio.run(drive(port, observers, args.seconds, args.concurrency, acked))
-            elapsed = time.perf_counter() - t0
-            cpu1 = cpu_seconds(proc.pid, pg), time.process_time()
-            load_after = os.getloadavg()
-            n = len(lat)
+            for c in levels:
+                if args.pg_stats:
+                    pg_statements(url, 1)  # reset
+                level = measure(port, observers, args.seconds, c, acked, proc.pid, pg)
+                report(level)
+                if args.pg_stats:
+                    print("\n".join(pg_statements(url, level.n)), flush=True)
+                results.append(level)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)
@@ -242,32 +350,15 @@ def main() -> None:
 
         res = verify_database(url, data_dir)
         stored = count_stored(url, acked)
-        ms = np.array(lat) * 1000
-        print(
-            f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers, "
-            f"{args.concurrency} concurrent clients, {os.cpu_count()} CPUs (client on the same machine)"
-        )
-        print(
-            f"submissions: {n} in {elapsed:.1f} s = {n / elapsed:.0f} submissions/s; errors: {errors}"
-        )
-        print(
-            f"latency: p50 {np.percentile(ms, 50):.1f} ms, p99 {np.percentile(ms, 99):.1f} ms, "
-            f"max {ms.max():.1f} ms"
-        )
         print(f"audit chain after the run: {res.n_entries} entries, intact={res.ok}")
-        print(f"acknowledged submissions (incl. warm-up): {len(acked)}, found stored: {stored}")
-        (srv0, pg0), cl0 = cpu0
-        (srv1, pg1), cl1 = cpu1
-        used = srv1 - srv0 + pg1 - pg0 + cl1 - cl0
-        print(
-            f"CPU per submission: server {1000 * (srv1 - srv0) / n:.2f} ms, PostgreSQL {1000 * (pg1 - pg0) / n:.2f} ms, load client {1000 * (cl1 - cl0) / n:.2f} ms"
-            f" (the client's share of the CPU used: {100 * (cl1 - cl0) / used:.0f}%);"
-            f" CPU-seconds per wall second: {used / elapsed:.2f} (the machine has {os.cpu_count()})"
-        )
-        print(
-            "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}"
-            " (other jobs share the 2 cores)".format(*load_before, *load_after)
-        )
+        print(f"acknowledged submissions (incl. warm-ups): {len(acked)}, found stored: {stored}")
+        print("\n| concurrency | submissions/s | p50 ms | p99 ms | server CPU ms | load before |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for lv in results:
+            print(
+                f"| {lv.concurrency} | {lv.rate:.0f} | {lv.p(50):.1f} | {lv.p(99):.1f} |"
+                f" {1000 * lv.cpu[0] / lv.n:.2f} | {lv.load[0][0]:.2f} |"
+            )
 
 
 if __name__ == "__main__":
