@@ -53,15 +53,21 @@ async def get_current_user(
     session: SessionDep,
     cred: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> m.User:
-    """The user behind the bearer token or session cookie, else 401. On PostgreSQL a user seen
-    before comes from this process's ``TokenCache`` (no round trip, no thread); otherwise the
-    lookup runs in the thread pool and its result is remembered."""
+    """The user behind the bearer token or session cookie, else 401 (see ``user_for_token``)."""
     token = (
         cred.credentials if cred else request.cookies.get(request.app.state.settings.session_cookie)
     )
-    if not token:
+    user = await user_for_token(request.app.state, session, token) if token else None
+    if user is None:
         raise _unauthenticated()
-    cache: TokenCache | None = request.app.state.tokens
+    return user
+
+
+async def user_for_token(state, session: Session, token: str) -> m.User | None:
+    """The active user behind ``token``, or None. On PostgreSQL a user seen before comes from
+    this process's ``TokenCache`` (``state.tokens``: no round trip, no thread); otherwise the
+    lookup runs in the thread pool and its result is remembered. Shared with ``fastpath``."""
+    cache: TokenCache | None = state.tokens
     digest = security.hash_token(token)
     if cache is not None:
         user = cache.get(digest)
@@ -69,9 +75,7 @@ async def get_current_user(
             return user
         generation = cache.generation  # before the lookup: a change meanwhile discards its result
     user = await run_in_threadpool(_user_by_token, session, token)
-    if user is None:
-        raise _unauthenticated()
-    if cache is not None:
+    if user is not None and cache is not None:
         cache.put(digest, user, generation)
     return user
 
