@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from pollwatch.evidence.database import verify_database
@@ -194,3 +194,17 @@ def test_the_writer_replaces_its_connection_when_the_server_dropped_it(ctx):
     writer.close()
     res = verify_database(ctx.settings.database_url, ctx.settings.data_dir)
     assert res.ok, res.problems
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(ctx):
+    """The batch insert passes columns as arrays; a string longer than its column (``form``,
+    40) must fail its draft as a single insert would, not be stored shortened."""
+    if not ctx.settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    obs = user(ctx, "observer")
+    good, long = incident(obs, ctx.stations[0]), incident(obs, ctx.stations[0], form="x" * 41)
+    outcomes = write_batch(ctx.app.state.sessions, [good])
+    assert outcomes[0][1]
+    with pytest.raises(DBAPIError, match="too long"):
+        write_batch(ctx.app.state.sessions, [long])
+    assert stored(ctx, good.client_id) == 1 and stored(ctx, long.client_id) == 0

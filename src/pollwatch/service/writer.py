@@ -25,14 +25,13 @@ that fails as a whole (an unexpected database error) is retried one draft at a t
 from __future__ import annotations
 
 import asyncio
-import functools
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, Connection, event, insert, literal, select
+from sqlalchemy import JSON, Connection, String, event, insert, literal, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
@@ -252,14 +251,26 @@ _PG_HEAD = f"SELECT seq, hash FROM {_L.name} ORDER BY seq DESC LIMIT 1"
 _AUDIT_COLS = [c.name for c in _L.columns]
 
 
-@functools.lru_cache(maxsize=2 * MAX_BATCH)
-def _pg_insert(table: str, columns: tuple[str, ...], n_rows: int) -> str:
-    """One multi-row INSERT for ``n_rows`` rows: one statement for the server to plan and
-    execute instead of one per row (its CPU per submission was ~0.4 ms with executemany)."""
-    row = f"({', '.join(['%s'] * len(columns))})"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * n_rows)}"
+def _pg_insert(table) -> str:
+    """One INSERT of a whole batch, its columns passed as arrays (``unnest``): one statement per
+    batch for the server to execute, and the same text whatever the batch size, so psycopg
+    converts it once and prepares it on the server (a multi-row ``VALUES`` list was a new text
+    per batch size, parsed by psycopg every time: ~0.07 ms of the writer's CPU a row). Binary
+    parameters (``%b``): the text form of an array is escaped in Python, element by element."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    # strings as text[]: a cast to varchar(n) would cut a long value, the column refuses it
+    arrays = ", ".join(
+        "%b::text[]" if isinstance(c.type, String) else f"%b::{c.type.compile(dialect=dialect)}[]"
+        for c in table.columns
+    )
+    columns = ", ".join(c.name for c in table.columns)
+    return f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})"
 
 
+_PG_INSERT_SUBMISSIONS = _pg_insert(_TABLE)
+_PG_INSERT_AUDIT = _pg_insert(_L)
 _JSON_COLS = {c.key for c in _TABLE.columns if isinstance(c.type, JSON)}
 
 
@@ -316,13 +327,9 @@ def _write_pg(session: Session, drafts: list[Draft]) -> list:
         ]
     with raw.pipeline():
         cur = raw.cursor()
-        if rows:
-            cols = tuple(c.name for c in _TABLE.columns)
-            cur.execute(_pg_insert(_TABLE.name, cols, len(rows)), [v for r in rows for v in r])
-            cur.execute(
-                _pg_insert(_L.name, tuple(_AUDIT_COLS), len(audit_rows)),
-                [v for r in audit_rows for v in r],
-            )
+        if rows:  # rows to columns: one array per column
+            cur.execute(_PG_INSERT_SUBMISSIONS, [list(c) for c in zip(*rows, strict=True)])
+            cur.execute(_PG_INSERT_AUDIT, [list(c) for c in zip(*audit_rows, strict=True)])
         raw.commit()  # durable (synchronous_commit) before anyone is answered
     session.commit()  # nothing left to send: SQLAlchemy's bookkeeping only
     for k, sub in new:
