@@ -180,6 +180,22 @@ def test_score_fixed_parameter_sets(request, data, params, l2, l1):
 
 
 @pytest.mark.realdata
+@pytest.mark.xfail(strict=True, reason=(
+    "reference §5 row 'Mebane–Kalinin finite-mixture fit' not reproduced: with the same simulator "
+    "and baseline as the other rows (which pass) these parameters score L2 4.78e6 / L1 248 (2011) "
+    "and 2.61e6 / 27 (2012). σ_ν with c = 2, the all-station baseline, swapped f_i/f_e and α or "
+    "1.76 as θ were tried; none gives both losses (c = 2: 2.93e6 / 32,900). The row's recipe is "
+    "not stated beyond 'our simulator, paper-recipe baseline'"))
+@pytest.mark.parametrize(("data", "params", "l2", "l1"), [
+    ("ru2011", (0.121, 0.0032, 1.76), 2.21e6, 16_500),
+    ("ru2012", (0.084, 0.0020, 3.41), 2.03e6, 1_168),
+])
+def test_score_mebane_kalinin_row(request, data, params, l2, l1):
+    s = score_klimek(request.getfixturevalue(data), *params, n_realisations=10, seed=0)
+    assert s.l2 == pytest.approx(l2, rel=0.1) and s.l1 == pytest.approx(l1, rel=0.1)
+
+
+@pytest.mark.realdata
 def test_score_counts_are_not_conserved(ru2011):
     s = score_klimek(ru2011, 0.64, 0.033, 2.3)
     assert s.implied_leader_votes == pytest.approx(38.4e6, rel=0.02)
