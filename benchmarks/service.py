@@ -286,6 +286,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
+    load_at_start = os.getloadavg()  # each level's own "before" includes the previous levels
     from pollwatch.service.pgtemp import TemporaryPostgres, _free_port
 
     settings = dict(kv.split("=", 1) for kv in args.pg)
@@ -322,7 +323,8 @@ def main() -> None:
         print(
             f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers,"
             f" {os.cpu_count()} CPUs (client on the same machine), {args.seconds:.0f} s per level"
-            + (f", settings {settings}" if settings else ""),
+            + (f", settings {settings}" if settings else "")
+            + "; load average at the start: {:.2f} {:.2f} {:.2f}".format(*load_at_start),
             flush=True,
         )
         acked: list[str] = []
