@@ -81,7 +81,6 @@ def register(app: typer.Typer) -> None:
         Example: pollwatch analyze ../shared/data/russia/president-2012.csv.zip --out out/
         """
         from pollwatch.forensics.run import METHODS, analyze
-        from pollwatch.report import write_all, write_exports
 
         chosen = None
         if methods:
@@ -101,6 +100,10 @@ def register(app: typer.Typer) -> None:
         with progress_runner(quiet)(n) as step:
             analysis = analyze(election, seed=seed, methods=chosen, scheduler=scheduler, progress=step,
                                command=command, regions_geojson=geo, regions_key=regions_key)
+        # imported only now: the report pulls in scipy.stats/signal and matplotlib (~2 s), and
+        # importing them before analyze() would delay the start of its second process
+        from pollwatch.report import write_all, write_exports
+
         sections = _source_sections(election, seed, copies, tallies, status, claims)
         paths = write_exports(analysis, out) if no_report else write_all(analysis, out, extra_sections=sections)
         for name, err in analysis.errors.items():

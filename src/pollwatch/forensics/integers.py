@@ -172,9 +172,12 @@ class IntegerTestResult(ResultMixin):
     prob_turnout: np.ndarray = field(repr=False)
     prob_leader: np.ndarray = field(repr=False)
     replicates: np.ndarray | None = field(default=None, repr=False)
+    #: rows: observed, expected and variance of the number of station results (turnout and
+    #: leader share counted separately) within the window of each whole percent 0…100
+    by_percent: np.ndarray | None = field(default=None, repr=False)
 
     _dict_exclude = ("included", "flag_turnout", "flag_leader", "prob_turnout", "prob_leader",
-                     "replicates")
+                     "replicates", "by_percent")
 
     def stat(self, name: str) -> IntegerStat:
         validate_choice("name", name, _STATS)
@@ -360,7 +363,17 @@ def integer_test(
     fT, fL = integer_flags(Gi, Vi, window), integer_flags(Li, Ri, window)
     either = fT | fL
     obs = (int(either.sum()), int(fL.sum()), int(fT.sum()))
-    pT, pL = integer_probability(Gi, Vi, window), integer_probability(Li, Ri, window)
+    # one enumeration of the binomial window masses per pair gives both the per-station
+    # probabilities and the expected count at each whole percent (the report's panel)
+    by_percent = np.zeros((3, 101))
+    probs = []
+    for x, n in ((Gi, Vi), (Li, Ri)):
+        st, j, mass = _window_masses(x, n, window)
+        probs.append(np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0))
+        by_percent[0] += observed_by_percent(x, n, window)
+        by_percent[1] += np.bincount(j, weights=mass, minlength=101)[:101]
+        by_percent[2] += np.bincount(j, weights=mass * (1 - mass), minlength=101)[:101]
+    pT, pL = probs
     pE = pT + pL - pT * pL
     reg_flagged = int(Vi[either].sum())
 
@@ -404,4 +417,5 @@ def integer_test(
         backend=be_name, notes=notes.as_tuple(), included=inc,
         flag_turnout=full(fT, False), flag_leader=full(fL, False),
         prob_turnout=full(pT, np.nan), prob_leader=full(pL, np.nan), replicates=reps,
+        by_percent=by_percent,
     )

