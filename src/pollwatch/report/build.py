@@ -118,19 +118,9 @@ def _figures(analysis) -> list[figs.Figure]:
 
 
 def _integer_panel(e, ir) -> figs.Figure:
-    """Observed against expected stations at each whole percent (turnout and leader share added)."""
-    from pollwatch.forensics.integers import expected_by_percent, observed_by_percent
-
-    if getattr(ir, "by_percent", None) is not None:  # computed by the test itself
-        obs, exp, var = ir.by_percent
-    else:
-        inc = np.asarray(ir.included, dtype=bool)
-        num = e.ballots_issued() if ir.basis == "issued" else e.ballots_cast()
-        pairs = ((num[inc], e.field("registered")[inc]), (e.votes()[inc], e.ballots_cast()[inc]))
-        obs = sum(observed_by_percent(x, n, ir.window) for x, n in pairs)
-        exp_var = [expected_by_percent(x, n, ir.window) for x, n in pairs]
-        exp = exp_var[0][0] + exp_var[1][0]
-        var = exp_var[0][1] + exp_var[1][1]
+    """Observed against expected stations at each whole percent (turnout and leader share added;
+    the counts come with the integer test's result)."""
+    obs, exp, var = ir.by_percent
     return figs.integer_panel(np.arange(101), obs, exp, 2 * np.sqrt(var),
                               label="stations at a whole percent (turnout + share)")
 
