@@ -435,9 +435,7 @@ def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: 
     validate_param("q_max", q_max, 2, 1000)
     notes = Notes()
     d, _, cand = _data(e, candidate, exclude_evoting, notes, min_stations)
-    g = np.gcd(d.v, d.t)
-    q = d.t // np.maximum(g, 1)  # denominator in lowest terms; 0 and 1 (q = 1) are not counted
-    observed = int(((q >= 2) & (q <= q_max)).sum())
+    observed = _count_small_denominators(d.v, d.t, q_max)
     if null == "binomial" and exact:
         probs = small_denominator_probabilities(d.t, d.v, int(q_max))
         mean = float(probs.sum())
@@ -474,6 +472,12 @@ def _binomial_counts(d: _Data, seqs, q_max: int) -> np.ndarray:
     out = np.empty(len(seqs), np.int64)
     for r, s in enumerate(seqs):
         vs = np.random.default_rng(s).binomial(d.t, p)
-        qs = d.t // np.maximum(np.gcd(vs, d.t), 1)
-        out[r] = int(((qs >= 2) & (qs <= q_max)).sum())
+        out[r] = _count_small_denominators(vs, d.t, q_max)
     return out
+
+
+def _count_small_denominators(v: np.ndarray, t: np.ndarray, q_max: int) -> int:
+    """Stations whose ``v/t`` in lowest terms has a denominator in ``[2, q_max]`` (shares 0
+    and 1 have q = 1 and are not counted)."""
+    q = t // np.maximum(np.gcd(v, t), 1)
+    return int(((q >= 2) & (q <= q_max)).sum())

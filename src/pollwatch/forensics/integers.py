@@ -57,15 +57,23 @@ def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
                         n_sd: float = 6.0) -> np.ndarray:
     """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station (see
     :func:`_window_masses` for how the windows are enumerated)."""
-    st, _, mass = _window_masses(x, n, window, n_sd)
-    return np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0)
+    return _null_summaries(x, n, window, n_sd)[0]
 
 
 def expected_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Expected number of stations (and its variance) landing within ``window`` of each whole
     percent 0…100 under the binomial null — for the observed-against-expected panel."""
-    st, j, mass = _window_masses(x, n, window)
-    return (np.bincount(j, weights=mass, minlength=101)[:101],
+    _, exp, var = _null_summaries(x, n, window)
+    return exp, var
+
+
+def _null_summaries(x: np.ndarray, n: np.ndarray, window: float = 0.05,
+                    n_sd: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One enumeration of the window masses: per-station probability, and the expected count
+    and its variance at each whole percent."""
+    st, j, mass = _window_masses(x, n, window, n_sd)
+    return (np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0),
+            np.bincount(j, weights=mass, minlength=101)[:101],
             np.bincount(j, weights=mass * (1 - mass), minlength=101)[:101])
 
 
@@ -368,11 +376,9 @@ def integer_test(
     by_percent = np.zeros((3, 101))
     probs = []
     for x, n in ((Gi, Vi), (Li, Ri)):
-        st, j, mass = _window_masses(x, n, window)
-        probs.append(np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0))
-        by_percent[0] += observed_by_percent(x, n, window)
-        by_percent[1] += np.bincount(j, weights=mass, minlength=101)[:101]
-        by_percent[2] += np.bincount(j, weights=mass * (1 - mass), minlength=101)[:101]
+        prob, exp, var = _null_summaries(x, n, window)
+        probs.append(prob)
+        by_percent += (observed_by_percent(x, n, window), exp, var)
     pT, pL = probs
     pE = pT + pL - pT * pL
     reg_flagged = int(Vi[either].sum())
