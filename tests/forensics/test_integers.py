@@ -7,7 +7,12 @@ import pytest
 from scipy import stats
 
 from pollwatch.errors import SmallSampleWarning
-from pollwatch.forensics.integers import integer_flags, integer_probability, integer_test
+from pollwatch.forensics.integers import (
+    expected_by_percent,
+    integer_flags,
+    integer_probability,
+    integer_test,
+)
 from pollwatch.model import Election
 
 
@@ -50,6 +55,23 @@ class TestFlagsAndProbability:
         got = integer_probability(xs, np.full(xs.size, n))
         want = np.array([_brute_probability(int(x), n) for x in xs])
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+    def test_expected_by_percent_counts_stations_per_window(self):
+        # the variance at each percent is that of a count of stations, Σ P_sj (1 − P_sj), with
+        # P_sj the station's whole window mass (not a sum over the window's single counts)
+        xs, ns = np.array([1480, 700, 3, 2990]), np.array([3000, 1500, 2500, 3000])
+        exp, var = expected_by_percent(xs, ns)
+        want_e, want_v = np.zeros(101), np.zeros(101)
+        for x, n in zip(xs, ns, strict=True):
+            k = np.arange(n + 1)
+            pmf = stats.binom.pmf(k, n, x / n)
+            pct = 100.0 * k / n
+            hit = np.abs(pct - np.round(pct)) <= 0.05
+            mass = np.bincount(np.round(pct[hit]).astype(int), weights=pmf[hit], minlength=101)
+            want_e += mass
+            want_v += mass * (1 - mass)
+        np.testing.assert_allclose(exp, want_e, atol=1e-9)
+        np.testing.assert_allclose(var, want_v, atol=1e-9)
 
     def test_window_parameter(self):
         got = integer_probability(np.array([700]), np.array([1500]), window=0.2)

@@ -29,6 +29,7 @@ from pollwatch.forensics._common import (
     validate_choice,
     validate_param,
 )
+from pollwatch.forensics._integer_windows import window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int
@@ -46,17 +47,10 @@ def integer_flags(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndar
     return np.abs(p - np.round(p)) <= window
 
 
-def _ragged_arange(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ``arange(start_i, start_i + count_i)`` and the owner index of each item."""
-    owner = np.repeat(np.arange(count.size), count)
-    offset = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
-    return start[owner] + offset, owner
-
-
 def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
                         n_sd: float = 6.0) -> np.ndarray:
     """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station (see
-    :func:`_window_masses` for how the windows are enumerated)."""
+    :func:`_null_summaries` for how the windows are enumerated)."""
     return _null_summaries(x, n, window, n_sd)[0]
 
 
@@ -69,24 +63,8 @@ def expected_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> t
 
 def _null_summaries(x: np.ndarray, n: np.ndarray, window: float = 0.05,
                     n_sd: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One enumeration of the window masses: per-station probability, and the expected count
-    and its variance at each whole percent."""
-    st, j, mass = _window_masses(x, n, window, n_sd)
-    return (np.minimum(np.bincount(st, weights=mass, minlength=np.size(n)), 1.0),
-            np.bincount(j, weights=mass, minlength=101)[:101],
-            np.bincount(j, weights=mass * (1 - mass), minlength=101)[:101])
-
-
-def observed_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndarray:
-    """Number of stations whose ``(100·x)/n`` lies within ``window`` of each whole percent."""
-    p = (100.0 * np.asarray(x, dtype=np.float64)) / np.asarray(n, dtype=np.float64)
-    hit = np.abs(p - np.round(p)) <= window
-    return np.bincount(np.round(p[hit]).astype(np.int64), minlength=101)[:101]
-
-
-def _window_masses(x: np.ndarray, n: np.ndarray, window: float = 0.05,
-                   n_sd: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station.
+    """Exact binomial window masses: per-station probability of landing within ``window`` of a
+    whole percent, and the expected count of stations at each whole percent with its variance.
 
     For each whole percent ``j`` the window holds the counts ``k`` with
     ``|(100·k)/n − j| ≤ window``; its ends ``ceil(n(j − w)/100)`` and ``floor(n(j + w)/100)``
@@ -98,37 +76,16 @@ def _window_masses(x: np.ndarray, n: np.ndarray, window: float = 0.05,
     x = np.asarray(x, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     if x.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    p = x / n
-    mu = n * p
-    sd = np.sqrt(mu * (1.0 - p))
-    klo = np.clip(np.floor(mu - n_sd * sd - 12), 0, n).astype(np.int64)
-    khi = np.clip(np.ceil(mu + n_sd * sd + 12), 0, n).astype(np.int64)
-    jlo = np.floor((100.0 * klo) / n).astype(np.int64)
-    jhi = np.minimum(np.ceil((100.0 * khi) / n), 100).astype(np.int64)
-    j, st = _ragged_arange(jlo, jhi - jlo + 1)
-    nn = n[st]
-
-    def inside(k: np.ndarray) -> np.ndarray:
-        return np.abs((100.0 * k) / nn - j) <= window
-
-    lo = np.ceil(nn * (j - window) / 100).astype(np.int64)
-    hi = np.floor(nn * (j + window) / 100).astype(np.int64)
-    lo -= inside(lo - 1)
-    lo += ~inside(lo)
-    hi += inside(hi + 1)
-    hi -= ~inside(hi)
-    lo = np.maximum(lo, 0)
-    hi = np.minimum(hi, nn)
-    count = np.maximum(hi - lo + 1, 0)
-    k, owner = _ragged_arange(lo, count)
-    st2 = st[owner]
+        return np.zeros(0), np.zeros(101), np.zeros(101)
     logfact = special.gammaln(np.arange(int(n.max()) + 1) + 1.0)
-    pp = p[st2]
-    n2 = n[st2]
-    logpmf = (logfact[n2] - logfact[k] - logfact[n2 - k]
-              + special.xlogy(k, pp) + special.xlog1py(n2 - k, -pp))
-    return st2, j[owner], np.exp(logpmf)
+    return window_null(x, n, float(window), float(n_sd), logfact)
+
+
+def observed_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndarray:
+    """Number of stations whose ``(100·x)/n`` lies within ``window`` of each whole percent."""
+    p = (100.0 * np.asarray(x, dtype=np.float64)) / np.asarray(n, dtype=np.float64)
+    hit = np.abs(p - np.round(p)) <= window
+    return np.bincount(np.round(p[hit]).astype(np.int64), minlength=101)[:101]
 
 
 @dataclass(frozen=True)
