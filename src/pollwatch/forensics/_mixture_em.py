@@ -275,12 +275,21 @@ def _lse(v: np.ndarray) -> float:
     return mx + math.log(float(np.exp(v - mx).sum()))
 
 
-N_PARAMS = 14  # α_inc, α_ext; (μ_a, log σ_a, μ_b, log σ_b) × 2 classes; (μ_τ, log σ_τ, μ_ν, log σ_ν)
+N_PARAMS = 15  # α_inc, α_ext; (μ_a, log σ_a, μ_b, log σ_b) × 2 classes; (μ_τ, log σ_τ, μ_ν, log σ_ν); log p
+P_INDEX = 14  # log of the exponent p of the incremental class's manufacturing weights
 
 
 def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, list]:
     """log π_k of every node: class weight (softmax, clean class anchored at 0) times a
-    Gaussian in the node coordinates ``(a, b)`` normalised over the class's nodes."""
+    within-class weight ``exp(−½(|z_a|^p + z_b²))`` normalised over the class's nodes.
+
+    ``p = 2`` in the extreme class (Gaussian, as eforensics). In the incremental class ``p`` is
+    estimated: the generalised normal (Subbotin 1923; Nadarajah 2005, *J. Appl. Stat.* 32(7),
+    eq. 1) holds the Gaussian (p = 2), heavier tails (p < 2) and flat-topped, nearly uniform
+    shapes (p → ∞). With a Gaussian fitted to plateau-shaped magnitudes, the prior's shrinkage
+    pulls strongly stuffed stations' ``m`` down and lightly stuffed ones into the clean class,
+    and the total is under-counted by ~10 % (``docs/calibration.md``).
+    """
     alpha = np.array([0.0, x[0], x[1]])
     logpc = alpha - _lse(alpha)
     logpi = np.empty(len(g.m))
@@ -291,15 +300,17 @@ def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, lis
         mu_a, lsa, mu_b, lsb = x[2 + 4 * (c - 1): 6 + 4 * (c - 1)]
         za = (g.a[idx] - mu_a) / math.exp(lsa)
         zb = (g.b[idx] - mu_b) / math.exp(lsb)
-        e = -0.5 * (za**2 + zb**2)
+        p = math.exp(x[P_INDEX]) if c == 1 else 2.0
+        ap = np.abs(za) ** p
+        e = -0.5 * (ap + zb**2)
         lq = e - _lse(e)
         logpi[idx] = logpc[c] + lq
-        parts.append((idx, np.exp(lq), za, zb, math.exp(lsa), math.exp(lsb)))
+        parts.append((idx, np.exp(lq), za, zb, math.exp(lsa), math.exp(lsb), p, ap))
     return logpi, logpc, parts
 
 
 def theta_of(x: np.ndarray) -> np.ndarray:
-    mu_t, lsd_t, mu_n, lsd_n = x[-4:]
+    mu_t, lsd_t, mu_n, lsd_n = x[10:14]
     return np.array([mu_t, math.exp(lsd_t), mu_n, math.exp(lsd_n)])
 
 
@@ -313,14 +324,21 @@ def _objective(x, pre, w, g, wsum):
     grad = np.zeros(N_PARAMS)
     Rc = np.array([R[ix].sum() for ix in g.class_index])
     grad[0:2] = Rc[1:] - Rc.sum() * np.exp(logpc[1:])
-    for c, (idx, q, za, zb, sa, sb) in zip((1, 2), parts, strict=True):
+    for c, (idx, q, za, zb, sa, sb, p, ap) in zip((1, 2), parts, strict=True):
         Rk = R[idx]
         tot = Rk.sum()
         i = 2 + 4 * (c - 1)
-        grad[i] = (Rk @ za - tot * (q @ za)) / sa
-        grad[i + 1] = Rk @ za**2 - tot * (q @ za**2)
+        # ∂e/∂μ_a = ½p|z|^(p−1)sign(z)/σ_a, ∂e/∂log σ_a = ½p|z|^p, ∂e/∂log p = −½p|z|^p log|z|
+        da = 0.5 * p * np.sign(za) * np.abs(za) ** (p - 1)
+        grad[i] = (Rk @ da - tot * (q @ da)) / sa
+        dl = 0.5 * p * ap
+        grad[i + 1] = Rk @ dl - tot * (q @ dl)
         grad[i + 2] = (Rk @ zb - tot * (q @ zb)) / sb
         grad[i + 3] = Rk @ zb**2 - tot * (q @ zb**2)
+        if c == 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dp = np.where(za == 0.0, 0.0, -0.5 * p * ap * np.log(np.abs(za)))
+            grad[P_INDEX] = Rk @ dp - tot * (q @ dp)
     for i in (0, 2):
         mu, sd = th[i], th[i + 1]
         s1, s2 = mom[i], mom[i + 1]
@@ -346,29 +364,51 @@ def start_params(t: np.ndarray, o: np.ndarray, g: Grid, pi_fraud: float = 0.1) -
         sel = g.cls == c
         x[i:i + 4] = [g.a[sel].mean(), math.log(g.a[sel].std() + 0.05),
                       g.b[sel].mean(), math.log(g.b[sel].std() + 0.05)]
-    x[10:] = [np.median(lt), math.log(max(mad(lt), 1e-2)), np.median(ln), math.log(max(mad(ln), 1e-2))]
+    x[10:14] = [np.median(lt), math.log(max(mad(lt), 1e-2)), np.median(ln), math.log(max(mad(ln), 1e-2))]
+    x[P_INDEX] = math.log(2.0)  # start Gaussian
     return x
 
 
 BOUNDS = ([(-30.0, 10.0)] * 2 + [(-1.0, 2.0), (-4.0, 2.0), (-1.0, 2.0), (-4.0, 2.0)] * 2
-          + [(-20.0, 20.0), (math.log(1e-3), 3.0), (-20.0, 20.0), (math.log(1e-3), 3.0)])
+          + [(-20.0, 20.0), (math.log(1e-3), 3.0), (-20.0, 20.0), (math.log(1e-3), 3.0)]
+          + [(0.0, math.log(20.0))])  # p in [1, 20]: from Laplace-like to nearly flat
+
+
+def _projected_gradient(x: np.ndarray, grad: np.ndarray) -> float:
+    """Largest gradient component that could still move ``x`` inside ``BOUNDS``."""
+    lo, hi = np.array(BOUNDS).T
+    g = np.where((x <= lo) & (grad > 0), 0.0, grad)
+    g = np.where((x >= hi) & (g < 0), 0.0, g)
+    return float(np.abs(g).max())
 
 
 def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
-        max_iter: int = 500, tol: float = 1e-10) -> tuple[np.ndarray, float, int, bool]:
+        max_iter: int = 500, tol: float = 1e-10, max_restarts: int = 4,
+        gtol: float = 1e-4) -> tuple[np.ndarray, float, int, bool]:
     """Maximum likelihood by L-BFGS-B with the score from the EM E-step (Jamshidian &
     Jennrich 1997: EM's sufficient statistics give the exact gradient; quasi-Newton steps avoid
     EM's crawl along the ridge between clean and lightly manipulated stations).
 
-    Returns ``(x, loglik, n_evaluations, converged)``.
+    L-BFGS-B can stop on its relative-reduction test far from a stationary point (seen after
+    13–15 evaluations with a gradient of 0.3–1.1 per station, the log-likelihood 70–250 below
+    the optimum): while the projected gradient of the mean log-likelihood exceeds ``gtol`` it
+    is restarted from where it stopped, with a fresh curvature memory, up to ``max_restarts``
+    times. Returns ``(x, loglik, n_evaluations, converged)``.
     """
     wsum = float(w.sum())
     pre = precompute(t, o, g.m, g.s)
+    x, nfev, ok, fun = x0, 0, False, math.inf
     with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
-        res = minimize(_objective, x0, args=(pre, w, g, wsum), jac=True,
-                       method="L-BFGS-B", bounds=BOUNDS,
-                       options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8, "maxcor": 20})
-    return res.x, float(-res.fun * wsum), int(res.nfev), bool(res.success)
+        for _ in range(max_restarts + 1):
+            res = minimize(_objective, x, args=(pre, w, g, wsum), jac=True,
+                           method="L-BFGS-B", bounds=BOUNDS,
+                           options={"maxiter": max(max_iter - nfev, 1), "ftol": tol, "gtol": 1e-8,
+                                    "maxcor": 20})
+            x, fun, nfev = res.x, res.fun, nfev + int(res.nfev)
+            ok = bool(res.success) and _projected_gradient(x, res.jac) <= gtol
+            if ok or not res.success or nfev >= max_iter:
+                break
+    return x, float(-fun * wsum), nfev, ok
 
 
 def posteriors(t: np.ndarray, o: np.ndarray, g: Grid, x: np.ndarray) -> np.ndarray:
