@@ -182,7 +182,7 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
       100 % turnout counts as extreme). Within a class, ``(m, s)`` lie on fixed quadrature
       nodes with Gaussian weights whose means and sds are estimated (``magnitudes``), except
       that the incremental class's ``m`` weights are generalised normal,
-      ``exp(−½|(m − μ)/σ|^p)`` with ``p ∈ [1, 20]`` estimated (``magnitudes["incremental"]
+      ``exp(−½|(m − μ)/σ|^p)`` with ``p ∈ [1, 8]`` estimated (``magnitudes["incremental"]
       ["shape_p"]``; p = 2 is eforensics' Gaussian, large p a plateau). A Gaussian fitted to
       magnitudes spread evenly over a range shrinks the strongly stuffed stations' ``m`` and
       hands the lightly stuffed ones to the clean class: −8 to −10 % of the stuffed votes on
