@@ -51,7 +51,7 @@ N_CALIBRATION = 80
 #: ``N_CALIBRATION`` clean elections (5,000–20,000 stations, seed ``CALIBRATION_SEED``) with
 #: the detector settings below; regenerate with ``python benchmarks/calibration.py --fit 80``
 #: (integer and Klimek: 2026-11-23 10:44, 789 s with all four; coarse re-fitted 2026-11-23 12:31,
-#: after the RKD sampler changed; mixture re-fitted 2026-11-23 19:02, 65 s, after its
+#: after the RKD sampler changed; mixture re-fitted 2026-11-23 17:59, 65 s, after its
 #: magnitude weights became generalised normal and its optimiser restarts on false stops).
 #: Statistics: integer = z of the "either" count; coarse = RKD fraud % (100 resamples);
 #: mixture = manufactured votes / ballots cast, fitted region by region (n_boot = 0); Klimek =

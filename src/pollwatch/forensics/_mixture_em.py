@@ -286,9 +286,9 @@ def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, lis
     ``p = 2`` in the extreme class (Gaussian, as eforensics). In the incremental class ``p`` is
     estimated: the generalised normal (Subbotin 1923; Nadarajah 2005, *J. Appl. Stat.* 32(7),
     eq. 1) holds the Gaussian (p = 2), heavier tails (p < 2) and flat-topped, nearly uniform
-    shapes (large p; bounded at 8). With a Gaussian fitted to plateau-shaped magnitudes, the prior's shrinkage
-    pulls strongly stuffed stations' ``m`` down and lightly stuffed ones into the clean class,
-    and the total is under-counted by ~10 % (``docs/calibration.md``).
+    shapes (large p; bounded at 8). With a Gaussian fitted to plateau-shaped magnitudes, the
+    prior's shrinkage pulls strongly stuffed stations' ``m`` down and lightly stuffed ones into
+    the clean class, and the total is under-counted by ~10 % (``docs/calibration.md``).
     """
     alpha = np.array([0.0, x[0], x[1]])
     logpc = alpha - _lse(alpha)
@@ -394,8 +394,7 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     regions of the 2011 and 2012 files, gradients above ``gtol``; the log-likelihood up to 13
     below where a restart takes it): while the projected gradient of the mean log-likelihood
     exceeds ``gtol`` it is restarted from where it stopped, with a fresh curvature memory, up to
-    ``max_restarts``
-    times. Returns ``(x, loglik, n_evaluations, converged)``.
+    ``max_restarts`` times. Returns ``(x, loglik, n_evaluations, converged)``.
     """
     wsum = float(w.sum())
     pre = precompute(t, o, g.m, g.s)
