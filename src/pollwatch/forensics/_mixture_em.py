@@ -385,7 +385,7 @@ def _projected_gradient(x: np.ndarray, grad: np.ndarray) -> float:
 
 def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
         max_iter: int = 500, tol: float = 1e-10, max_restarts: int = 2,
-        gtol: float = 1e-3) -> tuple[np.ndarray, float, int, bool]:
+        gtol: float = 1e-3, pre: tuple | None = None) -> tuple[np.ndarray, float, int, bool]:
     """Maximum likelihood by L-BFGS-B with the score from the EM E-step (Jamshidian &
     Jennrich 1997: EM's sufficient statistics give the exact gradient; quasi-Newton steps avoid
     EM's crawl along the ridge between clean and lightly manipulated stations).
@@ -394,10 +394,12 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     regions of the 2011 and 2012 files, gradients above ``gtol``; the log-likelihood up to 13
     below where a restart takes it): while the projected gradient of the mean log-likelihood
     exceeds ``gtol`` it is restarted from where it stopped, with a fresh curvature memory, up to
-    ``max_restarts`` times. Returns ``(x, loglik, n_evaluations, converged)``.
+    ``max_restarts`` times. ``pre``: the :func:`precompute` d pairs, if already at hand.
+    Returns ``(x, loglik, n_evaluations, converged)``.
     """
     wsum = float(w.sum())
-    pre = precompute(t, o, g.m, g.s)
+    if pre is None:
+        pre = precompute(t, o, g.m, g.s)
     x, nfev, ok, fun = x0, 0, False, math.inf
     with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
         for _ in range(max_restarts + 1):
@@ -410,6 +412,32 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
             if ok or not res.success or nfev >= max_iter:
                 break
     return x, float(-fun * wsum), nfev, ok
+
+
+def fit_best(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, starts: list[np.ndarray], *,
+             max_iter: int = 500, screen_iter: int = 60, screen_tol: float = 1e-7,
+             margin: float = 1.92) -> tuple[np.ndarray, float, int, bool, int]:
+    """:func:`fit` from several starting points: each is screened with a loose tolerance (at most
+    ``screen_iter`` iterations), and one is polished: the first start's optimum unless another
+    has a log-likelihood higher by more than ``margin``.
+
+    The likelihood has separate local maxima along the clean/fraud ridge: on the 2011 file, 31
+    of 73 regional fits end at a different optimum from a second start, up to 129 log-likelihood
+    units higher, and the regional total moves by 12 %. On clean data a second start can also
+    find a spurious optimum, e.g. 16 % of stations "stuffed" at the smallest magnitude, better
+    by only 0.2: the first start (the more conservative one) is kept unless a likelihood-ratio
+    test would tell the two apart (``margin`` = 1.92, half the 95 % point of χ²₁). Returns
+    ``(x, loglik, n_evaluations, converged, index of the start that was polished)``.
+    """
+    pre = precompute(t, o, g.m, g.s)
+    screened = [fit(t, o, w, g, x0, max_iter=screen_iter, tol=screen_tol, max_restarts=0, pre=pre)
+                for x0 in starts]
+    best = max(range(len(starts)), key=lambda i: screened[i][1])
+    if screened[best][1] - screened[0][1] <= margin:
+        best = 0
+    nfev = sum(r[2] for r in screened)
+    x, ll, n, ok = fit(t, o, w, g, screened[best][0], max_iter=max(max_iter - nfev, 1), pre=pre)
+    return x, ll, nfev + n, ok, best
 
 
 def posteriors(t: np.ndarray, o: np.ndarray, g: Grid, x: np.ndarray) -> np.ndarray:

@@ -194,7 +194,9 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
 
     Fit: maximum likelihood, by L-BFGS-B on the exact score that the EM E-step delivers
     (Dempster, Laird & Rubin 1977; Louis 1982; Jamshidian & Jennrich 1997), instead of MCMC,
-    restarted where it stops short of a stationary point (see :func:`_mixture_em.fit`).
+    from two starting points (10 % and 40 % of stations in the fraud classes; the better
+    optimum is kept: the likelihood has several maxima along the clean/fraud ridge), and
+    restarted where it stops short of a stationary point (see :func:`_mixture_em.fit_best`).
     Intervals: station bootstrap, ``n_boot`` replicates through
     :func:`pollwatch.compute.run_tasks`, each a refit warm-started at the estimate; with more
     than ``boot_size`` stations an m-out-of-n bootstrap (Bickel, Götze & van Zwet 1997):
@@ -262,7 +264,9 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
         notes.append(msg)
 
     grid = _grid(k)
-    x, ll, n_eval, converged = em.fit(t, o, np.ones(n), grid, em.start_params(t, o, grid), max_iter=max_iter)
+    # two starts, few and many stations in the fraud classes: the likelihood has several maxima
+    starts = [em.start_params(t, o, grid, pi_fraud=pf) for pf in (0.1, 0.4)]
+    x, ll, n_eval, converged, _ = em.fit_best(t, o, np.ones(n), grid, starts, max_iter=max_iter)
     if not converged:
         notes.append(f"the optimiser stopped before converging ({n_eval} evaluations)")
     post = em.posteriors(t, o, grid, x)
