@@ -29,7 +29,7 @@ def test_betabin_table_matches_scipy(n, k_obs):
 @pytest.mark.slow
 def test_parallel_analyze_equals_sequential():
     e = simulate_election(20_000, seed=3, fraud=FraudConfig(rounding=Rounding(0.02))).election
-    methods = ["integer_percentages", "coarse_shares", "digits"]
+    methods = ["integer_percentages", "mixture", "coarse_shares", "digits"]  # both offloaded ones
     a = analyze(e, seed=1, methods=methods, parallel=False)
     b = analyze(e, seed=1, methods=methods, parallel=True)
     strip = lambda d: json.dumps({k: v for k, v in d.items() if k != "timings"}, sort_keys=True, default=str)  # noqa: E731
