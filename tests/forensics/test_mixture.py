@@ -157,21 +157,28 @@ def test_real_data_smoke(ru2012):
 
 
 def test_false_convergence_is_restarted(ru2011):
-    # region 64 of the 2011 file: L-BFGS-B stops on its relative-reduction test after ~140
-    # evaluations with the gradient above 1e-3; restarted, the log-likelihood rises by ~13
+    # on the 2011 file L-BFGS-B stops on its relative-reduction test with the gradient above
+    # 1e-3 in ~17 of 73 regions; which ones shifts with rounding-level changes to the E-step
+    # (region 64 before the vectorised exp, 4 and 55 after, 110 and 200 log-likelihood units
+    # short), so several candidates are tried
     from pollwatch.forensics import _mixture_em as em
     from pollwatch.forensics.mixture import _grid, _station_data
 
     codes, _ = ru2011.level_codes("region")
-    _, t, o, _, _, _ = _station_data(ru2011.subset(codes == 64), None, 100)
-    g, w = _grid(0.7), np.ones(len(t))
-    x0 = em.start_params(t, o, g)
-    _, ll_once, _, ok_once = em.fit(t, o, w, g, x0, max_restarts=0)
-    x, ll, _, ok = em.fit(t, o, w, g, x0)
-    assert not ok_once
-    assert ok and ll > ll_once + 5
-    _, grad = em._objective(x, em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
-    assert em._projected_gradient(x, grad) <= 1e-3
+    g = _grid(0.7)
+    gains = []
+    for region in (4, 9, 55, 64, 72):
+        _, t, o, _, _, _ = _station_data(ru2011.subset(codes == region), None, 100)
+        w = np.ones(len(t))
+        x0 = em.start_params(t, o, g)
+        _, ll_once, _, ok_once = em.fit(t, o, w, g, x0, max_restarts=0)
+        x, ll, _, ok = em.fit(t, o, w, g, x0)
+        assert ll >= ll_once - 1e-6
+        if not ok_once:
+            _, grad = em._objective(x, em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
+            assert ok == (em._projected_gradient(x, grad) <= 1e-3)
+            gains.append(ll - ll_once)
+    assert gains and max(gains) > 5
 
 
 class TestStrata:
@@ -248,3 +255,34 @@ def test_second_start_needs_a_real_gain():
     _, ll_alt, _, _ = em.fit(t, o, w, g, starts[1])
     _, ll_first, _, _ = em.fit(t, o, w, g, starts[0])
     assert 0 < ll_alt - ll_first < 1.92 and won == 0
+
+
+def test_exp_block_matches_libm():
+    from pollwatch.forensics._mixture_em import exp_block
+
+    x = np.concatenate([-np.random.default_rng(0).exponential(30, 20_000), [0.0, -1e-300, -699.9, -700.0]])
+    out, bits = np.empty_like(x), np.empty(len(x), dtype=np.int64)
+    exp_block(x, out, bits, len(x))
+    np.testing.assert_allclose(out, np.exp(x), rtol=2e-15, atol=0)
+    exp_block(np.array([-800.0, -1e6]), out, bits, 2)  # clamped: e^-700, not a wrapped exponent
+    assert out[0] == out[1] == pytest.approx(math.exp(-700.0), rel=1e-14)
+
+
+def test_fast_estep_matches_the_reference_estep():
+    # estep_pre (precomputed pairs, vectorised exp) against estep (direct, libm exp)
+    from pollwatch.forensics import _mixture_em as em
+    from pollwatch.forensics.mixture import _grid, _station_data
+
+    e, *_ = simulate(5_000, f_inc=0.15, f_ext=0.02, steal=0.2, seed=5)
+    _, t, o, _, _, _ = _station_data(e, "Leader", 100)
+    g = _grid(0.7)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = em.start_params(t, o, g) + rng.normal(0, 0.3, em.N_PARAMS)
+        logpi, _, _ = em.node_logweights(x, g)
+        th, w = em.theta_of(x), rng.uniform(0.5, 2, len(t))
+        ll, G, mom = em.estep(t, o, w, g.m, g.s, g.cls, logpi, th, np.zeros((len(t), 5)), False)
+        ll2, G2, mom2 = em.estep_pre(*em.precompute(t, o, g.m, g.s), w, logpi, th, len(g.m))
+        assert ll2 == pytest.approx(ll, rel=1e-12)
+        np.testing.assert_allclose(G2, G, rtol=1e-9, atol=1e-12 * np.abs(G).max())
+        np.testing.assert_allclose(mom2, mom, rtol=1e-11)
