@@ -223,8 +223,8 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
         One clean logit-normal for a whole country is the model's weakest assumption: regions
         that differ in turnout and support make a multi-modal clean distribution whose tails the
         fraud classes absorb (``docs/calibration.md``: with stuffing at 4.4 % of the ballots of
-        simulated elections, the national fit's estimate/injected has an IQR of 0.64–1.34, the
-        regional fit's 0.93–0.99, median 0.96). The price: fraud that lifts a whole unit evenly
+        simulated elections, the national fit's estimate/injected has an IQR of 0.64–1.33, the
+        regional fit's 0.93–0.99, median 0.95). The price: fraud that lifts a whole unit evenly
         is not counted.
     :param min_stratum: units with fewer stations are pooled into one fit, in [50, inf).
     """
