@@ -194,9 +194,10 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
 
     Fit: maximum likelihood, by L-BFGS-B on the exact score that the EM E-step delivers
     (Dempster, Laird & Rubin 1977; Louis 1982; Jamshidian & Jennrich 1997), instead of MCMC,
-    from two starting points (10 % and 40 % of stations in the fraud classes; the better
-    optimum is kept: the likelihood has several maxima along the clean/fraud ridge), and
-    restarted where it stops short of a stationary point (see :func:`_mixture_em.fit_best`).
+    from two starting points (10 % and 40 % of stations in the fraud classes: the likelihood
+    has several maxima along the clean/fraud ridge; the second start's optimum is kept only if
+    its log-likelihood is higher by more than 1.92, half the 95 % point of χ²₁), and restarted
+    where it stops short of a stationary point (see :func:`_mixture_em.fit_best`).
     Intervals: station bootstrap, ``n_boot`` replicates through
     :func:`pollwatch.compute.run_tasks`, each a refit warm-started at the estimate; with more
     than ``boot_size`` stations an m-out-of-n bootstrap (Bickel, Götze & van Zwet 1997):
@@ -301,11 +302,11 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
     sto[mask] = N * post[:, 1]
     th = em.theta_of(x)
     mags = {}
-    for name, (idx, q, *_rest) in zip(("incremental", "extreme"), parts, strict=True):
+    for name, (idx, q, *_scaled, p_shape, _ap) in zip(("incremental", "extreme"), parts, strict=True):
         mm, ss = grid.m[idx], grid.s[idx]
         mags[name] = {"m_mean": float(q @ mm), "m_sd": float(math.sqrt(max(q @ mm**2 - (q @ mm) ** 2, 0))),
                       "s_mean": float(q @ ss), "s_sd": float(math.sqrt(max(q @ ss**2 - (q @ ss) ** 2, 0))),
-                      "shape_p": float(_rest[4])}
+                      "shape_p": float(p_shape)}
     leader = int(W.sum())
     fraud = float(est[3] + est[4])
     return MixtureResult(

@@ -483,9 +483,8 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
 
     ``parallel``: run the slowest methods (:data:`OFFLOAD`: the national mixture, then the RKD
     resampling) in a second process while this one runs the others, so the two cores work at
-    once. Every method is a
-    deterministic function of the election and the seed, so the results are identical to
-    the sequential run. ``None`` (default): only for elections of at least
+    once. Every method is a deterministic function of the election and the seed, so the
+    results are identical to the sequential run. ``None`` (default): only for elections of at least
     :data:`PARALLEL_MIN_STATIONS` stations on the local serial backend (below that, starting
     a fresh interpreter costs more than it saves); ``timings`` are then each method's own
     wall time, which overlap.
