@@ -175,7 +175,7 @@ def test_false_convergence_is_restarted(ru2011):
         x, ll, _, ok = em.fit(t, o, w, g, x0)
         assert ll >= ll_once - 1e-6
         if not ok_once:
-            _, grad = em._objective(x, em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
+            _, grad = em.objective(x, em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
             assert ok == (em._projected_gradient(x, grad) <= 1e-3)
             gains.append(ll - ll_once)
     assert gains and max(gains) > 5
@@ -286,3 +286,30 @@ def test_fast_estep_matches_the_reference_estep():
         assert ll2 == pytest.approx(ll, rel=1e-12)
         np.testing.assert_allclose(G2, G, rtol=1e-9, atol=1e-12 * np.abs(G).max())
         np.testing.assert_allclose(mom2, mom, rtol=1e-11)
+
+
+def test_compiled_objective_value_and_gradient():
+    # the compiled objective (node weights, E-step and score in one numba call) against the
+    # reference path (NumPy node weights, direct E-step) for the value and central finite
+    # differences for the gradient, at points where every parameter matters (p ≠ 2 included)
+    from pollwatch.forensics import _mixture_em as em
+    from pollwatch.forensics.mixture import _grid, _station_data
+
+    e, *_ = simulate(4_000, f_inc=0.15, f_ext=0.02, steal=0.2, seed=6)
+    _, t, o, _, _, _ = _station_data(e, "Leader", 100)
+    g = _grid(0.7)
+    pre, rng = em.precompute(t, o, g.m, g.s), np.random.default_rng(2)
+    w = rng.uniform(0.5, 2, len(t))
+    wsum = float(w.sum())
+    for pf in (0.1, 0.4):
+        x = em.start_params(t, o, g, pi_fraud=pf) + rng.normal(0, 0.2, em.N_PARAMS)
+        x[em.P_INDEX] = math.log(3.0 if pf == 0.1 else 1.4)
+        f, grad = em.objective(x, pre, w, g, wsum)
+        logpi, _, _ = em.node_logweights(x, g)
+        ll, _, _ = em.estep(t, o, w, g.m, g.s, g.cls, logpi, em.theta_of(x), np.zeros((len(t), 5)), False)
+        assert f == pytest.approx(-ll / wsum, rel=1e-12)
+        h = 1e-5
+        fd = np.array([(em.objective(x + h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]
+                        - em.objective(x - h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]) / (2 * h)
+                       for i in range(em.N_PARAMS)])
+        np.testing.assert_allclose(grad, fd, atol=1e-7 * max(1.0, np.abs(fd).max()))

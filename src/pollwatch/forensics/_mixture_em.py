@@ -357,37 +357,94 @@ def theta_of(x: np.ndarray) -> np.ndarray:
     return np.array([mu_t, math.exp(lsd_t), mu_n, math.exp(lsd_n)])
 
 
-def _objective(x, pre, w, g, wsum):
-    """Negative mean log-likelihood and its gradient, both from one E-step (Louis 1982:
-    the observed-data score equals the expected complete-data score)."""
-    logpi, logpc, parts = node_logweights(x, g)
-    th = theta_of(x)
-    ll, G, mom = estep_pre(*pre, w, logpi, th, len(g.m))
-    R = np.exp(logpi) * G  # expected station count per node
+@njit(cache=True)
+def _lse_nb(v):  # pragma: no cover - compiled
+    mx = v.max()
+    return mx + math.log(np.exp(v - mx).sum())
+
+
+@njit(cache=True)
+def _objective_nb(x, a, b, cls, ptr, node, xt, xn, c, w, wsum):  # pragma: no cover - compiled
+    """Negative mean log-likelihood and its gradient, both from one E-step (Louis 1982: the
+    observed-data score equals the expected complete-data score).
+
+    The node weights are those of :func:`node_logweights`; compiled whole because on the
+    74 regional fits (~16,000 evaluations of a few thousand stations each) the NumPy version's
+    per-call overhead (~0.3 ms) cost as much as the E-step itself.
+    """
+    K = a.shape[0]
+    alpha = np.array([0.0, x[0], x[1]])
+    logpc = alpha - _lse_nb(alpha)
+    logpi = np.empty(K)
+    za = np.zeros(K)
+    zb = np.zeros(K)
+    ap = np.zeros(K)
+    q = np.zeros(K)
+    pc = np.array([2.0, math.exp(x[P_INDEX]), 2.0])
+    for k in range(K):
+        if cls[k] == 0:
+            logpi[k] = logpc[0]
+    for cl in (1, 2):
+        i0 = 2 + 4 * (cl - 1)
+        sa, sb = math.exp(x[i0 + 1]), math.exp(x[i0 + 3])
+        n_c = 0
+        for k in range(K):
+            if cls[k] == cl:
+                n_c += 1
+        e = np.empty(n_c)
+        j = 0
+        for k in range(K):
+            if cls[k] == cl:
+                za[k] = (a[k] - x[i0]) / sa
+                zb[k] = (b[k] - x[i0 + 2]) / sb
+                ap[k] = abs(za[k]) ** pc[cl]
+                e[j] = -0.5 * (ap[k] + zb[k] * zb[k])
+                j += 1
+        lz = _lse_nb(e)
+        for k in range(K):
+            if cls[k] == cl:
+                lq = -0.5 * (ap[k] + zb[k] * zb[k]) - lz
+                logpi[k] = logpc[cl] + lq
+                q[k] = math.exp(lq)
+    th = np.array([x[10], math.exp(x[11]), x[12], math.exp(x[13])])
+    ll, G, mom = estep_pre(ptr, node, xt, xn, c, w, logpi, th, K)
     grad = np.zeros(N_PARAMS)
-    Rc = np.array([R[ix].sum() for ix in g.class_index])
-    grad[0:2] = Rc[1:] - Rc.sum() * np.exp(logpc[1:])
-    for c, (idx, q, za, zb, sa, sb, p, ap) in zip((1, 2), parts, strict=True):
-        Rk = R[idx]
-        tot = Rk.sum()
-        i = 2 + 4 * (c - 1)
-        # ∂e/∂μ_a = ½p|z|^(p−1)sign(z)/σ_a, ∂e/∂log σ_a = ½p|z|^p, ∂e/∂log p = −½p|z|^p log|z|
-        da = 0.5 * p * np.sign(za) * np.abs(za) ** (p - 1)
-        grad[i] = (Rk @ da - tot * (q @ da)) / sa
-        dl = 0.5 * p * ap
-        grad[i + 1] = Rk @ dl - tot * (q @ dl)
-        grad[i + 2] = (Rk @ zb - tot * (q @ zb)) / sb
-        grad[i + 3] = Rk @ zb**2 - tot * (q @ zb**2)
-        if c == 1:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dp = np.where(za == 0.0, 0.0, -0.5 * p * ap * np.log(np.abs(za)))
-            grad[P_INDEX] = Rk @ dp - tot * (q @ dp)
+    Rc = np.zeros(3)
+    R = np.empty(K)
+    for k in range(K):
+        R[k] = math.exp(logpi[k]) * G[k]  # expected station count per node
+        Rc[cls[k]] += R[k]
+    tot_all = Rc[0] + Rc[1] + Rc[2]
+    for cl in (1, 2):
+        grad[cl - 1] = Rc[cl] - tot_all * math.exp(logpc[cl])
+        i0 = 2 + 4 * (cl - 1)
+        sa, sb, p = math.exp(x[i0 + 1]), math.exp(x[i0 + 3]), pc[cl]
+        tot = Rc[cl]
+        # score terms Σ_k (R_k − tot·q_k) ∂e_k/∂param, with ∂e/∂μ_a = ½p|z|^(p−1)sign(z)/σ_a,
+        # ∂e/∂log σ_a = ½p|z|^p, ∂e/∂μ_b = z_b/σ_b, ∂e/∂log σ_b = z_b², ∂e/∂log p = −½p|z|^p log|z|
+        for k in range(K):
+            if cls[k] != cl:
+                continue
+            d = R[k] - tot * q[k]
+            z = za[k]
+            sgn = 1.0 if z > 0 else (-1.0 if z < 0 else 0.0)
+            grad[i0] += d * 0.5 * p * sgn * abs(z) ** (p - 1) / sa
+            grad[i0 + 1] += d * 0.5 * p * ap[k]
+            grad[i0 + 2] += d * zb[k] / sb
+            grad[i0 + 3] += d * zb[k] * zb[k]
+            if cl == 1 and z != 0.0:
+                grad[P_INDEX] += d * (-0.5 * p * ap[k] * math.log(abs(z)))
     for i in (0, 2):
         mu, sd = th[i], th[i + 1]
         s1, s2 = mom[i], mom[i + 1]
         grad[10 + i] = (s1 - wsum * mu) / sd**2
         grad[11 + i] = (s2 - 2 * mu * s1 + wsum * mu**2) / sd**2 - wsum
     return -ll / wsum, -grad / wsum
+
+
+def objective(x: np.ndarray, pre: tuple, w: np.ndarray, g: Grid, wsum: float) -> tuple[float, np.ndarray]:
+    """Negative mean log-likelihood and its gradient at ``x`` (see :func:`_objective_nb`)."""
+    return _objective_nb(np.asarray(x, dtype=float), g.a, g.b, g.cls, *pre, w, wsum)
 
 
 def start_params(t: np.ndarray, o: np.ndarray, g: Grid, pi_fraud: float = 0.1) -> np.ndarray:
@@ -446,7 +503,7 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     x, nfev, ok, fun = x0, 0, False, math.inf
     with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
         for _ in range(max_restarts + 1):
-            res = minimize(_objective, x, args=(pre, w, g, wsum), jac=True,
+            res = minimize(objective, x, args=(pre, w, g, wsum), jac=True,
                            method="L-BFGS-B", bounds=BOUNDS,
                            options={"maxiter": max(max_iter - nfev, 1), "ftol": tol, "gtol": 1e-8,
                                     "maxcor": 20})
