@@ -27,8 +27,6 @@ from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int,
 __all__ = ["MixtureResult", "fraud_mixture", "CLASSES"]
 
 CLASSES = ("no_fraud", "incremental", "extreme")
-#: share of stations in the fraud classes at each starting point of the fit
-START_FRAUD_SHARES = (0.1, 0.4, 0.7)
 
 
 @dataclass(frozen=True)
@@ -196,10 +194,9 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
 
     Fit: maximum likelihood, by L-BFGS-B on the exact score that the EM E-step delivers
     (Dempster, Laird & Rubin 1977; Louis 1982; Jamshidian & Jennrich 1997), instead of MCMC,
-    from three starting points (10 %, 40 % and 70 % of stations in the fraud classes: the
-    likelihood has several maxima along the clean/fraud ridge; another start's optimum replaces
-    the first's only if its log-likelihood is higher by more than 1.92, half the 95 % point of
-    χ²₁), and restarted
+    from two starting points (10 % and 40 % of stations in the fraud classes: the likelihood
+    has several maxima along the clean/fraud ridge; the second start's optimum is kept only if
+    its log-likelihood is higher by more than 1.92, half the 95 % point of χ²₁), and restarted
     where it stops short of a stationary point (see :func:`_mixture_em.fit_best`).
     Intervals: station bootstrap, ``n_boot`` replicates through
     :func:`pollwatch.compute.run_tasks`, each a refit warm-started at the estimate; with more
@@ -268,10 +265,8 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
         notes.append(msg)
 
     grid = _grid(k)
-    # few, many and most stations in the fraud classes: the likelihood has several maxima. The
-    # third start finds higher maxima in 3 (2011) and 4 (2012) regional fits, by up to 94
-    # log-likelihood units, for ~30 % more CPU (docs/forensics-speed.md, session 5)
-    starts = [em.start_params(t, o, grid, pi_fraud=pf) for pf in START_FRAUD_SHARES]
+    # two starts, few and many stations in the fraud classes: the likelihood has several maxima
+    starts = [em.start_params(t, o, grid, pi_fraud=pf) for pf in (0.1, 0.4)]
     x, ll, n_eval, converged, _ = em.fit_best(t, o, np.ones(n), grid, starts, max_iter=max_iter)
     if not converged:
         notes.append(f"the optimiser stopped before converging ({n_eval} evaluations)")
