@@ -183,9 +183,10 @@ def test_score_fixed_parameter_sets(request, data, params, l2, l1):
 @pytest.mark.xfail(strict=True, reason=(
     "reference §5 row 'Mebane–Kalinin finite-mixture fit' not reproduced: with the same simulator "
     "and baseline as the other rows (which pass) these parameters score L2 4.78e6 / L1 248 (2011) "
-    "and 2.61e6 / 27 (2012). σ_ν with c = 2, the all-station baseline, swapped f_i/f_e and α or "
-    "1.76 as θ were tried; none gives both losses (c = 2: 2.93e6 / 32,900). The row's recipe is "
-    "not stated beyond 'our simulator, paper-recipe baseline'"))
+    "and 2.61e6 / 27 (2012), and no parameter set reaches L1 16,500 with that baseline "
+    "(test_l1_is_bounded_under_the_paper_baseline). Wider share baselines (σ_ν·c, all stations, "
+    "EFToolkit's, the mixture's starting values) raise L1 into the thousands but none fits both "
+    "years; the row's baseline is not recorded (docs/reference-gaps.md)"))
 @pytest.mark.parametrize(("data", "params", "l2", "l1"), [
     ("ru2011", (0.121, 0.0032, 1.76), 2.21e6, 16_500),
     ("ru2012", (0.084, 0.0020, 3.41), 2.03e6, 1_168),
@@ -193,6 +194,21 @@ def test_score_fixed_parameter_sets(request, data, params, l2, l1):
 def test_score_mebane_kalinin_row(request, data, params, l2, l1):
     s = score_klimek(request.getfixturevalue(data), *params, n_realisations=10, seed=0)
     assert s.l2 == pytest.approx(l2, rel=0.1) and s.l1 == pytest.approx(l1, rel=0.1)
+
+
+@pytest.mark.realdata
+def test_l1_is_bounded_under_the_paper_baseline(ru2011, ru2012):
+    # why the Mebane–Kalinin row cannot be reached with the paper baseline: fraud only raises a
+    # station's share (forensics.md §1.2: W − ν·T = x(1−a)(1−ν) + x^α·a(1−ν) ≥ 0), the observed
+    # share histograms are empty only at low shares, and high-share bins hold hundreds of
+    # stations, so over the whole parameter space L1 stays near its no-fraud value
+    grid = [(f_i, f_e, a) for f_i in (0.0, 0.12, 0.4, 0.8) for f_e in (0.0, 0.0032, 0.05, 0.12)
+            for a in (0.5, 1.76, 4.0) if f_i + f_e <= 1]
+    for e in (ru2011, ru2012):
+        worst = max(score_klimek(e, *p, n_realisations=3, seed=0).l1 for p in grid)
+        # measured: 351 (2011, no fraud) and 369 (2012, f_i 0.8, f_e 0.12, α 0.5); the row's
+        # 16,500 and 1,168 (−10 %: 1,051) lie above 1,000
+        assert worst < 1_000
 
 
 @pytest.mark.realdata
