@@ -475,12 +475,48 @@ BOUNDS = ([(-30.0, 10.0)] * 2 + [(-1.0, 2.0), (-4.0, 2.0), (-1.0, 2.0), (-4.0, 2
           # adds nothing on a 10-node grid, and with σ_a at its bound makes the score explode)
 
 
-def _projected_gradient(x: np.ndarray, grad: np.ndarray) -> float:
-    """Largest gradient component that could still move ``x`` inside ``BOUNDS``."""
+def _projected(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """The gradient with the components that push ``x`` out of ``BOUNDS`` set to 0."""
     lo, hi = np.array(BOUNDS).T
     g = np.where((x <= lo) & (grad > 0), 0.0, grad)
-    g = np.where((x >= hi) & (g < 0), 0.0, g)
-    return float(np.abs(g).max())
+    return np.where((x >= hi) & (g < 0), 0.0, g)
+
+
+def _projected_gradient(x: np.ndarray, grad: np.ndarray) -> float:
+    """Largest gradient component that could still move ``x`` inside ``BOUNDS``."""
+    return float(np.abs(_projected(x, grad)).max())
+
+
+def _kinks(x: np.ndarray, fun: float, grad: np.ndarray, gtol: float, args: tuple,
+           h: float = 1e-6) -> tuple[list[int], bool, int]:
+    """Sort the coordinates whose projected gradient exceeds ``gtol`` into kinks and the rest.
+
+    With ``p = 1`` the incremental weights ``exp(−½|z_a|)`` have a kink wherever ``μ_a``
+    equals a node's ``a``, and the likelihood's maximum along ``μ_a`` can sit on it (2011 file:
+    6 regions, the objective rising linearly on both sides). There the gradient is one-sided and
+    never falls below ``gtol``, and L-BFGS-B's line searches stall on it even in the other
+    coordinates. A coordinate is a kink if steps of ±``h`` and ±``h``/10 (inside ``BOUNDS``)
+    all raise the objective, by amounts that shrink linearly with the step (by less than 30×
+    for the 10× shorter step; strong curvature, which also makes both steps rise, gives 100×).
+    Returns ``(kink coordinates, whether another large component is left, evaluations)``.
+    """
+    lo, hi = np.array(BOUNDS).T
+    kinks, smooth, n = [], False, 0
+    for i in np.flatnonzero(np.abs(_projected(x, grad)) > gtol):
+        rises = []
+        for step in (h, -h, h / 10, -h / 10):
+            y = x.copy()
+            y[i] = min(max(x[i] + step, lo[i]), hi[i])
+            if y[i] != x[i]:
+                n += 1
+                rises.append((abs(step), objective(y, *args)[0] - fun))
+        big = [r for s_, r in rises if s_ == h]
+        small = [r for s_, r in rises if s_ < h]
+        if rises and min(r for _, r in rises) > 0 and min(big) < 30 * min(small):
+            kinks.append(int(i))
+        else:
+            smooth = True
+    return kinks, smooth, n
 
 
 def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
@@ -494,21 +530,31 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     160 regions of the 2011 and 2012 files, gradients above ``gtol``; the log-likelihood up to
     200 below where a restart takes it): while the projected gradient of the mean log-likelihood
     exceeds ``gtol`` it is restarted from where it stopped, with a fresh curvature memory, up to
-    ``max_restarts`` times. ``pre``: the :func:`precompute` d pairs, if already at hand.
+    ``max_restarts`` times. Coordinates stuck on a kink of the objective (:func:`_kinks`) are
+    held where they are for the restart, and a point whose only large gradient components are
+    kinks counts as converged. ``pre``: the :func:`precompute` d pairs, if already at hand.
     Returns ``(x, loglik, n_evaluations, converged)``.
     """
     wsum = float(w.sum())
     if pre is None:
         pre = precompute(t, o, g.m, g.s)
     x, nfev, ok, fun = x0, 0, False, math.inf
+    bounds = BOUNDS
     with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
         for _ in range(max_restarts + 1):
             res = minimize(objective, x, args=(pre, w, g, wsum), jac=True,
-                           method="L-BFGS-B", bounds=BOUNDS,
+                           method="L-BFGS-B", bounds=bounds,
                            options={"maxiter": max(max_iter - nfev, 1), "ftol": tol, "gtol": 1e-8,
                                     "maxcor": 20})
             x, fun, nfev = res.x, res.fun, nfev + int(res.nfev)
             ok = bool(res.success) and _projected_gradient(x, res.jac) <= gtol
+            if res.success and not ok:
+                kinks, smooth, n_probe = _kinks(x, fun, res.jac, gtol, (pre, w, g, wsum))
+                nfev += n_probe
+                ok = not smooth
+                # restart on the smooth coordinates with today's kinks held (a kink can stop
+                # being one once the others move, so each restart pins afresh)
+                bounds = [(float(x[i]), float(x[i])) if i in kinks else b for i, b in enumerate(BOUNDS)]
             if ok or not res.success or nfev >= max_iter:
                 break
     return x, float(-fun * wsum), nfev, ok
