@@ -123,6 +123,7 @@ class TestResultObject:
         assert "posterior" not in d and d["seed"] == 7 and d["n_boot"] == 4
         assert len(json.dumps(d)) < 20_000
         assert "Finite-mixture" in r.summary().as_text()
+        assert "conservative fit stops" in r.summary().as_text()  # the optimiser caveat
 
     def test_backends_agree(self, result):
         e, r = result

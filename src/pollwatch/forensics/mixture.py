@@ -106,7 +106,10 @@ class MixtureResult(ResultMixin):
                 f"classes and attributes {fmt_int(self.fraud_votes)} votes to manufactured turnout or "
                 f"stolen opposition votes ({lvl} intervals in brackets). This is a model-based shape "
                 "quantity: genuine heterogeneity (regions voting en bloc, closed institutions) that a "
-                "single logit-normal clean distribution cannot absorb is also counted.")
+                "single logit-normal clean distribution cannot absorb is also counted. The likelihood is "
+                "flat between clean and lightly stuffed stations: the estimate is where a conservative fit "
+                "stops (the setting that was calibrated), a deeper search can double a single region's "
+                "figure, and the intervals do not include that.")
         return Summary("Finite-mixture fraud model (eforensics class)", text, rows, self.notes)
 
 

@@ -73,8 +73,11 @@ CAVEATS: dict[str, Caveat] = {
     "mixture": Caveat(
         "Finite-mixture fraud model",
         "Per-station probability of no, incremental or extreme fraud, and the implied fraudulent votes.",
-        "Fraud that does not follow the model's turnout-and-share pattern; it assumes a single clean population.",
-        "Mebane (2016); Ferrari, McAlister & Mebane (2018) — the eforensics model class, fitted by EM.",
+        "Fraud that does not follow the model's turnout-and-share pattern; it assumes a single clean population. "
+        "The likelihood is flat between clean and lightly stuffed stations: the estimate is where a conservative "
+        "fit stops, a deeper search can double a single region's figure, and the intervals do not show that.",
+        "Mebane (2016); Ferrari, McAlister & Mebane (2018) — the eforensics model class, fitted by maximum "
+        "likelihood with EM's score.",
     ),
     "carousel": Caveat(
         "Carousel signals",
