@@ -72,3 +72,15 @@ def test_unknown_method_exit_2(sim_files, tmp_path):
     _, paths = sim_files
     r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--methods", "astrology"])
     assert r.exit_code == 2 and "unknown ['astrology']" in r.stderr
+
+
+def test_negative_seed_is_refused_before_any_method_runs(sim_files, tmp_path):
+    # numpy's own error ("expected non-negative integer") named neither the parameter nor the
+    # value, and surfaced once per method in results.json while the run still "succeeded"
+    from pollwatch.forensics.run import analyze
+
+    _, paths = sim_files
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o"), "--seed", "-5"])
+    assert r.exit_code == 2 and "found -5" in r.stderr and not (tmp_path / "o").exists()
+    with pytest.raises(ValueError, match=r"seed \(-5\) must be an integer in the interval \[0, inf\)"):
+        analyze(read_election(paths["results.csv"]), seed=-5)

@@ -21,6 +21,13 @@ MappingOpt = typer.Option(None, "--mapping", "-m", help="TOML mapping file for o
 CandidateOpt = typer.Option(None, "--candidate", "-c", help="Candidate under scrutiny (default: the winner).")
 
 
+def seed_value(value: int | None) -> int | None:
+    """Typer callback for ``--seed``: NumPy refuses negative seeds, deep inside each method."""
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"expected an integer >= 0, found {value}")
+    return value
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     err_console.print("[bold red]error:[/] ", end="")
     err_console.print(message, highlight=False, markup=False)

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import CandidateOpt, MappingOpt, PresetOpt, console, fail, load
+from pollwatch.cli._common import (
+    CandidateOpt,
+    MappingOpt,
+    PresetOpt,
+    console,
+    fail,
+    load,
+    seed_value,
+)
 
 
 def progress_runner(quiet: bool):
@@ -63,7 +71,7 @@ def register(app: typer.Typer) -> None:
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         candidate: str | None = CandidateOpt,
-        seed: int = typer.Option(0, help="Seed for every random step (recorded in the results)."),
+        seed: int = typer.Option(0, callback=seed_value, help="Seed for every random step (recorded in the results)."),
         out: Path = typer.Option(Path("pollwatch-out"), "--out", "-o", help="Output directory."),
         scheduler: str | None = typer.Option(None, help="Dask scheduler address for Monte Carlo/bootstrap work."),
         methods: str | None = typer.Option(None, help="Comma-separated subset of methods (default: all)."),

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import EXIT_BAD_INPUT, EXIT_USAGE, console, err_console, fail, load
+from pollwatch.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_USAGE,
+    console,
+    err_console,
+    fail,
+    load,
+    seed_value,
+)
 from pollwatch.errors import IngestError, InputDataError
 
 
@@ -68,7 +76,7 @@ def register(app: typer.Typer) -> None:
                                             "election's id or name (if there are several)."),
         status: Path | None = typer.Option(None, "--status", help="Camera-status log CSV."),
         min_coverage: float = typer.Option(0.5, "--min-coverage", help="Least usable share of the day."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the profile bootstrap."),
+        seed: int = typer.Option(0, "--seed", callback=seed_value, help="Seed of the profile bootstrap."),
         target: str = typer.Option("expected", "--target", help="Interval for the 'expected' "
                                    "full-day count (Poisson mean) or the 'realised' count."),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import console
+from pollwatch.cli._common import console, seed_value
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output directory."),
-        seed: int = typer.Option(2024, help="Seed of the simulation and of every method."),
+        seed: int = typer.Option(2024, callback=seed_value, help="Seed of the simulation and of every method."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
     ) -> None:
         """Simulate an Azerbaijan-shaped election with known fraud, analyse it, write the report.

@@ -16,6 +16,7 @@ from pollwatch.cli._common import (
     err_console,
     fail,
     load,
+    seed_value,
 )
 
 StrataOpt = typer.Option(None, "--strata", "-s", help="Stratify by these columns (hierarchy levels, an urban/rural column…); repeat for several.")
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
         size: int = typer.Option(..., "--size", "-n", help="Stations to draw."),
         strata: list[str] | None = StrataOpt,
         allocation: str = typer.Option("proportional", help="proportional (to stations), registered (to voters) or neyman."),
-        seed: int = typer.Option(..., "--seed", help="Random seed (recorded; the same seed gives the same sample)."),
+        seed: int = typer.Option(..., "--seed", callback=seed_value, help="Random seed (recorded; the same seed gives the same sample)."),
         out: Path = typer.Option(..., "--out", "-o", help="Write the sample here (.csv or .parquet)."),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
@@ -124,7 +125,7 @@ def register(app: typer.Typer) -> None:
         frame: Path = typer.Option(..., "--frame", help="The election file the sample was drawn from."),
         strata: list[str] | None = StrataOpt,
         bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
-        seed: int | None = typer.Option(None, "--seed", help="Bootstrap seed (recorded)."),
+        seed: int | None = typer.Option(None, "--seed", callback=seed_value, help="Bootstrap seed (recorded)."),
         nonresponse: str = typer.Option("collapse", help="Strata with < 2 reports: collapse or poststratify."),
         confidence: float = typer.Option(0.95),
         preset: str | None = PresetOpt,

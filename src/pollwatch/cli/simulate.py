@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import console, fail
+from pollwatch.cli._common import console, fail, seed_value
 
 
 def register(app: typer.Typer) -> None:
     @app.command("simulate")
     def simulate_cmd(
         stations: int = typer.Option(10_000, "--stations", "-n", min=1, help="Number of polling stations."),
-        seed: int = typer.Option(0, help="Random seed (same seed, same files)."),
+        seed: int = typer.Option(0, callback=seed_value, help="Random seed (same seed, same files)."),
         out: Path = typer.Option(Path("simulated"), "--out", "-o", help="Output directory."),
         layout: str = typer.Option("russia", help="File layout: russia, azerbaijan or generic (+ mapping.toml)."),
         stuffing: float = typer.Option(0.0, help="Fraction of stations with ballot stuffing."),

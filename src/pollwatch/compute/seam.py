@@ -43,8 +43,19 @@ def get_backend(backend: Backend | str | None = None, scheduler: Any = None) -> 
     return Backend(backend)
 
 
+def check_seed(seed: object, name: str = "seed") -> None:
+    """Raise ``ValueError`` unless ``seed`` is ``None``, a ``SeedSequence`` or an integer ≥ 0
+    (NumPy's own message, "expected non-negative integer", names neither the parameter nor the
+    value)."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"{name} ({seed!r}) must be an integer in the interval [0, inf) or a SeedSequence.")
+
+
 def spawn_seeds(seed: int | np.random.SeedSequence | None, n: int) -> tuple[int, list[np.random.SeedSequence]]:
     """Entropy of the root seed (to record on the result) and ``n`` independent children."""
+    check_seed(seed)
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return int(root.entropy), root.spawn(n)  # type: ignore[arg-type]
 

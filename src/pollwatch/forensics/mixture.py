@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from pollwatch.compute import run_tasks, spawn_seeds
-from pollwatch.compute.seam import get_backend
+from pollwatch.compute.seam import check_seed, get_backend
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics import _mixture_em as em
 from pollwatch.model import Election
@@ -233,6 +233,7 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
     :param min_stratum: units with fewer stations are pooled into one fit, in [50, inf).
     """
     _check("k", k, 0.3, 0.95)
+    check_seed(seed)
     _check("min_registered", min_registered, 1, 100_000, integer=True)
     _check("n_boot", n_boot, 0, 10_000, integer=True)
     _check("max_iter", max_iter, 1, 100_000, integer=True)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from pollwatch.compute.seam import check_seed
 from pollwatch.model import Election
 from pollwatch.validate import Findings, validate
 
@@ -489,6 +490,7 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     a fresh interpreter costs more than it saves); ``timings`` are then each method's own
     wall time, which overlap.
     """
+    check_seed(seed)  # before any method runs: a bad seed would otherwise fail each one
     names = list(methods or METHODS)
     unknown = [m for m in names if m not in METHODS]
     if unknown:

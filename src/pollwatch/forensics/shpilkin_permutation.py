@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
 from pollwatch.model import Election
@@ -89,6 +90,7 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
     share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
     observed = _core(*_binned(b, nb, L, oth), p).excess
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
     slots = np.argsort(groups, kind="stable")  # stations grouped, in a fixed order
