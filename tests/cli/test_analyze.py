@@ -84,3 +84,24 @@ def test_negative_seed_is_refused_before_any_method_runs(sim_files, tmp_path):
     assert r.exit_code == 2 and "found -5" in r.stderr and not (tmp_path / "o").exists()
     with pytest.raises(ValueError, match=r"seed \(-5\) must be an integer in the interval \[0, inf\)"):
         analyze(read_election(paths["results.csv"]), seed=-5)
+
+
+def test_regional_boot_gives_the_regional_mixture_an_interval(sim_files, tmp_path):
+    _, paths = sim_files
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet",
+                            "--methods", "mixture_by_region", "--regional-boot", "4", "--no-report"])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "results.json").read_text())["methods"]["mixture_by_region"]
+    low, high = m["interval"]
+    assert m["bootstrap_replicates"] == 4 and low < m["fraudulent_votes"] < high
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o2"), "--quiet",
+                            "--methods", "mixture_by_region", "--no-report"])
+    m = json.loads((tmp_path / "o2" / "results.json").read_text())["methods"]["mixture_by_region"]
+    assert m["interval"] is None and m["bootstrap_replicates"] == 0
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--regional-boot", "-1"])
+    assert r.exit_code == 2 and "--regional-boot" in r.stderr
+    from pollwatch.forensics.run import analyze
+
+    with pytest.raises(ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 1000\]"):
+        analyze(read_election(paths["results.csv"]), regional_boot=1.5)

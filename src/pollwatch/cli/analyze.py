@@ -81,6 +81,9 @@ def register(app: typer.Typer) -> None:
         tallies: Path | None = typer.Option(None, "--tallies", help="Camera watcher tallies (CSV): camera section."),
         status: Path | None = typer.Option(None, "--status", help="Camera-status log (CSV) for --tallies."),
         claims: Path | None = typer.Option(None, "--claims", help="Published claims (YAML/CSV): claims section."),
+        regional_boot: int = typer.Option(0, "--regional-boot", min=0, max=1000,
+                                          help="Bootstrap replicates for an interval on the region-by-region "
+                                               "mixture (0: none; each costs about one regional fit)."),
         no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the output paths."),
     ) -> None:
@@ -107,6 +110,7 @@ def register(app: typer.Typer) -> None:
         n = len(chosen or METHODS)
         with progress_runner(quiet)(n) as step:
             analysis = analyze(election, seed=seed, methods=chosen, scheduler=scheduler, progress=step,
+                               regional_boot=regional_boot,
                                command=command, regions_geojson=geo, regions_key=regions_key)
         # imported only now: the report pulls in scipy.stats/signal and matplotlib (~2 s), and
         # importing them before analyze() would delay the start of its second process

@@ -110,6 +110,10 @@ class MixtureResult(ResultMixin):
                 "flat between clean and lightly stuffed stations: the estimate is where a conservative fit "
                 "stops (the setting that was calibrated), a deeper search can double a single region's "
                 "figure, and the intervals do not include that.")
+        if not self.strata and self.n_boot:
+            text += (" The intervals are station-sampling intervals of this national fit: in simulated elections "
+                     "with honest regional differences they covered the injected ballots in 5–10 % of cases, against "
+                     "35 of 40 for the region-by-region fit (strata='region').")
         return Summary("Finite-mixture fraud model (eforensics class)", text, rows, self.notes)
 
 

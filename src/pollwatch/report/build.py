@@ -51,10 +51,13 @@ def _headline(doc: dict) -> Headline:
                          f"pattern (differences between them not counted): {_int(sh['regions_sum'])}.")
     mx = m.get("mixture", {})
     if "fraudulent_votes" in mx:
-        parts.append(f"The finite-mixture model puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
-                     + (f" ({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))})"
+        parts.append(f"The finite-mixture model, fitted nationally, puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
+                     + (f" (sampling interval {_int(mx.get('fraudulent_votes_low'))}–"
+                        f"{_int(mx.get('fraudulent_votes_high'))}, blind to honest regional differences)"
                         if mx.get("fraudulent_votes_low") is not None else "")
                      + (f"; fitted region by region, {_int(m['mixture_by_region']['fraudulent_votes'])}"
+                        + (" ({}–{})".format(*(_int(v) for v in m["mixture_by_region"]["interval"]))
+                           if m["mixture_by_region"].get("interval") else "")
                         if "fraudulent_votes" in m.get("mixture_by_region", {}) else "") + ".")
     ip = m.get("integer_percentages", {})
     if "excess" in ip:
