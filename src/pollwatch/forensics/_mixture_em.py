@@ -552,7 +552,7 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
                 kinks, smooth, n_probe = _kinks(x, fun, res.jac, gtol, (pre, w, g, wsum))
                 nfev += n_probe
                 ok = not smooth
-                # restart on the smooth coordinates with today's kinks held (a kink can stop
+                # restart on the smooth coordinates with the kinks found here held (a kink can stop
                 # being one once the others move, so each restart pins afresh)
                 bounds = [(float(x[i]), float(x[i])) if i in kinks else b for i, b in enumerate(BOUNDS)]
             if ok or not res.success or nfev >= max_iter:
