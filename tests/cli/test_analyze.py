@@ -100,8 +100,8 @@ def test_regional_boot_gives_the_regional_mixture_an_interval(sim_files, tmp_pat
     m = json.loads((tmp_path / "o2" / "results.json").read_text())["methods"]["mixture_by_region"]
     assert m["interval"] is None and m["bootstrap_replicates"] == 0
     r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--regional-boot", "-1"])
-    assert r.exit_code == 2 and "--regional-boot" in r.stderr
+    assert r.exit_code == 2 and "--regional-boot" in r.stderr and "found -1" in r.stderr
     from pollwatch.forensics.run import analyze
 
-    with pytest.raises(ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 1000\]"):
+    with pytest.raises(ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 10000\]"):
         analyze(read_election(paths["results.csv"]), regional_boot=1.5)

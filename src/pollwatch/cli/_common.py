@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -21,11 +22,19 @@ MappingOpt = typer.Option(None, "--mapping", "-m", help="TOML mapping file for o
 CandidateOpt = typer.Option(None, "--candidate", "-c", help="Candidate under scrutiny (default: the winner).")
 
 
-def seed_value(value: int | None) -> int | None:
-    """Typer callback for ``--seed``: NumPy refuses negative seeds, deep inside each method."""
-    if value is not None and value < 0:
-        raise typer.BadParameter(f"expected an integer >= 0, found {value}")
-    return value
+def int_range(low: int, high: int | None = None) -> Callable[[int | None], int | None]:
+    """Typer callback for an integer option in ``[low, high]``; unlike typer's own ``min``/``max``
+    check, the message also says what was found."""
+    def check(value: int | None) -> int | None:
+        if value is not None and (value < low or (high is not None and value > high)):
+            allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise typer.BadParameter(f"expected an integer {allowed}, found {value}")
+        return value
+    return check
+
+
+#: ``--seed``: NumPy refuses negative seeds, deep inside each method
+seed_value = int_range(0)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:

@@ -15,6 +15,7 @@ from pollwatch.cli._common import (
     PresetOpt,
     console,
     fail,
+    int_range,
     load,
     seed_value,
 )
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
         tallies: Path | None = typer.Option(None, "--tallies", help="Camera watcher tallies (CSV): camera section."),
         status: Path | None = typer.Option(None, "--status", help="Camera-status log (CSV) for --tallies."),
         claims: Path | None = typer.Option(None, "--claims", help="Published claims (YAML/CSV): claims section."),
-        regional_boot: int = typer.Option(0, "--regional-boot", min=0, max=1000,
+        regional_boot: int = typer.Option(0, "--regional-boot", callback=int_range(0, 10_000),
                                           help="Bootstrap replicates for an interval on the region-by-region "
                                                "mixture (0: none; each costs about one regional fit)."),
         no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),

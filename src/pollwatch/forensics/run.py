@@ -502,8 +502,9 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     unknown = [m for m in names if m not in METHODS]
     if unknown:
         raise ValueError(f"methods {unknown} not recognised; choose from {list(METHODS)}")
-    if isinstance(regional_boot, bool) or not isinstance(regional_boot, int) or not 0 <= regional_boot <= 1000:
-        raise ValueError(f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 1000].")
+    if isinstance(regional_boot, bool) or not isinstance(regional_boot, int) or not 0 <= regional_boot <= 10_000:
+        # the mixture's own n_boot range, checked here so that nothing runs first
+        raise ValueError(f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 10000].")
     ctx = Context(seed=seed, backend=backend, scheduler=scheduler, regional_boot=regional_boot)
     step = progress or (lambda name: None)
     timings: dict[str, float] = {}

@@ -82,6 +82,7 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
         raise ValueError(f"n_perm ({n_perm!r}) must be an integer in [1, inf).")
     if level is not None and level not in e.meta.hierarchy:
         raise ValueError(f"level ({level!r}) must be one of {list(e.meta.hierarchy)} or None.")
+    check_seed(seed)  # before the work, not after it
     p = ShpilkinParams()
     mask = basic_mask(e)
     b, nb, L, oth = _prepare(e, p, mask)
@@ -90,7 +91,6 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
     share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
     observed = _core(*_binned(b, nb, L, oth), p).excess
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
-    check_seed(seed)
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
     slots = np.argsort(groups, kind="stable")  # stations grouped, in a fixed order
