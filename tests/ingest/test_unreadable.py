@@ -32,16 +32,16 @@ def mapping(tmp_path):
     return p
 
 
-@pytest.mark.parametrize("name,content", [
-    ("garbage.csv", bytes(range(256)) * 8),
-    ("empty.csv", b""),
-    ("bad.parquet", b"not a parquet file"),
-    ("bad.zip", b"not a zip file"),
+@pytest.mark.parametrize("name,content,message", [
+    ("garbage.csv", bytes(range(256)) * 8, "cannot be read as a table: the file holds binary data"),
+    ("empty.csv", b"", "the file is empty"),
+    ("bad.parquet", b"not a parquet file", "cannot be read as a table: the file is named .parquet but is not"),
+    ("bad.zip", b"not a zip file", "cannot be read as a table: the file is named .zip but is not a ZIP"),
 ])
-def test_unreadable_file_is_an_ingest_error(tmp_path, mapping, name, content):
+def test_unreadable_file_is_an_ingest_error(tmp_path, mapping, name, content, message):
     p = tmp_path / name
     p.write_bytes(content)
-    with pytest.raises(IngestError, match="cannot be read as a table") as exc:
+    with pytest.raises(IngestError, match=message) as exc:
         read_election(p, mapping=mapping)
     assert exc.value.issues[0].source == str(p)
 

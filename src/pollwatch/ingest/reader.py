@@ -14,6 +14,7 @@ import polars as pl
 from pollwatch.errors import ConfigError, DataIssue, IngestError
 from pollwatch.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from pollwatch.ingest.report import IngestReport
+from pollwatch.ingest.sniff import sniff
 from pollwatch.model.derived import exclusion_expr
 from pollwatch.model.election import (
     EXCLUSION,
@@ -29,15 +30,6 @@ _INT_EXPECTED = "a whole number (count)"
 
 def _sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-def _unzip(path: Path, raw: bytes) -> tuple[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-        members = [m for m in zf.namelist() if not m.endswith("/") and not m.startswith("__MACOSX")]
-        if len(members) != 1:
-            raise IngestError(str(path), [DataIssue(str(path), "a .zip must hold exactly one data file",
-                                                    expected="one member", value=", ".join(members))])
-        return members[0], zf.read(members[0])
 
 
 def _read_csv(name: str, raw: bytes, src: dict) -> tuple[pl.DataFrame, str]:
@@ -65,9 +57,7 @@ def _read_csv(name: str, raw: bytes, src: dict) -> tuple[pl.DataFrame, str]:
 def _read_source(path: Path, src: dict) -> tuple[pl.DataFrame, str, str | None, str]:
     raw = path.read_bytes()
     digest = _sha256(raw)
-    name = path.name
-    if name.lower().endswith(".zip"):
-        name, raw = _unzip(path, raw)
+    name, raw = sniff(path, raw, src)  # unpacks .zip/.gz; plain IngestError for binary, empty, header-only
     low = name.lower()
     if low.endswith(".parquet"):
         return pl.read_parquet(io.BytesIO(raw)), "parquet", None, digest
