@@ -72,18 +72,93 @@ class InputDataError(PollwatchError):
         self.issues = list(issues or [])
 
 
+def _issue_key(issue: DataIssue) -> tuple:
+    return (issue.source, issue.kind, issue.message, issue.hint)
+
+
+def group_issues(issues: list[DataIssue]) -> list[list[DataIssue]]:
+    """Issues of the same kind (same source, message and hint), in order of first appearance.
+
+    A misread column gives one issue per row; grouping turns 100,000 identical lines into one.
+    """
+    groups: dict[tuple, list[DataIssue]] = {}
+    for issue in issues:
+        groups.setdefault(_issue_key(issue), []).append(issue)
+    return list(groups.values())
+
+
+def _example(issue: DataIssue, same_column: bool, same_expected: bool) -> str:
+    parts = []
+    if issue.line is not None:
+        parts.append(f"line {issue.line}")
+    if issue.station_id is not None:
+        parts.append(f"station {issue.station_id}")
+    if issue.column is not None and not same_column:
+        parts.append(f'column "{issue.column}"')
+    text = ", ".join(parts) or "(no line)"
+    if issue.value is not None:
+        text += f" got {issue.value!r}"
+    if issue.expected is not None and not same_expected:
+        text += f" (expected {issue.expected})"
+    return text
+
+
+def format_group(group: list[DataIssue], examples: int = 3) -> str:
+    """One line for a kind of problem: where, what, how many, the first ``examples`` cases, the hint.
+
+    A group of one is the issue's own ``str``.
+    """
+    first = group[0]
+    if len(group) == 1:
+        return str(first)
+    n = len(group)
+    same_column = all(i.column == first.column for i in group)
+    same_expected = all(i.expected == first.expected for i in group)
+    where = first.source + (f', column "{first.column}"' if same_column and first.column is not None else "")
+    text = f"{where}: {first.message} ({n:,} times)"
+    if same_expected and first.expected is not None:
+        text += f"; expected {first.expected}"
+    text += "; e.g. " + "; ".join(_example(i, same_column, same_expected) for i in group[:examples])
+    if n > examples:
+        text += f"; … and {n - examples:,} more"
+    text += "."
+    if first.hint:
+        text += f"\n  Hint: {first.hint}"
+    return text
+
+
+def format_issues(issues: list[DataIssue], max_kinds: int = 20) -> list[str]:
+    """The grouped lines (one per kind, at most ``max_kinds``) that messages and the CLI print."""
+    groups = group_issues(issues)
+    lines = [format_group(g) for g in groups[:max_kinds]]
+    if len(groups) > max_kinds:
+        rest = sum(len(g) for g in groups[max_kinds:])
+        lines.append(f"… and {len(groups) - max_kinds} more kinds of problem ({rest:,} problems)")
+    return lines
+
+
 class IngestError(InputDataError):
-    """Reading a source found problems; ``issues`` lists every one of them."""
+    """Reading a source found problems; ``issues`` lists every one of them.
+
+    The message groups them: one line per kind of problem with its count and first three
+    examples, so a column misread on every row gives one line, not one per station.
+    """
 
     def __init__(self, source: str, issues: list[DataIssue], report=None) -> None:
         self.report = report
-        shown = "\n".join(f"- {i}" for i in issues[:20])
-        more = f"\n… and {len(issues) - 20} more" if len(issues) > 20 else ""
         n = len(issues)
+        kinds = len(group_issues(issues))
+        of_kinds = f" of {kinds} kinds" if kinds > 1 and kinds != n else ""
+        shown = "\n".join(f"- {line}" for line in format_issues(issues))
         super().__init__(
-            f"{source}: {n} problem{'s' if n != 1 else ''} found while reading:\n{shown}{more}",
+            f"{source}: {n:,} problem{'s' if n != 1 else ''}{of_kinds} found while reading:\n{shown}",
             issues,
         )
+
+    @property
+    def groups(self) -> list[list[DataIssue]]:
+        """The issues grouped by kind (see :func:`group_issues`)."""
+        return group_issues(self.issues)
 
 
 class MissingFieldError(InputDataError):

@@ -43,19 +43,43 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | None = None):
-    """Read an election or exit 1 with every problem listed (2 for a bad preset/mapping)."""
+def issues_document(exc: IngestError) -> dict:
+    """Every problem of a failed read as JSON: grouped by kind, and the full list."""
+    from pollwatch.errors import group_issues
+
+    return {
+        "ok": False,
+        "problems": len(exc.issues),
+        "kinds": [{"message": g[0].message, "count": len(g), "column": g[0].column if all(i.column == g[0].column for i in g) else None,
+                   "hint": g[0].hint, "examples": [i.to_dict() for i in g[:3]]} for g in group_issues(exc.issues)],
+        "issues": [i.to_dict() for i in exc.issues],
+    }
+
+
+def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | None = None,
+         json_errors: bool = False):
+    """Read an election or exit 1 with its problems grouped by kind (2 for a bad preset/mapping).
+
+    With ``json_errors`` the full list is also printed to stdout as JSON (``pollwatch ingest --json``).
+    """
+    from pollwatch.errors import format_issues
     from pollwatch.ingest import read_election
 
     try:
         with err_console.status(f"reading {path}…"):  # a spinner on a terminal, silent otherwise
             return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
     except IngestError as exc:
-        err_console.print(f"{len(exc.issues)} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
-        for issue in exc.issues[:200]:
-            err_console.print(f"- {issue}", highlight=False, markup=False)
-        if len(exc.issues) > 200:
-            err_console.print(f"… and {len(exc.issues) - 200} more", highlight=False)
+        n = len(exc.issues)
+        err_console.print(f"{n:,} problem{'s' if n != 1 else ''} in {path}:", style="bold red", highlight=False, markup=False)
+        for line in format_issues(exc.issues):
+            err_console.print(f"- {line}", highlight=False, markup=False)
+        if json_errors:
+            import json
+
+            typer.echo(json.dumps({"source": str(path), **issues_document(exc)}, ensure_ascii=False, indent=2))
+        elif n > len(exc.groups):
+            err_console.print(f"(every one of the {n:,} problems: pollwatch ingest {path} --json)",
+                              highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ConfigError as exc:
         raise fail(str(exc), EXIT_USAGE) from None

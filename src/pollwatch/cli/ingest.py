@@ -46,13 +46,14 @@ def register(app: typer.Typer) -> None:
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         candidate: str | None = CandidateOpt,
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (or, when the file "
+                                     "cannot be read, every problem found, with exit code 1)."),
     ) -> None:
         """Read a results file and summarise stations, ballots, votes, exclusions and findings.
 
         Example: pollwatch ingest ../shared/data/russia/president-2012.csv.zip --json
         """
-        election = load(file, preset, mapping, candidate)
+        election = load(file, preset, mapping, candidate, json_errors=as_json)
         doc = ingest_summary(election)
         if as_json:
             typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))

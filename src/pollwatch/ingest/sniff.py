@@ -335,7 +335,7 @@ def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) 
     kind = _binary_kind(raw)
     if kind:
         raise _issue(source, f"cannot be read as a table: {label} is {kind[0]}, not a results table",
-                     value=f"{kind[0]} ({_first_bytes(raw)})", hint=kind[1])
+                     value=_first_bytes(raw), hint=kind[1])
     codec = _is_utf16(raw[:_SAMPLE])
     if codec:
         wanted = str(src.get("encoding") or "").replace("-", "").replace("_", "").lower()
