@@ -318,6 +318,17 @@ def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) 
                              value=member, hint="the archive may be damaged or encrypted; unpack it yourself "
                                                 "and pass the results file") from None
         return _sniff(source, PurePosixPath(member).name, inner, src, depth + 1)
+    kind = _binary_kind(raw)
+    if kind:
+        raise _issue(source, f"cannot be read as a table: {label} is {kind[0]}, not a results table",
+                     value=_first_bytes(raw), hint=kind[1])
+    if raw.startswith(_OLE2):
+        if low.endswith(".xls"):
+            return name, raw
+        raise _issue(source, f"cannot be read as a table: {label} is an old-format or password-protected "
+                     "Microsoft Office file (.xls, .doc, .msg, or an encrypted .xlsx)", value=_first_bytes(raw),
+                     hint="if it is an Excel workbook, remove its password and save it as .xlsx (or name an old "
+                          "workbook .xls); otherwise export the table as CSV")
     if low.endswith((".xlsx", ".xlsm")):
         _check_xlsx(source, label, raw, src)  # raises: not a ZIP
     if low.endswith(".zip"):
@@ -326,16 +337,6 @@ def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) 
     if raw.startswith(_PARQUET) or low.endswith(".parquet"):
         _check_parquet(source, label, raw)
         return (name if low.endswith(".parquet") else f"{Path(name).stem}.parquet"), raw
-    if raw.startswith(_OLE2):
-        if low.endswith(".xls"):
-            return name, raw
-        raise _issue(source, f"cannot be read as a table: {label} is an old-format Microsoft Office file "
-                     "(.xls, .doc or .msg)", value=_first_bytes(raw),
-                     hint="if it is an Excel workbook, name it .xls or save it as .xlsx; otherwise export the table as CSV")
-    kind = _binary_kind(raw)
-    if kind:
-        raise _issue(source, f"cannot be read as a table: {label} is {kind[0]}, not a results table",
-                     value=_first_bytes(raw), hint=kind[1])
     codec = _is_utf16(raw[:_SAMPLE])
     if codec:
         wanted = str(src.get("encoding") or "").replace("-", "").replace("_", "").lower()
