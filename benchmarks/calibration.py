@@ -35,9 +35,12 @@ def _print_tables(table, header: str) -> None:
     print(cal.format_table(table))
     print("\nEstimated / injected added ballots (elections with added ballots ≥ 2 % of ballots cast):\n")
     print(cal.accuracy_table(table))
+    if any(m == "headline" for _, m in table):
+        print("\nThe report's headline (two region-by-region rules must agree; figure = falsified votes):\n")
+        print(cal.headline_table(table))
     print("\nMean seconds per election and method (clean):")
     for (sc, m), c in table.items():
-        if sc == "clean":
+        if cal.is_clean(sc):
             print(f"  {m:<22} {c.seconds / max(c.runs, 1):.2f} s")
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pollwatch.forensics.critical import CRITICAL_VALUES  # re-exported: fitted by this module
 from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 from pollwatch.model import Election
 from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing, simulate_election
@@ -47,23 +48,6 @@ from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing
 CALIBRATION_SEED = 1_000
 N_CALIBRATION = 80
 
-#: Fixed critical values at α = 0.05, fitted by :func:`fit_critical_values` on
-#: ``N_CALIBRATION`` clean elections (5,000–20,000 stations, seed ``CALIBRATION_SEED``) with
-#: the detector settings below; regenerate with ``python benchmarks/calibration.py --fit 80``
-#: (integer and Klimek: 2026-11-23 10:44, 789 s with all four; coarse re-fitted 2026-11-23 12:31,
-#: after the RKD sampler changed; mixture re-fitted 2026-11-23 18:56, 70 s, after its
-#: magnitude weights became generalised normal and its optimiser got restarts and two starts;
-#: mixture re-fitted 2026-12-04, 33 s, after its objective was compiled whole).
-#: Statistics: integer = z of the "either" count; coarse = RKD fraud % (100 resamples);
-#: mixture = manufactured votes / ballots cast, fitted region by region (n_boot = 0); Klimek =
-#: f_i and f_e (5 realisations), each at the 97.5 % quantile.
-CRITICAL_VALUES: dict[str, float] = {
-    "integer_z": 1.940777071599013,
-    "coarse_fraud_pct": 0.8990916832245248,
-    "mixture_manufactured_share": 0.003363378289776649,
-    "klimek_f_i": 0.46959999999999996,
-    "klimek_f_e": 0.002,
-}
 
 #: Statistic names with the quantile used (1 − α, or 1 − α/2 for the two Klimek statistics).
 STATISTICS: dict[str, tuple[str, ...]] = {
@@ -135,6 +119,26 @@ def _mixture(e: Election, seed: int) -> Detection:
             r.manufactured_votes, {"national": national.manufactured_votes})
 
 
+def _headline(e: Election, seed: int) -> Detection:
+    """The report's headline (:func:`pollwatch.forensics.headline.headline`), as ``analyze``
+    builds it: two region-by-region rules must agree. Its decision is its own, so the p-value
+    slot carries 0 (figure shown) or 1 (no figure); the estimate and interval are recorded."""
+    from pollwatch.forensics.excess_bounds import regional_excess_bounds
+    from pollwatch.forensics.headline import headline
+    from pollwatch.forensics.mixture import fraud_mixture
+    from pollwatch.forensics.units import analysis_units, with_units
+
+    units = analysis_units(e)
+    eu = with_units(e, units)
+    bounds = regional_excess_bounds(eu, seed=seed)
+    mix = fraud_mixture(eu, seed=seed, n_boot=0, strata="analysis_unit")
+    h = headline(bounds, mix, ballots_cast=float(e.ballots_cast()[e.analysable()].sum()))
+    nan = math.nan
+    return ({"headline_shown": float(h.fired)}, 0.0 if h.fired else 1.0, h.estimate if h.fired else 0.0,
+            {"low": h.low if h.fired else nan, "high": h.high if h.fired else nan,
+             "S": bounds.excess, "D": bounds.beyond_null, "p": bounds.pvalue, "M": mix.manufactured_votes})
+
+
 def _klimek(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.klimek import fit_klimek
 
@@ -146,8 +150,11 @@ DETECTORS: dict[str, Callable[[Election, int], Detection]] = {
     "integer_percentages": _integer, "digits": _digits, "coarse_shares": _coarse,
     "small_denominators": _small_denominators, "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
 }
-#: Not a decision rule in use: run with ``methods=["digits_2bl"]`` to see why (docs/calibration.md).
-DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {"digits_2bl": _digits_2bl}
+#: Not run by default: the rejected 2BL rule (``methods=["digits_2bl"]`` shows why,
+#: docs/calibration.md) and the report's headline (``methods=["headline"]``, run on the
+#: heterogeneous scenarios below).
+DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {"digits_2bl": _digits_2bl,
+                                                                     "headline": _headline}
 
 
 def decide(stats: dict[str, float], pvalue: float | None, alpha: float = 0.05,
@@ -179,7 +186,29 @@ SCENARIOS: dict[str, FraudConfig] = {
     "rounding 0.5 %": FraudConfig(rounding=Rounding(0.005)),
     "rounding 1 %": FraudConfig(rounding=Rounding(0.01)),
     "rounding 3 %": FraudConfig(rounding=Rounding(0.03)),
+    # honest regions that differ strongly in turnout and in the leader's share, correlated (the
+    # leader's strongholds vote more): what makes national estimates read fraud (issue 16)
+    "clean / strong regions": FraudConfig(),
+    "clean / strong regions anticorrelated": FraudConfig(),
+    "stuffing 15 % / strong regions": FraudConfig(stuffing=Stuffing(0.15)),
+    "stuffing 30 % / strong regions": FraudConfig(stuffing=Stuffing(0.30)),
 }
+
+#: Electorate settings of the scenarios that differ from the default simulator (8 regions).
+#: "strong regions": region effects twice the default on turnout (logit sd 0.6) and on the
+#: leader's log-share (sd 0.5), correlation ±0.8 between the two, and 8–20 regions.
+STRONG_REGIONS = {"turnout_region_sd": 0.6, "share_region_sd": 0.5, "region_correlation": 0.8}
+ELECTORATES: dict[str, dict] = {
+    "clean / strong regions": STRONG_REGIONS,
+    "clean / strong regions anticorrelated": {**STRONG_REGIONS, "region_correlation": -0.8},
+    "stuffing 15 % / strong regions": STRONG_REGIONS,
+    "stuffing 30 % / strong regions": STRONG_REGIONS,
+}
+
+
+def is_clean(scenario: str) -> bool:
+    """A scenario without injected fraud (its signal rate is a false-positive rate)."""
+    return not SCENARIOS[scenario].any
 
 
 @dataclass
@@ -218,7 +247,12 @@ def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha
          base_seed: int, critical: dict[str, float] | None) -> dict:
     seed = base_seed * 100_003 + i
     fraud = SCENARIOS[scenario]
-    cfg = ElectorateConfig(n_stations=n_stations, n_regions=8, n_constituencies=max(8, n_stations // 100))
+    over = dict(ELECTORATES.get(scenario, {}))
+    n_regions = 8
+    if over:  # 8–20 regions, from the election's own seed
+        n_regions = int(np.random.default_rng([seed, 20]).integers(8, 21))
+    cfg = ElectorateConfig(n_stations=n_stations, n_regions=n_regions,
+                           n_constituencies=max(n_regions, n_stations // 100), **over)
     sim = simulate_election(n_stations, seed=seed, fraud=fraud, electorate=cfg)
     out = {"scenario": scenario, "i": i, "added": int(sim.truth["ballots_added"].sum()),
            "fraud": sim.fraud_votes, "cast": int(sim.election.ballots_cast().sum()), "methods": {}}
@@ -287,7 +321,7 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
                 cell.stats.append(stats)
                 cell.pvalues.append(p)
                 cell.cast.append(r["cast"])
-                cell.truth.append(r["added"] if m in ("shpilkin", "mixture") else r["fraud"])
+                cell.truth.append(r["added"] if m in ("shpilkin", "mixture", "headline") else r["fraud"])
         done += len(tasks[start:start + chunk])
         if progress:
             progress(done, len(tasks))
@@ -365,6 +399,37 @@ def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
             q1, q2, q3 = np.percentile(ratio, [25, 50, 75])
             within = np.mean(np.abs(ratio - 1) <= 0.1)
             lines.append(f"| {sc} | {m} | {name} | {q2:.3f} | {q1:.3f}–{q3:.3f} | {100 * within:.0f} % | {ok.sum()} |")
+    return "\n".join(lines)
+
+
+def headline_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) -> str:
+    """The headline's acceptance table (issue 16): on clean scenarios, how often it shows a
+    falsified-votes figure (Wilson 95 % interval); on stuffed elections whose added ballots are
+    ≥ ``min_share`` of cast, the median estimate / injected, the share within ±25 % and the
+    share whose interval covers the injected ballots."""
+    lines = ["| scenario | elections | figure shown | median estimate / injected | within ±25 % | interval covers |",
+             "|---|---|---|---|---|---|"]
+    for (sc, m), c in table.items():
+        if m != "headline":
+            continue
+        lo_r, hi_r = c.rate_interval()
+        shown = f"{100 * c.rate:.1f} % [{100 * lo_r:.0f}–{100 * hi_r:.0f}]"
+        if is_clean(sc):
+            lines.append(f"| {sc} | {c.runs} | {shown} | – | – | – |")
+            continue
+        tru, cast = (np.asarray(x, dtype=float) for x in (c.truth, c.cast))
+        est = np.asarray(c.estimates, dtype=float)
+        low = np.array([x.get("low", math.nan) for x in c.extra], dtype=float)
+        high = np.array([x.get("high", math.nan) for x in c.extra], dtype=float)
+        ok = (tru > 0) & (tru >= min_share * cast)
+        if not ok.any():
+            lines.append(f"| {sc} | {c.runs} | {shown} | – | – | – (stuffing < {100 * min_share:g} % of cast) |")
+            continue
+        ratio = est[ok] / tru[ok]  # an election without a figure counts as estimate 0: a miss
+        within = np.mean(np.abs(ratio - 1) <= 0.25)
+        covers = np.mean((low[ok] <= tru[ok]) & (tru[ok] <= high[ok]))  # NaN bounds never cover
+        lines.append(f"| {sc} | {ok.sum()} | {shown} | {np.median(ratio):.3f} | {100 * within:.0f} % | "
+                     f"{100 * covers:.0f} % |")
     return "\n".join(lines)
 
 

@@ -46,8 +46,13 @@ def clean_counts(cfg: ElectorateConfig, rng: np.random.Generator) -> dict[str, n
     reg_eff = rng.normal(0, cfg.turnout_region_sd, cfg.n_regions)
     t = 1 / (1 + np.exp(-(_logit(cfg.turnout_mean) + reg_eff[region] + rng.normal(0, cfg.turnout_station_sd, n))))
     k = len(cfg.candidates)
-    logs = (np.log(np.asarray(cfg.base_shares))[None, :]
-            + rng.normal(0, cfg.share_region_sd, (cfg.n_regions, k))[region]
+    share_reg = rng.normal(0, cfg.share_region_sd, (cfg.n_regions, k))
+    if cfg.region_correlation and cfg.turnout_region_sd > 0:
+        # no extra draws, so every other configuration keeps its random stream
+        rho = cfg.region_correlation
+        share_reg[:, 0] = (rho * cfg.share_region_sd * reg_eff / cfg.turnout_region_sd
+                           + np.sqrt(1 - rho * rho) * share_reg[:, 0])
+    logs = (np.log(np.asarray(cfg.base_shares))[None, :] + share_reg[region]
             + rng.normal(0, cfg.share_station_sd, (n, k)))
     prefs = np.exp(logs - logs.max(axis=1, keepdims=True))
     prefs /= prefs.sum(axis=1, keepdims=True)

@@ -127,6 +127,11 @@ class ElectorateConfig:
     turnout_station_sd: float = 0.35
     share_region_sd: float = 0.25   # on the log-share scale
     share_station_sd: float = 0.25
+    #: correlation between a region's turnout effect and the first candidate's (the incumbent's)
+    #: regional share effect. Positive values make honest high-turnout regions also the
+    #: incumbent's strongholds, the pattern that national Shpilkin and mixture estimates read as
+    #: fraud (issue 16); 0 (default) keeps the two effects independent.
+    region_correlation: float = 0.0
     invalid_rate: float = 0.015
     early_rate: float = 0.02
     mobile_rate: float = 0.06
@@ -151,5 +156,7 @@ class ElectorateConfig:
         for name in ("size_log_sd", "turnout_region_sd", "turnout_station_sd", "share_region_sd", "share_station_sd"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [0, inf).")
+        if not -1.0 <= self.region_correlation <= 1.0:
+            raise ValueError(f"region_correlation ({self.region_correlation}) must be in the interval [-1, 1].")
         if self.max_size < 100:
             raise ValueError(f"max_size ({self.max_size}) must be at least 100.")
