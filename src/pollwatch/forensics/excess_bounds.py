@@ -80,7 +80,7 @@ class ExcessBounds(ResultMixin):
                 f"stations of each unit ({self.n_perm} times) gives {fmt_int(self.excess - self.beyond_null)} as "
                 f"the median of what no within-unit association would give: p = {self.pvalue:.3g}. "
                 f"The falsified votes lie between a lower bound of {fmt_int(max(self.lower, 0.0))} and an upper "
-                f"bound of {fmt_int(self.upper)} ({self.confidence_level:.0%} each side, station bootstrap and "
+                f"bound of {fmt_int(self.upper)} ({self.confidence_level:.1%} each side, station bootstrap and "
                 "permutation spread included).")
         rows = [("regional excess S (upper reading)", fmt_int(self.excess)),
                 ("beyond the permutation null D (lower reading)", fmt_int(self.beyond_null)),

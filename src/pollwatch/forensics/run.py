@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.compute.seam import check_seed
+from pollwatch.forensics.units import top_level as _top_level
 from pollwatch.model import Election
 from pollwatch.validate import Findings, validate
 
@@ -35,6 +36,7 @@ class Context:
     results: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None  # for methods with their own thread pool (None: all cores)
     regional_boot: int = 0  # bootstrap replicates of the region-by-region mixture (0: no interval)
+    units: Any = field(default=False, repr=False)  # the election with its analysis units (False: not built)
 
 
 @dataclass(frozen=True)
@@ -186,21 +188,44 @@ def _extract_mixture(r, e: Election) -> dict:
     }
 
 
+def _unit_election(e: Election, ctx: Context) -> Election | None:
+    """The election with its analysis units (top level, small units merged with neighbours),
+    built once per run and shared by the region-by-region methods."""
+    from pollwatch.forensics.units import analysis_units, with_units
+
+    if ctx.units is False:
+        units = analysis_units(e)
+        ctx.units = None if units is None else with_units(e, units)
+    return ctx.units
+
+
 def _run_mixture_by_region(e: Election, ctx: Context):
     from pollwatch.forensics.mixture import fraud_mixture
+    from pollwatch.forensics.units import UNIT_LEVEL
 
-    level = _top_level(e)
-    if level is None:
+    eu = _unit_election(e, ctx)
+    if eu is None:
         return None
     # by default a point estimate only: a stratified bootstrap refits every region per replicate
     # (~1.8 s of CPU per replicate on 95k stations), which would break the 30 s budget
-    return fraud_mixture(e, seed=ctx.seed, n_boot=ctx.regional_boot, strata=level, backend=ctx.backend,
+    return fraud_mixture(eu, seed=ctx.seed, n_boot=ctx.regional_boot, strata=UNIT_LEVEL, backend=ctx.backend,
                          scheduler=ctx.scheduler)
 
 
-def _top_level(e: Election) -> str | None:
-    """The region level, else the highest level of the hierarchy (constituencies in Azerbaijan)."""
-    return "region" if "region" in e.meta.hierarchy else (e.meta.hierarchy[0] if e.meta.hierarchy else None)
+def _run_excess_bounds(e: Election, ctx: Context):
+    from pollwatch.forensics.excess_bounds import regional_excess_bounds
+
+    eu = _unit_election(e, ctx)
+    return regional_excess_bounds(eu if eu is not None else e, seed=ctx.seed)
+
+
+def _extract_excess_bounds(r, e: Election) -> dict:
+    return {"excess_votes": r.excess, "beyond_null": r.beyond_null, "p_value": r.pvalue, "lower": r.lower,
+            "upper": r.upper, "sd_bootstrap": r.sd_boot, "sd_null": r.sd_null, "permutations": r.n_perm,
+            "bootstrap_replicates": r.n_boot, "units": r.units, "n_units": r.n_units,
+            "note": "S (excess_votes) over-reads: each unit's noise adds positive excess; D (beyond_null) "
+                    "under-reads: the permutation null absorbs part of any fraud. Bounds are one-sided 97.5 %."}
+
 
 
 def _extract_mixture_by_region(r, e: Election) -> dict:
@@ -274,6 +299,7 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
     MethodSpec("small_denominators", _run_small_denominators, _extract_small_denominators),
     MethodSpec("mixture", _run_mixture, _extract_mixture),
     MethodSpec("mixture_by_region", _run_mixture_by_region, _extract_mixture_by_region),
+    MethodSpec("excess_bounds", _run_excess_bounds, _extract_excess_bounds),
     MethodSpec("carousel", _run_carousel, _extract_carousel),
 )}
 
@@ -281,7 +307,8 @@ METHODS: dict[str, MethodSpec] = {m.name: m for m in (
 JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
              "shpilkin_test": "shpilkin_permutation",
              "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
-             "small_denominators": "small_denominators", "mixture_by_region": "mixture_by_region", "carousel": "carousel"}
+             "small_denominators": "small_denominators", "mixture_by_region": "mixture_by_region", "carousel": "carousel",
+             "excess_bounds": "regional_excess_bounds"}
 
 
 #: methods run, in this order, in a second process by :func:`analyze` when ``parallel``. On
@@ -445,7 +472,19 @@ class Analysis:
         }
         st = assess(doc)
         doc["strength"] = {"level": st.level, "signals": list(st.signals), "rule": st.rule}
-        return doc
+        # the block a reader quotes comes first in the file, and is never less conservative
+        # than the calibrated rules (forensics/headline.py)
+        return {"headline": self.headline.block(doc["strength"]), **doc}
+
+    @cached_property
+    def headline(self):
+        """The calibrated headline (:func:`pollwatch.forensics.headline.headline`)."""
+        from pollwatch.forensics.headline import headline
+
+        e = self.election
+        cast = float(e.ballots_cast()[e.analysable()].sum())
+        return headline(self.results.get("excess_bounds"), self.results.get("mixture_by_region"), ballots_cast=cast,
+                        leader=e.leader.name if e.candidates else "the leader", errors=self.errors)
 
     @property
     def strength(self):

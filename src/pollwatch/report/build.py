@@ -34,55 +34,65 @@ def _int(x: Any) -> str:
 
 
 def _headline(doc: dict) -> Headline:
+    """The first sentence and the first card are the calibrated headline block of
+    ``results.json`` (forensics/headline.py) and nothing less conservative; every other
+    estimate lives in the diagnostics section."""
     el = doc["election"]
-    m = doc.get("methods", {})
     st = assess(doc)
-    parts = [f"Officially, {el['leader']} won {_pct(el['leader_share'])} of ballots cast on a turnout of "
-             f"{_pct(el['turnout'])} across {el['stations']:,} polling stations."]
-    sh = m.get("shpilkin", {})
-    if "excess_votes" in sh:
-        ci = ""
-        if sh.get("excess_votes_low") is not None:
-            ci = f" (95 % interval {_int(sh['excess_votes_low'])}–{_int(sh['excess_votes_high'])})"
-        parts.append(f"Votes above the clean pattern (Shpilkin): {_int(sh['excess_votes'])}{ci}; without them the "
-                     f"leader would have about {_pct(sh.get('clean_share'), 1)} on {_pct(sh.get('clean_turnout'), 1)} turnout.")
-        if sh.get("regions_sum") is not None:
-            parts.append(f"With each {m.get('shpilkin_permutation', {}).get('level') or 'region'}'s own clean "
-                         f"pattern (differences between them not counted): {_int(sh['regions_sum'])}.")
-    mx = m.get("mixture", {})
-    if "fraudulent_votes" in mx:
-        parts.append(f"The finite-mixture model, fitted nationally, puts fraudulent votes at {_int(mx['fraudulent_votes'])}"
-                     + (f" (sampling interval {_int(mx.get('fraudulent_votes_low'))}–"
-                        f"{_int(mx.get('fraudulent_votes_high'))}, blind to honest regional differences)"
-                        if mx.get("fraudulent_votes_low") is not None else "")
-                     + (f"; fitted region by region, {_int(m['mixture_by_region']['fraudulent_votes'])}"
-                        + (" ({}–{})".format(*(_int(v) for v in m["mixture_by_region"]["interval"]))
-                           if m["mixture_by_region"].get("interval") else "")
-                        if "fraudulent_votes" in m.get("mixture_by_region", {}) else "") + ".")
-    ip = m.get("integer_percentages", {})
-    if "excess" in ip:
-        parts.append(f"{_int(ip['excess'])} more stations than chance report a whole-percent turnout or leader share "
-                     f"(p = {ip.get('p_value', float('nan')):.2g}).")
-    parts.append("Calibrated tests that signal: " + (", ".join(st.signals) if st.signals else "none of the main methods")
-                 + (f" (not run or not applicable: {', '.join(st.not_run)})" if st.not_run else "") + ".")
-    sp = m.get("shpilkin_permutation", {})
-    if "null_quantiles" in sp and sp["null_quantiles"] and "excess_votes" in sh:
-        unit = sp.get("level") or "the election"
-        inside = f"each {unit}" if sp.get("level") else "the whole election"
-        parts.append(f"Shuffling the leader's share within {inside}, which keeps the differences between "
-                     f"{unit} units, gives an excess of about {_int(sp['null_quantiles'].get('median'))} with no fraud "
-                     f"at all (observed excess beyond it: p = {sp['p_value']:.2g}).")
-    cards = [
-        {"label": "official leader share", "value": _pct(el["leader_share"])},
-        {"label": "official turnout (cast)", "value": _pct(el["turnout"])},
-    ]
-    if "excess_votes" in sh:
-        cards.append({"label": "excess votes (Shpilkin)", "value": _int(sh["excess_votes"])})
-    if "fraudulent_votes" in mx:
-        cards.append({"label": "fraudulent votes (mixture)", "value": _int(mx["fraudulent_votes"])})
-    if "excess" in ip:
-        cards.append({"label": "excess whole-percent stations", "value": _int(ip["excess"])})
+    hl = doc.get("headline") or {}
+    fv = hl.get("falsified_votes") or {}
+    parts = [hl.get("statement") or "No headline was computed for this analysis (an older results file)."]
+    parts.append(f"Officially, {el['leader']} won {_pct(el['leader_share'])} of ballots cast on a turnout of "
+                 f"{_pct(el['turnout'])} across {el['stations']:,} polling stations.")
+    if fv.get("estimate") is not None:
+        first = {"label": f"falsified votes for the leader, 95 % interval {_int(fv.get('low'))}–{_int(fv.get('high'))}",
+                 "value": _int(fv["estimate"])}
+    else:
+        first = {"label": "falsified votes: no statistical evidence (calibrated region-by-region tests)",
+                 "value": "none shown"}
+    cards = [first,
+             {"label": "official leader share", "value": _pct(el["leader_share"])},
+             {"label": "official turnout (cast)", "value": _pct(el["turnout"])}]
     return Headline(" ".join(parts), st.level, st.rule, cards)
+
+
+def _diagnostics_html(doc: dict) -> str:
+    """Every other estimate of falsified votes, each labelled with what it counts. The national
+    ones are upper bounds that count honest regional differences as fraud."""
+    m = doc.get("methods", {})
+    rows: list[tuple[str, str, str]] = []
+    sh, mx, mr = m.get("shpilkin", {}), m.get("mixture", {}), m.get("mixture_by_region", {})
+    eb, sp, ip = m.get("regional_excess_bounds", {}), m.get("shpilkin_permutation", {}), m.get("integer_percentages", {})
+    if "excess_votes" in sh:
+        rows.append(("Shpilkin excess votes, national kernel", _int(sh["excess_votes"]),
+                     "upper bound: one clean pattern for the whole country, so honest differences between regions "
+                     "in turnout and support count as excess"))
+    if "fraudulent_votes" in mx:
+        rows.append(("finite mixture, fitted nationally", _int(mx["fraudulent_votes"]),
+                     "upper bound: one clean distribution for the whole country; its interval "
+                     f"({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))}) is sampling "
+                     "noise only, blind to honest regional differences"))
+    if "excess_votes" in eb:
+        rows.append(("regional excess S (each unit its own kernel)", _int(eb["excess_votes"]),
+                     "over-reads: every unit's noise adds a little positive excess"))
+        rows.append(("regional excess beyond the permutation null D", _int(eb["beyond_null"]),
+                     f"under-reads under fraud; permutation p = {eb['p_value']:.2g} ({eb.get('units', '')})"))
+    if "manufactured_votes" in mr:
+        rows.append(("finite mixture, unit by unit: manufactured votes", _int(mr["manufactured_votes"]),
+                     "the calibrated estimator (each unit its own clean distribution)"))
+    if "excess_votes" in sp:
+        rows.append(("Shpilkin national excess: within-region permutation", f"p = {sp.get('p_value', float('nan')):.2g}",
+                     f"median excess with no fraud at all: {_int((sp.get('null_quantiles') or {}).get('median'))}"))
+    if "excess" in ip:
+        rows.append(("stations at a whole percent beyond chance", _int(ip["excess"]),
+                     f"p = {ip.get('p_value', float('nan')):.2g}; signals rewritten protocols, not a vote count"))
+    if not rows:
+        return "<p>No estimate was computed.</p>"
+    body = "".join(f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in rows)
+    return ("<p>Other readings of the same figures. Only the headline above is calibrated to raise a false alarm in "
+            "at most one clean election in twenty; the national figures here count honest regional differences and "
+            "must not be quoted as falsified votes.</p><div class='tablewrap'><table><thead><tr><th>estimate</th>"
+            "<th class='num'>value</th><th>what it counts</th></tr></thead><tbody>" + body + "</tbody></table></div>")
 
 
 def _figures(analysis) -> list[figs.Figure]:
@@ -259,6 +269,7 @@ def build_report(analysis, *, top_stations: int = 300, extra_sections: list[Sect
     sections = [
         Section("figures", "What the numbers look like", figures=_figures(analysis)),
         Section("regions", "Regional breakdown", html=_regions_html(analysis)),
+        Section("diagnostics", "Diagnostics: other estimates and what they count", html=_diagnostics_html(doc)),
         Section("stations", "Stations to look at", html=_stations_html(analysis, top_stations)),
         Section("quality", "Data quality", intro="What was read, what could not be analysed and why, and the "
                 "protocol-arithmetic violations. Violations are evidence in themselves.", html=_quality_html(analysis)),
