@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 _COMMAND_MODULES = (
-    "ingest", "validate", "simulate", "analyze", "report", "quickcount", "claims",
+    "ingest", "mapping", "validate", "simulate", "analyze", "report", "quickcount", "claims",
     "cameras", "serve", "users", "evidence", "demo",
 )
 

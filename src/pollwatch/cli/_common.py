@@ -18,7 +18,9 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 
 PresetOpt = typer.Option(None, "--preset", "-p", help="Shipped layout preset (default: auto-detect from the header).")
-MappingOpt = typer.Option(None, "--mapping", "-m", help="TOML mapping file for other layouts.", exists=False)
+MappingOpt = typer.Option(None, "--mapping", "-m", exists=False,
+                          help="TOML mapping file for other layouts: which column is which protocol line and which "
+                               "are candidates. Reference: docs/mapping.md; `pollwatch mapping draft FILE` drafts one.")
 CandidateOpt = typer.Option(None, "--candidate", "-c", help="Candidate under scrutiny (default: the winner).")
 
 
@@ -56,29 +58,35 @@ def issues_document(exc: IngestError) -> dict:
     }
 
 
+def print_ingest_error(path: Path, exc: IngestError) -> None:
+    """The problems of a failed read on stderr, one line per kind (see ``errors.format_issues``)."""
+    from pollwatch.errors import format_issues
+
+    n = len(exc.issues)
+    err_console.print(f"{n:,} problem{'s' if n != 1 else ''} in {path}:", style="bold red", highlight=False, markup=False)
+    for line in format_issues(exc.issues):
+        err_console.print(f"- {line}", highlight=False, markup=False)
+
+
 def load(path: Path, preset: str | None, mapping: Path | None, candidate: str | None = None,
          json_errors: bool = False):
     """Read an election or exit 1 with its problems grouped by kind (2 for a bad preset/mapping).
 
     With ``json_errors`` the full list is also printed to stdout as JSON (``pollwatch ingest --json``).
     """
-    from pollwatch.errors import format_issues
     from pollwatch.ingest import read_election
 
     try:
         with err_console.status(f"reading {path}…"):  # a spinner on a terminal, silent otherwise
             return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
     except IngestError as exc:
-        n = len(exc.issues)
-        err_console.print(f"{n:,} problem{'s' if n != 1 else ''} in {path}:", style="bold red", highlight=False, markup=False)
-        for line in format_issues(exc.issues):
-            err_console.print(f"- {line}", highlight=False, markup=False)
+        print_ingest_error(path, exc)
         if json_errors:
             import json
 
             typer.echo(json.dumps({"source": str(path), **issues_document(exc)}, ensure_ascii=False, indent=2))
-        elif n > len(exc.groups):
-            err_console.print(f"(every one of the {n:,} problems: pollwatch ingest {path} --json)",
+        elif len(exc.issues) > len(exc.groups):
+            err_console.print(f"(every one of the {len(exc.issues):,} problems: pollwatch ingest {path} --json)",
                               highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except ConfigError as exc:

@@ -219,7 +219,8 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
             raise IngestError(source, [DataIssue(
                 source, "the column layout matches no preset", line=1, value=", ".join(header[:12]),
                 expected="a known layout, or a mapping file",
-                hint="write a TOML mapping (see `pollwatch ingest --help`) and pass --mapping FILE")])
+                hint=f"draft a mapping from this header with `pollwatch mapping draft {source} --out mapping.toml`, "
+                     "check it (every key is explained in docs/mapping.md) and pass --mapping mapping.toml")])
     found, issues = _resolve(mapping, header, source)
     used = set(found.values()) | set(mapping.station_id) | set(mapping.hierarchy)
     cand_cols, cissues = _candidate_columns(mapping, header, used, source)

@@ -1,0 +1,155 @@
+"""`draft_mapping`: a commented TOML mapping from a header and a sample, that reads back right."""
+
+from __future__ import annotations
+
+import tomllib
+
+import polars as pl
+import pytest
+
+from pollwatch.errors import IngestError
+from pollwatch.ingest import load_mapping, read_election
+from pollwatch.ingest.draft import PLACEHOLDER, draft_mapping, read_sample
+from pollwatch.simulate import simulate_election
+
+
+def _same_reading(a, b) -> None:
+    """Two Elections read from one file agree station by station, field by field."""
+    assert [c.name for c in a.candidates] == [c.name for c in b.candidates]
+    assert a.meta.hierarchy == b.meta.hierarchy
+    cols = sorted(a.table.columns)
+    assert cols == sorted(b.table.columns)
+    assert a.table.select(cols).equals(b.table.select(cols))
+    assert a.totals() == b.totals()
+
+
+@pytest.mark.parametrize("layout", ["russia", "azerbaijan", "generic"])
+def test_draft_of_a_simulated_layout_reads_like_its_preset(tmp_path, layout):
+    paths = simulate_election(400, seed=3, layout=layout).write(tmp_path)
+    draft = draft_mapping(paths["results.csv"])
+    m = draft.write(tmp_path / "draft.toml")
+    mapping = load_mapping(m)
+    reference = read_election(paths["results.csv"], mapping=paths.get("mapping.toml"))
+    _same_reading(read_election(paths["results.csv"], mapping=mapping), reference)
+    assert draft.sample_rows == 200 and not draft.missing_required
+    assert draft.preset == {"russia": "russia_cec", "azerbaijan": "azerbaijan_pec", "generic": None}[layout]
+    if layout == "azerbaijan":  # the preset's option that makes 100.2.5 mean "inside the station" is kept
+        assert mapping.options == {"station_issued_includes_mobile": True}
+
+
+def test_generic_layout_comments(tmp_path):
+    paths = simulate_election(100, seed=1, layout="generic").write(tmp_path)
+    text = draft_mapping(paths["results.csv"]).text
+    assert '# recognised: "valid" -> valid (model field name): valid ballots\nvalid = "valid"' in text
+    assert '# recognised: "station_id" -> station id (text, unique in the sample)\nid = ["station_id"]' in text
+    assert 'hierarchy = ["region", "constituency"]' in text
+    assert ('# NOT recognised: column "Incumbent" (numeric) — taken as a candidate; move it to ignore if it is '
+            "a protocol line") in text
+
+
+RU_HEADER = ("Регион;ОИК;ТИК;УИК;Уровень;Адрес;"
+             "Число избирателей, внесенных в список избирателей на момент окончания голосования;"
+             "Число избирательных бюллетеней, полученных участковой избирательной комиссией;"
+             "Число избирательных бюллетеней, выданных в помещениях для голосования;"
+             "Число избирательных бюллетеней в стационарных ящиках для голосования;"
+             "Число недействительных избирательных бюллетеней;Число действительных избирательных бюллетеней;"
+             "Число утраченных открепительных удостоверений;Явка, %;Кол. 17;"
+             "Путин Владимир Владимирович;Харитонов Николай Михайлович;Против всех\n")
+RU_ROWS = ("Москва;1;ТИК №1;101;УИК;ул. Ленина, 1;1 200;1 000;600;600;10;590;0;50,8;3;400;150;40\n"
+           "Москва;1;ТИК №1;102;УИК;ул. Ленина, 2;1 300;1 100;700;700;5;695;0;53,8;1;500;150;45\n"
+           "Москва;2;ТИК №2;101;УИК;ул. Мира, 3;900;800;400;400;4;396;1;44,4;0;300;66;30\n")
+
+
+def test_russian_wording_of_another_year_without_a_preset(tmp_path):
+    p = tmp_path / "ru.csv"
+    p.write_bytes((RU_HEADER + RU_ROWS).encode("cp1251"))
+    draft = draft_mapping(p)
+    assert draft.preset is None and draft.settings["encoding"] == "cp1251" and draft.settings["delimiter"] == ";"
+    text = draft.text
+    assert ('# recognised: "Число действительных избирательных бюллетеней" -> valid (Russian protocol wording): '
+            'valid ballots\nvalid = "Число действительных избирательных бюллетеней"') in text
+    assert '-> ballots_issued_station (Russian protocol wording)' in text
+    assert 'id = ["Регион", "ОИК", "ТИК", "УИК"]' in text and 'hierarchy = ["Регион", "ОИК", "ТИК"]' in text
+    assert '# recognised: "Уровень" -> level column (text values); ignored, never a candidate\n    "Уровень",' in text
+    assert '"Явка, %" -> protocol line with no model field' in text
+    assert '# NOT recognised: column "Кол. 17" (numeric) — taken as a candidate; move it to ignore' in text
+    assert '# recognised: "Путин Владимир Владимирович" -> candidate (a person\'s name) (counts)' in text
+    assert 'thousands = " "' in text
+    readings = {c.column: c for c in draft.columns}
+    assert readings["Адрес"].role == "ignore" and readings["Кол. 17"].role == "candidate"
+    assert [c.column for c in draft.not_recognised] == ["Кол. 17"]
+
+    # the draft reads back; moving the unrecognised line to ignore is the one edit the comment asks for
+    m = tmp_path / "ru.toml"
+    m.write_text(text.replace('ignore = [\n', 'ignore = [\n    "Кол. 17",\n'), encoding="utf-8")
+    e = read_election(p, mapping=m)
+    assert [c.name for c in e.candidates] == ["Путин Владимир Владимирович", "Харитонов Николай Михайлович",
+                                              "Против всех"]
+    assert e.totals()["registered"] == 3400 and e.totals()["valid"] == 1681
+    assert e.station_ids.tolist() == ["Москва/1/ТИК №1/101", "Москва/1/ТИК №1/102", "Москва/2/ТИК №2/101"]
+
+
+def test_missing_required_field_gets_a_placeholder_that_ingest_names(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("precinct,registered voters,invalid ballots,Alice Smith,Bob Jones\n1,100,2,50,40\n2,90,1,45,40\n",
+                 encoding="utf-8")
+    draft = draft_mapping(p)
+    assert draft.missing_required == ("valid",)
+    assert '# NOT recognised: no column reads as valid (valid ballots), which is required;' in draft.text
+    m = draft.write(tmp_path / "m.toml")
+    assert load_mapping(m).fields["valid"].name == PLACEHOLDER
+    with pytest.raises(IngestError, match="missing required column for 'valid'"):
+        read_election(p, mapping=m)
+
+
+def test_text_decimal_and_empty_columns_are_never_candidates(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("Polling station,Station name,Registered voters,Valid votes,Invalid votes,Share (%),Notes,"
+                 "Green Party,Other\n"
+                 '1,North School,"1,200",900,10,75.0,,500,400\n'
+                 '2,South Hall,"2,000","1,100",12,55.0,,600,500\n', encoding="utf-8")
+    draft = draft_mapping(p)
+    roles = {c.column: (c.role, c.recognised) for c in draft.columns}
+    assert roles["Station name"] == ("ignore", True)
+    assert roles["Share (%)"][0] == "ignore" and roles["Notes"] == ("ignore", False)
+    assert roles["Green Party"] == ("candidate", True) and roles["Other"] == ("candidate", False)
+    assert 'thousands = ","' in draft.text
+    e = read_election(p, mapping=draft.write(tmp_path / "m.toml"))
+    assert [c.name for c in e.candidates] == ["Green Party", "Other"] and e.totals()["valid"] == 2000
+
+
+def test_two_columns_for_one_field_keep_the_first_and_say_so(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("station_id,registered,valid,invalid,Valid ballots (recount),A,B\n1,100,60,2,61,40,20\n",
+                 encoding="utf-8")
+    draft = draft_mapping(p)
+    assert 'also reads as valid (English protocol wording), but "valid" was taken for it' in draft.text
+    e = read_election(p, mapping=draft.write(tmp_path / "m.toml"))
+    assert e.totals()["valid"] == 60 and [c.name for c in e.candidates] == ["A", "B"]
+
+
+def test_xlsx_draft_names_the_sheet(tmp_path):
+    df = pl.DataFrame({"station_id": ["1", "2"], "registered": [100, 200], "valid": [60, 100], "invalid": [2, 3],
+                       "A": [40, 50], "B": [20, 50]})
+    df.write_excel(tmp_path / "r.xlsx", worksheet="Results")
+    draft = draft_mapping(tmp_path / "r.xlsx")
+    assert 'sheet = "Results"' in draft.text and "encoding" not in tomllib.loads(draft.text)["source"]
+    assert read_election(tmp_path / "r.xlsx", mapping=draft.write(tmp_path / "m.toml")).totals()["valid"] == 160
+
+
+def test_only_a_sample_is_read(tmp_path):
+    p = tmp_path / "r.csv"
+    rows = "".join(f"{i},100,60,2,40,20\n" for i in range(5000))
+    p.write_text("station_id,registered,valid,invalid,A,B\n" + rows + "5000,100,60,2,forty,20\n", encoding="utf-8")
+    sample, settings, more = read_sample(p, rows=50)
+    assert sample.height == 50 and more and settings["format"] == "csv"
+    draft = draft_mapping(p, sample_rows=50)  # the bad cell on the last line is not seen
+    assert {c.column: c.role for c in draft.columns}["A"] == "candidate"
+    assert "the first 50 rows (of more)" in draft.text
+
+
+def test_unreadable_file_is_the_plain_ingest_error(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"%PDF-1.4\n" + bytes(200))
+    with pytest.raises(IngestError, match="the file is a PDF document, not a results table"):
+        draft_mapping(p)
