@@ -241,6 +241,10 @@ def _pick(s, cum, i):
 #: a component's beta-binomial table stops where the pmf falls below this fraction of its
 #: peak: the mass left out is < 1e-16, below the 2^-53 resolution of the uniform that inverts it
 _TABLE_EPS = 1e-17
+#: the inversion tables hold at most this many counts (4 arrays of 8 MB); a station with more
+#: registered voters (no real one comes near: 22,671 at most in the 2011/2012 Russian files)
+#: draws ``p_t ~ Beta`` and ``t* ~ Bin(N, p_t)`` directly, the same distribution in O(1)
+TABLE_MAX = 1_000_000
 
 
 @numba.njit(inline="always", cache=True)
@@ -305,11 +309,13 @@ def resample_block(states, N, t, v, cum_t, at, bt, cum_v, av, bv, lo, delta, n_g
     whose ``y*`` is a fraction ``p/q`` with ``2 ≤ q ≤ q_max``. Each replicate consumes its own
     stream station by station, so rows do not depend on how replicates are split into blocks.
     Releases the GIL, so callers run row slices in threads (no OpenMP: fork-safe).
+    Stations with ``N > TABLE_MAX`` skip the table: component ``j`` by responsibility, then
+    ``p_t ~ Beta`` and ``t* ~ Bin(N, p_t)`` drawn directly, so memory never grows with a count.
     """
     R = states.shape[0]
     st = states.copy()
     nb = edges.size - 1
-    nmax = N.max() if N.size else 0
+    nmax = min(N.max(), TABLE_MAX) if N.size else 0
     pmf = np.zeros(nmax + 1)
     comp = np.empty(nmax + 1)
     cdf = np.empty(nmax + 1)
@@ -320,6 +326,16 @@ def resample_block(states, N, t, v, cum_t, at, bt, cum_v, av, bv, lo, delta, n_g
     for c0 in range(0, N.size, chunk):
         c1 = min(N.size, c0 + chunk)
         for i in range(c0, c1):
+            if N[i] > TABLE_MAX:
+                for r in range(R):
+                    s = st[r]
+                    j = _pick(s, cum_t, i)
+                    ts = binomial(s, N[i], beta(s, t[i] + at[j], N[i] - t[i] + bt[j]))
+                    j = _pick(s, cum_v, i)
+                    pv = beta(s, v[i] + av[j], t[i] - v[i] + bv[j])
+                    buf_t[r, i - c0] = ts
+                    buf_v[r, i - c0] = binomial(s, ts, pv)
+                continue
             kl, kh = _betabin_table(N[i], t[i], cum_t, i, at, bt, pmf, comp)
             m = kh - kl + 1
             acc = 0.0

@@ -20,7 +20,8 @@ from pollwatch.model import Election
 from pollwatch.model.derived import percent
 
 __all__ = [
-    "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "leader_share",
+    "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "excluded_mask",
+    "leader_share",
     "percent", "turnout_array", "turnout_numerator", "validate_choice", "validate_param",
 ]
 
@@ -77,22 +78,40 @@ def evoting_mask(e: Election) -> np.ndarray:
     return np.array([x == "evoting" for x in excl], dtype=bool) if excl.size else np.zeros(0, bool)
 
 
+def excluded_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
+    """True for stations the model excludes from analysis (``Election.exclusion`` set).
+
+    E-voting pseudo-stations count as excluded only with ``exclude_evoting``: they hold real
+    counts, and the methods keep them unless asked (``forensics.md`` §0 offers the switch). Every other
+    reason (no results, zero registered or ballots, an implausible count, any reason ingest
+    adds later) drops the station from every method, so that an excluded station changes no
+    result (a station with 9,000,000,000 voters must not reach a method's tables).
+    """
+    excl = e.exclusion
+    if not excl.size:
+        return np.zeros(0, bool)
+    out = np.array([x is not None for x in excl], dtype=bool)
+    if not exclude_evoting:
+        out &= ~evoting_mask(e)
+    return out
+
+
 def basic_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
-    """Stations usable for ratios: ``V > 0`` and ``R > 0`` (optionally not e-voting rows).
+    """Stations usable for ratios: not excluded (:func:`excluded_mask`), ``V > 0`` and ``R > 0``
+    (optionally not e-voting rows).
 
     Rows without results have ``R = 0`` (nulls read as 0), so they are dropped here too.
     """
-    mask = (e.field("registered") > 0) & (e.ballots_cast() > 0)
-    if exclude_evoting:
-        mask &= ~evoting_mask(e)
-    return mask
+    return (e.field("registered") > 0) & (e.ballots_cast() > 0) & ~excluded_mask(e, exclude_evoting=exclude_evoting)
 
 
 def counts_exclusions(e: Election, *, exclude_evoting: bool = False) -> dict[str, int]:
     """How many stations :func:`basic_mask` drops, and why (first reason wins).
 
     Keys: ``zero_registered`` (``V = 0``), ``zero_cast`` (``R = 0`` with ``V > 0``; includes
-    rows without results), ``evoting`` (only when excluded), ``kept``.
+    rows without results), ``evoting`` (only when excluded), one key per other exclusion
+    reason of the model that drops stations (e.g. ``implausible_count``; only when non-zero),
+    ``kept``.
     """
     v0 = e.field("registered") <= 0
     r0 = (e.ballots_cast() <= 0) & ~v0
@@ -102,6 +121,11 @@ def counts_exclusions(e: Election, *, exclude_evoting: bool = False) -> dict[str
         ev = evoting_mask(e) & ~dropped
         out["evoting"] = int(ev.sum())
         dropped |= ev
+    other = excluded_mask(e, exclude_evoting=exclude_evoting) & ~dropped
+    if other.any():
+        reasons, counts = np.unique(e.exclusion[other].astype(str), return_counts=True)
+        out.update({str(r): int(c) for r, c in zip(reasons, counts, strict=True)})
+        dropped |= other
     out["kept"] = int((~dropped).sum())
     return out
 

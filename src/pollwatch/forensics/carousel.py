@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pollwatch.errors import DegenerateDataWarning
+from pollwatch.forensics._common import excluded_mask
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
@@ -216,7 +217,8 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     Per share and station: robust z against the constituency median, ``flag`` =
     ``a − med_g > k·1.4826·MAD_g`` (strict), ``flag_floored`` = ``a − med_g >
     max(k·1.4826·MAD_g, δ)`` with numerator ≥ ``n_min``. Median and MAD are taken over the
-    group's stations with a positive denominator.
+    group's stations with a positive denominator. Stations the model excludes (any reason but
+    e-voting) take no part.
 
     Assumptions: stations of one constituency share a common away-voter rate apart from
     outliers; the lowest hierarchy level (Russia: (region, TIK)) is that constituency.
@@ -237,8 +239,11 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
         notes.append("no hierarchy: shares compared with the national median")
     az = (e.meta.profile or "").upper() == "AZ" or (e.meta.country or "").upper() == "AZ"
     has_g = any(e.has(f) for f in ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile"))
-    G = e.ballots_issued() if has_g else None
-    V = e.field("registered")
+    # stations excluded by the model (e-voting rows kept) get a zero denominator: no share,
+    # no flag, no part in their constituency's median or in the card balance
+    keep = ~excluded_mask(e)
+    G = np.where(keep, e.ballots_issued(), 0) if has_g else None
+    V = np.where(keep, e.field("registered"), 0)
     args = (codes, n_groups, k, delta, n_min)
     shares: dict[str, ShareOutliers] = {}
     if e.has("absentee_voted"):
@@ -264,7 +269,7 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     for s in away:
         flag |= s.flag_floored
 
-    lead = e.share(None, denominator="cast")
+    lead = np.where(keep, e.share(None, denominator="cast"), np.nan)
     corr = {n: _corr(s.share, lead) for n, s in shares.items()}
     _, lmed, _ = robust_z(lead, codes, n_groups)
     corr_in = {n: _corr(s.share - s.median, lead - lmed) for n, s in shares.items()}
@@ -273,8 +278,8 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     issued_fs = [f for f in ("absentee_issued", "absentee_issued_higher", "absentee_taken") if e.has(f)]
     cards = (None, None, None, None, None)
     if used_f and issued_fs:
-        used = e.field(used_f)
-        issued = sum(e.field(f) for f in issued_fs)
+        used = np.where(keep, e.field(used_f), 0)
+        issued = np.where(keep, sum(e.field(f) for f in issued_fs), 0)
         gu = np.bincount(codes, weights=used, minlength=n_groups).astype(np.int64)
         gi = np.bincount(codes, weights=issued, minlength=n_groups).astype(np.int64)
         cards = (int(used.sum()), int(issued.sum()), int((gu > gi).sum()), gu, gi)
@@ -285,7 +290,7 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     boxes = np.zeros(e.n_stations, bool)
     n_boxes = None
     if G is not None and any(e.has(f) for f in ("ballots_mobile_box", "ballots_stationary_box")):
-        boxes = e.ballots_in_boxes() > G
+        boxes = keep & (e.ballots_in_boxes() > G)
         n_boxes = int(boxes.sum())
 
     return CarouselResult(

@@ -191,6 +191,11 @@ def _data(e: Election, candidate: str | None, exclude_evoting: bool, notes: Note
     mask = basic_mask(e, exclude_evoting=exclude_evoting)
     excl = counts_exclusions(e, exclude_evoting=exclude_evoting)
     lead = e.candidate(candidate)
+    votes = e.field(lead.id)
+    impossible = mask & ((votes < 0) | (votes > e.ballots_cast()))
+    if impossible.any():  # a share outside [0, 1] has no binomial model; never clip silently
+        excl["leader_votes_outside_0_to_cast"] = int(impossible.sum())
+        mask &= ~impossible
     N, t, v = e.field("registered")[mask], e.ballots_cast()[mask], e.field(lead.id)[mask]
     over = t > N
     if over.any():  # Bin(N, p) needs t <= N; never clip silently

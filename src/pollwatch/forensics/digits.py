@@ -24,7 +24,7 @@ import numpy as np
 from scipy import special, stats
 
 from pollwatch.compute import spawn_seeds
-from pollwatch.forensics._common import Notes, basic_mask, validate_param
+from pollwatch.forensics._common import Notes, basic_mask, excluded_mask, validate_param
 from pollwatch.model import Election
 from pollwatch.model.derived import percent
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int
@@ -317,8 +317,10 @@ def digit_tests(e: Election, *, candidate: str | None = None, min_count: int = 1
     validate_param("level", level, 0, 1, inclusive=False)
     notes = Notes()
     lead = e.candidate(candidate)
-    variables = [(c.name, c.id, e.field(c.id)) for c in e.candidates]
-    variables.append(("ballots cast", "ballots_cast", e.ballots_cast()))
+    # stations excluded by the model (e-voting rows kept) count as 0: below min_count, no digit
+    keep = ~excluded_mask(e)
+    variables = [(c.name, c.id, np.where(keep, e.field(c.id), 0)) for c in e.candidates]
+    variables.append(("ballots cast", "ballots_cast", np.where(keep, e.ballots_cast(), 0)))
 
     codes = np.zeros(e.n_stations, dtype=np.int64)
     scopes: list[str] = []

@@ -24,12 +24,13 @@ from pollwatch.compute import run_tasks, spawn_seeds
 from pollwatch.forensics._common import (
     TURNOUT_BASES,
     Notes,
+    basic_mask,
     counts_exclusions,
     turnout_numerator,
     validate_choice,
     validate_param,
 )
-from pollwatch.forensics._integer_windows import window_null
+from pollwatch.forensics._integer_windows import LOGFACT_MAX, window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int
@@ -77,7 +78,8 @@ def _null_summaries(x: np.ndarray, n: np.ndarray, window: float = 0.05,
     n = np.asarray(n, dtype=np.int64)
     if x.size == 0:
         return np.zeros(0), np.zeros(101), np.zeros(101)
-    logfact = special.gammaln(np.arange(int(n.max()) + 1) + 1.0)
+    # never sized by an absurd count: stations above LOGFACT_MAX use lgamma (see window_null)
+    logfact = special.gammaln(np.arange(min(int(n.max()), LOGFACT_MAX) + 1) + 1.0)
     return window_null(x, n, float(window), float(n_sd), logfact)
 
 
@@ -273,12 +275,13 @@ def integer_test(
 ) -> IntegerTestResult:
     """Kobak–Shpilkin–Pshenichnikov integer-percentage test.
 
-    Inclusion: ``R > 0``, ``V ≥ min_registered``, ``G/V ≤ cap`` and ``L/R ≤ cap`` (the caps
-    drop trivially whole 100 % values; ``cap=None`` disables them). A station is flagged
-    when ``p_T = (100·G)/V`` or ``p_L = (100·L)/R`` lies within ``window`` pp of a whole
-    number. Null (paper §3): independently ``G* ~ Bin(V, G/V)`` and ``L* ~ Bin(R, L/R)``
-    with ``V``, ``R`` fixed — it keeps each station's expected turnout and result and
-    removes any preference for round numbers.
+    Inclusion: stations not excluded by the model (e-voting rows kept), ``R > 0``,
+    ``V ≥ min_registered``, ``G/V ≤ cap`` and ``L/R ≤ cap`` (the caps drop trivially whole
+    100 % values; ``cap=None`` disables them). A station is flagged when ``p_T = (100·G)/V``
+    or ``p_L = (100·L)/R`` lies within ``window`` pp of a whole number. Null (paper §3):
+    independently ``G* ~ Bin(V, G/V)`` and ``L* ~ Bin(R, L/R)`` with ``V``, ``R`` fixed — it
+    keeps each station's expected turnout and result and removes any preference for round
+    numbers.
 
     Parameters
     ----------
@@ -311,7 +314,7 @@ def integer_test(
     G = turnout_numerator(e, basis)
     R = e.ballots_cast()
     L = e.votes(candidate)
-    inc = (R > 0) & (V > 0) & (V >= min_registered)
+    inc = basic_mask(e) & (V >= min_registered)  # not excluded, R > 0, V > 0
     if cap is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             inc &= (G / np.where(V > 0, V, 1) <= cap) & (L / np.where(R > 0, R, 1) <= cap)
