@@ -76,4 +76,4 @@ def test_no_preset_error_points_to_the_reference_and_the_draft(tmp_path):
     r = runner.invoke(app, ["ingest", str(p)])
     assert r.exit_code == 1
     assert "matches no preset" in r.stderr
-    assert f"pollwatch mapping draft {p}" in r.stderr and "docs/mapping.md" in r.stderr
+    assert "pollwatch mapping draft" in r.stderr and "docs/mapping.md" in r.stderr
