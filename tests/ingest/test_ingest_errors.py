@@ -76,18 +76,34 @@ def test_empty_station_id(tmp_path, mapping):
         read_election(p, mapping=mapping)
 
 
-def test_empty_required_cell(tmp_path, mapping):
-    p = _csv(tmp_path, "D,1,,60,2,40,20\n")
-    with pytest.raises(IngestError, match=r'line 2, column "reg": registered is not a count'):
-        read_election(p, mapping=mapping)
+def test_empty_required_cell_is_a_finding_and_excludes_the_station(tmp_path, mapping):
+    # a blank registered count beside real results: never a silent zero, never a refusal of the file
+    p = _csv(tmp_path, "D,1,,60,2,40,20\nD,2,100,60,2,40,20\n")
+    e = read_election(p, mapping=mapping)
+    (f,) = e.ingest_report.findings
+    assert (f.line, f.column, f.kind) == (2, "reg", "warning") and "missing_counts" in f.message
+    assert e.ingest_report.exclusions == {"missing_counts": 1}
 
 
-def test_ambiguous_mapping(tmp_path):
+def test_ambiguous_mapping_is_ranked_by_meaning(tmp_path):
+    # "valid" is in both "valid" and "invalid": the column that means valid ballots wins, with a warning
     m = tmp_path / "m.toml"
     m.write_text(MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8")
     p = _csv(tmp_path, "D,1,100,60,2,40,20\n")
-    with pytest.raises(IngestError, match="field 'valid' matches 2 columns"):
+    e = read_election(p, mapping=m)
+    assert e.ingest_report.columns["valid"] == "valid"
+    assert any("matched 2 columns" in w.message for w in e.ingest_report.warnings)
+
+
+def test_ambiguous_mapping_tie_names_both_columns_and_the_fix(tmp_path):
+    m = tmp_path / "m.toml"
+    m.write_text(MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8")
+    p = tmp_path / "r.csv"
+    p.write_text("district,pec,reg,valid_1,valid_2,invalid,A,B\nD,1,100,60,60,2,40,20\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="field 'valid' matches 2 columns equally well") as exc:
         read_election(p, mapping=m)
+    (issue,) = exc.value.issues
+    assert issue.value == "valid_1 | valid_2" and '[fields] valid = "valid_1"' in issue.hint
 
 
 def test_unknown_preset_lists_presets(tmp_path):

@@ -15,6 +15,12 @@ from pollwatch.errors import ConfigError, DataIssue, IngestError
 from pollwatch.ingest.mapping import Mapping, detect_preset, load_mapping, load_preset
 from pollwatch.ingest.report import IngestReport
 from pollwatch.ingest.sniff import sniff
+from pollwatch.ingest.vocabulary import (
+    classify_column,
+    header_role,
+    is_evoting_label,
+    is_station_level,
+)
 from pollwatch.model.derived import exclusion_expr
 from pollwatch.model.election import (
     EXCLUSION,
@@ -24,6 +30,7 @@ from pollwatch.model.election import (
     Election,
     ElectionMeta,
 )
+from pollwatch.model.fields import FIELD_BY_NAME
 
 _INT_EXPECTED = "a whole number (count)"
 
@@ -72,51 +79,305 @@ def _read_source(path: Path, src: dict) -> tuple[pl.DataFrame, str, str | None, 
     return df, "csv", enc, digest
 
 
-def _resolve(mapping: Mapping, header: list[str], source: str) -> tuple[dict[str, str], list[DataIssue]]:
+_LINE = "\x00line"  # internal column: the row's line in the source (the header is line 1)
+_KEY = "\x00key"
+_COUNT_LIKE_CAST = ("valid", "invalid", "ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile",
+                    "ballots_mobile_box", "ballots_stationary_box")
+_DOCS = "see docs/mapping.md, or draft one with `pollwatch mapping draft FILE`"
+
+
+def _header(df: pl.DataFrame) -> list[str]:
+    return [c for c in df.columns if c not in (_LINE, _KEY)]
+
+
+def _preview(values: list[str], n: int = 12) -> str:
+    return ", ".join(values[:n]) + (" …" if len(values) > n else "")
+
+
+def _lines_text(lines: np.ndarray, n: int = 5) -> str:
+    shown = ", ".join(str(int(x)) for x in lines[:n])
+    return shown + (f" and {len(lines) - n:,} more" if len(lines) > n else "")
+
+
+# -- rows: levels and contests ---------------------------------------------------------------
+
+def _value_counts(s: pl.Series) -> list[tuple[str | None, int]]:
+    vc = s.value_counts(sort=True)
+    return list(zip(vc[s.name].to_list(), vc["count"].to_list(), strict=True))
+
+
+def _select_rows(df: pl.DataFrame, mapping: Mapping, source: str
+                 ) -> tuple[pl.DataFrame, dict[str, int], dict[str, tuple[str, ...]], list[DataIssue]]:
+    """Keep the polling-station rows of one contest: by ``[station] level``/``contest`` or, for a
+    column whose header names a level, by the one value that names polling stations.
+
+    A file with several levels or contests and no way to choose is refused with the values to
+    choose from; rows left out are counted (``skipped``), never dropped silently.
+    """
+    skipped: dict[str, int] = {}
+    chosen: dict[str, tuple[str, ...]] = {}
+    issues: list[DataIssue] = []
+    header = _header(df)
+    for what, sel in (("contest", mapping.contest), ("level", mapping.level)):
+        if sel is not None and sel.column is not None:
+            cols = [sel.column] if sel.column in header else []
+            if not cols:
+                issues.append(DataIssue(source, f"[station] {what} names a column the file does not have", line=1,
+                                        column=sel.column, expected=f"one of the columns: {_preview(header)}"))
+                continue
+        else:
+            cols = [h for h in header if header_role(h) == what]
+            if sel is not None and not cols:
+                issues.append(DataIssue(source, f"[station] {what} gives no column and no header names a {what}",
+                                        line=1, value=_preview(header),
+                                        hint=f'name it: [station] {what} = {{ column = "...", value = "{sel.values[0]}" }}'))
+        for col in cols:
+            s = df[col].cast(pl.Utf8).str.strip_chars()
+            counts = _value_counts(s)
+            values = [v for v, _ in counts if v is not None]
+            listing = "; ".join(f"{v!r} ({n:,} rows)" for v, n in counts[:20]) + (" …" if len(counts) > 20 else "")
+            fix = f'[station] {what} = {{ column = "{col}", value = "..." }}'
+            if sel is not None:
+                absent = [v for v in sel.values if v not in values]
+                if absent:
+                    issues.append(DataIssue(source, f"[station] {what} value not found in column {col!r}", line=1,
+                                            column=col, value=", ".join(absent), expected=f"one of: {listing}"))
+                    continue
+                keep_values = list(sel.values)
+            elif len(values) <= 1:
+                continue
+            elif what == "level":
+                station = [v for v in values if is_station_level(v)]
+                if len(station) != 1:
+                    issues.append(DataIssue(
+                        source, "rows of several commission levels and no single polling-station level among them",
+                        line=1, column=col, value=listing, expected="one value naming polling stations",
+                        hint=f"choose the polling-station level in a mapping: {fix}; {_DOCS}"))
+                    continue
+                keep_values = station
+            else:
+                issues.append(DataIssue(
+                    source, f"the file holds {len(values)} contests; pollwatch reads one at a time", line=1,
+                    column=col, value=listing, expected="one contest",
+                    hint=f"choose it in a mapping: {fix}; {_DOCS}"))
+                continue
+            if what == "level":  # remote e-voting rows are kept: they become excluded pseudo-stations
+                keep_values += [v for v in values if v not in keep_values and is_evoting_label(v)]
+            keep = s.is_in(keep_values).fill_null(False)
+            for v, n in counts:
+                if v not in keep_values:
+                    skipped[f"{col} = {v}"] = n
+            chosen[col] = tuple(keep_values)
+            df = df.filter(keep)
+    return df, skipped, chosen, issues
+
+
+# -- long layouts ----------------------------------------------------------------------------
+
+def _pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str | None
+                ) -> tuple[pl.DataFrame, list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
+    """One row per station and candidate → one row per station, a column per candidate.
+
+    Station-level columns (protocol lines repeated on every candidate row) must agree within
+    a station; a column that varies and is no mapped field is left out with a warning.
+    """
+    lg = mapping.long
+    assert lg is not None
+    header = _header(df)
+    issues: list[DataIssue] = []
+    warnings: list[DataIssue] = []
+    need = [lg.candidate, lg.votes, *([lg.party] if lg.party else []), *mapping.station_id]
+    for col in need:
+        if col not in header:
+            issues.append(DataIssue(source, "missing column of the long layout", line=1, column=col,
+                                    expected=f"a column named {col!r}", value=_preview(header)))
+    if issues:
+        return df, [], {}, issues, warnings
+    lines = df[_LINE].to_numpy()
+    key = pl.concat_str([pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") for c in mapping.station_id],
+                        separator="/")
+    df = df.with_columns(key.alias(_KEY))
+    votes, vissues = _parse_counts(df, lg.votes, "votes", source, thousands, lines)
+    issues += vissues
+    cand = df[lg.candidate].cast(pl.Utf8).str.strip_chars()
+    blank = (cand.is_null() | (cand == "")).to_numpy()
+    issues += [DataIssue(source, "blank candidate name in a long layout", line=int(lines[i]), column=lg.candidate,
+                         value="", expected="the candidate (or protocol line) this row counts")
+               for i in np.flatnonzero(blank)]
+    pair = pl.DataFrame({_KEY: df[_KEY], "c": cand})
+    dup = pair.is_duplicated().to_numpy() & ~blank
+    seen: dict[tuple[str, str], int] = {}
+    for i in np.flatnonzero(dup).tolist():
+        k = (pair[_KEY][i], cand[i])
+        if k in seen:
+            issues.append(DataIssue(source, "the same candidate twice for one station", line=int(lines[i]),
+                                    column=lg.candidate, value=cand[i], station_id=k[0],
+                                    expected=f"one row per station and candidate (first on line {seen[k]})",
+                                    hint="several contests in one file? choose one: [station] contest = "
+                                         '{ column = "...", value = "..." }'))
+        else:
+            seen[k] = int(lines[i])
+    if issues:
+        return df, [], {}, issues, warnings
+    labels = cand.unique(maintain_order=True).to_list()
+    per_station = [c for c in header if c not in (lg.candidate, lg.votes, lg.party)]
+    fixed = set(mapping.station_id) | set(mapping.hierarchy)
+    varying = df.group_by(_KEY).agg([pl.col(c).n_unique().alias(c) for c in per_station]) if per_station else None
+    drop = []
+    for c in per_station:
+        if varying is None or int(varying[c].max() or 0) <= 1:
+            continue
+        mapped = c in fixed or any(spec.matches(c) for spec in mapping.fields.values())
+        bad_key = varying.filter(pl.col(c) > 1)[_KEY][0]
+        first = int(df.filter(pl.col(_KEY) == bad_key)[_LINE][0])
+        if mapped:
+            issues.append(DataIssue(source, "a station-level column differs between the rows of one station",
+                                    line=first, column=c, station_id=bad_key,
+                                    expected="the same value on every candidate row of a station"))
+        else:
+            drop.append(c)
+            warnings.append(DataIssue(source, "column differs between a station's candidate rows; not used",
+                                      line=first, column=c, station_id=bad_key, kind="warning"))
+    if issues:
+        return df, [], {}, issues, warnings
+    base = (df.select([_KEY, *[c for c in per_station if c not in drop], _LINE])
+            .unique(subset=_KEY, keep="first", maintain_order=True))
+    names = {lab: (lab if lab not in base.columns else f"{lab} (votes)") for lab in labels}
+    wide = (pl.DataFrame({_KEY: df[_KEY], "c": cand.replace_strict(names), "v": votes})
+            .pivot(on="c", index=_KEY, values="v", aggregate_function=None))
+    out = base.join(wide.select([_KEY, *names.values()]), on=_KEY, how="left", maintain_order="left")
+    parties: dict[str, str] = {}
+    if lg.party:
+        firsts = pl.DataFrame({"c": cand, "p": df[lg.party].cast(pl.Utf8)}).unique(subset="c", keep="first")
+        parties = {names[c]: p for c, p in zip(firsts["c"].to_list(), firsts["p"].to_list(), strict=True) if p}
+    return out.drop(_KEY), list(names.values()), parties, issues, warnings
+
+
+# -- columns -----------------------------------------------------------------------------------
+
+def _resolve(mapping: Mapping, header: list[str], source: str
+             ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
+    """Find each field's column. Ranked when several match: an exact name first, then the
+    column whose meaning (the protocol-line vocabulary) is this field, then the one that matched
+    more of the spec's terms; a tie is an error naming every tied column and the one-line fix."""
     found: dict[str, str] = {}
     issues: list[DataIssue] = []
+    notes: list[DataIssue] = []
     for key, spec in mapping.fields.items():
-        hits = [h for h in header if spec.matches(h)]
-        if len(hits) == 1:
-            found[key] = hits[0]
-        elif len(hits) > 1:
-            issues.append(DataIssue(source, f"field {key!r} matches {len(hits)} columns", line=1,
-                                    expected=f"exactly one {spec.describe()}", value=" | ".join(hits),
-                                    hint="make the mapping more specific"))
-        elif not spec.optional:
-            issues.append(DataIssue(source, f"missing required column for {key!r}", line=1,
-                                    expected=spec.describe(), value=", ".join(header[:12]) + (" …" if len(header) > 12 else ""),
-                                    hint="map it in a mapping file ([fields] " + key + " = \"your column\") and pass --mapping"))
+        hits = [(spec.specificity(h), h) for h in header]
+        hits = [(s, h) for s, h in hits if s is not None]
+        if not hits:
+            if key in mapping.derive:
+                continue
+            if not spec.optional:
+                issues.append(DataIssue(
+                    source, f"missing required column for {key!r}", line=1, expected=spec.describe(),
+                    value=_preview(header),
+                    hint=f"map it in a mapping file ([fields] {key} = \"your column\") and pass --mapping; {_DOCS}"))
+            continue
+        ranked = sorted(((s >= 1000, classify_column(h) == key, s), h) for s, h in hits)
+        best = ranked[-1][0]
+        top = [h for r, h in ranked if r == best]
+        if len(top) == 1:
+            found[key] = top[0]
+            if len(hits) > 1:
+                others = [h for _, h in hits if h != top[0]]
+                notes.append(DataIssue(source, f"field {key!r} matched {len(hits)} columns; took the most specific",
+                                       line=1, column=top[0], value=" | ".join(others), kind="warning",
+                                       hint=f'to choose another: [fields] {key} = "exact column name"'))
+        else:
+            issues.append(DataIssue(source, f"field {key!r} matches {len(top)} columns equally well", line=1,
+                                    expected=f"exactly one {spec.describe()}", value=" | ".join(top),
+                                    hint=f'choose one in the mapping: [fields] {key} = "{top[0]}"'))
+    by_col: dict[str, list[str]] = {}
+    for key, col in found.items():
+        by_col.setdefault(col, []).append(key)
+    for col, keys in by_col.items():
+        if len(keys) > 1:
+            issues.append(DataIssue(source, f"one column matches the fields {', '.join(map(repr, keys))}", line=1,
+                                    column=col, expected="one field per column",
+                                    hint=f'name the columns exactly: [fields] {keys[0]} = "..." and {keys[1]} = "..."'))
     for col in (*mapping.station_id, *mapping.hierarchy):
         if col not in header:
             issues.append(DataIssue(source, "missing station column", line=1, column=col,
-                                    expected=f"a column named {col!r}", value=", ".join(header[:12])))
-    return found, issues
+                                    expected=f"a column named {col!r}", value=_preview(header)))
+    return found, issues, notes
 
 
-def _candidate_columns(mapping: Mapping, header: list[str], used: set[str], source: str) -> tuple[list[str], list[DataIssue]]:
-    issues = []
-    if mapping.candidate_columns:
-        missing = [c for c in mapping.candidate_columns if c not in header]
-        issues += [DataIssue(source, "missing candidate column", line=1, column=c, expected=f"a column named {c!r}")
-                   for c in missing]
-        return [c for c in mapping.candidate_columns if c in header], issues
+def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]:
+    """``("count", None)``, ``("blank", None)`` or ``("text", an example)`` for a column's cells."""
+    if s.dtype.is_numeric():
+        return ("blank", None) if s.null_count() == len(s) else ("count", None)
+    c = s.cast(pl.Utf8).str.strip_chars()
+    if thousands:
+        c = c.str.replace_all(thousands, "", literal=True)
+    c = c.str.replace_all("\u00a0", "", literal=True)
+    c = c.filter(c.is_not_null() & (c != ""))
+    if not len(c):
+        return "blank", None
+    bad = c.filter(c.cast(pl.Int64, strict=False).is_null())
+    return ("text", bad[0]) if len(bad) * 2 > len(c) else ("count", None)
+
+
+def _candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used: set[str], source: str,
+                       thousands: str | None, explicit: tuple[str, ...]
+                       ) -> tuple[list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
+    """Candidate columns: the mapping's list, or (``rest``) every column of ``pool`` left over
+    that holds counts and is no protocol line or identifier. Returns the refused ones with why."""
+    issues: list[DataIssue] = []
+    notes: list[DataIssue] = []
+    refused: dict[str, str] = {}
+    header = _header(df)
+    if explicit:
+        missing = [c for c in explicit if c not in header]
+        issues += [DataIssue(source, "missing candidate column", line=1, column=c, expected=f"a column named {c!r}",
+                             value=_preview(header)) for c in missing]
+        for c in explicit:
+            kind = classify_column(c)
+            if c in header and kind not in (None, "id", "text"):
+                notes.append(DataIssue(source, f"the mapping lists a protocol line ({kind}) as a candidate", line=1,
+                                       column=c, kind="warning", hint="check [candidates] columns"))
+        return [c for c in explicit if c in header], refused, issues, notes
     ignore = set(mapping.candidates_ignore)
-    cols = [h for h in header if h not in used and h not in ignore]
+    cols = []
+    for h in pool:
+        if h in used:
+            continue
+        if h in ignore:
+            refused[h] = "ignored by the mapping"
+            continue
+        kind = classify_column(h)
+        if kind in ("id", "text"):
+            refused[h] = f"{'identifier' if kind == 'id' else 'text'} header ({header_role(h) or kind})"
+            continue
+        if kind is not None:
+            refused[h] = "protocol line" + ("" if kind == "protocol" else f" ({kind}, already mapped or not needed)")
+            continue
+        what, example = _text_example(df[h], thousands)
+        if what == "text":
+            refused[h] = f"text, not counts (e.g. {example[:60]!r})"
+        elif what == "blank":
+            refused[h] = "every cell is blank"
+        else:
+            cols.append(h)
     if not cols:
-        issues.append(DataIssue(source, "no candidate columns left after mapping the protocol fields", line=1))
-    return cols, issues
+        issues.append(DataIssue(source, "no candidate columns left after mapping the protocol fields", line=1,
+                                value="; ".join(f"{c}: {why}" for c, why in list(refused.items())[:12]) or None,
+                                hint=f'list them in the mapping: [candidates] columns = ["...", "..."]; {_DOCS}'))
+    return cols, refused, issues, notes
 
+
+# -- cells ---------------------------------------------------------------------------------------
 
 def _parse_counts(df: pl.DataFrame, col: str, out_name: str, source: str, thousands: str | None,
-                  allow_empty: bool) -> tuple[pl.Series, list[DataIssue]]:
-    """Parse a column of counts to Int64; collect every cell that is not a whole number."""
+                  lines: np.ndarray) -> tuple[pl.Series, list[DataIssue]]:
+    """Parse a column of counts to Int64 (blank → null); collect every cell that is not a whole
+    number ≥ 0, with its source line."""
     s = df[col]
     if s.dtype == pl.Utf8 and not thousands:
         direct = s.cast(pl.Int64, strict=False)
-        if direct.null_count() == s.null_count():  # every cell was a plain integer: skip the slow path
-            if allow_empty or not s.null_count():
-                return direct.alias(out_name), []
+        if direct.null_count() == s.null_count():  # every cell a plain integer (or null): skip the slow path
+            s = direct
     if s.dtype == pl.Utf8:
         clean = s.str.strip_chars()
         if thousands:
@@ -127,34 +388,58 @@ def _parse_counts(df: pl.DataFrame, col: str, out_name: str, source: str, thousa
         bad = (~empty & parsed.is_null()).fill_null(False)
     elif s.dtype.is_float():
         f = s.to_numpy()
-        empty = pl.Series(np.isnan(f))
-        integral = np.isnan(f) | (np.floor(f) == f)
+        nan = np.isnan(f)
+        integral = nan | ((np.floor(f) == f) & (np.abs(f) < 9.2e18))
         bad = pl.Series(~integral)
-        parsed = pl.Series(np.where(np.isnan(f) | ~integral, 0, f).astype(np.int64)).set(empty | bad, None)
+        parsed = pl.Series(np.where(nan | ~integral, 0, f).astype(np.int64)).set(pl.Series(nan) | bad, None)
     elif s.dtype.is_integer():
-        parsed, empty, bad = s.cast(pl.Int64), s.is_null(), pl.Series(np.zeros(len(s), dtype=bool))
+        parsed, bad = s.cast(pl.Int64), pl.Series(np.zeros(len(s), dtype=bool))
     else:
         parsed = s.cast(pl.Utf8).str.strip_chars().cast(pl.Int64, strict=False)
-        empty = s.is_null()
-        bad = (~empty & parsed.is_null()).fill_null(False)
+        bad = (s.is_not_null() & parsed.is_null()).fill_null(False)
+    negative = (parsed < 0).fill_null(False)
+    idx = np.flatnonzero((bad | negative).to_numpy())
     issues: list[DataIssue] = []
-    if not allow_empty:
-        bad = bad | empty
-    idx = np.flatnonzero(bad.to_numpy())
     if len(idx):
         vals = s.gather(idx).cast(pl.Utf8).to_list()
         hint = None
         if any(v and ("," in v or "." in v) for v in vals[:50]):
             hint = "counts must be whole numbers; if the file uses a thousands separator, set [source] thousands"
-        issues = [DataIssue(source, f"{out_name} is not a count", line=int(i) + 2, column=col,
+        issues = [DataIssue(source, f"{out_name} is not a count", line=int(lines[i]), column=col,
                             value="" if v is None else v, expected=_INT_EXPECTED, hint=hint)
                   for i, v in zip(idx.tolist(), vals, strict=True)]
     return parsed.alias(out_name), issues
 
 
-def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str) -> tuple[pl.Series, list[DataIssue]]:
+def _evoting_rows(df: pl.DataFrame, mapping: Mapping) -> np.ndarray:
+    """Rows whose station, commission, district, region or level label names remote e-voting."""
+    header = _header(df)
+    cols = [c for c in header if c in mapping.station_id or c in mapping.hierarchy
+            or (classify_column(c) in ("id", "text") and header_role(c) != "url")]
+    extra = [x.casefold() for x in mapping.exclusions.get("evoting_labels", ())]
+    mask = np.zeros(df.height, dtype=bool)
+    for c in cols:
+        s = df[c].cast(pl.Utf8)
+        labels = s.unique().drop_nulls().to_list()
+        hit = [v for v in labels if is_evoting_label(v) or any(x in v.casefold() for x in extra)]
+        if hit:
+            mask |= s.is_in(hit).fill_null(False).to_numpy()
+    return mask
+
+
+def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np.ndarray, evoting: np.ndarray
+                 ) -> tuple[pl.Series, list[DataIssue]]:
+    """The joined station id. E-voting pseudo-stations (blank or repeated ids) get ``…/e-voting@LINE``."""
     parts = [pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") for c in cols]
     sid = df.select(pl.concat_str(parts, separator="/").alias(STATION_ID))[STATION_ID]
+    empty = df.select(pl.any_horizontal([p == "" for p in parts])).to_series().to_numpy()
+    if evoting.any():
+        dup_all = sid.is_duplicated().to_numpy()
+        relabel = evoting & (empty | dup_all)
+        if relabel.any():
+            suffix = pl.Series([f"/e-voting@{int(x)}" for x in lines[relabel]])
+            sid = sid.scatter(np.flatnonzero(relabel), sid.filter(pl.Series(relabel)) + suffix)
+            empty = empty & ~relabel
     issues = []
     dup = sid.is_duplicated().to_numpy()
     if dup.any():
@@ -162,33 +447,254 @@ def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str) -> tuple[
         first: dict[str, int] = {}
         for i, v in zip(idx.tolist(), sid.gather(idx).to_list(), strict=True):
             if v in first:
-                issues.append(DataIssue(source, "duplicate station id", line=i + 2, column="+".join(cols),
+                issues.append(DataIssue(source, "duplicate station id", line=int(lines[i]), column="+".join(cols),
                                         value=v, expected=f"a unique id (first seen on line {first[v]})"))
             else:
-                first[v] = i + 2
-    empty = df.select(pl.any_horizontal([p == "" for p in parts])).to_series().to_numpy()
+                first[v] = int(lines[i])
+    hint = ("aggregate rows of another level, or e-voting rows without a label naming remote electronic voting? "
+            'keep the station level with [station] level = { column = "...", value = "..." }')
     issues += [DataIssue(source, "empty station id" if len(cols) == 1 else "empty station id (one of its columns is blank)",
-                         line=int(i) + 2, column="+".join(cols), value=v,
-                         expected="a value in every station-id column")
+                         line=int(lines[i]), column="+".join(cols), value=v,
+                         expected="a value in every station-id column", hint=hint)
                for i, v in zip(np.flatnonzero(empty).tolist(), sid.filter(pl.Series(empty)).to_list(), strict=True)]
     return sid, issues
 
 
-def read_election(path: str | Path, *, preset: str | None = None, mapping: str | Path | Mapping | None = None,
-                  scrutiny: str | None = None, **meta_overrides) -> Election:
+def _blank_findings(fields: dict[str, pl.Series], found: dict[str, str], cands: list[tuple[str, str]],
+                    no_results: np.ndarray, lines: np.ndarray, source: str
+                    ) -> tuple[np.ndarray, list[DataIssue]]:
+    """Blank cells in rows that do have results: never silent zeros.
+
+    A blank registered/valid/invalid excludes the station (``missing_counts``), one finding per
+    cell; a blank in another protocol line or a candidate is one finding per column (how many,
+    which lines), and reads as missing (the model's sums treat it as 0).
+    """
+    missing = np.zeros(len(lines), dtype=bool)
+    out: list[DataIssue] = []
+    for key, s in fields.items():
+        nul = s.is_null().to_numpy() & ~no_results
+        if not nul.any() or key not in found:
+            continue
+        idx = np.flatnonzero(nul)
+        if FIELD_BY_NAME[key].required:
+            missing |= nul
+            out += [DataIssue(source, f"{key} is blank while the station has other results; station excluded "
+                                      "(missing_counts)", line=int(lines[i]), column=found[key], value="",
+                              expected=_INT_EXPECTED, kind="warning") for i in idx]
+        else:
+            out.append(DataIssue(source, f"{key} is blank at {len(idx):,} stations that have results "
+                                         f"(lines {_lines_text(lines[idx])}); kept as missing, not as 0",
+                                 line=int(lines[idx[0]]), column=found[key], value="", kind="warning"))
+    for cid, col in cands:
+        nul = fields[cid].is_null().to_numpy() & ~no_results
+        if nul.any():
+            idx = np.flatnonzero(nul)
+            out.append(DataIssue(source, f"no votes given for {col!r} at {len(idx):,} stations that have results "
+                                         f"(lines {_lines_text(lines[idx])}); read as 0 votes there",
+                                 line=int(lines[idx[0]]), column=col, value="", kind="warning",
+                                 hint="fine if the candidate did not stand there; otherwise check the file"))
+    return missing, out
+
+
+def _derive(mapping: Mapping, df: pl.DataFrame, series: dict[str, pl.Series], found: dict[str, str],
+            cand_ids: list[str], source: str, thousands: str | None, lines: np.ndarray
+            ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
+    """Compute ``[derive]`` fields that no column provides (in mapping order); nulls propagate."""
+    done: dict[str, str] = {}
+    issues: list[DataIssue] = []
+    notes: list[DataIssue] = []
+    header = _header(df)
+    for key, d in mapping.derive.items():
+        if key in found:
+            notes.append(DataIssue(source, f"[derive] {key} not used: the file has a column for it", line=1,
+                                   column=found[key], kind="warning"))
+            continue
+        total: pl.Series | None = None
+        ok = True
+        for sign, kind, name in d.terms:
+            if kind == "candidates":
+                if not cand_ids:
+                    ok = False
+                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: there are no candidates", line=1))
+                    continue
+                frame = pl.DataFrame([series[c] for c in cand_ids])
+                term = frame.select(pl.when(pl.all_horizontal(pl.all().is_null())).then(None)
+                                    .otherwise(pl.sum_horizontal(pl.all())).alias("t"))["t"].cast(pl.Int64)
+            elif kind == "field":
+                if name not in series:
+                    ok = False
+                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: the field {name!r} is not in the file",
+                                            line=1, expected="a field mapped in [fields] or derived above"))
+                    continue
+                term = series[name]
+            else:
+                if name not in header:
+                    ok = False
+                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: no column named {name!r}", line=1,
+                                            value=_preview(header)))
+                    continue
+                term, iss = _parse_counts(df, name, key, source, thousands, lines)
+                issues += iss
+            term = term if sign > 0 else -term
+            total = term if total is None else total + term
+        if ok and total is not None:
+            series[key] = total.alias(key)
+            done[key] = d.text
+    return done, issues, notes
+
+
+def _implausible(series: dict[str, pl.Series], cols: dict[str, str], evoting: np.ndarray, lines: np.ndarray,
+                 plaus: dict, source: str) -> tuple[np.ndarray, list[DataIssue]]:
+    """Counts no polling station can have: above ``max_count``, registered above
+    ``max_registered`` (ordinary stations), ballots or votes above ``max_ratio`` × registered.
+
+    Such a station stays in the model, excluded (``implausible_count``), one finding per cell.
+    The check is elementwise: nothing here (or anywhere in ingest) allocates by a count's value.
+    """
+    max_count, max_reg, ratio = int(plaus["max_count"]), int(plaus["max_registered"]), float(plaus["max_ratio"])
+    reg = series["registered"].fill_null(0).to_numpy() if "registered" in series else None
+    mask = np.zeros(len(lines), dtype=bool)
+    out: list[DataIssue] = []
+    for name, col in cols.items():
+        if name not in series:
+            continue
+        v = series[name].fill_null(0).to_numpy()
+        hit = v > max_count
+        why = np.full(len(v), f"at most {max_count:,} at one station", dtype=object)
+        if name == "registered":
+            h2 = (v > max_reg) & ~evoting & ~hit
+            why[h2] = f"at most {max_reg:,} registered voters at an ordinary station"
+            hit |= h2
+        if reg is not None and (name in _COUNT_LIKE_CAST or name.startswith("cand_")):
+            h3 = (reg > 0) & (v > ratio * reg.astype(np.float64)) & ~hit
+            why[h3] = f"at most {ratio:g} × the registered voters"
+            hit |= h3
+        for i in np.flatnonzero(hit).tolist():
+            out.append(DataIssue(source, "a count no polling station can have; station excluded (implausible_count)",
+                                 line=int(lines[i]), column=col, value=str(int(v[i])), expected=str(why[i]),
+                                 kind="warning",
+                                 hint="if stations this large are real in this file, raise [plausibility] "
+                                      "max_count / max_registered / max_ratio"))
+        mask |= hit
+    return mask, out
+
+
+def _gates(table: pl.DataFrame, meta: ElectionMeta, found: dict[str, str], derived: dict[str, str],
+           source: str, plaus: dict) -> tuple[list[DataIssue], dict[str, str]]:
+    """Plausibility gates on the whole reading (analysable stations only).
+
+    A reading in which candidates do not add up to the valid votes, a "candidate" has more votes
+    than there are valid ballots, ballots cast and issued differ by more than a quarter, or more
+    ballots are cast than voters registered, is not a reading of this file's protocols: most
+    likely a protocol line was taken for a candidate or a field for another. It is refused, with
+    the columns it used and how to fix the mapping.
+    """
+    ok = table[EXCLUSION].is_null().to_numpy()
+    res: dict[str, str] = {}
+    fails: list[DataIssue] = []
+    n = int(ok.sum())
+    if not n or not meta.candidates:
+        res["stations"] = "no analysable stations: gates not applied"
+        return fails, res
+    ids = [c.id for c in meta.candidates]
+    sub = table.filter(pl.Series(ok))
+    votes = np.column_stack([sub[c].fill_null(0).to_numpy() for c in ids])
+    valid = sub["valid"].fill_null(0).to_numpy()
+    invalid = sub["invalid"].fill_null(0).to_numpy()
+    reg = sub["registered"].fill_null(0).to_numpy()
+    used = ", ".join(f"{k} = {v!r}" for k, v in found.items() if k in ("registered", "valid", "invalid"))
+    used += "".join(f", {k} = {v} (derived)" for k, v in derived.items())
+    cand_text = ", ".join(repr(c.source_column or c.name) for c in meta.candidates)
+    reading = f"this reading used {used}; candidates {cand_text}"
+    totals = votes.sum(axis=0)
+    top = int(np.argmax(totals))
+    top_name = meta.candidates[top].source_column or meta.candidates[top].name
+    valid_col = found.get("valid", derived.get("valid", "valid"))
+
+    def fail(gate: str, message: str, found_: str, expected: str, hint: str, column: str | None = None) -> None:
+        fails.append(DataIssue(source, f"refused ({gate}): {message}", line=1, column=column, value=found_,
+                               expected=expected, hint=f"{hint}. {reading}. {_DOCS}"))
+        res[gate] = f"failed: {found_}"
+
+    ignore_fix = f'[candidates] ignore = ["{top_name}"] or list them: [candidates] columns = ["...", "..."]'
+    valid_sum = int(valid.sum())
+    if "candidates" not in derived.get("valid", "") and "valid" in found:
+        s = votes.sum(axis=1)
+        off = s != valid
+        share_off = float(off.mean())
+        if share_off > float(plaus["sum_tolerance"]):
+            over = float((s > valid).mean())
+            tot = int(s.sum())
+            fail("candidates_sum_valid",
+                 f"the candidates' votes do not add up to the valid votes at {100 * share_off:.1f} % of "
+                 f"{n:,} stations ({'more' if over >= share_off / 2 else 'fewer'} than valid at most of them; "
+                 f"all candidates {tot:,} vs valid {valid_sum:,})",
+                 f"{100 * share_off:.1f} % of stations", f"at most {100 * float(plaus['sum_tolerance']):g} %",
+                 (f"a protocol line taken as a candidate? the largest 'candidate' is {top_name!r}; {ignore_fix}"
+                  if tot > valid_sum else
+                  "a candidate missing, or 'valid' the wrong column? [fields] valid = \"exact column name\""),
+                 column=valid_col)
+        else:
+            res["candidates_sum_valid"] = f"ok: they add up at {100 * (1 - share_off):.1f} % of {n:,} stations"
+    if valid_sum > 0:
+        over_cols = [(meta.candidates[j].source_column or meta.candidates[j].name, int(totals[j]))
+                     for j in range(len(ids)) if totals[j] > valid_sum]
+        if over_cols:
+            name, tot = over_cols[0]
+            fail("candidate_le_valid", f"{name!r} has more votes than there are valid ballots "
+                                       f"({100 * tot / valid_sum:.0f} % of the valid votes)",
+                 f"{tot:,} votes", f"at most the {valid_sum:,} valid votes",
+                 f"a protocol line taken as a candidate? [candidates] ignore = [\"{name}\"]", column=name)
+        else:
+            res["candidate_le_valid"] = f"ok: the largest has {100 * int(totals[top]) / valid_sum:.1f} % of valid"
+    cast = int(valid.sum() + invalid.sum())
+    parts = [p for p in ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile") if p in sub.columns]
+    if parts and cast > 0:
+        issued = int(sum(int(sub[p].fill_null(0).sum()) for p in parts))
+        r = cast / issued if issued else float("inf")
+        if not 0.8 <= r <= 1.25:
+            fail("issued_vs_cast", f"ballots cast ({cast:,}) and issued ({issued:,}) are not of the same order "
+                                   f"(ratio {r:.2f})", f"ratio {r:.2f}", "between 0.8 and 1.25",
+                 "is one of the ballots-issued lines ("
+                 + ", ".join(f"{p} = {found.get(p, '?')!r}" for p in parts)
+                 + ") another protocol line? name it exactly: [fields] ballots_issued_station = \"...\"",
+                 column=" + ".join(found.get(p, p) for p in parts))
+        else:
+            res["issued_vs_cast"] = f"ok: cast / issued = {r:.3f}"
+    reg_sum = int(reg.sum())
+    if reg_sum > 0 and cast > 1.05 * reg_sum:
+        fail("cast_le_registered", f"more ballots cast ({cast:,}) than voters registered ({reg_sum:,})",
+             f"turnout {100 * cast / reg_sum:.0f} %", "at most 105 %",
+             "is 'registered' the list of voters? [fields] registered = \"exact column name\"",
+             column=found.get("registered"))
+    elif reg_sum > 0:
+        res["cast_le_registered"] = f"ok: turnout {100 * cast / reg_sum:.1f} %"
+    return fails, res
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+def read_election(path: str | Path | pl.DataFrame, *, preset: str | None = None,
+                  mapping: str | Path | Mapping | None = None, scrutiny: str | None = None,
+                  source: str | None = None, **meta_overrides) -> Election:
     """Read official per-station results into an :class:`Election`.
 
-    :param path: CSV/TSV (UTF-8 or cp1251; also inside a single-file .zip), XLSX or Parquet.
+    :param path: CSV/TSV (UTF-8 or cp1251; also inside a single-file .zip), XLSX or Parquet;
+        or a Polars DataFrame (then ``source`` names it in messages; see :func:`read_frame`).
     :param preset: a shipped preset name; by default one is auto-detected from the header.
     :param mapping: a TOML mapping file (or a parsed :class:`Mapping`) for other layouts.
     :param scrutiny: candidate under scrutiny (default: the winner).
-    :raises IngestError: listing every problem found (file, line, column, value, expectation).
+    :raises IngestError: listing every problem found (file, line, column, value, expectation),
+        or the plausibility gate the reading failed, with the columns it used and the fix.
 
     The returned Election carries ``ingest_report``. Example::
 
         e = read_election("../shared/data/russia/president-2012.csv.zip")
         e.totals()["leader_votes"]   # 45602075
     """
+    if isinstance(path, pl.DataFrame):
+        return read_frame(path, preset=preset, mapping=mapping, scrutiny=scrutiny,
+                          source=source or "<DataFrame>", **meta_overrides)
     t0 = time.perf_counter()
     path = Path(path)
     source = str(path)
@@ -196,12 +702,7 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
         raise IngestError(source, [DataIssue(source, "file not found")])
     if not path.is_file():
         raise IngestError(source, [DataIssue(source, "not a file", expected="a results file", value="a directory")])
-    if isinstance(mapping, (str, Path)):
-        mapping = load_mapping(mapping)
-    if preset is not None and mapping is not None:
-        raise ConfigError("give either a preset or a mapping, not both")
-    if preset is not None:
-        mapping = load_preset(preset)
+    mapping = _mapping_arg(preset, mapping)
     src = mapping.source if mapping else {}
     try:
         df, fmt, encoding, digest = _read_source(path, src)
@@ -210,45 +711,125 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
     except (OSError, ValueError, pl.exceptions.PolarsError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         raise IngestError(source, [DataIssue(source, f"cannot be read as a table: {exc}",
                                              hint="check the file format and encoding")]) from None
+    return _ingest(df, source=source, fmt=fmt, encoding=encoding, digest=digest, mapping=mapping,
+                   scrutiny=scrutiny, meta_overrides=meta_overrides, default_name=path.name, t0=t0)
+
+
+def read_frame(df: pl.DataFrame, *, mapping: str | Path | Mapping | None = None, preset: str | None = None,
+               source: str = "<DataFrame>", scrutiny: str | None = None, **meta_overrides) -> Election:
+    """Read results already in memory (one row per station, or per station and candidate with
+    ``[long]``) through a mapping or preset, exactly as a file would be read.
+
+    Line numbers in messages are the row's position + 2 (as if the frame were a CSV with a header).
+    Example::
+
+        e = read_frame(df, mapping="mapping.toml", source="results 2024")
+    """
+    t0 = time.perf_counter()
+    if not isinstance(df, pl.DataFrame):
+        raise TypeError(f"df must be a polars DataFrame, got {type(df).__name__}")
+    mapping = _mapping_arg(preset, mapping)
+    digest = hashlib.sha256(df.hash_rows(seed=0).to_numpy().tobytes()
+                            + "\x1f".join(df.columns).encode()).hexdigest() if df.height else _sha256(b"")
+    return _ingest(df, source=source, fmt="dataframe", encoding=None, digest=digest, mapping=mapping,
+                   scrutiny=scrutiny, meta_overrides=meta_overrides, default_name=source, t0=t0)
+
+
+def _mapping_arg(preset: str | None, mapping: str | Path | Mapping | None) -> Mapping | None:
+    if isinstance(mapping, (str, Path)):
+        mapping = load_mapping(mapping)
+    if preset is not None and mapping is not None:
+        raise ConfigError("give either a preset or a mapping, not both")
+    if preset is not None:
+        mapping = load_preset(preset)
+    return mapping
+
+
+def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, digest: str, mapping: Mapping | None,
+            scrutiny: str | None, meta_overrides: dict, default_name: str, t0: float) -> Election:
     # polars keeps doubled quotes inside quoted header cells; unescape them as CSV intends
     df = df.rename({c: c.replace('""', '"').strip() for c in df.columns if c != c.replace('""', '"').strip()})
-    header = list(df.columns)
+    rows_read = df.height
+    df = df.with_columns(pl.Series(_LINE, np.arange(2, df.height + 2, dtype=np.int64)))
+    header = _header(df)
     if mapping is None:
         mapping = detect_preset(header)
         if mapping is None:
             raise IngestError(source, [DataIssue(
-                source, "the column layout matches no preset", line=1, value=", ".join(header[:12]),
+                source, "the column layout matches no preset", line=1, value=_preview(header),
                 expected="a known layout, or a mapping file",
-                hint=f"draft a mapping from this header with `pollwatch mapping draft {source} --out mapping.toml`, "
-                     "check it (every key is explained in docs/mapping.md) and pass --mapping mapping.toml")])
-    found, issues = _resolve(mapping, header, source)
+                hint=f"write a TOML mapping and pass --mapping FILE ({_DOCS})")])
+    thousands = mapping.source.get("thousands")
+    warnings: list[DataIssue] = []
+
+    df, skipped, chosen, issues = _select_rows(df, mapping, source)
+    if issues:
+        raise IngestError(source, issues)
+    parties = dict(mapping.candidate_parties)
+    explicit = mapping.candidate_columns
+    pool = header
+    if mapping.long is not None:
+        df, labels, long_parties, issues, notes = _pivot_long(df, mapping, source, thousands)
+        warnings += notes
+        if issues:
+            raise IngestError(source, issues)
+        parties.update(long_parties)
+        pool = labels
+    header = _header(df)
+    lines = df[_LINE].to_numpy()
+
+    found, issues, notes = _resolve(mapping, header, source)
+    warnings += notes
     used = set(found.values()) | set(mapping.station_id) | set(mapping.hierarchy)
-    cand_cols, cissues = _candidate_columns(mapping, header, used, source)
+    used |= {t[2] for d in mapping.derive.values() for t in d.terms if t[1] == "column"}
+    cand_cols, refused, cissues, notes = _candidate_columns(mapping, df, pool, used, source, thousands, explicit)
     issues += cissues
+    warnings += notes
     if issues:  # structural problems: stop before reading cells
         raise IngestError(source, issues)
 
-    thousands = mapping.source.get("thousands")
-    cols: list[pl.Series] = []
-    sid, sid_issues = _station_ids(df, mapping.station_id, source)
-    issues += sid_issues
-    cols.append(sid)
-    for lvl in mapping.hierarchy:
-        cols.append(df[lvl].cast(pl.Utf8).str.strip_chars().alias(lvl))
+    evoting = _evoting_rows(df, mapping)
+    sid, issues = _station_ids(df, mapping.station_id, source, lines, evoting)
+    series: dict[str, pl.Series] = {}
     for key, col in found.items():
-        s, iss = _parse_counts(df, col, key, source, thousands, allow_empty=mapping.fields[key].optional)
-        cols.append(s)
+        s, iss = _parse_counts(df, col, key, source, thousands, lines)
+        series[key] = s
         issues += iss
     candidates = []
     for i, col in enumerate(cand_cols):
         cid = f"cand_{i:02d}"
-        s, iss = _parse_counts(df, col, cid, source, thousands, allow_empty=True)
+        s, iss = _parse_counts(df, col, cid, source, thousands, lines)
         for d in iss:
             object.__setattr__(d, "message", f"votes for {col!r} are not a count")
-        cols.append(s)
+        series[cid] = s
         issues += iss
-        candidates.append(Candidate(cid, mapping.candidate_names.get(col, col), mapping.candidate_parties.get(col), col))
-    cols.append(pl.Series(SOURCE_LINE, np.arange(2, df.height + 2, dtype=np.int64)))
+        candidates.append(Candidate(cid, mapping.candidate_names.get(col, col), parties.get(col), col))
+    cand_ids = [c.id for c in candidates]
+    derived, diss, notes = _derive(mapping, df, series, found, cand_ids, source, thousands, lines)
+    issues += diss
+    warnings += notes
+    if not diss:
+        issues += [DataIssue(source, f"no column or derivation for the required field {key!r}", line=1,
+                             hint=f'map it: [fields] {key} = "..." or [derive] {key} = "..."; {_DOCS}')
+                   for key, f in FIELD_BY_NAME.items() if f.required and key not in series]
+    if issues:
+        raise IngestError(source, issues)
+
+    all_blank = (np.logical_and.reduce([series[c].is_null().to_numpy() for c in cand_ids])
+                 if cand_ids else np.zeros(len(lines), dtype=bool))
+    missing, blank_notes = _blank_findings(series, found, [(c.id, c.source_column or c.name) for c in candidates],
+                                           all_blank, lines, source)
+    count_cols = {**found, **{k: f"{k} (derived)" for k in derived},
+                  **{c.id: c.source_column or c.name for c in candidates}}
+    implausible, odd = _implausible(series, count_cols, evoting, lines, mapping.plausibility, source)
+    findings = blank_notes + odd
+
+    cols: list[pl.Series] = [sid]
+    for lvl in mapping.hierarchy:
+        cols.append(df[lvl].cast(pl.Utf8).str.strip_chars().alias(lvl))
+    cols += [series[k] for k in FIELD_BY_NAME if k in series]
+    cols += [series[c] for c in cand_ids]
+    cols.append(pl.Series(SOURCE_LINE, lines))
     table = pl.DataFrame(cols)
     if mapping.options.get("station_issued_includes_mobile") and {"ballots_issued_station", "ballots_issued_mobile"} <= set(found):
         table = table.with_columns((pl.col("ballots_issued_station") - pl.col("ballots_issued_mobile").fill_null(0))
@@ -258,21 +839,30 @@ def read_election(path: str | Path, *, preset: str | None = None, mapping: str |
     el.update({k: v for k, v in meta_overrides.items() if v is not None})
     meta = ElectionMeta(
         country=str(el.get("country", "")), date=str(el.get("date", "")), type=str(el.get("type", "")),
-        name=str(el.get("name", path.name)), candidates=tuple(candidates), hierarchy=tuple(mapping.hierarchy),
+        name=str(el.get("name", default_name)), candidates=tuple(candidates), hierarchy=tuple(mapping.hierarchy),
         scrutiny=None, source=source, profile=str(el.get("profile", el.get("country", "generic") or "generic")),
     )
     exclusion = exclusion_expr(table, meta, mapping.exclusions.get("evoting_min_registered"),
-                               tuple(mapping.exclusions.get("evoting_labels", ())))
+                               tuple(mapping.exclusions.get("evoting_labels", ())),
+                               marks={"evoting": evoting, "implausible_count": implausible, "missing_counts": missing})
     table = table.with_columns(exclusion.alias(EXCLUSION))
+    gate_fails, gates = _gates(table, meta, found, derived, source, mapping.plausibility)
+    if gate_fails and not mapping.plausibility.get("enforce", True):
+        findings += [DataIssue(**{**d.to_dict(), "kind": "warning"}) for d in gate_fails]
+        gate_fails = []
     ignored = tuple(h for h in header if h not in used and h not in cand_cols)
-    warnings = tuple(DataIssue(source, "column not used by the mapping", line=1, column=h, kind="warning") for h in ignored)
+    warnings += [DataIssue(source, "column not used by the mapping" + (f": {refused[h]}" if h in refused else ""),
+                           line=1, column=h, kind="warning") for h in ignored]
     report = IngestReport(
-        source=source, sha256=digest, format=fmt, encoding=encoding, mapping=mapping.name, rows=df.height,
+        source=source, sha256=digest, format=fmt, encoding=encoding, mapping=mapping.name, rows=table.height,
         columns=found, candidates=tuple(c.name for c in candidates), ignored_columns=ignored,
-        exclusions={}, issues=tuple(issues), warnings=warnings, seconds=time.perf_counter() - t0,
+        exclusions={}, issues=tuple(gate_fails), warnings=tuple(warnings), seconds=time.perf_counter() - t0,
+        findings=tuple(findings), rest_taken=tuple(cand_cols) if not explicit else (),
+        rest_refused=refused, rows_read=rows_read, rows_skipped=skipped, rows_selected=chosen,
+        derived=derived, gates=gates,
     )
-    if issues:
-        raise IngestError(source, issues, report)
+    if gate_fails:
+        raise IngestError(source, gate_fails, report)
     election = Election(table, meta)
     election = election.with_scrutiny(scrutiny) if scrutiny else election
     object.__setattr__(report, "exclusions", election.exclusion_counts())

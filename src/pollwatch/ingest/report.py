@@ -13,9 +13,15 @@ from pollwatch.results import ResultMixin, Summary
 class IngestReport(ResultMixin):
     """What reading one source produced.
 
-    ``issues`` are errors (the source could not be read as it is); ``warnings`` are kept
-    for the record (e.g. columns that were not used). ``exclusions`` counts stations kept
-    in the model but left out of analysis, by reason.
+    ``issues`` are errors (the source could not be read as it is, or the reading failed a
+    plausibility gate); ``warnings`` are kept for the record (columns not used, a field that
+    matched several columns). ``findings`` are facts about the data the analyst must know:
+    blank cells in rows that have results, counts no station can have; each names its line
+    and column. ``exclusions`` counts stations kept in the model but left out of analysis,
+    by reason. ``rest_taken`` / ``rest_refused`` say which columns ``[candidates] rest``
+    took as candidates and which it refused, and why; ``rows_skipped`` counts rows of other
+    levels or contests left out by ``rows_selected``; ``gates`` gives each plausibility
+    gate's outcome.
     """
 
     source: str
@@ -31,6 +37,14 @@ class IngestReport(ResultMixin):
     issues: tuple[DataIssue, ...] = ()
     warnings: tuple[DataIssue, ...] = ()
     seconds: float = 0.0
+    findings: tuple[DataIssue, ...] = ()
+    rest_taken: tuple[str, ...] = ()
+    rest_refused: dict[str, str] = field(default_factory=dict)
+    rows_read: int = 0
+    rows_skipped: dict[str, int] = field(default_factory=dict)
+    rows_selected: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)
+    gates: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -46,9 +60,16 @@ class IngestReport(ResultMixin):
             ("candidates", str(len(self.candidates))),
         ]
         rows += [(f"excluded: {k}", f"{v:,} ({EXCLUSION_REASONS.get(k, k)})") for k, v in self.exclusions.items()]
+        rows += [(f"rows left out: {k}", f"{v:,}") for k, v in self.rows_skipped.items()]
+        rows += [(f"derived: {k}", v) for k, v in self.derived.items()]
+        if self.rest_taken:
+            rows.append(("candidates taken by rest", ", ".join(self.rest_taken)))
+        rows += [(f"not a candidate: {k}", v) for k, v in self.rest_refused.items()]
+        rows += [(f"gate: {k}", v) for k, v in self.gates.items()]
         if self.ignored_columns:
             rows.append(("columns not used", ", ".join(self.ignored_columns)))
         text = (f"Read {self.rows:,} stations from {self.source}. "
-                + (f"{len(self.issues)} problems prevent analysis." if self.issues else "No reading errors."))
-        notes = [str(w) for w in self.warnings[:20]]
+                + (f"{len(self.issues)} problems prevent analysis." if self.issues else "No reading errors.")
+                + (f" {len(self.findings):,} findings about the data." if self.findings else ""))
+        notes = [str(w) for w in self.findings[:20]] + [str(w) for w in self.warnings[:20]]
         return Summary("Ingest report", text, rows, notes)

@@ -111,14 +111,18 @@ def percent(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_registered: int | None = None,
-                   evoting_labels: tuple[str, ...] = ()) -> pl.Series:
+                   evoting_labels: tuple[str, ...] = (), marks: dict[str, np.ndarray] | None = None) -> pl.Series:
     """Why each station cannot be analysed, first reason wins; null where it can.
 
     E-voting pseudo-stations are recognised by a hierarchy label matching
     :data:`EVOTING_PATTERNS` (and, if given, ``registered >= evoting_min_registered``).
+    ``marks`` are boolean masks found by ingest (``evoting`` from any label column,
+    ``implausible_count``, ``missing_counts``); order of precedence: no results, e-voting,
+    implausible count, missing counts, zero registered, zero ballots.
     """
     n = table.height
-    reasons = ("no_results", "evoting", "zero_registered", "zero_ballots")
+    marks = marks or {}
+    reasons = ("no_results", "evoting", "implausible_count", "missing_counts", "zero_registered", "zero_ballots")
     code = np.zeros(n, dtype=np.int8)  # 0 = analysable; else 1 + index in `reasons`
     cand_ids = [c.id for c in meta.candidates]
     if cand_ids:
@@ -136,9 +140,13 @@ def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_register
             ev |= table[lvl].cast(pl.Utf8).is_in(labels.filter(pl.Series(hit)).implode()).fill_null(False).to_numpy()
     if evoting_min_registered is not None:
         ev |= table["registered"].fill_null(0).to_numpy() >= evoting_min_registered
+    if "evoting" in marks:
+        ev |= marks["evoting"]
+    none = np.zeros(n, dtype=bool)
     cast = (table["valid"].fill_null(0) + table["invalid"].fill_null(0)).to_numpy()
     reg = table["registered"].fill_null(0).to_numpy()
-    for k, mask in enumerate((ev, reg == 0, cast == 0), start=2):  # first reason wins
+    ordered = (ev, marks.get("implausible_count", none), marks.get("missing_counts", none), reg == 0, cast == 0)
+    for k, mask in enumerate(ordered, start=2):  # first reason wins
         code[np.asarray(mask) & (code == 0)] = k
     labels = {0: None, **{i + 1: r for i, r in enumerate(reasons)}}
     return pl.Series("exclusion", code).replace_strict(labels, return_dtype=pl.Utf8)

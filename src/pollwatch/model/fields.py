@@ -56,4 +56,6 @@ EXCLUSION_REASONS: dict[str, str] = {
     "zero_ballots": "no ballots cast (valid + invalid = 0)",
     "evoting": "electronic-voting pseudo-station",
     "no_results": "no candidate results",
+    "implausible_count": "a count no polling station can have (see the ingest findings)",
+    "missing_counts": "registered, valid or invalid left blank while other counts are given",
 }
