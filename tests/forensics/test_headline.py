@@ -1,0 +1,182 @@
+"""The headline: a falsified-votes figure only when two region-by-region rules agree, an interval
+that covers the injected ballots, and analysis units that really are regional."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pollwatch.forensics.excess_bounds import regional_excess_bounds
+from pollwatch.forensics.headline import headline
+from pollwatch.forensics.mixture import fraud_mixture
+from pollwatch.forensics.run import analyze
+from pollwatch.forensics.units import UNIT_LEVEL, analysis_units, with_units
+from pollwatch.simulate import ElectorateConfig, FraudConfig, Stuffing, simulate_election
+
+STRONG = {"turnout_region_sd": 0.6, "share_region_sd": 0.5, "region_correlation": 0.8}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+def _strong(n: int, seed: int, stuffing: float = 0.0, n_regions: int = 12):
+    cfg = ElectorateConfig(n_stations=n, n_regions=n_regions, n_constituencies=n // 100, **STRONG)
+    fraud = FraudConfig(stuffing=Stuffing(stuffing)) if stuffing else FraudConfig()
+    return simulate_election(n, seed=seed, fraud=fraud, electorate=cfg)
+
+
+def _headline_of(e):
+    eu = with_units(e, analysis_units(e))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = regional_excess_bounds(eu, seed=1, n_perm=99, n_boot=99)
+        m = fraud_mixture(eu, seed=1, n_boot=0, strata=UNIT_LEVEL)
+    return headline(b, m, ballots_cast=float(e.ballots_cast().sum()), leader="Incumbent")
+
+
+# -- analysis units ------------------------------------------------------------------------
+def test_small_top_level_units_merge_with_neighbours_not_into_one_national_unit():
+    # the Azerbaijani shape: 125 constituencies of ~50 stations and no region level
+    sim = simulate_election(6_500, seed=3, n_regions=1, n_constituencies=125, country_layout="azerbaijan")
+    e = sim.election.with_meta(hierarchy=("constituency",))
+    u = analysis_units(e)
+    sizes = np.bincount(u.codes[e.analysable()])
+    assert u.level == "constituency" and u.n_source_units == 125
+    assert 15 <= len(u.labels) <= 22  # ~6,500 / 300, not 1
+    assert sizes.min() >= 300
+    # neighbours: each unit is a run of consecutive constituency numbers
+    con = e.level("constituency")
+    for code in range(len(u.labels)):
+        nums = sorted({int(c[1:]) for c in con[u.codes == code]})
+        assert nums == list(range(nums[0], nums[-1] + 1)), nums
+
+
+def test_large_units_stay_as_they_are():
+    e = simulate_election(6_000, seed=4, n_regions=6).election
+    u = analysis_units(e)
+    assert u.n_merged == 0 and len(u.labels) == 6
+    eu = with_units(e, u)
+    assert eu.meta.hierarchy[0] == UNIT_LEVEL and eu.n_stations == e.n_stations
+
+
+def test_natural_order_puts_c2_before_c10():
+    from pollwatch.forensics.units import _natural
+
+    assert sorted(["C10", "C2", "C1"], key=_natural) == ["C1", "C2", "C10"]
+
+
+# -- the headline ----------------------------------------------------------------------------
+def test_clean_election_with_strong_regions_shows_no_figure():
+    sim = _strong(12_000, seed=11)
+    e = sim.election
+    h = _headline_of(e)
+    assert not h.fired and h.estimate is None and h.low is None
+    assert "no statistical evidence" in h.statement
+    # the national readings of the same election would have headlined a large "fraud"
+    from pollwatch.forensics.shpilkin import shpilkin
+
+    national = shpilkin(e, n_boot=0, variants=False, by_region=None).excess
+    assert national > 0.02 * e.ballots_cast().sum()
+
+
+def test_stuffed_election_with_strong_regions_is_estimated_and_covered():
+    sim = _strong(12_000, seed=12, stuffing=0.3)
+    h = _headline_of(sim.election)
+    added = sim.stuffed_votes
+    assert h.fired
+    assert abs(h.estimate / added - 1) <= 0.25, (h.estimate, added)
+    assert h.low <= added <= h.high, (h.low, added, h.high)
+    assert h.low <= h.estimate <= h.high
+    assert h.statement.startswith("Statistical evidence of falsified votes for Incumbent")
+
+
+def test_a_rule_that_was_not_computed_never_makes_a_figure():
+    h = headline(None, None, ballots_cast=1e6, errors={"excess_bounds": "ValueError: no stations"})
+    assert not h.fired and h.estimate is None
+    assert "could not be computed" in h.statement
+    assert h.rules["regional excess: permutation test"]["why"] == "ValueError: no stations"
+
+
+def test_one_rule_alone_is_not_enough():
+    sim = _strong(8_000, seed=13, stuffing=0.3)
+    e = sim.election
+    eu = with_units(e, analysis_units(e))
+    b = regional_excess_bounds(eu, seed=1, n_perm=99, n_boot=99)
+    h = headline(b, None, ballots_cast=float(e.ballots_cast().sum()))
+    assert b.pvalue < 0.05 and not h.fired and h.estimate is None
+
+
+def test_bounds_parameters_are_checked():
+    e = simulate_election(2_000, seed=1).election
+    with pytest.raises(ValueError, match=r"n_perm \(0\) must be an integer"):
+        regional_excess_bounds(e, n_perm=0)
+    with pytest.raises(ValueError, match=r"confidence_level \(1.5\)"):
+        regional_excess_bounds(e, confidence_level=1.5)
+
+
+# -- results.json and the report -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_reports(tmp_path_factory):
+    from pollwatch.report import write_all
+
+    out = {}
+    for name, stuffing, seed in (("clean", 0.0, 21), ("stuffed", 0.3, 22)):
+        sim = _strong(6_000, seed=seed, stuffing=stuffing, n_regions=8)
+        analysis = analyze(sim.election, seed=1)
+        d = tmp_path_factory.mktemp(name)
+        out[name] = (sim, analysis, write_all(analysis, d))
+    return out
+
+
+def test_results_json_opens_with_the_headline_block(two_reports):
+    for name, (sim, _analysis, paths) in two_reports.items():
+        doc = json.loads(paths["results.json"].read_text(encoding="utf-8"))
+        assert next(iter(doc)) == "headline"
+        hl = doc["headline"]
+        assert set(hl["falsified_votes"]) >= {"estimate", "low", "high", "method"}
+        assert hl["strength"]["level"] == doc["strength"]["level"]
+        if name == "clean":
+            assert hl["falsified_votes"]["estimate"] is None
+        else:
+            fv = hl["falsified_votes"]
+            assert fv["low"] <= sim.stuffed_votes <= fv["high"]
+
+
+def test_report_first_card_and_sentence_are_the_headline(two_reports):
+    for _, analysis, paths in two_reports.values():
+        html = paths["report.html"].read_text(encoding="utf-8")
+        lead = re.search(r'<p class="lead">(.*?)</p>', html, re.S).group(1)
+        first_card = re.search(r'<div class="card"><div class="num">(.*?)</div>', html).group(1)
+        statement = analysis.doc["headline"]["statement"]
+        assert lead.startswith(statement.split(":")[0])
+        est = analysis.doc["headline"]["falsified_votes"]["estimate"]
+        assert first_card == ("none shown" if est is None else f"{est:,.0f}")
+        # the national estimates are diagnostics, never a card
+        cards = re.findall(r'<div class="lbl">(.*?)</div>', html)
+        assert not any("Shpilkin" in c or "mixture" in c for c in cards), cards
+        assert "Diagnostics: other estimates" in html
+
+
+@pytest.mark.browser
+def test_headline_screenshots(two_reports, browser):
+    """Screenshots of the top of the report on a clean and a stuffed election, kept in
+    build/screenshots/ for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, (_, analysis, paths) in two_reports.items():
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        page.goto(paths["report.html"].as_uri())
+        lead = page.locator("p.lead").inner_text()
+        assert lead.startswith(analysis.doc["headline"]["statement"][:40])
+        card = page.locator(".card .num").first.inner_text()
+        assert card == ("none shown" if not analysis.headline.fired else f"{analysis.headline.estimate:,.0f}")
+        shot = SCREENSHOTS / f"headline-{name}.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+        page.close()
+        shutil.copy(shot, paths["report.html"].parent / shot.name)
+    assert math.isfinite(two_reports["stuffed"][1].headline.estimate)
