@@ -44,7 +44,8 @@ def clean_counts(cfg: ElectorateConfig, rng: np.random.Generator) -> dict[str, n
     registered_main = np.clip(np.round(reg), 10, cfg.max_size).astype(np.int64)
 
     reg_eff = rng.normal(0, cfg.turnout_region_sd, cfg.n_regions)
-    t = 1 / (1 + np.exp(-(_logit(cfg.turnout_mean) + reg_eff[region] + rng.normal(0, cfg.turnout_station_sd, n))))
+    st_eff = rng.normal(0, cfg.turnout_station_sd, n)
+    t = 1 / (1 + np.exp(-(_logit(cfg.turnout_mean) + reg_eff[region] + st_eff)))
     k = len(cfg.candidates)
     share_reg = rng.normal(0, cfg.share_region_sd, (cfg.n_regions, k))
     if cfg.region_correlation and cfg.turnout_region_sd > 0:
@@ -52,8 +53,12 @@ def clean_counts(cfg: ElectorateConfig, rng: np.random.Generator) -> dict[str, n
         rho = cfg.region_correlation
         share_reg[:, 0] = (rho * cfg.share_region_sd * reg_eff / cfg.turnout_region_sd
                            + np.sqrt(1 - rho * rho) * share_reg[:, 0])
-    logs = (np.log(np.asarray(cfg.base_shares))[None, :] + share_reg[region]
-            + rng.normal(0, cfg.share_station_sd, (n, k)))
+    share_st = rng.normal(0, cfg.share_station_sd, (n, k))
+    if cfg.station_correlation and cfg.turnout_station_sd > 0:
+        rho = cfg.station_correlation
+        share_st[:, 0] = (rho * cfg.share_station_sd * st_eff / cfg.turnout_station_sd
+                          + np.sqrt(1 - rho * rho) * share_st[:, 0])
+    logs = np.log(np.asarray(cfg.base_shares))[None, :] + share_reg[region] + share_st
     prefs = np.exp(logs - logs.max(axis=1, keepdims=True))
     prefs /= prefs.sum(axis=1, keepdims=True)
 

@@ -132,6 +132,10 @@ class ElectorateConfig:
     #: incumbent's strongholds, the pattern that national Shpilkin and mixture estimates read as
     #: fraud (issue 16); 0 (default) keeps the two effects independent.
     region_correlation: float = 0.0
+    #: the same correlation between stations of one region (honest town/country differences
+    #: that tie turnout to support inside a region). Region-by-region methods read it as
+    #: fraud; it is here to measure how much (docs/calibration.md, "Headline").
+    station_correlation: float = 0.0
     invalid_rate: float = 0.015
     early_rate: float = 0.02
     mobile_rate: float = 0.06
@@ -156,7 +160,8 @@ class ElectorateConfig:
         for name in ("size_log_sd", "turnout_region_sd", "turnout_station_sd", "share_region_sd", "share_station_sd"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [0, inf).")
-        if not -1.0 <= self.region_correlation <= 1.0:
-            raise ValueError(f"region_correlation ({self.region_correlation}) must be in the interval [-1, 1].")
+        for name in ("region_correlation", "station_correlation"):
+            if not -1.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [-1, 1].")
         if self.max_size < 100:
             raise ValueError(f"max_size ({self.max_size}) must be at least 100.")
