@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pollwatch.cli._common import CandidateOpt, MappingOpt, PresetOpt, console, load
@@ -36,6 +37,13 @@ def ingest_summary(election) -> dict:
         "excluded": totals["excluded"],
         "findings": findings.counts(),
         "columns_not_used": list(rep.ignored_columns) if rep else [],
+        # how the file was read: what [candidates] rest took and refused, rows of other levels or
+        # contests left out, derived fields, the plausibility gates, and findings about the cells
+        "candidate_columns_refused": dict(rep.rest_refused) if rep else {},
+        "rows_left_out": dict(rep.rows_skipped) if rep else {},
+        "derived": dict(rep.derived) if rep else {},
+        "gates": dict(rep.gates) if rep else {},
+        "ingest_findings": [f.to_dict() for f in rep.findings] if rep else [],
     }
 
 
@@ -69,4 +77,15 @@ def register(app: typer.Typer) -> None:
             t.add_row(f"excluded: {why}", f"{n:,}")
         for rule, n in doc["findings"].items():
             t.add_row(f"finding: {rule}", f"{n:,}")
+        for what, n in doc["rows_left_out"].items():
+            t.add_row(f"rows left out: {what}", f"{n:,}")
+        for col, why in doc["candidate_columns_refused"].items():
+            t.add_row(f"not a candidate: {col}", why)
+        for k, how in doc["derived"].items():
+            t.add_row(f"derived: {k}", how)
         console.print(t)
+        for f in doc["ingest_findings"][:10]:
+            console.print(f"[yellow]finding[/yellow] line {f['line']}, column {escape(repr(f['column']))}: "
+                          f"{escape(f['message'])}", highlight=False)
+        if len(doc["ingest_findings"]) > 10:
+            console.print(f"… and {len(doc['ingest_findings']) - 10:,} more findings (--json lists them all)")

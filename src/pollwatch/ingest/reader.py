@@ -499,15 +499,17 @@ def _blank_findings(fields: dict[str, pl.Series], found: dict[str, str], cands: 
 def _derive(mapping: Mapping, df: pl.DataFrame, series: dict[str, pl.Series], found: dict[str, str],
             cand_ids: list[str], source: str, thousands: str | None, lines: np.ndarray
             ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
-    """Compute ``[derive]`` fields that no column provides (in mapping order); nulls propagate."""
+    """Compute ``[derive]`` fields that no column provides (in mapping order); nulls propagate.
+
+    A field that ``[fields]`` does find in the file is read from its column: ``[derive]`` is the
+    fallback (so one preset reads both elections with a valid line and referendums without).
+    """
     done: dict[str, str] = {}
     issues: list[DataIssue] = []
     notes: list[DataIssue] = []
     header = _header(df)
     for key, d in mapping.derive.items():
-        if key in found:
-            notes.append(DataIssue(source, f"[derive] {key} not used: the file has a column for it", line=1,
-                                   column=found[key], kind="warning"))
+        if key in found:  # [derive] is the fallback when [fields] finds no column
             continue
         total: pl.Series | None = None
         ok = True
@@ -632,7 +634,9 @@ def _gates(table: pl.DataFrame, meta: ElectionMeta, found: dict[str, str], deriv
                  f"{100 * share_off:.1f} % of stations", f"at most {100 * float(plaus['sum_tolerance']):g} %",
                  (f"a protocol line taken as a candidate? the largest 'candidate' is {top_name!r}; {ignore_fix}"
                   if tot > valid_sum else
-                  "a candidate missing, or 'valid' the wrong column? [fields] valid = \"exact column name\""),
+                  "a candidate missing, 'valid' the wrong column ([fields] valid = \"exact column name\"), or valid "
+                  "votes that include blank votes or another line (make it a candidate in [candidates] columns, or "
+                  "set [plausibility] sum_tolerance = 1 if the gap is real)"),
                  column=valid_col)
         else:
             res["candidates_sum_valid"] = f"ok: they add up at {100 * (1 - share_off):.1f} % of {n:,} stations"
