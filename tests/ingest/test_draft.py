@@ -91,15 +91,67 @@ def test_russian_wording_of_another_year_without_a_preset(tmp_path):
 
 def test_missing_required_field_gets_a_placeholder_that_ingest_names(tmp_path):
     p = tmp_path / "r.csv"
-    p.write_text("precinct,registered voters,invalid ballots,Alice Smith,Bob Jones\n1,100,2,50,40\n2,90,1,45,40\n",
+    p.write_text("precinct,valid ballots,invalid ballots,Alice Smith,Bob Jones\n1,90,2,50,40\n2,85,1,45,40\n",
                  encoding="utf-8")
     draft = draft_mapping(p)
-    assert draft.missing_required == ("valid",)
-    assert '# NOT recognised: no column reads as valid (valid ballots), which is required;' in draft.text
+    assert draft.missing_required == ("registered",)
+    assert "# NOT recognised: no column reads as registered (voters on the list" in draft.text
     m = draft.write(tmp_path / "m.toml")
-    assert load_mapping(m).fields["valid"].name == PLACEHOLDER
-    with pytest.raises(IngestError, match="missing required column for 'valid'"):
+    assert load_mapping(m).fields["registered"].name == PLACEHOLDER
+    with pytest.raises(IngestError, match="missing required column for 'registered'"):
         read_election(p, mapping=m)
+
+
+def test_referendum_without_a_valid_line_derives_it(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("precinct,registered voters,invalid ballots,Yes,No\n1,100,2,50,40\n2,90,1,45,40\n",
+                 encoding="utf-8")
+    draft = draft_mapping(p)
+    assert draft.missing_required == () and draft.derived == {"valid": "sum(candidates)"}
+    assert '[derive]\n# NOT recognised: no column reads as valid' in draft.text
+    assert '"Yes" -> ballot option (yes / no / against all) (counts)' in draft.text
+    e = read_election(p, mapping=draft.write(tmp_path / "m.toml"))
+    assert e.field("valid").tolist() == [90, 85] and [c.name for c in e.candidates] == ["Yes", "No"]
+
+
+def test_long_layout_is_drafted_as_long(tmp_path):
+    p = tmp_path / "long.csv"
+    rows = ["district,precinct,registered,valid,invalid,candidate,party,votes"]
+    for d, k, reg, valid in (("D1", 1, 100, 60), ("D1", 2, 90, 50), ("D2", 1, 120, 80)):
+        rows += [f"{d},{k},{reg},{valid},2,Alice Smith,Reds,{valid - 20}", f"{d},{k},{reg},{valid},2,Bob Jones,Blues,20"]
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    draft = draft_mapping(p)
+    assert draft.long == ("candidate", "votes", "party")
+    assert '[long]\n# one row per station and candidate' in draft.text and 'votes = "votes"' in draft.text
+    assert 'id = ["district", "precinct"]' in draft.text
+    e = read_election(p, mapping=draft.write(tmp_path / "m.toml"))
+    assert e.n_stations == 3 and [(c.name, c.party) for c in e.candidates] == [("Alice Smith", "Reds"),
+                                                                                 ("Bob Jones", "Blues")]
+    assert e.totals()["votes"] == {"Alice Smith": 130, "Bob Jones": 60}
+
+
+def test_level_column_selects_the_polling_station_rows(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("region,uik,level,registered,valid,invalid,A,B\n"
+                 "R,,ТИК,190,110,4,70,40\nR,1,УИК,100,60,2,40,20\nR,2,УИК,90,50,2,30,20\n", encoding="utf-8")
+    draft = draft_mapping(p)
+    assert 'level = { column = "level", value = "УИК" }' in draft.text
+    e = read_election(p, mapping=draft.write(tmp_path / "m.toml"))
+    assert e.n_stations == 2 and e.ingest_report.rows_skipped == {"level = ТИК": 1}
+
+
+def test_several_contests_are_left_for_the_user_to_choose(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("election,uik,registered,valid,invalid,A,B\n"
+                 "President,1,100,60,2,40,20\nMayor,1,100,61,1,41,20\n", encoding="utf-8")
+    draft = draft_mapping(p)
+    assert '# NOT recognised: "election" names the contest of each row and the sample holds 2' in draft.text
+    assert '# contest = { column = "election", value = "President" }' in draft.text
+    m = draft.write(tmp_path / "m.toml")
+    with pytest.raises(IngestError, match="the file holds 2 contests"):
+        read_election(p, mapping=m)
+    m.write_text(m.read_text(encoding="utf-8").replace("# contest = ", "contest = "), encoding="utf-8")
+    assert read_election(p, mapping=m).totals()["valid"] == 60
 
 
 def test_text_decimal_and_empty_columns_are_never_candidates(tmp_path):

@@ -26,7 +26,7 @@ import polars as pl
 from pollwatch.errors import DataIssue, IngestError
 from pollwatch.ingest.mapping import Mapping, detect_preset
 from pollwatch.ingest.sniff import sniff
-from pollwatch.ingest.vocabulary import classify_column, header_role
+from pollwatch.ingest.vocabulary import classify_column, header_role, is_station_level, normalise
 from pollwatch.model.fields import FIELD_BY_NAME, FIELDS
 
 #: written where a required field has no column; ingest then names it as missing
@@ -63,6 +63,8 @@ class Draft:
     sample_rows: int
     missing_required: tuple[str, ...] = ()
     settings: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)
+    long: tuple[str, str, str | None] | None = None
 
     @property
     def not_recognised(self) -> tuple[ColumnReading, ...]:
@@ -249,13 +251,51 @@ def _station_columns(header: list[str], df: pl.DataFrame, kinds: dict[str, str],
     sid = station[0]
     alone = bool(re.search(r"(?:^|[\s_.-])(?:id|код|code|uid|key)$", sid.casefold())) or \
         df[sid].drop_nulls().str.contains(r"[/|:]").any()
-    unique = df[sid].drop_nulls().n_unique() == df.height
+    present = df[sid].drop_nulls()
+    unique = present.n_unique() == len(present)
     if alone or not hierarchy:
         notes[sid] = f'"{sid}" -> station id ({kinds[sid]}, {"unique" if unique else "NOT unique"} in the sample)'
         return [sid], hierarchy, notes
     notes[sid] = (f'"{sid}" -> station number ({kinds[sid]}; '
                   f'{"unique" if unique else "repeats"} in the sample: joined with {", ".join(hierarchy)})')
     return [*hierarchy, sid], hierarchy, notes
+
+
+_LONG_CANDIDATE = re.compile(r"candidat|кандидат|\bparty\b|партия|\boption\b|вариант|partido|\bliste?\b|namizəd")
+_LONG_VOTES = re.compile(r"^(?:number of )?votes?(?: received| cast)?$|^голос|^число голосов|^votos$|^voix$|^səs")
+_LONG_PARTY = re.compile(r"\bparty\b|партия|partido|\bparti\b|partiya|блок")
+
+
+def _long_layout(header: list[str], df: pl.DataFrame, kinds: dict[str, str], sid: list[str]
+                 ) -> tuple[str, str, str | None] | None:
+    """(candidate column, votes column, party column) when rows are per station and candidate.
+
+    Only when the station id repeats in the sample: a file with one row per station and a
+    "party" text column is not long.
+    """
+    if not df.height or df.select(sid).is_unique().all():
+        return None
+    text = [h for h in header if kinds[h] == "text" and h not in sid]
+    votes = next((h for h in header if kinds[h] == "count" and _LONG_VOTES.search(normalise(h))), None)
+    cand = next((h for h in text if _LONG_CANDIDATE.search(normalise(h)) and not _LONG_PARTY.search(normalise(h))),
+                None) or next((h for h in text if _LONG_CANDIDATE.search(normalise(h))), None)
+    if votes is None or cand is None:
+        return None
+    party = next((h for h in text if h != cand and _LONG_PARTY.search(normalise(h))), None)
+    return cand, votes, party
+
+
+def _row_selectors(header: list[str], df: pl.DataFrame, used: set[str]) -> list[tuple[str, str, list[str], str | None]]:
+    """(level|contest, column, values in the sample, the polling-station value) for each such column."""
+    out = []
+    for h in header:
+        role = header_role(h)
+        if h in used or role not in ("level", "contest") or classify_column(h) not in ("id", "text"):
+            continue
+        values = [v for v in df[h].str.strip_chars().drop_nulls().unique(maintain_order=True).to_list() if v]
+        station = [v for v in values if is_station_level(v)] if role == "level" else []
+        out.append((role, h, values, station[0] if len(station) == 1 else None))
+    return out
 
 
 def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
@@ -284,6 +324,18 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
     for h in hierarchy:
         if h not in readings:
             readings[h] = ColumnReading(h, kinds[h], "hierarchy", note=station_notes.get(h, f'"{h}" -> hierarchy'))
+
+    long = _long_layout(header, df, kinds, sid)
+    if long:
+        cand_col, votes_col, party_col = long
+        readings[cand_col] = ColumnReading(cand_col, kinds[cand_col], "long",
+                                           note=f'"{_short(cand_col)}" -> the candidate of each row ([long] candidate)')
+        readings[votes_col] = ColumnReading(votes_col, kinds[votes_col], "long",
+                                            note=f'"{_short(votes_col)}" -> the votes of each row ([long] votes)')
+        if party_col:
+            readings[party_col] = ColumnReading(party_col, kinds[party_col], "long",
+                                                note=f'"{_short(party_col)}" -> the candidate\'s party ([long] party)')
+    selectors = _row_selectors(header, df, used | set(readings))
 
     fields: dict[str, str] = {}
     doubles: dict[str, list[str]] = {}
@@ -343,17 +395,35 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
                                         note=f'"{_short(h)}" -> {cue} (counts)' if cue else
                                         f'column "{_short(h)}" (numeric) — taken as a candidate; move it to '
                                         "ignore if it is a protocol line")
+    if long:  # the candidates are the values of one column: a column of counts left over is unused
+        for h, r in list(readings.items()):
+            if r.role == "candidate":
+                readings[h] = ColumnReading(h, r.kind, "ignore", recognised=False,
+                                            note=f'column "{_short(h)}" (numeric) — not used: in this long layout the '
+                                                 f'candidates are the names in "{long[0]}"; map it in [fields] if it '
+                                                 "is a protocol line")
     columns = tuple(readings[h] for h in header)
-    missing = tuple(f.name for f in FIELDS if f.required and f.name not in fields)
+    derive: dict[str, tuple[str, str]] = {}
+    if preset:
+        derive.update({k: (d.text, f"from the preset {preset.name}") for k, d in preset.derive.items()
+                       if k not in fields})
+    has_candidates = long is not None or any(c.role == "candidate" for c in columns)
+    if "valid" not in fields and "valid" not in derive and has_candidates:
+        derive["valid"] = ("sum(candidates)", "no column reads as valid: the candidates' (options') votes are "
+                                              "taken to add up to the valid ballots, as in a referendum")
+    missing = tuple(f.name for f in FIELDS if f.required and f.name not in fields and f.name not in derive)
     text = _render(path, columns, fields, sid, hierarchy, preset, settings, thousands, missing,
-                   df.height, more)
+                   df.height, more, derive=derive, long=long, selectors=selectors)
     return Draft(str(path), text, columns, preset.name if preset else None, df.height, missing,
-                 {k: v for k, v in settings.items() if k in ("format", "encoding", "delimiter", "sheet")})
+                 {k: v for k, v in settings.items() if k in ("format", "encoding", "delimiter", "sheet")},
+                 derived={k: v[0] for k, v in derive.items()}, long=long)
 
 
 def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, str], sid: list[str],
             hierarchy: list[str], preset: Mapping | None, settings: dict[str, str], thousands: set[str],
-            missing: tuple[str, ...], rows: int, more: bool) -> str:
+            missing: tuple[str, ...], rows: int, more: bool, *, derive: dict[str, tuple[str, str]],
+            long: tuple[str, str, str | None] | None,
+            selectors: list[tuple[str, str, list[str], str | None]]) -> str:
     by_col = {c.column: c for c in columns}
     n_bad = sum(not c.recognised for c in columns)
     out = [
@@ -385,6 +455,24 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         out.append(by_col[h].comment)
     out.append(f"id = [{', '.join(_quote(h) for h in sid)}]")
     out.append(f"hierarchy = [{', '.join(_quote(h) for h in hierarchy)}]")
+    for what, col, values, station in selectors:
+        shown = "; ".join(_quote(v) for v in values[:8]) + (" …" if len(values) > 8 else "")
+        if what == "level" and station is not None:
+            out.append(f'# recognised: "{col}" -> commission level of each row; {_quote(station)} names polling '
+                       f"stations (the sample has: {shown})")
+            out.append(f"level = {{ column = {_quote(col)}, value = {_quote(station)} }}")
+        elif what == "level":
+            out.append(f'# NOT recognised: "{col}" names the commission level of each row, but no value in the '
+                       f"sample names polling stations (it has: {shown}); write the polling-station value:")
+            out.append(f"# level = {{ column = {_quote(col)}, value = \"...\" }}")
+        elif len(values) > 1:
+            out.append(f'# NOT recognised: "{col}" names the contest of each row and the sample holds {len(values)} '
+                       f"({shown}); pollwatch reads one: uncomment and choose")
+            out.append(f"# contest = {{ column = {_quote(col)}, value = {_quote(values[0])} }}")
+        else:
+            out.append(f'# recognised: "{col}" names the contest; the sample holds one ({shown}); if the file '
+                       "holds more, choose with:")
+            out.append(f"# contest = {{ column = {_quote(col)}, value = {_quote(values[0]) if values else '...'} }}")
     out.append("")
 
     out.append("[fields]")
@@ -392,15 +480,33 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         if f.name in fields:
             out.append(by_col[fields[f.name]].comment)
             out.append(f"{f.name} = {_quote(fields[f.name])}")
-        elif f.required:
+        elif f.required and f.name not in derive:
             out.append(f"# NOT recognised: no column reads as {f.name} ({f.description}), which is required;")
             out.append("# write the column's name here (ingest refuses the file until then)")
             out.append(f"{f.name} = {_quote(PLACEHOLDER)}")
     out.append("")
 
+    if derive:
+        out.append("[derive]")
+        for k, (expr, why) in derive.items():
+            out.append(f"# recognised: {k} = {expr} ({why})" if why.startswith("from the preset") else
+                       f"# NOT recognised: {why}; if the file has a column for {k}, map it in [fields] instead")
+            out.append(f"{k} = {_quote(expr)}")
+        out.append("")
+    if long:
+        out.append("[long]")
+        out.append("# one row per station and candidate: these rows are pivoted to one row per station")
+        for key, col in zip(("candidate", "votes", "party"), long, strict=True):
+            if col is not None:
+                out.append(by_col[col].comment)
+                out.append(f"{key} = {_quote(col)}")
+        out.append("")
     out.append("[candidates]")
     cands = [c for c in columns if c.role == "candidate"]
-    if cands:
+    if long:
+        out.append(f"# the candidates are the names in {_quote(long[0])} (rest = true takes them all, in order of")
+        out.append("# first appearance; columns = [\"name\", ...] picks and orders them)")
+    elif cands:
         out.append("# rest = true: every column not mapped above and not in ignore is a candidate (or a")
         out.append(f"# referendum option), in file order; these {len(cands)}:")
         out += [c.comment for c in cands]
@@ -409,6 +515,10 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         out.append("# protocol line); list them with columns = [...] or take them out of ignore")
     out.append("rest = true")
     ignored = [c for c in columns if c.role == "ignore"]
+    if long and ignored:  # ignore applies to the candidate names of a long layout: only say what is unused
+        out.append("# columns not used (station-level text, or lines with no model field):")
+        out += [c.comment for c in ignored]
+        ignored = []
     if preset:
         ignored += [ColumnReading(h, "", "ignore", note=f'"{h}" ignored by the preset {preset.name}')
                     for h in preset.candidates_ignore if h in by_col and by_col[h].role == "candidate"]
