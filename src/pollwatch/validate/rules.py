@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from pollwatch.errors import MissingFieldError
 from pollwatch.model import Election
 from pollwatch.model.election import SOURCE_LINE
 from pollwatch.model.fields import FIELD_BY_NAME
@@ -145,7 +146,11 @@ def validate(election: Election, profile: str | None = None, rules: tuple[str, .
         if missing:
             skipped[name] = "no " + ", ".join(missing)
             continue
-        mask, expected, found = rule.check(election)
+        try:
+            mask, expected, found = rule.check(election)
+        except MissingFieldError as exc:  # a line the rule needs beyond its declared fields (e.g. boxes)
+            skipped[name] = str(exc)
+            continue
         checked[name] = rule.description
         idx = np.flatnonzero(mask)
         if len(idx):
