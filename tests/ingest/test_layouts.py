@@ -307,3 +307,34 @@ def test_text_columns_are_never_candidates(tmp_path):
     assert rep.rest_refused == {"name": "text header (name)", "commission": "text, not counts (e.g. 'A')",
                                 "site": "text, not counts (e.g. 'http://x/1')"}
     assert e.leader.name == "Alice"
+
+
+def test_territory_rows_without_results_and_without_station_numbers(base, truth):
+    df = v.with_no_results(base, k=2)
+    df = v.with_blanks(df, {"uik": [N, N + 1], "tik": [N, N + 1]})  # the same blank id twice
+    e = read_frame(df)
+    assert e.ingest_report.exclusions.get("no_results") == 2
+    ids = e.table.filter(pl.col("exclusion") == "no_results")["station_id"].to_list()
+    assert ids == [f"Территория без результатов///no-results@{N + 2}", f"Территория без результатов///no-results@{N + 3}"]
+    _same_reading(e, truth)
+
+
+def test_a_level_column_naming_only_stations_needs_no_choice(base, truth):
+    df = v.with_levels(base).filter(pl.col("level") == "УИК")
+    e = read_frame(df)
+    _same_reading(e, truth)
+    assert e.ingest_report.rows_skipped == {}
+
+
+def test_a_column_that_lost_the_ranking_is_never_a_candidate(base, truth):
+    # two columns read as "valid ballots"; the exact protocol wording wins, the other is no candidate
+    extra = "Число действительных бюллетеней (копия)"
+    df = base.with_columns(pl.col(RUSSIA_COLUMNS["valid"]).alias(extra))
+    d = _preset_dict()
+    m = parse_mapping({**d, "fields": {**d["fields"], "valid": {"name": RUSSIA_COLUMNS["valid"]}}}, "m")
+    e = read_frame(df, mapping=m)
+    _same_reading(e, truth)
+    assert e.ingest_report.rest_refused[extra].startswith("protocol line")
+    with pytest.raises(IngestError, match="field 'valid' matches 2 columns equally well") as exc:
+        read_frame(df)  # the preset's stems match both equally: refused, naming both, with the fix
+    assert f'[fields] valid = "{RUSSIA_COLUMNS["valid"]}"' in exc.value.issues[0].hint

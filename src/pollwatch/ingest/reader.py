@@ -148,6 +148,8 @@ def _select_rows(df: pl.DataFrame, mapping: Mapping, source: str
                 continue
             elif what == "level":
                 station = [v for v in values if is_station_level(v)]
+                if all(v in station or is_evoting_label(v) for v in values):
+                    continue  # every row is a station (or e-voting): nothing to choose
                 if len(station) != 1:
                     issues.append(DataIssue(
                         source, "rows of several commission levels and no single polling-station level among them",
@@ -256,13 +258,14 @@ def _pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str 
 # -- columns -----------------------------------------------------------------------------------
 
 def _resolve(mapping: Mapping, header: list[str], source: str
-             ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
+             ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue], dict[str, str]]:
     """Find each field's column. Ranked when several match: an exact name first, then the
     column whose meaning (the protocol-line vocabulary) is this field, then the one that matched
     more of the spec's terms; a tie is an error naming every tied column and the one-line fix."""
     found: dict[str, str] = {}
     issues: list[DataIssue] = []
     notes: list[DataIssue] = []
+    losers: dict[str, str] = {}  # column -> the field it matched but lost: never a candidate
     for key, spec in mapping.fields.items():
         hits = [(spec.specificity(h), h) for h in header]
         hits = [(s, h) for s, h in hits if s is not None]
@@ -277,18 +280,20 @@ def _resolve(mapping: Mapping, header: list[str], source: str
             continue
         ranked = sorted(((s >= 1000, classify_column(h) == key, s), h) for s, h in hits)
         best = ranked[-1][0]
-        top = [h for r, h in ranked if r == best]
+        top = [h for h in header if any(r == best and h == x for r, x in ranked)]  # in file order
         if len(top) == 1:
             found[key] = top[0]
             if len(hits) > 1:
                 others = [h for _, h in hits if h != top[0]]
+                losers.update({h: key for h in others})
                 notes.append(DataIssue(source, f"field {key!r} matched {len(hits)} columns; took the most specific",
                                        line=1, column=top[0], value=" | ".join(others), kind="warning",
                                        hint=f'to choose another: [fields] {key} = "exact column name"'))
         else:
             issues.append(DataIssue(source, f"field {key!r} matches {len(top)} columns equally well", line=1,
                                     expected=f"exactly one {spec.describe()}", value=" | ".join(top),
-                                    hint=f'choose one in the mapping: [fields] {key} = "{top[0]}"'))
+                                    hint=f'choose one in the mapping: [fields] {key} = "{top[0]}"'
+                                         + "".join(f' (or "{t}")' for t in top[1:])))
     by_col: dict[str, list[str]] = {}
     for key, col in found.items():
         by_col.setdefault(col, []).append(key)
@@ -301,7 +306,7 @@ def _resolve(mapping: Mapping, header: list[str], source: str
         if col not in header:
             issues.append(DataIssue(source, "missing station column", line=1, column=col,
                                     expected=f"a column named {col!r}", value=_preview(header)))
-    return found, issues, notes
+    return found, issues, notes, {c: k for c, k in losers.items() if c not in found.values()}
 
 
 def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]:
@@ -320,7 +325,7 @@ def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]
 
 
 def _candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used: set[str], source: str,
-                       thousands: str | None, explicit: tuple[str, ...]
+                       thousands: str | None, explicit: tuple[str, ...], losers: dict[str, str]
                        ) -> tuple[list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
     """Candidate columns: the mapping's list, or (``rest``) every column of ``pool`` left over
     that holds counts and is no protocol line or identifier. Returns the refused ones with why."""
@@ -345,6 +350,9 @@ def _candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used
             continue
         if h in ignore:
             refused[h] = "ignored by the mapping"
+            continue
+        if h in losers:
+            refused[h] = f"matched [fields] {losers[h]}, but another column matched it better"
             continue
         kind = classify_column(h)
         if kind in ("id", "text"):
@@ -415,7 +423,7 @@ def _evoting_rows(df: pl.DataFrame, mapping: Mapping) -> np.ndarray:
     """Rows whose station, commission, district, region or level label names remote e-voting."""
     header = _header(df)
     cols = [c for c in header if c in mapping.station_id or c in mapping.hierarchy
-            or (classify_column(c) in ("id", "text") and header_role(c) != "url")]
+            or header_role(c) in ("level", "station", "district", "commission", "region", "name")]
     extra = [x.casefold() for x in mapping.exclusions.get("evoting_labels", ())]
     mask = np.zeros(df.height, dtype=bool)
     for c in cols:
@@ -427,17 +435,22 @@ def _evoting_rows(df: pl.DataFrame, mapping: Mapping) -> np.ndarray:
     return mask
 
 
-def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np.ndarray, evoting: np.ndarray
-                 ) -> tuple[pl.Series, list[DataIssue]]:
-    """The joined station id. E-voting pseudo-stations (blank or repeated ids) get ``…/e-voting@LINE``."""
+def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np.ndarray,
+                 pseudo: dict[str, np.ndarray]) -> tuple[pl.Series, list[DataIssue]]:
+    """The joined station id.
+
+    Pseudo-stations (``pseudo``: label → rows; remote e-voting, territories with no published
+    results) whose id is blank or repeated get ``…/LABEL@LINE``: they stay in the model,
+    excluded, and are no duplicate-id errors. Every other blank or repeated id is an error.
+    """
     parts = [pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") for c in cols]
     sid = df.select(pl.concat_str(parts, separator="/").alias(STATION_ID))[STATION_ID]
     empty = df.select(pl.any_horizontal([p == "" for p in parts])).to_series().to_numpy()
-    if evoting.any():
-        dup_all = sid.is_duplicated().to_numpy()
-        relabel = evoting & (empty | dup_all)
+    dup_all = sid.is_duplicated().to_numpy()
+    for label, mask in pseudo.items():
+        relabel = mask & (empty | dup_all)
         if relabel.any():
-            suffix = pl.Series([f"/e-voting@{int(x)}" for x in lines[relabel]])
+            suffix = pl.Series([f"/{label}@{int(x)}" for x in lines[relabel]])
             sid = sid.scatter(np.flatnonzero(relabel), sid.filter(pl.Series(relabel)) + suffix)
             empty = empty & ~relabel
     issues = []
@@ -782,18 +795,18 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
     header = _header(df)
     lines = df[_LINE].to_numpy()
 
-    found, issues, notes = _resolve(mapping, header, source)
+    found, issues, notes, losers = _resolve(mapping, header, source)
     warnings += notes
     used = set(found.values()) | set(mapping.station_id) | set(mapping.hierarchy)
     used |= {t[2] for d in mapping.derive.values() for t in d.terms if t[1] == "column"}
-    cand_cols, refused, cissues, notes = _candidate_columns(mapping, df, pool, used, source, thousands, explicit)
+    cand_cols, refused, cissues, notes = _candidate_columns(mapping, df, pool, used, source, thousands, explicit,
+                                                                losers)
     issues += cissues
     warnings += notes
     if issues:  # structural problems: stop before reading cells
         raise IngestError(source, issues)
 
     evoting = _evoting_rows(df, mapping)
-    sid, issues = _station_ids(df, mapping.station_id, source, lines, evoting)
     series: dict[str, pl.Series] = {}
     for key, col in found.items():
         s, iss = _parse_counts(df, col, key, source, thousands, lines)
@@ -816,11 +829,13 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
         issues += [DataIssue(source, f"no column or derivation for the required field {key!r}", line=1,
                              hint=f'map it: [fields] {key} = "..." or [derive] {key} = "..."; {_DOCS}')
                    for key, f in FIELD_BY_NAME.items() if f.required and key not in series]
-    if issues:
-        raise IngestError(source, issues)
-
     all_blank = (np.logical_and.reduce([series[c].is_null().to_numpy() for c in cand_ids])
                  if cand_ids else np.zeros(len(lines), dtype=bool))
+    sid, sid_issues = _station_ids(df, mapping.station_id, source, lines,
+                                   {"e-voting": evoting, "no-results": all_blank & ~evoting})
+    issues = sid_issues + issues
+    if issues:
+        raise IngestError(source, issues)
     missing, blank_notes = _blank_findings(series, found, [(c.id, c.source_column or c.name) for c in candidates],
                                            all_blank, lines, source)
     count_cols = {**found, **{k: f"{k} (derived)" for k in derived},
