@@ -338,3 +338,16 @@ def test_a_column_that_lost_the_ranking_is_never_a_candidate(base, truth):
     with pytest.raises(IngestError, match="field 'valid' matches 2 columns equally well") as exc:
         read_frame(df)  # the preset's stems match both equally: refused, naming both, with the fix
     assert f'[fields] valid = "{RUSSIA_COLUMNS["valid"]}"' in exc.value.issues[0].hint
+
+
+def test_long_layout_with_protocol_lines_as_items(tmp_path, sim, truth):
+    # the protocol lines are rows too: mapped ones become fields, the others are refused as candidates
+    m = tmp_path / "items.toml"
+    m.write_text(LONG.replace('candidate = "candidate"', 'candidate = "item"').replace('votes = "votes"',
+                                                                                        'votes = "count"'),
+                 encoding="utf-8")
+    e = read_frame(v.long_items(sim.election), mapping=m)
+    t = e.totals()
+    assert t["votes"] == truth["votes"] and t["valid"] == truth["valid"]
+    assert e.ingest_report.rest_refused == {"Ballots issued": "protocol line"}
+    assert e.ingest_report.rest_taken == tuple(truth["votes"])

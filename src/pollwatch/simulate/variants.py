@@ -170,6 +170,22 @@ def long_layout(e: Election) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
+def long_items(e: Election) -> pl.DataFrame:
+    """Fully long: one row per station and *item*, the protocol lines (registered, valid, invalid,
+    ballots issued) as items beside the candidates, as some commissions publish them."""
+    items = [("Registered voters", e.field("registered")), ("Ballots issued", e.ballots_issued()),
+             ("Valid ballots", e.field("valid")), ("Invalid ballots", e.field("invalid"))]
+    items += [(c.name, e.field(c.id)) for c in e.candidates]
+    n, k = e.n_stations, len(items)
+    rep = np.repeat(np.arange(n), k)
+    return pl.DataFrame({
+        "region": e.level("region")[rep], "district": e.level("constituency")[rep],
+        "station": e.table["station_id"].to_numpy()[rep],
+        "item": np.tile(np.array([name for name, _ in items], dtype=object), n),
+        "count": np.column_stack([v for _, v in items]).reshape(-1).astype(str),
+    })
+
+
 def unknown_protocol_line(df: pl.DataFrame, header: str = "Получено УИК") -> pl.DataFrame:
     """A protocol line in wording no vocabulary knows (ballots received), just before the candidates."""
     first_cand = next(i for i, c in enumerate(df.columns) if c not in ID_COLUMNS and c != "oik"
@@ -185,5 +201,5 @@ def two_contests(df: pl.DataFrame, names: tuple[str, str] = ("Выборы Пр�
 
 
 __all__ = ["CERTIFICATES_UNACCOUNTED", "EVOTING_TIK", "LATER_WORDING", "count_columns", "later_wording",
-           "long_layout", "referendum", "russia_frame", "set_cell", "two_contests", "unknown_protocol_line",
+           "long_items", "long_layout", "referendum", "russia_frame", "set_cell", "two_contests", "unknown_protocol_line",
            "with_blanks", "with_evoting", "with_levels", "with_no_results", "with_oik"]
