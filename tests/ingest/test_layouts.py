@@ -351,3 +351,19 @@ def test_long_layout_with_protocol_lines_as_items(tmp_path, sim, truth):
     assert t["votes"] == truth["votes"] and t["valid"] == truth["valid"]
     assert e.ingest_report.rest_refused == {"Ballots issued": "protocol line"}
     assert e.ingest_report.rest_taken == tuple(truth["votes"])
+
+
+def test_rest_refuses_percentages_but_keeps_counts_with_a_separator_for_the_hint():
+    df = pl.DataFrame({"pec": ["1", "2"], "reg": ["1000", "2000"], "valid": ["1100", "1500"], "invalid": ["1", "2"],
+                       "Alice": ["1 000", "1 000"], "Bob": ["100", "500"], "Alice share": ["90.9", "66.7"]})
+    m = parse_mapping({"station": {"id": "pec"}, "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+                       "candidates": {"rest": True}}, "m")
+    with pytest.raises(IngestError, match="votes for 'Alice' are not a count") as exc:
+        read_frame(df, mapping=m)
+    assert "set [source] thousands" in exc.value.issues[0].hint
+    m2 = parse_mapping({"station": {"id": "pec"}, "source": {"thousands": " "},
+                        "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+                        "candidates": {"rest": True}}, "m2")
+    e = read_frame(df, mapping=m2)
+    assert e.ingest_report.rest_taken == ("Alice", "Bob")
+    assert e.ingest_report.rest_refused["Alice share"].startswith("decimal numbers")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -309,10 +310,22 @@ def _resolve(mapping: Mapping, header: list[str], source: str
     return found, issues, notes, {c: k for c, k in losers.items() if c not in found.values()}
 
 
+_GROUPED = r"^[+-]?\d{1,3}(?:[ ,.'\u00a0\u202f]\d{3})+$"  # "1 234", "1,234,567": a count with a separator
+
+
 def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]:
-    """``("count", None)``, ``("blank", None)`` or ``("text", an example)`` for a column's cells."""
+    """``("count", None)``, ``("blank", None)``, ``("decimal", e.g.)`` or ``("text", e.g.)``.
+
+    A column is text (or decimal) when most of its non-blank cells are; counts written with a
+    thousands separator are counts (so the reader can say "set [source] thousands"), and a
+    few bad cells in a column of counts are errors to report, not a reason to drop it.
+    """
     if s.dtype.is_numeric():
-        return ("blank", None) if s.null_count() == len(s) else ("count", None)
+        if s.null_count() == len(s):
+            return "blank", None
+        if s.dtype.is_float() and bool((s.drop_nulls() % 1 != 0).any()):
+            return "decimal", str(s.drop_nulls().filter(s.drop_nulls() % 1 != 0)[0])
+        return "count", None
     c = s.cast(pl.Utf8).str.strip_chars()
     if thousands:
         c = c.str.replace_all(thousands, "", literal=True)
@@ -320,8 +333,11 @@ def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]
     c = c.filter(c.is_not_null() & (c != ""))
     if not len(c):
         return "blank", None
-    bad = c.filter(c.cast(pl.Int64, strict=False).is_null())
-    return ("text", bad[0]) if len(bad) * 2 > len(c) else ("count", None)
+    bad = c.filter(c.cast(pl.Int64, strict=False).is_null() & ~c.str.contains(_GROUPED))
+    if len(bad) * 2 <= len(c):
+        return "count", None
+    decimal = bad.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False).is_not_null()
+    return ("decimal" if decimal.sum() * 2 > len(bad) else "text"), bad[0]
 
 
 def _candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used: set[str], source: str,
@@ -364,6 +380,8 @@ def _candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used
         what, example = _text_example(df[h], thousands)
         if what == "text":
             refused[h] = f"text, not counts (e.g. {example[:60]!r})"
+        elif what == "decimal":
+            refused[h] = f"decimal numbers (a share or percentage?), not counts (e.g. {example[:60]!r})"
         elif what == "blank":
             refused[h] = "every cell is blank"
         else:
@@ -411,7 +429,7 @@ def _parse_counts(df: pl.DataFrame, col: str, out_name: str, source: str, thousa
     if len(idx):
         vals = s.gather(idx).cast(pl.Utf8).to_list()
         hint = None
-        if any(v and ("," in v or "." in v) for v in vals[:50]):
+        if any(v and re.search(r"\d[ ,.'\u00a0\u202f]\d", v) for v in vals[:50]):
             hint = "counts must be whole numbers; if the file uses a thousands separator, set [source] thousands"
         issues = [DataIssue(source, f"{out_name} is not a count", line=int(lines[i]), column=col,
                             value="" if v is None else v, expected=_INT_EXPECTED, hint=hint)
