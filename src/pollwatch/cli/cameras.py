@@ -20,9 +20,11 @@ from pollwatch.errors import IngestError, InputDataError
 
 
 def _print_issues(exc: IngestError) -> typer.Exit:
+    from pollwatch.errors import format_issues
+
     err_console.print(f"{len(exc.issues)} problem(s):", style="bold red", highlight=False, markup=False)
-    for issue in exc.issues[:200]:
-        err_console.print(f"- {issue}", highlight=False, markup=False)
+    for line in format_issues(exc.issues):  # one line per kind of problem, with a count and examples
+        err_console.print(f"- {line}", highlight=False, markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -50,8 +50,10 @@ ElectionOpt = typer.Option(None, "--election", help="With --database: the electi
 
 def _issues(exc, path) -> None:
     err_console.print(f"{len(exc.issues) or 1} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
-    for issue in exc.issues[:200] or [str(exc)]:
-        err_console.print(f"- {issue}", highlight=False, markup=False)
+    from pollwatch.errors import format_issues
+
+    for line in format_issues(exc.issues) or [str(exc)]:  # one line per kind of problem, with a count
+        err_console.print(f"- {line}", highlight=False, markup=False)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
