@@ -134,6 +134,15 @@ def test_binary_and_other_documents_are_named(tmp_path, mapping, name, content, 
     assert took < 1.0
 
 
+def test_a_header_that_starts_like_a_signature_is_still_text(tmp_path):
+    m = tmp_path / "m.toml"
+    m.write_text(MAPPING.replace('"district", "pec"', '"MZ", "pec"').replace('["district"]', '["MZ"]'),
+                 encoding="utf-8")
+    p = tmp_path / "r.csv"
+    p.write_text("MZ,pec,reg,valid,invalid,A,B\nD,1,100,60,2,40,20\n", encoding="utf-8")
+    assert read_election(p, mapping=m).n_stations == 1
+
+
 def test_png_message_in_full(tmp_path, mapping):
     p = tmp_path / "scan.csv"
     p.write_bytes(_PNG)

@@ -74,10 +74,16 @@ def _text_preview(raw: bytes, n: int = 60) -> str:
     return line[:n] + ("…" if len(line) > n else "")
 
 
+#: signatures a text header could start with by chance ("MZ_code,..."): trusted only on binary content
+_TEXTLIKE = (b"MZ", b"BZh", b"ustar")
+
+
 def _binary_kind(raw: bytes) -> tuple[str, str] | None:
     """(what it is, hint) for a known binary signature, else None."""
     for sig, offset, what, hint in _SIGNATURES:
         if raw[offset:offset + len(sig)] == sig:
+            if sig in _TEXTLIKE and not _looks_binary(raw[:_SAMPLE]):
+                continue
             return what, hint
     return None
 
