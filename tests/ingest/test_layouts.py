@@ -107,7 +107,7 @@ def test_unknown_protocol_line_taken_as_candidate_fails_the_gates(base):
     assert any(m.startswith("refused (candidate_le_valid): 'Получено УИК' has more votes") for m in msgs)
     text = str(exc.value)
     assert "Получено УИК" in text and '[candidates] ignore = ["Получено УИК"]' in text
-    assert "this reading used registered = " in text  # the columns it would have used
+    assert "This reading used registered = " in text  # the columns it would have used
     fixed = parse_mapping({**_preset_dict(), "candidates": {"rest": True, "ignore": ["url", "Получено УИК"]}}, "fix")
     assert read_frame(df, mapping=fixed).totals()["leader_votes"] > 0
 
@@ -367,3 +367,24 @@ def test_rest_refuses_percentages_but_keeps_counts_with_a_separator_for_the_hint
     e = read_frame(df, mapping=m2)
     assert e.ingest_report.rest_taken == ("Alice", "Bob")
     assert e.ingest_report.rest_refused["Alice share"].startswith("decimal numbers")
+
+
+@pytest.mark.parametrize("patch,msg", [
+    ({"long": {"candidate": "c"}}, r"\[long\] needs candidate"),
+    ({"plausibility": {"max_votes": 1}}, r"\[plausibility\] has unknown keys \['max_votes'\]"),
+    ({"station": {"id": "pec", "level": {"col": "level"}}}, r"\[station\] level must be"),
+    ({"derive": {"turnout": "sum(candidates)"}}, r"\[derive\] turnout: not a model field"),
+])
+def test_new_mapping_keys_are_checked(patch, msg):
+    base_map = {"station": {"id": "pec"}, "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+                "candidates": {"rest": True}}
+    with pytest.raises(ConfigError, match=msg):
+        parse_mapping({**base_map, **patch}, "m")
+
+
+def test_level_value_that_does_not_occur_lists_the_values(base):
+    d = _preset_dict()
+    m = parse_mapping({**d, "station": {**d["station"], "level": {"column": "level", "value": "PEC"}}}, "m")
+    with pytest.raises(IngestError, match="level value not found") as exc:
+        read_frame(v.with_levels(base), mapping=m)
+    assert "'УИК' (240 rows)" in exc.value.issues[0].expected

@@ -638,7 +638,7 @@ def _gates(table: pl.DataFrame, meta: ElectionMeta, found: dict[str, str], deriv
     used = ", ".join(f"{k} = {v!r}" for k, v in found.items() if k in ("registered", "valid", "invalid"))
     used += "".join(f", {k} = {v} (derived)" for k, v in derived.items())
     cand_text = ", ".join(repr(c.source_column or c.name) for c in meta.candidates)
-    reading = f"this reading used {used}; candidates {cand_text}"
+    reading = f"This reading used {used}; candidates {cand_text}"
     totals = votes.sum(axis=0)
     top = int(np.argmax(totals))
     top_name = meta.candidates[top].source_column or meta.candidates[top].name
@@ -646,7 +646,7 @@ def _gates(table: pl.DataFrame, meta: ElectionMeta, found: dict[str, str], deriv
 
     def fail(gate: str, message: str, found_: str, expected: str, hint: str, column: str | None = None) -> None:
         fails.append(DataIssue(source, f"refused ({gate}): {message}", line=1, column=column, value=found_,
-                               expected=expected, hint=f"{hint}. {reading}. {_DOCS}"))
+                               expected=expected, hint=f"{hint}. {reading}. Mappings: {_DOCS}"))
         res[gate] = f"failed: {found_}"
 
     ignore_fix = f'[candidates] ignore = ["{top_name}"] or list them: [candidates] columns = ["...", "..."]'
