@@ -388,3 +388,23 @@ def test_level_value_that_does_not_occur_lists_the_values(base):
     with pytest.raises(IngestError, match="level value not found") as exc:
         read_frame(v.with_levels(base), mapping=m)
     assert "'УИК' (240 rows)" in exc.value.issues[0].expected
+
+
+def test_cli_ingest_shows_the_reading_and_refuses_a_misreading(tmp_path, base):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pollwatch.cli import app
+
+    p = tmp_path / "levels.csv"
+    v.with_levels(base).write_csv(p)
+    res = CliRunner().invoke(app, ["ingest", str(p), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["rows_left_out"]["level = ИКСРФ"] == 4 and doc["candidate_columns_refused"]["level"]
+    assert doc["gates"]["candidates_sum_valid"].startswith("ok")
+    bad = tmp_path / "misread.csv"
+    v.unknown_protocol_line(base).write_csv(bad)
+    res = CliRunner().invoke(app, ["ingest", str(bad)])
+    assert res.exit_code == 1 and "refused (candidate_le_valid)" in res.output

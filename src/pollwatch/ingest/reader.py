@@ -663,7 +663,8 @@ def _gates(table: pl.DataFrame, meta: ElectionMeta, found: dict[str, str], deriv
                  f"{n:,} stations ({'more' if over >= share_off / 2 else 'fewer'} than valid at most of them; "
                  f"all candidates {tot:,} vs valid {valid_sum:,})",
                  f"{100 * share_off:.1f} % of stations", f"at most {100 * float(plaus['sum_tolerance']):g} %",
-                 (f"a protocol line taken as a candidate? the largest 'candidate' is {top_name!r}; {ignore_fix}"
+                 (f"a protocol line taken as a candidate? the largest 'candidate' is {top_name!r}; {ignore_fix} "
+                  "(if each voter may mark several candidates, set [plausibility] sum_tolerance = 1)"
                   if tot > valid_sum else
                   "a candidate missing, 'valid' the wrong column ([fields] valid = \"exact column name\"), or valid "
                   "votes that include blank votes or another line (make it a candidate in [candidates] columns, or "
@@ -753,7 +754,8 @@ def read_election(path: str | Path | pl.DataFrame, *, preset: str | None = None,
 def read_frame(df: pl.DataFrame, *, mapping: str | Path | Mapping | None = None, preset: str | None = None,
                source: str = "<DataFrame>", scrutiny: str | None = None, **meta_overrides) -> Election:
     """Read results already in memory (one row per station, or per station and candidate with
-    ``[long]``) through a mapping or preset, exactly as a file would be read.
+    ``[long]``) through a mapping or preset, exactly as a file would be read. A pandas
+    DataFrame is converted with ``pl.from_pandas``.
 
     Line numbers in messages are the row's position + 2 (as if the frame were a CSV with a header).
     Example::
@@ -762,7 +764,10 @@ def read_frame(df: pl.DataFrame, *, mapping: str | Path | Mapping | None = None,
     """
     t0 = time.perf_counter()
     if not isinstance(df, pl.DataFrame):
-        raise TypeError(f"df must be a polars DataFrame, got {type(df).__name__}")
+        if type(df).__module__.startswith("pandas"):
+            df = pl.from_pandas(df)
+        else:
+            raise TypeError(f"df must be a polars (or pandas) DataFrame, got {type(df).__name__}")
     mapping = _mapping_arg(preset, mapping)
     digest = hashlib.sha256(df.hash_rows(seed=0).to_numpy().tobytes()
                             + "\x1f".join(df.columns).encode()).hexdigest() if df.height else _sha256(b"")
