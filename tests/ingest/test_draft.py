@@ -205,3 +205,27 @@ def test_unreadable_file_is_the_plain_ingest_error(tmp_path):
     p.write_bytes(b"%PDF-1.4\n" + bytes(200))
     with pytest.raises(IngestError, match="the file is a PDF document, not a results table"):
         draft_mapping(p)
+
+
+def test_repeated_and_empty_headers_are_flagged(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("station_id,registered,valid,invalid,A,,A\n1,100,60,2,40,0,20\n2,90,50,2,30,0,20\n",
+                 encoding="utf-8")
+    draft = draft_mapping(p)
+    assert '# NOT recognised: the header names "A" twice; the second is read as "A_duplicated_0"' in draft.text
+    assert "# NOT recognised: a column with an empty header (count values)" in draft.text
+    load_mapping(draft.write(tmp_path / "m.toml"))
+
+
+def test_damaged_workbook_is_an_ingest_error(tmp_path):
+    import zipfile
+
+    pl.DataFrame({"a": [1, 2]}).write_excel(tmp_path / "ok.xlsx")
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as zin, zipfile.ZipFile(tmp_path / "bad.xlsx", "w") as zout:
+        for n in zin.namelist():
+            data = zin.read(n)
+            zout.writestr(n, data[: len(data) // 2] if n == "xl/worksheets/sheet1.xml" else data)
+    with pytest.raises(IngestError, match="cannot be read as a table"):
+        draft_mapping(tmp_path / "bad.xlsx")
+    with pytest.raises(IngestError, match="not a readable XLSX workbook"):  # the reader, not "no rows"
+        read_election(tmp_path / "bad.xlsx", mapping=None)

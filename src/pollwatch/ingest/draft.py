@@ -25,7 +25,7 @@ import polars as pl
 
 from pollwatch.errors import DataIssue, IngestError
 from pollwatch.ingest.mapping import Mapping, detect_preset
-from pollwatch.ingest.sniff import sniff
+from pollwatch.ingest.sniff import EXPECTED, sniff
 from pollwatch.ingest.vocabulary import classify_column, header_role, is_station_level, normalise
 from pollwatch.model.fields import FIELD_BY_NAME, FIELDS
 
@@ -94,6 +94,18 @@ def read_sample(path: str | Path, rows: int = 200) -> tuple[pl.DataFrame, dict[s
         raise IngestError(source, [DataIssue(source, "file not found" if not path.exists() else "not a file",
                                              expected="a results file")])
     name, raw = sniff(path, path.read_bytes())
+    try:
+        return _parse_sample(name, raw, rows)
+    except (OSError, ValueError, UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
+        raise IngestError(source, [DataIssue(source, f"cannot be read as a table: {exc}", expected=EXPECTED,
+                                             hint="check the file format and encoding")]) from None
+    except Exception as exc:  # calamine/fastexcel raise their own types for damaged workbooks
+        raise IngestError(source, [DataIssue(source, f"cannot be read as a table ({type(exc).__name__}: {exc})",
+                                             expected=EXPECTED, hint="open it in a spreadsheet program and save it "
+                                                                     "again as .xlsx, or export CSV")]) from None
+
+
+def _parse_sample(name: str, raw: bytes, rows: int) -> tuple[pl.DataFrame, dict[str, str], bool]:
     low = name.lower()
     settings: dict[str, str] = {}
     if low.endswith(".parquet"):
@@ -402,6 +414,16 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
                                             note=f'column "{_short(h)}" (numeric) — not used: in this long layout the '
                                                  f'candidates are the names in "{long[0]}"; map it in [fields] if it '
                                                  "is a protocol line")
+    for h, r in list(readings.items()):  # polars renames a repeated header "x" to "x_duplicated_0"
+        m = re.fullmatch(r"(.*)_duplicated_\d+", h)
+        if m and m.group(1) in header:
+            readings[h] = ColumnReading(h, r.kind, r.role, r.field, recognised=False,
+                                        note=f'the header names "{m.group(1)}" twice; the second is read as "{h}" — '
+                                             f"check which is which ({r.note})")
+        elif not h.strip():
+            readings[h] = ColumnReading(h, r.kind, r.role, r.field, recognised=False,
+                                        note=f"a column with an empty header ({r.kind} values) — {r.role}; name it in "
+                                             "the file if it matters")
     columns = tuple(readings[h] for h in header)
     derive: dict[str, tuple[str, str]] = {}
     if preset:

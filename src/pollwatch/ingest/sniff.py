@@ -152,6 +152,8 @@ def _xlsx_rows(zf: zipfile.ZipFile, sheet: str | None) -> tuple[str, int] | None
                 return name, 2
     if len(xml) > 4 * 1024 * 1024:  # a huge first row or two: not header-only, let the parser judge
         return None
+    if not re.search(rb"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>", xml):
+        return None  # the sheet's XML is cut off or odd: the parser says what is wrong with it
     return name, rows
 
 
