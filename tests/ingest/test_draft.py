@@ -142,8 +142,9 @@ def test_level_column_selects_the_polling_station_rows(tmp_path):
 
 def test_several_contests_are_left_for_the_user_to_choose(tmp_path):
     p = tmp_path / "r.csv"
-    p.write_text("election,uik,registered,valid,invalid,A,B\n"
-                 "President,1,100,60,2,40,20\nMayor,1,100,61,1,41,20\n", encoding="utf-8")
+    rows = [f"{contest},{k},100,{60 + j},2,{40 + j},20" for j, contest in enumerate(("President", "Mayor"))
+            for k in (1, 2, 3)]
+    p.write_text("election,uik,registered,valid,invalid,A,B\n" + "\n".join(rows) + "\n", encoding="utf-8")
     draft = draft_mapping(p)
     assert '# NOT recognised: "election" names the contest of each row and the sample holds 2' in draft.text
     assert '# contest = { column = "election", value = "President" }' in draft.text
@@ -151,7 +152,7 @@ def test_several_contests_are_left_for_the_user_to_choose(tmp_path):
     with pytest.raises(IngestError, match="the file holds 2 contests"):
         read_election(p, mapping=m)
     m.write_text(m.read_text(encoding="utf-8").replace("# contest = ", "contest = "), encoding="utf-8")
-    assert read_election(p, mapping=m).totals()["valid"] == 60
+    assert read_election(p, mapping=m).totals()["valid"] == 180
 
 
 def test_text_decimal_and_empty_columns_are_never_candidates(tmp_path):
