@@ -145,8 +145,8 @@ def _select_rows(df: pl.DataFrame, mapping: Mapping, source: str
                                             column=col, value=", ".join(absent), expected=f"one of: {listing}"))
                     continue
                 keep_values = list(sel.values)
-            elif len(values) <= 1:
-                continue
+            elif len(values) <= 1 or len(values) > 100 or 2 * len(values) > df.height:
+                continue  # one value, or so many that the column names something else (a station, a count)
             elif what == "level":
                 station = [v for v in values if is_station_level(v)]
                 if all(v in station or is_evoting_label(v) for v in values):
@@ -169,7 +169,7 @@ def _select_rows(df: pl.DataFrame, mapping: Mapping, source: str
             keep = s.is_in(keep_values).fill_null(False)
             for v, n in counts:
                 if v not in keep_values:
-                    skipped[f"{col} = {v}"] = n
+                    skipped[f"{col} = {'(blank)' if v is None else v}"] = n
             chosen[col] = tuple(keep_values)
             df = df.filter(keep)
     return df, skipped, chosen, issues
@@ -299,7 +299,18 @@ def _resolve(mapping: Mapping, header: list[str], source: str
     for key, col in found.items():
         by_col.setdefault(col, []).append(key)
     for col, keys in by_col.items():
-        if len(keys) > 1:
+        meant = [k for k in keys if classify_column(col) == k]
+        if len(keys) > 1 and len(meant) == 1:  # the column's meaning decides; the other fields stay unmapped
+            for k in keys:
+                if k != meant[0]:
+                    del found[k]
+                    notes.append(DataIssue(source, f"field {k!r} matched a column that means {meant[0]!r}; "
+                                                   f"{k!r} left unmapped", line=1, column=col, kind="warning",
+                                           hint=f'if the file has a column for it: [fields] {k} = "exact column name"'))
+                    if not mapping.fields[k].optional and k not in mapping.derive:
+                        issues.append(DataIssue(source, f"missing required column for {k!r}", line=1,
+                                                expected=mapping.fields[k].describe(), value=_preview(header)))
+        elif len(keys) > 1:
             issues.append(DataIssue(source, f"one column matches the fields {', '.join(map(repr, keys))}", line=1,
                                     column=col, expected="one field per column",
                                     hint=f'name the columns exactly: [fields] {keys[0]} = "..." and {keys[1]} = "..."'))
