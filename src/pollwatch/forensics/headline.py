@@ -4,8 +4,10 @@ Journalists quote the first number of a report, and a regime's fact-checkers quo
 alarms. So the headline shows a falsified-votes figure only when two calibrated, region-by-
 region rules agree (``docs/headline.md``):
 
-1. the within-unit permutation test of the regional excess
-   (:func:`~pollwatch.forensics.excess_bounds.regional_excess_bounds`) has p < 0.05, and
+1. the within-unit permutation test of the regional excess, in its ``trend`` reading (the clean
+   ratio may follow turnout as it does below each unit's peak, so honest town/country
+   differences inside a region are not read as fraud;
+   :func:`~pollwatch.forensics.excess_bounds.regional_excess_bounds`) has p < 0.05, and
 2. the finite mixture fitted unit by unit (Mebane et al.'s eforensics class,
    :func:`~pollwatch.forensics.mixture.fraud_mixture` with ``strata``) puts manufactured votes
    above its calibrated critical share of ballots cast
@@ -16,12 +18,12 @@ and support do not count. The national mixture and the plain national Shpilkin e
 them (on clean simulated elections with strongly different regions they read 3–25 % of the
 ballots as "fraud"); they are diagnostics, never the headline.
 
-The estimate is the unit-by-unit mixture's manufactured votes, held between the two readings
-of the regional excess: no lower than ``D`` (the excess beyond the permutation null, which
-under-reads) and no higher than the larger of the mixture and ``S`` (the raw regional excess,
-which over-reads on clean data). The interval is the lower bound of ``D`` and the upper
-bound of ``max(S, mixture)``, each one-sided at 97.5 % with the station bootstrap's spread,
-so it carries the disagreement between methods and not only one fit's sampling noise.
+The estimate is the unit-by-unit mixture's manufactured votes, held inside an interval that
+runs from the lowest lower bound to the highest upper bound of the readings (:func:`combine`):
+``D`` (the excess beyond the permutation null, which under-reads) and ``S`` (the raw regional
+excess, which over-reads on clean data), each flat and with a turnout trend, and the mixture ±
+the bootstrap spread. Each bound is one-sided at 97.5 %, so the interval carries the
+disagreement between methods and not only one fit's sampling noise.
 Its coverage and the headline's false-alarm rate are measured in ``docs/calibration.md``
 ("Headline"), on clean elections whose regions differ strongly in both turnout and support.
 """
@@ -32,10 +34,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from scipy.stats import norm
+
 from pollwatch.forensics.critical import CRITICAL_VALUES
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-__all__ = ["ALPHA", "Headline", "headline"]
+__all__ = ["ALPHA", "Headline", "combine", "headline"]
 
 ALPHA = 0.05
 METHOD = "regional excess bounds + unit-by-unit finite mixture"
@@ -99,11 +103,12 @@ def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader
     crit = CRITICAL_VALUES["mixture_manufactured_share"]
     rules: dict[str, dict[str, Any]] = {}
     cast = float(ballots_cast)
-    if bounds is not None and math.isfinite(bounds.pvalue):
-        rules["regional excess: permutation test"] = {
-            "statistic": bounds.pvalue, "threshold": ALPHA, "fired": bounds.pvalue < ALPHA, "kind": "p-value below"}
+    test_name = "regional excess: permutation test"
+    if bounds is not None and math.isfinite(bounds.trend.pvalue):
+        p = bounds.trend.pvalue
+        rules[test_name] = {"statistic": p, "threshold": ALPHA, "fired": p < ALPHA, "kind": "p-value below"}
     else:
-        rules["regional excess: permutation test"] = {"why": errors.get("excess_bounds", "no result")}
+        rules[test_name] = {"why": errors.get("excess_bounds", "no result")}
     mix_ok = (mixture_by_region is not None and len(getattr(mixture_by_region, "strata_results", ()) or ()) >= 2
               and math.isfinite(mixture_by_region.manufactured_votes))
     if mix_ok:
@@ -117,9 +122,12 @@ def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader
         rules["unit-by-unit mixture: manufactured share"] = {"why": why}
     computed = all("why" not in r for r in rules.values())
     fired = computed and all(r["fired"] for r in rules.values())
-    readings = {"regional_excess_upper_reading": bounds.excess if bounds is not None else None,
-                "beyond_permutation_null_lower_reading": bounds.beyond_null if bounds is not None else None,
-                "unit_by_unit_mixture": mixture_by_region.manufactured_votes if mix_ok else None}
+    M = mixture_by_region.manufactured_votes if mix_ok else None
+    readings: dict[str, float | None] = {"unit_by_unit_mixture": M}
+    if bounds is not None:
+        for name, r in (("flat", bounds.flat), ("trend", bounds.trend)):
+            readings[f"regional_excess_{name}"] = r.excess
+            readings[f"beyond_permutation_null_{name}"] = r.beyond_null
     units = bounds.units if bounds is not None else ""
     if not fired:
         if not computed:
@@ -133,23 +141,29 @@ def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader
                          f"({other}). A single signal occurs in about one clean election in ten, so these figures "
                          "alone are not statistical evidence of how many votes were falsified.")
         else:
-            p = rules["regional excess: permutation test"]["statistic"]
+            p = rules[test_name]["statistic"]
             statement = ("These official figures give no statistical evidence of falsified votes: judged region by "
                          f"region against its own pattern, {leader}'s vote does not rise with turnout more than chance "
                          f"allows (permutation p = {p:.2g}), and the unit-by-unit mixture finds no manufactured votes "
                          "beyond what clean elections produce. This does not prove the count honest: fraud spread "
                          "evenly over whole regions, or that leaves turnout unchanged, is not measured here.")
         return Headline(None, None, None, METHOD, statement, False, rules, readings, cast, leader, units)
-    M = mixture_by_region.manufactured_votes
-    estimate = max(M, bounds.beyond_null)
-    high_point = max(bounds.excess, M)
-    z = (bounds.upper - bounds.excess) / bounds.sd_boot if bounds.sd_boot > 0 else 0.0
-    low = max(bounds.lower, 0.0)
-    high = high_point + z * bounds.sd_boot
-    estimate = min(max(estimate, low), high)
+    estimate, low, high = combine(bounds.flat, bounds.trend, float(M), bounds.confidence_level)
     statement = (f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "
                  f"({_pct(estimate, cast)} of ballots cast), between {fmt_int(low)} and {fmt_int(high)} (95 %). "
                  "Two calibrated tests agree, each judging every region against its own clean pattern, so honest "
                  "regional differences are not counted.")
     return Headline(float(estimate), float(low), float(high), METHOD, statement, True, rules, readings, cast,
                     leader, units)
+
+
+def combine(flat: Any, trend: Any, mixture: float, confidence_level: float = 0.975) -> tuple[float, float, float]:
+    """Estimate and interval from the readings (``docs/headline.md`` §4): the interval runs from
+    the lowest lower bound to the highest upper bound of the two readings of the regional excess
+    (with and without a turnout trend in the clean ratio), widened to the mixture ± the
+    bootstrap spread; the estimate is the mixture, held inside it. Each bound is one-sided at
+    ``confidence_level``, so the interval is (at least) ``2·confidence_level − 1``."""
+    z = float(norm.ppf(confidence_level))
+    low = max(min(flat.lower, trend.lower, mixture - z * flat.sd_boot), 0.0)
+    high = max(flat.upper, trend.upper, mixture + z * flat.sd_boot)
+    return min(max(mixture, low), high), low, high

@@ -220,12 +220,12 @@ def _run_excess_bounds(e: Election, ctx: Context):
 
 
 def _extract_excess_bounds(r, e: Election) -> dict:
-    return {"excess_votes": r.excess, "beyond_null": r.beyond_null, "p_value": r.pvalue, "lower": r.lower,
-            "upper": r.upper, "sd_bootstrap": r.sd_boot, "sd_null": r.sd_null, "permutations": r.n_perm,
-            "bootstrap_replicates": r.n_boot, "units": r.units, "n_units": r.n_units,
-            "note": "S (excess_votes) over-reads: each unit's noise adds positive excess; D (beyond_null) "
-                    "under-reads: the permutation null absorbs part of any fraud. Bounds are one-sided 97.5 %."}
-
+    return {"flat": r.flat._asdict(), "trend": r.trend._asdict(), "permutations": r.n_perm,
+            "bootstrap_replicates": r.n_boot, "confidence_level": r.confidence_level, "units": r.units,
+            "n_units": r.n_units,
+            "note": "excess (S) over-reads: each unit's noise adds positive excess; beyond_null (D) under-reads: "
+                    "the permutation null absorbs part of any fraud. 'trend' lets the clean ratio follow turnout "
+                    "as it does below each unit's peak. Bounds are one-sided at confidence_level."}
 
 
 def _extract_mixture_by_region(r, e: Election) -> dict:
@@ -237,8 +237,9 @@ def _extract_mixture_by_region(r, e: Election) -> dict:
         "interval": [r.fraud_votes_ci.low, r.fraud_votes_ci.high] if r.n_boot else None,
         "manufactured_interval": [r.manufactured_ci.low, r.manufactured_ci.high] if r.n_boot else None,
         "bootstrap_replicates": r.n_boot, "converged": r.converged,
-        "note": "each region fitted with its own clean distribution; regional differences are not counted as "
-                "fraud, and neither is fraud spread evenly over a whole region",
+        "note": "each unit (region; small units merged with neighbours) fitted with its own clean "
+                "distribution; regional differences are not counted as fraud, and neither is fraud spread "
+                "evenly over a whole unit",
     }
 
 

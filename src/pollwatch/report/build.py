@@ -72,11 +72,15 @@ def _diagnostics_html(doc: dict) -> str:
                      "upper bound: one clean distribution for the whole country; its interval "
                      f"({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))}) is sampling "
                      "noise only, blind to honest regional differences"))
-    if "excess_votes" in eb:
-        rows.append(("regional excess S (each unit its own kernel)", _int(eb["excess_votes"]),
+    for key, how in (("flat", "each unit its own clean ratio"),
+                     ("trend", "each unit its own clean ratio, following turnout as below its peak")):
+        r = eb.get(key)
+        if not r:
+            continue
+        rows.append((f"regional excess S ({how})", _int(r["excess"]),
                      "over-reads: every unit's noise adds a little positive excess"))
-        rows.append(("regional excess beyond the permutation null D", _int(eb["beyond_null"]),
-                     f"under-reads under fraud; permutation p = {eb['p_value']:.2g} ({eb.get('units', '')})"))
+        rows.append((f"regional excess beyond the permutation null D ({key})", _int(r["beyond_null"]),
+                     f"under-reads under fraud; permutation p = {r['pvalue']:.2g} ({eb.get('units', '')})"))
     if "manufactured_votes" in mr:
         rows.append(("finite mixture, unit by unit: manufactured votes", _int(mr["manufactured_votes"]),
                      "the calibrated estimator (each unit its own clean distribution)"))
