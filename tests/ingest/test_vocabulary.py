@@ -49,6 +49,13 @@ from pollwatch.ingest.vocabulary import (
     ("Inscrits", "registered"),
     ("Exprimés", "valid"),
     ("100.2.8", "protocol"),
+    ("Колькасць выбаршчыкаў, уключаных у спіс", "registered"),
+    ("Кількість виборчих бюлетенів, отриманих дільничною виборчою комісією", "ballots_received"),
+    ("Seçicilərin siyahısına daxil edilmiş seçicilərin sayı", "registered"),
+    ("Boletas recibidas", "ballots_received"),
+    ("Nombre de votants", "protocol"),
+    ("Bulletins nuls", "invalid"),
+    ("Suffrages exprimés", "valid"),
 ])
 def test_protocol_lines(header, field):
     assert classify_column(header) == field

@@ -57,7 +57,7 @@ INVALID = (r"недействительн", r"недійсн", r"несапра�
 VALID = (r"действительн", r"дійсн", r"сапраўдн", r"\bvalid", r"etibarlı", r"etibarli", r"válid", r"exprimé",
          r"valable")
 VOTED = (r"проголосовав", r"проголосува", r"прагаласава", r"\bvoted\b", r"səs verən", r"votaron", r"ont voté")
-LISTED = (r"спис", r"\blist", r"siyahı", r"siyahi", r"\blista", r"\bliste", r"включен", r"внесен", r"реєстр",
+LISTED = (r"спис", r"спіс", r"уключан", r"\blist", r"siyahı", r"siyahi", r"\blista", r"\bliste", r"включен", r"внесен", r"реєстр",
           r"registered", r"зарегистр", r"зарэгістр", r"зареєстр", r"inscrit", r"\bcenso", r"padr[oó]n")
 REGISTERED_ALONE = (r"^registered", r"^inscrits?$", r"^electores$", r"^censo", r"^électeurs inscrits",
                     r"^registered voters$", r"^eligible voters$")
