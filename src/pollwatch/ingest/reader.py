@@ -603,20 +603,21 @@ def _implausible(series: dict[str, pl.Series], cols: dict[str, str], evoting: np
         if name not in series:
             continue
         v = series[name].fill_null(0).to_numpy()
-        hit = v > max_count
-        why = np.full(len(v), f"at most {max_count:,} at one station", dtype=object)
-        if name == "registered":
-            h2 = (v > max_reg) & ~evoting & ~hit
-            why[h2] = f"at most {max_reg:,} registered voters at an ordinary station"
-            hit |= h2
+        over = v > max_count
+        big = (v > max_reg) & ~evoting & ~over if name == "registered" else None
+        ratio_hit = None
         if reg is not None and (name in _COUNT_LIKE_CAST or name.startswith("cand_")):
-            h3 = (reg > 0) & (v > ratio * reg.astype(np.float64)) & ~hit
-            why[h3] = f"at most {ratio:g} × the registered voters"
-            hit |= h3
+            ratio_hit = (reg > 0) & (v > ratio * reg.astype(np.float64)) & ~over
+        hit = over | (big if big is not None else False) | (ratio_hit if ratio_hit is not None else False)
         for i in np.flatnonzero(hit).tolist():
+            if over[i]:
+                why = f"at most {max_count:,} at one station"
+            elif big is not None and big[i]:
+                why = f"at most {max_reg:,} registered voters at an ordinary station"
+            else:
+                why = f"at most {ratio:g} × the registered voters ({int(reg[i]):,})"
             out.append(DataIssue(source, "a count no polling station can have; station excluded (implausible_count)",
-                                 line=int(lines[i]), column=col, value=str(int(v[i])), expected=str(why[i]),
-                                 kind="warning",
+                                 line=int(lines[i]), column=col, value=str(int(v[i])), expected=why, kind="warning",
                                  hint="if stations this large are real in this file, raise [plausibility] "
                                       "max_count / max_registered / max_ratio"))
         mask |= hit
