@@ -230,3 +230,50 @@ def test_damaged_workbook_is_an_ingest_error(tmp_path):
         draft_mapping(tmp_path / "bad.xlsx")
     with pytest.raises(IngestError, match="not a readable XLSX workbook"):  # the reader, not "no rows"
         read_election(tmp_path / "bad.xlsx", mapping=None)
+
+
+# --- the layout corpus of issue 16 (pollwatch.simulate.variants): a draft reads each one right ---
+
+_RENAMED = {"region": "Регион", "tik": "ТИК", "uik": "УИК", "url": "Ссылка"}  # no preset detects these
+
+
+@pytest.fixture(scope="module")
+def corpus_sim():
+    return simulate_election(240, seed=7, n_regions=4, layout="russia")
+
+
+def _variant(name: str, e):
+    from pollwatch.simulate import variants as v
+
+    base = v.russia_frame(e)
+    return {"base": lambda: base, "later_wording": lambda: v.later_wording(base), "oik": lambda: v.with_oik(base),
+            "levels": lambda: v.with_levels(base), "no_results": lambda: v.with_no_results(base),
+            "evoting": lambda: v.with_evoting(base, candidate=e.totals()["leader"]),
+            "referendum": lambda: v.referendum(e), "long": lambda: v.long_layout(e)}[name]()
+
+
+@pytest.mark.parametrize("renamed", [False, True], ids=["preset-headers", "vocabulary-only"])
+@pytest.mark.parametrize("name", ["base", "later_wording", "oik", "levels", "no_results", "evoting", "referendum",
+                                  "long"])
+def test_draft_reads_every_layout_of_the_corpus(tmp_path, corpus_sim, name, renamed):
+    e0 = corpus_sim.election
+    truth = e0.totals()
+    df = _variant(name, e0)
+    if renamed and name != "long":
+        df = df.rename({k: v for k, v in _RENAMED.items() if k in df.columns})
+    p = tmp_path / "results.csv"
+    df.write_csv(p)
+    draft = draft_mapping(p)
+    assert not draft.missing_required, draft.text
+    if renamed:
+        assert draft.preset is None
+    e = read_election(p, mapping=draft.write(tmp_path / "draft.toml"))
+    ok = e.subset(e.analysable())
+    t = ok.totals()
+    assert ok.n_stations == 240, (e.ingest_report.exclusions, draft.text)
+    assert (t["registered"], t["invalid"]) == (truth["registered"], truth["invalid"])
+    if name == "referendum":
+        assert draft.derived == {"valid": "sum(candidates)"}
+        assert t["votes"]["Да"] == truth["leader_votes"] and t["valid"] == truth["valid"]
+    else:
+        assert t["valid"] == truth["valid"] and t["votes"] == truth["votes"]
