@@ -87,14 +87,22 @@ def test_oik_column_is_an_identifier_not_a_candidate(base, truth):
     assert e.ingest_report.rest_refused["oik"] == "identifier header (district)"
 
 
-def test_protocol_line_in_unfamiliar_wording_is_refused_by_rest_not_made_a_candidate(base, truth):
+def test_protocol_line_in_unfamiliar_wording_is_matched_by_meaning_not_made_a_candidate(base, truth):
     # the preset's stems miss this wording of "ballots received"; the vocabulary still knows it
     header = "Получено избирательных бюллетеней участковой комиссией"
     df = base.rename({RUSSIA_COLUMNS["ballots_received"]: header})
     e = read_frame(df)
     _same_reading(e, truth)
-    assert "ballots_received" not in e.ingest_report.columns
-    assert e.ingest_report.rest_refused[header].startswith("protocol line (ballots_received")
+    assert e.ingest_report.columns["ballots_received"] == header
+    assert header not in e.ingest_report.rest_taken
+
+
+def test_protocol_line_with_no_model_field_is_refused_by_rest(base, truth):
+    extra = "Число избирательных бюллетеней, выданных повторно взамен испорченных"
+    df = base.with_columns(pl.lit("3").alias(extra)).select([*base.columns[:-1], extra, "url"])
+    e = read_frame(df)
+    _same_reading(e, truth)
+    assert e.ingest_report.rest_refused[extra] == "protocol line (ballots_spoilt, already mapped or not needed)"
 
 
 def test_unknown_protocol_line_taken_as_candidate_fails_the_gates(base):
@@ -408,3 +416,14 @@ def test_cli_ingest_shows_the_reading_and_refuses_a_misreading(tmp_path, base):
     v.unknown_protocol_line(base).write_csv(bad)
     res = CliRunner().invoke(app, ["ingest", str(bad)])
     assert res.exit_code == 1 and "refused (candidate_le_valid)" in res.output
+
+
+def test_a_field_in_wording_the_preset_misses_is_matched_by_meaning(base, truth):
+    # "Выдано" does not contain the preset's stem "выданн": the vocabulary still reads it as in-station issued
+    header = "Выдано бюллетеней в помещении для голосования"
+    df = base.rename({RUSSIA_COLUMNS["ballots_issued_station"]: header})
+    e = read_frame(df)
+    _same_reading(e, truth)
+    assert e.ingest_report.columns["ballots_issued_station"] == header
+    assert e.totals()["ballots_issued"] == truth["ballots_issued"]
+    assert any("whose wording means it" in w.message for w in e.ingest_report.warnings)

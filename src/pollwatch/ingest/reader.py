@@ -270,7 +270,16 @@ def _resolve(mapping: Mapping, header: list[str], source: str
     for key, spec in mapping.fields.items():
         hits = [(spec.specificity(h), h) for h in header]
         hits = [(s, h) for s, h in hits if s is not None]
-        if not hits:
+        if not hits:  # no column fits the spec: one whose meaning is this field will do, with a warning
+            meant = [h for h in header if classify_column(h) == key and not any(
+                sp.matches(h) for k2, sp in mapping.fields.items() if k2 != key)]
+            if len(meant) == 1:
+                found[key] = meant[0]
+                notes.append(DataIssue(source, f"field {key!r}: no column fits the mapping's spec; took the one "
+                                               "whose wording means it", line=1, column=meant[0], kind="warning",
+                                       expected=spec.describe(),
+                                       hint=f'to confirm or correct: [fields] {key} = "exact column name"'))
+                continue
             if key in mapping.derive:
                 continue
             if not spec.optional:
