@@ -881,7 +881,7 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
     if issues:
         raise IngestError(source, issues)
     missing, blank_notes = _blank_findings(series, found, [(c.id, c.source_column or c.name) for c in candidates],
-                                           all_blank, lines, source)
+                                           all_blank | evoting, lines, source)
     count_cols = {**found, **{k: f"{k} (derived)" for k in derived},
                   **{c.id: c.source_column or c.name for c in candidates}}
     implausible, odd = _implausible(series, count_cols, evoting, lines, mapping.plausibility, source)
