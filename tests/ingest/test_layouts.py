@@ -427,3 +427,14 @@ def test_a_field_in_wording_the_preset_misses_is_matched_by_meaning(base, truth)
     assert e.ingest_report.columns["ballots_issued_station"] == header
     assert e.totals()["ballots_issued"] == truth["ballots_issued"]
     assert any("whose wording means it" in w.message for w in e.ingest_report.warnings)
+
+
+def test_every_variation_at_once(tmp_path, base, truth):
+    df = v.with_levels(v.with_no_results(v.with_evoting(v.with_oik(v.later_wording(base)), candidate=truth["leader"])))
+    e = read_election(_zip(tmp_path, df))
+    rep = e.ingest_report
+    assert rep.exclusions == {"evoting": 4, "no_results": 3}
+    assert e.n_stations == N + 7 and set(rep.rows_skipped) == {"level = ЦИК", "level = ИКСРФ", "level = ТИК"}
+    a = e.subset(e.analysable()).totals()
+    assert (a["registered"], a["valid"], a["votes"]) == (truth["registered"], truth["valid"], truth["votes"])
+    assert all(g.startswith("ok") for g in rep.gates.values())

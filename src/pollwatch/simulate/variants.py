@@ -74,7 +74,7 @@ def with_oik(df: pl.DataFrame) -> pl.DataFrame:
 
 def _sum_rows(df: pl.DataFrame, by: list[str], level: str) -> pl.DataFrame:
     counts = count_columns(df)
-    agg = df.group_by(by, maintain_order=True).agg([pl.col(c).cast(pl.Int64).sum().cast(pl.Utf8) for c in counts])
+    agg = df.group_by(by, maintain_order=True).agg([pl.col(c).cast(pl.Int64, strict=False).sum().cast(pl.Utf8) for c in counts])
     for c in df.columns:
         if c not in agg.columns:
             agg = agg.with_columns(pl.lit(level if c == "level" else ("http://example.invalid/total" if c == "url"
