@@ -249,17 +249,18 @@ def _variant(name: str, e):
     return {"base": lambda: base, "later_wording": lambda: v.later_wording(base), "oik": lambda: v.with_oik(base),
             "levels": lambda: v.with_levels(base), "no_results": lambda: v.with_no_results(base),
             "evoting": lambda: v.with_evoting(base, candidate=e.totals()["leader"]),
-            "referendum": lambda: v.referendum(e), "long": lambda: v.long_layout(e)}[name]()
+            "referendum": lambda: v.referendum(e), "long": lambda: v.long_layout(e),
+            "long_items": lambda: v.long_items(e)}[name]()
 
 
 @pytest.mark.parametrize("renamed", [False, True], ids=["preset-headers", "vocabulary-only"])
 @pytest.mark.parametrize("name", ["base", "later_wording", "oik", "levels", "no_results", "evoting", "referendum",
-                                  "long"])
+                                  "long", "long_items"])
 def test_draft_reads_every_layout_of_the_corpus(tmp_path, corpus_sim, name, renamed):
     e0 = corpus_sim.election
     truth = e0.totals()
     df = _variant(name, e0)
-    if renamed and name != "long":
+    if renamed and not name.startswith("long"):
         df = df.rename({k: v for k, v in _RENAMED.items() if k in df.columns})
     p = tmp_path / "results.csv"
     df.write_csv(p)
@@ -272,6 +273,9 @@ def test_draft_reads_every_layout_of_the_corpus(tmp_path, corpus_sim, name, rena
     t = ok.totals()
     assert ok.n_stations == 240, (e.ingest_report.exclusions, draft.text)
     assert (t["registered"], t["invalid"]) == (truth["registered"], truth["invalid"])
+    if name == "long_items":  # protocol lines published as rows become fields
+        assert draft.long == ("item", "count", None)
+        assert {r.field for r in draft.items if r.role == "field"} == {"registered", "valid", "invalid"}
     if name == "referendum":
         assert draft.derived == {"valid": "sum(candidates)"}
         assert t["votes"]["Да"] == truth["leader_votes"] and t["valid"] == truth["valid"]

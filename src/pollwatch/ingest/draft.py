@@ -65,6 +65,7 @@ class Draft:
     settings: dict[str, str] = field(default_factory=dict)
     derived: dict[str, str] = field(default_factory=dict)
     long: tuple[str, str, str | None] | None = None
+    items: tuple[ColumnReading, ...] = ()  # long layouts: what each value of the candidate column is
 
     @property
     def not_recognised(self) -> tuple[ColumnReading, ...]:
@@ -282,15 +283,28 @@ def _long_layout(header: list[str], df: pl.DataFrame, kinds: dict[str, str], sid
                  ) -> tuple[str, str, str | None] | None:
     """(candidate column, votes column, party column) when rows are per station and candidate.
 
-    Only when the station id repeats in the sample: a file with one row per station and a
-    "party" text column is not long.
+    Structural: the station id repeats in the sample, one text column tells a station's rows
+    apart (the candidate, option or protocol item) and one column of counts varies between
+    them (the votes). Names ("candidate", "votes") break ties.
     """
     if not df.height or df.select(sid).is_unique().all():
         return None
-    text = [h for h in header if kinds[h] == "text" and h not in sid]
-    votes = next((h for h in header if kinds[h] == "count" and _LONG_VOTES.search(normalise(h))), None)
-    cand = next((h for h in text if _LONG_CANDIDATE.search(normalise(h)) and not _LONG_PARTY.search(normalise(h))),
-                None) or next((h for h in text if _LONG_CANDIDATE.search(normalise(h))), None)
+    spread = df.group_by(sid).agg([pl.col(h).n_unique() for h in header if h not in sid])
+
+    def varies(h: str) -> bool:
+        return h in spread.columns and int(spread[h].max() or 0) > 1
+
+    roles_out = ("contest", "level", "url", "station", "district", "commission", "region")
+    text = [h for h in header if kinds[h] == "text" and h not in sid and varies(h)
+            and header_role(h) not in roles_out and df.select([*sid, h]).is_unique().all()]
+    counts = [h for h in header if kinds[h] == "count" and h not in sid and varies(h)]
+
+    def pick(cols: list[str], rx: re.Pattern[str]) -> str | None:
+        named = [h for h in cols if rx.search(normalise(h))]
+        return named[0] if named else (cols[0] if len(cols) == 1 else None)
+
+    cand = pick([h for h in text if not _LONG_PARTY.search(normalise(h))], _LONG_CANDIDATE) or pick(text, _LONG_CANDIDATE)
+    votes = pick(counts, _LONG_VOTES)
     if votes is None or cand is None:
         return None
     party = next((h for h in text if h != cand and _LONG_PARTY.search(normalise(h))), None)
@@ -408,6 +422,11 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
                                         f'column "{_short(h)}" (numeric) — taken as a candidate; move it to '
                                         "ignore if it is a protocol line")
     if long:  # the candidates are the values of one column: a column of counts left over is unused
+        for h in sid:
+            r = readings[h]
+            readings[h] = ColumnReading(h, r.kind, r.role, r.field, r.recognised,
+                                        r.note.replace("NOT unique in the sample", "repeated on each row of a station")
+                                        .replace("repeats in the sample", "repeated on each row of a station"))
         for h, r in list(readings.items()):
             if r.role == "candidate":
                 readings[h] = ColumnReading(h, r.kind, "ignore", recognised=False,
@@ -424,6 +443,7 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
             readings[h] = ColumnReading(h, r.kind, r.role, r.field, recognised=False,
                                         note=f"a column with an empty header ({r.kind} values) — {r.role}; name it in "
                                              "the file if it matters")
+    items = _long_items(df, long, fields) if long else ()
     columns = tuple(readings[h] for h in header)
     derive: dict[str, tuple[str, str]] = {}
     if preset:
@@ -434,18 +454,51 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
         derive["valid"] = ("sum(candidates)", "no column reads as valid: the candidates' (options') votes are "
                                               "taken to add up to the valid ballots, as in a referendum")
     missing = tuple(f.name for f in FIELDS if f.required and f.name not in fields and f.name not in derive)
+    field_comments = {r.field: r.comment for r in (*columns, *items) if r.role == "field" and r.field}
     text = _render(path, columns, fields, sid, hierarchy, preset, settings, thousands, missing,
-                   df.height, more, derive=derive, long=long, selectors=selectors)
+                   df.height, more, derive=derive, long=long, selectors=selectors, items=items,
+                   field_comments=field_comments)
     return Draft(str(path), text, columns, preset.name if preset else None, df.height, missing,
                  {k: v for k, v in settings.items() if k in ("format", "encoding", "delimiter", "sheet")},
-                 derived={k: v[0] for k, v in derive.items()}, long=long)
+                 derived={k: v[0] for k, v in derive.items()}, long=long, items=items)
+
+
+def _long_items(df: pl.DataFrame, long: tuple[str, str, str | None], fields: dict[str, str]
+                ) -> tuple[ColumnReading, ...]:
+    """What each value of a long layout's candidate column is: a candidate, or a protocol line
+    published as a row ("Registered voters"), which becomes a field (added to ``fields``)."""
+    out = []
+    labels = [v for v in df[long[0]].str.strip_chars().drop_nulls().unique(maintain_order=True).to_list() if v]
+    for lab in labels:
+        model = _model_name(lab)
+        c = model or classify_column(lab)
+        how = "model field name" if model else f"{_language(lab)} protocol wording"
+        if c in FIELD_BY_NAME and c not in fields:
+            fields[c] = lab
+            out.append(ColumnReading(lab, "count", "field", c, note=f'item "{_short(lab)}" -> {c} ({how}): '
+                                                                    f"{FIELD_BY_NAME[c].description}"))
+        elif c in FIELD_BY_NAME:
+            out.append(ColumnReading(lab, "count", "ignore", c, recognised=False,
+                                     note=f'item "{_short(lab)}" also reads as {c}, taken by "{_short(fields[c])}"; '
+                                          "the reader leaves it out"))
+        elif c is not None:
+            out.append(ColumnReading(lab, "count", "ignore", note=f'item "{_short(lab)}" -> protocol line with no '
+                                                                  "model field; the reader leaves it out"))
+        else:
+            cue = _candidate_cue(lab)
+            out.append(ColumnReading(lab, "count", "candidate", recognised=cue is not None,
+                                     note=f'item "{_short(lab)}" -> {cue}' if cue else
+                                     f'item "{_short(lab)}" — taken as a candidate; if it is a protocol line, add it '
+                                     "to [candidates] ignore"))
+    return tuple(out)
 
 
 def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, str], sid: list[str],
             hierarchy: list[str], preset: Mapping | None, settings: dict[str, str], thousands: set[str],
             missing: tuple[str, ...], rows: int, more: bool, *, derive: dict[str, tuple[str, str]],
             long: tuple[str, str, str | None] | None,
-            selectors: list[tuple[str, str, list[str], str | None]]) -> str:
+            selectors: list[tuple[str, str, list[str], str | None]], items: tuple[ColumnReading, ...],
+            field_comments: dict[str, str]) -> str:
     by_col = {c.column: c for c in columns}
     n_bad = sum(not c.recognised for c in columns)
     out = [
@@ -500,7 +553,7 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
     out.append("[fields]")
     for f in FIELDS:
         if f.name in fields:
-            out.append(by_col[fields[f.name]].comment)
+            out.append(field_comments[f.name])
             out.append(f"{f.name} = {_quote(fields[f.name])}")
         elif f.required and f.name not in derive:
             out.append(f"# NOT recognised: no column reads as {f.name} ({f.description}), which is required;")
@@ -517,7 +570,7 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         out.append("")
     if long:
         out.append("[long]")
-        out.append("# one row per station and candidate: these rows are pivoted to one row per station")
+        out.append("# one row per station and candidate (or protocol item), pivoted to one row per station")
         for key, col in zip(("candidate", "votes", "party"), long, strict=True):
             if col is not None:
                 out.append(by_col[col].comment)
@@ -527,7 +580,8 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
     cands = [c for c in columns if c.role == "candidate"]
     if long:
         out.append(f"# the candidates are the names in {_quote(long[0])} (rest = true takes them all, in order of")
-        out.append("# first appearance; columns = [\"name\", ...] picks and orders them)")
+        out.append("# first appearance; columns = [\"name\", ...] picks and orders them); in the sample:")
+        out += [r.comment for r in items]
     elif cands:
         out.append("# rest = true: every column not mapped above and not in ignore is a candidate (or a")
         out.append(f"# referendum option), in file order; these {len(cands)}:")
