@@ -438,3 +438,15 @@ def test_every_variation_at_once(tmp_path, base, truth):
     a = e.subset(e.analysable()).totals()
     assert (a["registered"], a["valid"], a["votes"]) == (truth["registered"], truth["valid"], truth["votes"])
     assert all(g.startswith("ok") for g in rep.gates.values())
+
+
+def test_total_rows_without_a_level_column_are_refused_or_skipped_on_request(base, truth):
+    df = v.with_levels(base).drop("level")  # the totals rows are still there, told apart only by blank ids
+    with pytest.raises(IngestError, match="empty station id") as exc:
+        read_frame(df)
+    assert 'blank_id = "skip"' in exc.value.issues[0].hint
+    d = _preset_dict()
+    m = parse_mapping({**d, "station": {**d["station"], "blank_id": "skip"}}, "m")
+    e = read_frame(df, mapping=m)
+    _same_reading(e, truth)
+    assert e.ingest_report.rows_skipped == {"blank region+tik+uik (totals of a higher level)": df.height - N}

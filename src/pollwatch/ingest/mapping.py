@@ -6,6 +6,7 @@ A mapping is TOML (see ``presets/*.toml`` for complete examples)::
     [station]             # id = ["region", "uik"] (joined with "/"), hierarchy = ["region"]
                           # level = { column = "level", value = "УИК" }   (rows of several levels)
                           # contest = { column = "election", value = "..." } (several contests)
+                          # blank_id = "skip"  (leave out, and count, total rows with a blank id part)
     [fields]              # registered = "Reg. voters"  or  { contains = "...", and_contains = "..." }
     [derive]              # valid = "sum(candidates)"  or  valid = ["Да", "Нет"]  (when no column has it)
     [candidates]          # columns = ["A", "B"], or rest = true with ignore = ["url"]
@@ -127,6 +128,7 @@ class Mapping:
     description: str = ""
     level: RowSelector | None = None
     contest: RowSelector | None = None
+    blank_id: str = "error"
     derive: dict[str, Derivation] = field(default_factory=dict)
     long: LongLayout | None = None
     plausibility: dict[str, Any] = field(default_factory=dict)
@@ -221,6 +223,13 @@ def _selector(where: str, what: str, raw: Any) -> RowSelector | None:
                       f"(value may be a list), got {raw!r}")
 
 
+def _blank_id(where: str, raw: Any) -> str:
+    if raw not in ("error", "skip"):
+        raise ConfigError(f"{where}: [station] blank_id must be \"error\" (the default) or \"skip\" (leave out, "
+                          f"and count, rows with a blank part of the station id: totals of a higher level), got {raw!r}")
+    return raw
+
+
 PLAUSIBILITY_DEFAULTS: dict[str, Any] = {
     "max_count": 10_000_000,   # no count at one station can be this large
     "max_registered": 100_000,  # registered voters at one ordinary (not e-voting) station
@@ -299,6 +308,7 @@ def parse_mapping(data: dict[str, Any], where: str) -> Mapping:
         detect=tuple(preset.get("detect", ())),
         description=preset.get("description", ""),
         level=_selector(where, "level", station.get("level")),
+        blank_id=_blank_id(where, station.get("blank_id", "error")),
         contest=_selector(where, "contest", station.get("contest")),
         derive=derive,
         long=long,

@@ -502,8 +502,9 @@ def _station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np
                                         value=v, expected=f"a unique id (first seen on line {first[v]})"))
             else:
                 first[v] = int(lines[i])
-    hint = ("aggregate rows of another level, or e-voting rows without a label naming remote electronic voting? "
-            'keep the station level with [station] level = { column = "...", value = "..." }')
+    hint = ("totals of a higher level (region, commission)? leave them out with [station] blank_id = \"skip\" "
+            '(or, with a level column, [station] level = { column = "...", value = "..." }); e-voting rows are '
+            "recognised by a label naming remote electronic voting ([exclusions] evoting_labels)")
     issues += [DataIssue(source, "empty station id" if len(cols) == 1 else "empty station id (one of its columns is blank)",
                          line=int(lines[i]), column="+".join(cols), value=v,
                          expected="a value in every station-id column", hint=hint)
@@ -875,6 +876,18 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
                    for key, f in FIELD_BY_NAME.items() if f.required and key not in series]
     all_blank = (np.logical_and.reduce([series[c].is_null().to_numpy() for c in cand_ids])
                  if cand_ids else np.zeros(len(lines), dtype=bool))
+    if mapping.blank_id == "skip":  # totals rows of higher levels: left out and counted, not stations
+        blank = df.select(pl.any_horizontal([pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == ""
+                                             for c in mapping.station_id])).to_series().to_numpy()
+        drop = blank & ~evoting & ~all_blank
+        if drop.any():
+            skipped[f"blank {'+'.join(mapping.station_id)} (totals of a higher level)"] = int(drop.sum())
+            keep = ~drop
+            df = df.filter(pl.Series(keep))
+            series = {k: s.filter(pl.Series(keep)) for k, s in series.items()}
+            lines, evoting, all_blank = lines[keep], evoting[keep], all_blank[keep]
+            kept = set(lines.tolist())
+            issues = [i for i in issues if i.line is None or i.line == 1 or i.line in kept]
     sid, sid_issues = _station_ids(df, mapping.station_id, source, lines,
                                    {"e-voting": evoting, "no-results": all_blank & ~evoting})
     issues = sid_issues + issues
