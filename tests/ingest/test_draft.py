@@ -281,3 +281,14 @@ def test_draft_reads_every_layout_of_the_corpus(tmp_path, corpus_sim, name, rena
         assert t["votes"]["Да"] == truth["leader_votes"] and t["valid"] == truth["valid"]
     else:
         assert t["valid"] == truth["valid"] and t["votes"] == truth["votes"]
+
+
+def test_azerbaijani_line_numbers_without_a_model_field_are_ignored(tmp_path):
+    paths = simulate_election(120, seed=2, layout="azerbaijan").write(tmp_path)
+    df = pl.read_csv(paths["results.csv"], infer_schema=False).with_columns(pl.lit("0").alias("100.2.8"))
+    df.write_csv(tmp_path / "r.csv")
+    draft = draft_mapping(tmp_path / "r.csv")
+    assert ('# recognised: "100.2.8" -> protocol line with no model field (a protocol line number); ignored, never '
+            'a candidate\n    "100.2.8",') in draft.text
+    e = read_election(tmp_path / "r.csv", mapping=draft.write(tmp_path / "m.toml"))
+    assert [c.name for c in e.candidates] == ["Incumbent", "Challenger A", "Challenger B", "Challenger C"]

@@ -33,7 +33,6 @@ from pollwatch.model.fields import FIELD_BY_NAME, FIELDS
 PLACEHOLDER = "??? name of the column"
 _CSV_SAMPLE_BYTES = 4 * 1024 * 1024
 _HIERARCHY_ROLES = ("region", "district", "commission")
-_TEXT_ROLES = ("url", "name", "level", "contest")
 
 
 @dataclass(frozen=True)
@@ -364,12 +363,10 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
     selectors = _row_selectors(header, df, used | set(readings))
 
     fields: dict[str, str] = {}
-    doubles: dict[str, list[str]] = {}
 
     def claim(fld: str, h: str, how: str) -> None:
         desc = FIELD_BY_NAME[fld].description
         if fld in fields:
-            doubles.setdefault(fld, []).append(h)
             readings[h] = ColumnReading(
                 h, kinds[h], "ignore", fld, recognised=False,
                 note=f'column "{_short(h)}" also reads as {fld} ({how}), but "{_short(fields[fld])}" was '
@@ -396,8 +393,10 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
                 continue
             claim(c, h, "model field name" if model else f"{_language(h)} protocol wording")
         elif c == "protocol":
+            how = "a protocol line number" if re.fullmatch(r"\d+(?:\.\d+)+[a-z]?", h.strip()) else \
+                f"{_language(h)} protocol wording"
             readings[h] = ColumnReading(h, kinds[h], "ignore", note=f'"{_short(h)}" -> protocol line with no model '
-                                        f"field ({_language(h)} wording or a line number); ignored, never a candidate")
+                                        f"field ({how}); ignored, never a candidate")
         elif c in ("id", "text") or kinds[h] == "text":
             role = header_role(h)
             what = f"{role} column" if role else ("text column" if kinds[h] == "text" else "id column")
@@ -421,6 +420,11 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
                                         note=f'"{_short(h)}" -> {cue} (counts)' if cue else
                                         f'column "{_short(h)}" (numeric) — taken as a candidate; move it to '
                                         "ignore if it is a protocol line")
+    if preset:  # the preset's own list of columns that are no candidates
+        for h in preset.candidates_ignore:
+            if h in readings and readings[h].role == "candidate":
+                readings[h] = ColumnReading(h, readings[h].kind, "ignore",
+                                            note=f'"{_short(h)}" -> not a candidate (ignored by the preset {preset.name})')
     if long:  # the candidates are the values of one column: a column of counts left over is unused
         for h in sid:
             r = readings[h]
@@ -595,9 +599,6 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         out.append("# columns not used (station-level text, or lines with no model field):")
         out += [c.comment for c in ignored]
         ignored = []
-    if preset:
-        ignored += [ColumnReading(h, "", "ignore", note=f'"{h}" ignored by the preset {preset.name}')
-                    for h in preset.candidates_ignore if h in by_col and by_col[h].role == "candidate"]
     if ignored:
         out.append("ignore = [")
         for c in ignored:
