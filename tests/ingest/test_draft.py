@@ -292,3 +292,18 @@ def test_azerbaijani_line_numbers_without_a_model_field_are_ignored(tmp_path):
             'a candidate\n    "100.2.8",') in draft.text
     e = read_election(tmp_path / "r.csv", mapping=draft.write(tmp_path / "m.toml"))
     assert [c.name for c in e.candidates] == ["Incumbent", "Challenger A", "Challenger B", "Challenger C"]
+
+
+def test_totals_rows_with_a_blank_id_get_a_commented_blank_id_skip(tmp_path, corpus_sim):
+    from pollwatch.simulate import variants as v
+
+    e0 = corpus_sim.election
+    v.with_levels(v.russia_frame(e0)).drop("level").write_csv(tmp_path / "r.csv")  # totals rows, no level column
+    draft = draft_mapping(tmp_path / "r.csv")
+    assert "row(s) of the sample have a blank part of the station id" in draft.text
+    m = draft.write(tmp_path / "m.toml")
+    with pytest.raises(IngestError, match="empty station id"):
+        read_election(tmp_path / "r.csv", mapping=m)
+    m.write_text(m.read_text(encoding="utf-8").replace('# blank_id = "skip"', 'blank_id = "skip"'), encoding="utf-8")
+    e = read_election(tmp_path / "r.csv", mapping=m)
+    assert e.n_stations == 240 and e.totals()["votes"] == e0.totals()["votes"]

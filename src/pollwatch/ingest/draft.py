@@ -26,7 +26,13 @@ import polars as pl
 from pollwatch.errors import DataIssue, IngestError
 from pollwatch.ingest.mapping import Mapping, detect_preset
 from pollwatch.ingest.sniff import EXPECTED, sniff
-from pollwatch.ingest.vocabulary import classify_column, header_role, is_station_level, normalise
+from pollwatch.ingest.vocabulary import (
+    classify_column,
+    header_role,
+    is_evoting_label,
+    is_station_level,
+    normalise,
+)
 from pollwatch.model.fields import FIELD_BY_NAME, FIELDS
 
 #: written where a required field has no column; ingest then names it as missing
@@ -310,6 +316,18 @@ def _long_layout(header: list[str], df: pl.DataFrame, kinds: dict[str, str], sid
     return cand, votes, party
 
 
+def _blank_id_rows(df: pl.DataFrame, sid: list[str]) -> int:
+    """Rows of the sample with a blank station-id part that are not e-voting or no-result rows."""
+    if not df.height or not all(c in df.columns for c in sid):
+        return 0
+    blank = df.select(pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") == "" for c in sid])).to_series()
+    labels = [c for c in df.columns if classify_column(c) in ("id", "text")]
+    ev = pl.Series([False] * df.height)
+    for c in labels:
+        ev = ev | df[c].fill_null("").map_elements(is_evoting_label, return_dtype=pl.Boolean)
+    return int((blank & ~ev).sum())
+
+
 def _row_selectors(header: list[str], df: pl.DataFrame, used: set[str]) -> list[tuple[str, str, list[str], str | None]]:
     """(level|contest, column, values in the sample, the polling-station value) for each such column."""
     out = []
@@ -461,7 +479,7 @@ def draft_mapping(path: str | Path, *, sample_rows: int = 200) -> Draft:
     field_comments = {r.field: r.comment for r in (*columns, *items) if r.role == "field" and r.field}
     text = _render(path, columns, fields, sid, hierarchy, preset, settings, thousands, missing,
                    df.height, more, derive=derive, long=long, selectors=selectors, items=items,
-                   field_comments=field_comments)
+                   field_comments=field_comments, sample=df)
     return Draft(str(path), text, columns, preset.name if preset else None, df.height, missing,
                  {k: v for k, v in settings.items() if k in ("format", "encoding", "delimiter", "sheet")},
                  derived={k: v[0] for k, v in derive.items()}, long=long, items=items)
@@ -502,7 +520,7 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
             missing: tuple[str, ...], rows: int, more: bool, *, derive: dict[str, tuple[str, str]],
             long: tuple[str, str, str | None] | None,
             selectors: list[tuple[str, str, list[str], str | None]], items: tuple[ColumnReading, ...],
-            field_comments: dict[str, str]) -> str:
+            field_comments: dict[str, str], sample: pl.DataFrame | None = None) -> str:
     by_col = {c.column: c for c in columns}
     n_bad = sum(not c.recognised for c in columns)
     out = [
@@ -534,6 +552,11 @@ def _render(path: Path, columns: tuple[ColumnReading, ...], fields: dict[str, st
         out.append(by_col[h].comment)
     out.append(f"id = [{', '.join(_quote(h) for h in sid)}]")
     out.append(f"hierarchy = [{', '.join(_quote(h) for h in hierarchy)}]")
+    blank = _blank_id_rows(sample, sid) if sample is not None else 0
+    if blank and not any(what == "level" and station for what, _, _, station in selectors):
+        out.append(f"# NOT recognised: {blank} row(s) of the sample have a blank part of the station id; if they are "
+                   "totals of a higher level (region, commission), leave them out with:")
+        out.append('# blank_id = "skip"')
     for what, col, values, station in selectors:
         shown = "; ".join(_quote(v) for v in values[:8]) + (" …" if len(values) > 8 else "")
         if what == "level" and station is not None:
