@@ -234,7 +234,8 @@ PLAUSIBILITY_DEFAULTS: dict[str, Any] = {
     "max_count": 10_000_000,   # no count at one station can be this large
     "max_registered": 100_000,  # registered voters at one ordinary (not e-voting) station
     "max_ratio": 10.0,          # ballots or votes above this multiple of registered voters
-    "sum_tolerance": 0.10,      # share of stations allowed where candidates do not add up to valid
+    "sum_tolerance": 0.20,      # share of stations allowed where candidates do not add up to valid
+    "min_stations": 10,         # a gate on station counts fails only when at least this many stations fail it
     "enforce": True,            # false: a failed gate is a warning instead of a refusal
 }
 
