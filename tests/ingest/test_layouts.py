@@ -450,3 +450,13 @@ def test_total_rows_without_a_level_column_are_refused_or_skipped_on_request(bas
     e = read_frame(df, mapping=m)
     _same_reading(e, truth)
     assert e.ingest_report.rows_skipped == {"blank region+tik+uik (totals of a higher level)": df.height - N}
+
+
+def test_broken_protocols_at_some_stations_are_read_not_refused(base, truth):
+    # one valid ballot too many at 5 % of stations: validate's finding, not a misreading
+    col = RUSSIA_COLUMNS["valid"]
+    rows = list(range(0, N, 20))
+    df = base.with_columns(pl.when(pl.int_range(pl.len()).is_in(rows)).then(pl.col(col).cast(pl.Int64) + 1)
+                           .otherwise(pl.col(col).cast(pl.Int64)).cast(pl.Utf8).alias(col))
+    e = read_frame(df)
+    assert e.ingest_report.gates["candidates_sum_valid"] == f"ok: they add up at 95.0 % of {N} stations"
