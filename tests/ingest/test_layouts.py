@@ -460,3 +460,13 @@ def test_broken_protocols_at_some_stations_are_read_not_refused(base, truth):
                            .otherwise(pl.col(col).cast(pl.Int64)).cast(pl.Utf8).alias(col))
     e = read_frame(df)
     assert e.ingest_report.gates["candidates_sum_valid"] == f"ok: they add up at 95.0 % of {N} stations"
+
+
+def test_evoting_told_apart_only_by_the_level_column(base, truth):
+    df = v.with_levels(v.with_evoting(base, candidate=truth["leader"], tik="ТИК 99"))
+    deg = (pl.col("tik") == "ТИК 99") & (pl.col("level") == "УИК")
+    df = df.with_columns(pl.when(deg).then(pl.lit("ДЭГ")).otherwise(pl.col("level")).alias("level"))
+    e = read_frame(df)
+    assert e.ingest_report.exclusions == {"evoting": 4}
+    assert e.ingest_report.rows_selected == {"level": ("УИК", "ДЭГ")}
+    assert e.subset(e.analysable()).totals()["votes"] == truth["votes"]
