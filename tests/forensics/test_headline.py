@@ -180,3 +180,46 @@ def test_headline_screenshots(two_reports, browser):
         page.close()
         shutil.copy(shot, paths["report.html"].parent / shot.name)
     assert math.isfinite(two_reports["stuffed"][1].headline.estimate)
+
+
+def test_compiled_unit_excess_equals_the_reference_on_hard_curves():
+    """The compiled pass (natural peak as scipy's find_peaks finds it, cumulative ratio, trend
+    fit) against shpilkin._core and _trend_excess, on bumps, sparse units and integer plateaus."""
+    from pollwatch.forensics.excess_bounds import _trend_excess, _units_excess
+    from pollwatch.forensics.shpilkin import ShpilkinParams, _core
+
+    p = ShpilkinParams()
+    rng = np.random.default_rng(0)
+    t = np.arange(100)
+    checked = 0
+    for it in range(3000):
+        kind = it % 3
+        if kind == 0:
+            c, w = rng.uniform(20, 80), rng.uniform(3, 15)
+            others = rng.poisson(rng.uniform(10, 3000) * np.exp(-0.5 * ((t - c) / w) ** 2)).astype(float)
+            lead = rng.poisson(others * rng.uniform(0.3, 3) * np.exp(rng.normal(0, 0.02) * (t - c))).astype(float)
+        elif kind == 1:
+            others, lead = (rng.poisson(rng.uniform(0.05, 3), 100).astype(float) for _ in range(2))
+        else:
+            others, lead = (rng.integers(0, 4, 100).astype(float) for _ in range(2))
+        if not others.any():
+            continue
+        core = _core(lead, others, p)
+        ref_flat = core.excess if math.isfinite(core.excess) else 0.0
+        ref_trend = _trend_excess(lead, others, core.mode_bin)
+        ref_trend = ref_trend if math.isfinite(ref_trend) else 0.0
+        flat, trend = _units_excess(lead[None, :], others[None, :], p.smoothing, p.min_height, p.min_prominence,
+                                    p.peak_range[0], p.peak_range[1], p.bin_pp, 4)
+        assert math.isclose(flat, ref_flat, rel_tol=1e-9, abs_tol=1e-6), (it, flat, ref_flat)
+        assert math.isclose(trend, ref_trend, rel_tol=1e-9, abs_tol=1e-6), (it, trend, ref_trend)
+        checked += 1
+    assert checked > 2500
+
+
+def test_trend_reading_does_not_fire_on_honest_town_country_differences():
+    """Turnout and the leader's share correlated 0.2 between the stations of each region, no
+    fraud: the flat test fires, the trend test (the headline's) does not."""
+    cfg = ElectorateConfig(n_stations=10_000, n_regions=12, n_constituencies=100, station_correlation=0.2, **STRONG)
+    e = simulate_election(10_000, seed=901, electorate=cfg).election
+    b = regional_excess_bounds(with_units(e, analysis_units(e)), seed=1, n_perm=99, n_boot=49)
+    assert b.flat.pvalue < 0.05 < b.trend.pvalue

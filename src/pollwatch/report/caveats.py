@@ -70,6 +70,18 @@ CAVEATS: dict[str, Caveat] = {
         "with fraud), and every tiny station produces simple fractions honestly (the null includes them).",
         "Rozenas (2017), Political Analysis 25(1) §2; binomial null as Kobak, Shpilkin & Pshenichnikov (2016).",
     ),
+    "excess_bounds": Caveat(
+        "Regional excess votes: bounds and permutation test",
+        "Leader ballots added on top of each region's own clean pattern, which raise turnout; the permutation "
+        "test asks whether the leader's share rises with turnout inside regions more than chance allows. The "
+        "'trend' reading lets the clean ratio follow turnout as it does below each region's peak, so honest "
+        "town/country differences inside a region are not counted.",
+        "Fraud spread evenly over a whole region, and fraud that leaves turnout unchanged. The raw excess "
+        "over-reads (each region's noise adds a little), the excess beyond the permutation null under-reads "
+        "under fraud; the headline uses them as bounds, not as the estimate.",
+        "Shpilkin's excess (Kobak, Shpilkin & Pshenichnikov 2016, Significance 13(4)) per unit; Fisher "
+        "randomisation test (Good 2005); docs/headline.md.",
+    ),
     "mixture": Caveat(
         "Finite-mixture fraud model",
         "Per-station probability of no, incremental or extreme fraud, and the implied fraudulent votes.",
