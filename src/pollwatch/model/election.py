@@ -13,7 +13,7 @@ import polars as pl
 
 from pollwatch.errors import CandidateError, MissingFieldError
 from pollwatch.model import derived
-from pollwatch.model.fields import FIELD_BY_NAME
+from pollwatch.model.fields import FIELD_BY_NAME, UNTRUSTED_EXCLUSIONS
 
 STATION_ID = "station_id"
 EXCLUSION = "exclusion"
@@ -178,7 +178,8 @@ class Election:
     @property
     def winner(self) -> Candidate:
         """The candidate with the most votes in the file."""
-        totals = [int(self.field(c.id).sum()) for c in self.meta.candidates]
+        keep = self.counted()
+        totals = [int(self.field(c.id)[keep].sum()) for c in self.meta.candidates]
         return self.meta.candidates[int(np.argmax(totals))]
 
     @property
@@ -242,15 +243,25 @@ class Election:
         return self.with_meta(scrutiny=None if ref is None else self.candidate(ref).id)
 
     # -- totals ------------------------------------------------------------------------
+    def counted(self) -> np.ndarray:
+        """Stations whose counts enter national totals: all but those excluded for a reason in
+        :data:`~pollwatch.model.fields.UNTRUSTED_EXCLUSIONS` (a count no station can have would
+        otherwise make the totals, and the "winner", whatever it says)."""
+        if EXCLUSION not in self.table.columns:
+            return np.ones(self.n_stations, dtype=bool)
+        return ~self.table[EXCLUSION].is_in(list(UNTRUSTED_EXCLUSIONS)).fill_null(False).to_numpy()
+
     def totals(self) -> dict:
-        """National totals (all stations, excluded ones too) as plain ints/floats."""
+        """National totals as plain ints/floats: every station, excluded ones too, except those
+        whose counts cannot be trusted (:meth:`counted`; they are listed in ``left_out``)."""
+        keep = self.counted()
         out: dict = {"stations": self.n_stations}
         for name in ("registered", "valid", "invalid"):
-            out[name] = int(self.field(name).sum())
+            out[name] = int(self.field(name)[keep].sum())
         out["ballots_cast"] = out["valid"] + out["invalid"]
         if derived.has_issued(self):
-            out["ballots_issued"] = int(self.ballots_issued().sum())
-        out["votes"] = {c.name: int(self.field(c.id).sum()) for c in self.meta.candidates}
+            out["ballots_issued"] = int(self.ballots_issued()[keep].sum())
+        out["votes"] = {c.name: int(self.field(c.id)[keep].sum()) for c in self.meta.candidates}
         lead = self.leader
         out["leader"] = lead.name
         out["leader_votes"] = out["votes"][lead.name]
@@ -258,6 +269,7 @@ class Election:
         out["leader_share"] = out["leader_votes"] / out["ballots_cast"] if out["ballots_cast"] else float("nan")
         out["leader_share_valid"] = out["leader_votes"] / out["valid"] if out["valid"] else float("nan")
         out["excluded"] = self.exclusion_counts()
+        out["left_out"] = {k: v for k, v in out["excluded"].items() if k in UNTRUSTED_EXCLUSIONS}
         return out
 
     def group_sums(self, level: str, columns: Sequence[str]) -> pl.DataFrame:

@@ -59,3 +59,7 @@ EXCLUSION_REASONS: dict[str, str] = {
     "implausible_count": "a count no polling station can have (see the ingest findings)",
     "missing_counts": "registered, valid or invalid left blank while other counts are given",
 }
+
+#: Exclusion reasons whose stations are also left out of national totals: their counts are
+#: not believable (the other reasons keep real ballots, e.g. e-voting, in the totals).
+UNTRUSTED_EXCLUSIONS: frozenset[str] = frozenset({"implausible_count"})
