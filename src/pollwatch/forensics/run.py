@@ -472,7 +472,7 @@ class Analysis:
             "command": self.command,
         }
         st = assess(doc)
-        doc["strength"] = {"level": st.level, "signals": list(st.signals), "rule": st.rule}
+        doc["strength"] = {"level": st.level, "signals": list(st.signals), "rule": st.rule, "not_computed": list(st.not_run)}
         # the block a reader quotes comes first in the file, and is never less conservative
         # than the calibrated rules (forensics/headline.py)
         return {"headline": self.headline.block(doc["strength"]), **doc}
