@@ -203,9 +203,12 @@ def _data(e: Election, candidate: str | None, exclude_evoting: bool, notes: Note
                   "N = ballots cast in the turnout model")
         N = np.maximum(N, t)
     dropped = e.n_stations - int(mask.sum())
+    why = ", ".join(f"{k} {n}" for k, n in excl.items() if k != "kept" and n)
+    if not mask.any():  # no data is not "0 % fraud, p = 1": nothing is estimated
+        raise ValueError(f"no usable station (registered > 0, ballots cast > 0, not excluded) among "
+                         f"{e.n_stations}; nothing to estimate" + (f" (dropped: {why})" if why else ""))
     if dropped:
-        notes.add(f"{dropped} station(s) dropped before fitting: "
-                  + ", ".join(f"{k} {n}" for k, n in excl.items() if k != "kept" and n))
+        notes.add(f"{dropped} station(s) dropped before fitting: {why}")
     if mask.sum() < min_stations:
         notes.small_sample(f"only {int(mask.sum())} usable stations (fewer than {min_stations}); "
                            "the mixture fit and the envelope are unreliable", stacklevel=4)

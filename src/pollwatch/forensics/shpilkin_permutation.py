@@ -9,6 +9,7 @@ regions differ in turnout and support, so "excess > 0" alone is not evidence.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numba
@@ -20,13 +21,20 @@ from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepar
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-__all__ = ["PermutationTest", "shpilkin_permutation_test"]
+__all__ = ["MIN_STATIONS", "PermutationTest", "shpilkin_permutation_test"]
+
+#: fewer usable stations than this give no p-value: Shpilkin's turnout curves need at least as
+#: many for a natural peak (:func:`pollwatch.forensics.shpilkin.shpilkin` notes the same limit)
+MIN_STATIONS = 50
 
 
 @dataclass(frozen=True)
 class PermutationTest(ResultMixin):
     """Result of :func:`shpilkin_permutation_test`: observed excess votes, the permutation
-    null (excess per permutation), p-value ``(1 + #{null ≥ observed}) / (n_perm + 1)``."""
+    null (excess per permutation), p-value ``(1 + #{null ≥ observed}) / (n_perm + 1)``.
+
+    ``pvalue`` is NaN when there is nothing to test (fewer than :data:`MIN_STATIONS` usable
+    stations, or an undefined excess: no peak, no clean ratio); ``note`` says which."""
 
     excess: float
     pvalue: float
@@ -36,6 +44,7 @@ class PermutationTest(ResultMixin):
     n_stations: int = 0
     ballots_cast: float = float("nan")
     null: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    note: str | None = None
 
     _dict_exclude = ("null",)
 
@@ -50,6 +59,9 @@ class PermutationTest(ResultMixin):
         return {**super().to_dict(), "null_quantiles": self.null_quantiles}
 
     def summary(self) -> Summary:
+        if not math.isfinite(self.pvalue):
+            return Summary("Shpilkin excess: permutation test", f"No p-value: {self.note or 'nothing to test'}.",
+                           [("stations used", fmt_int(self.n_stations))])
         unit = f"each {self.level}" if self.level else "the whole election"
         q = self.null_quantiles
         text = (f"Shpilkin's excess of {fmt_int(self.excess)} votes is compared with {self.n_perm} re-computations "
@@ -85,11 +97,19 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
     check_seed(seed)  # before the work, not after it
     p = ShpilkinParams()
     mask = basic_mask(e)
+    n_used = int(mask.sum())
+    cast = float(e.ballots_cast()[mask].sum())
+    if n_used < MIN_STATIONS:  # no evidence either way: never a p-value of 1/(n_perm + 1)
+        return PermutationTest(math.nan, math.nan, n_perm, level, seed, n_used, cast,
+                               note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested")
     b, nb, L, oth = _prepare(e, p, mask)
     L, oth = L.astype(np.float64), oth.astype(np.float64)
     valid = L + oth
     share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
     observed = _core(*_binned(b, nb, L, oth), p).excess
+    if not math.isfinite(observed):
+        return PermutationTest(observed, math.nan, n_perm, level, seed, n_used, cast,
+                               note="the excess is undefined (no clean ratio k at the turnout peak): not tested")
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
@@ -100,9 +120,9 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
         pos = _shuffle_within(slots, starts, ends, rng.random(slots.size))
         Ls = share[pos] * valid  # station i gets the share of a random member of its group
         null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
-    pvalue = (1 + int(np.sum(null >= observed))) / (n_perm + 1)
-    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, int(mask.sum()),
-                           float(e.ballots_cast().sum()), null)
+    # a permutation whose excess is undefined counts against the observed one (conservative)
+    pvalue = (1 + int(np.sum(~(null < observed)))) / (n_perm + 1)
+    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, n_used, cast, null)
 
 
 

@@ -15,6 +15,10 @@ strong = three or more; moderate = two; weak = one, or only protocol-arithmetic 
 or a last-digit deviation (calibrated, but with little power and many innocent causes);
 none = nothing. The critical values were fitted on simulated elections of 5,000–20,000
 stations: on other data they are a reference, which the report says.
+
+A rule whose method failed, was skipped or had no data is "not computed" (``not_run``; in
+``results.json`` the strength block's ``not_computed``) and never counts as a signal: a
+header-only file or a misread one must not read as evidence.
 """
 
 from __future__ import annotations
@@ -50,14 +54,39 @@ def _num(d: dict, *keys, default=math.nan) -> float:
         return default
 
 
+#: each rule's method: its key in ``results.json`` ``methods`` and its name in ``errors``
+#: (the name of :data:`pollwatch.forensics.run.METHODS`)
+RULE_METHODS = {
+    "integer percentages": ("integer_percentages", "integer_percentages"),
+    "Shpilkin excess votes": ("shpilkin_permutation", "shpilkin_test"),
+    "finite mixture": ("mixture_by_region", "mixture_by_region"),
+    "Klimek model": ("klimek", "klimek"),
+    "coarse vote shares": ("coarse_shares", "coarse_shares"),
+}
+
+
+def _analysed_stations(doc: dict) -> float:
+    """Stations left for analysis (all stations minus excluded ones); NaN when not recorded."""
+    el = doc.get("election", {})
+    stations = _num(doc, "election", "stations")
+    excluded = el.get("excluded") if isinstance(el, dict) else None
+    if isinstance(excluded, dict):
+        stations -= sum(float(v) for v in excluded.values() if isinstance(v, (int, float)))
+    return stations
+
+
 def assess(doc: dict) -> Strength:
     """Apply :data:`RULE` to a results document (``results.json`` shape).
 
-    A method missing from the document (not run, failed, or an older results file) is listed
-    in ``not_run`` and cannot fire; NaN statistics never fire. The mixture counts only when it
-    was fitted in at least two units (the calibrated, region-by-region rule).
+    A rule whose method was not run, failed (named in ``doc["errors"]``), was skipped (its
+    entry says ``"skipped"``) or had no data (its statistic is missing or NaN: no stations, an
+    undefined estimate) cannot fire and is listed in ``not_run`` ("not computed"). The
+    mixture counts only when it was fitted in at least two units (the calibrated,
+    region-by-region rule). An election with no station left for analysis is "none" whatever
+    its protocol arithmetic says: nothing was analysed.
     """
     m = doc.get("methods", {})
+    errors = doc.get("errors") or {}
     cast = _num(doc, "election", "ballots_cast")
     checks = {
         "integer percentages": (_num(m, "integer_percentages", "z"), C["integer_z"]),
@@ -71,8 +100,17 @@ def assess(doc: dict) -> Strength:
                          0.0),
         "coarse vote shares": (_num(m, "coarse_shares", "fraud_percent"), C["coarse_fraud_pct"]),
     }
-    fired = tuple(name for name, (stat, crit) in checks.items() if math.isfinite(stat) and stat > crit)
-    not_run = tuple(name for name, (stat, _) in checks.items() if not math.isfinite(stat))
+    nothing = _analysed_stations(doc) <= 0
+
+    def computed(name: str, stat: float) -> bool:
+        key, run_name = RULE_METHODS[name]
+        entry = m.get(key)
+        return (not nothing and math.isfinite(stat) and isinstance(entry, dict) and "skipped" not in entry
+                and run_name not in errors and key not in errors)
+
+    ok = {name: computed(name, stat) for name, (stat, _) in checks.items()}
+    fired = tuple(name for name, (stat, crit) in checks.items() if ok[name] and stat > crit)
+    not_run = tuple(name for name in checks if not ok[name])
     n = len(fired)
     if n >= 3:
         level = "strong"
@@ -80,8 +118,11 @@ def assess(doc: dict) -> Strength:
         level = "moderate"
     elif n == 1:
         level = "weak"
+    elif nothing:
+        level = "none"
     else:
         hard = sum(v for k, v in doc.get("findings", {}).items() if k != "nonnegative")
-        digits_flag = _num(m, "digits", "leader_last_digit_high_p") < 0.05
+        digits_ok = "digits" not in errors and isinstance(m.get("digits"), dict)
+        digits_flag = digits_ok and _num(m, "digits", "leader_last_digit_high_p") < 0.05
         level = "weak" if hard or digits_flag else "none"
     return Strength(level, fired, RULE, not_run)
