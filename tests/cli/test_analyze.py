@@ -105,3 +105,50 @@ def test_regional_boot_gives_the_regional_mixture_an_interval(sim_files, tmp_pat
 
     with pytest.raises(ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 10000\]"):
         analyze(read_election(paths["results.csv"]), regional_boot=1.5)
+
+
+# -- no data is never analysed (issue 16) --------------------------------------------------
+def _no_data_files(d, results_csv):
+    """A header-only file and one whose every station has zero registered voters."""
+    header = results_csv.read_text(encoding="utf-8").splitlines()[0]
+    (d / "header_only.csv").write_text(header + "\n", encoding="utf-8")
+    df = pl.read_csv(results_csv)
+    reg = next(c for c in df.columns if c.startswith("Число избирателей, включенных"))
+    df.with_columns(pl.lit(0).alias(reg)).write_csv(d / "nobody_registered.csv")
+    return d / "header_only.csv", d / "nobody_registered.csv"
+
+
+def test_no_analysable_station_exits_1_with_one_line_and_no_report(sim_files, tmp_path):
+    import time
+
+    _, paths = sim_files
+    header_only, nobody = _no_data_files(tmp_path, paths["results.csv"])
+    for f, why in ((header_only, "no station rows"),
+                   (nobody, "3,000 station rows read and none can be analysed: 3,000 excluded as zero_registered")):
+        out = tmp_path / f"out-{f.stem}"
+        t0 = time.perf_counter()
+        r = runner.invoke(app, ["analyze", str(f), "--out", str(out)])
+        assert time.perf_counter() - t0 < 10
+        assert r.exit_code == 1, r.output
+        assert f.name in r.stderr and why in r.stderr, r.stderr
+        assert "Strength of evidence" not in r.output and not out.exists()
+    r = runner.invoke(app, ["analyze", str(nobody), "--out", str(tmp_path / "o")])
+    assert len(r.stderr.strip().splitlines()) == 1  # one line, not a wall of method failures
+
+
+def test_analyze_refuses_an_election_with_no_analysable_station():
+    import numpy as np
+
+    from pollwatch.errors import InputDataError, PollwatchError
+    from pollwatch.forensics.run import analyze
+    from pollwatch.model import Election
+
+    z = np.zeros(0, np.int64)
+    empty = Election.from_arrays(registered=z, valid=z, invalid=z, votes={"A": z, "B": z})
+    with pytest.raises(InputDataError, match="0 station rows read: nothing to analyse"):
+        analyze(empty)
+    e = simulate_election(200, seed=1).election
+    all_out = Election(e.table.with_columns(pl.lit("implausible_count").alias("exclusion")), e.meta)
+    with pytest.raises(PollwatchError, match=r"200 station rows read and none can be analysed: 200 excluded as "
+                                             r"implausible_count \[a count no polling station can have"):
+        analyze(all_out)

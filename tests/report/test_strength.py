@@ -82,3 +82,66 @@ def test_simulated_clean_and_stuffed_elections():
     assert clean.level in ("none", "weak") and "coarse vote shares" in clean.not_run
     stuffed = level(FraudConfig(stuffing=Stuffing(0.3)), 5)
     assert {"Shpilkin excess votes", "finite mixture"} <= set(stuffed.signals)
+
+
+# -- no data is never evidence (issue 16) ---------------------------------------------------
+FIRING_NAMES = ("integer percentages", "Shpilkin excess votes", "finite mixture", "Klimek model",
+                "coarse vote shares")
+
+def test_a_failed_or_skipped_method_never_fires_and_is_not_computed():
+    failed = {**_doc(**FIRING), "errors": {"klimek": "ValueError: boom", "shpilkin_test": "MemoryError"}}
+    st = assess(failed)
+    assert "Klimek model" not in st.signals and "Shpilkin excess votes" not in st.signals
+    assert {"Klimek model", "Shpilkin excess votes"} <= set(st.not_run) and len(st.signals) == 3
+    skipped = _doc(**{**FIRING, "mixture_by_region": {**FIRING["mixture_by_region"], "skipped": "no hierarchy"}})
+    assert "finite mixture" in assess(skipped).not_run and "finite mixture" not in assess(skipped).signals
+
+
+def test_no_station_left_for_analysis_is_none_whatever_the_arithmetic_says():
+    doc = {"election": {"stations": 40, "ballots_cast": 1_000_000, "excluded": {"zero_registered": 40}},
+           "methods": FIRING, "findings": {"turnout_le_100": 12, "candidates_sum_valid": 3},
+           "errors": {}}
+    st = assess(doc)
+    assert st.level == "none" and st.signals == () and set(st.not_run) == set(FIRING_NAMES)
+    empty = {"election": {"stations": 0, "ballots_cast": 0, "excluded": {}}, "methods": {},
+             "findings": {"turnout_le_100": 0}}
+    assert assess(empty).level == "none"
+
+
+
+def test_tiny_election_gives_no_default_p_value_and_lists_what_was_not_computed():
+    """20 stations: the permutation test has nothing to test (p NaN, not 1/(n+1) = 0.005),
+    and results.json's strength block names every rule that was not computed."""
+    import numpy as np
+
+    from pollwatch.forensics.run import analyze
+    from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
+    from pollwatch.simulate import simulate_election
+
+    e = simulate_election(300, seed=4).election
+    tiny = e.subset(np.arange(e.n_stations) < 20)
+    r = shpilkin_permutation_test(tiny, level=None)
+    assert math.isnan(r.pvalue) and "fewer than 50" in r.note
+    doc = analyze(tiny, methods=["integer_percentages", "shpilkin_test", "klimek"]).doc
+    assert doc["methods"]["shpilkin_permutation"]["p_value"] is None or math.isnan(
+        doc["methods"]["shpilkin_permutation"]["p_value"])
+    strength = doc["strength"]
+    assert "Shpilkin excess votes" not in strength["signals"]
+    assert {"Shpilkin excess votes", "finite mixture", "coarse vote shares"} <= set(strength["not_computed"])
+
+
+def test_undefined_excess_gives_no_p_value():
+    """No other-candidate votes at or below the turnout peak: k and the excess are undefined."""
+    import numpy as np
+
+    from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
+    from pollwatch.model import Election
+
+    rng = np.random.default_rng(0)
+    v = rng.integers(500, 1500, 200)
+    g = rng.binomial(v, 0.6)
+    e = Election.from_arrays(registered=v, valid=g, invalid=np.zeros(200, np.int64),
+                             votes={"A": g, "B": np.zeros(200, np.int64)},
+                             fields={"ballots_issued_station": g})
+    r = shpilkin_permutation_test(e, level=None)
+    assert not math.isfinite(r.excess) and math.isnan(r.pvalue) and "undefined" in r.note

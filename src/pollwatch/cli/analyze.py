@@ -92,6 +92,8 @@ def register(app: typer.Typer) -> None:
 
         Example: pollwatch analyze ../shared/data/russia/president-2012.csv.zip --out out/
         """
+        from pollwatch.errors import PollwatchError
+        from pollwatch.forensics._common import require_analysable
         from pollwatch.forensics.run import METHODS, analyze
 
         chosen = None
@@ -107,6 +109,10 @@ def register(app: typer.Typer) -> None:
             except (OSError, json.JSONDecodeError) as exc:
                 raise fail(f"--regions {regions}: cannot read GeoJSON ({exc})") from None
         election = load(file, preset, mapping, candidate)
+        try:  # no analysable station: one line, exit 1, no report (before the progress bar)
+            require_analysable(election)
+        except PollwatchError as exc:
+            raise fail(f"{file}: {exc}; no report written.") from None
         command = "pollwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         n = len(chosen or METHODS)
         with progress_runner(quiet)(n) as step:

@@ -15,14 +15,14 @@ from typing import Literal
 
 import numpy as np
 
-from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
-from pollwatch.model import Election
+from pollwatch.errors import DegenerateDataWarning, InputDataError, SmallSampleWarning
+from pollwatch.model import EXCLUSION_REASONS, Election
 from pollwatch.model.derived import percent
 
 __all__ = [
     "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "excluded_mask",
     "leader_share",
-    "percent", "turnout_array", "turnout_numerator", "validate_choice", "validate_param",
+    "percent", "require_analysable", "turnout_array", "turnout_numerator", "validate_choice", "validate_param",
 ]
 
 TURNOUT_BASES = ("issued", "cast")
@@ -128,6 +128,25 @@ def counts_exclusions(e: Election, *, exclude_evoting: bool = False) -> dict[str
         dropped |= other
     out["kept"] = int((~dropped).sum())
     return out
+
+
+def require_analysable(e: Election) -> int:
+    """The number of analysable stations (``Election.analysable``); :class:`InputDataError`
+    naming how many station rows there are and why each was excluded when there is none.
+
+    Run before any method: on no data every method would only report its own failure, and
+    arithmetic findings or a default p-value could still read as evidence.
+    """
+    n_ok = int(e.analysable().sum())
+    if n_ok:
+        return n_ok
+    if e.n_stations == 0:
+        raise InputDataError("0 station rows read: nothing to analyse (expected at least one polling station "
+                             "with registered voters and ballots cast)")
+    why = "; ".join(f"{n:,} excluded as {k} [{EXCLUSION_REASONS.get(k, 'no description')}]"
+                    for k, n in sorted(e.exclusion_counts().items(), key=lambda kv: -kv[1]))
+    raise InputDataError(f"{e.n_stations:,} station row{'s' if e.n_stations != 1 else ''} read and none can be "
+                         f"analysed: {why}; nothing to analyse")
 
 
 class Notes:

@@ -545,6 +545,9 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     if isinstance(regional_boot, bool) or not isinstance(regional_boot, int) or not 0 <= regional_boot <= 10_000:
         # the mixture's own n_boot range, checked here so that nothing runs first
         raise ValueError(f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 10000].")
+    from pollwatch.forensics._common import require_analysable
+
+    require_analysable(election)  # no analysable station: InputDataError saying why, before any method
     ctx = Context(seed=seed, backend=backend, scheduler=scheduler, regional_boot=regional_boot)
     step = progress or (lambda name: None)
     timings: dict[str, float] = {}
