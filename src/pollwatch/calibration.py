@@ -130,7 +130,7 @@ def _headline(e: Election, seed: int) -> Detection:
 
     units = analysis_units(e)
     eu = with_units(e, units)
-    bounds = regional_excess_bounds(eu, seed=seed)
+    bounds = regional_excess_bounds(e, units=units, seed=seed)
     mix = fraud_mixture(eu, seed=seed, n_boot=0, strata="analysis_unit")
     h = headline(bounds, mix, ballots_cast=float(e.ballots_cast()[e.analysable()].sum()))
     nan = math.nan

@@ -6,7 +6,8 @@ turnout bins above the natural peak of the others' votes, ``k`` the leader-to-ot
 the peak), computed **in each analysis unit with its own k and peak** and summed
 (``docs/headline.md`` §3–4). The test is a Fisher randomisation test (Good 2005, *Permutation,
 Parametric and Bootstrap Tests of Hypotheses*, ch. 3): the leader's share of valid votes is
-permuted among the stations of each unit, keeping each station's turnout and valid votes.
+permuted among the stations of each source unit (a region, before small ones are merged with
+their neighbours), keeping each station's turnout and valid votes.
 
 Two readings of the clean line:
 
@@ -298,10 +299,13 @@ def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: i
     units = units if units is not None else analysis_units(e)
     if units is None:
         codes, n_units, desc = np.zeros(int(mask.sum()), np.int64), 1, "the whole election (no hierarchy)"
+        strata = codes
     else:
         codes, desc = units.codes[mask], units.description
         codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)
         n_units = int(codes.max()) + 1
+        # shuffle inside the source units: merged neighbours keep their own differences in the null
+        strata = units.source_codes[mask]
     p = ShpilkinParams()
     b, nb, L, oth = _prepare(e, p, mask)
     L, oth = L.astype(np.float64), oth.astype(np.float64)
@@ -309,15 +313,15 @@ def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: i
 
     valid = L + oth
     share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
-    slots = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, codes[slots][1:] != codes[slots][:-1]])
+    slots = np.argsort(strata, kind="stable")
+    starts = np.flatnonzero(np.r_[True, strata[slots][1:] != strata[slots][:-1]])
     ends = np.r_[starts[1:], slots.size]
     rng = np.random.default_rng(seed)
     null = np.empty((n_perm, 2))
     for r in range(n_perm):
         Ls = share[_shuffle_within(slots, starts, ends, rng.random(slots.size))] * valid
         null[r] = _unit_excess(codes, n_units, b, nb, Ls, valid - Ls, p)
-    # stratified bootstrap: each unit's stations resampled within the unit (unit sizes kept)
+    # stratified bootstrap: each source unit's stations resampled within it (sizes kept)
     size = np.repeat(ends - starts, ends - starts)
     first = np.repeat(starts, ends - starts)
     boot = np.empty((n_boot, 2))

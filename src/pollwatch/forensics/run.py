@@ -195,8 +195,8 @@ def _unit_election(e: Election, ctx: Context) -> Election | None:
 
     if ctx.units is False:
         units = analysis_units(e)
-        ctx.units = None if units is None else with_units(e, units)
-    return ctx.units
+        ctx.units = (None, None) if units is None else (units, with_units(e, units))
+    return ctx.units[1]
 
 
 def _run_mixture_by_region(e: Election, ctx: Context):
@@ -215,8 +215,8 @@ def _run_mixture_by_region(e: Election, ctx: Context):
 def _run_excess_bounds(e: Election, ctx: Context):
     from pollwatch.forensics.excess_bounds import regional_excess_bounds
 
-    eu = _unit_election(e, ctx)
-    return regional_excess_bounds(eu if eu is not None else e, seed=ctx.seed)
+    _unit_election(e, ctx)
+    return regional_excess_bounds(e, units=ctx.units[0], seed=ctx.seed)
 
 
 def _extract_excess_bounds(r, e: Election) -> dict:

@@ -32,7 +32,9 @@ MIN_STATIONS = 300
 @dataclass(frozen=True)
 class Units:
     """The units of one election: the source ``level``, one code per station, the unit labels,
-    and how many source units were merged into larger ones."""
+    how many source units were merged into larger ones, and each station's source unit
+    (``source_codes``: a within-unit permutation test shuffles inside these, so that the
+    differences between the source units merged into one unit stay in its null)."""
 
     level: str
     codes: np.ndarray
@@ -40,6 +42,7 @@ class Units:
     n_source_units: int
     n_merged: int
     min_stations: int
+    source_codes: np.ndarray
 
     @property
     def description(self) -> str:
@@ -51,7 +54,7 @@ class Units:
 
 def top_level(e: Election) -> str | None:
     """The region level, else the highest level of the hierarchy (constituencies in Azerbaijan)."""
-    h = e.meta.hierarchy
+    h = [x for x in e.meta.hierarchy if x != UNIT_LEVEL]  # never the units' own level
     return "region" if "region" in h else (h[0] if h else None)
 
 
@@ -97,7 +100,7 @@ def analysis_units(e: Election, level: str | None = None, min_stations: int = MI
         first, last = names[g[0]], names[g[-1]]
         unit_labels.append(first if len(g) == 1 else f"{first} … {last} ({len(g)} units)")
     n_merged = sum(len(g) for g in groups if len(g) > 1)
-    return Units(level, group[codes], tuple(unit_labels), len(labels), n_merged, min_stations)
+    return Units(level, group[codes], tuple(unit_labels), len(labels), n_merged, min_stations, codes)
 
 
 def with_units(e: Election, units: Units) -> Election:
