@@ -8,11 +8,17 @@ no stable peak, and a mixture fitted to it has more parameters than information.
 top level is many small units (Azerbaijan: 125 constituencies of ~50 stations) used to pool
 every small unit into one national remainder, which was then called "region by region".
 
-Here small units are merged with their **neighbours**: in the order of their labels (natural
-order, so "C2" < "C10"; electoral numbering runs through the map in most countries), each run
-of consecutive small units is merged until it holds ``min_stations``; a short tail joins the
-previous group. Units already large enough stay as they are. Which level is used: ``region``
-if the file has it, else the top level of the hierarchy.
+Here a small unit is merged into the unit **most like it**: nearest in median turnout and
+median leader share (spreads standardised), smallest first, until every unit holds
+``min_stations``. The first version merged neighbours in numbering order (electoral numbering
+runs through the map in many countries), but numbering carries no guarantee of likeness: on
+clean simulated elections with strong regional differences, merged neighbours put two
+different clean patterns into one unit, and the unit-by-unit mixture read 2–6 % of the
+ballots as fraud in 10 of 10 elections (20 regions, 6,000 stations). Merging like with like
+keeps each unit close to one clean pattern. Stuffing shifts a unit's medians little, and
+fraud spread over a whole unit is outside every region-by-region method anyway. Units already
+large enough stay as they are. Which level is used: ``region`` if the file has it, else the
+top level of the hierarchy (``docs/headline.md`` §2).
 """
 
 from __future__ import annotations
@@ -48,8 +54,9 @@ class Units:
     def description(self) -> str:
         if not self.n_merged:
             return f"{len(self.labels)} units of {self.level!r}"
-        return (f"{len(self.labels)} units: {self.n_source_units} units of {self.level!r}, of which {self.n_merged} "
-                f"under {self.min_stations} stations were merged with their neighbours in numbering order")
+        return (f"{len(self.labels)} units from {self.n_source_units} units of {self.level!r}: {self.n_merged} of "
+                f"them were merged, each unit under {self.min_stations} stations with the most similar one "
+                "(median turnout and leader share)")
 
 
 def top_level(e: Election) -> str | None:
@@ -62,45 +69,69 @@ def _natural(label: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", label))
 
 
-def analysis_units(e: Election, level: str | None = None, min_stations: int = MIN_STATIONS) -> Units | None:
-    """Units of ``level`` (default :func:`top_level`) with small ones merged with neighbours.
+def _unit_features(e: Election, codes: np.ndarray, n: int) -> np.ndarray:
+    """Median turnout (cast) and median leader share of the analysable stations of each unit,
+    divided by their spread across units; NaN for a unit without analysable stations."""
+    ok = e.analysable()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = e.ballots_cast() / e.field("registered")
+        s = e.votes() / e.ballots_cast()
+    feats = np.full((n, 2), np.nan)
+    order = np.argsort(codes[ok], kind="stable")
+    c_sorted = codes[ok][order]
+    bounds = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1], True])
+    for a, z in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[a:z]
+        feats[c_sorted[a]] = (np.median(t[ok][idx]), np.median(s[ok][idx]))
+    spread = np.nanstd(feats, axis=0)
+    return feats / np.where(spread > 0, spread, 1.0)
 
-    Only analysable stations count towards a unit's size. None when the election has no
-    hierarchy.
+
+def analysis_units(e: Election, level: str | None = None, min_stations: int = MIN_STATIONS) -> Units | None:
+    """Units of ``level`` (default :func:`top_level`) with small ones merged into similar ones.
+
+    Only analysable stations count towards a unit's size. Merging is agglomerative: the
+    smallest unit under ``min_stations`` joins the unit nearest to it in (median turnout,
+    median leader share), spreads standardised, until every unit with analysable stations
+    holds ``min_stations`` (or only one is left). Units without analysable stations stay as
+    they are (no method sees them). None when the election has no hierarchy.
     """
     level = level or top_level(e)
     if level is None:
         return None
     codes, labels = e.level_codes(level)
     names = [str(x).split("\x1f")[-1] for x in labels]
-    sizes = np.bincount(codes[e.analysable()], minlength=len(labels))
-    order = sorted(range(len(labels)), key=lambda c: _natural(names[c]))
-    group = np.empty(len(labels), dtype=np.int64)
-    groups: list[list[int]] = []
-    run: list[int] = []
-    run_size = 0
-    for c in order:
-        if sizes[c] >= min_stations:
-            groups.append([c])
-            continue
-        run.append(c)
-        run_size += sizes[c]
-        if run_size >= min_stations:
-            groups.append(run)
-            run, run_size = [], 0
-    if run:  # a short tail joins the last group of merged units, else stands alone
-        merged = [g for g in groups if sizes[g].sum() >= min_stations and any(sizes[c] < min_stations for c in g)]
-        if merged:
-            merged[-1].extend(run)
-        else:
-            groups.append(run)
+    n = len(labels)
+    sizes = np.bincount(codes[e.analysable()], minlength=n).astype(np.int64)
+    feats = _unit_features(e, codes, n)
+    members: dict[int, list[int]] = {c: [c] for c in range(n)}
+    gsize = sizes.copy()
+    gfeat = feats.copy()
+    live = [c for c in range(n) if sizes[c] > 0]
+    while len(live) > 1:
+        small = [g for g in live if gsize[g] < min_stations]
+        if not small:
+            break
+        g = min(small, key=lambda x: (gsize[x], x))
+        others = np.array([o for o in live if o != g])
+        d = np.nansum((gfeat[others] - gfeat[g]) ** 2, axis=1)
+        target = int(others[int(np.argmin(d))])
+        w1, w2 = gsize[target], gsize[g]
+        gfeat[target] = (gfeat[target] * w1 + gfeat[g] * w2) / (w1 + w2)
+        gsize[target] += gsize[g]
+        members[target] += members.pop(g)
+        live.remove(g)
+    groups = sorted((sorted(m, key=lambda c: _natural(names[c])) for m in members.values()),
+                    key=lambda m: _natural(names[m[0]]))
+    group = np.empty(n, dtype=np.int64)
     unit_labels = []
     for gi, g in enumerate(groups):
         group[g] = gi
-        first, last = names[g[0]], names[g[-1]]
-        unit_labels.append(first if len(g) == 1 else f"{first} … {last} ({len(g)} units)")
+        shown = [names[c] for c in g]
+        unit_labels.append(shown[0] if len(g) == 1 else " + ".join(shown) if len(g) <= 3
+                           else f"{shown[0]} + {len(g) - 1} more units")
     n_merged = sum(len(g) for g in groups if len(g) > 1)
-    return Units(level, group[codes], tuple(unit_labels), len(labels), n_merged, min_stations, codes)
+    return Units(level, group[codes], tuple(unit_labels), n, n_merged, min_stations, codes)
 
 
 def with_units(e: Election, units: Units) -> Election:
