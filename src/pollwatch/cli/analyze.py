@@ -128,7 +128,9 @@ def register(app: typer.Typer) -> None:
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
         if not quiet:
+            not_computed = analysis.doc["strength"].get("not_computed") or []
             console.print(f"Strength of evidence: [bold]{analysis.strength.level}[/] "
-                          f"({', '.join(analysis.strength.signals) or 'no main signal'})")
+                          f"({', '.join(analysis.strength.signals) or 'no main signal'})"
+                          + (f"; not computed: {', '.join(not_computed)}" if not_computed else ""))
         for p in paths.values():
             typer.echo(str(p))
