@@ -83,8 +83,9 @@ def window_null(x, n, window, n_sd, logfact):  # pragma: no cover - compiled
             hi = min(hi, nn)
             big = nn >= logfact.shape[0]
             if big:  # only the counts that carry mass: the window can be ~n/1000 wide
-                lo = max(lo, int(klo))
-                hi = min(hi, int(khi))
+                # (float(nn) may round above the largest int64: never convert it back)
+                lo = max(lo, nn if klo >= float(nn) else int(klo))
+                hi = min(hi, nn if khi >= float(nn) else int(khi))
             mass = 0.0
             if big and sd > SD_EXACT:
                 if hi >= lo:
