@@ -18,6 +18,7 @@ import numpy as np
 from pollwatch.errors import DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.model import EXCLUSION_REASONS, Election
 from pollwatch.model.derived import percent
+from pollwatch.model.election import EXCLUSION
 
 __all__ = [
     "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "excluded_mask",
@@ -87,13 +88,11 @@ def excluded_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
     adds later) drops the station from every method, so that an excluded station changes no
     result (a station with 9,000,000,000 voters must not reach a method's tables).
     """
-    excl = e.exclusion
-    if not excl.size:
-        return np.zeros(0, bool)
-    out = np.array([x is not None for x in excl], dtype=bool)
-    if not exclude_evoting:
-        out &= ~evoting_mask(e)
-    return out
+    if EXCLUSION not in e.table.columns:
+        return np.zeros(e.n_stations, bool)
+    col = e.table[EXCLUSION]
+    out = col.is_not_null() if exclude_evoting else (col.is_not_null() & (col != "evoting"))
+    return out.fill_null(False).to_numpy()
 
 
 def basic_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
