@@ -126,8 +126,19 @@ def test_tiny_election_gives_no_default_p_value_and_lists_what_was_not_computed(
     assert doc["methods"]["shpilkin_permutation"]["p_value"] is None or math.isnan(
         doc["methods"]["shpilkin_permutation"]["p_value"])
     strength = doc["strength"]
-    assert "Shpilkin excess votes" not in strength["signals"]
-    assert {"Shpilkin excess votes", "finite mixture", "coarse vote shares"} <= set(strength["not_computed"])
+    # the Klimek fit on 20 stations reads f_e far above its critical value: below the method's
+    # own 1,000-station limit the rule is not computed
+    assert doc["methods"]["klimek"]["f_e"] > C["klimek_f_e"]
+    assert strength["signals"] == [] and strength["level"] == "none"
+    assert set(strength["not_computed"]) == set(FIRING_NAMES)
+
+
+def test_rules_need_their_methods_minimum_of_stations():
+    small = {**_doc(**FIRING), "election": {"stations": 500, "excluded": {}, "ballots_cast": 1_000_000}}
+    st = assess(small)  # 500 stations: enough for all but the Klimek fit (1,000)
+    assert "Klimek model" in st.not_run and len(st.signals) == 4
+    st = assess({**small, "election": {**small["election"], "stations": 40}})
+    assert set(st.signals) == {"integer percentages", "finite mixture"}
 
 
 def test_undefined_excess_gives_no_p_value():

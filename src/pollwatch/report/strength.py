@@ -27,6 +27,8 @@ import math
 from dataclasses import dataclass
 
 from pollwatch.calibration import CRITICAL_VALUES
+from pollwatch.forensics.klimek import SMALL_N as KLIMEK_SMALL_N
+from pollwatch.forensics.shpilkin_permutation import MIN_STATIONS as SHPILKIN_MIN_STATIONS
 
 C = CRITICAL_VALUES
 RULE = (f"strong = 3 or more of 5 calibrated level-5 % rules {{integer-percentage z > {C['integer_z']:.2f}; "
@@ -65,6 +67,19 @@ RULE_METHODS = {
 }
 
 
+#: fewest analysed stations for which each rule counts: the method's own small-sample limit
+#: (integer test: 30, its normal approximation; Shpilkin: 50, a natural peak needs them;
+#: coarse shares: 100, its ``min_stations``; Klimek: 1,000, the 101 × 101 fingerprint is too
+#: sparse below, ``klimek.SMALL_N``). Below it the rule is "not computed": on 20 stations a
+#: Klimek fit reads f_e = 0.015, far beyond its critical value, and means nothing.
+MIN_STATIONS = {
+    "integer percentages": 30,
+    "Shpilkin excess votes": SHPILKIN_MIN_STATIONS,
+    "coarse vote shares": 100,
+    "Klimek model": KLIMEK_SMALL_N,
+}
+
+
 def _analysed_stations(doc: dict) -> float:
     """Stations left for analysis (all stations minus excluded ones); NaN when not recorded."""
     el = doc.get("election", {})
@@ -80,7 +95,8 @@ def assess(doc: dict) -> Strength:
 
     A rule whose method was not run, failed (named in ``doc["errors"]``), was skipped (its
     entry says ``"skipped"``) or had no data (its statistic is missing or NaN: no stations, an
-    undefined estimate) cannot fire and is listed in ``not_run`` ("not computed"). The
+    undefined estimate, fewer analysed stations than :data:`MIN_STATIONS`) cannot fire and is
+    listed in ``not_run`` ("not computed"). The
     mixture counts only when it was fitted in at least two units (the calibrated,
     region-by-region rule). An election with no station left for analysis is "none" whatever
     its protocol arithmetic says: nothing was analysed.
@@ -100,13 +116,14 @@ def assess(doc: dict) -> Strength:
                          0.0),
         "coarse vote shares": (_num(m, "coarse_shares", "fraud_percent"), C["coarse_fraud_pct"]),
     }
-    nothing = _analysed_stations(doc) <= 0
+    analysed = _analysed_stations(doc)  # NaN when the document does not say: no limit applied
+    nothing = analysed <= 0
 
     def computed(name: str, stat: float) -> bool:
         key, run_name = RULE_METHODS[name]
         entry = m.get(key)
         return (not nothing and math.isfinite(stat) and isinstance(entry, dict) and "skipped" not in entry
-                and run_name not in errors and key not in errors)
+                and run_name not in errors and key not in errors and not analysed < MIN_STATIONS.get(name, 0))
 
     ok = {name: computed(name, stat) for name, (stat, _) in checks.items()}
     fired = tuple(name for name, (stat, crit) in checks.items() if ok[name] and stat > crit)
