@@ -22,8 +22,8 @@ from pollwatch.model.election import EXCLUSION
 
 __all__ = [
     "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "excluded_mask",
-    "leader_share",
-    "percent", "require_analysable", "turnout_array", "turnout_numerator", "validate_choice", "validate_param",
+    "leader_share", "percent", "require_analysable", "turnout_array", "turnout_numerator",
+    "validate_choice", "validate_param",
 ]
 
 TURNOUT_BASES = ("issued", "cast")
@@ -83,10 +83,11 @@ def excluded_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
     """True for stations the model excludes from analysis (``Election.exclusion`` set).
 
     E-voting pseudo-stations count as excluded only with ``exclude_evoting``: they hold real
-    counts, and the methods keep them unless asked (``forensics.md`` §0 offers the switch). Every other
-    reason (no results, zero registered or ballots, an implausible count, any reason ingest
-    adds later) drops the station from every method, so that an excluded station changes no
-    result (a station with 9,000,000,000 voters must not reach a method's tables).
+    counts, and the methods keep them unless asked (``forensics.md`` §0 offers the switch).
+    Every other reason (no results, zero registered or ballots, an implausible count, missing
+    counts, any reason ingest adds later) drops the station from every method, so that an
+    excluded station changes no result (a station with 9,000,000,000 voters must not reach a
+    method's tables).
     """
     if EXCLUSION not in e.table.columns:
         return np.zeros(e.n_stations, bool)
@@ -101,7 +102,8 @@ def basic_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
 
     Rows without results have ``R = 0`` (nulls read as 0), so they are dropped here too.
     """
-    return (e.field("registered") > 0) & (e.ballots_cast() > 0) & ~excluded_mask(e, exclude_evoting=exclude_evoting)
+    excluded = excluded_mask(e, exclude_evoting=exclude_evoting)
+    return (e.field("registered") > 0) & (e.ballots_cast() > 0) & ~excluded
 
 
 def counts_exclusions(e: Election, *, exclude_evoting: bool = False) -> dict[str, int]:
