@@ -75,8 +75,9 @@ def leader_share(e: Election, ref: str | None = None) -> np.ndarray:
 
 def evoting_mask(e: Election) -> np.ndarray:
     """True for stations the ingest marked as e-voting pseudo-stations."""
-    excl = e.exclusion
-    return np.array([x == "evoting" for x in excl], dtype=bool) if excl.size else np.zeros(0, bool)
+    if EXCLUSION not in e.table.columns:
+        return np.zeros(e.n_stations, bool)
+    return (e.table[EXCLUSION] == "evoting").fill_null(False).to_numpy()
 
 
 def excluded_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
