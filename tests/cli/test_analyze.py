@@ -152,3 +152,41 @@ def test_analyze_refuses_an_election_with_no_analysable_station():
     with pytest.raises(PollwatchError, match=r"200 station rows read and none can be analysed: 200 excluded as "
                                              r"implausible_count \[a count no polling station can have"):
         analyze(all_out)
+
+
+def test_a_nine_billion_voter_station_is_excluded_and_costs_no_memory(sim_files, tmp_path):
+    """The issue's file: one station with 9,000,000,000 registered voters. ``pollwatch analyze``
+    excludes it (ingest's implausible_count), gives the methods' results of the file without
+    that station, and peaks at the memory of that run (each run in a fresh process, its peak
+    read with getrusage(RUSAGE_CHILDREN) by a parent that has no other child)."""
+    import subprocess
+    import sys
+
+    _, paths = sim_files
+    df = pl.read_csv(paths["results.csv"])
+    reg = next(c for c in df.columns if c.startswith("Число избирателей, включенных"))
+    row = pl.int_range(pl.len())
+    df.with_columns(pl.when(row == 7).then(pl.lit(9_000_000_000, pl.Int64)).otherwise(pl.col(reg)).alias(reg)) \
+        .write_csv(tmp_path / "absurd.csv")
+    df.filter(row != 7).write_csv(tmp_path / "without.csv")
+    parent = ("import resource, subprocess, sys; "
+              "rc = subprocess.run([sys.executable, '-m', 'pollwatch', *sys.argv[1:]]).returncode; "
+              "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    peak, methods = {}, {}
+    for name in ("without", "absurd"):
+        out = tmp_path / f"out-{name}"
+        r = subprocess.run([sys.executable, "-c", parent, "analyze", str(tmp_path / f"{name}.csv"), "--out", str(out),
+                            "--quiet", "--no-report", "--methods", "integer_percentages,shpilkin,shpilkin_test,klimek,"
+                            "coarse_shares,small_denominators,mixture,digits,carousel"],
+                           capture_output=True, text=True, timeout=600)
+        rc, rss = r.stdout.strip().splitlines()[-1].split()
+        assert rc == "0", r.stderr[-2000:]
+        peak[name] = int(rss) / 1024
+        doc = json.loads((out / "results.json").read_text())
+        assert doc["errors"] == {}
+        methods[name] = doc["methods"]
+        if name == "absurd":
+            assert doc["election"]["excluded"].get("implausible_count") == 1
+            assert doc["election"]["registered"] < 1e9  # left out of the totals too
+    assert methods["absurd"] == methods["without"]
+    assert peak["absurd"] <= 1.3 * peak["without"], peak
