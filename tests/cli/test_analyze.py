@@ -170,7 +170,7 @@ def test_a_nine_billion_voter_station_is_excluded_and_costs_no_memory(sim_files,
         .write_csv(tmp_path / "absurd.csv")
     df.filter(row != 7).write_csv(tmp_path / "without.csv")
     parent = ("import resource, subprocess, sys; "
-              "rc = subprocess.run([sys.executable, '-m', 'pollwatch', *sys.argv[1:]]).returncode; "
+              "rc = subprocess.run([sys.executable, '-m', 'pollwatch', *sys.argv[1:]], timeout=300).returncode; "
               "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     peak, methods = {}, {}
     for name in ("without", "absurd"):

@@ -72,13 +72,19 @@ json.dump({"methods": doc["methods"], "errors": doc["errors"], "seconds": second
 """
 
 #: the parent of the measured run: its only child is the analysis, so RUSAGE_CHILDREN is its peak
+#: (its own timeout kills the analysis, which the outer one would leave running as an orphan)
 _PARENT = """
 import resource, subprocess, sys
-proc = subprocess.run([sys.executable, "-c", sys.argv[1], sys.argv[2]], capture_output=True, text=True)
-sys.stderr.write(proc.stderr)
+try:
+    proc = subprocess.run([sys.executable, "-c", sys.argv[1], sys.argv[2]], capture_output=True, text=True,
+                          timeout=300)
+    rc, out, err = proc.returncode, proc.stdout, proc.stderr
+except subprocess.TimeoutExpired:
+    rc, out, err = "timeout after 300 s", "", ""
+sys.stderr.write(err)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(proc.returncode)
-print(proc.stdout)
+print(rc)
+print(out)
 """
 
 
