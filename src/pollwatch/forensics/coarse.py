@@ -74,8 +74,8 @@ class CoarseSharesResult(ResultMixin):
     ``fraud_pct``: estimated % of stations with fabricated coarse shares (Rozenas' "% of
     fraudulent precincts"); ``interval``: its resampling interval (null sampling noise of
     the excess at the flagged values); ``pvalue``: Monte Carlo p of ``fraud_pct`` against
-    the same statistic computed on each resample as if it were the data (leave one out),
-    ``null_mean`` its mean there; ``flagged_shares``: grid values where the observed density exceeds
+    the same statistic computed on each resample as if it were the data (leave one out; NaN
+    below ``min_stations``, where the fits are unreliable), ``null_mean`` its mean there; ``flagged_shares``: grid values where the observed density exceeds
     the resampled envelope; ``x``, ``density``, ``envelope``, ``excess`` (``w``): per grid
     point; ``turnout_mixture``/``support_mixture``: the fitted beta-binomial mixtures.
     """
@@ -389,6 +389,8 @@ def rozenas_rkd(e: Election, *, candidate: str | None = None, n_resamples: int =
     half = float(special.ndtri(0.5 + level / 2)) * 100 * math.sqrt(float(frac_var[flag].sum()))
     interval = ConfidenceInterval(max(0.0, fraud - half), fraud + half)
     pvalue = (1 + int((null.fraud >= fraud).sum())) / (n_resamples + 1)
+    if n < min_stations:  # the fits and the envelope are unreliable: no p-value rather than a poor one
+        pvalue = math.nan
     if not flag.any():
         notes.add("no share value exceeds the resampled envelope")
     edge = [s for s in x[flag] if s < 0.002 or s > 0.998]

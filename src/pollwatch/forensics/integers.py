@@ -14,7 +14,7 @@ notes: ``docs/methods/forensics.md`` §3; reference figures: ``reference-numbers
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +40,8 @@ __all__ = ["IntegerStat", "IntegerTestResult", "expected_by_percent", "integer_f
            "integer_test"]
 
 _STATS = ("either", "leader", "turnout")
+#: below this many included stations the exact mode gives no (normal-approximation) p-value
+MIN_STATIONS_NORMAL = 30
 
 
 def integer_flags(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndarray:
@@ -96,7 +98,8 @@ class IntegerStat:
 
     ``expected``/``sd`` are the null mean and standard deviation (exact, or of the Monte
     Carlo replicates with ``ddof = 0``); ``pvalue`` is one-sided (normal approximation in
-    exact mode, ``(1 + #{S* ≥ S})/(n_rep + 1)`` in Monte Carlo mode); ``pvalue_refined`` is
+    exact mode, NaN below :data:`MIN_STATIONS_NORMAL` included stations or when ``sd = 0``;
+    ``(1 + #{S* ≥ S})/(n_rep + 1)`` in Monte Carlo mode); ``pvalue_refined`` is
     the saddlepoint Poisson-binomial tail in exact mode (None in Monte Carlo mode); ``band`` is
     ``q99.9(S*) − mean(S*)`` (Monte Carlo) or its normal-theory analogue ``3.09·sd``.
     """
@@ -323,7 +326,7 @@ def integer_test(
     excl["filtered_out"] = int(excl["kept"] - n_inc)
     if basis == "cast":
         notes.add("turnout numerator is ballots cast (R/V); the published convention is G/V")
-    if n_inc < 30:
+    if n_inc < MIN_STATIONS_NORMAL:
         notes.small_sample(f"only {n_inc} stations pass the inclusion filter; the test has "
                            "little power and the normal approximation is poor")
 
@@ -348,6 +351,10 @@ def integer_test(
     be_name = "none"
     if method == "exact":
         statistics = _exact_stats(obs, (pE, pL, pT))
+        if n_inc < MIN_STATIONS_NORMAL:  # too few stations for the normal p: none, not a poor one
+            statistics = tuple(replace(st, pvalue=math.nan) for st in statistics)
+            notes.add(f"p-value not given below {MIN_STATIONS_NORMAL} stations; pvalue_refined "
+                      "(saddlepoint) still holds")
         reg_expected = float((Vi * pE).sum())
     else:
         if legacy:
