@@ -190,3 +190,17 @@ def test_a_nine_billion_voter_station_is_excluded_and_costs_no_memory(sim_files,
             assert doc["election"]["registered"] < 1e9  # left out of the totals too
     assert methods["absurd"] == methods["without"]
     assert peak["absurd"] <= 1.3 * peak["without"], peak
+
+
+def test_the_cli_prints_the_headline_statement_first(sim_files, tmp_path):
+    """The terminal shows the same calibrated sentence as the report and results.json; with the
+    methods that make the headline left out, it says they could not be computed."""
+    d, paths = sim_files
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--methods", "digits"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "results.json").read_text())
+    statement = doc["headline"]["statement"]
+    assert statement.startswith("No falsified-votes figure") and "could not be computed" in statement
+    assert doc["headline"]["falsified_votes"]["estimate"] is None
+    assert " ".join(statement.split())[:60] in " ".join(r.output.split())

@@ -258,3 +258,9 @@ def test_permutation_shuffles_inside_source_units_when_neighbours_are_merged():
     right = regional_excess_bounds(e, units=units, seed=1, n_perm=99, n_boot=19)
     wrong = regional_excess_bounds(e, units=replace(units, source_codes=units.codes), seed=1, n_perm=99, n_boot=19)
     assert wrong.flat.pvalue < 0.05 < right.flat.pvalue
+
+
+def test_too_few_stations_is_an_error_not_a_p_value():
+    e = simulate_election(40, seed=2, n_regions=2).election
+    with pytest.raises(ValueError, match=r"only \d+ analysable stations .* at least 50"):
+        regional_excess_bounds(e)

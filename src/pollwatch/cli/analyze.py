@@ -128,6 +128,8 @@ def register(app: typer.Typer) -> None:
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
         if not quiet:
+            # the same first sentence as the report and results.json: the calibrated headline
+            console.print(analysis.doc["headline"]["statement"], highlight=False)
             not_computed = analysis.doc["strength"].get("not_computed") or []
             console.print(f"Strength of evidence: [bold]{analysis.strength.level}[/] "
                           f"({', '.join(analysis.strength.signals) or 'no main signal'})"

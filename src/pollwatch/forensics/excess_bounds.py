@@ -57,6 +57,9 @@ from pollwatch.results import ResultMixin, Summary, fmt_int
 
 __all__ = ["ExcessBounds", "Reading", "regional_excess_bounds"]
 
+#: fewest analysable stations for a reading (the within-region permutation test's own minimum)
+MIN_STATIONS = 50
+
 
 class Reading(NamedTuple):
     """One variant of the regional excess: ``excess`` S, ``beyond_null`` D = S − median of the
@@ -294,8 +297,9 @@ def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: i
         raise ValueError(f"confidence_level ({confidence_level}) must be in the interval (0.5, 1).")
     check_seed(seed)
     mask = basic_mask(e) & e.analysable()
-    if not mask.any():
-        raise ValueError("no analysable station has registered voters and ballots; nothing to estimate")
+    if mask.sum() < MIN_STATIONS:  # as the permutation test: below this no p-value means much
+        raise ValueError(f"only {int(mask.sum())} analysable stations have registered voters and ballots; the "
+                         f"regional excess and its permutation test need at least {MIN_STATIONS}")
     units = units if units is not None else analysis_units(e)
     if units is None:
         codes, n_units, desc = np.zeros(int(mask.sum()), np.int64), 1, "the whole election (no hierarchy)"

@@ -361,7 +361,7 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
             fits.append((name, mask, fraud_mixture(e.subset(mask), seed=child, **{**kw, "boot_size": size})))
     ok = [(name, mask, r) for name, mask, r in fits if np.isfinite(r.manufactured_votes)]
     notes = [f"fitted separately in {len(ok)} units of {strata!r} (units under {min_stratum} stations pooled)"]
-    everywhere = set.intersection(*(set(r.notes) for _, _, r in fits))
+    everywhere = set.intersection(*(set(r.notes) for _, _, r in fits)) if fits else set()
     notes += sorted(everywhere)
     notes += sorted({f"{name}: {note}" for name, _, r in fits for note in r.notes if note not in everywhere})
     lost = [name for name, _, r in fits if not np.isfinite(r.manufactured_votes)]

@@ -492,7 +492,7 @@ class Analysis:
         from pollwatch.report.strength import Strength
 
         s = self.doc["strength"]
-        return Strength(s["level"], tuple(s["signals"]), s["rule"])
+        return Strength(s["level"], tuple(s["signals"]), s["rule"], tuple(s.get("not_computed", ())))
 
     def stations_table(self) -> pl.DataFrame:
         """One row per station with its signals and rank (the ``stations.csv`` table)."""
