@@ -458,7 +458,7 @@ class Analysis:
             "votes": t["votes"], "excluded": t["excluded"],
             "source": rep.source if rep else None, "sha256": rep.sha256 if rep else None,
         }
-        from pollwatch.report.strength import assess
+        from pollwatch.forensics.strength import assess
 
         doc = {
             "election": election,
@@ -489,7 +489,7 @@ class Analysis:
 
     @property
     def strength(self):
-        from pollwatch.report.strength import Strength
+        from pollwatch.forensics.strength import Strength
 
         s = self.doc["strength"]
         return Strength(s["level"], tuple(s["signals"]), s["rule"], tuple(s.get("not_computed", ())))

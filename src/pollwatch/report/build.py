@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from pollwatch.forensics.strength import assess
 from pollwatch.model.derived import percent
 from pollwatch.report import figures as figs
 from pollwatch.report.caveats import CAVEATS, calibration_notes
 from pollwatch.report.html import Headline, Report, Section
-from pollwatch.report.strength import assess
 from pollwatch.results import fmt_int, fmt_pct
 
 esc = _html.escape

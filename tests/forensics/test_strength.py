@@ -1,11 +1,11 @@
-"""The report's strength rule applies the calibrated decision rules (pollwatch.calibration)."""
+"""The strength rule applies the calibrated decision rules (pollwatch.forensics.critical)."""
 
 import math
 
 import pytest
 
-from pollwatch.calibration import CRITICAL_VALUES as C
-from pollwatch.report.strength import assess
+from pollwatch.forensics.critical import CRITICAL_VALUES as C
+from pollwatch.forensics.strength import assess
 
 
 def _doc(**methods):
@@ -157,3 +157,11 @@ def test_undefined_excess_gives_no_p_value():
                              fields={"ballots_issued_station": g})
     r = shpilkin_permutation_test(e, level=None)
     assert not math.isfinite(r.excess) and math.isnan(r.pvalue) and "undefined" in r.note
+
+
+def test_report_re_exports_the_rule():
+    import pollwatch.forensics.strength as rule
+    import pollwatch.report.strength as report_rule
+
+    assert report_rule.assess is rule.assess and report_rule.Strength is rule.Strength
+    assert report_rule.RULE == rule.RULE
