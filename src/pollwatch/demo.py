@@ -83,10 +83,10 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     from pollwatch.evidence import verify_bundle
     from pollwatch.forensics.run import analyze
     from pollwatch.fusion.bundle import write_dossier_bundle
-    from pollwatch.fusion.report import dossier_section, rollup_section
     from pollwatch.ingest import read_election
     from pollwatch.quickcount.compare import compare as pvt_compare
     from pollwatch.report import results_section, write_all
+    from pollwatch.report.fusion import dossier_section, rollup_section
     from pollwatch.simulate.layouts import write_layout
 
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from pollwatch.fusion import auc, build_dossier, fused_scores, rollup, station_dossier
-from pollwatch.fusion.report import dossier_section, rollup_section
+from pollwatch.report.fusion import dossier_section, rollup_section
 
 
 @pytest.fixture(scope="module")

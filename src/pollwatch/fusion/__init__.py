@@ -7,10 +7,11 @@
 * :mod:`~pollwatch.fusion.score` — a documented, explainable per-station fused score.
 * :mod:`~pollwatch.fusion.rollup` — constituency and national roll-ups: flags per source,
   overlaps, conditional rates, each source's estimate of falsified votes, and AUCs.
-* :mod:`~pollwatch.fusion.report` — report sections built from the above.
+
+The report sections built from these live one layer up, in :mod:`pollwatch.report.fusion`.
 
 May import: ``pollwatch.model``, ``pollwatch.validate``, ``pollwatch.results``,
-``pollwatch.errors``, ``pollwatch.report.html`` and the result classes of ``forensics``,
+``pollwatch.errors`` and the result classes of ``forensics``,
 ``quickcount`` and ``cameras`` (duck-typed where possible). ``pollwatch.service`` is imported
 lazily, only by :func:`~pollwatch.fusion.dossier.observer_reports_from_db`.
 """

@@ -1,4 +1,5 @@
-"""Report sections: "Station dossiers" (top stations by fused score) and "Sources side by side"."""
+"""Report sections from evidence fusion: "Station dossiers" (top stations by fused score) and
+"Sources side by side" (:mod:`pollwatch.fusion` builds the dossiers and roll-ups; this renders them)."""
 
 from __future__ import annotations
 
