@@ -348,7 +348,7 @@ def main() -> None:
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)
-        from pollwatch.evidence.database import verify_database
+        from pollwatch.service.sources.evidence import verify_database
 
         res = verify_database(url, data_dir)
         stored = count_stored(url, acked)

@@ -45,10 +45,10 @@ def _service_holds_everything(res) -> None:
     from sqlalchemy import func, select
 
     from pollwatch.cameras import compare_official, estimate_turnout
-    from pollwatch.cameras.service_source import camera_data_from_database
-    from pollwatch.evidence.database import open_database, verify_database
     from pollwatch.service import models as m
     from pollwatch.service.routes.dossier import service_dossier
+    from pollwatch.service.sources.cameras import camera_data_from_database
+    from pollwatch.service.sources.evidence import open_database, verify_database
 
     svc = res.sources["service"]
     n_stations = res.simulation.election.n_stations

@@ -82,11 +82,11 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     )
     from pollwatch.evidence import verify_bundle
     from pollwatch.forensics.run import analyze
-    from pollwatch.fusion.bundle import write_dossier_bundle
     from pollwatch.ingest import read_election
     from pollwatch.quickcount.compare import compare as pvt_compare
     from pollwatch.report import results_section, write_all
     from pollwatch.report.fusion import dossier_section, rollup_section
+    from pollwatch.service.sources.dossier import write_dossier_bundle
     from pollwatch.simulate.layouts import write_layout
 
     t0 = time.perf_counter()
@@ -158,8 +158,9 @@ def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, s
     import numpy as np
     import polars as pl
 
-    from pollwatch.evidence.database import open_database
-    from pollwatch.fusion import fused_scores, observer_reports_from_db, rollup, station_dossier
+    from pollwatch.fusion import fused_scores, rollup, station_dossier
+    from pollwatch.service.sources.dossier import observer_reports_from_db
+    from pollwatch.service.sources.evidence import open_database
 
     engine, sessions = open_database(service["url"], service["data_dir"])
     try:

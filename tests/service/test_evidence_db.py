@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import select, text
 
 from pollwatch.evidence.bundle import verify_bundle
-from pollwatch.evidence.database import export_database, verify_database
 from pollwatch.service import models as m
+from pollwatch.service.sources.evidence import export_database, verify_database
 
 
 def png() -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pollwatch.quickcount.compare import match_protocols
-from pollwatch.quickcount.service_source import copies_from_database
+from pollwatch.service.sources.quickcount import copies_from_database
 
 from .conftest import election, make_ctx  # noqa: TID252
 

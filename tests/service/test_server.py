@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from pollwatch.evidence.database import verify_database
 from pollwatch.service import models as m
+from pollwatch.service.sources.evidence import verify_database
 
 from .conftest import BACKENDS, database_url, drop_database, make_ctx  # noqa: TID252
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from pollwatch.cameras import estimate_turnout, read_status_log, read_tallies, simulate_cameras
 from pollwatch.cameras.data import format_time
-from pollwatch.cameras.service_source import camera_data_from_database
-from pollwatch.evidence.database import verify_database
 from pollwatch.service import crud
 from pollwatch.service import models as m
+from pollwatch.service.sources.cameras import camera_data_from_database
+from pollwatch.service.sources.evidence import verify_database
 
 DAY = dt.datetime(2026, 3, 1)
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from pollwatch.evidence.database import verify_database
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound
+from pollwatch.service.sources.evidence import verify_database
 from pollwatch.service.writer import Draft, GroupCommitter, _Item, write_batch
 
 

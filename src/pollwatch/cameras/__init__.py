@@ -5,9 +5,9 @@ timestamped events, from human watchers, the observation service or ``cameras.vi
 optional OpenCV counter, extra ``video``). ``estimate`` extrapolates each station's count
 with a day profile learned from fully watched stations (``profile``) and a 95 % interval;
 ``compare`` sets official turnout against it. Method: ``quickcount-and-cameras.md`` §2.
-Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily, and
-``service_source`` (tallies and status log filed by watchers in the observation service) imports
-``pollwatch.service`` lazily.
+Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily. Tallies and
+status logs filed by watchers in the observation service are read into the same tables by
+:mod:`pollwatch.service.sources.cameras`, above this package: nothing here imports the service.
 """
 
 from pollwatch.cameras.agreement import WatcherAgreement, combine_watchers, watcher_agreement

@@ -45,10 +45,11 @@ def _from_database(url: str, election: str | None, status: Path | None):
     """Tallies, status log and official turnout filed in the observation service; a status
     CSV given as well replaces the service's status log."""
     from pollwatch.cameras.data import read_status_log
-    from pollwatch.cameras.service_source import camera_data_from_database
 
     try:
         from sqlalchemy.exc import SQLAlchemyError
+
+        from pollwatch.service.sources.cameras import camera_data_from_database
     except ImportError as exc:  # the service extra is not installed
         raise fail(f"{exc} (install pollwatch[service])", EXIT_USAGE) from None
     try:

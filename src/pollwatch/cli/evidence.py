@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = DataDirOpt,
     ) -> None:
         """Write a signed bundle: the whole audit log, published media, the public key."""
-        from pollwatch.evidence.database import export_database
+        from pollwatch.service.sources.evidence import export_database
 
         settings = apply_env(database, data_dir)
         manifest = export_database(settings.database_url, settings.data_dir, out)
@@ -47,7 +47,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check signature, hash chain and media; exit 1 naming the first broken entry."""
         from pollwatch.evidence import verify_bundle
-        from pollwatch.evidence.database import verify_database
 
         if (bundle is None) == (database is None):
             raise fail("give either a BUNDLE or --database URL", EXIT_USAGE)
@@ -56,6 +55,9 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"{bundle}: no such file")
             res = verify_bundle(bundle, fingerprint_pin=fingerprint)
         else:
+            # a bundle verifies without the service extra; a live database needs it
+            from pollwatch.service.sources.evidence import verify_database
+
             settings = apply_env(database, data_dir)
             res = verify_database(settings.database_url, settings.data_dir)
         if as_json:

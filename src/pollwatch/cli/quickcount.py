@@ -31,7 +31,7 @@ def _copies(path: Path | None, database: str | None = None, election: str | None
         raise fail("give either a COPIES file or --database URL", EXIT_USAGE)
     try:
         if database is not None:
-            from pollwatch.quickcount.service_source import copies_from_database
+            from pollwatch.service.sources.quickcount import copies_from_database
 
             copies, conflicts = copies_from_database(database, election=election)
             if conflicts:

@@ -3,9 +3,10 @@
 ``chain`` (canonical JSON and the SHA-256 hash chain), ``media`` (content-addressed files and
 EXIF-free published derivatives), ``keys`` (the Ed25519 signing key and the pseudonym secret)
 and ``bundle`` (signed export and its verification) need only the standard library, Pillow and
-``cryptography``. ``database`` reads a live service database and needs SQLAlchemy (the
-``[service]`` extra); it is imported lazily. Imports nothing from ``pollwatch.service`` at import
-time.
+``cryptography``, and import only ``results`` from the rest of pollwatch. Exporting and
+verifying a live service database (SQLAlchemy, the ``[service]`` extra) is
+:mod:`pollwatch.service.sources.evidence`, above this package; the service writes every row
+through ``service.audit`` into this chain.
 """
 
 from __future__ import annotations

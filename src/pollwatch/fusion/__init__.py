@@ -7,13 +7,14 @@
 * :mod:`~pollwatch.fusion.score` — a documented, explainable per-station fused score.
 * :mod:`~pollwatch.fusion.rollup` — constituency and national roll-ups: flags per source,
   overlaps, conditional rates, each source's estimate of falsified votes, and AUCs.
+* :mod:`~pollwatch.fusion.bundle` — what a signed bundle of station dossiers signs.
 
-The report sections built from these live one layer up, in :mod:`pollwatch.report.fusion`.
-
-May import: ``pollwatch.model``, ``pollwatch.validate``, ``pollwatch.results``,
-``pollwatch.errors`` and the result classes of ``forensics``,
-``quickcount`` and ``cameras`` (duck-typed where possible). ``pollwatch.service`` is imported
-lazily, only by :func:`~pollwatch.fusion.dossier.observer_reports_from_db`.
+Fusion sits above the methods and below the report (``docs/architecture.md``): it imports
+``model``, ``validate``, ``results``, ``errors``, ``evidence.chain`` and the result classes of
+``forensics``, ``quickcount`` and ``cameras`` (duck-typed where possible), and nothing above.
+Its report sections live in :mod:`pollwatch.report.fusion`; the readers and writers of the
+service database (observers' submissions, the signed dossier bundle) in
+:mod:`pollwatch.service.sources.dossier`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pollwatch.fusion.auc import auc
 from pollwatch.fusion.dossier import (
     StationDossier,
     build_dossier,
-    observer_reports_from_db,
     station_dossier,
 )
 from pollwatch.fusion.rollup import Rollup, rollup
@@ -30,5 +30,5 @@ from pollwatch.fusion.score import FUSION_WEIGHTS, FusedScores, fused_scores
 
 __all__ = [
     "FUSION_WEIGHTS", "FusedScores", "Rollup", "StationDossier", "auc", "build_dossier", "fused_scores",
-    "observer_reports_from_db", "rollup", "station_dossier",
+    "rollup", "station_dossier",
 ]

@@ -31,7 +31,7 @@ from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
 __all__ = [
-    "FRAUD_CATEGORIES", "StationDossier", "build_dossier", "observer_reports_from_db", "station_dossier",
+    "FRAUD_CATEGORIES", "StationDossier", "build_dossier", "station_dossier",
 ]
 
 #: incident categories that report the kinds of fraud the other sources measure
@@ -263,8 +263,13 @@ def station_dossier(station_id: str, *, election: Election, analysis: Any = None
     :class:`~pollwatch.cameras.estimate.CameraEstimate` it compares, the dossier also shows the
     lower end of the interval and the usable share of the day); ``camera_status``: the status log;
     ``camera_events``: timestamped camera events (stuffing seen, group arrivals, angle changes);
-    ``observer_reports``: dicts as returned by :func:`observer_reports_from_db` (any station;
-    this station's are picked). Raises ``KeyError`` for a station not in the election.
+    ``observer_reports``: observers' submissions as plain dicts (any station; this station's are
+    picked), with the keys ``station_id`` (the code), ``service_station_id``, ``submission_id``,
+    ``kind``, ``form``, ``severity``, ``status``, ``quarantined``, ``description``,
+    ``occurred_at``, ``answers``, ``flags``, ``channel`` and ``media`` (``sha256``,
+    ``published_sha256``, ``content_type``), as
+    :func:`pollwatch.service.sources.dossier.observer_reports_from_db` reads them from the
+    service database. Raises ``KeyError`` for a station not in the election.
     """
     sid = str(station_id)
     ids = np.asarray(election.station_ids).astype(str)
@@ -479,42 +484,3 @@ def _plain(sid: str, ev: list[dict], agree: list[str], disagree: list[str], sile
 def _join(items: Sequence[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-# -- the service database -----------------------------------------------------------------------
-def observer_reports_from_db(session: Any, station_id: int | str | None = None, *,
-                             election_id: int | None = None) -> list[dict]:
-    """Observers' submissions from the service's ORM tables, as plain dicts.
-
-    ``station_id``: the service's station id (int), a station code (str), or ``None`` for every
-    station (of ``election_id`` when given). Each dict: ``station_id`` (the code),
-    ``service_station_id``, ``submission_id``, ``kind``, ``form``, ``severity``, ``status``,
-    ``quarantined``, ``description``, ``occurred_at``, ``answers``, ``flags``, ``channel`` and
-    ``media`` (``sha256``, ``published_sha256``, ``content_type``). Quarantined submissions are
-    left out (a coordinator has set them aside).
-    """
-    from sqlalchemy import select
-
-    from pollwatch.service import models as m
-
-    q = (select(m.Submission, m.Station.code).join(m.Station, m.Station.id == m.Submission.station_id)
-         .where(m.Submission.quarantined.is_(False)))
-    if isinstance(station_id, int):
-        q = q.where(m.Submission.station_id == station_id)
-    elif station_id is not None:
-        q = q.where(m.Station.code == str(station_id))
-    if election_id is not None:
-        q = q.where(m.Station.election_id == election_id)
-    rows = session.execute(q.order_by(m.Submission.id)).all()
-    ids = [s.id for s, _ in rows]
-    media: dict[int, list[dict]] = {}
-    if ids:
-        for md in session.scalars(select(m.Media).where(m.Media.submission_id.in_(ids)).order_by(m.Media.id)):
-            media.setdefault(md.submission_id, []).append(
-                {"sha256": md.sha256, "published_sha256": md.published_sha256, "content_type": md.content_type})
-    return [{"station_id": code, "service_station_id": s.station_id, "submission_id": s.id, "kind": s.kind,
-             "form": s.form, "severity": s.severity, "status": s.status, "quarantined": s.quarantined,
-             "description": s.description, "channel": s.channel,
-             "occurred_at": s.occurred_at.isoformat() if s.occurred_at else None,
-             "answers": s.answers, "flags": s.flags, "media": media.get(s.id, [])} for s, code in rows]
-

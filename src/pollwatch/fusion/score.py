@@ -92,7 +92,7 @@ def fused_scores(election: Election, *, analysis: Any = None, pvt: Any = None, c
     ``analysis``: an Analysis or its stations table (``points`` column); ``pvt``: a
     PVTComparison (its station-level mismatches); ``copies``: the protocol copies (which
     stations observers covered); ``cameras``: a CameraComparison; ``observer_reports``: dicts
-    from :func:`~pollwatch.fusion.dossier.observer_reports_from_db`. ``weights`` override
+    as :func:`~pollwatch.fusion.dossier.station_dossier` takes them. ``weights`` override
     entries of :data:`FUSION_WEIGHTS`. A station counts as flagged by forensics when its points
     reach ``forensic_threshold``.
     """

@@ -8,7 +8,7 @@ Who may do what: camera watchers file for the stations assigned to them (and mus
 accredited for the election) and see only their own filings; admins and coordinators may file
 anywhere; admins, coordinators and analysts read everything; observers and the public may not.
 The vocabulary of statuses and events is :mod:`pollwatch.cameras.data`'s, so what is filed
-here reads straight into the estimator (:mod:`pollwatch.cameras.service_source`).
+here reads straight into the estimator (:mod:`pollwatch.service.sources.cameras`).
 """
 
 from __future__ import annotations

@@ -28,12 +28,12 @@ from pollwatch.fusion.dossier import (
     _camera_events,
     _forensic_row,
     build_dossier,
-    observer_reports_from_db,
     station_dossier,
 )
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.deps import CurrentUser, SessionDep
+from pollwatch.service.sources.dossier import observer_reports_from_db
 
 router = APIRouter(prefix="/stations", tags=["dossier"])
 page_router = APIRouter(include_in_schema=False)
@@ -94,8 +94,8 @@ def camera_results(session, election_id: int, election) -> dict | None:
     when no watcher has filed a tally."""
     from pollwatch.cameras.compare import compare_official, official_from_election
     from pollwatch.cameras.estimate import estimate_turnout
-    from pollwatch.cameras.service_source import camera_tables
     from pollwatch.errors import InputDataError
+    from pollwatch.service.sources.cameras import camera_tables
 
     state = []
     for model in (m.CameraTally, m.CameraLog):

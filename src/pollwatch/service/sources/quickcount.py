@@ -3,6 +3,9 @@
 Every station's copies are reconciled the way the service reconciles them (newest copy per
 observer; fields on which observers disagree are reported as conflicts). Rejected and
 quarantined submissions never enter the estimate. The database is only read.
+
+Used by ``pollwatch quickcount estimate --database``; the estimator itself
+(:mod:`pollwatch.quickcount`) knows nothing of the service.
 """
 
 from __future__ import annotations
@@ -10,9 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pollwatch.errors import DataIssue, InputDataError
 from pollwatch.quickcount.copies import ProtocolCopies
+from pollwatch.service import models as m
+from pollwatch.service.db import make_engine
+from pollwatch.service.reconcile import reconcile
+
+__all__ = ["copies_from_database"]
 
 
 def copies_from_database(url: str, *, election: str | int | None = None) -> tuple[ProtocolCopies, dict[str, dict]]:
@@ -23,13 +33,6 @@ def copies_from_database(url: str, *, election: str | int | None = None) -> tupl
         per station code, the fields on which observers' copies disagree. Stations with such
         conflicts are left out of the copies until a reviewer resolves them.
     """
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from pollwatch.service import models as m
-    from pollwatch.service.db import make_engine
-    from pollwatch.service.reconcile import reconcile
-
     engine = make_engine(url)
     try:
         with Session(engine) as s:

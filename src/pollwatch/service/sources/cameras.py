@@ -6,6 +6,10 @@ return them from CSV (same columns, types and meaning), so the estimator does no
 the counts come from. Station ids are the station codes; the watcher is ``watcher-<user id>``
 (distinct watchers stay distinct for inter-rater agreement; names stay in the service). Times
 are minutes after midnight of the station's wall clock. The database is only read.
+
+Used by ``pollwatch cameras estimate --database`` and the service's station dossier
+(``service.routes.dossier``); the estimator itself (:mod:`pollwatch.cameras`) knows nothing of
+the service.
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from pollwatch.cameras.compare import official_from_election
 from pollwatch.cameras.data import EVENT_SCHEMA, STATUS_SCHEMA, tallies_frame
 from pollwatch.errors import DataIssue, InputDataError
+from pollwatch.service import models as m
+from pollwatch.service.db import make_engine
+from pollwatch.service.importer import election_from_db
+
+__all__ = ["ServiceCameraData", "camera_data_from_database", "camera_tables"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +50,6 @@ def _minutes(t: dt.datetime) -> float:
 
 def camera_tables(session, election_id: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """``(tallies, status, events)`` of one election from an open service session."""
-    from sqlalchemy import select
-
-    from pollwatch.service import models as m
-
     rows = session.execute(
         select(m.CameraTally, m.Station.code)
         .join(m.Station, m.Station.id == m.CameraTally.station_id)
@@ -77,14 +85,6 @@ def camera_tables(session, election_id: int) -> tuple[pl.DataFrame, pl.DataFrame
 def camera_data_from_database(url: str, *, election: str | int | None = None) -> ServiceCameraData:
     """Tallies, status log, events and official turnout of one election in the service
     database at ``url`` (``election``: id or name; default: the only election there)."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from pollwatch.cameras.compare import official_from_election
-    from pollwatch.service import models as m
-    from pollwatch.service.db import make_engine
-    from pollwatch.service.importer import election_from_db
-
     engine = make_engine(url)
     try:
         with Session(engine) as s:

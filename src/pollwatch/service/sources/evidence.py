@@ -1,8 +1,14 @@
-"""Export and verify a live service database (needs the ``[service]`` extra).
+"""Signed bundles and verification of a live service database.
 
-``verify_database`` checks, besides the chain itself, that every audited row still equals the
-snapshot in its latest audit entry (an edit made directly in the database, bypassing the
-service, shows up here) and that every media file in the store still hashes to its name.
+``export_database`` writes a signed bundle of the whole audit log and every published media
+derivative (:func:`pollwatch.service.sources.dossier.write_dossier_bundle` one for chosen
+stations). ``verify_database`` checks, besides the chain itself, that every audited row still
+equals the snapshot in its latest audit entry (an edit made directly in the database, bypassing
+the service, shows up here) and that every media file in the store still hashes to its name.
+
+The chain, the media store, the keys and the bundle format are :mod:`pollwatch.evidence`'s
+(standard library, Pillow and ``cryptography`` only); this module only reads the service's
+tables into them.
 """
 
 from __future__ import annotations
@@ -11,37 +17,33 @@ import json
 import os
 from pathlib import Path
 
+from sqlalchemy import select
+
 from pollwatch.evidence.bundle import MediaItem, VerificationResult, write_bundle
 from pollwatch.evidence.chain import canonical_json, first_broken, head
 from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signing_key
 from pollwatch.evidence.media import MediaStore
+from pollwatch.service import audit
+from pollwatch.service import models as m
+from pollwatch.service.db import make_engine, session_factory
+
+__all__ = ["export_database", "load_entries", "open_database", "verify_database"]
 
 
 def open_database(url: str, data_dir: Path):
     """An engine and a session factory for the service database at ``url`` (the pseudonym
     secret from ``data_dir``); the caller disposes of the engine."""
-    from pollwatch.service.db import make_engine, session_factory
-
     engine = make_engine(url)
     return engine, session_factory(engine, load_or_create_secret(data_dir))
 
 
 def load_entries(session) -> list:
     """Every audit entry of the database, in chain order."""
-    from sqlalchemy import select
-
-    from pollwatch.service import audit
-    from pollwatch.service import models as m
-
     return [audit.to_entry(r) for r in session.scalars(select(m.AuditLog).order_by(m.AuditLog.seq))]
 
 
 def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLike) -> dict:
     """Write a signed bundle of the whole audit log and every published media derivative."""
-    from sqlalchemy import select
-
-    from pollwatch.service import models as m
-
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
     engine, sessions = open_database(url, data_dir)
@@ -63,10 +65,6 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
 
 def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult:
     """Check the live chain, every audited row against its last snapshot, and the media store."""
-    from sqlalchemy import select
-
-    from pollwatch.service import audit
-
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
     engine, sessions = open_database(url, data_dir)
@@ -127,10 +125,6 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
 
 def _unaudited(session, latest: dict) -> list[str]:
     """Rows that exist but were never written through the service (inserted directly)."""
-    from sqlalchemy import select
-
-    from pollwatch.service import audit
-
     problems = []
     for name, cls in audit.ENTITIES.items():
         for (rid,) in session.execute(select(cls.id)):
