@@ -8,8 +8,10 @@ The stable library API (everything else lives in the capability subpackages)::
     analysis = analyze(e, seed=0)   # every forensic method, ranked stations
     write_all(analysis, "out/")     # report.html, results.json, stations.csv/.parquet
 
-Subpackages: ``model``, ``ingest``, ``validate``, ``simulate``, ``forensics``, ``quickcount``,
-``cameras``, ``claims``, ``evidence``, ``report``, ``service``, ``compute``, ``cli``.
+Subpackages, in layers that import only downwards (``docs/architecture.md``): ``cli`` and
+``demo``; ``service``; ``report``; ``fusion``; the methods ``forensics``, ``quickcount``,
+``cameras``, ``claims``, ``evidence`` and ``calibration``; ``ingest``, ``validate`` and
+``simulate``; ``model``, ``errors``, ``results`` and ``compute``.
 Imports are lazy so that ``import pollwatch`` stays cheap.
 """
 

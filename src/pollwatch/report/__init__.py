@@ -2,8 +2,11 @@
 
 ``build_report(analysis)`` assembles sections and figures (Matplotlib → inline SVG);
 ``write_html(report, path)`` renders it with Jinja2; ``write_exports`` writes the tables.
-``write_all(analysis, out_dir)`` does all three. Sits on top of ``forensics``; imports
-``model``, ``results`` and (lazily) the method results it shows.
+``write_all(analysis, out_dir)`` does all three. ``fusion`` and ``sources`` build the sections
+for fused evidence and for the other sources (quick count, cameras, claims). The report sits
+above the methods and ``fusion`` and below the service (``docs/architecture.md``): it imports
+``model``, ``results``, the strength rule of ``forensics.strength`` (re-exported as
+``report.strength``) and the results of the methods and of ``fusion`` it shows.
 """
 
 from __future__ import annotations

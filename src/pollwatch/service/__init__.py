@@ -4,7 +4,14 @@ FastAPI + SQLAlchemy 2 + Alembic (SQLite by default, PostgreSQL by URL). ``creat
 the app; ``importer.import_election`` loads stations from an :class:`~pollwatch.model.Election`;
 ``crud`` holds plain functions taking a Session; every write goes through ``audit.record`` in the
 same transaction. Needs the ``[service]`` extra: ``pip install 'pollwatch[service]'``.
-Imports ``model``, ``evidence`` and ``results``; nothing imports it except ``cli``.
+``sources`` holds the adapters that read the service's tables into the library's inputs
+(camera tallies, protocol copies, observers' reports, the audit chain for export and
+verification).
+
+The service is the second layer from the top (``docs/architecture.md``): it imports the
+layers below (``model``, ``errors``, ``ingest``, ``evidence``, ``quickcount``, ``cameras``,
+``fusion``), and only the top layer, ``cli``, ``demo`` and ``demo_sources``, imports it.
+``lint-imports`` checks this in ``make test``.
 """
 
 from __future__ import annotations

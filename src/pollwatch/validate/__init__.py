@@ -2,7 +2,7 @@
 
 A violation is a *finding* (rule, station, fields, expected, found): evidence to report,
 never a crash. :func:`validate` returns :class:`Findings`, a columnar table with
-per-rule counts and examples. Imports ``model`` only.
+per-rule counts and examples. Imports ``model``, ``errors`` and ``results`` only.
 """
 
 from pollwatch.validate.findings import Findings
