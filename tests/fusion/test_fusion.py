@@ -135,3 +135,21 @@ def test_report_dossier_section_in_browser(world, browser, tmp_path):
     assert ds[0].station_id in first.locator("h3").inner_text()
     assert ds[0].text[:40] in first.locator(".dossier-summary").inner_text()
     assert page.locator("#sources table.auc tr").count() == 1 + len(r.aucs)
+
+
+def test_dossier_manifest_signs_each_dossier(world):
+    """The library half of the dossier bundle: what the signed manifest holds (the database half,
+    which reads the chain and media, is service.sources.dossier.write_dossier_bundle)."""
+    import hashlib
+
+    from pollwatch.evidence.chain import canonical_json
+    from pollwatch.fusion.bundle import dossier_manifest
+
+    ids = world["altered"][:2]
+    ds = [station_dossier(sid, election=world["e"], analysis=world["analysis"]) for sid in ids]
+    m = dossier_manifest(ds)
+    assert m["stations"] == [str(s) for s in ids]
+    assert [d["station_id"] for d in m["dossiers"]] == m["stations"]
+    for d in m["dossiers"]:
+        assert m["dossier_sha256"][d["station_id"]] == hashlib.sha256(canonical_json(d)).hexdigest()
+    json.dumps(m)  # the manifest is JSON as it stands
