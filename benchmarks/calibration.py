@@ -31,12 +31,18 @@ def _print_tables(table, header: str) -> None:
         except ValueError as exc:  # no critical value fitted yet: the rate shown is meaningless
             print(f"  {m}: {exc}")
     print(header)
-    print("Signal rate (clean = false-positive rate at α = 0.05; otherwise power), Wilson 95 % interval:\n")
+    print(
+        "Signal rate (clean = false-positive rate at α = 0.05; otherwise power), Wilson 95 % interval:\n"
+    )
     print(cal.format_table(table))
-    print("\nEstimated / injected added ballots (elections with added ballots ≥ 2 % of ballots cast):\n")
+    print(
+        "\nEstimated / injected added ballots (elections with added ballots ≥ 2 % of ballots cast):\n"
+    )
     print(cal.accuracy_table(table))
     if any(m == "headline" for _, m in table):
-        print("\nThe report's headline (two region-by-region rules must agree; figure = falsified votes):\n")
+        print(
+            "\nThe report's headline (two region-by-region rules must agree; figure = falsified votes):\n"
+        )
         print(cal.headline_table(table))
     print("\nMean seconds per election and method (clean):")
     for (sc, m), c in table.items():
@@ -57,26 +63,45 @@ def main() -> None:
     ap.add_argument("--load", nargs="+", default=None)
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--klimek", action="store_true")
-    ap.add_argument("--true-baseline", action="store_true", help="--klimek with the simulator's clean parameters")
-    ap.add_argument("--tau", choices=("kde", "median"), default="kde",
-                    help="--klimek: how the baseline turnout peak is read off (klimek_baseline)")
+    ap.add_argument(
+        "--true-baseline",
+        action="store_true",
+        help="--klimek with the simulator's clean parameters",
+    )
+    ap.add_argument(
+        "--tau",
+        choices=("kde", "median"),
+        default="kde",
+        help="--klimek: how the baseline turnout peak is read off (klimek_baseline)",
+    )
     a = ap.parse_args()
     backend = Backend("processes", workers=a.workers) if a.workers > 1 else None
     progress = lambda d, n: print(f"  {d}/{n} elections", flush=True)  # noqa: E731
     t0 = time.perf_counter()
     if a.klimek:
-        rows = cal.klimek_recovery(n_reps=a.n or 5, true_baseline=a.true_baseline, peak_estimator=a.tau)
-        print(f"Klimek fit on data from the Klimek model (10,000 stations, α = 1, 5 realisations, "
-              f"{'true' if a.true_baseline else 'estimated'} baseline, τ by {a.tau}), "
-              f"{time.perf_counter() - t0:.0f} s:\n")
+        rows = cal.klimek_recovery(
+            n_reps=a.n or 5, true_baseline=a.true_baseline, peak_estimator=a.tau
+        )
+        print(
+            f"Klimek fit on data from the Klimek model (10,000 stations, α = 1, 5 realisations, "
+            f"{'true' if a.true_baseline else 'estimated'} baseline, τ by {a.tau}), "
+            f"{time.perf_counter() - t0:.0f} s:\n"
+        )
         print(cal.format_klimek(rows))
         return
     if a.fit:
         n = a.n or cal.N_CALIBRATION
-        crit = cal.fit_critical_values(n_elections=n, n_stations=(a.min_stations, a.max_stations),
-                                       methods=a.methods.split(","), backend=backend, progress=progress)
-        print(f"\nCritical values (α = 0.05) from {n} clean elections, seed {cal.CALIBRATION_SEED}, "
-              f"{time.perf_counter() - t0:.0f} s:")
+        crit = cal.fit_critical_values(
+            n_elections=n,
+            n_stations=(a.min_stations, a.max_stations),
+            methods=a.methods.split(","),
+            backend=backend,
+            progress=progress,
+        )
+        print(
+            f"\nCritical values (α = 0.05) from {n} clean elections, seed {cal.CALIBRATION_SEED}, "
+            f"{time.perf_counter() - t0:.0f} s:"
+        )
         print("CRITICAL_VALUES = {" + ", ".join(f'"{k}": {v!r}' for k, v in crit.items()) + "}")
         return
     if a.load:
@@ -88,14 +113,24 @@ def main() -> None:
         _print_tables(table, f"Merged runs {', '.join(a.load)} (elections per cell: {runs})\n")
         return
     n = a.n or 200
-    table = cal.calibrate(n_elections=n, n_stations=(a.min_stations, a.max_stations), methods=a.methods.split(","),
-                          scenarios=a.scenarios.split(","), seed=a.seed, backend=backend, critical={},
-                          progress=progress)
+    table = cal.calibrate(
+        n_elections=n,
+        n_stations=(a.min_stations, a.max_stations),
+        methods=a.methods.split(","),
+        scenarios=a.scenarios.split(","),
+        seed=a.seed,
+        backend=backend,
+        critical={},
+        progress=progress,
+    )
     if a.save:
         with open(a.save, "wb") as fh:
             pickle.dump(table, fh)
-    _print_tables(table, f"\n{n} simulated elections per scenario, {a.min_stations:,}–{a.max_stations:,} "
-                         f"stations, seed {a.seed}, {time.perf_counter() - t0:.0f} s\n")
+    _print_tables(
+        table,
+        f"\n{n} simulated elections per scenario, {a.min_stations:,}–{a.max_stations:,} "
+        f"stations, seed {a.seed}, {time.perf_counter() - t0:.0f} s\n",
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,14 @@ SETTINGS = [
 def run(n: int, seed: int, kw: dict, dispersion: str) -> dict:
     sim = simulate_cameras(n, seed=seed, **kw)
     dispersion, _, target = dispersion.partition("/")
-    est = estimate_turnout(sim.tallies, sim.status, strata=sim.strata, seed=seed,
-                           dispersion=dispersion, target=target or "expected")
+    est = estimate_turnout(
+        sim.tallies,
+        sim.status,
+        strata=sim.strata,
+        seed=seed,
+        dispersion=dispersion,
+        target=target or "expected",
+    )
     cmp = compare_official(est, sim.official)
     ok = est.status == "estimated"
     ids = est.station_id[ok]
@@ -47,9 +53,14 @@ def run(n: int, seed: int, kw: dict, dispersion: str) -> dict:
     lo, hi = est.low[ok], est.high[ok]
     infl = np.array([s in sim.inflated for s in ids])
     added = sum(sim.official[s] - sim.realised[s] for s in ids[infl])
-    return {"cov_exp": np.mean((lo <= exp) & (exp <= hi)), "cov_real": np.mean((lo <= real) & (real <= hi)),
-            "recall": cmp.flagged[ok][infl].mean(), "false": cmp.flagged[ok][~infl].mean(),
-            "insufficient": 1 - ok.mean(), "bound": cmp.lower_bound_added / max(added, 1)}
+    return {
+        "cov_exp": np.mean((lo <= exp) & (exp <= hi)),
+        "cov_real": np.mean((lo <= real) & (real <= hi)),
+        "recall": cmp.flagged[ok][infl].mean(),
+        "false": cmp.flagged[ok][~infl].mean(),
+        "insufficient": 1 - ok.mean(),
+        "bound": cmp.lower_bound_added / max(added, 1),
+    }
 
 
 def main() -> None:
@@ -58,15 +69,20 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     args = ap.parse_args()
     cols = ("cov_exp", "cov_real", "recall", "false", "insufficient", "bound")
-    print(f"{args.stations} stations × {args.seeds} seeds; inflation +30–100 % at 30 % of stations "
-          "unless stated; 15-minute windows 08:00–20:00")
+    print(
+        f"{args.stations} stations × {args.seeds} seeds; inflation +30–100 % at 30 % of stations "
+        "unless stated; 15-minute windows 08:00–20:00"
+    )
     print(f"{'setting':<34}{'disp':>17}" + "".join(f"{c:>13}" for c in cols) + f"{'s':>6}")
     for name, kw, disp in SETTINGS:
         t = time.perf_counter()
         res = [run(args.stations, 100 + s, kw, disp) for s in range(args.seeds)]
         avg = {c: float(np.mean([r[c] for r in res])) for c in cols}
-        print(f"{name:<34}{disp:>17}" + "".join(f"{avg[c]:13.3f}" for c in cols)
-              + f"{time.perf_counter() - t:6.1f}")
+        print(
+            f"{name:<34}{disp:>17}"
+            + "".join(f"{avg[c]:13.3f}" for c in cols)
+            + f"{time.perf_counter() - t:6.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "russia" / "president-2012.csv.zip"
+DEFAULT = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "russia"
+    / "president-2012.csv.zip"
+)
 TARGETS = {"integer_percentages": 1.0, "klimek": 5.0, "coarse_shares": 10.0, "mixture": 60.0}
 
 
@@ -47,7 +53,9 @@ def main(path: Path) -> None:
     t0 = time.perf_counter()
     e = read_election(path)
     load = time.perf_counter() - t0
-    print(f"file {path.name}: {e.n_stations:,} stations; ingest {load:.2f} s; warm-up (numba compile) {warm:.1f} s")
+    print(
+        f"file {path.name}: {e.n_stations:,} stations; ingest {load:.2f} s; warm-up (numba compile) {warm:.1f} s"
+    )
     print(f"{'method (alone)':<22} {'wall s':>7} {'CPU s':>7}  target (wall)")
     for name, spec in METHODS.items():
         ctx = Context(seed=0)
@@ -63,18 +71,27 @@ def main(path: Path) -> None:
     w, c, k = time.perf_counter() - w, time.process_time() - c, _children_cpu() - k
     for name, err in a.errors.items():
         print(f"{name}: ERROR {err}")
-    print(f"analyze(), all methods + scores: {w:.1f} s wall, {c + k:.1f} s CPU ({k:.1f} s of it in the "
-          f"second process); per method (overlapping): "
-          + ", ".join(f"{n} {s:.1f}" for n, s in a.timings.items()))
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (this process); {_load()}")
+    print(
+        f"analyze(), all methods + scores: {w:.1f} s wall, {c + k:.1f} s CPU ({k:.1f} s of it in the "
+        f"second process); per method (overlapping): "
+        + ", ".join(f"{n} {s:.1f}" for n, s in a.timings.items())
+    )
+    print(
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (this process); {_load()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0, k = time.perf_counter(), _children_cpu()
-        subprocess.run([sys.executable, "-m", "pollwatch.cli", "analyze", str(path), "--out", tmp, "--quiet"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "pollwatch.cli", "analyze", str(path), "--out", tmp, "--quiet"],
+            check=True,
+            capture_output=True,
+        )
         whole, k = time.perf_counter() - t0, _children_cpu() - k
         size = (Path(tmp) / "report.html").stat().st_size / 1e6
-    print(f"whole `pollwatch analyze` (fresh process, report included) {whole:.1f} s wall, {k:.1f} s CPU  ≤ 30 s "
-          f"{'met' if whole <= 30 else 'MISSED'}; report.html {size:.1f} MB (≤ 10 MB); {_load()}")
+    print(
+        f"whole `pollwatch analyze` (fresh process, report included) {whole:.1f} s wall, {k:.1f} s CPU  ≤ 30 s "
+        f"{'met' if whole <= 30 else 'MISSED'}; report.html {size:.1f} MB (≤ 10 MB); {_load()}"
+    )
 
 
 if __name__ == "__main__":

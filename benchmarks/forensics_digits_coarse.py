@@ -20,7 +20,9 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "russia"
 def timed(label: str, fn):
     w, c = time.perf_counter(), time.process_time()
     out = fn()
-    print(f"  {label:<42} wall {time.perf_counter() - w:7.3f} s   cpu {time.process_time() - c:7.3f} s")
+    print(
+        f"  {label:<42} wall {time.perf_counter() - w:7.3f} s   cpu {time.process_time() - c:7.3f} s"
+    )
     return out
 
 
@@ -31,15 +33,23 @@ def main(n_resamples: int = 1000) -> None:
         digit_tests(e, seed=0, regions=False)  # warm caches (field arrays)
         timed("digits, national rows", lambda e=e: digit_tests(e, seed=0, regions=False))
         timed("digits, national + regional rows", lambda e=e: digit_tests(e, seed=0))
-        r = timed(f"RKD fit + {n_resamples} resamples (serial seam)",
-                  lambda e=e: rozenas_rkd(e, n_resamples=n_resamples, seed=1))
-        print(f"    fraud {r.fraud_pct:.3f} % [{r.interval.low:.3f}, {r.interval.high:.3f}], "
-              f"{r.n_flagged} flagged, p {r.pvalue:.4f}")
+        r = timed(
+            f"RKD fit + {n_resamples} resamples (serial seam)",
+            lambda e=e: rozenas_rkd(e, n_resamples=n_resamples, seed=1),
+        )
+        print(
+            f"    fraud {r.fraud_pct:.3f} % [{r.interval.low:.3f}, {r.interval.high:.3f}], "
+            f"{r.n_flagged} flagged, p {r.pvalue:.4f}"
+        )
         fit = (r.turnout_mixture, r.support_mixture)
-        timed(f"RKD {n_resamples} resamples, fit reused",
-              lambda e=e, fit=fit: rozenas_rkd(e, n_resamples=n_resamples, seed=1, mixtures=fit))
-        sd = timed("exact small denominators, 200 resamples",
-                   lambda e=e, fit=fit: small_denominator_test(e, seed=1, mixtures=fit))
+        timed(
+            f"RKD {n_resamples} resamples, fit reused",
+            lambda e=e, fit=fit: rozenas_rkd(e, n_resamples=n_resamples, seed=1, mixtures=fit),
+        )
+        sd = timed(
+            "exact small denominators, 200 resamples",
+            lambda e=e, fit=fit: small_denominator_test(e, seed=1, mixtures=fit),
+        )
         print(f"    excess {sd.excess:.1f} stations, z {sd.z:.2f}")
 
 

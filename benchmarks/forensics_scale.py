@@ -49,22 +49,34 @@ def main(sizes: list[int]) -> None:
     for n in sizes:
         t0 = time.perf_counter()
         cfg = ElectorateConfig(n_stations=n, n_regions=80, n_constituencies=max(80, n // 100))
-        sim = simulate_election(n, seed=7, electorate=cfg,
-                                fraud=FraudConfig(stuffing=Stuffing(0.12), rounding=Rounding(0.02)))
+        sim = simulate_election(
+            n,
+            seed=7,
+            electorate=cfg,
+            fraud=FraudConfig(stuffing=Stuffing(0.12), rounding=Rounding(0.02)),
+        )
         e = sim.election
         made = time.perf_counter() - t0
         w, c = time.perf_counter(), _cpu()
         a = analyze(e, seed=0)
         w, c = time.perf_counter() - w, _cpu() - c
         own, kids = _peak_mb()
-        print(f"\n{n:,} stations (simulated in {made:.1f} s): analyze() {w:.1f} s wall, {c:.1f} s CPU; "
-              f"peak RSS {own:,.0f} MB here, {kids:,.0f} MB in the largest child; {_load()}")
+        print(
+            f"\n{n:,} stations (simulated in {made:.1f} s): analyze() {w:.1f} s wall, {c:.1f} s CPU; "
+            f"peak RSS {own:,.0f} MB here, {kids:,.0f} MB in the largest child; {_load()}"
+        )
         print("  " + ", ".join(f"{k} {v:.1f}" for k, v in a.timings.items()))
         if a.errors:
             print("  errors: " + "; ".join(f"{k}: {v}" for k, v in a.errors.items()))
         added = int(sim.truth["ballots_added"].sum())
-        mix = a.results["mixture_by_region"].manufactured_votes if "mixture_by_region" in a.results else float("nan")
-        print(f"  injected ballots {added:,}; regional mixture {mix:,.0f} ({mix / added:.3f} of injected)")
+        mix = (
+            a.results["mixture_by_region"].manufactured_votes
+            if "mixture_by_region" in a.results
+            else float("nan")
+        )
+        print(
+            f"  injected ballots {added:,}; regional mixture {mix:,.0f} ({mix / added:.3f} of injected)"
+        )
 
 
 if __name__ == "__main__":

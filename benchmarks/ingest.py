@@ -37,22 +37,32 @@ def make_file(n: int, directory: Path) -> tuple[Path, float]:
     from pollwatch.simulate import FraudConfig, Rounding, Stuffing, simulate_election
 
     t0 = time.perf_counter()
-    sim = simulate_election(n, seed=1, country_layout="russia",
-                            fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.02)))
+    sim = simulate_election(
+        n,
+        seed=1,
+        country_layout="russia",
+        fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.02)),
+    )
     paths = sim.write(directory / f"n{n}")
     return paths["results.csv"], time.perf_counter() - t0
 
 
 def run_once(path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
 def main(sizes: list[int], repeat: int) -> None:
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "
-          f"best of {repeat} run(s) per size")
-    print(f"{'stations':>10} {'file MB':>8} {'ingest s':>9} {'validate s':>10} {'total s':>8} {'cpu s':>6} "
-          f"{'peak MB':>8}  target")
+    print(
+        f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs; "
+        f"best of {repeat} run(s) per size"
+    )
+    print(
+        f"{'stations':>10} {'file MB':>8} {'ingest s':>9} {'validate s':>10} {'total s':>8} {'cpu s':>6} "
+        f"{'peak MB':>8}  target"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path, gen = make_file(n, Path(tmp))
@@ -67,11 +77,16 @@ def main(sizes: list[int], repeat: int) -> None:
                 verdict.append(f"time {'met' if total < t_max else 'MISSED'} (< {t_max:g} s)")
             if mem_max is not None:
                 verdict.append(f"memory {'met' if peak < mem_max else 'MISSED'} (< {mem_max:g} MB)")
-            print(f"{n:>10,} {path.stat().st_size / 1e6:>8.1f} {r['ingest']:>9.2f} {r['validate']:>10.2f} "
-                  f"{total:>8.2f} {r['cpu']:>6.1f} {peak:>8.0f}  {'; '.join(verdict)}  "
-                  f"(simulated + written in {gen:.1f} s; all totals: {all_totals})", flush=True)
-    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
-          f"benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+            print(
+                f"{n:>10,} {path.stat().st_size / 1e6:>8.1f} {r['ingest']:>9.2f} {r['validate']:>10.2f} "
+                f"{total:>8.2f} {r['cpu']:>6.1f} {peak:>8.0f}  {'; '.join(verdict)}  "
+                f"(simulated + written in {gen:.1f} s; all totals: {all_totals})",
+                flush=True,
+            )
+    print(
+        f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+        f"benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
@@ -80,5 +95,5 @@ if __name__ == "__main__":
     if "--repeat" in args:
         i = args.index("--repeat")
         k = int(args[i + 1])
-        del args[i:i + 2]
+        del args[i : i + 2]
     main([int(a) for a in args] or [100_000, 1_000_000], k)

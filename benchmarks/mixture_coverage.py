@@ -38,7 +38,9 @@ def _one(scenario: str, i: int) -> list[float]:
 def main(n_elections: int, scenarios: list[str]) -> None:
     from pollwatch.compute import run_tasks
 
-    print("| scenario | fit | covers the injected ballots | median estimate / injected | median half-width |")
+    print(
+        "| scenario | fit | covers the injected ballots | median estimate / injected | median half-width |"
+    )
     print("|---|---|---:|---:|---:|")
     for sc in scenarios:
         t0 = time.perf_counter()
@@ -47,8 +49,10 @@ def main(n_elections: int, scenarios: list[str]) -> None:
         for name, j in (("national", 1), ("region by region", 4)):
             est, low, high = res[:, j], res[:, j + 1], res[:, j + 2]
             inside = int(((low <= added) & (added <= high)).sum())
-            print(f"| {sc} | {name} | {inside} / {len(added)} | {np.median(est / added):.3f} | "
-                  f"{np.median((high - low) / 2 / est) * 100:.1f} % |")
+            print(
+                f"| {sc} | {name} | {inside} / {len(added)} | {np.median(est / added):.3f} | "
+                f"{np.median((high - low) / 2 / est) * 100:.1f} % |"
+            )
         print(f"({sc}: {time.perf_counter() - t0:.0f} s)")
 
 

@@ -31,11 +31,20 @@ def coverage(elections: int, draws: int, size: int, boot: int, allocation: str) 
         for d in range(draws):
             seed = 10_000 * s + d
             design = draw_sample(e, size, strata="region", allocation=allocation, seed=seed)
-            r = estimate(copies_from(e, design.table["station_id"]), e, strata="region",
-                         bootstrap=boot, seed=seed)
+            r = estimate(
+                copies_from(e, design.table["station_id"]),
+                e,
+                strata="region",
+                bootstrap=boot,
+                seed=seed,
+            )
             for key, q in (("share", r["Candidate A"]), ("turnout", r["turnout"])):
                 x = truth[key]
-                hits[key] += [q.low <= x <= q.high, q.t_low <= x <= q.t_high, q.boot_low <= x <= q.boot_high]
+                hits[key] += [
+                    q.low <= x <= q.high,
+                    q.t_low <= x <= q.t_high,
+                    q.boot_low <= x <= q.boot_high,
+                ]
             widths.append(2 * r["Candidate A"].moe)
             total += 1
     return {"n": total, "hits": hits, "width": float(np.mean(widths))}
@@ -48,17 +57,23 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=200)
     ap.add_argument("--bootstrap", type=int, default=400)
     args = ap.parse_args()
-    print(f"{args.elections} simulated elections × {args.draws} samples of {args.size} stations "
-          f"(4,000 stations, 10 regions, log-normal sizes); bootstrap {args.bootstrap} replicates")
-    print(f"{'allocation':<13}{'quantity':<10}{'draws':>6}{'linearised':>12}{'t (k-H)':>10}{'bootstrap':>11}")
+    print(
+        f"{args.elections} simulated elections × {args.draws} samples of {args.size} stations "
+        f"(4,000 stations, 10 regions, log-normal sizes); bootstrap {args.bootstrap} replicates"
+    )
+    print(
+        f"{'allocation':<13}{'quantity':<10}{'draws':>6}{'linearised':>12}{'t (k-H)':>10}{'bootstrap':>11}"
+    )
     for allocation in ("proportional", "neyman"):
         t0 = time.perf_counter()
         res = coverage(args.elections, args.draws, args.size, args.bootstrap, allocation)
         for key, h in res["hits"].items():
             z, t, b = 100 * h / res["n"]
             print(f"{allocation:<13}{key:<10}{res['n']:>6}{z:>11.1f}%{t:>9.1f}%{b:>10.1f}%")
-        print(f"{'':<13}mean 95 % interval width (share): {100 * res['width']:.2f} pp; "
-              f"{(time.perf_counter() - t0) / res['n'] * 1000:.1f} ms per sample")
+        print(
+            f"{'':<13}mean 95 % interval width (share): {100 * res['width']:.2f} pp; "
+            f"{(time.perf_counter() - t0) / res['n'] * 1000:.1f} ms per sample"
+        )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,23 @@ from pollwatch.simulate import FraudConfig, Rounding, Stuffing, simulate_electio
 
 
 def main(n: int) -> None:
-    sim = simulate_election(n, seed=1, layout="russia",
-                            fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.02)))
-    a = analyze(sim.election, methods=["fingerprint", "regression", "integer_percentages", "shpilkin", "digits",
-                                       "carousel"])
+    sim = simulate_election(
+        n,
+        seed=1,
+        layout="russia",
+        fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.02)),
+    )
+    a = analyze(
+        sim.election,
+        methods=[
+            "fingerprint",
+            "regression",
+            "integer_percentages",
+            "shpilkin",
+            "digits",
+            "carousel",
+        ],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         report = build_report(a)
@@ -32,9 +45,11 @@ def main(n: int) -> None:
         t3 = time.perf_counter()
         size = path.stat().st_size / 1e6
     total = t3 - t0
-    print(f"{n:,} stations: figures+sections {t1 - t0:.2f} s, HTML {t2 - t1:.2f} s, exports {t3 - t2:.2f} s; "
-          f"total {total:.2f} s (≤ 10 s {'met' if total <= 10 else 'MISSED'}); "
-          f"report.html {size:.2f} MB (≤ 10 MB {'met' if size <= 10 else 'MISSED'})")
+    print(
+        f"{n:,} stations: figures+sections {t1 - t0:.2f} s, HTML {t2 - t1:.2f} s, exports {t3 - t2:.2f} s; "
+        f"total {total:.2f} s (≤ 10 s {'met' if total <= 10 else 'MISSED'}); "
+        f"report.html {size:.2f} MB (≤ 10 MB {'met' if size <= 10 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

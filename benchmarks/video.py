@@ -22,8 +22,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0)
     args = ap.parse_args()
     cv = cv2()
-    print(f"OpenCV {cv.__version__}, {os.cpu_count()} CPU(s), cv threads {cv.getNumThreads()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"OpenCV {cv.__version__}, {os.cpu_count()} CPU(s), cv threads {cv.getNumThreads()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as d:
         v = make_synthetic_video(Path(d) / "bench.avi", seconds=args.seconds, fps=10)
         t = time.perf_counter()
@@ -31,7 +33,9 @@ def main() -> None:
         while cap.read()[0]:
             n += 1
         dec = n / (time.perf_counter() - t)
-        print(f"640x360 MJPG, {v.n_frames} frames ({args.seconds:g} s at 10 fps); true drops {v.true_count()}")
+        print(
+            f"640x360 MJPG, {v.n_frames} frames ({args.seconds:g} s at 10 fps); true drops {v.true_count()}"
+        )
         print(f"{'pipeline':<28}{'fps':>8}{'x real time':>13}{'count':>7}")
         print(f"{'decode only':<28}{dec:8.0f}{dec / v.fps:13.1f}{'':>7}")
         for scale, hog in ((0.5, False), (1.0, False), (0.5, True)):

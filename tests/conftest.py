@@ -15,7 +15,9 @@ RU2012 = SHARED_DATA / "president-2012.csv.zip"
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (expected ../shared/data beside the project)")
+        pytest.skip(
+            f"real data not available: {path} is absent (expected ../shared/data beside the project)"
+        )
     return path
 
 
@@ -52,22 +54,37 @@ def small_election():
         registered=np.array([1000, 800, 0, 1200, 500]),
         valid=np.array([600, 500, 0, 1100, 300]),
         invalid=np.array([10, 20, 0, 5, 0]),
-        votes={"Alpha": np.array([400, 200, 0, 1000, 100]), "Beta": np.array([200, 300, 0, 100, 200])},
+        votes={
+            "Alpha": np.array([400, 200, 0, 1000, 100]),
+            "Beta": np.array([200, 300, 0, 100, 200]),
+        },
         hierarchy={"region": np.array(["N", "N", "S", "S", "S"])},
     )
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium driven by Playwright (skips with a reason when absent)."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (make test installs it with scripts/system-deps.sh)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) is not installed")
+        pytest.skip(
+            "Debian chromium is not installed (make test installs it with scripts/system-deps.sh)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright (dev extra) is not installed"
+    )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b

@@ -24,9 +24,14 @@ def lint_imports(src: Path, config: Path) -> subprocess.CompletedProcess:
     """``lint-imports`` on the ``pollwatch`` found in ``src`` (first on the path), no cache."""
     pytest.importorskip("importlinter", reason="import-linter is in the dev extra")
     path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-c", LINT, "--config", str(config), "--no-cache"],
-                          env={**os.environ, "PYTHONPATH": path}, cwd=src, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", LINT, "--config", str(config), "--no-cache"],
+        env={**os.environ, "PYTHONPATH": path},
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_layers_only_point_down():
@@ -37,13 +42,18 @@ def test_layers_only_point_down():
 
 UPWARD = {
     # the adapter that used to live in cameras/ and read the service's tables
-    "top of a module": ("cameras/data.py", "\nfrom pollwatch.service import models as _models  # noqa\n",
-                        "pollwatch.cameras.data -> pollwatch.service.models"),
+    "top of a module": (
+        "cameras/data.py",
+        "\nfrom pollwatch.service import models as _models  # noqa\n",
+        "pollwatch.cameras.data -> pollwatch.service.models",
+    ),
     # the rule forensics/run.py used to import from the report, inside a method
-    "function body": ("forensics/digits.py",
-                      "\n\ndef _strength(doc):\n    from pollwatch.report.html import Section\n\n"
-                      "    return Section\n",
-                      "pollwatch.forensics.digits -> pollwatch.report.html"),
+    "function body": (
+        "forensics/digits.py",
+        "\n\ndef _strength(doc):\n    from pollwatch.report.html import Section\n\n"
+        "    return Section\n",
+        "pollwatch.forensics.digits -> pollwatch.report.html",
+    ),
 }
 
 
@@ -51,8 +61,11 @@ UPWARD = {
 def test_check_fails_on_an_upward_import(tmp_path, where):
     module, code, named = UPWARD[where]
     src = tmp_path / "src"
-    shutil.copytree(ROOT / "src" / "pollwatch", src / "pollwatch",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "src" / "pollwatch",
+        src / "pollwatch",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with open(src / "pollwatch" / module, "a", encoding="utf-8") as f:
         f.write(code)

@@ -28,7 +28,9 @@ def test_demo_end_to_end(tmp_path):
     assert roll.fusion_beats_all, roll.aucs
     assert roll.aucs["fusion"] > roll.aucs["forensics"] > 0.5
     assert 'id="dossiers"' in html and 'id="sources"' in html
-    assert len(res.sources["dossiers"]) > 10 and any(d.media_hashes for d in res.sources["dossiers"])
+    assert len(res.sources["dossiers"]) > 10 and any(
+        d.media_hashes for d in res.sources["dossiers"]
+    )
     # observers' copies and incidents went through the service (audit chain), the bundle verifies
     assert res.sources["bundle"].ok and res.sources["bundle"].n_media >= 1
     assert len(res.sources["observer_reports"]) == 150 + len(res.sources["incidents"])
@@ -57,8 +59,16 @@ def _service_holds_everything(res) -> None:
     try:
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(m.OfficialProtocol)) == n_stations
-            assert s.scalar(select(func.count()).select_from(m.CameraTally)) == svc["n_tallies"] > 40_000
-            assert s.scalar(select(func.count()).select_from(m.CameraLog)) == svc["n_camera_logs"] > 2_000
+            assert (
+                s.scalar(select(func.count()).select_from(m.CameraTally))
+                == svc["n_tallies"]
+                > 40_000
+            )
+            assert (
+                s.scalar(select(func.count()).select_from(m.CameraLog))
+                == svc["n_camera_logs"]
+                > 2_000
+            )
             # the service's own dossier of the station the cameras contradict most
             cams = res.sources["cameras"]
             worst = str(cams.station_id[int(np.nanargmax(np.where(cams.flagged, cams.excess, -1)))])

@@ -51,14 +51,19 @@ N_CALIBRATION = 80
 
 #: Statistic names with the quantile used (1 − α, or 1 − α/2 for the two Klimek statistics).
 STATISTICS: dict[str, tuple[str, ...]] = {
-    "integer_percentages": ("integer_z",), "coarse_shares": ("coarse_fraud_pct",),
-    "mixture": ("mixture_manufactured_share",), "klimek": ("klimek_f_i", "klimek_f_e"),
+    "integer_percentages": ("integer_z",),
+    "coarse_shares": ("coarse_fraud_pct",),
+    "mixture": ("mixture_manufactured_share",),
+    "klimek": ("klimek_f_i", "klimek_f_e"),
 }
 
 
 # Detectors: election, seed -> (statistics, p-value or None, estimate for the accuracy table
 # [, other variants' estimates by name, shown beside it])
-Detection = tuple[dict[str, float], float | None, float] | tuple[dict[str, float], float | None, float, dict[str, float]]
+Detection = (
+    tuple[dict[str, float], float | None, float]
+    | tuple[dict[str, float], float | None, float, dict[str, float]]
+)
 
 
 def _integer(e: Election, seed: int) -> Detection:
@@ -106,8 +111,12 @@ def _shpilkin(e: Election, seed: int) -> Detection:
     # the estimate: each region's own kernel, summed (the national kernel mixes regions whose
     # turnout and support differ honestly: docs/calibration.md, accuracy)
     r = shpilkin(e, n_boot=0, by_region="region")
-    return ({"shpilkin_excess_share": t.excess / e.ballots_cast().sum()}, t.pvalue, float(r.regions_sum),
-            {"national": t.excess})
+    return (
+        {"shpilkin_excess_share": t.excess / e.ballots_cast().sum()},
+        t.pvalue,
+        float(r.regions_sum),
+        {"national": t.excess},
+    )
 
 
 def _mixture(e: Election, seed: int) -> Detection:
@@ -115,8 +124,12 @@ def _mixture(e: Election, seed: int) -> Detection:
 
     r = fraud_mixture(e, seed=seed, n_boot=0, strata="region")
     national = fraud_mixture(e, seed=seed, n_boot=0)
-    return ({"mixture_manufactured_share": r.manufactured_votes / e.ballots_cast().sum()}, None,
-            r.manufactured_votes, {"national": national.manufactured_votes})
+    return (
+        {"mixture_manufactured_share": r.manufactured_votes / e.ballots_cast().sum()},
+        None,
+        r.manufactured_votes,
+        {"national": national.manufactured_votes},
+    )
 
 
 def _headline(e: Election, seed: int) -> Detection:
@@ -134,11 +147,23 @@ def _headline(e: Election, seed: int) -> Detection:
     mix = fraud_mixture(eu, seed=seed, n_boot=0, strata="analysis_unit")
     h = headline(bounds, mix, ballots_cast=float(e.ballots_cast()[e.analysable()].sum()))
     nan = math.nan
-    raw = {f"{name}_{k}": float(v) for name, r in (("flat", bounds.flat), ("trend", bounds.trend))
-           for k, v in r._asdict().items()}  # every reading, so other combinations can be judged offline
-    return ({"headline_shown": float(h.fired)}, 0.0 if h.fired else 1.0, h.estimate if h.fired else 0.0,
-            {"low": h.low if h.fired else nan, "high": h.high if h.fired else nan, **raw,
-             "mixture": mix.manufactured_votes, "cast": float(e.ballots_cast()[e.analysable()].sum())})
+    raw = {
+        f"{name}_{k}": float(v)
+        for name, r in (("flat", bounds.flat), ("trend", bounds.trend))
+        for k, v in r._asdict().items()
+    }  # every reading, so other combinations can be judged offline
+    return (
+        {"headline_shown": float(h.fired)},
+        0.0 if h.fired else 1.0,
+        h.estimate if h.fired else 0.0,
+        {
+            "low": h.low if h.fired else nan,
+            "high": h.high if h.fired else nan,
+            **raw,
+            "mixture": mix.manufactured_votes,
+            "cast": float(e.ballots_cast()[e.analysable()].sum()),
+        },
+    )
 
 
 def _klimek(e: Election, seed: int) -> Detection:
@@ -149,26 +174,39 @@ def _klimek(e: Election, seed: int) -> Detection:
 
 
 DETECTORS: dict[str, Callable[[Election, int], Detection]] = {
-    "integer_percentages": _integer, "digits": _digits, "coarse_shares": _coarse,
-    "small_denominators": _small_denominators, "shpilkin": _shpilkin, "mixture": _mixture, "klimek": _klimek,
+    "integer_percentages": _integer,
+    "digits": _digits,
+    "coarse_shares": _coarse,
+    "small_denominators": _small_denominators,
+    "shpilkin": _shpilkin,
+    "mixture": _mixture,
+    "klimek": _klimek,
 }
 #: Not run by default: the rejected 2BL rule (``methods=["digits_2bl"]`` shows why,
 #: docs/calibration.md) and the report's headline (``methods=["headline"]``, run on the
 #: heterogeneous scenarios below).
-DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {"digits_2bl": _digits_2bl,
-                                                                     "headline": _headline}
+DETECTORS_EXTRA: dict[str, Callable[[Election, int], Detection]] = {
+    "digits_2bl": _digits_2bl,
+    "headline": _headline,
+}
 
 
-def decide(stats: dict[str, float], pvalue: float | None, alpha: float = 0.05,
-           critical: dict[str, float] | None = None) -> bool:
+def decide(
+    stats: dict[str, float],
+    pvalue: float | None,
+    alpha: float = 0.05,
+    critical: dict[str, float] | None = None,
+) -> bool:
     """The decision rule: ``pvalue < alpha`` when the method has a valid p-value, else any
     statistic above its critical value (``critical`` or :data:`CRITICAL_VALUES`)."""
     if pvalue is not None:
         return bool(pvalue < alpha)
     crit = CRITICAL_VALUES if critical is None else critical
     if not math.isclose(alpha, 0.05) and critical is None:
-        raise ValueError(f"alpha ({alpha}) must be 0.05 for the fixed critical values; "
-                         "fit others with fit_critical_values(alpha=...)")
+        raise ValueError(
+            f"alpha ({alpha}) must be 0.05 for the fixed critical values; "
+            "fit others with fit_critical_values(alpha=...)"
+        )
     missing = [k for k in stats if k not in crit]
     if missing:
         raise ValueError(f"no critical value for {missing}; run fit_critical_values() first")
@@ -247,23 +285,43 @@ class Cell:
 
     def redecide(self, alpha: float = 0.05, critical: dict[str, float] | None = None) -> None:
         """Recount the signals with another rule (e.g. freshly fitted critical values)."""
-        self.signals = sum(decide(s, p, alpha, critical) for s, p in zip(self.stats, self.pvalues, strict=True)
-                           if s)  # failed runs (no statistics) never signal
+        self.signals = sum(
+            decide(s, p, alpha, critical)
+            for s, p in zip(self.stats, self.pvalues, strict=True)
+            if s
+        )  # failed runs (no statistics) never signal
 
 
-def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha: float,
-         base_seed: int, critical: dict[str, float] | None) -> dict:
+def _one(
+    scenario: str,
+    i: int,
+    n_stations: int,
+    methods: tuple[str, ...],
+    alpha: float,
+    base_seed: int,
+    critical: dict[str, float] | None,
+) -> dict:
     seed = base_seed * 100_003 + i
     fraud = SCENARIOS[scenario]
     over = dict(ELECTORATES.get(scenario, {}))
     n_regions = 8
     if over:  # 8–20 regions, from the election's own seed
         n_regions = int(np.random.default_rng([seed, 20]).integers(8, 21))
-    cfg = ElectorateConfig(n_stations=n_stations, n_regions=n_regions,
-                           n_constituencies=max(n_regions, n_stations // 100), **over)
+    cfg = ElectorateConfig(
+        n_stations=n_stations,
+        n_regions=n_regions,
+        n_constituencies=max(n_regions, n_stations // 100),
+        **over,
+    )
     sim = simulate_election(n_stations, seed=seed, fraud=fraud, electorate=cfg)
-    out = {"scenario": scenario, "i": i, "added": int(sim.truth["ballots_added"].sum()),
-           "fraud": sim.fraud_votes, "cast": int(sim.election.ballots_cast().sum()), "methods": {}}
+    out = {
+        "scenario": scenario,
+        "i": i,
+        "added": int(sim.truth["ballots_added"].sum()),
+        "fraud": sim.fraud_votes,
+        "cast": int(sim.election.ballots_cast().sum()),
+        "methods": {},
+    }
     for m in methods:
         t0 = time.perf_counter()
         try:
@@ -272,19 +330,45 @@ def _one(scenario: str, i: int, n_stations: int, methods: tuple[str, ...], alpha
                 stats, p, est, *extra = {**DETECTORS, **DETECTORS_EXTRA}[m](sim.election, seed)
             crit = CRITICAL_VALUES if critical is None else critical
             # without critical values yet (the fitting run) only p-value rules decide
-            flag = decide(stats, p, alpha, critical) if p is not None or all(k in crit for k in stats) else False
-            out["methods"][m] = (flag, float(est), stats, p, time.perf_counter() - t0, None,
-                                 {k: float(v) for k, v in (extra[0] if extra else {}).items()})
+            flag = (
+                decide(stats, p, alpha, critical)
+                if p is not None or all(k in crit for k in stats)
+                else False
+            )
+            out["methods"][m] = (
+                flag,
+                float(est),
+                stats,
+                p,
+                time.perf_counter() - t0,
+                None,
+                {k: float(v) for k, v in (extra[0] if extra else {}).items()},
+            )
         except Exception as exc:  # recorded, never hidden
-            out["methods"][m] = (False, float("nan"), {}, None, time.perf_counter() - t0,
-                                 f"{type(exc).__name__}: {exc}", {})
+            out["methods"][m] = (
+                False,
+                float("nan"),
+                {},
+                None,
+                time.perf_counter() - t0,
+                f"{type(exc).__name__}: {exc}",
+                {},
+            )
     return out
 
 
-def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 20_000), methods=None,
-              scenarios=None, alpha: float = 0.05, seed: int = 0, backend=None,
-              critical: dict[str, float] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> dict[tuple[str, str], Cell]:
+def calibrate(
+    *,
+    n_elections: int = 200,
+    n_stations: tuple[int, int] = (5_000, 20_000),
+    methods=None,
+    scenarios=None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    backend=None,
+    critical: dict[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[tuple[str, str], Cell]:
     """Run every method on ``n_elections`` simulated elections per scenario.
 
     Election sizes are drawn uniformly from ``n_stations``. Returns a table keyed by
@@ -301,8 +385,10 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
     scenarios = tuple(scenarios or SCENARIOS)
     for m in methods:
         if m not in DETECTORS and m not in DETECTORS_EXTRA:
-            raise ValueError(f"methods ({m!r}) not recognised; must be among "
-                             f"{list(DETECTORS) + list(DETECTORS_EXTRA)}")
+            raise ValueError(
+                f"methods ({m!r}) not recognised; must be among "
+                f"{list(DETECTORS) + list(DETECTORS_EXTRA)}"
+            )
     for sc in scenarios:
         if sc not in SCENARIOS:
             raise ValueError(f"scenarios ({sc!r}) not recognised; must be among {list(SCENARIOS)}")
@@ -312,12 +398,14 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
         # a scenario's elections do not depend on which other scenarios run with it
         rng = np.random.default_rng([seed, list(SCENARIOS).index(sc)])
         sizes = rng.integers(n_stations[0], n_stations[1] + 1, n_elections)
-        tasks += [(sc, i, int(sizes[i]), methods, alpha, seed, critical) for i in range(n_elections)]
+        tasks += [
+            (sc, i, int(sizes[i]), methods, alpha, seed, critical) for i in range(n_elections)
+        ]
     table: dict[tuple[str, str], Cell] = {(sc, m): Cell() for sc in scenarios for m in methods}
     chunk = max(1, len(tasks) // 20)
     done = 0
     for start in range(0, len(tasks), chunk):
-        for r in run_tasks(_one, tasks[start:start + chunk], backend=backend):
+        for r in run_tasks(_one, tasks[start : start + chunk], backend=backend):
             for m, (flag, est, stats, p, secs, err, extra) in r["methods"].items():
                 cell = table[(r["scenario"], m)]
                 cell.runs += 1
@@ -329,14 +417,18 @@ def calibrate(*, n_elections: int = 200, n_stations: tuple[int, int] = (5_000, 2
                 cell.stats.append(stats)
                 cell.pvalues.append(p)
                 cell.cast.append(r["cast"])
-                cell.truth.append(r["added"] if m in ("shpilkin", "mixture", "headline") else r["fraud"])
-        done += len(tasks[start:start + chunk])
+                cell.truth.append(
+                    r["added"] if m in ("shpilkin", "mixture", "headline") else r["fraud"]
+                )
+        done += len(tasks[start : start + chunk])
         if progress:
             progress(done, len(tasks))
     return table
 
 
-def critical_values_from(table: dict[tuple[str, str], Cell], alpha: float = 0.05) -> dict[str, float]:
+def critical_values_from(
+    table: dict[tuple[str, str], Cell], alpha: float = 0.05
+) -> dict[str, float]:
     """(1 − α) quantiles (1 − α/2 for methods with two statistics) of the clean statistics."""
     out: dict[str, float] = {}
     for (sc, m), cell in table.items():
@@ -351,15 +443,31 @@ def critical_values_from(table: dict[tuple[str, str], Cell], alpha: float = 0.05
     return out
 
 
-def fit_critical_values(*, n_elections: int = N_CALIBRATION, n_stations: tuple[int, int] = (5_000, 20_000),
-                        methods=None, alpha: float = 0.05, seed: int = CALIBRATION_SEED,
-                        backend=None, progress=None) -> dict[str, float]:
+def fit_critical_values(
+    *,
+    n_elections: int = N_CALIBRATION,
+    n_stations: tuple[int, int] = (5_000, 20_000),
+    methods=None,
+    alpha: float = 0.05,
+    seed: int = CALIBRATION_SEED,
+    backend=None,
+    progress=None,
+) -> dict[str, float]:
     """Fit the fixed critical values on clean elections of seed ``seed`` (never the
     evaluation seed). ``method="higher"`` quantiles, so the level is at most ``alpha`` up to
     the sampling error of the quantile (≈ ±2 pp in rate with 100 elections)."""
     methods = [m for m in (methods or STATISTICS) if m in STATISTICS]
-    table = calibrate(n_elections=n_elections, n_stations=n_stations, methods=methods, scenarios=["clean"],
-                      alpha=alpha, seed=seed, backend=backend, critical={}, progress=progress)
+    table = calibrate(
+        n_elections=n_elections,
+        n_stations=n_stations,
+        methods=methods,
+        scenarios=["clean"],
+        alpha=alpha,
+        seed=seed,
+        backend=backend,
+        critical={},
+        progress=progress,
+    )
     return critical_values_from(table, alpha)
 
 
@@ -376,8 +484,10 @@ def format_table(table: dict[tuple[str, str], Cell]) -> str:
                 cells.append("–")
                 continue
             lo, hi = c.rate_interval()
-            cells.append(f"{100 * c.rate:.1f} % [{100 * lo:.0f}–{100 * hi:.0f}] n={c.runs}"
-                         + (f" ({c.errors} err)" if c.errors else ""))
+            cells.append(
+                f"{100 * c.rate:.1f} % [{100 * lo:.0f}–{100 * hi:.0f}] n={c.runs}"
+                + (f" ({c.errors} err)" if c.errors else "")
+            )
         lines.append(f"| {sc} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -387,8 +497,10 @@ def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
     share within ±10 %), over stuffed elections whose added ballots are ≥ ``min_share`` of cast.
     The primary estimate is region-stratified; other recorded variants (the national fit) get
     their own rows."""
-    lines = ["| scenario | method | variant | median estimate / injected | IQR | within ±10 % | runs |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | method | variant | median estimate / injected | IQR | within ±10 % | runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for (sc, m), c in table.items():
         if m not in ("shpilkin", "mixture") or not sc.startswith("stuffing"):
             continue
@@ -401,12 +513,16 @@ def accuracy_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
             est = np.asarray(values, dtype=float)
             ok = np.isfinite(est) & (tru > 0) & (tru >= min_share * cast)
             if not ok.any():
-                lines.append(f"| {sc} | {m} | {name} | – | – | – | 0 (stuffing < {100 * min_share:g} % of cast) |")
+                lines.append(
+                    f"| {sc} | {m} | {name} | – | – | – | 0 (stuffing < {100 * min_share:g} % of cast) |"
+                )
                 continue
             ratio = est[ok] / tru[ok]
             q1, q2, q3 = np.percentile(ratio, [25, 50, 75])
             within = np.mean(np.abs(ratio - 1) <= 0.1)
-            lines.append(f"| {sc} | {m} | {name} | {q2:.3f} | {q1:.3f}–{q3:.3f} | {100 * within:.0f} % | {ok.sum()} |")
+            lines.append(
+                f"| {sc} | {m} | {name} | {q2:.3f} | {q1:.3f}–{q3:.3f} | {100 * within:.0f} % | {ok.sum()} |"
+            )
     return "\n".join(lines)
 
 
@@ -415,8 +531,10 @@ def headline_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
     falsified-votes figure (Wilson 95 % interval); on stuffed elections whose added ballots are
     ≥ ``min_share`` of cast, the median estimate / injected, the share within ±25 % and the
     share whose interval covers the injected ballots."""
-    lines = ["| scenario | elections | figure shown | median estimate / injected | within ±25 % | interval covers |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | elections | figure shown | median estimate / injected | within ±25 % | interval covers |",
+        "|---|---|---|---|---|---|",
+    ]
     for (sc, m), c in table.items():
         if m != "headline":
             continue
@@ -431,21 +549,37 @@ def headline_table(table: dict[tuple[str, str], Cell], min_share: float = 0.02) 
         high = np.array([x.get("high", math.nan) for x in c.extra], dtype=float)
         ok = (tru > 0) & (tru >= min_share * cast)
         if not ok.any():
-            lines.append(f"| {sc} | {c.runs} | {shown} | – | – | – (stuffing < {100 * min_share:g} % of cast) |")
+            lines.append(
+                f"| {sc} | {c.runs} | {shown} | – | – | – (stuffing < {100 * min_share:g} % of cast) |"
+            )
             continue
         ratio = est[ok] / tru[ok]  # an election without a figure counts as estimate 0: a miss
         within = np.mean(np.abs(ratio - 1) <= 0.25)
         covers = np.mean((low[ok] <= tru[ok]) & (tru[ok] <= high[ok]))  # NaN bounds never cover
-        lines.append(f"| {sc} | {ok.sum()} | {shown} | {np.median(ratio):.3f} | {100 * within:.0f} % | "
-                     f"{100 * covers:.0f} % |")
+        lines.append(
+            f"| {sc} | {ok.sum()} | {shown} | {np.median(ratio):.3f} | {100 * within:.0f} % | "
+            f"{100 * covers:.0f} % |"
+        )
     return "\n".join(lines)
 
 
-def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05, 0.0), (0.1, 0.0), (0.2, 0.02),
-                                                          (0.3, 0.05)),
-                    *, n_reps: int = 5, n_stations: int = 10_000, alpha: float = 1.0, seed: int = 0,
-                    n_realisations: int = 5, true_baseline: bool = False,
-                    peak_estimator: str = "kde") -> list[dict]:
+def klimek_recovery(
+    cases: tuple[tuple[float, float], ...] = (
+        (0.0, 0.0),
+        (0.05, 0.0),
+        (0.1, 0.0),
+        (0.2, 0.02),
+        (0.3, 0.05),
+    ),
+    *,
+    n_reps: int = 5,
+    n_stations: int = 10_000,
+    alpha: float = 1.0,
+    seed: int = 0,
+    n_realisations: int = 5,
+    true_baseline: bool = False,
+    peak_estimator: str = "kde",
+) -> list[dict]:
     """Fit Klimek's model to data drawn from it (:func:`pollwatch.simulate.simulate_klimek`):
     per (f_i, f_e) the mean fitted values and the largest absolute errors over ``n_reps``.
 
@@ -461,7 +595,11 @@ def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05,
     from pollwatch.forensics.klimek import KlimekBaseline, fit_klimek
     from pollwatch.simulate import simulate_klimek
 
-    given = KlimekBaseline(0.55, 0.45, 0.08, 0.07, 0.5, 1.0, "given", 0, 0.0, 0.0) if true_baseline else None
+    given = (
+        KlimekBaseline(0.55, 0.45, 0.08, 0.07, 0.5, 1.0, "given", 0, 0.0, 0.0)
+        if true_baseline
+        else None
+    )
 
     rows = []
     for j, (fi, fe) in enumerate(cases):
@@ -472,21 +610,40 @@ def klimek_recovery(cases: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.05,
             e = sim.election.with_scrutiny(sim.election.meta.candidates[0].id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                k = fit_klimek(e, seed=s, n_realisations=n_realisations, baseline=given,
-                               peak_estimator=peak_estimator)
+                k = fit_klimek(
+                    e,
+                    seed=s,
+                    n_realisations=n_realisations,
+                    baseline=given,
+                    peak_estimator=peak_estimator,
+                )
             est.append((k.f_i, k.f_e))
         a = np.asarray(est)
-        rows.append({"f_i": fi, "f_e": fe, "f_i_hat": float(a[:, 0].mean()), "f_e_hat": float(a[:, 1].mean()),
-                     "max_err_f_i": float(np.max(np.abs(a[:, 0] - fi))),
-                     "max_err_f_e": float(np.max(np.abs(a[:, 1] - fe))), "reps": n_reps,
-                     "reps_within": int(np.sum((np.abs(a[:, 0] - fi) <= 0.05) & (np.abs(a[:, 1] - fe) <= 0.01)))})
+        rows.append(
+            {
+                "f_i": fi,
+                "f_e": fe,
+                "f_i_hat": float(a[:, 0].mean()),
+                "f_e_hat": float(a[:, 1].mean()),
+                "max_err_f_i": float(np.max(np.abs(a[:, 0] - fi))),
+                "max_err_f_e": float(np.max(np.abs(a[:, 1] - fe))),
+                "reps": n_reps,
+                "reps_within": int(
+                    np.sum((np.abs(a[:, 0] - fi) <= 0.05) & (np.abs(a[:, 1] - fe) <= 0.01))
+                ),
+            }
+        )
     return rows
 
 
 def format_klimek(rows: list[dict]) -> str:
-    lines = ["| true f_i | true f_e | mean f̂_i | mean f̂_e | max |f̂_i − f_i| | max |f̂_e − f_e| | fits within ±0.05 / ±0.01 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| true f_i | true f_e | mean f̂_i | mean f̂_e | max |f̂_i − f_i| | max |f̂_e − f_e| | fits within ±0.05 / ±0.01 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['f_i']:.2f} | {r['f_e']:.2f} | {r['f_i_hat']:.3f} | {r['f_e_hat']:.3f} | "
-                     f"{r['max_err_f_i']:.3f} | {r['max_err_f_e']:.3f} | {r['reps_within']} of {r['reps']} |")
+        lines.append(
+            f"| {r['f_i']:.2f} | {r['f_e']:.2f} | {r['f_i_hat']:.3f} | {r['f_e_hat']:.3f} | "
+            f"{r['max_err_f_i']:.3f} | {r['max_err_f_e']:.3f} | {r['reps_within']} of {r['reps']} |"
+        )
     return "\n".join(lines)

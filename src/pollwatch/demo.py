@@ -27,11 +27,22 @@ from pollwatch.simulate import (
 )
 
 AZ_ELECTORATE = ElectorateConfig(
-    n_stations=6_537, n_regions=14, n_constituencies=125,
-    candidates=("Candidate A (incumbent)", "Candidate B", "Candidate C", "Candidate D", "Candidate E",
-                "Candidate F", "Candidate G"),
+    n_stations=6_537,
+    n_regions=14,
+    n_constituencies=125,
+    candidates=(
+        "Candidate A (incumbent)",
+        "Candidate B",
+        "Candidate C",
+        "Candidate D",
+        "Candidate E",
+        "Candidate F",
+        "Candidate G",
+    ),
     base_shares=(0.74, 0.06, 0.05, 0.05, 0.04, 0.03, 0.03),
-    size_log_mean=6.72, size_log_sd=0.6, turnout_mean=0.55,
+    size_log_mean=6.72,
+    size_log_sd=0.6,
+    turnout_mean=0.55,
 )
 
 AZ_FRAUD = FraudConfig(
@@ -55,14 +66,27 @@ class DemoResult:
 
 def simulate_reference_case(seed: int = 2024) -> Simulation:
     """The simulated Azerbaijan-shaped election (Azerbaijani PEC protocol layout)."""
-    return simulate_election(AZ_ELECTORATE.n_stations, seed=seed, fraud=AZ_FRAUD, electorate=AZ_ELECTORATE,
-                             layout="azerbaijan", name="Simulated presidential election (Azerbaijan-shaped)",
-                             country="AZ", date="2024-02-07")
+    return simulate_election(
+        AZ_ELECTORATE.n_stations,
+        seed=seed,
+        fraud=AZ_FRAUD,
+        electorate=AZ_ELECTORATE,
+        layout="azerbaijan",
+        name="Simulated presidential election (Azerbaijan-shaped)",
+        country="AZ",
+        date="2024-02-07",
+    )
 
 
-def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observed: int = 150,
-             n_cameras: int = 1000, n_dossiers: int = 10,
-             progress: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    out_dir: str | Path = "demo-output",
+    *,
+    seed: int = 2024,
+    n_observed: int = 150,
+    n_cameras: int = 1000,
+    n_dossiers: int = 10,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Simulate, publish (with a few protocols altered on the way to the centre), read the
     published file back, analyse it, hold the observers' quick count, the camera counts and
     the public claims against it; load the observers' protocol copies and incidents into a
@@ -101,8 +125,9 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     copies.table.write_csv(data / "protocol_copies.csv")
     files["protocol_copies.csv"] = data / "protocol_copies.csv"
     say("reading the official protocols back")
-    election = read_election(files["results.csv"], name=sim.election.meta.name, date="2024-02-07",
-                             type="presidential")
+    election = read_election(
+        files["results.csv"], name=sim.election.meta.name, date="2024-02-07", type="presidential"
+    )
     say("running the forensic methods")
     analysis = analyze(election, seed=seed, command=f"pollwatch demo --seed {seed} --out {out}")
     say("quick count from the observers' protocol copies")
@@ -111,33 +136,65 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     tallies, status, _ = camera_tallies(sim, election, n_cameras, seed)
     tallies.write_csv(data / "camera_tallies.csv")
     status.write_csv(data / "camera_status.csv")
-    files["camera_tallies.csv"], files["camera_status.csv"] = data / "camera_tallies.csv", data / "camera_status.csv"
+    files["camera_tallies.csv"], files["camera_status.csv"] = (
+        data / "camera_tallies.csv",
+        data / "camera_status.csv",
+    )
     cam_est = estimate_turnout(tallies, status, seed=seed)
     cams = camera_compare(cam_est, election, basis="issued")
     cam_status = status_summary(status)
     say("checking the public claims")
     claims = check_claims(example_claims("azerbaijan_2024"))
     sections = [
-        results_section("pvt", "Quick count (observers' protocol copies)", [pvt],
-                        intro=f"Observers copied the protocol at {n_observed} randomly drawn stations. The quick "
-                              "count tests the tabulation; protocols that changed between the station and the centre "
-                              "are listed station by station."),
-        results_section("cameras", "Camera monitoring", [cams, cam_status],
-                        intro=f"Watchers counted voters on the cameras of {n_cameras} stations chosen by the "
-                              "commission (not a random sample). Windows when a camera was turned away or dark are "
-                              "missing data, never zero voters."),
-        results_section("claims", "Published claims (the real 2024 election)", [claims],
-                        intro="The public figures about the real election of 7 February 2024 (example dataset "
-                              "shipped with pollwatch), reconciled with each other and with arithmetic."),
+        results_section(
+            "pvt",
+            "Quick count (observers' protocol copies)",
+            [pvt],
+            intro=f"Observers copied the protocol at {n_observed} randomly drawn stations. The quick "
+            "count tests the tabulation; protocols that changed between the station and the centre "
+            "are listed station by station.",
+        ),
+        results_section(
+            "cameras",
+            "Camera monitoring",
+            [cams, cam_status],
+            intro=f"Watchers counted voters on the cameras of {n_cameras} stations chosen by the "
+            "commission (not a random sample). Windows when a camera was turned away or dark are "
+            "missing data, never zero voters.",
+        ),
+        results_section(
+            "claims",
+            "Published claims (the real 2024 election)",
+            [claims],
+            intro="The public figures about the real election of 7 February 2024 (example dataset "
+            "shipped with pollwatch), reconciled with each other and with arithmetic.",
+        ),
     ]
-    say("loading the official protocols, observers' reports and camera tallies into the service database")
+    say(
+        "loading the official protocols, observers' reports and camera tallies into the service database"
+    )
     observed = design.table["station_id"].cast(str).to_list()
     incidents = observer_incidents(sim, observed, seed)
-    service = load_service(out / "service", election, copies, incidents, seed, tallies=tallies, status=status)
+    service = load_service(
+        out / "service", election, copies, incidents, seed, tallies=tallies, status=status
+    )
     say("fusing the sources")
-    fusion = fuse_sources(election, analysis, pvt, copies, cams, status, service, sim, n_dossiers=n_dossiers,
-                          camera_estimate=cam_est)
-    sections += [rollup_section(fusion["rollup"]), dossier_section(fusion["dossiers"], fusion["ranks"])]
+    fusion = fuse_sources(
+        election,
+        analysis,
+        pvt,
+        copies,
+        cams,
+        status,
+        service,
+        sim,
+        n_dossiers=n_dossiers,
+        camera_estimate=cam_est,
+    )
+    sections += [
+        rollup_section(fusion["rollup"]),
+        dossier_section(fusion["dossiers"], fusion["ranks"]),
+    ]
     say("exporting the signed evidence bundle")
     bundle = out / "evidence-top-stations.zip"
     write_dossier_bundle(service["url"], service["data_dir"], bundle, fusion["dossiers"])
@@ -147,13 +204,34 @@ def run_demo(out_dir: str | Path = "demo-output", *, seed: int = 2024, n_observe
     paths.update({f"data/{k}": v for k, v in files.items()})
     paths["evidence bundle"] = bundle
     paths["service database"] = out / "service" / "pollwatch.db"
-    sources = {"pvt": pvt, "cameras": cams, "camera_estimate": cam_est, "camera_status": cam_status, "claims": claims, "altered": altered,
-               "design": design, "incidents": incidents, "service": service, "bundle": verified, **fusion}
+    sources = {
+        "pvt": pvt,
+        "cameras": cams,
+        "camera_estimate": cam_est,
+        "camera_status": cam_status,
+        "claims": claims,
+        "altered": altered,
+        "design": design,
+        "incidents": incidents,
+        "service": service,
+        "bundle": verified,
+        **fusion,
+    }
     return DemoResult(out, paths, sim, analysis, time.perf_counter() - t0, sources)
 
 
-def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, sim: Simulation,
-                 n_dossiers: int = 10, camera_estimate=None) -> dict:
+def fuse_sources(
+    election,
+    analysis,
+    pvt,
+    copies,
+    cams,
+    status,
+    service: dict,
+    sim: Simulation,
+    n_dossiers: int = 10,
+    camera_estimate=None,
+) -> dict:
     """Fused scores, the roll-up against the injected stuffing, and the top stations' dossiers."""
     import numpy as np
     import polars as pl
@@ -168,22 +246,51 @@ def fuse_sources(election, analysis, pvt, copies, cams, status, service: dict, s
             reports = observer_reports_from_db(s, election_id=service["election_id"])
     finally:
         engine.dispose()
-    fused = fused_scores(election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams,
-                         observer_reports=reports)
+    fused = fused_scores(
+        election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams, observer_reports=reports
+    )
     ids = pl.DataFrame({"station_id": np.asarray(election.station_ids).astype(str)})
-    truth = ids.join(sim.truth.select("station_id", "stuffed", "ballots_added", "fraud"), on="station_id",
-                     how="left", maintain_order="left").fill_null(0)
-    roll = rollup(fused, analysis=analysis, pvt=pvt, cameras=cams, election=election,
-                  truth=truth["stuffed"].to_numpy() > 0,
-                  truth_totals={"ballots added (stuffing)": float(truth["ballots_added"].sum()),
-                                "fraudulent votes for the leader": float(truth["fraud"].sum())})
+    truth = ids.join(
+        sim.truth.select("station_id", "stuffed", "ballots_added", "fraud"),
+        on="station_id",
+        how="left",
+        maintain_order="left",
+    ).fill_null(0)
+    roll = rollup(
+        fused,
+        analysis=analysis,
+        pvt=pvt,
+        cameras=cams,
+        election=election,
+        truth=truth["stuffed"].to_numpy() > 0,
+        truth_totals={
+            "ballots added (stuffing)": float(truth["ballots_added"].sum()),
+            "fraudulent votes for the leader": float(truth["fraud"].sum()),
+        },
+    )
     # the top stations overall, then the top observed ones (where observers' evidence and photos are)
     top = fused.top(n_dossiers)
     seen = set(top["station_id"].to_list())
     obs = fused.table.filter(pl.col("observed") & ~pl.col("station_id").is_in(list(seen)))
     top = pl.concat([top, obs.sort(["rank", "station_id"]).head(max(n_dossiers // 2, 1))])
-    dossiers = [station_dossier(sid, election=election, analysis=analysis, pvt=pvt, copies=copies, cameras=cams,
-                                camera_status=status, observer_reports=reports, camera_estimate=camera_estimate)
-                for sid in top["station_id"]]
-    return {"fused": fused, "rollup": roll, "dossiers": dossiers, "ranks": top["rank"].to_list(),
-            "observer_reports": reports}
+    dossiers = [
+        station_dossier(
+            sid,
+            election=election,
+            analysis=analysis,
+            pvt=pvt,
+            copies=copies,
+            cameras=cams,
+            camera_status=status,
+            observer_reports=reports,
+            camera_estimate=camera_estimate,
+        )
+        for sid in top["station_id"]
+    ]
+    return {
+        "fused": fused,
+        "rollup": roll,
+        "dossiers": dossiers,
+        "ranks": top["rank"].to_list(),
+        "observer_reports": reports,
+    }

@@ -32,8 +32,14 @@ def observer_sample(sim: Simulation, size: int, seed: int, n_altered: int = 4):
     return design, copies_from(sim.election, ids), published, altered
 
 
-def camera_tallies(sim: Simulation, published: Election, n_cameras: int, seed: int,
-                   window_minutes: int = 15, turned_away_share: float = 0.4):
+def camera_tallies(
+    sim: Simulation,
+    published: Election,
+    n_cameras: int,
+    seed: int,
+    window_minutes: int = 15,
+    turned_away_share: float = 0.4,
+):
     """Tallies and status log for ``n_cameras`` of the largest stations (non-random placement)."""
     from pollwatch.cameras.data import STATUS_SCHEMA, tallies_frame
     from pollwatch.cameras.simulate import CLOSE, OPEN, stratum_profile
@@ -56,16 +62,32 @@ def camera_tallies(sim: Simulation, published: Election, n_cameras: int, seed: i
             a = int(rng.integers(0, len(starts) - 4))
             b = a + int(rng.integers(4, len(starts) // 2))
             away[a:b] = True
-            status_rows += [(sid, float(starts[a]) + 0.5, "turned_away"), (sid, float(starts[min(b, len(starts) - 1)]), "online")]
+            status_rows += [
+                (sid, float(starts[a]) + 0.5, "turned_away"),
+                (sid, float(starts[min(b, len(starts) - 1)]), "online"),
+            ]
         for j in range(len(starts)):
             seen = int(rng.binomial(counts[j], 0.15)) if away[j] else int(counts[j])
-            rows.append(dict(station_id=sid, window_start=starts[j], window_end=ends[j], watcher="w1",
-                             count=seen, usable=True, reason=None))
-    status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort("station_id", "time")
+            rows.append(
+                dict(
+                    station_id=sid,
+                    window_start=starts[j],
+                    window_end=ends[j],
+                    watcher="w1",
+                    count=seen,
+                    usable=True,
+                    reason=None,
+                )
+            )
+    status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort(
+        "station_id", "time"
+    )
     return tallies_frame(rows), status, ids[chosen]
 
 
-def observer_incidents(sim: Simulation, observed: list[str], seed: int, share: float = 0.2) -> list[dict]:
+def observer_incidents(
+    sim: Simulation, observed: list[str], seed: int, share: float = 0.2
+) -> list[dict]:
     """Ballot stuffing reported (with a photo) at ``share`` of the observed stations where
     ballots really were stuffed; observers see only some of it."""
     if not 0 <= share <= 1:
@@ -76,9 +98,16 @@ def observer_incidents(sim: Simulation, observed: list[str], seed: int, share: f
     candidates = sorted(s for s in observed if s in stuffed)
     k = int(round(share * len(candidates)))
     chosen = sorted(rng.choice(candidates, size=k, replace=False).tolist()) if k else []
-    return [{"station_id": s, "category": "ballot_stuffing", "severity": "high",
-             "minute": int(rng.integers(10 * 60, 19 * 60)),
-             "description": "a bundle of ballots was put into the stationary box"} for s in chosen]
+    return [
+        {
+            "station_id": s,
+            "category": "ballot_stuffing",
+            "severity": "high",
+            "minute": int(rng.integers(10 * 60, 19 * 60)),
+            "description": "a bundle of ballots was put into the stationary box",
+        }
+        for s in chosen
+    ]
 
 
 def _photo(i: int) -> bytes:
@@ -91,9 +120,17 @@ def _photo(i: int) -> bytes:
     return buf.getvalue()
 
 
-def load_service(db_dir, election: Election, copies, incidents: list[dict], seed: int,
-                 n_observers: int = 5, tallies: pl.DataFrame | None = None,
-                 status: pl.DataFrame | None = None, n_watchers: int = 5) -> dict:
+def load_service(
+    db_dir,
+    election: Election,
+    copies,
+    incidents: list[dict],
+    seed: int,
+    n_observers: int = 5,
+    tallies: pl.DataFrame | None = None,
+    status: pl.DataFrame | None = None,
+    n_watchers: int = 5,
+) -> dict:
     """A local SQLite service database with the stations and their official protocols,
     accredited observers with their protocol copies and incidents, and accredited camera
     watchers with the tallies and camera-status log of their stations, written through the
@@ -130,15 +167,26 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
 
     try:
         with session_factory(engine, load_or_create_secret(data_dir))() as s:
-            coord = crud.create_user(s, None, username="demo-coordinator", password=secrets.token_urlsafe(16),
-                                     role="coordinator")
+            coord = crud.create_user(
+                s,
+                None,
+                username="demo-coordinator",
+                password=secrets.token_urlsafe(16),
+                role="coordinator",
+            )
             s.flush()
             row = import_election(s, election, actor_id=coord.id, name=election.meta.name)
             s.flush()
-            ids = dict(s.execute(select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)).all())
+            ids = dict(
+                s.execute(
+                    select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)
+                ).all()
+            )
             observers = []
             for k in range(n_observers):
-                observers.append(_accredited_user(s, coord, row.id, f"demo-observer-{k + 1}", "observer"))
+                observers.append(
+                    _accredited_user(s, coord, row.id, f"demo-observer-{k + 1}", "observer")
+                )
             by_station: dict[str, m.User] = {}
             names = {c.id for c in election.candidates}
             tab = copies.table
@@ -147,32 +195,71 @@ def load_service(db_dir, election: Election, copies, incidents: list[dict], seed
                 user = observers[j % n_observers]
                 by_station[code] = user
                 crud.assign(s, coord, user.id, ids[code])
-                numbers = {f: int(rec[f]) for f in ("registered", "valid", "invalid", *copies.fields)
-                           if f in rec and rec[f] is not None and f in _protocol_fields()}
-                votes = {c: int(rec[c]) for c in copies.candidates if c in names and rec[c] is not None}
-                answers, flags = crud.clean_protocol(row, numbers, votes, int(rec.get("registered") or 0))
-                crud.create_submission(s, user, m.Submission(
-                    client_id=new_id(), kind="protocol", form="protocol", station_id=ids[code],
-                    observer_id=user.id, answers=answers, flags=flags), checked=True)
+                numbers = {
+                    f: int(rec[f])
+                    for f in ("registered", "valid", "invalid", *copies.fields)
+                    if f in rec and rec[f] is not None and f in _protocol_fields()
+                }
+                votes = {
+                    c: int(rec[c]) for c in copies.candidates if c in names and rec[c] is not None
+                }
+                answers, flags = crud.clean_protocol(
+                    row, numbers, votes, int(rec.get("registered") or 0)
+                )
+                crud.create_submission(
+                    s,
+                    user,
+                    m.Submission(
+                        client_id=new_id(),
+                        kind="protocol",
+                        form="protocol",
+                        station_id=ids[code],
+                        observer_id=user.id,
+                        answers=answers,
+                        flags=flags,
+                    ),
+                    checked=True,
+                )
             store = MediaStore(data_dir / "media")
             for j, inc in enumerate(incidents):
                 user = by_station[inc["station_id"]]
                 media, _ = crud.store_media(s, store, user, new_id(), _photo(j), "image/png")
                 s.flush()
                 crud.clean_incident(inc["category"], inc["severity"])
-                when = dt.datetime.fromisoformat(str(election.meta.date or "2024-02-07")) + dt.timedelta(
-                    minutes=inc["minute"])
-                crud.create_submission(s, user, m.Submission(
-                    client_id=new_id(), kind="incident", form=inc["category"], station_id=ids[inc["station_id"]],
-                    observer_id=user.id, severity=inc["severity"], description=inc["description"],
-                    occurred_at=when), [media.id], checked=True)
-            n_tallies, n_logs = _load_cameras(s, coord, row, ids, election, tallies, status, n_watchers)
+                when = dt.datetime.fromisoformat(
+                    str(election.meta.date or "2024-02-07")
+                ) + dt.timedelta(minutes=inc["minute"])
+                crud.create_submission(
+                    s,
+                    user,
+                    m.Submission(
+                        client_id=new_id(),
+                        kind="incident",
+                        form=inc["category"],
+                        station_id=ids[inc["station_id"]],
+                        observer_id=user.id,
+                        severity=inc["severity"],
+                        description=inc["description"],
+                        occurred_at=when,
+                    ),
+                    [media.id],
+                    checked=True,
+                )
+            n_tallies, n_logs = _load_cameras(
+                s, coord, row, ids, election, tallies, status, n_watchers
+            )
             s.commit()
             election_id = row.id
     finally:
         engine.dispose()
-    return {"url": url, "data_dir": data_dir, "election_id": election_id, "station_ids": ids,
-            "n_tallies": n_tallies, "n_camera_logs": n_logs}
+    return {
+        "url": url,
+        "data_dir": data_dir,
+        "election_id": election_id,
+        "station_ids": ids,
+        "n_tallies": n_tallies,
+        "n_camera_logs": n_logs,
+    }
 
 
 def _accredited_user(s, coord, election_id: int, username: str, role: str):
@@ -189,8 +276,9 @@ def _accredited_user(s, coord, election_id: int, username: str, role: str):
     return u
 
 
-def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies, status,
-                  n_watchers: int) -> tuple[int, int]:
+def _load_cameras(
+    s, coord, election_row, ids: dict, election: Election, tallies, status, n_watchers: int
+) -> tuple[int, int]:
     """Camera watchers (accredited, each assigned a share of the watched stations) file the
     tallies and status log as they would through the API (``service.watchers``)."""
     import datetime as dt
@@ -213,7 +301,9 @@ def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies
     codes = sorted(tallies["station_id"].unique().to_list())
     users = []
     for k in range(n_watchers):
-        users.append(_accredited_user(s, coord, election_row.id, f"demo-watcher-{k + 1}", "camera_watcher"))
+        users.append(
+            _accredited_user(s, coord, election_row.id, f"demo-watcher-{k + 1}", "camera_watcher")
+        )
     owner = {c: users[i % n_watchers] for i, c in enumerate(codes)}
     # crud.assign's checks hold by construction here; one audited batch instead of 1,000 round trips
     assignments = [m.Assignment(user_id=owner[c].id, station_id=ids[c]) for c in codes]
@@ -223,17 +313,31 @@ def _load_cameras(s, coord, election_row, ids: dict, election: Election, tallies
     tally_rows: dict[int, list[dict]] = {u.id: [] for u in users}
     log_rows: dict[int, list[dict]] = {u.id: [] for u in users}
     for r in tallies.iter_rows(named=True):
-        tally_rows[owner[r["station_id"]].id].append({
-            "client_id": new_id(), "station_id": ids[r["station_id"]],
-            **watchers.clean_tally(when(r["window_start"]), when(r["window_end"]), r["count"], r["usable"],
-                                   r["reason"] or "")})
+        tally_rows[owner[r["station_id"]].id].append(
+            {
+                "client_id": new_id(),
+                "station_id": ids[r["station_id"]],
+                **watchers.clean_tally(
+                    when(r["window_start"]),
+                    when(r["window_end"]),
+                    r["count"],
+                    r["usable"],
+                    r["reason"] or "",
+                ),
+            }
+        )
     n_logs = 0
-    for r in (status.iter_rows(named=True) if status is not None else ()):
+    for r in status.iter_rows(named=True) if status is not None else ():
         u = owner.get(r["station_id"])
         if u is None:  # a status entry for a station nobody watched: not ours to file
             continue
-        log_rows[u.id].append({"client_id": new_id(), "station_id": ids[r["station_id"]],
-                               **watchers.clean_log("status", r["status"], when(r["time"]))})
+        log_rows[u.id].append(
+            {
+                "client_id": new_id(),
+                "station_id": ids[r["station_id"]],
+                **watchers.clean_log("status", r["status"], when(r["time"])),
+            }
+        )
         n_logs += 1
     for u in users:
         watchers.create_many(s, u, m.CameraTally, tally_rows[u.id])

@@ -114,7 +114,9 @@ def format_group(group: list[DataIssue], examples: int = 3) -> str:
     n = len(group)
     same_column = all(i.column == first.column for i in group)
     same_expected = all(i.expected == first.expected for i in group)
-    where = first.source + (f', column "{first.column}"' if same_column and first.column is not None else "")
+    where = first.source + (
+        f', column "{first.column}"' if same_column and first.column is not None else ""
+    )
     text = f"{where}: {first.message} ({n:,} times)"
     if same_expected and first.expected is not None:
         text += f"; expected {first.expected}"

@@ -68,12 +68,18 @@ class Summary:
         notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
         return (
             f"<div class='pw-summary'><h4>{esc(self.title)}</h4><p>{esc(self.text)}</p>"
-            f"<table>{rows}</table>" + (f"<ul class='notes'>{notes}</ul>" if notes else "") + "</div>"
+            f"<table>{rows}</table>"
+            + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+            + "</div>"
         )
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "text": self.text, "rows": [list(r) for r in self.rows],
-                "notes": list(self.notes)}
+        return {
+            "title": self.title,
+            "text": self.text,
+            "rows": [list(r) for r in self.rows],
+            "notes": list(self.notes),
+        }
 
     def _repr_html_(self) -> str:
         return self.as_html()
@@ -111,7 +117,11 @@ class ResultMixin:
 
 def fmt_pct(x: float, digits: int = 2) -> str:
     """Format a fraction as a percentage, NaN as 'n/a'."""
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f} %"
+    return (
+        "n/a"
+        if x is None or (isinstance(x, float) and math.isnan(x))
+        else f"{100 * x:.{digits}f} %"
+    )
 
 
 def fmt_int(x: float) -> str:

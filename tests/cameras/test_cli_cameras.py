@@ -16,21 +16,36 @@ runner = CliRunner()
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cam")
     sim = simulate_cameras(60, seed=4, inflated_share=0.5)
-    t = sim.tallies.with_columns(sim.tallies["window_start"].map_elements(format_time, return_dtype=str),
-                                 sim.tallies["window_end"].map_elements(format_time, return_dtype=str))
+    t = sim.tallies.with_columns(
+        sim.tallies["window_start"].map_elements(format_time, return_dtype=str),
+        sim.tallies["window_end"].map_elements(format_time, return_dtype=str),
+    )
     t.drop("source_sha256").write_csv(d / "tallies.csv")
     st = sim.status.with_columns(sim.status["time"].map_elements(format_time, return_dtype=str))
     st.write_csv(d / "status.csv")
-    (d / "official.csv").write_text("station_id,official\n" + "".join(
-        f"{k},{v}\n" for k, v in sim.official.items()))
+    (d / "official.csv").write_text(
+        "station_id,official\n" + "".join(f"{k},{v}\n" for k, v in sim.official.items())
+    )
     return d, sim
 
 
 def test_estimate_json_and_out(files):
     d, sim = files
-    res = runner.invoke(app, ["cameras", "estimate", str(d / "tallies.csv"), "--status",
-                              str(d / "status.csv"), "--official", str(d / "official.csv"),
-                              "--json", "--out", str(d / "out")])
+    res = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            str(d / "tallies.csv"),
+            "--status",
+            str(d / "status.csv"),
+            "--official",
+            str(d / "official.csv"),
+            "--json",
+            "--out",
+            str(d / "out"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["estimate"]["n_stations"] == 60
@@ -44,8 +59,18 @@ def test_estimate_json_and_out(files):
 
 def test_estimate_text(files):
     d, _ = files
-    res = runner.invoke(app, ["cameras", "estimate", str(d / "tallies.csv"), "--official",
-                              str(d / "official.csv"), "--target", "realised"])
+    res = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            str(d / "tallies.csv"),
+            "--official",
+            str(d / "official.csv"),
+            "--target",
+            "realised",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "realised" in res.stdout
     assert "Camera counts against official turnout" in res.stdout
@@ -55,15 +80,27 @@ def test_estimate_bad_input_lists_problems(tmp_path, files):
     d, _ = files
     bad = tmp_path / "t.csv"
     bad.write_text("station_id,window_start,window_end,count\nA,08:00,08:15,x\nB,08:00,7,1\n")
-    res = runner.invoke(app, ["cameras", "estimate", str(bad), "--official", str(d / "official.csv")])
+    res = runner.invoke(
+        app, ["cameras", "estimate", str(bad), "--official", str(d / "official.csv")]
+    )
     assert res.exit_code == 1
     assert "line 2" in res.stderr and "line 3" in res.stderr
 
 
 def test_estimate_bad_parameter(files):
     d, _ = files
-    res = runner.invoke(app, ["cameras", "estimate", str(d / "tallies.csv"), "--official",
-                              str(d / "official.csv"), "--min-coverage", "2"])
+    res = runner.invoke(
+        app,
+        [
+            "cameras",
+            "estimate",
+            str(d / "tallies.csv"),
+            "--official",
+            str(d / "official.csv"),
+            "--min-coverage",
+            "2",
+        ],
+    )
     assert res.exit_code == 2 and "min_coverage (2.0)" in res.stderr
 
 
@@ -73,8 +110,22 @@ def test_count(tmp_path):
 
     v = make_synthetic_video(tmp_path / "v.avi", seconds=15, seed=9)
     out = tmp_path / "tallies.csv"
-    res = runner.invoke(app, ["cameras", "count", str(v.path), "--roi", ",".join(map(str, v.roi)),
-                              "--window-minutes", "0.25", "--station", "P7", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "cameras",
+            "count",
+            str(v.path),
+            "--roi",
+            ",".join(map(str, v.roi)),
+            "--window-minutes",
+            "0.25",
+            "--station",
+            "P7",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     from pollwatch.cameras import read_tallies
 

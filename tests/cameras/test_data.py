@@ -35,8 +35,10 @@ class TestReaders:
 
     def test_tallies_collects_every_problem(self, tmp_path):
         p = tmp_path / "t.csv"
-        p.write_text("station_id,window_start,window_end,count,usable\n"
-                     "A,08:00,08:15,-3,yes\nB,8h,08:15,4,yes\nC,08:30,08:15,4,maybe\n")
+        p.write_text(
+            "station_id,window_start,window_end,count,usable\n"
+            "A,08:00,08:15,-3,yes\nB,8h,08:15,4,yes\nC,08:30,08:15,4,maybe\n"
+        )
         with pytest.raises(IngestError) as exc:
             read_tallies(p)
         issues = exc.value.issues
@@ -51,15 +53,21 @@ class TestReaders:
 
     def test_usable_without_count(self):
         with pytest.raises(IngestError, match="usable window needs a count"):
-            read_tallies(io.StringIO("station_id,window_start,window_end,count,usable\nA,08:00,08:15,,yes\n"))
+            read_tallies(
+                io.StringIO("station_id,window_start,window_end,count,usable\nA,08:00,08:15,,yes\n")
+            )
 
     def test_status_and_events(self):
-        s = read_status_log(io.StringIO("station_id,time,status\nA,08:00,online\nA,2024-02-07 09:10,Turned away\n"))
+        s = read_status_log(
+            io.StringIO("station_id,time,status\nA,08:00,online\nA,2024-02-07 09:10,Turned away\n")
+        )
         assert s["status"].to_list() == ["online", "turned_away"]
         assert s["time"].to_list() == [480.0, 550.0]
         with pytest.raises(IngestError, match="one of online"):
             read_status_log(io.StringIO("station_id,time,status\nA,08:00,sleeping\n"))
-        e = read_events(io.StringIO("station_id,time,event,note\nA,10:02,stuffing_seen,two bundles\n"))
+        e = read_events(
+            io.StringIO("station_id,time,event,note\nA,10:02,stuffing_seen,two bundles\n")
+        )
         assert e.row(0) == ("A", 602.0, "stuffing_seen", "two bundles")
 
     def test_time_round_trip(self):
@@ -69,16 +77,30 @@ class TestReaders:
 
 def _grid(counts, usable=None, sid="A", watcher="w1"):
     usable = usable or [True] * len(counts)
-    return [dict(station_id=sid, window_start=480 + 15 * i, window_end=495 + 15 * i,
-                 watcher=watcher, count=c, usable=u) for i, (c, u) in enumerate(zip(counts, usable, strict=True))]
+    return [
+        dict(
+            station_id=sid,
+            window_start=480 + 15 * i,
+            window_end=495 + 15 * i,
+            watcher=watcher,
+            count=c,
+            usable=u,
+        )
+        for i, (c, u) in enumerate(zip(counts, usable, strict=True))
+    ]
 
 
 class TestStatus:
     def test_overlap_marks_unusable(self):
         t = tallies_frame(_grid([5, 6, 7, 8]))
-        st = pl.DataFrame({"station_id": ["A", "A", "A"], "time": [480.0, 496.0, 505.0],
-                           "status": ["online", "frozen", "online"]}, schema={"station_id": pl.Utf8,
-                           "time": pl.Float64, "status": pl.Utf8})
+        st = pl.DataFrame(
+            {
+                "station_id": ["A", "A", "A"],
+                "time": [480.0, 496.0, 505.0],
+                "status": ["online", "frozen", "online"],
+            },
+            schema={"station_id": pl.Utf8, "time": pl.Float64, "status": pl.Utf8},
+        )
         out = apply_status(t, st)
         assert out["usable"].to_list() == [True, False, True, True]
         assert out["reason"][1] == "frozen"

@@ -24,14 +24,17 @@ W = [0.2, 0.3, 0.3, 0.2]
 
 
 def _rows(counts, usable, sid="A"):
-    return [dict(station_id=sid, window_start=s, window_end=e, count=c if u else None, usable=u)
-            for s, e, c, u in zip(STARTS, ENDS, counts, usable, strict=True)]
+    return [
+        dict(station_id=sid, window_start=s, window_end=e, count=c if u else None, usable=u)
+        for s, e, c, u in zip(STARTS, ENDS, counts, usable, strict=True)
+    ]
 
 
 def _vector(interval):
     t = tallies_frame(_rows([40, 66, 0, 38], [True, True, False, True]))
-    return estimate_turnout(t, profile=DayProfile.fixed(STARTS, ENDS, W), dispersion="poisson",
-                            interval=interval)
+    return estimate_turnout(
+        t, profile=DayProfile.fixed(STARTS, ENDS, W), dispersion="poisson", interval=interval
+    )
 
 
 class TestVector:
@@ -84,10 +87,17 @@ class TestCoverage:
             r = estimate_turnout(t, profile=DayProfile.fixed(STARTS, ENDS, W), min_coverage=0.8)
         assert r.status[0] == "insufficient coverage"
 
-    @pytest.mark.parametrize("kw, msg", [
-        ({"min_coverage": 0}, r"min_coverage \(0\)"), ({"level": 1.0}, r"level \(1.0\)"),
-        ({"dispersion": "x"}, "dispersion"), ({"interval": "wald"}, "interval"),
-        ({"n_boot": -1}, r"n_boot \(-1\)"), ({"target": "x"}, "target")])
+    @pytest.mark.parametrize(
+        "kw, msg",
+        [
+            ({"min_coverage": 0}, r"min_coverage \(0\)"),
+            ({"level": 1.0}, r"level \(1.0\)"),
+            ({"dispersion": "x"}, "dispersion"),
+            ({"interval": "wald"}, "interval"),
+            ({"n_boot": -1}, r"n_boot \(-1\)"),
+            ({"target": "x"}, "target"),
+        ],
+    )
     def test_bad_parameters(self, kw, msg):
         t = tallies_frame(_rows([1, 2, 3, 4], [True] * 4))
         with pytest.raises(ValueError, match=msg):
@@ -150,8 +160,10 @@ class TestLearnedProfile:
 
 
 @settings(max_examples=60, deadline=None)
-@given(mask=st.lists(st.booleans(), min_size=4, max_size=4),
-       counts=st.lists(st.integers(0, 300), min_size=4, max_size=4))
+@given(
+    mask=st.lists(st.booleans(), min_size=4, max_size=4),
+    counts=st.lists(st.integers(0, 300), min_size=4, max_size=4),
+)
 def test_outages_are_missing_never_zero(mask, counts):
     """Marking windows unusable drops them (count ignored), never adds zeros: the estimate is
     C_usable / W_usable, so it does not depend on what was written in the lost windows and is
@@ -162,8 +174,11 @@ def test_outages_are_missing_never_zero(mask, counts):
         if m:
             r["usable"], r["count"] = False, 0  # an outage, with a misleading zero written in
     t = tallies_frame(rows)
-    with pytest.warns(SmallSampleWarning) if sum(
-            w for w, m in zip(W, mask, strict=True) if not m) < 0.5 else nullcontext():
+    with (
+        pytest.warns(SmallSampleWarning)
+        if sum(w for w, m in zip(W, mask, strict=True) if not m) < 0.5
+        else nullcontext()
+    ):
         r = estimate_turnout(t, profile=profile, dispersion="poisson")
     usable = ~np.array(mask)
     w_use = float(np.dot(W, usable))
@@ -175,9 +190,13 @@ def test_outages_are_missing_never_zero(mask, counts):
         if c_use > 0:
             assert r.estimate[0] > 0 and r.low[0] > 0
         # the same data with the lost windows simply absent gives the same estimate
-        kept = tallies_frame([row for row, m in zip(_rows(counts, [True] * 4), mask, strict=True) if not m]
-                             + [dict(station_id="Z", window_start=s, window_end=e, count=1,
-                                     usable=True) for s, e in zip(STARTS, ENDS, strict=True)])
+        kept = tallies_frame(
+            [row for row, m in zip(_rows(counts, [True] * 4), mask, strict=True) if not m]
+            + [
+                dict(station_id="Z", window_start=s, window_end=e, count=1, usable=True)
+                for s, e in zip(STARTS, ENDS, strict=True)
+            ]
+        )
         r2 = estimate_turnout(kept, profile=profile, dispersion="poisson")
         assert r2.estimate[list(r2.station_id).index("A")] == pytest.approx(r.estimate[0])
 
@@ -195,16 +214,22 @@ def test_compare_with_election():
     from pollwatch.cameras import official_from_election
     from pollwatch.model import Election
 
-    e = Election.from_arrays(registered=[1000, 1000], valid=[390, 150], invalid=[10, 5],
-                             votes={"X": [300, 100], "Y": [90, 50]}, station_ids=["A", "B"],
-                             fields={"ballots_issued_station": [405, 160]})
+    e = Election.from_arrays(
+        registered=[1000, 1000],
+        valid=[390, 150],
+        invalid=[10, 5],
+        votes={"X": [300, 100], "Y": [90, 50]},
+        station_ids=["A", "B"],
+        fields={"ballots_issued_station": [405, 160]},
+    )
     assert official_from_election(e) == {"A": 405, "B": 160}
     assert official_from_election(e, "cast") == {"A": 400, "B": 155}
     with pytest.raises(ValueError, match="basis"):
         official_from_election(e, "x")
     c = compare_official(_vector("garwood"), e)
     assert c.n_compared == 1 and c.official[0] == 405 and c.flagged[0]
-    e2 = Election.from_arrays(registered=[1000], valid=[200], invalid=[0], votes={"X": [200]},
-                              station_ids=["A"])
+    e2 = Election.from_arrays(
+        registered=[1000], valid=[200], invalid=[0], votes={"X": [200]}, station_ids=["A"]
+    )
     c2 = compare_official(_vector("garwood"), e2)  # no issued lines: falls back to cast
     assert c2.official[0] == 200 and not c2.flagged[0]

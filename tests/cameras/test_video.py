@@ -16,14 +16,16 @@ WINDOW_S = 15
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("video") / "station.avi"
-    return make_synthetic_video(path, seconds=90, fps=10, frozen=(31, 39), black=(50, 56),
-                                turned_away=(62, 72), seed=3)
+    return make_synthetic_video(
+        path, seconds=90, fps=10, frozen=(31, 39), black=(50, 56), turned_away=(62, 72), seed=3
+    )
 
 
 @pytest.fixture(scope="module")
 def counted(clip):
-    return count_video(clip.path, clip.roi, window_minutes=WINDOW_S / 60, start="08:00",
-                       station_id="S1")
+    return count_video(
+        clip.path, clip.roi, window_minutes=WINDOW_S / 60, start="08:00", station_id="S1"
+    )
 
 
 def test_bad_stretches_detected(clip, counted):
@@ -46,8 +48,11 @@ def test_windows_marked_unusable(clip, counted):
 
 
 def test_counts_within_ten_percent(clip, counted):
-    truth = sum(clip.true_count((r["window_start"] - 480) * 60, (r["window_end"] - 480) * 60)
-                for r in counted.tallies.iter_rows(named=True) if r["usable"])
+    truth = sum(
+        clip.true_count((r["window_start"] - 480) * 60, (r["window_end"] - 480) * 60)
+        for r in counted.tallies.iter_rows(named=True)
+        if r["usable"]
+    )
     assert truth >= 8
     assert abs(counted.total - truth) <= 0.10 * truth, (counted.total, truth)
 
@@ -58,10 +63,16 @@ def test_segments_hashed_and_tallies_compatible(clip, counted):
     assert set(counted.tallies["source_sha256"]) == {digest}
     # the estimator takes video tallies like a human watcher's (profile from a second camera)
     with pytest.warns(SmallSampleWarning, match="fully watched"):
-        est = estimate_turnout(counted.tallies.vstack(
-            counted.tallies.with_columns(station_id=counted.tallies["station_id"] + "-full",
-                                         usable=True, count=counted.tallies["count"].fill_null(1) + 1)),
-            n_boot=0)
+        est = estimate_turnout(
+            counted.tallies.vstack(
+                counted.tallies.with_columns(
+                    station_id=counted.tallies["station_id"] + "-full",
+                    usable=True,
+                    count=counted.tallies["count"].fill_null(1) + 1,
+                )
+            ),
+            n_boot=0,
+        )
     assert "S1" in set(est.station_id)
 
 

@@ -65,13 +65,24 @@ class TestAzerbaijan2024:
 
 class TestRules:
     def c(self, q, v, **kw):
-        return Claim(kw.pop("source", "S"), "", q, *parse_value(v)[:1], unit=kw.pop("unit", "%" if "share" in q or q == "turnout" else "count"),
-                     decimals=parse_value(v)[1], **kw)
+        return Claim(
+            kw.pop("source", "S"),
+            "",
+            q,
+            *parse_value(v)[:1],
+            unit=kw.pop("unit", "%" if "share" in q or q == "turnout" else "count"),
+            decimals=parse_value(v)[1],
+            **kw,
+        )
 
     def test_rounding_tolerance(self):
-        ok = check_claims([self.c("turnout", "60.4", source="A"), self.c("turnout", "60.449", source="B")])
+        ok = check_claims(
+            [self.c("turnout", "60.4", source="A"), self.c("turnout", "60.449", source="B")]
+        )
         assert not ok.findings
-        bad = check_claims([self.c("turnout", "60.4", source="A"), self.c("turnout", "60.46", source="B")])
+        bad = check_claims(
+            [self.c("turnout", "60.4", source="A"), self.c("turnout", "60.46", source="B")]
+        )
         assert [f.kind for f in bad.findings] == ["disagreement"]
 
     def test_shares_over_100(self):
@@ -81,26 +92,49 @@ class TestRules:
         assert not r2.findings  # 100.4 % is within the rounding of two whole-percent figures
 
     def test_votes_exceed_valid_and_sum(self):
-        r = check_claims([self.c("candidate_votes:X", "120"), self.c("candidate_votes:Y", "10"),
-                          self.c("valid_votes", "100")])
+        r = check_claims(
+            [
+                self.c("candidate_votes:X", "120"),
+                self.c("candidate_votes:Y", "10"),
+                self.c("valid_votes", "100"),
+            ]
+        )
         kinds = [f.kind for f in r.findings]
         assert kinds.count("impossible") == 1 and kinds.count("inconsistent") == 1
 
     def test_ballots_cast_rule(self):
-        r = check_claims([self.c("turnout", "50"), self.c("registered", "1000"), self.c("ballots_cast", "600")])
-        assert [f.kind for f in r.findings] == ["impossible"] and "ballots cast" in r.findings[0].message
+        r = check_claims(
+            [self.c("turnout", "50"), self.c("registered", "1000"), self.c("ballots_cast", "600")]
+        )
+        assert [f.kind for f in r.findings] == ["impossible"] and "ballots cast" in r.findings[
+            0
+        ].message
 
     def test_against_election(self, small_election):
         comp = computed_figures(small_election)
         assert comp["stations"] == 5 and comp["valid_votes"] == 2500
-        r = check_claims([self.c("stations", "5"), self.c("winner_share", "68.00"),
-                          self.c("valid_votes", "2,600")], small_election)
+        r = check_claims(
+            [
+                self.c("stations", "5"),
+                self.c("winner_share", "68.00"),
+                self.c("valid_votes", "2,600"),
+            ],
+            small_election,
+        )
         assert r.winner == "Alpha"
         # Alpha: 1700 / 2500 = 68 %
         assert [f.kind for f in r.findings] == ["data"] and "2,600" in r.findings[0].message
 
-    @pytest.mark.parametrize("text, value, decimals", [("92.12 %", 92.12, 2), ("6,537", 6537, 0),
-                                                        ("76,43", 76.43, 2), ("4 957 967", 4957967, 0), (92, 92, 0)])
+    @pytest.mark.parametrize(
+        "text, value, decimals",
+        [
+            ("92.12 %", 92.12, 2),
+            ("6,537", 6537, 0),
+            ("76,43", 76.43, 2),
+            ("4 957 967", 4957967, 0),
+            (92, 92, 0),
+        ],
+    )
     def test_parse_value(self, text, value, decimals):
         assert parse_value(text) == (pytest.approx(value), decimals)
 
@@ -116,8 +150,10 @@ class TestRules:
 class TestLoad:
     def test_csv_and_yaml(self, tmp_path):
         p = tmp_path / "c.csv"
-        p.write_text("source,speaker,quantity,value,unit,date,url,note\nCEC,Chair,turnout,61.20,%,2024,,\n"
-                     "TV,,turnout,63,%,2024,,\n")
+        p.write_text(
+            "source,speaker,quantity,value,unit,date,url,note\nCEC,Chair,turnout,61.20,%,2024,,\n"
+            "TV,,turnout,63,%,2024,,\n"
+        )
         cs = load_claims(p)
         assert cs[0].decimals == 2 and cs[0].value == pytest.approx(61.2) and cs[1].tolerance == 0.5
         y = tmp_path / "c.yaml"
@@ -139,7 +175,9 @@ class TestLoad:
 
     def test_example_dataset_complete(self):
         cs = example_claims()
-        votes = sum(c.value for c in cs if c.quantity.startswith("candidate_votes:") and c.stage == "final")
+        votes = sum(
+            c.value for c in cs if c.quantity.startswith("candidate_votes:") and c.stage == "final"
+        )
         assert votes == 4_957_967
         assert all(c.source for c in cs)
         assert np.isclose(sum(c.value for c in cs if c.kind == "exit_poll"), 93.9 + 92.6 + 92.4)

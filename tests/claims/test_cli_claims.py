@@ -19,7 +19,9 @@ def test_example_dataset():
 
 def test_json_and_file(tmp_path):
     p = tmp_path / "c.yaml"
-    p.write_text("- {source: A, quantity: turnout, value: '50.1'}\n- {source: B, quantity: turnout, value: '52'}\n")
+    p.write_text(
+        "- {source: A, quantity: turnout, value: '50.1'}\n- {source: B, quantity: turnout, value: '52'}\n"
+    )
     r = runner.invoke(app, ["claims", "check", str(p), "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)

@@ -18,8 +18,12 @@ FAST = "fingerprint,regression,integer_percentages,shpilkin,digits,carousel"
 @pytest.fixture(scope="module")
 def sim_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("sim")
-    sim = simulate_election(3000, seed=2, layout="russia",
-                            fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.03)))
+    sim = simulate_election(
+        3000,
+        seed=2,
+        layout="russia",
+        fraud=FraudConfig(stuffing=Stuffing(0.1), rounding=Rounding(0.03)),
+    )
     paths = sim.write(d)
     official = read_election(paths["results.csv"])  # station ids as the published file has them
     copies_from(official, official.station_ids[:60]).table.write_csv(d / "copies.csv")
@@ -29,12 +33,32 @@ def sim_files(tmp_path_factory):
 def test_results_json_schema(sim_files, tmp_path):
     d, paths = sim_files
     out = tmp_path / "out"
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet", "--methods", FAST,
-                            "--copies", str(d / "copies.csv")])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(paths["results.csv"]),
+            "--out",
+            str(out),
+            "--quiet",
+            "--methods",
+            FAST,
+            "--copies",
+            str(d / "copies.csv"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads((out / "results.json").read_text())
     el = doc["election"]
-    for k in ("stations", "registered", "ballots_cast", "leader", "leader_votes", "turnout", "leader_share"):
+    for k in (
+        "stations",
+        "registered",
+        "ballots_cast",
+        "leader",
+        "leader_votes",
+        "turnout",
+        "leader_share",
+    ):
         assert k in el
     assert 0 <= el["turnout"] <= 1 and 0 <= el["leader_share"] <= 1
     m = doc["methods"]
@@ -53,8 +77,19 @@ def test_results_json_schema(sim_files, tmp_path):
 
 def test_status_without_tallies_is_usage_error(sim_files, tmp_path):
     d, paths = sim_files
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path), "--methods", "digits",
-                            "--status", str(d / "copies.csv")])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(paths["results.csv"]),
+            "--out",
+            str(tmp_path),
+            "--methods",
+            "digits",
+            "--status",
+            str(d / "copies.csv"),
+        ],
+    )
     assert r.exit_code == 2 and "--status needs --tallies" in r.stderr
 
 
@@ -62,8 +97,19 @@ def test_bad_copies_file_exit_1(sim_files, tmp_path):
     d, paths = sim_files
     bad = tmp_path / "bad.csv"
     bad.write_text("station_id,valid\nx,abc\n")
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o"), "--methods", "digits",
-                            "--copies", str(bad)])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(paths["results.csv"]),
+            "--out",
+            str(tmp_path / "o"),
+            "--methods",
+            "digits",
+            "--copies",
+            str(bad),
+        ],
+    )
     assert r.exit_code == 1
     assert "bad.csv" in r.stderr
 
@@ -80,30 +126,60 @@ def test_negative_seed_is_refused_before_any_method_runs(sim_files, tmp_path):
     from pollwatch.forensics.run import analyze
 
     _, paths = sim_files
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o"), "--seed", "-5"])
+    r = runner.invoke(
+        app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o"), "--seed", "-5"]
+    )
     assert r.exit_code == 2 and "found -5" in r.stderr and not (tmp_path / "o").exists()
-    with pytest.raises(ValueError, match=r"seed \(-5\) must be an integer in the interval \[0, inf\)"):
+    with pytest.raises(
+        ValueError, match=r"seed \(-5\) must be an integer in the interval \[0, inf\)"
+    ):
         analyze(read_election(paths["results.csv"]), seed=-5)
 
 
 def test_regional_boot_gives_the_regional_mixture_an_interval(sim_files, tmp_path):
     _, paths = sim_files
     out = tmp_path / "out"
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet",
-                            "--methods", "mixture_by_region", "--regional-boot", "4", "--no-report"])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(paths["results.csv"]),
+            "--out",
+            str(out),
+            "--quiet",
+            "--methods",
+            "mixture_by_region",
+            "--regional-boot",
+            "4",
+            "--no-report",
+        ],
+    )
     assert r.exit_code == 0, r.output
     m = json.loads((out / "results.json").read_text())["methods"]["mixture_by_region"]
     low, high = m["interval"]
     assert m["bootstrap_replicates"] == 4 and low < m["fraudulent_votes"] < high
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(tmp_path / "o2"), "--quiet",
-                            "--methods", "mixture_by_region", "--no-report"])
+    r = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(paths["results.csv"]),
+            "--out",
+            str(tmp_path / "o2"),
+            "--quiet",
+            "--methods",
+            "mixture_by_region",
+            "--no-report",
+        ],
+    )
     m = json.loads((tmp_path / "o2" / "results.json").read_text())["methods"]["mixture_by_region"]
     assert m["interval"] is None and m["bootstrap_replicates"] == 0
     r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--regional-boot", "-1"])
     assert r.exit_code == 2 and "--regional-boot" in r.stderr and "found -1" in r.stderr
     from pollwatch.forensics.run import analyze
 
-    with pytest.raises(ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 10000\]"):
+    with pytest.raises(
+        ValueError, match=r"regional_boot \(1\.5\) must be an integer in the interval \[0, 10000\]"
+    ):
         analyze(read_election(paths["results.csv"]), regional_boot=1.5)
 
 
@@ -123,8 +199,13 @@ def test_no_analysable_station_exits_1_with_one_line_and_no_report(sim_files, tm
 
     _, paths = sim_files
     header_only, nobody = _no_data_files(tmp_path, paths["results.csv"])
-    for f, why in ((header_only, "no station rows"),
-                   (nobody, "3,000 station rows read and none can be analysed: 3,000 excluded as zero_registered")):
+    for f, why in (
+        (header_only, "no station rows"),
+        (
+            nobody,
+            "3,000 station rows read and none can be analysed: 3,000 excluded as zero_registered",
+        ),
+    ):
         out = tmp_path / f"out-{f.stem}"
         t0 = time.perf_counter()
         r = runner.invoke(app, ["analyze", str(f), "--out", str(out)])
@@ -149,8 +230,11 @@ def test_analyze_refuses_an_election_with_no_analysable_station():
         analyze(empty)
     e = simulate_election(200, seed=1).election
     all_out = Election(e.table.with_columns(pl.lit("implausible_count").alias("exclusion")), e.meta)
-    with pytest.raises(PollwatchError, match=r"200 station rows read and none can be analysed: 200 excluded as "
-                                             r"implausible_count \[a count no polling station can have"):
+    with pytest.raises(
+        PollwatchError,
+        match=r"200 station rows read and none can be analysed: 200 excluded as "
+        r"implausible_count \[a count no polling station can have",
+    ):
         analyze(all_out)
 
 
@@ -166,19 +250,37 @@ def test_a_nine_billion_voter_station_is_excluded_and_costs_no_memory(sim_files,
     df = pl.read_csv(paths["results.csv"])
     reg = next(c for c in df.columns if c.startswith("Число избирателей, включенных"))
     row = pl.int_range(pl.len())
-    df.with_columns(pl.when(row == 7).then(pl.lit(9_000_000_000, pl.Int64)).otherwise(pl.col(reg)).alias(reg)) \
-        .write_csv(tmp_path / "absurd.csv")
+    df.with_columns(
+        pl.when(row == 7).then(pl.lit(9_000_000_000, pl.Int64)).otherwise(pl.col(reg)).alias(reg)
+    ).write_csv(tmp_path / "absurd.csv")
     df.filter(row != 7).write_csv(tmp_path / "without.csv")
-    parent = ("import resource, subprocess, sys; "
-              "rc = subprocess.run([sys.executable, '-m', 'pollwatch', *sys.argv[1:]], timeout=300).returncode; "
-              "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    parent = (
+        "import resource, subprocess, sys; "
+        "rc = subprocess.run([sys.executable, '-m', 'pollwatch', *sys.argv[1:]], timeout=300).returncode; "
+        "print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     peak, methods = {}, {}
     for name in ("without", "absurd"):
         out = tmp_path / f"out-{name}"
-        r = subprocess.run([sys.executable, "-c", parent, "analyze", str(tmp_path / f"{name}.csv"), "--out", str(out),
-                            "--quiet", "--no-report", "--methods", "integer_percentages,shpilkin,shpilkin_test,klimek,"
-                            "coarse_shares,small_denominators,mixture,digits,carousel"],
-                           capture_output=True, text=True, timeout=600)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                parent,
+                "analyze",
+                str(tmp_path / f"{name}.csv"),
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+                "--methods",
+                "integer_percentages,shpilkin,shpilkin_test,klimek,"
+                "coarse_shares,small_denominators,mixture,digits,carousel",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         rc, rss = r.stdout.strip().splitlines()[-1].split()
         assert rc == "0", r.stderr[-2000:]
         peak[name] = int(rss) / 1024
@@ -197,10 +299,14 @@ def test_the_cli_prints_the_headline_statement_first(sim_files, tmp_path):
     methods that make the headline left out, it says they could not be computed."""
     d, paths = sim_files
     out = tmp_path / "out"
-    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--methods", "digits"])
+    r = runner.invoke(
+        app, ["analyze", str(paths["results.csv"]), "--out", str(out), "--methods", "digits"]
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads((out / "results.json").read_text())
     statement = doc["headline"]["statement"]
-    assert statement.startswith("No falsified-votes figure") and "could not be computed" in statement
+    assert (
+        statement.startswith("No falsified-votes figure") and "could not be computed" in statement
+    )
     assert doc["headline"]["falsified_votes"]["estimate"] is None
     assert " ".join(statement.split())[:60] in " ".join(r.output.split())

@@ -29,7 +29,9 @@ columns = ["A", "B"]
 
 
 def test_ingest_json_with_mapping(tmp_path):
-    csv = _write(tmp_path, "district,pec,reg,valid,invalid,A,B\nD1,1,100,60,2,40,20\nD1,2,0,0,0,0,0\n")
+    csv = _write(
+        tmp_path, "district,pec,reg,valid,invalid,A,B\nD1,1,100,60,2,40,20\nD1,2,0,0,0,0,0\n"
+    )
     m = _write(tmp_path, MAPPING, "m.toml")
     r = runner.invoke(app, ["ingest", str(csv), "--mapping", str(m), "--json"])
     assert r.exit_code == 0, r.output
@@ -67,7 +69,9 @@ def test_bad_mapping_exit_2(tmp_path):
 
 
 def test_validate_csv_output(tmp_path):
-    csv = _write(tmp_path, "district,pec,reg,valid,invalid,A,B\nD1,1,100,60,2,40,21\nD1,2,50,60,0,30,30\n")
+    csv = _write(
+        tmp_path, "district,pec,reg,valid,invalid,A,B\nD1,1,100,60,2,40,21\nD1,2,50,60,0,30,30\n"
+    )
     m = _write(tmp_path, MAPPING, "m.toml")
     out = tmp_path / "f.csv"
     r = runner.invoke(app, ["validate", str(csv), "--mapping", str(m), "--csv", str(out)])

@@ -9,8 +9,10 @@ from typer.testing import CliRunner
 from pollwatch.cli import app
 
 runner = CliRunner()
-CSV = "station_id,region,registered,valid,invalid,Alice Smith,Bob Jones,Column 9\nS1,North,100,60,2,40,20,0\n" \
-      "S2,North,120,80,1,50,30,0\n"
+CSV = (
+    "station_id,region,registered,valid,invalid,Alice Smith,Bob Jones,Column 9\nS1,North,100,60,2,40,20,0\n"
+    "S2,North,120,80,1,50,30,0\n"
+)
 
 
 def _csv(tmp_path):
@@ -51,7 +53,10 @@ def test_draft_refuses_to_overwrite_without_force(tmp_path):
     r = runner.invoke(app, ["mapping", "draft", str(p), "--out", str(out)])
     assert r.exit_code == 2 and "already exists" in r.stderr and "--force" in r.stderr
     assert out.read_text(encoding="utf-8") == "# mine\n"
-    assert runner.invoke(app, ["mapping", "draft", str(p), "--out", str(out), "--force"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["mapping", "draft", str(p), "--out", str(out), "--force"]).exit_code
+        == 0
+    )
     assert "[fields]" in out.read_text(encoding="utf-8")
 
 

@@ -17,7 +17,9 @@ def _simulated(n: int = 1500, seed: int = 0) -> Election:
     cast = rng.binomial(V, rng.uniform(0.4, 0.8, n))
     lead = rng.binomial(cast, rng.uniform(0.3, 0.7, n))
     return Election.from_arrays(
-        registered=V, valid=cast, invalid=np.zeros(n, dtype=np.int64),
+        registered=V,
+        valid=cast,
+        invalid=np.zeros(n, dtype=np.int64),
         votes={"L": lead, "O": cast - lead},
         hierarchy={"region": np.array(["A", "B", "C"])[rng.integers(0, 3, n)]},
         fields={"ballots_issued_station": cast},
@@ -32,8 +34,9 @@ def election() -> Election:
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("dask.distributed")
-    cluster = distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()

@@ -56,7 +56,9 @@ def build(case):
     return Election(t, e.meta)
 """
 
-_CHILD = _BUILD + """
+_CHILD = (
+    _BUILD
+    + """
 import json, resource, sys
 limit = 4 * 1024 ** 3  # a regression fails here with MemoryError, not by exhausting the machine
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -70,6 +72,7 @@ seconds = time.perf_counter() - t0
 doc = a.doc
 json.dump({"methods": doc["methods"], "errors": doc["errors"], "seconds": seconds}, sys.stdout, default=str)
 """
+)
 
 #: the parent of the measured run: its only child is the analysis, so RUSAGE_CHILDREN is its peak
 #: (its own timeout kills the analysis, which the outer one would leave running as an orphan)
@@ -90,8 +93,12 @@ print(out)
 
 def _run(case: str) -> tuple[float, dict]:
     """Peak RSS (MB) of ``analyze`` on the case, and its methods/errors."""
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(_PARENT), _CHILD, case],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_PARENT), _CHILD, case],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     rss_kb, rc, payload = out.stdout.split("\n", 2)
     assert rc.strip() == "0", f"analyze({case}) exited {rc}: {out.stderr[-3000:]}"
@@ -106,9 +113,17 @@ def runs() -> dict[str, tuple[float, dict]]:
 def _same(a, b, path: str = "") -> list[str]:
     """Paths where two results.json fragments differ (NaN equals NaN)."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b), key=str) for d in _same(a.get(k), b.get(k), f"{path}/{k}")]
+        return [
+            d
+            for k in sorted(set(a) | set(b), key=str)
+            for d in _same(a.get(k), b.get(k), f"{path}/{k}")
+        ]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _same(x, y, f"{path}[{i}]")]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in _same(x, y, f"{path}[{i}]")
+        ]
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return []
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
@@ -120,7 +135,9 @@ def test_excluded_absurd_stations_change_no_result(runs):
     (rss_clean, clean), (rss_ex, ex) = runs["clean"], runs["excluded"]
     assert clean["errors"] == {} and ex["errors"] == {}
     assert _same(ex["methods"], clean["methods"]) == []
-    assert rss_ex <= 1.3 * rss_clean, f"peak RSS {rss_ex:.0f} MB against {rss_clean:.0f} MB without the stations"
+    assert rss_ex <= 1.3 * rss_clean, (
+        f"peak RSS {rss_ex:.0f} MB against {rss_clean:.0f} MB without the stations"
+    )
 
 
 def test_unexcluded_absurd_stations_run_in_bounded_memory(runs):
@@ -137,8 +154,8 @@ def test_unexcluded_absurd_stations_run_in_bounded_memory(runs):
 def test_integer_window_mass_is_o1_in_the_count():
     """The binomial window masses need no table sized by ``n``: a 9e9 station and one at the
     largest int64 come back at once, as probabilities."""
-    x = np.array([BIG // 2 + 12_345, 1_000, 2 ** 62])
-    n = np.array([BIG, BIG, 2 ** 63 - 1])
+    x = np.array([BIG // 2 + 12_345, 1_000, 2**62])
+    n = np.array([BIG, BIG, 2**63 - 1])
     p = integer_probability(x, n)
     assert np.all((p >= 0) & (p <= 1))
     # above the table the sum is exact (lgamma) while sd <= 1000, then the normal approximation
@@ -152,7 +169,11 @@ def test_klimek_baseline_survives_a_far_outlier():
     from pollwatch.forensics.klimek import klimek_baseline
 
     e = simulate_election(6_000, seed=1).election
-    t = e.table.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(BIG, pl.Int64))
-                             .otherwise(pl.col("ballots_issued_station")).alias("ballots_issued_station"))
+    t = e.table.with_columns(
+        pl.when(pl.int_range(pl.len()) == 5)
+        .then(pl.lit(BIG, pl.Int64))
+        .otherwise(pl.col("ballots_issued_station"))
+        .alias("ballots_issued_station")
+    )
     b = klimek_baseline(Election(t, e.meta), baseline_subset="all")
     assert b.n_stations == e.n_stations

@@ -20,9 +20,13 @@ from pollwatch.simulate import ElectorateConfig, FraudConfig, Stuffing, simulate
 
 @pytest.fixture(scope="module")
 def table():
-    return calibrate(n_elections=12, n_stations=(5_000, 8_000),
-                     methods=["integer_percentages", "digits", "shpilkin"],
-                     scenarios=["clean", "rounding 3 %", "stuffing 15 %"], seed=3)
+    return calibrate(
+        n_elections=12,
+        n_stations=(5_000, 8_000),
+        methods=["integer_percentages", "digits", "shpilkin"],
+        scenarios=["clean", "rounding 3 %", "stuffing 15 %"],
+        seed=3,
+    )
 
 
 def test_fast_rules_hold_level_on_clean(table):
@@ -46,9 +50,17 @@ def test_shpilkin_sees_stuffing_and_tracks_it(table):
 
 
 def test_scenario_elections_do_not_depend_on_the_scenario_list(table):
-    alone = calibrate(n_elections=12, n_stations=(5_000, 8_000), methods=["integer_percentages"],
-                      scenarios=["stuffing 15 %"], seed=3)
-    a, b = alone[("stuffing 15 %", "integer_percentages")], table[("stuffing 15 %", "integer_percentages")]
+    alone = calibrate(
+        n_elections=12,
+        n_stations=(5_000, 8_000),
+        methods=["integer_percentages"],
+        scenarios=["stuffing 15 %"],
+        seed=3,
+    )
+    a, b = (
+        alone[("stuffing 15 %", "integer_percentages")],
+        table[("stuffing 15 %", "integer_percentages")],
+    )
     assert a.cast == b.cast and a.estimates == b.estimates
 
 
@@ -64,7 +76,9 @@ def _sim(fraud=None, seed=11):
 
 
 def test_permutation_test_separates_clean_from_stuffed():
-    stuffed = shpilkin_permutation_test(_sim(FraudConfig(stuffing=Stuffing(0.15))), n_perm=99, seed=1)
+    stuffed = shpilkin_permutation_test(
+        _sim(FraudConfig(stuffing=Stuffing(0.15))), n_perm=99, seed=1
+    )
     assert stuffed.pvalue == pytest.approx(0.01)  # observed beyond every permutation
     clean = shpilkin_permutation_test(_sim(), n_perm=99, seed=1)
     assert clean.null.shape == (99,) and 0.01 <= clean.pvalue <= 1
@@ -121,8 +135,13 @@ def test_klimek_recovery_with_median_peaks():
 
 @pytest.fixture(scope="module")
 def mixture_table():
-    return calibrate(n_elections=12, n_stations=(5_000, 8_000), methods=["mixture"],
-                     scenarios=["clean", "stuffing 15 %"], seed=3)
+    return calibrate(
+        n_elections=12,
+        n_stations=(5_000, 8_000),
+        methods=["mixture"],
+        scenarios=["clean", "stuffing 15 %"],
+        seed=3,
+    )
 
 
 def test_mixture_holds_level_and_tracks_stuffing(mixture_table):

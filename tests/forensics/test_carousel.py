@@ -22,12 +22,19 @@ def _election(n_per_group=20, ac=None, mobile=None, groups=("A", "B"), seed=0, i
     lead = valid // 2
     ac = rng.integers(5, 15, n) if ac is None else ac
     return Election.from_arrays(
-        registered=registered, valid=valid, invalid=np.full(n, 10),
+        registered=registered,
+        valid=valid,
+        invalid=np.full(n, 10),
         votes={"Lead": lead, "Other": valid - lead},
         hierarchy={"region": np.repeat(["R"], n), "tik": np.repeat(list(groups), n_per_group)},
-        fields={"ballots_issued_station": issued - mob, "ballots_issued_mobile": mob,
-                "ballots_stationary_box": issued - mob, "ballots_mobile_box": mob,
-                "absentee_voted": ac, "absentee_issued": np.full(n, 8)},
+        fields={
+            "ballots_issued_station": issued - mob,
+            "ballots_issued_mobile": mob,
+            "ballots_stationary_box": issued - mob,
+            "ballots_mobile_box": mob,
+            "absentee_voted": ac,
+            "absentee_issued": np.full(n, 8),
+        },
     )
 
 
@@ -54,30 +61,35 @@ class TestGroupMedian:
 class TestCarouselSignals:
     def test_planted_outlier_is_flagged_in_its_own_group_only(self):
         ac = np.full(40, 10)
-        ac[:20] += np.arange(20) % 3        # group A: 10..12 voters, small spread
-        ac[20:] = 60 + np.arange(20) % 3    # group B: a railway-station constituency, high everywhere
-        ac[5] = 150                         # a carousel in group A
+        ac[:20] += np.arange(20) % 3  # group A: 10..12 voters, small spread
+        ac[20:] = 60 + np.arange(20) % 3  # group B: a railway-station constituency, high everywhere
+        ac[5] = 150  # a carousel in group A
         e = _election(ac=ac)
         r = carousel_signals(e)
         s = r.shares["absentee"]
         assert r.n_groups == 2 and r.group_level == "tik"
         assert s.flag_floored[5] and r.flag[5]
-        assert not s.flag_floored[20:].any()   # high but normal for its constituency
+        assert not s.flag_floored[20:].any()  # high but normal for its constituency
         assert s.z[5] > 3
 
     def test_floor_and_n_min(self):
         ac = np.full(40, 10)
-        ac[3] = 11                           # MAD = 0: strictly above the median, but tiny
+        ac[3] = 11  # MAD = 0: strictly above the median, but tiny
         r = carousel_signals(_election(ac=ac, issued=600))
         s = r.shares["absentee"]
         assert s.flag[3] and not s.flag_floored[3]
-        r2 = carousel_signals(_election(ac=np.where(np.arange(40) == 3, 100, 0), issued=600), n_min=200)
+        r2 = carousel_signals(
+            _election(ac=np.where(np.arange(40) == 3, 100, 0), issued=600), n_min=200
+        )
         assert r2.shares["absentee"].flag[3] and not r2.shares["absentee"].flag_floored[3]
 
     def test_hard_flag_and_card_balance(self):
         e = _election()
-        t = e.table.with_columns((e.table["ballots_stationary_box"] + (e.table["station_id"] == "7")).alias(
-            "ballots_stationary_box"))
+        t = e.table.with_columns(
+            (e.table["ballots_stationary_box"] + (e.table["station_id"] == "7")).alias(
+                "ballots_stationary_box"
+            )
+        )
         r = carousel_signals(Election(t, e.meta))
         assert r.n_boxes_gt_issued == 1 and r.boxes_gt_issued[6]
         assert r.cards_used == int(e.field("absentee_voted").sum())
@@ -97,9 +109,12 @@ class TestCarouselSignals:
         assert carousel_signals(e, group_level="region").n_groups == 1
 
     def test_no_lines_warns(self):
-        e = Election.from_arrays(registered=np.array([100, 100]), valid=np.array([50, 60]),
-                                 invalid=np.array([0, 0]), votes={"A": np.array([30, 30]),
-                                                                  "B": np.array([20, 30])})
+        e = Election.from_arrays(
+            registered=np.array([100, 100]),
+            valid=np.array([50, 60]),
+            invalid=np.array([0, 0]),
+            votes={"A": np.array([30, 30]), "B": np.array([20, 30])},
+        )
         with pytest.warns(DegenerateDataWarning, match="no absentee"):
             r = carousel_signals(e)
         assert r.shares == {} and "no absentee" in r.summary().as_text()
@@ -111,23 +126,44 @@ class TestCarouselSignals:
         add[0] = 200
         cards = np.full(n, 5)
         e = Election.from_arrays(
-            registered=reg, valid=np.full(n, 500), invalid=np.zeros(n, int),
-            votes={"A": np.full(n, 300), "B": np.full(n, 200)}, hierarchy={"conec": np.repeat(["1"], n)},
-            fields={"additional_list": add, "absentee_voted": cards, "absentee_taken": np.full(n, 3),
-                    "ballots_issued_station": np.full(n, 500)},
+            registered=reg,
+            valid=np.full(n, 500),
+            invalid=np.zeros(n, int),
+            votes={"A": np.full(n, 300), "B": np.full(n, 200)},
+            hierarchy={"conec": np.repeat(["1"], n)},
+            fields={
+                "additional_list": add,
+                "absentee_voted": cards,
+                "absentee_taken": np.full(n, 3),
+                "ballots_issued_station": np.full(n, 500),
+            },
         ).with_meta(profile="AZ", country="AZ")
         r = carousel_signals(e)
         assert set(r.shares) == {"cards", "additional_list"}
         assert r.shares["additional_list"].flag_floored[0] and r.flag[0]
-        assert r.n_groups_cards_over == 1   # 150 cards used, 90 taken away in the ConEC
+        assert r.n_groups_cards_over == 1  # 150 cards used, 90 taken away in the ConEC
         assert r.to_dict()["shares"]["cards"]["denominator"] == "registered"
 
 
 REF_9 = {  # reference-numbers.md §9 (exact)
-    "ru2011": dict(ac=1_257_966, issued=1_796_939, mob=0.0662, mob_med=0.0593, flagged=8_268,
-                   floored=4_369, boxes=18),
-    "ru2012": dict(ac=1_600_046, issued=2_166_913, mob=0.0822, mob_med=0.0776, flagged=8_138,
-                   floored=4_583, boxes=13),
+    "ru2011": dict(
+        ac=1_257_966,
+        issued=1_796_939,
+        mob=0.0662,
+        mob_med=0.0593,
+        flagged=8_268,
+        floored=4_369,
+        boxes=18,
+    ),
+    "ru2012": dict(
+        ac=1_600_046,
+        issued=2_166_913,
+        mob=0.0822,
+        mob_med=0.0776,
+        flagged=8_138,
+        floored=4_583,
+        boxes=13,
+    ),
 }
 
 

@@ -30,8 +30,9 @@ def simulate(seed: int, n: int = 4000, coarse_share: float = 0.0) -> Election:
         p, q = np.array(COARSE)[rng.integers(0, len(COARSE), k)].T
         t[idx] -= t[idx] % q
         v[idx] = t[idx] // q * p
-    return Election.from_arrays(registered=N, valid=t, invalid=np.zeros(n, np.int64),
-                                votes={"A": v, "B": t - v})
+    return Election.from_arrays(
+        registered=N, valid=t, invalid=np.zeros(n, np.int64), votes={"A": v, "B": t - v}
+    )
 
 
 # -- samplers ----------------------------------------------------------------------------
@@ -71,8 +72,9 @@ def test_r_density_is_linear_binned_histogram():
 
 # -- method on simulated elections ----------------------------------------------------------
 def test_clean_elections_rarely_flagged():
-    pvalues = [rozenas_rkd(simulate(seed, n=2000), n_resamples=200, seed=seed).pvalue
-               for seed in range(20)]
+    pvalues = [
+        rozenas_rkd(simulate(seed, n=2000), n_resamples=200, seed=seed).pvalue for seed in range(20)
+    ]
     assert sum(p < 0.05 for p in pvalues) <= 2
     assert 0.3 < np.mean(pvalues) < 0.7  # roughly uniform under the null
 
@@ -104,10 +106,12 @@ def test_same_seed_same_result_on_every_backend():
 
 @pytest.mark.parametrize("null", ["binomial", "rkd"])
 def test_small_denominator_detects_injection(null):
-    clean = small_denominator_test(simulate(7, n=3000), candidate="A", null=null,
-                                   n_resamples=100, seed=1)
-    dirty = small_denominator_test(simulate(7, n=3000, coarse_share=0.05), candidate="A",
-                                   null=null, n_resamples=100, seed=1)
+    clean = small_denominator_test(
+        simulate(7, n=3000), candidate="A", null=null, n_resamples=100, seed=1
+    )
+    dirty = small_denominator_test(
+        simulate(7, n=3000, coarse_share=0.05), candidate="A", null=null, n_resamples=100, seed=1
+    )
     assert abs(clean.z) < 3
     assert dirty.z > 5 and dirty.excess == pytest.approx(150, abs=40)
     assert dirty.pvalue < 1e-4 if null == "binomial" else dirty.pvalue == pytest.approx(1 / 101)
@@ -128,14 +132,19 @@ def test_small_denominator_false_positive_rate_binomial_null():
     # the exact binomial null is the data-generating process of this election: p must be
     # roughly uniform, so at most a few of 40 seeds fall below 0.05
     from pollwatch.forensics._coarse_exact import small_denominator_probabilities
+
     rng = np.random.default_rng(4)
     t = rng.integers(20, 1500, 3000)
     p_true = rng.beta(8, 8, t.size)
     hits = 0
     for _ in range(40):
         v = rng.binomial(t, p_true)
-        e = Election.from_arrays(registered=t * 2, valid=t, invalid=np.zeros(t.size, np.int64),
-                                 votes={"A": v, "B": t - v})
+        e = Election.from_arrays(
+            registered=t * 2,
+            valid=t,
+            invalid=np.zeros(t.size, np.int64),
+            votes={"A": v, "B": t - v},
+        )
         hits += small_denominator_test(e, candidate="A").pvalue < 0.05
     assert hits <= 6
     assert small_denominator_probabilities(np.array([10]), np.array([0]), 10)[0] == 0
@@ -152,20 +161,27 @@ def test_degenerate_share_warns_and_finishes():
     rng = np.random.default_rng(2)
     N = rng.integers(300, 2000, 400)
     t = rng.binomial(N, 0.6)
-    e = Election.from_arrays(registered=N, valid=t, invalid=np.zeros(400, np.int64),
-                             votes={"A": np.zeros(400, np.int64), "B": t})
+    e = Election.from_arrays(
+        registered=N,
+        valid=t,
+        invalid=np.zeros(400, np.int64),
+        votes={"A": np.zeros(400, np.int64), "B": t},
+    )
     with pytest.warns(DegenerateDataWarning, match="same at every station"):
         r = rozenas_rkd(e, candidate="A", n_resamples=20, seed=0)
     assert any("same at every station" in n for n in r.notes)
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"n_resamples": 0}, r"n_resamples \(0\) must be in the interval \[1, inf\]"),
-    ({"n_components": 0}, r"n_components \(0\)"),
-    ({"bw": 0.0}, r"bw \(0.0\) must be in the interval \(0, 0.5\]"),
-    ({"level": 2}, r"level \(2\)"),
-    ({"block": 0}, r"block \(0\)"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"n_resamples": 0}, r"n_resamples \(0\) must be in the interval \[1, inf\]"),
+        ({"n_components": 0}, r"n_components \(0\)"),
+        ({"bw": 0.0}, r"bw \(0.0\) must be in the interval \(0, 0.5\]"),
+        ({"level": 2}, r"level \(2\)"),
+        ({"block": 0}, r"block \(0\)"),
+    ],
+)
 def test_bad_parameters(small_election, kw, match):
     with pytest.raises(ValueError, match=match):
         rozenas_rkd(small_election, **kw)
@@ -220,6 +236,7 @@ def test_reference_small_denominators(rkd, request, year):
     assert mc.excess == pytest.approx(excess, abs=15) and mc.z == pytest.approx(z, abs=0.4)
     # the RKD null disperses turnout too, so it expects fewer exact fractions: smaller excess
     r = rkd[year]
-    alt = small_denominator_test(e, null="rkd", n_resamples=100, seed=1,
-                                 mixtures=(r.turnout_mixture, r.support_mixture))
+    alt = small_denominator_test(
+        e, null="rkd", n_resamples=100, seed=1, mixtures=(r.turnout_mixture, r.support_mixture)
+    )
     assert 0 < alt.excess < sd.excess

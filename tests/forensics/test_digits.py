@@ -16,8 +16,9 @@ from pollwatch.model import Election
 class TestDigitExtraction:
     def test_second_digit_matches_string_digits(self):
         rng = np.random.default_rng(0)
-        x = np.concatenate([10 ** np.arange(1, 18), 10 ** np.arange(2, 18) - 1,
-                            rng.integers(10, 10**15, 20_000)])
+        x = np.concatenate(
+            [10 ** np.arange(1, 18), 10 ** np.arange(2, 18) - 1, rng.integers(10, 10**15, 20_000)]
+        )
         expected = np.array([int(str(v)[1]) for v in x])
         np.testing.assert_array_equal(second_digits(x), expected)
 
@@ -37,8 +38,13 @@ class TestDigitExtraction:
 def _election(votes: dict[str, np.ndarray], registered=None, regions=None) -> Election:
     cast = sum(votes.values())
     reg = cast * 2 if registered is None else registered
-    return Election.from_arrays(registered=reg, valid=cast, invalid=np.zeros_like(cast),
-                                votes=votes, hierarchy=None if regions is None else {"region": regions})
+    return Election.from_arrays(
+        registered=reg,
+        valid=cast,
+        invalid=np.zeros_like(cast),
+        votes=votes,
+        hierarchy=None if regions is None else {"region": regions},
+    )
 
 
 def _benford_counts(rng, n):
@@ -69,8 +75,10 @@ class TestDigitTestsSimulated:
 
     def test_regions_sum_to_national_and_seed_reproducible(self):
         rng = np.random.default_rng(3)
-        e = _election({"A": _benford_counts(rng, 3000), "B": _benford_counts(rng, 3000)},
-                      regions=rng.choice(["N", "S", "E"], 3000))
+        e = _election(
+            {"A": _benford_counts(rng, 3000), "B": _benford_counts(rng, 3000)},
+            regions=rng.choice(["N", "S", "E"], 3000),
+        )
         r1 = digit_tests(e, seed=7)
         r2 = digit_tests(e, seed=7)
         r3 = digit_tests(e, seed=8)
@@ -79,14 +87,17 @@ class TestDigitTestsSimulated:
         assert r1.row("A").second.ci != r3.row("A").second.ci
         reg = [r for r in r1.regional if r.variable == "cand_00"]
         assert {r.scope for r in reg} == {"N", "S", "E"}
-        np.testing.assert_array_equal(np.sum([r.second.counts for r in reg], axis=0),
-                                      r1.row("A").second.counts)
+        np.testing.assert_array_equal(
+            np.sum([r.second.counts for r in reg], axis=0), r1.row("A").second.counts
+        )
         assert reg[0].second.ci_method == "normal"
 
     def test_normal_interval_close_to_bootstrap(self):
         rng = np.random.default_rng(4)
-        e = _election({"A": _benford_counts(rng, 4000), "B": _benford_counts(rng, 4000)},
-                      regions=np.repeat(["N"], 4000))
+        e = _election(
+            {"A": _benford_counts(rng, 4000), "B": _benford_counts(rng, 4000)},
+            regions=np.repeat(["N"], 4000),
+        )
         r = digit_tests(e, seed=1, regional_bootstrap=True)
         boot, norm = r.row("A").second.ci, digit_tests(e, seed=1).regional[0].second.ci
         assert r.regional_interval == "bootstrap"
@@ -100,12 +111,15 @@ class TestDigitTestsSimulated:
         assert any("unreliable" in n for n in r.notes)
         assert "weak evidence" in r.summary().as_text()
 
-    @pytest.mark.parametrize("kw, match", [
-        ({"min_count": 5}, r"min_count \(5\) must be in the interval \[10, inf\]"),
-        ({"n_boot": 0}, r"n_boot \(0\)"),
-        ({"level": 1.0}, r"level \(1.0\) must be in the interval \(0, 1\)"),
-        ({"regions": False, "region_level": "region"}, r"region_level \('region'\)"),
-    ])
+    @pytest.mark.parametrize(
+        "kw, match",
+        [
+            ({"min_count": 5}, r"min_count \(5\) must be in the interval \[10, inf\]"),
+            ({"n_boot": 0}, r"n_boot \(0\)"),
+            ({"level": 1.0}, r"level \(1.0\) must be in the interval \(0, 1\)"),
+            ({"regions": False, "region_level": "region"}, r"region_level \('region'\)"),
+        ],
+    )
     def test_bad_parameters(self, small_election, kw, match):
         with pytest.raises(ValueError, match=match):
             digit_tests(small_election, **kw)
@@ -133,8 +147,10 @@ REF_2012 = [
 ]
 # bootstrap intervals (±0.005): variable -> (2BL CI, last CI)
 REF_CI = {
-    2011: {"ЕДИНАЯ РОССИЯ": ((4.219, 4.255), (4.458, 4.494)),
-           "ballots_cast": ((3.900, 3.934), None)},
+    2011: {
+        "ЕДИНАЯ РОССИЯ": ((4.219, 4.255), (4.458, 4.494)),
+        "ballots_cast": ((3.900, 3.934), None),
+    },
     2012: {"Путин": ((4.187, 4.224), (4.460, 4.497)), "ballots_cast": ((3.938, 3.974), None)},
 }
 # winner: P05s share [CI], P05s turnout [CI], skewness, kurtosis
@@ -162,8 +178,11 @@ def results(request):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("year, ref", [(2011, r) for r in REF_2011] + [(2012, r) for r in REF_2012],
-                         ids=lambda v: str(v[0]) if isinstance(v, tuple) else str(v))
+@pytest.mark.parametrize(
+    "year, ref",
+    [(2011, r) for r in REF_2011] + [(2012, r) for r in REF_2012],
+    ids=lambda v: str(v[0]) if isinstance(v, tuple) else str(v),
+)
 def test_reference_rows(results, year, ref):
     key, n, m2, chi2, ml, chil, c05, chih, nh = ref
     row = _find(results[year], key)

@@ -28,7 +28,10 @@ def _election(n=4000, seed=0, stuffed=0):
         a[idx], b[idx], c[idx], inv[idx] = V[idx], 0, 0, 0  # stuffed to 100 % for A
     valid = a + b + c
     return Election.from_arrays(
-        registered=V, valid=valid, invalid=inv, votes={"A": a, "B": b, "C": c},
+        registered=V,
+        valid=valid,
+        invalid=inv,
+        votes={"A": a, "B": b, "C": c},
         hierarchy={"region": np.array(["X", "Y"])[np.arange(n) % 2]},
         fields={"ballots_issued_station": valid + inv},
     ).with_scrutiny("A")
@@ -43,7 +46,9 @@ class TestHelpers:
         assert weighted_slope(x, y) == pytest.approx(np.polyfit(x, y, 1)[0])
         w = rng.integers(1, 4, 500)
         # integer weights = repeated rows
-        assert pearson(x, y, w) == pytest.approx(np.corrcoef(np.repeat(x, w), np.repeat(y, w))[0, 1])
+        assert pearson(x, y, w) == pytest.approx(
+            np.corrcoef(np.repeat(x, w), np.repeat(y, w))[0, 1]
+        )
         assert np.isnan(pearson(np.ones(5), y[:5]))
 
 
@@ -79,9 +84,13 @@ class TestDistributions:
 
     def test_constant_turnout_warns(self):
         V = np.full(20, 1000)
-        e = Election.from_arrays(registered=V, valid=np.full(20, 500), invalid=np.zeros(20, int),
-                                 votes={"A": np.arange(20) + 200, "B": 300 - np.arange(20)},
-                                 hierarchy={"region": np.array(["X"] * 20)})
+        e = Election.from_arrays(
+            registered=V,
+            valid=np.full(20, 500),
+            invalid=np.zeros(20, int),
+            votes={"A": np.arange(20) + 200, "B": 300 - np.arange(20)},
+            hierarchy={"region": np.array(["X"] * 20)},
+        )
         with pytest.warns(DegenerateDataWarning):
             r = distributions(e, basis="cast")
         assert np.isnan(r.correlations["all"]) and r.notes
@@ -99,8 +108,10 @@ class TestRegression:
         assert "Sobyanin" in r.summary().as_text()
 
 
-REF2 = {2011: dict(r=(0.713, 0.743, 0.748, 0.747, 0.714), hh=3089, pct=(3.24, 10.27, 4.08)),
-        2012: dict(r=(0.577, 0.615, 0.628, 0.619, 0.578), hh=3116, pct=(3.27, 9.01, 4.26))}
+REF2 = {
+    2011: dict(r=(0.713, 0.743, 0.748, 0.747, 0.714), hh=3089, pct=(3.24, 10.27, 4.08)),
+    2012: dict(r=(0.577, 0.615, 0.628, 0.619, 0.578), hh=3116, pct=(3.27, 9.01, 4.26)),
+}
 REF8 = {2011: (0.311, 1.134, -0.137, 0.003, 1.168), 2012: (-0.121, 1.103, -0.103, 0.000, 1.142)}
 
 
@@ -118,13 +129,21 @@ class TestReferenceNumbers:
         got = [r.correlations[k] for k in ("all", "g_lt_v", "v_ge_100", "weighted_v", "min_rv_1")]
         np.testing.assert_allclose(got, ref["r"], atol=0.001)
         assert r.n_high_high == ref["hh"]
-        np.testing.assert_allclose([100 * r.frac_high_high, 100 * r.frac_turnout_high,
-                                    100 * r.frac_share_high], ref["pct"], atol=0.005)
+        np.testing.assert_allclose(
+            [100 * r.frac_high_high, 100 * r.frac_turnout_high, 100 * r.frac_share_high],
+            ref["pct"],
+            atol=0.005,
+        )
 
     def test_regression(self, ru):
         year, e = ru
         r = turnout_share_regression(e)
-        got = (r.eftoolkit_sobyanin, r.leader_slope, r.others_slope, r.invalid_slope,
-               r.leader_slope_weighted)
+        got = (
+            r.eftoolkit_sobyanin,
+            r.leader_slope,
+            r.others_slope,
+            r.invalid_slope,
+            r.leader_slope_weighted,
+        )
         np.testing.assert_allclose(got, REF8[year], atol=0.005)
         assert r.sum_slopes == pytest.approx(1.0, abs=1e-9)

@@ -43,7 +43,9 @@ def _headline_of(e):
 # -- analysis units ------------------------------------------------------------------------
 def test_small_top_level_units_merge_into_similar_ones_not_into_one_national_unit():
     # the Azerbaijani shape: 125 constituencies of ~50 stations and no region level
-    sim = simulate_election(6_500, seed=3, n_regions=1, n_constituencies=125, country_layout="azerbaijan")
+    sim = simulate_election(
+        6_500, seed=3, n_regions=1, n_constituencies=125, country_layout="azerbaijan"
+    )
     e = sim.election.with_meta(hierarchy=("constituency",))
     u = analysis_units(e)
     sizes = np.bincount(u.codes[e.analysable()])
@@ -60,19 +62,30 @@ def test_small_units_join_the_most_similar_unit():
 
     rng = np.random.default_rng(0)
     regs, t, s = [], [], []
-    for name, n, tt, ss in (("R1", 200, 0.8, 0.8), ("R2", 400, 0.4, 0.3), ("R3", 150, 0.41, 0.31),
-                            ("R4", 400, 0.79, 0.79)):
+    for name, n, tt, ss in (
+        ("R1", 200, 0.8, 0.8),
+        ("R2", 400, 0.4, 0.3),
+        ("R3", 150, 0.41, 0.31),
+        ("R4", 400, 0.79, 0.79),
+    ):
         regs += [name] * n
         t += list(np.clip(rng.normal(tt, 0.03, n), 0.05, 0.95))
         s += list(np.clip(rng.normal(ss, 0.03, n), 0.05, 0.95))
     reg = np.full(len(t), 1000)
     cast = (np.array(t) * reg).astype(int)
     lead = (np.array(s) * cast).astype(int)
-    e = Election.from_arrays(registered=reg, valid=cast, invalid=np.zeros_like(cast),
-                             votes={"A": lead, "B": cast - lead}, hierarchy={"region": np.array(regs)},
-                             meta=ElectionMeta(name="t"))
+    e = Election.from_arrays(
+        registered=reg,
+        valid=cast,
+        invalid=np.zeros_like(cast),
+        votes={"A": lead, "B": cast - lead},
+        hierarchy={"region": np.array(regs)},
+        meta=ElectionMeta(name="t"),
+    )
     u = analysis_units(e)
     assert sorted(u.labels) == ["R1 + R4", "R2 + R3"]
+
+
 def test_large_units_stay_as_they_are():
     e = simulate_election(6_000, seed=4, n_regions=6).election
     u = analysis_units(e)
@@ -93,7 +106,9 @@ def test_clean_election_with_strong_regions_shows_no_figure():
     e = sim.election
     h = _headline_of(e)
     assert not h.fired and h.estimate is None and h.low is None
-    assert h.statement.startswith(("These official figures give no statistical evidence", "No falsified-votes figure"))
+    assert h.statement.startswith(
+        ("These official figures give no statistical evidence", "No falsified-votes figure")
+    )
     # the national readings of the same election would have headlined a large "fraud"
     from pollwatch.forensics.shpilkin import shpilkin
 
@@ -192,7 +207,9 @@ def test_headline_screenshots(two_reports, browser):
         lead = page.locator("p.lead").inner_text()
         assert lead.startswith(analysis.doc["headline"]["statement"][:40])
         card = page.locator(".card .num").first.inner_text()
-        assert card == ("none shown" if not analysis.headline.fired else f"{analysis.headline.estimate:,.0f}")
+        assert card == (
+            "none shown" if not analysis.headline.fired else f"{analysis.headline.estimate:,.0f}"
+        )
         shot = SCREENSHOTS / f"headline-{name}.png"
         page.screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000
@@ -215,8 +232,12 @@ def test_compiled_unit_excess_equals_the_reference_on_hard_curves():
         kind = it % 3
         if kind == 0:
             c, w = rng.uniform(20, 80), rng.uniform(3, 15)
-            others = rng.poisson(rng.uniform(10, 3000) * np.exp(-0.5 * ((t - c) / w) ** 2)).astype(float)
-            lead = rng.poisson(others * rng.uniform(0.3, 3) * np.exp(rng.normal(0, 0.02) * (t - c))).astype(float)
+            others = rng.poisson(rng.uniform(10, 3000) * np.exp(-0.5 * ((t - c) / w) ** 2)).astype(
+                float
+            )
+            lead = rng.poisson(
+                others * rng.uniform(0.3, 3) * np.exp(rng.normal(0, 0.02) * (t - c))
+            ).astype(float)
         elif kind == 1:
             others, lead = (rng.poisson(rng.uniform(0.05, 3), 100).astype(float) for _ in range(2))
         else:
@@ -227,8 +248,17 @@ def test_compiled_unit_excess_equals_the_reference_on_hard_curves():
         ref_flat = core.excess if math.isfinite(core.excess) else 0.0
         ref_trend = _trend_excess(lead, others, core.mode_bin)
         ref_trend = ref_trend if math.isfinite(ref_trend) else 0.0
-        flat, trend = _units_excess(lead[None, :], others[None, :], p.smoothing, p.min_height, p.min_prominence,
-                                    p.peak_range[0], p.peak_range[1], p.bin_pp, 4)
+        flat, trend = _units_excess(
+            lead[None, :],
+            others[None, :],
+            p.smoothing,
+            p.min_height,
+            p.min_prominence,
+            p.peak_range[0],
+            p.peak_range[1],
+            p.bin_pp,
+            4,
+        )
         assert math.isclose(flat, ref_flat, rel_tol=1e-9, abs_tol=1e-6), (it, flat, ref_flat)
         assert math.isclose(trend, ref_trend, rel_tol=1e-9, abs_tol=1e-6), (it, trend, ref_trend)
         checked += 1
@@ -238,7 +268,9 @@ def test_compiled_unit_excess_equals_the_reference_on_hard_curves():
 def test_trend_reading_does_not_fire_on_honest_town_country_differences():
     """Turnout and the leader's share correlated 0.2 between the stations of each region, no
     fraud: the flat test fires, the trend test (the headline's) does not."""
-    cfg = ElectorateConfig(n_stations=10_000, n_regions=12, n_constituencies=100, station_correlation=0.2, **STRONG)
+    cfg = ElectorateConfig(
+        n_stations=10_000, n_regions=12, n_constituencies=100, station_correlation=0.2, **STRONG
+    )
     e = simulate_election(10_000, seed=901, electorate=cfg).election
     b = regional_excess_bounds(e, seed=1, n_perm=99, n_boot=49)
     assert b.flat.pvalue < 0.05 < b.trend.pvalue
@@ -250,13 +282,19 @@ def test_permutation_shuffles_inside_source_units_when_neighbours_are_merged():
     the source regions it does not."""
     from dataclasses import replace
 
-    cfg = ElectorateConfig(n_stations=6_000, n_regions=12, n_constituencies=60,
-                           **{**STRONG, "region_correlation": 0.95})
+    cfg = ElectorateConfig(
+        n_stations=6_000,
+        n_regions=12,
+        n_constituencies=60,
+        **{**STRONG, "region_correlation": 0.95},
+    )
     e = simulate_election(6_000, seed=31, electorate=cfg).election
     units = analysis_units(e, min_stations=2_500)
     assert units.n_merged == 12 and len(units.labels) == 2
     right = regional_excess_bounds(e, units=units, seed=1, n_perm=99, n_boot=19)
-    wrong = regional_excess_bounds(e, units=replace(units, source_codes=units.codes), seed=1, n_perm=99, n_boot=19)
+    wrong = regional_excess_bounds(
+        e, units=replace(units, source_codes=units.codes), seed=1, n_perm=99, n_boot=19
+    )
     assert wrong.flat.pvalue < 0.05 < right.flat.pvalue
 
 

@@ -35,7 +35,9 @@ def _synthetic(n: int = 3000, seed: int = 0, rounded: int = 0) -> Election:
         leader[idx] = (pct * cast[idx] / 100).astype(np.int64)
     invalid = np.zeros(n, dtype=np.int64)
     return Election.from_arrays(
-        registered=registered, valid=cast, invalid=invalid,
+        registered=registered,
+        valid=cast,
+        invalid=invalid,
         votes={"Leader": leader, "Other": cast - leader},
         hierarchy={"region": np.array(["A", "B"])[rng.integers(0, 2, n)]},
         fields={"ballots_issued_station": cast},
@@ -46,7 +48,11 @@ class TestFlagsAndProbability:
     def test_boundary_included(self):
         # 1/2000 = 0.05 % exactly: on the boundary, so flagged; 3/2000 = 0.15 % is not
         assert integer_flags(np.array([1, 3, 0, 2000]), np.array([2000] * 4)).tolist() == [
-            True, False, True, True]
+            True,
+            False,
+            True,
+            True,
+        ]
 
     @pytest.mark.parametrize("n", [100, 101, 137, 999, 1000, 2000, 2001, 3333, 20000])
     def test_exact_matches_brute_force(self, n):
@@ -82,8 +88,11 @@ class TestSynthetic:
     def test_clean_data_has_no_excess(self):
         r = integer_test(_synthetic())
         assert abs(r.either.z) < 4
-        assert r.either.expected == pytest.approx(r.leader.expected + r.turnout.expected
-                                                  - (r.prob_leader * r.prob_turnout)[r.included].sum())
+        assert r.either.expected == pytest.approx(
+            r.leader.expected
+            + r.turnout.expected
+            - (r.prob_leader * r.prob_turnout)[r.included].sum()
+        )
 
     def test_planted_round_percentages_are_detected(self):
         r = integer_test(_synthetic(rounded=300))
@@ -112,14 +121,17 @@ class TestSynthetic:
         r = integer_test(e, min_registered=1000, cap=None)
         assert r.n_included == int((e.field("registered") >= 1000).sum())
 
-    @pytest.mark.parametrize(("kw", "msg"), [
-        ({"window": 0.7}, r"window \(0.7\) must be in the interval \(0, 0.5\)"),
-        ({"cap": 1.5}, r"cap \(1.5\) must be in the interval"),
-        ({"basis": "voters"}, r"basis \('voters'\) not recognised"),
-        ({"method": "bayes"}, r"method \('bayes'\) not recognised"),
-        ({"legacy": True}, r"legacy .* needs method='montecarlo'"),
-        ({"n_rep": 0, "method": "montecarlo"}, r"n_rep \(0\)"),
-    ])
+    @pytest.mark.parametrize(
+        ("kw", "msg"),
+        [
+            ({"window": 0.7}, r"window \(0.7\) must be in the interval \(0, 0.5\)"),
+            ({"cap": 1.5}, r"cap \(1.5\) must be in the interval"),
+            ({"basis": "voters"}, r"basis \('voters'\) not recognised"),
+            ({"method": "bayes"}, r"method \('bayes'\) not recognised"),
+            ({"legacy": True}, r"legacy .* needs method='montecarlo'"),
+            ({"n_rep": 0, "method": "montecarlo"}, r"n_rep \(0\)"),
+        ],
+    )
     def test_bad_parameters(self, kw, msg):
         with pytest.raises(ValueError, match=msg):
             integer_test(_synthetic(n=50), **kw)
@@ -132,15 +144,41 @@ class TestSynthetic:
 
 # reference-numbers.md §3 -------------------------------------------------------------------
 REF = {
-    2011: dict(n=86718, S=17803, SL=9708, ST=9216, pub=1003.477, exact=1002.6,
-               variants={"cast": (86771, 17782, 970.5), "no_min": (89539, 18450, 918.7),
-                         "no_cap": (91082, 20666, 842.2), "neither": (95224, 22634, 758.4)}),
-    2012: dict(n=87623, S=18025, SL=9662, ST=9476, pub=1159.585, exact=1161.0,
-               variants={"cast": (87646, 18017, 1148.4), "no_min": (90560, 18719, 1092.4),
-                         "no_cap": (91114, 20414, 1003.8), "neither": (95414, 22471, 935.3)}),
+    2011: dict(
+        n=86718,
+        S=17803,
+        SL=9708,
+        ST=9216,
+        pub=1003.477,
+        exact=1002.6,
+        variants={
+            "cast": (86771, 17782, 970.5),
+            "no_min": (89539, 18450, 918.7),
+            "no_cap": (91082, 20666, 842.2),
+            "neither": (95224, 22634, 758.4),
+        },
+    ),
+    2012: dict(
+        n=87623,
+        S=18025,
+        SL=9662,
+        ST=9476,
+        pub=1159.585,
+        exact=1161.0,
+        variants={
+            "cast": (87646, 18017, 1148.4),
+            "no_min": (90560, 18719, 1092.4),
+            "no_cap": (91114, 20414, 1003.8),
+            "neither": (95414, 22471, 935.3),
+        },
+    ),
 }
-VARIANT_KW = {"cast": {"basis": "cast"}, "no_min": {"min_registered": 0}, "no_cap": {"cap": None},
-              "neither": {"min_registered": 0, "cap": None}}
+VARIANT_KW = {
+    "cast": {"basis": "cast"},
+    "no_min": {"min_registered": 0},
+    "no_cap": {"cap": None},
+    "neither": {"min_registered": 0, "cap": None},
+}
 
 
 @pytest.fixture(params=[2011, 2012])
@@ -156,7 +194,10 @@ class TestReferenceNumbers:
         r = integer_test(e)  # variant: G/V, V >= 100, caps 0.99, exact null
         assert r.n_included == ref["n"]
         assert (r.either.observed, r.leader.observed, r.turnout.observed) == (
-            ref["S"], ref["SL"], ref["ST"])
+            ref["S"],
+            ref["SL"],
+            ref["ST"],
+        )
         assert r.excess == pytest.approx(ref["exact"], abs=0.1)
         assert r.excess == pytest.approx(ref["pub"], abs=15)
         assert r.either.z == pytest.approx({2011: 8.9, 2012: 10.0}[year], abs=0.3)
@@ -173,8 +214,10 @@ class TestReferenceNumbers:
     def test_legacy_stream_reproduces_published(self, ru):
         year, e = ru
         r = integer_test(e, method="montecarlo", legacy=True)  # variant: RandomState(42)
-        pub = {2011: (1003.477, 767.136, 449.325, 16799.523, 113.1, 346.5, 1591129),
-               2012: (1159.585, 734.556, 634.567, 16865.415, 116.3, 354.7, 1743796)}[year]
+        pub = {
+            2011: (1003.477, 767.136, 449.325, 16799.523, 113.1, 346.5, 1591129),
+            2012: (1159.585, 734.556, 634.567, 16865.415, 116.3, 354.7, 1743796),
+        }[year]
         assert r.either.excess == pytest.approx(pub[0], abs=1e-3)
         assert r.leader.excess == pytest.approx(pub[1], abs=1e-3)
         assert r.turnout.excess == pytest.approx(pub[2], abs=1e-3)

@@ -32,7 +32,9 @@ BASELINES = {
     ("ru2012", "fit"): (0.604, 0.598, 0.0687, 0.0836, 0.416),
 }
 TRUE = KlimekBaseline(0.55, 0.45, 0.08, 0.07, 0.5, 1.0, "given", 0, 0.0, 0.0)
-SMALL_GRID = KlimekGrid(f_i_step=0.02, f_i_max=1.0, f_e_step=0.01, f_e_max=0.1, alpha=(1.0, 2.0, 3.0))
+SMALL_GRID = KlimekGrid(
+    f_i_step=0.02, f_i_max=1.0, f_e_step=0.01, f_e_max=0.1, alpha=(1.0, 2.0, 3.0)
+)
 
 
 def _within_3sd(value, mean, sd):
@@ -151,10 +153,13 @@ def test_fit_2011_l2_matches_published(ru2011):
 
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.parametrize(("data", "loss", "ours"), [
-    ("ru2011", "L1", ((0.798, 0.042), (0.0464, 0.0023), (3.17, 0.20))),
-    ("ru2012", "L2", ((0.426, 0.011), (0.0262, 0.0014), (3.15, 0.17))),
-])
+@pytest.mark.parametrize(
+    ("data", "loss", "ours"),
+    [
+        ("ru2011", "L1", ((0.798, 0.042), (0.0464, 0.0023), (3.17, 0.20))),
+        ("ru2012", "L2", ((0.426, 0.011), (0.0262, 0.0014), (3.15, 0.17))),
+    ],
+)
 def test_other_criterion_within_3sd_of_reference(request, data, loss, ours):
     r = fit_klimek(request.getfixturevalue(data), loss=loss, n_realisations=10, seed=0)
     for value, (mean, sd) in zip((r.f_i, r.f_e, r.alpha), ours, strict=True):
@@ -162,16 +167,24 @@ def test_other_criterion_within_3sd_of_reference(request, data, loss, ours):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize(("data", "params", "l2", "l1"), [
-    ("ru2011", (0.0, 0.0, 1.0), 6.69e6, 326.8),
-    ("ru2011", (0.64, 0.033, 2.3), 1.47e6, None),  # 2011 L1 at fraud sets: MC sd ≈ 30 % per draw
-    ("ru2011", (0.624, 0.0132, 2.10), 1.34e6, None),
-    ("ru2011", (0.798, 0.0464, 3.17), 2.25e6, None),
-    ("ru2012", (0.0, 0.0, 1.0), 3.29e6, 33.4),
-    ("ru2012", (0.39, 0.021, 1.5), 1.34e6, 6.5),
-    ("ru2012", (0.426, 0.0262, 3.15), 1.06e6, 9.2),
-    ("ru2012", (0.378, 0.0286, 1.52), 1.47e6, 6.3),
-])
+@pytest.mark.parametrize(
+    ("data", "params", "l2", "l1"),
+    [
+        ("ru2011", (0.0, 0.0, 1.0), 6.69e6, 326.8),
+        (
+            "ru2011",
+            (0.64, 0.033, 2.3),
+            1.47e6,
+            None,
+        ),  # 2011 L1 at fraud sets: MC sd ≈ 30 % per draw
+        ("ru2011", (0.624, 0.0132, 2.10), 1.34e6, None),
+        ("ru2011", (0.798, 0.0464, 3.17), 2.25e6, None),
+        ("ru2012", (0.0, 0.0, 1.0), 3.29e6, 33.4),
+        ("ru2012", (0.39, 0.021, 1.5), 1.34e6, 6.5),
+        ("ru2012", (0.426, 0.0262, 3.15), 1.06e6, 9.2),
+        ("ru2012", (0.378, 0.0286, 1.52), 1.47e6, 6.3),
+    ],
+)
 def test_score_fixed_parameter_sets(request, data, params, l2, l1):
     s = score_klimek(request.getfixturevalue(data), *params, n_realisations=10, seed=0)
     assert s.l2 == pytest.approx(l2, rel=0.1)
@@ -182,21 +195,33 @@ def test_score_fixed_parameter_sets(request, data, params, l2, l1):
 #: reference §5, Mebane–Kalinin row: their whole published parameter set (dkobak/elections,
 #: meduza2018/mebane-kalinin.txt): f_i, f_e, α, then their baseline τ, ν, σ_τ, σ_ν, θ
 MEBANE_KALININ = {
-    "ru2011": ((0.1209418, 0.003225947, 1.755556), (0.6057846, 0.4814815, 0.1348521, 0.1544127, 0.3546209)),
-    "ru2012": ((0.08439788, 0.00204182, 3.411111), (0.65286, 0.6512758, 0.1106365, 0.1291538, 0.3546342)),
+    "ru2011": (
+        (0.1209418, 0.003225947, 1.755556),
+        (0.6057846, 0.4814815, 0.1348521, 0.1544127, 0.3546209),
+    ),
+    "ru2012": (
+        (0.08439788, 0.00204182, 3.411111),
+        (0.65286, 0.6512758, 0.1106365, 0.1291538, 0.3546342),
+    ),
 }
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize(("data", "l2", "l1"), [("ru2011", 2.21e6, 16_500), ("ru2012", 2.03e6, 1_168)])
+@pytest.mark.parametrize(
+    ("data", "l2", "l1"), [("ru2011", 2.21e6, 16_500), ("ru2012", 2.03e6, 1_168)]
+)
 def test_score_mebane_kalinin_row(request, data, l2, l1):
     # the same scorer as the other rows (fit subset, turnout on ballots issued, 101 bins, 10
     # realisations, σ_e = 0.075), with the row's own baseline instead of the paper recipe. Measured
     # (seed 0): 2.209e6 / 16,434 and 2.026e6 / 1,103; over seeds 0-7 the L1 means are 16,501 and
     # 1,187 (2012 L1 varies by ~5 % between seeds: sd of one realisation ≈ 170)
     params, (tau, nu, s_tau, s_nu, theta) = MEBANE_KALININ[data]
-    base = KlimekBaseline(tau, nu, s_tau, s_nu, theta, 1.0, "Mebane-Kalinin", 0, float("nan"), float("nan"))
-    s = score_klimek(request.getfixturevalue(data), *params, n_realisations=10, seed=0, baseline=base)
+    base = KlimekBaseline(
+        tau, nu, s_tau, s_nu, theta, 1.0, "Mebane-Kalinin", 0, float("nan"), float("nan")
+    )
+    s = score_klimek(
+        request.getfixturevalue(data), *params, n_realisations=10, seed=0, baseline=base
+    )
     assert s.l2 == pytest.approx(l2, rel=0.1) and s.l1 == pytest.approx(l1, rel=0.1)
     assert s.baseline is base and "baseline supplied by the caller" in " ".join(s.notes)
 
@@ -208,8 +233,13 @@ def test_l1_is_bounded_under_the_paper_baseline(ru2011, ru2012):
     # station's share (forensics.md §1.2: W − ν·T = x(1−a)(1−ν) + x^α·a(1−ν) ≥ 0), the observed
     # share histograms are empty only at low shares, and high-share bins hold hundreds of
     # stations, so over the whole parameter space L1 stays near its no-fraud value
-    grid = [(f_i, f_e, a) for f_i in (0.0, 0.12, 0.4, 0.8) for f_e in (0.0, 0.0032, 0.05, 0.12)
-            for a in (0.5, 1.76, 4.0) if f_i + f_e <= 1]
+    grid = [
+        (f_i, f_e, a)
+        for f_i in (0.0, 0.12, 0.4, 0.8)
+        for f_e in (0.0, 0.0032, 0.05, 0.12)
+        for a in (0.5, 1.76, 4.0)
+        if f_i + f_e <= 1
+    ]
     for e in (ru2011, ru2012):
         worst = max(score_klimek(e, *p, n_realisations=3, seed=0).l1 for p in grid)
         # measured: 351 (2011, no fraud) and 369 (2012, f_i 0.8, f_e 0.12, α 0.5); the row's
@@ -231,7 +261,9 @@ def test_score_counts_are_not_conserved(ru2011):
 # --------------------------------------------------------------------------------------
 # Recovery on data drawn from the model
 # --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("f_i", "f_e", "alpha"), [(0.3, 0.02, 1.5), (0.6, 0.05, 2.5), (0.15, 0.08, 1.0)])
+@pytest.mark.parametrize(
+    ("f_i", "f_e", "alpha"), [(0.3, 0.02, 1.5), (0.6, 0.05, 2.5), (0.15, 0.08, 1.0)]
+)
 def test_recovers_parameters_from_model_data(f_i, f_e, alpha):
     e = _simulate_election(20_000, f_i=f_i, f_e=f_e, alpha=alpha, seed=11)
     r = fit_klimek(e, loss="L2", n_realisations=5, seed=1, baseline=TRUE)
@@ -268,7 +300,9 @@ def test_fraud_free_model_data_fit_little_fraud():
     e = _simulate_election(20_000, f_i=0.0, f_e=0.0, alpha=1.0, seed=12)
     r = fit_klimek(e, loss="L2", n_realisations=5, seed=2, baseline=TRUE)
     assert r.f_i <= 0.05 and r.f_e <= 0.01
-    fraud = fit_klimek(_simulate_election(20_000, f_i=0.3, f_e=0.05, alpha=1.5, seed=12), n_realisations=3)
+    fraud = fit_klimek(
+        _simulate_election(20_000, f_i=0.3, f_e=0.05, alpha=1.5, seed=12), n_realisations=3
+    )
     clean = fit_klimek(e, n_realisations=3)  # baseline read off the data, as in practice
     assert fraud.f_i > clean.f_i + 0.1 and fraud.f_e > clean.f_e + 0.03
 
@@ -289,29 +323,47 @@ def test_same_result_on_every_backend():
 # --------------------------------------------------------------------------------------
 # Parameters and degenerate data
 # --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("kwargs", "name"), [
-    (dict(loss="L3"), "loss"), (dict(n_realisations=0), "n_realisations"),
-    (dict(sigma_nu_c=-1.0), "sigma_nu_c"), (dict(baseline_subset="some"), "baseline_subset"),
-    (dict(basis="counted"), "basis"), (dict(seed=-3), "seed"), (dict(baseline=(0.5, 0.5)), "baseline"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(loss="L3"), "loss"),
+        (dict(n_realisations=0), "n_realisations"),
+        (dict(sigma_nu_c=-1.0), "sigma_nu_c"),
+        (dict(baseline_subset="some"), "baseline_subset"),
+        (dict(basis="counted"), "basis"),
+        (dict(seed=-3), "seed"),
+        (dict(baseline=(0.5, 0.5)), "baseline"),
+    ],
+)
 def test_fit_bad_parameters_raise(small_sim, kwargs, name):
     with pytest.raises(ValueError, match=name):
         fit_klimek(small_sim, **kwargs)
 
 
-@pytest.mark.parametrize(("args", "name"), [
-    ((1.5, 0.0, 1.0), "f_i"), ((0.5, -0.1, 1.0), "f_e"), ((0.7, 0.4, 1.0), "f_i \\+ f_e"),
-    ((0.1, 0.01, 0.0), "alpha"),
-])
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        ((1.5, 0.0, 1.0), "f_i"),
+        ((0.5, -0.1, 1.0), "f_e"),
+        ((0.7, 0.4, 1.0), "f_i \\+ f_e"),
+        ((0.1, 0.01, 0.0), "alpha"),
+    ],
+)
 def test_score_bad_parameters_raise(small_sim, args, name):
     with pytest.raises(ValueError, match=name):
         score_klimek(small_sim, *args)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    (dict(f_e_step=0.003), "f_e_step"), (dict(f_i_step=0.005), "f_i_step"), (dict(f_i_max=1.5), "f_i_max"),
-    (dict(alpha=()), "alpha"), (dict(alpha=(1.0, -2.0)), "alpha"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(f_e_step=0.003), "f_e_step"),
+        (dict(f_i_step=0.005), "f_i_step"),
+        (dict(f_i_max=1.5), "f_i_max"),
+        (dict(alpha=()), "alpha"),
+        (dict(alpha=(1.0, -2.0)), "alpha"),
+    ],
+)
 def test_bad_grid_raises(kwargs, name):
     with pytest.raises(ValueError, match=name):
         KlimekGrid(**kwargs)
@@ -331,9 +383,13 @@ def test_tiny_election_warns_and_still_fits():
 
 def test_constant_data_warn_degenerate_and_return_nan():
     n = 50
-    e = Election.from_arrays(registered=np.full(n, 1000), valid=np.full(n, 600), invalid=np.zeros(n, int),
-                             votes={"A": np.full(n, 400), "B": np.full(n, 200)},
-                             fields={"ballots_issued_station": np.full(n, 600)})
+    e = Election.from_arrays(
+        registered=np.full(n, 1000),
+        valid=np.full(n, 600),
+        invalid=np.zeros(n, int),
+        votes={"A": np.full(n, 400), "B": np.full(n, 200)},
+        fields={"ballots_issued_station": np.full(n, 600)},
+    )
     with pytest.warns(SmallSampleWarning), pytest.warns(DegenerateDataWarning):
         r = fit_klimek(e, n_realisations=2)
     assert np.isnan(r.f_i) and "could not be fitted" in r.summary().text

@@ -44,8 +44,12 @@ def simulate(n, *, f_inc=0.0, f_ext=0.0, steal=0.0, seed=0, m_inc=(0.4, 0.12)):
     add = rng.binomial(N - valid, m)
     stolen = rng.binomial(others, s)
     invalid = np.minimum(rng.binomial(N, 0.01), N - valid - add)
-    e = Election.from_arrays(registered=N, valid=valid + add, invalid=invalid,
-                             votes={"Leader": W + add + stolen, "Others": others - stolen})
+    e = Election.from_arrays(
+        registered=N,
+        valid=valid + add,
+        invalid=invalid,
+        votes={"Leader": W + add + stolen, "Others": others - stolen},
+    )
     return e, int(add.sum() + stolen.sum()), int(add.sum()), cls
 
 
@@ -105,7 +109,6 @@ def result():
 
 
 class TestResultObject:
-
     def test_station_arrays(self, result):
         e, r = result
         assert r.posterior.shape == (e.n_stations, 3)
@@ -127,15 +130,23 @@ class TestResultObject:
 
     def test_backends_agree(self, result):
         e, r = result
-        r2 = fraud_mixture(e, candidate="Leader", n_boot=4, seed=7, boot_size=None, backend="processes")
+        r2 = fraud_mixture(
+            e, candidate="Leader", n_boot=4, seed=7, boot_size=None, backend="processes"
+        )
         np.testing.assert_array_equal(r.boot, r2.boot)
 
 
 class TestParameters:
-    @pytest.mark.parametrize("kw, msg", [
-        ({"k": 0.1}, r"k \(0.1\)"), ({"n_boot": -1}, r"n_boot \(-1\)"), ({"level": 1.0}, r"level \(1.0\)"),
-        ({"min_registered": 0}, r"min_registered \(0\)"), ({"boot_size": 5}, r"boot_size \(5\)"),
-    ])
+    @pytest.mark.parametrize(
+        "kw, msg",
+        [
+            ({"k": 0.1}, r"k \(0.1\)"),
+            ({"n_boot": -1}, r"n_boot \(-1\)"),
+            ({"level": 1.0}, r"level \(1.0\)"),
+            ({"min_registered": 0}, r"min_registered \(0\)"),
+            ({"boot_size": 5}, r"boot_size \(5\)"),
+        ],
+    )
     def test_bad_parameters(self, small_election, kw, msg):
         with pytest.raises(ValueError, match=msg):
             fraud_mixture(small_election, **kw)
@@ -179,7 +190,9 @@ def test_false_convergence_is_restarted(ru2011):
         assert ll >= ll_once - 1e-6
         if not ok_once:
             _, grad = em.objective(x, em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
-            kinks, smooth, _ = em._kinks(x, -ll / len(t), grad, 1e-3, (em.precompute(t, o, g.m, g.s), w, g, float(len(t))))
+            kinks, smooth, _ = em._kinks(
+                x, -ll / len(t), grad, 1e-3, (em.precompute(t, o, g.m, g.s), w, g, float(len(t)))
+            )
             assert ok == (em._projected_gradient(x, grad) <= 1e-3 or not smooth)
             gains.append(ll - ll_once)
     assert gains and max(gains) > 5
@@ -243,8 +256,9 @@ class TestStrata:
         assert by_region.manufactured_votes == pytest.approx(added, rel=0.10)
         # the combined result is the sum of the per-region fits, station by station
         assert np.nansum(by_region.manufactured) == pytest.approx(by_region.manufactured_votes)
-        assert sum(v["manufactured_votes"] for v in by_region.strata_results.values()) == pytest.approx(
-            by_region.manufactured_votes)
+        assert sum(
+            v["manufactured_votes"] for v in by_region.strata_results.values()
+        ) == pytest.approx(by_region.manufactured_votes)
         assert sum(by_region.pi.values()) == pytest.approx(1.0)
 
     def test_stratified_bootstrap_and_pooling(self):
@@ -302,7 +316,9 @@ def test_second_start_needs_a_real_gain():
 def test_exp_block_matches_libm():
     from pollwatch.forensics._mixture_em import exp_block
 
-    x = np.concatenate([-np.random.default_rng(0).exponential(30, 20_000), [0.0, -1e-300, -699.9, -700.0]])
+    x = np.concatenate(
+        [-np.random.default_rng(0).exponential(30, 20_000), [0.0, -1e-300, -699.9, -700.0]]
+    )
     out, bits = np.empty_like(x), np.empty(len(x), dtype=np.int64)
     exp_block(x, out, bits, len(x))
     np.testing.assert_allclose(out, np.exp(x), rtol=2e-15, atol=0)
@@ -348,10 +364,19 @@ def test_compiled_objective_value_and_gradient():
         x[em.P_INDEX] = math.log(3.0 if pf == 0.1 else 1.4)
         f, grad = em.objective(x, pre, w, g, wsum)
         logpi, _, _ = em.node_logweights(x, g)
-        ll, _, _ = em.estep(t, o, w, g.m, g.s, g.cls, logpi, em.theta_of(x), np.zeros((len(t), 5)), False)
+        ll, _, _ = em.estep(
+            t, o, w, g.m, g.s, g.cls, logpi, em.theta_of(x), np.zeros((len(t), 5)), False
+        )
         assert f == pytest.approx(-ll / wsum, rel=1e-12)
         h = 1e-5
-        fd = np.array([(em.objective(x + h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]
-                        - em.objective(x - h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]) / (2 * h)
-                       for i in range(em.N_PARAMS)])
+        fd = np.array(
+            [
+                (
+                    em.objective(x + h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]
+                    - em.objective(x - h * np.eye(em.N_PARAMS)[i], pre, w, g, wsum)[0]
+                )
+                / (2 * h)
+                for i in range(em.N_PARAMS)
+            ]
+        )
         np.testing.assert_allclose(grad, fd, atol=1e-7 * max(1.0, np.abs(fd).max()))

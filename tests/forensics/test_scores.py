@@ -22,18 +22,23 @@ def _election(n=30):
     valid = issued - 10
     lead = (valid * (0.45 + (np.arange(n) % 5) * 0.01)).astype(int)
     ac = np.full(n, 10) + np.arange(n) % 3
-    issued[0], valid[0], lead[0] = 990, 980, 970          # 99 % turnout, 99 % for the leader
+    issued[0], valid[0], lead[0] = 990, 980, 970  # 99 % turnout, 99 % for the leader
     ac[2] = 150
     boxes = issued.copy()
-    boxes[1] += 5                                          # 5 more ballots in the box than issued
+    boxes[1] += 5  # 5 more ballots in the box than issued
     valid[1] += 5
     lead[1] += 5
     return Election.from_arrays(
-        registered=reg, valid=valid, invalid=np.full(n, 10),
+        registered=reg,
+        valid=valid,
+        invalid=np.full(n, 10),
         votes={"Lead": lead, "Other": valid - lead},
         hierarchy={"region": np.repeat(["R"], n), "tik": np.repeat(["T"], n)},
-        fields={"ballots_issued_station": issued, "ballots_stationary_box": boxes,
-                "absentee_voted": ac},
+        fields={
+            "ballots_issued_station": issued,
+            "ballots_stationary_box": boxes,
+            "absentee_voted": ac,
+        },
     )
 
 
@@ -60,12 +65,19 @@ class TestStationScores:
         assert tab["extreme"][0] and tab["turnout_outlier"][0] and tab["share_outlier"][0]
         assert tab["arithmetic"][1] and "boxes_le_issued" in tab["arithmetic_rules"][1]
         assert tab["carousel"][2]
-        assert tab["rank"][0] == 1          # extreme + both outliers = 4 points
-        assert tab["points"][0] == pytest.approx(WEIGHTS["extreme"] + 2 * WEIGHTS["turnout_outlier"])
+        assert tab["rank"][0] == 1  # extreme + both outliers = 4 points
+        assert tab["points"][0] == pytest.approx(
+            WEIGHTS["extreme"] + 2 * WEIGHTS["turnout_outlier"]
+        )
         assert tab["points"][1] >= WEIGHTS["arithmetic"]
         assert set(tab["signals"][0].split(",")) == {"extreme", "turnout_outlier", "share_outlier"}
         assert not tab["signals"][5]
-        assert s.signals_missing == ("integer", "mobile_box", "mixture", "above_peak")  # no mobile line
+        assert s.signals_missing == (
+            "integer",
+            "mobile_box",
+            "mixture",
+            "above_peak",
+        )  # no mobile line
 
     def test_optional_results_and_points(self):
         e = _election()
@@ -75,13 +87,23 @@ class TestStationScores:
         post = np.full(n, 0.1)
         post[8] = 0.9
         post[9] = np.nan
-        s = station_scores(e, results={"integer_percentages": FakeInteger(flags),
-                                       "mixture": FakeMixture(post), "shpilkin": FakeShpilkin(mode=60.0)})
+        s = station_scores(
+            e,
+            results={
+                "integer_percentages": FakeInteger(flags),
+                "mixture": FakeMixture(post),
+                "shpilkin": FakeShpilkin(mode=60.0),
+            },
+        )
         tab = s.table
-        assert tab["integer"][7] and tab["points"][7] == pytest.approx(1 + 0.2 + (tab["above_peak"][7] * 1))
+        assert tab["integer"][7] and tab["points"][7] == pytest.approx(
+            1 + 0.2 + (tab["above_peak"][7] * 1)
+        )
         assert tab["mixture"][8] and tab["mixture_posterior"][8] == 0.9
-        assert tab["points"][9] == pytest.approx(0.0 + tab["above_peak"][9])  # NaN posterior adds nothing
-        assert tab["above_peak"][0] and not tab["above_peak"][5]              # 99 % vs ~50 % turnout
+        assert tab["points"][9] == pytest.approx(
+            0.0 + tab["above_peak"][9]
+        )  # NaN posterior adds nothing
+        assert tab["above_peak"][0] and not tab["above_peak"][5]  # 99 % vs ~50 % turnout
         assert "carousel" in s.signals_missing and "integer" not in s.signals_missing
 
     def test_weights_override_and_validation(self):

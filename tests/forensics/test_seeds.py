@@ -19,8 +19,10 @@ def election():
     return simulate_election(600, seed=4).election
 
 
-@pytest.mark.parametrize("method", [digit_tests, shpilkin, shpilkin_permutation_test, fit_klimek, rozenas_rkd,
-                                    fraud_mixture])
+@pytest.mark.parametrize(
+    "method",
+    [digit_tests, shpilkin, shpilkin_permutation_test, fit_klimek, rozenas_rkd, fraud_mixture],
+)
 def test_negative_seed_is_refused(election, method):
     with pytest.raises(ValueError, match=r"seed \(-1\) must be"):
         method(election, seed=-1)

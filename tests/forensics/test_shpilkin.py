@@ -22,9 +22,13 @@ def _election(turnout, leader_share, stuff=None, regions=None, registered=1000, 
         leader = leader + stuff
     valid = leader + others
     return Election.from_arrays(
-        registered=V, valid=valid, invalid=np.zeros(n, dtype=np.int64),
+        registered=V,
+        valid=valid,
+        invalid=np.zeros(n, dtype=np.int64),
         votes={"Leader": leader, "Other": others},
-        hierarchy={"region": regions if regions is not None else np.array(["A", "B"])[np.arange(n) % 2]},
+        hierarchy={
+            "region": regions if regions is not None else np.array(["A", "B"])[np.arange(n) % 2]
+        },
         fields={"ballots_issued_station": valid},
     ).with_scrutiny("Leader"), (0 if stuff is None else int(stuff.sum()))
 
@@ -37,8 +41,11 @@ class TestSynthetic:
     def test_recovers_stuffed_votes(self):
         rng = np.random.default_rng(1)
         t = _clean_turnout(20000, rng)
-        stuff = np.where((t > 0.55) & (rng.random(t.size) < 0.4),
-                         (rng.uniform(0.1, 0.35, t.size) * 1000).astype(np.int64), 0)
+        stuff = np.where(
+            (t > 0.55) & (rng.random(t.size) < 0.4),
+            (rng.uniform(0.1, 0.35, t.size) * 1000).astype(np.int64),
+            0,
+        )
         e, added = _election(t, 0.4, stuff)
         r = shpilkin(e, n_boot=0, by_region=None)
         assert r.mode_pct == pytest.approx(50, abs=2)
@@ -62,8 +69,10 @@ class TestSynthetic:
         rng = np.random.default_rng(3)
         t_clean = _clean_turnout(20000, rng)
         t_spike = np.full(4500, 0.805)  # 80.5 %: one bin, others' votes taller than the kernel
-        e, _ = _election(np.concatenate([t_clean, t_spike]),
-                         np.concatenate([np.full(20000, 0.4), np.full(4500, 0.7)]))
+        e, _ = _election(
+            np.concatenate([t_clean, t_spike]),
+            np.concatenate([np.full(20000, 0.4), np.full(4500, 0.7)]),
+        )
         natural = shpilkin(e, n_boot=0, by_region=None, variants=False)
         raw = shpilkin(e, n_boot=0, by_region=None, variants=False, peak="raw_max")
         smoothed = shpilkin(e, n_boot=0, by_region=None, variants=False, peak="smoothed_max")
@@ -116,13 +125,16 @@ class TestSynthetic:
         with pytest.warns(SmallSampleWarning):
             shpilkin(e, n_boot=0, by_region=None, variants=False)
 
-    @pytest.mark.parametrize(("kw", "msg"), [
-        ({"bin_pp": 0}, r"bin_pp \(0\) must be in the interval \(0, 50\]"),
-        ({"peak": "highest"}, r"peak \('highest'\) not recognised"),
-        ({"smoothing": 4}, r"smoothing \(4\) must be an odd"),
-        ({"mode": 120}, r"mode \(120\) must be in the interval"),
-        ({"confidence_level": 1.0}, r"confidence_level \(1.0\)"),
-    ])
+    @pytest.mark.parametrize(
+        ("kw", "msg"),
+        [
+            ({"bin_pp": 0}, r"bin_pp \(0\) must be in the interval \(0, 50\]"),
+            ({"peak": "highest"}, r"peak \('highest'\) not recognised"),
+            ({"smoothing": 4}, r"smoothing \(4\) must be an odd"),
+            ({"mode": 120}, r"mode \(120\) must be in the interval"),
+            ({"confidence_level": 1.0}, r"confidence_level \(1.0\)"),
+        ],
+    )
     def test_bad_parameters(self, kw, msg):
         e, _ = _election(np.full(100, 0.5), 0.5)
         with pytest.raises(ValueError, match=msg):
@@ -131,12 +143,38 @@ class TestSynthetic:
 
 # reference-numbers.md §4 ---------------------------------------------------------------
 REF = {
-    2011: dict(mode=51.5, k=0.532, kernel=0.347, clean=0.340, turnout=0.463, E=15.21, pct=47.0,
-               variants={"single_bin_k": 15.24, "bins_0.5pp": 15.20, "turnout_cast": 15.20,
-                         "mode_smoothed_max": 15.21, "mode_raw_max": 15.21}),
-    2012: dict(mode=59.5, k=1.372, kernel=0.578, clean=0.570, turnout=0.554, E=10.97, pct=24.1,
-               variants={"single_bin_k": 11.81, "bins_0.5pp": 10.98, "turnout_cast": 11.03,
-                         "mode_smoothed_max": 10.97, "mode_raw_max": 11.01}),
+    2011: dict(
+        mode=51.5,
+        k=0.532,
+        kernel=0.347,
+        clean=0.340,
+        turnout=0.463,
+        E=15.21,
+        pct=47.0,
+        variants={
+            "single_bin_k": 15.24,
+            "bins_0.5pp": 15.20,
+            "turnout_cast": 15.20,
+            "mode_smoothed_max": 15.21,
+            "mode_raw_max": 15.21,
+        },
+    ),
+    2012: dict(
+        mode=59.5,
+        k=1.372,
+        kernel=0.578,
+        clean=0.570,
+        turnout=0.554,
+        E=10.97,
+        pct=24.1,
+        variants={
+            "single_bin_k": 11.81,
+            "bins_0.5pp": 10.98,
+            "turnout_cast": 11.03,
+            "mode_smoothed_max": 10.97,
+            "mode_raw_max": 11.01,
+        },
+    ),
 }
 
 
@@ -164,10 +202,13 @@ class TestReferenceNumbers:
             assert r.sensitivity[name] / 1e6 == pytest.approx(value, abs=0.05), name
         assert r.station_excess.sum() == pytest.approx(r.excess, rel=1e-9)
 
-    @pytest.mark.parametrize(("variant", "kw", "mode"), [
-        ("mode_raw_max", {"peak": "raw_max"}, {2011: 51.5, 2012: 60.5}),
-        ("mode_smoothed_max", {"peak": "smoothed_max"}, {2011: 51.5, 2012: 59.5}),
-    ])
+    @pytest.mark.parametrize(
+        ("variant", "kw", "mode"),
+        [
+            ("mode_raw_max", {"peak": "raw_max"}, {2011: 51.5, 2012: 60.5}),
+            ("mode_smoothed_max", {"peak": "smoothed_max"}, {2011: 51.5, 2012: 59.5}),
+        ],
+    )
     def test_mode_variants(self, ru, variant, kw, mode):
         year, e = ru
         r = shpilkin(e, n_boot=0, by_region=None, variants=False, **kw)

@@ -20,8 +20,10 @@ def test_betabin_table_matches_scipy(n, k_obs):
     pmf = np.zeros(n + 1)
     comp = np.zeros(n + 1)
     lo, hi = _betabin_table(n, k_obs, cum, 0, alpha, beta_, pmf, comp)
-    want = sum(w * stats.betabinom(n, k_obs + a, n - k_obs + b).pmf(np.arange(n + 1))
-               for w, a, b in zip((0.2, 0.5, 0.3), alpha, beta_, strict=True))
+    want = sum(
+        w * stats.betabinom(n, k_obs + a, n - k_obs + b).pmf(np.arange(n + 1))
+        for w, a, b in zip((0.2, 0.5, 0.3), alpha, beta_, strict=True)
+    )
     assert 0 <= lo <= hi <= n
     np.testing.assert_allclose(pmf, want, atol=1e-12)
 
@@ -32,7 +34,12 @@ def test_parallel_analyze_equals_sequential():
     methods = ["integer_percentages", "mixture", "coarse_shares", "digits"]  # both offloaded ones
     a = analyze(e, seed=1, methods=methods, parallel=False)
     b = analyze(e, seed=1, methods=methods, parallel=True)
-    strip = lambda d: json.dumps({k: v for k, v in d.items() if k != "timings"}, sort_keys=True, default=str)  # noqa: E731
+
+    def strip(d):
+        return json.dumps(
+            {k: v for k, v in d.items() if k != "timings"}, sort_keys=True, default=str
+        )
+
     assert a.errors == b.errors == {}
     assert strip(a.doc) == strip(b.doc)
     assert a.stations_table().equals(b.stations_table())

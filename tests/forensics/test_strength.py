@@ -15,14 +15,20 @@ def _doc(**methods):
 FIRING = {
     "integer_percentages": {"z": C["integer_z"] + 0.1},
     "shpilkin_permutation": {"p_value": 0.01},
-    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] + 0.001) * 1_000_000, "units": 8},
+    "mixture_by_region": {
+        "manufactured_votes": (C["mixture_manufactured_share"] + 0.001) * 1_000_000,
+        "units": 8,
+    },
     "klimek": {"f_i": 0.1, "f_e": C["klimek_f_e"] + 0.001},
     "coarse_shares": {"fraud_percent": C["coarse_fraud_pct"] + 0.1},
 }
 QUIET = {
     "integer_percentages": {"z": C["integer_z"] - 0.1},
     "shpilkin_permutation": {"p_value": 0.05},  # the rule is strict: p < 0.05
-    "mixture_by_region": {"manufactured_votes": (C["mixture_manufactured_share"] - 0.001) * 1_000_000, "units": 8},
+    "mixture_by_region": {
+        "manufactured_votes": (C["mixture_manufactured_share"] - 0.001) * 1_000_000,
+        "units": 8,
+    },
     "klimek": {"f_i": C["klimek_f_i"], "f_e": 0.0},
     "coarse_shares": {"fraud_percent": C["coarse_fraud_pct"]},
 }
@@ -35,7 +41,9 @@ def test_each_rule_fires_alone_just_above_its_critical_value():
         assert st.not_run == ()
 
 
-@pytest.mark.parametrize(("n", "level"), [(0, "none"), (1, "weak"), (2, "moderate"), (3, "strong"), (5, "strong")])
+@pytest.mark.parametrize(
+    ("n", "level"), [(0, "none"), (1, "weak"), (2, "moderate"), (3, "strong"), (5, "strong")]
+)
 def test_levels_count_the_rules_that_fire(n, level):
     names = list(FIRING)
     st = assess(_doc(**{k: (FIRING[k] if i < n else QUIET[k]) for i, k in enumerate(names)}))
@@ -45,7 +53,12 @@ def test_levels_count_the_rules_that_fire(n, level):
 def test_missing_or_nan_statistics_never_fire_and_are_listed():
     st = assess(_doc(integer_percentages={"z": math.nan}, klimek=FIRING["klimek"]))
     assert st.signals == ("Klimek model",)
-    assert set(st.not_run) == {"integer percentages", "Shpilkin excess votes", "finite mixture", "coarse vote shares"}
+    assert set(st.not_run) == {
+        "integer percentages",
+        "Shpilkin excess votes",
+        "finite mixture",
+        "coarse vote shares",
+    }
 
 
 def test_a_single_pooled_mixture_fit_is_not_the_calibrated_rule():
@@ -75,8 +88,20 @@ def test_simulated_clean_and_stuffed_elections():
     def level(fraud, seed):
         cfg = ElectorateConfig(n_stations=8_000, n_regions=8, n_constituencies=80)
         e = simulate_election(8_000, seed=seed, fraud=fraud, electorate=cfg).election
-        return assess(analyze(e, seed=1, methods=["integer_percentages", "shpilkin", "shpilkin_test",
-                                                   "mixture_by_region", "klimek", "digits"]).doc)
+        return assess(
+            analyze(
+                e,
+                seed=1,
+                methods=[
+                    "integer_percentages",
+                    "shpilkin",
+                    "shpilkin_test",
+                    "mixture_by_region",
+                    "klimek",
+                    "digits",
+                ],
+            ).doc
+        )
 
     clean = level(FraudConfig(), 5)
     assert clean.level in ("none", "weak") and "coarse vote shares" in clean.not_run
@@ -85,28 +110,54 @@ def test_simulated_clean_and_stuffed_elections():
 
 
 # -- no data is never evidence (issue 16) ---------------------------------------------------
-FIRING_NAMES = ("integer percentages", "Shpilkin excess votes", "finite mixture", "Klimek model",
-                "coarse vote shares")
+FIRING_NAMES = (
+    "integer percentages",
+    "Shpilkin excess votes",
+    "finite mixture",
+    "Klimek model",
+    "coarse vote shares",
+)
+
 
 def test_a_failed_or_skipped_method_never_fires_and_is_not_computed():
-    failed = {**_doc(**FIRING), "errors": {"klimek": "ValueError: boom", "shpilkin_test": "MemoryError"}}
+    failed = {
+        **_doc(**FIRING),
+        "errors": {"klimek": "ValueError: boom", "shpilkin_test": "MemoryError"},
+    }
     st = assess(failed)
     assert "Klimek model" not in st.signals and "Shpilkin excess votes" not in st.signals
     assert {"Klimek model", "Shpilkin excess votes"} <= set(st.not_run) and len(st.signals) == 3
-    skipped = _doc(**{**FIRING, "mixture_by_region": {**FIRING["mixture_by_region"], "skipped": "no hierarchy"}})
-    assert "finite mixture" in assess(skipped).not_run and "finite mixture" not in assess(skipped).signals
+    skipped = _doc(
+        **{
+            **FIRING,
+            "mixture_by_region": {**FIRING["mixture_by_region"], "skipped": "no hierarchy"},
+        }
+    )
+    assert (
+        "finite mixture" in assess(skipped).not_run
+        and "finite mixture" not in assess(skipped).signals
+    )
 
 
 def test_no_station_left_for_analysis_is_none_whatever_the_arithmetic_says():
-    doc = {"election": {"stations": 40, "ballots_cast": 1_000_000, "excluded": {"zero_registered": 40}},
-           "methods": FIRING, "findings": {"turnout_le_100": 12, "candidates_sum_valid": 3},
-           "errors": {}}
+    doc = {
+        "election": {
+            "stations": 40,
+            "ballots_cast": 1_000_000,
+            "excluded": {"zero_registered": 40},
+        },
+        "methods": FIRING,
+        "findings": {"turnout_le_100": 12, "candidates_sum_valid": 3},
+        "errors": {},
+    }
     st = assess(doc)
     assert st.level == "none" and st.signals == () and set(st.not_run) == set(FIRING_NAMES)
-    empty = {"election": {"stations": 0, "ballots_cast": 0, "excluded": {}}, "methods": {},
-             "findings": {"turnout_le_100": 0}}
+    empty = {
+        "election": {"stations": 0, "ballots_cast": 0, "excluded": {}},
+        "methods": {},
+        "findings": {"turnout_le_100": 0},
+    }
     assert assess(empty).level == "none"
-
 
 
 def test_tiny_election_gives_no_default_p_value_and_lists_what_was_not_computed():
@@ -135,7 +186,10 @@ def test_tiny_election_gives_no_default_p_value_and_lists_what_was_not_computed(
 
 
 def test_rules_need_their_methods_minimum_of_stations():
-    small = {**_doc(**FIRING), "election": {"stations": 500, "excluded": {}, "ballots_cast": 1_000_000}}
+    small = {
+        **_doc(**FIRING),
+        "election": {"stations": 500, "excluded": {}, "ballots_cast": 1_000_000},
+    }
     st = assess(small)  # 500 stations: enough for all but the Klimek fit (1,000)
     assert "Klimek model" in st.not_run and len(st.signals) == 4
     st = assess({**small, "election": {**small["election"], "stations": 40}})
@@ -152,9 +206,13 @@ def test_undefined_excess_gives_no_p_value():
     rng = np.random.default_rng(0)
     v = rng.integers(500, 1500, 200)
     g = rng.binomial(v, 0.6)
-    e = Election.from_arrays(registered=v, valid=g, invalid=np.zeros(200, np.int64),
-                             votes={"A": g, "B": np.zeros(200, np.int64)},
-                             fields={"ballots_issued_station": g})
+    e = Election.from_arrays(
+        registered=v,
+        valid=g,
+        invalid=np.zeros(200, np.int64),
+        votes={"A": g, "B": np.zeros(200, np.int64)},
+        fields={"ballots_issued_station": g},
+    )
     r = shpilkin_permutation_test(e, level=None)
     assert not math.isfinite(r.excess) and math.isnan(r.pvalue) and "undefined" in r.note
 

@@ -23,20 +23,47 @@ def world():
     from pollwatch.quickcount.compare import compare
     from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
 
-    sim = simulate_election(1200, seed=3, fraud=FraudConfig(stuffing=Stuffing(0.3, intensity=(0.3, 0.8))),
-                            n_constituencies=20, layout="azerbaijan", country="AZ")
+    sim = simulate_election(
+        1200,
+        seed=3,
+        fraud=FraudConfig(stuffing=Stuffing(0.3, intensity=(0.3, 0.8))),
+        n_constituencies=20,
+        layout="azerbaijan",
+        country="AZ",
+    )
     design, copies, published, altered = observer_sample(sim, 80, 3, n_altered=3)
-    analysis = analyze(published, seed=3, methods=["fingerprint", "shpilkin", "carousel", "integer_percentages"])
+    analysis = analyze(
+        published, seed=3, methods=["fingerprint", "shpilkin", "carousel", "integer_percentages"]
+    )
     pvt = compare(copies, published, seed=3)
     tallies, status, _ = camera_tallies(sim, published, 150, 3)
     cams = compare_official(estimate_turnout(tallies, status, seed=3), published, basis="issued")
     incidents = observer_incidents(sim, design.table["station_id"].to_list(), 3, share=0.5)
-    reports = [{"station_id": i["station_id"], "kind": "incident", "form": i["category"], "severity": i["severity"],
-                "status": "new", "description": i["description"], "media": [{"sha256": "ab" * 32}]}
-               for i in incidents]
+    reports = [
+        {
+            "station_id": i["station_id"],
+            "kind": "incident",
+            "form": i["category"],
+            "severity": i["severity"],
+            "status": "new",
+            "description": i["description"],
+            "media": [{"sha256": "ab" * 32}],
+        }
+        for i in incidents
+    ]
     y = sim.truth["stuffed"].to_numpy() > 0
-    return dict(sim=sim, e=published, copies=copies, altered=altered, analysis=analysis, pvt=pvt, cams=cams,
-                status=status, reports=reports, y=y)
+    return dict(
+        sim=sim,
+        e=published,
+        copies=copies,
+        altered=altered,
+        analysis=analysis,
+        pvt=pvt,
+        cams=cams,
+        status=status,
+        reports=reports,
+        y=y,
+    )
 
 
 def test_auc_exact_against_mann_whitney():
@@ -54,8 +81,15 @@ def test_auc_exact_against_mann_whitney():
 
 def test_dossier_altered_station_is_hard_evidence(world):
     sid = world["altered"][0]
-    d = station_dossier(sid, election=world["e"], analysis=world["analysis"], pvt=world["pvt"],
-                        copies=world["copies"], cameras=world["cams"], camera_status=world["status"])
+    d = station_dossier(
+        sid,
+        election=world["e"],
+        analysis=world["analysis"],
+        pvt=world["pvt"],
+        copies=world["copies"],
+        cameras=world["cams"],
+        camera_status=world["status"],
+    )
     assert "observers' protocol copy" in d.agree and d.mismatches
     assert any(e["strength"] == "hard" and e["direction"] == "flags" for e in d.evidence)
     assert d.official["votes"] and d.forensic["rank"] >= 1 and d.protocol_copy is not None
@@ -80,9 +114,19 @@ def test_dossier_cameras_agree_or_disagree(world):
 
 
 def test_build_dossier_plain_parts():
-    d = build_dossier("S1", forensic={"rank": 1, "points": 0.5, "n_stations": 9, "signals": ["integer"]},
-                      observer_reports=[{"kind": "incident", "form": "ballot_stuffing", "severity": "high",
-                                         "status": "verified", "media": [{"sha256": "f" * 64}]}])
+    d = build_dossier(
+        "S1",
+        forensic={"rank": 1, "points": 0.5, "n_stations": 9, "signals": ["integer"]},
+        observer_reports=[
+            {
+                "kind": "incident",
+                "form": "ballot_stuffing",
+                "severity": "high",
+                "status": "verified",
+                "media": [{"sha256": "f" * 64}],
+            }
+        ],
+    )
     assert d.agree == ("observers' reports",) and d.media_hashes == ("f" * 64,)
     assert any(e["strength"] == "weak" for e in d.evidence)
     with pytest.raises(ValueError, match="forensic_threshold"):
@@ -90,8 +134,14 @@ def test_build_dossier_plain_parts():
 
 
 def test_fused_score_parts_and_rollup(world):
-    fs = fused_scores(world["e"], analysis=world["analysis"], pvt=world["pvt"], copies=world["copies"],
-                      cameras=world["cams"], observer_reports=world["reports"])
+    fs = fused_scores(
+        world["e"],
+        analysis=world["analysis"],
+        pvt=world["pvt"],
+        copies=world["copies"],
+        cameras=world["cams"],
+        observer_reports=world["reports"],
+    )
     t = fs.table
     parts = t["forensic_points"] + t["camera_points"] + t["protocol_points"] + t["incident_points"]
     assert np.allclose(parts.to_numpy(), t["fused"].to_numpy())
@@ -101,15 +151,33 @@ def test_fused_score_parts_and_rollup(world):
     assert top["rank"] == 1 and top["fused"] == t["fused"].max()
     with pytest.raises(ValueError, match="weights key"):
         fused_scores(world["e"], weights={"nope": 1})
-    r = rollup(fs, analysis=world["analysis"], pvt=world["pvt"], cameras=world["cams"], election=world["e"],
-               truth=world["y"])
-    assert r.flags["cameras"] == {"covered": int(t["camera_watched"].sum()), "flagged": int(t["camera_flag"].sum())}
+    r = rollup(
+        fs,
+        analysis=world["analysis"],
+        pvt=world["pvt"],
+        cameras=world["cams"],
+        election=world["e"],
+        truth=world["y"],
+    )
+    assert r.flags["cameras"] == {
+        "covered": int(t["camera_watched"].sum()),
+        "flagged": int(t["camera_flag"].sum()),
+    }
     cam = t.filter(t["camera_watched"])
     f = cam["forensic_flag"].to_numpy()
-    assert r.conditional["cameras"]["p_if_forensic"] == pytest.approx(cam["camera_flag"].to_numpy()[f].mean())
-    assert int(r.by_group["stations"].sum()) == t.height and int(r.by_group["cameras"].sum()) == r.flags["cameras"]["flagged"]
+    assert r.conditional["cameras"]["p_if_forensic"] == pytest.approx(
+        cam["camera_flag"].to_numpy()[f].mean()
+    )
+    assert (
+        int(r.by_group["stations"].sum()) == t.height
+        and int(r.by_group["cameras"].sum()) == r.flags["cameras"]["flagged"]
+    )
     assert r.aucs["fusion"] == pytest.approx(auc(t["fused"].to_numpy(), world["y"]))
-    assert {e["source"] for e in r.estimates} >= {"cameras", "quick count (PVT)", "forensics (Shpilkin)"}
+    assert {e["source"] for e in r.estimates} >= {
+        "cameras",
+        "quick count (PVT)",
+        "forensics (Shpilkin)",
+    }
     json.dumps(r.to_dict())
     with pytest.raises(ValueError, match="truth"):
         rollup(fs, truth=world["y"][:-1])
@@ -119,15 +187,35 @@ def test_fused_score_parts_and_rollup(world):
 def test_report_dossier_section_in_browser(world, browser, tmp_path):
     from pollwatch.report import write_all
 
-    fs = fused_scores(world["e"], analysis=world["analysis"], pvt=world["pvt"], copies=world["copies"],
-                      cameras=world["cams"], observer_reports=world["reports"])
+    fs = fused_scores(
+        world["e"],
+        analysis=world["analysis"],
+        pvt=world["pvt"],
+        copies=world["copies"],
+        cameras=world["cams"],
+        observer_reports=world["reports"],
+    )
     top = fs.top(3)
-    ds = [station_dossier(s, election=world["e"], analysis=world["analysis"], pvt=world["pvt"],
-                          copies=world["copies"], cameras=world["cams"], observer_reports=world["reports"])
-          for s in top["station_id"]]
-    r = rollup(fs, analysis=world["analysis"], cameras=world["cams"], election=world["e"], truth=world["y"])
-    paths = write_all(world["analysis"], tmp_path, extra_sections=[rollup_section(r),
-                                                                    dossier_section(ds, top["rank"].to_list())])
+    ds = [
+        station_dossier(
+            s,
+            election=world["e"],
+            analysis=world["analysis"],
+            pvt=world["pvt"],
+            copies=world["copies"],
+            cameras=world["cams"],
+            observer_reports=world["reports"],
+        )
+        for s in top["station_id"]
+    ]
+    r = rollup(
+        fs, analysis=world["analysis"], cameras=world["cams"], election=world["e"], truth=world["y"]
+    )
+    paths = write_all(
+        world["analysis"],
+        tmp_path,
+        extra_sections=[rollup_section(r), dossier_section(ds, top["rank"].to_list())],
+    )
     page = browser.new_context().new_page()
     page.goto(paths["report.html"].resolve().as_uri())
     assert page.locator("#dossiers article.dossier").count() == 3

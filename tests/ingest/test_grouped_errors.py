@@ -44,7 +44,10 @@ def test_one_bad_column_on_100000_rows_is_one_line(tmp_path):
     assert len(text.splitlines()) <= 4, text
     assert "100,000 problems found" in text
     line = text.splitlines()[1]
-    assert f'- {p}, column "valid": valid is not a count (100,000 times); expected a whole number (count)' in line
+    assert (
+        f'- {p}, column "valid": valid is not a count (100,000 times); expected a whole number (count)'
+        in line
+    )
     assert "e.g. line 2 got '0.5'; line 3 got '1.5'; line 4 got '2.5'; … and 99,997 more." in line
     assert "Hint: counts must be whole numbers" in text
     assert [len(g) for g in err.groups] == [100_000]
@@ -65,19 +68,31 @@ def test_kinds_are_separate_lines(tmp_path):
         raise AssertionError("bad cells must be refused")
     assert lines[0] == f"{p}: 5 problems of 3 kinds found while reading:" and len(lines) == 4
     (reg,) = [x for x in lines if "registered is not a count" in x]
-    assert reg.endswith("(2 times); expected a whole number (count); e.g. line 5 got 'x'; line 7 got 'y'.")
+    assert reg.endswith(
+        "(2 times); expected a whole number (count); e.g. line 5 got 'x'; line 7 got 'y'."
+    )
     # a kind seen once keeps the single-issue format of DataIssue.__str__
-    assert f"- {p}, line 13, column \"A\": votes for 'A' are not a count: expected a whole number (count), got '4o'." in lines
+    assert (
+        f"- {p}, line 13, column \"A\": votes for 'A' are not a count: expected a whole number (count), got '4o'."
+        in lines
+    )
     (dup,) = [x for x in lines if "duplicate station id" in x]
-    assert "(2 times)" in dup and "line 12 got '1' (expected a unique id (first seen on line 3))" in dup
+    assert (
+        "(2 times)" in dup
+        and "line 12 got '1' (expected a unique id (first seen on line 3))" in dup
+    )
 
 
 def test_examples_name_their_column_when_a_kind_spans_columns():
-    issues = [DataIssue("f.csv", "empty station id", line=i, column=c, value="", expected="a value")
-              for i, c in ((2, "a"), (3, "b"), (4, "a"), (5, "b"))]
+    issues = [
+        DataIssue("f.csv", "empty station id", line=i, column=c, value="", expected="a value")
+        for i, c in ((2, "a"), (3, "b"), (4, "a"), (5, "b"))
+    ]
     (group,) = group_issues(issues)
-    assert format_group(group) == ('f.csv: empty station id (4 times); expected a value; e.g. line 2, column "a" '
-                                   "got ''; line 3, column \"b\" got ''; line 4, column \"a\" got ''; … and 1 more.")
+    assert format_group(group) == (
+        'f.csv: empty station id (4 times); expected a value; e.g. line 2, column "a" '
+        "got ''; line 3, column \"b\" got ''; line 4, column \"a\" got ''; … and 1 more."
+    )
 
 
 def test_many_kinds_are_capped():
@@ -101,6 +116,14 @@ def test_cli_prints_groups_and_json_has_every_issue(tmp_path):
     assert doc["ok"] is False and doc["problems"] == 5000 and len(doc["issues"]) == 5000
     assert doc["kinds"][0]["count"] == 5000 and doc["kinds"][0]["column"] == "valid"
     assert [e["line"] for e in doc["kinds"][0]["examples"]] == [2, 3, 4]
-    assert doc["issues"][-1] == {"source": str(p), "message": "valid is not a count", "line": 5001,
-                                 "column": "valid", "station_id": None, "value": "4999x",
-                                 "expected": "a whole number (count)", "hint": None, "kind": "error"}
+    assert doc["issues"][-1] == {
+        "source": str(p),
+        "message": "valid is not a count",
+        "line": 5001,
+        "column": "valid",
+        "station_id": None,
+        "value": "4999x",
+        "expected": "a whole number (count)",
+        "hint": None,
+        "kind": "error",
+    }

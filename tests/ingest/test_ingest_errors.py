@@ -44,7 +44,10 @@ def test_non_numeric_count_names_file_line_column_value(tmp_path, mapping):
         read_election(p, mapping=mapping)
     (issue,) = exc.value.issues
     assert (issue.line, issue.column, issue.value) == (3, "valid", "6o")
-    assert f'{p}, line 3, column "valid": valid is not a count: expected a whole number (count), got \'6o\'' in str(exc.value)
+    assert (
+        f"{p}, line 3, column \"valid\": valid is not a count: expected a whole number (count), got '6o'"
+        in str(exc.value)
+    )
 
 
 def test_every_problem_is_collected(tmp_path, mapping):
@@ -88,7 +91,9 @@ def test_empty_required_cell_is_a_finding_and_excludes_the_station(tmp_path, map
 def test_ambiguous_mapping_is_ranked_by_meaning(tmp_path):
     # "valid" is in both "valid" and "invalid": the column that means valid ballots wins, with a warning
     m = tmp_path / "m.toml"
-    m.write_text(MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8")
+    m.write_text(
+        MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8"
+    )
     p = _csv(tmp_path, "D,1,100,60,2,40,20\n")
     e = read_election(p, mapping=m)
     assert e.ingest_report.columns["valid"] == "valid"
@@ -97,9 +102,13 @@ def test_ambiguous_mapping_is_ranked_by_meaning(tmp_path):
 
 def test_ambiguous_mapping_tie_names_both_columns_and_the_fix(tmp_path):
     m = tmp_path / "m.toml"
-    m.write_text(MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8")
+    m.write_text(
+        MAPPING.replace('valid = "valid"', 'valid = { contains = "valid" }'), encoding="utf-8"
+    )
     p = tmp_path / "r.csv"
-    p.write_text("district,pec,reg,valid_1,valid_2,invalid,A,B\nD,1,100,60,60,2,40,20\n", encoding="utf-8")
+    p.write_text(
+        "district,pec,reg,valid_1,valid_2,invalid,A,B\nD,1,100,60,60,2,40,20\n", encoding="utf-8"
+    )
     with pytest.raises(IngestError, match="field 'valid' matches 2 columns equally well") as exc:
         read_election(p, mapping=m)
     (issue,) = exc.value.issues
@@ -108,7 +117,9 @@ def test_ambiguous_mapping_tie_names_both_columns_and_the_fix(tmp_path):
 
 def test_unknown_preset_lists_presets(tmp_path):
     p = _csv(tmp_path, "D,1,100,60,2,40,20\n")
-    with pytest.raises(ConfigError, match="unknown preset 'martian'; available presets: azerbaijan_pec, russia_cec"):
+    with pytest.raises(
+        ConfigError, match="unknown preset 'martian'; available presets: azerbaijan_pec, russia_cec"
+    ):
         read_election(p, preset="martian")
 
 
@@ -121,7 +132,10 @@ def test_bad_toml(tmp_path):
 
 def test_unknown_field_in_mapping(tmp_path):
     m = tmp_path / "m.toml"
-    m.write_text(MAPPING.replace('invalid = "invalid"', 'invalid = "invalid"\nvotes_cast = "x"'), encoding="utf-8")
+    m.write_text(
+        MAPPING.replace('invalid = "invalid"', 'invalid = "invalid"\nvotes_cast = "x"'),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"unknown model fields \['votes_cast'\]"):
         read_election(_csv(tmp_path, ""), mapping=m)
 
@@ -142,10 +156,18 @@ def test_missing_file(tmp_path):
 
 def test_cp1251_tsv_and_thousands(tmp_path):
     m = tmp_path / "m.toml"
-    m.write_text(MAPPING.replace("[candidates]", '[source]\nthousands = " "\n[candidates]')
-                 .replace('"A", "B"', '"Иванов", "B"'), encoding="utf-8")
+    m.write_text(
+        MAPPING.replace("[candidates]", '[source]\nthousands = " "\n[candidates]').replace(
+            '"A", "B"', '"Иванов", "B"'
+        ),
+        encoding="utf-8",
+    )
     p = tmp_path / "r.tsv"
-    p.write_bytes("district\tpec\treg\tvalid\tinvalid\tИванов\tB\nСевер\t1\t1 200\t600\t2\t400\t200\n".encode("cp1251"))
+    p.write_bytes(
+        "district\tpec\treg\tvalid\tinvalid\tИванов\tB\nСевер\t1\t1 200\t600\t2\t400\t200\n".encode(
+            "cp1251"
+        )
+    )
     e = read_election(p, mapping=m)
     assert e.ingest_report.encoding == "cp1251"
     assert e.totals()["registered"] == 1200 and e.leader.name == "Иванов"
@@ -153,8 +175,17 @@ def test_cp1251_tsv_and_thousands(tmp_path):
 
 
 def test_xlsx_and_parquet(tmp_path, mapping):
-    df = pl.DataFrame({"district": ["D", "D"], "pec": [1, 2], "reg": [100, 200], "valid": [60, 100],
-                       "invalid": [2, 3], "A": [40, 50], "B": [20, 50]})
+    df = pl.DataFrame(
+        {
+            "district": ["D", "D"],
+            "pec": [1, 2],
+            "reg": [100, 200],
+            "valid": [60, 100],
+            "invalid": [2, 3],
+            "A": [40, 50],
+            "B": [20, 50],
+        }
+    )
     df.write_excel(tmp_path / "r.xlsx")
     df.write_parquet(tmp_path / "r.parquet")
     for name in ("r.xlsx", "r.parquet"):
@@ -163,14 +194,28 @@ def test_xlsx_and_parquet(tmp_path, mapping):
 
 
 def test_float_counts_in_parquet_must_be_whole(tmp_path, mapping):
-    pl.DataFrame({"district": ["D"], "pec": [1], "reg": [100.0], "valid": [60.5], "invalid": [2.0],
-                  "A": [40.0], "B": [20.0]}).write_parquet(tmp_path / "r.parquet")
+    pl.DataFrame(
+        {
+            "district": ["D"],
+            "pec": [1],
+            "reg": [100.0],
+            "valid": [60.5],
+            "invalid": [2.0],
+            "A": [40.0],
+            "B": [20.0],
+        }
+    ).write_parquet(tmp_path / "r.parquet")
     with pytest.raises(IngestError, match=r'line 2, column "valid"'):
         read_election(tmp_path / "r.parquet", mapping=mapping)
 
 
 def test_unanalysable_stations_are_kept_and_counted(tmp_path, mapping):
-    p = _csv(tmp_path, "D,1,100,60,2,40,20\nD,2,0,0,0,0,0\nD,3,50,0,0,0,0\nD,4,100,,,,\n".replace(",,,,", ",0,0,,"))
+    p = _csv(
+        tmp_path,
+        "D,1,100,60,2,40,20\nD,2,0,0,0,0,0\nD,3,50,0,0,0,0\nD,4,100,,,,\n".replace(
+            ",,,,", ",0,0,,"
+        ),
+    )
     e = read_election(p, mapping=mapping)
     assert e.n_stations == 4
     assert e.ingest_report.exclusions == {"zero_registered": 1, "zero_ballots": 1, "no_results": 1}
@@ -178,7 +223,9 @@ def test_unanalysable_stations_are_kept_and_counted(tmp_path, mapping):
 
 def test_unused_columns_are_reported_not_dropped_silently(tmp_path, mapping):
     p = tmp_path / "r.csv"
-    p.write_text("district,pec,reg,valid,invalid,A,B,comment\nD,1,100,60,2,40,20,ok\n", encoding="utf-8")
+    p.write_text(
+        "district,pec,reg,valid,invalid,A,B,comment\nD,1,100,60,2,40,20,ok\n", encoding="utf-8"
+    )
     e = read_election(p, mapping=mapping)
     assert e.ingest_report.ignored_columns == ("comment",)
 

@@ -45,7 +45,11 @@ def _same_reading(e, truth, stations=N):
     analysable = e.subset(e.analysable())
     assert analysable.n_stations == stations
     at = analysable.totals()
-    assert (at["registered"], at["valid"], at["invalid"]) == (truth["registered"], truth["valid"], truth["invalid"])
+    assert (at["registered"], at["valid"], at["invalid"]) == (
+        truth["registered"],
+        truth["valid"],
+        truth["invalid"],
+    )
     return t
 
 
@@ -64,7 +68,12 @@ def test_base_layout_reads_as_the_simulation(base, truth):
     rep = e.ingest_report
     assert rep.rest_refused == {"url": "ignored by the mapping"}
     assert rep.rest_taken == tuple(truth["votes"])
-    assert set(rep.gates) == {"candidates_sum_valid", "candidate_le_valid", "issued_vs_cast", "cast_le_registered"}
+    assert set(rep.gates) == {
+        "candidates_sum_valid",
+        "candidate_le_valid",
+        "issued_vs_cast",
+        "cast_le_registered",
+    }
     assert all(g.startswith("ok") for g in rep.gates.values())
 
 
@@ -87,7 +96,9 @@ def test_oik_column_is_an_identifier_not_a_candidate(base, truth):
     assert e.ingest_report.rest_refused["oik"] == "identifier header (district)"
 
 
-def test_protocol_line_in_unfamiliar_wording_is_matched_by_meaning_not_made_a_candidate(base, truth):
+def test_protocol_line_in_unfamiliar_wording_is_matched_by_meaning_not_made_a_candidate(
+    base, truth
+):
     # the preset's stems miss this wording of "ballots received"; the vocabulary still knows it
     header = "Получено избирательных бюллетеней участковой комиссией"
     df = base.rename({RUSSIA_COLUMNS["ballots_received"]: header})
@@ -102,7 +113,10 @@ def test_protocol_line_with_no_model_field_is_refused_by_rest(base, truth):
     df = base.with_columns(pl.lit("3").alias(extra)).select([*base.columns[:-1], extra, "url"])
     e = read_frame(df)
     _same_reading(e, truth)
-    assert e.ingest_report.rest_refused[extra] == "protocol line (ballots_spoilt, already mapped or not needed)"
+    assert (
+        e.ingest_report.rest_refused[extra]
+        == "protocol line (ballots_spoilt, already mapped or not needed)"
+    )
 
 
 def test_unknown_protocol_line_taken_as_candidate_fails_the_gates(base):
@@ -112,11 +126,15 @@ def test_unknown_protocol_line_taken_as_candidate_fails_the_gates(base):
         read_frame(df, source="misread.csv")
     msgs = [i.message for i in exc.value.issues]
     assert any(m.startswith("refused (candidates_sum_valid)") for m in msgs)
-    assert any(m.startswith("refused (candidate_le_valid): 'Получено УИК' has more votes") for m in msgs)
+    assert any(
+        m.startswith("refused (candidate_le_valid): 'Получено УИК' has more votes") for m in msgs
+    )
     text = str(exc.value)
     assert "Получено УИК" in text and '[candidates] ignore = ["Получено УИК"]' in text
     assert "This reading used registered = " in text  # the columns it would have used
-    fixed = parse_mapping({**_preset_dict(), "candidates": {"rest": True, "ignore": ["url", "Получено УИК"]}}, "fix")
+    fixed = parse_mapping(
+        {**_preset_dict(), "candidates": {"rest": True, "ignore": ["url", "Получено УИК"]}}, "fix"
+    )
     assert read_frame(df, mapping=fixed).totals()["leader_votes"] > 0
 
 
@@ -124,7 +142,9 @@ def _preset_dict():
     import tomllib
     from importlib import resources
 
-    return tomllib.loads(resources.files("pollwatch.ingest.presets").joinpath("russia_cec.toml").read_text("utf-8"))
+    return tomllib.loads(
+        resources.files("pollwatch.ingest.presets").joinpath("russia_cec.toml").read_text("utf-8")
+    )
 
 
 def test_levels_keep_the_station_rows_and_count_the_others(tmp_path, base, truth):
@@ -133,7 +153,11 @@ def test_levels_keep_the_station_rows_and_count_the_others(tmp_path, base, truth
     _same_reading(e, truth)
     rep = e.ingest_report
     assert rep.rows_selected == {"level": ("УИК",)}
-    assert rep.rows_skipped == {"level = ЦИК": 1, "level = ИКСРФ": 4, "level = ТИК": df.filter(pl.col("level") == "ТИК").height}
+    assert rep.rows_skipped == {
+        "level = ЦИК": 1,
+        "level = ИКСРФ": 4,
+        "level = ТИК": df.filter(pl.col("level") == "ТИК").height,
+    }
     assert rep.rest_refused["level"] == "text header (level)"
 
 
@@ -142,9 +166,17 @@ def test_levels_without_a_station_value_are_refused_with_the_values_to_choose_fr
     with pytest.raises(IngestError, match="rows of several commission levels") as exc:
         read_frame(df)
     (issue,) = exc.value.issues
-    assert "'3' (240 rows)" in issue.value and '[station] level = { column = "level", value = "..." }' in issue.hint
-    m = parse_mapping({**_preset_dict(), "station": {**_preset_dict()["station"],
-                                                     "level": {"column": "level", "value": "3"}}}, "m")
+    assert (
+        "'3' (240 rows)" in issue.value
+        and '[station] level = { column = "level", value = "..." }' in issue.hint
+    )
+    m = parse_mapping(
+        {
+            **_preset_dict(),
+            "station": {**_preset_dict()["station"], "level": {"column": "level", "value": "3"}},
+        },
+        "m",
+    )
     _same_reading(read_frame(df, mapping=m), truth)
 
 
@@ -154,8 +186,16 @@ def test_two_contests_are_refused_then_chosen(base, truth):
         read_frame(df)
     assert "'Выборы Президента' (240 rows)" in exc.value.issues[0].value
     d = _preset_dict()
-    m = parse_mapping({**d, "station": {**d["station"], "contest": {"column": "election", "value": "Выборы Президента"}}},
-                      "m")
+    m = parse_mapping(
+        {
+            **d,
+            "station": {
+                **d["station"],
+                "contest": {"column": "election", "value": "Выборы Президента"},
+            },
+        },
+        "m",
+    )
     e = read_frame(df, mapping=m)
     _same_reading(e, truth)
     assert e.ingest_report.rows_skipped == {"election = Выборы Губернатора": N}
@@ -166,10 +206,14 @@ def test_evoting_rows_are_pseudo_stations_not_duplicates(tmp_path, base, truth, 
     e = read_election(_zip(tmp_path, df))
     assert e.n_stations == N + 4
     assert e.ingest_report.exclusions.get("evoting") == 4
-    _same_reading(e, {**truth, "leader_votes": e.totals()["leader_votes"], "votes": e.totals()["votes"]})
+    _same_reading(
+        e, {**truth, "leader_votes": e.totals()["leader_votes"], "votes": e.totals()["votes"]}
+    )
     ev = e.table.filter(pl.col("exclusion") == "evoting")["station_id"].to_list()
     assert len(set(ev)) == 4 and all("/e-voting@" in s for s in ev)
-    assert not [f for f in e.ingest_report.findings if "implausible" in f.message]  # 150,000 voters is fine for e-voting
+    assert not [
+        f for f in e.ingest_report.findings if "implausible" in f.message
+    ]  # 150,000 voters is fine for e-voting
 
 
 def test_territory_without_results_stays_excluded(base, truth):
@@ -209,17 +253,28 @@ def test_referendum_options_are_the_candidates_and_valid_is_derived(tmp_path, si
 def test_referendum_with_explicit_derivations(sim, truth):
     df = v.referendum(sim.election).rename({"Да": "Yes", "Нет": "No"})
     d = _preset_dict()
-    m = parse_mapping({**d, "derive": {"valid": ["Yes", "No"]}, "candidates": {"columns": ["Yes", "No"]}}, "m")
+    m = parse_mapping(
+        {**d, "derive": {"valid": ["Yes", "No"]}, "candidates": {"columns": ["Yes", "No"]}}, "m"
+    )
     e = read_frame(df, mapping=m)
-    assert e.totals()["valid"] == truth["valid"] and e.totals()["votes"]["Yes"] == truth["leader_votes"]
-    m2 = parse_mapping({**d, "derive": {"valid": "ballots_stationary_box + ballots_mobile_box - invalid"}}, "m2")
+    assert (
+        e.totals()["valid"] == truth["valid"]
+        and e.totals()["votes"]["Yes"] == truth["leader_votes"]
+    )
+    m2 = parse_mapping(
+        {**d, "derive": {"valid": "ballots_stationary_box + ballots_mobile_box - invalid"}}, "m2"
+    )
     assert read_frame(df, mapping=m2).totals()["valid"] == truth["valid"]
 
 
 def test_derive_syntax_is_checked_not_evaluated():
     d = _preset_dict()
-    for bad, msg in [("__import__('os')", "not a model field"), ("invalid * 2", "cannot read it"),
-                     ("registred + invalid", "not a model field"), ("valid", "refers to itself")]:
+    for bad, msg in [
+        ("__import__('os')", "not a model field"),
+        ("invalid * 2", "cannot read it"),
+        ("registred + invalid", "not a model field"),
+        ("valid", "refers to itself"),
+    ]:
         with pytest.raises(ConfigError, match=msg):
             parse_mapping({**d, "derive": {"valid": bad}}, "m")
 
@@ -248,7 +303,9 @@ def test_long_layout_is_pivoted(tmp_path, sim, truth):
     t = e.totals()
     assert e.n_stations == N and t["votes"] == truth["votes"] and t["leader"] == truth["leader"]
     assert (t["registered"], t["valid"]) == (truth["registered"], truth["valid"])
-    assert any(w.column == "percent" and "differs between" in w.message for w in e.ingest_report.warnings)
+    assert any(
+        w.column == "percent" and "differs between" in w.message for w in e.ingest_report.warnings
+    )
     # the same frame, in memory, through the library API
     assert read_election(df, mapping=m).totals()["votes"] == truth["votes"]
 
@@ -304,16 +361,35 @@ def test_issued_mapped_to_the_wrong_line_fails_the_issued_gate(base):
 
 
 def test_text_columns_are_never_candidates(tmp_path):
-    df = pl.DataFrame({"pec": ["1", "2", "3"], "name": ["School 1", "School 2", "Club"], "commission": ["A", "B", "C"],
-                       "reg": ["100", "200", "300"], "valid": ["60", "100", "150"], "invalid": ["1", "2", "3"],
-                       "Alice": ["40", "50", "100"], "Bob": ["20", "50", "50"], "site": ["http://x/1", "http://x/2", ""]})
-    m = parse_mapping({"station": {"id": "pec"}, "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
-                       "candidates": {"rest": True}}, "m")
+    df = pl.DataFrame(
+        {
+            "pec": ["1", "2", "3"],
+            "name": ["School 1", "School 2", "Club"],
+            "commission": ["A", "B", "C"],
+            "reg": ["100", "200", "300"],
+            "valid": ["60", "100", "150"],
+            "invalid": ["1", "2", "3"],
+            "Alice": ["40", "50", "100"],
+            "Bob": ["20", "50", "50"],
+            "site": ["http://x/1", "http://x/2", ""],
+        }
+    )
+    m = parse_mapping(
+        {
+            "station": {"id": "pec"},
+            "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+            "candidates": {"rest": True},
+        },
+        "m",
+    )
     e = read_frame(df, mapping=m)
     rep = e.ingest_report
     assert rep.rest_taken == ("Alice", "Bob")
-    assert rep.rest_refused == {"name": "text header (name)", "commission": "text, not counts (e.g. 'A')",
-                                "site": "text, not counts (e.g. 'http://x/1')"}
+    assert rep.rest_refused == {
+        "name": "text header (name)",
+        "commission": "text, not counts (e.g. 'A')",
+        "site": "text, not counts (e.g. 'http://x/1')",
+    }
     assert e.leader.name == "Alice"
 
 
@@ -323,7 +399,10 @@ def test_territory_rows_without_results_and_without_station_numbers(base, truth)
     e = read_frame(df)
     assert e.ingest_report.exclusions.get("no_results") == 2
     ids = e.table.filter(pl.col("exclusion") == "no_results")["station_id"].to_list()
-    assert ids == [f"Территория без результатов///no-results@{N + 2}", f"Территория без результатов///no-results@{N + 3}"]
+    assert ids == [
+        f"Территория без результатов///no-results@{N + 2}",
+        f"Территория без результатов///no-results@{N + 3}",
+    ]
     _same_reading(e, truth)
 
 
@@ -339,7 +418,9 @@ def test_a_column_that_lost_the_ranking_is_never_a_candidate(base, truth):
     extra = "Число действительных бюллетеней (копия)"
     df = base.with_columns(pl.col(RUSSIA_COLUMNS["valid"]).alias(extra))
     d = _preset_dict()
-    m = parse_mapping({**d, "fields": {**d["fields"], "valid": {"name": RUSSIA_COLUMNS["valid"]}}}, "m")
+    m = parse_mapping(
+        {**d, "fields": {**d["fields"], "valid": {"name": RUSSIA_COLUMNS["valid"]}}}, "m"
+    )
     e = read_frame(df, mapping=m)
     _same_reading(e, truth)
     assert e.ingest_report.rest_refused[extra].startswith("protocol line")
@@ -351,9 +432,12 @@ def test_a_column_that_lost_the_ranking_is_never_a_candidate(base, truth):
 def test_long_layout_with_protocol_lines_as_items(tmp_path, sim, truth):
     # the protocol lines are rows too: mapped ones become fields, the others are refused as candidates
     m = tmp_path / "items.toml"
-    m.write_text(LONG.replace('candidate = "candidate"', 'candidate = "item"').replace('votes = "votes"',
-                                                                                        'votes = "count"'),
-                 encoding="utf-8")
+    m.write_text(
+        LONG.replace('candidate = "candidate"', 'candidate = "item"').replace(
+            'votes = "votes"', 'votes = "count"'
+        ),
+        encoding="utf-8",
+    )
     e = read_frame(v.long_items(sim.election), mapping=m)
     t = e.totals()
     assert t["votes"] == truth["votes"] and t["valid"] == truth["valid"]
@@ -362,37 +446,66 @@ def test_long_layout_with_protocol_lines_as_items(tmp_path, sim, truth):
 
 
 def test_rest_refuses_percentages_but_keeps_counts_with_a_separator_for_the_hint():
-    df = pl.DataFrame({"pec": ["1", "2"], "reg": ["1000", "2000"], "valid": ["1100", "1500"], "invalid": ["1", "2"],
-                       "Alice": ["1 000", "1 000"], "Bob": ["100", "500"], "Alice share": ["90.9", "66.7"]})
-    m = parse_mapping({"station": {"id": "pec"}, "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
-                       "candidates": {"rest": True}}, "m")
+    df = pl.DataFrame(
+        {
+            "pec": ["1", "2"],
+            "reg": ["1000", "2000"],
+            "valid": ["1100", "1500"],
+            "invalid": ["1", "2"],
+            "Alice": ["1 000", "1 000"],
+            "Bob": ["100", "500"],
+            "Alice share": ["90.9", "66.7"],
+        }
+    )
+    m = parse_mapping(
+        {
+            "station": {"id": "pec"},
+            "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+            "candidates": {"rest": True},
+        },
+        "m",
+    )
     with pytest.raises(IngestError, match="votes for 'Alice' are not a count") as exc:
         read_frame(df, mapping=m)
     assert "set [source] thousands" in exc.value.issues[0].hint
-    m2 = parse_mapping({"station": {"id": "pec"}, "source": {"thousands": " "},
-                        "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
-                        "candidates": {"rest": True}}, "m2")
+    m2 = parse_mapping(
+        {
+            "station": {"id": "pec"},
+            "source": {"thousands": " "},
+            "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+            "candidates": {"rest": True},
+        },
+        "m2",
+    )
     e = read_frame(df, mapping=m2)
     assert e.ingest_report.rest_taken == ("Alice", "Bob")
     assert e.ingest_report.rest_refused["Alice share"].startswith("decimal numbers")
 
 
-@pytest.mark.parametrize("patch,msg", [
-    ({"long": {"candidate": "c"}}, r"\[long\] needs candidate"),
-    ({"plausibility": {"max_votes": 1}}, r"\[plausibility\] has unknown keys \['max_votes'\]"),
-    ({"station": {"id": "pec", "level": {"col": "level"}}}, r"\[station\] level must be"),
-    ({"derive": {"turnout": "sum(candidates)"}}, r"\[derive\] turnout: not a model field"),
-])
+@pytest.mark.parametrize(
+    "patch,msg",
+    [
+        ({"long": {"candidate": "c"}}, r"\[long\] needs candidate"),
+        ({"plausibility": {"max_votes": 1}}, r"\[plausibility\] has unknown keys \['max_votes'\]"),
+        ({"station": {"id": "pec", "level": {"col": "level"}}}, r"\[station\] level must be"),
+        ({"derive": {"turnout": "sum(candidates)"}}, r"\[derive\] turnout: not a model field"),
+    ],
+)
 def test_new_mapping_keys_are_checked(patch, msg):
-    base_map = {"station": {"id": "pec"}, "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
-                "candidates": {"rest": True}}
+    base_map = {
+        "station": {"id": "pec"},
+        "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+        "candidates": {"rest": True},
+    }
     with pytest.raises(ConfigError, match=msg):
         parse_mapping({**base_map, **patch}, "m")
 
 
 def test_level_value_that_does_not_occur_lists_the_values(base):
     d = _preset_dict()
-    m = parse_mapping({**d, "station": {**d["station"], "level": {"column": "level", "value": "PEC"}}}, "m")
+    m = parse_mapping(
+        {**d, "station": {**d["station"], "level": {"column": "level", "value": "PEC"}}}, "m"
+    )
     with pytest.raises(IngestError, match="level value not found") as exc:
         read_frame(v.with_levels(base), mapping=m)
     assert "'УИК' (240 rows)" in exc.value.issues[0].expected
@@ -430,18 +543,32 @@ def test_a_field_in_wording_the_preset_misses_is_matched_by_meaning(base, truth)
 
 
 def test_every_variation_at_once(tmp_path, base, truth):
-    df = v.with_levels(v.with_no_results(v.with_evoting(v.with_oik(v.later_wording(base)), candidate=truth["leader"])))
+    df = v.with_levels(
+        v.with_no_results(
+            v.with_evoting(v.with_oik(v.later_wording(base)), candidate=truth["leader"])
+        )
+    )
     e = read_election(_zip(tmp_path, df))
     rep = e.ingest_report
     assert rep.exclusions == {"evoting": 4, "no_results": 3}
-    assert e.n_stations == N + 7 and set(rep.rows_skipped) == {"level = ЦИК", "level = ИКСРФ", "level = ТИК"}
+    assert e.n_stations == N + 7 and set(rep.rows_skipped) == {
+        "level = ЦИК",
+        "level = ИКСРФ",
+        "level = ТИК",
+    }
     a = e.subset(e.analysable()).totals()
-    assert (a["registered"], a["valid"], a["votes"]) == (truth["registered"], truth["valid"], truth["votes"])
+    assert (a["registered"], a["valid"], a["votes"]) == (
+        truth["registered"],
+        truth["valid"],
+        truth["votes"],
+    )
     assert all(g.startswith("ok") for g in rep.gates.values())
 
 
 def test_total_rows_without_a_level_column_are_refused_or_skipped_on_request(base, truth):
-    df = v.with_levels(base).drop("level")  # the totals rows are still there, told apart only by blank ids
+    df = v.with_levels(base).drop(
+        "level"
+    )  # the totals rows are still there, told apart only by blank ids
     with pytest.raises(IngestError, match="empty station id") as exc:
         read_frame(df)
     assert 'blank_id = "skip"' in exc.value.issues[0].hint
@@ -449,17 +576,27 @@ def test_total_rows_without_a_level_column_are_refused_or_skipped_on_request(bas
     m = parse_mapping({**d, "station": {**d["station"], "blank_id": "skip"}}, "m")
     e = read_frame(df, mapping=m)
     _same_reading(e, truth)
-    assert e.ingest_report.rows_skipped == {"blank region+tik+uik (totals of a higher level)": df.height - N}
+    assert e.ingest_report.rows_skipped == {
+        "blank region+tik+uik (totals of a higher level)": df.height - N
+    }
 
 
 def test_broken_protocols_at_some_stations_are_read_not_refused(base, truth):
     # one valid ballot too many at 5 % of stations: validate's finding, not a misreading
     col = RUSSIA_COLUMNS["valid"]
     rows = list(range(0, N, 20))
-    df = base.with_columns(pl.when(pl.int_range(pl.len()).is_in(rows)).then(pl.col(col).cast(pl.Int64) + 1)
-                           .otherwise(pl.col(col).cast(pl.Int64)).cast(pl.Utf8).alias(col))
+    df = base.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in(rows))
+        .then(pl.col(col).cast(pl.Int64) + 1)
+        .otherwise(pl.col(col).cast(pl.Int64))
+        .cast(pl.Utf8)
+        .alias(col)
+    )
     e = read_frame(df)
-    assert e.ingest_report.gates["candidates_sum_valid"] == f"ok: they add up at 95.0 % of {N} stations"
+    assert (
+        e.ingest_report.gates["candidates_sum_valid"]
+        == f"ok: they add up at 95.0 % of {N} stations"
+    )
 
 
 def test_evoting_told_apart_only_by_the_level_column(base, truth):

@@ -27,7 +27,10 @@ class TestDerived:
 
     def test_issued_sums_parts(self):
         e = Election.from_arrays(
-            registered=[100, 100], valid=[50, 60], invalid=[1, 0], votes={"A": [30, 40], "B": [20, 20]},
+            registered=[100, 100],
+            valid=[50, 60],
+            invalid=[1, 0],
+            votes={"A": [30, 40], "B": [20, 20]},
             fields={"ballots_issued_station": [40, 50], "ballots_issued_mobile": [11, 10]},
         )
         np.testing.assert_array_equal(e.ballots_issued(), [51, 60])
@@ -48,11 +51,15 @@ class TestCandidates:
         assert small_election.with_scrutiny("Beta").leader.name == "Beta"
 
     def test_unknown_candidate_lists_choices(self, small_election):
-        with pytest.raises(CandidateError, match="no candidate matches 'Gamma'; candidates are: 'Alpha', 'Beta'"):
+        with pytest.raises(
+            CandidateError, match="no candidate matches 'Gamma'; candidates are: 'Alpha', 'Beta'"
+        ):
             small_election.candidate("Gamma")
 
     def test_ambiguous_candidate(self):
-        e = Election.from_arrays(registered=[10], valid=[5], invalid=[0], votes={"Ivanov A": [3], "Ivanova B": [2]})
+        e = Election.from_arrays(
+            registered=[10], valid=[5], invalid=[0], votes={"Ivanov A": [3], "Ivanova B": [2]}
+        )
         with pytest.raises(CandidateError, match="matches 2 candidates"):
             e.candidate("ivanov")
 
@@ -65,7 +72,9 @@ class TestExclusions:
 
     def test_zero_ballots_and_evoting(self):
         e = Election.from_arrays(
-            registered=[100, 100, 5000], valid=[0, 50, 4000], invalid=[0, 0, 0],
+            registered=[100, 100, 5000],
+            valid=[0, 50, 4000],
+            invalid=[0, 0, 0],
             votes={"A": [0, 50, 4000]},
             hierarchy={"tik": ["1", "2", "Дистанционное электронное голосование"]},
         )
@@ -80,8 +89,13 @@ class TestTotalsAndPersistence:
         assert t["turnout"] == pytest.approx(2535 / 3500)
 
     def test_group_codes_nest(self):
-        e = Election.from_arrays(registered=[1, 1, 1], valid=[1, 1, 1], invalid=[0, 0, 0], votes={"A": [1, 1, 1]},
-                                 hierarchy={"region": ["R1", "R2", "R1"], "tik": ["T", "T", "T"]})
+        e = Election.from_arrays(
+            registered=[1, 1, 1],
+            valid=[1, 1, 1],
+            invalid=[0, 0, 0],
+            votes={"A": [1, 1, 1]},
+            hierarchy={"region": ["R1", "R2", "R1"], "tik": ["T", "T", "T"]},
+        )
         codes, labels = e.level_codes("tik")
         assert len(labels) == 2 and codes[0] == codes[2] != codes[1]
 
@@ -104,7 +118,12 @@ class TestTotalsAndPersistence:
         rng = np.random.default_rng(1)
         reg = rng.integers(100, 3000, n)
         valid = (reg * 0.6).astype(int)
-        e = Election.from_arrays(registered=reg, valid=valid, invalid=np.zeros(n, int),
-                                 votes={"A": valid // 2, "B": valid - valid // 2}, meta=ElectionMeta(name="big"))
+        e = Election.from_arrays(
+            registered=reg,
+            valid=valid,
+            invalid=np.zeros(n, int),
+            votes={"A": valid // 2, "B": valid - valid // 2},
+            meta=ElectionMeta(name="big"),
+        )
         assert e.table.estimated_size() < 200e6
         assert np.nanmean(e.turnout()) == pytest.approx(0.6, abs=0.01)

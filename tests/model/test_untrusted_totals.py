@@ -10,11 +10,16 @@ from pollwatch.model import Election, ElectionMeta
 
 def _election(reason: str | None) -> Election:
     e = Election.from_arrays(
-        registered=np.array([1000, 900, 9_000_000_000]), valid=np.array([600, 500, 8_000_000_000]),
+        registered=np.array([1000, 900, 9_000_000_000]),
+        valid=np.array([600, 500, 8_000_000_000]),
         invalid=np.array([10, 8, 0]),
         votes={"A": np.array([400, 300, 10]), "B": np.array([200, 200, 7_999_999_990])},
-        hierarchy={"region": np.array(["R1", "R1", "R2"])}, meta=ElectionMeta(name="t"))
-    return Election(e.table.with_columns(pl.Series("exclusion", [None, None, reason], dtype=pl.Utf8)), e.meta)
+        hierarchy={"region": np.array(["R1", "R1", "R2"])},
+        meta=ElectionMeta(name="t"),
+    )
+    return Election(
+        e.table.with_columns(pl.Series("exclusion", [None, None, reason], dtype=pl.Utf8)), e.meta
+    )
 
 
 def test_implausible_station_left_out_of_totals_and_of_the_winner():

@@ -27,8 +27,14 @@ runner = CliRunner()
 
 
 def _write(e, path):
-    e.table.select(pl.col("region"), pl.col("station_id").alias("station"), "registered", "valid", "invalid",
-                   *[pl.col(c.id).alias(c.name) for c in e.candidates]).write_csv(path)
+    e.table.select(
+        pl.col("region"),
+        pl.col("station_id").alias("station"),
+        "registered",
+        "valid",
+        "invalid",
+        *[pl.col(c.id).alias(c.name) for c in e.candidates],
+    ).write_csv(path)
 
 
 @pytest.fixture(scope="module")
@@ -46,21 +52,71 @@ def _run(*args):
 
 def test_design_estimate_compare(files):
     d, e = files
-    r = _run("quickcount", "design", d / "e.csv", "-m", d / "m.toml", "--size", 120, "--strata", "region",
-             "--seed", 3, "--out", d / "s.csv")
+    r = _run(
+        "quickcount",
+        "design",
+        d / "e.csv",
+        "-m",
+        d / "m.toml",
+        "--size",
+        120,
+        "--strata",
+        "region",
+        "--seed",
+        3,
+        "--out",
+        d / "s.csv",
+    )
     assert r.exit_code == 0, r.output
     s = pl.read_csv(d / "s.csv", schema_overrides={"station_id": pl.Utf8})
-    assert s.height == 120 and set(s.columns) >= {"station_id", "stratum", "weight", "inclusion_probability"}
-    r2 = _run("quickcount", "design", d / "e.csv", "-m", d / "m.toml", "--size", 120, "--strata", "region",
-              "--seed", 3, "--out", d / "s2.csv")
+    assert s.height == 120 and set(s.columns) >= {
+        "station_id",
+        "stratum",
+        "weight",
+        "inclusion_probability",
+    }
+    r2 = _run(
+        "quickcount",
+        "design",
+        d / "e.csv",
+        "-m",
+        d / "m.toml",
+        "--size",
+        120,
+        "--strata",
+        "region",
+        "--seed",
+        3,
+        "--out",
+        d / "s2.csv",
+    )
     assert r2.exit_code == 0 and (d / "s.csv").read_text() == (d / "s2.csv").read_text()
 
     ids = s["station_id"]
     copies = e.table.filter(pl.col("station_id").is_in(ids.implode())).select(
-        "station_id", "registered", "valid", "invalid", *[pl.col(c.id).alias(c.name) for c in e.candidates])
+        "station_id",
+        "registered",
+        "valid",
+        "invalid",
+        *[pl.col(c.id).alias(c.name) for c in e.candidates],
+    )
     copies.write_csv(d / "copies.csv")
-    r = _run("quickcount", "estimate", d / "copies.csv", "--frame", d / "e.csv", "-m", d / "m.toml",
-             "--strata", "region", "--seed", 1, "--bootstrap", 200, "--json")
+    r = _run(
+        "quickcount",
+        "estimate",
+        d / "copies.csv",
+        "--frame",
+        d / "e.csv",
+        "-m",
+        d / "m.toml",
+        "--strata",
+        "region",
+        "--seed",
+        1,
+        "--bootstrap",
+        200,
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["n_reported"] == 120 and doc["bootstrap_reps"] == 200
@@ -68,17 +124,37 @@ def test_design_estimate_compare(files):
 
     altered = ids.to_list()[:4]
     _write(alter_protocols(e, altered, seed=1), d / "official.csv")
-    r = _run("quickcount", "compare", d / "copies.csv", "--official", d / "official.csv", "-m", d / "m.toml",
-             "--strata", "region", "--json")
+    r = _run(
+        "quickcount",
+        "compare",
+        d / "copies.csv",
+        "--official",
+        d / "official.csv",
+        "-m",
+        d / "m.toml",
+        "--strata",
+        "region",
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert sorted({m["station_id"] for m in doc["protocols"]["mismatches"]}) == sorted(altered)
-    r = _run("quickcount", "compare", d / "copies.csv", "--official", d / "official.csv", "-m", d / "m.toml")
+    r = _run(
+        "quickcount",
+        "compare",
+        d / "copies.csv",
+        "--official",
+        d / "official.csv",
+        "-m",
+        d / "m.toml",
+    )
     assert "tabulation, not turnout" in r.output
 
 
 def test_size(files):
-    r = _run("quickcount", "size", "--margin", 1, "--voters-per-station", 400, "--rho", 0.02, "--json")
+    r = _run(
+        "quickcount", "size", "--margin", 1, "--voters-per-station", 400, "--rho", 0.02, "--json"
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["design_effect"] == pytest.approx(8.98)
@@ -95,6 +171,19 @@ def test_bad_copies_exit_1(files):
 
 def test_bad_allocation_exit_2(files):
     d, _ = files
-    r = _run("quickcount", "design", d / "e.csv", "-m", d / "m.toml", "--size", 50, "--allocation", "equal",
-             "--seed", 1, "--out", d / "x.csv")
+    r = _run(
+        "quickcount",
+        "design",
+        d / "e.csv",
+        "-m",
+        d / "m.toml",
+        "--size",
+        50,
+        "--allocation",
+        "equal",
+        "--seed",
+        1,
+        "--out",
+        d / "x.csv",
+    )
     assert r.exit_code == 2 and "allocation" in r.output

@@ -33,7 +33,9 @@ def sample_ids(frame):
 
 def test_mismatch_finds_exactly_the_altered_stations(frame, sample_ids):
     altered = sample_ids[3:60:7]
-    official = alter_protocols(frame, altered + ["1", "2"], seed=5)  # 1, 2 altered outside the sample too
+    official = alter_protocols(
+        frame, altered + ["1", "2"], seed=5
+    )  # 1, 2 altered outside the sample too
     copies = copies_from(frame, sample_ids)
     m = match_protocols(copies, official)
     expected = sorted(s for s in set(altered) | ({"1", "2"} & set(sample_ids)))
@@ -70,8 +72,9 @@ def test_official_within_interval_and_far_off(frame, sample_ids):
     assert CANNOT_SEE in bad.summary().notes
 
 
-@pytest.mark.parametrize("z, word", [(0.5, "consistent"), (-2.5, "outside"), (3.5, "significant"),
-                                     (math.nan, "cannot")])
+@pytest.mark.parametrize(
+    "z, word", [(0.5, "consistent"), (-2.5, "outside"), (3.5, "significant"), (math.nan, "cannot")]
+)
 def test_verdict_words(z, word):
     assert verdict(z).startswith(word)
 
@@ -86,8 +89,13 @@ def test_compare_bundle_mentions_limits(frame, sample_ids):
 
 class TestTallySheetBound:
     def sheets(self):
-        return pl.DataFrame({"sheet_id": ["a", "a", "b", "c", "c"], "A": [100, 100, 60, 20, 25],
-                             "B": [10, 10, 40, 30, 30]})
+        return pl.DataFrame(
+            {
+                "sheet_id": ["a", "a", "b", "c", "c"],
+                "A": [100, 100, 60, 20, 25],
+                "B": [10, 10, 40, 30, 30],
+            }
+        )
 
     def test_dedup_and_decided(self):
         b = tally_sheet_bound(self.sheets(), "A", "B", total_votes=320)
@@ -125,10 +133,14 @@ class TestExitPoll:
     def test_against_official_and_pvt(self, frame, sample_ids):
         r = estimate(copies_from(frame, sample_ids), frame, strata="region")
         name = r.candidates[0]
-        far = ExitPoll("Far", {name: min(r[name].estimate + 0.1, 0.99)}, sample_size=5000, design_effect=2)
+        far = ExitPoll(
+            "Far", {name: min(r[name].estimate + 0.1, 0.99)}, sample_size=5000, design_effect=2
+        )
         c = compare_exit_poll(far, frame, r)
         row = c.rows[0]
-        assert row.z_pvt == pytest.approx((row.poll - r[name].estimate) / math.hypot(row.moe / 1.959964, r[name].se), rel=1e-5)
+        assert row.z_pvt == pytest.approx(
+            (row.poll - r[name].estimate) / math.hypot(row.moe / 1.959964, r[name].se), rel=1e-5
+        )
         assert row.verdict.startswith("differs") and c.design_effect_source == "stated"
 
     def test_no_sample_size(self):
@@ -143,7 +155,9 @@ class TestExitPoll:
 def test_exit_polls_from_claims_dataset():
     from pollwatch.claims import example_claims
 
-    polls = [ExitPoll.from_claim(c, "Ilham Aliyev") for c in example_claims() if c.kind == "exit_poll"]
+    polls = [
+        ExitPoll.from_claim(c, "Ilham Aliyev") for c in example_claims() if c.kind == "exit_poll"
+    ]
     assert sorted(p.figures["Ilham Aliyev"] for p in polls) == pytest.approx([0.924, 0.926, 0.939])
     c = compare_exit_poll(polls[0], {"Ilham Aliyev": 0.9212})
     # no interview count is published: no interval, and the limits are stated

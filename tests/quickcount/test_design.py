@@ -38,8 +38,10 @@ class TestSampleSizeVectors:
     def test_stations_row4(self, per_station, expected):
         assert stations_needed(163_185, per_station) == pytest.approx(expected, abs=0.05)
 
-    @pytest.mark.parametrize("n, pp95, pp99", [(816, 3.43, 4.52), (324, 5.44, 7.17),
-                                               (163_185, 0.243, 0.319), (1020, 3.07, 4.04)])
+    @pytest.mark.parametrize(
+        "n, pp95, pp99",
+        [(816, 3.43, 4.52), (324, 5.44, 7.17), (163_185, 0.243, 0.319), (1020, 3.07, 4.04)],
+    )
     def test_rule_of_thumb_row5(self, n, pp95, pp99):
         assert 100 * rule_of_thumb_moe(n, z=1.96) == pytest.approx(pp95, abs=0.005)
         assert 100 * rule_of_thumb_moe(n, z=2.58) == pytest.approx(pp99, abs=0.005)
@@ -53,7 +55,9 @@ class TestSampleSizeVectors:
         assert design_effect(0.02, 400) == pytest.approx(8.98)
 
     def test_sample_size_chain(self):
-        r = sample_size(0.01, z=1.96, rho=0.02, registered_per_station=500, turnout=0.6, frame_stations=5000)
+        r = sample_size(
+            0.01, z=1.96, rho=0.02, registered_per_station=500, turnout=0.6, frame_stations=5000
+        )
         n0 = 1.96**2 * 0.25 / 0.01**2
         deff = 1 + (300 - 1) * 0.02
         m = deff * n0 / 300
@@ -68,7 +72,9 @@ class TestSampleSizeVectors:
         r = sample_size(0.02, registered_per_station=800)
         assert any("registered voters" in n for n in r.notes)
 
-    @pytest.mark.parametrize("kw", [{"margin": 0}, {"margin": 1.5}, {"margin": 0.01, "confidence": 1.2}])
+    @pytest.mark.parametrize(
+        "kw", [{"margin": 0}, {"margin": 1.5}, {"margin": 0.01, "confidence": 1.2}]
+    )
     def test_bad_parameters(self, kw):
         with pytest.raises(ValueError, match=r"\(.*\) must be in the interval"):
             sample_size(**{"voters_per_station": 300, **kw})
@@ -83,8 +89,12 @@ class TestIntraclassCorrelation:
         p = rng.beta(9, 9, 3000)  # rho = 1/19
         valid = np.full(3000, 400)
         a = rng.binomial(valid, p)
-        e = Election.from_arrays(registered=valid + 100, valid=valid, invalid=np.zeros(3000, int),
-                                 votes={"A": a, "B": valid - a})
+        e = Election.from_arrays(
+            registered=valid + 100,
+            valid=valid,
+            invalid=np.zeros(3000, int),
+            votes={"A": a, "B": valid - a},
+        )
         assert intraclass_correlation(e, "A") == pytest.approx(1 / 19, rel=0.1)
 
     def test_sample_size_uses_past_results(self):
@@ -126,7 +136,13 @@ class TestDrawSample:
         assert a.seed == 7
         a.write(tmp_path / "s.csv")
         back = pl.read_csv(tmp_path / "s.csv")
-        assert back.columns == ["station_id", "region", "stratum", "weight", "inclusion_probability"]
+        assert back.columns == [
+            "station_id",
+            "region",
+            "stratum",
+            "weight",
+            "inclusion_probability",
+        ]
         a.write(tmp_path / "s.parquet")
         assert pl.read_parquet(tmp_path / "s.parquet").height == 100
 
@@ -155,5 +171,6 @@ def test_registered_allocation_and_dataframe_input():
     for s in d.strata:
         assert abs(s.sampled - 80 * share[s.name]) <= 1
     t = e.table.join(d.table.select("station_id"), on="station_id").select(
-        "station_id", "registered", "valid", "invalid", *[c.id for c in e.candidates])
+        "station_id", "registered", "valid", "invalid", *[c.id for c in e.candidates]
+    )
     assert estimate(t, e, strata="region").n_reported == 80

@@ -34,7 +34,9 @@ class TestVectors:
         # the pieces: m̄ and Σ(a − p̂m)²/(k − 1)
         p = r.estimate
         assert np.mean(M) == pytest.approx(316.667, abs=5e-4)
-        assert sum((a - p * m) ** 2 for a, m in zip(A, M, strict=True)) / 2 == pytest.approx(121.6066, abs=5e-5)
+        assert sum((a - p * m) ** 2 for a, m in zip(A, M, strict=True)) / 2 == pytest.approx(
+            121.6066, abs=5e-5
+        )
 
     def test_row1_is_apollo(self):
         p, moe = apollo_moe(A, M)
@@ -158,9 +160,14 @@ def test_coverage_seeded(frame):
     n = 150
     for i in range(n):
         d = draw_sample(frame, 150, strata="region", seed=i)
-        q = estimate(copies_from(frame, d.table["station_id"]), frame, strata="region",
-                     bootstrap=200, seed=i)["Candidate A"]
-        hits += [q.low <= truth <= q.high, q.t_low <= truth <= q.t_high, q.boot_low <= truth <= q.boot_high]
+        q = estimate(
+            copies_from(frame, d.table["station_id"]), frame, strata="region", bootstrap=200, seed=i
+        )["Candidate A"]
+        hits += [
+            q.low <= truth <= q.high,
+            q.t_low <= truth <= q.t_high,
+            q.boot_low <= truth <= q.boot_high,
+        ]
     cov = hits / n
     # 95 % nominal; with 150 draws the binomial SD is 1.8 pp
     assert ((cov > 0.895) & (cov < 0.995)).all(), cov
@@ -180,26 +187,37 @@ class TestBreakdownConvergence:
         # stations where B does well report first (as fast urban stations often do)
         ids = sample.table["station_id"].to_list()
         share = frame.table.filter(pl.col("station_id").is_in(ids)).select(
-            "station_id", (pl.col("cand_01") / pl.col("valid")).alias("s"))
+            "station_id", (pl.col("cand_01") / pl.col("valid")).alias("s")
+        )
         by_id = dict(zip(share["station_id"], share["s"], strict=True))
         rng = np.random.default_rng(0)
         arrived = [-by_id[s] + rng.normal(0, 0.05) for s in ids]
-        c = convergence(copies_from(frame, ids, arrived=arrived), frame, strata="region",
-                        candidate="Candidate B")
+        c = convergence(
+            copies_from(frame, ids, arrived=arrived),
+            frame,
+            strata="region",
+            candidate="Candidate B",
+        )
         assert c.steps[-1] == len(ids)
         r = estimate(copies_from(frame, ids), frame, strata="region")
         assert c.cumulative[-1] == pytest.approx(r["Candidate B"].estimate)
         assert abs(c.z) > 3 and "significant" in c.verdict
         # random arrival: no evidence
-        c2 = convergence(copies_from(frame, ids, arrived=rng.permutation(len(ids))), frame,
-                         strata="region", candidate="Candidate B")
+        c2 = convergence(
+            copies_from(frame, ids, arrived=rng.permutation(len(ids))),
+            frame,
+            strata="region",
+            candidate="Candidate B",
+        )
         assert abs(c2.z) < 3
 
 
 class TestCopiesLoader:
     def test_reads_csv_semicolon(self, tmp_path):
         p = tmp_path / "c.csv"
-        p.write_text("station_id;registered;valid;invalid;Alpha;Beta\n1;1000;600;10;400;200\n2;800;500;20;200;300\n")
+        p.write_text(
+            "station_id;registered;valid;invalid;Alpha;Beta\n1;1000;600;10;400;200\n2;800;500;20;200;300\n"
+        )
         c = read_protocol_copies(p)
         assert c.n == 2 and c.candidates == ("Alpha", "Beta")
 
@@ -208,7 +226,9 @@ class TestCopiesLoader:
         p.write_text("station_id,registered,valid,Alpha\n1,1000,600,400\n")
         with pytest.raises(InputDataError, match='missing required column "invalid"'):
             read_protocol_copies(p)
-        p.write_text("station_id,registered,valid,invalid,Alpha\n1,1000,6x0,10,400\n1,900,500,-3,2\n")
+        p.write_text(
+            "station_id,registered,valid,invalid,Alpha\n1,1000,6x0,10,400\n1,900,500,-3,2\n"
+        )
         with pytest.raises(InputDataError) as exc:
             read_protocol_copies(p)
         issues = exc.value.issues
@@ -218,8 +238,16 @@ class TestCopiesLoader:
         assert any("reported twice" in t for t in text)
 
     def test_unknown_station_and_candidate(self, small_election):
-        df = pl.DataFrame({"station_id": ["1", "99"], "registered": [1000, 1], "valid": [600, 1],
-                           "invalid": [10, 0], "Alpha": [400, 1], "Beta": [200, 0]})
+        df = pl.DataFrame(
+            {
+                "station_id": ["1", "99"],
+                "registered": [1000, 1],
+                "valid": [600, 1],
+                "invalid": [10, 0],
+                "Alpha": [400, 1],
+                "Beta": [200, 0],
+            }
+        )
         with pytest.raises(InputDataError, match="not in the frame"):
             estimate(ProtocolCopies.from_frame(df), small_election)
         df2 = df.rename({"Beta": "Gamma"})

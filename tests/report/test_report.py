@@ -27,13 +27,22 @@ def _stuffed_election(n: int = 3000, seed: int = 5) -> Election:
     valid = valid + extra
     other = valid - lead
     b = rng.binomial(other, 0.6)
-    fields = {"ballots_issued_station": issued + extra, "ballots_stationary_box": valid + invalid,
-              "ballots_received": reg + 100}
+    fields = {
+        "ballots_issued_station": issued + extra,
+        "ballots_stationary_box": valid + invalid,
+        "ballots_received": reg + 100,
+    }
     return Election.from_arrays(
-        registered=reg, valid=valid, invalid=invalid, votes={"Incumbent": lead, "Challenger B": b, "Challenger C": other - b},
-        hierarchy={"region": rng.choice(["North", "South", "East", "West"], n),
-                   "district": rng.choice([f"D{i}" for i in range(30)], n)},
-        fields=fields, meta=ElectionMeta(name="Simulated test election", country="XX", date="2024-02-07"),
+        registered=reg,
+        valid=valid,
+        invalid=invalid,
+        votes={"Incumbent": lead, "Challenger B": b, "Challenger C": other - b},
+        hierarchy={
+            "region": rng.choice(["North", "South", "East", "West"], n),
+            "district": rng.choice([f"D{i}" for i in range(30)], n),
+        },
+        fields=fields,
+        meta=ElectionMeta(name="Simulated test election", country="XX", date="2024-02-07"),
     )
 
 
@@ -73,17 +82,27 @@ def test_report_in_chromium(report_dir, browser, tmp_path):
     assert [u for u in requests if not u.startswith("file://")] == []
     keys = page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)")
     assert {"histograms", "fingerprint", "shpilkin"} <= set(keys)
-    assert all(page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => !!e.querySelector('svg'))"))
+    assert all(
+        page.eval_on_selector_all(
+            "figure[data-figure]", "els => els.map(e => !!e.querySelector('svg'))"
+        )
+    )
     # sort by station id descending, then ascending: the table must follow
     header = page.locator("#station-table th", has_text="station id")
     header.click()
-    first = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    first = page.eval_on_selector_all(
+        "#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)"
+    )
     assert first == sorted(first)
     header.click()
-    second = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)")
+    second = page.eval_on_selector_all(
+        "#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)"
+    )
     assert second == sorted(first, reverse=True)
     page.fill("#station-filter", "zzzz-no-such-station")
-    visible = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.filter(r => r.style.display !== 'none').length")
+    visible = page.eval_on_selector_all(
+        "#station-table tbody tr", "rows => rows.filter(r => r.style.display !== 'none').length"
+    )
     assert visible == 0
     page.fill("#station-filter", "")
     page.evaluate("window.scrollTo(0, 0)")
@@ -101,10 +120,14 @@ def _check_in_browser(browser, html_path, tmp_path, figures: set[str]) -> None:
     page.on("request", lambda r: requests.append(r.url))
     page.goto(html_path.as_uri())
     assert errors == [] and [u for u in requests if not u.startswith("file://")] == []
-    keys = set(page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)"))
+    keys = set(
+        page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)")
+    )
     assert figures <= keys, keys
     page.locator("#station-table th", has_text="points").click()
-    pts = page.eval_on_selector_all("#station-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[4].dataset.v))")
+    pts = page.eval_on_selector_all(
+        "#station-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[4].dataset.v))"
+    )
     assert pts == sorted(pts)
     page.screenshot(path=str(tmp_path / "report.png"))
     page.close()
@@ -114,12 +137,27 @@ def _check_in_browser(browser, html_path, tmp_path, figures: set[str]) -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_report_on_2012_data_in_chromium(ru2012, browser, tmp_path):
-    analysis = analyze(ru2012, seed=0, methods=["fingerprint", "regression", "integer_percentages", "shpilkin",
-                                                "klimek", "digits", "carousel"])
+    analysis = analyze(
+        ru2012,
+        seed=0,
+        methods=[
+            "fingerprint",
+            "regression",
+            "integer_percentages",
+            "shpilkin",
+            "klimek",
+            "digits",
+            "carousel",
+        ],
+    )
     paths = write_all(analysis, tmp_path)
     assert paths["report.html"].stat().st_size < 10e6
-    _check_in_browser(browser, paths["report.html"], tmp_path,
-                      {"histograms", "fingerprint", "shpilkin", "integers", "regions"})
+    _check_in_browser(
+        browser,
+        paths["report.html"],
+        tmp_path,
+        {"histograms", "fingerprint", "shpilkin", "integers", "regions"},
+    )
 
 
 @pytest.mark.browser
@@ -131,18 +169,41 @@ def test_choropleth_from_geojson(browser, tmp_path):
     from pollwatch.cli import app
     from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
 
-    sim = simulate_election(2000, seed=4, fraud=FraudConfig(stuffing=Stuffing(0.2)), layout="generic")
+    sim = simulate_election(
+        2000, seed=4, fraud=FraudConfig(stuffing=Stuffing(0.2)), layout="generic"
+    )
     files = sim.write(tmp_path / "sim")
     regions = sorted(set(sim.election.level("region")))
-    feats = [{"type": "Feature", "properties": {"name": r},
-              "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 1], [i, 0]]]}}
-             for i, r in enumerate(regions)]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"name": r},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 1], [i, 0]]],
+            },
+        }
+        for i, r in enumerate(regions)
+    ]
     geo = tmp_path / "regions.geojson"
     geo.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     out = tmp_path / "out"
-    r = CliRunner().invoke(app, ["analyze", str(files["results.csv"]), "--mapping", str(files["mapping.toml"]),
-                                 "--out", str(out), "--quiet", "--regions", str(geo),
-                                 "--methods", "integer_percentages,shpilkin,digits"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "analyze",
+            str(files["results.csv"]),
+            "--mapping",
+            str(files["mapping.toml"]),
+            "--out",
+            str(out),
+            "--quiet",
+            "--regions",
+            str(geo),
+            "--methods",
+            "integer_percentages,shpilkin,digits",
+        ],
+    )
     assert r.exit_code == 0, r.output
     _check_in_browser(browser, out / "report.html", tmp_path, {"map", "regions", "integers"})
 
@@ -154,6 +215,6 @@ def test_methods_section_states_calibration(report_dir):
 
 def test_regional_table(report_dir):
     html = report_dir[1]["report.html"].read_text(encoding="utf-8")
-    section = html[html.index('id="regions"'):html.index('id="stations"')]
+    section = html[html.index('id="regions"') : html.index('id="stations"')]
     for region in ("North", "South", "East", "West"):
         assert f"<td>{region}</td>" in section

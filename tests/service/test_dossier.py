@@ -22,14 +22,27 @@ def png() -> bytes:
 
 def stations_csv(directory, code: str) -> None:
     """A minimal ``pollwatch analyze`` stations table in which ``code`` ranks first."""
-    pl.DataFrame({"station_id": [code, "other"], "turnout": [0.97, 0.5], "leader_share": [0.98, 0.6],
-                  "extreme": [True, False], "above_peak": [True, False], "integer": [False, True],
-                  "points": [3.0, 1.0], "rank": [1, 2]}).write_csv(directory / "stations.csv")
+    pl.DataFrame(
+        {
+            "station_id": [code, "other"],
+            "turnout": [0.97, 0.5],
+            "leader_share": [0.98, 0.6],
+            "extreme": [True, False],
+            "above_peak": [True, False],
+            "integer": [False, True],
+            "points": [3.0, 1.0],
+            "rank": [1, 2],
+        }
+    ).write_csv(directory / "stations.csv")
 
 
 def file_incident_with_photo(ctx, station: int) -> str:
-    r = ctx.client.post("/api/media", headers=ctx.headers["observer"],
-                        data={"client_id": ctx.new_id()}, files={"file": ("p.png", png(), "image/png")})
+    r = ctx.client.post(
+        "/api/media",
+        headers=ctx.headers["observer"],
+        data={"client_id": ctx.new_id()},
+        files={"file": ("p.png", png(), "image/png")},
+    )
     assert r.status_code in (200, 201), r.text
     media = r.json()
     r = ctx.post("observer", "/api/incidents", json=ctx.incident(station, media_ids=[media["id"]]))
@@ -37,8 +50,17 @@ def file_incident_with_photo(ctx, station: int) -> str:
     return media["sha256"]
 
 
-@pytest.mark.parametrize("role,status", [("admin", 200), ("coordinator", 200), ("analyst", 200),
-                                         ("observer", 403), ("camera_watcher", 403), ("public", 403)])
+@pytest.mark.parametrize(
+    "role,status",
+    [
+        ("admin", 200),
+        ("coordinator", 200),
+        ("analyst", 200),
+        ("observer", 403),
+        ("camera_watcher", 403),
+        ("public", 403),
+    ],
+)
 def test_roles(ctx, role, status):
     assert ctx.get(role, f"/api/stations/{ctx.stations[0]}/dossier").status_code == status
 
@@ -82,7 +104,10 @@ def test_page_roles(ctx):
     assert page.status_code == 200 and sha in page.text and "ballot_stuffing" in page.text
     ctx.client.post("/logout")
     ctx.client.cookies.clear()
-    assert ctx.client.get(f"/stations/{ctx.stations[0]}/dossier", follow_redirects=False).status_code == 303
+    assert (
+        ctx.client.get(f"/stations/{ctx.stations[0]}/dossier", follow_redirects=False).status_code
+        == 303
+    )
     login(ctx.client, "observer")
     assert ctx.client.get(f"/stations/{ctx.stations[0]}/dossier").status_code == 403
 

@@ -67,7 +67,12 @@ def test_submissions_and_their_refusals_match_fastapi(ctx, slow):
         ("observer", "/api/incidents", lambda: ctx.incident(st), 201),
         ("observer", "/api/incidents", lambda: ctx.incident(other_st, description="x\x00y"), 201),
         ("observer", "/api/checklists", lambda: ctx.checklist(st), 201),
-        ("observer", "/api/checklists", lambda: ctx.checklist(st, "voting", voters_by_noon=2000), 201),
+        (
+            "observer",
+            "/api/checklists",
+            lambda: ctx.checklist(st, "voting", voters_by_noon=2000),
+            201,
+        ),
         ("observer", "/api/protocols", lambda: _protocol(st), 201),
         ("observer2", "/api/protocols", lambda: _protocol(st, extra_votes=10_000), 201),
         ("observer", "/api/protocols", lambda: {**_protocol(st), "votes": {"Gamma": 1}}, 422),

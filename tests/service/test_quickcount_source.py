@@ -11,9 +11,12 @@ from .conftest import election, make_ctx  # noqa: TID252
 
 
 def _file(ctx, role, station, valid, invalid, alpha, beta, registered=1000):
-    body = {"client_id": ctx.new_id(), "station_id": station,
-            "numbers": {"registered": registered, "valid": valid, "invalid": invalid},
-            "votes": {"Alpha": alpha, "Beta": beta}}
+    body = {
+        "client_id": ctx.new_id(),
+        "station_id": station,
+        "numbers": {"registered": registered, "valid": valid, "invalid": invalid},
+        "votes": {"Alpha": alpha, "Beta": beta},
+    }
     r = ctx.post(role, "/api/protocols", json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -34,7 +37,11 @@ def test_copies_from_database_reconcile_and_match(tmp_path):
 def test_rejected_and_quarantined_copies_are_left_out(tmp_path):
     ctx = make_ctx(tmp_path)
     sub = _file(ctx, "observer", ctx.stations[0], 600, 10, 400, 200)
-    r = ctx.post("coordinator", f"/api/review/{sub['id']}", json={"status": "rejected", "reason": "illegible"})
+    r = ctx.post(
+        "coordinator",
+        f"/api/review/{sub['id']}",
+        json={"status": "rejected", "reason": "illegible"},
+    )
     assert r.status_code in (200, 201), r.text
     with pytest.raises(Exception, match="no usable protocol copies"):
         copies_from_database(ctx.settings.database_url)

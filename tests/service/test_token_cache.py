@@ -97,7 +97,9 @@ def test_deactivation_and_role_change_hold_in_every_process(two):
         s.commit()
     for client in (a.client, b):
         eventually(lambda c=client: c.get("/api/users/me", headers=obs).status_code == 401)
-        eventually(lambda c=client: c.get("/api/users/me", headers=obs2).json()["role"] == "analyst")
+        eventually(
+            lambda c=client: c.get("/api/users/me", headers=obs2).json()["role"] == "analyst"
+        )
     # and the new role's permissions apply: analysts file nothing
     inc = a.incident(a.stations[0])
     assert b.post("/api/incidents", json=inc, headers=obs2).status_code == 403

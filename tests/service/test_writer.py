@@ -33,8 +33,13 @@ def incident(u: m.User, station: int, client_id: str | None = None, **kw) -> Dra
         }
 
     return Draft(
-        u, client_id or str(uuid.uuid4()), station, m.Kind.incident, kw.get("form", "carousel"),
-        kw.get("fields", fields), kw.get("before_checks"),
+        u,
+        client_id or str(uuid.uuid4()),
+        station,
+        m.Kind.incident,
+        kw.get("form", "carousel"),
+        kw.get("fields", fields),
+        kw.get("before_checks"),
     )
 
 
@@ -69,7 +74,11 @@ def test_batch_stores_each_client_id_once_and_chains_every_new_row(ctx):
         row = s.get(m.Submission, out[3][0].id)
         # defaults applied as the ORM would, and the reply shows exactly what was stored
         assert (row.status, row.channel, row.answers, row.flags, row.quarantined) == (
-            "new", "api", {}, [], False
+            "new",
+            "api",
+            {},
+            [],
+            False,
         )
         assert row.created_at == out[3][0].created_at and row.description.startswith("bus at ")
     assert sorted(e.entity_id for e in entries) == sorted([out[1][0].id, out[3][0].id])
@@ -109,7 +118,9 @@ def test_checks_run_per_draft_in_the_batch_and_fail_only_that_draft(ctx):
     with ctx.session() as s:
         s.execute(m.Assignment.__table__.delete().where(m.Assignment.user_id == obs.id))
         s.commit()
-    [(row, created)] = write_batch(ctx.app.state.sessions, [incident(obs, ctx.stations[1], ok.client_id)])
+    [(row, created)] = write_batch(
+        ctx.app.state.sessions, [incident(obs, ctx.stations[1], ok.client_id)]
+    )
     assert row.id == out[0][0].id and not created
     [refused] = write_batch(ctx.app.state.sessions, [incident(obs, ctx.stations[1])])
     assert isinstance(refused, Forbidden)  # assignments are read in the batch's transaction

@@ -21,8 +21,13 @@ from pollwatch.simulate import (
 )
 from pollwatch.validate import validate
 
-ALL = FraudConfig(stuffing=Stuffing(0.1), switching=Switching(0.05), carousel=Carousel(0.05),
-                  rounding=Rounding(0.03), extreme=Extreme(0.01))
+ALL = FraudConfig(
+    stuffing=Stuffing(0.1),
+    switching=Switching(0.05),
+    carousel=Carousel(0.05),
+    rounding=Rounding(0.03),
+    extreme=Extreme(0.01),
+)
 # Azerbaijani line 100.2.5 holds every ballot issued (early included): compare the total, not the split
 SPLIT_DIFFERS = {"azerbaijan": {"ballots_issued_station", "ballots_issued_early"}}
 
@@ -36,9 +41,14 @@ def test_every_station_reads_back_with_the_same_counts(tmp_path, layout):
     assert [c.name for c in e.candidates] == [c.name for c in ref.candidates]
     for c, rc in zip(e.candidates, ref.candidates, strict=True):
         np.testing.assert_array_equal(e.field(c.id), ref.field(rc.id), err_msg=c.name)
-    compared = [f for f in ref.table.columns if f in FIELD_BY_NAME and e.has(f)
-                and f not in SPLIT_DIFFERS.get(layout, set())]
-    assert {"registered", "valid", "invalid", "ballots_received", "ballots_cancelled"} <= set(compared)
+    compared = [
+        f
+        for f in ref.table.columns
+        if f in FIELD_BY_NAME and e.has(f) and f not in SPLIT_DIFFERS.get(layout, set())
+    ]
+    assert {"registered", "valid", "invalid", "ballots_received", "ballots_cancelled"} <= set(
+        compared
+    )
     for f in compared:
         np.testing.assert_array_equal(e.field(f), ref.field(f), err_msg=f)
     np.testing.assert_array_equal(e.ballots_issued(), ref.ballots_issued())
@@ -61,8 +71,26 @@ def test_truth_and_params_files(tmp_path):
 
 def test_cli_writes_files_and_reports_where(tmp_path):
     out = tmp_path / "sim"
-    r = CliRunner().invoke(app, ["simulate", "--stations", "600", "--seed", "3", "--stuffing", "0.2", "--carousel",
-                                 "0.05", "--layout", "azerbaijan", "--candidates", "3", "--out", str(out)])
+    r = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--stations",
+            "600",
+            "--seed",
+            "3",
+            "--stuffing",
+            "0.2",
+            "--carousel",
+            "0.05",
+            "--layout",
+            "azerbaijan",
+            "--candidates",
+            "3",
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert str(out / "results.csv") in r.output and str(out / "truth.csv") in r.output
     e = read_election(out / "results.csv")
@@ -73,17 +101,34 @@ def test_cli_writes_files_and_reports_where(tmp_path):
 
 def test_cli_same_seed_same_files(tmp_path):
     for d in ("a", "b"):
-        r = CliRunner().invoke(app, ["simulate", "-n", "300", "--seed", "9", "--rounding", "0.1", "--layout",
-                                     "generic", "--out", str(tmp_path / d)])
+        r = CliRunner().invoke(
+            app,
+            [
+                "simulate",
+                "-n",
+                "300",
+                "--seed",
+                "9",
+                "--rounding",
+                "0.1",
+                "--layout",
+                "generic",
+                "--out",
+                str(tmp_path / d),
+            ],
+        )
         assert r.exit_code == 0, r.output
     for name in ("results.csv", "truth.csv", "mapping.toml", "params.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--stuffing", "1.5"], "stuffing.fraction (1.5) must be in the interval [0, 1]"),
-    (["--layout", "martian"], "not recognised"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--stuffing", "1.5"], "stuffing.fraction (1.5) must be in the interval [0, 1]"),
+        (["--layout", "martian"], "not recognised"),
+    ],
+)
 def test_cli_bad_parameters_exit_2(tmp_path, args, message):
     r = CliRunner().invoke(app, ["simulate", "-n", "10", "--out", str(tmp_path), *args])
     assert r.exit_code == 2

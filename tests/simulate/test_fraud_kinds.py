@@ -44,8 +44,12 @@ def test_carousel_adds_listed_voters_in_a_few_constituencies(clean):
     cons = np.unique(e.level("constituency")[hit])
     assert len(cons) <= 20  # 20 % of 100 constituencies
     assert 0.05 < hit.mean() < 0.15
-    added = (e.field("additional_list") + e.field("absentee_voted")
-             - clean.field("additional_list") - clean.field("absentee_voted"))
+    added = (
+        e.field("additional_list")
+        + e.field("absentee_voted")
+        - clean.field("additional_list")
+        - clean.field("absentee_voted")
+    )
     np.testing.assert_array_equal(added, extra)
     np.testing.assert_array_equal(e.field("registered") - clean.field("registered"), extra)
     np.testing.assert_array_equal(e.votes("Incumbent") - clean.votes("Incumbent"), extra)
@@ -65,7 +69,9 @@ def test_extreme_stations_sit_near_100_percent(clean):
 def test_rounding_lands_on_whole_percents_only_where_rewritten(clean, target):
     s, e = _run(rounding=Rounding(0.3, target=target, round_to=5))
     hit = s.truth["rounded"].to_numpy() > 0
-    big = e.field("registered") >= 2000  # fine enough that a whole percent is reachable within 0.05 pp
+    big = (
+        e.field("registered") >= 2000
+    )  # fine enough that a whole percent is reachable within 0.05 pp
     if target == "turnout":
         p = 100.0 * e.ballots_issued() / e.field("registered")
     else:

@@ -24,7 +24,9 @@ def test_kind_shares_follow_f_i_and_f_e():
 
 
 def test_clean_model_is_the_gaussian_baseline():
-    s = simulate_klimek(40_000, 0.0, 0.0, 1.0, seed=2, tau=0.6, nu=0.4, sigma_tau=0.05, sigma_nu=0.06)
+    s = simulate_klimek(
+        40_000, 0.0, 0.0, 1.0, seed=2, tau=0.6, nu=0.4, sigma_tau=0.05, sigma_nu=0.06
+    )
     e = s.election
     t, sh = e.turnout(), e.share("Leader")  # with ν = 0.4 the model's "Leader" is not the winner
     assert set(s.truth["kind"].unique()) == {"clean"}
@@ -37,9 +39,13 @@ def test_truth_is_consistent_with_the_counts():
     s = simulate_klimek(5000, 0.3, 0.05, 2.0, seed=5)
     e, t = s.election, s.truth
     lead = e.votes("Leader")
-    np.testing.assert_array_equal(e.ballots_cast() - t["clean_ballots"].to_numpy(), t["stuffed"].to_numpy())
-    np.testing.assert_array_equal(lead - t["clean_leader_votes"].to_numpy(),
-                                  t["stuffed"].to_numpy() + t["switched"].to_numpy())
+    np.testing.assert_array_equal(
+        e.ballots_cast() - t["clean_ballots"].to_numpy(), t["stuffed"].to_numpy()
+    )
+    np.testing.assert_array_equal(
+        lead - t["clean_leader_votes"].to_numpy(),
+        t["stuffed"].to_numpy() + t["switched"].to_numpy(),
+    )
     fraud = t["kind"].to_numpy() != "clean"
     assert (t["x"].to_numpy()[fraud] > 0).all() and (t["x"].to_numpy()[~fraud] == 0).all()
     ext = t["kind"].to_numpy() == "extreme"
@@ -66,7 +72,11 @@ def test_klimek_fit_recovers_the_injected_model():
     assert abs(r.f_e - 0.03) < 0.015
     assert abs(r.alpha - 2.0) <= 0.5
     assert 0.08 < r.f_i < 0.3
-    clean = fit_klimek(simulate_klimek(30_000, 0.0, 0.0, 2.0, seed=2).election, n_realisations=2, seed=1,
-                       backend="serial")
+    clean = fit_klimek(
+        simulate_klimek(30_000, 0.0, 0.0, 2.0, seed=2).election,
+        n_realisations=2,
+        seed=1,
+        backend="serial",
+    )
     # the clean fit is not exactly 0 (rounding to counts, estimated baseline) but well below the dirty one
     assert clean.f_i < r.f_i / 2 and clean.f_e < 0.005

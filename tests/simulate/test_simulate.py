@@ -16,8 +16,13 @@ from pollwatch.simulate import (
 )
 from pollwatch.validate import validate
 
-ALL = FraudConfig(stuffing=Stuffing(0.1), switching=Switching(0.05), carousel=Carousel(0.05),
-                  rounding=Rounding(0.03), extreme=Extreme(0.01))
+ALL = FraudConfig(
+    stuffing=Stuffing(0.1),
+    switching=Switching(0.05),
+    carousel=Carousel(0.05),
+    rounding=Rounding(0.03),
+    extreme=Extreme(0.01),
+)
 
 
 def test_reproducible():
@@ -39,9 +44,13 @@ def test_truth_adds_up():
     e, t = s.election, s.truth
     lead = e.votes(e.candidates[0].name)
     np.testing.assert_array_equal(lead - t["clean_leader_votes"].to_numpy(), t["fraud"].to_numpy())
-    np.testing.assert_array_equal(e.ballots_issued() - t["clean_issued"].to_numpy(), t["ballots_added"].to_numpy())
+    np.testing.assert_array_equal(
+        e.ballots_issued() - t["clean_issued"].to_numpy(), t["ballots_added"].to_numpy()
+    )
     kinds = ["carousel", "switched", "stuffed", "extreme", "rounded"]
-    assert (t.select(pl.sum_horizontal(kinds)).to_series().to_numpy() == t["fraud"].to_numpy()).all()
+    assert (
+        t.select(pl.sum_horizontal(kinds)).to_series().to_numpy() == t["fraud"].to_numpy()
+    ).all()
 
 
 def test_fraud_raises_turnout_and_share_where_injected():
@@ -64,8 +73,10 @@ def test_rounding_makes_whole_percents():
     assert (np.abs(p[hit] - np.round(p[hit])) <= 0.05).mean() > 0.98
 
 
-@pytest.mark.parametrize("layout,preset", [("russia", "russia_cec"), ("azerbaijan", "azerbaijan_pec"),
-                                           ("generic", "mapping")])
+@pytest.mark.parametrize(
+    "layout,preset",
+    [("russia", "russia_cec"), ("azerbaijan", "azerbaijan_pec"), ("generic", "mapping")],
+)
 def test_write_and_read_back(tmp_path, layout, preset):
     s = simulate_election(2000, seed=9, fraud=ALL, layout=layout)
     paths = s.write(tmp_path)
@@ -78,7 +89,9 @@ def test_write_and_read_back(tmp_path, layout, preset):
 
 
 def test_bad_parameters_name_themselves():
-    with pytest.raises(ValueError, match=r"stuffing.fraction \(1.5\) must be in the interval \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"stuffing.fraction \(1.5\) must be in the interval \[0, 1\]"
+    ):
         Stuffing(1.5)
     with pytest.raises(ValueError, match="layout .* must be one of"):
         simulate_election(10, layout="martian")
@@ -102,26 +115,50 @@ def test_fast_table_matches_from_arrays():
     from pollwatch.model import Election
 
     e = simulate_election(1500, seed=12, fraud=ALL).election
-    f = {k: e.field(k) for k in e.table.columns if k in ("registered_main", "ballots_received", "ballots_cancelled",
-                                                          "ballots_issued_early", "ballots_issued_station",
-                                                          "ballots_issued_mobile", "ballots_mobile_box",
-                                                          "ballots_stationary_box", "mobile_requests", "additional_list",
-                                                          "absentee_voted", "absentee_taken")}
-    ref = Election.from_arrays(registered=e.field("registered"), valid=e.field("valid"), invalid=e.field("invalid"),
-                               votes={c.name: e.field(c.id) for c in e.candidates}, station_ids=e.station_ids,
-                               hierarchy={h: e.level(h) for h in e.meta.hierarchy},
-                               fields={k: f[k] for k in e.table.columns if k in f}, meta=e.meta)
+    f = {
+        k: e.field(k)
+        for k in e.table.columns
+        if k
+        in (
+            "registered_main",
+            "ballots_received",
+            "ballots_cancelled",
+            "ballots_issued_early",
+            "ballots_issued_station",
+            "ballots_issued_mobile",
+            "ballots_mobile_box",
+            "ballots_stationary_box",
+            "mobile_requests",
+            "additional_list",
+            "absentee_voted",
+            "absentee_taken",
+        )
+    }
+    ref = Election.from_arrays(
+        registered=e.field("registered"),
+        valid=e.field("valid"),
+        invalid=e.field("invalid"),
+        votes={c.name: e.field(c.id) for c in e.candidates},
+        station_ids=e.station_ids,
+        hierarchy={h: e.level(h) for h in e.meta.hierarchy},
+        fields={k: f[k] for k in e.table.columns if k in f},
+        meta=e.meta,
+    )
     assert ref.table.equals(e.table) and ref.meta == e.meta
 
 
 def test_clean_truth_columns():
     s = simulate_election(4000, seed=13, fraud=ALL)
     t = s.truth
-    np.testing.assert_allclose(t["clean_turnout"].to_numpy(),
-                               t["clean_issued"].to_numpy() / t["clean_registered"].to_numpy())
+    np.testing.assert_allclose(
+        t["clean_turnout"].to_numpy(),
+        t["clean_issued"].to_numpy() / t["clean_registered"].to_numpy(),
+    )
     clean = t["kinds"].to_numpy() == ""
     e = s.election
-    np.testing.assert_array_equal(e.ballots_cast()[clean], t["clean_ballots_cast"].to_numpy()[clean])
+    np.testing.assert_array_equal(
+        e.ballots_cast()[clean], t["clean_ballots_cast"].to_numpy()[clean]
+    )
     assert (e.ballots_cast()[~clean] >= t["clean_ballots_cast"].to_numpy()[~clean]).all()
 
 
@@ -130,13 +167,22 @@ def test_sizes_are_heavy_tailed_with_tiny_stations():
     assert (r < 100).sum() > 50 and r.max() > 4 * np.median(r)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"n_regions": 0}, r"n_regions \(0\) must be at least 1"),
-    ({"n_regions": 20, "n_constituencies": 5}, r"n_constituencies \(5\) must be at least n_regions \(20\)"),
-    ({"invalid_rate": 1.2}, r"invalid_rate \(1.2\) must be in the interval \[0, 1\]"),
-    ({"share_station_sd": -0.1}, r"share_station_sd \(-0.1\) must be in the interval \[0, inf\)"),
-    ({"base_shares": (0.5, 0.5)}, r"candidates \(4 names\) and base_shares \(2 shares\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"n_regions": 0}, r"n_regions \(0\) must be at least 1"),
+        (
+            {"n_regions": 20, "n_constituencies": 5},
+            r"n_constituencies \(5\) must be at least n_regions \(20\)",
+        ),
+        ({"invalid_rate": 1.2}, r"invalid_rate \(1.2\) must be in the interval \[0, 1\]"),
+        (
+            {"share_station_sd": -0.1},
+            r"share_station_sd \(-0.1\) must be in the interval \[0, inf\)",
+        ),
+        ({"base_shares": (0.5, 0.5)}, r"candidates \(4 names\) and base_shares \(2 shares\)"),
+    ],
+)
 def test_bad_electorate_parameters_name_themselves(kwargs, message):
     from pollwatch.simulate import ElectorateConfig
 

@@ -16,9 +16,21 @@ FRAUD = FraudConfig(stuffing=Stuffing(0.3), switching=Switching(0.2), carousel=C
 
 # line changed -> rule that must catch it, per profile (None: the profile has no rule for it)
 PERTURBATIONS = {
-    "ballots_stationary_box": {"RU": "cast_equals_boxes", "AZ": "cast_equals_boxes", "generic": "cast_equals_boxes"},
-    "invalid": {"RU": "cast_equals_boxes", "AZ": "cast_equals_boxes", "generic": "cast_equals_boxes"},
-    "cand_01": {"RU": "candidates_sum_valid", "AZ": "candidates_sum_valid", "generic": "candidates_sum_valid"},
+    "ballots_stationary_box": {
+        "RU": "cast_equals_boxes",
+        "AZ": "cast_equals_boxes",
+        "generic": "cast_equals_boxes",
+    },
+    "invalid": {
+        "RU": "cast_equals_boxes",
+        "AZ": "cast_equals_boxes",
+        "generic": "cast_equals_boxes",
+    },
+    "cand_01": {
+        "RU": "candidates_sum_valid",
+        "AZ": "candidates_sum_valid",
+        "generic": "candidates_sum_valid",
+    },
     "ballots_cancelled": {"RU": "ballots_balance_ru", "AZ": "ballots_balance_az", "generic": None},
     "ballots_received": {"RU": "ballots_balance_ru", "AZ": "ballots_balance_az", "generic": None},
     "additional_list": {"RU": None, "AZ": "item1_identity_az", "generic": None},
@@ -28,24 +40,40 @@ PERTURBATIONS = {
 
 def _change(e: Election, i: int, col: str, delta: int) -> Election:
     idx = pl.int_range(pl.len()) == i
-    return Election(e.table.with_columns(pl.when(idx).then(pl.col(col) + delta).otherwise(pl.col(col)).alias(col)),
-                    e.meta)
+    return Election(
+        e.table.with_columns(
+            pl.when(idx).then(pl.col(col) + delta).otherwise(pl.col(col)).alias(col)
+        ),
+        e.meta,
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 60), seed=st.integers(0, 2**31), layout=st.sampled_from(sorted(LAYOUT_PROFILE)),
-       fraudulent=st.booleans())
+@given(
+    n=st.integers(1, 60),
+    seed=st.integers(0, 2**31),
+    layout=st.sampled_from(sorted(LAYOUT_PROFILE)),
+    fraudulent=st.booleans(),
+)
 def test_consistent_protocols_pass_every_profile(n, seed, layout, fraudulent):
-    e = simulate_election(n, seed=seed, country_layout=layout, fraud=FRAUD if fraudulent else None).election
+    e = simulate_election(
+        n, seed=seed, country_layout=layout, fraud=FRAUD if fraudulent else None
+    ).election
     for profile in ("generic", LAYOUT_PROFILE[layout]):
         f = validate(e, profile=profile)
         assert len(f) == 0, f.table.head(3).to_dicts()
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(2, 60), seed=st.integers(0, 2**31), layout=st.sampled_from(sorted(LAYOUT_PROFILE)),
-       line=st.sampled_from(sorted(PERTURBATIONS)), delta=st.integers(1, 500), sign=st.sampled_from([1, -1]),
-       data=st.data())
+@given(
+    n=st.integers(2, 60),
+    seed=st.integers(0, 2**31),
+    layout=st.sampled_from(sorted(LAYOUT_PROFILE)),
+    line=st.sampled_from(sorted(PERTURBATIONS)),
+    delta=st.integers(1, 500),
+    sign=st.sampled_from([1, -1]),
+    data=st.data(),
+)
 def test_one_changed_line_is_found_by_its_rule(n, seed, layout, line, delta, sign, data):
     profile = LAYOUT_PROFILE[layout]
     rule = PERTURBATIONS[line][profile]
@@ -77,7 +105,9 @@ def test_more_ballots_than_voters_is_found(n, seed, excess, data):
 def test_findings_do_not_depend_on_row_order(seed, perm_seed):
     e = simulate_election(80, seed=seed, country_layout="azerbaijan", fraud=FRAUD).election
     broken = _change(_change(e, 3, "ballots_cancelled", 7), 50, "cand_01", 2)
-    shuffled = Election(broken.table.sample(fraction=1.0, shuffle=True, seed=perm_seed), broken.meta)
+    shuffled = Election(
+        broken.table.sample(fraction=1.0, shuffle=True, seed=perm_seed), broken.meta
+    )
     a, b = validate(broken), validate(shuffled)
     key = ["rule", "station_id"]
     assert a.table.sort(key).equals(b.table.sort(key))

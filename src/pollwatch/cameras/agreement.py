@@ -60,20 +60,33 @@ class WatcherAgreement(ResultMixin):
 
     def summary(self) -> Summary:
         if self.n_windows == 0:
-            return Summary("Watcher agreement", "No window was counted by more than one watcher, "
-                           "so watcher error is not included in the intervals.", (), self.notes)
+            return Summary(
+                "Watcher agreement",
+                "No window was counted by more than one watcher, "
+                "so watcher error is not included in the intervals.",
+                (),
+                self.notes,
+            )
         ref = self.reference or "first watcher (by id)"
-        rows = [("double-counted windows", f"{self.n_windows:,}"),
-                (f"κ = {ref} / others", f"{self.kappa:.3f}"),
-                (f"{100 * self.level:.0f} % interval", f"[{self.kappa_ci.low:.3f}, {self.kappa_ci.high:.3f}]"),
-                ("error variance per counted voter", f"{self.error_per_count:.3f}")]
-        text = (f"On {self.n_windows:,} windows counted twice, {ref} counted {self.kappa:.3f} times "
-                "what the others counted; the disagreement is added to every station's interval.")
+        rows = [
+            ("double-counted windows", f"{self.n_windows:,}"),
+            (f"κ = {ref} / others", f"{self.kappa:.3f}"),
+            (
+                f"{100 * self.level:.0f} % interval",
+                f"[{self.kappa_ci.low:.3f}, {self.kappa_ci.high:.3f}]",
+            ),
+            ("error variance per counted voter", f"{self.error_per_count:.3f}"),
+        ]
+        text = (
+            f"On {self.n_windows:,} windows counted twice, {ref} counted {self.kappa:.3f} times "
+            "what the others counted; the disagreement is added to every station's interval."
+        )
         return Summary("Watcher agreement", text, rows, self.notes)
 
 
-def watcher_agreement(tallies: pl.DataFrame, reference: str | None = None,
-                      level: float = 0.95) -> WatcherAgreement:
+def watcher_agreement(
+    tallies: pl.DataFrame, reference: str | None = None, level: float = 0.95
+) -> WatcherAgreement:
     """Agreement on windows with two or more usable counts (see the module docstring).
 
     ``reference`` names the watcher taken as truth (e.g. a supervisor hand-counting windows the
@@ -82,8 +95,11 @@ def watcher_agreement(tallies: pl.DataFrame, reference: str | None = None,
     if not 0 < level < 1:
         raise ValueError(f"level ({level}) must be in the interval (0, 1).")
     usable = tallies.filter(pl.col("usable") & pl.col("count").is_not_null())
-    multi = (usable.group_by(WINDOW_KEY).agg(pl.col("watcher"), pl.col("count"))
-             .filter(pl.col("count").list.len() >= 2))
+    multi = (
+        usable.group_by(WINDOW_KEY)
+        .agg(pl.col("watcher"), pl.col("count"))
+        .filter(pl.col("count").list.len() >= 2)
+    )
     a, b, s2, means = [], [], [], []
     for watchers, counts in zip(multi["watcher"].to_list(), multi["count"].to_list(), strict=True):
         order = sorted(range(len(watchers)), key=lambda i: watchers[i])
@@ -101,11 +117,16 @@ def watcher_agreement(tallies: pl.DataFrame, reference: str | None = None,
         if n == 0 and tallies["watcher"].n_unique() > 1:
             notes.append("Several watchers but no window counted by more than one of them.")
         if n == 1:
-            warnings.warn("only one double-counted window: watcher agreement is not estimated",
-                          SmallSampleWarning, stacklevel=2)
+            warnings.warn(
+                "only one double-counted window: watcher agreement is not estimated",
+                SmallSampleWarning,
+                stacklevel=2,
+            )
             notes.append("Only one double-counted window: watcher error not estimated.")
         nan = float("nan")
-        return WatcherAgreement(n, reference, nan, ConfidenceInterval(nan, nan), 0.0, level, tuple(notes))
+        return WatcherAgreement(
+            n, reference, nan, ConfidenceInterval(nan, nan), 0.0, level, tuple(notes)
+        )
     a_, b_ = np.asarray(a), np.asarray(b)
     if b_.sum() == 0:
         kappa, ci = float("nan"), ConfidenceInterval(float("nan"), float("nan"))

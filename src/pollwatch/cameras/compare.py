@@ -26,7 +26,8 @@ _OFFICIAL_COLUMNS = ("official", "ballots_issued", "ballots_cast", "turnout", "v
 EXTRAPOLATION_STATEMENT = (
     "These figures describe the watched stations only. Extending them to stations without "
     "cameras is model-based unless the watched stations were a random (probability) sample; "
-    "cameras chosen by the commission or streams recorded by volunteers are not.")
+    "cameras chosen by the commission or streams recorded by volunteers are not."
+)
 
 
 def read_official(path: str | Path) -> dict[str, int]:
@@ -38,9 +39,18 @@ def read_official(path: str | Path) -> dict[str, int]:
         header = [h.strip().lower() for h in next(reader, [])]
         col = next((c for c in _OFFICIAL_COLUMNS if c in header), None)
         if "station_id" not in header or col is None:
-            raise IngestError(name, [DataIssue(name, "missing required columns", line=1,
-                                               expected="station_id and one of " + ", ".join(_OFFICIAL_COLUMNS),
-                                               value=",".join(header))])
+            raise IngestError(
+                name,
+                [
+                    DataIssue(
+                        name,
+                        "missing required columns",
+                        line=1,
+                        expected="station_id and one of " + ", ".join(_OFFICIAL_COLUMNS),
+                        value=",".join(header),
+                    )
+                ],
+            )
         si, ci = header.index("station_id"), header.index(col)
         out, issues = {}, []
         for line, row in enumerate(reader, start=2):
@@ -52,9 +62,16 @@ def read_official(path: str | Path) -> dict[str, int]:
                     raise ValueError
                 out[row[si].strip()] = v
             except (ValueError, IndexError):
-                issues.append(DataIssue(name, "cannot read the value", line=line, column=col,
-                                        value=row[ci] if ci < len(row) else "",
-                                        expected="a non-negative integer (voters)"))
+                issues.append(
+                    DataIssue(
+                        name,
+                        "cannot read the value",
+                        line=line,
+                        column=col,
+                        value=row[ci] if ci < len(row) else "",
+                        expected="a non-negative integer (voters)",
+                    )
+                )
     if issues:
         raise IngestError(name, issues)
     return out
@@ -79,13 +96,13 @@ class CameraComparison(ResultMixin):
     """Official counts against camera intervals at the watched stations."""
 
     station_id: np.ndarray
-    official: np.ndarray          # NaN where the official figure is missing
+    official: np.ndarray  # NaN where the official figure is missing
     estimate: np.ndarray
     high: np.ndarray
     flagged: np.ndarray
     inflation: np.ndarray
     ratio: np.ndarray
-    excess: np.ndarray            # max(0, official − upper95)
+    excess: np.ndarray  # max(0, official − upper95)
     n_compared: int
     n_flagged: int
     n_no_official: int
@@ -96,34 +113,57 @@ class CameraComparison(ResultMixin):
     level: float
     statement: str = EXTRAPOLATION_STATEMENT
     notes: tuple[str, ...] = ()
-    _dict_exclude = ("station_id", "official", "estimate", "high", "flagged", "inflation",
-                     "ratio", "excess")
+    _dict_exclude = (
+        "station_id",
+        "official",
+        "estimate",
+        "high",
+        "flagged",
+        "inflation",
+        "ratio",
+        "excess",
+    )
 
     def table(self) -> pl.DataFrame:
-        return pl.DataFrame({"station_id": self.station_id.astype(str), "official": self.official,
-                             "estimate": self.estimate, "high95": self.high,
-                             "flagged": self.flagged, "inflation": self.inflation,
-                             "ratio": self.ratio, "excess_over_upper95": self.excess})
+        return pl.DataFrame(
+            {
+                "station_id": self.station_id.astype(str),
+                "official": self.official,
+                "estimate": self.estimate,
+                "high95": self.high,
+                "flagged": self.flagged,
+                "inflation": self.inflation,
+                "ratio": self.ratio,
+                "excess_over_upper95": self.excess,
+            }
+        )
 
     def summary(self) -> Summary:
-        rows = [("stations compared", f"{self.n_compared:,}"),
-                (f"official above the {100 * self.level:.0f} % upper bound", f"{self.n_flagged:,}"),
-                ("official voters (compared stations)", fmt_int(self.official_total)),
-                ("camera estimate (compared stations)", fmt_int(self.estimate_total)),
-                ("ratio official / camera", f"{self.ratio_overall:.3f}"),
-                ("added ballots, conservative lower bound", fmt_int(self.lower_bound_added))]
+        rows = [
+            ("stations compared", f"{self.n_compared:,}"),
+            (f"official above the {100 * self.level:.0f} % upper bound", f"{self.n_flagged:,}"),
+            ("official voters (compared stations)", fmt_int(self.official_total)),
+            ("camera estimate (compared stations)", fmt_int(self.estimate_total)),
+            ("ratio official / camera", f"{self.ratio_overall:.3f}"),
+            ("added ballots, conservative lower bound", fmt_int(self.lower_bound_added)),
+        ]
         if self.n_no_official:
-            rows.append(("estimated stations without an official figure", f"{self.n_no_official:,}"))
-        text = (f"At {self.n_flagged:,} of {self.n_compared:,} compared stations the official turnout "
-                f"exceeds the upper end of the camera interval. Officially {fmt_int(self.official_total)} "
-                f"voters, on camera about {fmt_int(self.estimate_total)} (ratio {self.ratio_overall:.2f}); "
-                f"at least {fmt_int(self.lower_bound_added)} ballots were added beyond what the "
-                "cameras allow. " + self.statement)
+            rows.append(
+                ("estimated stations without an official figure", f"{self.n_no_official:,}")
+            )
+        text = (
+            f"At {self.n_flagged:,} of {self.n_compared:,} compared stations the official turnout "
+            f"exceeds the upper end of the camera interval. Officially {fmt_int(self.official_total)} "
+            f"voters, on camera about {fmt_int(self.estimate_total)} (ratio {self.ratio_overall:.2f}); "
+            f"at least {fmt_int(self.lower_bound_added)} ballots were added beyond what the "
+            "cameras allow. " + self.statement
+        )
         return Summary("Camera counts against official turnout", text, rows, self.notes)
 
 
-def compare_official(estimate: CameraEstimate, official: Mapping[str, int] | object,
-                     basis: str = "auto") -> CameraComparison:
+def compare_official(
+    estimate: CameraEstimate, official: Mapping[str, int] | object, basis: str = "auto"
+) -> CameraComparison:
     """Compare official per-station turnout with the camera intervals.
 
     ``official`` is a mapping station id → voters, or an Election (``basis`` = "auto",
@@ -144,11 +184,28 @@ def compare_official(estimate: CameraEstimate, official: Mapping[str, int] | obj
     notes = []
     n_missing = int(np.sum((estimate.status == ESTIMATED) & np.isnan(off)))
     if n_missing:
-        notes.append(f"{n_missing} estimated station(s) have no official figure and are not compared.")
-    return CameraComparison(ids, off, v, hi, flagged, inflation, ratio, excess, int(ok.sum()),
-                            int(flagged.sum()), n_missing, float(np.nansum(excess[ok])),
-                            off_t / est_t if est_t > 0 else float("nan"), off_t, est_t,
-                            estimate.level, notes=tuple(notes))
+        notes.append(
+            f"{n_missing} estimated station(s) have no official figure and are not compared."
+        )
+    return CameraComparison(
+        ids,
+        off,
+        v,
+        hi,
+        flagged,
+        inflation,
+        ratio,
+        excess,
+        int(ok.sum()),
+        int(flagged.sum()),
+        n_missing,
+        float(np.nansum(excess[ok])),
+        off_t / est_t if est_t > 0 else float("nan"),
+        off_t,
+        est_t,
+        estimate.level,
+        notes=tuple(notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,27 +213,35 @@ class CameraStatusSummary(ResultMixin):
     """How many cameras were muted, turned away or dark, and when (a finding in itself)."""
 
     n_cameras: int
-    ever: dict[str, int]                    # status → cameras that had it at some time
-    by_hour: dict[str, dict[str, int]]      # "HH:00" → status → cameras in it during that hour
-    minutes: dict[str, float]               # status → camera-minutes spent in it
+    ever: dict[str, int]  # status → cameras that had it at some time
+    by_hour: dict[str, dict[str, int]]  # "HH:00" → status → cameras in it during that hour
+    minutes: dict[str, float]  # status → camera-minutes spent in it
     n_with_outage: int
     day_start: float
     day_end: float
 
     def summary(self) -> Summary:
-        rows = [(f"cameras ever {k.replace('_', ' ')}", f"{v:,} of {self.n_cameras:,}")
-                for k, v in sorted(self.ever.items())]
-        rows += [(f"{h}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(s.items())))
-                 for h, s in self.by_hour.items() if s]
-        text = (f"Of {self.n_cameras:,} cameras, {self.ever.get('audio_muted', 0):,} had muted audio, "
-                f"{self.ever.get('turned_away', 0):,} were turned away at some point, and "
-                f"{self.n_with_outage:,} had at least one outage (offline, turned away, covered, box "
-                "out of frame, frozen or black). Outage windows are treated as missing, not as zero.")
+        rows = [
+            (f"cameras ever {k.replace('_', ' ')}", f"{v:,} of {self.n_cameras:,}")
+            for k, v in sorted(self.ever.items())
+        ]
+        rows += [
+            (f"{h}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(s.items())))
+            for h, s in self.by_hour.items()
+            if s
+        ]
+        text = (
+            f"Of {self.n_cameras:,} cameras, {self.ever.get('audio_muted', 0):,} had muted audio, "
+            f"{self.ever.get('turned_away', 0):,} were turned away at some point, and "
+            f"{self.n_with_outage:,} had at least one outage (offline, turned away, covered, box "
+            "out of frame, frozen or black). Outage windows are treated as missing, not as zero."
+        )
         return Summary("Camera status", text, rows, ())
 
 
-def status_summary(status: pl.DataFrame, day_start: float = 8 * 60,
-                   day_end: float = 20 * 60) -> CameraStatusSummary:
+def status_summary(
+    status: pl.DataFrame, day_start: float = 8 * 60, day_end: float = 20 * 60
+) -> CameraStatusSummary:
     """Count cameras per status over the day and per hour (``[day_start, day_end)``)."""
     if day_end <= day_start:
         raise ValueError(f"day_end ({day_end}) must be after day_start ({day_start}).")
@@ -208,7 +273,9 @@ def status_summary(status: pl.DataFrame, day_start: float = 8 * 60,
     return CameraStatusSummary(len(ids), ever, by_hour, minutes, n_out, day_start, day_end)
 
 
-def _all_stretches(status: pl.DataFrame, day_end: float) -> dict[str, list[tuple[float, float, str]]]:
+def _all_stretches(
+    status: pl.DataFrame, day_end: float
+) -> dict[str, list[tuple[float, float, str]]]:
     """Every non-online stretch, including audio_muted (which is not an outage)."""
     out: dict[str, list[tuple[float, float, str]]] = {}
     outages = outage_intervals(status, day_end)

@@ -23,17 +23,37 @@ import polars as pl
 
 from pollwatch.errors import DataIssue, IngestError
 
-STATUSES = ("online", "offline", "audio_muted", "turned_away", "covered", "box_out_of_frame",
-            "frozen", "black")
+STATUSES = (
+    "online",
+    "offline",
+    "audio_muted",
+    "turned_away",
+    "covered",
+    "box_out_of_frame",
+    "frozen",
+    "black",
+)
 # Audio is muted on every camera in the reference case; the box can still be seen, so a muted
 # camera is a finding, not an outage.
 OUTAGE_STATUSES = frozenset(STATUSES) - {"online", "audio_muted"}
-EVENT_KINDS = ("stuffing_seen", "group_arrival", "angle_change", "box_opened", "staff_at_box",
-               "camera_restarted", "other")
+EVENT_KINDS = (
+    "stuffing_seen",
+    "group_arrival",
+    "angle_change",
+    "box_opened",
+    "staff_at_box",
+    "camera_restarted",
+    "other",
+)
 
 TALLY_SCHEMA = {
-    "station_id": pl.Utf8, "window_start": pl.Float64, "window_end": pl.Float64,
-    "watcher": pl.Utf8, "count": pl.Int64, "usable": pl.Boolean, "reason": pl.Utf8,
+    "station_id": pl.Utf8,
+    "window_start": pl.Float64,
+    "window_end": pl.Float64,
+    "watcher": pl.Utf8,
+    "count": pl.Int64,
+    "usable": pl.Boolean,
+    "reason": pl.Utf8,
     "source_sha256": pl.Utf8,
 }
 STATUS_SCHEMA = {"station_id": pl.Utf8, "time": pl.Float64, "status": pl.Utf8}
@@ -131,7 +151,11 @@ _Spec = dict[str, tuple[Callable[[str], object], str, bool]]
 
 _TALLY_SPEC: _Spec = {
     "station_id": (_station, "a station id", True),
-    "window_start": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
+    "window_start": (
+        parse_time,
+        "a time HH:MM[:SS], ISO date-time or minutes after midnight",
+        True,
+    ),
     "window_end": (parse_time, "a time HH:MM[:SS], ISO date-time or minutes after midnight", True),
     "watcher": (_text, "a watcher id", False),
     "count": (_parse_count, "a non-negative integer (empty if unusable)", True),
@@ -152,7 +176,9 @@ _EVENT_SPEC: _Spec = {
 }
 
 
-def _read_rows(source: str | Path | io.StringIO, spec: _Spec) -> tuple[list[dict], list[DataIssue], str]:
+def _read_rows(
+    source: str | Path | io.StringIO, spec: _Spec
+) -> tuple[list[dict], list[DataIssue], str]:
     """Parse a CSV against ``spec``, collecting every problem instead of stopping at the first."""
     if isinstance(source, io.StringIO):
         name, text = "<memory>", source.getvalue()
@@ -161,14 +187,24 @@ def _read_rows(source: str | Path | io.StringIO, spec: _Spec) -> tuple[list[dict
         try:
             text = Path(source).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise IngestError(name, [DataIssue(name, f"cannot read the file ({exc.strerror})")]) from None
+            raise IngestError(
+                name, [DataIssue(name, f"cannot read the file ({exc.strerror})")]
+            ) from None
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     issues: list[DataIssue] = []
     missing = [c for c, (_, _, req) in spec.items() if req and c not in header]
     if missing:
-        issues += [DataIssue(name, f'missing required column "{c}"', line=1, expected=spec[c][1],
-                             hint=f"found columns: {', '.join(header) or '(none)'}") for c in missing]
+        issues += [
+            DataIssue(
+                name,
+                f'missing required column "{c}"',
+                line=1,
+                expected=spec[c][1],
+                hint=f"found columns: {', '.join(header) or '(none)'}",
+            )
+            for c in missing
+        ]
         raise IngestError(name, issues)
     index = {c: header.index(c) for c in spec if c in header}
     rows: list[dict] = []
@@ -181,10 +217,19 @@ def _read_rows(source: str | Path | io.StringIO, spec: _Spec) -> tuple[list[dict
             try:
                 row[col] = parse(cell) if col in index else None
             except (ValueError, TypeError):
-                issues.append(DataIssue(name, "cannot read the value", line=lineno, column=col,
-                                        value=cell, expected=expected,
-                                        station_id=(raw[index["station_id"]].strip() or None)
-                                        if index["station_id"] < len(raw) else None))
+                issues.append(
+                    DataIssue(
+                        name,
+                        "cannot read the value",
+                        line=lineno,
+                        column=col,
+                        value=cell,
+                        expected=expected,
+                        station_id=(raw[index["station_id"]].strip() or None)
+                        if index["station_id"] < len(raw)
+                        else None,
+                    )
+                )
                 row[col] = None
         rows.append(row | {"_line": lineno})
     return rows, issues, name
@@ -200,17 +245,32 @@ def read_tallies(path: str | Path | io.StringIO) -> pl.DataFrame:
     for r in rows:
         s, e = r["window_start"], r["window_end"]
         if s is not None and e is not None and e <= s:
-            issues.append(DataIssue(name, "the window ends before it starts", line=r["_line"],
-                                    column="window_end", value=format_time(e),
-                                    expected=f"a time after {format_time(s)}",
-                                    station_id=r["station_id"]))
+            issues.append(
+                DataIssue(
+                    name,
+                    "the window ends before it starts",
+                    line=r["_line"],
+                    column="window_end",
+                    value=format_time(e),
+                    expected=f"a time after {format_time(s)}",
+                    station_id=r["station_id"],
+                )
+            )
         if r["usable"] is None:
             r["usable"] = r["count"] is not None
         if r["usable"] and r["count"] is None and not any(i.line == r["_line"] for i in issues):
-            issues.append(DataIssue(name, "a usable window needs a count", line=r["_line"],
-                                    column="count", value="", expected="a non-negative integer",
-                                    station_id=r["station_id"],
-                                    hint="leave usable=no for windows that could not be watched"))
+            issues.append(
+                DataIssue(
+                    name,
+                    "a usable window needs a count",
+                    line=r["_line"],
+                    column="count",
+                    value="",
+                    expected="a non-negative integer",
+                    station_id=r["station_id"],
+                    hint="leave usable=no for windows that could not be watched",
+                )
+            )
         r["watcher"] = r["watcher"] or "watcher"
     if issues:
         raise IngestError(name, issues)
@@ -222,8 +282,10 @@ def tallies_frame(rows: Iterable[dict]) -> pl.DataFrame:
     rows = list(rows)
     data = {c: [r.get(c) for r in rows] for c in TALLY_SCHEMA}
     data["watcher"] = [w if w is not None else "watcher" for w in data["watcher"]]
-    data["usable"] = [bool(u) if u is not None else c is not None
-                      for u, c in zip(data["usable"], data["count"], strict=True)]
+    data["usable"] = [
+        bool(u) if u is not None else c is not None
+        for u, c in zip(data["usable"], data["count"], strict=True)
+    ]
     return pl.DataFrame(data, schema=TALLY_SCHEMA)
 
 
@@ -244,7 +306,9 @@ def read_events(path: str | Path | io.StringIO) -> pl.DataFrame:
     return pl.DataFrame({c: [r[c] for r in rows] for c in EVENT_SCHEMA}, schema=EVENT_SCHEMA)
 
 
-def outage_intervals(status: pl.DataFrame, day_end: float = 24 * 60) -> dict[str, list[tuple[float, float, str]]]:
+def outage_intervals(
+    status: pl.DataFrame, day_end: float = 24 * 60
+) -> dict[str, list[tuple[float, float, str]]]:
     """Per station, the ``(start, end, status)`` stretches in an outage status.
 
     A status holds until the station's next log entry (or ``day_end``).
@@ -253,8 +317,11 @@ def outage_intervals(status: pl.DataFrame, day_end: float = 24 * 60) -> dict[str
     for (sid,), grp in status.sort("time").group_by(["station_id"], maintain_order=True):
         times, states = grp["time"].to_list(), grp["status"].to_list()
         ends = times[1:] + [day_end]
-        out[str(sid)] = [(t, e, s) for t, e, s in zip(times, ends, states, strict=True)
-                         if s in OUTAGE_STATUSES and e > t]
+        out[str(sid)] = [
+            (t, e, s)
+            for t, e, s in zip(times, ends, states, strict=True)
+            if s in OUTAGE_STATUSES and e > t
+        ]
     return out
 
 
@@ -267,11 +334,13 @@ def apply_status(tallies: pl.DataFrame, status: pl.DataFrame | None) -> pl.DataF
         return tallies
     outages = outage_intervals(status)
     usable, reason = tallies["usable"].to_list(), tallies["reason"].to_list()
-    for i, (sid, s, e) in enumerate(zip(tallies["station_id"], tallies["window_start"],
-                                        tallies["window_end"], strict=True)):
+    for i, (sid, s, e) in enumerate(
+        zip(tallies["station_id"], tallies["window_start"], tallies["window_end"], strict=True)
+    ):
         for a, b, st in outages.get(sid, ()):
             if a < e and b > s:  # any overlap of positive length
                 usable[i], reason[i] = False, st
                 break
-    return tallies.with_columns(pl.Series("usable", usable, pl.Boolean),
-                                pl.Series("reason", reason, pl.Utf8))
+    return tallies.with_columns(
+        pl.Series("usable", usable, pl.Boolean), pl.Series("reason", reason, pl.Utf8)
+    )

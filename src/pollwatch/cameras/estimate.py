@@ -67,13 +67,13 @@ class CameraEstimate(ResultMixin):
 
     station_id: np.ndarray
     stratum: np.ndarray
-    coverage: np.ndarray          # W_s
-    counted: np.ndarray           # C_s
-    estimate: np.ndarray          # V̂_s (NaN unless status == "estimated")
+    coverage: np.ndarray  # W_s
+    counted: np.ndarray  # C_s
+    estimate: np.ndarray  # V̂_s (NaN unless status == "estimated")
     sd: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    dispersion: np.ndarray        # φ_s used
+    dispersion: np.ndarray  # φ_s used
     n_usable: np.ndarray
     n_windows: int
     status: np.ndarray
@@ -87,8 +87,19 @@ class CameraEstimate(ResultMixin):
     seed: int
     notes: tuple[str, ...] = ()
     target: str = "expected"
-    _dict_exclude = ("station_id", "stratum", "coverage", "counted", "estimate", "sd", "low",
-                     "high", "dispersion", "n_usable", "status")
+    _dict_exclude = (
+        "station_id",
+        "stratum",
+        "coverage",
+        "counted",
+        "estimate",
+        "sd",
+        "low",
+        "high",
+        "dispersion",
+        "n_usable",
+        "status",
+    )
 
     @property
     def n_stations(self) -> int:
@@ -100,39 +111,66 @@ class CameraEstimate(ResultMixin):
 
     def table(self) -> pl.DataFrame:
         """One row per station: coverage, count, estimate, interval, status."""
-        return pl.DataFrame({
-            "station_id": self.station_id.astype(str), "stratum": self.stratum.astype(str),
-            "coverage": self.coverage, "counted": self.counted, "estimate": self.estimate,
-            "sd": self.sd, "low95": self.low, "high95": self.high, "dispersion": self.dispersion,
-            "usable_windows": self.n_usable, "status": self.status.astype(str),
-        })
+        return pl.DataFrame(
+            {
+                "station_id": self.station_id.astype(str),
+                "stratum": self.stratum.astype(str),
+                "coverage": self.coverage,
+                "counted": self.counted,
+                "estimate": self.estimate,
+                "sd": self.sd,
+                "low95": self.low,
+                "high95": self.high,
+                "dispersion": self.dispersion,
+                "usable_windows": self.n_usable,
+                "status": self.status.astype(str),
+            }
+        )
 
     def to_dict(self) -> dict:
         d = super().to_dict()
-        d.update(n_stations=self.n_stations, n_estimated=self.n_estimated,
-                 n_insufficient=int(np.sum(self.status == INSUFFICIENT)))
+        d.update(
+            n_stations=self.n_stations,
+            n_estimated=self.n_estimated,
+            n_insufficient=int(np.sum(self.status == INSUFFICIENT)),
+        )
         return d
 
     def summary(self) -> Summary:
         ok = self.status == ESTIMATED
         n_ins = int(np.sum(self.status == INSUFFICIENT))
-        rows = [("stations watched", f"{self.n_stations:,}"),
-                ("windows per day", f"{self.n_windows:,}"),
-                ("estimated", f"{self.n_estimated:,}"),
-                (f"insufficient coverage (W < {self.min_coverage:g})", f"{n_ins:,}"),
-                ("voters counted on usable windows", fmt_int(float(self.counted.sum()))),
-                ("estimated full-day voters (estimated stations)",
-                 fmt_int(float(np.nansum(self.estimate[ok])))),
-                ("median coverage W", f"{float(np.median(self.coverage)):.2f}" if self.n_stations else "n/a"),
-                ("dispersion / interval / target",
-                 f"{self.dispersion_method} / {self.interval_method} / {self.target} count"),
-                ("day profile", self.profile.source),
-                ("profile bootstrap", f"{self.n_boot} replicates, seed {self.seed}"
-                 if self.profile.replicates else "none (profile given)")]
-        text = (f"{self.n_estimated:,} of {self.n_stations:,} watched stations had enough usable "
-                f"video (W ≥ {self.min_coverage:g}) to extrapolate their count to the full day "
-                f"with a {100 * self.level:.0f} % interval; {n_ins:,} are reported as "
-                "insufficient coverage, not as zero.")
+        rows = [
+            ("stations watched", f"{self.n_stations:,}"),
+            ("windows per day", f"{self.n_windows:,}"),
+            ("estimated", f"{self.n_estimated:,}"),
+            (f"insufficient coverage (W < {self.min_coverage:g})", f"{n_ins:,}"),
+            ("voters counted on usable windows", fmt_int(float(self.counted.sum()))),
+            (
+                "estimated full-day voters (estimated stations)",
+                fmt_int(float(np.nansum(self.estimate[ok]))),
+            ),
+            (
+                "median coverage W",
+                f"{float(np.median(self.coverage)):.2f}" if self.n_stations else "n/a",
+            ),
+            (
+                "dispersion / interval / target",
+                f"{self.dispersion_method} / {self.interval_method} / {self.target} count",
+            ),
+            ("day profile", self.profile.source),
+            (
+                "profile bootstrap",
+                f"{self.n_boot} replicates, seed {self.seed}"
+                if self.profile.replicates
+                else "none (profile given)",
+            ),
+        ]
+        text = (
+            f"{self.n_estimated:,} of {self.n_stations:,} watched stations had enough usable "
+            f"video (W ≥ {self.min_coverage:g}) to extrapolate their count to the full day "
+            f"with a {100 * self.level:.0f} % interval; {n_ins:,} are reported as "
+            "insufficient coverage, not as zero."
+        )
         notes = list(self.notes) + list(self.profile.notes) + list(self.agreement.notes)
         return Summary("Camera turnout estimates", text, rows, tuple(notes))
 
@@ -141,9 +179,11 @@ def _grid(comb: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     g = comb.select("window_start", "window_end").unique().sort("window_start", "window_end")
     s, e = g["window_start"].to_numpy(), g["window_end"].to_numpy()
     if s.size > 1 and (np.any(np.diff(s) <= 0) or np.any(s[1:] < e[:-1] - 1e-9)):
-        raise InputDataError("The tallies' windows overlap or differ between stations; every "
-                             "station must use the same grid of windows (e.g. 08:00–08:15, "
-                             "08:15–08:30, …).")
+        raise InputDataError(
+            "The tallies' windows overlap or differ between stations; every "
+            "station must use the same grid of windows (e.g. 08:00–08:15, "
+            "08:15–08:30, …)."
+        )
     return s, e
 
 
@@ -192,20 +232,31 @@ def _check(min_coverage, level, dispersion, interval, n_boot, target) -> None:
     if not 0 < level < 1:
         raise ValueError(f"level ({level}) must be in the interval (0, 1).")
     if dispersion not in _DISPERSIONS:
-        raise ValueError(f"dispersion ({dispersion!r}) not recognised; must be one of {_DISPERSIONS}.")
+        raise ValueError(
+            f"dispersion ({dispersion!r}) not recognised; must be one of {_DISPERSIONS}."
+        )
     if interval not in _INTERVALS:
         raise ValueError(f"interval ({interval!r}) not recognised; must be one of {_INTERVALS}.")
     if n_boot < 0:
         raise ValueError(f"n_boot ({n_boot}) must be >= 0.")
 
 
-def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, *,
-                     profile: DayProfile | None = None, strata: Mapping[str, str] | None = None,
-                     min_coverage: float = 0.5, level: float = 0.95,
-                     dispersion: str = "pearson", interval: str = "garwood",
-                     n_boot: int = 200, seed: int = 0, target: str = "expected",
-                     reference_watcher: str | None = None,
-                     exclude_from_profile: set[str] | frozenset[str] = frozenset()) -> CameraEstimate:
+def estimate_turnout(
+    tallies: pl.DataFrame,
+    status: pl.DataFrame | None = None,
+    *,
+    profile: DayProfile | None = None,
+    strata: Mapping[str, str] | None = None,
+    min_coverage: float = 0.5,
+    level: float = 0.95,
+    dispersion: str = "pearson",
+    interval: str = "garwood",
+    n_boot: int = 200,
+    seed: int = 0,
+    target: str = "expected",
+    reference_watcher: str | None = None,
+    exclude_from_profile: set[str] | frozenset[str] = frozenset(),
+) -> CameraEstimate:
     """Estimate each watched station's full-day voter count from its usable windows.
 
     See the module docstring for the method (``quickcount-and-cameras.md`` §2.1).
@@ -233,11 +284,14 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
     strat = np.array([(strata or {}).get(s, POOLED) for s in ids], dtype=object)
     if profile is None:
         learn = np.array([s not in exclude_from_profile for s in ids])
-        profile = learn_profile(counts[learn], usable[learn], starts, ends, strat[learn],
-                                n_boot=n_boot, seed=seed)
+        profile = learn_profile(
+            counts[learn], usable[learn], starts, ends, strat[learn], n_boot=n_boot, seed=seed
+        )
     elif profile.starts.size != starts.size or not np.allclose(profile.starts, starts):
-        raise ValueError("profile windows do not match the tallies' windows "
-                         f"({profile.starts.size} vs {starts.size} windows).")
+        raise ValueError(
+            "profile windows do not match the tallies' windows "
+            f"({profile.starts.size} vs {starts.size} windows)."
+        )
     S, K = counts.shape
     z = float(stats.norm.ppf(0.5 + level / 2))
     notes: list[str] = []
@@ -254,7 +308,9 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
         if reps is not None and reps.size:
             Wb = reps @ usable[rows].T.astype(float)  # n_boot × stations
             with np.errstate(divide="ignore", invalid="ignore"):
-                var_profile[rows] = np.nanvar(np.where(Wb > 0, C[rows] / Wb, np.nan), axis=0, ddof=1)
+                var_profile[rows] = np.nanvar(
+                    np.where(Wb > 0, C[rows] / Wb, np.nan), axis=0, ddof=1
+                )
     W = np.where(usable, w_rows, 0.0).sum(axis=1)
     status_arr = np.where(~have, NO_PROFILE, np.where(W >= min_coverage, ESTIMATED, INSUFFICIENT))
     ok = status_arr == ESTIMATED
@@ -275,10 +331,33 @@ def estimate_turnout(tallies: pl.DataFrame, status: pl.DataFrame | None = None, 
         high[i] = vhat[i] + math.hypot(hc / W[i] - vhat[i], ex)
     sd = np.where(ok, sd, np.nan)
     if S and not ok.any():
-        warnings.warn("no watched station has enough usable coverage to be estimated",
-                      SmallSampleWarning, stacklevel=2)
+        warnings.warn(
+            "no watched station has enough usable coverage to be estimated",
+            SmallSampleWarning,
+            stacklevel=2,
+        )
         notes.append("No station had enough usable coverage to be estimated.")
-    return CameraEstimate(ids, strat.astype(str), W, C, vhat, sd, low, high, phi,
-                          usable.sum(axis=1), K, status_arr, profile, agreement, level,
-                          min_coverage, dispersion, "normal" if target == "realised" else interval,
-                          n_boot, seed, tuple(notes), target)
+    return CameraEstimate(
+        ids,
+        strat.astype(str),
+        W,
+        C,
+        vhat,
+        sd,
+        low,
+        high,
+        phi,
+        usable.sum(axis=1),
+        K,
+        status_arr,
+        profile,
+        agreement,
+        level,
+        min_coverage,
+        dispersion,
+        "normal" if target == "realised" else interval,
+        n_boot,
+        seed,
+        tuple(notes),
+        target,
+    )

@@ -45,8 +45,10 @@ class DayProfile(ResultMixin):
             raise ValueError(f"weights ({weights}) must be non-negative and sum to 1.")
         s, e = np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
         if s.shape != w.shape or e.shape != w.shape:
-            raise ValueError(f"starts, ends and weights must have the same length (got "
-                             f"{s.size}, {e.size}, {w.size}).")
+            raise ValueError(
+                f"starts, ends and weights must have the same length (got "
+                f"{s.size}, {e.size}, {w.size})."
+            )
         return cls(s, e, {POOLED: w}, {POOLED: 0}, {}, None, "given")
 
     def for_stratum(self, stratum: str | None) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -59,17 +61,28 @@ class DayProfile(ResultMixin):
     def summary(self) -> Summary:
         from pollwatch.cameras.data import format_time
 
-        rows = [(f"{format_time(s)}–{format_time(e)}",
-                 "  ".join(f"{h}: {100 * w[i]:.1f} %" for h, w in self.weights.items()))
-                for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True))]
+        rows = [
+            (
+                f"{format_time(s)}–{format_time(e)}",
+                "  ".join(f"{h}: {100 * w[i]:.1f} %" for h, w in self.weights.items()),
+            )
+            for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True))
+        ]
         n = ", ".join(f"{h}: {k:,}" for h, k in self.n_stations.items())
         text = f"Day profile w(t), {self.source} ({n} stations)."
         return Summary("Day profile", text, rows, self.notes)
 
 
-def learn_profile(counts: np.ndarray, usable: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                  strata: np.ndarray, n_boot: int = 200, seed: int = 0,
-                  min_stations: int = 5) -> DayProfile:
+def learn_profile(
+    counts: np.ndarray,
+    usable: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    strata: np.ndarray,
+    n_boot: int = 200,
+    seed: int = 0,
+    min_stations: int = 5,
+) -> DayProfile:
     """Learn w(t) from the rows of ``counts`` (stations × windows) whose windows are all usable.
 
     A stratum with fewer than ``min_stations`` fully watched stations uses the pooled profile
@@ -81,17 +94,23 @@ def learn_profile(counts: np.ndarray, usable: np.ndarray, starts: np.ndarray, en
     full = usable.all(axis=1)
     rng = np.random.default_rng(seed)
     weights, n_st, reps, notes = {}, {}, {}, []
-    groups = [(POOLED, full)] + [(str(h), full & (strata == h)) for h in np.unique(strata)
-                                 if str(h) != POOLED]
+    groups = [(POOLED, full)] + [
+        (str(h), full & (strata == h)) for h in np.unique(strata) if str(h) != POOLED
+    ]
     for h, mask in groups:
         c = counts[mask]
         total = c.sum()
         if h != POOLED and (mask.sum() < min_stations or total <= 0):
-            notes.append(f"Stratum {h}: {int(mask.sum())} fully watched station(s); "
-                         "the pooled profile is used.")
-            warnings.warn(f"stratum {h!r} has {int(mask.sum())} fully watched stations "
-                          f"(< {min_stations}); using the pooled day profile",
-                          SmallSampleWarning, stacklevel=3)
+            notes.append(
+                f"Stratum {h}: {int(mask.sum())} fully watched station(s); "
+                "the pooled profile is used."
+            )
+            warnings.warn(
+                f"stratum {h!r} has {int(mask.sum())} fully watched stations "
+                f"(< {min_stations}); using the pooled day profile",
+                SmallSampleWarning,
+                stacklevel=3,
+            )
             continue
         if total <= 0:
             continue
@@ -102,12 +121,18 @@ def learn_profile(counts: np.ndarray, usable: np.ndarray, starts: np.ndarray, en
             b = m @ c
             reps[h] = b / np.maximum(b.sum(axis=1, keepdims=True), 1e-300)
     if POOLED not in weights:
-        warnings.warn("no fully watched station with any counted voter: the day profile cannot "
-                      "be learned, so no station can be extrapolated", DegenerateDataWarning,
-                      stacklevel=3)
+        warnings.warn(
+            "no fully watched station with any counted voter: the day profile cannot "
+            "be learned, so no station can be extrapolated",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
         notes.append("No fully watched station: the day profile could not be learned.")
     elif n_st[POOLED] < min_stations:
-        warnings.warn(f"only {n_st[POOLED]} fully watched stations: the day profile is weak",
-                      SmallSampleWarning, stacklevel=3)
+        warnings.warn(
+            f"only {n_st[POOLED]} fully watched stations: the day profile is weak",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
         notes.append(f"Only {n_st[POOLED]} fully watched stations teach the day profile.")
     return DayProfile(starts, ends, weights, n_st, reps, seed, notes=tuple(notes))

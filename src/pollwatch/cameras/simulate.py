@@ -43,19 +43,28 @@ class SimulatedCameras:
     status: pl.DataFrame
     events: pl.DataFrame
     official: dict[str, int]
-    expected: dict[str, float]     # latent full-day turnout N_s (what the interval targets)
-    realised: dict[str, int]       # voters who actually came
+    expected: dict[str, float]  # latent full-day turnout N_s (what the interval targets)
+    realised: dict[str, int]  # voters who actually came
     inflated: frozenset[str]
     strata: dict[str, str]
     seed: int
 
 
-def simulate_cameras(n_stations: int = 2000, *, seed: int = 0, window_minutes: int = 15,
-                     turnout_range: tuple[int, int] = (300, 1500), group_share: float = 0.15,
-                     mean_group: float = 6.0, outage_rate: float = 0.6,
-                     watcher_noise: float = 0.05, double_share: float = 0.1,
-                     inflated_share: float = 0.3, inflation: tuple[float, float] = (0.3, 1.0),
-                     profile_jitter: float = 3000.0) -> SimulatedCameras:
+def simulate_cameras(
+    n_stations: int = 2000,
+    *,
+    seed: int = 0,
+    window_minutes: int = 15,
+    turnout_range: tuple[int, int] = (300, 1500),
+    group_share: float = 0.15,
+    mean_group: float = 6.0,
+    outage_rate: float = 0.6,
+    watcher_noise: float = 0.05,
+    double_share: float = 0.1,
+    inflated_share: float = 0.3,
+    inflation: tuple[float, float] = (0.3, 1.0),
+    profile_jitter: float = 3000.0,
+) -> SimulatedCameras:
     """Draw a monitored election day (see the module docstring).
 
     :param outage_rate: chance that a station has one or more outages during the day.
@@ -83,7 +92,9 @@ def simulate_cameras(n_stations: int = 2000, *, seed: int = 0, window_minutes: i
         groups = rng.poisson(group_share * n * w / mean_group)
         burst = np.array([rng.poisson(mean_group - 1, g).sum() + g for g in groups])
         for j in np.flatnonzero(groups):
-            event_rows.append((sid, starts[j] + rng.uniform(0, window_minutes), "group_arrival", None))
+            event_rows.append(
+                (sid, starts[j] + rng.uniform(0, window_minutes), "group_arrival", None)
+            )
         true_c = singles + burst
         out = np.zeros(K, bool)
         kinds = np.array([None] * K, dtype=object)
@@ -91,8 +102,10 @@ def simulate_cameras(n_stations: int = 2000, *, seed: int = 0, window_minutes: i
             for _ in range(rng.integers(1, 4)):
                 a = int(rng.integers(0, K))
                 length = int(rng.integers(1, K // 3))
-                kind = rng.choice(["offline", "turned_away", "covered", "frozen", "box_out_of_frame"])
-                out[a:a + length], kinds[a:a + length] = True, kind
+                kind = rng.choice(
+                    ["offline", "turned_away", "covered", "frozen", "box_out_of_frame"]
+                )
+                out[a : a + length], kinds[a : a + length] = True, kind
         status_rows += _status_entries(sid, starts, ends, kinds)
         if rng.random() < 0.3:
             status_rows.append((sid, float(starts[0]), "audio_muted"))
@@ -100,22 +113,43 @@ def simulate_cameras(n_stations: int = 2000, *, seed: int = 0, window_minutes: i
             nw = 2 if rng.random() < double_share else 1
             for k in range(nw):
                 seen = int(rng.binomial(true_c[j], 0.2)) if out[j] else int(true_c[j])
-                noisy = max(0, int(round(seen + rng.normal(0, np.sqrt(watcher_noise * seen + 1e-9)))))
+                noisy = max(
+                    0, int(round(seen + rng.normal(0, np.sqrt(watcher_noise * seen + 1e-9))))
+                )
                 # watchers notice some outages themselves; the status log has all of them
                 self_marked = bool(out[j] and rng.random() < 0.5)
-                rows.append(dict(station_id=sid, window_start=starts[j], window_end=ends[j],
-                                 watcher=f"w{k + 1}", count=None if self_marked else noisy,
-                                 usable=not self_marked, reason=kinds[j] if self_marked else None))
+                rows.append(
+                    dict(
+                        station_id=sid,
+                        window_start=starts[j],
+                        window_end=ends[j],
+                        watcher=f"w{k + 1}",
+                        count=None if self_marked else noisy,
+                        usable=not self_marked,
+                        reason=kinds[j] if self_marked else None,
+                    )
+                )
         total = int(true_c.sum())
         off = total
         if rng.random() < inflated_share:
             off = int(round(total * (1 + rng.uniform(*inflation))))
             inflated.add(sid)
         official[sid], expected[sid], realised[sid], strata[sid] = off, n, total, h
-    status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort("station_id", "time")
+    status = pl.DataFrame(status_rows, schema=STATUS_SCHEMA, orient="row").sort(
+        "station_id", "time"
+    )
     events = pl.DataFrame(event_rows, schema=EVENT_SCHEMA, orient="row")
-    return SimulatedCameras(tallies_frame(rows), status, events, official, expected, realised,
-                            frozenset(inflated), strata, seed)
+    return SimulatedCameras(
+        tallies_frame(rows),
+        status,
+        events,
+        official,
+        expected,
+        realised,
+        frozenset(inflated),
+        strata,
+        seed,
+    )
 
 
 def _status_entries(sid: str, starts, ends, kinds) -> list[tuple[str, float, str]]:

@@ -8,5 +8,12 @@
 from pollwatch.claims.check import ClaimFinding, ClaimsCheck, check_claims, computed_figures
 from pollwatch.claims.model import Claim, example_claims, load_claims
 
-__all__ = ["Claim", "ClaimFinding", "ClaimsCheck", "check_claims", "computed_figures", "example_claims",
-           "load_claims"]
+__all__ = [
+    "Claim",
+    "ClaimFinding",
+    "ClaimsCheck",
+    "check_claims",
+    "computed_figures",
+    "example_claims",
+    "load_claims",
+]

@@ -31,7 +31,14 @@ from pollwatch.results import ResultMixin, Summary
 
 __all__ = ["ClaimFinding", "ClaimsCheck", "check_claims", "computed_figures"]
 
-SEVERITY = {"impossible": 3, "inconsistent": 2, "disagreement": 2, "data": 2, "revision": 1, "exit_poll": 1}
+SEVERITY = {
+    "impossible": 3,
+    "inconsistent": 2,
+    "disagreement": 2,
+    "data": 2,
+    "revision": 1,
+    "exit_poll": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,12 @@ class ClaimFinding:
         return SEVERITY.get(self.kind, 1)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "quantity": self.quantity, "claims": list(self.claims), "message": self.message}
+        return {
+            "kind": self.kind,
+            "quantity": self.quantity,
+            "claims": list(self.claims),
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -70,14 +82,30 @@ class ClaimsCheck(ResultMixin):
         counts = defaultdict(int)
         for f in self.findings:
             counts[f.kind] += 1
-        text = (f"{len(self.claims)} claims checked: "
-                + (", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: -SEVERITY.get(kv[0], 1)))
-                   if counts else "no contradictions found") + ".")
-        rows = [(f"{f.kind}: {f.quantity}", f.message) for f in sorted(self.findings, key=lambda f: -f.severity)]
-        notes = ["Tolerances follow each figure's published precision (half a unit of its last digit)."]
+        text = (
+            f"{len(self.claims)} claims checked: "
+            + (
+                ", ".join(
+                    f"{n} {k}"
+                    for k, n in sorted(counts.items(), key=lambda kv: -SEVERITY.get(kv[0], 1))
+                )
+                if counts
+                else "no contradictions found"
+            )
+            + "."
+        )
+        rows = [
+            (f"{f.kind}: {f.quantity}", f.message)
+            for f in sorted(self.findings, key=lambda f: -f.severity)
+        ]
+        notes = [
+            "Tolerances follow each figure's published precision (half a unit of its last digit)."
+        ]
         if self.of_kind("exit_poll"):
-            notes.append("Exit polls cannot detect ballot stuffing or turnout inflation: agreement with the "
-                         "official figure is not verification.")
+            notes.append(
+                "Exit polls cannot detect ballot stuffing or turnout inflation: agreement with the "
+                "official figure is not verification."
+            )
         return Summary("Published claims reconciled", text, rows, notes)
 
 
@@ -85,9 +113,14 @@ def computed_figures(election: Election) -> dict[str, float]:
     """Figures computed from official station data, in claim units (% for shares and turnout)."""
     t = election.totals()
     cast = t["valid"] + t["invalid"]
-    out: dict[str, float] = {"stations": t["stations"], "registered": t["registered"], "valid_votes": t["valid"],
-                             "invalid_votes": t["invalid"], "ballots_cast": cast,
-                             "turnout": 100 * cast / t["registered"] if t["registered"] else math.nan}
+    out: dict[str, float] = {
+        "stations": t["stations"],
+        "registered": t["registered"],
+        "valid_votes": t["valid"],
+        "invalid_votes": t["invalid"],
+        "ballots_cast": cast,
+        "turnout": 100 * cast / t["registered"] if t["registered"] else math.nan,
+    }
     for name, v in t["votes"].items():
         out[f"candidate_votes:{name}"] = v
         out[f"candidate_share:{name}"] = 100 * v / t["valid"] if t["valid"] else math.nan
@@ -96,8 +129,11 @@ def computed_figures(election: Election) -> dict[str, float]:
 
 
 def _winner(claims: list[Claim], computed: dict) -> str | None:
-    votes = {c.quantity.split(":", 1)[1]: c.value for c in claims if c.quantity.startswith("candidate_votes:")
-             and c.stage == "final"}
+    votes = {
+        c.quantity.split(":", 1)[1]: c.value
+        for c in claims
+        if c.quantity.startswith("candidate_votes:") and c.stage == "final"
+    }
     if votes:
         return max(votes, key=votes.get)
     cv = {k.split(":", 1)[1]: v for k, v in computed.items() if k.startswith("candidate_votes:")}
@@ -152,17 +188,27 @@ def _pairwise(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                 continue
             if a.stage == b.stage:
                 notes = " ".join(n for n in (a.note, b.note) if n)
-                out.append(ClaimFinding(
-                    "disagreement", q, (a.label(), b.label()),
-                    f"{a.source} gives {a.shown()} and {b.source} gives {b.shown()}: they differ by "
-                    f"{_gap(gap, a.unit)}, more than rounding to the published precision allows "
-                    f"(±{a.tolerance:g} and ±{b.tolerance:g}); at most one can be right."
-                    + (f" Context: {notes}" if notes else "")))
+                out.append(
+                    ClaimFinding(
+                        "disagreement",
+                        q,
+                        (a.label(), b.label()),
+                        f"{a.source} gives {a.shown()} and {b.source} gives {b.shown()}: they differ by "
+                        f"{_gap(gap, a.unit)}, more than rounding to the published precision allows "
+                        f"(±{a.tolerance:g} and ±{b.tolerance:g}); at most one can be right."
+                        + (f" Context: {notes}" if notes else ""),
+                    )
+                )
             elif "partial" not in (a.stage, b.stage):
-                out.append(ClaimFinding(
-                    "revision", q, (a.label(), b.label()),
-                    f"{a.stage} {a.shown()} ({a.source}) vs {b.stage} {b.shown()} ({b.source}): revised by "
-                    f"{_gap(gap, a.unit)}; ask what changed between the two."))
+                out.append(
+                    ClaimFinding(
+                        "revision",
+                        q,
+                        (a.label(), b.label()),
+                        f"{a.stage} {a.shown()} ({a.source}) vs {b.stage} {b.shown()} ({b.source}): revised by "
+                        f"{_gap(gap, a.unit)}; ask what changed between the two.",
+                    )
+                )
     return out
 
 
@@ -174,12 +220,17 @@ def _exit_polls(winner_claims: list[Claim], winner: str | None) -> list[ClaimFin
         for f in finals[:1]:
             size = f"{p.sample_size:,} interviews" if p.sample_size else "sample size not published"
             st = f", {p.stations} stations" if p.stations else ""
-            out.append(ClaimFinding(
-                "exit_poll", "winner_share", (p.label(), f.label()),
-                f"Exit poll {p.shown()} ({p.source}; {size}{st}) vs official {f.shown()}: a gap of "
-                f"{abs(p.value - f.value):.2f} pp. An exit poll asks voters outside and cannot see stuffed "
-                "ballots or inflated turnout, so agreement is not verification."
-                + (f" {p.note}" if p.note else "")))
+            out.append(
+                ClaimFinding(
+                    "exit_poll",
+                    "winner_share",
+                    (p.label(), f.label()),
+                    f"Exit poll {p.shown()} ({p.source}; {size}{st}) vs official {f.shown()}: a gap of "
+                    f"{abs(p.value - f.value):.2f} pp. An exit poll asks voters outside and cannot see stuffed "
+                    "ballots or inflated turnout, so agreement is not verification."
+                    + (f" {p.note}" if p.note else ""),
+                )
+            )
     return out
 
 
@@ -190,19 +241,26 @@ def _pick(by_q: dict[str, list[Claim]], q: str, stages=("final",)) -> list[Claim
 def _turnout_rule(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
     """turnout × registered must leave room for every valid vote (and every ballot cast)."""
     out = []
-    for t, r in itertools.product(_pick(by_q, "turnout", ("final", "preliminary")), _pick(by_q, "registered")):
+    for t, r in itertools.product(
+        _pick(by_q, "turnout", ("final", "preliminary")), _pick(by_q, "registered")
+    ):
         most = (t.value + t.tolerance) / 100 * (r.value + r.tolerance)
         implied = t.value / 100 * r.value
         for q, what in (("valid_votes", "valid votes"), ("ballots_cast", "ballots cast")):
             for v in _pick(by_q, q):
                 if most < v.value - v.tolerance:
-                    out.append(ClaimFinding(
-                        "impossible", "turnout", (t.label(), r.label(), v.label()),
-                        f"{t.shown()} of {r.value:,.0f} = {implied:,.0f} ballots < {v.value:,.0f} {what}: "
-                        f"the turnout ({t.source}) applied to the registered voters ({r.source}) leaves fewer "
-                        f"ballots than the {what} ({v.source}), even at the top of the turnout's rounding "
-                        f"({most:,.0f}). One of the figures is wrong, or the turnout was computed on a larger "
-                        "list (e.g. including voters added on the day) than the one published."))
+                    out.append(
+                        ClaimFinding(
+                            "impossible",
+                            "turnout",
+                            (t.label(), r.label(), v.label()),
+                            f"{t.shown()} of {r.value:,.0f} = {implied:,.0f} ballots < {v.value:,.0f} {what}: "
+                            f"the turnout ({t.source}) applied to the registered voters ({r.source}) leaves fewer "
+                            f"ballots than the {what} ({v.source}), even at the top of the turnout's rounding "
+                            f"({most:,.0f}). One of the figures is wrong, or the turnout was computed on a larger "
+                            "list (e.g. including voters added on the day) than the one published.",
+                        )
+                    )
     return out
 
 
@@ -218,28 +276,46 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
         vstage = {n: [c for c in cs if c.stage == stage] for n, cs in votes.items()}
         # claimed share vs votes / valid
         for name, cs in shares.items():
-            for s, v, x in itertools.product([c for c in cs if c.stage == stage], vstage.get(name, []), valid):
+            for s, v, x in itertools.product(
+                [c for c in cs if c.stage == stage], vstage.get(name, []), valid
+            ):
                 pct = 100 * v.value / x.value
                 if abs(pct - s.value) > s.tolerance + 1e-9:
-                    out.append(ClaimFinding(
-                        "inconsistent", f"candidate_share:{name}", (s.label(), v.label(), x.label()),
-                        f"{s.source} gives {name} {s.shown()}, but {v.value:,.0f} votes of {x.value:,.0f} valid "
-                        f"votes is {pct:.3f} %: the share does not follow from the vote counts even allowing for "
-                        f"rounding to {s.decimals} decimal(s)."))
+                    out.append(
+                        ClaimFinding(
+                            "inconsistent",
+                            f"candidate_share:{name}",
+                            (s.label(), v.label(), x.label()),
+                            f"{s.source} gives {name} {s.shown()}, but {v.value:,.0f} votes of {x.value:,.0f} valid "
+                            f"votes is {pct:.3f} %: the share does not follow from the vote counts even allowing for "
+                            f"rounding to {s.decimals} decimal(s).",
+                        )
+                    )
             for v, x in itertools.product(vstage.get(name, []), valid):
                 if v.value > x.value:
-                    out.append(ClaimFinding("impossible", f"candidate_votes:{name}", (v.label(), x.label()),
-                                            f"{name} has {v.value:,.0f} votes, more than the {x.value:,.0f} valid votes."))
+                    out.append(
+                        ClaimFinding(
+                            "impossible",
+                            f"candidate_votes:{name}",
+                            (v.label(), x.label()),
+                            f"{name} has {v.value:,.0f} votes, more than the {x.value:,.0f} valid votes.",
+                        )
+                    )
         # candidate votes sum vs valid
         per = [cs[0] for cs in vstage.values() if cs]
         if per and len(per) == len([n for n in votes if vstage.get(n)]):
             total = sum(c.value for c in per)
             for x in valid:
                 if abs(total - x.value) > x.tolerance + 1e-9 and len(per) >= 2:
-                    out.append(ClaimFinding(
-                        "inconsistent", "valid_votes", (x.label(),),
-                        f"The {len(per)} candidates' votes sum to {total:,.0f}, not the {x.value:,.0f} valid "
-                        f"votes given by {x.source} (a gap of {total - x.value:+,.0f})."))
+                    out.append(
+                        ClaimFinding(
+                            "inconsistent",
+                            "valid_votes",
+                            (x.label(),),
+                            f"The {len(per)} candidates' votes sum to {total:,.0f}, not the {x.value:,.0f} valid "
+                            f"votes given by {x.source} (a gap of {total - x.value:+,.0f}).",
+                        )
+                    )
         # shares of one source summing beyond 100 %
         src: dict[str, dict[str, Claim]] = defaultdict(dict)  # one share per source and candidate
         for name, cs in shares.items():
@@ -251,9 +327,14 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
             total = sum(c.value for c in cs)
             tol = sum(c.tolerance for c in cs)
             if total - tol > 100 + 1e-9:
-                out.append(ClaimFinding(
-                    "impossible", "candidate_share", tuple(c.label() for c in cs),
-                    f"{source}'s candidate shares sum to {total:.2f} %, more than 100 % even allowing for rounding."))
+                out.append(
+                    ClaimFinding(
+                        "impossible",
+                        "candidate_share",
+                        tuple(c.label() for c in cs),
+                        f"{source}'s candidate shares sum to {total:.2f} %, more than 100 % even allowing for rounding.",
+                    )
+                )
     return out
 
 
@@ -264,9 +345,18 @@ def _against_data(by_q: dict[str, list[Claim]], comp: dict) -> list[ClaimFinding
             continue
         x = float(comp[q])
         for c in cs:
-            if c.stage == "final" and c.kind != "computed" and abs(c.value - x) > c.tolerance + 1e-9:
-                out.append(ClaimFinding(
-                    "data", q, (c.label(),),
-                    f"{c.source} gives {c.shown()}; the official station data give {_fmt(x, c.unit)} "
-                    f"(a gap of {_gap(abs(c.value - x), c.unit)}, beyond rounding)."))
+            if (
+                c.stage == "final"
+                and c.kind != "computed"
+                and abs(c.value - x) > c.tolerance + 1e-9
+            ):
+                out.append(
+                    ClaimFinding(
+                        "data",
+                        q,
+                        (c.label(),),
+                        f"{c.source} gives {c.shown()}; the official station data give {_fmt(x, c.unit)} "
+                        f"(a gap of {_gap(abs(c.value - x), c.unit)}, beyond rounding).",
+                    )
+                )
     return out

@@ -15,8 +15,18 @@ from pollwatch.errors import DataIssue, InputDataError
 
 #: Quantities with a meaning in the checks; ``candidate_share:<name>`` and ``candidate_votes:<name>``
 #: take a candidate name. Other quantity names are allowed and compared only with each other.
-QUANTITIES = ("winner_share", "candidate_share:", "turnout", "stations", "registered", "ballots_cast",
-              "valid_votes", "invalid_votes", "candidate_votes:", "ballots_printed")
+QUANTITIES = (
+    "winner_share",
+    "candidate_share:",
+    "turnout",
+    "stations",
+    "registered",
+    "ballots_cast",
+    "valid_votes",
+    "invalid_votes",
+    "candidate_votes:",
+    "ballots_printed",
+)
 STAGES = ("final", "preliminary", "partial")
 KINDS = ("official", "media", "exit_poll", "observer", "computed")
 
@@ -30,7 +40,11 @@ def parse_value(text: str | float | int) -> tuple[float, int]:
     if isinstance(text, int):
         return float(text), 0
     s = str(text).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
-    s = s.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s) else s.replace(",", ".")
+    s = (
+        s.replace(",", "")
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s)
+        else s.replace(",", ".")
+    )
     if not re.fullmatch(r"-?\d+(\.\d+)?", s):
         raise ValueError(f"value ({text!r}) is not a number")
     return float(s), len(s.split(".")[1]) if "." in s else 0
@@ -67,13 +81,19 @@ class Claim:
         if self.unit not in ("%", "count"):
             raise ValueError(f"unit ({self.unit!r}) not recognised; must be '%' or 'count'")
         if self.stage not in STAGES:
-            raise ValueError(f"stage ({self.stage!r}) not recognised; must be one of {', '.join(STAGES)}")
+            raise ValueError(
+                f"stage ({self.stage!r}) not recognised; must be one of {', '.join(STAGES)}"
+            )
         if self.kind not in KINDS:
-            raise ValueError(f"kind ({self.kind!r}) not recognised; must be one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"kind ({self.kind!r}) not recognised; must be one of {', '.join(KINDS)}"
+            )
         if math.isnan(self.value):
             raise ValueError("value (nan) must be a number")
         if self.decimals is None:
-            object.__setattr__(self, "decimals", parse_value(repr(self.value))[1] if self.value % 1 else 0)
+            object.__setattr__(
+                self, "decimals", parse_value(repr(self.value))[1] if self.value % 1 else 0
+            )
 
     @property
     def tolerance(self) -> float:
@@ -88,28 +108,61 @@ class Claim:
         return f"{self.shown()} ({self.source}{', ' + self.date if self.date else ''})"
 
 
-_FIELDS = ("source", "speaker", "quantity", "value", "unit", "date", "url", "note", "stage", "kind",
-           "sample_size", "stations")
+_FIELDS = (
+    "source",
+    "speaker",
+    "quantity",
+    "value",
+    "unit",
+    "date",
+    "url",
+    "note",
+    "stage",
+    "kind",
+    "sample_size",
+    "stations",
+)
 
 
 def _claim(raw: dict, where: str, line: int | None) -> Claim:
     unknown = set(raw) - set(_FIELDS)
     missing = [k for k in ("source", "quantity", "value") if raw.get(k) in (None, "")]
     if missing:
-        raise InputDataError(f"{where}: claim lacks {', '.join(missing)}",
-                             [DataIssue(where, "claim lacks a required field", line=line, column=missing[0],
-                                        expected="source, quantity and value")])
+        raise InputDataError(
+            f"{where}: claim lacks {', '.join(missing)}",
+            [
+                DataIssue(
+                    where,
+                    "claim lacks a required field",
+                    line=line,
+                    column=missing[0],
+                    expected="source, quantity and value",
+                )
+            ],
+        )
     try:
         value, decimals = parse_value(raw["value"])
         unit = raw.get("unit") or ("%" if _is_pct(raw["quantity"]) else "count")
-        return Claim(str(raw["source"]), str(raw.get("speaker") or ""), str(raw["quantity"]).strip(), value, unit,
-                     str(raw.get("date") or ""), str(raw.get("url") or ""), str(raw.get("note") or ""),
-                     str(raw.get("stage") or "final"), str(raw.get("kind") or "official"), decimals,
-                     int(raw["sample_size"]) if raw.get("sample_size") not in (None, "") else None,
-                     int(raw["stations"]) if raw.get("stations") not in (None, "") else None,
-                     {k: raw[k] for k in unknown})
+        return Claim(
+            str(raw["source"]),
+            str(raw.get("speaker") or ""),
+            str(raw["quantity"]).strip(),
+            value,
+            unit,
+            str(raw.get("date") or ""),
+            str(raw.get("url") or ""),
+            str(raw.get("note") or ""),
+            str(raw.get("stage") or "final"),
+            str(raw.get("kind") or "official"),
+            decimals,
+            int(raw["sample_size"]) if raw.get("sample_size") not in (None, "") else None,
+            int(raw["stations"]) if raw.get("stations") not in (None, "") else None,
+            {k: raw[k] for k in unknown},
+        )
     except ValueError as exc:
-        raise InputDataError(f"{where}: {exc}", [DataIssue(where, str(exc), line=line, value=str(raw.get("value")))]) from None
+        raise InputDataError(
+            f"{where}: {exc}", [DataIssue(where, str(exc), line=line, value=str(raw.get("value")))]
+        ) from None
 
 
 def _is_pct(quantity: str) -> bool:
@@ -130,7 +183,10 @@ def load_claims(path: str | Path) -> list[Claim]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = doc.get("claims", []) if isinstance(doc, dict) else doc
     if not isinstance(items, list):
-        raise InputDataError(f"{path}: expected a list of claims", [DataIssue(str(path), "expected a list of claims")])
+        raise InputDataError(
+            f"{path}: expected a list of claims",
+            [DataIssue(str(path), "expected a list of claims")],
+        )
     return [_claim(raw, str(path), None) for raw in items]
 
 

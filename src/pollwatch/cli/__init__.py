@@ -21,10 +21,20 @@ app = typer.Typer(
 )
 
 _COMMAND_MODULES = (
-    "ingest", "mapping", "validate", "simulate", "analyze", "report", "quickcount", "claims",
-    "cameras", "serve", "users", "evidence", "demo",
+    "ingest",
+    "mapping",
+    "validate",
+    "simulate",
+    "analyze",
+    "report",
+    "quickcount",
+    "claims",
+    "cameras",
+    "serve",
+    "users",
+    "evidence",
+    "demo",
 )
-
 
 
 @app.callback()

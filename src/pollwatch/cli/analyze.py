@@ -32,13 +32,22 @@ def progress_runner(quiet: bool):
         if quiet:
             yield lambda name: None
             return
-        with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=console, transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
             task = bar.add_task("analysing", total=total)
 
             def step(name: str) -> None:
-                bar.update(task, advance=1 if name.startswith("done:") else 0,
-                           description=name.removeprefix("done:"))
+                bar.update(
+                    task,
+                    advance=1 if name.startswith("done:") else 0,
+                    description=name.removeprefix("done:"),
+                )
 
             yield step
 
@@ -68,25 +77,49 @@ def _source_sections(election, seed, copies, tallies, status, claims) -> list:
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
-        file: Path = typer.Argument(..., help="Official per-station results (CSV/ZIP/XLSX/Parquet)."),
+        file: Path = typer.Argument(
+            ..., help="Official per-station results (CSV/ZIP/XLSX/Parquet)."
+        ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         candidate: str | None = CandidateOpt,
-        seed: int = typer.Option(0, callback=seed_value, help="Seed for every random step (recorded in the results)."),
+        seed: int = typer.Option(
+            0, callback=seed_value, help="Seed for every random step (recorded in the results)."
+        ),
         out: Path = typer.Option(Path("pollwatch-out"), "--out", "-o", help="Output directory."),
-        scheduler: str | None = typer.Option(None, help="Dask scheduler address for Monte Carlo/bootstrap work."),
-        methods: str | None = typer.Option(None, help="Comma-separated subset of methods (default: all)."),
-        regions: Path | None = typer.Option(None, "--regions", help="GeoJSON of regions for a choropleth map."),
+        scheduler: str | None = typer.Option(
+            None, help="Dask scheduler address for Monte Carlo/bootstrap work."
+        ),
+        methods: str | None = typer.Option(
+            None, help="Comma-separated subset of methods (default: all)."
+        ),
+        regions: Path | None = typer.Option(
+            None, "--regions", help="GeoJSON of regions for a choropleth map."
+        ),
         regions_key: str = typer.Option("name", help="GeoJSON property holding the region label."),
-        copies: Path | None = typer.Option(None, "--copies", help="Observers' protocol copies (CSV/Parquet): quick-count section."),
-        tallies: Path | None = typer.Option(None, "--tallies", help="Camera watcher tallies (CSV): camera section."),
-        status: Path | None = typer.Option(None, "--status", help="Camera-status log (CSV) for --tallies."),
-        claims: Path | None = typer.Option(None, "--claims", help="Published claims (YAML/CSV): claims section."),
-        regional_boot: int = typer.Option(0, "--regional-boot", callback=int_range(0, 10_000),
-                                          help="Bootstrap replicates for an interval on the region-by-region "
-                                               "mixture (0: none; each costs about one regional fit)."),
+        copies: Path | None = typer.Option(
+            None, "--copies", help="Observers' protocol copies (CSV/Parquet): quick-count section."
+        ),
+        tallies: Path | None = typer.Option(
+            None, "--tallies", help="Camera watcher tallies (CSV): camera section."
+        ),
+        status: Path | None = typer.Option(
+            None, "--status", help="Camera-status log (CSV) for --tallies."
+        ),
+        claims: Path | None = typer.Option(
+            None, "--claims", help="Published claims (YAML/CSV): claims section."
+        ),
+        regional_boot: int = typer.Option(
+            0,
+            "--regional-boot",
+            callback=int_range(0, 10_000),
+            help="Bootstrap replicates for an interval on the region-by-region "
+            "mixture (0: none; each costs about one regional fit).",
+        ),
         no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; print only the output paths."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="No progress bar; print only the output paths."
+        ),
     ) -> None:
         """Run every forensic method; write report.html, results.json, stations.csv and stations.parquet.
 
@@ -116,23 +149,37 @@ def register(app: typer.Typer) -> None:
         command = "pollwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         n = len(chosen or METHODS)
         with progress_runner(quiet)(n) as step:
-            analysis = analyze(election, seed=seed, methods=chosen, scheduler=scheduler, progress=step,
-                               regional_boot=regional_boot,
-                               command=command, regions_geojson=geo, regions_key=regions_key)
+            analysis = analyze(
+                election,
+                seed=seed,
+                methods=chosen,
+                scheduler=scheduler,
+                progress=step,
+                regional_boot=regional_boot,
+                command=command,
+                regions_geojson=geo,
+                regions_key=regions_key,
+            )
         # imported only now: the report pulls in scipy.stats/signal and matplotlib (~2 s), and
         # importing them before analyze() would delay the start of its second process
         from pollwatch.report import write_all, write_exports
 
         sections = _source_sections(election, seed, copies, tallies, status, claims)
-        paths = write_exports(analysis, out) if no_report else write_all(analysis, out, extra_sections=sections)
+        paths = (
+            write_exports(analysis, out)
+            if no_report
+            else write_all(analysis, out, extra_sections=sections)
+        )
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
         if not quiet:
             # the same first sentence as the report and results.json: the calibrated headline
             console.print(analysis.doc["headline"]["statement"], highlight=False)
             not_computed = analysis.doc["strength"].get("not_computed") or []
-            console.print(f"Strength of evidence: [bold]{analysis.strength.level}[/] "
-                          f"({', '.join(analysis.strength.signals) or 'no main signal'})"
-                          + (f"; not computed: {', '.join(not_computed)}" if not_computed else ""))
+            console.print(
+                f"Strength of evidence: [bold]{analysis.strength.level}[/] "
+                f"({', '.join(analysis.strength.signals) or 'no main signal'})"
+                + (f"; not computed: {', '.join(not_computed)}" if not_computed else "")
+            )
         for p in paths.values():
             typer.echo(str(p))

@@ -22,8 +22,12 @@ from pollwatch.errors import IngestError, InputDataError
 def _print_issues(exc: IngestError) -> typer.Exit:
     from pollwatch.errors import format_issues
 
-    err_console.print(f"{len(exc.issues)} problem(s):", style="bold red", highlight=False, markup=False)
-    for line in format_issues(exc.issues):  # one line per kind of problem, with a count and examples
+    err_console.print(
+        f"{len(exc.issues)} problem(s):", style="bold red", highlight=False, markup=False
+    )
+    for line in format_issues(
+        exc.issues
+    ):  # one line per kind of problem, with a count and examples
         err_console.print(f"- {line}", highlight=False, markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
@@ -61,29 +65,55 @@ def _from_database(url: str, election: str | None, status: Path | None):
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Camera monitoring: tallies to turnout estimates; counting from video.",
-                      no_args_is_help=True)
+    sub = typer.Typer(
+        help="Camera monitoring: tallies to turnout estimates; counting from video.",
+        no_args_is_help=True,
+    )
 
     @sub.command("estimate")
     def estimate_cmd(
-        tallies: Path | None = typer.Argument(None, help="Tallies CSV: station_id, window_start, "
-                                              "window_end, count[, watcher, usable, reason]."),
-        official: Path | None = typer.Option(None, "--official", help="Official turnout: CSV with "
-                                             "station_id and official (or ballots_issued), or an "
-                                             "election file. Default with --database: the "
-                                             "official protocols stored in the service."),
-        database: str | None = typer.Option(None, "--database", help="Read the tallies and the "
-                                            "camera-status log that watchers filed in the "
-                                            "observation service (database URL) instead of CSVs."),
-        election: str | None = typer.Option(None, "--election", help="With --database: the "
-                                            "election's id or name (if there are several)."),
+        tallies: Path | None = typer.Argument(
+            None,
+            help="Tallies CSV: station_id, window_start, "
+            "window_end, count[, watcher, usable, reason].",
+        ),
+        official: Path | None = typer.Option(
+            None,
+            "--official",
+            help="Official turnout: CSV with "
+            "station_id and official (or ballots_issued), or an "
+            "election file. Default with --database: the "
+            "official protocols stored in the service.",
+        ),
+        database: str | None = typer.Option(
+            None,
+            "--database",
+            help="Read the tallies and the "
+            "camera-status log that watchers filed in the "
+            "observation service (database URL) instead of CSVs.",
+        ),
+        election: str | None = typer.Option(
+            None,
+            "--election",
+            help="With --database: the election's id or name (if there are several).",
+        ),
         status: Path | None = typer.Option(None, "--status", help="Camera-status log CSV."),
-        min_coverage: float = typer.Option(0.5, "--min-coverage", help="Least usable share of the day."),
-        seed: int = typer.Option(0, "--seed", callback=seed_value, help="Seed of the profile bootstrap."),
-        target: str = typer.Option("expected", "--target", help="Interval for the 'expected' "
-                                   "full-day count (Poisson mean) or the 'realised' count."),
+        min_coverage: float = typer.Option(
+            0.5, "--min-coverage", help="Least usable share of the day."
+        ),
+        seed: int = typer.Option(
+            0, "--seed", callback=seed_value, help="Seed of the profile bootstrap."
+        ),
+        target: str = typer.Option(
+            "expected",
+            "--target",
+            help="Interval for the 'expected' "
+            "full-day count (Poisson mean) or the 'realised' count.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-        out: Path | None = typer.Option(None, "--out", help="Directory for stations.csv and summary.json."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Directory for stations.csv and summary.json."
+        ),
     ) -> None:
         """Estimate each watched station's full-day turnout and compare it with the official one.
 
@@ -109,8 +139,12 @@ def register(app: typer.Typer) -> None:
             if official is not None:
                 off = _official(official)
             elif database is None or not off:
-                raise fail("--official is required (the service holds no official protocols)"
-                           if database else "--official is required", EXIT_USAGE)
+                raise fail(
+                    "--official is required (the service holds no official protocols)"
+                    if database
+                    else "--official is required",
+                    EXIT_USAGE,
+                )
         except IngestError as exc:
             raise _print_issues(exc) from None
         except (OSError, InputDataError) as exc:
@@ -127,9 +161,13 @@ def register(app: typer.Typer) -> None:
             doc["camera_status"] = status_summary(st).to_dict()
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            table = est.table().join(cmp.table().drop("estimate", "high95"), on="station_id", how="left")
+            table = est.table().join(
+                cmp.table().drop("estimate", "high95"), on="station_id", how="left"
+            )
             table.write_csv(out / "stations.csv")
-            (out / "summary.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+            (out / "summary.json").write_text(
+                json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
         if as_json:
             typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
             return
@@ -142,12 +180,18 @@ def register(app: typer.Typer) -> None:
 
     @sub.command("count")
     def count_cmd(
-        video: list[Path] = typer.Argument(..., help="Video file(s); several are consecutive segments."),
+        video: list[Path] = typer.Argument(
+            ..., help="Video file(s); several are consecutive segments."
+        ),
         roi: str = typer.Option(..., "--roi", help="Ballot-box region x,y,w,h in pixels."),
         window_minutes: float = typer.Option(10.0, "--window-minutes", help="Tally window length."),
         start: str = typer.Option("08:00", "--start", help="Wall-clock time of the first frame."),
-        station: str = typer.Option("video", "--station", help="Station id written to the tallies."),
-        hog: bool = typer.Option(False, "--hog", help="Confirm events with the HOG people detector."),
+        station: str = typer.Option(
+            "video", "--station", help="Station id written to the tallies."
+        ),
+        hog: bool = typer.Option(
+            False, "--hog", help="Confirm events with the HOG people detector."
+        ),
         out: Path | None = typer.Option(None, "--out", help="Write the tallies CSV here."),
     ) -> None:
         """Count ballot drops at the box in recorded video; write tallies like a human watcher.
@@ -158,16 +202,25 @@ def register(app: typer.Typer) -> None:
         from pollwatch.cameras.video import count_video
 
         try:
-            res = count_video([Path(v) for v in video], roi, window_minutes=window_minutes,
-                              start=start, station_id=station, hog=hog)
+            res = count_video(
+                [Path(v) for v in video],
+                roi,
+                window_minutes=window_minutes,
+                start=start,
+                station_id=station,
+                hog=hog,
+            )
         except ImportError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
         except ValueError as exc:
-            raise fail(str(exc), EXIT_USAGE if "roi" in str(exc) or "window" in str(exc)
-                       else EXIT_BAD_INPUT) from None
+            raise fail(
+                str(exc),
+                EXIT_USAGE if "roi" in str(exc) or "window" in str(exc) else EXIT_BAD_INPUT,
+            ) from None
         table = res.tallies.with_columns(
             res.tallies["window_start"].map_elements(format_time, return_dtype=str),
-            res.tallies["window_end"].map_elements(format_time, return_dtype=str))
+            res.tallies["window_end"].map_elements(format_time, return_dtype=str),
+        )
         if out is not None:
             table.write_csv(out)
         console.print(res.summary().as_text(), highlight=False, markup=False)

@@ -11,14 +11,20 @@ from pollwatch.cli._common import EXIT_BAD_INPUT, MappingOpt, PresetOpt, console
 
 
 def register(app: typer.Typer) -> None:
-    cl = typer.Typer(help="Claims: published figures reconciled with each other and with the data.",
-                     no_args_is_help=True)
+    cl = typer.Typer(
+        help="Claims: published figures reconciled with each other and with the data.",
+        no_args_is_help=True,
+    )
     app.add_typer(cl, name="claims")
 
     @cl.command("check")
     def check_cmd(
-        file: str = typer.Argument(..., help="Claims file (YAML or CSV), or a shipped example: azerbaijan_2024."),
-        official: Path | None = typer.Option(None, "--official", help="Official per-station results to check against."),
+        file: str = typer.Argument(
+            ..., help="Claims file (YAML or CSV), or a shipped example: azerbaijan_2024."
+        ),
+        official: Path | None = typer.Option(
+            None, "--official", help="Official per-station results to check against."
+        ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
@@ -36,8 +42,11 @@ def register(app: typer.Typer) -> None:
             err_console.print(str(exc), highlight=False, markup=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except ValueError:
-            err_console.print(f"error: {file}: no such file (and not a shipped example: azerbaijan_2024)",
-                              highlight=False, markup=False)
+            err_console.print(
+                f"error: {file}: no such file (and not a shipped example: azerbaijan_2024)",
+                highlight=False,
+                markup=False,
+            )
             raise typer.Exit(EXIT_BAD_INPUT) from None
         result = check_claims(claims, load(official, preset, mapping) if official else None)
         if as_json:

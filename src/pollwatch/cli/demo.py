@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output directory."),
-        seed: int = typer.Option(2024, callback=seed_value, help="Seed of the simulation and of every method."),
+        seed: int = typer.Option(
+            2024, callback=seed_value, help="Seed of the simulation and of every method."
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
     ) -> None:
         """Simulate an Azerbaijan-shaped election with known fraud, analyse it, write the report.
@@ -30,39 +32,61 @@ def register(app: typer.Typer) -> None:
         sim, a = result.simulation, result.analysis
         if not quiet:
             t = sim.election.totals()
-            console.print(f"Simulated {t['stations']:,} stations, {t['registered']:,} registered; official result "
-                          f"{100 * t['leader_share']:.2f} % for {t['leader']} on {100 * t['turnout']:.2f} % turnout.",
-                          highlight=False)
-            console.print(f"Injected: {sim.fraud_votes:,} fraudulent votes for the favoured candidate "
-                          f"({sim.stuffed_votes:,} added ballots).", highlight=False)
+            console.print(
+                f"Simulated {t['stations']:,} stations, {t['registered']:,} registered; official result "
+                f"{100 * t['leader_share']:.2f} % for {t['leader']} on {100 * t['turnout']:.2f} % turnout.",
+                highlight=False,
+            )
+            console.print(
+                f"Injected: {sim.fraud_votes:,} fraudulent votes for the favoured candidate "
+                f"({sim.stuffed_votes:,} added ballots).",
+                highlight=False,
+            )
             doc = a.doc
             sh = doc["methods"].get("shpilkin", {})
             if "excess_votes" in sh:
                 console.print(f"Shpilkin excess votes: {sh['excess_votes']:,.0f}", highlight=False)
             mx = doc["methods"].get("mixture", {})
             if "fraudulent_votes" in mx:
-                console.print(f"Mixture fraudulent votes: {mx['fraudulent_votes']:,.0f} "
-                              f"({mx['fraudulent_votes_low']:,.0f}–{mx['fraudulent_votes_high']:,.0f})", highlight=False)
+                console.print(
+                    f"Mixture fraudulent votes: {mx['fraudulent_votes']:,.0f} "
+                    f"({mx['fraudulent_votes_low']:,.0f}–{mx['fraudulent_votes_high']:,.0f})",
+                    highlight=False,
+                )
             src = result.sources
             if "pvt" in src:
                 found = src["pvt"].protocols.altered_stations
-                console.print(f"Quick count: {len(src['altered'])} protocols altered on the way to the centre, "
-                              f"{len(found)} found by the observers' copies.", highlight=False)
+                console.print(
+                    f"Quick count: {len(src['altered'])} protocols altered on the way to the centre, "
+                    f"{len(found)} found by the observers' copies.",
+                    highlight=False,
+                )
             if "cameras" in src:
                 c = src["cameras"]
-                console.print(f"Cameras: official above the camera interval at {c.n_flagged} of {c.n_compared} "
-                              f"watched stations; at least {c.lower_bound_added:,.0f} ballots added.", highlight=False)
+                console.print(
+                    f"Cameras: official above the camera interval at {c.n_flagged} of {c.n_compared} "
+                    f"watched stations; at least {c.lower_bound_added:,.0f} ballots added.",
+                    highlight=False,
+                )
             if "rollup" in src:
                 r = src["rollup"]
                 aucs = ", ".join(f"{k} {v:.3f}" for k, v in r.aucs.items())
-                console.print(f"Fused evidence: {r.n_multi:,} stations flagged by two or more sources; AUC at "
-                              f"ranking the stuffed stations: {aucs}.", highlight=False)
+                console.print(
+                    f"Fused evidence: {r.n_multi:,} stations flagged by two or more sources; AUC at "
+                    f"ranking the stuffed stations: {aucs}.",
+                    highlight=False,
+                )
             if "bundle" in src:
                 b = src["bundle"]
-                console.print(f"Evidence bundle for {len(src['dossiers'])} stations: "
-                              f"{'verified intact' if b.ok else 'NOT intact'} ({b.n_entries} audit entries, "
-                              f"{b.n_media} photos); signer {b.signer_fingerprint}", highlight=False)
-            console.print(f"Strength of evidence: [bold]{doc['strength']['level']}[/]; done in {result.seconds:.1f} s.")
+                console.print(
+                    f"Evidence bundle for {len(src['dossiers'])} stations: "
+                    f"{'verified intact' if b.ok else 'NOT intact'} ({b.n_entries} audit entries, "
+                    f"{b.n_media} photos); signer {b.signer_fingerprint}",
+                    highlight=False,
+                )
+            console.print(
+                f"Strength of evidence: [bold]{doc['strength']['level']}[/]; done in {result.seconds:.1f} s."
+            )
             for name, err in a.errors.items():
                 console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
             console.print("Outputs:")
@@ -75,9 +99,19 @@ def register(app: typer.Typer) -> None:
                 db, data = svc["url"], Path(svc["data_dir"]).resolve()
                 first = result.sources["dossiers"][0].station_id
                 typer.echo("Start the observation service on the demo's data:")
-                typer.echo(f"  pollwatch users create-admin --username admin --database {db} --data-dir {data}")
-                typer.echo(f"  POLLWATCH_ANALYSIS_DIR={out.resolve()} pollwatch serve --database {db} --data-dir {data}")
-                typer.echo(f"  then open http://127.0.0.1:8000/stations/{svc['station_ids'][first]}/dossier")
-                typer.echo(f"Verify the bundle: pollwatch evidence verify {result.paths['evidence bundle'].resolve()}")
+                typer.echo(
+                    f"  pollwatch users create-admin --username admin --database {db} --data-dir {data}"
+                )
+                typer.echo(
+                    f"  POLLWATCH_ANALYSIS_DIR={out.resolve()} pollwatch serve --database {db} --data-dir {data}"
+                )
+                typer.echo(
+                    f"  then open http://127.0.0.1:8000/stations/{svc['station_ids'][first]}/dossier"
+                )
+                typer.echo(
+                    f"Verify the bundle: pollwatch evidence verify {result.paths['evidence bundle'].resolve()}"
+                )
             else:
-                typer.echo("Start the observation service: pollwatch users create-admin --username admin && pollwatch serve")
+                typer.echo(
+                    "Start the observation service: pollwatch users create-admin --username admin && pollwatch serve"
+                )

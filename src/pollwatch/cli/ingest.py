@@ -50,12 +50,18 @@ def ingest_summary(election) -> dict:
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
-        file: Path = typer.Argument(..., help="Results file: CSV/TSV (or .zip of one), XLSX or Parquet."),
+        file: Path = typer.Argument(
+            ..., help="Results file: CSV/TSV (or .zip of one), XLSX or Parquet."
+        ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         candidate: str | None = CandidateOpt,
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (or, when the file "
-                                     "cannot be read, every problem found, with exit code 1)."),
+        as_json: bool = typer.Option(
+            False,
+            "--json",
+            help="Print the summary as JSON (or, when the file "
+            "cannot be read, every problem found, with exit code 1).",
+        ),
     ) -> None:
         """Read a results file and summarise stations, ballots, votes, exclusions and findings.
 
@@ -85,7 +91,12 @@ def register(app: typer.Typer) -> None:
             t.add_row(f"derived: {k}", how)
         console.print(t)
         for f in doc["ingest_findings"][:10]:
-            console.print(f"[yellow]finding[/yellow] line {f['line']}, column {escape(repr(f['column']))}: "
-                          f"{escape(f['message'])}", highlight=False)
+            console.print(
+                f"[yellow]finding[/yellow] line {f['line']}, column {escape(repr(f['column']))}: "
+                f"{escape(f['message'])}",
+                highlight=False,
+            )
         if len(doc["ingest_findings"]) > 10:
-            console.print(f"… and {len(doc['ingest_findings']) - 10:,} more findings (--json lists them all)")
+            console.print(
+                f"… and {len(doc['ingest_findings']) - 10:,} more findings (--json lists them all)"
+            )

@@ -19,7 +19,12 @@ from pollwatch.cli._common import (
     seed_value,
 )
 
-StrataOpt = typer.Option(None, "--strata", "-s", help="Stratify by these columns (hierarchy levels, an urban/rural column…); repeat for several.")
+StrataOpt = typer.Option(
+    None,
+    "--strata",
+    "-s",
+    help="Stratify by these columns (hierarchy levels, an urban/rural column…); repeat for several.",
+)
 
 
 def _copies(path: Path | None, database: str | None = None, election: str | None = None):
@@ -35,24 +40,36 @@ def _copies(path: Path | None, database: str | None = None, election: str | None
 
             copies, conflicts = copies_from_database(database, election=election)
             if conflicts:
-                err_console.print(f"{len(conflicts)} station(s) left out: observers' copies disagree "
-                                  f"({', '.join(sorted(conflicts)[:10])}); resolve them in the review queue.",
-                                  highlight=False, markup=False)
+                err_console.print(
+                    f"{len(conflicts)} station(s) left out: observers' copies disagree "
+                    f"({', '.join(sorted(conflicts)[:10])}); resolve them in the review queue.",
+                    highlight=False,
+                    markup=False,
+                )
             return copies
         return read_protocol_copies(path)
     except InputDataError as exc:
         _issues(exc, path or database)
 
 
-DatabaseOpt = typer.Option(None, "--database", help="Read the copies from the observation service database (URL).")
+DatabaseOpt = typer.Option(
+    None, "--database", help="Read the copies from the observation service database (URL)."
+)
 ElectionOpt = typer.Option(None, "--election", help="With --database: the election's id or name.")
 
 
 def _issues(exc, path) -> None:
-    err_console.print(f"{len(exc.issues) or 1} problem(s) in {path}:", style="bold red", highlight=False, markup=False)
+    err_console.print(
+        f"{len(exc.issues) or 1} problem(s) in {path}:",
+        style="bold red",
+        highlight=False,
+        markup=False,
+    )
     from pollwatch.errors import format_issues
 
-    for line in format_issues(exc.issues) or [str(exc)]:  # one line per kind of problem, with a count
+    for line in format_issues(exc.issues) or [
+        str(exc)
+    ]:  # one line per kind of problem, with a count
         err_console.print(f"- {line}", highlight=False, markup=False)
     raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -65,17 +82,27 @@ def _show(result, as_json: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    qc = typer.Typer(help="Quick count (PVT): sample size, sample design, estimates, comparison with the official result.",
-                     no_args_is_help=True)
+    qc = typer.Typer(
+        help="Quick count (PVT): sample size, sample design, estimates, comparison with the official result.",
+        no_args_is_help=True,
+    )
     app.add_typer(qc, name="quickcount")
 
     @qc.command("size")
     def size_cmd(
-        margin: float = typer.Option(..., "--margin", help="Margin of error in percentage points (e.g. 1.0)."),
+        margin: float = typer.Option(
+            ..., "--margin", help="Margin of error in percentage points (e.g. 1.0)."
+        ),
         confidence: float = typer.Option(0.95, help="Confidence level."),
-        past: Path | None = typer.Option(None, "--past", help="Past station-level results: ρ, voters and stations."),
-        voters_per_station: float | None = typer.Option(None, help="Expected ballots cast per station."),
-        rho: float | None = typer.Option(None, help="Intra-station correlation (default: from --past)."),
+        past: Path | None = typer.Option(
+            None, "--past", help="Past station-level results: ρ, voters and stations."
+        ),
+        voters_per_station: float | None = typer.Option(
+            None, help="Expected ballots cast per station."
+        ),
+        rho: float | None = typer.Option(
+            None, help="Intra-station correlation (default: from --past)."
+        ),
         frame_stations: int | None = typer.Option(None, help="Stations in the frame (FPC)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
@@ -87,20 +114,37 @@ def register(app: typer.Typer) -> None:
 
         election = load(past, None, None) if past else None
         try:
-            r = sample_size(margin / 100, confidence=confidence, past=election, rho=rho,
-                            voters_per_station=voters_per_station, frame_stations=frame_stations)
+            r = sample_size(
+                margin / 100,
+                confidence=confidence,
+                past=election,
+                rho=rho,
+                voters_per_station=voters_per_station,
+                frame_stations=frame_stations,
+            )
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
         _show(r, as_json)
 
     @qc.command("design")
     def design_cmd(
-        election_file: Path = typer.Argument(..., metavar="ELECTION", help="Station list / results file (the frame)."),
+        election_file: Path = typer.Argument(
+            ..., metavar="ELECTION", help="Station list / results file (the frame)."
+        ),
         size: int = typer.Option(..., "--size", "-n", help="Stations to draw."),
         strata: list[str] | None = StrataOpt,
-        allocation: str = typer.Option("proportional", help="proportional (to stations), registered (to voters) or neyman."),
-        seed: int = typer.Option(..., "--seed", callback=seed_value, help="Random seed (recorded; the same seed gives the same sample)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Write the sample here (.csv or .parquet)."),
+        allocation: str = typer.Option(
+            "proportional", help="proportional (to stations), registered (to voters) or neyman."
+        ),
+        seed: int = typer.Option(
+            ...,
+            "--seed",
+            callback=seed_value,
+            help="Random seed (recorded; the same seed gives the same sample).",
+        ),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Write the sample here (.csv or .parquet)."
+        ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
     ) -> None:
@@ -121,14 +165,23 @@ def register(app: typer.Typer) -> None:
 
     @qc.command("estimate")
     def estimate_cmd(
-        copies: Path | None = typer.Argument(None, help="Protocol copies (CSV or Parquet): station_id, registered, valid, invalid, one column per candidate."),
+        copies: Path | None = typer.Argument(
+            None,
+            help="Protocol copies (CSV or Parquet): station_id, registered, valid, invalid, one column per candidate.",
+        ),
         database: str | None = DatabaseOpt,
         election: str | None = ElectionOpt,
-        frame: Path = typer.Option(..., "--frame", help="The election file the sample was drawn from."),
+        frame: Path = typer.Option(
+            ..., "--frame", help="The election file the sample was drawn from."
+        ),
         strata: list[str] | None = StrataOpt,
         bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
-        seed: int | None = typer.Option(None, "--seed", callback=seed_value, help="Bootstrap seed (recorded)."),
-        nonresponse: str = typer.Option("collapse", help="Strata with < 2 reports: collapse or poststratify."),
+        seed: int | None = typer.Option(
+            None, "--seed", callback=seed_value, help="Bootstrap seed (recorded)."
+        ),
+        nonresponse: str = typer.Option(
+            "collapse", help="Strata with < 2 reports: collapse or poststratify."
+        ),
         confidence: float = typer.Option(0.95),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
@@ -148,8 +201,15 @@ def register(app: typer.Typer) -> None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the summary carries the notes
-                r = estimate(c, e, strata=strata or None, bootstrap=bootstrap, seed=seed,
-                             nonresponse=nonresponse, confidence=confidence)  # type: ignore[arg-type]
+                r = estimate(
+                    c,
+                    e,
+                    strata=strata or None,
+                    bootstrap=bootstrap,
+                    seed=seed,
+                    nonresponse=nonresponse,
+                    confidence=confidence,
+                )  # type: ignore[arg-type]
         except InputDataError as exc:
             _issues(exc, copies)
         except ValueError as exc:
@@ -162,7 +222,9 @@ def register(app: typer.Typer) -> None:
         official: Path = typer.Option(..., "--official", help="Official per-station results."),
         database: str | None = DatabaseOpt,
         election: str | None = ElectionOpt,
-        frame: Path | None = typer.Option(None, "--frame", help="Sampling frame, if not the official file."),
+        frame: Path | None = typer.Option(
+            None, "--frame", help="Sampling frame, if not the official file."
+        ),
         strata: list[str] | None = StrataOpt,
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,

@@ -14,11 +14,17 @@ from pollwatch.cli._common import MappingOpt, PresetOpt, console, fail, load
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     def validate_cmd(
-        file: Path = typer.Argument(..., help="Results file: CSV/TSV (or .zip of one), XLSX or Parquet."),
+        file: Path = typer.Argument(
+            ..., help="Results file: CSV/TSV (or .zip of one), XLSX or Parquet."
+        ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
-        profile: str | None = typer.Option(None, help="Rule profile: generic, RU or AZ (default: from the preset)."),
-        csv: Path | None = typer.Option(None, "--csv", help="Write every finding (one row per rule and station) to this CSV."),
+        profile: str | None = typer.Option(
+            None, help="Rule profile: generic, RU or AZ (default: from the preset)."
+        ),
+        csv: Path | None = typer.Option(
+            None, "--csv", help="Write every finding (one row per rule and station) to this CSV."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print counts and examples as JSON."),
         examples: int = typer.Option(5, help="Example stations to show per rule."),
     ) -> None:
@@ -29,7 +35,9 @@ def register(app: typer.Typer) -> None:
         from pollwatch.validate import PROFILES, validate
 
         if profile is not None and profile not in PROFILES:
-            raise fail(f"--profile ({profile!r}) not recognised; must be one of {', '.join(PROFILES)}", 2)
+            raise fail(
+                f"--profile ({profile!r}) not recognised; must be one of {', '.join(PROFILES)}", 2
+            )
         election = load(file, preset, mapping)
         findings = validate(election, profile=profile)
         if csv is not None:
@@ -45,8 +53,14 @@ def register(app: typer.Typer) -> None:
             t.add_row(rule, f"{n:,}", findings.checked[rule], style="red" if n else None)
         console.print(t)
         for rule, rows in findings.examples(examples).items():
-            console.print(f"[bold]{rule}[/]: " + "; ".join(
-                f"station {r['station_id']} (line {r['source_line']}): {r['message']}" for r in rows), highlight=False)
+            console.print(
+                f"[bold]{rule}[/]: "
+                + "; ".join(
+                    f"station {r['station_id']} (line {r['source_line']}): {r['message']}"
+                    for r in rows
+                ),
+                highlight=False,
+            )
         for rule, why in findings.skipped.items():
             console.print(f"[dim]not checked: {rule} ({why})[/]")
         if csv is not None:

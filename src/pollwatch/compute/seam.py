@@ -39,7 +39,9 @@ def get_backend(backend: Backend | str | None = None, scheduler: Any = None) -> 
     if isinstance(backend, Backend):
         return backend
     if backend not in ("serial", "processes", "dask"):
-        raise ValueError(f"backend ({backend!r}) not recognised; must be 'serial', 'processes' or 'dask'")
+        raise ValueError(
+            f"backend ({backend!r}) not recognised; must be 'serial', 'processes' or 'dask'"
+        )
     return Backend(backend)
 
 
@@ -50,18 +52,26 @@ def check_seed(seed: object, name: str = "seed") -> None:
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"{name} ({seed!r}) must be an integer in the interval [0, inf) or a SeedSequence.")
+        raise ValueError(
+            f"{name} ({seed!r}) must be an integer in the interval [0, inf) or a SeedSequence."
+        )
 
 
-def spawn_seeds(seed: int | np.random.SeedSequence | None, n: int) -> tuple[int, list[np.random.SeedSequence]]:
+def spawn_seeds(
+    seed: int | np.random.SeedSequence | None, n: int
+) -> tuple[int, list[np.random.SeedSequence]]:
     """Entropy of the root seed (to record on the result) and ``n`` independent children."""
     check_seed(seed)
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return int(root.entropy), root.spawn(n)  # type: ignore[arg-type]
 
 
-def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], backend: Backend | str | None = None,
-              scheduler: Any = None) -> list[Any]:
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple],
+    backend: Backend | str | None = None,
+    scheduler: Any = None,
+) -> list[Any]:
     """Run ``fn(*task)`` for every task and return results in task order.
 
     ``fn`` must be a module-level function (picklable) and deterministic given its arguments
@@ -76,7 +86,9 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], backend: Backend |
     try:
         from dask.distributed import Client
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise ImportError("the Dask backend needs the distributed extra: pip install 'pollwatch[distributed]'") from exc
+        raise ImportError(
+            "the Dask backend needs the distributed extra: pip install 'pollwatch[distributed]'"
+        ) from exc
     client = be.scheduler if isinstance(be.scheduler, Client) else Client(be.scheduler)
     try:
         futures = [client.submit(fn, *t, pure=False) for t in tasks]

@@ -18,10 +18,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_NAMES = (("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-          ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-          ("openblas_get_num_threads", "openblas_set_num_threads"),
-          ("openblas_get_num_threads64_", "openblas_set_num_threads64_"))
+_NAMES = (
+    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+    ("openblas_get_num_threads", "openblas_set_num_threads"),
+    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+)
 _lock = threading.Lock()
 _depth = 0
 _saved: list[tuple[object, int]] = []

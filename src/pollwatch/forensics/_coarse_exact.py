@@ -42,7 +42,8 @@ def small_denominator_probabilities(t: np.ndarray, v: np.ndarray, q_max: int) ->
                 if _gcd(a, b) != 1:
                     continue
                 j = a * step
-                acc += math.exp(lg_n - math.lgamma(j + 1.0) - math.lgamma(n - j + 1.0)
-                                + j * lp + (n - j) * lq)
+                acc += math.exp(
+                    lg_n - math.lgamma(j + 1.0) - math.lgamma(n - j + 1.0) + j * lp + (n - j) * lq
+                )
         out[i] = acc
     return out

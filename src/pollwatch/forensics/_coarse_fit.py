@@ -35,8 +35,10 @@ class BetaBinomialMixture:
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """The mixture's Beta density at ``x`` (0 at the end points, as ``spikes``)."""
         x = np.asarray(x, dtype=float)
-        out = sum(w * stats.beta.pdf(x, a, b)
-                  for a, b, w in zip(self.alpha, self.beta, self.weights, strict=True))
+        out = sum(
+            w * stats.beta.pdf(x, a, b)
+            for a, b, w in zip(self.alpha, self.beta, self.weights, strict=True)
+        )
         return np.where((x <= 0) | (x >= 1), 0.0, out)
 
     def responsibilities(self, k: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -50,8 +52,12 @@ class BetaBinomialMixture:
         return p / p.sum(axis=1, keepdims=True)
 
     def to_dict(self) -> dict:
-        return {"alpha": list(self.alpha), "beta": list(self.beta),
-                "weights": list(self.weights), "n_em": self.n_em}
+        return {
+            "alpha": list(self.alpha),
+            "beta": list(self.beta),
+            "weights": list(self.weights),
+            "n_em": self.n_em,
+        }
 
 
 def _weights_from(z: np.ndarray) -> np.ndarray:
@@ -64,11 +70,13 @@ def _lsq_start(kde: np.ndarray, L: int, rng: np.random.Generator) -> BetaBinomia
     lx, l1x = np.log(_X), np.log1p(-_X)
 
     def loss(p):
-        a, b = np.exp(p[:L]), np.exp(p[L:2 * L])
-        w = _weights_from(p[2 * L:])
-        comp = np.exp((a[:, None] - 1) * lx + (b[:, None] - 1) * l1x - special.betaln(a, b)[:, None])
+        a, b = np.exp(p[:L]), np.exp(p[L : 2 * L])
+        w = _weights_from(p[2 * L :])
+        comp = np.exp(
+            (a[:, None] - 1) * lx + (b[:, None] - 1) * l1x - special.betaln(a, b)[:, None]
+        )
         r = w @ comp - kde
-        val = float(np.mean(r ** 2))
+        val = float(np.mean(r**2))
         g_comp = 2 * (comp @ r) / r.size  # d loss / d w_j
         ab = special.psi(a + b)
         da = w * a * (2 * (comp * (lx - special.psi(a)[:, None] + ab[:, None])) @ r / r.size)
@@ -78,7 +86,7 @@ def _lsq_start(kde: np.ndarray, L: int, rng: np.random.Generator) -> BetaBinomia
 
     p0 = rng.standard_normal(3 * L - 1)
     res = optimize.minimize(loss, p0, jac=True, method="L-BFGS-B", bounds=[_BOUNDS] * (3 * L - 1))
-    a, b, w = np.exp(res.x[:L]), np.exp(res.x[L:2 * L]), _weights_from(res.x[2 * L:])
+    a, b, w = np.exp(res.x[:L]), np.exp(res.x[L : 2 * L]), _weights_from(res.x[2 * L :])
     return BetaBinomialMixture(tuple(a), tuple(b), tuple(w), 0)
 
 
@@ -102,7 +110,9 @@ def _bb_terms(k, n, c, a, b):
         if c[i] == 0.0:
             continue
         ps = _digamma(n[i] + a + b)
-        ll += c[i] * (math.lgamma(k[i] + a) + math.lgamma(n[i] - k[i] + b) - math.lgamma(n[i] + a + b))
+        ll += c[i] * (
+            math.lgamma(k[i] + a) + math.lgamma(n[i] - k[i] + b) - math.lgamma(n[i] + a + b)
+        )
         ga += c[i] * (_digamma(k[i] + a) - ps)
         gb += c[i] * (_digamma(n[i] - k[i] + b) - ps)
     return ll, ga, gb
@@ -126,8 +136,14 @@ def _m_step(k, n, c, a0, b0):
     return tuple(np.exp(res.x))
 
 
-def fit_mixture(k: np.ndarray, n: np.ndarray, n_components: int, rng: np.random.Generator,
-                max_em: int = 100, min_corr: float = 0.99) -> BetaBinomialMixture:
+def fit_mixture(
+    k: np.ndarray,
+    n: np.ndarray,
+    n_components: int,
+    rng: np.random.Generator,
+    max_em: int = 100,
+    min_corr: float = 0.99,
+) -> BetaBinomialMixture:
     """Fit a ``n_components`` beta-binomial mixture to counts ``k`` out of ``n``."""
     kde = r_density(k / n, bw=0.001, n_out=1001, lo=0.01, hi=0.99)
     pairs, inv_counts = np.unique(np.stack([k, n]), axis=1, return_counts=True)
@@ -136,10 +152,18 @@ def fit_mixture(k: np.ndarray, n: np.ndarray, n_components: int, rng: np.random.
     for it in range(1, max_em + 1):
         resp = mix.responsibilities(kk, nn) * cc[:, None]
         w = resp.sum(axis=0) / cc.sum()
-        ab = [_m_step(kk, nn, resp[:, j], mix.alpha[j], mix.beta[j]) if w[j] > 0
-              else (mix.alpha[j], mix.beta[j]) for j in range(n_components)]
-        new = BetaBinomialMixture(tuple(float(a) for a, _ in ab), tuple(float(b) for _, b in ab),
-                                  tuple(float(x) for x in w), it)
+        ab = [
+            _m_step(kk, nn, resp[:, j], mix.alpha[j], mix.beta[j])
+            if w[j] > 0
+            else (mix.alpha[j], mix.beta[j])
+            for j in range(n_components)
+        ]
+        new = BetaBinomialMixture(
+            tuple(float(a) for a, _ in ab),
+            tuple(float(b) for _, b in ab),
+            tuple(float(x) for x in w),
+            it,
+        )
         old_d, new_d = mix.pdf(_X), new.pdf(_X)
         mix = new
         if np.std(old_d) > 0 and np.corrcoef(old_d, new_d)[0, 1] >= min_corr:

@@ -21,13 +21,14 @@ def _grid(n_out: int) -> int:
 
 def _kernel_fft(n: int, lo: float, hi: float, bw: float) -> np.ndarray:
     kords = np.linspace(0.0, 2 * (hi - lo), 2 * n)
-    kords[n + 1:] = -kords[n - 1:0:-1]
+    kords[n + 1 :] = -kords[n - 1 : 0 : -1]
     kern = np.exp(-0.5 * (kords / bw) ** 2) / (bw * np.sqrt(2 * np.pi))
     return np.conj(np.fft.rfft(kern))
 
 
-def bin_dist(x: np.ndarray, lo: float, hi: float, n: int, rows: np.ndarray | None = None,
-             n_rows: int = 1) -> np.ndarray:
+def bin_dist(
+    x: np.ndarray, lo: float, hi: float, n: int, rows: np.ndarray | None = None, n_rows: int = 1
+) -> np.ndarray:
     """Linear binning of ``x`` (weight 1 each) onto ``n`` points; ``2n`` columns as R does.
 
     With ``rows`` (an int per value), bins ``n_rows`` data sets at once: shape ``(n_rows, 2n)``.
@@ -49,8 +50,9 @@ def bin_dist(x: np.ndarray, lo: float, hi: float, n: int, rows: np.ndarray | Non
     return out.reshape(n_rows, 2 * n)
 
 
-def densities_from_bins(binned: np.ndarray, totals: np.ndarray, bw: float, n_out: int,
-                        lo: float, hi: float) -> np.ndarray:
+def densities_from_bins(
+    binned: np.ndarray, totals: np.ndarray, bw: float, n_out: int, lo: float, hi: float
+) -> np.ndarray:
     """Finish R's ``density`` from :func:`bin_dist` output (rows divided by ``totals``)."""
     n = binned.shape[1] // 2
     lo_b, hi_b = lo - 4 * bw, hi + 4 * bw

@@ -22,8 +22,12 @@ import numpy as np
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 #: ``ln k! − [(k + ½) ln(k + 1) − (k + 1) + ½ ln 2π]`` for k = 0…9 (Stirling tail)
-_FC = np.array([math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _LOG_SQRT_2PI)
-                for k in range(10)])
+_FC = np.array(
+    [
+        math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _LOG_SQRT_2PI)
+        for k in range(10)
+    ]
+)
 
 
 def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,8 +204,13 @@ def _binom_btrs(s, n, p):
         v = math.log(v * alpha / (a / (us * us) + b))
         if const != const:
             const = (m + 0.5) * math.log((m + 1.0) / (r * (n - m + 1.0))) + _fc(m) + _fc(n - m)
-        bound = (const + (n + 1.0) * math.log((n - m + 1.0) / (n - k + 1.0))
-                 + (k + 0.5) * math.log(r * (n - k + 1.0) / (k + 1.0)) - _fc(k) - _fc(n - k))
+        bound = (
+            const
+            + (n + 1.0) * math.log((n - m + 1.0) / (n - k + 1.0))
+            + (k + 0.5) * math.log(r * (n - k + 1.0) / (k + 1.0))
+            - _fc(k)
+            - _fc(n - k)
+        )
         if v <= bound:
             return int(k)
 
@@ -296,8 +305,26 @@ def _betabin_table(n, k_obs, cum, i, alpha, beta_, pmf, comp):
 
 
 @numba.njit(nogil=True, cache=True)
-def resample_block(states, N, t, v, cum_t, at, bt, cum_v, av, bv, lo, delta, n_grid, edges,
-                   q_max, binned, counts, exact):
+def resample_block(
+    states,
+    N,
+    t,
+    v,
+    cum_t,
+    at,
+    bt,
+    cum_v,
+    av,
+    bv,
+    lo,
+    delta,
+    n_grid,
+    edges,
+    q_max,
+    binned,
+    counts,
+    exact,
+):
     """One RKD replicate per row of ``states``: linear-binned ``y*`` and its 0.001-bin counts.
 
     Per station: ``t* ~ Bin(N, p_t)`` with ``p_t ~ Beta(t + α_j, N − t + β_j)`` and the

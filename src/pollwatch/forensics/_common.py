@@ -21,9 +21,19 @@ from pollwatch.model.derived import percent
 from pollwatch.model.election import EXCLUSION
 
 __all__ = [
-    "TURNOUT_BASES", "Notes", "basic_mask", "counts_exclusions", "evoting_mask", "excluded_mask",
-    "leader_share", "percent", "require_analysable", "turnout_array", "turnout_numerator",
-    "validate_choice", "validate_param",
+    "TURNOUT_BASES",
+    "Notes",
+    "basic_mask",
+    "counts_exclusions",
+    "evoting_mask",
+    "excluded_mask",
+    "leader_share",
+    "percent",
+    "require_analysable",
+    "turnout_array",
+    "turnout_numerator",
+    "validate_choice",
+    "validate_param",
 ]
 
 TURNOUT_BASES = ("issued", "cast")
@@ -38,8 +48,13 @@ def validate_choice(name: str, value: object, allowed: Iterable[object]) -> None
         raise ValueError(f"{name} ({value!r}) not recognised; must be one of {opts}")
 
 
-def validate_param(name: str, value: float, low: float = -math.inf, high: float = math.inf,
-                   inclusive: bool | tuple[bool, bool] = True) -> None:
+def validate_param(
+    name: str,
+    value: float,
+    low: float = -math.inf,
+    high: float = math.inf,
+    inclusive: bool | tuple[bool, bool] = True,
+) -> None:
     """Raise ``ValueError`` unless ``low ≤ value ≤ high`` (ends open where ``inclusive`` says so).
 
     >>> validate_param("bin_pp", 0.0, 0, 100, inclusive=(False, True))
@@ -143,12 +158,18 @@ def require_analysable(e: Election) -> int:
     if n_ok:
         return n_ok
     if e.n_stations == 0:
-        raise InputDataError("0 station rows read: nothing to analyse (expected at least one polling station "
-                             "with registered voters and ballots cast)")
-    why = "; ".join(f"{n:,} excluded as {k} [{EXCLUSION_REASONS.get(k, 'no description')}]"
-                    for k, n in sorted(e.exclusion_counts().items(), key=lambda kv: -kv[1]))
-    raise InputDataError(f"{e.n_stations:,} station row{'s' if e.n_stations != 1 else ''} read and none can be "
-                         f"analysed: {why}; nothing to analyse")
+        raise InputDataError(
+            "0 station rows read: nothing to analyse (expected at least one polling station "
+            "with registered voters and ballots cast)"
+        )
+    why = "; ".join(
+        f"{n:,} excluded as {k} [{EXCLUSION_REASONS.get(k, 'no description')}]"
+        for k, n in sorted(e.exclusion_counts().items(), key=lambda kv: -kv[1])
+    )
+    raise InputDataError(
+        f"{e.n_stations:,} station row{'s' if e.n_stations != 1 else ''} read and none can be "
+        f"analysed: {why}; nothing to analyse"
+    )
 
 
 class Notes:

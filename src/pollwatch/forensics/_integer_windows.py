@@ -98,8 +98,13 @@ def window_null(x, n, window, n_sd, logfact):  # pragma: no cover - compiled
                     elif p == 1.0:
                         mass += 1.0 if k == nn else 0.0
                     else:
-                        mass += math.exp(lfn - _logfact(logfact, k) - _logfact(logfact, nn - k)
-                                         + k * lp + (nn - k) * l1p)
+                        mass += math.exp(
+                            lfn
+                            - _logfact(logfact, k)
+                            - _logfact(logfact, nn - k)
+                            + k * lp
+                            + (nn - k) * l1p
+                        )
             if mass > 0.0:
                 total += mass
                 exp[j] += mass

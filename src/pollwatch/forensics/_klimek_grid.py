@@ -35,7 +35,7 @@ def outcome_bins(a, nu, x, alpha, two_d):
         ai = a[i]
         xi = x[i]
         t = ai + xi * (1.0 - ai)
-        w = ai * nu[i] + xi * (1.0 - ai) + (xi ** alpha) * (1.0 - nu[i]) * ai
+        w = ai * nu[i] + xi * (1.0 - ai) + (xi**alpha) * (1.0 - nu[i]) * ai
         s = w / t if t > 0.0 else 0.0
         sb = _pct_bin(s)
         out[i] = _pct_bin(t) * N_PCT + sb if two_d else sb

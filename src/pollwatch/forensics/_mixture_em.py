@@ -28,7 +28,9 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 
 @njit(cache=True)
-def _estep_range(j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, G, mom):  # pragma: no cover
+def _estep_range(
+    j0, j1, t, o, w, m, s, cls, logpi, theta, post, want_post, G, mom
+):  # pragma: no cover
     """E-step over stations ``j0:j1``; adds into ``G`` (K) and ``mom`` (4); returns the loglik.
 
     ``G_k = Σ_j w_j L_jk / f_j`` is the score with respect to ``π_k``; ``R_k = π_k G_k``.
@@ -340,7 +342,7 @@ def node_logweights(x: np.ndarray, g: Grid) -> tuple[np.ndarray, np.ndarray, lis
     parts = []
     for c in (1, 2):
         idx = g.class_index[c]
-        mu_a, lsa, mu_b, lsb = x[2 + 4 * (c - 1): 6 + 4 * (c - 1)]
+        mu_a, lsa, mu_b, lsb = x[2 + 4 * (c - 1) : 6 + 4 * (c - 1)]
         za = (g.a[idx] - mu_a) / math.exp(lsa)
         zb = (g.b[idx] - mu_b) / math.exp(lsb)
         p = math.exp(x[P_INDEX]) if c == 1 else 2.0
@@ -442,7 +444,9 @@ def _objective_nb(x, a, b, cls, ptr, node, xt, xn, c, w, wsum):  # pragma: no co
     return -ll / wsum, -grad / wsum
 
 
-def objective(x: np.ndarray, pre: tuple, w: np.ndarray, g: Grid, wsum: float) -> tuple[float, np.ndarray]:
+def objective(
+    x: np.ndarray, pre: tuple, w: np.ndarray, g: Grid, wsum: float
+) -> tuple[float, np.ndarray]:
     """Negative mean log-likelihood and its gradient at ``x`` (see :func:`_objective_nb`)."""
     return _objective_nb(np.asarray(x, dtype=float), g.a, g.b, g.cls, *pre, w, wsum)
 
@@ -462,17 +466,29 @@ def start_params(t: np.ndarray, o: np.ndarray, g: Grid, pi_fraud: float = 0.1) -
     x[1] = math.log(pi_fraud * 0.1 / (1 - pi_fraud))
     for c, i in ((1, 2), (2, 6)):
         sel = g.cls == c
-        x[i:i + 4] = [g.a[sel].mean(), math.log(g.a[sel].std() + 0.05),
-                      g.b[sel].mean(), math.log(g.b[sel].std() + 0.05)]
-    x[10:14] = [np.median(lt), math.log(max(mad(lt), 1e-2)), np.median(ln), math.log(max(mad(ln), 1e-2))]
+        x[i : i + 4] = [
+            g.a[sel].mean(),
+            math.log(g.a[sel].std() + 0.05),
+            g.b[sel].mean(),
+            math.log(g.b[sel].std() + 0.05),
+        ]
+    x[10:14] = [
+        np.median(lt),
+        math.log(max(mad(lt), 1e-2)),
+        np.median(ln),
+        math.log(max(mad(ln), 1e-2)),
+    ]
     x[P_INDEX] = math.log(2.0)  # start Gaussian
     return x
 
 
-BOUNDS = ([(-30.0, 10.0)] * 2 + [(-1.0, 2.0), (-4.0, 2.0), (-1.0, 2.0), (-4.0, 2.0)] * 2
-          + [(-20.0, 20.0), (math.log(1e-3), 3.0), (-20.0, 20.0), (math.log(1e-3), 3.0)]
-          + [(0.0, math.log(8.0))])  # p in [1, 8]: from Laplace-like to flat-topped (larger p
-          # adds nothing on a 10-node grid, and with σ_a at its bound makes the score explode)
+BOUNDS = (
+    [(-30.0, 10.0)] * 2
+    + [(-1.0, 2.0), (-4.0, 2.0), (-1.0, 2.0), (-4.0, 2.0)] * 2
+    + [(-20.0, 20.0), (math.log(1e-3), 3.0), (-20.0, 20.0), (math.log(1e-3), 3.0)]
+    + [(0.0, math.log(8.0))]
+)  # p in [1, 8]: from Laplace-like to flat-topped (larger p
+# adds nothing on a 10-node grid, and with σ_a at its bound makes the score explode)
 
 
 def _projected(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -487,8 +503,9 @@ def _projected_gradient(x: np.ndarray, grad: np.ndarray) -> float:
     return float(np.abs(_projected(x, grad)).max())
 
 
-def _kinks(x: np.ndarray, fun: float, grad: np.ndarray, gtol: float, args: tuple,
-           h: float = 1e-6) -> tuple[list[int], bool, int]:
+def _kinks(
+    x: np.ndarray, fun: float, grad: np.ndarray, gtol: float, args: tuple, h: float = 1e-6
+) -> tuple[list[int], bool, int]:
     """Sort the coordinates whose projected gradient exceeds ``gtol`` into kinks and the rest.
 
     With ``p = 1`` the incremental weights ``exp(−½|z_a|)`` have a kink wherever ``μ_a``
@@ -519,9 +536,19 @@ def _kinks(x: np.ndarray, fun: float, grad: np.ndarray, gtol: float, args: tuple
     return kinks, smooth, n
 
 
-def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
-        max_iter: int = 500, tol: float = 1e-10, max_restarts: int = 2,
-        gtol: float = 1e-3, pre: tuple | None = None) -> tuple[np.ndarray, float, int, bool]:
+def fit(
+    t: np.ndarray,
+    o: np.ndarray,
+    w: np.ndarray,
+    g: Grid,
+    x0: np.ndarray,
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-10,
+    max_restarts: int = 2,
+    gtol: float = 1e-3,
+    pre: tuple | None = None,
+) -> tuple[np.ndarray, float, int, bool]:
     """Maximum likelihood by L-BFGS-B with the score from the EM E-step (Jamshidian &
     Jennrich 1997: EM's sufficient statistics give the exact gradient; quasi-Newton steps avoid
     EM's crawl along the ridge between clean and lightly manipulated stations).
@@ -542,10 +569,20 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
     bounds = BOUNDS
     with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
         for _ in range(max_restarts + 1):
-            res = minimize(objective, x, args=(pre, w, g, wsum), jac=True,
-                           method="L-BFGS-B", bounds=bounds,
-                           options={"maxiter": max(max_iter - nfev, 1), "ftol": tol, "gtol": 1e-8,
-                                    "maxcor": 20})
+            res = minimize(
+                objective,
+                x,
+                args=(pre, w, g, wsum),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={
+                    "maxiter": max(max_iter - nfev, 1),
+                    "ftol": tol,
+                    "gtol": 1e-8,
+                    "maxcor": 20,
+                },
+            )
             x, fun, nfev = res.x, res.fun, nfev + int(res.nfev)
             ok = bool(res.success) and _projected_gradient(x, res.jac) <= gtol
             if res.success and not ok:
@@ -554,15 +591,26 @@ def fit(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, x0: np.ndarray, *,
                 ok = not smooth
                 # restart on the smooth coordinates with the kinks found here held (a kink can stop
                 # being one once the others move, so each restart pins afresh)
-                bounds = [(float(x[i]), float(x[i])) if i in kinks else b for i, b in enumerate(BOUNDS)]
+                bounds = [
+                    (float(x[i]), float(x[i])) if i in kinks else b for i, b in enumerate(BOUNDS)
+                ]
             if ok or not res.success or nfev >= max_iter:
                 break
     return x, float(-fun * wsum), nfev, ok
 
 
-def fit_best(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, starts: list[np.ndarray], *,
-             max_iter: int = 500, screen_iter: int = 60, screen_tol: float = 1e-7,
-             margin: float = 1.92) -> tuple[np.ndarray, float, int, bool, int]:
+def fit_best(
+    t: np.ndarray,
+    o: np.ndarray,
+    w: np.ndarray,
+    g: Grid,
+    starts: list[np.ndarray],
+    *,
+    max_iter: int = 500,
+    screen_iter: int = 60,
+    screen_tol: float = 1e-7,
+    margin: float = 1.92,
+) -> tuple[np.ndarray, float, int, bool, int]:
     """:func:`fit` from several starting points: each is screened with a loose tolerance (at most
     ``screen_iter`` iterations), and one is polished: the first start's optimum unless another
     has a log-likelihood higher by more than ``margin``.
@@ -576,8 +624,10 @@ def fit_best(t: np.ndarray, o: np.ndarray, w: np.ndarray, g: Grid, starts: list[
     ``(x, loglik, n_evaluations, converged, index of the start that was polished)``.
     """
     pre = precompute(t, o, g.m, g.s)
-    screened = [fit(t, o, w, g, x0, max_iter=screen_iter, tol=screen_tol, max_restarts=0, pre=pre)
-                for x0 in starts]
+    screened = [
+        fit(t, o, w, g, x0, max_iter=screen_iter, tol=screen_tol, max_restarts=0, pre=pre)
+        for x0 in starts
+    ]
     best = max(range(len(starts)), key=lambda i: screened[i][1])
     if screened[best][1] - screened[0][1] <= margin:
         best = 0

@@ -48,8 +48,9 @@ def group_median(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     return out
 
 
-def robust_z(values: np.ndarray, codes: np.ndarray, n_groups: int | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def robust_z(
+    values: np.ndarray, codes: np.ndarray, n_groups: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Robust z per station within its group, and the group median and MAD per station.
 
     ``z = (a − med_g)/(1.4826·MAD_g)``; NaN where ``a`` is NaN; ±inf where ``MAD_g = 0`` and
@@ -92,9 +93,11 @@ class ShareOutliers(ResultMixin):
     _dict_exclude = ("share", "z", "median", "mad", "flag", "flag_floored")
 
     def summary(self) -> Summary:
-        text = (f"{self.name}: national {fmt_pct(self.national_share)}, station median "
-                f"{fmt_pct(self.station_median)}; {self.n_flagged:,} stations above the constituency "
-                f"median + 3 robust sd, {self.n_flagged_floored:,} with the floor.")
+        text = (
+            f"{self.name}: national {fmt_pct(self.national_share)}, station median "
+            f"{fmt_pct(self.station_median)}; {self.n_flagged:,} stations above the constituency "
+            f"median + 3 robust sd, {self.n_flagged_floored:,} with the floor."
+        )
         return Summary(self.name, text)
 
 
@@ -130,30 +133,53 @@ class CarouselResult(ResultMixin):
     group_cards_issued: np.ndarray | None = field(repr=False, default=None)
     group_labels: np.ndarray | None = field(repr=False, default=None)
 
-    _dict_exclude = ("flag", "boxes_gt_issued", "group_cards_used", "group_cards_issued",
-                     "group_labels")
+    _dict_exclude = (
+        "flag",
+        "boxes_gt_issued",
+        "group_cards_used",
+        "group_cards_issued",
+        "group_labels",
+    )
 
     def summary(self) -> Summary:
         rows = []
         for s in self.shares.values():
-            rows.append((f"{s.name} share (national; station median)",
-                         f"{fmt_pct(s.national_share)}; {fmt_pct(s.station_median)}"))
-            rows.append((f"{s.name}: flagged (strict; floored)",
-                         f"{s.n_flagged:,}; {s.n_flagged_floored:,}"))
+            rows.append(
+                (
+                    f"{s.name} share (national; station median)",
+                    f"{fmt_pct(s.national_share)}; {fmt_pct(s.station_median)}",
+                )
+            )
+            rows.append(
+                (
+                    f"{s.name}: flagged (strict; floored)",
+                    f"{s.n_flagged:,}; {s.n_flagged_floored:,}",
+                )
+            )
         for name, r in self.correlation_with_leader.items():
             rows.append((f"corr({name} share, leader share)", f"{r:.3f}"))
         if self.cards_used is not None:
-            rows.append(("cards used / issued (national)",
-                         f"{fmt_int(self.cards_used)} / {fmt_int(self.cards_issued)}"))
-            rows.append(("constituencies with more cards used than issued",
-                         f"{self.n_groups_cards_over:,} of {self.n_groups:,}"))
+            rows.append(
+                (
+                    "cards used / issued (national)",
+                    f"{fmt_int(self.cards_used)} / {fmt_int(self.cards_issued)}",
+                )
+            )
+            rows.append(
+                (
+                    "constituencies with more cards used than issued",
+                    f"{self.n_groups_cards_over:,} of {self.n_groups:,}",
+                )
+            )
         if self.n_boxes_gt_issued is not None:
             rows.append(("ballots in boxes > ballots issued", f"{self.n_boxes_gt_issued:,}"))
-        text = (f"Shares compared within {self.n_groups:,} constituencies ({self.group_level or 'national'}); "
-                f"{self.n_flagged:,} stations have an away-voter share more than "
-                f"max({self.k:g} robust sd, {self.delta:g}) above their constituency median with at least "
-                f"{self.n_min} such voters. A ranked list for observers, not a verdict: genuine away-voters "
-                "cluster near stations, airports, hospitals and universities.")
+        text = (
+            f"Shares compared within {self.n_groups:,} constituencies ({self.group_level or 'national'}); "
+            f"{self.n_flagged:,} stations have an away-voter share more than "
+            f"max({self.k:g} robust sd, {self.delta:g}) above their constituency median with at least "
+            f"{self.n_min} such voters. A ranked list for observers, not a verdict: genuine away-voters "
+            "cluster near stations, airports, hospitals and universities."
+        )
         return Summary("Carousel signals", text, rows, self.notes)
 
 
@@ -168,14 +194,26 @@ def _group_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, np.n
     if group_level is None:
         return np.zeros(e.n_stations, np.int64), np.array(["(all)"]), None
     if group_level not in e.meta.hierarchy:
-        raise ValueError(f"group_level ({group_level!r}) not recognised; must be one of "
-                         f"{', '.join(map(repr, e.meta.hierarchy))}")
+        raise ValueError(
+            f"group_level ({group_level!r}) not recognised; must be one of "
+            f"{', '.join(map(repr, e.meta.hierarchy))}"
+        )
     codes, labels = e.level_codes(group_level)
     return codes, labels, group_level
 
 
-def _share_outliers(name: str, num_name: str, den_name: str, num: np.ndarray, den: np.ndarray,
-                    codes: np.ndarray, n_groups: int, k: float, delta: float, n_min: int) -> ShareOutliers:
+def _share_outliers(
+    name: str,
+    num_name: str,
+    den_name: str,
+    num: np.ndarray,
+    den: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    k: float,
+    delta: float,
+    n_min: int,
+) -> ShareOutliers:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
     z, med, mad = robust_z(a, codes, n_groups)
@@ -185,11 +223,22 @@ def _share_outliers(name: str, num_name: str, den_name: str, num: np.ndarray, de
     floored = (excess > np.maximum(thr, delta)) & (num >= n_min)
     ok = den > 0
     return ShareOutliers(
-        name, num_name, den_name,
-        national_share=float(num[ok].sum() / den[ok].sum()) if ok.any() and den[ok].sum() else math.nan,
+        name,
+        num_name,
+        den_name,
+        national_share=float(num[ok].sum() / den[ok].sum())
+        if ok.any() and den[ok].sum()
+        else math.nan,
         station_median=float(np.median(a[ok])) if ok.any() else math.nan,
-        n_stations=int(ok.sum()), n_flagged=int(flag.sum()), n_flagged_floored=int(floored.sum()),
-        share=a, z=z, median=med, mad=mad, flag=flag, flag_floored=floored,
+        n_stations=int(ok.sum()),
+        n_flagged=int(flag.sum()),
+        n_flagged_floored=int(floored.sum()),
+        share=a,
+        z=z,
+        median=med,
+        mad=mad,
+        flag=flag,
+        flag_floored=floored,
     )
 
 
@@ -200,8 +249,14 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x[ok], y[ok])[0, 1])
 
 
-def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 3.0,
-                     delta: float = 0.02, n_min: int = 10) -> CarouselResult:
+def carousel_signals(
+    e: Election,
+    *,
+    group_level: str | None = None,
+    k: float = 3.0,
+    delta: float = 0.02,
+    n_min: int = 10,
+) -> CarouselResult:
     """Away-voter and mobile-box shares against the constituency median, card balance, hard flags.
 
     Source: ``forensics.md`` §8 (reference counts ``reference-numbers.md`` §9).
@@ -238,7 +293,10 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     if level is None:
         notes.append("no hierarchy: shares compared with the national median")
     az = (e.meta.profile or "").upper() == "AZ" or (e.meta.country or "").upper() == "AZ"
-    has_g = any(e.has(f) for f in ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile"))
+    has_g = any(
+        e.has(f)
+        for f in ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile")
+    )
     # stations excluded by the model (e-voting rows kept) get a zero denominator: no share,
     # no flag, no part in their constituency's median or in the card balance
     keep = ~excluded_mask(e)
@@ -248,17 +306,26 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     shares: dict[str, ShareOutliers] = {}
     if e.has("absentee_voted"):
         if az:
-            shares["cards"] = _share_outliers("cards", "absentee_voted", "registered",
-                                              e.field("absentee_voted"), V, *args)
+            shares["cards"] = _share_outliers(
+                "cards", "absentee_voted", "registered", e.field("absentee_voted"), V, *args
+            )
         elif G is not None:
-            shares["absentee"] = _share_outliers("absentee", "absentee_voted", "ballots_issued",
-                                                 e.field("absentee_voted"), G, *args)
+            shares["absentee"] = _share_outliers(
+                "absentee", "absentee_voted", "ballots_issued", e.field("absentee_voted"), G, *args
+            )
     if e.has("additional_list"):
-        shares["additional_list"] = _share_outliers("additional_list", "additional_list", "registered",
-                                                    e.field("additional_list"), V, *args)
+        shares["additional_list"] = _share_outliers(
+            "additional_list", "additional_list", "registered", e.field("additional_list"), V, *args
+        )
     if G is not None and e.has("ballots_issued_mobile"):
-        shares["mobile"] = _share_outliers("mobile", "ballots_issued_mobile", "ballots_issued",
-                                           e.field("ballots_issued_mobile"), G, *args)
+        shares["mobile"] = _share_outliers(
+            "mobile",
+            "ballots_issued_mobile",
+            "ballots_issued",
+            e.field("ballots_issued_mobile"),
+            G,
+            *args,
+        )
     if not shares:
         msg = "no absentee, additional-list or mobile-box lines: no carousel shares computed"
         warnings.warn(msg, DegenerateDataWarning, stacklevel=2)
@@ -275,7 +342,9 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
     corr_in = {n: _corr(s.share - s.median, lead - lmed) for n, s in shares.items()}
 
     used_f = "absentee_voted" if e.has("absentee_voted") else None
-    issued_fs = [f for f in ("absentee_issued", "absentee_issued_higher", "absentee_taken") if e.has(f)]
+    issued_fs = [
+        f for f in ("absentee_issued", "absentee_issued_higher", "absentee_taken") if e.has(f)
+    ]
     cards = (None, None, None, None, None)
     if used_f and issued_fs:
         used = np.where(keep, e.field(used_f), 0)
@@ -284,8 +353,10 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
         gi = np.bincount(codes, weights=issued, minlength=n_groups).astype(np.int64)
         cards = (int(used.sum()), int(issued.sum()), int((gu > gi).sum()), gu, gi)
         if not az:
-            notes.append("Russian absentee certificates are valid anywhere in the country, so only the "
-                         "national balance is an identity; per-constituency excesses show travel too")
+            notes.append(
+                "Russian absentee certificates are valid anywhere in the country, so only the "
+                "national balance is an identity; per-constituency excesses show travel too"
+            )
 
     boxes = np.zeros(e.n_stations, bool)
     n_boxes = None
@@ -294,10 +365,23 @@ def carousel_signals(e: Election, *, group_level: str | None = None, k: float = 
         n_boxes = int(boxes.sum())
 
     return CarouselResult(
-        group_level=level, n_groups=n_groups, k=float(k), delta=float(delta), n_min=int(n_min),
-        shares=shares, correlation_with_leader=corr, correlation_within_group=corr_in,
-        cards_used=cards[0], cards_issued=cards[1], n_groups_cards_over=cards[2],
-        n_boxes_gt_issued=n_boxes, n_flagged=int(flag.sum()), notes=tuple(notes),
-        flag=flag, boxes_gt_issued=boxes, group_cards_used=cards[3], group_cards_issued=cards[4],
+        group_level=level,
+        n_groups=n_groups,
+        k=float(k),
+        delta=float(delta),
+        n_min=int(n_min),
+        shares=shares,
+        correlation_with_leader=corr,
+        correlation_within_group=corr_in,
+        cards_used=cards[0],
+        cards_issued=cards[1],
+        n_groups_cards_over=cards[2],
+        n_boxes_gt_issued=n_boxes,
+        n_flagged=int(flag.sum()),
+        notes=tuple(notes),
+        flag=flag,
+        boxes_gt_issued=boxes,
+        group_cards_used=cards[3],
+        group_cards_issued=cards[4],
         group_labels=labels,
     )

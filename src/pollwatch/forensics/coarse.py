@@ -120,19 +120,28 @@ class CoarseSharesResult(ResultMixin):
             f"{self.interval.high:.3f} %) report coarse shares for {self.candidate} beyond what a "
             f"smooth fraud-free model with the same electorates and turnouts produces. "
             f"{self.n_flagged} share values exceed all {self.n_resamples} resampled densities"
-            + (f": {', '.join(weighty[:20])}{' …' if len(weighty) > 20 else ''}. " if weighty else ". ")
+            + (
+                f": {', '.join(weighty[:20])}{' …' if len(weighty) > 20 else ''}. "
+                if weighty
+                else ". "
+            )
             + f"A fraud-free resample scores {self.null_mean:.3f} % on average (Monte Carlo "
-              f"p = {self.pvalue:.4f}). " + _LIMITATIONS
+            f"p = {self.pvalue:.4f}). " + _LIMITATIONS
         )
         rows = [
             ("fabricated coarse shares", f"{self.fraud_pct:.3f} % of stations"),
-            (f"{100 * self.level:g} % resampling interval",
-             f"{self.interval.low:.3f} – {self.interval.high:.3f} %"),
+            (
+                f"{100 * self.level:g} % resampling interval",
+                f"{self.interval.low:.3f} – {self.interval.high:.3f} %",
+            ),
             ("Monte Carlo p (null mean)", f"{self.pvalue:.4f} ({self.null_mean:.3f} %)"),
             ("flagged share values", fmt_int(self.n_flagged)),
             ("stations (excluded)", f"{self.n_stations:,} ({self.n_excluded:,})"),
-            ("settings", f"{self.n_resamples} resamples, bw {self.bw:g}, grid {self.grid}, "
-                         f"{self.n_components}-component mixtures"),
+            (
+                "settings",
+                f"{self.n_resamples} resamples, bw {self.bw:g}, grid {self.grid}, "
+                f"{self.n_components}-component mixtures",
+            ),
             ("seed", f"{self.seed} (entropy {self.seed_entropy}); {self.backend}"),
         ]
         return Summary("Coarse vote shares (Rozenas RKD)", text, rows, self.notes)
@@ -165,8 +174,10 @@ class SmallDenominatorResult(ResultMixin):
     _dict_exclude = ("null_counts",)
 
     def summary(self) -> Summary:
-        model = {"binomial": "a binomial count at each station's own ballots and share",
-                 "rkd": "Rozenas' fraud-free resampling model"}[self.null]
+        model = {
+            "binomial": "a binomial count at each station's own ballots and share",
+            "rkd": "Rozenas' fraud-free resampling model",
+        }[self.null]
         text = (
             f"{self.observed:,} of {self.n_stations:,} stations report a share for "
             f"{self.candidate} that is exactly a fraction with denominator 2–{self.q_max}; "
@@ -175,19 +186,25 @@ class SmallDenominatorResult(ResultMixin):
             "arise by arithmetic at small stations (the null includes them), and Rozenas (2017) "
             "expects this count to be a weaker signal than the RKD estimate."
         )
-        how = ("exact per-station probabilities" if self.exact else
-               f"{self.n_resamples} resamples, seed {self.seed} (entropy {self.seed_entropy})")
-        rows = [("observed", fmt_int(self.observed)),
-                ("null mean (sd)", f"{self.null_mean:,.1f} ({self.null_sd:.1f})"),
-                ("excess, z", f"{self.excess:,.1f}, {self.z:.2f}"),
-                ("p (one-sided)", f"{self.pvalue:.4f}"),
-                ("null", f"{self.null}: {how}")]
+        how = (
+            "exact per-station probabilities"
+            if self.exact
+            else f"{self.n_resamples} resamples, seed {self.seed} (entropy {self.seed_entropy})"
+        )
+        rows = [
+            ("observed", fmt_int(self.observed)),
+            ("null mean (sd)", f"{self.null_mean:,.1f} ({self.null_sd:.1f})"),
+            ("excess, z", f"{self.excess:,.1f}, {self.z:.2f}"),
+            ("p (one-sided)", f"{self.pvalue:.4f}"),
+            ("null", f"{self.null}: {how}"),
+        ]
         return Summary("Exact small-denominator shares", text, rows, self.notes)
 
 
 # -- shared steps -------------------------------------------------------------------------
-def _data(e: Election, candidate: str | None, exclude_evoting: bool, notes: Notes,
-          min_stations: int) -> tuple[_Data, int, str]:
+def _data(
+    e: Election, candidate: str | None, exclude_evoting: bool, notes: Notes, min_stations: int
+) -> tuple[_Data, int, str]:
     mask = basic_mask(e, exclude_evoting=exclude_evoting)
     excl = counts_exclusions(e, exclude_evoting=exclude_evoting)
     lead = e.candidate(candidate)
@@ -199,22 +216,32 @@ def _data(e: Election, candidate: str | None, exclude_evoting: bool, notes: Note
     N, t, v = e.field("registered")[mask], e.ballots_cast()[mask], e.field(lead.id)[mask]
     over = t > N
     if over.any():  # Bin(N, p) needs t <= N; never clip silently
-        notes.add(f"{int(over.sum())} station(s) with ballots cast above registered voters use "
-                  "N = ballots cast in the turnout model")
+        notes.add(
+            f"{int(over.sum())} station(s) with ballots cast above registered voters use "
+            "N = ballots cast in the turnout model"
+        )
         N = np.maximum(N, t)
     dropped = e.n_stations - int(mask.sum())
     why = ", ".join(f"{k} {n}" for k, n in excl.items() if k != "kept" and n)
     if not mask.any():  # no data is not "0 % fraud, p = 1": nothing is estimated
-        raise ValueError(f"no usable station (registered > 0, ballots cast > 0, not excluded) among "
-                         f"{e.n_stations}; nothing to estimate" + (f" (dropped: {why})" if why else ""))
+        raise ValueError(
+            f"no usable station (registered > 0, ballots cast > 0, not excluded) among "
+            f"{e.n_stations}; nothing to estimate" + (f" (dropped: {why})" if why else "")
+        )
     if dropped:
         notes.add(f"{dropped} station(s) dropped before fitting: {why}")
     if mask.sum() < min_stations:
-        notes.small_sample(f"only {int(mask.sum())} usable stations (fewer than {min_stations}); "
-                           "the mixture fit and the envelope are unreliable", stacklevel=4)
+        notes.small_sample(
+            f"only {int(mask.sum())} usable stations (fewer than {min_stations}); "
+            "the mixture fit and the envelope are unreliable",
+            stacklevel=4,
+        )
     if len(v) and np.all(v * t[0] == v[0] * t):
-        notes.degenerate(f"{lead.name}'s share is the same at every station; the support "
-                         "mixture is degenerate and the estimate meaningless", stacklevel=4)
+        notes.degenerate(
+            f"{lead.name}'s share is the same at every station; the support "
+            "mixture is degenerate and the estimate meaningless",
+            stacklevel=4,
+        )
     return _Data(N.astype(np.int64), t.astype(np.int64), v.astype(np.int64)), dropped, lead.name
 
 
@@ -222,8 +249,12 @@ def _cumulative(mix: BetaBinomialMixture, k: np.ndarray, n: np.ndarray) -> np.nd
     return np.cumsum(mix.responsibilities(k, n), axis=1)
 
 
-def _fit(d: _Data, n_components: int, rng: np.random.Generator,
-         mixtures: tuple[BetaBinomialMixture, BetaBinomialMixture] | None) -> _Fit:
+def _fit(
+    d: _Data,
+    n_components: int,
+    rng: np.random.Generator,
+    mixtures: tuple[BetaBinomialMixture, BetaBinomialMixture] | None,
+) -> _Fit:
     if mixtures is None:
         with single_blas_thread():  # L-BFGS-B's tiny BLAS calls: a thread pool only costs time
             mt = fit_mixture(d.t, d.N, n_components, rng)
@@ -241,8 +272,9 @@ def _edges(grid: int) -> np.ndarray:
     return -x[1] / 2 + np.arange(n + 1) * step
 
 
-def _rkd_block(states: np.ndarray, d: _Data, f: _Fit, bw: float, grid: int, q_max: int,
-               threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rkd_block(
+    states: np.ndarray, d: _Data, f: _Fit, bw: float, grid: int, q_max: int, threads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resample ``len(states)`` replicates: densities and bin fractions (each replicate ×
     grid, float32 to halve transfer) and exact small-denominator counts."""
     n = grid_size(grid)
@@ -255,9 +287,26 @@ def _rkd_block(states: np.ndarray, d: _Data, f: _Fit, bw: float, grid: int, q_ma
     mt, mv = f.turnout, f.support
 
     def run(sl: slice) -> None:  # each replicate has its own stream: threads cannot change it
-        resample_block(states[sl], d.N, d.t, d.v, f.cum_t, np.asarray(mt.alpha),
-                       np.asarray(mt.beta), f.cum_v, np.asarray(mv.alpha), np.asarray(mv.beta),
-                       lo, (hi - lo) / (n - 1), n, edges, q_max, binned[sl], counts[sl], exact[sl])
+        resample_block(
+            states[sl],
+            d.N,
+            d.t,
+            d.v,
+            f.cum_t,
+            np.asarray(mt.alpha),
+            np.asarray(mt.beta),
+            f.cum_v,
+            np.asarray(mv.alpha),
+            np.asarray(mv.beta),
+            lo,
+            (hi - lo) / (n - 1),
+            n,
+            edges,
+            q_max,
+            binned[sl],
+            counts[sl],
+            exact[sl],
+        )
 
     k = max(1, min(threads, r))
     bounds = np.linspace(0, r, k + 1).astype(int)
@@ -280,12 +329,24 @@ class _Null:
     exact: np.ndarray
 
 
-def _resample(d: _Data, f: _Fit, seqs, bw: float, grid: int, q_max: int, block: int,
-              backend, scheduler, threads: int | None) -> _Null:
+def _resample(
+    d: _Data,
+    f: _Fit,
+    seqs,
+    bw: float,
+    grid: int,
+    q_max: int,
+    block: int,
+    backend,
+    scheduler,
+    threads: int | None,
+) -> _Null:
     states = seed_states(list(seqs))
     threads = threads or os.cpu_count() or 1
-    tasks = [(states[i:i + block], d, f, bw, grid, q_max, threads)
-             for i in range(0, len(states), block)]
+    tasks = [
+        (states[i : i + block], d, f, bw, grid, q_max, threads)
+        for i in range(0, len(states), block)
+    ]
     out = run_tasks(_rkd_block, tasks, backend=backend, scheduler=scheduler)
     dens = np.concatenate([o[0] for o in out])
     frac = np.concatenate([o[1] for o in out]) / len(d.N)
@@ -311,8 +372,9 @@ def _resample(d: _Data, f: _Fit, seqs, bw: float, grid: int, q_max: int, block: 
 
 def _observed(y: np.ndarray, bw: float, grid: int) -> tuple[np.ndarray, np.ndarray]:
     n = grid_size(grid)
-    dens = densities_from_bins(bin_dist(y, -4 * bw, 1 + 4 * bw, n), np.array([len(y)]),
-                               bw, grid, 0.0, 1.0)[0]
+    dens = densities_from_bins(
+        bin_dist(y, -4 * bw, 1 + 4 * bw, n), np.array([len(y)]), bw, grid, 0.0, 1.0
+    )[0]
     edges = _edges(grid)
     idx = np.clip(np.searchsorted(edges, y, side="left") - 1, 0, len(edges) - 2)
     return dens, idx
@@ -326,12 +388,24 @@ def _check(n_resamples: int, n_components: int, level: float, block: int) -> Non
 
 
 # -- public methods ---------------------------------------------------------------------
-def rozenas_rkd(e: Election, *, candidate: str | None = None, n_resamples: int = 1000,
-                n_components: int = 3, bw: float = 1e-4, grid: int = 1001,
-                level: float = 0.95, seed: int | None = None,
-                exclude_evoting: bool = False, mixtures: tuple | None = None,
-                backend=None, scheduler=None, block: int = 1000, threads: int | None = None,
-                min_stations: int = 100) -> CoarseSharesResult:
+def rozenas_rkd(
+    e: Election,
+    *,
+    candidate: str | None = None,
+    n_resamples: int = 1000,
+    n_components: int = 3,
+    bw: float = 1e-4,
+    grid: int = 1001,
+    level: float = 0.95,
+    seed: int | None = None,
+    exclude_evoting: bool = False,
+    mixtures: tuple | None = None,
+    backend=None,
+    scheduler=None,
+    block: int = 1000,
+    threads: int | None = None,
+    min_stations: int = 100,
+) -> CoarseSharesResult:
     """Rozenas' resampled kernel density (RKD) estimate of fabricated coarse vote shares.
 
     Source: Rozenas (2017), *Political Analysis* 25(1):41–56, §3 (the fraud-free model:
@@ -389,34 +463,64 @@ def rozenas_rkd(e: Election, *, candidate: str | None = None, n_resamples: int =
     half = float(special.ndtri(0.5 + level / 2)) * 100 * math.sqrt(float(frac_var[flag].sum()))
     interval = ConfidenceInterval(max(0.0, fraud - half), fraud + half)
     pvalue = (1 + int((null.fraud >= fraud).sum())) / (n_resamples + 1)
-    if n < min_stations:  # the fits and the envelope are unreliable: no p-value rather than a poor one
+    if (
+        n < min_stations
+    ):  # the fits and the envelope are unreliable: no p-value rather than a poor one
         pvalue = math.nan
     if not flag.any():
         notes.add("no share value exceeds the resampled envelope")
     edge = [s for s in x[flag] if s < 0.002 or s > 0.998]
     if edge:
-        notes.add("edge bins (shares near 0 or 1) are flagged; they come from tiny or one-sided "
-                  "stations as often as from fabrication")
+        notes.add(
+            "edge bins (shares near 0 or 1) are flagged; they come from tiny or one-sided "
+            "stations as often as from fabrication"
+        )
     return CoarseSharesResult(
-        fraud_pct=fraud, interval=interval, level=level, pvalue=pvalue,
+        fraud_pct=fraud,
+        interval=interval,
+        level=level,
+        pvalue=pvalue,
         null_mean=float(null.fraud.mean()),
-        flagged_shares=tuple(float(round(s, 6)) for s in x[flag]), n_flagged=int(flag.sum()),
-        candidate=cand, n_stations=n, n_excluded=dropped, n_resamples=n_resamples,
-        n_components=n_components if mixtures is None else len(f.turnout.weights), bw=bw,
-        grid=grid, seed=seed, seed_entropy=entropy,
-        backend=get_backend(backend, scheduler).describe(), turnout_mixture=f.turnout,
-        support_mixture=f.support, x=x, density=dens, envelope=ymax, excess=w,
+        flagged_shares=tuple(float(round(s, 6)) for s in x[flag]),
+        n_flagged=int(flag.sum()),
+        candidate=cand,
+        n_stations=n,
+        n_excluded=dropped,
+        n_resamples=n_resamples,
+        n_components=n_components if mixtures is None else len(f.turnout.weights),
+        bw=bw,
+        grid=grid,
+        seed=seed,
+        seed_entropy=entropy,
+        backend=get_backend(backend, scheduler).describe(),
+        turnout_mixture=f.turnout,
+        support_mixture=f.support,
+        x=x,
+        density=dens,
+        envelope=ymax,
+        excess=w,
         notes=notes.as_tuple(),
     )
 
 
-def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: int = 10,
-                           null: str = "binomial", exact: bool = True,
-                           n_resamples: int = 200, n_components: int = 3,
-                           seed: int | None = None, exclude_evoting: bool = False,
-                           mixtures: tuple | None = None, backend=None, scheduler=None,
-                           block: int = 500, threads: int | None = None,
-                           min_stations: int = 100) -> SmallDenominatorResult:
+def small_denominator_test(
+    e: Election,
+    *,
+    candidate: str | None = None,
+    q_max: int = 10,
+    null: str = "binomial",
+    exact: bool = True,
+    n_resamples: int = 200,
+    n_components: int = 3,
+    seed: int | None = None,
+    exclude_evoting: bool = False,
+    mixtures: tuple | None = None,
+    backend=None,
+    scheduler=None,
+    block: int = 500,
+    threads: int | None = None,
+    min_stations: int = 100,
+) -> SmallDenominatorResult:
     """Count stations whose share ``v/t`` is exactly ``p/q`` with ``2 ≤ q ≤ q_max``.
 
     Sources: Rozenas (2017), *Political Analysis* 25(1), §2 (coarse fractions as the trace of
@@ -461,8 +565,9 @@ def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: 
             counts = _binomial_counts(d, seqs[1:], q_max)
         else:
             f = _fit(d, n_components, np.random.default_rng(seqs[0]), mixtures)
-            counts = _resample(d, f, seqs[1:], 1e-4, 1001, q_max, block, backend, scheduler,
-                               threads).exact
+            counts = _resample(
+                d, f, seqs[1:], 1e-4, 1001, q_max, block, backend, scheduler, threads
+            ).exact
         n_draws = n_resamples
         mean = float(counts.mean())
         sd = float(counts.std(ddof=1)) if len(counts) > 1 else math.nan
@@ -472,10 +577,22 @@ def small_denominator_test(e: Election, *, candidate: str | None = None, q_max: 
     if not sd or sd == 0 or math.isnan(sd):
         notes.degenerate("the null count has no spread; z is undefined")
     return SmallDenominatorResult(
-        observed=observed, null_mean=mean, null_sd=sd, excess=excess, z=z, pvalue=p,
-        q_max=q_max, null=null, exact=bool(null == "binomial" and exact), candidate=cand,
-        n_stations=len(d.N), n_resamples=n_draws, seed=seed, seed_entropy=entropy,
-        null_counts=counts, notes=notes.as_tuple(),
+        observed=observed,
+        null_mean=mean,
+        null_sd=sd,
+        excess=excess,
+        z=z,
+        pvalue=p,
+        q_max=q_max,
+        null=null,
+        exact=bool(null == "binomial" and exact),
+        candidate=cand,
+        n_stations=len(d.N),
+        n_resamples=n_draws,
+        seed=seed,
+        seed_entropy=entropy,
+        null_counts=counts,
+        notes=notes.as_tuple(),
     )
 
 

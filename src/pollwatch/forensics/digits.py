@@ -30,8 +30,13 @@ from pollwatch.model.derived import percent
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int
 
 __all__ = [
-    "BENFORD_2BL", "DigitStatistic", "DigitRow", "DigitsResult", "digit_tests",
-    "second_digits", "last_digits",
+    "BENFORD_2BL",
+    "DigitStatistic",
+    "DigitRow",
+    "DigitsResult",
+    "digit_tests",
+    "second_digits",
+    "last_digits",
 ]
 
 _D = np.arange(10)
@@ -150,8 +155,11 @@ class DigitsResult(ResultMixin):
             f"Second-digit (2BL), last-digit and 0/5 tests on {self.n_stations:,} stations. "
             f"{lead.label}: mean second digit {_fmt_stat(lead.second)}, mean last digit "
             f"{_fmt_stat(lead.last)}. "
-            + (f"Intervals exclude the null for: {'; '.join(flagged)}. " if flagged
-               else "No national interval excludes its null value. ")
+            + (
+                f"Intervals exclude the null for: {'; '.join(flagged)}. "
+                if flagged
+                else "No national interval excludes its null value. "
+            )
             + WEAK_EVIDENCE
         )
         rows: list[tuple[str, str]] = []
@@ -163,8 +171,11 @@ class DigitsResult(ResultMixin):
             ("P05s of rounded share", _fmt_stat(self.p05_share, digits=4)),
             ("P05s of rounded turnout", _fmt_stat(self.p05_turnout, digits=4)),
             ("skewness / kurtosis of share", f"{self.skewness:.3f} / {self.kurtosis:.3f}"),
-            ("bootstrap", f"{self.n_boot} multinomial replicates, basic {100 * self.level:g} % "
-                          f"intervals, seed {self.seed} (entropy {self.seed_entropy})"),
+            (
+                "bootstrap",
+                f"{self.n_boot} multinomial replicates, basic {100 * self.level:g} % "
+                f"intervals, seed {self.seed} (entropy {self.seed_entropy})",
+            ),
         ]
         if self.regional:
             nreg = sum(1 for r in self.regional if r.variable == lead.variable and r.flagged)
@@ -176,8 +187,10 @@ def _fmt_stat(s: DigitStatistic, digits: int = 3) -> str:
     if s.n == 0:
         return "n/a (no counts)"
     flag = " *" if s.flagged else ""
-    return (f"{s.value:.{digits}f} [{s.ci.low:.{digits}f}, {s.ci.high:.{digits}f}] "
-            f"(null {s.null:g}; chi2 {s.chi2:.1f}, df {s.df}; n {s.n:,}){flag}")
+    return (
+        f"{s.value:.{digits}f} [{s.ci.low:.{digits}f}, {s.ci.high:.{digits}f}] "
+        f"(null {s.null:g}; chi2 {s.chi2:.1f}, df {s.df}; n {s.n:,}){flag}"
+    )
 
 
 def _pearson(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float]:
@@ -189,9 +202,16 @@ def _pearson(counts: np.ndarray, probs: np.ndarray) -> tuple[float, float]:
     return chi2, float(special.chdtrc(len(probs) - 1, chi2))
 
 
-def _statistic(test: str, counts: np.ndarray, scores: np.ndarray, null_probs: np.ndarray,
-               null_value: float, rng: np.random.Generator | None, n_boot: int,
-               level: float) -> DigitStatistic:
+def _statistic(
+    test: str,
+    counts: np.ndarray,
+    scores: np.ndarray,
+    null_probs: np.ndarray,
+    null_value: float,
+    rng: np.random.Generator | None,
+    n_boot: int,
+    level: float,
+) -> DigitStatistic:
     """Mean of ``scores`` over a categorical variable with ``counts``, Pearson χ², interval.
 
     The statistic is a mean of a k-valued variable, so a station bootstrap replicate is one
@@ -203,8 +223,18 @@ def _statistic(test: str, counts: np.ndarray, scores: np.ndarray, null_probs: np
     n = int(counts.sum())
     if n == 0:
         nan = math.nan
-        return DigitStatistic(test, 0, nan, null_value, ConfidenceInterval(nan, nan), False,
-                              nan, len(counts) - 1, nan, tuple(int(c) for c in counts))
+        return DigitStatistic(
+            test,
+            0,
+            nan,
+            null_value,
+            ConfidenceInterval(nan, nan),
+            False,
+            nan,
+            len(counts) - 1,
+            nan,
+            tuple(int(c) for c in counts),
+        )
     theta = float(counts @ scores) / n
     alpha = (1 - level) / 2
     if rng is not None:
@@ -217,8 +247,19 @@ def _statistic(test: str, counts: np.ndarray, scores: np.ndarray, null_probs: np
         ci = ConfidenceInterval(theta - half, theta + half)
     chi2, p = _pearson(counts, null_probs)
     flagged = not (ci.low <= null_value <= ci.high)
-    return DigitStatistic(test, n, theta, null_value, ci, flagged, chi2, len(counts) - 1, p,
-                          tuple(int(c) for c in counts), "bootstrap" if rng else "normal")
+    return DigitStatistic(
+        test,
+        n,
+        theta,
+        null_value,
+        ci,
+        flagged,
+        chi2,
+        len(counts) - 1,
+        p,
+        tuple(int(c) for c in counts),
+        "bootstrap" if rng else "normal",
+    )
 
 
 def _c05_counts(digit_counts: np.ndarray) -> np.ndarray:
@@ -231,8 +272,9 @@ _C05_SCORES = np.array([1.0, 0.0])
 _C05_NULL = np.array([0.2, 0.8])
 
 
-def _digit_tables(x: np.ndarray, codes: np.ndarray, n_groups: int, min_count: int,
-                  min_count_high: int) -> np.ndarray:
+def _digit_tables(
+    x: np.ndarray, codes: np.ndarray, n_groups: int, min_count: int, min_count_high: int
+) -> np.ndarray:
     """Digit counts per group, shape ``(n_groups, 3, 10)``: 2BL, last, last (high counts).
 
     Digits are extracted once per station; groups are counted with one ``bincount`` each.
@@ -240,20 +282,30 @@ def _digit_tables(x: np.ndarray, codes: np.ndarray, n_groups: int, min_count: in
     out = np.empty((n_groups, 3, 10), dtype=np.int64)
     big = x >= min_count
     high = x >= min_count_high
-    for j, (sel, dig) in enumerate(((big, second_digits(x[big])), (big, last_digits(x[big])),
-                                    (high, last_digits(x[high])))):
+    for j, (sel, dig) in enumerate(
+        ((big, second_digits(x[big])), (big, last_digits(x[big])), (high, last_digits(x[high])))
+    ):
         out[:, j] = np.bincount(codes[sel] * 10 + dig, minlength=n_groups * 10).reshape(-1, 10)
     return out
 
 
-def _row(label: str, variable: str, scope: str, table: np.ndarray,
-         seq: np.random.SeedSequence | None, min_count_high: int, n_boot: int,
-         level: float) -> DigitRow:
+def _row(
+    label: str,
+    variable: str,
+    scope: str,
+    table: np.ndarray,
+    seq: np.random.SeedSequence | None,
+    min_count_high: int,
+    n_boot: int,
+    level: float,
+) -> DigitRow:
     rng = None if seq is None else np.random.default_rng(seq)
     c2, cl, ch = table
     bm = float(_D @ BENFORD_2BL)
     return DigitRow(
-        label, variable, scope,
+        label,
+        variable,
+        scope,
         second=_statistic("2BL", c2, _D, BENFORD_2BL, bm, rng, n_boot, level),
         last=_statistic("last", cl, _D, _UNIFORM, 4.5, rng, n_boot, level),
         c05=_statistic("C05s", _c05_counts(cl), _C05_SCORES, _C05_NULL, 0.2, rng, n_boot, level),
@@ -261,18 +313,36 @@ def _row(label: str, variable: str, scope: str, table: np.ndarray,
     )
 
 
-def _p05(test: str, pct: np.ndarray, rng: np.random.Generator, n_boot: int,
-         level: float) -> DigitStatistic:
+def _p05(
+    test: str, pct: np.ndarray, rng: np.random.Generator, n_boot: int, level: float
+) -> DigitStatistic:
     r = np.rint(pct).astype(np.int64)  # half to even, as R's round()
-    return _statistic(test, _c05_counts(np.bincount(r % 10, minlength=10)), _C05_SCORES,
-                      _C05_NULL, 0.2, rng, n_boot, level)
+    return _statistic(
+        test,
+        _c05_counts(np.bincount(r % 10, minlength=10)),
+        _C05_SCORES,
+        _C05_NULL,
+        0.2,
+        rng,
+        n_boot,
+        level,
+    )
 
 
-def digit_tests(e: Election, *, candidate: str | None = None, min_count: int = 10,
-                min_count_high: int = 100, n_boot: int = 1000, level: float = 0.95,
-                regions: bool = True, region_level: str | None = None,
-                regional_bootstrap: bool = False, seed: int | None = None,
-                min_n: int = 100) -> DigitsResult:
+def digit_tests(
+    e: Election,
+    *,
+    candidate: str | None = None,
+    min_count: int = 10,
+    min_count_high: int = 100,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    regions: bool = True,
+    region_level: str | None = None,
+    regional_bootstrap: bool = False,
+    seed: int | None = None,
+    min_n: int = 100,
+) -> DigitsResult:
     """Second-digit Benford, last-digit, C05s and P05s tests with bootstrap intervals.
 
     Sources: Mebane (2006, 2011) for 2BL, ``P(d) = Σ_{k=1..9} log10(1 + 1/(10k + d))``,
@@ -311,8 +381,12 @@ def digit_tests(e: Election, *, candidate: str | None = None, min_count: int = 1
     -------
     DigitsResult
     """
-    for name, val, lo in (("min_count", min_count, 10), ("min_count_high", min_count_high, 10),
-                          ("n_boot", n_boot, 10), ("min_n", min_n, 1)):
+    for name, val, lo in (
+        ("min_count", min_count, 10),
+        ("min_count_high", min_count_high, 10),
+        ("n_boot", n_boot, 10),
+        ("min_n", min_n, 1),
+    ):
         validate_param(name, val, lo, math.inf)
     validate_param("level", level, 0, 1, inclusive=False)
     notes = Notes()
@@ -330,16 +404,19 @@ def digit_tests(e: Election, *, candidate: str | None = None, min_count: int = 1
         codes, labels = e.level_codes(level_name)
         scopes = [str(lab).split("\x1f")[-1] for lab in labels]
     elif region_level is not None:
-        raise ValueError(f"region_level ({region_level!r}) given but regions is False or the "
-                         "election has no hierarchy")
+        raise ValueError(
+            f"region_level ({region_level!r}) given but regions is False or the "
+            "election has no hierarchy"
+        )
 
     entropy, seqs = spawn_seeds(seed, (len(scopes) + 1) * len(variables) + 2)
     rows: list[DigitRow] = []
     regional: list[DigitRow] = []
     for j, (label, var, x) in enumerate(variables):
         table = _digit_tables(x, codes, max(len(scopes), 1), min_count, min_count_high)
-        rows.append(_row(label, var, "national", table.sum(axis=0), seqs[j], min_count_high,
-                         n_boot, level))
+        rows.append(
+            _row(label, var, "national", table.sum(axis=0), seqs[j], min_count_high, n_boot, level)
+        )
         for g, scope in enumerate(scopes):
             seq = seqs[len(variables) * (g + 1) + j] if regional_bootstrap else None
             regional.append(_row(label, var, scope, table[g], seq, min_count_high, n_boot, level))
@@ -347,34 +424,59 @@ def digit_tests(e: Election, *, candidate: str | None = None, min_count: int = 1
 
     lead_row = next(r for r in rows if r.variable == lead.id)
     if lead_row.second.n < min_n:
-        notes.small_sample(f"only {lead_row.second.n} counts of {lead.name} are >= {min_count} "
-                           f"(fewer than {min_n}); its digit statistics are unreliable")
+        notes.small_sample(
+            f"only {lead_row.second.n} counts of {lead.name} are >= {min_count} "
+            f"(fewer than {min_n}); its digit statistics are unreliable"
+        )
     small = [r for r in rows if r.second.n < min_n]
     if small:
-        notes.add(f"{len(small)} national row(s) have fewer than {min_n} counts: "
-                  + ", ".join(r.label for r in small))
+        notes.add(
+            f"{len(small)} national row(s) have fewer than {min_n} counts: "
+            + ", ".join(r.label for r in small)
+        )
     small_reg = sum(1 for r in regional if r.second.n < min_n)
     if small_reg:
-        notes.add(f"{small_reg} regional row(s) have fewer than {min_n} counts; read them with care")
+        notes.add(
+            f"{small_reg} regional row(s) have fewer than {min_n} counts; read them with care"
+        )
 
     ok = basic_mask(e)
     L, R, V = e.field(lead.id)[ok], e.ballots_cast()[ok], e.field("registered")[ok]
     p05_share = _p05("P05s share", percent(L, R), np.random.default_rng(seqs[i]), n_boot, level)
-    p05_turn = _p05("P05s turnout", np.minimum(percent(R, V), 100.0),
-                    np.random.default_rng(seqs[i + 1]), n_boot, level)
+    p05_turn = _p05(
+        "P05s turnout",
+        np.minimum(percent(R, V), 100.0),
+        np.random.default_rng(seqs[i + 1]),
+        n_boot,
+        level,
+    )
     s = L / R
     if s.size < 3 or np.ptp(s) == 0:
-        notes.degenerate("the share has fewer than 3 distinct stations or no spread; "
-                         "skewness and kurtosis are undefined")
+        notes.degenerate(
+            "the share has fewer than 3 distinct stations or no spread; "
+            "skewness and kurtosis are undefined"
+        )
         skew = kurt = math.nan
     else:
         skew = float(stats.skew(s))
         kurt = float(stats.kurtosis(s, fisher=False))
     notes.add(WEAK_EVIDENCE)
     return DigitsResult(
-        rows=tuple(rows), regional=tuple(regional), scrutiny=lead.id, p05_share=p05_share,
-        p05_turnout=p05_turn, skewness=skew, kurtosis=kurt, n_stations=int(ok.sum()),
-        min_count=min_count, min_count_high=min_count_high, n_boot=n_boot, level=level,
-        region_level=level_name, seed=seed, seed_entropy=entropy,
-        regional_interval="bootstrap" if regional_bootstrap else "normal", notes=notes.as_tuple(),
+        rows=tuple(rows),
+        regional=tuple(regional),
+        scrutiny=lead.id,
+        p05_share=p05_share,
+        p05_turnout=p05_turn,
+        skewness=skew,
+        kurtosis=kurt,
+        n_stations=int(ok.sum()),
+        min_count=min_count,
+        min_count_high=min_count_high,
+        n_boot=n_boot,
+        level=level,
+        region_level=level_name,
+        seed=seed,
+        seed_entropy=entropy,
+        regional_interval="bootstrap" if regional_bootstrap else "normal",
+        notes=notes.as_tuple(),
     )

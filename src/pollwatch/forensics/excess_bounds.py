@@ -105,19 +105,30 @@ class ExcessBounds(ResultMixin):
 
     def summary(self) -> Summary:
         f, t = self.flat, self.trend
-        text = (f"Summed over {self.units}, each with its own clean ratio and turnout peak, the leader has "
-                f"{fmt_int(f.excess)} votes above the clean line ({fmt_int(t.excess)} when the clean ratio may "
-                "rise or fall with turnout as it does below the peak). Shuffling the leader's share among the "
-                f"stations of each unit ({self.n_perm} times) shows what no within-unit association would give: "
-                f"p = {f.pvalue:.3g} (flat), {t.pvalue:.3g} (with trend).")
-        rows = [("regional excess S, flat / with trend", f"{fmt_int(f.excess)} / {fmt_int(t.excess)}"),
-                ("beyond the permutation null D, flat / with trend",
-                 f"{fmt_int(f.beyond_null)} / {fmt_int(t.beyond_null)}"),
-                ("permutation p-value, flat / with trend", f"{f.pvalue:.3g} / {t.pvalue:.3g} ({self.n_perm} permutations)"),
-                (f"bounds ({self.confidence_level:.1%} one-sided), flat",
-                 f"{fmt_int(max(f.lower, 0.0))} – {fmt_int(f.upper)}"),
-                ("bounds, with trend", f"{fmt_int(max(t.lower, 0.0))} – {fmt_int(t.upper)}"),
-                ("units", self.units)]
+        text = (
+            f"Summed over {self.units}, each with its own clean ratio and turnout peak, the leader has "
+            f"{fmt_int(f.excess)} votes above the clean line ({fmt_int(t.excess)} when the clean ratio may "
+            "rise or fall with turnout as it does below the peak). Shuffling the leader's share among the "
+            f"stations of each unit ({self.n_perm} times) shows what no within-unit association would give: "
+            f"p = {f.pvalue:.3g} (flat), {t.pvalue:.3g} (with trend)."
+        )
+        rows = [
+            ("regional excess S, flat / with trend", f"{fmt_int(f.excess)} / {fmt_int(t.excess)}"),
+            (
+                "beyond the permutation null D, flat / with trend",
+                f"{fmt_int(f.beyond_null)} / {fmt_int(t.beyond_null)}",
+            ),
+            (
+                "permutation p-value, flat / with trend",
+                f"{f.pvalue:.3g} / {t.pvalue:.3g} ({self.n_perm} permutations)",
+            ),
+            (
+                f"bounds ({self.confidence_level:.1%} one-sided), flat",
+                f"{fmt_int(max(f.lower, 0.0))} – {fmt_int(f.upper)}",
+            ),
+            ("bounds, with trend", f"{fmt_int(max(t.lower, 0.0))} – {fmt_int(t.upper)}"),
+            ("units", self.units),
+        ]
         return Summary("Regional excess votes: bounds and permutation test", text, rows)
 
 
@@ -147,13 +158,14 @@ def _trend_excess(L_b: np.ndarray, O_b: np.ndarray, m: int, min_bins: int = 4) -
     d = np.arange(L_b.size, dtype=np.float64) - m
     shape = np.exp(slope * d)
     level = lo_L.sum() / np.sum(lo_O * shape[: m + 1])
-    above = L_b[m + 1:] - level * shape[m + 1:] * O_b[m + 1:]
+    above = L_b[m + 1 :] - level * shape[m + 1 :] * O_b[m + 1 :]
     return float(np.maximum(0.0, above).sum())
 
 
 @numba.njit(cache=True)
-def _natural_peak(sm: np.ndarray, min_height: float, min_prominence: float, r0: float, r1: float,
-                  bin_pp: float) -> int:  # pragma: no cover - compiled
+def _natural_peak(
+    sm: np.ndarray, min_height: float, min_prominence: float, r0: float, r1: float, bin_pp: float
+) -> int:  # pragma: no cover - compiled
     """Shpilkin's natural peak (``shpilkin._mode_bin`` with the default rule): the lowest-turnout
     peak of the smoothed curve with height ≥ ``min_height``·max and prominence ≥
     ``min_prominence``·max inside [r0, r1) %, found as ``scipy.signal.find_peaks`` does
@@ -198,8 +210,17 @@ def _natural_peak(sm: np.ndarray, min_height: float, min_prominence: float, r0: 
 
 
 @numba.njit(cache=True)
-def _units_excess(L_ub: np.ndarray, O_ub: np.ndarray, width: int, min_height: float, min_prominence: float,
-                  r0: float, r1: float, bin_pp: float, min_bins: int) -> tuple:  # pragma: no cover - compiled
+def _units_excess(
+    L_ub: np.ndarray,
+    O_ub: np.ndarray,
+    width: int,
+    min_height: float,
+    min_prominence: float,
+    r0: float,
+    r1: float,
+    bin_pp: float,
+    min_bins: int,
+) -> tuple:  # pragma: no cover - compiled
     """Summed over units (rows): Shpilkin's excess with the default rules (natural peak,
     cumulative ratio, positive sum; ``shpilkin._core``) and the trend reading
     (:func:`_trend_excess`). A unit whose estimate is undefined adds 0. One compiled pass: the
@@ -267,20 +288,44 @@ def _units_excess(L_ub: np.ndarray, O_ub: np.ndarray, width: int, min_height: fl
     return flat_total, trend_total
 
 
-def _unit_excess(codes: np.ndarray, n_units: int, b: np.ndarray, nb: int, L: np.ndarray, oth: np.ndarray,
-                 p: ShpilkinParams, w: np.ndarray | None = None) -> tuple[float, float]:
+def _unit_excess(
+    codes: np.ndarray,
+    n_units: int,
+    b: np.ndarray,
+    nb: int,
+    L: np.ndarray,
+    oth: np.ndarray,
+    p: ShpilkinParams,
+    w: np.ndarray | None = None,
+) -> tuple[float, float]:
     """Summed over units: (Shpilkin's excess with a flat clean ratio, with a turnout trend)."""
     flat = codes * nb + b
     if w is not None:
         L, oth = L * w, oth * w
     L_ub = np.bincount(flat, L, minlength=n_units * nb).reshape(n_units, nb)
     O_ub = np.bincount(flat, oth, minlength=n_units * nb).reshape(n_units, nb)
-    return _units_excess(L_ub, O_ub, p.smoothing, p.min_height, p.min_prominence, float(p.peak_range[0]),
-                         float(p.peak_range[1]), p.bin_pp, 4)
+    return _units_excess(
+        L_ub,
+        O_ub,
+        p.smoothing,
+        p.min_height,
+        p.min_prominence,
+        float(p.peak_range[0]),
+        float(p.peak_range[1]),
+        p.bin_pp,
+        4,
+    )
 
 
-def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: int = 199, n_boot: int = 199,
-                           confidence_level: float = 0.975, seed: int | None = 0) -> ExcessBounds:
+def regional_excess_bounds(
+    e: Election,
+    *,
+    units: Units | None = None,
+    n_perm: int = 199,
+    n_boot: int = 199,
+    confidence_level: float = 0.975,
+    seed: int | None = 0,
+) -> ExcessBounds:
     """Regional Shpilkin excess, its within-unit permutation p-value and one-sided bounds.
 
     :param units: analysis units (default :func:`~pollwatch.forensics.units.analysis_units`:
@@ -298,11 +343,17 @@ def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: i
     check_seed(seed)
     mask = basic_mask(e) & e.analysable()
     if mask.sum() < MIN_STATIONS:  # as the permutation test: below this no p-value means much
-        raise ValueError(f"only {int(mask.sum())} analysable stations have registered voters and ballots; the "
-                         f"regional excess and its permutation test need at least {MIN_STATIONS}")
+        raise ValueError(
+            f"only {int(mask.sum())} analysable stations have registered voters and ballots; the "
+            f"regional excess and its permutation test need at least {MIN_STATIONS}"
+        )
     units = units if units is not None else analysis_units(e)
     if units is None:
-        codes, n_units, desc = np.zeros(int(mask.sum()), np.int64), 1, "the whole election (no hierarchy)"
+        codes, n_units, desc = (
+            np.zeros(int(mask.sum()), np.int64),
+            1,
+            "the whole election (no hierarchy)",
+        )
         strata = codes
     else:
         codes, desc = units.codes[mask], units.description
@@ -339,9 +390,28 @@ def regional_excess_bounds(e: Election, *, units: Units | None = None, n_perm: i
         sd_boot, sd_null = float(boot[:, j].std(ddof=1)), float(null[:, j].std(ddof=1))
         beyond = float(observed[j] - np.median(null[:, j]))
         pvalue = (1 + int(np.sum(null[:, j] >= observed[j]))) / (n_perm + 1)
-        readings.append(Reading(float(observed[j]), beyond, float(pvalue), sd_boot, sd_null,
-                                beyond - z * math.hypot(sd_boot, sd_null), float(observed[j]) + z * sd_boot))
+        readings.append(
+            Reading(
+                float(observed[j]),
+                beyond,
+                float(pvalue),
+                sd_boot,
+                sd_null,
+                beyond - z * math.hypot(sd_boot, sd_null),
+                float(observed[j]) + z * sd_boot,
+            )
+        )
     return ExcessBounds(
-        flat=readings[0], trend=readings[1], n_perm=n_perm, n_boot=n_boot, confidence_level=confidence_level,
-        units=desc, n_units=n_units, n_stations=int(mask.sum()), ballots_cast=float(e.ballots_cast()[mask].sum()),
-        seed=seed, null=null, boot=boot)
+        flat=readings[0],
+        trend=readings[1],
+        n_perm=n_perm,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        units=desc,
+        n_units=n_units,
+        n_stations=int(mask.sum()),
+        ballots_cast=float(e.ballots_cast()[mask].sum()),
+        seed=seed,
+        null=null,
+        boot=boot,
+    )

@@ -31,8 +31,14 @@ from pollwatch.forensics._common import (
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_pct
 
-__all__ = ["DistributionsResult", "RegressionResult", "distributions", "pearson",
-           "turnout_share_regression", "weighted_slope"]
+__all__ = [
+    "DistributionsResult",
+    "RegressionResult",
+    "distributions",
+    "pearson",
+    "turnout_share_regression",
+    "weighted_slope",
+]
 
 
 def pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -96,8 +102,15 @@ class DistributionsResult(ResultMixin):
     turnout_fine: np.ndarray = field(repr=False)
     share_fine: np.ndarray = field(repr=False)
 
-    _dict_exclude = ("edges", "turnout_hist", "share_hist", "hist2d", "fine_edges",
-                     "turnout_fine", "share_fine")
+    _dict_exclude = (
+        "edges",
+        "turnout_hist",
+        "share_hist",
+        "hist2d",
+        "fine_edges",
+        "turnout_fine",
+        "share_fine",
+    )
 
     @property
     def centres(self) -> np.ndarray:
@@ -114,10 +127,12 @@ class DistributionsResult(ResultMixin):
             "closed institutions and some regions produce it genuinely."
         )
         rows = [(f"r(t, s) [{k}]", f"{v:.3f}") for k, v in self.correlations.items()]
-        rows += [("turnout > 95 %", fmt_pct(self.frac_turnout_high)),
-                 ("leader share > 95 %", fmt_pct(self.frac_share_high)),
-                 ("turnout basis / bin", f"{self.basis} / {self.bin_pp:g} pp"),
-                 ("stations in histograms", f"{self.n_histogram:,} of {self.n_stations:,}")]
+        rows += [
+            ("turnout > 95 %", fmt_pct(self.frac_turnout_high)),
+            ("leader share > 95 %", fmt_pct(self.frac_share_high)),
+            ("turnout basis / bin", f"{self.basis} / {self.bin_pp:g} pp"),
+            ("stations in histograms", f"{self.n_histogram:,} of {self.n_stations:,}"),
+        ]
         return Summary("Turnout and leader-share distributions", text, rows, self.notes)
 
 
@@ -125,14 +140,19 @@ def _weights_array(e: Election, weights: str | np.ndarray | None, mask: np.ndarr
     if weights is None:
         return None, None
     if isinstance(weights, str):
-        lookup = {"registered": lambda: e.field("registered"), "cast": e.ballots_cast,
-                  "issued": e.ballots_issued, "leader": lambda: e.votes(None)}
+        lookup = {
+            "registered": lambda: e.field("registered"),
+            "cast": e.ballots_cast,
+            "issued": e.ballots_issued,
+            "leader": lambda: e.votes(None),
+        }
         validate_choice("weights", weights, tuple(lookup))
         return lookup[weights]()[mask].astype(np.float64), weights
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (e.n_stations,):
-        raise ValueError(f"weights (array of shape {w.shape}) must have one value per station "
-                         f"({e.n_stations},)")
+        raise ValueError(
+            f"weights (array of shape {w.shape}) must have one value per station ({e.n_stations},)"
+        )
     if np.any(w < 0) or not np.all(np.isfinite(w)):
         raise ValueError("weights (array) must be finite and non-negative")
     return w[mask], "array"
@@ -185,9 +205,13 @@ def distributions(
     Vf = V.astype(np.float64)
     ge100 = V >= 100
     gltv = G < V
-    corr = {"all": pearson(t, s), "g_lt_v": pearson(t[gltv], s[gltv]),
-            "v_ge_100": pearson(t[ge100], s[ge100]), "weighted_v": pearson(t, s, Vf),
-            "min_rv_1": pearson(rv, s)}
+    corr = {
+        "all": pearson(t, s),
+        "g_lt_v": pearson(t[gltv], s[gltv]),
+        "v_ge_100": pearson(t[ge100], s[ge100]),
+        "weighted_v": pearson(t, s, Vf),
+        "min_rv_1": pearson(rv, s),
+    }
 
     hmask = (V >= min_registered) & (G <= V)
     w, wname = _weights_array(e, weights, mask)
@@ -196,22 +220,35 @@ def distributions(
     fine = _centred_edges(fine_pp)
     th, sh = t_pct[hmask], s_pct[hmask]
     if int((G > V).sum()):
-        notes.add(f"{int((G > V).sum())} stations with turnout above 100 % are kept in the "
-                  "indicators but left out of the histograms")
+        notes.add(
+            f"{int((G > V).sum())} stations with turnout above 100 % are kept in the "
+            "indicators but left out of the histograms"
+        )
     hh = (t > 0.95) & (s > 0.95)
     frac = (lambda m: float(m.mean())) if n_used else (lambda m: math.nan)
     return DistributionsResult(
-        basis=basis, bin_pp=bin_pp, weights=wname, min_registered=int(min_registered),
-        n_stations=e.n_stations, n_used=n_used, n_histogram=int(hmask.sum()),
-        exclusions=counts_exclusions(e), correlations=corr, n_high_high=int(hh.sum()),
-        frac_high_high=frac(hh), frac_turnout_high=frac(t > 0.95), frac_share_high=frac(s > 0.95),
+        basis=basis,
+        bin_pp=bin_pp,
+        weights=wname,
+        min_registered=int(min_registered),
+        n_stations=e.n_stations,
+        n_used=n_used,
+        n_histogram=int(hmask.sum()),
+        exclusions=counts_exclusions(e),
+        correlations=corr,
+        n_high_high=int(hh.sum()),
+        frac_high_high=frac(hh),
+        frac_turnout_high=frac(t > 0.95),
+        frac_share_high=frac(s > 0.95),
         mean_turnout=float(G.sum() / V.sum()) if n_used else math.nan,
         mean_share=float(L.sum() / R.sum()) if n_used else math.nan,
-        notes=notes.as_tuple(), edges=edges,
+        notes=notes.as_tuple(),
+        edges=edges,
         turnout_hist=np.histogram(th, edges, weights=wh)[0],
         share_hist=np.histogram(sh, edges, weights=wh)[0],
         hist2d=np.histogram2d(th, sh, [edges, edges], weights=wh)[0],
-        fine_edges=fine, turnout_fine=np.histogram(th, fine, weights=wh)[0],
+        fine_edges=fine,
+        turnout_fine=np.histogram(th, fine, weights=wh)[0],
         share_fine=np.histogram(sh, fine, weights=wh)[0],
     )
 
@@ -249,10 +286,14 @@ class RegressionResult(ResultMixin):
             "correlation (rural/urban) also gives positive slopes."
         )
         rows = [(f"slope: {k}", f"{v:+.3f}") for k, v in self.slopes.items()]
-        rows += [("sum of slopes", f"{self.sum_slopes:.3f}"),
-                 ("leader slope, weighted by V", f"{self.leader_slope_weighted:.3f}"),
-                 ("EFToolkit 'Sobyanin' statistic", f"{self.eftoolkit_sobyanin:.3f}"
-                  + (" (flagged)" if self.eftoolkit_flag else ""))]
+        rows += [
+            ("sum of slopes", f"{self.sum_slopes:.3f}"),
+            ("leader slope, weighted by V", f"{self.leader_slope_weighted:.3f}"),
+            (
+                "EFToolkit 'Sobyanin' statistic",
+                f"{self.eftoolkit_sobyanin:.3f}" + (" (flagged)" if self.eftoolkit_flag else ""),
+            ),
+        ]
         return Summary("Turnout–share regression (Sobyanin–Sukhovolsky)", text, rows, self.notes)
 
 
@@ -284,10 +325,16 @@ def turnout_share_regression(e: Election, *, candidate: str | None = None) -> Re
     s = L / R
     sob = weighted_slope(np.minimum(t, 1.0), s) - float(s.mean()) if n else math.nan
     return RegressionResult(
-        leader=lead.name, n_used=n, slopes=slopes, leader_slope=slopes[lead.name],
+        leader=lead.name,
+        n_used=n,
+        slopes=slopes,
+        leader_slope=slopes[lead.name],
         others_slope=weighted_slope(t, (e.field("valid")[mask] - L) / V),
-        invalid_slope=slopes["invalid"], sum_slopes=float(sum(slopes.values())),
+        invalid_slope=slopes["invalid"],
+        sum_slopes=float(sum(slopes.values())),
         leader_slope_weighted=weighted_slope(t, L / V, V),
         leader_share=float(L.sum() / R.sum()) if n else math.nan,
-        eftoolkit_sobyanin=sob, eftoolkit_flag=bool(abs(sob) > 1.645), notes=notes.as_tuple(),
+        eftoolkit_sobyanin=sob,
+        eftoolkit_flag=bool(abs(sob) > 1.645),
+        notes=notes.as_tuple(),
     )

@@ -66,19 +66,43 @@ class Headline(ResultMixin):
 
     def block(self, strength: dict[str, Any]) -> dict[str, Any]:
         """The ``results.json`` block: falsified votes, the strength of evidence, the statement."""
-        return {"falsified_votes": {"estimate": self.estimate, "low": self.low, "high": self.high,
-                                    "method": self.method, "share_of_ballots_cast":
-                                    (self.estimate / self.ballots_cast if self.estimate is not None
-                                     and self.ballots_cast else None)},
-                "strength": strength, "statement": self.statement, "rules": self.rules,
-                "readings": self.readings, "units": self.units}
+        return {
+            "falsified_votes": {
+                "estimate": self.estimate,
+                "low": self.low,
+                "high": self.high,
+                "method": self.method,
+                "share_of_ballots_cast": (
+                    self.estimate / self.ballots_cast
+                    if self.estimate is not None and self.ballots_cast
+                    else None
+                ),
+            },
+            "strength": strength,
+            "statement": self.statement,
+            "rules": self.rules,
+            "readings": self.readings,
+            "units": self.units,
+        }
 
     def summary(self) -> Summary:
-        rows = [(name, ("not computed: " + r["why"]) if r.get("why") else
-                 f"{r['statistic']:.4g} vs {r['threshold']:.4g}: {'fires' if r['fired'] else 'does not fire'}")
-                for name, r in self.rules.items()]
+        rows = [
+            (
+                name,
+                ("not computed: " + r["why"])
+                if r.get("why")
+                else f"{r['statistic']:.4g} vs {r['threshold']:.4g}: {'fires' if r['fired'] else 'does not fire'}",
+            )
+            for name, r in self.rules.items()
+        ]
         if self.estimate is not None:
-            rows.insert(0, ("falsified votes", f"{fmt_int(self.estimate)} ({fmt_int(self.low)} – {fmt_int(self.high)})"))
+            rows.insert(
+                0,
+                (
+                    "falsified votes",
+                    f"{fmt_int(self.estimate)} ({fmt_int(self.low)} – {fmt_int(self.high)})",
+                ),
+            )
         return Summary("Headline", self.statement, rows)
 
 
@@ -86,8 +110,14 @@ def _pct(x: float, cast: float) -> str:
     return f"{100 * x / cast:.1f} %" if cast else "n/a"
 
 
-def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader: str = "the leader",
-             errors: dict[str, str] | None = None) -> Headline:
+def headline(
+    bounds: Any,
+    mixture_by_region: Any,
+    *,
+    ballots_cast: float,
+    leader: str = "the leader",
+    errors: dict[str, str] | None = None,
+) -> Headline:
     """Combine the regional excess bounds and the unit-by-unit mixture into the headline.
 
     :param bounds: an :class:`~pollwatch.forensics.excess_bounds.ExcessBounds`, or None if it
@@ -104,19 +134,31 @@ def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader
     test_name = "regional excess: permutation test"
     if bounds is not None and math.isfinite(bounds.trend.pvalue):
         p = bounds.trend.pvalue
-        rules[test_name] = {"statistic": p, "threshold": ALPHA, "fired": p < ALPHA, "kind": "p-value below"}
+        rules[test_name] = {
+            "statistic": p,
+            "threshold": ALPHA,
+            "fired": p < ALPHA,
+            "kind": "p-value below",
+        }
     else:
         rules[test_name] = {"why": errors.get("excess_bounds", "no result")}
-    mix_ok = (mixture_by_region is not None and len(getattr(mixture_by_region, "strata_results", ()) or ()) >= 2
-              and math.isfinite(mixture_by_region.manufactured_votes))
+    mix_ok = (
+        mixture_by_region is not None
+        and len(getattr(mixture_by_region, "strata_results", ()) or ()) >= 2
+        and math.isfinite(mixture_by_region.manufactured_votes)
+    )
     if mix_ok:
         share = mixture_by_region.manufactured_votes / cast if cast > 0 else math.nan
         rules["unit-by-unit mixture: manufactured share"] = {
-            "statistic": share, "threshold": crit, "fired": bool(math.isfinite(share) and share > crit),
-            "kind": "share of ballots cast above"}
+            "statistic": share,
+            "threshold": crit,
+            "fired": bool(math.isfinite(share) and share > crit),
+            "kind": "share of ballots cast above",
+        }
     else:
-        why = errors.get("mixture_by_region") or ("fitted in fewer than two units" if mixture_by_region is not None
-                                                  else "no result")
+        why = errors.get("mixture_by_region") or (
+            "fitted in fewer than two units" if mixture_by_region is not None else "no result"
+        )
         rules["unit-by-unit mixture: manufactured share"] = {"why": why}
     computed = all("why" not in r for r in rules.values())
     fired = computed and all(r["fired"] for r in rules.values())
@@ -130,32 +172,56 @@ def headline(bounds: Any, mixture_by_region: Any, *, ballots_cast: float, leader
     if not fired:
         if not computed:
             missing = [k for k, r in rules.items() if "why" in r]
-            statement = ("No falsified-votes figure: the calibrated test " + " and ".join(missing)
-                         + " could not be computed on these data, so they give no statistical evidence either way.")
+            statement = (
+                "No falsified-votes figure: the calibrated test "
+                + " and ".join(missing)
+                + " could not be computed on these data, so they give no statistical evidence either way."
+            )
         elif any(r["fired"] for r in rules.values()):
             one = next(k for k, r in rules.items() if r["fired"])
             other = next(k for k, r in rules.items() if not r["fired"])
-            statement = (f"No falsified-votes figure: one calibrated test signals ({one}) but the other does not "
-                         f"({other}). A single signal occurs in about one clean election in ten, so these figures "
-                         "alone are not statistical evidence of how many votes were falsified.")
+            statement = (
+                f"No falsified-votes figure: one calibrated test signals ({one}) but the other does not "
+                f"({other}). A single signal occurs in about one clean election in ten, so these figures "
+                "alone are not statistical evidence of how many votes were falsified."
+            )
         else:
             p = rules[test_name]["statistic"]
-            statement = ("These official figures give no statistical evidence of falsified votes: judged region by "
-                         f"region against its own pattern, {leader}'s vote does not rise with turnout more than chance "
-                         f"allows (permutation p = {p:.2g}), and the unit-by-unit mixture finds no manufactured votes "
-                         "beyond what clean elections produce. This does not prove the count honest: fraud spread "
-                         "evenly over whole regions, or that leaves turnout unchanged, is not measured here.")
-        return Headline(None, None, None, METHOD, statement, False, rules, readings, cast, leader, units)
+            statement = (
+                "These official figures give no statistical evidence of falsified votes: judged region by "
+                f"region against its own pattern, {leader}'s vote does not rise with turnout more than chance "
+                f"allows (permutation p = {p:.2g}), and the unit-by-unit mixture finds no manufactured votes "
+                "beyond what clean elections produce. This does not prove the count honest: fraud spread "
+                "evenly over whole regions, or that leaves turnout unchanged, is not measured here."
+            )
+        return Headline(
+            None, None, None, METHOD, statement, False, rules, readings, cast, leader, units
+        )
     estimate, low, high = combine(bounds.flat, bounds.trend, float(M), bounds.confidence_level)
-    statement = (f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "
-                 f"({_pct(estimate, cast)} of ballots cast), between {fmt_int(low)} and {fmt_int(high)} (95 %). "
-                 "Two calibrated tests agree, each judging every region against its own clean pattern, so honest "
-                 "regional differences are not counted.")
-    return Headline(float(estimate), float(low), float(high), METHOD, statement, True, rules, readings, cast,
-                    leader, units)
+    statement = (
+        f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "
+        f"({_pct(estimate, cast)} of ballots cast), between {fmt_int(low)} and {fmt_int(high)} (95 %). "
+        "Two calibrated tests agree, each judging every region against its own clean pattern, so honest "
+        "regional differences are not counted."
+    )
+    return Headline(
+        float(estimate),
+        float(low),
+        float(high),
+        METHOD,
+        statement,
+        True,
+        rules,
+        readings,
+        cast,
+        leader,
+        units,
+    )
 
 
-def combine(flat: Any, trend: Any, mixture: float, confidence_level: float = 0.975) -> tuple[float, float, float]:
+def combine(
+    flat: Any, trend: Any, mixture: float, confidence_level: float = 0.975
+) -> tuple[float, float, float]:
     """Estimate and interval from the readings (``docs/headline.md`` §4).
 
     * estimate: the smaller of the unit-by-unit mixture and the trend reading ``S`` of the

@@ -35,9 +35,15 @@ from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-__all__ = ["IntegerStat", "IntegerTestResult", "expected_by_percent", "integer_flags", "integer_probability",
-           "observed_by_percent",
-           "integer_test"]
+__all__ = [
+    "IntegerStat",
+    "IntegerTestResult",
+    "expected_by_percent",
+    "integer_flags",
+    "integer_probability",
+    "observed_by_percent",
+    "integer_test",
+]
 
 _STATS = ("either", "leader", "turnout")
 #: below this many included stations the exact mode gives no (normal-approximation) p-value
@@ -50,22 +56,26 @@ def integer_flags(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> np.ndar
     return np.abs(p - np.round(p)) <= window
 
 
-def integer_probability(x: np.ndarray, n: np.ndarray, window: float = 0.05,
-                        n_sd: float = 6.0) -> np.ndarray:
+def integer_probability(
+    x: np.ndarray, n: np.ndarray, window: float = 0.05, n_sd: float = 6.0
+) -> np.ndarray:
     """Exact ``P(Binomial(n, x/n) lands in an integer window)`` per station (see
     :func:`_null_summaries` for how the windows are enumerated)."""
     return _null_summaries(x, n, window, n_sd)[0]
 
 
-def expected_by_percent(x: np.ndarray, n: np.ndarray, window: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def expected_by_percent(
+    x: np.ndarray, n: np.ndarray, window: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
     """Expected number of stations (and its variance) landing within ``window`` of each whole
     percent 0…100 under the binomial null — for the observed-against-expected panel."""
     _, exp, var = _null_summaries(x, n, window)
     return exp, var
 
 
-def _null_summaries(x: np.ndarray, n: np.ndarray, window: float = 0.05,
-                    n_sd: float = 6.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _null_summaries(
+    x: np.ndarray, n: np.ndarray, window: float = 0.05, n_sd: float = 6.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact binomial window masses: per-station probability of landing within ``window`` of a
     whole percent, and the expected count of stations at each whole percent with its variance.
 
@@ -146,8 +156,15 @@ class IntegerTestResult(ResultMixin):
     #: leader share counted separately) within the window of each whole percent 0…100
     by_percent: np.ndarray | None = field(default=None, repr=False)
 
-    _dict_exclude = ("included", "flag_turnout", "flag_leader", "prob_turnout", "prob_leader",
-                     "replicates", "by_percent")
+    _dict_exclude = (
+        "included",
+        "flag_turnout",
+        "flag_leader",
+        "prob_turnout",
+        "prob_leader",
+        "replicates",
+        "by_percent",
+    )
 
     def stat(self, name: str) -> IntegerStat:
         validate_choice("name", name, _STATS)
@@ -184,21 +201,25 @@ class IntegerTestResult(ResultMixin):
             "round numbers are more common than chance allows, consistent with figures written "
             "to a target; it is not proof of fraud at any single station."
         )
-        rows = [("method", self.method + (" (legacy RandomState(42) stream)" if self.legacy else "")),
-                ("turnout basis", self.basis),
-                ("included", f"{self.n_included:,} of {self.n_stations:,}")]
+        rows = [
+            ("method", self.method + (" (legacy RandomState(42) stream)" if self.legacy else "")),
+            ("turnout basis", self.basis),
+            ("included", f"{self.n_included:,} of {self.n_stations:,}"),
+        ]
         for st in self.statistics:
             rows.append((f"{st.name}: observed / null", f"{st.observed:,} / {st.expected:,.1f}"))
             rows.append((f"{st.name}: excess, z", f"{st.excess:,.1f}, z = {st.z:.2f}"))
         rows.append(("excess registered voters", fmt_int(self.excess_registered)))
         if self.seed is not None:
             rows.append(("seed", str(self.seed)))
-        return Summary("Integer-percentage test (Kobak, Shpilkin & Pshenichnikov 2016)", text,
-                       rows, self.notes)
+        return Summary(
+            "Integer-percentage test (Kobak, Shpilkin & Pshenichnikov 2016)", text, rows, self.notes
+        )
 
 
-def _mc_chunk(seed: Any, n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray,
-              L: np.ndarray, window: float) -> np.ndarray:
+def _mc_chunk(
+    seed: Any, n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray, L: np.ndarray, window: float
+) -> np.ndarray:
     """``n_rep`` binomial replicates → rows (S*, S_L*, S_T*, Σ V over either-flagged)."""
     rng = np.random.default_rng(seed)
     pT, pL = G / V, L / R
@@ -211,8 +232,15 @@ def _mc_chunk(seed: Any, n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray
     return out
 
 
-def _legacy_replicates(n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray,
-                       L: np.ndarray, window: float, chunk: int = 2000) -> np.ndarray:
+def _legacy_replicates(
+    n_rep: int,
+    V: np.ndarray,
+    G: np.ndarray,
+    R: np.ndarray,
+    L: np.ndarray,
+    window: float,
+    chunk: int = 2000,
+) -> np.ndarray:
     """The notebooks' stream: ``RandomState(42).binomial(N, P, size=(n, 2, n_rep))``.
 
     ``N[:, 0] = R, P[:, 0] = L/R`` (leader first), ``N[:, 1] = V, P[:, 1] = G/V``; drawing
@@ -235,15 +263,27 @@ def _legacy_replicates(n_rep: int, V: np.ndarray, G: np.ndarray, R: np.ndarray,
     return out
 
 
-def _exact_stats(obs: tuple[int, int, int], probs: tuple[np.ndarray, ...]) -> tuple[IntegerStat, ...]:
+def _exact_stats(
+    obs: tuple[int, int, int], probs: tuple[np.ndarray, ...]
+) -> tuple[IntegerStat, ...]:
     out = []
     for name, o, p in zip(_STATS, obs, probs, strict=True):
         mean = float(p.sum())
         sd = float(math.sqrt((p * (1 - p)).sum()))
         z = (o - mean) / sd if sd > 0 else math.nan
-        out.append(IntegerStat(name, int(o), mean, sd, o - mean, z,
-                               float(stats.norm.sf(z)) if sd > 0 else math.nan,
-                               poisson_binomial_sf(int(o), p), float(stats.norm.ppf(0.999) * sd)))
+        out.append(
+            IntegerStat(
+                name,
+                int(o),
+                mean,
+                sd,
+                o - mean,
+                z,
+                float(stats.norm.sf(z)) if sd > 0 else math.nan,
+                poisson_binomial_sf(int(o), p),
+                float(stats.norm.ppf(0.999) * sd),
+            )
+        )
     return tuple(out)
 
 
@@ -255,8 +295,11 @@ def _mc_stats(obs: tuple[int, int, int], reps: np.ndarray) -> tuple[IntegerStat,
         mean, sd = float(col.mean()), float(col.std())
         z = (o - mean) / sd if sd > 0 else math.nan
         p = (1 + int((col >= o).sum())) / (n_rep + 1)
-        out.append(IntegerStat(name, int(o), mean, sd, o - mean, z, p, None,
-                               float(np.percentile(col, 99.9) - mean)))
+        out.append(
+            IntegerStat(
+                name, int(o), mean, sd, o - mean, z, p, None, float(np.percentile(col, 99.9) - mean)
+            )
+        )
     return tuple(out)
 
 
@@ -327,8 +370,10 @@ def integer_test(
     if basis == "cast":
         notes.add("turnout numerator is ballots cast (R/V); the published convention is G/V")
     if n_inc < MIN_STATIONS_NORMAL:
-        notes.small_sample(f"only {n_inc} stations pass the inclusion filter; the test has "
-                           "little power and the normal approximation is poor")
+        notes.small_sample(
+            f"only {n_inc} stations pass the inclusion filter; the test has "
+            "little power and the normal approximation is poor"
+        )
 
     Vi, Gi, Ri, Li = V[inc], G[inc], R[inc], L[inc]
     fT, fL = integer_flags(Gi, Vi, window), integer_flags(Li, Ri, window)
@@ -353,8 +398,10 @@ def integer_test(
         statistics = _exact_stats(obs, (pE, pL, pT))
         if n_inc < MIN_STATIONS_NORMAL:  # too few stations for the normal p: none, not a poor one
             statistics = tuple(replace(st, pvalue=math.nan) for st in statistics)
-            notes.add(f"p-value not given below {MIN_STATIONS_NORMAL} stations; pvalue_refined "
-                      "(saddlepoint) still holds")
+            notes.add(
+                f"p-value not given below {MIN_STATIONS_NORMAL} stations; pvalue_refined "
+                "(saddlepoint) still holds"
+            )
         reg_expected = float((Vi * pE).sum())
     else:
         if legacy:
@@ -365,16 +412,17 @@ def integer_test(
             sizes = [min(chunk_reps, n_rep - a) for a in range(0, n_rep, chunk_reps)]
             entropy, children = spawn_seeds(seed, len(sizes))
             tasks = [(c, s, Vi, Gi, Ri, Li, window) for c, s in zip(children, sizes, strict=True)]
-            reps = np.concatenate(run_tasks(_mc_chunk, tasks, backend=backend,
-                                            scheduler=scheduler))
+            reps = np.concatenate(run_tasks(_mc_chunk, tasks, backend=backend, scheduler=scheduler))
             from pollwatch.compute import get_backend
 
             be_name = get_backend(backend, scheduler).describe()
         statistics = _mc_stats(obs, reps)
         reg_expected = float(reps[:, 3].mean())
         if n_rep < 1000:
-            notes.add(f"{n_rep} replicates: the empirical p-value cannot go below "
-                      f"{1 / (n_rep + 1):.2g}; rank by z instead")
+            notes.add(
+                f"{n_rep} replicates: the empirical p-value cannot go below "
+                f"{1 / (n_rep + 1):.2g}; rank by z instead"
+            )
 
     def full(a: np.ndarray, fill: Any) -> np.ndarray:
         out = np.full(V.size, fill, dtype=np.asarray(a).dtype)
@@ -382,13 +430,28 @@ def integer_test(
         return out
 
     return IntegerTestResult(
-        method=method, basis=basis, window=window, min_registered=int(min_registered), cap=cap,
-        n_stations=int(V.size), n_included=n_inc, exclusions=excl, statistics=statistics,
-        registered_flagged=reg_flagged, registered_expected=reg_expected,
+        method=method,
+        basis=basis,
+        window=window,
+        min_registered=int(min_registered),
+        cap=cap,
+        n_stations=int(V.size),
+        n_included=n_inc,
+        exclusions=excl,
+        statistics=statistics,
+        registered_flagged=reg_flagged,
+        registered_expected=reg_expected,
         excess_registered=reg_flagged - reg_expected,
-        n_rep=n_rep if method == "montecarlo" else None, seed=entropy, legacy=legacy,
-        backend=be_name, notes=notes.as_tuple(), included=inc,
-        flag_turnout=full(fT, False), flag_leader=full(fL, False),
-        prob_turnout=full(pT, np.nan), prob_leader=full(pL, np.nan), replicates=reps,
+        n_rep=n_rep if method == "montecarlo" else None,
+        seed=entropy,
+        legacy=legacy,
+        backend=be_name,
+        notes=notes.as_tuple(),
+        included=inc,
+        flag_turnout=full(fT, False),
+        flag_leader=full(fL, False),
+        prob_turnout=full(pT, np.nan),
+        prob_leader=full(pL, np.nan),
+        replicates=reps,
         by_percent=by_percent,
     )

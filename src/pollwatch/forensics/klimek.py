@@ -28,8 +28,13 @@ from pollwatch.model.derived import percent
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
-    "KlimekBaseline", "KlimekGrid", "KlimekResult", "KlimekScore", "fit_klimek",
-    "klimek_baseline", "score_klimek",
+    "KlimekBaseline",
+    "KlimekGrid",
+    "KlimekResult",
+    "KlimekScore",
+    "fit_klimek",
+    "klimek_baseline",
+    "score_klimek",
 ]
 
 LOSSES = ("L2", "L1")
@@ -64,13 +69,19 @@ class KlimekGrid:
         validate_param("grid.f_i_max", self.f_i_max, 0, 1)
         validate_param("grid.f_e_max", self.f_e_max, 0, 1)
         if abs(1 / self.f_e_step - round(1 / self.f_e_step)) > 1e-9:
-            raise ValueError(f"grid.f_e_step ({self.f_e_step!r}) must divide 1 (1/step an integer).")
+            raise ValueError(
+                f"grid.f_e_step ({self.f_e_step!r}) must divide 1 (1/step an integer)."
+            )
         ratio = self.f_i_step / self.f_e_step
         if abs(ratio - round(ratio)) > 1e-9:
-            raise ValueError(f"grid.f_i_step ({self.f_i_step!r}) must be a multiple of "
-                             f"grid.f_e_step ({self.f_e_step!r}).")
+            raise ValueError(
+                f"grid.f_i_step ({self.f_i_step!r}) must be a multiple of "
+                f"grid.f_e_step ({self.f_e_step!r})."
+            )
         if not self.alpha or any(not (a > 0 and math.isfinite(a)) for a in self.alpha):
-            raise ValueError(f"grid.alpha ({self.alpha!r}) must be a non-empty tuple of values in (0, inf).")
+            raise ValueError(
+                f"grid.alpha ({self.alpha!r}) must be a non-empty tuple of values in (0, inf)."
+            )
 
     @property
     def n_segments(self) -> int:
@@ -108,15 +119,34 @@ class KlimekBaseline(ResultMixin):
 
     @property
     def ok(self) -> bool:
-        return all(math.isfinite(v) for v in (self.tau, self.nu, self.sigma_tau, self.sigma_nu, self.theta))
+        return all(
+            math.isfinite(v) for v in (self.tau, self.nu, self.sigma_tau, self.sigma_nu, self.theta)
+        )
 
     def summary(self) -> Summary:
-        rows = [("τ (turnout peak)", f"{self.tau:.3f}" + ("" if self.peak_estimator == "kde" else
-                                                           " (median of the stations below the other peak)")), ("ν (share peak)", f"{self.nu:.3f}"),
-                ("σ_τ", f"{self.sigma_tau:.4f}"), ("σ_ν", f"{self.sigma_nu:.4f} (c = {self.sigma_nu_c:g})"),
-                ("θ", f"{self.theta:.4f}"), ("stations", f"{self.subset}: {fmt_int(self.n_stations)}")]
-        return Summary("Klimek fair baseline", "Peaks and widths of the fraud-free model, read off "
-                       "the data as in Klimek et al. (2012).", rows, self.notes)
+        rows = [
+            (
+                "τ (turnout peak)",
+                f"{self.tau:.3f}"
+                + (
+                    ""
+                    if self.peak_estimator == "kde"
+                    else " (median of the stations below the other peak)"
+                ),
+            ),
+            ("ν (share peak)", f"{self.nu:.3f}"),
+            ("σ_τ", f"{self.sigma_tau:.4f}"),
+            ("σ_ν", f"{self.sigma_nu:.4f} (c = {self.sigma_nu_c:g})"),
+            ("θ", f"{self.theta:.4f}"),
+            ("stations", f"{self.subset}: {fmt_int(self.n_stations)}"),
+        ]
+        return Summary(
+            "Klimek fair baseline",
+            "Peaks and widths of the fraud-free model, read off "
+            "the data as in Klimek et al. (2012).",
+            rows,
+            self.notes,
+        )
 
 
 def _kde_on_grid(x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -130,7 +160,7 @@ def _kde_on_grid(x: np.ndarray) -> tuple[np.ndarray, float]:
     far out a value lies.
     """
     n = x.size
-    h = float(np.std(x, ddof=1) * n ** -0.2)
+    h = float(np.std(x, ddof=1) * n**-0.2)
     if n * _KDE_GRID.size <= 5_000_000 or h < 1e-3 or not h <= 0.1:
         dens = np.zeros(_KDE_GRID.size)
         for chunk in np.array_split(x, max(1, n // 5000)):
@@ -148,7 +178,9 @@ def _kde_on_grid(x: np.ndarray) -> tuple[np.ndarray, float]:
     pos = x / d - j0
     i = np.floor(pos).astype(np.int64)
     frac = pos - i
-    counts = np.bincount(i, 1 - frac, minlength=j1 - j0 + 1) + np.bincount(i + 1, frac, minlength=j1 - j0 + 1)
+    counts = np.bincount(i, 1 - frac, minlength=j1 - j0 + 1) + np.bincount(
+        i + 1, frac, minlength=j1 - j0 + 1
+    )
     kern = np.exp(-0.5 * (np.arange(-half, half + 1) * d / h) ** 2)
     conv = fftconvolve(counts, kern, mode="same")
     idx = np.rint(_KDE_GRID / d).astype(np.int64) - j0
@@ -163,19 +195,25 @@ def _first_peak(x: np.ndarray, notes: Notes, what: str) -> tuple[float, float]:
     peak &= dens[i] >= 0.1 * dens.max()
     if peak.any():
         return float(_KDE_GRID[i[peak][0]]), h
-    notes.degenerate(f"no {what} density peak above 0.3; the baseline uses the global maximum of the density")
+    notes.degenerate(
+        f"no {what} density peak above 0.3; the baseline uses the global maximum of the density"
+    )
     return float(_KDE_GRID[int(np.argmax(dens))]), h
 
 
-def _baseline(t: np.ndarray, s: np.ndarray, c: float, subset: str,
-              peak_estimator: str = "kde") -> KlimekBaseline:
+def _baseline(
+    t: np.ndarray, s: np.ndarray, c: float, subset: str, peak_estimator: str = "kde"
+) -> KlimekBaseline:
     notes = Notes()
     n = t.size
     if n < 2 or np.ptp(t) == 0 or np.ptp(s) == 0:
-        notes.degenerate(f"{n} stations with constant or no turnout/share: no baseline can be read off")
+        notes.degenerate(
+            f"{n} stations with constant or no turnout/share: no baseline can be read off"
+        )
         nan = float("nan")
-        return KlimekBaseline(nan, nan, nan, nan, nan, c, subset, n, nan, nan, notes.as_tuple(),
-                              peak_estimator)
+        return KlimekBaseline(
+            nan, nan, nan, nan, nan, c, subset, n, nan, nan, notes.as_tuple(), peak_estimator
+        )
     tau, ht = _first_peak(t, notes, "turnout")
     nu, hs = _first_peak(s, notes, "leader-share")
     if peak_estimator == "median" and (s < nu).any() and (t < tau).any():
@@ -189,9 +227,23 @@ def _baseline(t: np.ndarray, s: np.ndarray, c: float, subset: str,
     sig_nu = math.sqrt(c * np.mean((s[s < nu] - nu) ** 2)) if (s < nu).any() else float("nan")
     theta = float(np.mean((s[s > nu] - nu) ** 2) ** 0.25) if (s > nu).any() else float("nan")
     if not all(math.isfinite(v) and v > 0 for v in (sig_tau, sig_nu, theta)):
-        notes.degenerate("a baseline width is zero or undefined (no stations on one side of the peak)")
-    return KlimekBaseline(tau, nu, float(sig_tau), float(sig_nu), theta, c, subset, n, ht, hs,
-                          notes.as_tuple(), peak_estimator)
+        notes.degenerate(
+            "a baseline width is zero or undefined (no stations on one side of the peak)"
+        )
+    return KlimekBaseline(
+        tau,
+        nu,
+        float(sig_tau),
+        float(sig_nu),
+        theta,
+        c,
+        subset,
+        n,
+        ht,
+        hs,
+        notes.as_tuple(),
+        peak_estimator,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -221,10 +273,12 @@ def _stations(e: Election, basis: str, baseline_subset: str) -> _Stations:
     impossible = pos & ~dropped & ((lead < 0) | (lead > r))
     ok = pos & ~dropped & ~impossible
     fit = ok & (v >= MIN_STATION_V) & (g <= v)
-    excluded = {"zero_registered_or_cast": int((~pos).sum()),
-                "tiny_registered_lt_100": int((ok & (v < MIN_STATION_V)).sum()),
-                "turnout_above_1": int((ok & (v >= MIN_STATION_V) & (g > v)).sum()),
-                "kept": int(fit.sum())}
+    excluded = {
+        "zero_registered_or_cast": int((~pos).sum()),
+        "tiny_registered_lt_100": int((ok & (v < MIN_STATION_V)).sum()),
+        "turnout_above_1": int((ok & (v >= MIN_STATION_V) & (g > v)).sum()),
+        "kept": int(fit.sum()),
+    }
     if (dropped & pos).any():
         excluded["excluded_by_model"] = int((dropped & pos).sum())
     if impossible.any():
@@ -238,12 +292,18 @@ def _stations(e: Election, basis: str, baseline_subset: str) -> _Stations:
     # bins from the published percentage convention (100·x)/n, not 100·(x/n) (§0)
     tb = np.floor(percent(g[fit], v[fit]) + 0.5).astype(np.int64)
     sb = np.floor(percent(lead[fit], r[fit]) + 0.5).astype(np.int64)
-    observed = np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT ** 2).astype(np.float64)
+    observed = np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT**2).astype(np.float64)
     return _Stations(t, s, v[fit], lead[fit], g[fit], bt, bs, excluded, observed)
 
 
-def klimek_baseline(e: Election, *, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
-                    basis: str = "issued", peak_estimator: str = "kde") -> KlimekBaseline:
+def klimek_baseline(
+    e: Election,
+    *,
+    baseline_subset: str = "fit",
+    sigma_nu_c: float = 1.0,
+    basis: str = "issued",
+    peak_estimator: str = "kde",
+) -> KlimekBaseline:
     """Fair baseline of the Klimek model (``forensics.md`` §1.2), read off the data.
 
     ``τ``/``ν``: first local maximum above 0.3 of a Scott-bandwidth Gaussian KDE of turnout /
@@ -264,7 +324,9 @@ def klimek_baseline(e: Election, *, baseline_subset: str = "fit", sigma_nu_c: fl
     return _baseline(st.base_t, st.base_s, float(sigma_nu_c), baseline_subset, peak_estimator)
 
 
-def _check_common(baseline_subset: str, sigma_nu_c: float, basis: str, peak_estimator: str = "kde") -> None:
+def _check_common(
+    baseline_subset: str, sigma_nu_c: float, basis: str, peak_estimator: str = "kde"
+) -> None:
     validate_choice("baseline_subset", baseline_subset, BASELINE_SUBSETS)
     validate_choice("peak_estimator", peak_estimator, PEAK_ESTIMATORS)
     validate_choice("basis", basis, ("issued", "cast"))
@@ -274,7 +336,9 @@ def _check_common(baseline_subset: str, sigma_nu_c: float, basis: str, peak_esti
 # --------------------------------------------------------------------------------------
 # Random draws (one realisation, common random numbers)
 # --------------------------------------------------------------------------------------
-def _truncated(rng: np.random.Generator, draw, lo: float, hi: float, n: int, closed_lo: bool = True) -> np.ndarray:
+def _truncated(
+    rng: np.random.Generator, draw, lo: float, hi: float, n: int, closed_lo: bool = True
+) -> np.ndarray:
     """Redraw values outside ``[lo, hi]`` (``(lo, hi]`` if not ``closed_lo``) until none remain."""
     x = draw(n)
     for _ in range(200):
@@ -291,14 +355,16 @@ def _draws(rng: np.random.Generator, n: int, b: tuple[float, ...]) -> tuple[np.n
     a = _truncated(rng, lambda k: rng.normal(tau, sig_tau, k), 0.0, 1.0, n)
     nui = _truncated(rng, lambda k: rng.normal(nu, sig_nu, k), 0.0, 1.0, n)
     u = rng.random(n)
-    x_inc = _truncated(rng, lambda k: np.abs(rng.normal(0.0, theta, k)), 0.0, 1.0, n, closed_lo=False)
+    x_inc = _truncated(
+        rng, lambda k: np.abs(rng.normal(0.0, theta, k)), 0.0, 1.0, n, closed_lo=False
+    )
     x_ext = 1.0 - _truncated(rng, lambda k: np.abs(rng.normal(0.0, SIGMA_EXTREME, k)), 0.0, 1.0, n)
     return a, nui, u, x_inc, x_ext
 
 
 def _turnout_share(a, nui, x, alpha):
     t = a + x * (1 - a)
-    w = a * nui + x * (1 - a) + x ** alpha * (1 - nui) * a
+    w = a * nui + x * (1 - a) + x**alpha * (1 - nui) * a
     with np.errstate(invalid="ignore", divide="ignore"):
         return t, w, np.where(t > 0, w / t, 0.0)
 
@@ -308,7 +374,7 @@ def _hist(t: np.ndarray, s: np.ndarray, two_d: bool = True) -> np.ndarray:
     sb = np.clip(np.floor(100.0 * s + 0.5), 0, 100).astype(np.int64)
     if not two_d:
         return np.bincount(sb, minlength=kg.N_PCT).astype(np.float64)
-    return np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT ** 2).astype(np.float64)
+    return np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT**2).astype(np.float64)
 
 
 def _loss_weights(loss: str, obs2d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,8 +411,14 @@ def _matrix_scan(seg, nseg, b_clean, b_inc, b_ext, obs, w, k1, n_fe) -> np.ndarr
 # --------------------------------------------------------------------------------------
 # One realisation of the grid fit (module-level: run by pollwatch.compute.run_tasks)
 # --------------------------------------------------------------------------------------
-def _fit_realisation(seed: np.random.SeedSequence, n: int, base: tuple[float, ...], obs2d: np.ndarray,
-                     loss: str, grid: KlimekGrid) -> tuple[np.ndarray, np.ndarray]:
+def _fit_realisation(
+    seed: np.random.SeedSequence,
+    n: int,
+    base: tuple[float, ...],
+    obs2d: np.ndarray,
+    loss: str,
+    grid: KlimekGrid,
+) -> tuple[np.ndarray, np.ndarray]:
     """Loss surface ``(n_alpha, n_f_i, n_f_e)`` and the 2-D histogram at its argmin."""
     a, nui, u, x_inc, x_ext = _draws(np.random.default_rng(seed), n, base)
     nseg = grid.n_segments
@@ -374,17 +446,23 @@ def _fit_realisation(seed: np.random.SeedSequence, n: int, base: tuple[float, ..
     bc2 = kg.outcome_bins(a, nui, zero, 1.0, True)
     bi2 = kg.outcome_bins(a, nui, x_inc, alpha, True)
     be2 = kg.outcome_bins(a, nui, x_ext, alpha, True)
-    best = kg.histogram_at(seg_sorted, int(k1[ji]), int(min(k1[ji] + je, nseg)), bc2, bi2, be2, kg.N_PCT ** 2)
+    best = kg.histogram_at(
+        seg_sorted, int(k1[ji]), int(min(k1[ji] + je, nseg)), bc2, bi2, be2, kg.N_PCT**2
+    )
     return surface, best
 
 
 # --------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------
-_SHAPE_NOTE = ("Model-implied fraud is a shape quantity, not a count: the fitted model does not "
-               "conserve the reported totals, so it must not be read as a number of stolen votes.")
-_CRITERIA_NOTE = ("The L1 (Klimek's 1-D share criterion) and L2 (2-D least squares) fits disagree; "
-                  "the estimate is only meaningful together with the criterion named.")
+_SHAPE_NOTE = (
+    "Model-implied fraud is a shape quantity, not a count: the fitted model does not "
+    "conserve the reported totals, so it must not be read as a number of stolen votes."
+)
+_CRITERIA_NOTE = (
+    "The L1 (Klimek's 1-D share criterion) and L2 (2-D least squares) fits disagree; "
+    "the estimate is only meaningful together with the criterion named."
+)
 
 
 def _interval(x: np.ndarray) -> tuple[float, float, ConfidenceInterval]:
@@ -440,22 +518,28 @@ class KlimekResult(ResultMixin):
         if not math.isfinite(self.f_i):
             text = "The Klimek model could not be fitted to these data (see notes)."
         else:
-            text = (f"Under the Klimek et al. (2012) model with the {self.loss} criterion, the turnout–share "
-                    f"fingerprint is best reproduced when about {fmt_pct(self.f_i, 1)} of stations show "
-                    f"incremental fraud and {fmt_pct(self.f_e, 1)} extreme fraud (α = {self.alpha:.2f}); "
-                    f"the fit's loss is {self.loss_value / self.no_fraud_loss:.0%} of the no-fraud model's. "
-                    f"{_SHAPE_NOTE} {_CRITERIA_NOTE}")
+            text = (
+                f"Under the Klimek et al. (2012) model with the {self.loss} criterion, the turnout–share "
+                f"fingerprint is best reproduced when about {fmt_pct(self.f_i, 1)} of stations show "
+                f"incremental fraud and {fmt_pct(self.f_e, 1)} extreme fraud (α = {self.alpha:.2f}); "
+                f"the fit's loss is {self.loss_value / self.no_fraud_loss:.0%} of the no-fraud model's. "
+                f"{_SHAPE_NOTE} {_CRITERIA_NOTE}"
+            )
         b = self.baseline
-        rows = [("criterion", self.loss),
-                ("f_i (incremental)", f"{self.f_i:.3f} ± {self.f_i_sd:.3f}"),
-                ("f_e (extreme)", f"{self.f_e:.4f} ± {self.f_e_sd:.4f}"),
-                ("α (vote switching)", f"{self.alpha:.2f} ± {self.alpha_sd:.2f}"),
-                ("loss / no-fraud loss", f"{self.loss_value:.4g} / {self.no_fraud_loss:.4g}"),
-                ("baseline τ, ν, σ_τ, σ_ν, θ",
-                 f"{b.tau:.3f}, {b.nu:.3f}, {b.sigma_tau:.4f}, {b.sigma_nu:.4f}, {b.theta:.4f}"),
-                ("stations fitted", fmt_int(self.n_stations)),
-                ("realisations, seed", f"{self.n_realisations}, {self.seed}"),
-                ("grid points", fmt_int(self.grid.n_points))]
+        rows = [
+            ("criterion", self.loss),
+            ("f_i (incremental)", f"{self.f_i:.3f} ± {self.f_i_sd:.3f}"),
+            ("f_e (extreme)", f"{self.f_e:.4f} ± {self.f_e_sd:.4f}"),
+            ("α (vote switching)", f"{self.alpha:.2f} ± {self.alpha_sd:.2f}"),
+            ("loss / no-fraud loss", f"{self.loss_value:.4g} / {self.no_fraud_loss:.4g}"),
+            (
+                "baseline τ, ν, σ_τ, σ_ν, θ",
+                f"{b.tau:.3f}, {b.nu:.3f}, {b.sigma_tau:.4f}, {b.sigma_nu:.4f}, {b.theta:.4f}",
+            ),
+            ("stations fitted", fmt_int(self.n_stations)),
+            ("realisations, seed", f"{self.n_realisations}, {self.seed}"),
+            ("grid points", fmt_int(self.grid.n_points)),
+        ]
         return Summary("Klimek et al. fraud-model fit", text, rows, self.notes)
 
 
@@ -492,15 +576,23 @@ class KlimekScore(ResultMixin):
     notes: tuple[str, ...] = ()
 
     def summary(self) -> Summary:
-        text = (f"Scores of the Klimek model at f_i = {self.f_i:g}, f_e = {self.f_e:g}, α = {self.alpha:g}: "
-                f"L2 loss {self.l2:.4g} (no fraud {self.no_fraud_l2:.4g}), L1 loss {self.l1:.4g} "
-                f"(no fraud {self.no_fraud_l1:.4g}). The model implies {fmt_int(self.implied_leader_votes)} "
-                f"leader votes against {fmt_int(self.official_leader_votes)} reported. {_SHAPE_NOTE}")
-        rows = [("L2 loss", f"{self.l2:.4g} ± {self.l2_sd:.2g}"), ("L1 loss", f"{self.l1:.4g} ± {self.l1_sd:.2g}"),
-                ("implied / official ballots", f"{fmt_int(self.implied_ballots)} / {fmt_int(self.official_ballots)}"),
-                ("model fraud votes", fmt_int(self.model_fraud_votes)),
-                ("official minus fair component", fmt_int(self.official_minus_fair)),
-                ("realisations, seed", f"{self.n_realisations}, {self.seed}")]
+        text = (
+            f"Scores of the Klimek model at f_i = {self.f_i:g}, f_e = {self.f_e:g}, α = {self.alpha:g}: "
+            f"L2 loss {self.l2:.4g} (no fraud {self.no_fraud_l2:.4g}), L1 loss {self.l1:.4g} "
+            f"(no fraud {self.no_fraud_l1:.4g}). The model implies {fmt_int(self.implied_leader_votes)} "
+            f"leader votes against {fmt_int(self.official_leader_votes)} reported. {_SHAPE_NOTE}"
+        )
+        rows = [
+            ("L2 loss", f"{self.l2:.4g} ± {self.l2_sd:.2g}"),
+            ("L1 loss", f"{self.l1:.4g} ± {self.l1_sd:.2g}"),
+            (
+                "implied / official ballots",
+                f"{fmt_int(self.implied_ballots)} / {fmt_int(self.official_ballots)}",
+            ),
+            ("model fraud votes", fmt_int(self.model_fraud_votes)),
+            ("official minus fair component", fmt_int(self.official_minus_fair)),
+            ("realisations, seed", f"{self.n_realisations}, {self.seed}"),
+        ]
         return Summary("Klimek et al. model: fixed parameters", text, rows, self.notes)
 
 
@@ -508,21 +600,37 @@ class KlimekScore(ResultMixin):
 # Public functions
 # --------------------------------------------------------------------------------------
 def _check_run(n_realisations: int, seed) -> None:
-    if not isinstance(n_realisations, (int, np.integer)) or n_realisations < 1 or n_realisations > 10_000:
-        raise ValueError(f"n_realisations ({n_realisations!r}) must be an integer in the interval [1, 10000].")
+    if (
+        not isinstance(n_realisations, (int, np.integer))
+        or n_realisations < 1
+        or n_realisations > 10_000
+    ):
+        raise ValueError(
+            f"n_realisations ({n_realisations!r}) must be an integer in the interval [1, 10000]."
+        )
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         raise ValueError(f"seed ({seed!r}) must be None, a non-negative integer or a SeedSequence.")
     if isinstance(seed, (int, np.integer)) and seed < 0:
         raise ValueError(f"seed ({seed!r}) must be in the interval [0, inf).")
 
 
-def _prepare(e, baseline_subset, sigma_nu_c, basis, notes: Notes, baseline: KlimekBaseline | None,
-             peak_estimator: str = "kde"):
+def _prepare(
+    e,
+    baseline_subset,
+    sigma_nu_c,
+    basis,
+    notes: Notes,
+    baseline: KlimekBaseline | None,
+    peak_estimator: str = "kde",
+):
     st = _stations(e, basis, baseline_subset)
     n = st.t.size
     if n < SMALL_N:
-        notes.small_sample(f"only {n} stations with ≥ {MIN_STATION_V} registered: the 101 × 101 "
-                           f"fingerprint is sparse and the fit unreliable", stacklevel=4)
+        notes.small_sample(
+            f"only {n} stations with ≥ {MIN_STATION_V} registered: the 101 × 101 "
+            f"fingerprint is sparse and the fit unreliable",
+            stacklevel=4,
+        )
     if baseline is not None:
         if not isinstance(baseline, KlimekBaseline):
             raise ValueError(f"baseline ({baseline!r}) must be None or a KlimekBaseline.")
@@ -534,10 +642,21 @@ def _prepare(e, baseline_subset, sigma_nu_c, basis, notes: Notes, baseline: Klim
     return st, base
 
 
-def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed: int | None = 0,
-               grid: KlimekGrid | None = None, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
-               basis: str = "issued", baseline: KlimekBaseline | None = None, backend=None,
-               scheduler=None, peak_estimator: str = "kde") -> KlimekResult:
+def fit_klimek(
+    e: Election,
+    *,
+    loss: str = "L2",
+    n_realisations: int = 10,
+    seed: int | None = 0,
+    grid: KlimekGrid | None = None,
+    baseline_subset: str = "fit",
+    sigma_nu_c: float = 1.0,
+    basis: str = "issued",
+    baseline: KlimekBaseline | None = None,
+    backend=None,
+    scheduler=None,
+    peak_estimator: str = "kde",
+) -> KlimekResult:
     """Fit the Klimek et al. (2012) fraud model on a grid (``forensics.md`` §1.2–1.3).
 
     Stations with ``V ≥ 100``, ``R > 0`` and turnout ``≤ 1`` are fitted. Per realisation
@@ -568,9 +687,35 @@ def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed:
     if not base.ok or st.t.size < 2:
         notes.add("no fit was run")
         ci = ConfidenceInterval(nan, nan)
-        return KlimekResult(nan, nan, nan, nan, nan, nan, ci, ci, ci, loss, nan, nan, (), (), base, grid,
-                            n_realisations, _seed_int(seed), entropy, _keys(children), basis, st.t.size,
-                            st.excluded, notes.as_tuple(), obs2d.reshape(kg.N_PCT, kg.N_PCT), None, None)
+        return KlimekResult(
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            ci,
+            ci,
+            ci,
+            loss,
+            nan,
+            nan,
+            (),
+            (),
+            base,
+            grid,
+            n_realisations,
+            _seed_int(seed),
+            entropy,
+            _keys(children),
+            basis,
+            st.t.size,
+            st.excluded,
+            notes.as_tuple(),
+            obs2d.reshape(kg.N_PCT, kg.N_PCT),
+            None,
+            None,
+        )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st.t.size, b, obs2d, loss, grid) for c in children]
     out = run_tasks(_fit_realisation, tasks, backend=backend, scheduler=scheduler)
@@ -579,18 +724,45 @@ def fit_klimek(e: Election, *, loss: str = "L2", n_realisations: int = 10, seed:
     idx = [np.unravel_index(int(np.argmin(s)), s.shape) for s in surfaces]
     argmins = tuple((float(fi[i]), float(fe[j]), float(al[a])) for a, i, j in idx)
     arr = np.array(argmins)
-    (m_i, sd_i, ci_i), (m_e, sd_e, ci_e), (m_a, sd_a, ci_a) = (_interval(arr[:, k]) for k in range(3))
+    (m_i, sd_i, ci_i), (m_e, sd_e, ci_e), (m_a, sd_a, ci_a) = (
+        _interval(arr[:, k]) for k in range(3)
+    )
     losses = tuple(float(s.min()) for s in surfaces)
     notes.add(_CRITERIA_NOTE)
     notes.add(_SHAPE_NOTE)
     if np.any(arr[:, 2] == al.max()) or np.any(arr[:, 2] == al.min()):
-        notes.add("α reached the edge of the grid in some realisations: it is weakly identified here")
+        notes.add(
+            "α reached the edge of the grid in some realisations: it is weakly identified here"
+        )
     return KlimekResult(
-        m_i, m_e, m_a, sd_i, sd_e, sd_a, ci_i, ci_e, ci_a, loss, float(np.mean(losses)),
-        float(surfaces[:, 0, 0, 0].mean()), argmins, losses, base, grid, n_realisations, _seed_int(seed),
-        entropy, _keys(children), basis, st.t.size, st.excluded, notes.as_tuple(),
-        obs2d.reshape(kg.N_PCT, kg.N_PCT), np.mean([o[1] for o in out], axis=0).reshape(kg.N_PCT, kg.N_PCT),
-        surfaces.mean(axis=0))
+        m_i,
+        m_e,
+        m_a,
+        sd_i,
+        sd_e,
+        sd_a,
+        ci_i,
+        ci_e,
+        ci_a,
+        loss,
+        float(np.mean(losses)),
+        float(surfaces[:, 0, 0, 0].mean()),
+        argmins,
+        losses,
+        base,
+        grid,
+        n_realisations,
+        _seed_int(seed),
+        entropy,
+        _keys(children),
+        basis,
+        st.t.size,
+        st.excluded,
+        notes.as_tuple(),
+        obs2d.reshape(kg.N_PCT, kg.N_PCT),
+        np.mean([o[1] for o in out], axis=0).reshape(kg.N_PCT, kg.N_PCT),
+        surfaces.mean(axis=0),
+    )
 
 
 def _seed_int(seed) -> int | None:
@@ -611,15 +783,33 @@ def _score_realisation(seed, st: _Stations, b, f_i, f_e, alpha, obs2d, obs1):
     h1_0 = h2_0.reshape(kg.N_PCT, kg.N_PCT).sum(axis=0)
     l1w = 1.0 / (obs1 + 1.0) ** 2
     v = st.v.astype(np.float64)
-    return (float(((h2 - obs2d) ** 2).sum()), float((l1w * (h1 - obs1) ** 2).sum()),
-            float(((h2_0 - obs2d) ** 2).sum()), float((l1w * (h1_0 - obs1) ** 2).sum()),
-            float((v * t).sum()), float((v * w).sum()), float((v * a * nui).sum()))
+    return (
+        float(((h2 - obs2d) ** 2).sum()),
+        float((l1w * (h1 - obs1) ** 2).sum()),
+        float(((h2_0 - obs2d) ** 2).sum()),
+        float((l1w * (h1_0 - obs1) ** 2).sum()),
+        float((v * t).sum()),
+        float((v * w).sum()),
+        float((v * a * nui).sum()),
+    )
 
 
-def score_klimek(e: Election, f_i: float, f_e: float, alpha: float, *, n_realisations: int = 10,
-                 seed: int | None = 0, baseline_subset: str = "fit", sigma_nu_c: float = 1.0,
-                 basis: str = "issued", baseline: KlimekBaseline | None = None, backend=None,
-                 scheduler=None, peak_estimator: str = "kde") -> KlimekScore:
+def score_klimek(
+    e: Election,
+    f_i: float,
+    f_e: float,
+    alpha: float,
+    *,
+    n_realisations: int = 10,
+    seed: int | None = 0,
+    baseline_subset: str = "fit",
+    sigma_nu_c: float = 1.0,
+    basis: str = "issued",
+    baseline: KlimekBaseline | None = None,
+    backend=None,
+    scheduler=None,
+    peak_estimator: str = "kde",
+) -> KlimekScore:
     """L2 and L1 losses of the Klimek model at fixed ``(f_i, f_e, α)`` (``forensics.md`` §1.3).
 
     Same stations, baseline, draws and criteria as :func:`fit_klimek`; incremental fraud where
@@ -640,26 +830,80 @@ def score_klimek(e: Election, f_i: float, f_e: float, alpha: float, *, n_realisa
     obs1 = obs2d.reshape(kg.N_PCT, kg.N_PCT).sum(axis=0)
     nan = float("nan")
     if not base.ok:
-        return KlimekScore(f_i, f_e, alpha, nan, nan, nan, nan, nan, nan, nan, nan, int(st.ballots.sum()),
-                           int(st.leader.sum()), nan, nan, base, n_realisations, _seed_int(seed), entropy,
-                           basis, st.t.size, notes.as_tuple())
+        return KlimekScore(
+            f_i,
+            f_e,
+            alpha,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            int(st.ballots.sum()),
+            int(st.leader.sum()),
+            nan,
+            nan,
+            base,
+            n_realisations,
+            _seed_int(seed),
+            entropy,
+            basis,
+            st.t.size,
+            notes.as_tuple(),
+        )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st, b, float(f_i), float(f_e), float(alpha), obs2d, obs1) for c in children]
     r = np.array(run_tasks(_score_realisation, tasks, backend=backend, scheduler=scheduler))
     m = r.mean(axis=0)
     sd = r.std(axis=0, ddof=1) if n_realisations > 1 else np.full(r.shape[1], nan)
     notes.add(_SHAPE_NOTE)
-    return KlimekScore(float(f_i), float(f_e), float(alpha), m[0], sd[0], m[1], sd[1], m[2], m[3], m[4], m[5],
-                       int(st.ballots.sum()), int(st.leader.sum()), m[5] - m[6], float(st.leader.sum()) - m[6],
-                       base, n_realisations, _seed_int(seed), entropy, basis, st.t.size, notes.as_tuple())
+    return KlimekScore(
+        float(f_i),
+        float(f_e),
+        float(alpha),
+        m[0],
+        sd[0],
+        m[1],
+        sd[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        int(st.ballots.sum()),
+        int(st.leader.sum()),
+        m[5] - m[6],
+        float(st.leader.sum()) - m[6],
+        base,
+        n_realisations,
+        _seed_int(seed),
+        entropy,
+        basis,
+        st.t.size,
+        notes.as_tuple(),
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Simulation from the model (tests, notebooks)
 # --------------------------------------------------------------------------------------
-def _simulate_election(n: int, *, f_i: float, f_e: float, alpha: float, tau: float = 0.55, nu: float = 0.45,
-                       sigma_tau: float = 0.08, sigma_nu: float = 0.07, theta: float = 0.5, seed: int = 0,
-                       log_mean: float = 7.0, log_sd: float = 0.6) -> Election:
+def _simulate_election(
+    n: int,
+    *,
+    f_i: float,
+    f_e: float,
+    alpha: float,
+    tau: float = 0.55,
+    nu: float = 0.45,
+    sigma_tau: float = 0.08,
+    sigma_nu: float = 0.07,
+    theta: float = 0.5,
+    seed: int = 0,
+    log_mean: float = 7.0,
+    log_sd: float = 0.6,
+) -> Election:
     """Draw an Election from the Klimek model: registered ~ lognormal (≥ 100), continuous
     turnout and share rounded to counts (ballots issued = cast = valid; two candidates)."""
     rng = np.random.default_rng(seed)
@@ -669,8 +913,18 @@ def _simulate_election(n: int, *, f_i: float, f_e: float, alpha: float, tau: flo
     t, _, s = _turnout_share(a, nui, x, alpha)
     g = np.maximum(np.rint(t * v), 1).astype(np.int64)
     lead = np.rint(s * g).astype(np.int64)
-    meta = ElectionMeta(country="XX", date="2012-03-04", type="simulated", name="Klimek-model simulation",
-                        scrutiny="cand_00")
-    return Election.from_arrays(registered=v, valid=g, invalid=np.zeros(n, np.int64),
-                                votes={"Leader": lead, "Other": g - lead},
-                                fields={"ballots_issued_station": g}, meta=meta)
+    meta = ElectionMeta(
+        country="XX",
+        date="2012-03-04",
+        type="simulated",
+        name="Klimek-model simulation",
+        scrutiny="cand_00",
+    )
+    return Election.from_arrays(
+        registered=v,
+        valid=g,
+        invalid=np.zeros(n, np.int64),
+        votes={"Leader": lead, "Other": g - lead},
+        fields={"ballots_issued_station": g},
+        meta=meta,
+    )

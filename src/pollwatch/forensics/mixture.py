@@ -87,33 +87,52 @@ class MixtureResult(ResultMixin):
             return "" if math.isnan(c.low) else f" [{f(c.low)} – {f(c.high)}]"
 
         lvl = f"{100 * self.level:g} %"
-        rows = [(f"π {name.replace('_', ' ')}", fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct))
-                for name in CLASSES]
+        rows = [
+            (f"π {name.replace('_', ' ')}", fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct))
+            for name in CLASSES
+        ]
         rows += [
-            ("fraudulent votes (manufactured + stolen)", fmt_int(self.fraud_votes) + ci(self.fraud_votes_ci, fmt_int)),
-            ("  manufactured (turnout)", fmt_int(self.manufactured_votes) + ci(self.manufactured_ci, fmt_int)),
+            (
+                "fraudulent votes (manufactured + stolen)",
+                fmt_int(self.fraud_votes) + ci(self.fraud_votes_ci, fmt_int),
+            ),
+            (
+                "  manufactured (turnout)",
+                fmt_int(self.manufactured_votes) + ci(self.manufactured_ci, fmt_int),
+            ),
             ("  stolen (from others)", fmt_int(self.stolen_votes) + ci(self.stolen_ci, fmt_int)),
             ("share of the leader's votes", fmt_pct(self.fraud_share_of_leader)),
-            ("clean turnout / leader share (medians)",
-             f"{fmt_pct(self.clean['turnout_median'])} / {fmt_pct(self.clean['share_median'])}"),
+            (
+                "clean turnout / leader share (medians)",
+                f"{fmt_pct(self.clean['turnout_median'])} / {fmt_pct(self.clean['share_median'])}",
+            ),
             ("stations fitted", f"{self.n_stations:,}"),
-            ("class boundary k; bootstrap", f"{self.k:g}; {self.n_boot} replicates, seed {self.seed}"),
+            (
+                "class boundary k; bootstrap",
+                f"{self.k:g}; {self.n_boot} replicates, seed {self.seed}",
+            ),
         ]
         if self.strata:
-            rows.append((f"fitted separately per {self.strata}", f"{len(self.strata_results)} fits, summed"))
-        text = (f"A three-class mixture (no fraud, incremental, extreme) of {self.candidate}'s results "
-                f"puts {fmt_pct(self.pi['incremental'] + self.pi['extreme'])} of stations in the fraud "
-                f"classes and attributes {fmt_int(self.fraud_votes)} votes to manufactured turnout or "
-                f"stolen opposition votes ({lvl} intervals in brackets). This is a model-based shape "
-                "quantity: genuine heterogeneity (regions voting en bloc, closed institutions) that a "
-                "single logit-normal clean distribution cannot absorb is also counted. The likelihood is "
-                "flat between clean and lightly stuffed stations: the estimate is where a conservative fit "
-                "stops (the setting that was calibrated), a deeper search can double a single region's "
-                "figure, and the intervals do not include that.")
+            rows.append(
+                (f"fitted separately per {self.strata}", f"{len(self.strata_results)} fits, summed")
+            )
+        text = (
+            f"A three-class mixture (no fraud, incremental, extreme) of {self.candidate}'s results "
+            f"puts {fmt_pct(self.pi['incremental'] + self.pi['extreme'])} of stations in the fraud "
+            f"classes and attributes {fmt_int(self.fraud_votes)} votes to manufactured turnout or "
+            f"stolen opposition votes ({lvl} intervals in brackets). This is a model-based shape "
+            "quantity: genuine heterogeneity (regions voting en bloc, closed institutions) that a "
+            "single logit-normal clean distribution cannot absorb is also counted. The likelihood is "
+            "flat between clean and lightly stuffed stations: the estimate is where a conservative fit "
+            "stops (the setting that was calibrated), a deeper search can double a single region's "
+            "figure, and the intervals do not include that."
+        )
         if not self.strata and self.n_boot:
-            text += (" The intervals are station-sampling intervals of this national fit: in simulated elections "
-                     "with honest regional differences they covered the injected ballots in 3–5 of 40 cases, against "
-                     "36–37 of 40 for the region-by-region fit (strata='region').")
+            text += (
+                " The intervals are station-sampling intervals of this national fit: in simulated elections "
+                "with honest regional differences they covered the injected ballots in 3–5 of 40 cases, against "
+                "36–37 of 40 for the region-by-region fit (strata='region')."
+            )
         return Summary("Finite-mixture fraud model (eforensics class)", text, rows, self.notes)
 
 
@@ -127,7 +146,11 @@ def _grid(k: float) -> em.Grid:
 
 
 def _check(name: str, value, low: float, high: float, integer: bool = False) -> None:
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    ok = (
+        isinstance(value, (int, np.integer))
+        if integer
+        else isinstance(value, (int, float, np.number))
+    )
     if not ok or math.isnan(float(value)) or not (low <= value <= high):
         kind = "an integer" if integer else "a number"
         raise ValueError(f"{name} ({value!r}) must be {kind} in the interval [{low}, {high}].")
@@ -150,7 +173,9 @@ def _station_data(e: Election, candidate: str | None, min_registered: int):
 
 def _means(post: np.ndarray, N: np.ndarray) -> np.ndarray:
     """Per-station means [π_no, π_inc, π_ext, manufactured votes, stolen votes]."""
-    return np.concatenate((post[:, 2:].mean(axis=0), [np.mean(N * post[:, 0]), np.mean(N * post[:, 1])]))
+    return np.concatenate(
+        (post[:, 2:].mean(axis=0), [np.mean(N * post[:, 0]), np.mean(N * post[:, 1])])
+    )
 
 
 def _replicate(t, o, N, grid, x_hat, seed, size, max_iter):
@@ -158,16 +183,29 @@ def _replicate(t, o, N, grid, x_hat, seed, size, max_iter):
     idx = np.random.default_rng(seed).integers(0, len(t), size)
     tb, ob, Nb = t[idx], o[idx], N[idx]
     # warm-started and capped: a replicate needs no restarts (the estimate already converged)
-    x, _, _, _ = em.fit(tb, ob, np.ones(size), grid, x_hat, max_iter=max_iter, tol=1e-9, max_restarts=0)
+    x, _, _, _ = em.fit(
+        tb, ob, np.ones(size), grid, x_hat, max_iter=max_iter, tol=1e-9, max_restarts=0
+    )
     return _means(em.posteriors(tb, ob, grid, x), Nb)
 
 
-def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
-                  min_registered: int = 100, n_boot: int = 10, level: float = 0.95,
-                  seed: int | np.random.SeedSequence | None = None, backend=None, scheduler=None,
-                  boot_size: int | None = 10_000, max_iter: int = 500,
-                  boot_max_iter: int = 80, strata: str | None = None,
-                  min_stratum: int = 300) -> MixtureResult:
+def fraud_mixture(
+    e: Election,
+    *,
+    candidate: str | None = None,
+    k: float = 0.7,
+    min_registered: int = 100,
+    n_boot: int = 10,
+    level: float = 0.95,
+    seed: int | np.random.SeedSequence | None = None,
+    backend=None,
+    scheduler=None,
+    boot_size: int | None = 10_000,
+    max_iter: int = 500,
+    boot_max_iter: int = 80,
+    strata: str | None = None,
+    min_stratum: int = 300,
+) -> MixtureResult:
     """Mixture of no-fraud, incremental-fraud and extreme-fraud stations (eforensics class).
 
     Source: Mebane (2016); Ferrari, McAlister & Mebane (2018), model ``bl``/``qbl``
@@ -249,12 +287,28 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
     if strata is not None:
         _check("min_stratum", min_stratum, 50, 10**9, integer=True)
         if strata not in e.meta.hierarchy:
-            raise ValueError(f"strata ({strata!r}) must be a hierarchy level of the election: "
-                             f"{list(e.meta.hierarchy)}")
-        return _stratified(e, strata, min_stratum, dict(
-            candidate=candidate, k=k, min_registered=min_registered, n_boot=n_boot, level=level,
-            backend=backend, scheduler=scheduler, boot_size=boot_size, max_iter=max_iter,
-            boot_max_iter=boot_max_iter), seed)
+            raise ValueError(
+                f"strata ({strata!r}) must be a hierarchy level of the election: "
+                f"{list(e.meta.hierarchy)}"
+            )
+        return _stratified(
+            e,
+            strata,
+            min_stratum,
+            dict(
+                candidate=candidate,
+                k=k,
+                min_registered=min_registered,
+                n_boot=n_boot,
+                level=level,
+                backend=backend,
+                scheduler=scheduler,
+                boot_size=boot_size,
+                max_iter=max_iter,
+                boot_max_iter=boot_max_iter,
+            ),
+            seed,
+        )
     t0 = time.perf_counter()
     notes: list[str] = []
     cand = e.candidate(candidate)
@@ -263,7 +317,9 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
     if n < 50:
         msg = f"only {n} stations can be fitted (need at least 50): no mixture estimate"
         warnings.warn(msg, SmallSampleWarning, stacklevel=2)
-        return _empty(e, cand.name, mask, n_ex, k, min_registered, n_boot, level, seed, notes + [msg], t0)
+        return _empty(
+            e, cand.name, mask, n_ex, k, min_registered, n_boot, level, seed, notes + [msg], t0
+        )
     if n < 500:
         notes.append(f"only {n} stations: class weights and magnitudes are poorly determined")
         warnings.warn(notes[-1], SmallSampleWarning, stacklevel=2)
@@ -293,11 +349,18 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
         boot = np.array(run_tasks(_replicate, tasks, backend=backend, scheduler=scheduler))
         boot = est + (boot * np.array([1, 1, 1, n, n]) - est) * math.sqrt(size / n)
     elif seed is not None:
-        entropy = int(np.random.SeedSequence(seed).entropy) if not isinstance(seed, np.random.SeedSequence) else int(seed.entropy)
+        entropy = (
+            int(np.random.SeedSequence(seed).entropy)
+            if not isinstance(seed, np.random.SeedSequence)
+            else int(seed.entropy)
+        )
 
     z = _crit(level, 0 if boot is None else len(boot))
     sd = boot.std(axis=0, ddof=1) if boot is not None and len(boot) > 1 else np.full(5, np.nan)
-    cis = [ConfidenceInterval(float(max(v - z * s, 0.0)), float(v + z * s)) for v, s in zip(est, sd, strict=True)]
+    cis = [
+        ConfidenceInterval(float(max(v - z * s, 0.0)), float(v + z * s))
+        for v, s in zip(est, sd, strict=True)
+    ]
     if boot is not None and len(boot) < 20:
         notes.append(f"{len(boot)} bootstrap replicates: intervals (estimate ± t·sd) are rough")
 
@@ -310,11 +373,17 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
     sto[mask] = N * post[:, 1]
     th = em.theta_of(x)
     mags = {}
-    for name, (idx, q, *_scaled, p_shape, _ap) in zip(("incremental", "extreme"), parts, strict=True):
+    for name, (idx, q, *_scaled, p_shape, _ap) in zip(
+        ("incremental", "extreme"), parts, strict=True
+    ):
         mm, ss = grid.m[idx], grid.s[idx]
-        mags[name] = {"m_mean": float(q @ mm), "m_sd": float(math.sqrt(max(q @ mm**2 - (q @ mm) ** 2, 0))),
-                      "s_mean": float(q @ ss), "s_sd": float(math.sqrt(max(q @ ss**2 - (q @ ss) ** 2, 0))),
-                      "shape_p": float(p_shape)}
+        mags[name] = {
+            "m_mean": float(q @ mm),
+            "m_sd": float(math.sqrt(max(q @ mm**2 - (q @ mm) ** 2, 0))),
+            "s_mean": float(q @ ss),
+            "s_sd": float(math.sqrt(max(q @ ss**2 - (q @ ss) ** 2, 0))),
+            "shape_p": float(p_shape),
+        }
     leader = int(W.sum())
     fraud = float(est[3] + est[4])
     return MixtureResult(
@@ -323,19 +392,41 @@ def fraud_mixture(e: Election, *, candidate: str | None = None, k: float = 0.7,
         pi_ci={c: cis[i] for i, c in enumerate(CLASSES)},
         fraud_votes=fraud,
         fraud_votes_ci=_sum_ci(boot, est, z),
-        manufactured_votes=float(est[3]), manufactured_ci=cis[3],
-        stolen_votes=float(est[4]), stolen_ci=cis[4],
-        leader_votes=leader, fraud_share_of_leader=fraud / leader if leader else math.nan,
-        clean={"mu_logit_turnout": float(th[0]), "sd_logit_turnout": float(th[1]),
-               "mu_logit_share": float(th[2]), "sd_logit_share": float(th[3]),
-               "turnout_median": float(1 / (1 + math.exp(-th[0]))),
-               "share_median": float(1 / (1 + math.exp(-th[2])))},
-        magnitudes=mags, loglik=ll, n_evaluations=n_eval, converged=converged,
-        n_stations=n, n_excluded=n_ex, k=float(k), min_registered=int(min_registered),
+        manufactured_votes=float(est[3]),
+        manufactured_ci=cis[3],
+        stolen_votes=float(est[4]),
+        stolen_ci=cis[4],
+        leader_votes=leader,
+        fraud_share_of_leader=fraud / leader if leader else math.nan,
+        clean={
+            "mu_logit_turnout": float(th[0]),
+            "sd_logit_turnout": float(th[1]),
+            "mu_logit_share": float(th[2]),
+            "sd_logit_share": float(th[3]),
+            "turnout_median": float(1 / (1 + math.exp(-th[0]))),
+            "share_median": float(1 / (1 + math.exp(-th[2]))),
+        },
+        magnitudes=mags,
+        loglik=ll,
+        n_evaluations=n_eval,
+        converged=converged,
+        n_stations=n,
+        n_excluded=n_ex,
+        k=float(k),
+        min_registered=int(min_registered),
         grid={"m": grid.m.tolist(), "s": grid.s.tolist(), "class": grid.cls.tolist()},
-        n_boot=int(n_boot), boot_size=int(size), level=float(level), seed=entropy, backend=be_desc,
-        seconds=time.perf_counter() - t0, notes=tuple(notes),
-        posterior=P, posterior_fraud=P[:, 1] + P[:, 2], manufactured=man, stolen=sto, boot=boot,
+        n_boot=int(n_boot),
+        boot_size=int(size),
+        level=float(level),
+        seed=entropy,
+        backend=be_desc,
+        seconds=time.perf_counter() - t0,
+        notes=tuple(notes),
+        posterior=P,
+        posterior_fraud=P[:, 1] + P[:, 2],
+        manufactured=man,
+        stolen=sto,
+        boot=boot,
     )
 
 
@@ -344,7 +435,9 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
     t0 = time.perf_counter()
     codes, labels = e.level_codes(strata)
     sizes = np.bincount(codes, minlength=len(labels))
-    units = [(str(labels[c]).split("\x1f")[-1], codes == c) for c in np.flatnonzero(sizes >= min_stratum)]
+    units = [
+        (str(labels[c]).split("\x1f")[-1], codes == c) for c in np.flatnonzero(sizes >= min_stratum)
+    ]
     small = np.isin(codes, np.flatnonzero(sizes < min_stratum))
     if small.any():
         units.append((f"pooled units under {min_stratum} stations", small))
@@ -358,12 +451,18 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
             size = kw["boot_size"]
             if size is not None:
                 size = max(1_000, math.ceil(size * mask.sum() / len(mask)))
-            fits.append((name, mask, fraud_mixture(e.subset(mask), seed=child, **{**kw, "boot_size": size})))
+            fits.append(
+                (name, mask, fraud_mixture(e.subset(mask), seed=child, **{**kw, "boot_size": size}))
+            )
     ok = [(name, mask, r) for name, mask, r in fits if np.isfinite(r.manufactured_votes)]
-    notes = [f"fitted separately in {len(ok)} units of {strata!r} (units under {min_stratum} stations pooled)"]
+    notes = [
+        f"fitted separately in {len(ok)} units of {strata!r} (units under {min_stratum} stations pooled)"
+    ]
     everywhere = set.intersection(*(set(r.notes) for _, _, r in fits)) if fits else set()
     notes += sorted(everywhere)
-    notes += sorted({f"{name}: {note}" for name, _, r in fits for note in r.notes if note not in everywhere})
+    notes += sorted(
+        {f"{name}: {note}" for name, _, r in fits for note in r.notes if note not in everywhere}
+    )
     lost = [name for name, _, r in fits if not np.isfinite(r.manufactured_votes)]
     if lost:
         notes.append(f"no estimate in {', '.join(lost)}: their stations are not in the totals")
@@ -371,23 +470,35 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
     for w in caught:  # one warning per kind, not one per unit
         by_kind.setdefault(w.category, []).append(str(w.message))
     for kind, msgs in by_kind.items():
-        warnings.warn(f"{len(msgs)} of {len(units)} {strata} fits: {msgs[0]}" + (" (and similar)" if len(msgs) > 1 else ""),
-                      kind, stacklevel=3)
+        warnings.warn(
+            f"{len(msgs)} of {len(units)} {strata} fits: {msgs[0]}"
+            + (" (and similar)" if len(msgs) > 1 else ""),
+            kind,
+            stacklevel=3,
+        )
     if not ok:
         r = fits[0][2]
         return replace(r, strata=strata, notes=tuple(notes), seconds=time.perf_counter() - t0)
     n_fit = np.array([r.n_stations for _, _, r in ok], float)
     wts = n_fit / n_fit.sum()
-    est = np.array([sum(r.pi[c] * w for (_, _, r), w in zip(ok, wts, strict=True)) for c in CLASSES]
-                   + [sum(r.manufactured_votes for _, _, r in ok), sum(r.stolen_votes for _, _, r in ok)])
+    est = np.array(
+        [sum(r.pi[c] * w for (_, _, r), w in zip(ok, wts, strict=True)) for c in CLASSES]
+        + [sum(r.manufactured_votes for _, _, r in ok), sum(r.stolen_votes for _, _, r in ok)]
+    )
     boot = None
     n_boot, level = kw["n_boot"], kw["level"]
     if n_boot:
         # stratum b-th replicates are independent across strata: their sum is a replicate of the total
-        boot = sum(np.column_stack([r.boot[:, :3] * w, r.boot[:, 3:]]) for (_, _, r), w in zip(ok, wts, strict=True))
+        boot = sum(
+            np.column_stack([r.boot[:, :3] * w, r.boot[:, 3:]])
+            for (_, _, r), w in zip(ok, wts, strict=True)
+        )
     z = _crit(level, 0 if boot is None else len(boot))
     sd = boot.std(axis=0, ddof=1) if boot is not None and len(boot) > 1 else np.full(5, np.nan)
-    cis = [ConfidenceInterval(float(max(v - z * s_, 0.0)), float(v + z * s_)) for v, s_ in zip(est, sd, strict=True)]
+    cis = [
+        ConfidenceInterval(float(max(v - z * s_, 0.0)), float(v + z * s_))
+        for v, s_ in zip(est, sd, strict=True)
+    ]
     full = e.n_stations
     post = np.full((full, 3), np.nan)
     man, sto = np.full(full, np.nan), np.full(full, np.nan)
@@ -401,21 +512,51 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
 
     first = ok[0][2]
     return replace(
-        first, pi={c: float(est[i]) for i, c in enumerate(CLASSES)}, pi_ci={c: cis[i] for i, c in enumerate(CLASSES)},
-        fraud_votes=fraud, fraud_votes_ci=_sum_ci(boot, est, z), manufactured_votes=float(est[3]),
-        manufactured_ci=cis[3], stolen_votes=float(est[4]), stolen_ci=cis[4], leader_votes=int(leader),
+        first,
+        pi={c: float(est[i]) for i, c in enumerate(CLASSES)},
+        pi_ci={c: cis[i] for i, c in enumerate(CLASSES)},
+        fraud_votes=fraud,
+        fraud_votes_ci=_sum_ci(boot, est, z),
+        manufactured_votes=float(est[3]),
+        manufactured_ci=cis[3],
+        stolen_votes=float(est[4]),
+        stolen_ci=cis[4],
+        leader_votes=int(leader),
         fraud_share_of_leader=fraud / leader if leader else math.nan,
         clean={key: wavg(lambda r, key=key: r.clean[key]) for key in first.clean},
-        magnitudes={c: {key: wavg(lambda r, c=c, key=key: r.magnitudes[c][key]) for key in first.magnitudes[c]}
-                    for c in first.magnitudes},
-        loglik=float(sum(r.loglik for _, _, r in ok)), n_evaluations=sum(r.n_evaluations for _, _, r in ok),
-        converged=all(r.converged for _, _, r in ok), n_stations=int(n_fit.sum()),
-        n_excluded={key: sum(r.n_excluded.get(key, 0) for _, _, r in fits) for key in first.n_excluded},
-        seed=entropy, seconds=time.perf_counter() - t0, notes=tuple(notes), posterior=post,
-        posterior_fraud=post[:, 1] + post[:, 2], manufactured=man, stolen=sto, boot=boot, strata=strata,
-        strata_results={name: {"stations": r.n_stations, "incremental": r.pi["incremental"],
-                               "extreme": r.pi["extreme"], "manufactured_votes": r.manufactured_votes,
-                               "fraud_votes": r.fraud_votes} for name, _, r in fits},
+        magnitudes={
+            c: {
+                key: wavg(lambda r, c=c, key=key: r.magnitudes[c][key])
+                for key in first.magnitudes[c]
+            }
+            for c in first.magnitudes
+        },
+        loglik=float(sum(r.loglik for _, _, r in ok)),
+        n_evaluations=sum(r.n_evaluations for _, _, r in ok),
+        converged=all(r.converged for _, _, r in ok),
+        n_stations=int(n_fit.sum()),
+        n_excluded={
+            key: sum(r.n_excluded.get(key, 0) for _, _, r in fits) for key in first.n_excluded
+        },
+        seed=entropy,
+        seconds=time.perf_counter() - t0,
+        notes=tuple(notes),
+        posterior=post,
+        posterior_fraud=post[:, 1] + post[:, 2],
+        manufactured=man,
+        stolen=sto,
+        boot=boot,
+        strata=strata,
+        strata_results={
+            name: {
+                "stations": r.n_stations,
+                "incremental": r.pi["incremental"],
+                "extreme": r.pi["extreme"],
+                "manufactured_votes": r.manufactured_votes,
+                "fraud_votes": r.fraud_votes,
+            }
+            for name, _, r in fits
+        },
     )
 
 
@@ -443,12 +584,36 @@ def _empty(e, cand, mask, n_ex, k, min_registered, n_boot, level, seed, notes, t
     nci = ConfidenceInterval(nan, nan)
     full = e.n_stations
     return MixtureResult(
-        candidate=cand, pi=dict.fromkeys(CLASSES, nan), pi_ci=dict.fromkeys(CLASSES, nci),
-        fraud_votes=nan, fraud_votes_ci=nci, manufactured_votes=nan, manufactured_ci=nci,
-        stolen_votes=nan, stolen_ci=nci, leader_votes=0, fraud_share_of_leader=nan, clean={},
-        magnitudes={}, loglik=nan, n_evaluations=0, converged=False, n_stations=int(mask.sum()),
-        n_excluded=n_ex, k=float(k), min_registered=int(min_registered), grid={}, n_boot=int(n_boot), boot_size=0,
-        level=float(level), seed=None, backend="serial", seconds=time.perf_counter() - t0,
-        notes=tuple(notes), posterior=np.full((full, 3), nan), posterior_fraud=np.full(full, nan),
-        manufactured=np.full(full, nan), stolen=np.full(full, nan),
+        candidate=cand,
+        pi=dict.fromkeys(CLASSES, nan),
+        pi_ci=dict.fromkeys(CLASSES, nci),
+        fraud_votes=nan,
+        fraud_votes_ci=nci,
+        manufactured_votes=nan,
+        manufactured_ci=nci,
+        stolen_votes=nan,
+        stolen_ci=nci,
+        leader_votes=0,
+        fraud_share_of_leader=nan,
+        clean={},
+        magnitudes={},
+        loglik=nan,
+        n_evaluations=0,
+        converged=False,
+        n_stations=int(mask.sum()),
+        n_excluded=n_ex,
+        k=float(k),
+        min_registered=int(min_registered),
+        grid={},
+        n_boot=int(n_boot),
+        boot_size=0,
+        level=float(level),
+        seed=None,
+        backend="serial",
+        seconds=time.perf_counter() - t0,
+        notes=tuple(notes),
+        posterior=np.full((full, 3), nan),
+        posterior_fraud=np.full(full, nan),
+        manufactured=np.full(full, nan),
+        stolen=np.full(full, nan),
     )

@@ -36,7 +36,9 @@ class Context:
     results: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None  # for methods with their own thread pool (None: all cores)
     regional_boot: int = 0  # bootstrap replicates of the region-by-region mixture (0: no interval)
-    units: Any = field(default=False, repr=False)  # the election with its analysis units (False: not built)
+    units: Any = field(
+        default=False, repr=False
+    )  # the election with its analysis units (False: not built)
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,15 @@ def _run_fingerprint(e: Election, ctx: Context):
 
 
 def _extract_fingerprint(r, e: Election) -> dict:
-    return {"pearson": _f(r.correlations.get("all")), "variants": r.correlations, "basis": r.basis,
-            "stations_high_high": r.n_high_high, "share_high_high": r.frac_high_high,
-            "share_turnout_high": r.frac_turnout_high, "share_leader_high": r.frac_share_high}
+    return {
+        "pearson": _f(r.correlations.get("all")),
+        "variants": r.correlations,
+        "basis": r.basis,
+        "stations_high_high": r.n_high_high,
+        "share_high_high": r.frac_high_high,
+        "share_turnout_high": r.frac_turnout_high,
+        "share_leader_high": r.frac_share_high,
+    }
 
 
 def _run_regression(e: Election, ctx: Context):
@@ -83,9 +91,15 @@ def _run_regression(e: Election, ctx: Context):
 
 
 def _extract_regression(r, e: Election) -> dict:
-    return {"leader_slope": r.leader_slope, "others_slope": r.others_slope, "invalid_slope": r.invalid_slope,
-            "sum_slopes": r.sum_slopes, "leader_slope_weighted": r.leader_slope_weighted,
-            "sobyanin_statistic": r.eftoolkit_sobyanin, "slopes": r.slopes}
+    return {
+        "leader_slope": r.leader_slope,
+        "others_slope": r.others_slope,
+        "invalid_slope": r.invalid_slope,
+        "sum_slopes": r.sum_slopes,
+        "leader_slope_weighted": r.leader_slope_weighted,
+        "sobyanin_statistic": r.eftoolkit_sobyanin,
+        "slopes": r.slopes,
+    }
 
 
 def _run_digits(e: Election, ctx: Context):
@@ -105,15 +119,20 @@ def _digit_rows(r, which: str) -> list[list]:
 def _extract_digits(r, e: Election) -> dict:
     lead = r.row(r.scrutiny)
     return {
-        "leader_second_digit_mean": lead.second.value, "leader_second_digit_ci": list(lead.second.ci),
-        "leader_last_digit_mean": lead.last.value, "leader_last_digit_ci": list(lead.last.ci),
-        "leader_c05": lead.c05.value, "leader_last_digit_high_p": lead.last_high.pvalue,
+        "leader_second_digit_mean": lead.second.value,
+        "leader_second_digit_ci": list(lead.second.ci),
+        "leader_last_digit_mean": lead.last.value,
+        "leader_last_digit_ci": list(lead.last.ci),
+        "leader_c05": lead.c05.value,
+        "leader_last_digit_high_p": lead.last_high.pvalue,
         "leader_last_digit_high_n": lead.last_high.n,
-        "p05_share": r.p05_share.value, "p05_turnout": r.p05_turnout.value,
+        "p05_share": r.p05_share.value,
+        "p05_turnout": r.p05_turnout.value,
         "flagged": {row.label: list(row.flagged) for row in r.rows if row.flagged},
         # the leader's own row only: "ballots cast" fails 2BL on station-size grounds alone
         "any_flagged": bool(lead.flagged),
-        "second_digit_rows": _digit_rows(r, "second"), "last_digit_rows": _digit_rows(r, "last"),
+        "second_digit_rows": _digit_rows(r, "second"),
+        "last_digit_rows": _digit_rows(r, "last"),
         "note": "weak evidence: deviations follow no consistent pattern and can arise without fraud",
     }
 
@@ -127,11 +146,20 @@ def _run_carousel(e: Election, ctx: Context):
 def _extract_carousel(r, e: Election) -> dict:
     return {
         "stations_flagged": int(r.n_flagged),
-        "shares": {k: {"national_share": s.national_share, "station_median": s.station_median,
-                       "flagged": s.n_flagged, "flagged_floored": s.n_flagged_floored} for k, s in r.shares.items()},
+        "shares": {
+            k: {
+                "national_share": s.national_share,
+                "station_median": s.station_median,
+                "flagged": s.n_flagged,
+                "flagged_floored": s.n_flagged_floored,
+            }
+            for k, s in r.shares.items()
+        },
         "correlation_with_leader": r.correlation_with_leader,
-        "cards_used": r.cards_used, "cards_issued": r.cards_issued,
-        "constituencies_cards_over": r.n_groups_cards_over, "boxes_gt_issued": r.n_boxes_gt_issued,
+        "cards_used": r.cards_used,
+        "cards_issued": r.cards_issued,
+        "constituencies_cards_over": r.n_groups_cards_over,
+        "boxes_gt_issued": r.n_boxes_gt_issued,
     }
 
 
@@ -144,21 +172,38 @@ def _run_integers(e: Election, ctx: Context):
 def _extract_integers(r, e: Election) -> dict:
     s = r.either
     return {
-        "excess": s.excess, "p_value": s.pvalue, "z": s.z, "observed": s.observed, "expected": s.expected,
-        "sd": s.sd, "excess_leader": r.leader.excess, "excess_turnout": r.turnout.excess,
-        "excess_registered": r.excess_registered, "included": r.n_included, "basis": r.basis, "method": r.method,
+        "excess": s.excess,
+        "p_value": s.pvalue,
+        "z": s.z,
+        "observed": s.observed,
+        "expected": s.expected,
+        "sd": s.sd,
+        "excess_leader": r.leader.excess,
+        "excess_turnout": r.turnout.excess,
+        "excess_registered": r.excess_registered,
+        "included": r.n_included,
+        "basis": r.basis,
+        "method": r.method,
     }
 
 
 def _run_coarse(e: Election, ctx: Context):
     from pollwatch.forensics.coarse import rozenas_rkd
 
-    return rozenas_rkd(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler, threads=ctx.threads)
+    return rozenas_rkd(
+        e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler, threads=ctx.threads
+    )
 
 
 def _extract_coarse(r, e: Election) -> dict:
-    return {"fraud_percent": r.fraud_pct, "interval": list(r.interval), "p_value": r.pvalue,
-            "flagged_shares": list(r.flagged_shares), "n_flagged": r.n_flagged, "resamples": r.n_resamples}
+    return {
+        "fraud_percent": r.fraud_pct,
+        "interval": list(r.interval),
+        "p_value": r.pvalue,
+        "flagged_shares": list(r.flagged_shares),
+        "n_flagged": r.n_flagged,
+        "resamples": r.n_resamples,
+    }
 
 
 def _run_small_denominators(e: Election, ctx: Context):
@@ -168,8 +213,16 @@ def _run_small_denominators(e: Election, ctx: Context):
 
 
 def _extract_small_denominators(r, e: Election) -> dict:
-    return {"observed": r.observed, "expected": r.null_mean, "sd": r.null_sd, "excess": r.excess,
-            "z": r.z, "p_value": r.pvalue, "q_max": r.q_max, "null": r.null}
+    return {
+        "observed": r.observed,
+        "expected": r.null_mean,
+        "sd": r.null_sd,
+        "excess": r.excess,
+        "z": r.z,
+        "p_value": r.pvalue,
+        "q_max": r.q_max,
+        "null": r.null,
+    }
 
 
 def _run_mixture(e: Election, ctx: Context):
@@ -180,11 +233,17 @@ def _run_mixture(e: Election, ctx: Context):
 
 def _extract_mixture(r, e: Election) -> dict:
     return {
-        "no_fraud": r.pi.get("none", r.pi.get("no_fraud")), "incremental": r.pi.get("incremental"),
-        "extreme": r.pi.get("extreme"), "weights": r.pi, "weights_ci": {k: list(v) for k, v in r.pi_ci.items()},
-        "fraudulent_votes": r.fraud_votes, "fraudulent_votes_low": r.fraud_votes_ci.low,
-        "fraudulent_votes_high": r.fraud_votes_ci.high, "manufactured_votes": r.manufactured_votes,
-        "stolen_votes": r.stolen_votes, "converged": r.converged,
+        "no_fraud": r.pi.get("none", r.pi.get("no_fraud")),
+        "incremental": r.pi.get("incremental"),
+        "extreme": r.pi.get("extreme"),
+        "weights": r.pi,
+        "weights_ci": {k: list(v) for k, v in r.pi_ci.items()},
+        "fraudulent_votes": r.fraud_votes,
+        "fraudulent_votes_low": r.fraud_votes_ci.low,
+        "fraudulent_votes_high": r.fraud_votes_ci.high,
+        "manufactured_votes": r.manufactured_votes,
+        "stolen_votes": r.stolen_votes,
+        "converged": r.converged,
     }
 
 
@@ -208,8 +267,14 @@ def _run_mixture_by_region(e: Election, ctx: Context):
         return None
     # by default a point estimate only: a stratified bootstrap refits every region per replicate
     # (~1.8 s of CPU per replicate on 95k stations), which would break the 30 s budget
-    return fraud_mixture(eu, seed=ctx.seed, n_boot=ctx.regional_boot, strata=UNIT_LEVEL, backend=ctx.backend,
-                         scheduler=ctx.scheduler)
+    return fraud_mixture(
+        eu,
+        seed=ctx.seed,
+        n_boot=ctx.regional_boot,
+        strata=UNIT_LEVEL,
+        backend=ctx.backend,
+        scheduler=ctx.scheduler,
+    )
 
 
 def _run_excess_bounds(e: Election, ctx: Context):
@@ -220,45 +285,73 @@ def _run_excess_bounds(e: Election, ctx: Context):
 
 
 def _extract_excess_bounds(r, e: Election) -> dict:
-    return {"flat": r.flat._asdict(), "trend": r.trend._asdict(), "permutations": r.n_perm,
-            "bootstrap_replicates": r.n_boot, "confidence_level": r.confidence_level, "units": r.units,
-            "n_units": r.n_units,
-            "note": "excess (S) over-reads: each unit's noise adds positive excess; beyond_null (D) under-reads: "
-                    "the permutation null absorbs part of any fraud. 'trend' lets the clean ratio follow turnout "
-                    "as it does below each unit's peak. Bounds are one-sided at confidence_level."}
+    return {
+        "flat": r.flat._asdict(),
+        "trend": r.trend._asdict(),
+        "permutations": r.n_perm,
+        "bootstrap_replicates": r.n_boot,
+        "confidence_level": r.confidence_level,
+        "units": r.units,
+        "n_units": r.n_units,
+        "note": "excess (S) over-reads: each unit's noise adds positive excess; beyond_null (D) under-reads: "
+        "the permutation null absorbs part of any fraud. 'trend' lets the clean ratio follow turnout "
+        "as it does below each unit's peak. Bounds are one-sided at confidence_level.",
+    }
 
 
 def _extract_mixture_by_region(r, e: Election) -> dict:
     if r is None:
         return {"skipped": "the election has no hierarchy to stratify by"}
-    return {"level": r.strata,
-        "manufactured_votes": r.manufactured_votes, "fraudulent_votes": r.fraud_votes,
-        "incremental": r.pi["incremental"], "extreme": r.pi["extreme"], "units": len(r.strata_results),
+    return {
+        "level": r.strata,
+        "manufactured_votes": r.manufactured_votes,
+        "fraudulent_votes": r.fraud_votes,
+        "incremental": r.pi["incremental"],
+        "extreme": r.pi["extreme"],
+        "units": len(r.strata_results),
         "interval": [r.fraud_votes_ci.low, r.fraud_votes_ci.high] if r.n_boot else None,
-        "manufactured_interval": [r.manufactured_ci.low, r.manufactured_ci.high] if r.n_boot else None,
-        "bootstrap_replicates": r.n_boot, "converged": r.converged,
+        "manufactured_interval": [r.manufactured_ci.low, r.manufactured_ci.high]
+        if r.n_boot
+        else None,
+        "bootstrap_replicates": r.n_boot,
+        "converged": r.converged,
         "note": "each unit (region; small units merged with neighbours) fitted with its own clean "
-                "distribution; regional differences are not counted as fraud, and neither is fraud spread "
-                "evenly over a whole unit",
+        "distribution; regional differences are not counted as fraud, and neither is fraud spread "
+        "evenly over a whole unit",
     }
 
 
 def _run_shpilkin(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin import shpilkin
 
-    return shpilkin(e, by_region=_top_level(e), seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+    return shpilkin(
+        e, by_region=_top_level(e), seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler
+    )
 
 
 def _extract_shpilkin(r, e: Election) -> dict:
     lo, hi = (r.interval.low, r.interval.high) if r.interval is not None else (None, None)
     return {
-        "excess_votes": r.excess, "excess_votes_low": lo, "excess_votes_high": hi,
-        "clean_share": r.clean_leader_share, "clean_turnout": r.clean_turnout,
-        "official_share": r.official_leader_share, "official_turnout": r.official_turnout,
-        "k": r.k, "kernel_share": r.kernel_share, "mode": r.mode_pct, "peak_found": r.peak_found,
-        "excess_percent_of_leader": r.excess_pct_of_leader, "sensitivity": r.sensitivity,
-        "regions": [{"region": k, "excess_votes": v} for k, v in sorted(r.regions.items(), key=lambda kv: -kv[1])],
-        "regions_sum": r.regions_sum, "basis": r.params.basis, "bin_pp": r.params.bin_pp,
+        "excess_votes": r.excess,
+        "excess_votes_low": lo,
+        "excess_votes_high": hi,
+        "clean_share": r.clean_leader_share,
+        "clean_turnout": r.clean_turnout,
+        "official_share": r.official_leader_share,
+        "official_turnout": r.official_turnout,
+        "k": r.k,
+        "kernel_share": r.kernel_share,
+        "mode": r.mode_pct,
+        "peak_found": r.peak_found,
+        "excess_percent_of_leader": r.excess_pct_of_leader,
+        "sensitivity": r.sensitivity,
+        "regions": [
+            {"region": k, "excess_votes": v}
+            for k, v in sorted(r.regions.items(), key=lambda kv: -kv[1])
+        ],
+        "regions_sum": r.regions_sum,
+        "basis": r.params.basis,
+        "bin_pp": r.params.bin_pp,
     }
 
 
@@ -269,8 +362,13 @@ def _run_shpilkin_test(e: Election, ctx: Context):
 
 
 def _extract_shpilkin_test(r, e: Election) -> dict:
-    return {"p_value": r.pvalue, "excess_votes": r.excess, "permutations": r.n_perm, "level": r.level,
-            "null_quantiles": r.null_quantiles}
+    return {
+        "p_value": r.pvalue,
+        "excess_votes": r.excess,
+        "permutations": r.n_perm,
+        "level": r.level,
+        "null_quantiles": r.null_quantiles,
+    }
 
 
 def _run_klimek(e: Election, ctx: Context):
@@ -281,35 +379,60 @@ def _run_klimek(e: Election, ctx: Context):
 
 def _extract_klimek(r, e: Election) -> dict:
     return {
-        "f_i": r.f_i, "f_e": r.f_e, "alpha": r.alpha, "f_i_sd": r.f_i_sd, "f_e_sd": r.f_e_sd, "alpha_sd": r.alpha_sd,
-        "f_i_ci": list(r.f_i_ci), "f_e_ci": list(r.f_e_ci), "alpha_ci": list(r.alpha_ci), "loss": r.loss,
-        "loss_value": r.loss_value, "no_fraud_loss": r.no_fraud_loss, "realisations": r.n_realisations,
-        "baseline": {k: getattr(r.baseline, k, None) for k in ("tau", "nu", "sigma_tau", "sigma_nu", "theta")},
+        "f_i": r.f_i,
+        "f_e": r.f_e,
+        "alpha": r.alpha,
+        "f_i_sd": r.f_i_sd,
+        "f_e_sd": r.f_e_sd,
+        "alpha_sd": r.alpha_sd,
+        "f_i_ci": list(r.f_i_ci),
+        "f_e_ci": list(r.f_e_ci),
+        "alpha_ci": list(r.alpha_ci),
+        "loss": r.loss,
+        "loss_value": r.loss_value,
+        "no_fraud_loss": r.no_fraud_loss,
+        "realisations": r.n_realisations,
+        "baseline": {
+            k: getattr(r.baseline, k, None) for k in ("tau", "nu", "sigma_tau", "sigma_nu", "theta")
+        },
     }
 
 
-METHODS: dict[str, MethodSpec] = {m.name: m for m in (
-    MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
-    MethodSpec("regression", _run_regression, _extract_regression),
-    MethodSpec("integer_percentages", _run_integers, _extract_integers),
-    MethodSpec("digits", _run_digits, _extract_digits),
-    MethodSpec("shpilkin", _run_shpilkin, _extract_shpilkin),
-    MethodSpec("shpilkin_test", _run_shpilkin_test, _extract_shpilkin_test),
-    MethodSpec("klimek", _run_klimek, _extract_klimek),
-    MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
-    MethodSpec("small_denominators", _run_small_denominators, _extract_small_denominators),
-    MethodSpec("mixture", _run_mixture, _extract_mixture),
-    MethodSpec("mixture_by_region", _run_mixture_by_region, _extract_mixture_by_region),
-    MethodSpec("excess_bounds", _run_excess_bounds, _extract_excess_bounds),
-    MethodSpec("carousel", _run_carousel, _extract_carousel),
-)}
+METHODS: dict[str, MethodSpec] = {
+    m.name: m
+    for m in (
+        MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
+        MethodSpec("regression", _run_regression, _extract_regression),
+        MethodSpec("integer_percentages", _run_integers, _extract_integers),
+        MethodSpec("digits", _run_digits, _extract_digits),
+        MethodSpec("shpilkin", _run_shpilkin, _extract_shpilkin),
+        MethodSpec("shpilkin_test", _run_shpilkin_test, _extract_shpilkin_test),
+        MethodSpec("klimek", _run_klimek, _extract_klimek),
+        MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
+        MethodSpec("small_denominators", _run_small_denominators, _extract_small_denominators),
+        MethodSpec("mixture", _run_mixture, _extract_mixture),
+        MethodSpec("mixture_by_region", _run_mixture_by_region, _extract_mixture_by_region),
+        MethodSpec("excess_bounds", _run_excess_bounds, _extract_excess_bounds),
+        MethodSpec("carousel", _run_carousel, _extract_carousel),
+    )
+}
 
 #: results.json key of each method (the issue's schema names)
-JSON_KEYS = {"fingerprint": "correlation", "regression": "regression", "integer_percentages": "integer_percentages", "shpilkin": "shpilkin",
-             "shpilkin_test": "shpilkin_permutation",
-             "klimek": "klimek", "digits": "digits", "coarse_shares": "coarse_shares", "mixture": "mixture",
-             "small_denominators": "small_denominators", "mixture_by_region": "mixture_by_region", "carousel": "carousel",
-             "excess_bounds": "regional_excess_bounds"}
+JSON_KEYS = {
+    "fingerprint": "correlation",
+    "regression": "regression",
+    "integer_percentages": "integer_percentages",
+    "shpilkin": "shpilkin",
+    "shpilkin_test": "shpilkin_permutation",
+    "klimek": "klimek",
+    "digits": "digits",
+    "coarse_shares": "coarse_shares",
+    "mixture": "mixture",
+    "small_denominators": "small_denominators",
+    "mixture_by_region": "mixture_by_region",
+    "carousel": "carousel",
+    "excess_bounds": "regional_excess_bounds",
+}
 
 
 #: methods run, in this order, in a second process by :func:`analyze` when ``parallel``. On
@@ -321,14 +444,21 @@ OFFLOAD = ("mixture", "coarse_shares")
 PARALLEL_MIN_STATIONS = 20_000
 
 
-def _offloaded(e: Election, names: list[str], backend: Any, scheduler: Any, parallel: bool | None) -> list[str]:
+def _offloaded(
+    e: Election, names: list[str], backend: Any, scheduler: Any, parallel: bool | None
+) -> list[str]:
     if parallel is None:
-        parallel = (e.n_stations >= PARALLEL_MIN_STATIONS and scheduler is None
-                    and backend in (None, "serial"))
+        parallel = (
+            e.n_stations >= PARALLEL_MIN_STATIONS
+            and scheduler is None
+            and backend in (None, "serial")
+        )
     return [m for m in OFFLOAD if m in names] if parallel else []
 
 
-def _run_one(name: str, e: Election, ctx: Context, step: Callable[[str], None]) -> tuple[Any, str | None, float]:
+def _run_one(
+    name: str, e: Election, ctx: Context, step: Callable[[str], None]
+) -> tuple[Any, str | None, float]:
     step(name)
     t0 = time.perf_counter()
     res, err = None, None
@@ -391,15 +521,21 @@ def _start_child(e: Election, names: list[str], ctx: Context):
             pickle.dump((names, e, ctx.seed, ctx.backend), fh, protocol=pickle.HIGHEST_PROTOCOL)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         code = f"from pollwatch.forensics.run import _child_main; _child_main({src!r}, {dst!r})"
-        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         return tmp, proc, dst
     except Exception:
         return None
 
 
-def _finish_child(pending, names: list[str], e: Election, ctx: Context,
-                  step: Callable[[str], None]) -> dict[str, tuple[Any, str | None, float]]:
+def _finish_child(
+    pending, names: list[str], e: Election, ctx: Context, step: Callable[[str], None]
+) -> dict[str, tuple[Any, str | None, float]]:
     if pending is None:
         return {}
     import pickle
@@ -449,14 +585,27 @@ class Analysis:
         t = self.election.totals()
         rep = self.election.ingest_report
         election = {
-            "name": self.election.meta.name, "country": self.election.meta.country, "date": self.election.meta.date,
-            "stations": t["stations"], "registered": t["registered"], "ballots_cast": t["ballots_cast"],
-            "ballots_issued": t.get("ballots_issued"), "valid": t["valid"], "invalid": t["invalid"],
-            "leader": t["leader"], "leader_votes": t["leader_votes"], "turnout": t["turnout"],
-            "leader_share": t["leader_share"], "leader_share_valid": t["leader_share_valid"],
-            "turnout_issued": (t["ballots_issued"] / t["registered"]) if t.get("ballots_issued") and t["registered"] else None,
-            "votes": t["votes"], "excluded": t["excluded"],
-            "source": rep.source if rep else None, "sha256": rep.sha256 if rep else None,
+            "name": self.election.meta.name,
+            "country": self.election.meta.country,
+            "date": self.election.meta.date,
+            "stations": t["stations"],
+            "registered": t["registered"],
+            "ballots_cast": t["ballots_cast"],
+            "ballots_issued": t.get("ballots_issued"),
+            "valid": t["valid"],
+            "invalid": t["invalid"],
+            "leader": t["leader"],
+            "leader_votes": t["leader_votes"],
+            "turnout": t["turnout"],
+            "leader_share": t["leader_share"],
+            "leader_share_valid": t["leader_share_valid"],
+            "turnout_issued": (t["ballots_issued"] / t["registered"])
+            if t.get("ballots_issued") and t["registered"]
+            else None,
+            "votes": t["votes"],
+            "excluded": t["excluded"],
+            "source": rep.source if rep else None,
+            "sha256": rep.sha256 if rep else None,
         }
         from pollwatch.forensics.strength import assess
 
@@ -472,7 +621,12 @@ class Analysis:
             "command": self.command,
         }
         st = assess(doc)
-        doc["strength"] = {"level": st.level, "signals": list(st.signals), "rule": st.rule, "not_computed": list(st.not_run)}
+        doc["strength"] = {
+            "level": st.level,
+            "signals": list(st.signals),
+            "rule": st.rule,
+            "not_computed": list(st.not_run),
+        }
         # the block a reader quotes comes first in the file, and is never less conservative
         # than the calibrated rules (forensics/headline.py)
         return {"headline": self.headline.block(doc["strength"]), **doc}
@@ -484,15 +638,22 @@ class Analysis:
 
         e = self.election
         cast = float(e.ballots_cast()[e.analysable()].sum())
-        return headline(self.results.get("excess_bounds"), self.results.get("mixture_by_region"), ballots_cast=cast,
-                        leader=e.leader.name if e.candidates else "the leader", errors=self.errors)
+        return headline(
+            self.results.get("excess_bounds"),
+            self.results.get("mixture_by_region"),
+            ballots_cast=cast,
+            leader=e.leader.name if e.candidates else "the leader",
+            errors=self.errors,
+        )
 
     @property
     def strength(self):
         from pollwatch.forensics.strength import Strength
 
         s = self.doc["strength"]
-        return Strength(s["level"], tuple(s["signals"]), s["rule"], tuple(s.get("not_computed", ())))
+        return Strength(
+            s["level"], tuple(s["signals"]), s["rule"], tuple(s.get("not_computed", ()))
+        )
 
     def stations_table(self) -> pl.DataFrame:
         """One row per station with its signals and rank (the ``stations.csv`` table)."""
@@ -500,14 +661,32 @@ class Analysis:
             return self.scores.table
         e = self.election
         return e.table.select(["station_id", *e.meta.hierarchy]).with_columns(
-            pl.Series("rank", np.arange(1, e.n_stations + 1)))
+            pl.Series("rank", np.arange(1, e.n_stations + 1))
+        )
 
 
 def _params_of(result: Any) -> dict:
     """The parameters a result echoes (scalars and short tuples only)."""
     out = {}
-    for k in ("basis", "seed", "seed_entropy", "n_rep", "n_boot", "loss", "n_realisations", "bin_pp", "bin_width",
-              "method", "min_count", "min_registered", "group_level", "k", "delta", "level", "alpha_level"):
+    for k in (
+        "basis",
+        "seed",
+        "seed_entropy",
+        "n_rep",
+        "n_boot",
+        "loss",
+        "n_realisations",
+        "bin_pp",
+        "bin_width",
+        "method",
+        "min_count",
+        "min_registered",
+        "group_level",
+        "k",
+        "delta",
+        "level",
+        "alpha_level",
+    ):
         v = getattr(result, k, None)
         if v is not None and not isinstance(v, (np.ndarray, dict)):
             out[k] = v
@@ -517,10 +696,20 @@ def _params_of(result: Any) -> dict:
     return out
 
 
-def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = None, backend: Any = None,
-            scheduler: Any = None, progress: Callable[[str], None] | None = None, command: str | None = None,
-            regions_geojson: dict | None = None, regions_key: str = "name",
-            parallel: bool | None = None, regional_boot: int = 0) -> Analysis:
+def analyze(
+    election: Election,
+    *,
+    seed: int = 0,
+    methods: list[str] | None = None,
+    backend: Any = None,
+    scheduler: Any = None,
+    progress: Callable[[str], None] | None = None,
+    command: str | None = None,
+    regions_geojson: dict | None = None,
+    regions_key: str = "name",
+    parallel: bool | None = None,
+    regional_boot: int = 0,
+) -> Analysis:
     """Run the forensic methods (all by default) and rank the stations.
 
     Warnings raised by a method (small samples, degenerate data) are kept in its result's
@@ -542,12 +731,20 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     unknown = [m for m in names if m not in METHODS]
     if unknown:
         raise ValueError(f"methods {unknown} not recognised; choose from {list(METHODS)}")
-    if isinstance(regional_boot, bool) or not isinstance(regional_boot, int) or not 0 <= regional_boot <= 10_000:
+    if (
+        isinstance(regional_boot, bool)
+        or not isinstance(regional_boot, int)
+        or not 0 <= regional_boot <= 10_000
+    ):
         # the mixture's own n_boot range, checked here so that nothing runs first
-        raise ValueError(f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 10000].")
+        raise ValueError(
+            f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 10000]."
+        )
     from pollwatch.forensics._common import require_analysable
 
-    require_analysable(election)  # no analysable station: InputDataError saying why, before any method
+    require_analysable(
+        election
+    )  # no analysable station: InputDataError saying why, before any method
     ctx = Context(seed=seed, backend=backend, scheduler=scheduler, regional_boot=regional_boot)
     step = progress or (lambda name: None)
     timings: dict[str, float] = {}
@@ -581,6 +778,17 @@ def analyze(election: Election, *, seed: int = 0, methods: list[str] | None = No
     except Exception as exc:
         errors["scores"] = f"{type(exc).__name__}: {exc}"
     timings["scores"] = time.perf_counter() - t0
-    return Analysis(election=election, findings=findings, results=ctx.results, errors=errors, timings=timings,
-                    seed=seed, version=_version(), command=command, scores=scores, extracted=extracted,
-                    regions_geojson=regions_geojson, regions_key=regions_key)
+    return Analysis(
+        election=election,
+        findings=findings,
+        results=ctx.results,
+        errors=errors,
+        timings=timings,
+        seed=seed,
+        version=_version(),
+        command=command,
+        scores=scores,
+        extracted=extracted,
+        regions_geojson=regions_geojson,
+        regions_key=regions_key,
+    )

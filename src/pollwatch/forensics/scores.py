@@ -24,15 +24,15 @@ __all__ = ["WEIGHTS", "StationScores", "station_scores"]
 
 #: Points per signal. ``mixture`` is multiplied by the station's posterior fraud probability.
 WEIGHTS: dict[str, float] = {
-    "arithmetic": 3.0,       # a protocol identity or inequality is violated (hard evidence of a bad protocol)
-    "extreme": 2.0,          # turnout > 95 % and leader share > 95 % (forensics.md §6)
+    "arithmetic": 3.0,  # a protocol identity or inequality is violated (hard evidence of a bad protocol)
+    "extreme": 2.0,  # turnout > 95 % and leader share > 95 % (forensics.md §6)
     "turnout_outlier": 1.0,  # turnout > 3 robust sd above the constituency median
-    "share_outlier": 1.0,    # leader share > 3 robust sd above the constituency median
-    "integer": 1.0,          # whole-number turnout or leader percentage (integer test flag)
-    "carousel": 1.0,         # away-voter share outlier in its constituency (floored rule)
-    "mobile_box": 0.5,       # mobile-box share outlier in its constituency (floored rule)
-    "mixture": 2.0,          # × posterior probability of the incremental or extreme fraud class
-    "above_peak": 1.0,       # turnout above Shpilkin's natural peak (where his excess lives)
+    "share_outlier": 1.0,  # leader share > 3 robust sd above the constituency median
+    "integer": 1.0,  # whole-number turnout or leader percentage (integer test flag)
+    "carousel": 1.0,  # away-voter share outlier in its constituency (floored rule)
+    "mobile_box": 0.5,  # mobile-box share outlier in its constituency (floored rule)
+    "mixture": 2.0,  # × posterior probability of the incremental or extreme fraud class
+    "above_peak": 1.0,  # turnout above Shpilkin's natural peak (where his excess lives)
 }
 
 _OPTIONAL = {  # signal -> keys of ``results`` that may carry it
@@ -75,14 +75,27 @@ class StationScores(ResultMixin):
         return self.table.sort(["rank", "n_signals"], descending=[False, True]).head(n)
 
     def summary(self) -> Summary:
-        rows = [(name, f"{self.counts.get(name, 0):,} stations, {self.weights[name]:g} points"
-                 + (" × posterior" if name == "mixture" else "")) for name in self.signals_used]
+        rows = [
+            (
+                name,
+                f"{self.counts.get(name, 0):,} stations, {self.weights[name]:g} points"
+                + (" × posterior" if name == "mixture" else ""),
+            )
+            for name in self.signals_used
+        ]
         top = self.top(5)
         for r in top.iter_rows(named=True):
-            rows.append((f"rank {r['rank']}: station {r['station_id']}", f"{r['points']:.2f} — {r['signals']}"))
-        text = (f"{self.n_with_points:,} of {self.n_stations:,} stations have at least one signal. "
-                "Points are a documented sum over signals, for ordering stations to look at; a high "
-                "score is a reason to check the protocol and the observers' reports, not a verdict.")
+            rows.append(
+                (
+                    f"rank {r['rank']}: station {r['station_id']}",
+                    f"{r['points']:.2f} — {r['signals']}",
+                )
+            )
+        text = (
+            f"{self.n_with_points:,} of {self.n_stations:,} stations have at least one signal. "
+            "Points are a documented sum over signals, for ordering stations to look at; a high "
+            "score is a reason to check the protocol and the observers' reports, not a verdict."
+        )
         notes = list(self.notes) + [f"not available: {m}" for m in self.signals_missing]
         return Summary("Station risk scores", text, rows, notes)
 
@@ -100,7 +113,9 @@ def _station_array(obj: object, names: tuple[str, ...], n: int, what: str) -> np
         if arr is not None:
             arr = np.asarray(arr)
             if arr.shape[0] != n:
-                raise ValueError(f"{what}.{name} has {arr.shape[0]} entries; the election has {n} stations")
+                raise ValueError(
+                    f"{what}.{name} has {arr.shape[0]} entries; the election has {n} stations"
+                )
             return arr
     return None
 
@@ -111,7 +126,9 @@ def _arithmetic(e: Election, findings) -> tuple[np.ndarray, list[str]]:
 
         findings = validate(e)
     tab = findings.table.select("station_id", "rule")
-    per = tab.group_by("station_id", maintain_order=True).agg(pl.col("rule").unique(maintain_order=True).str.join(","))
+    per = tab.group_by("station_id", maintain_order=True).agg(
+        pl.col("rule").unique(maintain_order=True).str.join(",")
+    )
     ids = e.table.select(pl.col("station_id").cast(pl.Utf8))
     joined = ids.join(per, on="station_id", how="left", maintain_order="left")
     rules = joined["rule"].fill_null("").to_list()
@@ -146,15 +163,23 @@ def _level_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, int,
     if group_level is None:
         return np.zeros(e.n_stations, np.int64), 1, None
     if group_level not in e.meta.hierarchy:
-        raise ValueError(f"group_level ({group_level!r}) not recognised; must be one of "
-                         f"{', '.join(map(repr, e.meta.hierarchy))}")
+        raise ValueError(
+            f"group_level ({group_level!r}) not recognised; must be one of "
+            f"{', '.join(map(repr, e.meta.hierarchy))}"
+        )
     codes, labels = e.level_codes(group_level)
     return codes, len(labels), group_level
 
 
-def station_scores(e: Election, *, results: dict[str, object] | None = None, findings=None,
-                   weights: Mapping[str, float] | None = None, z_threshold: float = 3.0,
-                   group_level: str | None = None) -> StationScores:
+def station_scores(
+    e: Election,
+    *,
+    results: dict[str, object] | None = None,
+    findings=None,
+    weights: Mapping[str, float] | None = None,
+    z_threshold: float = 3.0,
+    group_level: str | None = None,
+) -> StationScores:
     """Per-station table of forensic signals, documented points and a ranking.
 
     Signals always computed from the election: ``arithmetic`` (any finding of
@@ -188,7 +213,9 @@ def station_scores(e: Election, *, results: dict[str, object] | None = None, fin
     w = dict(WEIGHTS)
     for k, v in (weights or {}).items():
         if k not in WEIGHTS:
-            raise ValueError(f"weights key ({k!r}) not recognised; must be one of {', '.join(WEIGHTS)}")
+            raise ValueError(
+                f"weights key ({k!r}) not recognised; must be one of {', '.join(WEIGHTS)}"
+            )
         if not (isinstance(v, (int, float)) and v >= 0 and not math.isnan(v)):
             raise ValueError(f"weights[{k!r}] ({v!r}) must be in the interval [0, inf).")
         w[k] = float(v)
@@ -222,7 +249,11 @@ def station_scores(e: Election, *, results: dict[str, object] | None = None, fin
     missing: list[str] = []
 
     integer = _pick(results, _OPTIONAL["integer"])
-    arr = None if integer is None else _station_array(integer, ("flag_any", "flag_either"), n, "integer result")
+    arr = (
+        None
+        if integer is None
+        else _station_array(integer, ("flag_any", "flag_either"), n, "integer result")
+    )
     if arr is None:
         missing.append("integer")
     else:
@@ -291,8 +322,15 @@ def station_scores(e: Election, *, results: dict[str, object] | None = None, fin
     data["rank"] = rank
     table = pl.DataFrame(data)
     return StationScores(
-        weights=w, signals_used=tuple(order), signals_missing=tuple(missing),
-        counts={s: int(fired[s].sum()) for s in order}, n_stations=n,
-        n_with_points=int((points > 0).sum()), z_threshold=float(z_threshold), turnout_basis=basis,
-        group_level=level, notes=tuple(notes), table=table,
+        weights=w,
+        signals_used=tuple(order),
+        signals_missing=tuple(missing),
+        counts={s: int(fired[s].sum()) for s in order},
+        n_stations=n,
+        n_with_points=int((points > 0).sum()),
+        z_threshold=float(z_threshold),
+        turnout_basis=basis,
+        group_level=level,
+        notes=tuple(notes),
+        table=table,
     )

@@ -125,22 +125,32 @@ def _core(L_b: np.ndarray, O_b: np.ndarray, p: ShpilkinParams) -> _Core:
         num, den = L_b[m], O_b[m]
     k = float(num / den) if den > 0 else math.nan
     if p.sum == "positive":
-        excess = float(np.maximum(0.0, L_b[m + 1:] - k * O_b[m + 1:]).sum())
+        excess = float(np.maximum(0.0, L_b[m + 1 :] - k * O_b[m + 1 :]).sum())
     else:
         excess = float((L_b - k * O_b).sum())
     return _Core(m, found, k, excess, L_b, O_b)
 
 
-def _binned(b: np.ndarray, nb: int, L: np.ndarray, oth: np.ndarray,
-            weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _binned(
+    b: np.ndarray, nb: int, L: np.ndarray, oth: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     if weights is not None:
         L, oth = L * weights, oth * weights
-    return (np.bincount(b, L, minlength=nb).astype(np.float64),
-            np.bincount(b, oth, minlength=nb).astype(np.float64))
+    return (
+        np.bincount(b, L, minlength=nb).astype(np.float64),
+        np.bincount(b, oth, minlength=nb).astype(np.float64),
+    )
 
 
-def _boot_chunk(seed: Any, n_boot: int, b: np.ndarray, nb: int, L: np.ndarray,
-                oth: np.ndarray, p: ShpilkinParams) -> np.ndarray:
+def _boot_chunk(
+    seed: Any,
+    n_boot: int,
+    b: np.ndarray,
+    nb: int,
+    L: np.ndarray,
+    oth: np.ndarray,
+    p: ShpilkinParams,
+) -> np.ndarray:
     """Excess for ``n_boot`` station resamples (with replacement, as per-station counts)."""
     rng = np.random.default_rng(seed)
     n = b.size
@@ -209,16 +219,26 @@ class ShpilkinResult(ResultMixin):
             "election; genuine turnout–support correlation also produces an excess."
         )
         lo, hi = self.sensitivity_range
-        rows = [("natural mode", f"{self.mode_pct:g} % turnout"), ("k (leader/others)", f"{self.k:.3f}"),
-                ("kernel share", fmt_pct(self.kernel_share, 1)), ("excess votes", fmt_int(self.excess)),
-                ("across variants", f"{fmt_int(lo)} – {fmt_int(hi)}")]
+        rows = [
+            ("natural mode", f"{self.mode_pct:g} % turnout"),
+            ("k (leader/others)", f"{self.k:.3f}"),
+            ("kernel share", fmt_pct(self.kernel_share, 1)),
+            ("excess votes", fmt_int(self.excess)),
+            ("across variants", f"{fmt_int(lo)} – {fmt_int(hi)}"),
+        ]
         if self.interval is not None:
-            rows.append((f"bootstrap {self.confidence_level:.0%} interval",
-                         f"{fmt_int(self.interval.low)} – {fmt_int(self.interval.high)}"))
+            rows.append(
+                (
+                    f"bootstrap {self.confidence_level:.0%} interval",
+                    f"{fmt_int(self.interval.low)} – {fmt_int(self.interval.high)}",
+                )
+            )
         if self.regions_sum is not None:
             rows.append(("sum of regional estimates", fmt_int(self.regions_sum)))
-        rows += [("stations used", f"{self.n_used:,} of {self.n_stations:,}"),
-                 ("bin width / turnout", f"{self.params.bin_pp:g} pp / {self.params.basis}")]
+        rows += [
+            ("stations used", f"{self.n_used:,} of {self.n_stations:,}"),
+            ("bin width / turnout", f"{self.params.bin_pp:g} pp / {self.params.basis}"),
+        ]
         if self.seed is not None:
             rows.append(("seed", str(self.seed)))
         return Summary("Shpilkin excess-vote estimate", text, rows, self.notes)
@@ -290,24 +310,29 @@ def shpilkin(
     excl = counts_exclusions(e, exclude_evoting=exclude_evoting)
     if exclude_regions:
         if not by_region or by_region not in e.meta.hierarchy:
-            raise ValueError(f"exclude_regions ({exclude_regions!r}) needs by_region to name a "
-                             f"hierarchy level; levels are {list(e.meta.hierarchy)}")
+            raise ValueError(
+                f"exclude_regions ({exclude_regions!r}) needs by_region to name a "
+                f"hierarchy level; levels are {list(e.meta.hierarchy)}"
+            )
         dropped = np.isin(e.level(by_region).astype(str), [str(x) for x in exclude_regions])
         excl["excluded_regions"] = int((mask & dropped).sum())
         mask &= ~dropped
         notes.add(f"excluded {by_region}: {', '.join(map(str, exclude_regions))}")
     n_used = int(mask.sum())
     if n_used < 50:
-        notes.small_sample(f"only {n_used} stations: the turnout curves are too sparse for a "
-                           "stable natural peak")
+        notes.small_sample(
+            f"only {n_used} stations: the turnout curves are too sparse for a stable natural peak"
+        )
     if n_used == 0:
         raise ValueError("no station has V > 0 and R > 0; nothing to estimate")
 
     b, nb, L, oth = _prepare(e, p, mask)
     core = _core(*_binned(b, nb, L, oth), p)
     if not core.peak_found:
-        notes.degenerate("no major peak of the others' votes in the allowed turnout range; "
-                         "the smoothed global maximum was used as the mode")
+        notes.degenerate(
+            "no major peak of the others' votes in the allowed turnout range; "
+            "the smoothed global maximum was used as the mode"
+        )
     if not math.isfinite(core.k):
         notes.degenerate("no other-candidate votes at or below the mode; k is undefined")
 
@@ -320,7 +345,9 @@ def shpilkin(
     # station contributions: L_i − k·O_i in the bins that enter E (sums to E per bin)
     if p.sum == "positive":
         counted = np.zeros(nb, dtype=bool)
-        counted[core.mode_bin + 1:] = core.L_b[core.mode_bin + 1:] > core.k * core.O_b[core.mode_bin + 1:]
+        counted[core.mode_bin + 1 :] = (
+            core.L_b[core.mode_bin + 1 :] > core.k * core.O_b[core.mode_bin + 1 :]
+        )
     else:
         counted = np.ones(nb, dtype=bool)
     contrib = np.where(counted[b], L - core.k * oth, 0.0)
@@ -353,8 +380,10 @@ def shpilkin(
         for c in np.unique(codes[mask]):
             regions[str(labels[c])] = _core(L_rb[c], O_rb[c], p).excess
         regions_sum = float(np.nansum(list(regions.values())))
-        notes.add("regional estimates use each region's own kernel; their sum differs from the "
-                  "national estimate by construction")
+        notes.add(
+            "regional estimates use each region's own kernel; their sum differs from the "
+            "national estimate by construction"
+        )
 
     boot = None
     interval = None
@@ -366,20 +395,45 @@ def shpilkin(
         tasks = [(s, n, b, nb, L, oth, p) for s, n in zip(children, sizes, strict=True)]
         boot = np.concatenate(run_tasks(_boot_chunk, tasks, backend=backend, scheduler=scheduler))
         a = (1 - confidence_level) / 2
-        interval = ConfidenceInterval(float(np.nanquantile(boot, a)), float(np.nanquantile(boot, 1 - a)))
-        notes.add(f"bootstrap: {n_boot} station resamples on {get_backend(backend, scheduler).describe()}")
+        interval = ConfidenceInterval(
+            float(np.nanquantile(boot, a)), float(np.nanquantile(boot, 1 - a))
+        )
+        notes.add(
+            f"bootstrap: {n_boot} station resamples on {get_backend(backend, scheduler).describe()}"
+        )
 
     centres = (np.arange(nb) + 0.5) * p.bin_pp
     return ShpilkinResult(
-        params=p, n_stations=e.n_stations, n_used=n_used, exclusions=excl,
-        mode_pct=float(centres[core.mode_bin]), peak_found=core.peak_found, k=core.k,
-        kernel_share=core.k / (1 + core.k), excess=E,
-        excess_pct_of_leader=100 * E / sL if sL else math.nan, leader_votes=sL,
-        clean_leader_share=(sL - E) / (sR - E), official_leader_share=sL / sR,
-        clean_turnout=(sG - E) / sV, official_turnout=sG / sV,
-        interval=interval, confidence_level=confidence_level, n_boot=n_boot, seed=entropy,
-        sensitivity=sensitivity, regions=regions, regions_sum=regions_sum, notes=notes.as_tuple(),
-        curves={"turnout_pct": centres, "leader": core.L_b, "others": core.O_b,
-                "clean_leader": core.k * core.O_b},
-        station_excess=station_excess, above_peak=above_peak, bootstrap=boot,
+        params=p,
+        n_stations=e.n_stations,
+        n_used=n_used,
+        exclusions=excl,
+        mode_pct=float(centres[core.mode_bin]),
+        peak_found=core.peak_found,
+        k=core.k,
+        kernel_share=core.k / (1 + core.k),
+        excess=E,
+        excess_pct_of_leader=100 * E / sL if sL else math.nan,
+        leader_votes=sL,
+        clean_leader_share=(sL - E) / (sR - E),
+        official_leader_share=sL / sR,
+        clean_turnout=(sG - E) / sV,
+        official_turnout=sG / sV,
+        interval=interval,
+        confidence_level=confidence_level,
+        n_boot=n_boot,
+        seed=entropy,
+        sensitivity=sensitivity,
+        regions=regions,
+        regions_sum=regions_sum,
+        notes=notes.as_tuple(),
+        curves={
+            "turnout_pct": centres,
+            "leader": core.L_b,
+            "others": core.O_b,
+            "clean_leader": core.k * core.O_b,
+        },
+        station_excess=station_excess,
+        above_peak=above_peak,
+        bootstrap=boot,
     )

@@ -60,25 +60,40 @@ class PermutationTest(ResultMixin):
 
     def summary(self) -> Summary:
         if not math.isfinite(self.pvalue):
-            return Summary("Shpilkin excess: permutation test", f"No p-value: {self.note or 'nothing to test'}.",
-                           [("stations used", fmt_int(self.n_stations))])
+            return Summary(
+                "Shpilkin excess: permutation test",
+                f"No p-value: {self.note or 'nothing to test'}.",
+                [("stations used", fmt_int(self.n_stations))],
+            )
         unit = f"each {self.level}" if self.level else "the whole election"
         q = self.null_quantiles
-        text = (f"Shpilkin's excess of {fmt_int(self.excess)} votes is compared with {self.n_perm} re-computations "
-                f"in which the leader's share is shuffled among the stations of {unit}, keeping every "
-                f"station's turnout and size. Shuffling keeps regional differences, so what remains is an "
-                f"association between turnout and the leader's share inside {unit}: p = {self.pvalue:.3g}. "
-                f"Honest within-region differences (town and country) would also show here.")
-        rows = [("excess votes (national kernel)", fmt_int(self.excess)),
-                ("permutation p-value", f"{self.pvalue:.3g} ({self.n_perm} permutations, seed {self.seed})")]
+        text = (
+            f"Shpilkin's excess of {fmt_int(self.excess)} votes is compared with {self.n_perm} re-computations "
+            f"in which the leader's share is shuffled among the stations of {unit}, keeping every "
+            f"station's turnout and size. Shuffling keeps regional differences, so what remains is an "
+            f"association between turnout and the leader's share inside {unit}: p = {self.pvalue:.3g}. "
+            f"Honest within-region differences (town and country) would also show here."
+        )
+        rows = [
+            ("excess votes (national kernel)", fmt_int(self.excess)),
+            (
+                "permutation p-value",
+                f"{self.pvalue:.3g} ({self.n_perm} permutations, seed {self.seed})",
+            ),
+        ]
         if q:
-            rows.append(("excess under the null: median / 95 % / max",
-                         f"{fmt_int(q['median'])} / {fmt_int(q['q95'])} / {fmt_int(q['max'])}"))
+            rows.append(
+                (
+                    "excess under the null: median / 95 % / max",
+                    f"{fmt_int(q['median'])} / {fmt_int(q['q95'])} / {fmt_int(q['max'])}",
+                )
+            )
         return Summary("Shpilkin excess: permutation test", text, rows)
 
 
-def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | None = "region",
-                              seed: int | None = 0) -> PermutationTest:
+def shpilkin_permutation_test(
+    e: Election, *, n_perm: int = 199, level: str | None = "region", seed: int | None = 0
+) -> PermutationTest:
     """Shpilkin's excess (forensics.md §2.1, default parameters) with a permutation p-value.
 
     Null hypothesis: within each unit of hierarchy ``level`` (all stations if None) the
@@ -100,16 +115,32 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
     n_used = int(mask.sum())
     cast = float(e.ballots_cast()[mask].sum())
     if n_used < MIN_STATIONS:  # no evidence either way: never a p-value of 1/(n_perm + 1)
-        return PermutationTest(math.nan, math.nan, n_perm, level, seed, n_used, cast,
-                               note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested")
+        return PermutationTest(
+            math.nan,
+            math.nan,
+            n_perm,
+            level,
+            seed,
+            n_used,
+            cast,
+            note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested",
+        )
     b, nb, L, oth = _prepare(e, p, mask)
     L, oth = L.astype(np.float64), oth.astype(np.float64)
     valid = L + oth
     share = np.divide(L, valid, out=np.zeros_like(L), where=valid > 0)
     observed = _core(*_binned(b, nb, L, oth), p).excess
     if not math.isfinite(observed):
-        return PermutationTest(observed, math.nan, n_perm, level, seed, n_used, cast,
-                               note="the excess is undefined (no clean ratio k at the turnout peak): not tested")
+        return PermutationTest(
+            observed,
+            math.nan,
+            n_perm,
+            level,
+            seed,
+            n_used,
+            cast,
+            note="the excess is undefined (no clean ratio k at the turnout peak): not tested",
+        )
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
@@ -125,11 +156,10 @@ def shpilkin_permutation_test(e: Election, *, n_perm: int = 199, level: str | No
     return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, n_used, cast, null)
 
 
-
-
 @numba.njit(cache=True)
-def _shuffle_within(slots: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                    u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+def _shuffle_within(
+    slots: np.ndarray, starts: np.ndarray, ends: np.ndarray, u: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
     """``pos[i]`` = a uniformly random member of station ``i``'s group, a permutation within
     each group (Fisher–Yates on the grouped order ``slots``, driven by the uniforms ``u`` so
     the caller's seeded generator fixes the result). O(n), against ~15 ms for a lexsort."""

@@ -35,12 +35,14 @@ from pollwatch.forensics.klimek import SMALL_N as KLIMEK_SMALL_N
 from pollwatch.forensics.shpilkin_permutation import MIN_STATIONS as SHPILKIN_MIN_STATIONS
 
 C = CRITICAL_VALUES
-RULE = (f"strong = 3 or more of 5 calibrated level-5 % rules {{integer-percentage z > {C['integer_z']:.2f}; "
-        "Shpilkin within-region permutation p < 0.05; mixture (by region) manufactured votes > "
-        f"{100 * C['mixture_manufactured_share']:.2f} % of ballots; Klimek f_i > {C['klimek_f_i']:.2f} or "
-        f"f_e > {C['klimek_f_e']:.3f}; coarse shares > {C['coarse_fraud_pct']:.2f} %}}; moderate = 2; weak = 1, "
-        "or only arithmetic violations or a last-digit deviation; none = 0. Critical values from simulated "
-        "elections of 5,000–20,000 stations (docs/calibration.md).")
+RULE = (
+    f"strong = 3 or more of 5 calibrated level-5 % rules {{integer-percentage z > {C['integer_z']:.2f}; "
+    "Shpilkin within-region permutation p < 0.05; mixture (by region) manufactured votes > "
+    f"{100 * C['mixture_manufactured_share']:.2f} % of ballots; Klimek f_i > {C['klimek_f_i']:.2f} or "
+    f"f_e > {C['klimek_f_e']:.3f}; coarse shares > {C['coarse_fraud_pct']:.2f} %}}; moderate = 2; weak = 1, "
+    "or only arithmetic violations or a last-digit deviation; none = 0. Critical values from simulated "
+    "elections of 5,000–20,000 stations (docs/calibration.md)."
+)
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,19 @@ def assess(doc: dict) -> Strength:
         "Shpilkin excess votes": (-_num(m, "shpilkin_permutation", "p_value"), -0.05),
         # calibrated on region-by-region fits: one pooled fit is the national model, whose clean
         # elections reach ~10 % "manufactured" votes, so it cannot use this critical value
-        "finite mixture": (_num(m, "mixture_by_region", "manufactured_votes") / cast
-                           if _num(m, "mixture_by_region", "units", default=0) >= 2 else math.nan,
-                           C["mixture_manufactured_share"]),
-        "Klimek model": (max(_num(m, "klimek", "f_i") - C["klimek_f_i"], _num(m, "klimek", "f_e") - C["klimek_f_e"]),
-                         0.0),
+        "finite mixture": (
+            _num(m, "mixture_by_region", "manufactured_votes") / cast
+            if _num(m, "mixture_by_region", "units", default=0) >= 2
+            else math.nan,
+            C["mixture_manufactured_share"],
+        ),
+        "Klimek model": (
+            max(
+                _num(m, "klimek", "f_i") - C["klimek_f_i"],
+                _num(m, "klimek", "f_e") - C["klimek_f_e"],
+            ),
+            0.0,
+        ),
         "coarse vote shares": (_num(m, "coarse_shares", "fraud_percent"), C["coarse_fraud_pct"]),
     }
     analysed = _analysed_stations(doc)  # NaN when the document does not say: no limit applied
@@ -126,8 +136,15 @@ def assess(doc: dict) -> Strength:
     def computed(name: str, stat: float) -> bool:
         key, run_name = RULE_METHODS[name]
         entry = m.get(key)
-        return (not nothing and math.isfinite(stat) and isinstance(entry, dict) and "skipped" not in entry
-                and run_name not in errors and key not in errors and not analysed < MIN_STATIONS.get(name, 0))
+        return (
+            not nothing
+            and math.isfinite(stat)
+            and isinstance(entry, dict)
+            and "skipped" not in entry
+            and run_name not in errors
+            and key not in errors
+            and not analysed < MIN_STATIONS.get(name, 0)
+        )
 
     ok = {name: computed(name, stat) for name, (stat, _) in checks.items()}
     fired = tuple(name for name, (stat, crit) in checks.items() if ok[name] and stat > crit)

@@ -54,9 +54,11 @@ class Units:
     def description(self) -> str:
         if not self.n_merged:
             return f"{len(self.labels)} units of {self.level!r}"
-        return (f"{len(self.labels)} units from {self.n_source_units} units of {self.level!r}: {self.n_merged} of "
-                f"them were merged, each unit under {self.min_stations} stations with the most similar one "
-                "(median turnout and leader share)")
+        return (
+            f"{len(self.labels)} units from {self.n_source_units} units of {self.level!r}: {self.n_merged} of "
+            f"them were merged, each unit under {self.min_stations} stations with the most similar one "
+            "(median turnout and leader share)"
+        )
 
 
 def top_level(e: Election) -> str | None:
@@ -87,7 +89,9 @@ def _unit_features(e: Election, codes: np.ndarray, n: int) -> np.ndarray:
     return feats / np.where(spread > 0, spread, 1.0)
 
 
-def analysis_units(e: Election, level: str | None = None, min_stations: int = MIN_STATIONS) -> Units | None:
+def analysis_units(
+    e: Election, level: str | None = None, min_stations: int = MIN_STATIONS
+) -> Units | None:
     """Units of ``level`` (default :func:`top_level`) with small ones merged into similar ones.
 
     Only analysable stations count towards a unit's size. Merging is agglomerative: the
@@ -121,15 +125,22 @@ def analysis_units(e: Election, level: str | None = None, min_stations: int = MI
         gsize[target] += gsize[g]
         members[target] += members.pop(g)
         live.remove(g)
-    groups = sorted((sorted(m, key=lambda c: _natural(names[c])) for m in members.values()),
-                    key=lambda m: _natural(names[m[0]]))
+    groups = sorted(
+        (sorted(m, key=lambda c: _natural(names[c])) for m in members.values()),
+        key=lambda m: _natural(names[m[0]]),
+    )
     group = np.empty(n, dtype=np.int64)
     unit_labels = []
     for gi, g in enumerate(groups):
         group[g] = gi
         shown = [names[c] for c in g]
-        unit_labels.append(shown[0] if len(g) == 1 else " + ".join(shown) if len(g) <= 3
-                           else f"{shown[0]} + {len(g) - 1} more units")
+        unit_labels.append(
+            shown[0]
+            if len(g) == 1
+            else " + ".join(shown)
+            if len(g) <= 3
+            else f"{shown[0]} + {len(g) - 1} more units"
+        )
     n_merged = sum(len(g) for g in groups if len(g) > 1)
     return Units(level, group[codes], tuple(unit_labels), n, n_merged, min_stations, codes)
 

@@ -29,6 +29,13 @@ from pollwatch.fusion.rollup import Rollup, rollup
 from pollwatch.fusion.score import FUSION_WEIGHTS, FusedScores, fused_scores
 
 __all__ = [
-    "FUSION_WEIGHTS", "FusedScores", "Rollup", "StationDossier", "auc", "build_dossier", "fused_scores",
-    "rollup", "station_dossier",
+    "FUSION_WEIGHTS",
+    "FusedScores",
+    "Rollup",
+    "StationDossier",
+    "auc",
+    "build_dossier",
+    "fused_scores",
+    "rollup",
+    "station_dossier",
 ]

@@ -22,7 +22,9 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
     s = np.asarray(score, dtype=float)
     y = np.asarray(positive, dtype=bool)
     if s.shape != y.shape:
-        raise ValueError(f"score has shape {s.shape}, positive has shape {y.shape}; they must match")
+        raise ValueError(
+            f"score has shape {s.shape}, positive has shape {y.shape}; they must match"
+        )
     s = np.where(np.isnan(s), -np.inf, s)
     n1 = int(y.sum())
     n0 = y.size - n1

@@ -22,5 +22,10 @@ def dossier_manifest(dossiers: Sequence[StationDossier]) -> dict:
     and ``dossier_sha256`` (station code → SHA-256 of its dossier's canonical JSON)."""
     codes = [d.station_id for d in dossiers]
     docs = [d.to_dict() for d in dossiers]
-    return {"stations": codes, "dossiers": docs,
-            "dossier_sha256": {d["station_id"]: hashlib.sha256(canonical_json(d)).hexdigest() for d in docs}}
+    return {
+        "stations": codes,
+        "dossiers": docs,
+        "dossier_sha256": {
+            d["station_id"]: hashlib.sha256(canonical_json(d)).hexdigest() for d in docs
+        },
+    }

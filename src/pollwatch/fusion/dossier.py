@@ -31,16 +31,34 @@ from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
 __all__ = [
-    "FRAUD_CATEGORIES", "StationDossier", "build_dossier", "station_dossier",
+    "FRAUD_CATEGORIES",
+    "StationDossier",
+    "build_dossier",
+    "station_dossier",
 ]
 
 #: incident categories that report the kinds of fraud the other sources measure
-FRAUD_CATEGORIES = frozenset({"ballot_stuffing", "carousel", "multiple_voting", "counting_irregularities",
-                              "vote_buying", "coercion"})
+FRAUD_CATEGORIES = frozenset(
+    {
+        "ballot_stuffing",
+        "carousel",
+        "multiple_voting",
+        "counting_irregularities",
+        "vote_buying",
+        "coercion",
+    }
+)
 
 #: forensic signals by strength (columns of ``StationScores.table``)
-STATISTICAL_SIGNALS = ("extreme", "turnout_outlier", "share_outlier", "mixture", "above_peak", "carousel",
-                       "mobile_box")
+STATISTICAL_SIGNALS = (
+    "extreme",
+    "turnout_outlier",
+    "share_outlier",
+    "mixture",
+    "above_peak",
+    "carousel",
+    "mobile_box",
+)
 WEAK_SIGNALS = ("integer",)
 _SIGNAL_WORDS = {
     "arithmetic": "protocol arithmetic violated",
@@ -53,7 +71,13 @@ _SIGNAL_WORDS = {
     "mobile_box": "mobile-box share outlier",
     "integer": "whole-number percentage",
 }
-_SOURCES = ("protocol arithmetic", "forensics", "observers' protocol copy", "observers' reports", "cameras")
+_SOURCES = (
+    "protocol arithmetic",
+    "forensics",
+    "observers' protocol copy",
+    "observers' reports",
+    "cameras",
+)
 
 
 @dataclass(frozen=True)
@@ -106,14 +130,20 @@ def _official(e: Election, i: int) -> dict[str, Any]:
     for name in field_names():
         if name in row and row[name] is not None:
             out[name] = int(row[name])
-    out["votes"] = {c.name: (None if row.get(c.id) is None else int(row[c.id])) for c in e.candidates}
+    out["votes"] = {
+        c.name: (None if row.get(c.id) is None else int(row[c.id])) for c in e.candidates
+    }
     cast = e.ballots_cast()[i]
     reg = out.get("registered", 0)
     out["turnout"] = float(cast / reg) if reg else None
     valid = out.get("valid", 0)
     lead = e.leader
     out["leader"] = lead.name
-    out["leader_share"] = float(out["votes"][lead.name] / valid) if valid and out["votes"][lead.name] is not None else None
+    out["leader_share"] = (
+        float(out["votes"][lead.name] / valid)
+        if valid and out["votes"][lead.name] is not None
+        else None
+    )
     return out
 
 
@@ -124,11 +154,19 @@ def _forensic_row(table: pl.DataFrame, sid: str) -> dict | None:
     r = hit.row(0, named=True)
     known = [s for s in (*_SIGNAL_WORDS,) if s in r]
     fired = [s for s in known if _truthy(r[s])]
-    values = {k: _num(r[k]) for k in ("turnout", "leader_share", "turnout_z", "share_z", "mixture_posterior")
-              if k in r}
-    return {"rank": int(r["rank"]) if r.get("rank") is not None else None,
-            "points": _num(r.get("points")), "n_stations": table.height, "signals": fired,
-            "signals_checked": known, "values": values}
+    values = {
+        k: _num(r[k])
+        for k in ("turnout", "leader_share", "turnout_z", "share_z", "mixture_posterior")
+        if k in r
+    }
+    return {
+        "rank": int(r["rank"]) if r.get("rank") is not None else None,
+        "points": _num(r.get("points")),
+        "n_stations": table.height,
+        "signals": fired,
+        "signals_checked": known,
+        "values": values,
+    }
 
 
 def _truthy(v: Any) -> bool:
@@ -179,11 +217,16 @@ def _mismatches(sid: str, pvt: Any, copies: Any, e: Election) -> list[dict]:
         sub = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
         if sub.height == 0:
             return []
-        mm = match_protocols(ProtocolCopies(sub, copies.fields, copies.candidates, copies.source), e).mismatches
+        mm = match_protocols(
+            ProtocolCopies(sub, copies.fields, copies.candidates, copies.source), e
+        ).mismatches
     else:
         return []
-    return [{"field": m.field, "copy": m.copy, "official": m.official, "source": "protocol copies file"}
-            for m in mm if m.station_id == sid]
+    return [
+        {"field": m.field, "copy": m.copy, "official": m.official, "source": "protocol copies file"}
+        for m in mm
+        if m.station_id == sid
+    ]
 
 
 def _db_copy_mismatches(reports: Sequence[dict], official: Mapping[str, Any]) -> list[dict]:
@@ -196,13 +239,25 @@ def _db_copy_mismatches(reports: Sequence[dict], official: Mapping[str, Any]) ->
         ans = r.get("answers") or {}
         for k, v in (ans.get("numbers") or {}).items():
             if k in official and official[k] is not None and int(v) != int(official[k]):
-                out.append({"field": k, "copy": int(v), "official": int(official[k]),
-                            "source": f"service submission {r.get('submission_id')}"})
+                out.append(
+                    {
+                        "field": k,
+                        "copy": int(v),
+                        "official": int(official[k]),
+                        "source": f"service submission {r.get('submission_id')}",
+                    }
+                )
         for k, v in (ans.get("votes") or {}).items():
             name = official.get("candidate_names", {}).get(k, k)
             if name in votes and votes[name] is not None and int(v) != int(votes[name]):
-                out.append({"field": name, "copy": int(v), "official": int(votes[name]),
-                            "source": f"service submission {r.get('submission_id')}"})
+                out.append(
+                    {
+                        "field": name,
+                        "copy": int(v),
+                        "official": int(votes[name]),
+                        "source": f"service submission {r.get('submission_id')}",
+                    }
+                )
     return out
 
 
@@ -216,21 +271,34 @@ def _camera(cameras: Any, sid: str, estimate: Any = None) -> dict | None:
     if not hit.size:
         return None
     i = int(hit[0])
-    out = {"official": _num(cameras.official[i]), "estimate": _num(cameras.estimate[i]),
-           "high95": _num(cameras.high[i]), "flagged": bool(cameras.flagged[i]),
-           "inflation": _num(cameras.inflation[i]), "ratio": _num(cameras.ratio[i]),
-           "excess": _num(cameras.excess[i]), "level": float(cameras.level)}
+    out = {
+        "official": _num(cameras.official[i]),
+        "estimate": _num(cameras.estimate[i]),
+        "high95": _num(cameras.high[i]),
+        "flagged": bool(cameras.flagged[i]),
+        "inflation": _num(cameras.inflation[i]),
+        "ratio": _num(cameras.ratio[i]),
+        "excess": _num(cameras.excess[i]),
+        "level": float(cameras.level),
+    }
     if estimate is not None:
         j = np.flatnonzero(np.asarray(estimate.station_id).astype(str) == sid)
         if j.size:
             k = int(j[0])
-            out.update(low95=_num(estimate.low[k]), coverage=_num(estimate.coverage[k]),
-                       counted=_num(estimate.counted[k]), usable_windows=int(estimate.n_usable[k]),
-                       windows=int(estimate.n_windows), status=str(estimate.status[k]))
+            out.update(
+                low95=_num(estimate.low[k]),
+                coverage=_num(estimate.coverage[k]),
+                counted=_num(estimate.counted[k]),
+                usable_windows=int(estimate.n_usable[k]),
+                windows=int(estimate.n_windows),
+                status=str(estimate.status[k]),
+            )
     return out
 
 
-def _camera_events(status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None = None) -> list[dict]:
+def _camera_events(
+    status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None = None
+) -> list[dict]:
     """The station's camera-status log (``{time, status}``) and events (``{time, event, note}``)
     in time order."""
     from pollwatch.cameras.data import format_time
@@ -238,21 +306,37 @@ def _camera_events(status: pl.DataFrame | None, sid: str, events: pl.DataFrame |
     out: list[tuple[float, int, dict]] = []
     if status is not None and status.height:
         rows = status.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-        out += [(float(t), 0, {"time": format_time(float(t)), "status": s})
-                for t, s in zip(rows["time"].to_list(), rows["status"].to_list(), strict=True)]
+        out += [
+            (float(t), 0, {"time": format_time(float(t)), "status": s})
+            for t, s in zip(rows["time"].to_list(), rows["status"].to_list(), strict=True)
+        ]
     if events is not None and events.height:
         rows = events.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-        out += [(float(t), 1, {"time": format_time(float(t)), "event": e, "note": n})
-                for t, e, n in zip(rows["time"].to_list(), rows["event"].to_list(), rows["note"].to_list(),
-                                   strict=True)]
+        out += [
+            (float(t), 1, {"time": format_time(float(t)), "event": e, "note": n})
+            for t, e, n in zip(
+                rows["time"].to_list(), rows["event"].to_list(), rows["note"].to_list(), strict=True
+            )
+        ]
     return [d for _, _, d in sorted(out, key=lambda x: (x[0], x[1]))]
 
 
-def station_dossier(station_id: str, *, election: Election, analysis: Any = None, findings: Any = None,
-                    pvt: Any = None, copies: Any = None, cameras: Any = None,
-                    camera_status: pl.DataFrame | None = None, observer_reports: Iterable[dict] | None = None,
-                    forensic_threshold: float = 2.0, camera_estimate: Any = None,
-                    camera_events: pl.DataFrame | None = None, notes: Sequence[str] = ()) -> StationDossier:
+def station_dossier(
+    station_id: str,
+    *,
+    election: Election,
+    analysis: Any = None,
+    findings: Any = None,
+    pvt: Any = None,
+    copies: Any = None,
+    cameras: Any = None,
+    camera_status: pl.DataFrame | None = None,
+    observer_reports: Iterable[dict] | None = None,
+    forensic_threshold: float = 2.0,
+    camera_estimate: Any = None,
+    camera_events: pl.DataFrame | None = None,
+    notes: Sequence[str] = (),
+) -> StationDossier:
     """Assemble the dossier of ``station_id`` from whatever sources are given.
 
     ``analysis``: a :class:`pollwatch.forensics.run.Analysis` (or its stations table);
@@ -286,29 +370,49 @@ def station_dossier(station_id: str, *, election: Election, analysis: Any = None
 
         findings = validate(election.subset(ids == sid))
     ft = findings.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-    arithmetic = [{k: r.get(k) for k in ("rule", "fields", "expected", "found", "difference", "message")}
-                  for r in ft.iter_rows(named=True)]
+    arithmetic = [
+        {k: r.get(k) for k in ("rule", "fields", "expected", "found", "difference", "message")}
+        for r in ft.iter_rows(named=True)
+    ]
     table = _scores_table(analysis)
     forensic = _forensic_row(table, sid) if table is not None else None
     reports = [r for r in (observer_reports or ()) if str(r.get("station_id")) == sid]
     mism = _mismatches(sid, pvt, copies, election)
     names = {c.id: c.name for c in election.candidates}
     mism += _db_copy_mismatches(reports, {**official, "candidate_names": names})
-    return build_dossier(sid, levels=levels, official=official, arithmetic=arithmetic, forensic=forensic,
-                         protocol_copy=_copy_row(copies, sid, election), mismatches=mism,
-                         observer_reports=reports, camera=_camera(cameras, sid, camera_estimate),
-                         camera_events=_camera_events(camera_status, sid, camera_events),
-                         forensic_threshold=forensic_threshold, notes=notes)
+    return build_dossier(
+        sid,
+        levels=levels,
+        official=official,
+        arithmetic=arithmetic,
+        forensic=forensic,
+        protocol_copy=_copy_row(copies, sid, election),
+        mismatches=mism,
+        observer_reports=reports,
+        camera=_camera(cameras, sid, camera_estimate),
+        camera_events=_camera_events(camera_status, sid, camera_events),
+        forensic_threshold=forensic_threshold,
+        notes=notes,
+    )
 
 
 # -- the reading --------------------------------------------------------------------------------
-def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
-                  official: Mapping[str, Any] | None = None, arithmetic: Sequence[dict] = (),
-                  forensic: dict | None = None, protocol_copy: dict | None = None,
-                  mismatches: Sequence[dict] = (), observer_reports: Sequence[dict] = (),
-                  camera: dict | None = None, camera_events: Sequence[dict] = (),
-                  forensic_threshold: float = 2.0, official_protocol_known: bool = True,
-                  notes: Sequence[str] = ()) -> StationDossier:
+def build_dossier(
+    station_id: str,
+    *,
+    levels: Mapping[str, str] | None = None,
+    official: Mapping[str, Any] | None = None,
+    arithmetic: Sequence[dict] = (),
+    forensic: dict | None = None,
+    protocol_copy: dict | None = None,
+    mismatches: Sequence[dict] = (),
+    observer_reports: Sequence[dict] = (),
+    camera: dict | None = None,
+    camera_events: Sequence[dict] = (),
+    forensic_threshold: float = 2.0,
+    official_protocol_known: bool = True,
+    notes: Sequence[str] = (),
+) -> StationDossier:
     """Build a dossier from plain parts (what :func:`station_dossier` extracts, or what the
     service holds) and write its evidence rows and summary. ``official_protocol_known=False``
     (the service holds only the station list): copies are shown but not compared."""
@@ -341,13 +445,26 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
         weak = [s for s in sig if s in WEAK_SIGNALS]
         pts = forensic.get("points") or 0.0
         rank = forensic.get("rank")
-        where = f"rank {rank:,} of {forensic.get('n_stations', 0):,}, {pts:.2f} points" if rank else f"{pts:.2f} points"
+        where = (
+            f"rank {rank:,} of {forensic.get('n_stations', 0):,}, {pts:.2f} points"
+            if rank
+            else f"{pts:.2f} points"
+        )
         if stat:
-            add("forensics", "statistical", "flags" if pts >= forensic_threshold else "weak signal",
-                f"{'; '.join(_SIGNAL_WORDS[s] for s in stat)} ({where})")
+            add(
+                "forensics",
+                "statistical",
+                "flags" if pts >= forensic_threshold else "weak signal",
+                f"{'; '.join(_SIGNAL_WORDS[s] for s in stat)} ({where})",
+            )
         if weak:
-            add("forensics", "weak", "weak signal", f"{'; '.join(_SIGNAL_WORDS[s] for s in weak)} (digit-like: "
-                "arises without fraud too)")
+            add(
+                "forensics",
+                "weak",
+                "weak signal",
+                f"{'; '.join(_SIGNAL_WORDS[s] for s in weak)} (digit-like: "
+                "arises without fraud too)",
+            )
         if pts >= forensic_threshold and stat:
             agree.append("forensics")
         elif not sig:
@@ -359,38 +476,62 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
         silent.append("forensics")
 
     if mismatches:
-        parts = ", ".join(f"{m['field']} copy {fmt_int(m['copy'])} vs official {fmt_int(m['official'])}"
-                          for m in mismatches[:6])
-        add("observers' protocol copy", "hard", "flags",
-            f"the official protocol differs from the copy made at the station: {parts}")
+        parts = ", ".join(
+            f"{m['field']} copy {fmt_int(m['copy'])} vs official {fmt_int(m['official'])}"
+            for m in mismatches[:6]
+        )
+        add(
+            "observers' protocol copy",
+            "hard",
+            "flags",
+            f"the official protocol differs from the copy made at the station: {parts}",
+        )
         agree.append("observers' protocol copy")
     elif not official_protocol_known and any(r.get("kind") == "protocol" for r in observer_reports):
-        add("observers' protocol copy", "hard", "not compared",
-            "the observers' copy is on file; the official protocol is not loaded here, so it is not compared")
+        add(
+            "observers' protocol copy",
+            "hard",
+            "not compared",
+            "the observers' copy is on file; the official protocol is not loaded here, so it is not compared",
+        )
         silent.append("observers' protocol copy")
     elif protocol_copy is not None or any(r.get("kind") == "protocol" for r in observer_reports):
-        add("observers' protocol copy", "hard", "clear",
+        add(
+            "observers' protocol copy",
+            "hard",
+            "clear",
             "the observers' copy matches the official protocol (this cannot reveal ballots stuffed before the "
-            "count: they are in both)")
+            "count: they are in both)",
+        )
         disagree.append("observers' protocol copy")
     else:
         silent.append("observers' protocol copy")
 
-    incidents = [r for r in observer_reports if r.get("kind") == "incident" and r.get("status") != "rejected"]
+    incidents = [
+        r for r in observer_reports if r.get("kind") == "incident" and r.get("status") != "rejected"
+    ]
     checklists = [r for r in observer_reports if r.get("kind") == "checklist"]
     fraud = [r for r in incidents if r.get("form") in FRAUD_CATEGORIES]
     if fraud:
         for r in fraud:
             media = r.get("media") or []
-            backing = (" with a photo" if media else "") + (", verified" if r.get("status") == "verified" else "")
-            add("observers' reports", "testimony", "flags",
+            backing = (" with a photo" if media else "") + (
+                ", verified" if r.get("status") == "verified" else ""
+            )
+            add(
+                "observers' reports",
+                "testimony",
+                "flags",
                 f"{str(r.get('form')).replace('_', ' ')} reported ({r.get('severity') or 'no'} severity{backing})"
-                + (f": {r['description']}" if r.get("description") else ""))
+                + (f": {r['description']}" if r.get("description") else ""),
+            )
         agree.append("observers' reports")
     elif incidents or checklists:
         flagged = [f for r in checklists for f in (r.get("flags") or [])]
-        text = (f"{len(checklists)} checklist(s), {len(incidents)} other incident(s); no stuffing, carousel or "
-                "counting irregularity reported")
+        text = (
+            f"{len(checklists)} checklist(s), {len(incidents)} other incident(s); no stuffing, carousel or "
+            "counting irregularity reported"
+        )
         if flagged:
             text += f"; checklist flags: {', '.join(str(f.get('rule')) for f in flagged[:5])}"
         add("observers' reports", "testimony", "clear", text)
@@ -398,35 +539,63 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
     else:
         silent.append("observers' reports")
 
-    if camera is not None and camera.get("estimate") is not None and camera.get("official") is not None:
+    if (
+        camera is not None
+        and camera.get("estimate") is not None
+        and camera.get("official") is not None
+    ):
         lvl = round(100 * camera.get("level", 0.95))
-        interval = (f", {lvl} % interval {fmt_int(camera['low95'])}–{fmt_int(camera['high95'])}"
-                    if camera.get("low95") is not None else "")
+        interval = (
+            f", {lvl} % interval {fmt_int(camera['low95'])}–{fmt_int(camera['high95'])}"
+            if camera.get("low95") is not None
+            else ""
+        )
         if camera.get("coverage") is not None:
             interval += f", {100 * camera['coverage']:.0f} % of the day watched"
         if camera.get("flagged"):
-            add("cameras", "hard", "flags",
+            add(
+                "cameras",
+                "hard",
+                "flags",
                 f"official turnout {fmt_int(camera['official'])} is above the camera's {lvl} % upper bound "
                 f"{fmt_int(camera['high95'])} (camera estimate {fmt_int(camera['estimate'])}{interval}; at least "
-                f"{fmt_int(camera['excess'])} ballots not seen on camera)")
+                f"{fmt_int(camera['excess'])} ballots not seen on camera)",
+            )
             agree.append("cameras")
         else:
-            add("cameras", "hard", "clear",
+            add(
+                "cameras",
+                "hard",
+                "clear",
                 f"official turnout {fmt_int(camera['official'])} is within the camera count "
-                f"(estimate {fmt_int(camera['estimate'])}, upper bound {fmt_int(camera['high95'])}{interval})")
+                f"(estimate {fmt_int(camera['estimate'])}, upper bound {fmt_int(camera['high95'])}{interval})",
+            )
             disagree.append("cameras")
     elif camera is not None:
         cov = camera.get("coverage")
-        add("cameras", "context", "no data", "camera coverage too short for an estimate"
-            + (f" ({100 * cov:.0f} % of the day usable: insufficient coverage, not zero voters)"
-               if cov is not None else ""))
+        add(
+            "cameras",
+            "context",
+            "no data",
+            "camera coverage too short for an estimate"
+            + (
+                f" ({100 * cov:.0f} % of the day usable: insufficient coverage, not zero voters)"
+                if cov is not None
+                else ""
+            ),
+        )
         silent.append("cameras")
     else:
         silent.append("cameras")
     seen = [c for c in camera_events if c.get("event") == "stuffing_seen"]
     if seen:
-        add("cameras", "testimony", "flags", "ballot stuffing seen on camera at " + ", ".join(
-            c["time"] + (f" ({c['note']})" if c.get("note") else "") for c in seen[:6]))
+        add(
+            "cameras",
+            "testimony",
+            "flags",
+            "ballot stuffing seen on camera at "
+            + ", ".join(c["time"] + (f" ({c['note']})" if c.get("note") else "") for c in seen[:6]),
+        )
         if "cameras" not in agree:
             agree.append("cameras")
             for lst in (disagree, silent):
@@ -434,24 +603,64 @@ def build_dossier(station_id: str, *, levels: Mapping[str, str] | None = None,
                     lst.remove("cameras")
     other = [c for c in camera_events if c.get("event") and c.get("event") != "stuffing_seen"]
     if other:
-        add("cameras", "context", "context", "camera events: " + ", ".join(
-            f"{c['event'].replace('_', ' ')} at {c['time']}" for c in other[:6]))
-    outages = [c for c in camera_events if "status" in c and c["status"] not in ("online", "audio_muted")]
+        add(
+            "cameras",
+            "context",
+            "context",
+            "camera events: "
+            + ", ".join(f"{c['event'].replace('_', ' ')} at {c['time']}" for c in other[:6]),
+        )
+    outages = [
+        c for c in camera_events if "status" in c and c["status"] not in ("online", "audio_muted")
+    ]
     if outages:
-        add("cameras", "context", "context", "camera status: " + ", ".join(
-            f"{c['status'].replace('_', ' ')} at {c['time']}" for c in outages[:6])
-            + " (outage windows are missing data, not zero voters)")
+        add(
+            "cameras",
+            "context",
+            "context",
+            "camera status: "
+            + ", ".join(f"{c['status'].replace('_', ' ')} at {c['time']}" for c in outages[:6])
+            + " (outage windows are missing data, not zero voters)",
+        )
 
-    media_hashes = tuple(sorted({m.get("sha256") for r in observer_reports for m in (r.get("media") or [])
-                                 if m.get("sha256")}))
+    media_hashes = tuple(
+        sorted(
+            {
+                m.get("sha256")
+                for r in observer_reports
+                for m in (r.get("media") or [])
+                if m.get("sha256")
+            }
+        )
+    )
     text = _plain(sid, ev, agree, disagree, silent)
-    return StationDossier(sid, dict(levels or {}), dict(official or {}), tuple(arithmetic), forensic, protocol_copy,
-                          tuple(mismatches), tuple(observer_reports), camera, tuple(camera_events), tuple(ev),
-                          tuple(agree), tuple(disagree), tuple(silent), text, media_hashes, tuple(notes))
+    return StationDossier(
+        sid,
+        dict(levels or {}),
+        dict(official or {}),
+        tuple(arithmetic),
+        forensic,
+        protocol_copy,
+        tuple(mismatches),
+        tuple(observer_reports),
+        camera,
+        tuple(camera_events),
+        tuple(ev),
+        tuple(agree),
+        tuple(disagree),
+        tuple(silent),
+        text,
+        media_hashes,
+        tuple(notes),
+    )
 
 
-def _plain(sid: str, ev: list[dict], agree: list[str], disagree: list[str], silent: list[str]) -> str:
-    hard = sorted({e["source"] for e in ev if e["strength"] == "hard" and e["direction"] == "flags"})
+def _plain(
+    sid: str, ev: list[dict], agree: list[str], disagree: list[str], silent: list[str]
+) -> str:
+    hard = sorted(
+        {e["source"] for e in ev if e["strength"] == "hard" and e["direction"] == "flags"}
+    )
     stat = any(e["strength"] == "statistical" and e["direction"] == "flags" for e in ev)
     weak = any(e["strength"] == "weak" for e in ev)
     said = []
@@ -460,18 +669,25 @@ def _plain(sid: str, ev: list[dict], agree: list[str], disagree: list[str], sile
     if "observers' reports" in agree:
         said.append("Observers reported fraud there (testimony).")
     if stat:
-        said.append("The forensic signals put it among the suspicious stations (statistical, not proof "
-                    "about this station).")
+        said.append(
+            "The forensic signals put it among the suspicious stations (statistical, not proof "
+            "about this station)."
+        )
     if weak and not (hard or stat):
         said.append("Only digit-like signals fire (weak: they also arise without fraud).")
     if not agree:
         said.append(f"No source flags station {sid}.")
     if agree and disagree:
         lead = _join(agree)
-        said.append(f"{lead[0].upper() + lead[1:]} point{'s' if len(agree) == 1 else ''} at it; nothing wrong "
-                    f"according to {_join(disagree)}"
-                    + (" — the cameras' count of voters disagrees with the flags." if "cameras" in disagree
-                       and "forensics" in agree else "."))
+        said.append(
+            f"{lead[0].upper() + lead[1:]} point{'s' if len(agree) == 1 else ''} at it; nothing wrong "
+            f"according to {_join(disagree)}"
+            + (
+                " — the cameras' count of voters disagrees with the flags."
+                if "cameras" in disagree and "forensics" in agree
+                else "."
+            )
+        )
     elif len(agree) > 1:
         said.append(f"{len(agree)} independent sources agree: {_join(agree)}.")
     elif disagree:

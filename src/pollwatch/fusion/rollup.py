@@ -74,34 +74,57 @@ class Rollup(ResultMixin):
         return out
 
     def summary(self) -> Summary:
-        rows = [(f"{k} flags", f"{v['flagged']:,} of {v['covered']:,} covered stations")
-                for k, v in self.flags.items()]
+        rows = [
+            (f"{k} flags", f"{v['flagged']:,} of {v['covered']:,} covered stations")
+            for k, v in self.flags.items()
+        ]
         rows += [(f"both {k}", f"{v:,}") for k, v in self.overlaps.items() if v]
         for k, c in self.conditional.items():
-            rows.append((f"P({k} flag | forensic flag)",
-                         f"{_p(c['p_if_forensic'])} (n={c['n_forensic']:,}) vs {_p(c['p_if_not'])} without "
-                         f"(n={c['n_not']:,}); Fisher p = {_g(c['p_value'])}"))
+            rows.append(
+                (
+                    f"P({k} flag | forensic flag)",
+                    f"{_p(c['p_if_forensic'])} (n={c['n_forensic']:,}) vs {_p(c['p_if_not'])} without "
+                    f"(n={c['n_not']:,}); Fisher p = {_g(c['p_value'])}",
+                )
+            )
         for e in self.estimates:
             iv = "" if e["low"] is None else f" [{fmt_int(e['low'])}, {fmt_int(e['high'])}]"
-            rows.append((f"{e['source']}: {e['quantity']}", f"{fmt_int(e['estimate'])}{iv} — {e['scope']}"))
+            rows.append(
+                (f"{e['source']}: {e['quantity']}", f"{fmt_int(e['estimate'])}{iv} — {e['scope']}")
+            )
         for k, v in self.aucs.items():
             cov = self.aucs_covered.get(k)
-            rows.append((f"AUC {k}", f"{v:.3f}" + (f" (covered stations: {cov:.3f})" if cov is not None and k != "fusion"
-                                                   and not math.isnan(cov) else "")))
-        text = (f"{self.n_multi:,} of {self.n_stations:,} stations are flagged by two or more sources. "
-                + self._agreement_text())
+            rows.append(
+                (
+                    f"AUC {k}",
+                    f"{v:.3f}"
+                    + (
+                        f" (covered stations: {cov:.3f})"
+                        if cov is not None and k != "fusion" and not math.isnan(cov)
+                        else ""
+                    ),
+                )
+            )
+        text = (
+            f"{self.n_multi:,} of {self.n_stations:,} stations are flagged by two or more sources. "
+            + self._agreement_text()
+        )
         if self.aucs:
             best = max((k for k in self.aucs if k != "fusion"), key=lambda k: _nan0(self.aucs[k]))
-            text += (f" Against the known truth ({self.truth_label}), the fused score ranks the stations with AUC "
-                     f"{self.aucs['fusion']:.3f}, the best single source ({best}) {self.aucs[best]:.3f}.")
+            text += (
+                f" Against the known truth ({self.truth_label}), the fused score ranks the stations with AUC "
+                f"{self.aucs['fusion']:.3f}, the best single source ({best}) {self.aucs[best]:.3f}."
+            )
         return Summary("Sources side by side", text, rows, self.notes)
 
     def _agreement_text(self) -> str:
         bits = []
         for k, c in self.conditional.items():
             if c["n_forensic"] and c["n_not"]:
-                bits.append(f"{k} flag {_p(c['p_if_forensic'])} of the stations forensics flags and "
-                            f"{_p(c['p_if_not'])} of the others")
+                bits.append(
+                    f"{k} flag {_p(c['p_if_forensic'])} of the stations forensics flags and "
+                    f"{_p(c['p_if_not'])} of the others"
+                )
         return ("Where they overlap, " + "; ".join(bits) + ".") if bits else ""
 
 
@@ -128,8 +151,15 @@ def _conditional(t: pl.DataFrame, cov: str | None, flag: str) -> dict[str, float
         odds, p = fisher_exact([[a, b], [c, d]])
     else:
         odds, p = math.nan, math.nan
-    return {"covered": int(covered.sum()), "p_if_forensic": a / nf if nf else math.nan, "n_forensic": nf,
-            "p_if_not": c / nn if nn else math.nan, "n_not": nn, "odds_ratio": float(odds), "p_value": float(p)}
+    return {
+        "covered": int(covered.sum()),
+        "p_if_forensic": a / nf if nf else math.nan,
+        "n_forensic": nf,
+        "p_if_not": c / nn if nn else math.nan,
+        "n_not": nn,
+        "odds_ratio": float(odds),
+        "p_value": float(p),
+    }
 
 
 def _extracted(analysis: Any, name: str) -> dict:
@@ -137,29 +167,56 @@ def _extracted(analysis: Any, name: str) -> dict:
     return ex.get(name) or {}
 
 
-def _estimates(fused: FusedScores, analysis: Any, pvt: Any, cameras: Any, election: Any,
-               truth: dict | None) -> list[dict]:
+def _estimates(
+    fused: FusedScores, analysis: Any, pvt: Any, cameras: Any, election: Any, truth: dict | None
+) -> list[dict]:
     rows: list[dict] = []
     sh = _extracted(analysis, "shpilkin")
     if sh.get("excess_votes") is not None:
-        rows.append({"source": "forensics (Shpilkin)", "quantity": "excess votes for the leader",
-                     "estimate": sh["excess_votes"], "low": sh.get("excess_votes_low"),
-                     "high": sh.get("excess_votes_high"),
-                     "scope": "all stations; turnout above the natural peak (model-based)"})
+        rows.append(
+            {
+                "source": "forensics (Shpilkin)",
+                "quantity": "excess votes for the leader",
+                "estimate": sh["excess_votes"],
+                "low": sh.get("excess_votes_low"),
+                "high": sh.get("excess_votes_high"),
+                "scope": "all stations; turnout above the natural peak (model-based)",
+            }
+        )
     mx = _extracted(analysis, "mixture")
     if mx.get("fraudulent_votes") is not None:
-        rows.append({"source": "forensics (mixture)", "quantity": "fraudulent votes",
-                     "estimate": mx["fraudulent_votes"], "low": mx.get("fraudulent_votes_low"),
-                     "high": mx.get("fraudulent_votes_high"),
-                     "scope": "all stations; incremental and extreme fraud classes (model-based)"})
+        rows.append(
+            {
+                "source": "forensics (mixture)",
+                "quantity": "fraudulent votes",
+                "estimate": mx["fraudulent_votes"],
+                "low": mx.get("fraudulent_votes_low"),
+                "high": mx.get("fraudulent_votes_high"),
+                "scope": "all stations; incremental and extreme fraud classes (model-based)",
+            }
+        )
     if cameras is not None:
-        rows.append({"source": "cameras", "quantity": "ballots added, lower bound",
-                     "estimate": cameras.lower_bound_added, "low": cameras.lower_bound_added, "high": None,
-                     "scope": f"{cameras.n_compared:,} watched stations only (not a random sample); "
-                              "a conservative lower bound"})
-        rows.append({"source": "cameras", "quantity": "official minus camera estimate",
-                     "estimate": cameras.official_total - cameras.estimate_total, "low": None, "high": None,
-                     "scope": f"{cameras.n_compared:,} watched stations"})
+        rows.append(
+            {
+                "source": "cameras",
+                "quantity": "ballots added, lower bound",
+                "estimate": cameras.lower_bound_added,
+                "low": cameras.lower_bound_added,
+                "high": None,
+                "scope": f"{cameras.n_compared:,} watched stations only (not a random sample); "
+                "a conservative lower bound",
+            }
+        )
+        rows.append(
+            {
+                "source": "cameras",
+                "quantity": "official minus camera estimate",
+                "estimate": cameras.official_total - cameras.estimate_total,
+                "low": None,
+                "high": None,
+                "scope": f"{cameras.n_compared:,} watched stations",
+            }
+        )
     if pvt is not None and election is not None:
         row = _pvt_leader_shift(pvt, election)
         if row:
@@ -169,13 +226,28 @@ def _estimates(fused: FusedScores, analysis: Any, pvt: Any, cameras: Any, electi
         for m in pvt.protocols.mismatches:
             if m.field == lead and m.copy is not None and m.official is not None:
                 shift += m.official - m.copy
-        rows.append({"source": "protocol copies", "quantity": "leader votes added between station and centre",
-                     "estimate": float(shift), "low": float(shift), "high": float(shift),
-                     "scope": f"{pvt.protocols.stations_compared:,} copied protocols (exact there; not extrapolated)"})
+        rows.append(
+            {
+                "source": "protocol copies",
+                "quantity": "leader votes added between station and centre",
+                "estimate": float(shift),
+                "low": float(shift),
+                "high": float(shift),
+                "scope": f"{pvt.protocols.stations_compared:,} copied protocols (exact there; not extrapolated)",
+            }
+        )
     if truth:
         for k, v in truth.items():
-            rows.append({"source": "simulation truth", "quantity": k, "estimate": float(v), "low": None,
-                         "high": None, "scope": "what was injected (known only in a simulation)"})
+            rows.append(
+                {
+                    "source": "simulation truth",
+                    "quantity": k,
+                    "estimate": float(v),
+                    "low": None,
+                    "high": None,
+                    "scope": "what was injected (known only in a simulation)",
+                }
+            )
     return rows
 
 
@@ -185,15 +257,28 @@ def _pvt_leader_shift(pvt: Any, election: Any) -> dict | None:
     if row is None:
         return None
     valid = float(election.totals()["valid"])
-    return {"source": "quick count (PVT)", "quantity": "leader votes: official minus PVT estimate",
-            "estimate": (row.official - row.estimate) * valid, "low": (row.official - row.high) * valid,
-            "high": (row.official - row.low) * valid,
-            "scope": "tabulation only: stuffing and carousel inside the station's count are invisible to it"}
+    return {
+        "source": "quick count (PVT)",
+        "quantity": "leader votes: official minus PVT estimate",
+        "estimate": (row.official - row.estimate) * valid,
+        "low": (row.official - row.high) * valid,
+        "high": (row.official - row.low) * valid,
+        "scope": "tabulation only: stuffing and carousel inside the station's count are invisible to it",
+    }
 
 
-def rollup(fused: FusedScores, *, analysis: Any = None, pvt: Any = None, cameras: Any = None,
-           election: Any = None, truth: np.ndarray | None = None, truth_label: str = "injected stuffing",
-           truth_totals: dict[str, float] | None = None, level: str | None = None) -> Rollup:
+def rollup(
+    fused: FusedScores,
+    *,
+    analysis: Any = None,
+    pvt: Any = None,
+    cameras: Any = None,
+    election: Any = None,
+    truth: np.ndarray | None = None,
+    truth_label: str = "injected stuffing",
+    truth_totals: dict[str, float] | None = None,
+    level: str | None = None,
+) -> Rollup:
     """National and per-constituency roll-up of a :class:`FusedScores` (see module docstring).
 
     ``truth``: bool per station (election order) of the stations to be found, e.g. the
@@ -203,8 +288,10 @@ def rollup(fused: FusedScores, *, analysis: Any = None, pvt: Any = None, cameras
     t = fused.table
     level = level or fused.level
     if level is not None and level not in t.columns:
-        raise ValueError(f"level ({level!r}) not recognised; must be one of the hierarchy columns "
-                         f"{[c for c in t.columns if c not in ('station_id',)][:5]}")
+        raise ValueError(
+            f"level ({level!r}) not recognised; must be one of the hierarchy columns "
+            f"{[c for c in t.columns if c not in ('station_id',)][:5]}"
+        )
     flags = {}
     for k, (cov, flag, _) in SOURCES.items():
         covered = t.height if cov is None else int(t[cov].sum())
@@ -212,12 +299,15 @@ def rollup(fused: FusedScores, *, analysis: Any = None, pvt: Any = None, cameras
     names = list(SOURCES)
     overlaps = {}
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             overlaps[f"{a} & {b}"] = int((t[SOURCES[a][1]] & t[SOURCES[b][1]]).sum())
     n_flags = sum(t[SOURCES[k][1]].cast(pl.Int64) for k in names)
     n_multi = int((n_flags >= 2).sum())
-    conditional = {k: _conditional(t, cov, flag) for k, (cov, flag, _) in SOURCES.items() if k != "forensics"
-                   and (cov is None or t[cov].any())}
+    conditional = {
+        k: _conditional(t, cov, flag)
+        for k, (cov, flag, _) in SOURCES.items()
+        if k != "forensics" and (cov is None or t[cov].any())
+    }
     aucs: dict[str, float] = {}
     aucs_cov: dict[str, float] = {}
     beats = None
@@ -225,7 +315,9 @@ def rollup(fused: FusedScores, *, analysis: Any = None, pvt: Any = None, cameras
     if truth is not None:
         y = np.asarray(truth, bool)
         if y.shape[0] != t.height:
-            raise ValueError(f"truth has {y.shape[0]} entries; the election has {t.height} stations")
+            raise ValueError(
+                f"truth has {y.shape[0]} entries; the election has {t.height} stations"
+            )
         for k, (cov, _, score) in SOURCES.items():
             aucs[k] = auc(t[score].to_numpy(), y)
             if cov is not None:
@@ -235,12 +327,26 @@ def rollup(fused: FusedScores, *, analysis: Any = None, pvt: Any = None, cameras
                 aucs_cov[k] = aucs[k]
         aucs["fusion"] = auc(t["fused"].to_numpy(), y)
         beats = all(aucs["fusion"] > _nan0(v) for k, v in aucs.items() if k != "fusion")
-        notes.append("AUC over all stations: a station a source does not cover scores zero for it. "
-                     "Weights were fixed in advance, not fitted to this truth.")
+        notes.append(
+            "AUC over all stations: a station a source does not cover scores zero for it. "
+            "Weights were fixed in advance, not fitted to this truth."
+        )
     by_group = _by_group(t, level, analysis)
-    return Rollup(level, t.height, flags, overlaps, n_multi, conditional,
-                  tuple(_estimates(fused, analysis, pvt, cameras, election, truth_totals)), aucs, aucs_cov,
-                  truth_label if truth is not None else None, beats, tuple(notes), by_group)
+    return Rollup(
+        level,
+        t.height,
+        flags,
+        overlaps,
+        n_multi,
+        conditional,
+        tuple(_estimates(fused, analysis, pvt, cameras, election, truth_totals)),
+        aucs,
+        aucs_cov,
+        truth_label if truth is not None else None,
+        beats,
+        tuple(notes),
+        by_group,
+    )
 
 
 def _by_group(t: pl.DataFrame, level: str | None, analysis: Any) -> pl.DataFrame:
@@ -248,15 +354,29 @@ def _by_group(t: pl.DataFrame, level: str | None, analysis: Any) -> pl.DataFrame
     if level is None:
         t = t.with_columns(pl.lit("all").alias(key))
     n_flags = sum(pl.col(SOURCES[k][1]).cast(pl.Int64) for k in SOURCES)
-    g = (t.with_columns(n_flags.alias("__n"))
-         .group_by(key, maintain_order=True)
-         .agg(pl.len().alias("stations"), pl.col("forensic_flag").sum().alias("forensics"),
-              pl.col("camera_watched").sum().alias("camera_watched"), pl.col("camera_flag").sum().alias("cameras"),
-              pl.col("observed").sum().alias("observed"), pl.col("protocol_flag").sum().alias("protocol_copies"),
-              pl.col("incident_flag").sum().alias("observer_reports"), (pl.col("__n") >= 2).sum().alias("multi"),
-              pl.col("camera_excess").sum().alias("camera_lower_bound"), pl.col("fused").mean().alias("fused_mean")))
+    g = (
+        t.with_columns(n_flags.alias("__n"))
+        .group_by(key, maintain_order=True)
+        .agg(
+            pl.len().alias("stations"),
+            pl.col("forensic_flag").sum().alias("forensics"),
+            pl.col("camera_watched").sum().alias("camera_watched"),
+            pl.col("camera_flag").sum().alias("cameras"),
+            pl.col("observed").sum().alias("observed"),
+            pl.col("protocol_flag").sum().alias("protocol_copies"),
+            pl.col("incident_flag").sum().alias("observer_reports"),
+            (pl.col("__n") >= 2).sum().alias("multi"),
+            pl.col("camera_excess").sum().alias("camera_lower_bound"),
+            pl.col("fused").mean().alias("fused_mean"),
+        )
+    )
     regions = getattr((getattr(analysis, "results", None) or {}).get("shpilkin"), "regions", None)
     if regions:
-        sh = pl.DataFrame({key: [str(k) for k in regions], "shpilkin_excess": [float(v) for v in regions.values()]})
+        sh = pl.DataFrame(
+            {
+                key: [str(k) for k in regions],
+                "shpilkin_excess": [float(v) for v in regions.values()],
+            }
+        )
         g = g.join(sh, on=key, how="left")
     return g.sort("multi", "fused_mean", descending=True)

@@ -32,14 +32,15 @@ from pollwatch.results import ResultMixin, Summary
 __all__ = ["FUSION_WEIGHTS", "SEVERITY_POINTS", "FusedScores", "fused_scores"]
 
 FUSION_WEIGHTS: dict[str, float] = {
-    "forensic": 1.0,           # × the station's forensic points
-    "camera_above": 3.0,       # official turnout above the camera's upper 95 % bound (hard)
-    "camera_excess": 10.0,     # × unseen ballots beyond the bound as a share of official turnout
-    "camera_clear": -1.0,      # watched and within the camera interval
+    "forensic": 1.0,  # × the station's forensic points
+    "camera_above": 3.0,  # official turnout above the camera's upper 95 % bound (hard)
+    "camera_excess": 10.0,  # × unseen ballots beyond the bound as a share of official turnout
+    "camera_clear": -1.0,  # watched and within the camera interval
     "protocol_mismatch": 3.0,  # copy made at the station differs from the published protocol (hard)
-    "incident_cap": 4.0,       # most points incidents can add at one station
+    "incident_cap": 4.0,  # most points incidents can add at one station
 }
 SEVERITY_POINTS: dict[str, float] = {"low": 0.5, "medium": 1.0, "high": 2.0, "critical": 3.0}
+
 
 @dataclass(frozen=True)
 class FusedScores(ResultMixin):
@@ -72,11 +73,15 @@ class FusedScores(ResultMixin):
         rows = [(k, f"{v:g}") for k, v in self.weights.items()]
         rows += [(f"flagged by {k}", f"{v:,}") for k, v in self.counts.items()]
         for r in self.top(5).iter_rows(named=True):
-            rows.append((f"rank {r['rank']}: station {r['station_id']}", f"{r['fused']:.2f} — {r['parts']}"))
-        text = ("Each station's fused score adds its forensic points, what the cameras saw against the "
-                "official turnout, any mismatch between the observers' protocol copy and the official one, "
-                f"and observers' fraud reports; sources used: {', '.join(self.sources)}. The score orders "
-                "stations to check first; it is not a verdict.")
+            rows.append(
+                (f"rank {r['rank']}: station {r['station_id']}", f"{r['fused']:.2f} — {r['parts']}")
+            )
+        text = (
+            "Each station's fused score adds its forensic points, what the cameras saw against the "
+            "official turnout, any mismatch between the observers' protocol copy and the official one, "
+            f"and observers' fraud reports; sources used: {', '.join(self.sources)}. The score orders "
+            "stations to check first; it is not a verdict."
+        )
         return Summary("Fused station score", text, rows, self.notes)
 
 
@@ -84,9 +89,17 @@ def _index(ids: np.ndarray) -> dict[str, int]:
     return {str(s): i for i, s in enumerate(ids)}
 
 
-def fused_scores(election: Election, *, analysis: Any = None, pvt: Any = None, copies: Any = None,
-                 cameras: Any = None, observer_reports: Iterable[dict] | None = None,
-                 weights: Mapping[str, float] | None = None, forensic_threshold: float = 2.0) -> FusedScores:
+def fused_scores(
+    election: Election,
+    *,
+    analysis: Any = None,
+    pvt: Any = None,
+    copies: Any = None,
+    cameras: Any = None,
+    observer_reports: Iterable[dict] | None = None,
+    weights: Mapping[str, float] | None = None,
+    forensic_threshold: float = 2.0,
+) -> FusedScores:
     """Fuse every given source into one documented score per station (see module docstring).
 
     ``analysis``: an Analysis or its stations table (``points`` column); ``pvt``: a
@@ -112,8 +125,13 @@ def fused_scores(election: Election, *, analysis: Any = None, pvt: Any = None, c
     forensic = np.zeros(n)
     table = _scores_table(analysis)
     if table is not None:
-        pts = dict(zip(table["station_id"].cast(pl.Utf8).to_list(), table["points"].cast(pl.Float64).to_list(),
-                       strict=True))
+        pts = dict(
+            zip(
+                table["station_id"].cast(pl.Utf8).to_list(),
+                table["points"].cast(pl.Float64).to_list(),
+                strict=True,
+            )
+        )
         forensic = np.array([pts.get(s) or 0.0 for s in ids], dtype=float)
         sources.append("forensics")
     else:
@@ -161,7 +179,11 @@ def fused_scores(election: Election, *, analysis: Any = None, pvt: Any = None, c
         if i is None:
             continue
         observed[i] = True
-        if r.get("kind") == "incident" and r.get("form") in FRAUD_CATEGORIES and r.get("status") != "rejected":
+        if (
+            r.get("kind") == "incident"
+            and r.get("form") in FRAUD_CATEGORIES
+            and r.get("status") != "rejected"
+        ):
             inc_points[i] += SEVERITY_POINTS.get(str(r.get("severity")), 1.0)
     inc_points = np.minimum(inc_points, w["incident_cap"])
     proto_points = w["protocol_mismatch"] * proto_flag
@@ -172,23 +194,55 @@ def fused_scores(election: Election, *, analysis: Any = None, pvt: Any = None, c
     sorted_f = fused[order]
     # ties share the lowest rank: rank = 1 + number of stations with a strictly higher score
     rank[order] = 1 + np.searchsorted(-sorted_f, -sorted_f, side="left")
-    parts = [_parts(w["forensic"] * forensic[i], cam_points[i], proto_points[i], inc_points[i]) for i in range(n)]
+    parts = [
+        _parts(w["forensic"] * forensic[i], cam_points[i], proto_points[i], inc_points[i])
+        for i in range(n)
+    ]
     cols = {"station_id": ids}
     for lv in election.meta.hierarchy:
         cols[lv] = np.asarray(election.level(lv)).astype(str)
-    out = pl.DataFrame({
-        **cols, "forensic_points": w["forensic"] * forensic, "camera_points": cam_points,
-        "protocol_points": proto_points, "incident_points": inc_points,
-        "forensic_flag": forensic >= forensic_threshold if table is not None else np.zeros(n, bool),
-        "camera_watched": watched, "camera_flag": cam_flag, "camera_excess": cam_excess, "observed": observed, "protocol_flag": proto_flag,
-        "incident_flag": inc_points > 0, "fused": fused, "rank": rank, "parts": parts,
-    })
-    counts = {k: int(out[c].sum()) for k, c in (("forensics", "forensic_flag"), ("cameras", "camera_flag"),
-                                                 ("protocol copies", "protocol_flag"),
-                                                 ("observers' reports", "incident_flag"))}
+    out = pl.DataFrame(
+        {
+            **cols,
+            "forensic_points": w["forensic"] * forensic,
+            "camera_points": cam_points,
+            "protocol_points": proto_points,
+            "incident_points": inc_points,
+            "forensic_flag": forensic >= forensic_threshold
+            if table is not None
+            else np.zeros(n, bool),
+            "camera_watched": watched,
+            "camera_flag": cam_flag,
+            "camera_excess": cam_excess,
+            "observed": observed,
+            "protocol_flag": proto_flag,
+            "incident_flag": inc_points > 0,
+            "fused": fused,
+            "rank": rank,
+            "parts": parts,
+        }
+    )
+    counts = {
+        k: int(out[c].sum())
+        for k, c in (
+            ("forensics", "forensic_flag"),
+            ("cameras", "camera_flag"),
+            ("protocol copies", "protocol_flag"),
+            ("observers' reports", "incident_flag"),
+        )
+    }
     level = election.meta.hierarchy[-1] if election.meta.hierarchy else None
-    return FusedScores(w, dict(SEVERITY_POINTS), float(forensic_threshold), tuple(sources), n, counts, level,
-                       tuple(notes), out)
+    return FusedScores(
+        w,
+        dict(SEVERITY_POINTS),
+        float(forensic_threshold),
+        tuple(sources),
+        n,
+        counts,
+        level,
+        tuple(notes),
+        out,
+    )
 
 
 def _parts(f: float, c: float, p: float, i: float) -> str:

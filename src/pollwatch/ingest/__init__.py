@@ -15,4 +15,12 @@ from pollwatch.ingest.mapping import Mapping, load_mapping, load_preset, preset_
 from pollwatch.ingest.reader import read_election, read_frame
 from pollwatch.ingest.report import IngestReport
 
-__all__ = ["IngestReport", "Mapping", "load_mapping", "load_preset", "preset_names", "read_election", "read_frame"]
+__all__ = [
+    "IngestReport",
+    "Mapping",
+    "load_mapping",
+    "load_preset",
+    "preset_names",
+    "read_election",
+    "read_frame",
+]

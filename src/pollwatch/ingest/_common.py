@@ -21,4 +21,3 @@ def source_columns(df: pl.DataFrame) -> list[str]:
 
 def preview(values: list[str], n: int = 12) -> str:
     return ", ".join(values[:n]) + (" …" if len(values) > n else "")
-

@@ -17,8 +17,9 @@ from pollwatch.ingest.mapping import Mapping
 from pollwatch.ingest.vocabulary import classify_column, header_role
 
 
-def resolve_fields(mapping: Mapping, header: list[str], source: str
-             ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue], dict[str, str]]:
+def resolve_fields(
+    mapping: Mapping, header: list[str], source: str
+) -> tuple[dict[str, str], list[DataIssue], list[DataIssue], dict[str, str]]:
     """Find each field's column. Ranked when several match: an exact name first, then the
     column whose meaning (the protocol-line vocabulary) is this field, then the one that matched
     more of the spec's terms; a tie is an error naming every tied column and the one-line fix."""
@@ -29,23 +30,43 @@ def resolve_fields(mapping: Mapping, header: list[str], source: str
     for key, spec in mapping.fields.items():
         hits = [(spec.specificity(h), h) for h in header]
         hits = [(s, h) for s, h in hits if s is not None]
-        if not hits:  # no column fits the spec: one whose meaning is this field will do, with a warning
-            meant = [h for h in header if classify_column(h) == key and not any(
-                sp.matches(h) for k2, sp in mapping.fields.items() if k2 != key)]
+        if (
+            not hits
+        ):  # no column fits the spec: one whose meaning is this field will do, with a warning
+            meant = [
+                h
+                for h in header
+                if classify_column(h) == key
+                and not any(sp.matches(h) for k2, sp in mapping.fields.items() if k2 != key)
+            ]
             if len(meant) == 1:
                 found[key] = meant[0]
-                notes.append(DataIssue(source, f"field {key!r}: no column fits the mapping's spec; took the one "
-                                               "whose wording means it", line=1, column=meant[0], kind="warning",
-                                       expected=spec.describe(),
-                                       hint=f'to confirm or correct: [fields] {key} = "exact column name"'))
+                notes.append(
+                    DataIssue(
+                        source,
+                        f"field {key!r}: no column fits the mapping's spec; took the one "
+                        "whose wording means it",
+                        line=1,
+                        column=meant[0],
+                        kind="warning",
+                        expected=spec.describe(),
+                        hint=f'to confirm or correct: [fields] {key} = "exact column name"',
+                    )
+                )
                 continue
             if key in mapping.derive:
                 continue
             if not spec.optional:
-                issues.append(DataIssue(
-                    source, f"missing required column for {key!r}", line=1, expected=spec.describe(),
-                    value=preview(header),
-                    hint=f"map it in a mapping file ([fields] {key} = \"your column\") and pass --mapping; {MAPPING_DOCS}"))
+                issues.append(
+                    DataIssue(
+                        source,
+                        f"missing required column for {key!r}",
+                        line=1,
+                        expected=spec.describe(),
+                        value=preview(header),
+                        hint=f'map it in a mapping file ([fields] {key} = "your column") and pass --mapping; {MAPPING_DOCS}',
+                    )
+                )
             continue
         ranked = sorted(((s >= 1000, classify_column(h) == key, s), h) for s, h in hits)
         best = ranked[-1][0]
@@ -55,41 +76,90 @@ def resolve_fields(mapping: Mapping, header: list[str], source: str
             if len(hits) > 1:
                 others = [h for _, h in hits if h != top[0]]
                 losers.update({h: key for h in others})
-                notes.append(DataIssue(source, f"field {key!r} matched {len(hits)} columns; took the most specific",
-                                       line=1, column=top[0], value=" | ".join(others), kind="warning",
-                                       hint=f'to choose another: [fields] {key} = "exact column name"'))
+                notes.append(
+                    DataIssue(
+                        source,
+                        f"field {key!r} matched {len(hits)} columns; took the most specific",
+                        line=1,
+                        column=top[0],
+                        value=" | ".join(others),
+                        kind="warning",
+                        hint=f'to choose another: [fields] {key} = "exact column name"',
+                    )
+                )
         else:
-            issues.append(DataIssue(source, f"field {key!r} matches {len(top)} columns equally well", line=1,
-                                    expected=f"exactly one {spec.describe()}", value=" | ".join(top),
-                                    hint=f'choose one in the mapping: [fields] {key} = "{top[0]}"'
-                                         + "".join(f' (or "{t}")' for t in top[1:])))
+            issues.append(
+                DataIssue(
+                    source,
+                    f"field {key!r} matches {len(top)} columns equally well",
+                    line=1,
+                    expected=f"exactly one {spec.describe()}",
+                    value=" | ".join(top),
+                    hint=f'choose one in the mapping: [fields] {key} = "{top[0]}"'
+                    + "".join(f' (or "{t}")' for t in top[1:]),
+                )
+            )
     by_col: dict[str, list[str]] = {}
     for key, col in found.items():
         by_col.setdefault(col, []).append(key)
     for col, keys in by_col.items():
         meant = [k for k in keys if classify_column(col) == k]
-        if len(keys) > 1 and len(meant) == 1:  # the column's meaning decides; the other fields stay unmapped
+        if (
+            len(keys) > 1 and len(meant) == 1
+        ):  # the column's meaning decides; the other fields stay unmapped
             for k in keys:
                 if k != meant[0]:
                     del found[k]
-                    notes.append(DataIssue(source, f"field {k!r} matched a column that means {meant[0]!r}; "
-                                                   f"{k!r} left unmapped", line=1, column=col, kind="warning",
-                                           hint=f'if the file has a column for it: [fields] {k} = "exact column name"'))
+                    notes.append(
+                        DataIssue(
+                            source,
+                            f"field {k!r} matched a column that means {meant[0]!r}; "
+                            f"{k!r} left unmapped",
+                            line=1,
+                            column=col,
+                            kind="warning",
+                            hint=f'if the file has a column for it: [fields] {k} = "exact column name"',
+                        )
+                    )
                     if not mapping.fields[k].optional and k not in mapping.derive:
-                        issues.append(DataIssue(source, f"missing required column for {k!r}", line=1,
-                                                expected=mapping.fields[k].describe(), value=preview(header)))
+                        issues.append(
+                            DataIssue(
+                                source,
+                                f"missing required column for {k!r}",
+                                line=1,
+                                expected=mapping.fields[k].describe(),
+                                value=preview(header),
+                            )
+                        )
         elif len(keys) > 1:
-            issues.append(DataIssue(source, f"one column matches the fields {', '.join(map(repr, keys))}", line=1,
-                                    column=col, expected="one field per column",
-                                    hint=f'name the columns exactly: [fields] {keys[0]} = "..." and {keys[1]} = "..."'))
+            issues.append(
+                DataIssue(
+                    source,
+                    f"one column matches the fields {', '.join(map(repr, keys))}",
+                    line=1,
+                    column=col,
+                    expected="one field per column",
+                    hint=f'name the columns exactly: [fields] {keys[0]} = "..." and {keys[1]} = "..."',
+                )
+            )
     for col in (*mapping.station_id, *mapping.hierarchy):
         if col not in header:
-            issues.append(DataIssue(source, "missing station column", line=1, column=col,
-                                    expected=f"a column named {col!r}", value=preview(header)))
+            issues.append(
+                DataIssue(
+                    source,
+                    "missing station column",
+                    line=1,
+                    column=col,
+                    expected=f"a column named {col!r}",
+                    value=preview(header),
+                )
+            )
     return found, issues, notes, {c: k for c, k in losers.items() if c not in found.values()}
 
 
-_GROUPED = r"^[+-]?\d{1,3}(?:[ ,.'\u00a0\u202f]\d{3})+$"  # "1 234", "1,234,567": a count with a separator
+_GROUPED = (
+    r"^[+-]?\d{1,3}(?:[ ,.'\u00a0\u202f]\d{3})+$"  # "1 234", "1,234,567": a count with a separator
+)
 
 
 def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]:
@@ -119,9 +189,16 @@ def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]
     return ("decimal" if decimal.sum() * 2 > len(bad) else "text"), bad[0]
 
 
-def candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used: set[str], source: str,
-                       thousands: str | None, explicit: tuple[str, ...], losers: dict[str, str]
-                       ) -> tuple[list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
+def candidate_columns(
+    mapping: Mapping,
+    df: pl.DataFrame,
+    pool: list[str],
+    used: set[str],
+    source: str,
+    thousands: str | None,
+    explicit: tuple[str, ...],
+    losers: dict[str, str],
+) -> tuple[list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
     """Candidate columns: the mapping's list, or (``rest``) every column of ``pool`` left over
     that holds counts and is no protocol line or identifier. Returns the refused ones with why."""
     issues: list[DataIssue] = []
@@ -130,13 +207,30 @@ def candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used:
     header = source_columns(df)
     if explicit:
         missing = [c for c in explicit if c not in header]
-        issues += [DataIssue(source, "missing candidate column", line=1, column=c, expected=f"a column named {c!r}",
-                             value=preview(header)) for c in missing]
+        issues += [
+            DataIssue(
+                source,
+                "missing candidate column",
+                line=1,
+                column=c,
+                expected=f"a column named {c!r}",
+                value=preview(header),
+            )
+            for c in missing
+        ]
         for c in explicit:
             kind = classify_column(c)
             if c in header and kind not in (None, "id", "text"):
-                notes.append(DataIssue(source, f"the mapping lists a protocol line ({kind}) as a candidate", line=1,
-                                       column=c, kind="warning", hint="check [candidates] columns"))
+                notes.append(
+                    DataIssue(
+                        source,
+                        f"the mapping lists a protocol line ({kind}) as a candidate",
+                        line=1,
+                        column=c,
+                        kind="warning",
+                        hint="check [candidates] columns",
+                    )
+                )
         return [c for c in explicit if c in header], refused, issues, notes
     ignore = set(mapping.candidates_ignore)
     cols = []
@@ -151,30 +245,49 @@ def candidate_columns(mapping: Mapping, df: pl.DataFrame, pool: list[str], used:
             continue
         kind = classify_column(h)
         if kind in ("id", "text"):
-            refused[h] = f"{'identifier' if kind == 'id' else 'text'} header ({header_role(h) or kind})"
+            refused[h] = (
+                f"{'identifier' if kind == 'id' else 'text'} header ({header_role(h) or kind})"
+            )
             continue
         if kind is not None:
-            refused[h] = "protocol line" + ("" if kind == "protocol" else f" ({kind}, already mapped or not needed)")
+            refused[h] = "protocol line" + (
+                "" if kind == "protocol" else f" ({kind}, already mapped or not needed)"
+            )
             continue
         what, example = _text_example(df[h], thousands)
         if what == "text":
             refused[h] = f"text, not counts (e.g. {example[:60]!r})"
         elif what == "decimal":
-            refused[h] = f"decimal numbers (a share or percentage?), not counts (e.g. {example[:60]!r})"
+            refused[h] = (
+                f"decimal numbers (a share or percentage?), not counts (e.g. {example[:60]!r})"
+            )
         elif what == "blank":
             refused[h] = "every cell is blank"
         else:
             cols.append(h)
     if not cols:
-        issues.append(DataIssue(source, "no candidate columns left after mapping the protocol fields", line=1,
-                                value="; ".join(f"{c}: {why}" for c, why in list(refused.items())[:12]) or None,
-                                hint=f'list them in the mapping: [candidates] columns = ["...", "..."]; {MAPPING_DOCS}'))
+        issues.append(
+            DataIssue(
+                source,
+                "no candidate columns left after mapping the protocol fields",
+                line=1,
+                value="; ".join(f"{c}: {why}" for c, why in list(refused.items())[:12]) or None,
+                hint=f'list them in the mapping: [candidates] columns = ["...", "..."]; {MAPPING_DOCS}',
+            )
+        )
     return cols, refused, issues, notes
 
 
-def derive_fields(mapping: Mapping, df: pl.DataFrame, series: dict[str, pl.Series], found: dict[str, str],
-            cand_ids: list[str], source: str, thousands: str | None, lines: np.ndarray
-            ) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
+def derive_fields(
+    mapping: Mapping,
+    df: pl.DataFrame,
+    series: dict[str, pl.Series],
+    found: dict[str, str],
+    cand_ids: list[str],
+    source: str,
+    thousands: str | None,
+    lines: np.ndarray,
+) -> tuple[dict[str, str], list[DataIssue], list[DataIssue]]:
     """Compute ``[derive]`` fields that no column provides (in mapping order); nulls propagate.
 
     A field that ``[fields]`` does find in the file is read from its column: ``[derive]`` is the
@@ -193,23 +306,43 @@ def derive_fields(mapping: Mapping, df: pl.DataFrame, series: dict[str, pl.Serie
             if kind == "candidates":
                 if not cand_ids:
                     ok = False
-                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: there are no candidates", line=1))
+                    issues.append(
+                        DataIssue(
+                            source, f"[derive] {key} = {d.text}: there are no candidates", line=1
+                        )
+                    )
                     continue
                 frame = pl.DataFrame([series[c] for c in cand_ids])
-                term = frame.select(pl.when(pl.all_horizontal(pl.all().is_null())).then(None)
-                                    .otherwise(pl.sum_horizontal(pl.all())).alias("t"))["t"].cast(pl.Int64)
+                term = frame.select(
+                    pl.when(pl.all_horizontal(pl.all().is_null()))
+                    .then(None)
+                    .otherwise(pl.sum_horizontal(pl.all()))
+                    .alias("t")
+                )["t"].cast(pl.Int64)
             elif kind == "field":
                 if name not in series:
                     ok = False
-                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: the field {name!r} is not in the file",
-                                            line=1, expected="a field mapped in [fields] or derived above"))
+                    issues.append(
+                        DataIssue(
+                            source,
+                            f"[derive] {key} = {d.text}: the field {name!r} is not in the file",
+                            line=1,
+                            expected="a field mapped in [fields] or derived above",
+                        )
+                    )
                     continue
                 term = series[name]
             else:
                 if name not in header:
                     ok = False
-                    issues.append(DataIssue(source, f"[derive] {key} = {d.text}: no column named {name!r}", line=1,
-                                            value=preview(header)))
+                    issues.append(
+                        DataIssue(
+                            source,
+                            f"[derive] {key} = {d.text}: no column named {name!r}",
+                            line=1,
+                            value=preview(header),
+                        )
+                    )
                     continue
                 term, iss = parse_counts(df, name, key, source, thousands, lines)
                 issues += iss

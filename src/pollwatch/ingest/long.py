@@ -16,8 +16,9 @@ from pollwatch.ingest.cells import parse_counts
 from pollwatch.ingest.mapping import Mapping
 
 
-def pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str | None
-                ) -> tuple[pl.DataFrame, list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
+def pivot_long(
+    df: pl.DataFrame, mapping: Mapping, source: str, thousands: str | None
+) -> tuple[pl.DataFrame, list[str], dict[str, str], list[DataIssue], list[DataIssue]]:
     """One row per station and candidate → one row per station, a column per candidate.
 
     Station-level columns (protocol lines repeated on every candidate row) must agree within
@@ -31,32 +32,58 @@ def pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str |
     need = [lg.candidate, lg.votes, *([lg.party] if lg.party else []), *mapping.station_id]
     for col in need:
         if col not in header:
-            issues.append(DataIssue(source, "missing column of the long layout", line=1, column=col,
-                                    expected=f"a column named {col!r}", value=preview(header)))
+            issues.append(
+                DataIssue(
+                    source,
+                    "missing column of the long layout",
+                    line=1,
+                    column=col,
+                    expected=f"a column named {col!r}",
+                    value=preview(header),
+                )
+            )
     if issues:
         return df, [], {}, issues, warnings
     lines = df[LINE].to_numpy()
-    key = pl.concat_str([pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") for c in mapping.station_id],
-                        separator="/")
+    key = pl.concat_str(
+        [pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") for c in mapping.station_id],
+        separator="/",
+    )
     df = df.with_columns(key.alias(KEY))
     votes, vissues = parse_counts(df, lg.votes, "votes", source, thousands, lines)
     issues += vissues
     cand = df[lg.candidate].cast(pl.Utf8).str.strip_chars()
     blank = (cand.is_null() | (cand == "")).to_numpy()
-    issues += [DataIssue(source, "blank candidate name in a long layout", line=int(lines[i]), column=lg.candidate,
-                         value="", expected="the candidate (or protocol line) this row counts")
-               for i in np.flatnonzero(blank)]
+    issues += [
+        DataIssue(
+            source,
+            "blank candidate name in a long layout",
+            line=int(lines[i]),
+            column=lg.candidate,
+            value="",
+            expected="the candidate (or protocol line) this row counts",
+        )
+        for i in np.flatnonzero(blank)
+    ]
     pair = pl.DataFrame({KEY: df[KEY], "c": cand})
     dup = pair.is_duplicated().to_numpy() & ~blank
     seen: dict[tuple[str, str], int] = {}
     for i in np.flatnonzero(dup).tolist():
         k = (pair[KEY][i], cand[i])
         if k in seen:
-            issues.append(DataIssue(source, "the same candidate twice for one station", line=int(lines[i]),
-                                    column=lg.candidate, value=cand[i], station_id=k[0],
-                                    expected=f"one row per station and candidate (first on line {seen[k]})",
-                                    hint="several contests in one file? choose one: [station] contest = "
-                                         '{ column = "...", value = "..." }'))
+            issues.append(
+                DataIssue(
+                    source,
+                    "the same candidate twice for one station",
+                    line=int(lines[i]),
+                    column=lg.candidate,
+                    value=cand[i],
+                    station_id=k[0],
+                    expected=f"one row per station and candidate (first on line {seen[k]})",
+                    hint="several contests in one file? choose one: [station] contest = "
+                    '{ column = "...", value = "..." }',
+                )
+            )
         else:
             seen[k] = int(lines[i])
     if issues:
@@ -64,7 +91,11 @@ def pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str |
     labels = cand.unique(maintain_order=True).to_list()
     per_station = [c for c in header if c not in (lg.candidate, lg.votes, lg.party)]
     fixed = set(mapping.station_id) | set(mapping.hierarchy)
-    varying = df.group_by(KEY).agg([pl.col(c).n_unique().alias(c) for c in per_station]) if per_station else None
+    varying = (
+        df.group_by(KEY).agg([pl.col(c).n_unique().alias(c) for c in per_station])
+        if per_station
+        else None
+    )
     drop = []
     for c in per_station:
         if varying is None or int(varying[c].max() or 0) <= 1:
@@ -73,23 +104,46 @@ def pivot_long(df: pl.DataFrame, mapping: Mapping, source: str, thousands: str |
         bad_key = varying.filter(pl.col(c) > 1)[KEY][0]
         first = int(df.filter(pl.col(KEY) == bad_key)[LINE][0])
         if mapped:
-            issues.append(DataIssue(source, "a station-level column differs between the rows of one station",
-                                    line=first, column=c, station_id=bad_key,
-                                    expected="the same value on every candidate row of a station"))
+            issues.append(
+                DataIssue(
+                    source,
+                    "a station-level column differs between the rows of one station",
+                    line=first,
+                    column=c,
+                    station_id=bad_key,
+                    expected="the same value on every candidate row of a station",
+                )
+            )
         else:
             drop.append(c)
-            warnings.append(DataIssue(source, "column differs between a station's candidate rows; not used",
-                                      line=first, column=c, station_id=bad_key, kind="warning"))
+            warnings.append(
+                DataIssue(
+                    source,
+                    "column differs between a station's candidate rows; not used",
+                    line=first,
+                    column=c,
+                    station_id=bad_key,
+                    kind="warning",
+                )
+            )
     if issues:
         return df, [], {}, issues, warnings
-    base = (df.select([KEY, *[c for c in per_station if c not in drop], LINE])
-            .unique(subset=KEY, keep="first", maintain_order=True))
+    base = df.select([KEY, *[c for c in per_station if c not in drop], LINE]).unique(
+        subset=KEY, keep="first", maintain_order=True
+    )
     names = {lab: (lab if lab not in base.columns else f"{lab} (votes)") for lab in labels}
-    wide = (pl.DataFrame({KEY: df[KEY], "c": cand.replace_strict(names), "v": votes})
-            .pivot(on="c", index=KEY, values="v", aggregate_function=None))
+    wide = pl.DataFrame({KEY: df[KEY], "c": cand.replace_strict(names), "v": votes}).pivot(
+        on="c", index=KEY, values="v", aggregate_function=None
+    )
     out = base.join(wide.select([KEY, *names.values()]), on=KEY, how="left", maintain_order="left")
     parties: dict[str, str] = {}
     if lg.party:
-        firsts = pl.DataFrame({"c": cand, "p": df[lg.party].cast(pl.Utf8)}).unique(subset="c", keep="first")
-        parties = {names[c]: p for c, p in zip(firsts["c"].to_list(), firsts["p"].to_list(), strict=True) if p}
+        firsts = pl.DataFrame({"c": cand, "p": df[lg.party].cast(pl.Utf8)}).unique(
+            subset="c", keep="first"
+        )
+        parties = {
+            names[c]: p
+            for c, p in zip(firsts["c"].to_list(), firsts["p"].to_list(), strict=True)
+            if p
+        }
     return out.drop(KEY), list(names.values()), parties, issues, warnings

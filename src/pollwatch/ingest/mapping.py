@@ -54,7 +54,9 @@ class ColumnSpec:
             return repr(self.name)
         parts = [f"containing {' and '.join(map(repr, self.contains))}"] if self.contains else []
         if self.any_of:
-            parts.append(f"{'or ' if parts else 'containing '}{' or '.join(map(repr, self.any_of))}")
+            parts.append(
+                f"{'or ' if parts else 'containing '}{' or '.join(map(repr, self.any_of))}"
+            )
         if self.not_contains:
             parts.append(f"but not {' or '.join(map(repr, self.not_contains))}")
         return "a column " + " ".join(parts)
@@ -97,7 +99,9 @@ class Derivation:
     ``sum(candidates)`` or a source column (``'Да'``)."""
 
     text: str
-    terms: tuple[tuple[int, str, str], ...]  # (sign, kind in {"field", "column", "candidates"}, name)
+    terms: tuple[
+        tuple[int, str, str], ...
+    ]  # (sign, kind in {"field", "column", "candidates"}, name)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,9 @@ class Mapping:
 
     def detects(self, header: list[str]) -> bool:
         """True if every ``detect`` substring occurs in some header cell."""
-        return bool(self.detect) and all(any(d.casefold() in h.casefold() for h in header) for d in self.detect)
+        return bool(self.detect) and all(
+            any(d.casefold() in h.casefold() for h in header) for d in self.detect
+        )
 
 
 def _strings(where: str, what: str, raw: Any) -> tuple[str, ...]:
@@ -153,14 +159,24 @@ def _spec(where: str, key: str, raw: Any, derived: bool = False) -> ColumnSpec:
     if isinstance(raw, str):
         return ColumnSpec(name=raw, optional=not required)
     if isinstance(raw, dict):
-        unknown = set(raw) - {"name", "contains", "and_contains", "or_contains", "not_contains", "optional"}
+        unknown = set(raw) - {
+            "name",
+            "contains",
+            "and_contains",
+            "or_contains",
+            "not_contains",
+            "optional",
+        }
         if unknown:
-            raise ConfigError(f"{where}: [fields] {key} has unknown keys {sorted(unknown)}; "
-                              "allowed: name, contains, and_contains, or_contains, not_contains, optional")
+            raise ConfigError(
+                f"{where}: [fields] {key} has unknown keys {sorted(unknown)}; "
+                "allowed: name, contains, and_contains, or_contains, not_contains, optional"
+            )
         w = f"[fields] {key}"
         return ColumnSpec(
             name=raw.get("name"),
-            contains=_strings(where, w, raw.get("contains")) + _strings(where, w, raw.get("and_contains")),
+            contains=_strings(where, w, raw.get("contains"))
+            + _strings(where, w, raw.get("and_contains")),
             any_of=_strings(where, w, raw.get("or_contains")),
             not_contains=_strings(where, w, raw.get("not_contains")),
             optional=bool(raw.get("optional", not required)),
@@ -168,7 +184,9 @@ def _spec(where: str, key: str, raw: Any, derived: bool = False) -> ColumnSpec:
     raise ConfigError(f"{where}: [fields] {key} must be a column name or a table, got {raw!r}")
 
 
-_TERM = re.compile(r"\s*([+-])?\s*(sum\(\s*candidates\s*\)|'[^']*'|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_]*)\s*")
+_TERM = re.compile(
+    r"\s*([+-])?\s*(sum\(\s*candidates\s*\)|'[^']*'|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_]*)\s*"
+)
 
 
 def parse_derivation(where: str, key: str, raw: Any) -> Derivation:
@@ -178,20 +196,28 @@ def parse_derivation(where: str, key: str, raw: Any) -> Derivation:
     ``-``; nothing is evaluated as code.
     """
     if key not in FIELD_BY_NAME:
-        raise ConfigError(f"{where}: [derive] {key}: not a model field; known fields: {', '.join(FIELD_BY_NAME)}")
+        raise ConfigError(
+            f"{where}: [derive] {key}: not a model field; known fields: {', '.join(FIELD_BY_NAME)}"
+        )
     if isinstance(raw, list):
         if not raw or not all(isinstance(x, str) for x in raw):
-            raise ConfigError(f"{where}: [derive] {key} = [...] must list column names, got {raw!r}")
+            raise ConfigError(
+                f"{where}: [derive] {key} = [...] must list column names, got {raw!r}"
+            )
         return Derivation(" + ".join(repr(x) for x in raw), tuple((1, "column", x) for x in raw))
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{where}: [derive] {key} must be a list of columns or an expression such as "
-                          f"\"sum(candidates)\" or \"ballots_stationary_box + ballots_mobile_box - invalid\", got {raw!r}")
+        raise ConfigError(
+            f"{where}: [derive] {key} must be a list of columns or an expression such as "
+            f'"sum(candidates)" or "ballots_stationary_box + ballots_mobile_box - invalid", got {raw!r}'
+        )
     terms, pos = [], 0
     while pos < len(raw):
         m = _TERM.match(raw, pos)
         if m is None or m.end() == pos or (terms and m.group(1) is None):
-            raise ConfigError(f"{where}: [derive] {key} = {raw!r}: cannot read it from {raw[pos:]!r}; terms are "
-                              "model fields, sum(candidates) or 'quoted column names', joined by + or -")
+            raise ConfigError(
+                f"{where}: [derive] {key} = {raw!r}: cannot read it from {raw[pos:]!r}; terms are "
+                "model fields, sum(candidates) or 'quoted column names', joined by + or -"
+            )
         sign = -1 if m.group(1) == "-" else 1
         tok = m.group(2)
         if tok.startswith("sum("):
@@ -203,8 +229,10 @@ def parse_derivation(where: str, key: str, raw: Any) -> Derivation:
                 raise ConfigError(f"{where}: [derive] {key} refers to itself")
             terms.append((sign, "field", tok))
         else:
-            raise ConfigError(f"{where}: [derive] {key} = {raw!r}: {tok!r} is not a model field; put a column "
-                              f"name in quotes ('{tok}') or use sum(candidates)")
+            raise ConfigError(
+                f"{where}: [derive] {key} = {raw!r}: {tok!r} is not a model field; put a column "
+                f"name in quotes ('{tok}') or use sum(candidates)"
+            )
         pos = m.end()
     return Derivation(raw.strip(), tuple(terms))
 
@@ -217,26 +245,32 @@ def _selector(where: str, what: str, raw: Any) -> RowSelector | None:
     if isinstance(raw, dict) and "value" in raw and set(raw) <= {"column", "value"}:
         col = raw.get("column")
         if col is not None and not isinstance(col, str):
-            raise ConfigError(f"{where}: [station] {what}.column must be a column name, got {col!r}")
+            raise ConfigError(
+                f"{where}: [station] {what}.column must be a column name, got {col!r}"
+            )
         return RowSelector(col, _strings(where, f"[station] {what}.value", raw["value"]))
-    raise ConfigError(f"{where}: [station] {what} must be {{ column = \"...\", value = \"...\" }} "
-                      f"(value may be a list), got {raw!r}")
+    raise ConfigError(
+        f'{where}: [station] {what} must be {{ column = "...", value = "..." }} '
+        f"(value may be a list), got {raw!r}"
+    )
 
 
 def _blank_id(where: str, raw: Any) -> str:
     if raw not in ("error", "skip"):
-        raise ConfigError(f"{where}: [station] blank_id must be \"error\" (the default) or \"skip\" (leave out, "
-                          f"and count, rows with a blank part of the station id: totals of a higher level), got {raw!r}")
+        raise ConfigError(
+            f'{where}: [station] blank_id must be "error" (the default) or "skip" (leave out, '
+            f"and count, rows with a blank part of the station id: totals of a higher level), got {raw!r}"
+        )
     return raw
 
 
 PLAUSIBILITY_DEFAULTS: dict[str, Any] = {
-    "max_count": 10_000_000,   # no count at one station can be this large
+    "max_count": 10_000_000,  # no count at one station can be this large
     "max_registered": 100_000,  # registered voters at one ordinary (not e-voting) station
-    "max_ratio": 10.0,          # ballots or votes above this multiple of registered voters
-    "sum_tolerance": 0.20,      # share of stations allowed where candidates do not add up to valid
-    "min_stations": 10,         # a gate on station counts fails only when at least this many stations fail it
-    "enforce": True,            # false: a failed gate is a warning instead of a refusal
+    "max_ratio": 10.0,  # ballots or votes above this multiple of registered voters
+    "sum_tolerance": 0.20,  # share of stations allowed where candidates do not add up to valid
+    "min_stations": 10,  # a gate on station counts fails only when at least this many stations fail it
+    "enforce": True,  # false: a failed gate is a warning instead of a refusal
 }
 
 
@@ -245,26 +279,44 @@ def parse_mapping(data: dict[str, Any], where: str) -> Mapping:
     fields_raw = data.get("fields", {})
     unknown = sorted(set(fields_raw) - set(FIELD_BY_NAME))
     if unknown:
-        raise ConfigError(f"{where}: [fields] has unknown model fields {unknown}; "
-                          f"known fields: {', '.join(FIELD_BY_NAME)}")
+        raise ConfigError(
+            f"{where}: [fields] has unknown model fields {unknown}; "
+            f"known fields: {', '.join(FIELD_BY_NAME)}"
+        )
     derive = {k: parse_derivation(where, k, v) for k, v in data.get("derive", {}).items()}
-    missing = [f for f, spec in FIELD_BY_NAME.items() if spec.required and f not in fields_raw and f not in derive]
+    missing = [
+        f
+        for f, spec in FIELD_BY_NAME.items()
+        if spec.required and f not in fields_raw and f not in derive
+    ]
     if missing:
-        raise ConfigError(f"{where}: [fields] must map the required fields {missing} "
-                          "(or [derive] them, e.g. valid = \"sum(candidates)\")")
+        raise ConfigError(
+            f"{where}: [fields] must map the required fields {missing} "
+            '(or [derive] them, e.g. valid = "sum(candidates)")'
+        )
     long_raw = data.get("long")
     long = None
     if long_raw is not None:
-        if not isinstance(long_raw, dict) or not {"candidate", "votes"} <= set(long_raw) \
-                or not set(long_raw) <= {"candidate", "votes", "party"}:
-            raise ConfigError(f"{where}: [long] needs candidate = \"column of candidate names\" and "
-                              f"votes = \"column of votes\" (optional party = \"...\"), got {long_raw!r}")
-        long = LongLayout(str(long_raw["candidate"]), str(long_raw["votes"]),
-                          None if long_raw.get("party") is None else str(long_raw["party"]))
+        if (
+            not isinstance(long_raw, dict)
+            or not {"candidate", "votes"} <= set(long_raw)
+            or not set(long_raw) <= {"candidate", "votes", "party"}
+        ):
+            raise ConfigError(
+                f'{where}: [long] needs candidate = "column of candidate names" and '
+                f'votes = "column of votes" (optional party = "..."), got {long_raw!r}'
+            )
+        long = LongLayout(
+            str(long_raw["candidate"]),
+            str(long_raw["votes"]),
+            None if long_raw.get("party") is None else str(long_raw["party"]),
+        )
     plaus = dict(PLAUSIBILITY_DEFAULTS)
     bad = sorted(set(data.get("plausibility", {})) - set(PLAUSIBILITY_DEFAULTS))
     if bad:
-        raise ConfigError(f"{where}: [plausibility] has unknown keys {bad}; allowed: {', '.join(PLAUSIBILITY_DEFAULTS)}")
+        raise ConfigError(
+            f"{where}: [plausibility] has unknown keys {bad}; allowed: {', '.join(PLAUSIBILITY_DEFAULTS)}"
+        )
     plaus.update(data.get("plausibility", {}))
     station = data.get("station", {})
     sid = station.get("id")
@@ -284,8 +336,10 @@ def parse_mapping(data: dict[str, Any], where: str) -> Mapping:
             if "party" in item:
                 parties[item["column"]] = item["party"]
         else:
-            raise ConfigError(f"{where}: [candidates] columns entries must be a column name or "
-                              f"{{column = ..., name = ..., party = ...}}, got {item!r}")
+            raise ConfigError(
+                f"{where}: [candidates] columns entries must be a column name or "
+                f"{{column = ..., name = ..., party = ...}}, got {item!r}"
+            )
     rest = bool(cands.get("rest", False))
     if not cols and not rest:
         if long is None:
@@ -330,14 +384,24 @@ def load_mapping(path: str | Path) -> Mapping:
 
 
 def preset_names() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("pollwatch.ingest.presets").iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name[:-5]
+        for p in resources.files("pollwatch.ingest.presets").iterdir()
+        if p.name.endswith(".toml")
+    )
 
 
 def load_preset(name: str) -> Mapping:
     """A shipped preset by name (``russia_cec``, ``azerbaijan_pec``, ...)."""
     if name not in preset_names():
-        raise ConfigError(f"unknown preset {name!r}; available presets: {', '.join(preset_names())}")
-    text = resources.files("pollwatch.ingest.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+        raise ConfigError(
+            f"unknown preset {name!r}; available presets: {', '.join(preset_names())}"
+        )
+    text = (
+        resources.files("pollwatch.ingest.presets")
+        .joinpath(f"{name}.toml")
+        .read_text(encoding="utf-8")
+    )
     return parse_mapping(tomllib.loads(text), f"preset {name}")
 
 

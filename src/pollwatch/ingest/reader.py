@@ -56,7 +56,11 @@ def _read_csv(name: str, raw: bytes, src: dict) -> tuple[pl.DataFrame, str]:
     sep = src.get("delimiter")
     if sep is None:
         first = raw[: raw.find(b"\n")] if b"\n" in raw else raw
-        sep = "\t" if name.lower().endswith((".tsv", ".tab")) or first.count(b"\t") > first.count(b",") else ","
+        sep = (
+            "\t"
+            if name.lower().endswith((".tsv", ".tab")) or first.count(b"\t") > first.count(b",")
+            else ","
+        )
         if sep == "," and first.count(b";") > first.count(b","):
             sep = ";"
     df = pl.read_csv(io.BytesIO(raw), separator=sep, infer_schema=False, quote_char='"')
@@ -66,16 +70,23 @@ def _read_csv(name: str, raw: bytes, src: dict) -> tuple[pl.DataFrame, str]:
 def _read_source(path: Path, src: dict) -> tuple[pl.DataFrame, str, str | None, str]:
     raw = path.read_bytes()
     digest = _sha256(raw)
-    name, raw = sniff(path, raw, src)  # unpacks .zip/.gz; plain IngestError for binary, empty, header-only
+    name, raw = sniff(
+        path, raw, src
+    )  # unpacks .zip/.gz; plain IngestError for binary, empty, header-only
     low = name.lower()
     if low.endswith(".parquet"):
         return pl.read_parquet(io.BytesIO(raw)), "parquet", None, digest
     if low.endswith((".xlsx", ".xlsm", ".xls")):
         try:
-            df = pl.read_excel(io.BytesIO(raw), sheet_name=src.get("sheet"), infer_schema_length=0) \
-                if src.get("sheet") else pl.read_excel(io.BytesIO(raw), infer_schema_length=0)
+            df = (
+                pl.read_excel(io.BytesIO(raw), sheet_name=src.get("sheet"), infer_schema_length=0)
+                if src.get("sheet")
+                else pl.read_excel(io.BytesIO(raw), infer_schema_length=0)
+            )
         except Exception as exc:  # calamine raises its own error types for corrupt workbooks
-            raise ValueError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+            raise ValueError(
+                f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+            ) from None
         return df, "xlsx", None, digest
     df, enc = _read_csv(name, raw, src)
     return df, "csv", enc, digest
@@ -83,9 +94,16 @@ def _read_source(path: Path, src: dict) -> tuple[pl.DataFrame, str, str | None, 
 
 # -- entry points ----------------------------------------------------------------------------------
 
-def read_election(path: str | Path | pl.DataFrame, *, preset: str | None = None,
-                  mapping: str | Path | Mapping | None = None, scrutiny: str | None = None,
-                  source: str | None = None, **meta_overrides) -> Election:
+
+def read_election(
+    path: str | Path | pl.DataFrame,
+    *,
+    preset: str | None = None,
+    mapping: str | Path | Mapping | None = None,
+    scrutiny: str | None = None,
+    source: str | None = None,
+    **meta_overrides,
+) -> Election:
     """Read official per-station results into an :class:`Election`.
 
     :param path: CSV/TSV (UTF-8 or cp1251; also inside a single-file .zip), XLSX or Parquet;
@@ -102,30 +120,70 @@ def read_election(path: str | Path | pl.DataFrame, *, preset: str | None = None,
         e.totals()["leader_votes"]   # 45602075
     """
     if isinstance(path, pl.DataFrame):
-        return read_frame(path, preset=preset, mapping=mapping, scrutiny=scrutiny,
-                          source=source or "<DataFrame>", **meta_overrides)
+        return read_frame(
+            path,
+            preset=preset,
+            mapping=mapping,
+            scrutiny=scrutiny,
+            source=source or "<DataFrame>",
+            **meta_overrides,
+        )
     t0 = time.perf_counter()
     path = Path(path)
     source = str(path)
     if not path.exists():
         raise IngestError(source, [DataIssue(source, "file not found")])
     if not path.is_file():
-        raise IngestError(source, [DataIssue(source, "not a file", expected="a results file", value="a directory")])
+        raise IngestError(
+            source,
+            [DataIssue(source, "not a file", expected="a results file", value="a directory")],
+        )
     mapping = _mapping_arg(preset, mapping)
     src = mapping.source if mapping else {}
     try:
         df, fmt, encoding, digest = _read_source(path, src)
     except IngestError:
         raise
-    except (OSError, ValueError, pl.exceptions.PolarsError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
-        raise IngestError(source, [DataIssue(source, f"cannot be read as a table: {exc}",
-                                             hint="check the file format and encoding")]) from None
-    return _ingest(df, source=source, fmt=fmt, encoding=encoding, digest=digest, mapping=mapping,
-                   scrutiny=scrutiny, meta_overrides=meta_overrides, default_name=path.name, t0=t0)
+    except (
+        OSError,
+        ValueError,
+        pl.exceptions.PolarsError,
+        UnicodeDecodeError,
+        zipfile.BadZipFile,
+    ) as exc:
+        raise IngestError(
+            source,
+            [
+                DataIssue(
+                    source,
+                    f"cannot be read as a table: {exc}",
+                    hint="check the file format and encoding",
+                )
+            ],
+        ) from None
+    return _ingest(
+        df,
+        source=source,
+        fmt=fmt,
+        encoding=encoding,
+        digest=digest,
+        mapping=mapping,
+        scrutiny=scrutiny,
+        meta_overrides=meta_overrides,
+        default_name=path.name,
+        t0=t0,
+    )
 
 
-def read_frame(df: pl.DataFrame, *, mapping: str | Path | Mapping | None = None, preset: str | None = None,
-               source: str = "<DataFrame>", scrutiny: str | None = None, **meta_overrides) -> Election:
+def read_frame(
+    df: pl.DataFrame,
+    *,
+    mapping: str | Path | Mapping | None = None,
+    preset: str | None = None,
+    source: str = "<DataFrame>",
+    scrutiny: str | None = None,
+    **meta_overrides,
+) -> Election:
     """Read results already in memory (one row per station, or per station and candidate with
     ``[long]``) through a mapping or preset, exactly as a file would be read. A pandas
     DataFrame is converted with ``pl.from_pandas``.
@@ -142,10 +200,25 @@ def read_frame(df: pl.DataFrame, *, mapping: str | Path | Mapping | None = None,
         else:
             raise TypeError(f"df must be a polars (or pandas) DataFrame, got {type(df).__name__}")
     mapping = _mapping_arg(preset, mapping)
-    digest = hashlib.sha256(df.hash_rows(seed=0).to_numpy().tobytes()
-                            + "\x1f".join(df.columns).encode()).hexdigest() if df.height else _sha256(b"")
-    return _ingest(df, source=source, fmt="dataframe", encoding=None, digest=digest, mapping=mapping,
-                   scrutiny=scrutiny, meta_overrides=meta_overrides, default_name=source, t0=t0)
+    digest = (
+        hashlib.sha256(
+            df.hash_rows(seed=0).to_numpy().tobytes() + "\x1f".join(df.columns).encode()
+        ).hexdigest()
+        if df.height
+        else _sha256(b"")
+    )
+    return _ingest(
+        df,
+        source=source,
+        fmt="dataframe",
+        encoding=None,
+        digest=digest,
+        mapping=mapping,
+        scrutiny=scrutiny,
+        meta_overrides=meta_overrides,
+        default_name=source,
+        t0=t0,
+    )
 
 
 def _mapping_arg(preset: str | None, mapping: str | Path | Mapping | None) -> Mapping | None:
@@ -158,20 +231,42 @@ def _mapping_arg(preset: str | None, mapping: str | Path | Mapping | None) -> Ma
     return mapping
 
 
-def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, digest: str, mapping: Mapping | None,
-            scrutiny: str | None, meta_overrides: dict, default_name: str, t0: float) -> Election:
+def _ingest(
+    df: pl.DataFrame,
+    *,
+    source: str,
+    fmt: str,
+    encoding: str | None,
+    digest: str,
+    mapping: Mapping | None,
+    scrutiny: str | None,
+    meta_overrides: dict,
+    default_name: str,
+    t0: float,
+) -> Election:
     # polars keeps doubled quotes inside quoted header cells; unescape them as CSV intends
-    df = df.rename({c: c.replace('""', '"').strip() for c in df.columns if c != c.replace('""', '"').strip()})
+    df = df.rename(
+        {c: c.replace('""', '"').strip() for c in df.columns if c != c.replace('""', '"').strip()}
+    )
     rows_read = df.height
     df = df.with_columns(pl.Series(LINE, np.arange(2, df.height + 2, dtype=np.int64)))
     header = source_columns(df)
     if mapping is None:
         mapping = detect_preset(header)
         if mapping is None:
-            raise IngestError(source, [DataIssue(
-                source, "the column layout matches no preset", line=1, value=preview(header),
-                expected="a known layout, or a mapping file",
-                hint=f"write a TOML mapping and pass --mapping FILE ({MAPPING_DOCS})")])
+            raise IngestError(
+                source,
+                [
+                    DataIssue(
+                        source,
+                        "the column layout matches no preset",
+                        line=1,
+                        value=preview(header),
+                        expected="a known layout, or a mapping file",
+                        hint=f"write a TOML mapping and pass --mapping FILE ({MAPPING_DOCS})",
+                    )
+                ],
+            )
     thousands = mapping.source.get("thousands")
     warnings: list[DataIssue] = []
 
@@ -195,8 +290,9 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
     warnings += notes
     used = set(found.values()) | set(mapping.station_id) | set(mapping.hierarchy)
     used |= {t[2] for d in mapping.derive.values() for t in d.terms if t[1] == "column"}
-    cand_cols, refused, cissues, notes = candidate_columns(mapping, df, pool, used, source, thousands, explicit,
-                                                                losers)
+    cand_cols, refused, cissues, notes = candidate_columns(
+        mapping, df, pool, used, source, thousands, explicit, losers
+    )
     issues += cissues
     warnings += notes
     if issues:  # structural problems: stop before reading cells
@@ -216,36 +312,67 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
             object.__setattr__(d, "message", f"votes for {col!r} are not a count")
         series[cid] = s
         issues += iss
-        candidates.append(Candidate(cid, mapping.candidate_names.get(col, col), parties.get(col), col))
+        candidates.append(
+            Candidate(cid, mapping.candidate_names.get(col, col), parties.get(col), col)
+        )
     cand_ids = [c.id for c in candidates]
-    derived, diss, notes = derive_fields(mapping, df, series, found, cand_ids, source, thousands, lines)
+    derived, diss, notes = derive_fields(
+        mapping, df, series, found, cand_ids, source, thousands, lines
+    )
     issues += diss
     warnings += notes
     if not diss:
-        issues += [DataIssue(source, f"no column or derivation for the required field {key!r}", line=1,
-                             hint=f'map it: [fields] {key} = "..." or [derive] {key} = "..."; {MAPPING_DOCS}')
-                   for key, f in FIELD_BY_NAME.items() if f.required and key not in series]
+        issues += [
+            DataIssue(
+                source,
+                f"no column or derivation for the required field {key!r}",
+                line=1,
+                hint=f'map it: [fields] {key} = "..." or [derive] {key} = "..."; {MAPPING_DOCS}',
+            )
+            for key, f in FIELD_BY_NAME.items()
+            if f.required and key not in series
+        ]
     all_blank = no_result_rows(series, cand_ids, len(lines))
-    if mapping.blank_id == "skip":  # totals rows of higher levels: left out and counted, not stations
+    if (
+        mapping.blank_id == "skip"
+    ):  # totals rows of higher levels: left out and counted, not stations
         drop = totals_rows(df, mapping.station_id, evoting | all_blank)
         if drop.any():
-            skipped[f"blank {'+'.join(mapping.station_id)} (totals of a higher level)"] = int(drop.sum())
+            skipped[f"blank {'+'.join(mapping.station_id)} (totals of a higher level)"] = int(
+                drop.sum()
+            )
             keep = ~drop
             df = df.filter(pl.Series(keep))
             series = {k: s.filter(pl.Series(keep)) for k, s in series.items()}
             lines, evoting, all_blank = lines[keep], evoting[keep], all_blank[keep]
             kept = set(lines.tolist())
             issues = [i for i in issues if i.line is None or i.line == 1 or i.line in kept]
-    sid, sid_issues = station_ids(df, mapping.station_id, source, lines,
-                                   {"e-voting": evoting, "no-results": all_blank & ~evoting})
+    sid, sid_issues = station_ids(
+        df,
+        mapping.station_id,
+        source,
+        lines,
+        {"e-voting": evoting, "no-results": all_blank & ~evoting},
+    )
     issues = sid_issues + issues
     if issues:
         raise IngestError(source, issues)
-    missing, blank_notes = blank_findings(series, found, [(c.id, c.source_column or c.name) for c in candidates],
-                                           all_blank | evoting, lines, source)
-    count_cols = {**found, **{k: f"{k} (derived)" for k in derived},
-                  **{c.id: c.source_column or c.name for c in candidates}}
-    implausible, odd = implausible_counts(series, count_cols, evoting, lines, mapping.plausibility, source)
+    missing, blank_notes = blank_findings(
+        series,
+        found,
+        [(c.id, c.source_column or c.name) for c in candidates],
+        all_blank | evoting,
+        lines,
+        source,
+    )
+    count_cols = {
+        **found,
+        **{k: f"{k} (derived)" for k in derived},
+        **{c.id: c.source_column or c.name for c in candidates},
+    }
+    implausible, odd = implausible_counts(
+        series, count_cols, evoting, lines, mapping.plausibility, source
+    )
     findings = blank_notes + odd
 
     cols: list[pl.Series] = [sid]
@@ -255,35 +382,74 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
     cols += [series[c] for c in cand_ids]
     cols.append(pl.Series(SOURCE_LINE, lines))
     table = pl.DataFrame(cols)
-    if mapping.options.get("station_issued_includes_mobile") and {"ballots_issued_station", "ballots_issued_mobile"} <= set(found):
-        table = table.with_columns((pl.col("ballots_issued_station") - pl.col("ballots_issued_mobile").fill_null(0))
-                                   .alias("ballots_issued_station"))
+    if mapping.options.get("station_issued_includes_mobile") and {
+        "ballots_issued_station",
+        "ballots_issued_mobile",
+    } <= set(found):
+        table = table.with_columns(
+            (pl.col("ballots_issued_station") - pl.col("ballots_issued_mobile").fill_null(0)).alias(
+                "ballots_issued_station"
+            )
+        )
 
     el = dict(mapping.election)
     el.update({k: v for k, v in meta_overrides.items() if v is not None})
     meta = ElectionMeta(
-        country=str(el.get("country", "")), date=str(el.get("date", "")), type=str(el.get("type", "")),
-        name=str(el.get("name", default_name)), candidates=tuple(candidates), hierarchy=tuple(mapping.hierarchy),
-        scrutiny=None, source=source, profile=str(el.get("profile", el.get("country", "generic") or "generic")),
+        country=str(el.get("country", "")),
+        date=str(el.get("date", "")),
+        type=str(el.get("type", "")),
+        name=str(el.get("name", default_name)),
+        candidates=tuple(candidates),
+        hierarchy=tuple(mapping.hierarchy),
+        scrutiny=None,
+        source=source,
+        profile=str(el.get("profile", el.get("country", "generic") or "generic")),
     )
-    exclusion = exclusion_expr(table, meta, mapping.exclusions.get("evoting_min_registered"),
-                               tuple(mapping.exclusions.get("evoting_labels", ())),
-                               marks={"evoting": evoting, "implausible_count": implausible, "missing_counts": missing})
+    exclusion = exclusion_expr(
+        table,
+        meta,
+        mapping.exclusions.get("evoting_min_registered"),
+        tuple(mapping.exclusions.get("evoting_labels", ())),
+        marks={"evoting": evoting, "implausible_count": implausible, "missing_counts": missing},
+    )
     table = table.with_columns(exclusion.alias(EXCLUSION))
     gate_fails, gates = national_gates(table, meta, found, derived, source, mapping.plausibility)
     if gate_fails and not mapping.plausibility.get("enforce", True):
         findings += [DataIssue(**{**d.to_dict(), "kind": "warning"}) for d in gate_fails]
         gate_fails = []
     ignored = tuple(h for h in header if h not in used and h not in cand_cols)
-    warnings += [DataIssue(source, "column not used by the mapping" + (f": {refused[h]}" if h in refused else ""),
-                           line=1, column=h, kind="warning") for h in ignored]
+    warnings += [
+        DataIssue(
+            source,
+            "column not used by the mapping" + (f": {refused[h]}" if h in refused else ""),
+            line=1,
+            column=h,
+            kind="warning",
+        )
+        for h in ignored
+    ]
     report = IngestReport(
-        source=source, sha256=digest, format=fmt, encoding=encoding, mapping=mapping.name, rows=table.height,
-        columns=found, candidates=tuple(c.name for c in candidates), ignored_columns=ignored,
-        exclusions={}, issues=tuple(gate_fails), warnings=tuple(warnings), seconds=time.perf_counter() - t0,
-        findings=tuple(findings), rest_taken=tuple(cand_cols) if not explicit else (),
-        rest_refused=refused, rows_read=rows_read, rows_skipped=skipped, rows_selected=chosen,
-        derived=derived, gates=gates,
+        source=source,
+        sha256=digest,
+        format=fmt,
+        encoding=encoding,
+        mapping=mapping.name,
+        rows=table.height,
+        columns=found,
+        candidates=tuple(c.name for c in candidates),
+        ignored_columns=ignored,
+        exclusions={},
+        issues=tuple(gate_fails),
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - t0,
+        findings=tuple(findings),
+        rest_taken=tuple(cand_cols) if not explicit else (),
+        rest_refused=refused,
+        rows_read=rows_read,
+        rows_skipped=skipped,
+        rows_selected=chosen,
+        derived=derived,
+        gates=gates,
     )
     if gate_fails:
         raise IngestError(source, gate_fails, report)
@@ -293,4 +459,3 @@ def _ingest(df: pl.DataFrame, *, source: str, fmt: str, encoding: str | None, di
     object.__setattr__(report, "seconds", time.perf_counter() - t0)
     election.ingest_report = report
     return election
-

@@ -59,7 +59,10 @@ class IngestReport(ResultMixin):
             ("rows (stations)", f"{self.rows:,}"),
             ("candidates", str(len(self.candidates))),
         ]
-        rows += [(f"excluded: {k}", f"{v:,} ({EXCLUSION_REASONS.get(k, k)})") for k, v in self.exclusions.items()]
+        rows += [
+            (f"excluded: {k}", f"{v:,} ({EXCLUSION_REASONS.get(k, k)})")
+            for k, v in self.exclusions.items()
+        ]
         rows += [(f"rows left out: {k}", f"{v:,}") for k, v in self.rows_skipped.items()]
         rows += [(f"derived: {k}", v) for k, v in self.derived.items()]
         if self.rest_taken:
@@ -68,8 +71,14 @@ class IngestReport(ResultMixin):
         rows += [(f"gate: {k}", v) for k, v in self.gates.items()]
         if self.ignored_columns:
             rows.append(("columns not used", ", ".join(self.ignored_columns)))
-        text = (f"Read {self.rows:,} stations from {self.source}. "
-                + (f"{len(self.issues)} problems prevent analysis." if self.issues else "No reading errors.")
-                + (f" {len(self.findings):,} findings about the data." if self.findings else ""))
+        text = (
+            f"Read {self.rows:,} stations from {self.source}. "
+            + (
+                f"{len(self.issues)} problems prevent analysis."
+                if self.issues
+                else "No reading errors."
+            )
+            + (f" {len(self.findings):,} findings about the data." if self.findings else "")
+        )
         notes = [str(w) for w in self.findings[:20]] + [str(w) for w in self.warnings[:20]]
         return Summary("Ingest report", text, rows, notes)

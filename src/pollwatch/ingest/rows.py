@@ -22,8 +22,9 @@ def _value_counts(s: pl.Series) -> list[tuple[str | None, int]]:
     return list(zip(vc[s.name].to_list(), vc["count"].to_list(), strict=True))
 
 
-def select_rows(df: pl.DataFrame, mapping: Mapping, source: str
-                 ) -> tuple[pl.DataFrame, dict[str, int], dict[str, tuple[str, ...]], list[DataIssue]]:
+def select_rows(
+    df: pl.DataFrame, mapping: Mapping, source: str
+) -> tuple[pl.DataFrame, dict[str, int], dict[str, tuple[str, ...]], list[DataIssue]]:
     """Keep the polling-station rows of one contest: by ``[station] level``/``contest`` or, for a
     column whose header names a level, by the one value that names polling stations.
 
@@ -38,26 +39,49 @@ def select_rows(df: pl.DataFrame, mapping: Mapping, source: str
         if sel is not None and sel.column is not None:
             cols = [sel.column] if sel.column in header else []
             if not cols:
-                issues.append(DataIssue(source, f"[station] {what} names a column the file does not have", line=1,
-                                        column=sel.column, expected=f"one of the columns: {preview(header)}"))
+                issues.append(
+                    DataIssue(
+                        source,
+                        f"[station] {what} names a column the file does not have",
+                        line=1,
+                        column=sel.column,
+                        expected=f"one of the columns: {preview(header)}",
+                    )
+                )
                 continue
         else:
             cols = [h for h in header if header_role(h) == what]
             if sel is not None and not cols:
-                issues.append(DataIssue(source, f"[station] {what} gives no column and no header names a {what}",
-                                        line=1, value=preview(header),
-                                        hint=f'name it: [station] {what} = {{ column = "...", value = "{sel.values[0]}" }}'))
+                issues.append(
+                    DataIssue(
+                        source,
+                        f"[station] {what} gives no column and no header names a {what}",
+                        line=1,
+                        value=preview(header),
+                        hint=f'name it: [station] {what} = {{ column = "...", value = "{sel.values[0]}" }}',
+                    )
+                )
         for col in cols:
             s = df[col].cast(pl.Utf8).str.strip_chars()
             counts = _value_counts(s)
             values = [v for v, _ in counts if v is not None]
-            listing = "; ".join(f"{v!r} ({n:,} rows)" for v, n in counts[:20]) + (" …" if len(counts) > 20 else "")
+            listing = "; ".join(f"{v!r} ({n:,} rows)" for v, n in counts[:20]) + (
+                " …" if len(counts) > 20 else ""
+            )
             fix = f'[station] {what} = {{ column = "{col}", value = "..." }}'
             if sel is not None:
                 absent = [v for v in sel.values if v not in values]
                 if absent:
-                    issues.append(DataIssue(source, f"[station] {what} value not found in column {col!r}", line=1,
-                                            column=col, value=", ".join(absent), expected=f"one of: {listing}"))
+                    issues.append(
+                        DataIssue(
+                            source,
+                            f"[station] {what} value not found in column {col!r}",
+                            line=1,
+                            column=col,
+                            value=", ".join(absent),
+                            expected=f"one of: {listing}",
+                        )
+                    )
                     continue
                 keep_values = list(sel.values)
             elif len(values) <= 1 or len(values) > 100 or 2 * len(values) > df.height:
@@ -67,19 +91,35 @@ def select_rows(df: pl.DataFrame, mapping: Mapping, source: str
                 if all(v in station or is_evoting_label(v) for v in values):
                     continue  # every row is a station (or e-voting): nothing to choose
                 if len(station) != 1:
-                    issues.append(DataIssue(
-                        source, "rows of several commission levels and no single polling-station level among them",
-                        line=1, column=col, value=listing, expected="one value naming polling stations",
-                        hint=f"choose the polling-station level in a mapping: {fix}; {MAPPING_DOCS}"))
+                    issues.append(
+                        DataIssue(
+                            source,
+                            "rows of several commission levels and no single polling-station level among them",
+                            line=1,
+                            column=col,
+                            value=listing,
+                            expected="one value naming polling stations",
+                            hint=f"choose the polling-station level in a mapping: {fix}; {MAPPING_DOCS}",
+                        )
+                    )
                     continue
                 keep_values = station
             else:
-                issues.append(DataIssue(
-                    source, f"the file holds {len(values)} contests; pollwatch reads one at a time", line=1,
-                    column=col, value=listing, expected="one contest",
-                    hint=f"choose it in a mapping: {fix}; {MAPPING_DOCS}"))
+                issues.append(
+                    DataIssue(
+                        source,
+                        f"the file holds {len(values)} contests; pollwatch reads one at a time",
+                        line=1,
+                        column=col,
+                        value=listing,
+                        expected="one contest",
+                        hint=f"choose it in a mapping: {fix}; {MAPPING_DOCS}",
+                    )
+                )
                 continue
-            if what == "level":  # remote e-voting rows are kept: they become excluded pseudo-stations
+            if (
+                what == "level"
+            ):  # remote e-voting rows are kept: they become excluded pseudo-stations
                 keep_values += [v for v in values if v not in keep_values and is_evoting_label(v)]
             keep = s.is_in(keep_values).fill_null(False)
             for v, n in counts:
@@ -93,8 +133,13 @@ def select_rows(df: pl.DataFrame, mapping: Mapping, source: str
 def evoting_rows(df: pl.DataFrame, mapping: Mapping) -> np.ndarray:
     """Rows whose station, commission, district, region or level label names remote e-voting."""
     header = source_columns(df)
-    cols = [c for c in header if c in mapping.station_id or c in mapping.hierarchy
-            or header_role(c) in ("level", "station", "district", "commission", "region", "name")]
+    cols = [
+        c
+        for c in header
+        if c in mapping.station_id
+        or c in mapping.hierarchy
+        or header_role(c) in ("level", "station", "district", "commission", "region", "name")
+    ]
     extra = [x.casefold() for x in mapping.exclusions.get("evoting_labels", ())]
     mask = np.zeros(df.height, dtype=bool)
     for c in cols:
@@ -106,8 +151,13 @@ def evoting_rows(df: pl.DataFrame, mapping: Mapping) -> np.ndarray:
     return mask
 
 
-def station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np.ndarray,
-                 pseudo: dict[str, np.ndarray]) -> tuple[pl.Series, list[DataIssue]]:
+def station_ids(
+    df: pl.DataFrame,
+    cols: tuple[str, ...],
+    source: str,
+    lines: np.ndarray,
+    pseudo: dict[str, np.ndarray],
+) -> tuple[pl.Series, list[DataIssue]]:
     """The joined station id.
 
     Pseudo-stations (``pseudo``: label → rows; remote e-voting, territories with no published
@@ -131,29 +181,60 @@ def station_ids(df: pl.DataFrame, cols: tuple[str, ...], source: str, lines: np.
         first: dict[str, int] = {}
         for i, v in zip(idx.tolist(), sid.gather(idx).to_list(), strict=True):
             if v in first:
-                issues.append(DataIssue(source, "duplicate station id", line=int(lines[i]), column="+".join(cols),
-                                        value=v, expected=f"a unique id (first seen on line {first[v]})"))
+                issues.append(
+                    DataIssue(
+                        source,
+                        "duplicate station id",
+                        line=int(lines[i]),
+                        column="+".join(cols),
+                        value=v,
+                        expected=f"a unique id (first seen on line {first[v]})",
+                    )
+                )
             else:
                 first[v] = int(lines[i])
-    hint = ("totals of a higher level (region, commission)? leave them out with [station] blank_id = \"skip\" "
-            '(or, with a level column, [station] level = { column = "...", value = "..." }); e-voting rows are '
-            "recognised by a label naming remote electronic voting ([exclusions] evoting_labels)")
-    issues += [DataIssue(source, "empty station id" if len(cols) == 1 else "empty station id (one of its columns is blank)",
-                         line=int(lines[i]), column="+".join(cols), value=v,
-                         expected="a value in every station-id column", hint=hint)
-               for i, v in zip(np.flatnonzero(empty).tolist(), sid.filter(pl.Series(empty)).to_list(), strict=True)]
+    hint = (
+        'totals of a higher level (region, commission)? leave them out with [station] blank_id = "skip" '
+        '(or, with a level column, [station] level = { column = "...", value = "..." }); e-voting rows are '
+        "recognised by a label naming remote electronic voting ([exclusions] evoting_labels)"
+    )
+    issues += [
+        DataIssue(
+            source,
+            "empty station id"
+            if len(cols) == 1
+            else "empty station id (one of its columns is blank)",
+            line=int(lines[i]),
+            column="+".join(cols),
+            value=v,
+            expected="a value in every station-id column",
+            hint=hint,
+        )
+        for i, v in zip(
+            np.flatnonzero(empty).tolist(), sid.filter(pl.Series(empty)).to_list(), strict=True
+        )
+    ]
     return sid, issues
-
 
 
 def no_result_rows(series: dict[str, pl.Series], cand_ids: list[str], n: int) -> np.ndarray:
     """Rows with no candidate's votes at all: territories with no published results."""
-    return (np.logical_and.reduce([series[c].is_null().to_numpy() for c in cand_ids])
-            if cand_ids else np.zeros(n, dtype=bool))
+    return (
+        np.logical_and.reduce([series[c].is_null().to_numpy() for c in cand_ids])
+        if cand_ids
+        else np.zeros(n, dtype=bool)
+    )
 
 
 def totals_rows(df: pl.DataFrame, station_id: tuple[str, ...], pseudo: np.ndarray) -> np.ndarray:
     """Rows with a blank station id that are no pseudo-station: totals of a higher level."""
-    blank = df.select(pl.any_horizontal([pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == ""
-                                         for c in station_id])).to_series().to_numpy()
+    blank = (
+        df.select(
+            pl.any_horizontal(
+                [pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == "" for c in station_id]
+            )
+        )
+        .to_series()
+        .to_numpy()
+    )
     return blank & ~pseudo

@@ -22,14 +22,18 @@ from typing import Any
 from pollwatch.errors import DataIssue, IngestError
 
 #: what every message says was expected
-EXPECTED = ("a results table: CSV/TSV text, an XLSX workbook or a Parquet file "
-            "(or a .zip or .gz holding exactly one of those)")
+EXPECTED = (
+    "a results table: CSV/TSV text, an XLSX workbook or a Parquet file "
+    "(or a .zip or .gz holding exactly one of those)"
+)
 _HEADER_ONLY = "a header line followed by one row per polling station"
 _SAMPLE = 64 * 1024  # bytes looked at to tell text from binary and to count the first rows
 
 # (signature, offset, what it is, hint)
-_EXPORT_HINT = ("export the results table itself (CSV or XLSX); protocols that exist only as "
-                "images or PDF must be transcribed to a table first")
+_EXPORT_HINT = (
+    "export the results table itself (CSV or XLSX); protocols that exist only as "
+    "images or PDF must be transcribed to a table first"
+)
 _WRONG_FILE_HINT = "check that this is the results file you meant to pass"
 _SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "a PNG image", _EXPORT_HINT),
@@ -44,12 +48,32 @@ _SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
     (b"\xcf\xfa\xed\xfe", 0, "an executable program (Mach-O)", _WRONG_FILE_HINT),
     (b"\xfe\xed\xfa\xcf", 0, "an executable program (Mach-O)", _WRONG_FILE_HINT),
     (b"\xca\xfe\xba\xbe", 0, "an executable program (Mach-O) or Java class", _WRONG_FILE_HINT),
-    (b"SQLite format 3\x00", 0, "an SQLite database", "export the results table from the database as CSV"),
-    (b"7z\xbc\xaf\x27\x1c", 0, "a 7-Zip archive", "unpack it and pass the results file inside (or re-pack it as .zip)"),
-    (b"Rar!\x1a\x07", 0, "a RAR archive", "unpack it and pass the results file inside (or re-pack it as .zip)"),
+    (
+        b"SQLite format 3\x00",
+        0,
+        "an SQLite database",
+        "export the results table from the database as CSV",
+    ),
+    (
+        b"7z\xbc\xaf\x27\x1c",
+        0,
+        "a 7-Zip archive",
+        "unpack it and pass the results file inside (or re-pack it as .zip)",
+    ),
+    (
+        b"Rar!\x1a\x07",
+        0,
+        "a RAR archive",
+        "unpack it and pass the results file inside (or re-pack it as .zip)",
+    ),
     (b"BZh", 0, "a bzip2-compressed file", "decompress it (bunzip2) and pass the results file"),
     (b"\xfd7zXZ\x00", 0, "an xz-compressed file", "decompress it (unxz) and pass the results file"),
-    (b"\x28\xb5\x2f\xfd", 0, "a zstd-compressed file", "decompress it (unzstd) and pass the results file"),
+    (
+        b"\x28\xb5\x2f\xfd",
+        0,
+        "a zstd-compressed file",
+        "decompress it (unzstd) and pass the results file",
+    ),
     (b"ustar", 257, "a tar archive", "unpack it (tar -xf) and pass the results file inside"),
 )
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -59,9 +83,17 @@ _PARQUET = b"PAR1"
 _TEXT_CONTROL = set(b"\t\n\r\f\x1a")  # \x1a: DOS end-of-file marker
 
 
-def _issue(source: str, message: str, *, value: str | None = None, expected: str = EXPECTED,
-           hint: str | None = None) -> IngestError:
-    return IngestError(source, [DataIssue(source, message, value=value, expected=expected, hint=hint)])
+def _issue(
+    source: str,
+    message: str,
+    *,
+    value: str | None = None,
+    expected: str = EXPECTED,
+    hint: str | None = None,
+) -> IngestError:
+    return IngestError(
+        source, [DataIssue(source, message, value=value, expected=expected, hint=hint)]
+    )
 
 
 def _first_bytes(raw: bytes, n: int = 8) -> str:
@@ -69,7 +101,7 @@ def _first_bytes(raw: bytes, n: int = 8) -> str:
 
 
 def _text_preview(raw: bytes, n: int = 60) -> str:
-    text = raw[:n * 4].decode("utf-8", errors="replace")
+    text = raw[: n * 4].decode("utf-8", errors="replace")
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:n] + ("…" if len(line) > n else "")
 
@@ -81,7 +113,7 @@ _TEXTLIKE = (b"MZ", b"BZh", b"ustar")
 def _binary_kind(raw: bytes) -> tuple[str, str] | None:
     """(what it is, hint) for a known binary signature, else None."""
     for sig, offset, what, hint in _SIGNATURES:
-        if raw[offset:offset + len(sig)] == sig:
+        if raw[offset : offset + len(sig)] == sig:
             if sig in _TEXTLIKE and not _looks_binary(raw[:_SAMPLE]):
                 continue
             return what, hint
@@ -109,8 +141,13 @@ def _looks_binary(sample: bytes) -> bool:
 
 
 def _zip_members(zf: zipfile.ZipFile) -> list[str]:
-    return [m for m in zf.namelist() if not m.endswith("/") and not m.startswith("__MACOSX")
-            and PurePosixPath(m).name not in (".DS_Store", "Thumbs.db", "desktop.ini")]
+    return [
+        m
+        for m in zf.namelist()
+        if not m.endswith("/")
+        and not m.startswith("__MACOSX")
+        and PurePosixPath(m).name not in (".DS_Store", "Thumbs.db", "desktop.ini")
+    ]
 
 
 def _sheet_part(zf: zipfile.ZipFile, sheet: str | None) -> tuple[str, str] | None:
@@ -161,35 +198,54 @@ def _check_xlsx(source: str, label: str, raw: bytes, src: dict[str, Any]) -> Non
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
-        raise _issue(source, f"cannot be read as a table: {label} is named like an XLSX workbook but is not one "
-                     "(an XLSX file is a ZIP archive; this one is damaged or is another kind of file)",
-                     value=_describe(raw),
-                     hint="open it in a spreadsheet program and save it again as .xlsx, or export CSV") from None
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is named like an XLSX workbook but is not one "
+            "(an XLSX file is a ZIP archive; this one is damaged or is another kind of file)",
+            value=_describe(raw),
+            hint="open it in a spreadsheet program and save it again as .xlsx, or export CSV",
+        ) from None
     with zf:
         if "xl/workbook.xml" not in zf.namelist():
-            raise _issue(source, f"cannot be read as a table: {label} is a ZIP archive but not an XLSX workbook "
-                         "(it has no xl/workbook.xml)", value=", ".join(_zip_members(zf)[:5]),
-                         hint="if it is an archive of results files, name it .zip; otherwise save the table as .xlsx")
+            raise _issue(
+                source,
+                f"cannot be read as a table: {label} is a ZIP archive but not an XLSX workbook "
+                "(it has no xl/workbook.xml)",
+                value=", ".join(_zip_members(zf)[:5]),
+                hint="if it is an archive of results files, name it .zip; otherwise save the table as .xlsx",
+            )
         counted = _xlsx_rows(zf, src.get("sheet"))
     if counted is None:
         return
     sheet, rows = counted
     if rows == 0:
-        raise _issue(source, f'the XLSX sheet "{sheet}" has no rows', value="an empty sheet",
-                     expected=f"{_HEADER_ONLY}, on the first sheet or the one set by [source] sheet",
-                     hint="pick the sheet that holds the results with [source] sheet = \"name\" in a mapping, "
-                          "or export the results again")
+        raise _issue(
+            source,
+            f'the XLSX sheet "{sheet}" has no rows',
+            value="an empty sheet",
+            expected=f"{_HEADER_ONLY}, on the first sheet or the one set by [source] sheet",
+            hint='pick the sheet that holds the results with [source] sheet = "name" in a mapping, '
+            "or export the results again",
+        )
     if rows == 1:
-        raise _issue(source, f'the XLSX sheet "{sheet}" has a header but no station rows', value="one row",
-                     expected=_HEADER_ONLY,
-                     hint="the export may have been cut off or filtered to nothing; export the full table again")
+        raise _issue(
+            source,
+            f'the XLSX sheet "{sheet}" has a header but no station rows',
+            value="one row",
+            expected=_HEADER_ONLY,
+            hint="the export may have been cut off or filtered to nothing; export the full table again",
+        )
 
 
 def _check_parquet(source: str, label: str, raw: bytes) -> None:
     if not (raw.startswith(_PARQUET) and raw.endswith(_PARQUET)):
-        raise _issue(source, f"cannot be read as a table: {label} is named .parquet but is not a Parquet file "
-                     "(a Parquet file starts and ends with PAR1)", value=_describe(raw),
-                     hint="if the file is damaged, export it again; if it is CSV or XLSX, give it that extension")
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is named .parquet but is not a Parquet file "
+            "(a Parquet file starts and ends with PAR1)",
+            value=_describe(raw),
+            hint="if the file is damaged, export it again; if it is CSV or XLSX, give it that extension",
+        )
     try:
         import pyarrow.parquet as pq
 
@@ -197,9 +253,14 @@ def _check_parquet(source: str, label: str, raw: bytes) -> None:
     except Exception:  # a damaged footer: the parser will say so in its own words
         return
     if meta.num_rows == 0:
-        raise _issue(source, f"{label} has a header but no station rows (a Parquet file with {meta.num_columns} "
-                     "columns and 0 rows)", value="0 rows", expected=_HEADER_ONLY,
-                     hint="the export may have been filtered to nothing; export the full table again")
+        raise _issue(
+            source,
+            f"{label} has a header but no station rows (a Parquet file with {meta.num_columns} "
+            "columns and 0 rows)",
+            value="0 rows",
+            expected=_HEADER_ONLY,
+            hint="the export may have been filtered to nothing; export the full table again",
+        )
 
 
 def _describe(raw: bytes) -> str:
@@ -223,38 +284,67 @@ def _check_text(source: str, label: str, raw: bytes) -> None:
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     if not body.strip():
         what = "0 bytes" if not raw else f"{len(raw)} bytes of blank space"
-        raise _issue(source, f"{label} is empty", value=what, expected=_HEADER_ONLY,
-                     hint="the download or export may have failed; get the file again")
+        raise _issue(
+            source,
+            f"{label} is empty",
+            value=what,
+            expected=_HEADER_ONLY,
+            hint="the download or export may have failed; get the file again",
+        )
     head = body[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"<html" in head):
-        raise _issue(source, f"cannot be read as a table: {label} is an HTML web page", value=_text_preview(body),
-                     hint="a results page saved from a browser is not a table; download the CSV/XLSX export, "
-                          "or copy the table into a spreadsheet and save it as CSV")
+    if head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith(b"<") and b"<html" in head
+    ):
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is an HTML web page",
+            value=_text_preview(body),
+            hint="a results page saved from a browser is not a table; download the CSV/XLSX export, "
+            "or copy the table into a spreadsheet and save it as CSV",
+        )
     if head.startswith(b"<?xml"):
-        raise _issue(source, f"cannot be read as a table: {label} is an XML document", value=_text_preview(body),
-                     hint="convert it to CSV (one row per station, one column per protocol line) first")
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is an XML document",
+            value=_text_preview(body),
+            hint="convert it to CSV (one row per station, one column per protocol line) first",
+        )
     if len(body) > 1024 * 1024:
         return  # a megabyte of text is not a bare header; the parser judges the rest
-    text = body.decode("latin-1")  # only quotes and line ends matter here: ASCII in every encoding we read
+    text = body.decode(
+        "latin-1"
+    )  # only quotes and line ends matter here: ASCII in every encoding we read
     try:
-        records = [r for r in csv.reader(io.StringIO(text, newline="")) if re.sub(r'[\s,;\t"]', "", "".join(r))]
+        records = [
+            r
+            for r in csv.reader(io.StringIO(text, newline=""))
+            if re.sub(r'[\s,;\t"]', "", "".join(r))
+        ]
     except csv.Error:
         return
     if len(records) == 1:
         header = body.decode("utf-8", errors="replace").strip().splitlines()[0]
-        raise _issue(source, f"{label} has a header but no station rows", value=header[:120] + ("…" if len(header) > 120 else ""),
-                     expected=_HEADER_ONLY,
-                     hint="the export may have been cut off or filtered to nothing; export the full table again")
+        raise _issue(
+            source,
+            f"{label} has a header but no station rows",
+            value=header[:120] + ("…" if len(header) > 120 else ""),
+            expected=_HEADER_ONLY,
+            hint="the export may have been cut off or filtered to nothing; export the full table again",
+        )
 
 
 def _gunzip(source: str, label: str, raw: bytes) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise _issue(source, f"cannot be read as a table: {label} is a gzip-compressed file that cannot be "
-                     f"decompressed ({exc})", value=_first_bytes(raw),
-                     hint="the download may be incomplete; get the file again, or decompress it yourself (gunzip) "
-                          "to see what is inside") from None
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is a gzip-compressed file that cannot be "
+            f"decompressed ({exc})",
+            value=_first_bytes(raw),
+            hint="the download may be incomplete; get the file again, or decompress it yourself (gunzip) "
+            "to see what is inside",
+        ) from None
 
 
 def _gzip_name(name: str, raw: bytes) -> str:
@@ -279,17 +369,25 @@ def sniff(path: Path, raw: bytes, src: dict[str, Any] | None = None) -> tuple[st
     return _sniff(str(path), path.name, raw, src or {}, 0)
 
 
-def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) -> tuple[str, bytes]:
+def _sniff(
+    source: str, name: str, raw: bytes, src: dict[str, Any], depth: int
+) -> tuple[str, bytes]:
     label = "the file" if depth == 0 else f"{name} (inside the archive)"
     low = name.lower()
     if raw.startswith(_GZIP):
         if depth >= 2:
-            raise _issue(source, f"cannot be read as a table: {label} is an archive inside an archive",
-                         value="a gzip-compressed file", hint="unpack it and pass the results file itself")
+            raise _issue(
+                source,
+                f"cannot be read as a table: {label} is an archive inside an archive",
+                value="a gzip-compressed file",
+                hint="unpack it and pass the results file itself",
+            )
         inner = _gzip_name(name, raw)
         return _sniff(source, inner, _gunzip(source, label, raw), src, depth + 1)
     if raw.startswith(_ZIP):
-        with zipfile.ZipFile(io.BytesIO(raw)) if _zip_ok(raw) else _bad_zip(source, label, raw) as zf:
+        with (
+            zipfile.ZipFile(io.BytesIO(raw)) if _zip_ok(raw) else _bad_zip(source, label, raw) as zf
+        ):
             names = zf.namelist()
             if "xl/workbook.xml" in names:
                 xname = name if low.endswith((".xlsx", ".xlsm")) else f"{Path(name).stem}.xlsx"
@@ -298,50 +396,94 @@ def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) 
             if low.endswith((".xlsx", ".xlsm")):
                 _check_xlsx(source, label, raw, src)  # raises: a ZIP without a workbook
             if "word/document.xml" in names or any(n.startswith("ppt/") for n in names):
-                kind = "a Word document" if "word/document.xml" in names else "a PowerPoint presentation"
-                raise _issue(source, f"cannot be read as a table: {label} is {kind}", value=f"{kind} (a ZIP of Office XML)",
-                             hint="copy the table into a spreadsheet and save it as CSV or XLSX")
+                kind = (
+                    "a Word document"
+                    if "word/document.xml" in names
+                    else "a PowerPoint presentation"
+                )
+                raise _issue(
+                    source,
+                    f"cannot be read as a table: {label} is {kind}",
+                    value=f"{kind} (a ZIP of Office XML)",
+                    hint="copy the table into a spreadsheet and save it as CSV or XLSX",
+                )
             if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
-                raise _issue(source, f"cannot be read as a table: {label} is an OpenDocument file (.ods/.odt)",
-                             value=zf.read("mimetype").decode("ascii", errors="replace"),
-                             hint="save it as .xlsx or CSV from LibreOffice and pass that file")
+                raise _issue(
+                    source,
+                    f"cannot be read as a table: {label} is an OpenDocument file (.ods/.odt)",
+                    value=zf.read("mimetype").decode("ascii", errors="replace"),
+                    hint="save it as .xlsx or CSV from LibreOffice and pass that file",
+                )
             members = _zip_members(zf)
             if len(members) != 1:
                 if not members:
-                    raise _issue(source, f"cannot be read as a table: {label} is an empty .zip archive",
-                                 value="no files", expected="a .zip holding exactly one data file",
-                                 hint="the archive was made from an empty folder; pack the results file itself")
-                raise IngestError(source, [DataIssue(
-                    source, "a .zip must hold exactly one data file", expected="one member",
-                    value=", ".join(members[:10]) + (f" … ({len(members)} files)" if len(members) > 10 else ""),
-                    hint="unpack the archive and pass the results file itself")])
+                    raise _issue(
+                        source,
+                        f"cannot be read as a table: {label} is an empty .zip archive",
+                        value="no files",
+                        expected="a .zip holding exactly one data file",
+                        hint="the archive was made from an empty folder; pack the results file itself",
+                    )
+                raise IngestError(
+                    source,
+                    [
+                        DataIssue(
+                            source,
+                            "a .zip must hold exactly one data file",
+                            expected="one member",
+                            value=", ".join(members[:10])
+                            + (f" … ({len(members)} files)" if len(members) > 10 else ""),
+                            hint="unpack the archive and pass the results file itself",
+                        )
+                    ],
+                )
             if depth >= 2:
-                raise _issue(source, f"cannot be read as a table: {label} is an archive inside an archive",
-                             value="a ZIP archive", hint="unpack it and pass the results file itself")
+                raise _issue(
+                    source,
+                    f"cannot be read as a table: {label} is an archive inside an archive",
+                    value="a ZIP archive",
+                    hint="unpack it and pass the results file itself",
+                )
             member = members[0]
             try:
                 inner = zf.read(member)
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as exc:
-                raise _issue(source, f"cannot be read as a table: {member} inside the .zip cannot be extracted ({exc})",
-                             value=member, hint="the archive may be damaged or encrypted; unpack it yourself "
-                                                "and pass the results file") from None
+                raise _issue(
+                    source,
+                    f"cannot be read as a table: {member} inside the .zip cannot be extracted ({exc})",
+                    value=member,
+                    hint="the archive may be damaged or encrypted; unpack it yourself "
+                    "and pass the results file",
+                ) from None
         return _sniff(source, PurePosixPath(member).name, inner, src, depth + 1)
     kind = _binary_kind(raw)
     if kind:
-        raise _issue(source, f"cannot be read as a table: {label} is {kind[0]}, not a results table",
-                     value=_first_bytes(raw), hint=kind[1])
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is {kind[0]}, not a results table",
+            value=_first_bytes(raw),
+            hint=kind[1],
+        )
     if raw.startswith(_OLE2):
         if low.endswith(".xls"):
             return name, raw
-        raise _issue(source, f"cannot be read as a table: {label} is an old-format or password-protected "
-                     "Microsoft Office file (.xls, .doc, .msg, or an encrypted .xlsx)", value=_first_bytes(raw),
-                     hint="if it is an Excel workbook, remove its password and save it as .xlsx (or name an old "
-                          "workbook .xls); otherwise export the table as CSV")
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is an old-format or password-protected "
+            "Microsoft Office file (.xls, .doc, .msg, or an encrypted .xlsx)",
+            value=_first_bytes(raw),
+            hint="if it is an Excel workbook, remove its password and save it as .xlsx (or name an old "
+            "workbook .xls); otherwise export the table as CSV",
+        )
     if low.endswith((".xlsx", ".xlsm")):
         _check_xlsx(source, label, raw, src)  # raises: not a ZIP
     if low.endswith(".zip"):
-        raise _issue(source, f"cannot be read as a table: {label} is named .zip but is not a ZIP archive",
-                     value=_describe(raw), hint="if it is the results table itself, give it its own extension (.csv, .xlsx)")
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} is named .zip but is not a ZIP archive",
+            value=_describe(raw),
+            hint="if it is the results table itself, give it its own extension (.csv, .xlsx)",
+        )
     if raw.startswith(_PARQUET) or low.endswith(".parquet"):
         _check_parquet(source, label, raw)
         return (name if low.endswith(".parquet") else f"{Path(name).stem}.parquet"), raw
@@ -353,15 +495,25 @@ def _sniff(source: str, name: str, raw: bytes, src: dict[str, Any], depth: int) 
         try:
             raw = raw.decode(codec).encode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _issue(source, f"cannot be read as a table: {label} looks like UTF-16 text but does not decode "
-                         f"({exc.reason} at byte {exc.start})", value=_first_bytes(raw),
-                         hint='save it as "CSV UTF-8" and pass that file') from None
+            raise _issue(
+                source,
+                f"cannot be read as a table: {label} looks like UTF-16 text but does not decode "
+                f"({exc.reason} at byte {exc.start})",
+                value=_first_bytes(raw),
+                hint='save it as "CSV UTF-8" and pass that file',
+            ) from None
     elif _looks_binary(raw[:_SAMPLE]):
-        raise _issue(source, f"cannot be read as a table: {label} holds binary data, not text", value=_describe(raw),
-                     hint="check that the download is complete and is the results table; a spreadsheet must be "
-                          "saved as CSV or XLSX")
+        raise _issue(
+            source,
+            f"cannot be read as a table: {label} holds binary data, not text",
+            value=_describe(raw),
+            hint="check that the download is complete and is the results table; a spreadsheet must be "
+            "saved as CSV or XLSX",
+        )
     _check_text(source, label, raw)
-    if low.endswith(".xls"):  # text saved under an Excel name (common on official sites): read it as CSV
+    if low.endswith(
+        ".xls"
+    ):  # text saved under an Excel name (common on official sites): read it as CSV
         return f"{Path(name).stem}.csv", raw
     return name, raw
 
@@ -375,6 +527,10 @@ def _zip_ok(raw: bytes) -> bool:
 
 
 def _bad_zip(source: str, label: str, raw: bytes) -> zipfile.ZipFile:
-    raise _issue(source, f"cannot be read as a table: {label} starts like a ZIP archive but is damaged "
-                 "(cut off during download?)", value=_first_bytes(raw),
-                 hint="get the file again; a complete .zip ends with its table of contents")
+    raise _issue(
+        source,
+        f"cannot be read as a table: {label} starts like a ZIP archive but is damaged "
+        "(cut off during download?)",
+        value=_first_bytes(raw),
+        hint="get the file again; a complete .zip ends with its table of contents",
+    )

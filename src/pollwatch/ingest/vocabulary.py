@@ -31,49 +31,261 @@ from functools import lru_cache
 
 # -- stems -------------------------------------------------------------------------------------
 # Each group is a regex alternation matched anywhere in the normalised header.
-BALLOT = (r"бюллетен", r"бюлетен", r"бюлетэн", r"ballot", r"bülleten", r"bulleten", r"boleta", r"papeleta",
-          r"bulletin", r"voting paper")
-VOTER = (r"избирател(?!ьн)", r"виборц", r"выбаршчык", r"voters?\b", r"seçici", r"secici", r"elector(?!al)",
-         r"électeur", r"electeur", r"участник\w* голосования", r"учасник\w* голосування", r"votant", r"inscrit")
-CERT = (r"удостоверен", r"посвідчен", r"пасведчан", r"certificate", r"vəsiqə", r"vesiqe", r"certificado",
-        r"certificat", r"attestation", r"открепит")
-RECEIVED = (r"получен", r"отриман", r"атрыман", r"received", r"alınmış", r"alinmis", r"alınan", r"recibid", r"reçu")
-ISSUED = (r"выдан", r"видан", r"выдадзен", r"issued", r"verilmiş", r"verilmis", r"verilən", r"entregad",
-          r"expedid", r"délivr", r"remis")
-EARLY = (r"досрочн", r"дострок", r"датэрмінов", r"early", r"vaxtından əvvəl", r"anticipad", r"anticipé", r"advance")
-OUTSIDE = (r"вне помещени", r"поза приміщен", r"па-за памяшкан", r"outside", r"mobile", r"səyyar", r"seyyar",
-           r"móvil", r"movil", r"domicil", r"на дому")
-INSIDE = (r"в помещени", r"у приміщен", r"у памяшкан", r"inside", r"in (?:the )?station", r"in (?:the )?premises",
-          r"məntəqədə", r"en (?:la )?mesa", r"au bureau")
+BALLOT = (
+    r"бюллетен",
+    r"бюлетен",
+    r"бюлетэн",
+    r"ballot",
+    r"bülleten",
+    r"bulleten",
+    r"boleta",
+    r"papeleta",
+    r"bulletin",
+    r"voting paper",
+)
+VOTER = (
+    r"избирател(?!ьн)",
+    r"виборц",
+    r"выбаршчык",
+    r"voters?\b",
+    r"seçici",
+    r"secici",
+    r"elector(?!al)",
+    r"électeur",
+    r"electeur",
+    r"участник\w* голосования",
+    r"учасник\w* голосування",
+    r"votant",
+    r"inscrit",
+)
+CERT = (
+    r"удостоверен",
+    r"посвідчен",
+    r"пасведчан",
+    r"certificate",
+    r"vəsiqə",
+    r"vesiqe",
+    r"certificado",
+    r"certificat",
+    r"attestation",
+    r"открепит",
+)
+RECEIVED = (
+    r"получен",
+    r"отриман",
+    r"атрыман",
+    r"received",
+    r"alınmış",
+    r"alinmis",
+    r"alınan",
+    r"recibid",
+    r"reçu",
+)
+ISSUED = (
+    r"выдан",
+    r"видан",
+    r"выдадзен",
+    r"issued",
+    r"verilmiş",
+    r"verilmis",
+    r"verilən",
+    r"entregad",
+    r"expedid",
+    r"délivr",
+    r"remis",
+)
+EARLY = (
+    r"досрочн",
+    r"дострок",
+    r"датэрмінов",
+    r"early",
+    r"vaxtından əvvəl",
+    r"anticipad",
+    r"anticipé",
+    r"advance",
+)
+OUTSIDE = (
+    r"вне помещени",
+    r"поза приміщен",
+    r"па-за памяшкан",
+    r"outside",
+    r"mobile",
+    r"səyyar",
+    r"seyyar",
+    r"móvil",
+    r"movil",
+    r"domicil",
+    r"на дому",
+)
+INSIDE = (
+    r"в помещени",
+    r"у приміщен",
+    r"у памяшкан",
+    r"inside",
+    r"in (?:the )?station",
+    r"in (?:the )?premises",
+    r"məntəqədə",
+    r"en (?:la )?mesa",
+    r"au bureau",
+)
 BOX = (r"ящик", r"скриньк", r"скрын", r"\bbox", r"qutu", r"\burna", r"\burne")
-PORTABLE = (r"переносн", r"пераносн", r"portable", r"mobile", r"səyyar", r"seyyar", r"móvil", r"movil")
-STATIONARY = (r"стационарн", r"стаціонарн", r"стацыянарн", r"stationary", r"stasionar", r"\bfij", r"fixe")
+PORTABLE = (
+    r"переносн",
+    r"пераносн",
+    r"portable",
+    r"mobile",
+    r"səyyar",
+    r"seyyar",
+    r"móvil",
+    r"movil",
+)
+STATIONARY = (
+    r"стационарн",
+    r"стаціонарн",
+    r"стацыянарн",
+    r"stationary",
+    r"stasionar",
+    r"\bfij",
+    r"fixe",
+)
 CANCEL = (r"погашен", r"cancel", r"ləğv", r"legv", r"anulad", r"inutiliz", r"annul")
 LOST = (r"утрачен", r"втрачен", r"страчан", r"\blost\b", r"itiril", r"extravi", r"perdid", r"perdu")
-UNACCOUNTED = (r"не ?учтен", r"не ?врахован", r"не ?улічан", r"unaccounted", r"not accounted", r"uçota alınmam")
+UNACCOUNTED = (
+    r"не ?учтен",
+    r"не ?врахован",
+    r"не ?улічан",
+    r"unaccounted",
+    r"not accounted",
+    r"uçota alınmam",
+)
 SPOILT = (r"испорчен", r"зіпсован", r"сапсаван", r"spoil", r"korlan", r"deteriorad", r"détérior")
-INVALID = (r"недействительн", r"недійсн", r"несапраўдн", r"invalid", r"etibarsız", r"etibarsiz", r"\bnul(?:o|a|s|os|as)?\b",
-           r"inválid", r"rejected")
-VALID = (r"действительн", r"дійсн", r"сапраўдн", r"\bvalid", r"etibarlı", r"etibarli", r"válid", r"exprimé",
-         r"valable")
-VOTED = (r"проголосовав", r"проголосува", r"прагаласава", r"\bvoted\b", r"səs verən", r"votaron", r"ont voté")
-LISTED = (r"спис", r"спіс", r"уключан", r"\blist", r"siyahı", r"siyahi", r"\blista", r"\bliste", r"включен", r"внесен", r"реєстр",
-          r"registered", r"зарегистр", r"зарэгістр", r"зареєстр", r"inscrit", r"\bcenso", r"padr[oó]n")
-REGISTERED_ALONE = (r"^registered", r"^inscrits?$", r"^electores$", r"^censo", r"^électeurs inscrits",
-                    r"^registered voters$", r"^eligible voters$")
-ADDITIONAL = (r"дополнительн", r"додатков", r"дадатков", r"additional", r"supplementary", r"əlavə", r"elave")
+INVALID = (
+    r"недействительн",
+    r"недійсн",
+    r"несапраўдн",
+    r"invalid",
+    r"etibarsız",
+    r"etibarsiz",
+    r"\bnul(?:o|a|s|os|as)?\b",
+    r"inválid",
+    r"rejected",
+)
+VALID = (
+    r"действительн",
+    r"дійсн",
+    r"сапраўдн",
+    r"\bvalid",
+    r"etibarlı",
+    r"etibarli",
+    r"válid",
+    r"exprimé",
+    r"valable",
+)
+VOTED = (
+    r"проголосовав",
+    r"проголосува",
+    r"прагаласава",
+    r"\bvoted\b",
+    r"səs verən",
+    r"votaron",
+    r"ont voté",
+)
+LISTED = (
+    r"спис",
+    r"спіс",
+    r"уключан",
+    r"\blist",
+    r"siyahı",
+    r"siyahi",
+    r"\blista",
+    r"\bliste",
+    r"включен",
+    r"внесен",
+    r"реєстр",
+    r"registered",
+    r"зарегистр",
+    r"зарэгістр",
+    r"зареєстр",
+    r"inscrit",
+    r"\bcenso",
+    r"padr[oó]n",
+)
+REGISTERED_ALONE = (
+    r"^registered",
+    r"^inscrits?$",
+    r"^electores$",
+    r"^censo",
+    r"^électeurs inscrits",
+    r"^registered voters$",
+    r"^eligible voters$",
+)
+ADDITIONAL = (
+    r"дополнительн",
+    r"додатков",
+    r"дадатков",
+    r"additional",
+    r"supplementary",
+    r"əlavə",
+    r"elave",
+)
 MAIN_LIST = (r"основн", r"main list", r"əsas", r"esas")
 REQUESTS = (r"заявлен", r"заяв", r"request", r"müraciət", r"muraciet", r"solicitud", r"demande")
-HIGHER = (r"\bтик\b", r"территориальн", r"територіальн", r"тэрытарыяльн", r"higher", r"dairə", r"daire")
+HIGHER = (
+    r"\bтик\b",
+    r"территориальн",
+    r"територіальн",
+    r"тэрытарыяльн",
+    r"higher",
+    r"dairə",
+    r"daire",
+)
 TAKEN = (r"\btaken\b", r"\btook\b", r"забрал", r"взял", r"götürmüş")
 # protocol lines that are no model field: a count about the vote, not for somebody
-OTHER_PROTOCOL = (r"явк", r"turnout", r"participación", r"participation", r"iştirak",
-                  r"процент", r"відсот", r"працэнт", r"percent", r"porcentaje", r"pourcentage", r"%",
-                  r"\bblank", r"\bblanc", r"\bblanco", r"пуст", r"abstention", r"abstenci", r"votantes", r"votants",
-                  r"^total", r"\btotal votes", r"^итого", r"^всего", r"^усього", r"^разом", r"^cəmi", r"^cemi",
-                  r"^число ", r"^количество", r"^кількість", r"^колькасць", r"^number of", r"^no\. of", r"\bsayı",
-                  r"\bsayi\b", r"^número de", r"^numero de", r"^nombre d(?:e|')", r"голосов всего",
-                  r"votes cast", r"ballots cast", r"votos emitidos")
+OTHER_PROTOCOL = (
+    r"явк",
+    r"turnout",
+    r"participación",
+    r"participation",
+    r"iştirak",
+    r"процент",
+    r"відсот",
+    r"працэнт",
+    r"percent",
+    r"porcentaje",
+    r"pourcentage",
+    r"%",
+    r"\bblank",
+    r"\bblanc",
+    r"\bblanco",
+    r"пуст",
+    r"abstention",
+    r"abstenci",
+    r"votantes",
+    r"votants",
+    r"^total",
+    r"\btotal votes",
+    r"^итого",
+    r"^всего",
+    r"^усього",
+    r"^разом",
+    r"^cəmi",
+    r"^cemi",
+    r"^число ",
+    r"^количество",
+    r"^кількість",
+    r"^колькасць",
+    r"^number of",
+    r"^no\. of",
+    r"\bsayı",
+    r"\bsayi\b",
+    r"^número de",
+    r"^numero de",
+    r"^nombre d(?:e|')",
+    r"голосов всего",
+    r"votes cast",
+    r"ballots cast",
+    r"votos emitidos",
+)
 
 # Candidate/option cues: a header with one of these is never an identifier or protocol line.
 OPTION = (r"^(?:да|нет|так|ні|не|yes|no|sí|si|oui|non|bəli|xeyr|za|против всех|against all)$",)
@@ -82,47 +294,263 @@ OPTION = (r"^(?:да|нет|так|ні|не|yes|no|sí|si|oui|non|bəli|xeyr|za
 # A header is an identifier/text column when its first word is one of these words, or when every
 # word of it is (so "Carlos Mesa" stays a possible candidate while "mesa" does not). Words of five
 # letters or fewer must match whole ("Городецкий" is a surname, not a "город"); longer ones are stems.
-ID_WORDS = ("id", "код", "code", "código", "codigo", "cod", "номер", "number", "num", "nr", "№", "#", "uik",
-            "уик", "tik", "тик", "oik", "оик", "iks", "икс", "ик", "region", "регион", "субъект", "oblast", "област",
-            "район", "raion", "rayon", "округ", "окружн", "district", "constituency", "precinct", "station",
-            "polling", "участок", "участков", "дільниц", "дільнич", "conec", "pec", "dairə", "daire", "dairəsi",
-            "məntəqə", "menteqe", "circunscrip", "mesa", "colegio", "secci", "sección", "municip", "provinci",
-            "departament", "commune", "bureau", "départ", "canton", "территориальн", "избирательн", "комисси",
-            "комісі", "камісі", "виборч", "выбарч", "ward", "county", "state", "parish", "tvd", "vrn", "level",
-            "уровень", "рівень", "узровень", "contest", "election", "выборы", "вибори", "выбары", "seçki", "secki",
-            "elección", "eleccion", "élection", "scrutin", "race", "url", "link", "href", "ссылка", "посилан",
-            "name", "название", "наименован", "назва", "адрес", "address", "comment", "примечан", "note", "date",
-            "дата", "type", "тип", "kind", "settlement", "город", "city", "місто", "населенн", "locality",
-            "country", "страна", "lat", "lon", "latitude", "longitude", "uid", "key", "label")
+ID_WORDS = (
+    "id",
+    "код",
+    "code",
+    "código",
+    "codigo",
+    "cod",
+    "номер",
+    "number",
+    "num",
+    "nr",
+    "№",
+    "#",
+    "uik",
+    "уик",
+    "tik",
+    "тик",
+    "oik",
+    "оик",
+    "iks",
+    "икс",
+    "ик",
+    "region",
+    "регион",
+    "субъект",
+    "oblast",
+    "област",
+    "район",
+    "raion",
+    "rayon",
+    "округ",
+    "окружн",
+    "district",
+    "constituency",
+    "precinct",
+    "station",
+    "polling",
+    "участок",
+    "участков",
+    "дільниц",
+    "дільнич",
+    "conec",
+    "pec",
+    "dairə",
+    "daire",
+    "dairəsi",
+    "məntəqə",
+    "menteqe",
+    "circunscrip",
+    "mesa",
+    "colegio",
+    "secci",
+    "sección",
+    "municip",
+    "provinci",
+    "departament",
+    "commune",
+    "bureau",
+    "départ",
+    "canton",
+    "территориальн",
+    "избирательн",
+    "комисси",
+    "комісі",
+    "камісі",
+    "виборч",
+    "выбарч",
+    "ward",
+    "county",
+    "state",
+    "parish",
+    "tvd",
+    "vrn",
+    "level",
+    "уровень",
+    "рівень",
+    "узровень",
+    "contest",
+    "election",
+    "выборы",
+    "вибори",
+    "выбары",
+    "seçki",
+    "secki",
+    "elección",
+    "eleccion",
+    "élection",
+    "scrutin",
+    "race",
+    "url",
+    "link",
+    "href",
+    "ссылка",
+    "посилан",
+    "name",
+    "название",
+    "наименован",
+    "назва",
+    "адрес",
+    "address",
+    "comment",
+    "примечан",
+    "note",
+    "date",
+    "дата",
+    "type",
+    "тип",
+    "kind",
+    "settlement",
+    "город",
+    "city",
+    "місто",
+    "населенн",
+    "locality",
+    "country",
+    "страна",
+    "lat",
+    "lon",
+    "latitude",
+    "longitude",
+    "uid",
+    "key",
+    "label",
+)
 CONNECTORS = ("the", "of", "de", "la", "du", "и", "і", "del", "des", "and")
-TEXT_WORDS = ("url", "link", "href", "ссылка", "посилан", "name", "название", "наименован", "назва", "адрес",
-              "address", "comment", "примечан", "note", "date", "дата", "level", "уровень", "рівень", "узровень",
-              "type", "тип", "kind", "label")
+TEXT_WORDS = (
+    "url",
+    "link",
+    "href",
+    "ссылка",
+    "посилан",
+    "name",
+    "название",
+    "наименован",
+    "назва",
+    "адрес",
+    "address",
+    "comment",
+    "примечан",
+    "note",
+    "date",
+    "дата",
+    "level",
+    "уровень",
+    "рівень",
+    "узровень",
+    "type",
+    "тип",
+    "kind",
+    "label",
+)
 #: a header with one of these names a party or candidate: protocol stems inside it do not count
-PARTY = (r"парти", r"\bparty", r"partido", r"\bparti\b", r"partiya", r"блок", r"\bbloc", r"союз\b", r"движени",
-         r"movement", r"кандидат", r"candidat", r"namizəd")
-PROTOCOL_OPENER = (r"^(?:\d+\s*[.)]?\s*)?(?:число|количество|кількість|колькасць|number of|total|sayı|número de)",)
+PARTY = (
+    r"парти",
+    r"\bparty",
+    r"partido",
+    r"\bparti\b",
+    r"partiya",
+    r"блок",
+    r"\bbloc",
+    r"союз\b",
+    r"движени",
+    r"movement",
+    r"кандидат",
+    r"candidat",
+    r"namizəd",
+)
+PROTOCOL_OPENER = (
+    r"^(?:\d+\s*[.)]?\s*)?(?:число|количество|кількість|колькасць|number of|total|sayı|número de)",
+)
 
 #: header_role: which identifier a header names (first matching role wins)
 ROLES = (
     ("url", (r"\burl\b", r"\blink\b", r"href", r"ссылка", r"посилан", r"^https?:")),
-    ("level", (r"\blevel\b", r"уровень", r"рівень", r"узровень", r"\btype of commission", r"тип комисс")),
-    ("contest", (r"\bcontest\b", r"\belection\b", r"^выборы", r"^вибори", r"^выбары", r"^seçki$", r"elección",
-                 r"élection", r"scrutin", r"\brace\b")),
-    ("station", (r"^uik", r"^уик", r"precinct", r"station", r"^pec\b", r"участ", r"дільниц", r"məntəqə", r"^mesa")),
-    ("district", (r"^oik", r"^оик", r"округ", r"district", r"constituency", r"conec", r"circunscrip", r"dairə")),
+    (
+        "level",
+        (r"\blevel\b", r"уровень", r"рівень", r"узровень", r"\btype of commission", r"тип комисс"),
+    ),
+    (
+        "contest",
+        (
+            r"\bcontest\b",
+            r"\belection\b",
+            r"^выборы",
+            r"^вибори",
+            r"^выбары",
+            r"^seçki$",
+            r"elección",
+            r"élection",
+            r"scrutin",
+            r"\brace\b",
+        ),
+    ),
+    (
+        "station",
+        (
+            r"^uik",
+            r"^уик",
+            r"precinct",
+            r"station",
+            r"^pec\b",
+            r"участ",
+            r"дільниц",
+            r"məntəqə",
+            r"^mesa",
+        ),
+    ),
+    (
+        "district",
+        (
+            r"^oik",
+            r"^оик",
+            r"округ",
+            r"district",
+            r"constituency",
+            r"conec",
+            r"circunscrip",
+            r"dairə",
+        ),
+    ),
     ("commission", (r"^tik", r"^тик", r"территориальн", r"commission", r"комисси")),
     ("region", (r"^region", r"регион", r"субъект", r"oblast", r"област", r"provinci", r"départ")),
     ("name", (r"\bname\b", r"название", r"наименован", r"назва")),
 )
 
 #: values of a level column that name the polling-station level
-STATION_LEVEL = (r"^уик", r"\bуик\b", r"участков", r"^уизк", r"дільнич", r"участк", r"\bstation", r"precinct",
-                 r"polling", r"^pec\b", r"\bpec\b", r"məntəqə", r"menteqe", r"\bmesa", r"\bbureau")
+STATION_LEVEL = (
+    r"^уик",
+    r"\bуик\b",
+    r"участков",
+    r"^уизк",
+    r"дільнич",
+    r"участк",
+    r"\bstation",
+    r"precinct",
+    r"polling",
+    r"^pec\b",
+    r"\bpec\b",
+    r"məntəqə",
+    r"menteqe",
+    r"\bmesa",
+    r"\bbureau",
+)
 #: labels (in any id/text column) of remote electronic-voting pseudo-stations
-EVOTING = (r"дистанционн\w* электронн", r"\bдэг\b", r"электронн\w* голосован", r"electronic voting", r"e-voting",
-           r"\bevoting\b", r"internet voting", r"i-voting", r"online voting", r"електронн\w* голосуван",
-           r"дыстанцыйн")
+EVOTING = (
+    r"дистанционн\w* электронн",
+    r"\bдэг\b",
+    r"электронн\w* голосован",
+    r"electronic voting",
+    r"e-voting",
+    r"\bevoting\b",
+    r"internet voting",
+    r"i-voting",
+    r"online voting",
+    r"електронн\w* голосуван",
+    r"дыстанцыйн",
+)
 
 
 def normalise(name: str) -> str:
@@ -162,7 +590,11 @@ _RULES: tuple[tuple[str, tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...
     ("valid", (VALID,), ()),
     ("ballots_mobile_box", (BOX, PORTABLE), ()),
     ("ballots_stationary_box", (BOX, STATIONARY), ()),
-    ("ballots_issued_station", (ISSUED, INSIDE), ()),  # "in the station, early voters included" is in-station
+    (
+        "ballots_issued_station",
+        (ISSUED, INSIDE),
+        (),
+    ),  # "in the station, early voters included" is in-station
     ("ballots_issued_early", (ISSUED, EARLY), ()),
     ("ballots_issued_mobile", (ISSUED, OUTSIDE), ()),
     ("ballots_received", (BALLOT, RECEIVED), ()),
@@ -207,8 +639,10 @@ def classify_column(name: str) -> str | None:
             if _has(text, *must) and not any(_rx(g).search(text) for g in must_not):
                 return field
     words = _words(text)
-    if words and (_idish(words[0], ID_WORDS)
-                  or all(w.isdigit() or _idish(w, ID_WORDS) or w in CONNECTORS for w in words)):
+    if words and (
+        _idish(words[0], ID_WORDS)
+        or all(w.isdigit() or _idish(w, ID_WORDS) or w in CONNECTORS for w in words)
+    ):
         return "text" if _idish(words[0], TEXT_WORDS) or header_role(name) == "url" else "id"
     return None
 
@@ -240,4 +674,11 @@ def is_evoting_label(value: str) -> bool:
     return bool(_rx(EVOTING).search(normalise(value)))
 
 
-__all__ = ["classify_column", "header_role", "is_evoting_label", "is_protocol_line", "is_station_level", "normalise"]
+__all__ = [
+    "classify_column",
+    "header_role",
+    "is_evoting_label",
+    "is_protocol_line",
+    "is_station_level",
+    "normalise",
+]

@@ -47,8 +47,10 @@ def has_issued(e: Election) -> bool:
 
 def ballots_issued(e: Election) -> np.ndarray:
     if not has_issued(e):
-        raise MissingFieldError("this election has no ballots-issued lines (early, in station, mobile); "
-                                "use turnout basis='cast'")
+        raise MissingFieldError(
+            "this election has no ballots-issued lines (early, in station, mobile); "
+            "use turnout basis='cast'"
+        )
 
     def calc():
         out = np.zeros(e.n_stations, dtype=np.int64)
@@ -62,7 +64,9 @@ def ballots_issued(e: Election) -> np.ndarray:
 
 def ballots_in_boxes(e: Election) -> np.ndarray:
     if not any(e.has(f) for f in BOX_PARTS):
-        raise MissingFieldError("this election has no ballots-in-boxes lines (mobile, stationary box)")
+        raise MissingFieldError(
+            "this election has no ballots-in-boxes lines (mobile, stationary box)"
+        )
 
     def calc():
         out = np.zeros(e.n_stations, dtype=np.int64)
@@ -94,7 +98,9 @@ def turnout(e: Election, basis: Literal["cast", "issued"] = "cast") -> np.ndarra
     return _cached(e, f"__turnout_{basis}__", lambda: _ratio(num, e.field("registered")))
 
 
-def share(e: Election, ref: str | None = None, denominator: Literal["cast", "valid"] = "cast") -> np.ndarray:
+def share(
+    e: Election, ref: str | None = None, denominator: Literal["cast", "valid"] = "cast"
+) -> np.ndarray:
     """A candidate's share per station as a fraction; NaN where the denominator is 0."""
     if denominator == "cast":
         den = ballots_cast(e)
@@ -110,8 +116,13 @@ def percent(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return _ratio(100.0 * num.astype(np.float64), den)
 
 
-def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_registered: int | None = None,
-                   evoting_labels: tuple[str, ...] = (), marks: dict[str, np.ndarray] | None = None) -> pl.Series:
+def exclusion_expr(
+    table: pl.DataFrame,
+    meta: ElectionMeta,
+    evoting_min_registered: int | None = None,
+    evoting_labels: tuple[str, ...] = (),
+    marks: dict[str, np.ndarray] | None = None,
+) -> pl.Series:
     """Why each station cannot be analysed, first reason wins; null where it can.
 
     E-voting pseudo-stations are recognised by a hierarchy label matching
@@ -122,11 +133,22 @@ def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_register
     """
     n = table.height
     marks = marks or {}
-    reasons = ("no_results", "evoting", "implausible_count", "missing_counts", "zero_registered", "zero_ballots")
+    reasons = (
+        "no_results",
+        "evoting",
+        "implausible_count",
+        "missing_counts",
+        "zero_registered",
+        "zero_ballots",
+    )
     code = np.zeros(n, dtype=np.int8)  # 0 = analysable; else 1 + index in `reasons`
     cand_ids = [c.id for c in meta.candidates]
     if cand_ids:
-        allnull = table.select(pl.all_horizontal([pl.col(c).is_null() for c in cand_ids])).to_series().to_numpy()
+        allnull = (
+            table.select(pl.all_horizontal([pl.col(c).is_null() for c in cand_ids]))
+            .to_series()
+            .to_numpy()
+        )
         code[allnull] = 1
     ev = np.zeros(n, dtype=bool)
     patterns = {x.casefold() for x in (*EVOTING_PATTERNS, *evoting_labels)}
@@ -137,7 +159,13 @@ def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_register
         for p in patterns:
             hit |= low.str.contains(p, literal=True).fill_null(False).to_numpy()
         if hit.any():
-            ev |= table[lvl].cast(pl.Utf8).is_in(labels.filter(pl.Series(hit)).implode()).fill_null(False).to_numpy()
+            ev |= (
+                table[lvl]
+                .cast(pl.Utf8)
+                .is_in(labels.filter(pl.Series(hit)).implode())
+                .fill_null(False)
+                .to_numpy()
+            )
     if evoting_min_registered is not None:
         ev |= table["registered"].fill_null(0).to_numpy() >= evoting_min_registered
     if "evoting" in marks:
@@ -145,7 +173,13 @@ def exclusion_expr(table: pl.DataFrame, meta: ElectionMeta, evoting_min_register
     none = np.zeros(n, dtype=bool)
     cast = (table["valid"].fill_null(0) + table["invalid"].fill_null(0)).to_numpy()
     reg = table["registered"].fill_null(0).to_numpy()
-    ordered = (ev, marks.get("implausible_count", none), marks.get("missing_counts", none), reg == 0, cast == 0)
+    ordered = (
+        ev,
+        marks.get("implausible_count", none),
+        marks.get("missing_counts", none),
+        reg == 0,
+        cast == 0,
+    )
     for k, mask in enumerate(ordered, start=2):  # first reason wins
         code[np.asarray(mask) & (code == 0)] = k
     labels = {0: None, **{i + 1: r for i, r in enumerate(reasons)}}

@@ -74,7 +74,9 @@ class Election:
     Candidate shares are of ballots cast by default, ``denominator="valid"`` for valid votes.
     """
 
-    def __init__(self, table: pl.DataFrame, meta: ElectionMeta, ingest_report: object | None = None) -> None:
+    def __init__(
+        self, table: pl.DataFrame, meta: ElectionMeta, ingest_report: object | None = None
+    ) -> None:
         self.table = table
         self.meta = meta
         #: the :class:`pollwatch.ingest.IngestReport` of the source, when read from one
@@ -97,8 +99,10 @@ class Election:
 
     def __repr__(self) -> str:
         m = self.meta
-        return (f"<Election {m.name or m.country or 'unnamed'} {m.date}: {self.n_stations:,} stations, "
-                f"{len(m.candidates)} candidates>")
+        return (
+            f"<Election {m.name or m.country or 'unnamed'} {m.date}: {self.n_stations:,} stations, "
+            f"{len(m.candidates)} candidates>"
+        )
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
@@ -173,7 +177,9 @@ class Election:
         names = ", ".join(repr(c.name) for c in cands)
         if not hits:
             raise CandidateError(f"no candidate matches {ref!r}; candidates are: {names}")
-        raise CandidateError(f"{ref!r} matches {len(hits)} candidates ({', '.join(c.name for c in hits)}); be more specific")
+        raise CandidateError(
+            f"{ref!r} matches {len(hits)} candidates ({', '.join(c.name for c in hits)}); be more specific"
+        )
 
     @property
     def winner(self) -> Candidate:
@@ -194,7 +200,9 @@ class Election:
     def votes_matrix(self) -> np.ndarray:
         """(stations × candidates) int64 matrix in ``meta.candidates`` order."""
         if "__votes__" not in self._cache:
-            self._cache["__votes__"] = np.column_stack([self.field(c.id) for c in self.meta.candidates])
+            self._cache["__votes__"] = np.column_stack(
+                [self.field(c.id) for c in self.meta.candidates]
+            )
         return self._cache["__votes__"]
 
     # -- derived quantities (delegated so that there is exactly one definition) -------
@@ -210,14 +218,20 @@ class Election:
     def turnout(self, basis: Literal["cast", "issued"] = "cast") -> np.ndarray:
         return derived.turnout(self, basis)
 
-    def share(self, ref: str | None = None, denominator: Literal["cast", "valid"] = "cast") -> np.ndarray:
+    def share(
+        self, ref: str | None = None, denominator: Literal["cast", "valid"] = "cast"
+    ) -> np.ndarray:
         return derived.share(self, ref, denominator)
 
     # -- exclusions and subsets --------------------------------------------------------
     @property
     def exclusion(self) -> np.ndarray:
         """Per-station reason it cannot be analysed (None where it can)."""
-        return self.table[EXCLUSION].to_numpy() if EXCLUSION in self.table.columns else np.full(self.n_stations, None)
+        return (
+            self.table[EXCLUSION].to_numpy()
+            if EXCLUSION in self.table.columns
+            else np.full(self.n_stations, None)
+        )
 
     def analysable(self) -> np.ndarray:
         """Boolean mask of stations with no exclusion reason."""
@@ -229,11 +243,17 @@ class Election:
         if EXCLUSION not in self.table.columns:
             return {}
         vc = self.table[EXCLUSION].drop_nulls().value_counts()
-        return {r: int(n) for r, n in zip(vc[EXCLUSION].to_list(), vc["count"].to_list(), strict=True)}
+        return {
+            r: int(n) for r, n in zip(vc[EXCLUSION].to_list(), vc["count"].to_list(), strict=True)
+        }
 
     def subset(self, mask: np.ndarray | Sequence[bool]) -> Election:
         """A new Election with the stations where ``mask`` is true (metadata kept)."""
-        return Election(self.table.filter(pl.Series(np.asarray(mask, dtype=bool))), self.meta, self.ingest_report)
+        return Election(
+            self.table.filter(pl.Series(np.asarray(mask, dtype=bool))),
+            self.meta,
+            self.ingest_report,
+        )
 
     def with_meta(self, **changes) -> Election:
         return Election(self.table, replace(self.meta, **changes), self.ingest_report)
@@ -265,9 +285,15 @@ class Election:
         lead = self.leader
         out["leader"] = lead.name
         out["leader_votes"] = out["votes"][lead.name]
-        out["turnout"] = out["ballots_cast"] / out["registered"] if out["registered"] else float("nan")
-        out["leader_share"] = out["leader_votes"] / out["ballots_cast"] if out["ballots_cast"] else float("nan")
-        out["leader_share_valid"] = out["leader_votes"] / out["valid"] if out["valid"] else float("nan")
+        out["turnout"] = (
+            out["ballots_cast"] / out["registered"] if out["registered"] else float("nan")
+        )
+        out["leader_share"] = (
+            out["leader_votes"] / out["ballots_cast"] if out["ballots_cast"] else float("nan")
+        )
+        out["leader_share_valid"] = (
+            out["leader_votes"] / out["valid"] if out["valid"] else float("nan")
+        )
         out["excluded"] = self.exclusion_counts()
         out["left_out"] = {k: v for k, v in out["excluded"].items() if k in UNTRUSTED_EXCLUSIONS}
         return out
@@ -275,8 +301,9 @@ class Election:
     def group_sums(self, level: str, columns: Sequence[str]) -> pl.DataFrame:
         """Sum of ``columns`` per label of a hierarchy level (nested: TIKs within regions)."""
         keys = list(self.meta.hierarchy[: self.meta.hierarchy.index(level) + 1])
-        return (self.table.group_by(keys, maintain_order=True)
-                .agg([pl.col(c).fill_null(0).sum() for c in columns] + [pl.len().alias("stations")]))
+        return self.table.group_by(keys, maintain_order=True).agg(
+            [pl.col(c).fill_null(0).sum() for c in columns] + [pl.len().alias("stations")]
+        )
 
     # -- persistence ---------------------------------------------------------------------
     def to_parquet(self, path: str | Path) -> None:
@@ -284,7 +311,9 @@ class Election:
         import pyarrow.parquet as pq
 
         arrow = self.table.to_arrow()
-        arrow = arrow.replace_schema_metadata({b"pollwatch.meta": json.dumps(self.meta.to_dict()).encode()})
+        arrow = arrow.replace_schema_metadata(
+            {b"pollwatch.meta": json.dumps(self.meta.to_dict()).encode()}
+        )
         pq.write_table(arrow, str(path))
 
     @classmethod
@@ -295,14 +324,25 @@ class Election:
         arrow = pq.read_table(str(path))
         raw = (arrow.schema.metadata or {}).get(b"pollwatch.meta")
         if raw is None:
-            raise ValueError(f"{path}: not a pollwatch Election parquet file (no pollwatch.meta); "
-                             "use pollwatch.ingest.read_election for source files")
+            raise ValueError(
+                f"{path}: not a pollwatch Election parquet file (no pollwatch.meta); "
+                "use pollwatch.ingest.read_election for source files"
+            )
         return cls(pl.from_arrow(arrow), ElectionMeta.from_dict(json.loads(raw)))
 
     @classmethod
-    def from_arrays(cls, *, registered, valid, invalid, votes: dict[str, np.ndarray],
-                    station_ids=None, hierarchy: dict[str, np.ndarray] | None = None,
-                    fields: dict[str, np.ndarray] | None = None, meta: ElectionMeta | None = None) -> Election:
+    def from_arrays(
+        cls,
+        *,
+        registered,
+        valid,
+        invalid,
+        votes: dict[str, np.ndarray],
+        station_ids=None,
+        hierarchy: dict[str, np.ndarray] | None = None,
+        fields: dict[str, np.ndarray] | None = None,
+        meta: ElectionMeta | None = None,
+    ) -> Election:
         """Build an Election from numpy arrays (tests, simulations, notebooks).
 
         ``votes`` maps candidate names to vote arrays; ids become ``cand_00``, ``cand_01``, ...
@@ -310,7 +350,9 @@ class Election:
         """
         n = len(registered)
         ids = np.arange(1, n + 1) if station_ids is None else np.asarray(station_ids)
-        cols: dict[str, object] = {STATION_ID: pl.Series(STATION_ID, ids.astype(str), dtype=pl.Utf8)}
+        cols: dict[str, object] = {
+            STATION_ID: pl.Series(STATION_ID, ids.astype(str), dtype=pl.Utf8)
+        }
         hierarchy = hierarchy or {}
         for k, v in hierarchy.items():
             cols[k] = pl.Series(k, np.asarray(v).astype(str), dtype=pl.Utf8)

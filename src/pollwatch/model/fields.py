@@ -18,7 +18,11 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("registered", "voters on the list (Azerbaijan: protocol item 1, incl. additional lists)", True),
+    Field(
+        "registered",
+        "voters on the list (Azerbaijan: protocol item 1, incl. additional lists)",
+        True,
+    ),
     Field("registered_main", "voters on the main list (Azerbaijan item 1a)"),
     Field("additional_list", "voters added on additional lists on the day (Azerbaijan item 1b)"),
     Field("ballots_received", "ballots received by the station commission"),
@@ -36,7 +40,9 @@ FIELDS: tuple[Field, ...] = (
     Field("mobile_requests", "voters who requested the mobile box"),
     Field("absentee_received", "absentee certificates / de-registration cards received"),
     Field("absentee_issued", "absentee certificates issued at this station"),
-    Field("absentee_voted", "voters who voted here with an absentee certificate (Azerbaijan item 1c)"),
+    Field(
+        "absentee_voted", "voters who voted here with an absentee certificate (Azerbaijan item 1c)"
+    ),
     Field("absentee_cancelled", "unused absentee certificates cancelled"),
     Field("absentee_issued_higher", "absentee certificates issued by the higher commission (TIK)"),
     Field("absentee_lost", "absentee certificates lost"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def ratio_and_variance(Y: np.ndarray, x: np.ndarray, codes: np.ndarray, N: np.ndarray,
-                       fpc: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def ratio_and_variance(
+    Y: np.ndarray, x: np.ndarray, codes: np.ndarray, N: np.ndarray, fpc: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Combined ratio ``Σ_h w_h Σ_i y / Σ_h w_h Σ_i x`` per column of ``Y`` and its linearised variance.
 
     Cochran (1977) eq. 6.50 / quickcount-and-cameras.md §1.2 e::
@@ -42,7 +43,9 @@ def ratio_and_variance(Y: np.ndarray, x: np.ndarray, codes: np.ndarray, N: np.nd
     return p, var
 
 
-def boot_chunk(seed: np.random.SeedSequence, blocks: list[tuple[float, np.ndarray]], reps: int) -> np.ndarray:
+def boot_chunk(
+    seed: np.random.SeedSequence, blocks: list[tuple[float, np.ndarray]], reps: int
+) -> np.ndarray:
     """Rao–Wu rescaling bootstrap replicates of weighted totals (Rao, Wu & Yue 1992, Survey
     Methodology 18:209–217): in each stratum draw ``n_h − 1`` stations with replacement and
     scale their weight by ``n_h/(n_h − 1)``. Returns ``(reps, columns)`` totals."""

@@ -31,10 +31,10 @@ class Frame:
     by: tuple[str, ...]
     mask: np.ndarray
     station_ids: np.ndarray
-    codes: np.ndarray          # stratum index per frame station
-    names: tuple[str, ...]     # stratum names, sorted
-    sizes: np.ndarray          # N_h, stations per stratum
-    parents: tuple[str, ...]   # parent group of each stratum ("" = national)
+    codes: np.ndarray  # stratum index per frame station
+    names: tuple[str, ...]  # stratum names, sorted
+    sizes: np.ndarray  # N_h, stations per stratum
+    parents: tuple[str, ...]  # parent group of each stratum ("" = national)
 
     @property
     def n(self) -> int:
@@ -57,14 +57,17 @@ def _key(table: pl.DataFrame, cols: Sequence[str]) -> np.ndarray:
     return table.select(expr.alias("k"))["k"].to_numpy()
 
 
-def build_frame(election: Election, strata: str | Sequence[str] | None = None,
-                analysable_only: bool = True) -> Frame:
+def build_frame(
+    election: Election, strata: str | Sequence[str] | None = None, analysable_only: bool = True
+) -> Frame:
     """Stratify the election's stations by one or more columns (hierarchy levels or any column)."""
     by = strata_columns(strata)
     for c in by:
         if c not in election.table.columns:
-            raise ValueError(f"strata ({c!r}) is not a column of the election; "
-                             f"columns are: {', '.join(election.table.columns)}")
+            raise ValueError(
+                f"strata ({c!r}) is not a column of the election; "
+                f"columns are: {', '.join(election.table.columns)}"
+            )
     mask = election.analysable() if analysable_only else np.ones(election.n_stations, dtype=bool)
     table = election.table.filter(pl.Series(mask))
     # nested strata: a TIK is identified together with its region
@@ -79,5 +82,13 @@ def build_frame(election: Election, strata: str | Sequence[str] | None = None,
     first = np.zeros(len(names), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     parents = tuple(str(plabels[i]) for i in first)
-    return Frame(election, by, mask, table["station_id"].to_numpy().astype(str), codes.astype(np.int64),
-                 tuple(str(n) for n in names), sizes.astype(np.int64), parents)
+    return Frame(
+        election,
+        by,
+        mask,
+        table["station_id"].to_numpy().astype(str),
+        codes.astype(np.int64),
+        tuple(str(n) for n in names),
+        sizes.astype(np.int64),
+        parents,
+    )

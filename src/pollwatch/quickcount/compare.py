@@ -21,9 +21,19 @@ from pollwatch.quickcount.estimate import QuickCountResult, _candidate_columns, 
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
-    "CANNOT_SEE", "Mismatch", "OfficialComparison", "OfficialRow", "PVTComparison", "ProtocolMatch",
-    "TallySheetBound", "compare", "compare_official", "match_protocols", "official_figures",
-    "tally_sheet_bound", "verdict",
+    "CANNOT_SEE",
+    "Mismatch",
+    "OfficialComparison",
+    "OfficialRow",
+    "PVTComparison",
+    "ProtocolMatch",
+    "TallySheetBound",
+    "compare",
+    "compare_official",
+    "match_protocols",
+    "official_figures",
+    "tally_sheet_bound",
+    "verdict",
 ]
 
 CANNOT_SEE = (
@@ -80,16 +90,27 @@ class OfficialComparison(ResultMixin):
 
     def summary(self) -> Summary:
         bad = [r for r in self.rows if not math.isnan(r.z) and abs(r.z) > 3]
-        text = ("Every official figure is consistent with the quick count." if all(
-            r.verdict.startswith("consistent") for r in self.rows) else
-            f"{len(bad)} official figure(s) differ significantly from the quick count (|z| > 3)." if bad
-            else "Some official figures fall outside the quick count's margin, none with |z| > 3.")
-        rows = [(r.quantity, f"official {fmt_pct(r.official)} vs PVT {fmt_pct(r.estimate)} "
-                 f"[{fmt_pct(r.low)}, {fmt_pct(r.high)}], z = {r.z:+.2f}: {r.verdict}") for r in self.rows]
+        text = (
+            "Every official figure is consistent with the quick count."
+            if all(r.verdict.startswith("consistent") for r in self.rows)
+            else f"{len(bad)} official figure(s) differ significantly from the quick count (|z| > 3)."
+            if bad
+            else "Some official figures fall outside the quick count's margin, none with |z| > 3."
+        )
+        rows = [
+            (
+                r.quantity,
+                f"official {fmt_pct(r.official)} vs PVT {fmt_pct(r.estimate)} "
+                f"[{fmt_pct(r.low)}, {fmt_pct(r.high)}], z = {r.z:+.2f}: {r.verdict}",
+            )
+            for r in self.rows
+        ]
         return Summary("Official result against the quick count", text, rows, (CANNOT_SEE,))
 
 
-def compare_official(result: QuickCountResult, official: Election | dict[str, float]) -> OfficialComparison:
+def compare_official(
+    result: QuickCountResult, official: Election | dict[str, float]
+) -> OfficialComparison:
     """Test each official figure (a fraction) against the quick count's interval."""
     figs = official_figures(official) if isinstance(official, Election) else dict(official)
     rows = []
@@ -127,24 +148,35 @@ class ProtocolMatch(ResultMixin):
 
     def summary(self) -> Summary:
         n = len(self.altered_stations)
-        text = (f"All {self.stations_compared:,} copied protocols match the official ones field by field."
-                if not n and not self.missing_in_official else
-                f"{n} of {self.stations_compared:,} stations' official protocols differ from the copies "
-                "the observers made at the station: direct evidence that figures changed between the "
-                "station and the centre (not a statistical inference).")
-        rows = [(f"station {m.station_id}", f"{m.field}: copy {fmt_int(m.copy) if m.copy is not None else '—'}"
-                 f", official {fmt_int(m.official) if m.official is not None else '—'}")
-                for m in self.mismatches[:200]]
+        text = (
+            f"All {self.stations_compared:,} copied protocols match the official ones field by field."
+            if not n and not self.missing_in_official
+            else f"{n} of {self.stations_compared:,} stations' official protocols differ from the copies "
+            "the observers made at the station: direct evidence that figures changed between the "
+            "station and the centre (not a statistical inference)."
+        )
+        rows = [
+            (
+                f"station {m.station_id}",
+                f"{m.field}: copy {fmt_int(m.copy) if m.copy is not None else '—'}"
+                f", official {fmt_int(m.official) if m.official is not None else '—'}",
+            )
+            for m in self.mismatches[:200]
+        ]
         notes = []
         if self.missing_in_official:
-            notes.append(f"{len(self.missing_in_official)} copied station(s) are absent from the official "
-                         f"results: {', '.join(self.missing_in_official[:10])}")
+            notes.append(
+                f"{len(self.missing_in_official)} copied station(s) are absent from the official "
+                f"results: {', '.join(self.missing_in_official[:10])}"
+            )
         if len(self.mismatches) > 200:
             notes.append(f"… and {len(self.mismatches) - 200} more mismatching fields.")
         return Summary("Protocol copies against official protocols", text, rows, notes)
 
 
-def match_protocols(copies: ProtocolCopies, official: Election, fields: Sequence[str] | None = None) -> ProtocolMatch:
+def match_protocols(
+    copies: ProtocolCopies, official: Election, fields: Sequence[str] | None = None
+) -> ProtocolMatch:
     """Compare every copied protocol with the official one, field by field (§1.2 f).
 
     Compared: the protocol fields present in both, and every candidate. A field left empty in a
@@ -155,7 +187,9 @@ def match_protocols(copies: ProtocolCopies, official: Election, fields: Sequence
     pairs += list(zip(cand_cols, [c.id for c in official.candidates], strict=True))
     if fields is not None:
         pairs = [p for p in pairs if p[0] in fields or p[1] in fields]
-    off = official.table.select("station_id", *[pl.col(o).alias(f"__off_{j}") for j, (_, o) in enumerate(pairs)])
+    off = official.table.select(
+        "station_id", *[pl.col(o).alias(f"__off_{j}") for j, (_, o) in enumerate(pairs)]
+    )
     names = {c.id: c.name for c in official.candidates}
     joined = copies.table.join(off, on="station_id", how="left")
     present = joined["station_id"].is_in(official.table["station_id"].implode()).to_numpy()
@@ -165,10 +199,16 @@ def match_protocols(copies: ProtocolCopies, official: Election, fields: Sequence
         a, b = joined[cc].cast(pl.Int64), joined[f"__off_{j}"].cast(pl.Int64)
         bad = (a.is_not_null() & (a != b).fill_null(True)).to_numpy() & present
         for i in np.flatnonzero(bad):
-            mism.append((j, Mismatch(str(ids[i]), names.get(oc, oc), _int(a[int(i)]), _int(b[int(i)]))))
+            mism.append(
+                (j, Mismatch(str(ids[i]), names.get(oc, oc), _int(a[int(i)]), _int(b[int(i)])))
+            )
     mism.sort(key=lambda t: (t[1].station_id, t[0]))
-    return ProtocolMatch(int(present.sum()), tuple(names.get(o, o) for _, o in pairs), tuple(m for _, m in mism),
-                         tuple(str(s) for s in ids[~present]))
+    return ProtocolMatch(
+        int(present.sum()),
+        tuple(names.get(o, o) for _, o in pairs),
+        tuple(m for _, m in mism),
+        tuple(str(s) for s in ids[~present]),
+    )
 
 
 def _int(v) -> int | None:
@@ -187,15 +227,31 @@ class PVTComparison(ResultMixin):
         e, o, p = self.estimate.summary(), self.official.summary(), self.protocols.summary()
         text = f"{e.text} {o.text} {p.text}"
         rows = list(o.rows) + list(p.rows[:50])
-        return Summary("Quick count against the official result", text, rows, [*e.notes, *p.notes, CANNOT_SEE])
+        return Summary(
+            "Quick count against the official result", text, rows, [*e.notes, *p.notes, CANNOT_SEE]
+        )
 
 
-def compare(copies: ProtocolCopies, official: Election, *, frame: Election | None = None,
-            strata: str | Sequence[str] | None = None, confidence: float = 0.95, bootstrap: int = 0,
-            seed: int | None = None) -> PVTComparison:
+def compare(
+    copies: ProtocolCopies,
+    official: Election,
+    *,
+    frame: Election | None = None,
+    strata: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    bootstrap: int = 0,
+    seed: int | None = None,
+) -> PVTComparison:
     """Estimate from the copies (frame: ``official`` unless given), test the official figures and
     match every copied protocol against the official one."""
-    res = estimate(copies, frame or official, strata=strata, confidence=confidence, bootstrap=bootstrap, seed=seed)
+    res = estimate(
+        copies,
+        frame or official,
+        strata=strata,
+        confidence=confidence,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
     return PVTComparison(res, compare_official(res, official), match_protocols(copies, official))
 
 
@@ -222,22 +278,46 @@ class TallySheetBound(ResultMixin):
 
     def summary(self) -> Summary:
         lead_name = self.a if self.lead >= 0 else self.b
-        text = (f"{lead_name} leads by {abs(self.lead):,} votes on {self.sheets:,} collected sheets; at most "
-                f"{self.remaining:,} votes lie outside them ({self.remaining_basis}). "
-                + (f"Even if all of them went to the other candidate, {lead_name} stays ahead: decided, "
-                   "with no sampling assumption." if self.decided else
-                   "They could overturn the lead: the collection does not decide the result."))
-        rows = [("sheets (after de-duplication)", fmt_int(self.sheets)), ("duplicates dropped", fmt_int(self.duplicates)),
-                (f"votes {self.a}", fmt_int(self.votes_a)), (f"votes {self.b}", fmt_int(self.votes_b)),
-                ("lead", fmt_int(self.lead)), ("remaining (worst case)", fmt_int(self.remaining))]
-        notes = [f"Sheets with the same id but different figures: {', '.join(self.conflicting_duplicates[:10])}; "
-                 "the first was kept; resolve them from the images."] if self.conflicting_duplicates else []
+        text = (
+            f"{lead_name} leads by {abs(self.lead):,} votes on {self.sheets:,} collected sheets; at most "
+            f"{self.remaining:,} votes lie outside them ({self.remaining_basis}). "
+            + (
+                f"Even if all of them went to the other candidate, {lead_name} stays ahead: decided, "
+                "with no sampling assumption."
+                if self.decided
+                else "They could overturn the lead: the collection does not decide the result."
+            )
+        )
+        rows = [
+            ("sheets (after de-duplication)", fmt_int(self.sheets)),
+            ("duplicates dropped", fmt_int(self.duplicates)),
+            (f"votes {self.a}", fmt_int(self.votes_a)),
+            (f"votes {self.b}", fmt_int(self.votes_b)),
+            ("lead", fmt_int(self.lead)),
+            ("remaining (worst case)", fmt_int(self.remaining)),
+        ]
+        notes = (
+            [
+                f"Sheets with the same id but different figures: {', '.join(self.conflicting_duplicates[:10])}; "
+                "the first was kept; resolve them from the images."
+            ]
+            if self.conflicting_duplicates
+            else []
+        )
         return Summary("Worst-case bound for the collected tally sheets", text, rows, notes)
 
 
-def tally_sheet_bound(sheets: pl.DataFrame, a: str, b: str, *, total_votes: int | None = None,
-                      uncollected_registered: int | None = None, sheet_id: str = "sheet_id",
-                      image_hash: str | None = None, votes_columns: Sequence[str] | None = None) -> TallySheetBound:
+def tally_sheet_bound(
+    sheets: pl.DataFrame,
+    a: str,
+    b: str,
+    *,
+    total_votes: int | None = None,
+    uncollected_registered: int | None = None,
+    sheet_id: str = "sheet_id",
+    image_hash: str | None = None,
+    votes_columns: Sequence[str] | None = None,
+) -> TallySheetBound:
     """Is the result decided by the collected tally sheets alone? (§1.2 h)
 
     ``sheets``: one row per collected sheet with ``sheet_id``, a column of votes for each
@@ -249,23 +329,48 @@ def tally_sheet_bound(sheets: pl.DataFrame, a: str, b: str, *, total_votes: int 
     """
     for c in (sheet_id, a, b):
         if c not in sheets.columns:
-            raise ValueError(f"sheets has no column {c!r}; columns are: {', '.join(sheets.columns)}")
+            raise ValueError(
+                f"sheets has no column {c!r}; columns are: {', '.join(sheets.columns)}"
+            )
     if (total_votes is None) == (uncollected_registered is None):
         raise ValueError("give exactly one of total_votes and uncollected_registered")
     keys = [sheet_id] + ([image_hash] if image_hash else [])
-    cols = list(votes_columns) if votes_columns else [c for c in sheets.columns
-                                                      if c not in keys and sheets[c].dtype.is_integer()]
+    cols = (
+        list(votes_columns)
+        if votes_columns
+        else [c for c in sheets.columns if c not in keys and sheets[c].dtype.is_integer()]
+    )
     uniq = sheets.unique(subset=[sheet_id, *cols], keep="first", maintain_order=True)
-    conflicting = uniq.filter(pl.col(sheet_id).is_duplicated())[sheet_id].unique().cast(pl.Utf8).to_list()
+    conflicting = (
+        uniq.filter(pl.col(sheet_id).is_duplicated())[sheet_id].unique().cast(pl.Utf8).to_list()
+    )
     dedup = uniq.unique(subset=[sheet_id], keep="first", maintain_order=True)
     if image_hash:
         dedup = dedup.unique(subset=[image_hash], keep="first", maintain_order=True)
     va, vb = int(dedup[a].sum()), int(dedup[b].sum())
     collected = int(dedup.select(pl.sum_horizontal(cols)).to_series().sum())
     if total_votes is not None:
-        remaining, basis = max(int(total_votes) - collected, 0), "official total votes minus votes on the sheets"
+        remaining, basis = (
+            max(int(total_votes) - collected, 0),
+            "official total votes minus votes on the sheets",
+        )
     else:
-        remaining, basis = int(uncollected_registered), "voters registered at stations without a collected sheet"
+        remaining, basis = (
+            int(uncollected_registered),
+            "voters registered at stations without a collected sheet",
+        )
     lead = va - vb
-    return TallySheetBound(a, b, dedup.height, sheets.height - dedup.height, tuple(sorted(conflicting)), va, vb,
-                           collected, lead, remaining, basis, remaining < abs(lead))
+    return TallySheetBound(
+        a,
+        b,
+        dedup.height,
+        sheets.height - dedup.height,
+        tuple(sorted(conflicting)),
+        va,
+        vb,
+        collected,
+        lead,
+        remaining,
+        basis,
+        remaining < abs(lead),
+    )

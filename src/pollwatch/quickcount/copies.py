@@ -42,54 +42,112 @@ class ProtocolCopies:
         return self.table.height
 
     @classmethod
-    def from_frame(cls, df: pl.DataFrame, source: str = "<DataFrame>",
-                   lines: Sequence[int] | None = None) -> ProtocolCopies:
+    def from_frame(
+        cls, df: pl.DataFrame, source: str = "<DataFrame>", lines: Sequence[int] | None = None
+    ) -> ProtocolCopies:
         """Validate a DataFrame; raise :class:`InputDataError` listing every problem."""
         issues: list[DataIssue] = []
         for col in REQUIRED:
             if col not in df.columns:
-                issues.append(DataIssue(source, f'missing required column "{col}"', line=1, column=col,
-                                        expected=f"columns {', '.join(REQUIRED)} and one per candidate",
-                                        value=", ".join(df.columns)))
+                issues.append(
+                    DataIssue(
+                        source,
+                        f'missing required column "{col}"',
+                        line=1,
+                        column=col,
+                        expected=f"columns {', '.join(REQUIRED)} and one per candidate",
+                        value=", ".join(df.columns),
+                    )
+                )
         if issues:
-            raise InputDataError(f"{source}: not a protocol-copies file:\n" + "\n".join(f"- {i}" for i in issues), issues)
+            raise InputDataError(
+                f"{source}: not a protocol-copies file:\n" + "\n".join(f"- {i}" for i in issues),
+                issues,
+            )
         counts = [c for c in df.columns if c not in _META]
         fields = tuple(c for c in counts if c in FIELD_BY_NAME)
         cands = tuple(c for c in counts if c not in FIELD_BY_NAME)
         if not cands:
-            issues.append(DataIssue(source, "no candidate columns", line=1,
-                                    expected="one column per candidate besides the protocol fields"))
+            issues.append(
+                DataIssue(
+                    source,
+                    "no candidate columns",
+                    line=1,
+                    expected="one column per candidate besides the protocol fields",
+                )
+            )
         ids = df["station_id"].cast(pl.Utf8)
         line_of = (lambda i: lines[i]) if lines is not None else (lambda i: i + 2)
         for i, v in enumerate(ids.to_list()):
             if v is None or not v.strip():
-                issues.append(DataIssue(source, "empty station id", line=line_of(i), column="station_id",
-                                        expected="a station id of the frame", value=""))
+                issues.append(
+                    DataIssue(
+                        source,
+                        "empty station id",
+                        line=line_of(i),
+                        column="station_id",
+                        expected="a station id of the frame",
+                        value="",
+                    )
+                )
         dup = ids.is_duplicated().to_list()
         for i, d in enumerate(dup):
             if d:
-                issues.append(DataIssue(source, "station reported twice", line=line_of(i), column="station_id",
-                                        station_id=ids[i], hint="keep one master copy per station"))
+                issues.append(
+                    DataIssue(
+                        source,
+                        "station reported twice",
+                        line=line_of(i),
+                        column="station_id",
+                        station_id=ids[i],
+                        hint="keep one master copy per station",
+                    )
+                )
         out = {"station_id": ids}
         for col in counts:
             raw = df[col]
-            num = raw.cast(pl.Int64, strict=False) if raw.dtype != pl.Utf8 else \
-                raw.str.strip_chars().str.replace_all(r"[ ,\u00a0]", "").cast(pl.Int64, strict=False)
+            num = (
+                raw.cast(pl.Int64, strict=False)
+                if raw.dtype != pl.Utf8
+                else raw.str.strip_chars()
+                .str.replace_all(r"[ ,\u00a0]", "")
+                .cast(pl.Int64, strict=False)
+            )
             bad = (num.is_null() & raw.is_not_null()) | (num < 0).fill_null(False)
             for i in bad.arg_true().to_list():
-                issues.append(DataIssue(source, "not a vote count", line=line_of(i), column=col,
-                                        station_id=ids[i], expected="a non-negative integer", value=str(raw[i])))
+                issues.append(
+                    DataIssue(
+                        source,
+                        "not a vote count",
+                        line=line_of(i),
+                        column=col,
+                        station_id=ids[i],
+                        expected="a non-negative integer",
+                        value=str(raw[i]),
+                    )
+                )
             if col in REQUIRED:
                 for i in (num.is_null() & raw.is_null()).arg_true().to_list():
-                    issues.append(DataIssue(source, "required value is empty", line=line_of(i), column=col,
-                                            station_id=ids[i], expected="a non-negative integer", value=""))
+                    issues.append(
+                        DataIssue(
+                            source,
+                            "required value is empty",
+                            line=line_of(i),
+                            column=col,
+                            station_id=ids[i],
+                            expected="a non-negative integer",
+                            value="",
+                        )
+                    )
             out[col] = num
         if ARRIVED in df.columns:
             out[ARRIVED] = df[ARRIVED]
         if issues:
             shown = "\n".join(f"- {i}" for i in issues[:20])
             more = f"\n… and {len(issues) - 20} more" if len(issues) > 20 else ""
-            raise InputDataError(f"{source}: {len(issues)} problem(s) in the protocol copies:\n{shown}{more}", issues)
+            raise InputDataError(
+                f"{source}: {len(issues)} problem(s) in the protocol copies:\n{shown}{more}", issues
+            )
         return cls(pl.DataFrame(out), fields, cands, source)
 
 

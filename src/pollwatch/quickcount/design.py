@@ -27,9 +27,19 @@ from pollwatch.quickcount._frame import build_frame
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
-    "SampleDesign", "SampleSize", "StratumAllocation", "allocate", "design_effect", "draw_sample",
-    "expected_ballots", "intraclass_correlation", "rule_of_thumb_moe", "sample_size",
-    "stations_needed", "voters_needed", "z_value",
+    "SampleDesign",
+    "SampleSize",
+    "StratumAllocation",
+    "allocate",
+    "design_effect",
+    "draw_sample",
+    "expected_ballots",
+    "intraclass_correlation",
+    "rule_of_thumb_moe",
+    "sample_size",
+    "stations_needed",
+    "voters_needed",
+    "z_value",
 ]
 
 
@@ -46,8 +56,15 @@ def _check_pos(name: str, value: float, upper: float | None = None) -> None:
         raise ValueError(f"{name} ({value}) must be in the interval {rng}")
 
 
-def voters_needed(population: float, margin: float, *, z: float | None = None,
-                  confidence: float = 0.95, p: float = 0.5, term_decimals: int | None = None) -> float:
+def voters_needed(
+    population: float,
+    margin: float,
+    *,
+    z: float | None = None,
+    confidence: float = 0.95,
+    p: float = 0.5,
+    term_decimals: int | None = None,
+) -> float:
     """Voters needed for a margin of error ``margin`` (a fraction), NDI p. 73.
 
     ``n = p(1−p) / (E²/z² + p(1−p)/N)``, i.e. ``n0 = z²p(1−p)/E²`` then ``n0/(1 + n0/N)``.
@@ -111,8 +128,11 @@ def intraclass_correlation(election: Election, candidate: str | None = None) -> 
     m, y = m[keep], y[keep]
     k, total = len(m), m.sum()
     if k < 2 or total <= k:
-        warnings.warn("fewer than 2 stations with votes: the intra-station correlation is undefined",
-                      DegenerateDataWarning, stacklevel=2)
+        warnings.warn(
+            "fewer than 2 stations with votes: the intra-station correlation is undefined",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
         return float("nan")
     p_i, p = y / m, y.sum() / total
     msb = float((m * (p_i - p) ** 2).sum() / (k - 1))
@@ -130,22 +150,25 @@ class SampleSize(ResultMixin):
     z: float
     p: float
     population_voters: float | None
-    voters_srs: float               # n0, no finite-population correction
-    voters: float                   # n with the FPC in voters (NDI p. 73)
+    voters_srs: float  # n0, no finite-population correction
+    voters: float  # n with the FPC in voters (NDI p. 73)
     voters_per_station: float
     rho: float
     rho_source: str
     design_effect: float
-    stations_srs: float             # n / v̄ (NDI, ignores clustering)
-    stations: float                 # Deff·n0/v̄
+    stations_srs: float  # n / v̄ (NDI, ignores clustering)
+    stations: float  # Deff·n0/v̄
     frame_stations: int | None
-    stations_fpc: float             # m/(1 + m/M), rounded up for deployment below
+    stations_fpc: float  # m/(1 + m/M), rounded up for deployment below
     stations_to_draw: int
     notes: tuple[str, ...] = ()
 
     def summary(self) -> Summary:
         rows = [
-            ("margin of error", f"±{100 * self.margin:.2f} pp at {100 * self.confidence:g} % (z = {self.z:.4g})"),
+            (
+                "margin of error",
+                f"±{100 * self.margin:.2f} pp at {100 * self.confidence:g} % (z = {self.z:.4g})",
+            ),
             ("voters needed (SRS, FPC)", f"{self.voters:,.1f}"),
             ("voters per station (v̄)", f"{self.voters_per_station:,.1f}"),
             ("intra-station correlation ρ", f"{self.rho:.4f} ({self.rho_source})"),
@@ -155,16 +178,27 @@ class SampleSize(ResultMixin):
             ("stations, with FPC in stations", f"{self.stations_fpc:,.1f}"),
             ("stations to draw", fmt_int(self.stations_to_draw)),
         ]
-        text = (f"To estimate a share within ±{100 * self.margin:.2f} percentage points at "
-                f"{100 * self.confidence:g} % confidence, draw {self.stations_to_draw:,} stations.")
+        text = (
+            f"To estimate a share within ±{100 * self.margin:.2f} percentage points at "
+            f"{100 * self.confidence:g} % confidence, draw {self.stations_to_draw:,} stations."
+        )
         return Summary("Quick-count sample size", text, rows, self.notes)
 
 
-def sample_size(margin: float, *, confidence: float = 0.95, z: float | None = None, p: float = 0.5,
-                population_voters: float | None = None, voters_per_station: float | None = None,
-                registered_per_station: float | None = None, turnout: float | None = None,
-                rho: float | None = None, past: Election | None = None,
-                frame_stations: int | None = None) -> SampleSize:
+def sample_size(
+    margin: float,
+    *,
+    confidence: float = 0.95,
+    z: float | None = None,
+    p: float = 0.5,
+    population_voters: float | None = None,
+    voters_per_station: float | None = None,
+    registered_per_station: float | None = None,
+    turnout: float | None = None,
+    rho: float | None = None,
+    past: Election | None = None,
+    frame_stations: int | None = None,
+) -> SampleSize:
     """Stations to sample for a margin of error, with a design effect and an FPC in stations.
 
     Steps (quickcount-and-cameras.md §1.2 a, b, d): ``n0 = z²p(1−p)/E²``; ``n = n0/(1 + n0/N)``
@@ -187,11 +221,15 @@ def sample_size(margin: float, *, confidence: float = 0.95, z: float | None = No
             voters_per_station = float((past.field("valid") + past.field("invalid")).mean())
     if voters_per_station is None:
         if registered_per_station is None:
-            raise ValueError("voters_per_station (None): give voters_per_station, "
-                             "registered_per_station (with turnout) or past results")
+            raise ValueError(
+                "voters_per_station (None): give voters_per_station, "
+                "registered_per_station (with turnout) or past results"
+            )
         if turnout is None:
-            notes.append("Sized on registered voters, not ballots cast: with turnout below 100 % "
-                         "the sample will hold fewer ballots than needed; pass turnout=.")
+            notes.append(
+                "Sized on registered voters, not ballots cast: with turnout below 100 % "
+                "the sample will hold fewer ballots than needed; pass turnout=."
+            )
             turnout = 1.0
         voters_per_station = registered_per_station * turnout
     n0 = voters_needed(math.inf, margin, z=z, p=p)
@@ -202,18 +240,40 @@ def sample_size(margin: float, *, confidence: float = 0.95, z: float | None = No
         rho, rho_source = intraclass_correlation(past), "past station results (ANOVA)"
     else:
         rho, rho_source = 0.0, "assumed 0"
-        notes.append("No intra-station correlation given: ρ = 0 ignores clustering and understates "
-                     "the stations needed; pass rho= or past results.")
+        notes.append(
+            "No intra-station correlation given: ρ = 0 ignores clustering and understates "
+            "the stations needed; pass rho= or past results."
+        )
     deff = design_effect(rho, voters_per_station)
     m = deff * n0 / voters_per_station
     m_fpc = m / (1 + m / frame_stations) if frame_stations else m
-    return SampleSize(margin, confidence, z, p, population_voters, n0, n, voters_per_station,
-                      float(rho), rho_source, deff, n / voters_per_station, m, frame_stations,
-                      m_fpc, int(math.ceil(m_fpc - 1e-9)), tuple(notes))
+    return SampleSize(
+        margin,
+        confidence,
+        z,
+        p,
+        population_voters,
+        n0,
+        n,
+        voters_per_station,
+        float(rho),
+        rho_source,
+        deff,
+        n / voters_per_station,
+        m,
+        frame_stations,
+        m_fpc,
+        int(math.ceil(m_fpc - 1e-9)),
+        tuple(notes),
+    )
 
 
-def allocate(sizes: Sequence[int] | np.ndarray, total: int, scores: Sequence[float] | np.ndarray | None = None,
-             minimum: int = 2) -> np.ndarray:
+def allocate(
+    sizes: Sequence[int] | np.ndarray,
+    total: int,
+    scores: Sequence[float] | np.ndarray | None = None,
+    minimum: int = 2,
+) -> np.ndarray:
     """Allocate ``total`` stations to strata of ``sizes`` stations in proportion to ``scores``.
 
     ``scores`` = sizes (proportional) or ``N_h·S_h`` (Neyman, Cochran eq. 5.26). Each stratum gets
@@ -224,8 +284,10 @@ def allocate(sizes: Sequence[int] | np.ndarray, total: int, scores: Sequence[flo
     scores = sizes.astype(np.float64) if scores is None else np.asarray(scores, dtype=np.float64)
     floor = np.minimum(sizes, minimum)
     if total < floor.sum() or total > sizes.sum():
-        raise ValueError(f"size ({total}) must be in the interval [{floor.sum()}, {sizes.sum()}] "
-                         f"for {len(sizes)} strata with a minimum of {minimum} per stratum")
+        raise ValueError(
+            f"size ({total}) must be in the interval [{floor.sum()}, {sizes.sum()}] "
+            f"for {len(sizes)} strata with a minimum of {minimum} per stratum"
+        )
     scores = np.where(scores > 0, scores, 1e-12)
     fixed = np.zeros(len(sizes), dtype=bool)
     alloc = floor.astype(np.float64)
@@ -289,16 +351,29 @@ class SampleDesign(ResultMixin):
 
     def summary(self) -> Summary:
         by = ", ".join(self.strata_by) or "none (simple random sample)"
-        text = (f"{self.size:,} of {self.frame_stations:,} stations drawn at random in "
-                f"{len(self.strata):,} strata (by {by}; {self.allocation} allocation), seed {self.seed}.")
-        rows = [("stations drawn", fmt_int(self.size)), ("frame stations", fmt_int(self.frame_stations)),
-                ("strata", fmt_int(len(self.strata))), ("allocation", self.allocation),
-                ("seed", str(self.seed))]
-        rows += [(f"stratum {s.name}", f"{s.sampled} of {s.frame_stations} "
-                  f"(π = {fmt_pct(s.sampled / s.frame_stations)})") for s in self.strata[:30]]
+        text = (
+            f"{self.size:,} of {self.frame_stations:,} stations drawn at random in "
+            f"{len(self.strata):,} strata (by {by}; {self.allocation} allocation), seed {self.seed}."
+        )
+        rows = [
+            ("stations drawn", fmt_int(self.size)),
+            ("frame stations", fmt_int(self.frame_stations)),
+            ("strata", fmt_int(len(self.strata))),
+            ("allocation", self.allocation),
+            ("seed", str(self.seed)),
+        ]
+        rows += [
+            (
+                f"stratum {s.name}",
+                f"{s.sampled} of {s.frame_stations} (π = {fmt_pct(s.sampled / s.frame_stations)})",
+            )
+            for s in self.strata[:30]
+        ]
         notes = list(self.notes)
         if self.excluded_stations:
-            notes.append(f"{self.excluded_stations:,} stations that cannot be analysed are not in the frame.")
+            notes.append(
+                f"{self.excluded_stations:,} stations that cannot be analysed are not in the frame."
+            )
         return Summary("Quick-count sample", text, rows, notes)
 
 
@@ -315,9 +390,16 @@ def _neyman_scores(frame, candidate: str | None) -> np.ndarray:
     return n * np.sqrt(var)
 
 
-def draw_sample(election: Election, size: int, *, strata: str | Sequence[str] | None = None,
-                allocation: Literal["proportional", "registered", "neyman"] = "proportional", seed: int | None = None,
-                minimum_per_stratum: int = 2, candidate: str | None = None) -> SampleDesign:
+def draw_sample(
+    election: Election,
+    size: int,
+    *,
+    strata: str | Sequence[str] | None = None,
+    allocation: Literal["proportional", "registered", "neyman"] = "proportional",
+    seed: int | None = None,
+    minimum_per_stratum: int = 2,
+    candidate: str | None = None,
+) -> SampleDesign:
     """Draw a stratified random sample of ``size`` stations (simple random within each stratum).
 
     ``strata``: column(s) of the station table: hierarchy levels (nested, e.g. TIKs within
@@ -328,14 +410,20 @@ def draw_sample(election: Election, size: int, *, strata: str | Sequence[str] | 
     be analysed (``election.analysable()``) are not in the frame. Reproducible for a given seed.
     """
     if allocation not in ("proportional", "registered", "neyman"):
-        raise ValueError(f"allocation ({allocation!r}) not recognised; must be 'proportional', 'registered' or 'neyman'")
+        raise ValueError(
+            f"allocation ({allocation!r}) not recognised; must be 'proportional', 'registered' or 'neyman'"
+        )
     if minimum_per_stratum < 1:
-        raise ValueError(f"minimum_per_stratum ({minimum_per_stratum}) must be in the interval [1, inf)")
+        raise ValueError(
+            f"minimum_per_stratum ({minimum_per_stratum}) must be in the interval [1, inf)"
+        )
     frame = build_frame(election, strata)
     if allocation == "proportional":
         scores = frame.sizes
     elif allocation == "registered":
-        scores = np.bincount(frame.codes, election.field("registered")[frame.mask], len(frame.sizes))
+        scores = np.bincount(
+            frame.codes, election.field("registered")[frame.mask], len(frame.sizes)
+        )
     else:
         scores = _neyman_scores(frame, candidate)
     n_h = allocate(frame.sizes, int(size), scores, minimum_per_stratum)
@@ -343,22 +431,43 @@ def draw_sample(election: Election, size: int, *, strata: str | Sequence[str] | 
     rng = np.random.default_rng(np.random.SeedSequence(entropy))
     order = np.argsort(frame.codes, kind="stable")
     starts = np.concatenate([[0], np.cumsum(frame.sizes)])
-    picked = np.concatenate([rng.choice(order[starts[h]:starts[h + 1]], n_h[h], replace=False)
-                             for h in range(len(n_h))]).astype(np.int64)
+    picked = np.concatenate(
+        [
+            rng.choice(order[starts[h] : starts[h + 1]], n_h[h], replace=False)
+            for h in range(len(n_h))
+        ]
+    ).astype(np.int64)
     picked.sort()
     codes = frame.codes[picked]
     weight = frame.sizes[codes] / n_h[codes]
     rows = np.flatnonzero(frame.mask)[picked]
     cols = ["station_id", *election.meta.hierarchy]
-    table = election.table[rows].select(cols).with_columns(
-        pl.Series("stratum", np.asarray(frame.names, dtype=object)[codes].astype(str)),
-        pl.Series("weight", weight.astype(np.float64)),
-        pl.Series("inclusion_probability", 1.0 / weight),
+    table = (
+        election.table[rows]
+        .select(cols)
+        .with_columns(
+            pl.Series("stratum", np.asarray(frame.names, dtype=object)[codes].astype(str)),
+            pl.Series("weight", weight.astype(np.float64)),
+            pl.Series("inclusion_probability", 1.0 / weight),
+        )
     )
-    allocs = tuple(StratumAllocation(name, int(N), int(n), float(N / n))
-                   for name, N, n in zip(frame.names, frame.sizes, n_h, strict=True))
+    allocs = tuple(
+        StratumAllocation(name, int(N), int(n), float(N / n))
+        for name, N, n in zip(frame.names, frame.sizes, n_h, strict=True)
+    )
     notes = []
     if (n_h == frame.sizes).any():
-        notes.append(f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there).")
-    return SampleDesign(table, frame.by, allocation, allocs, int(size), frame.n,
-                        election.n_stations - frame.n, entropy, tuple(notes))
+        notes.append(
+            f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there)."
+        )
+    return SampleDesign(
+        table,
+        frame.by,
+        allocation,
+        allocs,
+        int(size),
+        frame.n,
+        election.n_stations - frame.n,
+        entropy,
+        tuple(notes),
+    )

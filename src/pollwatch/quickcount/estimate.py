@@ -32,9 +32,19 @@ from pollwatch.quickcount.design import z_value
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_pct
 
 __all__ = [
-    "BreakdownResult", "ConvergenceResult", "LeadEstimate", "QuantityEstimate", "QuickCountResult",
-    "RatioEstimate", "apollo_moe", "breakdown", "convergence", "estimate", "estimate_lead",
-    "lead_call", "ratio_estimate",
+    "BreakdownResult",
+    "ConvergenceResult",
+    "LeadEstimate",
+    "QuantityEstimate",
+    "QuickCountResult",
+    "RatioEstimate",
+    "apollo_moe",
+    "breakdown",
+    "convergence",
+    "estimate",
+    "estimate_lead",
+    "lead_call",
+    "ratio_estimate",
 ]
 
 Nonresponse = Literal["collapse", "poststratify"]
@@ -58,16 +68,24 @@ class RatioEstimate(ResultMixin):
         """Margin of error ``z·SE`` (``z`` overrides ``confidence``; NDI/Apollo use 2.58 at 99 %)."""
         return (z_value(confidence) if z is None else z) * self.se
 
-    def interval(self, confidence: float = 0.95, method: Literal["z", "t"] = "z") -> ConfidenceInterval:
+    def interval(
+        self, confidence: float = 0.95, method: Literal["z", "t"] = "z"
+    ) -> ConfidenceInterval:
         q = z_value(confidence) if method == "z" else _t_quantile(confidence, self.df)
         return ConfidenceInterval(self.estimate - q * self.se, self.estimate + q * self.se)
 
     def summary(self) -> Summary:
         lo, hi = self.interval()
-        return Summary("Ratio estimate", f"{fmt_pct(self.estimate, 3)} ± {100 * self.moe():.3f} pp (95 %).",
-                       [("estimate", fmt_pct(self.estimate, 3)), ("SE", f"{self.se:.6f}"),
-                        ("95 % interval", f"[{fmt_pct(lo, 3)}, {fmt_pct(hi, 3)}]"),
-                        ("stations / strata", f"{self.n_stations} / {self.n_strata}")])
+        return Summary(
+            "Ratio estimate",
+            f"{fmt_pct(self.estimate, 3)} ± {100 * self.moe():.3f} pp (95 %).",
+            [
+                ("estimate", fmt_pct(self.estimate, 3)),
+                ("SE", f"{self.se:.6f}"),
+                ("95 % interval", f"[{fmt_pct(lo, 3)}, {fmt_pct(hi, 3)}]"),
+                ("stations / strata", f"{self.n_stations} / {self.n_strata}"),
+            ],
+        )
 
 
 def _t_quantile(confidence: float, df: int) -> float:
@@ -83,8 +101,9 @@ def _codes(strata, n: int) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), names
 
 
-def ratio_estimate(numerator, denominator, *, strata=None,
-                   frame_sizes: int | dict[str, int] | None = None) -> RatioEstimate:
+def ratio_estimate(
+    numerator, denominator, *, strata=None, frame_sizes: int | dict[str, int] | None = None
+) -> RatioEstimate:
     """Stratified combined ratio estimate of ``Σ numerator / Σ denominator`` (§1.2 e).
 
     ``strata``: a label per station (None: one stratum). ``frame_sizes``: stations in the frame,
@@ -95,7 +114,9 @@ def ratio_estimate(numerator, denominator, *, strata=None,
     y = np.asarray(numerator, dtype=np.float64)
     x = np.asarray(denominator, dtype=np.float64)
     if y.shape != x.shape or y.ndim != 1:
-        raise ValueError(f"numerator and denominator must be 1-d of equal length (got {y.shape}, {x.shape})")
+        raise ValueError(
+            f"numerator and denominator must be 1-d of equal length (got {y.shape}, {x.shape})"
+        )
     codes, names = _codes(strata, len(y))
     n_h = np.bincount(codes, minlength=len(names))
     if frame_sizes is None:
@@ -110,12 +131,19 @@ def ratio_estimate(numerator, denominator, *, strata=None,
     else:
         N, fpc = np.array([frame_sizes], dtype=np.float64), True
     if (N < n_h).any():
-        raise ValueError(f"frame_sizes ({frame_sizes}) must be at least the stations sampled per stratum")
+        raise ValueError(
+            f"frame_sizes ({frame_sizes}) must be at least the stations sampled per stratum"
+        )
     if (n_h < 2).any():
-        warnings.warn("a stratum has fewer than 2 stations: its variance is taken as 0; collapse it",
-                      SmallSampleWarning, stacklevel=2)
+        warnings.warn(
+            "a stratum has fewer than 2 stations: its variance is taken as 0; collapse it",
+            SmallSampleWarning,
+            stacklevel=2,
+        )
     p, v = ratio_and_variance(y, x, codes, N, fpc)
-    return RatioEstimate(float(p[0]), float(math.sqrt(v[0])), len(y), len(names), len(y) - len(names), fpc)
+    return RatioEstimate(
+        float(p[0]), float(math.sqrt(v[0])), len(y), len(names), len(y) - len(names), fpc
+    )
 
 
 def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float]:
@@ -135,7 +163,7 @@ def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float
 
 
 def lead_call(low: float, high: float, a: str, b: str) -> str:
-    """"A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close."""
+    """ "A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close."""
     if low > 0:
         return f"{a} ahead, verified"
     if high < 0:
@@ -175,11 +203,18 @@ class LeadEstimate(ResultMixin):
 
     def summary(self) -> Summary:
         c = f"{100 * self.confidence:g} %"
-        return Summary(f"Lead of {self.a} over {self.b}",
-                       f"{self.a} − {self.b} = {100 * self.estimate:+.2f} pp: {self.call}.",
-                       [("lead", f"{100 * self.estimate:+.3f} pp"), ("SE", f"{100 * self.se:.3f} pp"),
-                        (f"{c} z interval", _fmt_iv(self.interval_z)), ("call (z)", self.call_z),
-                        (f"{c} t interval (df {self.df})", _fmt_iv(self.interval_t)), ("call (t)", self.call_t)])
+        return Summary(
+            f"Lead of {self.a} over {self.b}",
+            f"{self.a} − {self.b} = {100 * self.estimate:+.2f} pp: {self.call}.",
+            [
+                ("lead", f"{100 * self.estimate:+.3f} pp"),
+                ("SE", f"{100 * self.se:.3f} pp"),
+                (f"{c} z interval", _fmt_iv(self.interval_z)),
+                ("call (z)", self.call_z),
+                (f"{c} t interval (df {self.df})", _fmt_iv(self.interval_t)),
+                ("call (t)", self.call_t),
+            ],
+        )
 
 
 def _cap(s: str) -> str:
@@ -194,18 +229,32 @@ def _lead_from(d: float, se: float, df: int, a: str, b: str, confidence: float) 
     z, t = z_value(confidence), _t_quantile(confidence, df)
     iz = ConfidenceInterval(d - z * se, d + z * se)
     it = ConfidenceInterval(d - t * se, d + t * se)
-    return LeadEstimate(a, b, d, se, df, confidence, iz, it, lead_call(*iz, a, b), lead_call(*it, a, b))
+    return LeadEstimate(
+        a, b, d, se, df, confidence, iz, it, lead_call(*iz, a, b), lead_call(*it, a, b)
+    )
 
 
-def estimate_lead(votes_a, votes_b, valid, *, strata=None, frame_sizes=None, names: tuple[str, str] = ("A", "B"),
-                  confidence: float = 0.95) -> LeadEstimate:
+def estimate_lead(
+    votes_a,
+    votes_b,
+    valid,
+    *,
+    strata=None,
+    frame_sizes=None,
+    names: tuple[str, str] = ("A", "B"),
+    confidence: float = 0.95,
+) -> LeadEstimate:
     """Interval for the lead of A over B: ``d̂ = Σw(y_A − y_B)/X̂`` with the ratio variance (§1.2 g).
 
     §1.3 row 2: A = (120, 80, 150), B = (150, 140, 200), valid = (300, 250, 400) give
     d̂ = −0.147368, SE 0.036879: "B ahead, verified" with z, "too close to call" with t₂.
     """
-    r = ratio_estimate(np.asarray(votes_a, np.float64) - np.asarray(votes_b, np.float64), valid,
-                       strata=strata, frame_sizes=frame_sizes)
+    r = ratio_estimate(
+        np.asarray(votes_a, np.float64) - np.asarray(votes_b, np.float64),
+        valid,
+        strata=strata,
+        frame_sizes=frame_sizes,
+    )
     return _lead_from(r.estimate, r.se, r.df, names[0], names[1], confidence)
 
 
@@ -277,7 +326,9 @@ class QuickCountResult(ResultMixin):
         for q in self.quantities:
             if q.name == name:
                 return q
-        raise KeyError(f"no estimate named {name!r}; have: {', '.join(q.name for q in self.quantities)}")
+        raise KeyError(
+            f"no estimate named {name!r}; have: {', '.join(q.name for q in self.quantities)}"
+        )
 
     @property
     def candidates(self) -> tuple[str, ...]:
@@ -287,18 +338,43 @@ class QuickCountResult(ResultMixin):
         c = f"{100 * self.confidence:g} %"
         cands = sorted((self[n] for n in self.candidates), key=lambda q: -q.estimate)
         top = cands[0] if cands else None
-        text = (f"From {self.n_reported:,} reported stations of a {self.n_frame:,}-station frame: "
-                + (f"{top.name} {fmt_pct(top.estimate)} ± {100 * top.moe:.2f} pp of valid votes ({c}). " if top else "")
-                + (f"{_cap(self.lead.call)}. " if self.lead else "") + f"{_cap(self.majority)}.")
+        text = (
+            f"From {self.n_reported:,} reported stations of a {self.n_frame:,}-station frame: "
+            + (
+                f"{top.name} {fmt_pct(top.estimate)} ± {100 * top.moe:.2f} pp of valid votes ({c}). "
+                if top
+                else ""
+            )
+            + (f"{_cap(self.lead.call)}. " if self.lead else "")
+            + f"{_cap(self.majority)}."
+        )
         rows = []
         for q in [*cands, self["turnout"], self["invalid_share"]]:
-            boot = "" if math.isnan(q.boot_low) else f"; bootstrap [{fmt_pct(q.boot_low)}, {fmt_pct(q.boot_high)}]"
-            rows.append((q.name, f"{fmt_pct(q.estimate)} ± {100 * q.moe:.2f} pp; t [{fmt_pct(q.t_low)}, {fmt_pct(q.t_high)}]{boot}"))
+            boot = (
+                ""
+                if math.isnan(q.boot_low)
+                else f"; bootstrap [{fmt_pct(q.boot_low)}, {fmt_pct(q.boot_high)}]"
+            )
+            rows.append(
+                (
+                    q.name,
+                    f"{fmt_pct(q.estimate)} ± {100 * q.moe:.2f} pp; t [{fmt_pct(q.t_low)}, {fmt_pct(q.t_high)}]{boot}",
+                )
+            )
         if self.lead:
-            rows.append((f"lead {self.lead.a} − {self.lead.b}", f"{100 * self.lead.estimate:+.2f} pp, "
-                         f"z {_fmt_iv(self.lead.interval_z)}, t {_fmt_iv(self.lead.interval_t)}"))
-        rows += [("stations reported", f"{self.n_reported:,}"), ("strata (after collapsing)", f"{self.n_strata} ({self.n_groups})"),
-                 ("non-reporting strata", self.nonresponse), ("degrees of freedom (t)", str(self.df))]
+            rows.append(
+                (
+                    f"lead {self.lead.a} − {self.lead.b}",
+                    f"{100 * self.lead.estimate:+.2f} pp, "
+                    f"z {_fmt_iv(self.lead.interval_z)}, t {_fmt_iv(self.lead.interval_t)}",
+                )
+            )
+        rows += [
+            ("stations reported", f"{self.n_reported:,}"),
+            ("strata (after collapsing)", f"{self.n_strata} ({self.n_groups})"),
+            ("non-reporting strata", self.nonresponse),
+            ("degrees of freedom (t)", str(self.df)),
+        ]
         notes = list(self.notes) + list(self.actions[:20])
         if len(self.actions) > 20:
             notes.append(f"… and {len(self.actions) - 20} more stratum adjustments.")
@@ -316,25 +392,41 @@ def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list
     for col in copies.candidates:
         c = lookup.get(col.casefold())
         if c is None:
-            issues.append(DataIssue(copies.source, "column is neither a protocol field nor a candidate of the frame",
-                                    line=1, column=col, expected="one of " + ", ".join(x.name for x in election.candidates)))
+            issues.append(
+                DataIssue(
+                    copies.source,
+                    "column is neither a protocol field nor a candidate of the frame",
+                    line=1,
+                    column=col,
+                    expected="one of " + ", ".join(x.name for x in election.candidates),
+                )
+            )
         else:
             cols[c.id] = col
     for c in election.candidates:
         if c.id not in cols:
-            issues.append(DataIssue(copies.source, f"no column for candidate {c.name!r}", line=1,
-                                    expected=f"a column named {c.id!r} or {c.name!r}"))
+            issues.append(
+                DataIssue(
+                    copies.source,
+                    f"no column for candidate {c.name!r}",
+                    line=1,
+                    expected=f"a column named {c.id!r} or {c.name!r}",
+                )
+            )
     if issues:
-        raise InputDataError(f"{copies.source}: candidate columns do not match the frame:\n"
-                             + "\n".join(f"- {i}" for i in issues), issues)
+        raise InputDataError(
+            f"{copies.source}: candidate columns do not match the frame:\n"
+            + "\n".join(f"- {i}" for i in issues),
+            issues,
+        )
     return [cols[c.id] for c in election.candidates], [c.name for c in election.candidates]
 
 
 @dataclass(frozen=True)
 class _Data:
-    Z: np.ndarray            # columns: candidates..., valid, invalid, registered
-    codes: np.ndarray        # frame stratum of each report
-    order: np.ndarray        # arrival rank
+    Z: np.ndarray  # columns: candidates..., valid, invalid, registered
+    codes: np.ndarray  # frame stratum of each report
+    order: np.ndarray  # arrival rank
     names: list[str]
 
 
@@ -343,14 +435,28 @@ def _prepare(copies: ProtocolCopies, frame: Frame) -> _Data:
     pos = {s: i for i, s in enumerate(frame.station_ids)}
     ids = copies.table["station_id"].to_list()
     idx = [pos.get(s, -1) for s in ids]
-    bad = [DataIssue(copies.source, "station is not in the sampling frame", line=i + 2, column="station_id",
-                     station_id=s, hint="check the id, or the frame's exclusions (pollwatch ingest)")
-           for i, (s, j) in enumerate(zip(ids, idx, strict=True)) if j < 0]
+    bad = [
+        DataIssue(
+            copies.source,
+            "station is not in the sampling frame",
+            line=i + 2,
+            column="station_id",
+            station_id=s,
+            hint="check the id, or the frame's exclusions (pollwatch ingest)",
+        )
+        for i, (s, j) in enumerate(zip(ids, idx, strict=True))
+        if j < 0
+    ]
     if bad:
-        raise InputDataError(f"{copies.source}: {len(bad)} station(s) not in the frame:\n"
-                             + "\n".join(f"- {i}" for i in bad[:20]), bad)
+        raise InputDataError(
+            f"{copies.source}: {len(bad)} station(s) not in the frame:\n"
+            + "\n".join(f"- {i}" for i in bad[:20]),
+            bad,
+        )
     t = copies.table
-    Z = np.column_stack([t[c].fill_null(0).to_numpy() for c in [*cols, "valid", "invalid", "registered"]]).astype(np.float64)
+    Z = np.column_stack(
+        [t[c].fill_null(0).to_numpy() for c in [*cols, "valid", "invalid", "registered"]]
+    ).astype(np.float64)
     if ARRIVED in t.columns:
         order = np.argsort(np.argsort(t[ARRIVED].to_numpy(), kind="stable"), kind="stable")
     else:
@@ -358,7 +464,9 @@ def _prepare(copies: ProtocolCopies, frame: Frame) -> _Data:
     return _Data(Z, frame.codes[np.asarray(idx, dtype=np.int64)], order, names)
 
 
-def _group_strata(frame: Frame, reported: np.ndarray, method: Nonresponse) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _group_strata(
+    frame: Frame, reported: np.ndarray, method: Nonresponse
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Strata → estimation groups with ≥ 2 reports each; returns group per stratum, N per group, actions."""
     H = len(frame.names)
     group = np.arange(H)
@@ -375,10 +483,12 @@ def _group_strata(frame: Frame, reported: np.ndarray, method: Nonresponse) -> tu
                 N[live] *= factor
                 N[empty] = 0
                 where = f" in {parent!r}" if parent else ""
-                actions.append(f"post-stratified{where}: {len(empty)} stratum/strata without reports "
-                               f"({', '.join(frame.names[h] for h in empty[:5])}{'…' if len(empty) > 5 else ''}); "
-                               f"the {len(live)} reporting strata there were re-weighted by ×{factor:.3f} "
-                               "to represent all their stations")
+                actions.append(
+                    f"post-stratified{where}: {len(empty)} stratum/strata without reports "
+                    f"({', '.join(frame.names[h] for h in empty[:5])}{'…' if len(empty) > 5 else ''}); "
+                    f"the {len(live)} reporting strata there were re-weighted by ×{factor:.3f} "
+                    "to represent all their stations"
+                )
         # emptied strata are finished; the ones with a single report are collapsed below
         done = N == 0
     else:
@@ -401,8 +511,10 @@ def _group_strata(frame: Frame, reported: np.ndarray, method: Nonresponse) -> tu
             n[target] += n[g]
             N[g], alive[g], changed = 0, False, True
             across = "" if same else " (none left in the same parent group: merged across groups)"
-            actions.append(f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
-                           f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}")
+            actions.append(
+                f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
+                f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}"
+            )
     # follow merge chains to the surviving stratum
     for h in range(H):
         r = h
@@ -417,11 +529,22 @@ def _quantities(T: np.ndarray, K: int) -> np.ndarray:
     votes, valid, invalid, reg = T[..., :K], T[..., K], T[..., K + 1], T[..., K + 2]
     cast = valid + invalid
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.concatenate([votes / valid[..., None], (cast / reg)[..., None], (invalid / cast)[..., None]], axis=-1)
+        return np.concatenate(
+            [votes / valid[..., None], (cast / reg)[..., None], (invalid / cast)[..., None]],
+            axis=-1,
+        )
 
 
-def _run(data: _Data, frame: Frame, rows: np.ndarray, method: Nonresponse, confidence: float,
-         bootstrap: int, seed, backend=None):
+def _run(
+    data: _Data,
+    frame: Frame,
+    rows: np.ndarray,
+    method: Nonresponse,
+    confidence: float,
+    bootstrap: int,
+    seed,
+    backend=None,
+):
     """Estimate from the reports in ``rows``; returns a dict of arrays and bookkeeping."""
     codes = data.codes[rows]
     Z = data.Z[rows]
@@ -448,18 +571,41 @@ def _run(data: _Data, frame: Frame, rows: np.ndarray, method: Nonresponse, confi
         blocks = []
         n_g = np.bincount(gcodes, minlength=len(N))
         for g in live:
-            blocks.append((N[g] / n_g[g], np.column_stack([Z[gcodes == g], Z[gcodes == g, :K] @ _unit(K, lead)])))
+            blocks.append(
+                (
+                    N[g] / n_g[g],
+                    np.column_stack([Z[gcodes == g], Z[gcodes == g, :K] @ _unit(K, lead)]),
+                )
+            )
         chunks = max(1, min(8, bootstrap // 250))
         entropy, seeds = spawn_seeds(seed, chunks)
         reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
-        T = np.concatenate(run_tasks(boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend))
+        T = np.concatenate(
+            run_tasks(
+                boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend
+            )
+        )
         q = _quantities(T[:, :-1], K)
         with np.errstate(divide="ignore", invalid="ignore"):
             dq = T[:, -1] / T[:, K]
         alpha = (1 - confidence) / 2
-        boot = (np.nanquantile(q, [alpha, 1 - alpha], axis=0), np.nanquantile(dq, [alpha, 1 - alpha]), entropy)
-    return dict(est=est, se=se, df=df, lead=lead, boot=boot, group=group, actions=actions,
-                reported=reported, n_groups=len(live), K=K)
+        boot = (
+            np.nanquantile(q, [alpha, 1 - alpha], axis=0),
+            np.nanquantile(dq, [alpha, 1 - alpha]),
+            entropy,
+        )
+    return dict(
+        est=est,
+        se=se,
+        df=df,
+        lead=lead,
+        boot=boot,
+        group=group,
+        actions=actions,
+        reported=reported,
+        n_groups=len(live),
+        K=K,
+    )
 
 
 def _unit(K: int, lead) -> np.ndarray:
@@ -469,9 +615,18 @@ def _unit(K: int, lead) -> np.ndarray:
     return u
 
 
-def estimate(copies: ProtocolCopies | pl.DataFrame, frame: Election, *, strata: str | Sequence[str] | None = None,
-             confidence: float = 0.95, bootstrap: int = 0, seed: int | None = None,
-             nonresponse: Nonresponse = "collapse", majority: float = 0.5, backend=None) -> QuickCountResult:
+def estimate(
+    copies: ProtocolCopies | pl.DataFrame,
+    frame: Election,
+    *,
+    strata: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    bootstrap: int = 0,
+    seed: int | None = None,
+    nonresponse: Nonresponse = "collapse",
+    majority: float = 0.5,
+    backend=None,
+) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
 
     ``frame``: the election whose station list the sample was drawn from (its results are not
@@ -484,62 +639,151 @@ def estimate(copies: ProtocolCopies | pl.DataFrame, frame: Election, *, strata: 
     parent are re-weighted to stand for them (``poststratify``); the result lists each action.
     """
     if nonresponse not in ("collapse", "poststratify"):
-        raise ValueError(f"nonresponse ({nonresponse!r}) not recognised; must be 'collapse' or 'poststratify'")
+        raise ValueError(
+            f"nonresponse ({nonresponse!r}) not recognised; must be 'collapse' or 'poststratify'"
+        )
     if bootstrap < 0:
         raise ValueError(f"bootstrap ({bootstrap}) must be in the interval [0, inf)")
     if isinstance(copies, pl.DataFrame):
         copies = ProtocolCopies.from_frame(copies)
     fr = build_frame(frame, strata)
     data = _prepare(copies, fr)
-    return _result(data, fr, np.arange(len(data.Z)), nonresponse, confidence, bootstrap, seed, majority, backend)
+    return _result(
+        data,
+        fr,
+        np.arange(len(data.Z)),
+        nonresponse,
+        confidence,
+        bootstrap,
+        seed,
+        majority,
+        backend,
+    )
 
 
-def _result(data: _Data, fr: Frame, rows: np.ndarray, nonresponse, confidence, bootstrap, seed, majority,
-            backend=None) -> QuickCountResult:
+def _result(
+    data: _Data,
+    fr: Frame,
+    rows: np.ndarray,
+    nonresponse,
+    confidence,
+    bootstrap,
+    seed,
+    majority,
+    backend=None,
+) -> QuickCountResult:
     notes: list[str] = []
     if len(rows) < 2:
-        warnings.warn(f"only {len(rows)} protocol copies: no estimate possible", SmallSampleWarning, stacklevel=3)
+        warnings.warn(
+            f"only {len(rows)} protocol copies: no estimate possible",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
         nan = float("nan")
-        qs = tuple(QuantityEstimate(n, nan, nan, nan, nan, nan, nan, nan)
-                   for n in [*data.names, "turnout", "invalid_share"])
-        return QuickCountResult(qs, None, "no estimate", confidence, z_value(confidence), 0, len(rows), fr.n,
-                                len(fr.names), 0, fr.by, nonresponse, (), (), 0, None,
-                                ("Fewer than 2 protocol copies: nothing can be estimated.",))
+        qs = tuple(
+            QuantityEstimate(n, nan, nan, nan, nan, nan, nan, nan)
+            for n in [*data.names, "turnout", "invalid_share"]
+        )
+        return QuickCountResult(
+            qs,
+            None,
+            "no estimate",
+            confidence,
+            z_value(confidence),
+            0,
+            len(rows),
+            fr.n,
+            len(fr.names),
+            0,
+            fr.by,
+            nonresponse,
+            (),
+            (),
+            0,
+            None,
+            ("Fewer than 2 protocol copies: nothing can be estimated.",),
+        )
     r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
     z, t = z_value(confidence), _t_quantile(confidence, r["df"])
     names = [*data.names, "turnout", "invalid_share"]
     qs = []
     for j, name in enumerate(names):
         e, s = float(r["est"][j]), float(r["se"][j])
-        bl, bh = (float(r["boot"][0][0, j]), float(r["boot"][0][1, j])) if r["boot"] else (float("nan"),) * 2
-        qs.append(QuantityEstimate(name, e, s, z * s, e - z * s, e + z * s, e - t * s, e + t * s, bl, bh))
+        bl, bh = (
+            (float(r["boot"][0][0, j]), float(r["boot"][0][1, j]))
+            if r["boot"]
+            else (float("nan"),) * 2
+        )
+        qs.append(
+            QuantityEstimate(name, e, s, z * s, e - z * s, e + z * s, e - t * s, e + t * s, bl, bh)
+        )
     lead = None
     maj = "no candidates"
     if r["lead"]:
         a, b, d, sd = r["lead"]
         lead = _lead_from(d, sd, r["df"], data.names[a], data.names[b], confidence)
         if r["boot"]:
-            lead = replace(lead, interval_boot=ConfidenceInterval(float(r["boot"][1][0]), float(r["boot"][1][1])))
+            lead = replace(
+                lead,
+                interval_boot=ConfidenceInterval(float(r["boot"][1][0]), float(r["boot"][1][1])),
+            )
         top = qs[a]
         maj = majority_call(top.t_low, top.t_high, top.name, majority)
     if r["df"] < 30:
-        notes.append(f"Only {r['df']} degrees of freedom: read the t intervals, not the normal ones.")
-        warnings.warn(f"small quick-count sample ({len(rows)} stations, {r['n_groups']} strata)",
-                      SmallSampleWarning, stacklevel=3)
+        notes.append(
+            f"Only {r['df']} degrees of freedom: read the t intervals, not the normal ones."
+        )
+        warnings.warn(
+            f"small quick-count sample ({len(rows)} stations, {r['n_groups']} strata)",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
     if r["boot"]:
-        notes.append(f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {r['boot'][2]}.")
+        notes.append(
+            f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {r['boot'][2]}."
+        )
     missing = int((r["reported"] == 0).sum())
     if missing:
-        notes.append(f"{missing} of {len(fr.names)} strata sent no report; see the stratum adjustments.")
+        notes.append(
+            f"{missing} of {len(fr.names)} strata sent no report; see the stratum adjustments."
+        )
     if any(q.se == 0 for q in qs[: len(data.names)] if not math.isnan(q.se)):
-        warnings.warn("zero variance for some share: the sample is degenerate", DegenerateDataWarning, stacklevel=3)
+        warnings.warn(
+            "zero variance for some share: the sample is degenerate",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
         notes.append("Some shares have zero variance in the sample (degenerate data).")
     group = r["group"]
-    strata_rep = tuple(StratumReport(fr.names[h], int(fr.sizes[h]), int(r["reported"][h]), fr.names[group[h]],
-                                     "" if group[h] == h else "collapsed") for h in range(len(fr.names)))
-    return QuickCountResult(tuple(qs), lead, maj, confidence, z, r["df"], len(rows), fr.n, len(fr.names),
-                            r["n_groups"], fr.by, nonresponse, tuple(r["actions"]), strata_rep,
-                            bootstrap, r["boot"][2] if r["boot"] else None, tuple(notes))
+    strata_rep = tuple(
+        StratumReport(
+            fr.names[h],
+            int(fr.sizes[h]),
+            int(r["reported"][h]),
+            fr.names[group[h]],
+            "" if group[h] == h else "collapsed",
+        )
+        for h in range(len(fr.names))
+    )
+    return QuickCountResult(
+        tuple(qs),
+        lead,
+        maj,
+        confidence,
+        z,
+        r["df"],
+        len(rows),
+        fr.n,
+        len(fr.names),
+        r["n_groups"],
+        fr.by,
+        nonresponse,
+        tuple(r["actions"]),
+        strata_rep,
+        bootstrap,
+        r["boot"][2] if r["boot"] else None,
+        tuple(notes),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,14 +812,39 @@ class BreakdownResult(ResultMixin):
 
     def summary(self) -> Summary:
         small = sum(1 for r in self.rows if r.warning)
-        rows = [(r.label, f"{fmt_pct(r.leader_share)} ± {100 * r.leader_moe:.1f} pp; turnout {fmt_pct(r.turnout)}"
-                 f" ({r.reported} stations){' — ' + r.warning if r.warning else ''}") for r in self.rows]
-        notes = [f"{small} cells have fewer than {self.min_stations} reporting stations: their margins are unreliable."] if small else []
-        return Summary(f"Quick count by {self.level}", f"{self.candidate}'s share of valid votes by {self.level}.", rows, notes)
+        rows = [
+            (
+                r.label,
+                f"{fmt_pct(r.leader_share)} ± {100 * r.leader_moe:.1f} pp; turnout {fmt_pct(r.turnout)}"
+                f" ({r.reported} stations){' — ' + r.warning if r.warning else ''}",
+            )
+            for r in self.rows
+        ]
+        notes = (
+            [
+                f"{small} cells have fewer than {self.min_stations} reporting stations: their margins are unreliable."
+            ]
+            if small
+            else []
+        )
+        return Summary(
+            f"Quick count by {self.level}",
+            f"{self.candidate}'s share of valid votes by {self.level}.",
+            rows,
+            notes,
+        )
 
 
-def breakdown(copies: ProtocolCopies, frame: Election, level: str, *, strata: str | Sequence[str] | None = None,
-              candidate: str | None = None, min_stations: int = 10, confidence: float = 0.95) -> BreakdownResult:
+def breakdown(
+    copies: ProtocolCopies,
+    frame: Election,
+    level: str,
+    *,
+    strata: str | Sequence[str] | None = None,
+    candidate: str | None = None,
+    min_stations: int = 10,
+    confidence: float = 0.95,
+) -> BreakdownResult:
     """Sub-national estimates: the estimator run within each label of ``level`` (strata within it).
 
     Cells with fewer than ``min_stations`` reports carry a warning (and one SmallSampleWarning is
@@ -599,20 +868,46 @@ def breakdown(copies: ProtocolCopies, frame: Election, level: str, *, strata: st
         if len(rows) < 2:
             out.append(BreakdownRow(str(lab), len(rows), n_frame, *(float("nan"),) * 4, warn))
             continue
-        cell = (labels == lab)
+        cell = labels == lab
         codes = fr.codes[cell]
         uniq, inv = np.unique(codes, return_inverse=True)
-        sub = Frame(fr.election, fr.by, fr.mask, fr.station_ids[cell], inv, tuple(fr.names[u] for u in uniq),
-                    fr.sizes[uniq], tuple(fr.parents[u] for u in uniq))
+        sub = Frame(
+            fr.election,
+            fr.by,
+            fr.mask,
+            fr.station_ids[cell],
+            inv,
+            tuple(fr.names[u] for u in uniq),
+            fr.sizes[uniq],
+            tuple(fr.parents[u] for u in uniq),
+        )
         remap = {u: i for i, u in enumerate(uniq)}
-        sd = _Data(data.Z[rows], np.array([remap[c] for c in data.codes[rows]]), data.order[rows], data.names)
+        sd = _Data(
+            data.Z[rows],
+            np.array([remap[c] for c in data.codes[rows]]),
+            data.order[rows],
+            data.names,
+        )
         r = _run(sd, sub, np.arange(len(rows)), "collapse", confidence, 0, None)
         z = z_value(confidence)
-        out.append(BreakdownRow(str(lab), len(rows), n_frame, float(r["est"][k]), z * float(r["se"][k]),
-                                float(r["est"][-2]), z * float(r["se"][-2]), warn))
+        out.append(
+            BreakdownRow(
+                str(lab),
+                len(rows),
+                n_frame,
+                float(r["est"][k]),
+                z * float(r["se"][k]),
+                float(r["est"][-2]),
+                z * float(r["se"][-2]),
+                warn,
+            )
+        )
     if small:
-        warnings.warn(f"{len(small)} {level} cells have fewer than {min_stations} reporting stations",
-                      SmallSampleWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(small)} {level} cells have fewer than {min_stations} reporting stations",
+            SmallSampleWarning,
+            stacklevel=2,
+        )
     return BreakdownResult(level, name, min_stations, tuple(out))
 
 
@@ -637,15 +932,29 @@ class ConvergenceResult(ResultMixin):
     verdict: str
 
     def summary(self) -> Summary:
-        rows = [(f"after {k} reports", f"{fmt_pct(p)} ± {100 * m:.2f} pp")
-                for k, p, m in zip(self.steps, self.cumulative, self.cumulative_moe, strict=True)]
-        rows += [("early half", fmt_pct(self.early)), ("late half", fmt_pct(self.late)),
-                 ("difference", f"{100 * self.difference:+.2f} pp (z = {self.z:.2f}, p = {self.pvalue:.3g})")]
+        rows = [
+            (f"after {k} reports", f"{fmt_pct(p)} ± {100 * m:.2f} pp")
+            for k, p, m in zip(self.steps, self.cumulative, self.cumulative_moe, strict=True)
+        ]
+        rows += [
+            ("early half", fmt_pct(self.early)),
+            ("late half", fmt_pct(self.late)),
+            (
+                "difference",
+                f"{100 * self.difference:+.2f} pp (z = {self.z:.2f}, p = {self.pvalue:.3g})",
+            ),
+        ]
         return Summary(f"Convergence of {self.candidate}'s share", self.verdict, rows)
 
 
-def convergence(copies: ProtocolCopies, frame: Election, *, strata: str | Sequence[str] | None = None,
-                candidate: str | None = None, steps: int = 10) -> ConvergenceResult:
+def convergence(
+    copies: ProtocolCopies,
+    frame: Election,
+    *,
+    strata: str | Sequence[str] | None = None,
+    candidate: str | None = None,
+    steps: int = 10,
+) -> ConvergenceResult:
     """Cumulative estimates by arrival order (column ``arrived``, else file order) and a test of
     bias between early and late reporters. Strata without reports yet are post-stratified."""
     if steps < 1:
@@ -673,10 +982,14 @@ def convergence(copies: ProtocolCopies, frame: Election, *, strata: str | Sequen
     if math.isnan(zz):
         verdict = "The early/late comparison is undefined (zero variance)."
     elif abs(zz) > 3:
-        verdict = (f"Early and late reporters differ significantly (|z| = {abs(zz):.1f} > 3): partial "
-                   "figures were biased; only the complete sample's estimate should be published.")
+        verdict = (
+            f"Early and late reporters differ significantly (|z| = {abs(zz):.1f} > 3): partial "
+            "figures were biased; only the complete sample's estimate should be published."
+        )
     elif abs(zz) > 1.96:
         verdict = f"Some evidence that early and late reporters differ (|z| = {abs(zz):.1f})."
     else:
         verdict = f"No evidence of bias between early and late reporters (|z| = {abs(zz):.1f})."
-    return ConvergenceResult(name, tuple(marks), tuple(cum), tuple(moe), pe, pl_, pe - pl_, zz, pv, verdict)
+    return ConvergenceResult(
+        name, tuple(marks), tuple(cum), tuple(moe), pe, pl_, pe - pl_, zz, pv, verdict
+    )

@@ -51,7 +51,9 @@ class ExitPoll:
     def __post_init__(self) -> None:
         for name, v in self.figures.items():
             if not 0 <= v <= 1:
-                raise ValueError(f"figures[{name!r}] ({v}) must be in the interval [0, 1] (a fraction)")
+                raise ValueError(
+                    f"figures[{name!r}] ({v}) must be in the interval [0, 1] (a fraction)"
+                )
         if self.sample_size is not None and self.sample_size < 1:
             raise ValueError(f"sample_size ({self.sample_size}) must be in the interval [1, inf)")
 
@@ -60,8 +62,15 @@ class ExitPoll:
         """An exit poll from a :class:`pollwatch.claims.Claim` of kind ``exit_poll`` (value in %)."""
         if claim.kind != "exit_poll":
             raise ValueError(f"claim.kind ({claim.kind!r}) must be 'exit_poll'")
-        return cls(claim.source, {candidate: claim.value / 100}, claim.sample_size, claim.stations,
-                   source=claim.url or claim.source, date=claim.date, accreditation=claim.note)
+        return cls(
+            claim.source,
+            {candidate: claim.value / 100},
+            claim.sample_size,
+            claim.stations,
+            source=claim.url or claim.source,
+            date=claim.date,
+            accreditation=claim.note,
+        )
 
     def deff(self) -> tuple[float, str]:
         """The design effect used and where it came from."""
@@ -69,7 +78,9 @@ class ExitPoll:
             return float(self.design_effect), "stated"
         if self.sample_size and self.stations:
             b = self.sample_size / self.stations
-            return design_effect(self.rho, b), f"assumed ρ = {self.rho} with {b:.0f} interviews per station"
+            return design_effect(
+                self.rho, b
+            ), f"assumed ρ = {self.rho} with {b:.0f} interviews per station"
         return math.nan, "unknown"
 
 
@@ -99,16 +110,29 @@ class ExitPollComparison(ResultMixin):
 
     def summary(self) -> Summary:
         c = f"{100 * self.confidence:g} %"
-        rows = [(r.candidate, f"poll {fmt_pct(r.poll)} ± {100 * r.moe:.2f} pp ({c}); official {fmt_pct(r.official)}"
-                 f" (z {r.z_official:+.2f}); PVT {fmt_pct(r.pvt)} (z {r.z_pvt:+.2f}): {r.verdict}") for r in self.rows]
+        rows = [
+            (
+                r.candidate,
+                f"poll {fmt_pct(r.poll)} ± {100 * r.moe:.2f} pp ({c}); official {fmt_pct(r.official)}"
+                f" (z {r.z_official:+.2f}); PVT {fmt_pct(r.pvt)} (z {r.z_pvt:+.2f}): {r.verdict}",
+            )
+            for r in self.rows
+        ]
         rows.append(("design effect", f"{self.design_effect:.2f} ({self.design_effect_source})"))
-        text = f"Exit poll by {self.organisation} against the official result" + (" and the quick count." if any(
-            not math.isnan(r.pvt) for r in self.rows) else ".")
-        return Summary(f"Exit poll: {self.organisation}", text, rows, (*self.notes, EXIT_POLL_LIMITS))
+        text = f"Exit poll by {self.organisation} against the official result" + (
+            " and the quick count." if any(not math.isnan(r.pvt) for r in self.rows) else "."
+        )
+        return Summary(
+            f"Exit poll: {self.organisation}", text, rows, (*self.notes, EXIT_POLL_LIMITS)
+        )
 
 
-def compare_exit_poll(poll: ExitPoll, official: Election | dict[str, float] | None = None,
-                      pvt: QuickCountResult | None = None, confidence: float = 0.95) -> ExitPollComparison:
+def compare_exit_poll(
+    poll: ExitPoll,
+    official: Election | dict[str, float] | None = None,
+    pvt: QuickCountResult | None = None,
+    confidence: float = 0.95,
+) -> ExitPollComparison:
     """Compare an exit poll with official shares and a PVT.
 
     Poll SE ``= √(Deff·p(1−p)/n)``; against the official figure ``z = (p_poll − p_off)/SE``;
@@ -132,7 +156,14 @@ def compare_exit_poll(poll: ExitPoll, official: Election | dict[str, float] | No
             pv = q.estimate
             zp = (p - pv) / math.hypot(se, q.se) if not math.isnan(se) else math.nan
         worst = max((abs(v) for v in (zo, zp) if not math.isnan(v)), default=math.nan)
-        verdict = ("no interval" if math.isnan(worst) else "within sampling error" if worst <= z
-                   else "differs beyond sampling error (a lead, not proof)")
+        verdict = (
+            "no interval"
+            if math.isnan(worst)
+            else "within sampling error"
+            if worst <= z
+            else "differs beyond sampling error (a lead, not proof)"
+        )
         rows.append(ExitPollRow(name, p, z * se, o, zo, pv, zp, verdict))
-    return ExitPollComparison(poll.organisation, confidence, deff, src, n_eff, tuple(rows), tuple(notes))
+    return ExitPollComparison(
+        poll.organisation, confidence, deff, src, n_eff, tuple(rows), tuple(notes)
+    )

@@ -16,8 +16,15 @@ from pollwatch.quickcount.copies import ProtocolCopies
 __all__ = ["alter_protocols", "copies_from", "simulate_frame"]
 
 
-def simulate_frame(seed: int, *, stations: int = 4000, regions: int = 10, candidates: int = 3,
-                   median_registered: float = 900, concentration: float = 40.0) -> Election:
+def simulate_frame(
+    seed: int,
+    *,
+    stations: int = 4000,
+    regions: int = 10,
+    candidates: int = 3,
+    median_registered: float = 900,
+    concentration: float = 40.0,
+) -> Election:
     """A synthetic election of ``stations`` stations in ``regions`` regions (hierarchy ``region``),
     with an ``urban`` column; region sizes, turnouts and leader shares differ."""
     if stations < 2 * regions:
@@ -40,7 +47,9 @@ def simulate_frame(seed: int, *, stations: int = 4000, regions: int = 10, candid
     votes = np.vstack([rng.multinomial(v, s) for v, s in zip(valid, shares, strict=True)])
     names = [f"Candidate {chr(65 + k)}" for k in range(candidates)]
     e = Election.from_arrays(
-        registered=reg, valid=valid, invalid=invalid,
+        registered=reg,
+        valid=valid,
+        invalid=invalid,
         votes={n: votes[:, k] for k, n in enumerate(names)},
         hierarchy={"region": np.array([f"R{r:02d}" for r in region])},
         meta=ElectionMeta(country="XX", name=f"simulated ({seed})"),

@@ -18,12 +18,24 @@ from pollwatch.report.exports import write_exports
 from pollwatch.report.html import Report, Section, render, results_section, write_html
 
 
-def write_all(analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None) -> dict[str, Path]:
+def write_all(
+    analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None
+) -> dict[str, Path]:
     """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``."""
     paths = write_exports(analysis, out_dir)
-    paths["report.html"] = write_html(build_report(analysis, extra_sections=extra_sections),
-                                      Path(out_dir) / "report.html")
+    paths["report.html"] = write_html(
+        build_report(analysis, extra_sections=extra_sections), Path(out_dir) / "report.html"
+    )
     return paths
 
 
-__all__ = ["Report", "Section", "build_report", "render", "results_section", "write_all", "write_exports", "write_html"]
+__all__ = [
+    "Report",
+    "Section",
+    "build_report",
+    "render",
+    "results_section",
+    "write_all",
+    "write_exports",
+    "write_html",
+]

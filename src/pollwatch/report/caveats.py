@@ -112,15 +112,21 @@ def calibration_notes() -> dict[str, str]:
     import json
     from importlib import resources
 
-    raw = json.loads(resources.files("pollwatch.report").joinpath("calibration_summary.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("pollwatch.report").joinpath("calibration_summary.json").read_text("utf-8")
+    )
     out = {}
     for method, d in raw.items():
         if method.startswith("_"):
             continue
-        text = (f"false-positive rate {d['fpr']} on clean simulated elections; power against stuffing at "
-                f"0.6 / 1.6 / 4.5 % of ballots {d['power_stuffing']}, against protocols rounded at 0.5 / 1 / 3 % "
-                f"of stations {d['power_rounding']}")
+        text = (
+            f"false-positive rate {d['fpr']} on clean simulated elections; power against stuffing at "
+            f"0.6 / 1.6 / 4.5 % of ballots {d['power_stuffing']}, against protocols rounded at 0.5 / 1 / 3 % "
+            f"of stations {d['power_rounding']}"
+        )
         if "accuracy" in d:
             text += f"; {d['accuracy']}"
-        out[method] = text + " (the same decision rules as the strength rule above; docs/calibration.md)."
+        out[method] = (
+            text + " (the same decision rules as the strength rule above; docs/calibration.md)."
+        )
     return out

@@ -12,9 +12,14 @@ def write_exports(analysis, out_dir: str | Path) -> dict[str, Path]:
     """Write ``results.json``, ``stations.csv`` and ``stations.parquet`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"results.json": out / "results.json", "stations.csv": out / "stations.csv",
-             "stations.parquet": out / "stations.parquet"}
-    paths["results.json"].write_text(json.dumps(jsonable(analysis.doc), ensure_ascii=False, indent=2), encoding="utf-8")
+    paths = {
+        "results.json": out / "results.json",
+        "stations.csv": out / "stations.csv",
+        "stations.parquet": out / "stations.parquet",
+    }
+    paths["results.json"].write_text(
+        json.dumps(jsonable(analysis.doc), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     table = analysis.stations_table()
     table.write_csv(paths["stations.csv"])
     table.write_parquet(paths["stations.parquet"])

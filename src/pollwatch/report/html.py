@@ -35,7 +35,9 @@ class Report:
     headline: Headline
     sections: list[Section]
     version: str
-    generated: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    generated: str = field(
+        default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    )
 
 
 def _env() -> jinja2.Environment:
@@ -47,9 +49,18 @@ def _env() -> jinja2.Environment:
 
 
 def render(report: Report) -> str:
-    return _env().get_template("report.html.j2").render(
-        title=report.title, election=report.election, headline=report.headline,
-        sections=report.sections, version=report.version, generated=report.generated)
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            title=report.title,
+            election=report.election,
+            headline=report.headline,
+            sections=report.sections,
+            version=report.version,
+            generated=report.generated,
+        )
+    )
 
 
 def write_html(report: Report, path: str | Path) -> Path:

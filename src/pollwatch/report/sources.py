@@ -16,13 +16,22 @@ def pvt_section(copies_path: str | Path, election: Election, *, seed: int = 0) -
 
     copies = read_protocol_copies(copies_path)
     pvt = compare(copies, election, seed=seed)
-    return results_section("pvt", "Quick count (observers' protocol copies)", [pvt],
-                           intro=f"Protocol copies from {copies_path}. The quick count tests the tabulation; "
-                                 "protocols that changed between the station and the centre are listed by station.")
+    return results_section(
+        "pvt",
+        "Quick count (observers' protocol copies)",
+        [pvt],
+        intro=f"Protocol copies from {copies_path}. The quick count tests the tabulation; "
+        "protocols that changed between the station and the centre are listed by station.",
+    )
 
 
-def cameras_section(tallies_path: str | Path, election: Election, status_path: str | Path | None = None,
-                    *, seed: int = 0) -> Section:
+def cameras_section(
+    tallies_path: str | Path,
+    election: Election,
+    status_path: str | Path | None = None,
+    *,
+    seed: int = 0,
+) -> Section:
     from pollwatch.cameras.compare import compare_official, status_summary
     from pollwatch.cameras.data import read_status_log, read_tallies
     from pollwatch.cameras.estimate import estimate_turnout
@@ -30,16 +39,26 @@ def cameras_section(tallies_path: str | Path, election: Election, status_path: s
     tallies = read_tallies(tallies_path)
     status = read_status_log(status_path) if status_path else None
     est = estimate_turnout(tallies, status, seed=seed)
-    parts = [compare_official(est, election)] + ([status_summary(status)] if status is not None else [])
-    return results_section("cameras", "Camera monitoring", parts,
-                           intro=f"Watcher tallies from {tallies_path}. Windows when a camera was dark or turned "
-                                 "away are missing data, never zero voters.")
+    parts = [compare_official(est, election)] + (
+        [status_summary(status)] if status is not None else []
+    )
+    return results_section(
+        "cameras",
+        "Camera monitoring",
+        parts,
+        intro=f"Watcher tallies from {tallies_path}. Windows when a camera was dark or turned "
+        "away are missing data, never zero voters.",
+    )
 
 
 def claims_section(claims_path: str | Path, election: Election | None = None) -> Section:
     from pollwatch.claims import check_claims, load_claims
 
     check = check_claims(load_claims(claims_path), election)
-    return results_section("claims", "Published claims", [check],
-                           intro=f"Claims from {claims_path}, reconciled with each other, with arithmetic and "
-                                 "with the figures computed from the official file.")
+    return results_section(
+        "claims",
+        "Published claims",
+        [check],
+        intro=f"Claims from {claims_path}, reconciled with each other, with arithmetic and "
+        "with the figures computed from the official file.",
+    )

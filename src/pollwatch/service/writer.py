@@ -61,9 +61,14 @@ class Draft:
     before_checks: Callable[[], None] | None = None
 
     def make(self, station: m.Station) -> m.Submission:
-        return m.Submission(client_id=self.client_id, kind=self.kind, form=self.form,
-                            station_id=station.id, observer_id=self.user.id,
-                            **self.fields(station))
+        return m.Submission(
+            client_id=self.client_id,
+            kind=self.kind,
+            form=self.form,
+            station_id=station.id,
+            observer_id=self.user.id,
+            **self.fields(station),
+        )
 
 
 @dataclass(eq=False)

@@ -18,5 +18,17 @@ from pollwatch.simulate.config import (
 from pollwatch.simulate.election import TRUTH_KINDS, Simulation, simulate_election
 from pollwatch.simulate.klimek_model import KlimekSimulation, simulate_klimek
 
-__all__ = ["Carousel", "ElectorateConfig", "Extreme", "FraudConfig", "KlimekSimulation", "Rounding", "Simulation",
-           "Stuffing", "Switching", "TRUTH_KINDS", "simulate_election", "simulate_klimek"]
+__all__ = [
+    "Carousel",
+    "ElectorateConfig",
+    "Extreme",
+    "FraudConfig",
+    "KlimekSimulation",
+    "Rounding",
+    "Simulation",
+    "Stuffing",
+    "Switching",
+    "TRUTH_KINDS",
+    "simulate_election",
+    "simulate_klimek",
+]

@@ -27,8 +27,14 @@ def multinomial_rows(rng: np.random.Generator, n: np.ndarray, probs: np.ndarray)
 
 def geography(cfg: ElectorateConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Region and constituency index of every station (constituencies nest in regions)."""
-    con_region = np.sort(np.concatenate([np.arange(cfg.n_regions),
-                                         rng.integers(0, cfg.n_regions, cfg.n_constituencies - cfg.n_regions)]))
+    con_region = np.sort(
+        np.concatenate(
+            [
+                np.arange(cfg.n_regions),
+                rng.integers(0, cfg.n_regions, cfg.n_constituencies - cfg.n_regions),
+            ]
+        )
+    )
     weights = rng.dirichlet(np.full(cfg.n_constituencies, 5.0))
     con = np.sort(rng.choice(cfg.n_constituencies, size=cfg.n_stations, p=weights))
     return con_region[con], con
@@ -51,13 +57,17 @@ def clean_counts(cfg: ElectorateConfig, rng: np.random.Generator) -> dict[str, n
     if cfg.region_correlation and cfg.turnout_region_sd > 0:
         # no extra draws, so every other configuration keeps its random stream
         rho = cfg.region_correlation
-        share_reg[:, 0] = (rho * cfg.share_region_sd * reg_eff / cfg.turnout_region_sd
-                           + np.sqrt(1 - rho * rho) * share_reg[:, 0])
+        share_reg[:, 0] = (
+            rho * cfg.share_region_sd * reg_eff / cfg.turnout_region_sd
+            + np.sqrt(1 - rho * rho) * share_reg[:, 0]
+        )
     share_st = rng.normal(0, cfg.share_station_sd, (n, k))
     if cfg.station_correlation and cfg.turnout_station_sd > 0:
         rho = cfg.station_correlation
-        share_st[:, 0] = (rho * cfg.share_station_sd * st_eff / cfg.turnout_station_sd
-                          + np.sqrt(1 - rho * rho) * share_st[:, 0])
+        share_st[:, 0] = (
+            rho * cfg.share_station_sd * st_eff / cfg.turnout_station_sd
+            + np.sqrt(1 - rho * rho) * share_st[:, 0]
+        )
     logs = np.log(np.asarray(cfg.base_shares))[None, :] + share_reg[region] + share_st
     prefs = np.exp(logs - logs.max(axis=1, keepdims=True))
     prefs /= prefs.sum(axis=1, keepdims=True)
@@ -74,9 +84,19 @@ def clean_counts(cfg: ElectorateConfig, rng: np.random.Generator) -> dict[str, n
     received = (np.ceil(registered * 1.02 / 50) * 50).astype(np.int64)
     mobile_requests = mobile + rng.binomial(np.maximum(registered - voters, 0), 0.005)
     return {
-        "region": region, "constituency": con, "registered": registered, "registered_main": registered_main,
-        "additional_list": additional, "absentee_voted": absentee_voted, "absentee_taken": absentee_taken,
-        "ballots_received": received, "ballots_issued_early": early, "ballots_issued_mobile": mobile,
-        "ballots_issued_station": voters - early - mobile, "invalid": invalid, "votes": votes,
-        "mobile_requests": mobile_requests, "turnout_propensity": t,
+        "region": region,
+        "constituency": con,
+        "registered": registered,
+        "registered_main": registered_main,
+        "additional_list": additional,
+        "absentee_voted": absentee_voted,
+        "absentee_taken": absentee_taken,
+        "ballots_received": received,
+        "ballots_issued_early": early,
+        "ballots_issued_mobile": mobile,
+        "ballots_issued_station": voters - early - mobile,
+        "invalid": invalid,
+        "votes": votes,
+        "mobile_requests": mobile_requests,
+        "turnout_propensity": t,
     }

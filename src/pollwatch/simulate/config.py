@@ -73,7 +73,9 @@ class Rounding:
     def __post_init__(self) -> None:
         _check_fraction("rounding.fraction", self.fraction)
         if self.target not in ("turnout", "share", "both"):
-            raise ValueError(f"rounding.target ({self.target!r}) not recognised; must be 'turnout', 'share' or 'both'")
+            raise ValueError(
+                f"rounding.target ({self.target!r}) not recognised; must be 'turnout', 'share' or 'both'"
+            )
         if self.round_to not in (1, 5, 10):
             raise ValueError(f"rounding.round_to ({self.round_to}) must be 1, 5 or 10")
 
@@ -103,7 +105,10 @@ class FraudConfig:
 
     @property
     def any(self) -> bool:
-        return any(getattr(self, k).fraction > 0 for k in ("stuffing", "switching", "carousel", "rounding", "extreme"))
+        return any(
+            getattr(self, k).fraction > 0
+            for k in ("stuffing", "switching", "carousel", "rounding", "extreme")
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,14 +123,14 @@ class ElectorateConfig:
     n_constituencies: int = 100
     candidates: tuple[str, ...] = ("Incumbent", "Challenger A", "Challenger B", "Challenger C")
     base_shares: tuple[float, ...] = (0.45, 0.25, 0.18, 0.12)
-    size_log_mean: float = 7.0      # lognormal registered voters (median ≈ 1,100)
+    size_log_mean: float = 7.0  # lognormal registered voters (median ≈ 1,100)
     size_log_sd: float = 0.6
-    tiny_share: float = 0.01        # share of tiny stations (hospitals, ships): 10–99 voters
+    tiny_share: float = 0.01  # share of tiny stations (hospitals, ships): 10–99 voters
     max_size: int = 6_000
     turnout_mean: float = 0.55
     turnout_region_sd: float = 0.30  # on the logit scale
     turnout_station_sd: float = 0.35
-    share_region_sd: float = 0.25   # on the log-share scale
+    share_region_sd: float = 0.25  # on the log-share scale
     share_station_sd: float = 0.25
     #: correlation between a region's turnout effect and the first candidate's (the incumbent's)
     #: regional share effect. Positive values make honest high-turnout regions also the
@@ -139,27 +144,46 @@ class ElectorateConfig:
     invalid_rate: float = 0.015
     early_rate: float = 0.02
     mobile_rate: float = 0.06
-    additional_rate: float = 0.02   # voters added on additional lists on the day (honestly)
-    absentee_rate: float = 0.01     # voters with absentee certificates (honestly)
+    additional_rate: float = 0.02  # voters added on additional lists on the day (honestly)
+    absentee_rate: float = 0.01  # voters with absentee certificates (honestly)
 
     def __post_init__(self) -> None:
         for name in ("n_stations", "n_regions", "n_constituencies"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be at least 1.")
         if len(self.candidates) < 2 or len(self.candidates) != len(self.base_shares):
-            raise ValueError(f"candidates ({len(self.candidates)} names) and base_shares ({len(self.base_shares)} "
-                             "shares) must have the same length, at least 2.")
+            raise ValueError(
+                f"candidates ({len(self.candidates)} names) and base_shares ({len(self.base_shares)} "
+                "shares) must have the same length, at least 2."
+            )
         if min(self.base_shares) <= 0:
             raise ValueError(f"base_shares ({self.base_shares}) must all be positive.")
         if not 0 < self.turnout_mean < 1:
             raise ValueError(f"turnout_mean ({self.turnout_mean}) must be in the interval (0, 1).")
         if self.n_constituencies < self.n_regions:
-            raise ValueError(f"n_constituencies ({self.n_constituencies}) must be at least n_regions ({self.n_regions}).")
-        for name in ("tiny_share", "invalid_rate", "early_rate", "mobile_rate", "additional_rate", "absentee_rate"):
+            raise ValueError(
+                f"n_constituencies ({self.n_constituencies}) must be at least n_regions ({self.n_regions})."
+            )
+        for name in (
+            "tiny_share",
+            "invalid_rate",
+            "early_rate",
+            "mobile_rate",
+            "additional_rate",
+            "absentee_rate",
+        ):
             _check_fraction(name, getattr(self, name))
-        for name in ("size_log_sd", "turnout_region_sd", "turnout_station_sd", "share_region_sd", "share_station_sd"):
+        for name in (
+            "size_log_sd",
+            "turnout_region_sd",
+            "turnout_station_sd",
+            "share_region_sd",
+            "share_station_sd",
+        ):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [0, inf).")
+                raise ValueError(
+                    f"{name} ({getattr(self, name)}) must be in the interval [0, inf)."
+                )
         for name in ("region_correlation", "station_correlation"):
             if not -1.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} ({getattr(self, name)}) must be in the interval [-1, 1].")

@@ -7,8 +7,13 @@ import numpy as np
 from pollwatch.simulate.config import FraudConfig
 
 
-def _pick(rng: np.random.Generator, n: int, fraction: float, con: np.ndarray | None = None,
-          share: float = 1.0) -> np.ndarray:
+def _pick(
+    rng: np.random.Generator,
+    n: int,
+    fraction: float,
+    con: np.ndarray | None = None,
+    share: float = 1.0,
+) -> np.ndarray:
     """Stations chosen for a fraud: ``fraction`` of all, optionally within ``share`` of constituencies."""
     if fraction <= 0:
         return np.zeros(n, bool)
@@ -26,7 +31,9 @@ def _add_to_favoured(c: dict, idx: np.ndarray, extra: np.ndarray, fav: int) -> N
     c["ballots_issued_station"][idx] += extra
 
 
-def _move_to_favoured(c: dict, idx: np.ndarray, frac: np.ndarray, fav: int, rng: np.random.Generator) -> np.ndarray:
+def _move_to_favoured(
+    c: dict, idx: np.ndarray, frac: np.ndarray, fav: int, rng: np.random.Generator
+) -> np.ndarray:
     moved_total = np.zeros(len(idx), np.int64)
     for j in range(c["votes"].shape[1]):
         if j == fav:
@@ -46,10 +53,14 @@ def apply_fraud(c: dict, fraud: FraudConfig, rng: np.random.Generator) -> dict[s
     """Modify the counts in place; return the truth columns (votes added/moved per kind)."""
     n = len(c["registered"])
     fav = fraud.favoured
-    truth = {k: np.zeros(n, np.int64) for k in ("carousel", "switched", "stuffed", "extreme", "rounded")}
+    truth = {
+        k: np.zeros(n, np.int64) for k in ("carousel", "switched", "stuffed", "extreme", "rounded")
+    }
     con = c["constituency"]
 
-    sel = np.flatnonzero(_pick(rng, n, fraud.carousel.fraction, con, fraud.carousel.constituency_share))
+    sel = np.flatnonzero(
+        _pick(rng, n, fraud.carousel.fraction, con, fraud.carousel.constituency_share)
+    )
     if len(sel):
         lo, hi = fraud.carousel.intensity
         extra = rng.binomial(c["registered_main"][sel], rng.uniform(lo, hi, len(sel)))
@@ -57,15 +68,21 @@ def apply_fraud(c: dict, fraud: FraudConfig, rng: np.random.Generator) -> dict[s
         c["additional_list"][sel] += half
         c["absentee_voted"][sel] += extra - half
         c["registered"][sel] += extra
-        c["ballots_received"][sel] = np.maximum(c["ballots_received"][sel], c["registered"][sel] + 50)
+        c["ballots_received"][sel] = np.maximum(
+            c["ballots_received"][sel], c["registered"][sel] + 50
+        )
         _add_to_favoured(c, sel, extra, fav)
         truth["carousel"][sel] = extra
 
     sel = np.flatnonzero(_pick(rng, n, fraud.switching.fraction))
     if len(sel):
-        truth["switched"][sel] = _move_to_favoured(c, sel, rng.uniform(*fraud.switching.intensity, len(sel)), fav, rng)
+        truth["switched"][sel] = _move_to_favoured(
+            c, sel, rng.uniform(*fraud.switching.intensity, len(sel)), fav, rng
+        )
 
-    sel = np.flatnonzero(_pick(rng, n, fraud.stuffing.fraction, con if fraud.stuffing.clustered else None, 1 / 3))
+    sel = np.flatnonzero(
+        _pick(rng, n, fraud.stuffing.fraction, con if fraud.stuffing.clustered else None, 1 / 3)
+    )
     if len(sel):
         nonvoters = np.maximum(c["registered"][sel] - _voters(c)[sel], 0)
         extra = rng.binomial(nonvoters, rng.uniform(*fraud.stuffing.intensity, len(sel)))
@@ -75,10 +92,14 @@ def apply_fraud(c: dict, fraud: FraudConfig, rng: np.random.Generator) -> dict[s
     sel = np.flatnonzero(_pick(rng, n, fraud.extreme.fraction))
     if len(sel):
         target_t = rng.uniform(fraud.extreme.low, 1.0, len(sel))
-        extra = np.maximum(np.floor(target_t * c["registered"][sel]).astype(np.int64) - _voters(c)[sel], 0)
+        extra = np.maximum(
+            np.floor(target_t * c["registered"][sel]).astype(np.int64) - _voters(c)[sel], 0
+        )
         _add_to_favoured(c, sel, extra, fav)
         target_s = rng.uniform(fraud.extreme.low, 1.0, len(sel))
-        moved = _move_to_favoured(c, sel, target_s, fav, rng)  # others keep only 0–5 % of their votes
+        moved = _move_to_favoured(
+            c, sel, target_s, fav, rng
+        )  # others keep only 0–5 % of their votes
         truth["extreme"][sel] = extra + moved
 
     sel = np.flatnonzero(_pick(rng, n, fraud.rounding.fraction))
@@ -87,7 +108,9 @@ def apply_fraud(c: dict, fraud: FraudConfig, rng: np.random.Generator) -> dict[s
     return truth
 
 
-def _round_protocols(c: dict, sel: np.ndarray, fraud: FraudConfig, rng: np.random.Generator) -> np.ndarray:
+def _round_protocols(
+    c: dict, sel: np.ndarray, fraud: FraudConfig, rng: np.random.Generator
+) -> np.ndarray:
     """Rewrite counts so turnout and/or the favoured share land exactly on a round percent."""
     fav, step = fraud.favoured, fraud.rounding.round_to
     change = np.zeros(len(sel), np.int64)

@@ -39,8 +39,15 @@ class KlimekSimulation:
         return {kind: float((k == kind).mean()) for kind in KINDS}
 
 
-def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, n: int, lo: float = 0.0,
-                      hi: float = 1.0, open_lo: bool = False) -> np.ndarray:
+def _truncated_normal(
+    rng: np.random.Generator,
+    mean: float,
+    sd: float,
+    n: int,
+    lo: float = 0.0,
+    hi: float = 1.0,
+    open_lo: bool = False,
+) -> np.ndarray:
     """N(mean, sd) truncated to [lo, hi] by redrawing (not clipping, which piles mass on the edges)."""
     x = rng.normal(mean, sd, n)
     for _ in range(1000):
@@ -58,10 +65,23 @@ def _check(name: str, value: float, lo: float, hi: float, open_lo: bool = False)
         raise ValueError(f"{name} ({value}) must be in the interval {left}{lo:g}, {hi:g}].")
 
 
-def simulate_klimek(n_stations: int, f_i: float, f_e: float, alpha: float, *, seed: int = 0,
-                    tau: float = 0.55, nu: float = 0.45, sigma_tau: float = 0.08, sigma_nu: float = 0.07,
-                    theta: float = 0.5, sigma_e: float = SIGMA_EXTREME, size_log_mean: float = 7.0,
-                    size_log_sd: float = 0.6, min_size: int = 100) -> KlimekSimulation:
+def simulate_klimek(
+    n_stations: int,
+    f_i: float,
+    f_e: float,
+    alpha: float,
+    *,
+    seed: int = 0,
+    tau: float = 0.55,
+    nu: float = 0.45,
+    sigma_tau: float = 0.08,
+    sigma_nu: float = 0.07,
+    theta: float = 0.5,
+    sigma_e: float = SIGMA_EXTREME,
+    size_log_mean: float = 7.0,
+    size_log_sd: float = 0.6,
+    min_size: int = 100,
+) -> KlimekSimulation:
     """Draw ``n_stations`` stations from the Klimek et al. (2012) model (``forensics.md`` §1.2).
 
     Per station: electorate ``N ~ lognormal(size_log_mean, size_log_sd)`` (at least
@@ -87,13 +107,20 @@ def simulate_klimek(n_stations: int, f_i: float, f_e: float, alpha: float, *, se
     _check("alpha", alpha, 0.0, 100.0, open_lo=True)
     _check("tau", tau, 0.0, 1.0)
     _check("nu", nu, 0.0, 1.0)
-    for name, v in (("sigma_tau", sigma_tau), ("sigma_nu", sigma_nu), ("theta", theta), ("sigma_e", sigma_e)):
+    for name, v in (
+        ("sigma_tau", sigma_tau),
+        ("sigma_nu", sigma_nu),
+        ("theta", theta),
+        ("sigma_e", sigma_e),
+    ):
         _check(name, v, 0.0, 10.0, open_lo=True)
     if min_size < 1:
         raise ValueError(f"min_size ({min_size}) must be at least 1.")
     n = int(n_stations)
     rng = np.random.default_rng(seed)
-    size = np.maximum(np.rint(rng.lognormal(size_log_mean, size_log_sd, n)), min_size).astype(np.int64)
+    size = np.maximum(np.rint(rng.lognormal(size_log_mean, size_log_sd, n)), min_size).astype(
+        np.int64
+    )
     a = _truncated_normal(rng, tau, sigma_tau, n)
     nu_i = _truncated_normal(rng, nu, sigma_nu, n)
     u = rng.random(n)
@@ -102,28 +129,62 @@ def simulate_klimek(n_stations: int, f_i: float, f_e: float, alpha: float, *, se
     kind = np.where(u < f_i, 1, np.where(u < f_i + f_e, 2, 0))
     x = np.choose(kind, [np.zeros(n), x_inc, x_ext])
     turnout = a + x * (1 - a)
-    w = a * nu_i + x * (1 - a) + x ** alpha * (1 - nu_i) * a
+    w = a * nu_i + x * (1 - a) + x**alpha * (1 - nu_i) * a
     ballots = np.maximum(np.rint(turnout * size), 1).astype(np.int64)
     lead = np.minimum(np.rint(w * size).astype(np.int64), ballots)
     clean_ballots = np.maximum(np.rint(a * size), 1).astype(np.int64)
     clean_lead = np.minimum(np.rint(a * nu_i * size).astype(np.int64), clean_ballots)
 
     sid = np.char.add("K", np.arange(1, n + 1).astype(str))
-    meta = ElectionMeta(country="XX", date="2012-03-04", type="simulated", profile="generic",
-                        name=f"Klimek-model simulation (f_i={f_i}, f_e={f_e}, alpha={alpha}, seed {seed})")
+    meta = ElectionMeta(
+        country="XX",
+        date="2012-03-04",
+        type="simulated",
+        profile="generic",
+        name=f"Klimek-model simulation (f_i={f_i}, f_e={f_e}, alpha={alpha}, seed {seed})",
+    )
     zeros = np.zeros(n, np.int64)
     election = Election.from_arrays(
-        registered=size, valid=ballots, invalid=zeros,
-        votes={"Leader": lead, "Other": ballots - lead}, station_ids=sid,
-        fields={"ballots_issued_station": ballots, "ballots_stationary_box": ballots}, meta=meta)
+        registered=size,
+        valid=ballots,
+        invalid=zeros,
+        votes={"Leader": lead, "Other": ballots - lead},
+        station_ids=sid,
+        fields={"ballots_issued_station": ballots, "ballots_stationary_box": ballots},
+        meta=meta,
+    )
     stuffed = ballots - clean_ballots
-    truth = pl.DataFrame({
-        "station_id": sid, "kind": np.array(KINDS)[kind], "x": x, "a": a, "nu_i": nu_i,
-        "turnout": turnout, "share": np.where(turnout > 0, w / np.maximum(turnout, 1e-300), 0.0),
-        "clean_ballots": clean_ballots, "clean_leader_votes": clean_lead, "ballots": ballots, "leader_votes": lead,
-        "stuffed": stuffed, "switched": lead - clean_lead - stuffed,
-    })
-    params = {"n_stations": n, "f_i": f_i, "f_e": f_e, "alpha": alpha, "tau": tau, "nu": nu,
-              "sigma_tau": sigma_tau, "sigma_nu": sigma_nu, "theta": theta, "sigma_e": sigma_e,
-              "size_log_mean": size_log_mean, "size_log_sd": size_log_sd, "min_size": min_size, "seed": seed}
+    truth = pl.DataFrame(
+        {
+            "station_id": sid,
+            "kind": np.array(KINDS)[kind],
+            "x": x,
+            "a": a,
+            "nu_i": nu_i,
+            "turnout": turnout,
+            "share": np.where(turnout > 0, w / np.maximum(turnout, 1e-300), 0.0),
+            "clean_ballots": clean_ballots,
+            "clean_leader_votes": clean_lead,
+            "ballots": ballots,
+            "leader_votes": lead,
+            "stuffed": stuffed,
+            "switched": lead - clean_lead - stuffed,
+        }
+    )
+    params = {
+        "n_stations": n,
+        "f_i": f_i,
+        "f_e": f_e,
+        "alpha": alpha,
+        "tau": tau,
+        "nu": nu,
+        "sigma_tau": sigma_tau,
+        "sigma_nu": sigma_nu,
+        "theta": theta,
+        "sigma_e": sigma_e,
+        "size_log_mean": size_log_mean,
+        "size_log_sd": size_log_sd,
+        "min_size": min_size,
+        "seed": seed,
+    }
     return KlimekSimulation(election, truth, params, seed)

@@ -34,11 +34,22 @@ RUSSIA_COLUMNS = {  # model field -> Russian CEC header (2012 wording)
 }
 
 AZERBAIJAN_COLUMNS = {
-    "registered": "100.2.1", "registered_main": "1a", "additional_list": "1b", "absentee_voted": "1c",
-    "absentee_taken": "1d", "absentee_received": "100.2.2", "ballots_received": "100.2.3",
-    "ballots_issued_station": "100.2.5", "ballots_issued_mobile": "100.2.6", "ballots_cancelled": "100.2.9",
-    "ballots_mobile_box": "100.2.12", "ballots_stationary_box": "100.2.13", "valid": "100.2.14",
-    "invalid": "100.2.15", "ballots_spoilt": "100.2.16", "mobile_requests": "mobile_requests",
+    "registered": "100.2.1",
+    "registered_main": "1a",
+    "additional_list": "1b",
+    "absentee_voted": "1c",
+    "absentee_taken": "1d",
+    "absentee_received": "100.2.2",
+    "ballots_received": "100.2.3",
+    "ballots_issued_station": "100.2.5",
+    "ballots_issued_mobile": "100.2.6",
+    "ballots_cancelled": "100.2.9",
+    "ballots_mobile_box": "100.2.12",
+    "ballots_stationary_box": "100.2.13",
+    "valid": "100.2.14",
+    "invalid": "100.2.15",
+    "ballots_spoilt": "100.2.16",
+    "mobile_requests": "mobile_requests",
 }
 
 
@@ -54,11 +65,13 @@ def _station_number(e: Election) -> pl.Series:
 def _russia(e: Election) -> pl.DataFrame:
     ac_voted = _col(e, "absentee_voted")
     cols: dict[str, object] = {
-        "region": e.level("region"), "tik": e.level("constituency"),
+        "region": e.level("region"),
+        "tik": e.level("constituency"),
         "uik": _station_number(e),
     }
     derived = {  # absentee certificates consistent with the certificates used here
-        "absentee_received": ac_voted + 20, "absentee_issued": np.minimum(ac_voted, 20),
+        "absentee_received": ac_voted + 20,
+        "absentee_issued": np.minimum(ac_voted, 20),
         "absentee_cancelled": 20 - np.minimum(ac_voted, 20) + ac_voted,
         "absentee_issued_higher": np.zeros(e.n_stations, np.int64),
     }
@@ -81,7 +94,9 @@ def _azerbaijan(e: Election) -> pl.DataFrame:
     cols: dict[str, object] = {"conec": e.level("constituency"), "pec": _station_number(e)}
     for field, header in AZERBAIJAN_COLUMNS.items():
         v = _col(e, field)
-        if field == "ballots_issued_station":  # line 100.2.5 counts every voter given a ballot, mobile included
+        if (
+            field == "ballots_issued_station"
+        ):  # line 100.2.5 counts every voter given a ballot, mobile included
             v = v + _col(e, "ballots_issued_early") + _col(e, "ballots_issued_mobile")
         if field == "ballots_cancelled":
             v = _col(e, "ballots_received") - e.ballots_issued()
@@ -111,16 +126,30 @@ columns = [{cands}]
 
 
 def _generic(e: Election, out: Path) -> pl.DataFrame:
-    present = [f for f in e.table.columns if f not in ("station_id", "region", "constituency", "exclusion", "source_line")
-               and not f.startswith("cand_")]
-    cols = {"station_id": e.station_ids, "region": e.level("region"), "constituency": e.level("constituency")}
+    present = [
+        f
+        for f in e.table.columns
+        if f not in ("station_id", "region", "constituency", "exclusion", "source_line")
+        and not f.startswith("cand_")
+    ]
+    cols = {
+        "station_id": e.station_ids,
+        "region": e.level("region"),
+        "constituency": e.level("constituency"),
+    }
     cols.update({f: e.field(f) for f in present})
     cols.update({c.name: e.field(c.id) for c in e.candidates})
     m = e.meta
-    (out / "mapping.toml").write_text(GENERIC_MAPPING.format(
-        country=m.country, date=m.date, name=m.name.replace('"', "'"),
-        fields="\n".join(f'{f} = "{f}"' for f in present),
-        cands=", ".join(f'"{c.name}"' for c in e.candidates)), encoding="utf-8")
+    (out / "mapping.toml").write_text(
+        GENERIC_MAPPING.format(
+            country=m.country,
+            date=m.date,
+            name=m.name.replace('"', "'"),
+            fields="\n".join(f'{f} = "{f}"' for f in present),
+            cands=", ".join(f'"{c.name}"' for c in e.candidates),
+        ),
+        encoding="utf-8",
+    )
     return pl.DataFrame(cols)
 
 

@@ -60,7 +60,9 @@ def russia_frame(e: Election) -> pl.DataFrame:
 
 def later_wording(df: pl.DataFrame) -> pl.DataFrame:
     """Headers as in later years, plus a certificates line that also contains "не учтенн"."""
-    ren = {RUSSIA_COLUMNS[k]: v for k, v in LATER_WORDING.items() if RUSSIA_COLUMNS[k] in df.columns}
+    ren = {
+        RUSSIA_COLUMNS[k]: v for k, v in LATER_WORDING.items() if RUSSIA_COLUMNS[k] in df.columns
+    }
     out = df.rename(ren)
     pos = out.columns.index(LATER_WORDING["ballots_unaccounted"])
     return _insert(out, pos + 1, pl.Series(CERTIFICATES_UNACCOUNTED, ["0"] * out.height))
@@ -74,20 +76,36 @@ def with_oik(df: pl.DataFrame) -> pl.DataFrame:
 
 def _sum_rows(df: pl.DataFrame, by: list[str], level: str) -> pl.DataFrame:
     counts = count_columns(df)
-    agg = df.group_by(by, maintain_order=True).agg([pl.col(c).cast(pl.Int64, strict=False).sum().cast(pl.Utf8) for c in counts])
+    agg = df.group_by(by, maintain_order=True).agg(
+        [pl.col(c).cast(pl.Int64, strict=False).sum().cast(pl.Utf8) for c in counts]
+    )
     for c in df.columns:
         if c not in agg.columns:
-            agg = agg.with_columns(pl.lit(level if c == "level" else ("http://example.invalid/total" if c == "url"
-                                                                     else "")).alias(c))
+            agg = agg.with_columns(
+                pl.lit(
+                    level
+                    if c == "level"
+                    else ("http://example.invalid/total" if c == "url" else "")
+                ).alias(c)
+            )
     return agg.select(df.columns)
 
 
-def with_levels(df: pl.DataFrame, station: str = "УИК", tik: str = "ТИК", region: str = "ИКСРФ",
-                national: str = "ЦИК") -> pl.DataFrame:
+def with_levels(
+    df: pl.DataFrame,
+    station: str = "УИК",
+    tik: str = "ТИК",
+    region: str = "ИКСРФ",
+    national: str = "ЦИК",
+) -> pl.DataFrame:
     """A ``level`` column and aggregate rows (national, region and TIK totals) above the stations."""
     st = _insert(df, 0, pl.Series("level", [station] * df.height))
-    parts = [_sum_rows(st.with_columns(pl.lit("").alias("region")), ["region"], national),
-             _sum_rows(st, ["region"], region), _sum_rows(st, ["region", "tik"], tik), st]
+    parts = [
+        _sum_rows(st.with_columns(pl.lit("").alias("region")), ["region"], national),
+        _sum_rows(st, ["region"], region),
+        _sum_rows(st, ["region", "tik"], tik),
+        st,
+    ]
     return pl.concat(parts, how="vertical")
 
 
@@ -95,28 +113,52 @@ def _find(df: pl.DataFrame, *stems: str) -> str:
     return next(c for c in df.columns if all(s in c for s in stems))
 
 
-def with_evoting(df: pl.DataFrame, candidate: str, per_region: int = 2, regions: int = 2,
-                 registered: int = 150_000, tik: str = EVOTING_TIK) -> pl.DataFrame:
+def with_evoting(
+    df: pl.DataFrame,
+    candidate: str,
+    per_region: int = 2,
+    regions: int = 2,
+    registered: int = 150_000,
+    tik: str = EVOTING_TIK,
+) -> pl.DataFrame:
     """Remote e-voting rows: a commission named for e-voting, a blank ``uik`` repeated in each
     region, more voters than any ordinary station; half of them vote, all for ``candidate``."""
     counts = count_columns(df)
     regs = df["region"].unique(maintain_order=True).to_list()[:regions]
-    reg_col, valid_col, box_col = _find(df, "в спис"), _find(df, "Число действительных"), _find(df, "стационарн")
+    reg_col, valid_col, box_col = (
+        _find(df, "в спис"),
+        _find(df, "Число действительных"),
+        _find(df, "стационарн"),
+    )
     rows = []
     for k, reg in enumerate(regs):
         for j in range(per_region):
             n = registered + 1000 * (k * per_region + j)
-            row = {c: "0" for c in counts} | {reg_col: str(n), valid_col: str(n // 2), box_col: str(n // 2),
-                                               candidate: str(n // 2)}
+            row = {c: "0" for c in counts} | {
+                reg_col: str(n),
+                valid_col: str(n // 2),
+                box_col: str(n // 2),
+                candidate: str(n // 2),
+            }
             row |= {"region": reg, "tik": tik, "uik": "", "url": "http://example.invalid/deg"}
             rows.append({c: row.get(c, "") for c in df.columns})
     return pl.concat([df, pl.DataFrame(rows, schema={c: pl.Utf8 for c in df.columns})])
 
 
-def with_no_results(df: pl.DataFrame, k: int = 3, region: str = "Территория без результатов") -> pl.DataFrame:
+def with_no_results(
+    df: pl.DataFrame, k: int = 3, region: str = "Территория без результатов"
+) -> pl.DataFrame:
     """Rows of a territory whose per-station results were not published: every count blank."""
-    rows = [{c: "" for c in df.columns} | {"region": region, "tik": "ТИК 1", "uik": str(i + 1),
-                                            "url": "http://example.invalid/none"} for i in range(k)]
+    rows = [
+        {c: "" for c in df.columns}
+        | {
+            "region": region,
+            "tik": "ТИК 1",
+            "uik": str(i + 1),
+            "url": "http://example.invalid/none",
+        }
+        for i in range(k)
+    ]
     rows = [{c: r.get(c, "") for c in df.columns} for r in rows]
     return pl.concat([df, pl.DataFrame(rows, schema={c: pl.Utf8 for c in df.columns})])
 
@@ -126,13 +168,19 @@ def with_blanks(df: pl.DataFrame, cells: dict[str, list[int]]) -> pl.DataFrame:
     out = df
     for col, rows in cells.items():
         idx = pl.Series(rows, dtype=pl.Int64)
-        out = out.with_columns(pl.when(pl.int_range(pl.len()).is_in(idx)).then(pl.lit("")).otherwise(pl.col(col))
-                               .alias(col))
+        out = out.with_columns(
+            pl.when(pl.int_range(pl.len()).is_in(idx))
+            .then(pl.lit(""))
+            .otherwise(pl.col(col))
+            .alias(col)
+        )
     return out
 
 
 def set_cell(df: pl.DataFrame, col: str, row: int, value: str) -> pl.DataFrame:
-    return df.with_columns(pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(col)).alias(col))
+    return df.with_columns(
+        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(col)).alias(col)
+    )
 
 
 def referendum(e: Election) -> pl.DataFrame:
@@ -143,9 +191,14 @@ def referendum(e: Election) -> pl.DataFrame:
     yes = e.votes()
     no = e.votes_matrix().sum(axis=1) - yes
     df = df.drop([*names, RUSSIA_COLUMNS["valid"]])
-    df = df.rename({RUSSIA_COLUMNS["registered"]:
-                    "Число участников голосования, включенных в список участников голосования на момент окончания "
-                    "голосования"})
+    df = df.rename(
+        {
+            RUSSIA_COLUMNS[
+                "registered"
+            ]: "Число участников голосования, включенных в список участников голосования на момент окончания "
+            "голосования"
+        }
+    )
     pos = df.columns.index("url")
     df = _insert(df, pos, pl.Series("Нет", no.astype(str)))
     return _insert(df, pos, pl.Series("Да", yes.astype(str)))
@@ -157,10 +210,15 @@ def long_layout(e: Election) -> pl.DataFrame:
     n, k = e.n_stations, len(e.candidates)
     rep = np.repeat(np.arange(n), k)
     cols: dict[str, object] = {
-        "region": e.level("region")[rep], "district": e.level("constituency")[rep],
+        "region": e.level("region")[rep],
+        "district": e.level("constituency")[rep],
         "station": e.table["station_id"].to_numpy()[rep],
     }
-    for f, h in (("registered", "Registered voters"), ("valid", "Valid ballots"), ("invalid", "Invalid ballots")):
+    for f, h in (
+        ("registered", "Registered voters"),
+        ("valid", "Valid ballots"),
+        ("invalid", "Invalid ballots"),
+    ):
         cols[h] = e.field(f)[rep].astype(str)
     votes = e.votes_matrix()
     cols["candidate"] = np.tile(np.array([c.name for c in e.candidates], dtype=object), n)
@@ -173,33 +231,63 @@ def long_layout(e: Election) -> pl.DataFrame:
 def long_items(e: Election) -> pl.DataFrame:
     """Fully long: one row per station and *item*, the protocol lines (registered, valid, invalid,
     ballots issued) as items beside the candidates, as some commissions publish them."""
-    items = [("Registered voters", e.field("registered")), ("Ballots issued", e.ballots_issued()),
-             ("Valid ballots", e.field("valid")), ("Invalid ballots", e.field("invalid"))]
+    items = [
+        ("Registered voters", e.field("registered")),
+        ("Ballots issued", e.ballots_issued()),
+        ("Valid ballots", e.field("valid")),
+        ("Invalid ballots", e.field("invalid")),
+    ]
     items += [(c.name, e.field(c.id)) for c in e.candidates]
     n, k = e.n_stations, len(items)
     rep = np.repeat(np.arange(n), k)
-    return pl.DataFrame({
-        "region": e.level("region")[rep], "district": e.level("constituency")[rep],
-        "station": e.table["station_id"].to_numpy()[rep],
-        "item": np.tile(np.array([name for name, _ in items], dtype=object), n),
-        "count": np.column_stack([v for _, v in items]).reshape(-1).astype(str),
-    })
+    return pl.DataFrame(
+        {
+            "region": e.level("region")[rep],
+            "district": e.level("constituency")[rep],
+            "station": e.table["station_id"].to_numpy()[rep],
+            "item": np.tile(np.array([name for name, _ in items], dtype=object), n),
+            "count": np.column_stack([v for _, v in items]).reshape(-1).astype(str),
+        }
+    )
 
 
 def unknown_protocol_line(df: pl.DataFrame, header: str = "Получено УИК") -> pl.DataFrame:
     """A protocol line in wording no vocabulary knows (ballots received), just before the candidates."""
-    first_cand = next(i for i, c in enumerate(df.columns) if c not in ID_COLUMNS and c != "oik"
-                      and c not in RUSSIA_COLUMNS.values() and c not in LATER_WORDING.values()
-                      and c != CERTIFICATES_UNACCOUNTED)
+    first_cand = next(
+        i
+        for i, c in enumerate(df.columns)
+        if c not in ID_COLUMNS
+        and c != "oik"
+        and c not in RUSSIA_COLUMNS.values()
+        and c not in LATER_WORDING.values()
+        and c != CERTIFICATES_UNACCOUNTED
+    )
     return _insert(df, first_cand, df[RUSSIA_COLUMNS["ballots_received"]].alias(header))
 
 
-def two_contests(df: pl.DataFrame, names: tuple[str, str] = ("Выборы Президента", "Выборы Губернатора")
-                 ) -> pl.DataFrame:
+def two_contests(
+    df: pl.DataFrame, names: tuple[str, str] = ("Выборы Президента", "Выборы Губернатора")
+) -> pl.DataFrame:
     """The same stations twice, one block per contest, told apart by an ``election`` column."""
     return pl.concat([_insert(df, 0, pl.Series("election", [n] * df.height)) for n in names])
 
 
-__all__ = ["CERTIFICATES_UNACCOUNTED", "EVOTING_TIK", "LATER_WORDING", "count_columns", "later_wording",
-           "long_items", "long_layout", "referendum", "russia_frame", "set_cell", "two_contests", "unknown_protocol_line",
-           "with_blanks", "with_evoting", "with_levels", "with_no_results", "with_oik"]
+__all__ = [
+    "CERTIFICATES_UNACCOUNTED",
+    "EVOTING_TIK",
+    "LATER_WORDING",
+    "count_columns",
+    "later_wording",
+    "long_items",
+    "long_layout",
+    "referendum",
+    "russia_frame",
+    "set_cell",
+    "two_contests",
+    "unknown_protocol_line",
+    "with_blanks",
+    "with_evoting",
+    "with_levels",
+    "with_no_results",
+    "with_oik",
+]

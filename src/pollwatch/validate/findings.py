@@ -9,8 +9,16 @@ import polars as pl
 
 from pollwatch.results import Summary
 
-COLUMNS = {"rule": pl.Utf8, "station_id": pl.Utf8, "source_line": pl.Int64, "fields": pl.Utf8,
-           "expected": pl.Utf8, "found": pl.Utf8, "difference": pl.Int64, "message": pl.Utf8}
+COLUMNS = {
+    "rule": pl.Utf8,
+    "station_id": pl.Utf8,
+    "source_line": pl.Int64,
+    "fields": pl.Utf8,
+    "expected": pl.Utf8,
+    "found": pl.Utf8,
+    "difference": pl.Int64,
+    "message": pl.Utf8,
+}
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,22 @@ class Findings:
         self.table.write_csv(path)
 
     def to_dict(self) -> dict:
-        return {"profile": self.profile, "counts": self.counts(), "checked": self.checked,
-                "skipped": self.skipped, "examples": self.examples(3)}
+        return {
+            "profile": self.profile,
+            "counts": self.counts(),
+            "checked": self.checked,
+            "skipped": self.skipped,
+            "examples": self.examples(3),
+        }
 
     def summary(self) -> Summary:
         counts = self.counts()
         bad = {r: n for r, n in counts.items() if n}
-        text = (f"{len(self.checked)} protocol rules checked ({self.profile} profile); "
-                + (f"{sum(bad.values()):,} violations at {len(self.stations()):,} stations."
-                   if bad else "no violations."))
+        text = f"{len(self.checked)} protocol rules checked ({self.profile} profile); " + (
+            f"{sum(bad.values()):,} violations at {len(self.stations()):,} stations."
+            if bad
+            else "no violations."
+        )
         rows = [(r, f"{n:,}  — {self.checked[r]}") for r, n in counts.items()]
         notes = [f"not checked: {r} ({why})" for r, why in self.skipped.items()]
         return Summary("Protocol arithmetic", text, rows, notes)

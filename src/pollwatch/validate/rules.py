@@ -26,10 +26,10 @@ Check = Callable[[Election], tuple[np.ndarray, np.ndarray, np.ndarray]]
 class Rule:
     name: str
     description: str
-    fields: tuple[str, ...]            # all must be present for the rule to run
+    fields: tuple[str, ...]  # all must be present for the rule to run
     check: Check
-    relation: str = "="                # how expected and found should relate: "=" or "<="
-    any_fields: tuple[str, ...] = ()   # at least one must be present
+    relation: str = "="  # how expected and found should relate: "=" or "<="
+    any_fields: tuple[str, ...] = ()  # at least one must be present
 
 
 def _f(e: Election, *names: str) -> np.ndarray:
@@ -51,37 +51,101 @@ def _le(bound: np.ndarray, found: np.ndarray):
 ISSUED = ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile")
 BOXES = ("ballots_mobile_box", "ballots_stationary_box")
 
-RULES: dict[str, Rule] = {r.name: r for r in (
-    Rule("cast_equals_boxes", "valid + invalid = ballots in boxes", ("valid", "invalid"),
-         lambda e: _eq(_f(e, *BOXES), e.ballots_cast()), "=", BOXES),
-    Rule("candidates_sum_valid", "sum of candidate votes = valid ballots", ("valid",),
-         lambda e: _eq(e.field("valid"), e.votes_matrix().sum(axis=1))),
-    Rule("boxes_le_issued", "ballots in boxes ≤ ballots issued (an excess means stuffing)", (),
-         lambda e: _le(e.ballots_issued(), e.ballots_in_boxes()), "<=", ISSUED),
-    Rule("issued_le_received", "ballots issued ≤ ballots received", ("ballots_received",),
-         lambda e: _le(e.field("ballots_received"), e.ballots_issued()), "<=", ISSUED),
-    Rule("turnout_le_100", "ballots issued and cast ≤ registered voters (turnout ≤ 100 %)", ("registered",),
-         lambda e: _le(e.field("registered"), np.maximum(e.ballots_cast(), _f(e, *ISSUED)))),
-    Rule("ballots_balance_ru", "received = issued + cancelled + lost − not accounted on receipt",
-         ("ballots_received", "ballots_cancelled"),
-         lambda e: _eq(e.field("ballots_received"),
-                       e.ballots_issued() + _f(e, "ballots_cancelled", "ballots_lost") - _f(e, "ballots_unaccounted"))),
-    Rule("absentee_balance_ru", "absentee certificates received = issued here + cancelled + lost",
-         ("absentee_received", "absentee_issued"),
-         lambda e: _eq(e.field("absentee_received"), _f(e, "absentee_issued", "absentee_cancelled", "absentee_lost"))),
-    Rule("ballots_balance_az", "received = issued (station + mobile) + cancelled + spoilt (Art. 100.2)",
-         ("ballots_received", "ballots_cancelled"),
-         lambda e: _eq(e.field("ballots_received"), e.ballots_issued() + _f(e, "ballots_cancelled", "ballots_spoilt"))),
-    Rule("mobile_box_le_requests", "ballots in the mobile box ≤ mobile requests (Art. 106.2 voids the box)",
-         ("ballots_mobile_box", "mobile_requests"),
-         lambda e: _le(e.field("mobile_requests"), e.field("ballots_mobile_box")), "<="),
-    Rule("item1_identity_az", "item 1 = 1a + 1b + 1c − 1d (main + additional + cards used − cards taken)",
-         ("registered", "registered_main", "additional_list"),
-         lambda e: _eq(_f(e, "registered_main", "additional_list", "absentee_voted") - _f(e, "absentee_taken"),
-                       e.field("registered"))),
-)}
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in (
+        Rule(
+            "cast_equals_boxes",
+            "valid + invalid = ballots in boxes",
+            ("valid", "invalid"),
+            lambda e: _eq(_f(e, *BOXES), e.ballots_cast()),
+            "=",
+            BOXES,
+        ),
+        Rule(
+            "candidates_sum_valid",
+            "sum of candidate votes = valid ballots",
+            ("valid",),
+            lambda e: _eq(e.field("valid"), e.votes_matrix().sum(axis=1)),
+        ),
+        Rule(
+            "boxes_le_issued",
+            "ballots in boxes ≤ ballots issued (an excess means stuffing)",
+            (),
+            lambda e: _le(e.ballots_issued(), e.ballots_in_boxes()),
+            "<=",
+            ISSUED,
+        ),
+        Rule(
+            "issued_le_received",
+            "ballots issued ≤ ballots received",
+            ("ballots_received",),
+            lambda e: _le(e.field("ballots_received"), e.ballots_issued()),
+            "<=",
+            ISSUED,
+        ),
+        Rule(
+            "turnout_le_100",
+            "ballots issued and cast ≤ registered voters (turnout ≤ 100 %)",
+            ("registered",),
+            lambda e: _le(e.field("registered"), np.maximum(e.ballots_cast(), _f(e, *ISSUED))),
+        ),
+        Rule(
+            "ballots_balance_ru",
+            "received = issued + cancelled + lost − not accounted on receipt",
+            ("ballots_received", "ballots_cancelled"),
+            lambda e: _eq(
+                e.field("ballots_received"),
+                e.ballots_issued()
+                + _f(e, "ballots_cancelled", "ballots_lost")
+                - _f(e, "ballots_unaccounted"),
+            ),
+        ),
+        Rule(
+            "absentee_balance_ru",
+            "absentee certificates received = issued here + cancelled + lost",
+            ("absentee_received", "absentee_issued"),
+            lambda e: _eq(
+                e.field("absentee_received"),
+                _f(e, "absentee_issued", "absentee_cancelled", "absentee_lost"),
+            ),
+        ),
+        Rule(
+            "ballots_balance_az",
+            "received = issued (station + mobile) + cancelled + spoilt (Art. 100.2)",
+            ("ballots_received", "ballots_cancelled"),
+            lambda e: _eq(
+                e.field("ballots_received"),
+                e.ballots_issued() + _f(e, "ballots_cancelled", "ballots_spoilt"),
+            ),
+        ),
+        Rule(
+            "mobile_box_le_requests",
+            "ballots in the mobile box ≤ mobile requests (Art. 106.2 voids the box)",
+            ("ballots_mobile_box", "mobile_requests"),
+            lambda e: _le(e.field("mobile_requests"), e.field("ballots_mobile_box")),
+            "<=",
+        ),
+        Rule(
+            "item1_identity_az",
+            "item 1 = 1a + 1b + 1c − 1d (main + additional + cards used − cards taken)",
+            ("registered", "registered_main", "additional_list"),
+            lambda e: _eq(
+                _f(e, "registered_main", "additional_list", "absentee_voted")
+                - _f(e, "absentee_taken"),
+                e.field("registered"),
+            ),
+        ),
+    )
+}
 
-GENERIC = ("cast_equals_boxes", "candidates_sum_valid", "boxes_le_issued", "issued_le_received", "turnout_le_100")
+GENERIC = (
+    "cast_equals_boxes",
+    "candidates_sum_valid",
+    "boxes_le_issued",
+    "issued_le_received",
+    "turnout_le_100",
+)
 PROFILES: dict[str, tuple[str, ...]] = {
     "generic": GENERIC,
     "RU": GENERIC + ("ballots_balance_ru", "absentee_balance_ru"),
@@ -96,30 +160,55 @@ def _negative_findings(e: Election) -> pl.DataFrame:
         v = e.field(col)
         idx = np.flatnonzero(v < 0)
         if len(idx):
-            name = col if col in FIELD_BY_NAME else next(c.name for c in e.candidates if c.id == col)
-            frames.append(_frame(e, "nonnegative", idx, name, np.zeros(len(idx), np.int64), v[idx], ids, ">="))
+            name = (
+                col if col in FIELD_BY_NAME else next(c.name for c in e.candidates if c.id == col)
+            )
+            frames.append(
+                _frame(e, "nonnegative", idx, name, np.zeros(len(idx), np.int64), v[idx], ids, ">=")
+            )
     return pl.concat(frames) if frames else empty_table()
 
 
-def _frame(e: Election, rule: str, idx: np.ndarray, fields: str, expected: np.ndarray, found: np.ndarray,
-           ids: pl.Series, relation: str) -> pl.DataFrame:
-    lines = e.table[SOURCE_LINE].gather(idx) if SOURCE_LINE in e.table.columns else pl.Series([None] * len(idx), dtype=pl.Int64)
+def _frame(
+    e: Election,
+    rule: str,
+    idx: np.ndarray,
+    fields: str,
+    expected: np.ndarray,
+    found: np.ndarray,
+    ids: pl.Series,
+    relation: str,
+) -> pl.DataFrame:
+    lines = (
+        e.table[SOURCE_LINE].gather(idx)
+        if SOURCE_LINE in e.table.columns
+        else pl.Series([None] * len(idx), dtype=pl.Int64)
+    )
     word = {"=": "expected", "<=": "at most", ">=": "at least"}[relation]
     exp_s = pl.Series(expected.astype(np.int64)).cast(pl.Utf8)
     found_s = pl.Series(found.astype(np.int64)).cast(pl.Utf8)
-    return pl.DataFrame({
-        "rule": pl.Series([rule] * len(idx), dtype=pl.Utf8),
-        "station_id": ids.gather(idx),
-        "source_line": lines,
-        "fields": pl.Series([fields] * len(idx), dtype=pl.Utf8),
-        "expected": exp_s,
-        "found": found_s,
-        "difference": pl.Series((found - expected).astype(np.int64)),
-        "message": pl.Series([word] * len(idx), dtype=pl.Utf8) + " " + exp_s + ", found " + found_s,
-    }, schema=COLUMNS)
+    return pl.DataFrame(
+        {
+            "rule": pl.Series([rule] * len(idx), dtype=pl.Utf8),
+            "station_id": ids.gather(idx),
+            "source_line": lines,
+            "fields": pl.Series([fields] * len(idx), dtype=pl.Utf8),
+            "expected": exp_s,
+            "found": found_s,
+            "difference": pl.Series((found - expected).astype(np.int64)),
+            "message": pl.Series([word] * len(idx), dtype=pl.Utf8)
+            + " "
+            + exp_s
+            + ", found "
+            + found_s,
+        },
+        schema=COLUMNS,
+    )
 
 
-def validate(election: Election, profile: str | None = None, rules: tuple[str, ...] | None = None) -> Findings:
+def validate(
+    election: Election, profile: str | None = None, rules: tuple[str, ...] | None = None
+) -> Findings:
     """Check the protocol arithmetic of every station.
 
     :param profile: ``generic``, ``RU`` or ``AZ`` (default: the election's ``meta.profile``).
@@ -148,11 +237,24 @@ def validate(election: Election, profile: str | None = None, rules: tuple[str, .
             continue
         try:
             mask, expected, found = rule.check(election)
-        except MissingFieldError as exc:  # a line the rule needs beyond its declared fields (e.g. boxes)
+        except (
+            MissingFieldError
+        ) as exc:  # a line the rule needs beyond its declared fields (e.g. boxes)
             skipped[name] = str(exc)
             continue
         checked[name] = rule.description
         idx = np.flatnonzero(mask)
         if len(idx):
-            frames.append(_frame(election, name, idx, rule.description, expected[idx], found[idx], ids, rule.relation))
+            frames.append(
+                _frame(
+                    election,
+                    name,
+                    idx,
+                    rule.description,
+                    expected[idx],
+                    found[idx],
+                    ids,
+                    rule.relation,
+                )
+            )
     return Findings(pl.concat(frames), checked, skipped, profile)

@@ -8,6 +8,8 @@ def cv2():
     try:
         import cv2 as _cv2
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("Counting from video needs OpenCV: pip install 'pollwatch[video]' "
-                          "(installs opencv-python-headless).") from exc
+        raise ImportError(
+            "Counting from video needs OpenCV: pip install 'pollwatch[video]' "
+            "(installs opencv-python-headless)."
+        ) from exc
     return _cv2

@@ -58,9 +58,9 @@ class VideoCount(ResultMixin):
     """Counts per window from video, in the tallies format, with provenance."""
 
     tallies: pl.DataFrame
-    events: tuple[float, ...]                       # seconds from the start of the video
-    bad: tuple[tuple[float, float, str], ...]       # (start s, end s, kind)
-    segments: tuple[tuple[str, str, int], ...]      # (path, sha256, frames)
+    events: tuple[float, ...]  # seconds from the start of the video
+    bad: tuple[tuple[float, float, str], ...]  # (start s, end s, kind)
+    segments: tuple[tuple[str, str, int], ...]  # (path, sha256, frames)
     fps: float
     n_frames: int
     roi: tuple[int, int, int, int]
@@ -73,13 +73,17 @@ class VideoCount(ResultMixin):
 
     def summary(self) -> Summary:
         n_bad = self.tallies.filter(~pl.col("usable")).height
-        rows = [("frames", f"{self.n_frames:,} at {self.fps:g} fps"),
-                ("ballot-casting events (usable windows)", f"{self.total:,}"),
-                ("windows usable / all", f"{self.tallies.height - n_bad} / {self.tallies.height}")]
+        rows = [
+            ("frames", f"{self.n_frames:,} at {self.fps:g} fps"),
+            ("ballot-casting events (usable windows)", f"{self.total:,}"),
+            ("windows usable / all", f"{self.tallies.height - n_bad} / {self.tallies.height}"),
+        ]
         rows += [(f"{k.replace('_', ' ')} stretch", f"{a:.1f}–{b:.1f} s") for a, b, k in self.bad]
         rows += [(f"segment {Path(p).name}", f"SHA-256 {h}") for p, h, _ in self.segments]
-        text = (f"Counted {self.total:,} ballot drops at the box on usable windows; "
-                f"{n_bad} window(s) overlap frozen, black or turned-away video and are missing.")
+        text = (
+            f"Counted {self.total:,} ballot drops at the box on usable windows; "
+            f"{n_bad} window(s) overlap frozen, black or turned-away video and are missing."
+        )
         return Summary("Video count", text, rows, ())
 
 
@@ -110,8 +114,13 @@ class _Tracker:
         for j, p in enumerate(points):
             if j not in matched_p:
                 # born inside the box region = a ghost or a re-entry: never counted
-                self.tracks[self.next_id] = {"c": p, "missed": 0, "dwell": 0, "counted": False,
-                                             "eligible": not inside(p)}
+                self.tracks[self.next_id] = {
+                    "c": p,
+                    "missed": 0,
+                    "dwell": 0,
+                    "counted": False,
+                    "eligible": not inside(p),
+                }
                 self.next_id += 1
         return [self.tracks[i] for i in matched_t if i in self.tracks]
 
@@ -141,14 +150,27 @@ def _frames(paths: list[Path]):
         cap.release()
 
 
-def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, int] | str, *,
-                window_minutes: float = 10.0, start: str = "08:00", station_id: str = "video",
-                watcher: str = "video", fps: float | None = None, radius: int = 80,
-                dwell_seconds: float = 1.0, min_area: float = 400.0, hog: bool = False,
-                frozen_seconds: float = 2.0, black_level: float = 12.0,
-                away_seconds: float = 8.0, mismatch_share: float = 0.5,
-                reference_seconds: float = 2.0, warmup_seconds: float = 1.5,
-                scale: float = 0.5) -> VideoCount:
+def count_video(
+    video: str | Path | list[str | Path],
+    roi: tuple[int, int, int, int] | str,
+    *,
+    window_minutes: float = 10.0,
+    start: str = "08:00",
+    station_id: str = "video",
+    watcher: str = "video",
+    fps: float | None = None,
+    radius: int = 80,
+    dwell_seconds: float = 1.0,
+    min_area: float = 400.0,
+    hog: bool = False,
+    frozen_seconds: float = 2.0,
+    black_level: float = 12.0,
+    away_seconds: float = 8.0,
+    mismatch_share: float = 0.5,
+    reference_seconds: float = 2.0,
+    warmup_seconds: float = 1.5,
+    scale: float = 0.5,
+) -> VideoCount:
     """Count ballot drops in one video (or consecutive segments) and return tallies per window.
 
     ``start`` is the wall-clock time of the first frame; ``window_minutes`` the tally window.
@@ -182,15 +204,17 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
     if hog:
         if not hasattr(cv, "HOGDescriptor"):
             # OpenCV 5 moved HOG (and the Haar cascades) out of the main package
-            raise ImportError(f"hog=True needs OpenCV's HOGDescriptor, which OpenCV {cv.__version__} "
-                              "does not include; install opencv-contrib-python-headless (or "
-                              "opencv-python-headless<5), or count without the HOG check.")
+            raise ImportError(
+                f"hog=True needs OpenCV's HOGDescriptor, which OpenCV {cv.__version__} "
+                "does not include; install opencv-contrib-python-headless (or "
+                "opencv-python-headless<5), or count without the HOG check."
+            )
         hog_det = cv.HOGDescriptor()
         hog_det.setSVMDetector(cv.HOGDescriptor_getDefaultPeopleDetector())
 
     state: dict = {"fps": fps}
     events: list[float] = []
-    bad: list[list] = []            # [start_frame, end_frame, kind]
+    bad: list[list] = []  # [start_frame, end_frame, kind]
     seg_frames = [0] * len(paths)
     ref_stack: list[np.ndarray] = []
     reference = None
@@ -236,7 +260,7 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
             reset(f)
         frozen_run = 0
         prev = gray
-        roi_img = cv.GaussianBlur(gray[y:y + h, x:x + w], (5, 5), 0)
+        roi_img = cv.GaussianBlur(gray[y : y + h, x : x + w], (5, 5), 0)
         if reference is None:
             ref_stack.append(roi_img)
             if len(ref_stack) >= max(1, int(reference_seconds * rate)):
@@ -271,27 +295,58 @@ def count_video(video: str | Path | list[str | Path], roi: tuple[int, int, int, 
     n_frames = f + 1
     bad_s = tuple((a / rate, (b + 1) / rate, k) for a, b, k in bad)
     events = [e for e in events if not any(a <= e < b for a, b, _ in bad_s)]
-    tallies = _windows(events, bad_s, n_frames / rate, window_minutes, parse_time(start),
-                       station_id, watcher, paths, hashes, seg_frames, rate)
-    params = dict(window_minutes=window_minutes, start=start, radius=radius,
-                  dwell_seconds=dwell_seconds, min_area=min_area, hog=hog,
-                  frozen_seconds=frozen_seconds, black_level=black_level,
-                  away_seconds=away_seconds, mismatch_share=mismatch_share, scale=scale)
+    tallies = _windows(
+        events,
+        bad_s,
+        n_frames / rate,
+        window_minutes,
+        parse_time(start),
+        station_id,
+        watcher,
+        paths,
+        hashes,
+        seg_frames,
+        rate,
+    )
+    params = dict(
+        window_minutes=window_minutes,
+        start=start,
+        radius=radius,
+        dwell_seconds=dwell_seconds,
+        min_area=min_area,
+        hog=hog,
+        frozen_seconds=frozen_seconds,
+        black_level=black_level,
+        away_seconds=away_seconds,
+        mismatch_share=mismatch_share,
+        scale=scale,
+    )
     segs = tuple((str(p), hsh, n) for p, hsh, n in zip(paths, hashes, seg_frames, strict=True))
     return VideoCount(tallies, tuple(events), bad_s, segs, rate, n_frames, tuple(roi), params)
 
 
 def _hog_confirms(hog_det, frame, grown) -> bool:
     x0, y0 = int(max(grown[0], 0)), int(max(grown[1] - 60, 0))  # box corners arrive as floats
-    crop = frame[y0:int(grown[3]), x0:int(grown[2])]
+    crop = frame[y0 : int(grown[3]), x0 : int(grown[2])]
     if crop.shape[0] < 128 or crop.shape[1] < 64:
         return False
     rects, _ = hog_det.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.05)
     return len(rects) > 0
 
 
-def _windows(events, bad, seconds, window_minutes, start_min, station_id, watcher, paths,
-             hashes, seg_frames, rate) -> pl.DataFrame:
+def _windows(
+    events,
+    bad,
+    seconds,
+    window_minutes,
+    start_min,
+    station_id,
+    watcher,
+    paths,
+    hashes,
+    seg_frames,
+    rate,
+) -> pl.DataFrame:
     win = window_minutes * 60
     bounds = np.cumsum([0] + seg_frames) / rate
     rows = []
@@ -299,9 +354,16 @@ def _windows(events, bad, seconds, window_minutes, start_min, station_id, watche
         a, b = i * win, min((i + 1) * win, seconds)
         why = next((k for x, y, k in bad if x < b and y > a), None)
         segs = [hashes[k] for k in range(len(paths)) if bounds[k] < b and bounds[k + 1] > a]
-        rows.append(dict(station_id=station_id, window_start=start_min + a / 60,
-                         window_end=start_min + b / 60, watcher=watcher,
-                         count=sum(a <= e < b for e in events), usable=why is None and b - a >= 0.5 * win,
-                         reason=why or (None if b - a >= 0.5 * win else "partial window"),
-                         source_sha256=";".join(segs)))
+        rows.append(
+            dict(
+                station_id=station_id,
+                window_start=start_min + a / 60,
+                window_end=start_min + b / 60,
+                watcher=watcher,
+                count=sum(a <= e < b for e in events),
+                usable=why is None and b - a >= 0.5 * win,
+                reason=why or (None if b - a >= 0.5 * win else "partial window"),
+                source_sha256=";".join(segs),
+            )
+        )
     return tallies_frame(rows)

@@ -26,7 +26,7 @@ class SyntheticVideo:
     fps: float
     n_frames: int
     roi: tuple[int, int, int, int]
-    visits: tuple[tuple[float, float], ...]          # (arrives at the box, leaves the box)
+    visits: tuple[tuple[float, float], ...]  # (arrives at the box, leaves the box)
     bad: tuple[tuple[float, float, str], ...] = field(default_factory=tuple)
 
     def true_count(self, start: float = 0.0, end: float = float("inf")) -> int:
@@ -43,16 +43,22 @@ def _background(rng: np.random.Generator) -> np.ndarray:
     cv = cv2()
     grad = np.linspace(150, 200, WIDTH, dtype=np.float32)[None, :, None]
     img = np.broadcast_to(grad, (HEIGHT, WIDTH, 3)).astype(np.uint8).copy()
-    cv.rectangle(img, (0, 280), (WIDTH, HEIGHT), (120, 130, 140), -1)       # floor
-    cv.rectangle(img, (40, 150), (200, 230), (60, 90, 140), -1)             # issuing table
-    cv.rectangle(img, (450, 140), (600, 220), (70, 100, 90), -1)            # booth
+    cv.rectangle(img, (0, 280), (WIDTH, HEIGHT), (120, 130, 140), -1)  # floor
+    cv.rectangle(img, (40, 150), (200, 230), (60, 90, 140), -1)  # issuing table
+    cv.rectangle(img, (450, 140), (600, 220), (70, 100, 90), -1)  # booth
     x, y, w, h = BOX
-    cv.rectangle(img, (x, y), (x + w, y + h), (230, 230, 235), -1)          # ballot box
+    cv.rectangle(img, (x, y), (x + w, y + h), (230, 230, 235), -1)  # ballot box
     cv.rectangle(img, (x, y), (x + w, y + h), (40, 40, 40), 2)
-    cv.line(img, (x + 15, y + 8), (x + w - 15, y + 8), (20, 20, 20), 3)     # slot
+    cv.line(img, (x + 15, y + 8), (x + w - 15, y + 8), (20, 20, 20), 3)  # slot
     for _ in range(30):  # texture, so a turned-away view differs from it
         cx, cy = int(rng.integers(0, WIDTH)), int(rng.integers(0, 140))
-        cv.circle(img, (cx, cy), int(rng.integers(5, 20)), tuple(int(v) for v in rng.integers(80, 220, 3)), -1)
+        cv.circle(
+            img,
+            (cx, cy),
+            int(rng.integers(5, 20)),
+            tuple(int(v) for v in rng.integers(80, 220, 3)),
+            -1,
+        )
     return img
 
 
@@ -63,12 +69,20 @@ def _figure(img: np.ndarray, cx: float, colour: tuple[int, int, int]) -> None:
     cv.circle(img, (int(cx), cy - 65), 16, (60, 80, 120), -1)
 
 
-def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float = 10.0,
-                         every: float = 3.5, walk: float = 2.5, dwell: float = 2.0,
-                         frozen: tuple[float, float] | None = None,
-                         black: tuple[float, float] | None = None,
-                         turned_away: tuple[float, float] | None = None,
-                         seed: int = 0, fourcc: str = "MJPG") -> SyntheticVideo:
+def make_synthetic_video(
+    path: str | Path,
+    *,
+    seconds: float = 90.0,
+    fps: float = 10.0,
+    every: float = 3.5,
+    walk: float = 2.5,
+    dwell: float = 2.0,
+    frozen: tuple[float, float] | None = None,
+    black: tuple[float, float] | None = None,
+    turned_away: tuple[float, float] | None = None,
+    seed: int = 0,
+    fourcc: str = "MJPG",
+) -> SyntheticVideo:
     """Write a synthetic video and return its ground truth.
 
     Figures start every ``every`` seconds, alternating sides; each walks ``walk`` s to the
@@ -81,7 +95,9 @@ def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float 
     away = np.roll(_background(np.random.default_rng(seed + 1)), 200, axis=1)
     # sensor noise as saturating add/subtract pairs (fast uint8 arithmetic)
     noise = [rng.normal(0, 3, bg.shape).round() for _ in range(16)]
-    noise = [(np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)) for n in noise]
+    noise = [
+        (np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)) for n in noise
+    ]
     n = int(round(seconds * fps))
     x, _, w, _ = BOX
     starts = np.arange(1.0, seconds - (2 * walk + dwell), every)
@@ -94,8 +110,12 @@ def make_synthetic_video(path: str | Path, *, seconds: float = 90.0, fps: float 
     writer = cv.VideoWriter(str(path), cv.VideoWriter_fourcc(*fourcc), fps, (WIDTH, HEIGHT))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path} with codec {fourcc}")
-    bad = [(a, b, k) for k, ab in (("frozen", frozen), ("black", black),
-                                   ("turned_away", turned_away)) if ab for a, b in [ab]]
+    bad = [
+        (a, b, k)
+        for k, ab in (("frozen", frozen), ("black", black), ("turned_away", turned_away))
+        if ab
+        for a, b in [ab]
+    ]
     last = bg
     for f in range(n):
         t = f / fps

@@ -13,9 +13,15 @@ from pollwatch.service import models as m
 from pollwatch.service.writer import Draft, GroupCommitter
 
 
-def builder(session: Session, user: m.User, body, kind: str, form: str,
-            fields: Callable[[m.Station], dict], before_checks: Callable[[], None] | None = None
-            ) -> Draft:
+def builder(
+    session: Session,
+    user: m.User,
+    body,
+    kind: str,
+    form: str,
+    fields: Callable[[m.Station], dict],
+    before_checks: Callable[[], None] | None = None,
+) -> Draft:
     """The :class:`Draft` that :func:`submit` stores, for one kind of submission: the common
     columns plus ``fields(station)``, the kind's cleaned answers. The client-id lookup, the
     station and the permission checks (those of :func:`crud.submission_context`) are made when
@@ -41,13 +47,20 @@ async def submit(
 
         def prepare() -> tuple[m.Submission, bool]:
             prior, station = crud.submission_context(
-                session, user, build.client_id, build.station_id, build.kind, build.form,
+                session,
+                user,
+                build.client_id,
+                build.station_id,
+                build.kind,
+                build.form,
                 before_checks=build.before_checks,
             )
             if prior is not None:
                 session.commit()
                 return prior, False
-            done = crud.create_submission(session, user, build.make(station), media_ids, checked=True)
+            done = crud.create_submission(
+                session, user, build.make(station), media_ids, checked=True
+            )
             session.commit()
             return done
 

@@ -35,8 +35,15 @@ async def create_incident(
             occurred = occurred.astimezone(dt.UTC).replace(tzinfo=None)
         return {"severity": body.severity, "occurred_at": occurred, "description": body.description}
 
-    build = builder(session, user, body, Kind.incident, body.category, fields,
-                    before_checks=lambda: crud.clean_incident(body.category, body.severity))
+    build = builder(
+        session,
+        user,
+        body,
+        Kind.incident,
+        body.category,
+        fields,
+        before_checks=lambda: crud.clean_incident(body.category, body.severity),
+    )
     return await submit(response, session, writer, user, body.media_ids, build)
 
 

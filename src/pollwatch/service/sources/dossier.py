@@ -26,8 +26,9 @@ from pollwatch.service.sources.evidence import load_entries, open_database
 __all__ = ["observer_reports_from_db", "write_dossier_bundle"]
 
 
-def observer_reports_from_db(session: Any, station_id: int | str | None = None, *,
-                             election_id: int | None = None) -> list[dict]:
+def observer_reports_from_db(
+    session: Any, station_id: int | str | None = None, *, election_id: int | None = None
+) -> list[dict]:
     """Observers' submissions from the service's ORM tables, as plain dicts.
 
     ``station_id``: the service's station id (int), a station code (str), or ``None`` for every
@@ -37,8 +38,11 @@ def observer_reports_from_db(session: Any, station_id: int | str | None = None, 
     ``media`` (``sha256``, ``published_sha256``, ``content_type``). Quarantined submissions are
     left out (a coordinator has set them aside).
     """
-    q = (select(m.Submission, m.Station.code).join(m.Station, m.Station.id == m.Submission.station_id)
-         .where(m.Submission.quarantined.is_(False)))
+    q = (
+        select(m.Submission, m.Station.code)
+        .join(m.Station, m.Station.id == m.Submission.station_id)
+        .where(m.Submission.quarantined.is_(False))
+    )
     if isinstance(station_id, int):
         q = q.where(m.Submission.station_id == station_id)
     elif station_id is not None:
@@ -49,18 +53,43 @@ def observer_reports_from_db(session: Any, station_id: int | str | None = None, 
     ids = [s.id for s, _ in rows]
     media: dict[int, list[dict]] = {}
     if ids:
-        for md in session.scalars(select(m.Media).where(m.Media.submission_id.in_(ids)).order_by(m.Media.id)):
+        for md in session.scalars(
+            select(m.Media).where(m.Media.submission_id.in_(ids)).order_by(m.Media.id)
+        ):
             media.setdefault(md.submission_id, []).append(
-                {"sha256": md.sha256, "published_sha256": md.published_sha256, "content_type": md.content_type})
-    return [{"station_id": code, "service_station_id": s.station_id, "submission_id": s.id, "kind": s.kind,
-             "form": s.form, "severity": s.severity, "status": s.status, "quarantined": s.quarantined,
-             "description": s.description, "channel": s.channel,
-             "occurred_at": s.occurred_at.isoformat() if s.occurred_at else None,
-             "answers": s.answers, "flags": s.flags, "media": media.get(s.id, [])} for s, code in rows]
+                {
+                    "sha256": md.sha256,
+                    "published_sha256": md.published_sha256,
+                    "content_type": md.content_type,
+                }
+            )
+    return [
+        {
+            "station_id": code,
+            "service_station_id": s.station_id,
+            "submission_id": s.id,
+            "kind": s.kind,
+            "form": s.form,
+            "severity": s.severity,
+            "status": s.status,
+            "quarantined": s.quarantined,
+            "description": s.description,
+            "channel": s.channel,
+            "occurred_at": s.occurred_at.isoformat() if s.occurred_at else None,
+            "answers": s.answers,
+            "flags": s.flags,
+            "media": media.get(s.id, []),
+        }
+        for s, code in rows
+    ]
 
 
-def write_dossier_bundle(database_url: str, data_dir: str | os.PathLike, out: str | os.PathLike,
-                         dossiers: Sequence[StationDossier]) -> dict:
+def write_dossier_bundle(
+    database_url: str,
+    data_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    dossiers: Sequence[StationDossier],
+) -> dict:
     """Write a signed bundle for the stations of ``dossiers``; returns the manifest.
 
     The bundle holds the whole audit chain (a chain can only be verified whole), the published
@@ -75,12 +104,19 @@ def write_dossier_bundle(database_url: str, data_dir: str | os.PathLike, out: st
     try:
         with sessions() as session:
             entries = load_entries(session)
-            q = (select(m.Media).join(m.Submission, m.Submission.id == m.Media.submission_id)
-                 .join(m.Station, m.Station.id == m.Submission.station_id)
-                 .where(m.Station.code.in_(codes), m.Media.published_sha256.is_not(None)).order_by(m.Media.id))
-            media = [MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
-                     for r in session.scalars(q)]
+            q = (
+                select(m.Media)
+                .join(m.Submission, m.Submission.id == m.Media.submission_id)
+                .join(m.Station, m.Station.id == m.Submission.station_id)
+                .where(m.Station.code.in_(codes), m.Media.published_sha256.is_not(None))
+                .order_by(m.Media.id)
+            )
+            media = [
+                MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
+                for r in session.scalars(q)
+            ]
     finally:
         engine.dispose()
-    return write_bundle(out, entries, media, load_or_create_signing_key(data_dir),
-                        extra=dossier_manifest(dossiers))
+    return write_bundle(
+        out, entries, media, load_or_create_signing_key(data_dir), extra=dossier_manifest(dossiers)
+    )

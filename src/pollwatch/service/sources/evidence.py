@@ -78,8 +78,10 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
                 problems.append(f"audit entry #{broken}: {why}")
             latest = {(e.entity, e.entity_id): e for e in entries}
             # one query per table, not one per audited row (tens of thousands of camera tallies)
-            rows = {name: {r.id: r for r in session.scalars(select(cls))}
-                    for name, cls in audit.ENTITIES.items()}
+            rows = {
+                name: {r.id: r for r in session.scalars(select(cls))}
+                for name, cls in audit.ENTITIES.items()
+            }
             for (entity, eid), e in sorted(latest.items(), key=lambda kv: kv[1].seq):
                 row = rows.get(entity, {}).get(eid)
                 if row is None:

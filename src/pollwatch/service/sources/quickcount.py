@@ -25,7 +25,9 @@ from pollwatch.service.reconcile import reconcile
 __all__ = ["copies_from_database"]
 
 
-def copies_from_database(url: str, *, election: str | int | None = None) -> tuple[ProtocolCopies, dict[str, dict]]:
+def copies_from_database(
+    url: str, *, election: str | int | None = None
+) -> tuple[ProtocolCopies, dict[str, dict]]:
     """Reconciled protocol copies of one election in the service database at ``url``.
 
     :param election: the election's id or name (default: the only election in the database).
@@ -37,22 +39,32 @@ def copies_from_database(url: str, *, election: str | int | None = None) -> tupl
     try:
         with Session(engine) as s:
             elections = s.scalars(select(m.Election)).all()
-            chosen = [e for e in elections if election is None or str(election) in (str(e.id), e.name)]
+            chosen = [
+                e for e in elections if election is None or str(election) in (str(e.id), e.name)
+            ]
             if len(chosen) != 1:
                 names = ", ".join(f"{e.id}: {e.name}" for e in elections) or "none"
-                raise InputDataError(f"{url}: choose one election with --election (found {names})",
-                                     [DataIssue(url, "election not chosen", expected="one election", value=names)])
+                raise InputDataError(
+                    f"{url}: choose one election with --election (found {names})",
+                    [DataIssue(url, "election not chosen", expected="one election", value=names)],
+                )
             el = chosen[0]
             rows = s.execute(
                 select(m.Submission, m.Station)
                 .join(m.Station, m.Submission.station_id == m.Station.id)
-                .where(m.Station.election_id == el.id, m.Submission.kind == m.Kind.protocol,
-                       m.Submission.status != m.Verification.rejected, m.Submission.quarantined.is_(False))
+                .where(
+                    m.Station.election_id == el.id,
+                    m.Submission.kind == m.Kind.protocol,
+                    m.Submission.status != m.Verification.rejected,
+                    m.Submission.quarantined.is_(False),
+                )
                 .order_by(m.Submission.id)
             ).all()
     finally:
         engine.dispose()
-    name_to_id = {c["name"]: c["id"] for c in el.candidates} | {c["id"]: c["id"] for c in el.candidates}
+    name_to_id = {c["name"]: c["id"] for c in el.candidates} | {
+        c["id"]: c["id"] for c in el.candidates
+    }
     latest: dict[str, dict[int, object]] = defaultdict(dict)
     station_of: dict[str, object] = {}
     for sub, st in rows:
@@ -65,14 +77,20 @@ def copies_from_database(url: str, *, election: str | int | None = None) -> tupl
             # observers disagree: which copy is right is a question for review, not for the estimator
             conflicts[code] = rec["conflicts"]
             continue
-        row = {"station_id": code, "registered": rec["numbers"].get("registered", station_of[code].registered),
-               "valid": rec["numbers"].get("valid"), "invalid": rec["numbers"].get("invalid"),
-               "arrived": min(x.created_at for x in subs.values()).isoformat()}
+        row = {
+            "station_id": code,
+            "registered": rec["numbers"].get("registered", station_of[code].registered),
+            "valid": rec["numbers"].get("valid"),
+            "invalid": rec["numbers"].get("invalid"),
+            "arrived": min(x.created_at for x in subs.values()).isoformat(),
+        }
         for k, v in rec["votes"].items():
             row[name_to_id.get(k, k)] = v
         records.append(row)
     if not records:
-        raise InputDataError(f"{url}: no usable protocol copies for election {el.name!r}",
-                             [DataIssue(url, "no protocol copies", expected="at least one accepted copy")])
+        raise InputDataError(
+            f"{url}: no usable protocol copies for election {el.name!r}",
+            [DataIssue(url, "no protocol copies", expected="at least one accepted copy")],
+        )
     df = pl.DataFrame(records, infer_schema_length=None)
     return ProtocolCopies.from_frame(df, f"{url} (election {el.name})"), conflicts
