@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/pollwatch demo
 
-## make test: set up (Python packages and Debian chromium/postgresql), lint, check the layers
+## make test: set up (Python packages and Debian chromium/postgresql), lint and format check, check the layers
 ## (lint-imports, docs/architecture.md), run every test.
 test: $(STAMP) system-deps
 	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
