@@ -202,7 +202,8 @@ def headline(
         f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "
         f"({_pct(estimate, cast)} of ballots cast), between {fmt_int(low)} and {fmt_int(high)} (95 %). "
         "Two calibrated tests agree, each judging every region against its own clean pattern, so honest "
-        "regional differences are not counted."
+        "regional differences are not counted; for the same reason, fraud spread over whole regions is "
+        "not in this figure either."
     )
     return Headline(
         float(estimate),
