@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as _html
 import json
 import math
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ def _headline(doc: dict) -> Headline:
     ``results.json`` (forensics/headline.py) and nothing less conservative; every other
     estimate lives in the diagnostics section."""
     el = doc["election"]
-    st = assess(doc)
+    # the strength block analyze already wrote; applied afresh only to an older results file
+    st = doc.get("strength") or asdict(assess(doc))
     hl = doc.get("headline") or {}
     fv = hl.get("falsified_votes") or {}
     parts = [
@@ -63,7 +65,7 @@ def _headline(doc: dict) -> Headline:
         {"label": "official leader share", "value": _pct(el["leader_share"])},
         {"label": "official turnout (cast)", "value": _pct(el["turnout"])},
     ]
-    return Headline(" ".join(parts), st.level, st.rule, cards)
+    return Headline(" ".join(parts), st["level"], st["rule"], cards)
 
 
 def _diagnostics_html(doc: dict) -> str:
