@@ -106,18 +106,55 @@ def read_election(
 ) -> Election:
     """Read official per-station results into an :class:`Election`.
 
-    :param path: CSV/TSV (UTF-8 or cp1251; also inside a single-file .zip), XLSX or Parquet;
-        or a Polars DataFrame (then ``source`` names it in messages; see :func:`read_frame`).
-    :param preset: a shipped preset name; by default one is auto-detected from the header.
-    :param mapping: a TOML mapping file (or a parsed :class:`Mapping`) for other layouts.
-    :param scrutiny: candidate under scrutiny (default: the winner).
-    :raises IngestError: listing every problem found (file, line, column, value, expectation),
-        or the plausibility gate the reading failed, with the columns it used and the fix.
+    The file's layout is recognised from its header (a shipped preset), or described by a
+    mapping. Every problem is reported at once with file, line, column, value and what was
+    expected; nothing is dropped silently (stations left out of the analysis are listed in
+    ``election.ingest_report`` with the reason).
 
-    The returned Election carries ``ingest_report``. Example::
+    Parameters
+    ----------
+    path : str, Path or polars.DataFrame
+        CSV/TSV (UTF-8 or cp1251, also inside a single-file ``.zip``), XLSX or Parquet; or a
+        Polars DataFrame already in memory (``source`` then names it in messages, see
+        :func:`read_frame`).
+    preset : str, optional
+        A shipped preset name (``russia_cec``, ``azerbaijan_pec``); by default one is
+        detected from the header.
+    mapping : str, Path or Mapping, optional
+        A TOML mapping file (``docs/mapping.md``), or a parsed :class:`Mapping`, for any
+        other layout. ``pollwatch mapping draft FILE`` writes a first draft.
+    scrutiny : str, optional
+        The candidate under scrutiny (default: the winner).
+    source : str, optional
+        The name used in messages when ``path`` is a DataFrame.
+    **meta_overrides
+        Election metadata that overrides the mapping's (``name``, ``country``, ``date``, …).
 
-        e = read_election("../shared/data/russia/president-2012.csv.zip")
-        e.totals()["leader_votes"]   # 45602075
+    Returns
+    -------
+    Election
+        One row per polling station, with ``ingest_report`` describing what was read,
+        derived, excluded and why.
+
+    Raises
+    ------
+    IngestError
+        Listing every problem found, or the plausibility gate the reading failed, with the
+        columns it used and the one-line fix.
+
+    See Also
+    --------
+    read_frame : the same for a DataFrame.
+    pollwatch.validate : protocol arithmetic on the result.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pollwatch import read_election, simulate_election
+    >>> written = simulate_election(500, seed=2).write(tempfile.mkdtemp())
+    >>> e = read_election(written["results.csv"], mapping=written["mapping.toml"])
+    >>> e.totals()["stations"]
+    500
     """
     if isinstance(path, pl.DataFrame):
         return read_frame(

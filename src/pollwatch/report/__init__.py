@@ -21,7 +21,35 @@ from pollwatch.report.html import Report, Section, render, results_section, writ
 def write_all(
     analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None
 ) -> dict[str, Path]:
-    """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``."""
+    """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``.
+
+    The HTML report is self-contained (figures inline, no network); ``results.json`` opens
+    with the headline block and carries every method's result; the station tables hold one
+    row per station with its signals and score.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The result of :func:`pollwatch.analyze`.
+    out_dir : str or Path
+        The directory to write into (created if missing).
+    extra_sections : list of Section, optional
+        Further report sections (quick count, cameras, claims, dossiers) placed after the
+        forensic ones.
+
+    Returns
+    -------
+    dict of str to Path
+        Each written file's name and path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pollwatch import analyze, simulate_election, write_all
+    >>> analysis = analyze(simulate_election(2000, seed=1).election, seed=0)
+    >>> sorted(write_all(analysis, tempfile.mkdtemp()))
+    ['report.html', 'results.json', 'stations.csv', 'stations.parquet']
+    """
     paths = write_exports(analysis, out_dir)
     paths["report.html"] = write_html(
         build_report(analysis, extra_sections=extra_sections), Path(out_dir) / "report.html"

@@ -171,12 +171,49 @@ def simulate_election(
     ``base_shares`` with region and station effects; turnout binomial, votes multinomial.
     Every protocol line is filled so a clean election passes all arithmetic rules. Fraud
     (see :class:`FraudConfig`) is applied in the order carousel, switching, stuffing,
-    extreme, rounding; ``truth`` records each kind's effect per station.
+    extreme, rounding; ``truth`` records each kind's effect per station. Seeded and
+    reproducible: the same arguments give identical tables.
 
-    ``n_regions``, ``n_constituencies`` and ``n_candidates`` override the ``electorate``
-    config; ``country_layout`` (``generic``, ``russia`` or ``azerbaijan``) is an alias of
-    ``layout`` and decides the file layout written by :meth:`Simulation.write` and the
-    validation profile. Seeded and reproducible: the same arguments give identical tables.
+    Parameters
+    ----------
+    n_stations : int, default 10000
+        Number of polling stations (at least 1).
+    seed : int, default 0
+        Seed of the random generator.
+    fraud : FraudConfig, optional
+        The fraud to inject (default: none, a clean election).
+    n_regions, n_constituencies, n_candidates : int, optional
+        Override the ``electorate`` config's numbers.
+    country_layout : str, optional
+        Alias of ``layout``.
+    electorate : ElectorateConfig, optional
+        The clean electorate's parameters (default: :class:`ElectorateConfig`).
+    layout : {"generic", "russia", "azerbaijan"}, default "generic"
+        The file layout written by :meth:`Simulation.write` and the validation profile.
+    name, country, date : str
+        The election's metadata.
+
+    Returns
+    -------
+    Simulation
+        ``election`` (an :class:`Election`), ``truth`` (the injected fraud per station),
+        ``fraud_votes`` and ``stuffed_votes`` (their totals) and the parameters used.
+
+    Raises
+    ------
+    ValueError
+        If ``layout`` is unknown, ``n_stations`` < 1 or ``fraud.favoured`` is not a
+        candidate.
+
+    Examples
+    --------
+    >>> from pollwatch import FraudConfig, simulate_election
+    >>> from pollwatch.simulate import Stuffing
+    >>> sim = simulate_election(2000, seed=1, fraud=FraudConfig(stuffing=Stuffing(fraction=0.2)))
+    >>> sim.election.totals()["stations"]
+    2000
+    >>> bool(sim.stuffed_votes > 0)
+    True
     """
     layout = country_layout if country_layout is not None else layout
     if layout not in LAYOUTS:

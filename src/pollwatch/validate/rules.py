@@ -211,10 +211,38 @@ def validate(
 ) -> Findings:
     """Check the protocol arithmetic of every station.
 
-    :param profile: ``generic``, ``RU`` or ``AZ`` (default: the election's ``meta.profile``).
-    :param rules: run exactly these rules instead of the profile's.
-    :returns: :class:`Findings`; rules whose fields the election lacks are listed as skipped.
-    Negative counts are always checked (rule ``nonnegative``).
+    Each country profile lists the control relations its protocol must satisfy (valid +
+    invalid = ballots in boxes, ballots in boxes <= ballots issued, …). A violation is a
+    finding (rule, station, fields, expected, found), never a crash. Negative counts are
+    always checked (rule ``nonnegative``); a rule whose fields the election lacks is listed
+    as skipped with the reason.
+
+    Parameters
+    ----------
+    election : Election
+        The official results, from :func:`read_election`.
+    profile : {"generic", "RU", "AZ"}, optional
+        The country profile (default: the election's ``meta.profile``).
+    rules : tuple of str, optional
+        Run exactly these rules (names in ``RULES``) instead of the profile's.
+
+    Returns
+    -------
+    Findings
+        A columnar table of violations with per-rule counts, examples and the lists of
+        rules checked and skipped.
+
+    Raises
+    ------
+    ValueError
+        If the profile or a rule name is unknown.
+
+    Examples
+    --------
+    >>> from pollwatch import simulate_election, validate
+    >>> findings = validate(simulate_election(1000, seed=1).election)
+    >>> findings.counts()["boxes_le_issued"]
+    0
     """
     profile = profile or election.meta.profile or "generic"
     if profile not in PROFILES and rules is None:
