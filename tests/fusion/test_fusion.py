@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from pollwatch.fusion import auc, build_dossier, fused_scores, rollup, station_dossier
+from pollwatch.fusion import (
+    ForensicEvidence,
+    auc,
+    build_dossier,
+    fused_scores,
+    observer_evidence,
+    rollup,
+    station_dossier,
+)
 from pollwatch.report.fusion import dossier_section, rollup_section
 
 
@@ -91,13 +99,13 @@ def test_dossier_altered_station_is_hard_evidence(world):
         camera_status=world["status"],
     )
     assert "observers' protocol copy" in d.agree and d.mismatches
-    assert any(e["strength"] == "hard" and e["direction"] == "flags" for e in d.evidence)
-    assert d.official["votes"] and d.forensic["rank"] >= 1 and d.protocol_copy is not None
+    assert any(e.strength == "hard" and e.direction == "flags" for e in d.evidence)
+    assert d.official.votes and d.forensic.rank >= 1 and d.protocol_copy.copy is not None
     assert "Hard evidence" in d.text and sid in d.summary().as_text()
     json.dumps(d.to_dict())
     # the same station without the quick-count result: the copy is matched here
     d2 = station_dossier(sid, election=world["e"], copies=world["copies"])
-    assert {m["field"] for m in d2.mismatches} == {m["field"] for m in d.mismatches}
+    assert {m.field for m in d2.mismatches} == {m.field for m in d.mismatches}
     with pytest.raises(KeyError):
         station_dossier("no such station", election=world["e"])
 
@@ -108,27 +116,29 @@ def test_dossier_cameras_agree_or_disagree(world):
     flagged = str(c.station_id[np.flatnonzero(c.flagged & ok)[0]])
     clear = str(c.station_id[np.flatnonzero(~c.flagged & ok)[0]])
     d = station_dossier(flagged, election=world["e"], cameras=c, camera_status=world["status"])
-    assert "cameras" in d.agree and d.camera["official"] > d.camera["high95"]
+    assert "cameras" in d.agree and d.camera.count.official > d.camera.count.high95
     d = station_dossier(clear, election=world["e"], cameras=c, camera_status=world["status"])
-    assert "cameras" in d.disagree and d.camera_events[0]["status"] in ("online", "audio_muted")
+    assert "cameras" in d.disagree and d.camera_events[0].status in ("online", "audio_muted")
 
 
 def test_build_dossier_plain_parts():
     d = build_dossier(
         "S1",
-        forensic={"rank": 1, "points": 0.5, "n_stations": 9, "signals": ["integer"]},
-        observer_reports=[
-            {
-                "kind": "incident",
-                "form": "ballot_stuffing",
-                "severity": "high",
-                "status": "verified",
-                "media": [{"sha256": "f" * 64}],
-            }
-        ],
+        forensic=ForensicEvidence(rank=1, points=0.5, n_stations=9, signals=("integer",)),
+        observers=observer_evidence(
+            [
+                {
+                    "kind": "incident",
+                    "form": "ballot_stuffing",
+                    "severity": "high",
+                    "status": "verified",
+                    "media": [{"sha256": "f" * 64}],
+                }
+            ]
+        ),
     )
     assert d.agree == ("observers' reports",) and d.media_hashes == ("f" * 64,)
-    assert any(e["strength"] == "weak" for e in d.evidence)
+    assert any(e.strength == "weak" for e in d.evidence)
     with pytest.raises(ValueError, match="forensic_threshold"):
         build_dossier("S1", forensic_threshold=-1)
 

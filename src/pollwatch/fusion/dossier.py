@@ -15,63 +15,52 @@ A source *agrees* with the others when it flags the station too, *disagrees* whe
 the station and finds nothing wrong (e.g. the cameras counted as many voters as reported),
 and is *silent* when it does not cover the station. The dossier never adds these up into a
 verdict; :mod:`pollwatch.fusion.score` orders stations, this module explains one.
+
+:mod:`pollwatch.fusion.evidence` reads each source into one frozen evidence object;
+:func:`build_dossier` composes them, reading each into statements, and writes the summary.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from pollwatch.fusion.evidence import (
+    FRAUD_CATEGORIES,
+    ArithmeticFinding,
+    CameraEvent,
+    CameraEvidence,
+    ForensicEvidence,
+    Mismatch,
+    ObserverEvidence,
+    ObserverReport,
+    OfficialEvidence,
+    ProtocolCopyEvidence,
+    camera_evidence,
+    copy_evidence,
+    forensic_evidence,
+    observer_evidence,
+    official_evidence,
+)
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
 __all__ = [
     "FRAUD_CATEGORIES",
+    "SOURCES",
+    "Statement",
     "StationDossier",
     "build_dossier",
     "station_dossier",
 ]
 
-#: incident categories that report the kinds of fraud the other sources measure
-FRAUD_CATEGORIES = frozenset(
-    {
-        "ballot_stuffing",
-        "carousel",
-        "multiple_voting",
-        "counting_irregularities",
-        "vote_buying",
-        "coercion",
-    }
-)
-
-#: forensic signals by strength (columns of ``StationScores.table``)
-STATISTICAL_SIGNALS = (
-    "extreme",
-    "turnout_outlier",
-    "share_outlier",
-    "mixture",
-    "above_peak",
-    "carousel",
-    "mobile_box",
-)
-WEAK_SIGNALS = ("integer",)
-_SIGNAL_WORDS = {
-    "arithmetic": "protocol arithmetic violated",
-    "extreme": "turnout and leader share both above 95 %",
-    "turnout_outlier": "turnout far above its constituency",
-    "share_outlier": "leader share far above its constituency",
-    "mixture": "likely in the fraud class of the mixture model",
-    "above_peak": "turnout above the natural (Shpilkin) peak",
-    "carousel": "away-voter share outlier (carousel pattern)",
-    "mobile_box": "mobile-box share outlier",
-    "integer": "whole-number percentage",
-}
-_SOURCES = (
+#: the sources a dossier reads, in the order it reads them
+SOURCES = (
     "protocol arithmetic",
     "forensics",
     "observers' protocol copy",
@@ -80,31 +69,50 @@ _SOURCES = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One thing a source says about the station: its ``strength`` (hard, testimony,
+    statistical, weak, context), its ``direction`` (flags, clear, weak signal, not compared,
+    no data, context) and the ``text``."""
+
+    source: str
+    strength: str
+    direction: str
+    text: str
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "strength": self.strength,
+            "direction": self.direction,
+            "text": self.text,
+        }
+
+
 @dataclass(frozen=True)
 class StationDossier(ResultMixin):
     """Everything known about one station, and a plain-language reading of it.
 
-    ``official``: protocol fields and votes by candidate name (``None`` where unknown);
-    ``arithmetic``: violated protocol rules; ``forensic``: rank, points, signals and their
-    values (``None`` without an analysis); ``protocol_copy``/``mismatches``: the observers' copy
-    and every field where it differs from the official protocol; ``observer_reports``:
-    checklists, incidents and protocol submissions (with media hashes); ``camera``: the camera
-    estimate against official turnout; ``camera_events``: the camera-status log;
-    ``evidence``: one row per statement ``{source, strength, direction, text}``;
-    ``agree``/``disagree``/``silent``: sources flagging, clearing, or not covering the station.
+    One evidence object per source (``None`` where the source does not cover the station;
+    :mod:`pollwatch.fusion.evidence`): ``official`` (the protocol and its arithmetic findings),
+    ``forensic`` (rank, points and signals), ``protocol_copy`` (the observers' copies and every
+    field where they differ from the official protocol), ``observers`` (checklists, incidents
+    and protocol submissions, with media hashes) and ``camera`` (the camera estimate against the
+    official turnout, the status log and events); ``evidence``: one :class:`Statement` per thing
+    a source says; ``agree``/``disagree``/``silent``: sources flagging, clearing, or not
+    covering the station. :meth:`to_dict` flattens them into the dossier's JSON (``official``,
+    ``arithmetic``, ``forensic``, ``protocol_copy``, ``mismatches``, ``observer_reports``,
+    ``camera``, ``camera_events``, ``evidence`` …).
     """
 
     station_id: str
-    levels: dict[str, str]
-    official: dict[str, Any]
-    arithmetic: tuple[dict, ...]
-    forensic: dict | None
-    protocol_copy: dict | None
-    mismatches: tuple[dict, ...]
-    observer_reports: tuple[dict, ...]
-    camera: dict | None
-    camera_events: tuple[dict, ...]
-    evidence: tuple[dict, ...]
+    levels: Mapping[str, str]
+    official: OfficialEvidence | None
+    forensic: ForensicEvidence | None
+    protocol_copy: ProtocolCopyEvidence | None
+    observers: ObserverEvidence | None
+    camera: CameraEvidence | None
+    evidence: tuple[Statement, ...]
     agree: tuple[str, ...]
     disagree: tuple[str, ...]
     silent: tuple[str, ...]
@@ -112,213 +120,51 @@ class StationDossier(ResultMixin):
     media_hashes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "levels", MappingProxyType(dict(self.levels)))
+
+    @property
+    def arithmetic(self) -> tuple[ArithmeticFinding, ...]:
+        return self.official.arithmetic if self.official is not None else ()
+
+    @property
+    def mismatches(self) -> tuple[Mismatch, ...]:
+        return self.protocol_copy.mismatches if self.protocol_copy is not None else ()
+
+    @property
+    def observer_reports(self) -> tuple[ObserverReport, ...]:
+        return self.observers.reports if self.observers is not None else ()
+
+    @property
+    def camera_events(self) -> tuple[CameraEvent, ...]:
+        return self.camera.events if self.camera is not None else ()
+
     def summary(self) -> Summary:
-        rows = [(f"{e['strength']}: {e['source']}", e["text"]) for e in self.evidence]
+        rows = [(f"{e.strength}: {e.source}", e.text) for e in self.evidence]
         return Summary(f"Station {self.station_id}", self.text, rows, self.notes)
 
     def to_dict(self) -> dict:
-        out = super().to_dict()
-        return jsonable(out)
-
-
-# -- extraction from the library's result objects -----------------------------------------------
-def _official(e: Election, i: int) -> dict[str, Any]:
-    from pollwatch.model.fields import field_names
-
-    row = e.table.row(i, named=True)
-    out: dict[str, Any] = {}
-    for name in field_names():
-        if name in row and row[name] is not None:
-            out[name] = int(row[name])
-    out["votes"] = {
-        c.name: (None if row.get(c.id) is None else int(row[c.id])) for c in e.candidates
-    }
-    cast = e.ballots_cast()[i]
-    reg = out.get("registered", 0)
-    out["turnout"] = float(cast / reg) if reg else None
-    valid = out.get("valid", 0)
-    lead = e.leader
-    out["leader"] = lead.name
-    out["leader_share"] = (
-        float(out["votes"][lead.name] / valid)
-        if valid and out["votes"][lead.name] is not None
-        else None
-    )
-    return out
-
-
-def _forensic_row(table: pl.DataFrame, sid: str) -> dict | None:
-    hit = table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-    if hit.height == 0:
-        return None
-    r = hit.row(0, named=True)
-    known = [s for s in (*_SIGNAL_WORDS,) if s in r]
-    fired = [s for s in known if _truthy(r[s])]
-    values = {
-        k: _num(r[k])
-        for k in ("turnout", "leader_share", "turnout_z", "share_z", "mixture_posterior")
-        if k in r
-    }
-    return {
-        "rank": int(r["rank"]) if r.get("rank") is not None else None,
-        "points": _num(r.get("points")),
-        "n_stations": table.height,
-        "signals": fired,
-        "signals_checked": known,
-        "values": values,
-    }
-
-
-def _truthy(v: Any) -> bool:
-    if isinstance(v, str):
-        return v.strip().lower() in ("true", "1", "yes")
-    return bool(v) and not (isinstance(v, float) and math.isnan(v))
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _scores_table(analysis: Any) -> pl.DataFrame | None:
-    if analysis is None:
-        return None
-    if isinstance(analysis, pl.DataFrame):
-        return analysis
-    scores = getattr(analysis, "scores", None)
-    if scores is not None:
-        return getattr(scores, "table", scores)
-    return getattr(analysis, "table", None)
-
-
-def _copy_row(copies: Any, sid: str, e: Election) -> dict | None:
-    if copies is None:
-        return None
-    t = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-    if t.height == 0:
-        return None
-    names = {c.id: c.name for c in e.candidates}
-    row = t.row(0, named=True)
-    out = {k: v for k, v in row.items() if k != "station_id" and k not in names and v is not None}
-    out["votes"] = {names.get(k, k): v for k, v in row.items() if k in names}
-    return out
-
-
-def _mismatches(sid: str, pvt: Any, copies: Any, e: Election) -> list[dict]:
-    if pvt is not None:
-        mm = pvt.protocols.mismatches
-    elif copies is not None:
-        from pollwatch.quickcount.compare import match_protocols
-        from pollwatch.quickcount.copies import ProtocolCopies
-
-        sub = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-        if sub.height == 0:
-            return []
-        mm = match_protocols(
-            ProtocolCopies(sub, copies.fields, copies.candidates, copies.source), e
-        ).mismatches
-    else:
-        return []
-    return [
-        {"field": m.field, "copy": m.copy, "official": m.official, "source": "protocol copies file"}
-        for m in mm
-        if m.station_id == sid
-    ]
-
-
-def _db_copy_mismatches(reports: Sequence[dict], official: Mapping[str, Any]) -> list[dict]:
-    """Protocol copies filed in the service, field by field against the official protocol."""
-    out = []
-    votes = official.get("votes") or {}
-    for r in reports:
-        if r.get("kind") != "protocol" or r.get("status") == "rejected":
-            continue
-        ans = r.get("answers") or {}
-        for k, v in (ans.get("numbers") or {}).items():
-            if k in official and official[k] is not None and int(v) != int(official[k]):
-                out.append(
-                    {
-                        "field": k,
-                        "copy": int(v),
-                        "official": int(official[k]),
-                        "source": f"service submission {r.get('submission_id')}",
-                    }
-                )
-        for k, v in (ans.get("votes") or {}).items():
-            name = official.get("candidate_names", {}).get(k, k)
-            if name in votes and votes[name] is not None and int(v) != int(votes[name]):
-                out.append(
-                    {
-                        "field": name,
-                        "copy": int(v),
-                        "official": int(votes[name]),
-                        "source": f"service submission {r.get('submission_id')}",
-                    }
-                )
-    return out
-
-
-def _camera(cameras: Any, sid: str, estimate: Any = None) -> dict | None:
-    """The comparison's row of ``sid``; with the :class:`CameraEstimate` also the whole interval,
-    the usable share of the day, the voters counted and the estimate's status."""
-    if cameras is None:
-        return None
-    ids = np.asarray(cameras.station_id).astype(str)
-    hit = np.flatnonzero(ids == sid)
-    if not hit.size:
-        return None
-    i = int(hit[0])
-    out = {
-        "official": _num(cameras.official[i]),
-        "estimate": _num(cameras.estimate[i]),
-        "high95": _num(cameras.high[i]),
-        "flagged": bool(cameras.flagged[i]),
-        "inflation": _num(cameras.inflation[i]),
-        "ratio": _num(cameras.ratio[i]),
-        "excess": _num(cameras.excess[i]),
-        "level": float(cameras.level),
-    }
-    if estimate is not None:
-        j = np.flatnonzero(np.asarray(estimate.station_id).astype(str) == sid)
-        if j.size:
-            k = int(j[0])
-            out.update(
-                low95=_num(estimate.low[k]),
-                coverage=_num(estimate.coverage[k]),
-                counted=_num(estimate.counted[k]),
-                usable_windows=int(estimate.n_usable[k]),
-                windows=int(estimate.n_windows),
-                status=str(estimate.status[k]),
-            )
-    return out
-
-
-def _camera_events(
-    status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None = None
-) -> list[dict]:
-    """The station's camera-status log (``{time, status}``) and events (``{time, event, note}``)
-    in time order."""
-    from pollwatch.cameras.data import format_time
-
-    out: list[tuple[float, int, dict]] = []
-    if status is not None and status.height:
-        rows = status.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-        out += [
-            (float(t), 0, {"time": format_time(float(t)), "status": s})
-            for t, s in zip(rows["time"].to_list(), rows["status"].to_list(), strict=True)
-        ]
-    if events is not None and events.height:
-        rows = events.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-        out += [
-            (float(t), 1, {"time": format_time(float(t)), "event": e, "note": n})
-            for t, e, n in zip(
-                rows["time"].to_list(), rows["event"].to_list(), rows["note"].to_list(), strict=True
-            )
-        ]
-    return [d for _, _, d in sorted(out, key=lambda x: (x[0], x[1]))]
+        copy = self.protocol_copy or ProtocolCopyEvidence()
+        cam = self.camera or CameraEvidence()
+        return jsonable(
+            {
+                "station_id": self.station_id,
+                "levels": dict(self.levels),
+                "official": self.official.to_dict() if self.official is not None else {},
+                "arithmetic": [a.to_dict() for a in self.arithmetic],
+                "forensic": self.forensic.to_dict() if self.forensic is not None else None,
+                **copy.to_dict(),  # protocol_copy, mismatches
+                "observer_reports": [r.to_dict() for r in self.observer_reports],
+                **cam.to_dict(),  # camera, camera_events
+                "evidence": [e.to_dict() for e in self.evidence],
+                "agree": self.agree,
+                "disagree": self.disagree,
+                "silent": self.silent,
+                "text": self.text,
+                "media_hashes": self.media_hashes,
+                "notes": self.notes,
+            }
+        )
 
 
 def station_dossier(
@@ -331,7 +177,7 @@ def station_dossier(
     copies: Any = None,
     cameras: Any = None,
     camera_status: pl.DataFrame | None = None,
-    observer_reports: Iterable[dict] | None = None,
+    observer_reports: Iterable[Mapping[str, Any]] | None = None,
     forensic_threshold: float = 2.0,
     camera_estimate: Any = None,
     camera_events: pl.DataFrame | None = None,
@@ -353,316 +199,241 @@ def station_dossier(
     ``occurred_at``, ``answers``, ``flags``, ``channel`` and ``media`` (``sha256``,
     ``published_sha256``, ``content_type``), as
     :func:`pollwatch.service.sources.dossier.observer_reports_from_db` reads them from the
-    service database. Raises ``KeyError`` for a station not in the election.
+    service database. Each source is read by its function in :mod:`pollwatch.fusion.evidence`.
+    Raises ``KeyError`` for a station not in the election.
     """
     sid = str(station_id)
-    ids = np.asarray(election.station_ids).astype(str)
-    hit = np.flatnonzero(ids == sid)
-    if not hit.size:
-        raise KeyError(f"station {sid!r} is not in the election")
-    i = int(hit[0])
-    levels = {lv: str(election.level(lv)[i]) for lv in election.meta.hierarchy}
-    official = _official(election, i)
     if findings is None:
         findings = getattr(analysis, "findings", None)
-    if findings is None:
-        from pollwatch.validate import validate
-
-        findings = validate(election.subset(ids == sid))
-    ft = findings.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
-    arithmetic = [
-        {k: r.get(k) for k in ("rule", "fields", "expected", "found", "difference", "message")}
-        for r in ft.iter_rows(named=True)
-    ]
-    table = _scores_table(analysis)
-    forensic = _forensic_row(table, sid) if table is not None else None
-    reports = [r for r in (observer_reports or ()) if str(r.get("station_id")) == sid]
-    mism = _mismatches(sid, pvt, copies, election)
-    names = {c.id: c.name for c in election.candidates}
-    mism += _db_copy_mismatches(reports, {**official, "candidate_names": names})
+    official = official_evidence(election, sid, findings)
+    if official is None:
+        raise KeyError(f"station {sid!r} is not in the election")
+    i = int(np.flatnonzero(np.asarray(election.station_ids).astype(str) == sid)[0])
+    observers = observer_evidence(observer_reports, sid)
     return build_dossier(
         sid,
-        levels=levels,
+        levels={lv: str(election.level(lv)[i]) for lv in election.meta.hierarchy},
         official=official,
-        arithmetic=arithmetic,
-        forensic=forensic,
-        protocol_copy=_copy_row(copies, sid, election),
-        mismatches=mism,
-        observer_reports=reports,
-        camera=_camera(cameras, sid, camera_estimate),
-        camera_events=_camera_events(camera_status, sid, camera_events),
+        forensic=forensic_evidence(analysis, sid),
+        protocol_copy=copy_evidence(
+            sid, election=election, official=official, pvt=pvt, copies=copies, observers=observers
+        ),
+        observers=observers,
+        camera=camera_evidence(
+            cameras, sid, estimate=camera_estimate, status=camera_status, events=camera_events
+        ),
         forensic_threshold=forensic_threshold,
         notes=notes,
     )
 
 
-# -- the reading --------------------------------------------------------------------------------
 def build_dossier(
     station_id: str,
     *,
     levels: Mapping[str, str] | None = None,
-    official: Mapping[str, Any] | None = None,
-    arithmetic: Sequence[dict] = (),
-    forensic: dict | None = None,
-    protocol_copy: dict | None = None,
-    mismatches: Sequence[dict] = (),
-    observer_reports: Sequence[dict] = (),
-    camera: dict | None = None,
-    camera_events: Sequence[dict] = (),
+    official: OfficialEvidence | None = None,
+    forensic: ForensicEvidence | None = None,
+    protocol_copy: ProtocolCopyEvidence | None = None,
+    observers: ObserverEvidence | None = None,
+    camera: CameraEvidence | None = None,
     forensic_threshold: float = 2.0,
-    official_protocol_known: bool = True,
     notes: Sequence[str] = (),
 ) -> StationDossier:
-    """Build a dossier from plain parts (what :func:`station_dossier` extracts, or what the
-    service holds) and write its evidence rows and summary. ``official_protocol_known=False``
-    (the service holds only the station list): copies are shown but not compared."""
+    """Compose a dossier from one evidence object per source (what :func:`station_dossier`
+    reads, or what the service holds) and write its statements and summary. A station with
+    forensic points of at least ``forensic_threshold`` and a statistical signal is flagged by
+    the forensics."""
     if not (forensic_threshold >= 0):
         raise ValueError(f"forensic_threshold ({forensic_threshold}) must be >= 0")
     sid = str(station_id)
-    ev: list[dict] = []
-    agree: list[str] = []
-    disagree: list[str] = []
-    silent: list[str] = []
-    notes = list(notes)
-
-    def add(source: str, strength: str, direction: str, text: str) -> None:
-        ev.append({"source": source, "strength": strength, "direction": direction, "text": text})
-
-    # protocol arithmetic: only meaningful when the official protocol is known
-    if arithmetic:
-        rules = ", ".join(sorted({str(a["rule"]) for a in arithmetic}))
-        add("protocol arithmetic", "hard", "flags", f"the official protocol violates {rules}")
-        agree.append("protocol arithmetic")
-    elif official and "valid" in official:
-        add("protocol arithmetic", "hard", "clear", "the official protocol adds up")
-        disagree.append("protocol arithmetic")
-    else:
-        silent.append("protocol arithmetic")
-
-    if forensic is not None:
-        sig = forensic.get("signals") or []
-        stat = [s for s in sig if s in STATISTICAL_SIGNALS]
-        weak = [s for s in sig if s in WEAK_SIGNALS]
-        pts = forensic.get("points") or 0.0
-        rank = forensic.get("rank")
-        where = (
-            f"rank {rank:,} of {forensic.get('n_stations', 0):,}, {pts:.2f} points"
-            if rank
-            else f"{pts:.2f} points"
-        )
-        if stat:
-            add(
-                "forensics",
-                "statistical",
-                "flags" if pts >= forensic_threshold else "weak signal",
-                f"{'; '.join(_SIGNAL_WORDS[s] for s in stat)} ({where})",
-            )
-        if weak:
-            add(
-                "forensics",
-                "weak",
-                "weak signal",
-                f"{'; '.join(_SIGNAL_WORDS[s] for s in weak)} (digit-like: "
-                "arises without fraud too)",
-            )
-        if pts >= forensic_threshold and stat:
-            agree.append("forensics")
-        elif not sig:
-            add("forensics", "statistical", "clear", f"no forensic signal ({where})")
-            disagree.append("forensics")
-        elif not stat:
-            silent.append("forensics")
-    else:
-        silent.append("forensics")
-
-    if mismatches:
-        parts = ", ".join(
-            f"{m['field']} copy {fmt_int(m['copy'])} vs official {fmt_int(m['official'])}"
-            for m in mismatches[:6]
-        )
-        add(
-            "observers' protocol copy",
-            "hard",
-            "flags",
-            f"the official protocol differs from the copy made at the station: {parts}",
-        )
-        agree.append("observers' protocol copy")
-    elif not official_protocol_known and any(r.get("kind") == "protocol" for r in observer_reports):
-        add(
-            "observers' protocol copy",
-            "hard",
-            "not compared",
-            "the observers' copy is on file; the official protocol is not loaded here, so it is not compared",
-        )
-        silent.append("observers' protocol copy")
-    elif protocol_copy is not None or any(r.get("kind") == "protocol" for r in observer_reports):
-        add(
-            "observers' protocol copy",
-            "hard",
-            "clear",
-            "the observers' copy matches the official protocol (this cannot reveal ballots stuffed before the "
-            "count: they are in both)",
-        )
-        disagree.append("observers' protocol copy")
-    else:
-        silent.append("observers' protocol copy")
-
-    incidents = [
-        r for r in observer_reports if r.get("kind") == "incident" and r.get("status") != "rejected"
-    ]
-    checklists = [r for r in observer_reports if r.get("kind") == "checklist"]
-    fraud = [r for r in incidents if r.get("form") in FRAUD_CATEGORIES]
-    if fraud:
-        for r in fraud:
-            media = r.get("media") or []
-            backing = (" with a photo" if media else "") + (
-                ", verified" if r.get("status") == "verified" else ""
-            )
-            add(
-                "observers' reports",
-                "testimony",
-                "flags",
-                f"{str(r.get('form')).replace('_', ' ')} reported ({r.get('severity') or 'no'} severity{backing})"
-                + (f": {r['description']}" if r.get("description") else ""),
-            )
-        agree.append("observers' reports")
-    elif incidents or checklists:
-        flagged = [f for r in checklists for f in (r.get("flags") or [])]
-        text = (
-            f"{len(checklists)} checklist(s), {len(incidents)} other incident(s); no stuffing, carousel or "
-            "counting irregularity reported"
-        )
-        if flagged:
-            text += f"; checklist flags: {', '.join(str(f.get('rule')) for f in flagged[:5])}"
-        add("observers' reports", "testimony", "clear", text)
-        disagree.append("observers' reports")
-    else:
-        silent.append("observers' reports")
-
-    if (
-        camera is not None
-        and camera.get("estimate") is not None
-        and camera.get("official") is not None
-    ):
-        lvl = round(100 * camera.get("level", 0.95))
-        interval = (
-            f", {lvl} % interval {fmt_int(camera['low95'])}–{fmt_int(camera['high95'])}"
-            if camera.get("low95") is not None
-            else ""
-        )
-        if camera.get("coverage") is not None:
-            interval += f", {100 * camera['coverage']:.0f} % of the day watched"
-        if camera.get("flagged"):
-            add(
-                "cameras",
-                "hard",
-                "flags",
-                f"official turnout {fmt_int(camera['official'])} is above the camera's {lvl} % upper bound "
-                f"{fmt_int(camera['high95'])} (camera estimate {fmt_int(camera['estimate'])}{interval}; at least "
-                f"{fmt_int(camera['excess'])} ballots not seen on camera)",
-            )
-            agree.append("cameras")
-        else:
-            add(
-                "cameras",
-                "hard",
-                "clear",
-                f"official turnout {fmt_int(camera['official'])} is within the camera count "
-                f"(estimate {fmt_int(camera['estimate'])}, upper bound {fmt_int(camera['high95'])}{interval})",
-            )
-            disagree.append("cameras")
-    elif camera is not None:
-        cov = camera.get("coverage")
-        add(
-            "cameras",
-            "context",
-            "no data",
-            "camera coverage too short for an estimate"
-            + (
-                f" ({100 * cov:.0f} % of the day usable: insufficient coverage, not zero voters)"
-                if cov is not None
-                else ""
-            ),
-        )
-        silent.append("cameras")
-    else:
-        silent.append("cameras")
-    seen = [c for c in camera_events if c.get("event") == "stuffing_seen"]
-    if seen:
-        add(
-            "cameras",
-            "testimony",
-            "flags",
-            "ballot stuffing seen on camera at "
-            + ", ".join(c["time"] + (f" ({c['note']})" if c.get("note") else "") for c in seen[:6]),
-        )
-        if "cameras" not in agree:
-            agree.append("cameras")
-            for lst in (disagree, silent):
-                if "cameras" in lst:
-                    lst.remove("cameras")
-    other = [c for c in camera_events if c.get("event") and c.get("event") != "stuffing_seen"]
-    if other:
-        add(
-            "cameras",
-            "context",
-            "context",
-            "camera events: "
-            + ", ".join(f"{c['event'].replace('_', ' ')} at {c['time']}" for c in other[:6]),
-        )
-    outages = [
-        c for c in camera_events if "status" in c and c["status"] not in ("online", "audio_muted")
-    ]
-    if outages:
-        add(
-            "cameras",
-            "context",
-            "context",
-            "camera status: "
-            + ", ".join(f"{c['status'].replace('_', ' ')} at {c['time']}" for c in outages[:6])
-            + " (outage windows are missing data, not zero voters)",
-        )
-
-    media_hashes = tuple(
-        sorted(
-            {
-                m.get("sha256")
-                for r in observer_reports
-                for m in (r.get("media") or [])
-                if m.get("sha256")
-            }
-        )
+    readings = (
+        _read_arithmetic(official),
+        _read_forensics(forensic, forensic_threshold),
+        _read_copy(protocol_copy),
+        _read_observers(observers),
+        _read_cameras(camera),
     )
-    text = _plain(sid, ev, agree, disagree, silent)
+    said: list[Statement] = []
+    stance: dict[str, list[str]] = {"agree": [], "disagree": [], "silent": []}
+    for source, (statements, where) in zip(SOURCES, readings, strict=True):
+        said += statements
+        if where is not None:
+            stance[where].append(source)
     return StationDossier(
         sid,
         dict(levels or {}),
-        dict(official or {}),
-        tuple(arithmetic),
+        official,
         forensic,
         protocol_copy,
-        tuple(mismatches),
-        tuple(observer_reports),
+        observers,
         camera,
-        tuple(camera_events),
-        tuple(ev),
-        tuple(agree),
-        tuple(disagree),
-        tuple(silent),
-        text,
-        media_hashes,
+        tuple(said),
+        tuple(stance["agree"]),
+        tuple(stance["disagree"]),
+        tuple(stance["silent"]),
+        _plain(sid, said, stance["agree"], stance["disagree"], stance["silent"]),
+        observers.media_hashes if observers is not None else (),
         tuple(notes),
     )
 
 
-def _plain(
-    sid: str, ev: list[dict], agree: list[str], disagree: list[str], silent: list[str]
-) -> str:
-    hard = sorted(
-        {e["source"] for e in ev if e["strength"] == "hard" and e["direction"] == "flags"}
+# -- the reading: one source's statements and whether it agrees, disagrees or is silent ---------
+Reading = tuple[list[Statement], str | None]
+
+
+def _read_arithmetic(official: OfficialEvidence | None) -> Reading:
+    """Only meaningful when the official protocol is known."""
+    src = "protocol arithmetic"
+    if official is not None and official.arithmetic:
+        rules = ", ".join(sorted({str(a.rule) for a in official.arithmetic}))
+        return [Statement(src, "hard", "flags", f"the official protocol violates {rules}")], "agree"
+    if official is not None and official.known:
+        return [Statement(src, "hard", "clear", "the official protocol adds up")], "disagree"
+    return [], "silent"
+
+
+def _read_forensics(f: ForensicEvidence | None, threshold: float) -> Reading:
+    """Flags when the points reach ``threshold`` with a statistical signal; neither flags nor
+    clears with a statistical signal below it."""
+    src = "forensics"
+    if f is None:
+        return [], "silent"
+    stat, weak, pts = f.statistical, f.weak, f.points or 0.0
+    where = (
+        f"rank {f.rank:,} of {f.n_stations:,}, {pts:.2f} points" if f.rank else f"{pts:.2f} points"
     )
-    stat = any(e["strength"] == "statistical" and e["direction"] == "flags" for e in ev)
-    weak = any(e["strength"] == "weak" for e in ev)
+    out = []
+    if stat:
+        direction = "flags" if pts >= threshold else "weak signal"
+        out.append(Statement(src, "statistical", direction, f"{f.words(stat)} ({where})"))
+    if weak:
+        text = f"{f.words(weak)} (digit-like: arises without fraud too)"
+        out.append(Statement(src, "weak", "weak signal", text))
+    if pts >= threshold and stat:
+        return out, "agree"
+    if not f.signals:
+        out.append(Statement(src, "statistical", "clear", f"no forensic signal ({where})"))
+        return out, "disagree"
+    return out, (None if stat else "silent")
+
+
+def _read_copy(c: ProtocolCopyEvidence | None) -> Reading:
+    src = "observers' protocol copy"
+    if c is None:
+        return [], "silent"
+    if c.mismatches:
+        parts = ", ".join(
+            f"{m.field} copy {fmt_int(m.copy)} vs official {fmt_int(m.official)}"
+            for m in c.mismatches[:6]
+        )
+        text = f"the official protocol differs from the copy made at the station: {parts}"
+        return [Statement(src, "hard", "flags", text)], "agree"
+    if not c.compared:
+        text = (
+            "the observers' copy is on file; the official protocol is not loaded here, "
+            "so it is not compared"
+        )
+        return [Statement(src, "hard", "not compared", text)], "silent"
+    text = (
+        "the observers' copy matches the official protocol (this cannot reveal ballots stuffed "
+        "before the count: they are in both)"
+    )
+    return [Statement(src, "hard", "clear", text)], "disagree"
+
+
+def _read_observers(o: ObserverEvidence | None) -> Reading:
+    src = "observers' reports"
+    if o is None:
+        return [], "silent"
+    if o.fraud:
+        out = []
+        for r in o.fraud:
+            backing = (" with a photo" if r.media else "") + (
+                ", verified" if r.status == "verified" else ""
+            )
+            text = (
+                f"{str(r.form).replace('_', ' ')} reported ({r.severity or 'no'} severity{backing})"
+                + (f": {r.description}" if r.description else "")
+            )
+            out.append(Statement(src, "testimony", "flags", text))
+        return out, "agree"
+    if o.incidents or o.checklists:
+        flagged = [f for r in o.checklists for f in r.flags]
+        text = (
+            f"{len(o.checklists)} checklist(s), {len(o.incidents)} other incident(s); no "
+            "stuffing, carousel or counting irregularity reported"
+        )
+        if flagged:
+            text += f"; checklist flags: {', '.join(str(f.get('rule')) for f in flagged[:5])}"
+        return [Statement(src, "testimony", "clear", text)], "disagree"
+    return [], "silent"
+
+
+def _read_cameras(cam: CameraEvidence | None) -> Reading:
+    """The count flags or clears; stuffing seen on camera flags whatever the count says."""
+    src = "cameras"
+    if cam is None:
+        return [], "silent"
+    out, where = [], "silent"
+    c = cam.count
+    if c is not None and c.estimate is not None and c.official is not None:
+        lvl = round(100 * c.level)
+        interval = (
+            f", {lvl} % interval {fmt_int(c.low95)}–{fmt_int(c.high95)}"
+            if c.low95 is not None
+            else ""
+        )
+        if c.coverage is not None:
+            interval += f", {100 * c.coverage:.0f} % of the day watched"
+        if c.flagged:
+            text = (
+                f"official turnout {fmt_int(c.official)} is above the camera's {lvl} % upper "
+                f"bound {fmt_int(c.high95)} (camera estimate {fmt_int(c.estimate)}{interval}; "
+                f"at least {fmt_int(c.excess)} ballots not seen on camera)"
+            )
+            out.append(Statement(src, "hard", "flags", text))
+            where = "agree"
+        else:
+            text = (
+                f"official turnout {fmt_int(c.official)} is within the camera count "
+                f"(estimate {fmt_int(c.estimate)}, upper bound {fmt_int(c.high95)}{interval})"
+            )
+            out.append(Statement(src, "hard", "clear", text))
+            where = "disagree"
+    elif c is not None:
+        text = "camera coverage too short for an estimate" + (
+            f" ({100 * c.coverage:.0f} % of the day usable: insufficient coverage, not zero voters)"
+            if c.coverage is not None
+            else ""
+        )
+        out.append(Statement(src, "context", "no data", text))
+    if seen := cam.stuffing_seen:
+        text = "ballot stuffing seen on camera at " + ", ".join(
+            e.time + (f" ({e.note})" if e.note else "") for e in seen[:6]
+        )
+        out.append(Statement(src, "testimony", "flags", text))
+        where = "agree"
+    if other := cam.other_events:
+        text = "camera events: " + ", ".join(
+            f"{str(e.event).replace('_', ' ')} at {e.time}" for e in other[:6]
+        )
+        out.append(Statement(src, "context", "context", text))
+    if outages := cam.outages:
+        text = (
+            "camera status: "
+            + ", ".join(f"{str(e.status).replace('_', ' ')} at {e.time}" for e in outages[:6])
+            + " (outage windows are missing data, not zero voters)"
+        )
+        out.append(Statement(src, "context", "context", text))
+    return out, where
+
+
+def _plain(
+    sid: str, ev: Sequence[Statement], agree: list[str], disagree: list[str], silent: list[str]
+) -> str:
+    hard = sorted({e.source for e in ev if e.strength == "hard" and e.direction == "flags"})
+    stat = any(e.strength == "statistical" and e.direction == "flags" for e in ev)
+    weak = any(e.strength == "weak" for e in ev)
     said = []
     if hard:
         said.append(f"Hard evidence against station {sid}'s result comes from {_join(hard)}.")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pollwatch.fusion.dossier import FRAUD_CATEGORIES, _scores_table
+from pollwatch.fusion.evidence import FRAUD_CATEGORIES, scores_table
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary
 
@@ -123,7 +123,7 @@ def fused_scores(
     notes: list[str] = []
 
     forensic = np.zeros(n)
-    table = _scores_table(analysis)
+    table = scores_table(analysis)
     if table is not None:
         pts = dict(
             zip(

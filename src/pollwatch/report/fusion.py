@@ -19,13 +19,16 @@ def _dossier_html(d: StationDossier, rank: int | None) -> str:
     head = f"Station {d.station_id}" + (f" — fused rank {rank}" if rank else "")
     levels = ", ".join(f"{k} {v}" for k, v in d.levels.items())
     ev = "".join(
-        f"<tr class='ev-{_esc(e['direction'].replace(' ', '-'))}'><td>{_esc(e['strength'])}</td>"
-        f"<td>{_esc(e['source'])}</td><td>{_esc(e['direction'])}</td><td>{_esc(e['text'])}</td></tr>"
+        f"<tr class='ev-{_esc(e.direction.replace(' ', '-'))}'><td>{_esc(e.strength)}</td>"
+        f"<td>{_esc(e.source)}</td><td>{_esc(e.direction)}</td><td>{_esc(e.text)}</td></tr>"
         for e in d.evidence
     )
     off = d.official
-    prot = ", ".join(f"{k} {v:,}" for k, v in off.items() if isinstance(v, int))
-    votes = ", ".join(f"{k} {v:,}" for k, v in (off.get("votes") or {}).items() if v is not None)
+    fields = off.fields.items() if off is not None else ()
+    prot = ", ".join(f"{k} {v:,}" for k, v in fields if isinstance(v, int))
+    votes = ", ".join(
+        f"{k} {v:,}" for k, v in (off.votes.items() if off is not None else ()) if v is not None
+    )
     media = (
         (
             "<p class='muted'>Media SHA-256: "

@@ -23,12 +23,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
-from pollwatch.fusion.dossier import (
-    StationDossier,
-    _camera_events,
-    _forensic_row,
-    build_dossier,
-    station_dossier,
+from pollwatch.fusion.dossier import StationDossier, build_dossier, station_dossier
+from pollwatch.fusion.evidence import (
+    OfficialEvidence,
+    camera_evidence,
+    copy_evidence,
+    forensic_evidence,
+    observer_evidence,
 )
 from pollwatch.service import crud
 from pollwatch.service import models as m
@@ -162,24 +163,31 @@ def service_dossier(session, station_id: int, analysis: Path | None) -> StationD
             notes=notes,
         )
     # an election imported before the service kept official protocols: no comparison possible
-    forensic = _forensic_row(table, station.code) if table is not None else None
+    forensic = forensic_evidence(table, station.code)
     notes.insert(
         0,
         "This election was imported without its official protocols: copies and camera counts are "
         "not compared here (re-import it, or run the library's station_dossier).",
     )
-    official = {"registered": station.registered}
-    if forensic:
-        official.update({k: forensic["values"].get(k) for k in ("turnout", "leader_share")})
-    events = _camera_events(cams["status"], station.code, cams["events"]) if cams else []
+    official = OfficialEvidence(
+        {"registered": station.registered},
+        turnout=forensic.turnout if forensic else None,
+        leader_share=forensic.leader_share if forensic else None,
+    )
+    observers = observer_evidence(reports, station.code)
     return build_dossier(
         station.code,
         levels=station.levels,
         official=official,
         forensic=forensic,
-        observer_reports=reports,
-        camera_events=events,
-        official_protocol_known=False,
+        protocol_copy=copy_evidence(station.code, official=official, observers=observers),
+        observers=observers,
+        camera=camera_evidence(
+            None,
+            station.code,
+            status=cams["status"] if cams else None,
+            events=cams["events"] if cams else None,
+        ),
         notes=notes,
     )
 
@@ -188,22 +196,23 @@ def copy_tables(d: StationDossier, names: dict[str, str]) -> list[dict]:
     """Each protocol copy filed at the station, line by line beside the official figure, with
     the lines that disagree marked (the dossier's ``mismatches``); ``names``: candidate id →
     name (a copy may give votes by either)."""
-    official, votes = d.official, d.official.get("votes") or {}
+    official = d.official.fields if d.official is not None else {}
+    votes = d.official.votes if d.official is not None else {}
     out = []
     for r in d.observer_reports:
-        if r.get("kind") != "protocol":
+        if r.kind != "protocol":
             continue
-        source = f"service submission {r.get('submission_id')}"
-        bad = {x["field"] for x in d.mismatches if x.get("source") == source}
-        ans = r.get("answers") or {}
+        source = f"service submission {r.submission_id}"
+        bad = {x.field for x in d.mismatches if x.source == source}
+        ans = r.answers
         rows = [(k, v, official.get(k), k in bad) for k, v in (ans.get("numbers") or {}).items()]
         for k, v in (ans.get("votes") or {}).items():
             name = names.get(k, k)
             rows.append((name, v, votes.get(name), name in bad))
         out.append(
             {
-                "submission_id": r.get("submission_id"),
-                "status": r.get("status"),
+                "submission_id": r.submission_id,
+                "status": r.status,
                 "rows": rows,
                 "n_mismatches": len(bad),
             }
@@ -240,7 +249,7 @@ def dossier_page(station_id: int, request: Request, session: SessionDep):
     return render(
         "dossier.html.j2",
         user,
-        d=d,
+        d=d.to_dict(),
         station_id=station_id,
         copies=copy_tables(d, candidate_names(session, station_id)),
     )

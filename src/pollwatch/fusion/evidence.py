@@ -1,0 +1,731 @@
+"""What each source says about one station, as frozen evidence objects.
+
+One small function per source reads the library's result objects (or the service's plain
+dicts) for one station and returns its evidence, or ``None`` when the source does not cover
+the station:
+
+* :func:`official_evidence` — the official protocol and its arithmetic findings
+  (:class:`OfficialEvidence`);
+* :func:`forensic_evidence` — the row of the forensics ``StationScores`` table: rank, points
+  and the signals that fired (:class:`ForensicEvidence`);
+* :func:`copy_evidence` — the observers' protocol copy and each field where it differs from
+  the official protocol (:class:`ProtocolCopyEvidence`);
+* :func:`observer_evidence` — observers' checklists, incidents and protocol submissions
+  (:class:`ObserverEvidence`);
+* :func:`camera_evidence` — the camera estimate against the official turnout, and the camera
+  status log and events (:class:`CameraEvidence`).
+
+Each object's ``to_dict()`` is the JSON of the dossier's matching keys
+(:meth:`pollwatch.fusion.dossier.StationDossier.to_dict`). :mod:`pollwatch.fusion.dossier`
+reads them into evidence statements and a plain-language summary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pollwatch.model import Election
+from pollwatch.results import jsonable
+
+__all__ = [
+    "FRAUD_CATEGORIES",
+    "SIGNAL_WORDS",
+    "STATISTICAL_SIGNALS",
+    "WEAK_SIGNALS",
+    "ArithmeticFinding",
+    "CameraCount",
+    "CameraEvent",
+    "CameraEvidence",
+    "ForensicEvidence",
+    "Mismatch",
+    "ObserverEvidence",
+    "ObserverReport",
+    "OfficialEvidence",
+    "ProtocolCopy",
+    "ProtocolCopyEvidence",
+    "camera_evidence",
+    "copy_evidence",
+    "forensic_evidence",
+    "observer_evidence",
+    "official_evidence",
+    "scores_table",
+]
+
+#: incident categories that report the kinds of fraud the other sources measure
+FRAUD_CATEGORIES = frozenset(
+    {
+        "ballot_stuffing",
+        "carousel",
+        "multiple_voting",
+        "counting_irregularities",
+        "vote_buying",
+        "coercion",
+    }
+)
+
+#: forensic signals by strength (columns of ``StationScores.table``)
+STATISTICAL_SIGNALS = (
+    "extreme",
+    "turnout_outlier",
+    "share_outlier",
+    "mixture",
+    "above_peak",
+    "carousel",
+    "mobile_box",
+)
+WEAK_SIGNALS = ("integer",)
+#: each signal column of ``StationScores.table`` in words
+SIGNAL_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "arithmetic": "protocol arithmetic violated",
+        "extreme": "turnout and leader share both above 95 %",
+        "turnout_outlier": "turnout far above its constituency",
+        "share_outlier": "leader share far above its constituency",
+        "mixture": "likely in the fraud class of the mixture model",
+        "above_peak": "turnout above the natural (Shpilkin) peak",
+        "carousel": "away-voter share outlier (carousel pattern)",
+        "mobile_box": "mobile-box share outlier",
+        "integer": "whole-number percentage",
+    }
+)
+_FORENSIC_VALUES = ("turnout", "leader_share", "turnout_z", "share_z", "mixture_posterior")
+
+
+def _frozen(d: Mapping | None) -> Mapping:
+    """A read-only copy of ``d``."""
+    return MappingProxyType(dict(d or {}))
+
+
+# -- the official protocol ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ArithmeticFinding:
+    """One protocol rule the official protocol violates (a row of ``validate``'s findings)."""
+
+    rule: str
+    fields: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    difference: int | None = None
+    message: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "fields": self.fields,
+            "expected": self.expected,
+            "found": self.found,
+            "difference": self.difference,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialEvidence:
+    """The official protocol of one station.
+
+    ``fields``: protocol lines by model name (``registered``, ``valid`` …); ``votes``: votes by
+    candidate name (``None`` where unknown); ``turnout`` (ballots cast / registered) and the
+    leader's name and share of valid votes; ``arithmetic``: the protocol rules it violates.
+    ``known`` is false when only part of the protocol is held (the service without the official
+    protocols): then its arithmetic is not checked and copies are not compared against it.
+    """
+
+    fields: Mapping[str, int]
+    votes: Mapping[str, int | None] = field(default_factory=dict)
+    turnout: float | None = None
+    leader: str | None = None
+    leader_share: float | None = None
+    arithmetic: tuple[ArithmeticFinding, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _frozen(self.fields))
+        object.__setattr__(self, "votes", _frozen(self.votes))
+        object.__setattr__(self, "arithmetic", tuple(self.arithmetic))
+
+    @property
+    def known(self) -> bool:
+        return "valid" in self.fields
+
+    def to_dict(self) -> dict:
+        """The protocol lines, then ``votes``, ``turnout``, ``leader`` and ``leader_share``
+        (each left out when unknown; the arithmetic is the dossier's ``arithmetic``)."""
+        out: dict = dict(self.fields)
+        if self.votes:
+            out["votes"] = dict(self.votes)
+        if self.known or self.turnout is not None:
+            out["turnout"] = self.turnout
+        if self.leader is not None:
+            out["leader"] = self.leader
+        if self.known or self.leader_share is not None:
+            out["leader_share"] = self.leader_share
+        return jsonable(out)
+
+
+def official_evidence(
+    election: Election, station_id: str, findings: Any = None
+) -> OfficialEvidence | None:
+    """The official protocol of ``station_id`` in ``election`` with its arithmetic findings
+    (``findings``: :class:`pollwatch.validate.Findings`; default: validated here); ``None`` for a
+    station not in the election."""
+    from pollwatch.model.fields import field_names
+
+    sid = str(station_id)
+    mask = np.asarray(election.station_ids).astype(str) == sid
+    hit = np.flatnonzero(mask)
+    if not hit.size:
+        return None
+    i = int(hit[0])
+    row = election.table.row(i, named=True)
+    fields = {n: int(row[n]) for n in field_names() if n in row and row[n] is not None}
+    votes = {
+        c.name: (None if row.get(c.id) is None else int(row[c.id])) for c in election.candidates
+    }
+    cast = election.ballots_cast()[i]
+    reg = fields.get("registered", 0)
+    valid = fields.get("valid", 0)
+    lead = election.leader
+    if findings is None:
+        from pollwatch.validate import validate
+
+        findings = validate(election.subset(mask))
+    ft = findings.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+    arithmetic = tuple(
+        ArithmeticFinding(
+            **{
+                k: r.get(k)
+                for k in ("rule", "fields", "expected", "found", "difference", "message")
+            }
+        )
+        for r in ft.iter_rows(named=True)
+    )
+    return OfficialEvidence(
+        fields,
+        votes,
+        turnout=float(cast / reg) if reg else None,
+        leader=lead.name,
+        leader_share=(
+            float(votes[lead.name] / valid) if valid and votes[lead.name] is not None else None
+        ),
+        arithmetic=arithmetic,
+    )
+
+
+# -- forensics ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ForensicEvidence:
+    """The station's row of the forensics ``StationScores`` table.
+
+    ``rank`` (1 = most suspicious) of ``n_stations``, ``points``; ``signals``: the signal
+    columns that fired, ``signals_checked``: those the table has; the station's ``turnout``,
+    ``leader_share``, their robust z-scores and the mixture posterior where the table has them.
+    """
+
+    rank: int | None
+    points: float | None
+    n_stations: int
+    signals: tuple[str, ...] = ()
+    signals_checked: tuple[str, ...] = ()
+    turnout: float | None = None
+    leader_share: float | None = None
+    turnout_z: float | None = None
+    share_z: float | None = None
+    mixture_posterior: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signals", tuple(self.signals))
+        object.__setattr__(self, "signals_checked", tuple(self.signals_checked))
+
+    @property
+    def statistical(self) -> tuple[str, ...]:
+        """The statistical signals that fired."""
+        return tuple(s for s in self.signals if s in STATISTICAL_SIGNALS)
+
+    @property
+    def weak(self) -> tuple[str, ...]:
+        """The digit-like signals that fired (they arise without fraud too)."""
+        return tuple(s for s in self.signals if s in WEAK_SIGNALS)
+
+    @staticmethod
+    def words(signals: Iterable[str]) -> str:
+        """``signals`` in words, ``; ``-separated."""
+        return "; ".join(SIGNAL_WORDS.get(s, s) for s in signals)
+
+    def to_dict(self) -> dict:
+        """``values`` holds the numbers the table has (left out where it has none)."""
+        values = {k: getattr(self, k) for k in _FORENSIC_VALUES if getattr(self, k) is not None}
+        return jsonable(
+            {
+                "rank": self.rank,
+                "points": self.points,
+                "n_stations": self.n_stations,
+                "signals": self.signals,
+                "signals_checked": self.signals_checked,
+                "values": values,
+            }
+        )
+
+
+def scores_table(analysis: Any) -> pl.DataFrame | None:
+    """The stations table of ``analysis``: a :class:`pollwatch.forensics.run.Analysis` (its
+    ``scores.table``), a ``StationScores`` (its ``table``) or the table itself."""
+    if analysis is None:
+        return None
+    if isinstance(analysis, pl.DataFrame):
+        return analysis
+    scores = getattr(analysis, "scores", None)
+    if scores is not None:
+        return getattr(scores, "table", scores)
+    return getattr(analysis, "table", None)
+
+
+def forensic_evidence(analysis: Any, station_id: str) -> ForensicEvidence | None:
+    """The row of ``station_id`` in the forensic stations table (``analysis``: anything
+    :func:`scores_table` takes, e.g. the ``stations.csv`` of ``pollwatch analyze``); ``None``
+    without an analysis or for a station not in it."""
+    table = scores_table(analysis)
+    if table is None:
+        return None
+    hit = table.filter(pl.col("station_id").cast(pl.Utf8) == str(station_id))
+    if hit.height == 0:
+        return None
+    r = hit.row(0, named=True)
+    known = tuple(s for s in SIGNAL_WORDS if s in r)
+    values = {k: _num(r[k]) for k in _FORENSIC_VALUES if k in r}
+    return ForensicEvidence(
+        rank=int(r["rank"]) if r.get("rank") is not None else None,
+        points=_num(r.get("points")),
+        n_stations=table.height,
+        signals=tuple(s for s in known if _truthy(r[s])),
+        signals_checked=known,
+        **values,
+    )
+
+
+def _truthy(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    return bool(v) and not (isinstance(v, float) and math.isnan(v))
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+# -- observers' reports -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ObserverReport:
+    """One observer's submission at the station (the keys of
+    :func:`pollwatch.service.sources.dossier.observer_reports_from_db`): ``kind`` is
+    ``checklist``, ``incident`` or ``protocol``; ``form`` the checklist form or incident
+    category; ``answers`` the submitted answers (a protocol copy's ``numbers`` and ``votes``);
+    ``flags`` the checklist's rule flags; ``media`` each file's ``sha256``,
+    ``published_sha256`` and ``content_type``."""
+
+    station_id: str | None = None
+    service_station_id: int | None = None
+    submission_id: int | None = None
+    kind: str | None = None
+    form: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    quarantined: bool | None = None
+    description: str | None = None
+    channel: str | None = None
+    occurred_at: str | None = None
+    answers: Mapping[str, object] = field(default_factory=dict)
+    flags: tuple[Mapping[str, object], ...] = ()
+    media: tuple[Mapping[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answers", _frozen(self.answers))
+        object.__setattr__(self, "flags", tuple(_frozen(f) for f in self.flags or ()))
+        object.__setattr__(self, "media", tuple(_frozen(m) for m in self.media or ()))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ObserverReport:
+        """From a plain dict (unknown keys are ignored, missing ones are ``None``)."""
+        keys = cls.__dataclass_fields__
+        out = {k: v for k, v in d.items() if k in keys and v is not None}
+        if "station_id" in out:
+            out["station_id"] = str(out["station_id"])
+        return cls(**out)
+
+    @property
+    def sha256s(self) -> tuple[str, ...]:
+        return tuple(str(m["sha256"]) for m in self.media if m.get("sha256"))
+
+    def to_dict(self) -> dict:
+        return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class ObserverEvidence:
+    """Observers' submissions at the station, in the order filed."""
+
+    reports: tuple[ObserverReport, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reports", tuple(self.reports))
+
+    @property
+    def incidents(self) -> tuple[ObserverReport, ...]:
+        """Incident reports not rejected by a coordinator."""
+        return tuple(r for r in self.reports if r.kind == "incident" and r.status != "rejected")
+
+    @property
+    def fraud(self) -> tuple[ObserverReport, ...]:
+        """Incidents of a kind of fraud the other sources measure (:data:`FRAUD_CATEGORIES`)."""
+        return tuple(r for r in self.incidents if r.form in FRAUD_CATEGORIES)
+
+    @property
+    def checklists(self) -> tuple[ObserverReport, ...]:
+        return tuple(r for r in self.reports if r.kind == "checklist")
+
+    @property
+    def protocols(self) -> tuple[ObserverReport, ...]:
+        """Protocol copies filed in the service (rejected ones too)."""
+        return tuple(r for r in self.reports if r.kind == "protocol")
+
+    @property
+    def media_hashes(self) -> tuple[str, ...]:
+        """SHA-256 of every file attached, sorted, each once."""
+        return tuple(sorted({h for r in self.reports for h in r.sha256s}))
+
+    def to_dict(self) -> list[dict]:
+        """The dossier's ``observer_reports``."""
+        return [r.to_dict() for r in self.reports]
+
+
+def observer_evidence(
+    reports: Iterable[Mapping[str, Any] | ObserverReport] | None, station_id: str | None = None
+) -> ObserverEvidence | None:
+    """The submissions of ``reports`` made at ``station_id`` (every one when ``None``); ``None``
+    when there are none."""
+    out = []
+    for r in reports or ():
+        rep = r if isinstance(r, ObserverReport) else ObserverReport.from_dict(r)
+        if station_id is None or rep.station_id == str(station_id):
+            out.append(rep)
+    return ObserverEvidence(tuple(out)) if out else None
+
+
+# -- the observers' protocol copy ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One field where a copy of the protocol differs from the official one; ``source``: the
+    copies file or the service submission the copy comes from."""
+
+    field: str
+    copy: int | None
+    official: int | None
+    source: str
+
+    def to_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "copy": self.copy,
+            "official": self.official,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolCopy:
+    """The station's row of a protocol-copies file: ``fields`` (protocol lines and the file's
+    other columns) and ``votes`` by candidate name."""
+
+    fields: Mapping[str, object]
+    votes: Mapping[str, int | None]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _frozen(self.fields))
+        object.__setattr__(self, "votes", _frozen(self.votes))
+
+    def to_dict(self) -> dict:
+        return jsonable({**self.fields, "votes": dict(self.votes)})
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolCopyEvidence:
+    """The observers' copies of the station's protocol against the official one.
+
+    ``copy``: the row of a copies file (``None`` without one); ``filed``: protocol copies filed
+    in the service; ``mismatches``: every field where a copy differs; ``compared``: whether the
+    official protocol was there to compare with.
+    """
+
+    copy: ProtocolCopy | None = None
+    mismatches: tuple[Mismatch, ...] = ()
+    filed: int = 0
+    compared: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mismatches", tuple(self.mismatches))
+
+    def to_dict(self) -> dict:
+        return {
+            "protocol_copy": self.copy.to_dict() if self.copy is not None else None,
+            "mismatches": [m.to_dict() for m in self.mismatches],
+        }
+
+
+def _file_copy(copies: Any, sid: str, election: Election | None) -> ProtocolCopy | None:
+    if copies is None:
+        return None
+    t = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+    if t.height == 0:
+        return None
+    names = {c.id: c.name for c in election.candidates} if election is not None else {}
+    row = t.row(0, named=True)
+    cands = set(names) | set(getattr(copies, "candidates", ()))
+    return ProtocolCopy(
+        {k: v for k, v in row.items() if k != "station_id" and k not in cands and v is not None},
+        {names.get(k, k): v for k, v in row.items() if k in cands},
+    )
+
+
+def _file_mismatches(sid: str, pvt: Any, copies: Any, election: Election) -> list[Mismatch]:
+    if pvt is not None:
+        mm = pvt.protocols.mismatches
+    elif copies is not None:
+        from pollwatch.quickcount.compare import match_protocols
+        from pollwatch.quickcount.copies import ProtocolCopies
+
+        sub = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+        if sub.height == 0:
+            return []
+        mm = match_protocols(
+            ProtocolCopies(sub, copies.fields, copies.candidates, copies.source), election
+        ).mismatches
+    else:
+        return []
+    return [
+        Mismatch(m.field, m.copy, m.official, "protocol copies file")
+        for m in mm
+        if m.station_id == sid
+    ]
+
+
+def _filed_mismatches(
+    observers: ObserverEvidence, official: OfficialEvidence, names: Mapping[str, str]
+) -> list[Mismatch]:
+    """Protocol copies filed in the service, field by field against the official protocol
+    (``names``: candidate id → name, as a copy may give votes by either)."""
+    out = []
+    for r in observers.protocols:
+        if r.status == "rejected":
+            continue
+        source = f"service submission {r.submission_id}"
+        numbers = r.answers.get("numbers") or {}
+        for k, v in numbers.items():
+            off = official.fields.get(k)
+            if off is not None and int(v) != int(off):
+                out.append(Mismatch(k, int(v), int(off), source))
+        for k, v in (r.answers.get("votes") or {}).items():
+            name = names.get(k, k)
+            off = official.votes.get(name)
+            if off is not None and int(v) != int(off):
+                out.append(Mismatch(name, int(v), int(off), source))
+    return out
+
+
+def copy_evidence(
+    station_id: str,
+    *,
+    election: Election | None = None,
+    official: OfficialEvidence | None = None,
+    pvt: Any = None,
+    copies: Any = None,
+    observers: ObserverEvidence | None = None,
+) -> ProtocolCopyEvidence | None:
+    """The observers' copies of ``station_id``'s protocol against ``official``: the row of
+    ``copies`` (:class:`~pollwatch.quickcount.copies.ProtocolCopies`) matched against the
+    ``election`` (the mismatches of ``pvt``, a
+    :class:`~pollwatch.quickcount.compare.PVTComparison`, when given), and the copies filed in
+    the service among ``observers``. Without a known official protocol the copies are listed,
+    not compared. ``None`` when there is no copy at all."""
+    sid = str(station_id)
+    copy = _file_copy(copies, sid, election)
+    filed = len(observers.protocols) if observers is not None else 0
+    compared = official is not None and official.known
+    mismatches: list[Mismatch] = []
+    if compared and election is not None:
+        mismatches += _file_mismatches(sid, pvt, copies, election)
+    if compared and observers is not None:
+        names = {c.id: c.name for c in election.candidates} if election is not None else {}
+        mismatches += _filed_mismatches(observers, official, names)
+    if copy is None and not filed and not mismatches:
+        return None
+    return ProtocolCopyEvidence(copy, tuple(mismatches), filed, compared)
+
+
+# -- cameras ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CameraCount:
+    """The camera comparison's row of the station: the ``estimate`` of voters with its upper
+    bound ``high95`` at ``level`` against the ``official`` turnout, whether the official figure
+    is above the bound (``flagged``), ``inflation``, ``ratio`` and ``excess`` (ballots beyond
+    the bound). From the estimate itself, when given: the lower bound ``low95``, the share of
+    the day watched (``coverage``), the voters ``counted``, ``usable_windows`` of ``windows``
+    and the estimate's ``status``."""
+
+    official: float | None
+    estimate: float | None
+    high95: float | None
+    flagged: bool
+    inflation: float | None
+    ratio: float | None
+    excess: float | None
+    level: float
+    low95: float | None = None
+    coverage: float | None = None
+    counted: float | None = None
+    usable_windows: int | None = None
+    windows: int | None = None
+    status: str | None = None
+
+    def to_dict(self) -> dict:
+        keys = list(self.__dataclass_fields__)
+        if self.status is None:  # compared without the estimate
+            keys = keys[: keys.index("low95")]
+        return jsonable({k: getattr(self, k) for k in keys})
+
+
+@dataclass(frozen=True, slots=True)
+class CameraEvent:
+    """An entry of the camera-status log (``status``) or a camera event (``event``, ``note``)
+    at ``time`` (``HH:MM``)."""
+
+    time: str
+    status: str | None = None
+    event: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        if self.event is None:
+            return {"time": self.time, "status": self.status}
+        return {"time": self.time, "event": self.event, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class CameraEvidence:
+    """What the cameras say: the ``count`` (``None`` when the station's tallies were not
+    compared) and the status log and events in time order."""
+
+    count: CameraCount | None = None
+    events: tuple[CameraEvent, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "events", tuple(self.events))
+
+    @property
+    def stuffing_seen(self) -> tuple[CameraEvent, ...]:
+        return tuple(e for e in self.events if e.event == "stuffing_seen")
+
+    @property
+    def other_events(self) -> tuple[CameraEvent, ...]:
+        return tuple(e for e in self.events if e.event and e.event != "stuffing_seen")
+
+    @property
+    def outages(self) -> tuple[CameraEvent, ...]:
+        """Status entries other than online or muted (windows of missing data)."""
+        return tuple(
+            e
+            for e in self.events
+            if e.status is not None and e.status not in ("online", "audio_muted")
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "camera": self.count.to_dict() if self.count is not None else None,
+            "camera_events": [e.to_dict() for e in self.events],
+        }
+
+
+def _camera_count(cameras: Any, sid: str, estimate: Any = None) -> CameraCount | None:
+    if cameras is None:
+        return None
+    hit = np.flatnonzero(np.asarray(cameras.station_id).astype(str) == sid)
+    if not hit.size:
+        return None
+    i = int(hit[0])
+    extra: dict = {}
+    if estimate is not None:
+        j = np.flatnonzero(np.asarray(estimate.station_id).astype(str) == sid)
+        if j.size:
+            k = int(j[0])
+            extra = dict(
+                low95=_num(estimate.low[k]),
+                coverage=_num(estimate.coverage[k]),
+                counted=_num(estimate.counted[k]),
+                usable_windows=int(estimate.n_usable[k]),
+                windows=int(estimate.n_windows),
+                status=str(estimate.status[k]),
+            )
+    return CameraCount(
+        official=_num(cameras.official[i]),
+        estimate=_num(cameras.estimate[i]),
+        high95=_num(cameras.high[i]),
+        flagged=bool(cameras.flagged[i]),
+        inflation=_num(cameras.inflation[i]),
+        ratio=_num(cameras.ratio[i]),
+        excess=_num(cameras.excess[i]),
+        level=float(cameras.level),
+        **extra,
+    )
+
+
+def _camera_events(
+    status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None
+) -> list[CameraEvent]:
+    from pollwatch.cameras.data import format_time
+
+    out: list[tuple[float, int, CameraEvent]] = []
+    if status is not None and status.height:
+        rows = status.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+        out += [
+            (float(t), 0, CameraEvent(format_time(float(t)), status=s))
+            for t, s in zip(rows["time"].to_list(), rows["status"].to_list(), strict=True)
+        ]
+    if events is not None and events.height:
+        rows = events.filter(pl.col("station_id").cast(pl.Utf8) == sid)
+        out += [
+            (float(t), 1, CameraEvent(format_time(float(t)), event=e, note=n))
+            for t, e, n in zip(
+                rows["time"].to_list(), rows["event"].to_list(), rows["note"].to_list(), strict=True
+            )
+        ]
+    return [c for _, _, c in sorted(out, key=lambda x: (x[0], x[1]))]
+
+
+def camera_evidence(
+    cameras: Any,
+    station_id: str,
+    *,
+    estimate: Any = None,
+    status: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+) -> CameraEvidence | None:
+    """The row of ``station_id`` in ``cameras`` (a
+    :class:`~pollwatch.cameras.compare.CameraComparison`; with ``estimate``, the
+    :class:`~pollwatch.cameras.estimate.CameraEstimate` it compares, also the lower bound and
+    the share of the day watched), and the station's entries of the camera-status log
+    ``status`` and of the timestamped camera ``events`` (stuffing seen, group arrivals, angle
+    changes). ``None`` when the cameras say nothing about the station."""
+    sid = str(station_id)
+    count = _camera_count(cameras, sid, estimate)
+    log = _camera_events(status, sid, events)
+    if count is None and not log:
+        return None
+    return CameraEvidence(count, tuple(log))
