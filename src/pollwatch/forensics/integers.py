@@ -33,7 +33,7 @@ from pollwatch.forensics._common import (
 from pollwatch.forensics._integer_windows import LOGFACT_MAX, window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
 __all__ = [
     "IntegerStat",
@@ -190,6 +190,51 @@ class IntegerTestResult(ResultMixin):
     @property
     def flag_either(self) -> np.ndarray:
         return self.flag_turnout | self.flag_leader
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {
+            "integer": StationSignal(
+                name="integer",
+                values=self.flag_either,
+                kind="flag",
+                unit="flag",
+                description=f"turnout or leader percentage within {self.window:g} pp of a whole "
+                "number (included stations only)",
+            )
+        }
+
+    def to_json(self) -> dict:
+        s = self.either
+        return jsonable(
+            {
+                "excess": s.excess,
+                "p_value": s.pvalue,
+                "z": s.z,
+                "observed": s.observed,
+                "expected": s.expected,
+                "sd": s.sd,
+                "excess_leader": self.leader.excess,
+                "excess_turnout": self.turnout.excess,
+                "excess_registered": self.excess_registered,
+                "included": self.n_included,
+                "basis": self.basis,
+                "method": self.method,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "method": self.method,
+            "basis": self.basis,
+            "window": self.window,
+            "min_registered": self.min_registered,
+            "cap": self.cap,
+            "n_rep": self.n_rep,
+            "seed": self.seed,
+            "legacy": self.legacy,
+        }
 
     def summary(self) -> Summary:
         s = self.either

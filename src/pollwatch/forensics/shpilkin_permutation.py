@@ -19,7 +19,7 @@ from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
 __all__ = ["MIN_STATIONS", "PermutationTest", "shpilkin_permutation_test"]
 
@@ -57,6 +57,25 @@ class PermutationTest(ResultMixin):
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "null_quantiles": self.null_quantiles}
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # one excess and its null
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "p_value": self.pvalue,
+                "excess_votes": self.excess,
+                "permutations": self.n_perm,
+                "level": self.level,
+                "null_quantiles": self.null_quantiles,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {"n_perm": self.n_perm, "level": self.level, "seed": self.seed}
 
     def summary(self) -> Summary:
         if not math.isfinite(self.pvalue):
