@@ -279,16 +279,16 @@ def _statistic(
     if n == 0:
         nan = math.nan
         return DigitStatistic(
-            test,
-            0,
-            nan,
-            null_value,
-            ConfidenceInterval(nan, nan),
-            False,
-            nan,
-            len(counts) - 1,
-            nan,
-            tuple(int(c) for c in counts),
+            test=test,
+            n=0,
+            value=nan,
+            null=null_value,
+            ci=ConfidenceInterval(nan, nan),
+            flagged=False,
+            chi2=nan,
+            df=len(counts) - 1,
+            pvalue=nan,
+            counts=tuple(int(c) for c in counts),
         )
     theta = float(counts @ scores) / n
     alpha = (1 - level) / 2
@@ -303,17 +303,17 @@ def _statistic(
     chi2, p = _pearson(counts, null_probs)
     flagged = not (ci.low <= null_value <= ci.high)
     return DigitStatistic(
-        test,
-        n,
-        theta,
-        null_value,
-        ci,
-        flagged,
-        chi2,
-        len(counts) - 1,
-        p,
-        tuple(int(c) for c in counts),
-        "bootstrap" if rng else "normal",
+        test=test,
+        n=n,
+        value=theta,
+        null=null_value,
+        ci=ci,
+        flagged=flagged,
+        chi2=chi2,
+        df=len(counts) - 1,
+        pvalue=p,
+        counts=tuple(int(c) for c in counts),
+        ci_method="bootstrap" if rng else "normal",
     )
 
 

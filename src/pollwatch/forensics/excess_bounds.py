@@ -423,13 +423,13 @@ def regional_excess_bounds(
         pvalue = (1 + int(np.sum(null[:, j] >= observed[j]))) / (n_perm + 1)
         readings.append(
             Reading(
-                float(observed[j]),
-                beyond,
-                float(pvalue),
-                sd_boot,
-                sd_null,
-                beyond - z * math.hypot(sd_boot, sd_null),
-                float(observed[j]) + z * sd_boot,
+                excess=float(observed[j]),
+                beyond_null=beyond,
+                pvalue=float(pvalue),
+                sd_boot=sd_boot,
+                sd_null=sd_null,
+                lower=beyond - z * math.hypot(sd_boot, sd_null),
+                upper=float(observed[j]) + z * sd_boot,
             )
         )
     return ExcessBounds(

@@ -318,15 +318,15 @@ def _exact_stats(
         z = (o - mean) / sd if sd > 0 else math.nan
         out.append(
             IntegerStat(
-                name,
-                int(o),
-                mean,
-                sd,
-                o - mean,
-                z,
-                float(stats.norm.sf(z)) if sd > 0 else math.nan,
-                poisson_binomial_sf(int(o), p),
-                float(stats.norm.ppf(0.999) * sd),
+                name=name,
+                observed=int(o),
+                expected=mean,
+                sd=sd,
+                excess=o - mean,
+                z=z,
+                pvalue=float(stats.norm.sf(z)) if sd > 0 else math.nan,
+                pvalue_refined=poisson_binomial_sf(int(o), p),
+                band=float(stats.norm.ppf(0.999) * sd),
             )
         )
     return tuple(out)
@@ -342,7 +342,15 @@ def _mc_stats(obs: tuple[int, int, int], reps: np.ndarray) -> tuple[IntegerStat,
         p = (1 + int((col >= o).sum())) / (n_rep + 1)
         out.append(
             IntegerStat(
-                name, int(o), mean, sd, o - mean, z, p, None, float(np.percentile(col, 99.9) - mean)
+                name=name,
+                observed=int(o),
+                expected=mean,
+                sd=sd,
+                excess=o - mean,
+                z=z,
+                pvalue=p,
+                pvalue_refined=None,
+                band=float(np.percentile(col, 99.9) - mean),
             )
         )
     return tuple(out)

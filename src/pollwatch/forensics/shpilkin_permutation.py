@@ -135,13 +135,13 @@ def shpilkin_permutation_test(
     cast = float(e.ballots_cast()[mask].sum())
     if n_used < MIN_STATIONS:  # no evidence either way: never a p-value of 1/(n_perm + 1)
         return PermutationTest(
-            math.nan,
-            math.nan,
-            n_perm,
-            level,
-            seed,
-            n_used,
-            cast,
+            excess=math.nan,
+            pvalue=math.nan,
+            n_perm=n_perm,
+            level=level,
+            seed=seed,
+            n_stations=n_used,
+            ballots_cast=cast,
             note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested",
         )
     b, nb, L, oth = _prepare(e, p, mask)
@@ -151,13 +151,13 @@ def shpilkin_permutation_test(
     observed = _core(*_binned(b, nb, L, oth), p).excess
     if not math.isfinite(observed):
         return PermutationTest(
-            observed,
-            math.nan,
-            n_perm,
-            level,
-            seed,
-            n_used,
-            cast,
+            excess=observed,
+            pvalue=math.nan,
+            n_perm=n_perm,
+            level=level,
+            seed=seed,
+            n_stations=n_used,
+            ballots_cast=cast,
             note="the excess is undefined (no clean ratio k at the turnout peak): not tested",
         )
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
@@ -172,7 +172,16 @@ def shpilkin_permutation_test(
         null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
     # a permutation whose excess is undefined counts against the observed one (conservative)
     pvalue = (1 + int(np.sum(~(null < observed)))) / (n_perm + 1)
-    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, n_used, cast, null)
+    return PermutationTest(
+        excess=float(observed),
+        pvalue=float(pvalue),
+        n_perm=n_perm,
+        level=level,
+        seed=seed,
+        n_stations=n_used,
+        ballots_cast=cast,
+        null=null,
+    )
 
 
 @numba.njit(cache=True)
