@@ -596,7 +596,18 @@ def klimek_recovery(
     from pollwatch.simulate import simulate_klimek
 
     given = (
-        KlimekBaseline(0.55, 0.45, 0.08, 0.07, 0.5, 1.0, "given", 0, 0.0, 0.0)
+        KlimekBaseline(
+            tau=0.55,
+            nu=0.45,
+            sigma_tau=0.08,
+            sigma_nu=0.07,
+            theta=0.5,
+            sigma_nu_c=1.0,
+            subset="given",
+            n_stations=0,
+            bandwidth_t=0.0,
+            bandwidth_s=0.0,
+        )
         if true_baseline
         else None
     )

@@ -12,6 +12,7 @@ from pollwatch.errors import SmallSampleWarning
 from pollwatch.forensics.carousel import carousel_signals
 from pollwatch.forensics.scores import WEIGHTS, station_scores
 from pollwatch.model import Election
+from pollwatch.results import MethodResult, StationSignal
 
 
 def _election(n=30):
@@ -43,18 +44,40 @@ def _election(n=30):
 
 
 @dataclass
-class FakeInteger:  # stands in for the integer-test result: only the documented attribute
-    flag_any: np.ndarray
+class FakeResult:
+    """Stands in for a method's result: the station-signal contract and nothing else."""
+
+    signals: dict  # name -> (values, kind, unit)
+
+    def station_signals(self, election):
+        return {
+            name: StationSignal(name=name, values=v, kind=kind, unit=unit, description="test")
+            for name, (v, kind, unit) in self.signals.items()
+        }
+
+    def to_json(self):
+        return {}
+
+    def parameters(self):
+        return {}
+
+
+def FakeInteger(flags):
+    return FakeResult({"integer": (flags, "flag", "flag")})
+
+
+def FakeMixture(posterior):
+    return FakeResult({"mixture": (posterior, "score", "probability")})
+
+
+def FakeShpilkin(e, mode_pct):
+    """Above the peak: turnout (ballots issued) above ``mode_pct`` percent."""
+    return FakeResult({"above_peak": (100 * e.turnout("issued") > mode_pct, "flag", "flag")})
 
 
 @dataclass
-class FakeMixture:
+class NoContract:  # a result as methods returned it before the contract: attributes only
     posterior_fraud: np.ndarray
-
-
-@dataclass
-class FakeShpilkin:
-    mode: float
 
 
 class TestStationScores:
@@ -92,7 +115,7 @@ class TestStationScores:
             results={
                 "integer_percentages": FakeInteger(flags),
                 "mixture": FakeMixture(post),
-                "shpilkin": FakeShpilkin(mode=60.0),
+                "shpilkin": FakeShpilkin(e, 60.0),
             },
         )
         tab = s.table
@@ -120,6 +143,29 @@ class TestStationScores:
             station_scores(e, group_level="x")
         with pytest.raises(ValueError, match="has 3 entries"):
             station_scores(e, results={"mixture": FakeMixture(np.zeros(3))})
+
+    def test_result_without_the_contract_fails_loudly(self):
+        e = _election()
+        bare = NoContract(np.zeros(e.n_stations))
+        assert not isinstance(bare, MethodResult)
+        with pytest.raises(TypeError, match=r"'mixture' \(NoContract\) does not implement"):
+            station_scores(e, results={"mixture": bare})
+
+    def test_signal_of_the_wrong_kind_or_unit(self):
+        e = _election()
+        n = e.n_stations
+        wrong = FakeResult({"mixture": (np.zeros(n), "score", "votes")})
+        with pytest.raises(ValueError, match="mixture signal 'mixture' is a score in 'votes'"):
+            station_scores(e, results={"mixture": wrong})
+        with pytest.raises(ValueError, match="unit"):
+            StationSignal(name="x", values=np.zeros(n), kind="flag", unit="percent", description="")
+        with pytest.raises(ValueError, match="kind"):
+            StationSignal(name="x", values=np.zeros(n), kind="count", unit="flag", description="")
+
+    def test_a_result_without_the_signal_leaves_it_missing(self):
+        e = _election()
+        s = station_scores(e, results={"mixture": FakeResult({})})
+        assert "mixture" in s.signals_missing and "mixture_posterior" not in s.table.columns
 
     def test_summary_and_top(self):
         e = _election()

@@ -22,7 +22,7 @@ import numpy as np
 from pollwatch.errors import DegenerateDataWarning
 from pollwatch.forensics._common import excluded_mask
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
 __all__ = ["CarouselResult", "ShareOutliers", "carousel_signals", "group_median", "robust_z"]
 
@@ -140,6 +140,59 @@ class CarouselResult(ResultMixin):
         "group_cards_issued",
         "group_labels",
     )
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        out = {
+            "carousel": StationSignal(
+                name="carousel",
+                values=self.flag,
+                kind="flag",
+                unit="flag",
+                description="an away-voter share (absentee, additional list or cards) far above "
+                "its constituency median, floored rule",
+            )
+        }
+        mobile = self.shares.get("mobile")
+        if mobile is not None:
+            out["mobile_box"] = StationSignal(
+                name="mobile_box",
+                values=mobile.flag_floored,
+                kind="flag",
+                unit="flag",
+                description="the mobile-box share far above its constituency median, floored rule",
+            )
+        return out
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "stations_flagged": int(self.n_flagged),
+                "shares": {
+                    k: {
+                        "national_share": s.national_share,
+                        "station_median": s.station_median,
+                        "flagged": s.n_flagged,
+                        "flagged_floored": s.n_flagged_floored,
+                    }
+                    for k, s in self.shares.items()
+                },
+                "correlation_with_leader": self.correlation_with_leader,
+                "cards_used": self.cards_used,
+                "cards_issued": self.cards_issued,
+                "constituencies_cards_over": self.n_groups_cards_over,
+                "boxes_gt_issued": self.n_boxes_gt_issued,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "group_level": self.group_level,
+            "k": self.k,
+            "delta": self.delta,
+            "n_min": self.n_min,
+        }
 
     def summary(self) -> Summary:
         rows = []

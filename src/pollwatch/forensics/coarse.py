@@ -40,7 +40,14 @@ from pollwatch.forensics._common import (
 )
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int
+from pollwatch.results import (
+    ConfidenceInterval,
+    ResultMixin,
+    StationSignal,
+    Summary,
+    fmt_int,
+    jsonable,
+)
 
 __all__ = ["CoarseSharesResult", "SmallDenominatorResult", "rozenas_rkd", "small_denominator_test"]
 
@@ -112,6 +119,35 @@ class CoarseSharesResult(ResultMixin):
         """Boolean mask over ``x``: observed density above the envelope."""
         return self.density > self.envelope
 
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # share values on a grid, not stations
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "fraud_percent": self.fraud_pct,
+                "interval": list(self.interval),
+                "p_value": self.pvalue,
+                "flagged_shares": list(self.flagged_shares),
+                "n_flagged": self.n_flagged,
+                "resamples": self.n_resamples,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "candidate": self.candidate,
+            "n_resamples": self.n_resamples,
+            "n_components": self.n_components,
+            "bw": self.bw,
+            "grid": self.grid,
+            "level": self.level,
+            "seed": self.seed,
+            "seed_entropy": self.seed_entropy,
+        }
+
     def summary(self) -> Summary:
         weighty = [f"{s:g}" for s in self.flagged_shares]
         text = (
@@ -172,6 +208,36 @@ class SmallDenominatorResult(ResultMixin):
     notes: tuple[str, ...] = ()
 
     _dict_exclude = ("null_counts",)
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # a count over the election against its null
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "observed": self.observed,
+                "expected": self.null_mean,
+                "sd": self.null_sd,
+                "excess": self.excess,
+                "z": self.z,
+                "p_value": self.pvalue,
+                "q_max": self.q_max,
+                "null": self.null,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "candidate": self.candidate,
+            "q_max": self.q_max,
+            "null": self.null,
+            "exact": self.exact,
+            "n_resamples": self.n_resamples,
+            "seed": self.seed,
+            "seed_entropy": self.seed_entropy,
+        }
 
     def summary(self) -> Summary:
         model = {

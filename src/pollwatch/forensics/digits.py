@@ -27,7 +27,14 @@ from pollwatch.compute import spawn_seeds
 from pollwatch.forensics._common import Notes, basic_mask, excluded_mask, validate_param
 from pollwatch.model import Election
 from pollwatch.model.derived import percent
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int
+from pollwatch.results import (
+    ConfidenceInterval,
+    ResultMixin,
+    StationSignal,
+    Summary,
+    fmt_int,
+    jsonable,
+)
 
 __all__ = [
     "BENFORD_2BL",
@@ -148,6 +155,54 @@ class DigitsResult(ResultMixin):
                 return r
         raise KeyError(f"no digit row for {variable!r} in scope {scope!r}")
 
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # digit distributions of the whole election
+
+    def _digit_rows(self, which: str) -> list[list]:
+        out = []
+        for row in self.rows:
+            s = getattr(row, which)
+            out.append([row.label, s.value, s.ci.low, s.ci.high, s.n])
+        return out
+
+    def to_json(self) -> dict:
+        lead = self.row(self.scrutiny)
+        return jsonable(
+            {
+                "leader_second_digit_mean": lead.second.value,
+                "leader_second_digit_ci": list(lead.second.ci),
+                "leader_last_digit_mean": lead.last.value,
+                "leader_last_digit_ci": list(lead.last.ci),
+                "leader_c05": lead.c05.value,
+                "leader_last_digit_high_p": lead.last_high.pvalue,
+                "leader_last_digit_high_n": lead.last_high.n,
+                "p05_share": self.p05_share.value,
+                "p05_turnout": self.p05_turnout.value,
+                "flagged": {row.label: list(row.flagged) for row in self.rows if row.flagged},
+                # the leader's own row only: "ballots cast" fails 2BL on station-size grounds alone
+                "any_flagged": bool(lead.flagged),
+                "second_digit_rows": self._digit_rows("second"),
+                "last_digit_rows": self._digit_rows("last"),
+                "note": "weak evidence: deviations follow no consistent pattern and can arise "
+                "without fraud",
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "scrutiny": self.scrutiny,
+            "min_count": self.min_count,
+            "min_count_high": self.min_count_high,
+            "n_boot": self.n_boot,
+            "level": self.level,
+            "region_level": self.region_level,
+            "regional_interval": self.regional_interval,
+            "seed": self.seed,
+            "seed_entropy": self.seed_entropy,
+        }
+
     def summary(self) -> Summary:
         lead = self.row(self.scrutiny)
         flagged = [f"{r.label} ({', '.join(r.flagged)})" for r in self.rows if r.flagged]
@@ -224,16 +279,16 @@ def _statistic(
     if n == 0:
         nan = math.nan
         return DigitStatistic(
-            test,
-            0,
-            nan,
-            null_value,
-            ConfidenceInterval(nan, nan),
-            False,
-            nan,
-            len(counts) - 1,
-            nan,
-            tuple(int(c) for c in counts),
+            test=test,
+            n=0,
+            value=nan,
+            null=null_value,
+            ci=ConfidenceInterval(nan, nan),
+            flagged=False,
+            chi2=nan,
+            df=len(counts) - 1,
+            pvalue=nan,
+            counts=tuple(int(c) for c in counts),
         )
     theta = float(counts @ scores) / n
     alpha = (1 - level) / 2
@@ -248,17 +303,17 @@ def _statistic(
     chi2, p = _pearson(counts, null_probs)
     flagged = not (ci.low <= null_value <= ci.high)
     return DigitStatistic(
-        test,
-        n,
-        theta,
-        null_value,
-        ci,
-        flagged,
-        chi2,
-        len(counts) - 1,
-        p,
-        tuple(int(c) for c in counts),
-        "bootstrap" if rng else "normal",
+        test=test,
+        n=n,
+        value=theta,
+        null=null_value,
+        ci=ci,
+        flagged=flagged,
+        chi2=chi2,
+        df=len(counts) - 1,
+        pvalue=p,
+        counts=tuple(int(c) for c in counts),
+        ci_method="bootstrap" if rng else "normal",
     )
 
 

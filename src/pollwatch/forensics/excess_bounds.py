@@ -53,7 +53,7 @@ from pollwatch.forensics.shpilkin import ShpilkinParams, _prepare
 from pollwatch.forensics.shpilkin_permutation import _shuffle_within
 from pollwatch.forensics.units import Units, analysis_units
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
 __all__ = ["ExcessBounds", "Reading", "regional_excess_bounds"]
 
@@ -102,6 +102,37 @@ class ExcessBounds(ResultMixin):
         d = super().to_dict()
         d["flat"], d["trend"] = self.flat._asdict(), self.trend._asdict()
         return d
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # sums over units
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "flat": self.flat._asdict(),
+                "trend": self.trend._asdict(),
+                "permutations": self.n_perm,
+                "bootstrap_replicates": self.n_boot,
+                "confidence_level": self.confidence_level,
+                "units": self.units,
+                "n_units": self.n_units,
+                "note": "excess (S) over-reads: each unit's noise adds positive excess; "
+                "beyond_null (D) under-reads: the permutation null absorbs part of any fraud. "
+                "'trend' lets the clean ratio follow turnout as it does below each unit's peak. "
+                "Bounds are one-sided at confidence_level.",
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "n_perm": self.n_perm,
+            "n_boot": self.n_boot,
+            "confidence_level": self.confidence_level,
+            "units": self.units,
+            "seed": self.seed,
+        }
 
     def summary(self) -> Summary:
         f, t = self.flat, self.trend
@@ -392,13 +423,13 @@ def regional_excess_bounds(
         pvalue = (1 + int(np.sum(null[:, j] >= observed[j]))) / (n_perm + 1)
         readings.append(
             Reading(
-                float(observed[j]),
-                beyond,
-                float(pvalue),
-                sd_boot,
-                sd_null,
-                beyond - z * math.hypot(sd_boot, sd_null),
-                float(observed[j]) + z * sd_boot,
+                excess=float(observed[j]),
+                beyond_null=beyond,
+                pvalue=float(pvalue),
+                sd_boot=sd_boot,
+                sd_null=sd_null,
+                lower=beyond - z * math.hypot(sd_boot, sd_null),
+                upper=float(observed[j]) + z * sd_boot,
             )
         )
     return ExcessBounds(

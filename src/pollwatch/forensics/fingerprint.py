@@ -29,7 +29,7 @@ from pollwatch.forensics._common import (
     validate_param,
 )
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_pct
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_pct, jsonable
 
 __all__ = [
     "DistributionsResult",
@@ -115,6 +115,33 @@ class DistributionsResult(ResultMixin):
     @property
     def centres(self) -> np.ndarray:
         return (self.edges[:-1] + self.edges[1:]) / 2
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # histograms and correlations of the whole election
+
+    def to_json(self) -> dict:
+        r = self.correlations.get("all")
+        return jsonable(
+            {
+                "pearson": None if r is None or math.isnan(r) else float(r),
+                "variants": self.correlations,
+                "basis": self.basis,
+                "stations_high_high": self.n_high_high,
+                "share_high_high": self.frac_high_high,
+                "share_turnout_high": self.frac_turnout_high,
+                "share_leader_high": self.frac_share_high,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "basis": self.basis,
+            "bin_pp": self.bin_pp,
+            "weights": self.weights,
+            "min_registered": self.min_registered,
+        }
 
     def summary(self) -> Summary:
         r = self.correlations.get("all", math.nan)
@@ -275,6 +302,27 @@ class RegressionResult(ResultMixin):
     eftoolkit_sobyanin: float
     eftoolkit_flag: bool
     notes: tuple[str, ...]
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # slopes over the whole election
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "leader_slope": self.leader_slope,
+                "others_slope": self.others_slope,
+                "invalid_slope": self.invalid_slope,
+                "sum_slopes": self.sum_slopes,
+                "leader_slope_weighted": self.leader_slope_weighted,
+                "sobyanin_statistic": self.eftoolkit_sobyanin,
+                "slopes": self.slopes,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {"candidate": self.leader}
 
     def summary(self) -> Summary:
         text = (

@@ -195,7 +195,17 @@ def headline(
                 "evenly over whole regions, or that leaves turnout unchanged, is not measured here."
             )
         return Headline(
-            None, None, None, METHOD, statement, False, rules, readings, cast, leader, units
+            estimate=None,
+            low=None,
+            high=None,
+            method=METHOD,
+            statement=statement,
+            fired=False,
+            rules=rules,
+            readings=readings,
+            ballots_cast=cast,
+            leader=leader,
+            units=units,
         )
     estimate, low, high = combine(bounds.flat, bounds.trend, float(M), bounds.confidence_level)
     statement = (
@@ -206,17 +216,17 @@ def headline(
         "not in this figure either."
     )
     return Headline(
-        float(estimate),
-        float(low),
-        float(high),
-        METHOD,
-        statement,
-        True,
-        rules,
-        readings,
-        cast,
-        leader,
-        units,
+        estimate=float(estimate),
+        low=float(low),
+        high=float(high),
+        method=METHOD,
+        statement=statement,
+        fired=True,
+        rules=rules,
+        readings=readings,
+        ballots_cast=cast,
+        leader=leader,
+        units=units,
     )
 
 

@@ -33,7 +33,7 @@ from pollwatch.forensics._common import (
 from pollwatch.forensics._integer_windows import LOGFACT_MAX, window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
 __all__ = [
     "IntegerStat",
@@ -191,6 +191,51 @@ class IntegerTestResult(ResultMixin):
     def flag_either(self) -> np.ndarray:
         return self.flag_turnout | self.flag_leader
 
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {
+            "integer": StationSignal(
+                name="integer",
+                values=self.flag_either,
+                kind="flag",
+                unit="flag",
+                description=f"turnout or leader percentage within {self.window:g} pp of a whole "
+                "number (included stations only)",
+            )
+        }
+
+    def to_json(self) -> dict:
+        s = self.either
+        return jsonable(
+            {
+                "excess": s.excess,
+                "p_value": s.pvalue,
+                "z": s.z,
+                "observed": s.observed,
+                "expected": s.expected,
+                "sd": s.sd,
+                "excess_leader": self.leader.excess,
+                "excess_turnout": self.turnout.excess,
+                "excess_registered": self.excess_registered,
+                "included": self.n_included,
+                "basis": self.basis,
+                "method": self.method,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "method": self.method,
+            "basis": self.basis,
+            "window": self.window,
+            "min_registered": self.min_registered,
+            "cap": self.cap,
+            "n_rep": self.n_rep,
+            "seed": self.seed,
+            "legacy": self.legacy,
+        }
+
     def summary(self) -> Summary:
         s = self.either
         text = (
@@ -273,15 +318,15 @@ def _exact_stats(
         z = (o - mean) / sd if sd > 0 else math.nan
         out.append(
             IntegerStat(
-                name,
-                int(o),
-                mean,
-                sd,
-                o - mean,
-                z,
-                float(stats.norm.sf(z)) if sd > 0 else math.nan,
-                poisson_binomial_sf(int(o), p),
-                float(stats.norm.ppf(0.999) * sd),
+                name=name,
+                observed=int(o),
+                expected=mean,
+                sd=sd,
+                excess=o - mean,
+                z=z,
+                pvalue=float(stats.norm.sf(z)) if sd > 0 else math.nan,
+                pvalue_refined=poisson_binomial_sf(int(o), p),
+                band=float(stats.norm.ppf(0.999) * sd),
             )
         )
     return tuple(out)
@@ -297,7 +342,15 @@ def _mc_stats(obs: tuple[int, int, int], reps: np.ndarray) -> tuple[IntegerStat,
         p = (1 + int((col >= o).sum())) / (n_rep + 1)
         out.append(
             IntegerStat(
-                name, int(o), mean, sd, o - mean, z, p, None, float(np.percentile(col, 99.9) - mean)
+                name=name,
+                observed=int(o),
+                expected=mean,
+                sd=sd,
+                excess=o - mean,
+                z=z,
+                pvalue=p,
+                pvalue_refined=None,
+                band=float(np.percentile(col, 99.9) - mean),
             )
         )
     return tuple(out)

@@ -25,7 +25,15 @@ from pollwatch.forensics import _klimek_grid as kg
 from pollwatch.forensics._common import Notes, excluded_mask, validate_choice, validate_param
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.model.derived import percent
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
+from pollwatch.results import (
+    ConfidenceInterval,
+    ResultMixin,
+    StationSignal,
+    Summary,
+    fmt_int,
+    fmt_pct,
+    jsonable,
+)
 
 __all__ = [
     "KlimekBaseline",
@@ -212,7 +220,18 @@ def _baseline(
         )
         nan = float("nan")
         return KlimekBaseline(
-            nan, nan, nan, nan, nan, c, subset, n, nan, nan, notes.as_tuple(), peak_estimator
+            tau=nan,
+            nu=nan,
+            sigma_tau=nan,
+            sigma_nu=nan,
+            theta=nan,
+            sigma_nu_c=c,
+            subset=subset,
+            n_stations=n,
+            bandwidth_t=nan,
+            bandwidth_s=nan,
+            notes=notes.as_tuple(),
+            peak_estimator=peak_estimator,
         )
     tau, ht = _first_peak(t, notes, "turnout")
     nu, hs = _first_peak(s, notes, "leader-share")
@@ -231,18 +250,18 @@ def _baseline(
             "a baseline width is zero or undefined (no stations on one side of the peak)"
         )
     return KlimekBaseline(
-        tau,
-        nu,
-        float(sig_tau),
-        float(sig_nu),
-        theta,
-        c,
-        subset,
-        n,
-        ht,
-        hs,
-        notes.as_tuple(),
-        peak_estimator,
+        tau=tau,
+        nu=nu,
+        sigma_tau=float(sig_tau),
+        sigma_nu=float(sig_nu),
+        theta=theta,
+        sigma_nu_c=c,
+        subset=subset,
+        n_stations=n,
+        bandwidth_t=ht,
+        bandwidth_s=hs,
+        notes=notes.as_tuple(),
+        peak_estimator=peak_estimator,
     )
 
 
@@ -293,7 +312,17 @@ def _stations(e: Election, basis: str, baseline_subset: str) -> _Stations:
     tb = np.floor(percent(g[fit], v[fit]) + 0.5).astype(np.int64)
     sb = np.floor(percent(lead[fit], r[fit]) + 0.5).astype(np.int64)
     observed = np.bincount(tb * kg.N_PCT + sb, minlength=kg.N_PCT**2).astype(np.float64)
-    return _Stations(t, s, v[fit], lead[fit], g[fit], bt, bs, excluded, observed)
+    return _Stations(
+        t=t,
+        s=s,
+        v=v[fit],
+        leader=lead[fit],
+        ballots=g[fit],
+        base_t=bt,
+        base_s=bs,
+        excluded=excluded,
+        observed=observed,
+    )
 
 
 def klimek_baseline(
@@ -514,6 +543,50 @@ class KlimekResult(ResultMixin):
 
     _dict_exclude = ("observed_fingerprint", "model_fingerprint", "loss_surface")
 
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # a fit to the whole fingerprint
+
+    def to_json(self) -> dict:
+        b = self.baseline
+        return jsonable(
+            {
+                "f_i": self.f_i,
+                "f_e": self.f_e,
+                "alpha": self.alpha,
+                "f_i_sd": self.f_i_sd,
+                "f_e_sd": self.f_e_sd,
+                "alpha_sd": self.alpha_sd,
+                "f_i_ci": list(self.f_i_ci),
+                "f_e_ci": list(self.f_e_ci),
+                "alpha_ci": list(self.alpha_ci),
+                "loss": self.loss,
+                "loss_value": self.loss_value,
+                "no_fraud_loss": self.no_fraud_loss,
+                "realisations": self.n_realisations,
+                "baseline": {
+                    "tau": b.tau,
+                    "nu": b.nu,
+                    "sigma_tau": b.sigma_tau,
+                    "sigma_nu": b.sigma_nu,
+                    "theta": b.theta,
+                },
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "loss": self.loss,
+            "n_realisations": self.n_realisations,
+            "seed": self.seed,
+            "basis": self.basis,
+            "baseline_subset": self.baseline.subset,
+            "sigma_nu_c": self.baseline.sigma_nu_c,
+            "peak_estimator": self.baseline.peak_estimator,
+            "grid_points": self.grid.n_points,
+        }
+
     def summary(self) -> Summary:
         if not math.isfinite(self.f_i):
             text = "The Klimek model could not be fitted to these data (see notes)."
@@ -688,33 +761,33 @@ def fit_klimek(
         notes.add("no fit was run")
         ci = ConfidenceInterval(nan, nan)
         return KlimekResult(
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            ci,
-            ci,
-            ci,
-            loss,
-            nan,
-            nan,
-            (),
-            (),
-            base,
-            grid,
-            n_realisations,
-            _seed_int(seed),
-            entropy,
-            _keys(children),
-            basis,
-            st.t.size,
-            st.excluded,
-            notes.as_tuple(),
-            obs2d.reshape(kg.N_PCT, kg.N_PCT),
-            None,
-            None,
+            f_i=nan,
+            f_e=nan,
+            alpha=nan,
+            f_i_sd=nan,
+            f_e_sd=nan,
+            alpha_sd=nan,
+            f_i_ci=ci,
+            f_e_ci=ci,
+            alpha_ci=ci,
+            loss=loss,
+            loss_value=nan,
+            no_fraud_loss=nan,
+            argmins=(),
+            losses=(),
+            baseline=base,
+            grid=grid,
+            n_realisations=n_realisations,
+            seed=_seed_int(seed),
+            entropy=entropy,
+            realisation_seeds=_keys(children),
+            basis=basis,
+            n_stations=st.t.size,
+            excluded=st.excluded,
+            notes=notes.as_tuple(),
+            observed_fingerprint=obs2d.reshape(kg.N_PCT, kg.N_PCT),
+            model_fingerprint=None,
+            loss_surface=None,
         )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st.t.size, b, obs2d, loss, grid) for c in children]
@@ -735,33 +808,33 @@ def fit_klimek(
             "α reached the edge of the grid in some realisations: it is weakly identified here"
         )
     return KlimekResult(
-        m_i,
-        m_e,
-        m_a,
-        sd_i,
-        sd_e,
-        sd_a,
-        ci_i,
-        ci_e,
-        ci_a,
-        loss,
-        float(np.mean(losses)),
-        float(surfaces[:, 0, 0, 0].mean()),
-        argmins,
-        losses,
-        base,
-        grid,
-        n_realisations,
-        _seed_int(seed),
-        entropy,
-        _keys(children),
-        basis,
-        st.t.size,
-        st.excluded,
-        notes.as_tuple(),
-        obs2d.reshape(kg.N_PCT, kg.N_PCT),
-        np.mean([o[1] for o in out], axis=0).reshape(kg.N_PCT, kg.N_PCT),
-        surfaces.mean(axis=0),
+        f_i=m_i,
+        f_e=m_e,
+        alpha=m_a,
+        f_i_sd=sd_i,
+        f_e_sd=sd_e,
+        alpha_sd=sd_a,
+        f_i_ci=ci_i,
+        f_e_ci=ci_e,
+        alpha_ci=ci_a,
+        loss=loss,
+        loss_value=float(np.mean(losses)),
+        no_fraud_loss=float(surfaces[:, 0, 0, 0].mean()),
+        argmins=argmins,
+        losses=losses,
+        baseline=base,
+        grid=grid,
+        n_realisations=n_realisations,
+        seed=_seed_int(seed),
+        entropy=entropy,
+        realisation_seeds=_keys(children),
+        basis=basis,
+        n_stations=st.t.size,
+        excluded=st.excluded,
+        notes=notes.as_tuple(),
+        observed_fingerprint=obs2d.reshape(kg.N_PCT, kg.N_PCT),
+        model_fingerprint=np.mean([o[1] for o in out], axis=0).reshape(kg.N_PCT, kg.N_PCT),
+        loss_surface=surfaces.mean(axis=0),
     )
 
 
@@ -831,28 +904,28 @@ def score_klimek(
     nan = float("nan")
     if not base.ok:
         return KlimekScore(
-            f_i,
-            f_e,
-            alpha,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            int(st.ballots.sum()),
-            int(st.leader.sum()),
-            nan,
-            nan,
-            base,
-            n_realisations,
-            _seed_int(seed),
-            entropy,
-            basis,
-            st.t.size,
-            notes.as_tuple(),
+            f_i=f_i,
+            f_e=f_e,
+            alpha=alpha,
+            l2=nan,
+            l2_sd=nan,
+            l1=nan,
+            l1_sd=nan,
+            no_fraud_l2=nan,
+            no_fraud_l1=nan,
+            implied_ballots=nan,
+            implied_leader_votes=nan,
+            official_ballots=int(st.ballots.sum()),
+            official_leader_votes=int(st.leader.sum()),
+            model_fraud_votes=nan,
+            official_minus_fair=nan,
+            baseline=base,
+            n_realisations=n_realisations,
+            seed=_seed_int(seed),
+            entropy=entropy,
+            basis=basis,
+            n_stations=st.t.size,
+            notes=notes.as_tuple(),
         )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st, b, float(f_i), float(f_e), float(alpha), obs2d, obs1) for c in children]
@@ -861,28 +934,28 @@ def score_klimek(
     sd = r.std(axis=0, ddof=1) if n_realisations > 1 else np.full(r.shape[1], nan)
     notes.add(_SHAPE_NOTE)
     return KlimekScore(
-        float(f_i),
-        float(f_e),
-        float(alpha),
-        m[0],
-        sd[0],
-        m[1],
-        sd[1],
-        m[2],
-        m[3],
-        m[4],
-        m[5],
-        int(st.ballots.sum()),
-        int(st.leader.sum()),
-        m[5] - m[6],
-        float(st.leader.sum()) - m[6],
-        base,
-        n_realisations,
-        _seed_int(seed),
-        entropy,
-        basis,
-        st.t.size,
-        notes.as_tuple(),
+        f_i=float(f_i),
+        f_e=float(f_e),
+        alpha=float(alpha),
+        l2=m[0],
+        l2_sd=sd[0],
+        l1=m[1],
+        l1_sd=sd[1],
+        no_fraud_l2=m[2],
+        no_fraud_l1=m[3],
+        implied_ballots=m[4],
+        implied_leader_votes=m[5],
+        official_ballots=int(st.ballots.sum()),
+        official_leader_votes=int(st.leader.sum()),
+        model_fraud_votes=m[5] - m[6],
+        official_minus_fair=float(st.leader.sum()) - m[6],
+        baseline=base,
+        n_realisations=n_realisations,
+        seed=_seed_int(seed),
+        entropy=entropy,
+        basis=basis,
+        n_stations=st.t.size,
+        notes=notes.as_tuple(),
     )
 
 

@@ -22,7 +22,15 @@ from pollwatch.compute.seam import check_seed, get_backend
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics import _mixture_em as em
 from pollwatch.model import Election
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
+from pollwatch.results import (
+    ConfidenceInterval,
+    ResultMixin,
+    StationSignal,
+    Summary,
+    fmt_int,
+    fmt_pct,
+    jsonable,
+)
 
 __all__ = ["MixtureResult", "fraud_mixture", "CLASSES"]
 
@@ -81,6 +89,75 @@ class MixtureResult(ResultMixin):
     strata_results: dict[str, dict[str, float]] = field(default_factory=dict)
 
     _dict_exclude = ("posterior", "posterior_fraud", "manufactured", "stolen", "boot")
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        where = f" (fitted per {self.strata})" if self.strata else ""
+        return {
+            "mixture": StationSignal(
+                name="mixture",
+                values=self.posterior_fraud,
+                kind="score",
+                unit="probability",
+                description="posterior probability of the incremental or extreme fraud class"
+                + where
+                + "; NaN where the station was not fitted",
+            )
+        }
+
+    def to_json(self) -> dict:
+        """The national fit's entry, or with ``strata`` the region-by-region one."""
+        if self.strata is not None:
+            return jsonable(
+                {
+                    "level": self.strata,
+                    "manufactured_votes": self.manufactured_votes,
+                    "fraudulent_votes": self.fraud_votes,
+                    "incremental": self.pi["incremental"],
+                    "extreme": self.pi["extreme"],
+                    "units": len(self.strata_results),
+                    "interval": [self.fraud_votes_ci.low, self.fraud_votes_ci.high]
+                    if self.n_boot
+                    else None,
+                    "manufactured_interval": [self.manufactured_ci.low, self.manufactured_ci.high]
+                    if self.n_boot
+                    else None,
+                    "bootstrap_replicates": self.n_boot,
+                    "converged": self.converged,
+                    "note": "each unit (region; small units merged with neighbours) fitted with its "
+                    "own clean distribution; regional differences are not counted as fraud, and "
+                    "neither is fraud spread evenly over a whole unit",
+                },
+                keep_nan=True,
+            )
+        return jsonable(
+            {
+                "no_fraud": self.pi.get("none", self.pi.get("no_fraud")),
+                "incremental": self.pi.get("incremental"),
+                "extreme": self.pi.get("extreme"),
+                "weights": self.pi,
+                "weights_ci": {k: list(v) for k, v in self.pi_ci.items()},
+                "fraudulent_votes": self.fraud_votes,
+                "fraudulent_votes_low": self.fraud_votes_ci.low,
+                "fraudulent_votes_high": self.fraud_votes_ci.high,
+                "manufactured_votes": self.manufactured_votes,
+                "stolen_votes": self.stolen_votes,
+                "converged": self.converged,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {
+            "candidate": self.candidate,
+            "k": self.k,
+            "min_registered": self.min_registered,
+            "n_boot": self.n_boot,
+            "boot_size": self.boot_size,
+            "level": self.level,
+            "strata": self.strata,
+            "seed": self.seed,
+        }
 
     def summary(self) -> Summary:
         def ci(c: ConfidenceInterval, f) -> str:

@@ -10,7 +10,6 @@ On large elections the RKD resampling runs in a second process alongside the oth
 
 from __future__ import annotations
 
-import math
 import os
 import time
 import warnings
@@ -25,6 +24,7 @@ import polars as pl
 from pollwatch.compute.seam import check_seed
 from pollwatch.forensics.units import top_level as _top_level
 from pollwatch.model import Election
+from pollwatch.results import MethodResult, Skipped
 from pollwatch.validate import Findings, validate
 
 
@@ -43,9 +43,26 @@ class Context:
 
 @dataclass(frozen=True)
 class MethodSpec:
+    """One method: its name (in ``errors``, ``timings``, ``parameters`` and
+    :attr:`Analysis.results`), how to run it, and its key under ``methods`` in ``results.json``.
+    What goes there is the result's own ``to_json()`` (:class:`pollwatch.results.MethodResult`)."""
+
     name: str
     run: Callable[[Election, Context], Any]
-    extract: Callable[[Any, Election], dict]
+    json_key: str
+
+    def extract(self, result: Any, e: Election | None = None) -> dict:
+        """The method's entry in ``results.json``, through the station-signal contract."""
+        return _contract(self.name, result).to_json()
+
+
+def _contract(name: str, result: Any) -> MethodResult:
+    if not isinstance(result, MethodResult):
+        raise TypeError(
+            f"the result of {name!r} ({type(result).__name__}) does not implement the "
+            "station-signal contract (pollwatch.results.MethodResult)"
+        )
+    return result
 
 
 def _version() -> str:
@@ -57,31 +74,11 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
-
-
 # -- the methods ---------------------------------------------------------------------------
 def _run_fingerprint(e: Election, ctx: Context):
     from pollwatch.forensics.fingerprint import distributions
 
     return distributions(e)
-
-
-def _extract_fingerprint(r, e: Election) -> dict:
-    return {
-        "pearson": _f(r.correlations.get("all")),
-        "variants": r.correlations,
-        "basis": r.basis,
-        "stations_high_high": r.n_high_high,
-        "share_high_high": r.frac_high_high,
-        "share_turnout_high": r.frac_turnout_high,
-        "share_leader_high": r.frac_share_high,
-    }
 
 
 def _run_regression(e: Election, ctx: Context):
@@ -90,51 +87,10 @@ def _run_regression(e: Election, ctx: Context):
     return turnout_share_regression(e)
 
 
-def _extract_regression(r, e: Election) -> dict:
-    return {
-        "leader_slope": r.leader_slope,
-        "others_slope": r.others_slope,
-        "invalid_slope": r.invalid_slope,
-        "sum_slopes": r.sum_slopes,
-        "leader_slope_weighted": r.leader_slope_weighted,
-        "sobyanin_statistic": r.eftoolkit_sobyanin,
-        "slopes": r.slopes,
-    }
-
-
 def _run_digits(e: Election, ctx: Context):
     from pollwatch.forensics.digits import digit_tests
 
     return digit_tests(e, seed=ctx.seed)
-
-
-def _digit_rows(r, which: str) -> list[list]:
-    out = []
-    for row in r.rows:
-        s = getattr(row, which)
-        out.append([row.label, s.value, s.ci.low, s.ci.high, s.n])
-    return out
-
-
-def _extract_digits(r, e: Election) -> dict:
-    lead = r.row(r.scrutiny)
-    return {
-        "leader_second_digit_mean": lead.second.value,
-        "leader_second_digit_ci": list(lead.second.ci),
-        "leader_last_digit_mean": lead.last.value,
-        "leader_last_digit_ci": list(lead.last.ci),
-        "leader_c05": lead.c05.value,
-        "leader_last_digit_high_p": lead.last_high.pvalue,
-        "leader_last_digit_high_n": lead.last_high.n,
-        "p05_share": r.p05_share.value,
-        "p05_turnout": r.p05_turnout.value,
-        "flagged": {row.label: list(row.flagged) for row in r.rows if row.flagged},
-        # the leader's own row only: "ballots cast" fails 2BL on station-size grounds alone
-        "any_flagged": bool(lead.flagged),
-        "second_digit_rows": _digit_rows(r, "second"),
-        "last_digit_rows": _digit_rows(r, "last"),
-        "note": "weak evidence: deviations follow no consistent pattern and can arise without fraud",
-    }
 
 
 def _run_carousel(e: Election, ctx: Context):
@@ -143,48 +99,10 @@ def _run_carousel(e: Election, ctx: Context):
     return carousel_signals(e)
 
 
-def _extract_carousel(r, e: Election) -> dict:
-    return {
-        "stations_flagged": int(r.n_flagged),
-        "shares": {
-            k: {
-                "national_share": s.national_share,
-                "station_median": s.station_median,
-                "flagged": s.n_flagged,
-                "flagged_floored": s.n_flagged_floored,
-            }
-            for k, s in r.shares.items()
-        },
-        "correlation_with_leader": r.correlation_with_leader,
-        "cards_used": r.cards_used,
-        "cards_issued": r.cards_issued,
-        "constituencies_cards_over": r.n_groups_cards_over,
-        "boxes_gt_issued": r.n_boxes_gt_issued,
-    }
-
-
 def _run_integers(e: Election, ctx: Context):
     from pollwatch.forensics.integers import integer_test
 
     return integer_test(e)  # exact null: no randomness
-
-
-def _extract_integers(r, e: Election) -> dict:
-    s = r.either
-    return {
-        "excess": s.excess,
-        "p_value": s.pvalue,
-        "z": s.z,
-        "observed": s.observed,
-        "expected": s.expected,
-        "sd": s.sd,
-        "excess_leader": r.leader.excess,
-        "excess_turnout": r.turnout.excess,
-        "excess_registered": r.excess_registered,
-        "included": r.n_included,
-        "basis": r.basis,
-        "method": r.method,
-    }
 
 
 def _run_coarse(e: Election, ctx: Context):
@@ -195,56 +113,16 @@ def _run_coarse(e: Election, ctx: Context):
     )
 
 
-def _extract_coarse(r, e: Election) -> dict:
-    return {
-        "fraud_percent": r.fraud_pct,
-        "interval": list(r.interval),
-        "p_value": r.pvalue,
-        "flagged_shares": list(r.flagged_shares),
-        "n_flagged": r.n_flagged,
-        "resamples": r.n_resamples,
-    }
-
-
 def _run_small_denominators(e: Election, ctx: Context):
     from pollwatch.forensics.coarse import small_denominator_test
 
     return small_denominator_test(e)  # exact binomial null: no randomness
 
 
-def _extract_small_denominators(r, e: Election) -> dict:
-    return {
-        "observed": r.observed,
-        "expected": r.null_mean,
-        "sd": r.null_sd,
-        "excess": r.excess,
-        "z": r.z,
-        "p_value": r.pvalue,
-        "q_max": r.q_max,
-        "null": r.null,
-    }
-
-
 def _run_mixture(e: Election, ctx: Context):
     from pollwatch.forensics.mixture import fraud_mixture
 
     return fraud_mixture(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
-
-
-def _extract_mixture(r, e: Election) -> dict:
-    return {
-        "no_fraud": r.pi.get("none", r.pi.get("no_fraud")),
-        "incremental": r.pi.get("incremental"),
-        "extreme": r.pi.get("extreme"),
-        "weights": r.pi,
-        "weights_ci": {k: list(v) for k, v in r.pi_ci.items()},
-        "fraudulent_votes": r.fraud_votes,
-        "fraudulent_votes_low": r.fraud_votes_ci.low,
-        "fraudulent_votes_high": r.fraud_votes_ci.high,
-        "manufactured_votes": r.manufactured_votes,
-        "stolen_votes": r.stolen_votes,
-        "converged": r.converged,
-    }
 
 
 def _unit_election(e: Election, ctx: Context) -> Election | None:
@@ -264,7 +142,7 @@ def _run_mixture_by_region(e: Election, ctx: Context):
 
     eu = _unit_election(e, ctx)
     if eu is None:
-        return None
+        return Skipped("mixture_by_region", "the election has no hierarchy to stratify by")
     # by default a point estimate only: a stratified bootstrap refits every region per replicate
     # (~1.8 s of CPU per replicate on 95k stations), which would break the 30 s budget
     return fraud_mixture(
@@ -284,43 +162,6 @@ def _run_excess_bounds(e: Election, ctx: Context):
     return regional_excess_bounds(e, units=ctx.units[0], seed=ctx.seed)
 
 
-def _extract_excess_bounds(r, e: Election) -> dict:
-    return {
-        "flat": r.flat._asdict(),
-        "trend": r.trend._asdict(),
-        "permutations": r.n_perm,
-        "bootstrap_replicates": r.n_boot,
-        "confidence_level": r.confidence_level,
-        "units": r.units,
-        "n_units": r.n_units,
-        "note": "excess (S) over-reads: each unit's noise adds positive excess; beyond_null (D) under-reads: "
-        "the permutation null absorbs part of any fraud. 'trend' lets the clean ratio follow turnout "
-        "as it does below each unit's peak. Bounds are one-sided at confidence_level.",
-    }
-
-
-def _extract_mixture_by_region(r, e: Election) -> dict:
-    if r is None:
-        return {"skipped": "the election has no hierarchy to stratify by"}
-    return {
-        "level": r.strata,
-        "manufactured_votes": r.manufactured_votes,
-        "fraudulent_votes": r.fraud_votes,
-        "incremental": r.pi["incremental"],
-        "extreme": r.pi["extreme"],
-        "units": len(r.strata_results),
-        "interval": [r.fraud_votes_ci.low, r.fraud_votes_ci.high] if r.n_boot else None,
-        "manufactured_interval": [r.manufactured_ci.low, r.manufactured_ci.high]
-        if r.n_boot
-        else None,
-        "bootstrap_replicates": r.n_boot,
-        "converged": r.converged,
-        "note": "each unit (region; small units merged with neighbours) fitted with its own clean "
-        "distribution; regional differences are not counted as fraud, and neither is fraud spread "
-        "evenly over a whole unit",
-    }
-
-
 def _run_shpilkin(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin import shpilkin
 
@@ -329,46 +170,10 @@ def _run_shpilkin(e: Election, ctx: Context):
     )
 
 
-def _extract_shpilkin(r, e: Election) -> dict:
-    lo, hi = (r.interval.low, r.interval.high) if r.interval is not None else (None, None)
-    return {
-        "excess_votes": r.excess,
-        "excess_votes_low": lo,
-        "excess_votes_high": hi,
-        "clean_share": r.clean_leader_share,
-        "clean_turnout": r.clean_turnout,
-        "official_share": r.official_leader_share,
-        "official_turnout": r.official_turnout,
-        "k": r.k,
-        "kernel_share": r.kernel_share,
-        "mode": r.mode_pct,
-        "peak_found": r.peak_found,
-        "excess_percent_of_leader": r.excess_pct_of_leader,
-        "sensitivity": r.sensitivity,
-        "regions": [
-            {"region": k, "excess_votes": v}
-            for k, v in sorted(r.regions.items(), key=lambda kv: -kv[1])
-        ],
-        "regions_sum": r.regions_sum,
-        "basis": r.params.basis,
-        "bin_pp": r.params.bin_pp,
-    }
-
-
 def _run_shpilkin_test(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 
     return shpilkin_permutation_test(e, n_perm=199, level=_top_level(e), seed=ctx.seed)
-
-
-def _extract_shpilkin_test(r, e: Election) -> dict:
-    return {
-        "p_value": r.pvalue,
-        "excess_votes": r.excess,
-        "permutations": r.n_perm,
-        "level": r.level,
-        "null_quantiles": r.null_quantiles,
-    }
 
 
 def _run_klimek(e: Election, ctx: Context):
@@ -377,61 +182,25 @@ def _run_klimek(e: Election, ctx: Context):
     return fit_klimek(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
 
 
-def _extract_klimek(r, e: Election) -> dict:
-    return {
-        "f_i": r.f_i,
-        "f_e": r.f_e,
-        "alpha": r.alpha,
-        "f_i_sd": r.f_i_sd,
-        "f_e_sd": r.f_e_sd,
-        "alpha_sd": r.alpha_sd,
-        "f_i_ci": list(r.f_i_ci),
-        "f_e_ci": list(r.f_e_ci),
-        "alpha_ci": list(r.alpha_ci),
-        "loss": r.loss,
-        "loss_value": r.loss_value,
-        "no_fraud_loss": r.no_fraud_loss,
-        "realisations": r.n_realisations,
-        "baseline": {
-            k: getattr(r.baseline, k, None) for k in ("tau", "nu", "sigma_tau", "sigma_nu", "theta")
-        },
-    }
-
-
+#: every method, in the order :func:`analyze` runs them, with its key in ``results.json`` (the
+#: issue's schema names)
 METHODS: dict[str, MethodSpec] = {
     m.name: m
     for m in (
-        MethodSpec("fingerprint", _run_fingerprint, _extract_fingerprint),
-        MethodSpec("regression", _run_regression, _extract_regression),
-        MethodSpec("integer_percentages", _run_integers, _extract_integers),
-        MethodSpec("digits", _run_digits, _extract_digits),
-        MethodSpec("shpilkin", _run_shpilkin, _extract_shpilkin),
-        MethodSpec("shpilkin_test", _run_shpilkin_test, _extract_shpilkin_test),
-        MethodSpec("klimek", _run_klimek, _extract_klimek),
-        MethodSpec("coarse_shares", _run_coarse, _extract_coarse),
-        MethodSpec("small_denominators", _run_small_denominators, _extract_small_denominators),
-        MethodSpec("mixture", _run_mixture, _extract_mixture),
-        MethodSpec("mixture_by_region", _run_mixture_by_region, _extract_mixture_by_region),
-        MethodSpec("excess_bounds", _run_excess_bounds, _extract_excess_bounds),
-        MethodSpec("carousel", _run_carousel, _extract_carousel),
+        MethodSpec("fingerprint", _run_fingerprint, "correlation"),
+        MethodSpec("regression", _run_regression, "regression"),
+        MethodSpec("integer_percentages", _run_integers, "integer_percentages"),
+        MethodSpec("digits", _run_digits, "digits"),
+        MethodSpec("shpilkin", _run_shpilkin, "shpilkin"),
+        MethodSpec("shpilkin_test", _run_shpilkin_test, "shpilkin_permutation"),
+        MethodSpec("klimek", _run_klimek, "klimek"),
+        MethodSpec("coarse_shares", _run_coarse, "coarse_shares"),
+        MethodSpec("small_denominators", _run_small_denominators, "small_denominators"),
+        MethodSpec("mixture", _run_mixture, "mixture"),
+        MethodSpec("mixture_by_region", _run_mixture_by_region, "mixture_by_region"),
+        MethodSpec("excess_bounds", _run_excess_bounds, "regional_excess_bounds"),
+        MethodSpec("carousel", _run_carousel, "carousel"),
     )
-}
-
-#: results.json key of each method (the issue's schema names)
-JSON_KEYS = {
-    "fingerprint": "correlation",
-    "regression": "regression",
-    "integer_percentages": "integer_percentages",
-    "shpilkin": "shpilkin",
-    "shpilkin_test": "shpilkin_permutation",
-    "klimek": "klimek",
-    "digits": "digits",
-    "coarse_shares": "coarse_shares",
-    "mixture": "mixture",
-    "small_denominators": "small_denominators",
-    "mixture_by_region": "mixture_by_region",
-    "carousel": "carousel",
-    "excess_bounds": "regional_excess_bounds",
 }
 
 
@@ -611,11 +380,11 @@ class Analysis:
 
         doc = {
             "election": election,
-            "methods": {JSON_KEYS.get(k, k): v for k, v in self.extracted.items()},
+            "methods": {METHODS[k].json_key: v for k, v in self.extracted.items()},
             "findings": self.findings.counts(),
             "errors": self.errors,
             "timings": self.timings,
-            "parameters": {k: _params_of(v) for k, v in self.results.items()},
+            "parameters": {k: _contract(k, v).parameters() for k, v in self.results.items()},
             "seed": self.seed,
             "pollwatch_version": self.version,
             "command": self.command,
@@ -638,9 +407,10 @@ class Analysis:
 
         e = self.election
         cast = float(e.ballots_cast()[e.analysable()].sum())
+        by_region = self.results.get("mixture_by_region")
         return headline(
             self.results.get("excess_bounds"),
-            self.results.get("mixture_by_region"),
+            None if isinstance(by_region, Skipped) else by_region,
             ballots_cast=cast,
             leader=e.leader.name if e.candidates else "the leader",
             errors=self.errors,
@@ -663,37 +433,6 @@ class Analysis:
         return e.table.select(["station_id", *e.meta.hierarchy]).with_columns(
             pl.Series("rank", np.arange(1, e.n_stations + 1))
         )
-
-
-def _params_of(result: Any) -> dict:
-    """The parameters a result echoes (scalars and short tuples only)."""
-    out = {}
-    for k in (
-        "basis",
-        "seed",
-        "seed_entropy",
-        "n_rep",
-        "n_boot",
-        "loss",
-        "n_realisations",
-        "bin_pp",
-        "bin_width",
-        "method",
-        "min_count",
-        "min_registered",
-        "group_level",
-        "k",
-        "delta",
-        "level",
-        "alpha_level",
-    ):
-        v = getattr(result, k, None)
-        if v is not None and not isinstance(v, (np.ndarray, dict)):
-            out[k] = v
-    params = getattr(result, "params", None)
-    if isinstance(params, dict):
-        out.update({k: v for k, v in params.items() if not isinstance(v, np.ndarray)})
-    return out
 
 
 def analyze(

@@ -1,6 +1,7 @@
 """Station risk score: every signal that points at a station, with documented points, ranked.
 
-Source: the per-station flags of the other methods (``docs/methods/forensics.md`` §3, §7, §8,
+Source: the per-station signals of the other methods, read through the station-signal
+contract (:class:`pollwatch.results.MethodResult`) (``docs/methods/forensics.md`` §3, §7, §8,
 §2; protocol arithmetic of :mod:`pollwatch.validate`) and the high-high criterion of
 ``forensics.md`` §6. The score is a transparent sum of documented points, not a probability:
 it orders stations for observers and journalists to look at first. No single signal, and no
@@ -18,9 +19,9 @@ import polars as pl
 
 from pollwatch.forensics.carousel import robust_z
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary
+from pollwatch.results import ResultMixin, StationSignal, Summary, station_signals_of
 
-__all__ = ["WEIGHTS", "StationScores", "station_scores"]
+__all__ = ["SIGNAL_SOURCES", "WEIGHTS", "StationScores", "station_scores"]
 
 #: Points per signal. ``mixture`` is multiplied by the station's posterior fraud probability.
 WEIGHTS: dict[str, float] = {
@@ -35,12 +36,14 @@ WEIGHTS: dict[str, float] = {
     "above_peak": 1.0,  # turnout above Shpilkin's natural peak (where his excess lives)
 }
 
-_OPTIONAL = {  # signal -> keys of ``results`` that may carry it
-    "integer": ("integer_percentages", "integers", "integer"),
-    "carousel": ("carousel",),
-    "mobile_box": ("carousel",),
-    "mixture": ("mixture",),
-    "above_peak": ("shpilkin",),
+#: signal -> (method, the key of ``results`` whose result's ``station_signals`` carries it,
+#: kind and unit the signal must have). Points of a ``score`` are weight × value.
+SIGNAL_SOURCES: dict[str, tuple[str, str, str]] = {
+    "integer": ("integer_percentages", "flag", "flag"),
+    "carousel": ("carousel", "flag", "flag"),
+    "mobile_box": ("carousel", "flag", "flag"),
+    "mixture": ("mixture", "score", "probability"),
+    "above_peak": ("shpilkin", "flag", "flag"),
 }
 
 
@@ -100,24 +103,26 @@ class StationScores(ResultMixin):
         return Summary("Station risk scores", text, rows, notes)
 
 
-def _pick(results: Mapping[str, object], keys: tuple[str, ...]) -> object | None:
-    for k in keys:
-        if results.get(k) is not None:
-            return results[k]
-    return None
-
-
-def _station_array(obj: object, names: tuple[str, ...], n: int, what: str) -> np.ndarray | None:
-    for name in names:
-        arr = getattr(obj, name, None)
-        if arr is not None:
-            arr = np.asarray(arr)
-            if arr.shape[0] != n:
-                raise ValueError(
-                    f"{what}.{name} has {arr.shape[0]} entries; the election has {n} stations"
-                )
-            return arr
-    return None
+def _method_signals(e: Election, results: Mapping[str, object]) -> dict[str, StationSignal]:
+    """The signals of :data:`SIGNAL_SOURCES` that the given results provide, checked."""
+    out: dict[str, StationSignal] = {}
+    by_method: dict[str, Mapping[str, StationSignal]] = {}
+    for signal, (method, kind, unit) in SIGNAL_SOURCES.items():
+        res = results.get(method)
+        if res is None:
+            continue
+        if method not in by_method:
+            by_method[method] = station_signals_of(res, e, method)
+        sig = by_method[method].get(signal)
+        if sig is None:
+            continue
+        if (sig.kind, sig.unit) != (kind, unit):
+            raise ValueError(
+                f"{method} signal {signal!r} is a {sig.kind} in {sig.unit!r}; the score needs "
+                f"a {kind} in {unit!r}"
+            )
+        out[signal] = sig
+    return out
 
 
 def _arithmetic(e: Election, findings) -> tuple[np.ndarray, list[str]]:
@@ -133,28 +138,6 @@ def _arithmetic(e: Election, findings) -> tuple[np.ndarray, list[str]]:
     joined = ids.join(per, on="station_id", how="left", maintain_order="left")
     rules = joined["rule"].fill_null("").to_list()
     return np.array([bool(r) for r in rules]), rules
-
-
-def _above_peak(e: Election, shp: object, basis: str) -> np.ndarray | None:
-    """Stations in turnout bins above Shpilkin's natural peak (the bins his excess sums over).
-
-    :class:`pollwatch.forensics.shpilkin.ShpilkinResult` gives ``mode_pct`` (centre of the
-    peak bin) and ``params.bin_pp``/``params.basis``: a station is above the peak when
-    ``floor(t_pct/w) > floor(mode_pct/w)``. A bare ``mode`` (fraction, or percent if > 1) is
-    compared directly with the station's turnout.
-    """
-    params = getattr(shp, "params", None)
-    shp_basis = getattr(params, "basis", basis)
-    if shp_basis == "issued" and basis != "issued":
-        shp_basis = "cast"
-    t_pct = np.nan_to_num(100 * e.turnout(shp_basis))
-    if getattr(shp, "mode_pct", None) is not None:
-        width = float(getattr(params, "bin_pp", 1.0))
-        return np.floor(t_pct / width) > np.floor(float(shp.mode_pct) / width)
-    if getattr(shp, "mode", None) is not None:
-        mode = float(shp.mode)
-        return t_pct > (mode if mode > 1 else 100 * mode)
-    return None
 
 
 def _level_codes(e: Election, group_level: str | None) -> tuple[np.ndarray, int, str | None]:
@@ -188,21 +171,21 @@ def station_scores(
     ``R/V``; share ``L/R``), ``turnout_outlier``/``share_outlier`` (robust z within the
     constituency, ``(x − med_g)/(1.4826·MAD_g) > z_threshold``; only upward deviations).
 
-    Signals taken from ``results`` when present (keys, then the per-station attribute read;
-    arrays over ALL stations in election order):
+    Signals taken from ``results`` (method name → result) when present, each through the
+    result's ``station_signals(e)`` (:class:`pollwatch.results.MethodResult`; one value per
+    station in election order; the method and the signal's kind/unit in
+    :data:`SIGNAL_SOURCES`):
 
-    * ``integer``: ``results["integer_percentages"|"integers"|"integer"]``, attribute
-      ``flag_any`` (else ``flag_either``; bool, False where excluded);
-    * ``mixture``: ``results["mixture"]``, attribute ``posterior_fraud`` (float, NaN where
-      excluded; points = weight × posterior; "fired" when ≥ 0.5);
-    * ``carousel``/``mobile_box``: ``results["carousel"]``, attributes ``flag`` and
-      ``shares["mobile"].flag_floored`` (:func:`pollwatch.forensics.carousel.carousel_signals`);
-    * ``above_peak``: ``results["shpilkin"]``, attribute ``above_peak`` (bool), else
-      ``mode_pct`` with ``params.bin_pp``/``params.basis`` (the Shpilkin result: stations in
-      turnout bins above the natural-peak bin), else a scalar ``mode`` (fraction; > 1 read as
-      percent) compared with the station's turnout.
+    * ``integer``: ``results["integer_percentages"]``, flag (whole-number percentage);
+    * ``mixture``: ``results["mixture"]``, score in probability units (posterior of the fraud
+      classes, a fraction in [0, 1], NaN where not fitted; points = weight × posterior;
+      "fired" when ≥ 0.5);
+    * ``carousel``/``mobile_box``: ``results["carousel"]``, flags;
+    * ``above_peak``: ``results["shpilkin"]``, flag (turnout bin above the natural peak).
 
-    A missing result leaves its signal out; it is listed in ``signals_missing``.
+    A missing result, or one that does not provide the signal, leaves the signal out; it is
+    listed in ``signals_missing``. A result that does not implement the contract raises
+    TypeError naming its method; a signal of the wrong length or kind raises ValueError.
 
     :param weights: override points per signal (keys of :data:`WEIGHTS`, values ≥ 0).
     :param z_threshold: robust-z threshold for the outlier signals, in (0, 100].
@@ -246,48 +229,16 @@ def station_scores(
     cols["share_z"] = sz
     fired["turnout_outlier"] = tz > z_threshold  # NaN compares False
     fired["share_outlier"] = sz > z_threshold
-    missing: list[str] = []
 
-    integer = _pick(results, _OPTIONAL["integer"])
-    arr = (
-        None
-        if integer is None
-        else _station_array(integer, ("flag_any", "flag_either"), n, "integer result")
-    )
-    if arr is None:
-        missing.append("integer")
-    else:
-        fired["integer"] = arr.astype(bool)
-
-    car = _pick(results, _OPTIONAL["carousel"])
-    arr = None if car is None else _station_array(car, ("flag",), n, "carousel result")
-    if arr is None:
-        missing += ["carousel", "mobile_box"]
-    else:
-        fired["carousel"] = arr.astype(bool)
-        mob = getattr(car, "shares", {}).get("mobile")
-        if mob is None:
-            missing.append("mobile_box")
+    post = None
+    for name, sig in _method_signals(e, results).items():
+        if name == "mixture":
+            post = sig.values
+            cols["mixture_posterior"] = post
+            fired["mixture"] = np.nan_to_num(post) >= 0.5
         else:
-            fired["mobile_box"] = np.asarray(mob.flag_floored, bool)
-
-    mix = _pick(results, _OPTIONAL["mixture"])
-    post = None if mix is None else _station_array(mix, ("posterior_fraud",), n, "mixture result")
-    if post is None:
-        missing.append("mixture")
-    else:
-        post = post.astype(float)
-        cols["mixture_posterior"] = post
-        fired["mixture"] = np.nan_to_num(post) >= 0.5
-
-    shp = _pick(results, _OPTIONAL["above_peak"])
-    above = None if shp is None else _station_array(shp, ("above_peak",), n, "shpilkin result")
-    if above is None and shp is not None:
-        above = _above_peak(e, shp, basis)
-    if above is None:
-        missing.append("above_peak")
-    else:
-        fired["above_peak"] = np.asarray(above, bool)
+            fired[name] = sig.values
+    missing = [name for name in SIGNAL_SOURCES if name not in fired]
 
     order = [s for s in WEIGHTS if s in fired]
     for s in order:

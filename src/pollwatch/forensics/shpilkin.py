@@ -14,7 +14,7 @@ genuine support rises with turnout. It is a model-based estimate, not a count.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -32,7 +32,15 @@ from pollwatch.forensics._common import (
     validate_param,
 )
 from pollwatch.model import Election
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
+from pollwatch.results import (
+    ConfidenceInterval,
+    ResultMixin,
+    StationSignal,
+    Summary,
+    fmt_int,
+    fmt_pct,
+    jsonable,
+)
 
 __all__ = ["ShpilkinParams", "ShpilkinResult", "shpilkin"]
 
@@ -206,6 +214,68 @@ class ShpilkinResult(ResultMixin):
     def sensitivity_range(self) -> tuple[float, float]:
         vals = [self.excess, *self.sensitivity.values()]
         return min(vals), max(vals)
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {
+            "above_peak": StationSignal(
+                name="above_peak",
+                values=self.above_peak,
+                kind="flag",
+                unit="flag",
+                description=f"turnout ({self.params.basis}) in a bin above the natural peak "
+                f"({self.mode_pct:g} %), where the excess is counted",
+            ),
+            "shpilkin_excess": StationSignal(
+                name="shpilkin_excess",
+                values=self.station_excess,
+                kind="score",
+                unit="votes",
+                description="leader votes above the clean ratio (L − k·O) at stations in the bins "
+                "counted in the excess, 0 elsewhere; sums to the national excess",
+            ),
+        }
+
+    def to_json(self) -> dict:
+        lo, hi = (
+            (self.interval.low, self.interval.high) if self.interval is not None else (None, None)
+        )
+        return jsonable(
+            {
+                "excess_votes": self.excess,
+                "excess_votes_low": lo,
+                "excess_votes_high": hi,
+                "clean_share": self.clean_leader_share,
+                "clean_turnout": self.clean_turnout,
+                "official_share": self.official_leader_share,
+                "official_turnout": self.official_turnout,
+                "k": self.k,
+                "kernel_share": self.kernel_share,
+                "mode": self.mode_pct,
+                "peak_found": self.peak_found,
+                "excess_percent_of_leader": self.excess_pct_of_leader,
+                "sensitivity": self.sensitivity,
+                "regions": [
+                    {"region": k, "excess_votes": v}
+                    for k, v in sorted(self.regions.items(), key=lambda kv: -kv[1])
+                ],
+                "regions_sum": self.regions_sum,
+                "basis": self.params.basis,
+                "bin_pp": self.params.bin_pp,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return jsonable(
+            {
+                **asdict(self.params),
+                "n_boot": self.n_boot,
+                "confidence_level": self.confidence_level,
+                "seed": self.seed,
+            },
+            keep_nan=True,
+        )
 
     def summary(self) -> Summary:
         text = (

@@ -19,7 +19,7 @@ from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
 from pollwatch.model import Election
-from pollwatch.results import ResultMixin, Summary, fmt_int
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
 __all__ = ["MIN_STATIONS", "PermutationTest", "shpilkin_permutation_test"]
 
@@ -57,6 +57,25 @@ class PermutationTest(ResultMixin):
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "null_quantiles": self.null_quantiles}
+
+    # the station-signal contract (pollwatch.results.MethodResult)
+    def station_signals(self, election: Election) -> dict[str, StationSignal]:
+        return {}  # one excess and its null
+
+    def to_json(self) -> dict:
+        return jsonable(
+            {
+                "p_value": self.pvalue,
+                "excess_votes": self.excess,
+                "permutations": self.n_perm,
+                "level": self.level,
+                "null_quantiles": self.null_quantiles,
+            },
+            keep_nan=True,
+        )
+
+    def parameters(self) -> dict:
+        return {"n_perm": self.n_perm, "level": self.level, "seed": self.seed}
 
     def summary(self) -> Summary:
         if not math.isfinite(self.pvalue):
@@ -116,13 +135,13 @@ def shpilkin_permutation_test(
     cast = float(e.ballots_cast()[mask].sum())
     if n_used < MIN_STATIONS:  # no evidence either way: never a p-value of 1/(n_perm + 1)
         return PermutationTest(
-            math.nan,
-            math.nan,
-            n_perm,
-            level,
-            seed,
-            n_used,
-            cast,
+            excess=math.nan,
+            pvalue=math.nan,
+            n_perm=n_perm,
+            level=level,
+            seed=seed,
+            n_stations=n_used,
+            ballots_cast=cast,
             note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested",
         )
     b, nb, L, oth = _prepare(e, p, mask)
@@ -132,13 +151,13 @@ def shpilkin_permutation_test(
     observed = _core(*_binned(b, nb, L, oth), p).excess
     if not math.isfinite(observed):
         return PermutationTest(
-            observed,
-            math.nan,
-            n_perm,
-            level,
-            seed,
-            n_used,
-            cast,
+            excess=observed,
+            pvalue=math.nan,
+            n_perm=n_perm,
+            level=level,
+            seed=seed,
+            n_stations=n_used,
+            ballots_cast=cast,
             note="the excess is undefined (no clean ratio k at the turnout peak): not tested",
         )
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
@@ -153,7 +172,16 @@ def shpilkin_permutation_test(
         null[r] = _core(*_binned(b, nb, Ls, valid - Ls), p).excess
     # a permutation whose excess is undefined counts against the observed one (conservative)
     pvalue = (1 + int(np.sum(~(null < observed)))) / (n_perm + 1)
-    return PermutationTest(float(observed), float(pvalue), n_perm, level, seed, n_used, cast, null)
+    return PermutationTest(
+        excess=float(observed),
+        pvalue=float(pvalue),
+        n_perm=n_perm,
+        level=level,
+        seed=seed,
+        n_stations=n_used,
+        ballots_cast=cast,
+        null=null,
+    )
 
 
 @numba.njit(cache=True)

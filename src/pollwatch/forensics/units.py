@@ -142,7 +142,15 @@ def analysis_units(
             else f"{shown[0]} + {len(g) - 1} more units"
         )
     n_merged = sum(len(g) for g in groups if len(g) > 1)
-    return Units(level, group[codes], tuple(unit_labels), n, n_merged, min_stations, codes)
+    return Units(
+        level=level,
+        codes=group[codes],
+        labels=tuple(unit_labels),
+        n_source_units=n,
+        n_merged=n_merged,
+        min_stations=min_stations,
+        source_codes=codes,
+    )
 
 
 def with_units(e: Election, units: Units) -> Election:

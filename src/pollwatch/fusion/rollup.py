@@ -370,12 +370,16 @@ def _by_group(t: pl.DataFrame, level: str | None, analysis: Any) -> pl.DataFrame
             pl.col("fused").mean().alias("fused_mean"),
         )
     )
-    regions = getattr((getattr(analysis, "results", None) or {}).get("shpilkin"), "regions", None)
+    # Shpilkin's regional estimates as results.json carries them (the method's to_json)
+    regions = _extracted(analysis, "shpilkin").get("regions") or []
     if regions:
         sh = pl.DataFrame(
             {
-                key: [str(k) for k in regions],
-                "shpilkin_excess": [float(v) for v in regions.values()],
+                key: [str(r["region"]) for r in regions],
+                "shpilkin_excess": [
+                    math.nan if r["excess_votes"] is None else float(r["excess_votes"])
+                    for r in regions
+                ],
             }
         )
         g = g.join(sh, on=key, how="left")
