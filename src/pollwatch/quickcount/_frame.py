@@ -83,12 +83,12 @@ def build_frame(
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     parents = tuple(str(plabels[i]) for i in first)
     return Frame(
-        election,
-        by,
-        mask,
-        table["station_id"].to_numpy().astype(str),
-        codes.astype(np.int64),
-        tuple(str(n) for n in names),
-        sizes.astype(np.int64),
-        parents,
+        election=election,
+        by=by,
+        mask=mask,
+        station_ids=table["station_id"].to_numpy().astype(str),
+        codes=codes.astype(np.int64),
+        names=tuple(str(n) for n in names),
+        sizes=sizes.astype(np.int64),
+        parents=parents,
     )

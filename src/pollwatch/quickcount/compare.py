@@ -119,8 +119,19 @@ def compare_official(
             continue
         off = float(figs[q.name])
         z = (off - q.estimate) / q.se if q.se > 0 else math.nan
-        rows.append(OfficialRow(q.name, off, q.estimate, q.se, q.low, q.high, z, verdict(z)))
-    return OfficialComparison(tuple(rows), result.confidence)
+        rows.append(
+            OfficialRow(
+                quantity=q.name,
+                official=off,
+                estimate=q.estimate,
+                se=q.se,
+                low=q.low,
+                high=q.high,
+                z=z,
+                verdict=verdict(z),
+            )
+        )
+    return OfficialComparison(rows=tuple(rows), confidence=result.confidence)
 
 
 @dataclass(frozen=True)
@@ -200,7 +211,15 @@ def match_protocols(
         bad = (a.is_not_null() & (a != b).fill_null(True)).to_numpy() & present
         for i in np.flatnonzero(bad):
             mism.append(
-                (j, Mismatch(str(ids[i]), names.get(oc, oc), _int(a[int(i)]), _int(b[int(i)])))
+                (
+                    j,
+                    Mismatch(
+                        station_id=str(ids[i]),
+                        field=names.get(oc, oc),
+                        copy=_int(a[int(i)]),
+                        official=_int(b[int(i)]),
+                    ),
+                )
             )
     mism.sort(key=lambda t: (t[1].station_id, t[0]))
     return ProtocolMatch(
@@ -361,16 +380,16 @@ def tally_sheet_bound(
         )
     lead = va - vb
     return TallySheetBound(
-        a,
-        b,
-        dedup.height,
-        sheets.height - dedup.height,
-        tuple(sorted(conflicting)),
-        va,
-        vb,
-        collected,
-        lead,
-        remaining,
-        basis,
-        remaining < abs(lead),
+        a=a,
+        b=b,
+        sheets=dedup.height,
+        duplicates=sheets.height - dedup.height,
+        conflicting_duplicates=tuple(sorted(conflicting)),
+        votes_a=va,
+        votes_b=vb,
+        collected_votes=collected,
+        lead=lead,
+        remaining=remaining,
+        remaining_basis=basis,
+        decided=remaining < abs(lead),
     )

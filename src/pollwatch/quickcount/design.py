@@ -248,23 +248,23 @@ def sample_size(
     m = deff * n0 / voters_per_station
     m_fpc = m / (1 + m / frame_stations) if frame_stations else m
     return SampleSize(
-        margin,
-        confidence,
-        z,
-        p,
-        population_voters,
-        n0,
-        n,
-        voters_per_station,
-        float(rho),
-        rho_source,
-        deff,
-        n / voters_per_station,
-        m,
-        frame_stations,
-        m_fpc,
-        int(math.ceil(m_fpc - 1e-9)),
-        tuple(notes),
+        margin=margin,
+        confidence=confidence,
+        z=z,
+        p=p,
+        population_voters=population_voters,
+        voters_srs=n0,
+        voters=n,
+        voters_per_station=voters_per_station,
+        rho=float(rho),
+        rho_source=rho_source,
+        design_effect=deff,
+        stations_srs=n / voters_per_station,
+        stations=m,
+        frame_stations=frame_stations,
+        stations_fpc=m_fpc,
+        stations_to_draw=int(math.ceil(m_fpc - 1e-9)),
+        notes=tuple(notes),
     )
 
 
@@ -452,7 +452,7 @@ def draw_sample(
         )
     )
     allocs = tuple(
-        StratumAllocation(name, int(N), int(n), float(N / n))
+        StratumAllocation(name=name, frame_stations=int(N), sampled=int(n), weight=float(N / n))
         for name, N, n in zip(frame.names, frame.sizes, n_h, strict=True)
     )
     notes = []
@@ -461,13 +461,13 @@ def draw_sample(
             f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there)."
         )
     return SampleDesign(
-        table,
-        frame.by,
-        allocation,
-        allocs,
-        int(size),
-        frame.n,
-        election.n_stations - frame.n,
-        entropy,
-        tuple(notes),
+        table=table,
+        strata_by=frame.by,
+        allocation=allocation,
+        strata=allocs,
+        size=int(size),
+        frame_stations=frame.n,
+        excluded_stations=election.n_stations - frame.n,
+        seed=entropy,
+        notes=tuple(notes),
     )

@@ -163,7 +163,24 @@ def compare_exit_poll(
             if worst <= z
             else "differs beyond sampling error (a lead, not proof)"
         )
-        rows.append(ExitPollRow(name, p, z * se, o, zo, pv, zp, verdict))
+        rows.append(
+            ExitPollRow(
+                candidate=name,
+                poll=p,
+                moe=z * se,
+                official=o,
+                z_official=zo,
+                pvt=pv,
+                z_pvt=zp,
+                verdict=verdict,
+            )
+        )
     return ExitPollComparison(
-        poll.organisation, confidence, deff, src, n_eff, tuple(rows), tuple(notes)
+        organisation=poll.organisation,
+        confidence=confidence,
+        design_effect=deff,
+        design_effect_source=src,
+        effective_sample=n_eff,
+        rows=tuple(rows),
+        notes=tuple(notes),
     )
