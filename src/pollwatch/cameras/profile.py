@@ -135,4 +135,12 @@ def learn_profile(
             stacklevel=3,
         )
         notes.append(f"Only {n_st[POOLED]} fully watched stations teach the day profile.")
-    return DayProfile(starts, ends, weights, n_st, reps, seed, notes=tuple(notes))
+    return DayProfile(
+        starts=starts,
+        ends=ends,
+        weights=weights,
+        n_stations=n_st,
+        replicates=reps,
+        seed=seed,
+        notes=tuple(notes),
+    )

@@ -140,15 +140,15 @@ def simulate_cameras(
     )
     events = pl.DataFrame(event_rows, schema=EVENT_SCHEMA, orient="row")
     return SimulatedCameras(
-        tallies_frame(rows),
-        status,
-        events,
-        official,
-        expected,
-        realised,
-        frozenset(inflated),
-        strata,
-        seed,
+        tallies=tallies_frame(rows),
+        status=status,
+        events=events,
+        official=official,
+        expected=expected,
+        realised=realised,
+        inflated=frozenset(inflated),
+        strata=strata,
+        seed=seed,
     )
 
 
