@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from pollwatch.compute import run_tasks, spawn_seeds
@@ -102,14 +103,36 @@ def _codes(strata, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ratio_estimate(
-    numerator, denominator, *, strata=None, frame_sizes: int | dict[str, int] | None = None
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    *,
+    strata: ArrayLike | None = None,
+    frame_sizes: int | dict[str, int] | None = None,
 ) -> RatioEstimate:
     """Stratified combined ratio estimate of ``Σ numerator / Σ denominator`` (§1.2 e).
 
-    ``strata``: a label per station (None: one stratum). ``frame_sizes``: stations in the frame,
-    an int for one stratum or ``{label: N_h}``; None (one stratum only) omits the FPC.
-    Test vector §1.3 row 1: ``ratio_estimate([120, 80, 150], [300, 250, 400])`` gives
-    0.368421 with SE 0.020106.
+    Parameters
+    ----------
+    numerator, denominator : array_like
+        One value per sampled station (1-d, equal length).
+    strata : array_like, optional
+        A stratum label per station (None: one stratum).
+    frame_sizes : int or dict, optional
+        Stations in the frame: an int for one stratum or ``{label: N_h}``. None (one stratum
+        only) omits the finite-population correction.
+
+    Returns
+    -------
+    RatioEstimate
+        The ratio, its linearised SE and ``df = k − H`` for t intervals.
+
+    Examples
+    --------
+    Test vector §1.3 row 1:
+
+    >>> r = ratio_estimate([120, 80, 150], [300, 250, 400])
+    >>> round(r.estimate, 6), round(r.se, 6)
+    (0.368421, 0.020106)
     """
     y = np.asarray(numerator, dtype=np.float64)
     x = np.asarray(denominator, dtype=np.float64)
@@ -249,19 +272,40 @@ def _lead_from(d: float, se: float, df: int, a: str, b: str, confidence: float) 
 
 
 def estimate_lead(
-    votes_a,
-    votes_b,
-    valid,
+    votes_a: ArrayLike,
+    votes_b: ArrayLike,
+    valid: ArrayLike,
     *,
-    strata=None,
-    frame_sizes=None,
+    strata: ArrayLike | None = None,
+    frame_sizes: int | dict[str, int] | None = None,
     names: tuple[str, str] = ("A", "B"),
     confidence: float = 0.95,
 ) -> LeadEstimate:
     """Interval for the lead of A over B: ``d̂ = Σw(y_A − y_B)/X̂`` with the ratio variance (§1.2 g).
 
-    §1.3 row 2: A = (120, 80, 150), B = (150, 140, 200), valid = (300, 250, 400) give
-    d̂ = −0.147368, SE 0.036879: "B ahead, verified" with z, "too close to call" with t₂.
+    Parameters
+    ----------
+    votes_a, votes_b, valid : array_like
+        Votes for A, for B and valid votes, one value per sampled station.
+    strata, frame_sizes
+        As for :func:`ratio_estimate`.
+    names : tuple of str
+        Names of A and B in the calls.
+    confidence : float
+        Level of the z and t intervals.
+
+    Returns
+    -------
+    LeadEstimate
+        The lead, its SE, the z and t intervals and the calls.
+
+    Examples
+    --------
+    §1.3 row 2 ("B ahead, verified" with z, "too close to call" with t₂):
+
+    >>> r = estimate_lead([120, 80, 150], [150, 140, 200], [300, 250, 400])
+    >>> round(r.estimate, 6), round(r.se, 6), r.call_z, r.call_t
+    (-0.147368, 0.036879, 'B ahead, verified', 'too close to call')
     """
     r = ratio_estimate(
         np.asarray(votes_a, np.float64) - np.asarray(votes_b, np.float64),
@@ -779,14 +823,49 @@ def estimate(
 ) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
 
-    ``frame``: the election whose station list the sample was drawn from (its results are not
-    used, only the station ids and strata; use a past or the current official file).
-    ``strata``: the same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
     Intervals: linearised normal (``z``), small-sample ``t`` with ``k − H`` df, and, with
     ``bootstrap`` replicates, a Rao–Wu rescaling bootstrap within strata (percentile; no FPC).
-    ``nonresponse``: strata with fewer than 2 reports are merged into a neighbouring stratum of
-    the same parent (``collapse``) or, for strata with no report, the reporting strata of the same
-    parent are re-weighted to stand for them (``poststratify``); the result lists each action.
+
+    Parameters
+    ----------
+    copies : ProtocolCopies or polars.DataFrame
+        The protocol copies of the sampled stations.
+    frame : Election
+        The election whose station list the sample was drawn from (its results are not used,
+        only the station ids and strata; use a past or the current official file).
+    strata : str or sequence of str, optional
+        The same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
+    confidence : float
+        Level of every interval.
+    bootstrap : int
+        Rao–Wu bootstrap replicates (0: none).
+    seed : int, optional
+        Seed of the bootstrap (its entropy is recorded on the result).
+    nonresponse : {"collapse", "poststratify"}
+        Strata with fewer than 2 reports are merged into a neighbouring stratum of the same
+        parent (``collapse``) or, for strata with no report, the reporting strata of the same
+        parent are re-weighted to stand for them (``poststratify``); the result lists each
+        action.
+    majority : float
+        Threshold of the majority call on the leader's share (0.5: 50 % + 1).
+    backend
+        Where the bootstrap chunks run (see :func:`pollwatch.compute.run_tasks`).
+
+    Returns
+    -------
+    QuickCountResult
+        One :class:`QuantityEstimate` per candidate, ``turnout`` and ``invalid_share``, the
+        lead of the top two, the majority call and what was done about non-response.
+
+    Examples
+    --------
+    >>> from pollwatch.quickcount.design import draw_sample
+    >>> from pollwatch.quickcount.simulation import copies_from, simulate_frame
+    >>> frame = simulate_frame(11, stations=2000, regions=8)
+    >>> ids = draw_sample(frame, 240, strata="region", seed=4).table["station_id"]
+    >>> r = estimate(copies_from(frame, ids), frame, strata="region", bootstrap=300, seed=9)
+    >>> round(r["Candidate A"].estimate, 4), r.lead.call
+    (0.3682, 'Candidate C ahead, verified')
     """
     if nonresponse not in ("collapse", "poststratify"):
         raise ValueError(
@@ -1004,8 +1083,29 @@ def breakdown(
 ) -> BreakdownResult:
     """Sub-national estimates: the estimator run within each label of ``level`` (strata within it).
 
-    Cells with fewer than ``min_stations`` reports carry a warning (and one SmallSampleWarning is
-    issued for all of them).
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The protocol copies of the sampled stations.
+    frame : Election
+        The sampling frame (see :func:`estimate`).
+    level : str
+        Column of the station table whose labels are the cells (e.g. a hierarchy level).
+    strata : str or sequence of str, optional
+        The stratification of the draw.
+    candidate : str, optional
+        Whose share to report (default: the frame's first candidate).
+    min_stations : int
+        Cells with fewer reports carry a warning (and one SmallSampleWarning is issued for
+        all of them).
+    confidence : float
+        Level of the margins of error.
+
+    Returns
+    -------
+    BreakdownResult
+        One row per label: reports, frame stations, the candidate's share and turnout with
+        their margins of error.
     """
     fr = build_frame(frame, strata)
     data = _prepare(copies, fr)
@@ -1123,8 +1223,29 @@ def convergence(
     candidate: str | None = None,
     steps: int = 10,
 ) -> ConvergenceResult:
-    """Cumulative estimates by arrival order (column ``arrived``, else file order) and a test of
-    bias between early and late reporters. Strata without reports yet are post-stratified."""
+    """Cumulative estimates by arrival order and a test of bias between early and late reporters.
+
+    Strata without reports yet are post-stratified.
+
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The protocol copies, in arrival order by their ``arrived`` column (else file order).
+    frame : Election
+        The sampling frame (see :func:`estimate`).
+    strata : str or sequence of str, optional
+        The stratification of the draw.
+    candidate : str, optional
+        Whose share to follow (default: the frame's first candidate).
+    steps : int
+        Number of cumulative estimates, ``>= 1``.
+
+    Returns
+    -------
+    ConvergenceResult
+        The cumulative estimates with margins, the early and late halves, ``z``, its p-value
+        and a verdict.
+    """
     if steps < 1:
         raise ValueError(f"steps ({steps}) must be in the interval [1, inf)")
     fr = build_frame(frame, strata)
