@@ -166,8 +166,23 @@ def compare_official(
 ) -> CameraComparison:
     """Compare official per-station turnout with the camera intervals.
 
-    ``official`` is a mapping station id → voters, or an Election (``basis`` = "auto",
-    "issued" or "cast" ballots, see :func:`official_from_election`). Only stations with an estimate and an official figure are compared.
+    Only stations with an estimate and an official figure are compared.
+
+    Parameters
+    ----------
+    estimate : CameraEstimate
+        The camera estimates (:func:`~pollwatch.cameras.estimate.estimate_turnout`).
+    official : mapping or Election
+        Station id → voters, or an Election.
+    basis : {"auto", "issued", "cast"}
+        With an Election: which ballots are the official turnout (see
+        :func:`official_from_election`).
+
+    Returns
+    -------
+    CameraComparison
+        Per station: official figure, estimate, upper bound, flag, inflation and ratio; the
+        conservative lower bound of votes added and the totals.
     """
     if not isinstance(official, Mapping):
         official = official_from_election(official, basis)

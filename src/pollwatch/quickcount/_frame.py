@@ -60,7 +60,23 @@ def _key(table: pl.DataFrame, cols: Sequence[str]) -> np.ndarray:
 def build_frame(
     election: Election, strata: str | Sequence[str] | None = None, analysable_only: bool = True
 ) -> Frame:
-    """Stratify the election's stations by one or more columns (hierarchy levels or any column)."""
+    """Stratify the election's stations by one or more columns (hierarchy levels or any column).
+
+    Parameters
+    ----------
+    election : Election
+        The stations.
+    strata : str or sequence of str, optional
+        Stratifying column(s); a hierarchy level is nested in the levels above it. None: one
+        stratum.
+    analysable_only : bool
+        Leave out stations that cannot be analysed (``election.analysable()``).
+
+    Returns
+    -------
+    Frame
+        The frame's stations, their stratum codes, stratum names, sizes and parent groups.
+    """
     by = strata_columns(strata)
     for c in by:
         if c not in election.table.columns:

@@ -111,7 +111,21 @@ class OfficialComparison(ResultMixin):
 def compare_official(
     result: QuickCountResult, official: Election | dict[str, float]
 ) -> OfficialComparison:
-    """Test each official figure (a fraction) against the quick count's interval."""
+    """Test each official figure (a fraction) against the quick count's interval.
+
+    Parameters
+    ----------
+    result : QuickCountResult
+        The quick count.
+    official : Election or dict
+        The official result, or ``{quantity: fraction}`` (candidates' shares of valid votes,
+        ``turnout``, ``invalid_share``).
+
+    Returns
+    -------
+    OfficialComparison
+        Per quantity: the official figure, the estimate and interval, ``z`` and a verdict.
+    """
     figs = official_figures(official) if isinstance(official, Election) else dict(official)
     rows = []
     for q in result.quantities:
@@ -190,8 +204,21 @@ def match_protocols(
 ) -> ProtocolMatch:
     """Compare every copied protocol with the official one, field by field (§1.2 f).
 
-    Compared: the protocol fields present in both, and every candidate. A field left empty in a
-    copy is not compared (the observer did not copy it).
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The observers' copies.
+    official : Election
+        The officially published protocols.
+    fields : sequence of str, optional
+        Fields to compare (default: the protocol fields present in both, and every
+        candidate). A field left empty in a copy is not compared (the observer did not copy
+        it).
+
+    Returns
+    -------
+    ProtocolMatch
+        Stations compared, each mismatch and the stations missing from the official file.
     """
     cand_cols, _ = _candidate_columns(copies, official)
     pairs = [(f, f) for f in copies.fields if official.has(f)]
@@ -339,12 +366,33 @@ def tally_sheet_bound(
 ) -> TallySheetBound:
     """Is the result decided by the collected tally sheets alone? (§1.2 h)
 
-    ``sheets``: one row per collected sheet with ``sheet_id``, a column of votes for each
-    candidate (``a``, ``b``, …). Sheets are de-duplicated on ``sheet_id`` (and ``image_hash``
-    when given). ``Remaining`` is ``total_votes`` (official total of votes) minus the votes on the
-    sheets, or, if official totals are distrusted, ``uncollected_registered`` (voters registered
-    at stations whose sheet is missing). ``votes_columns``: the candidate columns that make up
-    total votes (default: every numeric column but the id).
+    ``Remaining`` is ``total_votes`` minus the votes on the sheets, or, if official totals are
+    distrusted, ``uncollected_registered``; the result is decided iff it is below the lead.
+
+    Parameters
+    ----------
+    sheets : polars.DataFrame
+        One row per collected sheet with ``sheet_id`` and a column of votes for each
+        candidate (``a``, ``b``, …). Sheets are de-duplicated on ``sheet_id`` (and
+        ``image_hash`` when given).
+    a, b : str
+        The columns of the two leading candidates.
+    total_votes : int, optional
+        Official total of votes (give this or ``uncollected_registered``).
+    uncollected_registered : int, optional
+        Voters registered at stations whose sheet is missing.
+    sheet_id : str
+        Column of the sheet id.
+    image_hash : str, optional
+        Column of the sheet image's hash (a second de-duplication key).
+    votes_columns : sequence of str, optional
+        The candidate columns that make up total votes (default: every integer column but
+        the keys).
+
+    Returns
+    -------
+    TallySheetBound
+        Votes on the sheets, the lead, what remains and whether the result is decided.
     """
     for c in (sheet_id, a, b):
         if c not in sheets.columns:

@@ -1094,7 +1094,7 @@ def breakdown(
     strata : str or sequence of str, optional
         The stratification of the draw.
     candidate : str, optional
-        Whose share to report (default: the frame's first candidate).
+        Whose share to report (default: the candidate under scrutiny).
     min_stations : int
         Cells with fewer reports carry a warning (and one SmallSampleWarning is issued for
         all of them).
@@ -1236,7 +1236,7 @@ def convergence(
     strata : str or sequence of str, optional
         The stratification of the draw.
     candidate : str, optional
-        Whose share to follow (default: the frame's first candidate).
+        Whose share to follow (default: the candidate under scrutiny).
     steps : int
         Number of cumulative estimates, ``>= 1``.
 

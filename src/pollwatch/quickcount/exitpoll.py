@@ -137,6 +137,23 @@ def compare_exit_poll(
 
     Poll SE ``= √(Deff·p(1−p)/n)``; against the official figure ``z = (p_poll − p_off)/SE``;
     against the PVT ``z = (p_poll − p_pvt)/√(SE² + SE_pvt²)`` (independent samples).
+
+    Parameters
+    ----------
+    poll : ExitPoll
+        The published exit poll.
+    official : Election or dict, optional
+        Official result, or ``{candidate: share of valid votes}``.
+    pvt : QuickCountResult, optional
+        A quick count to compare with.
+    confidence : float
+        Level of the poll's margins.
+
+    Returns
+    -------
+    ExitPollComparison
+        Per candidate: the poll's figure and margin, ``z`` against the official figure and
+        the PVT, and a verdict.
     """
     z = z_value(confidence)
     deff, src = poll.deff()
