@@ -13,7 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from pollwatch.cameras.video import count_video, make_synthetic_video
+from pollwatch.cameras.video import (
+    DetectorConfig,
+    VideoCountConfig,
+    count_video,
+    make_synthetic_video,
+)
 from pollwatch.cameras.video._cv import cv2
 
 
@@ -43,7 +48,8 @@ def main() -> None:
                 print(f"{'+HOG':<28}  not available in OpenCV {cv.__version__} (moved to contrib)")
                 continue
             t = time.perf_counter()
-            r = count_video(v.path, v.roi, window_minutes=1, scale=scale, hog=hog)
+            cfg = VideoCountConfig(window_minutes=1, detector=DetectorConfig(scale=scale, hog=hog))
+            r = count_video(v.path, v.roi, cfg)
             fps = v.n_frames / (time.perf_counter() - t)
             name = f"MOG2+tracker scale {scale:g}" + (" +HOG" if hog else "")
             print(f"{name:<28}{fps:8.0f}{fps / v.fps:13.1f}{r.total:7d}")

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from pollwatch.cameras import simulate_cameras
 from pollwatch.cameras.data import format_time
 from pollwatch.cli import app
+from pollwatch.cli._common import EXIT_BAD_INPUT
 
 runner = CliRunner()
 
@@ -137,3 +138,20 @@ def test_count(tmp_path):
 def test_count_bad_roi(tmp_path):
     res = runner.invoke(app, ["cameras", "count", str(tmp_path / "x.avi"), "--roi", "1,2"])
     assert res.exit_code == 2 and "roi" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--window-minutes", "0", "window_minutes (0.0) must be > 0"), ("--start", "8h", "start")],
+)
+def test_count_bad_settings_are_usage_errors(tmp_path, option, value, message):
+    res = runner.invoke(
+        app, ["cameras", "count", str(tmp_path / "x.avi"), "--roi", "1,2,3,4", option, value]
+    )
+    assert res.exit_code == 2 and message in res.stderr
+
+
+def test_count_missing_video_is_bad_input(tmp_path):
+    pytest.importorskip("cv2")
+    res = runner.invoke(app, ["cameras", "count", str(tmp_path / "x.avi"), "--roi", "1,2,3,4"])
+    assert res.exit_code == EXIT_BAD_INPUT and "x.avi" in res.stderr

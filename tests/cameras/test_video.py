@@ -7,7 +7,13 @@ import pytest
 cv2 = pytest.importorskip("cv2", reason="the video extra (opencv-python-headless) is not installed")
 
 from pollwatch.cameras import estimate_turnout  # noqa: E402
-from pollwatch.cameras.video import count_video, make_synthetic_video, parse_roi  # noqa: E402
+from pollwatch.cameras.video import (  # noqa: E402
+    DetectorConfig,
+    VideoCountConfig,
+    count_video,
+    make_synthetic_video,
+    parse_roi,
+)
 from pollwatch.errors import SmallSampleWarning  # noqa: E402
 
 WINDOW_S = 15
@@ -24,7 +30,11 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def counted(clip):
     return count_video(
-        clip.path, clip.roi, window_minutes=WINDOW_S / 60, start="08:00", station_id="S1"
+        clip.path,
+        clip.roi,
+        VideoCountConfig(window_minutes=WINDOW_S / 60),
+        start="08:00",
+        station_id="S1",
     )
 
 
@@ -79,7 +89,7 @@ def test_segments_hashed_and_tallies_compatible(clip, counted):
 def test_two_segments(tmp_path, clip):
     a = make_synthetic_video(tmp_path / "a.avi", seconds=15, seed=1)
     b = make_synthetic_video(tmp_path / "b.avi", seconds=15, seed=2)
-    r = count_video([a.path, b.path], a.roi, window_minutes=7.5 / 60)
+    r = count_video([a.path, b.path], a.roi, VideoCountConfig(window_minutes=7.5 / 60))
     assert len(r.segments) == 2 and r.segments[0][1] != r.segments[1][1]
     assert r.n_frames == a.n_frames + b.n_frames
     assert r.tallies.height == 4
@@ -105,8 +115,12 @@ def test_missing_file(tmp_path):
 def test_hog_option(clip):
     if not hasattr(cv2, "HOGDescriptor"):
         with pytest.raises(ImportError, match="HOGDescriptor"):
-            count_video(clip.path, clip.roi, hog=True)
+            count_video(clip.path, clip.roi, VideoCountConfig(detector=DetectorConfig(hog=True)))
         return
     # synthetic blobs are not people: HOG must veto them (never add events)
-    r = count_video(clip.path, clip.roi, window_minutes=WINDOW_S / 60, hog=True)
-    assert r.total <= count_video(clip.path, clip.roi, window_minutes=WINDOW_S / 60).total
+    hog = VideoCountConfig(window_minutes=WINDOW_S / 60, detector=DetectorConfig(hog=True))
+    r = count_video(clip.path, clip.roi, hog)
+    assert (
+        r.total
+        <= count_video(clip.path, clip.roi, VideoCountConfig(window_minutes=WINDOW_S / 60)).total
+    )

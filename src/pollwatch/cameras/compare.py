@@ -166,8 +166,23 @@ def compare_official(
 ) -> CameraComparison:
     """Compare official per-station turnout with the camera intervals.
 
-    ``official`` is a mapping station id → voters, or an Election (``basis`` = "auto",
-    "issued" or "cast" ballots, see :func:`official_from_election`). Only stations with an estimate and an official figure are compared.
+    Only stations with an estimate and an official figure are compared.
+
+    Parameters
+    ----------
+    estimate : CameraEstimate
+        The camera estimates (:func:`~pollwatch.cameras.estimate.estimate_turnout`).
+    official : mapping or Election
+        Station id → voters, or an Election.
+    basis : {"auto", "issued", "cast"}
+        With an Election: which ballots are the official turnout (see
+        :func:`official_from_election`).
+
+    Returns
+    -------
+    CameraComparison
+        Per station: official figure, estimate, upper bound, flag, inflation and ratio; the
+        conservative lower bound of votes added and the totals.
     """
     if not isinstance(official, Mapping):
         official = official_from_election(official, basis)
@@ -188,22 +203,22 @@ def compare_official(
             f"{n_missing} estimated station(s) have no official figure and are not compared."
         )
     return CameraComparison(
-        ids,
-        off,
-        v,
-        hi,
-        flagged,
-        inflation,
-        ratio,
-        excess,
-        int(ok.sum()),
-        int(flagged.sum()),
-        n_missing,
-        float(np.nansum(excess[ok])),
-        off_t / est_t if est_t > 0 else float("nan"),
-        off_t,
-        est_t,
-        estimate.level,
+        station_id=ids,
+        official=off,
+        estimate=v,
+        high=hi,
+        flagged=flagged,
+        inflation=inflation,
+        ratio=ratio,
+        excess=excess,
+        n_compared=int(ok.sum()),
+        n_flagged=int(flagged.sum()),
+        n_no_official=n_missing,
+        lower_bound_added=float(np.nansum(excess[ok])),
+        ratio_overall=off_t / est_t if est_t > 0 else float("nan"),
+        official_total=off_t,
+        estimate_total=est_t,
+        level=estimate.level,
         notes=tuple(notes),
     )
 

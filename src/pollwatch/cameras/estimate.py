@@ -261,19 +261,47 @@ def estimate_turnout(
 
     See the module docstring for the method (``quickcount-and-cameras.md`` §2.1).
 
-    :param tallies: tallies table (``data.read_tallies``), one row per station, window, watcher.
-    :param status: camera-status log; windows overlapping an outage become unusable.
-    :param profile: a known day profile; by default learned from the fully watched stations.
-    :param strata: station id → stratum (e.g. urban/rural) for stratified profiles.
-    :param exclude_from_profile: stations not to learn the profile from (suspected ones).
-    :param seed: seed of the profile bootstrap (recorded in the result).
-    :param target: ``"expected"`` (default, §2.1): the station's expected full-day count, the
-        Poisson mean, ``Var ≈ φ·C/W²``. ``"realised"``: the number of voters who actually came
-        (what an honest protocol reports); only the unwatched share ``1 − W`` is uncertain, so
+    Parameters
+    ----------
+    tallies : polars.DataFrame
+        Tallies table (``data.read_tallies``), one row per station, window, watcher.
+    status : polars.DataFrame, optional
+        Camera-status log; windows overlapping an outage become unusable.
+    profile : DayProfile, optional
+        A known day profile; by default learned from the fully watched stations.
+    strata : mapping, optional
+        Station id → stratum (e.g. urban/rural) for stratified profiles.
+    min_coverage : float
+        Least usable share of the day for a station to be estimated.
+    level : float
+        Level of the intervals.
+    dispersion : {"pearson", "negbin", "poisson"}
+        How the overdispersion ``φ`` is estimated (``"poisson"``: φ = 1).
+    interval : {"garwood", "normal"}
+        Interval for ``target="expected"``.
+    n_boot : int
+        Bootstrap resamples of the profile.
+    seed : int
+        Seed of the profile bootstrap (recorded in the result).
+    target : {"expected", "realised"}
+        ``"expected"`` (default, §2.1): the station's expected full-day count, the Poisson
+        mean, ``Var ≈ φ·C/W²``. ``"realised"``: the number of voters who actually came (what
+        an honest protocol reports); only the unwatched share ``1 − W`` is uncertain, so
         ``Var ≈ φ·C·(1 − W)/W²`` (finite-population correction, Cochran 1977 §2.5) plus the
         profile and watcher terms, a normal interval. Tighter, and the right one to test an
         official figure against when arrivals follow the profile (watcher error keeps it
         from collapsing to a point at W = 1).
+    reference_watcher : str, optional
+        The watcher taken as truth where several counted a window (default: the first
+        watcher id of each window in sort order); see :func:`watcher_agreement`.
+    exclude_from_profile : set of str
+        Stations not to learn the profile from (suspected ones).
+
+    Returns
+    -------
+    CameraEstimate
+        Per station: coverage, count, estimate, SD and interval, status; the profile and the
+        watcher agreement used.
     """
     _check(min_coverage, level, dispersion, interval, n_boot, target)
     t = apply_status(tallies, status)
@@ -338,26 +366,26 @@ def estimate_turnout(
         )
         notes.append("No station had enough usable coverage to be estimated.")
     return CameraEstimate(
-        ids,
-        strat.astype(str),
-        W,
-        C,
-        vhat,
-        sd,
-        low,
-        high,
-        phi,
-        usable.sum(axis=1),
-        K,
-        status_arr,
-        profile,
-        agreement,
-        level,
-        min_coverage,
-        dispersion,
-        "normal" if target == "realised" else interval,
-        n_boot,
-        seed,
-        tuple(notes),
-        target,
+        station_id=ids,
+        stratum=strat.astype(str),
+        coverage=W,
+        counted=C,
+        estimate=vhat,
+        sd=sd,
+        low=low,
+        high=high,
+        dispersion=phi,
+        n_usable=usable.sum(axis=1),
+        n_windows=K,
+        status=status_arr,
+        profile=profile,
+        agreement=agreement,
+        level=level,
+        min_coverage=min_coverage,
+        dispersion_method=dispersion,
+        interval_method="normal" if target == "realised" else interval,
+        n_boot=n_boot,
+        seed=seed,
+        notes=tuple(notes),
+        target=target,
     )

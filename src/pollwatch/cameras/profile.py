@@ -85,9 +85,29 @@ def learn_profile(
 ) -> DayProfile:
     """Learn w(t) from the rows of ``counts`` (stations × windows) whose windows are all usable.
 
-    A stratum with fewer than ``min_stations`` fully watched stations uses the pooled profile
-    (warned, with a note). Bootstrap: ``n_boot`` resamples of the fully watched stations of
-    each stratum, drawn with ``numpy.random.default_rng(seed)``.
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Counts, stations × windows.
+    usable : numpy.ndarray
+        Usable windows, the same shape (boolean).
+    starts, ends : numpy.ndarray
+        Start and end of each window (minutes after midnight).
+    strata : numpy.ndarray
+        Stratum of each station.
+    n_boot : int
+        Bootstrap resamples of the fully watched stations of each stratum, drawn with
+        ``numpy.random.default_rng(seed)``.
+    seed : int
+        Seed of the bootstrap.
+    min_stations : int
+        A stratum with fewer fully watched stations uses the pooled profile (warned, with a
+        note).
+
+    Returns
+    -------
+    DayProfile
+        Window weights per stratum (and pooled), stations behind each, bootstrap replicates.
     """
     if n_boot < 0:
         raise ValueError(f"n_boot ({n_boot}) must be >= 0.")
@@ -135,4 +155,12 @@ def learn_profile(
             stacklevel=3,
         )
         notes.append(f"Only {n_st[POOLED]} fully watched stations teach the day profile.")
-    return DayProfile(starts, ends, weights, n_st, reps, seed, notes=tuple(notes))
+    return DayProfile(
+        starts=starts,
+        ends=ends,
+        weights=weights,
+        n_stations=n_st,
+        replicates=reps,
+        seed=seed,
+        notes=tuple(notes),
+    )

@@ -67,11 +67,42 @@ def simulate_cameras(
 ) -> SimulatedCameras:
     """Draw a monitored election day (see the module docstring).
 
-    :param outage_rate: chance that a station has one or more outages during the day.
-    :param watcher_noise: between-watcher error variance per counted voter.
-    :param inflation: official = realised × (1 + U(a, b)) at the inflated stations.
-    :param profile_jitter: Dirichlet concentration of each station's own profile around its
-        stratum's (larger = closer).
+    Parameters
+    ----------
+    n_stations : int
+        Watched stations.
+    seed : int
+        Seed of everything drawn.
+    window_minutes : int
+        Tally window length.
+    turnout_range : tuple of int
+        Range of the stations' expected full-day turnout.
+    group_share, mean_group : float
+        Share of voters who come in groups, and the mean group size.
+    outage_rate : float
+        Chance that a station has one or more outages during the day.
+    watcher_noise : float
+        Between-watcher error variance per counted voter.
+    double_share : float
+        Share of windows counted by two watchers.
+    inflated_share : float
+        Share of stations whose official figure is inflated.
+    inflation : tuple of float
+        Official = realised × (1 + U(a, b)) at the inflated stations.
+    profile_jitter : float
+        Dirichlet concentration of each station's own profile around its stratum's (larger =
+        closer).
+
+    Returns
+    -------
+    SimulatedCameras
+        Tallies, status log, voter events, official figures and the truth behind them.
+
+    Examples
+    --------
+    >>> sim = simulate_cameras(50, seed=1)
+    >>> len(sim.official)
+    50
     """
     if n_stations < 1:
         raise ValueError(f"n_stations ({n_stations}) must be >= 1.")
@@ -140,15 +171,15 @@ def simulate_cameras(
     )
     events = pl.DataFrame(event_rows, schema=EVENT_SCHEMA, orient="row")
     return SimulatedCameras(
-        tallies_frame(rows),
-        status,
-        events,
-        official,
-        expected,
-        realised,
-        frozenset(inflated),
-        strata,
-        seed,
+        tallies=tallies_frame(rows),
+        status=status,
+        events=events,
+        official=official,
+        expected=expected,
+        realised=realised,
+        inflated=frozenset(inflated),
+        strata=strata,
+        seed=seed,
     )
 
 

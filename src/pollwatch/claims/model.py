@@ -144,20 +144,22 @@ def _claim(raw: dict, where: str, line: int | None) -> Claim:
         value, decimals = parse_value(raw["value"])
         unit = raw.get("unit") or ("%" if _is_pct(raw["quantity"]) else "count")
         return Claim(
-            str(raw["source"]),
-            str(raw.get("speaker") or ""),
-            str(raw["quantity"]).strip(),
-            value,
-            unit,
-            str(raw.get("date") or ""),
-            str(raw.get("url") or ""),
-            str(raw.get("note") or ""),
-            str(raw.get("stage") or "final"),
-            str(raw.get("kind") or "official"),
-            decimals,
-            int(raw["sample_size"]) if raw.get("sample_size") not in (None, "") else None,
-            int(raw["stations"]) if raw.get("stations") not in (None, "") else None,
-            {k: raw[k] for k in unknown},
+            source=str(raw["source"]),
+            speaker=str(raw.get("speaker") or ""),
+            quantity=str(raw["quantity"]).strip(),
+            value=value,
+            unit=unit,
+            date=str(raw.get("date") or ""),
+            url=str(raw.get("url") or ""),
+            note=str(raw.get("note") or ""),
+            stage=str(raw.get("stage") or "final"),
+            kind=str(raw.get("kind") or "official"),
+            decimals=decimals,
+            sample_size=(
+                int(raw["sample_size"]) if raw.get("sample_size") not in (None, "") else None
+            ),
+            stations=int(raw["stations"]) if raw.get("stations") not in (None, "") else None,
+            extra={k: raw[k] for k in unknown},
         )
     except ValueError as exc:
         raise InputDataError(

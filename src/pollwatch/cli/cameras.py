@@ -199,24 +199,24 @@ def register(app: typer.Typer) -> None:
         Example: pollwatch cameras count pec-0412.mp4 --roi 290,200,60,70 --out tallies.csv
         """
         from pollwatch.cameras.data import format_time
-        from pollwatch.cameras.video import count_video
+        from pollwatch.cameras.video import DetectorConfig, VideoCountConfig, count_video
+        from pollwatch.cameras.video.count import parse_roi, parse_start
 
+        try:  # the settings first: a bad one is a usage error, whatever the video
+            box, _ = parse_roi(roi), parse_start(start)
+            config = VideoCountConfig(
+                window_minutes=window_minutes, detector=DetectorConfig(hog=hog)
+            )
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
         try:
             res = count_video(
-                [Path(v) for v in video],
-                roi,
-                window_minutes=window_minutes,
-                start=start,
-                station_id=station,
-                hog=hog,
+                [Path(v) for v in video], box, config, start=start, station_id=station
             )
         except ImportError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        except ValueError as exc:
-            raise fail(
-                str(exc),
-                EXIT_USAGE if "roi" in str(exc) or "window" in str(exc) else EXIT_BAD_INPUT,
-            ) from None
+        except (ValueError, OSError) as exc:  # unreadable or missing video
+            raise fail(str(exc), EXIT_BAD_INPUT) from None
         table = res.tallies.with_columns(
             res.tallies["window_start"].map_elements(format_time, return_dtype=str),
             res.tallies["window_end"].map_elements(format_time, return_dtype=str),

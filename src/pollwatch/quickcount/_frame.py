@@ -60,7 +60,23 @@ def _key(table: pl.DataFrame, cols: Sequence[str]) -> np.ndarray:
 def build_frame(
     election: Election, strata: str | Sequence[str] | None = None, analysable_only: bool = True
 ) -> Frame:
-    """Stratify the election's stations by one or more columns (hierarchy levels or any column)."""
+    """Stratify the election's stations by one or more columns (hierarchy levels or any column).
+
+    Parameters
+    ----------
+    election : Election
+        The stations.
+    strata : str or sequence of str, optional
+        Stratifying column(s); a hierarchy level is nested in the levels above it. None: one
+        stratum.
+    analysable_only : bool
+        Leave out stations that cannot be analysed (``election.analysable()``).
+
+    Returns
+    -------
+    Frame
+        The frame's stations, their stratum codes, stratum names, sizes and parent groups.
+    """
     by = strata_columns(strata)
     for c in by:
         if c not in election.table.columns:
@@ -83,12 +99,12 @@ def build_frame(
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     parents = tuple(str(plabels[i]) for i in first)
     return Frame(
-        election,
-        by,
-        mask,
-        table["station_id"].to_numpy().astype(str),
-        codes.astype(np.int64),
-        tuple(str(n) for n in names),
-        sizes.astype(np.int64),
-        parents,
+        election=election,
+        by=by,
+        mask=mask,
+        station_ids=table["station_id"].to_numpy().astype(str),
+        codes=codes.astype(np.int64),
+        names=tuple(str(n) for n in names),
+        sizes=sizes.astype(np.int64),
+        parents=parents,
     )

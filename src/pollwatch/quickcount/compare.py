@@ -111,7 +111,21 @@ class OfficialComparison(ResultMixin):
 def compare_official(
     result: QuickCountResult, official: Election | dict[str, float]
 ) -> OfficialComparison:
-    """Test each official figure (a fraction) against the quick count's interval."""
+    """Test each official figure (a fraction) against the quick count's interval.
+
+    Parameters
+    ----------
+    result : QuickCountResult
+        The quick count.
+    official : Election or dict
+        The official result, or ``{quantity: fraction}`` (candidates' shares of valid votes,
+        ``turnout``, ``invalid_share``).
+
+    Returns
+    -------
+    OfficialComparison
+        Per quantity: the official figure, the estimate and interval, ``z`` and a verdict.
+    """
     figs = official_figures(official) if isinstance(official, Election) else dict(official)
     rows = []
     for q in result.quantities:
@@ -119,8 +133,19 @@ def compare_official(
             continue
         off = float(figs[q.name])
         z = (off - q.estimate) / q.se if q.se > 0 else math.nan
-        rows.append(OfficialRow(q.name, off, q.estimate, q.se, q.low, q.high, z, verdict(z)))
-    return OfficialComparison(tuple(rows), result.confidence)
+        rows.append(
+            OfficialRow(
+                quantity=q.name,
+                official=off,
+                estimate=q.estimate,
+                se=q.se,
+                low=q.low,
+                high=q.high,
+                z=z,
+                verdict=verdict(z),
+            )
+        )
+    return OfficialComparison(rows=tuple(rows), confidence=result.confidence)
 
 
 @dataclass(frozen=True)
@@ -179,8 +204,21 @@ def match_protocols(
 ) -> ProtocolMatch:
     """Compare every copied protocol with the official one, field by field (§1.2 f).
 
-    Compared: the protocol fields present in both, and every candidate. A field left empty in a
-    copy is not compared (the observer did not copy it).
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The observers' copies.
+    official : Election
+        The officially published protocols.
+    fields : sequence of str, optional
+        Fields to compare (default: the protocol fields present in both, and every
+        candidate). A field left empty in a copy is not compared (the observer did not copy
+        it).
+
+    Returns
+    -------
+    ProtocolMatch
+        Stations compared, each mismatch and the stations missing from the official file.
     """
     cand_cols, _ = _candidate_columns(copies, official)
     pairs = [(f, f) for f in copies.fields if official.has(f)]
@@ -200,7 +238,15 @@ def match_protocols(
         bad = (a.is_not_null() & (a != b).fill_null(True)).to_numpy() & present
         for i in np.flatnonzero(bad):
             mism.append(
-                (j, Mismatch(str(ids[i]), names.get(oc, oc), _int(a[int(i)]), _int(b[int(i)])))
+                (
+                    j,
+                    Mismatch(
+                        station_id=str(ids[i]),
+                        field=names.get(oc, oc),
+                        copy=_int(a[int(i)]),
+                        official=_int(b[int(i)]),
+                    ),
+                )
             )
     mism.sort(key=lambda t: (t[1].station_id, t[0]))
     return ProtocolMatch(
@@ -320,12 +366,33 @@ def tally_sheet_bound(
 ) -> TallySheetBound:
     """Is the result decided by the collected tally sheets alone? (§1.2 h)
 
-    ``sheets``: one row per collected sheet with ``sheet_id``, a column of votes for each
-    candidate (``a``, ``b``, …). Sheets are de-duplicated on ``sheet_id`` (and ``image_hash``
-    when given). ``Remaining`` is ``total_votes`` (official total of votes) minus the votes on the
-    sheets, or, if official totals are distrusted, ``uncollected_registered`` (voters registered
-    at stations whose sheet is missing). ``votes_columns``: the candidate columns that make up
-    total votes (default: every numeric column but the id).
+    ``Remaining`` is ``total_votes`` minus the votes on the sheets, or, if official totals are
+    distrusted, ``uncollected_registered``; the result is decided iff it is below the lead.
+
+    Parameters
+    ----------
+    sheets : polars.DataFrame
+        One row per collected sheet with ``sheet_id`` and a column of votes for each
+        candidate (``a``, ``b``, …). Sheets are de-duplicated on ``sheet_id`` (and
+        ``image_hash`` when given).
+    a, b : str
+        The columns of the two leading candidates.
+    total_votes : int, optional
+        Official total of votes (give this or ``uncollected_registered``).
+    uncollected_registered : int, optional
+        Voters registered at stations whose sheet is missing.
+    sheet_id : str
+        Column of the sheet id.
+    image_hash : str, optional
+        Column of the sheet image's hash (a second de-duplication key).
+    votes_columns : sequence of str, optional
+        The candidate columns that make up total votes (default: every integer column but
+        the keys).
+
+    Returns
+    -------
+    TallySheetBound
+        Votes on the sheets, the lead, what remains and whether the result is decided.
     """
     for c in (sheet_id, a, b):
         if c not in sheets.columns:
@@ -361,16 +428,16 @@ def tally_sheet_bound(
         )
     lead = va - vb
     return TallySheetBound(
-        a,
-        b,
-        dedup.height,
-        sheets.height - dedup.height,
-        tuple(sorted(conflicting)),
-        va,
-        vb,
-        collected,
-        lead,
-        remaining,
-        basis,
-        remaining < abs(lead),
+        a=a,
+        b=b,
+        sheets=dedup.height,
+        duplicates=sheets.height - dedup.height,
+        conflicting_duplicates=tuple(sorted(conflicting)),
+        votes_a=va,
+        votes_b=vb,
+        collected_votes=collected,
+        lead=lead,
+        remaining=remaining,
+        remaining_basis=basis,
+        decided=remaining < abs(lead),
     )

@@ -206,9 +206,38 @@ def sample_size(
     cast); ``Deff = 1 + (v̄ − 1)ρ`` (Kish); stations ``m = Deff·n0/v̄``, then
     ``m' = m/(1 + m/M)`` with ``M`` stations in the frame (Cochran eq. 4.1 in stations).
 
-    ``rho`` defaults to the intra-station correlation of the leader's vote in ``past`` results
-    (:func:`intraclass_correlation`), else 0 (no clustering: an optimistic lower bound, noted).
-    ``past`` also supplies ``N``, ``M`` and ``v̄`` when they are not given.
+    Parameters
+    ----------
+    margin : float
+        Margin of error wanted, as a fraction (0.01 = ±1 pp).
+    confidence : float
+        Level of the margin (ignored when ``z`` is given).
+    z : float, optional
+        The normal quantile itself (NDI and Apollo use 2.58 at 99 %).
+    p : float
+        Expected share (0.5 is the most conservative).
+    population_voters : float, optional
+        ``N``, voters in the population (default: from ``past``; None: no FPC in voters).
+    voters_per_station, registered_per_station, turnout : float, optional
+        ``v̄`` directly, or registered voters per station times the expected turnout.
+    rho : float, optional
+        Intra-station correlation; defaults to that of the leader's vote in ``past`` results
+        (:func:`intraclass_correlation`), else 0 (no clustering: an optimistic lower bound,
+        noted).
+    past : Election, optional
+        Past results; also supply ``N``, ``M`` and ``v̄`` when they are not given.
+    frame_stations : int, optional
+        ``M``, stations in the frame.
+
+    Returns
+    -------
+    SampleSize
+        Every step of the calculation and ``stations_to_draw``.
+
+    Examples
+    --------
+    >>> sample_size(0.01, voters_per_station=500, rho=0.02, frame_stations=5000).stations_to_draw
+    203
     """
     z = z_value(confidence) if z is None else float(z)
     notes: list[str] = []
@@ -248,23 +277,23 @@ def sample_size(
     m = deff * n0 / voters_per_station
     m_fpc = m / (1 + m / frame_stations) if frame_stations else m
     return SampleSize(
-        margin,
-        confidence,
-        z,
-        p,
-        population_voters,
-        n0,
-        n,
-        voters_per_station,
-        float(rho),
-        rho_source,
-        deff,
-        n / voters_per_station,
-        m,
-        frame_stations,
-        m_fpc,
-        int(math.ceil(m_fpc - 1e-9)),
-        tuple(notes),
+        margin=margin,
+        confidence=confidence,
+        z=z,
+        p=p,
+        population_voters=population_voters,
+        voters_srs=n0,
+        voters=n,
+        voters_per_station=voters_per_station,
+        rho=float(rho),
+        rho_source=rho_source,
+        design_effect=deff,
+        stations_srs=n / voters_per_station,
+        stations=m,
+        frame_stations=frame_stations,
+        stations_fpc=m_fpc,
+        stations_to_draw=int(math.ceil(m_fpc - 1e-9)),
+        notes=tuple(notes),
     )
 
 
@@ -402,12 +431,40 @@ def draw_sample(
 ) -> SampleDesign:
     """Draw a stratified random sample of ``size`` stations (simple random within each stratum).
 
-    ``strata``: column(s) of the station table: hierarchy levels (nested, e.g. TIKs within
-    regions), an urban–rural column or any other. ``allocation``: ``proportional`` to stations
-    (Cochran §5.5), ``registered`` (proportional to registered voters) or ``neyman`` (Cochran eq. 5.26, using the spread of the leader's vote in the
-    election's own results, which should be a *past* election's). Every stratum gets at least
-    ``minimum_per_stratum`` stations so that its variance can be estimated. Stations that cannot
-    be analysed (``election.analysable()``) are not in the frame. Reproducible for a given seed.
+    Stations that cannot be analysed (``election.analysable()``) are not in the frame.
+    Reproducible for a given seed.
+
+    Parameters
+    ----------
+    election : Election
+        The frame: its station table (and, for ``neyman``, its results).
+    size : int
+        Stations to draw.
+    strata : str or sequence of str, optional
+        Column(s) of the station table: hierarchy levels (nested, e.g. TIKs within regions),
+        an urban–rural column or any other.
+    allocation : {"proportional", "registered", "neyman"}
+        Proportional to stations (Cochran §5.5), to registered voters, or Neyman (Cochran
+        eq. 5.26, using the spread of the leader's vote in the election's own results, which
+        should be a *past* election's).
+    seed : int, optional
+        Seed of the draw (its entropy is recorded on the result).
+    minimum_per_stratum : int
+        Least stations per stratum, so that its variance can be estimated.
+    candidate : str, optional
+        Whose vote Neyman allocation uses (default: the candidate under scrutiny).
+
+    Returns
+    -------
+    SampleDesign
+        The drawn stations with stratum, weight and inclusion probability, and the allocation.
+
+    Examples
+    --------
+    >>> from pollwatch.quickcount.simulation import simulate_frame
+    >>> d = draw_sample(simulate_frame(11, stations=2000, regions=8), 240, strata="region", seed=4)
+    >>> d.size, len(d.strata)
+    (240, 8)
     """
     if allocation not in ("proportional", "registered", "neyman"):
         raise ValueError(
@@ -452,7 +509,7 @@ def draw_sample(
         )
     )
     allocs = tuple(
-        StratumAllocation(name, int(N), int(n), float(N / n))
+        StratumAllocation(name=name, frame_stations=int(N), sampled=int(n), weight=float(N / n))
         for name, N, n in zip(frame.names, frame.sizes, n_h, strict=True)
     )
     notes = []
@@ -461,13 +518,13 @@ def draw_sample(
             f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there)."
         )
     return SampleDesign(
-        table,
-        frame.by,
-        allocation,
-        allocs,
-        int(size),
-        frame.n,
-        election.n_stations - frame.n,
-        entropy,
-        tuple(notes),
+        table=table,
+        strata_by=frame.by,
+        allocation=allocation,
+        strata=allocs,
+        size=int(size),
+        frame_stations=frame.n,
+        excluded_stations=election.n_stations - frame.n,
+        seed=entropy,
+        notes=tuple(notes),
     )

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from pollwatch.compute import run_tasks, spawn_seeds
@@ -102,14 +103,36 @@ def _codes(strata, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ratio_estimate(
-    numerator, denominator, *, strata=None, frame_sizes: int | dict[str, int] | None = None
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    *,
+    strata: ArrayLike | None = None,
+    frame_sizes: int | dict[str, int] | None = None,
 ) -> RatioEstimate:
     """Stratified combined ratio estimate of ``Σ numerator / Σ denominator`` (§1.2 e).
 
-    ``strata``: a label per station (None: one stratum). ``frame_sizes``: stations in the frame,
-    an int for one stratum or ``{label: N_h}``; None (one stratum only) omits the FPC.
-    Test vector §1.3 row 1: ``ratio_estimate([120, 80, 150], [300, 250, 400])`` gives
-    0.368421 with SE 0.020106.
+    Parameters
+    ----------
+    numerator, denominator : array_like
+        One value per sampled station (1-d, equal length).
+    strata : array_like, optional
+        A stratum label per station (None: one stratum).
+    frame_sizes : int or dict, optional
+        Stations in the frame: an int for one stratum or ``{label: N_h}``. None (one stratum
+        only) omits the finite-population correction.
+
+    Returns
+    -------
+    RatioEstimate
+        The ratio, its linearised SE and ``df = k − H`` for t intervals.
+
+    Examples
+    --------
+    Test vector §1.3 row 1:
+
+    >>> r = ratio_estimate([120, 80, 150], [300, 250, 400])
+    >>> round(r.estimate, 6), round(r.se, 6)
+    (0.368421, 0.020106)
     """
     y = np.asarray(numerator, dtype=np.float64)
     x = np.asarray(denominator, dtype=np.float64)
@@ -142,7 +165,12 @@ def ratio_estimate(
         )
     p, v = ratio_and_variance(y, x, codes, N, fpc)
     return RatioEstimate(
-        float(p[0]), float(math.sqrt(v[0])), len(y), len(names), len(y) - len(names), fpc
+        estimate=float(p[0]),
+        se=float(math.sqrt(v[0])),
+        n_stations=len(y),
+        n_strata=len(names),
+        df=len(y) - len(names),
+        fpc=fpc,
     )
 
 
@@ -230,24 +258,54 @@ def _lead_from(d: float, se: float, df: int, a: str, b: str, confidence: float) 
     iz = ConfidenceInterval(d - z * se, d + z * se)
     it = ConfidenceInterval(d - t * se, d + t * se)
     return LeadEstimate(
-        a, b, d, se, df, confidence, iz, it, lead_call(*iz, a, b), lead_call(*it, a, b)
+        a=a,
+        b=b,
+        estimate=d,
+        se=se,
+        df=df,
+        confidence=confidence,
+        interval_z=iz,
+        interval_t=it,
+        call_z=lead_call(*iz, a, b),
+        call_t=lead_call(*it, a, b),
     )
 
 
 def estimate_lead(
-    votes_a,
-    votes_b,
-    valid,
+    votes_a: ArrayLike,
+    votes_b: ArrayLike,
+    valid: ArrayLike,
     *,
-    strata=None,
-    frame_sizes=None,
+    strata: ArrayLike | None = None,
+    frame_sizes: int | dict[str, int] | None = None,
     names: tuple[str, str] = ("A", "B"),
     confidence: float = 0.95,
 ) -> LeadEstimate:
     """Interval for the lead of A over B: ``d̂ = Σw(y_A − y_B)/X̂`` with the ratio variance (§1.2 g).
 
-    §1.3 row 2: A = (120, 80, 150), B = (150, 140, 200), valid = (300, 250, 400) give
-    d̂ = −0.147368, SE 0.036879: "B ahead, verified" with z, "too close to call" with t₂.
+    Parameters
+    ----------
+    votes_a, votes_b, valid : array_like
+        Votes for A, for B and valid votes, one value per sampled station.
+    strata, frame_sizes
+        As for :func:`ratio_estimate`.
+    names : tuple of str
+        Names of A and B in the calls.
+    confidence : float
+        Level of the z and t intervals.
+
+    Returns
+    -------
+    LeadEstimate
+        The lead, its SE, the z and t intervals and the calls.
+
+    Examples
+    --------
+    §1.3 row 2 ("B ahead, verified" with z, "too close to call" with t₂):
+
+    >>> r = estimate_lead([120, 80, 150], [150, 140, 200], [300, 250, 400])
+    >>> round(r.estimate, 6), round(r.se, 6), r.call_z, r.call_t
+    (-0.147368, 0.036879, 'B ahead, verified', 'too close to call')
     """
     r = ratio_estimate(
         np.asarray(votes_a, np.float64) - np.asarray(votes_b, np.float64),
@@ -461,7 +519,7 @@ def _prepare(copies: ProtocolCopies, frame: Frame) -> _Data:
         order = np.argsort(np.argsort(t[ARRIVED].to_numpy(), kind="stable"), kind="stable")
     else:
         order = np.arange(t.height)
-    return _Data(Z, frame.codes[np.asarray(idx, dtype=np.int64)], order, names)
+    return _Data(Z=Z, codes=frame.codes[np.asarray(idx, dtype=np.int64)], order=order, names=names)
 
 
 def _group_strata(
@@ -535,6 +593,126 @@ def _quantities(T: np.ndarray, K: int) -> np.ndarray:
         )
 
 
+TURNOUT = "turnout"
+INVALID_SHARE = "invalid_share"
+
+
+def _index(names: tuple[str, ...], name: str, what: str) -> int:
+    try:
+        return names.index(name)
+    except ValueError:
+        raise KeyError(f"no {what} named {name!r}; have: {', '.join(names)}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapDraws:
+    """Rao–Wu bootstrap replicates of the quick-count ratios, with named axes.
+
+    ``quantities`` has one row per replicate (axis 0) and one column per quantity (axis 1, in
+    the order of ``names``: each candidate's share of valid votes, then ``turnout`` and
+    ``invalid_share``); ``lead`` has one value per replicate, the lead of the top two candidates
+    over valid votes. Intervals are percentiles at ``confidence``; replicates where a ratio is
+    undefined (NaN) are left out.
+    """
+
+    names: tuple[str, ...]
+    quantities: np.ndarray  # (replicate, quantity)
+    lead: np.ndarray  # (replicate,)
+    confidence: float
+    entropy: int  # of the root seed, recorded on the result
+
+    @property
+    def replicates(self) -> int:
+        """Number of bootstrap replicates (axis 0)."""
+        return int(self.quantities.shape[0])
+
+    def _percentiles(self, draws: np.ndarray) -> ConfidenceInterval:
+        alpha = (1 - self.confidence) / 2
+        low, high = np.nanquantile(draws, [alpha, 1 - alpha])
+        return ConfidenceInterval(float(low), float(high))
+
+    def interval(self, name: str) -> ConfidenceInterval:
+        """Percentile interval of one quantity (a candidate, ``turnout`` or ``invalid_share``).
+
+        Parameters
+        ----------
+        name : str
+            A name in :attr:`names`.
+
+        Returns
+        -------
+        ConfidenceInterval
+            ``(low, high)`` at :attr:`confidence`.
+        """
+        return self._percentiles(self.quantities[:, _index(self.names, name, "quantity")])
+
+    def share(self, candidate: str) -> ConfidenceInterval:
+        """Percentile interval of one candidate's share of valid votes.
+
+        Parameters
+        ----------
+        candidate : str
+            The candidate's name (one of the first ``len(names) - 2`` names).
+
+        Returns
+        -------
+        ConfidenceInterval
+            ``(low, high)`` at :attr:`confidence`.
+        """
+        return self._percentiles(
+            self.quantities[:, _index(self.names[:-2], candidate, "candidate")]
+        )
+
+    def lead_interval(self) -> ConfidenceInterval:
+        """Percentile interval of the lead of the top two candidates (share of valid votes)."""
+        return self._percentiles(self.lead)
+
+
+@dataclass(frozen=True)
+class LeadPair:
+    """The top two candidates (positions in the candidate columns) and the lead's estimate."""
+
+    a: int
+    b: int
+    estimate: float
+    se: float
+
+
+@dataclass(frozen=True, eq=False)
+class RunEstimates:
+    """One pass of the estimator over a set of reports (what ``_run`` returns).
+
+    ``estimate`` and ``se`` have one entry per quantity, in the order of ``names`` (candidates'
+    shares of valid votes, then ``turnout`` and ``invalid_share``); read them by name with
+    :meth:`point` and :meth:`std_error`. ``reported`` and ``group`` have one entry per design
+    stratum: the reports it sent and the stratum it was estimated in after collapsing.
+    """
+
+    names: tuple[str, ...]
+    estimate: np.ndarray  # (quantity,)
+    se: np.ndarray  # (quantity,)
+    df: int
+    lead: LeadPair | None
+    bootstrap: BootstrapDraws | None
+    reported: np.ndarray  # (design stratum,)
+    group: np.ndarray  # (design stratum,)
+    n_groups: int
+    actions: tuple[str, ...]
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """The candidates' names (the quantities before turnout and invalid share)."""
+        return self.names[:-2]
+
+    def point(self, name: str) -> float:
+        """Point estimate of the quantity ``name``."""
+        return float(self.estimate[_index(self.names, name, "quantity")])
+
+    def std_error(self, name: str) -> float:
+        """Linearised standard error of the quantity ``name``."""
+        return float(self.se[_index(self.names, name, "quantity")])
+
+
 def _run(
     data: _Data,
     frame: Frame,
@@ -544,11 +722,12 @@ def _run(
     bootstrap: int,
     seed,
     backend=None,
-):
-    """Estimate from the reports in ``rows``; returns a dict of arrays and bookkeeping."""
+) -> RunEstimates:
+    """Estimate from the reports in ``rows``: point estimates, variances, bootstrap draws."""
     codes = data.codes[rows]
     Z = data.Z[rows]
     K = Z.shape[1] - 3
+    names = (*data.names, TURNOUT, INVALID_SHARE)
     reported = np.bincount(codes, minlength=len(frame.names))
     group, N, actions = _group_strata(frame, reported, method)
     gcodes = group[codes]
@@ -563,55 +742,70 @@ def _run(
     order = np.argsort(-p_c)
     lead = None
     if K >= 2:
-        a, b = order[0], order[1]
+        a, b = int(order[0]), int(order[1])
         d, vd = ratio_and_variance(Z[:, a] - Z[:, b], valid, gcodes, N)
-        lead = (a, b, float(d[0]), float(math.sqrt(vd[0])))
-    boot = None
+        lead = LeadPair(a=a, b=b, estimate=float(d[0]), se=float(math.sqrt(vd[0])))
+    draws = None
     if bootstrap:
-        blocks = []
-        n_g = np.bincount(gcodes, minlength=len(N))
-        for g in live:
-            blocks.append(
-                (
-                    N[g] / n_g[g],
-                    np.column_stack([Z[gcodes == g], Z[gcodes == g, :K] @ _unit(K, lead)]),
-                )
-            )
-        chunks = max(1, min(8, bootstrap // 250))
-        entropy, seeds = spawn_seeds(seed, chunks)
-        reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
-        T = np.concatenate(
-            run_tasks(
-                boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend
-            )
-        )
-        q = _quantities(T[:, :-1], K)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dq = T[:, -1] / T[:, K]
-        alpha = (1 - confidence) / 2
-        boot = (
-            np.nanquantile(q, [alpha, 1 - alpha], axis=0),
-            np.nanquantile(dq, [alpha, 1 - alpha]),
-            entropy,
-        )
-    return dict(
-        est=est,
+        draws = _bootstrap(Z, gcodes, N, live, K, lead, names, confidence, bootstrap, seed, backend)
+    return RunEstimates(
+        names=names,
+        estimate=est,
         se=se,
         df=df,
         lead=lead,
-        boot=boot,
-        group=group,
-        actions=actions,
+        bootstrap=draws,
         reported=reported,
+        group=group,
         n_groups=len(live),
-        K=K,
+        actions=tuple(actions),
     )
 
 
-def _unit(K: int, lead) -> np.ndarray:
+def _bootstrap(
+    Z: np.ndarray,
+    gcodes: np.ndarray,
+    N: np.ndarray,
+    live: np.ndarray,
+    K: int,
+    lead: LeadPair | None,
+    names: tuple[str, ...],
+    confidence: float,
+    bootstrap: int,
+    seed,
+    backend=None,
+) -> BootstrapDraws:
+    """Rao–Wu replicates of the totals within estimation groups, turned into ratios."""
+    blocks = []
+    n_g = np.bincount(gcodes, minlength=len(N))
+    for g in live:
+        blocks.append(
+            (
+                N[g] / n_g[g],
+                np.column_stack([Z[gcodes == g], Z[gcodes == g, :K] @ _unit(K, lead)]),
+            )
+        )
+    chunks = max(1, min(8, bootstrap // 250))
+    entropy, seeds = spawn_seeds(seed, chunks)
+    reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
+    T = np.concatenate(
+        run_tasks(boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lead_draws = T[:, -1] / T[:, K]
+    return BootstrapDraws(
+        names=names,
+        quantities=_quantities(T[:, :-1], K),
+        lead=lead_draws,
+        confidence=confidence,
+        entropy=entropy,
+    )
+
+
+def _unit(K: int, lead: LeadPair | None) -> np.ndarray:
     u = np.zeros(K)
     if lead is not None:
-        u[lead[0]], u[lead[1]] = 1.0, -1.0
+        u[lead.a], u[lead.b] = 1.0, -1.0
     return u
 
 
@@ -629,14 +823,49 @@ def estimate(
 ) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
 
-    ``frame``: the election whose station list the sample was drawn from (its results are not
-    used, only the station ids and strata; use a past or the current official file).
-    ``strata``: the same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
     Intervals: linearised normal (``z``), small-sample ``t`` with ``k − H`` df, and, with
     ``bootstrap`` replicates, a Rao–Wu rescaling bootstrap within strata (percentile; no FPC).
-    ``nonresponse``: strata with fewer than 2 reports are merged into a neighbouring stratum of
-    the same parent (``collapse``) or, for strata with no report, the reporting strata of the same
-    parent are re-weighted to stand for them (``poststratify``); the result lists each action.
+
+    Parameters
+    ----------
+    copies : ProtocolCopies or polars.DataFrame
+        The protocol copies of the sampled stations.
+    frame : Election
+        The election whose station list the sample was drawn from (its results are not used,
+        only the station ids and strata; use a past or the current official file).
+    strata : str or sequence of str, optional
+        The same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
+    confidence : float
+        Level of every interval.
+    bootstrap : int
+        Rao–Wu bootstrap replicates (0: none).
+    seed : int, optional
+        Seed of the bootstrap (its entropy is recorded on the result).
+    nonresponse : {"collapse", "poststratify"}
+        Strata with fewer than 2 reports are merged into a neighbouring stratum of the same
+        parent (``collapse``) or, for strata with no report, the reporting strata of the same
+        parent are re-weighted to stand for them (``poststratify``); the result lists each
+        action.
+    majority : float
+        Threshold of the majority call on the leader's share (0.5: 50 % + 1).
+    backend
+        Where the bootstrap chunks run (see :func:`pollwatch.compute.run_tasks`).
+
+    Returns
+    -------
+    QuickCountResult
+        One :class:`QuantityEstimate` per candidate, ``turnout`` and ``invalid_share``, the
+        lead of the top two, the majority call and what was done about non-response.
+
+    Examples
+    --------
+    >>> from pollwatch.quickcount.design import draw_sample
+    >>> from pollwatch.quickcount.simulation import copies_from, simulate_frame
+    >>> frame = simulate_frame(11, stations=2000, regions=8)
+    >>> ids = draw_sample(frame, 240, strata="region", seed=4).table["station_id"]
+    >>> r = estimate(copies_from(frame, ids), frame, strata="region", bootstrap=300, seed=9)
+    >>> round(r["Candidate A"].estimate, 4), r.lead.call
+    (0.3682, 'Candidate C ahead, verified')
     """
     if nonresponse not in ("collapse", "poststratify"):
         raise ValueError(
@@ -681,68 +910,75 @@ def _result(
         )
         nan = float("nan")
         qs = tuple(
-            QuantityEstimate(n, nan, nan, nan, nan, nan, nan, nan)
-            for n in [*data.names, "turnout", "invalid_share"]
+            QuantityEstimate(
+                name=n, estimate=nan, se=nan, moe=nan, low=nan, high=nan, t_low=nan, t_high=nan
+            )
+            for n in [*data.names, TURNOUT, INVALID_SHARE]
         )
         return QuickCountResult(
-            qs,
-            None,
-            "no estimate",
-            confidence,
-            z_value(confidence),
-            0,
-            len(rows),
-            fr.n,
-            len(fr.names),
-            0,
-            fr.by,
-            nonresponse,
-            (),
-            (),
-            0,
-            None,
-            ("Fewer than 2 protocol copies: nothing can be estimated.",),
+            quantities=qs,
+            lead=None,
+            majority="no estimate",
+            confidence=confidence,
+            z=z_value(confidence),
+            df=0,
+            n_reported=len(rows),
+            n_frame=fr.n,
+            n_strata=len(fr.names),
+            n_groups=0,
+            strata_by=fr.by,
+            nonresponse=nonresponse,
+            actions=(),
+            strata=(),
+            bootstrap_reps=0,
+            seed=None,
+            notes=("Fewer than 2 protocol copies: nothing can be estimated.",),
         )
-    r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
-    z, t = z_value(confidence), _t_quantile(confidence, r["df"])
-    names = [*data.names, "turnout", "invalid_share"]
+    run = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
+    draws = run.bootstrap
+    z, t = z_value(confidence), _t_quantile(confidence, run.df)
     qs = []
-    for j, name in enumerate(names):
-        e, s = float(r["est"][j]), float(r["se"][j])
-        bl, bh = (
-            (float(r["boot"][0][0, j]), float(r["boot"][0][1, j]))
-            if r["boot"]
-            else (float("nan"),) * 2
-        )
+    for name in run.names:
+        e, s = run.point(name), run.std_error(name)
+        bl, bh = draws.interval(name) if draws is not None else (float("nan"),) * 2
         qs.append(
-            QuantityEstimate(name, e, s, z * s, e - z * s, e + z * s, e - t * s, e + t * s, bl, bh)
+            QuantityEstimate(
+                name=name,
+                estimate=e,
+                se=s,
+                moe=z * s,
+                low=e - z * s,
+                high=e + z * s,
+                t_low=e - t * s,
+                t_high=e + t * s,
+                boot_low=bl,
+                boot_high=bh,
+            )
         )
     lead = None
     maj = "no candidates"
-    if r["lead"]:
-        a, b, d, sd = r["lead"]
-        lead = _lead_from(d, sd, r["df"], data.names[a], data.names[b], confidence)
-        if r["boot"]:
-            lead = replace(
-                lead,
-                interval_boot=ConfidenceInterval(float(r["boot"][1][0]), float(r["boot"][1][1])),
-            )
-        top = qs[a]
+    if run.lead is not None:
+        pair = run.lead
+        a, b = data.names[pair.a], data.names[pair.b]
+        lead = _lead_from(pair.estimate, pair.se, run.df, a, b, confidence)
+        if draws is not None:
+            lead = replace(lead, interval_boot=draws.lead_interval())
+        top = qs[pair.a]
         maj = majority_call(top.t_low, top.t_high, top.name, majority)
-    if r["df"] < 30:
+    if run.df < 30:
         notes.append(
-            f"Only {r['df']} degrees of freedom: read the t intervals, not the normal ones."
+            f"Only {run.df} degrees of freedom: read the t intervals, not the normal ones."
         )
         warnings.warn(
-            f"small quick-count sample ({len(rows)} stations, {r['n_groups']} strata)",
+            f"small quick-count sample ({len(rows)} stations, {run.n_groups} strata)",
             SmallSampleWarning,
             stacklevel=3,
         )
-    if r["boot"]:
+    if draws is not None:
         notes.append(
-            f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {r['boot'][2]}."
+            f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {draws.entropy}."
         )
-    missing = int((r["reported"] == 0).sum())
+    missing = int((run.reported == 0).sum())
     if missing:
         notes.append(
             f"{missing} of {len(fr.names)} strata sent no report; see the stratum adjustments."
@@ -754,35 +990,35 @@ def _result(
             stacklevel=3,
         )
         notes.append("Some shares have zero variance in the sample (degenerate data).")
-    group = r["group"]
+    group = run.group
     strata_rep = tuple(
         StratumReport(
-            fr.names[h],
-            int(fr.sizes[h]),
-            int(r["reported"][h]),
-            fr.names[group[h]],
-            "" if group[h] == h else "collapsed",
+            name=fr.names[h],
+            frame_stations=int(fr.sizes[h]),
+            reported=int(run.reported[h]),
+            estimated_in=fr.names[group[h]],
+            action="" if group[h] == h else "collapsed",
         )
         for h in range(len(fr.names))
     )
     return QuickCountResult(
-        tuple(qs),
-        lead,
-        maj,
-        confidence,
-        z,
-        r["df"],
-        len(rows),
-        fr.n,
-        len(fr.names),
-        r["n_groups"],
-        fr.by,
-        nonresponse,
-        tuple(r["actions"]),
-        strata_rep,
-        bootstrap,
-        r["boot"][2] if r["boot"] else None,
-        tuple(notes),
+        quantities=tuple(qs),
+        lead=lead,
+        majority=maj,
+        confidence=confidence,
+        z=z,
+        df=run.df,
+        n_reported=len(rows),
+        n_frame=fr.n,
+        n_strata=len(fr.names),
+        n_groups=run.n_groups,
+        strata_by=fr.by,
+        nonresponse=nonresponse,
+        actions=run.actions,
+        strata=strata_rep,
+        bootstrap_reps=bootstrap,
+        seed=draws.entropy if draws is not None else None,
+        notes=tuple(notes),
     )
 
 
@@ -847,13 +1083,33 @@ def breakdown(
 ) -> BreakdownResult:
     """Sub-national estimates: the estimator run within each label of ``level`` (strata within it).
 
-    Cells with fewer than ``min_stations`` reports carry a warning (and one SmallSampleWarning is
-    issued for all of them).
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The protocol copies of the sampled stations.
+    frame : Election
+        The sampling frame (see :func:`estimate`).
+    level : str
+        Column of the station table whose labels are the cells (e.g. a hierarchy level).
+    strata : str or sequence of str, optional
+        The stratification of the draw.
+    candidate : str, optional
+        Whose share to report (default: the candidate under scrutiny).
+    min_stations : int
+        Cells with fewer reports carry a warning (and one SmallSampleWarning is issued for
+        all of them).
+    confidence : float
+        Level of the margins of error.
+
+    Returns
+    -------
+    BreakdownResult
+        One row per label: reports, frame stations, the candidate's share and turnout with
+        their margins of error.
     """
     fr = build_frame(frame, strata)
     data = _prepare(copies, fr)
     name = frame.candidate(candidate).name
-    k = data.names.index(name)
     labels = frame.table[level].cast(pl.Utf8).fill_null("").to_numpy()[fr.mask]
     pos = {s: i for i, s in enumerate(fr.station_ids)}
     copy_lab = labels[[pos[s] for s in copies.table["station_id"].to_list()]]
@@ -866,40 +1122,52 @@ def breakdown(
             warn = f"only {len(rows)} reporting stations (< {min_stations})"
             small.append(lab)
         if len(rows) < 2:
-            out.append(BreakdownRow(str(lab), len(rows), n_frame, *(float("nan"),) * 4, warn))
+            nan = float("nan")
+            out.append(
+                BreakdownRow(
+                    label=str(lab),
+                    reported=len(rows),
+                    frame_stations=n_frame,
+                    leader_share=nan,
+                    leader_moe=nan,
+                    turnout=nan,
+                    turnout_moe=nan,
+                    warning=warn,
+                )
+            )
             continue
         cell = labels == lab
         codes = fr.codes[cell]
         uniq, inv = np.unique(codes, return_inverse=True)
         sub = Frame(
-            fr.election,
-            fr.by,
-            fr.mask,
-            fr.station_ids[cell],
-            inv,
-            tuple(fr.names[u] for u in uniq),
-            fr.sizes[uniq],
-            tuple(fr.parents[u] for u in uniq),
+            election=fr.election,
+            by=fr.by,
+            mask=fr.mask,
+            station_ids=fr.station_ids[cell],
+            codes=inv,
+            names=tuple(fr.names[u] for u in uniq),
+            sizes=fr.sizes[uniq],
+            parents=tuple(fr.parents[u] for u in uniq),
         )
         remap = {u: i for i, u in enumerate(uniq)}
         sd = _Data(
-            data.Z[rows],
-            np.array([remap[c] for c in data.codes[rows]]),
-            data.order[rows],
-            data.names,
+            Z=data.Z[rows],
+            codes=np.array([remap[c] for c in data.codes[rows]]),
+            order=data.order[rows],
+            names=data.names,
         )
-        r = _run(sd, sub, np.arange(len(rows)), "collapse", confidence, 0, None)
+        run = _run(sd, sub, np.arange(len(rows)), "collapse", confidence, 0, None)
         z = z_value(confidence)
         out.append(
             BreakdownRow(
-                str(lab),
-                len(rows),
-                n_frame,
-                float(r["est"][k]),
-                z * float(r["se"][k]),
-                float(r["est"][-2]),
-                z * float(r["se"][-2]),
-                warn,
+                label=str(lab),
+                reported=len(rows),
+                frame_stations=n_frame,
+                leader_share=run.point(name),
+                leader_moe=z * run.std_error(name),
+                turnout=run.point(TURNOUT),
+                turnout_moe=z * run.std_error(TURNOUT),
+                warning=warn,
             )
         )
     if small:
@@ -908,7 +1176,7 @@ def breakdown(
             SmallSampleWarning,
             stacklevel=2,
         )
-    return BreakdownResult(level, name, min_stations, tuple(out))
+    return BreakdownResult(level=level, candidate=name, min_stations=min_stations, rows=tuple(out))
 
 
 @dataclass(frozen=True)
@@ -955,28 +1223,48 @@ def convergence(
     candidate: str | None = None,
     steps: int = 10,
 ) -> ConvergenceResult:
-    """Cumulative estimates by arrival order (column ``arrived``, else file order) and a test of
-    bias between early and late reporters. Strata without reports yet are post-stratified."""
+    """Cumulative estimates by arrival order and a test of bias between early and late reporters.
+
+    Strata without reports yet are post-stratified.
+
+    Parameters
+    ----------
+    copies : ProtocolCopies
+        The protocol copies, in arrival order by their ``arrived`` column (else file order).
+    frame : Election
+        The sampling frame (see :func:`estimate`).
+    strata : str or sequence of str, optional
+        The stratification of the draw.
+    candidate : str, optional
+        Whose share to follow (default: the candidate under scrutiny).
+    steps : int
+        Number of cumulative estimates, ``>= 1``.
+
+    Returns
+    -------
+    ConvergenceResult
+        The cumulative estimates with margins, the early and late halves, ``z``, its p-value
+        and a verdict.
+    """
     if steps < 1:
         raise ValueError(f"steps ({steps}) must be in the interval [1, inf)")
     fr = build_frame(frame, strata)
     data = _prepare(copies, fr)
     name = frame.candidate(candidate).name
-    k = data.names.index(name)
     by_arrival = np.argsort(data.order, kind="stable")
     n = len(by_arrival)
     marks = sorted({max(2, round(n * (i + 1) / steps)) for i in range(steps)})
     z = z_value(0.95)
     cum, moe = [], []
     for m in marks:
-        r = _run(data, fr, by_arrival[:m], "poststratify", 0.95, 0, None)
-        cum.append(float(r["est"][k]))
-        moe.append(z * float(r["se"][k]))
+        run = _run(data, fr, by_arrival[:m], "poststratify", 0.95, 0, None)
+        cum.append(run.point(name))
+        moe.append(z * run.std_error(name))
     half = n // 2
     re = _run(data, fr, by_arrival[:half], "poststratify", 0.95, 0, None)
     rl = _run(data, fr, by_arrival[half:], "poststratify", 0.95, 0, None)
-    pe, pl_ = float(re["est"][k]), float(rl["est"][k])
-    se = math.hypot(float(re["se"][k]), float(rl["se"][k]))
+    pe, pl_ = re.point(name), rl.point(name)
+    se = math.hypot(re.std_error(name), rl.std_error(name))
     zz = (pe - pl_) / se if se > 0 else float("nan")
     pv = float(2 * stats.norm.sf(abs(zz))) if se > 0 else float("nan")
     if math.isnan(zz):
@@ -991,5 +1279,14 @@ def convergence(
     else:
         verdict = f"No evidence of bias between early and late reporters (|z| = {abs(zz):.1f})."
     return ConvergenceResult(
-        name, tuple(marks), tuple(cum), tuple(moe), pe, pl_, pe - pl_, zz, pv, verdict
+        candidate=name,
+        steps=tuple(marks),
+        cumulative=tuple(cum),
+        cumulative_moe=tuple(moe),
+        early=pe,
+        late=pl_,
+        difference=pe - pl_,
+        z=zz,
+        pvalue=pv,
+        verdict=verdict,
     )

@@ -137,6 +137,23 @@ def compare_exit_poll(
 
     Poll SE ``= √(Deff·p(1−p)/n)``; against the official figure ``z = (p_poll − p_off)/SE``;
     against the PVT ``z = (p_poll − p_pvt)/√(SE² + SE_pvt²)`` (independent samples).
+
+    Parameters
+    ----------
+    poll : ExitPoll
+        The published exit poll.
+    official : Election or dict, optional
+        Official result, or ``{candidate: share of valid votes}``.
+    pvt : QuickCountResult, optional
+        A quick count to compare with.
+    confidence : float
+        Level of the poll's margins.
+
+    Returns
+    -------
+    ExitPollComparison
+        Per candidate: the poll's figure and margin, ``z`` against the official figure and
+        the PVT, and a verdict.
     """
     z = z_value(confidence)
     deff, src = poll.deff()
@@ -163,7 +180,24 @@ def compare_exit_poll(
             if worst <= z
             else "differs beyond sampling error (a lead, not proof)"
         )
-        rows.append(ExitPollRow(name, p, z * se, o, zo, pv, zp, verdict))
+        rows.append(
+            ExitPollRow(
+                candidate=name,
+                poll=p,
+                moe=z * se,
+                official=o,
+                z_official=zo,
+                pvt=pv,
+                z_pvt=zp,
+                verdict=verdict,
+            )
+        )
     return ExitPollComparison(
-        poll.organisation, confidence, deff, src, n_eff, tuple(rows), tuple(notes)
+        organisation=poll.organisation,
+        confidence=confidence,
+        design_effect=deff,
+        design_effect_source=src,
+        effective_sample=n_eff,
+        rows=tuple(rows),
+        notes=tuple(notes),
     )

@@ -14,6 +14,13 @@ ROI differs from its reference, the median of the first ``reference_seconds``, i
 ``mismatch_share`` of its pixels for at least ``away_seconds``). Every window that overlaps
 one is unusable. After an outage the background model is rebuilt.
 
+Stages, each usable and testable alone: :class:`OutageDetector` (frame by frame: black,
+frozen, turned away), :class:`ForegroundDetector` (MOG2 and blobs), :class:`CentroidTracker`
+(blobs → tracks) and :class:`DropCounter` (the dwell rule at the :class:`BoxRegion`);
+:func:`count_video` runs them over the frames and writes the tallies. Settings come in
+:class:`DetectorConfig`, :class:`TrackerConfig` and :class:`OutageConfig`, bundled with the
+tally window in :class:`VideoCountConfig`.
+
 Assumptions: fixed camera; the box is visible at the start (or a reference image is given);
 staff re-identification is not done (staff at the box inflate the count; log them as events).
 """
@@ -22,8 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -33,9 +42,51 @@ from pollwatch.cameras.data import parse_time, tallies_frame
 from pollwatch.cameras.video._cv import cv2
 from pollwatch.results import ResultMixin, Summary
 
+__all__ = [
+    "BoxRegion",
+    "CentroidTracker",
+    "DetectorConfig",
+    "DropCounter",
+    "ForegroundDetector",
+    "FrameCheck",
+    "OutageConfig",
+    "OutageDetector",
+    "Track",
+    "TrackerConfig",
+    "VideoCount",
+    "VideoCountConfig",
+    "count_video",
+    "parse_roi",
+    "parse_start",
+    "sha256_file",
+]
 
-def parse_roi(text: str) -> tuple[int, int, int, int]:
-    """``"x,y,w,h"`` → a tuple of four non-negative ints (w, h > 0)."""
+Roi = tuple[int, int, int, int]
+Point = tuple[float, float]
+
+FROZEN_VARIANCE = 0.05  # variance of the frame difference below which a frame is a repeat
+MISMATCH_LEVEL = 40  # grey-level difference from the reference that counts as a changed pixel
+DEFAULT_FPS = 10.0  # when neither the file nor the configuration gives a frame rate
+
+
+def parse_roi(text: str) -> Roi:
+    """Parse a region of interest written ``"x,y,w,h"``.
+
+    Parameters
+    ----------
+    text : str
+        Four integers separated by commas, in pixels of the original frame.
+
+    Returns
+    -------
+    tuple of int
+        ``(x, y, w, h)`` with ``x, y >= 0`` and ``w, h > 0``.
+
+    Examples
+    --------
+    >>> parse_roi("290,200,60,70")
+    (290, 200, 60, 70)
+    """
     try:
         x, y, w, h = (int(v) for v in text.split(","))
     except ValueError:
@@ -45,7 +96,40 @@ def parse_roi(text: str) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
+def parse_start(text: str) -> float:
+    """Parse the wall-clock time of a video's first frame.
+
+    Parameters
+    ----------
+    text : str
+        ``HH:MM``, ``HH:MM:SS``, an ISO date-time or minutes after midnight.
+
+    Returns
+    -------
+    float
+        Minutes after midnight.
+
+    Examples
+    --------
+    >>> parse_start("08:30")
+    510.0
+    """
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise ValueError(f"start ({text!r}) must be a time of day such as 08:00.") from None
+
+
+def _check_roi(roi: Sequence[int] | str) -> Roi:
+    if isinstance(roi, str):
+        return parse_roi(roi)
+    if len(roi) != 4:
+        raise ValueError(f"roi ({roi!r}) must be four integers x,y,w,h.")
+    return parse_roi(",".join(str(int(v)) for v in roi))
+
+
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (hex digest)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -53,6 +137,217 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+# ---------------------------------------------------------------------------------------------
+# configuration
+# ---------------------------------------------------------------------------------------------
+def _require(name: str, value: Any, ok: bool, rule: str) -> None:
+    if not ok:
+        raise ValueError(f"{name} ({value!r}) must be {rule}.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Foreground detection: which moving blobs may be a person at the box.
+
+    Parameters
+    ----------
+    scale : float
+        Frames are analysed at this scale, in (0, 1] (0.5 = a quarter of the pixels, about
+        three times faster). Pixel settings are in pixels of the original frame.
+    min_area : float
+        Least blob area (pixels of the original frame), ``>= 0``.
+    warmup_seconds : float
+        Seconds after the start and after every outage during which the background model
+        learns and nothing is tracked, ``>= 0``.
+    hog : bool
+        Also require OpenCV's HOG people detector to find a person near the box before an
+        event counts (needs ``cv2.HOGDescriptor``).
+
+    Examples
+    --------
+    >>> DetectorConfig(scale=1.0).min_area
+    400.0
+    """
+
+    scale: float = 0.5
+    min_area: float = 400.0
+    warmup_seconds: float = 1.5
+    hog: bool = False
+
+    def __post_init__(self) -> None:
+        _require("scale", self.scale, _is_number(self.scale), "a number")
+        if not 0 < self.scale <= 1:
+            raise ValueError(f"scale ({self.scale}) must be in the interval (0, 1].")
+        _require("min_area", self.min_area, _is_number(self.min_area), "a number")
+        _require("min_area", self.min_area, self.min_area >= 0, ">= 0")
+        _require("warmup_seconds", self.warmup_seconds, _is_number(self.warmup_seconds), "a number")
+        _require("warmup_seconds", self.warmup_seconds, self.warmup_seconds >= 0, ">= 0")
+        _require("hog", self.hog, isinstance(self.hog, bool), "True or False")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tracking blobs and the counting rule at the box.
+
+    Parameters
+    ----------
+    radius : float
+        The box region is the ROI grown by this many pixels (original frame), ``>= 0``.
+    dwell_seconds : float
+        A track that enters the box region from outside and stays this long is one ballot
+        drop, ``> 0``.
+    max_distance : float
+        Furthest a blob moves between frames and stays the same track (pixels of the original
+        frame), ``> 0``.
+    max_missed_seconds : float
+        A track not seen for longer than this is dropped, ``>= 0``.
+
+    Examples
+    --------
+    >>> TrackerConfig(dwell_seconds=0.5).radius
+    80
+    """
+
+    radius: float = 80
+    dwell_seconds: float = 1.0
+    max_distance: float = 60.0
+    max_missed_seconds: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("radius", "dwell_seconds", "max_distance", "max_missed_seconds"):
+            _require(name, getattr(self, name), _is_number(getattr(self, name)), "a number")
+        _require("radius", self.radius, self.radius >= 0, ">= 0")
+        if self.dwell_seconds <= 0:
+            raise ValueError(f"dwell_seconds ({self.dwell_seconds}) must be > 0.")
+        _require("max_distance", self.max_distance, self.max_distance > 0, "> 0")
+        _require(
+            "max_missed_seconds", self.max_missed_seconds, self.max_missed_seconds >= 0, ">= 0"
+        )
+
+
+@dataclass(frozen=True)
+class OutageConfig:
+    """When video is missing data: black, frozen or turned-away stretches.
+
+    Parameters
+    ----------
+    black_level : float
+        A frame whose mean grey level is below this is black, in [0, 255].
+    frozen_seconds : float
+        Repeated frames for at least this long are a frozen stretch, ``> 0``.
+    away_seconds : float
+        The ROI differing from its reference for at least this long is a turned-away
+        stretch, ``> 0``.
+    mismatch_share : float
+        Share of ROI pixels that must differ from the reference for a frame to count as
+        turned away, in [0, 1].
+    reference_seconds : float
+        The reference image of the ROI is the median of the first frames over this long,
+        ``>= 0`` (at least one frame is used).
+
+    Examples
+    --------
+    >>> OutageConfig(away_seconds=4).frozen_seconds
+    2.0
+    """
+
+    black_level: float = 12.0
+    frozen_seconds: float = 2.0
+    away_seconds: float = 8.0
+    mismatch_share: float = 0.5
+    reference_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "black_level",
+            "frozen_seconds",
+            "away_seconds",
+            "mismatch_share",
+            "reference_seconds",
+        ):
+            _require(name, getattr(self, name), _is_number(getattr(self, name)), "a number")
+        _require("black_level", self.black_level, 0 <= self.black_level <= 255, "in [0, 255]")
+        _require("frozen_seconds", self.frozen_seconds, self.frozen_seconds > 0, "> 0")
+        _require("away_seconds", self.away_seconds, self.away_seconds > 0, "> 0")
+        _require("mismatch_share", self.mismatch_share, 0 <= self.mismatch_share <= 1, "in [0, 1]")
+        _require("reference_seconds", self.reference_seconds, self.reference_seconds >= 0, ">= 0")
+
+
+@dataclass(frozen=True)
+class VideoCountConfig:
+    """Everything :func:`count_video` needs besides the video, the ROI and the station.
+
+    Parameters
+    ----------
+    detector : DetectorConfig
+        Foreground detection (scale, blob area, warm-up, HOG check).
+    tracker : TrackerConfig
+        Tracking and the dwell rule at the box.
+    outage : OutageConfig
+        Black, frozen and turned-away detection.
+    window_minutes : float
+        Length of a tally window, ``> 0``.
+    watcher : str
+        Watcher id written to the tallies.
+    fps : float or None
+        Frame rate to assume instead of the file's (None: the file's, or 10 if it has none).
+
+    Examples
+    --------
+    >>> cfg = VideoCountConfig(window_minutes=15, detector=DetectorConfig(hog=True))
+    >>> cfg.detector.hog, cfg.tracker.dwell_seconds
+    (True, 1.0)
+    """
+
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    outage: OutageConfig = field(default_factory=OutageConfig)
+    window_minutes: float = 10.0
+    watcher: str = "video"
+    fps: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, kind in (
+            ("detector", DetectorConfig),
+            ("tracker", TrackerConfig),
+            ("outage", OutageConfig),
+        ):
+            if not isinstance(getattr(self, name), kind):
+                raise TypeError(
+                    f"{name} must be a {kind.__name__}, not {type(getattr(self, name)).__name__}"
+                )
+        _require("window_minutes", self.window_minutes, _is_number(self.window_minutes), "a number")
+        if self.window_minutes <= 0:
+            raise ValueError(f"window_minutes ({self.window_minutes}) must be > 0.")
+        _require("watcher", self.watcher, isinstance(self.watcher, str) and self.watcher, "a name")
+        if self.fps is not None:
+            _require("fps", self.fps, _is_number(self.fps) and self.fps > 0, "None or > 0")
+
+    def parameters(self, start: str) -> dict[str, Any]:
+        """The settings recorded on :class:`VideoCount` (provenance of the counts)."""
+        d, t, o = self.detector, self.tracker, self.outage
+        return dict(
+            window_minutes=self.window_minutes,
+            start=start,
+            radius=t.radius,
+            dwell_seconds=t.dwell_seconds,
+            min_area=d.min_area,
+            hog=d.hog,
+            frozen_seconds=o.frozen_seconds,
+            black_level=o.black_level,
+            away_seconds=o.away_seconds,
+            mismatch_share=o.mismatch_share,
+            scale=d.scale,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VideoCount(ResultMixin):
     """Counts per window from video, in the tallies format, with provenance."""
@@ -63,7 +358,7 @@ class VideoCount(ResultMixin):
     segments: tuple[tuple[str, str, int], ...]  # (path, sha256, frames)
     fps: float
     n_frames: int
-    roi: tuple[int, int, int, int]
+    roi: Roi
     parameters: dict
     _dict_exclude = ("tallies",)
 
@@ -87,55 +382,351 @@ class VideoCount(ResultMixin):
         return Summary("Video count", text, rows, ())
 
 
-class _Tracker:
-    """Centroid tracker: Hungarian assignment on distances, tracks expire after misses."""
+# ---------------------------------------------------------------------------------------------
+# geometry
+# ---------------------------------------------------------------------------------------------
+class BoxRegion:
+    """The ballot box at analysis scale: the ROI itself and the region grown around it.
 
-    def __init__(self, max_dist: float, max_missed: int) -> None:
-        self.max_dist, self.max_missed = max_dist, max_missed
-        self.tracks: dict[int, dict] = {}
+    Parameters
+    ----------
+    roi : tuple of int
+        ``(x, y, w, h)`` in pixels of the original frame.
+    scale : float
+        Analysis scale (see :class:`DetectorConfig`).
+    radius : float
+        Growth of the region around the ROI, in pixels of the original frame.
+
+    Examples
+    --------
+    >>> box = BoxRegion((290, 200, 60, 70), scale=0.5, radius=80)
+    >>> box.contains((160.0, 110.0)), box.contains((10.0, 10.0))
+    (True, False)
+    """
+
+    def __init__(self, roi: Roi, scale: float, radius: float) -> None:
+        self.x, self.y, self.w, self.h = (max(1, round(v * scale)) for v in roi)
+        r_px = radius * scale
+        self.grown = (self.x - r_px, self.y - r_px, self.x + self.w + r_px, self.y + self.h + r_px)
+
+    def contains(self, p: Point) -> bool:
+        """Is the point (analysis pixels) inside the grown box region?"""
+        g = self.grown
+        return g[0] <= p[0] <= g[2] and g[1] <= p[1] <= g[3]
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        """The ROI itself cut out of an analysis-scale image."""
+        return image[self.y : self.y + self.h, self.x : self.x + self.w]
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 1: outages
+# ---------------------------------------------------------------------------------------------
+FrameState = Literal["ok", "black", "frozen", "turned_away"]
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """What :class:`OutageDetector` says about one frame.
+
+    ``analyse``: pass the frame on to detection and tracking (False for black and repeated
+    frames). ``restart_at``: the frame from which the background model and the tracks must be
+    rebuilt (after an outage), or None.
+    """
+
+    state: FrameState
+    analyse: bool
+    restart_at: int | None = None
+
+
+class OutageDetector:
+    """Stage 1: classify each frame as black, frozen (a repeat), turned away or fine.
+
+    Frames are the grayscale, analysis-scale images, numbered from 0 in the order given.
+    Stretches long enough to be outages are logged in :attr:`stretches` as ``[first frame,
+    last frame, kind]`` (adjacent stretches of the same kind merged).
+
+    Parameters
+    ----------
+    config : OutageConfig
+        Thresholds.
+    box : BoxRegion
+        Where the ballot box is (turned-away detection compares its ROI with a reference).
+    rate : float
+        Frames per second.
+
+    Examples
+    --------
+    >>> det = OutageDetector(OutageConfig(), BoxRegion((0, 0, 8, 8), 1.0, 0), rate=10)
+    >>> det.check(0, np.zeros((16, 16), np.uint8)).state
+    'black'
+    """
+
+    def __init__(self, config: OutageConfig, box: BoxRegion, rate: float) -> None:
+        self.config, self.box, self.rate = config, box, rate
+        self.stretches: list[list] = []
+        self.reference: np.ndarray | None = None
+        self._ref_stack: list[np.ndarray] = []
+        self._prev: np.ndarray | None = None
+        self._frozen_run = 0
+        self._away_run = 0
+        self._cv = cv2()
+
+    def _mark(self, kind: str, a: int, b: int) -> None:
+        bad = self.stretches
+        if bad and bad[-1][2] == kind and bad[-1][1] >= a - 1:
+            bad[-1][1] = max(bad[-1][1], b)
+        else:
+            bad.append([a, b, kind])
+
+    def check(self, f: int, gray: np.ndarray) -> FrameCheck:
+        """Classify frame ``f`` (grayscale, analysis scale) and log any outage it belongs to.
+
+        Parameters
+        ----------
+        f : int
+            Frame number (consecutive calls must number frames in order).
+        gray : numpy.ndarray
+            The frame as a 2-d ``uint8`` array.
+
+        Returns
+        -------
+        FrameCheck
+            The frame's state, whether to analyse it, and where to restart after an outage.
+        """
+        cv, cfg, rate = self._cv, self.config, self.rate
+        if gray.mean() < cfg.black_level:
+            self._mark("black", f, f)
+            self._prev = None
+            return FrameCheck("black", analyse=False, restart_at=f + 1)
+        prev = self._prev
+        if prev is not None and float(np.var(cv.subtract(gray, prev, dtype=cv.CV_16S))) < (
+            FROZEN_VARIANCE
+        ):
+            self._frozen_run += 1
+            if self._frozen_run + 1 >= cfg.frozen_seconds * rate:
+                self._mark("frozen", f - self._frozen_run, f)
+            return FrameCheck("frozen", analyse=False)  # a repeat carries no new information
+        restart = None
+        if self._frozen_run + 1 >= cfg.frozen_seconds * rate:
+            restart = f
+        self._frozen_run = 0
+        self._prev = gray
+        state: FrameState = "ok"
+        roi_img = cv.GaussianBlur(self.box.crop(gray), (5, 5), 0)
+        if self.reference is None:
+            self._ref_stack.append(roi_img)
+            if len(self._ref_stack) >= max(1, int(cfg.reference_seconds * rate)):
+                self.reference = np.median(np.stack(self._ref_stack), axis=0).astype(np.uint8)
+        else:
+            share = float(np.mean(cv.absdiff(roi_img, self.reference) > MISMATCH_LEVEL))
+            if share > cfg.mismatch_share:
+                state = "turned_away"
+                self._away_run += 1
+                if self._away_run >= cfg.away_seconds * rate:
+                    self._mark("turned_away", f - self._away_run + 1, f)
+            else:
+                if self._away_run >= cfg.away_seconds * rate:
+                    restart = f
+                self._away_run = 0
+        return FrameCheck(state, analyse=True, restart_at=restart)
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 2: foreground blobs
+# ---------------------------------------------------------------------------------------------
+class ForegroundDetector:
+    """Stage 2: MOG2 background subtraction → opening/closing → blob centroids.
+
+    Parameters
+    ----------
+    config : DetectorConfig
+        Scale, least blob area and warm-up.
+    rate : float
+        Frames per second (for the warm-up).
+    """
+
+    def __init__(self, config: DetectorConfig, rate: float) -> None:
+        cv = self._cv = cv2()
+        self.config, self.rate = config, rate
+        s = config.scale
+        self.min_px = config.min_area * s * s
+        self._open = cv.getStructuringElement(cv.MORPH_ELLIPSE, (3, 3))
+        k = max(3, int(9 * s) | 1)
+        self._close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (k, k))
+        self.restart(0)
+
+    def restart(self, at: int) -> None:
+        """Rebuild the background model; frames before ``at`` + warm-up give no blobs."""
+        self._sub = self._cv.createBackgroundSubtractorMOG2(
+            history=500, varThreshold=16, detectShadows=True
+        )
+        self.skip_until = at + int(self.config.warmup_seconds * self.rate)
+
+    def blobs(self, f: int, frame: np.ndarray) -> list[Point] | None:
+        """Centroids of the foreground blobs in frame ``f`` (analysis-scale BGR image).
+
+        The background model learns from every frame; during the warm-up the result is None.
+        """
+        cv = self._cv
+        fg = self._sub.apply(frame)
+        if f < self.skip_until:
+            return None
+        mask = cv.morphologyEx((fg > 200).astype(np.uint8) * 255, cv.MORPH_OPEN, self._open)
+        mask = cv.morphologyEx(mask, cv.MORPH_CLOSE, self._close)
+        contours, _ = cv.findContours(mask, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE)
+        out = []
+        for c in contours:
+            if cv.contourArea(c) >= self.min_px:
+                m = cv.moments(c)
+                out.append((m["m10"] / m["m00"], m["m01"] / m["m00"]))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# stage 3: tracking
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Track:
+    """One tracked blob: where it is, frames missed, frames dwelt in the box region, and
+    whether it was counted or may be (a track born inside the region never is)."""
+
+    c: Point
+    missed: int = 0
+    dwell: int = 0
+    counted: bool = False
+    eligible: bool = True
+
+
+class CentroidTracker:
+    """Stage 3: centroid tracker with Hungarian assignment on distances.
+
+    Parameters
+    ----------
+    max_dist : float
+        Furthest a blob moves between frames and stays the same track (analysis pixels).
+    max_missed : int
+        Frames a track may go unseen before it is dropped.
+    inside : callable
+        ``inside(point) -> bool``: is the point in the box region? A track born inside it is
+        a ghost or a re-entry and is never counted.
+
+    Examples
+    --------
+    >>> t = CentroidTracker(10.0, 2, inside=lambda p: False)
+    >>> t.update([(0.0, 0.0)]), len(t.update([(3.0, 4.0)]))
+    ([], 1)
+    """
+
+    def __init__(self, max_dist: float, max_missed: int, inside: Callable[[Point], bool]) -> None:
+        self.max_dist, self.max_missed, self.inside = max_dist, max_missed, inside
+        self.tracks: dict[int, Track] = {}
         self.next_id = 0
 
-    def update(self, points: list[tuple[float, float]], inside) -> list[dict]:
+    def update(self, points: list[Point]) -> list[Track]:
+        """Assign this frame's blobs to tracks; return the tracks that were matched."""
         ids = list(self.tracks)
         matched_t, matched_p = set(), set()
         if ids and points:
-            cost = np.array([[math.dist(self.tracks[i]["c"], p) for p in points] for i in ids])
+            cost = np.array([[math.dist(self.tracks[i].c, p) for p in points] for i in ids])
             for r, c in zip(*linear_sum_assignment(cost), strict=True):
                 if cost[r, c] <= self.max_dist:
                     tr = self.tracks[ids[r]]
-                    tr["c"], tr["missed"] = points[c], 0
+                    tr.c, tr.missed = points[c], 0
                     matched_t.add(ids[r])
                     matched_p.add(c)
         for i in ids:
             if i not in matched_t:
-                self.tracks[i]["missed"] += 1
-                if self.tracks[i]["missed"] > self.max_missed:
+                self.tracks[i].missed += 1
+                if self.tracks[i].missed > self.max_missed:
                     del self.tracks[i]
         for j, p in enumerate(points):
             if j not in matched_p:
-                # born inside the box region = a ghost or a re-entry: never counted
-                self.tracks[self.next_id] = {
-                    "c": p,
-                    "missed": 0,
-                    "dwell": 0,
-                    "counted": False,
-                    "eligible": not inside(p),
-                }
+                self.tracks[self.next_id] = Track(c=p, eligible=not self.inside(p))
                 self.next_id += 1
         return [self.tracks[i] for i in matched_t if i in self.tracks]
 
 
-def _blobs(cv, mask, min_area: float) -> list[tuple[float, float]]:
-    contours, _ = cv.findContours(mask, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE)
-    out = []
-    for c in contours:
-        if cv.contourArea(c) >= min_area:
-            m = cv.moments(c)
-            out.append((m["m10"] / m["m00"], m["m01"] / m["m00"]))
-    return out
+# ---------------------------------------------------------------------------------------------
+# stage 4: counting
+# ---------------------------------------------------------------------------------------------
+class DropCounter:
+    """Stage 4: the dwell rule. A track that entered the box region from outside and stays
+    ``dwell_frames`` frames is one ballot drop; leaving the region re-arms it.
+
+    Parameters
+    ----------
+    box : BoxRegion
+        The box region.
+    dwell_frames : float
+        Frames of dwell needed (``dwell_seconds × fps``).
+    confirm : callable, optional
+        ``confirm(frame) -> bool``, a last check before an event counts (the HOG detector).
+
+    Examples
+    --------
+    >>> box = BoxRegion((10, 10, 10, 10), scale=1.0, radius=0)
+    >>> counter = DropCounter(box, dwell_frames=2)
+    >>> tr = Track(c=(15.0, 15.0))
+    >>> counter.update(0, [tr]), counter.update(1, [tr])
+    ([], [1])
+    """
+
+    def __init__(
+        self,
+        box: BoxRegion,
+        dwell_frames: float,
+        confirm: Callable[[np.ndarray], bool] | None = None,
+    ) -> None:
+        self.box, self.dwell_frames, self.confirm = box, dwell_frames, confirm
+        self.events: list[int] = []  # frame numbers
+
+    def update(self, f: int, tracks: list[Track], frame: np.ndarray | None = None) -> list[int]:
+        """Apply the rule to the tracks matched in frame ``f``; return the frames of new events."""
+        new = []
+        for tr in tracks:
+            if not self.box.contains(tr.c):
+                # leaving the box region re-arms the track: the next visit is a new drop
+                tr.dwell, tr.counted, tr.eligible = 0, False, True
+                continue
+            tr.dwell += 1
+            if tr.eligible and not tr.counted and tr.dwell >= self.dwell_frames:
+                if self.confirm is not None and not self.confirm(frame):
+                    continue
+                tr.counted = True
+                new.append(f)
+        self.events += new
+        return new
 
 
-def _frames(paths: list[Path]):
+def _hog_confirmer(box: BoxRegion) -> Callable[[np.ndarray], bool]:
+    cv = cv2()
+    if not hasattr(cv, "HOGDescriptor"):
+        # OpenCV 5 moved HOG (and the Haar cascades) out of the main package
+        raise ImportError(
+            f"hog=True needs OpenCV's HOGDescriptor, which OpenCV {cv.__version__} "
+            "does not include; install opencv-contrib-python-headless (or "
+            "opencv-python-headless<5), or count without the HOG check."
+        )
+    det = cv.HOGDescriptor()
+    det.setSVMDetector(cv.HOGDescriptor_getDefaultPeopleDetector())
+    grown = box.grown
+
+    def confirm(frame: np.ndarray) -> bool:
+        x0, y0 = int(max(grown[0], 0)), int(max(grown[1] - 60, 0))  # box corners are floats
+        crop = frame[y0 : int(grown[3]), x0 : int(grown[2])]
+        if crop.shape[0] < 128 or crop.shape[1] < 64:
+            return False
+        rects, _ = det.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        return len(rects) > 0
+
+    return confirm
+
+
+# ---------------------------------------------------------------------------------------------
+# the pipeline
+# ---------------------------------------------------------------------------------------------
+def _frames(paths: list[Path]) -> Iterator[tuple[int, float, np.ndarray]]:
     cv = cv2()
     for k, p in enumerate(paths):
         cap = cv.VideoCapture(str(p))
@@ -150,210 +741,162 @@ def _frames(paths: list[Path]):
         cap.release()
 
 
+@dataclass(frozen=True)
+class _Pass:
+    """What one pass over the frames found (frame numbers; ``rate`` frames per second)."""
+
+    events: list[int]
+    stretches: list[list]
+    n_frames: int
+    seg_frames: list[int]
+    rate: float
+
+
+def _analyse(
+    frames: Iterator[tuple[int, float, np.ndarray]],
+    n_segments: int,
+    box: BoxRegion,
+    config: VideoCountConfig,
+    confirm: Callable[[np.ndarray], bool] | None,
+) -> _Pass:
+    """Run the four stages over the frames; restart detection and tracking after outages."""
+    cv = cv2()
+    det_cfg, trk_cfg = config.detector, config.tracker
+    scale = det_cfg.scale
+    seg_frames = [0] * n_segments
+    rate: float | None = config.fps
+    outage = detector = tracker = counter = None
+    f = -1
+    for seg, seg_fps, frame in frames:
+        f += 1
+        seg_frames[seg] += 1
+        if rate is None:
+            rate = seg_fps if seg_fps > 0 else DEFAULT_FPS
+        if outage is None:  # the first frame: now the frame rate is known
+            outage = OutageDetector(config.outage, box, rate)
+            detector = ForegroundDetector(det_cfg, rate)
+            counter = DropCounter(box, trk_cfg.dwell_seconds * rate, confirm)
+        if scale != 1:
+            frame = cv.resize(frame, None, fx=scale, fy=scale, interpolation=cv.INTER_AREA)
+        check = outage.check(f, cv.cvtColor(frame, cv.COLOR_BGR2GRAY))
+        if check.restart_at is not None:
+            detector.restart(check.restart_at)
+            tracker = None
+        if not check.analyse:
+            continue
+        points = detector.blobs(f, frame)
+        if points is None:
+            continue
+        if tracker is None:  # a fresh tracker at the start and after every restart
+            tracker = CentroidTracker(
+                trk_cfg.max_distance * scale,
+                int(trk_cfg.max_missed_seconds * rate) + 1,
+                box.contains,
+            )
+        counter.update(f, tracker.update(points), frame)
+    return _Pass(
+        events=counter.events if counter else [],
+        stretches=outage.stretches if outage else [],
+        n_frames=f + 1,
+        seg_frames=seg_frames,
+        rate=rate or DEFAULT_FPS,
+    )
+
+
 def count_video(
-    video: str | Path | list[str | Path],
-    roi: tuple[int, int, int, int] | str,
+    video: str | Path | Sequence[str | Path],
+    roi: Roi | str,
+    config: VideoCountConfig | None = None,
     *,
-    window_minutes: float = 10.0,
     start: str = "08:00",
     station_id: str = "video",
-    watcher: str = "video",
-    fps: float | None = None,
-    radius: int = 80,
-    dwell_seconds: float = 1.0,
-    min_area: float = 400.0,
-    hog: bool = False,
-    frozen_seconds: float = 2.0,
-    black_level: float = 12.0,
-    away_seconds: float = 8.0,
-    mismatch_share: float = 0.5,
-    reference_seconds: float = 2.0,
-    warmup_seconds: float = 1.5,
-    scale: float = 0.5,
 ) -> VideoCount:
     """Count ballot drops in one video (or consecutive segments) and return tallies per window.
 
-    ``start`` is the wall-clock time of the first frame; ``window_minutes`` the tally window.
-    ``roi``, ``radius`` and ``min_area`` are in pixels of the original frame; frames are
-    analysed at ``scale`` (0.5 = a quarter of the pixels, about three times faster).
-    See the module docstring for the rules and their parameters.
+    Parameters
+    ----------
+    video : path or sequence of paths
+        One video file, or several that are consecutive segments of one recording.
+    roi : tuple of int or str
+        The ballot box ``(x, y, w, h)`` (or ``"x,y,w,h"``) in pixels of the original frame.
+    config : VideoCountConfig, optional
+        Detection, tracking, outage and tally settings (default: :class:`VideoCountConfig`).
+    start : str
+        Wall-clock time of the first frame (``HH:MM`` or ``HH:MM:SS``).
+    station_id : str
+        Station id written to the tallies.
+
+    Returns
+    -------
+    VideoCount
+        Tallies per window (windows overlapping an outage are unusable), the event times, the
+        outage stretches and the SHA-256 of every segment.
+
+    Examples
+    --------
+    >>> cfg = VideoCountConfig(window_minutes=15, detector=DetectorConfig(scale=1.0))
+    >>> res = count_video("pec-0412.mp4", "290,200,60,70", cfg, station_id="0412")  # doctest: +SKIP
+    >>> res.tallies.columns[:3]  # doctest: +SKIP
+    ['station_id', 'window_start', 'window_end']
     """
-    cv = cv2()
-    if isinstance(roi, str):
-        roi = parse_roi(roi)
-    if window_minutes <= 0:
-        raise ValueError(f"window_minutes ({window_minutes}) must be > 0.")
-    if dwell_seconds <= 0:
-        raise ValueError(f"dwell_seconds ({dwell_seconds}) must be > 0.")
-    if not 0 < scale <= 1:
-        raise ValueError(f"scale ({scale}) must be in the interval (0, 1].")
-    paths = [Path(p) for p in (video if isinstance(video, list) else [video])]
+    cfg = VideoCountConfig() if config is None else config
+    if not isinstance(cfg, VideoCountConfig):
+        raise TypeError(f"config must be a VideoCountConfig, not {type(cfg).__name__}")
+    roi = _check_roi(roi)
+    start_min = parse_start(start)
+    cv2()  # fail early, with the install hint, when OpenCV is missing
+    many = isinstance(video, Sequence) and not isinstance(video, str)
+    paths = [Path(p) for p in (video if many else [video])]
     hashes = [sha256_file(p) for p in paths]
-    x, y, w, h = (max(1, round(v * scale)) for v in roi)
-    r_px = radius * scale
-    grown = (x - r_px, y - r_px, x + w + r_px, y + h + r_px)
-    min_px = min_area * scale * scale
-
-    def inside(p):
-        return grown[0] <= p[0] <= grown[2] and grown[1] <= p[1] <= grown[3]
-
-    kernel_open = cv.getStructuringElement(cv.MORPH_ELLIPSE, (3, 3))
-    k = max(3, int(9 * scale) | 1)
-    kernel_close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (k, k))
-    hog_det = None
-    if hog:
-        if not hasattr(cv, "HOGDescriptor"):
-            # OpenCV 5 moved HOG (and the Haar cascades) out of the main package
-            raise ImportError(
-                f"hog=True needs OpenCV's HOGDescriptor, which OpenCV {cv.__version__} "
-                "does not include; install opencv-contrib-python-headless (or "
-                "opencv-python-headless<5), or count without the HOG check."
-            )
-        hog_det = cv.HOGDescriptor()
-        hog_det.setSVMDetector(cv.HOGDescriptor_getDefaultPeopleDetector())
-
-    state: dict = {"fps": fps}
-    events: list[float] = []
-    bad: list[list] = []  # [start_frame, end_frame, kind]
-    seg_frames = [0] * len(paths)
-    ref_stack: list[np.ndarray] = []
-    reference = None
-    prev = None
-    frozen_run, away_run, skip_until = 0, 0, 0
-    sub = tracker = None
-    f = -1
-
-    def reset(at: int) -> None:
-        nonlocal sub, tracker, skip_until
-        sub = cv.createBackgroundSubtractorMOG2(history=500, varThreshold=16, detectShadows=True)
-        tracker = _Tracker(max_dist=60.0 * scale, max_missed=int(0.5 * (state["fps"] or 10)) + 1)
-        skip_until = at + int(warmup_seconds * (state["fps"] or 10))
-
-    def mark(kind: str, a: int, b: int) -> None:
-        if bad and bad[-1][2] == kind and bad[-1][1] >= a - 1:
-            bad[-1][1] = max(bad[-1][1], b)
-        else:
-            bad.append([a, b, kind])
-
-    for seg, seg_fps, frame in _frames(paths):
-        f += 1
-        seg_frames[seg] += 1
-        if state["fps"] is None:
-            state["fps"] = seg_fps if seg_fps > 0 else 10.0
-        rate = state["fps"]
-        if sub is None:
-            reset(0)
-        if scale != 1:
-            frame = cv.resize(frame, None, fx=scale, fy=scale, interpolation=cv.INTER_AREA)
-        gray = cv.cvtColor(frame, cv.COLOR_BGR2GRAY)
-        if gray.mean() < black_level:
-            mark("black", f, f)
-            prev = None
-            reset(f + 1)
-            continue
-        if prev is not None and float(np.var(cv.subtract(gray, prev, dtype=cv.CV_16S))) < 0.05:
-            frozen_run += 1
-            if frozen_run + 1 >= frozen_seconds * rate:
-                mark("frozen", f - frozen_run, f)
-            continue  # a repeated frame carries no new information
-        if frozen_run + 1 >= frozen_seconds * rate:
-            reset(f)
-        frozen_run = 0
-        prev = gray
-        roi_img = cv.GaussianBlur(gray[y : y + h, x : x + w], (5, 5), 0)
-        if reference is None:
-            ref_stack.append(roi_img)
-            if len(ref_stack) >= max(1, int(reference_seconds * rate)):
-                reference = np.median(np.stack(ref_stack), axis=0).astype(np.uint8)
-        else:
-            share = float(np.mean(cv.absdiff(roi_img, reference) > 40))
-            if share > mismatch_share:
-                away_run += 1
-                if away_run >= away_seconds * rate:
-                    mark("turned_away", f - away_run + 1, f)
-            else:
-                if away_run >= away_seconds * rate:
-                    reset(f)
-                away_run = 0
-        fg = sub.apply(frame)
-        if f < skip_until:
-            continue
-        mask = cv.morphologyEx((fg > 200).astype(np.uint8) * 255, cv.MORPH_OPEN, kernel_open)
-        mask = cv.morphologyEx(mask, cv.MORPH_CLOSE, kernel_close)
-        for tr in tracker.update(_blobs(cv, mask, min_px), inside):
-            if not inside(tr["c"]):
-                # leaving the box region re-arms the track: the next visit is a new drop
-                tr.update(dwell=0, counted=False, eligible=True)
-                continue
-            tr["dwell"] += 1
-            if tr["eligible"] and not tr["counted"] and tr["dwell"] >= dwell_seconds * rate:
-                if hog_det is not None and not _hog_confirms(hog_det, frame, grown):
-                    continue
-                tr["counted"] = True
-                events.append(f / rate)
-    rate = state["fps"] or 10.0
-    n_frames = f + 1
-    bad_s = tuple((a / rate, (b + 1) / rate, k) for a, b, k in bad)
-    events = [e for e in events if not any(a <= e < b for a, b, _ in bad_s)]
+    box = BoxRegion(roi, cfg.detector.scale, cfg.tracker.radius)
+    confirm = _hog_confirmer(box) if cfg.detector.hog else None
+    found = _analyse(_frames(paths), len(paths), box, cfg, confirm)
+    rate = found.rate
+    bad = tuple((a / rate, (b + 1) / rate, k) for a, b, k in found.stretches)
+    events = [t for t in (f / rate for f in found.events) if not any(a <= t < b for a, b, _ in bad)]
     tallies = _windows(
-        events,
-        bad_s,
-        n_frames / rate,
-        window_minutes,
-        parse_time(start),
-        station_id,
-        watcher,
-        paths,
-        hashes,
-        seg_frames,
-        rate,
+        events=events,
+        bad=bad,
+        seconds=found.n_frames / rate,
+        window_minutes=cfg.window_minutes,
+        start_min=start_min,
+        station_id=station_id,
+        watcher=cfg.watcher,
+        bounds=np.cumsum([0, *found.seg_frames]) / rate,
+        hashes=hashes,
     )
-    params = dict(
-        window_minutes=window_minutes,
-        start=start,
-        radius=radius,
-        dwell_seconds=dwell_seconds,
-        min_area=min_area,
-        hog=hog,
-        frozen_seconds=frozen_seconds,
-        black_level=black_level,
-        away_seconds=away_seconds,
-        mismatch_share=mismatch_share,
-        scale=scale,
+    segs = tuple((str(p), h, n) for p, h, n in zip(paths, hashes, found.seg_frames, strict=True))
+    return VideoCount(
+        tallies=tallies,
+        events=tuple(events),
+        bad=bad,
+        segments=segs,
+        fps=rate,
+        n_frames=found.n_frames,
+        roi=roi,
+        parameters=cfg.parameters(start),
     )
-    segs = tuple((str(p), hsh, n) for p, hsh, n in zip(paths, hashes, seg_frames, strict=True))
-    return VideoCount(tallies, tuple(events), bad_s, segs, rate, n_frames, tuple(roi), params)
-
-
-def _hog_confirms(hog_det, frame, grown) -> bool:
-    x0, y0 = int(max(grown[0], 0)), int(max(grown[1] - 60, 0))  # box corners arrive as floats
-    crop = frame[y0 : int(grown[3]), x0 : int(grown[2])]
-    if crop.shape[0] < 128 or crop.shape[1] < 64:
-        return False
-    rects, _ = hog_det.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.05)
-    return len(rects) > 0
 
 
 def _windows(
-    events,
-    bad,
-    seconds,
-    window_minutes,
-    start_min,
-    station_id,
-    watcher,
-    paths,
-    hashes,
-    seg_frames,
-    rate,
+    *,
+    events: list[float],
+    bad: tuple[tuple[float, float, str], ...],
+    seconds: float,
+    window_minutes: float,
+    start_min: float,
+    station_id: str,
+    watcher: str,
+    bounds: np.ndarray,
+    hashes: list[str],
 ) -> pl.DataFrame:
+    """Tallies per window; ``bounds``: start and end times of the segments (seconds)."""
     win = window_minutes * 60
-    bounds = np.cumsum([0] + seg_frames) / rate
     rows = []
     for i in range(max(1, math.ceil(seconds / win - 1e-9))):
         a, b = i * win, min((i + 1) * win, seconds)
         why = next((k for x, y, k in bad if x < b and y > a), None)
-        segs = [hashes[k] for k in range(len(paths)) if bounds[k] < b and bounds[k + 1] > a]
+        segs = [hashes[k] for k in range(len(hashes)) if bounds[k] < b and bounds[k + 1] > a]
         rows.append(
             dict(
                 station_id=station_id,
