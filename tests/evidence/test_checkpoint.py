@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pollwatch.evidence.chain import AuditEntry, canonical_json, first_broken, relink
 from pollwatch.evidence.checkpoint import (
@@ -158,3 +160,26 @@ class TestVerify:
         forged = relink([*c[:2], replace(c[2], payload="{}"), *c[3:]])
         rep = verify_against_checkpoints(forged, [r])
         assert not rep.ok and any("receipt for entry #3" in p for p in rep.problems)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 60), data=st.data())
+def test_dense_checkpoints_name_any_rewrite(n, data):
+    """One checkpoint per entry: an edit, a deletion or a truncation anywhere is named exactly."""
+    key = Ed25519PrivateKey.generate()
+    c = chain(n)
+    tree = MerkleTree.from_entry_hashes(e.hash for e in c)
+    held = [make_checkpoint(tree, key, size=k, heads=[e.hash for e in c]) for k in range(1, n + 1)]
+    k = data.draw(st.integers(1, n), label="entry")
+    how = data.draw(st.sampled_from(["edit", "delete", "truncate"]), label="attack")
+    if how == "edit":
+        forged = relink([*c[: k - 1], replace(c[k - 1], payload='{"x":0}'), *c[k:]])
+    elif how == "delete":
+        forged = relink([e for e in c if e.seq != k])
+    else:
+        forged = c[: k - 1]
+    assert first_broken(forged) == (None, "")
+    rep = verify_against_checkpoints(forged, held, keys=[key.public_key()])
+    assert not rep.ok and rep.first_differing_entry == k
+    if how != "truncate":
+        assert rep.first_failing_size == k

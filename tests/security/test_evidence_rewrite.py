@@ -60,10 +60,14 @@ def test_a_edit_and_recompute_is_named(setting):
 
 def test_b_delete_in_the_middle_and_renumber(setting):
     entries, key, receipts = setting
-    doctored = relink([e for e in entries if e.seq != 7])  # an incident and its entry gone
+    # an incident's entries (its creation, a photo, an edit) removed and the rest renumbered
+    doctored = relink([e for e in entries if e.seq not in (7, 9, 12)])
     assert first_broken(doctored) == (None, "")
     rep = check(doctored, receipts, key)
     assert not rep.ok and rep.first_differing_entry == 7
+    # the observer of entry 20 still holds its receipt: it names the entry as not the one receipted
+    rep = check(doctored, [receipts[19]], key)
+    assert not rep.ok and any("receipt for entry #20" in p for p in rep.problems)
 
 
 def test_c_delete_the_newest_entries(setting):
