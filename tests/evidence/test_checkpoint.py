@@ -66,9 +66,13 @@ class TestFormat:
         with pytest.raises(ValueError):
             Checkpoint.parse(line)
 
-    def test_bad_origin(self, key):
+    def test_bad_origin_and_size(self, key):
         with pytest.raises(ValueError, match="origin"):
             make_checkpoint(chain(1), key, origin="two words")
+        with pytest.raises(ValueError, match="size"):
+            make_checkpoint(chain(2), key, size=3)
+        with pytest.raises(ValueError, match="heads"):
+            make_checkpoint(MerkleTree.from_entry_hashes(e.hash for e in chain(2)), key)
 
     def test_short_form(self, key):
         c = chain(9)

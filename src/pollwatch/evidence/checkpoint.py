@@ -258,6 +258,10 @@ def make_checkpoint(
         hashes = [e.hash for e in entries]
         tree = MerkleTree.from_entry_hashes(hashes)
     size = tree.size if size is None else size
+    if not 0 <= size <= tree.size or (size and len(hashes) < size):
+        raise ValueError(
+            f"`size` ({size}) must be at most the chain's length, with `heads` given for a tree"
+        )
     head = hashes[size - 1] if size else GENESIS
     cp = Checkpoint(
         origin, size, int(_time.time()) if at is None else at, tree.root(size), head, key_id(key)
