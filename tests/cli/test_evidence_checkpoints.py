@@ -100,3 +100,37 @@ def test_checkpoint_refuses_without_a_passphrase_or_flag(env, monkeypatch):
     monkeypatch.setenv("POLLWATCH_KEY_PASSPHRASE", "wrong")
     r = run("evidence", "checkpoint")
     assert r.exit_code == 1 and "wrong passphrase" in r.output
+
+
+def test_rewritten_live_database_is_named_by_a_held_checkpoint(env, tmp_path):
+    """The operator demotes the first admin in the table and in its audit snapshot, and
+    recomputes the whole chain: the database verifies, the held checkpoints name entry 1."""
+    url, _ = env
+    admin("root")
+    held = tmp_path / "held.txt"
+    held.write_text(run("evidence", "checkpoint").output)
+    admin("second")
+    with held.open("a") as fh:
+        fh.write(run("evidence", "checkpoint").output)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text("UPDATE users SET role = 'observer' WHERE username = 'root'"))
+        rows = c.execute(text("SELECT * FROM audit_log ORDER BY seq")).mappings().all()
+        entries = [AuditEntry(**r) for r in rows]
+        first = entries[0]
+        entries[0] = AuditEntry(
+            **{**first.__dict__, "payload": first.payload.replace("admin", "observer")}
+        )
+        for e in relink(entries):
+            c.execute(
+                text(
+                    "UPDATE audit_log SET payload = :p, prev_hash = :ph, hash = :h WHERE seq = :s"
+                ),
+                {"p": e.payload, "ph": e.prev_hash, "h": e.hash, "s": e.seq},
+            )
+    engine.dispose()
+    assert run("evidence", "verify", "--database", url).exit_code == 0  # the old weakness
+    r = run("evidence", "verify", "--database", url, "--checkpoints", str(held))
+    assert r.exit_code == 1 and "first broken audit entry is #1" in r.output, r.output
