@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,service,video,distributed]'
+	$(PY) -m pip install --quiet -e '.[dev,service,timestamp,video,distributed]'
 	touch $(STAMP)
 
 ## make demo: set up, then run the reference-case demo on built-in simulated data.

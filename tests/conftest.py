@@ -13,6 +13,18 @@ RU2011 = SHARED_DATA / "duma-2011.csv.zip"
 RU2012 = SHARED_DATA / "president-2012.csv.zip"
 
 
+@pytest.fixture(autouse=True)
+def _plaintext_signing_key(monkeypatch):
+    """Tests (like the demo) may store the evidence signing key unencrypted; a passphrase from
+    the developer's shell must not leak in. tests/evidence/test_keys.py removes the flag to test
+    the refusal."""
+    from pollwatch.evidence.keys import INSECURE_ENV, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV
+
+    monkeypatch.setenv(INSECURE_ENV, "1")
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    monkeypatch.delenv(PASSPHRASE_FILE_ENV, raising=False)
+
+
 def _need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(

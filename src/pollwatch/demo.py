@@ -105,6 +105,7 @@ def run_demo(
         observer_sample,
     )
     from pollwatch.evidence import verify_bundle
+    from pollwatch.evidence.keys import load_or_create_signing_key
     from pollwatch.forensics.run import analyze
     from pollwatch.ingest import read_election
     from pollwatch.quickcount.compare import compare as pvt_compare
@@ -197,6 +198,9 @@ def run_demo(
     ]
     say("exporting the signed evidence bundle")
     bundle = out / "evidence-top-stations.zip"
+    # the demo's throwaway key may sit unencrypted (a real service refuses, issue 18); with
+    # POLLWATCH_KEY_PASSPHRASE set it is encrypted like any other
+    load_or_create_signing_key(service["data_dir"], allow_plaintext=True)
     write_dossier_bundle(service["url"], service["data_dir"], bundle, fusion["dossiers"])
     verified = verify_bundle(bundle)
     say("writing the report")

@@ -1,4 +1,5 @@
-"""``pollwatch evidence export|verify``: signed, pseudonymous bundles and their verification."""
+"""``pollwatch evidence export|verify|checkpoint``: signed, pseudonymous bundles, checkpoints of
+the chain, and verification of a bundle or a database against checkpoints held elsewhere."""
 
 from __future__ import annotations
 
@@ -11,9 +12,24 @@ from pollwatch.cli._common import EXIT_BAD_INPUT, EXIT_USAGE, fail
 from pollwatch.cli.serve import DatabaseOpt, DataDirOpt, apply_env
 
 
+def _held(path: Path | None) -> list:
+    """The checkpoints, short checkpoints and receipts in ``path`` (one per line)."""
+    if path is None:
+        return []
+    from pollwatch.evidence.checkpoint import parse_held
+
+    try:
+        return parse_held(path.read_text())
+    except OSError as exc:
+        raise fail(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise fail(f"{path}: {exc}") from None
+
+
 def register(app: typer.Typer) -> None:
     ev = typer.Typer(
-        help="Evidence integrity: export a signed bundle, verify a bundle or a database.",
+        help="Evidence integrity: export a signed bundle, sign a checkpoint, verify a bundle "
+        "or a database.",
         no_args_is_help=True,
     )
 
@@ -24,14 +40,59 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = DataDirOpt,
     ) -> None:
         """Write a signed bundle: the whole audit log, published media, the public key."""
+        from pollwatch.evidence.keys import SigningKeyError
         from pollwatch.service.sources.evidence import export_database
 
         settings = apply_env(database, data_dir)
-        manifest = export_database(settings.database_url, settings.data_dir, out)
+        try:
+            manifest = export_database(settings.database_url, settings.data_dir, out)
+        except SigningKeyError as exc:
+            raise fail(str(exc)) from None
         typer.echo(
             f"wrote {out}: {manifest['entries']} audit entries, {len(manifest['media'])} media; "
             f"signer fingerprint {manifest['signer_fingerprint']}"
         )
+
+    @ev.command("checkpoint")
+    def checkpoint_cmd(
+        database: str | None = DatabaseOpt,
+        data_dir: Path | None = DataDirOpt,
+        origin: str = typer.Option(
+            "pollwatch", "--origin", help="Name of this log (one word), the same on every line."
+        ),
+        short: bool = typer.Option(
+            False, "--short", help="Also print the unsigned short form (one SMS)."
+        ),
+        tsa: str | None = typer.Option(
+            None, "--tsa", help="RFC 3161 timestamp authority URL: also print its token line."
+        ),
+    ) -> None:
+        """Print a signed checkpoint of the live chain (one line); hand it to witnesses.
+
+        Example: pollwatch evidence checkpoint --database sqlite:///pw.db >> checkpoints.txt
+        """
+        from pollwatch.evidence.keys import SigningKeyError
+        from pollwatch.service.sources.evidence import checkpoint_database
+
+        settings = apply_env(database, data_dir)
+        try:
+            cp = checkpoint_database(settings.database_url, settings.data_dir, origin=origin)
+        except SigningKeyError as exc:
+            raise fail(str(exc)) from None
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        typer.echo(cp.text())
+        if short:
+            typer.echo(cp.short())
+        if tsa:
+            try:
+                from pollwatch.evidence.timestamp import TimestampError, request_timestamp
+            except ImportError:
+                raise fail("--tsa needs the [timestamp] extra (rfc3161-client)") from None
+            try:
+                typer.echo(request_timestamp(cp, tsa).text())
+            except TimestampError as exc:
+                raise fail(str(exc)) from None
 
     @ev.command("verify")
     def verify_cmd(
@@ -43,23 +104,31 @@ def register(app: typer.Typer) -> None:
         fingerprint: str | None = typer.Option(
             None, "--fingerprint", help="Expected signer fingerprint."
         ),
+        checkpoints: Path | None = typer.Option(
+            None,
+            "--checkpoints",
+            help="File of checkpoints and receipts held outside the server (one per line): "
+            "names the first entry that differs from them, even if the signing key was stolen.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Check signature, hash chain and media; exit 1 naming the first broken entry."""
+        """Check signature, hash chain and media (and held checkpoints); exit 1 naming the first
+        broken or differing entry."""
         from pollwatch.evidence import verify_bundle
 
         if (bundle is None) == (database is None):
             raise fail("give either a BUNDLE or --database URL", EXIT_USAGE)
+        held = _held(checkpoints)
         if bundle is not None:
             if not bundle.exists():
                 raise fail(f"{bundle}: no such file")
-            res = verify_bundle(bundle, fingerprint_pin=fingerprint)
+            res = verify_bundle(bundle, fingerprint_pin=fingerprint, checkpoints=held)
         else:
             # a bundle verifies without the service extra; a live database needs it
             from pollwatch.service.sources.evidence import verify_database
 
             settings = apply_env(database, data_dir)
-            res = verify_database(settings.database_url, settings.data_dir)
+            res = verify_database(settings.database_url, settings.data_dir, checkpoints=held)
         if as_json:
             typer.echo(json.dumps(res.to_dict(), indent=2))
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 GENESIS = "0" * 64
@@ -66,6 +66,23 @@ def first_broken(entries: Iterable[AuditEntry]) -> tuple[int | None, str]:
             return e.seq, "content does not match its hash (entry was altered)"
         prev, expected_seq = e.hash, expected_seq + 1
     return None, ""
+
+
+def relink(entries: Iterable[AuditEntry], *, renumber: bool = True) -> list[AuditEntry]:
+    """The entries linked into a valid chain: numbered 1, 2, 3 … (``renumber``), each
+    ``prev_hash`` the previous entry's hash and each ``hash`` recomputed.
+
+    What the service does as it appends, and what an operator rewriting history would do after
+    an edit: the result passes :func:`first_broken`, which is why checkpoints held outside the
+    server (:mod:`pollwatch.evidence.checkpoint`) are needed to catch it.
+    """
+    out, prev = [], GENESIS
+    for i, e in enumerate(entries, 1):
+        e = replace(e, seq=i if renumber else e.seq, prev_hash=prev, hash="")
+        e = replace(e, hash=entry_hash(e))
+        out.append(e)
+        prev = e.hash
+    return out
 
 
 def head(entries: Sequence[AuditEntry]) -> str:

@@ -4,7 +4,10 @@
 derivative (:func:`pollwatch.service.sources.dossier.write_dossier_bundle` one for chosen
 stations). ``verify_database`` checks, besides the chain itself, that every audited row still
 equals the snapshot in its latest audit entry (an edit made directly in the database, bypassing
-the service, shows up here) and that every media file in the store still hashes to its name.
+the service, shows up here) and that every media file in the store still hashes to its name;
+given checkpoints held outside the server (``checkpoints=``), it also compares the chain with
+them, which is what catches a rewrite by someone holding the database and the signing key.
+``checkpoint_database`` signs a checkpoint of the live chain.
 
 The chain, the media store, the keys and the bundle format are :mod:`pollwatch.evidence`'s
 (standard library, Pillow and ``cryptography`` only); this module only reads the service's
@@ -15,19 +18,32 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from pollwatch.evidence.bundle import MediaItem, VerificationResult, write_bundle
 from pollwatch.evidence.chain import canonical_json, first_broken, head
+from pollwatch.evidence.checkpoint import (
+    Checkpoint,
+    Held,
+    make_checkpoint,
+    verify_against_checkpoints,
+)
 from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signing_key
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.db import make_engine, session_factory
 
-__all__ = ["export_database", "load_entries", "open_database", "verify_database"]
+__all__ = [
+    "checkpoint_database",
+    "export_database",
+    "load_entries",
+    "open_database",
+    "verify_database",
+]
 
 
 def open_database(url: str, data_dir: Path):
@@ -63,8 +79,26 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
     return write_bundle(out, entries, media, load_or_create_signing_key(data_dir))
 
 
-def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult:
-    """Check the live chain, every audited row against its last snapshot, and the media store."""
+def checkpoint_database(
+    url: str, data_dir: str | os.PathLike, *, origin: str = "pollwatch"
+) -> Checkpoint:
+    """A checkpoint of the live chain, signed with the data directory's evidence key."""
+    data_dir = Path(data_dir)
+    engine, sessions = open_database(url, data_dir)
+    try:
+        with sessions() as session:
+            entries = load_entries(session)
+    finally:
+        engine.dispose()
+    return make_checkpoint(entries, load_or_create_signing_key(data_dir), origin=origin)
+
+
+def verify_database(
+    url: str, data_dir: str | os.PathLike, *, checkpoints: Iterable[Held] = ()
+) -> VerificationResult:
+    """Check the live chain, every audited row against its last snapshot, and the media store;
+    and the chain against ``checkpoints`` held outside the server (their holders vouch for them,
+    so their signatures are not checked against keys the server could have replaced)."""
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
     engine, sessions = open_database(url, data_dir)
@@ -111,6 +145,12 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
                         )
     finally:
         engine.dispose()
+    held = list(checkpoints)
+    report = verify_against_checkpoints(entries, held) if held else None
+    if report is not None and not report.ok:
+        problems += report.problems
+        if report.first_differing_entry is not None:
+            bad.append(report.first_differing_entry)
     first = min(bad) if bad else None
     n_files = len({json.loads(e.payload).get("sha256") for e in entries if e.entity == "media"})
     return VerificationResult(
@@ -122,6 +162,8 @@ def verify_database(url: str, data_dir: str | os.PathLike) -> VerificationResult
         first,
         None,
         tuple(dict.fromkeys(problems)),
+        n_checkpoints_checked=report.n_checked if report is not None else 0,
+        differing_range=report.differing_range if report is not None else None,
     )
 
 
