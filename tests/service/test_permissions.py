@@ -95,6 +95,16 @@ def test_camera_filings_need_assignment_and_accreditation():
             permissions.camera_station_checks(m.User(id=1, role=role))
 
 
+@pytest.mark.parametrize("actor", [r.value for r in Role])
+def test_who_creates_which_users(actor):
+    for role in Role:
+        got = outcome(lambda r=role: permissions.check_create_user(m.User(id=1, role=actor), r))
+        allowed = actor == "admin" or (
+            actor == "coordinator" and role in ("observer", "camera_watcher")
+        )
+        assert got == (None if allowed else NO_ROLE), (actor, role)
+
+
 # ---- every caller of the rule says the same -----------------------------------------------------
 
 

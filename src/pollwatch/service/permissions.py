@@ -20,7 +20,10 @@ Whether a user is assigned or accredited is defined once, as SQL conditions (``a
 the PostgreSQL writer compiles the same statement to the text it sends through psycopg).
 
 Reading: ``READ_ALL`` (admin, coordinator, analyst) see every row; others see their own
-(``own_rows``), another's row is reported as not found.
+(``own_rows``), another's row is reported as not found; stations as ``visible_stations``.
+
+Administration: ``STAFF`` accredit, assign, review and create users (coordinators only
+observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from pollwatch.service.errors import Forbidden
 from pollwatch.service.models import Kind, Role
 from pollwatch.service.taxonomy import CAMERA_CATEGORIES
 
+ADMIN = frozenset({Role.admin})  # imports elections
 STAFF = frozenset({Role.admin, Role.coordinator})
 READ_ALL = frozenset({Role.admin, Role.coordinator, Role.analyst})
 SUBMITTERS = frozenset({Role.admin, Role.coordinator, Role.observer, Role.camera_watcher})
@@ -67,6 +71,13 @@ def refused(reason: str, detail: str) -> Forbidden:
 def require(user: m.User, roles: Iterable[str]) -> None:
     """Forbidden (``"role"``) unless ``user`` has one of ``roles``."""
     if user.role not in roles:
+        raise refused("role", "Not enough permissions")
+
+
+def check_create_user(actor: m.User, role: str) -> None:
+    """Staff create users: admins of any role, coordinators observers and camera watchers."""
+    require(actor, STAFF)
+    if actor.role == Role.coordinator and role not in FIELD_ROLES:
         raise refused("role", "Not enough permissions")
 
 

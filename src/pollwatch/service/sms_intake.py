@@ -15,7 +15,8 @@ from pollwatch.service import crud, permissions
 from pollwatch.service import models as m
 from pollwatch.service.errors import Forbidden
 from pollwatch.service.forms import forms
-from pollwatch.service.models import Kind, Role, utcnow
+from pollwatch.service.models import Kind, utcnow
+from pollwatch.service.permissions import FIELD_ROLES
 from pollwatch.service.rules import checklist_flags
 from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
 
@@ -41,7 +42,7 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
         lang = known.language if known is not None else lang
     if isinstance(parsed, ParsedSms):
         user = session.get(m.User, parsed.observer)
-        if user is None or user.role not in (Role.observer, Role.camera_watcher) or not user.active:
+        if user is None or user.role not in FIELD_ROLES or not user.active:
             parsed, user = SmsProblem("unknown_observer", {"observer": parsed.observer}), None
         else:
             lang = user.language

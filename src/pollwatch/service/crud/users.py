@@ -9,7 +9,7 @@ from pollwatch.service import audit, security
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, invalid
 from pollwatch.service.models import Role
-from pollwatch.service.permissions import FIELD_ROLES, STAFF, refused, require
+from pollwatch.service.permissions import check_create_user
 
 LANGUAGES = ("en", "az", "ru")
 
@@ -38,9 +38,7 @@ def create_user(
             ]
         )
     if actor is not None:
-        require(actor, STAFF)
-        if actor.role == Role.coordinator and role not in FIELD_ROLES:
-            raise refused("role", "Not enough permissions")
+        check_create_user(actor, role)
     if session.scalar(select(m.User.id).where(m.User.username == username)):
         raise Conflict("Username already exists")
     user = m.User(

@@ -29,15 +29,17 @@ _env = Environment(
 def render(
     name: str, user: m.User | None, lang: str = "en", status: int = 200, **ctx
 ) -> HTMLResponse:
+    """Template ``name`` in the user's language (``lang`` before login), with ``t`` to translate."""
     lang = user.language if user else lang
     html = _env.get_template(name).render(user=user, lang=lang, t=translator(lang), **ctx)
     return HTMLResponse(html, status_code=status)
 
 
 def page_user(request: Request, session: SessionDep) -> m.User | None:
+    """The user behind the session cookie, or None (the page redirects to the login)."""
     token = request.cookies.get(request.app.state.settings.session_cookie)
     user = crud.user_by_token(session, token) if token else None
-    session.commit()  # give the connection back before the next thread-pool hop (see deps.get_db)
+    session.commit()  # give the connection back before the next thread-pool hop (see get_db)
     return user
 
 

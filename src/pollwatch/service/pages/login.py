@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pollwatch.service import crud
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.i18n import translator
-from pollwatch.service.models import Role
 from pollwatch.service.pages.common import PageUser, login_redirect, render, request_lang
+from pollwatch.service.permissions import FIELD_ROLES
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 def home(user: PageUser):
     if user is None:
         return login_redirect()
-    if user.role in (Role.observer, Role.camera_watcher):
+    if user.role in FIELD_ROLES:
         return RedirectResponse("/stations", status_code=303)
     return RedirectResponse("/dashboard", status_code=303)
 

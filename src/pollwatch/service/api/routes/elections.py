@@ -10,8 +10,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.importer import import_election
-from pollwatch.service.models import Role
-from pollwatch.service.permissions import require, visible_stations
+from pollwatch.service.permissions import ADMIN, require, visible_stations
 from pollwatch.service.schemas import ElectionPublic, StationsPublic
 
 router = APIRouter(prefix="/elections", tags=["elections"])
@@ -35,7 +34,7 @@ def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: 
     from pollwatch.errors import PollwatchError
     from pollwatch.ingest import read_election as read
 
-    require(user, (Role.admin,))
+    require(user, ADMIN)
     suffix = "".join(Path(file.filename or "upload.csv").suffixes[-2:]) or ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
