@@ -48,7 +48,7 @@ def _service_holds_everything(res) -> None:
 
     from pollwatch.cameras import compare_official, estimate_turnout
     from pollwatch.service import models as m
-    from pollwatch.service.routes.dossier import service_dossier
+    from pollwatch.service.crud.dossier import service_dossier
     from pollwatch.service.sources.cameras import camera_data_from_database
     from pollwatch.service.sources.evidence import open_database, verify_database
 

@@ -280,12 +280,13 @@ def _load_cameras(
     s, coord, election_row, ids: dict, election: Election, tallies, status, n_watchers: int
 ) -> tuple[int, int]:
     """Camera watchers (accredited, each assigned a share of the watched stations) file the
-    tallies and status log as they would through the API (``service.watchers``)."""
+    tallies and status log as they would through the API (``service.crud.cameras``)."""
     import datetime as dt
     import uuid
 
-    from pollwatch.service import audit, watchers
+    from pollwatch.service import audit
     from pollwatch.service import models as m
+    from pollwatch.service.crud import cameras as watchers
 
     if tallies is None or tallies.height == 0:
         return 0, 0

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from pollwatch.service.fastpath import SubmissionFastPath, fast_route
-from pollwatch.service.main import _fast_routes, create_app
-from pollwatch.service.routes import incidents
+from pollwatch.service.api.routes import incidents
+from pollwatch.service.main import create_app, fast_routes
+from pollwatch.service.throughput.fastpath import SubmissionFastPath, fast_route
 
 from .test_api import jpeg_with_gps  # noqa: TID252
 
@@ -216,7 +216,7 @@ def test_a_body_in_several_chunks_is_read_whole_and_replayed_whole(ctx):
 
 
 def test_routes_that_need_more_than_the_fast_path_provides_are_refused():
-    assert set(_fast_routes()) == {"/api/incidents", "/api/checklists", "/api/protocols"}
+    assert set(fast_routes()) == {"/api/incidents", "/api/checklists", "/api/protocols"}
     listing = next(r for r in incidents.router.routes if r.methods == {"GET"})
     with pytest.raises(ValueError, match="parameters the fast path does not provide"):
         fast_route(listing)

@@ -12,6 +12,7 @@ from sqlalchemy import event, select, text
 from pollwatch.service import crud, security
 from pollwatch.service import models as m
 from pollwatch.service.main import create_app
+from pollwatch.service.throughput import tokens
 
 from .conftest import database_url, drop_database, make_ctx  # noqa: TID252
 
@@ -26,7 +27,7 @@ def two(request, tmp_path):
     a = make_ctx(tmp_path, database_url(request, tmp_path))
     b_app = create_app(a.settings, run_migrations=False)
     for app in (a.app, b_app):
-        app.state.tokens = security.TokenCache(app.state.engine, ttl=TTL, poll=0.2)
+        app.state.tokens = tokens.TokenCache(app.state.engine, ttl=TTL, poll=0.2)
     b = TestClient(b_app)
     yield a, b
     b.close()

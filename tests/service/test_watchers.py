@@ -619,7 +619,7 @@ def test_watch_page_in_azerbaijani(wctx):
 
 
 def test_bulk_filing_keeps_the_rules(wctx):
-    from pollwatch.service import watchers
+    from pollwatch.service.crud import cameras as watchers
     from pollwatch.service.errors import Forbidden, NotFound
 
     def rows(station, n=3):

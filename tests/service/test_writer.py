@@ -16,7 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound
 from pollwatch.service.sources.evidence import verify_database
-from pollwatch.service.writer import Draft, GroupCommitter, _Item, write_batch
+from pollwatch.service.throughput.writer import Draft, GroupCommitter, Item, write_batch
 
 
 def user(ctx, name: str) -> m.User:
@@ -174,8 +174,8 @@ def test_a_bad_row_fails_alone_and_another_users_client_id_conflicts(ctx):
     make_transient_to_detached(ghost)
     good, bad = incident(obs, ctx.stations[0]), incident(ghost, ctx.stations[0])
     # put both in one batch: the writer thread starts on the first submit, so queue them first
-    writer._queue.put(item_good := _Item(good))
-    writer._queue.put(item_bad := _Item(bad))
+    writer._queue.put(item_good := Item(good))
+    writer._queue.put(item_bad := Item(bad))
     writer._ensure_started()
     row, created = item_good.done.result(timeout=30)
     assert created and row.client_id == good.client_id

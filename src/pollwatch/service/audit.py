@@ -5,7 +5,11 @@ change, so the log can be exported as is. Entries are serialised: SQLite transac
 ``BEGIN IMMEDIATE`` (``db``), PostgreSQL takes a transaction-level advisory lock here
 (``lock``); the UNIQUE ``prev_hash`` column is the backstop that makes a forked chain impossible.
 ``record_many`` appends several entries reading the chain head once; ``append`` does so for
-rows written with Core (group commit, ``writer``).
+rows written with Core (group commit, ``throughput.writer``).
+
+The hook that forgets the lock at the end of a transaction is registered on the app's own
+sessionmaker (``install``, called by ``db.session_factory``), not on SQLAlchemy's ``Session``
+class: a session made elsewhere neither fires it nor may take the lock.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import datetime as dt
 import hashlib
 
 from sqlalchemy import event, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
 from pollwatch.evidence.keys import pseudonym
 from pollwatch.service import models as m
 
-_LOCK_KEY = 0x706F6C6C  # "poll"
+LOCK_KEY = 0x706F6C6C  # "poll"
+"""The key of the PostgreSQL transaction-level advisory lock that serialises audit writers
+(``lock``); the group-commit writer takes the same lock in its raw SQL."""
+HOOKED = "audit_hooks"  # in ``session.info`` of sessions whose sessionmaker has the hook
 _PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id", "watcher_id")
 _HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
 ENTITIES = {
@@ -86,15 +93,26 @@ def official_digest(session: Session, election_id: int) -> str | None:
 
 def lock(session: Session) -> None:
     """Serialise audit writers until the end of the transaction (SQLite: ``BEGIN IMMEDIATE``
-    already did); a caller may take it early, before checks that must not race other writers."""
+    already did); a caller may take it early, before checks that must not race other writers.
+    Only on a session of a sessionmaker with the hooks (``install``): elsewhere nothing would
+    forget, at the end of the transaction, that the lock was taken."""
+    if not session.info.get(HOOKED):
+        raise RuntimeError("audit needs a session from db.session_factory (audit.install)")
     if session.get_bind().dialect.name == "postgresql" and not session.info.get("audit_locked"):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         session.info["audit_locked"] = True
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _unlocked(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the outermost transaction released the xact lock
+def install(sessions: sessionmaker[Session]) -> None:
+    """Register the audit hook on ``sessions`` (an app's sessionmaker): at the end of each
+    outermost transaction its sessions forget that they held the lock."""
+    event.listen(sessions, "after_transaction_end", unlocked)
+    sessions.configure(info={**sessions.kw.get("info", {}), HOOKED: True})
+
+
+def unlocked(session: Session, transaction) -> None:
+    """The hook: the outermost transaction's end released the transaction-level lock."""
+    if transaction.parent is None:
         session.info.pop("audit_locked", None)
 
 
@@ -115,7 +133,7 @@ def record_many(session: Session, changes: list[tuple[int | None, str, object]])
 
 def append(session: Session, changes: list[tuple[int | None, str, object]]) -> None:
     """As ``record_many`` for objects written with Core (not in the session): the entries go in
-    with one multi-row insert, without the unit of work (group commit, ``writer``)."""
+    with one multi-row insert, without the unit of work (group commit, ``throughput.writer``)."""
     if changes:
         session.execute(insert(m.AuditLog.__table__), _entries(session, changes))
 

@@ -13,6 +13,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from pollwatch.service import audit
+from pollwatch.service.throughput import tokens
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -43,8 +46,16 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine, pseudonym_secret: bytes) -> sessionmaker[Session]:
-    """Sessions carry the pseudonym secret, which the audit writer needs."""
-    return sessionmaker(engine, expire_on_commit=False, info={"pseudonym_secret": pseudonym_secret})
+    """The app's sessions: they carry the pseudonym secret, which the audit writer needs, and
+    the ORM event hooks are registered on this sessionmaker (``audit.install``,
+    ``throughput.tokens.install``), not on SQLAlchemy's ``Session`` class: a session made
+    elsewhere (another app, a plain ``Session(engine)``) fires none of them."""
+    sessions = sessionmaker(
+        engine, expire_on_commit=False, info={"pseudonym_secret": pseudonym_secret}
+    )
+    audit.install(sessions)
+    tokens.install(sessions)
+    return sessions
 
 
 def alembic_config(url: str):

@@ -12,15 +12,15 @@ from fastapi.staticfiles import StaticFiles
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
+from pollwatch.service.api.main import api_router
+from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
-from pollwatch.service.fastpath import SubmissionFastPath
-from pollwatch.service.routes import api_router, checklists, incidents, protocols
-from pollwatch.service.routes.dossier import page_router as dossier_pages
-from pollwatch.service.security import TokenCache
-from pollwatch.service.web import router as web_router
-from pollwatch.service.writer import GroupCommitter
+from pollwatch.service.pages.main import page_router
+from pollwatch.service.throughput.fastpath import SubmissionFastPath
+from pollwatch.service.throughput.tokens import TokenCache
+from pollwatch.service.throughput.writer import GroupCommitter
 
 # the submission POSTs, nearly all of election day's traffic, skip FastAPI's router (fastpath)
 FAST_ROUTES = (incidents.create_incident, checklists.create_checklist, protocols.create_protocol)
@@ -44,10 +44,9 @@ def create_app(
     app.state.writer = GroupCommitter(app.state.sessions)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
-    app.include_router(web_router)
-    app.include_router(dossier_pages)
+    app.include_router(page_router)
     if fast_path:
-        app.add_middleware(SubmissionFastPath, fastapi=app, routes=_fast_routes())
+        app.add_middleware(SubmissionFastPath, fastapi=app, routes=fast_routes())
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)
@@ -63,7 +62,7 @@ def create_app(
     return app
 
 
-def _fast_routes() -> dict[str, APIRoute]:
+def fast_routes() -> dict[str, APIRoute]:
     """``FAST_ROUTES`` by full path (``/api/incidents``)."""
     routes = (r for mod in (incidents, checklists, protocols) for r in mod.router.routes)
     return {

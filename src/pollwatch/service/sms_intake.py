@@ -1,4 +1,8 @@
-"""Turn a parsed SMS into a stored submission, or a localised reply naming the problem."""
+"""Turn a parsed SMS into a stored submission, or a localised reply naming the problem.
+
+The sender may file what the API would let them file: ``permissions.check_submit_at``, the
+rule of every submission, with its refusals worded as SMS problems.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import crud
+from pollwatch.service import crud, permissions
 from pollwatch.service import models as m
+from pollwatch.service.errors import Forbidden
 from pollwatch.service.forms import forms
-from pollwatch.service.models import Kind, Role, utcnow
+from pollwatch.service.models import Kind, utcnow
+from pollwatch.service.permissions import FIELD_ROLES
 from pollwatch.service.rules import checklist_flags
 from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
 
@@ -36,7 +42,7 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
         lang = known.language if known is not None else lang
     if isinstance(parsed, ParsedSms):
         user = session.get(m.User, parsed.observer)
-        if user is None or user.role not in (Role.observer, Role.camera_watcher) or not user.active:
+        if user is None or user.role not in FIELD_ROLES or not user.active:
             parsed, user = SmsProblem("unknown_observer", {"observer": parsed.observer}), None
         else:
             lang = user.language
@@ -85,8 +91,11 @@ def _store(
         station = stations[0]
     else:
         return SmsProblem("no_station", {"n": len(stations)})
-    if not crud._accredited(session, user, station.election_id):
-        return SmsProblem("not_accredited", {"observer": p.observer})
+    kind, form = (Kind.checklist, p.form) if p.form is not None else (Kind.incident, p.category)
+    try:
+        permissions.check_submit_at(session, user, station, kind, form)
+    except Forbidden as exc:
+        return _refusal(getattr(exc, "reason", ""), p)
     client_id = str(uuid.uuid5(_NS, f"{sender}|{text}"))
     if p.form is not None:
         sub = m.Submission(
@@ -101,8 +110,6 @@ def _store(
             flags=checklist_flags(forms()[p.form], p.answers, station.registered),
         )
     else:
-        if user.role == Role.camera_watcher and not p.category.startswith("camera_"):
-            return SmsProblem("unknown_category", {"tag": p.category, "known": "CM CT CC CF"})
         sub = m.Submission(
             client_id=client_id,
             kind=Kind.incident,
@@ -116,3 +123,16 @@ def _store(
         )
     row, _ = crud.create_submission(session, user, sub)
     return row
+
+
+def _refusal(reason: str, p: ParsedSms) -> SmsProblem:
+    """The SMS reply to a refusal of ``permissions`` (its ``reason``)."""
+    if reason == "camera_only":  # camera watchers file camera incidents only
+        if p.form is not None:
+            return SmsProblem("unknown_form", {"code": p.form_code, "known": "IN"})
+        return SmsProblem("unknown_category", {"tag": p.category, "known": "CM CT CC CF"})
+    if reason == "not_assigned":  # the station was found among the sender's assigned ones
+        return SmsProblem("unknown_station", {"station": p.station, "observer": p.observer})
+    if reason == "not_accredited":
+        return SmsProblem("not_accredited", {"observer": p.observer})
+    return SmsProblem("unknown_observer", {"observer": p.observer})  # a role that does not file

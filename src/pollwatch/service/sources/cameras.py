@@ -8,7 +8,7 @@ the counts come from. Station ids are the station codes; the watcher is ``watche
 are minutes after midnight of the station's wall clock. The database is only read.
 
 Used by ``pollwatch cameras estimate --database`` and the service's station dossier
-(``service.routes.dossier``); the estimator itself (:mod:`pollwatch.cameras`) knows nothing of
+(``service.crud.dossier``); the estimator itself (:mod:`pollwatch.cameras`) knows nothing of
 the service.
 """
 

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
+
+from pollwatch.service import crud
+from pollwatch.service.api.deps import CurrentUser, SessionDep, StoreDep
+from pollwatch.service.schemas import MediaPublic
+
+router = APIRouter(prefix="/media", tags=["media"])
+MAX_BYTES = 25 * 1024 * 1024
+
+
+@router.post("", response_model=MediaPublic, status_code=201)
+def upload_media(
+    client_id: Annotated[uuid.UUID, Form()],
+    file: Annotated[UploadFile, File()],
+    response: Response,
+    session: SessionDep,
+    store: StoreDep,
+    user: CurrentUser,
+):
+    """Upload a photo or file; stored by SHA-256, EXIF stripped only in the published copy."""
+    data = file.file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise HTTPException(status_code=413, detail="File too large")
+    media, is_new = crud.store_media(
+        session, store, user, str(client_id), data, file.content_type or "application/octet-stream"
+    )
+    session.commit()
+    response.status_code = 201 if is_new else 200
+    return media
+
+
+@router.get("/{media_id}", response_model=MediaPublic)
+def read_media(media_id: int, session: SessionDep, user: CurrentUser):
+    """Return media metadata (uploader or staff/analysts)."""
+    return crud.get_media(session, user, media_id)
+
+
+@router.get("/{media_id}/published")
+def published_file(
+    media_id: int, session: SessionDep, store: StoreDep, user: CurrentUser
+) -> Response:
+    """Return the metadata-free derivative."""
+    media = crud.get_media(session, user, media_id)
+    if media.published_sha256 is None:
+        raise HTTPException(status_code=404, detail="No published derivative")
+    data = store.get(media.published_sha256)
+    ctype = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    return Response(content=data, media_type=ctype)

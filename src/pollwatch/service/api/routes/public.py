@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import select
+
+from pollwatch.evidence.keys import pseudonym
+from pollwatch.service import models as m
+from pollwatch.service.api.deps import SessionDep, StoreDep
+from pollwatch.service.models import Verification
+from pollwatch.service.schemas import PublishedItem
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+
+def _published(kind: str | None):
+    q = select(m.Submission).where(
+        m.Submission.status == Verification.verified, m.Submission.quarantined.is_(False)
+    )
+    return q.where(m.Submission.kind == kind) if kind else q
+
+
+@router.get("/submissions", response_model=list[PublishedItem])
+def published(request: Request, session: SessionDep, kind: str | None = None, limit: int = 100):
+    """Verified, unquarantined submissions with pseudonymous observers (no login needed)."""
+    secret = session.info["pseudonym_secret"]
+    rows = session.scalars(
+        _published(kind).order_by(m.Submission.id.desc()).limit(min(limit, 1000))
+    )
+    out = []
+    for s in rows:
+        media = session.scalars(
+            select(m.Media.published_sha256).where(
+                m.Media.submission_id == s.id, m.Media.published_sha256.is_not(None)
+            )
+        ).all()
+        out.append(
+            PublishedItem(
+                id=s.id,
+                kind=s.kind,
+                form=s.form,
+                station_code=s.station.code,
+                levels=s.station.levels,
+                observer=pseudonym(secret, s.observer_id),
+                answers=s.answers,
+                description=s.description,
+                severity=s.severity,
+                occurred_at=s.occurred_at,
+                media=list(media),
+            )
+        )
+    return out
+
+
+@router.get("/media/{sha256}")
+def published_media(sha256: str, session: SessionDep, store: StoreDep) -> Response:
+    """A published (metadata-free) photo of a published submission."""
+    row = session.scalar(
+        select(m.Media)
+        .join(m.Submission, m.Media.submission_id == m.Submission.id)
+        .where(
+            m.Media.published_sha256 == sha256,
+            m.Submission.status == Verification.verified,
+            m.Submission.quarantined.is_(False),
+        )
+    )
+    if row is None:
+        raise HTTPException(status_code=404, detail="Media not found")
+    data = store.get(sha256)
+    return Response(
+        content=data, media_type="image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
+    )

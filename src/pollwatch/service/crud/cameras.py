@@ -1,0 +1,200 @@
+"""Camera watchers' filings: voters counted per time window and the camera-status log.
+
+Plain functions over a Session, like the rest of ``crud``: the API (``api/routes/watchers.py``),
+the phone page (``pages/watch.py``) and the demo loader enforce the same rules through them. Every create is stored once per
+``client_id`` and appended to the audit chain in the same transaction; callers commit.
+
+Who may do what (``permissions``, ``camera=True``): camera watchers file for the stations
+assigned to them (and must be accredited for the election) and see only their own filings;
+admins and coordinators may file anywhere; admins, coordinators and analysts read everything;
+observers and the public may not.
+The vocabulary of statuses and events is :mod:`pollwatch.cameras.data`'s, so what is filed
+here reads straight into the estimator (:mod:`pollwatch.service.sources.cameras`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pollwatch.cameras.data import EVENT_KINDS, STATUSES
+from pollwatch.service import audit, permissions
+from pollwatch.service import models as m
+from pollwatch.service.crud.stations import get_station
+from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.permissions import CAMERA_READERS, require
+
+LOG_KINDS = ("status", "event")
+MAX_WINDOW = dt.timedelta(hours=4)  # a tally covers a short window, not the day
+
+
+def _naive(t: dt.datetime) -> dt.datetime:
+    # the station's wall clock is what the day profile is about: an offset is dropped, not applied
+    return t.replace(tzinfo=None)
+
+
+def check_may_file(session: Session, user: m.User, station: m.Station) -> None:
+    """Forbidden unless ``user`` may file camera data at ``station``."""
+    permissions.check_camera_at(session, user, station)
+
+
+def clean_tally(
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    count: int | None,
+    usable: bool | None,
+    reason: str = "",
+) -> dict:
+    """Checked column values of a tally; ``usable`` defaults to "a count was given"."""
+    start, end = _naive(window_start), _naive(window_end)
+    errors = []
+    if end <= start:
+        errors.append(invalid(["body", "window_end"], "the window must end after it starts"))
+    elif end - start > MAX_WINDOW:
+        errors.append(invalid(["body", "window_end"], "a window is at most 4 hours long"))
+    if count is not None and (isinstance(count, bool) or count < 0):
+        errors.append(
+            invalid(["body", "count"], f"expected a non-negative whole number, got {count!r}")
+        )
+    if usable is None:
+        usable = count is not None
+    if usable and count is None:
+        errors.append(invalid(["body", "count"], "a usable window needs a count (or usable=false)"))
+    if errors:
+        raise Invalid(errors)
+    return {
+        "window_start": start,
+        "window_end": end,
+        "count": count,
+        "usable": bool(usable),
+        "reason": reason.strip()[:500],
+    }
+
+
+def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
+    """Checked column values of a status change (``STATUSES``) or an event (``EVENT_KINDS``)."""
+    v = value.strip().lower().replace(" ", "_").replace("-", "_")
+    allowed = {"status": STATUSES, "event": EVENT_KINDS}.get(kind)
+    if allowed is None:
+        raise Invalid([invalid(["body", "kind"], f"kind {kind!r} is not one of {list(LOG_KINDS)}")])
+    if v not in allowed:
+        raise Invalid(
+            [invalid(["body", "value"], f"{kind} {value!r} is not one of {list(allowed)}")]
+        )
+    return {"kind": kind, "value": v, "at": _naive(at), "note": note.strip()[:2000]}
+
+
+def _prior(session: Session, user: m.User, model, client_id: str):
+    row = session.scalar(select(model).where(model.client_id == client_id))
+    if row is not None and row.watcher_id != user.id:
+        raise Conflict("client_id already used by another user")
+    return row
+
+
+def create(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> tuple[object, bool]:
+    """Store ``row`` once per ``client_id`` with its audit entry; ``(row, created)``.
+
+    A retry returns the stored row. The station and permission checks run first, so a retry
+    by someone who may no longer file is refused like a first attempt.
+    """
+    station = get_station(session, row.station_id)
+    check_may_file(session, user, station)
+    prior = _prior(session, user, type(row), row.client_id)
+    if prior is not None:
+        return prior, False
+    audit.lock(session)  # before the insert, as every other audited write (see crud)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # a concurrent retry won the race (PostgreSQL)
+        prior = _prior(session, user, type(row), row.client_id)
+        if prior is None:
+            raise
+        return prior, False
+    audit.record(session, user.id, "create", row)
+    return row, True
+
+
+def create_many(
+    session: Session,
+    user: m.User,
+    model: type[m.CameraTally] | type[m.CameraLog],
+    values: Sequence[dict],
+) -> int:
+    """Bulk filing for loaders (the demo): ``values`` are column dicts (``client_id``,
+    ``station_id`` and the cleaned columns of :func:`clean_tally` / :func:`clean_log`), filed as
+    ``user``. The rules of :func:`check_may_file` hold for every station (checked in two queries),
+    client ids already stored are skipped, and each new row gets its audit entry (chain head read
+    once). Returns how many rows were new."""
+    station_checks = permissions.camera_station_checks(user)
+    wanted = {v["station_id"] for v in values}
+    found = dict(
+        session.execute(
+            select(m.Station.id, m.Station.election_id).where(m.Station.id.in_(wanted))
+        ).all()
+    )
+    if missing := wanted - found.keys():
+        raise NotFound(f"Station not found: {sorted(missing)[:5]}")
+    if station_checks:  # the rule over the batch as a whole
+        assigned, accredited = permissions.split_grants(
+            session.execute(permissions.grants(user.id, permissions.one_of(wanted)))
+        )
+        permissions.decide(
+            user,
+            all((user.id, s) in assigned for s in wanted),
+            all((user.id, e) in accredited for e in found.values()),
+            camera=True,
+        )
+    audit.lock(session)
+    stored = set(
+        session.scalars(
+            select(model.client_id).where(model.client_id.in_([v["client_id"] for v in values]))
+        )
+    )
+    # a None value is left out, so the column's default applies
+    rows = [
+        {**{k: x for k, x in v.items() if x is not None}, "watcher_id": user.id}
+        for v in values
+        if v["client_id"] not in stored
+    ]
+    if not rows:
+        return 0
+    # a bulk INSERT ... RETURNING gives the stored rows (ids, defaults) without the unit of work
+    new = session.scalars(insert(model).returning(model, sort_by_parameter_order=True), rows).all()
+    audit.record_many(session, [(user.id, "create", r) for r in new])
+    return len(new)
+
+
+def _visible(user: m.User, model):
+    require(user, CAMERA_READERS)
+    return permissions.own_rows(user, select(model), model.watcher_id)
+
+
+def get(session: Session, user: m.User, model, row_id: int):
+    """One row; another watcher's is reported as not found (404), never as forbidden."""
+    row = session.scalar(_visible(user, model).where(model.id == row_id))
+    if row is None:
+        raise NotFound("Not found")
+    return row
+
+
+def list_rows(
+    session: Session,
+    user: m.User,
+    model,
+    station_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list, int]:
+    q = _visible(user, model)
+    if station_id:
+        q = q.where(model.station_id == station_id)
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    order = model.window_start if model is m.CameraTally else model.at
+    rows = session.scalars(q.order_by(order, model.id).limit(min(limit, 1000)).offset(offset))
+    return list(rows), int(total or 0)

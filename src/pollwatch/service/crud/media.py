@@ -1,0 +1,75 @@
+"""Uploaded media: stored by SHA-256 (metadata stripped in the published copy), attached to
+submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pollwatch.evidence.media import MediaStore, strip_metadata
+from pollwatch.service import audit
+from pollwatch.service import models as m
+from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.permissions import SUBMITTERS, require, sees_all
+
+
+def attach_media(
+    session: Session, user: m.User, sub: m.Submission, media_ids: Iterable[int]
+) -> None:
+    for mid in media_ids:
+        media = session.get(m.Media, mid)
+        if media is None or media.uploader_id != user.id:
+            raise Invalid([invalid(["body", "media_ids"], f"media {mid} not found")])
+        if media.submission_id not in (None, sub.id):
+            raise Invalid(
+                [invalid(["body", "media_ids"], f"media {mid} belongs to another submission")]
+            )
+        if media.submission_id is None:
+            media.submission_id = sub.id
+            audit.record(session, user.id, "attach", media)
+
+
+def store_media(
+    session: Session,
+    store: MediaStore,
+    user: m.User,
+    client_id: str,
+    data: bytes,
+    content_type: str,
+) -> tuple[m.Media, bool]:
+    require(user, SUBMITTERS)
+    prior = session.scalar(select(m.Media).where(m.Media.client_id == client_id))
+    if prior is not None:
+        if prior.uploader_id != user.id:
+            raise Conflict("client_id already used by another user")
+        return prior, False
+    if not data:
+        raise Invalid([invalid(["body", "file"], "the file is empty")])
+    original = store.put(data)
+    published = None
+    if content_type.startswith("image/"):
+        try:
+            derivative, _ = strip_metadata(data)
+        except ValueError as exc:
+            raise Invalid([invalid(["body", "file"], str(exc))]) from None
+        published = store.put(derivative)
+    media = m.Media(
+        client_id=client_id,
+        sha256=original,
+        published_sha256=published,
+        content_type=content_type,
+        size=len(data),
+        uploader_id=user.id,
+    )
+    session.add(media)
+    audit.record(session, user.id, "create", media)
+    return media, True
+
+
+def get_media(session: Session, user: m.User, media_id: int) -> m.Media:
+    media = session.get(m.Media, media_id)
+    if media is None or (not sees_all(user) and media.uploader_id != user.id):
+        raise NotFound("Media not found")
+    return media

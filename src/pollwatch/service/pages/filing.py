@@ -1,0 +1,181 @@
+"""Observers' pages: their stations and the filing forms (checklists, incidents, protocol
+copies), usable on a phone; one small script (``static/offline.js``) keeps an offline outbox.
+
+The script posts to the JSON API. Without JavaScript, forms post back here and are handled by
+the same ``crud`` functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.api.deps import SessionDep, StoreDep
+from pollwatch.service.errors import ServiceError
+from pollwatch.service.forms import forms
+from pollwatch.service.i18n import translator
+from pollwatch.service.models import Kind
+from pollwatch.service.pages.common import PageUser, login_redirect, render
+from pollwatch.service.permissions import assigned_station_ids
+from pollwatch.service.rules import PROTOCOL_FIELDS
+from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/stations", response_class=HTMLResponse)
+def my_stations(session: SessionDep, user: PageUser):
+    if user is None:
+        return login_redirect()
+    q = select(m.Station).where(m.Station.id.in_(assigned_station_ids(session, user)))
+    stations = session.scalars(q.order_by(m.Station.code)).all()
+    return render("stations.html.j2", user, stations=stations, forms=list(forms().values()))
+
+
+def _file_page(session, user, kind: str, station_id: int, form_name: str | None = None, **extra):
+    station = crud.get_station(session, station_id)
+    election = crud.get_election(session, station.election_id)
+    form = forms().get(form_name) if form_name else None
+    t = translator(user.language)
+    title = f"{t('checklist')}: {form.title[user.language]}" if form else t(kind)
+    api = {
+        "checklist": "/api/checklists",
+        "incident": "/api/incidents",
+        "protocol": "/api/protocols",
+    }[kind]
+    return render(
+        "file.html.j2",
+        user,
+        kind=kind,
+        api=api,
+        station=station,
+        form=form,
+        title=title,
+        client_id=str(uuid.uuid4()),
+        categories=CATEGORIES,
+        severities=SEVERITIES,
+        protocol_fields=PROTOCOL_FIELDS,
+        candidates=election.candidates,
+        now=dt.datetime.now().strftime("%Y-%m-%dT%H:%M"),
+        **extra,
+    )
+
+
+@router.get("/file/checklist/{name}", response_class=HTMLResponse)
+def checklist_page(name: str, station: int, session: SessionDep, user: PageUser):
+    if user is None:
+        return login_redirect()
+    return _file_page(session, user, "checklist", station, name)
+
+
+@router.get("/file/{kind}", response_class=HTMLResponse)
+def file_page(kind: str, station: int, session: SessionDep, user: PageUser):
+    if user is None:
+        return login_redirect()
+    if kind not in ("incident", "protocol"):
+        return render("login.html.j2", user, status=404, message="Not found")
+    return _file_page(session, user, kind, station)
+
+
+async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name: str | None):
+    """The same submission as the script would send, built from the posted form."""
+    cid = str(data.get("client_id") or uuid.uuid4())
+    station = crud.get_station(session, int(data.get("station_id") or 0))
+    crud.check_may_submit(session, user, station, kind, form_name or str(data.get("category", "")))
+    if crud.existing_by_client_id(session, user, cid) is not None:
+        return
+    media_ids = []
+    photo = data.get("photo")
+    if photo is not None and hasattr(photo, "read") and (raw := await photo.read()):
+        media, _ = crud.store_media(
+            session, store, user, str(uuid.uuid4()), raw, photo.content_type or "image/jpeg"
+        )
+        session.flush()
+        media_ids.append(media.id)
+    fields = {k: v for k, v in data.items() if isinstance(v, str) and v != ""}
+    if kind == Kind.checklist:
+        answers = {k[2:]: v for k, v in fields.items() if k.startswith("a.")}
+        answers, complete, flags = crud.clean_checklist(form_name, answers, station.registered)
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form=form_name,
+            station_id=station.id,
+            channel="web",
+            observer_id=user.id,
+            answers=answers,
+            complete=complete,
+            flags=flags,
+        )
+    elif kind == Kind.incident:
+        crud.clean_incident(fields.get("category", ""), fields.get("severity", "medium"))
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form=fields["category"],
+            station_id=station.id,
+            observer_id=user.id,
+            severity=fields.get("severity", "medium"),
+            channel="web",
+            occurred_at=dt.datetime.fromisoformat(
+                fields.get("occurred_at") or dt.datetime.now().isoformat()
+            ),
+            description=fields.get("description", ""),
+        )
+    else:
+
+        def ints(prefix):
+            return {
+                k[2:]: int(v) for k, v in fields.items() if k.startswith(prefix) and v.isdigit()
+            }
+
+        election = crud.get_election(session, station.election_id)
+        answers, flags = crud.clean_protocol(election, ints("n."), ints("v."), station.registered)
+        sub = m.Submission(
+            client_id=cid,
+            kind=kind,
+            form="protocol",
+            station_id=station.id,
+            channel="web",
+            observer_id=user.id,
+            answers=answers,
+            flags=flags,
+        )
+    crud.create_submission(session, user, sub, media_ids, checked=True)
+    session.commit()
+
+
+@router.post("/file/checklist/{name}")
+async def checklist_submit(
+    name: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser
+):
+    return await _submit(request, session, store, user, Kind.checklist, name)
+
+
+@router.post("/file/{kind}")
+async def file_submit(
+    kind: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser
+):
+    return await _submit(request, session, store, user, kind, None)
+
+
+async def _submit(request, session, store, user, kind, form_name) -> Response:
+    if user is None:
+        return login_redirect()
+    data = await request.form()
+    try:
+        await _no_js_submit(data, session, store, user, kind, form_name)
+    except (ServiceError, ValueError) as exc:
+        session.rollback()
+        return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
+    finally:
+        await data.close()  # uploaded files are spooled to temporary files
+    return render(
+        "stations.html.j2", user, stations=[], forms=[], message=translator(user.language)("saved")
+    )

@@ -1,0 +1,149 @@
+"""The camera watchers' phone page ``/watch?station=ID``: files a window count or a status
+change without JavaScript (rules in ``crud.cameras``, as the JSON API ``/api/camera/...``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pollwatch.cameras.data import EVENT_KINDS, STATUSES
+from pollwatch.service import crud
+from pollwatch.service import models as m
+from pollwatch.service.api.deps import SessionDep
+from pollwatch.service.crud import cameras as watchers
+from pollwatch.service.errors import ServiceError
+from pollwatch.service.i18n import translator
+from pollwatch.service.pages.common import login_redirect, page_user, render
+from pollwatch.service.permissions import CAMERA_FILERS, require
+
+router = APIRouter(include_in_schema=False)
+
+
+def _day(election: m.Election) -> dt.date:
+    try:
+        return dt.date.fromisoformat(election.date)
+    except ValueError:
+        return dt.date.today()
+
+
+def _page(session, user: m.User, station_id: int, message: str | None = None, status: int = 200):
+    station = crud.get_station(session, station_id)
+    watchers.check_may_file(session, user, station)
+    tallies, _ = watchers.list_rows(session, user, m.CameraTally, station.id, limit=1000)
+    logs, _ = watchers.list_rows(session, user, m.CameraLog, station.id, limit=1000)
+    mine = [r for r in tallies if r.watcher_id == user.id]
+    last = max((r.window_end for r in mine), default=None)
+    t = translator(user.language)
+    day = _day(crud.get_election(session, station.election_id)).isoformat()
+    return render(
+        "watch.html.j2",
+        user,
+        status=status,
+        station=station,
+        message=message,
+        day=day,
+        tally_id=str(uuid.uuid4()),
+        log_id=str(uuid.uuid4()),
+        next_start=last.strftime("%H:%M") if last else "08:00",
+        now=dt.datetime.now().strftime("%H:%M"),
+        tallies=mine[-12:],
+        logs=[r for r in logs if r.watcher_id == user.id][-12:],
+        statuses=[(s, t(f"cam_{s}")) for s in STATUSES],
+        events=[(e, t(f"cam_{e}")) for e in EVENT_KINDS],
+    )
+
+
+@router.get("/watch", response_class=HTMLResponse)
+def watch_page(station: int, request: Request, session: SessionDep, saved: int = 0):
+    user = page_user(request, session)
+    if user is None:
+        return login_redirect()
+    return _page(session, user, station, translator(user.language)("saved") if saved else None)
+
+
+def _at(day: dt.date, hhmm: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(hhmm))
+
+
+@router.post("/watch/tally")
+def watch_tally(
+    request: Request,
+    session: SessionDep,
+    client_id: Annotated[uuid.UUID, Form()],
+    station_id: Annotated[int, Form()],
+    window_start: Annotated[str, Form()],
+    window_minutes: Annotated[int, Form()] = 15,
+    count: Annotated[str, Form()] = "",
+    not_visible: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+):
+    def build(user, station, day):
+        start = _at(day, window_start)
+        n = int(count) if count.strip() else None
+        cols = watchers.clean_tally(
+            start,
+            start + dt.timedelta(minutes=window_minutes),
+            None if not_visible else n,
+            not not_visible,
+            reason,
+        )
+        return m.CameraTally(
+            client_id=str(client_id),
+            station_id=station.id,
+            watcher_id=user.id,
+            channel="web",
+            **cols,
+        )
+
+    return _web_file(request, session, station_id, build)
+
+
+@router.post("/watch/log")
+def watch_log(
+    request: Request,
+    session: SessionDep,
+    client_id: Annotated[uuid.UUID, Form()],
+    station_id: Annotated[int, Form()],
+    at: Annotated[str, Form()],
+    value: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+):
+    def build(user, station, day):
+        kind = "event" if value in EVENT_KINDS else "status"
+        cols = watchers.clean_log(kind, value, _at(day, at), note)
+        return m.CameraLog(
+            client_id=str(client_id),
+            station_id=station.id,
+            watcher_id=user.id,
+            channel="web",
+            **cols,
+        )
+
+    return _web_file(request, session, station_id, build)
+
+
+def _web_file(request: Request, session, station_id: int, build):
+    user = page_user(request, session)
+    if user is None:
+        return login_redirect()
+    try:
+        require(user, CAMERA_FILERS)
+        station = crud.get_station(session, station_id)
+        election = session.scalar(select(m.Election).where(m.Election.id == station.election_id))
+        watchers.create(session, user, build(user, station, _day(election)))
+        session.commit()
+    except ValueError as exc:  # a malformed time from a browser without time inputs
+        session.rollback()
+        return _page(session, user, station_id, str(exc), 422)
+    except ServiceError as exc:
+        session.rollback()
+        if exc.status in (403, 404):
+            return render("login.html.j2", user, status=exc.status, message=str(exc))
+        return _page(session, user, station_id, str(exc), exc.status)
+    # post/redirect/get: a reload does not resubmit, and the page gets fresh client ids
+    return RedirectResponse(f"/watch?station={station_id}&saved=1", status_code=303)

@@ -1,0 +1,266 @@
+"""Who may see and write what: the service's one permission rule.
+
+Every caller applies the rule from here: ``crud`` (API routes and web pages), the group-commit
+writer (``throughput.writer``, its SQLite path and its raw PostgreSQL path), the SMS intake and
+the camera watchers' filings (``crud.cameras``). Nothing else in the service spells it out.
+
+The rule, in the order it is applied:
+
+1. **Role.** ``require(user, roles)``: observations (checklists, incidents, protocol copies) are
+   filed by ``SUBMITTERS``, camera tallies and logs by ``CAMERA_FILERS``.
+2. **Staff** (admin, coordinator) file anywhere: no station checks (``station_checks`` and
+   ``camera_station_checks`` return False). Camera watchers file camera incidents only.
+3. **Station** (``decide``): an observer must be assigned to the station (a camera watcher too,
+   for tallies and logs; camera incidents it may file anywhere), and every non-staff filer must
+   be accredited for the station's election.
+
+Whether a user is assigned or accredited is defined once, as SQL conditions (``assigned``,
+``accredited``), from which come the ``EXISTS`` tests of a single check (``assigned_exists``,
+``accredited_exists``) and the rows a batch reads for all its submitters at once (``grants``;
+the PostgreSQL writer compiles the same statement to the text it sends through psycopg).
+
+Reading: ``READ_ALL`` (admin, coordinator, analyst) see every row; others see their own
+(``own_rows``), another's row is reported as not found; stations as ``visible_stations``.
+
+Administration: ``STAFF`` accredit, assign, review and create users (coordinators only
+observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from pollwatch.service import models as m
+from pollwatch.service.errors import Forbidden
+from pollwatch.service.models import Kind, Role
+from pollwatch.service.taxonomy import CAMERA_CATEGORIES
+
+ADMIN = frozenset({Role.admin})  # imports elections
+STAFF = frozenset({Role.admin, Role.coordinator})
+READ_ALL = frozenset({Role.admin, Role.coordinator, Role.analyst})
+SUBMITTERS = frozenset({Role.admin, Role.coordinator, Role.observer, Role.camera_watcher})
+CAMERA_FILERS = frozenset({Role.camera_watcher, Role.admin, Role.coordinator})
+CAMERA_READERS = READ_ALL | {Role.camera_watcher}
+FIELD_ROLES = frozenset({Role.observer, Role.camera_watcher})  # accredited, assigned to stations
+
+
+def refused(reason: str, detail: str) -> Forbidden:
+    """A refusal of the rule: ``Forbidden`` (403) with its ``reason``: ``"role"``,
+    ``"camera_only"``, ``"not_assigned"`` or ``"not_accredited"`` (the SMS intake words its
+    reply by it)."""
+    exc = Forbidden(detail)
+    exc.reason = reason
+    return exc
+
+
+def require(user: m.User, roles: Iterable[str]) -> None:
+    """Forbidden (``"role"``) unless ``user`` has one of ``roles``."""
+    if user.role not in roles:
+        raise refused("role", "Not enough permissions")
+
+
+def check_create_user(actor: m.User, role: str) -> None:
+    """Staff create users: admins of any role, coordinators observers and camera watchers."""
+    require(actor, STAFF)
+    if actor.role == Role.coordinator and role not in FIELD_ROLES:
+        raise refused("role", "Not enough permissions")
+
+
+# ---- the station rule -------------------------------------------------------------------------
+
+
+def station_checks(user: m.User, kind: str, form: str) -> bool:
+    """Role gate of an observation (``kind``, ``form``: the checklist name or the incident
+    category): refused for a role that does not file, or a camera watcher filing anything but a
+    camera incident; False for staff (no station checks), True when ``decide`` must follow."""
+    require(user, SUBMITTERS)
+    if user.role in STAFF:
+        return False
+    if user.role == Role.camera_watcher and not (
+        kind == Kind.incident and form in CAMERA_CATEGORIES
+    ):
+        raise refused("camera_only", "Camera watchers file camera incidents only")
+    return True
+
+
+def camera_station_checks(user: m.User) -> bool:
+    """Role gate of a camera tally or log, as ``station_checks``."""
+    require(user, CAMERA_FILERS)
+    return user.role not in STAFF
+
+
+def decide(user: m.User, is_assigned: bool, is_accredited: bool, *, camera: bool = False) -> None:
+    """The station rule for a filer who passed its role gate and is not staff: assignment (for
+    observers; for camera watchers on ``camera`` filings), then accreditation."""
+    if not is_assigned and (camera or user.role == Role.observer):
+        raise refused("not_assigned", "Station not assigned to you")
+    if not is_accredited:
+        who = "Camera watcher" if camera else "Observer"
+        raise refused("not_accredited", f"{who} not accredited")
+
+
+def check_submit(
+    user: m.User, kind: str, form: str, is_assigned: bool, is_accredited: bool
+) -> None:
+    """The whole rule for an observation, given what the database says about the station."""
+    if station_checks(user, kind, form):
+        decide(user, is_assigned, is_accredited)
+
+
+def check_submit_at(
+    session: Session, user: m.User, station: m.Station, kind: str, form: str
+) -> None:
+    """``check_submit`` at ``station``, reading assignment and accreditation in one query (none
+    for staff)."""
+    if station_checks(user, kind, form):
+        decide(user, *_grant_flags(session, user, station))
+
+
+def check_camera_at(session: Session, user: m.User, station: m.Station) -> None:
+    """The whole rule for a camera tally or log at ``station``."""
+    if camera_station_checks(user):
+        decide(user, *_grant_flags(session, user, station), camera=True)
+
+
+def _grant_flags(session: Session, user: m.User, station: m.Station) -> tuple[bool, bool]:
+    row = session.execute(
+        select(
+            assigned_exists(user.id, station.id), accredited_exists(user.id, station.election_id)
+        )
+    ).one()
+    return bool(row[0]), bool(row[1])
+
+
+# ---- assignment and accreditation as SQL ------------------------------------------------------
+
+Match = Any  # a value or SQL expression (compared with ``=``), ``one_of(...)``, ``any_of(...)``
+
+
+class _Matcher:
+    def __init__(self, condition: Callable[[Any], ColumnElement[bool]]) -> None:
+        self.condition = condition
+
+
+def one_of(values: Iterable) -> _Matcher:
+    """Match any of ``values`` (``IN``), for a batch."""
+    values = list(values)
+    return _Matcher(lambda col: col.in_(values))
+
+
+def any_of(name: str) -> _Matcher:
+    """Match any element of the integer-array parameter ``name`` (PostgreSQL ``= ANY(...)``)."""
+    return _Matcher(lambda col: col == any_(bindparam(name, type_=ARRAY(Integer))))
+
+
+ANY = _Matcher(lambda col: true())  # no condition on this column
+
+
+def _match(col, value: Match) -> ColumnElement[bool]:
+    return value.condition(col) if isinstance(value, _Matcher) else col == value
+
+
+def assigned(user: Match, station: Match) -> ColumnElement[bool]:
+    """An ``assignments`` row of ``user`` at ``station``: the user is assigned there."""
+    a = m.Assignment
+    return and_(_match(a.user_id, user), _match(a.station_id, station))
+
+
+def accredited(user: Match, election: Match = ANY) -> ColumnElement[bool]:
+    """An ``accreditations`` row of ``user`` for ``election`` with status accredited (requested,
+    refused and revoked ones do not count)."""
+    c = m.Accreditation
+    return and_(
+        _match(c.user_id, user),
+        _match(c.election_id, election),
+        c.status == m.AccreditationStatus.accredited,
+    )
+
+
+def assigned_exists(user: Match, station: Match):
+    """``EXISTS`` an assignment (see ``assigned``)."""
+    return select(m.Assignment.id).where(assigned(user, station)).exists()
+
+
+def accredited_exists(user: Match, election: Match):
+    """``EXISTS`` an accreditation (see ``accredited``)."""
+    return select(m.Accreditation.id).where(accredited(user, election)).exists()
+
+
+def grants(users: Match, stations: Match) -> Select:
+    """The rows that decide a batch: ``(0, user_id, station_id)`` per assignment of ``users`` at
+    ``stations``, ``(1, user_id, election_id)`` per accreditation of ``users`` (any election);
+    ``split_grants`` turns them into sets."""
+    a, c = m.Assignment, m.Accreditation
+    return (
+        select(literal_column("0"), a.user_id, a.station_id)
+        .where(assigned(users, stations))
+        .union_all(select(literal_column("1"), c.user_id, c.election_id).where(accredited(users)))
+    )
+
+
+def split_grants(rows) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """``grants`` rows as the (user, station) assignments and (user, election) accreditations."""
+    assigned_: set[tuple[int, int]] = set()
+    accredited_: set[tuple[int, int]] = set()
+    for which, user_id, other in rows:
+        (accredited_ if which else assigned_).add((user_id, other))
+    return assigned_, accredited_
+
+
+def accredited_elections(session: Session, user: m.User) -> set[int]:
+    """The elections ``user`` is accredited for."""
+    c = m.Accreditation
+    return set(session.scalars(select(c.election_id).where(accredited(user.id))))
+
+
+def is_accredited(session: Session, user: m.User, election_id: int) -> bool:
+    return bool(session.scalar(select(accredited_exists(user.id, election_id))))
+
+
+def assigned_station_ids(session: Session, user: m.User) -> set[int]:
+    """The stations ``user`` is assigned to."""
+    return set(session.scalars(select(m.Assignment.station_id).where(assigned(user.id, ANY))))
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def sees_all(user: m.User) -> bool:
+    """Admins, coordinators and analysts read every row."""
+    return user.role in READ_ALL
+
+
+def own_rows(user: m.User, query: Select, owner, readers: Iterable[str] | None = None) -> Select:
+    """``query`` as ``user`` may read it: all rows for ``READ_ALL``, else (refused unless the
+    role is in ``readers``, when given) the rows whose ``owner`` column is the user."""
+    if sees_all(user):
+        return query
+    if readers is not None:
+        require(user, readers)
+    return query.where(owner == user.id)
+
+
+def visible_stations(session: Session, user: m.User, query: Select) -> Select:
+    """``query`` over stations as ``user`` may list them: every station for ``READ_ALL``, staff
+    and camera watchers (who file camera incidents anywhere), observers their assigned ones."""
+    if sees_all(user):
+        return query
+    require(user, SUBMITTERS)
+    if user.role == Role.observer:
+        return query.where(m.Station.id.in_(assigned_station_ids(session, user)))
+    return query
