@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.model import Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
@@ -543,7 +543,7 @@ def _run(
     confidence: float,
     bootstrap: int,
     seed,
-    backend=None,
+    execution: Execution | str | None = None,
 ):
     """Estimate from the reports in ``rows``; returns a dict of arrays and bookkeeping."""
     codes = data.codes[rows]
@@ -582,7 +582,7 @@ def _run(
         reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
         T = np.concatenate(
             run_tasks(
-                boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend
+                boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], execution
             )
         )
         q = _quantities(T[:, :-1], K)
@@ -625,7 +625,7 @@ def estimate(
     seed: int | None = None,
     nonresponse: Nonresponse = "collapse",
     majority: float = 0.5,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
 
@@ -637,6 +637,8 @@ def estimate(
     ``nonresponse``: strata with fewer than 2 reports are merged into a neighbouring stratum of
     the same parent (``collapse``) or, for strata with no report, the reporting strata of the same
     parent are re-weighted to stand for them (``poststratify``); the result lists each action.
+    ``execution``: where the bootstrap chunks run (:class:`pollwatch.compute.Execution`; the
+    replicates are the same on any).
     """
     if nonresponse not in ("collapse", "poststratify"):
         raise ValueError(
@@ -657,7 +659,7 @@ def estimate(
         bootstrap,
         seed,
         majority,
-        backend,
+        execution,
     )
 
 
@@ -670,7 +672,7 @@ def _result(
     bootstrap,
     seed,
     majority,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> QuickCountResult:
     notes: list[str] = []
     if len(rows) < 2:
@@ -703,7 +705,7 @@ def _result(
             None,
             ("Fewer than 2 protocol copies: nothing can be estimated.",),
         )
-    r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
+    r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, execution)
     z, t = z_value(confidence), _t_quantile(confidence, r["df"])
     names = [*data.names, "turnout", "invalid_share"]
     qs = []
