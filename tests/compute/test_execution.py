@@ -167,3 +167,23 @@ def test_mixture_identical_serial_processes_and_in_a_job():
         assert r.fraud_votes == a.fraud_votes
         assert r.fraud_votes_ci == a.fraud_votes_ci
         np.testing.assert_array_equal(r.boot, a.boot)
+
+
+def _sleep(sec: float) -> float:
+    import time
+
+    time.sleep(sec)
+    return sec
+
+
+def test_leaving_the_block_on_an_error_stops_the_workers():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(KeyError), Jobs("processes:1") as jobs:
+        job = jobs.submit("slow", _sleep, 60)
+        time.sleep(0.5)
+        raise KeyError("the caller failed")
+    assert time.perf_counter() - t0 < 30
+    with pytest.raises(ComputeError, match="'slow' failed: (the worker process died|cancelled)"):
+        job.result()

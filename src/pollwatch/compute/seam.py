@@ -317,6 +317,9 @@ class Jobs:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._pool is not None:
+            if exc_type is not None:  # the caller failed: its jobs' results will not be read
+                for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    p.terminate()
             self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
             self._pool = None
         if self._own_client:
