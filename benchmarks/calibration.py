@@ -21,7 +21,7 @@ import pickle
 import time
 
 from pollwatch import calibration as cal
-from pollwatch.compute import Backend
+from pollwatch.compute import Execution
 
 
 def _print_tables(table, header: str) -> None:
@@ -75,7 +75,7 @@ def main() -> None:
         help="--klimek: how the baseline turnout peak is read off (klimek_baseline)",
     )
     a = ap.parse_args()
-    backend = Backend("processes", workers=a.workers) if a.workers > 1 else None
+    execution = Execution.processes(a.workers) if a.workers > 1 else None
     progress = lambda d, n: print(f"  {d}/{n} elections", flush=True)  # noqa: E731
     t0 = time.perf_counter()
     if a.klimek:
@@ -95,7 +95,7 @@ def main() -> None:
             n_elections=n,
             n_stations=(a.min_stations, a.max_stations),
             methods=a.methods.split(","),
-            backend=backend,
+            execution=execution,
             progress=progress,
         )
         print(
@@ -119,7 +119,7 @@ def main() -> None:
         methods=a.methods.split(","),
         scenarios=a.scenarios.split(","),
         seed=a.seed,
-        backend=backend,
+        execution=execution,
         critical={},
         progress=progress,
     )

@@ -4,7 +4,7 @@ Targets on a 2-core machine: integer test ≤ 1 s, Klimek fit ≤ 5 s, coarse sh
 mixture ≤ 60 s, the whole ``pollwatch analyze`` (report included) ≤ 30 s. After a warm-up on
 a small simulated election (numba compilation, reported separately) each method runs alone
 in this process (wall and CPU seconds; CPU counts every thread), then :func:`analyze` runs
-them all as the CLI does (the RKD resampling in a second process), then the CLI itself in a
+them all as the CLI does (the national mixture and the RKD resampling in a worker process), then the CLI itself in a
 fresh process. The machine may be shared: the load average is printed with the figures, and
 CPU seconds are the figure to compare across runs. Usage: python benchmarks/forensics.py [FILE]
 """
@@ -73,7 +73,7 @@ def main(path: Path) -> None:
         print(f"{name}: ERROR {err}")
     print(
         f"analyze(), all methods + scores: {w:.1f} s wall, {c + k:.1f} s CPU ({k:.1f} s of it in the "
-        f"second process); per method (overlapping): "
+        f"worker process); per method (overlapping): "
         + ", ".join(f"{n} {s:.1f}" for n, s in a.timings.items())
     )
     print(

@@ -2,7 +2,7 @@
 
 Simulates elections of the given sizes (default 100,000 and 1,000,000 stations, 12 % of stations
 stuffed and 2 % rounded, Russian layout, 80 regions), then runs every forensic method as
-`pollwatch analyze` does (the RKD resampling and the national mixture in a second process) and
+`pollwatch analyze` does (the RKD resampling and the national mixture in a worker process) and
 prints each method's seconds, the total wall and CPU seconds (this process and its children)
 and the peak resident memory of both. The machine may be shared: the load average is printed.
 Usage: python benchmarks/forensics_scale.py [N ...]

@@ -27,8 +27,10 @@ def _one(scenario: str, i: int) -> list[float]:
     sim = simulate_election(n, seed=900_000 + i, fraud=SCENARIOS[scenario], electorate=cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        national = fraud_mixture(sim.election, seed=i, n_boot=10, backend="serial")
-        regional = fraud_mixture(sim.election, seed=i, n_boot=10, strata="region", backend="serial")
+        national = fraud_mixture(sim.election, seed=i, n_boot=10, execution="serial")
+        regional = fraud_mixture(
+            sim.election, seed=i, n_boot=10, strata="region", execution="serial"
+        )
     row = [float(sim.truth["ballots_added"].sum())]
     for r in (national, regional):
         row += [r.manufactured_votes, r.manufactured_ci.low, r.manufactured_ci.high]
@@ -44,7 +46,9 @@ def main(n_elections: int, scenarios: list[str]) -> None:
     print("|---|---|---:|---:|---:|")
     for sc in scenarios:
         t0 = time.perf_counter()
-        res = np.array(run_tasks(_one, [(sc, i) for i in range(n_elections)], backend="processes"))
+        res = np.array(
+            run_tasks(_one, [(sc, i) for i in range(n_elections)], execution="processes")
+        )
         added = res[:, 0]
         for name, j in (("national", 1), ("region by region", 4)):
             est, low, high = res[:, j], res[:, j + 1], res[:, j + 2]

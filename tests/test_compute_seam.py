@@ -1,9 +1,9 @@
-"""The execution seam gives identical results for the same seed whatever the backend."""
+"""The execution seam gives identical results for the same seed whatever the execution."""
 
 import numpy as np
 import pytest
 
-from pollwatch.compute import get_backend, run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 
 
 def _draw(seed: np.random.SeedSequence, n: int) -> float:
@@ -13,8 +13,8 @@ def _draw(seed: np.random.SeedSequence, n: int) -> float:
 def test_serial_and_processes_agree():
     entropy, seeds = spawn_seeds(123, 4)
     tasks = [(s, 1000) for s in seeds]
-    a = run_tasks(_draw, tasks, backend="serial")
-    b = run_tasks(_draw, tasks, backend="processes")
+    a = run_tasks(_draw, tasks, "serial")
+    b = run_tasks(_draw, tasks, "processes")
     assert a == b
     assert entropy == 123
 
@@ -25,6 +25,6 @@ def test_different_seeds_differ():
     assert run_tasks(_draw, [(s, 10) for s in s1]) != run_tasks(_draw, [(s, 10) for s in s2])
 
 
-def test_bad_backend_names_choices():
+def test_bad_execution_names_choices():
     with pytest.raises(ValueError, match="must be 'serial', 'processes' or 'dask'"):
-        get_backend("threads")
+        Execution.of("threads")

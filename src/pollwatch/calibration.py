@@ -365,7 +365,7 @@ def calibrate(
     scenarios=None,
     alpha: float = 0.05,
     seed: int = 0,
-    backend=None,
+    execution=None,
     critical: dict[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[str, str], Cell]:
@@ -373,7 +373,8 @@ def calibrate(
 
     Election sizes are drawn uniformly from ``n_stations``. Returns a table keyed by
     (scenario, method). Uses :func:`pollwatch.compute.run_tasks` so a process pool or Dask
-    cluster can share the work. ``critical`` overrides :data:`CRITICAL_VALUES`.
+    cluster can share the work (``execution``: a :class:`pollwatch.compute.Execution` or its
+    text, e.g. ``"processes:4"``). ``critical`` overrides :data:`CRITICAL_VALUES`.
     """
     from pollwatch.compute import run_tasks
 
@@ -405,7 +406,7 @@ def calibrate(
     chunk = max(1, len(tasks) // 20)
     done = 0
     for start in range(0, len(tasks), chunk):
-        for r in run_tasks(_one, tasks[start : start + chunk], backend=backend):
+        for r in run_tasks(_one, tasks[start : start + chunk], execution):
             for m, (flag, est, stats, p, secs, err, extra) in r["methods"].items():
                 cell = table[(r["scenario"], m)]
                 cell.runs += 1
@@ -450,7 +451,7 @@ def fit_critical_values(
     methods=None,
     alpha: float = 0.05,
     seed: int = CALIBRATION_SEED,
-    backend=None,
+    execution=None,
     progress=None,
 ) -> dict[str, float]:
     """Fit the fixed critical values on clean elections of seed ``seed`` (never the
@@ -464,7 +465,7 @@ def fit_critical_values(
         scenarios=["clean"],
         alpha=alpha,
         seed=seed,
-        backend=backend,
+        execution=execution,
         critical={},
         progress=progress,
     )

@@ -310,3 +310,25 @@ def test_the_cli_prints_the_headline_statement_first(sim_files, tmp_path):
     )
     assert doc["headline"]["falsified_votes"]["estimate"] is None
     assert " ".join(statement.split())[:60] in " ".join(r.output.split())
+
+
+def test_execution_option_runs_tasks_elsewhere_with_the_same_results(sim_files, tmp_path):
+    _, paths = sim_files
+    docs = {}
+    for where in (None, "processes:2"):
+        out = tmp_path / (where or "serial").replace(":", "-")
+        extra = ["--execution", where] if where else []
+        args = ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet"]
+        r = runner.invoke(app, [*args, "--methods", "shpilkin", "--no-report", *extra])
+        assert r.exit_code == 0, r.output
+        docs[where] = json.loads((out / "results.json").read_text())["methods"]["shpilkin"]
+    serial, procs = docs[None], docs["processes:2"]
+    assert serial["excess_votes_low"] is not None
+    assert serial == procs
+    r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--execution", "threads"])
+    assert r.exit_code == 2 and "--execution" in r.stderr and "'threads'" in r.stderr
+    r = runner.invoke(
+        app,
+        ["analyze", str(paths["results.csv"]), "--execution", "serial", "--scheduler", "tcp://h:1"],
+    )
+    assert r.exit_code == 2 and "give one" in r.stderr

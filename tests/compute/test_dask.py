@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pollwatch.compute import Backend
+from pollwatch.compute import Execution
 from pollwatch.forensics.integers import integer_test
 from pollwatch.forensics.shpilkin import shpilkin
 from pollwatch.model import Election
@@ -48,9 +48,9 @@ def _mc(e: Election, **kw):
 
 
 def test_integer_montecarlo_identical_across_backends(election, dask_client):
-    serial = _mc(election, backend="serial")
-    procs = _mc(election, backend=Backend("processes", workers=2))
-    dask = _mc(election, scheduler=dask_client)
+    serial = _mc(election, execution="serial")
+    procs = _mc(election, execution=Execution.processes(2))
+    dask = _mc(election, execution=Execution.dask(dask_client))
     assert serial.replicates.shape == (50, 4)
     np.testing.assert_array_equal(serial.replicates, procs.replicates)
     np.testing.assert_array_equal(serial.replicates, dask.replicates)
@@ -64,6 +64,6 @@ def test_integer_montecarlo_identical_across_backends(election, dask_client):
 def test_shpilkin_bootstrap_identical_across_backends(election, dask_client):
     kw = dict(n_boot=50, seed=5, by_region=None, variants=False)
     serial = shpilkin(election, **kw)
-    dask = shpilkin(election, scheduler=dask_client, **kw)
+    dask = shpilkin(election, execution=Execution.dask(dask_client), **kw)
     np.testing.assert_array_equal(serial.bootstrap, dask.bootstrap)
     assert serial.interval == dask.interval

@@ -97,7 +97,7 @@ def test_same_seed_same_result_on_every_backend():
     e = simulate(3, n=1500, coarse_share=0.02)
     a = rozenas_rkd(e, n_resamples=24, seed=11, block=5)
     fit = (a.turnout_mixture, a.support_mixture)
-    b = rozenas_rkd(e, n_resamples=24, seed=11, block=8, mixtures=fit, backend="processes")
+    b = rozenas_rkd(e, n_resamples=24, seed=11, block=8, mixtures=fit, execution="processes")
     np.testing.assert_array_equal(a.envelope, b.envelope)
     assert a.fraud_pct == b.fraud_pct and a.pvalue == b.pvalue
     c = rozenas_rkd(e, n_resamples=24, seed=12, mixtures=fit)

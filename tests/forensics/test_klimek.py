@@ -310,8 +310,8 @@ def test_fraud_free_model_data_fit_little_fraud():
 def test_same_result_on_every_backend():
     e = _simulate_election(3000, f_i=0.3, f_e=0.05, alpha=2.0, seed=4)
     kw = dict(n_realisations=3, seed=9, grid=SMALL_GRID)
-    serial = fit_klimek(e, backend="serial", **kw)
-    procs = fit_klimek(e, backend="processes", **kw)
+    serial = fit_klimek(e, execution="serial", **kw)
+    procs = fit_klimek(e, execution="processes", **kw)
     assert serial.argmins == procs.argmins and serial.losses == procs.losses
     np.testing.assert_array_equal(serial.loss_surface, procs.loss_surface)
     again = fit_klimek(e, **kw)

@@ -131,7 +131,7 @@ class TestResultObject:
     def test_backends_agree(self, result):
         e, r = result
         r2 = fraud_mixture(
-            e, candidate="Leader", n_boot=4, seed=7, boot_size=None, backend="processes"
+            e, candidate="Leader", n_boot=4, seed=7, boot_size=None, execution="processes"
         )
         np.testing.assert_array_equal(r.boot, r2.boot)
 

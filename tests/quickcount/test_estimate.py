@@ -122,7 +122,7 @@ class TestEstimate:
     def test_bootstrap_same_on_every_backend(self, frame, sample):
         copies = copies_from(frame, sample.table["station_id"])
         a = estimate(copies, frame, strata="region", bootstrap=1000, seed=3)
-        b = estimate(copies, frame, strata="region", bootstrap=1000, seed=3, backend="processes")
+        b = estimate(copies, frame, strata="region", bootstrap=1000, seed=3, execution="processes")
         assert a.quantities == b.quantities
 
     @pytest.mark.parametrize("method", ["collapse", "poststratify"])

@@ -68,7 +68,7 @@ def test_klimek_fit_recovers_the_injected_model():
     fit_klimek = pytest.importorskip("pollwatch.forensics.klimek").fit_klimek
 
     s = simulate_klimek(30_000, 0.2, 0.03, 2.0, seed=2)
-    r = fit_klimek(s.election, n_realisations=2, seed=1, backend="serial")
+    r = fit_klimek(s.election, n_realisations=2, seed=1, execution="serial")
     assert abs(r.f_e - 0.03) < 0.015
     assert abs(r.alpha - 2.0) <= 0.5
     assert 0.08 < r.f_i < 0.3
@@ -76,7 +76,7 @@ def test_klimek_fit_recovers_the_injected_model():
         simulate_klimek(30_000, 0.0, 0.0, 2.0, seed=2).election,
         n_realisations=2,
         seed=1,
-        backend="serial",
+        execution="serial",
     )
     # the clean fit is not exactly 0 (rounding to counts, estimated baseline) but well below the dirty one
     assert clean.f_i < r.f_i / 2 and clean.f_e < 0.005

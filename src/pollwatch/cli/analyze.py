@@ -88,7 +88,15 @@ def register(app: typer.Typer) -> None:
         ),
         out: Path = typer.Option(Path("pollwatch-out"), "--out", "-o", help="Output directory."),
         scheduler: str | None = typer.Option(
-            None, help="Dask scheduler address for Monte Carlo/bootstrap work."
+            None,
+            help="Dask scheduler address for Monte Carlo/bootstrap work "
+            "(the same as --execution dask:ADDR).",
+        ),
+        execution: str | None = typer.Option(
+            None,
+            "--execution",
+            help="Where Monte Carlo/bootstrap tasks run: serial (default), processes[:N] "
+            "or dask[:ADDR]; add ,threads=N to cap the threads of one task.",
         ),
         methods: str | None = typer.Option(
             None, help="Comma-separated subset of methods (default: all)."
@@ -141,6 +149,14 @@ def register(app: typer.Typer) -> None:
                 geo = json.loads(regions.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 raise fail(f"--regions {regions}: cannot read GeoJSON ({exc})") from None
+        from pollwatch.compute import Execution
+
+        if scheduler is not None and execution is not None:
+            raise fail("--scheduler and --execution: give one (--execution dask:ADDR)", 2)
+        try:
+            where = Execution.dask(scheduler) if scheduler else Execution.of(execution)
+        except ValueError as exc:
+            raise fail(f"--execution: {exc}", 2) from None
         election = load(file, preset, mapping, candidate)
         try:  # no analysable station: one line, exit 1, no report (before the progress bar)
             require_analysable(election)
@@ -153,7 +169,7 @@ def register(app: typer.Typer) -> None:
                 election,
                 seed=seed,
                 methods=chosen,
-                scheduler=scheduler,
+                execution=where,
                 progress=step,
                 regional_boot=regional_boot,
                 command=command,
@@ -161,7 +177,7 @@ def register(app: typer.Typer) -> None:
                 regions_key=regions_key,
             )
         # imported only now: the report pulls in scipy.stats/signal and matplotlib (~2 s), and
-        # importing them before analyze() would delay the start of its second process
+        # importing them before analyze() would delay the start of its worker process
         from pollwatch.report import write_all, write_exports
 
         sections = _source_sections(election, seed, copies, tallies, status, claims)

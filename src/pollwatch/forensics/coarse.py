@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from pollwatch.compute import get_backend, run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics._coarse_blas import single_blas_thread
 from pollwatch.forensics._coarse_exact import small_denominator_probabilities
 from pollwatch.forensics._coarse_fit import BetaBinomialMixture, fit_mixture
@@ -403,17 +403,15 @@ def _resample(
     grid: int,
     q_max: int,
     block: int,
-    backend,
-    scheduler,
-    threads: int | None,
+    execution: Execution | str | None,
 ) -> _Null:
     states = seed_states(list(seqs))
-    threads = threads or os.cpu_count() or 1
+    threads = Execution.of(execution).threads or os.cpu_count() or 1
     tasks = [
         (states[i : i + block], d, f, bw, grid, q_max, threads)
         for i in range(0, len(states), block)
     ]
-    out = run_tasks(_rkd_block, tasks, backend=backend, scheduler=scheduler)
+    out = run_tasks(_rkd_block, tasks, execution)
     dens = np.concatenate([o[0] for o in out])
     frac = np.concatenate([o[1] for o in out]) / len(d.N)
     r = len(states)
@@ -466,10 +464,8 @@ def rozenas_rkd(
     seed: int | None = None,
     exclude_evoting: bool = False,
     mixtures: tuple | None = None,
-    backend=None,
-    scheduler=None,
+    execution: Execution | str | None = None,
     block: int = 1000,
-    threads: int | None = None,
     min_stations: int = 100,
 ) -> CoarseSharesResult:
     """Rozenas' resampled kernel density (RKD) estimate of fabricated coarse vote shares.
@@ -498,8 +494,8 @@ def rozenas_rkd(
     fraud-free model; a pollwatch addition, not in ``spikes``).
 
     Resamples run in blocks of ``block`` through :func:`pollwatch.compute.run_tasks` with one
-    seeded stream per resample, so results are identical on any backend; inside a task the
-    compiled sampler runs on ``threads`` threads (default: all cores). Each task builds one
+    seeded stream per resample, so results are identical on any ``execution``; inside a task the
+    compiled sampler runs on ``execution.threads`` threads (default: all cores). Each task builds one
     inversion table per station for the turnout draw and shares it across its replicates, so
     large blocks are cheaper (default 1000, i.e. one task for the default resamples: every thread
     of a task builds the tables, ~1 s of CPU per pass on 95k stations, so 1000 instead of 500
@@ -514,7 +510,7 @@ def rozenas_rkd(
     d, dropped, cand = _data(e, candidate, exclude_evoting, notes, min_stations)
     entropy, seqs = spawn_seeds(seed, n_resamples + 2)
     f = _fit(d, n_components, np.random.default_rng(seqs[0]), mixtures)
-    null = _resample(d, f, seqs[2:], bw, grid, 0, block, backend, scheduler, threads)
+    null = _resample(d, f, seqs[2:], bw, grid, 0, block, execution)
     ymax, frac_mean, frac_var = null.envelope, null.frac_mean, null.frac_var
 
     y = d.v / d.t
@@ -558,7 +554,7 @@ def rozenas_rkd(
         grid=grid,
         seed=seed,
         seed_entropy=entropy,
-        backend=get_backend(backend, scheduler).describe(),
+        backend=Execution.of(execution).describe(),
         turnout_mixture=f.turnout,
         support_mixture=f.support,
         x=x,
@@ -581,10 +577,8 @@ def small_denominator_test(
     seed: int | None = None,
     exclude_evoting: bool = False,
     mixtures: tuple | None = None,
-    backend=None,
-    scheduler=None,
+    execution: Execution | str | None = None,
     block: int = 500,
-    threads: int | None = None,
     min_stations: int = 100,
 ) -> SmallDenominatorResult:
     """Count stations whose share ``v/t`` is exactly ``p/q`` with ``2 ≤ q ≤ q_max``.
@@ -631,9 +625,7 @@ def small_denominator_test(
             counts = _binomial_counts(d, seqs[1:], q_max)
         else:
             f = _fit(d, n_components, np.random.default_rng(seqs[0]), mixtures)
-            counts = _resample(
-                d, f, seqs[1:], 1e-4, 1001, q_max, block, backend, scheduler, threads
-            ).exact
+            counts = _resample(d, f, seqs[1:], 1e-4, 1001, q_max, block, execution).exact
         n_draws = n_resamples
         mean = float(counts.mean())
         sd = float(counts.std(ddof=1)) if len(counts) > 1 else math.nan

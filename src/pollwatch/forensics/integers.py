@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special, stats
 
-from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics._common import (
     TURNOUT_BASES,
     Notes,
@@ -369,8 +369,7 @@ def integer_test(
     seed: int | None = None,
     legacy: bool = False,
     chunk_reps: int = 50,
-    backend: Any = None,
-    scheduler: Any = None,
+    execution: Execution | str | None = None,
 ) -> IntegerTestResult:
     """Kobak–Shpilkin–Pshenichnikov integer-percentage test.
 
@@ -389,7 +388,7 @@ def integer_test(
         noise; ``P(T or L) = P_T + P_L − P_T·P_L`` under independence); ``"montecarlo"``
         draws ``n_rep`` replicates in chunks of ``chunk_reps`` through
         :func:`pollwatch.compute.run_tasks` (one SeedSequence child per chunk, so results
-        do not depend on the backend).
+        do not depend on ``execution``).
     legacy : with ``method="montecarlo"``, reproduce the published stream exactly
         (``RandomState(42)``, leader then turnout per station, file order); ``seed`` ignored.
 
@@ -465,10 +464,8 @@ def integer_test(
             sizes = [min(chunk_reps, n_rep - a) for a in range(0, n_rep, chunk_reps)]
             entropy, children = spawn_seeds(seed, len(sizes))
             tasks = [(c, s, Vi, Gi, Ri, Li, window) for c, s in zip(children, sizes, strict=True)]
-            reps = np.concatenate(run_tasks(_mc_chunk, tasks, backend=backend, scheduler=scheduler))
-            from pollwatch.compute import get_backend
-
-            be_name = get_backend(backend, scheduler).describe()
+            reps = np.concatenate(run_tasks(_mc_chunk, tasks, execution))
+            be_name = Execution.of(execution).describe()
         statistics = _mc_stats(obs, reps)
         reg_expected = float(reps[:, 3].mean())
         if n_rep < 1000:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import fftconvolve
 
-from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics import _klimek_grid as kg
 from pollwatch.forensics._common import Notes, excluded_mask, validate_choice, validate_param
 from pollwatch.model import Election, ElectionMeta
@@ -726,15 +726,14 @@ def fit_klimek(
     sigma_nu_c: float = 1.0,
     basis: str = "issued",
     baseline: KlimekBaseline | None = None,
-    backend=None,
-    scheduler=None,
+    execution: Execution | str | None = None,
     peak_estimator: str = "kde",
 ) -> KlimekResult:
     """Fit the Klimek et al. (2012) fraud model on a grid (``forensics.md`` §1.2–1.3).
 
     Stations with ``V ≥ 100``, ``R > 0`` and turnout ``≤ 1`` are fitted. Per realisation
     (one ``SeedSequence`` child each, run through :func:`pollwatch.compute.run_tasks`, so any
-    backend gives identical results) the model is simulated at every ``(f_i, f_e, α)`` of the
+    ``execution`` gives identical results) the model is simulated at every ``(f_i, f_e, α)`` of the
     grid with common random numbers and the argmin of the loss is kept:
 
     * ``"L2"``: ``Σ_kl (S_kl − O_kl)²`` over the 101 × 101 fingerprint (1-pp bins);
@@ -791,7 +790,7 @@ def fit_klimek(
         )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st.t.size, b, obs2d, loss, grid) for c in children]
-    out = run_tasks(_fit_realisation, tasks, backend=backend, scheduler=scheduler)
+    out = run_tasks(_fit_realisation, tasks, execution)
     surfaces = np.stack([o[0] for o in out])
     fi, fe, al = grid.f_i_values, grid.f_e_values, np.asarray(grid.alpha)
     idx = [np.unravel_index(int(np.argmin(s)), s.shape) for s in surfaces]
@@ -879,8 +878,7 @@ def score_klimek(
     sigma_nu_c: float = 1.0,
     basis: str = "issued",
     baseline: KlimekBaseline | None = None,
-    backend=None,
-    scheduler=None,
+    execution: Execution | str | None = None,
     peak_estimator: str = "kde",
 ) -> KlimekScore:
     """L2 and L1 losses of the Klimek model at fixed ``(f_i, f_e, α)`` (``forensics.md`` §1.3).
@@ -929,7 +927,7 @@ def score_klimek(
         )
     b = (base.tau, base.nu, base.sigma_tau, base.sigma_nu, base.theta)
     tasks = [(c, st, b, float(f_i), float(f_e), float(alpha), obs2d, obs1) for c in children]
-    r = np.array(run_tasks(_score_realisation, tasks, backend=backend, scheduler=scheduler))
+    r = np.array(run_tasks(_score_realisation, tasks, execution))
     m = r.mean(axis=0)
     sd = r.std(axis=0, ddof=1) if n_realisations > 1 else np.full(r.shape[1], nan)
     notes.add(_SHAPE_NOTE)

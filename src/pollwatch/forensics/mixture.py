@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pollwatch.compute import run_tasks, spawn_seeds
-from pollwatch.compute.seam import check_seed, get_backend
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
+from pollwatch.compute.seam import check_seed
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics import _mixture_em as em
 from pollwatch.model import Election
@@ -275,8 +275,7 @@ def fraud_mixture(
     n_boot: int = 10,
     level: float = 0.95,
     seed: int | np.random.SeedSequence | None = None,
-    backend=None,
-    scheduler=None,
+    execution: Execution | str | None = None,
     boot_size: int | None = 10_000,
     max_iter: int = 500,
     boot_max_iter: int = 80,
@@ -325,7 +324,7 @@ def fraud_mixture(
     than ``boot_size`` stations an m-out-of-n bootstrap (Bickel, Götze & van Zwet 1997):
     resamples of ``boot_size`` stations whose spread is scaled by ``sqrt(boot_size/n)``
     (valid for this √n-consistent estimator, and 9× cheaper on 95k stations). Intervals are
-    ``estimate ± z·sd`` at ``level``; identical across backends for one seed.
+    ``estimate ± z·sd`` at ``level``; identical on any ``execution`` for one seed.
 
     Fraudulent votes are posterior expectations ``Σ_j N_j E[m(1 − τ) + sτ(1 − ν) | data]``.
     Like Klimek's model (``forensics.md`` §1.4), the count depends on the clean distribution
@@ -378,8 +377,7 @@ def fraud_mixture(
                 min_registered=min_registered,
                 n_boot=n_boot,
                 level=level,
-                backend=backend,
-                scheduler=scheduler,
+                execution=execution,
                 boot_size=boot_size,
                 max_iter=max_iter,
                 boot_max_iter=boot_max_iter,
@@ -416,14 +414,14 @@ def fraud_mixture(
     logpi, _, parts = em.node_logweights(x, grid)
     pi_cls = np.array([np.exp(logpi[grid.cls == c]).sum() for c in range(3)])
 
-    entropy, boot, be_desc = None, None, get_backend(backend, scheduler).describe()
+    entropy, boot, be_desc = None, None, Execution.of(execution).describe()
     size = n if boot_size is None else min(n, boot_size)
     if n_boot:
         entropy, seeds = spawn_seeds(seed, n_boot)
         tasks = [(t, o, N, grid, x, s, size, boot_max_iter) for s in seeds]
         # m-out-of-n: the spread of a size-m resample, scaled by sqrt(m/n), estimates the sd
         # of the full-sample estimate (totals: per-station means times n)
-        boot = np.array(run_tasks(_replicate, tasks, backend=backend, scheduler=scheduler))
+        boot = np.array(run_tasks(_replicate, tasks, execution))
         boot = est + (boot * np.array([1, 1, 1, n, n]) - est) * math.sqrt(size / n)
     elif seed is not None:
         entropy = (

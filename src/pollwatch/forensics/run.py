@@ -4,13 +4,13 @@
 ``Analysis.errors`` with its message, and the others still run), times it, ranks the
 stations with :func:`pollwatch.forensics.scores.station_scores`, and builds the
 ``results.json`` document (:attr:`Analysis.doc`). Shares and turnout are fractions in [0, 1].
-On large elections the RKD resampling runs in a second process alongside the other methods
-(see ``parallel`` in :func:`analyze`); the results are those of the sequential run.
+On large elections the mixture and the RKD resampling run in a worker process (a
+``pollwatch.compute`` job) alongside the other methods (see ``parallel`` in :func:`analyze`);
+the results are those of the sequential run.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from pollwatch.compute import ComputeError, Execution, Jobs
 from pollwatch.compute.seam import check_seed
 from pollwatch.forensics.units import top_level as _top_level
 from pollwatch.model import Election
@@ -31,10 +32,9 @@ from pollwatch.validate import Findings, validate
 @dataclass
 class Context:
     seed: int
-    backend: Any = None
-    scheduler: Any = None
+    # where each method's own tasks run (threads: for methods with their own thread pool)
+    execution: Execution = field(default_factory=Execution)
     results: dict[str, Any] = field(default_factory=dict)
-    threads: int | None = None  # for methods with their own thread pool (None: all cores)
     regional_boot: int = 0  # bootstrap replicates of the region-by-region mixture (0: no interval)
     units: Any = field(
         default=False, repr=False
@@ -108,9 +108,7 @@ def _run_integers(e: Election, ctx: Context):
 def _run_coarse(e: Election, ctx: Context):
     from pollwatch.forensics.coarse import rozenas_rkd
 
-    return rozenas_rkd(
-        e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler, threads=ctx.threads
-    )
+    return rozenas_rkd(e, seed=ctx.seed, execution=ctx.execution)
 
 
 def _run_small_denominators(e: Election, ctx: Context):
@@ -122,7 +120,7 @@ def _run_small_denominators(e: Election, ctx: Context):
 def _run_mixture(e: Election, ctx: Context):
     from pollwatch.forensics.mixture import fraud_mixture
 
-    return fraud_mixture(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+    return fraud_mixture(e, seed=ctx.seed, execution=ctx.execution)
 
 
 def _unit_election(e: Election, ctx: Context) -> Election | None:
@@ -150,8 +148,7 @@ def _run_mixture_by_region(e: Election, ctx: Context):
         seed=ctx.seed,
         n_boot=ctx.regional_boot,
         strata=UNIT_LEVEL,
-        backend=ctx.backend,
-        scheduler=ctx.scheduler,
+        execution=ctx.execution,
     )
 
 
@@ -165,9 +162,7 @@ def _run_excess_bounds(e: Election, ctx: Context):
 def _run_shpilkin(e: Election, ctx: Context):
     from pollwatch.forensics.shpilkin import shpilkin
 
-    return shpilkin(
-        e, by_region=_top_level(e), seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler
-    )
+    return shpilkin(e, by_region=_top_level(e), seed=ctx.seed, execution=ctx.execution)
 
 
 def _run_shpilkin_test(e: Election, ctx: Context):
@@ -179,7 +174,7 @@ def _run_shpilkin_test(e: Election, ctx: Context):
 def _run_klimek(e: Election, ctx: Context):
     from pollwatch.forensics.klimek import fit_klimek
 
-    return fit_klimek(e, seed=ctx.seed, backend=ctx.backend, scheduler=ctx.scheduler)
+    return fit_klimek(e, seed=ctx.seed, execution=ctx.execution)
 
 
 #: every method, in the order :func:`analyze` runs them, with its key in ``results.json`` (the
@@ -204,24 +199,26 @@ METHODS: dict[str, MethodSpec] = {
 }
 
 
-#: methods run, in this order, in a second process by :func:`analyze` when ``parallel``. On
+#: methods run, in this order, in a worker process by :func:`analyze` when ``parallel``. On
 #: the 2012 file (quiet machine) the national mixture costs ~13 s of CPU and the RKD resampling
 #: ~19 s on all cores, against ~20 s for the rest. The single-threaded mixture goes first: it
 #: runs beside the parent's work, and the multi-threaded RKD gets both cores once the parent is
 #: done (the other order leaves a core idle at the end)
 OFFLOAD = ("mixture", "coarse_shares")
 PARALLEL_MIN_STATIONS = 20_000
+#: where :data:`OFFLOAD` runs: one fresh worker process (``compute.Jobs`` spawns it, never
+#: forks: this process may hold OpenMP or Polars thread pools), at :data:`OFFLOAD_NICE` lower
+#: priority, so that while this process runs its methods the worker only gets the other core,
+#: and when this one waits it gets both (same results: the resampling is seeded per block)
+OFFLOAD_EXECUTION = Execution.processes(workers=1)
+OFFLOAD_NICE = 10
 
 
 def _offloaded(
-    e: Election, names: list[str], backend: Any, scheduler: Any, parallel: bool | None
+    e: Election, names: list[str], execution: Execution, parallel: bool | None
 ) -> list[str]:
     if parallel is None:
-        parallel = (
-            e.n_stations >= PARALLEL_MIN_STATIONS
-            and scheduler is None
-            and backend in (None, "serial")
-        )
+        parallel = e.n_stations >= PARALLEL_MIN_STATIONS and execution.kind == "serial"
     return [m for m in OFFLOAD if m in names] if parallel else []
 
 
@@ -254,80 +251,43 @@ def _record(name, res, err, secs, e, ctx, extracted, errors, timings) -> None:
     timings[name] = secs
 
 
-def _child_main(src: str, dst: str) -> None:
-    """Entry point of the second process: the same calls as in the parent, pickled back."""
+def _method_job(name: str, election: bytes, ctx: Context) -> tuple[Any, float]:
+    """One method in the worker process: the same call as in this one (exceptions propagate
+    to :func:`analyze` as a ``ComputeError`` naming the method). ``election`` comes pickled
+    once for all the jobs: unpickling it is cheaper than sending the election with each."""
     import pickle
 
-    with open(src, "rb") as fh:
-        names, e, seed, backend = pickle.load(fh)
-    # every core, at a lower priority: while the parent runs its methods this process only
-    # gets the other core, and when the parent waits for it both (same results: the resampling
-    # is seeded per block, not per thread)
-    try:
-        os.nice(10)
-    except OSError:  # not allowed here: still correct, only slower
-        pass
-    ctx = Context(seed=seed, backend=backend)
-    out = {name: _run_one(name, e, ctx, lambda _: None) for name in names}
-    with open(dst + ".part", "wb") as fh:
-        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(dst + ".part", dst)
+    e = pickle.loads(election)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = METHODS[name].run(e, ctx)
+    return res, time.perf_counter() - t0
 
 
-def _start_child(e: Election, names: list[str], ctx: Context):
-    """A fresh interpreter, not a fork: the parent may hold OpenMP (numba ``prange``) or
-    Polars thread pools that a forked child cannot use, and unlike ``multiprocessing``'s
-    spawn it never re-runs the caller's ``__main__``."""
+def _submit(jobs: Jobs, e: Election, names: list[str], ctx: Context) -> dict:
+    """Submit the offloaded methods with the whole context (seed, execution, regional
+    bootstrap and whatever else it carries; not the other methods' results)."""
     import pickle
-    import subprocess
-    import sys
-    import tempfile
+    from dataclasses import replace
 
+    blob = pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL)
+    child = replace(ctx, results={}, units=False)
+    t0 = time.perf_counter()
+    return {n: (jobs.submit(n, _method_job, n, blob, child), t0) for n in names}
+
+
+def _collect(
+    name: str, job, t0: float, step: Callable[[str], None]
+) -> tuple[Any, str | None, float]:
+    step(name)
     try:
-        tmp = tempfile.TemporaryDirectory(prefix="pollwatch-analyze-")
-        src, dst = os.path.join(tmp.name, "in.pkl"), os.path.join(tmp.name, "out.pkl")
-        with open(src, "wb") as fh:
-            pickle.dump((names, e, ctx.seed, ctx.backend), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        code = f"from pollwatch.forensics.run import _child_main; _child_main({src!r}, {dst!r})"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        return tmp, proc, dst
-    except Exception:
-        return None
-
-
-def _finish_child(
-    pending, names: list[str], e: Election, ctx: Context, step: Callable[[str], None]
-) -> dict[str, tuple[Any, str | None, float]]:
-    if pending is None:
-        return {}
-    import pickle
-
-    tmp, proc, dst = pending
-    try:
-        for name in names:
-            step(name)
-        proc.communicate()
-        if proc.returncode != 0 or not os.path.exists(dst):
-            raise RuntimeError(f"second process exited with {proc.returncode}")
-        with open(dst, "rb") as fh:
-            out = pickle.load(fh)
-        for name in names:
-            step("done:" + name)
-        return out
-    except Exception:  # the second process died (memory, signal, import): run here instead
-        return {name: _run_one(name, e, ctx, step) for name in names}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        tmp.cleanup()
+        res, secs = job.result()
+        err = None
+    except ComputeError as exc:  # recorded like a method that failed here
+        res, err, secs = None, exc.summary, time.perf_counter() - t0
+    step("done:" + name)
+    return res, err, secs
 
 
 @dataclass
@@ -440,8 +400,7 @@ def analyze(
     *,
     seed: int = 0,
     methods: list[str] | None = None,
-    backend: Any = None,
-    scheduler: Any = None,
+    execution: Execution | str | None = None,
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
     regions_geojson: dict | None = None,
@@ -452,19 +411,24 @@ def analyze(
     """Run the forensic methods (all by default) and rank the stations.
 
     Warnings raised by a method (small samples, degenerate data) are kept in its result's
-    notes by the method itself; here they are not allowed to stop the run.
+    notes by the method itself; here they are not allowed to stop the run. A method that
+    raises, here or in the worker process, is recorded in ``errors`` and the others still run.
 
+    ``execution``: where each method's own tasks run (:class:`pollwatch.compute.Execution`,
+    or its text: ``"processes:4"``, ``"dask:tcp://host:8786"``; default serial).
     ``parallel``: run the slowest methods (:data:`OFFLOAD`: the national mixture, then the RKD
-    resampling) in a second process while this one runs the others, so the two cores work at
-    once. Every method is a deterministic function of the election and the seed, so the
-    results are identical to the sequential run. ``None`` (default): only for elections of at least
-    :data:`PARALLEL_MIN_STATIONS` stations on the local serial backend (below that, starting
-    a fresh interpreter costs more than it saves); ``timings`` are then each method's own
-    wall time, which overlap. ``regional_boot``: bootstrap replicates for an interval on the
+    resampling) in a worker process (:data:`OFFLOAD_EXECUTION`) while this one runs the others,
+    so the two cores work at once. Every method is a deterministic function of the election
+    and the context (seed, execution, ``regional_boot``), which the worker receives whole, so
+    the results are identical to the sequential run. ``None`` (default): only for elections of
+    at least :data:`PARALLEL_MIN_STATIONS` stations on the serial execution (below that,
+    starting a fresh interpreter costs more than it saves); ``timings`` are then each method's
+    own wall time, which overlap. ``regional_boot``: bootstrap replicates for an interval on the
     region-by-region mixture (0, the default, gives none; each costs about as much as the
     regional fit itself, ~1.8 s of CPU on 95k stations). In simulations its 95 % interval
     covered the injected ballots, the national one mostly did not (``docs/calibration.md``).
     """
+    execution = Execution.of(execution)
     check_seed(seed)  # before any method runs: a bad seed would otherwise fail each one
     names = list(methods or METHODS)
     unknown = [m for m in names if m not in METHODS]
@@ -484,7 +448,7 @@ def analyze(
     require_analysable(
         election
     )  # no analysable station: InputDataError saying why, before any method
-    ctx = Context(seed=seed, backend=backend, scheduler=scheduler, regional_boot=regional_boot)
+    ctx = Context(seed=seed, execution=execution, regional_boot=regional_boot)
     step = progress or (lambda name: None)
     timings: dict[str, float] = {}
     errors: dict[str, str] = {}
@@ -492,17 +456,17 @@ def analyze(
     t0 = time.perf_counter()
     findings = validate(election)
     timings["validate"] = time.perf_counter() - t0
-    offload = _offloaded(election, names, backend, scheduler, parallel)
-    pending = _start_child(election, offload, ctx) if offload else None
-    if pending is None:
-        offload = []
-    for name in names:
-        if name in offload:
-            continue
-        res, err, secs = _run_one(name, election, ctx, step)
-        _record(name, res, err, secs, election, ctx, extracted, errors, timings)
-    for name, (res, err, secs) in _finish_child(pending, offload, election, ctx, step).items():
-        _record(name, res, err, secs, election, ctx, extracted, errors, timings)
+    offload = _offloaded(election, names, execution, parallel)
+    with Jobs(OFFLOAD_EXECUTION if offload else None, nice=OFFLOAD_NICE) as jobs:
+        pending = _submit(jobs, election, offload, ctx) if offload else {}
+        for name in names:
+            if name in pending:
+                continue
+            res, err, secs = _run_one(name, election, ctx, step)
+            _record(name, res, err, secs, election, ctx, extracted, errors, timings)
+        for name, (job, t_submit) in pending.items():
+            res, err, secs = _collect(name, job, t_submit, step)
+            _record(name, res, err, secs, election, ctx, extracted, errors, timings)
     # the same key order as a sequential run, whichever process finished first
     ctx.results = {k: ctx.results[k] for k in names if k in ctx.results}
     extracted = {k: extracted[k] for k in names if k in extracted}

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from scipy.signal import find_peaks
 
-from pollwatch.compute import get_backend, run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics._common import (
     TURNOUT_BASES,
     Notes,
@@ -346,8 +346,7 @@ def shpilkin(
     n_boot: int = 200,
     confidence_level: float = 0.95,
     seed: int | None = None,
-    backend: Any = None,
-    scheduler: Any = None,
+    execution: Execution | str | None = None,
     **overrides: Any,
 ) -> ShpilkinResult:
     """Shpilkin's excess votes for the leader (forensics.md §2.1), every choice a parameter.
@@ -463,14 +462,12 @@ def shpilkin(
         sizes = [min(chunk, n_boot - a) for a in range(0, n_boot, chunk)]
         entropy, children = spawn_seeds(seed, len(sizes))
         tasks = [(s, n, b, nb, L, oth, p) for s, n in zip(children, sizes, strict=True)]
-        boot = np.concatenate(run_tasks(_boot_chunk, tasks, backend=backend, scheduler=scheduler))
+        boot = np.concatenate(run_tasks(_boot_chunk, tasks, execution))
         a = (1 - confidence_level) / 2
         interval = ConfidenceInterval(
             float(np.nanquantile(boot, a)), float(np.nanquantile(boot, 1 - a))
         )
-        notes.add(
-            f"bootstrap: {n_boot} station resamples on {get_backend(backend, scheduler).describe()}"
-        )
+        notes.add(f"bootstrap: {n_boot} station resamples on {Execution.of(execution).describe()}")
 
     centres = (np.arange(nb) + 0.5) * p.bin_pp
     return ShpilkinResult(

@@ -23,7 +23,7 @@ import polars as pl
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from pollwatch.compute import run_tasks, spawn_seeds
+from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.model import Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
@@ -721,7 +721,7 @@ def _run(
     confidence: float,
     bootstrap: int,
     seed,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> RunEstimates:
     """Estimate from the reports in ``rows``: point estimates, variances, bootstrap draws."""
     codes = data.codes[rows]
@@ -747,7 +747,9 @@ def _run(
         lead = LeadPair(a=a, b=b, estimate=float(d[0]), se=float(math.sqrt(vd[0])))
     draws = None
     if bootstrap:
-        draws = _bootstrap(Z, gcodes, N, live, K, lead, names, confidence, bootstrap, seed, backend)
+        draws = _bootstrap(
+            Z, gcodes, N, live, K, lead, names, confidence, bootstrap, seed, execution
+        )
     return RunEstimates(
         names=names,
         estimate=est,
@@ -773,7 +775,7 @@ def _bootstrap(
     confidence: float,
     bootstrap: int,
     seed,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> BootstrapDraws:
     """Rao–Wu replicates of the totals within estimation groups, turned into ratios."""
     blocks = []
@@ -789,7 +791,7 @@ def _bootstrap(
     entropy, seeds = spawn_seeds(seed, chunks)
     reps = [bootstrap // chunks + (1 if i < bootstrap % chunks else 0) for i in range(chunks)]
     T = np.concatenate(
-        run_tasks(boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], backend)
+        run_tasks(boot_chunk, [(s, blocks, r) for s, r in zip(seeds, reps, strict=True)], execution)
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         lead_draws = T[:, -1] / T[:, K]
@@ -819,7 +821,7 @@ def estimate(
     seed: int | None = None,
     nonresponse: Nonresponse = "collapse",
     majority: float = 0.5,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
 
@@ -848,8 +850,9 @@ def estimate(
         action.
     majority : float
         Threshold of the majority call on the leader's share (0.5: 50 % + 1).
-    backend
-        Where the bootstrap chunks run (see :func:`pollwatch.compute.run_tasks`).
+    execution : Execution or str, optional
+        Where the bootstrap chunks run (:class:`pollwatch.compute.Execution`; the replicates
+        are the same on any).
 
     Returns
     -------
@@ -886,7 +889,7 @@ def estimate(
         bootstrap,
         seed,
         majority,
-        backend,
+        execution,
     )
 
 
@@ -899,7 +902,7 @@ def _result(
     bootstrap,
     seed,
     majority,
-    backend=None,
+    execution: Execution | str | None = None,
 ) -> QuickCountResult:
     notes: list[str] = []
     if len(rows) < 2:
@@ -934,7 +937,7 @@ def _result(
             seed=None,
             notes=("Fewer than 2 protocol copies: nothing can be estimated.",),
         )
-    run = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
+    run = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, execution)
     draws = run.bootstrap
     z, t = z_value(confidence), _t_quantile(confidence, run.df)
     qs = []
