@@ -187,3 +187,24 @@ def test_leaving_the_block_on_an_error_stops_the_workers():
     assert time.perf_counter() - t0 < 30
     with pytest.raises(ComputeError, match="'slow' failed: (the worker process died|cancelled)"):
         job.result()
+
+
+def test_a_script_without_a_main_guard_is_not_rerun_by_the_workers(tmp_path):
+    # An analyst's script calling pollwatch at top level: spawned workers must not run it again.
+    import subprocess
+    import sys
+
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "analysis.py"
+    script.write_text(
+        "import math\n"
+        "from pollwatch.compute import Jobs\n"
+        f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+        "with Jobs('processes:1') as jobs:\n"
+        "    print(jobs.submit('root', math.sqrt, 16.0).result())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "4.0"
+    assert marker.read_text().count("ran") == 1

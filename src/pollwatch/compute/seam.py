@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +279,30 @@ class Job:
             ) from exc
 
 
+@contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start fresh workers without re-running the caller's script.
+
+    A spawned interpreter imports the parent's ``__main__`` (as ``__mp_main__``) so that
+    functions defined there can be unpickled; an analyst's script that calls ``analyze`` at top
+    level without an ``if __name__ == "__main__"`` guard would then run again in the worker.
+    Our jobs are pollwatch functions, so while the workers start the main module is hidden
+    from ``multiprocessing``'s preparation data (it reads ``__spec__`` and ``__file__``).
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _init_worker(nice: int) -> None:
     if nice:
         try:
@@ -331,7 +357,10 @@ class Jobs:
         if kind == "processes":
             if self._pool is None:
                 raise RuntimeError("Jobs.submit outside its 'with' block")
-            return Job(name, self._pool.submit(fn, *args, **kwargs))
+            if getattr(fn, "__module__", None) == "__main__":
+                return Job(name, self._pool.submit(fn, *args, **kwargs))
+            with _main_not_reimported():  # workers start at the first submit
+                return Job(name, self._pool.submit(fn, *args, **kwargs))
         if kind == "dask":
             if self._client is None:
                 raise RuntimeError("Jobs.submit outside its 'with' block")
