@@ -399,3 +399,40 @@ def test_metadata_stripped_losslessly_from_other_formats(fmt):
     out = Image.open(io.BytesIO(clean))
     assert not out.getexif().get_ifd(0x8825)
     assert out.convert("RGB").tobytes() == img.tobytes()  # same pixels
+
+
+def test_cli_export_minimal_by_default_and_sms_redact(ctx, tmp_path, monkeypatch):
+    """``pollwatch evidence export`` discloses the minimum unless told (--full,
+    --include-unreviewed-and-rejected, --station); ``pollwatch sms redact`` applies retention."""
+    from typer.testing import CliRunner
+
+    from pollwatch.cli import app
+
+    if not ctx.settings.database_url.startswith("sqlite"):
+        pytest.skip("the CLI is the same on both backends")
+    monkeypatch.setenv("POLLWATCH_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("POLLWATCH_DATA_DIR", str(ctx.settings.data_dir))
+    incident(ctx, "observer", ctx.stations[0], "verified account", "verified")
+    incident(ctx, "observer", ctx.stations[1], "unreviewed rumour", None)
+    uid = sms_observer(ctx)
+    assert send_sms(ctx, PHONE, f"IN{uid} BS S4").json()["ok"]
+
+    def run(*args):
+        return CliRunner().invoke(app, list(args))
+
+    out = tmp_path / "b.zip"
+    r = run("evidence", "export", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "unreviewed rumour" not in bundle_text(out) and "verified account" in bundle_text(out)
+    r = run("evidence", "export", "--out", str(out), "--include-unreviewed-and-rejected")
+    assert r.exit_code == 0 and "unreviewed rumour" in bundle_text(out)
+    r = run(
+        "evidence", "export", "--out", str(out), "--station", station_code(ctx, ctx.stations[1])
+    )
+    assert r.exit_code == 0 and "verified account" not in bundle_text(out)
+    assert run("evidence", "export", "--out", str(out), "--station", "nope").exit_code == 2
+    r = run("evidence", "export", "--out", str(out), "--full")
+    assert r.exit_code == 0 and '"entity":"user"' in bundle_text(out)
+    r = run("sms", "redact", "--days", "0")
+    assert r.exit_code == 0 and "redacted 1 SMS log rows" in r.output, r.output
+    assert run("evidence", "verify", "--database", ctx.settings.database_url).exit_code == 0

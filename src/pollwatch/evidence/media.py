@@ -52,7 +52,7 @@ _WEBP_DROP = {b"EXIF", b"XMP "}
 
 
 def _strip_jpeg(data: bytes) -> bytes:
-    out = bytearray(data[:2])
+    keep = [(0, 2)]  # (start, end) of the byte ranges kept, joined once at the end
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
@@ -62,17 +62,17 @@ def _strip_jpeg(data: bytes) -> bytes:
             i += 1
             continue
         if marker == 0xDA:  # start of scan: the rest is entropy-coded image data
-            out += data[i:]
-            return bytes(out)
+            keep.append((i, len(data)))
+            return b"".join(data[a:b] for a, b in keep)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[i : i + 2]
+            keep.append((i, i + 2))
             i += 2
             continue
         length = int.from_bytes(data[i + 2 : i + 4], "big")
         if length < 2 or i + 2 + length > len(data):
             raise ValueError("malformed JPEG segment length")
         if marker not in _JPEG_DROP:
-            out += data[i : i + 2 + length]
+            keep.append((i, i + 2 + length))
         i += 2 + length
     raise ValueError("JPEG without image data")
 
