@@ -436,3 +436,26 @@ def test_cli_export_minimal_by_default_and_sms_redact(ctx, tmp_path, monkeypatch
     r = run("sms", "redact", "--days", "0")
     assert r.exit_code == 0 and "redacted 1 SMS log rows" in r.output, r.output
     assert run("evidence", "verify", "--database", ctx.settings.database_url).exit_code == 0
+
+
+def test_data_key_from_the_environment_and_never_beside_the_data(tmp_path, monkeypatch):
+    from pollwatch.service import privacy
+
+    data = tmp_path / "data"
+    data.mkdir()
+    inside = data / "data.key"
+    inside.write_text("11" * 32)
+    monkeypatch.setenv(privacy.DATA_KEY_FILE_ENV, str(inside))
+    with pytest.raises(privacy.DataKeyError, match="inside the data directory"):
+        privacy.data_key_from_env(data)
+    outside = tmp_path / "elsewhere.key"
+    outside.write_text("22" * 32)
+    monkeypatch.setenv(privacy.DATA_KEY_FILE_ENV, str(outside))
+    assert privacy.data_key_from_env(data) == bytes.fromhex("22" * 32)
+    sealed = privacy.seal(bytes.fromhex("22" * 32), NAME, "users.full_name")
+    assert NAME not in sealed
+    with pytest.raises(privacy.DataKeyError, match="wrong data key"):
+        privacy.unseal(bytes(32), sealed, "users.full_name")
+    monkeypatch.setenv(privacy.DATA_KEY_ENV, "short")
+    with pytest.raises(privacy.DataKeyError, match="32-byte"):
+        privacy.data_key_from_env(data)

@@ -69,9 +69,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _seal_plaintext(settings) -> None:
-    """Encrypt names, phones and the SMS log an older version stored in the clear."""
+    """Encrypt names, phones and the SMS log an older version stored in the clear, and apply
+    the SMS log's retention once at start (``pollwatch sms redact`` does it daily)."""
     from pollwatch.evidence.keys import load_or_create_secret
-    from pollwatch.service import privacy
+    from pollwatch.service import crud, privacy
     from pollwatch.service.db import make_engine, session_factory
     from pollwatch.service.main import seal_plaintext
 
@@ -79,8 +80,12 @@ def _seal_plaintext(settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         secret = load_or_create_secret(settings.data_dir)
-        seal_plaintext(
-            session_factory(engine, secret, privacy.resolve_data_key(secret, settings.data_dir))
+        sessions = session_factory(
+            engine, secret, privacy.resolve_data_key(secret, settings.data_dir)
         )
+        seal_plaintext(sessions)
+        with sessions() as s:
+            crud.redact_sms_log(s, settings.sms_retention_days)
+            s.commit()
     finally:
         engine.dispose()
