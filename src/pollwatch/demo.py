@@ -201,7 +201,11 @@ def run_demo(
     # the demo's throwaway key may sit unencrypted (a real service refuses, issue 18); with
     # POLLWATCH_KEY_PASSPHRASE set it is encrypted like any other
     load_or_create_signing_key(service["data_dir"], allow_plaintext=True)
-    write_dossier_bundle(service["url"], service["data_dir"], bundle, fusion["dossiers"])
+    # only the top stations' entries, with inclusion proofs; the demo's simulated reports were
+    # never reviewed, so it asks for unreviewed ones too (a deployment leaves that out)
+    write_dossier_bundle(
+        service["url"], service["data_dir"], bundle, fusion["dossiers"], include_unreviewed=True
+    )
     verified = verify_bundle(bundle)
     say("writing the report")
     paths = write_all(analysis, out, extra_sections=sections)

@@ -65,7 +65,7 @@ def test_resigned_bundle_against_a_held_checkpoint(env, tmp_path):
     admin("root")
     admin("second")
     out = tmp_path / "b.zip"
-    assert run("evidence", "export", "--out", str(out)).exit_code == 0
+    assert run("evidence", "export", "--full", "--out", str(out)).exit_code == 0
     held = tmp_path / "held.txt"
     held.write_text(run("evidence", "checkpoint").output)
     assert run("evidence", "verify", str(out), "--checkpoints", str(held)).exit_code == 0

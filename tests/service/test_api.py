@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -460,7 +461,10 @@ class TestMedia:
         assert meta["sha256"] != meta["published_sha256"]
         pub = ctx.get("observer", f"/api/media/{meta['id']}/published")
         assert pub.status_code == 200 and b"SecretCam" not in pub.content
-        assert ctx.app.state.store.get(meta["sha256"]) == jpeg_with_gps()  # original kept intact
+        # the stored original lost its metadata, pixels untouched; the upload's hash is recorded
+        stored = ctx.app.state.store.get(meta["sha256"])
+        assert b"SecretCam" not in stored and stored.endswith(jpeg_with_gps()[-200:])
+        assert meta["received_sha256"] == hashlib.sha256(jpeg_with_gps()).hexdigest()
         assert ctx.get("observer2", f"/api/media/{meta['id']}").status_code == 404
         assert ctx.get("coordinator", f"/api/media/{meta['id']}").status_code == 200
         body = ctx.incident(ctx.stations[0], media_ids=[meta["id"]])
@@ -497,7 +501,7 @@ class TestReviewAndPublic:
         assert r.status_code == 200 and r.json()["reviewer_id"] == ctx.users["coordinator"]
         assert ctx.get("coordinator", "/api/review").json()["count"] == 0
         pub = ctx.client.get("/api/public/submissions").json()
-        assert [p["id"] for p in pub] == [iid] and pub[0]["observer"].startswith("p-")
+        assert [p["id"] for p in pub] == [iid] and pub[0]["observer"].startswith("s-")
         assert pub[0]["station_code"] == "1"
         ctx.post(
             "admin", f"/api/review/{iid}/quarantine", json={"quarantined": True, "reason": "doubt"}

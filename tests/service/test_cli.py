@@ -62,7 +62,7 @@ def test_export_verify_and_tamper(env, tmp_path):
     url, _ = env
     run("users", "create-admin", "--username", "root", "--password", "correct-horse")
     out = tmp_path / "bundle.zip"
-    r = run("evidence", "export", "--out", str(out))
+    r = run("evidence", "export", "--full", "--out", str(out))
     assert r.exit_code == 0 and "1 audit entries" in r.output, r.output
     fp = r.output.split("fingerprint ")[1].split()[0]
     r = run("evidence", "verify", str(out), "--fingerprint", fp, "--json")

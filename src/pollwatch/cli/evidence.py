@@ -38,16 +38,48 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Bundle file to write (.zip)."),
         database: str | None = DatabaseOpt,
         data_dir: Path | None = DataDirOpt,
+        station: list[str] | None = typer.Option(
+            None, "--station", help="Only this station's entries (code; repeat for several)."
+        ),
+        include_unreviewed: bool = typer.Option(
+            False,
+            "--include-unreviewed-and-rejected",
+            help="Also submissions no reviewer verified (new, rejected, quarantined) and camera "
+            "notes, free text included.",
+        ),
+        full: bool = typer.Option(
+            False,
+            "--full",
+            help="The whole chain: users' ids, assignments (observer to station), every text. "
+            "For an auditor who must see everything; never for publication.",
+        ),
     ) -> None:
-        """Write a signed bundle: the whole audit log, published media, the public key."""
+        """Write a signed bundle of what a reader needs: reviewed submissions (of --station),
+        their published media and camera counts, each entry with its proof of inclusion in a
+        checkpoint of the whole chain, per-bundle observer pseudonyms, the public key."""
         from pollwatch.evidence.keys import SigningKeyError
         from pollwatch.service.sources.evidence import export_database
 
+        if full and (station or include_unreviewed):
+            raise fail(
+                "--full already holds everything: leave out --station and "
+                "--include-unreviewed-and-rejected",
+                EXIT_USAGE,
+            )
         settings = apply_env(database, data_dir)
         try:
-            manifest = export_database(settings.database_url, settings.data_dir, out)
+            manifest = export_database(
+                settings.database_url,
+                settings.data_dir,
+                out,
+                stations=station or None,
+                include_unreviewed=include_unreviewed,
+                full=full,
+            )
         except SigningKeyError as exc:
             raise fail(str(exc)) from None
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
         typer.echo(
             f"wrote {out}: {manifest['entries']} audit entries, {len(manifest['media'])} media; "
             f"signer fingerprint {manifest['signer_fingerprint']}"

@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         settings = apply_env(database, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(settings.database_url)
+        _seal_plaintext(settings)
         console.print(
             f"pollwatch service on http://{host}:{port} ({workers} worker(s)), "
             f"database {settings.database_url.split('@')[-1]}",
@@ -65,3 +66,26 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             log_level="warning",
         )
+
+
+def _seal_plaintext(settings) -> None:
+    """Encrypt names, phones and the SMS log an older version stored in the clear, and apply
+    the SMS log's retention once at start (``pollwatch sms redact`` does it daily)."""
+    from pollwatch.evidence.keys import load_or_create_secret
+    from pollwatch.service import crud, privacy
+    from pollwatch.service.db import make_engine, session_factory
+    from pollwatch.service.main import seal_plaintext
+
+    privacy.warn_if_derived(settings.data_dir)
+    engine = make_engine(settings.database_url)
+    try:
+        secret = load_or_create_secret(settings.data_dir)
+        sessions = session_factory(
+            engine, secret, privacy.resolve_data_key(secret, settings.data_dir)
+        )
+        seal_plaintext(sessions)
+        with sessions() as s:
+            crud.redact_sms_log(s, settings.sms_retention_days)
+            s.commit()
+    finally:
+        engine.dispose()

@@ -346,3 +346,44 @@ def pseudonym(secret: bytes, user_id: int | None) -> str:
     if user_id is None:
         return "anon"
     return "p-" + hmac.new(secret, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def row_pseudonym(secret: bytes, entity: str, entity_id: int, user_id: int | None) -> str:
+    """Pseudonym of a user *within one audited row* (format 2 snapshots): HMAC-SHA-256 of
+    ``entity:entity_id:user_id``, first 16 hex digits, prefixed ``q-``.
+
+    The same observer gets a different pseudonym on each submission, assignment and media file,
+    so entries taken out of the chain (a bundle) cannot be joined on the observer: the pseudonym
+    of an assignment (observer → station) matches no submission's. A bundle that should link
+    them says so in its signed manifest (:func:`bundle_pseudonym`).
+    """
+    if user_id is None:
+        return "anon"
+    msg = f"row/2:{entity}:{entity_id}:{user_id}".encode()
+    return "q-" + hmac.new(secret, msg, hashlib.sha256).hexdigest()[:16]
+
+
+def bundle_pseudonym(bundle_key: bytes, user_id: int) -> str:
+    """Pseudonym of a user inside one bundle (a fresh ``bundle_key`` per bundle): it links the
+    entries of that bundle by the same person and no others, unless the organisation reuses the
+    key on purpose."""
+    return (
+        "b-" + hmac.new(bundle_key, f"bundle/1:{user_id}".encode(), hashlib.sha256).hexdigest()[:16]
+    )
+
+
+def commitment_salt(secret: bytes, context: str) -> bytes:
+    """The salt of :func:`text_commitment` for ``context``; revealing it (and the text) opens
+    that one commitment to a third party without revealing ``secret``."""
+    return hmac.new(secret, f"commitment/1:{context}".encode(), hashlib.sha256).digest()
+
+
+def text_commitment(secret: bytes, context: str, text: str) -> str:
+    """A hiding commitment to ``text`` (an SMS, a free-text answer): SHA-256 of a secret salt
+    (:func:`commitment_salt` of ``context``, e.g. ``"sms:17"``) and the text, hex.
+
+    Put this in the chain instead of the text: deleting the text later (retention) leaves every
+    entry verifiable, and a short text (``IN4 BS S4``) cannot be guessed from the commitment
+    because the salt is secret. To prove the text later, reveal the text and the salt.
+    """
+    return hashlib.sha256(commitment_salt(secret, context) + text.encode()).hexdigest()

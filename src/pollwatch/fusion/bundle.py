@@ -17,11 +17,46 @@ from pollwatch.fusion.dossier import StationDossier
 __all__ = ["dossier_manifest"]
 
 
-def dossier_manifest(dossiers: Sequence[StationDossier]) -> dict:
+WITHHELD = "[withheld: not reviewed]"
+
+
+def withhold_unreviewed_text(doc: dict) -> dict:
+    """A dossier dict (:meth:`StationDossier.to_dict`) without the free text of the observer
+    reports a reviewer has not verified (new, under review, rejected): each such description
+    becomes :data:`WITHHELD` wherever it appears (the report itself, the statements quoting it)."""
+    texts = {
+        r["description"]
+        for r in doc.get("observer_reports", [])
+        if r.get("description") and r.get("status") != "verified"
+    }
+    if not texts:
+        return doc
+
+    def clean(v):
+        if isinstance(v, str):
+            for t in texts:
+                v = v.replace(t, WITHHELD)
+            return v
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    return clean(doc)
+
+
+def dossier_manifest(
+    dossiers: Sequence[StationDossier], *, include_unreviewed_text: bool = True
+) -> dict:
     """``stations`` (the codes, in order), ``dossiers`` (each as :meth:`StationDossier.to_dict`)
-    and ``dossier_sha256`` (station code → SHA-256 of its dossier's canonical JSON)."""
+    and ``dossier_sha256`` (station code → SHA-256 of its dossier's canonical JSON). Without
+    ``include_unreviewed_text`` the descriptions of unreviewed and rejected observer reports are
+    withheld (:func:`withhold_unreviewed_text`)."""
     codes = [d.station_id for d in dossiers]
     docs = [d.to_dict() for d in dossiers]
+    if not include_unreviewed_text:
+        docs = [withhold_unreviewed_text(d) for d in docs]
     return {
         "stations": codes,
         "dossiers": docs,

@@ -7,6 +7,12 @@ change, so the log can be exported as is. Entries are serialised: SQLite transac
 ``record_many`` appends several entries reading the chain head once; ``append`` does so for
 rows written with Core (group commit, ``throughput.writer``).
 
+Pseudonyms (issue 18): snapshots of format 2 (``"pv": 2`` in the payload) and their entries'
+``actor`` name a user by :func:`pollwatch.evidence.keys.row_pseudonym`, one per audited row, so
+entries taken out of the chain cannot be joined on the observer (an assignment's pseudonym
+matches no submission's). Format 1 snapshots (a stable pseudonym per user) written before stay
+verifiable: ``snapshot(..., version=1)``.
+
 The hook that forgets the lock at the end of a transaction is registered on the app's own
 sessionmaker (``install``, called by ``db.session_factory``), not on SQLAlchemy's ``Session``
 class: a session made elsewhere neither fires it nor may take the lock.
@@ -21,7 +27,7 @@ from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
-from pollwatch.evidence.keys import pseudonym
+from pollwatch.evidence.keys import pseudonym, row_pseudonym
 from pollwatch.service import models as m
 
 LOCK_KEY = 0x706F6C6C  # "poll"
@@ -29,7 +35,22 @@ LOCK_KEY = 0x706F6C6C  # "poll"
 (``lock``); the group-commit writer takes the same lock in its raw SQL."""
 HOOKED = "audit_hooks"  # in ``session.info`` of sessions whose sessionmaker has the hook
 _PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id", "watcher_id")
-_HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
+_HIDDEN = {
+    "users": {
+        "username",
+        "password_hash",
+        "full_name",
+        "phone",
+        "created_at",
+        "full_name_enc",
+        "phone_enc",
+        "phone_index",
+    },
+    # personal data and ciphertexts stay out of the chain; ``text_commitment`` may go in
+    "sms_messages": {"sender", "text", "sender_enc", "sender_index", "redacted_at"},
+}
+_OPTIONAL = {"received_sha256"}  # columns added later: left out while None (older snapshots)
+PSEUDONYM_VERSION = 2
 ENTITIES = {
     "election": m.Election,
     "user": m.User,
@@ -47,8 +68,16 @@ def _plain(v):
     return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
 
 
-def snapshot(session: Session, obj) -> dict:
-    """The audited, pseudonymous view of a row (identities replaced by HMAC pseudonyms)."""
+def actor_pseudonym(secret: bytes, obj, user_id: int | None, version: int = PSEUDONYM_VERSION):
+    """The name of ``user_id`` in the audit entry or snapshot of ``obj`` (format ``version``)."""
+    if version >= 2:
+        return row_pseudonym(secret, ENTITY_OF.get(type(obj), obj.__tablename__), obj.id, user_id)
+    return pseudonym(secret, user_id)
+
+
+def snapshot(session: Session, obj, version: int = PSEUDONYM_VERSION) -> dict:
+    """The audited, pseudonymous view of a row (identities replaced by HMAC pseudonyms: one per
+    row in format 2, one per user in format 1)."""
     secret = session.info["pseudonym_secret"]
     hidden = _HIDDEN.get(obj.__tablename__, set())
     out = {}
@@ -56,9 +85,15 @@ def snapshot(session: Session, obj) -> dict:
         if col.name in hidden:
             continue
         v = getattr(obj, col.key)
-        out[col.name] = pseudonym(secret, v) if col.name in _PSEUDO else _plain(v)
+        if v is None and col.name in _OPTIONAL:
+            continue
+        out[col.name] = (
+            actor_pseudonym(secret, obj, v, version) if col.name in _PSEUDO else _plain(v)
+        )
+    if version >= 2:
+        out["pv"] = version
     if isinstance(obj, m.User):
-        out["pseudonym"] = pseudonym(secret, obj.id)
+        out["pseudonym"] = actor_pseudonym(secret, obj, obj.id, version)
         del out["id"]
     if isinstance(obj, m.Election):
         out["stations_sha256"] = stations_digest(session, obj.id)
@@ -158,16 +193,13 @@ def chain(
     ``payload`` texts if already made (outside the lock: they do not depend on the chain)."""
     seq, prev = (head[0], head[1]) if head else (0, GENESIS)
     secret = session.info["pseudonym_secret"]
-    actors: dict[int | None, str] = {}  # one HMAC per submitter, not per entry
     rows = []
     for k, (actor_id, action, obj) in enumerate(changes):
         seq += 1
-        if actor_id not in actors:
-            actors[actor_id] = pseudonym(secret, actor_id)
         entry = AuditEntry(
             seq=seq,
             ts=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-            actor=actors[actor_id],
+            actor=actor_pseudonym(secret, obj, actor_id),
             action=action,
             entity=ENTITY_OF[type(obj)],
             entity_id=_entity_id(obj),

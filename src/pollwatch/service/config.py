@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     session_cookie: str = "pollwatch_session"
     token_bytes: int = 32
     pool_size: int = 10
+    # data minimisation (issue 18): keep uploaded originals as received, GPS and all (opt-in)
+    keep_original_metadata: bool = False
+    # days the SMS log keeps senders and texts before ``pollwatch sms redact`` wipes them
+    sms_retention_days: int = 30
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from pollwatch.service import audit
+from pollwatch.service import audit, privacy
 from pollwatch.service.throughput import tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,13 +45,20 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine, pseudonym_secret: bytes) -> sessionmaker[Session]:
+def session_factory(
+    engine: Engine, pseudonym_secret: bytes, data_key: bytes | None = None
+) -> sessionmaker[Session]:
     """The app's sessions: they carry the pseudonym secret, which the audit writer needs, and
-    the ORM event hooks are registered on this sessionmaker (``audit.install``,
-    ``throughput.tokens.install``), not on SQLAlchemy's ``Session`` class: a session made
-    elsewhere (another app, a plain ``Session(engine)``) fires none of them."""
+    the data key of personal data at rest (``privacy``: by default from the environment, else
+    derived from the secret); the ORM event hooks are registered on this sessionmaker
+    (``audit.install``, ``throughput.tokens.install``), not on SQLAlchemy's ``Session`` class:
+    a session made elsewhere (another app, a plain ``Session(engine)``) fires none of them."""
+    if data_key is None:
+        data_key = privacy.resolve_data_key(pseudonym_secret)
     sessions = sessionmaker(
-        engine, expire_on_commit=False, info={"pseudonym_secret": pseudonym_secret}
+        engine,
+        expire_on_commit=False,
+        info={"pseudonym_secret": pseudonym_secret, "data_key": data_key},
     )
     audit.install(sessions)
     tokens.install(sessions)

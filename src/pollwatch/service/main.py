@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
+from pollwatch.service import privacy
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.config import Settings
@@ -39,8 +40,15 @@ def create_app(
     app = FastAPI(title="pollwatch observation service", version="0.1.0")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
-    app.state.store = MediaStore(settings.media_dir)
+    secret = load_or_create_secret(settings.data_dir)
+    app.state.sessions = session_factory(
+        engine, secret, privacy.resolve_data_key(secret, settings.data_dir)
+    )
+    if run_migrations:
+        seal_plaintext(app.state.sessions)
+    app.state.store = MediaStore(
+        settings.media_dir, keep_original_metadata=settings.keep_original_metadata
+    )
     app.state.writer = GroupCommitter(app.state.sessions)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
@@ -60,6 +68,16 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def seal_plaintext(sessions) -> int:
+    """Encrypt personal data an older version stored in the clear (after migrating)."""
+    from pollwatch.service.crud.users import encrypt_plaintext_rows
+
+    with sessions() as session:
+        n = encrypt_plaintext_rows(session)
+        session.commit()
+    return n
 
 
 def fast_routes() -> dict[str, APIRoute]:

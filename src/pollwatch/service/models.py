@@ -115,6 +115,13 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # data minimisation (issue 18, ``privacy``): ``full_name`` and ``phone`` stay empty; the
+    # name and number are AES-GCM ciphertexts and the number is found by its keyed blind index
+    full_name_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone_index: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
 
 
 class Token(Base):
@@ -235,6 +242,9 @@ class Media(Base):
         ForeignKey("submissions.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # SHA-256 of the upload as received, before its metadata (GPS) was stripped from the stored
+    # original (``sha256``); None when the original is kept as received
+    received_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditLog(Base):
@@ -253,10 +263,18 @@ class AuditLog(Base):
 
 
 class SmsMessage(Base):
+    """The SMS log. ``sender`` stays empty: the number is ``sender_enc`` (AES-GCM) and its keyed
+    blind index ``sender_index``; ``text`` is a ciphertext too, and ``text_commitment`` (what the
+    chain may hold, ``evidence.keys.text_commitment``) survives the retention's redaction."""
+
     __tablename__ = "sms_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
     sender: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
+    sender_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sender_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    text_commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    redacted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     reply: Mapped[str] = mapped_column(Text, default="")
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)

@@ -171,7 +171,8 @@ class MediaPublic(BaseModel):
     model_config = ORM
     id: int
     client_id: str
-    sha256: str
+    sha256: str  # of the stored original (metadata stripped unless kept)
+    received_sha256: str | None = None  # of the upload as received, when it was stripped
     published_sha256: str | None
     content_type: str
     size: int

@@ -6,12 +6,10 @@ rule of every submission, with its refusals worded as SMS problems.
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import crud, permissions
+from pollwatch.service import crud, permissions, privacy
 from pollwatch.service import models as m
 from pollwatch.service.errors import Forbidden
 from pollwatch.service.forms import forms
@@ -20,18 +18,19 @@ from pollwatch.service.permissions import FIELD_ROLES
 from pollwatch.service.rules import checklist_flags
 from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
 
-_NS = uuid.UUID("5b1f0c1e-8a43-4d7e-9a55-0d1c7a6f3e21")
-
 
 def _script_lang(text: str) -> str:
     return "ru" if any("\u0400" <= ch <= "\u04ff" for ch in text) else "en"
 
 
-def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
+def handle_sms(
+    session: Session, sender: str, text: str, message_id: str | None = None
+) -> tuple[bool, str]:
     """Store the message's submission if it is valid; returns ``(ok, reply)``. Caller commits.
 
-    The client id is derived from sender and text, so a gateway that delivers the same message
-    twice stores it once.
+    The client id is an HMAC, under the service's secret, of sender, text and the gateway's
+    ``message_id`` (``privacy.sms_client_id``), so a gateway that delivers the same message
+    twice stores it once, and nobody can test a phone number against a client id in a bundle.
     """
     text = (text or "").replace("\x00", "")  # PostgreSQL text cannot hold NUL
     parsed = parse_sms(text)
@@ -47,7 +46,7 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
         else:
             lang = user.language
     if isinstance(parsed, ParsedSms):
-        outcome = _store(session, user, sender, text, parsed)
+        outcome = _store(session, user, sender, text, parsed, message_id)
         parsed = outcome if isinstance(outcome, SmsProblem) else parsed
     ok = isinstance(parsed, ParsedSms)
     if ok:
@@ -62,20 +61,19 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
             reply += message("missing", lang, tags=", ".join(parsed.missing))
     else:
         reply = parsed.reply(lang)
-    session.add(
-        m.SmsMessage(
-            sender=sender[:40],
-            text=(text or "")[:2000],
-            reply=reply,
-            ok=ok,
-            submission_id=outcome.id if ok else None,
-        )
+    crud.log_sms(
+        session, sender, text, reply=reply, ok=ok, submission_id=outcome.id if ok else None
     )
     return ok, reply
 
 
 def _store(
-    session: Session, user: m.User, sender: str, text: str, p: ParsedSms
+    session: Session,
+    user: m.User,
+    sender: str,
+    text: str,
+    p: ParsedSms,
+    message_id: str | None = None,
 ) -> m.Submission | SmsProblem:
     stations = session.scalars(
         select(m.Station)
@@ -96,7 +94,7 @@ def _store(
         permissions.check_submit_at(session, user, station, kind, form)
     except Forbidden as exc:
         return _refusal(getattr(exc, "reason", ""), p)
-    client_id = str(uuid.uuid5(_NS, f"{sender}|{text}"))
+    client_id = privacy.sms_client_id(session.info["pseudonym_secret"], sender, text, message_id)
     if p.form is not None:
         sub = m.Submission(
             client_id=client_id,

@@ -4,7 +4,7 @@ what is decided by :mod:`pollwatch.service.permissions`, which every module here
 
 ``users`` (users, passwords, tokens), ``elections`` (and the roster), ``stations``,
 ``accreditations``, ``assignments``, ``submissions`` (checklists, incidents, protocol copies),
-``media``, ``cameras`` (camera watchers' tallies and logs), ``dossier`` (a station's dossier).
+``media``, ``sms_log`` (the encrypted SMS log and its retention), ``cameras`` (camera watchers' tallies and logs), ``dossier`` (a station's dossier).
 The functions of the API, the web pages, the CLI and the demo loader are re-exported here, so
 callers write ``crud.create_user``; ``cameras`` and ``dossier`` are used as modules.
 """
@@ -19,6 +19,7 @@ from pollwatch.service.crud.accreditations import (
 from pollwatch.service.crud.assignments import assign, list_assignments
 from pollwatch.service.crud.elections import get_election, roster
 from pollwatch.service.crud.media import attach_media, get_media, store_media
+from pollwatch.service.crud.sms_log import log_sms, redact_sms_log, sms_plaintext
 from pollwatch.service.crud.stations import get_station
 from pollwatch.service.crud.submissions import (
     check_may_submit,
@@ -40,9 +41,14 @@ from pollwatch.service.crud.users import (
     LANGUAGES,
     authenticate,
     create_user,
+    encrypt_plaintext_rows,
+    find_observer_by_phone,
     issue_token,
+    personal_data,
+    phone_lookup_key,
     revoke_token,
     user_by_token,
+    user_view,
 )
 
 __all__ = [
@@ -56,6 +62,8 @@ __all__ = [
     "clean_protocol",
     "create_submission",
     "create_user",
+    "encrypt_plaintext_rows",
+    "find_observer_by_phone",
     "decide_accreditation",
     "existing_by_client_id",
     "get_election",
@@ -66,15 +74,21 @@ __all__ = [
     "list_accreditations",
     "list_assignments",
     "list_submissions",
+    "log_sms",
     "quarantine",
+    "personal_data",
+    "phone_lookup_key",
     "reconciled_protocol",
+    "redact_sms_log",
     "request_accreditation",
     "revoke_token",
     "review",
     "roster",
+    "sms_plaintext",
     "store_media",
     "submission_context",
     "update_submission",
     "user_by_token",
+    "user_view",
     "visible_submissions",
 ]

@@ -1,5 +1,7 @@
-"""Uploaded media: stored by SHA-256 (metadata stripped in the published copy), attached to
-submissions."""
+"""Uploaded media: stored by SHA-256, attached to submissions. An image's stored original has its
+metadata (GPS) stripped losslessly unless the store keeps originals as received; the SHA-256 of
+the upload as received is recorded first (``received_sha256``, in the audit entry). The
+published copy is always re-encoded without metadata."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pollwatch.evidence.media import MediaStore, strip_metadata
+from pollwatch.evidence.media import (
+    MediaStore,
+    sha256_bytes,
+    strip_metadata,
+    strip_original_metadata,
+)
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
@@ -47,7 +54,8 @@ def store_media(
         return prior, False
     if not data:
         raise Invalid([invalid(["body", "file"], "the file is empty")])
-    original = store.put(data)
+    stored, received = _original_to_store(store, data, content_type)
+    original = store.put(stored)
     published = None
     if content_type.startswith("image/"):
         try:
@@ -58,14 +66,31 @@ def store_media(
     media = m.Media(
         client_id=client_id,
         sha256=original,
+        received_sha256=received,
         published_sha256=published,
         content_type=content_type,
-        size=len(data),
+        size=len(stored),
         uploader_id=user.id,
     )
     session.add(media)
     audit.record(session, user.id, "create", media)
     return media, True
+
+
+def _original_to_store(
+    store: MediaStore, data: bytes, content_type: str
+) -> tuple[bytes, str | None]:
+    """The bytes to keep as the original and the SHA-256 of the upload as received (None when
+    they are the same bytes): an image's metadata is stripped unless the store keeps it."""
+    if store.keep_original_metadata or not content_type.startswith("image/"):
+        return data, None
+    try:
+        clean = strip_original_metadata(data)
+    except ValueError as exc:
+        raise Invalid([invalid(["body", "file"], f"not a readable image: {exc}")]) from None
+    if clean is None or clean == data:
+        return data, None
+    return clean, sha256_bytes(data)
 
 
 def get_media(session: Session, user: m.User, media_id: int) -> m.Media:

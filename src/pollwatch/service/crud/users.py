@@ -1,11 +1,17 @@
-"""Users, passwords and bearer tokens."""
+"""Users, passwords and bearer tokens; observers' names and phones sealed at rest.
+
+A user's ``full_name`` and ``phone`` are stored as AES-GCM ciphertexts (``full_name_enc``,
+``phone_enc``) and the phone as a keyed blind index (``phone_index``), never in the clear
+(``pollwatch.service.privacy``). Look a user up by number with :func:`find_observer_by_phone`;
+read the plaintext with :func:`personal_data`.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import audit, security
+from pollwatch.service import audit, privacy, security
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, invalid
 from pollwatch.service.models import Role
@@ -41,12 +47,19 @@ def create_user(
         check_create_user(actor, role)
     if session.scalar(select(m.User.id).where(m.User.username == username)):
         raise Conflict("Username already exists")
+    key = session.info["data_key"]
+    index = phone_lookup_key(session, phone) if phone else None
+    if index is not None and session.scalar(select(m.User.id).where(m.User.phone_index == index)):
+        raise Conflict("Phone number already registered")
     user = m.User(
         username=username,
         password_hash=security.hash_password(password),
         role=role,
-        full_name=full_name,
-        phone=phone,
+        full_name="",
+        full_name_enc=privacy.seal(key, full_name, "users.full_name") if full_name else None,
+        phone=None,
+        phone_enc=privacy.seal(key, phone, "users.phone") if phone else None,
+        phone_index=index,
         language=language,
     )
     session.add(user)
@@ -87,3 +100,75 @@ def revoke_token(session: Session, token: str) -> None:
     row = session.scalar(select(m.Token).where(m.Token.token_hash == security.hash_token(token)))
     if row is not None:
         session.delete(row)
+
+
+def phone_lookup_key(session: Session, phone: str) -> str:
+    """The keyed blind index of ``phone`` (normalised; ``privacy.phone_lookup_key`` under the
+    session's data key): what ``users.phone_index`` and ``sms_messages.sender_index`` hold."""
+    return privacy.phone_lookup_key(session.info["data_key"], phone)
+
+
+def find_observer_by_phone(session: Session, phone: str) -> m.User | None:
+    """The user registered with ``phone`` (any formatting: ``+994 50 123 45 67``,
+    ``00994501234567``), or None; one indexed query, no plaintext number in the database.
+    Whether the user is active and may file is the caller's check."""
+    if not privacy.normalise_phone(phone):
+        return None
+    return session.scalar(
+        select(m.User).where(m.User.phone_index == phone_lookup_key(session, phone))
+    )
+
+
+def personal_data(session: Session, user: m.User) -> dict:
+    """``{"full_name", "phone"}`` of ``user`` in the clear (decrypted; a row from before
+    encryption is read as it is)."""
+    key = session.info["data_key"]
+    return {
+        "full_name": privacy.unseal(key, user.full_name_enc, "users.full_name")
+        or user.full_name
+        or "",
+        "phone": privacy.unseal(key, user.phone_enc, "users.phone") or user.phone,
+    }
+
+
+def user_view(session: Session, user: m.User) -> dict:
+    """The fields of ``schemas.UserPublic`` with the name decrypted."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "full_name": personal_data(session, user)["full_name"],
+        "language": user.language,
+        "active": user.active,
+    }
+
+
+def encrypt_plaintext_rows(session: Session) -> int:
+    """Seal the names, phones and SMS log rows stored in the clear by a version before
+    encryption at rest (migration 0003 cannot: Alembic has no data key). Idempotent; the audit
+    snapshots do not include these columns, so the chain is unchanged. Returns the rows
+    changed; caller commits. On SQLite, ``VACUUM`` afterwards removes the old plaintext from
+    free pages."""
+    key = session.info["data_key"]
+    n = 0
+    for u in session.scalars(
+        select(m.User).where((m.User.phone.is_not(None)) | (m.User.full_name != ""))
+    ):
+        if u.phone:
+            u.phone_enc = privacy.seal(key, u.phone, "users.phone")
+            u.phone_index = phone_lookup_key(session, u.phone)
+            u.phone = None
+        if u.full_name:
+            u.full_name_enc = privacy.seal(key, u.full_name, "users.full_name")
+            u.full_name = ""
+        n += 1
+    for row in session.scalars(select(m.SmsMessage).where(m.SmsMessage.sender != "")):
+        row.sender_enc = privacy.seal(key, row.sender, "sms_messages.sender")
+        row.sender_index = phone_lookup_key(session, row.sender)
+        row.sender = ""
+        if not row.text.startswith("enc1:"):
+            row.text = privacy.seal(key, row.text, "sms_messages.text")
+        if row.reply and not row.reply.startswith("enc1:"):
+            row.reply = privacy.seal(key, row.reply, "sms_messages.reply")
+        n += 1
+    return n

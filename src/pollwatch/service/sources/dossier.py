@@ -2,8 +2,8 @@
 
 :func:`observer_reports_from_db` turns observers' submissions into the plain dicts that
 :func:`pollwatch.fusion.dossier.station_dossier` and :func:`pollwatch.fusion.fused_scores`
-take; :func:`write_dossier_bundle` signs a bundle of chosen stations' dossiers with the whole
-audit chain and those stations' published media.
+take; :func:`write_dossier_bundle` signs a bundle of chosen stations' dossiers with only those
+stations' entries (inclusion proofs against a checkpoint of the chain) and published media.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from pollwatch.evidence.media import MediaStore
 from pollwatch.fusion.bundle import dossier_manifest
 from pollwatch.fusion.dossier import StationDossier
 from pollwatch.service import models as m
-from pollwatch.service.sources.evidence import load_entries, open_database
+from pollwatch.service.sources.evidence import (
+    bundle_links,
+    disclosure_selection,
+    load_entries,
+    open_database,
+)
 
 __all__ = ["observer_reports_from_db", "write_dossier_bundle"]
 
@@ -89,13 +94,20 @@ def write_dossier_bundle(
     data_dir: str | os.PathLike,
     out: str | os.PathLike,
     dossiers: Sequence[StationDossier],
+    *,
+    include_unreviewed: bool = False,
+    link_key: bytes | None = None,
 ) -> dict:
     """Write a signed bundle for the stations of ``dossiers``; returns the manifest.
 
-    The bundle holds the whole audit chain (a chain can only be verified whole), the published
-    media of those stations' submissions and, inside the signed manifest, their dossiers and
-    the SHA-256 of each (:func:`pollwatch.fusion.bundle.dossier_manifest`). A third party
-    verifies it with ``pollwatch evidence verify BUNDLE``.
+    The bundle holds only those stations' entries that a reader needs
+    (:func:`pollwatch.service.sources.evidence.disclosure_selection`: reviewed submissions,
+    their media, camera counts, the elections), each with its inclusion proof against a
+    checkpoint of the whole chain; the published media of those submissions; per-bundle
+    observer pseudonyms; and, inside the signed manifest, the dossiers and the SHA-256 of each
+    (:func:`pollwatch.fusion.bundle.dossier_manifest`), with the free text of unreviewed and
+    rejected reports withheld. ``include_unreviewed``: unreviewed and rejected submissions and
+    their text too. A third party verifies it with ``pollwatch evidence verify BUNDLE``.
     """
     data_dir = Path(data_dir)
     codes = [d.station_id for d in dossiers]
@@ -104,19 +116,23 @@ def write_dossier_bundle(
     try:
         with sessions() as session:
             entries = load_entries(session)
-            q = (
-                select(m.Media)
-                .join(m.Submission, m.Submission.id == m.Media.submission_id)
-                .join(m.Station, m.Station.id == m.Submission.station_id)
-                .where(m.Station.code.in_(codes), m.Media.published_sha256.is_not(None))
-                .order_by(m.Media.id)
+            ids = list(session.scalars(select(m.Station.id).where(m.Station.code.in_(codes))))
+            chosen = disclosure_selection(
+                session, entries, stations=ids, include_unreviewed=include_unreviewed
             )
             media = [
                 MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
-                for r in session.scalars(q)
+                for r in chosen.media
+                if r.published_sha256 is not None
             ]
     finally:
         engine.dispose()
+    extra = {
+        **dossier_manifest(dossiers, include_unreviewed_text=include_unreviewed),
+        "disclosure": "selected",
+        "unreviewed_included": include_unreviewed,
+        **bundle_links(chosen, link_key),
+    }
     return write_bundle(
-        out, entries, media, load_or_create_signing_key(data_dir), extra=dossier_manifest(dossiers)
+        out, entries, media, load_or_create_signing_key(data_dir), extra=extra, select=chosen.seqs
     )

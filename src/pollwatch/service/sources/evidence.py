@@ -1,8 +1,13 @@
 """Signed bundles and verification of a live service database.
 
-``export_database`` writes a signed bundle of the whole audit log and every published media
-derivative (:func:`pollwatch.service.sources.dossier.write_dossier_bundle` one for chosen
-stations). ``verify_database`` checks, besides the chain itself, that every audited row still
+``export_database`` writes a signed bundle that discloses only what it must
+(:func:`disclosure_selection`): the entries of reviewed (verified) submissions, their media and
+the camera counts, of all stations or chosen ones, each with its inclusion proof against a
+checkpoint of the whole chain; never the users', accreditations' or assignments' entries;
+unreviewed and rejected submissions only when asked (``include_unreviewed``); the whole chain
+only when asked (``full``, for an auditor who must see everything).
+:func:`pollwatch.service.sources.dossier.write_dossier_bundle` writes one for chosen stations'
+dossiers. ``verify_database`` checks, besides the chain itself, that every audited row still
 equals the snapshot in its latest audit entry (an edit made directly in the database, bypassing
 the service, shows up here) and that every media file in the store still hashes to its name;
 given checkpoints held outside the server (``checkpoints=``), it also compares the chain with
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import secrets
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,14 +37,20 @@ from pollwatch.evidence.checkpoint import (
     make_checkpoint,
     verify_against_checkpoints,
 )
-from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signing_key
+from pollwatch.evidence.keys import (
+    bundle_pseudonym,
+    load_or_create_secret,
+    load_or_create_signing_key,
+)
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.db import make_engine, session_factory
 
 __all__ = [
+    "Disclosure",
     "checkpoint_database",
+    "disclosure_selection",
     "export_database",
     "load_entries",
     "open_database",
@@ -58,25 +70,174 @@ def load_entries(session) -> list:
     return [audit.to_entry(r) for r in session.scalars(select(m.AuditLog).order_by(m.AuditLog.seq))]
 
 
-def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLike) -> dict:
-    """Write a signed bundle of the whole audit log and every published media derivative."""
+class Disclosure:
+    """What a bundle discloses: ``seqs`` (the entry numbers), ``owners`` (entry number → the user
+    whose row it is, for the bundle's own pseudonyms), ``media`` (the media rows whose published
+    derivative goes in)."""
+
+    def __init__(self, seqs: list[int], owners: dict[int, int], media: list) -> None:
+        self.seqs, self.owners, self.media = seqs, owners, media
+
+
+def disclosure_selection(
+    session,
+    entries: list,
+    *,
+    stations: Collection[int] | None = None,
+    include_unreviewed: bool = False,
+) -> Disclosure:
+    """The entries a bundle of ``stations`` (service station ids; None: every station) needs.
+
+    Kept: the elections' entries (the station list and official figures they fix); each
+    submission of those stations that a reviewer verified and that is not quarantined, with all
+    its entries (so its history shows) and its media's; camera tallies and logs of those
+    stations without free text. With ``include_unreviewed`` also unreviewed, rejected and
+    quarantined submissions and camera entries with free text. Never: users (their entries name
+    the raw user id), accreditations and assignments (observer → station)."""
+    subq = select(
+        m.Submission.id,
+        m.Submission.station_id,
+        m.Submission.observer_id,
+        m.Submission.status,
+        m.Submission.quarantined,
+    )
+    if stations is not None:
+        subq = subq.where(m.Submission.station_id.in_(list(stations)))
+    subs = {
+        sid: observer
+        for sid, _, observer, status, quarantined in session.execute(subq)
+        if include_unreviewed or (status == m.Verification.verified and not quarantined)
+    }
+    media_rows = (
+        list(
+            session.scalars(
+                select(m.Media).where(m.Media.submission_id.in_(list(subs))).order_by(m.Media.id)
+            )
+        )
+        if subs
+        else []
+    )
+    keep: dict[tuple[str, int], int | None] = {("submission", k): v for k, v in subs.items()}
+    keep.update({("media", r.id): r.uploader_id for r in media_rows})
+    for entity, cls, text_col in (
+        ("camera_tally", m.CameraTally, m.CameraTally.reason),
+        ("camera_log", m.CameraLog, m.CameraLog.note),
+    ):
+        q = select(cls.id, cls.watcher_id, text_col)
+        if stations is not None:
+            q = q.where(cls.station_id.in_(list(stations)))
+        for rid, watcher, free in session.execute(q):
+            if include_unreviewed or not free:
+                keep[(entity, rid)] = watcher
+    elections = None
+    if stations is not None:
+        elections = set(
+            session.scalars(
+                select(m.Station.election_id).where(m.Station.id.in_(list(stations))).distinct()
+            )
+        )
+    seqs, owners = [], {}
+    for e in entries:
+        if e.entity == "election" and (elections is None or e.entity_id in elections):
+            seqs.append(e.seq)
+        elif (e.entity, e.entity_id) in keep:
+            seqs.append(e.seq)
+            owner = keep[(e.entity, e.entity_id)]
+            if owner is not None:
+                owners[e.seq] = owner
+    return Disclosure(seqs, owners, media_rows)
+
+
+def bundle_links(disclosure: Disclosure, link_key: bytes | None = None) -> dict:
+    """The ``observers`` block of a bundle's signed manifest: entry number → a pseudonym of the
+    observer under a key of this bundle (fresh unless ``link_key``), so a reader sees which
+    entries come from the same person in this bundle, and two bundles cannot be joined."""
+    key = link_key if link_key is not None else secrets.token_bytes(32)
+    return {
+        "observers": {
+            "key": "organisation link key" if link_key is not None else "fresh for this bundle",
+            "by_entry": {
+                str(seq): bundle_pseudonym(key, uid) for seq, uid in disclosure.owners.items()
+            },
+        }
+    }
+
+
+def export_database(
+    url: str,
+    data_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    stations: Collection[str] | None = None,
+    include_unreviewed: bool = False,
+    full: bool = False,
+    link_key: bytes | None = None,
+) -> dict:
+    """Write a signed bundle; returns the manifest.
+
+    By default the bundle discloses only what it must (:func:`disclosure_selection`) of every
+    station or of ``stations`` (codes), with inclusion proofs against a checkpoint of the whole
+    chain and per-bundle observer pseudonyms (:func:`bundle_links`; ``link_key`` reuses a key
+    so that bundles can be joined on purpose). ``include_unreviewed``: also unreviewed and
+    rejected submissions, free text included. ``full``: the whole chain and every published
+    media derivative, as before issue 18 (users' ids, assignments, every text: for an auditor).
+    """
     data_dir = Path(data_dir)
     store = MediaStore(data_dir / "media")
     engine, sessions = open_database(url, data_dir)
     try:
         with sessions() as session:
             entries = load_entries(session)
-            media = [
-                MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
-                for r in session.scalars(
+            if full:
+                rows = session.scalars(
                     select(m.Media)
                     .where(m.Media.published_sha256.is_not(None))
                     .order_by(m.Media.id)
                 )
+                chosen = None
+                extra: dict = {"disclosure": "full"}
+            else:
+                ids = None
+                if stations is not None:
+                    ids = _station_ids(session, stations)
+                chosen = disclosure_selection(
+                    session, entries, stations=ids, include_unreviewed=include_unreviewed
+                )
+                rows = [r for r in chosen.media if r.published_sha256 is not None]
+                extra = {
+                    "disclosure": "selected",
+                    "unreviewed_included": include_unreviewed,
+                    **bundle_links(chosen, link_key),
+                }
+                if stations is not None:
+                    extra["station_codes"] = sorted(stations)
+            media = [
+                MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256)) for r in rows
             ]
     finally:
         engine.dispose()
-    return write_bundle(out, entries, media, load_or_create_signing_key(data_dir))
+    return write_bundle(
+        out,
+        entries,
+        media,
+        load_or_create_signing_key(data_dir),
+        extra=extra,
+        select=None if chosen is None else chosen.seqs,
+    )
+
+
+def _station_ids(session, codes: Collection[str]) -> list[int]:
+    """Service station ids of ``codes`` (every election's); unknown codes are an error."""
+    rows = session.execute(
+        select(m.Station.id, m.Station.code).where(m.Station.code.in_(list(codes)))
+    )
+    found = {}
+    for sid, code in rows:
+        found.setdefault(code, []).append(sid)
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise ValueError(f"unknown station codes: {', '.join(missing)}")
+    return [sid for ids in found.values() for sid in ids]
 
 
 def checkpoint_database(
@@ -125,7 +286,8 @@ def verify_database(
                             f"audit entry #{e.seq}: {entity} {eid} is missing from the database"
                         )
                     continue
-                if canonical_json(audit.snapshot(session, row)).decode() != e.payload:
+                version = json.loads(e.payload).get("pv", 1)
+                if canonical_json(audit.snapshot(session, row, version)).decode() != e.payload:
                     bad.append(e.seq)
                     problems.append(
                         f"audit entry #{e.seq}: {entity} {eid} was changed outside the service"

@@ -22,7 +22,10 @@ def upload_media(
     store: StoreDep,
     user: CurrentUser,
 ):
-    """Upload a photo or file; stored by SHA-256, EXIF stripped only in the published copy."""
+    """Upload a photo or file; stored by SHA-256. An image's metadata (GPS) is stripped from the
+    stored original unless the service keeps originals (``POLLWATCH_KEEP_ORIGINAL_METADATA``);
+    the hash of the upload as received is recorded (``received_sha256``). The published copy is
+    always re-encoded without metadata."""
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise HTTPException(status_code=413, detail="File too large")

@@ -3,10 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
-from pollwatch.evidence.keys import pseudonym
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, StoreDep
 from pollwatch.service.models import Verification
+from pollwatch.service.privacy import public_pseudonym
 from pollwatch.service.schemas import PublishedItem
 
 router = APIRouter(prefix="/public", tags=["public"])
@@ -21,7 +21,9 @@ def _published(kind: str | None):
 
 @router.get("/submissions", response_model=list[PublishedItem])
 def published(request: Request, session: SessionDep, kind: str | None = None, limit: int = 100):
-    """Verified, unquarantined submissions with pseudonymous observers (no login needed)."""
+    """Verified, unquarantined submissions (no login needed). Only reviewed text is published
+    (status verified); the observer's pseudonym is one per submission, so the feed does not link
+    two submissions to the same observer."""
     secret = session.info["pseudonym_secret"]
     rows = session.scalars(
         _published(kind).order_by(m.Submission.id.desc()).limit(min(limit, 1000))
@@ -40,7 +42,7 @@ def published(request: Request, session: SessionDep, kind: str | None = None, li
                 form=s.form,
                 station_code=s.station.code,
                 levels=s.station.levels,
-                observer=pseudonym(secret, s.observer_id),
+                observer=public_pseudonym(secret, s.id),
                 answers=s.answers,
                 description=s.description,
                 severity=s.severity,

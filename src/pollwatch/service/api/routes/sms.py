@@ -18,7 +18,8 @@ class SmsReply(BaseModel):
 
 @router.post("/webhook", response_model=SmsReply)
 async def sms_webhook(request: Request, session: SessionDep, settings: SettingsDep):
-    """Gateway webhook: form or JSON ``sender`` and ``text``; shared secret in ``X-Pollwatch-Secret``
+    """Gateway webhook: form or JSON ``sender``, ``text`` and optionally ``message_id`` (the
+    gateway's id of the message, repeated on retries); shared secret in ``X-Pollwatch-Secret``
     or ``?secret=``. Replies with the text to send back."""
     given = request.headers.get("x-pollwatch-secret") or request.query_params.get("secret") or ""
     if not settings.sms_secret or not hmac.compare_digest(
@@ -32,6 +33,8 @@ async def sms_webhook(request: Request, session: SessionDep, settings: SettingsD
     if not isinstance(data, dict):
         raise HTTPException(status_code=422, detail="Expected sender and text")
     sender, text = str(data.get("sender", ""))[:40], str(data.get("text", ""))
-    ok, reply = handle_sms(session, sender, text)
+    # the gateway's own id of the message, when it sends one: its retries repeat it
+    message_id = data.get("message_id") or data.get("id")
+    ok, reply = handle_sms(session, sender, text, str(message_id)[:100] if message_id else None)
     session.commit()
     return SmsReply(ok=ok, reply=reply)

@@ -13,16 +13,16 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserPublic)
-def read_me(user: CurrentUser):
+def read_me(session: SessionDep, user: CurrentUser):
     """Return the current user."""
-    return user
+    return crud.user_view(session, user)
 
 
 @router.get("", response_model=list[UserPublic])
 def list_users(session: SessionDep, user: CurrentUser):
     """List users (admin, coordinator)."""
     require(user, STAFF)
-    return session.scalars(select(m.User).order_by(m.User.id)).all()
+    return [crud.user_view(session, u) for u in session.scalars(select(m.User).order_by(m.User.id))]
 
 
 @router.post("", response_model=UserPublic, status_code=201)
@@ -30,4 +30,4 @@ def create_user(body: UserCreate, session: SessionDep, user: CurrentUser):
     """Create a user (admin: any role; coordinator: observers and camera watchers)."""
     new = crud.create_user(session, user, **body.model_dump())
     session.commit()
-    return new
+    return crud.user_view(session, new)
