@@ -14,6 +14,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "İstifadəçi adı və ya şifrə yanlışdır",
         "ru": "Неверное имя пользователя или пароль",
     },
+    "too_many_logins": {
+        "en": "Too many failed logins: try again later",
+        "az": "Çoxlu uğursuz giriş cəhdi: bir az sonra yenidən cəhd edin",
+        "ru": "Слишком много неудачных попыток входа: повторите позже",
+    },
     "my_stations": {"en": "My stations", "az": "Məntəqələrim", "ru": "Мои участки"},
     "station": {"en": "Station", "az": "Məntəqə", "ru": "Участок"},
     "registered": {
