@@ -130,6 +130,47 @@ class TestThrottling:
             assert api_login(sq, "observer", "observer-pass").status_code == 200
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_backoff_grows_then_unlocks_and_forgets():
+    from pollwatch.service.throttle import LoginThrottle, TooManyAttempts
+
+    clock = Clock()
+    t = LoginThrottle(free=2, account_free=100, address_free=100, max_backoff=8, clock=clock)
+    waits = []
+    for _ in range(8):
+        try:
+            t.attempt("alice", "1.2.3.4")
+        except TooManyAttempts as exc:
+            waits.append(exc.retry_after)
+            clock.now += exc.retry_after  # the client waits as told, and fails again
+            t.attempt("alice", "1.2.3.4")
+    assert waits == [1, 2, 4, 8, 8]  # doubling, capped at max_backoff
+    with pytest.raises(TooManyAttempts):
+        t.attempt("Alice ", "1.2.3.4")  # the same account however it is typed
+    t.attempt("alice", "5.6.7.8")  # another address: its own pair
+    clock.now += 3601 + 8  # an hour without failures: forgotten
+    for _ in range(2):
+        t.attempt("alice", "1.2.3.4")
+    t.succeeded("alice", "1.2.3.4")
+    t.attempt("alice", "1.2.3.4")  # the success cleared the pair
+
+
+def test_throttle_memory_is_bounded():
+    from pollwatch.service.throttle import LoginThrottle
+
+    t = LoginThrottle(max_keys=1000, clock=Clock())
+    for i in range(5000):
+        t.attempt(f"user-{i}", f"10.0.{i % 200}.1")
+    assert len(t._counters) <= 1000 + 3
+
+
 # ----------------------------------------------------------------------------------------------
 # username enumeration by timing
 
@@ -234,6 +275,36 @@ class TestTokens:
         ctx.client.cookies.clear()
         stolen = {"Cookie": f"pollwatch_session={cookie}"}
         assert ctx.client.get("/api/users/me", headers=stolen).status_code == 401
+
+    def test_the_migration_gives_old_tokens_twelve_hours(self, tmp_path):
+        from alembic import command
+
+        from pollwatch.service.db import alembic_config, make_engine
+
+        url = f"sqlite:///{tmp_path}/old.db"
+        command.upgrade(alembic_config(url), "0002")
+        engine = make_engine(url)
+        with engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, full_name, language,"
+                    " active, created_at) VALUES ('u', 'x', 'observer', '', 'en', 1, :t)"
+                ),
+                {"t": m.utcnow()},
+            )
+            c.execute(
+                text(
+                    "INSERT INTO tokens (user_id, token_hash, kind, created_at)"
+                    " VALUES (1, 'h', 'api', :t)"
+                ),
+                {"t": m.utcnow() - dt.timedelta(days=300)},
+            )
+        command.upgrade(alembic_config(url), "head")
+        with engine.begin() as c:
+            expires = c.execute(text("SELECT expires_at FROM tokens")).scalar_one()
+        engine.dispose()
+        left = dt.datetime.fromisoformat(str(expires)) - m.utcnow()
+        assert dt.timedelta(hours=11.9) < left <= dt.timedelta(hours=12)
 
     def test_login_rotates_a_planted_session_cookie(self, ctx):
         page_login(ctx.client, "observer")
@@ -391,6 +462,9 @@ class TestBrowser:
             headers={**sq.headers["observer"], **evil},
         )
         assert r.status_code == 201
+        # a server's POST without the session cookie (the SMS gateway's) is not a browser's
+        r = sq.client.post("/api/sms", data={"from": "+1", "text": "x"}, headers=evil)
+        assert "Cross-origin" not in r.text  # refused, if at all, for want of the SMS secret
 
     def test_login_csrf_from_another_origin_is_refused(self, sq):
         r = sq.client.post(
@@ -453,6 +527,13 @@ class TestBrowser:
         sq.settings.behind_tls = True  # a TLS proxy in front: Secure although the hop is HTTP
         r = page_login(sq.client, "observer")
         assert "secure" in r.headers["set-cookie"].lower()
+        sq.settings.behind_tls = False
+        r = sq.client.post(
+            "https://testserver/login",
+            data={"username": "analyst", "password": "analyst-pass"},
+            follow_redirects=False,
+        )
+        assert "secure" in r.headers["set-cookie"].lower()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -473,6 +554,9 @@ class TestFourEyes:
             assert r.status_code == 403, status
         public = ctx.client.get("/api/public/submissions").json()
         assert sid not in [i["id"] for i in public]
+        for on in (True, False):  # nor keeps it out of, or lets it back into, the results
+            r = ctx.post("coordinator", f"/api/review/{sid}/quarantine", json={"quarantined": on})
+            assert r.status_code == 403
         r = ctx.post("admin", f"/api/review/{sid}", json={"status": "verified"})
         assert r.status_code == 200 and r.json()["status"] == "verified"  # another's eyes
         assert sid in [i["id"] for i in ctx.client.get("/api/public/submissions").json()]

@@ -60,7 +60,9 @@ def create_app(
     app.include_router(page_router)
     if fast_path:
         app.add_middleware(SubmissionFastPath, fastapi=app, routes=fast_routes())
-    app.add_middleware(BrowserGuard)  # outermost: the fast path's answers get the headers too
+    app.add_middleware(
+        BrowserGuard, cookie=settings.session_cookie
+    )  # outermost: the fast path's answers get the headers too
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)

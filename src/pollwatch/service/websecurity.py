@@ -9,9 +9,9 @@ the headers too) does two things:
   ``Referrer-Policy: same-origin`` (not ``no-referrer``: with it, browsers send
   ``Origin: null`` on same-origin POSTs, which would defeat the check below);
 * refuses (403) an unsafe request (POST, PUT, PATCH, DELETE) that a browser could have been
-  tricked into sending: one that carries no bearer token (so it rides on the session cookie,
-  or it is the login form) and whose ``Origin`` (else ``Referer``) names another origin than
-  the request's own host. A request with neither header is let through: browsers send
+  tricked into sending: one that carries no bearer token but the session cookie, or that
+  posts the login form, and whose ``Origin`` (else ``Referer``) names another origin than the
+  request's own host (other requests, the SMS gateway's for one, are not a browser's). A request with neither header is let through: browsers send
   ``Origin`` on every POST, scripts and API clients with bearer tokens are not at risk.
 
 Cookie forms also carry a synchronizer token (``csrf_token``: an HMAC, under a key derived
@@ -76,18 +76,17 @@ def cross_origin(scope) -> bool:
 class BrowserGuard:
     """Security headers on every response; cross-origin cookie requests refused (module doc)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, cookie: str = "pollwatch_session") -> None:
         self.app = app
+        self._cookie = cookie + "="
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] in UNSAFE and cross_origin(scope):
-            auth = _header(scope, b"authorization") or ""
-            if not auth.lower().startswith("bearer "):
-                await _forbidden(send)
-                return
+        if scope["method"] in UNSAFE and self._browser_borne(scope) and cross_origin(scope):
+            await _forbidden(send)
+            return
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -95,6 +94,16 @@ class BrowserGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _browser_borne(self, scope) -> bool:
+        """No bearer token, and the session cookie or the login form."""
+        auth = _header(scope, b"authorization") or ""
+        if auth.lower().startswith("bearer "):
+            return False
+        if scope["path"] == "/login":
+            return True
+        cookies = _header(scope, b"cookie") or ""
+        return any(c.strip().startswith(self._cookie) for c in cookies.split(";"))
 
 
 async def _forbidden(send) -> None:
