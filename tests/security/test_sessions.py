@@ -8,11 +8,12 @@ directories are not packages).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
+import importlib
 import re
 import statistics
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,14 @@ from pollwatch.service.sources.evidence import verify_database
 
 
 def _load(name: str):
-    path = Path(__file__).resolve().parents[1] / "service" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_security_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+    """tests/service/<name>.py as a module of a package named ``_service_tests`` (their
+    relative imports of each other work)."""
+    pkg = "_service_tests"
+    if pkg not in sys.modules:
+        package = types.ModuleType(pkg)
+        package.__path__ = [str(Path(__file__).resolve().parents[1] / "service")]
+        sys.modules[pkg] = package
+    return importlib.import_module(f"{pkg}.{name}")
 
 
 _svc = _load("conftest")
@@ -570,3 +573,58 @@ class TestFourEyes:
         assert r.status_code == 403
         with ctx.session() as s:
             assert s.get(m.Submission, sid).status == "new"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_ended_session_keeps_the_phone_s_reports_queued(browser, tmp_path):
+    """Tokens now expire: a report filed after the observer's session ended stays in the
+    phone's outbox (it was dropped on a 4xx) and goes out after the next login."""
+    server_mod = _load("test_server")
+    c = _svc.make_ctx(tmp_path)
+    c.client.close()
+    c.app.state.engine.dispose()
+    server = server_mod.Server(c.settings).start()
+    try:
+        page = browser.new_context().new_page()
+        seen: list[str] = []
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and seen.append(1))
+        page.goto(f"{server.url}/login")
+        page.fill("#username", "observer")
+        page.fill("#password", "observer-pass")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/stations")
+        page.goto(f"{server.url}/file/incident?station={c.stations[0]}")
+        engine = c.app.state.engine  # disposed: reconnects for this statement
+        with engine.begin() as conn:  # twelve hours later
+            conn.execute(
+                text("UPDATE tokens SET expires_at = :t WHERE kind = 'session'"),
+                {"t": m.utcnow() - dt.timedelta(seconds=1)},
+            )
+        page.fill("#description", "filed after the session ended")
+        page.click("button[type=submit]")
+        deadline = time.monotonic() + 30
+        while "log in again" not in page.evaluate("document.getElementById('msg').textContent"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length") == 1
+        page.goto(f"{server.url}/login")
+        page.fill("#username", "observer")
+        page.fill("#password", "observer-pass")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/stations")
+        deadline = time.monotonic() + 30
+        while page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with c.session() as s:
+            rows = s.scalars(
+                select(m.Submission).where(
+                    m.Submission.description == "filed after the session ended"
+                )
+            ).all()
+        assert len(rows) == 1
+        assert seen == []
+    finally:
+        server.kill()
+        c.app.state.engine.dispose()

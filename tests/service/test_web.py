@@ -36,7 +36,13 @@ def wait_until(page, expression: str, timeout: float = 30.0) -> None:
     """``page.wait_for_function`` without it: Playwright evaluates its predicate with ``eval``,
     which the pages' Content-Security-Policy forbids (``page.evaluate`` is not affected)."""
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Exception as exc:  # noqa: BLE001 - a navigation destroyed the context: again
+            if "context was destroyed" not in str(exc):
+                raise
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
         time.sleep(0.05)
 

@@ -47,6 +47,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Oflayn: telefonda saxlanıldı, bağlantı bərpa olunanda göndəriləcək.",
         "ru": "Нет связи: сохранено на телефоне, отправится при восстановлении связи.",
     },
+    "session_ended": {
+        "en": "Your session has ended: log in again. Your reports are kept on this phone.",
+        "az": "Sessiyanız bitdi: yenidən daxil olun. Hesabatlarınız telefonda saxlanılır.",
+        "ru": "Сеанс завершён: войдите снова. Ваши отчёты сохранены на телефоне.",
+    },
     "unsent": {
         "en": "Unsent reports",
         "az": "Göndərilməmiş hesabatlar",

@@ -31,6 +31,7 @@
         return fetch(item.api, {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
                                 body: JSON.stringify(item.body)}).then(function (r) {
           if (r.status >= 500) throw new Error("server " + r.status);
+          if (r.status === 401) throw new Error("login");  // the session ended: keep it queued
           keep(box().filter(function (x) { return x.body.client_id !== item.body.client_id; }));
           if (r.status >= 400) return r.json().then(function (j) { failed = JSON.stringify(j.detail); });
         });
@@ -38,7 +39,7 @@
     }, Promise.resolve()).then(function () {
       busy = false;
       if (failed) say(failed); else location.href = "/watch?station=" + station + "&saved=1";
-    }, function () { busy = false; say(head.dataset.queued); });
+    }, function (e) { busy = false; say(e.message === "login" ? head.dataset.login : head.dataset.queued); });
   }
   function queue(form, api, body) {
     keep(box().concat([{api: api, body: body}]));
