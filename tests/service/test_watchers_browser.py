@@ -10,6 +10,7 @@ import pytest
 from .conftest import make_ctx  # noqa: TID252
 from .test_server import Server  # noqa: TID252
 from .test_watchers import assign, log, tally  # noqa: TID252
+from .test_web import wait_until  # noqa: TID252
 
 
 @pytest.mark.browser
@@ -72,7 +73,7 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         page.select_option("#value", "stuffing_seen")
         page.fill("#note", "a bundle into the box")
         page.click("#log-form button[type=submit]")
-        page.wait_for_function("document.getElementById('msg').textContent.includes('Offline')")
+        wait_until(page, "document.getElementById('msg').textContent.includes('Offline')")
         assert (
             page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 1
         )
@@ -80,8 +81,8 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_url("**saved=1")
-        page.wait_for_function(
-            "document.getElementById('my-logs').textContent.includes('Ballot stuffing seen')"
+        wait_until(
+            page, "document.getElementById('my-logs').textContent.includes('Ballot stuffing seen')"
         )
         assert (
             page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 0

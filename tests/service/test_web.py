@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
@@ -22,10 +23,39 @@ def png() -> bytes:
 
 
 def login(client, user: str) -> None:
+    """Log in with the form; the session's CSRF token (read from a page's form) goes with every
+    later request of ``client`` as ``X-CSRF-Token``."""
     r = client.post(
         "/login", data={"username": user, "password": f"{user}-pass"}, follow_redirects=False
     )
     assert r.status_code == 303
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/").text)
+
+
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """``page.wait_for_function`` without it: Playwright evaluates its predicate with ``eval``,
+    which the pages' Content-Security-Policy forbids (``page.evaluate`` is not affected)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Exception as exc:  # noqa: BLE001 - a navigation destroyed the context: again
+            if "context was destroyed" not in str(exc):
+                raise
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.05)
+
+
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on ``page`` from now on."""
+    seen: list[str] = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and seen.append(msg.text))
+    return seen
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
 
 
 class TestPages:
@@ -143,6 +173,7 @@ def test_browser_incident_with_photo_and_offline_outbox(browser, tmp_path):
     photo.write_bytes(png())
     try:
         page = browser.new_context().new_page()
+        violations = csp_violations(page)
         page.goto(f"{server.url}/login")
         page.fill("#username", "observer")
         page.fill("#password", "observer-pass")
@@ -153,18 +184,18 @@ def test_browser_incident_with_photo_and_offline_outbox(browser, tmp_path):
         page.fill("#description", "stuffing seen from the door")
         page.set_input_files("#photo", str(photo))
         page.click("button[type=submit]")
-        page.wait_for_function("document.getElementById('msg').textContent.includes('Received')")
+        wait_until(page, "document.getElementById('msg').textContent.includes('Received')")
         # offline: the report is kept on the device, then sent once when the connection returns
         page.context.set_offline(True)
         page.evaluate("window.dispatchEvent(new Event('offline'))")
         page.select_option("#category", "vote_buying")
         page.fill("#description", "cash handed out offline")
         page.click("button[type=submit]")
-        page.wait_for_function("document.getElementById('msg').textContent.includes('Offline')")
+        wait_until(page, "document.getElementById('msg').textContent.includes('Offline')")
         assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length") == 1
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        page.wait_for_function("JSON.parse(localStorage.getItem('pollwatch-outbox')).length === 0")
+        wait_until(page, "JSON.parse(localStorage.getItem('pollwatch-outbox')).length === 0")
         page.evaluate("window.dispatchEvent(new Event('online'))")  # a second flush sends nothing
         time.sleep(0.5)
         coord = browser.new_context().new_page()
@@ -176,6 +207,7 @@ def test_browser_incident_with_photo_and_offline_outbox(browser, tmp_path):
         text = coord.content()
         assert "stuffing seen from the door" in text and "cash handed out offline" in text
         assert coord.locator("img[alt=photo]").count() == 1
+        assert violations == []  # no inline script or style left for the CSP to block
         with ctx.session() as s:
             rows = s.scalars(
                 select(m.Submission).where(m.Submission.description == "cash handed out offline")

@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     keep_original_metadata: bool = False
     # days the SMS log keeps senders and texts before ``pollwatch sms redact`` wipes them
     sms_retention_days: int = 30
+    # sessions (docs/security/sessions.md)
+    session_hours: float = 12.0  # lifetime of a login cookie
+    token_hours: float = 12.0  # lifetime of an API bearer token (refresh: /api/login/refresh)
+    behind_tls: bool = False  # a TLS proxy in front: cookies are Secure even over plain HTTP
+    trusted_proxies: list[str] = []  # addresses whose X-Forwarded-For names the client
+    docs: bool = False  # /openapi.json (no /docs, /redoc: their assets come from a CDN)
+    login_free_failures: int = 5  # per account and address, before the backoff starts
+    login_account_failures: int = 20  # per account from any address
+    login_address_failures: int = 50  # per address, any account (carrier NAT shares addresses)
+    login_max_backoff: float = 900.0  # seconds
 
     @field_validator("database_url")
     @classmethod

@@ -14,6 +14,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "İstifadəçi adı və ya şifrə yanlışdır",
         "ru": "Неверное имя пользователя или пароль",
     },
+    "too_many_logins": {
+        "en": "Too many failed logins: try again later",
+        "az": "Çoxlu uğursuz giriş cəhdi: bir az sonra yenidən cəhd edin",
+        "ru": "Слишком много неудачных попыток входа: повторите позже",
+    },
     "my_stations": {"en": "My stations", "az": "Məntəqələrim", "ru": "Мои участки"},
     "station": {"en": "Station", "az": "Məntəqə", "ru": "Участок"},
     "registered": {
@@ -41,6 +46,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Offline: saved on this phone, will be sent when the connection returns.",
         "az": "Oflayn: telefonda saxlanıldı, bağlantı bərpa olunanda göndəriləcək.",
         "ru": "Нет связи: сохранено на телефоне, отправится при восстановлении связи.",
+    },
+    "session_ended": {
+        "en": "Your session has ended: log in again. Your reports are kept on this phone.",
+        "az": "Sessiyanız bitdi: yenidən daxil olun. Hesabatlarınız telefonda saxlanılır.",
+        "ru": "Сеанс завершён: войдите снова. Ваши отчёты сохранены на телефоне.",
     },
     "unsent": {
         "en": "Unsent reports",

@@ -19,9 +19,11 @@ from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.pages.main import page_router
+from pollwatch.service.throttle import LoginThrottle, TooManyAttempts
 from pollwatch.service.throughput.fastpath import SubmissionFastPath
 from pollwatch.service.throughput.tokens import TokenCache
 from pollwatch.service.throughput.writer import GroupCommitter
+from pollwatch.service.websecurity import BrowserGuard, csrf_key
 
 # the submission POSTs, nearly all of election day's traffic, skip FastAPI's router (fastpath)
 FAST_ROUTES = (incidents.create_incident, checklists.create_checklist, protocols.create_protocol)
@@ -37,10 +39,18 @@ def create_app(
     engine = make_engine(settings.database_url, settings.pool_size)
     if run_migrations:
         migrate(settings.database_url)
-    app = FastAPI(title="pollwatch observation service", version="0.1.0")
+    # no /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN (a third party
+    # learns who reads the docs, and could serve them script); the schema only when configured
+    app = FastAPI(
+        title="pollwatch observation service",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
+    )
+    secret = load_or_create_secret(settings.data_dir)
     app.state.settings = settings
     app.state.engine = engine
-    secret = load_or_create_secret(settings.data_dir)
     app.state.sessions = session_factory(
         engine, secret, privacy.resolve_data_key(secret, settings.data_dir)
     )
@@ -49,18 +59,31 @@ def create_app(
     app.state.store = MediaStore(
         settings.media_dir, keep_original_metadata=settings.keep_original_metadata
     )
+    app.state.csrf_key = csrf_key(secret)
+    app.state.throttle = LoginThrottle.from_settings(settings)
     app.state.writer = GroupCommitter(app.state.sessions)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
     app.include_router(page_router)
     if fast_path:
         app.add_middleware(SubmissionFastPath, fastapi=app, routes=fast_routes())
+    app.add_middleware(
+        BrowserGuard, cookie=settings.session_cookie
+    )  # outermost: the fast path's answers get the headers too
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         detail = exc.errors if isinstance(exc, Invalid) else exc.detail
         return JSONResponse(status_code=exc.status, content={"detail": detail})
+
+    @app.exception_handler(TooManyAttempts)
+    def _throttled(request: Request, exc: TooManyAttempts) -> JSONResponse:
+        return JSONResponse(
+            status_code=429,
+            content={"detail": str(exc)},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

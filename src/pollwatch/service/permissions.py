@@ -23,7 +23,10 @@ Reading: ``READ_ALL`` (admin, coordinator, analyst) see every row; others see th
 (``own_rows``), another's row is reported as not found; stations as ``visible_stations``.
 
 Administration: ``STAFF`` accredit, assign, review and create users (coordinators only
-observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections.
+observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections and
+administers accounts (deactivate, set the role, reset the password, revoke the tokens:
+``check_administer_user``, never their own account's role or activity). Review takes four
+eyes: nobody verifies, rejects or quarantines their own submission (``check_review``).
 """
 
 from __future__ import annotations
@@ -82,6 +85,22 @@ def check_create_user(actor: m.User, role: str) -> None:
 
 
 # ---- the station rule -------------------------------------------------------------------------
+
+
+def check_administer_user(actor: m.User, target: m.User, action: str) -> None:
+    """Admins administer accounts; not their own role or activity (the last admin would lock
+    everyone out); their own password and tokens they may."""
+    require(actor, ADMIN)
+    if actor.id == target.id and action in ("deactivate", "activate", "set_role"):
+        raise refused("self", "An administrator cannot change their own role or activity")
+
+
+def check_review(reviewer: m.User, submission: m.Submission) -> None:
+    """Four eyes: staff review, and never their own submission (a coordinator would otherwise
+    verify their own incident into the public feed)."""
+    require(reviewer, STAFF)
+    if submission.observer_id == reviewer.id:
+        raise refused("own_submission", "Nobody reviews their own submission")
 
 
 def station_checks(user: m.User, kind: str, form: str) -> bool:

@@ -27,6 +27,18 @@ class UserCreate(BaseModel):
     language: str = "en"
 
 
+class RoleChange(BaseModel):
+    role: str
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=8, max_length=200)
+
+
+class TokensRevoked(BaseModel):
+    revoked: int
+
+
 class UserPublic(BaseModel):
     model_config = ORM
     id: int

@@ -25,6 +25,21 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+_dummy: dict[int, str] = {}  # a hash made by each hasher, see dummy_verify
+
+
+def dummy_verify(password: str) -> bool:
+    """Spend the time of a real verification against a hash made with the current hasher's
+    parameters, and answer False: the login of an unknown or deactivated user takes as long
+    as a wrong password for a real one, so timing does not tell which accounts exist."""
+    hasher = _hasher
+    digest = _dummy.get(id(hasher))
+    if digest is None:
+        digest = _dummy[id(hasher)] = hasher.hash(secrets.token_urlsafe(16))
+    verify_password(digest, password)
+    return False
+
+
 def new_token(nbytes: int = 32) -> tuple[str, str]:
     """A fresh token and the hash to store; the token itself is shown once and never stored."""
     token = secrets.token_urlsafe(nbytes)

@@ -64,7 +64,7 @@ async def get_current_user(
 
 
 async def user_for_token(state, session: Session, token: str) -> m.User | None:
-    """The active user behind ``token``, or None. On PostgreSQL a user seen before comes from
+    """The active user behind ``token`` (unexpired, unrevoked), or None. On PostgreSQL a user seen before comes from
     this process's ``TokenCache`` (``state.tokens``: no round trip, no thread); otherwise the
     lookup runs in the thread pool and its result is remembered. Shared with ``fastpath``."""
     cache: TokenCache | None = state.tokens
@@ -74,16 +74,19 @@ async def user_for_token(state, session: Session, token: str) -> m.User | None:
         if user is not None:
             return user
         generation = cache.generation  # before the lookup: a change meanwhile discards its result
-    user = await run_in_threadpool(_user_by_token, session, token)
-    if user is not None and cache is not None:
-        cache.put(digest, user, generation)
+    found = await run_in_threadpool(_user_by_token, session, token)
+    if found is None:
+        return None
+    user, expires_at = found
+    if cache is not None:
+        cache.put(digest, user, generation, expires_at)
     return user
 
 
-def _user_by_token(session: Session, token: str) -> m.User | None:
-    user = crud.user_by_token(session, token)
+def _user_by_token(session: Session, token: str):
+    found = crud.user_and_expiry(session, token)
     session.commit()  # give the connection back before the next thread-pool hop (see get_db)
-    return user
+    return found
 
 
 def _unauthenticated() -> HTTPException:

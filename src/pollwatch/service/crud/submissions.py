@@ -16,7 +16,7 @@ from pollwatch.service.crud.stations import get_station
 from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound, invalid
 from pollwatch.service.forms import forms
 from pollwatch.service.models import Kind, Verification, utcnow
-from pollwatch.service.permissions import READ_ALL, STAFF, SUBMITTERS, require
+from pollwatch.service.permissions import READ_ALL, STAFF, SUBMITTERS, check_review, require
 from pollwatch.service.rules import PROTOCOL_FIELDS, checklist_flags, protocol_flags
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
 
@@ -234,6 +234,7 @@ def review(
     if status == Verification.rejected and not reason.strip():
         raise Invalid([invalid(["body", "reason"], "a reason is required to reject")])
     sub = get_submission(session, reviewer, sub_id)
+    check_review(reviewer, sub)
     sub.status, sub.reviewer_id, sub.review_reason, sub.updated_at = (
         status,
         reviewer.id,
@@ -249,6 +250,7 @@ def quarantine(
 ) -> m.Submission:
     require(reviewer, STAFF)
     sub = get_submission(session, reviewer, sub_id)
+    check_review(reviewer, sub)
     sub.quarantined, sub.reviewer_id, sub.review_reason, sub.updated_at = (
         on,
         reviewer.id,

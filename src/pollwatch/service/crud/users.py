@@ -1,21 +1,31 @@
-"""Users, passwords and bearer tokens; observers' names and phones sealed at rest.
+"""Users, passwords and bearer tokens (and their administration: deactivate, set the role, reset
+the password, revoke the tokens; each audited, so ``pollwatch evidence verify`` stays green);
+observers' names and phones sealed at rest.
 
 A user's ``full_name`` and ``phone`` are stored as AES-GCM ciphertexts (``full_name_enc``,
 ``phone_enc``) and the phone as a keyed blind index (``phone_index``), never in the clear
 (``pollwatch.service.privacy``). Look a user up by number with :func:`find_observer_by_phone`;
 read the plaintext with :func:`personal_data`.
-"""
+
+Tokens expire (``expires_at``, set at issue from the settings' ``session_hours`` or
+``token_hours``); a lookup never answers for an expired token, a deactivated user, or a token
+that was revoked (deleted). Deleting tokens through the ORM notifies the token caches
+(``throughput.tokens``)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pollwatch.service import audit, privacy, security
 from pollwatch.service import models as m
-from pollwatch.service.errors import Conflict, Invalid, invalid
-from pollwatch.service.models import Role
-from pollwatch.service.permissions import check_create_user
+from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.models import Role, utcnow
+from pollwatch.service.permissions import check_administer_user, check_create_user
+
+DEFAULT_LIFETIME = dt.timedelta(hours=12)
 
 LANGUAGES = ("en", "az", "ru")
 
@@ -68,32 +78,48 @@ def create_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
+    """The active user with this username and password, else None, in the same time either way:
+    an unknown or deactivated user's password is checked against a dummy hash."""
     user = session.scalar(select(m.User).where(m.User.username == username))
-    if (
-        user is None
-        or not user.active
-        or not security.verify_password(user.password_hash, password)
-    ):
+    if user is None or not user.active:
+        security.dummy_verify(password)
         return None
-    return user
+    return user if security.verify_password(user.password_hash, password) else None
 
 
-def issue_token(session: Session, user: m.User, kind: str = "api") -> str:
+def issue_token(
+    session: Session, user: m.User, kind: str = "api", lifetime: dt.timedelta | None = None
+) -> str:
+    """A new token for ``user``, valid for ``lifetime`` (12 hours when not given)."""
     token, digest = security.new_token()
-    session.add(m.Token(user_id=user.id, token_hash=digest, kind=kind))
+    expires = utcnow() + (lifetime or DEFAULT_LIFETIME)
+    session.add(m.Token(user_id=user.id, token_hash=digest, kind=kind, expires_at=expires))
     return token
 
 
 # built once: every request runs it, and building the expression costs more than executing it
 _USER_BY_TOKEN = (
-    select(m.User)
+    select(m.User, m.Token.expires_at)
     .join(m.Token, m.Token.user_id == m.User.id)
-    .where(m.Token.token_hash == bindparam("token_hash"), m.User.active.is_(True))
+    .where(
+        m.Token.token_hash == bindparam("token_hash"),
+        m.User.active.is_(True),
+        m.Token.expires_at > bindparam("now"),
+    )
 )
 
 
+def user_and_expiry(session: Session, token: str) -> tuple[m.User, dt.datetime] | None:
+    """The active user behind an unexpired ``token`` and when the token expires, or None."""
+    row = session.execute(
+        _USER_BY_TOKEN, {"token_hash": security.hash_token(token), "now": utcnow()}
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def user_by_token(session: Session, token: str) -> m.User | None:
-    return session.scalar(_USER_BY_TOKEN, {"token_hash": security.hash_token(token)})
+    found = user_and_expiry(session, token)
+    return found[0] if found is not None else None
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -172,3 +198,84 @@ def encrypt_plaintext_rows(session: Session) -> int:
             row.reply = privacy.seal(key, row.reply, "sms_messages.reply")
         n += 1
     return n
+
+
+def rotate_token(session: Session, token: str, lifetime: dt.timedelta | None = None) -> str | None:
+    """Exchange a valid ``token`` for a new one of the same kind (the old one is revoked)."""
+    row = session.scalar(select(m.Token).where(m.Token.token_hash == security.hash_token(token)))
+    if row is None or row.expires_at <= utcnow() or not row.user.active:
+        return None
+    new = issue_token(session, row.user, row.kind, lifetime)
+    session.delete(row)
+    return new
+
+
+def _target(session: Session, user_id: int) -> m.User:
+    user = session.get(m.User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def user_by_name(session: Session, username: str) -> m.User:
+    user = session.scalar(select(m.User).where(m.User.username == username))
+    if user is None:
+        raise NotFound(f"User not found: {username!r}")
+    return user
+
+
+def _drop_tokens(session: Session, user: m.User) -> int:
+    rows = session.scalars(select(m.Token).where(m.Token.user_id == user.id)).all()
+    for row in rows:
+        session.delete(row)  # through the ORM: the token caches are notified
+    return len(rows)
+
+
+def revoke_tokens(session: Session, actor: m.User | None, user_id: int) -> int:
+    """End every session and API token of the user (audited as ``revoke_tokens``); how many."""
+    user = _target(session, user_id)
+    if actor is not None:
+        check_administer_user(actor, user, "revoke_tokens")
+    n = _drop_tokens(session, user)
+    audit.record(session, actor.id if actor else None, "revoke_tokens", user)
+    return n
+
+
+def set_active(session: Session, actor: m.User | None, user_id: int, active: bool) -> m.User:
+    """Deactivate (every token revoked) or reactivate a user, audited."""
+    user = _target(session, user_id)
+    if actor is not None:
+        check_administer_user(actor, user, "deactivate" if not active else "activate")
+    user.active = active
+    if not active:
+        _drop_tokens(session, user)
+    audit.record(
+        session, actor.id if actor else None, "deactivate" if not active else "activate", user
+    )
+    return user
+
+
+def set_role(session: Session, actor: m.User | None, user_id: int, role: str) -> m.User:
+    if role not in Role.__members__:
+        raise Invalid(
+            [invalid(["body", "role"], f"role {role!r} is not one of {list(Role.__members__)}")]
+        )
+    user = _target(session, user_id)
+    if actor is not None:
+        check_administer_user(actor, user, "set_role")
+    user.role = role
+    audit.record(session, actor.id if actor else None, "set_role", user)
+    return user
+
+
+def reset_password(session: Session, actor: m.User | None, user_id: int, password: str) -> m.User:
+    """A new password (at least 8 characters); every token of the user is revoked."""
+    if len(password) < 8:
+        raise Invalid([invalid(["body", "password"], "at least 8 characters")])
+    user = _target(session, user_id)
+    if actor is not None:
+        check_administer_user(actor, user, "reset_password")
+    user.password_hash = security.hash_password(password)
+    _drop_tokens(session, user)
+    audit.record(session, actor.id if actor else None, "reset_password", user)
+    return user

@@ -2,7 +2,10 @@
 the login page.
 
 Login sets an HttpOnly, SameSite=Strict session cookie holding a random token (stored hashed,
-like API tokens), so the pages and their script use the same JSON API and permission checks.
+like API tokens, expiring after ``session_hours``; ``Secure`` over HTTPS or when the settings
+say ``behind_tls``), so the pages and their script use the same JSON API and permission checks.
+Every form of a logged-in page carries ``user.csrf_token`` (``websecurity``), which
+``check_csrf``, a dependency of the whole page router, requires on every unsafe request.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -18,6 +21,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.i18n import translator
+from pollwatch.service.websecurity import CSRF_FIELD, CSRF_HEADER, UNSAFE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 _env = Environment(
@@ -40,7 +44,31 @@ def page_user(request: Request, session: SessionDep) -> m.User | None:
     token = request.cookies.get(request.app.state.settings.session_cookie)
     user = crud.user_by_token(session, token) if token else None
     session.commit()  # give the connection back before the next thread-pool hop (see get_db)
+    if user is not None:  # for the templates' forms (not a column: this request's only)
+        user.csrf_token = csrf_token(request.app.state.csrf_key, token)
     return user
+
+
+async def check_csrf(request: Request) -> None:
+    """403 for an unsafe request with a session cookie whose form (or ``X-CSRF-Token`` header)
+    lacks the session's ``csrf_token`` (the login form has no session yet: ``websecurity.BrowserGuard``'s Origin
+    check covers it)."""
+    if request.method not in UNSAFE:
+        return
+    token = request.cookies.get(request.app.state.settings.session_cookie)
+    if not token or request.url.path == "/login":
+        return
+    sent = request.headers.get(CSRF_HEADER)  # a script may send it as a header instead
+    if sent is None:
+        form = await request.form()  # parsed once: Starlette keeps it for the route's reading
+        sent = form.get(CSRF_FIELD)
+    if not csrf_ok(request.app.state.csrf_key, token, sent if isinstance(sent, str) else None):
+        raise HTTPException(status_code=403, detail="Missing or wrong CSRF token")
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies get ``Secure`` over HTTPS, or always when the service is ``behind_tls``."""
+    return request.url.scheme == "https" or request.app.state.settings.behind_tls
 
 
 PageUser = Annotated[m.User | None, Depends(page_user)]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pollwatch.service import crud
+from pollwatch.service import crud, throttle
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.i18n import translator
-from pollwatch.service.pages.common import PageUser, login_redirect, render, request_lang
+from pollwatch.service.pages.common import (
+    PageUser,
+    login_redirect,
+    render,
+    request_lang,
+    secure_cookies,
+)
 from pollwatch.service.permissions import FIELD_ROLES
 
 router = APIRouter(include_in_schema=False)
@@ -37,20 +44,33 @@ def login(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ):
+    lang = request_lang(request)
+    try:
+        throttle.guard(request, username)
+    except throttle.TooManyAttempts as exc:
+        resp = render("login.html.j2", None, lang, 429, message=translator(lang)("too_many_logins"))
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
     user = crud.authenticate(session, username, password)
     if user is None:
-        lang = request_lang(request)
         return render("login.html.j2", None, lang, 400, message=translator(lang)("bad_login"))
-    token = crud.issue_token(session, user, kind="session")
+    throttle.succeeded(request, username)
+    settings = request.app.state.settings
+    lifetime = dt.timedelta(hours=settings.session_hours)
+    # a new token at each login (rotation): a session cookie planted before login is useless
+    token = crud.issue_token(session, user, kind="session", lifetime=lifetime)
+    if old := request.cookies.get(settings.session_cookie):
+        crud.revoke_token(session, old)
     session.commit()
     resp = RedirectResponse("/", status_code=303)
     resp.set_cookie(
-        request.app.state.settings.session_cookie,
+        settings.session_cookie,
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=7 * 24 * 3600,
+        secure=secure_cookies(request),
+        max_age=int(lifetime.total_seconds()),
+        path="/",
     )
     return resp
 
@@ -62,5 +82,7 @@ def logout(request: Request, session: SessionDep):
         crud.revoke_token(session, token)
         session.commit()
     resp = login_redirect()
-    resp.delete_cookie(name)
+    resp.delete_cookie(
+        name, path="/", httponly=True, samesite="strict", secure=secure_cookies(request)
+    )
     return resp

@@ -19,7 +19,9 @@
   }
   function post(url, opts) {
     return fetch(url, Object.assign({method: "POST", credentials: "same-origin"}, opts)).then(function (r) {
+      // a server error or an ended session (401: expired, logged out): the report stays queued
       if (r.status >= 500) throw new Error("server " + r.status);
+      if (r.status === 401) throw new Error("login");
       return r.json().then(function (j) { return {status: r.status, body: j}; });
     });
   }
@@ -51,7 +53,8 @@
           say(r.status < 300 ? script.dataset.saved : JSON.stringify(r.body.detail));
         });
       });
-    }, Promise.resolve()).catch(function () { say(script.dataset.queued); })
+    }, Promise.resolve()).catch(function (e) {
+      say(e.message === "login" ? script.dataset.login : script.dataset.queued); })
       .then(function () { flushing = false; });
   }
   function toBody(form, kind) {

@@ -10,13 +10,16 @@ right after the commit, before the reply) and in every other worker as soon as t
 arrives (milliseconds: PostgreSQL sends it at commit to idle listeners).
 The cache answers only while its listener is connected (it empties on connect and on any error),
 a lookup that raced a change is not stored (generation counter), and an entry lives at most
-``ttl`` seconds: the bound for changes made outside pollwatch (``psql``) that notify nobody.
+``ttl`` seconds, the bound for changes made outside pollwatch (``psql``) that notify nobody,
+and never past its token's own ``expires_at``. Revoking tokens (logout, ``revoke_tokens``,
+deactivation, a password reset) deletes their rows through the ORM, which notifies.
 Changes to assignments and accreditations need no notice: they are not cached (the submission
 writer reads them in its own transaction, other routes on every request).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import weakref
@@ -99,14 +102,26 @@ class TokenCache:
             return None
         return hit[0]
 
-    def put(self, token_hash: str, user: m.User, generation: int) -> None:
+    def put(
+        self,
+        token_hash: str,
+        user: m.User,
+        generation: int,
+        expires_at: dt.datetime | None = None,
+    ) -> None:
         """Remember ``user`` (looked up after ``generation`` was read) as a detached copy: the
-        caller's instance belongs to its session, whose rollback would expire it."""
+        caller's instance belongs to its session, whose rollback would expire it. The entry
+        lives ``ttl`` seconds, and not past ``expires_at`` (the token's, naive UTC)."""
         copy = m.User(**{c.key: getattr(user, c.key) for c in m.User.__table__.columns})
         make_transient_to_detached(copy)
+        life = self._ttl
+        if expires_at is not None:
+            life = min(life, (expires_at - m.utcnow()).total_seconds())
+        if life <= 0:
+            return
         with self._lock:
             if self._live and generation == self.generation:
-                self._entries[token_hash] = (copy, time.monotonic() + self._ttl)
+                self._entries[token_hash] = (copy, time.monotonic() + life)
 
     def invalidate(self) -> None:
         with self._lock:

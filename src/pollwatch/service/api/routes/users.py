@@ -7,7 +7,13 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.permissions import STAFF, require
-from pollwatch.service.schemas import UserCreate, UserPublic
+from pollwatch.service.schemas import (
+    PasswordReset,
+    RoleChange,
+    TokensRevoked,
+    UserCreate,
+    UserPublic,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -31,3 +37,43 @@ def create_user(body: UserCreate, session: SessionDep, user: CurrentUser):
     new = crud.create_user(session, user, **body.model_dump())
     session.commit()
     return crud.user_view(session, new)
+
+
+@router.post("/{user_id}/deactivate", response_model=UserPublic)
+def deactivate_user(user_id: int, session: SessionDep, user: CurrentUser):
+    """Deactivate a user and revoke every token of theirs (admin; audited)."""
+    target = crud.set_active(session, user, user_id, False)
+    session.commit()
+    return crud.user_view(session, target)
+
+
+@router.post("/{user_id}/activate", response_model=UserPublic)
+def activate_user(user_id: int, session: SessionDep, user: CurrentUser):
+    """Reactivate a user (admin; audited)."""
+    target = crud.set_active(session, user, user_id, True)
+    session.commit()
+    return crud.user_view(session, target)
+
+
+@router.post("/{user_id}/role", response_model=UserPublic)
+def set_role(user_id: int, body: RoleChange, session: SessionDep, user: CurrentUser):
+    """Change a user's role (admin; audited; holds at once for their open sessions)."""
+    target = crud.set_role(session, user, user_id, body.role)
+    session.commit()
+    return crud.user_view(session, target)
+
+
+@router.post("/{user_id}/password", response_model=UserPublic)
+def reset_password(user_id: int, body: PasswordReset, session: SessionDep, user: CurrentUser):
+    """Set a new password and revoke every token of the user (admin; audited)."""
+    target = crud.reset_password(session, user, user_id, body.password)
+    session.commit()
+    return crud.user_view(session, target)
+
+
+@router.post("/{user_id}/revoke-tokens", response_model=TokensRevoked)
+def revoke_tokens(user_id: int, session: SessionDep, user: CurrentUser):
+    """End every session and API token of the user (admin; audited)."""
+    n = crud.revoke_tokens(session, user, user_id)
+    session.commit()
+    return TokensRevoked(revoked=n)
