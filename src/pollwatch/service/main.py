@@ -12,11 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
+from pollwatch.service import security
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.config import Settings
-from pollwatch.service.db import make_engine, migrate, session_factory
+from pollwatch.service.db import make_engine, migrate, reader, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
+from pollwatch.service.limits import BodyLimit, Gate
 from pollwatch.service.pages.main import page_router
 from pollwatch.service.throughput.fastpath import SubmissionFastPath
 from pollwatch.service.throughput.tokens import TokenCache
@@ -33,13 +35,15 @@ def create_app(
     submission fast path (``fast_path=False``: every request through FastAPI, for comparison)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url, settings.pool_size)
+    engine = make_engine(settings.database_url, settings.pool_size, settings.sqlite_synchronous)
     if run_migrations:
         migrate(settings.database_url)
     app = FastAPI(title="pollwatch observation service", version="0.1.0")
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
+    app.state.reader = reader(engine)  # GET requests' sessions: no SQLite write lock
+    security.limit_password_checks(settings.max_password_checks)
     app.state.store = MediaStore(settings.media_dir)
     app.state.writer = GroupCommitter(app.state.sessions)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
@@ -47,6 +51,14 @@ def create_app(
     app.include_router(page_router)
     if fast_path:
         app.add_middleware(SubmissionFastPath, fastapi=app, routes=fast_routes())
+    app.add_middleware(Gate, rules=settings.gated())
+    # added last, so outermost: no body is read, no user looked up, before its limit is known
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        limits=settings.body_limits(),
+        cookie=settings.session_cookie,
+    )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)

@@ -18,7 +18,7 @@ from pollwatch.service.crud.accreditations import (
 )
 from pollwatch.service.crud.assignments import assign, list_assignments
 from pollwatch.service.crud.elections import get_election, roster
-from pollwatch.service.crud.media import attach_media, get_media, store_media
+from pollwatch.service.crud.media import attach_media, get_media, media_files, store_media
 from pollwatch.service.crud.stations import get_station
 from pollwatch.service.crud.submissions import (
     check_may_submit,
@@ -66,6 +66,7 @@ __all__ = [
     "list_accreditations",
     "list_assignments",
     "list_submissions",
+    "media_files",
     "quarantine",
     "reconciled_protocol",
     "request_accreditation",

@@ -3,12 +3,13 @@ submissions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pollwatch.evidence.media import MediaStore, strip_metadata
+from pollwatch.evidence.media import MAX_PIXELS, MediaStore, strip_metadata
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
@@ -38,7 +39,14 @@ def store_media(
     client_id: str,
     data: bytes,
     content_type: str,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    written: list[str] | None = None,
 ) -> tuple[m.Media, bool]:
+    """Store an upload: every check first (an image is decoded, its size bounded by
+    ``max_pixels``, and re-encoded without metadata), the files only after all of them passed.
+    ``written`` collects the hashes of the files this call added to the store: if the
+    transaction then fails, ``discard_files`` removes them (``media_files`` does both)."""
     require(user, SUBMITTERS)
     prior = session.scalar(select(m.Media).where(m.Media.client_id == client_id))
     if prior is not None:
@@ -47,14 +55,14 @@ def store_media(
         return prior, False
     if not data:
         raise Invalid([invalid(["body", "file"], "the file is empty")])
-    original = store.put(data)
-    published = None
+    derivative = None
     if content_type.startswith("image/"):
         try:
-            derivative, _ = strip_metadata(data)
+            derivative, _ = strip_metadata(data, max_pixels)
         except ValueError as exc:
             raise Invalid([invalid(["body", "file"], str(exc))]) from None
-        published = store.put(derivative)
+    original = _add(store, data, written)
+    published = _add(store, derivative, written) if derivative is not None else None
     media = m.Media(
         client_id=client_id,
         sha256=original,
@@ -66,6 +74,42 @@ def store_media(
     session.add(media)
     audit.record(session, user.id, "create", media)
     return media, True
+
+
+def _add(store: MediaStore, data: bytes, written: list[str] | None) -> str:
+    digest, new = store.add(data)
+    if new and written is not None:
+        written.append(digest)
+    return digest
+
+
+def discard_files(session: Session, store: MediaStore, written: Iterable[str]) -> None:
+    """After a rollback: remove the files a failed request added, unless a committed row
+    refers to them (the same bytes uploaded at the same moment by someone else)."""
+    for sha in written:
+        used = session.scalar(
+            select(m.Media.id)
+            .where((m.Media.sha256 == sha) | (m.Media.published_sha256 == sha))
+            .limit(1)
+        )
+        if used is None:
+            store.remove(sha)
+    session.commit()
+
+
+@contextmanager
+def media_files(session: Session, store: MediaStore) -> Iterator[list[str]]:
+    """``with media_files(session, store) as written:`` around ``store_media`` calls and the
+    commit: on any exception the transaction is rolled back and the files it added removed,
+    so a failed upload leaves nothing in the store."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        session.rollback()
+        if written:
+            discard_files(session, store, written)
+        raise
 
 
 def get_media(session: Session, user: m.User, media_id: int) -> m.Media:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import audit, security
+from pollwatch.service import audit, db, security
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, invalid
 from pollwatch.service.models import Role
@@ -55,7 +55,16 @@ def create_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
+    """The active user with this username and password, or None.
+
+    The user is loaded in a read transaction that ends before the password is checked: argon2
+    costs ~0.1-0.3 s of CPU, and a transaction that may write holds SQLite's only write lock,
+    so each login attempt (a wrong password from anyone) would stall every submission. The
+    session's transaction is committed first (``db.begin_read``); write last, in a new one.
+    """
+    db.begin_read(session)
     user = session.scalar(select(m.User).where(m.User.username == username))
+    session.commit()  # the read ends here: the check below holds no lock and no connection
     if (
         user is None
         or not user.active
