@@ -13,12 +13,16 @@ looked up in the database.
 Two workers (one per core) give the largest batches; more workers split them.
 
     .venv/bin/python benchmarks/service.py [--workers 2] [--seconds 20] [--concurrency 64]
+
+``--sqlite [--sqlite-synchronous NORMAL]`` (with ``--workers 1``): the default deployment, a
+SQLite file, instead of PostgreSQL (to measure the cost of ``synchronous=FULL``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -158,8 +162,9 @@ def _ticks(pid: int) -> tuple[int, int, int]:
 
 
 def cpu_seconds(server_sid: int, pg) -> tuple[float, float]:
-    """CPU seconds used so far by the server's processes and by PostgreSQL's backends."""
-    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    """CPU seconds used so far by the server's processes and by PostgreSQL's backends (0 on
+    SQLite: ``pg`` is None, the database is in the server's processes)."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0]) if pg else -1
     server = postgres = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -178,6 +183,15 @@ def cpu_seconds(server_sid: int, pg) -> tuple[float, float]:
 
 def count_stored(url: str, client_ids: list[str]) -> int:
     """How many of the acknowledged client ids are in the database (must be all)."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.execute("CREATE TEMP TABLE acked (client_id TEXT)")
+            conn.executemany("INSERT INTO acked VALUES (?)", [(c,) for c in client_ids])
+            return conn.execute(
+                "SELECT count(*) FROM submissions WHERE client_id IN (SELECT client_id FROM acked)"
+            ).fetchone()[0]
     import psycopg
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -284,6 +298,16 @@ def main() -> None:
         action="store_true",
         help="load pg_stat_statements and print the costliest statements per submission",
     )
+    ap.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="the default deployment instead: a SQLite file (use --workers 1)",
+    )
+    ap.add_argument(
+        "--sqlite-synchronous",
+        default="FULL",
+        help="SQLite's PRAGMA synchronous for the server (FULL, the default, or NORMAL)",
+    )
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     load_at_start = os.getloadavg()  # each level's own "before" includes the previous levels
@@ -292,8 +316,13 @@ def main() -> None:
     settings = dict(kv.split("=", 1) for kv in args.pg)
     if args.pg_stats:
         settings["shared_preload_libraries"] = "pg_stat_statements"
-    with TemporaryPostgres(settings) as pg, tempfile.TemporaryDirectory() as tmp:
-        url = pg.create_database("bench")
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        if args.sqlite:
+            pg, url = None, f"sqlite:///{tmp}/bench.db"
+        else:
+            pg = stack.enter_context(TemporaryPostgres(settings))
+            url = pg.create_database("bench")
         if args.pg_stats:
             import psycopg
 
@@ -317,11 +346,21 @@ def main() -> None:
             "--workers",
             str(args.workers),
         ]
+        env = {**os.environ, "POLLWATCH_SQLITE_SYNCHRONOUS": args.sqlite_synchronous}
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+        backend = (
+            f"SQLite (synchronous={args.sqlite_synchronous})"
+            if pg is None
+            else f"PostgreSQL {pg.bindir.parent.name} on loopback"
         )
         print(
-            f"PostgreSQL {pg.bindir.parent.name} on loopback, {args.workers} uvicorn workers,"
+            f"{backend}, {args.workers} uvicorn workers,"
             f" {os.cpu_count()} CPUs (client on the same machine), {args.seconds:.0f} s per level"
             + (f", settings {settings}" if settings else "")
             + "; load average at the start: {:.2f} {:.2f} {:.2f}".format(*load_at_start),

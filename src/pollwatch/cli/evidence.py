@@ -143,13 +143,27 @@ def register(app: typer.Typer) -> None:
             "names the first entry that differs from them, even if the signing key was stolen.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        clean_orphans: bool = typer.Option(
+            False,
+            "--clean-orphans",
+            help="With --database: first move media files that no row names out of the store, "
+            "into DATA_DIR/orphans/<time>/ with a manifest (nothing is deleted).",
+        ),
+        orphan_min_age: float = typer.Option(
+            300.0,
+            "--orphan-min-age",
+            help="Seconds since a file was written before --clean-orphans moves it (an upload "
+            "in flight writes its file just before its row).",
+        ),
     ) -> None:
         """Check signature, hash chain and media (and held checkpoints); exit 1 naming the first
-        broken or differing entry."""
+        broken or differing entry. A live database's check also reports orphaned media files."""
         from pollwatch.evidence import verify_bundle
 
         if (bundle is None) == (database is None):
             raise fail("give either a BUNDLE or --database URL", EXIT_USAGE)
+        if clean_orphans and database is None:
+            raise fail("--clean-orphans needs --database", EXIT_USAGE)
         held = _held(checkpoints)
         if bundle is not None:
             if not bundle.exists():
@@ -157,9 +171,16 @@ def register(app: typer.Typer) -> None:
             res = verify_bundle(bundle, fingerprint_pin=fingerprint, checkpoints=held)
         else:
             # a bundle verifies without the service extra; a live database needs it
+            from pollwatch.service.sources.evidence import clean_orphans as clean
             from pollwatch.service.sources.evidence import verify_database
 
             settings = apply_env(database, data_dir)
+            if clean_orphans:
+                dest, moved = clean(
+                    settings.database_url, settings.data_dir, min_age=orphan_min_age
+                )
+                for f in moved:
+                    typer.echo(f"moved orphan {f['path']} ({f['size']} bytes) to {dest}", err=True)
             res = verify_database(settings.database_url, settings.data_dir, checkpoints=held)
         if as_json:
             typer.echo(json.dumps(res.to_dict(), indent=2))

@@ -15,6 +15,8 @@ import hashlib
 import io
 import os
 import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -22,17 +24,30 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def strip_metadata(data: bytes) -> tuple[bytes, str]:
+MAX_PIXELS = 40_000_000  # width x height; phone cameras take 12-50 MP
+
+
+def strip_metadata(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[bytes, str]:
     """Re-encode an image without metadata; returns ``(bytes, content_type)``.
 
     The orientation tag is applied to the pixels first so the derivative looks the same.
-    Raises ``ValueError`` if the bytes are not an image Pillow can read.
+    Raises ``ValueError`` if the bytes are not an image Pillow can read, or if it has more than
+    ``max_pixels`` pixels: its size is read from the header and checked before any pixel is
+    decoded (a PNG of a few KB can declare billions of pixels, a decompression bomb), and
+    Pillow's own bomb check is held to the same limit.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ValueError(f"image too large: {w}x{h} pixels, at most {max_pixels} accepted")
+            img.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValueError(f"image too large: {exc}") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"not a readable image: {exc}") from None
     img = ImageOps.exif_transpose(img)
@@ -161,10 +176,16 @@ class MediaStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, data: bytes) -> str:
+        return self.add(data)[0]
+
+    def add(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``: its SHA-256, and whether the file is new (False: already stored).
+        The bytes go to a temporary file beside the target, synced, then renamed into place:
+        a file under its hash's name is always complete."""
         digest = sha256_bytes(data)
         target = self.path(digest)
         if target.exists():
-            return digest
+            return digest, False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
@@ -172,7 +193,21 @@ class MediaStore:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-        return digest
+        return digest, True
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[Path]:
+        """Every file under the root: stored media, and any temporary file a crash left."""
+        if self.root.is_dir():
+            yield from sorted(p for p in self.root.rglob("*") if p.is_file())
+
+    def name_of(self, p: Path) -> str | None:
+        """The SHA-256 that ``p`` is stored under, or None for a file that is not one."""
+        name = p.name
+        ok = len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+        return name if ok and p.parent == self.root / name[:2] else None
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

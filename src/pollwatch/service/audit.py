@@ -133,7 +133,15 @@ def lock(session: Session) -> None:
     forget, at the end of the transaction, that the lock was taken."""
     if not session.info.get(HOOKED):
         raise RuntimeError("audit needs a session from db.session_factory (audit.install)")
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("audit_locked"):
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from pollwatch.service.db import BEGIN_OPTION
+
+        if session.connection().get_execution_options().get(BEGIN_OPTION) == "DEFERRED":
+            # a read transaction (db.reader, db.begin_read) holds no lock: writing the chain
+            # in it could interleave with another writer's or fail as "database is locked"
+            raise RuntimeError("the audit chain is written only in a BEGIN IMMEDIATE transaction")
+    if dialect == "postgresql" and not session.info.get("audit_locked"):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         session.info["audit_locked"] = True
 

@@ -31,6 +31,32 @@ class Settings(BaseSettings):
     login_account_failures: int = 20  # per account from any address
     login_address_failures: int = 50  # per address, any account (carrier NAT shares addresses)
     login_max_backoff: float = 900.0  # seconds
+    # SQLite's PRAGMA synchronous: FULL (default) syncs every commit before it is acknowledged;
+    # NORMAL is faster but may lose the last acknowledged commits in a power cut (docs/security)
+    sqlite_synchronous: str = "FULL"
+    # request bodies, in bytes, refused with 413 while they stream in (service.limits): every
+    # route not listed below, and every request that presents no credential at all
+    max_body_bytes: int = 1024 * 1024
+    max_sms_bytes: int = 64 * 1024  # the SMS gateway's webhook
+    max_upload_bytes: int = 26 * 1024 * 1024  # a photo: POST /api/media, the no-JS forms
+    max_import_bytes: int = 100 * 1024 * 1024  # an election's results file (admin)
+    # images larger than this (width x height) are refused before they are decoded: a few KB of
+    # PNG can declare 10^10 pixels (a decompression bomb); 40 MP covers phone cameras
+    max_image_pixels: int = 40_000_000
+    # argon2 checks at once per process (each ~0.1-0.3 s of a core and 64 MiB): anyone can ask
+    # for one, so a crowd of wrong passwords must not take every core (security.py)
+    max_password_checks: int = 2
+    # public feed requests computed at once per process (anonymous: a crowd of readers waits
+    # its turn instead of taking the CPU from the submissions; service.limits.Gate)
+    max_public_reads: int = 2
+
+    def gated(self) -> dict[tuple[str, str], int]:
+        """(method, path prefix) -> requests at once (``service.limits.Gate``)."""
+        return {
+            ("POST", "/api/login/access-token"): self.max_password_checks,
+            ("POST", "/login"): self.max_password_checks,
+            ("GET", "/api/public/"): self.max_public_reads,
+        }
 
     @field_validator("database_url")
     @classmethod
@@ -39,6 +65,22 @@ class Settings(BaseSettings):
         if v.startswith(("postgresql://", "postgres://")):
             return "postgresql+psycopg://" + v.split("://", 1)[1]
         return v
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _synchronous(cls, v: str) -> str:
+        if v.upper() not in ("FULL", "EXTRA", "NORMAL"):
+            raise ValueError("sqlite_synchronous must be FULL, EXTRA or NORMAL")
+        return v.upper()
+
+    def body_limits(self) -> dict[str, int]:
+        """Path prefix -> the largest body accepted there (``max_body_bytes`` elsewhere)."""
+        return {
+            "/api/sms": self.max_sms_bytes,
+            "/api/media": self.max_upload_bytes,
+            "/file/": self.max_upload_bytes,
+            "/api/elections/import": self.max_import_bytes,
+        }
 
     @property
     def media_dir(self) -> Path:

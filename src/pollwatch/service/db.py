@@ -1,8 +1,21 @@
 """Engine, sessions and migrations.
 
-SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for every
-transaction so writers queue up instead of failing (the audit chain needs one writer at a time).
-PostgreSQL: the audit writer takes a transaction-level advisory lock (see ``audit``).
+SQLite: WAL journal, foreign keys on, a busy timeout, ``synchronous=FULL`` by default (a commit
+is on disk before it is acknowledged, even if the machine loses power), and two kinds of
+transaction:
+
+* a transaction that may write begins ``BEGIN IMMEDIATE``: it takes the database's single write
+  lock at once, so writers queue up (busy timeout) instead of failing half-way when a deferred
+  reader tries to upgrade (the audit chain needs one writer at a time). This is the default of
+  the app's sessions, the group-commit writer and the CLI;
+* a transaction that only reads begins a plain (deferred) ``BEGIN``: in WAL mode it never takes
+  the write lock, so it neither waits for the writer nor holds it up. The sessions of ``GET``
+  requests (``reader``), the token lookups and the password checks (``begin_read``) use it: an
+  anonymous reader of the public feed, or a client sending wrong passwords (each argon2 check
+  ~0.1-0.3 s of CPU), no longer holds the lock that every submission needs.
+
+PostgreSQL: the audit writer takes a transaction-level advisory lock (see ``audit``); the begin
+mode is SQLite's only (readers never block writers there).
 """
 
 from __future__ import annotations
@@ -17,19 +30,30 @@ from pollwatch.service import audit, privacy
 from pollwatch.service.throughput import tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BEGIN_OPTION = "pollwatch_sqlite_begin"  # connection execution option: "IMMEDIATE" | "DEFERRED"
+SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, sqlite_synchronous: str = "FULL") -> Engine:
+    """The engine for ``url``. ``sqlite_synchronous``: SQLite's ``PRAGMA synchronous``; FULL
+    (the default) syncs the WAL at every commit, NORMAL only at checkpoints (faster, but the
+    last commits acknowledged before a power cut or kernel crash can be lost; a crash of the
+    process alone loses nothing in either mode)."""
     if url.startswith("sqlite"):
+        mode = sqlite_synchronous.upper()
+        if mode not in SYNCHRONOUS:
+            raise ValueError(
+                f"sqlite_synchronous {sqlite_synchronous!r} is not one of {SYNCHRONOUS}"
+            )
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-        _sqlite_pragmas(engine)
+        _sqlite_pragmas(engine, mode)
         return engine
     # no overflow: under load, overflow connections were opened and closed again per request
     # (a PostgreSQL backend start each time); waiting a moment for a pooled one is far cheaper
     return create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy's pysqlite recipe)
@@ -37,12 +61,32 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def reader(engine: Engine) -> Engine:
+    """``engine`` for sessions that only read: on SQLite its transactions begin deferred (no
+    write lock); the same pool and events (``Engine.execution_options``)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+
+
+def begin_read(session: Session) -> None:
+    """End ``session``'s transaction (commit) and begin a read transaction in its place: on
+    SQLite a deferred ``BEGIN``, which holds no write lock. For a session whose next statements
+    only read (a token lookup, loading the user whose password is then checked outside any
+    transaction); a write in it could fail with ``database is locked`` under contention."""
+    session.commit()
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        session.connection(execution_options={BEGIN_OPTION: "DEFERRED"})
 
 
 def session_factory(

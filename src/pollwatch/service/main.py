@@ -12,12 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
-from pollwatch.service import privacy
+from pollwatch.service import privacy, security
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.config import Settings
-from pollwatch.service.db import make_engine, migrate, session_factory
+from pollwatch.service.db import make_engine, migrate, reader, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
+from pollwatch.service.limits import BodyLimit, Gate
 from pollwatch.service.pages.main import page_router
 from pollwatch.service.throttle import LoginThrottle, TooManyAttempts
 from pollwatch.service.throughput.fastpath import SubmissionFastPath
@@ -36,7 +37,7 @@ def create_app(
     submission fast path (``fast_path=False``: every request through FastAPI, for comparison)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url, settings.pool_size)
+    engine = make_engine(settings.database_url, settings.pool_size, settings.sqlite_synchronous)
     if run_migrations:
         migrate(settings.database_url)
     # no /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN (a third party
@@ -59,6 +60,8 @@ def create_app(
     app.state.store = MediaStore(
         settings.media_dir, keep_original_metadata=settings.keep_original_metadata
     )
+    app.state.reader = reader(engine)  # GET requests' sessions: no SQLite write lock
+    security.limit_password_checks(settings.max_password_checks)
     app.state.csrf_key = csrf_key(secret)
     app.state.throttle = LoginThrottle.from_settings(settings)
     app.state.writer = GroupCommitter(app.state.sessions)
@@ -67,9 +70,17 @@ def create_app(
     app.include_router(page_router)
     if fast_path:
         app.add_middleware(SubmissionFastPath, fastapi=app, routes=fast_routes())
+    app.add_middleware(Gate, rules=settings.gated())
+    # no body is read, no user looked up, before the body's limit is known
     app.add_middleware(
-        BrowserGuard, cookie=settings.session_cookie
-    )  # outermost: the fast path's answers get the headers too
+        BodyLimit,
+        default=settings.max_body_bytes,
+        limits=settings.body_limits(),
+        cookie=settings.session_cookie,
+    )
+    # added last, so outermost: every answer (a 413 too) gets the security headers; it
+    # reads no body either
+    app.add_middleware(BrowserGuard, cookie=settings.session_cookie)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(ServiceError)

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pollwatch.evidence.media import MediaStore
-from pollwatch.service import crud, security
+from pollwatch.service import crud, db, security
 from pollwatch.service import models as m
 from pollwatch.service.config import Settings
 from pollwatch.service.throughput.tokens import TokenCache
 from pollwatch.service.throughput.writer import GroupCommitter
 
 _bearer = HTTPBearer(auto_error=False)
+READS = frozenset({"GET", "HEAD"})
 
 
 async def get_settings(request: Request) -> Settings:
@@ -27,7 +28,9 @@ async def get_db(request: Request):
     # async: opening a Session does no I/O, so it needs no thread-pool hop. Closing is done here
     # on the event loop (at most a ROLLBACK): awaiting a pool thread while holding a connection
     # could deadlock with pool threads that are all waiting for a connection.
-    session = request.app.state.sessions()
+    # GET and HEAD only read: on SQLite their transactions take no write lock (db.reader).
+    state = request.app.state
+    session = state.sessions(bind=state.reader) if request.method in READS else state.sessions()
     try:
         yield session
     finally:
@@ -84,6 +87,7 @@ async def user_for_token(state, session: Session, token: str) -> m.User | None:
 
 
 def _user_by_token(session: Session, token: str):
+    db.begin_read(session)  # SQLite: no write lock for a lookup (an unknown token is anonymous)
     found = crud.user_and_expiry(session, token)
     session.commit()  # give the connection back before the next thread-pool hop (see get_db)
     return found

@@ -18,7 +18,7 @@ from pollwatch.service.crud.accreditations import (
 )
 from pollwatch.service.crud.assignments import assign, list_assignments
 from pollwatch.service.crud.elections import get_election, roster
-from pollwatch.service.crud.media import attach_media, get_media, store_media
+from pollwatch.service.crud.media import attach_media, get_media, media_files, store_media
 from pollwatch.service.crud.sms_log import log_sms, redact_sms_log, sms_plaintext
 from pollwatch.service.crud.stations import get_station
 from pollwatch.service.crud.submissions import (
@@ -82,6 +82,7 @@ __all__ = [
     "list_assignments",
     "list_submissions",
     "log_sms",
+    "media_files",
     "quarantine",
     "personal_data",
     "phone_lookup_key",

@@ -5,12 +5,14 @@ published copy is always re-encoded without metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pollwatch.evidence.media import (
+    MAX_PIXELS,
     MediaStore,
     sha256_bytes,
     strip_metadata,
@@ -45,7 +47,14 @@ def store_media(
     client_id: str,
     data: bytes,
     content_type: str,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    written: list[str] | None = None,
 ) -> tuple[m.Media, bool]:
+    """Store an upload: every check first (an image is decoded, its size bounded by
+    ``max_pixels``, and re-encoded without metadata), the files only after all of them passed.
+    ``written`` collects the hashes of the files this call added to the store: if the
+    transaction then fails, ``discard_files`` removes them (``media_files`` does both)."""
     require(user, SUBMITTERS)
     prior = session.scalar(select(m.Media).where(m.Media.client_id == client_id))
     if prior is not None:
@@ -54,15 +63,15 @@ def store_media(
         return prior, False
     if not data:
         raise Invalid([invalid(["body", "file"], "the file is empty")])
-    stored, received = _original_to_store(store, data, content_type)
-    original = store.put(stored)
-    published = None
-    if content_type.startswith("image/"):
+    derivative = None
+    if content_type.startswith("image/"):  # first: bounds the pixels before anything decodes
         try:
-            derivative, _ = strip_metadata(data)
+            derivative, _ = strip_metadata(data, max_pixels)
         except ValueError as exc:
             raise Invalid([invalid(["body", "file"], str(exc))]) from None
-        published = store.put(derivative)
+    stored, received = _original_to_store(store, data, content_type)
+    original = _add(store, stored, written)
+    published = _add(store, derivative, written) if derivative is not None else None
     media = m.Media(
         client_id=client_id,
         sha256=original,
@@ -91,6 +100,42 @@ def _original_to_store(
     if clean is None or clean == data:
         return data, None
     return clean, sha256_bytes(data)
+
+
+def _add(store: MediaStore, data: bytes, written: list[str] | None) -> str:
+    digest, new = store.add(data)
+    if new and written is not None:
+        written.append(digest)
+    return digest
+
+
+def discard_files(session: Session, store: MediaStore, written: Iterable[str]) -> None:
+    """After a rollback: remove the files a failed request added, unless a committed row
+    refers to them (the same bytes uploaded at the same moment by someone else)."""
+    for sha in written:
+        used = session.scalar(
+            select(m.Media.id)
+            .where((m.Media.sha256 == sha) | (m.Media.published_sha256 == sha))
+            .limit(1)
+        )
+        if used is None:
+            store.remove(sha)
+    session.commit()
+
+
+@contextmanager
+def media_files(session: Session, store: MediaStore) -> Iterator[list[str]]:
+    """``with media_files(session, store) as written:`` around ``store_media`` calls and the
+    commit: on any exception the transaction is rolled back and the files it added removed,
+    so a failed upload leaves nothing in the store."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        session.rollback()
+        if written:
+            discard_files(session, store, written)
+        raise
 
 
 def get_media(session: Session, user: m.User, media_id: int) -> m.Media:

@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import audit, privacy, security
+from pollwatch.service import audit, db, privacy, security
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
 from pollwatch.service.models import Role, utcnow
@@ -78,9 +78,17 @@ def create_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
-    """The active user with this username and password, else None, in the same time either way:
-    an unknown or deactivated user's password is checked against a dummy hash."""
+    """The active user with this username and password, or None, in the same time either way: an
+    unknown or deactivated user's password is checked against a dummy hash.
+
+    The user is loaded in a read transaction that ends before the password is checked: argon2
+    costs ~0.1-0.3 s of CPU, and a transaction that may write holds SQLite's only write lock,
+    so each login attempt (a wrong password from anyone) would stall every submission. The
+    session's transaction is committed first (``db.begin_read``); write last, in a new one.
+    """
+    db.begin_read(session)
     user = session.scalar(select(m.User).where(m.User.username == username))
+    session.commit()  # the read ends here: the check below holds no lock and no connection
     if user is None or not user.active:
         security.dummy_verify(password)
         return None

@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pollwatch.service import crud
+from pollwatch.service import crud, db
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.i18n import translator
@@ -42,7 +42,10 @@ def render(
 def page_user(request: Request, session: SessionDep) -> m.User | None:
     """The user behind the session cookie, or None (the page redirects to the login)."""
     token = request.cookies.get(request.app.state.settings.session_cookie)
-    user = crud.user_by_token(session, token) if token else None
+    if not token:
+        return None
+    db.begin_read(session)  # SQLite: no write lock for the lookup
+    user = crud.user_by_token(session, token)
     session.commit()  # give the connection back before the next thread-pool hop (see get_db)
     if user is not None:  # for the templates' forms (not a column: this request's only)
         user.csrf_token = csrf_token(request.app.state.csrf_key, token)

@@ -83,8 +83,18 @@ def file_page(kind: str, station: int, session: SessionDep, user: PageUser):
     return _file_page(session, user, kind, station)
 
 
-async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name: str | None):
-    """The same submission as the script would send, built from the posted form."""
+async def _no_js_submit(
+    data,
+    session,
+    store,
+    user: m.User,
+    kind: str,
+    form_name: str | None,
+    written: list[str],
+    max_pixels: int,
+):
+    """The same submission as the script would send, built from the posted form (the files
+    it adds to the store listed in ``written``, see ``crud.media_files``)."""
     cid = str(data.get("client_id") or uuid.uuid4())
     station = crud.get_station(session, int(data.get("station_id") or 0))
     crud.check_may_submit(session, user, station, kind, form_name or str(data.get("category", "")))
@@ -94,7 +104,14 @@ async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name
     photo = data.get("photo")
     if photo is not None and hasattr(photo, "read") and (raw := await photo.read()):
         media, _ = crud.store_media(
-            session, store, user, str(uuid.uuid4()), raw, photo.content_type or "image/jpeg"
+            session,
+            store,
+            user,
+            str(uuid.uuid4()),
+            raw,
+            photo.content_type or "image/jpeg",
+            max_pixels=max_pixels,
+            written=written,
         )
         session.flush()
         media_ids.append(media.id)
@@ -170,7 +187,9 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
         return login_redirect()
     data = await request.form()
     try:
-        await _no_js_submit(data, session, store, user, kind, form_name)
+        with crud.media_files(session, store) as written:
+            max_pixels = request.app.state.settings.max_image_pixels
+            await _no_js_submit(data, session, store, user, kind, form_name, written, max_pixels)
     except (ServiceError, ValueError) as exc:
         session.rollback()
         return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))

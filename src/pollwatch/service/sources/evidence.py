@@ -21,9 +21,12 @@ tables into them.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
@@ -51,9 +54,11 @@ __all__ = [
     "Disclosure",
     "checkpoint_database",
     "disclosure_selection",
+    "clean_orphans",
     "export_database",
     "load_entries",
     "open_database",
+    "orphaned_media",
     "verify_database",
 ]
 
@@ -305,6 +310,12 @@ def verify_database(
                         problems.append(
                             f"audit entry #{e.seq}: media file {sha} is missing or altered"
                         )
+            for path in orphaned_media(session, store):
+                problems.append(
+                    f"media store: {path.relative_to(store.root)} belongs to no media row (an "
+                    "orphan: an upload that failed before its commit, or a row deleted outside "
+                    "the service); `--clean-orphans` moves it aside"
+                )
     finally:
         engine.dispose()
     held = list(checkpoints)
@@ -327,6 +338,63 @@ def verify_database(
         n_checkpoints_checked=report.n_checked if report is not None else 0,
         differing_range=report.differing_range if report is not None else None,
     )
+
+
+def orphaned_media(session, store: MediaStore, min_age: float = 0.0) -> list[Path]:
+    """Files in the media store that no media row names (as original or published copy), and
+    any temporary file an interrupted write left; only those not modified for ``min_age``
+    seconds (an upload in flight writes its file just before its row is committed)."""
+    referenced: set[str] = set()
+    for sha, published in session.execute(select(m.Media.sha256, m.Media.published_sha256)):
+        referenced.add(sha)
+        if published:
+            referenced.add(published)
+    cutoff = time.time() - min_age
+    return [
+        p
+        for p in store.files()
+        if store.name_of(p) not in referenced and (min_age <= 0 or p.stat().st_mtime < cutoff)
+    ]
+
+
+def clean_orphans(
+    url: str, data_dir: str | os.PathLike, *, min_age: float = 300.0
+) -> tuple[Path | None, list[dict]]:
+    """Move the orphaned media files (``orphaned_media``) out of the store, into
+    ``data_dir/orphans/<UTC time>/`` with a ``manifest.json`` of each one (its path in the store,
+    size, SHA-256 of its content, when it was moved): nothing is deleted, since an orphan may
+    be evidence whose row someone removed. Returns that directory (None if nothing was moved)
+    and the manifest's entries."""
+    data_dir = Path(data_dir)
+    store = MediaStore(data_dir / "media")
+    engine, sessions = open_database(url, data_dir)
+    try:
+        with sessions() as session:
+            orphans = orphaned_media(session, store, min_age)
+    finally:
+        engine.dispose()
+    if not orphans:
+        return None, []
+    now = dt.datetime.now(dt.UTC)
+    dest = data_dir / "orphans" / now.strftime("%Y%m%dT%H%M%S.%fZ")
+    dest.mkdir(parents=True)
+    moved = []
+    for p in orphans:
+        rel = p.relative_to(store.root)
+        data = p.read_bytes()
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(p, target)
+        moved.append(
+            {
+                "path": str(rel),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "moved_at": now.isoformat(),
+            }
+        )
+    (dest / "manifest.json").write_text(json.dumps(moved, indent=2) + "\n")
+    return dest, moved
 
 
 def _unaudited(session, latest: dict) -> list[str]:

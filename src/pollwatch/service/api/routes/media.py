@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
 
 from pollwatch.service import crud
-from pollwatch.service.api.deps import CurrentUser, SessionDep, StoreDep
+from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from pollwatch.service.schemas import MediaPublic
 
 router = APIRouter(prefix="/media", tags=["media"])
@@ -20,6 +20,7 @@ def upload_media(
     response: Response,
     session: SessionDep,
     store: StoreDep,
+    settings: SettingsDep,
     user: CurrentUser,
 ):
     """Upload a photo or file; stored by SHA-256. An image's metadata (GPS) is stripped from the
@@ -29,10 +30,18 @@ def upload_media(
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise HTTPException(status_code=413, detail="File too large")
-    media, is_new = crud.store_media(
-        session, store, user, str(client_id), data, file.content_type or "application/octet-stream"
-    )
-    session.commit()
+    with crud.media_files(session, store) as written:  # a failure leaves no file behind
+        media, is_new = crud.store_media(
+            session,
+            store,
+            user,
+            str(client_id),
+            data,
+            file.content_type or "application/octet-stream",
+            max_pixels=settings.max_image_pixels,
+            written=written,
+        )
+        session.commit()
     response.status_code = 201 if is_new else 200
     return media
 
