@@ -36,6 +36,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -314,7 +315,7 @@ def _one(
         **over,
     )
     sim = simulate_election(n_stations, seed=seed, fraud=fraud, electorate=cfg)
-    out = {
+    out: dict[str, Any] = {
         "scenario": scenario,
         "i": i,
         "added": int(sim.truth["ballots_added"].sum()),

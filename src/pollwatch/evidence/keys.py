@@ -39,9 +39,9 @@ def load_or_create_signing_key(data_dir: str | os.PathLike) -> Ed25519PrivateKey
             _write_private(path, pem)
         except FileExistsError:  # another worker won the race; use its key
             pass
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
-    return key
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(loaded, Ed25519PrivateKey)
+    return loaded
 
 
 def load_or_create_secret(data_dir: str | os.PathLike) -> bytes:

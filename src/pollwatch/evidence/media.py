@@ -27,7 +27,7 @@ def strip_metadata(data: bytes) -> tuple[bytes, str]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         img.load()
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"not a readable image: {exc}") from None

@@ -24,7 +24,7 @@ from scipy import stats
 
 from pollwatch.compute import run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
-from pollwatch.model import Election
+from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
@@ -383,15 +383,15 @@ class QuickCountResult(ResultMixin):
 
 def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list[str], list[str]]:
     """Map copy columns to the frame's candidates (by id, name or party)."""
-    lookup = {}
+    lookup: dict[str, Candidate] = {}
     for c in election.candidates:
         for key in (c.id, c.name, c.party, c.source_column):
             if key:
                 lookup.setdefault(key.casefold(), c)
     cols, issues = {}, []
     for col in copies.candidates:
-        c = lookup.get(col.casefold())
-        if c is None:
+        found = lookup.get(col.casefold())
+        if found is None:
             issues.append(
                 DataIssue(
                     copies.source,
@@ -402,7 +402,7 @@ def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list
                 )
             )
         else:
-            cols[c.id] = col
+            cols[found.id] = col
     for c in election.candidates:
         if c.id not in cols:
             issues.append(
@@ -475,11 +475,11 @@ def _group_strata(
     actions: list[str] = []
     if method == "poststratify":
         for parent in sorted(set(frame.parents)):
-            members = [h for h in range(H) if frame.parents[h] == parent]
-            empty = [h for h in members if n[h] == 0]
-            live = [h for h in members if n[h] > 0]
+            siblings = [h for h in range(H) if frame.parents[h] == parent]
+            empty = [h for h in siblings if n[h] == 0]
+            live = [h for h in siblings if n[h] > 0]
             if empty and live:
-                factor = N[members].sum() / N[live].sum()
+                factor = N[siblings].sum() / N[live].sum()
                 N[live] *= factor
                 N[empty] = 0
                 where = f" in {parent!r}" if parent else ""
@@ -680,12 +680,12 @@ def _result(
             stacklevel=3,
         )
         nan = float("nan")
-        qs = tuple(
+        nothing = tuple(
             QuantityEstimate(n, nan, nan, nan, nan, nan, nan, nan)
             for n in [*data.names, "turnout", "invalid_share"]
         )
         return QuickCountResult(
-            qs,
+            nothing,
             None,
             "no estimate",
             confidence,
@@ -706,7 +706,7 @@ def _result(
     r = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, backend)
     z, t = z_value(confidence), _t_quantile(confidence, r["df"])
     names = [*data.names, "turnout", "invalid_share"]
-    qs = []
+    qs: list[QuantityEstimate] = []
     for j, name in enumerate(names):
         e, s = float(r["est"][j]), float(r["se"][j])
         bl, bh = (

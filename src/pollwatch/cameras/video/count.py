@@ -275,6 +275,7 @@ def count_video(
                 if away_run >= away_seconds * rate:
                     reset(f)
                 away_run = 0
+        assert sub is not None and tracker is not None  # reset() ran on the first frame
         fg = sub.apply(frame)
         if f < skip_until:
             continue
