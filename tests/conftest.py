@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # numba's on-disk cache in one directory of the checkout (gitignored), set before anything
 # imports numba: the test processes (xdist workers, and the `pollwatch` subprocesses some tests
-# start, which inherit the environment) compile each kernel once between them, and later runs
-# compile nothing. A NUMBA_CACHE_DIR given by the caller wins.
+# start, which inherit the environment) share it, so a kernel one of them compiled is loaded by
+# the others, and later runs compile nothing. A NUMBA_CACHE_DIR given by the caller wins.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
 
 import numpy as np  # noqa: E402

@@ -189,7 +189,8 @@ def pg():
             "run scripts/system-deps.sh)"
         )
     # a throw-away cluster: durability settings off (no fsync on CREATE/DROP DATABASE and
-    # commits); a crash of the machine, not of a server process, is the only thing they cover
+    # commits). They only matter if PostgreSQL itself or the machine crashes, which no test does
+    # (the tests that kill a server kill the service's uvicorn process, not PostgreSQL).
     server = TemporaryPostgres(
         {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
     ).start()
