@@ -1,10 +1,17 @@
 # Two commands matter: `make demo` and `make test`. Both set up everything they need.
+# `make check` is the quick loop while working (< 2 min on 2 cores); `make test` is the whole.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench system-deps clean
+# pytest-xdist: one worker per core; a module's tests (a class's, for test classes) stay on one
+# worker, so the module-scoped fixtures (simulated elections, real-data fits) are built once.
+PYTEST_PARALLEL ?= -n auto --dist loadscope
+# make check's subset: no long runs, no PostgreSQL, no browser, no real data
+FAST_TESTS := -m "not slow and not postgres and not browser and not realdata"
+
+.PHONY: demo test check lint typecheck bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,23 +24,37 @@ demo: $(STAMP)
 	$(VENV)/bin/pollwatch demo
 
 ## make test: set up (Python packages and Debian chromium/postgresql), lint and format check, check the layers
-## (lint-imports, docs/architecture.md), run every test.
+## (lint-imports, docs/architecture.md), mypy against its baseline, run every test (2 workers on 2 cores).
 test: $(STAMP) system-deps
-	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
+	$(PY) -m ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) scripts/mypy_baseline.py
+	$(PY) -m pytest $(PYTEST_PARALLEL)
+
+## make check: the fast subset while working: the same lint, layer and mypy checks, then the tests
+## not marked slow, postgres, browser or realdata (docs/testing.md). No system packages needed.
+check: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks scripts
+	$(PY) -m ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/mypy_baseline.py
+	$(PY) -m pytest $(PYTEST_PARALLEL) $(FAST_TESTS)
+
+## make typecheck: mypy on the package, compared with mypy-baseline.txt (it may only shrink).
+typecheck: $(STAMP)
+	$(PY) scripts/mypy_baseline.py
 
 system-deps:
 	bash scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
 	$(VENV)/bin/lint-imports
-	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks scripts
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .numba_cache

@@ -311,7 +311,10 @@ def main() -> None:
     args = ap.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     load_at_start = os.getloadavg()  # each level's own "before" includes the previous levels
-    from pollwatch.service.pgtemp import TemporaryPostgres, _free_port
+    # The throw-away cluster is a test helper that does not ship in the package:
+    # tests/service/pgtemp.py, imported from there rather than copied.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "service"))
+    from pgtemp import TemporaryPostgres, _free_port
 
     settings = dict(kv.split("=", 1) for kv in args.pg)
     if args.pg_stats:

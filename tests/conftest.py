@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
+
+# numba's on-disk cache in one directory of the checkout (gitignored), set before anything
+# imports numba: the test processes (xdist workers, and the `pollwatch` subprocesses some tests
+# start, which inherit the environment) share it, so a kernel one of them compiled is loaded by
+# the others, and later runs compile nothing. A NUMBA_CACHE_DIR given by the caller wins.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
 SHARED_DATA = ROOT.parent / "shared" / "data" / "russia"
 RU2011 = SHARED_DATA / "duma-2011.csv.zip"
 RU2012 = SHARED_DATA / "president-2012.csv.zip"

@@ -36,6 +36,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +143,7 @@ def _headline(e: Election, seed: int) -> Detection:
     from pollwatch.forensics.units import analysis_units, with_units
 
     units = analysis_units(e)
+    assert units is not None  # simulated elections always have regions
     eu = with_units(e, units)
     bounds = regional_excess_bounds(e, units=units, seed=seed)
     mix = fraud_mixture(eu, seed=seed, n_boot=0, strata="analysis_unit")
@@ -155,10 +157,10 @@ def _headline(e: Election, seed: int) -> Detection:
     return (
         {"headline_shown": float(h.fired)},
         0.0 if h.fired else 1.0,
-        h.estimate if h.fired else 0.0,
+        h.estimate if h.fired and h.estimate is not None else 0.0,
         {
-            "low": h.low if h.fired else nan,
-            "high": h.high if h.fired else nan,
+            "low": h.low if h.fired and h.low is not None else nan,
+            "high": h.high if h.fired and h.high is not None else nan,
             **raw,
             "mixture": mix.manufactured_votes,
             "cast": float(e.ballots_cast()[e.analysable()].sum()),
@@ -314,7 +316,7 @@ def _one(
         **over,
     )
     sim = simulate_election(n_stations, seed=seed, fraud=fraud, electorate=cfg)
-    out = {
+    out: dict[str, Any] = {
         "scenario": scenario,
         "i": i,
         "added": int(sim.truth["ballots_added"].sum()),

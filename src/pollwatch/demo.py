@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pollwatch.simulate import (
     Carousel,
@@ -25,6 +26,9 @@ from pollwatch.simulate import (
     Switching,
     simulate_election,
 )
+
+if TYPE_CHECKING:
+    from pollwatch.forensics.run import Analysis
 
 AZ_ELECTORATE = ElectorateConfig(
     n_stations=6_537,
@@ -59,7 +63,7 @@ class DemoResult:
     out_dir: Path
     paths: dict[str, Path]
     simulation: Simulation
-    analysis: object
+    analysis: Analysis
     seconds: float
     sources: dict = field(default_factory=dict)
 

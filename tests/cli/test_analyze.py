@@ -238,6 +238,7 @@ def test_analyze_refuses_an_election_with_no_analysable_station():
         analyze(all_out)
 
 
+@pytest.mark.slow  # two whole `pollwatch analyze` runs in fresh processes (13-48 s)
 def test_a_nine_billion_voter_station_is_excluded_and_costs_no_memory(sim_files, tmp_path):
     """The issue's file: one station with 9,000,000,000 registered voters. ``pollwatch analyze``
     excludes it (ingest's implausible_count), gives the methods' results of the file without

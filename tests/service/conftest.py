@@ -34,6 +34,15 @@ def _fast_hashing(monkeypatch):
     )
 
 
+@pytest.fixture(autouse=True)
+def _token_cache_stops_at_once(monkeypatch):
+    # The PostgreSQL token cache's listener looks at its stop flag every `poll` seconds (1 s in
+    # production), and disposing of an app's engine waits for it: 1 s of every PostgreSQL
+    # test's teardown. In tests it looks every 20 ms (test_token_cache.py sets its own).
+    init = security.TokenCache.__init__
+    monkeypatch.setattr(security.TokenCache, "__init__", functools.partialmethod(init, poll=0.02))
+
+
 @dataclass
 class Ctx:
     client: TestClient
@@ -171,14 +180,20 @@ def populate(app, settings) -> Ctx:
 def pg():
     """A temporary PostgreSQL cluster with a migrated template database, or a skip with the reason."""
     from pollwatch.service.db import migrate
-    from pollwatch.service.pgtemp import TemporaryPostgres, find_bindir
+
+    from .pgtemp import TemporaryPostgres, find_bindir  # noqa: TID252
 
     if find_bindir() is None:
         pytest.skip(
             "PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb absent; "
             "run scripts/system-deps.sh)"
         )
-    server = TemporaryPostgres().start()
+    # a throw-away cluster: durability settings off (no fsync on CREATE/DROP DATABASE and
+    # commits). They only matter if PostgreSQL itself or the machine crashes, which no test does
+    # (the tests that kill a server kill the service's uvicorn process, not PostgreSQL).
+    server = TemporaryPostgres(
+        {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+    ).start()
     migrate(server.create_database("pollwatch_template"))
     yield server
     server.stop()

@@ -122,9 +122,9 @@ def simulate_cameras(
         singles = rng.poisson((1 - group_share) * n * w)
         groups = rng.poisson(group_share * n * w / mean_group)
         burst = np.array([rng.poisson(mean_group - 1, g).sum() + g for g in groups])
-        for j in np.flatnonzero(groups):
+        for g in np.flatnonzero(groups):
             event_rows.append(
-                (sid, starts[j] + rng.uniform(0, window_minutes), "group_arrival", None)
+                (sid, starts[g] + rng.uniform(0, window_minutes), "group_arrival", None)
             )
         true_c = singles + burst
         out = np.zeros(K, bool)

@@ -79,7 +79,7 @@ class ClaimsCheck(ResultMixin):
         return tuple(f for f in self.findings if f.kind == kind)
 
     def summary(self) -> Summary:
-        counts = defaultdict(int)
+        counts: defaultdict[str, int] = defaultdict(int)
         for f in self.findings:
             counts[f.kind] += 1
         text = (
@@ -135,9 +135,9 @@ def _winner(claims: list[Claim], computed: dict) -> str | None:
         if c.quantity.startswith("candidate_votes:") and c.stage == "final"
     }
     if votes:
-        return max(votes, key=votes.get)
+        return max(votes, key=lambda k: votes[k])
     cv = {k.split(":", 1)[1]: v for k, v in computed.items() if k.startswith("candidate_votes:")}
-    return max(cv, key=cv.get) if cv else None
+    return max(cv, key=lambda k: cv[k]) if cv else None
 
 
 def _canon(q: str, winner: str | None) -> str:

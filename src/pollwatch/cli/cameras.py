@@ -134,6 +134,7 @@ def register(app: typer.Typer) -> None:
             if database is not None:
                 t, st, off = _from_database(database, election, status)
             else:
+                assert tallies is not None  # exactly one of the two was given (checked above)
                 t = read_tallies(tallies)
                 st = read_status_log(status) if status else None
             if official is not None:
@@ -198,6 +199,8 @@ def register(app: typer.Typer) -> None:
 
         Example: pollwatch cameras count pec-0412.mp4 --roi 290,200,60,70 --out tallies.csv
         """
+        import polars as pl
+
         from pollwatch.cameras.data import format_time
         from pollwatch.cameras.video import DetectorConfig, VideoCountConfig, count_video
         from pollwatch.cameras.video.count import parse_roi, parse_start
@@ -218,8 +221,8 @@ def register(app: typer.Typer) -> None:
         except (ValueError, OSError) as exc:  # unreadable or missing video
             raise fail(str(exc), EXIT_BAD_INPUT) from None
         table = res.tallies.with_columns(
-            res.tallies["window_start"].map_elements(format_time, return_dtype=str),
-            res.tallies["window_end"].map_elements(format_time, return_dtype=str),
+            res.tallies["window_start"].map_elements(format_time, return_dtype=pl.String),
+            res.tallies["window_end"].map_elements(format_time, return_dtype=pl.String),
         )
         if out is not None:
             table.write_csv(out)

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
                 err_console.print(line, highlight=False, markup=False)
             return
         draft.write(out)
-        console.print(f"Wrote {out}.", highlight=False, markup=False)
+        console.print(f"Wrote {out}.", highlight=False, markup=False, soft_wrap=True)
         for line in summary:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         console.print(

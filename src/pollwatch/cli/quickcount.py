@@ -47,6 +47,7 @@ def _copies(path: Path | None, database: str | None = None, election: str | None
                     markup=False,
                 )
             return copies
+        assert path is not None  # exactly one of the two was given (checked above)
         return read_protocol_copies(path)
     except InputDataError as exc:
         _issues(exc, path or database)
@@ -207,9 +208,9 @@ def register(app: typer.Typer) -> None:
                     strata=strata or None,
                     bootstrap=bootstrap,
                     seed=seed,
-                    nonresponse=nonresponse,
+                    nonresponse=nonresponse,  # type: ignore[arg-type]  # estimate() checks it
                     confidence=confidence,
-                )  # type: ignore[arg-type]
+                )
         except InputDataError as exc:
             _issues(exc, copies)
         except ValueError as exc:

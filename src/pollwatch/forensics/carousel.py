@@ -398,7 +398,13 @@ def carousel_signals(
     issued_fs = [
         f for f in ("absentee_issued", "absentee_issued_higher", "absentee_taken") if e.has(f)
     ]
-    cards = (None, None, None, None, None)
+    cards: tuple[int | None, int | None, int | None, np.ndarray | None, np.ndarray | None] = (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     if used_f and issued_fs:
         used = np.where(keep, e.field(used_f), 0)
         issued = np.where(keep, sum(e.field(f) for f in issued_fs), 0)

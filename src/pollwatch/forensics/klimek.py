@@ -537,9 +537,9 @@ class KlimekResult(ResultMixin):
     n_stations: int
     excluded: dict
     notes: tuple[str, ...] = ()
-    observed_fingerprint: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    model_fingerprint: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    loss_surface: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    observed_fingerprint: np.ndarray | None = field(default=None, repr=False)
+    model_fingerprint: np.ndarray | None = field(default=None, repr=False)
+    loss_surface: np.ndarray | None = field(default=None, repr=False)
 
     _dict_exclude = ("observed_fingerprint", "model_fingerprint", "loss_surface")
 

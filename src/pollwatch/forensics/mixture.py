@@ -560,14 +560,15 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
         [sum(r.pi[c] * w for (_, _, r), w in zip(ok, wts, strict=True)) for c in CLASSES]
         + [sum(r.manufactured_votes for _, _, r in ok), sum(r.stolen_votes for _, _, r in ok)]
     )
-    boot = None
+    boot: np.ndarray | None = None
     n_boot, level = kw["n_boot"], kw["level"]
     if n_boot:
         # stratum b-th replicates are independent across strata: their sum is a replicate of the total
-        boot = sum(
-            np.column_stack([r.boot[:, :3] * w, r.boot[:, 3:]])
-            for (_, _, r), w in zip(ok, wts, strict=True)
-        )
+        reps = []
+        for (_, _, r), w in zip(ok, wts, strict=True):
+            assert r.boot is not None  # every stratum was fitted with the same n_boot
+            reps.append(np.column_stack([r.boot[:, :3] * w, r.boot[:, 3:]]))
+        boot = sum(reps[1:], reps[0])
     z = _crit(level, 0 if boot is None else len(boot))
     sd = boot.std(axis=0, ddof=1) if boot is not None and len(boot) > 1 else np.full(5, np.nan)
     cis = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -208,7 +209,7 @@ def station_scores(
 
     from pollwatch.model.derived import has_issued
 
-    basis = "issued" if has_issued(e) else "cast"
+    basis: Literal["cast", "issued"] = "issued" if has_issued(e) else "cast"
     turnout = e.turnout(basis)
     share = e.share(None, denominator="cast")
     codes, n_groups, level = _level_codes(e, group_level)

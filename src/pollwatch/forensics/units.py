@@ -131,15 +131,15 @@ def analysis_units(
     )
     group = np.empty(n, dtype=np.int64)
     unit_labels = []
-    for gi, g in enumerate(groups):
-        group[g] = gi
-        shown = [names[c] for c in g]
+    for gi, unit in enumerate(groups):
+        group[unit] = gi
+        shown = [names[c] for c in unit]
         unit_labels.append(
             shown[0]
-            if len(g) == 1
+            if len(unit) == 1
             else " + ".join(shown)
-            if len(g) <= 3
-            else f"{shown[0]} + {len(g) - 1} more units"
+            if len(unit) <= 3
+            else f"{shown[0]} + {len(unit) - 1} more units"
         )
     n_merged = sum(len(g) for g in groups if len(g) > 1)
     return Units(

@@ -285,11 +285,11 @@ def _station_columns(
 ) -> tuple[list[str], list[str], dict[str, str]]:
     """(id columns, hierarchy columns, note per column) from the preset or the header's roles."""
     if preset and all(c in header for c in (*preset.station_id, *preset.hierarchy)):
-        notes = {c: f'"{c}" -> station id column (preset {preset.name})' for c in preset.station_id}
-        notes.update(
+        given = {c: f'"{c}" -> station id column (preset {preset.name})' for c in preset.station_id}
+        given.update(
             {c: f'"{c}" -> hierarchy level (preset {preset.name})' for c in preset.hierarchy}
         )
-        return list(preset.station_id), list(preset.hierarchy), notes
+        return list(preset.station_id), list(preset.hierarchy), given
     roles: dict[str, str] = {}
     for h in header:
         c = classify_column(h)
@@ -325,15 +325,15 @@ def _station_columns(
         or df[sid].drop_nulls().str.contains(r"[/|:]").any()
     )
     present = df[sid].drop_nulls()
-    unique = present.n_unique() == len(present)
+    is_unique = present.n_unique() == len(present)
     if alone or not hierarchy:
         notes[sid] = (
-            f'"{sid}" -> station id ({kinds[sid]}, {"unique" if unique else "NOT unique"} in the sample)'
+            f'"{sid}" -> station id ({kinds[sid]}, {"unique" if is_unique else "NOT unique"} in the sample)'
         )
         return [sid], hierarchy, notes
     notes[sid] = (
         f'"{sid}" -> station number ({kinds[sid]}; '
-        f"{'unique' if unique else 'repeats'} in the sample: joined with {', '.join(hierarchy)})"
+        f"{'unique' if is_unique else 'repeats'} in the sample: joined with {', '.join(hierarchy)})"
     )
     return [*hierarchy, sid], hierarchy, notes
 
@@ -894,10 +894,10 @@ def _render(
         out.append(
             "# one row per station and candidate (or protocol item), pivoted to one row per station"
         )
-        for key, col in zip(("candidate", "votes", "party"), long, strict=True):
-            if col is not None:
-                out.append(by_col[col].comment)
-                out.append(f"{key} = {_quote(col)}")
+        for key, long_col in zip(("candidate", "votes", "party"), long, strict=True):
+            if long_col is not None:
+                out.append(by_col[long_col].comment)
+                out.append(f"{key} = {_quote(long_col)}")
         out.append("")
     out.append("[candidates]")
     cands = [c for c in columns if c.role == "candidate"]

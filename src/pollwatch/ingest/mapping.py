@@ -210,7 +210,8 @@ def parse_derivation(where: str, key: str, raw: Any) -> Derivation:
             f"{where}: [derive] {key} must be a list of columns or an expression such as "
             f'"sum(candidates)" or "ballots_stationary_box + ballots_mobile_box - invalid", got {raw!r}'
         )
-    terms, pos = [], 0
+    terms: list[tuple[int, str, str]] = []
+    pos = 0
     while pos < len(raw):
         m = _TERM.match(raw, pos)
         if m is None or m.end() == pos or (terms and m.group(1) is None):

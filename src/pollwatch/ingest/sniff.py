@@ -396,15 +396,15 @@ def _sniff(
             if low.endswith((".xlsx", ".xlsm")):
                 _check_xlsx(source, label, raw, src)  # raises: a ZIP without a workbook
             if "word/document.xml" in names or any(n.startswith("ppt/") for n in names):
-                kind = (
+                office = (
                     "a Word document"
                     if "word/document.xml" in names
                     else "a PowerPoint presentation"
                 )
                 raise _issue(
                     source,
-                    f"cannot be read as a table: {label} is {kind}",
-                    value=f"{kind} (a ZIP of Office XML)",
+                    f"cannot be read as a table: {label} is {office}",
+                    value=f"{office} (a ZIP of Office XML)",
                     hint="copy the table into a spreadsheet and save it as CSV or XLSX",
                 )
             if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
@@ -446,7 +446,7 @@ def _sniff(
                 )
             member = members[0]
             try:
-                inner = zf.read(member)
+                data = zf.read(member)
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as exc:
                 raise _issue(
                     source,
@@ -455,7 +455,7 @@ def _sniff(
                     hint="the archive may be damaged or encrypted; unpack it yourself "
                     "and pass the results file",
                 ) from None
-        return _sniff(source, PurePosixPath(member).name, inner, src, depth + 1)
+        return _sniff(source, PurePosixPath(member).name, data, src, depth + 1)
     kind = _binary_kind(raw)
     if kind:
         raise _issue(

@@ -182,5 +182,5 @@ def exclusion_expr(
     )
     for k, mask in enumerate(ordered, start=2):  # first reason wins
         code[np.asarray(mask) & (code == 0)] = k
-    labels = {0: None, **{i + 1: r for i, r in enumerate(reasons)}}
-    return pl.Series("exclusion", code).replace_strict(labels, return_dtype=pl.Utf8)
+    reason_of = {0: None, **{i + 1: r for i, r in enumerate(reasons)}}
+    return pl.Series("exclusion", code).replace_strict(reason_of, return_dtype=pl.Utf8)

@@ -328,7 +328,9 @@ class Election:
                 f"{path}: not a pollwatch Election parquet file (no pollwatch.meta); "
                 "use pollwatch.ingest.read_election for source files"
             )
-        return cls(pl.from_arrow(arrow), ElectionMeta.from_dict(json.loads(raw)))
+        table = pl.from_arrow(arrow)
+        assert isinstance(table, pl.DataFrame)  # a pyarrow Table gives a DataFrame
+        return cls(table, ElectionMeta.from_dict(json.loads(raw)))
 
     @classmethod
     def from_arrays(

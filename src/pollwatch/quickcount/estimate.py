@@ -25,7 +25,7 @@ from scipy import stats
 
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
-from pollwatch.model import Election
+from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
@@ -441,15 +441,15 @@ class QuickCountResult(ResultMixin):
 
 def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list[str], list[str]]:
     """Map copy columns to the frame's candidates (by id, name or party)."""
-    lookup = {}
+    lookup: dict[str, Candidate] = {}
     for c in election.candidates:
         for key in (c.id, c.name, c.party, c.source_column):
             if key:
                 lookup.setdefault(key.casefold(), c)
     cols, issues = {}, []
     for col in copies.candidates:
-        c = lookup.get(col.casefold())
-        if c is None:
+        found = lookup.get(col.casefold())
+        if found is None:
             issues.append(
                 DataIssue(
                     copies.source,
@@ -460,7 +460,7 @@ def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list
                 )
             )
         else:
-            cols[c.id] = col
+            cols[found.id] = col
     for c in election.candidates:
         if c.id not in cols:
             issues.append(
@@ -533,11 +533,11 @@ def _group_strata(
     actions: list[str] = []
     if method == "poststratify":
         for parent in sorted(set(frame.parents)):
-            members = [h for h in range(H) if frame.parents[h] == parent]
-            empty = [h for h in members if n[h] == 0]
-            live = [h for h in members if n[h] > 0]
+            siblings = [h for h in range(H) if frame.parents[h] == parent]
+            empty = [h for h in siblings if n[h] == 0]
+            live = [h for h in siblings if n[h] > 0]
             if empty and live:
-                factor = N[members].sum() / N[live].sum()
+                factor = N[siblings].sum() / N[live].sum()
                 N[live] *= factor
                 N[empty] = 0
                 where = f" in {parent!r}" if parent else ""

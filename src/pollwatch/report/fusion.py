@@ -51,8 +51,8 @@ def dossier_section(
     dossiers: Sequence[StationDossier], ranks: Sequence[int] | None = None
 ) -> Section:
     """One article per station, in the order given (the caller ranks them)."""
-    ranks = list(ranks) if ranks is not None else [None] * len(dossiers)
-    body = "".join(_dossier_html(d, r) for d, r in zip(dossiers, ranks, strict=True))
+    shown: list[int | None] = list(ranks) if ranks is not None else [None] * len(dossiers)
+    body = "".join(_dossier_html(d, r) for d, r in zip(dossiers, shown, strict=True))
     intro = (
         f"The {len(dossiers)} stations with the highest fused score, each with everything that points at it. "
         "Hard evidence is about the station's own paperwork or count (protocol copy against the official "

@@ -94,9 +94,9 @@ def make_synthetic_video(
     bg = _background(rng)
     away = np.roll(_background(np.random.default_rng(seed + 1)), 200, axis=1)
     # sensor noise as saturating add/subtract pairs (fast uint8 arithmetic)
-    noise = [rng.normal(0, 3, bg.shape).round() for _ in range(16)]
+    draws = [rng.normal(0, 3, bg.shape).round() for _ in range(16)]
     noise = [
-        (np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)) for n in noise
+        (np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)) for n in draws
     ]
     n = int(round(seconds * fps))
     x, _, w, _ = BOX
@@ -105,7 +105,8 @@ def make_synthetic_video(
     for i, t0 in enumerate(starts):
         left = i % 2 == 0
         edge, stop = (-30.0, x - 45.0) if left else (WIDTH + 30.0, x + w + 45.0)
-        colour = tuple(int(v) for v in rng.integers(0, 90, 3))
+        red, green, blue = (int(v) for v in rng.integers(0, 90, 3))
+        colour = (red, green, blue)
         people.append((t0, edge, stop, colour))
     writer = cv.VideoWriter(str(path), cv.VideoWriter_fourcc(*fourcc), fps, (WIDTH, HEIGHT))
     if not writer.isOpened():

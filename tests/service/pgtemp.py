@@ -1,5 +1,8 @@
 """A throw-away PostgreSQL cluster for tests and benchmarks (Debian's server binaries).
 
+A test helper, not part of the package: the service tests use it (tests/service/conftest.py,
+one cluster per test process) and benchmarks/service.py imports it from here.
+
 PostgreSQL refuses to run as root, so when we are root the cluster is created and started as
 the ``postgres`` user via ``runuser``. Authentication is ``trust`` on 127.0.0.1 only.
 """
@@ -63,20 +66,29 @@ class TemporaryPostgres:
         self._run(
             self.bindir / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"
         )
-        opts = f"-k {self.root} -p {self.port} -h 127.0.0.1 " + " ".join(
-            f"-c {k}={v}" for k, v in self.settings.items()
-        )
-        self._run(
-            self.bindir / "pg_ctl",
-            "-D",
-            self.data,
-            "-o",
-            opts,
-            "-l",
-            self.root / "log",
-            "-w",
-            "start",
-        )
+        for attempt in range(5):
+            opts = f"-k {self.root} -p {self.port} -h 127.0.0.1 " + " ".join(
+                f"-c {k}={v}" for k, v in self.settings.items()
+            )
+            try:
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "-D",
+                    self.data,
+                    "-o",
+                    opts,
+                    "-l",
+                    self.root / "log",
+                    "-w",
+                    "start",
+                )
+                return self
+            except subprocess.CalledProcessError:
+                # the free port may have been taken meanwhile (parallel test workers each
+                # start a cluster): try another one
+                if attempt == 4:
+                    raise
+                self.port = _free_port()
         return self
 
     def url(self, database: str = "postgres") -> str:
