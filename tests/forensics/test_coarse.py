@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
-from pollwatch.forensics import _coarse_sample as cs
-from pollwatch.forensics._coarse_kde import r_density
+from pollwatch.forensics.coarse import _sample as cs
 from pollwatch.forensics.coarse import rozenas_rkd, small_denominator_test
+from pollwatch.forensics.coarse._kde import r_density
 from pollwatch.model import Election
 
 COARSE = [(1, 2), (3, 5), (7, 10), (3, 4), (4, 5), (9, 10)]
@@ -131,7 +131,7 @@ def test_small_denominator_exact_matches_monte_carlo():
 def test_small_denominator_false_positive_rate_binomial_null():
     # the exact binomial null is the data-generating process of this election: p must be
     # roughly uniform, so at most a few of 40 seeds fall below 0.05
-    from pollwatch.forensics._coarse_exact import small_denominator_probabilities
+    from pollwatch.forensics.coarse._exact import small_denominator_probabilities
 
     rng = np.random.default_rng(4)
     t = rng.integers(20, 1500, 3000)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
-from pollwatch.forensics import _klimek_grid as kg
-from pollwatch.forensics import klimek as K
-from pollwatch.forensics.klimek import (
+from pollwatch.forensics.klimek import _grid as kg
+from pollwatch.forensics.klimek import fit as K
+from pollwatch.forensics.klimek.fit import (
     KlimekBaseline,
     KlimekGrid,
     _simulate_election,

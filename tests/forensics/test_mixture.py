@@ -175,8 +175,8 @@ def test_false_convergence_is_restarted(ru2011):
     # 1e-3 in ~17 of 73 regions; which ones shifts with rounding-level changes to the E-step
     # (region 64 before the vectorised exp, 4 and 55 after, 110 and 200 log-likelihood units
     # short), so several candidates are tried
-    from pollwatch.forensics import _mixture_em as em
-    from pollwatch.forensics.mixture import _grid, _station_data
+    from pollwatch.forensics.mixture import _em as em
+    from pollwatch.forensics.mixture.model import _grid, _station_data
 
     codes, _ = ru2011.level_codes("region")
     g = _grid(0.7)
@@ -202,7 +202,7 @@ def test_kinks_are_told_from_strong_curvature(monkeypatch):
     # coordinate 2 sits on a kink (|·| rises linearly on both sides); coordinate 3 on a steep
     # parabola whose gradient 0.002 is hidden at step 1e-6 (both sides rise there too, but by
     # amounts that shrink quadratically); coordinate 0 has an ordinary slope
-    from pollwatch.forensics import _mixture_em as em
+    from pollwatch.forensics.mixture import _em as em
 
     def f(y, *args):
         return 0.01 * abs(y[2] - 0.26) + 0.5e5 * (y[3] + 1.0) ** 2 + 0.002 * y[0], None
@@ -285,8 +285,8 @@ class TestStrata:
 def test_second_start_finds_the_higher_optimum(ru2011):
     # region 49 of the 2011 file: from the default start (10 % fraud stations) the fit ends ~129
     # log-likelihood units below the optimum that a start at 40 % reaches
-    from pollwatch.forensics import _mixture_em as em
-    from pollwatch.forensics.mixture import _grid, _station_data
+    from pollwatch.forensics.mixture import _em as em
+    from pollwatch.forensics.mixture.model import _grid, _station_data
 
     codes, _ = ru2011.level_codes("region")
     _, t, o, _, _, _ = _station_data(ru2011.subset(codes == 49), None, 100)
@@ -300,8 +300,8 @@ def test_second_start_finds_the_higher_optimum(ru2011):
 def test_second_start_needs_a_real_gain():
     # on clean data the 40 % start reaches a spurious optimum (16 % of stations at the smallest
     # magnitude) only ~0.2 higher: the conservative first start is kept
-    from pollwatch.forensics import _mixture_em as em
-    from pollwatch.forensics.mixture import _grid, _station_data
+    from pollwatch.forensics.mixture import _em as em
+    from pollwatch.forensics.mixture.model import _grid, _station_data
 
     e, *_ = simulate(12_000, seed=13)
     _, t, o, _, _, _ = _station_data(e, "Leader", 100)
@@ -314,7 +314,7 @@ def test_second_start_needs_a_real_gain():
 
 
 def test_exp_block_matches_libm():
-    from pollwatch.forensics._mixture_em import exp_block
+    from pollwatch.forensics.mixture._em import exp_block
 
     x = np.concatenate(
         [-np.random.default_rng(0).exponential(30, 20_000), [0.0, -1e-300, -699.9, -700.0]]
@@ -328,8 +328,8 @@ def test_exp_block_matches_libm():
 
 def test_fast_estep_matches_the_reference_estep():
     # estep_pre (precomputed pairs, vectorised exp) against estep (direct, libm exp)
-    from pollwatch.forensics import _mixture_em as em
-    from pollwatch.forensics.mixture import _grid, _station_data
+    from pollwatch.forensics.mixture import _em as em
+    from pollwatch.forensics.mixture.model import _grid, _station_data
 
     e, *_ = simulate(5_000, f_inc=0.15, f_ext=0.02, steal=0.2, seed=5)
     _, t, o, _, _, _ = _station_data(e, "Leader", 100)
@@ -350,8 +350,8 @@ def test_compiled_objective_value_and_gradient():
     # the compiled objective (node weights, E-step and score in one numba call) against the
     # reference path (NumPy node weights, direct E-step) for the value and central finite
     # differences for the gradient, at points where every parameter matters (p ≠ 2 included)
-    from pollwatch.forensics import _mixture_em as em
-    from pollwatch.forensics.mixture import _grid, _station_data
+    from pollwatch.forensics.mixture import _em as em
+    from pollwatch.forensics.mixture.model import _grid, _station_data
 
     e, *_ = simulate(4_000, f_inc=0.15, f_ext=0.02, steal=0.2, seed=6)
     _, t, o, _, _, _ = _station_data(e, "Leader", 100)

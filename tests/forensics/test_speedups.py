@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pollwatch.forensics._coarse_sample import _betabin_table
+from pollwatch.forensics.coarse._sample import _betabin_table
 from pollwatch.forensics.run import analyze
 from pollwatch.simulate import FraudConfig, Rounding, simulate_election
 

@@ -21,8 +21,8 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
-from pollwatch.forensics import _klimek_grid as kg
 from pollwatch.forensics._common import Notes, excluded_mask, validate_choice, validate_param
+from pollwatch.forensics.klimek import _grid as kg
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.model.derived import percent
 from pollwatch.results import (

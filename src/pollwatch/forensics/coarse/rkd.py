@@ -26,11 +26,6 @@ import numpy as np
 from scipy import special
 
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
-from pollwatch.forensics._coarse_blas import single_blas_thread
-from pollwatch.forensics._coarse_exact import small_denominator_probabilities
-from pollwatch.forensics._coarse_fit import BetaBinomialMixture, fit_mixture
-from pollwatch.forensics._coarse_kde import bin_dist, densities_from_bins, grid_size
-from pollwatch.forensics._coarse_sample import resample_block, seed_states
 from pollwatch.forensics._common import (
     Notes,
     basic_mask,
@@ -39,6 +34,11 @@ from pollwatch.forensics._common import (
     validate_param,
 )
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
+from pollwatch.forensics.coarse._blas import single_blas_thread
+from pollwatch.forensics.coarse._exact import small_denominator_probabilities
+from pollwatch.forensics.coarse._fit import BetaBinomialMixture, fit_mixture
+from pollwatch.forensics.coarse._kde import bin_dist, densities_from_bins, grid_size
+from pollwatch.forensics.coarse._sample import resample_block, seed_states
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.optimize import minimize
 
-from pollwatch.forensics._coarse_blas import single_blas_thread
+from pollwatch.forensics.coarse._blas import single_blas_thread
 
 _LOG2PI = math.log(2.0 * math.pi)
 

@@ -20,7 +20,7 @@ import numpy as np
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.compute.seam import check_seed
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
-from pollwatch.forensics import _mixture_em as em
+from pollwatch.forensics.mixture import _em as em
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,

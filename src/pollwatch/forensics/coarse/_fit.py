@@ -17,7 +17,7 @@ import numba
 import numpy as np
 from scipy import optimize, special, stats
 
-from pollwatch.forensics._coarse_kde import r_density
+from pollwatch.forensics.coarse._kde import r_density
 
 _BOUNDS = (-3.0, 6.0)
 _X = np.linspace(0.01, 0.99, 1001)
