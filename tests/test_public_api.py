@@ -39,7 +39,7 @@ def test_validate_stays_callable_after_the_subpackage_is_imported():
     assert findings.counts()["candidates_sum_valid"] == 0
 
 
-TOP_LEVEL_FUNCTIONS = ["read_election", "simulate_election", "validate", "write_all"]
+TOP_LEVEL_FUNCTIONS = ["analyze", "read_election", "simulate_election", "validate", "write_all"]
 # numpydoc checks enforced on the top-level functions: a summary, every parameter documented
 # and no unknown ones, Returns and Examples sections present.
 NUMPYDOC_CHECKS = {"GL08", "SS01", "SS03", "PR01", "PR02", "RT01", "EX01"}

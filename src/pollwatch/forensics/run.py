@@ -413,20 +413,54 @@ def analyze(
     Warnings raised by a method (small samples, degenerate data) are kept in its result's
     notes by the method itself; here they are not allowed to stop the run. A method that
     raises, here or in the worker process, is recorded in ``errors`` and the others still run.
+    Every method is a deterministic function of the election and the context (seed,
+    execution, ``regional_boot``), so the results do not depend on where they ran.
 
-    ``execution``: where each method's own tasks run (:class:`pollwatch.compute.Execution`,
-    or its text: ``"processes:4"``, ``"dask:tcp://host:8786"``; default serial).
-    ``parallel``: run the slowest methods (:data:`OFFLOAD`: the national mixture, then the RKD
-    resampling) in a worker process (:data:`OFFLOAD_EXECUTION`) while this one runs the others,
-    so the two cores work at once. Every method is a deterministic function of the election
-    and the context (seed, execution, ``regional_boot``), which the worker receives whole, so
-    the results are identical to the sequential run. ``None`` (default): only for elections of
-    at least :data:`PARALLEL_MIN_STATIONS` stations on the serial execution (below that,
-    starting a fresh interpreter costs more than it saves); ``timings`` are then each method's
-    own wall time, which overlap. ``regional_boot``: bootstrap replicates for an interval on the
-    region-by-region mixture (0, the default, gives none; each costs about as much as the
-    regional fit itself, ~1.8 s of CPU on 95k stations). In simulations its 95 % interval
-    covered the injected ballots, the national one mostly did not (``docs/calibration.md``).
+    Parameters
+    ----------
+    election : Election
+        The official results, from :func:`pollwatch.read_election`.
+    seed : int, default 0
+        Root seed of every resampling method (each gets its own stream).
+    methods : list of str, optional
+        Run only these methods (names as in ``results.json``'s ``methods``); default all.
+    execution : Execution or str, optional
+        Where each method's own tasks run (:class:`pollwatch.compute.Execution`, or its text:
+        ``"processes:4"``, ``"dask:tcp://host:8786"``); default serial.
+    progress : callable, optional
+        Called with each method's name as it starts (the CLI's progress bar).
+    command : str, optional
+        The command line recorded in ``results.json`` for reproduction.
+    regions_geojson : dict, optional
+        Region boundaries for the report's map.
+    regions_key : str, default "name"
+        The GeoJSON property that holds the region names of the election.
+    parallel : bool, optional
+        Run the slowest methods (:data:`OFFLOAD`: the national mixture, then the RKD
+        resampling) in a worker process (:data:`OFFLOAD_EXECUTION`) while this one runs the
+        others. ``None``: only for elections of at least :data:`PARALLEL_MIN_STATIONS`
+        stations on the serial execution (below that, starting a fresh interpreter costs more
+        than it saves); ``timings`` are then each method's own wall time, which overlap.
+    regional_boot : int, default 0
+        Bootstrap replicates for an interval on the region-by-region mixture (each costs
+        about as much as the regional fit, ~1.8 s of CPU on 95k stations). In simulations its
+        95 % interval covered the injected ballots, the national one mostly did not
+        (``docs/calibration.md``).
+
+    Returns
+    -------
+    Analysis
+        Every method's result, the protocol findings, the ranked stations (``scores``), the
+        strength of the evidence and the headline; ``doc`` is ``results.json``.
+
+    Examples
+    --------
+    >>> from pollwatch import analyze, simulate_election
+    >>> analysis = analyze(simulate_election(2000, seed=1).election, seed=0)
+    >>> analysis.errors
+    {}
+    >>> analysis.headline.statement.startswith("These official figures")
+    True
     """
     execution = Execution.of(execution)
     check_seed(seed)  # before any method runs: a bad seed would otherwise fail each one
