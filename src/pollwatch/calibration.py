@@ -112,6 +112,8 @@ def _shpilkin(e: Election, seed: int) -> Detection:
     # the estimate: each region's own kernel, summed (the national kernel mixes regions whose
     # turnout and support differ honestly: docs/calibration.md, accuracy)
     r = shpilkin(e, n_boot=0, by_region="region")
+    if r.regions_sum is None:
+        raise ValueError("the simulated election has no 'region' level for the regional estimate")
     return (
         {"shpilkin_excess_share": t.excess / e.ballots_cast().sum()},
         t.pvalue,

@@ -254,5 +254,5 @@ def fmt_pct(x: float, digits: int = 2) -> str:
     )
 
 
-def fmt_int(x: float) -> str:
+def fmt_int(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{round(x):,}"

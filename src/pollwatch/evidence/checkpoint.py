@@ -223,7 +223,11 @@ def parse_held(text: str) -> list[Held]:
         if not line or line.startswith("#"):
             continue
         kind = line.split(" ", 1)[0]
-        parser = {VERSION: Checkpoint, SHORT_VERSION: ShortCheckpoint, RECEIPT_VERSION: Receipt}
+        parser: dict[str, type[Held]] = {
+            VERSION: Checkpoint,
+            SHORT_VERSION: ShortCheckpoint,
+            RECEIPT_VERSION: Receipt,
+        }
         if kind not in parser:
             raise ValueError(f"line {n}: not a checkpoint, short checkpoint or receipt")
         try:

@@ -41,7 +41,7 @@ def strip_metadata(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[bytes, st
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
                 raise ValueError(f"image too large: {w}x{h} pixels, at most {max_pixels} accepted")

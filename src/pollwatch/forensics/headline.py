@@ -207,6 +207,7 @@ def headline(
             leader=leader,
             units=units,
         )
+    assert M is not None  # fired: both calibrated tests were computed, the mixture among them
     estimate, low, high = combine(bounds.flat, bounds.trend, float(M), bounds.confidence_level)
     statement = (
         f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "

@@ -311,8 +311,14 @@ class Analysis:
     @cached_property
     def doc(self) -> dict:
         """The ``results.json`` document (built once)."""
+        from pollwatch.ingest.report import IngestReport
+
         t = self.election.totals()
         rep = self.election.ingest_report
+        if rep is not None and not isinstance(rep, IngestReport):
+            raise TypeError(
+                f"election.ingest_report is a {type(rep).__name__}, not an IngestReport"
+            )
         election = {
             "name": self.election.meta.name,
             "country": self.election.meta.country,

@@ -244,6 +244,7 @@ def station_scores(
     order = [s for s in WEIGHTS if s in fired]
     for s in order:
         if s == "mixture":
+            assert post is not None  # set with fired["mixture"]
             points += w[s] * np.nan_to_num(post)
         else:
             points += w[s] * fired[s]

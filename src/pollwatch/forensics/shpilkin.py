@@ -314,7 +314,7 @@ class ShpilkinResult(ResultMixin):
         return Summary("Shpilkin excess-vote estimate", text, rows, self.notes)
 
 
-_VARIANTS = {
+_VARIANTS: dict[str, dict[str, Any]] = {
     "single_bin_k": {"ratio": "single"},
     "bins_0.5pp": {"bin_pp": 0.5},
     "turnout_cast": {"basis": "cast"},

@@ -191,6 +191,7 @@ def official_evidence(
     reg = fields.get("registered", 0)
     valid = fields.get("valid", 0)
     lead = election.leader
+    lead_votes = votes[lead.name]
     if findings is None:
         from pollwatch.validate import validate
 
@@ -210,9 +211,7 @@ def official_evidence(
         votes,
         turnout=float(cast / reg) if reg else None,
         leader=lead.name,
-        leader_share=(
-            float(votes[lead.name] / valid) if valid and votes[lead.name] is not None else None
-        ),
+        leader_share=float(lead_votes / valid) if valid and lead_votes is not None else None,
         arithmetic=arithmetic,
     )
 
@@ -517,6 +516,17 @@ def _file_mismatches(sid: str, pvt: Any, copies: Any, election: Election) -> lis
     ]
 
 
+def _answer_map(r: ObserverReport, key: str) -> Mapping[str, Any]:
+    """The submitted answer ``key`` (a protocol copy's ``numbers`` or ``votes``), ``{}`` if none."""
+    v = r.answers.get(key) or {}
+    if not isinstance(v, Mapping):
+        raise TypeError(
+            f"service submission {r.submission_id}: answers[{key!r}] is a {type(v).__name__}, "
+            "not a mapping"
+        )
+    return v
+
+
 def _filed_mismatches(
     observers: ObserverEvidence, official: OfficialEvidence, names: Mapping[str, str]
 ) -> list[Mismatch]:
@@ -527,12 +537,11 @@ def _filed_mismatches(
         if r.status == "rejected":
             continue
         source = f"service submission {r.submission_id}"
-        numbers = r.answers.get("numbers") or {}
-        for k, v in numbers.items():
+        for k, v in _answer_map(r, "numbers").items():
             off = official.fields.get(k)
             if off is not None and int(v) != int(off):
                 out.append(Mismatch(k, int(v), int(off), source))
-        for k, v in (r.answers.get("votes") or {}).items():
+        for k, v in _answer_map(r, "votes").items():
             name = names.get(k, k)
             off = official.votes.get(name)
             if off is not None and int(v) != int(off):
@@ -562,7 +571,7 @@ def copy_evidence(
     mismatches: list[Mismatch] = []
     if compared and election is not None:
         mismatches += _file_mismatches(sid, pvt, copies, election)
-    if compared and observers is not None:
+    if compared and official is not None and observers is not None:
         names = {c.id: c.name for c in election.candidates} if election is not None else {}
         mismatches += _filed_mismatches(observers, official, names)
     if copy is None and not filed and not mismatches:

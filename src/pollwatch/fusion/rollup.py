@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -301,7 +303,7 @@ def rollup(
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             overlaps[f"{a} & {b}"] = int((t[SOURCES[a][1]] & t[SOURCES[b][1]]).sum())
-    n_flags = sum(t[SOURCES[k][1]].cast(pl.Int64) for k in names)
+    n_flags = reduce(operator.add, (t[SOURCES[k][1]].cast(pl.Int64) for k in names))
     n_multi = int((n_flags >= 2).sum())
     conditional = {
         k: _conditional(t, cov, flag)
@@ -353,7 +355,7 @@ def _by_group(t: pl.DataFrame, level: str | None, analysis: Any) -> pl.DataFrame
     key = level or "__all__"
     if level is None:
         t = t.with_columns(pl.lit("all").alias(key))
-    n_flags = sum(pl.col(SOURCES[k][1]).cast(pl.Int64) for k in SOURCES)
+    n_flags = reduce(operator.add, (pl.col(SOURCES[k][1]).cast(pl.Int64) for k in SOURCES))
     g = (
         t.with_columns(n_flags.alias("__n"))
         .group_by(key, maintain_order=True)

@@ -28,8 +28,8 @@ def resolve_fields(
     notes: list[DataIssue] = []
     losers: dict[str, str] = {}  # column -> the field it matched but lost: never a candidate
     for key, spec in mapping.fields.items():
-        hits = [(spec.specificity(h), h) for h in header]
-        hits = [(s, h) for s, h in hits if s is not None]
+        scored = [(spec.specificity(h), h) for h in header]
+        hits = [(s, h) for s, h in scored if s is not None]
         if (
             not hits
         ):  # no column fits the spec: one whose meaning is this field will do, with a warning
@@ -162,8 +162,8 @@ _GROUPED = (
 )
 
 
-def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]:
-    """``("count", None)``, ``("blank", None)``, ``("decimal", e.g.)`` or ``("text", e.g.)``.
+def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str]:
+    """``("count", "")``, ``("blank", "")``, ``("decimal", e.g.)`` or ``("text", e.g.)``.
 
     A column is text (or decimal) when most of its non-blank cells are; counts written with a
     thousands separator are counts (so the reader can say "set [source] thousands"), and a
@@ -171,20 +171,20 @@ def _text_example(s: pl.Series, thousands: str | None) -> tuple[str, str | None]
     """
     if s.dtype.is_numeric():
         if s.null_count() == len(s):
-            return "blank", None
+            return "blank", ""
         if s.dtype.is_float() and bool((s.drop_nulls() % 1 != 0).any()):
             return "decimal", str(s.drop_nulls().filter(s.drop_nulls() % 1 != 0)[0])
-        return "count", None
+        return "count", ""
     c = s.cast(pl.Utf8).str.strip_chars()
     if thousands:
         c = c.str.replace_all(thousands, "", literal=True)
     c = c.str.replace_all("\u00a0", "", literal=True)
     c = c.filter(c.is_not_null() & (c != ""))
     if not len(c):
-        return "blank", None
+        return "blank", ""
     bad = c.filter(c.cast(pl.Int64, strict=False).is_null() & ~c.str.contains(_GROUPED))
     if len(bad) * 2 <= len(c):
-        return "count", None
+        return "count", ""
     decimal = bad.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False).is_not_null()
     return ("decimal" if decimal.sum() * 2 > len(bad) else "text"), bad[0]
 

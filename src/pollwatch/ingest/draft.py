@@ -361,7 +361,7 @@ def _long_layout(
     spread = df.group_by(sid).agg([pl.col(h).n_unique() for h in header if h not in sid])
 
     def varies(h: str) -> bool:
-        return h in spread.columns and int(spread[h].max() or 0) > 1
+        return h in spread.columns and (spread[h] > 1).any()
 
     roles_out = ("contest", "level", "url", "station", "district", "commission", "region")
     text = [

@@ -65,6 +65,7 @@ def implausible_counts(
             elif big is not None and big[i]:
                 why = f"at most {max_reg:,} registered voters at an ordinary station"
             else:
+                assert reg is not None  # the ratio check, the only one left, needs the registered
                 why = f"at most {ratio:g} × the registered voters ({int(reg[i]):,})"
             out.append(
                 DataIssue(

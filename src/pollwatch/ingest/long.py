@@ -98,7 +98,7 @@ def pivot_long(
     )
     drop = []
     for c in per_station:
-        if varying is None or int(varying[c].max() or 0) <= 1:
+        if varying is None or not (varying[c] > 1).any():
             continue
         mapped = c in fixed or any(spec.matches(c) for spec in mapping.fields.values())
         bad_key = varying.filter(pl.col(c) > 1)[KEY][0]

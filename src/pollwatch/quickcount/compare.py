@@ -422,6 +422,7 @@ def tally_sheet_bound(
             "official total votes minus votes on the sheets",
         )
     else:
+        assert uncollected_registered is not None  # exactly one of the two is given (checked above)
         remaining, basis = (
             int(uncollected_registered),
             "voters registered at stations without a collected sheet",

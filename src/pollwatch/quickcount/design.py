@@ -484,7 +484,8 @@ def draw_sample(
     else:
         scores = _neyman_scores(frame, candidate)
     n_h = allocate(frame.sizes, int(size), scores, minimum_per_stratum)
-    entropy = int(np.random.SeedSequence(seed).entropy)
+    # an int (or None) seed gives an int entropy; NumPy's stubs also allow a sequence of ints
+    entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
     rng = np.random.default_rng(np.random.SeedSequence(entropy))
     order = np.argsort(frame.codes, kind="stable")
     starts = np.concatenate([[0], np.cumsum(frame.sizes)])

@@ -912,14 +912,14 @@ def _result(
             stacklevel=3,
         )
         nan = float("nan")
-        qs = tuple(
+        empty = tuple(
             QuantityEstimate(
                 name=n, estimate=nan, se=nan, moe=nan, low=nan, high=nan, t_low=nan, t_high=nan
             )
             for n in [*data.names, TURNOUT, INVALID_SHARE]
         )
         return QuickCountResult(
-            quantities=qs,
+            quantities=empty,
             lead=None,
             majority="no estimate",
             confidence=confidence,

@@ -36,7 +36,13 @@ class KlimekSimulation:
     def fraud_share(self) -> dict[str, float]:
         """Realised share of stations of each kind (compare with ``f_i``, ``f_e``)."""
         k = self.truth["kind"]
-        return {kind: float((k == kind).mean()) for kind in KINDS}
+        out: dict[str, float] = {}
+        for kind in KINDS:
+            share = (k == kind).mean()  # a float, None when there are no stations
+            if not isinstance(share, float):
+                raise ValueError("the simulation has no stations")
+            out[kind] = share
+        return out
 
 
 def _truncated_normal(

@@ -323,7 +323,9 @@ class VideoCountConfig:
         _require("window_minutes", self.window_minutes, _is_number(self.window_minutes), "a number")
         if self.window_minutes <= 0:
             raise ValueError(f"window_minutes ({self.window_minutes}) must be > 0.")
-        _require("watcher", self.watcher, isinstance(self.watcher, str) and self.watcher, "a name")
+        _require(
+            "watcher", self.watcher, isinstance(self.watcher, str) and bool(self.watcher), "a name"
+        )
         if self.fps is not None:
             _require("fps", self.fps, _is_number(self.fps) and self.fps > 0, "None or > 0")
 
@@ -691,8 +693,13 @@ class DropCounter:
                 continue
             tr.dwell += 1
             if tr.eligible and not tr.counted and tr.dwell >= self.dwell_frames:
-                if self.confirm is not None and not self.confirm(frame):
-                    continue
+                if self.confirm is not None:
+                    if frame is None:
+                        raise ValueError(
+                            "update needs the frame when the counter has a confirm check"
+                        )
+                    if not self.confirm(frame):
+                        continue
                 tr.counted = True
                 new.append(f)
         self.events += new
@@ -772,7 +779,8 @@ def _analyse(
         seg_frames[seg] += 1
         if rate is None:
             rate = seg_fps if seg_fps > 0 else DEFAULT_FPS
-        if outage is None:  # the first frame: now the frame rate is known
+        if outage is None or detector is None or counter is None:
+            # the first frame (all three are made together): now the frame rate is known
             outage = OutageDetector(config.outage, box, rate)
             detector = ForegroundDetector(det_cfg, rate)
             counter = DropCounter(box, trk_cfg.dwell_seconds * rate, confirm)
@@ -845,8 +853,10 @@ def count_video(
     roi = _check_roi(roi)
     start_min = parse_start(start)
     cv2()  # fail early, with the install hint, when OpenCV is missing
-    many = isinstance(video, Sequence) and not isinstance(video, str)
-    paths = [Path(p) for p in (video if many else [video])]
+    if isinstance(video, Sequence) and not isinstance(video, str):
+        paths = [Path(p) for p in video]
+    else:
+        paths = [Path(video)]
     hashes = [sha256_file(p) for p in paths]
     box = BoxRegion(roi, cfg.detector.scale, cfg.tracker.radius)
     confirm = _hog_confirmer(box) if cfg.detector.hog else None
