@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "serve",
     "users",
     "evidence",
+    "witness",
     "demo",
 )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +30,12 @@ LOCK_KEY = 0x706F6C6C  # "poll"
 (``lock``); the group-commit writer takes the same lock in its raw SQL."""
 HOOKED = "audit_hooks"  # in ``session.info`` of sessions whose sessionmaker has the hook
 _PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id", "watcher_id")
-_HIDDEN = {"users": {"username", "password_hash", "full_name", "phone", "created_at"}}
+_HIDDEN = {
+    "users": {"username", "password_hash", "full_name", "phone", "created_at"},
+    # an SMS is in the chain by its salted commitments (``commitment``), never its text
+    "sms_messages": {"sender", "text", "reply", "salt"},
+}
+NEW_ENTRIES = "audit_new"  # in ``session.info``: (seq, entity, entity_id, hash) appended
 ENTITIES = {
     "election": m.Election,
     "user": m.User,
@@ -39,6 +45,8 @@ ENTITIES = {
     "media": m.Media,
     "camera_tally": m.CameraTally,
     "camera_log": m.CameraLog,
+    "sms_message": m.SmsMessage,
+    "key_rotation": m.KeyRotationRecord,
 }
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 
@@ -62,6 +70,9 @@ def snapshot(session: Session, obj) -> dict:
         del out["id"]
     if isinstance(obj, m.Election):
         out["stations_sha256"] = stations_digest(session, obj.id)
+        # ids, names and coordinates too (issue 18); an election audited before this key
+        # existed is compared without it (``sources.evidence.verify_database``)
+        out[STATION_ROWS_KEY] = station_rows_digest(session, obj.id)
         official = official_digest(session, obj.id)
         if official is not None:  # elections imported without protocols keep their old snapshot
             out["official_sha256"] = official
@@ -75,6 +86,49 @@ def stations_digest(session: Session, election_id: int) -> str:
         .order_by(m.Station.code)
     )
     return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
+
+
+STATION_ROWS_KEY = "station_rows_sha256"
+
+
+def station_rows_digest(session: Session, election_id: int) -> str:
+    """SHA-256 over every column of the election's stations (id, code, levels, registered,
+    coordinates), so moving a station or renaming it in the database breaks the snapshot."""
+    cols = [c for c in m.Station.__table__.columns if c.name != "election_id"]
+    rows = session.execute(
+        select(*cols).where(m.Station.election_id == election_id).order_by(m.Station.id)
+    )
+    return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
+
+
+def commitment(salt: str, value: str) -> str:
+    """SHA-256 (hex) over a per-row random salt (hex) and ``value``: what the chain keeps of
+    an SMS's sender and text. The salt stays in the row, so the text can be checked against
+    the chain while it exists, cannot be guessed from the chain (phone numbers are few), and
+    can be deleted (retention) without breaking the chain."""
+    return hashlib.sha256(bytes.fromhex(salt) + value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def seal_sms(msg: m.SmsMessage) -> m.SmsMessage:
+    """Give ``msg`` its salt and the commitments to its sender and text (before it is audited)."""
+    msg.salt = msg.salt or secrets.token_hex(16)
+    msg.sender_sha256 = commitment(msg.salt, msg.sender or "")
+    msg.text_sha256 = commitment(msg.salt, msg.text or "")
+    return msg
+
+
+def sms_problems(msg: m.SmsMessage) -> list[str]:
+    """An SMS whose sender or text (while kept) no longer matches its audited commitment."""
+    out = []
+    if not msg.salt:
+        return out
+    for what, value, digest in (
+        ("sender", msg.sender, msg.sender_sha256),
+        ("text", msg.text, msg.text_sha256),
+    ):
+        if value and commitment(msg.salt, value) != digest:
+            out.append(f"sms_message {msg.id}: its {what} was changed outside the service")
+    return out
 
 
 def official_digest(session: Session, election_id: int) -> str | None:
@@ -107,6 +161,7 @@ def install(sessions: sessionmaker[Session]) -> None:
     """Register the audit hook on ``sessions`` (an app's sessionmaker): at the end of each
     outermost transaction its sessions forget that they held the lock."""
     event.listen(sessions, "after_transaction_end", unlocked)
+    event.listen(sessions, "after_rollback", _forget_new)
     sessions.configure(info={**sessions.kw.get("info", {}), HOOKED: True})
 
 
@@ -114,6 +169,16 @@ def unlocked(session: Session, transaction) -> None:
     """The hook: the outermost transaction's end released the transaction-level lock."""
     if transaction.parent is None:
         session.info.pop("audit_locked", None)
+
+
+def _forget_new(session: Session) -> None:
+    session.info.pop(NEW_ENTRIES, None)
+
+
+def committed_entries(session: Session) -> list[tuple[int, str, int, str]]:
+    """``(seq, entity, entity_id, hash)`` of the entries this session appended (and, once it
+    committed, stored): what a receipt is made of (``checkpoints.receipt_for``)."""
+    return session.info.get(NEW_ENTRIES, [])
 
 
 def record(session: Session, actor_id: int | None, action: str, obj) -> m.AuditLog:
@@ -131,11 +196,15 @@ def record_many(session: Session, changes: list[tuple[int | None, str, object]])
     return rows
 
 
-def append(session: Session, changes: list[tuple[int | None, str, object]]) -> None:
+def append(session: Session, changes: list[tuple[int | None, str, object]]) -> list[dict]:
     """As ``record_many`` for objects written with Core (not in the session): the entries go in
-    with one multi-row insert, without the unit of work (group commit, ``throughput.writer``)."""
-    if changes:
-        session.execute(insert(m.AuditLog.__table__), _entries(session, changes))
+    with one multi-row insert, without the unit of work (group commit, ``throughput.writer``).
+    Returns their column values."""
+    if not changes:
+        return []
+    rows = _entries(session, changes)
+    session.execute(insert(m.AuditLog.__table__), rows)
+    return rows
 
 
 HEAD = select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
@@ -176,6 +245,8 @@ def chain(
         )
         prev = entry_hash(entry)
         rows.append({**entry.body(), "hash": prev})
+    new = session.info.setdefault(NEW_ENTRIES, [])
+    new.extend((r["seq"], r["entity"], r["entity_id"], r["hash"]) for r in rows)
     return rows
 
 

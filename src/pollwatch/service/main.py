@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import gc
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +18,7 @@ from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
+from pollwatch.service.checkpoints import CheckpointJob, Notary
 from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
@@ -36,12 +41,19 @@ def create_app(
     engine = make_engine(settings.database_url, settings.pool_size)
     if run_migrations:
         migrate(settings.database_url)
-    app = FastAPI(title="pollwatch observation service", version="0.1.0")
+    key = settings.signing_key()  # refuses a plaintext key unless the insecure flag is set
+    app = FastAPI(
+        title="pollwatch observation service", version="0.1.0", lifespan=_checkpoint_lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine, load_or_create_secret(settings.data_dir))
     app.state.store = MediaStore(settings.media_dir)
-    app.state.writer = GroupCommitter(app.state.sessions)
+    app.state.notary = (
+        Notary(key, app.state.sessions, settings.checkpoint_origin) if settings.receipts else None
+    )
+    app.state.checkpoints = CheckpointJob.from_settings(settings, app.state.sessions, key)
+    app.state.writer = GroupCommitter(app.state.sessions, notary=app.state.notary)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
     app.include_router(page_router)
@@ -60,6 +72,45 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+log = logging.getLogger("pollwatch.checkpoints")
+
+
+@contextlib.asynccontextmanager
+async def _checkpoint_lifespan(app: FastAPI):
+    """Run the checkpoint job every ``checkpoint_interval`` seconds, in one process of the
+    server only (a lock file in the data directory), in a thread: it never blocks a request."""
+    settings = app.state.settings
+    task = None
+    lock = None
+    if settings.checkpoint_interval > 0:
+        lock = (settings.data_dir / "checkpoint-job.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another worker runs it
+            lock.close()
+            lock = None
+        else:
+            task = asyncio.create_task(_checkpoint_loop(app, settings.checkpoint_interval))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if lock is not None:
+            lock.close()
+
+
+async def _checkpoint_loop(app: FastAPI, interval: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(app.state.checkpoints.run_once)
+        except Exception:  # noqa: BLE001 - logged, tried again at the next interval
+            log.exception("the checkpoint job failed")
+        await asyncio.sleep(interval)
 
 
 def fast_routes() -> dict[str, APIRoute]:

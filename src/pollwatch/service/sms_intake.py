@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pollwatch.service import crud, permissions
+from pollwatch.service import audit, crud, permissions
 from pollwatch.service import models as m
 from pollwatch.service.errors import Forbidden
 from pollwatch.service.forms import forms
@@ -62,16 +62,21 @@ def handle_sms(session: Session, sender: str, text: str) -> tuple[bool, str]:
             reply += message("missing", lang, tags=", ".join(parsed.missing))
     else:
         reply = parsed.reply(lang)
-    session.add(
-        m.SmsMessage(
-            sender=sender[:40],
-            text=(text or "")[:2000],
-            reply=reply,
-            ok=ok,
-            submission_id=outcome.id if ok else None,
-        )
+    msg = m.SmsMessage(
+        sender=sender[:40],
+        text=(text or "")[:2000],
+        reply=reply,
+        ok=ok,
+        submission_id=outcome.id if ok else None,
     )
+    session.add(msg)
+    log_sms(session, msg)
     return ok, reply
+
+
+def log_sms(session: Session, msg: m.SmsMessage) -> None:
+    """Put the stored SMS into the audit chain by its salted commitments (issue 18)."""
+    audit.record(session, None, "create", audit.seal_sms(msg))
 
 
 def _store(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, StoreDep
+from pollwatch.service.checkpoints import receipt_for
 from pollwatch.service.errors import ServiceError
 from pollwatch.service.forms import forms
 from pollwatch.service.i18n import translator
@@ -89,7 +90,7 @@ async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name
     station = crud.get_station(session, int(data.get("station_id") or 0))
     crud.check_may_submit(session, user, station, kind, form_name or str(data.get("category", "")))
     if crud.existing_by_client_id(session, user, cid) is not None:
-        return
+        return None
     media_ids = []
     photo = data.get("photo")
     if photo is not None and hasattr(photo, "read") and (raw := await photo.read()):
@@ -147,8 +148,9 @@ async def _no_js_submit(data, session, store, user: m.User, kind: str, form_name
             answers=answers,
             flags=flags,
         )
-    crud.create_submission(session, user, sub, media_ids, checked=True)
+    row, _ = crud.create_submission(session, user, sub, media_ids, checked=True)
     session.commit()
+    return row
 
 
 @router.post("/file/checklist/{name}")
@@ -170,12 +172,18 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
         return login_redirect()
     data = await request.form()
     try:
-        await _no_js_submit(data, session, store, user, kind, form_name)
+        row = await _no_js_submit(data, session, store, user, kind, form_name)
     except (ServiceError, ValueError) as exc:
         session.rollback()
         return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
     finally:
         await data.close()  # uploaded files are spooled to temporary files
+    receipt = receipt_for(request.app.state.notary, session, row) if row is not None else None
     return render(
-        "stations.html.j2", user, stations=[], forms=[], message=translator(user.language)("saved")
+        "stations.html.j2",
+        user,
+        stations=[],
+        forms=[],
+        message=translator(user.language)("saved"),
+        receipt=receipt.text() if receipt is not None else None,
     )

@@ -35,13 +35,16 @@ from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signin
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
 from pollwatch.service import models as m
+from pollwatch.service.checkpoints import latest_checkpoint
 from pollwatch.service.db import make_engine, session_factory
 
 __all__ = [
     "checkpoint_database",
+    "latest_checkpoint",
     "export_database",
     "load_entries",
     "open_database",
+    "record_rotation",
     "verify_database",
 ]
 
@@ -93,6 +96,38 @@ def checkpoint_database(
     return make_checkpoint(entries, load_or_create_signing_key(data_dir), origin=origin)
 
 
+def record_rotation(settings, *, new_passphrase: bytes | None = None):
+    """Rotate the evidence signing key of ``settings.data_dir`` and record the rotation
+    statement (signed by the old and the new key) as an audit entry; returns the rotation."""
+    from pollwatch.evidence.checkpoint import b64
+    from pollwatch.evidence.keys import rotate_signing_key
+
+    settings.signing_key()  # the current key must load (passphrase) before anything changes
+    rotation = rotate_signing_key(
+        settings.data_dir,
+        passphrase=settings.key_passphrase or None,
+        passphrase_file=settings.key_passphrase_file,
+        new_passphrase=new_passphrase,
+        allow_plaintext=settings.insecure_plaintext_key,
+    )
+    engine, sessions = open_database(settings.database_url, Path(settings.data_dir))
+    try:
+        with sessions() as session:
+            row = m.KeyRotationRecord(
+                old_fingerprint=rotation.old_fingerprint,
+                new_fingerprint=rotation.new_fingerprint,
+                statement=rotation.statement.decode(),
+                old_signature=b64(rotation.old_signature),
+                new_signature=b64(rotation.new_signature),
+            )
+            session.add(row)
+            audit.record(session, None, "rotate", row)
+            session.commit()
+    finally:
+        engine.dispose()
+    return rotation
+
+
 def verify_database(
     url: str, data_dir: str | os.PathLike, *, checkpoints: Iterable[Held] = ()
 ) -> VerificationResult:
@@ -125,11 +160,14 @@ def verify_database(
                             f"audit entry #{e.seq}: {entity} {eid} is missing from the database"
                         )
                     continue
-                if canonical_json(audit.snapshot(session, row)).decode() != e.payload:
+                if _snapshot_text(session, row, e) != e.payload:
                     bad.append(e.seq)
                     problems.append(
                         f"audit entry #{e.seq}: {entity} {eid} was changed outside the service"
                     )
+                elif isinstance(row, m.SmsMessage) and (sms := audit.sms_problems(row)):
+                    bad.append(e.seq)
+                    problems += [f"audit entry #{e.seq}: {p}" for p in sms]
             problems += _unaudited(session, latest)
             n_media = 0
             for e in entries:
@@ -165,6 +203,13 @@ def verify_database(
         n_checkpoints_checked=report.n_checked if report is not None else 0,
         differing_range=report.differing_range if report is not None else None,
     )
+
+
+def _snapshot_text(session, row, entry) -> str:
+    snap = audit.snapshot(session, row)
+    if isinstance(row, m.Election) and f'"{audit.STATION_ROWS_KEY}"' not in entry.payload:
+        del snap[audit.STATION_ROWS_KEY]  # audited before station rows were in the snapshot
+    return canonical_json(snap).decode()
 
 
 def _unaudited(session, latest: dict) -> list[str]:
