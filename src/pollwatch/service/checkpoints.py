@@ -154,20 +154,23 @@ class Notary:
 
 def receipt_for(notary: Notary | None, session: Session, obj=None, entity: str | None = None):
     """The receipt of the entry this session committed for ``obj`` (or the newest one of
-    ``entity``), or None (no notary, no such entry, or signing failed: logged)."""
+    ``entity``), with a checkpoint covering every entry the session committed; None (no
+    notary, no such entry, or signing failed: logged)."""
     if notary is None:
         return None
     if obj is not None:
         entity, eid = audit.ENTITY_OF[type(obj)], obj.id
+    committed = audit.committed_entries(session)
     new = [
         (seq, h)
-        for seq, ent, e_id, h in audit.committed_entries(session)
+        for seq, ent, e_id, h in committed
         if ent == entity and (obj is None or e_id == eid)
     ]
     if not new:
         return None
-    try:
-        return notary.receipts([new[-1]])[0]
+    try:  # the checkpoint covers every entry of the transaction (an SMS's own, after it)
+        cp = notary.checkpoint_after([(seq, h) for seq, _, _, h in committed])
+        return Receipt(*new[-1], cp)
     except Exception:  # noqa: BLE001
         log.exception("could not sign a receipt")
         return None
