@@ -284,7 +284,17 @@ def main() -> None:
         action="store_true",
         help="load pg_stat_statements and print the costliest statements per submission",
     )
+    ap.add_argument(
+        "--no-receipts",
+        action="store_true",
+        help="serve without a receipt (signed checkpoint) in each reply, to measure their cost",
+    )
     args = ap.parse_args()
+    # the evidence key encrypted, as in production; the periodic checkpoint job off (it is not
+    # on the submission path), receipts on unless measuring their cost
+    os.environ.setdefault("POLLWATCH_KEY_PASSPHRASE", "benchmark passphrase")
+    os.environ["POLLWATCH_CHECKPOINT_INTERVAL"] = "0"
+    os.environ["POLLWATCH_RECEIPTS"] = "0" if args.no_receipts else "1"
     levels = [int(c) for c in args.concurrency.split(",")]
     load_at_start = os.getloadavg()  # each level's own "before" includes the previous levels
     from pollwatch.service.pgtemp import TemporaryPostgres, _free_port
