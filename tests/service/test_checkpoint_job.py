@@ -1,0 +1,105 @@
+"""The service's checkpoint wiring outside the attacks (tests/security/test_checkpoints_service.py):
+the migration that puts an existing SMS log into the chain, the periodic job's bookkeeping, and
+the commands ``evidence checkpoint``, ``rotate-key`` and ``fingerprint``."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from typer.testing import CliRunner
+
+from pollwatch.cli import app as cli
+from pollwatch.evidence.checkpoint import Checkpoint
+from pollwatch.service import models as m
+from pollwatch.service.checkpoints import Frontier, latest_checkpoint
+from pollwatch.service.db import alembic_config
+from pollwatch.service.sources.evidence import open_database, verify_database
+
+
+def test_frontier_roots_are_the_trees():
+    from pollwatch.evidence.merkle import MerkleTree
+
+    hashes = [f"{i:064x}" for i in range(1, 70)]
+    tree, f = MerkleTree.from_entry_hashes(hashes), Frontier()
+    for n, h in enumerate(hashes, 1):
+        f.append(h)
+        assert f.root() == tree.root(n), n
+
+
+def test_migration_puts_the_existing_sms_log_into_the_chain(tmp_path):
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    command.upgrade(alembic_config(url), "0002")
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO sms_messages (sender, text, reply, ok, received_at) VALUES "
+                "('+994500000001', 'IN4 BS S4', 'Unknown', 0, '2026-03-01 14:10:00.000000'),"
+                "('+994500000002', 'OP1 A0815', 'Unknown', 0, '2026-03-01 14:11:00.000000')"
+            )
+        )
+    command.upgrade(alembic_config(url), "head")
+    data = tmp_path / "data"
+    assert verify_database(url, data).ok
+    with engine.begin() as c:
+        rows = c.execute(text("SELECT entity, action FROM audit_log ORDER BY seq")).all()
+        assert rows == [("sms_message", "backfill")] * 2
+        c.execute(text("UPDATE sms_messages SET sender = '+994509999999' WHERE id = 2"))
+    engine.dispose()
+    res = verify_database(url, data)
+    assert not res.ok and res.first_broken_entry == 2 and "sender" in " ".join(res.problems)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("POLLWATCH_DATABASE_URL", url)
+    monkeypatch.setenv("POLLWATCH_DATA_DIR", str(tmp_path / "data"))
+    return url, tmp_path / "data"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_checkpoint_command_stores_once_per_size_and_reports_an_unreachable_witness(
+    env, monkeypatch
+):
+    url, data = env
+    assert (
+        run("users", "create-admin", "--username", "root", "--password", "correct-horse").exit_code
+        == 0
+    )
+    first = run("evidence", "checkpoint")
+    assert first.exit_code == 0, first.output
+    assert run("evidence", "checkpoint").output == first.output  # nothing appended: the same
+    monkeypatch.setenv("POLLWATCH_WITNESSES", "http://127.0.0.1:9/add-checkpoint")
+    r = run("evidence", "checkpoint")
+    assert r.exit_code == 1 and "unreachable" in r.output  # logged, stored, retried next time
+    engine, sessions = open_database(url, data)
+    with sessions() as s:
+        assert latest_checkpoint(s) == Checkpoint.parse(first.output)
+        posts = s.scalars(select(m.CheckpointPost)).all()
+        assert [(p.kind, p.status) for p in posts] == [("witness", 0)]
+    engine.dispose()
+
+
+def test_rotate_key_and_fingerprint_commands(env):
+    url, _ = env
+    assert (
+        run("users", "create-admin", "--username", "root", "--password", "correct-horse").exit_code
+        == 0
+    )
+    held = run("evidence", "checkpoint").output
+    before = run("evidence", "fingerprint").output.strip()
+    r = run("evidence", "rotate-key")
+    assert r.exit_code == 0, r.output
+    old, new = (line.split(" ")[1] for line in r.output.splitlines())
+    assert old == before != new
+    assert run("evidence", "fingerprint").output.splitlines() == [new, f"retired {old}"]
+    (held_file := (env[1].parent / "held.txt")).write_text(held)
+    assert (
+        run("evidence", "verify", "--database", url, "--checkpoints", str(held_file)).exit_code == 0
+    )
