@@ -121,7 +121,10 @@ def test_d_bundle_resigned_with_the_stolen_key_is_named(svc, tmp_path):
     filed = file_incidents(svc, 5)
     _, target = filed[1]
     out = tmp_path / "bundle.zip"
-    export_database(svc.settings.database_url, svc.settings.data_dir, out)
+    given = svc.app.state.checkpoints.run_once()  # the periodic job's, to a witness
+    file_incidents(svc, 1)
+    manifest = export_database(svc.settings.database_url, svc.settings.data_dir, out)
+    assert given.size in [c["size"] for c in manifest["consistency"]]
     stolen = load_or_create_signing_key(svc.settings.data_dir)
     fp = fingerprint(stolen)
     with svc.session() as s:

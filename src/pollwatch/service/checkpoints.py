@@ -46,6 +46,7 @@ __all__ = [
     "CheckpointJob",
     "Frontier",
     "Notary",
+    "checkpoint_sizes",
     "latest_checkpoint",
     "receipt_for",
     "stored_receipt",
@@ -208,6 +209,13 @@ def latest_checkpoint(session: Session) -> Checkpoint | None:
     """The newest checkpoint the service stored (the one a bundle carries), or None."""
     text = session.scalar(select(m.CheckpointRecord.text).order_by(m.CheckpointRecord.id.desc()))
     return Checkpoint.parse(text) if text else None
+
+
+def checkpoint_sizes(session: Session) -> list[int]:
+    """The sizes of the checkpoints the service stored (given out to witnesses and the TSA):
+    a bundle proves its own checkpoint extends each (``write_bundle(consistency_from=…)``), so
+    a reader holding any of them can check even a partial bundle."""
+    return sorted(set(session.scalars(select(m.CheckpointRecord.size))))
 
 
 class CheckpointJob:

@@ -35,11 +35,12 @@ from pollwatch.evidence.keys import load_or_create_secret, load_or_create_signin
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
 from pollwatch.service import models as m
-from pollwatch.service.checkpoints import latest_checkpoint
+from pollwatch.service.checkpoints import checkpoint_sizes, latest_checkpoint
 from pollwatch.service.db import make_engine, session_factory
 
 __all__ = [
     "checkpoint_database",
+    "checkpoint_sizes",
     "latest_checkpoint",
     "export_database",
     "load_entries",
@@ -69,6 +70,7 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
     try:
         with sessions() as session:
             entries = load_entries(session)
+            sizes = checkpoint_sizes(session)
             media = [
                 MediaItem(r.sha256, r.published_sha256, store.get(r.published_sha256))
                 for r in session.scalars(
@@ -79,7 +81,9 @@ def export_database(url: str, data_dir: str | os.PathLike, out: str | os.PathLik
             ]
     finally:
         engine.dispose()
-    return write_bundle(out, entries, media, load_or_create_signing_key(data_dir))
+    return write_bundle(
+        out, entries, media, load_or_create_signing_key(data_dir), consistency_from=sizes
+    )
 
 
 def checkpoint_database(
