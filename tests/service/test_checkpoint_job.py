@@ -15,6 +15,8 @@ from pollwatch.service.checkpoints import Frontier, latest_checkpoint
 from pollwatch.service.db import alembic_config
 from pollwatch.service.sources.evidence import open_database, verify_database
 
+from ..evidence.test_timestamp import tsa  # noqa: F401, TID252 - the local TSA fixture
+
 
 def test_frontier_roots_are_the_trees():
     from pollwatch.evidence.merkle import MerkleTree
@@ -103,3 +105,60 @@ def test_rotate_key_and_fingerprint_commands(env):
     assert (
         run("evidence", "verify", "--database", url, "--checkpoints", str(held_file)).exit_code == 0
     )
+
+
+def test_the_lifespan_job_runs_and_a_dead_witness_blocks_nothing(tmp_path):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from pollwatch.service.main import create_app
+
+    from .conftest import make_ctx  # noqa: TID252
+
+    base = make_ctx(tmp_path)
+    base.client.close()
+    base.app.state.engine.dispose()
+    settings = base.settings.model_copy(
+        update={"checkpoint_interval": 0.1, "witnesses": "http://127.0.0.1:9/add-checkpoint"}
+    )
+    app = create_app(settings, run_migrations=False)
+    with TestClient(app) as client:
+        t = time.monotonic()
+        r = client.post(
+            "/api/incidents", headers=base.headers["observer"], json=base.incident(base.stations[0])
+        )
+        assert r.status_code == 201 and r.json()["receipt"] and time.monotonic() - t < 2
+        seq = int(r.json()["receipt"].split(" ")[1])
+        deadline = time.monotonic() + 10
+        while True:  # the job catches up with the new entry, and keeps trying the witness
+            with app.state.sessions() as s:
+                cp = latest_checkpoint(s)
+                failed = s.scalars(select(m.CheckpointPost.status)).all()
+            if cp is not None and cp.size >= seq and len(failed) >= 2:
+                break
+            assert time.monotonic() < deadline, (cp, failed)
+            time.sleep(0.05)
+        assert set(failed) == {0}
+    app.state.engine.dispose()
+
+
+def test_the_job_timestamps_its_checkpoint_with_a_tsa(tmp_path, tsa):  # noqa: F811
+    from pollwatch.evidence.timestamp import Timestamp, verify_timestamp
+
+    from .conftest import make_ctx  # noqa: TID252
+
+    url, cert, _ = tsa
+    c = make_ctx(tmp_path)
+    try:
+        job = c.app.state.checkpoints
+        job.tsa_url, job.tsa_certificate = url, cert
+        cp = job.run_once()
+        [(kind, target, status, line)] = job.answers(cp)
+        assert (kind, target, status) == ("tsa", url, 200)
+        assert verify_timestamp(Timestamp.parse(cp.text(), line), tsa_certificate=cert)
+        job.run_once()  # stamped already: not asked again
+        assert len(job.answers(cp)) == 1
+    finally:
+        c.client.close()
+        c.app.state.engine.dispose()
