@@ -162,3 +162,8 @@ def test_the_job_timestamps_its_checkpoint_with_a_tsa(tmp_path, tsa):  # noqa: F
     finally:
         c.client.close()
         c.app.state.engine.dispose()
+
+
+def test_witness_serve_needs_a_readable_log_key(tmp_path):
+    r = run("witness", "serve", "--dir", str(tmp_path / "w"), "--trust", str(tmp_path / "none.pub"))
+    assert r.exit_code == 1 and "none.pub" in r.output
