@@ -167,3 +167,32 @@ def test_the_job_timestamps_its_checkpoint_with_a_tsa(tmp_path, tsa):  # noqa: F
 def test_witness_serve_needs_a_readable_log_key(tmp_path):
     r = run("witness", "serve", "--dir", str(tmp_path / "w"), "--trust", str(tmp_path / "none.pub"))
     assert r.exit_code == 1 and "none.pub" in r.output
+
+
+def test_a_log_that_forgot_what_the_witness_holds_resends_from_its_size(tmp_path):
+    """The witness answers 409 with the size it holds; the job sends the proof from there."""
+    from pollwatch.evidence.keys import load_or_create_signing_key
+    from pollwatch.evidence.witness import Witness
+    from pollwatch.service.witness_app import create_witness_app
+
+    from ..security.test_checkpoints_service import file_incidents, serving  # noqa: TID252
+    from .conftest import make_ctx  # noqa: TID252
+
+    c = make_ctx(tmp_path)
+    log_key = load_or_create_signing_key(c.settings.data_dir).public_key()
+    wdir = tmp_path / "w"
+    witness = Witness(wdir, load_or_create_signing_key(wdir), "w", {"pollwatch": [log_key]})
+    try:
+        with serving(create_witness_app(witness)) as url:
+            job = c.app.state.checkpoints
+            job.witnesses = [url + "/add-checkpoint"]
+            first = job.run_once()
+            with c.app.state.engine.begin() as conn:  # the log loses its record of the posts
+                conn.execute(text("DELETE FROM checkpoint_posts"))
+            file_incidents(c, 2)
+            second = job.run_once()
+            assert [p[2] for p in job.answers(second)] == [200]
+            assert witness.held("pollwatch") == second and first.size < second.size
+    finally:
+        c.client.close()
+        c.app.state.engine.dispose()
