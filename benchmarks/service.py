@@ -308,7 +308,17 @@ def main() -> None:
         default="FULL",
         help="SQLite's PRAGMA synchronous for the server (FULL, the default, or NORMAL)",
     )
+    ap.add_argument(
+        "--no-receipts",
+        action="store_true",
+        help="serve without a receipt (signed checkpoint) in each reply, to measure their cost",
+    )
     args = ap.parse_args()
+    # the evidence key encrypted, as in production; the periodic checkpoint job off (it is not
+    # on the submission path), receipts on unless measuring their cost
+    os.environ.setdefault("POLLWATCH_KEY_PASSPHRASE", "benchmark passphrase")
+    os.environ["POLLWATCH_CHECKPOINT_INTERVAL"] = "0"
+    os.environ["POLLWATCH_RECEIPTS"] = "0" if args.no_receipts else "1"
     levels = [int(c) for c in args.concurrency.split(",")]
     load_at_start = os.getloadavg()  # each level's own "before" includes the previous levels
     # The throw-away cluster is a test helper that does not ship in the package:

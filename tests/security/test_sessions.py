@@ -365,7 +365,10 @@ class TestAdministration:
             actions = [
                 a
                 for (a,) in s.execute(
-                    select(m.AuditLog.action).where(m.AuditLog.entity == "user")
+                    # in chain order: the (entity, entity_id) index would give another
+                    select(m.AuditLog.action)
+                    .where(m.AuditLog.entity == "user")
+                    .order_by(m.AuditLog.seq)
                 ).all()
             ]
         assert actions[-3:] == ["set_role", "reset_password", "revoke_tokens"]

@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "users",
     "evidence",
     "sms",
+    "witness",
     "demo",
 )
 

@@ -1,4 +1,4 @@
-"""``pollwatch evidence export|verify|checkpoint``: signed, pseudonymous bundles, checkpoints of
+"""``pollwatch evidence export|verify|checkpoint|rotate-key|fingerprint``: signed, pseudonymous bundles, checkpoints of
 the chain, and verification of a bundle or a database against checkpoints held elsewhere."""
 
 from __future__ import annotations
@@ -89,42 +89,103 @@ def register(app: typer.Typer) -> None:
     def checkpoint_cmd(
         database: str | None = DatabaseOpt,
         data_dir: Path | None = DataDirOpt,
-        origin: str = typer.Option(
-            "pollwatch", "--origin", help="Name of this log (one word), the same on every line."
+        origin: str | None = typer.Option(
+            None,
+            "--origin",
+            help="Name of this log (one word), the same on every line "
+            "(default: $POLLWATCH_CHECKPOINT_ORIGIN or pollwatch).",
         ),
         short: bool = typer.Option(
             False, "--short", help="Also print the unsigned short form (one SMS)."
         ),
         tsa: str | None = typer.Option(
-            None, "--tsa", help="RFC 3161 timestamp authority URL: also print its token line."
+            None,
+            "--tsa",
+            help="RFC 3161 timestamp authority URL (default: $POLLWATCH_TSA_URL): also print "
+            "its token line.",
         ),
     ) -> None:
-        """Print a signed checkpoint of the live chain (one line); hand it to witnesses.
+        """Sign a checkpoint of the live chain, store it, post it to the configured witnesses
+        ($POLLWATCH_WITNESSES) and timestamp authority, and print it (one line).
 
+        What the service's periodic job does, on demand.
         Example: pollwatch evidence checkpoint --database sqlite:///pw.db >> checkpoints.txt
         """
         from pollwatch.evidence.keys import SigningKeyError
-        from pollwatch.service.sources.evidence import checkpoint_database
+        from pollwatch.service.checkpoints import CheckpointJob
+        from pollwatch.service.sources.evidence import open_database
 
         settings = apply_env(database, data_dir)
+        if tsa:
+            settings.tsa_url = tsa
         try:
-            cp = checkpoint_database(settings.database_url, settings.data_dir, origin=origin)
+            key = settings.signing_key()
         except SigningKeyError as exc:
             raise fail(str(exc)) from None
+        engine, sessions = open_database(settings.database_url, settings.data_dir)
+        try:
+            job = CheckpointJob.from_settings(settings, sessions, key)
+            job.origin = origin or settings.checkpoint_origin
+            cp = job.run_once()
+            posts = job.answers(cp)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
+        finally:
+            engine.dispose()
         typer.echo(cp.text())
         if short:
             typer.echo(cp.short())
-        if tsa:
-            try:
-                from pollwatch.evidence.timestamp import TimestampError, request_timestamp
-            except ImportError:
-                raise fail("--tsa needs the [timestamp] extra (rfc3161-client)") from None
-            try:
-                typer.echo(request_timestamp(cp, tsa).text())
-            except TimestampError as exc:
-                raise fail(str(exc)) from None
+        for kind, target, status, answer in posts:
+            if kind == "tsa" and status == 200:
+                typer.echo(answer)
+            elif status != 200:
+                typer.echo(f"{kind} {target}: {status} {answer.strip()}", err=True)
+        if any(status != 200 for _, _, status, _ in posts):
+            raise typer.Exit(EXIT_BAD_INPUT)
+
+    @ev.command("rotate-key")
+    def rotate_key_cmd(
+        database: str | None = DatabaseOpt,
+        data_dir: Path | None = DataDirOpt,
+        new_passphrase_file: Path | None = typer.Option(
+            None,
+            "--new-passphrase-file",
+            help="Encrypt the new key under the passphrase in this file (outside the data "
+            "directory; default: the current passphrase).",
+        ),
+    ) -> None:
+        """Replace the evidence signing key; the old public key is kept for old checkpoints and
+        the rotation statement (signed by both keys) goes into the audit chain. Publish the new
+        fingerprint it prints."""
+        from pollwatch.evidence.keys import SigningKeyError, resolve_passphrase
+        from pollwatch.service.sources.evidence import record_rotation
+
+        settings = apply_env(database, data_dir)
+        try:
+            new_pw = (
+                resolve_passphrase(settings.data_dir, passphrase_file=new_passphrase_file)
+                if new_passphrase_file
+                else None
+            )
+            rotation = record_rotation(settings, new_passphrase=new_pw)
+        except SigningKeyError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"old {rotation.old_fingerprint}")
+        typer.echo(f"new {rotation.new_fingerprint}")
+
+    @ev.command("fingerprint")
+    def fingerprint_cmd(data_dir: Path | None = DataDirOpt) -> None:
+        """Print the fingerprint of the evidence signing key to publish (and the retired ones);
+        needs no passphrase."""
+        from pollwatch.evidence.keys import fingerprint, known_public_keys
+
+        settings = apply_env(None, data_dir)
+        keys = known_public_keys(settings.data_dir)
+        if not keys:
+            raise fail(f"no evidence signing key in {settings.data_dir}")
+        typer.echo(fingerprint(keys[0]))
+        for k in keys[1:]:
+            typer.echo(f"retired {fingerprint(k)}")
 
     @ev.command("verify")
     def verify_cmd(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import console
+from pollwatch.cli._common import console, fail
 
 DatabaseOpt = typer.Option(
     None,
@@ -47,10 +47,15 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
+        from pollwatch.evidence.keys import SigningKeyError
         from pollwatch.service.db import migrate
 
         settings = apply_env(database, data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:  # before the workers start: each would fail the same way
+            settings.signing_key()
+        except SigningKeyError as exc:
+            raise fail(str(exc)) from None
         migrate(settings.database_url)
         _seal_plaintext(settings)
         console.print(

@@ -46,11 +46,13 @@ _HIDDEN = {
         "phone_enc",
         "phone_index",
     },
-    # personal data and ciphertexts stay out of the chain; ``text_commitment`` may go in
-    "sms_messages": {"sender", "text", "sender_enc", "sender_index", "redacted_at"},
+    # personal data and ciphertexts stay out of the chain: an SMS is in it by its keyed
+    # commitments to sender and text (``crud.sms_log``), which the retention's redaction keeps
+    "sms_messages": {"sender", "text", "reply", "sender_enc", "sender_index", "redacted_at"},
 }
 _OPTIONAL = {"received_sha256"}  # columns added later: left out while None (older snapshots)
 PSEUDONYM_VERSION = 2
+NEW_ENTRIES = "audit_new"  # in ``session.info``: (seq, entity, entity_id, hash) appended
 ENTITIES = {
     "election": m.Election,
     "user": m.User,
@@ -60,6 +62,8 @@ ENTITIES = {
     "media": m.Media,
     "camera_tally": m.CameraTally,
     "camera_log": m.CameraLog,
+    "sms_message": m.SmsMessage,
+    "key_rotation": m.KeyRotationRecord,
 }
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 
@@ -97,6 +101,9 @@ def snapshot(session: Session, obj, version: int = PSEUDONYM_VERSION) -> dict:
         del out["id"]
     if isinstance(obj, m.Election):
         out["stations_sha256"] = stations_digest(session, obj.id)
+        # ids, names and coordinates too (issue 18); an election audited before this key
+        # existed is compared without it (``sources.evidence.verify_database``)
+        out[STATION_ROWS_KEY] = station_rows_digest(session, obj.id)
         official = official_digest(session, obj.id)
         if official is not None:  # elections imported without protocols keep their old snapshot
             out["official_sha256"] = official
@@ -108,6 +115,19 @@ def stations_digest(session: Session, election_id: int) -> str:
         select(m.Station.code, m.Station.levels, m.Station.registered)
         .where(m.Station.election_id == election_id)
         .order_by(m.Station.code)
+    )
+    return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
+
+
+STATION_ROWS_KEY = "station_rows_sha256"
+
+
+def station_rows_digest(session: Session, election_id: int) -> str:
+    """SHA-256 over every column of the election's stations (id, code, levels, registered,
+    coordinates), so moving a station or renaming it in the database breaks the snapshot."""
+    cols = [c for c in m.Station.__table__.columns if c.name != "election_id"]
+    rows = session.execute(
+        select(*cols).where(m.Station.election_id == election_id).order_by(m.Station.id)
     )
     return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
 
@@ -150,6 +170,7 @@ def install(sessions: sessionmaker[Session]) -> None:
     """Register the audit hook on ``sessions`` (an app's sessionmaker): at the end of each
     outermost transaction its sessions forget that they held the lock."""
     event.listen(sessions, "after_transaction_end", unlocked)
+    event.listen(sessions, "after_rollback", _forget_new)
     sessions.configure(info={**sessions.kw.get("info", {}), HOOKED: True})
 
 
@@ -157,6 +178,16 @@ def unlocked(session: Session, transaction) -> None:
     """The hook: the outermost transaction's end released the transaction-level lock."""
     if transaction.parent is None:
         session.info.pop("audit_locked", None)
+
+
+def _forget_new(session: Session) -> None:
+    session.info.pop(NEW_ENTRIES, None)
+
+
+def committed_entries(session: Session) -> list[tuple[int, str, int, str]]:
+    """``(seq, entity, entity_id, hash)`` of the entries this session appended (and, once it
+    committed, stored): what a receipt is made of (``checkpoints.receipt_for``)."""
+    return session.info.get(NEW_ENTRIES, [])
 
 
 def record(session: Session, actor_id: int | None, action: str, obj) -> m.AuditLog:
@@ -174,11 +205,15 @@ def record_many(session: Session, changes: list[tuple[int | None, str, object]])
     return rows
 
 
-def append(session: Session, changes: list[tuple[int | None, str, object]]) -> None:
+def append(session: Session, changes: list[tuple[int | None, str, object]]) -> list[dict]:
     """As ``record_many`` for objects written with Core (not in the session): the entries go in
-    with one multi-row insert, without the unit of work (group commit, ``throughput.writer``)."""
-    if changes:
-        session.execute(insert(m.AuditLog.__table__), _entries(session, changes))
+    with one multi-row insert, without the unit of work (group commit, ``throughput.writer``).
+    Returns their column values."""
+    if not changes:
+        return []
+    rows = _entries(session, changes)
+    session.execute(insert(m.AuditLog.__table__), rows)
+    return rows
 
 
 HEAD = select(m.AuditLog.seq, m.AuditLog.hash).order_by(m.AuditLog.seq.desc()).limit(1)
@@ -216,6 +251,8 @@ def chain(
         )
         prev = entry_hash(entry)
         rows.append({**entry.body(), "hash": prev})
+    new = session.info.setdefault(NEW_ENTRIES, [])
+    new.extend((r["seq"], r["entity"], r["entity_id"], r["hash"]) for r in rows)
     return rows
 
 

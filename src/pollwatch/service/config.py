@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     # public feed requests computed at once per process (anonymous: a crowd of readers waits
     # its turn instead of taking the CPU from the submissions; service.limits.Gate)
     max_public_reads: int = 2
+    # the evidence signing key (issue 18): encrypted at rest under a passphrase kept apart from
+    # the data directory; a plaintext key only with the insecure flag (demo, tests)
+    key_passphrase: str = ""
+    key_passphrase_file: Path | None = None
+    insecure_plaintext_key: bool = False
+    # checkpoints that leave the server: the log's name on them, the job's period (seconds;
+    # 0 = only on demand), witnesses (comma-separated URLs) and an RFC 3161 authority
+    checkpoint_origin: str = "pollwatch"
+    checkpoint_interval: float = 300.0
+    witnesses: str = ""
+    tsa_url: str = ""
+    tsa_certificate: Path | None = None
+    receipts: bool = True
 
     def gated(self) -> dict[tuple[str, str], int]:
         """(method, path prefix) -> requests at once (``service.limits.Gate``)."""
@@ -85,3 +98,35 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def witness_urls(self) -> list[str]:
+        return [u.strip() for u in self.witnesses.split(",") if u.strip()]
+
+    def signing_key(self):
+        """The evidence signing key of ``data_dir`` (created encrypted on first use). Raises
+        ``SigningKeyError`` for a missing or wrong passphrase, and for a key stored unencrypted
+        unless ``insecure_plaintext_key`` (``POLLWATCH_INSECURE_PLAINTEXT_KEY=1``) is set:
+        ``pollwatch evidence rotate-key`` with a passphrase encrypts it."""
+        from pollwatch.evidence.keys import (
+            SIGNING_KEY_FILE,
+            SigningKeyError,
+            is_encrypted,
+            load_or_create_signing_key,
+        )
+
+        key = load_or_create_signing_key(
+            self.data_dir,
+            passphrase=self.key_passphrase or None,
+            passphrase_file=self.key_passphrase_file,
+            allow_plaintext=self.insecure_plaintext_key,
+        )
+        path = self.data_dir / "keys" / SIGNING_KEY_FILE
+        if not self.insecure_plaintext_key and not is_encrypted(path.read_bytes()):
+            raise SigningKeyError(
+                f"the evidence signing key {path} is stored unencrypted: encrypt it with "
+                "`pollwatch evidence rotate-key` and POLLWATCH_KEY_PASSPHRASE (or "
+                "POLLWATCH_KEY_PASSPHRASE_FILE), or set POLLWATCH_INSECURE_PLAINTEXT_KEY=1 for a "
+                "demo"
+            )
+        return key

@@ -42,6 +42,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Qəbul edildi. Təşəkkürlər.",
         "ru": "Принято. Спасибо.",
     },
+    "receipt": {
+        "en": "Receipt (keep it: it proves this report was recorded)",
+        "az": "Qəbz (saxlayın: bu hesabatın qeydə alındığını sübut edir)",
+        "ru": "Квитанция (сохраните: она доказывает, что сообщение записано)",
+    },
     "queued": {
         "en": "Offline: saved on this phone, will be sent when the connection returns.",
         "az": "Oflayn: telefonda saxlanıldı, bağlantı bərpa olunanda göndəriləcək.",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import gc
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,6 +19,7 @@ from pollwatch.evidence.media import MediaStore
 from pollwatch.service import privacy, security
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
+from pollwatch.service.checkpoints import CheckpointJob, Notary
 from pollwatch.service.config import Settings
 from pollwatch.service.db import make_engine, migrate, reader, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
@@ -40,6 +45,7 @@ def create_app(
     engine = make_engine(settings.database_url, settings.pool_size, settings.sqlite_synchronous)
     if run_migrations:
         migrate(settings.database_url)
+    key = settings.signing_key()  # refuses a plaintext key unless the insecure flag is set
     # no /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN (a third party
     # learns who reads the docs, and could serve them script); the schema only when configured
     app = FastAPI(
@@ -48,6 +54,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
+        lifespan=_checkpoint_lifespan,
     )
     secret = load_or_create_secret(settings.data_dir)
     app.state.settings = settings
@@ -64,7 +71,11 @@ def create_app(
     security.limit_password_checks(settings.max_password_checks)
     app.state.csrf_key = csrf_key(secret)
     app.state.throttle = LoginThrottle.from_settings(settings)
-    app.state.writer = GroupCommitter(app.state.sessions)
+    app.state.notary = (
+        Notary(key, app.state.sessions, settings.checkpoint_origin) if settings.receipts else None
+    )
+    app.state.checkpoints = CheckpointJob.from_settings(settings, app.state.sessions, key)
+    app.state.writer = GroupCommitter(app.state.sessions, notary=app.state.notary)
     app.state.tokens = TokenCache.for_engine(engine)  # None on SQLite
     app.include_router(api_router)
     app.include_router(page_router)
@@ -105,13 +116,58 @@ def create_app(
 
 
 def seal_plaintext(sessions) -> int:
-    """Encrypt personal data an older version stored in the clear (after migrating)."""
+    """Encrypt personal data an older version stored in the clear, then put every SMS log row
+    not yet in the audit chain into it (rows from before migration 0005, which has no data
+    key): both idempotent, run after migrating. Returns the rows encrypted."""
+    from pollwatch.service.crud.sms_log import chain_sms_log
     from pollwatch.service.crud.users import encrypt_plaintext_rows
 
     with sessions() as session:
         n = encrypt_plaintext_rows(session)
         session.commit()
+    with sessions() as session:
+        chain_sms_log(session)
+        session.commit()
     return n
+
+
+log = logging.getLogger("pollwatch.checkpoints")
+
+
+@contextlib.asynccontextmanager
+async def _checkpoint_lifespan(app: FastAPI):
+    """Run the checkpoint job every ``checkpoint_interval`` seconds, in one process of the
+    server only (a lock file in the data directory), in a thread: it never blocks a request."""
+    settings = app.state.settings
+    task = None
+    lock = None
+    if settings.checkpoint_interval > 0:
+        lock = (settings.data_dir / "checkpoint-job.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another worker runs it
+            lock.close()
+            lock = None
+        else:
+            task = asyncio.create_task(_checkpoint_loop(app, settings.checkpoint_interval))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if lock is not None:
+            lock.close()
+
+
+async def _checkpoint_loop(app: FastAPI, interval: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(app.state.checkpoints.run_once)
+        except Exception:  # noqa: BLE001 - logged, tried again at the next interval
+            log.exception("the checkpoint job failed")
+        await asyncio.sleep(interval)
 
 
 def fast_routes() -> dict[str, APIRoute]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -252,6 +253,7 @@ class AuditLog(Base):
     """Append-only; ``hash`` chains each entry to the previous one (``pollwatch.evidence.chain``)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ts: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(40))
@@ -265,8 +267,10 @@ class AuditLog(Base):
 
 class SmsMessage(Base):
     """The SMS log. ``sender`` stays empty: the number is ``sender_enc`` (AES-GCM) and its keyed
-    blind index ``sender_index``; ``text`` is a ciphertext too, and ``text_commitment`` (what the
-    chain may hold, ``evidence.keys.text_commitment``) survives the retention's redaction."""
+    blind index ``sender_index``; ``text`` and ``reply`` are ciphertexts too. The row is in the
+    audit chain by ``sender_commitment`` and ``text_commitment`` (keyed commitments to the
+    plaintexts, ``evidence.keys.text_commitment``; ``crud.sms_log``), never by the ciphertexts,
+    so the retention's redaction changes nothing the chain holds."""
 
     __tablename__ = "sms_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,8 +279,49 @@ class SmsMessage(Base):
     sender_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     sender_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     text_commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sender_commitment: Mapped[str | None] = mapped_column(String(64), nullable=True)
     redacted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     reply: Mapped[str] = mapped_column(Text, default="")
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CheckpointRecord(Base):
+    """A signed checkpoint of the chain the service made (``checkpoints.CheckpointJob``)."""
+
+    __tablename__ = "checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, index=True)
+    root: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CheckpointPost(Base):
+    """A checkpoint sent to a witness or a timestamp authority, and its answer (cosignature,
+    refusal, ``pwt1`` token, or the error); ``status`` is the HTTP status, 0 when unreachable."""
+
+    __tablename__ = "checkpoint_posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), index=True
+    )
+    target: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(10))  # witness | tsa
+    status: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class KeyRotationRecord(Base):
+    """A rotation of the evidence signing key, signed by the old and the new key (audited, so
+    the chain says from which entry on the new key signs)."""
+
+    __tablename__ = "key_rotations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_fingerprint: Mapped[str] = mapped_column(String(64))
+    new_fingerprint: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    old_signature: Mapped[str] = mapped_column(String(100))
+    new_signature: Mapped[str] = mapped_column(String(100))

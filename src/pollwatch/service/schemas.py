@@ -162,6 +162,9 @@ class SubmissionPublic(BaseModel):
     quarantined: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    # ``pwr1 <entry> <entry hash> <checkpoint>``: keep it; it proves this submission was in the
+    # chain at its place, whoever later rewrites the server (on the reply that created it only)
+    receipt: str | None = None
 
 
 class SubmissionsPublic(BaseModel):

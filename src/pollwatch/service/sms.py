@@ -264,3 +264,13 @@ def _incident(body: str, common: dict) -> ParsedSms | SmsProblem:
             return SmsProblem("bad_severity", {"value": rest[:10]})
         severity = SEVERITIES[int(rest[1]) - 1]
     return ParsedSms(category=category, severity=severity, **common)
+
+
+def receipt_suffix(receipt) -> str:
+    """What an SMS reply gains from the submission's receipt (``checkpoint.Receipt``, or None:
+    nothing): `` #<entry> pw1s <size> <root prefix>``, about 35 characters so the reply stays
+    one SMS. The short checkpoint is unsigned; the phone that kept it vouches for it (the API
+    and the web pages give the full, signed receipt line)."""
+    if receipt is None:
+        return ""
+    return f" #{receipt.seq} {receipt.checkpoint.short()}"

@@ -61,6 +61,7 @@ def handle_sms(
             reply += message("missing", lang, tags=", ".join(parsed.missing))
     else:
         reply = parsed.reply(lang)
+    # encrypted, and put into the audit chain by its keyed commitments (``crud.sms_log``)
     crud.log_sms(
         session, sender, text, reply=reply, ok=ok, submission_id=outcome.id if ok else None
     )

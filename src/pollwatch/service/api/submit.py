@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pollwatch.service import crud
 from pollwatch.service import models as m
+from pollwatch.service.checkpoints import receipt_for, stored_receipt
 from pollwatch.service.throughput.writer import Draft, GroupCommitter
 
 
@@ -62,10 +63,16 @@ async def submit(
                 session, user, build.make(station), media_ids, checked=True
             )
             session.commit()
+            receipt = receipt_for(writer.notary, session, done[0])
+            if receipt is not None:
+                done[0].receipt = receipt.text()
             return done
 
         row, is_new = await run_in_threadpool(prepare)
     else:
         row, is_new = await writer.submit_async(build)
+    if not is_new and writer.notary is not None:  # a retry: the first reply may have been lost
+        receipt = await run_in_threadpool(stored_receipt, writer.notary, session, row)
+        row.receipt = receipt.text() if receipt is not None else None
     response.status_code = 201 if is_new else 200
     return row

@@ -19,7 +19,13 @@ from pollwatch.service.crud.accreditations import (
 from pollwatch.service.crud.assignments import assign, list_assignments
 from pollwatch.service.crud.elections import get_election, roster
 from pollwatch.service.crud.media import attach_media, get_media, media_files, store_media
-from pollwatch.service.crud.sms_log import log_sms, redact_sms_log, sms_plaintext
+from pollwatch.service.crud.sms_log import (
+    chain_sms_log,
+    log_sms,
+    redact_sms_log,
+    sms_plaintext,
+    sms_problems,
+)
 from pollwatch.service.crud.stations import get_station
 from pollwatch.service.crud.submissions import (
     check_may_submit,
@@ -63,6 +69,7 @@ __all__ = [
     "assign",
     "attach_media",
     "authenticate",
+    "chain_sms_log",
     "check_may_submit",
     "clean_checklist",
     "clean_incident",
@@ -96,6 +103,7 @@ __all__ = [
     "review",
     "roster",
     "sms_plaintext",
+    "sms_problems",
     "set_active",
     "set_role",
     "store_media",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, StoreDep
+from pollwatch.service.checkpoints import receipt_for
 from pollwatch.service.errors import ServiceError
 from pollwatch.service.forms import forms
 from pollwatch.service.i18n import translator
@@ -99,7 +100,7 @@ async def _no_js_submit(
     station = crud.get_station(session, int(data.get("station_id") or 0))
     crud.check_may_submit(session, user, station, kind, form_name or str(data.get("category", "")))
     if crud.existing_by_client_id(session, user, cid) is not None:
-        return
+        return None
     media_ids = []
     photo = data.get("photo")
     if photo is not None and hasattr(photo, "read") and (raw := await photo.read()):
@@ -164,8 +165,9 @@ async def _no_js_submit(
             answers=answers,
             flags=flags,
         )
-    crud.create_submission(session, user, sub, media_ids, checked=True)
+    row, _ = crud.create_submission(session, user, sub, media_ids, checked=True)
     session.commit()
+    return row
 
 
 @router.post("/file/checklist/{name}")
@@ -189,12 +191,20 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
     try:
         with crud.media_files(session, store) as written:
             max_pixels = request.app.state.settings.max_image_pixels
-            await _no_js_submit(data, session, store, user, kind, form_name, written, max_pixels)
+            row = await _no_js_submit(
+                data, session, store, user, kind, form_name, written, max_pixels
+            )
     except (ServiceError, ValueError) as exc:
         session.rollback()
         return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
     finally:
         await data.close()  # uploaded files are spooled to temporary files
+    receipt = receipt_for(request.app.state.notary, session, row) if row is not None else None
     return render(
-        "stations.html.j2", user, stations=[], forms=[], message=translator(user.language)("saved")
+        "stations.html.j2",
+        user,
+        stations=[],
+        forms=[],
+        message=translator(user.language)("saved"),
+        receipt=receipt.text() if receipt is not None else None,
     )

@@ -23,6 +23,7 @@ from pollwatch.fusion.dossier import StationDossier
 from pollwatch.service import models as m
 from pollwatch.service.sources.evidence import (
     bundle_links,
+    checkpoint_sizes,
     disclosure_selection,
     load_entries,
     open_database,
@@ -116,6 +117,7 @@ def write_dossier_bundle(
     try:
         with sessions() as session:
             entries = load_entries(session)
+            sizes = checkpoint_sizes(session)  # checkpoints given out: the bundle's extends them
             ids = list(session.scalars(select(m.Station.id).where(m.Station.code.in_(codes))))
             chosen = disclosure_selection(
                 session, entries, stations=ids, include_unreviewed=include_unreviewed
@@ -134,5 +136,11 @@ def write_dossier_bundle(
         **bundle_links(chosen, link_key),
     }
     return write_bundle(
-        out, entries, media, load_or_create_signing_key(data_dir), extra=extra, select=chosen.seqs
+        out,
+        entries,
+        media,
+        load_or_create_signing_key(data_dir),
+        extra=extra,
+        select=chosen.seqs,
+        consistency_from=sizes,
     )

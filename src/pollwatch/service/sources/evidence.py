@@ -48,17 +48,22 @@ from pollwatch.evidence.keys import (
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
 from pollwatch.service import models as m
+from pollwatch.service.checkpoints import checkpoint_sizes, latest_checkpoint
+from pollwatch.service.crud.sms_log import sms_problems
 from pollwatch.service.db import make_engine, session_factory
 
 __all__ = [
     "Disclosure",
     "checkpoint_database",
-    "disclosure_selection",
+    "checkpoint_sizes",
     "clean_orphans",
+    "disclosure_selection",
     "export_database",
+    "latest_checkpoint",
     "load_entries",
     "open_database",
     "orphaned_media",
+    "record_rotation",
     "verify_database",
 ]
 
@@ -193,6 +198,7 @@ def export_database(
     try:
         with sessions() as session:
             entries = load_entries(session)
+            sizes = checkpoint_sizes(session)
             if full:
                 rows = session.scalars(
                     select(m.Media)
@@ -228,6 +234,7 @@ def export_database(
         load_or_create_signing_key(data_dir),
         extra=extra,
         select=None if chosen is None else chosen.seqs,
+        consistency_from=sizes,
     )
 
 
@@ -257,6 +264,38 @@ def checkpoint_database(
     finally:
         engine.dispose()
     return make_checkpoint(entries, load_or_create_signing_key(data_dir), origin=origin)
+
+
+def record_rotation(settings, *, new_passphrase: bytes | None = None):
+    """Rotate the evidence signing key of ``settings.data_dir`` and record the rotation
+    statement (signed by the old and the new key) as an audit entry; returns the rotation."""
+    from pollwatch.evidence.checkpoint import b64
+    from pollwatch.evidence.keys import rotate_signing_key
+
+    settings.signing_key()  # the current key must load (passphrase) before anything changes
+    rotation = rotate_signing_key(
+        settings.data_dir,
+        passphrase=settings.key_passphrase or None,
+        passphrase_file=settings.key_passphrase_file,
+        new_passphrase=new_passphrase,
+        allow_plaintext=settings.insecure_plaintext_key,
+    )
+    engine, sessions = open_database(settings.database_url, Path(settings.data_dir))
+    try:
+        with sessions() as session:
+            row = m.KeyRotationRecord(
+                old_fingerprint=rotation.old_fingerprint,
+                new_fingerprint=rotation.new_fingerprint,
+                statement=rotation.statement.decode(),
+                old_signature=b64(rotation.old_signature),
+                new_signature=b64(rotation.new_signature),
+            )
+            session.add(row)
+            audit.record(session, None, "rotate", row)
+            session.commit()
+    finally:
+        engine.dispose()
+    return rotation
 
 
 def verify_database(
@@ -291,12 +330,14 @@ def verify_database(
                             f"audit entry #{e.seq}: {entity} {eid} is missing from the database"
                         )
                     continue
-                version = json.loads(e.payload).get("pv", 1)
-                if canonical_json(audit.snapshot(session, row, version)).decode() != e.payload:
+                if _snapshot_text(session, row, e) != e.payload:
                     bad.append(e.seq)
                     problems.append(
                         f"audit entry #{e.seq}: {entity} {eid} was changed outside the service"
                     )
+                elif isinstance(row, m.SmsMessage) and (sms := sms_problems(session, row)):
+                    bad.append(e.seq)
+                    problems += [f"audit entry #{e.seq}: {p}" for p in sms]
             problems += _unaudited(session, latest)
             n_media = 0
             for e in entries:
@@ -338,6 +379,15 @@ def verify_database(
         n_checkpoints_checked=report.n_checked if report is not None else 0,
         differing_range=report.differing_range if report is not None else None,
     )
+
+
+def _snapshot_text(session, row, entry) -> str:
+    """The snapshot of ``row`` as ``entry`` would hold it now: in the entry's pseudonym format,
+    and without the station rows' digest for an election audited before it was added."""
+    snap = audit.snapshot(session, row, json.loads(entry.payload).get("pv", 1))
+    if isinstance(row, m.Election) and f'"{audit.STATION_ROWS_KEY}"' not in entry.payload:
+        del snap[audit.STATION_ROWS_KEY]  # audited before station rows were in the snapshot
+    return canonical_json(snap).decode()
 
 
 def orphaned_media(session, store: MediaStore, min_age: float = 0.0) -> list[Path]:

@@ -86,8 +86,11 @@ class GroupCommitter:
     """``submit(draft)`` blocks until the draft (or the row stored earlier under its
     ``client_id``) is committed, and returns ``(row, created)``; a failed check raises."""
 
-    def __init__(self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], max_batch: int = MAX_BATCH, notary=None
+    ) -> None:
         self._sessions = sessions
+        self.notary = notary  # checkpoints.Notary: a receipt on each new row, after the commit
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -178,6 +181,8 @@ class GroupCommitter:
             return
         self.batches += 1
         self.items += len(batch)
+        if self.notary is not None:  # one checkpoint per batch, after its commit
+            self.notary.stamp([o[0] for o in outcomes if isinstance(o, tuple) and o[1]])
         for item, out in zip(batch, outcomes, strict=True):
             if isinstance(out, BaseException):
                 item.done.set_exception(out)
@@ -232,7 +237,9 @@ def _write(session: Session, drafts: list[Draft]) -> list:
         ).scalars()
         for (_, sub), sub_id in zip(new, returned, strict=True):
             sub.id = sub_id
-        audit.append(session, [(sub.observer_id, "create", sub) for _, sub in new])
+        entries = audit.append(session, [(sub.observer_id, "create", sub) for _, sub in new])
+        for (_, sub), e in zip(new, entries, strict=True):
+            sub.audit_entry = (e["seq"], e["hash"])
     session.commit()
     for k, sub in new:
         outcomes[k] = (sub, True)
@@ -344,9 +351,10 @@ def _write_pg(session: Session, drafts: list[Draft]) -> list:
         rows = [prepared[id(sub)][0] for _, sub in new]
         changes = [(sub.observer_id, "create", sub) for _, sub in new]
         payloads = [prepared[id(sub)][1] for _, sub in new]
-        audit_rows = [
-            [e[c] for c in _AUDIT_COLS] for e in audit.chain(session, head, changes, payloads)
-        ]
+        entries = audit.chain(session, head, changes, payloads)
+        audit_rows = [[e[c] for c in _AUDIT_COLS] for e in entries]
+        for (_, sub), e in zip(new, entries, strict=True):
+            sub.audit_entry = (e["seq"], e["hash"])
     with raw.pipeline():
         cur = raw.cursor()
         if rows:  # rows to columns: one array per column

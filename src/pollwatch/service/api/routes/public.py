@@ -4,7 +4,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
 from pollwatch.service import models as m
-from pollwatch.service.api.deps import SessionDep, StoreDep
+from pollwatch.service.api.deps import SessionDep, SettingsDep, StoreDep
+from pollwatch.service.checkpoints import consistency, public_status
 from pollwatch.service.models import Verification
 from pollwatch.service.privacy import public_pseudonym
 from pollwatch.service.schemas import PublishedItem
@@ -71,3 +72,19 @@ def published_media(sha256: str, session: SessionDep, store: StoreDep) -> Respon
     return Response(
         content=data, media_type="image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
     )
+
+
+@router.get("/evidence")
+def evidence(session: SessionDep, settings: SettingsDep) -> dict:
+    """The evidence signing key's fingerprint (publish it; retired ones for older lines) and
+    the newest checkpoint of the audit chain (keep it: it fixes the chain as it is now)."""
+    return public_status(session, settings.data_dir)
+
+
+@router.get("/consistency")
+def consistency_proof(session: SessionDep, old: int) -> dict:
+    """The proof that the newest checkpoint extends the chain of size ``old`` (RFC 6962)."""
+    try:
+        return consistency(session, old)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None

@@ -6,6 +6,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from pollwatch.service.api.deps import SessionDep, SettingsDep
+from pollwatch.service.checkpoints import receipt_for
+from pollwatch.service.sms import receipt_suffix
 from pollwatch.service.sms_intake import handle_sms
 
 router = APIRouter(prefix="/sms", tags=["sms"])
@@ -37,4 +39,6 @@ async def sms_webhook(request: Request, session: SessionDep, settings: SettingsD
     message_id = data.get("message_id") or data.get("id")
     ok, reply = handle_sms(session, sender, text, str(message_id)[:100] if message_id else None)
     session.commit()
+    if ok:  # the submission's receipt, in short (the stored reply is without it)
+        reply += receipt_suffix(receipt_for(request.app.state.notary, session, entity="submission"))
     return SmsReply(ok=ok, reply=reply)
