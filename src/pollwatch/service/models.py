@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -160,6 +160,9 @@ class Assignment(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
+    if TYPE_CHECKING:  # set on the object after the commit, never stored as columns
+        receipt: str | None  # the observer's receipt (api.submit, checkpoints)
+        audit_entry: tuple[int, str]  # (seq, hash) of its audit entry (throughput.writer)
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(10), index=True)

@@ -39,7 +39,7 @@ def create_witness_app(witness: Witness) -> Starlette:
         with lock:
             verdict, cosignature = witness.add(body)
         if verdict.accepted:
-            return PlainTextResponse(cosignature + "\n")
+            return PlainTextResponse(f"{cosignature}\n")
         if verdict.status == 409:  # as tlog-witness: the size held, for the log to resend
             return PlainTextResponse(f"{verdict.held_size}\n", status_code=409)
         return PlainTextResponse(verdict.reason + "\n", status_code=verdict.status)
