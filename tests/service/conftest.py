@@ -4,6 +4,7 @@ one election (the five-station ``small_election``) with accredited, assigned obs
 from __future__ import annotations
 
 import functools
+import importlib.util
 import shutil
 import tempfile
 import uuid
@@ -39,8 +40,10 @@ def _token_cache_stops_at_once(monkeypatch):
     # The PostgreSQL token cache's listener looks at its stop flag every `poll` seconds (1 s in
     # production), and disposing of an app's engine waits for it: 1 s of every PostgreSQL
     # test's teardown. In tests it looks every 20 ms (test_token_cache.py sets its own).
-    init = security.TokenCache.__init__
-    monkeypatch.setattr(security.TokenCache, "__init__", functools.partialmethod(init, poll=0.02))
+    from pollwatch.service.throughput.tokens import TokenCache
+
+    init = TokenCache.__init__
+    monkeypatch.setattr(TokenCache, "__init__", functools.partialmethod(init, poll=0.02))
 
 
 @dataclass
@@ -181,7 +184,11 @@ def pg():
     """A temporary PostgreSQL cluster with a migrated template database, or a skip with the reason."""
     from pollwatch.service.db import migrate
 
-    from .pgtemp import TemporaryPostgres, find_bindir  # noqa: TID252
+    # by path, not as ``.pgtemp``: tests/security loads this conftest outside any package
+    spec = importlib.util.spec_from_file_location("_pgtemp", Path(__file__).with_name("pgtemp.py"))
+    pgtemp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pgtemp)
+    TemporaryPostgres, find_bindir = pgtemp.TemporaryPostgres, pgtemp.find_bindir
 
     if find_bindir() is None:
         pytest.skip(
