@@ -43,7 +43,7 @@ def expected(role: str, what: str, is_assigned: bool, is_accredited: bool) -> st
         return None
     if role == "camera_watcher" and what != "camera incident":
         return CAMERA_ONLY
-    if role == "observer" and not is_assigned:
+    if not is_assigned:  # camera watchers too, for camera incidents (issue 18 item 8)
         return NOT_ASSIGNED
     return None if is_accredited else NOT_ACCREDITED
 
