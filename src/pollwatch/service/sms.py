@@ -109,6 +109,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
         "ru": "Наблюдатель {observer} не аккредитован.",
     },
+    "not_accepted": {  # to a sender who is not a registered observer: reveals nothing
+        "en": "Message not accepted.",
+        "az": "Mesaj qəbul edilmədi.",
+        "ru": "Сообщение не принято.",
+    },
+    "wrong_id": {  # to a registered observer who typed another id (only their own phone sees it)
+        "en": "Observer ID {observer} does not match this phone's registration.",
+        "az": "Müşahidəçi ID-si {observer} bu telefonun qeydiyyatına uyğun gəlmir.",
+        "ru": "ID наблюдателя {observer} не соответствует регистрации этого телефона.",
+    },
     "ok": {
         "en": "Received {code} from {observer} for station {station}. Thank you.",
         "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
@@ -121,6 +131,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 LANGS = ("en", "az", "ru")
+PHONE_MAX = 40  # users.phone and sms_messages.sender are VARCHAR(40)
+_PHONE_SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
+_PHONE = re.compile(r"\+?[0-9]{3,20}")
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """A phone number as it is stored and compared: separators (spaces, dashes, dots,
+    parentheses, slashes) dropped, a leading ``00`` read as ``+``; None unless what is left is
+    digits with an optional leading ``+`` (3 to 20 digits). No national-prefix guessing:
+    ``+994501234567`` and ``0501234567`` are different numbers, so register observers'
+    phones in the international form the SMS gateway reports."""
+    if not isinstance(raw, str) or len(raw) > PHONE_MAX:
+        return None
+    s = _PHONE_SEPARATORS.sub("", raw)
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    return s if _PHONE.fullmatch(s) else None
 
 
 def message(key: str, lang: str = "en", **params) -> str:

@@ -10,6 +10,7 @@ from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, invalid
 from pollwatch.service.models import Role
 from pollwatch.service.permissions import check_create_user
+from pollwatch.service.sms import normalise_phone
 
 LANGUAGES = ("en", "az", "ru")
 
@@ -37,6 +38,8 @@ def create_user(
                 )
             ]
         )
+    if phone is not None:
+        phone = check_phone(session, phone)
     if actor is not None:
         check_create_user(actor, role)
     if session.scalar(select(m.User.id).where(m.User.username == username)):
@@ -52,6 +55,19 @@ def create_user(
     session.add(user)
     audit.record(session, actor.id if actor else None, "create", user)
     return user
+
+
+def check_phone(session: Session, phone: str) -> str:
+    """``phone`` normalised as the SMS intake compares it (``sms.normalise_phone``); 422 if it
+    is not a phone number, 409 if another user has it (an SMS names one observer)."""
+    normal = normalise_phone(phone)
+    if normal is None:
+        raise Invalid(
+            [invalid(["body", "phone"], "not a phone number: digits with an optional leading +")]
+        )
+    if session.scalar(select(m.User.id).where(m.User.phone == normal)):
+        raise Conflict("Phone number already registered")
+    return normal
 
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
