@@ -104,7 +104,7 @@ def handle_sms(
     twice stores it once.
     """
     settings = settings or Settings(_env_file=None)
-    text = clean_text(text)
+    text, sender = clean_text(text), clean_text(sender)[:PHONE_MAX]
     phone = normalise_phone(sender)
     user = registered_user(session, phone)
     now = time.time()
@@ -129,7 +129,7 @@ def handle_sms(
     reply = reply_text(parsed, outcome if ok else None, lang)
     session.add(
         m.SmsMessage(
-            sender=(phone or sender or "")[:PHONE_MAX],
+            sender=phone or sender,
             text=text[:TEXT_MAX],
             reply=reply,
             ok=ok,
