@@ -326,3 +326,10 @@ def test_fuzz_sms_and_tallies_never_500(ctx, sender, text, count, reason):
         tally(ctx.stations[0], count=count, reason=reason),
     )
     assert r.status_code < 500
+
+
+def test_database_refusals_are_4xx(ctx):
+    """Behind the types: a value the database refuses (here NUL in a login name, a route of
+    the sessions lane, which PostgreSQL refused with a 500) is answered 4xx."""
+    r = ctx.client.post("/api/login/access-token", data={"username": "a\x00", "password": "x"})
+    assert 400 <= r.status_code < 500
