@@ -24,6 +24,12 @@ with warnings.catch_warnings():  # starlette warns about its own httpx dependenc
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+# registered phones: an SMS counts only from its observer's number (issue 18 item 1)
+PHONES = {
+    "observer": "+994500000001",
+    "observer2": "+994500000002",
+    "camera_watcher": "+994500000003",
+}
 ROLES = ("admin", "coordinator", "observer", "observer2", "camera_watcher", "analyst", "public")
 
 
@@ -156,7 +162,7 @@ def populate(app, settings) -> Ctx:
         for name in ROLES[1:]:
             role = "observer" if name == "observer2" else name
             users[name] = crud.create_user(
-                s, admin, username=name, password=f"{name}-pass", role=role
+                s, admin, username=name, password=f"{name}-pass", role=role, phone=PHONES.get(name)
             )
         row = import_election(s, election(), actor_id=admin.id, name="test")
         stations = list(

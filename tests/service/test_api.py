@@ -104,7 +104,7 @@ class TestElections:
             ("analyst", 5),
             ("observer", 2),
             ("observer2", 1),
-            ("camera_watcher", 5),
+            ("camera_watcher", 0),  # assigned to none (issue 18 item 8)
         ],
     )
     def test_stations(self, ctx, role, count):
@@ -344,7 +344,15 @@ class TestIncidents:
             == 1
         )
 
-    def test_camera_watcher_files_camera_incidents_anywhere(self, ctx):
+    def test_camera_watcher_files_camera_incidents_where_assigned(self, ctx):
+        r = ctx.post(
+            "camera_watcher",
+            "/api/incidents",
+            json=ctx.incident(ctx.stations[4], category="camera_covered"),
+        )
+        assert r.status_code == 403 and r.json()["detail"] == "Station not assigned to you"
+        body = {"user_id": ctx.users["camera_watcher"], "station_id": ctx.stations[4]}
+        assert ctx.post("coordinator", "/api/assignments", json=body).status_code == 201
         r = ctx.post(
             "camera_watcher",
             "/api/incidents",

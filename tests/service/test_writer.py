@@ -101,17 +101,18 @@ def test_checks_run_per_draft_in_the_batch_and_fail_only_that_draft(ctx):
         incident(obs, 10**6),  # no such station
         incident(obs, 10**6, before_checks=invalid_body),  # the body is checked first: 422
         incident(cam, ctx.stations[0]),  # camera watchers file camera incidents only
-        incident(cam, ctx.stations[0], form="camera_offline"),  # accredited, no assignment needed
+        incident(cam, ctx.stations[0], form="camera_offline"),  # accredited, not assigned
         incident(analyst, ctx.stations[0]),  # not a submitter
         incident(admin, ctx.stations[3]),  # staff: no station checks
     ]
     n_audit = audit_count(ctx)
     out = write_batch(ctx.app.state.sessions, drafts)
     kinds = [type(o) if isinstance(o, Exception) else o[1] for o in out]
-    assert kinds == [True, Forbidden, NotFound, Invalid, Forbidden, True, Forbidden, True]
+    assert kinds == [True, Forbidden, NotFound, Invalid, Forbidden, Forbidden, Forbidden, True]
     assert str(out[1]) == "Station not assigned to you"
     assert str(out[4]) == "Camera watchers file camera incidents only"
-    assert audit_count(ctx) == n_audit + 3
+    assert str(out[5]) == "Station not assigned to you"  # issue 18 item 8
+    assert audit_count(ctx) == n_audit + 2
     for d, o in zip(drafts, out, strict=True):
         assert stored(ctx, d.client_id) == (0 if isinstance(o, Exception) else 1)
     # a retry returns the stored row whatever its checks would say now (as the API always did)

@@ -13,7 +13,16 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///pollwatch.db"
     data_dir: Path = Path("pollwatch-data")
+    # the SMS gateway's shared secret: the webhook refuses every call while it is empty, and
+    # with a wrong or missing secret or signature (401); see docs/security/identity-and-input.md
     sms_secret: str = ""
+    # accept only HMAC-signed webhook calls (X-Pollwatch-Signature), not the bare secret
+    sms_require_signature: bool = False
+    sms_signature_max_age: int = 300  # seconds a signed call's X-Pollwatch-Timestamp is valid
+    # rate limits, counted in the database (shared by every worker) per fixed window
+    sms_rate_window: int = 60  # seconds
+    sms_rate_limit: int = 10  # messages per sender number per window
+    sms_unregistered_limit: int = 30  # messages per window from all unregistered senders together
     session_cookie: str = "pollwatch_session"
     token_bytes: int = 32
     pool_size: int = 10

@@ -6,13 +6,17 @@ import asyncio
 import contextlib
 import fcntl
 import gc
+import json
 import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
@@ -33,6 +37,16 @@ from pollwatch.service.websecurity import BrowserGuard, csrf_key
 
 # the submission POSTs, nearly all of election day's traffic, skip FastAPI's router (fastpath)
 FAST_ROUTES = (incidents.create_incident, checklists.create_checklist, protocols.create_protocol)
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: an error that quotes what the client sent
+    (a lone surrogate, any byte) always encodes."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode()
 
 
 def create_app(
@@ -97,7 +111,20 @@ def create_app(
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         detail = exc.errors if isinstance(exc, Invalid) else exc.detail
-        return JSONResponse(status_code=exc.status, content={"detail": detail})
+        return AsciiJSONResponse(status_code=exc.status, content={"detail": detail})
+
+    @app.exception_handler(DataError)
+    def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        # the last line of defence behind the schemas' bounds: a value the database refuses
+        # (PostgreSQL: too long, out of range, NUL) is the client's fault, not a 500
+        return AsciiJSONResponse(status_code=422, content={"detail": "Value out of range"})
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, and a lone surrogate in it made the 422 a 500
+        return AsciiJSONResponse(
+            status_code=422, content={"detail": jsonable_encoder(exc.errors())}
+        )
 
     @app.exception_handler(TooManyAttempts)
     def _throttled(request: Request, exc: TooManyAttempts) -> JSONResponse:

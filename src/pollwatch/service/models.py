@@ -328,3 +328,14 @@ class KeyRotationRecord(Base):
     statement: Mapped[str] = mapped_column(Text)
     old_signature: Mapped[str] = mapped_column(String(100))
     new_signature: Mapped[str] = mapped_column(String(100))
+
+
+class SmsRate(Base):
+    """SMS webhook messages per sender (``key``: an HMAC of the normalised number, or a bucket
+    name) in one fixed window (``slot``: seconds since the epoch // window); kept in the
+    database so that every worker counts against the same limit."""
+
+    __tablename__ = "sms_rate"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)

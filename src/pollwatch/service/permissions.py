@@ -10,9 +10,9 @@ The rule, in the order it is applied:
    filed by ``SUBMITTERS``, camera tallies and logs by ``CAMERA_FILERS``.
 2. **Staff** (admin, coordinator) file anywhere: no station checks (``station_checks`` and
    ``camera_station_checks`` return False). Camera watchers file camera incidents only.
-3. **Station** (``decide``): an observer must be assigned to the station (a camera watcher too,
-   for tallies and logs; camera incidents it may file anywhere), and every non-staff filer must
-   be accredited for the station's election.
+3. **Station** (``decide``): every non-staff filer must be assigned to the station (an observer
+   for its observations, a camera watcher for its tallies, logs and camera incidents alike) and
+   accredited for the station's election.
 
 Whether a user is assigned or accredited is defined once, as SQL conditions (``assigned``,
 ``accredited``), from which come the ``EXISTS`` tests of a single check (``assigned_exists``,
@@ -124,9 +124,10 @@ def camera_station_checks(user: m.User) -> bool:
 
 
 def decide(user: m.User, is_assigned: bool, is_accredited: bool, *, camera: bool = False) -> None:
-    """The station rule for a filer who passed its role gate and is not staff: assignment (for
-    observers; for camera watchers on ``camera`` filings), then accreditation."""
-    if not is_assigned and (camera or user.role == Role.observer):
+    """The station rule for a filer who passed its role gate and is not staff: assignment, then
+    accreditation. Camera watchers too must be assigned, for camera incidents as for tallies and
+    logs (issue 18: they could file incidents at any station)."""
+    if not is_assigned:
         raise refused("not_assigned", "Station not assigned to you")
     if not is_accredited:
         who = "Camera watcher" if camera else "Observer"
@@ -275,11 +276,11 @@ def own_rows(user: m.User, query: Select, owner, readers: Iterable[str] | None =
 
 
 def visible_stations(session: Session, user: m.User, query: Select) -> Select:
-    """``query`` over stations as ``user`` may list them: every station for ``READ_ALL``, staff
-    and camera watchers (who file camera incidents anywhere), observers their assigned ones."""
+    """``query`` over stations as ``user`` may list them: every station for ``READ_ALL`` and
+    staff, observers and camera watchers their assigned ones (where they may file)."""
     if sees_all(user):
         return query
     require(user, SUBMITTERS)
-    if user.role == Role.observer:
+    if user.role in FIELD_ROLES:
         return query.where(m.Station.id.in_(assigned_station_ids(session, user)))
     return query

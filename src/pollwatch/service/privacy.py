@@ -127,23 +127,36 @@ def unseal(key: bytes, sealed: str | None, context: str) -> str | None:
         raise DataKeyError(f"cannot decrypt {context}: wrong data key") from None
 
 
-def normalise_phone(phone: str) -> str:
-    """``+`` and digits only; a leading ``00`` becomes ``+`` (``+994 50 123-45-67`` and
-    ``0099450123 4567`` are the same number)."""
-    s = (phone or "").strip()
-    digits = re.sub(r"\D", "", s)
-    if s.startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    return digits
+PHONE_MAX = 40  # users.phone and sms_messages.sender are VARCHAR(40)
+_PHONE_SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
+_PHONE = re.compile(r"\+?[0-9]{3,20}")
 
 
-def phone_lookup_key(key: bytes, phone: str) -> str:
+def normalise_phone(raw: str | None) -> str | None:
+    """A phone number as it is registered, indexed and compared (the one normaliser: the
+    registration check, the blind index and the SMS sender check all use it): separators
+    (spaces, dashes, dots, parentheses, slashes) dropped, a leading ``00`` read as ``+``
+    (``+994 50 123-45-67`` and ``00994501234567`` are the same number); None unless what is
+    left is digits with an optional leading ``+`` (3 to 20 ASCII digits). No national-prefix
+    guessing: ``+994501234567`` and ``0501234567`` are different numbers, so register
+    observers' phones in the international form the SMS gateway reports."""
+    if not isinstance(raw, str) or len(raw) > PHONE_MAX:
+        return None
+    s = _PHONE_SEPARATORS.sub("", raw)
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    return s if _PHONE.fullmatch(s) else None
+
+
+def phone_lookup_key(key: bytes, phone: str | None) -> str | None:
     """The blind index of a phone number: HMAC-SHA-256 (hex) of the normalised number under a
-    key derived from the data key ``key``. Equal numbers give equal values."""
+    key derived from the data key ``key``. Equal numbers give equal values; None for what is
+    not a phone number (:func:`normalise_phone`)."""
+    normal = normalise_phone(phone)
+    if normal is None:
+        return None
     k = hmac.new(key, b"pollwatch phone index/1", hashlib.sha256).digest()
-    return hmac.new(k, normalise_phone(phone).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(k, normal.encode(), hashlib.sha256).hexdigest()
 
 
 def sms_client_id(secret: bytes, sender: str, text: str, message_id: str | None = None) -> str:
@@ -152,7 +165,7 @@ def sms_client_id(secret: bytes, sender: str, text: str, message_id: str | None 
 
     A gateway retry of the same message gives the same id (so it is stored once); nobody without
     the secret can test a phone number against it."""
-    msg = "\x1f".join(("sms/2", normalise_phone(sender), text, message_id or ""))
+    msg = "\x1f".join(("sms/2", normalise_phone(sender) or sender, text, message_id or ""))
     digest = hmac.new(secret, msg.encode(), hashlib.sha256).digest()
     return str(uuid.UUID(bytes=digest[:16]))
 

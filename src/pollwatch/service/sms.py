@@ -109,6 +109,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
         "ru": "Наблюдатель {observer} не аккредитован.",
     },
+    "not_accepted": {  # to a sender who is not a registered observer: reveals nothing
+        "en": "Message not accepted.",
+        "az": "Mesaj qəbul edilmədi.",
+        "ru": "Сообщение не принято.",
+    },
+    "wrong_id": {  # to a registered observer who typed another id (only their own phone sees it)
+        "en": "Observer ID {observer} does not match this phone's registration.",
+        "az": "Müşahidəçi ID-si {observer} bu telefonun qeydiyyatına uyğun gəlmir.",
+        "ru": "ID наблюдателя {observer} не соответствует регистрации этого телефона.",
+    },
     "ok": {
         "en": "Received {code} from {observer} for station {station}. Thank you.",
         "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",

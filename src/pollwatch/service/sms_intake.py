@@ -1,71 +1,158 @@
 """Turn a parsed SMS into a stored submission, or a localised reply naming the problem.
 
+Identity (issue 18): the sender's number must be the phone registered for an active observer
+or camera watcher, found by its keyed blind index (``crud.find_observer_by_phone``: the number
+normalised by ``privacy.normalise_phone``, the one normaliser, and HMAC'd; no plaintext number
+is stored or compared), and the id typed in the message must be that user's. Any other sender
+gets one reply, ``not_accepted``, whatever the message says: the same text whether the id typed
+exists or not and whatever stations it holds. Each registered sender may send
+``sms_rate_limit`` messages per window (counted under the number's blind index), all
+unregistered senders together ``sms_unregistered_limit``; beyond, ``SmsRateLimited`` (429) and
+nothing is stored.
+
 The sender may file what the API would let them file: ``permissions.check_submit_at``, the
-rule of every submission, with its refusals worded as SMS problems.
+rule of every submission, with its refusals worded as SMS problems. The reply text is made in
+one place, ``reply_text``. The message is logged sealed (``crud.log_sms``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+import time
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pollwatch.service import crud, permissions, privacy
 from pollwatch.service import models as m
-from pollwatch.service.errors import Forbidden
+from pollwatch.service.config import Settings
+from pollwatch.service.errors import Forbidden, ServiceError
 from pollwatch.service.forms import forms
 from pollwatch.service.models import Kind, utcnow
 from pollwatch.service.permissions import FIELD_ROLES
+from pollwatch.service.privacy import PHONE_MAX, normalise_phone
 from pollwatch.service.rules import checklist_flags
 from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
+
+UNREGISTERED = "unregistered"  # the rate-limit bucket of every sender without a registration
+_SURROGATE = re.compile("[\ud800-\udfff]")
+TEXT_MAX = 2000  # characters of a message kept in sms_messages
+
+
+class SmsRateLimited(ServiceError):
+    """Too many messages from this sender (or from unregistered senders) in this window."""
+
+    status = 429
 
 
 def _script_lang(text: str) -> str:
     return "ru" if any("\u0400" <= ch <= "\u04ff" for ch in text) else "en"
 
 
-def handle_sms(
-    session: Session, sender: str, text: str, message_id: str | None = None
-) -> tuple[bool, str]:
-    """Store the message's submission if it is valid; returns ``(ok, reply)``. Caller commits.
+def clean_text(text: str) -> str:
+    """A gateway's text as it can be stored on both databases: NUL dropped (PostgreSQL text
+    cannot hold it), lone surrogates replaced by U+FFFD (they cannot be encoded)."""
+    return _SURROGATE.sub("\ufffd", (text or "").replace("\x00", ""))
 
-    The client id is an HMAC, under the service's secret, of sender, text and the gateway's
-    ``message_id`` (``privacy.sms_client_id``), so a gateway that delivers the same message
-    twice stores it once, and nobody can test a phone number against a client id in a bundle.
+
+def registered_user(session: Session, phone: str | None) -> m.User | None:
+    """The active observer or camera watcher registered with ``phone``, found by the number's
+    blind index (``crud.find_observer_by_phone``)."""
+    if phone is None:
+        return None
+    user = crud.find_observer_by_phone(session, phone)
+    if user is None or not user.active or user.role not in FIELD_ROLES:
+        return None
+    return user
+
+
+def count_message(session: Session, key: str, limit: int, window: int, now: float) -> int:
+    """Count one message against ``key`` (a registered number's blind index, or the
+    ``UNREGISTERED`` bucket: never a number in the clear) in the current window (an upsert, so
+    concurrent workers share the count); ``SmsRateLimited`` beyond ``limit``. The key's older
+    windows are deleted when a new one starts."""
+    slot = int(now // max(window, 1))
+    table = m.SmsRate.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(table)
+        .values(key=key, slot=slot, count=1)
+        .on_conflict_do_update(index_elements=["key", "slot"], set_={"count": table.c.count + 1})
+        .returning(table.c.count)
+    )
+    n = session.execute(stmt).scalar_one()
+    if n == 1:
+        session.execute(delete(table).where(table.c.key == key, table.c.slot < slot))
+    if n > limit:
+        raise SmsRateLimited("Too many messages")
+    return n
+
+
+def handle_sms(
+    session: Session,
+    sender: str,
+    text: str,
+    message_id: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[bool, str]:
+    """Store the message's submission if it is valid; returns ``(ok, reply)``. Caller commits
+    (also when ``SmsRateLimited`` is raised: the count is a write).
+
+    The client id is an HMAC, under the service's secret, of the normalised sender, text and
+    the gateway's ``message_id`` (``privacy.sms_client_id``), so a gateway that delivers the
+    same message twice stores it once, and nobody can test a phone number against a client id
+    in a bundle.
     """
-    text = (text or "").replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    parsed = parse_sms(text)
-    lang = _script_lang(text or "")
-    user = None
-    if isinstance(parsed, SmsProblem) and parsed.observer is not None:
-        known = session.get(m.User, parsed.observer)
-        lang = known.language if known is not None else lang
+    settings = settings or Settings(_env_file=None)
+    text, sender = clean_text(text), clean_text(sender)[:PHONE_MAX]
+    phone = normalise_phone(sender)
+    user = registered_user(session, phone)
+    now = time.time()
+    if user is None:
+        count_message(
+            session, UNREGISTERED, settings.sms_unregistered_limit, settings.sms_rate_window, now
+        )
+        parsed: ParsedSms | SmsProblem = SmsProblem("not_accepted")
+        lang = _script_lang(text)
+    else:
+        key = user.phone_index  # the sender's blind index: the user was found by it
+        assert key is not None and phone is not None
+        count_message(session, key, settings.sms_rate_limit, settings.sms_rate_window, now)
+        parsed, lang = parse_sms(text), user.language
+        if isinstance(parsed, ParsedSms) and parsed.observer != user.id:
+            parsed = SmsProblem("wrong_id", {"observer": parsed.observer})
+    outcome = None
     if isinstance(parsed, ParsedSms):
-        user = session.get(m.User, parsed.observer)
-        if user is None or user.role not in FIELD_ROLES or not user.active:
-            parsed, user = SmsProblem("unknown_observer", {"observer": parsed.observer}), None
-        else:
-            lang = user.language
-    if isinstance(parsed, ParsedSms):
-        outcome = _store(session, user, sender, text, parsed, message_id)
+        assert user is not None and phone is not None  # a stranger's message is never parsed
+        outcome = _store(session, user, phone, text, parsed, message_id)
         parsed = outcome if isinstance(outcome, SmsProblem) else parsed
     ok = isinstance(parsed, ParsedSms)
-    if ok:
-        reply = message(
-            "ok",
-            lang,
-            code=parsed.form_code,
-            observer=parsed.observer,
-            station=outcome.station.code,
-        )
-        if parsed.missing:
-            reply += message("missing", lang, tags=", ".join(parsed.missing))
-    else:
-        reply = parsed.reply(lang)
+    reply = reply_text(parsed, None if isinstance(outcome, SmsProblem) else outcome, lang)
     # encrypted, and put into the audit chain by its keyed commitments (``crud.sms_log``)
     crud.log_sms(
-        session, sender, text, reply=reply, ok=ok, submission_id=outcome.id if ok else None
+        session,
+        phone or sender,
+        text[:TEXT_MAX],
+        reply=reply,
+        ok=ok,
+        submission_id=outcome.id if ok else None,
     )
     return ok, reply
+
+
+def reply_text(parsed: ParsedSms | SmsProblem, stored: m.Submission | None, lang: str) -> str:
+    """The one place where a reply is worded: the problem, or the receipt of ``stored``."""
+    if isinstance(parsed, SmsProblem):
+        return parsed.reply(lang)
+    assert stored is not None
+    reply = message(
+        "ok", lang, code=parsed.form_code, observer=parsed.observer, station=stored.station.code
+    )
+    if parsed.missing:
+        reply += message("missing", lang, tags=", ".join(parsed.missing))
+    return reply
 
 
 def _store(

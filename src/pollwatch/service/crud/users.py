@@ -15,6 +15,7 @@ that was revoked (deleted). Deleting tokens through the ORM notifies the token c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from pollwatch.service.permissions import check_administer_user, check_create_us
 DEFAULT_LIFETIME = dt.timedelta(hours=12)
 
 LANGUAGES = ("en", "az", "ru")
+log = logging.getLogger("pollwatch.service.crud.users")
 
 
 def create_user(
@@ -53,13 +55,15 @@ def create_user(
                 )
             ]
         )
+    if phone is not None:
+        phone = check_phone(phone)
     if actor is not None:
         check_create_user(actor, role)
     if session.scalar(select(m.User.id).where(m.User.username == username)):
         raise Conflict("Username already exists")
     key = session.info["data_key"]
     index = phone_lookup_key(session, phone) if phone else None
-    if index is not None and session.scalar(select(m.User.id).where(m.User.phone_index == index)):
+    if index is not None and phone_taken(session, index):
         raise Conflict("Phone number already registered")
     user = m.User(
         username=username,
@@ -75,6 +79,28 @@ def create_user(
     session.add(user)
     audit.record(session, actor.id if actor else None, "create", user)
     return user
+
+
+def check_phone(phone: str) -> str:
+    """``phone`` normalised as the SMS intake compares it (``privacy.normalise_phone``, the one
+    normaliser); 422 if it is not a phone number. That no other user has it is checked by its
+    blind index (:func:`phone_taken`, 409), after the permission check, so that nobody who may
+    not create users learns whether a number is registered."""
+    normal = privacy.normalise_phone(phone)
+    if normal is None:
+        raise Invalid(
+            [invalid(["body", "phone"], "not a phone number: digits with an optional leading +")]
+        )
+    return normal
+
+
+def phone_taken(session: Session, index: str, user_id: int | None = None) -> bool:
+    """Whether a user (other than ``user_id``) is registered with the phone whose blind index
+    is ``index`` (``users.phone_index``, a unique index: the last line against a race)."""
+    q = select(m.User.id).where(m.User.phone_index == index)
+    if user_id is not None:
+        q = q.where(m.User.id != user_id)
+    return session.scalar(q) is not None
 
 
 def authenticate(session: Session, username: str, password: str) -> m.User | None:
@@ -136,9 +162,10 @@ def revoke_token(session: Session, token: str) -> None:
         session.delete(row)
 
 
-def phone_lookup_key(session: Session, phone: str) -> str:
+def phone_lookup_key(session: Session, phone: str | None) -> str | None:
     """The keyed blind index of ``phone`` (normalised; ``privacy.phone_lookup_key`` under the
-    session's data key): what ``users.phone_index`` and ``sms_messages.sender_index`` hold."""
+    session's data key): what ``users.phone_index``, ``sms_messages.sender_index`` and the
+    registered senders' ``sms_rate.key`` hold; None for what is not a phone number."""
     return privacy.phone_lookup_key(session.info["data_key"], phone)
 
 
@@ -146,11 +173,10 @@ def find_observer_by_phone(session: Session, phone: str) -> m.User | None:
     """The user registered with ``phone`` (any formatting: ``+994 50 123 45 67``,
     ``00994501234567``), or None; one indexed query, no plaintext number in the database.
     Whether the user is active and may file is the caller's check."""
-    if not privacy.normalise_phone(phone):
+    index = phone_lookup_key(session, phone)
+    if index is None:  # not a phone number (``privacy.normalise_phone``)
         return None
-    return session.scalar(
-        select(m.User).where(m.User.phone_index == phone_lookup_key(session, phone))
-    )
+    return session.scalar(select(m.User).where(m.User.phone_index == index))
 
 
 def personal_data(session: Session, user: m.User) -> dict:
@@ -179,7 +205,8 @@ def user_view(session: Session, user: m.User) -> dict:
 
 def encrypt_plaintext_rows(session: Session) -> int:
     """Seal the names, phones and SMS log rows stored in the clear by a version before
-    encryption at rest (migration 0003 cannot: Alembic has no data key). Idempotent; the audit
+    encryption at rest (migration 0003 cannot: Alembic has no data key); phones are sealed in
+    their normalised form (``privacy.normalise_phone``). Idempotent; the audit
     snapshots do not include these columns, so the chain is unchanged. Returns the rows
     changed; caller commits. On SQLite, ``VACUUM`` afterwards removes the old plaintext from
     free pages."""
@@ -189,8 +216,16 @@ def encrypt_plaintext_rows(session: Session) -> int:
         select(m.User).where((m.User.phone.is_not(None)) | (m.User.full_name != ""))
     ):
         if u.phone:
-            u.phone_enc = privacy.seal(key, u.phone, "users.phone")
-            u.phone_index = phone_lookup_key(session, u.phone)
+            # normalised as registration does; a value that is not a number, or a number
+            # another user already holds (the blind index is unique), is dropped, as the
+            # identity migration does with the plaintext phones it sees
+            normal = privacy.normalise_phone(u.phone)
+            index = phone_lookup_key(session, normal) if normal else None
+            if index is None or phone_taken(session, index, u.id):
+                log.warning("user %s: unusable or duplicate phone number dropped", u.id)
+            else:
+                u.phone_enc = privacy.seal(key, normal, "users.phone")
+                u.phone_index = index
             u.phone = None
         if u.full_name:
             u.full_name_enc = privacy.seal(key, u.full_name, "users.full_name")

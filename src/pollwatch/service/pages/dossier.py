@@ -10,12 +10,13 @@ from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.crud import dossier
 from pollwatch.service.pages.common import login_redirect, page_user, render
 from pollwatch.service.permissions import READ_ALL, require
+from pollwatch.service.schemas import IdPath
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/stations/{station_id}/dossier", response_class=HTMLResponse)
-def dossier_page(station_id: int, request: Request, session: SessionDep):
+def dossier_page(station_id: IdPath, request: Request, session: SessionDep):
     user = page_user(request, session)
     if user is None:
         return login_redirect()

@@ -25,9 +25,29 @@ from pollwatch.service.models import Kind
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import assigned_station_ids
 from pollwatch.service.rules import PROTOCOL_FIELDS
+from pollwatch.service.schemas import (
+    Code,
+    Count,
+    Description,
+    Id,
+    IdQuery,
+    Json,
+    Severity,
+    When,
+    parse,
+)
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
 
 router = APIRouter(include_in_schema=False)
+
+
+def _field(tp, data, name: str, default):
+    """Form field ``name`` validated as ``tp``; a ValueError that names the field."""
+    value = data.get(name)
+    try:
+        return parse(tp, default if value in (None, "") else value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 @router.get("/stations", response_class=HTMLResponse)
@@ -69,14 +89,14 @@ def _file_page(session, user, kind: str, station_id: int, form_name: str | None 
 
 
 @router.get("/file/checklist/{name}", response_class=HTMLResponse)
-def checklist_page(name: str, station: int, session: SessionDep, user: PageUser):
+def checklist_page(name: str, station: IdQuery, session: SessionDep, user: PageUser):
     if user is None:
         return login_redirect()
     return _file_page(session, user, "checklist", station, name)
 
 
 @router.get("/file/{kind}", response_class=HTMLResponse)
-def file_page(kind: str, station: int, session: SessionDep, user: PageUser):
+def file_page(kind: str, station: IdQuery, session: SessionDep, user: PageUser):
     if user is None:
         return login_redirect()
     if kind not in ("incident", "protocol"):
@@ -94,11 +114,13 @@ async def _no_js_submit(
     written: list[str],
     max_pixels: int,
 ):
-    """The same submission as the script would send, built from the posted form (the files
-    it adds to the store listed in ``written``, see ``crud.media_files``)."""
-    cid = str(data.get("client_id") or uuid.uuid4())
-    station = crud.get_station(session, int(data.get("station_id") or 0))
-    crud.check_may_submit(session, user, station, kind, form_name or str(data.get("category", "")))
+    """The same submission as the script would send, built from the posted form, each field
+    within the API's bounds (``schemas.parse``: a ``ValueError`` naming the field otherwise);
+    the files it adds to the store are listed in ``written`` (see ``crud.media_files``)."""
+    cid = str(uuid.UUID(str(data.get("client_id") or uuid.uuid4())))
+    station = crud.get_station(session, _field(Id, data, "station_id", 0))
+    category = _field(Code, data, "category", "")
+    crud.check_may_submit(session, user, station, kind, form_name or category)
     if crud.existing_by_client_id(session, user, cid) is not None:
         return None
     media_ids = []
@@ -118,7 +140,7 @@ async def _no_js_submit(
         media_ids.append(media.id)
     fields = {k: v for k, v in data.items() if isinstance(v, str) and v != ""}
     if kind == Kind.checklist:
-        answers = {k[2:]: v for k, v in fields.items() if k.startswith("a.")}
+        answers = parse(Json, {k[2:]: v for k, v in fields.items() if k.startswith("a.")})
         answers, complete, flags = crud.clean_checklist(form_name, answers, station.registered)
         sub = m.Submission(
             client_id=cid,
@@ -132,25 +154,26 @@ async def _no_js_submit(
             flags=flags,
         )
     elif kind == Kind.incident:
-        crud.clean_incident(fields.get("category", ""), fields.get("severity", "medium"))
+        severity = _field(Severity, fields, "severity", "medium")
+        crud.clean_incident(category, severity)
         sub = m.Submission(
             client_id=cid,
             kind=kind,
-            form=fields["category"],
+            form=category,
             station_id=station.id,
             observer_id=user.id,
-            severity=fields.get("severity", "medium"),
+            severity=severity,
             channel="web",
-            occurred_at=dt.datetime.fromisoformat(
-                fields.get("occurred_at") or dt.datetime.now().isoformat()
-            ),
-            description=fields.get("description", ""),
+            occurred_at=_field(When, fields, "occurred_at", dt.datetime.now()).replace(tzinfo=None),
+            description=_field(Description, fields, "description", ""),
         )
     else:
 
         def ints(prefix):
             return {
-                k[2:]: int(v) for k, v in fields.items() if k.startswith(prefix) and v.isdigit()
+                k[2:]: parse(Count, v)
+                for k, v in fields.items()
+                if k.startswith(prefix) and v.isdigit()
             }
 
         election = crud.get_election(session, station.election_id)
@@ -181,6 +204,11 @@ async def checklist_submit(
 async def file_submit(
     kind: str, request: Request, session: SessionDep, store: StoreDep, user: PageUser
 ):
+    if user is not None and kind not in (
+        Kind.incident,
+        Kind.protocol,
+    ):  # as the page: no other kind is filed here
+        return render("login.html.j2", user, status=404, message="Not found")
     return await _submit(request, session, store, user, kind, None)
 
 

@@ -14,6 +14,7 @@ from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.errors import ServiceError
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import STAFF, require
+from pollwatch.service.schemas import IdPath, Note, parse
 from pollwatch.service.taxonomy import CATEGORIES
 
 router = APIRouter(include_in_schema=False)
@@ -43,18 +44,20 @@ def review_page(session: SessionDep, user: PageUser):
 
 @router.post("/review/{sub_id}")
 def review_submit(
-    sub_id: int,
+    sub_id: IdPath,
     session: SessionDep,
     user: PageUser,
-    status: Annotated[str, Form()],
+    status: Annotated[str, Form(max_length=20)],
     reason: Annotated[str, Form()] = "",
 ):
     if user is None:
         return login_redirect()
     try:
-        crud.review(session, user, sub_id, status, reason)
+        crud.review(session, user, sub_id, status, parse(Note, reason))
         session.commit()
     except ServiceError as exc:
         session.rollback()
         return render("login.html.j2", user, status=exc.status, message=str(exc))
+    except ValueError as exc:  # the reason beyond the API's bounds
+        return render("login.html.j2", user, status=422, message=str(exc))
     return RedirectResponse("/review", status_code=303)

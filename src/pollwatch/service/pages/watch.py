@@ -15,11 +15,13 @@ from pollwatch.cameras.data import EVENT_KINDS, STATUSES
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
+from pollwatch.service.api.routes.watchers import Reason
 from pollwatch.service.crud import cameras as watchers
 from pollwatch.service.errors import ServiceError
 from pollwatch.service.i18n import translator
 from pollwatch.service.pages.common import login_redirect, page_user, render
 from pollwatch.service.permissions import CAMERA_FILERS, require
+from pollwatch.service.schemas import ID_MAX, Code, Count, IdQuery, Note, parse
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,7 +61,7 @@ def _page(session, user: m.User, station_id: int, message: str | None = None, st
 
 
 @router.get("/watch", response_class=HTMLResponse)
-def watch_page(station: int, request: Request, session: SessionDep, saved: int = 0):
+def watch_page(station: IdQuery, request: Request, session: SessionDep, saved: int = 0):
     user = page_user(request, session)
     if user is None:
         return login_redirect()
@@ -75,22 +77,22 @@ def watch_tally(
     request: Request,
     session: SessionDep,
     client_id: Annotated[uuid.UUID, Form()],
-    station_id: Annotated[int, Form()],
-    window_start: Annotated[str, Form()],
-    window_minutes: Annotated[int, Form()] = 15,
-    count: Annotated[str, Form()] = "",
-    not_visible: Annotated[str, Form()] = "",
+    station_id: Annotated[int, Form(ge=1, le=ID_MAX)],
+    window_start: Annotated[str, Form(max_length=10)],
+    window_minutes: Annotated[int, Form(ge=1, le=240)] = 15,
+    count: Annotated[str, Form(max_length=20)] = "",
+    not_visible: Annotated[str, Form(max_length=10)] = "",
     reason: Annotated[str, Form()] = "",
 ):
     def build(user, station, day):
         start = _at(day, window_start)
-        n = int(count) if count.strip() else None
+        n = parse(Count, count.strip()) if count.strip() else None
         cols = watchers.clean_tally(
             start,
             start + dt.timedelta(minutes=window_minutes),
             None if not_visible else n,
             not not_visible,
-            reason,
+            parse(Reason, reason),
         )
         return m.CameraTally(
             client_id=str(client_id),
@@ -108,14 +110,14 @@ def watch_log(
     request: Request,
     session: SessionDep,
     client_id: Annotated[uuid.UUID, Form()],
-    station_id: Annotated[int, Form()],
-    at: Annotated[str, Form()],
-    value: Annotated[str, Form()],
+    station_id: Annotated[int, Form(ge=1, le=ID_MAX)],
+    at: Annotated[str, Form(max_length=10)],
+    value: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form()] = "",
 ):
     def build(user, station, day):
         kind = "event" if value in EVENT_KINDS else "status"
-        cols = watchers.clean_log(kind, value, _at(day, at), note)
+        cols = watchers.clean_log(kind, parse(Code, value), _at(day, at), parse(Note, note))
         return m.CameraLog(
             client_id=str(client_id),
             station_id=station.id,

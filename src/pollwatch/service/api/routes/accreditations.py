@@ -4,7 +4,12 @@ from fastapi import APIRouter
 
 from pollwatch.service import crud
 from pollwatch.service.api.deps import CurrentUser, SessionDep
-from pollwatch.service.schemas import AccreditationCreate, AccreditationPublic, AccreditationUpdate
+from pollwatch.service.schemas import (
+    AccreditationCreate,
+    AccreditationPublic,
+    AccreditationUpdate,
+    IdPath,
+)
 
 router = APIRouter(prefix="/accreditations", tags=["accreditations"])
 
@@ -25,7 +30,7 @@ def request_accreditation(body: AccreditationCreate, session: SessionDep, user: 
 
 @router.patch("/{acc_id}", response_model=AccreditationPublic)
 def decide_accreditation(
-    acc_id: int, body: AccreditationUpdate, session: SessionDep, user: CurrentUser
+    acc_id: IdPath, body: AccreditationUpdate, session: SessionDep, user: CurrentUser
 ):
     """Accredit, refuse or revoke (admin, coordinator)."""
     acc = crud.decide_accreditation(session, user, acc_id, body.status, body.body, body.date)

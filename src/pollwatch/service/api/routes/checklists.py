@@ -10,6 +10,11 @@ from pollwatch.service.models import Kind
 from pollwatch.service.schemas import (
     ChecklistCreate,
     ChecklistUpdate,
+    CodeQuery,
+    IdPath,
+    Limit,
+    Offset,
+    StationFilter,
     SubmissionPublic,
     SubmissionsPublic,
 )
@@ -39,10 +44,10 @@ async def create_checklist(
 def list_checklists(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    station_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    status: CodeQuery = None,
+    station_id: StationFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """List checklists (observers: their own)."""
     rows, n = crud.list_submissions(
@@ -52,13 +57,13 @@ def list_checklists(
 
 
 @router.get("/{sub_id}", response_model=SubmissionPublic)
-def read_checklist(sub_id: int, session: SessionDep, user: CurrentUser):
+def read_checklist(sub_id: IdPath, session: SessionDep, user: CurrentUser):
     """Return one checklist."""
     return crud.get_submission(session, user, sub_id, Kind.checklist)
 
 
 @router.patch("/{sub_id}", response_model=SubmissionPublic)
-def update_checklist(sub_id: int, body: ChecklistUpdate, session: SessionDep, user: CurrentUser):
+def update_checklist(sub_id: IdPath, body: ChecklistUpdate, session: SessionDep, user: CurrentUser):
     """Change answers of one's own checklist before review."""
     sub = crud.get_submission(session, user, sub_id, Kind.checklist)
     merged = {**sub.answers, **body.answers}

@@ -7,12 +7,15 @@ from fastapi import APIRouter, Request
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.crud import dossier
 from pollwatch.service.permissions import READ_ALL, require
+from pollwatch.service.schemas import IdPath
 
 router = APIRouter(prefix="/stations", tags=["dossier"])
 
 
 @router.get("/{station_id}/dossier")
-def dossier_json(station_id: int, request: Request, session: SessionDep, user: CurrentUser) -> dict:
+def dossier_json(
+    station_id: IdPath, request: Request, session: SessionDep, user: CurrentUser
+) -> dict:
     """Everything the service knows about one station, with a plain-language summary."""
     require(user, READ_ALL)
     d = dossier.service_dossier(session, station_id, dossier.analysis_dir(request))

@@ -11,7 +11,7 @@ from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.importer import import_election
 from pollwatch.service.permissions import ADMIN, require, visible_stations
-from pollwatch.service.schemas import ElectionPublic, StationsPublic
+from pollwatch.service.schemas import ElectionPublic, IdPath, Limit, Offset, StationsPublic
 
 router = APIRouter(prefix="/elections", tags=["elections"])
 
@@ -23,7 +23,7 @@ def list_elections(session: SessionDep, user: CurrentUser):
 
 
 @router.get("/{election_id}", response_model=ElectionPublic)
-def read_election(election_id: int, session: SessionDep, user: CurrentUser):
+def read_election(election_id: IdPath, session: SessionDep, user: CurrentUser):
     """Return one election."""
     return crud.get_election(session, election_id)
 
@@ -50,7 +50,11 @@ def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: 
 
 @router.get("/{election_id}/stations", response_model=StationsPublic)
 def list_stations(
-    election_id: int, session: SessionDep, user: CurrentUser, limit: int = 100, offset: int = 0
+    election_id: IdPath,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """List stations (observers: their assigned stations only)."""
     crud.get_election(session, election_id)

@@ -10,8 +10,13 @@ from pollwatch.service.api.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.api.submit import builder, submit
 from pollwatch.service.models import Kind
 from pollwatch.service.schemas import (
+    CodeQuery,
+    IdPath,
     IncidentCreate,
     IncidentUpdate,
+    Limit,
+    Offset,
+    StationFilter,
     SubmissionPublic,
     SubmissionsPublic,
 )
@@ -51,10 +56,10 @@ async def create_incident(
 def list_incidents(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    station_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    status: CodeQuery = None,
+    station_id: StationFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """List incidents (observers: their own)."""
     rows, n = crud.list_submissions(session, user, Kind.incident, status, station_id, limit, offset)
@@ -62,13 +67,13 @@ def list_incidents(
 
 
 @router.get("/{sub_id}", response_model=SubmissionPublic)
-def read_incident(sub_id: int, session: SessionDep, user: CurrentUser):
+def read_incident(sub_id: IdPath, session: SessionDep, user: CurrentUser):
     """Return one incident."""
     return crud.get_submission(session, user, sub_id, Kind.incident)
 
 
 @router.patch("/{sub_id}", response_model=SubmissionPublic)
-def update_incident(sub_id: int, body: IncidentUpdate, session: SessionDep, user: CurrentUser):
+def update_incident(sub_id: IdPath, body: IncidentUpdate, session: SessionDep, user: CurrentUser):
     """Change severity or description of one's own incident before review."""
     sub = crud.get_submission(session, user, sub_id, Kind.incident)
     changes = body.model_dump(exclude_none=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
 
 from pollwatch.service import crud
 from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
-from pollwatch.service.schemas import MediaPublic
+from pollwatch.service.schemas import IdPath, MediaPublic
 
 router = APIRouter(prefix="/media", tags=["media"])
 MAX_BYTES = 25 * 1024 * 1024
@@ -47,14 +47,14 @@ def upload_media(
 
 
 @router.get("/{media_id}", response_model=MediaPublic)
-def read_media(media_id: int, session: SessionDep, user: CurrentUser):
+def read_media(media_id: IdPath, session: SessionDep, user: CurrentUser):
     """Return media metadata (uploader or staff/analysts)."""
     return crud.get_media(session, user, media_id)
 
 
 @router.get("/{media_id}/published")
 def published_file(
-    media_id: int, session: SessionDep, store: StoreDep, user: CurrentUser
+    media_id: IdPath, session: SessionDep, store: StoreDep, user: CurrentUser
 ) -> Response:
     """Return the metadata-free derivative."""
     media = crud.get_media(session, user, media_id)

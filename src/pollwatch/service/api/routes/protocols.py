@@ -8,7 +8,16 @@ from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep, WriterDep
 from pollwatch.service.api.submit import builder, submit
 from pollwatch.service.models import Kind
-from pollwatch.service.schemas import ProtocolCreate, SubmissionPublic, SubmissionsPublic
+from pollwatch.service.schemas import (
+    CodeQuery,
+    IdPath,
+    Limit,
+    Offset,
+    ProtocolCreate,
+    StationFilter,
+    SubmissionPublic,
+    SubmissionsPublic,
+)
 
 router = APIRouter(prefix="/protocols", tags=["protocols"])
 
@@ -38,10 +47,10 @@ async def create_protocol(
 def list_protocols(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    station_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    status: CodeQuery = None,
+    station_id: StationFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """List protocol copies (observers: their own)."""
     rows, n = crud.list_submissions(session, user, Kind.protocol, status, station_id, limit, offset)
@@ -49,12 +58,12 @@ def list_protocols(
 
 
 @router.get("/reconciled/{station_id}")
-def reconciled(station_id: int, session: SessionDep, user: CurrentUser) -> dict:
+def reconciled(station_id: IdPath, session: SessionDep, user: CurrentUser) -> dict:
     """One record per station from every observer's copy; disagreeing fields in ``conflicts``."""
     return crud.reconciled_protocol(session, user, station_id)
 
 
 @router.get("/{sub_id}", response_model=SubmissionPublic)
-def read_protocol(sub_id: int, session: SessionDep, user: CurrentUser):
+def read_protocol(sub_id: IdPath, session: SessionDep, user: CurrentUser):
     """Return one protocol copy."""
     return crud.get_submission(session, user, sub_id, Kind.protocol)

@@ -8,7 +8,7 @@ from pollwatch.service.api.deps import SessionDep, SettingsDep, StoreDep
 from pollwatch.service.checkpoints import consistency, public_status
 from pollwatch.service.models import Verification
 from pollwatch.service.privacy import public_pseudonym
-from pollwatch.service.schemas import PublishedItem
+from pollwatch.service.schemas import CodeQuery, Limit, PublishedItem
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -21,7 +21,7 @@ def _published(kind: str | None):
 
 
 @router.get("/submissions", response_model=list[PublishedItem])
-def published(request: Request, session: SessionDep, kind: str | None = None, limit: int = 100):
+def published(request: Request, session: SessionDep, kind: CodeQuery = None, limit: Limit = 100):
     """Verified, unquarantined submissions (no login needed). Only reviewed text is published
     (status verified); the observer's pseudonym is one per submission, so the feed does not link
     two submissions to the same observer."""

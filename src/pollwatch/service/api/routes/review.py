@@ -9,6 +9,9 @@ from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.models import Verification
 from pollwatch.service.permissions import STAFF, require
 from pollwatch.service.schemas import (
+    CodeQuery,
+    IdPath,
+    Limit,
     QuarantineCreate,
     ReviewCreate,
     SubmissionPublic,
@@ -19,7 +22,9 @@ router = APIRouter(prefix="/review", tags=["review"])
 
 
 @router.get("", response_model=SubmissionsPublic)
-def review_queue(session: SessionDep, user: CurrentUser, kind: str | None = None, limit: int = 100):
+def review_queue(
+    session: SessionDep, user: CurrentUser, kind: CodeQuery = None, limit: Limit = 100
+):
     """Submissions awaiting review (new, under review), flagged and critical first (admin, coordinator)."""
     require(user, STAFF)
     q = select(m.Submission).where(
@@ -34,7 +39,7 @@ def review_queue(session: SessionDep, user: CurrentUser, kind: str | None = None
 
 
 @router.post("/{sub_id}", response_model=SubmissionPublic)
-def review_submission(sub_id: int, body: ReviewCreate, session: SessionDep, user: CurrentUser):
+def review_submission(sub_id: IdPath, body: ReviewCreate, session: SessionDep, user: CurrentUser):
     """Set the verification status with a reason (admin, coordinator)."""
     sub = crud.review(session, user, sub_id, body.status, body.reason)
     session.commit()
@@ -43,7 +48,7 @@ def review_submission(sub_id: int, body: ReviewCreate, session: SessionDep, user
 
 @router.post("/{sub_id}/quarantine", response_model=SubmissionPublic)
 def quarantine_submission(
-    sub_id: int, body: QuarantineCreate, session: SessionDep, user: CurrentUser
+    sub_id: IdPath, body: QuarantineCreate, session: SessionDep, user: CurrentUser
 ):
     """Keep a suspect submission out of results, or release it (admin, coordinator)."""
     sub = crud.quarantine(session, user, sub_id, body.quarantined, body.reason)

@@ -8,6 +8,7 @@ from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.permissions import STAFF, require
 from pollwatch.service.schemas import (
+    IdPath,
     PasswordReset,
     RoleChange,
     TokensRevoked,
@@ -40,7 +41,7 @@ def create_user(body: UserCreate, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic)
-def deactivate_user(user_id: int, session: SessionDep, user: CurrentUser):
+def deactivate_user(user_id: IdPath, session: SessionDep, user: CurrentUser):
     """Deactivate a user and revoke every token of theirs (admin; audited)."""
     target = crud.set_active(session, user, user_id, False)
     session.commit()
@@ -48,7 +49,7 @@ def deactivate_user(user_id: int, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/{user_id}/activate", response_model=UserPublic)
-def activate_user(user_id: int, session: SessionDep, user: CurrentUser):
+def activate_user(user_id: IdPath, session: SessionDep, user: CurrentUser):
     """Reactivate a user (admin; audited)."""
     target = crud.set_active(session, user, user_id, True)
     session.commit()
@@ -56,7 +57,7 @@ def activate_user(user_id: int, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/{user_id}/role", response_model=UserPublic)
-def set_role(user_id: int, body: RoleChange, session: SessionDep, user: CurrentUser):
+def set_role(user_id: IdPath, body: RoleChange, session: SessionDep, user: CurrentUser):
     """Change a user's role (admin; audited; holds at once for their open sessions)."""
     target = crud.set_role(session, user, user_id, body.role)
     session.commit()
@@ -64,7 +65,7 @@ def set_role(user_id: int, body: RoleChange, session: SessionDep, user: CurrentU
 
 
 @router.post("/{user_id}/password", response_model=UserPublic)
-def reset_password(user_id: int, body: PasswordReset, session: SessionDep, user: CurrentUser):
+def reset_password(user_id: IdPath, body: PasswordReset, session: SessionDep, user: CurrentUser):
     """Set a new password and revoke every token of the user (admin; audited)."""
     target = crud.reset_password(session, user, user_id, body.password)
     session.commit()
@@ -72,7 +73,7 @@ def reset_password(user_id: int, body: PasswordReset, session: SessionDep, user:
 
 
 @router.post("/{user_id}/revoke-tokens", response_model=TokensRevoked)
-def revoke_tokens(user_id: int, session: SessionDep, user: CurrentUser):
+def revoke_tokens(user_id: IdPath, session: SessionDep, user: CurrentUser):
     """End every session and API token of the user (admin; audited)."""
     n = crud.revoke_tokens(session, user, user_id)
     session.commit()

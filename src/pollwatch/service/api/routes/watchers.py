@@ -8,26 +8,41 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
 from pollwatch.service.crud import cameras as watchers
 from pollwatch.service.permissions import CAMERA_FILERS, require
+from pollwatch.service.schemas import (
+    Code,
+    Count,
+    Id,
+    IdPath,
+    Limit,
+    Note,
+    Offset,
+    StationFilter,
+    When,
+    check_text,
+)
 
 router = APIRouter(prefix="/camera", tags=["camera watchers"])
+Reason = Annotated[str, Field(max_length=500), AfterValidator(check_text)]
+LogKind = Annotated[str, Field(max_length=10), AfterValidator(check_text)]
 
 
 class TallyCreate(BaseModel):
     client_id: uuid.UUID
-    station_id: int
-    window_start: dt.datetime
-    window_end: dt.datetime
-    count: int | None = None
+    station_id: Id
+    window_start: When
+    window_end: When
+    count: Count | None = None
     usable: bool | None = None
-    reason: str = Field("", max_length=500)
+    reason: Reason = ""
 
 
 class TallyPublic(BaseModel):
@@ -52,11 +67,11 @@ class TalliesPublic(BaseModel):
 
 class LogCreate(BaseModel):
     client_id: uuid.UUID
-    station_id: int
-    kind: str = "status"
-    value: str = Field(max_length=40)
-    at: dt.datetime
-    note: str = Field("", max_length=2000)
+    station_id: Id
+    kind: LogKind = "status"
+    value: Code
+    at: When
+    note: Note = ""
 
 
 class LogPublic(BaseModel):
@@ -102,9 +117,9 @@ def create_tally(body: TallyCreate, response: Response, session: SessionDep, use
 def list_tallies(
     session: SessionDep,
     user: CurrentUser,
-    station_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    station_id: StationFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """Tallies (camera watchers: their own; admin, coordinator, analyst: all)."""
     rows, n = watchers.list_rows(session, user, m.CameraTally, station_id, limit, offset)
@@ -112,7 +127,7 @@ def list_tallies(
 
 
 @router.get("/tallies/{row_id}", response_model=TallyPublic)
-def read_tally(row_id: int, session: SessionDep, user: CurrentUser):
+def read_tally(row_id: IdPath, session: SessionDep, user: CurrentUser):
     """One tally (another watcher's: 404)."""
     return watchers.get(session, user, m.CameraTally, row_id)
 
@@ -133,9 +148,9 @@ def create_log(body: LogCreate, response: Response, session: SessionDep, user: C
 def list_logs(
     session: SessionDep,
     user: CurrentUser,
-    station_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    station_id: StationFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     """Camera-status log entries and events (camera watchers: their own)."""
     rows, n = watchers.list_rows(session, user, m.CameraLog, station_id, limit, offset)
@@ -143,6 +158,6 @@ def list_logs(
 
 
 @router.get("/logs/{row_id}", response_model=LogPublic)
-def read_log(row_id: int, session: SessionDep, user: CurrentUser):
+def read_log(row_id: IdPath, session: SessionDep, user: CurrentUser):
     """One log entry (another watcher's: 404)."""
     return watchers.get(session, user, m.CameraLog, row_id)
