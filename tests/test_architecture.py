@@ -73,3 +73,72 @@ def test_check_fails_on_an_upward_import(tmp_path, where):
     assert res.returncode == 1, res.stdout + res.stderr
     assert "BROKEN" in res.stdout and "0 kept, 1 broken" in res.stdout
     assert named in res.stdout, res.stdout
+
+
+# In-function imports of pollwatch modules are allowed only where they keep a command fast or an
+# optional extra optional; each exception names its reason (docs/architecture.md).
+LAZY_IMPORTS_ALLOWED = {
+    "pollwatch/cli/": "commands import what they run, so `pollwatch --help` stays fast and the "
+    "file-based commands run without the [service] extra",
+    "pollwatch/demo.py": "the demo loads the service (optional extra) only when it runs",
+    "pollwatch/demo_sources.py": "as demo.py",
+    "pollwatch/model/derived.py": "model.election imports derived; derived needs Election back",
+    "pollwatch/service/__init__.py": "`import pollwatch.service` must not build the app",
+    "pollwatch/service/migrations/": "Alembic loads revisions outside the package import",
+    "pollwatch/service/checkpoints.py": "evidence.timestamp needs the optional [timestamp] extra",
+}
+
+
+def test_pollwatch_imports_sit_at_the_top_of_their_module():
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    found = []
+    for path in sorted((src / "pollwatch").rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        if any(rel.startswith(k) for k in LAZY_IMPORTS_ALLOWED):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("pollwatch")
+                and id(node) not in top
+            ):
+                found.append(f"{rel}:{node.lineno} from {node.module} import ...")
+    assert not found, "imports inside functions (move them to the top):\n" + "\n".join(found)
+
+
+def test_every_module_imports_first_on_its_own():
+    # A cycle between top-level imports breaks only when one of its modules is imported first
+    # (``pollwatch serve`` imports service.db before service.audit). Import each module first,
+    # in a fresh interpreter, so every order a command may use is tried.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    mods = sorted(
+        ".".join(p.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        for p in (src / "pollwatch").rglob("*.py")
+        if "migrations" not in p.parts and p.name != "__main__.py"
+    )
+    script = (
+        "import importlib, sys\n"
+        "failed = []\n"
+        "for mod in sys.argv[1:]:\n"
+        "    for name in [m for m in sys.modules if m == 'pollwatch' or m.startswith('pollwatch.')]:\n"
+        "        del sys.modules[name]\n"
+        "    try:\n"
+        "        importlib.import_module(mod)\n"
+        "    except ImportError as exc:\n"
+        "        failed.append(f'{mod}: {exc}')\n"
+        "print('\\n'.join(failed))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, *mods], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not out.stdout.strip(), "modules that cannot be imported first:\n" + out.stdout

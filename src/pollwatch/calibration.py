@@ -40,10 +40,27 @@ from typing import Any
 
 import numpy as np
 
+from pollwatch.compute import run_tasks
+from pollwatch.forensics.coarse import rozenas_rkd, small_denominator_test
 from pollwatch.forensics.critical import CRITICAL_VALUES  # re-exported: fitted by this module
+from pollwatch.forensics.digits import digit_tests
+from pollwatch.forensics.excess_bounds import regional_excess_bounds
+from pollwatch.forensics.headline import headline
+from pollwatch.forensics.integers import integer_test
+from pollwatch.forensics.klimek import KlimekBaseline, fit_klimek
+from pollwatch.forensics.mixture import fraud_mixture
+from pollwatch.forensics.shpilkin import shpilkin
 from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
+from pollwatch.forensics.units import analysis_units, with_units
 from pollwatch.model import Election
-from pollwatch.simulate import ElectorateConfig, FraudConfig, Rounding, Stuffing, simulate_election
+from pollwatch.simulate import (
+    ElectorateConfig,
+    FraudConfig,
+    Rounding,
+    Stuffing,
+    simulate_election,
+    simulate_klimek,
+)
 
 #: Seeds of the threshold-fitting run (never used for evaluation, which uses seed 0).
 CALIBRATION_SEED = 1_000
@@ -68,14 +85,12 @@ Detection = (
 
 
 def _integer(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.integers import integer_test
 
     r = integer_test(e)
     return {"integer_z": r.either.z}, None, r.either.excess
 
 
 def _digits(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.digits import digit_tests
 
     r = digit_tests(e, seed=seed, regions=False, n_boot=10, min_count_high=100)
     last = r.row(r.scrutiny).last_high
@@ -84,7 +99,6 @@ def _digits(e: Election, seed: int) -> Detection:
 
 def _digits_2bl(e: Election, seed: int) -> Detection:
     """The rejected rule, kept to document why: 2BL χ² of the leader's votes (counts ≥ 10)."""
-    from pollwatch.forensics.digits import digit_tests
 
     r = digit_tests(e, seed=seed, regions=False, n_boot=10)
     second = r.row(r.scrutiny).second
@@ -92,21 +106,18 @@ def _digits_2bl(e: Election, seed: int) -> Detection:
 
 
 def _coarse(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.coarse import rozenas_rkd
 
     r = rozenas_rkd(e, seed=seed, n_resamples=100)
     return {"coarse_fraud_pct": r.fraud_pct}, None, r.fraud_pct
 
 
 def _small_denominators(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.coarse import small_denominator_test
 
     r = small_denominator_test(e)  # exact binomial null: its own p-value
     return {"small_denominator_z": r.z}, r.pvalue, r.excess
 
 
 def _shpilkin(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.shpilkin import shpilkin
 
     t = shpilkin_permutation_test(e, n_perm=199, seed=seed)
     # the estimate: each region's own kernel, summed (the national kernel mixes regions whose
@@ -123,7 +134,6 @@ def _shpilkin(e: Election, seed: int) -> Detection:
 
 
 def _mixture(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.mixture import fraud_mixture
 
     r = fraud_mixture(e, seed=seed, n_boot=0, strata="region")
     national = fraud_mixture(e, seed=seed, n_boot=0)
@@ -139,10 +149,6 @@ def _headline(e: Election, seed: int) -> Detection:
     """The report's headline (:func:`pollwatch.forensics.headline.headline`), as ``analyze``
     builds it: two region-by-region rules must agree. Its decision is its own, so the p-value
     slot carries 0 (figure shown) or 1 (no figure); the estimate and interval are recorded."""
-    from pollwatch.forensics.excess_bounds import regional_excess_bounds
-    from pollwatch.forensics.headline import headline
-    from pollwatch.forensics.mixture import fraud_mixture
-    from pollwatch.forensics.units import analysis_units, with_units
 
     units = analysis_units(e)
     assert units is not None  # simulated elections always have regions
@@ -171,7 +177,6 @@ def _headline(e: Election, seed: int) -> Detection:
 
 
 def _klimek(e: Election, seed: int) -> Detection:
-    from pollwatch.forensics.klimek import fit_klimek
 
     r = fit_klimek(e, seed=seed, n_realisations=5)
     return {"klimek_f_i": r.f_i, "klimek_f_e": r.f_e}, None, r.f_i
@@ -380,7 +385,6 @@ def calibrate(
     cluster can share the work (``execution``: a :class:`pollwatch.compute.Execution` or its
     text, e.g. ``"processes:4"``). ``critical`` overrides :data:`CRITICAL_VALUES`.
     """
-    from pollwatch.compute import run_tasks
 
     if n_elections < 1:
         raise ValueError(f"n_elections ({n_elections}) must be in [1, inf).")
@@ -597,8 +601,6 @@ def klimek_recovery(
     baseline's sampling error (the turnout peak τ̂ moves by ±0.01 between elections of 10,000
     stations, and the fit answers a low τ̂ with incremental fraud). ``peak_estimator="median"``
     reads τ off the median turnout of stations below the share peak instead (4× less noise)."""
-    from pollwatch.forensics.klimek import KlimekBaseline, fit_klimek
-    from pollwatch.simulate import simulate_klimek
 
     given = (
         KlimekBaseline(

@@ -19,6 +19,7 @@ import polars as pl
 from pollwatch.cameras.data import OUTAGE_STATUSES, format_time, outage_intervals
 from pollwatch.cameras.estimate import ESTIMATED, CameraEstimate
 from pollwatch.errors import DataIssue, IngestError
+from pollwatch.model.derived import has_issued
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 _OFFICIAL_COLUMNS = ("official", "ballots_issued", "ballots_cast", "turnout", "voters")
@@ -81,7 +82,6 @@ def official_from_election(election, basis: str = "auto") -> dict[str, int]:
     """Per-station official turnout from an Election: ballots ``"issued"`` (what a camera on
     the box should match), ``"cast"`` (valid + invalid), or ``"auto"`` (issued when the
     election has the issued lines, else cast)."""
-    from pollwatch.model.derived import has_issued
 
     if basis not in ("auto", "issued", "cast"):
         raise ValueError(f"basis ({basis!r}) not recognised; must be 'auto', 'issued' or 'cast'.")

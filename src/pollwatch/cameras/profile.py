@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pollwatch.cameras.data import format_time
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.results import ResultMixin, Summary
 
@@ -59,7 +60,6 @@ class DayProfile(ResultMixin):
         return self.weights[key], self.replicates.get(key), key
 
     def summary(self) -> Summary:
-        from pollwatch.cameras.data import format_time
 
         rows = [
             (

@@ -23,7 +23,23 @@ import polars as pl
 
 from pollwatch.compute import ComputeError, Execution, Jobs
 from pollwatch.compute.seam import check_seed
+from pollwatch.forensics._common import require_analysable
+from pollwatch.forensics.carousel import carousel_signals
+from pollwatch.forensics.coarse import rozenas_rkd, small_denominator_test
+from pollwatch.forensics.digits import digit_tests
+from pollwatch.forensics.excess_bounds import regional_excess_bounds
+from pollwatch.forensics.fingerprint import distributions, turnout_share_regression
+from pollwatch.forensics.headline import headline
+from pollwatch.forensics.integers import integer_test
+from pollwatch.forensics.klimek import fit_klimek
+from pollwatch.forensics.mixture import fraud_mixture
+from pollwatch.forensics.scores import station_scores
+from pollwatch.forensics.shpilkin import shpilkin
+from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
+from pollwatch.forensics.strength import Strength, assess
+from pollwatch.forensics.units import UNIT_LEVEL, analysis_units, with_units
 from pollwatch.forensics.units import top_level as _top_level
+from pollwatch.ingest.report import IngestReport
 from pollwatch.model import Election
 from pollwatch.results import MethodResult, Skipped
 from pollwatch.validate import Findings, validate
@@ -76,49 +92,41 @@ def _version() -> str:
 
 # -- the methods ---------------------------------------------------------------------------
 def _run_fingerprint(e: Election, ctx: Context):
-    from pollwatch.forensics.fingerprint import distributions
 
     return distributions(e)
 
 
 def _run_regression(e: Election, ctx: Context):
-    from pollwatch.forensics.fingerprint import turnout_share_regression
 
     return turnout_share_regression(e)
 
 
 def _run_digits(e: Election, ctx: Context):
-    from pollwatch.forensics.digits import digit_tests
 
     return digit_tests(e, seed=ctx.seed)
 
 
 def _run_carousel(e: Election, ctx: Context):
-    from pollwatch.forensics.carousel import carousel_signals
 
     return carousel_signals(e)
 
 
 def _run_integers(e: Election, ctx: Context):
-    from pollwatch.forensics.integers import integer_test
 
     return integer_test(e)  # exact null: no randomness
 
 
 def _run_coarse(e: Election, ctx: Context):
-    from pollwatch.forensics.coarse import rozenas_rkd
 
     return rozenas_rkd(e, seed=ctx.seed, execution=ctx.execution)
 
 
 def _run_small_denominators(e: Election, ctx: Context):
-    from pollwatch.forensics.coarse import small_denominator_test
 
     return small_denominator_test(e)  # exact binomial null: no randomness
 
 
 def _run_mixture(e: Election, ctx: Context):
-    from pollwatch.forensics.mixture import fraud_mixture
 
     return fraud_mixture(e, seed=ctx.seed, execution=ctx.execution)
 
@@ -126,7 +134,6 @@ def _run_mixture(e: Election, ctx: Context):
 def _unit_election(e: Election, ctx: Context) -> Election | None:
     """The election with its analysis units (top level, small units merged with neighbours),
     built once per run and shared by the region-by-region methods."""
-    from pollwatch.forensics.units import analysis_units, with_units
 
     if ctx.units is False:
         units = analysis_units(e)
@@ -135,8 +142,6 @@ def _unit_election(e: Election, ctx: Context) -> Election | None:
 
 
 def _run_mixture_by_region(e: Election, ctx: Context):
-    from pollwatch.forensics.mixture import fraud_mixture
-    from pollwatch.forensics.units import UNIT_LEVEL
 
     eu = _unit_election(e, ctx)
     if eu is None:
@@ -153,26 +158,22 @@ def _run_mixture_by_region(e: Election, ctx: Context):
 
 
 def _run_excess_bounds(e: Election, ctx: Context):
-    from pollwatch.forensics.excess_bounds import regional_excess_bounds
 
     _unit_election(e, ctx)
     return regional_excess_bounds(e, units=ctx.units[0], seed=ctx.seed)
 
 
 def _run_shpilkin(e: Election, ctx: Context):
-    from pollwatch.forensics.shpilkin import shpilkin
 
     return shpilkin(e, by_region=_top_level(e), seed=ctx.seed, execution=ctx.execution)
 
 
 def _run_shpilkin_test(e: Election, ctx: Context):
-    from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 
     return shpilkin_permutation_test(e, n_perm=199, level=_top_level(e), seed=ctx.seed)
 
 
 def _run_klimek(e: Election, ctx: Context):
-    from pollwatch.forensics.klimek import fit_klimek
 
     return fit_klimek(e, seed=ctx.seed, execution=ctx.execution)
 
@@ -311,7 +312,6 @@ class Analysis:
     @cached_property
     def doc(self) -> dict:
         """The ``results.json`` document (built once)."""
-        from pollwatch.ingest.report import IngestReport
 
         t = self.election.totals()
         rep = self.election.ingest_report
@@ -342,7 +342,6 @@ class Analysis:
             "source": rep.source if rep else None,
             "sha256": rep.sha256 if rep else None,
         }
-        from pollwatch.forensics.strength import assess
 
         doc = {
             "election": election,
@@ -369,7 +368,6 @@ class Analysis:
     @cached_property
     def headline(self):
         """The calibrated headline (:func:`pollwatch.forensics.headline.headline`)."""
-        from pollwatch.forensics.headline import headline
 
         e = self.election
         cast = float(e.ballots_cast()[e.analysable()].sum())
@@ -384,7 +382,6 @@ class Analysis:
 
     @property
     def strength(self):
-        from pollwatch.forensics.strength import Strength
 
         s = self.doc["strength"]
         return Strength(
@@ -483,7 +480,6 @@ def analyze(
         raise ValueError(
             f"regional_boot ({regional_boot!r}) must be an integer in the interval [0, 10000]."
         )
-    from pollwatch.forensics._common import require_analysable
 
     require_analysable(
         election
@@ -515,8 +511,6 @@ def analyze(
     scores = None
     t0 = time.perf_counter()
     try:
-        from pollwatch.forensics.scores import station_scores
-
         scores = station_scores(election, results=ctx.results, findings=findings)
     except Exception as exc:
         errors["scores"] = f"{type(exc).__name__}: {exc}"

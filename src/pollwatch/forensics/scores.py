@@ -20,7 +20,9 @@ import polars as pl
 
 from pollwatch.forensics.carousel import robust_z
 from pollwatch.model import Election
+from pollwatch.model.derived import has_issued
 from pollwatch.results import ResultMixin, StationSignal, Summary, station_signals_of
+from pollwatch.validate import validate
 
 __all__ = ["SIGNAL_SOURCES", "WEIGHTS", "StationScores", "station_scores"]
 
@@ -128,8 +130,6 @@ def _method_signals(e: Election, results: Mapping[str, object]) -> dict[str, Sta
 
 def _arithmetic(e: Election, findings) -> tuple[np.ndarray, list[str]]:
     if findings is None:
-        from pollwatch.validate import validate
-
         findings = validate(e)
     tab = findings.table.select("station_id", "rule")
     per = tab.group_by("station_id", maintain_order=True).agg(
@@ -206,8 +206,6 @@ def station_scores(
     results = dict(results or {})
     n = e.n_stations
     notes: list[str] = []
-
-    from pollwatch.model.derived import has_issued
 
     basis: Literal["cast", "issued"] = "issued" if has_issued(e) else "cast"
     turnout = e.turnout(basis)

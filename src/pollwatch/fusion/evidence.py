@@ -31,8 +31,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from pollwatch.cameras.data import format_time
 from pollwatch.model import Election
+from pollwatch.model.fields import field_names
+from pollwatch.quickcount.compare import match_protocols
+from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.results import jsonable
+from pollwatch.validate import validate
 
 __all__ = [
     "FRAUD_CATEGORIES",
@@ -174,7 +179,6 @@ def official_evidence(
     """The official protocol of ``station_id`` in ``election`` with its arithmetic findings
     (``findings``: :class:`pollwatch.validate.Findings`; default: validated here); ``None`` for a
     station not in the election."""
-    from pollwatch.model.fields import field_names
 
     sid = str(station_id)
     mask = np.asarray(election.station_ids).astype(str) == sid
@@ -193,8 +197,6 @@ def official_evidence(
     lead = election.leader
     lead_votes = votes[lead.name]
     if findings is None:
-        from pollwatch.validate import validate
-
         findings = validate(election.subset(mask))
     ft = findings.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
     arithmetic = tuple(
@@ -498,9 +500,6 @@ def _file_mismatches(sid: str, pvt: Any, copies: Any, election: Election) -> lis
     if pvt is not None:
         mm = pvt.protocols.mismatches
     elif copies is not None:
-        from pollwatch.quickcount.compare import match_protocols
-        from pollwatch.quickcount.copies import ProtocolCopies
-
         sub = copies.table.filter(pl.col("station_id").cast(pl.Utf8) == sid)
         if sub.height == 0:
             return []
@@ -698,7 +697,6 @@ def _camera_count(cameras: Any, sid: str, estimate: Any = None) -> CameraCount |
 def _camera_events(
     status: pl.DataFrame | None, sid: str, events: pl.DataFrame | None
 ) -> list[CameraEvent]:
-    from pollwatch.cameras.data import format_time
 
     out: list[tuple[float, int, CameraEvent]] = []
     if status is not None and status.height:

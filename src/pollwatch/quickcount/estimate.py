@@ -30,7 +30,7 @@ from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
 from pollwatch.quickcount.design import z_value
-from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_pct
+from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_pct, jsonable
 
 __all__ = [
     "BreakdownResult",
@@ -335,7 +335,6 @@ class QuantityEstimate:
     boot_high: float = float("nan")
 
     def to_dict(self) -> dict:
-        from pollwatch.results import jsonable
 
         return {k: jsonable(v) for k, v in self.__dict__.items()}
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pollwatch.forensics.strength import assess
-from pollwatch.model.derived import percent
+from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
 from pollwatch.report.caveats import CAVEATS, calibration_notes
 from pollwatch.report.html import Headline, Report, Section
@@ -215,7 +215,6 @@ def _integer_panel(e, ir) -> figs.Figure:
 
 
 def _has_issued(e) -> bool:
-    from pollwatch.model.derived import has_issued
 
     return has_issued(e)
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pollwatch.cameras.compare import compare_official, status_summary
+from pollwatch.cameras.data import read_status_log, read_tallies
+from pollwatch.cameras.estimate import estimate_turnout
+from pollwatch.claims import check_claims, load_claims
 from pollwatch.model import Election
+from pollwatch.quickcount.compare import compare
+from pollwatch.quickcount.copies import read_protocol_copies
 from pollwatch.report.html import Section, results_section
 
 
 def pvt_section(copies_path: str | Path, election: Election, *, seed: int = 0) -> Section:
-    from pollwatch.quickcount.compare import compare
-    from pollwatch.quickcount.copies import read_protocol_copies
 
     copies = read_protocol_copies(copies_path)
     pvt = compare(copies, election, seed=seed)
@@ -32,9 +36,6 @@ def cameras_section(
     *,
     seed: int = 0,
 ) -> Section:
-    from pollwatch.cameras.compare import compare_official, status_summary
-    from pollwatch.cameras.data import read_status_log, read_tallies
-    from pollwatch.cameras.estimate import estimate_turnout
 
     tallies = read_tallies(tallies_path)
     status = read_status_log(status_path) if status_path else None
@@ -52,7 +53,6 @@ def cameras_section(
 
 
 def claims_section(claims_path: str | Path, election: Election | None = None) -> Section:
-    from pollwatch.claims import check_claims, load_claims
 
     check = check_claims(load_claims(claims_path), election)
     return results_section(

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
 from pollwatch.evidence.keys import pseudonym, row_pseudonym
 from pollwatch.service import models as m
+from pollwatch.service.transactions import BEGIN_OPTION
 
 LOCK_KEY = 0x706F6C6C  # "poll"
 """The key of the PostgreSQL transaction-level advisory lock that serialises audit writers
@@ -155,8 +156,6 @@ def lock(session: Session) -> None:
         raise RuntimeError("audit needs a session from db.session_factory (audit.install)")
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        from pollwatch.service.db import BEGIN_OPTION
-
         if session.connection().get_execution_options().get(BEGIN_OPTION) == "DEFERRED":
             # a read transaction (db.reader, db.begin_read) holds no lock: writing the chain
             # in it could interleave with another writer's or fail as "database is locked"

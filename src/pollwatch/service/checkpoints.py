@@ -36,7 +36,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pollwatch.evidence.chain import GENESIS
-from pollwatch.evidence.checkpoint import Checkpoint, Receipt, key_id, make_checkpoint
+from pollwatch.evidence.checkpoint import Checkpoint, Receipt, b64, key_id, make_checkpoint
+from pollwatch.evidence.keys import fingerprint, known_public_keys
 from pollwatch.evidence.merkle import EMPTY_ROOT, MerkleTree, leaf_hash, node_hash
 from pollwatch.evidence.witness import witness_request
 from pollwatch.service import audit
@@ -389,7 +390,6 @@ class CheckpointJob:
 def public_status(session: Session, data_dir) -> dict:
     """What the service publishes about its evidence: the signing key's fingerprint (and the
     retired ones, for older checkpoints), and the newest stored checkpoint."""
-    from pollwatch.evidence.keys import fingerprint, known_public_keys
 
     keys = known_public_keys(data_dir)
     cp = latest_checkpoint(session)
@@ -405,7 +405,6 @@ def consistency(session: Session, old: int) -> dict:
     """The RFC 6962 consistency proof from size ``old`` to the newest stored checkpoint (for a
     holder of an older checkpoint or receipt: the log only grew since). ``ValueError`` if
     ``old`` is beyond it."""
-    from pollwatch.evidence.checkpoint import b64
 
     cp = latest_checkpoint(session)
     if cp is None or not 0 <= old <= cp.size:

@@ -7,6 +7,13 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pollwatch.evidence.keys import (
+    SIGNING_KEY_FILE,
+    SigningKeyError,
+    is_encrypted,
+    load_or_create_signing_key,
+)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POLLWATCH_", env_file=".env", extra="ignore")
@@ -117,12 +124,6 @@ class Settings(BaseSettings):
         ``SigningKeyError`` for a missing or wrong passphrase, and for a key stored unencrypted
         unless ``insecure_plaintext_key`` (``POLLWATCH_INSECURE_PLAINTEXT_KEY=1``) is set:
         ``pollwatch evidence rotate-key`` with a passphrase encrypts it."""
-        from pollwatch.evidence.keys import (
-            SIGNING_KEY_FILE,
-            SigningKeyError,
-            is_encrypted,
-            load_or_create_signing_key,
-        )
 
         key = load_or_create_signing_key(
             self.data_dir,

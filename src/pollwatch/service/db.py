@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pollwatch.service import audit, privacy
 from pollwatch.service.throughput import tokens
+from pollwatch.service.transactions import BEGIN_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-BEGIN_OPTION = "pollwatch_sqlite_begin"  # connection execution option: "IMMEDIATE" | "DEFERRED"
 SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
 
 

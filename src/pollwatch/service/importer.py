@@ -8,6 +8,10 @@ import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from pollwatch.model import Election
+from pollwatch.model.derived import exclusion_expr
+from pollwatch.model.election import EXCLUSION, Candidate, ElectionMeta
+from pollwatch.model.fields import field_names
 from pollwatch.service import audit
 from pollwatch.service import models as m
 
@@ -57,7 +61,6 @@ def import_election(
 
 
 def _protocol_columns(election) -> tuple[list[str], list[str]]:
-    from pollwatch.model.fields import field_names
 
     fields = [f for f in field_names() if election.has(f)]
     return fields, [c.id for c in election.candidates]
@@ -87,10 +90,6 @@ def election_from_db(session: Session, election_id: int):
     """The :class:`~pollwatch.model.Election` stored at import (station codes as station ids,
     hierarchy labels, protocol lines, votes), or ``None`` when the election was imported
     without official protocols."""
-
-    from pollwatch.model import Election
-    from pollwatch.model.derived import exclusion_expr
-    from pollwatch.model.election import EXCLUSION, Candidate, ElectionMeta
 
     e = session.get(m.Election, election_id)
     if e is None:

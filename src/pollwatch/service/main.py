@@ -25,6 +25,8 @@ from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.checkpoints import CheckpointJob, Notary
 from pollwatch.service.config import Settings
+from pollwatch.service.crud.sms_log import chain_sms_log
+from pollwatch.service.crud.users import encrypt_plaintext_rows
 from pollwatch.service.db import make_engine, migrate, reader, session_factory
 from pollwatch.service.errors import Invalid, ServiceError
 from pollwatch.service.limits import BodyLimit, Gate
@@ -146,8 +148,6 @@ def seal_plaintext(sessions) -> int:
     """Encrypt personal data an older version stored in the clear, then put every SMS log row
     not yet in the audit chain into it (rows from before migration 0005, which has no data
     key): both idempotent, run after migrating. Returns the rows encrypted."""
-    from pollwatch.service.crud.sms_log import chain_sms_log
-    from pollwatch.service.crud.users import encrypt_plaintext_rows
 
     with sessions() as session:
         n = encrypt_plaintext_rows(session)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pollwatch.service.forms import by_code, forms
-from pollwatch.service.taxonomy import SEVERITIES, by_sms_code
+from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES, by_sms_code
 
 MAX_LEN = 1600
 _LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -168,7 +168,6 @@ def _known_forms() -> str:
 
 
 def _known_categories() -> str:
-    from pollwatch.service.taxonomy import CATEGORIES
 
     return " ".join(v["sms"] for v in CATEGORIES.values())
 

@@ -22,6 +22,9 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
+from pollwatch.cameras.compare import compare_official, official_from_election
+from pollwatch.cameras.estimate import estimate_turnout
+from pollwatch.errors import InputDataError
 from pollwatch.fusion.dossier import StationDossier, build_dossier, station_dossier
 from pollwatch.fusion.evidence import (
     OfficialEvidence,
@@ -33,6 +36,8 @@ from pollwatch.fusion.evidence import (
 from pollwatch.service import models as m
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.stations import get_station
+from pollwatch.service.importer import election_from_db
+from pollwatch.service.sources.cameras import camera_tables
 from pollwatch.service.sources.dossier import observer_reports_from_db
 
 _cache: dict[tuple[str, float], pl.DataFrame] = {}
@@ -78,7 +83,6 @@ def _memo(key: tuple, make):
 
 def official_election(session, election_id: int):
     """The election's official protocols as an Election (None if imported without them)."""
-    from pollwatch.service.importer import election_from_db
 
     e = get_election(session, election_id)
     key = (str(session.get_bind().url), "official", election_id, e.created_at)
@@ -89,10 +93,6 @@ def camera_results(session, election_id: int, election) -> dict | None:
     """The cameras estimator run on every tally filed for the election (the day profile is
     learned from all fully watched stations), compared with the official turnout; ``None``
     when no watcher has filed a tally."""
-    from pollwatch.cameras.compare import compare_official, official_from_election
-    from pollwatch.cameras.estimate import estimate_turnout
-    from pollwatch.errors import InputDataError
-    from pollwatch.service.sources.cameras import camera_tables
 
     state = []
     for model in (m.CameraTally, m.CameraLog):

@@ -17,6 +17,7 @@ from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound, inv
 from pollwatch.service.forms import forms
 from pollwatch.service.models import Kind, Verification, utcnow
 from pollwatch.service.permissions import READ_ALL, STAFF, SUBMITTERS, check_review, require
+from pollwatch.service.reconcile import reconcile
 from pollwatch.service.rules import PROTOCOL_FIELDS, checklist_flags, protocol_flags
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
 
@@ -262,7 +263,6 @@ def quarantine(
 
 
 def reconciled_protocol(session: Session, user: m.User, station_id: int) -> dict:
-    from pollwatch.service.reconcile import reconcile
 
     require(user, READ_ALL)
     get_station(session, station_id)

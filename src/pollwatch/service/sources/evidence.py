@@ -37,6 +37,7 @@ from pollwatch.evidence.chain import canonical_json, first_broken, head
 from pollwatch.evidence.checkpoint import (
     Checkpoint,
     Held,
+    b64,
     make_checkpoint,
     verify_against_checkpoints,
 )
@@ -44,6 +45,7 @@ from pollwatch.evidence.keys import (
     bundle_pseudonym,
     load_or_create_secret,
     load_or_create_signing_key,
+    rotate_signing_key,
 )
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import audit
@@ -269,8 +271,6 @@ def checkpoint_database(
 def record_rotation(settings, *, new_passphrase: bytes | None = None):
     """Rotate the evidence signing key of ``settings.data_dir`` and record the rotation
     statement (signed by the old and the new key) as an audit entry; returns the rotation."""
-    from pollwatch.evidence.checkpoint import b64
-    from pollwatch.evidence.keys import rotate_signing_key
 
     settings.signing_key()  # the current key must load (passphrase) before anything changes
     rotation = rotate_signing_key(

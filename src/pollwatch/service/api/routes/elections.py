@@ -6,6 +6,9 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, UploadFile
 from sqlalchemy import func, select
 
+from pollwatch.errors import PollwatchError
+from pollwatch.ingest import read_election as read
+from pollwatch.model import Election
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
@@ -31,8 +34,6 @@ def read_election(election_id: IdPath, session: SessionDep, user: CurrentUser):
 @router.post("/import", response_model=ElectionPublic, status_code=201)
 def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: str | None = None):
     """Import stations from a results file (CSV/zip/XLSX/Parquet) (admin)."""
-    from pollwatch.errors import PollwatchError
-    from pollwatch.ingest import read_election as read
 
     require(user, ADMIN)
     suffix = "".join(Path(file.filename or "upload.csv").suffixes[-2:]) or ".csv"
@@ -67,7 +68,6 @@ def list_stations(
 
 def _read(path: Path, read):
     """A Parquet file written by ``Election.to_parquet`` keeps its metadata; anything else is ingested."""
-    from pollwatch.model import Election
 
     if path.suffix == ".parquet":
         try:
