@@ -111,6 +111,7 @@ def test_pollwatch_imports_sit_at_the_top_of_their_module():
     assert not found, "imports inside functions (move them to the top):\n" + "\n".join(found)
 
 
+@pytest.mark.slow  # ~13 s: make test runs it, make check leaves it
 def test_every_module_imports_first_on_its_own():
     # A cycle between top-level imports breaks only when one of its modules is imported first
     # (``pollwatch serve`` imports service.db before service.audit). Import each module first,

@@ -120,6 +120,7 @@ def p99(xs: list[float]) -> float:
 # --- item 3: anonymous traffic does not stall submissions -----------------------------------
 
 
+@pytest.mark.slow  # a 10 s load test on a real server: make test runs it, make check leaves it
 def test_feed_readers_and_wrong_passwords_do_not_stall_submissions(sqlite_server, monkeypatch):
     """8 anonymous readers of the public feed and 32 clients sending wrong passwords (for a
     user whose hash has argon2's real cost), against the default SQLite server for ~10 s: the
