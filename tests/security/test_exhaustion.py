@@ -13,16 +13,13 @@ measure the server process itself (latencies seen by clients, ``/proc/<pid>/stat
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 import uuid
 import zlib
-from pathlib import Path
 
 import httpx
 import pytest
@@ -39,65 +36,7 @@ service = sys.modules["_service_conftest"]
 # --- a real server -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``pollwatch serve`` with one worker: uvicorn in the process started here (its pid)."""
-
-    def __init__(self, settings) -> None:
-        self.settings, self.port, self.proc = settings, free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        env = {**os.environ, "POLLWATCH_SMS_SECRET": "s3cret"}
-        cmd = [
-            sys.executable,
-            "-c",
-            "from pollwatch.cli import main; main()",
-            "serve",
-            "--port",
-            str(self.port),
-            "--database",
-            self.settings.database_url,
-            "--data-dir",
-            str(self.settings.data_dir),
-        ]
-        log = self.settings.data_dir / "server.log"
-        with open(log, "ab") as fh:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=fh, start_new_session=True)
-        deadline = time.time() + 90  # the machine is shared
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                raise RuntimeError(log.read_text())
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def status(self, field: str) -> int:
-        """A ``/proc/<pid>/status`` memory field of the server, in bytes."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-        raise KeyError(field)
-
-    def reset_peak(self) -> None:
-        """Reset the server's peak RSS (VmHWM) to its current RSS (``clear_refs`` 5)."""
-        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+Server = service.Server  # pollwatch serve in a child process (tests/service/conftest.py)
 
 
 @pytest.fixture

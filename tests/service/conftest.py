@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 
@@ -236,3 +243,67 @@ def ctx(request, tmp_path) -> Ctx:
     c.client.close()
     c.app.state.engine.dispose()
     drop_database(request, c.settings.database_url)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``pollwatch serve`` in a child process group (uvicorn and its workers): for the tests that
+    need a real server (kill -9 durability, load, memory)."""
+
+    def __init__(self, settings, workers: int = 1) -> None:
+        self.settings, self.workers, self.port, self.proc = settings, workers, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        env = {**os.environ, "POLLWATCH_SMS_SECRET": "s3cret"}
+        cmd = [
+            sys.executable,
+            "-c",
+            "from pollwatch.cli import main; main()",
+            "serve",
+            "--port",
+            str(self.port),
+            "--database",
+            self.settings.database_url,
+            "--data-dir",
+            str(self.settings.data_dir),
+            "--workers",
+            str(self.workers),
+        ]
+        log = self.settings.data_dir / "server.log"
+        with open(log, "ab") as fh:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=fh, start_new_session=True)
+        deadline = time.time() + 90  # generous: the CI machine is shared
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            if self.proc.poll() is not None:
+                raise RuntimeError(log.read_text())
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group: uvicorn's workers too
+            self.proc.wait(10)
+
+    def status(self, field: str) -> int:
+        """A ``/proc/<pid>/status`` memory field of the server, in bytes."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise KeyError(field)
+
+    def reset_peak(self) -> None:
+        """Reset the server's peak RSS (VmHWM) to its current RSS (``clear_refs`` 5)."""
+        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")

@@ -3,11 +3,6 @@ a load and a restart, every acknowledged submission is present and the chain is 
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,57 +14,7 @@ from sqlalchemy import select
 from pollwatch.service import models as m
 from pollwatch.service.sources.evidence import verify_database
 
-from .conftest import BACKENDS, database_url, drop_database, make_ctx  # noqa: TID252
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, settings, workers: int = 1) -> None:
-        self.settings, self.workers, self.port, self.proc = settings, workers, free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        env = {**os.environ, "POLLWATCH_SMS_SECRET": "s3cret"}
-        cmd = [
-            sys.executable,
-            "-c",
-            "from pollwatch.cli import main; main()",
-            "serve",
-            "--port",
-            str(self.port),
-            "--database",
-            self.settings.database_url,
-            "--data-dir",
-            str(self.settings.data_dir),
-            "--workers",
-            str(self.workers),
-        ]
-        log = self.settings.data_dir / "server.log"
-        with open(log, "ab") as fh:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=fh, start_new_session=True)
-        deadline = time.time() + 90  # generous: the CI machine is shared
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                raise RuntimeError(log.read_text())
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group: uvicorn's workers too
-            self.proc.wait(10)
+from .conftest import BACKENDS, Server, database_url, drop_database, make_ctx  # noqa: TID252
 
 
 @pytest.fixture(params=BACKENDS)
