@@ -20,6 +20,7 @@ import pytest
 from pollwatch.forensics.run import analyze
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.report import write_all
+from pollwatch.report.caveats import caveat_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "pollwatch"
@@ -154,3 +155,17 @@ def test_rendered_report_cites_documents(report_html: str) -> None:
     refs = [("report.html", p, s) for p, s in parse(report_html)]
     assert any(p.startswith("docs/methods/") for _, p, _ in refs)
     assert problems(refs) == []
+
+
+def test_legal_citation_follows_the_country(report_html: str) -> None:
+    """A Russian file's carousel section must not cite the Azerbaijani Election Code (issue 17)."""
+    assert "Azerbaijani Election Code" in caveat_source("carousel", "AZ")
+    assert "Azerbaijani" not in caveat_source("carousel", "RU")
+    assert "67-FZ" in caveat_source("carousel", "ru")
+    # a country with no law on file gets no legal citation at all
+    assert (
+        caveat_source("carousel", "XX")
+        == caveat_source("carousel", None)
+        == "docs/methods/forensics.md §8."
+    )
+    assert "Election Code" not in report_html and "67-FZ" not in report_html
