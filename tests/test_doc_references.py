@@ -1,6 +1,6 @@
 """Every document the code and the report cite is in the repository (issue 17).
 
-A reference is any ``name.md`` token in ``src/pollwatch`` (Python, Jinja/HTML templates, TOML,
+A reference is any ``name.md`` token in ``src/pollwatch`` (Python, Jinja/HTML templates, JS, TOML,
 YAML, JSON) or in a rendered report, optionally followed by sections (``§2.1``, ``§3, §7``,
 ``§1.2–1.3``, ``§1.1 and §6``). Each must be a repository path under ``docs/`` (a bare
 ``forensics.md`` does not resolve for a reader with only the repository), the file must exist, and
@@ -24,7 +24,7 @@ from pollwatch.report.caveats import caveat_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "pollwatch"
-SUFFIXES = {".py", ".j2", ".html", ".toml", ".yaml", ".yml", ".json", ".txt"}
+SUFFIXES = {".py", ".j2", ".html", ".toml", ".yaml", ".yml", ".json", ".txt", ".js", ".css", ".mako", ".po"}
 
 _NUM = r"\d+(?:\.\d+)*"
 #: a path, optional closing backticks/quotes, then optional sections on the same or next line
