@@ -24,7 +24,20 @@ from pollwatch.report.caveats import caveat_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "pollwatch"
-SUFFIXES = {".py", ".j2", ".html", ".toml", ".yaml", ".yml", ".json", ".txt", ".js", ".css", ".mako", ".po"}
+SUFFIXES = {
+    ".py",
+    ".j2",
+    ".html",
+    ".toml",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".txt",
+    ".js",
+    ".css",
+    ".mako",
+    ".po",
+}
 
 _NUM = r"\d+(?:\.\d+)*"
 #: a path, optional closing backticks/quotes, then optional sections on the same or next line
