@@ -1,4 +1,4 @@
-"""Published totals of the Russian CEC files (shared/data/README.md, reference-numbers.md §1)."""
+"""Published totals of the Russian CEC files (shared/data/README.md, docs/methods/reference-numbers.md §1)."""
 
 import pytest
 

@@ -16,7 +16,7 @@ Decision rules (level-α tests; ``alpha`` must be 0.05 for the fixed thresholds)
   the Poisson-binomial count; :func:`~pollwatch.forensics.coarse.small_denominator_test`).
 * **shpilkin**: within-region permutation test (:func:`shpilkin_permutation_test`): the
   leader's share of valid votes is permuted among stations of the same region, keeping every
-  station's turnout and size, and Shpilkin's excess (forensics.md §2.1) is recomputed. The
+  station's turnout and size, and Shpilkin's excess (docs/methods/forensics.md §2.1) is recomputed. The
   null is "no association between turnout and the leader's share within regions", which is
   the clean simulator's model; regional differences (a real, honest source of excess) are kept.
 * **integer percentages, coarse shares, mixture, Klimek**: the statistic exceeds a fixed
@@ -597,7 +597,7 @@ def klimek_recovery(
     of the winner would fit the wrong candidate.
 
     ``true_baseline``: fit with the simulator's own clean parameters instead of the paper's
-    baseline read off the data (``forensics.md`` §1.2), to separate the fit's error from the
+    baseline read off the data (``docs/methods/forensics.md`` §1.2), to separate the fit's error from the
     baseline's sampling error (the turnout peak τ̂ moves by ±0.01 between elections of 10,000
     stations, and the fit answers a low τ̂ with incremental fraud). ``peak_estimator="median"``
     reads τ off the median turnout of stations below the share peak instead (4× less noise)."""

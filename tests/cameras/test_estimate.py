@@ -38,7 +38,7 @@ def _vector(interval):
 
 
 class TestVector:
-    """quickcount-and-cameras.md §2.1 test vector."""
+    """docs/methods/quickcount-and-cameras.md §2.1 test vector."""
 
     def test_estimate_and_intervals(self):
         g, n = _vector("garwood"), _vector("normal")

@@ -1,4 +1,4 @@
-"""Carousel signals: hand-made constituencies and the exact counts of reference-numbers.md §9."""
+"""Carousel signals: hand-made constituencies and the exact counts of docs/methods/reference-numbers.md §9."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ class TestCarouselSignals:
         assert r.to_dict()["shares"]["cards"]["denominator"] == "registered"
 
 
-REF_9 = {  # reference-numbers.md §9 (exact)
+REF_9 = {  # docs/methods/reference-numbers.md §9 (exact)
     "ru2011": dict(
         ac=1_257_966,
         issued=1_796_939,

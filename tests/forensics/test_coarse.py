@@ -192,7 +192,7 @@ def test_bad_q_max(small_election):
         small_denominator_test(small_election, q_max=1)
 
 
-# -- reference-numbers.md §7 ("ours": 1000 resamples, 0.001 grid, 3-component mixtures) ----
+# -- docs/methods/reference-numbers.md §7 ("ours": 1000 resamples, 0.001 grid, 3-component mixtures) ----
 REF = {2011: (95_224, 1.217, 39), 2012: (95_414, 0.821, 34)}
 MUST_FLAG = (0.75, 0.8, 0.85, 0.9, 0.95)
 

@@ -1,4 +1,4 @@
-"""Digit tests: exact digit extraction, reference numbers (reference-numbers.md §6), nulls."""
+"""Digit tests: exact digit extraction, reference numbers (docs/methods/reference-numbers.md §6), nulls."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ class TestDigitTestsSimulated:
             digit_tests(small_election, **kw)
 
 
-# reference-numbers.md §6 ("ours"): (variable, n, 2BL mean, 2BL chi2, last mean, last chi2,
+# docs/methods/reference-numbers.md §6 ("ours"): (variable, n, 2BL mean, 2BL chi2, last mean, last chi2,
 # C05s, last chi2 at counts >= 100, n at >= 100)
 REF_2011 = [
     ("ЕДИНАЯ РОССИЯ", 94632, 4.237, 35.0, 4.477, 14.0, 0.2018, 23.1, 76887),

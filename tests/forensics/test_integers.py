@@ -142,7 +142,7 @@ class TestSynthetic:
         assert r.notes
 
 
-# reference-numbers.md §3 -------------------------------------------------------------------
+# docs/methods/reference-numbers.md §3 -------------------------------------------------------------------
 REF = {
     2011: dict(
         n=86718,

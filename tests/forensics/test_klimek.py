@@ -1,4 +1,4 @@
-"""Klimek et al. (2012) model: baselines, grid fit, scoring (reference-numbers.md §5), recovery.
+"""Klimek et al. (2012) model: baselines, grid fit, scoring (docs/methods/reference-numbers.md §5), recovery.
 
 Reference values are from ``docs/methods/reference-numbers.md`` §5 ("published" = PNAS as
 transcribed by Kobak; "ours" = the independent reference implementation).
@@ -230,7 +230,7 @@ def test_score_mebane_kalinin_row(request, data, l2, l1):
 def test_l1_is_bounded_under_the_paper_baseline(ru2011, ru2012):
     # why the Mebane–Kalinin row needs its own baseline (it cannot be reached with the paper
     # recipe's, test_score_mebane_kalinin_row scores it with its own): fraud only raises a
-    # station's share (forensics.md §1.2: W − ν·T = x(1−a)(1−ν) + x^α·a(1−ν) ≥ 0), the observed
+    # station's share (docs/methods/forensics.md §1.2: W − ν·T = x(1−a)(1−ν) + x^α·a(1−ν) ≥ 0), the observed
     # share histograms are empty only at low shares, and high-share bins hold hundreds of
     # stations, so over the whole parameter space L1 stays near its no-fraud value
     grid = [

@@ -141,7 +141,7 @@ class TestSynthetic:
             shpilkin(e, n_boot=0, **kw)
 
 
-# reference-numbers.md §4 ---------------------------------------------------------------
+# docs/methods/reference-numbers.md §4 ---------------------------------------------------------------
 REF = {
     2011: dict(
         mode=51.5,

@@ -1,4 +1,4 @@
-"""Sample size (NDI Peru 2001 vectors, quickcount-and-cameras.md §1.3 rows 3–7), allocation, draw."""
+"""Sample size (NDI Peru 2001 vectors, docs/methods/quickcount-and-cameras.md §1.3 rows 3–7), allocation, draw."""
 
 from __future__ import annotations
 

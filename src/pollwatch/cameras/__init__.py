@@ -4,7 +4,7 @@ Inputs (``data``) are tallies per station and time window, a camera-status log a
 timestamped events, from human watchers, the observation service or ``cameras.video`` (the
 optional OpenCV counter, extra ``video``). ``estimate`` extrapolates each station's count
 with a day profile learned from fully watched stations (``profile``) and a 95 % interval;
-``compare`` sets official turnout against it. Method: ``quickcount-and-cameras.md`` §2.
+``compare`` sets official turnout against it. Method: ``docs/methods/quickcount-and-cameras.md`` §2.
 Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily. Tallies and
 status logs filed by watchers in the observation service are read into the same tables by
 :mod:`pollwatch.service.sources.cameras`, above this package: nothing here imports the service.

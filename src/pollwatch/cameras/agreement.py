@@ -3,7 +3,7 @@
 Windows counted by two or more watchers (or a watcher and the video counter) give
 
 * ``kappa`` = Σ reference counts / Σ other counts — the detector-calibration ratio of
-  ``quickcount-and-cameras.md`` §2.1 step 4 ("κ = true/automatic on hand-counted windows"),
+  ``docs/methods/quickcount-and-cameras.md`` §2.1 step 4 ("κ = true/automatic on hand-counted windows"),
   with a delta-method (ratio-estimator) interval over windows (Cochran 1977, §6.4);
 * ``error_per_count`` φ_w = Σ_t s²_t / Σ_t c̄_t, the between-watcher variance per counted
   voter. Assuming independent watcher errors, one watcher's count in window t has error

@@ -1,6 +1,6 @@
 """Official turnout against the camera estimate, per station; the camera-status finding.
 
-``quickcount-and-cameras.md`` §2.1 steps 5, 6 and 8: flag ``official > upper95(V̂)``;
+``docs/methods/quickcount-and-cameras.md`` §2.1 steps 5, 6 and 8: flag ``official > upper95(V̂)``;
 ``inflation = official − V̂``, ``ratio = official/V̂``; conservative lower bound on added
 ballots ``Σ max(0, official − upper95)`` over watched stations; national figures beyond the
 watched stations are model-based unless the cameras were a probability sample.

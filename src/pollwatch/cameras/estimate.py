@@ -1,6 +1,6 @@
 """From camera tallies to a full-day voter count per station, with a 95 % interval.
 
-Method: ``quickcount-and-cameras.md`` §2.1 steps 2–4 and 7.
+Method: ``docs/methods/quickcount-and-cameras.md`` §2.1 steps 2–4 and 7.
 
 * Usable windows only (``u_st``); outages (status log) and windows a watcher could not see
   are missing, never zero.
@@ -259,7 +259,7 @@ def estimate_turnout(
 ) -> CameraEstimate:
     """Estimate each watched station's full-day voter count from its usable windows.
 
-    See the module docstring for the method (``quickcount-and-cameras.md`` §2.1).
+    See the module docstring for the method (``docs/methods/quickcount-and-cameras.md`` §2.1).
 
     Parameters
     ----------

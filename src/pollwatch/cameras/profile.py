@@ -2,7 +2,7 @@
 
 Learned from fully watched stations (every window usable), per stratum when strata are
 given; never from the commission's interim turnout bulletins, which are under test
-(``quickcount-and-cameras.md`` §2.1 step 2). Ratio of sums: w(t) = Σ_s c_st / Σ_s Σ_t c_st.
+(``docs/methods/quickcount-and-cameras.md`` §2.1 step 2). Ratio of sums: w(t) = Σ_s c_st / Σ_s Σ_t c_st.
 Its uncertainty comes from a bootstrap over the fully watched stations of each stratum.
 """
 

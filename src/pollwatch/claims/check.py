@@ -1,6 +1,6 @@
 """Reconcile published figures with each other, with arithmetic, and with the data.
 
-Rules (quickcount-and-cameras.md §3.1 and §1.5):
+Rules (docs/methods/quickcount-and-cameras.md §3.1 and §1.5):
 
 * **disagreement**: two claims of the same quantity and stage differ by more than their combined
   rounding tolerance (half a unit of each one's last published digit);

@@ -99,7 +99,7 @@ def excluded_mask(e: Election, *, exclude_evoting: bool = False) -> np.ndarray:
     """True for stations the model excludes from analysis (``Election.exclusion`` set).
 
     E-voting pseudo-stations count as excluded only with ``exclude_evoting``: they hold real
-    counts, and the methods keep them unless asked (``forensics.md`` §0 offers the switch).
+    counts, and the methods keep them unless asked (``docs/methods/forensics.md`` §0 offers the switch).
     Every other reason (no results, zero registered or ballots, an implausible count, missing
     counts, any reason ingest adds later) drops the station from every method, so that an
     excluded station changes no result (a station with 9,000,000,000 voters must not reach a

@@ -1,6 +1,6 @@
 """Carousel signals from protocols: away-voter and mobile-box shares against the constituency.
 
-Source: ``docs/methods/forensics.md`` §8; reference counts in ``reference-numbers.md`` §9.
+Source: ``docs/methods/forensics.md`` §8; reference counts in ``docs/methods/reference-numbers.md`` §9.
 Carousels (groups voting at several stations) leave traces in the protocol lines that let a
 voter vote away from home: Russian absentee certificates (AC), Azerbaijani additional-list
 voters (item 1b) and de-registration cards (1c used, 1d taken away). Each share is compared
@@ -312,7 +312,7 @@ def carousel_signals(
 ) -> CarouselResult:
     """Away-voter and mobile-box shares against the constituency median, card balance, hard flags.
 
-    Source: ``forensics.md`` §8 (reference counts ``reference-numbers.md`` §9).
+    Source: ``docs/methods/forensics.md`` §8 (reference counts ``docs/methods/reference-numbers.md`` §9).
 
     Shares (each where its lines exist; denominator ``G`` = ballots issued, or item 1 =
     registered for Azerbaijan):

@@ -5,8 +5,8 @@ Sources: Mebane (2006), "Election forensics: vote counts and Benford's law" and 
 Analysis* 19(3):269–272 (2BL, eq. for ``P(d)``); Beber & Scacco (2012), "What the numbers
 say: a digit-based test for election fraud", *Political Analysis* 20(2):211–234 (last
 digit, uniform null); EFToolkit ``BasicElectionForensics`` (C05s, P05s, the bootstrap).
-Implementer's notes: ``docs/methods/forensics.md`` §4; reference values §6 of
-``reference-numbers.md``.
+Implementer's notes: ``docs/methods/forensics.md`` §4; reference values:
+``docs/methods/reference-numbers.md`` §6.
 
 Digit tests are weak evidence. Deckert, Myagkov & Ordeshook (2011), *Political Analysis*
 19(3):245–268, found that deviations from Benford "follow no pattern", that the tests'

@@ -7,7 +7,7 @@ histograms of turnout and leader percentages, their Fig. 2); Sobyanin & Sukhovol
 *Демократия, ограниченная фальсификациями*, and Myagkov, Ordeshook & Shakin (2009), *The
 Forensics of Election Fraud* (turnout–share regression); EFToolkit (``kkalininMI/EFToolkit``)
 for the "Sobyanin" statistic. Implementer's notes: ``docs/methods/forensics.md`` §1.1 and §6;
-reference figures: ``reference-numbers.md`` §2 and §8.
+reference figures: ``docs/methods/reference-numbers.md`` §2 and §8.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def distributions(
     """Turnout and leader-share histograms, the 2-D fingerprint and the correlation variants.
 
     Stations with ``V > 0`` and ``R > 0`` enter the indicators; the histograms follow Klimek
-    et al. (forensics.md §1.1): also ``V ≥ min_registered`` and turnout ≤ 100 %. Bins are
+    et al. (docs/methods/forensics.md §1.1): also ``V ≥ min_registered`` and turnout ≤ 100 %. Bins are
     centred on multiples of ``bin_pp`` (101 × 101 bins at 1 pp); the integer panel uses
     ``fine_pp`` (0.1 pp) bins of ``p_T = (100·G)/V`` and ``p_L = (100·L)/R``. ``weights``:
     None (station counts), ``"registered"`` (Kobak's figures), ``"cast"``, ``"issued"``,
@@ -346,7 +346,7 @@ class RegressionResult(ResultMixin):
 
 
 def turnout_share_regression(e: Election, *, candidate: str | None = None) -> RegressionResult:
-    """Sobyanin–Sukhovolsky regression across stations (forensics.md §6, steps 3–4).
+    """Sobyanin–Sukhovolsky regression across stations (docs/methods/forensics.md §6, steps 3–4).
 
     OLS of ``votes_c/V`` on ``t = R/V`` for every candidate ``c`` and for invalid ballots,
     over stations with ``V > 0`` and ``R > 0``, unweighted; the leader's slope also weighted

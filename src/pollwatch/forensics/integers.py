@@ -8,7 +8,7 @@ with what binomial noise around each station's own turnout and result would give
 Source: D. Kobak, S. Shpilkin, M. S. Pshenichnikov (2016), "Integer percentages as electoral
 falsification fingerprints", *Ann. Appl. Stat.* 10(1):54–73, doi:10.1214/16-AOAS904, §3
 (statistic and binomial null), and the notebooks in ``dkobak/elections``. Implementer's
-notes: ``docs/methods/forensics.md`` §3; reference figures: ``reference-numbers.md`` §3.
+notes: ``docs/methods/forensics.md`` §3; reference figures: ``docs/methods/reference-numbers.md`` §3.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Source: the per-station signals of the other methods, read through the station-signal
 contract (:class:`pollwatch.results.MethodResult`) (``docs/methods/forensics.md`` §3, §7, §8,
 §2; protocol arithmetic of :mod:`pollwatch.validate`) and the high-high criterion of
-``forensics.md`` §6. The score is a transparent sum of documented points, not a probability:
-it orders stations for observers and journalists to look at first. No single signal, and no
+``docs/methods/forensics.md`` §6. The score is a transparent sum of documented points, not a
+probability: it orders stations for observers and journalists to look at first. No single signal, and no
 total, proves fraud at a station.
 """
 
@@ -29,7 +29,7 @@ __all__ = ["SIGNAL_SOURCES", "WEIGHTS", "StationScores", "station_scores"]
 #: Points per signal. ``mixture`` is multiplied by the station's posterior fraud probability.
 WEIGHTS: dict[str, float] = {
     "arithmetic": 3.0,  # a protocol identity or inequality is violated (hard evidence of a bad protocol)
-    "extreme": 2.0,  # turnout > 95 % and leader share > 95 % (forensics.md §6)
+    "extreme": 2.0,  # turnout > 95 % and leader share > 95 % (docs/methods/forensics.md §6)
     "turnout_outlier": 1.0,  # turnout > 3 robust sd above the constituency median
     "share_outlier": 1.0,  # leader share > 3 robust sd above the constituency median
     "integer": 1.0,  # whole-number turnout or leader percentage (integer test flag)

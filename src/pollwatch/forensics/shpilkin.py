@@ -3,7 +3,7 @@
 Source: S. Shpilkin's analyses of Russian elections from 2011 (*Gazeta.ru*, *TrV-Nauka*, his
 blog); no canonical code. Comparators: the Cedar-Russia ``electoral_statistics`` notebook and
 EFToolkit ``NonparamElectionForensics``. Implementer's notes: ``docs/methods/forensics.md``
-§2; reference figures: ``reference-numbers.md`` §4.
+§2; reference figures: ``docs/methods/reference-numbers.md`` §4.
 
 Assumptions: (a) other candidates' votes are not falsified; (b) fraud adds leader ballots,
 raising turnout; (c) without fraud the leader's share does not depend on turnout. The
@@ -49,7 +49,7 @@ _PEAK_RULES = ("natural", "smoothed_max", "raw_max")
 
 @dataclass(frozen=True)
 class ShpilkinParams:
-    """Every choice of the method (defaults: the primary variant of forensics.md §2.1).
+    """Every choice of the method (defaults: the primary variant of docs/methods/forensics.md §2.1).
 
     ``peak``: ``natural`` (lowest-turnout major peak of the smoothed others' curve),
     ``smoothed_max`` (argmax of the smoothed curve) or ``raw_max`` (argmax of ``O_b``);
@@ -349,7 +349,7 @@ def shpilkin(
     execution: Execution | str | None = None,
     **overrides: Any,
 ) -> ShpilkinResult:
-    """Shpilkin's excess votes for the leader (forensics.md §2.1), every choice a parameter.
+    """Shpilkin's excess votes for the leader (docs/methods/forensics.md §2.1), every choice a parameter.
 
     Stations with ``V > 0`` and ``R > 0`` (optionally ``V > min_registered``, without
     e-voting rows, without the ``by_region`` units named in ``exclude_regions``) are binned by turnout ``100·G/V`` (or ``R/V``) in ``bin_pp`` bins; the
@@ -359,7 +359,7 @@ def shpilkin(
 
     Uncertainty: a station bootstrap (``n_boot`` resamples, percentile interval, the peak
     re-found in each; run through :func:`pollwatch.compute.run_tasks` with one SeedSequence
-    child per chunk) and the range of ``E`` across the variants of forensics.md §2.1
+    child per chunk) and the range of ``E`` across the variants of docs/methods/forensics.md §2.1
     (single-bin ``k``, 0.5-pp bins, ``R/V``, argmax modes, signed sum; ``variants=False``
     skips them). ``by_region`` names the hierarchy level of the regional breakdown (None to
     skip). The bootstrap shows

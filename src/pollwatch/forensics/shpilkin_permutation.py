@@ -113,7 +113,7 @@ class PermutationTest(ResultMixin):
 def shpilkin_permutation_test(
     e: Election, *, n_perm: int = 199, level: str | None = "region", seed: int | None = 0
 ) -> PermutationTest:
-    """Shpilkin's excess (forensics.md §2.1, default parameters) with a permutation p-value.
+    """Shpilkin's excess (docs/methods/forensics.md §2.1, default parameters) with a permutation p-value.
 
     Null hypothesis: within each unit of hierarchy ``level`` (all stations if None) the
     leader's share of valid votes is exchangeable across stations, i.e. independent of

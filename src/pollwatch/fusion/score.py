@@ -4,7 +4,7 @@ The score is a documented sum of parts, each listed per station, for ordering st
 look at first; it is not a probability and proves nothing about a station on its own.
 
     fused = forensic points                                   (StationScores, forensics/scores.py)
-          + camera_above    if official > camera upper 95 %  (quickcount-and-cameras.md §2.1 step 5)
+          + camera_above    if official > camera upper 95 %  (docs/methods/quickcount-and-cameras.md §2.1 step 5)
           + camera_excess × (official − upper95)/official     (share of turnout the cameras did not see)
           + camera_clear    if watched and official ≤ upper95 (negative: cameras saw enough voters)
           + protocol_mismatch if the observers' copy ≠ official protocol (§1.2 f)

@@ -9,7 +9,7 @@
 * candidate share ``L/R`` (``denominator="cast"``, default) or ``L/valid``.
 
 Percentages elsewhere are computed as ``(100·x)/n`` in float64: ``100·(x/n)`` flips one
-2012 station at an integer-bin edge (forensics.md §0). Division by zero gives NaN.
+2012 station at an integer-bin edge (docs/methods/forensics.md §0). Division by zero gives NaN.
 """
 
 from __future__ import annotations

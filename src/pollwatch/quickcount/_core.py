@@ -10,7 +10,7 @@ def ratio_and_variance(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Combined ratio ``Σ_h w_h Σ_i y / Σ_h w_h Σ_i x`` per column of ``Y`` and its linearised variance.
 
-    Cochran (1977) eq. 6.50 / quickcount-and-cameras.md §1.2 e::
+    Cochran (1977) eq. 6.50 / docs/methods/quickcount-and-cameras.md §1.2 e::
 
         e_hi = y_hi − p̂·x_hi,  s²_h = Σ_i (e_hi − ē_h)²/(n_h − 1)
         V(p̂) = Σ_h N_h²(1 − n_h/N_h) s²_h/n_h / X̂²

@@ -1,7 +1,7 @@
 """Quick count against the official result: interval tests, station-level protocol match,
 and the worst-case bound for a partial collection of tally sheets.
 
-Sources: quickcount-and-cameras.md §1.2 f (z-score, |z| > 3), §1.2 h (worst-case bound, as used
+Sources: docs/methods/quickcount-and-cameras.md §1.2 f (z-score, |z| > 3), §1.2 h (worst-case bound, as used
 on the Venezuelan opposition's collected *actas*), §1.4 (what a protocol-copy PVT cannot see);
 Estok, Nevitte & Cowan (2002), NDI, ch. 8.
 """

@@ -201,7 +201,7 @@ def sample_size(
 ) -> SampleSize:
     """Stations to sample for a margin of error, with a design effect and an FPC in stations.
 
-    Steps (quickcount-and-cameras.md §1.2 a, b, d): ``n0 = z²p(1−p)/E²``; ``n = n0/(1 + n0/N)``
+    Steps (docs/methods/quickcount-and-cameras.md §1.2 a, b, d): ``n0 = z²p(1−p)/E²``; ``n = n0/(1 + n0/N)``
     (NDI p. 73); ``v̄`` = expected ballots per station (registered × turnout: size on ballots
     cast); ``Deff = 1 + (v̄ − 1)ρ`` (Kish); stations ``m = Deff·n0/v̄``, then
     ``m' = m/(1 + m/M)`` with ``M`` stations in the frame (Cochran eq. 4.1 in stations).

@@ -2,7 +2,7 @@
 
 Sources: Cochran (1977), *Sampling Techniques*, §6.11 (combined ratio estimator, eq. 6.50, and its
 linearised variance); Estok, Nevitte & Cowan (2002), NDI, ch. 5; Rao, Wu & Yue (1992) for the
-rescaling bootstrap within strata; quickcount-and-cameras.md §1.2 e–g and the test vectors of §1.3.
+rescaling bootstrap within strata; docs/methods/quickcount-and-cameras.md §1.2 e–g and the test vectors of §1.3.
 Apollo's estimator (``apollo/result_analysis/results.py``) is the one-stratum special case.
 
 Assumptions: stations were drawn by simple random sampling within strata (weights ``N_h/n_h``),
@@ -175,7 +175,7 @@ def ratio_estimate(
 
 
 def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float]:
-    """Apollo's estimate and margin of error in percentage points (observation-platforms.md §3).
+    """Apollo's estimate and margin of error in percentage points (docs/methods/observation-platforms.md §3).
 
     ``p̂ = Σa/Σm``, ``V̂ = (1 − f)/(k·m̄²)·Σ(a − p̂m)²/(k − 1)`` with ``f = Σm/BIG_N`` (an FPC counted
     in *voters*, which is not the textbook one; ``big_n = 0`` means none). Kept to reproduce

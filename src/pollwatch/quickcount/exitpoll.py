@@ -1,6 +1,6 @@
 """Exit polls: record one, and hold it against the official result and the quick count.
 
-Sources: quickcount-and-cameras.md §1.5; Kish (1965), §5.4 (design effect of interviews
+Sources: docs/methods/quickcount-and-cameras.md §1.5; Kish (1965), §5.4 (design effect of interviews
 clustered in stations, ``Deff = 1 + (b − 1)ρ`` with ``b`` interviews per station).
 
 An exit poll asks voters outside the station; refusals and false answers bias it, and it

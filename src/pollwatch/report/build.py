@@ -13,7 +13,7 @@ import numpy as np
 from pollwatch.forensics.strength import assess
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
-from pollwatch.report.caveats import CAVEATS, calibration_notes
+from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source
 from pollwatch.report.html import Headline, Report, Section
 from pollwatch.results import fmt_int, fmt_pct
 
@@ -350,7 +350,7 @@ def _methods_html(analysis) -> str:
         if cav:
             block += (
                 f"<p><strong>Detects:</strong> {esc(cav.detects)} <strong>Cannot see:</strong> {esc(cav.blind)}</p>"
-                f"<p class='muted'>Source: {esc(cav.source)}</p>"
+                f"<p class='muted'>Source: {esc(caveat_source(name, analysis.election.meta.country))}</p>"
             )
         calib = (analysis.calibration or calibration_notes()).get(name)
         if calib:

@@ -27,7 +27,7 @@ CAVEATS: dict[str, Caveat] = {
         "extra turnout goes to the leader beyond all of it — consistent with added ballots.",
         "Genuine differences between places with high and low turnout (rural/urban, ethnic regions) give the "
         "same slope pattern; it is an aggregate, not a station finding.",
-        "Sobyanin & Sukhovolsky (1993–); EFToolkit; reference-numbers.md §8.",
+        "Sobyanin & Sukhovolsky (1993–); EFToolkit; docs/methods/reference-numbers.md §8.",
     ),
     "integer_percentages": Caveat(
         "Whole-percent excess (integer percentages)",
@@ -40,7 +40,7 @@ CAVEATS: dict[str, Caveat] = {
         "Leader ballots added on top of a clean pattern, which raise turnout.",
         "Switching and fraud inside the clean cluster (so it is a lower bound there); it overstates fraud "
         "where genuine support rises with turnout. The natural-peak choice dominates and is reported.",
-        "S. Shpilkin's analyses (2011–); forensics.md §2.",
+        "S. Shpilkin's analyses (2011–); docs/methods/forensics.md §2.",
     ),
     "klimek": Caveat(
         "Klimek et al. fraud model",
@@ -96,7 +96,7 @@ CAVEATS: dict[str, Caveat] = {
         "Stations with many more absentee-certificate, additional-list or mobile-box voters than their "
         "constituency, the paper trail of imported voters.",
         "Carousels that leave no paper trail; genuine away-voters cluster near stations, airports, hospitals.",
-        "forensics.md §8; Azerbaijani Election Code Art. 100.2.",
+        "docs/methods/forensics.md §8.",
     ),
     "scores": Caveat(
         "Station risk score",
@@ -105,6 +105,23 @@ CAVEATS: dict[str, Caveat] = {
         "pollwatch; weights documented in pollwatch.forensics.scores.",
     ),
 }
+
+
+#: the law behind a method's protocol lines, per country code (``ElectionMeta.country``); a
+#: country without an entry gets no legal citation rather than another country's
+LEGAL_SOURCES: dict[str, dict[str, str]] = {
+    "carousel": {
+        "AZ": "Azerbaijani Election Code Art. 100.2 (protocol lines) and 106.2 (mobile box).",
+        "RU": "Russian Federal Law No. 67-FZ (absentee certificates, protocol lines).",
+    },
+}
+
+
+def caveat_source(name: str, country: str | None) -> str:
+    """The caveat's source line, with the legal citation of the election's own country, if any."""
+    cav = CAVEATS[name]
+    law = LEGAL_SOURCES.get(name, {}).get((country or "").strip().upper())
+    return f"{cav.source} {law}" if law else cav.source
 
 
 def calibration_notes() -> dict[str, str]:

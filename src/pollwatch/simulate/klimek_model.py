@@ -1,7 +1,7 @@
 """Stations drawn from the Klimek et al. (2012) fraud model, with per-station truth.
 
 Source: Klimek, Yegorov, Hanel & Thurner (2012), "Statistical detection of systematic election
-irregularities", *PNAS* 109(41):16469–16473, model as specified in ``forensics.md`` §1.2
+irregularities", *PNAS* 109(41):16469–16473, model as specified in ``docs/methods/forensics.md`` §1.2
 (realisation steps 1–4). Written independently of ``pollwatch.forensics.klimek`` so that a
 fit there can be calibrated against draws from here.
 """
@@ -88,7 +88,7 @@ def simulate_klimek(
     size_log_sd: float = 0.6,
     min_size: int = 100,
 ) -> KlimekSimulation:
-    """Draw ``n_stations`` stations from the Klimek et al. (2012) model (``forensics.md`` §1.2).
+    """Draw ``n_stations`` stations from the Klimek et al. (2012) model (``docs/methods/forensics.md`` §1.2).
 
     Per station: electorate ``N ~ lognormal(size_log_mean, size_log_sd)`` (at least
     ``min_size``, so every station enters the fingerprint fit); ``a ~ N(τ, σ_τ)`` and

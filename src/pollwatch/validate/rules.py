@@ -1,7 +1,7 @@
 """The rules and the country profiles that select them.
 
-Sources: Russian federal law 67-FZ control relations as used in reference-numbers.md §9;
-Azerbaijani Election Code Art. 100.2 / 106 (quickcount-and-cameras.md §3.2).
+Sources: Russian federal law 67-FZ control relations as used in docs/methods/reference-numbers.md §9;
+Azerbaijani Election Code Art. 100.2 / 106 (docs/methods/quickcount-and-cameras.md §3.2).
 """
 
 from __future__ import annotations

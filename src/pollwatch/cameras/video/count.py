@@ -1,6 +1,6 @@
 """Count ballot-casting events at a ballot-box ROI in recorded video; mark bad stretches.
 
-Event rule (``quickcount-and-cameras.md`` §2.1 step 1, §2.2): a tracked blob that enters the
+Event rule (``docs/methods/quickcount-and-cameras.md`` §2.1 step 1, §2.2): a tracked blob that enters the
 box region (the ROI grown by ``radius`` pixels) from outside and stays there at least
 ``dwell_seconds`` is one ballot drop. Pipeline: MOG2 background subtraction (Zivkovic 2004;
 shadow pixels, value 127, dropped) → opening/closing → external contours with an area filter

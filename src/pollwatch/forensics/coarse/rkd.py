@@ -4,7 +4,7 @@ Source: Arturas Rozenas (2017), "Detecting election fraud from irregularities in
 vote-share distributions", *Political Analysis* 25(1):41–56, and his R package ``spikes``
 v1.1 (``spikes(data, resamples = 1000, bw = 1e-4, grid = 1001)``), whose logic this module
 follows step by step (``docs/methods/forensics.md`` §5; reference values in
-``reference-numbers.md`` §7).
+``docs/methods/reference-numbers.md`` §7).
 
 Idea: fabricated results are often *coarse* — shares with small denominators (0.5, 0.75,
 0.8, …). Honest data contain such shares too, because small stations produce them
@@ -586,7 +586,7 @@ def small_denominator_test(
     Sources: Rozenas (2017), *Political Analysis* 25(1), §2 (coarse fractions as the trace of
     fabricated results, and why small stations produce them honestly); the null follows the
     binomial logic of Kobak, Shpilkin & Pshenichnikov (2016), *Significance* 13(4), for
-    integer percentages (``forensics.md`` §3.1 step 5). Reference: ``reference-numbers.md``
+    integer percentages (``docs/methods/forensics.md`` §3.1 step 5). Reference: ``docs/methods/reference-numbers.md``
     §7 (excess 97 / 96 stations, z 2.6 / 2.5 on Russia 2011 / 2012).
 
     Nulls (``null``):

@@ -333,7 +333,7 @@ def klimek_baseline(
     basis: str = "issued",
     peak_estimator: str = "kde",
 ) -> KlimekBaseline:
-    """Fair baseline of the Klimek model (``forensics.md`` §1.2), read off the data.
+    """Fair baseline of the Klimek model (``docs/methods/forensics.md`` §1.2), read off the data.
 
     ``τ``/``ν``: first local maximum above 0.3 of a Scott-bandwidth Gaussian KDE of turnout /
     leader share on the 0.001 grid, reaching ≥ 10 % of the KDE maximum.
@@ -729,7 +729,7 @@ def fit_klimek(
     execution: Execution | str | None = None,
     peak_estimator: str = "kde",
 ) -> KlimekResult:
-    """Fit the Klimek et al. (2012) fraud model on a grid (``forensics.md`` §1.2–1.3).
+    """Fit the Klimek et al. (2012) fraud model on a grid (``docs/methods/forensics.md`` §1.2–1.3).
 
     Stations with ``V ≥ 100``, ``R > 0`` and turnout ``≤ 1`` are fitted. Per realisation
     (one ``SeedSequence`` child each, run through :func:`pollwatch.compute.run_tasks`, so any
@@ -881,7 +881,7 @@ def score_klimek(
     execution: Execution | str | None = None,
     peak_estimator: str = "kde",
 ) -> KlimekScore:
-    """L2 and L1 losses of the Klimek model at fixed ``(f_i, f_e, α)`` (``forensics.md`` §1.3).
+    """L2 and L1 losses of the Klimek model at fixed ``(f_i, f_e, α)`` (``docs/methods/forensics.md`` §1.3).
 
     Same stations, baseline, draws and criteria as :func:`fit_klimek`; incremental fraud where
     ``u < f_i``, extreme where ``f_i ≤ u < f_i + f_e``. Also reports the model-implied totals,

@@ -285,7 +285,7 @@ def fraud_mixture(
     """Mixture of no-fraud, incremental-fraud and extreme-fraud stations (eforensics class).
 
     Source: Mebane (2016); Ferrari, McAlister & Mebane (2018), model ``bl``/``qbl``
-    (``forensics.md`` §7, likelihood step 4). Station ``j`` has ``N`` registered voters,
+    (``docs/methods/forensics.md`` §7, likelihood step 4). Station ``j`` has ``N`` registered voters,
     ``valid`` valid votes, ``W`` for the leader and ``O = valid − W`` for the others.
 
     Model and assumptions:
@@ -297,7 +297,7 @@ def fraud_mixture(
       fraction ``m`` of non-voters is manufactured into leader votes and a fraction ``s`` of
       the others' votes is stolen: ``valid/N = τ + m(1 − τ)``, ``O/N = τ(1 − ν)(1 − s)``
       (eforensics: ``A ~ Bin(N, (1 − τ)(1 − m))`` and ``W ~ Bin(N, p_w)``, with the latent
-      binomials replaced by their means as ``forensics.md`` §7 advises);
+      binomials replaced by their means as ``docs/methods/forensics.md`` §7 advises);
     * incremental fraud has ``m ∈ (0, k)``, ``s ∈ [0, min(0.6, k − 0.1)]``; extreme fraud has
       ``m ∈ [k, 1)``, ``s ∈ [0, 0.9]`` (eforensics also puts ``s`` of the extreme class
       above ``k``; here the class is defined by manufacturing, so pure ballot stuffing near
@@ -327,7 +327,7 @@ def fraud_mixture(
     ``estimate ± z·sd`` at ``level``; identical on any ``execution`` for one seed.
 
     Fraudulent votes are posterior expectations ``Σ_j N_j E[m(1 − τ) + sτ(1 − ν) | data]``.
-    Like Klimek's model (``forensics.md`` §1.4), the count depends on the clean distribution
+    Like Klimek's model (``docs/methods/forensics.md`` §1.4), the count depends on the clean distribution
     being right; it is a model quantity, not a count to publish. Stuffing that moves turnout
     by less than about one clean standard deviation is indistinguishable from clean variation
     and is counted as clean.
