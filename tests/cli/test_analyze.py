@@ -333,3 +333,25 @@ def test_execution_option_runs_tasks_elsewhere_with_the_same_results(sim_files, 
         ["analyze", str(paths["results.csv"]), "--execution", "serial", "--scheduler", "tcp://h:1"],
     )
     assert r.exit_code == 2 and "give one" in r.stderr
+
+
+def test_report_title_names_the_election_never_the_file_alone(sim_files, tmp_path):
+    # issue 17: the title is the election (--title/--date/--country/--round or the mapping),
+    # and a file without any metadata is not titled by its file name alone
+    from pollwatch.model import ElectionMeta
+    from pollwatch.report.build import report_title
+
+    d, paths = sim_files
+    out = tmp_path / "out"
+    args = ["analyze", str(paths["results.csv"]), "--out", str(out), "--quiet", "--methods", FAST]
+    named = [*args, "--title", "Presidential election", "--date", "2012-03-04", "--round", "1"]
+    r = runner.invoke(app, [*named, "--country", "Russia"])
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text()
+    want = "Presidential election, Russia, 4 March 2012, round 1: forensic analysis"
+    assert f"<title>{want}</title>" in html
+
+    bare = ElectionMeta(name="results.csv", source=str(paths["results.csv"]))
+    assert report_title(bare) == "Election results in results.csv: forensic analysis"
+    typed = ElectionMeta(name="results.csv", source="results.csv", type="presidential", date="x")
+    assert report_title(typed) == "Presidential election, x: forensic analysis"

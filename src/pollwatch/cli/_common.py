@@ -98,16 +98,18 @@ def load(
     mapping: Path | None,
     candidate: str | None = None,
     json_errors: bool = False,
+    **meta: str | None,
 ):
     """Read an election or exit 1 with its problems grouped by kind (2 for a bad preset/mapping).
 
     With ``json_errors`` the full list is also printed to stdout as JSON (``pollwatch ingest --json``).
+    ``meta`` (``name``, ``date``, ``country``, ``round``) overrides the mapping's ``[election]``.
     """
     from pollwatch.ingest import read_election
 
     try:
         with err_console.status(f"reading {path}…"):  # a spinner on a terminal, silent otherwise
-            return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate)
+            return read_election(path, preset=preset, mapping=mapping, scrutiny=candidate, **meta)
     except IngestError as exc:
         print_ingest_error(path, exc)
         if json_errors:

@@ -125,6 +125,12 @@ def register(app: typer.Typer) -> None:
             "mixture (0: none; each costs about one regional fit).",
         ),
         no_report: bool = typer.Option(False, "--no-report", help="Write JSON/CSV/Parquet only."),
+        title: str | None = typer.Option(
+            None, "--title", help="The election's name for the report (else the mapping's)."
+        ),
+        date: str | None = typer.Option(None, "--date", help="Election day, YYYY-MM-DD."),
+        country: str | None = typer.Option(None, "--country", help="Country name or code."),
+        round_: str | None = typer.Option(None, "--round", help="Round (1, 2, runoff, …)."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="No progress bar; print only the output paths."
         ),
@@ -157,7 +163,9 @@ def register(app: typer.Typer) -> None:
             where = Execution.dask(scheduler) if scheduler else Execution.of(execution)
         except ValueError as exc:
             raise fail(f"--execution: {exc}", 2) from None
-        election = load(file, preset, mapping, candidate)
+        election = load(
+            file, preset, mapping, candidate, name=title, date=date, country=country, round=round_
+        )
         try:  # no analysable station: one line, exit 1, no report (before the progress bar)
             require_analysable(election)
         except PollwatchError as exc:

@@ -437,6 +437,7 @@ def _ingest(
         type=str(el.get("type", "")),
         name=str(el.get("name", default_name)),
         candidates=tuple(candidates),
+        round=str(el.get("round", "")),
         hierarchy=tuple(mapping.hierarchy),
         scrutiny=None,
         source=source,

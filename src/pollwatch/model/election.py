@@ -40,6 +40,7 @@ class ElectionMeta:
     type: str = ""
     name: str = ""
     candidates: tuple[Candidate, ...] = ()
+    round: str = ""  # "1", "2", "runoff", … when the election has rounds
     hierarchy: tuple[str, ...] = ()
     scrutiny: str | None = None
     source: str | None = None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as _html
 import json
 import math
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pollwatch.forensics.strength import assess
+from pollwatch.model import ElectionMeta
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
 from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source
@@ -416,11 +419,37 @@ def build_report(
         Section("methods", "Methods and caveats", html=_methods_html(analysis)),
         Section("reproduce", "Reproducibility", html=_repro_html(analysis)),
     ]
-    title = e.meta.name or "Election analysis"
     return Report(
-        title=f"{title}: forensic analysis",
+        title=report_title(e.meta),
         election={"country": e.meta.country, "date": e.meta.date},
         headline=_headline(doc),
         sections=sections,
         version=analysis.version,
     )
+
+
+def report_title(meta: ElectionMeta) -> str:
+    """The report's title: what the election was, where and when, never the file name alone.
+
+    The mapping's or the command line's ``name`` (``--title``) leads; without one the title says
+    what is known (type, country, date, round). A file with no metadata at all is named as
+    "Election results in <file>" (name it with ``pollwatch analyze --title --date --country``).
+    """
+    source_name = Path(meta.source).name if meta.source else ""
+    named = bool(meta.name) and meta.name != source_name
+    what = meta.name if named else (f"{meta.type.capitalize()} election" if meta.type else "")
+    facts = [meta.country, _long_date(meta.date), f"round {meta.round}" if meta.round else ""]
+    facts = [f for f in facts if f and f not in what]
+    if not what and not facts:
+        return f"Election results in {source_name or 'an unnamed file'}: forensic analysis"
+    head = what or "Election"
+    return f"{head}{', ' if facts else ''}{', '.join(facts)}: forensic analysis"
+
+
+def _long_date(date: str) -> str:
+    """``2024-02-07`` as ``7 February 2024``; anything else as given."""
+    try:
+        d = dt.date.fromisoformat(date)
+    except ValueError:
+        return date
+    return f"{d.day} {d.strftime('%B')} {d.year}"
