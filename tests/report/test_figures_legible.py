@@ -165,3 +165,52 @@ def test_legible_at_phone_width(drawn):
             # inside the figure: the saved SVG (tight bbox) is no wider than the figure
             box = t.get_window_extent(renderer)
             assert box.x0 >= -1 and box.x1 <= fig.bbox.width + 1, (t.get_text(), box)
+
+
+@pytest.fixture
+def capture(monkeypatch):
+    kept: list = []
+    original = figs._svg
+    monkeypatch.setattr(figs, "_svg", lambda fig: (kept.append(fig), original(fig))[1])
+    return kept
+
+
+def _assert_clean(fig) -> None:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t, t.get_window_extent(renderer)) for t in _texts(fig)]
+    for (a, ba), (b, bb) in itertools.combinations(boxes, 2):
+        assert not ba.overlaps(bb), f"{a.get_text()!r} overlaps {b.get_text()!r}"
+    for ax in _all_axes(fig):
+        for axis in (ax.xaxis, ax.yaxis):
+            assert not axis.get_offset_text().get_text().strip()
+
+
+def test_short_names_distinct_and_short():
+    short = figs.short_names(PARTIES + ["Incumbent"])
+    assert len(set(short)) == len(short)
+    assert all(len(s) <= 28 for s in short)
+    assert short[-1] == "Incumbent"
+    assert short[0] == "1. ЕДИНАЯ РОССИЯ"
+    same = figs.short_names(["Party of the Very Long Name A1", "Party of the Very Long Name A1"])
+    assert same[0] != same[1]
+
+
+def test_regional_bars_in_millions_are_plain(capture):
+    names = [f"{PARTIES[i % 5]} region {i}" for i in range(12)]
+    figs.regional_bars(names, np.linspace(1.2e6, 4.8e6, 12))
+    (fig,) = capture
+    _assert_clean(fig)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert any("," in s and s.replace(",", "").isdigit() for s in labels), labels
+    ylabels = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].get_yticklabels())
+    assert all(f"{n}" in ylabels for n in names)  # wrapped, never cut
+
+
+def test_fingerprint_two_panels_long_leader(capture):
+    rng = np.random.default_rng(3)
+    t, s = rng.uniform(0.3, 0.9, 5000), rng.uniform(0.2, 0.8, 5000)
+    model = np.histogram2d(t, s, bins=[(np.arange(102) - 0.5) / 100] * 2)[0]
+    figs.fingerprint(t, s, model=model, leader=PARTIES[3])
+    (fig,) = capture
+    _assert_clean(fig)

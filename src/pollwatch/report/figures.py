@@ -22,7 +22,7 @@ from cycler import cycler  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 # Okabe & Ito's colour-blind-safe palette (black first, then the eight hues' usual order)
 OKABE_ITO = (
@@ -383,7 +383,7 @@ def digit_intervals(
     """Point estimates and intervals of a digit statistic per count, against its null value."""
     labels = [wrap(r[0], 24) for r in rows]
     lines = sum(lab.count("\n") + 1 for lab in labels)
-    fig, (ax,) = _new(0.3 * lines + 0.2 * len(rows) + 1.2)
+    fig, (ax,) = _new(0.22 * lines + 0.12 * len(rows) + 1.2)
     for i, (_name, est, lo, hi, _n) in enumerate(rows):
         bad = not (lo <= null <= hi) if np.isfinite(lo) and np.isfinite(hi) else False
         ax.errorbar(
@@ -430,6 +430,7 @@ def regional_bars(
         xerr=None if errors is None else np.asarray(errors)[order],
     )
     ax.set_yticks(range(len(order)), names)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     return Figure(
