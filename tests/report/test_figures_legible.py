@@ -214,3 +214,50 @@ def test_fingerprint_two_panels_long_leader(capture):
     figs.fingerprint(t, s, model=model, leader=PARTIES[3])
     (fig,) = capture
     _assert_clean(fig)
+
+
+_FIGURE_TEXT = r"""
+figs => figs.map(f => {
+  const svg = f.querySelector('svg').getBoundingClientRect();
+  const els = [...f.querySelectorAll('svg text')];
+  const texts = els.map(t => t.getBoundingClientRect());
+  // a text's height across its baseline: the box's width when the text is turned on its side
+  const sizes = els.map((t, i) => /rotate\((-?90|270)/.test(t.getAttribute('transform') || '')
+    ? texts[i].width : texts[i].height).filter(h => h > 0);
+  let overlaps = 0;
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+    const a = texts[i], b = texts[j];
+    const dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (dx > 1 && dy > 1) overlaps++;
+  }
+  return {key: f.dataset.figure, svgRight: svg.right, page: document.documentElement.clientWidth,
+          smallest: Math.min(...sizes), overlaps};
+})
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [400, 1400])
+def test_figures_in_chromium(drawn, browser, tmp_path_factory, width):
+    """The figures at phone and desktop width: inside the page, text at least 8 px, no two
+    texts overlapping, every full party name on the page; a screenshot of each figure."""
+    _, page_html = drawn
+    out = tmp_path_factory.mktemp(f"figures-{width}")
+    path = out / "report.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    found = page.eval_on_selector_all("figure[data-figure]", _FIGURE_TEXT)
+    assert {"histograms", "fingerprint", "shpilkin"} <= {f["key"] for f in found}
+    for f in found:
+        assert f["svgRight"] <= f["page"] + 1, f
+        assert f["smallest"] >= 8, f
+        assert f["overlaps"] == 0, f
+    text = page.inner_text("body")
+    for name in PARTIES:
+        assert name in text, name
+    for i, el in enumerate(page.query_selector_all("figure[data-figure]")):
+        el.screenshot(path=str(out / f"figure-{i}.png"))
+    page.close()

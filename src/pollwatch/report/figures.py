@@ -122,7 +122,13 @@ def _plain(fig) -> None:
 def _svg(fig) -> str:
     _plain(fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(
+        buf,
+        format="svg",
+        bbox_inches="tight",
+        pad_inches=0.03,
+        metadata={"Date": None, "Creator": None},
+    )
     text = buf.getvalue()
     return text[text.find("<svg") :]  # drop the XML prolog and DOCTYPE (inline SVG)
 
