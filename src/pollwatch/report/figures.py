@@ -194,7 +194,7 @@ def _clip_spikes(ax, h: np.ndarray, edges: np.ndarray, q: float = 0.995) -> None
     n_clipped = int((h > cap).sum())
     more = f" ({n_clipped - 1} more bins clipped)" if n_clipped > 1 else ""
     ax.annotate(
-        f"{int(round(top)):,} at {x:.1f} %{more}",
+        f"{int(round(top)):,} stations at {x:.1f} %, cut{more}",
         xy=(x, cap),
         xytext=(-8, -4),
         textcoords="offset points",
@@ -233,7 +233,7 @@ def percent_histograms(
         ax.set_title(label, loc="left")
         _clip_spikes(ax, h, edges)
     axes[1].set_xlabel("percent (0.1-pp bins)")
-    axes[1].set_xlim(0, 100)
+    axes[1].set_xlim(0, 100.6)  # the 100 % bin whole, not half hidden by the axis' end
     return Figure(
         "histograms",
         "Turnout and leader share",
