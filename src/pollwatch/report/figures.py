@@ -3,6 +3,13 @@
 Matplotlib (Agg backend) renders to SVG text with no external references. Plotted points
 are aggregated into histograms first, so a figure's size does not grow with the number of
 stations. Each function returns ``Figure(svg, caption)``; captions say what to look for.
+
+Publishable at any width: every figure is ``WIDTH`` inches wide with constrained layout and
+font sizes derived from that width (:func:`font_pt`), so text stays legible when the SVG
+shrinks to a phone screen; tick labels are plain numbers with thousands separators (no
+offset, no 1e6); colours are Okabe and Ito's colour-blind-safe palette; names are wrapped,
+never cut, or drawn under short labels with the full names in the figure's legend table
+(``Figure.names``); a spike that would flatten a histogram is cut and labelled with its count.
 """
 
 from __future__ import annotations
