@@ -261,3 +261,20 @@ def test_figures_in_chromium(drawn, browser, tmp_path_factory, width):
     for i, el in enumerate(page.query_selector_all("figure[data-figure]")):
         el.screenshot(path=str(out / f"figure-{i}.png"))
     page.close()
+
+
+def test_regional_fingerprints_small_multiples(drawn):
+    """The largest regions' fingerprints, one panel each, titled with name and station count."""
+    kept, page = drawn
+    assert 'data-figure="fingerprint-regions"' in page
+    (fig,) = [
+        f for f in kept if any(ax.get_title(loc="left").startswith("Region ") for ax in f.axes)
+    ]
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert len(titles) == 6 and all(t.startswith("Region ") for t in titles)
+    _assert_clean(fig)
+
+
+def test_no_regional_fingerprints_without_regions():
+    t = np.full(10, 0.5)
+    assert figs.regional_fingerprints(t, t, np.array(["only"] * 10)) is None

@@ -170,6 +170,11 @@ def _figures(analysis) -> list[figs.Figure]:
     kl = analysis.results.get("klimek")
     model = getattr(kl, "model_fingerprint", None) if kl is not None else None
     out.append(figs.fingerprint(tp / 100, sp / 100, model=model, leader=e.leader.name))
+    level = next((h for h in ("region", *e.meta.hierarchy) if h in e.meta.hierarchy), None)
+    if level is not None:
+        small = figs.regional_fingerprints(tp / 100, sp / 100, e.level(level), leader=e.leader.name)
+        if small is not None:
+            out.append(small)
     sh = analysis.doc.get("methods", {}).get("shpilkin", {})
     centres, lead, others, cands = _votes_by_turnout(e, tp)
     k = sh.get("k")

@@ -296,6 +296,64 @@ def fingerprint(
     )
 
 
+def regional_fingerprints(
+    turnout: np.ndarray,
+    share: np.ndarray,
+    regions: np.ndarray,
+    *,
+    leader: str = "leader",
+    top: int = 6,
+) -> Figure | None:
+    """The fingerprint of each of the ``top`` largest regions (by stations), small multiples
+    on shared axes and one shared log colour scale, at 2-pp bins. None with fewer than two
+    regions."""
+    ok = np.isfinite(turnout) & np.isfinite(share)
+    names, counts = np.unique(np.asarray(regions)[ok].astype(str), return_counts=True)
+    if len(names) < 2:
+        return None
+    order = np.argsort(-counts, kind="stable")[:top]
+    edges = np.linspace(0, 1, 51)
+    hists = []
+    for i in order:
+        m = ok & (np.asarray(regions).astype(str) == names[i])
+        hists.append(np.histogram2d(turnout[m], share[m], bins=[edges, edges])[0])
+    nrows = (len(order) + 1) // 2
+    fig, axes = _new(2.4 * nrows + 0.9, 2, nrows=nrows, sharex=True, sharey=True)
+    vmax = max(float(h.max()) for h in hists) or 1.0
+    im = None
+    for k, ax in enumerate(axes):
+        if k >= len(order):
+            ax.set_visible(False)
+            continue
+        im = ax.imshow(
+            np.ma.masked_less_equal(hists[k].T, 0),
+            origin="lower",
+            extent=(0, 100, 0, 100),
+            norm=LogNorm(vmin=1, vmax=max(vmax, 2)),
+            cmap="viridis",
+            aspect="auto",
+            interpolation="nearest",
+        )
+        ax.set_xticks([0, 50, 100])
+        ax.set_yticks([0, 50, 100])
+        ax.set_title(f"{wrap(names[order[k]], 22)} ({counts[order[k]]:,})", loc="left")
+        if k % 2 == 0:
+            ax.set_ylabel("share %")
+        if k >= len(axes) - 2:
+            ax.set_xlabel("turnout %")
+    fig.get_layout_engine().set(w_pad=0.08, wspace=0.08)
+    fig.colorbar(im, ax=[a for a in axes if a.get_visible()], label="stations (log)", shrink=0.6)
+    return Figure(
+        "fingerprint-regions",
+        "Fingerprints of the largest regions",
+        _svg(fig),
+        f"The same picture for the {len(order)} regions with the most stations (station count "
+        f"in brackets), {short_names([leader])[0]}'s share against turnout in 2-pp cells. A "
+        "second cluster in one region but not the others points to where to look; a region whose "
+        "single blob sits higher than the rest may simply vote differently.",
+    )
+
+
 def shpilkin(
     bin_centres: np.ndarray,
     leader_votes: np.ndarray,
