@@ -192,6 +192,7 @@ def test_short_names_distinct_and_short():
     assert all(len(s) <= 28 for s in short)
     assert short[-1] == "Incumbent"
     assert short[0] == "1. ЕДИНАЯ РОССИЯ"
+    assert figs.short_names(["Путин Владимир Владимирович"]) == ["Путин В. В."]
     same = figs.short_names(["Party of the Very Long Name A1", "Party of the Very Long Name A1"])
     assert same[0] != same[1]
 

@@ -148,7 +148,8 @@ def wrap(name: str, width: int = 28) -> str:
 def short_names(names: Sequence[str], maxlen: int = 24) -> list[str]:
     """Short, distinct labels for figures; the full names go in the legend table.
 
-    A name that fits is kept. Otherwise its ballot number is kept and the rest shortened to
+    A name that fits is kept; a person's name becomes surname and initials. Otherwise its
+    ballot number is kept and the rest shortened to
     the quoted name ("ЕДИНАЯ РОССИЯ"), else its run of capitals, else initials, else cut;
     labels that still collide get their position appended.
     """
@@ -158,6 +159,12 @@ def short_names(names: Sequence[str], maxlen: int = 24) -> list[str]:
         if len(name) <= maxlen:
             out.append(name)
             continue
+        words = name.split()
+        if 2 <= len(words) <= 4 and all(w[:1].isupper() and w.isalpha() for w in words):
+            person = words[0] + " " + " ".join(w[0] + "." for w in words[1:])  # Путин В. В.
+            if len(person) <= maxlen:
+                out.append(person)
+                continue
         num = re.match(r"^\s*(\d+)[.)]?\s+", name)
         prefix = num.group(1) + ". " if num else ""
         rest = name[num.end() :] if num else name
