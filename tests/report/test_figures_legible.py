@@ -279,3 +279,22 @@ def test_regional_fingerprints_small_multiples(drawn):
 def test_no_regional_fingerprints_without_regions():
     t = np.full(10, 0.5)
     assert figs.regional_fingerprints(t, t, np.array(["only"] * 10)) is None
+
+
+def test_regional_fingerprints_long_region_names(capture):
+    rng = np.random.default_rng(4)
+    names = [
+        "Краснодарский край",
+        "Ростовская область",
+        "Республика Татарстан (Татарстан)",
+        "Республика Башкортостан",
+        "Город Москва",
+        "Московская область",
+    ]
+    regions = rng.choice(names, 6000)
+    t, s = rng.uniform(0.3, 0.9, 6000), rng.uniform(0.2, 0.8, 6000)
+    figs.regional_fingerprints(t, s, regions, leader="Путин Владимир Владимирович")
+    (fig,) = capture
+    _assert_clean(fig)
+    titles = " ".join(ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes)
+    assert all(n in titles for n in names)

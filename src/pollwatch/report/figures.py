@@ -343,7 +343,8 @@ def regional_fingerprints(
         )
         ax.set_xticks([0, 50, 100])
         ax.set_yticks([0, 50, 100])
-        ax.set_title(f"{wrap(names[order[k]], 22)} ({counts[order[k]]:,})", loc="left")
+        # wrapped narrow enough that two neighbouring titles never meet (Cyrillic is wide)
+        ax.set_title(wrap(f"{names[order[k]]} ({counts[order[k]]:,})", 18), loc="left")
         if k % 2 == 0:
             ax.set_ylabel("share %")
         if k >= len(axes) - 2:
