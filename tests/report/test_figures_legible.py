@@ -298,3 +298,15 @@ def test_regional_fingerprints_long_region_names(capture):
     _assert_clean(fig)
     titles = " ".join(ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes)
     assert all(n in titles for n in names)
+
+
+def test_regional_bars_russian_regions_ticks_apart(capture):
+    names = [
+        "Республика Татарстан (Татарстан)",
+        "Чувашская Республика - Чувашия",
+        "99 Территория за пределами РФ",
+        "Республика Башкортостан",
+    ] * 6
+    figs.regional_bars(names, np.linspace(1.0e6, 7e4, len(names)))
+    (fig,) = capture
+    _assert_clean(fig)

@@ -498,9 +498,9 @@ def regional_bars(
 ) -> Figure:
     """Horizontal bars of a per-region quantity (largest first)."""
     order = np.argsort(-np.asarray(values))[:top]
-    names = [wrap(labels[i], 24) for i in order]
-    lines = sum(n.count("\n") + 1 for n in names)
-    fig, (ax,) = _new(0.25 * lines + 0.12 * len(order) + 1.2)
+    names = [wrap(labels[i], 30) for i in order]
+    extra = sum(n.count("\n") for n in names)  # rows whose name takes more than one line
+    fig, (ax,) = _new(0.3 * len(order) + 0.2 * extra + 1.0)
     ax.barh(
         range(len(order)),
         np.asarray(values)[order],
@@ -509,7 +509,8 @@ def regional_bars(
         xerr=None if errors is None else np.asarray(errors)[order],
     )
     ax.set_yticks(range(len(order)), names)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.margins(y=0.01)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # "1,000,000" is wide at phone size
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     return Figure(
