@@ -169,17 +169,20 @@ def _figures(analysis) -> list[figs.Figure]:
     num = e.ballots_issued() if basis == "issued" else e.ballots_cast()
     tp = np.where(ok, percent(num, e.field("registered")), np.nan)
     sp = np.where(ok, percent(e.votes(), e.ballots_cast()), np.nan)
-    out = [figs.percent_histograms(tp, sp, leader=e.leader.name[:40], basis=basis)]
+    out = [figs.percent_histograms(tp, sp, leader=e.leader.name, basis=basis)]
     kl = analysis.results.get("klimek")
     model = getattr(kl, "model_fingerprint", None) if kl is not None else None
-    out.append(figs.fingerprint(tp / 100, sp / 100, model=model, leader=e.leader.name[:30]))
+    out.append(figs.fingerprint(tp / 100, sp / 100, model=model, leader=e.leader.name))
+    level = next((h for h in ("region", *e.meta.hierarchy) if h in e.meta.hierarchy), None)
+    if level is not None:
+        small = figs.regional_fingerprints(tp / 100, sp / 100, e.level(level), leader=e.leader.name)
+        if small is not None:
+            out.append(small)
     sh = analysis.doc.get("methods", {}).get("shpilkin", {})
     centres, lead, others, cands = _votes_by_turnout(e, tp)
     k = sh.get("k")
     clean = None if k is None else k * others
-    out.append(
-        figs.shpilkin(centres, lead, others, clean, sh.get("mode"), e.leader.name[:30], cands)
-    )
+    out.append(figs.shpilkin(centres, lead, others, clean, sh.get("mode"), e.leader.name, cands))
     ir = analysis.results.get("integer_percentages")
     if ir is not None:
         out.append(_integer_panel(e, ir))
@@ -232,7 +235,7 @@ def _votes_by_turnout(e, tp: np.ndarray):
     if len(e.candidates) <= 8:
         for c in e.candidates:
             if c.id != e.leader.id:
-                cands[c.name[:25]] = np.bincount(b, weights=e.field(c.id)[ok], minlength=100)
+                cands[c.name] = np.bincount(b, weights=e.field(c.id)[ok], minlength=100)
     return centres, lead, others, cands
 
 

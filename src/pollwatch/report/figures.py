@@ -3,11 +3,20 @@
 Matplotlib (Agg backend) renders to SVG text with no external references. Plotted points
 are aggregated into histograms first, so a figure's size does not grow with the number of
 stations. Each function returns ``Figure(svg, caption)``; captions say what to look for.
+
+Publishable at any width: every figure is ``WIDTH`` inches wide with constrained layout and
+font sizes derived from that width (:func:`font_pt`), so text stays legible when the SVG
+shrinks to a phone screen; tick labels are plain numbers with thousands separators (no
+offset, no 1e6); colours are Okabe and Ito's colour-blind-safe palette; names are wrapped,
+never cut, or drawn under short labels with the full names in the figure's legend table
+(``Figure.names``); a spike that would flatten a histogram is cut and labelled with its count.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,21 +25,64 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from cycler import cycler  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.figure import Figure as _MplFigure  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
+
+# Okabe & Ito's colour-blind-safe palette (black first, then the eight hues' usual order)
+OKABE_ITO = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#000000",
+)
+ACCENT = "#D55E00"  # vermillion: the leader, flagged values
+NEUTRAL = "#4d4d4d"
+CLEAN = "#0072B2"  # blue: the clean reference
+OTHERS = [c for c in OKABE_ITO if c not in (ACCENT, CLEAN, "#F0E442")] + ["#F0E442"]
+
+# Every figure is WIDTH inches wide, so its SVG is WIDTH * 96 CSS px wide at natural size and
+# shrinks with the page (``max-width: 100 %``). Font sizes follow from that width: text is at
+# least MIN_PX CSS px high when the figure is shrunk to PHONE_PX (a 400 px screen less the
+# page's padding), and grows with the figure on wider screens.
+WIDTH = 6.0
+PHONE_PX = 368
+MIN_PX = 9.0
+
+
+def font_pt(px: float, width_in: float = WIDTH, at_px: float = PHONE_PX) -> float:
+    """The font size (pt) that renders ``px`` CSS px high when a figure ``width_in`` inches
+    wide is scaled to ``at_px`` CSS px (never below ``px`` at natural size)."""
+    scale = min(1.0, at_px / (width_in * 96))
+    return round(px * 72 / 96 / scale, 1)
+
+
+TICK_PT = font_pt(MIN_PX)
+TEXT_PT = font_pt(MIN_PX + 1)
 
 plt.rcParams.update(
     {
         "svg.fonttype": "none",
-        "font.size": 9,
+        "font.size": TEXT_PT,
+        "axes.titlesize": TEXT_PT,
+        "axes.labelsize": TEXT_PT,
+        "xtick.labelsize": TICK_PT,
+        "ytick.labelsize": TICK_PT,
+        "legend.fontsize": TICK_PT,
         "axes.spines.top": False,
         "axes.spines.right": False,
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+        "axes.formatter.useoffset": False,
+        "axes.formatter.limits": (-9, 12),
         "figure.dpi": 100,
     }
 )
-
-ACCENT = "#b2182b"
-NEUTRAL = "#4d4d4d"
-CLEAN = "#2166ac"
 
 
 @dataclass(frozen=True)
@@ -39,14 +91,132 @@ class Figure:
     title: str
     svg: str
     caption: str
+    # (label drawn in the figure, full name, colour): the legend table under the figure
+    names: tuple[tuple[str, str, str], ...] = ()
+
+
+class PlainFormatter(ScalarFormatter):
+    """Tick labels as plain numbers with thousands separators: no offset, no 1e6."""
+
+    def __init__(self) -> None:
+        super().__init__(useOffset=False, useMathText=False)
+        self.set_scientific(False)
+
+    def __call__(self, x, pos=None) -> str:
+        text = super().__call__(x, pos)
+        m = re.match(r"^([\u2212-]?)(\d{4,})(.*)$", text)
+        return f"{m.group(1)}{int(m.group(2)):,}{m.group(3)}" if m else text
+
+
+def _new(height: float, ncols: int = 1, *, nrows: int = 1, **kw):
+    """A figure WIDTH inches wide with constrained layout (labels never overlap the axes);
+    its axes as a flat list."""
+    fig = _MplFigure(figsize=(WIDTH, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw).ravel()
+    return fig, list(axes)
+
+
+def _plain(fig) -> None:
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter) and not isinstance(
+                axis.get_major_formatter(), PlainFormatter
+            ):
+                axis.set_major_formatter(PlainFormatter())
 
 
 def _svg(fig) -> str:
+    _plain(fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    fig.savefig(
+        buf,
+        format="svg",
+        bbox_inches="tight",
+        pad_inches=0.03,
+        metadata={"Date": None, "Creator": None},
+    )
     text = buf.getvalue()
     return text[text.find("<svg") :]  # drop the XML prolog and DOCTYPE (inline SVG)
+
+
+def wrap(name: str, width: int = 28) -> str:
+    """The whole name on as many lines as it needs (never cut)."""
+    return "\n".join(textwrap.wrap(str(name), width, break_long_words=False)) or str(name)
+
+
+def short_names(names: Sequence[str], maxlen: int = 24) -> list[str]:
+    """Short, distinct labels for figures; the full names go in the legend table.
+
+    A name that fits is kept; a person's name becomes surname and initials. Otherwise its
+    ballot number is kept and the rest shortened to
+    the quoted name ("ЕДИНАЯ РОССИЯ"), else its run of capitals, else initials, else cut;
+    labels that still collide get their position appended.
+    """
+    out = []
+    for name in names:
+        name = str(name).strip()
+        if len(name) <= maxlen:
+            out.append(name)
+            continue
+        words = name.split()
+        if 2 <= len(words) <= 4 and all(w[:1].isupper() and w.isalpha() for w in words):
+            person = words[0] + " " + " ".join(w[0] + "." for w in words[1:])  # Путин В. В.
+            if len(person) <= maxlen:
+                out.append(person)
+                continue
+        num = re.match(r"^\s*(\d+)[.)]?\s+", name)
+        prefix = num.group(1) + ". " if num else ""
+        rest = name[num.end() :] if num else name
+        q = re.search(r"[\"«“„']([^\"»”“']{2,})[\"»”“']", rest)
+        caps = re.findall(
+            r"\b[A-ZА-ЯЁƏÜÖĞÇŞİ][A-ZА-ЯЁƏÜÖĞÇŞİ\-]+(?:\s+[A-ZА-ЯЁƏÜÖĞÇŞİ\-]{2,})+", rest
+        )
+        core = q.group(1).strip() if q else (max(caps, key=len) if caps else rest)
+        if len(prefix + core) > maxlen:
+            words = [w for w in re.findall(r"\w+", core) if w[:1].isupper()] or re.findall(
+                r"\w+", core
+            )
+            initials = "".join(w[0].upper() for w in words)
+            core = initials if 2 <= len(initials) <= maxlen - len(prefix) else core
+        label = prefix + core
+        if len(label) > maxlen:
+            label = label[: maxlen - 1].rstrip() + "…"
+        out.append(label)
+    seen: dict[str, int] = {}
+    for lab in out:
+        seen[lab] = seen.get(lab, 0) + 1
+    return [f"{lab} ({i + 1})" if seen[lab] > 1 else lab for i, lab in enumerate(out)]
+
+
+def _clip_spikes(ax, h: np.ndarray, edges: np.ndarray, q: float = 0.995) -> None:
+    """Set the y-axis by the body of the distribution, not its tallest spike.
+
+    The limit is a little above the ``q`` quantile of the non-empty bins; when a bin stands
+    far above it (a 100 % turnout spike), the axis is clipped there and the tallest clipped
+    bin is labelled with its count (an arrow at the top of the axes)."""
+    full = h[h > 0]
+    if full.size < 20:
+        return
+    cap = float(np.quantile(full, q)) * 1.15
+    top = float(h.max())
+    if top <= 1.5 * cap:
+        return
+    ax.set_ylim(0, cap)
+    i = int(np.argmax(h))
+    x = 0.5 * (edges[i] + edges[i + 1])
+    n_clipped = int((h > cap).sum())
+    more = f" ({n_clipped - 1} more bins clipped)" if n_clipped > 1 else ""
+    ax.annotate(
+        f"{int(round(top)):,} stations at {x:.1f} %, cut{more}",
+        xy=(x, cap),
+        xytext=(-8, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=TICK_PT,
+        arrowprops={"arrowstyle": "->", "color": NEUTRAL, "lw": 0.8},
+    )
 
 
 def percent_histograms(
@@ -57,12 +227,15 @@ def percent_histograms(
     leader: str = "leader",
     basis: str = "issued",
 ) -> Figure:
-    """Turnout and leader-share histograms at 0.1-pp bins, so whole-percent spikes show."""
-    fig, axes = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True)
+    """Turnout and leader-share histograms at 0.1-pp bins, so whole-percent spikes show.
+
+    Each y-axis shows the body of its distribution; a spike far above it (100 % turnout) is
+    clipped and labelled with its count."""
+    fig, axes = _new(6.0, nrows=2, sharex=True)
     edges = np.arange(-0.05, 100.06, 0.1)
     for ax, x, label, color in (
         (axes[0], turnout_pct, f"turnout ({basis}) %", NEUTRAL),
-        (axes[1], share_pct, f"{leader} share %", ACCENT),
+        (axes[1], share_pct, f"{wrap(leader, 48)}: share %", ACCENT),
     ):
         ok = np.isfinite(x)
         h, _ = np.histogram(x[ok], bins=edges, weights=None if weights is None else weights[ok])
@@ -71,16 +244,18 @@ def percent_histograms(
         for j in range(10, 100, 10):
             ax.axvline(j, color="#bbbbbb", lw=0.4, zorder=0)
         ax.set_ylabel("stations")
-        ax.set_title(label, loc="left", fontsize=9)
+        ax.set_title(label, loc="left")
+        _clip_spikes(ax, h, edges)
     axes[1].set_xlabel("percent (0.1-pp bins)")
-    axes[1].set_xlim(0, 100)
+    axes[1].set_xlim(0, 100.6)  # the 100 % bin whole, not half hidden by the axis' end
     return Figure(
         "histograms",
         "Turnout and leader share",
         _svg(fig),
         "Station counts in 0.1-percentage-point bins. A fair count gives smooth curves; "
         "sharp spikes at whole or round percentages (50, 60, 70 …) suggest numbers written into "
-        "protocols rather than counted.",
+        "protocols rather than counted. Where one bin (often 100 % turnout) towers over the rest, "
+        "the axis is cut to show the body of the distribution and the bin's count is written on it.",
     )
 
 
@@ -99,9 +274,9 @@ def fingerprint(
     panels = [("official results", h)] + (
         [(model_label, np.asarray(model))] if model is not None else []
     )
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    fig, axes = _new(3.6 if len(panels) > 1 else 4.6, len(panels), sharey=True)
     vmax = max(float(p.max()) for _, p in panels) or 1.0
-    for ax, (title, data) in zip(axes[0], panels, strict=True):
+    for i, (ax, (title, data)) in enumerate(zip(axes, panels, strict=True)):
         im = ax.imshow(
             np.ma.masked_less_equal(data.T, 0),
             origin="lower",
@@ -111,10 +286,13 @@ def fingerprint(
             aspect="auto",
             interpolation="nearest",
         )
+        ax.set_xticks([0, 50, 100] if len(panels) > 1 else [0, 25, 50, 75, 100])
         ax.set_xlabel("turnout %")
-        ax.set_ylabel(f"{leader} share %")
-        ax.set_title(title, loc="left", fontsize=9)
-    fig.colorbar(im, ax=axes[0].tolist(), label="stations (log scale)", shrink=0.85)
+        if i == 0:
+            ax.set_ylabel(f"{short_names([leader])[0]}: share %")
+        ax.set_title(title, loc="left")
+    fig.get_layout_engine().set(w_pad=0.08, wspace=0.08)
+    fig.colorbar(im, ax=list(axes), label="stations (log scale)", shrink=0.85)
     return Figure(
         "fingerprint",
         "Election fingerprint",
@@ -122,6 +300,65 @@ def fingerprint(
         "Each cell counts stations with that turnout and leader share. A fair election is one compact "
         "blob; ballot stuffing smears it towards the top right (100 % turnout, 100 % for the leader), "
         "often with a second cluster there. Genuine regional differences can also create clusters.",
+    )
+
+
+def regional_fingerprints(
+    turnout: np.ndarray,
+    share: np.ndarray,
+    regions: np.ndarray,
+    *,
+    leader: str = "leader",
+    top: int = 6,
+) -> Figure | None:
+    """The fingerprint of each of the ``top`` largest regions (by stations), small multiples
+    on shared axes and one shared log colour scale, at 2-pp bins. None with fewer than two
+    regions."""
+    ok = np.isfinite(turnout) & np.isfinite(share)
+    names, counts = np.unique(np.asarray(regions)[ok].astype(str), return_counts=True)
+    if len(names) < 2:
+        return None
+    order = np.argsort(-counts, kind="stable")[:top]
+    edges = np.linspace(0, 1, 51)
+    hists = []
+    for i in order:
+        m = ok & (np.asarray(regions).astype(str) == names[i])
+        hists.append(np.histogram2d(turnout[m], share[m], bins=[edges, edges])[0])
+    nrows = (len(order) + 1) // 2
+    fig, axes = _new(2.4 * nrows + 0.9, 2, nrows=nrows, sharex=True, sharey=True)
+    vmax = max(float(h.max()) for h in hists) or 1.0
+    im = None
+    for k, ax in enumerate(axes):
+        if k >= len(order):
+            ax.set_visible(False)
+            continue
+        im = ax.imshow(
+            np.ma.masked_less_equal(hists[k].T, 0),
+            origin="lower",
+            extent=(0, 100, 0, 100),
+            norm=LogNorm(vmin=1, vmax=max(vmax, 2)),
+            cmap="viridis",
+            aspect="auto",
+            interpolation="nearest",
+        )
+        ax.set_xticks([0, 50, 100])
+        ax.set_yticks([0, 50, 100])
+        # wrapped narrow enough that two neighbouring titles never meet (Cyrillic is wide)
+        ax.set_title(wrap(f"{names[order[k]]} ({counts[order[k]]:,})", 18), loc="left")
+        if k % 2 == 0:
+            ax.set_ylabel("share %")
+        if k >= len(axes) - 2:
+            ax.set_xlabel("turnout %")
+    fig.get_layout_engine().set(w_pad=0.08, wspace=0.08)
+    fig.colorbar(im, ax=[a for a in axes if a.get_visible()], label="stations (log)", shrink=0.6)
+    return Figure(
+        "fingerprint-regions",
+        "Fingerprints of the largest regions",
+        _svg(fig),
+        f"The same picture for the {len(order)} regions with the most stations (station count "
+        f"in brackets), {short_names([leader])[0]}'s share against turnout in 2-pp cells. A "
+        "second cluster in one region but not the others points to where to look; a region whose "
+        "single blob sits higher than the rest may simply vote differently.",
     )
 
 
@@ -134,12 +371,20 @@ def shpilkin(
     leader: str = "leader",
     candidates: dict[str, np.ndarray] | None = None,
 ) -> Figure:
-    """Votes per turnout bin, each candidate, with the extrapolated clean leader line."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.plot(bin_centres, leader_votes / 1e3, color=ACCENT, lw=1.6, label=f"{leader} (official)")
+    """Votes per turnout bin, each candidate, with the extrapolated clean leader line.
+
+    Candidates are drawn under short labels (:func:`short_names`); the figure's legend
+    table gives each label's full name and colour."""
+    fig, (ax,) = _new(4.8)
+    names = [leader] + list(candidates or {})
+    short = short_names(names)
+    table = [(short[0], leader, ACCENT)]
+    ax.plot(bin_centres, leader_votes / 1e3, color=ACCENT, lw=1.8, label=short[0])
     if candidates:
-        for name, v in candidates.items():
-            ax.plot(bin_centres, v / 1e3, lw=0.8, alpha=0.8, label=name)
+        for j, (name, v) in enumerate(candidates.items()):
+            color = OTHERS[j % len(OTHERS)]
+            ax.plot(bin_centres, v / 1e3, lw=1.0, color=color, label=short[j + 1])
+            table.append((short[j + 1], name, color))
     else:
         ax.plot(bin_centres, others_votes / 1e3, color=NEUTRAL, lw=1.2, label="all others")
     if clean_leader is not None:
@@ -150,7 +395,7 @@ def shpilkin(
             where=leader_votes > clean_leader,
             color=ACCENT,
             alpha=0.18,
-            label="excess over clean line",
+            label="excess over clean",
         )
         ax.plot(
             bin_centres,
@@ -158,14 +403,14 @@ def shpilkin(
             color=CLEAN,
             lw=1.2,
             ls="--",
-            label=f"{leader}, clean (k × others)",
+            label="leader if clean (k × others)",
         )
     if mode is not None:
         ax.axvline(mode, color="#999999", lw=0.8, ls=":")
     ax.set_xlabel("turnout % (1-pp bins)")
     ax.set_ylabel("thousand votes")
     ax.set_xlim(0, 100)
-    ax.legend(fontsize=7, frameon=False, ncol=2)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
     return Figure(
         "shpilkin",
         "Votes by turnout (Shpilkin)",
@@ -173,6 +418,7 @@ def shpilkin(
         "Votes for each candidate summed over stations in each turnout bin. If added ballots are not "
         "the problem, every candidate's curve has the same shape. Above the natural peak (dotted line) "
         "the leader's curve rising while the others fall is the excess the method counts (shaded).",
+        tuple(table),
     )
 
 
@@ -184,7 +430,7 @@ def integer_panel(
     label: str = "stations at a whole percent",
 ) -> Figure:
     """Observed vs expected station counts at each whole percent."""
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig, (ax,) = _new(4.0)
     ax.bar(percents, observed, width=0.8, color=ACCENT, alpha=0.75, label="observed")
     ax.plot(percents, expected, color=NEUTRAL, lw=1.2, label="expected by chance")
     if band is not None:
@@ -198,8 +444,8 @@ def integer_panel(
             label="chance ± 2 sd",
         )
     ax.set_xlabel("whole percent (turnout or leader share)")
-    ax.set_ylabel(label)
-    ax.legend(fontsize=7, frameon=False)
+    ax.set_ylabel(wrap(label, 30))
+    fig.legend(loc="outside lower center", ncols=3, frameon=False)
     return Figure(
         "integers",
         "Whole-percent excess",
@@ -214,7 +460,9 @@ def digit_intervals(
     rows: Sequence[tuple[str, float, float, float, float]], title: str, null: float
 ) -> Figure:
     """Point estimates and intervals of a digit statistic per count, against its null value."""
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.0))
+    labels = [wrap(r[0], 24) for r in rows]
+    lines = sum(lab.count("\n") + 1 for lab in labels)
+    fig, (ax,) = _new(0.22 * lines + 0.12 * len(rows) + 1.2)
     for i, (_name, est, lo, hi, _n) in enumerate(rows):
         bad = not (lo <= null <= hi) if np.isfinite(lo) and np.isfinite(hi) else False
         ax.errorbar(
@@ -227,15 +475,15 @@ def digit_intervals(
             capsize=2,
         )
     ax.axvline(null, color=CLEAN, lw=1, ls="--")
-    ax.set_yticks(range(len(rows)), [r[0][:40] for r in rows])
+    ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
-    ax.set_title(title, loc="left", fontsize=9)
+    ax.set_title(title, loc="left")
     return Figure(
         f"digits-{title[:12]}",
         title,
         _svg(fig),
         f"Mean digit with its 95 % bootstrap interval; the dashed line is what honest counts give "
-        f"({null}). Red marks an interval that excludes it. Digit tests are weak evidence: they also "
+        f"({null}). Vermillion marks an interval that excludes it. Digit tests are weak evidence: they also "
         "react to strategic voting and small counts, and some fraud moves digits towards the null.",
     )
 
@@ -250,7 +498,9 @@ def regional_bars(
 ) -> Figure:
     """Horizontal bars of a per-region quantity (largest first)."""
     order = np.argsort(-np.asarray(values))[:top]
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(order) + 1.0))
+    names = [wrap(labels[i], 30) for i in order]
+    extra = sum(n.count("\n") for n in names)  # rows whose name takes more than one line
+    fig, (ax,) = _new(0.3 * len(order) + 0.2 * extra + 1.0)
     ax.barh(
         range(len(order)),
         np.asarray(values)[order],
@@ -258,7 +508,9 @@ def regional_bars(
         alpha=0.8,
         xerr=None if errors is None else np.asarray(errors)[order],
     )
-    ax.set_yticks(range(len(order)), [str(labels[i])[:45] for i in order])
+    ax.set_yticks(range(len(order)), names)
+    ax.margins(y=0.01)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # "1,000,000" is wide at phone size
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     return Figure(
@@ -286,7 +538,7 @@ def choropleth(geojson: dict, values: dict[str, float], key: str, label: str) ->
             ring = np.asarray(poly[0])
             patches.append(Polygon(ring[:, :2], closed=True))
             vals.append(values.get(name, np.nan))
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (ax,) = _new(4.6)
     coll = PatchCollection(patches, cmap="Reds", edgecolor="white", linewidth=0.3)
     coll.set_array(np.ma.masked_invalid(np.asarray(vals, dtype=float)))
     ax.add_collection(coll)
