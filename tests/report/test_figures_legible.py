@@ -310,3 +310,45 @@ def test_regional_bars_russian_regions_ticks_apart(capture):
     figs.regional_bars(names, np.linspace(1.0e6, 7e4, len(names)))
     (fig,) = capture
     _assert_clean(fig)
+
+
+_WIDEST = """
+() => {
+  const w = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > w + 1 && !el.closest('.tablewrap')) {
+      wide.push(el.tagName + (el.className ? '.' + el.className : '') + ' ' + Math.round(r.right));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, width: w, wide: wide.slice(0, 10)};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def report_from_file(tmp_path_factory):
+    """A report as a user gets it: a results file read from disk (so the reproducibility table
+    carries the input's SHA-256, the row that widened the 2012 page to 734 px at 400 px)."""
+    from pollwatch import analyze, read_election, simulate_election, write_all
+
+    d = tmp_path_factory.mktemp("from-file")
+    paths = simulate_election(3000, seed=2, layout="russia").write(d)
+    fast = ["fingerprint", "regression", "integer_percentages", "shpilkin", "digits", "carousel"]
+    analysis = analyze(read_election(paths["results.csv"]), seed=0, methods=fast)
+    return write_all(analysis, d / "out")["report.html"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [400, 1400])
+def test_page_never_scrolls_sideways(report_from_file, browser, width):
+    """Issue 17: no horizontal scrolling at 400 px or 1,400 px, except inside a table that
+    scrolls on its own; a screenshot of the whole page at each width beside the report."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(report_from_file.as_uri())
+    page.wait_for_load_state("load")
+    found = page.evaluate(_WIDEST)
+    page.screenshot(path=str(report_from_file.with_name(f"report-{width}.png")), full_page=True)
+    page.close()
+    assert found["scroll"] <= found["width"], found
