@@ -69,13 +69,8 @@ def check_when(v: dt.datetime) -> dt.datetime:
     return v
 
 
-def bounded(max_length: int, min_length: int = 0) -> Any:
-    """A text field: at most ``max_length`` characters (the column's length), ``check_text``."""
-    return Annotated[
-        str, Field(min_length=min_length, max_length=max_length), AfterValidator(check_text)
-    ]
-
-
+# Text fields: at most the column's length, ``check_text`` (written out, not built by a
+# function, so that type checkers see them as types).
 Text = Annotated[str, AfterValidator(check_text)]  # a TEXT column: bound it where it is used
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
