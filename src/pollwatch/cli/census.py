@@ -17,6 +17,87 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(cen, name="census")
 
+    @cen.command("import")
+    def import_cmd(
+        source: Path = typer.Argument(..., help="A folder or ZIP of protocol photos and PDFs."),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Evidence folder (created; later imports append to it)."
+        ),
+        collector: str = typer.Option(..., "--collector", help="Who collected these photos."),
+        election_day: str | None = typer.Option(
+            None, "--election-day", help="YYYY-MM-DD: photos taken on other days are flagged."
+        ),
+        stations: Path | None = typer.Option(
+            None,
+            "--stations",
+            help="CSV of station_id[,lat,lon]: only these ids are accepted; with coordinates, "
+            "photos taken far from the station are flagged.",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the records as JSON."),
+    ) -> None:
+        """Hash, keep and read protocol photos: QR codes, EXIF time and place, duplicates.
+
+        Writes originals/ and published/ (metadata stripped), manifest.csv and custody.jsonl
+        (a hash chain: docs/census.md §5).
+
+        Example: pollwatch census import photos.zip -o evidence --collector "Team North"
+        """
+        import csv
+        from datetime import date
+
+        from pollwatch.census.intake import import_sheets
+
+        known: dict[str, tuple[float, float] | None] | None = None
+        if stations is not None:
+            known = {}
+            with stations.open(encoding="utf-8-sig", newline="") as fh:
+                for i, row in enumerate(csv.DictReader(fh), 2):
+                    sid = (row.get("station_id") or "").strip()
+                    if not sid:
+                        err_console.print(f"error: {stations}, line {i}: no station_id")
+                        raise typer.Exit(EXIT_BAD_INPUT)
+                    try:
+                        lat, lon = row.get("lat"), row.get("lon")
+                        known[sid] = (float(lat), float(lon)) if lat and lon else None
+                    except ValueError:
+                        err_console.print(
+                            f"error: {stations}, line {i}: lat/lon must be numbers, "
+                            f"found {row.get('lat')!r}, {row.get('lon')!r}"
+                        )
+                        raise typer.Exit(EXIT_BAD_INPUT) from None
+        try:
+            day = date.fromisoformat(election_day) if election_day else None
+            res = import_sheets(source, out, collector=collector, election_day=day, stations=known)
+        except ValueError as exc:
+            err_console.print(f"error: {exc}", highlight=False, markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "records": [r.to_row() for r in res.records],
+                        "refused": [{"name": n, "reason": w} for n, w in res.refused],
+                        "manifest": str(res.manifest),
+                        "custody": str(res.custody),
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+            return
+        groups = res.by_station()
+        console.print(
+            f"{len(res.records):,} files taken in for {len(groups):,} station(s); "
+            f"{len(res.refused):,} refused; {len(res.duplicates):,} near-duplicate photo(s).",
+            highlight=False,
+            markup=False,
+        )
+        for r in res.records:
+            for f in r.findings:
+                console.print(f"- {r.name}: {f}", highlight=False, markup=False)
+        for n, w in res.refused:
+            console.print(f"- refused {n}: {w}", highlight=False, markup=False)
+
     @cen.command("check")
     def check_cmd(
         sheets: Path = typer.Argument(
