@@ -14,7 +14,7 @@ from pollwatch.cli import app
 from pollwatch.demo import simulate_reference_case
 from pollwatch.quickcount.compare import compare
 from pollwatch.quickcount.design import draw_sample
-from pollwatch.quickcount.estimate import estimate
+from pollwatch.quickcount.estimate import convergence, estimate
 from pollwatch.quickcount.sample import read_sample, write_replacements
 from pollwatch.quickcount.simulation import copies_from, simulate_frame
 from pollwatch.simulate.layouts import write_layout
@@ -161,3 +161,10 @@ def test_cli_estimate_and_compare_with_sample(demo):
     assert doc["estimate"]["n_reported"] == 300 and doc["estimate"]["off_sample"]["count"] == 50
     c = _quiet(compare, copies, e, sample=read_sample(d / "sample.csv"))
     assert c.estimate.n_reported == 300
+
+
+def test_convergence_counts_only_the_sample(demo):
+    d, e, _, ids, extra, copies = demo
+    r = _quiet(convergence, copies, e, sample=read_sample(d / "sample.csv"), steps=4)
+    assert r.steps[-1] == 300
+    assert _quiet(convergence, copies, e, steps=4).steps[-1] == 350

@@ -939,33 +939,7 @@ def estimate(
         raise ValueError(f"bootstrap ({bootstrap}) must be in the interval [0, inf)")
     if isinstance(copies, pl.DataFrame):
         copies = ProtocolCopies.from_frame(copies)
-    if sample is not None and strata is not None:
-        raise ValueError(
-            f"strata ({strata!r}) cannot be given with a registered sample: its strata are "
-            f"recorded in {sample.source}"
-        )
-    off = None
-    response_args = None
-    if sample is not None:
-        active = sample.active_ids()
-        stratum = {s.station_id: s.stratum for s in sample.stations}
-        fr = sample_frame(
-            frame,
-            sample.strata_by,
-            active,
-            [stratum[s] for s in active],
-            {k: v[0] for k, v in sample.strata.items()},
-            sample.source,
-        )
-        ids = copies.table["station_id"].cast(pl.Utf8)
-        inside = ids.is_in(list(active))
-        off = OffSample(tuple(ids.filter(~inside).to_list()))
-        copies = ProtocolCopies(
-            copies.table.filter(inside), copies.fields, copies.candidates, copies.source
-        )
-        response_args = (sample, active, stratum)
-    else:
-        fr = build_frame(frame, strata)
+    fr, copies, off = _frame_for(copies, frame, strata, sample)
     screen = _screen(copies, frame)
     data = _prepare(screen.kept, fr)
     res = _result(
@@ -980,8 +954,9 @@ def estimate(
         execution,
     )
     response = None
-    if response_args is not None:
-        smp, active, stratum = response_args
+    if sample is not None:
+        smp, active = sample, sample.active_ids()
+        stratum = {s.station_id: s.stratum for s in sample.stations}
         kept = screen.kept.table
         replaced: dict[str, int] = {}
         for r in smp.replacements:
@@ -1006,6 +981,39 @@ def estimate(
         else {"file": sample.source, "csv_sha256": sample.csv_sha256, "seed": sample.seed},
         notes=res.notes + _screen_notes(screen),
     )
+
+
+def _frame_for(
+    copies: ProtocolCopies,
+    frame: Election,
+    strata: str | Sequence[str] | None,
+    sample: RegisteredSample | None,
+) -> tuple[Frame, ProtocolCopies, OffSample | None]:
+    """The frame (the sample's strata and N_h with a registered sample), the copies that count
+    and those from outside the active sample (docs/quickcount.md §3, §6)."""
+    if sample is None:
+        return build_frame(frame, strata), copies, None
+    if strata is not None:
+        raise ValueError(
+            f"strata ({strata!r}) cannot be given with a registered sample: its strata are "
+            f"recorded in {sample.source}"
+        )
+    active = sample.active_ids()
+    stratum = {s.station_id: s.stratum for s in sample.stations}
+    fr = sample_frame(
+        frame,
+        sample.strata_by,
+        active,
+        [stratum[s] for s in active],
+        {k: v[0] for k, v in sample.strata.items()},
+        sample.source,
+    )
+    ids = copies.table["station_id"].cast(pl.Utf8)
+    inside = ids.is_in(list(active))
+    kept = ProtocolCopies(
+        copies.table.filter(inside), copies.fields, copies.candidates, copies.source
+    )
+    return fr, kept, OffSample(tuple(ids.filter(~inside).to_list()))
 
 
 def _screen(copies: ProtocolCopies, frame: Election) -> CopyScreen:
@@ -1363,6 +1371,7 @@ def convergence(
     strata: str | Sequence[str] | None = None,
     candidate: str | None = None,
     steps: int = 10,
+    sample: RegisteredSample | None = None,
 ) -> ConvergenceResult:
     """Cumulative estimates by arrival order and a test of bias between early and late reporters.
 
@@ -1380,6 +1389,8 @@ def convergence(
         Whose share to follow (default: the candidate under scrutiny).
     steps : int
         Number of cumulative estimates, ``>= 1``.
+    sample : RegisteredSample, optional
+        Only the active sample's copies, with its strata (as in :func:`estimate`).
 
     Returns
     -------
@@ -1389,7 +1400,7 @@ def convergence(
     """
     if steps < 1:
         raise ValueError(f"steps ({steps}) must be in the interval [1, inf)")
-    fr = build_frame(frame, strata)
+    fr, copies, _ = _frame_for(copies, frame, strata, sample)
     copies = _screen(copies, frame).kept  # quarantined copies never count (docs/quickcount.md §5)
     data = _prepare(copies, fr)
     name = frame.candidate(candidate).name
