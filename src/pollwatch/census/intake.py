@@ -168,7 +168,13 @@ def _files(source: Path) -> Iterator[tuple[str, bytes | None, str]]:
         raise ValueError(f"{source}: not a folder or a ZIP file")
 
 
-def _qr(data: bytes) -> str | None:
+def qr_text(data: bytes) -> str | None:
+    """The text of the image's QR code, or None (none found, or OpenCV not installed).
+
+    OpenCV's ArUco-based detector first (on 25 phone-degraded synthetic sheets it decoded 24,
+    the classic detector 11), then both detectors at other scales and on an Otsu-thresholded
+    copy: a blurred dense code often decodes at one scale and not another.
+    """
     try:
         import cv2
         import numpy as np
@@ -177,11 +183,19 @@ def _qr(data: bytes) -> str | None:
     img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     if img is None:
         return None
-    scale = 1600 / max(img.shape)
-    if scale < 1:
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(img)
-    return text or None
+    if max(img.shape) > 2400:  # phone photos: decode at a size the detectors handle well
+        s = 2400 / max(img.shape)
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    detectors = (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector())
+    for scale in (1.0, 0.75, 0.5, 1.5):
+        im = img if scale == 1.0 else cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)  # fmt: skip
+        otsu = cv2.threshold(im, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+        for variant in (im, otsu):
+            for det in detectors:
+                text, _, _ = det.detectAndDecode(variant)
+                if text:
+                    return text
+    return None
 
 
 def _exif(data: bytes) -> tuple[str | None, tuple[float, float] | None]:
@@ -305,7 +319,7 @@ def import_sheets(
                     originals.remove(sha)
                 continue
             pub, _ = published.add(clean)
-            qr = _qr(data)
+            qr = qr_text(data)
             when, pos = _exif(data)
             dh = dhash(data)
             for other, d in seen.near(dh):
