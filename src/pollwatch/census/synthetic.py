@@ -157,9 +157,9 @@ def draw_sheet(
     if qr:
         import cv2  # the video extra: the QR encoder
 
-        code = cv2.QRCodeEncoder.create().encode(qr_payload(station_id, sheet_id, fields, tuple(values[f] for f in fields)))  # fmt: skip
-        code = cv2.resize(code, (260, 260), interpolation=cv2.INTER_NEAREST)
-        img.paste(Image.fromarray(code), (W - 330, H - 330))
+        payload = qr_payload(station_id, sheet_id, fields, tuple(values[f] for f in fields))
+        matrix = np.asarray(cv2.QRCodeEncoder.create().encode(payload), dtype=np.uint8)
+        img.paste(Image.fromarray(matrix).resize((260, 260), Image.Resampling.NEAREST), (W - 330, H - 330))  # fmt: skip
     deg = degradation or Degradation()
     img = _degrade(img, deg, rng)
     out = io.BytesIO()
