@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "census",
     "cameras",
     "serve",
+    "ops",
     "users",
     "evidence",
     "sms",

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     tsa_url: str = ""
     tsa_certificate: Path | None = None
     receipts: bool = True
+    # logs (docs/deploy.md §5): level, json or text, and the access log: anonymised (client
+    # address cut to /24 or /48, no query string), full, or off
+    log_level: str = "info"
+    log_format: str = "json"
+    access_log: str = "anonymised"
 
     def gated(self) -> dict[tuple[str, str], int]:
         """(method, path prefix) -> requests at once (``service.limits.Gate``)."""

@@ -137,9 +137,17 @@ def create_app(
         )
 
     @app.get("/health", tags=["health"])
-    def health() -> dict:
-        """Liveness check."""
-        return {"status": "ok"}
+    def health(request: Request) -> dict:
+        """Liveness check, and how this request reached the app (``pollwatch doctor`` reads it
+        through the proxy: ``proxied`` says a trusted proxy forwarded the client's address,
+        ``secure`` that the service treats the connection as TLS: cookies are Secure)."""
+        peer = request.client.host if request.client else ""
+        proxied = peer in settings.trusted_proxies and "x-forwarded-for" in request.headers
+        return {
+            "status": "ok",
+            "proxied": proxied,
+            "secure": settings.behind_tls or request.url.scheme == "https",
+        }
 
     return app
 
