@@ -25,6 +25,7 @@ from pollwatch.report.glossary import (
     COLUMNS,
     EXCLUSIONS,
     FIELDS,
+    LEVELS,
     METHODS,
     READINGS,
     SECTIONS,
@@ -116,8 +117,9 @@ def _headline(doc: dict) -> Headline:
             n=_a("how-strength", str(n_fired)),
             m=_a("how-strength", str(len(RULE_METHODS))),
         )
+    # the leader is named once: in the first sentence when it names them, else here
     third = _t(
-        "headline_official",
+        "headline_official" if leader and leader in first else "headline_official_named",
         leader=leader,
         share=_a("how-official", _pct(el.get("leader_share"), 1)),
         turnout=_a("how-official", _pct(el.get("turnout"), 1)),
@@ -143,6 +145,14 @@ def _headline(doc: dict) -> Headline:
     return Headline(" ".join((first, second, third)), level, st.get("rule", ""), cards)
 
 
+def _rule_value(r: dict) -> tuple[str, str]:
+    """A calibrated test's statistic and threshold; a share of ballots as a percent."""
+    kind = str(r.get("kind", ""))
+    if "share" in kind:
+        return _pct(r["statistic"]), f"{kind} {_pct(r['threshold'])}"
+    return f"{r['statistic']:.2g}", f"{kind} {r['threshold']:.2g}"
+
+
 def _how_html(doc: dict) -> str:
     """ "How we got these numbers": the full statement, the two calibrated tests, the readings
     the estimate combines, the strength rule and which of its tests signal, and the official
@@ -161,11 +171,11 @@ def _how_html(doc: dict) -> str:
                 val, thr = "n/a", "n/a"
                 res = TEXT["how_rule_not_computed"].format(why=plain(str(r["why"])))
             else:
-                val, thr = f"{r['statistic']:.4g}", f"{r.get('kind', '')} {r['threshold']:.4g}"
+                val, thr = _rule_value(r)
                 res = TEXT["how_rule_fires"] if r["fired"] else TEXT["how_rule_quiet"]
             rows.append(
                 f"<tr><th>{esc(plain(name))}</th><td class='num'>{esc(val)}</td>"
-                f"<td>{esc(thr)}</td><td>{esc(res)}</td></tr>"
+                f"<td>{esc(thr)}</td><td class='nowrap'>{esc(res)}</td></tr>"
             )
         parts.append(
             f"<p>{esc(TEXT['how_rules_intro'])}</p><div class='tablewrap'><table id='how-rules'>"
@@ -194,7 +204,7 @@ def _how_html(doc: dict) -> str:
     )
     fired, not_run = set(st.get("signals", ())), set(st.get("not_computed", ()) or ())
     srows = "".join(
-        f"<tr><th>{esc(name)}</th><td>"
+        f"<tr><th>{esc(name)}</th><td class='nowrap'>"
         + esc(
             TEXT["how_strength_not_computed"]
             if name in not_run
@@ -433,11 +443,20 @@ def safe_url(value: object) -> str | None:
     return v
 
 
-def _th(code: str, numeric: bool = False) -> str:
-    t = COLUMNS.get(code) or term(code)
-    cls = " class='num'" if numeric else ""
+def _th(code: str, numeric: bool = False, narrow: bool = True) -> str:
+    t = COLUMNS.get(code) or LEVELS.get(code) or term(code)
+    cls = " class='num'" if numeric else "" if narrow else " class='hide-narrow'"
     tip = f" title='{esc(t.explanation)}'" if t.explanation else ""
     return f"<th{cls}{tip} data-col='{esc(code)}'>{esc(t.name)}</th>"
+
+
+def _station_cell(sid: str, levels: list[str]) -> str:
+    """The station's own part of its id when the id is its place joined by "/" (the Russian
+    files' "region/TIK/UIK"), with the full id as the tooltip; else the id as it is."""
+    prefix = "/".join(levels) + "/"
+    if levels and sid.startswith(prefix) and len(sid) > len(prefix):
+        return f"<td title='{esc(sid)}'>{esc(sid[len(prefix) :])}</td>"
+    return f"<td>{esc(sid)}</td>"
 
 
 def _signal_spans(value: object) -> str:
@@ -481,11 +500,10 @@ def _stations_html(analysis, top: int) -> str:
         )
         if c in tbl.columns
     ]
+    # on a phone the levels below the first are hidden: the station's tooltip names them
+    narrow_hidden = set(e.meta.hierarchy[1:])
     head = "".join(
-        _th(c, c != "signals" and tbl[c].dtype.is_numeric())
-        if c in COLUMNS
-        else f"<th data-col='{esc(c)}'>{esc(c.replace('_', ' '))}</th>"
-        for c in cols
+        _th(c, c != "signals" and tbl[c].dtype.is_numeric(), c not in narrow_hidden) for c in cols
     )
     if urls:
         head += _th("protocol")
@@ -495,7 +513,7 @@ def _stations_html(analysis, top: int) -> str:
         for c in cols:
             v = r[c]
             if c == "signals":
-                cells.append(f"<td>{_signal_spans(v)}</td>")
+                cells.append(f"<td class='sigs'>{_signal_spans(v)}</td>")
             elif isinstance(v, float):
                 shown = (
                     ""
@@ -505,6 +523,10 @@ def _stations_html(analysis, top: int) -> str:
                 cells.append(f"<td class='num' data-v='{'' if math.isnan(v) else v}'>{shown}</td>")
             elif isinstance(v, int):
                 cells.append(f"<td class='num' data-v='{v}'>{v:,}</td>")
+            elif c == "station_id":
+                cells.append(_station_cell(str(v), [str(r[h]) for h in e.meta.hierarchy]))
+            elif c in narrow_hidden:
+                cells.append(f"<td class='hide-narrow'>{esc(str(v))}</td>")
             else:
                 cells.append(f"<td>{esc(str(v))}</td>")
         if urls:
@@ -552,9 +574,9 @@ def _regions_html(analysis) -> str:
             f"<td class='num'>{_int(ex) if ex is not None else 'n/a'}</td></tr>"
         )
     return (
-        f"<p>Per {esc(level)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
+        f"<p>Per {esc((LEVELS.get(level) or term(level)).name)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
         "of Shpilkin's method estimated on each region's own clean kernel.</p><div class='tablewrap'>"
-        f"<table id='regions-table'><thead><tr><th>{esc(level)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
+        f"<table id='regions-table'><thead><tr><th>{esc((LEVELS.get(level) or term(level)).name)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
         "<th class='num'>leader share</th><th class='num'>excess votes</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
@@ -579,6 +601,8 @@ def _quality_html(analysis) -> str:
         parts.append(summary_html(rep.summary()))
     else:
         parts.append(f"<p>{esc(TEXT['quality_in_memory'])}</p>")
+    if SOURCE_URL in analysis.election.table.columns:
+        parts.append(f"<p class='muted'>{esc(TEXT['quality_url'])}</p>")
     f = analysis.findings
     counts = f.counts()
     bad = {r: n for r, n in counts.items() if n}
@@ -814,6 +838,7 @@ def _glossary_html(checks: set[str]) -> str:
         + table(TEXT["glossary_exclusions"], EXCLUSIONS.values())
         + table(TEXT["glossary_variants"], VARIANTS.values())
         + table(TEXT["glossary_fields"], FIELDS.values())
+        + table(TEXT["glossary_levels"], LEVELS.values())
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "COLUMNS",
     "EXCLUSIONS",
     "FIELDS",
+    "LEVELS",
     "METHODS",
     "READINGS",
     "SECTIONS",
@@ -485,10 +486,33 @@ SECTIONS: dict[str, Term] = _terms(
     ),
 )
 
+#: hierarchy levels as files and presets name them (a level not listed is shown as named)
+LEVELS: dict[str, Term] = _terms(
+    (
+        "region",
+        "region",
+        "The top level of the election's administration (region, province, oblast).",
+    ),
+    (
+        "tik",
+        "territorial commission",
+        "The territorial election commission (TIK) the station reports to.",
+    ),
+    ("uik", "station commission", "The station's own election commission (UIK)."),
+    ("district", "district", "The district the station belongs to."),
+    ("constituency", "constituency", "The constituency the station belongs to."),
+    ("oik", "district commission", "The district election commission (OIK)."),
+    ("dsk", "constituency commission", "The constituency election commission (DSK)."),
+)
+
 #: columns of the stations table
 COLUMNS: dict[str, Term] = _terms(
     ("rank", "rank", "1 = the most points; stations with equal points share a rank."),
-    ("station_id", "station", "The station's identifier in the official file."),
+    (
+        "station_id",
+        "station",
+        "The station's identifier in the official file; where it repeats the region and commission shown next to it, only its own number is shown (the full identifier is in the tooltip and in stations.csv).",
+    ),
     (
         "points",
         "points",
@@ -504,8 +528,8 @@ COLUMNS: dict[str, Term] = _terms(
     ("registered", "registered", "Registered voters at the station."),
     (
         "protocol",
-        "protocol",
-        "Link to the official page given in the election file for the station.",
+        "official page",
+        "Link to the official page the election file gives for the station (in some files, the page of its territorial commission).",
     ),
 )
 
@@ -529,7 +553,8 @@ TEXT: dict[str, str] = {
     "headline_missing": "No headline was computed for this analysis (an older results file).",
     "headline_strength": "Strength of the evidence: {level}, {n} of {m} calibrated tests signal.",
     "headline_strength_weak_other": "Strength of the evidence: {level}, no calibrated test signals but the protocols show arithmetic violations or a last-digit deviation.",
-    "headline_official": "Official result: {leader} won {share} of ballots cast; turnout {turnout} at {stations} polling stations.",
+    "headline_official": "Official result: {share} of ballots cast for the leader; turnout {turnout} at {stations} polling stations.",
+    "headline_official_named": "Official result: {share} of ballots cast for {leader}; turnout {turnout} at {stations} polling stations.",
     "strength_strong": "strong",
     "strength_moderate": "moderate",
     "strength_weak": "weak",
@@ -605,6 +630,7 @@ TEXT: dict[str, str] = {
     "quality_summary": "{checked} protocol checks; {violations} violations at {stations} stations.",
     "quality_summary_clean": "{checked} protocol checks; no violations.",
     "quality_not_checked": "Not checked: {check} ({why}).",
+    "quality_url": 'The file\'s link column is not used for any count; the report uses it only to link each station in "Stations to look at" to its official page.',
     "quality_in_memory": "The election was built in memory (no source file).",
     # methods
     "methods_detects": "Detects:",
@@ -643,10 +669,11 @@ TEXT: dict[str, str] = {
     "diag_none": "No estimate was computed.",
     "corr_row": "correlation of turnout and leader share, {variant}",
     "glossary_fields": "Protocol lines",
+    "glossary_levels": "Levels of the administration",
     "footer": "No method here proves fraud: each measures a departure from a stated null. Read the methods and caveats before quoting a number.",
 }
 
-_ALL = (SIGNALS, METHODS, CHECKS, EXCLUSIONS, VARIANTS, FIELDS, SECTIONS, COLUMNS)
+_ALL = (SIGNALS, METHODS, CHECKS, EXCLUSIONS, VARIANTS, FIELDS, LEVELS, SECTIONS, COLUMNS)
 
 
 def all_terms() -> dict[str, Term]:
