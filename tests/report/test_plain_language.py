@@ -208,6 +208,28 @@ def test_every_code_the_methods_emit_has_a_glossary_entry(sim_report):
         assert t.name and t.explanation and "_" not in t.name, t
 
 
+def test_sections_named_with_tooltips_and_in_the_glossary(sim_report):
+    from pollwatch.report.glossary import SECTIONS
+
+    _, _, page = sim_report
+    heads = re.findall(r'<section id="([^"]+)">\s*<h2 title="([^"]+)">([^<]+)</h2>', page)
+    assert len(heads) >= 8
+    glossary = page[page.index('<section id="glossary">') :]
+    for key, tip, name in heads:
+        assert name == _html.escape(SECTIONS[key].name, quote=False) and tip
+        assert f"<code>{key}</code>" in glossary, key
+
+
+def test_station_cell_shows_its_own_number():
+    from pollwatch.report.build import _station_cell
+
+    cell = _station_cell(
+        "Республика Татарстан/33 Казань/259", ["Республика Татарстан", "33 Казань"]
+    )
+    assert cell == "<td title='Республика Татарстан/33 Казань/259'>259</td>"
+    assert _station_cell("C025/15", ["Region 04", "C025"]) == "<td>C025/15</td>"
+
+
 def test_signals_in_words_with_tooltips(sim_report):
     _, _, page = sim_report
     table = page[page.index("id='station-table'") :]

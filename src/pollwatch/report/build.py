@@ -802,7 +802,7 @@ def _repro_html(analysis) -> str:
     )
 
 
-def _glossary_html(checks: set[str]) -> str:
+def _glossary_html(checks: set[str], sections: list[Section]) -> str:
     """Every term the report uses: name, meaning and the code the exports keep. The points
     column gives each station signal's points in the ranking. Of the protocol checks, only
     those of this election's profile (``checks``): another country's law is not cited."""
@@ -831,6 +831,10 @@ def _glossary_html(checks: set[str]) -> str:
     scored = [SIGNALS[c] for c in WEIGHTS if c in SIGNALS]
     return (
         f"<p>{esc(TEXT['glossary_intro'])}</p>"
+        + table(
+            TEXT["glossary_sections"],
+            [SECTIONS[x.key] for x in sections if x.key in SECTIONS] + [SECTIONS["glossary"]],
+        )
         + table(TEXT["glossary_signals"], scored, points=True)
         + table(TEXT["glossary_columns"], COLUMNS.values())
         + table(TEXT["glossary_methods"], _unique(METHODS.values()))
@@ -891,8 +895,8 @@ def build_report(
     sections += [
         _section("methods", html=_methods_html(analysis)),
         _section("reproduce", html=_repro_html(analysis)),
-        _section("glossary", html=_glossary_html(_checks_shown(analysis))),
     ]
+    sections.append(_section("glossary", html=_glossary_html(_checks_shown(analysis), sections)))
     return Report(
         title=report_title(e.meta),
         election={"country": e.meta.country, "date": e.meta.date},
