@@ -824,7 +824,7 @@ def _glossary_html(checks: set[str], sections: list[Section]) -> str:
             for t in terms
         )
         return (
-            f"<h3>{esc(title)}</h3><div class='tablewrap'><table class='glossary'>"
+            f"<h3>{esc(title)}</h3><div class='tablewrap glosswrap'><table class='glossary'>"
             f"<thead>{head}</thead><tbody>{body}</tbody></table></div>"
         )
 

@@ -265,6 +265,12 @@ CHECKS: dict[str, Term] = _terms(
         "Item 1 = main list + additional list + cards used − cards taken.",
     ),
     (
+        # in validate.RULES on main since the protocol-copy checks (quick count)
+        "votes_le_registered",
+        "Candidate votes within registered voters",
+        "The votes of all candidates together cannot exceed the registered voters.",
+    ),
+    (
         "candidate_le_valid",
         "No candidate above all valid ballots",
         "Reading check: no candidate column may exceed the valid ballots nationally.",
