@@ -593,7 +593,7 @@ TEXT: dict[str, str] = {
     "how_strength_fires": "signals",
     "how_strength_quiet": "does not signal",
     "how_strength_not_computed": "not computed",
-    "how_official_intro": "The official totals, from the analysed stations of the file:",
+    "how_official_intro": "The official figures as read from the file:",
     "how_official_stations": "polling stations",
     "how_official_leader": "leader",
     "how_official_share": "leader's share of ballots cast",
