@@ -4,8 +4,11 @@
 * :mod:`~pollwatch.quickcount.copies`: observers' protocol copies (CSV/Parquet/DataFrame);
 * :mod:`~pollwatch.quickcount.estimate`: stratified combined ratio estimator, t and bootstrap
   intervals, the lead and "too close to call", breakdowns, convergence;
-* :mod:`~pollwatch.quickcount.compare`: official figures against the intervals, station-level
-  protocol match, worst-case bound for partial tally-sheet collections;
+* :mod:`~pollwatch.quickcount.verdict`: the pre-registered verdict (consistent, discrepancy,
+  too_early) from three headline t-tests with Holm's correction;
+* :mod:`~pollwatch.quickcount.compare`: the verdict, official figures against the intervals,
+  station-level protocol match, worst-case bound for partial tally-sheet collections;
+* :mod:`~pollwatch.quickcount.turnout`: turnout from the observers' own voter counts;
 * :mod:`~pollwatch.quickcount.exitpoll`: exit polls against the official result and the PVT.
 
 Formulas and test vectors: ``docs/quickcount.md``.
@@ -47,11 +50,14 @@ from pollwatch.quickcount.estimate import (
     ratio_estimate,
 )
 from pollwatch.quickcount.exitpoll import ExitPoll, ExitPollComparison, compare_exit_poll
+from pollwatch.quickcount.turnout import ObservedTurnout, estimate_observed_turnout
+from pollwatch.quickcount.verdict import Verdict, VerdictRule, decide
 
 __all__ = [
     "CANNOT_SEE",
     "ExitPoll",
     "ExitPollComparison",
+    "ObservedTurnout",
     "LeadEstimate",
     "OfficialComparison",
     "PVTComparison",
@@ -62,12 +68,16 @@ __all__ = [
     "SampleDesign",
     "SampleSize",
     "TallySheetBound",
+    "Verdict",
+    "VerdictRule",
     "allocate",
     "apollo_moe",
     "breakdown",
     "compare",
     "compare_exit_poll",
     "compare_official",
+    "decide",
+    "estimate_observed_turnout",
     "convergence",
     "design_effect",
     "draw_sample",
