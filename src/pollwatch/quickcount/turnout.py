@@ -21,6 +21,7 @@ Measured coverage and power: docs/quickcount.md §Turnout from the ground.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from pollwatch.errors import DataIssue, InputDataError
 from pollwatch.model import Election
 from pollwatch.quickcount._core import ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
-from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct
+from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
 __all__ = [
     "CURVE",
@@ -78,7 +79,10 @@ class ObservedCounts:
                     )
                 )
         if issues:
-            raise InputDataError(f"{source}: not an observed-counts file", issues)
+            raise InputDataError(
+                f"{source}: not an observed-counts file:\n" + "\n".join(f"- {i}" for i in issues),
+                issues,
+            )
         ids = df["station_id"].cast(pl.Utf8).str.strip_chars()
         for i, v in enumerate(ids.to_list()):
             if v is None or not v:
@@ -253,8 +257,12 @@ class ObservedTurnout(ResultMixin):
         }
 
     def to_json(self) -> dict:
-        """Entry for ``results.json``: the figures, with NaN kept as float."""
-        d = self.to_dict()
+        """Entry for ``results.json``: the figures (NaN kept as float) and the flagged stations."""
+        d = {
+            f.name: jsonable(getattr(self, f.name), keep_nan=True)
+            for f in dataclasses.fields(self)
+            if f.name not in self._dict_exclude
+        }
         d["flagged_stations"] = [g.station_id for g in self.flagged]
         return d
 
