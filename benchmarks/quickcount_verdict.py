@@ -4,7 +4,7 @@ Acceptance (issue 19): on >= 300 simulated clean elections with non-response not
 copies equal to the official protocols, ``discrepancy`` in <= 5 %; with >= 2 pp of the leader's
 share manufactured at non-sampled stations, ``discrepancy`` in >= 90 % at the sample size
 ``sample_size`` recommends (±1 pp at 95 %). Rates with Wilson 95 % intervals; the figures
-are quoted in docs/quickcount.md §Verdict acceptance.
+are quoted in docs/quickcount.md §6.2.
 
 Also printed: power at smaller manufactured shares, the false-alarm rate at the conventional
 alpha = 5 % (why the rule uses 1 %), what the retired nine separate tests said on the same clean

@@ -1,4 +1,4 @@
-"""Turnout from the observers' own counts (docs/quickcount.md §Turnout from the ground)."""
+"""Turnout from the observers' own counts (docs/quickcount.md §7)."""
 
 from __future__ import annotations
 

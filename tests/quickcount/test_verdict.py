@@ -1,5 +1,5 @@
 """The pre-registered verdict of ``compare``: Holm's procedure, the three headline tests, the
-shown-not-voted quantities and the too-early rule (docs/quickcount.md §Verdict)."""
+shown-not-voted quantities and the too-early rule (docs/quickcount.md §6.1)."""
 
 from __future__ import annotations
 

@@ -252,7 +252,7 @@ def register(app: typer.Typer) -> None:
             _issues(exc, copies)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        if not as_json:  # the pre-registered verdict first (docs/quickcount.md §Verdict)
+        if not as_json:  # the pre-registered verdict first (docs/quickcount.md §6.1)
             console.print(f"VERDICT: {r.verdict}", highlight=False, markup=False)
         _show(r, as_json)
 

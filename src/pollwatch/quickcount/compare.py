@@ -2,7 +2,7 @@
 its interval, station-level protocol match, and the worst-case bound for a partial collection
 of tally sheets.
 
-Sources: docs/quickcount.md §Verdict (one pre-registered verdict from three headline t-tests with
+Sources: docs/quickcount.md §6.1 (one pre-registered verdict from three headline t-tests with
 Holm's correction; the other figures are shown and do not vote); docs/methods/quickcount-and-cameras.md
 §1.2 f (the official figure against the interval), §1.2 h (worst-case bound, as used
 on the Venezuelan opposition's collected *actas*), §1.4 (what a protocol-copy PVT cannot see);
@@ -265,7 +265,7 @@ class PVTComparison(ResultMixin):
     """The quick count, its pre-registered verdict, every official figure against its interval
     and the station-level match.
 
-    ``verdict``: ``consistent``, ``discrepancy`` or ``too_early`` (docs/quickcount.md §Verdict);
+    ``verdict``: ``consistent``, ``discrepancy`` or ``too_early`` (docs/quickcount.md §6.1);
     ``decision`` holds the three headline tests it was decided from.
     """
 
@@ -300,7 +300,7 @@ def compare(
     rule: VerdictRule | None = None,
 ) -> PVTComparison:
     """Estimate from the copies (frame: ``official`` unless given), decide the pre-registered
-    verdict (docs/quickcount.md §Verdict), show every official figure against its interval and
+    verdict (docs/quickcount.md §6.1), show every official figure against its interval and
     match every copied protocol against the official one.
 
     ``sampled`` (the drawn sample, ``{stratum: drawn}`` or the total) lets the verdict check the

@@ -5,7 +5,7 @@ leader share, and a station-level beta spread of the vote (an intra-station corr
 that both stratification and clustering matter. Not a forensic simulator: the only frauds are
 the two a quick count is built to catch (protocols altered after the count, and a leader's share
 manufactured at stations outside the sample), and non-response is modelled not at random so that
-the verdict's acceptance (docs/quickcount.md §Verdict acceptance) is measured where it is hard.
+the verdict's acceptance (docs/quickcount.md §6.2) is measured where it is hard.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def alter_protocols(election: Election, station_ids, seed: int, *, shift: int = 
 
 
 # ---------------------------------------------------------------------------------------------
-# non-response, manufactured results and the verdict's acceptance (docs/quickcount.md §Verdict
+# non-response, manufactured results and the verdict's acceptance (docs/quickcount.md §6.1
 # acceptance)
 # ---------------------------------------------------------------------------------------------
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -243,7 +243,7 @@ def manufacture_share(
 @dataclass(frozen=True)
 class VerdictAcceptance(ResultMixin):
     """How often :func:`~pollwatch.quickcount.compare.compare` says each verdict over simulated
-    elections (docs/quickcount.md §Verdict acceptance). ``rate``: share of ``discrepancy``
+    elections (docs/quickcount.md §6.2). ``rate``: share of ``discrepancy``
     verdicts, with its Wilson 95 % interval."""
 
     runs: int
@@ -304,7 +304,7 @@ def verdict_acceptance(
     arrived_share: float | None = None,
 ) -> VerdictAcceptance:
     """Run the pre-registered verdict on ``runs`` simulated elections (docs/quickcount.md
-    §Verdict acceptance).
+    §6.2).
 
     Each run: a fresh election (:func:`simulate_frame`, seed ``seed + run``); the sample size
     :func:`~pollwatch.quickcount.design.sample_size` recommends for ``±margin`` at 95 % with
@@ -363,7 +363,7 @@ def verdict_acceptance(
 
 
 # ---------------------------------------------------------------------------------------------
-# turnout from the observers' counts (docs/quickcount.md §Turnout from the ground)
+# turnout from the observers' counts (docs/quickcount.md §7)
 # ---------------------------------------------------------------------------------------------
 def observer_counts(
     election: Election, station_ids, seed: int, *, error: float = 0.005
@@ -439,7 +439,7 @@ def stuff_ballots(
 @dataclass(frozen=True)
 class TurnoutAcceptance(ResultMixin):
     """Coverage and power of the observers' turnout estimate over simulated elections
-    (docs/quickcount.md §Turnout from the ground)."""
+    (docs/quickcount.md §7)."""
 
     runs: int
     covered: int
@@ -508,7 +508,7 @@ def turnout_acceptance(
     strata: tuple[str, ...] = ("region", "urban"),
 ) -> TurnoutAcceptance:
     """Run :func:`~pollwatch.quickcount.turnout.estimate_observed_turnout` on ``runs`` simulated
-    elections (docs/quickcount.md §Turnout from the ground).
+    elections (docs/quickcount.md §7).
 
     Each run: a fresh election, the recommended sample, non-response not at random
     (:func:`report_arrivals`), observers' counts with an unbiased error (:func:`observer_counts`).

@@ -6,7 +6,7 @@ A protocol-copy quick count cannot see ballot stuffing (docs/methods/quickcount-
 form, src/pollwatch/service/forms/) can: an observer who counted the voters all day knows how
 many ballots can honestly be in the box.
 
-Estimator (docs/quickcount.md §Turnout from the ground): the stratified combined ratio estimator
+Estimator (docs/quickcount.md §7): the stratified combined ratio estimator
 of Cochran (1977), *Sampling Techniques*, §6.11, eq. 6.50, with ``y`` = the observer's
 end-of-day count and ``x`` = registered voters (from the frame), its linearised variance with
 the finite-population correction in stations, a t interval on ``k − H`` degrees of freedom, and
@@ -16,7 +16,7 @@ hours (the curve). Compared with (1) the official national turnout, and (2) the 
 turnout at the same stations, paired (the ratio estimate of ``protocol − observer`` ballots over
 registered voters); per-station gaps beyond a tolerance are flags for the station dossier.
 
-Measured coverage and power: docs/quickcount.md §Turnout from the ground.
+Measured coverage and power: docs/quickcount.md §7.
 """
 
 from __future__ import annotations
@@ -197,8 +197,7 @@ class _Ratio:
 
 @dataclass(frozen=True)
 class ObservedTurnout(ResultMixin):
-    """Turnout estimated from the observers' own counts (docs/quickcount.md §Turnout from the
-    ground).
+    """Turnout estimated from the observers' own counts (docs/quickcount.md §7).
 
     ``estimate``/``se``/``low``/``high``: national turnout (ballots / registered) from the
     observers' end-of-day counts, t interval on ``df`` degrees of freedom; ``design_effect``:
@@ -361,8 +360,7 @@ class ObservedTurnout(ResultMixin):
             )
         notes.append(
             "Observers' counts see stuffing at their own stations only; stations without an "
-            "observer are compared through the national estimate (docs/quickcount.md §Turnout "
-            "from the ground)."
+            "observer are compared through the national estimate (docs/quickcount.md §7)."
         )
         return Summary("Turnout from the observers' counts", text, rows, notes)
 
@@ -423,7 +421,7 @@ def estimate_observed_turnout(
     tolerance_share: float = 0.02,
 ) -> ObservedTurnout:
     """Turnout from the observers' end-of-day counts, against the official result (docs/quickcount.md
-    §Turnout from the ground; Cochran 1977 eq. 6.50; Kish 1965 §8.2).
+    §7; Cochran 1977 eq. 6.50; Kish 1965 §8.2).
 
     Parameters
     ----------
