@@ -104,9 +104,12 @@ def main() -> None:
             verdict_acceptance(n, seed=seed, arrived_share=share),
         )
         line(
-            f"clean, first {100 * share:g} % arrived, response rule off",
+            f"clean, first {100 * share:g} % arrived, too_early rule off",
             verdict_acceptance(
-                n, seed=seed, arrived_share=share, rule=VerdictRule(min_response=0.0)
+                n,
+                seed=seed,
+                arrived_share=share,
+                rule=VerdictRule(min_response=0.0, max_borrowed=1.0),
             ),
         )
     outside, significant = old_rule(n, seed)
