@@ -205,7 +205,7 @@ class Verdict(ResultMixin):
         a = f"{100 * (1 - self.rule.alpha):g} %"
         rows = [
             (
-                f"{x.label} (votes)",
+                f"{x.label} (voting)",
                 f"official {fmt_pct(x.official)} vs quick count {fmt_pct(x.estimate)} "
                 f"[{fmt_pct(x.low)}, {fmt_pct(x.high)}] ({a}, t, df {x.df}); "
                 f"t = {x.t:+.2f}, {self.rule.correction}-adjusted p = {x.p_adjusted:.3g}"
