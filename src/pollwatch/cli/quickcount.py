@@ -1,4 +1,4 @@
-"""``pollwatch quickcount size|design|estimate|compare``: the parallel vote tabulation."""
+"""``pollwatch quickcount size|design|estimate|compare|turnout``: the parallel vote tabulation."""
 
 from __future__ import annotations
 
@@ -373,4 +373,68 @@ def register(app: typer.Typer) -> None:
             _issues(exc, copies)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
+        if not as_json:  # the pre-registered verdict first (docs/quickcount.md §8.1)
+            console.print(f"VERDICT: {r.verdict}", highlight=False, markup=False)
         _show(r, as_json)
+
+    @qc.command("turnout")
+    def turnout_cmd(
+        observed: Path = typer.Argument(
+            ...,
+            metavar="OBSERVED",
+            help="Observers' counts (CSV or Parquet): station_id, ballots_in_boxes "
+            "(end of day), optionally voters_by_noon, voters_by_17.",
+        ),
+        official: Path = typer.Option(..., "--official", help="Official per-station results."),
+        frame: Path | None = typer.Option(
+            None, "--frame", help="Sampling frame, if not the official file."
+        ),
+        strata: list[str] | None = StrataOpt,
+        tolerance_votes: int = typer.Option(
+            5, help="Station gaps up to this many ballots are counting error."
+        ),
+        tolerance_share: float = typer.Option(
+            0.02, help="… or up to this share of the observer's count, whichever is larger."
+        ),
+        confidence: float = typer.Option(0.95),
+        preset: str | None = PresetOpt,
+        mapping: Path | None = MappingOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Turnout from the observers' own voter counts, against the official turnout and the
+        protocols at the same stations; stations whose protocol differs from the count are listed.
+
+        Example: pollwatch quickcount turnout observed.csv --official results.csv --strata region
+        """
+        import warnings
+
+        from pollwatch.errors import InputDataError
+        from pollwatch.quickcount.turnout import estimate_observed_turnout, read_observed_counts
+        from pollwatch.results import jsonable
+
+        off = load(official, preset, mapping)
+        fr = load(frame, preset, mapping) if frame else None
+        try:
+            counts = read_observed_counts(observed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the summary carries the notes
+                r = estimate_observed_turnout(
+                    counts,
+                    off,
+                    frame=fr,
+                    strata=strata or None,
+                    confidence=confidence,
+                    tolerance_votes=tolerance_votes,
+                    tolerance_share=tolerance_share,
+                )
+        except InputDataError as exc:
+            _issues(exc, observed)
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        if as_json:
+            doc = r.to_dict()
+            doc["flagged_stations"] = [g.station_id for g in r.flagged]
+            doc["gaps"] = [jsonable(g) for g in r.gaps]
+            typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            console.print(r.summary().as_text(), highlight=False, markup=False)

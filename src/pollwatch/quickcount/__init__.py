@@ -8,8 +8,11 @@
   the protocol arithmetic or are incomplete);
 * :mod:`~pollwatch.quickcount.estimate`: stratified combined ratio estimator, t and bootstrap
   intervals, the lead and "too close to call", breakdowns, convergence;
-* :mod:`~pollwatch.quickcount.compare`: official figures against the intervals, station-level
-  protocol match, worst-case bound for partial tally-sheet collections;
+* :mod:`~pollwatch.quickcount.verdict`: the pre-registered verdict (consistent, discrepancy,
+  too_early) from three headline t-tests with Holm's correction;
+* :mod:`~pollwatch.quickcount.compare`: the verdict, official figures against the intervals,
+  station-level protocol match, worst-case bound for partial tally-sheet collections;
+* :mod:`~pollwatch.quickcount.turnout`: turnout from the observers' own voter counts;
 * :mod:`~pollwatch.quickcount.exitpoll`: exit polls against the official result and the PVT.
 
 Formulas and test vectors: ``docs/quickcount.md``.
@@ -61,12 +64,15 @@ from pollwatch.quickcount.sample import (
     write_replacements,
     write_sample,
 )
+from pollwatch.quickcount.turnout import ObservedTurnout, estimate_observed_turnout
+from pollwatch.quickcount.verdict import Verdict, VerdictRule, decide
 
 __all__ = [
     "CANNOT_SEE",
     "CopyScreen",
     "ExitPoll",
     "ExitPollComparison",
+    "ObservedTurnout",
     "LeadEstimate",
     "OfficialComparison",
     "PVTComparison",
@@ -80,12 +86,16 @@ __all__ = [
     "SampleDesign",
     "SampleSize",
     "TallySheetBound",
+    "Verdict",
+    "VerdictRule",
     "allocate",
     "apollo_moe",
     "breakdown",
     "compare",
     "compare_exit_poll",
     "compare_official",
+    "decide",
+    "estimate_observed_turnout",
     "convergence",
     "derive_strata",
     "design_effect",

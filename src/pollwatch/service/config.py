@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     tsa_url: str = ""
     tsa_certificate: Path | None = None
     receipts: bool = True
-    # logs (docs/deploy.md §5): level, json or text, and the access log: anonymised (client
+    # logs (docs/deploy.md §7): level, json or text, and the access log: anonymised (client
     # address cut to /24 or /48, no query string), full, or off
     log_level: str = "info"
     log_format: str = "json"

@@ -1,6 +1,6 @@
 """``pollwatch backup`` and ``pollwatch restore``: database, media and keys in one sealed file.
 
-What goes in (``docs/deploy.md`` §6): a consistent snapshot of the database (SQLite's online
+What goes in (``docs/deploy.md`` §8): a consistent snapshot of the database (SQLite's online
 backup API, or ``pg_dump --format=custom`` for PostgreSQL), every file of the data directory
 (the media store, ``keys/`` with the signing key, the pseudonym secret and the data key), and a
 ``manifest.json`` with each member's SHA-256, the schema revision and the pollwatch version. The

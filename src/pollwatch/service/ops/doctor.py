@@ -1,4 +1,4 @@
-"""``pollwatch doctor``: is this deployment safe to open on election day? (``docs/deploy.md`` §7)
+"""``pollwatch doctor``: is this deployment safe to open on election day? (``docs/deploy.md`` §6)
 
 Each check returns ok, warn or fail with one line saying what to do. Checks: the database
 answers and its schema is the newest; ``keys/`` is readable by its owner only and the signing key

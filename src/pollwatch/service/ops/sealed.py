@@ -1,4 +1,4 @@
-"""A passphrase-sealed stream: what a backup is written in (``docs/deploy.md`` §6).
+"""A passphrase-sealed stream: what a backup is written in (``docs/deploy.md`` §8).
 
 A backup holds the pseudonym secret and the data key that decrypt observers' names and phone
 numbers, so it is never written in the clear by default. Format: ``PWBK1`` magic, a 16-byte
