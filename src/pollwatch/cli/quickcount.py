@@ -132,8 +132,30 @@ def register(app: typer.Typer) -> None:
         election_file: Path = typer.Argument(
             ..., metavar="ELECTION", help="Station list / results file (the frame)."
         ),
-        size: int = typer.Option(..., "--size", "-n", help="Stations to draw."),
+        size: int | None = typer.Option(None, "--size", "-n", help="Stations to draw."),
+        margin: float | None = typer.Option(
+            None,
+            "--margin",
+            help="Instead of --size: margin of error in percentage points; the size comes from "
+            "the frame's own results (ρ, ballots per station), as in `quickcount size --past`.",
+        ),
+        confidence: float = typer.Option(0.95, help="Confidence level of --margin."),
         strata: list[str] | None = StrataOpt,
+        strata_lookup: Path | None = typer.Option(
+            None,
+            "--strata-lookup",
+            help="CSV deriving --strata columns from another column (e.g. constituency,region).",
+        ),
+        strata_from: str | None = typer.Option(
+            None,
+            "--strata-from",
+            help="With --strata-lookup: the election's column the lookup is keyed on.",
+        ),
+        reserves: int | None = typer.Option(
+            None,
+            "--reserves",
+            help="Reserve stations per stratum (default: one per five primaries, at least one).",
+        ),
         allocation: str = typer.Option(
             "proportional", help="proportional (to stations), registered (to voters) or neyman."
         ),
@@ -144,25 +166,74 @@ def register(app: typer.Typer) -> None:
             help="Random seed (recorded; the same seed gives the same sample).",
         ),
         out: Path = typer.Option(
-            ..., "--out", "-o", help="Write the sample here (.csv or .parquet)."
+            ...,
+            "--out",
+            "-o",
+            help="Write the registered sample here (CSV; its sidecar goes to OUT.json).",
         ),
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
     ) -> None:
-        """Draw a stratified random sample of stations and write it for assignment to observers.
+        """Draw a stratified random sample with reserves and write it as a registered sample
+        (docs/quickcount.md §3): publish the sidecar's csv_sha256 before election day.
 
         Example: pollwatch quickcount design results.csv --size 600 --strata region --seed 2024 --out sample.csv
         """
-        from pollwatch.quickcount.design import draw_sample
+        import dataclasses
 
+        from pollwatch.errors import InputDataError
+        from pollwatch.quickcount.design import derive_strata, draw_sample, sample_size
+
+        if (size is None) == (margin is None):
+            raise fail("give either --size or --margin", EXIT_USAGE)
+        if (strata_lookup is None) != (strata_from is None):
+            raise fail("--strata-lookup and --strata-from go together", EXIT_USAGE)
+        if out.suffix.lower() == ".parquet":
+            raise fail("the registered sample is a CSV file: use --out sample.csv", EXIT_USAGE)
         election = load(election_file, preset, mapping)
+        lookup = None
         try:
-            d = draw_sample(election, size, strata=strata or None, allocation=allocation, seed=seed)  # type: ignore[arg-type]
+            if strata_lookup is not None:
+                assert strata_from is not None  # checked above
+                derived = [c for c in strata or [] if c not in election.table.columns]
+                if not derived:
+                    raise fail(
+                        "--strata-lookup: name the derived column with --strata (e.g. --strata region)",
+                        EXIT_USAGE,
+                    )
+                election, lookup = derive_strata(election, strata_lookup, strata_from, derived)
+            target = deff = None
+            if margin is not None:
+                sz = sample_size(margin / 100, confidence=confidence, past=election)
+                size, target, deff = sz.stations_to_draw, margin / 100, sz.design_effect
+            assert size is not None  # --size or --margin, checked above
+            d = draw_sample(
+                election,
+                size,
+                strata=strata or None,
+                allocation=allocation,  # type: ignore[arg-type]  # draw_sample checks it
+                seed=seed,
+                reserves=reserves,
+            )
+            d = dataclasses.replace(d, lookup=lookup)
+            reg = d.write_registered(
+                out,
+                target_moe=target,
+                confidence=confidence if margin is not None else None,
+                deff=deff,
+            )
+        except InputDataError as exc:
+            _issues(exc, strata_lookup or out)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        d.write(out)
         console.print(d.summary().as_text(), highlight=False, markup=False)
-        console.print(f"Sample written to {out}", highlight=False)
+        console.print(
+            f"Registered sample written to {out} ({reg.n:,} primary and {len(reg.reserves):,} "
+            f"reserve stations) with its sidecar {out}.json.\n"
+            f"Publish its SHA-256 before election day: {reg.csv_sha256}",
+            highlight=False,
+            markup=False,
+        )
 
     @qc.command("estimate")
     def estimate_cmd(
