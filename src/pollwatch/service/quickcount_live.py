@@ -53,6 +53,8 @@ from pollwatch.service.rules import protocol_flags
 __all__ = [
     "LiveStatus",
     "PUBLICATION_FORMAT",
+    "compute_status",
+    "find_election",
     "live_status",
     "publications",
     "publish",
@@ -313,6 +315,28 @@ def live_status(
 ) -> LiveStatus:
     """The quick count of ``election_id`` now (staff and analysts: ``check_read_sample``)."""
     permissions.check_read_sample(user)
+    return compute_status(session, election_id, bucket_minutes=bucket_minutes, now=now)
+
+
+def find_election(session: Session, election: str | int | None) -> m.Election:
+    """The election named by id or name (default: the only one); ``NotFound`` listing them."""
+    rows = session.scalars(select(m.Election).order_by(m.Election.id)).all()
+    chosen = [e for e in rows if election is None or str(election) in (str(e.id), e.name)]
+    if len(chosen) != 1:
+        names = ", ".join(f"{e.id}: {e.name}" for e in rows) or "none"
+        raise NotFound(f"choose one election with --election (found {names})")
+    return chosen[0]
+
+
+def compute_status(
+    session: Session,
+    election_id: int,
+    *,
+    bucket_minutes: int | None = None,
+    now: dt.datetime | None = None,
+) -> LiveStatus:
+    """``live_status`` without the permission check: for callers that hold the database itself
+    (``pollwatch quickcount status --database``, the demo)."""
     election = get_election(session, election_id)
     sample = get_sample(session, election_id)
     if sample is None:
@@ -382,7 +406,10 @@ def live_status(
             buckets.append(b)
             done, end = upto, end + dt.timedelta(minutes=minutes)
         copies = _copies(counted, election.candidates, source)
-        result = _estimate(copies, frame, notes)
+        if len(counted) >= 2:
+            result = _estimate(copies, frame, notes)
+        else:
+            notes.append("no estimate yet: fewer than 2 counted reports")
         if result is not None and len(counted) >= 4:
             leader = max(result.candidates, key=lambda n: result[n].estimate)  # type: ignore[union-attr]
             with warnings.catch_warnings():
