@@ -262,6 +262,11 @@ class TestLive:
         # each bucket's estimate differs as reports arrive (not one number repeated)
         assert len({round(b["shares"]["Alpha"], 12) for b in st["buckets"]}) == 5
         assert "early" in st["early_late"] and st["early_late"]["verdict"]
+        web_login(ctx.client, "analyst")  # the page shows the same status
+        page = ctx.client.get(f"/quickcount?election={eid}").text
+        assert '<strong id="qc-reported">7</strong>' in page and st["early_late"]["verdict"] in page
+        assert f"{100 * exp:.2f} %" in page and "B10" in page and "B23" in page
+        assert 'id="qc-publish"' not in page  # analysts read, staff publish
 
     def test_publish_freezes_signs_and_lists(self, ctx, tmp_path):
         eid, ids, e = big_election(ctx, tmp_path)

@@ -47,11 +47,12 @@ def quickcount_page(
         chosen = next((e for e in reversed(elections) if e.id in with_sample), None) or (
             elections[-1] if elections else None
         )
-    ctx: dict = {"elections": elections, "election": chosen, "status": None, "published": []}
+    # not "status": ``render``'s own parameter (the HTTP status)
+    ctx: dict = {"elections": elections, "election": chosen, "live": None, "published": []}
     if chosen is not None and qc.get_sample(session, chosen.id) is not None:
         status = live_status(session, user, chosen.id)
         reported = {r.station for r in (*status.counted, *status.quarantined)}
-        ctx["status"] = status
+        ctx["live"] = status
         ctx["candidates"] = [c["name"] for c in chosen.candidates]
         ctx["replaceable"] = [
             r for r in qc.sample_rows(session, user, chosen.id)
