@@ -100,7 +100,8 @@ def replace_station(
 
 @router.get("/marks")
 def marks(session: SessionDep, user: CurrentUser) -> dict:
-    """Which of your assigned stations are quick-count stations (staff and analysts: all)."""
+    """Which of your assigned stations are quick-count stations (an observer's view; staff and
+    analysts read the whole sample at ``/{election_id}/sample``)."""
     stations = permissions.assigned_station_ids(session, user)
     return {"quickcount_stations": sorted(permissions.quickcount_marks(session, user, stations))}
 
