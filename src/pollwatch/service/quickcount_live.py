@@ -9,15 +9,13 @@ listed apart, never counted. A station's copies are reconciled as everywhere in 
 and left out of the estimate, when its observers disagree, a line the estimator needs is blank
 (blank is missing, never 0) or its protocol fails the arithmetic of ``rules.protocol_flags``.
 
-The estimator is the library's (:func:`pollwatch.quickcount.estimate`, the stratified combined
-ratio estimator of Cochran 1977 §6.11 eq. 6.50, docs/methods/quickcount-and-cameras.md §1.2), on
-a frame rebuilt from the sample file: stratum ``h`` holds ``N_h`` stations (the file's
-``stratum_stations``), the sampled and reserve stations by their codes and the rest as
-placeholders, which only count towards ``N_h``, the one thing the estimator takes from the
-frame; strata without reports yet are post-stratified. The estimate after each bucket is that
-estimator on the reports arrived by the bucket's end; the early-vs-late check is
-:func:`pollwatch.quickcount.convergence` (first half of arrivals against the second). See
-docs/quickcount-live.md.
+The estimator is the library's (:func:`pollwatch.quickcount.estimate` with the stored sample as
+its ``sample``: the stratified combined ratio estimator of Cochran 1977 §6.11 eq. 6.50,
+docs/methods/quickcount-and-cameras.md §1.2, with the sample file's strata and ``N_h``, as
+``pollwatch quickcount estimate --sample`` runs it); strata without reports yet are
+post-stratified. The estimate after each bucket is that estimator on the reports arrived by the
+bucket's end; the early-vs-late check is :func:`pollwatch.quickcount.convergence` on the same
+sample (first half of arrivals against the second). See docs/quickcount-live.md.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ from pollwatch.results import ResultMixin, Summary, fmt_pct, jsonable
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.elections import get_election
-from pollwatch.service.crud.quickcount import get_sample
+from pollwatch.service.crud.quickcount import get_sample, registered_sample
 from pollwatch.service.errors import Conflict, NotFound
 from pollwatch.service.models import Kind, Verification
 from pollwatch.service.reconcile import reconcile
@@ -61,7 +59,6 @@ __all__ = [
     "verify_publication",
 ]
 
-STRATUM = "stratum"
 BUCKETS = (5, 10, 15, 30, 60, 120, 240)  # minutes; the smallest giving at most MAX_BUCKETS
 MAX_BUCKETS = 12
 PUBLICATION_FORMAT = "pollwatch.quickcount-publication/1"
@@ -198,20 +195,13 @@ def _bucket_minutes(first: dt.datetime, last: dt.datetime) -> int:
     return next((b for b in BUCKETS if span / b < MAX_BUCKETS), BUCKETS[-1])
 
 
-def sample_frame(strata: dict[str, int], members: dict[str, list[str]], candidates) -> Election:
-    """The frame of the registered sample: in each stratum ``h`` its ``N_h`` stations, those of
-    the file by code and the others as placeholders (``~h~j``), which only make up ``N_h``."""
-    ids: list[str] = []
-    labels: list[str] = []
-    for h, size in strata.items():
-        codes = members.get(h, [])
-        ids += codes + [f"~{h}~{j}" for j in range(max(size - len(codes), 0))]
-        labels += [h] * max(size, len(codes))
+def sample_frame(codes: list[str], candidates) -> Election:
+    """The election the library's estimator needs beside a registered sample: the sample's
+    stations and the candidates (strata and ``N_h`` come from the sample itself)."""
     cands = tuple(Candidate(c["id"], c["name"], c.get("party")) for c in candidates)
-    n = len(ids)
+    n = len(codes)
     cols: dict[str, pl.Series] = {
-        "station_id": pl.Series(ids, dtype=pl.Utf8),
-        STRATUM: pl.Series(labels, dtype=pl.Utf8),
+        "station_id": pl.Series(codes, dtype=pl.Utf8),
         "registered": pl.Series([1] * n, dtype=pl.Int64),
         "valid": pl.Series([1] * n, dtype=pl.Int64),
         "invalid": pl.Series([0] * n, dtype=pl.Int64),
@@ -293,11 +283,11 @@ def _copies(reports: list[StationReport], candidates, source: str) -> ProtocolCo
     return ProtocolCopies.from_frame(pl.DataFrame(rows, infer_schema_length=None), source)
 
 
-def _estimate(copies, frame, notes: list[str]) -> QuickCountResult | None:
+def _estimate(copies, frame, sample, notes: list[str]) -> QuickCountResult | None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            r = estimate(copies, frame, strata=STRATUM, nonresponse="poststratify")
+            r = estimate(copies, frame, sample=sample, nonresponse="poststratify")
         except (ValueError, InputDataError) as exc:
             notes.append(f"no estimate: {exc}")
             return None
@@ -375,7 +365,8 @@ def compute_status(
         )
         for h in sizes
     )
-    frame = sample_frame(sizes, members, election.candidates)
+    frame = sample_frame([c for cs in members.values() for c in cs], election.candidates)
+    registered = registered_sample(session, sample)
     names = [c["name"] for c in election.candidates]
     notes: list[str] = []
     buckets: list[Bucket] = []
@@ -393,7 +384,9 @@ def compute_status(
             upto = len([r for r in counted if r.arrived < end])
             b = Bucket(end, upto - done, upto)
             if upto > done and upto >= 2:
-                est = _estimate(_copies(counted[:upto], election.candidates, source), frame, [])
+                est = _estimate(
+                    _copies(counted[:upto], election.candidates, source), frame, registered, []
+                )
                 if est is not None:
                     b = Bucket(
                         end,
@@ -407,7 +400,7 @@ def compute_status(
             done, end = upto, end + dt.timedelta(minutes=minutes)
         copies = _copies(counted, election.candidates, source)
         if len(counted) >= 2:
-            result = _estimate(copies, frame, notes)
+            result = _estimate(copies, frame, registered, notes)
         else:
             notes.append("no estimate yet: fewer than 2 counted reports")
         if result is not None and len(counted) >= 4:
@@ -416,7 +409,7 @@ def compute_status(
                 warnings.simplefilter("ignore")  # the estimate above carried the notes
                 try:
                     early_late = convergence(
-                        copies, frame, strata=STRATUM, candidate=leader, steps=len(buckets)
+                        copies, frame, candidate=leader, steps=len(buckets), sample=registered
                     ).to_dict()
                 except (ValueError, InputDataError) as exc:
                     notes.append(f"no early-vs-late check: {exc}")
