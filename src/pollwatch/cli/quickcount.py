@@ -19,6 +19,7 @@ from pollwatch.cli._common import (
     load,
     seed_value,
 )
+from pollwatch.cli.quickcount_service import register_service
 
 StrataOpt = typer.Option(
     None,
@@ -128,6 +129,7 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
     )
     app.add_typer(qc, name="quickcount")
+    register_service(qc)  # import-sample, replace, status, publish (the service's database)
 
     @qc.command("size")
     def size_cmd(

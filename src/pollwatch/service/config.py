@@ -114,6 +114,9 @@ class Settings(BaseSettings):
             "/api/media": self.max_upload_bytes,
             "/file/": self.max_upload_bytes,
             "/api/elections/import": self.max_import_bytes,
+            # the registered quick-count sample (CSV + sidecar): a few hundred kB per 10,000
+            "/api/quickcount": self.max_upload_bytes,
+            "/quickcount": self.max_upload_bytes,
         }
 
     @property

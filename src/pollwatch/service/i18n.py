@@ -157,6 +157,104 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Камера перезапущена",
     },
     "cam_other": {"en": "Other", "az": "Digər", "ru": "Другое"},
+    # the quick count (issue 19)
+    "qc_station": {
+        "en": "Quick-count station",
+        "az": "Sürətli hesablama məntəqəsi",
+        "ru": "Участок быстрого подсчёта",
+    },
+    "qc_station_hint": {
+        "en": "Send the results as soon as the count ends: the protocol copy form, or an SMS "
+        "R, your ID, #station, ballots in boxes, each candidate's votes in ballot order, total "
+        "valid votes.",
+        "az": "Sayım bitən kimi nəticələri göndərin: protokol surəti forması və ya SMS: R, ID-niz, "
+        "#məntəqə, qutulardakı bülletenlər, bülletendəki sıra ilə hər namizədin səsləri, "
+        "etibarlı səslərin cəmi.",
+        "ru": "Отправьте результаты сразу после подсчёта: форма копии протокола или SMS: R, ваш "
+        "ID, #участок, бюллетени в ящиках, голоса каждого кандидата в порядке бюллетеня, всего "
+        "действительных голосов.",
+    },
+    "qc_title": {"en": "Quick count", "az": "Sürətli hesablama", "ru": "Быстрый подсчёт"},
+    "qc_sample": {
+        "en": "Registered sample",
+        "az": "Qeydiyyatdan keçmiş seçmə",
+        "ru": "Зарегистрированная выборка",
+    },
+    "qc_no_sample": {
+        "en": "No registered sample for this election yet.",
+        "az": "Bu seçki üçün hələ qeydiyyatdan keçmiş seçmə yoxdur.",
+        "ru": "Для этих выборов ещё нет зарегистрированной выборки.",
+    },
+    "qc_import": {
+        "en": "Import the sample",
+        "az": "Seçməni idxal et",
+        "ru": "Импортировать выборку",
+    },
+    "qc_sample_file": {
+        "en": "Sample file (CSV)",
+        "az": "Seçmə faylı (CSV)",
+        "ru": "Файл выборки (CSV)",
+    },
+    "qc_sidecar_file": {
+        "en": "Its sidecar (JSON)",
+        "az": "Onun əlavə faylı (JSON)",
+        "ru": "Его файл-спутник (JSON)",
+    },
+    "qc_response": {
+        "en": "Response by stratum",
+        "az": "Təbəqələr üzrə cavab",
+        "ru": "Отклик по стратам",
+    },
+    "qc_stratum": {"en": "Stratum", "az": "Təbəqə", "ru": "Страта"},
+    "qc_sampled": {"en": "Sampled", "az": "Seçmədə", "ru": "В выборке"},
+    "qc_reported": {"en": "Reported", "az": "Məlumat verib", "ru": "Сообщили"},
+    "qc_quarantined": {
+        "en": "Quarantined (not counted)",
+        "az": "Karantində (sayılmır)",
+        "ru": "На карантине (не учитываются)",
+    },
+    "qc_arrivals": {
+        "en": "Arrivals and the estimate over time",
+        "az": "Daxilolmalar və zamanla qiymətləndirmə",
+        "ru": "Поступление данных и оценка во времени",
+    },
+    "qc_until": {"en": "Until", "az": "Qədər", "ru": "До"},
+    "qc_arrived": {"en": "Arrived", "az": "Daxil olub", "ru": "Поступило"},
+    "qc_in_all": {"en": "In all", "az": "Cəmi", "ru": "Всего"},
+    "qc_estimate": {"en": "Estimate", "az": "Qiymətləndirmə", "ru": "Оценка"},
+    "qc_no_estimate": {
+        "en": "No estimate yet (fewer than 2 counted reports).",
+        "az": "Hələ qiymətləndirmə yoxdur (2-dən az sayılmış məlumat).",
+        "ru": "Оценки пока нет (учтено меньше 2 сообщений).",
+    },
+    "qc_turnout": {"en": "Turnout", "az": "Seçici fəallığı", "ru": "Явка"},
+    "qc_early_late": {
+        "en": "Early against late reporters",
+        "az": "Erkən və gec məlumat verənlər",
+        "ru": "Ранние и поздние сообщения",
+    },
+    "qc_off_sample": {
+        "en": "Copies from stations outside the sample (not counted)",
+        "az": "Seçmədən kənar məntəqələrin surətləri (sayılmır)",
+        "ru": "Копии с участков вне выборки (не учитываются)",
+    },
+    "qc_replace": {
+        "en": "Replace an unreachable station by its reserve",
+        "az": "Əlçatmaz məntəqəni ehtiyat məntəqə ilə əvəz et",
+        "ru": "Заменить недоступный участок резервным",
+    },
+    "qc_publish": {
+        "en": "Publish the current estimate (signed, cannot be changed)",
+        "az": "Cari qiymətləndirməni dərc et (imzalanır, dəyişdirilə bilməz)",
+        "ru": "Опубликовать текущую оценку (подписывается, изменить нельзя)",
+    },
+    "qc_published": {
+        "en": "Published estimates",
+        "az": "Dərc edilmiş qiymətləndirmələr",
+        "ru": "Опубликованные оценки",
+    },
+    "qc_problems": {"en": "Problems", "az": "Problemlər", "ru": "Проблемы"},
+    "qc_refresh": {"en": "Refresh", "az": "Yenilə", "ru": "Обновить"},
 }
 
 

@@ -74,6 +74,7 @@ def create_app(
     )
     secret = load_or_create_secret(settings.data_dir)
     app.state.settings = settings
+    app.state.signing_key = key  # signs published quick-count estimates (crud.quickcount)
     app.state.engine = engine
     app.state.sessions = session_factory(
         engine, secret, privacy.resolve_data_key(secret, settings.data_dir)

@@ -80,3 +80,15 @@ def protocol_flags(
         rule, fld = SERVICE_RULES.get(f.rule, (f.rule, f.rule))
         flags.append(_flag(rule, fld, f.message))
     return flags
+
+
+def ballots_flags(ballots: int, valid: int) -> list[dict]:
+    """The relation of an SMS results copy that ``protocol_flags`` cannot see, because the
+    message gives the ballots in the boxes rather than the invalid line: the ballots cover the
+    valid votes (when they do, invalid = ballots - valid and ``protocol_flags`` checks the rest,
+    ballots cast against the registered voters included)."""
+    if ballots >= valid:
+        return []
+    return [
+        _flag("boxes_lt_valid", "valid", f"ballots in boxes ({ballots}) < valid votes ({valid})")
+    ]

@@ -4,6 +4,20 @@ Checklist::   <FORM><OBSERVER> [#STATION] <Q><VALUE> <Q><VALUE> ... [@comment]
               e.g. ``OP 1234 #12-044 A0815 B1 C1 D1500 E1 F0800``
 Incident::    IN<OBSERVER> [#STATION] <CATEGORY> [S<1-4>] [@description]
               e.g. ``IN1234 BS S4 @box stuffed at 14:10``
+Results::     R<OBSERVER> [#STATION] <BALLOTS> <C1> <C2> ... <CK> <TOTAL>
+              e.g. ``R1234 #12-044 612 400 200 600``
+
+* Results (the quick count's message, issue 19): ``BALLOTS`` is the ballots found in the boxes,
+  ``C1``…``CK`` every candidate's votes in ballot order, and ``TOTAL`` the valid votes as the
+  protocol states them. The numbers are separated by spaces or any punctuation.
+  ``TOTAL`` is a control total, not a check digit: it is a line the observer copies from the
+  protocol sheet (no arithmetic on a phone, where a hand-computed check digit would itself be a
+  source of errors), it catches a mistyped or missing candidate count (the sum no longer
+  matches), and it is a figure the quick count needs anyway. What it cannot catch, two counts
+  swapped, a check digit weighted by position would; observers would have to compute it by
+  hand, so the order is instead echoed back in the reply for the observer to compare. The
+  invalid ballots are ``BALLOTS - TOTAL``. ``read_results`` checks the count of numbers against
+  the election's candidates and words each problem (``sms_intake`` stores the copy).
 
 * The form code is the first two letters; the observer id is the number after it (the user id).
 * Question codes are the short codes in ``forms/*.yaml``; yes/no is 1/0, a choice is its number
@@ -119,6 +133,76 @@ MESSAGES: dict[str, dict[str, str]] = {
         "az": "Müşahidəçi ID-si {observer} bu telefonun qeydiyyatına uyğun gəlmir.",
         "ru": "ID наблюдателя {observer} не соответствует регистрации этого телефона.",
     },
+    "results_count": {
+        "en": "Expected {expected} numbers after the station (ballots in boxes, {k} candidates "
+        "in ballot order, total valid votes), got {n}.",
+        "az": "Məntəqədən sonra {expected} rəqəm gözlənilirdi (qutulardakı bülletenlər, bülletendəki "
+        "sıra ilə {k} namizəd, etibarlı səslərin cəmi), alındı {n}.",
+        "ru": "После участка ожидалось {expected} чисел (бюллетени в ящиках, {k} кандидатов в "
+        "порядке бюллетеня, всего действительных голосов), получено {n}.",
+    },
+    "results_not_number": {
+        "en": "{field}: '{value}' is not a whole number.",
+        "az": "{field}: '{value}' tam ədəd deyil.",
+        "ru": "{field}: '{value}' не является целым числом.",
+    },
+    "results_too_big": {
+        "en": "{field}: {value} is too large (at most {max}).",
+        "az": "{field}: {value} çox böyükdür (ən çox {max}).",
+        "ru": "{field}: {value} слишком большое (не более {max}).",
+    },
+    "field_ballots": {
+        "en": "Ballots in boxes",
+        "az": "Qutulardakı bülletenlər",
+        "ru": "Бюллетени в ящиках",
+    },
+    "field_candidate": {
+        "en": "Candidate {i} ({name})",
+        "az": "Namizəd {i} ({name})",
+        "ru": "Кандидат {i} ({name})",
+    },
+    "field_total": {
+        "en": "Total valid votes (last number)",
+        "az": "Etibarlı səslərin cəmi (son rəqəm)",
+        "ru": "Всего действительных голосов (последнее число)",
+    },
+    "results_ok": {
+        "en": "Results for station {station} received: ballots {ballots}; {votes}; total "
+        "{total}. Thank you.",
+        "az": "{station} məntəqəsinin nəticələri qəbul edildi: bülletenlər {ballots}; {votes}; "
+        "cəmi {total}. Təşəkkürlər.",
+        "ru": "Результаты участка {station} приняты: бюллетеней {ballots}; {votes}; всего "
+        "{total}. Спасибо.",
+    },
+    "results_flagged": {
+        "en": "Results for station {station} stored with a problem: {problems}. Check the "
+        "protocol and send the corrected message.",
+        "az": "{station} məntəqəsinin nəticələri problemlə saxlanıldı: {problems}. Protokolu "
+        "yoxlayın və düzəldilmiş mesajı göndərin.",
+        "ru": "Результаты участка {station} сохранены с ошибкой: {problems}. Проверьте протокол "
+        "и отправьте исправленное сообщение.",
+    },
+    "rule_votes_ne_valid": {
+        "en": "the candidates' votes add up to {sum}, but the total is {total}",
+        "az": "namizədlərin səsləri cəmi {sum} edir, amma cəm {total} göstərilib",
+        "ru": "голоса кандидатов в сумме {sum}, а всего указано {total}",
+    },
+    "rule_boxes_lt_valid": {
+        "en": "ballots in boxes ({ballots}) are fewer than the total valid votes ({total})",
+        "az": "qutulardakı bülletenlər ({ballots}) etibarlı səslərin cəmindən ({total}) azdır",
+        "ru": "бюллетеней в ящиках ({ballots}) меньше, чем действительных голосов ({total})",
+    },
+    "rule_cast_exceed_registered": {
+        "en": "ballots in boxes ({ballots}) exceed the registered voters ({registered})",
+        "az": "qutulardakı bülletenlər ({ballots}) qeydiyyatdakı seçicilərdən ({registered}) "
+        "çoxdur",
+        "ru": "бюллетеней в ящиках ({ballots}) больше, чем избирателей в списке ({registered})",
+    },
+    "rule_votes_exceed_registered": {
+        "en": "the candidates' votes ({sum}) exceed the registered voters ({registered})",
+        "az": "namizədlərin səsləri ({sum}) qeydiyyatdakı seçicilərdən ({registered}) çoxdur",
+        "ru": "голосов за кандидатов ({sum}) больше, чем избирателей в списке ({registered})",
+    },
     "ok": {
         "en": "Received {code} from {observer} for station {station}. Thank you.",
         "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
@@ -147,7 +231,93 @@ class SmsProblem:
     observer: int | None = None  # when known, the reply uses that observer's language
 
     def reply(self, lang: str = "en") -> str:
-        return message(self.key, lang, **self.params)
+        params = {
+            k: replace(v, lang=lang) if isinstance(v, FieldName) else v
+            for k, v in self.params.items()
+        }
+        return message(self.key, lang, **params)
+
+
+@dataclass(frozen=True)
+class ParsedResults:
+    """A results message as typed: the numbers after the observer id (and station), unread;
+    ``read_results`` checks them against the election's candidates."""
+
+    observer: int
+    station: str | None
+    values: tuple[str, ...]
+    form_code: str = "R"
+    comment: str = ""
+
+
+RESULTS_MAX = 9_999_999  # per number: more than any station's count (7 digits)
+
+
+@dataclass(frozen=True)
+class Results:
+    """The numbers of a results message, read: ballots in boxes, votes per candidate (by name,
+    in ballot order) and the stated total of valid votes."""
+
+    ballots: int
+    votes: dict[str, int]
+    total: int
+
+    @property
+    def invalid(self) -> int | None:
+        """Ballots in boxes minus valid votes; None when that would be negative (flagged)."""
+        return self.ballots - self.total if self.ballots >= self.total else None
+
+    def numbers(self) -> dict[str, int]:
+        """The protocol lines of the copy: valid, and invalid when the two are consistent."""
+        out = {"valid": self.total}
+        if self.invalid is not None:
+            out["invalid"] = self.invalid
+        return out
+
+
+def read_results(p: ParsedResults, candidates: list[str]) -> Results | SmsProblem:
+    """Read ``p``'s numbers for an election whose candidates, in ballot order, are
+    ``candidates`` (names); the problem names the field that is wrong. Pure, never raises."""
+    k = len(candidates)
+    if len(p.values) != k + 2:
+        return SmsProblem(
+            "results_count", {"expected": k + 2, "k": k, "n": len(p.values)}, p.observer
+        )
+    out: list[int] = []
+    for i, raw in enumerate(p.values):
+        value = raw.translate(_LOOKALIKE)
+        if not value.isdigit() or not value.isascii():
+            return _field_problem("results_not_number", i, candidates, p, value=raw[:12])
+        if len(value) > 7 or int(value) > RESULTS_MAX:
+            return _field_problem(
+                "results_too_big", i, candidates, p, value=value[:12], max=RESULTS_MAX
+            )
+        out.append(int(value))
+    return Results(out[0], dict(zip(candidates, out[1:-1], strict=True)), out[-1])
+
+
+@dataclass(frozen=True)
+class FieldName:
+    """A results field named in the reader's language (``SmsProblem`` params are formatted
+    with ``str()``, so the field is worded when the reply is)."""
+
+    i: int
+    candidates: tuple[str, ...]
+    lang: str = "en"
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        if self.i == 0:
+            return message("field_ballots", self.lang)
+        if self.i == len(self.candidates) + 1:
+            return message("field_total", self.lang)
+        return message("field_candidate", self.lang, i=self.i, name=self.candidates[self.i - 1])
+
+
+def _field_problem(key: str, i: int, candidates: list[str], p: ParsedResults, **params):
+    return SmsProblem(key, {"field": FieldName(i, tuple(candidates)), **params}, p.observer)
 
 
 @dataclass(frozen=True)
@@ -164,7 +334,7 @@ class ParsedSms:
 
 
 def _known_forms() -> str:
-    return ", ".join(sorted([f.code for f in forms().values()] + ["IN"]))
+    return ", ".join(sorted([f.code for f in forms().values()] + ["IN", "R"]))
 
 
 def _known_categories() -> str:
@@ -191,7 +361,7 @@ def _pairs(body: str) -> list[tuple[str, str]] | SmsProblem:
     return out
 
 
-def parse_sms(text: str) -> ParsedSms | SmsProblem:
+def parse_sms(text: str) -> ParsedSms | ParsedResults | SmsProblem:
     """Parse one message; never raises."""
     if not isinstance(text, str) or not text.strip():
         return SmsProblem("empty")
@@ -206,6 +376,8 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
     words = re.sub(r"[\W_]+", " ", text).upper().split()
     if not words:
         return SmsProblem("empty")
+    if words[0][0] == "R" and all(ch in _NUMCHARS for ch in words[0][1:]):
+        return _results(words, station, comment)
     code = words[0][:2]
     if len(code) < 2 or not code.isalpha():
         return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
@@ -234,6 +406,18 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
         pairs = _pairs(rest)
         out = pairs if isinstance(pairs, SmsProblem) else _checklist(code, pairs, common)
     return replace(out, observer=int(digits)) if isinstance(out, SmsProblem) else out
+
+
+def _results(words: list[str], station: str | None, comment: str) -> ParsedResults | SmsProblem:
+    """``R<observer>`` or ``R <observer>``, then the numbers (read by ``read_results``)."""
+    first = words[0][1:] or (words[1] if len(words) > 1 else "")
+    after = words[1:] if words[0][1:] else words[2:]
+    digits = first.translate(_LOOKALIKE)
+    if not digits or not digits.isdigit():
+        return SmsProblem("no_observer", {"code": "R"})
+    if len(digits) > 12:
+        return SmsProblem("unknown_observer", {"observer": digits[:12] + "…"})
+    return ParsedResults(int(digits), station, tuple(after), comment=comment.strip()[:1000])
 
 
 def _checklist(code: str, pairs: list[tuple[str, str]], common: dict) -> ParsedSms | SmsProblem:
