@@ -357,10 +357,8 @@ def publish_quick_count(service: dict) -> dict:
     try:
         with sessions() as s:
             coord = crud.user_by_name(s, "demo-coordinator")
-            # HOOK(issue 19, i19-verdict): when ``quickcount.compare`` returns the pre-registered
-            # ``verdict`` (consistent / discrepancy / too_early), publish the verdict with the
-            # estimate here (the statement is ``quickcount_live.statement``); until then the
-            # estimate alone is frozen and signed.
+            # the statement frozen and signed holds the estimate and the pre-registered verdict
+            # against the official result (quickcount_live.statement)
             row = publish(s, coord, service["election_id"], key)
             s.commit()
             status = compute_status(s, service["election_id"])

@@ -279,6 +279,8 @@ class TestLive:
         doc = json.loads(pub["statement"])
         assert sorted(x["submission"] for x in doc["inputs"]) == sorted(subs)
         assert doc["reported"] == 4 and doc["estimate"]["quantities"][0]["name"] == "Alpha"
+        # the signed statement carries the pre-registered verdict: 4 of 8 drawn is too early
+        assert doc["verdict"]["verdict"] == "too_early" and doc["verdict"]["n_sampled"] == 8
         self.file(ctx, e, ids, "B02")
         assert ctx.post("coordinator", f"/api/quickcount/{eid}/publish").status_code == 201
         listed = ctx.get("analyst", f"/api/quickcount/{eid}/publications").json()

@@ -228,6 +228,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Оценки пока нет (учтено меньше 2 сообщений).",
     },
     "qc_turnout": {"en": "Turnout", "az": "Seçici fəallığı", "ru": "Явка"},
+    "qc_verdict": {
+        "en": "Verdict against the official result",
+        "az": "Rəsmi nəticə ilə müqayisədə qərar",
+        "ru": "Вывод по сравнению с официальным итогом",
+    },
+    "qc_verdict_consistent": {
+        "en": "consistent",
+        "az": "uyğundur",
+        "ru": "согласуется",
+    },
+    "qc_verdict_discrepancy": {
+        "en": "discrepancy",
+        "az": "uyğunsuzluq",
+        "ru": "расхождение",
+    },
+    "qc_verdict_too_early": {
+        "en": "too early to say",
+        "az": "hələ tezdir",
+        "ru": "пока рано судить",
+    },
     "qc_early_late": {
         "en": "Early against late reporters",
         "az": "Erkən və gec məlumat verənlər",

@@ -38,9 +38,11 @@ from pollwatch.evidence.keys import fingerprint
 from pollwatch.model import Candidate, Election, ElectionMeta
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, convergence, estimate
+from pollwatch.quickcount.verdict import decide
 from pollwatch.results import ResultMixin, Summary, fmt_pct, jsonable
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
+from pollwatch.service.crud.dossier import official_election
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.quickcount import get_sample, registered_sample
 from pollwatch.service.errors import Conflict, NotFound
@@ -136,6 +138,9 @@ class LiveStatus(ResultMixin):
     off_sample: tuple[StationReport, ...]
     notes: tuple[str, ...] = ()
     _candidates: tuple[str, ...] = field(default=(), repr=False)
+    # the pre-registered verdict against the official result (docs/quickcount.md §8.1), when
+    # the election was imported with its official protocols
+    verdict: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -149,6 +154,7 @@ class LiveStatus(ResultMixin):
             "bucket_minutes": self.bucket_minutes,
             "buckets": [{**jsonable(b.__dict__), "end": b.end.isoformat()} for b in self.buckets],
             "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+            "verdict": self.verdict,
             "early_late": self.early_late,
             "quarantined": [s.to_dict() for s in self.quarantined],
             "off_sample": [s.to_dict() for s in self.off_sample],
@@ -415,7 +421,18 @@ def compute_status(
                     notes.append(f"no early-vs-late check: {exc}")
         elif len(counted) < 4:
             notes.append("the early-vs-late check needs at least 4 reports")
+    verdict = None
+    if result is not None:
+        official = official_election(session, election_id)
+        if official is not None:
+            drawn = {h: len([s for s in active.values() if s == h]) for h in sizes}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                verdict = decide(result, official, sampled=drawn).to_dict()
+        else:
+            notes.append("no verdict: the election was imported without official results")
     return LiveStatus(
+        verdict=verdict,
         election=election.name,
         sample_sha256=sample.sha256,
         at=now or m.utcnow(),
@@ -451,6 +468,7 @@ def statement(status: LiveStatus, election_id: int, published_at: dt.datetime) -
         "quarantined": [r.station for r in status.quarantined],
         "off_sample": len(status.off_sample),
         "estimate": status.estimate.to_dict(),
+        "verdict": status.verdict,
         "early_late": status.early_late,
         "inputs": [
             {"station": r.station, "submission": sid, "sha256": sha}
