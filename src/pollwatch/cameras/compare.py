@@ -102,15 +102,19 @@ def read_official(path: str | Path, in_station: bool | None = None) -> OfficialB
 
 
 def official_from_election(election, basis: str = "auto") -> dict[str, int]:
-    """Per-station official figures from an Election as a plain dict: ``"auto"`` the ballots a
-    camera on the stationary box can see (:func:`~pollwatch.cameras.lines.visible_ballots`:
-    the in-station line of the country profile, or the bound it falls back to), ``"issued"``
-    all ballots issued, ``"cast"`` valid + invalid. :func:`visible_ballots` returns the same
-    figures with the lines they come from; prefer it (and pass it to :func:`compare_official`).
+    """Per-station totals from an Election as a plain dict: ballots ``"issued"`` (all of them,
+    mobile box and early voters included), ``"cast"`` (valid + invalid), or ``"auto"`` (issued
+    when the election has the issued lines, else cast).
+
+    These totals include ballots a camera cannot see. To compare with cameras use
+    :func:`~pollwatch.cameras.lines.visible_ballots` (or pass the Election itself to
+    :func:`compare_official`), which reads the lines a camera can see and records them.
     """
 
     if basis not in ("auto", "issued", "cast"):
         raise ValueError(f"basis ({basis!r}) not recognised; must be 'auto', 'issued' or 'cast'.")
+    if basis == "auto":
+        basis = "issued" if has_issued(election) else "cast"
     return dict(_official(election, basis))
 
 
@@ -197,8 +201,8 @@ def tail_p(estimate: CameraEstimate, official: np.ndarray, upper: bool) -> np.nd
 class CameraComparison(ResultMixin):
     """Official counts against camera intervals at the watched stations.
 
-    ``exceeds``: outside the station's interval in the tested direction; ``flagged``: among
-    the Benjamini–Hochberg discoveries at ``fdr``; ``hard``: flagged and still flagged were the
+    ``exceeds``: outside the station's interval in the tested direction; ``flagged``: outside
+    it and among the Benjamini–Hochberg discoveries at ``fdr``; ``hard``: flagged and still flagged were the
     station's hidden windows its busiest (``p_sensitivity``)."""
 
     station_id: np.ndarray
@@ -340,7 +344,8 @@ def compare_official(
       direction is official above the camera count. **Bound** (they include mobile-box or
       early ballots the protocol does not separate): only official *below* the camera count.
     * Each station's one-sided p-value inverts its interval (``p < (1 − level)/2`` ⟺ outside);
-      ``flagged`` = Benjamini–Hochberg (1995) discoveries at ``fdr``, printed with the expected
+      ``flagged`` = Benjamini–Hochberg (1995) discoveries at ``fdr`` that are also outside the
+      station's interval, printed with the expected
       number of false ones (``fdr × flags``, the FDR bound applied to this count).
     * Sensitivity (for turned-away and offline windows, which are not missing at random when
       stuffing happens then): the p-value again with the official figure moved by the voters
@@ -407,7 +412,9 @@ def compare_official(
     alpha = (1 - estimate.level) / 2
     exceeds = ok & (p < alpha)
     flagged, thr = benjamini_hochberg(p, fdr)
-    flagged &= ok
+    # a flag is a BH discovery that is also outside the station's own interval, so "above the
+    # upper bound" stays true of every flag when many stations are stuffed (threshold > α)
+    flagged &= exceeds
     hard = flagged & (p_sens <= thr)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(ok, off / v, np.nan)

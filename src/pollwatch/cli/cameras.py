@@ -66,7 +66,33 @@ def _from_database(url: str, election: str | None, status: Path | None):
     except SQLAlchemyError as exc:
         raise fail(f"cannot read the service database: {str(exc).splitlines()[0]}") from None
     st = read_status_log(status) if status else (data.status if data.status.height else None)
-    return data.tallies, st, data.official
+    return data.tallies, st, _service_official(url, data.election) if data.official else {}
+
+
+def _service_official(url: str, name: str):
+    """The service's official protocols read like with like (the lines a camera can see), so
+    the comparison says which lines it used and whether it is only a one-sided bound."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pollwatch.cameras.lines import visible_ballots
+    from pollwatch.service import models as m
+    from pollwatch.service.db import make_engine
+    from pollwatch.service.importer import election_from_db
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            el = s.scalars(select(m.Election).where(m.Election.name == name)).first()
+            election = election_from_db(s, el.id) if el is not None else None
+    finally:
+        engine.dispose()
+    if election is None:
+        raise fail(f"{url}: election {name!r} has no official protocols")
+    try:
+        return visible_ballots(election)
+    except ValueError as exc:
+        raise fail(f"{url}: {exc}") from None
 
 
 def register(app: typer.Typer) -> None:
