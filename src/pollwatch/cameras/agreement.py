@@ -154,7 +154,7 @@ class WatcherAgreement(ResultMixin):
                 f"[{self.limits_of_agreement.low:.2f}, {self.limits_of_agreement.high:.2f}]",
             ),
             ("error variance per counted voter", f"{self.error_per_count:.3f}"),
-            ("all-day relative error δ", f"{self.systematic_sd:.3f}"),
+            ("all-day relative error δ (pooled κ)", f"{self.systematic_sd:.3f}"),
         ]
         rows += [(f"κ of {w}", f"{v:.3f}") for w, v in sorted(self.kappa_by_watcher.items())]
         what = (

@@ -236,6 +236,8 @@ def register(app: typer.Typer) -> None:
             return
         console.print(est.summary().as_text(), highlight=False, markup=False)
         console.print("")
+        console.print(est.agreement.summary().as_text(), highlight=False, markup=False)
+        console.print("")
         console.print(cmp.summary().as_text(), highlight=False, markup=False)
         if st is not None:
             console.print("")
