@@ -74,7 +74,8 @@ PROFILES: dict[str, CountryLines] = {
     "AZ": CountryLines(
         country="AZ",
         name="Azerbaijan",
-        hidden=("ballots_issued_mobile", "ballots_mobile_box"),
+        # no early voting in the protocol; an early line (simulated files) is reported if present
+        hidden=("ballots_issued_early", "ballots_issued_mobile", "ballots_mobile_box"),
         formulas=(
             Formula(
                 ("ballots_issued_station",),
