@@ -88,7 +88,7 @@ def test_benjamini_hochberg_paper_example():
         + [0.4262, 0.5719, 0.6528, 0.7590, 1.000]
     )
     rej, thr = benjamini_hochberg(p[::-1].copy(), 0.05)
-    assert rej.sum() == 4 and thr == 0.0095 and rej[::-1][:4].all()
+    assert rej.sum() == 4 and thr == pytest.approx(4 * 0.05 / 15) and rej[::-1][:4].all()
     assert np.array_equal(rej, stats.false_discovery_control(p[::-1]) <= 0.05)
     with_nan = np.append(p, np.nan)
     assert benjamini_hochberg(with_nan, 0.05)[0].sum() == 4
@@ -122,3 +122,29 @@ def test_p_value_inverts_the_interval(interval):
     # like with like flags the station whose official figure is far above the camera count
     c = compare_official(est, OfficialBallots({"A": 400, "B": 100}, "x", ("x",), True))
     assert c.flagged.tolist() == [True, False] and c.expected_false_flags == pytest.approx(0.05)
+
+
+def test_sensitivity_bound_decides_hard():
+    """Window 3 is hidden (turned away). Missing at random it holds V̂ − C = 20 voters; were it
+    the station's busiest it would hold 60, so an official figure just above the upper bound is
+    a flag but not hard, and one far above it is hard."""
+    w = [0.3, 0.3, 0.1, 0.3]
+    rows = [
+        dict(station_id="A", window_start=a, window_end=b, count=60 if u else None, usable=u)
+        for a, b, u in zip(STARTS, ENDS, [True, True, False, True], strict=True)
+    ]
+    est = estimate_turnout(
+        tallies_frame(rows),
+        profile=DayProfile.fixed(STARTS, ENDS, w),
+        dispersion="poisson",
+        unmeasured_error=(0.0, 0.0),
+    )
+    assert est.estimate[0] == pytest.approx(200) and est.unseen_busiest[0] == 60
+    near = OfficialBallots({"A": int(est.high[0]) + 5}, "x", ("x",), True)
+    far = OfficialBallots({"A": int(est.high[0]) + 60}, "x", ("x",), True)
+    c_near, c_far = compare_official(est, near), compare_official(est, far)
+    assert c_near.flagged[0] and not c_near.hard[0]
+    assert c_far.flagged[0] and c_far.hard[0]
+    # the sensitivity p-value is the p-value of the official figure lowered by 60 − 20 = 40
+    lowered = np.array([far[s] - 40 for s in far], dtype=float)
+    assert c_far.p_sensitivity[0] == pytest.approx(tail_p(est, lowered, upper=True)[0])

@@ -231,6 +231,8 @@ def watcher_agreement(
     n = len(rows)
     notes: list[str] = []
     if n < 2:
+        if reference is not None and reference not in set(tallies["watcher"].to_list()):
+            notes.append(f"The reference count {reference!r} appears in no tally.")
         if n == 0 and tallies["watcher"].n_unique() > 1:
             notes.append("Several watchers but no window counted by more than one of them.")
         if n == 1:

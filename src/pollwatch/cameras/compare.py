@@ -142,7 +142,8 @@ def benjamini_hochberg(p: np.ndarray, q: float) -> tuple[np.ndarray, float]:
     """Benjamini & Hochberg (1995, *JRSS B* 57:289–300, §3): reject the k smallest p-values,
     k = max{i : p_(i) ≤ i·q/m}; controls the expected share of false rejections at ``q``
     (independent or positively dependent tests). NaN p-values are not tests. Returns the
-    rejections and the threshold p_(k) (0 when nothing is rejected)."""
+    rejections and the rejection region's edge ``k·q/m``: a p-value is rejected exactly when it
+    is at most this (0 when nothing is rejected)."""
     ok = np.isfinite(p)
     m = int(ok.sum())
     rej = np.zeros(p.size, bool)
@@ -152,8 +153,9 @@ def benjamini_hochberg(p: np.ndarray, q: float) -> tuple[np.ndarray, float]:
     below = np.flatnonzero(ps <= q * np.arange(1, m + 1) / m)
     if not below.size:
         return rej, 0.0
-    thr = float(ps[below[-1]])
-    rej[ok] = p[ok] <= thr
+    k = int(below[-1]) + 1
+    thr = q * k / m
+    rej[ok] = p[ok] <= thr  # the same set as the k smallest: p_(i) > i·q/m ≥ thr for i > k
     return rej, thr
 
 
@@ -351,7 +353,8 @@ def compare_official(
       stuffing happens then): the p-value again with the official figure moved by the voters
       the hidden windows would hold were they the station's busiest usable windows, beyond the
       missing-at-random share ``V̂ − C`` (bound: minus that share, as if nobody came). A flag is
-      ``hard`` only if this p-value is still below the BH threshold.
+      ``hard`` only if this p-value is still in the BH rejection region (``p ≤ k·q/m``) and
+      below ``(1 − level)/2``.
 
     Parameters
     ----------
@@ -415,7 +418,9 @@ def compare_official(
     # a flag is a BH discovery that is also outside the station's own interval, so "above the
     # upper bound" stays true of every flag when many stations are stuffed (threshold > α)
     flagged &= exceeds
-    hard = flagged & (p_sens <= thr)
+    # hard: the station would still be flagged (same BH region, outside its interval) with the
+    # official figure moved by what the hidden windows could hold
+    hard = flagged & (p_sens <= thr) & (p_sens < alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(ok, off / v, np.nan)
     inflation = np.where(ok, off - v, np.nan)
