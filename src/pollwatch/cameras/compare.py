@@ -214,7 +214,7 @@ class CameraComparison(ResultMixin):
     flagged: np.ndarray
     inflation: np.ndarray
     ratio: np.ndarray
-    excess: np.ndarray  # max(0, official − upper95)
+    excess: np.ndarray  # max(0, official − upper95); bound: max(0, lower95 − official)
     n_compared: int
     n_flagged: int
     n_no_official: int
