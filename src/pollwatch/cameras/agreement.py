@@ -189,6 +189,7 @@ def _pairs(tallies: pl.DataFrame, reference: str | None):
         usable.group_by(WINDOW_KEY)
         .agg(pl.col("watcher"), pl.col("count"))
         .filter(pl.col("count").list.len() >= 2)
+        .sort(WINDOW_KEY)  # sums in a fixed order: the same tallies give the same digits
     )
     rows = []  # (reference count, mean of others, variance, mean, [(watcher, count)])
     for watchers, counts in zip(multi["watcher"].to_list(), multi["count"].to_list(), strict=True):
