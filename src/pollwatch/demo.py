@@ -152,7 +152,7 @@ def run_demo(
         data / "camera_status.csv",
     )
     cam_est = estimate_turnout(tallies, status, seed=seed)
-    cams = camera_compare(cam_est, election, basis="issued")
+    cams = camera_compare(cam_est, election)  # like with like: the lines a camera can see
     cam_status = status_summary(status)
     say("checking the public claims")
     claims = check_claims(example_claims("azerbaijan_2024"))

@@ -4,9 +4,10 @@
   numbers as counted there). A few of those stations' protocols are then altered between
   the station and the centre, so the published file differs from the copies.
 * **Cameras** at 1,000 stations chosen non-randomly (the largest stations, as a commission
-  would pick showcase stations): watchers count the people who really voted (clean voters
-  plus carousel voters, not stuffed ballots), audio is muted everywhere and about 40 % of
-  cameras are turned away for part of the day.
+  would pick showcase stations): watchers count the people who really voted inside the station
+  (clean voters plus carousel voters; not the mobile box, early voters or stuffed ballots),
+  each watcher missing 1–12 % of them; audio is muted everywhere and about 40 % of cameras are
+  turned away for part of the day.
 * **Claims**: the public figures of the real 2024 election (example dataset).
 """
 
@@ -46,7 +47,10 @@ def camera_tallies(
 
     rng = np.random.default_rng(seed)
     truth = sim.truth
-    present = (truth["clean_issued"] + truth["carousel"]).to_numpy()  # people who really came
+    # people who really came into the station on the day (carousel voters too): the camera on
+    # the stationary box sees neither the mobile box nor early voters, nor stuffed ballots
+    added = (truth["ballots_added"] - truth["carousel"]).to_numpy()
+    present = np.maximum(sim.election.field("ballots_issued_station") - added, 0)
     ids = truth["station_id"].to_numpy()
     chosen = np.argsort(-sim.election.field("registered"), kind="stable")[:n_cameras]
     starts = np.arange(OPEN, CLOSE, window_minutes, dtype=float)
@@ -66,8 +70,9 @@ def camera_tallies(
                 (sid, float(starts[a]) + 0.5, "turned_away"),
                 (sid, float(starts[min(b, len(starts) - 1)]), "online"),
             ]
+        sight = rng.uniform(0.88, 0.99)  # watchers miss some voters, each their own share
         for j in range(len(starts)):
-            seen = int(rng.binomial(counts[j], 0.15)) if away[j] else int(counts[j])
+            seen = int(rng.binomial(counts[j], 0.15 if away[j] else sight))
             rows.append(
                 dict(
                     station_id=sid,

@@ -25,9 +25,85 @@ def files(tmp_path_factory):
     st = sim.status.with_columns(sim.status["time"].map_elements(format_time, return_dtype=str))
     st.write_csv(d / "status.csv")
     (d / "official.csv").write_text(
+        "station_id,ballots_issued_station\n"
+        + "".join(f"{k},{v}\n" for k, v in sim.official.items())
+    )
+    (d / "official_unlabelled.csv").write_text(
         "station_id,official\n" + "".join(f"{k},{v}\n" for k, v in sim.official.items())
     )
+    single = sim.tallies.filter(sim.tallies["watcher"] == "w1")
+    single.with_columns(
+        single["window_start"].map_elements(format_time, return_dtype=str),
+        single["window_end"].map_elements(format_time, return_dtype=str),
+    ).drop("source_sha256").write_csv(d / "tallies_single.csv")
     return d, sim
+
+
+def _estimate(d, *extra, tallies="tallies.csv"):
+    return runner.invoke(
+        app,
+        ["cameras", "estimate", str(d / tallies), "--status", str(d / "status.csv"), *extra],
+    )
+
+
+def test_json_reports_lines_watcher_error_and_fdr(files):
+    """The issue's must-show: protocol lines used, watcher-error estimate and its source, the
+    FDR level and the expected false flags."""
+    d, _ = files
+    res = _estimate(d, "--official", str(d / "official.csv"), "--json", "--reference", "w1")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    c, we = doc["comparison"], doc["estimate"]["watcher_error"]
+    assert c["official_lines"]["lines"] == ["ballots_issued_station"]
+    assert c["official_lines"]["comparison"] == "like with like"
+    assert c["fdr"] == 0.05 and c["direction"] == "official above camera"
+    assert c["expected_false_flags"] == pytest.approx(0.05 * c["n_flagged"])
+    assert c["n_flagged"] > 0 and 0 <= c["n_hard"] <= c["n_flagged"]
+    assert we["measured"] and we["source"].startswith("double counts: ")
+    assert we["source"].endswith("against w1") and we["kappa_corrected"]
+    assert we["n_double_counted_windows"] > 0 and we["error_per_count"] > 0
+    assert c["watcher_error"] == we["source"]
+    res10 = _estimate(d, "--official", str(d / "official.csv"), "--json", "--fdr", "0.1")
+    assert json.loads(res10.stdout)["comparison"]["fdr"] == 0.1
+    # text output prints the expected false flags next to the count
+    txt = _estimate(d, "--official", str(d / "official.csv"))
+    assert "expected false" in txt.stdout and "Benjamini" in txt.stdout
+
+
+def test_unlabelled_official_is_a_one_sided_bound(files):
+    d, _ = files
+    doc = json.loads(
+        _estimate(d, "--official", str(d / "official_unlabelled.csv"), "--json").stdout
+    )
+    c = doc["comparison"]
+    assert c["official_lines"]["comparison"] == "bound"
+    assert c["direction"] == "official below camera" and c["n_flagged"] == 0
+    assert any("one-sided bound" in n for n in c["notes"])
+    stated = _estimate(
+        d, "--official", str(d / "official_unlabelled.csv"), "--official-in-station", "--json"
+    )
+    assert json.loads(stated.stdout)["comparison"]["official_lines"]["comparison"] == (
+        "like with like"
+    )
+
+
+def test_without_double_counts(files):
+    d, _ = files
+    doc = json.loads(
+        _estimate(
+            d, "--official", str(d / "official.csv"), "--json", tallies="tallies_single.csv"
+        ).stdout
+    )
+    assert doc["estimate"]["watcher_error"]["source"] == "unmeasured: default"
+    res = _estimate(
+        d,
+        "--official",
+        str(d / "official.csv"),
+        "--target",
+        "realised",
+        tallies="tallies_single.csv",
+    )
+    assert res.exit_code == 2 and "measured watcher error" in res.stderr
 
 
 def test_estimate_json_and_out(files):

@@ -132,9 +132,47 @@ class TestWatchers:
         assert ag.kappa_ci.low > 1.1
         assert ag.error_per_count > 0
 
-    def test_no_double_counts(self):
+    def test_no_double_counts_uses_the_stated_default(self):
         ag = watcher_agreement(tallies_frame(_grid([1, 2, 3])))
-        assert ag.n_windows == 0 and ag.error_per_count == 0.0
+        assert ag.n_windows == 0 and not ag.measured
+        assert ag.source == "unmeasured: default"
+        assert (ag.error_per_count, ag.systematic_sd) == (0.3, 0.10)
+        assert "unmeasured" in ag.summary().text
+        zero = watcher_agreement(tallies_frame(_grid([1, 2, 3])), default=(0.0, 0.0))
+        assert zero.error_per_count == 0.0 and zero.systematic_sd == 0.0
+
+    def test_reference_gives_each_watcher_a_kappa_and_corrects(self):
+        """Bland–Altman bias and per-watcher κ against a reference count; the correction
+        multiplies each watcher's counts by their κ, the reference's stay as they are."""
+        rng = np.random.default_rng(8)
+        truth = rng.poisson(30, 120)
+        rows = _grid(list(truth), watcher="video")
+        rows += _grid(list(rng.binomial(truth[:60], 0.9)), watcher="ann")  # misses 10 %
+        rows += [  # bob counts the other 60 windows, misses 25 %
+            dict(r, count=int(c), watcher="bob")
+            for r, c in zip(_grid(list(truth))[60:], rng.binomial(truth[60:], 0.75), strict=True)
+        ]
+        t = tallies_frame(rows)
+        ag = watcher_agreement(t, reference="video")
+        assert (
+            ag.measured and ag.corrected and ag.source == "double counts: 120 windows against video"
+        )
+        assert ag.kappa_by_watcher["ann"] == pytest.approx(1 / 0.9, rel=0.04)
+        assert ag.kappa_by_watcher["bob"] == pytest.approx(1 / 0.75, rel=0.04)
+        assert ag.mean_difference > 0 and ag.limits_of_agreement.low < ag.mean_difference
+        fixed = ag.correct(t)
+        for w in ("ann", "bob"):
+            sel = fixed.filter(pl.col("watcher") == w)
+            ref = t.filter(pl.col("watcher") == "video").join(
+                sel.select("window_start"), on="window_start"
+            )
+            assert sel["count"].sum() == pytest.approx(ref["count"].sum(), rel=0.01)
+        assert fixed.filter(pl.col("watcher") == "video")["count"].to_list() == list(
+            map(float, truth)
+        )
+        # between ordinary watchers: measured disagreement, no correction, default δ kept
+        plain = watcher_agreement(t.filter(pl.col("watcher") != "video"))
+        assert not plain.corrected and plain.systematic_sd == 0.10
 
     def test_single_double_count_warns(self):
         rows = _grid([1, 2]) + _grid([3], watcher="w2")

@@ -30,10 +30,15 @@ def _rows(counts, usable, sid="A"):
     ]
 
 
-def _vector(interval):
+def _vector(interval, unmeasured_error=(0.0, 0.0)):
+    # the method note's vector is the count uncertainty alone: watcher error set to zero
     t = tallies_frame(_rows([40, 66, 0, 38], [True, True, False, True]))
     return estimate_turnout(
-        t, profile=DayProfile.fixed(STARTS, ENDS, W), dispersion="poisson", interval=interval
+        t,
+        profile=DayProfile.fixed(STARTS, ENDS, W),
+        dispersion="poisson",
+        interval=interval,
+        unmeasured_error=unmeasured_error,
     )
 
 

@@ -11,9 +11,16 @@ def sim():
     return simulate_cameras(2000, seed=2024, inflation=(0.15, 0.6))
 
 
+# the simulated watchers w1 and w2 are unbiased, so either can be the reference count that
+# measures the all-day error δ (without one, δ is the conservative 10 % default)
+REF = "w1"
+
+
 @pytest.fixture(scope="module")
 def est(sim):
-    return estimate_turnout(sim.tallies, sim.status, strata=sim.strata, seed=7)
+    return estimate_turnout(
+        sim.tallies, sim.status, strata=sim.strata, seed=7, reference_watcher=REF
+    )
 
 
 def _truth(sim, est, which):
@@ -47,7 +54,7 @@ def test_status_log_keeps_outages_from_lowering_estimates(sim, est):
     estimates down; with it they are missing and the estimates are unbiased."""
     ok, ids, truth = _truth(sim, est, "expected")
     bias_with = np.mean(est.estimate[ok] / truth - 1)
-    blind = estimate_turnout(sim.tallies, None, strata=sim.strata, seed=7)
+    blind = estimate_turnout(sim.tallies, None, strata=sim.strata, seed=7, reference_watcher=REF)
     okb = blind.status == "estimated"
     tb = np.array([sim.expected[s] for s in blind.station_id[okb]])
     bias_without = np.mean(blind.estimate[okb] / tb - 1)
@@ -66,7 +73,9 @@ def test_realised_target_covers_the_realised_count_and_finds_small_inflation():
     """target="realised" is the interval for the voters who actually came; it is tighter, so
     it also catches inflation of 5–15 % that the expected-count interval mostly misses."""
     sim = simulate_cameras(2000, seed=77, inflation=(0.05, 0.15))
-    est = estimate_turnout(sim.tallies, sim.status, strata=sim.strata, seed=1, target="realised")
+    est = estimate_turnout(
+        sim.tallies, sim.status, strata=sim.strata, seed=1, target="realised", reference_watcher=REF
+    )
     ok, ids, real = _truth(sim, est, "realised")
     cover = np.mean((est.low[ok] <= real) & (real <= est.high[ok]))
     assert 0.93 <= cover <= 0.97, cover

@@ -317,6 +317,21 @@ def test_build_dossier_reads_each_source():
     )
     assert [e.direction for e in seen.evidence] == ["no data", "flags"]
     assert seen.agree == ("cameras",) and "cameras" not in seen.silent
+    # a camera flag is hard only if it survived the FDR control and the hidden-window bound
+    for hard, strength in ((True, "hard"), (None, "hard"), (False, "statistical")):
+        flag = CameraCount(900.0, 600.0, 700.0, True, 300.0, 1.5, 200.0, 0.95, hard=hard)
+        d = build_dossier("S", camera=CameraEvidence(flag))
+        assert d.evidence[0].strength == strength and d.agree == ("cameras",)
+        assert ("Hard evidence" in d.text) == (strength == "hard")
+        assert ("hard" in flag.to_dict()) == (hard is not None)
+    # a one-sided bound (official lines with unseen ballots) neither flags nor clears inflation
+    above = CameraCount(900.0, 600.0, 700.0, False, 300.0, 1.5, 0.0, 0.95, bound=True)
+    d = build_dossier("S", camera=CameraEvidence(above))
+    assert d.evidence[0].direction == "context"
+    assert "cameras" not in d.agree + d.disagree + d.silent
+    below = CameraCount(400.0, 600.0, 700.0, True, -200.0, 0.7, 100.0, 0.95, bound=True)
+    d = build_dossier("S", camera=CameraEvidence(below))
+    assert "below the camera" in d.evidence[0].text and d.agree == ("cameras",)
     # copies filed where the official protocol is not loaded
     filed = build_dossier(
         "S", protocol_copy=ProtocolCopyEvidence(filed=1, compared=False), observers=None

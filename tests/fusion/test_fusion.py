@@ -45,7 +45,7 @@ def world():
     )
     pvt = compare(copies, published, seed=3)
     tallies, status, _ = camera_tallies(sim, published, 150, 3)
-    cams = compare_official(estimate_turnout(tallies, status, seed=3), published, basis="issued")
+    cams = compare_official(estimate_turnout(tallies, status, seed=3), published)
     incidents = observer_incidents(sim, design.table["station_id"].to_list(), 3, share=0.5)
     reports = [
         {

@@ -4,7 +4,10 @@ Inputs (``data``) are tallies per station and time window, a camera-status log a
 timestamped events, from human watchers, the observation service or ``cameras.video`` (the
 optional OpenCV counter, extra ``video``). ``estimate`` extrapolates each station's count
 with a day profile learned from fully watched stations (``profile``) and a 95 % interval;
-``compare`` sets official turnout against it. Method: ``docs/methods/quickcount-and-cameras.md`` §2.
+``compare`` sets the official figure the camera can see (``lines``: in-station ballots per country
+profile, or a one-sided bound) against it, with false-discovery-controlled flags; ``agreement``
+measures watcher error on double-counted windows. Method:
+``docs/methods/quickcount-and-cameras.md`` §2.
 Imports ``model``, ``results`` and ``errors`` only; ``video`` imports OpenCV lazily. Tallies and
 status logs filed by watchers in the observation service are read into the same tables by
 :mod:`pollwatch.service.sources.cameras`, above this package: nothing here imports the service.
@@ -15,6 +18,7 @@ from pollwatch.cameras.compare import (
     EXTRAPOLATION_STATEMENT,
     CameraComparison,
     CameraStatusSummary,
+    benjamini_hochberg,
     compare_official,
     official_from_election,
     read_official,
@@ -30,20 +34,25 @@ from pollwatch.cameras.data import (
     tallies_frame,
 )
 from pollwatch.cameras.estimate import CameraEstimate, estimate_turnout, garwood_interval
+from pollwatch.cameras.lines import PROFILES, OfficialBallots, stated_official, visible_ballots
 from pollwatch.cameras.profile import DayProfile, learn_profile
-from pollwatch.cameras.simulate import SimulatedCameras, simulate_cameras
+from pollwatch.cameras.simulate import SimulatedCameras, WatcherModel, simulate_cameras
 
 __all__ = [
     "EXTRAPOLATION_STATEMENT",
     "OUTAGE_STATUSES",
+    "PROFILES",
     "STATUSES",
     "CameraComparison",
     "CameraEstimate",
     "CameraStatusSummary",
     "DayProfile",
+    "OfficialBallots",
     "SimulatedCameras",
     "WatcherAgreement",
+    "WatcherModel",
     "apply_status",
+    "benjamini_hochberg",
     "combine_watchers",
     "compare_official",
     "estimate_turnout",
@@ -55,7 +64,9 @@ __all__ = [
     "read_status_log",
     "read_tallies",
     "simulate_cameras",
+    "stated_official",
     "status_summary",
     "tallies_frame",
+    "visible_ballots",
     "watcher_agreement",
 ]

@@ -10,19 +10,37 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from pollwatch.cameras.data import OUTAGE_STATUSES, format_time, outage_intervals
 from pollwatch.cameras.estimate import ESTIMATED, CameraEstimate
+from pollwatch.cameras.lines import (
+    LIKE_WITH_LIKE,
+    OfficialBallots,
+    stated_official,
+    visible_ballots,
+)
 from pollwatch.errors import DataIssue, IngestError
-from pollwatch.model.derived import has_issued
+from pollwatch.model.derived import ISSUED_PARTS, has_issued
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-_OFFICIAL_COLUMNS = ("official", "ballots_issued", "ballots_cast", "turnout", "voters")
+_OFFICIAL_COLUMNS = (
+    "ballots_issued_station",
+    "in_station",
+    "official",
+    "ballots_issued",
+    "ballots_cast",
+    "turnout",
+    "voters",
+)
+
+ABOVE = "official above camera"
+BELOW = "official below camera"
 
 EXTRAPOLATION_STATEMENT = (
     "These figures describe the watched stations only. Extending them to stations without "
@@ -31,9 +49,14 @@ EXTRAPOLATION_STATEMENT = (
 )
 
 
-def read_official(path: str | Path) -> dict[str, int]:
-    """Official per-station turnout from a CSV with ``station_id`` and one of
-    ``official, ballots_issued, ballots_cast, turnout, voters`` (a count of voters)."""
+def read_official(path: str | Path, in_station: bool | None = None) -> OfficialBallots:
+    """Official per-station figures from a CSV with ``station_id`` and one of
+    ``ballots_issued_station, in_station, official, ballots_issued, ballots_cast, turnout,
+    voters`` (a count of voters, the first of these columns present).
+
+    Like with like only for ``ballots_issued_station``/``in_station``, or when ``in_station``
+    states that the column counts only in-station, election-day ballots; otherwise a one-sided
+    bound (:func:`~pollwatch.cameras.lines.stated_official`)."""
     name = str(path)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
@@ -75,25 +98,114 @@ def read_official(path: str | Path) -> dict[str, int]:
                 )
     if issues:
         raise IngestError(name, issues)
-    return out
+    return stated_official(out, col, in_station)
 
 
 def official_from_election(election, basis: str = "auto") -> dict[str, int]:
-    """Per-station official turnout from an Election: ballots ``"issued"`` (what a camera on
-    the box should match), ``"cast"`` (valid + invalid), or ``"auto"`` (issued when the
-    election has the issued lines, else cast)."""
+    """Per-station totals from an Election as a plain dict: ballots ``"issued"`` (all of them,
+    mobile box and early voters included), ``"cast"`` (valid + invalid), or ``"auto"`` (issued
+    when the election has the issued lines, else cast).
+
+    These totals include ballots a camera cannot see. To compare with cameras use
+    :func:`~pollwatch.cameras.lines.visible_ballots` (or pass the Election itself to
+    :func:`compare_official`), which reads the lines a camera can see and records them.
+    """
 
     if basis not in ("auto", "issued", "cast"):
         raise ValueError(f"basis ({basis!r}) not recognised; must be 'auto', 'issued' or 'cast'.")
     if basis == "auto":
         basis = "issued" if has_issued(election) else "cast"
+    return dict(_official(election, basis))
+
+
+def _official(election, basis: str) -> OfficialBallots:
+    if basis == "auto":
+        return visible_ballots(election)
+    if basis == "issued" and not has_issued(election):
+        basis = "cast"
     v = election.ballots_issued() if basis == "issued" else election.ballots_cast()
-    return {str(s): int(x) for s, x in zip(election.station_ids, v, strict=True)}
+    what = "all ballots issued" if basis == "issued" else "ballots cast"
+    return OfficialBallots(
+        figures={str(s): int(x) for s, x in zip(election.station_ids, v, strict=True)},
+        formula="ballots_issued" if basis == "issued" else "valid + invalid",
+        lines=ISSUED_PARTS if basis == "issued" else ("valid", "invalid"),
+        exact=False,
+        notes=(
+            f"basis={basis!r}: {what} include the mobile box and early voters, which a camera "
+            "cannot see; the comparison is a one-sided bound (only an official figure below the "
+            "camera count can be flagged). Use basis='auto' to compare like with like.",
+        ),
+    )
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> tuple[np.ndarray, float]:
+    """Benjamini & Hochberg (1995, *JRSS B* 57:289–300, §3): reject the k smallest p-values,
+    k = max{i : p_(i) ≤ i·q/m}; controls the expected share of false rejections at ``q``
+    (independent or positively dependent tests). NaN p-values are not tests. Returns the
+    rejections and the rejection region's edge ``k·q/m``: a p-value is rejected exactly when it
+    is at most this (0 when nothing is rejected)."""
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    rej = np.zeros(p.size, bool)
+    if m == 0:
+        return rej, 0.0
+    ps = np.sort(p[ok])
+    below = np.flatnonzero(ps <= q * np.arange(1, m + 1) / m)
+    if not below.size:
+        return rej, 0.0
+    k = int(below[-1]) + 1
+    thr = q * k / m
+    rej[ok] = p[ok] <= thr  # the same set as the k smallest: p_(i) > i·q/m ≥ thr for i > k
+    return rej, thr
+
+
+def _bounds(estimate: CameraEstimate, z: np.ndarray, rows: np.ndarray):
+    """(low, high) of the estimate's interval at normal quantile ``z`` (one per row): the same
+    construction as :func:`~pollwatch.cameras.estimate.estimate_turnout` at level 2Φ(z) − 1."""
+    v, W = estimate.estimate[rows], estimate.coverage[rows]
+    ex = z * np.nan_to_num(estimate.sd_extra[rows])
+    if estimate.target == "realised" or estimate.interval_method == "normal":
+        sd = estimate.sd[rows]
+        return np.maximum(v - z * sd, 0.0), v + z * sd
+    a = stats.norm.sf(z)
+    phi, C = estimate.dispersion[rows], estimate.counted[rows]
+    k = C / phi
+    with np.errstate(invalid="ignore"):
+        lc = np.where(k > 0, stats.gamma.ppf(a, np.maximum(k, 1e-300)), 0.0) * phi
+    hc = stats.gamma.ppf(1 - a, k + 1) * phi
+    return np.maximum(v - np.hypot(v - lc / W, ex), 0.0), v + np.hypot(hc / W - v, ex)
+
+
+def tail_p(estimate: CameraEstimate, official: np.ndarray, upper: bool) -> np.ndarray:
+    """One-sided p-value of each official figure against the camera interval (test–interval
+    duality): the tail share α at which the figure sits exactly on the interval's upper
+    (``upper``) or lower end, so ``p < (1 − level)/2`` ⟺ the figure is outside the interval.
+    Found by bisection on the normal quantile; NaN where there is no estimate."""
+    p = np.full(official.size, np.nan)
+    rows = np.flatnonzero((estimate.status == ESTIMATED) & np.isfinite(official))
+    if not rows.size:
+        return p
+    off = official[rows]
+    lo, hi = np.zeros(rows.size), np.full(rows.size, 38.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        low_b, high_b = _bounds(estimate, mid, rows)
+        inside = off <= high_b if upper else off >= low_b
+        lo, hi = np.where(inside, lo, mid), np.where(inside, mid, hi)
+    z = (lo + hi) / 2
+    low0, high0 = _bounds(estimate, np.zeros(rows.size), rows)
+    centre = off <= high0 if upper else off >= low0
+    p[rows] = np.where(centre, 0.5, stats.norm.sf(z))
+    return p
 
 
 @dataclass(frozen=True)
 class CameraComparison(ResultMixin):
-    """Official counts against camera intervals at the watched stations."""
+    """Official counts against camera intervals at the watched stations.
+
+    ``exceeds``: outside the station's interval in the tested direction; ``flagged``: outside
+    it and among the Benjamini–Hochberg discoveries at ``fdr``; ``hard``: flagged and still flagged were the
+    station's hidden windows its busiest (``p_sensitivity``)."""
 
     station_id: np.ndarray
     official: np.ndarray  # NaN where the official figure is missing
@@ -102,7 +214,7 @@ class CameraComparison(ResultMixin):
     flagged: np.ndarray
     inflation: np.ndarray
     ratio: np.ndarray
-    excess: np.ndarray  # max(0, official − upper95)
+    excess: np.ndarray  # max(0, official − upper95); bound: max(0, lower95 − official)
     n_compared: int
     n_flagged: int
     n_no_official: int
@@ -113,18 +225,42 @@ class CameraComparison(ResultMixin):
     level: float
     statement: str = EXTRAPOLATION_STATEMENT
     notes: tuple[str, ...] = ()
+    low: np.ndarray = field(default_factory=lambda: np.array([]))
+    p_value: np.ndarray = field(default_factory=lambda: np.array([]))
+    p_sensitivity: np.ndarray = field(default_factory=lambda: np.array([]))
+    exceeds: np.ndarray = field(default_factory=lambda: np.array([]))
+    hard: np.ndarray = field(default_factory=lambda: np.array([]))
+    official_lines: dict = field(default_factory=dict)
+    direction: str = ABOVE
+    fdr: float = 0.05
+    fdr_threshold: float = 0.0
+    n_exceeds: int = 0
+    n_hard: int = 0
+    expected_false_flags: float = 0.0
+    expected_chance_exceeds: float = 0.0
+    watcher_error: str = ""
     _dict_exclude = (
         "station_id",
         "official",
         "estimate",
         "high",
+        "low",
         "flagged",
         "inflation",
         "ratio",
         "excess",
+        "p_value",
+        "p_sensitivity",
+        "exceeds",
+        "hard",
     )
 
     def table(self) -> pl.DataFrame:
+        n = self.station_id.size
+
+        def col(a: np.ndarray, fill: object) -> np.ndarray:
+            return a if a.size == n else np.full(n, fill)
+
         return pl.DataFrame(
             {
                 "station_id": self.station_id.astype(str),
@@ -135,73 +271,169 @@ class CameraComparison(ResultMixin):
                 "inflation": self.inflation,
                 "ratio": self.ratio,
                 "excess_over_upper95": self.excess,
+                "p_value": col(self.p_value, np.nan),
+                "exceeds_interval": col(self.exceeds, False),
+                "p_if_hidden_busiest": col(self.p_sensitivity, np.nan),
+                "hard": col(self.hard, False),
             }
         )
 
     def summary(self) -> Summary:
+        pct = f"{100 * self.level:.0f} %"
+        side = "upper" if self.direction == ABOVE else "lower"
         rows = [
+            ("official figure", str(self.official_lines.get("formula", "as given"))),
+            ("comparison", str(self.official_lines.get("comparison", LIKE_WITH_LIKE))),
             ("stations compared", f"{self.n_compared:,}"),
-            (f"official above the {100 * self.level:.0f} % upper bound", f"{self.n_flagged:,}"),
+            (
+                f"official {self.direction.split()[1]} the {pct} {side} bound",
+                f"{self.n_exceeds:,} (about {self.expected_chance_exceeds:.1f} expected by chance "
+                "were no station altered)",
+            ),
+            (
+                f"flagged, false discovery rate {100 * self.fdr:g} % (Benjamini–Hochberg)",
+                f"{self.n_flagged:,} (of them about {self.expected_false_flags:.1f} expected false)",
+            ),
+            ("hard: still flagged were the hidden windows the busiest", f"{self.n_hard:,}"),
             ("official voters (compared stations)", fmt_int(self.official_total)),
             ("camera estimate (compared stations)", fmt_int(self.estimate_total)),
             ("ratio official / camera", f"{self.ratio_overall:.3f}"),
             ("added ballots, conservative lower bound", fmt_int(self.lower_bound_added)),
+            ("watcher error", self.watcher_error or "n/a"),
         ]
         if self.n_no_official:
             rows.append(
                 ("estimated stations without an official figure", f"{self.n_no_official:,}")
             )
+        if self.direction == ABOVE:
+            added = (
+                f"at least {fmt_int(self.lower_bound_added)} ballots were added beyond what the "
+                "cameras allow. "
+            )
+        else:
+            added = (
+                "an official figure above the camera count is not evidence here, because the "
+                "official lines include ballots the camera cannot see. "
+            )
         text = (
-            f"At {self.n_flagged:,} of {self.n_compared:,} compared stations the official turnout "
-            f"exceeds the upper end of the camera interval. Officially {fmt_int(self.official_total)} "
-            f"voters, on camera about {fmt_int(self.estimate_total)} (ratio {self.ratio_overall:.2f}); "
-            f"at least {fmt_int(self.lower_bound_added)} ballots were added beyond what the "
-            "cameras allow. " + self.statement
+            f"Official figure: {self.official_lines.get('formula', 'as given')} "
+            f"({self.official_lines.get('comparison', LIKE_WITH_LIKE)}). At {self.n_flagged:,} of "
+            f"{self.n_compared:,} compared stations the official figure is {self.direction.split()[1]} "
+            f"the camera count at a false discovery rate of {100 * self.fdr:g} % (about "
+            f"{self.expected_false_flags:.1f} of these flags expected false); {self.n_hard:,} "
+            "stay flagged even were the hidden (turned-away, offline) windows the station's "
+            f"busiest. Officially {fmt_int(self.official_total)} voters, on camera about "
+            f"{fmt_int(self.estimate_total)} (ratio {self.ratio_overall:.2f}); "
+            + added
+            + self.statement
         )
         return Summary("Camera counts against official turnout", text, rows, self.notes)
 
 
 def compare_official(
-    estimate: CameraEstimate, official: Mapping[str, int] | object, basis: str = "auto"
+    estimate: CameraEstimate,
+    official: Mapping[str, int] | object,
+    basis: str = "auto",
+    *,
+    fdr: float = 0.05,
 ) -> CameraComparison:
-    """Compare official per-station turnout with the camera intervals.
+    """Compare official per-station figures with the camera intervals.
 
-    Only stations with an estimate and an official figure are compared.
+    Only stations with an estimate and an official figure are compared. Method:
+    ``docs/methods/quickcount-and-cameras.md`` §2.1 steps 5–6 and §2.3.
+
+    * **Like with like** (the official lines hold only ballots the camera can see): the tested
+      direction is official above the camera count. **Bound** (they include mobile-box or
+      early ballots the protocol does not separate): only official *below* the camera count.
+    * Each station's one-sided p-value inverts its interval (``p < (1 − level)/2`` ⟺ outside);
+      ``flagged`` = Benjamini–Hochberg (1995) discoveries at ``fdr`` that are also outside the
+      station's interval, printed with the expected
+      number of false ones (``fdr × flags``, the FDR bound applied to this count).
+    * Sensitivity (for turned-away and offline windows, which are not missing at random when
+      stuffing happens then): the p-value again with the official figure moved by the voters
+      the hidden windows would hold were they the station's busiest usable windows, beyond the
+      missing-at-random share ``V̂ − C`` (bound: minus that share, as if nobody came). A flag is
+      ``hard`` only if this p-value is still in the BH rejection region (``p ≤ k·q/m``) and
+      below ``(1 − level)/2``.
 
     Parameters
     ----------
     estimate : CameraEstimate
         The camera estimates (:func:`~pollwatch.cameras.estimate.estimate_turnout`).
-    official : mapping or Election
-        Station id → voters, or an Election.
+    official : mapping, OfficialBallots or Election
+        Station id → voters; an :class:`~pollwatch.cameras.lines.OfficialBallots` carries the
+        lines it counts (a plain mapping is taken as the caller's statement that it counts
+        only ballots the camera can see, with a note); an Election is read with ``basis``.
     basis : {"auto", "issued", "cast"}
-        With an Election: which ballots are the official turnout (see
-        :func:`official_from_election`).
+        With an Election: ``"auto"`` the lines the camera can see (country profile,
+        :func:`~pollwatch.cameras.lines.visible_ballots`); ``"issued"``/``"cast"`` all ballots
+        issued / cast, a one-sided bound.
+    fdr : float
+        False discovery rate of the flags (default 5 %).
 
     Returns
     -------
     CameraComparison
-        Per station: official figure, estimate, upper bound, flag, inflation and ratio; the
-        conservative lower bound of votes added and the totals.
+        Per station: official figure, estimate, interval, p-values, flags (raw, FDR, hard);
+        the conservative lower bound of ballots added, the totals and the lines compared.
     """
-    if not isinstance(official, Mapping):
-        official = official_from_election(official, basis)
+    if not 0 < fdr < 1:
+        raise ValueError(f"fdr ({fdr}) must be in the interval (0, 1).")
+    notes: list[str] = []
+    if isinstance(official, OfficialBallots):
+        ob = official
+    elif isinstance(official, Mapping):
+        ob = OfficialBallots(
+            figures=dict(official),
+            formula="as given",
+            lines=(),
+            exact=True,
+            profile="stated",
+            source="given by the caller",
+        )
+        notes.append(
+            "The official figures were given without their protocol lines; they are compared "
+            "as if they counted only ballots a camera can see (in-station, election day). If "
+            "they include the mobile box or early voters, the flags are not valid."
+        )
+    else:
+        ob = _official(official, basis)
+    notes += list(ob.notes)
     ids = estimate.station_id.astype(str)
-    off = np.array([official.get(s, np.nan) for s in ids], dtype=float)
+    off = np.array([ob.get(s, np.nan) for s in ids], dtype=float)
     ok = (estimate.status == ESTIMATED) & ~np.isnan(off)
-    v, hi = estimate.estimate, estimate.high
-    flagged = ok & (off > hi)
+    v, hi, lo = estimate.estimate, estimate.high, estimate.low
+    upper = ob.exact
+    direction = ABOVE if upper else BELOW
+    p = np.where(ok, tail_p(estimate, off, upper), np.nan)
+    mar = np.where(ok, v - estimate.counted, 0.0)
+    if upper:
+        shift = np.maximum(np.nan_to_num(estimate.unseen_busiest) - mar, 0.0)
+        p_sens = np.where(ok, tail_p(estimate, off - shift, True), np.nan)
+    else:
+        p_sens = np.where(ok, tail_p(estimate, off + mar, False), np.nan)
+    alpha = (1 - estimate.level) / 2
+    exceeds = ok & (p < alpha)
+    flagged, thr = benjamini_hochberg(p, fdr)
+    # a flag is a BH discovery that is also outside the station's own interval, so "above the
+    # upper bound" stays true of every flag when many stations are stuffed (threshold > α)
+    flagged &= exceeds
+    # hard: the station would still be flagged (same BH region, outside its interval) with the
+    # official figure moved by what the hidden windows could hold
+    hard = flagged & (p_sens <= thr) & (p_sens < alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(ok, off / v, np.nan)
     inflation = np.where(ok, off - v, np.nan)
     excess = np.where(ok, np.maximum(0.0, off - hi), np.nan)
     off_t, est_t = float(np.sum(off[ok])), float(np.sum(v[ok]))
-    notes = []
     n_missing = int(np.sum((estimate.status == ESTIMATED) & np.isnan(off)))
     if n_missing:
         notes.append(
             f"{n_missing} estimated station(s) have no official figure and are not compared."
         )
+    if not upper:
+        excess = np.where(ok, np.maximum(0.0, lo - off), np.nan)
+    n_ok = int(ok.sum())
     return CameraComparison(
         station_id=ids,
         official=off,
@@ -211,15 +443,29 @@ def compare_official(
         inflation=inflation,
         ratio=ratio,
         excess=excess,
-        n_compared=int(ok.sum()),
+        n_compared=n_ok,
         n_flagged=int(flagged.sum()),
         n_no_official=n_missing,
-        lower_bound_added=float(np.nansum(excess[ok])),
+        lower_bound_added=float(np.nansum(excess[ok])) if upper else float("nan"),
         ratio_overall=off_t / est_t if est_t > 0 else float("nan"),
         official_total=off_t,
         estimate_total=est_t,
         level=estimate.level,
         notes=tuple(notes),
+        low=lo,
+        p_value=p,
+        p_sensitivity=p_sens,
+        exceeds=exceeds,
+        hard=hard,
+        official_lines=ob.describe(),
+        direction=direction,
+        fdr=fdr,
+        fdr_threshold=thr,
+        n_exceeds=int(exceeds.sum()),
+        n_hard=int(hard.sum()),
+        expected_false_flags=fdr * int(flagged.sum()),
+        expected_chance_exceeds=alpha * n_ok,
+        watcher_error=estimate.agreement.source,
     )
 
 

@@ -13,7 +13,14 @@ Method: ``docs/methods/quickcount-and-cameras.md`` §2.1 steps 2–4 and 7.
   negative binomial ``Var(c) = m + m²/r`` with r pooled by moments. The Garwood interval is
   computed for ``C/φ`` events of size φ (gamma quantiles), which is exact Garwood at φ = 1.
 * Profile uncertainty: variance of ``C/W^b`` over the bootstrap replicates of w(t).
-* Watcher error: ``φ_w·Σ_t c_t/k_t`` from double-counted windows (``agreement.py``).
+* Watcher error (``agreement.py``): the random part ``φ_w·Σ_t c_t/k_t`` and the all-day part
+  ``Σ_w (δ_w·C_sw)²`` (a watcher who misses voters misses them in every window), measured on
+  double-counted windows or, with none, the stated conservative default. With a named
+  reference count each watcher's counts are first multiplied by their κ (the correction).
+  ``target="realised"`` refuses to run when watcher error is unmeasured: its interval is then
+  mostly the assumed default.
+* Hidden windows (``unseen_busiest``): the voters the station's unusable windows would have held
+  had they been its busiest usable windows, for the sensitivity bound of ``compare.py``.
 * The extra (profile, watcher) components are added in quadrature to each side of the
   count interval; ``interval="normal"`` gives ``V̂ ± z·sd`` instead.
 
@@ -33,7 +40,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pollwatch.cameras.agreement import WatcherAgreement, combine_watchers, watcher_agreement
+from pollwatch.cameras.agreement import (
+    DEFAULT_ERROR_PER_COUNT,
+    DEFAULT_SYSTEMATIC_SD,
+    WatcherAgreement,
+    combine_watchers,
+    watcher_agreement,
+)
 from pollwatch.cameras.data import apply_status
 from pollwatch.cameras.profile import POOLED, DayProfile, learn_profile
 from pollwatch.errors import InputDataError, SmallSampleWarning
@@ -74,6 +87,8 @@ class CameraEstimate(ResultMixin):
     low: np.ndarray
     high: np.ndarray
     dispersion: np.ndarray  # φ_s used
+    sd_extra: np.ndarray  # profile + watcher SD (added in quadrature to the count interval)
+    unseen_busiest: np.ndarray  # voters in the hidden windows were they the busiest usable ones
     n_usable: np.ndarray
     n_windows: int
     status: np.ndarray
@@ -97,6 +112,8 @@ class CameraEstimate(ResultMixin):
         "low",
         "high",
         "dispersion",
+        "sd_extra",
+        "unseen_busiest",
         "n_usable",
         "status",
     )
@@ -130,6 +147,16 @@ class CameraEstimate(ResultMixin):
     def to_dict(self) -> dict:
         d = super().to_dict()
         d.update(
+            watcher_error={
+                "source": self.agreement.source,
+                "measured": self.agreement.measured,
+                "n_double_counted_windows": self.agreement.n_windows,
+                "error_per_count": self.agreement.error_per_count,
+                "systematic_sd": self.agreement.systematic_sd,
+                "kappa": self.agreement.kappa,
+                "kappa_corrected": self.agreement.corrected,
+                "mean_difference": self.agreement.mean_difference,
+            },
             n_stations=self.n_stations,
             n_estimated=self.n_estimated,
             n_insufficient=int(np.sum(self.status == INSUFFICIENT)),
@@ -158,6 +185,7 @@ class CameraEstimate(ResultMixin):
                 f"{self.dispersion_method} / {self.interval_method} / {self.target} count",
             ),
             ("day profile", self.profile.source),
+            ("watcher error", self.agreement.source),
             (
                 "profile bootstrap",
                 f"{self.n_boot} replicates, seed {self.seed}"
@@ -224,6 +252,20 @@ def _dispersion(method: str, counts, usable, w_rows, vhat) -> np.ndarray:
     return 1 + np.where(msum > 0, m2.sum(axis=1) / (r * np.maximum(msum, 1e-300)), 0.0)
 
 
+def _unseen_busiest(counts: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Per station, the voters its h unusable windows would hold were they its h busiest usable
+    windows (the largest usable counts, the largest repeated when h exceeds them)."""
+    out = np.zeros(counts.shape[0])
+    for i in range(counts.shape[0]):
+        h = int((~usable[i]).sum())
+        seen = np.sort(counts[i][usable[i]])[::-1]
+        if h == 0 or seen.size == 0:
+            continue
+        top = seen[:h]
+        out[i] = top.sum() + max(h - top.size, 0) * seen[0]
+    return out
+
+
 def _check(min_coverage, level, dispersion, interval, n_boot, target) -> None:
     if target not in _TARGETS:
         raise ValueError(f"target ({target!r}) not recognised; must be one of {_TARGETS}.")
@@ -256,6 +298,7 @@ def estimate_turnout(
     target: str = "expected",
     reference_watcher: str | None = None,
     exclude_from_profile: set[str] | frozenset[str] = frozenset(),
+    unmeasured_error: tuple[float, float] = (DEFAULT_ERROR_PER_COUNT, DEFAULT_SYSTEMATIC_SD),
 ) -> CameraEstimate:
     """Estimate each watched station's full-day voter count from its usable windows.
 
@@ -292,10 +335,16 @@ def estimate_turnout(
         official figure against when arrivals follow the profile (watcher error keeps it
         from collapsing to a point at W = 1).
     reference_watcher : str, optional
-        The watcher taken as truth where several counted a window (default: the first
-        watcher id of each window in sort order); see :func:`watcher_agreement`.
+        The count taken as truth where several counted a window (the video counter ``video``
+        or a supervisor); each other watcher's counts are multiplied by their κ against it.
+        Default: the first watcher id of each window in sort order is compared with the
+        others, without correction; see :func:`watcher_agreement`.
     exclude_from_profile : set of str
         Stations not to learn the profile from (suspected ones).
+    unmeasured_error : tuple of float
+        (φ_w, δ) used when no window was counted twice: random error variance per counted
+        voter and all-day relative error (default 0.3 and 10 %, ``docs/cameras.md``). (0, 0)
+        gives the count-only interval of the method note's test vector.
 
     Returns
     -------
@@ -305,7 +354,16 @@ def estimate_turnout(
     """
     _check(min_coverage, level, dispersion, interval, n_boot, target)
     t = apply_status(tallies, status)
-    agreement = watcher_agreement(t, reference_watcher, level)
+    agreement = watcher_agreement(t, reference_watcher, level, unmeasured_error)
+    if target == "realised" and not agreement.measured:
+        raise ValueError(
+            "target='realised' needs measured watcher error, but no window was counted twice "
+            "(by two watchers, or a watcher and the video counter): its interval would rest on "
+            "the assumed default. Have a random share of windows counted twice, or use "
+            "target='expected'."
+        )
+    t = agreement.correct(t)
+    sys_var = agreement.systematic_variance(t)
     comb = combine_watchers(t)
     starts, ends = _grid(comb)
     ids, counts, usable, k = _matrices(comb, starts)
@@ -345,6 +403,8 @@ def estimate_turnout(
     vhat = np.where(ok, C / np.where(W > 0, W, 1), np.nan)
     phi = _dispersion(dispersion, counts, usable, w_rows, np.nan_to_num(vhat))
     var_watch = agreement.error_per_count * np.where(usable, counts / k, 0.0).sum(axis=1)
+    var_watch = var_watch + np.array([sys_var.get(s, 0.0) for s in ids])
+    unseen = _unseen_busiest(counts, usable)
     var_extra = np.nan_to_num(var_profile) + var_watch / np.where(W > 0, W, 1) ** 2
     fpc = np.clip(1 - W, 0, 1) if target == "realised" else 1.0
     sd = np.sqrt(phi * C * fpc / np.where(W > 0, W, 1) ** 2 + var_extra)
@@ -375,6 +435,8 @@ def estimate_turnout(
         low=low,
         high=high,
         dispersion=phi,
+        sd_extra=np.where(ok, np.sqrt(var_extra), np.nan),
+        unseen_busiest=np.where(ok, unseen, np.nan),
         n_usable=usable.sum(axis=1),
         n_windows=K,
         status=status_arr,

@@ -32,17 +32,22 @@ def _print_issues(exc: IngestError) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
-def _official(path: Path) -> dict[str, int]:
-    """A CSV of station_id + official count, or any election file pollwatch can ingest."""
-    from pollwatch.cameras import official_from_election, read_official
+def _official(path: Path, in_station: bool, profile: str | None):
+    """A CSV of station_id + official count, or any election file pollwatch can ingest (read
+    like with like: the protocol lines a camera can see, per country profile)."""
+    from pollwatch.cameras import read_official
+    from pollwatch.cameras.lines import visible_ballots
 
     if path.suffix.lower() == ".csv":
         try:
-            return read_official(path)
+            return read_official(path, True if in_station else None)
         except IngestError as exc:
             if not any("missing required columns" in i.message for i in exc.issues):
                 raise
-    return official_from_election(load(path, None, None))
+    try:
+        return visible_ballots(load(path, None, None), profile)
+    except ValueError as exc:
+        raise fail(f"{path}: {exc}") from None
 
 
 def _from_database(url: str, election: str | None, status: Path | None):
@@ -61,7 +66,33 @@ def _from_database(url: str, election: str | None, status: Path | None):
     except SQLAlchemyError as exc:
         raise fail(f"cannot read the service database: {str(exc).splitlines()[0]}") from None
     st = read_status_log(status) if status else (data.status if data.status.height else None)
-    return data.tallies, st, data.official
+    return data.tallies, st, _service_official(url, data.election) if data.official else {}
+
+
+def _service_official(url: str, name: str):
+    """The service's official protocols read like with like (the lines a camera can see), so
+    the comparison says which lines it used and whether it is only a one-sided bound."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pollwatch.cameras.lines import visible_ballots
+    from pollwatch.service import models as m
+    from pollwatch.service.db import make_engine
+    from pollwatch.service.importer import election_from_db
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            el = s.scalars(select(m.Election).where(m.Election.name == name)).first()
+            election = election_from_db(s, el.id) if el is not None else None
+    finally:
+        engine.dispose()
+    if election is None:
+        raise fail(f"{url}: election {name!r} has no official protocols")
+    try:
+        return visible_ballots(election)
+    except ValueError as exc:
+        raise fail(f"{url}: {exc}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -110,6 +141,30 @@ def register(app: typer.Typer) -> None:
             help="Interval for the 'expected' "
             "full-day count (Poisson mean) or the 'realised' count.",
         ),
+        fdr: float = typer.Option(
+            0.05,
+            "--fdr",
+            help="False discovery rate of the per-station flags (Benjamini–Hochberg).",
+        ),
+        reference: str | None = typer.Option(
+            None,
+            "--reference",
+            help="Watcher id of the reference count on double-counted windows (e.g. 'video' "
+            "or a supervisor): measures each watcher's κ and corrects their counts.",
+        ),
+        in_station: bool = typer.Option(
+            False,
+            "--official-in-station",
+            help="State that the --official CSV column counts only in-station, election-day "
+            "ballots (no mobile box, no early voters); otherwise only a column named "
+            "ballots_issued_station is compared like with like.",
+        ),
+        profile: str | None = typer.Option(
+            None,
+            "--profile",
+            help="Country profile for the protocol lines a camera can see (AZ, RU, generic); "
+            "default: the election's.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
         out: Path | None = typer.Option(
             None, "--out", help="Directory for stations.csv and summary.json."
@@ -138,7 +193,7 @@ def register(app: typer.Typer) -> None:
                 t = read_tallies(tallies)
                 st = read_status_log(status) if status else None
             if official is not None:
-                off = _official(official)
+                off = _official(official, in_station, profile)
             elif database is None or not off:
                 raise fail(
                     "--official is required (the service holds no official protocols)"
@@ -151,12 +206,19 @@ def register(app: typer.Typer) -> None:
         except (OSError, InputDataError) as exc:
             raise fail(str(exc)) from None
         try:
-            est = estimate_turnout(t, st, min_coverage=min_coverage, seed=seed, target=target)
+            est = estimate_turnout(
+                t,
+                st,
+                min_coverage=min_coverage,
+                seed=seed,
+                target=target,
+                reference_watcher=reference,
+            )
+            cmp = compare_official(est, off, fdr=fdr)
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
         except InputDataError as exc:
             raise fail(str(exc)) from None
-        cmp = compare_official(est, off)
         doc = {"estimate": est.to_dict(), "comparison": cmp.to_dict()}
         if st is not None:
             doc["camera_status"] = status_summary(st).to_dict()
@@ -173,6 +235,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
             return
         console.print(est.summary().as_text(), highlight=False, markup=False)
+        console.print("")
+        console.print(est.agreement.summary().as_text(), highlight=False, markup=False)
         console.print("")
         console.print(cmp.summary().as_text(), highlight=False, markup=False)
         if st is not None:

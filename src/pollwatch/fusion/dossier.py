@@ -5,7 +5,9 @@ the strength of what it says (``docs/methods`` vocabulary):
 
 * **hard** — a fact about this station's paperwork or count: the observers' copy of the
   protocol differs from the published one; a protocol identity is violated; the official
-  turnout exceeds the upper end of the camera interval.
+  turnout exceeds the upper end of the camera interval among the false-discovery-controlled
+  flags and even were the hidden camera windows the station's busiest (otherwise the camera
+  flag is statistical).
 * **testimony** — an observer's incident report (stronger when verified or with a photo).
 * **statistical** — forensic signals (outliers, mixture posterior, above Shpilkin's peak):
   the station looks like stations where fraud happens; not proof about this station.
@@ -374,7 +376,8 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
     src = "cameras"
     if cam is None:
         return [], "silent"
-    out, where = [], "silent"
+    out: list[Statement] = []
+    where: str | None = "silent"
     c = cam.count
     if c is not None and c.estimate is not None and c.official is not None:
         lvl = round(100 * c.level)
@@ -385,13 +388,36 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
         )
         if c.coverage is not None:
             interval += f", {100 * c.coverage:.0f} % of the day watched"
-        if c.flagged:
+        if c.bound and c.flagged:
+            text = (
+                f"official figure {fmt_int(c.official)} is below the camera's {lvl} % lower bound "
+                f"{fmt_int(c.low95)} (camera estimate {fmt_int(c.estimate)}{interval}): fewer "
+                "ballots than voters seen on camera"
+            )
+            out.append(Statement(src, "statistical" if c.hard is False else "hard", "flags", text))
+            where = "agree"
+        elif c.bound:
+            # the official lines include the mobile box or early voters: cannot clear the station
+            text = (
+                f"official figure {fmt_int(c.official)} includes ballots a camera cannot see "
+                f"(mobile box, early voters); camera estimate {fmt_int(c.estimate)}{interval}: "
+                "a one-sided bound that neither flags nor clears inflation"
+            )
+            out.append(Statement(src, "context", "context", text))
+            where = None  # covered, but it neither agrees nor disagrees
+        elif c.flagged:
             text = (
                 f"official turnout {fmt_int(c.official)} is above the camera's {lvl} % upper "
                 f"bound {fmt_int(c.high95)} (camera estimate {fmt_int(c.estimate)}{interval}; "
                 f"at least {fmt_int(c.excess)} ballots not seen on camera)"
             )
-            out.append(Statement(src, "hard", "flags", text))
+            # hard only if the flag survives the FDR control and the hidden-window bound
+            if c.hard is False:
+                text += (
+                    "; not hard evidence: the flag does not survive the false-discovery "
+                    "control or the hidden windows being the station's busiest"
+                )
+            out.append(Statement(src, "statistical" if c.hard is False else "hard", "flags", text))
             where = "agree"
         else:
             text = (

@@ -586,7 +586,10 @@ class CameraCount:
     is above the bound (``flagged``), ``inflation``, ``ratio`` and ``excess`` (ballots beyond
     the bound). From the estimate itself, when given: the lower bound ``low95``, the share of
     the day watched (``coverage``), the voters ``counted``, ``usable_windows`` of ``windows``
-    and the estimate's ``status``."""
+    and the estimate's ``status``. ``hard``: the flag survives the false-discovery control and
+    the hidden-window sensitivity bound; ``bound``: the official figure includes ballots the
+    camera cannot see, so only a figure below the camera count is a flag (``None`` when the
+    comparison does not say)."""
 
     official: float | None
     estimate: float | None
@@ -602,11 +605,14 @@ class CameraCount:
     usable_windows: int | None = None
     windows: int | None = None
     status: str | None = None
+    hard: bool | None = None
+    bound: bool | None = None
 
     def to_dict(self) -> dict:
         keys = list(self.__dataclass_fields__)
         if self.status is None:  # compared without the estimate
-            keys = keys[: keys.index("low95")]
+            keys = keys[: keys.index("low95")] + ["hard", "bound"]
+        keys = [k for k in keys if k not in ("hard", "bound") or getattr(self, k) is not None]
         return jsonable({k: getattr(self, k) for k in keys})
 
 
@@ -681,6 +687,11 @@ def _camera_count(cameras: Any, sid: str, estimate: Any = None) -> CameraCount |
                 windows=int(estimate.n_windows),
                 status=str(estimate.status[k]),
             )
+    hard = getattr(cameras, "hard", None)
+    if hard is not None and np.size(hard) == np.size(cameras.station_id):
+        extra["hard"] = bool(hard[i])
+    if getattr(cameras, "direction", None) is not None:
+        extra["bound"] = cameras.direction == "official below camera"
     return CameraCount(
         official=_num(cameras.official[i]),
         estimate=_num(cameras.estimate[i]),

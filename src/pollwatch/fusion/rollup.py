@@ -197,7 +197,8 @@ def _estimates(
                 "scope": "all stations; incremental and extreme fraud classes (model-based)",
             }
         )
-    if cameras is not None:
+    # a one-sided bound (official lines with ballots no camera sees) bounds nothing added
+    if cameras is not None and getattr(cameras, "direction", None) != "official below camera":
         rows.append(
             {
                 "source": "cameras",

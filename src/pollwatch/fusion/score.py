@@ -7,6 +7,8 @@ look at first; it is not a probability and proves nothing about a station on its
           + camera_above    if official > camera upper 95 %  (docs/methods/quickcount-and-cameras.md §2.1 step 5)
           + camera_excess × (official − upper95)/official     (share of turnout the cameras did not see)
           + camera_clear    if watched and official ≤ upper95 (negative: cameras saw enough voters)
+          (nothing when the camera comparison is only a one-sided bound: the official lines
+          include the mobile box or early voters, §2.3 of the same note)
           + protocol_mismatch if the observers' copy ≠ official protocol (§1.2 f)
           + Σ incident points (by severity) for fraud-type incidents, capped at ``incident_cap``
 
@@ -144,11 +146,12 @@ def fused_scores(
     if cameras is not None:
         sources.append("cameras")
         cid = np.asarray(cameras.station_id).astype(str)
+        bound = getattr(cameras, "direction", None) == "official below camera"
         for j, s in enumerate(cid):
             i = pos.get(s)
             off, hi = float(cameras.official[j]), float(cameras.high[j])
-            if i is None or np.isnan(off) or np.isnan(hi):
-                continue
+            if i is None or np.isnan(off) or np.isnan(hi) or bound:
+                continue  # a one-sided bound (unseen ballots in the official figure) scores nothing
             watched[i] = True
             cam_excess[i] = float(cameras.excess[j])
             if cameras.flagged[j]:
