@@ -160,7 +160,7 @@ class DoubleCountPlan(ResultMixin):
             f"{n_sel:,} of {self.n_windows:,} filed windows ({100 * share:.1f} %) are selected "
             f"for a blind second count; {n_done:,} have been counted twice."
         )
-        notes = ()
+        notes: tuple[str, ...] = ()
         if self.unassigned:
             notes = (
                 f"{len(self.unassigned)} selected window(s) have no eligible second watcher: "

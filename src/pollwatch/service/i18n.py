@@ -157,6 +157,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Камера перезапущена",
     },
     "cam_other": {"en": "Other", "az": "Digər", "ru": "Другое"},
+    "recounts": {
+        "en": "Windows to re-count (blind check)",
+        "az": "Yenidən sayılacaq aralıqlar (kor yoxlama)",
+        "ru": "Интервалы для повторного подсчёта (слепая проверка)",
+    },
+    "recounts_help": {
+        "en": "Count these windows from the recording on your own: another watcher counted "
+        "them too, and comparing the two counts measures how exact camera counts are.",
+        "az": "Bu aralıqları yazıdan müstəqil sayın: onları başqa müşahidəçi də sayıb; iki "
+        "sayın müqayisəsi kamera saylarının dəqiqliyini ölçür.",
+        "ru": "Посчитайте эти интервалы по записи самостоятельно: их считал и другой "
+        "наблюдатель, а сравнение двух подсчётов показывает точность подсчёта по камерам.",
+    },
 }
 
 
