@@ -125,11 +125,14 @@ def make_synthetic_video(
     fourcc: str = "MJPG",
     sides: Literal["both", "left", "right"] = "both",
     staff: Sequence[Staff] = (),
+    arrivals: Literal["regular", "random"] = "regular",
 ) -> SyntheticVideo:
     """Write a synthetic video and return its ground truth.
 
-    Voters start every ``every`` seconds, alternating sides (or all from one of ``sides``);
-    each walks ``walk`` s to the box, dwells ``dwell`` s, and walks back.
+    Voters start every ``every`` seconds (``arrivals="random"``: at exponential gaps of mean
+    ``every``, at least 1 s apart, so figures meet and merge in the walkway as in a busy
+    station), alternating sides (or all from one of ``sides``); each walks ``walk`` s to the
+    box, dwells ``dwell`` s, and walks back.
     ``frozen``/``black``/``turned_away`` are ``(start, end)`` seconds. ``staff`` walk in and
     out the same way around each of their visits (keep them on a side voters do not use, or
     their figures merge with voters').
@@ -145,7 +148,15 @@ def make_synthetic_video(
     ]
     n = int(round(seconds * fps))
     x, _, w, _ = BOX
-    starts = np.arange(1.0, seconds - (2 * walk + dwell), every)
+    latest = seconds - (2 * walk + dwell)  # the last voter is back out by the end
+    if arrivals == "random":  # its own generator: the regular clips stay as they were
+        gaps = np.random.default_rng(seed + 7919).exponential(max(every - 1.0, 1e-9), 10_000)
+        starts = 1.0 + np.cumsum(np.concatenate([[0.0], gaps + 1.0]))
+        starts = starts[starts < latest]
+    elif arrivals == "regular":
+        starts = np.arange(1.0, latest, every)
+    else:
+        raise ValueError(f"arrivals ({arrivals!r}) must be 'regular' or 'random'.")
     people = []
     for i, t0 in enumerate(starts):
         left = i % 2 == 0 if sides == "both" else sides == "left"
