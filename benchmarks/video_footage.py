@@ -26,8 +26,9 @@ STAFF = (
 )
 
 
-def report(directory: Path) -> tuple[int, int, int]:
-    """Print one directory's comparison; return (hand, counted, counted before the filter)."""
+def report(directory: Path) -> tuple[int, int, int, int, int]:
+    """Print one directory's comparison; return (hand, counted, counted before the filter,
+    hand-counted staff visits, removed drops at one of them)."""
     res = benchmark_footage(directory)
     print(f"\n== {directory} ({res.camera}, station {res.station})")
     if res.view:
@@ -38,6 +39,8 @@ def report(directory: Path) -> tuple[int, int, int]:
         sum(w[2] for w in res.windows),
         sum(w[3] for w in res.windows),
         sum(w[4] for w in res.windows),
+        res.hand_staff or 0,
+        res.removed_at_staff or 0,
     )
 
 
@@ -63,7 +66,7 @@ def main() -> None:
                 dict(every=5.0, sides="right", staff=STAFF, arrivals="random"),
             ),
         ):
-            totals = [0, 0, 0]
+            totals = [0, 0, 0, 0, 0]
             for seed in range(args.seeds):
                 d = write_synthetic_footage(
                     Path(tmp) / f"{name.replace(' ', '').replace(',', '')}-{seed}",
@@ -73,11 +76,12 @@ def main() -> None:
                 )
                 for i, v in enumerate(report(d)):
                     totals[i] += v
-            hand, after, before = totals
+            hand, after, before, staff, caught = totals
             print(
                 f"\n## {name}, {args.seeds} clip(s): hand {hand}, counted {after} "
                 f"({100 * (after / hand - 1):+.1f} %), before the staff filter {before} "
-                f"({100 * (before / hand - 1):+.1f} %)"
+                f"({100 * (before / hand - 1):+.1f} %); removed {before - after}, "
+                f"{caught} of them at one of the {staff} staff visits"
             )
 
 

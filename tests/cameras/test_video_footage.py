@@ -52,6 +52,7 @@ def test_benchmark_scores_against_the_hand_count(bench):
     assert bench.bias == pytest.approx(sum(w[3] - w[2] for w in bench.windows) / 2)
     assert bench.mae >= abs(bench.bias) and bench.ratio == pytest.approx(counted / hand)
     assert bench.bias_before > bench.bias
+    assert (bench.hand_staff, bench.removed, bench.removed_at_staff) == (1, 1, 1)
     assert bench.run_seconds > 0 and bench.seconds_of_video == pytest.approx(60)
     text = bench.table()
     assert "08:00–08:00:30" in text and "before filter" in text
@@ -67,7 +68,7 @@ def test_window_hand_count(footage, tmp_path, bench):
     (d / "handcount.csv").write_text("window_start,window_end,count\n" + "\n".join(rows) + "\n")
     again = benchmark_footage(d)
     assert again.windows == bench.windows and again.bias == bench.bias
-    assert again.hand_staff is None
+    assert again.hand_staff is None and again.removed_at_staff is None and again.removed == 1
     # a window the counter does not have is an error, not silently dropped
     (d / "handcount.csv").write_text("window_start,window_end,count\n08:00,08:10,3\n")
     with pytest.raises(IngestError, match="not one of the counter's windows"):

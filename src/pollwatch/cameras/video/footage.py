@@ -48,6 +48,7 @@ __all__ = [
     "write_synthetic_footage",
 ]
 
+STAFF_TOLERANCE = 3.0  # seconds between a removed drop and a hand-counted staff visit
 META = "meta.yaml"
 HANDCOUNT = "handcount.csv"
 
@@ -274,6 +275,8 @@ class FootageBenchmark(ResultMixin):
     mae_before: float
     ratio_before: float
     hand_staff: int | None
+    removed: int  # drops the staff filter removed (scored windows)
+    removed_at_staff: int | None  # of them, within 3 s of a hand-counted staff visit
     seconds_of_video: float
     run_seconds: float
     parameters: dict
@@ -292,8 +295,10 @@ class FootageBenchmark(ResultMixin):
             ("counted / hand after / before", f"{self.ratio:.3f} / {self.ratio_before:.3f}"),
             ("run time", f"{self.run_seconds:.1f} s for {self.seconds_of_video:.0f} s of video"),
         ]
+        rows.append(("removed as staff", f"{self.removed:,}"))
         if self.hand_staff is not None:
             rows.append(("staff visits in the hand count", f"{self.hand_staff:,}"))
+            rows.append(("removed within 3 s of one of them", f"{self.removed_at_staff:,}"))
         text = (
             f"On {len(self.windows)} hand-counted windows the counter's bias is "
             f"{self.bias:+.2f} drops per window (mean absolute error {self.mae:.2f}; "
@@ -367,6 +372,20 @@ def benchmark_footage(
             skipped.append((a, b, "not hand-counted"))
         else:
             windows.append((a, b, int(h), int(r["count"]), int(u["count"])))
+    scored = [(a - meta.start) * 60 for a, _, *_ in windows]
+    ends = [(b - meta.start) * 60 for _, b, *_ in windows]
+    removed = [
+        t for t, _ in res.staff if any(lo <= t < hi for lo, hi in zip(scored, ends, strict=True))
+    ]
+    at_staff = None
+    if hand.voter_times is not None:  # one removed drop per hand-counted staff visit
+        free = list(hand.staff_times)
+        at_staff = 0
+        for t in removed:
+            near = [x for x in free if abs(x - t) <= STAFF_TOLERANCE]
+            if near:
+                free.remove(min(near, key=lambda x: abs(x - t)))
+                at_staff += 1
     bias, mae, ratio = _scores([(w[2], w[3]) for w in windows])
     bias_b, mae_b, ratio_b = _scores([(w[2], w[4]) for w in windows])
     return FootageBenchmark(
@@ -382,6 +401,8 @@ def benchmark_footage(
         mae_before=mae_b,
         ratio_before=ratio_b,
         hand_staff=len(hand.staff_times) if hand.voter_times is not None else None,
+        removed=len(removed),
+        removed_at_staff=at_staff,
         seconds_of_video=res.n_frames / res.fps,
         run_seconds=run,
         parameters=res.parameters,
