@@ -791,3 +791,31 @@ def test_watch_page_assigns_blind_recounts(wctx):
     with wctx.session() as s:
         plan = cam_crud.recount_plan(s, wctx.election_id, share=share, seed=seed)
     assert sum(r.done for r in plan.recounts) == 2
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("count", str(2**40)),
+        ("count", "-3"),
+        ("window_start", "not a time"),
+        ("window_end", "2026-03-01T07:00:00"),  # ends before it starts
+        ("reason", "a\x00b"),
+    ],
+)
+def test_recount_form_bad_input_is_422_and_stores_nothing(wctx, field, value):
+    from .test_web import login  # noqa: TID252
+
+    login(wctx.client, "camera_watcher")
+    form = {
+        "client_id": wctx.new_id(),
+        "station_id": str(wctx.stations[0]),
+        "back": str(wctx.stations[0]),
+        "window_start": "2026-03-01T08:00:00",
+        "window_end": "2026-03-01T08:15:00",
+        "count": "3",
+        field: value,
+    }
+    assert wctx.client.post("/watch/recount", data=form).status_code == 422
+    with wctx.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.CameraTally)) == 0
