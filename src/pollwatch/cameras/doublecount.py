@@ -92,8 +92,11 @@ def selected(seed: str, station_id: str, start: float, end: float, share: float)
     _check_share(share)
     if not end > start:
         raise ValueError(f"window ({start}, {end}) must end after it starts.")
-    x = start / (end - start)
-    frac = (station_offset(seed, station_id) + x * share) % 1.0
+    return _picked(station_offset(seed, station_id), start, end, share)
+
+
+def _picked(offset: float, start: float, end: float, share: float) -> bool:
+    frac = (offset + start / (end - start) * share) % 1.0
     return frac < share - 1e-12
 
 
@@ -212,23 +215,35 @@ def plan_double_counts(
     merged: dict[tuple[str, float, float], list[str]] = {}
     for w in windows:
         counters = merged.setdefault((str(w.station_id), float(w.start), float(w.end)), [])
-        counters += [c for c in w.counters if c not in counters]
+        for c in w.counters:
+            if c not in counters:
+                counters.append(c)
     people = sorted(set(pool) - {VIDEO})
+    rank = {p: i for i, p in enumerate(people)}
     video = {str(s) for s in footage}
+    offsets: dict[str, float] = {}
     out = []
     for (sid, start, end), counters in sorted(merged.items()):
-        if not counters or not selected(seed, sid, start, end, share):
+        if sid not in offsets:
+            offsets[sid] = station_offset(seed, sid)
+        if not counters or not _picked(offsets[sid], start, end, share):
             continue
         first = counters[0]
         if len(counters) >= 2:
             out.append(Recount(sid, start, end, first, counters[1], True))
             continue
+        second: str | None = None
         if sid in video and first != VIDEO:
-            second: str | None = VIDEO
+            second = VIDEO
         else:
-            eligible = [p for p in people if p not in counters]
-            u = _uniform(seed, "who", sid, start, end)
-            second = eligible[int(u * len(eligible))] if eligible else None
+            # the k-th of the pool with the window's counters left out, k uniform from a hash
+            skip = sorted(rank[c] for c in counters if c in rank)
+            n = len(people) - len(skip)
+            if n > 0:
+                k = int(_uniform(seed, "who", sid, start, end) * n)
+                for i in skip:
+                    k += i <= k
+                second = people[k]
         out.append(Recount(sid, start, end, first, second, False))
     return DoubleCountPlan(
         recounts=tuple(out),

@@ -274,7 +274,7 @@ def my_recounts(
 ) -> list[tuple[m.Station, dt.datetime, dt.datetime]]:
     """The blind re-counts assigned to ``user`` and not yet filed: station, window start, end
     (the station's wall clock on election day). Never the first count."""
-    if share <= 0:
+    if share <= 0 or user.role != m.Role.camera_watcher:  # only camera watchers are in the pool
         return []
     plan = recount_plan(session, election_id, share=share, seed=seed)
     mine = plan.for_counter(watcher_key(user.id))
