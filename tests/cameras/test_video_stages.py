@@ -76,7 +76,14 @@ def test_same_counts_as_before_the_split(clip):
         "away_seconds": 8.0,
         "mismatch_share": 0.5,
         "scale": 0.5,
+        # the staff filter (issue 20) removes nothing from this voters-only clip
+        "staff_filter": True,
+        "staff_stay_seconds": 30.0,
+        "staff_returns": 3,
+        "staff_return_minutes": 30.0,
+        "staff_colour_distance": 12.0,
     }
+    assert res.staff == () and res.total_unfiltered == res.total
 
 
 def test_same_counts_at_full_scale(clip):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -15,10 +16,18 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from pollwatch.cameras import estimate_turnout, read_status_log, read_tallies, simulate_cameras
+from pollwatch.cameras import (
+    estimate_turnout,
+    read_status_log,
+    read_tallies,
+    simulate_cameras,
+    watcher_agreement,
+)
 from pollwatch.cameras.data import format_time
+from pollwatch.cameras.doublecount import selected
 from pollwatch.service import crud
 from pollwatch.service import models as m
+from pollwatch.service.crud import cameras as cam_crud
 from pollwatch.service.sources.cameras import camera_data_from_database
 from pollwatch.service.sources.evidence import verify_database
 
@@ -678,3 +687,135 @@ def test_dossier_of_an_election_imported_without_protocols(wctx):
         "stuffing_seen",
         "online",
     ]
+
+
+# ---- blind re-counts (the double-counting design) ---------------------------------------------
+
+
+def _recount_section(html: str) -> str:
+    a = html.find('<section id="recounts">')
+    return html[a : html.find("</section>", a)] if a >= 0 else ""
+
+
+def test_watch_page_assigns_blind_recounts(wctx):
+    """The first watcher files a day at station 4; the design picks its share of windows and the
+    only other watcher in the pool gets them on the watch page, without the first count; a filed
+    re-count pairs with the first in the estimator's agreement; nobody re-counts themself."""
+    from .test_web import login  # noqa: TID252
+
+    st1, st4 = wctx.stations[0], wctx.stations[3]
+    second_watcher(wctx)  # watcher2: accredited, assigned to station 1 only
+    counts = [900 + i for i in range(48)]  # distinctive, so a leak onto the page would show
+    for i, c in enumerate(counts):
+        r = wctx.post(
+            "camera_watcher", "/api/camera/tallies", json=tally(wctx, st4, 480 + 15 * i, c)
+        )
+        assert r.status_code == 201
+    settings = wctx.app.state.settings
+    share, seed = settings.camera_recount_share, settings.camera_recount_seed
+    assert share == 0.10
+    with wctx.session() as s:
+        code4 = s.get(m.Station, st4).code
+        plan = cam_crud.recount_plan(s, wctx.election_id, share=share, seed=seed)
+        w2 = s.scalar(select(m.User.id).where(m.User.username == "watcher2"))
+    picked = [r for r in plan.recounts if r.station_id == code4]
+    assert len(picked) in (4, 5)  # 10 % of 48 windows, systematic sample
+    assert all(r.first == f"watcher-{wctx.users['camera_watcher']}" for r in picked)
+    assert all(r.second == f"watcher-{w2}" and not r.done for r in picked)
+    assert all(
+        selected(cam_crud.recount_seed(wctx.election_id, seed), code4, r.start, r.end, share)
+        for r in picked
+    )
+
+    # the first watcher is never asked to re-count their own windows
+    login(wctx.client, "camera_watcher")
+    assert _recount_section(wctx.client.get(f"/watch?station={st4}").text) == ""
+    first = picked[0]
+    hhmm = format_time(first.start)
+    own = {
+        "client_id": wctx.new_id(),
+        "station_id": str(st4),
+        "back": str(st4),
+        "window_start": f"{DAY.date()}T{hhmm}:00",
+        "window_end": f"{DAY.date()}T{format_time(first.end)}:00",
+        "count": "5",
+    }
+    assert wctx.client.post("/watch/recount", data=own).status_code == 403
+    wctx.client.post("/logout")
+    wctx.client.cookies.clear()
+
+    # the second watcher sees them on their own station's page: station and window, no count
+    login(wctx.client, "watcher2")
+    section = _recount_section(wctx.client.get(f"/watch?station={st1}").text)
+    assert section.count('class="recount-form"') == len(picked)
+    assert f"{code4} · {hhmm}" in section
+    visible = re.sub(r'(value|name|id|for)="[^"]*"', "", section)
+    assert not any(re.search(rf"\b{c}\b", visible) for c in counts), visible
+    # a window the design did not pick cannot be filed as a re-count
+    other = next(480 + 15 * i for i in range(48) if 480 + 15 * i not in {r.start for r in picked})
+    bad = {
+        **own,
+        "client_id": wctx.new_id(),
+        "back": str(st1),
+        "window_start": f"{DAY.date()}T{format_time(other)}:00",
+        "window_end": f"{DAY.date()}T{format_time(other + 15)}:00",
+    }
+    assert wctx.client.post("/watch/recount", data=bad).status_code == 403
+    form = {**own, "client_id": wctx.new_id(), "back": str(st1), "count": "908"}
+    r = wctx.client.post("/watch/recount", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/watch?station={st1}&saved=1"
+    wctx.client.post("/watch/recount", data=form)  # a double tap is stored once
+    section = _recount_section(wctx.client.get(f"/watch?station={st1}").text)
+    assert section.count('class="recount-form"') == len(picked) - 1
+
+    second = picked[1]
+    form2 = {
+        **form,
+        "client_id": wctx.new_id(),
+        "window_start": f"{DAY.date()}T{format_time(second.start)}:00",
+        "window_end": f"{DAY.date()}T{format_time(second.end)}:00",
+        "count": str(counts[int((second.start - 480) // 15)]),
+    }
+    assert wctx.client.post("/watch/recount", data=form2, follow_redirects=False).status_code == 303
+    stored = [
+        t
+        for t in wctx.get("coordinator", "/api/camera/tallies?limit=1000").json()["data"]
+        if t["channel"] == "recount"
+    ]
+    assert sorted(t["count"] for t in stored)[0] == 908 and len(stored) == 2
+    assert {t["station_id"] for t in stored} == {st4}
+    # the estimator pairs them with the first counts: watcher error is measured
+    data = camera_data_from_database(wctx.settings.database_url)
+    agree = watcher_agreement(data.tallies)
+    assert agree.n_windows == 2 and agree.error_per_count > 0
+    with wctx.session() as s:
+        plan = cam_crud.recount_plan(s, wctx.election_id, share=share, seed=seed)
+    assert sum(r.done for r in plan.recounts) == 2
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("count", str(2**40)),
+        ("count", "-3"),
+        ("window_start", "not a time"),
+        ("window_end", "2026-03-01T07:00:00"),  # ends before it starts
+        ("reason", "a\x00b"),
+    ],
+)
+def test_recount_form_bad_input_is_422_and_stores_nothing(wctx, field, value):
+    from .test_web import login  # noqa: TID252
+
+    login(wctx.client, "camera_watcher")
+    form = {
+        "client_id": wctx.new_id(),
+        "station_id": str(wctx.stations[0]),
+        "back": str(wctx.stations[0]),
+        "window_start": "2026-03-01T08:00:00",
+        "window_end": "2026-03-01T08:15:00",
+        "count": "3",
+        field: value,
+    }
+    assert wctx.client.post("/watch/recount", data=form).status_code == 422
+    with wctx.session() as s:
+        assert s.scalar(select(func.count()).select_from(m.CameraTally)) == 0

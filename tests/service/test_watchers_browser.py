@@ -6,10 +6,13 @@ observers' copy against the official protocol."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from pollwatch.service import models as m
 
 from .conftest import make_ctx  # noqa: TID252
 from .test_server import Server  # noqa: TID252
-from .test_watchers import assign, log, tally  # noqa: TID252
+from .test_watchers import assign, log, second_watcher, tally  # noqa: TID252
 from .test_web import wait_until  # noqa: TID252
 
 
@@ -104,3 +107,46 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
         assert "cameras" in summary and "observers' protocol copy" in summary
     finally:
         server.kill()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_second_watcher_gets_a_blind_recount_in_the_browser(browser, tmp_path):
+    """The design assigns a share of the first watcher's windows to the other watcher; in
+    Chromium (JavaScript on) they see station and window but not the first count, file the
+    re-count, and it leaves their list."""
+    ctx = make_ctx(tmp_path)
+    st1, st4 = ctx.stations[0], ctx.stations[3]
+    assign(ctx, "camera_watcher", st4)
+    second_watcher(ctx)  # watcher2, assigned to station 1
+    for i in range(48):
+        r = ctx.post(
+            "camera_watcher", "/api/camera/tallies", json=tally(ctx, st4, 480 + 15 * i, 700 + i)
+        )
+        assert r.status_code == 201
+    ctx.client.close()
+    ctx.app.state.engine.dispose()
+    server = Server(ctx.settings).start()
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"{server.url}/login")
+        page.fill("#username", "watcher2")
+        page.fill("#password", "watcher2-pass")
+        page.click("button[type=submit]")
+        page.click(f"a[href='/watch?station={st1}']")
+        forms = page.locator("form.recount-form")
+        n = forms.count()
+        assert n in (4, 5), n  # 10 % of 48 windows
+        text = page.locator("#recounts").inner_text()
+        assert not any(str(700 + i) in text for i in range(48)), text
+        window = forms.first.locator(".recount-window").inner_text()
+        forms.first.locator("input[name=count]").fill("31")
+        forms.first.locator("button[type=submit]").click()
+        page.wait_for_url("**saved=1")
+        assert page.locator("form.recount-form").count() == n - 1
+        assert window not in page.locator("#recounts").inner_text()
+    finally:
+        server.kill()
+    with ctx.session() as s:
+        got = s.scalars(select(m.CameraTally).where(m.CameraTally.channel == "recount")).all()
+        assert [(t.count, t.station_id) for t in got] == [(31, st4)]

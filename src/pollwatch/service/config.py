@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = "json"
     access_log: str = "anonymised"
+    # blind second counts of camera windows (cameras.doublecount, docs/cameras.md): the share of
+    # filed windows re-counted by another watcher (0 = none), and the design's seed: set a secret
+    # before election day (watchers who know it can compute which windows get checked) and
+    # publish it afterwards so anyone can recompute the sample
+    camera_recount_share: float = 0.10
+    camera_recount_seed: str = ""
 
     def gated(self) -> dict[tuple[str, str], int]:
         """(method, path prefix) -> requests at once (``service.limits.Gate``)."""
@@ -106,6 +112,13 @@ class Settings(BaseSettings):
         if v.upper() not in ("FULL", "EXTRA", "NORMAL"):
             raise ValueError("sqlite_synchronous must be FULL, EXTRA or NORMAL")
         return v.upper()
+
+    @field_validator("camera_recount_share")
+    @classmethod
+    def _share(cls, v: float) -> float:
+        if not 0 <= v <= 1:
+            raise ValueError("camera_recount_share must be between 0 and 1")
+        return v
 
     def body_limits(self) -> dict[str, int]:
         """Path prefix -> the largest body accepted there (``max_body_bytes`` elsewhere)."""

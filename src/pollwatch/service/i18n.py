@@ -275,6 +275,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "qc_problems": {"en": "Problems", "az": "Problemlər", "ru": "Проблемы"},
     "qc_refresh": {"en": "Refresh", "az": "Yenilə", "ru": "Обновить"},
+    "recounts": {
+        "en": "Windows to re-count (blind check)",
+        "az": "Yenidən sayılacaq aralıqlar (kor yoxlama)",
+        "ru": "Интервалы для повторного подсчёта (слепая проверка)",
+    },
+    "recounts_help": {
+        "en": "Count these windows from the recording on your own: another watcher counted "
+        "them too, and comparing the two counts measures how exact camera counts are.",
+        "az": "Bu aralıqları yazıdan müstəqil sayın: onları başqa müşahidəçi də sayıb; iki "
+        "sayın müqayisəsi kamera saylarının dəqiqliyini ölçür.",
+        "ru": "Посчитайте эти интервалы по записи самостоятельно: их считал и другой "
+        "наблюдатель, а сравнение двух подсчётов показывает точность подсчёта по камерам.",
+    },
 }
 
 

@@ -21,8 +21,20 @@ frozen, turned away), :class:`ForegroundDetector` (MOG2 and blobs), :class:`Cent
 :class:`DetectorConfig`, :class:`TrackerConfig` and :class:`OutageConfig`, bundled with the
 tally window in :class:`VideoCountConfig`.
 
+Staff filter (stage 5, :func:`staff_visits`): commission members, police and observers are
+not voters. Each counted drop is a *visit*, from the moment its track entered the box region to
+the moment the person left it (a track lost inside the region, e.g. absorbed into the
+background while standing still, stays open until a track born near that spot walks out, or
+the spot matches the empty room again: :class:`EmptyRoom`). A
+visit that lasted ``stay_seconds`` or more, or whose person came back to the box ``returns``
+times or more within ``return_minutes`` (a blob of the same mean colour within
+``colour_distance``), is staff and is not counted. Counts before and after the filter are both
+reported (:attr:`VideoCount.tallies_unfiltered`, :attr:`VideoCount.staff`); method, defaults
+and their reasons: ``docs/cameras.md``, section "Staff at the box".
+
 Assumptions: fixed camera; the box is visible at the start (or a reference image is given);
-staff re-identification is not done (staff at the box inflate the count; log them as events).
+appearance is a blob's mean colour, which tells a figure in a red coat from one in a grey coat
+but not two people in similar dark coats (the return rule then merges them: see the docs).
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +64,9 @@ __all__ = [
     "FrameCheck",
     "OutageConfig",
     "OutageDetector",
+    "StaffConfig",
     "Track",
+    "Visit",
     "TrackerConfig",
     "VideoCount",
     "VideoCountConfig",
@@ -59,6 +74,7 @@ __all__ = [
     "parse_roi",
     "parse_start",
     "sha256_file",
+    "staff_visits",
 ]
 
 Roi = tuple[int, int, int, int]
@@ -278,6 +294,62 @@ class OutageConfig:
 
 
 @dataclass(frozen=True)
+class StaffConfig:
+    """Which counted visits to the box are staff, not voters (see the module docstring).
+
+    Parameters
+    ----------
+    enabled : bool
+        Apply the filter (the count before it is reported either way).
+    stay_seconds : float
+        A visit to the box region this long or longer is staff, ``> 0``. Default 30 s: a voter
+        drops a ballot in a few seconds (2 s in the synthetic video; 3-10 s in station
+        footage), and a short queue at the box rarely holds one for half a minute, while a
+        member guarding the box stands there for minutes.
+    returns : int
+        A person who comes back to the box this many times (``returns + 1`` visits) within
+        ``return_minutes`` is staff, ``>= 1``. Default 3: a voter visits once (twice for two
+        ballot papers at most, usually in one visit); a family in similar coats arriving
+        together makes 2-3 visits, four is rare; a member tending the box returns often.
+    return_minutes : float
+        The time span for counting returns, ``> 0``. Default 30 min.
+    colour_distance : float
+        Two visits are by the same person when their blobs' mean colours (BGR, 0-255) are
+        closer than this (Euclidean), ``>= 0`` (0: link only visits of the same track).
+        Default 12: twice the spread of one figure's mean colour between visits in the
+        synthetic video (compression and noise, about 5); people in similar dark clothes
+        are closer than that in real footage (see the docs' limits).
+
+    Examples
+    --------
+    >>> StaffConfig(stay_seconds=60).returns
+    3
+    """
+
+    enabled: bool = True
+    stay_seconds: float = 30.0
+    returns: int = 3
+    return_minutes: float = 30.0
+    colour_distance: float = 12.0
+
+    def __post_init__(self) -> None:
+        _require("enabled", self.enabled, isinstance(self.enabled, bool), "True or False")
+        for name in ("stay_seconds", "return_minutes", "colour_distance"):
+            _require(name, getattr(self, name), _is_number(getattr(self, name)), "a number")
+        _require("stay_seconds", self.stay_seconds, self.stay_seconds > 0, "> 0")
+        _require("return_minutes", self.return_minutes, self.return_minutes > 0, "> 0")
+        _require("colour_distance", self.colour_distance, self.colour_distance >= 0, ">= 0")
+        _require(
+            "returns",
+            self.returns,
+            isinstance(self.returns, int)
+            and not isinstance(self.returns, bool)
+            and self.returns >= 1,
+            "a whole number >= 1",
+        )
+
+
+@dataclass(frozen=True)
 class VideoCountConfig:
     """Everything :func:`count_video` needs besides the video, the ROI and the station.
 
@@ -289,6 +361,8 @@ class VideoCountConfig:
         Tracking and the dwell rule at the box.
     outage : OutageConfig
         Black, frozen and turned-away detection.
+    staff : StaffConfig
+        Which counted visits are staff (long stays, frequent returns).
     window_minutes : float
         Length of a tally window, ``> 0``.
     watcher : str
@@ -306,6 +380,7 @@ class VideoCountConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     outage: OutageConfig = field(default_factory=OutageConfig)
+    staff: StaffConfig = field(default_factory=StaffConfig)
     window_minutes: float = 10.0
     watcher: str = "video"
     fps: float | None = None
@@ -315,6 +390,7 @@ class VideoCountConfig:
             ("detector", DetectorConfig),
             ("tracker", TrackerConfig),
             ("outage", OutageConfig),
+            ("staff", StaffConfig),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise TypeError(
@@ -331,7 +407,7 @@ class VideoCountConfig:
 
     def parameters(self, start: str) -> dict[str, Any]:
         """The settings recorded on :class:`VideoCount` (provenance of the counts)."""
-        d, t, o = self.detector, self.tracker, self.outage
+        d, t, o, st = self.detector, self.tracker, self.outage, self.staff
         return dict(
             window_minutes=self.window_minutes,
             start=start,
@@ -344,6 +420,11 @@ class VideoCountConfig:
             away_seconds=o.away_seconds,
             mismatch_share=o.mismatch_share,
             scale=d.scale,
+            staff_filter=st.enabled,
+            staff_stay_seconds=st.stay_seconds,
+            staff_returns=st.returns,
+            staff_return_minutes=st.return_minutes,
+            staff_colour_distance=st.colour_distance,
         )
 
 
@@ -352,7 +433,11 @@ class VideoCountConfig:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VideoCount(ResultMixin):
-    """Counts per window from video, in the tallies format, with provenance."""
+    """Counts per window from video, in the tallies format, with provenance.
+
+    ``tallies`` and ``events`` are after the staff filter (voters); ``tallies_unfiltered``
+    counts every drop, and ``staff`` lists the removed ones as ``(seconds, reason)``.
+    """
 
     tallies: pl.DataFrame
     events: tuple[float, ...]  # seconds from the start of the video
@@ -362,23 +447,34 @@ class VideoCount(ResultMixin):
     n_frames: int
     roi: Roi
     parameters: dict
-    _dict_exclude = ("tallies",)
+    tallies_unfiltered: pl.DataFrame | None = None
+    staff: tuple[tuple[float, str], ...] = ()
+    _dict_exclude = ("tallies", "tallies_unfiltered")
 
     @property
     def total(self) -> int:
         return int(self.tallies.filter(pl.col("usable"))["count"].sum() or 0)
+
+    @property
+    def total_unfiltered(self) -> int:
+        """Drops on usable windows before the staff filter."""
+        t = self.tallies if self.tallies_unfiltered is None else self.tallies_unfiltered
+        return int(t.filter(pl.col("usable"))["count"].sum() or 0)
 
     def summary(self) -> Summary:
         n_bad = self.tallies.filter(~pl.col("usable")).height
         rows = [
             ("frames", f"{self.n_frames:,} at {self.fps:g} fps"),
             ("ballot-casting events (usable windows)", f"{self.total:,}"),
+            ("before the staff filter", f"{self.total_unfiltered:,}"),
             ("windows usable / all", f"{self.tallies.height - n_bad} / {self.tallies.height}"),
         ]
         rows += [(f"{k.replace('_', ' ')} stretch", f"{a:.1f}–{b:.1f} s") for a, b, k in self.bad]
         rows += [(f"segment {Path(p).name}", f"SHA-256 {h}") for p, h, _ in self.segments]
+        removed = self.total_unfiltered - self.total
         text = (
-            f"Counted {self.total:,} ballot drops at the box on usable windows; "
+            f"Counted {self.total:,} ballot drops at the box on usable windows "
+            f"({removed:,} more visits to the box were staff: long stays or frequent returns); "
             f"{n_bad} window(s) overlap frozen, black or turned-away video and are missing."
         )
         return Summary("Video count", text, rows, ())
@@ -556,7 +652,24 @@ class ForegroundDetector:
         self._open = cv.getStructuringElement(cv.MORPH_ELLIPSE, (3, 3))
         k = max(3, int(9 * s) | 1)
         self._close = cv.getStructuringElement(cv.MORPH_ELLIPSE, (k, k))
+        self.mask: np.ndarray | None = None
+        self.frame: np.ndarray | None = None
         self.restart(0)
+
+    def colour(self, c: Point) -> tuple[float, float, float] | None:
+        """Mean BGR colour of the foreground pixels of the last frame's blob around ``c``
+        (a patch the size of a person's torso); None if fewer than 20 foreground pixels."""
+        if self.mask is None or self.frame is None:
+            return None
+        s = self.config.scale
+        hw, hh = max(2, int(18 * s)), max(2, int(40 * s))
+        x, y = int(c[0]), int(c[1])
+        y0, x0 = max(0, y - hh), max(0, x - hw)
+        sel = self.mask[y0 : y + hh, x0 : x + hw] > 0
+        if int(sel.sum()) < 20:
+            return None
+        b, g, r = self.frame[y0 : y + hh, x0 : x + hw][sel].mean(axis=0)
+        return float(b), float(g), float(r)
 
     def restart(self, at: int) -> None:
         """Rebuild the background model; frames before ``at`` + warm-up give no blobs."""
@@ -576,6 +689,7 @@ class ForegroundDetector:
             return None
         mask = cv.morphologyEx((fg > 200).astype(np.uint8) * 255, cv.MORPH_OPEN, self._open)
         mask = cv.morphologyEx(mask, cv.MORPH_CLOSE, self._close)
+        self.mask, self.frame = mask, frame  # for the appearance of a blob (staff filter)
         contours, _ = cv.findContours(mask, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE)
         out = []
         for c in contours:
@@ -591,13 +705,22 @@ class ForegroundDetector:
 @dataclass
 class Track:
     """One tracked blob: where it is, frames missed, frames dwelt in the box region, and
-    whether it was counted or may be (a track born inside the region never is)."""
+    whether it was counted or may be (a track born inside the region never is).
+
+    ``tid`` numbers tracks; ``born`` is where the track appeared and ``born_inside`` whether
+    that was inside the box region (a person who stood still there and now walks away).
+    ``arrived`` is the frame the track last entered the box region.
+    """
 
     c: Point
     missed: int = 0
     dwell: int = 0
     counted: bool = False
     eligible: bool = True
+    tid: int = -1
+    born: Point | None = None
+    born_inside: bool = False
+    arrived: int = -1
 
 
 class CentroidTracker:
@@ -624,9 +747,11 @@ class CentroidTracker:
         self.max_dist, self.max_missed, self.inside = max_dist, max_missed, inside
         self.tracks: dict[int, Track] = {}
         self.next_id = 0
+        self.lost: list[Track] = []  # the tracks dropped by the last update
 
     def update(self, points: list[Point]) -> list[Track]:
         """Assign this frame's blobs to tracks; return the tracks that were matched."""
+        self.lost = []
         ids = list(self.tracks)
         matched_t, matched_p = set(), set()
         if ids and points:
@@ -641,10 +766,13 @@ class CentroidTracker:
             if i not in matched_t:
                 self.tracks[i].missed += 1
                 if self.tracks[i].missed > self.max_missed:
-                    del self.tracks[i]
+                    self.lost.append(self.tracks.pop(i))
         for j, p in enumerate(points):
             if j not in matched_p:
-                self.tracks[self.next_id] = Track(c=p, eligible=not self.inside(p))
+                inside = self.inside(p)
+                self.tracks[self.next_id] = Track(
+                    c=p, eligible=not inside, tid=self.next_id, born=p, born_inside=inside
+                )
                 self.next_id += 1
         return [self.tracks[i] for i in matched_t if i in self.tracks]
 
@@ -652,9 +780,100 @@ class CentroidTracker:
 # ---------------------------------------------------------------------------------------------
 # stage 4: counting
 # ---------------------------------------------------------------------------------------------
+class EmptyRoom:
+    """The room without people, to tell whether somebody still stands at a spot (staff filter).
+
+    A person standing still fades into the MOG2 background within seconds, so the foreground
+    cannot say whether they are still there; a difference from the empty room can. The
+    reference is the median of the first ``reference_seconds`` of frames (the assumption the
+    turned-away check makes: the view is right at the start); every ``refresh_seconds`` the
+    pixels that are not foreground and not at a watched spot take the current frame's value,
+    so the reference follows the day's light.
+
+    Parameters
+    ----------
+    scale : float
+        Analysis scale (the spot is a torso-sized patch, 36 × 80 pixels of the original frame).
+    reference_frames : int
+        Frames in the first median, ``>= 1``.
+    refresh_frames : int
+        Frames between refreshes, ``>= 1``.
+
+    Examples
+    --------
+    >>> room = EmptyRoom(1.0, reference_frames=1, refresh_frames=100)
+    >>> room.add(0, np.full((100, 100), 200, np.uint8), None, [])
+    >>> dark = np.full((100, 100), 200, np.uint8); dark[20:80, 35:65] = 30  # a person
+    >>> room.add(1, dark, None, [])
+    >>> room.present((50.0, 50.0)), room.present((5.0, 5.0))
+    (True, False)
+    """
+
+    CHANGED = 25  # grey levels: a pixel this far from the empty room has something on it
+    SHARE = 0.3  # share of changed pixels in the patch that means somebody is there
+
+    def __init__(self, scale: float, reference_frames: int, refresh_frames: int) -> None:
+        self.hw, self.hh = max(2, int(18 * scale)), max(2, int(40 * scale))
+        self.n_ref, self.refresh = max(1, reference_frames), max(1, refresh_frames)
+        self._stack: list[np.ndarray] = []
+        self.reference: np.ndarray | None = None
+        self.gray: np.ndarray | None = None
+        self._last = 0
+
+    def _patch(self, img: np.ndarray, p: Point) -> np.ndarray:
+        x, y = int(p[0]), int(p[1])
+        return img[max(0, y - self.hh) : y + self.hh, max(0, x - self.hw) : x + self.hw]
+
+    def add(self, f: int, gray: np.ndarray, mask: np.ndarray | None, watched: list[Point]) -> None:
+        """Frame ``f`` (grayscale, analysis scale), its foreground mask, the spots watched."""
+        self.gray = gray
+        if self.reference is None:
+            self._stack.append(gray)
+            if len(self._stack) >= self.n_ref:
+                self.reference = np.median(np.stack(self._stack), axis=0).astype(np.uint8)
+                self._stack, self._last = [], f
+            return
+        if f - self._last >= self.refresh and mask is not None:
+            keep = mask > 0
+            for p in watched:  # a still person there must not become the empty room
+                x, y = int(p[0]), int(p[1])
+                keep[max(0, y - self.hh) : y + self.hh, max(0, x - self.hw) : x + self.hw] = True
+            self.reference = np.where(keep, self.reference, gray)
+            self._last = f
+
+    def present(self, p: Point) -> bool:
+        """Does the spot differ from the empty room (somebody there)? True until it is known."""
+        if self.reference is None or self.gray is None:
+            return True
+        now, ref = self._patch(self.gray, p), self._patch(self.reference, p)
+        if now.size == 0:
+            return False
+        diff = np.abs(now.astype(np.int16) - ref.astype(np.int16)) > self.CHANGED
+        return float(diff.mean()) > self.SHARE
+
+
+@dataclass
+class Visit:
+    """One counted drop and the stay around it (frame numbers).
+
+    ``arrived``: the track entered the box region; ``frame``: the drop was counted; ``left``:
+    the person left the region (None: not seen leaving before the end); ``lost_at``: where the
+    track vanished inside the region, if it did; ``colour``: the blob's mean BGR colour at the
+    drop (None if too few foreground pixels).
+    """
+
+    frame: int
+    track: int
+    arrived: int
+    colour: tuple[float, float, float] | None = None
+    left: int | None = None
+    lost_at: Point | None = None
+
+
 class DropCounter:
     """Stage 4: the dwell rule. A track that entered the box region from outside and stays
-    ``dwell_frames`` frames is one ballot drop; leaving the region re-arms it.
+    ``dwell_frames`` frames is one ballot drop; leaving the region re-arms it. Every drop opens
+    a :class:`Visit`, closed when the person leaves the region (for the staff filter).
 
     Parameters
     ----------
@@ -664,6 +883,15 @@ class DropCounter:
         Frames of dwell needed (``dwell_seconds × fps``).
     confirm : callable, optional
         ``confirm(frame) -> bool``, a last check before an event counts (the HOG detector).
+    colour : callable, optional
+        ``colour(point) -> (b, g, r) or None``: the appearance of the blob at ``point`` at the
+        drop.
+    near : float
+        A track born inside the region within this distance (analysis pixels) of where a
+        visit's track vanished closes that visit when it walks out.
+    present : callable, optional
+        ``present(point) -> bool``: is somebody still at this spot? A visit whose track
+        vanished there ends in the first frame where nobody is (:class:`EmptyRoom`).
 
     Examples
     --------
@@ -679,18 +907,37 @@ class DropCounter:
         box: BoxRegion,
         dwell_frames: float,
         confirm: Callable[[np.ndarray], bool] | None = None,
+        colour: Callable[[Point], tuple[float, float, float] | None] | None = None,
+        near: float = 60.0,
+        present: Callable[[Point], bool] | None = None,
     ) -> None:
         self.box, self.dwell_frames, self.confirm = box, dwell_frames, confirm
+        self.colour, self.near, self.present = colour, near, present
         self.events: list[int] = []  # frame numbers
+        self.visits: list[Visit] = []  # one per event, in order
+        self._open: dict[int, Visit] = {}  # track id -> its open visit
+        self._waiting: list[Visit] = []  # visits whose track vanished inside the region
+
+    @property
+    def waiting(self) -> list[Visit]:
+        """Visits whose track vanished inside the region and whose person has not left yet."""
+        return list(self._waiting)
 
     def update(self, f: int, tracks: list[Track], frame: np.ndarray | None = None) -> list[int]:
         """Apply the rule to the tracks matched in frame ``f``; return the frames of new events."""
+        if self.present is not None:
+            for v in [v for v in self._waiting if v.lost_at and not self.present(v.lost_at)]:
+                v.left = f
+                self._waiting.remove(v)
         new = []
         for tr in tracks:
             if not self.box.contains(tr.c):
+                self._left(f, tr)
                 # leaving the box region re-arms the track: the next visit is a new drop
                 tr.dwell, tr.counted, tr.eligible = 0, False, True
                 continue
+            if tr.dwell == 0:
+                tr.arrived = f
             tr.dwell += 1
             if tr.eligible and not tr.counted and tr.dwell >= self.dwell_frames:
                 if self.confirm is not None:
@@ -702,8 +949,87 @@ class DropCounter:
                         continue
                 tr.counted = True
                 new.append(f)
+                visit = Visit(f, tr.tid, tr.arrived, self.colour(tr.c) if self.colour else None)
+                self.visits.append(visit)
+                self._open[tr.tid] = visit
         self.events += new
         return new
+
+    def _left(self, f: int, tr: Track) -> None:
+        visit = self._open.pop(tr.tid, None)
+        if visit is not None:
+            visit.left = f
+        if tr.born_inside and tr.born is not None:
+            # someone who stood still in the region (and vanished into the background) leaves
+            tr.born_inside = False
+            born = tr.born
+            cands = [
+                v for v in self._waiting if v.lost_at and math.dist(v.lost_at, born) <= self.near
+            ]
+            if cands:
+                v = min(cands, key=lambda v: math.dist(v.lost_at or born, born))
+                v.left = f
+                self._waiting.remove(v)
+
+    def reset(self, f: int) -> None:
+        """An outage: every open visit ends at frame ``f`` (who left when is not seen)."""
+        for v in [*self._open.values(), *self._waiting]:
+            v.left = f
+        self._open, self._waiting = {}, []
+
+    def lost(self, f: int, tracks: Sequence[Track]) -> None:
+        """Tracks dropped by the tracker at frame ``f``: a visit whose track vanished outside the
+        region ended there; inside, it waits for a track born near that spot to walk out."""
+        for tr in tracks:
+            visit = self._open.pop(tr.tid, None)
+            if visit is None:
+                continue
+            if self.box.contains(tr.c):
+                visit.lost_at = tr.c
+                self._waiting.append(visit)
+            else:
+                visit.left = f
+
+
+def staff_visits(
+    visits: Sequence[Visit], n_frames: int, rate: float, config: StaffConfig
+) -> dict[int, str]:
+    """Which visits are staff: index into ``visits`` → the reason (stage 5).
+
+    A visit is staff when it lasted ``config.stay_seconds`` or more (from entering the region
+    to leaving it; a visit never seen leaving lasts to the end of the video), or when
+    ``config.returns`` or more other visits within ``config.return_minutes`` of it are by the
+    same person (blobs of mean colours closer than ``config.colour_distance``; track identity
+    is not used, since tracks swap people where paths cross).
+    A rule of thumb, not a published method: its error is measured on the synthetic video and
+    on footage a user supplies (``benchmarks/video_footage.py``; ``docs/cameras.md``, section
+    "Staff at the box").
+
+    Examples
+    --------
+    >>> v = [Visit(frame=10, track=1, arrived=0, left=900)]
+    >>> staff_visits(v, n_frames=1000, rate=10.0, config=StaffConfig())
+    {0: 'stayed 90 s at the box'}
+    """
+    if not config.enabled:
+        return {}
+    out: dict[int, str] = {}
+    stay = config.stay_seconds * rate
+    span = config.return_minutes * 60 * rate
+    for i, v in enumerate(visits):
+        end = n_frames if v.left is None else v.left
+        if end - v.arrived >= stay:
+            out[i] = f"stayed {(end - v.arrived) / rate:.0f} s at the box"
+    for i, v in enumerate(visits):
+        same = 0
+        if v.colour is not None and config.colour_distance > 0:
+            for j, u in enumerate(visits):
+                if i == j or u.colour is None or abs(u.frame - v.frame) > span:
+                    continue
+                same += math.dist(u.colour, v.colour) < config.colour_distance
+        if same >= config.returns and i not in out:
+            out[i] = f"came to the box {same + 1} times within {config.return_minutes:g} min"
+    return out
 
 
 def _hog_confirmer(box: BoxRegion) -> Callable[[np.ndarray], bool]:
@@ -757,6 +1083,7 @@ class _Pass:
     n_frames: int
     seg_frames: list[int]
     rate: float
+    visits: list[Visit] = field(default_factory=list)
 
 
 def _analyse(
@@ -773,6 +1100,11 @@ def _analyse(
     seg_frames = [0] * n_segments
     rate: float | None = config.fps
     outage = detector = tracker = counter = None
+    room = EmptyRoom(
+        scale,
+        int(config.outage.reference_seconds * (rate or DEFAULT_FPS)),
+        int(60 * (rate or DEFAULT_FPS)),
+    )
     f = -1
     for seg, seg_fps, frame in frames:
         f += 1
@@ -783,16 +1115,27 @@ def _analyse(
             # the first frame (all three are made together): now the frame rate is known
             outage = OutageDetector(config.outage, box, rate)
             detector = ForegroundDetector(det_cfg, rate)
-            counter = DropCounter(box, trk_cfg.dwell_seconds * rate, confirm)
+            counter = DropCounter(
+                box,
+                trk_cfg.dwell_seconds * rate,
+                confirm,
+                colour=detector.colour,
+                near=2 * trk_cfg.max_distance * scale,
+                present=room.present,
+            )
         if scale != 1:
             frame = cv.resize(frame, None, fx=scale, fy=scale, interpolation=cv.INTER_AREA)
-        check = outage.check(f, cv.cvtColor(frame, cv.COLOR_BGR2GRAY))
+        gray = cv.cvtColor(frame, cv.COLOR_BGR2GRAY)
+        check = outage.check(f, gray)
         if check.restart_at is not None:
             detector.restart(check.restart_at)
+            counter.reset(f)  # an outage hides who left when
             tracker = None
         if not check.analyse:
             continue
         points = detector.blobs(f, frame)
+        if check.state == "ok":  # not while turned away: that view is not the room
+            room.add(f, gray, detector.mask, [v.lost_at for v in counter.waiting if v.lost_at])
         if points is None:
             continue
         if tracker is None:  # a fresh tracker at the start and after every restart
@@ -801,13 +1144,16 @@ def _analyse(
                 int(trk_cfg.max_missed_seconds * rate) + 1,
                 box.contains,
             )
-        counter.update(f, tracker.update(points), frame)
+        matched = tracker.update(points)
+        counter.lost(f, tracker.lost)
+        counter.update(f, matched, frame)
     return _Pass(
         events=counter.events if counter else [],
         stretches=outage.stretches if outage else [],
         n_frames=f + 1,
         seg_frames=seg_frames,
         rate=rate or DEFAULT_FPS,
+        visits=counter.visits if counter else [],
     )
 
 
@@ -863,9 +1209,17 @@ def count_video(
     found = _analyse(_frames(paths), len(paths), box, cfg, confirm)
     rate = found.rate
     bad = tuple((a / rate, (b + 1) / rate, k) for a, b, k in found.stretches)
-    events = [t for t in (f / rate for f in found.events) if not any(a <= t < b for a, b, _ in bad)]
-    tallies = _windows(
-        events=events,
+
+    def ok(t: float) -> bool:
+        return not any(a <= t < b for a, b, _ in bad)
+
+    staff = staff_visits(found.visits, found.n_frames, rate, cfg.staff)
+    removed = tuple((v.frame / rate, staff[i]) for i, v in enumerate(found.visits) if i in staff)
+    all_events = [t for t in (f / rate for f in found.events) if ok(t)]
+    # events and visits are made together, one visit per event, in the same order
+    events = [f / rate for i, f in enumerate(found.events) if ok(f / rate) and i not in staff]
+    tally = partial(
+        _windows,
         bad=bad,
         seconds=found.n_frames / rate,
         window_minutes=cfg.window_minutes,
@@ -875,6 +1229,7 @@ def count_video(
         bounds=np.cumsum([0, *found.seg_frames]) / rate,
         hashes=hashes,
     )
+    tallies, unfiltered = tally(events=events), tally(events=all_events)
     segs = tuple((str(p), h, n) for p, h, n in zip(paths, hashes, found.seg_frames, strict=True))
     return VideoCount(
         tallies=tallies,
@@ -885,6 +1240,8 @@ def count_video(
         n_frames=found.n_frames,
         roi=roi,
         parameters=cfg.parameters(start),
+        tallies_unfiltered=unfiltered,
+        staff=tuple((t, why) for t, why in removed if ok(t)),
     )
 
 

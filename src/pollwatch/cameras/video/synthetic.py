@@ -3,12 +3,16 @@
 A static room (gradient, tables, a ballot box) with sensor noise; figures (filled ellipse
 and head) walk from the left or right edge to the box, dwell, and walk back. Stretches of
 frozen frames (the last frame repeated), black frames and a turned-away view can be added.
+Staff (:class:`Staff`: people who are not voters) walk to the box like voters but stay there
+long (police by the box) or come back often (a commission member), always in the same colour.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +23,20 @@ BOX = (290, 200, 60, 70)  # x, y, w, h of the ballot box (the ROI)
 
 
 @dataclass(frozen=True)
+class Staff:
+    """A person at the box who is not a voter, always in the same ``colour`` (BGR).
+
+    ``visits``: ``(arrives at the box, leaves it)`` in seconds; one long visit is somebody who
+    stays (police, an observer by the box), several short ones somebody who returns (a member
+    of the commission). They walk in from ``side`` and stand where voters from that side do.
+    """
+
+    visits: tuple[tuple[float, float], ...]
+    side: Literal["left", "right"] = "left"
+    colour: tuple[int, int, int] = (40, 40, 160)
+
+
+@dataclass(frozen=True)
 class SyntheticVideo:
     """Where the video is and what truly happened in it (times in seconds)."""
 
@@ -26,17 +44,26 @@ class SyntheticVideo:
     fps: float
     n_frames: int
     roi: tuple[int, int, int, int]
-    visits: tuple[tuple[float, float], ...]  # (arrives at the box, leaves the box)
+    visits: tuple[tuple[float, float], ...]  # voters: (arrives at the box, leaves the box)
     bad: tuple[tuple[float, float, str], ...] = field(default_factory=tuple)
+    staff_visits: tuple[tuple[float, float], ...] = ()  # staff: (arrives, leaves)
 
-    def true_count(self, start: float = 0.0, end: float = float("inf")) -> int:
-        """Visits whose ballot drop (0.5 s after reaching the box) falls in [start, end) and
-        whose dwell touches no bad stretch."""
+    def _count(self, visits: tuple[tuple[float, float], ...], start: float, end: float) -> int:
         n = 0
-        for a, b in self.visits:
+        for a, b in visits:
             if start <= a + 0.5 < end and not any(x - 1 < b and a < y + 1 for x, y, _ in self.bad):
                 n += 1
         return n
+
+    def true_count(self, start: float = 0.0, end: float = float("inf")) -> int:
+        """Voters whose ballot drop (0.5 s after reaching the box) falls in [start, end) and
+        whose dwell touches no bad stretch (staff are not voters)."""
+        return self._count(self.visits, start, end)
+
+    def staff_count(self, start: float = 0.0, end: float = float("inf")) -> int:
+        """Staff visits to the box arriving (+0.5 s) in [start, end), away from bad stretches:
+        what a counter without the staff filter adds to the voters."""
+        return self._count(self.staff_visits, start, end)
 
 
 def _background(rng: np.random.Generator) -> np.ndarray:
@@ -62,6 +89,20 @@ def _background(rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def _place(
+    t: float, t0: float, walk: float, dwell: float, edge: float, stop: float
+) -> float | None:
+    """Where a figure that starts walking at ``t0`` is at ``t`` (None: out of view)."""
+    s = t - t0
+    if 0 <= s < walk:
+        return edge + (stop - edge) * s / walk
+    if walk <= s < walk + dwell:
+        return stop
+    if walk + dwell <= s < 2 * walk + dwell:
+        return stop + (edge - stop) * (s - walk - dwell) / walk
+    return None
+
+
 def _figure(img: np.ndarray, cx: float, colour: tuple[int, int, int]) -> None:
     cv = cv2()
     cy = 215
@@ -82,12 +123,19 @@ def make_synthetic_video(
     turned_away: tuple[float, float] | None = None,
     seed: int = 0,
     fourcc: str = "MJPG",
+    sides: Literal["both", "left", "right"] = "both",
+    staff: Sequence[Staff] = (),
+    arrivals: Literal["regular", "random"] = "regular",
 ) -> SyntheticVideo:
     """Write a synthetic video and return its ground truth.
 
-    Figures start every ``every`` seconds, alternating sides; each walks ``walk`` s to the
-    box, dwells ``dwell`` s, and walks back. ``frozen``/``black``/``turned_away`` are
-    ``(start, end)`` seconds.
+    Voters start every ``every`` seconds (``arrivals="random"``: at exponential gaps of mean
+    ``every``, at least 1 s apart, so figures meet and merge in the walkway as in a busy
+    station), alternating sides (or all from one of ``sides``); each walks ``walk`` s to the
+    box, dwells ``dwell`` s, and walks back.
+    ``frozen``/``black``/``turned_away`` are ``(start, end)`` seconds. ``staff`` walk in and
+    out the same way around each of their visits (keep them on a side voters do not use, or
+    their figures merge with voters').
     """
     cv = cv2()
     rng = np.random.default_rng(seed)
@@ -100,14 +148,25 @@ def make_synthetic_video(
     ]
     n = int(round(seconds * fps))
     x, _, w, _ = BOX
-    starts = np.arange(1.0, seconds - (2 * walk + dwell), every)
+    latest = seconds - (2 * walk + dwell)  # the last voter is back out by the end
+    if arrivals == "random":  # its own generator: the regular clips stay as they were
+        gaps = np.random.default_rng(seed + 7919).exponential(max(every - 1.0, 1e-9), 10_000)
+        starts = 1.0 + np.cumsum(np.concatenate([[0.0], gaps + 1.0]))
+        starts = starts[starts < latest]
+    elif arrivals == "regular":
+        starts = np.arange(1.0, latest, every)
+    else:
+        raise ValueError(f"arrivals ({arrivals!r}) must be 'regular' or 'random'.")
     people = []
     for i, t0 in enumerate(starts):
-        left = i % 2 == 0
+        left = i % 2 == 0 if sides == "both" else sides == "left"
         edge, stop = (-30.0, x - 45.0) if left else (WIDTH + 30.0, x + w + 45.0)
         red, green, blue = (int(v) for v in rng.integers(0, 90, 3))
         colour = (red, green, blue)
         people.append((t0, edge, stop, colour))
+    sides_at = {"left": (-30.0, x - 45.0), "right": (WIDTH + 30.0, x + w + 45.0)}
+    # staff: (start walking, dwell, edge, stop, colour), drawn like voters
+    extra = [(a - walk, b - a, *sides_at[p.side], p.colour) for p in staff for a, b in p.visits]
     writer = cv.VideoWriter(str(path), cv.VideoWriter_fourcc(*fourcc), fps, (WIDTH, HEIGHT))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path} with codec {fourcc}")
@@ -129,16 +188,17 @@ def make_synthetic_video(
             continue
         img = (away if kind == "turned_away" else bg).copy()
         for t0, edge, stop, colour in people if kind is None else ():
-            s = t - t0
-            if 0 <= s < walk:
-                _figure(img, edge + (stop - edge) * s / walk, colour)
-            elif walk <= s < walk + dwell:
-                _figure(img, stop, colour)
-            elif walk + dwell <= s < 2 * walk + dwell:
-                _figure(img, stop + (edge - stop) * (s - walk - dwell) / walk, colour)
+            cx = _place(t, t0, walk, dwell, edge, stop)
+            if cx is not None:
+                _figure(img, cx, colour)
+        for t0, stay, edge, stop, colour in extra if kind is None else ():
+            cx = _place(t, t0, walk, stay, edge, stop)
+            if cx is not None:
+                _figure(img, cx, colour)
         pos, neg = noise[f % len(noise)]
         last = cv.subtract(cv.add(img, pos), neg)
         writer.write(last)
     writer.release()
     visits = tuple((float(t0 + walk), float(t0 + walk + dwell)) for t0, *_ in people)
-    return SyntheticVideo(Path(path), fps, n, BOX, visits, tuple(bad))
+    staff_visits = tuple(sorted((float(a), float(b)) for p in staff for a, b in p.visits))
+    return SyntheticVideo(Path(path), fps, n, BOX, visits, tuple(bad), staff_visits)

@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pollwatch.cameras.data import EVENT_KINDS, STATUSES
+from pollwatch.cameras.doublecount import DoubleCountPlan, WatchedWindow, plan_double_counts
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.stations import get_station
 from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
-from pollwatch.service.permissions import CAMERA_READERS, require
+from pollwatch.service.permissions import CAMERA_FILERS, CAMERA_READERS, require
 
 LOG_KINDS = ("status", "event")
 MAX_WINDOW = dt.timedelta(hours=4)  # a tally covers a short window, not the day
@@ -103,6 +104,10 @@ def create(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> 
     """
     station = get_station(session, row.station_id)
     check_may_file(session, user, station)
+    return _store(session, user, row)
+
+
+def _store(session: Session, user: m.User, row: m.CameraTally | m.CameraLog) -> tuple[object, bool]:
     prior = _prior(session, user, type(row), row.client_id)
     if prior is not None:
         return prior, False
@@ -198,3 +203,131 @@ def list_rows(
     order = model.window_start if model is m.CameraTally else model.at
     rows = session.scalars(q.order_by(order, model.id).limit(min(limit, 1000)).offset(offset))
     return list(rows), int(total or 0)
+
+
+# ---- blind re-counts (the double-counting design, ``pollwatch.cameras.doublecount``) -----------
+RECOUNT_CHANNEL = "recount"  # the channel of a tally filed as an assigned blind re-count
+
+
+def watcher_key(user_id: int) -> str:
+    """The watcher id of a user in the design and in exported tallies (``sources.cameras``)."""
+    return f"watcher-{user_id}"
+
+
+def _minutes(t: dt.datetime) -> float:
+    return t.hour * 60 + t.minute + (t.second + t.microsecond / 1e6) / 60
+
+
+def recount_seed(election_id: int, seed: str) -> str:
+    """The design's seed for one election: the configured secret, else a public default."""
+    return f"{seed or 'pollwatch-recount'}:election-{election_id}"
+
+
+def recount_plan(session: Session, election_id: int, *, share: float, seed: str) -> DoubleCountPlan:
+    """The design over everything filed for one election so far.
+
+    Windows are keyed as the exported tallies are (station code, minutes after midnight,
+    ``watcher-<id>`` in filing order), so anyone with the export and the published seed can
+    recompute the sample. The pool is every active camera watcher accredited for the election
+    and assigned to at least one of its stations (they have a watch page to see re-counts on).
+    """
+    rows = session.execute(
+        select(
+            m.Station.code,
+            m.CameraTally.window_start,
+            m.CameraTally.window_end,
+            m.CameraTally.watcher_id,
+        )
+        .join(m.Station, m.Station.id == m.CameraTally.station_id)
+        .where(m.Station.election_id == election_id)
+        .order_by(m.CameraTally.id)
+    ).all()
+    counters: dict[tuple[str, float, float], list[str]] = {}
+    for code, a, b, wid in rows:
+        who = counters.setdefault((code, _minutes(a), _minutes(b)), [])
+        if watcher_key(wid) not in who:
+            who.append(watcher_key(wid))
+    pool = session.scalars(
+        select(m.User.id)
+        .join(m.Accreditation, m.Accreditation.user_id == m.User.id)
+        .where(
+            m.User.role == m.Role.camera_watcher,
+            m.User.active.is_(True),
+            m.Accreditation.election_id == election_id,
+            m.Accreditation.status == m.AccreditationStatus.accredited,
+            select(m.Assignment.id)
+            .join(m.Station, m.Station.id == m.Assignment.station_id)
+            .where(m.Assignment.user_id == m.User.id, m.Station.election_id == election_id)
+            .exists(),
+        )
+    ).all()
+    return plan_double_counts(
+        (WatchedWindow(s, a, b, tuple(w)) for (s, a, b), w in counters.items()),
+        [watcher_key(u) for u in pool],
+        seed=recount_seed(election_id, seed),
+        share=share,
+    )
+
+
+def my_recounts(
+    session: Session, user: m.User, election_id: int, *, share: float, seed: str
+) -> list[tuple[m.Station, dt.datetime, dt.datetime]]:
+    """The blind re-counts assigned to ``user`` and not yet filed: station, window start, end
+    (the station's wall clock on election day). Never the first count."""
+    if share <= 0 or user.role != m.Role.camera_watcher:  # only camera watchers are in the pool
+        return []
+    plan = recount_plan(session, election_id, share=share, seed=seed)
+    mine = plan.for_counter(watcher_key(user.id))
+    if not mine:
+        return []
+    stations = {
+        s.code: s
+        for s in session.scalars(
+            select(m.Station).where(
+                m.Station.election_id == election_id,
+                m.Station.code.in_({r.station_id for r in mine}),
+            )
+        )
+    }
+    first = session.execute(
+        select(m.CameraTally.station_id, m.CameraTally.window_start, m.CameraTally.window_end)
+        .where(m.CameraTally.station_id.in_([s.id for s in stations.values()]))
+        .order_by(m.CameraTally.id)
+    ).all()
+    # the window's own datetimes, as first filed (minutes alone would lose the date)
+    when: dict[tuple[int, float, float], tuple[dt.datetime, dt.datetime]] = {}
+    for sid, a, b in first:
+        when.setdefault((sid, _minutes(a), _minutes(b)), (a, b))
+    out = []
+    for r in mine:
+        st = stations[r.station_id]
+        a, b = when[(st.id, r.start, r.end)]
+        out.append((st, a, b))
+    return out
+
+
+def create_recount(
+    session: Session, user: m.User, row: m.CameraTally, *, share: float, seed: str
+) -> tuple[object, bool]:
+    """Store an assigned blind re-count (channel ``recount``) once per ``client_id``.
+
+    The design, not the station assignment, gives the right to file it: the window must be
+    assigned to ``user`` by :func:`recount_plan` (which also makes sure the user is an accredited
+    camera watcher who has not counted it). A retry returns the stored row.
+    """
+    require(user, CAMERA_FILERS)
+    station = get_station(session, row.station_id)
+    prior = _prior(session, user, m.CameraTally, row.client_id)
+    if prior is not None:
+        return prior, False
+    assigned = share > 0 and any(
+        (r.station_id, r.start, r.end)
+        == (station.code, _minutes(row.window_start), _minutes(row.window_end))
+        for r in recount_plan(session, station.election_id, share=share, seed=seed).for_counter(
+            watcher_key(user.id)
+        )
+    )
+    if not assigned:
+        raise permissions.refused("not_assigned", "This window is not assigned to you to re-count")
+    row.channel = RECOUNT_CHANNEL
+    return _store(session, user, row)

@@ -33,7 +33,20 @@ def _day(election: m.Election) -> dt.date:
         return dt.date.today()
 
 
-def _page(session, user: m.User, station_id: int, message: str | None = None, status: int = 200):
+def _recount_settings(request: Request) -> dict:
+    st = request.app.state.settings
+    return {"share": st.camera_recount_share, "seed": st.camera_recount_seed}
+
+
+def _page(
+    session,
+    user: m.User,
+    station_id: int,
+    message: str | None = None,
+    status: int = 200,
+    *,
+    recount: dict,
+):
     station = crud.get_station(session, station_id)
     watchers.check_may_file(session, user, station)
     tallies, _ = watchers.list_rows(session, user, m.CameraTally, station.id, limit=1000)
@@ -57,6 +70,11 @@ def _page(session, user: m.User, station_id: int, message: str | None = None, st
         logs=[r for r in logs if r.watcher_id == user.id][-12:],
         statuses=[(s, t(f"cam_{s}")) for s in STATUSES],
         events=[(e, t(f"cam_{e}")) for e in EVENT_KINDS],
+        # blind: the window and the station, never what anyone else counted there
+        recounts=[
+            (st, a, b, str(uuid.uuid4()))
+            for st, a, b in watchers.my_recounts(session, user, station.election_id, **recount)
+        ],
     )
 
 
@@ -65,7 +83,8 @@ def watch_page(station: IdQuery, request: Request, session: SessionDep, saved: i
     user = page_user(request, session)
     if user is None:
         return login_redirect()
-    return _page(session, user, station, translator(user.language)("saved") if saved else None)
+    msg = translator(user.language)("saved") if saved else None
+    return _page(session, user, station, msg, recount=_recount_settings(request))
 
 
 def _at(day: dt.date, hhmm: str) -> dt.datetime:
@@ -105,6 +124,42 @@ def watch_tally(
     return _web_file(request, session, station_id, build)
 
 
+@router.post("/watch/recount")
+def watch_recount(
+    request: Request,
+    session: SessionDep,
+    client_id: Annotated[uuid.UUID, Form()],
+    station_id: Annotated[int, Form(ge=1, le=ID_MAX)],
+    back: Annotated[int, Form(ge=1, le=ID_MAX)],
+    window_start: Annotated[str, Form(max_length=30)],
+    window_end: Annotated[str, Form(max_length=30)],
+    count: Annotated[str, Form(max_length=20)] = "",
+    not_visible: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form()] = "",
+):
+    """A blind re-count the design assigned to this watcher (any station of the election: the
+    assignment, not the station's roster, gives the right to file it). ``back``: the watch
+    page it was filed from."""
+
+    def build(user, station, day):
+        n = parse(Count, count.strip()) if count.strip() else None
+        cols = watchers.clean_tally(
+            dt.datetime.fromisoformat(window_start),
+            dt.datetime.fromisoformat(window_end),
+            None if not_visible else n,
+            not not_visible,
+            parse(Reason, reason),
+        )
+        return m.CameraTally(
+            client_id=str(client_id), station_id=station.id, watcher_id=user.id, **cols
+        )
+
+    def store(session, user, row):
+        return watchers.create_recount(session, user, row, **_recount_settings(request))
+
+    return _web_file(request, session, station_id, build, back=back, store=store)
+
+
 @router.post("/watch/log")
 def watch_log(
     request: Request,
@@ -129,23 +184,25 @@ def watch_log(
     return _web_file(request, session, station_id, build)
 
 
-def _web_file(request: Request, session, station_id: int, build):
+def _web_file(request: Request, session, station_id: int, build, *, back=None, store=None):
     user = page_user(request, session)
     if user is None:
         return login_redirect()
+    back = back or station_id  # the watch page to return to
+    recount = _recount_settings(request)
     try:
         require(user, CAMERA_FILERS)
         station = crud.get_station(session, station_id)
         election = session.scalar(select(m.Election).where(m.Election.id == station.election_id))
-        watchers.create(session, user, build(user, station, _day(election)))
+        (store or watchers.create)(session, user, build(user, station, _day(election)))
         session.commit()
     except ValueError as exc:  # a malformed time from a browser without time inputs
         session.rollback()
-        return _page(session, user, station_id, str(exc), 422)
+        return _page(session, user, back, str(exc), 422, recount=recount)
     except ServiceError as exc:
         session.rollback()
         if exc.status in (403, 404):
             return render("login.html.j2", user, status=exc.status, message=str(exc))
-        return _page(session, user, station_id, str(exc), exc.status)
+        return _page(session, user, back, str(exc), exc.status, recount=recount)
     # post/redirect/get: a reload does not resubmit, and the page gets fresh client ids
-    return RedirectResponse(f"/watch?station={station_id}&saved=1", status_code=303)
+    return RedirectResponse(f"/watch?station={back}&saved=1", status_code=303)
