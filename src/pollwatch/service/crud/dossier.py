@@ -22,7 +22,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from pollwatch.cameras.compare import compare_official, official_from_election
+from pollwatch.cameras.compare import compare_official
+from pollwatch.cameras.lines import visible_ballots
 from pollwatch.cameras.estimate import estimate_turnout
 from pollwatch.errors import InputDataError
 from pollwatch.fusion.dossier import StationDossier, build_dossier, station_dossier
@@ -123,7 +124,9 @@ def camera_results(session, election_id: int, election) -> dict | None:
         except InputDataError as exc:
             out["error"] = str(exc)
             return out
-        official = official_from_election(election) if election is not None else {}
+        # like with like: the protocol lines a camera on the stationary box can see, or a
+        # one-sided bound where the protocol does not separate them (docs/cameras.md)
+        official = visible_ballots(election) if election is not None else {}
         out.update(estimate=est, comparison=compare_official(est, official))
         return out
 
