@@ -23,8 +23,8 @@ import polars as pl
 from sqlalchemy import func, select
 
 from pollwatch.cameras.compare import compare_official
-from pollwatch.cameras.lines import visible_ballots
 from pollwatch.cameras.estimate import estimate_turnout
+from pollwatch.cameras.lines import visible_ballots
 from pollwatch.errors import InputDataError
 from pollwatch.fusion.dossier import StationDossier, build_dossier, station_dossier
 from pollwatch.fusion.evidence import (
