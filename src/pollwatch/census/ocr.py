@@ -182,6 +182,11 @@ def read_sheet(data: bytes, lay: Layout, candidates: tuple[str, ...]) -> SheetRe
     station = sheet = None
     if qr:
         station, sheet, nums = parse_qr(qr)
+        # candidates by ballot position (c1, c2, …), as census.synthetic.qr_payload writes them
+        nums = {
+            **nums,
+            **{c: nums[f"c{i + 1}"] for i, c in enumerate(candidates) if f"c{i + 1}" in nums},
+        }
         if nums and all(f in nums for f in fields):
             return SheetReading(tuple(FieldReading(f, nums[f], 1.0, "qr") for f in fields), station, sheet, qr)  # fmt: skip
         if nums:
