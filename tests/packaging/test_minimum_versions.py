@@ -2,7 +2,8 @@
 
 Slow and opt-in (``POLLWATCH_INSTALL_TESTS=1``, set by ``make install-test``): a fresh venv, the
 package with its [service] extra installed from this tree under ``-c constraints/minimum.txt``,
-then the CLI, method-contract and submission fast-path tests run in that venv.
+then the CLI, method-contract, submission fast-path and example-notebook tests run in that venv
+(about 1 minute of tests after the install).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ SMOKE = [
     "tests/cli/test_cli_basic.py",
     "tests/forensics/test_contract.py",
     "tests/service/test_fastpath.py",
+    "tests/test_examples.py",  # from_frame, analyze, write_all: figures, Parquet, the schema
 ]
 
 
@@ -62,7 +64,19 @@ def test_minimum_pins_every_floor():
 def test_smoke_subset_at_the_minimum_versions(tmp_path):
     py = make_venv(tmp_path / "venv")
     run(
-        [py, "-m", "pip", "install", "-q", "-c", MINIMUM, f"{ROOT}[service]", "pytest", "httpx"],
+        [
+            py,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            MINIMUM,
+            f"{ROOT}[service]",
+            "pytest",
+            "httpx",
+            "jsonschema",
+        ],
         cwd=tmp_path,
         timeout=1200,
     )
@@ -78,7 +92,7 @@ def test_smoke_subset_at_the_minimum_versions(tmp_path):
             "-p",
             "no:cacheprovider",
             "-m",
-            "not postgres and not browser and not slow",
+            "not postgres and not browser",
             *SMOKE,
         ],
         cwd=ROOT,
