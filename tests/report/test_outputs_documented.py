@@ -21,7 +21,7 @@ from pollwatch.demo import AZ_FRAUD
 from pollwatch.forensics.run import METHODS
 from pollwatch.report import write_exports
 from pollwatch.report.schema import results_schema
-from pollwatch.results import RESULTS_SCHEMA_VERSION
+from pollwatch.results import RESULTS_SCHEMA_VERSION, jsonable
 
 # ~1-3 min: two full analyses (every method, as results.json needs them all)
 pytestmark = pytest.mark.slow
@@ -151,3 +151,12 @@ def test_documented_columns_exist_somewhere(outputs):
         seen |= set(analysis.stations_table().columns)
     stale = _documented_columns() - seen - {"<hierarchy level>"}
     assert not stale, f"docs/outputs.md lists columns no output has: {stale}"
+
+
+def test_a_bootstrapped_regional_mixture_follows_the_schema(validator):
+    # regional_boot > 0 fills the intervals the default run leaves null
+    election = simulate_election(1500, seed=4, fraud=AZ_FRAUD).election
+    analysis = analyze(election, seed=0, methods=["mixture_by_region"], regional_boot=5)
+    doc = json.loads(json.dumps(jsonable(analysis.doc)))
+    assert doc["methods"]["mixture_by_region"]["interval"] is not None
+    assert _errors(validator, doc) == []
