@@ -11,7 +11,7 @@ PYTEST_PARALLEL ?= -n auto --dist loadscope
 # make check's subset: no long runs, no PostgreSQL, no browser, no real data
 FAST_TESTS := -m "not slow and not postgres and not browser and not realdata"
 
-.PHONY: demo test check lint typecheck bench system-deps clean
+.PHONY: demo test check lint typecheck bench system-deps clean install-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ check: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/mypy_baseline.py
 	$(PY) -m pytest $(PYTEST_PARALLEL) $(FAST_TESTS)
+
+## make install-test: build the wheel and install it in a fresh venv (pollwatch --version, pollwatch
+## demo from an empty directory), and install every dependency at its floor (constraints/minimum.txt)
+## to run a smoke subset. Minutes each, from the package index: `make test` skips them unless
+## POLLWATCH_INSTALL_TESTS=1 is set (tests/packaging/).
+install-test: $(STAMP)
+	POLLWATCH_INSTALL_TESTS=1 $(PY) -m pytest -p no:xdist tests/packaging
 
 ## make typecheck: mypy on the package, compared with mypy-baseline.txt (it may only shrink).
 typecheck: $(STAMP)

@@ -22,6 +22,11 @@ from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+#: the version of ``results.json``'s layout, written into every file as ``schema_version``; the
+#: JSON Schema (draft 2020-12) is ``pollwatch/report/schema/results.schema.json``. MAJOR.MINOR.PATCH:
+#: a new key raises MINOR, a key removed, renamed or changed in meaning raises MAJOR.
+RESULTS_SCHEMA_VERSION = "1.0.0"
+
 
 class ConfidenceInterval(NamedTuple):
     """An interval ``(low, high)`` at the level stated by whoever made it."""

@@ -1,8 +1,8 @@
 """The ``pollwatch`` command line: thin Typer wrappers around the library.
 
 Each command module in this package defines ``register(app)``; the modules listed in
-``_COMMAND_MODULES`` are loaded if present, so a capability adds its commands by adding
-its module. Exit codes: 0 success, 1 bad input (after printing every problem), 2 bad usage.
+``_COMMAND_MODULES`` are loaded, so a capability adds its commands by adding its module and
+its name here (a listed module that is missing is an error, not a silently absent command). Exit codes: 0 success, 1 bad input (after printing every problem), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 
 import typer
+
+import pollwatch
 
 app = typer.Typer(
     name="pollwatch",
@@ -26,7 +28,6 @@ _COMMAND_MODULES = (
     "validate",
     "simulate",
     "analyze",
-    "report",
     "quickcount",
     "claims",
     "census",
@@ -41,19 +42,27 @@ _COMMAND_MODULES = (
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pollwatch {pollwatch.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the installed version and exit.",
+    ),
+) -> None:
     """Election-integrity workbench: forensics, observers, quick counts, cameras."""
 
 
 for _name in _COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"pollwatch.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"pollwatch.cli.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(f"pollwatch.cli.{_name}").register(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ the results are those of the sequential run.
 
 from __future__ import annotations
 
+import html
 import time
 import warnings
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+import pollwatch
 from pollwatch.compute import ComputeError, Execution, Jobs
 from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import require_analysable
@@ -41,7 +43,7 @@ from pollwatch.forensics.units import UNIT_LEVEL, analysis_units, with_units
 from pollwatch.forensics.units import top_level as _top_level
 from pollwatch.ingest.report import IngestReport
 from pollwatch.model import Election
-from pollwatch.results import MethodResult, Skipped
+from pollwatch.results import RESULTS_SCHEMA_VERSION, MethodResult, Skipped
 from pollwatch.validate import Findings, validate
 
 
@@ -79,15 +81,6 @@ def _contract(name: str, result: Any) -> MethodResult:
             "station-signal contract (pollwatch.results.MethodResult)"
         )
     return result
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("pollwatch")
-    except Exception:  # pragma: no cover - editable installs without metadata
-        return "0+unknown"
 
 
 # -- the methods ---------------------------------------------------------------------------
@@ -363,7 +356,12 @@ class Analysis:
         }
         # the block a reader quotes comes first in the file, and is never less conservative
         # than the calibrated rules (forensics/headline.py)
-        return {"headline": self.headline.block(doc["strength"]), **doc}
+        # schema_version second: a reader checks it before relying on any other key
+        return {
+            "headline": self.headline.block(doc["strength"]),
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            **doc,
+        }
 
     @cached_property
     def headline(self):
@@ -386,6 +384,56 @@ class Analysis:
         s = self.doc["strength"]
         return Strength(
             s["level"], tuple(s["signals"]), s["rule"], tuple(s.get("not_computed", ()))
+        )
+
+    def _repr_html_(self) -> str:
+        """A compact summary for notebooks (every value escaped): the headline statement, the
+        strength of the evidence, falsified votes with their interval, each method's state
+        (done, skipped and why, failed and why) and the top-ranked stations."""
+        esc = html.escape
+        doc = self.doc
+        fv = doc["headline"]["falsified_votes"]
+        st = doc["strength"]
+        est = (
+            "none estimated"
+            if fv["estimate"] is None
+            else f"{fv['estimate']:,.0f} ({fv['low']:,.0f} to {fv['high']:,.0f})"
+        )
+        rows = [
+            ("election", f"{self.election!r}"),
+            ("strength of evidence", f"{st['level']}: {', '.join(st['signals']) or 'no signal'}"),
+            ("falsified votes", est),
+        ]
+        for name, spec in METHODS.items():
+            if name in self.errors:
+                state = f"failed: {self.errors[name]}"
+            elif isinstance(self.results.get(name), Skipped):
+                state = f"skipped: {self.results[name].reason}"
+            elif name in self.results:
+                state = f"done ({self.timings.get(name, 0.0):.1f} s)"
+            else:
+                continue  # not asked for
+            rows.append((f"method {spec.json_key}", state))
+        body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+        top = ""
+        if self.scores is not None:
+            head = self.stations_table().sort("rank").head(5)
+            cells = [c for c in ("station_id", "signals", "points", "rank") if c in head.columns]
+            top = (
+                "<table><tr>"
+                + "".join(f"<th>{esc(c)}</th>" for c in cells)
+                + "</tr>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{esc(str(r[c]))}</td>" for c in cells) + "</tr>"
+                    for r in head.iter_rows(named=True)
+                )
+                + "</table>"
+            )
+        return (
+            f"<div class='pw-analysis'><p>{esc(doc['headline']['statement'])}</p>"
+            f"<table>{body}</table>"
+            + (f"<p>Top-ranked stations (of {self.election.n_stations:,}):</p>{top}" if top else "")
+            + "</div>"
         )
 
     def stations_table(self) -> pl.DataFrame:
@@ -522,7 +570,7 @@ def analyze(
         errors=errors,
         timings=timings,
         seed=seed,
-        version=_version(),
+        version=pollwatch.__version__,
         command=command,
         scores=scores,
         extracted=extracted,

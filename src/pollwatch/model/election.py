@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
-from pollwatch.errors import CandidateError, MissingFieldError
+from pollwatch.errors import CandidateError, IngestError, MissingFieldError
 from pollwatch.model import derived
 from pollwatch.model.fields import FIELD_BY_NAME, UNTRUSTED_EXCLUSIONS
 
@@ -107,6 +108,36 @@ class Election:
         return (
             f"<Election {m.name or m.country or 'unnamed'} {m.date}: {self.n_stations:,} stations, "
             f"{len(m.candidates)} candidates>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A compact summary table for notebooks (every value escaped): the election, its
+        stations (analysable and excluded, by reason), turnout and each candidate's votes."""
+        esc = html.escape
+        m = self.meta
+        t = self.totals()
+        rows: list[tuple[str, str]] = [
+            ("election", m.name or "unnamed"),
+            ("country, date", ", ".join(x for x in (m.country, m.date) if x) or "not given"),
+            ("stations", f"{t['stations']:,} ({int(self.analysable().sum()):,} analysable)"),
+        ]
+        rows += [(f"excluded: {k}", f"{v:,}") for k, v in t["excluded"].items()]
+        rows += [
+            ("hierarchy", " > ".join(m.hierarchy) or "none"),
+            ("registered", f"{t['registered']:,}"),
+            ("ballots cast", f"{t['ballots_cast']:,}"),
+            ("turnout", "n/a" if t["turnout"] is None else f"{100 * t['turnout']:.2f} %"),
+        ]
+        cast = t["ballots_cast"]
+        for name, v in t["votes"].items():
+            share = f" ({100 * v / cast:.2f} % of cast)" if cast else ""
+            rows.append((f"votes: {name}", f"{v:,}{share}"))
+        if self.ingest_report is not None:
+            rows.append(("source", str(getattr(self.ingest_report, "source", ""))))
+        body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+        return (
+            f"<div class='pw-election'><strong>{esc(repr(self))}</strong>"
+            f"<table>{body}</table></div>"
         )
 
     @property
@@ -336,6 +367,84 @@ class Election:
         table = pl.from_arrow(arrow)
         assert isinstance(table, pl.DataFrame)  # a pyarrow Table gives a DataFrame
         return cls(table, ElectionMeta.from_dict(json.loads(raw)))
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: Any,
+        mapping: str | Path | dict | Any,
+        *,
+        source: str = "DataFrame",
+        scrutiny: str | None = None,
+        **meta: Any,
+    ) -> Election:
+        """Build an Election from a pandas or polars DataFrame already in memory.
+
+        The frame goes through the same reader as a file (:func:`pollwatch.ingest.read_frame`):
+        the same mapping (docs/mapping.md), the same checks of every cell and the same
+        plausibility gates, every problem reported at once in an
+        :class:`~pollwatch.errors.IngestError` that names the column and the row.
+
+        Parameters
+        ----------
+        df : polars.DataFrame or pandas.DataFrame
+            One row per station (or per station and candidate, with a ``[long]`` mapping).
+        mapping : str, Path, dict or Mapping
+            A TOML mapping file, its parsed contents as a dict (the same tables and keys:
+            ``{"station": {"id": [...]}, "fields": {...}, "candidates": {...}}``), or a
+            :class:`pollwatch.ingest.Mapping`.
+        source : str, default "DataFrame"
+            How messages and ``results.json`` name the data.
+        scrutiny : str, optional
+            The candidate under scrutiny (default: the one with most votes).
+        **meta
+            Metadata overrides (``name``, ``country``, ``date``, ...), as for a file.
+
+        Returns
+        -------
+        Election
+            With its :class:`~pollwatch.ingest.IngestReport` (``source``, row counts, issues).
+
+        Raises
+        ------
+        IngestError
+            Every problem found: "line n" in it is row n - 2 of the frame (row 0 is line 2,
+            as in a CSV file whose header is line 1).
+        ConfigError
+            The mapping is wrong (unknown field, missing key), naming the key.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> df = pl.DataFrame({"pec": ["1", "2"], "reg": [100, 120], "valid": [60, 70],
+        ...                    "invalid": [2, 1], "A": [40, 30], "B": [20, 40]})
+        >>> m = {"station": {"id": ["pec"]},
+        ...      "fields": {"registered": "reg", "valid": "valid", "invalid": "invalid"},
+        ...      "candidates": {"columns": ["A", "B"]}}
+        >>> Election.from_frame(df, m).n_stations
+        2
+        """
+        # The reader is the ingest layer's (one layer up): an Election from a source always
+        # goes through it, so this one downward-pointing call is a declared exception in
+        # pyproject's [tool.importlinter] and tests/test_architecture.py.
+        from pollwatch.ingest.mapping import Mapping, parse_mapping
+        from pollwatch.ingest.reader import read_frame
+
+        if isinstance(mapping, dict):
+            mapping = parse_mapping(mapping, f"mapping for {source}")
+        elif not isinstance(mapping, (str, Path, Mapping)):
+            raise TypeError(
+                "mapping must be a TOML file path, a dict of its tables or a "
+                f"pollwatch.ingest.Mapping, got {type(mapping).__name__}"
+            )
+        try:
+            return read_frame(df, mapping=mapping, source=source, scrutiny=scrutiny, **meta)
+        except IngestError as exc:
+            raise IngestError(
+                f"{source} (line n below is row n - 2 of the frame; the header is line 1)",
+                exc.issues,
+                exc.report,
+            ) from None
 
     @classmethod
     def from_arrays(

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
+import pollwatch
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
 from pollwatch.service import privacy, security
@@ -66,7 +67,7 @@ def create_app(
     # learns who reads the docs, and could serve them script); the schema only when configured
     app = FastAPI(
         title="pollwatch observation service",
-        version="0.1.0",
+        version=pollwatch.__version__,
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
