@@ -75,7 +75,7 @@ def test_folder_import_reads_qr_exif_and_finds_the_same_photo_twice(tmp_path):
     )
     # the later file of the two (in folder order) carries the finding; both names are listed
     assert [(a, b) for a, b, _ in res.duplicates] == [("IMG_0001.jpg", "C001-2/IMG_0002.jpg")]
-    assert any("same photo as C001-2/IMG_0002.jpg" in f for f in first.findings)
+    assert any("looks like the same photo as C001-2/IMG_0002.jpg" in f for f in first.findings)
     third = by["C001-3_front.jpg"]
     assert third.station_id == "C001-3" and any("not on election day" in f for f in third.findings)
     assert [n for n, _ in res.refused] == ["notes.jpg"]

@@ -327,7 +327,12 @@ def import_sheets(
             dh = dhash(data)
             for other, d in seen.near(dh):
                 dups.append((name, other, d))
-                findings.append(f"same photo as {other} ({d} of {GRID * GRID} hash bits differ)")
+                # a lead, not a verdict: clean scans of one printed form with different numbers
+                # can hash this close too (docs/census.md §5); the numbers decide (§1.2)
+                findings.append(
+                    f"looks like the same photo as {other} ({d} of {GRID * GRID} hash bits "
+                    "differ): compare the two images and their numbers"
+                )
             seen.add(dh, name)
         else:
             findings.append("PDF: stored and hashed; no QR, EXIF or duplicate check")
