@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pollwatch.cli import app
 from pollwatch.errors import IngestError
 from pollwatch.ingest import read_election
-from pollwatch.quickcount.design import default_reserves, derive_strata, draw_sample
+from pollwatch.quickcount.design import default_reserves, derive_strata, draw_sample, sample_size
 from pollwatch.quickcount.sample import file_sha256, read_sample
 from pollwatch.quickcount.simulation import simulate_frame
 from pollwatch.simulate import simulate_election
@@ -155,3 +155,17 @@ def test_lookup_conflicting_duplicate(az, tmp_path):
     with pytest.raises(IngestError, match="key listed twice with different values") as exc:
         derive_strata(e, tmp_path / "dup.csv", "conec", ["region"])
     assert exc.value.issues[0].line == len(regions) + 2
+
+
+def test_margin_instead_of_size(az, tmp_path):
+    _, results, e, _ = az
+    out = tmp_path / "m.csv"
+    r = _run("quickcount", "design", results, "--margin", 3, "--seed", 9, "--out", out)
+    assert r.exit_code == 0, r.output
+    size = sample_size(0.03, past=e)
+    meta = json.loads((tmp_path / "m.csv.json").read_text())
+    assert meta["design"]["n"] == size.stations_to_draw == read_sample(out).n
+    assert meta["design"]["target_moe"] == 0.03 and meta["design"]["confidence"] == 0.95
+    assert meta["design"]["deff"] == pytest.approx(size.design_effect) and size.design_effect > 1
+    both = _run("quickcount", "design", results, "-n", 5, "--margin", 3, "--seed", 9, "-o", out)
+    assert both.exit_code == 2 and "either --size or --margin" in both.output

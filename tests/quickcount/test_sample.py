@@ -189,6 +189,14 @@ class TestReplacements:
         assert "breaks the rule" in i.message
         assert s.replacements == ()  # nothing applied
 
+    def test_refusal_names_the_file_line(self, sample_path, tmp_path):
+        rep = tmp_path / "rep.csv"
+        rep.write_text(f"primary_id,reserve_id,reason,at\n\nB1,B9,closed,{AT}\n")
+        with pytest.raises(ReplacementError, match="1 replacement\\(s\\) refused") as exc:
+            read_replacements(rep, read_sample(sample_path))
+        (i,) = exc.value.issues
+        assert (i.line, i.value) == (3, "B9") and i.expected.startswith("B3 ")
+
     def test_header_checked(self, sample_path, tmp_path):
         rep = tmp_path / "rep.csv"
         rep.write_text("station,reserve\nA1,A4\n")

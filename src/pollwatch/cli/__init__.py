@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "report",
     "quickcount",
     "claims",
+    "census",
     "cameras",
     "serve",
     "users",

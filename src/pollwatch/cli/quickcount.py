@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -54,13 +55,52 @@ def _copies(path: Path | None, database: str | None = None, election: str | None
         _issues(exc, path or database)
 
 
+SampleOpt = typer.Option(
+    None,
+    "--sample",
+    help="Registered sample (from `quickcount design`): only its stations are counted, with its "
+    "strata; copies from other stations are listed, not counted.",
+)
+ReplacementsOpt = typer.Option(
+    None,
+    "--replacements",
+    help="With --sample: reserve replacements (primary_id,reserve_id,reason,at), checked against "
+    "the sample's rule.",
+)
+
+
+def _sample(path: Path | None, replacements: Path | None, strata: list[str] | None):
+    """The registered sample with its replacements applied (None without --sample)."""
+    from pollwatch.errors import InputDataError
+    from pollwatch.quickcount.sample import read_replacements, read_sample
+
+    if path is None:
+        if replacements is not None:
+            raise fail("--replacements needs --sample", EXIT_USAGE)
+        return None
+    if strata:
+        raise fail(
+            "--strata cannot be used with --sample: the sample file records its strata", EXIT_USAGE
+        )
+    try:
+        sample = read_sample(path)
+    except InputDataError as exc:
+        _issues(exc, path)
+    if replacements is not None:
+        try:
+            read_replacements(replacements, sample)
+        except InputDataError as exc:
+            _issues(exc, replacements)
+    return sample
+
+
 DatabaseOpt = typer.Option(
     None, "--database", help="Read the copies from the observation service database (URL)."
 )
 ElectionOpt = typer.Option(None, "--election", help="With --database: the election's id or name.")
 
 
-def _issues(exc, path) -> None:
+def _issues(exc, path) -> NoReturn:
     err_console.print(
         f"{len(exc.issues) or 1} problem(s) in {path}:",
         style="bold red",
@@ -249,6 +289,8 @@ def register(app: typer.Typer) -> None:
             ..., "--frame", help="The election file the sample was drawn from."
         ),
         strata: list[str] | None = StrataOpt,
+        sample_file: Path | None = SampleOpt,
+        replacements: Path | None = ReplacementsOpt,
         bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
         seed: int | None = typer.Option(
             None, "--seed", callback=seed_value, help="Bootstrap seed (recorded)."
@@ -263,13 +305,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate shares, turnout and invalid share with margins of error, and call the lead.
 
-        Example: pollwatch quickcount estimate copies.csv --frame results.csv --strata region
+        Copies failing the protocol arithmetic, or with blank cells, are quarantined and listed
+        (docs/quickcount.md §5).
+
+        Example: pollwatch quickcount estimate copies.csv --frame results.csv --sample sample.csv
         """
         import warnings
 
         from pollwatch.errors import InputDataError
         from pollwatch.quickcount.estimate import estimate
 
+        smp = _sample(sample_file, replacements, strata)
         e = load(frame, preset, mapping)
         c = _copies(copies, database, election)
         try:
@@ -283,6 +329,7 @@ def register(app: typer.Typer) -> None:
                     seed=seed,
                     nonresponse=nonresponse,  # type: ignore[arg-type]  # estimate() checks it
                     confidence=confidence,
+                    sample=smp,
                 )
         except InputDataError as exc:
             _issues(exc, copies)
@@ -300,6 +347,8 @@ def register(app: typer.Typer) -> None:
             None, "--frame", help="Sampling frame, if not the official file."
         ),
         strata: list[str] | None = StrataOpt,
+        sample_file: Path | None = SampleOpt,
+        replacements: Path | None = ReplacementsOpt,
         preset: str | None = PresetOpt,
         mapping: Path | None = MappingOpt,
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -314,13 +363,14 @@ def register(app: typer.Typer) -> None:
         from pollwatch.errors import InputDataError
         from pollwatch.quickcount.compare import compare
 
+        smp = _sample(sample_file, replacements, strata)
         off = load(official, preset, mapping)
         fr = load(frame, preset, mapping) if frame else None
         c = _copies(copies, database, election)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                r = compare(c, off, frame=fr, strata=strata or None)
+                r = compare(c, off, frame=fr, strata=strata or None, sample=smp)
         except InputDataError as exc:
             _issues(exc, copies)
         except ValueError as exc:

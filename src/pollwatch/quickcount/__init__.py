@@ -1,7 +1,11 @@
 """Quick count (parallel vote tabulation), exit polls and comparison with official results.
 
 * :mod:`~pollwatch.quickcount.design`: sample size, stratified seeded draw, export;
+* :mod:`~pollwatch.quickcount.sample`: the registered sample file (strata, weights, reserves)
+  and reserve replacements by the recorded rule;
 * :mod:`~pollwatch.quickcount.copies`: observers' protocol copies (CSV/Parquet/DataFrame);
+* :mod:`~pollwatch.quickcount.checks`: checks before counting (quarantine of copies that fail
+  the protocol arithmetic or are incomplete);
 * :mod:`~pollwatch.quickcount.estimate`: stratified combined ratio estimator, t and bootstrap
   intervals, the lead and "too close to call", breakdowns, convergence;
 * :mod:`~pollwatch.quickcount.compare`: official figures against the intervals, station-level
@@ -11,6 +15,7 @@
 Formulas and test vectors: ``docs/quickcount.md``.
 """
 
+from pollwatch.quickcount.checks import CopyScreen, QuarantinedCopy, screen_copies
 from pollwatch.quickcount.compare import (
     CANNOT_SEE,
     OfficialComparison,
@@ -27,6 +32,7 @@ from pollwatch.quickcount.design import (
     SampleDesign,
     SampleSize,
     allocate,
+    derive_strata,
     design_effect,
     draw_sample,
     intraclass_correlation,
@@ -47,9 +53,18 @@ from pollwatch.quickcount.estimate import (
     ratio_estimate,
 )
 from pollwatch.quickcount.exitpoll import ExitPoll, ExitPollComparison, compare_exit_poll
+from pollwatch.quickcount.sample import (
+    RegisteredSample,
+    Replacement,
+    read_replacements,
+    read_sample,
+    write_replacements,
+    write_sample,
+)
 
 __all__ = [
     "CANNOT_SEE",
+    "CopyScreen",
     "ExitPoll",
     "ExitPollComparison",
     "LeadEstimate",
@@ -57,8 +72,11 @@ __all__ = [
     "PVTComparison",
     "ProtocolCopies",
     "ProtocolMatch",
+    "QuarantinedCopy",
     "QuickCountResult",
     "RatioEstimate",
+    "RegisteredSample",
+    "Replacement",
     "SampleDesign",
     "SampleSize",
     "TallySheetBound",
@@ -69,6 +87,7 @@ __all__ = [
     "compare_exit_poll",
     "compare_official",
     "convergence",
+    "derive_strata",
     "design_effect",
     "draw_sample",
     "estimate",
@@ -77,9 +96,14 @@ __all__ = [
     "match_protocols",
     "ratio_estimate",
     "read_protocol_copies",
+    "read_replacements",
+    "read_sample",
     "rule_of_thumb_moe",
     "sample_size",
+    "screen_copies",
     "stations_needed",
     "tally_sheet_bound",
     "voters_needed",
+    "write_replacements",
+    "write_sample",
 ]

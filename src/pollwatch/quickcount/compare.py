@@ -16,8 +16,10 @@ import numpy as np
 import polars as pl
 
 from pollwatch.model import Election
+from pollwatch.quickcount.checks import INCOMPLETE
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, _candidate_columns, estimate
+from pollwatch.quickcount.sample import RegisteredSample
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -287,9 +289,12 @@ def compare(
     confidence: float = 0.95,
     bootstrap: int = 0,
     seed: int | None = None,
+    sample: RegisteredSample | None = None,
 ) -> PVTComparison:
-    """Estimate from the copies (frame: ``official`` unless given), test the official figures and
-    match every copied protocol against the official one."""
+    """Estimate from the copies (frame: ``official`` unless given; only the registered
+    ``sample``'s stations when given), test the official figures and match every copied protocol
+    against the official one. Quarantined copies (docs/quickcount.md §5) are left out of the
+    match too: an observer's typo is not evidence that the official protocol was altered."""
     res = estimate(
         copies,
         frame or official,
@@ -297,8 +302,17 @@ def compare(
         confidence=confidence,
         bootstrap=bootstrap,
         seed=seed,
+        sample=sample,
     )
-    return PVTComparison(res, compare_official(res, official), match_protocols(copies, official))
+    # an incomplete copy's filled lines are still evidence; an inconsistent copy's are not
+    bad = [q.station_id for q in res.quarantined if set(q.rules) - {INCOMPLETE}]
+    matched = ProtocolCopies(
+        copies.table.filter(~pl.col("station_id").cast(pl.Utf8).is_in(bad)),
+        copies.fields,
+        copies.candidates,
+        copies.source,
+    )
+    return PVTComparison(res, compare_official(res, official), match_protocols(matched, official))
 
 
 @dataclass(frozen=True)

@@ -457,6 +457,16 @@ class SampleDesign(ResultMixin):
             ("allocation", self.allocation),
             ("seed", str(self.seed)),
         ]
+        if self.reserves is not None:
+            rows.append(("reserve stations", fmt_int(self.reserves.height)))
+        if self.lookup is not None:
+            rows.append(
+                (
+                    "strata through lookup",
+                    f"{self.lookup['file']} ({self.lookup['from']} → "
+                    f"{', '.join(self.lookup['to'])}; SHA-256 {self.lookup['sha256'][:12]}…)",
+                )
+            )
         rows += [
             (
                 f"stratum {s.name}",

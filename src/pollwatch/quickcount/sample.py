@@ -165,6 +165,12 @@ def _iso(at: str | datetime) -> str:
 class ReplacementError(IngestError):
     """A replacement breaks the sample's recorded rule (or names unknown stations)."""
 
+    def __init__(self, source: str, issues: list[DataIssue]) -> None:
+        super().__init__(source, issues)
+        n = len(issues)
+        shown = "\n".join(f"- {i}" for i in issues[:20])
+        self.args = (f"{source}: {n} replacement(s) refused:\n{shown}",)
+
 
 @dataclass
 class RegisteredSample:
@@ -319,7 +325,10 @@ class RegisteredSample:
         return rep
 
     def apply(
-        self, rows: Iterable[Mapping[str, str]], source: str = "<replacements>"
+        self,
+        rows: Iterable[Mapping[str, str]],
+        source: str = "<replacements>",
+        lines: Sequence[int] | None = None,
     ) -> tuple[Replacement, ...]:
         """Apply recorded replacements in order, refusing any that break the rule.
 
@@ -335,7 +344,7 @@ class RegisteredSample:
                 str(row.get("at") or ""),
                 str(row.get("reserve_id") or "").strip(),
                 source,
-                i + 2,
+                lines[i] if lines is not None else i + 2,
             )
             issues += bad
             if rep is not None:
@@ -792,8 +801,11 @@ def read_replacements(path: str | Path, sample: RegisteredSample) -> tuple[Repla
                 )
             ],
         )
-    rows = [{k.strip(): (v or "") for k, v in r.items() if k is not None} for r in reader]
-    return sample.apply(rows, str(path))
+    rows, lines = [], []
+    for r in reader:
+        rows.append({k.strip(): (v or "") for k, v in r.items() if k is not None})
+        lines.append(reader.line_num)  # DictReader skips blank lines: keep the file's numbering
+    return sample.apply(rows, str(path), lines)
 
 
 def write_replacements(path: str | Path, replacements: Iterable[Replacement]) -> Path:
