@@ -256,3 +256,37 @@ def test_who_may_transcribe_and_arbitrate(role):
         assert outcome(lambda: permissions.check_transcribe(user, own, [])) == "own_upload"
     if role in ("admin", "coordinator"):
         assert outcome(lambda: permissions.check_arbitrate(user, sheet, [7, 3])) == "typed"
+
+
+def test_pages_label_the_boxes_in_the_users_language(tmp_path):
+    from .conftest import make_ctx  # noqa: TID252
+    from .test_web import csrf_of  # noqa: TID252
+
+    ctx = make_ctx(tmp_path)
+    add_transcribers(ctx, "t1")
+    ctx.app.state.settings.census_machine_reading = False
+    upload(ctx, "coordinator", photo("1", 12), station=ctx.stations[0])
+    with ctx.session() as s:
+        s.get(m.User, ctx.users["t1"]).language = "az"
+        s.commit()
+    r = ctx.client.post("/login", data={"username": "t1", "password": "t1-pass"})
+    page = ctx.client.get("/census/transcribe")
+    assert page.status_code == 200
+    assert "Etibarlı seçki bülletenlərinin sayı" in page.text  # the sheet's own wording
+    assert "Alpha" in page.text and 'value="' not in page.text.split('name="n_0"')[1][:80]
+    with ctx.session() as s:
+        s.get(m.User, ctx.users["t1"]).language = "en"
+        s.commit()
+    page = ctx.client.get("/census/transcribe")
+    assert "Valid ballots" in page.text
+    fields = {f"n_{i}": str(TRUE[f]) for i, f in enumerate(FIELDS)}
+    client_id = page.text.split('name="client_id" value="')[1].split('"')[0]
+    sheet = page.text.split('data-sheet="')[1].split('"')[0]
+    body = {"csrf_token": csrf_of(page.text), "client_id": client_id, **fields}
+    for _ in range(2):  # the form sent twice (a double click, a retry): one transcription
+        r = ctx.client.post(f"/census/transcribe/{sheet}", data=body, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    with ctx.session() as s:
+        assert len(s.scalars(select(m.CensusTranscription)).all()) == 1
+    assert "census-nothing" in ctx.client.get("/census/transcribe").text
+    assert ctx.client.get("/census").status_code in (200, 303)
