@@ -192,7 +192,10 @@ def qr_text(data: bytes) -> str | None:
         otsu = cv2.threshold(im, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
         for variant in (im, otsu):
             for det in detectors:
-                text, _, _ = det.detectAndDecode(variant)
+                try:
+                    text, _, _ = det.detectAndDecode(variant)
+                except cv2.error:  # the ArUco detector's convex hull fails on some noisy photos
+                    continue
                 if text:
                     return text
     return None

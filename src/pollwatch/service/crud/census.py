@@ -99,8 +99,8 @@ def _machine(data: bytes, layout_name: str, cands: tuple[str, ...]) -> dict[str,
         r = read_sheet(data, layout(layout_name), cands)
     except ImportError:
         return {"fields": {}, "station": None, "sheet": None, "notes": ["OpenCV (the video extra) is not installed: no QR or OCR"]}  # fmt: skip
-    except (ValueError, RuntimeError) as exc:  # unreadable image, Tesseract failure
-        return {"fields": {}, "station": None, "sheet": None, "notes": [f"not read: {exc}"]}
+    except Exception as exc:  # noqa: BLE001 - an aid: its failure (OpenCV, Tesseract) never blocks an upload
+        return {"fields": {}, "station": None, "sheet": None, "notes": [f"not read: {type(exc).__name__}: {str(exc)[:200]}"]}  # fmt: skip
     return {
         "fields": {f.field: [f.value, round(f.confidence, 3), f.source] for f in r.fields},
         "station": r.station_id,
