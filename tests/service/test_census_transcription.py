@@ -77,11 +77,6 @@ def test_full_flow_with_arbitration_and_export(ctx, tmp_path):
     assert r.json()["data"][0]["station_id"] == ctx.stations[0]
     again = upload(ctx, "coordinator", photo("1", 1, qr=True))  # the same photo: one sheet
     assert again.status_code == 200 and again.json()["data"][0]["id"] == sheet
-    # the observer uploads station 2's sheet (assigned there); it will be typed alike
-    r2 = upload(ctx, "observer", photo("2", 2), station=ctx.stations[1])
-    assert r2.status_code == 201, r2.text
-    sheet2 = r2.json()["data"][0]["id"]
-
     got = next_for(ctx, "t1")
     assert got["sheet_id"] == sheet and [b["field"] for b in got["boxes"]] == list(FIELDS)
     assert ctx.get("t1", got["photo"]).headers["content-type"] == "image/jpeg"
@@ -90,6 +85,10 @@ def test_full_flow_with_arbitration_and_export(ctx, tmp_path):
     assert first.status_code == 201, first.text
     retry = typed(ctx, "t1", sheet, TRUE, cid)  # a retry of the same submission
     assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    # the observer uploads station 2's sheet (assigned there); it will be typed alike
+    r2 = upload(ctx, "observer", photo("2", 2), station=ctx.stations[1])
+    assert r2.status_code == 201, r2.text
+    sheet2 = r2.json()["data"][0]["id"]
     assert next_for(ctx, "t1")["sheet_id"] == sheet2  # never the same sheet twice
 
     got2 = next_for(ctx, "t2")
@@ -290,3 +289,19 @@ def test_pages_label_the_boxes_in_the_users_language(tmp_path):
         assert len(s.scalars(select(m.CensusTranscription)).all()) == 1
     assert "census-nothing" in ctx.client.get("/census/transcribe").text
     assert ctx.client.get("/census").status_code in (200, 303)
+
+
+def test_volunteers_asking_at_once_get_different_sheets(tmp_path):
+    from .conftest import make_ctx  # noqa: TID252
+
+    ctx = make_ctx(tmp_path)
+    names = [f"t{i}" for i in range(1, 5)]
+    add_transcribers(ctx, *names)
+    ctx.app.state.settings.census_machine_reading = False
+    for seed in range(20, 28):
+        assert upload(ctx, "coordinator", photo("1", seed), station=ctx.stations[0]).status_code == 201  # fmt: skip
+    firsts = [next_for(ctx, n)["sheet_id"] for n in names]
+    assert len(set(firsts)) >= 3, firsts
+    # once one is half typed, everyone else is sent to finish it
+    assert typed(ctx, "t1", firsts[0], TRUE).status_code == 201
+    assert {next_for(ctx, n)["sheet_id"] for n in names[1:]} == {firsts[0]}

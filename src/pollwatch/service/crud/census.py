@@ -247,7 +247,8 @@ def _same_photo(session: Session, election_id: int, digest: str) -> m.CensusShee
 def next_sheet(session: Session, user: m.User, election_id: int | None = None) -> m.CensusSheet | None:  # fmt: skip
     """The sheet ``user`` should type next: one waiting for transcriptions that they neither
     uploaded, collected nor typed; sheets with one transcription first (a pair finished is a
-    sheet settled), then the oldest."""
+    sheet settled), then in an order of the user's own (no two volunteers start on one sheet
+    unless few are left)."""
     permissions.require(user, permissions.TRANSCRIBERS)
     s, t = m.CensusSheet, m.CensusTranscription
     n = select(func.count(t.id)).where(t.sheet_id == s.id).correlate(s).scalar_subquery()
@@ -261,7 +262,13 @@ def next_sheet(session: Session, user: m.User, election_id: int | None = None) -
     )
     if election_id is not None:
         q = q.where(s.election_id == election_id)
-    return session.scalar(q.order_by(n.desc(), s.id).limit(1))
+    # among equally typed sheets, each volunteer's own pseudo-random order: volunteers asking
+    # at once get different sheets instead of all racing for the oldest one,
+    # unless few are left (golden-ratio steps modulo a prime: sheets and users both spread;
+    # every product stays below 2^31, PostgreSQL's integer)
+    p = 46337
+    spread = ((s.id % p) * 28638 % p + (user.id % p) * 17700 % p) % p
+    return session.scalar(q.order_by(n.desc(), spread, s.id).limit(1))
 
 
 def clean_values(fields: Sequence[str], raw: Mapping[str, Any], where: str = "values") -> dict[str, int | None]:  # fmt: skip
