@@ -88,7 +88,7 @@ def census_page(
         user,
         staff=user.role in STAFF,
         reader=reader,
-        uploader=user.role in permissions.SUBMITTERS,
+        uploader=user.role in permissions.SUBMITTERS - {m.Role.camera_watcher},
         layouts=list(LAYOUTS),
         **ctx,
     )
