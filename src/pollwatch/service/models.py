@@ -447,6 +447,9 @@ class CensusSheet(Base):
     uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     collector_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     station_source: Mapped[str] = mapped_column(String(10), default="given")  # given | qr
+    # 256-bit difference hash of the photo (``census.intake.dhash``): the same photo re-encoded
+    # or resized and filed again, perhaps for another station, is found by it
+    dhash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     machine: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default=SheetStatus.transcribing, index=True)
     final: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

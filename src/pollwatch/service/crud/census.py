@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pollwatch.census.intake import NEAR, dhash
 from pollwatch.census.layouts import LAYOUTS, layout
 from pollwatch.census.ocr import read_sheet
 from pollwatch.census.transcription import (
@@ -203,6 +204,15 @@ def upload_sheets(
         if prior is not None:  # after the check: a refused uploader learns nothing of it
             out.append((prior, False))
             continue
+        try:
+            h: str | None = dhash(data)
+        except Exception:  # noqa: BLE001 - Pillow cannot read it: store_media names the problem
+            h = None
+        near = _near_photos(session, election_id, h) if h else []
+        for other, code, d in near:
+            machine["notes"].append(
+                f"looks like the photo of sheet #{other} (station {code}): {d} of 256 bits apart"
+            )
         key = f"{user.id}:{election_id}:{digest}"
         media, _ = store_media(
             session, store, user, str(uuid.uuid5(_NS, "media:" + key)), data, ctype,
@@ -217,6 +227,7 @@ def upload_sheets(
             uploader_id=user.id,
             collector_id=collector.id,
             station_source=source,
+            dhash=h,
             machine=machine,
             status=SheetStatus.transcribing,
             problems=[],
@@ -224,6 +235,47 @@ def upload_sheets(
         session.add(sheet)
         audit.record(session, user.id, "create", sheet)
         out.append((sheet, True))
+    return out
+
+
+def _near_photos(session: Session, election_id: int, h: str) -> list[tuple[int, str, int]]:
+    """``(sheet id, station code, bits apart)`` of the election's photos within ``NEAR`` bits
+    of ``h`` (the threshold of ``census.intake``: one photo re-encoded differs by 0-2 bits,
+    different sheets by 25-39)."""
+    v = int(h, 16)
+    rows = session.execute(
+        select(m.CensusSheet.id, m.Station.code, m.CensusSheet.dhash)
+        .join(m.Station, m.Station.id == m.CensusSheet.station_id)
+        .where(m.CensusSheet.election_id == election_id, m.CensusSheet.dhash.is_not(None))
+    )
+    out = []
+    for sid, code, other in rows:
+        d = bin(v ^ int(other, 16)).count("1")
+        if d <= NEAR:
+            out.append((sid, code, d))
+    return out
+
+
+def photo_problems(session: Session, sheet: m.CensusSheet, values: Mapping[str, Any]) -> list[str]:
+    """One photo counted for two stations: a sheet whose photo is within ``NEAR`` bits of a
+    photo filed for another station *and* whose numbers equal that sheet's (accepted or typed
+    by anyone), whichever of the two was filed first. The hash alone is not enough: clean
+    drawings of one form with different numbers came out only 4-9 bits apart (synthetic
+    sheets, no phone degradation); a reused photo has the same numbers by construction."""
+    if not sheet.dhash:
+        return []
+    station = session.get(m.Station, sheet.station_id)
+    out = []
+    for k, code, _ in _near_photos(session, sheet.election_id, sheet.dhash):
+        if k == sheet.id or station is None or code == station.code:
+            continue
+        other = session.get(m.CensusSheet, k)
+        seen = [other.final] if other is not None and other.final else []
+        seen += session.scalars(
+            select(m.CensusTranscription.values).where(m.CensusTranscription.sheet_id == k)
+        ).all()
+        if any(dict(v) == dict(values) for v in seen):
+            out.append(f"photo: the same photo and numbers as sheet #{k} of station {code}")
     return out
 
 
@@ -348,7 +400,9 @@ def _settle(
         )
     )
     diff = differing(a, b, (*lines, *cands))
-    problems = sheet_problems(a, lines, cands) if not diff else []
+    problems = (
+        sheet_problems(a, lines, cands) + photo_problems(session, sheet, a) if not diff else []
+    )
     sheet.updated_at = utcnow()
     if not diff and not problems:
         sheet.final, sheet.status, sheet.resolution = dict(a), SheetStatus.accepted, "agreed"
@@ -419,16 +473,16 @@ def arbitrate(
         raise Conflict(f"This sheet is not in arbitration (it is {sheet.status})")
     lines, cands = sheet_fields(get_election(session, sheet.election_id), sheet.layout)
     final = clean_values((*lines, *cands), values)
-    problems = sheet_problems(final, lines, cands)
+    problems = sheet_problems(final, lines, cands) + photo_problems(session, sheet, final)
     reason = reason.strip()
     if problems and not reason:
         raise Invalid(
             [
                 invalid(
                     ["body", "reason"],
-                    "the numbers fail their checks: "
+                    "the sheet fails its checks: "
                     + "; ".join(problems)
-                    + ". Correct them, or give the reason to accept the sheet as it is",
+                    + ". Correct the numbers, or give the reason to accept the sheet as it is",
                 )
             ]  # fmt: skip
         )

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("uploader_id", sa.Integer(), nullable=False),
         sa.Column("collector_id", sa.Integer(), nullable=False),
         sa.Column("station_source", sa.String(length=10), nullable=False),
+        sa.Column("dhash", sa.String(length=64), nullable=True),
         sa.Column("machine", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("final", sa.JSON(), nullable=True),
