@@ -214,6 +214,21 @@ def test_agreeing_sheet_that_fails_its_checks_needs_a_reason(ctx, tmp_path):
     (tmp_path / "s.csv").write_text(text, encoding="utf-8")
     sheets = read_sheets(tmp_path / "s.csv")
     assert [f.kind for f in sheets.findings] == ["arithmetic"] and sheets.n_usable == 0
+    # a sheet the arbiter rejects (a reason is required) is kept and counted, never exported
+    photo2 = photo("2", 13, wrong)
+    second = upload(ctx, "coordinator", photo2, station=ctx.stations[1]).json()["data"][0]["id"]
+    for who in ("t1", "t2"):
+        assert typed(ctx, who, second, wrong).status_code == 201
+    url2 = f"/api/census/sheets/{second}/arbitrate"
+    assert ctx.post("coordinator", url2, json={"reject": True}).status_code == 422
+    rej = ctx.post("coordinator", url2, json={"reject": True, "reason": "not this election's form"})
+    assert rej.status_code == 200 and rej.json()["status"] == "rejected"
+    stats = ctx.get("coordinator", f"/api/census/{ctx.election_id}/stats").json()
+    assert (stats["rejected"], stats["accepted"], stats["arbitrated"]) == (1, 1, 1)
+    assert ctx.get("coordinator", f"/api/census/{ctx.election_id}/export").text == text
+    with ctx.session() as s:
+        last = s.scalars(select(m.AuditLog).order_by(m.AuditLog.seq.desc())).first()
+        assert (last.entity, last.entity_id, last.action) == ("census_sheet", second, "reject")
 
 
 def test_cli_export_feeds_census_check(tmp_path):

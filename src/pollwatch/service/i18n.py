@@ -402,14 +402,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Итог",
     },
     "census_override_reason": {
-        "en": "Reason, if you accept numbers that fail the sheet's checks",
-        "az": "Protokolun yoxlamalarından keçməyən rəqəmləri qəbul edirsinizsə, səbəb",
-        "ru": "Причина, если вы принимаете числа, не прошедшие проверки протокола",
+        "en": "Reason, if you accept numbers that fail the sheet's checks or reject the sheet",
+        "az": "Protokolun yoxlamalarından keçməyən rəqəmləri qəbul edirsinizsə və ya protokolu rədd edirsinizsə, səbəb",
+        "ru": "Причина, если вы принимаете числа, не прошедшие проверки, или отклоняете протокол",
     },
     "census_accept": {
         "en": "Accept these numbers",
         "az": "Bu rəqəmləri qəbul et",
         "ru": "Принять эти числа",
+    },
+    "census_reject": {
+        "en": "Reject the sheet (give the reason above)",
+        "az": "Protokolu rədd et (səbəbi yuxarıda yazın)",
+        "ru": "Отклонить протокол (укажите причину выше)",
+    },
+    "census_status_rejected": {"en": "rejected", "az": "rədd edilib", "ru": "отклонён"},
+    "census_resolution_rejected": {
+        "en": "by the arbiter",
+        "az": "arbitr tərəfindən",
+        "ru": "арбитром",
     },
     "line_registered": {
         "en": "Registered voters",

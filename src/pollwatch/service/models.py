@@ -423,6 +423,7 @@ class SheetStatus(StrEnum):
     transcribing = "transcribing"  # fewer than two transcriptions
     arbitration = "arbitration"  # the two differ, or fail the sheet's checks
     accepted = "accepted"
+    rejected = "rejected"  # by the arbiter, with a reason: not a protocol, illegible, a copy
 
 
 class CensusSheet(Base):

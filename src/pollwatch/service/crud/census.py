@@ -250,7 +250,7 @@ def _near_photos(session: Session, election_id: int, h: str) -> list[tuple[int, 
     )
     out = []
     for sid, code, other in rows:
-        d = bin(v ^ int(other, 16)).count("1")
+        d = bin(v ^ int(other or "0", 16)).count("1")  # (never None: filtered above)
         if d <= NEAR:
             out.append((sid, code, d))
     return out
@@ -462,15 +462,30 @@ def arbitration_view(session: Session, user: m.User, sheet_id: int) -> dict[str,
 
 
 def arbitrate(
-    session: Session, user: m.User, sheet_id: int, values: Mapping[str, Any], reason: str = ""
+    session: Session,
+    user: m.User,
+    sheet_id: int,
+    values: Mapping[str, Any],
+    reason: str = "",
+    *,
+    reject: bool = False,
 ) -> m.CensusSheet:
     """The arbiter's numbers for a sheet in arbitration, checked before acceptance: a sheet
-    that fails its checks is accepted only with ``reason``, its findings kept with it."""
+    that fails its checks is accepted only with ``reason``, its findings kept with it. With
+    ``reject`` (and a reason: not a protocol, illegible, a copy of another station's) the sheet
+    is kept, audited and counted as rejected, never exported."""
     audit.lock(session)
     sheet = get_sheet(session, sheet_id)
     permissions.check_arbitrate(user, sheet, typists(session, sheet_id))
     if sheet.status != SheetStatus.arbitration:
         raise Conflict(f"This sheet is not in arbitration (it is {sheet.status})")
+    if reject:
+        if not reason.strip():
+            raise Invalid([invalid(["body", "reason"], "say why the sheet is rejected")])
+        sheet.arbiter_id, sheet.reason, sheet.updated_at = user.id, reason.strip(), utcnow()
+        sheet.status, sheet.resolution = SheetStatus.rejected, "rejected"
+        audit.record(session, user.id, "reject", sheet)
+        return sheet
     lines, cands = sheet_fields(get_election(session, sheet.election_id), sheet.layout)
     final = clean_values((*lines, *cands), values)
     problems = sheet_problems(final, lines, cands) + photo_problems(session, sheet, final)

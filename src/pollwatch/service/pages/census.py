@@ -204,7 +204,9 @@ async def arbitrate_post(sheet_id: IdPath, request: Request, session: SessionDep
         sheet = census.get_sheet(session, sheet_id)
         lines, cands = census.sheet_fields(get_election(session, sheet.election_id), sheet.layout)
         values = {f: str(data.get(f"n_{i}") or "") for i, f in enumerate((*lines, *cands))}
-        census.arbitrate(session, user, sheet_id, values, str(data.get("reason") or "")[:2000])
+        reason = str(data.get("reason") or "")[:2000]
+        reject = data.get("reject") == "1"
+        census.arbitrate(session, user, sheet_id, values, reason, reject=reject)
         session.commit()
     except (ServiceError, ValueError) as exc:
         return _refused(session, user, exc)

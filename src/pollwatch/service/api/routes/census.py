@@ -30,8 +30,9 @@ class TranscriptionBody(BaseModel):
 
 
 class ArbitrationBody(BaseModel):
-    values: dict[str, int | str | None] = Field(max_length=200)
+    values: dict[str, int | str | None] = Field(default={}, max_length=200)
     reason: str = Field(default="", max_length=2000)
+    reject: bool = False
 
 
 def sheet_form(session, sheet) -> dict[str, Any]:
@@ -144,8 +145,9 @@ def arbitration(sheet_id: IdPath, session: SessionDep, user: CurrentUser) -> dic
 
 @router.post("/sheets/{sheet_id}/arbitrate")
 def arbitrate(sheet_id: IdPath, body: ArbitrationBody, session: SessionDep, user: CurrentUser) -> dict:  # fmt: skip
-    """The arbiter's numbers; a sheet failing its checks needs ``reason``."""
-    sheet = census.arbitrate(session, user, sheet_id, body.values, body.reason)
+    """The arbiter's numbers; a sheet failing its checks needs ``reason``. ``reject`` (with a
+    reason) rejects the sheet instead: it is never exported."""
+    sheet = census.arbitrate(session, user, sheet_id, body.values, body.reason, reject=body.reject)
     session.commit()
     return {
         "id": sheet.id,
