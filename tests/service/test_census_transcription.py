@@ -374,3 +374,22 @@ def test_one_photo_filed_for_two_stations_goes_to_the_arbiter(tmp_path):
         assert typed(ctx, who, third, other_values).status_code == 201
     rows = {r["id"]: r for r in ctx.get("coordinator", f"/api/census/{ctx.election_id}/sheets").json()["data"]}  # fmt: skip
     assert rows[third]["status"] == "accepted" and rows[third]["resolution"] == "agreed"
+
+
+def test_every_census_string_is_in_three_languages():
+    import re
+    from pathlib import Path
+
+    from pollwatch.service import models as models_
+    from pollwatch.service.i18n import LANGS, STRINGS
+
+    templates = Path(models_.__file__).parent / "templates"
+    keys = set()
+    for name in ("census.html.j2", "census_transcribe.html.j2", "census_arbitrate.html.j2"):
+        keys |= set(re.findall(r"""t\(["']([a-z_0-9]+)["']\)""", (templates / name).read_text()))
+    assert {"census_accept", "census_reject", "station", "census_blind_hint"} <= keys
+    keys |= {f"census_status_{s.value}" for s in models_.SheetStatus}
+    keys |= {f"census_resolution_{r}" for r in ("agreed", "arbitrated", "rejected")}
+    keys |= {f"line_{f}" for lay in ("azerbaijan", "russia") for _, _, f in layout(lay).lines}
+    missing = {k: [g for g in LANGS if g not in STRINGS.get(k, {})] for k in keys}
+    assert {k: v for k, v in missing.items() if v} == {}
