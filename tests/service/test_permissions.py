@@ -37,7 +37,7 @@ WHAT = {  # kind, form
 
 def expected(role: str, what: str, is_assigned: bool, is_accredited: bool) -> str | None:
     """The rule written out as a table, case by case (None: allowed)."""
-    if role in ("analyst", "public"):
+    if role in ("analyst", "public", "transcriber"):  # transcribers type photos only
         return NO_ROLE
     if role in ("admin", "coordinator"):
         return None
@@ -100,7 +100,7 @@ def test_who_creates_which_users(actor):
     for role in Role:
         got = outcome(lambda r=role: permissions.check_create_user(m.User(id=1, role=actor), r))
         allowed = actor == "admin" or (
-            actor == "coordinator" and role in ("observer", "camera_watcher")
+            actor == "coordinator" and role in ("observer", "camera_watcher", "transcriber")
         )
         assert got == (None if allowed else NO_ROLE), (actor, role)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from pollwatch.cli._common import EXIT_BAD_INPUT, MappingOpt, PresetOpt, console, err_console, load
+from pollwatch.cli.quickcount_service import ElectionOpt, _session
+from pollwatch.cli.serve import DatabaseOpt, DataDirOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -168,3 +170,35 @@ def register(app: typer.Typer) -> None:
             console.print(result.estimate.summary().as_text(), highlight=False, markup=False)
         console.print("")
         console.print(result.bound.summary().as_text(), highlight=False, markup=False)
+
+    @cen.command("export")
+    def export_cmd(
+        out: Path = typer.Option(..., "--out", "-o", help="The sheets CSV to write."),
+        election: str | None = ElectionOpt,
+        database: str | None = DatabaseOpt,
+        data_dir: Path | None = DataDirOpt,
+    ) -> None:
+        """Write the sheets the service accepted by double-blind transcription (both volunteers
+        agreed, or an arbiter decided) as a sheets file for ``pollwatch census check``.
+
+        Example: pollwatch census export --database sqlite:///pollwatch.db -o sheets.csv
+        """
+        from pollwatch.service.crud.census import census_counts, export_csv
+        from pollwatch.service.quickcount_live import find_election
+
+        def work(s, settings):
+            e = find_election(s, election)
+            return export_csv(s, e.id), census_counts(s, e.id)
+
+        text, counts = _session(database, data_dir, work)
+        out.write_text(text, encoding="utf-8")
+        share = counts["share_without_arbitration"]
+        typer.echo(
+            f"{counts['accepted']} accepted sheet(s) written to {out} "
+            f"({counts['transcribing']} being typed, {counts['arbitration']} in arbitration); "
+            + (
+                f"{100 * share:.1f} % accepted without arbitration"
+                if share is not None
+                else "none accepted yet"
+            )
+        )

@@ -35,7 +35,15 @@ LOCK_KEY = 0x706F6C6C  # "poll"
 """The key of the PostgreSQL transaction-level advisory lock that serialises audit writers
 (``lock``); the group-commit writer takes the same lock in its raw SQL."""
 HOOKED = "audit_hooks"  # in ``session.info`` of sessions whose sessionmaker has the hook
-_PSEUDO = ("observer_id", "reviewer_id", "uploader_id", "user_id", "watcher_id")
+_PSEUDO = (
+    "observer_id",
+    "reviewer_id",
+    "uploader_id",
+    "user_id",
+    "watcher_id",
+    "collector_id",
+    "arbiter_id",
+)
 _HIDDEN = {
     "users": {
         "username",
@@ -68,6 +76,8 @@ ENTITIES = {
     "qc_sample": m.QcSample,
     "qc_replacement": m.QcReplacement,
     "qc_publication": m.QcPublication,
+    "census_sheet": m.CensusSheet,
+    "transcription": m.CensusTranscription,
 }
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # images larger than this (width x height) are refused before they are decoded: a few KB of
     # PNG can declare 10^10 pixels (a decompression bomb); 40 MP covers phone cameras
     max_image_pixels: int = 40_000_000
+    # read each uploaded protocol photo's QR code and numbers (OCR) for the census arbiter
+    # (issue 21): ~3 s of a core per photo without a QR code, done before the write transaction
+    census_machine_reading: bool = True
     # argon2 checks at once per process (each ~0.1-0.3 s of a core and 64 MiB): anyone can ask
     # for one, so a crowd of wrong passwords must not take every core (security.py)
     max_password_checks: int = 2
@@ -130,6 +133,9 @@ class Settings(BaseSettings):
             # the registered quick-count sample (CSV + sidecar): a few hundred kB per 10,000
             "/api/quickcount": self.max_upload_bytes,
             "/quickcount": self.max_upload_bytes,
+            # protocol photos in bulk (issue 21): up to 200 at once, each ≤ 25 MB
+            "/api/census": self.max_import_bytes,
+            "/census/": self.max_import_bytes,
         }
 
     @property

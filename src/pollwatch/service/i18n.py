@@ -288,6 +288,222 @@ STRINGS: dict[str, dict[str, str]] = {
         "ru": "Посчитайте эти интервалы по записи самостоятельно: их считал и другой "
         "наблюдатель, а сравнение двух подсчётов показывает точность подсчёта по камерам.",
     },
+    "census_title": {
+        "en": "Protocol photos",
+        "az": "Protokol fotoları",
+        "ru": "Фото протоколов",
+    },
+    "census_upload": {
+        "en": "Upload protocol photos",
+        "az": "Protokol fotolarını yüklə",
+        "ru": "Загрузить фото протоколов",
+    },
+    "census_photos": {
+        "en": "Photos (one sheet each)",
+        "az": "Fotolar (hər biri bir protokol)",
+        "ru": "Фото (по одному протоколу)",
+    },
+    "census_station_from_qr": {
+        "en": "From the sheet's QR code",
+        "az": "Protokolun QR kodundan",
+        "ru": "По QR-коду протокола",
+    },
+    "census_layout": {
+        "en": "Protocol form",
+        "az": "Protokol forması",
+        "ru": "Форма протокола",
+    },
+    "census_agreement": {
+        "en": "Double-blind transcription",
+        "az": "İkiqat kor köçürmə",
+        "ru": "Двойной слепой ввод",
+    },
+    "census_sheets": {
+        "en": "Sheets",
+        "az": "Protokollar",
+        "ru": "Протоколы",
+    },
+    "census_typing": {
+        "en": "Being typed",
+        "az": "Yazılır",
+        "ru": "Вводятся",
+    },
+    "census_in_arbitration": {
+        "en": "In arbitration",
+        "az": "Arbitrajda",
+        "ru": "На арбитраже",
+    },
+    "census_accepted": {
+        "en": "Accepted",
+        "az": "Qəbul edilib",
+        "ru": "Приняты",
+    },
+    "census_share": {
+        "en": "Accepted without arbitration",
+        "az": "Arbitrajsız qəbul edilib",
+        "ru": "Приняты без арбитража",
+    },
+    "census_none_accepted": {
+        "en": "No sheet accepted yet.",
+        "az": "Hələ heç bir protokol qəbul edilməyib.",
+        "ru": "Пока ни один протокол не принят.",
+    },
+    "census_export": {
+        "en": "Download the accepted sheets (CSV for pollwatch census check)",
+        "az": "Qəbul edilmiş protokolları yüklə (pollwatch census check üçün CSV)",
+        "ru": "Скачать принятые протоколы (CSV для pollwatch census check)",
+    },
+    "census_status": {
+        "en": "Status",
+        "az": "Vəziyyət",
+        "ru": "Статус",
+    },
+    "census_typed": {
+        "en": "Typed",
+        "az": "Yazılıb",
+        "ru": "Введено",
+    },
+    "census_findings": {
+        "en": "Findings",
+        "az": "Aşkar edilənlər",
+        "ru": "Замечания",
+    },
+    "census_status_transcribing": {
+        "en": "being typed",
+        "az": "yazılır",
+        "ru": "вводится",
+    },
+    "census_status_arbitration": {
+        "en": "in arbitration",
+        "az": "arbitrajda",
+        "ru": "на арбитраже",
+    },
+    "census_status_accepted": {
+        "en": "accepted",
+        "az": "qəbul edilib",
+        "ru": "принят",
+    },
+    "census_resolution_agreed": {
+        "en": "both agreed",
+        "az": "hər ikisi razılaşdı",
+        "ru": "оба совпали",
+    },
+    "census_resolution_arbitrated": {
+        "en": "arbitrated",
+        "az": "arbitrajla",
+        "ru": "по арбитражу",
+    },
+    "census_arbitrate": {
+        "en": "Arbitrate",
+        "az": "Arbitraj",
+        "ru": "Арбитраж",
+    },
+    "census_transcribe": {
+        "en": "Type protocol photos",
+        "az": "Protokol fotolarını yaz",
+        "ru": "Ввод протоколов по фото",
+    },
+    "census_blind_hint": {
+        "en": "Type every number exactly as the photo shows it; leave a box empty if it cannot be read. Another volunteer types the same sheet without seeing your numbers.",
+        "az": "Hər rəqəmi fotoda göründüyü kimi yazın; oxunmayan xananı boş qoyun. Başqa bir könüllü eyni protokolu sizin rəqəmlərinizi görmədən yazır.",
+        "ru": "Вводите каждое число точно как на фото; нечитаемую клетку оставьте пустой. Другой волонтёр вводит тот же протокол, не видя ваших чисел.",
+    },
+    "census_nothing_to_type": {
+        "en": "No sheet is waiting for you. Thank you.",
+        "az": "Sizi gözləyən protokol yoxdur. Təşəkkürlər.",
+        "ru": "Для вас нет протоколов. Спасибо.",
+    },
+    "census_first": {
+        "en": "First volunteer",
+        "az": "Birinci könüllü",
+        "ru": "Первый волонтёр",
+    },
+    "census_second": {
+        "en": "Second volunteer",
+        "az": "İkinci könüllü",
+        "ru": "Второй волонтёр",
+    },
+    "census_machine": {
+        "en": "Machine reading (confidence)",
+        "az": "Maşın oxunuşu (etibarlılıq)",
+        "ru": "Машинное чтение (уверенность)",
+    },
+    "census_final": {
+        "en": "Final",
+        "az": "Yekun",
+        "ru": "Итог",
+    },
+    "census_override_reason": {
+        "en": "Reason, if you accept numbers that fail the sheet's checks or reject the sheet",
+        "az": "Protokolun yoxlamalarından keçməyən rəqəmləri qəbul edirsinizsə və ya protokolu rədd edirsinizsə, səbəb",
+        "ru": "Причина, если вы принимаете числа, не прошедшие проверки, или отклоняете протокол",
+    },
+    "census_accept": {
+        "en": "Accept these numbers",
+        "az": "Bu rəqəmləri qəbul et",
+        "ru": "Принять эти числа",
+    },
+    "census_reject": {
+        "en": "Reject the sheet (give the reason above)",
+        "az": "Protokolu rədd et (səbəbi yuxarıda yazın)",
+        "ru": "Отклонить протокол (укажите причину выше)",
+    },
+    "census_status_rejected": {"en": "rejected", "az": "rədd edilib", "ru": "отклонён"},
+    "census_resolution_rejected": {
+        "en": "by the arbiter",
+        "az": "arbitr tərəfindən",
+        "ru": "арбитром",
+    },
+    "line_registered": {
+        "en": "Registered voters",
+        "az": "Seçici siyahılarındakı seçicilər",
+        "ru": "Избирателей в списке",
+    },
+    "line_ballots_received": {
+        "en": "Ballots received",
+        "az": "Alınmış bülletenlər",
+        "ru": "Получено бюллетеней",
+    },
+    "line_ballots_issued_early": {
+        "en": "Ballots issued to early voters",
+        "az": "Vaxtından əvvəl verilmiş bülletenlər",
+        "ru": "Выдано досрочно",
+    },
+    "line_ballots_issued_station": {
+        "en": "Ballots issued at the station",
+        "az": "Məntəqədə verilmiş bülletenlər",
+        "ru": "Выдано в помещении",
+    },
+    "line_ballots_issued_mobile": {
+        "en": "Ballots issued for the mobile box",
+        "az": "Səyyar qutu üçün verilmiş bülletenlər",
+        "ru": "Выдано вне помещения",
+    },
+    "line_ballots_cancelled": {
+        "en": "Ballots cancelled",
+        "az": "Ləğv edilmiş bülletenlər",
+        "ru": "Погашено бюллетеней",
+    },
+    "line_ballots_mobile_box": {
+        "en": "Ballots in the mobile boxes",
+        "az": "Səyyar qutulardakı bülletenlər",
+        "ru": "В переносных ящиках",
+    },
+    "line_ballots_stationary_box": {
+        "en": "Ballots in the stationary boxes",
+        "az": "Stasionar qutulardakı bülletenlər",
+        "ru": "В стационарных ящиках",
+    },
+    "line_valid": {
+        "en": "Valid ballots",
+        "az": "Etibarlı bülletenlər",
+        "ru": "Действительных бюллетеней",
+    },
+    "line_invalid": {
+        "en": "Invalid ballots",
+        "az": "Etibarsız bülletenlər",
+        "ru": "Недействительных бюллетеней",
+    },
 }
 
 

@@ -39,6 +39,7 @@ class Role(StrEnum):
     camera_watcher = "camera_watcher"
     analyst = "analyst"
     public = "public"
+    transcriber = "transcriber"  # types protocol photos, blind (issue 21, ``crud.census``)
 
 
 class AccreditationStatus(StrEnum):
@@ -415,4 +416,64 @@ class QcPublication(Base):
     signature: Mapped[str] = mapped_column(String(100))
     key_fingerprint: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SheetStatus(StrEnum):
+    transcribing = "transcribing"  # fewer than two transcriptions
+    arbitration = "arbitration"  # the two differ, or fail the sheet's checks
+    accepted = "accepted"
+    rejected = "rejected"  # by the arbiter, with a reason: not a protocol, illegible, a copy
+
+
+class CensusSheet(Base):
+    """A photographed station protocol (issue 21): the photo (``media_id``; its original's
+    SHA-256 is in the media row's audit entry), who uploaded and who collected it, the station
+    and layout, the machine reading (``machine``: QR and OCR values with confidence, shown only
+    to the arbiter), and, once accepted, the numbers (``final``), how (``resolution``: "agreed"
+    or "arbitrated"), the arbiter, the reason given for accepting a sheet that fails its checks
+    and those checks' findings (``problems``)."""
+
+    __tablename__ = "census_sheets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="RESTRICT"), index=True
+    )
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
+    layout: Mapped[str] = mapped_column(String(20))
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="RESTRICT"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    collector_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    station_source: Mapped[str] = mapped_column(String(10), default="given")  # given | qr
+    # 256-bit difference hash of the photo (``census.intake.dhash``): the same photo re-encoded
+    # or resized and filed again, perhaps for another station, is found by it
+    dhash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    machine: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=SheetStatus.transcribing, index=True)
+    final: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    resolution: Mapped[str] = mapped_column(String(20), default="")
+    arbiter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CensusTranscription(Base):
+    """One volunteer's numbers for one sheet, typed from the photo without seeing anyone
+    else's: ``values`` maps every box of the layout (protocol lines, then candidate names) to
+    a whole number, or None where the box is illegible. One per volunteer and sheet."""
+
+    __tablename__ = "census_transcriptions"
+    __table_args__ = (UniqueConstraint("sheet_id", "user_id", name="uq_transcription_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    sheet_id: Mapped[int] = mapped_column(
+        ForeignKey("census_sheets.id", ondelete="RESTRICT"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -27,6 +27,13 @@ and publish estimates (``check_manage_sample``); ``READ_ALL`` read the sample li
 status (``check_read_sample``); an observer or camera watcher learns only whether their own
 assigned stations are quick-count stations (``quickcount_marks``), never the list.
 
+Tally-sheet census (issue 21): protocol photos are uploaded by whoever may file a protocol copy
+at the station (``check_census_upload``: the observation rule). ``TRANSCRIBERS`` (transcribers
+and analysts) type sheets blind (``check_transcribe``): never a sheet they uploaded or collected,
+never one twice, never with anyone else's numbers in view; the typed numbers and the machine
+reading are read only by ``STAFF``, who arbitrate (``check_arbitrate``), never a sheet they typed
+themselves. ``READ_ALL`` read the sheets' status, the accepted numbers and the export.
+
 Administration: ``STAFF`` accredit, assign, review and create users (coordinators only
 observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections and
 administers accounts (deactivate, set the role, reset the password, revoke the tokens:
@@ -65,6 +72,8 @@ SUBMITTERS = frozenset({Role.admin, Role.coordinator, Role.observer, Role.camera
 CAMERA_FILERS = frozenset({Role.camera_watcher, Role.admin, Role.coordinator})
 CAMERA_READERS = READ_ALL | {Role.camera_watcher}
 FIELD_ROLES = frozenset({Role.observer, Role.camera_watcher})  # accredited, assigned to stations
+TRANSCRIBERS = frozenset({Role.transcriber, Role.analyst})  # type protocol photos, blind
+VOLUNTEERS = FIELD_ROLES | {Role.transcriber}  # accounts a coordinator may create
 
 
 def refused(reason: str, detail: str) -> Forbidden:
@@ -83,9 +92,10 @@ def require(user: m.User, roles: Iterable[str]) -> None:
 
 
 def check_create_user(actor: m.User, role: str) -> None:
-    """Staff create users: admins of any role, coordinators observers and camera watchers."""
+    """Staff create users: admins of any role, coordinators observers, camera watchers and
+    transcribers."""
     require(actor, STAFF)
-    if actor.role == Role.coordinator and role not in FIELD_ROLES:
+    if actor.role == Role.coordinator and role not in VOLUNTEERS:
         raise refused("role", "Not enough permissions")
 
 
@@ -317,3 +327,46 @@ def quickcount_marks(session: Session, user: m.User, station_ids: Iterable[int])
         m.QcSampleStation.active.is_(True), m.QcSampleStation.station_id.in_(ids)
     )
     return set(session.scalars(q))
+
+
+# ---- the tally-sheet census (issue 21) -------------------------------------------------------
+
+
+def check_census_upload(session: Session, user: m.User, station: m.Station) -> None:
+    """Upload a protocol photo of ``station``: the rule for filing a protocol copy there (staff
+    anywhere; an observer at an assigned station of an accredited election)."""
+    check_submit_at(session, user, station, Kind.protocol, "protocol")
+
+
+def check_transcribe(user: m.User, sheet: m.CensusSheet, typists: Iterable[int]) -> None:
+    """Type ``sheet``: a transcriber (or analyst) who neither uploaded nor collected it and has
+    not typed it (``typists``: who has), while it still waits for its two transcriptions."""
+    require(user, TRANSCRIBERS)
+    typists = set(typists)
+    if user.id in (sheet.uploader_id, sheet.collector_id):
+        raise refused("own_upload", "Nobody types a sheet they uploaded or collected")
+    if user.id in typists:
+        raise refused("typed", "You have typed this sheet already")
+    if sheet.status != m.SheetStatus.transcribing or len(typists) >= 2:
+        raise refused("complete", "This sheet has its two transcriptions: ask for the next one")
+
+
+def check_arbitrate(user: m.User, sheet: m.CensusSheet, typists: Iterable[int]) -> None:
+    """Read the transcriptions and the machine reading of ``sheet``, and decide its numbers:
+    staff who did not type it."""
+    require(user, STAFF)
+    if user.id in set(typists):
+        raise refused("typed", "Nobody arbitrates a sheet they typed")
+
+
+def check_read_census(user: m.User) -> None:
+    """The sheets' status, the accepted numbers, the export and the agreement share."""
+    require(user, READ_ALL)
+
+
+def check_sheet_photo(user: m.User, sheet: m.CensusSheet, typists: Iterable[int]) -> None:
+    """The photo of ``sheet`` (its metadata-free copy): readers of the census, the uploader and
+    collector, and a volunteer who may type it now."""
+    if sees_all(user) or user.id in (sheet.uploader_id, sheet.collector_id):
+        return
+    check_transcribe(user, sheet, typists)

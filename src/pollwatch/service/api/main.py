@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pollwatch.service.api.routes import (
     accreditations,
     assignments,
+    census,
     checklists,
     dossier,
     elections,
@@ -45,5 +46,6 @@ for _mod in (
     dossier,
     watchers,
     quickcount,
+    census,
 ):
     api_router.include_router(_mod.router)

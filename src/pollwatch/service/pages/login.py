@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pollwatch.service import crud, throttle
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.i18n import translator
+from pollwatch.service.models import Role
 from pollwatch.service.pages.common import (
     PageUser,
     login_redirect,
@@ -29,6 +30,8 @@ def home(user: PageUser):
         return login_redirect()
     if user.role in FIELD_ROLES:
         return RedirectResponse("/stations", status_code=303)
+    if user.role == Role.transcriber:
+        return RedirectResponse("/census/transcribe", status_code=303)
     return RedirectResponse("/dashboard", status_code=303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from pollwatch.service.pages import (
+    census,
     dashboard,
     dossier,
     evidence,
@@ -18,5 +19,5 @@ from pollwatch.service.pages.common import check_csrf
 
 # every page POST with a session cookie carries the session's CSRF token (pages.common)
 page_router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-for _mod in (login, filing, dashboard, review, dossier, watch, evidence, quickcount):
+for _mod in (login, filing, dashboard, review, dossier, watch, evidence, quickcount, census):
     page_router.include_router(_mod.router)
