@@ -59,3 +59,12 @@ def test_a_typo_in_a_count_names_file_line_and_column(tmp_path):
 def test_no_station_id_is_refused():
     with pytest.raises(InputDataError, match="station_id"):
         sheets_from_frame(pl.DataFrame({"A": [1], "B": [2]}))
+
+
+def test_one_sheet_id_on_two_stations_counts_neither(tmp_path):
+    s = _sheets(
+        "station_id,sheet_id,A,B\n1,AZ-7,10,5\n2,AZ-7,10,5\n3,AZ-9,4,4\n3,AZ-9,4,4\n", tmp_path
+    )
+    reused = [f for f in s.findings if f.kind == "sheet_id_reused"]
+    assert len(reused) == 1 and reused[0].rows == (2, 3) and "AZ-7" in reused[0].detail
+    assert list(s.usable["station_id"]) == ["3"]  # the same sheet filed twice for 3 is fine

@@ -40,7 +40,8 @@ class SheetFinding:
     ``kind``: ``duplicate`` (the same numbers filed twice: one kept), ``conflict`` (two sets of
     numbers for one station: none used, shown side by side), ``incomplete`` (a blank candidate
     cell), ``arithmetic`` (a control relation fails), ``unknown_station`` (not on the official
-    station list).
+    station list), ``sheet_id_reused`` (one sheet id on sheets of different stations: none of
+    them counted).
     """
 
     station_id: str
@@ -309,4 +310,24 @@ def _check(
                     tuple(lines[i] for i in idx),
                 )
             )  # fmt: skip
+    # one sheet id (the protocol's serial or QR id) on sheets of different stations: one of
+    # them is a copy or a forgery; none is counted until the photos settle it
+    if "sheet_id" in table.columns:
+        sid = table.with_row_index("_i").filter(pl.col("sheet_id").is_not_null())
+        for key, grp in sid.group_by("sheet_id", maintain_order=True):
+            stations = grp["station_id"].unique(maintain_order=True).to_list()
+            if len(stations) < 2:
+                continue
+            idx = grp["_i"].to_list()
+            for i in idx:
+                usable[i] = False
+            findings.append(
+                SheetFinding(
+                    ", ".join(stations),
+                    "sheet_id_reused",
+                    f"sheet id {key[0] if isinstance(key, tuple) else key} appears on sheets of "
+                    f"{len(stations)} stations ({', '.join(stations[:5])})",
+                    tuple(lines[i] for i in idx),
+                )
+            )
     return table.with_columns(pl.Series("usable", usable)), findings
