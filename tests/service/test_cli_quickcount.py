@@ -64,3 +64,50 @@ def test_import_results_status_replace_publish(ctx, tmp_path):
     assert r.exit_code == 0 and "published estimate 1" in r.output, r.output
     pubs = ctx.get("coordinator", f"/api/quickcount/{ctx.election_id}/publications").json()
     assert pubs["count"] == 1 and json.loads(pubs["data"][0]["statement"])["reported"] == 2
+
+
+def test_estimate_from_the_database_counts_the_service_sample(ctx, tmp_path):
+    """``estimate --database`` without --sample counts the service's registered sample (only
+    its stations; the off-sample copy listed, not counted), as the coordinator page does."""
+    from .conftest import election  # noqa: TID252
+
+    path = small_sample(tmp_path)
+    assert run(ctx, "import-sample", str(path), "--as", "coordinator").exit_code == 0
+    assert send(ctx, f"R{ctx.users['observer2']} 612 400 200 600")["ok"]  # station 1, sampled
+    body = {"client_id": ctx.new_id(), "station_id": ctx.stations[1],
+            "numbers": {"valid": 500, "invalid": 20}, "votes": {"Alpha": 200, "Beta": 300}}  # fmt: skip
+    assert ctx.post("observer", "/api/protocols", json=body).status_code == 201  # 2: off-sample
+    body = {"client_id": ctx.new_id(), "station_id": ctx.stations[3],
+            "numbers": {"valid": 1100, "invalid": 5}, "votes": {"Alpha": 1000, "Beta": 100}}  # fmt: skip
+    assert ctx.post("coordinator", "/api/protocols", json=body).status_code == 201  # 4, sampled
+    e = election()
+    frame = tmp_path / "frame.csv"
+    e.table.rename({c.id: c.name for c in e.candidates}).select(
+        ["station_id", "region", "registered", "valid", "invalid", "Alpha", "Beta"]
+    ).write_csv(frame)
+    mapping = tmp_path / "frame.toml"
+    mapping.write_text(
+        '[station]\nid = ["station_id"]\nhierarchy = ["region"]\n[fields]\n'
+        'registered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n[candidates]\nrest = true\n'
+    )
+    r = CliRunner().invoke(
+        app,
+        [
+            "quickcount",
+            "estimate",
+            "--database",
+            ctx.settings.database_url,
+            "--frame",
+            str(frame),
+            "--mapping",
+            str(mapping),
+            "--bootstrap",
+            "0",
+            "--json",
+        ],  # fmt: skip
+    )
+    assert r.exit_code == 0, r.output
+    assert "counting the service's registered sample" in r.output
+    doc = json.loads(r.output[r.output.index("{") :])
+    assert doc["n_reported"] == 2
+    assert doc["off_sample"]["station_ids"] == ["2"]

@@ -94,6 +94,28 @@ def _sample(path: Path | None, replacements: Path | None, strata: list[str] | No
     return sample
 
 
+def _service_sample(database: str | None, election: str | None, strata: list[str] | None):
+    """With --database and no --sample: the registered sample the service holds (if any), so
+    that only the quick-count stations are counted, as on the coordinator page."""
+    if database is None or strata:
+        return None
+    from pollwatch.errors import InputDataError
+    from pollwatch.service.sources.quickcount import sample_from_database
+
+    try:
+        sample = sample_from_database(database, election=election)
+    except InputDataError as exc:
+        _issues(exc, database)
+    if sample is not None:
+        err_console.print(
+            f"counting the service's registered sample ({sample.n} stations, "
+            f"{len(sample.replacements)} replacement(s))",
+            highlight=False,
+            markup=False,
+        )
+    return sample
+
+
 DatabaseOpt = typer.Option(
     None, "--database", help="Read the copies from the observation service database (URL)."
 )
@@ -315,7 +337,9 @@ def register(app: typer.Typer) -> None:
         from pollwatch.errors import InputDataError
         from pollwatch.quickcount.estimate import estimate
 
-        smp = _sample(sample_file, replacements, strata)
+        smp = _sample(sample_file, replacements, strata) or _service_sample(
+            database, election, strata
+        )
         e = load(frame, preset, mapping)
         c = _copies(copies, database, election)
         try:
@@ -363,7 +387,9 @@ def register(app: typer.Typer) -> None:
         from pollwatch.errors import InputDataError
         from pollwatch.quickcount.compare import compare
 
-        smp = _sample(sample_file, replacements, strata)
+        smp = _sample(sample_file, replacements, strata) or _service_sample(
+            database, election, strata
+        )
         off = load(official, preset, mapping)
         fr = load(frame, preset, mapping) if frame else None
         c = _copies(copies, database, election)

@@ -24,6 +24,9 @@ from pollwatch.service.reconcile import reconcile
 
 __all__ = ["copies_from_database"]
 
+from pollwatch.quickcount.sample import RegisteredSample
+from pollwatch.service.crud.quickcount import get_sample, registered_sample
+
 
 def copies_from_database(
     url: str, *, election: str | int | None = None
@@ -94,3 +97,28 @@ def copies_from_database(
         )
     df = pl.DataFrame(records, infer_schema_length=None)
     return ProtocolCopies.from_frame(df, f"{url} (election {el.name})"), conflicts
+
+
+def sample_from_database(url: str, *, election: str | int | None = None) -> RegisteredSample | None:
+    """The registered quick-count sample the service holds for the election (its replacements
+    applied), or None if none was imported: what ``estimate``/``compare --database`` count by.
+
+    :param election: the election's id or name (default: the only election in the database).
+    """
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            elections = s.scalars(select(m.Election)).all()
+            chosen = [
+                e for e in elections if election is None or str(election) in (str(e.id), e.name)
+            ]
+            if len(chosen) != 1:
+                names = ", ".join(f"{e.id}: {e.name}" for e in elections) or "none"
+                raise InputDataError(
+                    f"{url}: choose one election with --election (found {names})",
+                    [DataIssue(url, "election not chosen", expected="one election", value=names)],
+                )
+            row = get_sample(s, chosen[0].id)
+            return None if row is None else registered_sample(s, row)
+    finally:
+        engine.dispose()
