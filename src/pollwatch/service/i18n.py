@@ -1,170 +1,89 @@
-"""Interface strings in English, Azerbaijani and Russian; the language is chosen per user."""
+"""The service's codes shown to people, with their English labels (gettext msgids).
+
+Interface texts are translated with ``pollwatch.i18n`` (catalogues in
+``pollwatch/i18n/locale``): templates call ``_("...")``, Python code ``gettext(text, lang)``.
+Stored values stay codes (``ballots_issued_early``, ``high``, ``turned_away``); these tables give
+each code the label a page shows, so no raw code reaches an observer. ``label`` translates one.
+The language is the user's (``User.language``) or, before login, ``negotiate`` on the
+``Accept-Language`` header.
+"""
 
 from __future__ import annotations
 
-LANGS = ("en", "az", "ru")
+from collections.abc import Mapping
 
-STRINGS: dict[str, dict[str, str]] = {
-    "login": {"en": "Log in", "az": "Daxil ol", "ru": "Войти"},
-    "logout": {"en": "Log out", "az": "Çıxış", "ru": "Выйти"},
-    "username": {"en": "Username", "az": "İstifadəçi adı", "ru": "Имя пользователя"},
-    "password": {"en": "Password", "az": "Şifrə", "ru": "Пароль"},
-    "bad_login": {
-        "en": "Incorrect username or password",
-        "az": "İstifadəçi adı və ya şifrə yanlışdır",
-        "ru": "Неверное имя пользователя или пароль",
-    },
-    "too_many_logins": {
-        "en": "Too many failed logins: try again later",
-        "az": "Çoxlu uğursuz giriş cəhdi: bir az sonra yenidən cəhd edin",
-        "ru": "Слишком много неудачных попыток входа: повторите позже",
-    },
-    "my_stations": {"en": "My stations", "az": "Məntəqələrim", "ru": "Мои участки"},
-    "station": {"en": "Station", "az": "Məntəqə", "ru": "Участок"},
-    "registered": {
-        "en": "Registered voters",
-        "az": "Qeydiyyatdakı seçicilər",
-        "ru": "Избирателей в списке",
-    },
-    "checklist": {"en": "Checklist", "az": "Yoxlama siyahısı", "ru": "Чек-лист"},
-    "incident": {"en": "Incident", "az": "Hadisə", "ru": "Нарушение"},
-    "protocol": {"en": "Protocol copy", "az": "Protokol surəti", "ru": "Копия протокола"},
-    "category": {"en": "Category", "az": "Kateqoriya", "ru": "Категория"},
-    "severity": {"en": "Severity", "az": "Ciddilik", "ru": "Серьёзность"},
-    "time": {"en": "Time", "az": "Vaxt", "ru": "Время"},
-    "description": {"en": "Description", "az": "Təsvir", "ru": "Описание"},
-    "photo": {"en": "Photo", "az": "Foto", "ru": "Фото"},
-    "send": {"en": "Send", "az": "Göndər", "ru": "Отправить"},
-    "yes": {"en": "Yes", "az": "Bəli", "ru": "Да"},
-    "no": {"en": "No", "az": "Xeyr", "ru": "Нет"},
-    "saved": {
-        "en": "Received. Thank you.",
-        "az": "Qəbul edildi. Təşəkkürlər.",
-        "ru": "Принято. Спасибо.",
-    },
-    "receipt": {
-        "en": "Receipt (keep it: it proves this report was recorded)",
-        "az": "Qəbz (saxlayın: bu hesabatın qeydə alındığını sübut edir)",
-        "ru": "Квитанция (сохраните: она доказывает, что сообщение записано)",
-    },
-    "queued": {
-        "en": "Offline: saved on this phone, will be sent when the connection returns.",
-        "az": "Oflayn: telefonda saxlanıldı, bağlantı bərpa olunanda göndəriləcək.",
-        "ru": "Нет связи: сохранено на телефоне, отправится при восстановлении связи.",
-    },
-    "session_ended": {
-        "en": "Your session has ended: log in again. Your reports are kept on this phone.",
-        "az": "Sessiyanız bitdi: yenidən daxil olun. Hesabatlarınız telefonda saxlanılır.",
-        "ru": "Сеанс завершён: войдите снова. Ваши отчёты сохранены на телефоне.",
-    },
-    "unsent": {
-        "en": "Unsent reports",
-        "az": "Göndərilməmiş hesabatlar",
-        "ru": "Неотправленные отчёты",
-    },
-    "dashboard": {"en": "Dashboard", "az": "İdarə paneli", "ru": "Панель координатора"},
-    "coverage": {
-        "en": "Checklist coverage",
-        "az": "Yoxlama siyahılarının əhatəsi",
-        "ru": "Покрытие чек-листов",
-    },
-    "complete": {"en": "complete", "az": "tam", "ru": "полные"},
-    "partial": {"en": "partial", "az": "natamam", "ru": "частичные"},
-    "missing": {"en": "missing", "az": "çatışmır", "ru": "нет"},
-    "latest_incidents": {
-        "en": "Latest incidents",
-        "az": "Son hadisələr",
-        "ru": "Последние нарушения",
-    },
-    "review_queue": {"en": "Review queue", "az": "Yoxlama növbəsi", "ru": "Очередь проверки"},
-    "verify": {"en": "Verify", "az": "Təsdiqlə", "ru": "Подтвердить"},
-    "reject": {"en": "Reject", "az": "Rədd et", "ru": "Отклонить"},
-    "reason": {"en": "Reason", "az": "Səbəb", "ru": "Причина"},
-    "flags": {"en": "Flags", "az": "Qeydlər", "ru": "Отметки"},
-    "status": {"en": "Status", "az": "Status", "ru": "Статус"},
-    "nothing": {"en": "Nothing here yet.", "az": "Hələ heç nə yoxdur.", "ru": "Пока ничего нет."},
-    # camera watchers
-    "camera_watch": {"en": "Camera watch", "az": "Kamera müşahidəsi", "ru": "Наблюдение по камере"},
-    "window_count": {
-        "en": "Voters counted in a window",
-        "az": "Zaman aralığında sayılan seçicilər",
-        "ru": "Избиратели за интервал",
-    },
-    "window_start": {"en": "Window start", "az": "Aralığın başlanğıcı", "ru": "Начало интервала"},
-    "window_minutes": {
-        "en": "Window length (minutes)",
-        "az": "Aralığın uzunluğu (dəqiqə)",
-        "ru": "Длина интервала (минут)",
-    },
-    "voters_counted": {
-        "en": "Ballots seen going into the box",
-        "az": "Qutuya salınan bülletenlər",
-        "ru": "Бюллетеней опущено в урну",
-    },
-    "not_visible": {
-        "en": "The ballot box could not be seen in this window (not zero voters)",
-        "az": "Bu aralıqda seçki qutusu görünmürdü (sıfır seçici deyil)",
-        "ru": "Урна в этот интервал не была видна (это не ноль избирателей)",
-    },
-    "camera_status": {
-        "en": "Camera status or event",
-        "az": "Kameranın vəziyyəti və ya hadisə",
-        "ru": "Состояние камеры или событие",
-    },
-    "camera_events": {"en": "Events", "az": "Hadisələr", "ru": "События"},
-    "note": {"en": "Note", "az": "Qeyd", "ru": "Примечание"},
-    "my_filings": {"en": "My filings here", "az": "Buradakı qeydlərim", "ru": "Мои записи здесь"},
-    "cam_online": {"en": "Online", "az": "Onlayn", "ru": "В сети"},
-    "cam_offline": {"en": "Offline", "az": "Oflayn", "ru": "Не в сети"},
-    "cam_audio_muted": {"en": "Audio muted", "az": "Səs söndürülüb", "ru": "Звук отключён"},
-    "cam_turned_away": {
-        "en": "Turned away from the box",
-        "az": "Qutudan yayındırılıb",
-        "ru": "Отвёрнута от урны",
-    },
-    "cam_covered": {"en": "Covered", "az": "Örtülüb", "ru": "Закрыта"},
-    "cam_box_out_of_frame": {
-        "en": "Ballot box out of frame",
-        "az": "Seçki qutusu kadrda deyil",
-        "ru": "Урна вне кадра",
-    },
-    "cam_frozen": {"en": "Picture frozen", "az": "Görüntü donub", "ru": "Изображение застыло"},
-    "cam_black": {"en": "Black picture", "az": "Qara ekran", "ru": "Чёрный экран"},
-    "cam_stuffing_seen": {
-        "en": "Ballot stuffing seen",
-        "az": "Bülleten doldurulması görüldü",
-        "ru": "Замечен вброс",
-    },
-    "cam_group_arrival": {
-        "en": "Group arrival",
-        "az": "Qrupun gəlişi",
-        "ru": "Прибытие группы",
-    },
-    "cam_angle_change": {
-        "en": "Camera angle changed",
-        "az": "Kameranın bucağı dəyişdi",
-        "ru": "Изменён ракурс камеры",
-    },
-    "cam_box_opened": {"en": "Box opened", "az": "Qutu açıldı", "ru": "Урна открыта"},
-    "cam_staff_at_box": {
-        "en": "Staff at the box",
-        "az": "Qutunun yanında işçi",
-        "ru": "Член комиссии у урны",
-    },
-    "cam_camera_restarted": {
-        "en": "Camera restarted",
-        "az": "Kamera yenidən işə düşdü",
-        "ru": "Камера перезапущена",
-    },
-    "cam_other": {"en": "Other", "az": "Digər", "ru": "Другое"},
+from pollwatch.i18n import LANGS, N_, gettext, negotiate
+
+__all__ = [
+    "CAMERA_LABELS",
+    "KIND_LABELS",
+    "LANGS",
+    "PROTOCOL_FIELD_LABELS",
+    "SEVERITY_LABELS",
+    "STATUS_LABELS",
+    "label",
+    "negotiate",
+]
+
+# the lines of a precinct protocol, as the form labels them (service.rules.PROTOCOL_FIELDS)
+PROTOCOL_FIELD_LABELS: dict[str, str] = {
+    "registered": N_("Voters on the list"),
+    "ballots_received": N_("Ballots received by the commission"),
+    "ballots_issued_early": N_("Ballots issued to early voters"),
+    "ballots_issued_station": N_("Ballots issued at the station on election day"),
+    "ballots_issued_mobile": N_("Ballots issued for voting outside the station (mobile box)"),
+    "ballots_cancelled": N_("Unused ballots cancelled"),
+    "ballots_mobile_box": N_("Ballots found in the mobile boxes"),
+    "ballots_stationary_box": N_("Ballots found in the stationary boxes"),
+    "valid": N_("Valid ballots"),
+    "invalid": N_("Invalid ballots"),
+}
+
+SEVERITY_LABELS: dict[str, str] = {
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "critical": N_("Critical"),
+}
+
+# a submission's review status (models.Verification)
+STATUS_LABELS: dict[str, str] = {
+    "new": N_("New"),
+    "under_review": N_("Under review"),
+    "verified": N_("Verified"),
+    "rejected": N_("Rejected"),
+}
+
+KIND_LABELS: dict[str, str] = {
+    "checklist": N_("Checklist"),
+    "incident": N_("Incident"),
+    "protocol": N_("Protocol copy"),
+}
+
+# camera statuses and events (cameras.data.STATUSES, EVENT_KINDS)
+CAMERA_LABELS: dict[str, str] = {
+    "online": N_("Online"),
+    "offline": N_("Offline"),
+    "audio_muted": N_("Audio muted"),
+    "turned_away": N_("Turned away from the box"),
+    "covered": N_("Covered"),
+    "box_out_of_frame": N_("Ballot box out of frame"),
+    "frozen": N_("Picture frozen"),
+    "black": N_("Black picture"),
+    "stuffing_seen": N_("Ballot stuffing seen"),
+    "group_arrival": N_("Group arrival"),
+    "angle_change": N_("Camera angle changed"),
+    "box_opened": N_("Box opened"),
+    "staff_at_box": N_("Staff at the box"),
+    "camera_restarted": N_("Camera restarted"),
+    "other": N_("Other"),
 }
 
 
-def translator(lang: str):
-    lang = lang if lang in LANGS else "en"
-
-    def t(key: str) -> str:
-        texts = STRINGS.get(key)
-        return key if texts is None else texts.get(lang, texts["en"])
-
-    return t
+def label(table: Mapping[str, str], code: str | None, lang: str) -> str:
+    """The label of ``code`` in ``lang``; a code the table does not know is shown as it is
+    (a value written by a newer client is still shown, not hidden)."""
+    if code is None:
+        return ""
+    text = table.get(code)
+    return gettext(text, lang) if text else code
