@@ -142,3 +142,20 @@ def test_brace_check_allows_a_plural_form_without_the_count():
     assert tooling.brace_errors(m) == []
     m.string = ("{n} участок", "{x}", "{n}")
     assert tooling.brace_errors(m) == ["translation names unknown placeholders ['x']"]
+
+
+@pytest.mark.parametrize(
+    "lang,count,number,pct",
+    [
+        ("en", "1,234,567", "12.35", "12.3 %"),  # the house style of results.fmt_int/fmt_pct
+        ("az", "1.234.567", "12,35", "12,3%"),  # CLDR az
+        ("ru", "1\xa0234\xa0567", "12,35", "12,3\xa0%"),  # CLDR ru: no-break spaces
+    ],
+)
+def test_numbers_in_the_languages_notation(lang, count, number, pct):
+    assert i18n.format_int(1234567.4, lang) == count
+    assert i18n.format_number(12.3456, 2, lang) == number
+    assert i18n.format_pct(0.123456, 1, lang) == pct
+    assert i18n.format_pct(float("nan"), 1, lang) == i18n.gettext("n/a", lang)
+    with i18n.use_language(lang):
+        assert i18n.format_int(1234567) == count

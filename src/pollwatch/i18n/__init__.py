@@ -24,14 +24,16 @@ import contextlib
 import contextvars
 import gettext as _gettext
 import io
+import math
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.core import negotiate_locale
+from babel.core import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import parse_pattern
 from babel.support import LazyProxy
 from jinja2 import BaseLoader, Environment, select_autoescape
 
@@ -43,6 +45,9 @@ __all__ = [
     "N_",
     "N_plural",
     "all_languages",
+    "format_int",
+    "format_number",
+    "format_pct",
     "current_language",
     "gettext",
     "jinja_environment",
@@ -134,6 +139,48 @@ def all_languages(message: str) -> dict[str, str]:
     """``message`` in every language, ``{"en": ..., "az": ..., "ru": ...}`` (for the JSON API
     and tables that hand every language to a client)."""
     return {lang: gettext(message, lang) for lang in LANGS}
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _apply(kind: str, x: float, digits: int, lang: str) -> str:
+    """``x`` in ``lang``'s CLDR decimal or percent pattern with exactly ``digits`` decimals
+    (ru: ``1 234 567``, ``12,34 %``; az: ``1.234.567``, ``12,34%``)."""
+    locale = Locale.parse(lang)
+    formats = locale.percent_formats if kind == "percent" else locale.decimal_formats
+    pattern = parse_pattern(formats[None].pattern)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(x, locale)
+
+
+def format_int(x: float | None, lang: str | None = None) -> str:
+    """A count rounded to a whole number with the language's grouping (English: ``1,234``)."""
+    lang = normalise(lang) if lang else _current.get()
+    if _missing(x):
+        return gettext("n/a", lang)
+    assert x is not None
+    return f"{round(x):,}" if lang == DEFAULT else _apply("decimal", round(x), 0, lang)
+
+
+def format_number(x: float | None, digits: int = 2, lang: str | None = None) -> str:
+    """A number with ``digits`` decimals in the language's notation (decimal comma in az/ru)."""
+    lang = normalise(lang) if lang else _current.get()
+    if _missing(x):
+        return gettext("n/a", lang)
+    assert x is not None
+    return f"{x:,.{digits}f}" if lang == DEFAULT else _apply("decimal", x, digits, lang)
+
+
+def format_pct(x: float | None, digits: int = 2, lang: str | None = None) -> str:
+    """A fraction as a percentage. English keeps the house style of ``results.fmt_pct``
+    (``12.34 %``); az and ru follow CLDR (``12,34%``, ``12,34 %``)."""
+    lang = normalise(lang) if lang else _current.get()
+    if _missing(x):
+        return gettext("n/a", lang)
+    assert x is not None
+    return f"{100 * x:.{digits}f} %" if lang == DEFAULT else _apply("percent", x, digits, lang)
 
 
 def parse_accept_language(header: str | None) -> list[str]:

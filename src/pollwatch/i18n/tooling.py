@@ -65,6 +65,12 @@ def extract(cfg: Path, source: Path = PACKAGE_DIR) -> Catalog:
         str(source), method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for m in catalog:
+        # Python and YAML texts are filled with str.format, never %: "100 % for the leader"
+        # is not a "% f" conversion (Babel guesses python-format from the text alone); only
+        # the templates' new-style gettext applies %
+        if m.id and all(not f.endswith(".j2") for f, _ in m.locations):
+            m.flags.discard("python-format")
     return catalog
 
 
@@ -109,6 +115,11 @@ def update(cfg: Path) -> dict[str, int]:
         path = po_path(lang)
         catalog = read(lang) if path.exists() else new_catalog(lang)
         catalog.update(template, no_fuzzy_matching=True)
+        for m in catalog:  # update() keeps a stale format flag; the template's flags rule
+            if m.id and m.id in template:
+                fresh = template[m.id].flags
+                for flag in ("python-format", "python-brace-format"):
+                    (m.flags.add if flag in fresh else m.flags.discard)(flag)
         write(catalog, path)
         counts[lang] = sum(1 for m in catalog if m.id and not m.string)
     return counts
@@ -172,7 +183,8 @@ def brace_errors(m: Any) -> list[str]:
 def check(cfg: Path, source: Path = PACKAGE_DIR) -> Problems:
     """Compare the catalogues with a fresh extraction of ``source`` (in memory, nothing
     written): every msgid present, translated, not fuzzy, with the English placeholders."""
-    wanted = {_key(m) for m in extract(cfg, source) if m.id}
+    template = extract(cfg, source)
+    wanted = {_key(m) for m in template if m.id}
     problems = Problems()
     for lang in TRANSLATED:
         catalog = read(lang)
@@ -180,6 +192,9 @@ def check(cfg: Path, source: Path = PACKAGE_DIR) -> Problems:
         problems.missing[lang] = sorted(wanted - have)
         problems.stale[lang] = sorted(have - wanted)
         strings = [m for m in catalog if m.id]
+        for m in strings:  # reading a .po re-guesses python-format from the text: undo it
+            if m.id in template and "python-format" not in template[m.id].flags:
+                m.flags.discard("python-format")
         problems.untranslated[lang] = sorted(
             _key(m)
             for m in strings
