@@ -159,3 +159,22 @@ def test_numbers_in_the_languages_notation(lang, count, number, pct):
     assert i18n.format_pct(float("nan"), 1, lang) == i18n.gettext("n/a", lang)
     with i18n.use_language(lang):
         assert i18n.format_int(1234567) == count
+
+
+def test_glossary_extractor_reads_terms_and_texts_with_context(tmp_path):
+    src = tmp_path / "glossary.py"
+    src.write_text(
+        'SIGNALS = _terms(("extreme", "Both above 95 %", "Almost everyone voted."),)\n'
+        'READINGS: dict[str, str] = {"flat": "excess votes (flat)"}\n'
+        'TEXT: dict[str, str] = {"how_rule_fires": "signals", "x": "Detects:"}\n',
+        encoding="utf-8",
+    )
+    with src.open("rb") as f:
+        got = [(fn, msg) for _, fn, msg, _ in tooling.extract_glossary(f, None, None, None)]
+    assert ("_", "Both above 95 %") in got and ("_", "Almost everyone voted.") in got
+    assert ("_", "excess votes (flat)") in got
+    assert ("pgettext", ("how_rule_fires", "signals")) in got  # the TEXT key is the context
+
+
+def test_pgettext_without_an_entry_is_the_english():
+    assert i18n.pgettext("no such context", "Log in", "ru") == "Log in"

@@ -56,6 +56,7 @@ __all__ = [
     "ngettext",
     "normalise",
     "parse_accept_language",
+    "pgettext",
     "po_path",
     "translations",
     "use_language",
@@ -113,6 +114,12 @@ def gettext(message: str, lang: str | None = None) -> str:
     """``message`` (an English msgid) in ``lang``, or in the current language when omitted;
     the English text when the catalogue has no (non-fuzzy) translation."""
     return translations(normalise(lang) if lang else _current.get()).gettext(message)
+
+
+def pgettext(context: str, message: str, lang: str | None = None) -> str:
+    """``message`` in ``lang`` as translated for ``context`` (msgctxt): the same English word
+    may need two translations ("signals": a column of signals, a test that signals)."""
+    return translations(normalise(lang) if lang else _current.get()).pgettext(context, message)
 
 
 def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:

@@ -9,6 +9,7 @@ the extracted msgids, each translated, none fuzzy, with the same placeholders as
 
 from __future__ import annotations
 
+import ast
 import io
 import string
 from collections.abc import Iterator
@@ -49,6 +50,45 @@ def extract_checklist(
             for code, label in options.items():
                 if text := english(label):
                     yield 1, "_", text, [f"option {code} of checklist question {q.get('id')}"]
+
+
+def extract_glossary(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, str | tuple[str, str], list[str]]]:
+    """Babel extractor for the report's glossary (``report/glossary.py``), which keeps every
+    reader-facing English string as data: the name and explanation of each ``_terms(...)``
+    entry and the values of the ``TEXT`` and ``READINGS`` tables. Reading them from the syntax
+    tree keeps the glossary plain data (no marker on 400 literals); the module translates them
+    where they are read. ``TEXT`` entries carry their key as the message context."""
+    tree = ast.parse(fileobj.read().decode("utf-8"))
+
+    def text(node: ast.AST) -> str | None:
+        return (
+            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        )
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_terms":
+            for item in node.args:
+                if isinstance(item, ast.Tuple) and len(item.elts) == 3:
+                    code = text(item.elts[0])
+                    for which, elt in zip(("name", "explanation"), item.elts[1:], strict=True):
+                        if msg := text(elt):
+                            yield elt.lineno, "_", msg, [f"glossary {code}: {which}"]
+        target = None
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            target, value = node.target.id, node.value
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        if target in ("TEXT", "READINGS") and isinstance(value, ast.Dict):
+            for key, val in zip(value.keys, value.values, strict=True):
+                msg, name = text(val), text(key) if key else None
+                if msg and name and target == "TEXT":
+                    # the key is the context: TEXT holds single words ("signals", "none") whose
+                    # translation depends on the sentence they stand in
+                    yield val.lineno, "pgettext", (name, msg), [f"TEXT {name}"]
+                elif msg:
+                    yield val.lineno, "_", msg, [f"{target} {name}"]
 
 
 def mapping(cfg: Path) -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
@@ -116,8 +156,8 @@ def update(cfg: Path) -> dict[str, int]:
         catalog = read(lang) if path.exists() else new_catalog(lang)
         catalog.update(template, no_fuzzy_matching=True)
         for m in catalog:  # update() keeps a stale format flag; the template's flags rule
-            if m.id and m.id in template:
-                fresh = template[m.id].flags
+            if m.id and (fresh_msg := template.get(m.id, context=m.context)) is not None:
+                fresh = fresh_msg.flags
                 for flag in ("python-format", "python-brace-format"):
                     (m.flags.add if flag in fresh else m.flags.discard)(flag)
         write(catalog, path)
@@ -126,8 +166,10 @@ def update(cfg: Path) -> dict[str, int]:
 
 
 def _key(m: Any) -> str:
-    """A message's msgid (the singular of a plural message)."""
-    return m.id if isinstance(m.id, str) else m.id[0]
+    """A message's msgid (the singular of a plural message), after its context if it has one
+    (``headline_none|These official figures ...``)."""
+    msgid = m.id if isinstance(m.id, str) else m.id[0]
+    return f"{m.context}|{msgid}" if m.context else msgid
 
 
 @dataclass
@@ -193,7 +235,8 @@ def check(cfg: Path, source: Path = PACKAGE_DIR) -> Problems:
         problems.stale[lang] = sorted(have - wanted)
         strings = [m for m in catalog if m.id]
         for m in strings:  # reading a .po re-guesses python-format from the text: undo it
-            if m.id in template and "python-format" not in template[m.id].flags:
+            fresh_msg = template.get(m.id, context=m.context)
+            if fresh_msg is not None and "python-format" not in fresh_msg.flags:
                 m.flags.discard("python-format")
         problems.untranslated[lang] = sorted(
             _key(m)
