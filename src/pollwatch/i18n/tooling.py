@@ -14,6 +14,7 @@ import io
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
@@ -191,6 +192,51 @@ class Problems:
             for lang, ids in per_lang.items():
                 out += [f"{lang}: {kind}: {i!r}" for i in ids]
         return out
+
+
+class _Texts(HTMLParser):
+    """The text of a page as a reader sees it: text nodes and the ``title``, ``alt``,
+    ``placeholder`` and ``aria-label`` attributes (not scripts, styles or inline SVG code)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("title", "alt", "placeholder", "aria-label") and value:
+                self.out.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.out.append(data)
+
+
+def leftover_english(html: str, lang: str, catalog: Catalog | None = None) -> list[str]:
+    """Texts of a rendered page that are a catalogue's English msgid left untranslated: a
+    text node (or title/alt attribute) equal to a msgid whose ``lang`` translation differs
+    from it. Words the translation keeps (``SHA-256``, ``status`` in Azerbaijani) never count."""
+    catalog = catalog or read(lang)
+    english = {}
+    for m in catalog:
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+            if m.string.strip() != m.id.strip() and "{" not in m.id and "%(" not in m.id:
+                english[" ".join(m.id.split()).rstrip(".:").casefold()] = m.id
+    parser = _Texts()
+    parser.feed(html)
+    found = []
+    for text in parser.out:
+        key = " ".join(text.split()).rstrip(".:").casefold()
+        if key in english:
+            found.append(english[key])
+    return sorted(set(found))
 
 
 def _fields(text: str) -> set[str] | None:

@@ -17,6 +17,7 @@ from pollwatch.i18n import LANGS, N_, gettext, negotiate
 __all__ = [
     "CAMERA_LABELS",
     "KIND_LABELS",
+    "OFFICIAL_LABELS",
     "LANGS",
     "PROTOCOL_FIELD_LABELS",
     "SEVERITY_LABELS",
@@ -37,6 +38,15 @@ PROTOCOL_FIELD_LABELS: dict[str, str] = {
     "ballots_stationary_box": N_("Ballots found in the stationary boxes"),
     "valid": N_("Valid ballots"),
     "invalid": N_("Invalid ballots"),
+}
+
+# the official protocol's lines as the dossier page lists them: the protocol lines and what
+# fusion.evidence.OfficialEvidence.to_dict adds
+OFFICIAL_LABELS: dict[str, str] = {
+    **PROTOCOL_FIELD_LABELS,
+    "turnout": N_("Turnout"),
+    "leader": N_("Leader"),
+    "leader_share": N_("Leader's share"),
 }
 
 SEVERITY_LABELS: dict[str, str] = {

@@ -26,6 +26,7 @@ from pollwatch.service.forms import forms
 from pollwatch.service.i18n import (
     CAMERA_LABELS,
     KIND_LABELS,
+    OFFICIAL_LABELS,
     PROTOCOL_FIELD_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
@@ -38,6 +39,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 _LABELS = {
     "camera": CAMERA_LABELS,
     "kind": KIND_LABELS,
+    "official": OFFICIAL_LABELS,
     "protocol": PROTOCOL_FIELD_LABELS,
     "severity": SEVERITY_LABELS,
     "status": STATUS_LABELS,
