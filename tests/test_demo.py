@@ -40,6 +40,41 @@ def test_demo_end_to_end(tmp_path):
     # the service database holds what the service needs for complete dossiers: the official
     # protocols and the camera watchers' tallies and status log, all in the audit chain
     _service_holds_everything(res)
+    _quick_count_through_the_service(res)
+
+
+def _quick_count_through_the_service(res) -> None:
+    """Issue 19: the registered sample imported, the copies filed over SMS and the web form,
+    the estimate published and signed into the chain."""
+    import json
+
+    from sqlalchemy import select
+
+    from pollwatch.evidence.keys import known_public_keys
+    from pollwatch.service import models as m
+    from pollwatch.service.quickcount_live import verify_publication
+    from pollwatch.service.sources.evidence import open_database
+
+    svc, live = res.sources["service"], res.sources["quickcount_live"]
+    assert svc["n_sms"] == 75 and svc["n_web"] == 75
+    st = live["status"]
+    assert (st.sampled, st.reported, len(st.quarantined), len(st.off_sample)) == (150, 150, 0, 0)
+    # the service's estimate is the library's on the same copies (the report's PVT section)
+    name = "Candidate A (incumbent)"
+    assert abs(st.estimate[name].estimate - res.sources["pvt"].estimate[name].estimate) < 1e-12
+    doc = json.loads(live["publication"]["statement"])
+    assert doc["sample_sha256"] == res.sources["sample"].csv_sha256 and len(doc["inputs"]) == 150
+    engine, sessions = open_database(svc["url"], svc["data_dir"])
+    try:
+        with sessions() as s:
+            (pub,) = s.scalars(select(m.QcPublication)).all()
+            assert verify_publication(pub, known_public_keys(svc["data_dir"]))
+            channels = s.scalars(
+                select(m.Submission.channel).where(m.Submission.kind == "protocol")
+            )
+            assert sorted(set(channels)) == ["sms", "web"]
+    finally:
+        engine.dispose()
 
 
 def _service_holds_everything(res) -> None:

@@ -107,6 +107,7 @@ def run_demo(
         load_service,
         observer_incidents,
         observer_sample,
+        publish_quick_count,
     )
     from pollwatch.evidence import verify_bundle
     from pollwatch.evidence.keys import load_or_create_signing_key
@@ -126,6 +127,11 @@ def run_demo(
     sim = simulate_reference_case(seed)
     files = sim.write(data)
     design, copies, published, altered = observer_sample(sim, n_observed, seed)
+    # the registered sample (with its reserves) that the coordinator imports into the service
+    sample = design.write_registered(
+        data / "quickcount_sample.csv", created_at="2024-02-01T09:00:00+04:00"
+    )
+    files["quickcount_sample.csv"] = data / "quickcount_sample.csv"
     files.update(write_layout(published, "azerbaijan", data))  # the CEC's published protocols
     copies.table.write_csv(data / "protocol_copies.csv")
     files["protocol_copies.csv"] = data / "protocol_copies.csv"
@@ -181,8 +187,17 @@ def run_demo(
     observed = design.table["station_id"].cast(str).to_list()
     incidents = observer_incidents(sim, observed, seed)
     service = load_service(
-        out / "service", election, copies, incidents, seed, tallies=tallies, status=status
+        out / "service",
+        election,
+        copies,
+        incidents,
+        seed,
+        tallies=tallies,
+        status=status,
+        sample_path=files["quickcount_sample.csv"],
     )
+    say("quick count in the service: live status, the estimate published and signed")
+    quickcount_live = publish_quick_count(service)
     say("fusing the sources")
     fusion = fuse_sources(
         election,
@@ -226,6 +241,8 @@ def run_demo(
         "design": design,
         "incidents": incidents,
         "service": service,
+        "sample": sample,
+        "quickcount_live": quickcount_live,
         "bundle": verified,
         **fusion,
     }

@@ -130,13 +130,20 @@ def load_service(
     tallies: pl.DataFrame | None = None,
     status: pl.DataFrame | None = None,
     n_watchers: int = 5,
+    sample_path=None,
 ) -> dict:
     """A local SQLite service database with the stations and their official protocols,
     accredited observers with their protocol copies and incidents, and accredited camera
     watchers with the tallies and camera-status log of their stations, written through the
     service's own importer, crud and watcher functions (so every row is in the audit chain).
     Returns ``url``, ``data_dir``, ``election_id``, ``station_ids`` (code → service id) and
-    ``n_tallies``/``n_camera_logs``."""
+    ``n_tallies``/``n_camera_logs``.
+
+    With ``sample_path`` (a registered quick-count sample, ``pollwatch.quickcount.sample``) the
+    coordinator imports the sample first, and the observers file their copies as on election
+    day (issue 19): every other one as a results SMS from their registered phone through the
+    SMS intake (``R<id> #<station> <ballots> <votes…> <total>``), the others on the web form;
+    ``n_sms`` and ``n_web`` count them."""
     import datetime as dt
     import secrets
     import uuid
@@ -182,11 +189,17 @@ def load_service(
                     select(m.Station.code, m.Station.id).where(m.Station.election_id == row.id)
                 ).all()
             )
+            if sample_path is not None:
+                _import_sample(s, coord, row.id, sample_path)
             observers = []
             for k in range(n_observers):
+                phone = f"+99455100{k + 1:04d}" if sample_path is not None else None
                 observers.append(
-                    _accredited_user(s, coord, row.id, f"demo-observer-{k + 1}", "observer")
+                    _accredited_user(
+                        s, coord, row.id, f"demo-observer-{k + 1}", "observer", phone=phone
+                    )
                 )
+            channels = {"sms": 0, "web": 0}
             by_station: dict[str, m.User] = {}
             names = {c.id for c in election.candidates}
             tab = copies.table
@@ -203,6 +216,10 @@ def load_service(
                 votes = {
                     c: int(rec[c]) for c in copies.candidates if c in names and rec[c] is not None
                 }
+                if sample_path is not None:
+                    channel = _file_results(s, row, user, code, ids[code], numbers, votes, j)
+                    channels[channel] += 1
+                    continue
                 answers, flags = crud.clean_protocol(
                     row, numbers, votes, int(rec.get("registered") or 0)
                 )
@@ -259,16 +276,109 @@ def load_service(
         "station_ids": ids,
         "n_tallies": n_tallies,
         "n_camera_logs": n_logs,
+        **({"n_sms": channels["sms"], "n_web": channels["web"]} if sample_path else {}),
     }
 
 
-def _accredited_user(s, coord, election_id: int, username: str, role: str):
+def _import_sample(s, coord, election_id: int, path) -> None:
+    """The coordinator imports the registered sample (its SHA-256 into the audit chain)."""
+    import hashlib
+    from pathlib import Path
+
+    from pollwatch.quickcount.sample import read_sample, sidecar_path
+    from pollwatch.service.crud.quickcount import import_sample
+
+    path = Path(path)
+    side = hashlib.sha256(sidecar_path(path).read_bytes()).hexdigest()
+    import_sample(s, coord, election_id, read_sample(path), filename=path.name, sidecar_sha256=side)
+
+
+def _file_results(s, election_row, user, code: str, station_id: int, numbers, votes, j: int):
+    """One observer's copy as filed on election day: a results SMS through the intake (even
+    ``j``, when every candidate's count and both ballot lines are there), else the web form's
+    submission (votes by candidate name, as the form posts them). Returns the channel."""
+    import uuid
+
+    from pollwatch.service import crud
+    from pollwatch.service import models as m
+    from pollwatch.service.config import Settings
+    from pollwatch.service.sms_intake import handle_sms
+
+    order = [c["id"] for c in election_row.candidates]
+    valid, invalid = numbers.get("valid"), numbers.get("invalid")
+    if j % 2 == 0 and valid is not None and invalid is not None and set(order) <= set(votes):
+        text = " ".join(
+            [
+                f"R{user.id}",
+                f"#{code}",
+                str(valid + invalid),
+                *(str(votes[c]) for c in order),
+                str(valid),
+            ]
+        )
+        # one observer sends dozens of messages here in a second: no rate limit in the demo
+        settings = Settings(sms_rate_limit=10**6)
+        ok, reply = handle_sms(s, crud.personal_data(s, user)["phone"], text, None, settings)
+        if not ok:
+            raise RuntimeError(f"the demo's results SMS was refused: {text!r} -> {reply!r}")
+        return "sms"
+    names = {c["id"]: c["name"] for c in election_row.candidates}
+    by_name = {names[c]: v for c, v in votes.items()}
+    station = s.get(m.Station, station_id)
+    answers, flags = crud.clean_protocol(election_row, numbers, by_name, station.registered)
+    crud.create_submission(
+        s,
+        user,
+        m.Submission(
+            client_id=str(uuid.UUID(int=station_id, version=4)),
+            kind="protocol",
+            form="protocol",
+            channel="web",
+            station_id=station_id,
+            observer_id=user.id,
+            answers=answers,
+            flags=flags,
+        ),
+    )
+    return "web"
+
+
+def publish_quick_count(service: dict) -> dict:
+    """The coordinator's live status of the quick count in the service database, and the
+    estimate published from it: frozen, signed with the service's evidence key and put in the
+    audit chain (``service.quickcount_live``). Returns ``status`` and ``publication``."""
+    from pollwatch.evidence.keys import load_or_create_signing_key
+    from pollwatch.service import crud
+    from pollwatch.service.quickcount_live import compute_status, publish
+    from pollwatch.service.sources.evidence import open_database
+
+    key = load_or_create_signing_key(service["data_dir"], allow_plaintext=True)
+    engine, sessions = open_database(service["url"], service["data_dir"])
+    try:
+        with sessions() as s:
+            coord = crud.user_by_name(s, "demo-coordinator")
+            # HOOK(issue 19, i19-verdict): when ``quickcount.compare`` returns the pre-registered
+            # ``verdict`` (consistent / discrepancy / too_early), publish the verdict with the
+            # estimate here (the statement is ``quickcount_live.statement``); until then the
+            # estimate alone is frozen and signed.
+            row = publish(s, coord, service["election_id"], key)
+            s.commit()
+            status = compute_status(s, service["election_id"])
+            publication = {"id": row.id, "sha256": row.sha256, "statement": row.statement}
+    finally:
+        engine.dispose()
+    return {"status": status, "publication": publication}
+
+
+def _accredited_user(s, coord, election_id: int, username: str, role: str, phone=None):
     """A demo account with a random password, accredited by the CEC for the election."""
     import secrets
 
     from pollwatch.service import crud
 
-    u = crud.create_user(s, None, username=username, password=secrets.token_urlsafe(16), role=role)
+    u = crud.create_user(
+        s, None, username=username, password=secrets.token_urlsafe(16), role=role, phone=phone
+    )
     s.flush()
     acc = crud.request_accreditation(s, u, election_id, "CEC")
     s.flush()

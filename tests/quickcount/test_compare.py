@@ -11,9 +11,9 @@ from pollwatch.quickcount.compare import (
     CANNOT_SEE,
     compare,
     compare_official,
+    describe,
     match_protocols,
     tally_sheet_bound,
-    verdict,
 )
 from pollwatch.quickcount.design import draw_sample
 from pollwatch.quickcount.estimate import estimate
@@ -68,15 +68,17 @@ def test_official_within_interval_and_far_off(frame, sample_ids):
     assert all(abs(row.z) < 4 for row in ok.rows)
     lead = r.candidates[0]
     bad = compare_official(r, {lead: r[lead].estimate + 5 * r[lead].se})
-    assert bad.rows[0].z == pytest.approx(5) and bad.rows[0].verdict.startswith("significant")
+    assert bad.rows[0].z == pytest.approx(5) and bad.rows[0].verdict.startswith("outside")
+    assert (bad.rows[0].low, bad.rows[0].high) == (r[lead].t_low, r[lead].t_high)
+    assert "only the pre-registered verdict decides" in bad.summary().text
     assert CANNOT_SEE in bad.summary().notes
 
 
 @pytest.mark.parametrize(
-    "z, word", [(0.5, "consistent"), (-2.5, "outside"), (3.5, "significant"), (math.nan, "cannot")]
+    "z, word", [(0.5, "inside"), (-2.5, "outside"), (3.5, "outside"), (math.nan, "cannot")]
 )
-def test_verdict_words(z, word):
-    assert verdict(z).startswith(word)
+def test_describe_words(z, word):
+    assert describe(z, 200).startswith(word)
 
 
 def test_compare_bundle_mentions_limits(frame, sample_ids):

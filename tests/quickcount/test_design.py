@@ -139,6 +139,7 @@ class TestDrawSample:
         assert back.columns == [
             "station_id",
             "region",
+            "registered",
             "stratum",
             "weight",
             "inclusion_probability",

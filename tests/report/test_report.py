@@ -88,15 +88,18 @@ def test_report_in_chromium(report_dir, browser, tmp_path):
         )
     )
     # sort by station id descending, then ascending: the table must follow
-    header = page.locator("#station-table th", has_text="station id")
+    # the station comes first (key columns first: station, place, points, signals, turnout, share)
+    cols = page.eval_on_selector_all("#station-table th", "ths => ths.map(t => t.dataset.col)")
+    assert cols[0] == "station_id" and cols.index("points") < cols.index("turnout")
+    header = page.locator("#station-table th[data-col=station_id]")
     header.click()
     first = page.eval_on_selector_all(
-        "#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)"
+        "#station-table tbody tr", "rows => rows.map(r => r.cells[0].textContent)"
     )
     assert first == sorted(first)
     header.click()
     second = page.eval_on_selector_all(
-        "#station-table tbody tr", "rows => rows.map(r => r.cells[1].textContent)"
+        "#station-table tbody tr", "rows => rows.map(r => r.cells[0].textContent)"
     )
     assert second == sorted(first, reverse=True)
     page.fill("#station-filter", "zzzz-no-such-station")
@@ -124,9 +127,13 @@ def _check_in_browser(browser, html_path, tmp_path, figures: set[str]) -> None:
         page.eval_on_selector_all("figure[data-figure]", "els => els.map(e => e.dataset.figure)")
     )
     assert figures <= keys, keys
-    page.locator("#station-table th", has_text="points").click()
+    page.locator("#station-table th[data-col=points]").click()
+    col = page.eval_on_selector_all(
+        "#station-table th", "ths => ths.map(t => t.dataset.col)"
+    ).index("points")
     pts = page.eval_on_selector_all(
-        "#station-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[4].dataset.v))"
+        "#station-table tbody tr",
+        f"rows => rows.map(r => parseFloat(r.cells[{col}].dataset.v))",
     )
     assert pts == sorted(pts)
     page.screenshot(path=str(tmp_path / "report.png"))

@@ -116,7 +116,7 @@ def _pages_of(ctx, role: str, lang: str) -> dict[str, str]:
             f"/file/incident?station={st}",
             *(f"/file/checklist/{f}?station={st}" for f in ("opening", "voting", "counting")),
         ],
-        "coordinator": ["/dashboard", "/review", f"/stations/{st}/dossier"],
+        "coordinator": ["/dashboard", "/review", f"/stations/{st}/dossier", "/quickcount"],
         "camera_watcher": [f"/watch?station={st}"],
     }[role]
     pages = {}

@@ -61,6 +61,15 @@ def register(app: typer.Typer) -> None:
                     f"{len(found)} found by the observers' copies.",
                     highlight=False,
                 )
+            if "quickcount_live" in src:
+                st, pub = src["quickcount_live"]["status"], src["quickcount_live"]["publication"]
+                svc = src["service"]
+                console.print(
+                    f"Quick count in the service: {st.reported} of {st.sampled} sampled stations "
+                    f"reported ({svc.get('n_sms', 0)} by SMS, {svc.get('n_web', 0)} on the web "
+                    f"form); estimate published and signed, SHA-256 {pub['sha256']}.",
+                    highlight=False,
+                )
             if "cameras" in src:
                 c = src["cameras"]
                 console.print(
@@ -107,7 +116,9 @@ def register(app: typer.Typer) -> None:
                 )
                 typer.echo(
                     f"  then open http://127.0.0.1:8000/stations/{svc['station_ids'][first]}/dossier"
+                    " (and /quickcount for the quick count)"
                 )
+                typer.echo(f"  pollwatch quickcount status --database {db} --data-dir {data}")
                 typer.echo(
                     f"Verify the bundle: pollwatch evidence verify {result.paths['evidence bundle'].resolve()}"
                 )

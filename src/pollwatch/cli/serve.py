@@ -63,13 +63,26 @@ def register(app: typer.Typer) -> None:
             f"database {settings.database_url.split('@')[-1]}",
             highlight=False,
         )
+        from pollwatch.service.ops.logs import log_config
+
+        try:
+            logging_config = log_config(
+                settings.log_level, settings.log_format, settings.access_log
+            )
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         uvicorn.run(
             "pollwatch.service.main:app_from_env",
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
+            log_config=logging_config,
+            log_level=settings.log_level.lower(),
+            # the client's address and scheme come from the app's own trusted-proxy rule
+            # (POLLWATCH_TRUSTED_PROXIES, POLLWATCH_BEHIND_TLS), never from uvicorn's default of
+            # trusting X-Forwarded-* from 127.0.0.1
+            proxy_headers=False,
         )
 
 

@@ -51,7 +51,8 @@ class SigningKeyError(RuntimeError):
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # the folder too: its listing tells a reader which keys exist (pollwatch doctor checks it)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -188,7 +189,7 @@ def load_or_create_signing_key(
 
 
 def _write_public(path: Path, pub: Ed25519PublicKey) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_bytes(public_pem(pub))
     os.replace(tmp, path)

@@ -32,8 +32,16 @@ from pollwatch.ingest.rows import (
     totals_rows,
 )
 from pollwatch.ingest.sniff import sniff
+from pollwatch.ingest.vocabulary import header_role
 from pollwatch.model.derived import exclusion_expr
-from pollwatch.model.election import EXCLUSION, SOURCE_LINE, Candidate, Election, ElectionMeta
+from pollwatch.model.election import (
+    EXCLUSION,
+    SOURCE_LINE,
+    SOURCE_URL,
+    Candidate,
+    Election,
+    ElectionMeta,
+)
 from pollwatch.model.fields import FIELD_BY_NAME
 
 
@@ -418,6 +426,9 @@ def _ingest(
     cols += [series[k] for k in FIELD_BY_NAME if k in series]
     cols += [series[c] for c in cand_ids]
     cols.append(pl.Series(SOURCE_LINE, lines))
+    url_col = url_column(df, [h for h in header if h not in used and h not in cand_cols])
+    if url_col is not None:  # kept for the report's links; still listed as not used for counts
+        cols.append(df[url_col].cast(pl.Utf8).str.strip_chars().alias(SOURCE_URL))
     table = pl.DataFrame(cols)
     if mapping.options.get("station_issued_includes_mobile") and {
         "ballots_issued_station",
@@ -497,3 +508,28 @@ def _ingest(
     object.__setattr__(report, "seconds", time.perf_counter() - t0)
     election.ingest_report = report
     return election
+
+
+def url_column(df: pl.DataFrame, candidates: list[str], sample: int = 200) -> str | None:
+    """The column holding each station's web page, if the file has one: a header named like a
+    link (``url``, ``link``, ``ссылка`` …; :func:`~pollwatch.ingest.vocabulary.header_role`)
+    with at least one http(s) value, else the first column whose first ``sample`` non-blank
+    values are at least 90 % http(s) URLs. The values are untrusted text; the report links
+    only http(s) URLs."""
+
+    def url_share(col: str) -> float:
+        vals = df[col].cast(pl.Utf8, strict=False).drop_nulls().str.strip_chars()
+        vals = vals.filter(vals != "").head(sample)
+        if vals.len() == 0:
+            return 0.0
+        hits = vals.str.contains(r"(?i)^https?://\S+$")
+        return int(hits.sum()) / vals.len()
+
+    named = [c for c in candidates if header_role(c) == "url"]
+    for c in named:
+        if url_share(c) > 0:
+            return c
+    for c in candidates:
+        if c not in named and url_share(c) >= 0.9:
+            return c
+    return None

@@ -6,7 +6,7 @@ only here (:mod:`pollwatch.model.derived`), so every method uses the same conven
 This package imports nothing else of pollwatch except ``errors``.
 """
 
-from pollwatch.model.election import Candidate, Election, ElectionMeta
+from pollwatch.model.election import SOURCE_URL, Candidate, Election, ElectionMeta
 from pollwatch.model.fields import EXCLUSION_REASONS, FIELDS, Field, field_names
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Election",
     "ElectionMeta",
     "FIELDS",
+    "SOURCE_URL",
     "Field",
     "field_names",
 ]

@@ -18,6 +18,8 @@ from pollwatch.model.fields import FIELD_BY_NAME, UNTRUSTED_EXCLUSIONS
 STATION_ID = "station_id"
 EXCLUSION = "exclusion"
 SOURCE_LINE = "source_line"
+#: optional str column: the station's official web page (protocol), as the source file gives it
+SOURCE_URL = "source_url"
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class Election:
     * protocol fields present in this election (Int64; see :mod:`pollwatch.model.fields`);
     * one Int64 vote column per candidate, named by ``Candidate.id``;
     * ``exclusion`` (str or null): why the station cannot be analysed, if it cannot;
-    * ``source_line`` (Int64, optional): the 1-based line in the source file.
+    * ``source_line`` (Int64, optional): the 1-based line in the source file;
+    * ``source_url`` (str, optional): the station's official page from the file's URL column
+      (untrusted text: the report links only http(s) URLs).
 
     Conventions (one place: :mod:`pollwatch.model.derived`): ballots cast = valid + invalid;
     ballots issued = early + in station + mobile; turnout = cast / registered by default,
@@ -376,4 +380,12 @@ class Election:
         return cls(table, meta)
 
 
-__all__ = ["Candidate", "Election", "ElectionMeta", "STATION_ID", "EXCLUSION", "SOURCE_LINE"]
+__all__ = [
+    "Candidate",
+    "Election",
+    "ElectionMeta",
+    "STATION_ID",
+    "EXCLUSION",
+    "SOURCE_LINE",
+    "SOURCE_URL",
+]

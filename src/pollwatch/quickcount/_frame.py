@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from pollwatch.errors import DataIssue, InputDataError
 from pollwatch.model import Election
 
 SEP = " | "
@@ -35,10 +36,12 @@ class Frame:
     names: tuple[str, ...]  # stratum names, sorted
     sizes: np.ndarray  # N_h, stations per stratum
     parents: tuple[str, ...]  # parent group of each stratum ("" = national)
+    #: frame stations when the frame is a registered sample's strata (sum of N_h); else the mask's
+    total: int | None = None
 
     @property
     def n(self) -> int:
-        return int(self.mask.sum())
+        return int(self.mask.sum()) if self.total is None else self.total
 
 
 def _parent_columns(election: Election, by: tuple[str, ...]) -> tuple[str, ...]:
@@ -107,4 +110,52 @@ def build_frame(
         names=tuple(str(n) for n in names),
         sizes=sizes.astype(np.int64),
         parents=parents,
+    )
+
+
+def sample_frame(
+    election: Election,
+    by: Sequence[str],
+    station_ids: Sequence[str],
+    strata: Sequence[str],
+    sizes: Mapping[str, int],
+    source: str = "<sample>",
+) -> Frame:
+    """The frame of a registered sample: its active stations, their strata and the recorded N_h.
+
+    The strata and their sizes come from the sample file (docs/quickcount.md §3), not from the
+    election; the election must hold every active station (it supplies the candidates). A
+    stratum ``"R01 | T05"`` has the parent group ``"R01"`` for collapsing, as in
+    :func:`build_frame`.
+    """
+    present = set(election.table["station_id"].cast(pl.Utf8).to_list())
+    missing = [s for s in station_ids if s not in present]
+    if missing:
+        issues = [
+            DataIssue(
+                source,
+                "sampled station is not in the election file",
+                column="station_id",
+                station_id=s,
+                expected="a station of the frame the sample was drawn from",
+            )
+            for s in missing
+        ]
+        raise InputDataError(
+            f"{source}: {len(missing)} sampled station(s) are not in the election file "
+            f"({', '.join(missing[:10])}{'…' if len(missing) > 10 else ''})",
+            issues,
+        )
+    names = tuple(sorted(sizes))
+    index = {n: i for i, n in enumerate(names)}
+    return Frame(
+        election=election,
+        by=tuple(by),
+        mask=election.table["station_id"].cast(pl.Utf8).is_in(list(station_ids)).to_numpy(),
+        station_ids=np.asarray(list(station_ids), dtype=str),
+        codes=np.asarray([index[s] for s in strata], dtype=np.int64),
+        names=names,
+        sizes=np.asarray([sizes[n] for n in names], dtype=np.int64),
+        parents=tuple(n.rsplit(SEP, 1)[0] if SEP in n else "" for n in names),
+        total=int(sum(sizes.values())),
     )

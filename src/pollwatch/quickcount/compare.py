@@ -1,7 +1,10 @@
-"""Quick count against the official result: interval tests, station-level protocol match,
-and the worst-case bound for a partial collection of tally sheets.
+"""Quick count against the official result: the pre-registered verdict, every figure against
+its interval, station-level protocol match, and the worst-case bound for a partial collection
+of tally sheets.
 
-Sources: docs/methods/quickcount-and-cameras.md §1.2 f (z-score, |z| > 3), §1.2 h (worst-case bound, as used
+Sources: docs/quickcount.md §8.1 (one pre-registered verdict from three headline t-tests with
+Holm's correction; the other figures are shown and do not vote); docs/methods/quickcount-and-cameras.md
+§1.2 f (the official figure against the interval), §1.2 h (worst-case bound, as used
 on the Venezuelan opposition's collected *actas*), §1.4 (what a protocol-copy PVT cannot see);
 Estok, Nevitte & Cowan (2002), NDI, ch. 8.
 """
@@ -9,15 +12,20 @@ Estok, Nevitte & Cowan (2002), NDI, ch. 8.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from pollwatch.model import Election
+from pollwatch.quickcount.checks import INCOMPLETE
 from pollwatch.quickcount.copies import ProtocolCopies
+from pollwatch.quickcount.design import SampleDesign
 from pollwatch.quickcount.estimate import QuickCountResult, _candidate_columns, estimate
+from pollwatch.quickcount.sample import RegisteredSample
+from pollwatch.quickcount.verdict import Verdict, VerdictRule, decide, official_figures
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -33,7 +41,7 @@ __all__ = [
     "match_protocols",
     "official_figures",
     "tally_sheet_bound",
-    "verdict",
+    "describe",
 ]
 
 CANNOT_SEE = (
@@ -44,25 +52,18 @@ CANNOT_SEE = (
 )
 
 
-def verdict(z: float) -> str:
-    """Words for an official figure's z-score against the PVT interval (§1.2 f)."""
-    if math.isnan(z):
+def describe(t: float, df: int, confidence: float = 0.95) -> str:
+    """Words for one official figure's ``t = (official − estimate)/SE`` against the quick count's
+    t interval (§1.2 f). Descriptive only: the verdict is decided by :func:`decide`."""
+    if math.isnan(t):
         return "cannot be judged (no variance)"
-    if abs(z) <= 1.96:
-        return "consistent: inside the 95 % margin"
-    if abs(z) <= 3:
-        return "outside the 95 % margin but |z| ≤ 3: a discrepancy to investigate, not proof"
-    return "significant discrepancy (|z| > 3)"
-
-
-def official_figures(official: Election) -> dict[str, float]:
-    """Official shares of valid votes by candidate name, turnout and invalid share (all stations)."""
-    t = official.totals()
-    cast = t["valid"] + t["invalid"]
-    out = {name: (v / t["valid"] if t["valid"] else math.nan) for name, v in t["votes"].items()}
-    out["turnout"] = cast / t["registered"] if t["registered"] else math.nan
-    out["invalid_share"] = t["invalid"] / cast if cast else math.nan
-    return out
+    q = float(stats.t.ppf(0.5 + confidence / 2, df)) if df >= 1 else math.inf
+    c = f"{100 * confidence:g} %"
+    return (
+        f"inside the {c} t interval"
+        if abs(t) <= q
+        else f"outside the {c} t interval (shown; only the headline quantities vote)"
+    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class OfficialRow:
 
 @dataclass(frozen=True)
 class OfficialComparison(ResultMixin):
-    """Each official figure against the PVT interval: z = (official − estimate)/SE."""
+    """Each official figure against the PVT's t interval: ``z = (official − estimate)/SE``,
+    read on ``df`` degrees of freedom. Shown, not voted: the verdict is :class:`Verdict`."""
 
     rows: tuple[OfficialRow, ...]
     confidence: float
@@ -89,19 +91,17 @@ class OfficialComparison(ResultMixin):
         return max(self.rows, key=lambda r: -1 if math.isnan(r.z) else abs(r.z))
 
     def summary(self) -> Summary:
-        bad = [r for r in self.rows if not math.isnan(r.z) and abs(r.z) > 3]
+        out = [r for r in self.rows if r.verdict.startswith("outside")]
         text = (
-            "Every official figure is consistent with the quick count."
-            if all(r.verdict.startswith("consistent") for r in self.rows)
-            else f"{len(bad)} official figure(s) differ significantly from the quick count (|z| > 3)."
-            if bad
-            else "Some official figures fall outside the quick count's margin, none with |z| > 3."
+            f"{len(out)} of {len(self.rows)} official figures lie outside their own "
+            f"{100 * self.confidence:g} % t interval; with this many figures some are expected to "
+            "by chance, so only the pre-registered verdict decides."
         )
         rows = [
             (
                 r.quantity,
                 f"official {fmt_pct(r.official)} vs PVT {fmt_pct(r.estimate)} "
-                f"[{fmt_pct(r.low)}, {fmt_pct(r.high)}], z = {r.z:+.2f}: {r.verdict}",
+                f"[{fmt_pct(r.low)}, {fmt_pct(r.high)}], t = {r.z:+.2f}: {r.verdict}",
             )
             for r in self.rows
         ]
@@ -124,7 +124,8 @@ def compare_official(
     Returns
     -------
     OfficialComparison
-        Per quantity: the official figure, the estimate and interval, ``z`` and a verdict.
+        Per quantity: the official figure, the estimate and its t interval, ``z`` (read on
+        ``result.df`` degrees of freedom) and words; descriptive, the verdict is :func:`decide`.
     """
     figs = official_figures(official) if isinstance(official, Election) else dict(official)
     rows = []
@@ -139,10 +140,10 @@ def compare_official(
                 official=off,
                 estimate=q.estimate,
                 se=q.se,
-                low=q.low,
-                high=q.high,
+                low=q.t_low,
+                high=q.t_high,
                 z=z,
-                verdict=verdict(z),
+                verdict=describe(z, result.df, result.confidence),
             )
         )
     return OfficialComparison(rows=tuple(rows), confidence=result.confidence)
@@ -263,18 +264,28 @@ def _int(v) -> int | None:
 
 @dataclass(frozen=True)
 class PVTComparison(ResultMixin):
-    """The quick count, its comparison with the official figures and the station-level match."""
+    """The quick count, its pre-registered verdict, every official figure against its interval
+    and the station-level match.
 
+    ``verdict``: ``consistent``, ``discrepancy`` or ``too_early`` (docs/quickcount.md §8.1);
+    ``decision`` holds the three headline tests it was decided from.
+    """
+
+    verdict: str
+    decision: Verdict
     estimate: QuickCountResult
     official: OfficialComparison
     protocols: ProtocolMatch
 
     def summary(self) -> Summary:
-        e, o, p = self.estimate.summary(), self.official.summary(), self.protocols.summary()
-        text = f"{e.text} {o.text} {p.text}"
-        rows = list(o.rows) + list(p.rows[:50])
+        e, v, p = self.estimate.summary(), self.decision.summary(), self.protocols.summary()
+        text = f"{v.text} {e.text} {p.text}"
+        rows = list(v.rows) + list(p.rows[:50])
         return Summary(
-            "Quick count against the official result", text, rows, [*e.notes, *p.notes, CANNOT_SEE]
+            f"Quick count against the official result — {v.title}",
+            text,
+            rows,
+            [*v.notes, *e.notes, *p.notes, CANNOT_SEE],
         )
 
 
@@ -287,9 +298,21 @@ def compare(
     confidence: float = 0.95,
     bootstrap: int = 0,
     seed: int | None = None,
+    sample: RegisteredSample | None = None,
+    sampled: SampleDesign | Mapping[str, int] | int | None = None,
+    rule: VerdictRule | None = None,
 ) -> PVTComparison:
-    """Estimate from the copies (frame: ``official`` unless given), test the official figures and
-    match every copied protocol against the official one."""
+    """Estimate from the copies (frame: ``official`` unless given; only the registered
+    ``sample``'s stations when given), decide the pre-registered verdict (docs/quickcount.md
+    §8.1), show every official figure against its interval and match every copied protocol
+    against the official one. Quarantined copies (docs/quickcount.md §5) are left out of the
+    match too: an observer's typo is not evidence that the official protocol was altered.
+
+    ``sampled`` (the drawn sample, ``{stratum: drawn}`` or the total; taken from ``sample``
+    when that is given) lets the verdict check the response rate; ``rule`` overrides the
+    pre-registered :class:`VerdictRule` (its level is ``rule.alpha``, independent of
+    ``confidence``, which sets the shown intervals).
+    """
     res = estimate(
         copies,
         frame or official,
@@ -297,8 +320,26 @@ def compare(
         confidence=confidence,
         bootstrap=bootstrap,
         seed=seed,
+        sample=sample,
     )
-    return PVTComparison(res, compare_official(res, official), match_protocols(copies, official))
+    # an incomplete copy's filled lines are still evidence; an inconsistent copy's are not
+    bad = [q.station_id for q in res.quarantined if set(q.rules) - {INCOMPLETE}]
+    matched = ProtocolCopies(
+        copies.table.filter(~pl.col("station_id").cast(pl.Utf8).is_in(bad)),
+        copies.fields,
+        copies.candidates,
+        copies.source,
+    )
+    if sampled is None and sample is not None:
+        sampled = {h: n_h for h, (_N, n_h) in sample.strata.items()}
+    dec = decide(res, official, sampled=sampled, rule=rule)
+    return PVTComparison(
+        dec.verdict,
+        dec,
+        res,
+        compare_official(res, official),
+        match_protocols(matched, official),
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ A CSV/Parquet file (or a polars DataFrame; later the observation service) with `
 ``valid``, ``invalid``, ``registered`` and one column per candidate, named by the candidate's id
 in the Election model (``cand_00`` …) or by the candidate's name. Other protocol fields with the
 model's names (``ballots_issued_station`` …) are kept for the station-level match. Optional
-``arrived`` (sortable: a time or a sequence number) orders reports for the convergence check.
+``arrived`` (or ``received_at``; sortable: a time or a sequence number) orders reports for the
+convergence check; ISO times also give the response rate over time. A blank cell is kept as
+missing (null), never read as 0: :mod:`~pollwatch.quickcount.checks` quarantines such a copy
+(docs/quickcount.md §5).
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from pollwatch.model.fields import FIELD_BY_NAME
 
 REQUIRED = ("station_id", "valid", "invalid", "registered")
 ARRIVED = "arrived"
-_META = {"station_id", ARRIVED, "observer", "note", "stratum", "weight", "inclusion_probability"}
+RECEIVED_AT = "received_at"  # the service's name for the arrival time; read as ``arrived``
+_META = {
+    "station_id",
+    ARRIVED,
+    RECEIVED_AT,
+    "observer",
+    "note",
+    "stratum",
+    "weight",
+    "inclusion_probability",
+}
 
 __all__ = ["ProtocolCopies", "read_protocol_copies"]
 
@@ -126,22 +139,12 @@ class ProtocolCopies:
                         value=str(raw[i]),
                     )
                 )
-            if col in REQUIRED:
-                for i in (num.is_null() & raw.is_null()).arg_true().to_list():
-                    issues.append(
-                        DataIssue(
-                            source,
-                            "required value is empty",
-                            line=line_of(i),
-                            column=col,
-                            station_id=ids[i],
-                            expected="a non-negative integer",
-                            value="",
-                        )
-                    )
+            # a blank cell stays null (missing, never 0): quickcount.checks quarantines the copy
             out[col] = num
         if ARRIVED in df.columns:
             out[ARRIVED] = df[ARRIVED]
+        elif RECEIVED_AT in df.columns:
+            out[ARRIVED] = df[RECEIVED_AT]
         if issues:
             shown = "\n".join(f"- {i}" for i in issues[:20])
             more = f"\n… and {len(issues) - 20} more" if len(issues) > 20 else ""

@@ -21,9 +21,15 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pollwatch.errors import DegenerateDataWarning
+from pollwatch.errors import DataIssue, DegenerateDataWarning, IngestError
 from pollwatch.model import Election
 from pollwatch.quickcount._frame import build_frame
+from pollwatch.quickcount.sample import (
+    RegisteredSample,
+    SampledStation,
+    file_sha256,
+    write_sample,
+)
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -31,6 +37,8 @@ __all__ = [
     "SampleSize",
     "StratumAllocation",
     "allocate",
+    "default_reserves",
+    "derive_strata",
     "design_effect",
     "draw_sample",
     "expected_ballots",
@@ -366,8 +374,66 @@ class SampleDesign(ResultMixin):
     excluded_stations: int
     seed: int
     notes: tuple[str, ...] = field(default=())
+    #: reserve stations: ``station_id``, the hierarchy levels, ``stratum``, ``reserve_rank``
+    reserves: pl.DataFrame | None = None
+    #: ``{"file", "sha256", "from", "to"}`` when strata were derived through a lookup file
+    lookup: dict | None = None
 
-    _dict_exclude = ("table",)
+    _dict_exclude = ("table", "reserves")
+
+    def registered_stations(self) -> list[SampledStation]:
+        """Primaries then reserves as rows of the registered-sample file (docs/quickcount.md §3)."""
+        by = {s.name: s for s in self.strata}
+        reg = "registered" in self.table.columns
+        rows = []
+        for t, role in ((self.table, "primary"), (self.reserves, "reserve")):
+            if t is None:
+                continue
+            ranks = t["reserve_rank"].to_list() if role == "reserve" else [None] * t.height
+            regs = t["registered"].to_list() if reg else [None] * t.height
+            for sid, name, rank, r in zip(
+                t["station_id"].to_list(), t["stratum"].to_list(), ranks, regs, strict=True
+            ):
+                a = by[name]
+                rows.append(
+                    SampledStation(
+                        str(sid),
+                        name,
+                        role,  # type: ignore[arg-type]  # "primary" or "reserve" from the loop
+                        rank,
+                        a.frame_stations,
+                        a.sampled,
+                        a.frame_stations / a.sampled,
+                        None if r is None else int(r),
+                    )
+                )
+        return rows
+
+    def write_registered(
+        self,
+        path: str | Path,
+        *,
+        target_moe: float | None = None,
+        confidence: float | None = None,
+        deff: float | None = None,
+        created_at: str | None = None,
+    ) -> RegisteredSample:
+        """Write the registered sample (CSV + JSON sidecar, docs/quickcount.md §3) and read it back."""
+        return write_sample(
+            path,
+            self.registered_stations(),
+            seed=self.seed,
+            strata_by=self.strata_by,
+            design={
+                "target_moe": target_moe,
+                "confidence": confidence,
+                "deff": deff,
+                "n": self.size,
+                "allocation": self.allocation,
+            },
+            lookup=self.lookup,
+            created_at=created_at,
+        )
 
     def write(self, path: str | Path) -> Path:
         """Write the sample as CSV or Parquet (by extension) for assignment to observers."""
@@ -391,6 +457,16 @@ class SampleDesign(ResultMixin):
             ("allocation", self.allocation),
             ("seed", str(self.seed)),
         ]
+        if self.reserves is not None:
+            rows.append(("reserve stations", fmt_int(self.reserves.height)))
+        if self.lookup is not None:
+            rows.append(
+                (
+                    "strata through lookup",
+                    f"{self.lookup['file']} ({self.lookup['from']} → "
+                    f"{', '.join(self.lookup['to'])}; SHA-256 {self.lookup['sha256'][:12]}…)",
+                )
+            )
         rows += [
             (
                 f"stratum {s.name}",
@@ -428,6 +504,7 @@ def draw_sample(
     seed: int | None = None,
     minimum_per_stratum: int = 2,
     candidate: str | None = None,
+    reserves: int | None = None,
 ) -> SampleDesign:
     """Draw a stratified random sample of ``size`` stations (simple random within each stratum).
 
@@ -453,11 +530,16 @@ def draw_sample(
         Least stations per stratum, so that its variance can be estimated.
     candidate : str, optional
         Whose vote Neyman allocation uses (default: the candidate under scrutiny).
+    reserves : int, optional
+        Reserve stations per stratum, drawn after all primaries from the stations left (so the
+        primaries do not depend on it) and ranked in the order drawn; None:
+        :func:`default_reserves`. Capped at the stations left in the stratum.
 
     Returns
     -------
     SampleDesign
-        The drawn stations with stratum, weight and inclusion probability, and the allocation.
+        The drawn stations with stratum, weight and inclusion probability, the reserves and the
+        allocation.
 
     Examples
     --------
@@ -470,6 +552,8 @@ def draw_sample(
         raise ValueError(
             f"allocation ({allocation!r}) not recognised; must be 'proportional', 'registered' or 'neyman'"
         )
+    if reserves is not None and reserves < 0:
+        raise ValueError(f"reserves ({reserves}) must be in the interval [0, inf)")
     if minimum_per_stratum < 1:
         raise ValueError(
             f"minimum_per_stratum ({minimum_per_stratum}) must be in the interval [1, inf)"
@@ -495,18 +579,50 @@ def draw_sample(
             for h in range(len(n_h))
         ]
     ).astype(np.int64)
+    # reserves after every primary, from the same stream: the primaries stay those of a draw
+    # without reserves, and each stratum's reserves come in the order drawn (rank 1 first)
+    chosen = np.zeros(frame.n, dtype=bool)
+    chosen[picked] = True
+    k_h = [
+        min(default_reserves(int(n_h[h])) if reserves is None else reserves, int(left))
+        for h, left in enumerate(frame.sizes - n_h)
+    ]
+    spare = [
+        rng.choice(
+            [i for i in order[starts[h] : starts[h + 1]] if not chosen[i]], k_h[h], replace=False
+        ).astype(np.int64)
+        if k_h[h]
+        else np.zeros(0, dtype=np.int64)
+        for h in range(len(n_h))
+    ]
     picked.sort()
+    names = np.asarray(frame.names, dtype=object)
+    frame_rows = np.flatnonzero(frame.mask)
+    cols = ["station_id", *election.meta.hierarchy]
+    if "registered" in election.table.columns and "registered" not in cols:
+        cols.append("registered")
     codes = frame.codes[picked]
     weight = frame.sizes[codes] / n_h[codes]
-    rows = np.flatnonzero(frame.mask)[picked]
-    cols = ["station_id", *election.meta.hierarchy]
     table = (
-        election.table[rows]
+        election.table[frame_rows[picked]]
         .select(cols)
         .with_columns(
-            pl.Series("stratum", np.asarray(frame.names, dtype=object)[codes].astype(str)),
+            pl.Series("stratum", names[codes].astype(str)),
             pl.Series("weight", weight.astype(np.float64)),
             pl.Series("inclusion_probability", 1.0 / weight),
+        )
+    )
+    res = np.concatenate(spare) if spare else np.zeros(0, dtype=np.int64)
+    reserve_table = (
+        election.table[frame_rows[res]]
+        .select(cols)
+        .with_columns(
+            pl.Series("stratum", names[frame.codes[res]].astype(str), dtype=pl.Utf8),
+            pl.Series(
+                "reserve_rank",
+                np.concatenate([np.arange(1, k + 1, dtype=np.int64) for k in k_h]),
+                dtype=pl.Int64,
+            ),
         )
     )
     allocs = tuple(
@@ -528,4 +644,123 @@ def draw_sample(
         excluded_stations=election.n_stations - frame.n,
         seed=entropy,
         notes=tuple(notes),
+        reserves=reserve_table,
     )
+
+
+def default_reserves(sampled: int) -> int:
+    """Reserves per stratum when none are asked for: one for every five primaries, at least one.
+
+    NDI's handbook draws reserve stations with the sample so that a replacement is random too;
+    it gives no fixed share. A fifth covers the unreachable stations of a typical deployment
+    (5–10 %) several times over without inviting replacements of convenience.
+    """
+    return max(1, math.ceil(sampled / 5))
+
+
+def derive_strata(
+    election: Election, lookup: str | Path, source: str, columns: Sequence[str] | None = None
+) -> tuple[Election, dict]:
+    """Add stratifying columns to the election's stations through a lookup file.
+
+    ``lookup`` is a CSV (UTF-8, header) with a column named ``source`` (e.g. ``conec``, the
+    constituency: the Azerbaijani layout has no region) and the derived columns (e.g.
+    ``region``); each value of ``source`` among the stations must appear exactly once.
+
+    Returns the election with the derived columns and the lookup record for the sample's
+    sidecar (``{"file", "sha256", "from", "to"}``). Raises
+    :class:`~pollwatch.errors.IngestError` listing every station value missing from the lookup,
+    duplicated keys with different values, and missing columns.
+    """
+    path = Path(lookup)
+    src = str(path)
+    if not path.exists():
+        raise IngestError(src, [DataIssue(src, "file not found")])
+    if source not in election.table.columns:
+        raise ValueError(
+            f"strata_from ({source!r}) is not a column of the election; "
+            f"columns are: {', '.join(election.table.columns)}"
+        )
+    df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
+    to = [c for c in df.columns if c != source] if columns is None else list(columns)
+    issues = [
+        DataIssue(
+            src,
+            f'missing column "{c}"',
+            1,
+            c,
+            value=", ".join(df.columns),
+            expected=f"columns {source} and {', '.join(to) or 'a derived column'}",
+        )
+        for c in [source, *to]
+        if c not in df.columns
+    ]
+    if not to:
+        issues.append(DataIssue(src, "no derived column", 1, expected=f"a column besides {source}"))
+    if issues:
+        raise IngestError(src, issues)
+    clash = [c for c in to if c in election.table.columns]
+    if clash:
+        raise ValueError(f"strata ({clash}) are already columns of the election: no lookup needed")
+    df = df.select([pl.col(c).str.strip_chars() for c in [source, *to]])
+    seen: dict[str, tuple[int, tuple]] = {}
+    for line, row in enumerate(df.iter_rows(), start=2):
+        key, vals = row[0], row[1:]
+        if key is None or key == "":
+            issues.append(
+                DataIssue(src, "empty key", line, source, expected="a value of " + source)
+            )
+        elif key in seen and seen[key][1] != vals:
+            issues.append(
+                DataIssue(
+                    src,
+                    "key listed twice with different values",
+                    line,
+                    source,
+                    value=key,
+                    expected=f"one row per key (first on line {seen[key][0]})",
+                )
+            )
+        else:
+            seen.setdefault(key, (line, vals))
+        for c, v in zip(to, vals, strict=True):
+            if v is None or v == "":
+                issues.append(
+                    DataIssue(src, "empty value", line, c, value="", expected=f"the {c} of {key}")
+                )
+    keys = election.table[source].cast(pl.Utf8).str.strip_chars()
+    missing = sorted(set(keys.drop_nulls().to_list()) - set(seen), key=str)
+    issues += [
+        DataIssue(
+            src,
+            f"{source} of the stations missing from the lookup",
+            None,
+            source,
+            value=k,
+            expected=f"a row for {source} {k!r}",
+        )
+        for k in missing
+    ]
+    if keys.null_count():
+        issues.append(
+            DataIssue(
+                src,
+                f"stations without a {source}",
+                None,
+                source,
+                value=str(keys.null_count()),
+                expected=f"every station has a {source}",
+            )
+        )
+    if issues:
+        raise IngestError(src, issues)
+    mapping = {k: v for k, (_, v) in seen.items()}
+    table = election.table.with_columns(
+        [
+            pl.Series(c, [mapping[k][j] for k in keys.to_list()], dtype=pl.Utf8)
+            for j, c in enumerate(to)
+        ]
+    )
+    record = {"file": path.name, "sha256": file_sha256(path), "from": source, "to": to}
+    return Election(table, election.meta, election.ingest_report), record

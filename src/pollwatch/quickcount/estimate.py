@@ -8,6 +8,10 @@ Apollo's estimator (``apollo/result_analysis/results.py``) is the one-stratum sp
 Assumptions: stations were drawn by simple random sampling within strata (weights ``N_h/n_h``),
 non-reporting stations are missing at random within their stratum, and the copies are the
 station protocols as counted. Shares are of **valid votes**; turnout is ballots cast / registered.
+Copies are checked before counting (docs/quickcount.md §5: failing or incomplete copies are
+quarantined, never counted with a 0 in a blank cell); with a registered sample (§3, §4) only
+the active sample's copies are counted, the rest are listed as off-sample, and the response is
+reported overall, by stratum and by the hour (§6).
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
-from pollwatch.quickcount._frame import Frame, build_frame
+from pollwatch.quickcount._frame import Frame, build_frame, sample_frame
+from pollwatch.quickcount.checks import CopyScreen, QuarantinedCopy, screen_copies
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
 from pollwatch.quickcount.design import z_value
+from pollwatch.quickcount.response import OffSample, ResponseReport, response_report
+from pollwatch.quickcount.sample import RegisteredSample
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_pct, jsonable
 
 __all__ = [
@@ -376,6 +383,16 @@ class QuickCountResult(ResultMixin):
     bootstrap_reps: int
     seed: int | None
     notes: tuple[str, ...] = ()
+    #: copies left out by the checks before counting (docs/quickcount.md §5), with the reasons
+    quarantined: tuple[QuarantinedCopy, ...] = ()
+    #: control relations checked on every copy
+    checks: tuple[str, ...] = ()
+    #: copies from stations outside the (replaced) registered sample: listed, never counted
+    off_sample: OffSample | None = None
+    #: response of the registered sample (None without one)
+    response: ResponseReport | None = None
+    #: the registered sample's file and its registered SHA-256 (None without one)
+    sample: dict | None = None
 
     _dict_exclude = ("strata",)
 
@@ -404,6 +421,18 @@ class QuickCountResult(ResultMixin):
             )
             + (f"{_cap(self.lead.call)}. " if self.lead else "")
             + f"{_cap(self.majority)}."
+            + (
+                f" {len(self.quarantined):,} cop{'y' if len(self.quarantined) == 1 else 'ies'} "
+                "quarantined by the checks before counting (not counted)."
+                if self.quarantined
+                else ""
+            )
+            + (
+                f" {self.off_sample.count:,} cop{'y' if self.off_sample.count == 1 else 'ies'} "
+                "from stations outside the sample listed, not counted."
+                if self.off_sample is not None and self.off_sample.count
+                else ""
+            )
         )
         rows = []
         for q in [*cands, self["turnout"], self["invalid_share"]]:
@@ -431,8 +460,27 @@ class QuickCountResult(ResultMixin):
             ("strata (after collapsing)", f"{self.n_strata} ({self.n_groups})"),
             ("non-reporting strata", self.nonresponse),
             ("degrees of freedom (t)", str(self.df)),
+            ("copies quarantined (not counted)", f"{len(self.quarantined):,}"),
         ]
-        notes = list(self.notes) + list(self.actions[:20])
+        if self.off_sample is not None:
+            ids = ", ".join(self.off_sample.station_ids[:20])
+            more = "…" if self.off_sample.count > 20 else ""
+            rows.append(
+                (
+                    "copies from outside the sample (not counted)",
+                    f"{self.off_sample.count:,}" + (f": {ids}{more}" if ids else ""),
+                )
+            )
+        if self.response is not None:
+            rows += self.response.lines()
+        notes = list(self.notes)
+        for qc in self.quarantined[:20]:
+            notes.append(f"Quarantined {qc.station_id}: " + "; ".join(qc.reasons) + ".")
+        if len(self.quarantined) > 20:
+            notes.append(f"… and {len(self.quarantined) - 20} more quarantined copies (see JSON).")
+        if self.response is not None and self.response.arrival_note:
+            notes.append(self.response.arrival_note)
+        notes += list(self.actions[:20])
         if len(self.actions) > 20:
             notes.append(f"… and {len(self.actions) - 20} more stratum adjustments.")
         return Summary("Quick count (PVT)", text, rows, notes)
@@ -511,9 +559,11 @@ def _prepare(copies: ProtocolCopies, frame: Frame) -> _Data:
             bad,
         )
     t = copies.table
-    Z = np.column_stack(
-        [t[c].fill_null(0).to_numpy() for c in [*cols, "valid", "invalid", "registered"]]
-    ).astype(np.float64)
+    used = [*cols, "valid", "invalid", "registered"]
+    blank = [c for c in used if t[c].null_count()]
+    if blank:  # screen_copies quarantines these first; a blank is never counted as 0
+        raise ValueError(f"copies ({copies.source}) have blank cells in {blank}: screen them first")
+    Z = np.column_stack([t[c].to_numpy() for c in used]).astype(np.float64)
     if ARRIVED in t.columns:
         order = np.argsort(np.argsort(t[ARRIVED].to_numpy(), kind="stable"), kind="stable")
     else:
@@ -821,8 +871,16 @@ def estimate(
     nonresponse: Nonresponse = "collapse",
     majority: float = 0.5,
     execution: Execution | str | None = None,
+    sample: RegisteredSample | None = None,
 ) -> QuickCountResult:
     """Stratified combined ratio estimates of every candidate's share, turnout and invalid share.
+
+    Copies are checked first (docs/quickcount.md §5): a copy failing a control relation of the
+    frame's country profile, or with a blank candidate, ``valid``, ``invalid`` or ``registered``
+    cell, is quarantined (listed with the reasons, never counted). With ``sample``, only the
+    copies of its active stations (after replacements) are counted, with the sample's strata and
+    ``N_h``; copies from any other station are listed in ``off_sample``; the response is
+    reported overall, by stratum and by the hour (§6).
 
     Intervals: linearised normal (``z``), small-sample ``t`` with ``k − H`` df, and, with
     ``bootstrap`` replicates, a Rao–Wu rescaling bootstrap within strata (percentile; no FPC).
@@ -835,7 +893,8 @@ def estimate(
         The election whose station list the sample was drawn from (its results are not used,
         only the station ids and strata; use a past or the current official file).
     strata : str or sequence of str, optional
-        The same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`).
+        The same stratification as the draw (:func:`~pollwatch.quickcount.design.draw_sample`);
+        not with ``sample``, which carries its strata.
     confidence : float
         Level of every interval.
     bootstrap : int
@@ -852,6 +911,9 @@ def estimate(
     execution : Execution or str, optional
         Where the bootstrap chunks run (:class:`pollwatch.compute.Execution`; the replicates
         are the same on any).
+    sample : RegisteredSample, optional
+        The registered sample (:func:`~pollwatch.quickcount.sample.read_sample`) with its
+        replacements applied.
 
     Returns
     -------
@@ -877,9 +939,10 @@ def estimate(
         raise ValueError(f"bootstrap ({bootstrap}) must be in the interval [0, inf)")
     if isinstance(copies, pl.DataFrame):
         copies = ProtocolCopies.from_frame(copies)
-    fr = build_frame(frame, strata)
-    data = _prepare(copies, fr)
-    return _result(
+    fr, copies, off = _frame_for(copies, frame, strata, sample)
+    screen = _screen(copies, frame)
+    data = _prepare(screen.kept, fr)
+    res = _result(
         data,
         fr,
         np.arange(len(data.Z)),
@@ -890,6 +953,89 @@ def estimate(
         majority,
         execution,
     )
+    response = None
+    if sample is not None:
+        smp, active = sample, sample.active_ids()
+        stratum = {s.station_id: s.stratum for s in sample.stations}
+        kept = screen.kept.table
+        replaced: dict[str, int] = {}
+        for r in smp.replacements:
+            replaced[r.stratum] = replaced.get(r.stratum, 0) + 1
+        response = response_report(
+            [(s, stratum[s]) for s in active],
+            smp.strata,
+            replaced,
+            copies.table["station_id"].cast(pl.Utf8).to_list(),
+            kept["station_id"].cast(pl.Utf8).to_list(),
+            kept[ARRIVED].cast(pl.Utf8).to_list() if ARRIVED in kept.columns else None,
+            off.count if off is not None else 0,
+        )
+    return replace(
+        res,
+        quarantined=screen.quarantined,
+        checks=screen.rules_checked,
+        off_sample=off,
+        response=response,
+        sample=None
+        if sample is None
+        else {"file": sample.source, "csv_sha256": sample.csv_sha256, "seed": sample.seed},
+        notes=res.notes + _screen_notes(screen),
+    )
+
+
+def _frame_for(
+    copies: ProtocolCopies,
+    frame: Election,
+    strata: str | Sequence[str] | None,
+    sample: RegisteredSample | None,
+) -> tuple[Frame, ProtocolCopies, OffSample | None]:
+    """The frame (the sample's strata and N_h with a registered sample), the copies that count
+    and those from outside the active sample (docs/quickcount.md §3, §6)."""
+    if sample is None:
+        return build_frame(frame, strata), copies, None
+    if strata is not None:
+        raise ValueError(
+            f"strata ({strata!r}) cannot be given with a registered sample: its strata are "
+            f"recorded in {sample.source}"
+        )
+    active = sample.active_ids()
+    stratum = {s.station_id: s.stratum for s in sample.stations}
+    fr = sample_frame(
+        frame,
+        sample.strata_by,
+        active,
+        [stratum[s] for s in active],
+        {k: v[0] for k, v in sample.strata.items()},
+        sample.source,
+    )
+    ids = copies.table["station_id"].cast(pl.Utf8)
+    inside = ids.is_in(list(active))
+    kept = ProtocolCopies(
+        copies.table.filter(inside), copies.fields, copies.candidates, copies.source
+    )
+    return fr, kept, OffSample(tuple(ids.filter(~inside).to_list()))
+
+
+def _screen(copies: ProtocolCopies, frame: Election) -> CopyScreen:
+    """The checks before counting (docs/quickcount.md §5) with the frame's country profile."""
+    cols, _ = _candidate_columns(copies, frame)
+    return screen_copies(copies, cols, frame.meta.profile or "generic")
+
+
+def _screen_notes(screen: CopyScreen) -> tuple[str, ...]:
+    notes = [f"Checked before counting: {', '.join(screen.rules_checked) or 'no rule'}."]
+    if screen.rules_skipped:
+        notes.append(
+            "Not checked (lines missing from the copies): "
+            + "; ".join(f"{k} ({v})" for k, v in screen.rules_skipped.items())
+            + "."
+        )
+    if screen.partly_checked:
+        notes.append(
+            f"{screen.partly_checked} counted cop(ies) had a blank optional line, so a rule "
+            "reading it could not be checked there."
+        )
+    return tuple(notes)
 
 
 def _result(
@@ -1110,6 +1256,7 @@ def breakdown(
         their margins of error.
     """
     fr = build_frame(frame, strata)
+    copies = _screen(copies, frame).kept  # quarantined copies never count (docs/quickcount.md §5)
     data = _prepare(copies, fr)
     name = frame.candidate(candidate).name
     labels = frame.table[level].cast(pl.Utf8).fill_null("").to_numpy()[fr.mask]
@@ -1224,6 +1371,7 @@ def convergence(
     strata: str | Sequence[str] | None = None,
     candidate: str | None = None,
     steps: int = 10,
+    sample: RegisteredSample | None = None,
 ) -> ConvergenceResult:
     """Cumulative estimates by arrival order and a test of bias between early and late reporters.
 
@@ -1241,6 +1389,8 @@ def convergence(
         Whose share to follow (default: the candidate under scrutiny).
     steps : int
         Number of cumulative estimates, ``>= 1``.
+    sample : RegisteredSample, optional
+        Only the active sample's copies, with its strata (as in :func:`estimate`).
 
     Returns
     -------
@@ -1250,7 +1400,8 @@ def convergence(
     """
     if steps < 1:
         raise ValueError(f"steps ({steps}) must be in the interval [1, inf)")
-    fr = build_frame(frame, strata)
+    fr, copies, _ = _frame_for(copies, frame, strata, sample)
+    copies = _screen(copies, frame).kept  # quarantined copies never count (docs/quickcount.md §5)
     data = _prepare(copies, fr)
     name = frame.candidate(candidate).name
     by_arrival = np.argsort(data.order, kind="stable")

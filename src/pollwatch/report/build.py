@@ -6,19 +6,37 @@ import datetime as dt
 import html as _html
 import json
 import math
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from pollwatch.forensics.strength import assess
-from pollwatch.model import ElectionMeta
+from pollwatch.forensics.scores import WEIGHTS
+from pollwatch.forensics.strength import RULE_METHODS, assess
+from pollwatch.model import SOURCE_URL, ElectionMeta
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
-from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source
+from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source, legal_source
+from pollwatch.report.glossary import (
+    CHECKS,
+    COLUMNS,
+    EXCLUSIONS,
+    FIELDS,
+    LEVELS,
+    METHODS,
+    READINGS,
+    SECTIONS,
+    SIGNALS,
+    TEXT,
+    VARIANTS,
+    plain,
+    term,
+)
 from pollwatch.report.html import Headline, Report, Section
-from pollwatch.results import fmt_int, fmt_pct
+from pollwatch.results import Summary, fmt_int, fmt_pct
 
 esc = _html.escape
 
@@ -37,38 +55,193 @@ def _int(x: Any) -> str:
         return "n/a"
 
 
-def _headline(doc: dict) -> Headline:
-    """The first sentence and the first card are the calibrated headline block of
-    ``results.json`` (forensics/headline.py) and nothing less conservative; every other
-    estimate lives in the diagnostics section."""
-    el = doc["election"]
+def _a(href: str, text: str) -> str:
+    """A number in the headline, linked to the table or figure it comes from."""
+    return f'<a href="#{esc(href)}">{esc(text)}</a>'
+
+
+def _t(key: str, **values: str) -> str:
+    """A glossary sentence with its (already escaped) values filled in, escaped around them."""
+    parts = re.split(r"(\{\w+\})", TEXT[key])
+    return "".join(
+        values[p[1:-1]] if p.startswith("{") and p[1:-1] in values else esc(p) for p in parts
+    )
+
+
+def _strength_of(doc: dict) -> dict:
     # the strength block analyze already wrote; applied afresh only to an older results file
-    st = doc.get("strength") or asdict(assess(doc))
+    return doc.get("strength") or asdict(assess(doc))
+
+
+def _headline(doc: dict) -> Headline:
+    """At most three short sentences: the calibrated headline block of ``results.json``
+    (forensics/headline.py; estimate, interval, strength in words), then the official result.
+    Every number links to the table it comes from in "How we got these numbers"; the full
+    statement and the strength rule are there too. Nothing less conservative than the
+    headline block is ever a headline number: the other estimates live in the diagnostics."""
+    el = doc["election"]
+    st = _strength_of(doc)
     hl = doc.get("headline") or {}
     fv = hl.get("falsified_votes") or {}
-    parts = [
-        hl.get("statement") or "No headline was computed for this analysis (an older results file)."
-    ]
-    parts.append(
-        f"Officially, {el['leader']} won {_pct(el['leader_share'])} of ballots cast on a turnout of "
-        f"{_pct(el['turnout'])} across {el['stations']:,} polling stations."
+    leader = esc(str(el.get("leader", "")))
+    rules = hl.get("rules") or {}
+    if not hl:
+        first = _t("headline_missing")
+    elif fv.get("estimate") is not None:
+        share = fv.get("share_of_ballots_cast")
+        first = _t(
+            "headline_fired",
+            leader=leader,
+            estimate=_a("how-readings", _int(fv["estimate"])),
+            share=_a("how-readings", _pct(share, 1) if share is not None else "n/a"),
+            low=_a("how-readings", _int(fv.get("low"))),
+            high=_a("how-readings", _int(fv.get("high"))),
+            confidence=_a("how-readings", "95 %"),
+        )
+    elif any("why" in r for r in rules.values()):
+        first = _t("headline_not_computed")
+    elif any(r.get("fired") for r in rules.values()):
+        first = _t("headline_one")
+    else:
+        first = _t("headline_none", leader=leader)
+    level = str(st.get("level", "none"))
+    word = TEXT.get(f"strength_{level}", level)
+    badge = f'<span class="verdict v-{esc(level)}">{esc(word)}</span>'
+    n_fired = len([s for s in st.get("signals", ()) if s in RULE_METHODS])
+    if n_fired == 0 and level == "weak":
+        second = _t("headline_strength_weak_other", level=badge)
+    else:
+        second = _t(
+            "headline_strength",
+            level=badge,
+            n=_a("how-strength", str(n_fired)),
+            m=_a("how-strength", str(len(RULE_METHODS))),
+        )
+    # the leader is named once: in the first sentence when it names them, else here
+    third = _t(
+        "headline_official" if leader and leader in first else "headline_official_named",
+        leader=leader,
+        share=_a("how-official", _pct(el.get("leader_share"), 1)),
+        turnout=_a("how-official", _pct(el.get("turnout"), 1)),
+        stations=_a("how-official", f"{el.get('stations', 0):,}"),
     )
     if fv.get("estimate") is not None:
-        first = {
-            "label": f"falsified votes for the leader, 95 % interval {_int(fv.get('low'))}–{_int(fv.get('high'))}",
+        card0 = {
+            "label": TEXT["card_falsified"].format(
+                low=_int(fv.get("low")), high=_int(fv.get("high"))
+            ),
             "value": _int(fv["estimate"]),
         }
     else:
-        first = {
-            "label": "falsified votes: no statistical evidence (calibrated region-by-region tests)",
-            "value": "none shown",
+        card0 = {
+            "label": TEXT["card_falsified_none"],
+            "value": TEXT["card_falsified_none_value"],
         }
     cards = [
-        first,
-        {"label": "official leader share", "value": _pct(el["leader_share"])},
-        {"label": "official turnout (cast)", "value": _pct(el["turnout"])},
+        card0,
+        {"label": TEXT["card_share"], "value": _pct(el["leader_share"])},
+        {"label": TEXT["card_turnout"], "value": _pct(el["turnout"])},
     ]
-    return Headline(" ".join(parts), st["level"], st["rule"], cards)
+    return Headline(" ".join((first, second, third)), level, st.get("rule", ""), cards)
+
+
+def _rule_value(r: dict) -> tuple[str, str]:
+    """A calibrated test's statistic and threshold; a share of ballots as a percent."""
+    kind = str(r.get("kind", ""))
+    if "share" in kind:
+        return _pct(r["statistic"]), f"{kind} {_pct(r['threshold'])}"
+    return f"{r['statistic']:.2g}", f"{kind} {r['threshold']:.2g}"
+
+
+def _how_html(doc: dict) -> str:
+    """ "How we got these numbers": the full statement, the two calibrated tests, the readings
+    the estimate combines, the strength rule and which of its tests signal, and the official
+    totals. Each table carries the id the headline's numbers link to."""
+    el = doc["election"]
+    hl = doc.get("headline") or {}
+    fv = hl.get("falsified_votes") or {}
+    st = _strength_of(doc)
+    parts = [f"<p>{esc(TEXT['how_statement'])}</p>"]
+    parts.append(f"<blockquote>{esc(hl.get('statement') or TEXT['headline_missing'])}</blockquote>")
+    rules = hl.get("rules") or {}
+    if rules:
+        rows = []
+        for name, r in rules.items():
+            if "why" in r:
+                val, thr = "n/a", "n/a"
+                res = TEXT["how_rule_not_computed"].format(why=plain(str(r["why"])))
+            else:
+                val, thr = _rule_value(r)
+                res = TEXT["how_rule_fires"] if r["fired"] else TEXT["how_rule_quiet"]
+            rows.append(
+                f"<tr><th>{esc(plain(name))}</th><td class='num'>{esc(val)}</td>"
+                f"<td>{esc(thr)}</td><td class='nowrap'>{esc(res)}</td></tr>"
+            )
+        parts.append(
+            f"<p>{esc(TEXT['how_rules_intro'])}</p><div class='tablewrap'><table id='how-rules'>"
+            f"<thead><tr><th>{esc(TEXT['how_rule_test'])}</th><th class='num'>{esc(TEXT['how_rule_value'])}</th>"
+            f"<th>{esc(TEXT['how_rule_threshold'])}</th><th>{esc(TEXT['how_rule_result'])}</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    readings = [
+        (TEXT["how_estimate"], _int(fv.get("estimate")) if fv.get("estimate") is not None else "–"),
+        (TEXT["how_low"], _int(fv.get("low")) if fv.get("low") is not None else "–"),
+        (TEXT["how_high"], _int(fv.get("high")) if fv.get("high") is not None else "–"),
+        (
+            TEXT["how_share"],
+            _pct(fv.get("share_of_ballots_cast"), 1)
+            if fv.get("share_of_ballots_cast") is not None
+            else "–",
+        ),
+    ]
+    for key, v in (hl.get("readings") or {}).items():
+        readings.append((_reading_name(key), _int(v) if v is not None else "–"))
+    parts.append(
+        f"<p>{esc(TEXT['how_readings_intro'])}</p><div class='tablewrap'><table id='how-readings'>"
+        f"<thead><tr><th>{esc(TEXT['how_reading'])}</th><th class='num'>{esc(TEXT['diag_value'])}</th></tr></thead><tbody>"
+        + "".join(f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td></tr>" for a, b in readings)
+        + "</tbody></table></div>"
+    )
+    fired, not_run = set(st.get("signals", ())), set(st.get("not_computed", ()) or ())
+    srows = "".join(
+        f"<tr><th>{esc(name)}</th><td class='nowrap'>"
+        + esc(
+            TEXT["how_strength_not_computed"]
+            if name in not_run
+            else TEXT["how_strength_fires"]
+            if name in fired
+            else TEXT["how_strength_quiet"]
+        )
+        + "</td></tr>"
+        for name in RULE_METHODS
+    )
+    parts.append(
+        f"<p>{esc(TEXT['how_strength_intro'])}</p><p class='muted'>{esc(plain(str(st.get('rule', ''))))}</p>"
+        f"<div class='tablewrap'><table id='how-strength'><thead><tr><th>{esc(TEXT['how_strength_test'])}</th>"
+        f"<th>{esc(TEXT['how_strength_state'])}</th></tr></thead><tbody>{srows}</tbody></table></div>"
+    )
+    official = [
+        (TEXT["how_official_leader"], str(el.get("leader", ""))),
+        (TEXT["how_official_share"], _pct(el.get("leader_share"), 1)),
+        (TEXT["how_official_turnout"], _pct(el.get("turnout"), 1)),
+        (TEXT["how_official_stations"], f"{el.get('stations', 0):,}"),
+        (TEXT["how_official_cast"], _int(el.get("ballots_cast"))),
+        (TEXT["how_official_registered"], _int(el.get("registered"))),
+    ]
+    parts.append(
+        f"<p>{esc(TEXT['how_official_intro'])}</p><div class='tablewrap'><table id='how-official'><tbody>"
+        + "".join(
+            f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td></tr>"
+            for a, b in official
+            if b != "n/a"
+        )
+        + "</tbody></table></div>"
+    )
+    return "".join(parts)
+
+
+def _reading_name(key: str) -> str:
+    return READINGS.get(key, plain(key))
 
 
 def _diagnostics_html(doc: dict) -> str:
@@ -147,18 +320,15 @@ def _diagnostics_html(doc: dict) -> str:
             )
         )
     if not rows:
-        return "<p>No estimate was computed.</p>"
+        return f"<p>{esc(TEXT['diag_none'])}</p>"
     body = "".join(
-        f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td><td>{esc(c)}</td></tr>"
+        f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td><td>{esc(plain(c))}</td></tr>"
         for a, b, c in rows
     )
     return (
-        "<p>Other readings of the same figures. Only the headline above is calibrated to raise a false alarm in "
-        "at most one clean election in twenty; the national figures here count honest regional differences and "
-        "must not be quoted as falsified votes.</p><div class='tablewrap'><table><thead><tr><th>estimate</th>"
-        "<th class='num'>value</th><th>what it counts</th></tr></thead><tbody>"
-        + body
-        + "</tbody></table></div>"
+        f"<p>{esc(TEXT['diag_intro'])}</p><div class='tablewrap'><table id='diagnostics-table'><thead><tr>"
+        f"<th>{esc(TEXT['diag_estimate'])}</th><th class='num'>{esc(TEXT['diag_value'])}</th>"
+        f"<th>{esc(TEXT['diag_counts'])}</th></tr></thead><tbody>" + body + "</tbody></table></div>"
     )
 
 
@@ -173,7 +343,7 @@ def _figures(analysis) -> list[figs.Figure]:
     kl = analysis.results.get("klimek")
     model = getattr(kl, "model_fingerprint", None) if kl is not None else None
     out.append(figs.fingerprint(tp / 100, sp / 100, model=model, leader=e.leader.name))
-    level = next((h for h in ("region", *e.meta.hierarchy) if h in e.meta.hierarchy), None)
+    level = _region_level(e)
     if level is not None:
         small = figs.regional_fingerprints(tp / 100, sp / 100, e.level(level), leader=e.leader.name)
         if small is not None:
@@ -191,10 +361,12 @@ def _figures(analysis) -> list[figs.Figure]:
         ("second_digit", "Second-digit (2BL) mean", 4.187),
         ("last_digit", "Last-digit mean", 4.5),
     ):
-        rows = dg.get(key + "_rows")
+        # rows with too few counts say nothing; with none left the figure is left out and the
+        # methods section says why (_digits_note)
+        rows = [r for r in dg.get(key + "_rows") or () if r[4] >= DIGITS_MIN_COUNTS]
         if rows:
             out.append(figs.digit_intervals([tuple(r) for r in rows], title, null))
-    reg = sh.get("regions")
+    reg = sh.get("regions") if level is not None else None
     if reg:
         labels = [r["region"] for r in reg]
         vals = np.array([r["excess_votes"] for r in reg], dtype=float)
@@ -205,6 +377,20 @@ def _figures(analysis) -> list[figs.Figure]:
             figs.choropleth(analysis.regions_geojson, vals_by, analysis.regions_key, "excess votes")
         )
     return out
+
+
+#: fewest counts for which a digit mean is drawn: below it the bootstrap interval spans most
+#: of the digit range (sd of a uniform digit ≈ 2.9, so ±0.57 at 100 counts)
+DIGITS_MIN_COUNTS = 100
+
+
+def _region_level(e) -> str | None:
+    """The hierarchy level the regional parts read, or None when it has fewer than two
+    labels (no regions, or one): a regional breakdown of one region says nothing."""
+    level = next((h for h in ("region", *e.meta.hierarchy) if h in e.meta.hierarchy), None)
+    if level is None or len(set(e.level(level).tolist())) < 2:
+        return None
+    return level
 
 
 def _integer_panel(e, ir) -> figs.Figure:
@@ -239,42 +425,95 @@ def _votes_by_turnout(e, tp: np.ndarray):
     return centres, lead, others, cands
 
 
+def safe_url(value: object) -> str | None:
+    """``value`` if it is an absolute http(s) URL with a host, else None: a file's link column
+    is untrusted input, and ``javascript:``/``data:`` links (or anything else) never reach the
+    page."""
+    if not isinstance(value, str):
+        return None
+    v = value.strip()
+    try:
+        parts = urlsplit(v)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(c.isspace() or ord(c) < 32 for c in v):
+        return None
+    return v
+
+
+def _th(code: str, numeric: bool = False, narrow: bool = True) -> str:
+    t = COLUMNS.get(code) or LEVELS.get(code) or term(code)
+    cls = " class='num'" if numeric else "" if narrow else " class='hide-narrow'"
+    tip = f" title='{esc(t.explanation)}'" if t.explanation else ""
+    return f"<th{cls}{tip} data-col='{esc(code)}'>{esc(t.name)}</th>"
+
+
+def _station_cell(sid: str, levels: list[str]) -> str:
+    """The station's own part of its id when the id is its place joined by "/" (the Russian
+    files' "region/TIK/UIK"), with the full id as the tooltip; else the id as it is."""
+    prefix = "/".join(levels) + "/"
+    if levels and sid.startswith(prefix) and len(sid) > len(prefix):
+        return f"<td title='{esc(sid)}'>{esc(sid[len(prefix) :])}</td>"
+    return f"<td>{esc(sid)}</td>"
+
+
+def _signal_spans(value: object) -> str:
+    out = []
+    for code in str(value or "").replace(";", ",").split(","):
+        code = code.strip()
+        if code:
+            t = SIGNALS.get(code) or term(code)
+            out.append(f"<span class='sig' title='{esc(t.explanation)}'>{esc(t.name)}</span>")
+    return "".join(out)
+
+
 def _stations_html(analysis, top: int) -> str:
+    """The highest-ranked stations: station, its place, points, signals in words, turnout and
+    leader share first (what a reader scans), then rank and size; a link to the station's
+    official page where the file gives one (``source_url``)."""
     tbl = analysis.stations_table()
     if tbl is None or tbl.height == 0:
-        return "<p>No station-level signals.</p>"
+        return f"<p>{esc(TEXT['stations_none'])}</p>"
     tbl = tbl.sort("rank").head(top)
+    e = analysis.election
+    urls: dict[str, str] = {}
+    if SOURCE_URL in e.table.columns:
+        want = set(tbl["station_id"].to_list())
+        for sid, u in e.table.select(["station_id", SOURCE_URL]).iter_rows():
+            if sid in want:
+                ok = safe_url(u)
+                if ok:
+                    urls[sid] = ok
     cols = [
         c
         for c in (
-            "rank",
             "station_id",
-            *analysis.election.meta.hierarchy,
+            *e.meta.hierarchy,
             "points",
             "signals",
             "turnout",
             "leader_share",
+            "rank",
             "registered",
         )
         if c in tbl.columns
     ]
+    # on a phone the levels below the first are hidden: the station's tooltip names them
+    narrow_hidden = set(e.meta.hierarchy[1:])
     head = "".join(
-        f"<th class='{'num' if tbl[c].dtype.is_numeric() else ''}'>{esc(c.replace('_', ' '))}</th>"
-        for c in cols
+        _th(c, c != "signals" and tbl[c].dtype.is_numeric(), c not in narrow_hidden) for c in cols
     )
+    if urls:
+        head += _th("protocol")
     rows = []
     for r in tbl.select(cols).iter_rows(named=True):
         cells = []
         for c in cols:
             v = r[c]
             if c == "signals":
-                cells.append(
-                    "<td>"
-                    + "".join(
-                        f"<span class='sig'>{esc(s)}</span>" for s in str(v or "").split(";") if s
-                    )
-                    + "</td>"
-                )
+                cells.append(f"<td class='sigs'>{_signal_spans(v)}</td>")
             elif isinstance(v, float):
                 shown = (
                     ""
@@ -284,13 +523,26 @@ def _stations_html(analysis, top: int) -> str:
                 cells.append(f"<td class='num' data-v='{'' if math.isnan(v) else v}'>{shown}</td>")
             elif isinstance(v, int):
                 cells.append(f"<td class='num' data-v='{v}'>{v:,}</td>")
+            elif c == "station_id":
+                cells.append(_station_cell(str(v), [str(r[h]) for h in e.meta.hierarchy]))
+            elif c in narrow_hidden:
+                cells.append(f"<td class='hide-narrow'>{esc(str(v))}</td>")
             else:
                 cells.append(f"<td>{esc(str(v))}</td>")
+        if urls:
+            u = urls.get(r["station_id"])
+            cells.append(
+                f"<td><a href='{esc(u, quote=True)}' rel='noopener noreferrer nofollow'>"
+                f"{esc(TEXT['stations_link'])}</a></td>"
+                if u
+                else "<td></td>"
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    note = f"<p class='muted'>{esc(TEXT['stations_link_note'])}</p>" if urls else ""
     return (
-        "<p>The highest-ranked stations and every signal that points at each (click a column to sort, type "
-        f"to filter). All {analysis.election.n_stations:,} stations are in <code>stations.csv</code>.</p>"
-        "<input type='search' id='station-filter' placeholder='filter stations…' aria-label='filter stations'>"
+        f"<p>{esc(TEXT['stations_intro'].format(n=f'{e.n_stations:,}'))}</p>{note}"
+        f"<input type='search' id='station-filter' placeholder='{esc(TEXT['stations_filter'])}' "
+        f"aria-label='{esc(TEXT['stations_filter'])}'>"
         f"<div class='tablewrap'><table id='station-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -298,9 +550,12 @@ def _stations_html(analysis, top: int) -> str:
 def _regions_html(analysis) -> str:
     """Per region: stations, official turnout and leader share, and Shpilkin's excess votes."""
     e = analysis.election
-    if not e.meta.hierarchy:
-        return "<p>The file has no regional hierarchy.</p>"
-    level = "region" if "region" in e.meta.hierarchy else e.meta.hierarchy[0]
+    level = _region_level(e)
+    if level is None:
+        if not e.meta.hierarchy:
+            return f"<p>{esc(TEXT['regions_none'])}</p>"
+        only = str(e.table[e.meta.hierarchy[0]][0]) if e.n_stations else ""
+        return f"<p>{esc(TEXT['regions_one'].format(region=only))}</p>"
     lead = e.leader.id
     cols = ["registered", "valid", "invalid", lead]
     g = e.group_sums(level, cols).to_dicts()
@@ -319,79 +574,303 @@ def _regions_html(analysis) -> str:
             f"<td class='num'>{_int(ex) if ex is not None else 'n/a'}</td></tr>"
         )
     return (
-        f"<p>Per {esc(level)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
+        f"<p>Per {esc((LEVELS.get(level) or term(level)).name)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
         "of Shpilkin's method estimated on each region's own clean kernel.</p><div class='tablewrap'>"
-        f"<table><thead><tr><th>{esc(level)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
+        f"<table id='regions-table'><thead><tr><th>{esc((LEVELS.get(level) or term(level)).name)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
         "<th class='num'>leader share</th><th class='num'>excess votes</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
     )
 
 
+def summary_html(s: Summary) -> str:
+    """A method's summary with every code in its title, text, rows and notes in words."""
+    return Summary(
+        plain(s.title),
+        plain(s.text),
+        [(plain(k), plain(v)) for k, v in s.rows],
+        [plain(n) for n in s.notes],
+    ).as_html()
+
+
 def _quality_html(analysis) -> str:
+    """The ingest report and the protocol checks, each check by its name in words."""
     parts = []
     rep = analysis.election.ingest_report
     if rep is not None:
-        parts.append(rep.summary().as_html())
+        parts.append(summary_html(rep.summary()))
     else:
-        parts.append("<p>The election was built in memory (no source file).</p>")
+        parts.append(f"<p>{esc(TEXT['quality_in_memory'])}</p>")
+    if SOURCE_URL in analysis.election.table.columns:
+        parts.append(f"<p class='muted'>{esc(TEXT['quality_url'])}</p>")
     f = analysis.findings
-    parts.append(f.summary().as_html())
-    for rule, rows in f.examples(5).items():
-        items = "".join(
-            f"<li>station <code>{esc(str(r['station_id']))}</code>"
-            + (f" (line {r['source_line']})" if r.get("source_line") is not None else "")
-            + f": {esc(str(r['message']))}</li>"
-            for r in rows
+    counts = f.counts()
+    bad = {r: n for r, n in counts.items() if n}
+    if bad:
+        text = TEXT["quality_summary"].format(
+            checked=len(f.checked),
+            violations=f"{sum(bad.values()):,}",
+            stations=f"{len(f.stations()):,}",
         )
-        parts.append(f"<details><summary>{esc(rule)}: examples</summary><ul>{items}</ul></details>")
+    else:
+        text = TEXT["quality_summary_clean"].format(checked=len(f.checked))
+    rows = "".join(
+        f"<tr><th title='{esc(term(r).explanation)}'>{esc(term(r).name)}</th>"
+        f"<td class='num'>{n:,}</td><td>{esc(term(r).explanation)}</td></tr>"
+        for r, n in counts.items()
+    )
+    parts.append(
+        f"<h3>{esc(METHODS['validate'].name)}</h3><p>{esc(text)}</p><div class='tablewrap'>"
+        f"<table id='quality-checks'><thead><tr><th>{esc(TEXT['quality_check'])}</th>"
+        f"<th class='num'>{esc(TEXT['quality_stations'])}</th><th>{esc(TEXT['glossary_meaning'])}</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+    for r, why in f.skipped.items():
+        parts.append(
+            f"<p class='muted'>{esc(TEXT['quality_not_checked'].format(check=term(r).name, why=plain(str(why))))}</p>"
+        )
+    for rule, examples in f.examples(5).items():
+        items = "".join(
+            "<li>"
+            + esc(
+                TEXT["quality_example_line"].format(
+                    station=r["station_id"], line=r["source_line"], message=plain(str(r["message"]))
+                )
+                if r.get("source_line") is not None
+                else TEXT["quality_example"].format(
+                    station=r["station_id"], message=plain(str(r["message"]))
+                )
+            )
+            + "</li>"
+            for r in examples
+        )
+        parts.append(
+            f"<details><summary>{esc(TEXT['quality_examples'].format(check=term(rule).name))}</summary>"
+            f"<ul>{items}</ul></details>"
+        )
     return "".join(parts)
+
+
+def _carousel_html(res, country: str | None) -> str:
+    """The carousel block: one count per share, the one the stations table uses (the floored
+    rule), said in words. The method's own summary prints the strict count next to the floored
+    one and, when the file has a mobile-box line but no away-voter line, "0 stations" above
+    "flagged 4,546" (those are mobile-box stations, a different signal)."""
+    shares = getattr(res, "shares", None) or {}
+    if not shares:
+        return f"<p>{esc(TEXT['carousel_none'])}</p>"
+    away = {k: s for k, s in shares.items() if k != "mobile"}
+    parts = []
+    if away:
+        if res.n_flagged:
+            parts.append(
+                TEXT["carousel_flagged"].format(
+                    n=f"{res.n_flagged:,}",
+                    k=f"{res.k:g}",
+                    delta=f"{100 * res.delta:g}",
+                    n_min=res.n_min,
+                )
+            )
+        else:
+            parts.append(TEXT["carousel_none_flagged"])
+    mobile = shares.get("mobile")
+    if mobile is not None and away:
+        parts.append(TEXT["carousel_flagged_mobile"].format(n=f"{mobile.n_flagged_floored:,}"))
+    elif mobile is not None:
+        parts.append(
+            TEXT["carousel_mobile_only"].format(
+                n=f"{mobile.n_flagged_floored:,}",
+                k=f"{res.k:g}",
+                delta=f"{100 * res.delta:g}",
+                n_min=res.n_min,
+            )
+        )
+    parts.append(TEXT["carousel_caution"])
+    rows = "".join(
+        f"<tr><th title='{esc(term(k).explanation)}'>{esc(term(k).name)}</th>"
+        f"<td class='num'>{esc(fmt_pct(s.national_share))}</td><td class='num'>{esc(fmt_pct(s.station_median))}</td>"
+        f"<td class='num'>{s.n_flagged_floored:,}</td></tr>"
+        for k, s in shares.items()
+    )
+    extra = []
+    for k, r in (getattr(res, "correlation_with_leader", None) or {}).items():
+        extra.append((TEXT["carousel_corr"].format(share=term(k).name), f"{r:.3f}"))
+    if res.cards_used is not None:
+        extra.append((TEXT["carousel_cards"], f"{_int(res.cards_used)} / {_int(res.cards_issued)}"))
+        extra.append(
+            (TEXT["carousel_groups_over"], f"{res.n_groups_cards_over:,} / {res.n_groups:,}")
+        )
+    if res.n_boxes_gt_issued is not None:
+        extra.append((TEXT["carousel_boxes"], f"{res.n_boxes_gt_issued:,}"))
+    notes = "".join(f"<li>{esc(plain(n))}</li>" for n in getattr(res, "notes", ()) or ())
+    return (
+        f"<div class='pw-summary' id='carousel-summary'><p>{esc(' '.join(parts))}</p>"
+        f"<table><thead><tr><th>{esc(TEXT['carousel_share'])}</th><th class='num'>{esc(TEXT['carousel_national'])}</th>"
+        f"<th class='num'>{esc(TEXT['carousel_median'])}</th><th class='num'>{esc(TEXT['carousel_flagged_col'])}</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        + (
+            "<table>"
+            + "".join(f"<tr><th>{esc(a)}</th><td>{esc(b)}</td></tr>" for a, b in extra)
+            + "</table>"
+            if extra
+            else ""
+        )
+        + (f"<ul class='muted'>{notes}</ul>" if notes else "")
+        + "</div>"
+    )
 
 
 def _methods_html(analysis) -> str:
     parts = []
+    country = analysis.election.meta.country
     for name, res in analysis.results.items():
         cav = CAVEATS.get(name)
-        block = f"<h3>{esc(cav.title if cav else name)}</h3>"
+        t = METHODS.get(name) or term(name)
+        block = f"<h3 id='method-{esc(name)}' title='{esc(t.explanation)}'>{esc(cav.title if cav else t.name)}</h3>"
         if cav:
             block += (
-                f"<p><strong>Detects:</strong> {esc(cav.detects)} <strong>Cannot see:</strong> {esc(cav.blind)}</p>"
-                f"<p class='muted'>Source: {esc(caveat_source(name, analysis.election.meta.country))}</p>"
+                f"<p><strong>{esc(TEXT['methods_detects'])}</strong> {esc(cav.detects)} "
+                f"<strong>{esc(TEXT['methods_blind'])}</strong> {esc(cav.blind)}</p>"
+                f"<p class='muted'>{esc(TEXT['methods_source'].format(source=caveat_source(name, country)))}</p>"
             )
+            if name in LEGAL_METHODS and legal_source(name, country) is None:
+                block += f"<p class='muted'>{esc(TEXT['legal_none'])}</p>"
+        else:
+            block += f"<p>{esc(t.explanation)}</p>"
         calib = (analysis.calibration or calibration_notes()).get(name)
         if calib:
-            block += f"<p class='muted'>Calibration: {esc(calib)}</p>"
-        try:
-            block += res.summary().as_html()
-        except Exception as exc:  # a summary must never take the report down
-            block += f"<p>Summary unavailable: {esc(str(exc))}</p>"
+            block += (
+                f"<p class='muted'>{esc(TEXT['methods_calibration'].format(text=plain(calib)))}</p>"
+            )
+        if name == "carousel":
+            block += _carousel_html(res, country)
+        elif name == "digits" and not _digit_rows_shown(analysis):
+            block += f"<p>{esc(TEXT['digits_small'].format(n=DIGITS_MIN_COUNTS))}</p>"
+        else:
+            try:
+                block += summary_html(res.summary())
+            except Exception as exc:  # a summary must never take the report down
+                block += f"<p>{esc(TEXT['methods_unavailable'].format(error=plain(str(exc))))}</p>"
         parts.append(block)
     for name, err in analysis.errors.items():
-        parts.append(f"<h3>{esc(name)}</h3><p>Not computed: {esc(err)}</p>")
+        t = METHODS.get(name) or term(name)
+        parts.append(
+            f"<h3 title='{esc(t.explanation)}'>{esc(t.name)}</h3>"
+            f"<p>{esc(TEXT['methods_not_computed'].format(error=plain(str(err))))}</p>"
+        )
     return "".join(parts)
 
 
+#: methods whose protocol lines have a country's law behind them (caveats.LEGAL_SOURCES)
+LEGAL_METHODS = ("carousel",)
+
+
+def _digit_rows_shown(analysis) -> bool:
+    dg = analysis.doc.get("methods", {}).get("digits", {})
+    return any(
+        r[4] >= DIGITS_MIN_COUNTS
+        for key in ("second_digit_rows", "last_digit_rows")
+        for r in dg.get(key) or ()
+    )
+
+
 def _repro_html(analysis) -> str:
+    """The input's fingerprint and the command; the settings in their results.json form (codes
+    and all) inside <code>, next to what the exported files are."""
     rep = analysis.election.ingest_report
     rows = [
-        ("input file", rep.source if rep else "in memory"),
-        ("input SHA-256", rep.sha256 if rep else "n/a"),
-        ("pollwatch version", analysis.version),
-        ("seed", str(analysis.seed)),
-        ("command", analysis.command or "n/a"),
+        (TEXT["repro_file"], rep.source if rep else "in memory"),
+        (TEXT["repro_sha"], rep.sha256 if rep else "n/a"),
+        (TEXT["repro_version"], analysis.version),
+        (TEXT["repro_seed"], str(analysis.seed)),
+        (TEXT["repro_command"], analysis.command or "n/a"),
     ]
     table = "".join(f"<tr><th>{esc(k)}</th><td class='mono'>{esc(v)}</td></tr>" for k, v in rows)
     params = esc(
         json.dumps(analysis.doc.get("parameters", {}), indent=1, ensure_ascii=False, default=str)
     )
     timings = "".join(
-        f"<tr><th>{esc(k)}</th><td class='num'>{v:.2f} s</td></tr>"
+        f"<tr><th>{esc((METHODS.get(k) or term(k)).name if k in METHODS else plain(k))}</th>"
+        f"<td class='num'>{v:.2f} s</td></tr>"
         for k, v in analysis.timings.items()
     )
     return (
-        f"<table>{table}</table><details><summary>every parameter</summary><pre class='mono'>{params}</pre></details>"
-        f"<details><summary>timings</summary><table>{timings}</table></details>"
+        f"<table>{table}</table><p>{esc(TEXT['repro_exports'])}</p>"
+        f"<details id='exports'><summary>{esc(TEXT['repro_params'])}</summary>"
+        f"<pre class='mono'><code>{params}</code></pre></details>"
+        f"<details><summary>{esc(TEXT['repro_timings'])}</summary><table>{timings}</table></details>"
     )
+
+
+def _glossary_html(checks: set[str], sections: list[Section]) -> str:
+    """Every term the report uses: name, meaning and the code the exports keep. The points
+    column gives each station signal's points in the ranking. Of the protocol checks, only
+    those of this election's profile (``checks``): another country's law is not cited."""
+
+    def table(title: str, terms, points: bool = False) -> str:
+        head = (
+            f"<tr><th>{esc(TEXT['glossary_name'])}</th><th>{esc(TEXT['glossary_meaning'])}</th>"
+            + (f"<th class='num'>{esc(TEXT['glossary_points'])}</th>" if points else "")
+            + f"<th>{esc(TEXT['glossary_code'])}</th></tr>"
+        )
+        body = "".join(
+            f"<tr id='term-{esc(t.code)}'><th>{esc(t.name)}</th><td>{esc(t.explanation)}</td>"
+            + (
+                f"<td class='num'>{WEIGHTS[t.code]:g}{' × p' if t.code == 'mixture' else ''}</td>"
+                if points
+                else ""
+            )
+            + f"<td class='code'><code>{esc(t.code)}</code></td></tr>"
+            for t in terms
+        )
+        return (
+            f"<h3>{esc(title)}</h3><div class='tablewrap glosswrap'><table class='glossary'>"
+            f"<thead>{head}</thead><tbody>{body}</tbody></table></div>"
+        )
+
+    scored = [SIGNALS[c] for c in WEIGHTS if c in SIGNALS]
+    return (
+        f"<p>{esc(TEXT['glossary_intro'])}</p>"
+        + table(
+            TEXT["glossary_sections"],
+            [SECTIONS[x.key] for x in sections if x.key in SECTIONS] + [SECTIONS["glossary"]],
+        )
+        + table(TEXT["glossary_signals"], scored, points=True)
+        + table(TEXT["glossary_columns"], COLUMNS.values())
+        + table(TEXT["glossary_methods"], _unique(METHODS.values()))
+        + table(TEXT["glossary_checks"], [t for c, t in CHECKS.items() if c in checks])
+        + table(TEXT["glossary_exclusions"], EXCLUSIONS.values())
+        + table(TEXT["glossary_variants"], VARIANTS.values())
+        + table(TEXT["glossary_fields"], FIELDS.values())
+        + table(TEXT["glossary_levels"], LEVELS.values())
+    )
+
+
+def _checks_shown(analysis) -> set[str]:
+    """The protocol checks and reading gates this report names."""
+    f = analysis.findings
+    shown = set(f.counts()) | set(f.skipped) | {"nonnegative"}
+    rep = analysis.election.ingest_report
+    if rep is not None:
+        shown |= set(getattr(rep, "gates", {}) or {})
+    return shown
+
+
+def _unique(terms) -> list:
+    """One row per name (``shpilkin_test`` and ``shpilkin_permutation`` are one method): the
+    codes of a name are listed together."""
+    by_name: dict[str, list] = {}
+    for t in terms:
+        by_name.setdefault(t.name, []).append(t)
+    return [
+        type(ts[0])(" / ".join(t.code for t in ts), ts[0].name, ts[0].explanation)
+        for ts in by_name.values()
+    ]
+
+
+def _section(key: str, **kw) -> Section:
+    t = SECTIONS[key]
+    return Section(key, t.name, tooltip=t.explanation, **kw)
 
 
 def build_report(
@@ -401,33 +880,30 @@ def build_report(
     doc = analysis.doc
     e = analysis.election
     sections = [
-        Section("figures", "What the numbers look like", figures=_figures(analysis)),
-        Section("regions", "Regional breakdown", html=_regions_html(analysis)),
-        Section(
-            "diagnostics",
-            "Diagnostics: other estimates and what they count",
-            html=_diagnostics_html(doc),
-        ),
-        Section("stations", "Stations to look at", html=_stations_html(analysis, top_stations)),
-        Section(
-            "quality",
-            "Data quality",
-            intro="What was read, what could not be analysed and why, and the "
-            "protocol-arithmetic violations. Violations are evidence in themselves.",
-            html=_quality_html(analysis),
-        ),
+        _section("how", html=_how_html(doc)),
+        _section("figures", figures=_figures(analysis)),
+        _section("regions", html=_regions_html(analysis)),
+        _section("diagnostics", html=_diagnostics_html(doc)),
+        _section("stations", html=_stations_html(analysis, top_stations)),
+        _section("quality", intro=TEXT["quality_intro"], html=_quality_html(analysis)),
     ]
-    sections += list(extra_sections or [])
+    for s in extra_sections or []:
+        t = SECTIONS.get(s.key)
+        if t is not None and not s.tooltip:
+            s.tooltip = t.explanation
+        sections.append(s)
     sections += [
-        Section("methods", "Methods and caveats", html=_methods_html(analysis)),
-        Section("reproduce", "Reproducibility", html=_repro_html(analysis)),
+        _section("methods", html=_methods_html(analysis)),
+        _section("reproduce", html=_repro_html(analysis)),
     ]
+    sections.append(_section("glossary", html=_glossary_html(_checks_shown(analysis), sections)))
     return Report(
         title=report_title(e.meta),
         election={"country": e.meta.country, "date": e.meta.date},
         headline=_headline(doc),
         sections=sections,
         version=analysis.version,
+        text={k: TEXT[k] for k in ("contents", "footer")},
     )
 
 

@@ -117,10 +117,27 @@ LEGAL_SOURCES: dict[str, dict[str, str]] = {
 }
 
 
+#: country names as ``--country`` may give them, to the codes of :data:`LEGAL_SOURCES` (the
+#: 2012 report said "Russia" and so lost its law citation)
+COUNTRY_CODES = {
+    "RUSSIA": "RU",
+    "RUSSIAN FEDERATION": "RU",
+    "РОССИЯ": "RU",
+    "AZERBAIJAN": "AZ",
+    "AZƏRBAYCAN": "AZ",
+}
+
+
+def legal_source(name: str, country: str | None) -> str | None:
+    """The law behind a method's protocol lines in the election's own country, or None."""
+    c = (country or "").strip().upper()
+    return LEGAL_SOURCES.get(name, {}).get(COUNTRY_CODES.get(c, c))
+
+
 def caveat_source(name: str, country: str | None) -> str:
     """The caveat's source line, with the legal citation of the election's own country, if any."""
     cav = CAVEATS[name]
-    law = LEGAL_SOURCES.get(name, {}).get((country or "").strip().upper())
+    law = legal_source(name, country)
     return f"{cav.source} {law}" if law else cav.source
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,13 @@ class Section:
     intro: str = ""
     html: str = ""
     figures: list[Figure] = field(default_factory=list)
+    tooltip: str = ""  # one line saying what the section is for (the heading's title)
 
 
 @dataclass
 class Headline:
+    """``text``: at most three sentences, HTML (its numbers are links), built from escaped parts."""
+
     text: str
     strength: str
     rule: str
@@ -38,14 +42,23 @@ class Report:
     generated: str = field(
         default_factory=lambda: _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     )
+    #: the page's own words (contents, footer): pollwatch.report.glossary.TEXT
+    text: dict = field(default_factory=dict)
+
+
+def slug(value: str) -> str:
+    """An HTML id from a key: letters, digits and hyphens."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-").lower()
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("pollwatch.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["slug"] = slug
+    return env
 
 
 def render(report: Report) -> str:
@@ -59,6 +72,7 @@ def render(report: Report) -> str:
             sections=report.sections,
             version=report.version,
             generated=report.generated,
+            text=report.text,
         )
     )
 

@@ -65,6 +65,9 @@ ENTITIES = {
     "camera_log": m.CameraLog,
     "sms_message": m.SmsMessage,
     "key_rotation": m.KeyRotationRecord,
+    "qc_sample": m.QcSample,
+    "qc_replacement": m.QcReplacement,
+    "qc_publication": m.QcPublication,
 }
 ENTITY_OF = {cls: name for name, cls in ENTITIES.items()}
 
@@ -108,7 +111,24 @@ def snapshot(session: Session, obj, version: int = PSEUDONYM_VERSION) -> dict:
         official = official_digest(session, obj.id)
         if official is not None:  # elections imported without protocols keep their old snapshot
             out["official_sha256"] = official
+    if isinstance(obj, m.QcSample):
+        out[QC_STATIONS_KEY] = qc_stations_digest(session, obj.id)
     return out
+
+
+QC_STATIONS_KEY = "stations_sha256"
+
+
+def qc_stations_digest(session: Session, sample_id: int) -> str:
+    """SHA-256 over the sample's station rows (station, stratum, role, reserve rank, weight and
+    whether it counts now), so a row edited or added in the database breaks the snapshot."""
+    cols = [c for c in m.QcSampleStation.__table__.columns if c.name not in ("id", "sample_id")]
+    rows = session.execute(
+        select(*cols)
+        .where(m.QcSampleStation.sample_id == sample_id)
+        .order_by(m.QcSampleStation.station_id)
+    )
+    return hashlib.sha256(canonical_json([list(r) for r in rows])).hexdigest()
 
 
 def stations_digest(session: Session, election_id: int) -> str:

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     tsa_url: str = ""
     tsa_certificate: Path | None = None
     receipts: bool = True
+    # logs (docs/deploy.md §7): level, json or text, and the access log: anonymised (client
+    # address cut to /24 or /48, no query string), full, or off
+    log_level: str = "info"
+    log_format: str = "json"
+    access_log: str = "anonymised"
 
     def gated(self) -> dict[tuple[str, str], int]:
         """(method, path prefix) -> requests at once (``service.limits.Gate``)."""
@@ -109,6 +114,9 @@ class Settings(BaseSettings):
             "/api/media": self.max_upload_bytes,
             "/file/": self.max_upload_bytes,
             "/api/elections/import": self.max_import_bytes,
+            # the registered quick-count sample (CSV + sidecar): a few hundred kB per 10,000
+            "/api/quickcount": self.max_upload_bytes,
+            "/quickcount": self.max_upload_bytes,
         }
 
     @property

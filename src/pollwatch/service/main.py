@@ -74,6 +74,7 @@ def create_app(
     )
     secret = load_or_create_secret(settings.data_dir)
     app.state.settings = settings
+    app.state.signing_key = key  # signs published quick-count estimates (crud.quickcount)
     app.state.engine = engine
     app.state.sessions = session_factory(
         engine, secret, privacy.resolve_data_key(secret, settings.data_dir)
@@ -137,9 +138,17 @@ def create_app(
         )
 
     @app.get("/health", tags=["health"])
-    def health() -> dict:
-        """Liveness check."""
-        return {"status": "ok"}
+    def health(request: Request) -> dict:
+        """Liveness check, and how this request reached the app (``pollwatch doctor`` reads it
+        through the proxy: ``proxied`` says a trusted proxy forwarded the client's address,
+        ``secure`` that the service treats the connection as TLS: cookies are Secure)."""
+        peer = request.client.host if request.client else ""
+        proxied = peer in settings.trusted_proxies and "x-forwarded-for" in request.headers
+        return {
+            "status": "ok",
+            "proxied": proxied,
+            "secure": settings.behind_tls or request.url.scheme == "https",
+        }
 
     return app
 

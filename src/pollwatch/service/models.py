@@ -339,3 +339,80 @@ class SmsRate(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QcSample(Base):
+    """The registered quick-count sample of one election (``pollwatch quickcount design``'s
+    file, imported by a coordinator): its SHA-256, the file's replacement rule and sidecar. The
+    stations are ``QcSampleStation`` rows (file format: ``pollwatch.quickcount.sample``); the audited snapshot carries their digest
+    (``audit.qc_stations_digest``), so an edit of a row in the database breaks it."""
+
+    __tablename__ = "qc_samples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="RESTRICT"), unique=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    rule: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QcSampleStation(Base):
+    """One station of a registered sample: ``role`` "primary" or "reserve" (``reserve_rank``
+    orders the reserves of a stratum), its design ``weight``; ``active`` says whether it counts
+    now (primaries until replaced, reserves once they replace one)."""
+
+    __tablename__ = "qc_sample_stations"
+    __table_args__ = (UniqueConstraint("sample_id", "station_id", name="uq_qc_sample_station"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("qc_samples.id", ondelete="RESTRICT"), index=True
+    )
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="RESTRICT"), index=True
+    )
+    stratum: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    reserve_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stratum_stations: Mapped[int] = mapped_column(Integer)  # N_h, frame stations of the stratum
+    weight: Mapped[float] = mapped_column(Float)  # N_h / n_h
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QcReplacement(Base):
+    """A reserve station put in the place of an unreachable sampled one: who (``user_id``),
+    when, why, and the rule that chose the reserve."""
+
+    __tablename__ = "qc_replacements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("qc_samples.id", ondelete="RESTRICT"), index=True
+    )
+    out_station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"))
+    in_station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QcPublication(Base):
+    """A published quick-count estimate, frozen: ``statement`` is the canonical JSON of the
+    numbers, the inputs (submission ids and the SHA-256 of each copy) and the time, signed with
+    the service's evidence key (``signature``, Ed25519 over the statement's bytes). Never
+    updated; its audit entry puts it in the chain."""
+
+    __tablename__ = "qc_publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("elections.id", ondelete="RESTRICT"), index=True
+    )
+    statement: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    signature: Mapped[str] = mapped_column(String(100))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

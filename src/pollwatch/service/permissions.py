@@ -22,6 +22,11 @@ the PostgreSQL writer compiles the same statement to the text it sends through p
 Reading: ``READ_ALL`` (admin, coordinator, analyst) see every row; others see their own
 (``own_rows``), another's row is reported as not found; stations as ``visible_stations``.
 
+Quick count (issue 19): ``STAFF`` import the registered sample, replace unreachable stations
+and publish estimates (``check_manage_sample``); ``READ_ALL`` read the sample list and the live
+status (``check_read_sample``); an observer or camera watcher learns only whether their own
+assigned stations are quick-count stations (``quickcount_marks``), never the list.
+
 Administration: ``STAFF`` accredit, assign, review and create users (coordinators only
 observers and camera watchers: ``check_create_user``); only an ``ADMIN`` imports elections and
 administers accounts (deactivate, set the role, reset the password, revoke the tokens:
@@ -284,3 +289,31 @@ def visible_stations(session: Session, user: m.User, query: Select) -> Select:
     if user.role in FIELD_ROLES:
         return query.where(m.Station.id.in_(assigned_station_ids(session, user)))
     return query
+
+
+# ---- the quick-count sample -------------------------------------------------------------------
+
+
+def check_manage_sample(user: m.User) -> None:
+    """Import the registered sample, replace a station by a reserve, publish an estimate: staff."""
+    require(user, STAFF)
+
+
+def check_read_sample(user: m.User) -> None:
+    """The sample's station list and the live quick count: admins, coordinators, analysts. The
+    list says where the quick count looks; observers are not told (``quickcount_marks``)."""
+    require(user, READ_ALL)
+
+
+def quickcount_marks(session: Session, user: m.User, station_ids: Iterable[int]) -> set[int]:
+    """Which of ``station_ids`` ``user`` may see marked as quick-count stations (counting now):
+    any for ``READ_ALL``, only their own assigned stations for everyone else."""
+    ids = set(station_ids)
+    if not sees_all(user):
+        ids &= assigned_station_ids(session, user)
+    if not ids:
+        return set()
+    q = select(m.QcSampleStation.station_id).where(
+        m.QcSampleStation.active.is_(True), m.QcSampleStation.station_id.in_(ids)
+    )
+    return set(session.scalars(q))

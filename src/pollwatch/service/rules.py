@@ -7,6 +7,7 @@ an implausible number is itself evidence, so it is stored and shown to reviewers
 from __future__ import annotations
 
 from pollwatch.service.forms import Form
+from pollwatch.validate.protocol import check_copy
 
 PROTOCOL_FIELDS = (
     "registered",
@@ -45,8 +46,23 @@ def checklist_flags(form: Form, answers: dict, registered: int) -> list[dict]:
     return flags
 
 
-def protocol_flags(numbers: dict[str, int], votes: dict[str, int], registered: int) -> list[dict]:
-    """Protocol arithmetic on an observer's copy (same relations as ``pollwatch.validate``)."""
+#: the service's flag ids (stable API) for the shared control relations of validate.rules
+SERVICE_RULES: dict[str, tuple[str, str]] = {
+    "votes_le_registered": ("votes_exceed_registered", "votes"),
+    "candidates_sum_valid": ("votes_ne_valid", "valid"),
+    "cast_equals_boxes": ("boxes_ne_valid_invalid", "invalid"),
+    "boxes_le_issued": ("boxes_exceed_issued", "ballots_stationary_box"),
+    "issued_le_received": ("issued_exceed_received", "ballots_received"),
+    "turnout_le_100": ("cast_exceed_registered", "valid"),
+}
+
+
+def protocol_flags(
+    numbers: dict[str, int], votes: dict[str, int], registered: int, profile: str = "generic"
+) -> list[dict]:
+    """Protocol arithmetic on an observer's copy: the control relations of ``pollwatch.validate``
+    (``validate.protocol.check_copy``, docs/quickcount.md §5), plus the copy's registered voters
+    against the station list. The copy's registered voters default to the station list's."""
     flags = []
     reg = numbers.get("registered", registered)
     if registered and reg != registered:
@@ -57,52 +73,22 @@ def protocol_flags(numbers: dict[str, int], votes: dict[str, int], registered: i
                 f"registered on the copy ({reg}) differs from the station list ({registered})",
             )
         )
-    total = sum(votes.values())
-    if reg and total > reg:
-        flags.append(
-            _flag(
-                "votes_exceed_registered",
-                "votes",
-                f"candidate votes ({total}) > registered ({reg})",
-            )
-        )
-    valid, invalid = numbers.get("valid"), numbers.get("invalid")
-    if valid is not None and votes and total != valid:
-        flags.append(
-            _flag("votes_ne_valid", "valid", f"candidate votes ({total}) != valid ({valid})")
-        )
-    in_boxes = [numbers.get("ballots_mobile_box"), numbers.get("ballots_stationary_box")]
-    if (
-        valid is not None
-        and invalid is not None
-        and None not in in_boxes
-        and valid + invalid != sum(in_boxes)
-    ):
-        flags.append(
-            _flag(
-                "boxes_ne_valid_invalid",
-                "invalid",
-                f"valid + invalid ({valid + invalid}) != ballots in boxes ({sum(in_boxes)})",
-            )
-        )
-    issued = [
-        numbers.get(k)
-        for k in ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile")
-    ]
-    if None not in issued and None not in in_boxes and sum(in_boxes) > sum(issued):
-        flags.append(
-            _flag(
-                "boxes_exceed_issued",
-                "ballots_stationary_box",
-                f"ballots in boxes ({sum(in_boxes)}) > ballots issued ({sum(issued)})",
-            )
-        )
-    if valid is not None and invalid is not None and reg and valid + invalid > reg:
-        flags.append(
-            _flag(
-                "cast_exceed_registered",
-                "valid",
-                f"ballots cast ({valid + invalid}) > registered ({reg})",
-            )
-        )
+    lines = dict(numbers)
+    if reg:
+        lines["registered"] = reg
+    for f in check_copy(lines, votes, profile=profile):
+        rule, fld = SERVICE_RULES.get(f.rule, (f.rule, f.rule))
+        flags.append(_flag(rule, fld, f.message))
     return flags
+
+
+def ballots_flags(ballots: int, valid: int) -> list[dict]:
+    """The relation of an SMS results copy that ``protocol_flags`` cannot see, because the
+    message gives the ballots in the boxes rather than the invalid line: the ballots cover the
+    valid votes (when they do, invalid = ballots - valid and ``protocol_flags`` checks the rest,
+    ballots cast against the registered voters included)."""
+    if ballots >= valid:
+        return []
+    return [
+        _flag("boxes_lt_valid", "valid", f"ballots in boxes ({ballots}) < valid votes ({valid})")
+    ]

@@ -4,6 +4,20 @@ Checklist::   <FORM><OBSERVER> [#STATION] <Q><VALUE> <Q><VALUE> ... [@comment]
               e.g. ``OP 1234 #12-044 A0815 B1 C1 D1500 E1 F0800``
 Incident::    IN<OBSERVER> [#STATION] <CATEGORY> [S<1-4>] [@description]
               e.g. ``IN1234 BS S4 @box stuffed at 14:10``
+Results::     R<OBSERVER> [#STATION] <BALLOTS> <C1> <C2> ... <CK> <TOTAL>
+              e.g. ``R1234 #12-044 612 400 200 600``
+
+* Results (the quick count's message, issue 19): ``BALLOTS`` is the ballots found in the boxes,
+  ``C1``…``CK`` every candidate's votes in ballot order, and ``TOTAL`` the valid votes as the
+  protocol states them. The numbers are separated by spaces or any punctuation.
+  ``TOTAL`` is a control total, not a check digit: it is a line the observer copies from the
+  protocol sheet (no arithmetic on a phone, where a hand-computed check digit would itself be a
+  source of errors), it catches a mistyped or missing candidate count (the sum no longer
+  matches), and it is a figure the quick count needs anyway. What it cannot catch, two counts
+  swapped, a check digit weighted by position would; observers would have to compute it by
+  hand, so the order is instead echoed back in the reply for the observer to compare. The
+  invalid ballots are ``BALLOTS - TOTAL``. ``read_results`` checks the count of numbers against
+  the election's candidates and words each problem (``sms_intake`` stores the copy).
 
 * The form code is the first two letters; the observer id is the number after it (the user id).
 * Question codes are the short codes in ``forms/*.yaml``; yes/no is 1/0, a choice is its number
@@ -56,6 +70,30 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "not_accepted": N_("Message not accepted."),
     # to a registered observer who typed another id (only their own phone sees it)
     "wrong_id": N_("Observer ID {observer} does not match this phone's registration."),
+    "results_count": N_(
+        "Expected {expected} numbers after the station (ballots in boxes, {k} candidates in ballot order, total valid votes), got {n}."
+    ),
+    "results_not_number": N_("{field}: '{value}' is not a whole number."),
+    "results_too_big": N_("{field}: {value} is too large (at most {max})."),
+    "field_ballots": N_("Ballots in boxes"),
+    "field_candidate": N_("Candidate {i} ({name})"),
+    "field_total": N_("Total valid votes (last number)"),
+    "results_ok": N_(
+        "Results for station {station} received: ballots {ballots}; {votes}; total {total}. Thank you."
+    ),
+    "results_flagged": N_(
+        "Results for station {station} stored with a problem: {problems}. Check the protocol and send the corrected message."
+    ),
+    "rule_votes_ne_valid": N_("the candidates' votes add up to {sum}, but the total is {total}"),
+    "rule_boxes_lt_valid": N_(
+        "ballots in boxes ({ballots}) are fewer than the total valid votes ({total})"
+    ),
+    "rule_cast_exceed_registered": N_(
+        "ballots in boxes ({ballots}) exceed the registered voters ({registered})"
+    ),
+    "rule_votes_exceed_registered": N_(
+        "the candidates' votes ({sum}) exceed the registered voters ({registered})"
+    ),
     "ok": N_("Received {code} from {observer} for station {station}. Thank you."),
     "missing": N_(" You may be missing: {tags}."),
 }
@@ -82,7 +120,93 @@ class SmsProblem:
     observer: int | None = None  # when known, the reply uses that observer's language
 
     def reply(self, lang: str = "en") -> str:
-        return message(self.key, lang, **self.params)
+        params = {
+            k: replace(v, lang=lang) if isinstance(v, FieldName) else v
+            for k, v in self.params.items()
+        }
+        return message(self.key, lang, **params)
+
+
+@dataclass(frozen=True)
+class ParsedResults:
+    """A results message as typed: the numbers after the observer id (and station), unread;
+    ``read_results`` checks them against the election's candidates."""
+
+    observer: int
+    station: str | None
+    values: tuple[str, ...]
+    form_code: str = "R"
+    comment: str = ""
+
+
+RESULTS_MAX = 9_999_999  # per number: more than any station's count (7 digits)
+
+
+@dataclass(frozen=True)
+class Results:
+    """The numbers of a results message, read: ballots in boxes, votes per candidate (by name,
+    in ballot order) and the stated total of valid votes."""
+
+    ballots: int
+    votes: dict[str, int]
+    total: int
+
+    @property
+    def invalid(self) -> int | None:
+        """Ballots in boxes minus valid votes; None when that would be negative (flagged)."""
+        return self.ballots - self.total if self.ballots >= self.total else None
+
+    def numbers(self) -> dict[str, int]:
+        """The protocol lines of the copy: valid, and invalid when the two are consistent."""
+        out = {"valid": self.total}
+        if self.invalid is not None:
+            out["invalid"] = self.invalid
+        return out
+
+
+def read_results(p: ParsedResults, candidates: list[str]) -> Results | SmsProblem:
+    """Read ``p``'s numbers for an election whose candidates, in ballot order, are
+    ``candidates`` (names); the problem names the field that is wrong. Pure, never raises."""
+    k = len(candidates)
+    if len(p.values) != k + 2:
+        return SmsProblem(
+            "results_count", {"expected": k + 2, "k": k, "n": len(p.values)}, p.observer
+        )
+    out: list[int] = []
+    for i, raw in enumerate(p.values):
+        value = raw.translate(_LOOKALIKE)
+        if not value.isdigit() or not value.isascii():
+            return _field_problem("results_not_number", i, candidates, p, value=raw[:12])
+        if len(value) > 7 or int(value) > RESULTS_MAX:
+            return _field_problem(
+                "results_too_big", i, candidates, p, value=value[:12], max=RESULTS_MAX
+            )
+        out.append(int(value))
+    return Results(out[0], dict(zip(candidates, out[1:-1], strict=True)), out[-1])
+
+
+@dataclass(frozen=True)
+class FieldName:
+    """A results field named in the reader's language (``SmsProblem`` params are formatted
+    with ``str()``, so the field is worded when the reply is)."""
+
+    i: int
+    candidates: tuple[str, ...]
+    lang: str = "en"
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        if self.i == 0:
+            return message("field_ballots", self.lang)
+        if self.i == len(self.candidates) + 1:
+            return message("field_total", self.lang)
+        return message("field_candidate", self.lang, i=self.i, name=self.candidates[self.i - 1])
+
+
+def _field_problem(key: str, i: int, candidates: list[str], p: ParsedResults, **params):
+    return SmsProblem(key, {"field": FieldName(i, tuple(candidates)), **params}, p.observer)
 
 
 @dataclass(frozen=True)
@@ -99,7 +223,7 @@ class ParsedSms:
 
 
 def _known_forms() -> str:
-    return ", ".join(sorted([f.code for f in forms().values()] + ["IN"]))
+    return ", ".join(sorted([f.code for f in forms().values()] + ["IN", "R"]))
 
 
 def _known_categories() -> str:
@@ -126,7 +250,7 @@ def _pairs(body: str) -> list[tuple[str, str]] | SmsProblem:
     return out
 
 
-def parse_sms(text: str) -> ParsedSms | SmsProblem:
+def parse_sms(text: str) -> ParsedSms | ParsedResults | SmsProblem:
     """Parse one message; never raises."""
     if not isinstance(text, str) or not text.strip():
         return SmsProblem("empty")
@@ -141,6 +265,8 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
     words = re.sub(r"[\W_]+", " ", text).upper().split()
     if not words:
         return SmsProblem("empty")
+    if words[0][0] == "R" and all(ch in _NUMCHARS for ch in words[0][1:]):
+        return _results(words, station, comment)
     code = words[0][:2]
     if len(code) < 2 or not code.isalpha():
         return SmsProblem("unknown_form", {"code": code, "known": _known_forms()})
@@ -169,6 +295,18 @@ def parse_sms(text: str) -> ParsedSms | SmsProblem:
         pairs = _pairs(rest)
         out = pairs if isinstance(pairs, SmsProblem) else _checklist(code, pairs, common)
     return replace(out, observer=int(digits)) if isinstance(out, SmsProblem) else out
+
+
+def _results(words: list[str], station: str | None, comment: str) -> ParsedResults | SmsProblem:
+    """``R<observer>`` or ``R <observer>``, then the numbers (read by ``read_results``)."""
+    first = words[0][1:] or (words[1] if len(words) > 1 else "")
+    after = words[1:] if words[0][1:] else words[2:]
+    digits = first.translate(_LOOKALIKE)
+    if not digits or not digits.isdigit():
+        return SmsProblem("no_observer", {"code": "R"})
+    if len(digits) > 12:
+        return SmsProblem("unknown_observer", {"observer": digits[:12] + "…"})
+    return ParsedResults(int(digits), station, tuple(after), comment=comment.strip()[:1000])
 
 
 def _checklist(code: str, pairs: list[tuple[str, str]], common: dict) -> ParsedSms | SmsProblem:

@@ -13,6 +13,11 @@ nothing is stored.
 The sender may file what the API would let them file: ``permissions.check_submit_at``, the
 rule of every submission, with its refusals worded as SMS problems. The reply text is made in
 one place, ``reply_text``. The message is logged sealed (``crud.log_sms``).
+
+A results message (``R…``, issue 19) becomes a protocol copy (channel ``sms``, votes keyed by
+candidate name as the web form keys them), checked by the web form's rules
+(``rules.protocol_flags``) and stored even when they flag it (a flag never blocks, as on the
+web); the reply echoes the numbers and, when flagged, says in plain words what does not add up.
 """
 
 from __future__ import annotations
@@ -33,8 +38,18 @@ from pollwatch.service.forms import forms
 from pollwatch.service.models import Kind, utcnow
 from pollwatch.service.permissions import FIELD_ROLES
 from pollwatch.service.privacy import PHONE_MAX, normalise_phone
-from pollwatch.service.rules import checklist_flags
-from pollwatch.service.sms import ParsedSms, SmsProblem, message, parse_sms
+from pollwatch.service.rules import ballots_flags, checklist_flags, protocol_flags
+from pollwatch.service.sms import (
+    ParsedResults,
+    ParsedSms,
+    Results,
+    SmsProblem,
+    message,
+    parse_sms,
+    read_results,
+)
+
+Parsed = ParsedSms | ParsedResults
 
 UNREGISTERED = "unregistered"  # the rate-limit bucket of every sender without a registration
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -114,21 +129,21 @@ def handle_sms(
         count_message(
             session, UNREGISTERED, settings.sms_unregistered_limit, settings.sms_rate_window, now
         )
-        parsed: ParsedSms | SmsProblem = SmsProblem("not_accepted")
+        parsed: Parsed | SmsProblem = SmsProblem("not_accepted")
         lang = _script_lang(text)
     else:
         key = user.phone_index  # the sender's blind index: the user was found by it
         assert key is not None and phone is not None
         count_message(session, key, settings.sms_rate_limit, settings.sms_rate_window, now)
         parsed, lang = parse_sms(text), user.language
-        if isinstance(parsed, ParsedSms) and parsed.observer != user.id:
+        if isinstance(parsed, Parsed) and parsed.observer != user.id:
             parsed = SmsProblem("wrong_id", {"observer": parsed.observer})
     outcome = None
-    if isinstance(parsed, ParsedSms):
+    if isinstance(parsed, Parsed):
         assert user is not None and phone is not None  # a stranger's message is never parsed
         outcome = _store(session, user, phone, text, parsed, message_id)
         parsed = outcome if isinstance(outcome, SmsProblem) else parsed
-    ok = isinstance(parsed, ParsedSms)
+    ok = isinstance(parsed, Parsed)
     reply = reply_text(parsed, None if isinstance(outcome, SmsProblem) else outcome, lang)
     # encrypted, and put into the audit chain by its keyed commitments (``crud.sms_log``)
     crud.log_sms(
@@ -142,11 +157,13 @@ def handle_sms(
     return ok, reply
 
 
-def reply_text(parsed: ParsedSms | SmsProblem, stored: m.Submission | None, lang: str) -> str:
+def reply_text(parsed: Parsed | SmsProblem, stored: m.Submission | None, lang: str) -> str:
     """The one place where a reply is worded: the problem, or the receipt of ``stored``."""
     if isinstance(parsed, SmsProblem):
         return parsed.reply(lang)
     assert stored is not None
+    if isinstance(parsed, ParsedResults):
+        return results_reply(stored, lang)
     reply = message(
         "ok", lang, code=parsed.form_code, observer=parsed.observer, station=stored.station.code
     )
@@ -155,12 +172,66 @@ def reply_text(parsed: ParsedSms | SmsProblem, stored: m.Submission | None, lang
     return reply
 
 
+# the rules a results copy can break, in the order the reply names them
+RESULT_RULES = (
+    "votes_ne_valid",
+    "boxes_lt_valid",
+    "cast_exceed_registered",
+    "votes_exceed_registered",
+)
+
+
+def results_reply(stored: m.Submission, lang: str) -> str:
+    """The reply to a stored results copy: its numbers echoed in ballot order (the observer
+    compares them with the protocol) and, if the web form's rules flagged it, what is wrong."""
+    sms = stored.answers.get("sms", {})
+    votes = stored.answers.get("votes", {})
+    station = stored.station.code
+    rules = {f["rule"] for f in stored.flags}
+    params = {
+        "ballots": sms.get("ballots"),
+        "total": sms.get("total"),
+        "sum": sum(votes.values()),
+        "registered": stored.station.registered,
+    }
+    problems = [message(f"rule_{r}", lang, **params) for r in RESULT_RULES if r in rules]
+    if problems:
+        return message("results_flagged", lang, station=station, problems="; ".join(problems))
+    echoed = " ".join(f"{i}:{v}" for i, v in enumerate(votes.values(), start=1))
+    return message(
+        "results_ok", lang, station=station, ballots=params["ballots"], votes=echoed,
+        total=params["total"],
+    )  # fmt: skip
+
+
+def _results_copy(
+    session: Session, station: m.Station, p: ParsedResults
+) -> tuple[dict, list[dict]] | SmsProblem:
+    """The protocol copy (answers, flags) of a results message at ``station``, or the problem
+    naming the field that is wrong."""
+    election = crud.get_election(session, station.election_id)
+    read = read_results(p, [c["name"] for c in election.candidates])
+    if isinstance(read, SmsProblem):
+        return read
+    assert isinstance(read, Results)
+    numbers = read.numbers()
+    flags = protocol_flags(numbers, read.votes, station.registered)
+    flags += ballots_flags(read.ballots, read.total)
+    # the message's own fields, so the reply (and a retry's) can echo them as typed
+    answers = {
+        "numbers": numbers,
+        "votes": read.votes,
+        "sms": {"ballots": read.ballots, "total": read.total},
+    }
+    return answers, flags
+
+
 def _store(
     session: Session,
     user: m.User,
     sender: str,
     text: str,
-    p: ParsedSms,
+    p: Parsed,
     message_id: str | None = None,
 ) -> m.Submission | SmsProblem:
     stations = session.scalars(
@@ -177,13 +248,33 @@ def _store(
         station = stations[0]
     else:
         return SmsProblem("no_station", {"n": len(stations)})
-    kind, form = (Kind.checklist, p.form) if p.form is not None else (Kind.incident, p.category)
+    if isinstance(p, ParsedResults):
+        kind, form = Kind.protocol, "protocol"
+    elif p.form is not None:
+        kind, form = Kind.checklist, p.form
+    else:
+        kind, form = Kind.incident, p.category
     try:
         permissions.check_submit_at(session, user, station, kind, form)
     except Forbidden as exc:
         return _refusal(getattr(exc, "reason", ""), p)
     client_id = privacy.sms_client_id(session.info["pseudonym_secret"], sender, text, message_id)
-    if p.form is not None:
+    if isinstance(p, ParsedResults):
+        copy = _results_copy(session, station, p)
+        if isinstance(copy, SmsProblem):
+            return copy
+        answers, flags = copy
+        sub = m.Submission(
+            client_id=client_id,
+            kind=Kind.protocol,
+            form="protocol",
+            channel="sms",
+            station_id=station.id,
+            observer_id=user.id,
+            answers=answers,
+            flags=flags,
+        )
+    elif p.form is not None:
         sub = m.Submission(
             client_id=client_id,
             kind=Kind.checklist,
@@ -211,10 +302,10 @@ def _store(
     return row
 
 
-def _refusal(reason: str, p: ParsedSms) -> SmsProblem:
+def _refusal(reason: str, p: Parsed) -> SmsProblem:
     """The SMS reply to a refusal of ``permissions`` (its ``reason``)."""
     if reason == "camera_only":  # camera watchers file camera incidents only
-        if p.form is not None:
+        if isinstance(p, ParsedResults) or p.form is not None:
             return SmsProblem("unknown_form", {"code": p.form_code, "known": "IN"})
         return SmsProblem("unknown_category", {"tag": p.category, "known": "CM CT CC CF"})
     if reason == "not_assigned":  # the station was found among the sender's assigned ones

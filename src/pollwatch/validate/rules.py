@@ -30,6 +30,9 @@ class Rule:
     check: Check
     relation: str = "="  # how expected and found should relate: "=" or "<="
     any_fields: tuple[str, ...] = ()  # at least one must be present
+    #: every line the check reads (CANDIDATES: the vote columns). A copy with a blank cell in
+    #: one of them cannot be checked by this rule (validate.protocol: blank is missing, not 0)
+    reads: tuple[str, ...] = ()
 
 
 def _f(e: Election, *names: str) -> np.ndarray:
@@ -50,6 +53,7 @@ def _le(bound: np.ndarray, found: np.ndarray):
 
 ISSUED = ("ballots_issued_early", "ballots_issued_station", "ballots_issued_mobile")
 BOXES = ("ballots_mobile_box", "ballots_stationary_box")
+CANDIDATES = "<candidates>"
 
 RULES: dict[str, Rule] = {
     r.name: r
@@ -61,12 +65,14 @@ RULES: dict[str, Rule] = {
             lambda e: _eq(_f(e, *BOXES), e.ballots_cast()),
             "=",
             BOXES,
+            reads=("valid", "invalid", *BOXES),
         ),
         Rule(
             "candidates_sum_valid",
             "sum of candidate votes = valid ballots",
             ("valid",),
             lambda e: _eq(e.field("valid"), e.votes_matrix().sum(axis=1)),
+            reads=("valid", CANDIDATES),
         ),
         Rule(
             "boxes_le_issued",
@@ -75,6 +81,7 @@ RULES: dict[str, Rule] = {
             lambda e: _le(e.ballots_issued(), e.ballots_in_boxes()),
             "<=",
             ISSUED,
+            reads=(*BOXES, *ISSUED),
         ),
         Rule(
             "issued_le_received",
@@ -83,12 +90,14 @@ RULES: dict[str, Rule] = {
             lambda e: _le(e.field("ballots_received"), e.ballots_issued()),
             "<=",
             ISSUED,
+            reads=("ballots_received", *ISSUED),
         ),
         Rule(
             "turnout_le_100",
             "ballots issued and cast ≤ registered voters (turnout ≤ 100 %)",
             ("registered",),
             lambda e: _le(e.field("registered"), np.maximum(e.ballots_cast(), _f(e, *ISSUED))),
+            reads=("registered", "valid", "invalid", *ISSUED),
         ),
         Rule(
             "ballots_balance_ru",
@@ -100,6 +109,13 @@ RULES: dict[str, Rule] = {
                 + _f(e, "ballots_cancelled", "ballots_lost")
                 - _f(e, "ballots_unaccounted"),
             ),
+            reads=(
+                "ballots_received",
+                *ISSUED,
+                "ballots_cancelled",
+                "ballots_lost",
+                "ballots_unaccounted",
+            ),
         ),
         Rule(
             "absentee_balance_ru",
@@ -109,6 +125,7 @@ RULES: dict[str, Rule] = {
                 e.field("absentee_received"),
                 _f(e, "absentee_issued", "absentee_cancelled", "absentee_lost"),
             ),
+            reads=("absentee_received", "absentee_issued", "absentee_cancelled", "absentee_lost"),
         ),
         Rule(
             "ballots_balance_az",
@@ -118,6 +135,7 @@ RULES: dict[str, Rule] = {
                 e.field("ballots_received"),
                 e.ballots_issued() + _f(e, "ballots_cancelled", "ballots_spoilt"),
             ),
+            reads=("ballots_received", *ISSUED, "ballots_cancelled", "ballots_spoilt"),
         ),
         Rule(
             "mobile_box_le_requests",
@@ -125,6 +143,7 @@ RULES: dict[str, Rule] = {
             ("ballots_mobile_box", "mobile_requests"),
             lambda e: _le(e.field("mobile_requests"), e.field("ballots_mobile_box")),
             "<=",
+            reads=("ballots_mobile_box", "mobile_requests"),
         ),
         Rule(
             "item1_identity_az",
@@ -135,9 +154,27 @@ RULES: dict[str, Rule] = {
                 - _f(e, "absentee_taken"),
                 e.field("registered"),
             ),
+            reads=(
+                "registered",
+                "registered_main",
+                "additional_list",
+                "absentee_voted",
+                "absentee_taken",
+            ),
         ),
     )
 }
+
+#: not in any profile (implied by candidates_sum_valid and turnout_le_100 together), but checked
+#: on observers' copies, where either line may be blank
+RULES["votes_le_registered"] = Rule(
+    "votes_le_registered",
+    "sum of candidate votes ≤ registered voters",
+    ("registered",),
+    lambda e: _le(e.field("registered"), e.votes_matrix().sum(axis=1)),
+    "<=",
+    reads=("registered", CANDIDATES),
+)
 
 GENERIC = (
     "cast_equals_boxes",

@@ -16,6 +16,7 @@ from pollwatch.service.api.routes import (
     media,
     protocols,
     public,
+    quickcount,
     review,
     roster,
     sms,
@@ -43,5 +44,6 @@ for _mod in (
     sms,
     dossier,
     watchers,
+    quickcount,
 ):
     api_router.include_router(_mod.router)

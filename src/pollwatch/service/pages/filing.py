@@ -24,7 +24,7 @@ from pollwatch.service.forms import forms
 from pollwatch.service.i18n import KIND_LABELS, label
 from pollwatch.service.models import Kind
 from pollwatch.service.pages.common import PageUser, login_redirect, render
-from pollwatch.service.permissions import assigned_station_ids
+from pollwatch.service.permissions import assigned_station_ids, quickcount_marks
 from pollwatch.service.rules import PROTOCOL_FIELDS
 from pollwatch.service.schemas import (
     Code,
@@ -57,7 +57,10 @@ def my_stations(session: SessionDep, user: PageUser):
         return login_redirect()
     q = select(m.Station).where(m.Station.id.in_(assigned_station_ids(session, user)))
     stations = session.scalars(q.order_by(m.Station.code)).all()
-    return render("stations.html.j2", user, stations=stations, forms=list(forms().values()))
+    marks = quickcount_marks(session, user, [s.id for s in stations])
+    return render(
+        "stations.html.j2", user, stations=stations, forms=list(forms().values()), qc_marks=marks
+    )
 
 
 def _file_page(session, user, kind: str, station_id: int, form_name: str | None = None, **extra):
@@ -85,6 +88,7 @@ def _file_page(session, user, kind: str, station_id: int, form_name: str | None 
         severities=SEVERITIES,
         protocol_fields=PROTOCOL_FIELDS,
         candidates=election.candidates,
+        qc_mark=bool(quickcount_marks(session, user, [station.id])),
         now=dt.datetime.now().strftime("%Y-%m-%dT%H:%M"),
         **extra,
     )

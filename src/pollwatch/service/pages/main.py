@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from pollwatch.service.pages import dashboard, dossier, evidence, filing, login, review, watch
+from pollwatch.service.pages import (
+    dashboard,
+    dossier,
+    evidence,
+    filing,
+    login,
+    quickcount,
+    review,
+    watch,
+)
 from pollwatch.service.pages.common import check_csrf
 
 # every page POST with a session cookie carries the session's CSRF token (pages.common)
 page_router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-for _mod in (login, filing, dashboard, review, dossier, watch, evidence):
+for _mod in (login, filing, dashboard, review, dossier, watch, evidence, quickcount):
     page_router.include_router(_mod.router)

@@ -1,0 +1,276 @@
+"""Worst-case bounds for published claims, from the collected sheets alone.
+
+Method (``docs/census.md`` §3): the votes on usable sheets are facts; every vote that could lie
+outside them (at most the registered voters of stations without a usable sheet, or, where the
+station list is unknown, the claim's own total minus the collected votes) is given to whichever
+side would make the claim true. If the claim is false even then, it is *impossible*, with no
+sampling assumption: the argument the Venezuelan opposition's 2024 tally-sheet collection and
+Belarusian observers' 2020 protocol photos rested on. The same logic for two candidates is
+:func:`pollwatch.quickcount.tally_sheet_bound` (``docs/methods/quickcount-and-cameras.md``
+§1.2 h); here it is applied to every claim in a claims file.
+
+Verdicts: ``impossible`` (excluded by the worst case), ``consistent`` (inside the
+coverage-corrected interval of :mod:`pollwatch.census.estimate`), ``unverifiable`` (possible in
+the worst case, but the collection cannot confirm it: outside the corrected interval, which rests
+on an assumption, or no estimate for that quantity, or not a final figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pollwatch.census.estimate import CensusEstimate
+from pollwatch.claims.model import Claim
+from pollwatch.results import ResultMixin, Summary, fmt_int
+
+__all__ = ["ClaimVerdict", "WorstCase", "judge_claims", "worst_case"]
+
+VERDICTS = ("impossible", "consistent", "unverifiable")
+
+
+@dataclass(frozen=True)
+class WorstCase(ResultMixin):
+    """What the usable sheets prove, and how many votes could lie outside them."""
+
+    collected_votes: Mapping[str, int]
+    collected_total: int
+    collected_ballots: int | None
+    collected_stations: int
+    uncollected_max: int | None
+    uncollected_basis: str
+    registered_total: int | None
+
+    def range_of(self, candidate: str, u: int) -> tuple[int, int]:
+        v = self.collected_votes[candidate]
+        return v, v + u
+
+    def summary(self) -> Summary:
+        lead = sorted(self.collected_votes.items(), key=lambda kv: -kv[1])
+        text = (
+            f"The {self.collected_stations:,} usable sheets show {self.collected_total:,} votes"
+            + (
+                f"; at most {self.uncollected_max:,} more could exist ({self.uncollected_basis})."
+                if self.uncollected_max is not None
+                else "; without a station list, what lies outside them is bounded per claim."
+            )
+        )
+        rows = [(f"votes {k}", fmt_int(v)) for k, v in lead]
+        if self.uncollected_max is not None:
+            rows.append(("votes outside the sheets, at most", fmt_int(self.uncollected_max)))
+        return Summary("What the collected sheets prove", text, rows)
+
+
+def worst_case(
+    collected_votes: Mapping[str, int],
+    *,
+    collected_stations: int,
+    collected_ballots: int | None = None,
+    uncollected_registered: int | None = None,
+    registered_total: int | None = None,
+) -> WorstCase:
+    """Collect the facts a bound needs (see :func:`judge_claims`)."""
+    return WorstCase(
+        collected_votes=dict(collected_votes),
+        collected_total=int(sum(collected_votes.values())),
+        collected_ballots=collected_ballots,
+        collected_stations=collected_stations,
+        uncollected_max=uncollected_registered,
+        uncollected_basis=(
+            "registered voters at stations without a usable sheet"
+            if uncollected_registered is not None
+            else "unknown"
+        ),
+        registered_total=registered_total,
+    )
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """One claim's verdict, with the arithmetic in ``reason``."""
+
+    source: str
+    quantity: str
+    value: float
+    unit: str
+    verdict: str
+    reason: str
+    possible: tuple[float, float] | None = None
+    interval: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "quantity": self.quantity,
+            "value": self.value,
+            "unit": self.unit,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "possible": list(self.possible) if self.possible else None,
+            "interval": list(self.interval) if self.interval else None,
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def _own_total(claim: Claim, claims: list[Claim]) -> int | None:
+    """The claim's own published total of valid votes (same source, final)."""
+    for c in claims:
+        if c.source == claim.source and c.quantity == "valid_votes" and c.stage == "final":
+            return int(c.value)
+    return None
+
+
+def judge_claims(
+    claims: Iterable[Claim],
+    worst: WorstCase,
+    estimate: CensusEstimate | None = None,
+    *,
+    winner: str | None = None,
+) -> list[ClaimVerdict]:
+    """A verdict for every claim (``docs/census.md`` §3).
+
+    ``winner`` is the candidate a ``winner_share`` claim is about (the official winner); without
+    it such claims are unverifiable. Candidate names in ``candidate_share:<name>`` must match the
+    sheets' candidate columns.
+    """
+    claims = list(claims)
+    out: list[ClaimVerdict] = []
+    for cl in claims:
+        out.append(_judge(cl, claims, worst, estimate, winner))
+    return out
+
+
+def _judge(
+    cl: Claim,
+    claims: list[Claim],
+    w: WorstCase,
+    est: CensusEstimate | None,
+    winner: str | None,
+) -> ClaimVerdict:
+    def verdict(v: str, reason: str, possible=None, interval=None) -> ClaimVerdict:
+        return ClaimVerdict(
+            cl.source, cl.quantity, cl.value, cl.unit, v, reason, possible, interval
+        )
+
+    if cl.stage != "final":
+        return verdict("unverifiable", f"a {cl.stage} figure: only final figures are judged")
+    q = cl.quantity
+    cand = (
+        winner
+        if q == "winner_share"
+        else q.split(":", 1)[1]
+        if q.startswith(("candidate_share:", "candidate_votes:"))
+        else None
+    )
+    if q == "winner_share" and winner is None:
+        return verdict(
+            "unverifiable", "the claim does not name the winner and no official file gives one"
+        )
+    if cand is not None and cand not in w.collected_votes:
+        return verdict(
+            "unverifiable",
+            f"{cand!r} is not a candidate column of the sheets ({', '.join(w.collected_votes)})",
+        )
+    u, basis = w.uncollected_max, w.uncollected_basis
+    if u is None:
+        own = _own_total(cl, claims)
+        if own is not None:
+            u, basis = (
+                max(own - w.collected_total, 0),
+                f"the same source's own total of {own:,} valid votes minus the votes on the sheets",
+            )
+    tol = cl.tolerance / 100 if cl.unit == "%" else cl.tolerance
+    value = cl.value / 100 if cl.unit == "%" else cl.value
+    shown = cl.shown()
+    T = w.collected_total
+
+    if q == "stations":
+        if value + tol < w.collected_stations:
+            return verdict(
+                "impossible",
+                f"{w.collected_stations:,} distinct stations have usable sheets, more than the {shown} claimed",
+                (w.collected_stations, float("inf")),
+            )
+        return verdict(
+            "unverifiable",
+            f"at least {w.collected_stations:,} stations exist (usable sheets); the claim of {shown} is possible",
+        )
+    if u is None:
+        return verdict(
+            "unverifiable",
+            "no station list with registered voters and no total from the same source: what lies outside the sheets is unbounded",
+        )
+
+    lo: float
+    hi: float
+    if q == "winner_share" or q.startswith("candidate_share:"):
+        assert cand is not None
+        v = w.collected_votes[cand]
+        lo, hi = v / (T + u) if T + u else 0.0, (v + u) / (T + u) if T + u else 1.0
+        what = f"{cand}'s share"
+        arith = f"{cand} has {v:,} of {T:,} votes on the sheets; with at most {u:,} votes elsewhere ({basis}), the share lies in [{_pct(lo)}, {_pct(hi)}]"
+        if q == "winner_share":
+            ahead = [(k, x) for k, x in w.collected_votes.items() if k != cand and x > v + u]
+            if ahead:
+                k, x = ahead[0]
+                return verdict(
+                    "impossible",
+                    f"{cand} cannot have won: {k} has {x:,} votes on the sheets, {x - v:,} more than {cand}, and at most {u:,} votes lie outside them ({basis})",
+                    (lo, hi),
+                )
+        key = f"share:{cand}"
+    elif q.startswith("candidate_votes:"):
+        assert cand is not None
+        v = w.collected_votes[cand]
+        lo, hi = v, v + u
+        what, key = f"{cand}'s votes", f"votes:{cand}"
+        arith = f"{cand} has {v:,} votes on the sheets and at most {u:,} more elsewhere ({basis}): [{v:,}, {v + u:,}]"
+    elif q == "valid_votes":
+        lo, hi = T, T + u
+        what, key = "valid votes", "valid_votes"
+        arith = f"the sheets show {T:,} valid votes and at most {u:,} more can exist ({basis}): [{T:,}, {T + u:,}]"
+    elif q in ("ballots_cast", "turnout"):
+        b = w.collected_ballots if w.collected_ballots is not None else T
+        lo, hi = b, b + u
+        what, key = "ballots cast", "ballots_cast"
+        arith = f"the sheets show {b:,} ballots and at most {u:,} more can exist ({basis})"
+        if q == "turnout":
+            if not w.registered_total:
+                return verdict(
+                    "unverifiable",
+                    "turnout needs the registered voters of every station (give --official)",
+                )
+            R = w.registered_total
+            lo, hi = b / R, (b + u) / R
+            what, key = "turnout", "turnout"
+            arith += f"; of {R:,} registered voters: [{_pct(lo)}, {_pct(hi)}]"
+    else:
+        return verdict("unverifiable", f"the sheets say nothing about {q!r}")
+
+    if value + tol < lo or value - tol > hi:
+        return verdict("impossible", f"{shown} is impossible: {arith}", (lo, hi))
+    iv = None
+    if est is not None and key in est.names:
+        e = est[key]
+        iv = (e.interval.low, e.interval.high)
+        inside = iv[0] - tol <= value <= iv[1] + tol
+        fmt = _pct if e.unit == "share" else (lambda z: f"{z:,.0f}")
+        band = f"the coverage-corrected {est.confidence:.0%} interval for {what} is [{fmt(iv[0])}, {fmt(iv[1])}]"
+        if inside:
+            return verdict(
+                "consistent", f"{shown} is possible ({arith}) and inside {band}", (lo, hi), iv
+            )
+        return verdict(
+            "unverifiable",
+            f"{shown} is possible in the worst case ({arith}) but outside {band}, which assumes {est.assumption}",
+            (lo, hi),
+            iv,
+        )
+    return verdict(
+        "unverifiable",
+        f"{shown} is possible in the worst case ({arith}); no estimate to confirm it",
+        (lo, hi),
+    )

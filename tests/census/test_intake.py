@@ -1,0 +1,111 @@
+"""Intake of protocol photos (docs/census.md §5): hashes, QR, EXIF, duplicates, custody."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pollwatch.census.intake import import_sheets, read_custody
+from pollwatch.evidence.chain import first_broken
+from pollwatch.evidence.media import sha256_bytes
+
+cv2 = pytest.importorskip("cv2", reason="QR decoding needs the video extra (opencv)")
+
+
+def _sheet(text: str, qr: str | None = None, *, when=None, gps=None, size=(900, 1200)) -> bytes:
+    """A synthetic protocol photo: ruled lines, numbers drawn as blocks, an optional QR."""
+    rng = np.random.default_rng(abs(hash(text)) % 2**32)
+    img = np.full((size[1], size[0]), 235, np.uint8)
+    for y in range(150, size[1] - 100, 60):
+        img[y : y + 2, 60 : size[0] - 60] = 40
+        img[y + 15 : y + 45, 500 : 500 + int(rng.integers(60, 300))] = 30
+    cv2.putText(img, text, (60, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
+    if qr:
+        code = cv2.QRCodeEncoder.create().encode(qr)
+        code = cv2.resize(code, (240, 240), interpolation=cv2.INTER_NEAREST)
+        img[size[1] - 300 : size[1] - 60, size[0] - 300 : size[0] - 60] = code
+    pil = Image.fromarray(img).convert("RGB")
+    exif = Image.Exif()
+    if when:
+        exif.get_ifd(0x8769)[36867] = when
+    if gps:
+        g = exif.get_ifd(0x8825)
+        g[1], g[2] = "N", (gps[0], 0.0, 0.0)
+        g[3], g[4] = "E", (gps[1], 0.0, 0.0)
+    out = io.BytesIO()
+    pil.save(out, format="JPEG", quality=92, exif=exif)
+    return out.getvalue()
+
+
+def test_folder_import_reads_qr_exif_and_finds_the_same_photo_twice(tmp_path):
+    src = tmp_path / "photos"
+    (src / "C001-2").mkdir(parents=True)
+    a = _sheet("C001/1", qr="station=C001/1", when="2024:02:07 20:41:00", gps=(40.0, 49.0))
+    (src / "IMG_0001.jpg").write_bytes(a)
+    # the same photo, re-encoded smaller, filed for another station: a duplicate finding
+    small = io.BytesIO()
+    Image.open(io.BytesIO(a)).resize((450, 600)).save(small, format="JPEG", quality=70)
+    (src / "C001-2" / "IMG_0002.jpg").write_bytes(small.getvalue())
+    (src / "C001-3_front.jpg").write_bytes(_sheet("C001/3", when="2024:02:11 09:00:00"))
+    (src / "notes.jpg").write_bytes(b"not an image at all")
+    stations = {"C001/1": (40.3, 49.0), "C001-2": None, "C001-3": None}
+    res = import_sheets(
+        src,
+        tmp_path / "ev",
+        collector="Team North",
+        election_day=date(2024, 2, 7),
+        stations=stations,
+    )
+    by = {r.name: r for r in res.records}
+    first = by["IMG_0001.jpg"]
+    assert (first.station_id, first.station_from, first.qr) == ("C001/1", "qr", "station=C001/1")
+    assert first.exif_time == "2024-02-07T20:41:00"
+    assert first.exif_gps == pytest.approx((40.0, 49.0))
+    assert any("km from the station" in f for f in first.findings)  # 33 km away
+    second = by["C001-2/IMG_0002.jpg"]
+    assert (second.station_id, second.station_from) == ("C001/1", "qr")  # the QR wins
+    assert any(
+        "filed under C001-2 (folder) but its QR code says C001/1" in f for f in second.findings
+    )
+    # the later file of the two (in folder order) carries the finding; both names are listed
+    assert [(a, b) for a, b, _ in res.duplicates] == [("IMG_0001.jpg", "C001-2/IMG_0002.jpg")]
+    assert any("same photo as C001-2/IMG_0002.jpg" in f for f in first.findings)
+    third = by["C001-3_front.jpg"]
+    assert third.station_id == "C001-3" and any("not on election day" in f for f in third.findings)
+    assert [n for n, _ in res.refused] == ["notes.jpg"]
+    # originals kept as received (with their EXIF), published copies without it
+    assert (tmp_path / "ev" / "originals" / first.sha256[:2] / first.sha256).read_bytes() == a
+    assert first.sha256 == sha256_bytes(a)
+    pub = tmp_path / "ev" / "published" / first.published_sha256[:2] / first.published_sha256
+    assert not Image.open(io.BytesIO(pub.read_bytes())).getexif()
+    # the custody chain holds one entry per file and breaks if a line is edited
+    chain = read_custody(res.custody)
+    assert len(chain) == 3 and first_broken(chain) == (None, "")
+    lines = res.custody.read_text().splitlines()
+    doc = json.loads(lines[1])
+    doc["payload"] = doc["payload"].replace("Team North", "Team South")
+    lines[1] = json.dumps(doc)
+    res.custody.write_text("\n".join(lines) + "\n")
+    assert first_broken(read_custody(res.custody))[0] == 2
+
+
+def test_zip_names_are_labels_never_paths_and_bombs_are_refused(tmp_path):
+    z = tmp_path / "in.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../../escape.jpg", _sheet("X1"))
+        zf.writestr("big.jpg", b"\0" * (41 * 1024 * 1024))  # inflates past the cap
+    res = import_sheets(z, tmp_path / "ev", collector="c")
+    assert not (tmp_path.parent / "escape.jpg").exists()
+    assert [r.name for r in res.records] == ["../../escape.jpg"]
+    assert res.refused and res.refused[0][0] == "big.jpg" and "MB" in res.refused[0][1]
+    # a second import appends to the same chain and still finds duplicates across imports
+    again = import_sheets(z, tmp_path / "ev", collector="c")
+    assert any("same photo" in f for f in again.records[0].findings)
+    assert first_broken(read_custody(again.custody)) == (None, "")
+    assert len(read_custody(again.custody)) == 2
