@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as _dt
 import gettext as _gettext
 import io
 import math
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.core import Locale, negotiate_locale
+from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import parse_pattern
@@ -45,6 +47,7 @@ __all__ = [
     "N_",
     "N_plural",
     "all_languages",
+    "format_date",
     "format_int",
     "format_number",
     "format_pct",
@@ -188,6 +191,15 @@ def format_pct(x: float | None, digits: int = 2, lang: str | None = None) -> str
         return gettext("n/a", lang)
     assert x is not None
     return f"{100 * x:.{digits}f} %" if lang == DEFAULT else _apply("percent", x, digits, lang)
+
+
+def format_date(d: _dt.date, lang: str | None = None) -> str:
+    """A date written out: ``7 February 2024`` in English (day month year, as the report has
+    always written it), CLDR's long form in az and ru (``7 fevral 2024``, ``7 февраля 2024 г.``)."""
+    lang = normalise(lang) if lang else _current.get()
+    if lang == DEFAULT:
+        return f"{d.day} {d.strftime('%B')} {d.year}"
+    return babel_format_date(d, format="long", locale=lang)
 
 
 def parse_accept_language(header: str | None) -> list[str]:

@@ -196,7 +196,8 @@ class Problems:
 
 class _Texts(HTMLParser):
     """The text of a page as a reader sees it: text nodes and the ``title``, ``alt``,
-    ``placeholder`` and ``aria-label`` attributes (not scripts, styles or inline SVG code)."""
+    ``placeholder`` and ``aria-label`` attributes (not scripts or styles, nor ``<code>``: a
+    code such as ``turnout`` is shown on purpose, for the machine-readable files)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -204,14 +205,14 @@ class _Texts(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self._skip += 1
         for name, value in attrs:
             if name in ("title", "alt", "placeholder", "aria-label") and value:
                 self.out.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
+        if tag in ("script", "style", "code") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from pollwatch.i18n import jinja_environment
 from pollwatch.report.figures import Figure
 
 
@@ -44,6 +45,8 @@ class Report:
     )
     #: the page's own words (contents, footer): pollwatch.report.glossary.TEXT
     text: dict = field(default_factory=dict)
+    #: the language it was built in (``<html lang>``, the template's own words)
+    lang: str = "en"
 
 
 def slug(value: str) -> str:
@@ -51,10 +54,11 @@ def slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-").lower()
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pollwatch.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
+def _env(lang: str = "en") -> jinja2.Environment:
+    """The report template in ``lang`` (the same Jinja2 i18n set-up as the service's pages)."""
+    env = jinja_environment(
+        jinja2.PackageLoader("pollwatch.report", "templates"),
+        lang,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["slug"] = slug
@@ -63,7 +67,7 @@ def _env() -> jinja2.Environment:
 
 def render(report: Report) -> str:
     return (
-        _env()
+        _env(report.lang)
         .get_template("report.html.j2")
         .render(
             title=report.title,
@@ -73,6 +77,7 @@ def render(report: Report) -> str:
             version=report.version,
             generated=report.generated,
             text=report.text,
+            lang=report.lang,
         )
     )
 
