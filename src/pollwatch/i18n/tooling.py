@@ -58,7 +58,8 @@ def extract_glossary(
 ) -> Iterator[tuple[int, str, str | tuple[str, str], list[str]]]:
     """Babel extractor for the report's glossary (``report/glossary.py``), which keeps every
     reader-facing English string as data: the name and explanation of each ``_terms(...)``
-    entry and the values of the ``TEXT`` and ``READINGS`` tables. Reading them from the syntax
+    entry and the values of the ``TEXT`` and ``READINGS`` tables (and, in ``report/caveats.py``,
+    each ``Caveat``'s title, what it detects and what it cannot see). Reading them from the syntax
     tree keeps the glossary plain data (no marker on 400 literals); the module translates them
     where they are read. ``TEXT`` entries carry their key as the message context."""
     tree = ast.parse(fileobj.read().decode("utf-8"))
@@ -69,6 +70,11 @@ def extract_glossary(
         )
 
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Caveat":
+            # report/caveats.py: title, detects, blind (the source is a citation, kept as is)
+            for which, elt in zip(("title", "detects", "blind"), node.args[:3], strict=False):
+                if msg := text(elt):
+                    yield elt.lineno, "_", msg, [f"caveat: {which}"]
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_terms":
             for item in node.args:
                 if isinstance(item, ast.Tuple) and len(item.elts) == 3:

@@ -774,11 +774,11 @@ def _methods_html(analysis) -> str:
     for name, res in analysis.results.items():
         cav = CAVEATS.get(name)
         t = METHODS.get(name) or term(name)
-        block = f"<h3 id='method-{esc(name)}' title='{esc(t.explanation)}'>{esc(cav.title if cav else t.name)}</h3>"
+        block = f"<h3 id='method-{esc(name)}' title='{esc(t.explanation)}'>{esc(gettext(cav.title) if cav else t.name)}</h3>"
         if cav:
             block += (
-                f"<p><strong>{esc(TEXT['methods_detects'])}</strong> {esc(cav.detects)} "
-                f"<strong>{esc(TEXT['methods_blind'])}</strong> {esc(cav.blind)}</p>"
+                f"<p><strong>{esc(TEXT['methods_detects'])}</strong> {esc(gettext(cav.detects))} "
+                f"<strong>{esc(TEXT['methods_blind'])}</strong> {esc(gettext(cav.blind))}</p>"
                 f"<p class='muted'>{esc(TEXT['methods_source'].format(source=caveat_source(name, country)))}</p>"
             )
             if name in LEGAL_METHODS and legal_source(name, country) is None:
