@@ -38,9 +38,16 @@ def test_report_in_language(pages, analysis, lang):
         want = gettext(term.source_name, lang)
         assert want != term.source_name and want in headings, key
         assert term.source_name not in headings, key
-    # the methods' own result summaries (forensics, a lower layer) are English still: left out
-    # here and named in the report of this work; everything the report itself writes is checked
-    own = re.sub(r"<div class='pw-summary'>.*?</div>", "", page, flags=re.S)
+
+    # the methods' summaries: their titles and row labels are translated and checked; the
+    # sentence, the values and the notes, which the methods write around their numbers, are
+    # English still and left out of the check
+    def labels_only(m: re.Match) -> str:
+        block = re.sub(r"<p>.*?</p>|<td>.*?</td>|<ul class='notes'>.*?</ul>", "", m[0], flags=re.S)
+        return block
+
+    own = re.sub(r"<div class='pw-summary'>.*?</div>", labels_only, page, flags=re.S)
+    assert "<div class='pw-summary'><h4>" in own
     assert tooling.leftover_english(own, lang) == []
     # the official turnout in the language's notation (decimal comma in az and ru)
     turnout = analysis.doc["election"]["turnout"]

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import yaml
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
@@ -96,6 +96,31 @@ def extract_glossary(
                     yield val.lineno, "pgettext", (name, msg), [f"TEXT {name}"]
                 elif msg:
                     yield val.lineno, "_", msg, [f"{target} {name}"]
+
+
+def extract_summaries(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[Any, ...]]:  # Babel's extractor protocol: (line, keyword, message, comments)
+    """Babel extractor for the methods' modules: every ordinary gettext call (Babel's Python
+    extractor), plus, inside each ``summary()`` method, the ``Summary``'s title (its first
+    argument, when a literal) and every row label (a literal first element of a 2-tuple). The
+    report shows a method's summary with those translated (``report.build.summary_html``);
+    the sentence and notes, written with the numbers in them, stay English."""
+    data = fileobj.read()
+    yield from extract_python(io.BytesIO(data), keywords, comment_tags, options)
+    tree = ast.parse(data.decode("utf-8"))
+    for fn in ast.walk(tree):
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == "summary"):
+            continue
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Summary" and n.args:
+                first = n.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    yield first.lineno, "_", first.value, ["summary title"]
+            if isinstance(n, ast.Tuple) and len(n.elts) == 2:
+                label = n.elts[0]
+                if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value:
+                    yield label.lineno, "_", label.value, ["summary row"]
 
 
 def mapping(cfg: Path) -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:

@@ -626,12 +626,18 @@ def _regions_html(analysis) -> str:
     )
 
 
+def _tr(text: str) -> str:
+    return gettext(text) if text else text  # gettext("") is the catalogue's header
+
+
 def summary_html(s: Summary) -> str:
-    """A method's summary with every code in its title, text, rows and notes in words."""
+    """A method's summary with every code in its title, text, rows and notes in words; its
+    title and row labels in the report's language (the sentence and notes, which the method
+    writes around its numbers, are English still)."""
     return Summary(
-        plain(s.title),
+        plain(_tr(s.title)),
         plain(s.text),
-        [(plain(k), plain(v)) for k, v in s.rows],
+        [(plain(_tr(k)), plain(v)) for k, v in s.rows],
         [plain(n) for n in s.notes],
     ).as_html()
 
