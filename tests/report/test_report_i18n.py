@@ -9,9 +9,10 @@ import re
 import pytest
 
 from pollwatch.forensics.run import analyze
-from pollwatch.i18n import format_pct, gettext, tooling
-from pollwatch.report import build_report, render, write_all
+from pollwatch.i18n import format_pct, gettext, tooling, use_language
+from pollwatch.report import build_report, render, results_section, write_all
 from pollwatch.report.glossary import SECTIONS
+from pollwatch.results import Summary
 from pollwatch.simulate import simulate_election
 
 
@@ -71,3 +72,16 @@ def test_write_all_lang_keeps_codes_in_exports(analysis, tmp_path):
     assert '<html lang="ru">' in html
     csv_head = paths["stations.csv"].read_text(encoding="utf-8").splitlines()[0]
     assert "station_id" in csv_head  # codes, not translations
+
+
+class _Result:
+    def summary(self) -> Summary:
+        return Summary("Quick count (PVT)", "12 stations reported.", [("stations reported", "12")])
+
+
+def test_source_sections_summaries_translated():
+    with use_language("ru"):
+        section = results_section("pvt", gettext("Quick count (PVT)"), [_Result()])
+    assert "<h4>Параллельный подсчёт (PVT)</h4>" in section.html
+    assert "<th>сообщили участков</th>" in section.html
+    assert "12 stations reported." in section.html  # the method's own sentence: English still

@@ -46,7 +46,7 @@ from pollwatch.report.glossary import (
     plain,
     term,
 )
-from pollwatch.report.html import Headline, Report, Section
+from pollwatch.report.html import Headline, Report, Section, labels_translated
 from pollwatch.results import Summary
 
 esc = _html.escape
@@ -626,18 +626,15 @@ def _regions_html(analysis) -> str:
     )
 
 
-def _tr(text: str) -> str:
-    return gettext(text) if text else text  # gettext("") is the catalogue's header
-
-
 def summary_html(s: Summary) -> str:
     """A method's summary with every code in its title, text, rows and notes in words; its
     title and row labels in the report's language (the sentence and notes, which the method
     writes around its numbers, are English still)."""
+    s = labels_translated(s)
     return Summary(
-        plain(_tr(s.title)),
+        plain(s.title),
         plain(s.text),
-        [(plain(_tr(k)), plain(v)) for k, v in s.rows],
+        [(plain(k), plain(v)) for k, v in s.rows],
         [plain(n) for n in s.notes],
     ).as_html()
 

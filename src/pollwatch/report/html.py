@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
-from pollwatch.i18n import jinja_environment
+from pollwatch.i18n import gettext, jinja_environment
 from pollwatch.report.figures import Figure
+from pollwatch.results import Summary
 
 
 @dataclass
@@ -88,12 +90,26 @@ def write_html(report: Report, path: str | Path) -> Path:
     return path
 
 
+def labels_translated(s: Summary) -> Summary:
+    """``s`` with its title and row labels in the current language (the catalogue has them:
+    ``tooling.extract_summaries``); its sentence and notes, written around its numbers, as
+    they are."""
+
+    def tr(text: str) -> str:
+        return gettext(text) if text else text  # gettext("") is the catalogue's header
+
+    return Summary(tr(s.title), s.text, [(tr(k), v) for k, v in s.rows], list(s.notes))
+
+
 def results_section(key: str, title: str, results: list, intro: str = "", figures=None) -> Section:
     """A report section made of result objects' summaries (anything with ``summary()``)."""
     parts = []
     for r in results:
         try:
-            parts.append(r.summary().as_html())
+            parts.append(labels_translated(r.summary()).as_html())
         except Exception as exc:  # a summary must never take the report down
-            parts.append(f"<p>Summary unavailable: {type(exc).__name__}: {exc}</p>")
+            error = f"{type(exc).__name__}: {exc}"
+            parts.append(
+                f"<p>{html.escape(gettext('Summary unavailable: {error}').format(error=error))}</p>"
+            )
     return Section(key, title, intro=intro, html="".join(parts), figures=list(figures or []))
