@@ -85,3 +85,20 @@ def test_source_sections_summaries_translated():
     assert "<h4>Параллельный подсчёт (PVT)</h4>" in section.html
     assert "<th>сообщили участков</th>" in section.html
     assert "12 stations reported." in section.html  # the method's own sentence: English still
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["az", "ru"])
+def test_translated_report_fits_a_phone(analysis, browser, tmp_path, lang):
+    """Azerbaijani and Russian run longer than English: the page still never scrolls sideways
+    at 400 px (issue 17's rule); a full-page screenshot is saved beside the report."""
+    path = write_all(analysis, tmp_path, lang=lang)["report.html"]
+    page = browser.new_page(viewport={"width": 400, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    scroll, width = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    page.screenshot(path=str(path.with_name(f"report-{lang}-400.png")), full_page=True)
+    page.close()
+    assert scroll <= width, (lang, scroll, width)
