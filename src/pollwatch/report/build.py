@@ -156,12 +156,39 @@ def _headline(doc: dict) -> Headline:
     return Headline(" ".join((first, second, third)), level, st.get("rule", ""), cards)
 
 
+# the headline's calibrated tests and their kinds, as results.json names them
+# (forensics.headline), for the report's table
+_RULE_WORDS = {
+    "regional excess: permutation test": N_("regional excess: permutation test"),
+    "unit-by-unit mixture: manufactured share": N_("unit-by-unit mixture: manufactured share"),
+    "p-value below": N_("p-value below"),
+    "share of ballots cast above": N_("share of ballots cast above"),
+}
+
+
+def _rule_word(text: str) -> str:
+    english = _RULE_WORDS.get(text)
+    return gettext(english) if english else plain(text)
+
+
 def _rule_value(r: dict) -> tuple[str, str]:
     """A calibrated test's statistic and threshold; a share of ballots as a percent."""
     kind = str(r.get("kind", ""))
     if "share" in kind:
-        return _pct(r["statistic"]), f"{kind} {_pct(r['threshold'])}"
-    return f"{r['statistic']:.2g}", f"{kind} {r['threshold']:.2g}"
+        return _pct(r["statistic"]), f"{_rule_word(kind)} {_pct(r['threshold'])}"
+    return (
+        _sig(r["statistic"]),
+        f"{_rule_word(kind)} {_sig(r['threshold'])}",
+    )
+
+
+def _sig(x: Any) -> str:
+    """Two significant digits (as ``:.2g``) in the report's notation (0,05 in az and ru)."""
+    try:
+        text = f"{float(x):.2g}"
+    except (TypeError, ValueError):
+        return gettext("n/a")
+    return text if current_language() == "en" else text.replace(".", ",")
 
 
 def _how_html(doc: dict) -> str:
@@ -185,7 +212,7 @@ def _how_html(doc: dict) -> str:
                 val, thr = _rule_value(r)
                 res = TEXT["how_rule_fires"] if r["fired"] else TEXT["how_rule_quiet"]
             rows.append(
-                f"<tr><th>{esc(plain(name))}</th><td class='num'>{esc(val)}</td>"
+                f"<tr><th>{esc(_rule_word(name))}</th><td class='num'>{esc(val)}</td>"
                 f"<td>{esc(thr)}</td><td class='nowrap'>{esc(res)}</td></tr>"
             )
         parts.append(
