@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pollwatch.i18n import gettext
 from pollwatch.service import models as m
 from pollwatch.service.sms import (
     LANGS,
@@ -74,7 +75,8 @@ class TestParse:
     def test_new_messages_in_every_language(self):
         new = [k for k in MESSAGES if k.startswith(("results_", "field_", "rule_"))]
         assert len(new) == 12
-        assert all(set(MESSAGES[k]) == set(LANGS) for k in new)
+        # translated in the catalogues (tests/i18n checks every msgid; this names the new ones)
+        assert all(gettext(MESSAGES[k], lang) != MESSAGES[k] for k in new for lang in ("az", "ru"))
 
     @settings(max_examples=300, deadline=None)
     @given(st.text("R0123456789OIL #,.x- ", max_size=60))

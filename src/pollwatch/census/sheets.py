@@ -313,8 +313,8 @@ def _check(
     # one sheet id (the protocol's serial or QR id) on sheets of different stations: one of
     # them is a copy or a forgery; none is counted until the photos settle it
     if "sheet_id" in table.columns:
-        sid = table.with_row_index("_i").filter(pl.col("sheet_id").is_not_null())
-        for key, grp in sid.group_by("sheet_id", maintain_order=True):
+        by_id = table.with_row_index("_i").filter(pl.col("sheet_id").is_not_null())
+        for key, grp in by_id.group_by("sheet_id", maintain_order=True):
             stations = grp["station_id"].unique(maintain_order=True).to_list()
             if len(stations) < 2:
                 continue

@@ -131,6 +131,12 @@ def register(app: typer.Typer) -> None:
         date: str | None = typer.Option(None, "--date", help="Election day, YYYY-MM-DD."),
         country: str | None = typer.Option(None, "--country", help="Country name or code."),
         round_: str | None = typer.Option(None, "--round", help="Round (1, 2, runoff, …)."),
+        lang: str = typer.Option(
+            "en",
+            "--lang",
+            help="Language of report.html: en, az (Azerbaijani) or ru (Russian). "
+            "results.json and the station tables keep their codes in every language.",
+        ),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="No progress bar; print only the output paths."
         ),
@@ -142,6 +148,10 @@ def register(app: typer.Typer) -> None:
         from pollwatch.errors import PollwatchError
         from pollwatch.forensics._common import require_analysable
         from pollwatch.forensics.run import METHODS, analyze
+        from pollwatch.i18n import LANGS, use_language
+
+        if lang not in LANGS:
+            raise fail(f"--lang: {lang!r} is not one of {', '.join(LANGS)}", 2)
 
         chosen = None
         if methods:
@@ -188,12 +198,13 @@ def register(app: typer.Typer) -> None:
         # importing them before analyze() would delay the start of its worker process
         from pollwatch.report import write_all, write_exports
 
-        sections = _source_sections(election, seed, copies, tallies, status, claims)
-        paths = (
-            write_exports(analysis, out)
-            if no_report
-            else write_all(analysis, out, extra_sections=sections)
-        )
+        with use_language(lang):  # the source sections' text too
+            sections = _source_sections(election, seed, copies, tallies, status, claims)
+            paths = (
+                write_exports(analysis, out)
+                if no_report
+                else write_all(analysis, out, extra_sections=sections, lang=lang)
+            )
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)
         if not quiet:

@@ -19,7 +19,11 @@ from pollwatch.report.html import Report, Section, render, results_section, writ
 
 
 def write_all(
-    analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None
+    analysis,
+    out_dir: str | Path,
+    *,
+    extra_sections: list[Section] | None = None,
+    lang: str = "en",
 ) -> dict[str, Path]:
     """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``.
 
@@ -36,6 +40,9 @@ def write_all(
     extra_sections : list of Section, optional
         Further report sections (quick count, cameras, claims, dossiers) placed after the
         forensic ones.
+    lang : str, default "en"
+        The language of ``report.html``: ``"en"``, ``"az"`` or ``"ru"`` (the exports keep
+        their codes and English field names in every language).
 
     Returns
     -------
@@ -51,9 +58,8 @@ def write_all(
     ['report.html', 'results.json', 'stations.csv', 'stations.parquet']
     """
     paths = write_exports(analysis, out_dir)
-    paths["report.html"] = write_html(
-        build_report(analysis, extra_sections=extra_sections), Path(out_dir) / "report.html"
-    )
+    report = build_report(analysis, extra_sections=extra_sections, lang=lang)
+    paths["report.html"] = write_html(report, Path(out_dir) / "report.html")
     return paths
 
 

@@ -16,6 +16,17 @@ import numpy as np
 
 from pollwatch.forensics.scores import WEIGHTS
 from pollwatch.forensics.strength import RULE_METHODS, assess
+from pollwatch.i18n import (
+    N_,
+    current_language,
+    format_date,
+    format_number,
+    gettext,
+    normalise,
+    use_language,
+)
+from pollwatch.i18n import format_int as fmt_int
+from pollwatch.i18n import format_pct as fmt_pct
 from pollwatch.model import SOURCE_URL, ElectionMeta
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
@@ -35,8 +46,8 @@ from pollwatch.report.glossary import (
     plain,
     term,
 )
-from pollwatch.report.html import Headline, Report, Section
-from pollwatch.results import Summary, fmt_int, fmt_pct
+from pollwatch.report.html import Headline, Report, Section, labels_translated
+from pollwatch.results import Summary
 
 esc = _html.escape
 
@@ -45,14 +56,14 @@ def _pct(x: Any, digits: int = 2) -> str:
     try:
         return fmt_pct(float(x), digits)
     except (TypeError, ValueError):
-        return "n/a"
+        return gettext("n/a")
 
 
 def _int(x: Any) -> str:
     try:
         return fmt_int(float(x))
     except (TypeError, ValueError):
-        return "n/a"
+        return gettext("n/a")
 
 
 def _a(href: str, text: str) -> str:
@@ -93,7 +104,7 @@ def _headline(doc: dict) -> Headline:
             "headline_fired",
             leader=leader,
             estimate=_a("how-readings", _int(fv["estimate"])),
-            share=_a("how-readings", _pct(share, 1) if share is not None else "n/a"),
+            share=_a("how-readings", _pct(share, 1) if share is not None else gettext("n/a")),
             low=_a("how-readings", _int(fv.get("low"))),
             high=_a("how-readings", _int(fv.get("high"))),
             confidence=_a("how-readings", "95 %"),
@@ -123,7 +134,7 @@ def _headline(doc: dict) -> Headline:
         leader=leader,
         share=_a("how-official", _pct(el.get("leader_share"), 1)),
         turnout=_a("how-official", _pct(el.get("turnout"), 1)),
-        stations=_a("how-official", f"{el.get('stations', 0):,}"),
+        stations=_a("how-official", fmt_int(el.get("stations", 0))),
     )
     if fv.get("estimate") is not None:
         card0 = {
@@ -145,12 +156,39 @@ def _headline(doc: dict) -> Headline:
     return Headline(" ".join((first, second, third)), level, st.get("rule", ""), cards)
 
 
+# the headline's calibrated tests and their kinds, as results.json names them
+# (forensics.headline), for the report's table
+_RULE_WORDS = {
+    "regional excess: permutation test": N_("regional excess: permutation test"),
+    "unit-by-unit mixture: manufactured share": N_("unit-by-unit mixture: manufactured share"),
+    "p-value below": N_("p-value below"),
+    "share of ballots cast above": N_("share of ballots cast above"),
+}
+
+
+def _rule_word(text: str) -> str:
+    english = _RULE_WORDS.get(text)
+    return gettext(english) if english else plain(text)
+
+
 def _rule_value(r: dict) -> tuple[str, str]:
     """A calibrated test's statistic and threshold; a share of ballots as a percent."""
     kind = str(r.get("kind", ""))
     if "share" in kind:
-        return _pct(r["statistic"]), f"{kind} {_pct(r['threshold'])}"
-    return f"{r['statistic']:.2g}", f"{kind} {r['threshold']:.2g}"
+        return _pct(r["statistic"]), f"{_rule_word(kind)} {_pct(r['threshold'])}"
+    return (
+        _sig(r["statistic"]),
+        f"{_rule_word(kind)} {_sig(r['threshold'])}",
+    )
+
+
+def _sig(x: Any) -> str:
+    """Two significant digits (as ``:.2g``) in the report's notation (0,05 in az and ru)."""
+    try:
+        text = f"{float(x):.2g}"
+    except (TypeError, ValueError):
+        return gettext("n/a")
+    return text if current_language() == "en" else text.replace(".", ",")
 
 
 def _how_html(doc: dict) -> str:
@@ -168,13 +206,13 @@ def _how_html(doc: dict) -> str:
         rows = []
         for name, r in rules.items():
             if "why" in r:
-                val, thr = "n/a", "n/a"
+                val, thr = gettext("n/a"), gettext("n/a")
                 res = TEXT["how_rule_not_computed"].format(why=plain(str(r["why"])))
             else:
                 val, thr = _rule_value(r)
                 res = TEXT["how_rule_fires"] if r["fired"] else TEXT["how_rule_quiet"]
             rows.append(
-                f"<tr><th>{esc(plain(name))}</th><td class='num'>{esc(val)}</td>"
+                f"<tr><th>{esc(_rule_word(name))}</th><td class='num'>{esc(val)}</td>"
                 f"<td>{esc(thr)}</td><td class='nowrap'>{esc(res)}</td></tr>"
             )
         parts.append(
@@ -224,7 +262,7 @@ def _how_html(doc: dict) -> str:
         (TEXT["how_official_leader"], str(el.get("leader", ""))),
         (TEXT["how_official_share"], _pct(el.get("leader_share"), 1)),
         (TEXT["how_official_turnout"], _pct(el.get("turnout"), 1)),
-        (TEXT["how_official_stations"], f"{el.get('stations', 0):,}"),
+        (TEXT["how_official_stations"], fmt_int(el.get("stations", 0))),
         (TEXT["how_official_cast"], _int(el.get("ballots_cast"))),
         (TEXT["how_official_registered"], _int(el.get("registered"))),
     ]
@@ -233,7 +271,7 @@ def _how_html(doc: dict) -> str:
         + "".join(
             f"<tr><th>{esc(a)}</th><td class='num'>{esc(b)}</td></tr>"
             for a, b in official
-            if b != "n/a"
+            if b != gettext("n/a")
         )
         + "</tbody></table></div>"
     )
@@ -258,65 +296,77 @@ def _diagnostics_html(doc: dict) -> str:
     if "excess_votes" in sh:
         rows.append(
             (
-                "Shpilkin excess votes, national kernel",
+                gettext("Shpilkin excess votes, national kernel"),
                 _int(sh["excess_votes"]),
-                "upper bound: one clean pattern for the whole country, so honest differences between regions "
-                "in turnout and support count as excess",
+                gettext(
+                    "upper bound: one clean pattern for the whole country, so honest differences between regions "
+                    "in turnout and support count as excess"
+                ),
             )
         )
     if "fraudulent_votes" in mx:
         rows.append(
             (
-                "finite mixture, fitted nationally",
+                gettext("finite mixture, fitted nationally"),
                 _int(mx["fraudulent_votes"]),
-                "upper bound: one clean distribution for the whole country; its interval "
-                f"({_int(mx.get('fraudulent_votes_low'))}–{_int(mx.get('fraudulent_votes_high'))}) is sampling "
-                "noise only, blind to honest regional differences",
+                gettext(
+                    "upper bound: one clean distribution for the whole country; its interval "
+                    "({low}–{high}) is sampling noise only, blind to honest regional differences"
+                ).format(
+                    low=_int(mx.get("fraudulent_votes_low")),
+                    high=_int(mx.get("fraudulent_votes_high")),
+                ),
             )
         )
     for key, how in (
-        ("flat", "each unit its own clean ratio"),
-        ("trend", "each unit its own clean ratio, following turnout as below its peak"),
+        ("flat", gettext("each unit its own clean ratio")),
+        ("trend", gettext("each unit its own clean ratio, following turnout as below its peak")),
     ):
         r = eb.get(key)
         if not r:
             continue
         rows.append(
             (
-                f"regional excess S ({how})",
+                gettext("regional excess S ({how})").format(how=how),
                 _int(r["excess"]),
-                "over-reads: every unit's noise adds a little positive excess",
+                gettext("over-reads: every unit's noise adds a little positive excess"),
             )
         )
         rows.append(
             (
-                f"regional excess beyond the permutation null D ({key})",
+                gettext("regional excess beyond the permutation null D ({key})").format(key=key),
                 _int(r["beyond_null"]),
-                f"under-reads under fraud; permutation p = {r['pvalue']:.2g} ({eb.get('units', '')})",
+                gettext("under-reads under fraud; permutation p = {p} ({units})").format(
+                    p=format_number(r["pvalue"], 3), units=eb.get("units", "")
+                ),
             )
         )
     if "manufactured_votes" in mr:
         rows.append(
             (
-                "finite mixture, unit by unit: manufactured votes",
+                gettext("finite mixture, unit by unit: manufactured votes"),
                 _int(mr["manufactured_votes"]),
-                "the calibrated estimator (each unit its own clean distribution)",
+                gettext("the calibrated estimator (each unit its own clean distribution)"),
             )
         )
     if "excess_votes" in sp:
         rows.append(
             (
-                "Shpilkin national excess: within-region permutation",
-                f"p = {sp.get('p_value', float('nan')):.2g}",
-                f"median excess with no fraud at all: {_int((sp.get('null_quantiles') or {}).get('median'))}",
+                gettext("Shpilkin national excess: within-region permutation"),
+                f"p = {format_number(sp.get('p_value', float('nan')), 3)}",
+                gettext("median excess with no fraud at all: {n}").format(
+                    n=_int((sp.get("null_quantiles") or {}).get("median"))
+                ),
             )
         )
     if "excess" in ip:
         rows.append(
             (
-                "stations at a whole percent beyond chance",
+                gettext("stations at a whole percent beyond chance"),
                 _int(ip["excess"]),
-                f"p = {ip.get('p_value', float('nan')):.2g}; signals rewritten protocols, not a vote count",
+                gettext("p = {p}; signals rewritten protocols, not a vote count").format(
+                    p=format_number(ip.get("p_value", float("nan")), 3)
+                ),
             )
         )
     if not rows:
@@ -358,19 +408,26 @@ def _figures(analysis) -> list[figs.Figure]:
         out.append(_integer_panel(e, ir))
     dg = analysis.doc.get("methods", {}).get("digits", {})
     for key, title, null in (
-        ("second_digit", "Second-digit (2BL) mean", 4.187),
-        ("last_digit", "Last-digit mean", 4.5),
+        ("second_digit", N_("Second-digit (2BL) mean"), 4.187),
+        ("last_digit", N_("Last-digit mean"), 4.5),
     ):
         # rows with too few counts say nothing; with none left the figure is left out and the
         # methods section says why (_digits_note)
         rows = [r for r in dg.get(key + "_rows") or () if r[4] >= DIGITS_MIN_COUNTS]
         if rows:
-            out.append(figs.digit_intervals([tuple(r) for r in rows], title, null))
+            # the digit rows are the candidates (their names as the file gives them) and
+            # forensics.digits' "ballots cast" row, translated here
+            named = [(_count_names().get(r[0], r[0]), *r[1:]) for r in rows]
+            out.append(
+                figs.digit_intervals(named, gettext(title), null, key=f"digits-{title[:12]}")
+            )
     reg = sh.get("regions") if level is not None else None
     if reg:
         labels = [r["region"] for r in reg]
         vals = np.array([r["excess_votes"] for r in reg], dtype=float)
-        out.append(figs.regional_bars(labels, vals, title="Excess votes by region (Shpilkin)"))
+        out.append(
+            figs.regional_bars(labels, vals, title=gettext("Excess votes by region (Shpilkin)"))
+        )
     if analysis.regions_geojson is not None and reg:
         vals_by = {r["region"]: r["excess_votes"] for r in reg}
         out.append(
@@ -393,6 +450,10 @@ def _region_level(e) -> str | None:
     return level
 
 
+def _count_names() -> dict[str, str]:
+    return {"ballots cast": gettext(N_("ballots cast"))}
+
+
 def _integer_panel(e, ir) -> figs.Figure:
     """Observed against expected stations at each whole percent (turnout and leader share added;
     the counts come with the integer test's result)."""
@@ -402,7 +463,7 @@ def _integer_panel(e, ir) -> figs.Figure:
         obs,
         exp,
         2 * np.sqrt(var),
-        label="stations at a whole percent (turnout + share)",
+        label=gettext("stations at a whole percent (turnout + share)"),
     )
 
 
@@ -518,11 +579,13 @@ def _stations_html(analysis, top: int) -> str:
                 shown = (
                     ""
                     if math.isnan(v)
-                    else (f"{100 * v:.1f} %" if c in ("turnout", "leader_share") else f"{v:.2f}")
+                    else (
+                        fmt_pct(v, 1) if c in ("turnout", "leader_share") else format_number(v, 2)
+                    )
                 )
                 cells.append(f"<td class='num' data-v='{'' if math.isnan(v) else v}'>{shown}</td>")
             elif isinstance(v, int):
-                cells.append(f"<td class='num' data-v='{v}'>{v:,}</td>")
+                cells.append(f"<td class='num' data-v='{v}'>{fmt_int(v)}</td>")
             elif c == "station_id":
                 cells.append(_station_cell(str(v), [str(r[h]) for h in e.meta.hierarchy]))
             elif c in narrow_hidden:
@@ -540,7 +603,7 @@ def _stations_html(analysis, top: int) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note = f"<p class='muted'>{esc(TEXT['stations_link_note'])}</p>" if urls else ""
     return (
-        f"<p>{esc(TEXT['stations_intro'].format(n=f'{e.n_stations:,}'))}</p>{note}"
+        f"<p>{esc(TEXT['stations_intro'].format(n=f'{fmt_int(e.n_stations)}'))}</p>{note}"
         f"<input type='search' id='station-filter' placeholder='{esc(TEXT['stations_filter'])}' "
         f"aria-label='{esc(TEXT['stations_filter'])}'>"
         f"<div class='tablewrap'><table id='station-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
@@ -568,23 +631,33 @@ def _regions_html(analysis) -> str:
         cast = r["valid"] + r["invalid"]
         ex = sh.get(str(r[level]))
         rows.append(
-            f"<tr><td>{esc(str(r[level]))}</td><td class='num'>{r['stations']:,}</td>"
+            f"<tr><td>{esc(str(r[level]))}</td><td class='num'>{fmt_int(r['stations'])}</td>"
             f"<td class='num'>{_pct(cast / r['registered'] if r['registered'] else float('nan'), 1)}</td>"
             f"<td class='num'>{_pct(r[lead] / cast if cast else float('nan'), 1)}</td>"
-            f"<td class='num'>{_int(ex) if ex is not None else 'n/a'}</td></tr>"
+            f"<td class='num'>{_int(ex)}</td></tr>"
         )
     return (
-        f"<p>Per {esc((LEVELS.get(level) or term(level)).name)}: official turnout (cast) and {esc(e.leader.name)}'s share, with the excess votes "
-        "of Shpilkin's method estimated on each region's own clean kernel.</p><div class='tablewrap'>"
-        f"<table id='regions-table'><thead><tr><th>{esc((LEVELS.get(level) or term(level)).name)}</th><th class='num'>stations</th><th class='num'>turnout</th>"
-        "<th class='num'>leader share</th><th class='num'>excess votes</th></tr></thead><tbody>"
+        "<p>"
+        + esc(
+            gettext(
+                "Per {level}: official turnout (cast) and the share of {leader}, with the excess "
+                "votes of Shpilkin's method estimated on each region's own clean kernel."
+            ).format(level=(LEVELS.get(level) or term(level)).name, leader=e.leader.name)
+        )
+        + "</p><div class='tablewrap'>"
+        f"<table id='regions-table'><thead><tr><th>{esc((LEVELS.get(level) or term(level)).name)}</th>"
+        f"<th class='num'>{esc(gettext('stations'))}</th><th class='num'>{esc(COLUMNS['turnout'].name)}</th>"
+        f"<th class='num'>{esc(COLUMNS['leader_share'].name)}</th><th class='num'>{esc(gettext('excess votes'))}</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
     )
 
 
 def summary_html(s: Summary) -> str:
-    """A method's summary with every code in its title, text, rows and notes in words."""
+    """A method's summary with every code in its title, text, rows and notes in words; its
+    title and row labels in the report's language (the sentence and notes, which the method
+    writes around its numbers, are English still)."""
+    s = labels_translated(s)
     return Summary(
         plain(s.title),
         plain(s.text),
@@ -609,14 +682,14 @@ def _quality_html(analysis) -> str:
     if bad:
         text = TEXT["quality_summary"].format(
             checked=len(f.checked),
-            violations=f"{sum(bad.values()):,}",
-            stations=f"{len(f.stations()):,}",
+            violations=f"{fmt_int(sum(bad.values()))}",
+            stations=f"{fmt_int(len(f.stations()))}",
         )
     else:
         text = TEXT["quality_summary_clean"].format(checked=len(f.checked))
     rows = "".join(
         f"<tr><th title='{esc(term(r).explanation)}'>{esc(term(r).name)}</th>"
-        f"<td class='num'>{n:,}</td><td>{esc(term(r).explanation)}</td></tr>"
+        f"<td class='num'>{fmt_int(n)}</td><td>{esc(term(r).explanation)}</td></tr>"
         for r, n in counts.items()
     )
     parts.append(
@@ -665,7 +738,7 @@ def _carousel_html(res, country: str | None) -> str:
         if res.n_flagged:
             parts.append(
                 TEXT["carousel_flagged"].format(
-                    n=f"{res.n_flagged:,}",
+                    n=f"{fmt_int(res.n_flagged)}",
                     k=f"{res.k:g}",
                     delta=f"{100 * res.delta:g}",
                     n_min=res.n_min,
@@ -675,11 +748,13 @@ def _carousel_html(res, country: str | None) -> str:
             parts.append(TEXT["carousel_none_flagged"])
     mobile = shares.get("mobile")
     if mobile is not None and away:
-        parts.append(TEXT["carousel_flagged_mobile"].format(n=f"{mobile.n_flagged_floored:,}"))
+        parts.append(
+            TEXT["carousel_flagged_mobile"].format(n=f"{fmt_int(mobile.n_flagged_floored)}")
+        )
     elif mobile is not None:
         parts.append(
             TEXT["carousel_mobile_only"].format(
-                n=f"{mobile.n_flagged_floored:,}",
+                n=f"{fmt_int(mobile.n_flagged_floored)}",
                 k=f"{res.k:g}",
                 delta=f"{100 * res.delta:g}",
                 n_min=res.n_min,
@@ -689,7 +764,7 @@ def _carousel_html(res, country: str | None) -> str:
     rows = "".join(
         f"<tr><th title='{esc(term(k).explanation)}'>{esc(term(k).name)}</th>"
         f"<td class='num'>{esc(fmt_pct(s.national_share))}</td><td class='num'>{esc(fmt_pct(s.station_median))}</td>"
-        f"<td class='num'>{s.n_flagged_floored:,}</td></tr>"
+        f"<td class='num'>{fmt_int(s.n_flagged_floored)}</td></tr>"
         for k, s in shares.items()
     )
     extra = []
@@ -698,10 +773,13 @@ def _carousel_html(res, country: str | None) -> str:
     if res.cards_used is not None:
         extra.append((TEXT["carousel_cards"], f"{_int(res.cards_used)} / {_int(res.cards_issued)}"))
         extra.append(
-            (TEXT["carousel_groups_over"], f"{res.n_groups_cards_over:,} / {res.n_groups:,}")
+            (
+                TEXT["carousel_groups_over"],
+                f"{fmt_int(res.n_groups_cards_over)} / {fmt_int(res.n_groups)}",
+            )
         )
     if res.n_boxes_gt_issued is not None:
-        extra.append((TEXT["carousel_boxes"], f"{res.n_boxes_gt_issued:,}"))
+        extra.append((TEXT["carousel_boxes"], f"{fmt_int(res.n_boxes_gt_issued)}"))
     notes = "".join(f"<li>{esc(plain(n))}</li>" for n in getattr(res, "notes", ()) or ())
     return (
         f"<div class='pw-summary' id='carousel-summary'><p>{esc(' '.join(parts))}</p>"
@@ -726,11 +804,11 @@ def _methods_html(analysis) -> str:
     for name, res in analysis.results.items():
         cav = CAVEATS.get(name)
         t = METHODS.get(name) or term(name)
-        block = f"<h3 id='method-{esc(name)}' title='{esc(t.explanation)}'>{esc(cav.title if cav else t.name)}</h3>"
+        block = f"<h3 id='method-{esc(name)}' title='{esc(t.explanation)}'>{esc(gettext(cav.title) if cav else t.name)}</h3>"
         if cav:
             block += (
-                f"<p><strong>{esc(TEXT['methods_detects'])}</strong> {esc(cav.detects)} "
-                f"<strong>{esc(TEXT['methods_blind'])}</strong> {esc(cav.blind)}</p>"
+                f"<p><strong>{esc(TEXT['methods_detects'])}</strong> {esc(gettext(cav.detects))} "
+                f"<strong>{esc(TEXT['methods_blind'])}</strong> {esc(gettext(cav.blind))}</p>"
                 f"<p class='muted'>{esc(TEXT['methods_source'].format(source=caveat_source(name, country)))}</p>"
             )
             if name in LEGAL_METHODS and legal_source(name, country) is None:
@@ -779,11 +857,11 @@ def _repro_html(analysis) -> str:
     and all) inside <code>, next to what the exported files are."""
     rep = analysis.election.ingest_report
     rows = [
-        (TEXT["repro_file"], rep.source if rep else "in memory"),
-        (TEXT["repro_sha"], rep.sha256 if rep else "n/a"),
+        (TEXT["repro_file"], rep.source if rep else gettext("in memory")),
+        (TEXT["repro_sha"], rep.sha256 if rep else gettext("n/a")),
         (TEXT["repro_version"], analysis.version),
         (TEXT["repro_seed"], str(analysis.seed)),
-        (TEXT["repro_command"], analysis.command or "n/a"),
+        (TEXT["repro_command"], analysis.command or gettext("n/a")),
     ]
     table = "".join(f"<tr><th>{esc(k)}</th><td class='mono'>{esc(v)}</td></tr>" for k, v in rows)
     params = esc(
@@ -874,9 +952,25 @@ def _section(key: str, **kw) -> Section:
 
 
 def build_report(
-    analysis, *, top_stations: int = 300, extra_sections: list[Section] | None = None
+    analysis,
+    *,
+    top_stations: int = 300,
+    extra_sections: list[Section] | None = None,
+    lang: str | None = None,
 ) -> Report:
-    """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis`."""
+    """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis` in ``lang``
+    (``en``, ``az``, ``ru``; default: the current ``pollwatch.i18n.use_language``, else English).
+    Every text the report adds, its figures and its numbers are in that language; the
+    exports keep their codes. Sections in ``extra_sections`` are built by the caller, in the
+    language of the block it builds them in."""
+    lang = normalise(lang) if lang else current_language()
+    with use_language(lang):
+        return _build_report(analysis, top_stations, extra_sections, lang)
+
+
+def _build_report(
+    analysis, top_stations: int, extra_sections: list[Section] | None, lang: str
+) -> Report:
     doc = analysis.doc
     e = analysis.election
     sections = [
@@ -904,6 +998,7 @@ def build_report(
         sections=sections,
         version=analysis.version,
         text={k: TEXT[k] for k in ("contents", "footer")},
+        lang=lang,
     )
 
 
@@ -916,19 +1011,40 @@ def report_title(meta: ElectionMeta) -> str:
     """
     source_name = Path(meta.source).name if meta.source else ""
     named = bool(meta.name) and meta.name != source_name
-    what = meta.name if named else (f"{meta.type.capitalize()} election" if meta.type else "")
-    facts = [meta.country, _long_date(meta.date), f"round {meta.round}" if meta.round else ""]
+    kinds = {
+        "presidential": gettext("Presidential election"),
+        "parliamentary": gettext("Parliamentary election"),
+        "referendum": gettext("Referendum"),
+    }
+    kind = (meta.type or "").lower()
+    what = (
+        meta.name
+        if named
+        else (kinds.get(kind) or gettext("{kind} election").format(kind=meta.type.capitalize()))
+        if meta.type
+        else ""
+    )
+    facts = [
+        meta.country,
+        _long_date(meta.date),
+        gettext("round {n}").format(n=meta.round) if meta.round else "",
+    ]
     facts = [f for f in facts if f and f not in what]
     if not what and not facts:
-        return f"Election results in {source_name or 'an unnamed file'}: forensic analysis"
-    head = what or "Election"
-    return f"{head}{', ' if facts else ''}{', '.join(facts)}: forensic analysis"
+        return gettext("Election results in {file}: forensic analysis").format(
+            file=source_name or gettext("an unnamed file")
+        )
+    head = what or gettext("Election")
+    return gettext("{what}: forensic analysis").format(
+        what=f"{head}{', ' if facts else ''}{', '.join(facts)}"
+    )
 
 
 def _long_date(date: str) -> str:
-    """``2024-02-07`` as ``7 February 2024``; anything else as given."""
+    """``2024-02-07`` as ``7 February 2024`` (in the report's language: ``7 fevral 2024``,
+    ``7 февраля 2024 г.``); anything else as given."""
     try:
         d = dt.date.fromisoformat(date)
     except ValueError:
         return date
-    return f"{d.day} {d.strftime('%B')} {d.year}"
+    return format_date(d)

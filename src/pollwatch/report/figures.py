@@ -10,6 +10,9 @@ shrinks to a phone screen; tick labels are plain numbers with thousands separato
 offset, no 1e6); colours are Okabe and Ito's colour-blind-safe palette; names are wrapped,
 never cut, or drawn under short labels with the full names in the figure's legend table
 (``Figure.names``); a spike that would flatten a histogram is cut and labelled with its count.
+
+Every text is translated into the language of the enclosing ``pollwatch.i18n.use_language``
+block (``build_report(..., lang=)`` sets it), numbers on ticks and labels in its notation.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure as _MplFigure  # noqa: E402
 from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
+
+from pollwatch.i18n import format_int, format_number, gettext, ngettext  # noqa: E402
 
 # Okabe & Ito's colour-blind-safe palette (black first, then the eight hues' usual order)
 OKABE_ITO = (
@@ -105,7 +110,7 @@ class PlainFormatter(ScalarFormatter):
     def __call__(self, x, pos=None) -> str:
         text = super().__call__(x, pos)
         m = re.match(r"^([\u2212-]?)(\d{4,})(.*)$", text)
-        return f"{m.group(1)}{int(m.group(2)):,}{m.group(3)}" if m else text
+        return f"{m.group(1)}{format_int(int(m.group(2)))}{m.group(3)}" if m else text
 
 
 def _new(height: float, ncols: int = 1, *, nrows: int = 1, **kw):
@@ -206,9 +211,15 @@ def _clip_spikes(ax, h: np.ndarray, edges: np.ndarray, q: float = 0.995) -> None
     i = int(np.argmax(h))
     x = 0.5 * (edges[i] + edges[i + 1])
     n_clipped = int((h > cap).sum())
-    more = f" ({n_clipped - 1} more bins clipped)" if n_clipped > 1 else ""
+    text = ngettext(
+        "{n} station at {x} %, cut", "{n} stations at {x} %, cut", int(round(top))
+    ).format(n=format_int(top), x=format_number(x, 1))
+    if n_clipped > 1:
+        text += " " + ngettext(
+            "({n} more bin clipped)", "({n} more bins clipped)", n_clipped - 1
+        ).format(n=n_clipped - 1)
     ax.annotate(
-        f"{int(round(top)):,} stations at {x:.1f} %, cut{more}",
+        text,
         xy=(x, cap),
         xytext=(-8, -4),
         textcoords="offset points",
@@ -224,7 +235,7 @@ def percent_histograms(
     share_pct: np.ndarray,
     *,
     weights=None,
-    leader: str = "leader",
+    leader: str = "",
     basis: str = "issued",
 ) -> Figure:
     """Turnout and leader-share histograms at 0.1-pp bins, so whole-percent spikes show.
@@ -234,8 +245,20 @@ def percent_histograms(
     fig, axes = _new(6.0, nrows=2, sharex=True)
     edges = np.arange(-0.05, 100.06, 0.1)
     for ax, x, label, color in (
-        (axes[0], turnout_pct, f"turnout ({basis}) %", NEUTRAL),
-        (axes[1], share_pct, f"{wrap(leader, 48)}: share %", ACCENT),
+        (
+            axes[0],
+            turnout_pct,
+            gettext("turnout (ballots issued) %")
+            if basis == "issued"
+            else gettext("turnout (ballots cast) %"),
+            NEUTRAL,
+        ),
+        (
+            axes[1],
+            share_pct,
+            gettext("{name}: share %").format(name=wrap(leader or gettext("leader"), 48)),
+            ACCENT,
+        ),
     ):
         ok = np.isfinite(x)
         h, _ = np.histogram(x[ok], bins=edges, weights=None if weights is None else weights[ok])
@@ -243,19 +266,21 @@ def percent_histograms(
         ax.stairs(h, edges, fill=True, color=color, linewidth=0)
         for j in range(10, 100, 10):
             ax.axvline(j, color="#bbbbbb", lw=0.4, zorder=0)
-        ax.set_ylabel("stations")
+        ax.set_ylabel(gettext("stations"))
         ax.set_title(label, loc="left")
         _clip_spikes(ax, h, edges)
-    axes[1].set_xlabel("percent (0.1-pp bins)")
+    axes[1].set_xlabel(gettext("percent (0.1-pp bins)"))
     axes[1].set_xlim(0, 100.6)  # the 100 % bin whole, not half hidden by the axis' end
     return Figure(
         "histograms",
-        "Turnout and leader share",
+        gettext("Turnout and leader share"),
         _svg(fig),
-        "Station counts in 0.1-percentage-point bins. A fair count gives smooth curves; "
-        "sharp spikes at whole or round percentages (50, 60, 70 …) suggest numbers written into "
-        "protocols rather than counted. Where one bin (often 100 % turnout) towers over the rest, "
-        "the axis is cut to show the body of the distribution and the bin's count is written on it.",
+        gettext(
+            "Station counts in 0.1-percentage-point bins. A fair count gives smooth curves; "
+            "sharp spikes at whole or round percentages (50, 60, 70 …) suggest numbers written into "
+            "protocols rather than counted. Where one bin (often 100 % turnout) towers over the rest, "
+            "the axis is cut to show the body of the distribution and the bin's count is written on it."
+        ),
     )
 
 
@@ -264,15 +289,17 @@ def fingerprint(
     share: np.ndarray,
     *,
     model: np.ndarray | None = None,
-    leader: str = "leader",
-    model_label: str = "fitted Klimek model",
+    leader: str = "",
+    model_label: str = "",
 ) -> Figure:
     """2-D turnout × share histogram (log colour), optionally beside the fitted model's."""
     ok = np.isfinite(turnout) & np.isfinite(share)
     edges = (np.arange(102) - 0.5) / 100
     h, _, _ = np.histogram2d(turnout[ok], share[ok], bins=[edges, edges])
-    panels = [("official results", h)] + (
-        [(model_label, np.asarray(model))] if model is not None else []
+    panels = [(gettext("official results"), h)] + (
+        [(model_label or gettext("fitted Klimek model"), np.asarray(model))]
+        if model is not None
+        else []
     )
     fig, axes = _new(3.6 if len(panels) > 1 else 4.6, len(panels), sharey=True)
     vmax = max(float(p.max()) for _, p in panels) or 1.0
@@ -287,19 +314,25 @@ def fingerprint(
             interpolation="nearest",
         )
         ax.set_xticks([0, 50, 100] if len(panels) > 1 else [0, 25, 50, 75, 100])
-        ax.set_xlabel("turnout %")
+        ax.set_xlabel(gettext("turnout %"))
         if i == 0:
-            ax.set_ylabel(f"{short_names([leader])[0]}: share %")
+            ax.set_ylabel(
+                gettext("{name}: share %").format(
+                    name=short_names([leader or gettext("leader")])[0]
+                )
+            )
         ax.set_title(title, loc="left")
     fig.get_layout_engine().set(w_pad=0.08, wspace=0.08)
-    fig.colorbar(im, ax=list(axes), label="stations (log scale)", shrink=0.85)
+    fig.colorbar(im, ax=list(axes), label=gettext("stations (log scale)"), shrink=0.85)
     return Figure(
         "fingerprint",
-        "Election fingerprint",
+        gettext("Election fingerprint"),
         _svg(fig),
-        "Each cell counts stations with that turnout and leader share. A fair election is one compact "
-        "blob; ballot stuffing smears it towards the top right (100 % turnout, 100 % for the leader), "
-        "often with a second cluster there. Genuine regional differences can also create clusters.",
+        gettext(
+            "Each cell counts stations with that turnout and leader share. A fair election is one compact "
+            "blob; ballot stuffing smears it towards the top right (100 % turnout, 100 % for the leader), "
+            "often with a second cluster there. Genuine regional differences can also create clusters."
+        ),
     )
 
 
@@ -308,7 +341,7 @@ def regional_fingerprints(
     share: np.ndarray,
     regions: np.ndarray,
     *,
-    leader: str = "leader",
+    leader: str = "",
     top: int = 6,
 ) -> Figure | None:
     """The fingerprint of each of the ``top`` largest regions (by stations), small multiples
@@ -344,21 +377,25 @@ def regional_fingerprints(
         ax.set_xticks([0, 50, 100])
         ax.set_yticks([0, 50, 100])
         # wrapped narrow enough that two neighbouring titles never meet (Cyrillic is wide)
-        ax.set_title(wrap(f"{names[order[k]]} ({counts[order[k]]:,})", 18), loc="left")
+        ax.set_title(wrap(f"{names[order[k]]} ({format_int(counts[order[k]])})", 18), loc="left")
         if k % 2 == 0:
-            ax.set_ylabel("share %")
+            ax.set_ylabel(gettext("share %"))
         if k >= len(axes) - 2:
-            ax.set_xlabel("turnout %")
+            ax.set_xlabel(gettext("turnout %"))
     fig.get_layout_engine().set(w_pad=0.08, wspace=0.08)
-    fig.colorbar(im, ax=[a for a in axes if a.get_visible()], label="stations (log)", shrink=0.6)
+    fig.colorbar(
+        im, ax=[a for a in axes if a.get_visible()], label=gettext("stations (log)"), shrink=0.6
+    )
     return Figure(
         "fingerprint-regions",
-        "Fingerprints of the largest regions",
+        gettext("Fingerprints of the largest regions"),
         _svg(fig),
-        f"The same picture for the {len(order)} regions with the most stations (station count "
-        f"in brackets), {short_names([leader])[0]}'s share against turnout in 2-pp cells. A "
-        "second cluster in one region but not the others points to where to look; a region whose "
-        "single blob sits higher than the rest may simply vote differently.",
+        gettext(
+            "The same picture for the {n} regions with the most stations (station count in "
+            "brackets), {leader}'s share against turnout in 2-pp cells. A second cluster in one "
+            "region but not the others points to where to look; a region whose single blob sits "
+            "higher than the rest may simply vote differently."
+        ).format(n=len(order), leader=short_names([leader or gettext("leader")])[0]),
     )
 
 
@@ -368,7 +405,7 @@ def shpilkin(
     others_votes: np.ndarray,
     clean_leader: np.ndarray | None,
     mode: float | None,
-    leader: str = "leader",
+    leader: str = "",
     candidates: dict[str, np.ndarray] | None = None,
 ) -> Figure:
     """Votes per turnout bin, each candidate, with the extrapolated clean leader line.
@@ -376,6 +413,7 @@ def shpilkin(
     Candidates are drawn under short labels (:func:`short_names`); the figure's legend
     table gives each label's full name and colour."""
     fig, (ax,) = _new(4.8)
+    leader = leader or gettext("leader")
     names = [leader] + list(candidates or {})
     short = short_names(names)
     table = [(short[0], leader, ACCENT)]
@@ -386,7 +424,7 @@ def shpilkin(
             ax.plot(bin_centres, v / 1e3, lw=1.0, color=color, label=short[j + 1])
             table.append((short[j + 1], name, color))
     else:
-        ax.plot(bin_centres, others_votes / 1e3, color=NEUTRAL, lw=1.2, label="all others")
+        ax.plot(bin_centres, others_votes / 1e3, color=NEUTRAL, lw=1.2, label=gettext("all others"))
     if clean_leader is not None:
         ax.fill_between(
             bin_centres,
@@ -395,7 +433,7 @@ def shpilkin(
             where=leader_votes > clean_leader,
             color=ACCENT,
             alpha=0.18,
-            label="excess over clean",
+            label=gettext("excess over clean"),
         )
         ax.plot(
             bin_centres,
@@ -403,21 +441,23 @@ def shpilkin(
             color=CLEAN,
             lw=1.2,
             ls="--",
-            label="leader if clean (k × others)",
+            label=gettext("leader if clean (k × others)"),
         )
     if mode is not None:
         ax.axvline(mode, color="#999999", lw=0.8, ls=":")
-    ax.set_xlabel("turnout % (1-pp bins)")
-    ax.set_ylabel("thousand votes")
+    ax.set_xlabel(gettext("turnout % (1-pp bins)"))
+    ax.set_ylabel(gettext("thousand votes"))
     ax.set_xlim(0, 100)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
     return Figure(
         "shpilkin",
-        "Votes by turnout (Shpilkin)",
+        gettext("Votes by turnout (Shpilkin)"),
         _svg(fig),
-        "Votes for each candidate summed over stations in each turnout bin. If added ballots are not "
-        "the problem, every candidate's curve has the same shape. Above the natural peak (dotted line) "
-        "the leader's curve rising while the others fall is the excess the method counts (shaded).",
+        gettext(
+            "Votes for each candidate summed over stations in each turnout bin. If added ballots are not "
+            "the problem, every candidate's curve has the same shape. Above the natural peak (dotted line) "
+            "the leader's curve rising while the others fall is the excess the method counts (shaded)."
+        ),
         tuple(table),
     )
 
@@ -427,12 +467,12 @@ def integer_panel(
     observed: np.ndarray,
     expected: np.ndarray,
     band: np.ndarray | None = None,
-    label: str = "stations at a whole percent",
+    label: str = "",
 ) -> Figure:
     """Observed vs expected station counts at each whole percent."""
     fig, (ax,) = _new(4.0)
-    ax.bar(percents, observed, width=0.8, color=ACCENT, alpha=0.75, label="observed")
-    ax.plot(percents, expected, color=NEUTRAL, lw=1.2, label="expected by chance")
+    ax.bar(percents, observed, width=0.8, color=ACCENT, alpha=0.75, label=gettext("observed"))
+    ax.plot(percents, expected, color=NEUTRAL, lw=1.2, label=gettext("expected by chance"))
     if band is not None:
         ax.fill_between(
             percents,
@@ -441,23 +481,28 @@ def integer_panel(
             color=NEUTRAL,
             alpha=0.15,
             lw=0,
-            label="chance ± 2 sd",
+            label=gettext("chance ± 2 sd"),
         )
-    ax.set_xlabel("whole percent (turnout or leader share)")
-    ax.set_ylabel(wrap(label, 30))
+    ax.set_xlabel(gettext("whole percent (turnout or leader share)"))
+    ax.set_ylabel(wrap(label or gettext("stations at a whole percent"), 30))
     fig.legend(loc="outside lower center", ncols=3, frameon=False)
     return Figure(
         "integers",
-        "Whole-percent excess",
+        gettext("Whole-percent excess"),
         _svg(fig),
-        "For each whole percent, how many stations report a turnout or leader share within ±0.05 pp "
-        "of it, against the count expected from binomial chance given each station's size. Bars far "
-        "above the line, especially at round numbers, mean percentages were set, not counted.",
+        gettext(
+            "For each whole percent, how many stations report a turnout or leader share within ±0.05 pp "
+            "of it, against the count expected from binomial chance given each station's size. Bars far "
+            "above the line, especially at round numbers, mean percentages were set, not counted."
+        ),
     )
 
 
 def digit_intervals(
-    rows: Sequence[tuple[str, float, float, float, float]], title: str, null: float
+    rows: Sequence[tuple[str, float, float, float, float]],
+    title: str,
+    null: float,
+    key: str | None = None,
 ) -> Figure:
     """Point estimates and intervals of a digit statistic per count, against its null value."""
     labels = [wrap(r[0], 24) for r in rows]
@@ -479,12 +524,14 @@ def digit_intervals(
     ax.invert_yaxis()
     ax.set_title(title, loc="left")
     return Figure(
-        f"digits-{title[:12]}",
+        key or f"digits-{title[:12]}",  # a translated title must not change the anchor
         title,
         _svg(fig),
-        f"Mean digit with its 95 % bootstrap interval; the dashed line is what honest counts give "
-        f"({null}). Vermillion marks an interval that excludes it. Digit tests are weak evidence: they also "
-        "react to strategic voting and small counts, and some fraud moves digits towards the null.",
+        gettext(
+            "Mean digit with its 95 % bootstrap interval; the dashed line is what honest counts give "
+            "({null}). Vermillion marks an interval that excludes it. Digit tests are weak evidence: they also "
+            "react to strategic voting and small counts, and some fraud moves digits towards the null."
+        ).format(null=format_number(null, 3)),
     )
 
 
@@ -492,8 +539,8 @@ def regional_bars(
     labels: Sequence[str],
     values: np.ndarray,
     errors: np.ndarray | None = None,
-    xlabel: str = "excess votes",
-    title: str = "Regional breakdown",
+    xlabel: str = "",
+    title: str = "",
     top: int = 25,
 ) -> Figure:
     """Horizontal bars of a per-region quantity (largest first)."""
@@ -512,13 +559,18 @@ def regional_bars(
     ax.margins(y=0.01)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # "1,000,000" is wide at phone size
     ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel or gettext("excess votes"))
     return Figure(
         "regions",
-        title,
+        title or gettext("Regional breakdown"),
         _svg(fig),
-        f"The {len(order)} regions with the largest values. Regional estimates use each region's own "
-        "clean kernel, so they need not add up to the national figure.",
+        ngettext(
+            "The region with the largest value. Regional estimates use each region's own clean "
+            "kernel, so they need not add up to the national figure.",
+            "The {n} regions with the largest values. Regional estimates use each region's own "
+            "clean kernel, so they need not add up to the national figure.",
+            len(order),
+        ).format(n=len(order)),
     )
 
 
@@ -547,5 +599,10 @@ def choropleth(geojson: dict, values: dict[str, float], key: str, label: str) ->
     ax.axis("off")
     fig.colorbar(coll, ax=ax, label=label, shrink=0.7)
     return Figure(
-        "map", "Map", _svg(fig), f"Regions coloured by {label}; grey where there is no estimate."
+        "map",
+        gettext("Map"),
+        _svg(fig),
+        gettext("Regions coloured by {label}; grey where there is no estimate.").format(
+            label=label
+        ),
     )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pollwatch.fusion.dossier import StationDossier
 from pollwatch.fusion.rollup import Rollup
+from pollwatch.i18n import gettext
 from pollwatch.report.html import Section
 
 __all__ = ["dossier_section", "rollup_section"]
@@ -53,13 +54,13 @@ def dossier_section(
     """One article per station, in the order given (the caller ranks them)."""
     shown: list[int | None] = list(ranks) if ranks is not None else [None] * len(dossiers)
     body = "".join(_dossier_html(d, r) for d, r in zip(dossiers, shown, strict=True))
-    intro = (
-        f"The {len(dossiers)} stations with the highest fused score, each with everything that points at it. "
+    intro = gettext(
+        "The {n} stations with the highest fused score, each with everything that points at it. "
         "Hard evidence is about the station's own paperwork or count (protocol copy against the official "
         "protocol, arithmetic, official turnout above the camera count); statistical signals say the "
         "station resembles stations where fraud happens; weak signals also arise without fraud."
-    )
-    return Section("dossiers", "Station dossiers", intro=intro, html=body)
+    ).format(n=len(dossiers))
+    return Section("dossiers", gettext("Station dossiers"), intro=intro, html=body)
 
 
 def rollup_section(r: Rollup, top_groups: int = 15) -> Section:
@@ -86,13 +87,13 @@ def rollup_section(r: Rollup, top_groups: int = 15) -> Section:
             f"<h4>Constituencies flagged by several sources (top {g.height})</h4>"
             f"<table class='groups'><tr>{head}</tr>{body}</table>"
         )
-    intro = (
+    intro = gettext(
         "How many stations each independent source flags, where they overlap, how often one source flags "
         "the stations another flags, and each source's own estimate of the falsified votes with its interval. "
         "The estimates measure different things (all stations vs watched or sampled ones; turnout vs "
         "tabulation) and are shown side by side, never added."
     )
-    return Section("sources", "Sources side by side", intro=intro, html="".join(parts))
+    return Section("sources", gettext("Sources side by side"), intro=intro, html="".join(parts))
 
 
 def _cell(v) -> str:

@@ -17,7 +17,10 @@ checks and the station score can emit and fails if one has no entry here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from pollwatch.i18n import gettext, pgettext
 
 __all__ = [
     "CHECKS",
@@ -40,11 +43,45 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Term:
-    """A code, the name a reader sees, and one sentence saying what it means."""
+    """A code, the name a reader sees, and one sentence saying what it means.
+
+    ``name`` and ``explanation`` are read in the report's language (the enclosing
+    ``pollwatch.i18n.use_language`` block); the English, the catalogue's msgid, is kept in
+    ``source_name`` and ``source_explanation``."""
 
     code: str
-    name: str
-    explanation: str
+    source_name: str
+    source_explanation: str
+
+    @property
+    def name(self) -> str:
+        return gettext(self.source_name) if self.source_name else ""
+
+    @property
+    def explanation(self) -> str:
+        return gettext(self.source_explanation) if self.source_explanation else ""
+
+
+class _Translated(dict[str, str]):
+    """A table of English texts that reads each one in the report's language (``TEXT`` with
+    its key as the message context, so one English word can have two translations)."""
+
+    def __init__(self, texts: Mapping[str, str], *, keyed: bool) -> None:
+        super().__init__(texts)
+        self._keyed = keyed
+
+    def _tr(self, key: str, english: str) -> str:
+        return pgettext(key, english) if self._keyed else gettext(english)
+
+    def __getitem__(self, key: str) -> str:
+        return self._tr(key, super().__getitem__(key))
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def english(self, key: str) -> str:
+        """The English text (the msgid), whatever the language."""
+        return super().__getitem__(key)
 
 
 def _terms(*items: tuple[str, str, str]) -> dict[str, Term]:
@@ -678,6 +715,10 @@ TEXT: dict[str, str] = {
     "glossary_levels": "Levels of the administration",
     "footer": "No method here proves fraud: each measures a departure from a stated null. Read the methods and caveats before quoting a number.",
 }
+
+# read in the report's language (the tables above are the English: the catalogue's msgids)
+READINGS = _Translated(READINGS, keyed=False)
+TEXT = _Translated(TEXT, keyed=True)
 
 _ALL = (SIGNALS, METHODS, CHECKS, EXCLUSIONS, VARIANTS, FIELDS, LEVELS, SECTIONS, COLUMNS)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
+from pollwatch.i18n import gettext, jinja_environment
 from pollwatch.report.figures import Figure
+from pollwatch.results import Summary
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Report:
     )
     #: the page's own words (contents, footer): pollwatch.report.glossary.TEXT
     text: dict = field(default_factory=dict)
+    #: the language it was built in (``<html lang>``, the template's own words)
+    lang: str = "en"
 
 
 def slug(value: str) -> str:
@@ -51,10 +56,11 @@ def slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-").lower()
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pollwatch.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
+def _env(lang: str = "en") -> jinja2.Environment:
+    """The report template in ``lang`` (the same Jinja2 i18n set-up as the service's pages)."""
+    env = jinja_environment(
+        jinja2.PackageLoader("pollwatch.report", "templates"),
+        lang,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["slug"] = slug
@@ -63,7 +69,7 @@ def _env() -> jinja2.Environment:
 
 def render(report: Report) -> str:
     return (
-        _env()
+        _env(report.lang)
         .get_template("report.html.j2")
         .render(
             title=report.title,
@@ -73,6 +79,7 @@ def render(report: Report) -> str:
             version=report.version,
             generated=report.generated,
             text=report.text,
+            lang=report.lang,
         )
     )
 
@@ -83,12 +90,26 @@ def write_html(report: Report, path: str | Path) -> Path:
     return path
 
 
+def labels_translated(s: Summary) -> Summary:
+    """``s`` with its title and row labels in the current language (the catalogue has them:
+    ``tooling.extract_summaries``); its sentence and notes, written around its numbers, as
+    they are."""
+
+    def tr(text: str) -> str:
+        return gettext(text) if text else text  # gettext("") is the catalogue's header
+
+    return Summary(tr(s.title), s.text, [(tr(k), v) for k, v in s.rows], list(s.notes))
+
+
 def results_section(key: str, title: str, results: list, intro: str = "", figures=None) -> Section:
     """A report section made of result objects' summaries (anything with ``summary()``)."""
     parts = []
     for r in results:
         try:
-            parts.append(r.summary().as_html())
+            parts.append(labels_translated(r.summary()).as_html())
         except Exception as exc:  # a summary must never take the report down
-            parts.append(f"<p>Summary unavailable: {type(exc).__name__}: {exc}</p>")
+            error = f"{type(exc).__name__}: {exc}"
+            parts.append(
+                f"<p>{html.escape(gettext('Summary unavailable: {error}').format(error=error))}</p>"
+            )
     return Section(key, title, intro=intro, html="".join(parts), figures=list(figures or []))

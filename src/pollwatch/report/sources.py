@@ -10,6 +10,7 @@ from pollwatch.cameras.compare import compare_official, status_summary
 from pollwatch.cameras.data import read_status_log, read_tallies
 from pollwatch.cameras.estimate import estimate_turnout
 from pollwatch.claims import check_claims, load_claims
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.quickcount.compare import compare
 from pollwatch.quickcount.copies import read_protocol_copies
@@ -22,10 +23,12 @@ def pvt_section(copies_path: str | Path, election: Election, *, seed: int = 0) -
     pvt = compare(copies, election, seed=seed)
     return results_section(
         "pvt",
-        "Quick count (observers' protocol copies)",
+        gettext("Quick count (observers' protocol copies)"),
         [pvt],
-        intro=f"Protocol copies from {copies_path}. The quick count tests the tabulation; "
-        "protocols that changed between the station and the centre are listed by station.",
+        intro=gettext(
+            "Protocol copies from {path}. The quick count tests the tabulation; "
+            "protocols that changed between the station and the centre are listed by station."
+        ).format(path=copies_path),
     )
 
 
@@ -45,10 +48,12 @@ def cameras_section(
     )
     return results_section(
         "cameras",
-        "Camera monitoring",
+        gettext("Camera monitoring"),
         parts,
-        intro=f"Watcher tallies from {tallies_path}. Windows when a camera was dark or turned "
-        "away are missing data, never zero voters.",
+        intro=gettext(
+            "Watcher tallies from {path}. Windows when a camera was dark or turned "
+            "away are missing data, never zero voters."
+        ).format(path=tallies_path),
     )
 
 
@@ -57,8 +62,10 @@ def claims_section(claims_path: str | Path, election: Election | None = None) ->
     check = check_claims(load_claims(claims_path), election)
     return results_section(
         "claims",
-        "Published claims",
+        gettext("Published claims"),
         [check],
-        intro=f"Claims from {claims_path}, reconciled with each other, with arithmetic and "
-        "with the figures computed from the official file.",
+        intro=gettext(
+            "Claims from {path}, reconciled with each other, with arithmetic and "
+            "with the figures computed from the official file."
+        ).format(path=claims_path),
     )

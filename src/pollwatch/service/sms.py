@@ -35,191 +35,80 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pollwatch.service.forms import by_code, forms
+from pollwatch.i18n import LANGS as LANGS  # re-exported: the languages a reply comes in
+from pollwatch.i18n import N_, N_plural, gettext, ngettext
+from pollwatch.service.forms import AnswerError, by_code, forms
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES, by_sms_code
 
 MAX_LEN = 1600
 _LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _NUMCHARS = set("0123456789OIL")
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "empty": {
-        "en": "Empty message. Send: FORM OBSERVER-ID answers, e.g. OP1234 A0815 B1.",
-        "az": "Boş mesaj. Göndərin: FORMA MÜŞAHİDƏÇİ-ID cavablar, məsələn OP1234 A0815 B1.",
-        "ru": "Пустое сообщение. Отправьте: ФОРМА ID-НАБЛЮДАТЕЛЯ ответы, напр. OP1234 A0815 B1.",
-    },
-    "too_long": {
-        "en": "Message too long ({n} characters; at most {max}).",
-        "az": "Mesaj çox uzundur ({n} simvol; ən çox {max}).",
-        "ru": "Сообщение слишком длинное ({n} символов; не более {max}).",
-    },
-    "unknown_form": {
-        "en": "Unknown form code '{code}'. Known codes: {known}.",
-        "az": "Naməlum forma kodu '{code}'. Məlum kodlar: {known}.",
-        "ru": "Неизвестный код формы '{code}'. Известные коды: {known}.",
-    },
-    "no_observer": {
-        "en": "Observer ID missing after form code {code}.",
-        "az": "{code} forma kodundan sonra müşahidəçi ID-si yoxdur.",
-        "ru": "После кода формы {code} нет ID наблюдателя.",
-    },
-    "unknown_observer": {
-        "en": "Unknown observer ID {observer}.",
-        "az": "Naməlum müşahidəçi ID-si {observer}.",
-        "ru": "Неизвестный ID наблюдателя {observer}.",
-    },
-    "unknown_question": {
-        "en": "Unknown question code '{tag}' in form {code}.",
-        "az": "{code} formasında naməlum sual kodu '{tag}'.",
-        "ru": "Неизвестный код вопроса '{tag}' в форме {code}.",
-    },
-    "no_value": {
-        "en": "Question {tag} has no value.",
-        "az": "{tag} sualının cavabı yoxdur.",
-        "ru": "У вопроса {tag} нет значения.",
-    },
-    "no_tag": {
-        "en": "Value '{value}' has no question code before it.",
-        "az": "'{value}' cavabından əvvəl sual kodu yoxdur.",
-        "ru": "Перед значением '{value}' нет кода вопроса.",
-    },
-    "bad_value": {
-        "en": "Invalid value '{value}' for question {tag}: {why}.",
-        "az": "{tag} sualı üçün yanlış cavab '{value}': {why}.",
-        "ru": "Неверное значение '{value}' для вопроса {tag}: {why}.",
-    },
-    "duplicate": {
-        "en": "Question {tag} answered twice.",
-        "az": "{tag} sualı iki dəfə cavablandırılıb.",
-        "ru": "На вопрос {tag} ответили дважды.",
-    },
-    "no_category": {
-        "en": "Incident category missing. Codes: {known}.",
-        "az": "Hadisə kateqoriyası yoxdur. Kodlar: {known}.",
-        "ru": "Не указана категория нарушения. Коды: {known}.",
-    },
-    "unknown_category": {
-        "en": "Unknown incident category '{tag}'. Codes: {known}.",
-        "az": "Naməlum hadisə kateqoriyası '{tag}'. Kodlar: {known}.",
-        "ru": "Неизвестная категория нарушения '{tag}'. Коды: {known}.",
-    },
-    "bad_severity": {
-        "en": "Severity must be S1 to S4, got '{value}'.",
-        "az": "Ciddilik S1-dən S4-ə qədər olmalıdır, alındı '{value}'.",
-        "ru": "Серьёзность должна быть от S1 до S4, получено '{value}'.",
-    },
-    "no_station": {
-        "en": "Station missing: you have {n} stations; add #CODE.",
-        "az": "Məntəqə göstərilməyib: sizin {n} məntəqəniz var; #KOD əlavə edin.",
-        "ru": "Не указан участок: у вас {n} участков; добавьте #КОД.",
-    },
-    "unknown_station": {
-        "en": "Station {station} is not assigned to observer {observer}.",
-        "az": "{station} məntəqəsi {observer} müşahidəçisinə təyin edilməyib.",
-        "ru": "Участок {station} не закреплён за наблюдателем {observer}.",
-    },
-    "not_accredited": {
-        "en": "Observer {observer} is not accredited.",
-        "az": "{observer} müşahidəçisi akkreditə olunmayıb.",
-        "ru": "Наблюдатель {observer} не аккредитован.",
-    },
-    "not_accepted": {  # to a sender who is not a registered observer: reveals nothing
-        "en": "Message not accepted.",
-        "az": "Mesaj qəbul edilmədi.",
-        "ru": "Сообщение не принято.",
-    },
-    "wrong_id": {  # to a registered observer who typed another id (only their own phone sees it)
-        "en": "Observer ID {observer} does not match this phone's registration.",
-        "az": "Müşahidəçi ID-si {observer} bu telefonun qeydiyyatına uyğun gəlmir.",
-        "ru": "ID наблюдателя {observer} не соответствует регистрации этого телефона.",
-    },
-    "results_count": {
-        "en": "Expected {expected} numbers after the station (ballots in boxes, {k} candidates "
-        "in ballot order, total valid votes), got {n}.",
-        "az": "Məntəqədən sonra {expected} rəqəm gözlənilirdi (qutulardakı bülletenlər, bülletendəki "
-        "sıra ilə {k} namizəd, etibarlı səslərin cəmi), alındı {n}.",
-        "ru": "После участка ожидалось {expected} чисел (бюллетени в ящиках, {k} кандидатов в "
-        "порядке бюллетеня, всего действительных голосов), получено {n}.",
-    },
-    "results_not_number": {
-        "en": "{field}: '{value}' is not a whole number.",
-        "az": "{field}: '{value}' tam ədəd deyil.",
-        "ru": "{field}: '{value}' не является целым числом.",
-    },
-    "results_too_big": {
-        "en": "{field}: {value} is too large (at most {max}).",
-        "az": "{field}: {value} çox böyükdür (ən çox {max}).",
-        "ru": "{field}: {value} слишком большое (не более {max}).",
-    },
-    "field_ballots": {
-        "en": "Ballots in boxes",
-        "az": "Qutulardakı bülletenlər",
-        "ru": "Бюллетени в ящиках",
-    },
-    "field_candidate": {
-        "en": "Candidate {i} ({name})",
-        "az": "Namizəd {i} ({name})",
-        "ru": "Кандидат {i} ({name})",
-    },
-    "field_total": {
-        "en": "Total valid votes (last number)",
-        "az": "Etibarlı səslərin cəmi (son rəqəm)",
-        "ru": "Всего действительных голосов (последнее число)",
-    },
-    "results_ok": {
-        "en": "Results for station {station} received: ballots {ballots}; {votes}; total "
-        "{total}. Thank you.",
-        "az": "{station} məntəqəsinin nəticələri qəbul edildi: bülletenlər {ballots}; {votes}; "
-        "cəmi {total}. Təşəkkürlər.",
-        "ru": "Результаты участка {station} приняты: бюллетеней {ballots}; {votes}; всего "
-        "{total}. Спасибо.",
-    },
-    "results_flagged": {
-        "en": "Results for station {station} stored with a problem: {problems}. Check the "
-        "protocol and send the corrected message.",
-        "az": "{station} məntəqəsinin nəticələri problemlə saxlanıldı: {problems}. Protokolu "
-        "yoxlayın və düzəldilmiş mesajı göndərin.",
-        "ru": "Результаты участка {station} сохранены с ошибкой: {problems}. Проверьте протокол "
-        "и отправьте исправленное сообщение.",
-    },
-    "rule_votes_ne_valid": {
-        "en": "the candidates' votes add up to {sum}, but the total is {total}",
-        "az": "namizədlərin səsləri cəmi {sum} edir, amma cəm {total} göstərilib",
-        "ru": "голоса кандидатов в сумме {sum}, а всего указано {total}",
-    },
-    "rule_boxes_lt_valid": {
-        "en": "ballots in boxes ({ballots}) are fewer than the total valid votes ({total})",
-        "az": "qutulardakı bülletenlər ({ballots}) etibarlı səslərin cəmindən ({total}) azdır",
-        "ru": "бюллетеней в ящиках ({ballots}) меньше, чем действительных голосов ({total})",
-    },
-    "rule_cast_exceed_registered": {
-        "en": "ballots in boxes ({ballots}) exceed the registered voters ({registered})",
-        "az": "qutulardakı bülletenlər ({ballots}) qeydiyyatdakı seçicilərdən ({registered}) "
-        "çoxdur",
-        "ru": "бюллетеней в ящиках ({ballots}) больше, чем избирателей в списке ({registered})",
-    },
-    "rule_votes_exceed_registered": {
-        "en": "the candidates' votes ({sum}) exceed the registered voters ({registered})",
-        "az": "namizədlərin səsləri ({sum}) qeydiyyatdakı seçicilərdən ({registered}) çoxdur",
-        "ru": "голосов за кандидатов ({sum}) больше, чем избирателей в списке ({registered})",
-    },
-    "ok": {
-        "en": "Received {code} from {observer} for station {station}. Thank you.",
-        "az": "{station} məntəqəsi üçün {observer}-dən {code} qəbul edildi. Təşəkkürlər.",
-        "ru": "Принято {code} от {observer} по участку {station}. Спасибо.",
-    },
-    "missing": {
-        "en": " You may be missing: {tags}.",
-        "az": " Bunlar çatışmır ola bilər: {tags}.",
-        "ru": " Возможно, пропущены: {tags}.",
-    },
+# replies by key, in English (gettext msgids, translated in pollwatch.i18n's catalogues); a pair
+# is a singular and a plural chosen by the parameter ``n`` (Russian has three forms)
+MESSAGES: dict[str, str | tuple[str, str]] = {
+    "empty": N_("Empty message. Send: FORM OBSERVER-ID answers, e.g. OP1234 A0815 B1."),
+    "too_long": N_("Message too long ({n} characters; at most {max})."),
+    "unknown_form": N_("Unknown form code '{code}'. Known codes: {known}."),
+    "no_observer": N_("Observer ID missing after form code {code}."),
+    "unknown_observer": N_("Unknown observer ID {observer}."),
+    "unknown_question": N_("Unknown question code '{tag}' in form {code}."),
+    "no_value": N_("Question {tag} has no value."),
+    "no_tag": N_("Value '{value}' has no question code before it."),
+    "bad_value": N_("Invalid value '{value}' for question {tag}: {why}."),
+    "duplicate": N_("Question {tag} answered twice."),
+    "no_category": N_("Incident category missing. Codes: {known}."),
+    "unknown_category": N_("Unknown incident category '{tag}'. Codes: {known}."),
+    "bad_severity": N_("Severity must be S1 to S4, got '{value}'."),
+    "no_station": N_plural(
+        "Station missing: you have {n} station; add #CODE.",
+        "Station missing: you have {n} stations; add #CODE.",
+    ),
+    "unknown_station": N_("Station {station} is not assigned to observer {observer}."),
+    "not_accredited": N_("Observer {observer} is not accredited."),
+    # to a sender who is not a registered observer: reveals nothing
+    "not_accepted": N_("Message not accepted."),
+    # to a registered observer who typed another id (only their own phone sees it)
+    "wrong_id": N_("Observer ID {observer} does not match this phone's registration."),
+    "results_count": N_(
+        "Expected {expected} numbers after the station (ballots in boxes, {k} candidates in ballot order, total valid votes), got {n}."
+    ),
+    "results_not_number": N_("{field}: '{value}' is not a whole number."),
+    "results_too_big": N_("{field}: {value} is too large (at most {max})."),
+    "field_ballots": N_("Ballots in boxes"),
+    "field_candidate": N_("Candidate {i} ({name})"),
+    "field_total": N_("Total valid votes (last number)"),
+    "results_ok": N_(
+        "Results for station {station} received: ballots {ballots}; {votes}; total {total}. Thank you."
+    ),
+    "results_flagged": N_(
+        "Results for station {station} stored with a problem: {problems}. Check the protocol and send the corrected message."
+    ),
+    "rule_votes_ne_valid": N_("the candidates' votes add up to {sum}, but the total is {total}"),
+    "rule_boxes_lt_valid": N_(
+        "ballots in boxes ({ballots}) are fewer than the total valid votes ({total})"
+    ),
+    "rule_cast_exceed_registered": N_(
+        "ballots in boxes ({ballots}) exceed the registered voters ({registered})"
+    ),
+    "rule_votes_exceed_registered": N_(
+        "the candidates' votes ({sum}) exceed the registered voters ({registered})"
+    ),
+    "ok": N_("Received {code} from {observer} for station {station}. Thank you."),
+    "missing": N_(" You may be missing: {tags}."),
 }
-LANGS = ("en", "az", "ru")
 
 
 def message(key: str, lang: str = "en", **params) -> str:
-    texts = MESSAGES[key]
-    return texts.get(lang if lang in LANGS else "en", texts["en"]).format(**params)
+    """The reply ``key`` in ``lang`` (English for an unknown language), filled with ``params``;
+    an ``AnswerError`` parameter is given in ``lang`` too."""
+    text = MESSAGES[key]
+    if isinstance(text, tuple):
+        template = ngettext(text[0], text[1], int(params["n"]), lang)
+    else:
+        template = gettext(text, lang)
+    shown = {k: v.reason(lang) if isinstance(v, AnswerError) else v for k, v in params.items()}
+    return template.format(**shown)
 
 
 @dataclass(frozen=True)
@@ -435,7 +324,7 @@ def _checklist(code: str, pairs: list[tuple[str, str]], common: dict) -> ParsedS
         try:
             answers[q.id] = q.parse_value(value)
         except ValueError as exc:
-            return SmsProblem("bad_value", {"tag": tag, "value": value[:20], "why": str(exc)})
+            return SmsProblem("bad_value", {"tag": tag, "value": value[:20], "why": exc})
     if common["comment"]:
         text_q = next((q for q in form.questions if q.type == "text"), None)
         if text_q is not None and text_q.id not in answers:

@@ -1,103 +1,84 @@
 """Built-in incident taxonomy, drawn from what monitors report (VoteMonitor's categories, Golos,
-ISFED), with a short SMS code per category and labels in English, Azerbaijani and Russian."""
+ISFED), with a short SMS code per category and its label in English, Azerbaijani and Russian.
+
+The labels are gettext msgids (translated in ``pollwatch.i18n``'s catalogues); each category's
+dict also carries them per language (``CATEGORIES[k]["az"]``), for the pages and the JSON API."""
 
 from __future__ import annotations
+
+from pollwatch.i18n import N_, all_languages
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
 CATEGORIES: dict[str, dict] = {
     "carousel": {
         "sms": "CR",
-        "en": "Carousel or group voting",
-        "az": "Karusel və ya qrup səsverməsi",
-        "ru": "Карусель или групповое голосование",
+        "label": N_("Carousel or group voting"),
     },
     "ballot_stuffing": {
         "sms": "BS",
-        "en": "Ballot stuffing",
-        "az": "Bülleten doldurma",
-        "ru": "Вброс бюллетеней",
+        "label": N_("Ballot stuffing"),
     },
     "multiple_voting": {
         "sms": "MV",
-        "en": "Multiple voting",
-        "az": "Təkrar səsvermə",
-        "ru": "Многократное голосование",
+        "label": N_("Multiple voting"),
     },
     "coercion": {
         "sms": "CO",
-        "en": "Voters coerced (workplace or administrative)",
-        "az": "Seçicilərə təzyiq (iş yeri və ya inzibati)",
-        "ru": "Принуждение избирателей (на работе или административное)",
+        "label": N_("Voters coerced (workplace or administrative)"),
     },
     "vote_buying": {
         "sms": "VB",
-        "en": "Vote buying",
-        "az": "Səs alveri",
-        "ru": "Подкуп избирателей",
+        "label": N_("Vote buying"),
     },
     "observer_expelled": {
         "sms": "OE",
-        "en": "Observer expelled or denied entry",
-        "az": "Müşahidəçi çıxarıldı və ya buraxılmadı",
-        "ru": "Наблюдателя удалили или не допустили",
+        "label": N_("Observer expelled or denied entry"),
     },
     "journalist_barred": {
         "sms": "JB",
-        "en": "Journalist barred",
-        "az": "Jurnalistin işinə mane olundu",
-        "ru": "Журналисту воспрепятствовали",
+        "label": N_("Journalist barred"),
     },
     "camera_muted": {
         "sms": "CM",
-        "en": "Camera muted",
-        "az": "Kameranın səsi söndürülüb",
-        "ru": "Камера без звука",
+        "label": N_("Camera muted"),
     },
     "camera_turned_away": {
         "sms": "CT",
-        "en": "Camera turned away",
-        "az": "Kamera yayındırılıb",
-        "ru": "Камера отвёрнута",
+        "label": N_("Camera turned away"),
     },
     "camera_covered": {
         "sms": "CC",
-        "en": "Camera covered",
-        "az": "Kamera örtülüb",
-        "ru": "Камера закрыта",
+        "label": N_("Camera covered"),
     },
     "camera_offline": {
         "sms": "CF",
-        "en": "Camera offline",
-        "az": "Kamera işləmir",
-        "ru": "Камера отключена",
+        "label": N_("Camera offline"),
     },
     "protocol_not_posted": {
         "sms": "PN",
-        "en": "Protocol not posted or copy refused",
-        "az": "Protokol asılmayıb və ya surəti verilməyib",
-        "ru": "Протокол не вывешен или копия не выдана",
+        "label": N_("Protocol not posted or copy refused"),
     },
     "counting_irregularities": {
         "sms": "CI",
-        "en": "Counting irregularities",
-        "az": "Sayımda pozuntular",
-        "ru": "Нарушения при подсчёте",
+        "label": N_("Counting irregularities"),
     },
     "unauthorised_persons": {
         "sms": "UP",
-        "en": "Unauthorised persons",
-        "az": "Kənar şəxslər",
-        "ru": "Посторонние лица",
+        "label": N_("Unauthorised persons"),
     },
     "violence": {
         "sms": "VI",
-        "en": "Violence or intimidation",
-        "az": "Zorakılıq və ya hədə",
-        "ru": "Насилие или запугивание",
+        "label": N_("Violence or intimidation"),
     },
-    "other": {"sms": "OT", "en": "Other", "az": "Digər", "ru": "Другое"},
+    "other": {
+        "sms": "OT",
+        "label": N_("Other"),
+    },
 }
+
+for _category in CATEGORIES.values():
+    _category.update(all_languages(_category["label"]))
 
 CAMERA_CATEGORIES = frozenset(c for c in CATEGORIES if c.startswith("camera_"))
 

@@ -2,8 +2,14 @@
 
 Question types: ``yesno`` (stored as bool), ``number`` (int, optional ``min``/``max`` or
 ``max_ref: registered``), ``choice`` (one of ``options``), ``text``, ``time`` (``HH:MM``).
-``parse_value`` turns web, API or SMS input into the stored value or raises ``ValueError``
-with a short reason.
+``parse_value`` turns web, API or SMS input into the stored value or raises ``AnswerError``
+(a ``ValueError``) with a short reason that ``reason(lang)`` translates.
+
+Texts: a form gives its title, question texts and option labels in English (``title: "Voting"``,
+``options: {given: "Given", ...}``) and the shipped forms' strings are translated in the
+catalogues (``pollwatch.i18n``); a form may instead give a text per language
+(``{en: ..., az: ..., ru: ...}``, as an XLSForm's ``label::az`` columns do), which wins. After
+loading, every text is a ``{lang: text}`` dict over all of ``LANGS``.
 """
 
 from __future__ import annotations
@@ -16,10 +22,32 @@ from typing import Any
 
 import yaml
 
+from pollwatch.i18n import LANGS, N_, gettext
+
 TYPES = ("yesno", "number", "choice", "text", "time")
 _YES = {"y", "yes", "1", "true", "da", "д", "да", "bəli", "beli", "he", "hə"}
 _NO = {"n", "no", "0", "false", "net", "н", "нет", "xeyr", "yox"}
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
+
+
+class AnswerError(ValueError):
+    """An invalid answer: ``str()`` is the English reason, ``reason(lang)`` the translated one."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message, self.params = message, params
+        super().__init__(message.format(**params))
+
+    def reason(self, lang: str) -> str:
+        return gettext(self.message, lang).format(**self.params)
+
+
+def texts(value: Any) -> dict[str, str]:
+    """A form text in every language: a per-language dict as given (English fills a gap, then
+    the catalogue), or an English string translated by the catalogue."""
+    given = value if isinstance(value, dict) else {"en": value}
+    en = str(given.get("en") or next(iter(given.values()), ""))
+    # gettext("") is the catalogue's header, never a text
+    return {lang: str(given.get(lang) or (gettext(en, lang) if en else "")) for lang in LANGS}
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,7 @@ class Question:
     max: int | None = None
     max_ref: str | None = None
     options: tuple[str, ...] = ()
+    option_text: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> {lang: label}
 
     def parse_value(self, raw: Any) -> Any:
         """The stored value for ``raw``; raises ValueError naming what was expected."""
@@ -44,34 +73,34 @@ class Question:
                 return True
             if s in _NO:
                 return False
-            raise ValueError("expected yes or no")
+            raise AnswerError(N_("expected yes or no"))
         if self.type == "number":
             if isinstance(raw, bool):
-                raise ValueError("expected a whole number")
+                raise AnswerError(N_("expected a whole number"))
             try:
                 v = int(str(raw).strip()) if not isinstance(raw, int) else raw
             except ValueError:
-                raise ValueError("expected a whole number") from None
+                raise AnswerError(N_("expected a whole number")) from None
             if self.min is not None and v < self.min:
-                raise ValueError(f"expected a number of at least {self.min}")
+                raise AnswerError(N_("expected a number of at least {min}"), min=self.min)
             if self.max is not None and v > self.max:
-                raise ValueError(f"expected a number of at most {self.max}")
+                raise AnswerError(N_("expected a number of at most {max}"), max=self.max)
             return v
         if self.type == "choice":
             s = str(raw).strip().lower()
             if s.isdigit() and 1 <= int(s) <= len(self.options):
                 return self.options[int(s) - 1]  # SMS answers give the option number
             if s not in self.options:
-                raise ValueError("expected one of " + ", ".join(self.options))
+                raise AnswerError(N_("expected one of {options}"), options=", ".join(self.options))
             return s
         if self.type == "time":
             match = _TIME.match(str(raw).strip())
             if not match:
-                raise ValueError("expected a time as HH:MM")
+                raise AnswerError(N_("expected a time as HH:MM"))
             return f"{int(match[1]):02d}:{match[2]}"
         text = str(raw)
         if len(text) > 2000:
-            raise ValueError("expected at most 2000 characters")
+            raise AnswerError(N_("expected at most {n} characters"), n=2000)
         return text
 
 
@@ -109,8 +138,18 @@ def _load(path: Path) -> Form:
             raise ValueError(
                 f"{path.name}: question {q['id']!r} has type {q['type']!r}; allowed: {TYPES}"
             )
-        qs.append(Question(**{**q, "options": tuple(q.get("options", ()))}))
-    return Form(code=doc["code"].upper(), name=doc["name"], title=doc["title"], questions=tuple(qs))
+        options = q.get("options", ())
+        labels = options if isinstance(options, dict) else {o: o for o in options}
+        qs.append(
+            Question(
+                **{k: v for k, v in q.items() if k not in ("text", "options")},
+                text=texts(q["text"]),
+                options=tuple(labels),
+                option_text={str(o): texts(label) for o, label in labels.items()},
+            )
+        )
+    title = texts(doc["title"])
+    return Form(code=doc["code"].upper(), name=doc["name"], title=title, questions=tuple(qs))
 
 
 @cache

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from pollwatch.census.layouts import LAYOUTS, layout
+from pollwatch.i18n import gettext
 from pollwatch.service import models as m
 from pollwatch.service import permissions
 from pollwatch.service.api.deps import SessionDep, StoreDep
@@ -23,7 +24,8 @@ from pollwatch.service.crud import census
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.media import media_files
 from pollwatch.service.errors import ServiceError
-from pollwatch.service.i18n import translator
+from pollwatch.service.i18n import PROTOCOL_FIELD_LABELS
+from pollwatch.service.i18n import label as field_label
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import STAFF, TRANSCRIBERS
 from pollwatch.service.schemas import ID_MAX, IdPath
@@ -36,9 +38,11 @@ def box_labels(sheet_layout: str, cands: tuple[str, ...], lang: str) -> list[tup
     """``(field, code, label)`` of every box, in the sheet's order: the protocol's own wording
     where the user reads the sheet's language, else the line's name in the user's language."""
     lay = layout(sheet_layout)
-    t = translator(lang)
     native = (lay.name, lang) in (("azerbaijan", "az"), ("russia", "ru"))
-    out = [(f, code, label if native else t(f"line_{f}")) for code, label, f in lay.lines]
+    out = [
+        (f, code, label if native else field_label(PROTOCOL_FIELD_LABELS, f, lang))
+        for code, label, f in lay.lines
+    ]
     return out + [(c, str(i + 1), c) for i, c in enumerate(cands)]
 
 
@@ -155,7 +159,10 @@ def transcribe_page(
     if user is None:
         return login_redirect()
     sheet = census.next_sheet(session, user)
-    ctx: dict = {"sheet": sheet, "message": translator(user.language)("saved") if saved else None}
+    ctx: dict = {
+        "sheet": sheet,
+        "message": gettext("Received. Thank you.", user.language) if saved else None,
+    }
     if sheet is not None:
         election = get_election(session, sheet.election_id)
         ctx["boxes"] = box_labels(sheet.layout, census.candidates_of(election), user.language)

@@ -10,32 +10,64 @@ Every form of a logged-in page carries ``user.csrf_token`` (``websecurity``), wh
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
+from pollwatch.i18n import jinja_environment, negotiate, normalise
 from pollwatch.service import crud, db
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
-from pollwatch.service.i18n import translator
+from pollwatch.service.forms import forms
+from pollwatch.service.i18n import (
+    CAMERA_LABELS,
+    CENSUS_RESOLUTION_LABELS,
+    CENSUS_STATUS_LABELS,
+    KIND_LABELS,
+    OFFICIAL_LABELS,
+    PROTOCOL_FIELD_LABELS,
+    QC_VERDICT_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    label,
+)
 from pollwatch.service.websecurity import CSRF_FIELD, CSRF_HEADER, UNSAFE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["j2", "html"]),
-)
+# what ``label(kind, code)`` in a template looks up (service.i18n)
+_LABELS = {
+    "camera": CAMERA_LABELS,
+    "census_resolution": CENSUS_RESOLUTION_LABELS,
+    "census_status": CENSUS_STATUS_LABELS,
+    "qc_verdict": QC_VERDICT_LABELS,
+    "kind": KIND_LABELS,
+    "official": OFFICIAL_LABELS,
+    "protocol": PROTOCOL_FIELD_LABELS,
+    "severity": SEVERITY_LABELS,
+    "status": STATUS_LABELS,
+}
+
+
+@cache
+def _env(lang: str) -> Environment:
+    """The templates in ``lang``: ``_``/``gettext``/``ngettext`` from its catalogue,
+    ``label(kind, code)`` for a stored code, ``forms`` for checklist titles."""
+    env = jinja_environment(FileSystemLoader(TEMPLATES), lang)
+    env.globals["label"] = lambda kind, code: label(_LABELS[kind], code, lang)
+    env.globals["forms"] = forms()
+    return env
 
 
 def render(
     name: str, user: m.User | None, lang: str = "en", status: int = 200, **ctx
 ) -> HTMLResponse:
-    """Template ``name`` in the user's language (``lang`` before login), with ``t`` to translate."""
-    lang = user.language if user else lang
-    html = _env.get_template(name).render(user=user, lang=lang, t=translator(lang), **ctx)
+    """Template ``name`` in the user's language (``lang`` before login)."""
+    lang = normalise(user.language if user else lang)
+    html = _env(lang).get_template(name).render(user=user, lang=lang, **ctx)
     return HTMLResponse(html, status_code=status)
 
 
@@ -78,9 +110,9 @@ PageUser = Annotated[m.User | None, Depends(page_user)]
 
 
 def request_lang(request: Request) -> str:
-    """The page language before login: ``Accept-Language`` if az or ru, else en."""
-    accept = request.headers.get("accept-language", "")[:2]
-    return accept if accept in ("az", "ru") else "en"
+    """The page language before login, negotiated from ``Accept-Language`` (q-values, region
+    subtags; English when it names neither az nor ru)."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def login_redirect() -> RedirectResponse:

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from pollwatch.i18n import gettext
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, StoreDep
 from pollwatch.service.checkpoints import receipt_for
 from pollwatch.service.errors import ServiceError
 from pollwatch.service.forms import forms
-from pollwatch.service.i18n import translator
+from pollwatch.service.i18n import KIND_LABELS, label
 from pollwatch.service.models import Kind
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import assigned_station_ids, quickcount_marks
@@ -66,8 +67,9 @@ def _file_page(session, user, kind: str, station_id: int, form_name: str | None 
     station = crud.get_station(session, station_id)
     election = crud.get_election(session, station.election_id)
     form = forms().get(form_name) if form_name else None
-    t = translator(user.language)
-    title = f"{t('checklist')}: {form.title[user.language]}" if form else t(kind)
+    lang = user.language
+    kind_label = label(KIND_LABELS, kind, lang)
+    title = f"{kind_label}: {form.title.get(lang, form.title['en'])}" if form else kind_label
     api = {
         "checklist": "/api/checklists",
         "incident": "/api/incidents",
@@ -237,6 +239,6 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
         user,
         stations=[],
         forms=[],
-        message=translator(user.language)("saved"),
+        message=gettext("Received. Thank you.", user.language),
         receipt=receipt.text() if receipt is not None else None,
     )

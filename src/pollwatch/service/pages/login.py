@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from pollwatch.i18n import gettext
 from pollwatch.service import crud, throttle
 from pollwatch.service.api.deps import SessionDep
-from pollwatch.service.i18n import translator
 from pollwatch.service.models import Role
 from pollwatch.service.pages.common import (
     PageUser,
@@ -51,12 +51,24 @@ def login(
     try:
         throttle.guard(request, username)
     except throttle.TooManyAttempts as exc:
-        resp = render("login.html.j2", None, lang, 429, message=translator(lang)("too_many_logins"))
+        resp = render(
+            "login.html.j2",
+            None,
+            lang,
+            429,
+            message=gettext("Too many failed logins: try again later", lang),
+        )
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     user = crud.authenticate(session, username, password)
     if user is None:
-        return render("login.html.j2", None, lang, 400, message=translator(lang)("bad_login"))
+        return render(
+            "login.html.j2",
+            None,
+            lang,
+            400,
+            message=gettext("Incorrect username or password", lang),
+        )
     throttle.succeeded(request, username)
     settings = request.app.state.settings
     lifetime = dt.timedelta(hours=settings.session_hours)

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pollwatch.cameras.data import EVENT_KINDS, STATUSES
+from pollwatch.i18n import gettext
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.api.routes.watchers import Reason
 from pollwatch.service.crud import cameras as watchers
 from pollwatch.service.errors import ServiceError
-from pollwatch.service.i18n import translator
+from pollwatch.service.i18n import CAMERA_LABELS, label
 from pollwatch.service.pages.common import login_redirect, page_user, render
 from pollwatch.service.permissions import CAMERA_FILERS, require
 from pollwatch.service.schemas import ID_MAX, Code, Count, IdQuery, Note, parse
@@ -53,7 +54,6 @@ def _page(
     logs, _ = watchers.list_rows(session, user, m.CameraLog, station.id, limit=1000)
     mine = [r for r in tallies if r.watcher_id == user.id]
     last = max((r.window_end for r in mine), default=None)
-    t = translator(user.language)
     day = _day(crud.get_election(session, station.election_id)).isoformat()
     return render(
         "watch.html.j2",
@@ -68,8 +68,8 @@ def _page(
         now=dt.datetime.now().strftime("%H:%M"),
         tallies=mine[-12:],
         logs=[r for r in logs if r.watcher_id == user.id][-12:],
-        statuses=[(s, t(f"cam_{s}")) for s in STATUSES],
-        events=[(e, t(f"cam_{e}")) for e in EVENT_KINDS],
+        statuses=[(s, label(CAMERA_LABELS, s, user.language)) for s in STATUSES],
+        events=[(e, label(CAMERA_LABELS, e, user.language)) for e in EVENT_KINDS],
         # blind: the window and the station, never what anyone else counted there
         recounts=[
             (st, a, b, str(uuid.uuid4()))
@@ -83,7 +83,7 @@ def watch_page(station: IdQuery, request: Request, session: SessionDep, saved: i
     user = page_user(request, session)
     if user is None:
         return login_redirect()
-    msg = translator(user.language)("saved") if saved else None
+    msg = gettext("Received. Thank you.", user.language) if saved else None
     return _page(session, user, station, msg, recount=_recount_settings(request))
 
 
