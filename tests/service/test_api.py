@@ -582,4 +582,9 @@ class TestRoster:
 
 
 def test_health(ctx):
-    assert ctx.client.get("/health").json() == {"status": "ok"}
+    # direct, no proxy, no TLS: pollwatch doctor reads these two through the proxy
+    assert ctx.client.get("/health").json() == {"status": "ok", "proxied": False, "secure": False}
+    assert (
+        ctx.client.get("/health", headers={"X-Forwarded-For": "203.0.113.9"}).json()["proxied"]
+        is False
+    )
