@@ -57,6 +57,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Sessiyanız bitdi: yenidən daxil olun. Hesabatlarınız telefonda saxlanılır.",
         "ru": "Сеанс завершён: войдите снова. Ваши отчёты сохранены на телефоне.",
     },
+    # the outbox script (static/offline.js) fills in {error}, {detail} and {n}
+    "queue_failed": {
+        "en": "Not saved on this phone ({error}): the report is still in the form. "
+        "Free some space on the phone or send it when you are online.",
+        "az": "Telefonda saxlanılmadı ({error}): hesabat hələ də formadadır. "
+        "Telefonda yer boşaldın və ya onlayn olanda göndərin.",
+        "ru": "Не сохранено на телефоне ({error}): отчёт остался в форме. "
+        "Освободите место на телефоне или отправьте его, когда будет связь.",
+    },
+    "report_rejected": {
+        "en": "The service refused a saved report, so it was removed from this phone: {detail}",
+        "az": "Xidmət saxlanmış hesabatı qəbul etmədi, ona görə o telefondan silindi: {detail}",
+        "ru": "Сервис отклонил сохранённый отчёт, поэтому он удалён с телефона: {detail}",
+    },
+    "logout_unsent": {
+        "en": "{n} report(s) on this phone are not sent yet. Logging out deletes them. "
+        "Log out anyway?",
+        "az": "Bu telefondakı {n} hesabat hələ göndərilməyib. Çıxış onları silir. "
+        "Yenə də çıxmaq istəyirsiniz?",
+        "ru": "На этом телефоне {n} неотправленных отчётов. Выход удалит их. Всё равно выйти?",
+    },
     "unsent": {
         "en": "Unsent reports",
         "az": "Göndərilməmiş hesabatlar",
