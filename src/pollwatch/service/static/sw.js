@@ -57,10 +57,13 @@ self.addEventListener("message", function (ev) {
   if (data.type === "warm") {  // the forms linked from the observer's station list
     ev.waitUntil(caches.open(PAGES).then(function (c) {
       return Promise.all(data.urls.filter(function (u) { return OWN_PAGES.test(new URL(u, self.location.origin).pathname); })
-        .map(function (u) {
-          return fetch(u, {credentials: "same-origin"}).then(function (resp) {
-            if (resp.ok && !resp.redirected) return c.put(u, resp);
-          }, function () { /* offline: kept for the next visit */ });
+        .map(function (u) {  // only the missing ones: a visit online refreshes a page anyway
+          return c.match(u).then(function (hit) {
+            if (hit) return;
+            return fetch(u, {credentials: "same-origin"}).then(function (resp) {
+              if (resp.ok && !resp.redirected) return c.put(u, resp);
+            }, function () { /* offline: fetched on a later visit */ });
+          });
         }));
     }));
   } else if (data.type === "forget-pages") {  // another user logged in on this phone
