@@ -287,3 +287,47 @@ def test_the_old_localstorage_outbox_moves_once_and_a_refused_report_says_why(br
             assert s.scalar(select(m.Media).where(m.Media.submission_id == rows[0].id))
     finally:
         server.kill()
+
+
+@pytest.mark.browser
+def test_logout_warns_about_unsent_reports_then_deletes_them(browser, tmp_path):
+    """A seized phone keeps no reports after logout: with one still queued (the session
+    ended), logging out asks first; cancelled, it stays; confirmed, the outbox, the caches and
+    the worker are gone."""
+    ctx, server = start(tmp_path)
+    try:
+        page = browser.new_context().new_page()
+        log_in(page, server.url)
+        wait_until(page, "navigator.serviceWorker.controller !== null")
+        page.goto(f"{server.url}/file/incident?station={ctx.stations[0]}")
+        with ctx.app.state.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE tokens SET expires_at = :t WHERE kind = 'session'"),
+                {"t": m.utcnow() - dt.timedelta(seconds=1)},
+            )
+        page.fill("#description", "queued at logout")
+        page.click("button[type=submit]")
+        wait_until(page, "document.getElementById('msg').textContent.includes('log in again')")
+        asked: list[str] = []
+
+        def answer(accept: bool):
+            def on_dialog(dialog) -> None:
+                asked.append(dialog.message)
+                dialog.accept() if accept else dialog.dismiss()
+
+            return on_dialog
+
+        page.once("dialog", answer(False))
+        page.click("nav button")
+        page.wait_for_timeout(1000)  # (Playwright delivers the dialog event while it waits)
+        assert asked and "1 report(s)" in asked[0], asked
+        assert "/file/incident" in page.url and outbox(page) == 1
+        page.once("dialog", answer(True))
+        page.click("nav button")
+        page.wait_for_url("**/login")
+        assert len(asked) == 2
+        assert page.evaluate("caches.keys()") == []
+        assert page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))") == []
+        assert page.evaluate("navigator.serviceWorker.getRegistrations()") == []
+    finally:
+        server.kill()
