@@ -14,7 +14,10 @@ var SHELL_URLS = ["/static/style.css", "/static/outbox.js", "/static/offline.js"
 var OWN_PAGES = /^\/(stations|file\/(incident|protocol|checklist\/[A-Za-z0-9_.-]+))$/;
 
 self.addEventListener("install", function (ev) {
-  ev.waitUntil(caches.open(SHELL).then(function (c) { return c.addAll(SHELL_URLS); })
+  // cache: "reload": this version's files from the server, never a stale HTTP-cache copy
+  ev.waitUntil(caches.open(SHELL).then(function (c) {
+    return c.addAll(SHELL_URLS.map(function (u) { return new Request(u, {cache: "reload"}); }));
+  })
     .then(function () { return self.skipWaiting(); }));
 });
 
