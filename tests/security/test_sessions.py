@@ -610,14 +610,14 @@ def test_an_ended_session_keeps_the_phone_s_reports_queued(browser, tmp_path):
         while "log in again" not in page.evaluate("document.getElementById('msg').textContent"):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length") == 1
+        assert page.evaluate("PollwatchOutbox.count()") == 1
         page.goto(f"{server.url}/login")
         page.fill("#username", "observer")
         page.fill("#password", "observer-pass")
         page.click("button[type=submit]")
         page.wait_for_url("**/stations")
         deadline = time.monotonic() + 30
-        while page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length"):
+        while page.evaluate("PollwatchOutbox.count()"):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         with c.session() as s:

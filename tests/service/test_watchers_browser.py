@@ -91,6 +91,7 @@ def test_watcher_files_on_the_page_and_the_dossier_shows_the_estimate(browser, t
             page.evaluate("JSON.parse(localStorage.getItem('pollwatch-camera-outbox')).length") == 0
         )
         page.click("nav button")  # log out
+        page.wait_for_url("**/login")  # the script clears the phone's copy first
         page.goto(f"{server.url}/login")
         page.fill("#username", "analyst")
         page.fill("#password", "analyst-pass")

@@ -194,10 +194,10 @@ def test_browser_incident_with_photo_and_offline_outbox(browser, tmp_path):
         page.fill("#description", "cash handed out offline")
         page.click("button[type=submit]")
         wait_until(page, "document.getElementById('msg').textContent.includes('Offline')")
-        assert page.evaluate("JSON.parse(localStorage.getItem('pollwatch-outbox')).length") == 1
+        assert page.evaluate("PollwatchOutbox.count()") == 1
         page.context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        wait_until(page, "JSON.parse(localStorage.getItem('pollwatch-outbox')).length === 0")
+        wait_until(page, "PollwatchOutbox.count().then(n => n === 0)")
         page.evaluate("window.dispatchEvent(new Event('online'))")  # a second flush sends nothing
         time.sleep(0.5)
         coord = browser.new_context().new_page()

@@ -4,7 +4,8 @@
 the headers too) does two things:
 
 * adds to every response ``Content-Security-Policy`` (``CSP``: this origin's scripts, styles
-  and images only, no inline script or style, no framing, forms post only here),
+  and images only, no inline script or style, no framing, forms post only here, the
+  service worker ``/sw.js`` from this origin only),
   ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff`` and
   ``Referrer-Policy: same-origin`` (not ``no-referrer``: with it, browsers send
   ``Origin: null`` on same-origin POSTs, which would defeat the check below);
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "connect-src 'self' data:; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 HEADERS = [

@@ -97,6 +97,9 @@ def logout(request: Request, session: SessionDep):
         crud.revoke_token(session, token)
         session.commit()
     resp = login_redirect()
+    # the phone's copy goes too: the offline outbox, cached pages, the service worker
+    # (docs/offline.md); browsers without Clear-Site-Data rely on offline.js doing the same
+    resp.headers["Clear-Site-Data"] = '"cache", "storage"'
     resp.delete_cookie(
         name, path="/", httponly=True, samesite="strict", secure=secure_cookies(request)
     )
