@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from pollwatch.service import models as m
 from pollwatch.i18n import LANGS, gettext
+from pollwatch.service import models as m
 from pollwatch.service.pages import offline
 from pollwatch.service.pages.offline import worker_script
 from pollwatch.service.websecurity import CSP
