@@ -1,13 +1,21 @@
 """Checklists defined in YAML (opening, voting, counting) with typed questions and SMS codes.
 
 Question types: ``yesno`` (stored as bool), ``number`` (int, optional ``min``/``max`` or
-``max_ref: registered``), ``choice`` (one of ``options``), ``text``, ``time`` (``HH:MM``).
+``max_ref: registered``), ``decimal`` (float, optional ``min``/``max``), ``choice`` (one of
+``options``), ``text``, ``time`` (``HH:MM``), ``date`` (``YYYY-MM-DD``).
 ``parse_value`` turns web, API or SMS input into the stored value or raises ``ValueError``
 with a short reason.
+
+The checklists are read from one directory: ``POLLWATCH_FORMS_DIR`` (``Settings.forms_dir``,
+set by ``create_app`` through :func:`use_directory`), else the package's own (this directory).
+A configured directory replaces the shipped checklists; copy them in to keep them. XLSForms
+become checklists of this format with ``pollwatch forms import`` (``service.xlsform``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,7 +24,7 @@ from typing import Any
 
 import yaml
 
-TYPES = ("yesno", "number", "choice", "text", "time")
+TYPES = ("yesno", "number", "decimal", "choice", "text", "time", "date")
 _YES = {"y", "yes", "1", "true", "da", "д", "да", "bəli", "beli", "he", "hə"}
 _NO = {"n", "no", "0", "false", "net", "н", "нет", "xeyr", "yox"}
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
@@ -29,8 +37,8 @@ class Question:
     type: str
     text: dict[str, str]
     required: bool = False
-    min: int | None = None
-    max: int | None = None
+    min: float | None = None
+    max: float | None = None
     max_ref: str | None = None
     options: tuple[str, ...] = ()
 
@@ -57,6 +65,25 @@ class Question:
             if self.max is not None and v > self.max:
                 raise ValueError(f"expected a number of at most {self.max}")
             return v
+        if self.type == "decimal":
+            if isinstance(raw, bool):
+                raise ValueError("expected a number")
+            try:
+                d = float(str(raw).strip().replace(",", "."))  # a decimal comma from a phone
+            except ValueError:
+                raise ValueError("expected a number") from None
+            if d != d or d in (float("inf"), float("-inf")):
+                raise ValueError("expected a number")
+            if self.min is not None and d < self.min:
+                raise ValueError(f"expected a number of at least {self.min}")
+            if self.max is not None and d > self.max:
+                raise ValueError(f"expected a number of at most {self.max}")
+            return d
+        if self.type == "date":
+            try:
+                return dt.date.fromisoformat(str(raw).strip()).isoformat()
+            except ValueError:
+                raise ValueError("expected a date as YYYY-MM-DD") from None
         if self.type == "choice":
             s = str(raw).strip().lower()
             if s.isdigit() and 1 <= int(s) <= len(self.options):
@@ -101,22 +128,67 @@ class Form:
         }
 
 
-def _load(path: Path) -> Form:
+PACKAGE_DIR = Path(__file__).parent
+_directory: Path | None = None
+
+
+def directory() -> Path:
+    """Where the checklists are read from: :func:`use_directory`, else ``POLLWATCH_FORMS_DIR``,
+    else the package's directory."""
+    if _directory is not None:
+        return _directory
+    env = os.environ.get("POLLWATCH_FORMS_DIR")
+    return Path(env) if env else PACKAGE_DIR
+
+
+def use_directory(path: Path | str | None) -> None:
+    """Read checklists from ``path`` from now on (``None``: back to the environment or the
+    package) and forget the ones already loaded."""
+    global _directory
+    _directory = Path(path) if path is not None else None
+    forms.cache_clear()
+
+
+def load(path: Path) -> Form:
+    """One checklist file; ``ValueError`` naming the file and what is wrong."""
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [
+        k
+        for k in ("code", "name", "title", "questions")
+        if not isinstance(doc, dict) or k not in doc
+    ]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}")
     qs = []
     for q in doc["questions"]:
         if q["type"] not in TYPES:
             raise ValueError(
                 f"{path.name}: question {q['id']!r} has type {q['type']!r}; allowed: {TYPES}"
             )
-        qs.append(Question(**{**q, "options": tuple(q.get("options", ()))}))
+        try:
+            qs.append(Question(**{**q, "options": tuple(q.get("options", ()))}))
+        except TypeError as exc:
+            raise ValueError(f"{path.name}: question {q.get('id')!r}: {exc}") from None
     return Form(code=doc["code"].upper(), name=doc["name"], title=doc["title"], questions=tuple(qs))
 
 
 @cache
 def forms() -> dict[str, Form]:
-    """Every shipped checklist by name (``opening``, ``voting``, ``counting``)."""
-    loaded = [_load(p) for p in sorted(Path(__file__).parent.glob("*.yaml"))]
+    """Every checklist of :func:`directory` by name (shipped: ``opening``, ``voting``,
+    ``counting``); ``ValueError`` if the directory has none or two share a name or code."""
+    where = directory()
+    loaded = [load(p) for p in sorted(where.glob("*.yaml"))]
+    if not loaded:
+        raise ValueError(f"{where}: no checklist (*.yaml) in the forms directory")
+    for attr in ("name", "code"):
+        seen: dict[str, str] = {}
+        for f in loaded:
+            key = getattr(f, attr)
+            if key in seen:
+                raise ValueError(
+                    f"{where}: checklists {seen[key]!r} and {f.name!r} share the {attr} {key!r}"
+                )
+            seen[key] = f.name
     return {f.name: f for f in loaded}
 
 
