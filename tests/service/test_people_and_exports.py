@@ -19,6 +19,8 @@ from pollwatch.cli import app as cli
 from pollwatch.service import models as m
 from pollwatch.service.crud.exports import spreadsheet_safe
 
+from .test_web import login  # noqa: TID252
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -196,3 +198,26 @@ def test_cli_export_as_observer_is_limited_to_own(env, tmp_path):
 @pytest.mark.parametrize("value,safe", [("=1+1", "'=1+1"), ("+7", "'+7"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("ok", "ok"), (-5, -5), (None, None)])  # fmt: skip
 def test_spreadsheet_safe(value, safe):
     assert spreadsheet_safe(value) == safe
+
+
+def test_import_page_and_dashboard_export_links(ctx):
+    c = codes(ctx)
+    login(ctx.client, "observer")
+    assert ctx.client.get("/people").status_code == 403
+    ctx.client.cookies.clear()
+    login(ctx.client, "coordinator")
+    page = ctx.client.get("/people")
+    assert page.status_code == 200 and 'id="people-import"' in page.text
+    assert 'id="forms-import"' not in page.text  # checklists: admins only
+    body = f"username,stations,accreditation\nnew1,{c[1]},CEC\n".encode()
+    post = {"election_id": str(ctx.election_id), "dry_run": "1"}
+    r = ctx.client.post("/people/import", data=post, files={"file": ("p.csv", body, "text/csv")})
+    assert r.status_code == 200 and f"create observer &#39;new1&#39;; assign {c[1]}" in r.text
+    assert 'id="passwords"' not in r.text
+    r = ctx.client.post("/people/import", data={"election_id": str(ctx.election_id)}, files={"file": ("p.csv", body, "text/csv")})  # fmt: skip
+    assert r.status_code == 200 and 'id="passwords"' in r.text
+    r = ctx.client.post("/people/import", data=post, files={"file": ("p.csv", b"username,role\nx9,admin\n", "text/csv")})  # fmt: skip
+    assert r.status_code == 422 and "line 2, column role: a coordinator may not create a admin" in r.text  # fmt: skip
+    dash = ctx.client.get("/dashboard")
+    assert 'href="/api/export/submissions?format=xlsx"' in dash.text
+    assert ctx.client.get("/api/export/submissions?format=csv").status_code == 200  # by cookie

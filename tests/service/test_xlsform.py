@@ -185,3 +185,40 @@ def test_import_through_the_api_renders_and_files(ctx, tmp_path):
         assert r.status_code == 422 and "at most 4999" in r.text
     finally:
         forms.use_directory(None)
+
+
+def test_cli_forms_import_and_list(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pollwatch.cli import app
+
+    monkeypatch.delenv("POLLWATCH_FORMS_DIR", raising=False)
+    src = tmp_path / "arrival.xlsx"
+    src.write_bytes(workbook(GOOD_SURVEY, GOOD_CHOICES))
+    r = CliRunner().invoke(app, ["forms", "import", str(src)])
+    assert r.exit_code == 1 and "no forms directory" in r.output
+    r = CliRunner().invoke(app, ["forms", "import", str(src), "--dry-run"])
+    assert r.exit_code == 0 and "code: AR" in r.output
+    out = tmp_path / "forms"
+    r = CliRunner().invoke(app, ["forms", "import", str(src), "--forms-dir", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out / 'arrival.yaml'} (checklist 'arrival', SMS code AR, 9 questions)" in r.output  # fmt: skip
+    try:
+        r = CliRunner().invoke(app, ["forms", "list", "--forms-dir", str(out)])
+        assert r.exit_code == 0 and r.output.startswith("arrival\tAR\t9 questions")
+    finally:
+        forms.use_directory(None)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook([["text", "", "A", "B", "C", "", "", ""]]))
+    r = CliRunner().invoke(app, ["forms", "import", str(bad), "--forms-dir", str(out)])
+    assert r.exit_code == 1 and "survey, row 2, column B (name): missing name" in r.output
+
+
+def test_xlsform_admin_page_dry_run(ctx):
+    login(ctx.client, "admin")
+    up = {"file": ("arrival.xlsx", workbook(GOOD_SURVEY, GOOD_CHOICES), "application/octet-stream")}  # fmt: skip
+    r = ctx.client.post("/people/forms", data={"dry_run": "1"}, files=up)
+    assert r.status_code == 200 and "C. ballots (number)" in r.text and "note &#39;intro&#39;" in r.text  # fmt: skip
+    bad = {"file": ("bad.xlsx", workbook([["foo", "x", "X", "X", "X", "", "", ""]]), "x")}
+    r = ctx.client.post("/people/forms", data={"dry_run": "1"}, files=bad)
+    assert r.status_code == 422 and "survey, row 2, column A (type): unknown type &#39;foo&#39;" in r.text  # fmt: skip

@@ -135,6 +135,7 @@ class Settings(BaseSettings):
             # an XLSForm, a people CSV (20,000 lines are about 2 MB)
             "/api/forms/import": self.max_upload_bytes,
             "/api/users/import": self.max_upload_bytes,
+            "/people/": self.max_upload_bytes,
             # the registered quick-count sample (CSV + sidecar): a few hundred kB per 10,000
             "/api/quickcount": self.max_upload_bytes,
             "/quickcount": self.max_upload_bytes,

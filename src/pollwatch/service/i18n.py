@@ -504,6 +504,71 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Etibarsız bülletenlər",
         "ru": "Недействительных бюллетеней",
     },
+    # forms and people (issue 22): imports and exports
+    "import_title": {"en": "Import", "az": "İdxal", "ru": "Импорт"},
+    "import_people": {
+        "en": "Observers from a CSV file",
+        "az": "CSV faylından müşahidəçilər",
+        "ru": "Наблюдатели из CSV-файла",
+    },
+    "import_people_help": {
+        "en": "Columns: username, role, full_name, phone, language, stations (codes separated by ;), accreditation. Every line is checked before anything is written.",
+        "az": "Sütunlar: username, role, full_name, phone, language, stations (; ilə ayrılmış kodlar), accreditation. Heç nə yazılmazdan əvvəl hər sətir yoxlanılır.",
+        "ru": "Столбцы: username, role, full_name, phone, language, stations (коды через ;), accreditation. Каждая строка проверяется до любой записи.",
+    },
+    "import_forms": {
+        "en": "Checklist from an XLSForm",
+        "az": "XLSForm-dan yoxlama siyahısı",
+        "ru": "Чек-лист из XLSForm",
+    },
+    "import_forms_help": {
+        "en": "An ODK or Kobo XLSForm (.xlsx) with label columns for English, Azerbaijani and Russian. What the checklists cannot express is listed by sheet, row and column.",
+        "az": "İngilis, Azərbaycan və rus dilləri üçün etiket sütunları olan ODK və ya Kobo XLSForm (.xlsx). Yoxlama siyahılarının ifadə edə bilmədiyi hər şey vərəq, sətir və sütun üzrə göstərilir.",
+        "ru": "XLSForm из ODK или Kobo (.xlsx) со столбцами подписей на английском, азербайджанском и русском. Всё, что чек-лист не может выразить, перечисляется с листом, строкой и столбцом.",
+    },
+    "import_file": {"en": "File", "az": "Fayl", "ru": "Файл"},
+    "election": {"en": "Election", "az": "Seçki", "ru": "Выборы"},
+    "dry_run": {
+        "en": "Dry run: check and show, write nothing",
+        "az": "Sınaq: yoxla və göstər, heç nə yazma",
+        "ru": "Пробный прогон: проверить и показать, ничего не записывать",
+    },
+    "import_would": {
+        "en": "Dry run: nothing was written. It would do:",
+        "az": "Sınaq: heç nə yazılmadı. Edilərdi:",
+        "ru": "Пробный прогон: ничего не записано. Было бы сделано:",
+    },
+    "import_done": {"en": "Imported", "az": "İdxal edildi", "ru": "Импортировано"},
+    "import_problems": {
+        "en": "Nothing was written. Problems:",
+        "az": "Heç nə yazılmadı. Problemlər:",
+        "ru": "Ничего не записано. Проблемы:",
+    },
+    "import_warnings": {
+        "en": "Left out on purpose:",
+        "az": "Qəsdən buraxılanlar:",
+        "ru": "Намеренно не перенесено:",
+    },
+    "passwords_once": {
+        "en": "New passwords, shown only this once: hand each to its observer privately.",
+        "az": "Yeni şifrələr yalnız bu dəfə göstərilir: hər birini müşahidəçiyə gizli şəkildə verin.",
+        "ru": "Новые пароли показаны только один раз: передайте каждый наблюдателю лично.",
+    },
+    "forms_dir_unset": {
+        "en": "The checklists directory is not set (POLLWATCH_FORMS_DIR): only a dry run is possible.",
+        "az": "Yoxlama siyahıları qovluğu təyin edilməyib (POLLWATCH_FORMS_DIR): yalnız sınaq mümkündür.",
+        "ru": "Каталог чек-листов не задан (POLLWATCH_FORMS_DIR): возможен только пробный прогон.",
+    },
+    "export_title": {
+        "en": "Export submissions",
+        "az": "Hesabatların ixracı",
+        "ru": "Экспорт донесений",
+    },
+    "export_help": {
+        "en": "Everything you can see, with observers as pseudonyms. GeoJSON points are stations, not observers.",
+        "az": "Gördüyünüz hər şey, müşahidəçilər təxəllüslə. GeoJSON nöqtələri müşahidəçilər deyil, məntəqələrdir.",
+        "ru": "Всё, что вы видите, наблюдатели под псевдонимами. Точки GeoJSON — участки, а не наблюдатели.",
+    },
 }
 
 

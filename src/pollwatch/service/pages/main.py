@@ -11,6 +11,7 @@ from pollwatch.service.pages import (
     evidence,
     filing,
     login,
+    people,
     quickcount,
     review,
     watch,
@@ -19,5 +20,16 @@ from pollwatch.service.pages.common import check_csrf
 
 # every page POST with a session cookie carries the session's CSRF token (pages.common)
 page_router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-for _mod in (login, filing, dashboard, review, dossier, watch, evidence, quickcount, census):
+for _mod in (
+    login,
+    filing,
+    dashboard,
+    review,
+    dossier,
+    watch,
+    evidence,
+    quickcount,
+    census,
+    people,
+):
     page_router.include_router(_mod.router)
