@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from pollwatch.service import forms
+from pollwatch.service.sms import parse_sms
 from pollwatch.service.xlsform import XLSFormError, convert
 
 from .test_web import login  # noqa: TID252
@@ -76,7 +77,7 @@ def test_xlsform_becomes_a_checklist_the_loader_accepts(tmp_path):
     form = forms.load(path)
     assert (form.code, form.name) == ("AR", "arrival")
     by_id = {q.id: q for q in form.questions}
-    assert [q.code for q in form.questions] == list("ABCDEFGHI")
+    assert [q.code for q in form.questions] == list("ABCDEFGHJ")  # no I: SMS reads it as 1
     assert by_id["arrived"].type == "time" and by_id["arrived"].required
     assert by_id["admitted"].type == "yesno"
     assert (by_id["ballots"].type, by_id["ballots"].min, by_id["ballots"].max) == ("number", 0, 4999)  # fmt: skip
@@ -88,7 +89,7 @@ def test_xlsform_becomes_a_checklist_the_loader_accepts(tmp_path):
     assert by_id["turnout"].parse_value("55,5") == 55.5
     with pytest.raises(ValueError, match="at most 4999"):
         by_id["ballots"].parse_value("5000")
-    assert by_id["day"].parse_value("2026-12-05") == "2026-12-05"
+    assert by_id["day"].parse_value("2026-12-05") == by_id["day"].parse_value("20261205") == "2026-12-05"  # fmt: skip
     # nothing dropped silently: the note, the group and the choice labels are reported
     assert any("note 'intro'" in w for w in done.warnings)
     assert any("group 'g1' flattened" in w for w in done.warnings)
@@ -128,6 +129,9 @@ def test_missing_language_and_sms_code_are_reported():
     assert "survey, row 1: no label column for 'az'" in text
     assert "no label column for 'ru'" in text
     assert "no SMS code for the checklist" in text
+    for bad_code in ("IN", "RO", "ABC"):
+        with pytest.raises(XLSFormError, match=f"SMS code '{bad_code}': exactly 2 letters"):
+            convert(buf.getvalue(), source="x.xlsx", code=bad_code)
     # --lang-column maps a header to a language
     ws.cell(1, 4, "label::Azərbaycan dili")
     ws.cell(1, 5, "label::Русский")
@@ -145,6 +149,10 @@ def test_forms_directory_replaces_the_shipped_checklists(tmp_path):
         forms.use_directory(tmp_path)
         assert list(forms.forms()) == ["arrival"]
         assert forms.by_code("AR").name == "arrival"
+        # the SMS intake reads the imported checklist: 2-letter code, letters without I/L/O
+        sms = parse_sms("AR12 A0710 B1 C800 D50 E2 F1 G0 H20261205")
+        assert sms.form == "arrival", sms
+        assert sms.answers == {"arrived": "07:10", "admitted": True, "ballots": 800, "turnout": 50.0, "camera": "absent", "problems__queue": True, "problems__police": False, "day": "2026-12-05"}  # fmt: skip
         (tmp_path / "dup.yaml").write_text((tmp_path / "arrival.yaml").read_text().replace("name: arrival", "name: dup"))  # fmt: skip
         forms.forms.cache_clear()
         with pytest.raises(ValueError, match="share the code 'AR'"):

@@ -32,7 +32,8 @@ from pollwatch.service import forms as service_forms
 from pollwatch.service.i18n import LANGS
 
 LANG_NAMES = {"english": "en", "azerbaijani": "az", "azərbaycanca": "az", "russian": "ru"}
-RESERVED_CODES = {"IN", "R"}  # SMS: incidents and results
+RESERVED_CODES = {"IN"}  # SMS: incidents; "R" + digits are results (``service.sms.parse_sms``)
+SMS_LETTERS = "".join(c for c in string.ascii_uppercase if c not in "ILO")
 META_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
               "subscriberid", "audit", "email", "start-geopoint"}  # fmt: skip
 UNSUPPORTED = {"calculate", "geopoint", "geotrace", "geoshape", "image", "audio", "video",
@@ -159,9 +160,11 @@ def _text(v: Any) -> str:
 
 
 def _codes() -> Iterator[str]:
-    """A, B, …, Z, AA, AB, …, ZZ: the SMS letters of questions that have no ``compact_tag``."""
+    """A, B, …, Z, AA, AB, …, ZZ without I, L and O: the SMS letters of questions without a
+    ``compact_tag`` (the SMS parser reads I, L and O in a value as 1, 1 and 0, so a tag never
+    contains them: ``service.sms._pairs``)."""
     for n in (1, 2):
-        yield from ("".join(p) for p in itertools.product(string.ascii_uppercase, repeat=n))
+        yield from ("".join(p) for p in itertools.product(SMS_LETTERS, repeat=n))
 
 
 def convert(
@@ -249,7 +252,9 @@ def convert(
     def add(row: int, q: dict[str, Any], tag: str) -> None:
         if tag:
             tag_u = tag.upper()
-            if tag_u in taken_codes:
+            if not tag_u.isascii() or not tag_u.isalpha() or set(tag_u) & set("ILO") or len(tag_u) > 3:  # fmt: skip
+                problems.append(Problem("survey", row, letter(s_headers, "compact_tag"), f"compact_tag {tag!r}: 1-3 letters without I, L or O (SMS reads them as digits)"))  # fmt: skip
+            elif tag_u in taken_codes:
                 problems.append(Problem("survey", row, letter(s_headers, "compact_tag"), f"compact_tag {tag!r} used twice"))  # fmt: skip
             taken_codes.add(tag_u)
             q["code"] = tag_u
@@ -384,8 +389,13 @@ def convert(
     form_code = (code or _text(settings.get("prefix"))).upper()
     if not form_code:
         problems.append(Problem("settings", settings_row, "prefix", "no SMS code for the checklist: set the settings sheet's 'prefix' (XLSForm's SMS keyword) or pass --code"))  # fmt: skip
-    elif not re.fullmatch(r"[A-Z]{1,6}", form_code) or form_code in RESERVED_CODES:
-        problems.append(Problem("settings", settings_row, "prefix", f"SMS code {form_code!r}: 1-6 letters, not {' or '.join(sorted(RESERVED_CODES))}"))  # fmt: skip
+    elif (
+        not re.fullmatch(r"[A-Z]{2}", form_code)
+        or form_code in RESERVED_CODES
+        or re.fullmatch(r"R[OIL]", form_code)
+    ):
+        # the SMS parser reads a message's first two letters as the checklist's code
+        problems.append(Problem("settings", settings_row, "prefix", f"SMS code {form_code!r}: exactly 2 letters, not IN, RO, RI or RL (read as incidents and results)"))  # fmt: skip
     title: dict[str, str] = {}
     base_title = _text(settings.get("form_title"))
     for h, v in settings.items():

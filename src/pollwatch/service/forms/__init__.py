@@ -81,6 +81,7 @@ class Question:
             return d
         if self.type == "date":
             try:
+                # ISO 8601, also the basic YYYYMMDD: an SMS value is digits only
                 return dt.date.fromisoformat(str(raw).strip()).isoformat()
             except ValueError:
                 raise ValueError("expected a date as YYYY-MM-DD") from None
