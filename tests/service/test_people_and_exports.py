@@ -55,14 +55,14 @@ def test_people_csv_dry_run_then_import_with_audited_creations(env, tmp_path):
         f"ali,observer,Ali Aliyev,+994 50 111 22 33,az,{c[0]};{c[2]},CEC\n"
         f"olga,observer,Olga P,+994501112234,ru,{c[3]},\n"
         "tina,transcriber,,,en,,\n"
-        f"observer,observer,,,en,{c[0]};{c[4]},\n",  # exists: assigned to c[0] already
+        f"observer,observer,,+994509999999,en,{c[0]};{c[4]},\n",  # exists: assigned to c[0] already
         encoding="utf-8",
     )
     before = counts(ctx)
     r = run("users", "import", people, "--as", "coordinator", "--dry-run")
     assert r.exit_code == 0, r.output
     assert f"would line 2: create observer 'ali'; assign {c[0]}, {c[2]}; accredit by 'CEC'" in r.output  # fmt: skip
-    assert f"would line 5: keep observer 'observer'; assign {c[4]}" in r.output
+    assert f"would line 5: keep observer 'observer'; assign {c[4]}; its phone not changed" in r.output  # fmt: skip
     assert "dry run, nothing written: create 3, assign 4, accredit 1, unchanged 0" in r.output
     assert counts(ctx) == before  # the dry run wrote nothing
     assert "+994" not in r.output and "Aliyev" not in r.output  # personal data stays out

@@ -77,8 +77,12 @@ class PersonPlan:
             parts.append("assign " + ", ".join(self.new_stations))
         if self.accredit:
             parts.append(f"accredit by {self.accreditation!r}")
-        if self.existing_id is not None and len(parts) == 1:
-            parts.append("nothing to change")
+        if self.existing_id is not None:
+            kept = [n for n, v in (("full_name", self.full_name), ("phone", self.phone)) if v]
+            if kept:  # said, not silently dropped: an import never edits an existing account
+                parts.append(f"its {' and '.join(kept)} not changed")
+            if len(parts) == 1:
+                parts.append("nothing to change")
         return f"line {self.line}: " + "; ".join(parts)
 
 
