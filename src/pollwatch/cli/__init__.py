@@ -35,6 +35,8 @@ _COMMAND_MODULES = (
     "serve",
     "ops",
     "users",
+    "forms",
+    "export",
     "evidence",
     "sms",
     "witness",

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///pollwatch.db"
     data_dir: Path = Path("pollwatch-data")
+    # the checklists' directory (*.yaml, see service.forms); None: the package's own checklists
+    forms_dir: Path | None = None
     # the SMS gateway's shared secret: the webhook refuses every call while it is empty, and
     # with a wrong or missing secret or signature (401); see docs/security/identity-and-input.md
     sms_secret: str = ""
@@ -130,6 +132,10 @@ class Settings(BaseSettings):
             "/api/media": self.max_upload_bytes,
             "/file/": self.max_upload_bytes,
             "/api/elections/import": self.max_import_bytes,
+            # an XLSForm, a people CSV (20,000 lines are about 2 MB)
+            "/api/forms/import": self.max_upload_bytes,
+            "/api/users/import": self.max_upload_bytes,
+            "/people/": self.max_upload_bytes,
             # the registered quick-count sample (CSV + sidecar): a few hundred kB per 10,000
             "/api/quickcount": self.max_upload_bytes,
             "/quickcount": self.max_upload_bytes,

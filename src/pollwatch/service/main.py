@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError
 import pollwatch
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
-from pollwatch.service import privacy, security
+from pollwatch.service import forms, privacy, security
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.checkpoints import CheckpointJob, Notary
@@ -75,6 +75,8 @@ def create_app(
     )
     secret = load_or_create_secret(settings.data_dir)
     app.state.settings = settings
+    forms.use_directory(settings.forms_dir)
+    forms.forms()  # a broken checklist directory stops the start, not the first filing
     app.state.signing_key = key  # signs published quick-count estimates (crud.quickcount)
     app.state.engine = engine
     app.state.sessions = session_factory(

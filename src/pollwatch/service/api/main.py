@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pollwatch.service.api.routes import (
     accreditations,
     assignments,
+    bulk,
     census,
     checklists,
     dossier,
@@ -33,6 +34,7 @@ for _mod in (
     checklists,
     protocols,
     login,
+    bulk,  # before users: /users/import is not a user id
     users,
     elections,
     accreditations,

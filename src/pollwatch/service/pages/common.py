@@ -58,7 +58,6 @@ def _env(lang: str) -> Environment:
     ``label(kind, code)`` for a stored code, ``forms`` for checklist titles."""
     env = jinja_environment(FileSystemLoader(TEMPLATES), lang)
     env.globals["label"] = lambda kind, code: label(_LABELS[kind], code, lang)
-    env.globals["forms"] = forms()
     return env
 
 
@@ -67,6 +66,9 @@ def render(
 ) -> HTMLResponse:
     """Template ``name`` in the user's language (``lang`` before login)."""
     lang = normalise(user.language if user else lang)
+    # the checklists per call, not as a global of the cached environment: an imported XLSForm
+    # (forms.use_directory) shows without a new environment
+    ctx.setdefault("forms", forms())
     html = _env(lang).get_template(name).render(user=user, lang=lang, **ctx)
     return HTMLResponse(html, status_code=status)
 

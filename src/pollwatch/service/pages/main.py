@@ -12,6 +12,7 @@ from pollwatch.service.pages import (
     filing,
     login,
     offline,
+    people,
     quickcount,
     review,
     watch,
@@ -31,5 +32,6 @@ for _mod in (
     evidence,
     quickcount,
     census,
+    people,
 ):
     page_router.include_router(_mod.router)
