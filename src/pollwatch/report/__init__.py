@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pollwatch.census.check import CensusCheck
 from pollwatch.report.build import build_report
+from pollwatch.report.census import census_section
 from pollwatch.report.exports import write_exports
 from pollwatch.report.html import Report, Section, render, results_section, write_html
 
 
 def write_all(
-    analysis, out_dir: str | Path, *, extra_sections: list[Section] | None = None
+    analysis,
+    out_dir: str | Path,
+    *,
+    extra_sections: list[Section] | None = None,
+    census: CensusCheck | None = None,
+    census_source: str = "",
 ) -> dict[str, Path]:
     """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``.
 
@@ -36,6 +43,11 @@ def write_all(
     extra_sections : list of Section, optional
         Further report sections (quick count, cameras, claims, dossiers) placed after the
         forensic ones.
+    census : CensusCheck, optional
+        A tally-sheet census (:func:`pollwatch.census.census_check`): the report gets its
+        "Tally-sheet census" section and ``results.json`` its ``census`` block.
+    census_source : str
+        The sheets file's name, for the section's first sentence.
 
     Returns
     -------
@@ -50,10 +62,11 @@ def write_all(
     >>> sorted(write_all(analysis, tempfile.mkdtemp()))
     ['report.html', 'results.json', 'stations.csv', 'stations.parquet']
     """
-    paths = write_exports(analysis, out_dir)
-    paths["report.html"] = write_html(
-        build_report(analysis, extra_sections=extra_sections), Path(out_dir) / "report.html"
+    paths = write_exports(analysis, out_dir, census=census)
+    report = build_report(
+        analysis, extra_sections=extra_sections, census=census, census_source=census_source
     )
+    paths["report.html"] = write_html(report, Path(out_dir) / "report.html")
     return paths
 
 
@@ -61,6 +74,7 @@ __all__ = [
     "Report",
     "Section",
     "build_report",
+    "census_section",
     "render",
     "results_section",
     "write_all",

@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from pollwatch.census.check import CensusCheck
 from pollwatch.forensics.scores import WEIGHTS
 from pollwatch.forensics.strength import RULE_METHODS, assess
 from pollwatch.model import SOURCE_URL, ElectionMeta
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
 from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source, legal_source
+from pollwatch.report.census import census_section
 from pollwatch.report.glossary import (
+    CENSUS,
     CHECKS,
     COLUMNS,
     EXCLUSIONS,
@@ -843,6 +846,11 @@ def _glossary_html(checks: set[str], sections: list[Section]) -> str:
         + table(TEXT["glossary_variants"], VARIANTS.values())
         + table(TEXT["glossary_fields"], FIELDS.values())
         + table(TEXT["glossary_levels"], LEVELS.values())
+        + (
+            table(TEXT["glossary_census"], CENSUS.values())
+            if any(x.key == "census" for x in sections)
+            else ""
+        )
     )
 
 
@@ -874,9 +882,18 @@ def _section(key: str, **kw) -> Section:
 
 
 def build_report(
-    analysis, *, top_stations: int = 300, extra_sections: list[Section] | None = None
+    analysis,
+    *,
+    top_stations: int = 300,
+    extra_sections: list[Section] | None = None,
+    census: CensusCheck | None = None,
+    census_source: str = "",
 ) -> Report:
-    """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis`."""
+    """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis`.
+
+    ``census``: a :class:`~pollwatch.census.check.CensusCheck` adds the "Tally-sheet census"
+    section after the other sources (``census_source``: the sheets file's name); without one
+    the section is left out, as for every source not given."""
     doc = analysis.doc
     e = analysis.election
     sections = [
@@ -887,7 +904,10 @@ def build_report(
         _section("stations", html=_stations_html(analysis, top_stations)),
         _section("quality", intro=TEXT["quality_intro"], html=_quality_html(analysis)),
     ]
-    for s in extra_sections or []:
+    extra = list(extra_sections or [])
+    if census is not None:
+        extra.append(census_section(census, census_source))
+    for s in extra:
         t = SECTIONS.get(s.key)
         if t is not None and not s.tooltip:
             s.tooltip = t.explanation
