@@ -504,6 +504,93 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Etibarsız bülletenlər",
         "ru": "Недействительных бюллетеней",
     },
+    # station dossier: tally-sheet census and the observers' own turnout count
+    "dossier_census": {
+        "en": "Tally-sheet census",
+        "az": "Protokol fotolarının sayımı",
+        "ru": "Сбор фотографий протоколов",
+    },
+    "dossier_sheet": {"en": "Sheet", "az": "Protokol", "ru": "Протокол"},
+    "dossier_photo_sha": {
+        "en": "Photo SHA-256 (as received)",
+        "az": "Fotonun SHA-256-sı (alındığı kimi)",
+        "ru": "SHA-256 фотографии (в полученном виде)",
+    },
+    "dossier_open_photo": {"en": "Open the photo", "az": "Fotonu aç", "ru": "Открыть фото"},
+    "dossier_line": {"en": "Line", "az": "Sətir", "ru": "Строка"},
+    "dossier_on_sheet": {"en": "On the sheet", "az": "Protokolda", "ru": "В протоколе"},
+    "dossier_official": {"en": "Official", "az": "Rəsmi", "ru": "Официально"},
+    "dossier_difference": {
+        "en": "Official minus sheet",
+        "az": "Rəsmi rəqəm çıx protokol",
+        "ru": "Официально минус протокол",
+    },
+    "census_sheet_above_official": {
+        "en": "The official table gives fewer votes than the protocol signed at the station: votes were lost after the count.",
+        "az": "Rəsmi cədvəl məntəqədə imzalanmış protokoldan az səs göstərir: səslər sayımdan sonra itib.",
+        "ru": "В официальной таблице меньше голосов, чем в протоколе, подписанном на участке: голоса потеряны после подсчёта.",
+    },
+    "census_official_above_sheet": {
+        "en": "The official table gives more votes than the protocol signed at the station: votes were added after the count.",
+        "az": "Rəsmi cədvəl məntəqədə imzalanmış protokoldan çox səs göstərir: səslər sayımdan sonra əlavə edilib.",
+        "ru": "В официальной таблице больше голосов, чем в протоколе, подписанном на участке: голоса добавлены после подсчёта.",
+    },
+    "census_sheet_matches": {
+        "en": "The accepted sheet matches the official figures (ballots stuffed before the count would be on both).",
+        "az": "Qəbul edilmiş protokol rəsmi rəqəmlərlə üst-üstə düşür (sayımdan əvvəl atılmış bülletenlər hər ikisində olardı).",
+        "ru": "Принятый протокол совпадает с официальными данными (вброшенные до подсчёта бюллетени были бы в обоих).",
+    },
+    "census_finding_conflict": {
+        "en": "Two different sets of numbers were accepted for this station; settle them from the photos.",
+        "az": "Bu məntəqə üçün iki fərqli rəqəm dəsti qəbul edilib; fotolara baxaraq həll edin.",
+        "ru": "Для этого участка принято два разных набора цифр; разберитесь по фотографиям.",
+    },
+    "census_finding_arithmetic": {
+        "en": "The sheet itself does not add up.",
+        "az": "Protokolun özündə hesab uyğun gəlmir.",
+        "ru": "Цифры в самом протоколе не сходятся.",
+    },
+    "census_finding_photo": {
+        "en": "The sheet's photo was also filed for another station.",
+        "az": "Protokolun fotosu başqa məntəqə üçün də təqdim edilib.",
+        "ru": "Фотография протокола подана и для другого участка.",
+    },
+    "dossier_observed_turnout": {
+        "en": "Turnout from the ground",
+        "az": "Yerdən sayılan fəallıq",
+        "ru": "Явка по подсчёту наблюдателей",
+    },
+    "dossier_voters_by_noon": {
+        "en": "Voters counted by 12:00",
+        "az": "Saat 12:00-a qədər sayılan seçicilər",
+        "ru": "Насчитано избирателей к 12:00",
+    },
+    "dossier_voters_by_17": {
+        "en": "Voters counted by 17:00",
+        "az": "Saat 17:00-a qədər sayılan seçicilər",
+        "ru": "Насчитано избирателей к 17:00",
+    },
+    "dossier_observer_ballots": {
+        "en": "Ballots in the boxes, observer's count",
+        "az": "Qutulardakı bülletenlər, müşahidəçinin sayı",
+        "ru": "Бюллетеней в ящиках по подсчёту наблюдателя",
+    },
+    "dossier_protocol_ballots": {
+        "en": "Ballots in the boxes, protocol",
+        "az": "Qutulardakı bülletenlər, protokol",
+        "ru": "Бюллетеней в ящиках по протоколу",
+    },
+    "dossier_gap": {
+        "en": "Protocol minus observer",
+        "az": "Protokol çıx müşahidəçi",
+        "ru": "Протокол минус наблюдатель",
+    },
+    "dossier_tolerance": {"en": "tolerance", "az": "yol verilən fərq", "ru": "допуск"},
+    "dossier_observer_count_note": {
+        "en": "An observer's own count, not a camera: beyond the tolerance (the larger of 5 voters and 2 % of the count) it is testimony that the protocol's ballots were not all seen being cast.",
+        "az": "Müşahidəçinin öz sayıdır, kamera deyil: yol verilən fərqdən (5 seçici və ya sayın 2 %-i, hansı böyükdürsə) artıq olduqda bu, protokoldakı bülletenlərin hamısının atıldığının görülmədiyinə dair ifadədir.",
+        "ru": "Собственный подсчёт наблюдателя, не камера: сверх допуска (большее из 5 избирателей и 2 % подсчёта) это свидетельство того, что не все бюллетени протокола были опущены на глазах наблюдателя.",
+    },
 }
 
 
