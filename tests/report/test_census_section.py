@@ -86,7 +86,7 @@ def test_the_section_shows_coverage_totals_estimate_and_verdicts(written, check)
     # each claim's verdict in words, with its reason
     assert [c.verdict for c in check.claims] == ["impossible", "consistent", "impossible"]
     raw = page[page.index("id='census-claims'") :].split("</table>", 1)[0]
-    badges = re.findall(r"<span class='verdict v-(\w+)'[^>]*>([^<]+)</span>", raw)
+    badges = re.findall(r"<strong class='census-verdict c-(\w+)'[^>]*>([^<]+)</strong>", raw)
     assert badges == [(c.verdict, CENSUS[c.verdict].name) for c in check.claims]
     table = _text(raw)
     for c in check.claims:
@@ -179,3 +179,27 @@ def test_analyze_census_option(night, tmp_path):
     res = CliRunner().invoke(app, [*args[:6], "--census", str(bad), "--out", str(tmp_path / "o2")])
     assert res.exit_code == 1 and "bad.csv" in res.output
     assert not (tmp_path / "o2" / "report.html").exists()
+
+
+@pytest.mark.browser
+def test_the_section_in_chromium(written, browser, tmp_path):
+    """The section renders: its tables are visible, fit a 400 px phone (they scroll inside their
+    wrapper, the page does not), and the verdict badges carry their meaning as a tooltip."""
+    page = browser.new_page(viewport={"width": 400, "height": 900})
+    page.goto(written[0]["report.html"].as_uri())
+    sec = page.locator("section#census")
+    assert sec.is_visible()
+    for tid in ("census-coverage-region", "census-totals", "census-estimate", "census-claims"):
+        assert page.locator(f"#{tid}").is_visible(), tid
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    badge = page.locator("#census-claims .census-verdict").first
+    assert badge.get_attribute("title") == CENSUS["impossible"].explanation
+    assert badge.is_visible() and badge.inner_text() == CENSUS["impossible"].name
+    # readable: the text colour differs from its background (a badge style would hide it)
+    colours = badge.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+    )
+    assert colours[0] != colours[1] and colours[0] != "rgb(255, 255, 255)", colours
+    page.locator("#census-claims").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "census.png"))
+    page.close()

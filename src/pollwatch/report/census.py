@@ -192,8 +192,8 @@ def _claims(check: CensusCheck) -> list[str]:
                 esc(c.source),
                 esc(_claimed(c.quantity)),
                 esc(value),
-                f"<span class='verdict v-{esc(c.verdict)}' title='{esc(t.explanation)}'>"
-                f"{esc(t.name)}</span>",
+                f"<strong class='census-verdict c-{esc(c.verdict)}' "
+                f"title='{esc(t.explanation)}'>{esc(t.name)}</strong>",
                 esc(c.reason),
             ]
         )
