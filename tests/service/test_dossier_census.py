@@ -70,12 +70,16 @@ def test_census_sheets_in_the_dossier(ctx):
     assert diffs["Alpha"]["kind"] == "sheet_above_official"  # 350 on the sheet, 200 official
     assert (diffs["Alpha"]["sheet"], diffs["Alpha"]["official"], diffs["Alpha"]["difference"]) == (350, 200, -150)  # fmt: skip
     assert diffs["Beta"]["kind"] == "official_above_sheet"  # 250 on the sheet, 300 official
-    assert diffs["valid"]["official"] == 500 and diffs["valid"]["sheet"] == 600
-    assert set(c2["kinds"]) == {"sheet_above_official", "official_above_sheet"}
+    # a protocol line is not votes lost or added: its own kind
+    assert (diffs["valid"]["official"], diffs["valid"]["sheet"], diffs["valid"]["kind"]) == (500, 600, "line_differs")  # fmt: skip
+    assert set(c2["kinds"]) == {"sheet_above_official", "official_above_sheet", "line_differs"}
     assert "tally-sheet census" in d2["agree"]
     flags = [e for e in d2["evidence"] if e["source"] == "tally-sheet census"]
     assert flags and all(e["strength"] == "hard" and e["direction"] == "flags" for e in flags)
-    assert any("fewer votes than the protocol signed" in e["text"] for e in flags)
+    lost = [e["text"] for e in flags if "fewer votes than the protocol signed" in e["text"]]
+    assert len(lost) == 1 and "Alpha sheet 350 vs official 200" in lost[0]
+    assert "valid" not in lost[0] and "registered" not in lost[0]
+    assert any(e["text"].startswith("protocol lines of the official table differ") for e in flags)
 
     # the page shows the photo's hash, its link, the numbers beside the official ones
     login(ctx.client, "coordinator")

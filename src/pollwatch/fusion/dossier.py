@@ -552,12 +552,26 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
                 f"the official table gives more than the protocol signed at the station{backing}: {parts}",
             )
         )
+    lines = [d for d in c.differences if d.kind == "line_differs"]
+    if lines:
+        parts = ", ".join(
+            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            for d in lines[:6]
+        )
+        out.append(
+            Statement(
+                src,
+                "hard",
+                "flags",
+                f"protocol lines of the official table differ from the protocol signed at the station{backing}: {parts}",
+            )
+        )
     for f in c.findings:
         kind = str(f.get("kind"))
         text = _CENSUS_WORDS.get(kind, kind.replace("_", " "))
         detail = str(f.get("detail") or "")
         out.append(Statement(src, "context", "context", text + (f" ({detail})" if detail else "")))
-    if lost or added:
+    if c.differences:
         return out, "agree"
     if not c.sheets:
         return out, "silent"

@@ -813,8 +813,9 @@ class CensusSheet:
 @dataclass(frozen=True, slots=True)
 class CensusDifference:
     """A line or candidate where a sheet differs from the official protocol: ``kind``
-    ``sheet_above_official`` (the official figure is lower: votes lost after the count, the
-    Belarus-2020 evidence) or ``official_above_sheet`` (votes added); ``difference`` is
+    ``sheet_above_official`` (a candidate's official figure is lower: votes lost after the
+    count, the Belarus-2020 evidence), ``official_above_sheet`` (votes added) or
+    ``line_differs`` (a protocol line such as registered or valid); ``difference`` is
     official − sheet."""
 
     field: str
@@ -881,13 +882,15 @@ class CensusEvidence:
 
 def _sheet_differences(sheet: CensusSheet, official: OfficialEvidence) -> list[CensusDifference]:
     out = []
-    pairs = [(k, v, official.fields.get(k)) for k, v in sheet.numbers.items()]
-    pairs += [(k, v, official.votes.get(k)) for k, v in sheet.votes.items()]
-    for k, s, off in pairs:
+    for k, s, off in [(k, v, official.votes.get(k)) for k, v in sheet.votes.items()]:
         if s is None or off is None or int(s) == int(off):
             continue
         kind = "sheet_above_official" if int(s) > int(off) else "official_above_sheet"
         out.append(CensusDifference(k, int(s), int(off), kind, sheet.sheet_id))
+    # a protocol line (registered, valid …) that differs is not votes lost or added: its own kind
+    for k, s, off in [(k, v, official.fields.get(k)) for k, v in sheet.numbers.items()]:
+        if s is not None and off is not None and int(s) != int(off):
+            out.append(CensusDifference(k, int(s), int(off), "line_differs", sheet.sheet_id))
     return out
 
 

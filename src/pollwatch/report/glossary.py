@@ -511,6 +511,11 @@ CENSUS: dict[str, Term] = _terms(
         "A candidate's official figure is higher than the figure on the protocol signed at the station: votes added between the station and the tabulation.",
     ),
     (
+        "line_differs",
+        "protocol line differs from the sheet",
+        "A line of the official protocol (registered voters, valid or invalid ballots …) differs from the same line on the protocol signed at the station.",
+    ),
+    (
         "unknown_station",
         "station not on the official list",
         "The sheet names a station the official file does not have; its numbers are not counted.",

@@ -535,6 +535,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "az": "Rəsmi cədvəl məntəqədə imzalanmış protokoldan çox səs göstərir: səslər sayımdan sonra əlavə edilib.",
         "ru": "В официальной таблице больше голосов, чем в протоколе, подписанном на участке: голоса добавлены после подсчёта.",
     },
+    "census_line_differs": {
+        "en": "A protocol line of the official table differs from the sheet signed at the station.",
+        "az": "Rəsmi cədvəldə protokolun bir sətri məntəqədə imzalanmış protokoldan fərqlənir.",
+        "ru": "Строка официальной таблицы отличается от протокола, подписанного на участке.",
+    },
     "census_sheet_matches": {
         "en": "The accepted sheet matches the official figures (ballots stuffed before the count would be on both).",
         "az": "Qəbul edilmiş protokol rəsmi rəqəmlərlə üst-üstə düşür (sayımdan əvvəl atılmış bülletenlər hər ikisində olardı).",
