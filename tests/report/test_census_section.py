@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pollwatch.census import census_check
+from pollwatch.census.sheets import SheetFinding
 from pollwatch.census.simulation import simulate_census
 from pollwatch.claims.model import Claim
 from pollwatch.cli import app
@@ -122,6 +123,19 @@ def test_every_finding_kind_and_verdict_has_a_glossary_entry(check):
     kinds = {f["kind"] for f in check.findings} | {c.verdict for c in check.claims}
     assert kinds <= set(CENSUS) | {"arithmetic"}
     assert {"impossible", "consistent", "unverifiable"} <= set(CENSUS)
+
+
+def test_every_sheet_finding_kind_is_named_and_in_the_schema():
+    """The kinds census.sheets documents (SheetFinding) and the comparison kinds: each has a
+    glossary entry and is allowed by the schema (a new kind fails here, not in a reader's hands)."""
+    doc = SheetFinding.__doc__ or ""
+    kinds = set(re.findall(r"``(\w+)`` \(", doc.split("``kind``", 1)[1]))
+    assert {"duplicate", "conflict", "incomplete", "arithmetic", "unknown_station"} <= kinds
+    kinds |= {"sheet_above_official", "official_above_sheet"}
+    assert kinds - {"arithmetic"} <= set(CENSUS)
+    schema = results_schema()["$defs"]["census"]["properties"]["findings"]["items"]
+    assert kinds <= set(schema["properties"]["kind"]["enum"])
+    assert "sheet_id_reused" in schema["properties"]["kind"]["enum"]  # on main's census.sheets
 
 
 def test_results_json_census_block_follows_the_schema(written, check):

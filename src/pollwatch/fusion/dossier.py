@@ -512,6 +512,7 @@ _CENSUS_WORDS = {
     "duplicate": "the same sheet was filed more than once (one copy counted)",
     "unknown_station": "the sheet names a station the official file does not have",
     "photo": "the sheet's photo was also filed for another station",
+    "sheet_id_reused": "the sheet's id also appears on a sheet of another station (none of them counted)",
 }
 
 

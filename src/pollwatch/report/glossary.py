@@ -536,6 +536,11 @@ CENSUS: dict[str, Term] = _terms(
         "A candidate's cell on the sheet is blank; the sheet is not counted.",
     ),
     (
+        "sheet_id_reused",
+        "one sheet id on sheets of different stations",
+        "The same sheet serial or QR id appears on sheets filed for different stations; none of them is counted until someone settles it from the photos.",
+    ),
+    (
         "impossible",
         "impossible",
         "The collected sheets alone rule the claim out, even if every vote outside them went the claim's way.",
