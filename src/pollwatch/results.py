@@ -25,7 +25,7 @@ import numpy as np
 #: the version of ``results.json``'s layout, written into every file as ``schema_version``; the
 #: JSON Schema (draft 2020-12) is ``pollwatch/report/schema/results.schema.json``. MAJOR.MINOR.PATCH:
 #: a new key raises MINOR, a key removed, renamed or changed in meaning raises MAJOR.
-RESULTS_SCHEMA_VERSION = "1.0.0"
+RESULTS_SCHEMA_VERSION = "1.1.0"
 
 
 class ConfidenceInterval(NamedTuple):

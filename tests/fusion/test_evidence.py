@@ -285,6 +285,8 @@ def test_dossier_json_keys_and_round_trip(election):
         "text",
         "media_hashes",
         "notes",
+        "census",
+        "observed_turnout",
     ]
     assert doc["levels"] == {"region": "N"} and doc["arithmetic"][0]["rule"]
     assert doc["forensic"] is None and doc["camera"] is None and doc["camera_events"] == []

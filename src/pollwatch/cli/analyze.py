@@ -74,6 +74,23 @@ def _source_sections(election, seed, copies, tallies, status, claims) -> list:
     return out
 
 
+def _census(sheets: Path | None, election, claims: Path | None):
+    """The tally-sheet census of ``sheets`` against the official file (with the claims judged
+    against it), or ``None`` without ``--census``; a bad sheets file exits 1 with its problems."""
+    if sheets is None:
+        return None
+    from pollwatch.census import census_check, read_sheets
+    from pollwatch.claims import load_claims
+    from pollwatch.errors import PollwatchError
+
+    try:
+        return census_check(
+            read_sheets(sheets), election, load_claims(claims) if claims is not None else ()
+        )
+    except (PollwatchError, ValueError) as exc:
+        raise fail(f"--census {sheets}: {exc}") from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
@@ -116,6 +133,12 @@ def register(app: typer.Typer) -> None:
         ),
         claims: Path | None = typer.Option(
             None, "--claims", help="Published claims (YAML/CSV): claims section."
+        ),
+        census: Path | None = typer.Option(
+            None,
+            "--census",
+            help="Collected tally sheets (docs/census.md §1 format): tally-sheet census section "
+            "and the census block of results.json; --claims are judged against them too.",
         ),
         regional_boot: int = typer.Option(
             0,
@@ -200,10 +223,18 @@ def register(app: typer.Typer) -> None:
 
         with use_language(lang):  # the source sections' text too
             sections = _source_sections(election, seed, copies, tallies, status, claims)
+            check = _census(census, election, claims)
             paths = (
-                write_exports(analysis, out)
+                write_exports(analysis, out, census=check)
                 if no_report
-                else write_all(analysis, out, extra_sections=sections, lang=lang)
+                else write_all(
+                    analysis,
+                    out,
+                    extra_sections=sections,
+                    lang=lang,
+                    census=check,
+                    census_source=str(census or ""),
+                )
             )
         for name, err in analysis.errors.items():
             console.print(f"[yellow]{name} not computed:[/] {err}", highlight=False)

@@ -37,23 +37,29 @@ from pollwatch.fusion.evidence import (
     ArithmeticFinding,
     CameraEvent,
     CameraEvidence,
+    CensusEvidence,
     ForensicEvidence,
     Mismatch,
     ObserverEvidence,
     ObserverReport,
     OfficialEvidence,
     ProtocolCopyEvidence,
+    TurnoutCountEvidence,
     camera_evidence,
+    census_evidence,
     copy_evidence,
     forensic_evidence,
     observer_evidence,
     official_evidence,
+    sheets_of_station,
+    turnout_evidence,
 )
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
 __all__ = [
     "FRAUD_CATEGORIES",
+    "OPTIONAL_SOURCES",
     "SOURCES",
     "Statement",
     "StationDossier",
@@ -68,7 +74,12 @@ SOURCES = (
     "observers' protocol copy",
     "observers' reports",
     "cameras",
+    "tally-sheet census",
+    "observers' turnout count",
 )
+#: sources listed as silent only when the dossier was given them (a census or the observers'
+#: counts) and they do not cover the station; never given, they are not named at all
+OPTIONAL_SOURCES = ("tally-sheet census", "observers' turnout count")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +115,9 @@ class StationDossier(ResultMixin):
     a source says; ``agree``/``disagree``/``silent``: sources flagging, clearing, or not
     covering the station. :meth:`to_dict` flattens them into the dossier's JSON (``official``,
     ``arithmetic``, ``forensic``, ``protocol_copy``, ``mismatches``, ``observer_reports``,
-    ``camera``, ``camera_events``, ``evidence`` …).
+    ``camera``, ``camera_events``, ``evidence`` …). ``census``: the station's tally sheets
+    against the official protocol; ``observed_turnout``: an observer's own count of the ballots
+    against the protocol's (each ``None`` where there is none).
     """
 
     station_id: str
@@ -121,6 +134,8 @@ class StationDossier(ResultMixin):
     text: str
     media_hashes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    census: CensusEvidence | None = None
+    observed_turnout: TurnoutCountEvidence | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "levels", MappingProxyType(dict(self.levels)))
@@ -165,6 +180,10 @@ class StationDossier(ResultMixin):
                 "text": self.text,
                 "media_hashes": self.media_hashes,
                 "notes": self.notes,
+                "census": self.census.to_dict() if self.census is not None else None,
+                "observed_turnout": (
+                    self.observed_turnout.to_dict() if self.observed_turnout is not None else None
+                ),
             }
         )
 
@@ -183,6 +202,9 @@ def station_dossier(
     forensic_threshold: float = 2.0,
     camera_estimate: Any = None,
     camera_events: pl.DataFrame | None = None,
+    census: Any = None,
+    census_sheets: Any = None,
+    observed_turnout: Any = None,
     notes: Sequence[str] = (),
 ) -> StationDossier:
     """Assemble the dossier of ``station_id`` from whatever sources are given.
@@ -201,8 +223,13 @@ def station_dossier(
     ``occurred_at``, ``answers``, ``flags``, ``channel`` and ``media`` (``sha256``,
     ``published_sha256``, ``content_type``), as
     :func:`pollwatch.service.sources.dossier.observer_reports_from_db` reads them from the
-    service database. Each source is read by its function in :mod:`pollwatch.fusion.evidence`.
-    Raises ``KeyError`` for a station not in the election.
+    service database. ``census_sheets``: the collected tally sheets
+    (:class:`~pollwatch.census.sheets.Sheets`) with ``census``, their
+    :class:`~pollwatch.census.check.CensusCheck` (its findings about the station);
+    ``observed_turnout``: an :class:`~pollwatch.quickcount.turnout.ObservedTurnout` (without it,
+    the observers' end-of-day counts among ``observer_reports`` are used). Each source is read
+    by its function in :mod:`pollwatch.fusion.evidence`. Raises ``KeyError`` for a station not
+    in the election.
     """
     sid = str(station_id)
     if findings is None:
@@ -212,6 +239,15 @@ def station_dossier(
         raise KeyError(f"station {sid!r} is not in the election")
     i = int(np.flatnonzero(np.asarray(election.station_ids).astype(str) == sid)[0])
     observers = observer_evidence(observer_reports, sid)
+    names = {c.id: c.name for c in election.candidates}
+    sheets = sheets_of_station(census_sheets, sid, names) if census_sheets is not None else []
+    census_ev = (
+        census_evidence(
+            sid, sheets, official=official, findings=getattr(census, "findings", ()) or ()
+        )
+        if census_sheets is not None or census is not None
+        else None
+    )
     return build_dossier(
         sid,
         levels={lv: str(election.level(lv)[i]) for lv in election.meta.hierarchy},
@@ -224,6 +260,11 @@ def station_dossier(
         camera=camera_evidence(
             cameras, sid, estimate=camera_estimate, status=camera_status, events=camera_events
         ),
+        census=census_ev,
+        observed_turnout=turnout_evidence(
+            sid, official=official, observers=observers, observed=observed_turnout
+        ),
+        census_given=census_sheets is not None or census is not None,
         forensic_threshold=forensic_threshold,
         notes=notes,
     )
@@ -238,13 +279,18 @@ def build_dossier(
     protocol_copy: ProtocolCopyEvidence | None = None,
     observers: ObserverEvidence | None = None,
     camera: CameraEvidence | None = None,
+    census: CensusEvidence | None = None,
+    observed_turnout: TurnoutCountEvidence | None = None,
+    census_given: bool = False,
     forensic_threshold: float = 2.0,
     notes: Sequence[str] = (),
 ) -> StationDossier:
     """Compose a dossier from one evidence object per source (what :func:`station_dossier`
     reads, or what the service holds) and write its statements and summary. A station with
     forensic points of at least ``forensic_threshold`` and a statistical signal is flagged by
-    the forensics."""
+    the forensics. ``census_given``: a census was run, so a station without a sheet is listed
+    as not covered by it (the :data:`OPTIONAL_SOURCES` are otherwise named only where they
+    say something)."""
     if not (forensic_threshold >= 0):
         raise ValueError(f"forensic_threshold ({forensic_threshold}) must be >= 0")
     sid = str(station_id)
@@ -254,6 +300,8 @@ def build_dossier(
         _read_copy(protocol_copy),
         _read_observers(observers),
         _read_cameras(camera),
+        _read_census(census, census_given),
+        _read_turnout(observed_turnout),
     )
     said: list[Statement] = []
     stance: dict[str, list[str]] = {"agree": [], "disagree": [], "silent": []}
@@ -276,6 +324,8 @@ def build_dossier(
         _plain(sid, said, stance["agree"], stance["disagree"], stance["silent"]),
         observers.media_hashes if observers is not None else (),
         tuple(notes),
+        census,
+        observed_turnout,
     )
 
 
@@ -452,6 +502,121 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
         )
         out.append(Statement(src, "context", "context", text))
     return out, where
+
+
+#: census finding kinds in words (the report's glossary names them the same way)
+_CENSUS_WORDS = {
+    "conflict": "two different sets of numbers were filed for this station; neither is counted until someone settles it from the photos",
+    "arithmetic": "the sheet itself does not add up",
+    "incomplete": "a vote cell of the sheet is blank",
+    "duplicate": "the same sheet was filed more than once (one copy counted)",
+    "unknown_station": "the sheet names a station the official file does not have",
+    "photo": "the sheet's photo was also filed for another station",
+    "sheet_id_reused": "the sheet's id also appears on a sheet of another station (none of them counted)",
+}
+
+
+def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
+    """A signed sheet that differs from the official table flags (hard: the photo is the
+    evidence); a sheet that matches clears the tabulation, never the count itself."""
+    src = "tally-sheet census"
+    if c is None:
+        return [], ("silent" if given else None)
+    out: list[Statement] = []
+    photos = len(c.photos)
+    backing = f" ({photos} photo{'s' if photos != 1 else ''} on file)" if photos else ""
+    lost = [d for d in c.differences if d.kind == "sheet_above_official"]
+    added = [d for d in c.differences if d.kind == "official_above_sheet"]
+    if lost:
+        parts = ", ".join(
+            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            for d in lost[:6]
+        )
+        out.append(
+            Statement(
+                src,
+                "hard",
+                "flags",
+                f"the official table gives fewer votes than the protocol signed at the station{backing}: {parts}",
+            )
+        )
+    if added:
+        parts = ", ".join(
+            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            for d in added[:6]
+        )
+        out.append(
+            Statement(
+                src,
+                "hard",
+                "flags",
+                f"the official table gives more than the protocol signed at the station{backing}: {parts}",
+            )
+        )
+    lines = [d for d in c.differences if d.kind == "line_differs"]
+    if lines:
+        parts = ", ".join(
+            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            for d in lines[:6]
+        )
+        out.append(
+            Statement(
+                src,
+                "hard",
+                "flags",
+                f"protocol lines of the official table differ from the protocol signed at the station{backing}: {parts}",
+            )
+        )
+    for f in c.findings:
+        kind = str(f.get("kind"))
+        text = _CENSUS_WORDS.get(kind, kind.replace("_", " "))
+        detail = str(f.get("detail") or "")
+        out.append(Statement(src, "context", "context", text + (f" ({detail})" if detail else "")))
+    if c.differences:
+        return out, "agree"
+    if not c.sheets:
+        return out, "silent"
+    if not c.compared:
+        text = "the tally sheet is on file; the official protocol is not loaded here, so it is not compared"
+        return [*out, Statement(src, "hard", "not compared", text)], "silent"
+    text = (
+        f"the accepted tally sheet matches the official figures{backing} (this cannot reveal "
+        "ballots stuffed before the count: they are on the sheet too)"
+    )
+    return [*out, Statement(src, "hard", "clear", text)], "disagree"
+
+
+def _read_turnout(t: TurnoutCountEvidence | None) -> Reading:
+    """An observer's count of the ballots: testimony, not a camera; beyond the tolerance it
+    flags, within it it clears."""
+    src = "observers' turnout count"
+    if t is None:
+        return [], None
+    tol = f"tolerance {t.tolerance:.0f} ballots"
+    what = "an observer's own count, not a camera"
+    if t.gap is None:
+        text = (
+            f"an observer counted {fmt_int(t.observed)} ballots in the boxes ({t.source}); the "
+            "protocol's ballots are not known here, so it is not compared"
+        )
+        return [Statement(src, "testimony", "not compared", text)], "silent"
+    if t.flagged and t.gap > 0:
+        text = (
+            f"the protocol has {fmt_int(t.protocol)} ballots in the boxes, {fmt_int(t.gap)} more "
+            f"than the {fmt_int(t.observed)} an observer counted ({tol}; {what}; {t.source})"
+        )
+        return [Statement(src, "testimony", "flags", text)], "agree"
+    if t.flagged:
+        text = (
+            f"the protocol has {fmt_int(t.protocol)} ballots in the boxes, {fmt_int(-t.gap)} fewer "
+            f"than the {fmt_int(t.observed)} an observer counted ({tol}; {what}; {t.source})"
+        )
+        return [Statement(src, "testimony", "flags", text)], "agree"
+    text = (
+        f"the protocol's {fmt_int(t.protocol)} ballots in the boxes are within the tolerance of "
+        f"the {fmt_int(t.observed)} an observer counted (gap {t.gap:+d}; {tol}; {what})"
+    )
+    return [Statement(src, "testimony", "clear", text)], "disagree"
 
 
 def _plain(

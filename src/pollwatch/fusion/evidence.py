@@ -13,7 +13,12 @@ the station:
 * :func:`observer_evidence` — observers' checklists, incidents and protocol submissions
   (:class:`ObserverEvidence`);
 * :func:`camera_evidence` — the camera estimate against the official turnout, and the camera
-  status log and events (:class:`CameraEvidence`).
+  status log and events (:class:`CameraEvidence`);
+* :func:`census_evidence` — the station's tally sheets (photo hash, typed numbers), each line
+  where they differ from the official protocol and the census findings (:class:`CensusEvidence`);
+* :func:`turnout_evidence` — an observer's own end-of-day count of the ballots against the
+  protocol's, with the tolerance rule of the quick count's turnout estimator
+  (:class:`TurnoutCountEvidence`).
 
 Each object's ``to_dict()`` is the JSON of the dossier's matching keys
 (:meth:`pollwatch.fusion.dossier.StationDossier.to_dict`). :mod:`pollwatch.fusion.dossier`
@@ -36,6 +41,12 @@ from pollwatch.model import Election
 from pollwatch.model.fields import field_names
 from pollwatch.quickcount.compare import match_protocols
 from pollwatch.quickcount.copies import ProtocolCopies
+from pollwatch.quickcount.turnout import (
+    END_OF_DAY,
+    TOLERANCE_SHARE,
+    TOLERANCE_VOTES,
+    gap_tolerance,
+)
 from pollwatch.results import jsonable
 from pollwatch.validate import validate
 
@@ -44,10 +55,14 @@ __all__ = [
     "SIGNAL_WORDS",
     "STATISTICAL_SIGNALS",
     "WEAK_SIGNALS",
+    "SHEET_FINDINGS",
     "ArithmeticFinding",
     "CameraCount",
     "CameraEvent",
     "CameraEvidence",
+    "CensusDifference",
+    "CensusEvidence",
+    "CensusSheet",
     "ForensicEvidence",
     "Mismatch",
     "ObserverEvidence",
@@ -55,12 +70,17 @@ __all__ = [
     "OfficialEvidence",
     "ProtocolCopy",
     "ProtocolCopyEvidence",
+    "TurnoutCountEvidence",
     "camera_evidence",
+    "census_evidence",
     "copy_evidence",
     "forensic_evidence",
     "observer_evidence",
     "official_evidence",
+    "protocol_ballots",
     "scores_table",
+    "sheets_of_station",
+    "turnout_evidence",
 ]
 
 #: incident categories that report the kinds of fraud the other sources measure
@@ -747,3 +767,336 @@ def camera_evidence(
     if count is None and not log:
         return None
     return CameraEvidence(count, tuple(log))
+
+
+# -- the tally-sheet census ---------------------------------------------------------------------
+#: census findings about one station's sheets that say the sheet itself cannot be used as is
+SHEET_FINDINGS = ("conflict", "arithmetic", "incomplete", "duplicate", "unknown_station")
+
+
+@dataclass(frozen=True, slots=True)
+class CensusSheet:
+    """One accepted (or, in the library, usable or not) tally sheet of the station: its
+    ``sheet_id``, the photo's ``sha256`` (as received), ``photo_url`` (the service's link to the
+    metadata-free copy, only for those allowed to see it), the typed ``numbers`` (protocol
+    lines) and ``votes`` by candidate name, how it was accepted (``resolution``: "agreed" by
+    two blind typists, "arbitrated", or "file" for a sheets file) and the ``problems`` its
+    checks found."""
+
+    sheet_id: str | None = None
+    sha256: str | None = None
+    photo_url: str | None = None
+    numbers: Mapping[str, int | None] = field(default_factory=dict)
+    votes: Mapping[str, int | None] = field(default_factory=dict)
+    resolution: str | None = None
+    problems: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numbers", _frozen(self.numbers))
+        object.__setattr__(self, "votes", _frozen(self.votes))
+        object.__setattr__(self, "problems", tuple(self.problems))
+
+    def to_dict(self) -> dict:
+        return jsonable(
+            {
+                "sheet_id": self.sheet_id,
+                "sha256": self.sha256,
+                "photo_url": self.photo_url,
+                "numbers": dict(self.numbers),
+                "votes": dict(self.votes),
+                "resolution": self.resolution,
+                "problems": self.problems,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CensusDifference:
+    """A line or candidate where a sheet differs from the official protocol: ``kind``
+    ``sheet_above_official`` (a candidate's official figure is lower: votes lost after the
+    count, the Belarus-2020 evidence), ``official_above_sheet`` (votes added) or
+    ``line_differs`` (a protocol line such as registered or valid); ``difference`` is
+    official − sheet."""
+
+    field: str
+    sheet: int
+    official: int
+    kind: str
+    sheet_id: str | None = None
+
+    @property
+    def difference(self) -> int:
+        return self.official - self.sheet
+
+    def to_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "sheet": self.sheet,
+            "official": self.official,
+            "difference": self.difference,
+            "kind": self.kind,
+            "sheet_id": self.sheet_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CensusEvidence:
+    """The station's tally sheets against its official protocol: the ``sheets``, every
+    ``difference`` from the official figures (``compared``: whether the official protocol was
+    there), and the census ``findings`` about the station's sheets (``kind``, ``detail``:
+    ``conflict`` — two different sets of numbers, ``arithmetic`` — the sheet does not add up,
+    and the other :data:`SHEET_FINDINGS`)."""
+
+    sheets: tuple[CensusSheet, ...]
+    differences: tuple[CensusDifference, ...] = ()
+    findings: tuple[Mapping[str, object], ...] = ()
+    compared: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sheets", tuple(self.sheets))
+        object.__setattr__(self, "differences", tuple(self.differences))
+        object.__setattr__(self, "findings", tuple(_frozen(f) for f in self.findings))
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Every finding kind about the station, differences included, each once."""
+        seen = [str(f.get("kind")) for f in self.findings] + [d.kind for d in self.differences]
+        return tuple(dict.fromkeys(seen))
+
+    @property
+    def photos(self) -> tuple[str, ...]:
+        return tuple(s.sha256 for s in self.sheets if s.sha256)
+
+    def to_dict(self) -> dict:
+        """The dossier's ``census``."""
+        return jsonable(
+            {
+                "sheets": [s.to_dict() for s in self.sheets],
+                "differences": [d.to_dict() for d in self.differences],
+                "findings": [dict(f) for f in self.findings],
+                "kinds": self.kinds,
+                "compared": self.compared,
+            }
+        )
+
+
+def _sheet_differences(sheet: CensusSheet, official: OfficialEvidence) -> list[CensusDifference]:
+    out = []
+    for k, s, off in [(k, v, official.votes.get(k)) for k, v in sheet.votes.items()]:
+        if s is None or off is None or int(s) == int(off):
+            continue
+        kind = "sheet_above_official" if int(s) > int(off) else "official_above_sheet"
+        out.append(CensusDifference(k, int(s), int(off), kind, sheet.sheet_id))
+    # a protocol line (registered, valid …) that differs is not votes lost or added: its own kind
+    for k, s, off in [(k, v, official.fields.get(k)) for k, v in sheet.numbers.items()]:
+        if s is not None and off is not None and int(s) != int(off):
+            out.append(CensusDifference(k, int(s), int(off), "line_differs", sheet.sheet_id))
+    return out
+
+
+def census_evidence(
+    station_id: str,
+    sheets: Iterable[CensusSheet | Mapping[str, Any]] | None,
+    *,
+    official: OfficialEvidence | None = None,
+    findings: Iterable[Mapping[str, Any]] = (),
+) -> CensusEvidence | None:
+    """The census of ``station_id``: its ``sheets`` (:class:`CensusSheet` or their dicts)
+    compared line by line with the ``official`` protocol (differences are computed here, the
+    same way for the library's sheets file and the service's accepted sheets), and the census
+    ``findings`` about the station (``station_id``, ``kind``, ``detail``; others' are skipped,
+    and the comparison kinds are recomputed, not copied). Two accepted sheets with different
+    numbers are a ``conflict``; a sheet's own ``problems`` are ``arithmetic`` findings (``photo``
+    where the service found its photo filed for another station).
+    ``None`` when the station has no sheet and no finding."""
+    sid = str(station_id)
+    got = tuple(s if isinstance(s, CensusSheet) else CensusSheet(**dict(s)) for s in sheets or ())
+    found: list[dict] = [
+        {"kind": str(f["kind"]), "detail": str(f.get("detail", ""))}
+        for f in findings
+        if str(f.get("station_id")) == sid
+        and f.get("kind") not in ("sheet_above_official", "official_above_sheet")
+    ]
+    distinct = {(tuple(sorted(s.numbers.items())), tuple(sorted(s.votes.items()))) for s in got}
+    if len(distinct) > 1 and not any(f["kind"] == "conflict" for f in found):
+        found.append(
+            {
+                "kind": "conflict",
+                "detail": f"{len(distinct)} different sets of numbers accepted for one station",
+            }
+        )
+    for s in got:
+        for p in s.problems:
+            kind = "photo" if p.startswith("photo") else "arithmetic"
+            found.append({"kind": kind, "detail": f"sheet {s.sheet_id}: {p}"})
+    if not got and not found:
+        return None
+    diffs: list[CensusDifference] = []
+    compared = official is not None and official.known
+    if official is not None and compared:
+        diffs = [d for s in got for d in _sheet_differences(s, official)]
+    return CensusEvidence(got, tuple(diffs), tuple(found), compared)
+
+
+def sheets_of_station(
+    sheets: Any, station_id: str, names: Mapping[str, str] | None = None
+) -> list[CensusSheet]:
+    """The rows of a :class:`~pollwatch.census.sheets.Sheets` table for ``station_id``, usable
+    ones only (a conflicting or failing sheet is a finding, not numbers), as
+    :class:`CensusSheet` (``names``: sheet column → candidate name; the photo's hash from an
+    ``image_sha256`` column where the file has one)."""
+    names = dict(names or {})
+    t = sheets.usable.filter(pl.col("station_id").cast(pl.Utf8) == str(station_id))
+    out = []
+    for r in t.iter_rows(named=True):
+        out.append(
+            CensusSheet(
+                sheet_id=str(r["sheet_id"])
+                if r.get("sheet_id") is not None
+                else f"line {r['line']}",
+                sha256=r.get("image_sha256"),
+                numbers={f: r[f] for f in sheets.fields if f in r},
+                votes={names.get(c, c): r[c] for c in sheets.candidates},
+                resolution="file",
+            )
+        )
+    return out
+
+
+# -- the observers' own turnout count -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TurnoutCountEvidence:
+    """An observer's end-of-day count of the ballots in the boxes (``observed``; with the
+    ``voters_by_noon`` and ``voters_by_17`` counts where filed) against the protocol's ballots
+    in the boxes (``protocol``: its ballots-in-boxes lines, else valid + invalid; ``None`` when
+    the protocol is not held). ``gap = protocol − observed``; ``flagged`` when ``|gap|`` exceeds
+    ``tolerance`` (:func:`pollwatch.quickcount.turnout.gap_tolerance`). ``source``: where the
+    count comes from (a service submission or an observed-counts file); ``counts``: every
+    end-of-day count filed for the station, when observers disagree."""
+
+    observed: int
+    protocol: int | None
+    registered: int | None
+    tolerance: float
+    source: str
+    voters_by_noon: int | None = None
+    voters_by_17: int | None = None
+    counts: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", tuple(self.counts))
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.protocol is None else self.protocol - self.observed
+
+    @property
+    def flagged(self) -> bool:
+        return self.gap is not None and abs(self.gap) > self.tolerance
+
+    @property
+    def observed_turnout(self) -> float | None:
+        return self.observed / self.registered if self.registered else None
+
+    @property
+    def protocol_turnout(self) -> float | None:
+        if self.protocol is None or not self.registered:
+            return None
+        return self.protocol / self.registered
+
+    def to_dict(self) -> dict:
+        """The dossier's ``observed_turnout``."""
+        return jsonable(
+            {
+                "observed": self.observed,
+                "voters_by_noon": self.voters_by_noon,
+                "voters_by_17": self.voters_by_17,
+                "protocol": self.protocol,
+                "registered": self.registered,
+                "gap": self.gap,
+                "tolerance": self.tolerance,
+                "flagged": self.flagged,
+                "observed_turnout": self.observed_turnout,
+                "protocol_turnout": self.protocol_turnout,
+                "source": self.source,
+                "counts": self.counts,
+            }
+        )
+
+
+def protocol_ballots(official: OfficialEvidence | None) -> int | None:
+    """Ballots in the boxes by the protocol: its ballots-in-boxes lines, else valid + invalid
+    (as :func:`pollwatch.quickcount.turnout.estimate_observed_turnout` reads them)."""
+    if official is None:
+        return None
+    f = official.fields
+    boxes = [f[k] for k in ("ballots_in_mobile_boxes", "ballots_in_stationary_boxes") if k in f]
+    if boxes:
+        return int(sum(boxes))
+    if "valid" in f and "invalid" in f:
+        return int(f["valid"] + f["invalid"])
+    return None
+
+
+def _count(v: Any) -> int | None:
+    try:
+        return None if v is None or isinstance(v, bool) else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def turnout_evidence(
+    station_id: str,
+    *,
+    official: OfficialEvidence | None = None,
+    observers: ObserverEvidence | None = None,
+    observed: Any = None,
+    tolerance_votes: float = TOLERANCE_VOTES,
+    tolerance_share: float = TOLERANCE_SHARE,
+) -> TurnoutCountEvidence | None:
+    """The observers' own count of ``station_id`` against its protocol (issue 19: the
+    station-level gaps of :mod:`pollwatch.quickcount.turnout` go to the dossier).
+
+    ``observed``: an :class:`~pollwatch.quickcount.turnout.ObservedTurnout` (its station gap is
+    used as computed, tolerance included); else the end-of-day count (``ballots_in_boxes``) of
+    the observers' checklists not rejected by a coordinator, the last filed, with the noon and
+    17:00 counts of their voting checklists. The tolerance rule is
+    :func:`~pollwatch.quickcount.turnout.gap_tolerance`. ``None`` without a count."""
+    sid = str(station_id)
+    registered = official.fields.get("registered") if official is not None else None
+    for g in getattr(observed, "gaps", ()) or ():
+        if str(g.station_id) == sid:
+            return TurnoutCountEvidence(
+                observed=int(g.observed),
+                protocol=g.protocol,
+                registered=int(g.registered),
+                tolerance=float(g.tolerance),
+                source="observed-counts file",
+                counts=(int(g.observed),),
+            )
+    if observers is None:
+        return None
+    filed = [r for r in observers.checklists if r.status != "rejected"]
+    ends: list[tuple[ObserverReport, int]] = []
+    for r in filed:
+        v = _count(r.answers.get(END_OF_DAY))
+        if v is not None:
+            ends.append((r, v))
+    if not ends:
+        return None
+    last, value = ends[-1]
+
+    def latest(key: str) -> int | None:
+        vals = [v for r in filed if (v := _count(r.answers.get(key))) is not None]
+        return vals[-1] if vals else None
+
+    return TurnoutCountEvidence(
+        observed=value,
+        protocol=protocol_ballots(official) if official is not None and official.known else None,
+        registered=int(registered) if registered is not None else None,
+        tolerance=gap_tolerance(value, tolerance_votes, tolerance_share),
+        source=f"service submission {last.submission_id}",
+        voters_by_noon=latest("voters_by_noon"),
+        voters_by_17=latest("voters_by_17"),
+        counts=tuple(v for _, v in ends),
+    )

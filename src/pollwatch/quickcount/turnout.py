@@ -44,11 +44,17 @@ __all__ = [
     "ObservedCounts",
     "ObservedTurnout",
     "StationGap",
+    "TOLERANCE_SHARE",
+    "TOLERANCE_VOTES",
+    "gap_tolerance",
     "estimate_observed_turnout",
     "read_observed_counts",
 ]
 
 END_OF_DAY = "ballots_in_boxes"
+#: the default tolerance of a station's gap: clicker counts are off by a few voters
+TOLERANCE_VOTES = 5
+TOLERANCE_SHARE = 0.02
 CURVE = (("12:00", "voters_by_noon"), ("17:00", "voters_by_17"))
 _COUNTS = (*[c for _, c in CURVE], END_OF_DAY)
 
@@ -403,6 +409,17 @@ def _ratio(y, x, codes, N, confidence: float) -> _Ratio:
     return _Ratio(float(p[0]), se, df, float(p[0]) - q * se, float(p[0]) + q * se)
 
 
+def gap_tolerance(
+    observed: float,
+    tolerance_votes: float = TOLERANCE_VOTES,
+    tolerance_share: float = TOLERANCE_SHARE,
+) -> float:
+    """How far a protocol may be from an observer's end-of-day count of ``observed`` before the
+    station is flagged: ``max(tolerance_votes, tolerance_share × observed)`` (docs/quickcount.md
+    §9); one rule for the estimator's gaps and the station dossier."""
+    return max(float(tolerance_votes), tolerance_share * float(observed))
+
+
 def _protocol_ballots(e: Election) -> np.ndarray:
     """Ballots in the box by the protocol: its ballots-in-boxes lines, else valid + invalid."""
     if any(e.has(f) for f in ("ballots_in_mobile_boxes", "ballots_in_stationary_boxes")):
@@ -417,8 +434,8 @@ def estimate_observed_turnout(
     frame: Election | None = None,
     strata: str | Sequence[str] | None = None,
     confidence: float = 0.95,
-    tolerance_votes: int = 5,
-    tolerance_share: float = 0.02,
+    tolerance_votes: int = TOLERANCE_VOTES,
+    tolerance_share: float = TOLERANCE_SHARE,
 ) -> ObservedTurnout:
     """Turnout from the observers' end-of-day counts, against the official result (docs/quickcount.md
     §9; Cochran 1977 eq. 6.50; Kish 1965 §8.2).
@@ -563,7 +580,7 @@ def estimate_observed_turnout(
             continue
         p = None if np.isnan(prot[i]) else int(prot[i])
         g = None if p is None else p - int(end[i])
-        tol = max(float(tolerance_votes), tolerance_share * end[i])
+        tol = gap_tolerance(end[i], tolerance_votes, tolerance_share)
         gaps.append(
             StationGap(
                 station_id=s,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pollwatch.census.check import CensusCheck
 from pollwatch.report.build import build_report
+from pollwatch.report.census import census_section
 from pollwatch.report.exports import write_exports
 from pollwatch.report.html import Report, Section, render, results_section, write_html
 
@@ -24,6 +26,8 @@ def write_all(
     *,
     extra_sections: list[Section] | None = None,
     lang: str = "en",
+    census: CensusCheck | None = None,
+    census_source: str = "",
 ) -> dict[str, Path]:
     """Write ``report.html``, ``results.json``, ``stations.csv`` and ``stations.parquet``.
 
@@ -43,6 +47,11 @@ def write_all(
     lang : str, default "en"
         The language of ``report.html``: ``"en"``, ``"az"`` or ``"ru"`` (the exports keep
         their codes and English field names in every language).
+    census : CensusCheck, optional
+        A tally-sheet census (:func:`pollwatch.census.census_check`): the report gets its
+        "Tally-sheet census" section and ``results.json`` its ``census`` block.
+    census_source : str
+        The sheets file's name, for the section's first sentence.
 
     Returns
     -------
@@ -57,8 +66,14 @@ def write_all(
     >>> sorted(write_all(analysis, tempfile.mkdtemp()))
     ['report.html', 'results.json', 'stations.csv', 'stations.parquet']
     """
-    paths = write_exports(analysis, out_dir)
-    report = build_report(analysis, extra_sections=extra_sections, lang=lang)
+    paths = write_exports(analysis, out_dir, census=census)
+    report = build_report(
+        analysis,
+        extra_sections=extra_sections,
+        lang=lang,
+        census=census,
+        census_source=census_source,
+    )
     paths["report.html"] = write_html(report, Path(out_dir) / "report.html")
     return paths
 
@@ -67,6 +82,7 @@ __all__ = [
     "Report",
     "Section",
     "build_report",
+    "census_section",
     "render",
     "results_section",
     "write_all",

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from pollwatch.census.check import CensusCheck
 from pollwatch.forensics.scores import WEIGHTS
 from pollwatch.forensics.strength import RULE_METHODS, assess
 from pollwatch.i18n import (
@@ -31,7 +32,9 @@ from pollwatch.model import SOURCE_URL, ElectionMeta
 from pollwatch.model.derived import has_issued, percent
 from pollwatch.report import figures as figs
 from pollwatch.report.caveats import CAVEATS, calibration_notes, caveat_source, legal_source
+from pollwatch.report.census import census_section
 from pollwatch.report.glossary import (
+    CENSUS,
     CHECKS,
     COLUMNS,
     EXCLUSIONS,
@@ -921,6 +924,11 @@ def _glossary_html(checks: set[str], sections: list[Section]) -> str:
         + table(TEXT["glossary_variants"], VARIANTS.values())
         + table(TEXT["glossary_fields"], FIELDS.values())
         + table(TEXT["glossary_levels"], LEVELS.values())
+        + (
+            table(TEXT["glossary_census"], CENSUS.values())
+            if any(x.key == "census" for x in sections)
+            else ""
+        )
     )
 
 
@@ -957,19 +965,30 @@ def build_report(
     top_stations: int = 300,
     extra_sections: list[Section] | None = None,
     lang: str | None = None,
+    census: CensusCheck | None = None,
+    census_source: str = "",
 ) -> Report:
     """Assemble the report for an :class:`~pollwatch.forensics.run.Analysis` in ``lang``
     (``en``, ``az``, ``ru``; default: the current ``pollwatch.i18n.use_language``, else English).
     Every text the report adds, its figures and its numbers are in that language; the
     exports keep their codes. Sections in ``extra_sections`` are built by the caller, in the
-    language of the block it builds them in."""
+    language of the block it builds them in.
+
+    ``census``: a :class:`~pollwatch.census.check.CensusCheck` adds the "Tally-sheet census"
+    section after the other sources (``census_source``: the sheets file's name); without one
+    the section is left out, as for every source not given."""
     lang = normalise(lang) if lang else current_language()
     with use_language(lang):
-        return _build_report(analysis, top_stations, extra_sections, lang)
+        return _build_report(analysis, top_stations, extra_sections, lang, census, census_source)
 
 
 def _build_report(
-    analysis, top_stations: int, extra_sections: list[Section] | None, lang: str
+    analysis,
+    top_stations: int,
+    extra_sections: list[Section] | None,
+    lang: str,
+    census: CensusCheck | None = None,
+    census_source: str = "",
 ) -> Report:
     doc = analysis.doc
     e = analysis.election
@@ -981,7 +1000,10 @@ def _build_report(
         _section("stations", html=_stations_html(analysis, top_stations)),
         _section("quality", intro=TEXT["quality_intro"], html=_quality_html(analysis)),
     ]
-    for s in extra_sections or []:
+    extra = list(extra_sections or [])
+    if census is not None:
+        extra.append(census_section(census, census_source))
+    for s in extra:
         t = SECTIONS.get(s.key)
         if t is not None and not s.tooltip:
             s.tooltip = t.explanation

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pollwatch.i18n import gettext, pgettext
 
 __all__ = [
+    "CENSUS",
     "CHECKS",
     "COLUMNS",
     "EXCLUSIONS",
@@ -523,9 +524,73 @@ SECTIONS: dict[str, Term] = _terms(
         "Everything that points at each of the top stations, from every source.",
     ),
     (
+        "census",
+        "Tally-sheet census",
+        "Photographs of the protocols signed at the stations, counted apart from the official tabulation, and what they prove about published claims.",
+    ),
+    (
         "sources",
         "Sources side by side",
         "How many stations each independent source flags and where they agree.",
+    ),
+)
+
+#: the tally-sheet census: finding kinds and claim verdicts (``results.json`` census block)
+CENSUS: dict[str, Term] = _terms(
+    (
+        "sheet_above_official",
+        "fewer votes in the official table than on the sheet",
+        "A candidate's official figure is lower than the figure on the protocol signed at the station: votes lost between the station and the tabulation.",
+    ),
+    (
+        "official_above_sheet",
+        "more votes in the official table than on the sheet",
+        "A candidate's official figure is higher than the figure on the protocol signed at the station: votes added between the station and the tabulation.",
+    ),
+    (
+        "line_differs",
+        "protocol line differs from the sheet",
+        "A line of the official protocol (registered voters, valid or invalid ballots …) differs from the same line on the protocol signed at the station.",
+    ),
+    (
+        "unknown_station",
+        "station not on the official list",
+        "The sheet names a station the official file does not have; its numbers are not counted.",
+    ),
+    (
+        "duplicate",
+        "sheet filed twice",
+        "The same numbers were filed more than once for one station; one copy is counted.",
+    ),
+    (
+        "conflict",
+        "two different sheets for one station",
+        "Two sets of numbers were filed for one station; neither is counted until someone settles it from the photos.",
+    ),
+    (
+        "incomplete",
+        "blank vote cell",
+        "A candidate's cell on the sheet is blank; the sheet is not counted.",
+    ),
+    (
+        "sheet_id_reused",
+        "one sheet id on sheets of different stations",
+        "The same sheet serial or QR id appears on sheets filed for different stations; none of them is counted until someone settles it from the photos.",
+    ),
+    (
+        "impossible",
+        "impossible",
+        "The collected sheets alone rule the claim out, even if every vote outside them went the claim's way.",
+    ),
+    (
+        "consistent",
+        "consistent",
+        "The collected sheets and the corrected estimate do not contradict the claim.",
+    ),
+    (
+        "unverifiable",
+        "cannot be checked",
+        "The sheets can neither confirm nor rule out the claim (too few sheets, or the claim rests on figures the sheets do not carry).",
     ),
 )
 
@@ -713,6 +778,64 @@ TEXT: dict[str, str] = {
     "corr_row": "correlation of turnout and leader share, {variant}",
     "glossary_fields": "Protocol lines",
     "glossary_levels": "Levels of the administration",
+    "glossary_census": "Tally-sheet census",
+    # tally-sheet census
+    "census_intro": "Photographs of the protocols signed at the stations, read from {source}: {usable} usable sheets of {filed} filed, counted apart from the official tabulation.",
+    "census_coverage": "Sheets were collected at {collected} of {stations} polling stations ({share}), holding {reg_share} of the registered voters.",
+    "census_coverage_noreg": "Sheets were collected at {collected} of {stations} polling stations ({share}).",
+    "census_coverage_none": "Coverage is not known: the official station list was not given.",
+    "census_coverage_by": "Coverage by {level}:",
+    "census_col_stations": "polling stations",
+    "census_col_collected": "sheets collected",
+    "census_col_share": "share of stations",
+    "census_col_reg_share": "share of registered voters",
+    "census_totals_intro": "Votes written on the usable sheets, added up as they are (no correction for the stations without a sheet):",
+    "census_col_candidate": "candidate",
+    "census_col_votes": "votes on the sheets",
+    "census_estimate_intro": "The coverage-corrected estimate for all stations ({confidence} intervals), from {collected} of {stations} stations' sheets in {strata} groups of similar stations:",
+    "census_estimate_assumption": "It assumes that {assumption}.",
+    "census_estimate_none": "No corrected estimate: it needs the official station list and at least two usable sheets on it.",
+    "census_col_quantity": "quantity",
+    "census_col_estimate": "estimate",
+    "census_col_interval": "interval",
+    "census_q_share": "share of valid votes: {name}",
+    "census_q_votes": "votes: {name}",
+    "census_q_valid": "valid votes",
+    "census_q_cast": "ballots cast",
+    "census_q_turnout": "turnout",
+    "census_c_winner_share": "the winner's share of valid votes",
+    "census_c_candidate_share": "share of valid votes: {name}",
+    "census_c_candidate_votes": "votes: {name}",
+    "census_c_turnout": "turnout",
+    "census_c_stations": "polling stations",
+    "census_c_registered": "registered voters",
+    "census_c_ballots_cast": "ballots cast",
+    "census_c_valid_votes": "valid votes",
+    "census_c_invalid_votes": "invalid ballots",
+    "census_c_ballots_printed": "ballots printed",
+    "census_selection_ok": "Selection check: run on the official figures of the collected stations, the estimate reproduces the official totals of all stations within two standard errors for every quantity checked ({n}).",
+    "census_selection_widened": "Selection check: run on the official figures of the collected stations, the estimate misses {n} of {m} official totals by more than two standard errors, so the collected stations differ from the rest in ways the groups do not capture; those intervals were widened by the miss.",
+    "census_selection_none": "Selection check: not run (it needs the official figures of every station).",
+    "census_bound": "Worst case: the {n} usable sheets show {votes} votes; at most {max} more could exist at the stations without a usable sheet (their registered voters).",
+    "census_bound_open": "Worst case: the {n} usable sheets show {votes} votes; without the official station list, what lies outside them is bounded by each claim's own total.",
+    "census_claims_intro": "Each published claim against the sheets:",
+    "census_claims_none": "No published claims were given to judge against the sheets (pollwatch analyze --claims).",
+    "census_col_source": "published by",
+    "census_col_claim": "claim",
+    "census_col_value": "claimed value",
+    "census_col_verdict": "verdict",
+    "census_col_reason": "why",
+    "census_above_intro": "At {n} stations a candidate has fewer votes in the official table than on the protocol signed at the station (the evidence observers collected in Belarus in 2020). Each row sets a signed sheet against the published figure:",
+    "census_above_none": "At no station does the official table give a candidate fewer votes than the sheet.",
+    "census_official_above": "At {n} stations a candidate has more votes in the official table than on the sheet; every such difference is in results.json.",
+    "census_col_station": "station",
+    "census_col_sheet": "on the sheet",
+    "census_col_official": "official",
+    "census_col_difference": "official minus sheet",
+    "census_listed_first": "The first {n} rows are shown; every one is in results.json.",
+    "census_findings_intro": "Sheets not counted, and why:",
+    "census_col_finding": "problem",
+    "census_col_count": "sheets",
     "footer": "No method here proves fraud: each measures a departure from a stated null. Read the methods and caveats before quoting a number.",
 }
 
@@ -720,7 +843,7 @@ TEXT: dict[str, str] = {
 READINGS = _Translated(READINGS, keyed=False)
 TEXT = _Translated(TEXT, keyed=True)
 
-_ALL = (SIGNALS, METHODS, CHECKS, EXCLUSIONS, VARIANTS, FIELDS, LEVELS, SECTIONS, COLUMNS)
+_ALL = (SIGNALS, METHODS, CHECKS, EXCLUSIONS, VARIANTS, FIELDS, LEVELS, SECTIONS, COLUMNS, CENSUS)
 
 
 def all_terms() -> dict[str, Term]:

@@ -16,6 +16,7 @@ from pollwatch.i18n import LANGS, N_, gettext, negotiate
 
 __all__ = [
     "CAMERA_LABELS",
+    "CENSUS_FINDING_LABELS",
     "CENSUS_RESOLUTION_LABELS",
     "CENSUS_STATUS_LABELS",
     "QC_VERDICT_LABELS",
@@ -98,6 +99,21 @@ QC_VERDICT_LABELS: dict[str, str] = {
     "consistent": N_("consistent"),
     "discrepancy": N_("discrepancy"),
     "too_early": N_("too early to say"),
+}
+
+
+# a station's census findings in the dossier (census.sheets.SheetFinding kinds, and "photo":
+# the sheet's photo filed for another station too)
+CENSUS_FINDING_LABELS: dict[str, str] = {
+    "conflict": N_(
+        "Two different sets of numbers were accepted for this station; settle them from the photos."
+    ),
+    "arithmetic": N_("The sheet itself does not add up."),
+    "photo": N_("The sheet's photo was also filed for another station."),
+    "duplicate": N_("The same sheet was filed more than once."),
+    "incomplete": N_("A box on the sheet was left blank."),
+    "unknown_station": N_("The sheet names a station that is not on the official list."),
+    "sheet_id_reused": N_("The sheet's id also appears on another station's sheet."),
 }
 
 # a tally sheet in double-blind transcription (models.CensusSheet.status / .resolution)

@@ -28,15 +28,21 @@ from pollwatch.cameras.lines import visible_ballots
 from pollwatch.errors import InputDataError
 from pollwatch.fusion.dossier import StationDossier, build_dossier, station_dossier
 from pollwatch.fusion.evidence import (
+    CensusSheet,
     OfficialEvidence,
     camera_evidence,
+    census_evidence,
     copy_evidence,
     forensic_evidence,
     observer_evidence,
+    turnout_evidence,
 )
 from pollwatch.service import models as m
+from pollwatch.service import permissions
+from pollwatch.service.crud.census import candidates_of, typists
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.stations import get_station
+from pollwatch.service.errors import Forbidden
 from pollwatch.service.importer import election_from_db
 from pollwatch.service.sources.cameras import camera_tables
 from pollwatch.service.sources.dossier import observer_reports_from_db
@@ -133,7 +139,51 @@ def camera_results(session, election_id: int, election) -> dict | None:
     return _memo(key, make)
 
 
-def service_dossier(session, station_id: int, analysis: Path | None) -> StationDossier:
+def census_sheets(session, station: m.Station, user: m.User | None) -> list[CensusSheet]:
+    """The station's sheets accepted by double-blind transcription (``crud.census``): the
+    photo's SHA-256 as received, the accepted numbers split into protocol lines and votes by
+    candidate, how they were accepted and the findings kept with them. ``photo_url`` links the
+    metadata-free copy only for a ``user`` whom ``permissions.check_sheet_photo`` lets see it."""
+    election = get_election(session, station.election_id)
+    cands = set(candidates_of(election))
+    rows = session.execute(
+        select(m.CensusSheet, m.Media)
+        .join(m.Media, m.Media.id == m.CensusSheet.media_id)
+        .where(
+            m.CensusSheet.station_id == station.id,
+            m.CensusSheet.status == m.SheetStatus.accepted,
+        )
+        .order_by(m.CensusSheet.id)
+    ).all()
+    out = []
+    for sheet, media in rows:
+        url = None
+        if user is not None and media.published_sha256 is not None:
+            try:
+                permissions.check_sheet_photo(user, sheet, typists(session, sheet.id))
+                url = f"/census/photo/{sheet.id}"
+            except Forbidden:
+                url = None
+        final = sheet.final or {}
+        out.append(
+            CensusSheet(
+                sheet_id=f"pw-{sheet.id}",
+                sha256=media.received_sha256 or media.sha256,
+                photo_url=url,
+                numbers={k: v for k, v in final.items() if k not in cands},
+                votes={k: v for k, v in final.items() if k in cands},
+                resolution=sheet.resolution,
+                problems=tuple(str(p) for p in sheet.problems or ()),
+            )
+        )
+    return out
+
+
+def service_dossier(
+    session, station_id: int, analysis: Path | None, user: m.User | None = None
+) -> StationDossier:
+    """The station's dossier from what the service holds; ``user``: who is looking (the link
+    to each census photo is given only to those allowed to see it)."""
     station = get_station(session, station_id)
     reports = observer_reports_from_db(session, station_id)
     table = _stations_table(analysis)
@@ -149,8 +199,9 @@ def service_dossier(session, station_id: int, analysis: Path | None) -> StationD
         notes.append(f"The camera tallies could not be estimated: {cams['error']}")
     if cams is not None and cams["comparison"] is not None:
         notes.append(cams["comparison"].statement)
+    sheets = census_sheets(session, station, user)
     if election is not None:
-        return station_dossier(
+        d = station_dossier(
             station.code,
             election=election,
             analysis=table,
@@ -160,6 +211,20 @@ def service_dossier(session, station_id: int, analysis: Path | None) -> StationD
             camera_status=cams["status"] if cams else None,
             camera_events=cams["events"] if cams else None,
             notes=notes,
+        )
+        # the accepted census sheets against the official protocol, read like the library's
+        census = census_evidence(station.code, sheets, official=d.official)
+        return build_dossier(
+            d.station_id,
+            levels=d.levels,
+            official=d.official,
+            forensic=d.forensic,
+            protocol_copy=d.protocol_copy,
+            observers=d.observers,
+            camera=d.camera,
+            census=census,
+            observed_turnout=d.observed_turnout,
+            notes=d.notes,
         )
     # an election imported before the service kept official protocols: no comparison possible
     forensic = forensic_evidence(table, station.code)
@@ -187,6 +252,8 @@ def service_dossier(session, station_id: int, analysis: Path | None) -> StationD
             status=cams["status"] if cams else None,
             events=cams["events"] if cams else None,
         ),
+        census=census_evidence(station.code, sheets, official=official),
+        observed_turnout=turnout_evidence(station.code, official=official, observers=observers),
         notes=notes,
     )
 

@@ -25,6 +25,7 @@ from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.forms import forms
 from pollwatch.service.i18n import (
     CAMERA_LABELS,
+    CENSUS_FINDING_LABELS,
     CENSUS_RESOLUTION_LABELS,
     CENSUS_STATUS_LABELS,
     KIND_LABELS,
@@ -41,6 +42,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 # what ``label(kind, code)`` in a template looks up (service.i18n)
 _LABELS = {
     "camera": CAMERA_LABELS,
+    "census_finding": CENSUS_FINDING_LABELS,
     "census_resolution": CENSUS_RESOLUTION_LABELS,
     "census_status": CENSUS_STATUS_LABELS,
     "qc_verdict": QC_VERDICT_LABELS,

@@ -21,7 +21,7 @@ def dossier_page(station_id: IdPath, request: Request, session: SessionDep):
     if user is None:
         return login_redirect()
     require(user, READ_ALL)
-    d = dossier.service_dossier(session, station_id, dossier.analysis_dir(request))
+    d = dossier.service_dossier(session, station_id, dossier.analysis_dir(request), user)
     return render(
         "dossier.html.j2",
         user,

@@ -18,7 +18,7 @@ def dossier_json(
 ) -> dict:
     """Everything the service knows about one station, with a plain-language summary."""
     require(user, READ_ALL)
-    d = dossier.service_dossier(session, station_id, dossier.analysis_dir(request))
+    d = dossier.service_dossier(session, station_id, dossier.analysis_dir(request), user)
     return {
         "service_station_id": station_id,
         **d.to_dict(),
