@@ -136,3 +136,21 @@ def test_a_pdf_is_one_sheet_per_page_read_like_photos(tmp_path):
         data={"layout": "azerbaijan", "station_id": str(ctx.stations[0])},
     )
     assert bad.status_code == 422 and "locked.pdf: an encrypted PDF" in bad.text
+
+
+def test_pages_are_counted_against_the_upload_limit(monkeypatch):
+    from pollwatch.census.pdf import is_pdf
+    from pollwatch.service.crud import census
+    from pollwatch.service.errors import Invalid
+
+    png = photo("1", 60)
+    pdf = pdf_of(png, png)
+    monkeypatch.setattr(census, "MAX_SHEETS", 3)
+    got, pdfs = census.expand_pdfs([("a.jpg", png, "image/png"), ("b.pdf", pdf, "application/pdf")])
+    assert [n for n, _, _ in got] == ["a.jpg", "b.pdf#page=1", "b.pdf#page=2"]
+    assert sorted(pdfs) == ["b.pdf#page=1", "b.pdf#page=2"]
+    with pytest.raises(Invalid, match="more than 3 sheets"):
+        census.expand_pdfs([("b.pdf", pdf, "application/pdf"), ("c.pdf", pdf, "application/pdf")])
+    # a photo whose metadata holds the PDF header is still a photo
+    tagged = with_exif(png, None, None)
+    assert is_pdf(pdf) and not is_pdf(tagged[:200] + b"%PDF-1.7" + tagged[200:])

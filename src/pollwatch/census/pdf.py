@@ -29,9 +29,10 @@ class PageImage:
 
 
 def is_pdf(data: bytes) -> bool:
-    """Whether the bytes start like a PDF (the ``%PDF-`` header, within the first KB as readers
-    allow)."""
-    return b"%PDF-" in data[:1024]
+    """Whether the bytes start like a PDF (the ``%PDF-`` header, after any whitespace). Not
+    anywhere in the first KB as lenient readers allow: a photo whose EXIF comment holds the
+    string would be taken for a broken PDF and refused."""
+    return data[:1024].lstrip().startswith(b"%PDF-")
 
 
 def render_pages(

@@ -168,8 +168,10 @@ def expand_pdfs(
             label = f"{name}#page={p.page}"
             out.append((label, p.png, "image/png"))
             pdfs[label] = (data, p.page, p.pages)
+        if len(out) > MAX_SHEETS:  # checked after each PDF: no more than one rendered in vain
+            break
     if len(out) > MAX_SHEETS:
-        raise Invalid([invalid(["body", "files"], f"{len(out)} sheets (photos and PDF pages), at most {MAX_SHEETS} at once")])  # fmt: skip
+        raise Invalid([invalid(["body", "files"], f"more than {MAX_SHEETS} sheets (photos and PDF pages) at once")])  # fmt: skip
     return out, pdfs
 
 
