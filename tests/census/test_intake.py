@@ -109,3 +109,59 @@ def test_zip_names_are_labels_never_paths_and_bombs_are_refused(tmp_path):
     assert any("same photo" in f for f in again.records[0].findings)
     assert first_broken(read_custody(again.custody)) == (None, "")
     assert len(read_custody(again.custody)) == 2
+
+
+def _pdf(*pages: bytes) -> bytes:
+    """A PDF with one image per page (as a scanner makes), built with PyMuPDF."""
+    pymupdf = pytest.importorskip("pymupdf", reason="PDF protocols need the census extra")
+    doc = pymupdf.open()
+    for png in pages:
+        w, h = Image.open(io.BytesIO(png)).size
+        page = doc.new_page(width=w * 72 / 200, height=h * 72 / 200)  # scanned at 200 DPI
+        page.insert_image(page.rect, stream=png)
+    return doc.tobytes()
+
+
+def test_pdf_pages_are_read_like_photos_and_hostile_pdfs_are_refused(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf", reason="PDF protocols need the census extra")
+    src = tmp_path / "in"
+    src.mkdir()
+    one = _sheet("C002/1", qr="station=C002/1")
+    two = _sheet("C002/2", qr="station=C002/2")
+    pdf = _pdf(one, two, one)  # the first sheet scanned twice
+    (src / "scan.pdf").write_bytes(pdf)
+    (src / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a pdf")
+    big = pymupdf.open()
+    for _ in range(21):
+        big.new_page()
+    (src / "long.pdf").write_bytes(big.tobytes())
+    huge = pymupdf.open()
+    huge.new_page(width=14400, height=14400)  # 200 inches square: 1.6 billion pixels at 200 DPI
+    (src / "huge.pdf").write_bytes(huge.tobytes())
+    enc = pymupdf.open()
+    enc.new_page()
+    (src / "locked.pdf").write_bytes(
+        enc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
+    )
+    res = import_sheets(src, tmp_path / "ev", collector="c")
+    by = {r.name: r for r in res.records}
+    assert sorted(by) == ["scan.pdf#page=1", "scan.pdf#page=2", "scan.pdf#page=3"]
+    p1, p2 = by["scan.pdf#page=1"], by["scan.pdf#page=2"]
+    assert (p1.page, p2.page) == (1, 2)
+    assert (p1.station_id, p1.station_from, p2.station_id) == ("C002/1", "qr", "C002/2")
+    # the PDF is stored once, as received, under its SHA-256; each page has a published PNG
+    assert p1.sha256 == p2.sha256 == sha256_bytes(pdf)
+    assert (tmp_path / "ev" / "originals" / p1.sha256[:2] / p1.sha256).read_bytes() == pdf
+    assert p1.published_sha256 != p2.published_sha256
+    # page 3 is page 1 again: the same image (MuPDF renders one page alike every time)
+    assert [(a, b, d) for a, b, d in res.duplicates] == [("scan.pdf#page=3", "scan.pdf#page=1", 0)]
+    assert not any("looks like" in f for f in p2.findings)
+    why = dict(res.refused)
+    assert sorted(why) == ["broken.pdf", "huge.pdf", "locked.pdf", "long.pdf"]
+    assert "not a readable PDF" in why["broken.pdf"]
+    assert "21 pages, at most 20" in why["long.pdf"]
+    assert "pixels at 200 DPI" in why["huge.pdf"]
+    assert "encrypted" in why["locked.pdf"]
+    # custody: one entry per page, and the manifest records the page
+    assert len(read_custody(res.custody)) == 3 and len(by) == 3
+    assert "page" in res.manifest.read_text().splitlines()[0].split(",")

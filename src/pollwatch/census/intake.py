@@ -2,7 +2,9 @@
 
 ``pollwatch census import DIR|ZIP`` (``docs/census.md`` §5). Every file is hostile until checked:
 a ZIP member's name is never used as a path, sizes and pixel counts are capped before decoding,
-and nothing is executed. For each image:
+and nothing is executed. A PDF is rendered page by page (:mod:`pollwatch.census.pdf`, page count and
+pixels capped before rendering, encrypted files refused); each page is one record (``page``
+set, named ``file.pdf#page=N``) and goes through the same steps as a photo. For each image:
 
 * the original bytes are stored under their SHA-256 (kept as received, metadata included:
   the photo's EXIF time and place are part of the evidence) and a published copy re-encoded
@@ -32,10 +34,19 @@ from pathlib import Path
 
 import numpy as np
 
+from pollwatch.census.pdf import render_pages
 from pollwatch.evidence.chain import GENESIS, AuditEntry, canonical_json, entry_hash
 from pollwatch.evidence.media import MediaStore, strip_metadata
 
-__all__ = ["IntakeRecord", "IntakeResult", "dhash", "import_sheets", "read_custody"]
+__all__ = [
+    "IntakeRecord",
+    "IntakeResult",
+    "dhash",
+    "exif_time_place",
+    "import_sheets",
+    "read_custody",
+    "time_place_findings",
+]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
 MAX_FILE = 40 * 1024 * 1024  # bytes; a phone photo is 2-12 MB
@@ -62,6 +73,7 @@ class IntakeRecord:
     exif_gps: tuple[float, float] | None
     dhash: str | None
     findings: tuple[str, ...] = ()
+    page: int | None = None  # the page of a PDF (from 1); None for a photo
 
     def to_row(self) -> dict:
         d = asdict(self)
@@ -201,7 +213,9 @@ def qr_text(data: bytes) -> str | None:
     return None
 
 
-def _exif(data: bytes) -> tuple[str | None, tuple[float, float] | None]:
+def exif_time_place(data: bytes) -> tuple[str | None, tuple[float, float] | None]:
+    """The photo's EXIF time (``YYYY-MM-DDTHH:MM:SS``, DateTimeOriginal, else DateTime) and GPS
+    position ``(lat, lon)``; each None where absent or unreadable."""
     from PIL import Image
 
     try:
@@ -261,6 +275,29 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
+def time_place_findings(
+    when: str | None,
+    pos: tuple[float, float] | None,
+    election_day: date | None,
+    station: tuple[float, float] | None,
+    max_km: float = 2.0,
+) -> tuple[list[str], float | None]:
+    """What a photo's EXIF time and place say against the election: a time not on election
+    day or the night after, a place more than ``max_km`` from the station (great-circle
+    distance). Returns the findings and the distance in km (None without both positions).
+    The findings name the day and the distance, never the coordinates (they could expose the
+    observer)."""
+    out: list[str] = []
+    if election_day and when:
+        day = date.fromisoformat(when[:10])
+        if (day - election_day).days not in (0, 1):
+            out.append(f"taken on {day}, not on election day {election_day} or the night after")
+    km = _km(pos, station) if pos and station else None
+    if km is not None and km > max_km:
+        out.append(f"taken {km:.1f} km from the station")
+    return out, km
+
+
 def read_custody(path: Path) -> list[AuditEntry]:
     """The custody chain written by :func:`import_sheets` (check it with
     :func:`pollwatch.evidence.chain.first_broken`)."""
@@ -309,72 +346,89 @@ def import_sheets(
         if not name.lower().endswith((*IMAGE_SUFFIXES, ".pdf")):
             refused.append((name, "not a photo or PDF"))
             continue
-        findings: list[str] = []
         sha, stored_now = originals.add(data)
-        pub = qr = when = dh = None
-        pos = None
-        if not name.lower().endswith(".pdf"):
+        pages: list[tuple[str, bytes, int | None]] = [(name, data, None)]
+        if name.lower().endswith(".pdf"):
             try:
-                clean, _ctype = strip_metadata(data)
+                pages = [(f"{name}#page={p.page}", p.png, p.page) for p in render_pages(data)]
+            except ImportError:  # kept as evidence, unread: the census extra is not installed
+                why = "PDF: stored and hashed, not read (PyMuPDF, the census extra, is not installed)"  # fmt: skip
+                sid, how = _station_from(name, None, known)
+                rec = IntakeRecord(name, sha, None, sid, how, collector, None, None, None, None, (why,))  # fmt: skip
+                chain, prev = _log(custody, chain, prev, collector, rec)
+                records.append(rec)
+                continue
+            except ValueError as exc:  # encrypted, broken, too many pages or pixels
+                refused.append((name, f"PDF: {exc}"))
+                if stored_now:
+                    originals.remove(sha)
+                continue
+        for label, img, page in pages:
+            findings: list[str] = []
+            try:
+                clean, _ctype = strip_metadata(img)
             except ValueError as exc:
-                refused.append((name, str(exc)))
-                if stored_now:  # not an image after all: keep nothing of it
+                refused.append((label, str(exc)))
+                if stored_now and page is None:  # not an image after all: keep nothing of it
                     originals.remove(sha)
                 continue
             pub, _ = published.add(clean)
-            qr = qr_text(data)
-            when, pos = _exif(data)
-            dh = dhash(data)
+            qr = qr_text(img)
+            when, pos = exif_time_place(img) if page is None else (None, None)
+            dh = dhash(img)
             for other, d in seen.near(dh):
-                dups.append((name, other, d))
+                dups.append((label, other, d))
                 # a lead, not a verdict: clean scans of one printed form with different numbers
                 # can hash this close too (docs/census.md §5); the numbers decide (§1.2)
                 findings.append(
                     f"looks like the same photo as {other} ({d} of {GRID * GRID} hash bits "
                     "differ): compare the two images and their numbers"
                 )
-            seen.add(dh, name)
-        else:
-            findings.append("PDF: stored and hashed; no QR, EXIF or duplicate check")
-        sid, how = _station_from(name, qr, known)
-        if how == "qr":
-            filed, where = _station_from(name, None, known)
-            if filed is not None and filed != sid:
-                findings.append(f"filed under {filed} ({where}) but its QR code says {sid}")
-        if sid is None:
-            findings.append("station not recognised (no QR with a station id, folder or file name)")
-        if election_day and when:
-            day = date.fromisoformat(when[:10])
-            if (day - election_day).days not in (0, 1):
-                findings.append(
-                    f"taken on {day}, not on election day {election_day} or the night after"
-                )
-        if stations and sid and pos and stations.get(sid):
-            km = _km(pos, stations[sid])  # type: ignore[arg-type]
-            if km > max_km:
-                findings.append(f"taken {km:.1f} km from the station")
-        rec = IntakeRecord(name, sha, pub, sid, how, collector, qr, when, pos, dh, tuple(findings))
-        records.append(rec)
-        entry = AuditEntry(
-            seq=len(chain) + 1,
-            ts=datetime.now(UTC).isoformat(timespec="seconds"),
-            actor=collector,
-            action="census.intake",
-            entity="sheet_image",
-            entity_id=len(chain) + 1,
-            payload=canonical_json(rec.to_row()).decode(),
-            prev_hash=prev,
-        )
-        entry = AuditEntry(**{**entry.body(), "hash": entry_hash(entry)})
-        chain.append(entry)
-        prev = entry.hash
-        with custody.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({**entry.body(), "hash": entry.hash}, ensure_ascii=False) + "\n")
+            seen.add(dh, label)
+            sid, how = _station_from(name, qr, known)
+            if how == "qr":
+                filed, where = _station_from(name, None, known)
+                if filed is not None and filed != sid:
+                    findings.append(f"filed under {filed} ({where}) but its QR code says {sid}")
+            if sid is None:
+                findings.append("station not recognised (no QR with a station id, folder or file name)")  # fmt: skip
+            place = (stations or {}).get(sid) if sid else None
+            findings += time_place_findings(when, pos, election_day, place, max_km)[0]
+            rec = IntakeRecord(
+                label, sha, pub, sid, how, collector, qr, when, pos, dh, tuple(findings), page
+            )
+            chain, prev = _log(custody, chain, prev, collector, rec)
+            records.append(rec)
     new = not manifest.exists()
+    fields = [f for f in IntakeRecord.__dataclass_fields__]
+    if not new:  # a manifest from before a column was added keeps its header
+        with manifest.open(encoding="utf-8", newline="") as fh:
+            fields = next(csv.reader(fh), fields) or fields
     with manifest.open("a", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=[f for f in IntakeRecord.__dataclass_fields__])
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new:
             w.writeheader()
         for r in records:
             w.writerow(r.to_row())
     return IntakeResult(tuple(records), tuple(refused), manifest, custody, tuple(dups))
+
+
+def _log(
+    custody: Path, chain: list[AuditEntry], prev: str, collector: str, rec: IntakeRecord
+) -> tuple[list[AuditEntry], str]:
+    """Append ``rec``'s custody entry to the chain and the file."""
+    entry = AuditEntry(
+        seq=len(chain) + 1,
+        ts=datetime.now(UTC).isoformat(timespec="seconds"),
+        actor=collector,
+        action="census.intake",
+        entity="sheet_image",
+        entity_id=len(chain) + 1,
+        payload=canonical_json(rec.to_row()).decode(),
+        prev_hash=prev,
+    )
+    entry = AuditEntry(**{**entry.body(), "hash": entry_hash(entry)})
+    chain.append(entry)
+    with custody.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**entry.body(), "hash": entry.hash}, ensure_ascii=False) + "\n")
+    return chain, entry.hash

@@ -3,7 +3,12 @@
 1. **Upload** (``upload_sheets``): a photo per sheet, stored through the media store (metadata
    stripped, the original's SHA-256 in the media row's audit entry), one ``CensusSheet`` per
    photo with its station (given, or read from the sheet's QR code), layout, uploader and
-   collector. The machine reading (``pollwatch.census.ocr.read_sheet``: QR, then Tesseract
+   collector. A PDF is rendered page by page first (``expand_pdfs``): each page is one sheet,
+   its PNG the sheet's photo, the PDF itself stored once as received with the page number and
+   the PDF's SHA-256 on the sheet (``machine["source"]``). The photo's EXIF time and place are
+   read from the bytes as received, before the stored copies lose them, and checked against
+   the election day and the station's position (``machine["exif"]``: the findings and the
+   distance, never the coordinates). The machine reading (``pollwatch.census.ocr.read_sheet``: QR, then Tesseract
    where installed) is stored with the sheet as a third opinion for the arbiter only.
 2. **Transcription** (``next_sheet``, ``submit_transcription``): a volunteer gets a sheet they
    neither uploaded nor collected nor typed, sees the photo and an empty form, and types it.
@@ -24,6 +29,7 @@ Every step is an audit entry: the sheet's "create", each transcription's "create
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,9 +38,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pollwatch.census.intake import NEAR, dhash
+from pollwatch.census.intake import NEAR, dhash, exif_time_place, time_place_findings
 from pollwatch.census.layouts import LAYOUTS, layout
 from pollwatch.census.ocr import read_sheet
+from pollwatch.census.pdf import is_pdf, render_pages
 from pollwatch.census.transcription import (
     differing,
     share_without_arbitration,
@@ -54,6 +61,7 @@ __all__ = [
     "arbitration_view",
     "census_counts",
     "census_stats",
+    "expand_pdfs",
     "export_csv",
     "get_sheet",
     "list_sheets",
@@ -64,6 +72,8 @@ __all__ = [
 ]
 
 MAX_COUNT = 10_000_000  # more voters than any station has: a typo, not a count
+MAX_SHEETS = 400  # sheets (photos and PDF pages) in one upload: bounds the seconds of OCR
+MAX_KM = 2.0  # a photo taken farther from its station is a finding (as census import)
 _NS = uuid.UUID("7d1f4c52-6b0e-4bb8-9a55-3c2f0d6a9e21")  # client ids derived from the photo
 
 
@@ -135,6 +145,54 @@ def read_photos(
     ]
 
 
+def expand_pdfs(
+    files: Sequence[tuple[str, bytes, str]],
+) -> tuple[list[tuple[str, bytes, str]], dict[str, tuple[bytes, int, int]]]:
+    """Uploads with every PDF replaced by its pages: ``("scan.pdf#page=N", PNG, "image/png")``,
+    and for each page name ``(the PDF's bytes, page, pages)``. A PDF that is encrypted, broken,
+    longer than 20 pages or with a page too large to render is refused (``Invalid``, naming the
+    file and the reason) before anything is stored."""
+    out: list[tuple[str, bytes, str]] = []
+    pdfs: dict[str, tuple[bytes, int, int]] = {}
+    for name, data, ctype in files:
+        if ctype != "application/pdf" and not is_pdf(data):
+            out.append((name, data, ctype))
+            continue
+        try:
+            pages = render_pages(data)
+        except ImportError:
+            raise Invalid([invalid(["body", "files", name], f"{name}: PDFs cannot be read here (PyMuPDF, the census extra, is not installed); upload photos")]) from None  # fmt: skip
+        except ValueError as exc:
+            raise Invalid([invalid(["body", "files", name], f"{name}: {exc}")]) from None
+        for p in pages:
+            label = f"{name}#page={p.page}"
+            out.append((label, p.png, "image/png"))
+            pdfs[label] = (data, p.page, p.pages)
+        if len(out) > MAX_SHEETS:  # checked after each PDF: no more than one rendered in vain
+            break
+    if len(out) > MAX_SHEETS:
+        raise Invalid([invalid(["body", "files"], f"more than {MAX_SHEETS} sheets (photos and PDF pages) at once")])  # fmt: skip
+    return out, pdfs
+
+
+def _exif_check(data: bytes, election: m.Election, station: m.Station) -> dict[str, Any]:
+    """The photo's EXIF time and place against the election day and the station: the findings
+    and the distance in km (None without both positions). The coordinates are not kept."""
+    when, pos = exif_time_place(data)
+    try:
+        day = dt.date.fromisoformat(election.date) if election.date else None
+    except ValueError:  # a date the election form did not check: no time check
+        day = None
+    place = (station.lat, station.lon) if station.lat is not None and station.lon is not None else None  # fmt: skip
+    findings, km = time_place_findings(when, pos, day, place, MAX_KM)
+    return {
+        "time": when is not None,
+        "place": pos is not None,
+        "km": None if km is None else round(km, 2),
+        "findings": findings,
+    }
+
+
 def upload_sheets(
     session: Session,
     store: MediaStore,
@@ -148,6 +206,7 @@ def upload_sheets(
     max_pixels: int = MAX_PIXELS,
     written: list[str] | None = None,
     machines: Sequence[dict[str, Any]] | None = None,
+    pdfs: Mapping[str, tuple[bytes, int, int]] | None = None,
 ) -> list[tuple[m.CensusSheet, bool]]:
     """Store protocol photos ``(filename, bytes, content type)`` of one election as sheets.
 
@@ -156,7 +215,10 @@ def upload_sheets(
     naming another station than the one given is kept as a finding of the sheet. The collector
     is ``collector_id`` (staff uploading for a collector) or the uploader. The same photo filed
     again in the election (by anyone) is the sheet already there: ``(sheet, False)``.
+    ``pdfs``: the pages of PDFs, from ``expand_pdfs`` (called here when not given).
     """
+    if pdfs is None:
+        files, pdfs = expand_pdfs(files)
     election = get_election(session, election_id)
     if layout_name not in LAYOUTS:
         raise Invalid([invalid(["body", "layout"], f"layout must be one of {', '.join(LAYOUTS)}")])
@@ -177,7 +239,7 @@ def upload_sheets(
     for k, (name, data, ctype) in enumerate(files):
         loc = ["body", "files", name]
         if not ctype.startswith("image/"):
-            raise Invalid([invalid(loc, f"{name}: not a photo ({ctype}); upload JPEG or PNG")])
+            raise Invalid([invalid(loc, f"{name}: not a photo ({ctype}); upload JPEG, PNG or PDF")])
         machine = dict(machines[k]) if machines is not None else _machine(data, layout_name, cands)
         machine["notes"] = list(machine.get("notes", []))
         station, source = given, "given"
@@ -213,6 +275,24 @@ def upload_sheets(
             machine["notes"].append(
                 f"looks like the photo of sheet #{other} (station {code}): {d} of 256 bits apart"
             )
+        # from the bytes as received: the stored original and the published copy are stripped
+        exif = _exif_check(data, election, station)
+        machine["exif"] = exif
+        machine["notes"] += [f"photo: {f}" for f in exif["findings"]]
+        if name in pdfs:
+            pdf, page, pages = pdfs[name]
+            pdf_digest = sha256_bytes(pdf)
+            pdf_media, _ = store_media(
+                session, store, user, str(uuid.uuid5(_NS, f"pdf:{user.id}:{election_id}:{pdf_digest}")),
+                pdf, "application/pdf", max_pixels=max_pixels, written=written,
+            )  # fmt: skip
+            machine["source"] = {
+                "pdf": name.rsplit("#page=", 1)[0],
+                "pdf_sha256": pdf_digest,
+                "pdf_media_id": pdf_media.id,
+                "page": page,
+                "pages": pages,
+            }
         key = f"{user.id}:{election_id}:{digest}"
         media, _ = store_media(
             session, store, user, str(uuid.uuid5(_NS, "media:" + key)), data, ctype,
@@ -544,6 +624,8 @@ def list_sheets(session: Session, user: m.User, election_id: int) -> list[dict[s
             "final": s.final if s.status == SheetStatus.accepted else None,
             "problems": list(s.problems) if s.status == SheetStatus.accepted else [],
             "reason": s.reason,
+            "findings": list(s.machine.get("exif", {}).get("findings", [])),
+            "page": s.machine.get("source", {}).get("page"),
             "created_at": s.created_at.isoformat(),
         }
         for s, code in rows
@@ -612,6 +694,10 @@ def export_csv(session: Session, election_id: int, lines_order: Iterable[str] | 
     for s, code, media in rows:
         final = s.final or {}
         note = s.resolution + (f": accepted failing its checks because {s.reason}" if s.reason else "")  # fmt: skip
+        src = s.machine.get("source")
+        if src:
+            note += f"; page {src['page']} of {src['pages']} of PDF {src['pdf_sha256']}"
+        note += "".join(f"; photo {f}" for f in s.machine.get("exif", {}).get("findings", []))
         collector = pseudonym(secret, s.collector_id) if secret else f"user-{s.collector_id}"
         w.writerow(
             [

@@ -119,6 +119,7 @@ async def upload_page(
         station = str(data.get("station_id") or "").strip()
         lay = str(data.get("layout") or "azerbaijan")
         permissions.require(user, permissions.SUBMITTERS)
+        files, pdfs = census.expand_pdfs(files)  # a PDF's pages, each a sheet
         settings = request.app.state.settings
         machines = census.read_photos(
             session, election_id, lay, files, enabled=settings.census_machine_reading
@@ -127,7 +128,7 @@ async def upload_page(
             census.upload_sheets(
                 session, store, user, election_id, files, layout_name=lay,
                 station_id=int(station) if station.isdigit() else None,
-                max_pixels=settings.max_image_pixels, written=written, machines=machines,
+                max_pixels=settings.max_image_pixels, written=written, machines=machines, pdfs=pdfs,
             )  # fmt: skip
             session.commit()
     except (ServiceError, ValueError) as exc:

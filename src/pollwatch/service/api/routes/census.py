@@ -78,6 +78,7 @@ def upload(
             raise HTTPException(status_code=413, detail=f"{f.filename}: file too large")
         got.append((f.filename or "photo", data, f.content_type or "application/octet-stream"))
     permissions.require(user, permissions.SUBMITTERS)  # before seconds of OCR
+    got, pdfs = census.expand_pdfs(got)  # a PDF's pages, each a sheet
     machines = census.read_photos(
         session, election_id, layout_name, got, enabled=settings.census_machine_reading
     )
@@ -85,7 +86,7 @@ def upload(
         out = census.upload_sheets(
             session, store, user, election_id, got, layout_name=layout_name,
             station_id=station_id, collector_id=collector_id,
-            max_pixels=settings.max_image_pixels, written=written, machines=machines,
+            max_pixels=settings.max_image_pixels, written=written, machines=machines, pdfs=pdfs,
         )  # fmt: skip
         session.commit()
     response.status_code = 201 if any(new for _, new in out) else 200
