@@ -16,7 +16,7 @@ FAST_TESTS := -m "not slow and not postgres and not browser and not realdata"
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,service,timestamp,video,distributed]'
+	$(PY) -m pip install --quiet -e '.[dev,service,timestamp,video,census,distributed]'
 	touch $(STAMP)
 
 ## make demo: set up, then run the reference-case demo on built-in simulated data.
