@@ -15,7 +15,8 @@ import string
 import pytest
 
 from pollwatch.forensics.run import analyze
-from pollwatch.i18n import tooling
+from pollwatch.fusion import ForensicEvidence, build_dossier, observer_evidence
+from pollwatch.i18n import tooling, use_language
 from pollwatch.report import build_report, render
 from pollwatch.simulate import simulate_election
 
@@ -24,17 +25,19 @@ CONVERTED = ("forensics/",)
 MIN_PIECE = 25  # a shorter literal ("stations (") could occur in a translated page by chance
 
 
-def _pieces(lang: str) -> dict[str, str]:
+def _pieces(
+    lang: str, where: tuple[str, ...] = CONVERTED, least: int = MIN_PIECE
+) -> dict[str, str]:
     """msgid -> its longest literal piece, for the converted modules' sentences."""
     out = {}
     for m in tooling.read(lang):
         if not (isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string):
             continue
-        if not any(f.startswith(CONVERTED) for f, _ in m.locations):
+        if not any(f.startswith(where) for f, _ in m.locations):
             continue
         literals = [lit for lit, _, _, _ in string.Formatter().parse(m.id)]
         piece = max((" ".join(lit.split()) for lit in literals), key=len)
-        if len(piece) >= MIN_PIECE and piece not in " ".join(m.string.split()):
+        if len(piece) >= least and piece not in " ".join(m.string.split()):
             out[m.id] = piece
     return out
 
@@ -64,3 +67,33 @@ def test_check_fails_on_an_english_sentence(pages):
     mid, piece = next(iter(pieces.items()))
     assert piece not in pages["ru"]
     assert piece in pages["ru"] + " " + mid
+
+
+def _dossier_text() -> str:
+    d = build_dossier(
+        "S1",
+        forensic=ForensicEvidence(rank=1, points=2.5, n_stations=9, signals=("integer",)),
+        observers=observer_evidence(
+            [
+                {
+                    "kind": "incident",
+                    "form": "ballot_stuffing",
+                    "severity": "high",
+                    "status": "verified",
+                    "media": [{"sha256": "f" * 64}],
+                }
+            ]
+        ),
+    )
+    return " ".join([d.text, *(e.text for e in d.evidence)])
+
+
+def test_dossier_sentences_in_the_current_language():
+    """fusion.dossier writes its sentences in the language of the enclosing use_language."""
+    pieces = _pieces("ru", ("fusion/dossier.py",), least=12)
+    english, russian = _dossier_text(), None
+    with use_language("ru"):
+        russian = _dossier_text()
+    assert sum(piece in english for piece in pieces.values()) >= 3, english
+    assert sorted(mid for mid, piece in pieces.items() if piece in russian) == [], russian
+    assert russian != english
