@@ -14,6 +14,10 @@ import string
 
 import pytest
 
+from pollwatch.census import census_check
+from pollwatch.census.simulation import simulate_census
+from pollwatch.claims.check import check_claims
+from pollwatch.claims.model import Claim
 from pollwatch.forensics.run import analyze
 from pollwatch.fusion import ForensicEvidence, build_dossier, observer_evidence
 from pollwatch.i18n import tooling, use_language
@@ -97,3 +101,27 @@ def test_dossier_sentences_in_the_current_language():
     assert sum(piece in english for piece in pieces.values()) >= 3, english
     assert sorted(mid for mid, piece in pieces.items() if piece in russian) == [], russian
     assert russian != english
+
+
+def test_census_and_claims_sentences_in_the_current_language():
+    """census (check, estimate, bound) and claims.check write their summary sentences and
+    fixed notes in the language of the enclosing use_language."""
+    night = simulate_census(3, stations=600, regions=4)
+    claims = [
+        Claim(
+            source="CEC", speaker="", quantity="candidate_share:Candidate A", value=42.4, unit="%"
+        ),
+        Claim(source="CEC", speaker="", quantity="winner_share", value=99.0, unit="%"),
+    ]
+    check = census_check(night.sheets, night.official, claims)
+    results = [check, check.estimate, check.bound, check_claims(claims, night.official)]
+
+    def said() -> str:
+        return " ".join(s.text + " " + " ".join(s.notes) for s in (r.summary() for r in results))
+
+    pieces = _pieces("ru", ("census/", "claims/check.py"), least=12)
+    english = said()
+    with use_language("ru"):
+        russian = said()
+    assert sum(piece in english for piece in pieces.values()) >= 5, english
+    assert sorted(mid for mid, piece in pieces.items() if piece in russian) == [], russian
