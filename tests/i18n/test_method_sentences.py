@@ -14,10 +14,13 @@ import string
 
 import pytest
 
+from pollwatch.cameras.compare import compare_official, status_summary
+from pollwatch.cameras.estimate import estimate_turnout
 from pollwatch.census import census_check
 from pollwatch.census.simulation import simulate_census
 from pollwatch.claims.check import check_claims
 from pollwatch.claims.model import Claim
+from pollwatch.demo_sources import camera_tallies
 from pollwatch.forensics.run import analyze
 from pollwatch.fusion import ForensicEvidence, build_dossier, observer_evidence
 from pollwatch.i18n import tooling, use_language
@@ -124,4 +127,23 @@ def test_census_and_claims_sentences_in_the_current_language():
     with use_language("ru"):
         russian = said()
     assert sum(piece in english for piece in pieces.values()) >= 5, english
+    assert sorted(mid for mid, piece in pieces.items() if piece in russian) == [], russian
+
+
+def test_camera_sentences_in_the_current_language():
+    """cameras (estimate, agreement, comparison, status) write their summary sentences in the
+    language of the enclosing use_language."""
+    sim = simulate_election(600, seed=3, layout="azerbaijan", country="AZ")
+    tallies, status, _ = camera_tallies(sim, sim.election, 60, 3)
+    est = estimate_turnout(tallies, status, seed=3)
+    results = [est, est.agreement, compare_official(est, sim.election), status_summary(status)]
+
+    def said() -> str:
+        return " ".join(r.summary().text for r in results)
+
+    pieces = _pieces("ru", ("cameras/",), least=12)
+    english = said()
+    with use_language("ru"):
+        russian = said()
+    assert sum(piece in english for piece in pieces.values()) >= 4, english
     assert sorted(mid for mid, piece in pieces.items() if piece in russian) == [], russian
