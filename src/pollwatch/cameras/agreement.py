@@ -35,6 +35,7 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import SmallSampleWarning
+from pollwatch.i18n import gettext
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary
 
 WINDOW_KEY = ["station_id", "window_start", "window_end"]
@@ -133,14 +134,18 @@ class WatcherAgreement(ResultMixin):
         if not self.measured:
             return Summary(
                 "Watcher error",
-                "No window was counted by two watchers (or a watcher and the video counter), so "
-                "watcher error is unmeasured; the intervals use the conservative default "
-                f"(variance {self.error_per_count:g} per counted voter, and a watcher may miss "
-                f"or double-count {100 * self.systematic_sd:.0f} % of voters all day).",
+                gettext(
+                    "No window was counted by two watchers (or a watcher and the video counter), "
+                    "so watcher error is unmeasured; the intervals use the conservative default "
+                    "(variance {variance} per counted voter, and a watcher may miss or "
+                    "double-count {pct} % of voters all day)."
+                ).format(
+                    variance=f"{self.error_per_count:g}", pct=f"{100 * self.systematic_sd:.0f}"
+                ),
                 (("source", self.source),),
                 self.notes,
             )
-        ref = self.reference or "first watcher (by id)"
+        ref = self.reference or gettext("first watcher (by id)")
         rows = [
             ("source", self.source),
             (f"κ = {ref} / others", f"{self.kappa:.3f}"),
@@ -158,14 +163,15 @@ class WatcherAgreement(ResultMixin):
         ]
         rows += [(f"κ of {w}", f"{v:.3f}") for w, v in sorted(self.kappa_by_watcher.items())]
         what = (
-            "each watcher's counts are multiplied by their κ"
+            gettext("each watcher's counts are multiplied by their κ")
             if self.corrected
-            else "no κ correction (no reference count named)"
+            else gettext("no κ correction (no reference count named)")
         )
-        text = (
-            f"On {self.n_windows:,} windows counted twice, {ref} counted {self.kappa:.3f} times "
-            f"what the others counted; {what}, and the measured error is added to every "
-            "station's interval."
+        text = gettext(
+            "On {n_windows} windows counted twice, {reference} counted {kappa} times what the "
+            "others counted; {what}, and the measured error is added to every station's interval."
+        ).format(
+            n_windows=f"{self.n_windows:,}", reference=ref, kappa=f"{self.kappa:.3f}", what=what
         )
         return Summary("Watcher error", text, rows, self.notes)
 

@@ -26,6 +26,7 @@ from pollwatch.cameras.lines import (
     visible_ballots,
 )
 from pollwatch.errors import DataIssue, IngestError
+from pollwatch.i18n import N_, gettext
 from pollwatch.model.derived import ISSUED_PARTS, has_issued
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
@@ -42,7 +43,7 @@ _OFFICIAL_COLUMNS = (
 ABOVE = "official above camera"
 BELOW = "official below camera"
 
-EXTRAPOLATION_STATEMENT = (
+EXTRAPOLATION_STATEMENT = N_(
     "These figures describe the watched stations only. Extending them to stations without "
     "cameras is model-based unless the watched stations were a random (probability) sample; "
     "cameras chosen by the commission or streams recorded by volunteers are not."
@@ -305,28 +306,51 @@ class CameraComparison(ResultMixin):
             rows.append(
                 ("estimated stations without an official figure", f"{self.n_no_official:,}")
             )
-        if self.direction == ABOVE:
-            added = (
-                f"at least {fmt_int(self.lower_bound_added)} ballots were added beyond what the "
-                "cameras allow. "
-            )
-        else:
-            added = (
-                "an official figure above the camera count is not evidence here, because the "
-                "official lines include ballots the camera cannot see. "
-            )
-        text = (
-            f"Official figure: {self.official_lines.get('formula', 'as given')} "
-            f"({self.official_lines.get('comparison', LIKE_WITH_LIKE)}). At {self.n_flagged:,} of "
-            f"{self.n_compared:,} compared stations the official figure is {self.direction.split()[1]} "
-            f"the camera count at a false discovery rate of {100 * self.fdr:g} % (about "
-            f"{self.expected_false_flags:.1f} of these flags expected false); {self.n_hard:,} "
-            "stay flagged even were the hidden (turned-away, offline) windows the station's "
-            f"busiest. Officially {fmt_int(self.official_total)} voters, on camera about "
-            f"{fmt_int(self.estimate_total)} (ratio {self.ratio_overall:.2f}); "
-            + added
-            + self.statement
+        above = self.direction == ABOVE
+        official = gettext("Official figure: {formula} ({comparison}).").format(
+            formula=self.official_lines.get("formula", "as given"),
+            comparison=self.official_lines.get("comparison", LIKE_WITH_LIKE),
         )
+        flagged = (
+            gettext(
+                "At {n_flagged} of {n_compared} compared stations the official figure is above "
+                "the camera count at a false discovery rate of {fdr} % (about {false} of these "
+                "flags expected false); {n_hard} stay flagged even were the hidden (turned-away, "
+                "offline) windows the station's busiest."
+            )
+            if above
+            else gettext(
+                "At {n_flagged} of {n_compared} compared stations the official figure is below "
+                "the camera count at a false discovery rate of {fdr} % (about {false} of these "
+                "flags expected false); {n_hard} stay flagged even were the hidden (turned-away, "
+                "offline) windows the station's busiest."
+            )
+        ).format(
+            n_flagged=f"{self.n_flagged:,}",
+            n_compared=f"{self.n_compared:,}",
+            fdr=f"{100 * self.fdr:g}",
+            false=f"{self.expected_false_flags:.1f}",
+            n_hard=f"{self.n_hard:,}",
+        )
+        totals = (
+            gettext(
+                "Officially {official} voters, on camera about {camera} (ratio {ratio}); at least "
+                "{added} ballots were added beyond what the cameras allow."
+            )
+            if above
+            else gettext(
+                "Officially {official} voters, on camera about {camera} (ratio {ratio}); an "
+                "official figure above the camera count is not evidence here, because the "
+                "official lines include ballots the camera cannot see."
+            )
+        ).format(
+            official=fmt_int(self.official_total),
+            camera=fmt_int(self.estimate_total),
+            ratio=f"{self.ratio_overall:.2f}",
+            added=fmt_int(self.lower_bound_added),
+        )
+        statement = gettext(self.statement) if self.statement else ""
+        text = f"{official} {flagged} {totals} {statement}"
         return Summary("Camera counts against official turnout", text, rows, self.notes)
 
 
@@ -491,11 +515,15 @@ class CameraStatusSummary(ResultMixin):
             for h, s in self.by_hour.items()
             if s
         ]
-        text = (
-            f"Of {self.n_cameras:,} cameras, {self.ever.get('audio_muted', 0):,} had muted audio, "
-            f"{self.ever.get('turned_away', 0):,} were turned away at some point, and "
-            f"{self.n_with_outage:,} had at least one outage (offline, turned away, covered, box "
-            "out of frame, frozen or black). Outage windows are treated as missing, not as zero."
+        text = gettext(
+            "Of {n} cameras, {muted} had muted audio, {turned_away} were turned away at some "
+            "point, and {outage} had at least one outage (offline, turned away, covered, box out "
+            "of frame, frozen or black). Outage windows are treated as missing, not as zero."
+        ).format(
+            n=f"{self.n_cameras:,}",
+            muted=f"{self.ever.get('audio_muted', 0):,}",
+            turned_away=f"{self.ever.get('turned_away', 0):,}",
+            outage=f"{self.n_with_outage:,}",
         )
         return Summary("Camera status", text, rows, ())
 

@@ -50,6 +50,7 @@ from pollwatch.cameras.agreement import (
 from pollwatch.cameras.data import apply_status
 from pollwatch.cameras.profile import POOLED, DayProfile, learn_profile
 from pollwatch.errors import InputDataError, SmallSampleWarning
+from pollwatch.i18n import gettext
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 ESTIMATED = "estimated"
@@ -193,11 +194,16 @@ class CameraEstimate(ResultMixin):
                 else "none (profile given)",
             ),
         ]
-        text = (
-            f"{self.n_estimated:,} of {self.n_stations:,} watched stations had enough usable "
-            f"video (W ≥ {self.min_coverage:g}) to extrapolate their count to the full day "
-            f"with a {100 * self.level:.0f} % interval; {n_ins:,} are reported as "
-            "insufficient coverage, not as zero."
+        text = gettext(
+            "{n_estimated} of {n} watched stations had enough usable video (W ≥ {min_coverage}) "
+            "to extrapolate their count to the full day with a {level} % interval; "
+            "{n_insufficient} are reported as insufficient coverage, not as zero."
+        ).format(
+            n_estimated=f"{self.n_estimated:,}",
+            n=f"{self.n_stations:,}",
+            min_coverage=f"{self.min_coverage:g}",
+            level=f"{100 * self.level:.0f}",
+            n_insufficient=f"{n_ins:,}",
         )
         notes = list(self.notes) + list(self.profile.notes) + list(self.agreement.notes)
         return Summary("Camera turnout estimates", text, rows, tuple(notes))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pollwatch.census.estimate import CensusEstimate
 from pollwatch.claims.model import Claim
+from pollwatch.i18n import gettext
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 __all__ = ["ClaimVerdict", "WorstCase", "judge_claims", "worst_case"]
@@ -47,13 +48,19 @@ class WorstCase(ResultMixin):
 
     def summary(self) -> Summary:
         lead = sorted(self.collected_votes.items(), key=lambda kv: -kv[1])
+        n, total = f"{self.collected_stations:,}", f"{self.collected_total:,}"
         text = (
-            f"The {self.collected_stations:,} usable sheets show {self.collected_total:,} votes"
-            + (
-                f"; at most {self.uncollected_max:,} more could exist ({self.uncollected_basis})."
-                if self.uncollected_max is not None
-                else "; without a station list, what lies outside them is bounded per claim."
+            gettext(
+                "The {n} usable sheets show {total} votes; at most {more} more could exist "
+                "({basis})."
+            ).format(
+                n=n, total=total, more=f"{self.uncollected_max:,}", basis=self.uncollected_basis
             )
+            if self.uncollected_max is not None
+            else gettext(
+                "The {n} usable sheets show {total} votes; without a station list, what lies "
+                "outside them is bounded per claim."
+            ).format(n=n, total=total)
         )
         rows = [(f"votes {k}", fmt_int(v)) for k, v in lead]
         if self.uncollected_max is not None:

@@ -22,6 +22,7 @@ from pollwatch.census.estimate import (
 )
 from pollwatch.census.sheets import Sheets
 from pollwatch.claims.model import Claim
+from pollwatch.i18n import gettext
 from pollwatch.model.election import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct, jsonable
 
@@ -69,17 +70,25 @@ class CensusCheck(ResultMixin):
     def summary(self) -> Summary:
         cov = self.coverage.get("overall", {})
         share = cov.get("share")
-        text = (
-            f"{self.sheets['usable']:,} usable sheets of {self.sheets['filed']:,} filed"
-            + (f", covering {fmt_pct(share)} of stations" if share is not None else "")
-            + f". {len(self.findings):,} finding(s)."
+        usable, filed = f"{self.sheets['usable']:,}", f"{self.sheets['filed']:,}"
+        sheets = (
+            gettext(
+                "{usable} usable sheets of {filed} filed, covering {share} of stations."
+            ).format(usable=usable, filed=filed, share=fmt_pct(share))
+            if share is not None
+            else gettext("{usable} usable sheets of {filed} filed.").format(
+                usable=usable, filed=filed
+            )
         )
+        text = " ".join([sheets, gettext("{n} finding(s).").format(n=f"{len(self.findings):,}")])
         verdicts = {
             v: sum(c.verdict == v for c in self.claims)
             for v in ("impossible", "consistent", "unverifiable")
         }
         if self.claims:
-            text += " Claims: " + ", ".join(f"{n} {v}" for v, n in verdicts.items() if n) + "."
+            text += " " + gettext("Claims: {verdicts}.").format(
+                verdicts=", ".join(f"{n} {v}" for v, n in verdicts.items() if n)
+            )
         rows = [(f"votes {k}", fmt_int(v)) for k, v in self.totals.items()]
         notes = [
             f"{c.source}: {c.quantity} = {c.value:g} — {c.verdict}: {c.reason}" for c in self.claims

@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from pollwatch.i18n import gettext
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -113,18 +114,31 @@ class CensusEstimate(ResultMixin):
     def summary(self) -> Summary:
         shares = [q for q in self.quantities if q.name.startswith("share:")]
         lead = max(shares, key=lambda q: q.estimate) if shares else None
-        text = (
-            f"From {self.collected:,} of {self.stations:,} stations' sheets, corrected for which "
-            f"stations were collected ({self.n_strata} post-strata, auxiliary: {self.auxiliary}). "
-            + (
-                f"{lead.name[6:]} has an estimated {fmt_pct(lead.estimate)} "
-                f"({self.confidence:.0%} interval {fmt_pct(lead.interval.low)}–"
-                f"{fmt_pct(lead.interval.high)}). "
-                if lead
-                else ""
+        said = [
+            gettext(
+                "From {collected} of {stations} stations' sheets, corrected for which stations "
+                "were collected ({n_strata} post-strata, auxiliary: {auxiliary})."
+            ).format(
+                collected=f"{self.collected:,}",
+                stations=f"{self.stations:,}",
+                n_strata=self.n_strata,
+                auxiliary=self.auxiliary,
             )
-            + f"Assumes {self.assumption}."
-        )
+        ]
+        if lead:
+            said.append(
+                gettext(
+                    "{name} has an estimated {estimate} ({level} interval {low}–{high})."
+                ).format(
+                    name=lead.name[6:],
+                    estimate=fmt_pct(lead.estimate),
+                    level=f"{self.confidence:.0%}",
+                    low=fmt_pct(lead.interval.low),
+                    high=fmt_pct(lead.interval.high),
+                )
+            )
+        said.append(gettext("Assumes {assumption}.").format(assumption=self.assumption))
+        text = " ".join(said)
         rows = [
             (
                 q.name,

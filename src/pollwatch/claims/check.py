@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pollwatch.claims.model import Claim
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary
 
@@ -83,28 +84,32 @@ class ClaimsCheck(ResultMixin):
         for f in self.findings:
             counts[f.kind] += 1
         text = (
-            f"{len(self.claims)} claims checked: "
-            + (
-                ", ".join(
+            gettext("{n} claims checked: {counts}.").format(
+                n=len(self.claims),
+                counts=", ".join(
                     f"{n} {k}"
                     for k, n in sorted(counts.items(), key=lambda kv: -SEVERITY.get(kv[0], 1))
-                )
-                if counts
-                else "no contradictions found"
+                ),
             )
-            + "."
+            if counts
+            else gettext("{n} claims checked: no contradictions found.").format(n=len(self.claims))
         )
         rows = [
             (f"{f.kind}: {f.quantity}", f.message)
             for f in sorted(self.findings, key=lambda f: -f.severity)
         ]
         notes = [
-            "Tolerances follow each figure's published precision (half a unit of its last digit)."
+            gettext(
+                "Tolerances follow each figure's published precision (half a unit of its last "
+                "digit)."
+            )
         ]
         if self.of_kind("exit_poll"):
             notes.append(
-                "Exit polls cannot detect ballot stuffing or turnout inflation: agreement with the "
-                "official figure is not verification."
+                gettext(
+                    "Exit polls cannot detect ballot stuffing or turnout inflation: agreement "
+                    "with the official figure is not verification."
+                )
             )
         return Summary("Published claims reconciled", text, rows, notes)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from pollwatch.errors import DegenerateDataWarning
 from pollwatch.forensics._common import excluded_mask
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
@@ -93,10 +94,15 @@ class ShareOutliers(ResultMixin):
     _dict_exclude = ("share", "z", "median", "mad", "flag", "flag_floored")
 
     def summary(self) -> Summary:
-        text = (
-            f"{self.name}: national {fmt_pct(self.national_share)}, station median "
-            f"{fmt_pct(self.station_median)}; {self.n_flagged:,} stations above the constituency "
-            f"median + 3 robust sd, {self.n_flagged_floored:,} with the floor."
+        text = gettext(
+            "{name}: national {national}, station median {median}; {n_flagged} stations above "
+            "the constituency median + 3 robust sd, {n_floored} with the floor."
+        ).format(
+            name=self.name,
+            national=fmt_pct(self.national_share),
+            median=fmt_pct(self.station_median),
+            n_flagged=f"{self.n_flagged:,}",
+            n_floored=f"{self.n_flagged_floored:,}",
         )
         return Summary(self.name, text)
 
@@ -226,12 +232,19 @@ class CarouselResult(ResultMixin):
             )
         if self.n_boxes_gt_issued is not None:
             rows.append(("ballots in boxes > ballots issued", f"{self.n_boxes_gt_issued:,}"))
-        text = (
-            f"Shares compared within {self.n_groups:,} constituencies ({self.group_level or 'national'}); "
-            f"{self.n_flagged:,} stations have an away-voter share more than "
-            f"max({self.k:g} robust sd, {self.delta:g}) above their constituency median with at least "
-            f"{self.n_min} such voters. A ranked list for observers, not a verdict: genuine away-voters "
-            "cluster near stations, airports, hospitals and universities."
+        text = gettext(
+            "Shares compared within {n_groups} constituencies ({level}); {n_flagged} stations "
+            "have an away-voter share more than max({k} robust sd, {delta}) above their "
+            "constituency median with at least {n_min} such voters. A ranked list for observers, "
+            "not a verdict: genuine away-voters cluster near stations, airports, hospitals and "
+            "universities."
+        ).format(
+            n_groups=f"{self.n_groups:,}",
+            level=self.group_level or gettext("national"),
+            n_flagged=f"{self.n_flagged:,}",
+            k=f"{self.k:g}",
+            delta=f"{self.delta:g}",
+            n_min=self.n_min,
         )
         return Summary("Carousel signals", text, rows, self.notes)
 

@@ -25,6 +25,7 @@ from scipy import special, stats
 
 from pollwatch.compute import spawn_seeds
 from pollwatch.forensics._common import Notes, basic_mask, excluded_mask, validate_param
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
 from pollwatch.model.derived import percent
 from pollwatch.results import (
@@ -53,7 +54,7 @@ _UNIFORM = np.full(10, 0.1)
 _IS05 = np.array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0], dtype=float)
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
-WEAK_EVIDENCE = (
+WEAK_EVIDENCE = N_(
     "Digit tests are weak evidence: Deckert, Myagkov & Ordeshook (2011) found that deviations "
     "follow no pattern, that the tests succeed about as often as a coin toss and that fraud can "
     "move counts towards Benford; Mebane's reply notes that strategic voting also moves them. "
@@ -206,16 +207,21 @@ class DigitsResult(ResultMixin):
     def summary(self) -> Summary:
         lead = self.row(self.scrutiny)
         flagged = [f"{r.label} ({', '.join(r.flagged)})" for r in self.rows if r.flagged]
-        text = (
-            f"Second-digit (2BL), last-digit and 0/5 tests on {self.n_stations:,} stations. "
-            f"{lead.label}: mean second digit {_fmt_stat(lead.second)}, mean last digit "
-            f"{_fmt_stat(lead.last)}. "
-            + (
-                f"Intervals exclude the null for: {'; '.join(flagged)}. "
+        text = " ".join(
+            [
+                gettext("Second-digit (2BL), last-digit and 0/5 tests on {n} stations.").format(
+                    n=f"{self.n_stations:,}"
+                ),
+                gettext("{label}: mean second digit {second}, mean last digit {last}.").format(
+                    label=lead.label, second=_fmt_stat(lead.second), last=_fmt_stat(lead.last)
+                ),
+                gettext("Intervals exclude the null for: {flagged}.").format(
+                    flagged="; ".join(flagged)
+                )
                 if flagged
-                else "No national interval excludes its null value. "
-            )
-            + WEAK_EVIDENCE
+                else gettext("No national interval excludes its null value."),
+                gettext(WEAK_EVIDENCE),
+            ]
         )
         rows: list[tuple[str, str]] = []
         for r in self.rows:

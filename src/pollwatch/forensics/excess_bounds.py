@@ -52,6 +52,7 @@ from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _prepare
 from pollwatch.forensics.shpilkin_permutation import _shuffle_within
 from pollwatch.forensics.units import Units, analysis_units
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -136,12 +137,19 @@ class ExcessBounds(ResultMixin):
 
     def summary(self) -> Summary:
         f, t = self.flat, self.trend
-        text = (
-            f"Summed over {self.units}, each with its own clean ratio and turnout peak, the leader has "
-            f"{fmt_int(f.excess)} votes above the clean line ({fmt_int(t.excess)} when the clean ratio may "
-            "rise or fall with turnout as it does below the peak). Shuffling the leader's share among the "
-            f"stations of each unit ({self.n_perm} times) shows what no within-unit association would give: "
-            f"p = {f.pvalue:.3g} (flat), {t.pvalue:.3g} (with trend)."
+        text = gettext(
+            "Summed over {units}, each with its own clean ratio and turnout peak, the leader has "
+            "{excess} votes above the clean line ({excess_trend} when the clean ratio may rise or "
+            "fall with turnout as it does below the peak). Shuffling the leader's share among the "
+            "stations of each unit ({n_perm} times) shows what no within-unit association would "
+            "give: p = {p} (flat), {p_trend} (with trend)."
+        ).format(
+            units=self.units,
+            excess=fmt_int(f.excess),
+            excess_trend=fmt_int(t.excess),
+            n_perm=self.n_perm,
+            p=f"{f.pvalue:.3g}",
+            p_trend=f"{t.pvalue:.3g}",
         )
         rows = [
             ("regional excess S, flat / with trend", f"{fmt_int(f.excess)} / {fmt_int(t.excess)}"),

@@ -28,6 +28,7 @@ from pollwatch.forensics._common import (
     validate_choice,
     validate_param,
 )
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_pct, jsonable
 
@@ -145,13 +146,17 @@ class DistributionsResult(ResultMixin):
 
     def summary(self) -> Summary:
         r = self.correlations.get("all", math.nan)
-        text = (
-            f"Across {self.n_used:,} stations the correlation between turnout and the leader's "
-            f"share is r = {r:.3f}; {self.n_high_high:,} stations ({fmt_pct(self.frac_high_high)}) "
-            "report both turnout and leader share above 95 %. In a clean election the "
-            "turnout × share fingerprint is one compact blob and the correlation is weak; a "
-            "smear towards (100 %, 100 %) is the pattern ballot stuffing leaves, though "
-            "closed institutions and some regions produce it genuinely."
+        text = gettext(
+            "Across {n} stations the correlation between turnout and the leader's share is "
+            "r = {r}; {n_high} stations ({pct_high}) report both turnout and leader share above "
+            "95 %. In a clean election the turnout × share fingerprint is one compact blob and "
+            "the correlation is weak; a smear towards (100 %, 100 %) is the pattern ballot "
+            "stuffing leaves, though closed institutions and some regions produce it genuinely."
+        ).format(
+            n=f"{self.n_used:,}",
+            r=f"{r:.3f}",
+            n_high=f"{self.n_high_high:,}",
+            pct_high=fmt_pct(self.frac_high_high),
         )
         rows = [(f"r(t, s) [{k}]", f"{v:.3f}") for k, v in self.correlations.items()]
         rows += [
@@ -325,13 +330,17 @@ class RegressionResult(ResultMixin):
         return {"candidate": self.leader}
 
     def summary(self) -> Summary:
-        text = (
-            f"Of each additional percentage point of turnout, {self.leader_slope:.2f} points go "
-            f"to {self.leader} (its overall share is {fmt_pct(self.leader_share, 1)}) and "
-            f"{self.others_slope:+.2f} to all others. A slope above 1 with negative slopes for "
-            "the others means extra turnout arrives only with leader votes while others lose "
-            "votes, the signature of stuffing or switching; genuine turnout–support "
+        text = gettext(
+            "Of each additional percentage point of turnout, {slope} points go to {leader} (its "
+            "overall share is {share}) and {others} to all others. A slope above 1 with negative "
+            "slopes for the others means extra turnout arrives only with leader votes while "
+            "others lose votes, the signature of stuffing or switching; genuine turnout–support "
             "correlation (rural/urban) also gives positive slopes."
+        ).format(
+            slope=f"{self.leader_slope:.2f}",
+            leader=self.leader,
+            share=fmt_pct(self.leader_share, 1),
+            others=f"{self.others_slope:+.2f}",
         )
         rows = [(f"slope: {k}", f"{v:+.3f}") for k, v in self.slopes.items()]
         rows += [

@@ -32,6 +32,7 @@ from pollwatch.forensics._common import (
 )
 from pollwatch.forensics._integer_windows import LOGFACT_MAX, window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -238,13 +239,21 @@ class IntegerTestResult(ResultMixin):
 
     def summary(self) -> Summary:
         s = self.either
-        text = (
-            f"{s.observed:,} of {self.n_included:,} included stations report a whole-number "
-            f"turnout or leader percentage (±{self.window} pp); binomial noise alone would give "
-            f"{s.expected:,.1f} ± {s.sd:.1f}. The excess of {s.excess:,.1f} stations is "
-            f"{s.z:.1f} standard deviations (one-sided p = {s.pvalue:.3g}). An excess means "
-            "round numbers are more common than chance allows, consistent with figures written "
-            "to a target; it is not proof of fraud at any single station."
+        text = gettext(
+            "{observed} of {n} included stations report a whole-number turnout or leader "
+            "percentage (±{window} pp); binomial noise alone would give {expected} ± {sd}. The "
+            "excess of {excess} stations is {z} standard deviations (one-sided p = {p}). An "
+            "excess means round numbers are more common than chance allows, consistent with "
+            "figures written to a target; it is not proof of fraud at any single station."
+        ).format(
+            observed=f"{s.observed:,}",
+            n=f"{self.n_included:,}",
+            window=self.window,
+            expected=f"{s.expected:,.1f}",
+            sd=f"{s.sd:.1f}",
+            excess=f"{s.excess:,.1f}",
+            z=f"{s.z:.1f}",
+            p=f"{s.pvalue:.3g}",
         )
         rows = [
             ("method", self.method + (" (legacy RandomState(42) stream)" if self.legacy else "")),

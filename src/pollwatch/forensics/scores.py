@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.forensics.carousel import robust_z
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.model.derived import has_issued
 from pollwatch.results import ResultMixin, StationSignal, Summary, station_signals_of
@@ -97,11 +98,11 @@ class StationScores(ResultMixin):
                     f"{r['points']:.2f} — {r['signals']}",
                 )
             )
-        text = (
-            f"{self.n_with_points:,} of {self.n_stations:,} stations have at least one signal. "
-            "Points are a documented sum over signals, for ordering stations to look at; a high "
-            "score is a reason to check the protocol and the observers' reports, not a verdict."
-        )
+        text = gettext(
+            "{n_with} of {n} stations have at least one signal. Points are a documented sum over "
+            "signals, for ordering stations to look at; a high score is a reason to check the "
+            "protocol and the observers' reports, not a verdict."
+        ).format(n_with=f"{self.n_with_points:,}", n=f"{self.n_stations:,}")
         notes = list(self.notes) + [f"not available: {m}" for m in self.signals_missing]
         return Summary("Station risk scores", text, rows, notes)
 

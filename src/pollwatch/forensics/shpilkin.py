@@ -31,6 +31,7 @@ from pollwatch.forensics._common import (
     validate_choice,
     validate_param,
 )
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -278,15 +279,22 @@ class ShpilkinResult(ResultMixin):
         )
 
     def summary(self) -> Summary:
-        text = (
-            f"Taking the leader-to-others ratio at turnouts up to the natural peak "
-            f"({self.mode_pct:g} %) as the clean one, the leader received {fmt_int(self.excess)} "
-            f"more votes than that ratio predicts at higher turnout ({self.excess_pct_of_leader:.1f} % "
-            f"of the leader's votes). Without them the leader's share would be "
-            f"{fmt_pct(self.clean_leader_share, 1)} (official {fmt_pct(self.official_leader_share, 1)}) "
-            f"and turnout {fmt_pct(self.clean_turnout, 1)} (official {fmt_pct(self.official_turnout, 1)}). "
-            "The estimate assumes the leader's share would not rise with turnout in a clean "
-            "election; genuine turnout–support correlation also produces an excess."
+        text = gettext(
+            "Taking the leader-to-others ratio at turnouts up to the natural peak ({mode} %) as "
+            "the clean one, the leader received {excess} more votes than that ratio predicts at "
+            "higher turnout ({excess_pct} % of the leader's votes). Without them the leader's "
+            "share would be {clean_share} (official {official_share}) and turnout "
+            "{clean_turnout} (official {official_turnout}). The estimate assumes the leader's "
+            "share would not rise with turnout in a clean election; genuine turnout–support "
+            "correlation also produces an excess."
+        ).format(
+            mode=f"{self.mode_pct:g}",
+            excess=fmt_int(self.excess),
+            excess_pct=f"{self.excess_pct_of_leader:.1f}",
+            clean_share=fmt_pct(self.clean_leader_share, 1),
+            official_share=fmt_pct(self.official_leader_share, 1),
+            clean_turnout=fmt_pct(self.clean_turnout, 1),
+            official_turnout=fmt_pct(self.official_turnout, 1),
         )
         lo, hi = self.sensitivity_range
         rows = [

@@ -18,6 +18,7 @@ import numpy as np
 from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -81,18 +82,22 @@ class PermutationTest(ResultMixin):
         if not math.isfinite(self.pvalue):
             return Summary(
                 "Shpilkin excess: permutation test",
-                f"No p-value: {self.note or 'nothing to test'}.",
+                gettext("No p-value: {why}.").format(why=self.note or gettext("nothing to test")),
                 [("stations used", fmt_int(self.n_stations))],
             )
-        unit = f"each {self.level}" if self.level else "the whole election"
-        q = self.null_quantiles
-        text = (
-            f"Shpilkin's excess of {fmt_int(self.excess)} votes is compared with {self.n_perm} re-computations "
-            f"in which the leader's share is shuffled among the stations of {unit}, keeping every "
-            f"station's turnout and size. Shuffling keeps regional differences, so what remains is an "
-            f"association between turnout and the leader's share inside {unit}: p = {self.pvalue:.3g}. "
-            f"Honest within-region differences (town and country) would also show here."
+        unit = (
+            gettext("each {level}").format(level=self.level)
+            if self.level
+            else gettext("the whole election")
         )
+        q = self.null_quantiles
+        text = gettext(
+            "Shpilkin's excess of {excess} votes is compared with {n_perm} re-computations in "
+            "which the leader's share is shuffled among the stations of {unit}, keeping every "
+            "station's turnout and size. Shuffling keeps regional differences, so what remains is "
+            "an association between turnout and the leader's share inside {unit}: p = {p}. "
+            "Honest within-region differences (town and country) would also show here."
+        ).format(excess=fmt_int(self.excess), n_perm=self.n_perm, unit=unit, p=f"{self.pvalue:.3g}")
         rows = [
             ("excess votes (national kernel)", fmt_int(self.excess)),
             (

@@ -54,6 +54,7 @@ from pollwatch.fusion.evidence import (
     sheets_of_station,
     turnout_evidence,
 )
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
@@ -69,13 +70,13 @@ __all__ = [
 
 #: the sources a dossier reads, in the order it reads them
 SOURCES = (
-    "protocol arithmetic",
-    "forensics",
-    "observers' protocol copy",
-    "observers' reports",
-    "cameras",
-    "tally-sheet census",
-    "observers' turnout count",
+    N_("protocol arithmetic"),
+    N_("forensics"),
+    N_("observers' protocol copy"),
+    N_("observers' reports"),
+    N_("cameras"),
+    N_("tally-sheet census"),
+    N_("observers' turnout count"),
 )
 #: sources listed as silent only when the dossier was given them (a census or the observers'
 #: counts) and they do not cover the station; never given, they are not named at all
@@ -338,9 +339,11 @@ def _read_arithmetic(official: OfficialEvidence | None) -> Reading:
     src = "protocol arithmetic"
     if official is not None and official.arithmetic:
         rules = ", ".join(sorted({str(a.rule) for a in official.arithmetic}))
-        return [Statement(src, "hard", "flags", f"the official protocol violates {rules}")], "agree"
+        text = gettext("the official protocol violates {rules}").format(rules=rules)
+        return [Statement(src, "hard", "flags", text)], "agree"
     if official is not None and official.known:
-        return [Statement(src, "hard", "clear", "the official protocol adds up")], "disagree"
+        text = gettext("the official protocol adds up")
+        return [Statement(src, "hard", "clear", text)], "disagree"
     return [], "silent"
 
 
@@ -352,19 +355,32 @@ def _read_forensics(f: ForensicEvidence | None, threshold: float) -> Reading:
         return [], "silent"
     stat, weak, pts = f.statistical, f.weak, f.points or 0.0
     where = (
-        f"rank {f.rank:,} of {f.n_stations:,}, {pts:.2f} points" if f.rank else f"{pts:.2f} points"
+        gettext("rank {rank} of {n}, {points} points").format(
+            rank=f"{f.rank:,}", n=f"{f.n_stations:,}", points=f"{pts:.2f}"
+        )
+        if f.rank
+        else gettext("{points} points").format(points=f"{pts:.2f}")
     )
     out = []
     if stat:
         direction = "flags" if pts >= threshold else "weak signal"
         out.append(Statement(src, "statistical", direction, f"{f.words(stat)} ({where})"))
     if weak:
-        text = f"{f.words(weak)} (digit-like: arises without fraud too)"
+        text = gettext("{signals} (digit-like: arises without fraud too)").format(
+            signals=f.words(weak)
+        )
         out.append(Statement(src, "weak", "weak signal", text))
     if pts >= threshold and stat:
         return out, "agree"
     if not f.signals:
-        out.append(Statement(src, "statistical", "clear", f"no forensic signal ({where})"))
+        out.append(
+            Statement(
+                src,
+                "statistical",
+                "clear",
+                gettext("no forensic signal ({where})").format(where=where),
+            )
+        )
         return out, "disagree"
     return out, (None if stat else "silent")
 
@@ -375,18 +391,22 @@ def _read_copy(c: ProtocolCopyEvidence | None) -> Reading:
         return [], "silent"
     if c.mismatches:
         parts = ", ".join(
-            f"{m.field} copy {fmt_int(m.copy)} vs official {fmt_int(m.official)}"
+            gettext("{field} copy {copy} vs official {official}").format(
+                field=m.field, copy=fmt_int(m.copy), official=fmt_int(m.official)
+            )
             for m in c.mismatches[:6]
         )
-        text = f"the official protocol differs from the copy made at the station: {parts}"
+        text = gettext(
+            "the official protocol differs from the copy made at the station: {parts}"
+        ).format(parts=parts)
         return [Statement(src, "hard", "flags", text)], "agree"
     if not c.compared:
-        text = (
+        text = gettext(
             "the observers' copy is on file; the official protocol is not loaded here, "
             "so it is not compared"
         )
         return [Statement(src, "hard", "not compared", text)], "silent"
-    text = (
+    text = gettext(
         "the observers' copy matches the official protocol (this cannot reveal ballots stuffed "
         "before the count: they are in both)"
     )
@@ -400,23 +420,24 @@ def _read_observers(o: ObserverEvidence | None) -> Reading:
     if o.fraud:
         out = []
         for r in o.fraud:
-            backing = (" with a photo" if r.media else "") + (
-                ", verified" if r.status == "verified" else ""
+            backing = (gettext(" with a photo") if r.media else "") + (
+                gettext(", verified") if r.status == "verified" else ""
             )
-            text = (
-                f"{str(r.form).replace('_', ' ')} reported ({r.severity or 'no'} severity{backing})"
-                + (f": {r.description}" if r.description else "")
-            )
+            text = gettext("{form} reported ({severity} severity{backing})").format(
+                form=str(r.form).replace("_", " "), severity=r.severity or "no", backing=backing
+            ) + (f": {r.description}" if r.description else "")
             out.append(Statement(src, "testimony", "flags", text))
         return out, "agree"
     if o.incidents or o.checklists:
         flagged = [f for r in o.checklists for f in r.flags]
-        text = (
-            f"{len(o.checklists)} checklist(s), {len(o.incidents)} other incident(s); no "
-            "stuffing, carousel or counting irregularity reported"
-        )
+        text = gettext(
+            "{checklists} checklist(s), {incidents} other incident(s); no stuffing, carousel or "
+            "counting irregularity reported"
+        ).format(checklists=len(o.checklists), incidents=len(o.incidents))
         if flagged:
-            text += f"; checklist flags: {', '.join(str(f.get('rule')) for f in flagged[:5])}"
+            text += gettext("; checklist flags: {flags}").format(
+                flags=", ".join(str(f.get("rule")) for f in flagged[:5])
+            )
         return [Statement(src, "testimony", "clear", text)], "disagree"
     return [], "silent"
 
@@ -432,73 +453,107 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
     if c is not None and c.estimate is not None and c.official is not None:
         lvl = round(100 * c.level)
         interval = (
-            f", {lvl} % interval {fmt_int(c.low95)}–{fmt_int(c.high95)}"
+            gettext(", {level} % interval {low}–{high}").format(
+                level=lvl, low=fmt_int(c.low95), high=fmt_int(c.high95)
+            )
             if c.low95 is not None
             else ""
         )
         if c.coverage is not None:
-            interval += f", {100 * c.coverage:.0f} % of the day watched"
+            interval += gettext(", {pct} % of the day watched").format(
+                pct=f"{100 * c.coverage:.0f}"
+            )
         if c.bound and c.flagged:
-            text = (
-                f"official figure {fmt_int(c.official)} is below the camera's {lvl} % lower bound "
-                f"{fmt_int(c.low95)} (camera estimate {fmt_int(c.estimate)}{interval}): fewer "
-                "ballots than voters seen on camera"
+            text = gettext(
+                "official figure {official} is below the camera's {level} % lower bound {low} "
+                "(camera estimate {estimate}{interval}): fewer ballots than voters seen on camera"
+            ).format(
+                official=fmt_int(c.official),
+                level=lvl,
+                low=fmt_int(c.low95),
+                estimate=fmt_int(c.estimate),
+                interval=interval,
             )
             out.append(Statement(src, "statistical" if c.hard is False else "hard", "flags", text))
             where = "agree"
         elif c.bound:
             # the official lines include the mobile box or early voters: cannot clear the station
-            text = (
-                f"official figure {fmt_int(c.official)} includes ballots a camera cannot see "
-                f"(mobile box, early voters); camera estimate {fmt_int(c.estimate)}{interval}: "
-                "a one-sided bound that neither flags nor clears inflation"
-            )
+            text = gettext(
+                "official figure {official} includes ballots a camera cannot see (mobile box, "
+                "early voters); camera estimate {estimate}{interval}: a one-sided bound that "
+                "neither flags nor clears inflation"
+            ).format(official=fmt_int(c.official), estimate=fmt_int(c.estimate), interval=interval)
             out.append(Statement(src, "context", "context", text))
             where = None  # covered, but it neither agrees nor disagrees
         elif c.flagged:
-            text = (
-                f"official turnout {fmt_int(c.official)} is above the camera's {lvl} % upper "
-                f"bound {fmt_int(c.high95)} (camera estimate {fmt_int(c.estimate)}{interval}; "
-                f"at least {fmt_int(c.excess)} ballots not seen on camera)"
+            text = gettext(
+                "official turnout {official} is above the camera's {level} % upper bound {high} "
+                "(camera estimate {estimate}{interval}; at least {excess} ballots not seen on "
+                "camera)"
+            ).format(
+                official=fmt_int(c.official),
+                level=lvl,
+                high=fmt_int(c.high95),
+                estimate=fmt_int(c.estimate),
+                interval=interval,
+                excess=fmt_int(c.excess),
             )
             # hard only if the flag survives the FDR control and the hidden-window bound
             if c.hard is False:
-                text += (
+                text += gettext(
                     "; not hard evidence: the flag does not survive the false-discovery "
                     "control or the hidden windows being the station's busiest"
                 )
             out.append(Statement(src, "statistical" if c.hard is False else "hard", "flags", text))
             where = "agree"
         else:
-            text = (
-                f"official turnout {fmt_int(c.official)} is within the camera count "
-                f"(estimate {fmt_int(c.estimate)}, upper bound {fmt_int(c.high95)}{interval})"
+            text = gettext(
+                "official turnout {official} is within the camera count (estimate {estimate}, "
+                "upper bound {high}{interval})"
+            ).format(
+                official=fmt_int(c.official),
+                estimate=fmt_int(c.estimate),
+                high=fmt_int(c.high95),
+                interval=interval,
             )
             out.append(Statement(src, "hard", "clear", text))
             where = "disagree"
     elif c is not None:
-        text = "camera coverage too short for an estimate" + (
-            f" ({100 * c.coverage:.0f} % of the day usable: insufficient coverage, not zero voters)"
+        text = (
+            gettext(
+                "camera coverage too short for an estimate ({pct} % of the day usable: "
+                "insufficient coverage, not zero voters)"
+            ).format(pct=f"{100 * c.coverage:.0f}")
             if c.coverage is not None
-            else ""
+            else gettext("camera coverage too short for an estimate")
         )
         out.append(Statement(src, "context", "no data", text))
     if seen := cam.stuffing_seen:
-        text = "ballot stuffing seen on camera at " + ", ".join(
-            e.time + (f" ({e.note})" if e.note else "") for e in seen[:6]
+        text = gettext("ballot stuffing seen on camera at {times}").format(
+            times=", ".join(e.time + (f" ({e.note})" if e.note else "") for e in seen[:6])
         )
         out.append(Statement(src, "testimony", "flags", text))
         where = "agree"
     if other := cam.other_events:
-        text = "camera events: " + ", ".join(
-            f"{str(e.event).replace('_', ' ')} at {e.time}" for e in other[:6]
+        text = gettext("camera events: {events}").format(
+            events=", ".join(
+                gettext("{event} at {time}").format(
+                    event=str(e.event).replace("_", " "), time=e.time
+                )
+                for e in other[:6]
+            )
         )
         out.append(Statement(src, "context", "context", text))
     if outages := cam.outages:
-        text = (
-            "camera status: "
-            + ", ".join(f"{str(e.status).replace('_', ' ')} at {e.time}" for e in outages[:6])
-            + " (outage windows are missing data, not zero voters)"
+        text = gettext(
+            "camera status: {events} (outage windows are missing data, not zero voters)"
+        ).format(
+            events=", ".join(
+                gettext("{event} at {time}").format(
+                    event=str(e.status).replace("_", " "), time=e.time
+                )
+                for e in outages[:6]
+            )
         )
         out.append(Statement(src, "context", "context", text))
     return out, where
@@ -506,13 +561,18 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
 
 #: census finding kinds in words (the report's glossary names them the same way)
 _CENSUS_WORDS = {
-    "conflict": "two different sets of numbers were filed for this station; neither is counted until someone settles it from the photos",
-    "arithmetic": "the sheet itself does not add up",
-    "incomplete": "a vote cell of the sheet is blank",
-    "duplicate": "the same sheet was filed more than once (one copy counted)",
-    "unknown_station": "the sheet names a station the official file does not have",
-    "photo": "the sheet's photo was also filed for another station",
-    "sheet_id_reused": "the sheet's id also appears on a sheet of another station (none of them counted)",
+    "conflict": N_(
+        "two different sets of numbers were filed for this station; neither is counted until "
+        "someone settles it from the photos"
+    ),
+    "arithmetic": N_("the sheet itself does not add up"),
+    "incomplete": N_("a vote cell of the sheet is blank"),
+    "duplicate": N_("the same sheet was filed more than once (one copy counted)"),
+    "unknown_station": N_("the sheet names a station the official file does not have"),
+    "photo": N_("the sheet's photo was also filed for another station"),
+    "sheet_id_reused": N_(
+        "the sheet's id also appears on a sheet of another station (none of them counted)"
+    ),
 }
 
 
@@ -524,12 +584,20 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
         return [], ("silent" if given else None)
     out: list[Statement] = []
     photos = len(c.photos)
-    backing = f" ({photos} photo{'s' if photos != 1 else ''} on file)" if photos else ""
+    backing = (
+        (
+            gettext(" ({n} photo on file)") if photos == 1 else gettext(" ({n} photos on file)")
+        ).format(n=photos)
+        if photos
+        else ""
+    )
     lost = [d for d in c.differences if d.kind == "sheet_above_official"]
     added = [d for d in c.differences if d.kind == "official_above_sheet"]
     if lost:
         parts = ", ".join(
-            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            gettext("{field} sheet {sheet} vs official {official}").format(
+                field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
+            )
             for d in lost[:6]
         )
         out.append(
@@ -537,12 +605,17 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
                 src,
                 "hard",
                 "flags",
-                f"the official table gives fewer votes than the protocol signed at the station{backing}: {parts}",
+                gettext(
+                    "the official table gives fewer votes than the protocol signed at the "
+                    "station{backing}: {parts}"
+                ).format(backing=backing, parts=parts),
             )
         )
     if added:
         parts = ", ".join(
-            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            gettext("{field} sheet {sheet} vs official {official}").format(
+                field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
+            )
             for d in added[:6]
         )
         out.append(
@@ -550,13 +623,18 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
                 src,
                 "hard",
                 "flags",
-                f"the official table gives more than the protocol signed at the station{backing}: {parts}",
+                gettext(
+                    "the official table gives more than the protocol signed at the "
+                    "station{backing}: {parts}"
+                ).format(backing=backing, parts=parts),
             )
         )
     lines = [d for d in c.differences if d.kind == "line_differs"]
     if lines:
         parts = ", ".join(
-            f"{d.field} sheet {fmt_int(d.sheet)} vs official {fmt_int(d.official)}"
+            gettext("{field} sheet {sheet} vs official {official}").format(
+                field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
+            )
             for d in lines[:6]
         )
         out.append(
@@ -564,12 +642,15 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
                 src,
                 "hard",
                 "flags",
-                f"protocol lines of the official table differ from the protocol signed at the station{backing}: {parts}",
+                gettext(
+                    "protocol lines of the official table differ from the protocol signed at the "
+                    "station{backing}: {parts}"
+                ).format(backing=backing, parts=parts),
             )
         )
     for f in c.findings:
         kind = str(f.get("kind"))
-        text = _CENSUS_WORDS.get(kind, kind.replace("_", " "))
+        text = gettext(_CENSUS_WORDS[kind]) if kind in _CENSUS_WORDS else kind.replace("_", " ")
         detail = str(f.get("detail") or "")
         out.append(Statement(src, "context", "context", text + (f" ({detail})" if detail else "")))
     if c.differences:
@@ -577,12 +658,15 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
     if not c.sheets:
         return out, "silent"
     if not c.compared:
-        text = "the tally sheet is on file; the official protocol is not loaded here, so it is not compared"
+        text = gettext(
+            "the tally sheet is on file; the official protocol is not loaded here, so it is not "
+            "compared"
+        )
         return [*out, Statement(src, "hard", "not compared", text)], "silent"
-    text = (
-        f"the accepted tally sheet matches the official figures{backing} (this cannot reveal "
+    text = gettext(
+        "the accepted tally sheet matches the official figures{backing} (this cannot reveal "
         "ballots stuffed before the count: they are on the sheet too)"
-    )
+    ).format(backing=backing)
     return [*out, Statement(src, "hard", "clear", text)], "disagree"
 
 
@@ -592,29 +676,49 @@ def _read_turnout(t: TurnoutCountEvidence | None) -> Reading:
     src = "observers' turnout count"
     if t is None:
         return [], None
-    tol = f"tolerance {t.tolerance:.0f} ballots"
-    what = "an observer's own count, not a camera"
+    tol = gettext("tolerance {n} ballots").format(n=f"{t.tolerance:.0f}")
+    what = gettext("an observer's own count, not a camera")
     if t.gap is None:
-        text = (
-            f"an observer counted {fmt_int(t.observed)} ballots in the boxes ({t.source}); the "
-            "protocol's ballots are not known here, so it is not compared"
-        )
+        text = gettext(
+            "an observer counted {observed} ballots in the boxes ({source}); the protocol's "
+            "ballots are not known here, so it is not compared"
+        ).format(observed=fmt_int(t.observed), source=t.source)
         return [Statement(src, "testimony", "not compared", text)], "silent"
     if t.flagged and t.gap > 0:
-        text = (
-            f"the protocol has {fmt_int(t.protocol)} ballots in the boxes, {fmt_int(t.gap)} more "
-            f"than the {fmt_int(t.observed)} an observer counted ({tol}; {what}; {t.source})"
+        text = gettext(
+            "the protocol has {protocol} ballots in the boxes, {gap} more than the {observed} an "
+            "observer counted ({tolerance}; {what}; {source})"
+        ).format(
+            protocol=fmt_int(t.protocol),
+            gap=fmt_int(t.gap),
+            observed=fmt_int(t.observed),
+            tolerance=tol,
+            what=what,
+            source=t.source,
         )
         return [Statement(src, "testimony", "flags", text)], "agree"
     if t.flagged:
-        text = (
-            f"the protocol has {fmt_int(t.protocol)} ballots in the boxes, {fmt_int(-t.gap)} fewer "
-            f"than the {fmt_int(t.observed)} an observer counted ({tol}; {what}; {t.source})"
+        text = gettext(
+            "the protocol has {protocol} ballots in the boxes, {gap} fewer than the {observed} "
+            "an observer counted ({tolerance}; {what}; {source})"
+        ).format(
+            protocol=fmt_int(t.protocol),
+            gap=fmt_int(-t.gap),
+            observed=fmt_int(t.observed),
+            tolerance=tol,
+            what=what,
+            source=t.source,
         )
         return [Statement(src, "testimony", "flags", text)], "agree"
-    text = (
-        f"the protocol's {fmt_int(t.protocol)} ballots in the boxes are within the tolerance of "
-        f"the {fmt_int(t.observed)} an observer counted (gap {t.gap:+d}; {tol}; {what})"
+    text = gettext(
+        "the protocol's {protocol} ballots in the boxes are within the tolerance of the "
+        "{observed} an observer counted (gap {gap}; {tolerance}; {what})"
+    ).format(
+        protocol=fmt_int(t.protocol),
+        observed=fmt_int(t.observed),
+        gap=f"{t.gap:+d}",
+        tolerance=tol,
+        what=what,
     )
     return [Statement(src, "testimony", "clear", text)], "disagree"
 
@@ -627,38 +731,64 @@ def _plain(
     weak = any(e.strength == "weak" for e in ev)
     said = []
     if hard:
-        said.append(f"Hard evidence against station {sid}'s result comes from {_join(hard)}.")
-    if "observers' reports" in agree:
-        said.append("Observers reported fraud there (testimony).")
-    if stat:
         said.append(
-            "The forensic signals put it among the suspicious stations (statistical, not proof "
-            "about this station)."
-        )
-    if weak and not (hard or stat):
-        said.append("Only digit-like signals fire (weak: they also arise without fraud).")
-    if not agree:
-        said.append(f"No source flags station {sid}.")
-    if agree and disagree:
-        lead = _join(agree)
-        said.append(
-            f"{lead[0].upper() + lead[1:]} point{'s' if len(agree) == 1 else ''} at it; nothing wrong "
-            f"according to {_join(disagree)}"
-            + (
-                " — the cameras' count of voters disagrees with the flags."
-                if "cameras" in disagree and "forensics" in agree
-                else "."
+            gettext("Hard evidence against station {sid}'s result comes from {sources}.").format(
+                sid=sid, sources=_join(hard)
             )
         )
+    if "observers' reports" in agree:
+        said.append(gettext("Observers reported fraud there (testimony)."))
+    if stat:
+        said.append(
+            gettext(
+                "The forensic signals put it among the suspicious stations (statistical, not "
+                "proof about this station)."
+            )
+        )
+    if weak and not (hard or stat):
+        said.append(gettext("Only digit-like signals fire (weak: they also arise without fraud)."))
+    if not agree:
+        said.append(gettext("No source flags station {sid}.").format(sid=sid))
+    if agree and disagree:
+        lead = _join(agree)
+        lead = lead[0].upper() + lead[1:]
+        if "cameras" in disagree and "forensics" in agree:
+            msg = (
+                gettext(
+                    "{sources} points at it; nothing wrong according to {others} — the cameras' "
+                    "count of voters disagrees with the flags."
+                )
+                if len(agree) == 1
+                else gettext(
+                    "{sources} point at it; nothing wrong according to {others} — the cameras' "
+                    "count of voters disagrees with the flags."
+                )
+            )
+        else:
+            msg = (
+                gettext("{sources} points at it; nothing wrong according to {others}.")
+                if len(agree) == 1
+                else gettext("{sources} point at it; nothing wrong according to {others}.")
+            )
+        said.append(msg.format(sources=lead, others=_join(disagree)))
     elif len(agree) > 1:
-        said.append(f"{len(agree)} independent sources agree: {_join(agree)}.")
+        said.append(
+            gettext("{n} independent sources agree: {sources}.").format(
+                n=len(agree), sources=_join(agree)
+            )
+        )
     elif disagree:
-        said.append(f"Checked and found consistent: {_join(disagree)}.")
+        said.append(
+            gettext("Checked and found consistent: {sources}.").format(sources=_join(disagree))
+        )
     if silent:
-        said.append(f"Not covered: {_join(silent)}.")
+        said.append(gettext("Not covered: {sources}.").format(sources=_join(silent)))
     return " ".join(said)
 
 
 def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """Source names (English keys) in the current language, as a list in words."""
+    items = [gettext(i) for i in items]
+    if len(items) == 1:
+        return items[0]
+    return gettext("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])

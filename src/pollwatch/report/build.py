@@ -658,8 +658,8 @@ def _regions_html(analysis) -> str:
 
 def summary_html(s: Summary) -> str:
     """A method's summary with every code in its title, text, rows and notes in words; its
-    title and row labels in the report's language (the sentence and notes, which the method
-    writes around its numbers, are English still)."""
+    title, row labels, sentence (written with ``gettext`` by the method) and fixed notes in the
+    report's language (notes written around numbers, and row values, are English still)."""
     s = labels_translated(s)
     return Summary(
         plain(s.title),

@@ -92,13 +92,14 @@ def write_html(report: Report, path: str | Path) -> Path:
 
 def labels_translated(s: Summary) -> Summary:
     """``s`` with its title and row labels in the current language (the catalogue has them:
-    ``tooling.extract_summaries``); its sentence and notes, written around its numbers, as
-    they are."""
+    ``tooling.extract_summaries``), and each note that is a catalogue message as a whole (the
+    methods' fixed caveats, ``N_``-marked); the sentence is already in the language (the
+    methods write it with ``gettext``), and notes with numbers in them stay as they are."""
 
     def tr(text: str) -> str:
         return gettext(text) if text else text  # gettext("") is the catalogue's header
 
-    return Summary(tr(s.title), s.text, [(tr(k), v) for k, v in s.rows], list(s.notes))
+    return Summary(tr(s.title), s.text, [(tr(k), v) for k, v in s.rows], [tr(n) for n in s.notes])
 
 
 def results_section(key: str, title: str, results: list, intro: str = "", figures=None) -> Section:

@@ -39,6 +39,7 @@ from pollwatch.forensics.coarse._exact import small_denominator_probabilities
 from pollwatch.forensics.coarse._fit import BetaBinomialMixture, fit_mixture
 from pollwatch.forensics.coarse._kde import bin_dist, densities_from_bins, grid_size
 from pollwatch.forensics.coarse._sample import resample_block, seed_states
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -51,7 +52,7 @@ from pollwatch.results import (
 
 __all__ = ["CoarseSharesResult", "SmallDenominatorResult", "rozenas_rkd", "small_denominator_test"]
 
-_LIMITATIONS = (
+_LIMITATIONS = N_(
     "RKD only sees an excess of coarse shares: ballot stuffing or vote switching that does not "
     "round results is invisible to it, and genuine small stations also produce coarse shares. "
     "The estimate depends on the fitted mixtures, the bandwidth and the resample count (the "
@@ -150,19 +151,39 @@ class CoarseSharesResult(ResultMixin):
 
     def summary(self) -> Summary:
         weighty = [f"{s:g}" for s in self.flagged_shares]
-        text = (
-            f"Rozenas' resampled-kernel-density test estimates that {self.fraud_pct:.3f} % of "
-            f"{self.n_stations:,} stations (interval {self.interval.low:.3f}–"
-            f"{self.interval.high:.3f} %) report coarse shares for {self.candidate} beyond what a "
-            f"smooth fraud-free model with the same electorates and turnouts produces. "
-            f"{self.n_flagged} share values exceed all {self.n_resamples} resampled densities"
-            + (
-                f": {', '.join(weighty[:20])}{' …' if len(weighty) > 20 else ''}. "
-                if weighty
-                else ". "
+        exceed = (
+            gettext(
+                "{n_flagged} share values exceed all {n_resamples} resampled densities: {values}."
+            ).format(
+                n_flagged=self.n_flagged,
+                n_resamples=self.n_resamples,
+                values=f"{', '.join(weighty[:20])}{' …' if len(weighty) > 20 else ''}",
             )
-            + f"A fraud-free resample scores {self.null_mean:.3f} % on average (Monte Carlo "
-            f"p = {self.pvalue:.4f}). " + _LIMITATIONS
+            if weighty
+            else gettext(
+                "{n_flagged} share values exceed all {n_resamples} resampled densities."
+            ).format(n_flagged=self.n_flagged, n_resamples=self.n_resamples)
+        )
+        text = " ".join(
+            [
+                gettext(
+                    "Rozenas' resampled-kernel-density test estimates that {pct} % of {n} "
+                    "stations (interval {low}–{high} %) report coarse shares for {candidate} "
+                    "beyond what a smooth fraud-free model with the same electorates and "
+                    "turnouts produces."
+                ).format(
+                    pct=f"{self.fraud_pct:.3f}",
+                    n=f"{self.n_stations:,}",
+                    low=f"{self.interval.low:.3f}",
+                    high=f"{self.interval.high:.3f}",
+                    candidate=self.candidate,
+                ),
+                exceed,
+                gettext(
+                    "A fraud-free resample scores {null_mean} % on average (Monte Carlo p = {p})."
+                ).format(null_mean=f"{self.null_mean:.3f}", p=f"{self.pvalue:.4f}"),
+                gettext(_LIMITATIONS),
+            ]
         )
         rows = [
             ("fabricated coarse shares", f"{self.fraud_pct:.3f} % of stations"),
@@ -241,16 +262,25 @@ class SmallDenominatorResult(ResultMixin):
 
     def summary(self) -> Summary:
         model = {
-            "binomial": "a binomial count at each station's own ballots and share",
-            "rkd": "Rozenas' fraud-free resampling model",
+            "binomial": gettext("a binomial count at each station's own ballots and share"),
+            "rkd": gettext("Rozenas' fraud-free resampling model"),
         }[self.null]
-        text = (
-            f"{self.observed:,} of {self.n_stations:,} stations report a share for "
-            f"{self.candidate} that is exactly a fraction with denominator 2–{self.q_max}; "
-            f"{model} expects {self.null_mean:,.1f} (sd {self.null_sd:.1f}), "
-            f"an excess of {self.excess:,.1f} stations (z = {self.z:.1f}). Exact fractions also "
-            "arise by arithmetic at small stations (the null includes them), and Rozenas (2017) "
-            "expects this count to be a weaker signal than the RKD estimate."
+        text = gettext(
+            "{observed} of {n} stations report a share for {candidate} that is exactly a "
+            "fraction with denominator 2–{q_max}; {model} expects {null_mean} (sd {null_sd}), "
+            "an excess of {excess} stations (z = {z}). Exact fractions also arise by arithmetic "
+            "at small stations (the null includes them), and Rozenas (2017) expects this count "
+            "to be a weaker signal than the RKD estimate."
+        ).format(
+            observed=f"{self.observed:,}",
+            n=f"{self.n_stations:,}",
+            candidate=self.candidate,
+            q_max=self.q_max,
+            model=model,
+            null_mean=f"{self.null_mean:,.1f}",
+            null_sd=f"{self.null_sd:.1f}",
+            excess=f"{self.excess:,.1f}",
+            z=f"{self.z:.1f}",
         )
         how = (
             "exact per-station probabilities"

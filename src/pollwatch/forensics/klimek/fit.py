@@ -23,6 +23,7 @@ from scipy.signal import fftconvolve
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics._common import Notes, excluded_mask, validate_choice, validate_param
 from pollwatch.forensics.klimek import _grid as kg
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.model.derived import percent
 from pollwatch.results import (
@@ -150,8 +151,10 @@ class KlimekBaseline(ResultMixin):
         ]
         return Summary(
             "Klimek fair baseline",
-            "Peaks and widths of the fraud-free model, read off "
-            "the data as in Klimek et al. (2012).",
+            gettext(
+                "Peaks and widths of the fraud-free model, read off "
+                "the data as in Klimek et al. (2012)."
+            ),
             rows,
             self.notes,
         )
@@ -484,11 +487,11 @@ def _fit_realisation(
 # --------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------
-_SHAPE_NOTE = (
+_SHAPE_NOTE = N_(
     "Model-implied fraud is a shape quantity, not a count: the fitted model does not "
     "conserve the reported totals, so it must not be read as a number of stolen votes."
 )
-_CRITERIA_NOTE = (
+_CRITERIA_NOTE = N_(
     "The L1 (Klimek's 1-D share criterion) and L2 (2-D least squares) fits disagree; "
     "the estimate is only meaningful together with the criterion named."
 )
@@ -589,15 +592,21 @@ class KlimekResult(ResultMixin):
 
     def summary(self) -> Summary:
         if not math.isfinite(self.f_i):
-            text = "The Klimek model could not be fitted to these data (see notes)."
+            text = gettext("The Klimek model could not be fitted to these data (see notes).")
         else:
-            text = (
-                f"Under the Klimek et al. (2012) model with the {self.loss} criterion, the turnout–share "
-                f"fingerprint is best reproduced when about {fmt_pct(self.f_i, 1)} of stations show "
-                f"incremental fraud and {fmt_pct(self.f_e, 1)} extreme fraud (α = {self.alpha:.2f}); "
-                f"the fit's loss is {self.loss_value / self.no_fraud_loss:.0%} of the no-fraud model's. "
-                f"{_SHAPE_NOTE} {_CRITERIA_NOTE}"
+            fit = gettext(
+                "Under the Klimek et al. (2012) model with the {loss} criterion, the turnout–share "
+                "fingerprint is best reproduced when about {f_i} of stations show incremental "
+                "fraud and {f_e} extreme fraud (α = {alpha}); the fit's loss is {ratio} of the "
+                "no-fraud model's."
+            ).format(
+                loss=self.loss,
+                f_i=fmt_pct(self.f_i, 1),
+                f_e=fmt_pct(self.f_e, 1),
+                alpha=f"{self.alpha:.2f}",
+                ratio=f"{self.loss_value / self.no_fraud_loss:.0%}",
             )
+            text = f"{fit} {gettext(_SHAPE_NOTE)} {gettext(_CRITERIA_NOTE)}"
         b = self.baseline
         rows = [
             ("criterion", self.loss),
@@ -649,12 +658,25 @@ class KlimekScore(ResultMixin):
     notes: tuple[str, ...] = ()
 
     def summary(self) -> Summary:
-        text = (
-            f"Scores of the Klimek model at f_i = {self.f_i:g}, f_e = {self.f_e:g}, α = {self.alpha:g}: "
-            f"L2 loss {self.l2:.4g} (no fraud {self.no_fraud_l2:.4g}), L1 loss {self.l1:.4g} "
-            f"(no fraud {self.no_fraud_l1:.4g}). The model implies {fmt_int(self.implied_leader_votes)} "
-            f"leader votes against {fmt_int(self.official_leader_votes)} reported. {_SHAPE_NOTE}"
+        scores = gettext(
+            "Scores of the Klimek model at f_i = {f_i}, f_e = {f_e}, α = {alpha}: L2 loss {l2} "
+            "(no fraud {l2_0}), L1 loss {l1} (no fraud {l1_0})."
+        ).format(
+            f_i=f"{self.f_i:g}",
+            f_e=f"{self.f_e:g}",
+            alpha=f"{self.alpha:g}",
+            l2=f"{self.l2:.4g}",
+            l2_0=f"{self.no_fraud_l2:.4g}",
+            l1=f"{self.l1:.4g}",
+            l1_0=f"{self.no_fraud_l1:.4g}",
         )
+        implied = gettext(
+            "The model implies {implied} leader votes against {official} reported."
+        ).format(
+            implied=fmt_int(self.implied_leader_votes),
+            official=fmt_int(self.official_leader_votes),
+        )
+        text = f"{scores} {implied} {gettext(_SHAPE_NOTE)}"
         rows = [
             ("L2 loss", f"{self.l2:.4g} ± {self.l2_sd:.2g}"),
             ("L1 loss", f"{self.l1:.4g} ± {self.l1_sd:.2g}"),

@@ -21,6 +21,7 @@ from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.compute.seam import check_seed
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics.mixture import _em as em
+from pollwatch.i18n import gettext
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -193,22 +194,28 @@ class MixtureResult(ResultMixin):
             rows.append(
                 (f"fitted separately per {self.strata}", f"{len(self.strata_results)} fits, summed")
             )
-        text = (
-            f"A three-class mixture (no fraud, incremental, extreme) of {self.candidate}'s results "
-            f"puts {fmt_pct(self.pi['incremental'] + self.pi['extreme'])} of stations in the fraud "
-            f"classes and attributes {fmt_int(self.fraud_votes)} votes to manufactured turnout or "
-            f"stolen opposition votes ({lvl} intervals in brackets). This is a model-based shape "
-            "quantity: genuine heterogeneity (regions voting en bloc, closed institutions) that a "
-            "single logit-normal clean distribution cannot absorb is also counted. The likelihood is "
-            "flat between clean and lightly stuffed stations: the estimate is where a conservative fit "
-            "stops (the setting that was calibrated), a deeper search can double a single region's "
-            "figure, and the intervals do not include that."
+        text = gettext(
+            "A three-class mixture (no fraud, incremental, extreme) of {candidate}'s results puts "
+            "{pct} of stations in the fraud classes and attributes {votes} votes to manufactured "
+            "turnout or stolen opposition votes ({level} intervals in brackets). This is a "
+            "model-based shape quantity: genuine heterogeneity (regions voting en bloc, closed "
+            "institutions) that a single logit-normal clean distribution cannot absorb is also "
+            "counted. The likelihood is flat between clean and lightly stuffed stations: the "
+            "estimate is where a conservative fit stops (the setting that was calibrated), a "
+            "deeper search can double a single region's figure, and the intervals do not include "
+            "that."
+        ).format(
+            candidate=self.candidate,
+            pct=fmt_pct(self.pi["incremental"] + self.pi["extreme"]),
+            votes=fmt_int(self.fraud_votes),
+            level=lvl,
         )
         if not self.strata and self.n_boot:
-            text += (
-                " The intervals are station-sampling intervals of this national fit: in simulated elections "
-                "with honest regional differences they covered the injected ballots in 3–5 of 40 cases, against "
-                "36–37 of 40 for the region-by-region fit (strata='region')."
+            text += " " + gettext(
+                "The intervals are station-sampling intervals of this national fit: in simulated "
+                "elections with honest regional differences they covered the injected ballots in "
+                "3–5 of 40 cases, against 36–37 of 40 for the region-by-region fit "
+                "(strata='region')."
             )
         return Summary("Finite-mixture fraud model (eforensics class)", text, rows, self.notes)
 
