@@ -591,63 +591,40 @@ def _read_census(c: CensusEvidence | None, given: bool) -> Reading:
         if photos
         else ""
     )
-    lost = [d for d in c.differences if d.kind == "sheet_above_official"]
-    added = [d for d in c.differences if d.kind == "official_above_sheet"]
-    if lost:
+    # one hard statement per kind of difference, each listing up to six lines or candidates
+    for kind, sentence in (
+        (
+            "sheet_above_official",
+            N_(
+                "the official table gives fewer votes than the protocol signed at the "
+                "station{backing}: {parts}"
+            ),
+        ),
+        (
+            "official_above_sheet",
+            N_(
+                "the official table gives more than the protocol signed at the station{backing}: {parts}"
+            ),
+        ),
+        (
+            "line_differs",
+            N_(
+                "protocol lines of the official table differ from the protocol signed at the "
+                "station{backing}: {parts}"
+            ),
+        ),
+    ):
+        found = [d for d in c.differences if d.kind == kind]
+        if not found:
+            continue
         parts = ", ".join(
             gettext("{field} sheet {sheet} vs official {official}").format(
                 field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
             )
-            for d in lost[:6]
+            for d in found[:6]
         )
-        out.append(
-            Statement(
-                src,
-                "hard",
-                "flags",
-                gettext(
-                    "the official table gives fewer votes than the protocol signed at the "
-                    "station{backing}: {parts}"
-                ).format(backing=backing, parts=parts),
-            )
-        )
-    if added:
-        parts = ", ".join(
-            gettext("{field} sheet {sheet} vs official {official}").format(
-                field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
-            )
-            for d in added[:6]
-        )
-        out.append(
-            Statement(
-                src,
-                "hard",
-                "flags",
-                gettext(
-                    "the official table gives more than the protocol signed at the "
-                    "station{backing}: {parts}"
-                ).format(backing=backing, parts=parts),
-            )
-        )
-    lines = [d for d in c.differences if d.kind == "line_differs"]
-    if lines:
-        parts = ", ".join(
-            gettext("{field} sheet {sheet} vs official {official}").format(
-                field=d.field, sheet=fmt_int(d.sheet), official=fmt_int(d.official)
-            )
-            for d in lines[:6]
-        )
-        out.append(
-            Statement(
-                src,
-                "hard",
-                "flags",
-                gettext(
-                    "protocol lines of the official table differ from the protocol signed at the "
-                    "station{backing}: {parts}"
-                ).format(backing=backing, parts=parts),
-            )
-        )
+        text = gettext(sentence).format(backing=backing, parts=parts)
+        out.append(Statement(src, "hard", "flags", text))
     for f in c.findings:
         kind = str(f.get("kind"))
         text = gettext(_CENSUS_WORDS[kind]) if kind in _CENSUS_WORDS else kind.replace("_", " ")
