@@ -154,16 +154,22 @@ class ProtocolCopies:
         return cls(pl.DataFrame(out), fields, cands, source)
 
 
-def read_protocol_copies(path: str | Path) -> ProtocolCopies:
-    """Read protocol copies from CSV (``,`` or ``;``) or Parquet; every problem is reported with
-    file, line, column, expected and found values in one :class:`InputDataError`."""
+def read_table(path: str | Path) -> pl.DataFrame:
+    """An observers' file as text columns: Parquet, or CSV separated by ``,`` or ``;`` (the one
+    the header uses more), header names stripped of spaces and a byte-order mark. A missing file
+    is an :class:`InputDataError` naming it; the cells are checked by the caller."""
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{path}: file not found", [DataIssue(str(path), "file not found")])
     if path.suffix.lower() == ".parquet":
-        return ProtocolCopies.from_frame(pl.read_parquet(path), str(path))
+        return pl.read_parquet(path)
     head = path.read_text(encoding="utf-8-sig").splitlines()[:1]
     sep = ";" if head and head[0].count(";") > head[0].count(",") else ","
     df = pl.read_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy")
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    return ProtocolCopies.from_frame(df, str(path))
+    return df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
+
+
+def read_protocol_copies(path: str | Path) -> ProtocolCopies:
+    """Read protocol copies from CSV (``,`` or ``;``) or Parquet; every problem is reported with
+    file, line, column, expected and found values in one :class:`InputDataError`."""
+    return ProtocolCopies.from_frame(read_table(path), str(path))

@@ -35,6 +35,7 @@ from pollwatch.errors import DataIssue, InputDataError
 from pollwatch.model import Election
 from pollwatch.quickcount._core import ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
+from pollwatch.quickcount.copies import read_table
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
 __all__ = [
@@ -149,16 +150,7 @@ class ObservedCounts:
 def read_observed_counts(path: str | Path) -> ObservedCounts:
     """Read observers' counts from CSV (``,`` or ``;``) or Parquet; every problem is reported with
     file, line, column, expected and found values in one :class:`InputDataError`."""
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"{path}: file not found", [DataIssue(str(path), "file not found")])
-    if path.suffix.lower() == ".parquet":
-        return ObservedCounts.from_frame(pl.read_parquet(path), str(path))
-    head = path.read_text(encoding="utf-8-sig").splitlines()[:1]
-    sep = ";" if head and head[0].count(";") > head[0].count(",") else ","
-    df = pl.read_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy")
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    return ObservedCounts.from_frame(df, str(path))
+    return ObservedCounts.from_frame(read_table(path), str(path))
 
 
 @dataclass(frozen=True)
