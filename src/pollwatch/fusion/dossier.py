@@ -54,7 +54,7 @@ from pollwatch.fusion.evidence import (
     sheets_of_station,
     turnout_evidence,
 )
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, pgettext
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, jsonable
 
@@ -65,6 +65,8 @@ __all__ = [
     "Statement",
     "StationDossier",
     "build_dossier",
+    "direction_label",
+    "strength_label",
     "station_dossier",
 ]
 
@@ -81,6 +83,31 @@ SOURCES = (
 #: sources listed as silent only when the dossier was given them (a census or the observers'
 #: counts) and they do not cover the station; never given, they are not named at all
 OPTIONAL_SOURCES = ("tally-sheet census", "observers' turnout count")
+
+
+def strength_label(code: str) -> str:
+    """A :class:`Statement`'s ``strength`` in the current language (the code where unknown)."""
+    labels = {
+        "hard": pgettext("evidence strength", "hard"),
+        "testimony": pgettext("evidence strength", "testimony"),
+        "statistical": pgettext("evidence strength", "statistical"),
+        "weak": pgettext("evidence strength", "weak"),
+        "context": pgettext("evidence strength", "context"),
+    }
+    return labels.get(code, code)
+
+
+def direction_label(code: str) -> str:
+    """A :class:`Statement`'s ``direction`` in the current language (the code where unknown)."""
+    labels = {
+        "flags": pgettext("evidence reading", "flags"),
+        "clear": pgettext("evidence reading", "clear"),
+        "weak signal": pgettext("evidence reading", "weak signal"),
+        "not compared": pgettext("evidence reading", "not compared"),
+        "no data": pgettext("evidence reading", "no data"),
+        "context": pgettext("evidence reading", "context"),
+    }
+    return labels.get(code, code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +185,11 @@ class StationDossier(ResultMixin):
         return self.camera.events if self.camera is not None else ()
 
     def summary(self) -> Summary:
-        rows = [(f"{e.strength}: {e.source}", e.text) for e in self.evidence]
-        return Summary(f"Station {self.station_id}", self.text, rows, self.notes)
+        rows = [
+            (f"{strength_label(e.strength)}: {gettext(e.source)}", e.text) for e in self.evidence
+        ]
+        title = gettext("Station {station}").format(station=self.station_id)
+        return Summary(title, self.text, rows, self.notes)
 
     def to_dict(self) -> dict:
         copy = self.protocol_copy or ProtocolCopyEvidence()

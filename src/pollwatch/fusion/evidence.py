@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.cameras.data import format_time
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
 from pollwatch.model.fields import field_names
 from pollwatch.quickcount.compare import match_protocols
@@ -109,15 +110,15 @@ WEAK_SIGNALS = ("integer",)
 #: each signal column of ``StationScores.table`` in words
 SIGNAL_WORDS: Mapping[str, str] = MappingProxyType(
     {
-        "arithmetic": "protocol arithmetic violated",
-        "extreme": "turnout and leader share both above 95 %",
-        "turnout_outlier": "turnout far above its constituency",
-        "share_outlier": "leader share far above its constituency",
-        "mixture": "likely in the fraud class of the mixture model",
-        "above_peak": "turnout above the natural (Shpilkin) peak",
-        "carousel": "away-voter share outlier (carousel pattern)",
-        "mobile_box": "mobile-box share outlier",
-        "integer": "whole-number percentage",
+        "arithmetic": N_("protocol arithmetic violated"),
+        "extreme": N_("turnout and leader share both above 95 %"),
+        "turnout_outlier": N_("turnout far above its constituency"),
+        "share_outlier": N_("leader share far above its constituency"),
+        "mixture": N_("likely in the fraud class of the mixture model"),
+        "above_peak": N_("turnout above the natural (Shpilkin) peak"),
+        "carousel": N_("away-voter share outlier (carousel pattern)"),
+        "mobile_box": N_("mobile-box share outlier"),
+        "integer": N_("whole-number percentage"),
     }
 )
 _FORENSIC_VALUES = ("turnout", "leader_share", "turnout_z", "share_z", "mixture_posterior")
@@ -276,7 +277,7 @@ class ForensicEvidence:
     @staticmethod
     def words(signals: Iterable[str]) -> str:
         """``signals`` in words, ``; ``-separated."""
-        return "; ".join(SIGNAL_WORDS.get(s, s) for s in signals)
+        return "; ".join(gettext(SIGNAL_WORDS[s]) if s in SIGNAL_WORDS else s for s in signals)
 
     def to_dict(self) -> dict:
         """``values`` holds the numbers the table has (left out where it has none)."""
