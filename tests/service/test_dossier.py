@@ -101,7 +101,8 @@ def test_page_roles(ctx):
     sha = file_incident_with_photo(ctx, ctx.stations[0])
     login(ctx.client, "coordinator")
     page = ctx.client.get(f"/stations/{ctx.stations[0]}/dossier")
-    assert page.status_code == 200 and sha in page.text and "ballot_stuffing" in page.text
+    # the incident named by its category (the code stays in the JSON)
+    assert page.status_code == 200 and sha in page.text and "Ballot stuffing" in page.text
     ctx.client.post("/logout")
     ctx.client.cookies.clear()
     assert (

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -249,6 +250,29 @@ class _Texts(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip and data.strip():
             self.out.append(data)
+
+
+#: three or more Latin-letter words in a row (a number, a comma or brackets may sit between)
+_LATIN_RUN = re.compile(
+    r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:()/]+(?:\d[\d.,%]*[\s,;:()/]+)*[A-Za-z][A-Za-z'’-]*){2,}"
+)
+
+
+def english_runs(html: str, allow: Iterable[str] = (), min_words: int = 3) -> list[str]:
+    """Runs of ``min_words`` or more Latin-letter words in a rendered Russian page's text (as
+    :func:`leftover_english` reads it: no scripts, styles or ``<code>``): English a reader
+    would meet. ``allow``: texts that are data or names (a candidate, a region, ``PVT``),
+    removed before looking. Meant for Russian pages; Azerbaijani is written in Latin letters."""
+    parser = _Texts()
+    parser.feed(html)
+    found = []
+    for text in parser.out:
+        for a in sorted(allow, key=len, reverse=True):
+            text = text.replace(a, " ")
+        for m in _LATIN_RUN.finditer(text):
+            if len(re.findall(r"[A-Za-z][A-Za-z'’-]*", m[0])) >= min_words:
+                found.append(" ".join(m[0].split()))
+    return sorted(set(found))
 
 
 def leftover_english(html: str, lang: str, catalog: Catalog | None = None) -> list[str]:

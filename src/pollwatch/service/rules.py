@@ -1,11 +1,18 @@
 """Rule-based question-level flags, computed when a submission is stored (Apollo-style QA).
 
-Each flag is ``{"rule": id, "field": name, "message": text}``. Flags never block a submission:
+Each flag is ``{"rule": id, "field": name, "message": text, "params": {...}}``: ``message`` is
+the English sentence (stored, exported), ``params`` the numbers it was written from, so
+:func:`flag_text` can write it again in a reader's language. Flags never block a submission:
 an implausible number is itself evidence, so it is stored and shown to reviewers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from pollwatch.i18n import current_language, gettext
+from pollwatch.report.glossary import term
 from pollwatch.service.forms import Form
 from pollwatch.validate.protocol import check_copy
 
@@ -23,8 +30,8 @@ PROTOCOL_FIELDS = (
 )
 
 
-def _flag(rule: str, fld: str, message: str) -> dict:
-    return {"rule": rule, "field": fld, "message": message}
+def _flag(rule: str, fld: str, message: str, **params: Any) -> dict:
+    return {"rule": rule, "field": fld, "message": message, "params": params}
 
 
 def checklist_flags(form: Form, answers: dict, registered: int) -> list[dict]:
@@ -33,14 +40,25 @@ def checklist_flags(form: Form, answers: dict, registered: int) -> list[dict]:
         v = answers.get(q.id)
         if q.max_ref == "registered" and isinstance(v, int) and registered > 0 and v > registered:
             flags.append(
-                _flag("exceeds_registered", q.id, f"{q.id} ({v}) > registered ({registered})")
+                _flag(
+                    "exceeds_registered",
+                    q.id,
+                    f"{q.id} ({v}) > registered ({registered})",
+                    question=q.id,
+                    value=v,
+                    registered=registered,
+                )
             )
     if form.name == "voting":
         a, b = answers.get("voters_by_noon"), answers.get("voters_by_17")
         if isinstance(a, int) and isinstance(b, int) and b < a:
             flags.append(
                 _flag(
-                    "turnout_decreased", "voters_by_17", f"voters by 17:00 ({b}) < by 12:00 ({a})"
+                    "turnout_decreased",
+                    "voters_by_17",
+                    f"voters by 17:00 ({b}) < by 12:00 ({a})",
+                    noon=a,
+                    evening=b,
                 )
             )
     return flags
@@ -71,6 +89,8 @@ def protocol_flags(
                 "registered_mismatch",
                 "registered",
                 f"registered on the copy ({reg}) differs from the station list ({registered})",
+                copy=reg,
+                station_list=registered,
             )
         )
     lines = dict(numbers)
@@ -78,7 +98,17 @@ def protocol_flags(
         lines["registered"] = reg
     for f in check_copy(lines, votes, profile=profile):
         rule, fld = SERVICE_RULES.get(f.rule, (f.rule, f.rule))
-        flags.append(_flag(rule, fld, f.message))
+        flags.append(
+            _flag(
+                rule,
+                fld,
+                f.message,
+                check=f.rule,
+                relation=f.relation,
+                expected=f.expected,
+                found=f.found,
+            )
+        )
     return flags
 
 
@@ -90,5 +120,51 @@ def ballots_flags(ballots: int, valid: int) -> list[dict]:
     if ballots >= valid:
         return []
     return [
-        _flag("boxes_lt_valid", "valid", f"ballots in boxes ({ballots}) < valid votes ({valid})")
+        _flag(
+            "boxes_lt_valid",
+            "valid",
+            f"ballots in boxes ({ballots}) < valid votes ({valid})",
+            ballots=ballots,
+            valid=valid,
+        )
     ]
+
+
+def flag_text(flag: Mapping[str, Any], question: str | None = None) -> str:
+    """A stored flag's sentence in the current language (``pollwatch.i18n.use_language``),
+    written again from its ``params`` (in English: the stored sentence); a flag stored before they were kept (or of an unknown
+    rule) is shown as its English ``message``. ``question``: the question's label, where the
+    page knows it (the code otherwise)."""
+    p = flag.get("params") or {}
+    rule = flag.get("rule")
+    if current_language() == "en":
+        return str(flag.get("message", ""))  # the sentence as stored
+    try:
+        if rule == "exceeds_registered":
+            return gettext("{question} ({value}) > registered ({registered})").format(
+                question=question or p["question"], value=p["value"], registered=p["registered"]
+            )
+        if rule == "turnout_decreased":
+            return gettext("voters by 17:00 ({evening}) < by 12:00 ({noon})").format(
+                evening=p["evening"], noon=p["noon"]
+            )
+        if rule == "registered_mismatch":
+            return gettext(
+                "registered on the copy ({copy}) differs from the station list ({station_list})"
+            ).format(copy=p["copy"], station_list=p["station_list"])
+        if rule == "boxes_lt_valid":
+            return gettext("ballots in boxes ({ballots}) < valid votes ({valid})").format(
+                ballots=p["ballots"], valid=p["valid"]
+            )
+        if "check" in p:
+            sentence = (
+                gettext("{check}: expected {expected}, found {found}")
+                if p["relation"] == "="
+                else gettext("{check}: at most {expected}, found {found}")
+            )
+            return sentence.format(
+                check=term(p["check"]).name, expected=f"{p['expected']:,}", found=f"{p['found']:,}"
+            )
+    except (KeyError, TypeError, ValueError):
+        pass  # params from an older or foreign writer: the English sentence it stored
+    return str(flag.get("message", ""))

@@ -37,6 +37,7 @@ from pollwatch.fusion.evidence import (
     observer_evidence,
     turnout_evidence,
 )
+from pollwatch.i18n import gettext
 from pollwatch.service import models as m
 from pollwatch.service import permissions
 from pollwatch.service.crud.census import candidates_of, typists
@@ -132,11 +133,14 @@ def camera_results(session, election_id: int, election) -> dict | None:
             return out
         # like with like: the protocol lines a camera on the stationary box can see, or a
         # one-sided bound where the protocol does not separate them (docs/cameras.md)
-        official = visible_ballots(election) if election is not None else {}
-        out.update(estimate=est, comparison=compare_official(est, official))
+        out.update(estimate=est, official=visible_ballots(election) if election is not None else {})
         return out
 
-    return _memo(key, make)
+    out = dict(_memo(key, make))
+    if out["estimate"] is not None:
+        # not memoised: the comparison writes its statement in the reader's language
+        out["comparison"] = compare_official(out["estimate"], out["official"])
+    return out
 
 
 def census_sheets(session, station: m.Station, user: m.User | None) -> list[CensusSheet]:
@@ -192,11 +196,17 @@ def service_dossier(
     notes = []
     if table is None:
         notes.append(
-            "No analysis attached (set POLLWATCH_ANALYSIS_DIR to a pollwatch analyze output directory "
-            "for forensic signals)."
+            gettext(
+                "No analysis attached (set POLLWATCH_ANALYSIS_DIR to a pollwatch analyze output "
+                "directory for forensic signals)."
+            )
         )
     if cams is not None and cams["error"]:
-        notes.append(f"The camera tallies could not be estimated: {cams['error']}")
+        notes.append(
+            gettext("The camera tallies could not be estimated: {error}").format(
+                error=cams["error"]
+            )
+        )
     if cams is not None and cams["comparison"] is not None:
         notes.append(cams["comparison"].statement)
     sheets = census_sheets(session, station, user)
@@ -230,8 +240,10 @@ def service_dossier(
     forensic = forensic_evidence(table, station.code)
     notes.insert(
         0,
-        "This election was imported without its official protocols: copies and camera counts are "
-        "not compared here (re-import it, or run the library's station_dossier).",
+        gettext(
+            "This election was imported without its official protocols: copies and camera counts "
+            "are not compared here (re-import it, or run the library's station_dossier)."
+        ),
     )
     official = OfficialEvidence(
         {"registered": station.registered},

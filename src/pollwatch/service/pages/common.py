@@ -18,7 +18,16 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader
 
-from pollwatch.i18n import jinja_environment, negotiate, normalise
+from pollwatch.fusion.dossier import direction_label, strength_label
+from pollwatch.i18n import (
+    current_language,
+    gettext,
+    jinja_environment,
+    negotiate,
+    normalise,
+    use_language,
+)
+from pollwatch.report.glossary import term
 from pollwatch.service import crud, db
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
@@ -36,6 +45,8 @@ from pollwatch.service.i18n import (
     STATUS_LABELS,
     label,
 )
+from pollwatch.service.rules import flag_text
+from pollwatch.service.taxonomy import CATEGORIES
 from pollwatch.service.websecurity import CSRF_FIELD, CSRF_HEADER, UNSAFE, csrf_ok, csrf_token
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -60,7 +71,34 @@ def _env(lang: str) -> Environment:
     ``label(kind, code)`` for a stored code, ``forms`` for checklist titles."""
     env = jinja_environment(FileSystemLoader(TEMPLATES), lang)
     env.globals["label"] = lambda kind, code: label(_LABELS[kind], code, lang)
+    # these read the current language, which render() sets to the page's
+    env.globals.update(
+        strength=strength_label,
+        direction=direction_label,
+        source=gettext,
+        term=lambda code: term(code).name,
+        flag_text=_flag_text,
+        form_title=_form_title,
+    )
     return env
+
+
+def _form_title(kind: str, form: str | None) -> str:
+    """A submission's form in the page's language: the incident's category, the checklist's
+    title (the code when neither is known)."""
+    lang = current_language()
+    if kind == "incident" and form in CATEGORIES:
+        return str(CATEGORIES[form].get(lang) or CATEGORIES[form]["en"])
+    f = forms().get(form) if form else None
+    return str(f.title.get(lang) or f.title.get("en")) if f else str(form or "")
+
+
+def _flag_text(flag: dict, form: str | None = None) -> str:
+    """A submission's flag in the page's language, naming the question by its label."""
+    f = forms().get(form) if form else None
+    q = f.question(str((flag.get("params") or {}).get("question"))) if f else None
+    text = (q.text.get(current_language()) or q.text.get("en")) if q else None
+    return flag_text(flag, question=text)
 
 
 def render(
@@ -71,7 +109,8 @@ def render(
     # the checklists per call, not as a global of the cached environment: an imported XLSForm
     # (forms.use_directory) shows without a new environment
     ctx.setdefault("forms", forms())
-    html = _env(lang).get_template(name).render(user=user, lang=lang, **ctx)
+    with use_language(lang):  # for the Python helpers the templates call (strength, flag_text)
+        html = _env(lang).get_template(name).render(user=user, lang=lang, **ctx)
     return HTMLResponse(html, status_code=status)
 
 
