@@ -324,7 +324,7 @@ def main() -> None:
     # The throw-away cluster is a test helper that does not ship in the package:
     # tests/service/pgtemp.py, imported from there rather than copied.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "service"))
-    from pgtemp import TemporaryPostgres, _free_port
+    from pgtemp import TemporaryPostgres, free_port
 
     settings = dict(kv.split("=", 1) for kv in args.pg)
     if args.pg_stats:
@@ -344,7 +344,7 @@ def main() -> None:
                 conn.execute("CREATE EXTENSION pg_stat_statements")
         data_dir = Path(tmp) / "data"
         observers = populate(url, data_dir, args.observers)
-        port = _free_port()
+        port = free_port()
         cmd = [
             sys.executable,
             "-c",

@@ -8,7 +8,6 @@ import importlib.util
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -197,11 +196,7 @@ def pg():
     """A temporary PostgreSQL cluster with a migrated template database, or a skip with the reason."""
     from pollwatch.service.db import migrate
 
-    # by path, not as ``.pgtemp``: tests/security loads this conftest outside any package
-    spec = importlib.util.spec_from_file_location("_pgtemp", Path(__file__).with_name("pgtemp.py"))
-    pgtemp = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pgtemp)
-    TemporaryPostgres, find_bindir = pgtemp.TemporaryPostgres, pgtemp.find_bindir
+    TemporaryPostgres, find_bindir = _pgtemp.TemporaryPostgres, _pgtemp.find_bindir
 
     if find_bindir() is None:
         pytest.skip(
@@ -245,10 +240,16 @@ def ctx(request, tmp_path) -> Ctx:
     drop_database(request, c.settings.database_url)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _load_pgtemp():
+    # by path, not as ``.pgtemp``: tests/security loads this conftest outside any package
+    spec = importlib.util.spec_from_file_location("_pgtemp", Path(__file__).with_name("pgtemp.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_pgtemp = _load_pgtemp()
+free_port = _pgtemp.free_port  # one helper for the PostgreSQL cluster's port and the server's
 
 
 class Server:

@@ -30,7 +30,8 @@ def find_bindir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -43,7 +44,7 @@ class TemporaryPostgres:
         self.bindir = find_bindir()
         if self.bindir is None:
             raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
-        self.port = _free_port()
+        self.port = free_port()
         self.settings = {
             "fsync": "on",
             "max_connections": "200",
@@ -88,7 +89,7 @@ class TemporaryPostgres:
                 # start a cluster): try another one
                 if attempt == 4:
                     raise
-                self.port = _free_port()
+                self.port = free_port()
         return self
 
     def url(self, database: str = "postgres") -> str:
