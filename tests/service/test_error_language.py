@@ -349,3 +349,38 @@ def test_no_english_sentence_left_in_a_russian_error():
 def test_the_detector_finds_english():
     assert LATIN_RUN.findall("ожидалось: not a phone number") == ["not a phone number"]
     assert not LATIN_RUN.findall("client_id уже использован другим пользователем")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_offline_app_says_why_a_report_was_refused_in_russian(browser, tmp_path):
+    """The case the issue names: the observer app (outbox.js ``detail()``) shows the API's 422
+    to a Russian-speaking observer when a queued report is refused for good."""
+    from .test_offline_browser import log_in, start  # noqa: TID252
+    from .test_web import wait_until  # noqa: TID252
+
+    ctx, server = start(tmp_path)
+    _set_language(ctx, "observer", "ru")
+    bad = {
+        "client_id": ctx.new_id(),
+        "station_id": ctx.stations[0],
+        "category": "no_such_category",
+        "severity": "high",
+        "description": "refused",
+        "occurred_at": "2026-12-05T09:30",
+    }
+    try:
+        page = browser.new_context(locale="en-US").new_page()  # the browser asks for English
+        page.goto(f"{server.url}/login")
+        page.evaluate(
+            "items => localStorage.setItem('pollwatch-outbox', JSON.stringify(items))",
+            [{"api": "/api/incidents", "body": bad}],
+        )
+        log_in(page, server.url)
+        wait_until(page, "PollwatchOutbox.count().then(n => n === 0)")
+        wait_until(page, "document.getElementById('msg').textContent.includes('отклонил')")
+        msg = page.locator("#msg").inner_text()
+        assert "неизвестная категория 'no_such_category'" in msg, msg
+        assert "unknown category" not in msg, msg
+    finally:
+        server.kill()
