@@ -384,3 +384,22 @@ def test_the_offline_app_says_why_a_report_was_refused_in_russian(browser, tmp_p
         assert "unknown category" not in msg, msg
     finally:
         server.kill()
+
+
+def test_people_import_problems_in_the_users_language(ctx):
+    """A people CSV's problems, one 422 item per line and column: the line and column words
+    and the reason in the user's language, the data (usernames, codes) as they are."""
+    url = f"/api/users/import?election_id={ctx.election_id}"
+    body = b"username,role,stations\nzz,overlord,\nyy,observer,NOPE\n"
+    r = ctx.post("admin", url, files={"file": ("p.csv", body, "text/csv")})
+    english = [item["msg"] for item in r.json()["detail"]]
+    assert "line 2, column role: 'overlord' is not one of ['admin'" in english[0]
+    assert english[-1] == "line 3, column stations: unknown station code(s) ['NOPE'] in election 1"
+    _set_language(ctx, "coordinator", "ru")
+    r = ctx.post("coordinator", url, files={"file": ("p.csv", body, "text/csv")})
+    russian = [item["msg"] for item in r.json()["detail"]]
+    assert len(russian) == len(english)
+    assert russian[0].startswith("строка 2, столбец role: 'overlord' не входит в ['admin'")
+    assert russian[-1] == (
+        "строка 3, столбец stations: неизвестные коды участков ['NOPE'] на выборах 1"
+    )
