@@ -403,3 +403,14 @@ def test_people_import_problems_in_the_users_language(ctx):
     assert russian[-1] == (
         "строка 3, столбец stations: неизвестные коды участков ['NOPE'] на выборах 1"
     )
+
+
+def test_the_throttles_text_is_the_catalogues_msgid():
+    """``TooManyAttempts`` writes its own English; main's handler looks it up in the catalogue
+    (``main.THROTTLED`` marks it): the two must stay the same text."""
+    from pollwatch.service import main
+    from pollwatch.service.throttle import TooManyAttempts
+
+    assert str(TooManyAttempts(3)) == main.THROTTLED
+    assert _ru(translations("ru").gettext(main.THROTTLED))
+    assert _ru(translations("ru").gettext(main.OUT_OF_RANGE))
