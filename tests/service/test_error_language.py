@@ -414,3 +414,30 @@ def test_the_throttles_text_is_the_catalogues_msgid():
     assert str(TooManyAttempts(3)) == main.THROTTLED
     assert _ru(translations("ru").gettext(main.THROTTLED))
     assert _ru(translations("ru").gettext(main.OUT_OF_RANGE))
+
+
+def test_pydantic_messages_translated_only_when_the_english_matches():
+    from pydantic import BaseModel, Field, ValidationError
+
+    from pollwatch.service.errors import validation_errors
+
+    class M(BaseModel):
+        a: int
+        b: str = Field(default="", max_length=3)
+        c: int = Field(default=0, ge=0)
+        d: str = Field(default="", max_length=1)
+
+    with pytest.raises(ValidationError) as info:
+        M(b="abcd", c=-1, d="xy")
+    errors = info.value.errors()
+    assert validation_errors(errors, "en") == errors
+    ru = {e["type"] + str(e["loc"]): e["msg"] for e in validation_errors(errors, "ru")}
+    assert ru == {
+        "missing('a',)": "Обязательное поле",
+        "string_too_long('b',)": "Строка должна содержать не более 3 символов",
+        "greater_than_equal('c',)": "Значение должно быть не меньше 0",
+        "string_too_long('d',)": "Строка должна содержать не более 1 символа",
+    }
+    # a wording the table does not reproduce stays as pydantic wrote it
+    odd = [{"type": "missing", "loc": ["x"], "msg": "Field required (new wording)"}]
+    assert validation_errors(odd, "ru") == odd
