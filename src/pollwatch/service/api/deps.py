@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from pollwatch.evidence.media import MediaStore
 from pollwatch.i18n import N_, negotiate, normalise
@@ -69,7 +70,7 @@ async def get_current_user(
     return user
 
 
-def remember_language(scope, user: m.User) -> None:
+def remember_language(scope: Scope, user: m.User) -> None:
     """Note ``user``'s language on the request (``scope["state"]``, what ``request.state``
     reads): the error handlers answer in it. Costs nothing, the user is already loaded."""
     scope.setdefault("state", {})["lang"] = normalise(user.language)
