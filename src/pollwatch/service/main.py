@@ -16,12 +16,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from fastapi.utils import is_body_allowed_for_status_code
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 import pollwatch
 from pollwatch.evidence.keys import load_or_create_secret
 from pollwatch.evidence.media import MediaStore
+from pollwatch.i18n import N_, gettext
 from pollwatch.service import forms, privacy, security
+from pollwatch.service.api.deps import request_language
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.checkpoints import CheckpointJob, Notary
@@ -29,7 +34,7 @@ from pollwatch.service.config import Settings
 from pollwatch.service.crud.sms_log import chain_sms_log
 from pollwatch.service.crud.users import encrypt_plaintext_rows
 from pollwatch.service.db import make_engine, migrate, reader, session_factory
-from pollwatch.service.errors import Invalid, ServiceError
+from pollwatch.service.errors import Invalid, ServiceError, translate, validation_errors
 from pollwatch.service.limits import BodyLimit, Gate
 from pollwatch.service.pages.main import page_router
 from pollwatch.service.throttle import LoginThrottle, TooManyAttempts
@@ -37,6 +42,10 @@ from pollwatch.service.throughput.fastpath import SubmissionFastPath
 from pollwatch.service.throughput.tokens import TokenCache
 from pollwatch.service.throughput.writer import GroupCommitter
 from pollwatch.service.websecurity import BrowserGuard, csrf_key
+
+# the texts of the replies made here (TooManyAttempts writes this text itself: it is the msgid)
+THROTTLED = N_("Too many failed logins; try again later")
+OUT_OF_RANGE = N_("Value out of range")
 
 # the submission POSTs, nearly all of election day's traffic, skip FastAPI's router (fastpath)
 FAST_ROUTES = (incidents.create_incident, checklists.create_checklist, protocols.create_protocol)
@@ -114,29 +123,42 @@ def create_app(
     app.add_middleware(BrowserGuard, cookie=settings.session_cookie)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
+    # every error's detail in the request's language (deps.request_language): the user's, else
+    # Accept-Language; English (byte for byte as before) by default
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         detail = exc.errors if isinstance(exc, Invalid) else exc.detail
-        return AsciiJSONResponse(status_code=exc.status, content={"detail": detail})
+        return AsciiJSONResponse(
+            status_code=exc.status, content={"detail": translate(detail, request_language(request))}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI's own handler, with a Msg detail translated
+        headers = getattr(exc, "headers", None)
+        if not is_body_allowed_for_status_code(exc.status_code):
+            return Response(status_code=exc.status_code, headers=headers)
+        detail = translate(exc.detail, request_language(request))
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(DataError)
     def _data_error(request: Request, exc: DataError) -> JSONResponse:
         # the last line of defence behind the schemas' bounds: a value the database refuses
         # (PostgreSQL: too long, out of range, NUL) is the client's fault, not a 500
-        return AsciiJSONResponse(status_code=422, content={"detail": "Value out of range"})
+        detail = gettext(OUT_OF_RANGE, request_language(request))
+        return AsciiJSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, and a lone surrogate in it made the 422 a 500
-        return AsciiJSONResponse(
-            status_code=422, content={"detail": jsonable_encoder(exc.errors())}
-        )
+        errors = validation_errors(list(exc.errors()), request_language(request))
+        return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
     @app.exception_handler(TooManyAttempts)
     def _throttled(request: Request, exc: TooManyAttempts) -> JSONResponse:
         return JSONResponse(
             status_code=429,
-            content={"detail": str(exc)},
+            content={"detail": gettext(str(exc), request_language(request))},
             headers={"Retry-After": str(exc.retry_after)},
         )
 

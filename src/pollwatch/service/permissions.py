@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service.errors import Forbidden
 from pollwatch.service.models import Kind, Role
@@ -88,7 +89,7 @@ def refused(reason: str, detail: str) -> Forbidden:
 def require(user: m.User, roles: Iterable[str]) -> None:
     """Forbidden (``"role"``) unless ``user`` has one of ``roles``."""
     if user.role not in roles:
-        raise refused("role", "Not enough permissions")
+        raise refused("role", N_("Not enough permissions"))
 
 
 def check_create_user(actor: m.User, role: str) -> None:
@@ -96,7 +97,7 @@ def check_create_user(actor: m.User, role: str) -> None:
     transcribers."""
     require(actor, STAFF)
     if actor.role == Role.coordinator and role not in VOLUNTEERS:
-        raise refused("role", "Not enough permissions")
+        raise refused("role", N_("Not enough permissions"))
 
 
 # ---- the station rule -------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def check_administer_user(actor: m.User, target: m.User, action: str) -> None:
     everyone out); their own password and tokens they may."""
     require(actor, ADMIN)
     if actor.id == target.id and action in ("deactivate", "activate", "set_role"):
-        raise refused("self", "An administrator cannot change their own role or activity")
+        raise refused("self", N_("An administrator cannot change their own role or activity"))
 
 
 def check_review(reviewer: m.User, submission: m.Submission) -> None:
@@ -115,7 +116,7 @@ def check_review(reviewer: m.User, submission: m.Submission) -> None:
     verify their own incident into the public feed)."""
     require(reviewer, STAFF)
     if submission.observer_id == reviewer.id:
-        raise refused("own_submission", "Nobody reviews their own submission")
+        raise refused("own_submission", N_("Nobody reviews their own submission"))
 
 
 def station_checks(user: m.User, kind: str, form: str) -> bool:
@@ -128,7 +129,7 @@ def station_checks(user: m.User, kind: str, form: str) -> bool:
     if user.role == Role.camera_watcher and not (
         kind == Kind.incident and form in CAMERA_CATEGORIES
     ):
-        raise refused("camera_only", "Camera watchers file camera incidents only")
+        raise refused("camera_only", N_("Camera watchers file camera incidents only"))
     return True
 
 
@@ -143,10 +144,12 @@ def decide(user: m.User, is_assigned: bool, is_accredited: bool, *, camera: bool
     accreditation. Camera watchers too must be assigned, for camera incidents as for tallies and
     logs (issue 18: they could file incidents at any station)."""
     if not is_assigned:
-        raise refused("not_assigned", "Station not assigned to you")
+        raise refused("not_assigned", N_("Station not assigned to you"))
     if not is_accredited:
-        who = "Camera watcher" if camera else "Observer"
-        raise refused("not_accredited", f"{who} not accredited")
+        raise refused(
+            "not_accredited",
+            N_("Camera watcher not accredited") if camera else N_("Observer not accredited"),
+        )
 
 
 def check_submit(
@@ -344,11 +347,11 @@ def check_transcribe(user: m.User, sheet: m.CensusSheet, typists: Iterable[int])
     require(user, TRANSCRIBERS)
     typists = set(typists)
     if user.id in (sheet.uploader_id, sheet.collector_id):
-        raise refused("own_upload", "Nobody types a sheet they uploaded or collected")
+        raise refused("own_upload", N_("Nobody types a sheet they uploaded or collected"))
     if user.id in typists:
-        raise refused("typed", "You have typed this sheet already")
+        raise refused("typed", N_("You have typed this sheet already"))
     if sheet.status != m.SheetStatus.transcribing or len(typists) >= 2:
-        raise refused("complete", "This sheet has its two transcriptions: ask for the next one")
+        raise refused("complete", N_("This sheet has its two transcriptions: ask for the next one"))
 
 
 def check_arbitrate(user: m.User, sheet: m.CensusSheet, typists: Iterable[int]) -> None:
@@ -356,7 +359,7 @@ def check_arbitrate(user: m.User, sheet: m.CensusSheet, typists: Iterable[int]) 
     staff who did not type it."""
     require(user, STAFF)
     if user.id in set(typists):
-        raise refused("typed", "Nobody arbitrates a sheet they typed")
+        raise refused("typed", N_("Nobody arbitrates a sheet they typed"))
 
 
 def check_read_census(user: m.User) -> None:

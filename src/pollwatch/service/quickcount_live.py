@@ -35,6 +35,7 @@ from pollwatch.errors import InputDataError
 from pollwatch.evidence.chain import canonical_json
 from pollwatch.evidence.checkpoint import b64, unb64
 from pollwatch.evidence.keys import fingerprint
+from pollwatch.i18n import N_
 from pollwatch.model import Candidate, Election, ElectionMeta
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, convergence, estimate
@@ -45,7 +46,7 @@ from pollwatch.service import models as m
 from pollwatch.service.crud.dossier import official_election
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.quickcount import get_sample, registered_sample
-from pollwatch.service.errors import Conflict, NotFound
+from pollwatch.service.errors import Conflict, Msg, NotFound
 from pollwatch.service.models import Kind, Verification
 from pollwatch.service.reconcile import reconcile
 from pollwatch.service.rules import protocol_flags
@@ -319,8 +320,8 @@ def find_election(session: Session, election: str | int | None) -> m.Election:
     rows = session.scalars(select(m.Election).order_by(m.Election.id)).all()
     chosen = [e for e in rows if election is None or str(election) in (str(e.id), e.name)]
     if len(chosen) != 1:
-        names = ", ".join(f"{e.id}: {e.name}" for e in rows) or "none"
-        raise NotFound(f"choose one election with --election (found {names})")
+        names = ", ".join(f"{e.id}: {e.name}" for e in rows) or Msg(N_("none"))
+        raise NotFound(N_("choose one election with --election (found {names})"), names=names)
     return chosen[0]
 
 
@@ -336,7 +337,7 @@ def compute_status(
     election = get_election(session, election_id)
     sample = get_sample(session, election_id)
     if sample is None:
-        raise NotFound("No registered quick-count sample for this election")
+        raise NotFound(N_("No registered quick-count sample for this election"))
     rows = session.execute(
         select(m.QcSampleStation, m.Station.code)
         .join(m.Station, m.Station.id == m.QcSampleStation.station_id)
@@ -486,7 +487,7 @@ def publish(session: Session, user: m.User, election_id: int, key) -> m.QcPublic
     audit.lock(session)  # no copy arrives between the status and the entry that freezes it
     status = live_status(session, user, election_id)
     if status.estimate is None:
-        raise Conflict("Nothing to publish: no estimate yet (fewer than 2 counted reports)")
+        raise Conflict(N_("Nothing to publish: no estimate yet (fewer than 2 counted reports)"))
     now = m.utcnow()
     text = canonical_json(jsonable(statement(status, election_id, now)))
     row = m.QcPublication(

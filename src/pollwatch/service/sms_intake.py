@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import crud, permissions, privacy
 from pollwatch.service import models as m
 from pollwatch.service.config import Settings
@@ -101,7 +102,7 @@ def count_message(session: Session, key: str, limit: int, window: int, now: floa
     if n == 1:
         session.execute(delete(table).where(table.c.key == key, table.c.slot < slot))
     if n > limit:
-        raise SmsRateLimited("Too many messages")
+        raise SmsRateLimited(N_("Too many messages"))
     return n
 
 

@@ -8,11 +8,14 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from pollwatch.evidence.media import MediaStore
+from pollwatch.i18n import N_, negotiate, normalise
 from pollwatch.service import crud, db, security
 from pollwatch.service import models as m
 from pollwatch.service.config import Settings
+from pollwatch.service.errors import Msg
 from pollwatch.service.throughput.tokens import TokenCache
 from pollwatch.service.throughput.writer import GroupCommitter
 
@@ -63,7 +66,23 @@ async def get_current_user(
     user = await user_for_token(request.app.state, session, token) if token else None
     if user is None:
         raise _unauthenticated()
+    remember_language(request.scope, user)
     return user
+
+
+def remember_language(scope: Scope, user: m.User) -> None:
+    """Note ``user``'s language on the request (``scope["state"]``, what ``request.state``
+    reads): the error handlers answer in it. Costs nothing, the user is already loaded."""
+    scope.setdefault("state", {})["lang"] = normalise(user.language)
+
+
+def request_language(request: Request) -> str:
+    """The language of an error reply: the authenticated user's (``remember_language``), else
+    negotiated from ``Accept-Language``, English by default. No database query: a request that
+    fails before its user is known (a 401, a bad body) answers in the header's language."""
+    return request.scope.get("state", {}).get("lang") or negotiate(
+        request.headers.get("accept-language")
+    )
 
 
 async def user_for_token(state, session: Session, token: str) -> m.User | None:
@@ -95,7 +114,9 @@ def _user_by_token(session: Session, token: str):
 
 def _unauthenticated() -> HTTPException:
     return HTTPException(
-        status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"}
+        status_code=401,
+        detail=Msg(N_("Not authenticated")),
+        headers={"WWW-Authenticate": "Bearer"},
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.crud.elections import get_election
@@ -25,7 +26,7 @@ def request_accreditation(
             m.Accreditation.user_id == user.id, m.Accreditation.election_id == election_id
         )
     ):
-        raise Conflict("Accreditation already requested")
+        raise Conflict(N_("Accreditation already requested"))
     acc = m.Accreditation(user_id=user.id, election_id=election_id, body=body)
     session.add(acc)
     audit.record(session, user.id, "create", acc)
@@ -43,13 +44,15 @@ def decide_accreditation(
     require(actor, STAFF)
     acc = session.get(m.Accreditation, acc_id)
     if acc is None:
-        raise NotFound("Accreditation not found")
+        raise NotFound(N_("Accreditation not found"))
     if status not in m.AccreditationStatus.__members__:
         raise Invalid(
             [
                 invalid(
                     ["body", "status"],
-                    f"status {status!r} is not one of {list(m.AccreditationStatus.__members__)}",
+                    N_("status {status} is not one of {choices}"),
+                    status=repr(status),
+                    choices=str(list(m.AccreditationStatus.__members__)),
                 )
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import audit
 from pollwatch.service import models as m
 from pollwatch.service.crud.stations import get_station
@@ -16,14 +17,14 @@ def assign(session: Session, actor: m.User, user_id: int, station_id: int) -> m.
     require(actor, STAFF)
     observer = session.get(m.User, user_id)
     if observer is None or observer.role not in FIELD_ROLES:
-        raise NotFound("Observer not found")
+        raise NotFound(N_("Observer not found"))
     get_station(session, station_id)
     if session.scalar(
         select(m.Assignment).where(
             m.Assignment.user_id == user_id, m.Assignment.station_id == station_id
         )
     ):
-        raise Conflict("Already assigned")
+        raise Conflict(N_("Already assigned"))
     a = m.Assignment(user_id=user_id, station_id=station_id)
     session.add(a)
     audit.record(session, actor.id, "create", a)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from pollwatch.cameras.data import EVENT_KINDS, STATUSES
 from pollwatch.cameras.doublecount import DoubleCountPlan, WatchedWindow, plan_double_counts
+from pollwatch.i18n import N_
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.stations import get_station
@@ -54,17 +55,23 @@ def clean_tally(
     start, end = _naive(window_start), _naive(window_end)
     errors = []
     if end <= start:
-        errors.append(invalid(["body", "window_end"], "the window must end after it starts"))
+        errors.append(invalid(["body", "window_end"], N_("the window must end after it starts")))
     elif end - start > MAX_WINDOW:
-        errors.append(invalid(["body", "window_end"], "a window is at most 4 hours long"))
+        errors.append(invalid(["body", "window_end"], N_("a window is at most 4 hours long")))
     if count is not None and (isinstance(count, bool) or count < 0):
         errors.append(
-            invalid(["body", "count"], f"expected a non-negative whole number, got {count!r}")
+            invalid(
+                ["body", "count"],
+                N_("expected a non-negative whole number, got {value}"),
+                value=repr(count),
+            )
         )
     if usable is None:
         usable = count is not None
     if usable and count is None:
-        errors.append(invalid(["body", "count"], "a usable window needs a count (or usable=false)"))
+        errors.append(
+            invalid(["body", "count"], N_("a usable window needs a count (or usable=false)"))
+        )
     if errors:
         raise Invalid(errors)
     return {
@@ -81,10 +88,27 @@ def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
     v = value.strip().lower().replace(" ", "_").replace("-", "_")
     allowed = {"status": STATUSES, "event": EVENT_KINDS}.get(kind)
     if allowed is None:
-        raise Invalid([invalid(["body", "kind"], f"kind {kind!r} is not one of {list(LOG_KINDS)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "kind"],
+                    N_("kind {kind} is not one of {choices}"),
+                    kind=repr(kind),
+                    choices=str(list(LOG_KINDS)),
+                )
+            ]
+        )
     if v not in allowed:
         raise Invalid(
-            [invalid(["body", "value"], f"{kind} {value!r} is not one of {list(allowed)}")]
+            [
+                invalid(
+                    ["body", "value"],
+                    N_("{kind} {value} is not one of {choices}"),
+                    kind=kind,
+                    value=repr(value),
+                    choices=str(list(allowed)),
+                )
+            ]
         )
     return {"kind": kind, "value": v, "at": _naive(at), "note": note.strip()[:2000]}
 
@@ -92,7 +116,7 @@ def clean_log(kind: str, value: str, at: dt.datetime, note: str = "") -> dict:
 def _prior(session: Session, user: m.User, model, client_id: str):
     row = session.scalar(select(model).where(model.client_id == client_id))
     if row is not None and row.watcher_id != user.id:
-        raise Conflict("client_id already used by another user")
+        raise Conflict(N_("client_id already used by another user"))
     return row
 
 
@@ -144,7 +168,7 @@ def create_many(
         ).all()
     )
     if missing := wanted - found.keys():
-        raise NotFound(f"Station not found: {sorted(missing)[:5]}")
+        raise NotFound(N_("Station not found: {ids}"), ids=str(sorted(missing)[:5]))
     if station_checks:  # the rule over the batch as a whole
         assigned, accredited = permissions.split_grants(
             session.execute(permissions.grants(user.id, permissions.one_of(wanted)))
@@ -184,7 +208,7 @@ def get(session: Session, user: m.User, model, row_id: int):
     """One row; another watcher's is reported as not found (404), never as forbidden."""
     row = session.scalar(_visible(user, model).where(model.id == row_id))
     if row is None:
-        raise NotFound("Not found")
+        raise NotFound(N_("Not found"))
     return row
 
 
@@ -328,6 +352,8 @@ def create_recount(
         )
     )
     if not assigned:
-        raise permissions.refused("not_assigned", "This window is not assigned to you to re-count")
+        raise permissions.refused(
+            "not_assigned", N_("This window is not assigned to you to re-count")
+        )
     row.channel = RECOUNT_CHANNEL
     return _store(session, user, row)

@@ -49,11 +49,12 @@ from pollwatch.census.transcription import (
 )
 from pollwatch.evidence.keys import pseudonym
 from pollwatch.evidence.media import MAX_PIXELS, MediaStore, sha256_bytes
+from pollwatch.i18n import N_
 from pollwatch.service import audit, db, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.media import store_media
-from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid, verbatim
 from pollwatch.service.models import SheetStatus, utcnow
 
 __all__ = [
@@ -90,7 +91,7 @@ def sheet_fields(election: m.Election, layout_name: str) -> tuple[tuple[str, ...
 def get_sheet(session: Session, sheet_id: int) -> m.CensusSheet:
     sheet = session.get(m.CensusSheet, sheet_id)
     if sheet is None:
-        raise NotFound("Sheet not found")
+        raise NotFound(N_("Sheet not found"))
     return sheet
 
 
@@ -161,9 +162,18 @@ def expand_pdfs(
         try:
             pages = render_pages(data)
         except ImportError:
-            raise Invalid([invalid(["body", "files", name], f"{name}: PDFs cannot be read here (PyMuPDF, the census extra, is not installed); upload photos")]) from None  # fmt: skip
+            raise Invalid([invalid(["body", "files", name], N_("{name}: PDFs cannot be read here (PyMuPDF, the census extra, is not installed); upload photos"), name=name)]) from None  # fmt: skip
         except ValueError as exc:
-            raise Invalid([invalid(["body", "files", name], f"{name}: {exc}")]) from None
+            raise Invalid(
+                [
+                    invalid(
+                        ["body", "files", name],
+                        N_("{name}: {error}"),
+                        name=name,
+                        error=verbatim(str(exc)),
+                    )
+                ]
+            ) from None
         for p in pages:
             label = f"{name}#page={p.page}"
             out.append((label, p.png, "image/png"))
@@ -171,7 +181,7 @@ def expand_pdfs(
         if len(out) > MAX_SHEETS:  # checked after each PDF: no more than one rendered in vain
             break
     if len(out) > MAX_SHEETS:
-        raise Invalid([invalid(["body", "files"], f"more than {MAX_SHEETS} sheets (photos and PDF pages) at once")])  # fmt: skip
+        raise Invalid([invalid(["body", "files"], N_("more than {n} sheets (photos and PDF pages) at once"), n=MAX_SHEETS)])  # fmt: skip
     return out, pdfs
 
 
@@ -221,25 +231,42 @@ def upload_sheets(
         files, pdfs = expand_pdfs(files)
     election = get_election(session, election_id)
     if layout_name not in LAYOUTS:
-        raise Invalid([invalid(["body", "layout"], f"layout must be one of {', '.join(LAYOUTS)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "layout"],
+                    N_("layout must be one of {choices}"),
+                    choices=", ".join(LAYOUTS),
+                )
+            ]
+        )
     if not files:
-        raise Invalid([invalid(["body", "files"], "no photo uploaded")])
+        raise Invalid([invalid(["body", "files"], N_("no photo uploaded"))])
     given = session.get(m.Station, station_id) if station_id is not None else None
     if station_id is not None and (given is None or given.election_id != election_id):
-        raise Invalid([invalid(["body", "station_id"], "no such station in this election")])
+        raise Invalid([invalid(["body", "station_id"], N_("no such station in this election"))])
     collector = user
     if collector_id is not None and collector_id != user.id:
         permissions.require(user, permissions.STAFF)  # only staff file for someone else
         found = session.get(m.User, collector_id)
         if found is None:
-            raise Invalid([invalid(["body", "collector_id"], "no such user")])
+            raise Invalid([invalid(["body", "collector_id"], N_("no such user"))])
         collector = found
     cands = candidates_of(election)
     out = []
     for k, (name, data, ctype) in enumerate(files):
         loc = ["body", "files", name]
         if not ctype.startswith("image/"):
-            raise Invalid([invalid(loc, f"{name}: not a photo ({ctype}); upload JPEG, PNG or PDF")])
+            raise Invalid(
+                [
+                    invalid(
+                        loc,
+                        N_("{name}: not a photo ({type}); upload JPEG, PNG or PDF"),
+                        name=name,
+                        type=ctype,
+                    )
+                ]
+            )
         machine = dict(machines[k]) if machines is not None else _machine(data, layout_name, cands)
         machine["notes"] = list(machine.get("notes", []))
         station, source = given, "given"
@@ -253,13 +280,15 @@ def upload_sheets(
             if given is None:
                 station, source = by_qr, "qr"
                 if by_qr is None:
-                    raise Invalid([invalid(loc, f"{name}: the QR code names station {qr_station!r}, not in this election")])  # fmt: skip
+                    raise Invalid([invalid(loc, N_("{name}: the QR code names station {station}, not in this election"), name=name, station=repr(qr_station))])  # fmt: skip
             elif by_qr is None or by_qr.id != given.id:
                 machine["notes"].append(
                     f"filed under station {given.code}, but its QR code names {qr_station}"
                 )
         if station is None:
-            raise Invalid([invalid(loc, f"{name}: no station given and no QR code names one")])
+            raise Invalid(
+                [invalid(loc, N_("{name}: no station given and no QR code names one"), name=name)]
+            )
         permissions.check_census_upload(session, user, station)
         digest = sha256_bytes(data)
         prior = _same_photo(session, election_id, digest)
@@ -409,10 +438,14 @@ def clean_values(fields: Sequence[str], raw: Mapping[str, Any], where: str = "va
     out: dict[str, int | None] = {}
     for f in raw:
         if f not in fields:
-            problems.append(invalid(["body", where, f], f"{f!r} is not a box of this sheet"))
+            problems.append(
+                invalid(["body", where, f], N_("{box} is not a box of this sheet"), box=repr(f))
+            )
     for f in fields:
         if f not in raw:
-            problems.append(invalid(["body", where, f], "missing (send null for an illegible box)"))
+            problems.append(
+                invalid(["body", where, f], N_("missing (send null for an illegible box)"))
+            )
             continue
         v = raw[f]
         if v is None or (isinstance(v, str) and not v.strip()):
@@ -423,10 +456,14 @@ def clean_values(fields: Sequence[str], raw: Mapping[str, Any], where: str = "va
                 raise ValueError
             n = int(v.strip()) if isinstance(v, str) else int(v)
         except (TypeError, ValueError):
-            problems.append(invalid(["body", where, f], f"expected a whole number, found {v!r}"))
+            problems.append(
+                invalid(
+                    ["body", where, f], N_("expected a whole number, found {value}"), value=repr(v)
+                )
+            )
             continue
         if not 0 <= n < MAX_COUNT:
-            problems.append(invalid(["body", where, f], f"expected 0 to {MAX_COUNT - 1:,}, found {n}"))  # fmt: skip
+            problems.append(invalid(["body", where, f], N_("expected 0 to {max}, found {value}"), max=f"{MAX_COUNT - 1:,}", value=n))  # fmt: skip
             continue
         out[f] = n
     if problems:
@@ -444,7 +481,7 @@ def submit_transcription(
     )
     if prior is not None:
         if prior.user_id != user.id or prior.sheet_id != sheet_id:
-            raise Conflict("client_id already used for another transcription")
+            raise Conflict(N_("client_id already used for another transcription"))
         return prior, False
     audit.lock(session)  # before counting: two volunteers finishing one sheet at once
     sheet = get_sheet(session, sheet_id)
@@ -558,10 +595,12 @@ def arbitrate(
     sheet = get_sheet(session, sheet_id)
     permissions.check_arbitrate(user, sheet, typists(session, sheet_id))
     if sheet.status != SheetStatus.arbitration:
-        raise Conflict(f"This sheet is not in arbitration (it is {sheet.status})")
+        raise Conflict(
+            N_("This sheet is not in arbitration (it is {status})"), status=str(sheet.status)
+        )
     if reject:
         if not reason.strip():
-            raise Invalid([invalid(["body", "reason"], "say why the sheet is rejected")])
+            raise Invalid([invalid(["body", "reason"], N_("say why the sheet is rejected"))])
         sheet.arbiter_id, sheet.reason, sheet.updated_at = user.id, reason.strip(), utcnow()
         sheet.status, sheet.resolution = SheetStatus.rejected, "rejected"
         audit.record(session, user.id, "reject", sheet)
@@ -575,9 +614,11 @@ def arbitrate(
             [
                 invalid(
                     ["body", "reason"],
-                    "the sheet fails its checks: "
-                    + "; ".join(problems)
-                    + ". Correct the numbers, or give the reason to accept the sheet as it is",
+                    N_(
+                        "the sheet fails its checks: {problems}. Correct the numbers, or give the "
+                        "reason to accept the sheet as it is"
+                    ),
+                    problems=verbatim("; ".join(problems)),  # the checks' own English notes
                 )
             ]  # fmt: skip
         )

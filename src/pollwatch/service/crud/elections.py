@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service.errors import Invalid, NotFound, invalid
 from pollwatch.service.forms import forms
@@ -15,7 +16,7 @@ from pollwatch.service.permissions import READ_ALL, require
 def get_election(session: Session, election_id: int) -> m.Election:
     e = session.get(m.Election, election_id)
     if e is None:
-        raise NotFound("Election not found")
+        raise NotFound(N_("Election not found"))
     return e
 
 
@@ -29,7 +30,14 @@ def roster(session: Session, user: m.User, election_id: int, level: str | None =
     election = get_election(session, election_id)
     if level is not None and level not in election.hierarchy:
         raise Invalid(
-            [invalid(["query", "level"], f"level {level!r} is not one of {election.hierarchy}")]
+            [
+                invalid(
+                    ["query", "level"],
+                    N_("level {level} is not one of {choices}"),
+                    level=repr(level),
+                    choices=str(election.hierarchy),
+                )
+            ]
         )
     stations = session.execute(
         select(m.Station.id, m.Station.code, m.Station.levels).where(

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pollwatch.evidence.keys import pseudonym
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service.crud.submissions import visible_submissions
 from pollwatch.service.errors import Invalid, invalid
@@ -70,7 +71,16 @@ def submission_rows(
     """The columns and rows ``user`` may export, oldest first (values raw: not yet made
     spreadsheet-safe)."""
     if kind is not None and kind not in KINDS:
-        raise Invalid([invalid(["query", "kind"], f"kind {kind!r} is not one of {list(KINDS)}")])
+        raise Invalid(
+            [
+                invalid(
+                    ["query", "kind"],
+                    N_("kind {kind} is not one of {choices}"),
+                    kind=repr(kind),
+                    choices=str(list(KINDS)),
+                )
+            ]
+        )
     q = visible_submissions(session, user)
     if kind:
         q = q.where(m.Submission.kind == kind)
@@ -88,7 +98,7 @@ def submission_rows(
     answer_cols: dict[str, None] = {}
     for s, st in session.execute(stmt.limit(MAX_ROWS + 1)):
         if len(rows) == MAX_ROWS:
-            raise Invalid([invalid(["query"], f"more than {MAX_ROWS} submissions: export one kind or election at a time")])  # fmt: skip
+            raise Invalid([invalid(["query"], N_("more than {n} submissions: export one kind or election at a time"), n=MAX_ROWS)])  # fmt: skip
         row: dict[str, Any] = {
             "id": s.id,
             "kind": s.kind,
@@ -172,6 +182,6 @@ def export_submissions(
 ) -> bytes:
     """The submissions ``user`` may read, in ``fmt`` (csv, xlsx or geojson)."""
     if fmt not in WRITERS:
-        raise Invalid([invalid(["query", "format"], f"format {fmt!r} is not one of {list(WRITERS)}")])  # fmt: skip
+        raise Invalid([invalid(["query", "format"], N_("format {format} is not one of {choices}"), format=repr(fmt), choices=str(list(WRITERS)))])  # fmt: skip
     columns, rows = submission_rows(session, user, kind=kind, election_id=election_id)
     return WRITERS[fmt](columns, rows)

@@ -18,9 +18,10 @@ from pollwatch.evidence.media import (
     strip_metadata,
     strip_original_metadata,
 )
+from pollwatch.i18n import N_
 from pollwatch.service import audit
 from pollwatch.service import models as m
-from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid, verbatim
 from pollwatch.service.permissions import SUBMITTERS, require, sees_all
 
 
@@ -30,10 +31,16 @@ def attach_media(
     for mid in media_ids:
         media = session.get(m.Media, mid)
         if media is None or media.uploader_id != user.id:
-            raise Invalid([invalid(["body", "media_ids"], f"media {mid} not found")])
+            raise Invalid([invalid(["body", "media_ids"], N_("media {id} not found"), id=mid)])
         if media.submission_id not in (None, sub.id):
             raise Invalid(
-                [invalid(["body", "media_ids"], f"media {mid} belongs to another submission")]
+                [
+                    invalid(
+                        ["body", "media_ids"],
+                        N_("media {id} belongs to another submission"),
+                        id=mid,
+                    )
+                ]
             )
         if media.submission_id is None:
             media.submission_id = sub.id
@@ -59,16 +66,16 @@ def store_media(
     prior = session.scalar(select(m.Media).where(m.Media.client_id == client_id))
     if prior is not None:
         if prior.uploader_id != user.id:
-            raise Conflict("client_id already used by another user")
+            raise Conflict(N_("client_id already used by another user"))
         return prior, False
     if not data:
-        raise Invalid([invalid(["body", "file"], "the file is empty")])
+        raise Invalid([invalid(["body", "file"], N_("the file is empty"))])
     derivative = None
     if content_type.startswith("image/"):  # first: bounds the pixels before anything decodes
         try:
             derivative, _ = strip_metadata(data, max_pixels)
         except ValueError as exc:
-            raise Invalid([invalid(["body", "file"], str(exc))]) from None
+            raise Invalid([invalid(["body", "file"], verbatim(str(exc)))]) from None
     stored, received = _original_to_store(store, data, content_type)
     original = _add(store, stored, written)
     published = _add(store, derivative, written) if derivative is not None else None
@@ -96,7 +103,13 @@ def _original_to_store(
     try:
         clean = strip_original_metadata(data)
     except ValueError as exc:
-        raise Invalid([invalid(["body", "file"], f"not a readable image: {exc}")]) from None
+        raise Invalid(
+            [
+                invalid(
+                    ["body", "file"], N_("not a readable image: {error}"), error=verbatim(str(exc))
+                )
+            ]
+        ) from None
     if clean is None or clean == data:
         return data, None
     return clean, sha256_bytes(data)
@@ -141,5 +154,5 @@ def media_files(session: Session, store: MediaStore) -> Iterator[list[str]]:
 def get_media(session: Session, user: m.User, media_id: int) -> m.Media:
     media = session.get(m.Media, media_id)
     if media is None or (not sees_all(user) and media.uploader_id != user.id):
-        raise NotFound("Media not found")
+        raise NotFound(N_("Media not found"))
     return media

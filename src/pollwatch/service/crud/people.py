@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service import privacy
 from pollwatch.service.crud.accreditations import decide_accreditation, request_accreditation
 from pollwatch.service.crud.assignments import assign
 from pollwatch.service.crud.users import LANGUAGES, create_user, phone_lookup_key, phone_taken
-from pollwatch.service.errors import Forbidden
+from pollwatch.service.errors import Forbidden, Msg
 from pollwatch.service.models import Role
 from pollwatch.service.permissions import FIELD_ROLES, check_create_user
 
@@ -45,11 +46,21 @@ MAX_ROWS = 20000
 class RowProblem:
     line: int
     column: str | None
-    message: str
+    message: Msg  # English as ``str``; translatable
+
+    def msg(self) -> Msg:
+        """The problem with its line (and column), translatable: ``str`` is the English."""
+        if self.column:
+            return Msg(
+                N_("line {line}, column {column}: {message}"),
+                line=self.line,
+                column=self.column,
+                message=self.message,
+            )
+        return Msg(N_("line {line}: {message}"), line=self.line, message=self.message)
 
     def __str__(self) -> str:
-        col = f", column {self.column}" if self.column else ""
-        return f"line {self.line}{col}: {self.message}"
+        return str(self.msg())
 
 
 @dataclass
@@ -122,17 +133,23 @@ def plan_people(
     problems: list[RowProblem] = []
     plan = PeoplePlan(source, election_id, [], problems)
     if session.get(m.Election, election_id) is None:
-        problems.append(RowProblem(1, None, f"election {election_id} does not exist"))
+        problems.append(
+            RowProblem(1, None, Msg(N_("election {id} does not exist"), id=election_id))
+        )
         return plan
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a BOM
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     reader.fieldnames = headers
     if "username" not in headers:
-        problems.append(RowProblem(1, None, f"no 'username' column; found {headers}"))
+        problems.append(
+            RowProblem(
+                1, None, Msg(N_("no 'username' column; found {headers}"), headers=str(headers))
+            )
+        )
         return plan
     unknown = [h for h in headers if h not in COLUMNS]
     if unknown:
-        problems.append(RowProblem(1, None, f"unknown column(s) {unknown}; expected {list(COLUMNS)}"))  # fmt: skip
+        problems.append(RowProblem(1, None, Msg(N_("unknown column(s) {unknown}; expected {choices}"), unknown=str(unknown), choices=str(list(COLUMNS)))))  # fmt: skip
     codes = {
         code: sid
         for code, sid in session.execute(
@@ -144,10 +161,12 @@ def plan_people(
     for row in reader:
         line = reader.line_num
         if len(plan.people) >= MAX_ROWS:
-            problems.append(RowProblem(line, None, f"more than {MAX_ROWS} lines: split the file"))
+            problems.append(
+                RowProblem(line, None, Msg(N_("more than {n} lines: split the file"), n=MAX_ROWS))
+            )
             break
         if None in row:  # more cells than headers
-            problems.append(RowProblem(line, None, f"{len(row[None])} cell(s) more than the header has"))  # fmt: skip
+            problems.append(RowProblem(line, None, Msg(N_("{n} cell(s) more than the header has"), n=len(row[None]))))  # fmt: skip
         cell = {k: (row.get(k) or "").strip() for k in COLUMNS}
         if not any(cell.values()):
             continue
@@ -155,40 +174,40 @@ def plan_people(
         role = cell["role"] or Role.observer
         language = cell["language"] or "en"
         if not _USERNAME.match(username):
-            problems.append(RowProblem(line, "username", f"{username!r} is not a username (2-64 letters, digits, . _ @ -)"))  # fmt: skip
+            problems.append(RowProblem(line, "username", Msg(N_("{username} is not a username (2-64 letters, digits, . _ @ -)"), username=repr(username))))  # fmt: skip
         elif username.lower() in seen_names:
-            problems.append(RowProblem(line, "username", f"{username!r} also on line {seen_names[username.lower()]}"))  # fmt: skip
+            problems.append(RowProblem(line, "username", Msg(N_("{username} also on line {line}"), username=repr(username), line=seen_names[username.lower()])))  # fmt: skip
         seen_names.setdefault(username.lower(), line)
         if role not in Role.__members__:
-            problems.append(RowProblem(line, "role", f"{role!r} is not one of {list(Role.__members__)}"))  # fmt: skip
+            problems.append(RowProblem(line, "role", Msg(N_("{role} is not one of {choices}"), role=repr(role), choices=str(list(Role.__members__)))))  # fmt: skip
         else:
             try:
                 check_create_user(actor, role)
             except Forbidden:
-                problems.append(RowProblem(line, "role", f"a {actor.role} may not create a {role}"))  # fmt: skip
+                problems.append(RowProblem(line, "role", Msg(N_("a {actor} may not create a {role}"), actor=str(actor.role), role=role)))  # fmt: skip
         if language not in LANGUAGES:
-            problems.append(RowProblem(line, "language", f"{language!r} is not one of {list(LANGUAGES)}"))  # fmt: skip
+            problems.append(RowProblem(line, "language", Msg(N_("{language} is not one of {choices}"), language=repr(language), choices=str(list(LANGUAGES)))))  # fmt: skip
         phone: str | None = None
         if cell["phone"]:
             phone = privacy.normalise_phone(cell["phone"])
             if phone is None:
-                problems.append(RowProblem(line, "phone", "not a phone number: digits with an optional leading +"))  # fmt: skip
+                problems.append(RowProblem(line, "phone", Msg(N_("not a phone number: digits with an optional leading +"))))  # fmt: skip
             elif phone in seen_phones:
-                problems.append(RowProblem(line, "phone", f"the same number as line {seen_phones[phone]}"))  # fmt: skip
+                problems.append(RowProblem(line, "phone", Msg(N_("the same number as line {line}"), line=seen_phones[phone])))  # fmt: skip
             else:
                 seen_phones[phone] = line
         stations = [c.strip() for c in re.split(r"[;|]", cell["stations"]) if c.strip()]
         missing = [c for c in stations if c not in codes]
         if missing:
-            problems.append(RowProblem(line, "stations", f"unknown station code(s) {missing} in election {election_id}"))  # fmt: skip
+            problems.append(RowProblem(line, "stations", Msg(N_("unknown station code(s) {codes} in election {id}"), codes=str(missing), id=election_id)))  # fmt: skip
         if (stations or cell["accreditation"]) and role not in FIELD_ROLES:
-            problems.append(RowProblem(line, "stations" if stations else "accreditation", f"only {sorted(FIELD_ROLES)} are assigned and accredited, not a {role}"))  # fmt: skip
+            problems.append(RowProblem(line, "stations" if stations else "accreditation", Msg(N_("only {roles} are assigned and accredited, not a {role}"), roles=str(sorted(FIELD_ROLES)), role=role)))  # fmt: skip
         p = PersonPlan(line, username, role, cell["full_name"], phone, language, stations, cell["accreditation"])  # fmt: skip
         existing = session.scalar(select(m.User).where(m.User.username == username))
         if existing is not None:
             p.existing_id = existing.id
             if existing.role != role:
-                problems.append(RowProblem(line, "role", f"{username!r} exists as a {existing.role}; change a role with 'pollwatch users set-role'"))  # fmt: skip
+                problems.append(RowProblem(line, "role", Msg(N_("{username} exists as a {role}; change a role with 'pollwatch users set-role'"), username=repr(username), role=str(existing.role))))  # fmt: skip
             held = set(
                 session.scalars(
                     select(m.Station.code)
@@ -213,10 +232,10 @@ def plan_people(
             p.new_stations = list(dict.fromkeys(stations))
             p.accredit = bool(cell["accreditation"])
             if phone is not None and phone_taken(session, phone_lookup_key(session, phone) or ""):
-                problems.append(RowProblem(line, "phone", "this number is already registered to another account"))  # fmt: skip
+                problems.append(RowProblem(line, "phone", Msg(N_("this number is already registered to another account"))))  # fmt: skip
         plan.people.append(p)
     if not plan.people and not problems:
-        problems.append(RowProblem(1, None, "no people in the file"))
+        problems.append(RowProblem(1, None, Msg(N_("no people in the file"))))
     return plan
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pollwatch.errors import IngestError
+from pollwatch.i18n import N_
 from pollwatch.quickcount.sample import (
     RegisteredSample,
     ReplacementError,
@@ -30,7 +31,7 @@ from pollwatch.quickcount.sample import (
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.elections import get_election
-from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
+from pollwatch.service.errors import Conflict, Invalid, Msg, NotFound, invalid, verbatim
 from pollwatch.service.models import Kind, Verification
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 
 def _issues(exc: IngestError, loc: str) -> Invalid:
     """The library's problems with a sample file as a 422, one item per problem."""
-    return Invalid([invalid(["body", loc], str(issue)) for issue in exc.issues] or [])
+    return Invalid([invalid(["body", loc], verbatim(str(issue))) for issue in exc.issues] or [])
 
 
 def read_uploaded_sample(csv_bytes: bytes, sidecar_bytes: bytes, filename: str) -> RegisteredSample:
@@ -87,12 +88,16 @@ def import_sample(
     prior = get_sample(session, election_id)
     if prior is not None:
         raise Conflict(
-            f"election {election.name!r} already has a registered sample (SHA-256 "
-            f"{prior.sha256}); a registered sample is never replaced"
+            N_(
+                "election {election} already has a registered sample (SHA-256 {sha256}); a "
+                "registered sample is never replaced"
+            ),
+            election=repr(election.name),
+            sha256=prior.sha256,
         )
     if sample.replacements:
         raise Invalid(
-            [invalid(["body", "sample"], "the file carries replacements; import it before any")]
+            [invalid(["body", "sample"], N_("the file carries replacements; import it before any"))]
         )
     ids = dict(
         session.execute(
@@ -101,15 +106,21 @@ def import_sample(
     )
     unknown = [s.station_id for s in sample.stations if s.station_id not in ids]
     if unknown:
-        shown = ", ".join(unknown[:10]) + (
-            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        )
+        shown: str = ", ".join(unknown[:10])
+        if len(unknown) > 10:
+            shown = Msg(N_("{first} and {n} more"), first=shown, n=len(unknown) - 10)
         raise Invalid(
             [
                 invalid(
                     ["body", "sample", "station_id"],
-                    f"{sample.source}: {len(unknown)} station(s) are not stations of election "
-                    f"{election.name!r}: {shown}",
+                    N_(
+                        "{source}: {n} station(s) are not stations of election {election}: "
+                        "{stations}"
+                    ),
+                    source=sample.source,
+                    n=len(unknown),
+                    election=repr(election.name),
+                    stations=shown,
                 )
             ]
         )
@@ -190,7 +201,7 @@ def _codes(session: Session, election_id: int) -> dict[int, str]:
 def _sample_or_404(session: Session, election_id: int) -> m.QcSample:
     sample = get_sample(session, election_id)
     if sample is None:
-        raise NotFound("No registered quick-count sample for this election")
+        raise NotFound(N_("No registered quick-count sample for this election"))
     return sample
 
 
@@ -259,7 +270,7 @@ def replace_station(
     sample = _sample_or_404(session, election_id)
     station = session.get(m.Station, station_id)
     if station is None or station.election_id != election_id:
-        raise NotFound("Station not found")
+        raise NotFound(N_("Station not found"))
     reported = session.scalar(
         select(m.Submission.id).where(
             m.Submission.station_id == station_id,
@@ -268,7 +279,10 @@ def replace_station(
         )
     )
     if reported is not None:
-        raise Conflict(f"station {station.code} has reported; a station that reported is kept")
+        raise Conflict(
+            N_("station {station} has reported; a station that reported is kept"),
+            station=station.code,
+        )
     now = m.utcnow()
     try:
         rep = registered_sample(session, sample).replace(

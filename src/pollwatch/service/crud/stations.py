@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service.errors import NotFound
 
@@ -12,5 +13,5 @@ from pollwatch.service.errors import NotFound
 def get_station(session: Session, station_id: int) -> m.Station:
     s = session.get(m.Station, station_id)
     if s is None:
-        raise NotFound("Station not found")
+        raise NotFound(N_("Station not found"))
     return s

@@ -9,11 +9,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.crud.media import attach_media
 from pollwatch.service.crud.stations import get_station
-from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound, invalid
+from pollwatch.service.errors import Conflict, Forbidden, Invalid, NotFound, invalid, verbatim
 from pollwatch.service.forms import forms
 from pollwatch.service.models import Kind, Verification, utcnow
 from pollwatch.service.permissions import READ_ALL, STAFF, SUBMITTERS, check_review, require
@@ -63,7 +64,7 @@ def submission_context(
     if before_checks is not None:
         before_checks()
     if row is None:
-        raise NotFound("Station not found")
+        raise NotFound(N_("Station not found"))
     station, _, is_assigned, is_accredited = row
     permissions.check_submit(user, kind, form, is_assigned, is_accredited)
     return None, station
@@ -78,7 +79,9 @@ def clean_checklist(
             [
                 invalid(
                     ["body", "form"],
-                    f"unknown checklist {form_name!r}; expected one of {sorted(forms())}",
+                    N_("unknown checklist {form}; expected one of {choices}"),
+                    form=repr(form_name),
+                    choices=str(sorted(forms())),
                 )
             ]
         )
@@ -86,12 +89,21 @@ def clean_checklist(
     for key, raw in answers.items():
         q = form.question(str(key))
         if q is None:
-            errors.append(invalid(["body", "answers", key], f"unknown question {key!r}"))
+            errors.append(
+                invalid(["body", "answers", key], N_("unknown question {key}"), key=repr(key))
+            )
             continue
         try:
             clean[q.id] = q.parse_value(raw)
         except ValueError as exc:
-            errors.append(invalid(["body", "answers", key], f"{exc}, got {raw!r}"))
+            errors.append(
+                invalid(
+                    ["body", "answers", key],
+                    N_("{error}, got {value}"),
+                    error=verbatim(str(exc)),
+                    value=repr(raw),
+                )
+            )
     if errors:
         raise Invalid(errors)
     return clean, not form.missing(clean), checklist_flags(form, clean, registered)
@@ -104,15 +116,25 @@ def clean_protocol(
     errors = []
     for k in numbers:
         if k not in PROTOCOL_FIELDS:
-            errors.append(invalid(["body", "numbers", k], f"unknown protocol line {k!r}"))
+            errors.append(
+                invalid(["body", "numbers", k], N_("unknown protocol line {line}"), line=repr(k))
+            )
     for k in votes:
         if known and k not in known:
-            errors.append(invalid(["body", "votes", k], f"unknown candidate {k!r}"))
+            errors.append(
+                invalid(
+                    ["body", "votes", k], N_("unknown candidate {candidate}"), candidate=repr(k)
+                )
+            )
     for part, d in (("numbers", numbers), ("votes", votes)):
         for k, v in d.items():
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 errors.append(
-                    invalid(["body", part, k], f"expected a non-negative whole number, got {v!r}")
+                    invalid(
+                        ["body", part, k],
+                        N_("expected a non-negative whole number, got {value}"),
+                        value=repr(v),
+                    )
                 )
     if errors:
         raise Invalid(errors)
@@ -122,10 +144,19 @@ def clean_protocol(
 def clean_incident(category: str, severity: str) -> None:
     errors = []
     if category not in CATEGORIES:
-        errors.append(invalid(["body", "category"], f"unknown category {category!r}"))
+        errors.append(
+            invalid(
+                ["body", "category"], N_("unknown category {category}"), category=repr(category)
+            )
+        )
     if severity not in SEVERITIES:
         errors.append(
-            invalid(["body", "severity"], f"severity {severity!r} is not one of {list(SEVERITIES)}")
+            invalid(
+                ["body", "severity"],
+                N_("severity {severity} is not one of {choices}"),
+                severity=repr(severity),
+                choices=str(list(SEVERITIES)),
+            )
         )
     if errors:
         raise Invalid(errors)
@@ -134,7 +165,7 @@ def clean_incident(category: str, severity: str) -> None:
 def existing_by_client_id(session: Session, user: m.User, client_id: str) -> m.Submission | None:
     row = session.scalar(select(m.Submission).where(m.Submission.client_id == client_id))
     if row is not None and row.observer_id != user.id:
-        raise Conflict("client_id already used by another user")
+        raise Conflict(N_("client_id already used by another user"))
     return row
 
 
@@ -201,7 +232,7 @@ def get_submission(
     """Another observer's submission is reported as not found (404), never as forbidden."""
     sub = session.scalar(visible_submissions(session, user).where(m.Submission.id == sub_id))
     if sub is None or (kind and sub.kind != kind):
-        raise NotFound("Submission not found")
+        raise NotFound(N_("Submission not found"))
     return sub
 
 
@@ -209,9 +240,9 @@ def update_submission(
     session: Session, user: m.User, sub: m.Submission, changes: dict
 ) -> m.Submission:
     if sub.observer_id != user.id:
-        raise Forbidden("Only the author may edit a submission")
+        raise Forbidden(N_("Only the author may edit a submission"))
     if sub.status in (Verification.verified, Verification.rejected):
-        raise Conflict("Submission already reviewed")
+        raise Conflict(N_("Submission already reviewed"))
     for k, v in changes.items():
         setattr(sub, k, v)
     sub.updated_at = utcnow()
@@ -228,12 +259,14 @@ def review(
             [
                 invalid(
                     ["body", "status"],
-                    f"status {status!r} is not one of {list(Verification.__members__)}",
+                    N_("status {status} is not one of {choices}"),
+                    status=repr(status),
+                    choices=str(list(Verification.__members__)),
                 )
             ]
         )
     if status == Verification.rejected and not reason.strip():
-        raise Invalid([invalid(["body", "reason"], "a reason is required to reject")])
+        raise Invalid([invalid(["body", "reason"], N_("a reason is required to reject"))])
     sub = get_submission(session, reviewer, sub_id)
     check_review(reviewer, sub)
     sub.status, sub.reviewer_id, sub.review_reason, sub.updated_at = (

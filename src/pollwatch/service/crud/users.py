@@ -20,6 +20,7 @@ import logging
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from pollwatch.i18n import N_
 from pollwatch.service import audit, db, privacy, security
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, Invalid, NotFound, invalid
@@ -45,13 +46,23 @@ def create_user(
 ) -> m.User:
     if role not in Role.__members__:
         raise Invalid(
-            [invalid(["body", "role"], f"role {role!r} is not one of {list(Role.__members__)}")]
+            [
+                invalid(
+                    ["body", "role"],
+                    N_("role {role} is not one of {choices}"),
+                    role=repr(role),
+                    choices=str(list(Role.__members__)),
+                )
+            ]
         )
     if language not in LANGUAGES:
         raise Invalid(
             [
                 invalid(
-                    ["body", "language"], f"language {language!r} is not one of {list(LANGUAGES)}"
+                    ["body", "language"],
+                    N_("language {language} is not one of {choices}"),
+                    language=repr(language),
+                    choices=str(list(LANGUAGES)),
                 )
             ]
         )
@@ -60,11 +71,11 @@ def create_user(
     if actor is not None:
         check_create_user(actor, role)
     if session.scalar(select(m.User.id).where(m.User.username == username)):
-        raise Conflict("Username already exists")
+        raise Conflict(N_("Username already exists"))
     key = session.info["data_key"]
     index = phone_lookup_key(session, phone) if phone else None
     if index is not None and phone_taken(session, index):
-        raise Conflict("Phone number already registered")
+        raise Conflict(N_("Phone number already registered"))
     user = m.User(
         username=username,
         password_hash=security.hash_password(password),
@@ -89,7 +100,11 @@ def check_phone(phone: str) -> str:
     normal = privacy.normalise_phone(phone)
     if normal is None:
         raise Invalid(
-            [invalid(["body", "phone"], "not a phone number: digits with an optional leading +")]
+            [
+                invalid(
+                    ["body", "phone"], N_("not a phone number: digits with an optional leading +")
+                )
+            ]
         )
     return normal
 
@@ -256,14 +271,14 @@ def rotate_token(session: Session, token: str, lifetime: dt.timedelta | None = N
 def _target(session: Session, user_id: int) -> m.User:
     user = session.get(m.User, user_id)
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(N_("User not found"))
     return user
 
 
 def user_by_name(session: Session, username: str) -> m.User:
     user = session.scalar(select(m.User).where(m.User.username == username))
     if user is None:
-        raise NotFound(f"User not found: {username!r}")
+        raise NotFound(N_("User not found: {username}"), username=repr(username))
     return user
 
 
@@ -301,7 +316,14 @@ def set_active(session: Session, actor: m.User | None, user_id: int, active: boo
 def set_role(session: Session, actor: m.User | None, user_id: int, role: str) -> m.User:
     if role not in Role.__members__:
         raise Invalid(
-            [invalid(["body", "role"], f"role {role!r} is not one of {list(Role.__members__)}")]
+            [
+                invalid(
+                    ["body", "role"],
+                    N_("role {role} is not one of {choices}"),
+                    role=repr(role),
+                    choices=str(list(Role.__members__)),
+                )
+            ]
         )
     user = _target(session, user_id)
     if actor is not None:
@@ -314,7 +336,7 @@ def set_role(session: Session, actor: m.User | None, user_id: int, role: str) ->
 def reset_password(session: Session, actor: m.User | None, user_id: int, password: str) -> m.User:
     """A new password (at least 8 characters); every token of the user is revoked."""
     if len(password) < 8:
-        raise Invalid([invalid(["body", "password"], "at least 8 characters")])
+        raise Invalid([invalid(["body", "password"], N_("at least 8 characters"))])
     user = _target(session, user_id)
     if actor is not None:
         check_administer_user(actor, user, "reset_password")

@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from pollwatch.census.layouts import LAYOUTS, layout
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext
 from pollwatch.service import models as m
 from pollwatch.service import permissions
 from pollwatch.service.api.deps import SessionDep, StoreDep
 from pollwatch.service.crud import census
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.media import media_files
-from pollwatch.service.errors import ServiceError
+from pollwatch.service.errors import Msg, ServiceError, error_text
 from pollwatch.service.i18n import PROTOCOL_FIELD_LABELS
 from pollwatch.service.i18n import label as field_label
 from pollwatch.service.pages.common import PageUser, login_redirect, render
@@ -52,10 +52,8 @@ def _elections(session) -> list[m.Election]:
 
 def _refused(session, user, exc: Exception) -> Response:
     session.rollback()
-    detail = getattr(exc, "detail", None) or str(exc)
-    if isinstance(detail, list):  # Invalid: one message per problem
-        detail = "; ".join(str(d.get("msg", d)) for d in detail)
-    return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(detail))
+    message = error_text(exc, user.language if user else None)  # in the page's language
+    return render("login.html.j2", user, status=getattr(exc, "status", 422), message=message)
 
 
 @router.get("/census", response_class=HTMLResponse)
@@ -146,7 +144,7 @@ def photo_page(sheet_id: IdPath, session: SessionDep, store: StoreDep, user: Pag
     permissions.check_sheet_photo(user, sheet, census.typists(session, sheet_id))
     media = session.get(m.Media, sheet.media_id)
     if media is None or media.published_sha256 is None:
-        raise HTTPException(status_code=404, detail="No photo")
+        raise HTTPException(status_code=404, detail=Msg(N_("No photo")))
     data = store.get(media.published_sha256)
     ctype = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     return Response(content=data, media_type=ctype, headers={"Cache-Control": "private, no-store"})

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from pollwatch.fusion.dossier import direction_label, strength_label
 from pollwatch.i18n import (
+    N_,
     current_language,
     gettext,
     jinja_environment,
@@ -31,6 +32,7 @@ from pollwatch.report.glossary import term
 from pollwatch.service import crud, db
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
+from pollwatch.service.errors import Msg
 from pollwatch.service.forms import forms
 from pollwatch.service.i18n import (
     CAMERA_LABELS,
@@ -141,7 +143,7 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()  # parsed once: Starlette keeps it for the route's reading
         sent = form.get(CSRF_FIELD)
     if not csrf_ok(request.app.state.csrf_key, token, sent if isinstance(sent, str) else None):
-        raise HTTPException(status_code=403, detail="Missing or wrong CSRF token")
+        raise HTTPException(status_code=403, detail=Msg(N_("Missing or wrong CSRF token")))
 
 
 def secure_cookies(request: Request) -> bool:

@@ -19,7 +19,7 @@ from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, StoreDep
 from pollwatch.service.checkpoints import receipt_for
-from pollwatch.service.errors import ServiceError
+from pollwatch.service.errors import ServiceError, error_text
 from pollwatch.service.forms import forms
 from pollwatch.service.i18n import KIND_LABELS, label
 from pollwatch.service.models import Kind
@@ -230,7 +230,12 @@ async def _submit(request, session, store, user, kind, form_name) -> Response:
             )
     except (ServiceError, ValueError) as exc:
         session.rollback()
-        return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
+        return render(
+            "login.html.j2",
+            user,
+            status=getattr(exc, "status", 422),
+            message=error_text(exc, user.language),
+        )
     finally:
         await data.close()  # uploaded files are spooled to temporary files
     receipt = receipt_for(request.app.state.notary, session, row) if row is not None else None

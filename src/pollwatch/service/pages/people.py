@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.crud import people
-from pollwatch.service.errors import ServiceError
+from pollwatch.service.errors import ServiceError, error_text
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import ADMIN, STAFF, require
 from pollwatch.service.xlsform import XLSFormError, convert
@@ -65,7 +65,7 @@ async def people_import(request: Request, session: SessionDep, user: PageUser):
         )
         dry = bool(data.get("dry_run"))
         if not plan.ok:
-            problems = [str(p) for p in plan.problems]
+            problems = [p.msg().in_language(user.language) for p in plan.problems]
             return _page(request, session, user, 422, kind="people", problems=problems)
         passwords = {}
         if not dry:
@@ -75,7 +75,7 @@ async def people_import(request: Request, session: SessionDep, user: PageUser):
         return _page(request, session, user, kind="people", dry=dry, actions=actions, summary=plan.summary(), passwords=passwords)  # fmt: skip
     except (ServiceError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         session.rollback()
-        return _page(request, session, user, getattr(exc, "status", 422), kind="people", problems=[str(getattr(exc, "detail", exc))])  # fmt: skip
+        return _page(request, session, user, getattr(exc, "status", 422), kind="people", problems=[error_text(exc, user.language)])  # fmt: skip
     finally:
         await data.close()
 

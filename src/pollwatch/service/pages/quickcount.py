@@ -18,7 +18,7 @@ from sqlalchemy import select
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.crud import quickcount as qc
-from pollwatch.service.errors import ServiceError
+from pollwatch.service.errors import ServiceError, error_text
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import STAFF, check_read_sample
 from pollwatch.service.quickcount_live import live_status, publications, publish
@@ -70,7 +70,8 @@ def _back(election_id: int) -> RedirectResponse:
 
 def _refused(session, user, exc: Exception) -> Response:
     session.rollback()
-    return render("login.html.j2", user, status=getattr(exc, "status", 422), message=str(exc))
+    message = error_text(exc, user.language if user else None)  # in the page's language
+    return render("login.html.j2", user, status=getattr(exc, "status", 422), message=message)
 
 
 @router.post("/quickcount/{election_id}/sample")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
-from pollwatch.service.errors import ServiceError
+from pollwatch.service.errors import ServiceError, error_text
 from pollwatch.service.pages.common import PageUser, login_redirect, render
 from pollwatch.service.permissions import STAFF, require
 from pollwatch.service.schemas import IdPath, Note, parse
@@ -57,7 +57,9 @@ def review_submit(
         session.commit()
     except ServiceError as exc:
         session.rollback()
-        return render("login.html.j2", user, status=exc.status, message=str(exc))
+        return render(
+            "login.html.j2", user, status=exc.status, message=error_text(exc, user.language)
+        )
     except ValueError as exc:  # the reason beyond the API's bounds
         return render("login.html.j2", user, status=422, message=str(exc))
     return RedirectResponse("/review", status_code=303)

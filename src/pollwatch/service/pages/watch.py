@@ -202,7 +202,7 @@ def _web_file(request: Request, session, station_id: int, build, *, back=None, s
     except ServiceError as exc:
         session.rollback()
         if exc.status in (403, 404):
-            return render("login.html.j2", user, status=exc.status, message=str(exc))
-        return _page(session, user, back, str(exc), exc.status, recount=recount)
+            return render("login.html.j2", user, status=exc.status, message=exc.text(user.language))
+        return _page(session, user, back, exc.text(user.language), exc.status, recount=recount)
     # post/redirect/get: a reload does not resubmit, and the page gets fresh client ids
     return RedirectResponse(f"/watch?station={back}&saved=1", status_code=303)

@@ -115,6 +115,7 @@ class SubmissionFastPath:
             user = await deps.user_for_token(state, session, token)
             if user is None:
                 return False
+            deps.remember_language(scope, user)  # the error handlers answer in it
             sub_response = Response()
             del sub_response.headers["content-length"]
             sub_response.status_code = None  # as FastAPI's solved sub-response

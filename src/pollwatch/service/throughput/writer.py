@@ -37,6 +37,7 @@ from sqlalchemy import JSON, Connection, String, event, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
+from pollwatch.i18n import N_
 from pollwatch.service import audit, permissions
 from pollwatch.service import models as m
 from pollwatch.service.errors import Conflict, NotFound
@@ -378,7 +379,7 @@ def _resolve(
         prior = stored.get(d.client_id)
         if prior is not None:
             outcomes[k] = (
-                Conflict("client_id already used by another user")
+                Conflict(N_("client_id already used by another user"))
                 if prior.observer_id != d.user.id
                 else (prior, False)
             )
@@ -405,7 +406,7 @@ def _check_and_make(
                 d.before_checks()
             station = stations.get(d.station_id)
             if station is None:
-                raise NotFound("Station not found")
+                raise NotFound(N_("Station not found"))
             permissions.check_submit(
                 d.user,
                 d.kind,

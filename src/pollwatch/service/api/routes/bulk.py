@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Response, UploadFile
 
+from pollwatch.i18n import N_
 from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep
 from pollwatch.service.crud import exports, people
-from pollwatch.service.errors import Invalid, invalid
+from pollwatch.service.errors import Invalid, Msg, invalid, verbatim
 from pollwatch.service.permissions import ADMIN, require
 from pollwatch.service.xlsform import XLSFormError, convert
 
@@ -33,18 +34,18 @@ async def import_xlsform(
     except XLSFormError as exc:
         raise Invalid(
             [
-                invalid(["body", "file", p.sheet, p.row or 0, p.column or ""], str(p))
+                invalid(["body", "file", p.sheet, p.row or 0, p.column or ""], verbatim(str(p)))
                 for p in exc.problems
             ]  # fmt: skip
         ) from None
     written = None
     if not dry_run:
         if settings.forms_dir is None:
-            raise HTTPException(409, "Set POLLWATCH_FORMS_DIR to import checklists")
+            raise HTTPException(409, Msg(N_("Set POLLWATCH_FORMS_DIR to import checklists")))
         try:
             written = done.write(settings.forms_dir).name
         except ValueError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise HTTPException(409, verbatim(str(exc))) from None
     return {"checklist": done.checklist, "warnings": done.warnings, "written": written}
 
 
@@ -63,11 +64,13 @@ async def import_people(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Invalid([invalid(["body", "file"], f"not UTF-8 text: byte {exc.start}")]) from None
+        raise Invalid(
+            [invalid(["body", "file"], N_("not UTF-8 text: byte {byte}"), byte=exc.start)]
+        ) from None
     plan = people.plan_people(session, user, text, election_id, file.filename or "people.csv")
     if not plan.ok:
         raise Invalid(
-            [invalid(["body", "file", p.line, p.column or ""], str(p)) for p in plan.problems]
+            [invalid(["body", "file", p.line, p.column or ""], p.msg()) for p in plan.problems]
         )
     out: dict = {
         "dry_run": dry_run,

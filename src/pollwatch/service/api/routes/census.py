@@ -11,12 +11,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from pollwatch.census.layouts import layout
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service import permissions
 from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
 from pollwatch.service.crud import census
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.media import media_files
+from pollwatch.service.errors import Msg
 from pollwatch.service.schemas import IdPath
 
 router = APIRouter(prefix="/census", tags=["census"])
@@ -70,12 +72,16 @@ def upload(
     codes name; an observer for their own assigned station, staff anywhere (staff may name
     the collector). The same photo again is the sheet already filed (200)."""
     if len(files) > MAX_FILES:
-        raise HTTPException(status_code=413, detail=f"At most {MAX_FILES} photos at once")
+        raise HTTPException(
+            status_code=413, detail=Msg(N_("At most {n} photos at once"), n=MAX_FILES)
+        )
     got = []
     for f in files:
         data = f.file.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise HTTPException(status_code=413, detail=f"{f.filename}: file too large")
+            raise HTTPException(
+                status_code=413, detail=Msg(N_("{name}: file too large"), name=f.filename)
+            )
         got.append((f.filename or "photo", data, f.content_type or "application/octet-stream"))
     permissions.require(user, permissions.SUBMITTERS)  # before seconds of OCR
     got, pdfs = census.expand_pdfs(got)  # a PDF's pages, each a sheet
@@ -117,7 +123,7 @@ def photo(sheet_id: IdPath, session: SessionDep, store: StoreDep, user: CurrentU
     permissions.check_sheet_photo(user, sheet, census.typists(session, sheet_id))
     media = session.get(m.Media, sheet.media_id)
     if media is None or media.published_sha256 is None:
-        raise HTTPException(status_code=404, detail="No photo")
+        raise HTTPException(status_code=404, detail=Msg(N_("No photo")))
     data = store.get(media.published_sha256)
     ctype = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     return Response(content=data, media_type=ctype, headers={"Cache-Control": "private, no-store"})

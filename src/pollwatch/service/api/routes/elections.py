@@ -12,6 +12,7 @@ from pollwatch.model import Election
 from pollwatch.service import crud
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import CurrentUser, SessionDep
+from pollwatch.service.errors import verbatim
 from pollwatch.service.importer import import_election
 from pollwatch.service.permissions import ADMIN, require, visible_stations
 from pollwatch.service.schemas import ElectionPublic, IdPath, Limit, Offset, StationsPublic
@@ -43,7 +44,7 @@ def import_file(file: UploadFile, session: SessionDep, user: CurrentUser, name: 
         try:
             election = _read(path, read)
         except PollwatchError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)[:2000]) from None
+            raise HTTPException(status_code=422, detail=verbatim(str(exc)[:2000])) from None
     row = import_election(session, election, actor_id=user.id, name=name or file.filename)
     session.commit()
     return row

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
+from pollwatch.i18n import N_
 from pollwatch.service.api.deps import CurrentUser
+from pollwatch.service.errors import Msg
 from pollwatch.service.forms import forms
 from pollwatch.service.taxonomy import CATEGORIES, SEVERITIES
 
@@ -19,7 +21,7 @@ def list_forms(user: CurrentUser) -> list[dict]:
 def read_form(name: str, user: CurrentUser) -> dict:
     """Return one checklist."""
     if name not in forms():
-        raise HTTPException(status_code=404, detail="Form not found")
+        raise HTTPException(status_code=404, detail=Msg(N_("Form not found")))
     return forms()[name].to_dict()
 
 

@@ -6,8 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from pollwatch.i18n import N_
 from pollwatch.service import crud, throttle
 from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep
+from pollwatch.service.errors import Msg
 from pollwatch.service.schemas import Token
 
 router = APIRouter(tags=["login"])
@@ -30,7 +32,7 @@ def login_access_token(
     throttle.guard(request, form.username)
     user = crud.authenticate(session, form.username, form.password)
     if user is None:
-        raise HTTPException(status_code=400, detail="Incorrect username or password")
+        raise HTTPException(status_code=400, detail=Msg(N_("Incorrect username or password")))
     throttle.succeeded(request, form.username)
     token = crud.issue_token(session, user, lifetime=dt.timedelta(hours=settings.token_hours))
     session.commit()
@@ -44,7 +46,7 @@ def refresh_token(request: Request, session: SessionDep, settings: SettingsDep, 
     old = _bearer(request)
     new = crud.rotate_token(session, old, dt.timedelta(hours=settings.token_hours)) if old else None
     if new is None:
-        raise HTTPException(status_code=400, detail="Only a bearer token can be refreshed")
+        raise HTTPException(status_code=400, detail=Msg(N_("Only a bearer token can be refreshed")))
     session.commit()
     return Token(access_token=new)
 

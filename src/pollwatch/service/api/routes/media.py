@@ -5,8 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
 
+from pollwatch.i18n import N_
 from pollwatch.service import crud
 from pollwatch.service.api.deps import CurrentUser, SessionDep, SettingsDep, StoreDep
+from pollwatch.service.errors import Msg
 from pollwatch.service.schemas import IdPath, MediaPublic
 
 router = APIRouter(prefix="/media", tags=["media"])
@@ -29,7 +31,7 @@ def upload_media(
     always re-encoded without metadata."""
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise HTTPException(status_code=413, detail="File too large")
+        raise HTTPException(status_code=413, detail=Msg(N_("File too large")))
     with crud.media_files(session, store) as written:  # a failure leaves no file behind
         media, is_new = crud.store_media(
             session,
@@ -59,7 +61,7 @@ def published_file(
     """Return the metadata-free derivative."""
     media = crud.get_media(session, user, media_id)
     if media.published_sha256 is None:
-        raise HTTPException(status_code=404, detail="No published derivative")
+        raise HTTPException(status_code=404, detail=Msg(N_("No published derivative")))
     data = store.get(media.published_sha256)
     ctype = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     return Response(content=data, media_type=ctype)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
+from pollwatch.i18n import N_
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep, SettingsDep, StoreDep
 from pollwatch.service.checkpoints import consistency, public_status
+from pollwatch.service.errors import Msg, verbatim
 from pollwatch.service.models import Verification
 from pollwatch.service.privacy import public_pseudonym
 from pollwatch.service.schemas import CodeQuery, Limit, PublishedItem
@@ -67,7 +69,7 @@ def published_media(sha256: str, session: SessionDep, store: StoreDep) -> Respon
         )
     )
     if row is None:
-        raise HTTPException(status_code=404, detail="Media not found")
+        raise HTTPException(status_code=404, detail=Msg(N_("Media not found")))
     data = store.get(sha256)
     return Response(
         content=data, media_type="image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
@@ -87,4 +89,4 @@ def consistency_proof(session: SessionDep, old: int) -> dict:
     try:
         return consistency(session, old)
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        raise HTTPException(status_code=422, detail=verbatim(str(exc))) from None

@@ -12,9 +12,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from pollwatch.i18n import N_
 from pollwatch.service.api.deps import SessionDep, SettingsDep
 from pollwatch.service.checkpoints import receipt_for
 from pollwatch.service.config import Settings
+from pollwatch.service.errors import Msg, verbatim
 from pollwatch.service.sms import receipt_suffix
 from pollwatch.service.sms_intake import SmsRateLimited, clean_text, handle_sms
 
@@ -42,7 +44,9 @@ def _authenticate(request: Request, body: bytes, settings: Settings) -> None:
     valid, fresh signature, or (unless ``sms_require_signature``) the bare secret."""
     secret = settings.sms_secret
     if not secret:
-        raise HTTPException(status_code=403, detail="SMS webhook disabled: no gateway secret")
+        raise HTTPException(
+            status_code=403, detail=Msg(N_("SMS webhook disabled: no gateway secret"))
+        )
     signature = request.headers.get(SIGNATURE_HEADER)
     if signature is not None:
         stamp = request.headers.get(TIMESTAMP_HEADER, "")
@@ -53,17 +57,17 @@ def _authenticate(request: Request, body: bytes, settings: Settings) -> None:
         )
         if fresh and hmac.compare_digest(signature.encode(), sign(secret, stamp, body).encode()):
             return
-        raise _unauthorised("Bad or expired SMS gateway signature")
+        raise _unauthorised(N_("Bad or expired SMS gateway signature"))
     if settings.sms_require_signature:
-        raise _unauthorised("SMS gateway signature required")
+        raise _unauthorised(N_("SMS gateway signature required"))
     given = request.headers.get("x-pollwatch-secret") or request.query_params.get("secret") or ""
     if not hmac.compare_digest(given.encode(), secret.encode()):
-        raise _unauthorised("Bad SMS gateway secret")
+        raise _unauthorised(N_("Bad SMS gateway secret"))
 
 
 def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(
-        status_code=401, detail=detail, headers={"WWW-Authenticate": "Pollwatch-Signature"}
+        status_code=401, detail=Msg(detail), headers={"WWW-Authenticate": "Pollwatch-Signature"}
     )
 
 
@@ -75,22 +79,30 @@ async def _fields(request: Request, body: bytes) -> tuple[str, str, str | None]:
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-            raise HTTPException(status_code=422, detail=f"Malformed JSON: {exc}") from None
+            raise HTTPException(
+                status_code=422, detail=Msg(N_("Malformed JSON: {error}"), error=verbatim(str(exc)))
+            ) from None
     else:
         try:
             data = dict(await request.form())
         except Exception as exc:  # any malformed form or multipart body is the caller's fault
-            raise HTTPException(status_code=422, detail=f"Malformed form: {exc}") from None
+            raise HTTPException(
+                status_code=422, detail=Msg(N_("Malformed form: {error}"), error=verbatim(str(exc)))
+            ) from None
     if not isinstance(data, dict):
-        raise HTTPException(status_code=422, detail="Expected an object with sender and text")
+        raise HTTPException(
+            status_code=422, detail=Msg(N_("Expected an object with sender and text"))
+        )
     sender, text = data.get("sender", ""), data.get("text", "")
     if not isinstance(sender, str) or not isinstance(text, str):
-        raise HTTPException(status_code=422, detail="sender and text must be strings")
+        raise HTTPException(status_code=422, detail=Msg(N_("sender and text must be strings")))
     message_id = data.get("message_id") or data.get("id")
     if isinstance(message_id, int) and not isinstance(message_id, bool):
         message_id = str(message_id)
     if message_id is not None and not isinstance(message_id, str):
-        raise HTTPException(status_code=422, detail="message_id must be a string or a number")
+        raise HTTPException(
+            status_code=422, detail=Msg(N_("message_id must be a string or a number"))
+        )
     return sender, text, clean_text(message_id)[:MESSAGE_ID_MAX] if message_id else None
 
 
