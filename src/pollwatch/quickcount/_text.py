@@ -60,7 +60,8 @@ def _rebuild(msgid: str | tuple[str, str], n: int | None, fields: dict[str, Any]
 
 
 class Join(str):
-    """Parts (each a ``Msg`` or plain text) joined by a separator, said part by part."""
+    """Parts (each a ``Msg`` or plain text) joined by a separator (plain or a ``Msg``, such as
+    " and "), said part by part."""
 
     parts: tuple[Any, ...]
     sep: str
@@ -75,7 +76,7 @@ class Join(str):
         return (Join, (self.sep, self.parts))
 
     def say(self, lang: str | None = None) -> str:
-        return self.sep.join(say(p, lang) for p in self.parts)
+        return say(self.sep, lang).join(say(p, lang) for p in self.parts)
 
 
 def msg(msgid: str, /, **fields: Any) -> Msg:

@@ -22,7 +22,7 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import DataIssue, DegenerateDataWarning, IngestError
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, pgettext
 from pollwatch.model import Election
 from pollwatch.quickcount._frame import build_frame
 from pollwatch.quickcount._text import msg, say
@@ -53,12 +53,16 @@ __all__ = [
 ]
 
 
-#: the allocations in words (the English is the code)
-ALLOCATIONS = {
-    "proportional": N_("proportional"),
-    "registered": N_("registered"),
-    "neyman": N_("neyman"),
-}
+
+def _allocation_words(code: str) -> str:
+    """An allocation in words (the English is the code; "registered" needs its own context)."""
+    if code == "proportional":
+        return pgettext("allocation", "proportional")
+    if code == "registered":
+        return pgettext("allocation", "registered")
+    if code == "neyman":
+        return pgettext("allocation", "neyman")
+    return code
 
 
 def z_value(confidence: float) -> float:
@@ -472,7 +476,7 @@ class SampleDesign(ResultMixin):
 
     def summary(self) -> Summary:
         by = ", ".join(self.strata_by) or gettext("none (simple random sample)")
-        allocation = gettext(ALLOCATIONS.get(self.allocation, self.allocation))
+        allocation = _allocation_words(self.allocation)
         text = gettext(
             "{n} of {frame} stations drawn at random in {strata} strata (by {by}; {allocation} "
             "allocation), seed {seed}."

@@ -1167,7 +1167,7 @@ def _result(
     notes: list[str] = []
     if len(rows) < 2:
         warnings.warn(
-            f"only {len(rows)} protocol copies: no estimate possible",
+            msg(N_("only {n} protocol copies: no estimate possible"), n=len(rows)),
             SmallSampleWarning,
             stacklevel=3,
         )
@@ -1236,7 +1236,11 @@ def _result(
             )
         )
         warnings.warn(
-            f"small quick-count sample ({len(rows)} stations, {run.n_groups} strata)",
+            msg(
+                N_("small quick-count sample ({n} stations, {strata} strata)"),
+                n=len(rows),
+                strata=run.n_groups,
+            ),
             SmallSampleWarning,
             stacklevel=3,
         )
@@ -1259,7 +1263,7 @@ def _result(
         )
     if any(q.se == 0 for q in qs[: len(data.names)] if not math.isnan(q.se)):
         warnings.warn(
-            "zero variance for some share: the sample is degenerate",
+            msg(N_("zero variance for some share: the sample is degenerate")),
             DegenerateDataWarning,
             stacklevel=3,
         )

@@ -354,7 +354,9 @@ class ObservedTurnout(ResultMixin):
         ]
         rows += [
             (
-                gettext("turnout by {time}").format(time=gettext(CURVE_TIMES.get(p.time, p.time))),
+                gettext("turnout by end of day")
+                if p.time == "end of day"
+                else gettext("turnout by {time}").format(time=p.time),
                 gettext("{turnout} [{low}, {high}] ({n} stations)").format(
                     turnout=fmt_pct(p.estimate),
                     low=fmt_pct(p.low),
@@ -398,10 +400,6 @@ class ObservedTurnout(ResultMixin):
 
 def _pp(r: ObservedTurnout, attr: str) -> str:
     return gettext("{value} pp (SE)").format(value=f"{100 * getattr(r, attr):.2f}")
-
-
-#: the curve's times in words where they are words (the clock times are the same everywhere)
-CURVE_TIMES = {"end of day": N_("end of day")}
 
 
 def _collapse(fr: Frame, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -33,7 +33,7 @@ from scipy import stats
 
 from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
-from pollwatch.quickcount._text import Join, msg, say
+from pollwatch.quickcount._text import Join, cap, msg, say
 from pollwatch.quickcount.design import SampleDesign
 from pollwatch.quickcount.estimate import QUANTITY_LABELS, QuickCountResult
 from pollwatch.results import ResultMixin, Summary, fmt_pct
@@ -278,7 +278,7 @@ class Verdict(ResultMixin):
             gettext("Verdict: {word}").format(
                 word=gettext(word) if word else self.verdict.replace("_", " ")
             ),
-            f"{say(self.reason)} {resp}.",
+            f"{say(self.reason)} {cap(resp)}.",
             rows,
             notes,
         )
@@ -504,7 +504,7 @@ def decide(
                 "Discrepancy: the official {figures} cannot be explained by sampling error "
                 "(family-wise false-alarm rate {alpha} %)."
             ),
-            figures=Join(" and ", [x.label for x in hit]),
+            figures=Join(msg(N_(" and ")), [x.label for x in hit]),
             alpha=f"{100 * rule.alpha:g}",
         )
     else:
