@@ -1,0 +1,93 @@
+"""The coordinator's quick-count page in the user's language (issue 22): the estimate's sentence,
+the pre-registered verdict's reason, the early/late verdict and the notes are written by the
+quick count, stored English in the status JSON, and shown in Azerbaijani or Russian."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from pollwatch.service import models as m
+
+from .test_quickcount_service import TestLive, backdate, big_election  # noqa: TID252
+from .test_web import login  # noqa: TID252
+
+LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:()]+[A-Za-z][A-Za-z'’-]*){2,}")
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def _part(page: str, pattern: str) -> str:
+    found = re.search(pattern, page, flags=re.S)
+    assert found, pattern
+    return _text(found.group(1))
+
+
+def _page_as(ctx, eid: int, lang: str) -> str:
+    with ctx.session() as s:
+        s.get(m.User, ctx.users["analyst"]).language = lang
+        s.commit()
+    ctx.client.cookies.clear()
+    login(ctx.client, "analyst")
+    r = ctx.client.get(f"/quickcount?election={eid}")
+    assert r.status_code == 200
+    return r.text
+
+
+@pytest.fixture
+def live(ctx, tmp_path):
+    """Seven of eight sampled stations reported (one more quarantined, one off-sample)."""
+    eid, ids, e = big_election(ctx, tmp_path)
+    filer = TestLive()
+    for k, code in enumerate(["B00", "B20", "B01", "B21", "B02", "B22", "B03"]):
+        backdate(ctx, filer.file(ctx, e, ids, code), 20 * k)
+    backdate(ctx, filer.file(ctx, e, ids, "B10"), 5)
+    backdate(ctx, filer.file(ctx, e, ids, "B23", valid=1), 200)
+    status = ctx.get("coordinator", f"/api/quickcount/{eid}/status").json()
+    return eid, status
+
+
+def _sentences(page: str) -> dict[str, str]:
+    return {
+        "verdict": _part(page, r'<p id="qc-verdict">(.*?)</p>'),
+        "estimate": _part(page, r'<table id="qc-estimate">.*?</table>\s*<p>(.*?)</p>'),
+        "early_late": _part(page, r'<p id="qc-early-late">(.*?)</p>'),
+    }
+
+
+def test_english_page_shows_the_status_sentences(ctx, live):
+    eid, st = live
+    page = _page_as(ctx, eid, "en")
+    shown = _sentences(page)
+    assert st["verdict"]["reason"] in shown["verdict"]  # the stored English, as before
+    assert st["early_late"]["verdict"] in shown["early_late"]
+    assert shown["estimate"].startswith("From 7 reported stations of a 40-station frame: Alpha")
+    assert "Alpha ahead, verified." in shown["estimate"]
+
+
+@pytest.mark.parametrize("lang", ["az", "ru"])
+def test_quick_count_sentences_in_the_users_language(ctx, live, lang):
+    eid, st = live
+    # the API's status keeps the English sentences (scripts read them)
+    assert st["verdict"]["verdict"] == "consistent"
+    assert st["verdict"]["reason"].startswith("Consistent: the official Alpha's share")
+    english = [st["verdict"]["reason"], st["early_late"]["verdict"]]
+    page = _page_as(ctx, eid, lang)
+    assert f'<html lang="{lang}">' in page
+    shown = _sentences(page)
+    for sentence in english:
+        assert sentence not in page
+    assert not shown["estimate"].startswith("From 7 reported stations")
+    if lang == "ru":
+        for name, text in shown.items():
+            text = re.sub(r"\b(?:Alpha|Beta|PVT)\b", "#", text)
+            assert LATIN_RUN.findall(text) == [], name
+        assert "Согласуется: официальные доля Alpha" in shown["verdict"]
+        assert "Alpha впереди, подтверждено." in shown["estimate"]
+    else:
+        assert "Uyğundur: Alpha namizədinin rəsmi payı" in shown["verdict"]
+        assert "Alpha öndədir, təsdiqlənib." in shown["estimate"]
