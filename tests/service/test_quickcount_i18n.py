@@ -11,7 +11,7 @@ import pytest
 
 from pollwatch.service import models as m
 
-from .test_quickcount_service import TestLive, backdate, big_election  # noqa: TID252
+from . import test_quickcount_service as qcs  # noqa: TID252
 from .test_web import login  # noqa: TID252
 
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:()]+[A-Za-z][A-Za-z'’-]*){2,}")
@@ -41,12 +41,12 @@ def _page_as(ctx, eid: int, lang: str) -> str:
 @pytest.fixture
 def live(ctx, tmp_path):
     """Seven of eight sampled stations reported (one more quarantined, one off-sample)."""
-    eid, ids, e = big_election(ctx, tmp_path)
-    filer = TestLive()
+    eid, ids, e = qcs.big_election(ctx, tmp_path)
+    filer = qcs.TestLive()  # its filing helper (not its tests)
     for k, code in enumerate(["B00", "B20", "B01", "B21", "B02", "B22", "B03"]):
-        backdate(ctx, filer.file(ctx, e, ids, code), 20 * k)
-    backdate(ctx, filer.file(ctx, e, ids, "B10"), 5)
-    backdate(ctx, filer.file(ctx, e, ids, "B23", valid=1), 200)
+        qcs.backdate(ctx, filer.file(ctx, e, ids, code), 20 * k)
+    qcs.backdate(ctx, filer.file(ctx, e, ids, "B10"), 5)
+    qcs.backdate(ctx, filer.file(ctx, e, ids, "B23", valid=1), 200)
     status = ctx.get("coordinator", f"/api/quickcount/{eid}/status").json()
     return eid, status
 
