@@ -5,13 +5,17 @@ quick count, stored English in the status JSON, and shown in Azerbaijani or Russ
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
+from typer.testing import CliRunner
 
+from pollwatch.cli import app
 from pollwatch.service import models as m
 
 from . import test_quickcount_service as qcs  # noqa: TID252
+from .conftest import make_ctx  # noqa: TID252
 from .test_web import login  # noqa: TID252
 
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:()]+[A-Za-z][A-Za-z'’-]*){2,}")
@@ -91,3 +95,40 @@ def test_quick_count_sentences_in_the_users_language(ctx, live, lang):
     else:
         assert "Uyğundur: Alpha namizədinin rəsmi payı" in shown["verdict"]
         assert "Alpha öndədir, təsdiqlənib." in shown["estimate"]
+
+
+@pytest.fixture
+def cli_ctx(tmp_path, monkeypatch):
+    for var in ("POLLWATCH_DATABASE_URL", "POLLWATCH_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)  # the commands export their options
+    c = make_ctx(tmp_path)
+    yield c
+    c.client.close()
+    c.app.state.engine.dispose()
+
+
+def test_status_command_in_russian(cli_ctx, tmp_path):
+    """``pollwatch quickcount status --lang ru``: the status's text in Russian; --json English."""
+    ctx = cli_ctx
+    eid, ids, e = qcs.big_election(ctx, tmp_path)
+    qcs.TestLive().file(ctx, e, ids, "B00")  # one report: no estimate yet
+    assert ctx.get("coordinator", f"/api/quickcount/{eid}/status").json()["reported"] == 1
+    db = ["--database", ctx.settings.database_url, "--data-dir", str(ctx.settings.data_dir)]
+
+    def run(*args):
+        r = CliRunner().invoke(app, ["quickcount", "status", "--election", "big", *args, *db])
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    en, ru = run(), run("--lang", "ru")
+    assert "1 of 8 sampled stations reported (12.50 %)." in en
+    assert "no estimate yet: fewer than 2 counted reports" in en
+    assert "Сообщили 1 из 8 участков выборки (12.50 %)." in ru
+    assert "оценки пока нет: учтённых сообщений меньше 2" in ru
+    # "Note:" is Summary.as_text's own prefix (pollwatch.results), not the quick count's
+    text = re.sub(r"^Note: ", "", ru, flags=re.M)
+    assert LATIN_RUN.findall(text) == []
+    doc = json.loads(run("--json", "--lang", "ru"))
+    assert "no estimate yet: fewer than 2 counted reports" in doc["notes"]
+    bad = CliRunner().invoke(app, ["quickcount", "status", "--lang", "fr", *db])
+    assert bad.exit_code != 0 and "--lang" in bad.output
