@@ -35,6 +35,8 @@ from pollwatch.quickcount.simulation import (
     report_arrivals,
     simulate_frame,
     stuff_ballots,
+    turnout_acceptance,
+    verdict_acceptance,
 )
 from pollwatch.quickcount.turnout import estimate_observed_turnout
 from pollwatch.quickcount.verdict import decide
@@ -120,4 +122,9 @@ def build(tmp: Path) -> dict[str, object]:
         ExitPoll("Org", {"A": 0.6, "B": 0.4}, sample_size=4000, stations=100, rho=0.05),
         {"A": 0.6, "B": 0.4},
     )
+    # the acceptance simulations' own summaries (a few small runs)
+    small_sim = dict(stations=600, regions=3, margin=0.03)
+    out["verdict_acceptance"] = _quiet(verdict_acceptance, 2, **small_sim)
+    out["verdict_acceptance_cooked"] = _quiet(verdict_acceptance, 2, manufactured=0.03, **small_sim)
+    out["turnout_acceptance"] = _quiet(turnout_acceptance, 2, stuffed_pp=0.03, **small_sim)
     return out
