@@ -136,6 +136,12 @@ def register_service(qc: typer.Typer) -> None:
             None, "--bucket-minutes", min=1, max=1440, help="Time bucket (default: automatic)."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+        lang: str = typer.Option(
+            "en",
+            "--lang",
+            help="Language of the text: en, az (Azerbaijani) or ru (Russian). --json keeps "
+            "its English sentences and codes in every language.",
+        ),
     ) -> None:
         """The quick count as reports arrive: arrivals over time, response by stratum, the
         estimate and its margin after each time bucket, early against late reporters; copies
@@ -143,7 +149,11 @@ def register_service(qc: typer.Typer) -> None:
 
         Example: pollwatch quickcount status --database sqlite:///pollwatch.db --json
         """
+        from pollwatch.i18n import LANGS, use_language
         from pollwatch.service.quickcount_live import compute_status, find_election
+
+        if lang not in LANGS:
+            raise fail(f"--lang: {lang!r} is not one of {', '.join(LANGS)}", EXIT_BAD_INPUT)
 
         def work(s, settings):
             return compute_status(s, find_election(s, election).id, bucket_minutes=bucket_minutes)
@@ -152,7 +162,8 @@ def register_service(qc: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
         else:
-            console.print(st.summary().as_text(), highlight=False, markup=False)
+            with use_language(lang):
+                console.print(st.summary().as_text(), highlight=False, markup=False)
 
     @qc.command("publish")
     def publish_cmd(

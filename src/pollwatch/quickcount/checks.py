@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from pollwatch.i18n import N_
+from pollwatch.quickcount._text import msg
 from pollwatch.quickcount.copies import REQUIRED, ProtocolCopies
 from pollwatch.validate.protocol import check_copies
 
@@ -85,7 +87,12 @@ def screen_copies(
     for col in needed:
         for i in t[col].is_null().arg_true().to_list():
             reasons.setdefault(i, []).append(
-                (INCOMPLETE, f"{col} is blank (missing, not 0): the copy cannot be counted")
+                (
+                    INCOMPLETE,
+                    msg(
+                        N_("{line} is blank (missing, not 0): the copy cannot be counted"), line=col
+                    ),
+                )
             )
     checks = check_copies(t, list(candidate_columns), profile=profile)
     for f in checks.flags:

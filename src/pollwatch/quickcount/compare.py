@@ -19,11 +19,18 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
+from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.checks import INCOMPLETE
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.design import SampleDesign
-from pollwatch.quickcount.estimate import QuickCountResult, _candidate_columns, estimate
+from pollwatch.quickcount.estimate import (
+    QUANTITY_LABELS,
+    QuickCountResult,
+    _candidate_columns,
+    estimate,
+)
 from pollwatch.quickcount.sample import RegisteredSample
 from pollwatch.quickcount.verdict import Verdict, VerdictRule, decide, official_figures
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct
@@ -44,7 +51,7 @@ __all__ = [
     "describe",
 ]
 
-CANNOT_SEE = (
+CANNOT_SEE = N_(
     "A protocol-copy PVT verifies tabulation, not turnout: ballots stuffed into the box and "
     "carousel votes that the station commission counted are inside both the observers' copies "
     "and the official count, so the PVT can agree with a manipulated result. Check turnout "
@@ -56,13 +63,16 @@ def describe(t: float, df: int, confidence: float = 0.95) -> str:
     """Words for one official figure's ``t = (official − estimate)/SE`` against the quick count's
     t interval (§1.2 f). Descriptive only: the verdict is decided by :func:`decide`."""
     if math.isnan(t):
-        return "cannot be judged (no variance)"
+        return msg(N_("cannot be judged (no variance)"))
     q = float(stats.t.ppf(0.5 + confidence / 2, df)) if df >= 1 else math.inf
     c = f"{100 * confidence:g} %"
     return (
-        f"inside the {c} t interval"
+        msg(N_("inside the {level} t interval"), level=c)
         if abs(t) <= q
-        else f"outside the {c} t interval (shown; only the headline quantities vote)"
+        else msg(
+            N_("outside the {level} t interval (shown; only the headline quantities vote)"),
+            level=c,
+        )
     )
 
 
@@ -92,20 +102,32 @@ class OfficialComparison(ResultMixin):
 
     def summary(self) -> Summary:
         out = [r for r in self.rows if r.verdict.startswith("outside")]
-        text = (
-            f"{len(out)} of {len(self.rows)} official figures lie outside their own "
-            f"{100 * self.confidence:g} % t interval; with this many figures some are expected to "
-            "by chance, so only the pre-registered verdict decides."
-        )
+        text = gettext(
+            "{n} of {total} official figures lie outside their own {level} % t interval; with "
+            "this many figures some are expected to by chance, so only the pre-registered "
+            "verdict decides."
+        ).format(n=len(out), total=len(self.rows), level=f"{100 * self.confidence:g}")
         rows = [
             (
-                r.quantity,
-                f"official {fmt_pct(r.official)} vs PVT {fmt_pct(r.estimate)} "
-                f"[{fmt_pct(r.low)}, {fmt_pct(r.high)}], t = {r.z:+.2f}: {r.verdict}",
+                gettext(QUANTITY_LABELS[r.quantity])
+                if r.quantity in QUANTITY_LABELS
+                else r.quantity,
+                gettext(
+                    "official {official} vs PVT {estimate} [{low}, {high}], t = {t}: {verdict}"
+                ).format(
+                    official=fmt_pct(r.official),
+                    estimate=fmt_pct(r.estimate),
+                    low=fmt_pct(r.low),
+                    high=fmt_pct(r.high),
+                    t=f"{r.z:+.2f}",
+                    verdict=say(r.verdict),
+                ),
             )
             for r in self.rows
         ]
-        return Summary("Official result against the quick count", text, rows, (CANNOT_SEE,))
+        return Summary(
+            gettext("Official result against the quick count"), text, rows, (gettext(CANNOT_SEE),)
+        )
 
 
 def compare_official(
@@ -175,29 +197,42 @@ class ProtocolMatch(ResultMixin):
     def summary(self) -> Summary:
         n = len(self.altered_stations)
         text = (
-            f"All {self.stations_compared:,} copied protocols match the official ones field by field."
+            gettext("All {n} copied protocols match the official ones field by field.").format(
+                n=f"{self.stations_compared:,}"
+            )
             if not n and not self.missing_in_official
-            else f"{n} of {self.stations_compared:,} stations' official protocols differ from the copies "
-            "the observers made at the station: direct evidence that figures changed between the "
-            "station and the centre (not a statistical inference)."
+            else gettext(
+                "{n} of {total} stations' official protocols differ from the copies the observers "
+                "made at the station: direct evidence that figures changed between the station "
+                "and the centre (not a statistical inference)."
+            ).format(n=n, total=f"{self.stations_compared:,}")
         )
         rows = [
             (
-                f"station {m.station_id}",
-                f"{m.field}: copy {fmt_int(m.copy) if m.copy is not None else '—'}"
-                f", official {fmt_int(m.official) if m.official is not None else '—'}",
+                gettext("station {station}").format(station=m.station_id),
+                gettext("{field}: copy {copy}, official {official}").format(
+                    field=m.field,
+                    copy=fmt_int(m.copy) if m.copy is not None else "—",
+                    official=fmt_int(m.official) if m.official is not None else "—",
+                ),
             )
             for m in self.mismatches[:200]
         ]
         notes = []
         if self.missing_in_official:
             notes.append(
-                f"{len(self.missing_in_official)} copied station(s) are absent from the official "
-                f"results: {', '.join(self.missing_in_official[:10])}"
+                gettext(
+                    "{n} copied station(s) are absent from the official results: {stations}"
+                ).format(
+                    n=len(self.missing_in_official),
+                    stations=", ".join(self.missing_in_official[:10]),
+                )
             )
         if len(self.mismatches) > 200:
-            notes.append(f"… and {len(self.mismatches) - 200} more mismatching fields.")
-        return Summary("Protocol copies against official protocols", text, rows, notes)
+            notes.append(
+                gettext("… and {n} more mismatching fields.").format(n=len(self.mismatches) - 200)
+            )
+        return Summary(gettext("Protocol copies against official protocols"), text, rows, notes)
 
 
 def match_protocols(
@@ -282,10 +317,10 @@ class PVTComparison(ResultMixin):
         text = f"{v.text} {e.text} {p.text}"
         rows = list(v.rows) + list(p.rows[:50])
         return Summary(
-            f"Quick count against the official result — {v.title}",
+            gettext("Quick count against the official result — {verdict}").format(verdict=v.title),
             text,
             rows,
-            [*v.notes, *e.notes, *p.notes, CANNOT_SEE],
+            [*v.notes, *e.notes, *p.notes, gettext(CANNOT_SEE)],
         )
 
 
@@ -366,32 +401,49 @@ class TallySheetBound(ResultMixin):
     def summary(self) -> Summary:
         lead_name = self.a if self.lead >= 0 else self.b
         text = (
-            f"{lead_name} leads by {abs(self.lead):,} votes on {self.sheets:,} collected sheets; at most "
-            f"{self.remaining:,} votes lie outside them ({self.remaining_basis}). "
+            gettext(
+                "{name} leads by {lead} votes on {sheets} collected sheets; at most {remaining} "
+                "votes lie outside them ({basis})."
+            ).format(
+                name=lead_name,
+                lead=f"{abs(self.lead):,}",
+                sheets=f"{self.sheets:,}",
+                remaining=f"{self.remaining:,}",
+                basis=say(self.remaining_basis),
+            )
+            + " "
             + (
-                f"Even if all of them went to the other candidate, {lead_name} stays ahead: decided, "
-                "with no sampling assumption."
+                gettext(
+                    "Even if all of them went to the other candidate, {name} stays ahead: "
+                    "decided, with no sampling assumption."
+                ).format(name=lead_name)
                 if self.decided
-                else "They could overturn the lead: the collection does not decide the result."
+                else gettext(
+                    "They could overturn the lead: the collection does not decide the result."
+                )
             )
         )
         rows = [
-            ("sheets (after de-duplication)", fmt_int(self.sheets)),
-            ("duplicates dropped", fmt_int(self.duplicates)),
-            (f"votes {self.a}", fmt_int(self.votes_a)),
-            (f"votes {self.b}", fmt_int(self.votes_b)),
-            ("lead", fmt_int(self.lead)),
-            ("remaining (worst case)", fmt_int(self.remaining)),
+            (gettext("sheets (after de-duplication)"), fmt_int(self.sheets)),
+            (gettext("duplicates dropped"), fmt_int(self.duplicates)),
+            (gettext("votes {name}").format(name=self.a), fmt_int(self.votes_a)),
+            (gettext("votes {name}").format(name=self.b), fmt_int(self.votes_b)),
+            (gettext("lead"), fmt_int(self.lead)),
+            (gettext("remaining (worst case)"), fmt_int(self.remaining)),
         ]
         notes = (
             [
-                f"Sheets with the same id but different figures: {', '.join(self.conflicting_duplicates[:10])}; "
-                "the first was kept; resolve them from the images."
+                gettext(
+                    "Sheets with the same id but different figures: {sheets}; the first was kept; "
+                    "resolve them from the images."
+                ).format(sheets=", ".join(self.conflicting_duplicates[:10]))
             ]
             if self.conflicting_duplicates
             else []
         )
-        return Summary("Worst-case bound for the collected tally sheets", text, rows, notes)
+        return Summary(
+            gettext("Worst-case bound for the collected tally sheets"), text, rows, notes
+        )
 
 
 def tally_sheet_bound(
@@ -460,13 +512,13 @@ def tally_sheet_bound(
     if total_votes is not None:
         remaining, basis = (
             max(int(total_votes) - collected, 0),
-            "official total votes minus votes on the sheets",
+            msg(N_("official total votes minus votes on the sheets")),
         )
     else:
         assert uncollected_registered is not None  # exactly one of the two is given (checked above)
         remaining, basis = (
             int(uncollected_registered),
-            "voters registered at stations without a collected sheet",
+            msg(N_("voters registered at stations without a collected sheet")),
         )
     lead = va - vb
     return TallySheetBound(

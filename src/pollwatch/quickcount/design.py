@@ -22,8 +22,10 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import DataIssue, DegenerateDataWarning, IngestError
+from pollwatch.i18n import N_, gettext, pgettext
 from pollwatch.model import Election
 from pollwatch.quickcount._frame import build_frame
+from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.sample import (
     RegisteredSample,
     SampledStation,
@@ -49,6 +51,18 @@ __all__ = [
     "voters_needed",
     "z_value",
 ]
+
+
+
+def _allocation_words(code: str) -> str:
+    """An allocation in words (the English is the code; "registered" needs its own context)."""
+    if code == "proportional":
+        return pgettext("allocation", "proportional")
+    if code == "registered":
+        return pgettext("allocation", "registered")
+    if code == "neyman":
+        return pgettext("allocation", "neyman")
+    return code
 
 
 def z_value(confidence: float) -> float:
@@ -174,23 +188,31 @@ class SampleSize(ResultMixin):
     def summary(self) -> Summary:
         rows = [
             (
-                "margin of error",
-                f"±{100 * self.margin:.2f} pp at {100 * self.confidence:g} % (z = {self.z:.4g})",
+                gettext("margin of error"),
+                gettext("±{margin} pp at {level} % (z = {z})").format(
+                    margin=f"{100 * self.margin:.2f}",
+                    level=f"{100 * self.confidence:g}",
+                    z=f"{self.z:.4g}",
+                ),
             ),
-            ("voters needed (SRS, FPC)", f"{self.voters:,.1f}"),
-            ("voters per station (v̄)", f"{self.voters_per_station:,.1f}"),
-            ("intra-station correlation ρ", f"{self.rho:.4f} ({self.rho_source})"),
-            ("design effect", f"{self.design_effect:.3f}"),
-            ("stations, ignoring clustering", f"{self.stations_srs:,.1f}"),
-            ("stations, with design effect", f"{self.stations:,.1f}"),
-            ("stations, with FPC in stations", f"{self.stations_fpc:,.1f}"),
-            ("stations to draw", fmt_int(self.stations_to_draw)),
+            (gettext("voters needed (SRS, FPC)"), f"{self.voters:,.1f}"),
+            (gettext("voters per station (v̄)"), f"{self.voters_per_station:,.1f}"),
+            (gettext("intra-station correlation ρ"), f"{self.rho:.4f} ({say(self.rho_source)})"),
+            (gettext("design effect"), f"{self.design_effect:.3f}"),
+            (gettext("stations, ignoring clustering"), f"{self.stations_srs:,.1f}"),
+            (gettext("stations, with design effect"), f"{self.stations:,.1f}"),
+            (gettext("stations, with FPC in stations"), f"{self.stations_fpc:,.1f}"),
+            (gettext("stations to draw"), fmt_int(self.stations_to_draw)),
         ]
-        text = (
-            f"To estimate a share within ±{100 * self.margin:.2f} percentage points at "
-            f"{100 * self.confidence:g} % confidence, draw {self.stations_to_draw:,} stations."
+        text = gettext(
+            "To estimate a share within ±{margin} percentage points at {level} % confidence, "
+            "draw {n} stations."
+        ).format(
+            margin=f"{100 * self.margin:.2f}",
+            level=f"{100 * self.confidence:g}",
+            n=f"{self.stations_to_draw:,}",
         )
-        return Summary("Quick-count sample size", text, rows, self.notes)
+        return Summary(gettext("Quick-count sample size"), text, rows, [say(n) for n in self.notes])
 
 
 def sample_size(
@@ -264,22 +286,30 @@ def sample_size(
             )
         if turnout is None:
             notes.append(
-                "Sized on registered voters, not ballots cast: with turnout below 100 % "
-                "the sample will hold fewer ballots than needed; pass turnout=."
+                msg(
+                    N_(
+                        "Sized on registered voters, not ballots cast: with turnout below 100 % "
+                        "the sample will hold fewer ballots than needed; pass turnout=."
+                    )
+                )
             )
             turnout = 1.0
         voters_per_station = registered_per_station * turnout
     n0 = voters_needed(math.inf, margin, z=z, p=p)
     n = voters_needed(population_voters, margin, z=z, p=p) if population_voters else n0
     if rho is not None:
-        rho_source = "given"
+        rho_source: str = msg(N_("given"))
     elif past is not None:
-        rho, rho_source = intraclass_correlation(past), "past station results (ANOVA)"
+        rho, rho_source = intraclass_correlation(past), msg(N_("past station results (ANOVA)"))
     else:
-        rho, rho_source = 0.0, "assumed 0"
+        rho, rho_source = 0.0, msg(N_("assumed 0"))
         notes.append(
-            "No intra-station correlation given: ρ = 0 ignores clustering and understates "
-            "the stations needed; pass rho= or past results."
+            msg(
+                N_(
+                    "No intra-station correlation given: ρ = 0 ignores clustering and understates "
+                    "the stations needed; pass rho= or past results."
+                )
+            )
         )
     deff = design_effect(rho, voters_per_station)
     m = deff * n0 / voters_per_station
@@ -445,41 +475,55 @@ class SampleDesign(ResultMixin):
         return path
 
     def summary(self) -> Summary:
-        by = ", ".join(self.strata_by) or "none (simple random sample)"
-        text = (
-            f"{self.size:,} of {self.frame_stations:,} stations drawn at random in "
-            f"{len(self.strata):,} strata (by {by}; {self.allocation} allocation), seed {self.seed}."
+        by = ", ".join(self.strata_by) or gettext("none (simple random sample)")
+        allocation = _allocation_words(self.allocation)
+        text = gettext(
+            "{n} of {frame} stations drawn at random in {strata} strata (by {by}; {allocation} "
+            "allocation), seed {seed}."
+        ).format(
+            n=f"{self.size:,}",
+            frame=f"{self.frame_stations:,}",
+            strata=f"{len(self.strata):,}",
+            by=by,
+            allocation=allocation,
+            seed=self.seed,
         )
         rows = [
-            ("stations drawn", fmt_int(self.size)),
-            ("frame stations", fmt_int(self.frame_stations)),
-            ("strata", fmt_int(len(self.strata))),
-            ("allocation", self.allocation),
-            ("seed", str(self.seed)),
+            (gettext("stations drawn"), fmt_int(self.size)),
+            (gettext("frame stations"), fmt_int(self.frame_stations)),
+            (gettext("strata"), fmt_int(len(self.strata))),
+            (gettext("allocation"), allocation),
+            (gettext("seed"), str(self.seed)),
         ]
         if self.reserves is not None:
-            rows.append(("reserve stations", fmt_int(self.reserves.height)))
+            rows.append((gettext("reserve stations"), fmt_int(self.reserves.height)))
         if self.lookup is not None:
             rows.append(
                 (
-                    "strata through lookup",
+                    gettext("strata through lookup"),
                     f"{self.lookup['file']} ({self.lookup['from']} → "
                     f"{', '.join(self.lookup['to'])}; SHA-256 {self.lookup['sha256'][:12]}…)",
                 )
             )
         rows += [
             (
-                f"stratum {s.name}",
-                f"{s.sampled} of {s.frame_stations} (π = {fmt_pct(s.sampled / s.frame_stations)})",
+                gettext("stratum {name}").format(name=s.name),
+                gettext("{n} of {frame} (π = {rate})").format(
+                    n=s.sampled,
+                    frame=s.frame_stations,
+                    rate=fmt_pct(s.sampled / s.frame_stations),
+                ),
             )
             for s in self.strata[:30]
         ]
-        notes = list(self.notes)
+        notes = [say(n) for n in self.notes]
         if self.excluded_stations:
             notes.append(
-                f"{self.excluded_stations:,} stations that cannot be analysed are not in the frame."
+                gettext("{n} stations that cannot be analysed are not in the frame.").format(
+                    n=f"{self.excluded_stations:,}"
+                )
             )
-        return Summary("Quick-count sample", text, rows, notes)
+        return Summary(gettext("Quick-count sample"), text, rows, notes)
 
 
 def _neyman_scores(frame, candidate: str | None) -> np.ndarray:
@@ -632,7 +676,10 @@ def draw_sample(
     notes = []
     if (n_h == frame.sizes).any():
         notes.append(
-            f"{int((n_h == frame.sizes).sum())} strata are sampled completely (no sampling error there)."
+            msg(
+                N_("{n} strata are sampled completely (no sampling error there)."),
+                n=int((n_h == frame.sizes).sum()),
+            )
         )
     return SampleDesign(
         table=table,

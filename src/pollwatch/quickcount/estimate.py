@@ -29,9 +29,11 @@ from scipy import stats
 
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
+from pollwatch.i18n import N_, N_plural, gettext
 from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame, sample_frame
+from pollwatch.quickcount._text import Msg, cap, msg, msg_n, say
 from pollwatch.quickcount.checks import CopyScreen, QuarantinedCopy, screen_copies
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
 from pollwatch.quickcount.design import z_value
@@ -85,13 +87,15 @@ class RatioEstimate(ResultMixin):
     def summary(self) -> Summary:
         lo, hi = self.interval()
         return Summary(
-            "Ratio estimate",
-            f"{fmt_pct(self.estimate, 3)} ± {100 * self.moe():.3f} pp (95 %).",
+            gettext("Ratio estimate"),
+            gettext("{estimate} ± {moe} pp (95 %).").format(
+                estimate=fmt_pct(self.estimate, 3), moe=f"{100 * self.moe():.3f}"
+            ),
             [
-                ("estimate", fmt_pct(self.estimate, 3)),
-                ("SE", f"{self.se:.6f}"),
-                ("95 % interval", f"[{fmt_pct(lo, 3)}, {fmt_pct(hi, 3)}]"),
-                ("stations / strata", f"{self.n_stations} / {self.n_strata}"),
+                (gettext("estimate"), fmt_pct(self.estimate, 3)),
+                (gettext("SE"), f"{self.se:.6f}"),
+                (gettext("95 % interval"), f"[{fmt_pct(lo, 3)}, {fmt_pct(hi, 3)}]"),
+                (gettext("stations / strata"), f"{self.n_stations} / {self.n_strata}"),
             ],
         )
 
@@ -197,22 +201,36 @@ def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float
     return float(p), float(z * math.sqrt(v) * 100)
 
 
-def lead_call(low: float, high: float, a: str, b: str) -> str:
-    """ "A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close."""
+def lead_call(low: float, high: float, a: str, b: str) -> Msg:
+    """ "A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close.
+
+    The English call (a ``str``); ``_text.say`` writes it in the display language."""
     if low > 0:
-        return f"{a} ahead, verified"
+        return msg(N_("{name} ahead, verified"), name=a)
     if high < 0:
-        return f"{b} ahead, verified"
-    return "too close to call"
+        return msg(N_("{name} ahead, verified"), name=b)
+    return msg(N_("too close to call"))
 
 
-def majority_call(low: float, high: float, name: str, threshold: float = 0.5) -> str:
+def majority_call(low: float, high: float, name: str, threshold: float = 0.5) -> Msg:
     """The 50 %+1 test: is the leader's share interval entirely above (or below) the threshold?"""
+    pct = f"{100 * threshold:g}"
     if low > threshold:
-        return f"{name} above {100 * threshold:g} % of valid votes, verified"
+        return msg(
+            N_("{name} above {threshold} % of valid votes, verified"), name=name, threshold=pct
+        )
     if high < threshold:
-        return f"{name} below {100 * threshold:g} % of valid votes, verified (a run-off is needed where the law requires a majority)"
-    return f"too close to call whether {name} passes {100 * threshold:g} %"
+        return msg(
+            N_(
+                "{name} below {threshold} % of valid votes, verified (a run-off is needed where "
+                "the law requires a majority)"
+            ),
+            name=name,
+            threshold=pct,
+        )
+    return msg(
+        N_("too close to call whether {name} passes {threshold} %"), name=name, threshold=pct
+    )
 
 
 @dataclass(frozen=True)
@@ -239,25 +257,40 @@ class LeadEstimate(ResultMixin):
     def summary(self) -> Summary:
         c = f"{100 * self.confidence:g} %"
         return Summary(
-            f"Lead of {self.a} over {self.b}",
-            f"{self.a} − {self.b} = {100 * self.estimate:+.2f} pp: {self.call}.",
+            gettext("Lead of {a} over {b}").format(a=self.a, b=self.b),
+            gettext("{a} − {b} = {lead} pp: {call}.").format(
+                a=self.a, b=self.b, lead=f"{100 * self.estimate:+.2f}", call=say(self.call)
+            ),
             [
-                ("lead", f"{100 * self.estimate:+.3f} pp"),
-                ("SE", f"{100 * self.se:.3f} pp"),
-                (f"{c} z interval", _fmt_iv(self.interval_z)),
-                ("call (z)", self.call_z),
-                (f"{c} t interval (df {self.df})", _fmt_iv(self.interval_t)),
-                ("call (t)", self.call_t),
+                (
+                    gettext("lead"),
+                    gettext("{value} pp").format(value=f"{100 * self.estimate:+.3f}"),
+                ),
+                (gettext("SE"), gettext("{value} pp").format(value=f"{100 * self.se:.3f}")),
+                (gettext("{level} z interval").format(level=c), _fmt_iv(self.interval_z)),
+                (gettext("call (z)"), say(self.call_z)),
+                (
+                    gettext("{level} t interval (df {df})").format(level=c, df=self.df),
+                    _fmt_iv(self.interval_t),
+                ),
+                (gettext("call (t)"), say(self.call_t)),
             ],
         )
 
 
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
 def _fmt_iv(iv) -> str:
-    return f"[{100 * iv[0]:+.2f}, {100 * iv[1]:+.2f}] pp"
+    return gettext("[{low}, {high}] pp").format(
+        low=f"{100 * iv[0]:+.2f}", high=f"{100 * iv[1]:+.2f}"
+    )
+
+
+#: words of the result's rows and codes (the English is what the rows always showed)
+QUANTITY_LABELS = {"turnout": N_("turnout"), "invalid_share": N_("invalid_share")}
+NONRESPONSE_LABELS = {"collapse": N_("collapse"), "poststratify": N_("poststratify")}
+
+
+def _label(table: dict[str, str], code: str) -> str:
+    return gettext(table[code]) if code in table else code
 
 
 def _lead_from(d: float, se: float, df: int, a: str, b: str, confidence: float) -> LeadEstimate:
@@ -412,78 +445,111 @@ class QuickCountResult(ResultMixin):
         c = f"{100 * self.confidence:g} %"
         cands = sorted((self[n] for n in self.candidates), key=lambda q: -q.estimate)
         top = cands[0] if cands else None
-        text = (
-            f"From {self.n_reported:,} reported stations of a {self.n_frame:,}-station frame: "
-            + (
-                f"{top.name} {fmt_pct(top.estimate)} ± {100 * top.moe:.2f} pp of valid votes ({c}). "
-                if top
-                else ""
+        parts = [
+            gettext("From {n} reported stations of a {frame}-station frame:").format(
+                n=f"{self.n_reported:,}", frame=f"{self.n_frame:,}"
             )
-            + (f"{_cap(self.lead.call)}. " if self.lead else "")
-            + f"{_cap(self.majority)}."
-            + (
-                f" {len(self.quarantined):,} cop{'y' if len(self.quarantined) == 1 else 'ies'} "
-                "quarantined by the checks before counting (not counted)."
-                if self.quarantined
-                else ""
+        ]
+        if top:
+            parts.append(
+                gettext("{name} {share} ± {moe} pp of valid votes ({level}).").format(
+                    name=top.name, share=fmt_pct(top.estimate), moe=f"{100 * top.moe:.2f}", level=c
+                )
             )
-            + (
-                f" {self.off_sample.count:,} cop{'y' if self.off_sample.count == 1 else 'ies'} "
-                "from stations outside the sample listed, not counted."
-                if self.off_sample is not None and self.off_sample.count
-                else ""
+        if self.lead:
+            parts.append(f"{cap(say(self.lead.call))}.")
+        parts.append(f"{cap(say(self.majority))}.")
+        if self.quarantined:
+            n = len(self.quarantined)
+            parts.append(
+                msg_n(
+                    *N_plural(
+                        "{n} copy quarantined by the checks before counting (not counted).",
+                        "{n} copies quarantined by the checks before counting (not counted).",
+                    ),
+                    n,
+                    n=f"{n:,}",
+                ).say()
             )
-        )
+        if self.off_sample is not None and self.off_sample.count:
+            n = self.off_sample.count
+            parts.append(
+                msg_n(
+                    *N_plural(
+                        "{n} copy from stations outside the sample listed, not counted.",
+                        "{n} copies from stations outside the sample listed, not counted.",
+                    ),
+                    n,
+                    n=f"{n:,}",
+                ).say()
+            )
+        text = " ".join(parts)
         rows = []
         for q in [*cands, self["turnout"], self["invalid_share"]]:
             boot = (
                 ""
                 if math.isnan(q.boot_low)
-                else f"; bootstrap [{fmt_pct(q.boot_low)}, {fmt_pct(q.boot_high)}]"
-            )
-            rows.append(
-                (
-                    q.name,
-                    f"{fmt_pct(q.estimate)} ± {100 * q.moe:.2f} pp; t [{fmt_pct(q.t_low)}, {fmt_pct(q.t_high)}]{boot}",
+                else gettext("; bootstrap [{low}, {high}]").format(
+                    low=fmt_pct(q.boot_low), high=fmt_pct(q.boot_high)
                 )
             )
+            value = gettext("{estimate} ± {moe} pp; t [{low}, {high}]").format(
+                estimate=fmt_pct(q.estimate),
+                moe=f"{100 * q.moe:.2f}",
+                low=fmt_pct(q.t_low),
+                high=fmt_pct(q.t_high),
+            )
+            rows.append((_label(QUANTITY_LABELS, q.name), value + boot))
         if self.lead:
             rows.append(
                 (
-                    f"lead {self.lead.a} − {self.lead.b}",
-                    f"{100 * self.lead.estimate:+.2f} pp, "
-                    f"z {_fmt_iv(self.lead.interval_z)}, t {_fmt_iv(self.lead.interval_t)}",
+                    gettext("lead {a} − {b}").format(a=self.lead.a, b=self.lead.b),
+                    gettext("{lead} pp, z {z}, t {t}").format(
+                        lead=f"{100 * self.lead.estimate:+.2f}",
+                        z=_fmt_iv(self.lead.interval_z),
+                        t=_fmt_iv(self.lead.interval_t),
+                    ),
                 )
             )
         rows += [
-            ("stations reported", f"{self.n_reported:,}"),
-            ("strata (after collapsing)", f"{self.n_strata} ({self.n_groups})"),
-            ("non-reporting strata", self.nonresponse),
-            ("degrees of freedom (t)", str(self.df)),
-            ("copies quarantined (not counted)", f"{len(self.quarantined):,}"),
+            (gettext("stations reported"), f"{self.n_reported:,}"),
+            (gettext("strata (after collapsing)"), f"{self.n_strata} ({self.n_groups})"),
+            (gettext("non-reporting strata"), _label(NONRESPONSE_LABELS, self.nonresponse)),
+            (gettext("degrees of freedom (t)"), str(self.df)),
+            (gettext("copies quarantined (not counted)"), f"{len(self.quarantined):,}"),
         ]
         if self.off_sample is not None:
             ids = ", ".join(self.off_sample.station_ids[:20])
             more = "…" if self.off_sample.count > 20 else ""
             rows.append(
                 (
-                    "copies from outside the sample (not counted)",
+                    gettext("copies from outside the sample (not counted)"),
                     f"{self.off_sample.count:,}" + (f": {ids}{more}" if ids else ""),
                 )
             )
         if self.response is not None:
             rows += self.response.lines()
-        notes = list(self.notes)
+        notes = [say(n) for n in self.notes]
         for qc in self.quarantined[:20]:
-            notes.append(f"Quarantined {qc.station_id}: " + "; ".join(qc.reasons) + ".")
+            notes.append(
+                gettext("Quarantined {station}: {reasons}.").format(
+                    station=qc.station_id, reasons="; ".join(say(r) for r in qc.reasons)
+                )
+            )
         if len(self.quarantined) > 20:
-            notes.append(f"… and {len(self.quarantined) - 20} more quarantined copies (see JSON).")
+            notes.append(
+                gettext("… and {n} more quarantined copies (see JSON).").format(
+                    n=len(self.quarantined) - 20
+                )
+            )
         if self.response is not None and self.response.arrival_note:
-            notes.append(self.response.arrival_note)
-        notes += list(self.actions[:20])
+            notes.append(say(self.response.arrival_note))
+        notes += [say(a) for a in self.actions[:20]]
         if len(self.actions) > 20:
-            notes.append(f"… and {len(self.actions) - 20} more stratum adjustments.")
-        return Summary("Quick count (PVT)", text, rows, notes)
+            notes.append(
+                gettext("… and {n} more stratum adjustments.").format(n=len(self.actions) - 20)
+            )
+        return Summary(gettext("Quick count (PVT)"), text, rows, notes)
 
 
 def _candidate_columns(copies: ProtocolCopies, election: Election) -> tuple[list[str], list[str]]:
@@ -589,12 +655,32 @@ def _group_strata(
                 factor = N[siblings].sum() / N[live].sum()
                 N[live] *= factor
                 N[empty] = 0
-                where = f" in {parent!r}" if parent else ""
+                fields = dict(
+                    n=len(empty),
+                    strata=f"{', '.join(frame.names[h] for h in empty[:5])}"
+                    f"{'…' if len(empty) > 5 else ''}",
+                    live=len(live),
+                    factor=f"{factor:.3f}",
+                )
                 actions.append(
-                    f"post-stratified{where}: {len(empty)} stratum/strata without reports "
-                    f"({', '.join(frame.names[h] for h in empty[:5])}{'…' if len(empty) > 5 else ''}); "
-                    f"the {len(live)} reporting strata there were re-weighted by ×{factor:.3f} "
-                    "to represent all their stations"
+                    msg(
+                        N_(
+                            "post-stratified in {parent}: {n} stratum/strata without reports "
+                            "({strata}); the {live} reporting strata there were re-weighted by "
+                            "×{factor} to represent all their stations"
+                        ),
+                        parent=repr(parent),
+                        **fields,
+                    )
+                    if parent
+                    else msg(
+                        N_(
+                            "post-stratified: {n} stratum/strata without reports ({strata}); "
+                            "the {live} reporting strata there were re-weighted by ×{factor} to "
+                            "represent all their stations"
+                        ),
+                        **fields,
+                    )
                 )
         # emptied strata are finished; the ones with a single report are collapsed below
         done = N == 0
@@ -617,10 +703,29 @@ def _group_strata(
             N[target] += N[g]
             n[target] += n[g]
             N[g], alive[g], changed = 0, False, True
-            across = "" if same else " (none left in the same parent group: merged across groups)"
+            fields = dict(
+                stratum=repr(frame.names[g]),
+                n=reported[g],
+                stations=frame.sizes[g],
+                target=repr(frame.names[target]),
+            )
             actions.append(
-                f"collapsed stratum {frame.names[g]!r} ({reported[g]} report(s), "
-                f"{frame.sizes[g]} stations) into neighbouring {frame.names[target]!r}{across}"
+                msg(
+                    N_(
+                        "collapsed stratum {stratum} ({n} report(s), {stations} stations) into "
+                        "neighbouring {target}"
+                    ),
+                    **fields,
+                )
+                if same
+                else msg(
+                    N_(
+                        "collapsed stratum {stratum} ({n} report(s), {stations} stations) into "
+                        "neighbouring {target} (none left in the same parent group: merged "
+                        "across groups)"
+                    ),
+                    **fields,
+                )
             )
     # follow merge chains to the surviving stratum
     for h in range(H):
@@ -1023,17 +1128,27 @@ def _screen(copies: ProtocolCopies, frame: Election) -> CopyScreen:
 
 
 def _screen_notes(screen: CopyScreen) -> tuple[str, ...]:
-    notes = [f"Checked before counting: {', '.join(screen.rules_checked) or 'no rule'}."]
+    notes: list[str] = [
+        msg(N_("Checked before counting: {rules}."), rules=", ".join(screen.rules_checked))
+        if screen.rules_checked
+        else msg(N_("Checked before counting: no rule."))
+    ]
     if screen.rules_skipped:
         notes.append(
-            "Not checked (lines missing from the copies): "
-            + "; ".join(f"{k} ({v})" for k, v in screen.rules_skipped.items())
-            + "."
+            msg(
+                N_("Not checked (lines missing from the copies): {rules}."),
+                rules="; ".join(f"{k} ({v})" for k, v in screen.rules_skipped.items()),
+            )
         )
     if screen.partly_checked:
         notes.append(
-            f"{screen.partly_checked} counted cop(ies) had a blank optional line, so a rule "
-            "reading it could not be checked there."
+            msg(
+                N_(
+                    "{n} counted cop(ies) had a blank optional line, so a rule reading it could "
+                    "not be checked there."
+                ),
+                n=screen.partly_checked,
+            )
         )
     return tuple(notes)
 
@@ -1052,7 +1167,7 @@ def _result(
     notes: list[str] = []
     if len(rows) < 2:
         warnings.warn(
-            f"only {len(rows)} protocol copies: no estimate possible",
+            msg(N_("only {n} protocol copies: no estimate possible"), n=len(rows)),
             SmallSampleWarning,
             stacklevel=3,
         )
@@ -1066,7 +1181,7 @@ def _result(
         return QuickCountResult(
             quantities=empty,
             lead=None,
-            majority="no estimate",
+            majority=msg(N_("no estimate")),
             confidence=confidence,
             z=z_value(confidence),
             df=0,
@@ -1080,7 +1195,7 @@ def _result(
             strata=(),
             bootstrap_reps=0,
             seed=None,
-            notes=("Fewer than 2 protocol copies: nothing can be estimated.",),
+            notes=(msg(N_("Fewer than 2 protocol copies: nothing can be estimated.")),),
         )
     run = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, execution)
     draws = run.bootstrap
@@ -1104,7 +1219,7 @@ def _result(
             )
         )
     lead = None
-    maj = "no candidates"
+    maj = msg(N_("no candidates"))
     if run.lead is not None:
         pair = run.lead
         a, b = data.names[pair.a], data.names[pair.b]
@@ -1115,29 +1230,44 @@ def _result(
         maj = majority_call(top.t_low, top.t_high, top.name, majority)
     if run.df < 30:
         notes.append(
-            f"Only {run.df} degrees of freedom: read the t intervals, not the normal ones."
+            msg(
+                N_("Only {df} degrees of freedom: read the t intervals, not the normal ones."),
+                df=run.df,
+            )
         )
         warnings.warn(
-            f"small quick-count sample ({len(rows)} stations, {run.n_groups} strata)",
+            msg(
+                N_("small quick-count sample ({n} stations, {strata} strata)"),
+                n=len(rows),
+                strata=run.n_groups,
+            ),
             SmallSampleWarning,
             stacklevel=3,
         )
     if draws is not None:
         notes.append(
-            f"Bootstrap: {bootstrap} Rao–Wu replicates within strata, seed entropy {draws.entropy}."
+            msg(
+                N_("Bootstrap: {n} Rao–Wu replicates within strata, seed entropy {seed}."),
+                n=bootstrap,
+                seed=draws.entropy,
+            )
         )
     missing = int((run.reported == 0).sum())
     if missing:
         notes.append(
-            f"{missing} of {len(fr.names)} strata sent no report; see the stratum adjustments."
+            msg(
+                N_("{n} of {strata} strata sent no report; see the stratum adjustments."),
+                n=missing,
+                strata=len(fr.names),
+            )
         )
     if any(q.se == 0 for q in qs[: len(data.names)] if not math.isnan(q.se)):
         warnings.warn(
-            "zero variance for some share: the sample is degenerate",
+            msg(N_("zero variance for some share: the sample is degenerate")),
             DegenerateDataWarning,
             stacklevel=3,
         )
-        notes.append("Some shares have zero variance in the sample (degenerate data).")
+        notes.append(msg(N_("Some shares have zero variance in the sample (degenerate data).")))
     group = run.group
     strata_rep = tuple(
         StratumReport(
@@ -1199,21 +1329,31 @@ class BreakdownResult(ResultMixin):
         rows = [
             (
                 r.label,
-                f"{fmt_pct(r.leader_share)} ± {100 * r.leader_moe:.1f} pp; turnout {fmt_pct(r.turnout)}"
-                f" ({r.reported} stations){' — ' + r.warning if r.warning else ''}",
+                gettext("{share} ± {moe} pp; turnout {turnout} ({n} stations)").format(
+                    share=fmt_pct(r.leader_share),
+                    moe=f"{100 * r.leader_moe:.1f}",
+                    turnout=fmt_pct(r.turnout),
+                    n=r.reported,
+                )
+                + (" — " + say(r.warning) if r.warning else ""),
             )
             for r in self.rows
         ]
         notes = (
             [
-                f"{small} cells have fewer than {self.min_stations} reporting stations: their margins are unreliable."
+                gettext(
+                    "{n} cells have fewer than {min} reporting stations: their margins are "
+                    "unreliable."
+                ).format(n=small, min=self.min_stations)
             ]
             if small
             else []
         )
         return Summary(
-            f"Quick count by {self.level}",
-            f"{self.candidate}'s share of valid votes by {self.level}.",
+            gettext("Quick count by {level}").format(level=self.level),
+            gettext("{name}'s share of valid votes by {level}.").format(
+                name=self.candidate, level=self.level
+            ),
             rows,
             notes,
         )
@@ -1268,7 +1408,7 @@ def breakdown(
         n_frame = int((labels == lab).sum())
         warn = ""
         if len(rows) < min_stations:
-            warn = f"only {len(rows)} reporting stations (< {min_stations})"
+            warn = msg(N_("only {n} reporting stations (< {min})"), n=len(rows), min=min_stations)
             small.append(lab)
         if len(rows) < 2:
             nan = float("nan")
@@ -1328,6 +1468,28 @@ def breakdown(
     return BreakdownResult(level=level, candidate=name, min_stations=min_stations, rows=tuple(out))
 
 
+def convergence_verdict(z: float) -> Msg:
+    """The early/late verdict for the test statistic ``z`` (English ``str``; ``_text.say`` writes
+    it in the display language, e.g. from the ``z`` of a stored ``to_dict()``)."""
+    if math.isnan(z):
+        return msg(N_("The early/late comparison is undefined (zero variance)."))
+    if abs(z) > 3:
+        return msg(
+            N_(
+                "Early and late reporters differ significantly (|z| = {z} > 3): partial figures "
+                "were biased; only the complete sample's estimate should be published."
+            ),
+            z=f"{abs(z):.1f}",
+        )
+    if abs(z) > 1.96:
+        return msg(
+            N_("Some evidence that early and late reporters differ (|z| = {z})."), z=f"{abs(z):.1f}"
+        )
+    return msg(
+        N_("No evidence of bias between early and late reporters (|z| = {z})."), z=f"{abs(z):.1f}"
+    )
+
+
 @dataclass(frozen=True)
 class ConvergenceResult(ResultMixin):
     """Cumulative estimates of one candidate's share as reports arrive, and the early/late test.
@@ -1350,18 +1512,27 @@ class ConvergenceResult(ResultMixin):
 
     def summary(self) -> Summary:
         rows = [
-            (f"after {k} reports", f"{fmt_pct(p)} ± {100 * m:.2f} pp")
+            (
+                gettext("after {n} reports").format(n=k),
+                gettext("{share} ± {moe} pp").format(share=fmt_pct(p), moe=f"{100 * m:.2f}"),
+            )
             for k, p, m in zip(self.steps, self.cumulative, self.cumulative_moe, strict=True)
         ]
         rows += [
-            ("early half", fmt_pct(self.early)),
-            ("late half", fmt_pct(self.late)),
+            (gettext("early half"), fmt_pct(self.early)),
+            (gettext("late half"), fmt_pct(self.late)),
             (
-                "difference",
-                f"{100 * self.difference:+.2f} pp (z = {self.z:.2f}, p = {self.pvalue:.3g})",
+                gettext("difference"),
+                gettext("{diff} pp (z = {z}, p = {p})").format(
+                    diff=f"{100 * self.difference:+.2f}", z=f"{self.z:.2f}", p=f"{self.pvalue:.3g}"
+                ),
             ),
         ]
-        return Summary(f"Convergence of {self.candidate}'s share", self.verdict, rows)
+        return Summary(
+            gettext("Convergence of {name}'s share").format(name=self.candidate),
+            say(self.verdict),
+            rows,
+        )
 
 
 def convergence(
@@ -1420,17 +1591,7 @@ def convergence(
     se = math.hypot(re.std_error(name), rl.std_error(name))
     zz = (pe - pl_) / se if se > 0 else float("nan")
     pv = float(2 * stats.norm.sf(abs(zz))) if se > 0 else float("nan")
-    if math.isnan(zz):
-        verdict = "The early/late comparison is undefined (zero variance)."
-    elif abs(zz) > 3:
-        verdict = (
-            f"Early and late reporters differ significantly (|z| = {abs(zz):.1f} > 3): partial "
-            "figures were biased; only the complete sample's estimate should be published."
-        )
-    elif abs(zz) > 1.96:
-        verdict = f"Some evidence that early and late reporters differ (|z| = {abs(zz):.1f})."
-    else:
-        verdict = f"No evidence of bias between early and late reporters (|z| = {abs(zz):.1f})."
+    verdict = convergence_verdict(zz)
     return ConvergenceResult(
         candidate=name,
         steps=tuple(marks),

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
+from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.compare import official_figures
 from pollwatch.quickcount.design import design_effect, z_value
 from pollwatch.quickcount.estimate import QuickCountResult
@@ -21,7 +23,7 @@ from pollwatch.results import ResultMixin, Summary, fmt_pct
 
 __all__ = ["EXIT_POLL_LIMITS", "ExitPoll", "ExitPollComparison", "ExitPollRow", "compare_exit_poll"]
 
-EXIT_POLL_LIMITS = (
+EXIT_POLL_LIMITS = N_(
     "An exit poll interviews voters outside the station: it cannot detect ballot stuffing, carousel "
     "voting or turnout inflation, and refusals or false answers bias it. Agreement with the official "
     "result is agreement, not verification; a gap is a lead to investigate, not proof."
@@ -75,13 +77,13 @@ class ExitPoll:
     def deff(self) -> tuple[float, str]:
         """The design effect used and where it came from."""
         if self.design_effect is not None:
-            return float(self.design_effect), "stated"
+            return float(self.design_effect), msg(N_("stated"))
         if self.sample_size and self.stations:
             b = self.sample_size / self.stations
-            return design_effect(
-                self.rho, b
-            ), f"assumed ρ = {self.rho} with {b:.0f} interviews per station"
-        return math.nan, "unknown"
+            return design_effect(self.rho, b), msg(
+                N_("assumed ρ = {rho} with {n} interviews per station"), rho=self.rho, n=f"{b:.0f}"
+            )
+        return math.nan, msg(N_("unknown"))
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,38 @@ class ExitPollComparison(ResultMixin):
         rows = [
             (
                 r.candidate,
-                f"poll {fmt_pct(r.poll)} ± {100 * r.moe:.2f} pp ({c}); official {fmt_pct(r.official)}"
-                f" (z {r.z_official:+.2f}); PVT {fmt_pct(r.pvt)} (z {r.z_pvt:+.2f}): {r.verdict}",
+                gettext(
+                    "poll {poll} ± {moe} pp ({level}); official {official} (z {z_official}); PVT "
+                    "{pvt} (z {z_pvt}): {verdict}"
+                ).format(
+                    poll=fmt_pct(r.poll),
+                    moe=f"{100 * r.moe:.2f}",
+                    level=c,
+                    official=fmt_pct(r.official),
+                    z_official=f"{r.z_official:+.2f}",
+                    pvt=fmt_pct(r.pvt),
+                    z_pvt=f"{r.z_pvt:+.2f}",
+                    verdict=say(r.verdict),
+                ),
             )
             for r in self.rows
         ]
-        rows.append(("design effect", f"{self.design_effect:.2f} ({self.design_effect_source})"))
-        text = f"Exit poll by {self.organisation} against the official result" + (
-            " and the quick count." if any(not math.isnan(r.pvt) for r in self.rows) else "."
+        rows.append(
+            (
+                gettext("design effect"),
+                f"{self.design_effect:.2f} ({say(self.design_effect_source)})",
+            )
         )
+        text = (
+            gettext("Exit poll by {organisation} against the official result and the quick count.")
+            if any(not math.isnan(r.pvt) for r in self.rows)
+            else gettext("Exit poll by {organisation} against the official result.")
+        ).format(organisation=self.organisation)
         return Summary(
-            f"Exit poll: {self.organisation}", text, rows, (*self.notes, EXIT_POLL_LIMITS)
+            gettext("Exit poll: {organisation}").format(organisation=self.organisation),
+            text,
+            rows,
+            (*(say(n) for n in self.notes), gettext(EXIT_POLL_LIMITS)),
         )
 
 
@@ -161,7 +184,9 @@ def compare_exit_poll(
     off = official_figures(official) if isinstance(official, Election) else dict(official or {})
     notes = []
     if math.isnan(n_eff):
-        notes.append("Sample size or design effect not published: no interval can be given.")
+        notes.append(
+            msg(N_("Sample size or design effect not published: no interval can be given."))
+        )
     rows = []
     for name, p in poll.figures.items():
         se = math.sqrt(p * (1 - p) / n_eff) if not math.isnan(n_eff) else math.nan
@@ -174,11 +199,11 @@ def compare_exit_poll(
             zp = (p - pv) / math.hypot(se, q.se) if not math.isnan(se) else math.nan
         worst = max((abs(v) for v in (zo, zp) if not math.isnan(v)), default=math.nan)
         verdict = (
-            "no interval"
+            msg(N_("no interval"))
             if math.isnan(worst)
-            else "within sampling error"
+            else msg(N_("within sampling error"))
             if worst <= z
-            else "differs beyond sampling error (a lead, not proof)"
+            else msg(N_("differs beyond sampling error (a lead, not proof)"))
         )
         rows.append(
             ExitPollRow(

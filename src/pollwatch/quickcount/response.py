@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pollwatch.i18n import N_, gettext
+from pollwatch.quickcount._text import msg
 from pollwatch.results import fmt_pct, jsonable
 
 __all__ = ["ArrivalStep", "OffSample", "ResponseReport", "StratumResponse", "response_report"]
@@ -92,22 +94,37 @@ class ResponseReport:
         """Summary rows: overall, the least-responding strata, the last steps over time."""
         rows = [
             (
-                "response (counted / sampled)",
-                f"{self.counted:,} of {self.sampled:,} ({fmt_pct(self.rate)}); "
-                f"{self.received:,} received, {self.quarantined:,} quarantined, "
-                f"{self.replaced:,} replaced by reserves",
+                gettext("response (counted / sampled)"),
+                gettext(
+                    "{counted} of {sampled} ({rate}); {received} received, {quarantined} "
+                    "quarantined, {replaced} replaced by reserves"
+                ).format(
+                    counted=f"{self.counted:,}",
+                    sampled=f"{self.sampled:,}",
+                    rate=fmt_pct(self.rate),
+                    received=f"{self.received:,}",
+                    quarantined=f"{self.quarantined:,}",
+                    replaced=f"{self.replaced:,}",
+                ),
             )
         ]
         for s in sorted(self.by_stratum, key=lambda s: (s.rate, s.stratum))[:10]:
             rows.append(
                 (
-                    f"response in {s.stratum}",
-                    f"{s.counted} of {s.sampled} ({fmt_pct(s.rate)})"
-                    + (f", {s.replaced} replaced" if s.replaced else ""),
+                    gettext("response in {stratum}").format(stratum=s.stratum),
+                    gettext("{n} of {sampled} ({rate})").format(
+                        n=s.counted, sampled=s.sampled, rate=fmt_pct(s.rate)
+                    )
+                    + (gettext(", {n} replaced").format(n=s.replaced) if s.replaced else ""),
                 )
             )
         for a in self.by_arrival[-6:]:
-            rows.append((f"counted by {a.until}", f"{a.counted:,} ({fmt_pct(a.rate)})"))
+            rows.append(
+                (
+                    gettext("counted by {time}").format(time=a.until),
+                    f"{a.counted:,} ({fmt_pct(a.rate)})",
+                )
+            )
         return rows
 
 
@@ -128,13 +145,17 @@ def _timeline(arrived: Sequence[object], sampled: int) -> tuple[tuple[ArrivalSte
         return (), ""
     times = [_parse(a) for a in arrived]
     if any(t is None for t in times):
-        return (), (
-            "Arrival values are not ISO times (or some are blank): no response over time; "
-            "give `arrived`/`received_at` as times such as 2024-02-07T19:05:00+04:00."
+        return (), msg(
+            N_(
+                "Arrival values are not ISO times (or some are blank): no response over time; "
+                "give `arrived`/`received_at` as times such as 2024-02-07T19:05:00+04:00."
+            )
         )
     ts = [t for t in times if t is not None]
     if len({t.tzinfo is None for t in ts}) > 1:
-        return (), "Arrival times mix times with and without a UTC offset: no response over time."
+        return (), msg(
+            N_("Arrival times mix times with and without a UTC offset: no response over time.")
+        )
     start = min(ts).replace(minute=0, second=0, microsecond=0)
     end = max(ts)
     steps = []
@@ -191,8 +212,11 @@ def response_report(
     sampled = len(active)
     steps, note = _timeline(list(counted_arrivals or []), sampled)
     if counted_arrivals is None:
-        note = (
-            "The copies carry no arrival time (`arrived` or `received_at`): no response over time."
+        note = msg(
+            N_(
+                "The copies carry no arrival time (`arrived` or `received_at`): no response over "
+                "time."
+            )
         )
     return ResponseReport(
         sampled=sampled,

@@ -19,6 +19,7 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import SmallSampleWarning
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.quickcount.compare import compare
 from pollwatch.quickcount.copies import ProtocolCopies
@@ -240,6 +241,14 @@ def manufacture_share(
     return Election(election.table.with_columns(cols), election.meta)
 
 
+#: the verdicts' codes as rows (the English row is the code itself)
+VERDICT_CODES = {
+    "consistent": N_("consistent"),
+    "discrepancy": N_("discrepancy"),
+    "too_early": N_("too_early"),
+}
+
+
 @dataclass(frozen=True)
 class VerdictAcceptance(ResultMixin):
     """How often :func:`~pollwatch.quickcount.compare.compare` says each verdict over simulated
@@ -272,22 +281,29 @@ class VerdictAcceptance(ResultMixin):
         }
 
     def summary(self) -> Summary:
-        what = (
-            "clean elections (copies equal the official protocols)"
-            if self.manufactured == 0
-            else f"elections with {100 * self.manufactured:g} pp of the leader's share "
-            f"manufactured outside the sample ({self.mode})"
+        fields = dict(
+            runs=self.runs,
+            rate=fmt_pct(self.rate, 1),
+            low=fmt_pct(self.rate_low, 1),
+            high=fmt_pct(self.rate_high, 1),
         )
-        text = (
-            f"{self.runs} simulated {what}: 'discrepancy' in {fmt_pct(self.rate, 1)} "
-            f"(Wilson 95 % [{fmt_pct(self.rate_low, 1)}, {fmt_pct(self.rate_high, 1)}])."
-        )
-        rows = [(k, str(v)) for k, v in self.counts.items()]
+        if self.manufactured == 0:
+            text = gettext(
+                "{runs} simulated clean elections (copies equal the official protocols): "
+                "'discrepancy' in {rate} (Wilson 95 % [{low}, {high}])."
+            ).format(**fields)
+        else:
+            text = gettext(
+                "{runs} simulated elections with {pp} pp of the leader's share manufactured "
+                "outside the sample ({mode}): 'discrepancy' in {rate} (Wilson 95 % [{low}, "
+                "{high}])."
+            ).format(**fields, pp=f"{100 * self.manufactured:g}", mode=self.mode)
+        rows = [(gettext(VERDICT_CODES.get(k, k)), str(v)) for k, v in self.counts.items()]
         rows += [
-            ("mean stations drawn", f"{self.mean_sample:.0f}"),
-            ("mean response", fmt_pct(self.mean_response, 1)),
+            (gettext("mean stations drawn"), f"{self.mean_sample:.0f}"),
+            (gettext("mean response"), fmt_pct(self.mean_response, 1)),
         ]
-        return Summary("Verdict acceptance by simulation", text, rows)
+        return Summary(gettext("Verdict acceptance by simulation"), text, rows)
 
 
 def verdict_acceptance(
@@ -470,28 +486,45 @@ class TurnoutAcceptance(ResultMixin):
         }
 
     def summary(self) -> Summary:
-        text = (
-            f"{self.runs} simulated elections: the 95 % interval covered the true turnout in "
-            f"{fmt_pct(self.coverage, 1)} (Wilson [{fmt_pct(self.coverage_low, 1)}, "
-            f"{fmt_pct(self.coverage_high, 1)}])."
+        text = gettext(
+            "{runs} simulated elections: the 95 % interval covered the true turnout in "
+            "{coverage} (Wilson [{low}, {high}])."
+        ).format(
+            runs=self.runs,
+            coverage=fmt_pct(self.coverage, 1),
+            low=fmt_pct(self.coverage_low, 1),
+            high=fmt_pct(self.coverage_high, 1),
         )
         if self.stuffed_pp:
-            text += (
-                f" With {100 * self.stuffed_pp:g} pp of turnout stuffed outside the sample, the "
-                f"official turnout was above the interval in {fmt_pct(self.detection, 1)} "
-                f"(Wilson [{fmt_pct(self.detection_low, 1)}, {fmt_pct(self.detection_high, 1)}])."
+            text += " " + gettext(
+                "With {pp} pp of turnout stuffed outside the sample, the official turnout was "
+                "above the interval in {detection} (Wilson [{low}, {high}])."
+            ).format(
+                pp=f"{100 * self.stuffed_pp:g}",
+                detection=fmt_pct(self.detection, 1),
+                low=fmt_pct(self.detection_low, 1),
+                high=fmt_pct(self.detection_high, 1),
             )
         rows = [
-            ("true turnout above the interval (false alarm)", f"{self.truth_above}/{self.runs}"),
-            ("mean design effect", f"{self.mean_design_effect:.2f}"),
-            ("mean interval width", f"{100 * self.mean_width:.2f} pp"),
             (
-                "stuffed observed stations flagged",
+                gettext("true turnout above the interval (false alarm)"),
+                f"{self.truth_above}/{self.runs}",
+            ),
+            (gettext("mean design effect"), f"{self.mean_design_effect:.2f}"),
+            (
+                gettext("mean interval width"),
+                gettext("{value} pp").format(value=f"{100 * self.mean_width:.2f}"),
+            ),
+            (
+                gettext("stuffed observed stations flagged"),
                 f"{self.stuffed_flagged}/{self.stuffed_stations}",
             ),
-            ("clean observed stations flagged", f"{self.clean_flagged}/{self.clean_stations}"),
+            (
+                gettext("clean observed stations flagged"),
+                f"{self.clean_flagged}/{self.clean_stations}",
+            ),
         ]
-        return Summary("Observers' turnout by simulation", text, rows)
+        return Summary(gettext("Observers' turnout by simulation"), text, rows)
 
 
 def turnout_acceptance(

@@ -32,9 +32,11 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import DataIssue, InputDataError
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
 from pollwatch.quickcount._core import ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
+from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.copies import read_table
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
@@ -305,66 +307,99 @@ class ObservedTurnout(ResultMixin):
 
     def summary(self) -> Summary:
         c = f"{100 * self.confidence:g} %"
-        text = (
-            f"From the observers' own counts at {self.n_observed:,} stations: turnout "
-            f"{fmt_pct(self.estimate)} [{fmt_pct(self.low)}, {fmt_pct(self.high)}] ({c}, t). "
-            f"{self.official_call} {self.excess_call}"
+        text = gettext(
+            "From the observers' own counts at {n} stations: turnout {turnout} [{low}, {high}] "
+            "({level}, t). {official_call} {excess_call}"
+        ).format(
+            n=f"{self.n_observed:,}",
+            turnout=fmt_pct(self.estimate),
+            low=fmt_pct(self.low),
+            high=fmt_pct(self.high),
+            level=c,
+            official_call=say(self.official_call),
+            excess_call=say(self.excess_call),
         )
         if self.flagged:
-            text += (
-                f" {len(self.flagged)} station(s) have a protocol that differs from the "
-                "observer's count beyond the tolerance."
-            )
+            text += " " + gettext(
+                "{n} station(s) have a protocol that differs from the observer's count beyond "
+                "the tolerance."
+            ).format(n=len(self.flagged))
         rows = [
-            ("turnout (observers' counts)", f"{fmt_pct(self.estimate)} ± {_pp(self, 'se')}"),
-            (f"{c} t interval (df {self.df})", f"[{fmt_pct(self.low)}, {fmt_pct(self.high)}]"),
-            ("design effect (Kish)", f"{self.design_effect:.2f}"),
             (
-                "official turnout",
+                gettext("turnout (observers' counts)"),
+                f"{fmt_pct(self.estimate)} ± {_pp(self, 'se')}",
+            ),
+            (
+                gettext("{level} t interval (df {df})").format(level=c, df=self.df),
+                f"[{fmt_pct(self.low)}, {fmt_pct(self.high)}]",
+            ),
+            (gettext("design effect (Kish)"), f"{self.design_effect:.2f}"),
+            (
+                gettext("official turnout"),
                 f"{fmt_pct(self.official_turnout)} (t = {self.official_t:+.2f})",
             ),
             (
-                "protocols' turnout, same stations",
+                gettext("protocols' turnout, same stations"),
                 f"{fmt_pct(self.protocol_estimate)} "
                 f"[{fmt_pct(self.protocol_low)}, {fmt_pct(self.protocol_high)}]",
             ),
             (
-                "protocol − observed, same stations",
-                f"{100 * self.excess_estimate:+.2f} pp "
-                f"[{100 * self.excess_low:+.2f}, {100 * self.excess_high:+.2f}]",
+                gettext("protocol − observed, same stations"),
+                gettext("{diff} pp [{low}, {high}]").format(
+                    diff=f"{100 * self.excess_estimate:+.2f}",
+                    low=f"{100 * self.excess_low:+.2f}",
+                    high=f"{100 * self.excess_high:+.2f}",
+                ),
             ),
         ]
         rows += [
             (
-                f"turnout by {p.time}",
-                f"{fmt_pct(p.estimate)} [{fmt_pct(p.low)}, {fmt_pct(p.high)}] ({p.stations} stations)",
+                gettext("turnout by end of day")
+                if p.time == "end of day"
+                else gettext("turnout by {time}").format(time=p.time),
+                gettext("{turnout} [{low}, {high}] ({n} stations)").format(
+                    turnout=fmt_pct(p.estimate),
+                    low=fmt_pct(p.low),
+                    high=fmt_pct(p.high),
+                    n=p.stations,
+                ),
             )
             for p in self.curve
         ]
         rows += [
             (
-                f"station {g.station_id}",
-                f"protocol {fmt_int(g.protocol)}, observer {fmt_int(g.observed)}: "
-                f"gap {g.gap:+d} (tolerance {g.tolerance:.0f})",
+                gettext("station {station}").format(station=g.station_id),
+                gettext(
+                    "protocol {protocol}, observer {observed}: gap {gap} (tolerance {tolerance})"
+                ).format(
+                    protocol=fmt_int(g.protocol),
+                    observed=fmt_int(g.observed),
+                    gap=f"{g.gap:+d}",
+                    tolerance=f"{g.tolerance:.0f}",
+                ),
             )
             for g in self.flagged[:50]
             if g.gap is not None
         ]
-        notes = list(self.notes) + list(self.actions)
+        notes = [say(n) for n in (*self.notes, *self.actions)]
         if self.quarantined:
             notes.append(
-                f"{len(self.quarantined)} station(s) left out of the estimate: "
-                + "; ".join(f"{s}: {why}" for s, why in self.quarantined[:10])
+                gettext("{n} station(s) left out of the estimate: {stations}").format(
+                    n=len(self.quarantined),
+                    stations="; ".join(f"{s}: {say(why)}" for s, why in self.quarantined[:10]),
+                )
             )
         notes.append(
-            "Observers' counts see stuffing at their own stations only; stations without an "
-            "observer are compared through the national estimate (docs/quickcount.md §9)."
+            gettext(
+                "Observers' counts see stuffing at their own stations only; stations without an "
+                "observer are compared through the national estimate (docs/quickcount.md §9)."
+            )
         )
-        return Summary("Turnout from the observers' counts", text, rows, notes)
+        return Summary(gettext("Turnout from the observers' counts"), text, rows, notes)
 
 
 def _pp(r: ObservedTurnout, attr: str) -> str:
-    return f"{100 * getattr(r, attr):.2f} pp (SE)"
+    return gettext("{value} pp (SE)").format(value=f"{100 * getattr(r, attr):.2f}")
 
 
 def _collapse(fr: Frame, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -387,8 +422,13 @@ def _collapse(fr: Frame, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[st
         N[target] += N[h]
         N[h] = 0
         actions.append(
-            f"stratum {fr.names[h]!r} ({int(n[h])} observed, {int(fr.sizes[h])} stations) "
-            f"estimated with {fr.names[target]!r}"
+            msg(
+                N_("stratum {stratum} ({n} observed, {stations} stations) estimated with {target}"),
+                stratum=repr(fr.names[h]),
+                n=int(n[h]),
+                stations=int(fr.sizes[h]),
+                target=repr(fr.names[target]),
+            )
         )
     return group, N, actions
 
@@ -497,11 +537,18 @@ def estimate_observed_turnout(
     use = np.ones(len(ids), dtype=bool)
     for i, s in enumerate(ids):
         if np.isnan(end[i]):
-            quarantined.append((s, "no end-of-day count (ballots_in_boxes is empty)"))
+            quarantined.append((s, msg(N_("no end-of-day count (ballots_in_boxes is empty)"))))
             use[i] = False
         elif end[i] > x_all[i]:
             quarantined.append(
-                (s, f"count {int(end[i])} exceeds the {int(x_all[i])} registered voters")
+                (
+                    s,
+                    msg(
+                        N_("count {count} exceeds the {registered} registered voters"),
+                        count=int(end[i]),
+                        registered=int(x_all[i]),
+                    ),
+                )
             )
             use[i] = False
     notes: list[str] = []
@@ -512,8 +559,14 @@ def estimate_observed_turnout(
     )  # NaN compares False
     if len(dec):
         notes.append(
-            f"{len(dec)} station(s) report counts that decrease during the day (kept; check "
-            f"them): {', '.join(ids[i] for i in dec[:10])}"
+            msg(
+                N_(
+                    "{n} station(s) report counts that decrease during the day (kept; check "
+                    "them): {stations}"
+                ),
+                n=len(dec),
+                stations=", ".join(ids[i] for i in dec[:10]),
+            )
         )
     n_h = np.bincount(codes_all[use], minlength=len(fr.names))
     group, N, actions = _collapse(fr, n_h)
@@ -537,35 +590,54 @@ def estimate_observed_turnout(
     off_turnout = (tot["valid"] + tot["invalid"]) / tot["registered"]
     off_t = (off_turnout - main.estimate) / main.se if main.se > 0 else math.nan
     if off_turnout > main.high:
-        call = (
-            f"The official turnout ({fmt_pct(off_turnout)}) is above the observers' interval: "
-            "more ballots were counted than the observers' sample can explain."
+        call = msg(
+            N_(
+                "The official turnout ({turnout}) is above the observers' interval: more ballots "
+                "were counted than the observers' sample can explain."
+            ),
+            turnout=fmt_pct(off_turnout),
         )
     elif off_turnout < main.low:
-        call = f"The official turnout ({fmt_pct(off_turnout)}) is below the observers' interval."
+        call = msg(
+            N_("The official turnout ({turnout}) is below the observers' interval."),
+            turnout=fmt_pct(off_turnout),
+        )
     else:
-        call = f"The official turnout ({fmt_pct(off_turnout)}) is inside the observers' interval."
+        call = msg(
+            N_("The official turnout ({turnout}) is inside the observers' interval."),
+            turnout=fmt_pct(off_turnout),
+        )
     prot = np.array([proto_all[orows[s]] if s in orows else np.nan for s in ids])
     both = use & ~np.isnan(prot)
     if both.sum() >= 2:
         pr = _ratio(prot[both], x_all[both], codes[both], N, confidence)
         ex = _ratio(prot[both] - end[both], x_all[both], codes[both], N, confidence)
         if ex.low > 0:
-            ex_call = (
-                f"At the observed stations the protocols hold {100 * ex.estimate:+.2f} pp more "
-                "turnout than the observers counted: beyond counting error."
+            ex_call = msg(
+                N_(
+                    "At the observed stations the protocols hold {diff} pp more turnout than the "
+                    "observers counted: beyond counting error."
+                ),
+                diff=f"{100 * ex.estimate:+.2f}",
             )
         elif ex.high < 0:
-            ex_call = (
-                f"At the observed stations the protocols hold {100 * ex.estimate:+.2f} pp less "
-                "turnout than the observers counted."
+            ex_call = msg(
+                N_(
+                    "At the observed stations the protocols hold {diff} pp less turnout than the "
+                    "observers counted."
+                ),
+                diff=f"{100 * ex.estimate:+.2f}",
             )
         else:
-            ex_call = "At the observed stations the protocols agree with the observers' counts."
+            ex_call = msg(
+                N_("At the observed stations the protocols agree with the observers' counts.")
+            )
     else:
         nan = math.nan
         pr = ex = _Ratio(nan, nan, 0, nan, nan)
-        ex_call = "The observed stations are not in the official file: no paired comparison."
+        ex_call = msg(
+            N_("The observed stations are not in the official file: no paired comparison.")
+        )
     gaps = []
     for i, s in enumerate(ids):
         if np.isnan(end[i]):

@@ -31,9 +31,11 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Election
+from pollwatch.quickcount._text import Join, cap, msg, say
 from pollwatch.quickcount.design import SampleDesign
-from pollwatch.quickcount.estimate import QuickCountResult
+from pollwatch.quickcount.estimate import QUANTITY_LABELS, QuickCountResult
 from pollwatch.results import ResultMixin, Summary, fmt_pct
 
 __all__ = [
@@ -53,6 +55,12 @@ VerdictWord = Literal["consistent", "discrepancy", "too_early"]
 CONSISTENT: VerdictWord = "consistent"
 DISCREPANCY: VerdictWord = "discrepancy"
 TOO_EARLY: VerdictWord = "too_early"
+#: the verdict words as the summary's title writes them (the English is the code, "_" a space)
+VERDICT_WORDS = {
+    CONSISTENT: N_("consistent"),
+    DISCREPANCY: N_("discrepancy"),
+    TOO_EARLY: N_("too early"),
+}
 
 
 @dataclass(frozen=True)
@@ -205,44 +213,80 @@ class Verdict(ResultMixin):
         a = f"{100 * (1 - self.rule.alpha):g} %"
         rows = [
             (
-                f"{x.label} (voting)",
-                f"official {fmt_pct(x.official)} vs quick count {fmt_pct(x.estimate)} "
-                f"[{fmt_pct(x.low)}, {fmt_pct(x.high)}] ({a}, t, df {x.df}); "
-                f"t = {x.t:+.2f}, {self.rule.correction}-adjusted p = {x.p_adjusted:.3g}"
-                + (" — rejects" if x.rejects else ""),
+                gettext("{label} (voting)").format(label=say(x.label)),
+                gettext(
+                    "official {official} vs quick count {estimate} [{low}, {high}] ({level}, t, "
+                    "df {df}); t = {t}, {correction}-adjusted p = {p}"
+                ).format(
+                    official=fmt_pct(x.official),
+                    estimate=fmt_pct(x.estimate),
+                    low=fmt_pct(x.low),
+                    high=fmt_pct(x.high),
+                    level=a,
+                    df=x.df,
+                    t=f"{x.t:+.2f}",
+                    correction=self.rule.correction,
+                    p=f"{x.p_adjusted:.3g}",
+                )
+                + (gettext(" — rejects") if x.rejects else ""),
             )
             for x in self.tests
         ]
         rows += [
             (
-                f"{s.quantity} (shown, does not vote)",
-                f"official {fmt_pct(s.official)} vs quick count {fmt_pct(s.estimate)} "
-                f"[{fmt_pct(s.low)}, {fmt_pct(s.high)}]",
+                gettext("{label} (shown, does not vote)").format(label=_quantity(s.quantity)),
+                gettext("official {official} vs quick count {estimate} [{low}, {high}]").format(
+                    official=fmt_pct(s.official),
+                    estimate=fmt_pct(s.estimate),
+                    low=fmt_pct(s.low),
+                    high=fmt_pct(s.high),
+                ),
             )
             for s in self.shown
         ]
         resp = (
-            f"{self.n_reported:,} of {self.n_sampled:,} drawn stations reported "
-            f"({fmt_pct(self.response_rate, 1)})"
+            gettext("{n} of {sampled} drawn stations reported ({rate})").format(
+                n=f"{self.n_reported:,}",
+                sampled=f"{self.n_sampled:,}",
+                rate=fmt_pct(self.response_rate, 1),
+            )
             if self.n_sampled
-            else f"{self.n_reported:,} stations reported (sample not given: response unknown)"
+            else gettext("{n} stations reported (sample not given: response unknown)").format(
+                n=f"{self.n_reported:,}"
+            )
         )
-        rows.append(("response", resp))
+        rows.append((gettext("response"), resp))
         notes = [
-            f"Pre-registered rule: the official leader's share, turnout and lead are tested "
-            f"against the quick count with t intervals and {self.rule.correction.capitalize()}'s "
-            f"correction at a family-wise {100 * self.rule.alpha:g} % false-alarm rate; other "
-            "figures are shown and do not vote (docs/quickcount.md §8.1)."
+            gettext(
+                "Pre-registered rule: the official leader's share, turnout and lead are tested "
+                "against the quick count with t intervals and {correction}'s correction at a "
+                "family-wise {alpha} % false-alarm rate; other figures are shown and do not vote "
+                "(docs/quickcount.md §8.1)."
+            ).format(
+                correction=self.rule.correction.capitalize(), alpha=f"{100 * self.rule.alpha:g}"
+            )
         ]
         if self.short_strata:
             notes.append(
-                f"Strata estimated from a neighbour (too few reports): "
-                f"{', '.join(self.short_strata[:10])}"
+                gettext("Strata estimated from a neighbour (too few reports): {strata}").format(
+                    strata=", ".join(self.short_strata[:10])
+                )
                 + (" …" if len(self.short_strata) > 10 else "")
             )
+        word = VERDICT_WORDS.get(self.verdict)
         return Summary(
-            f"Verdict: {self.verdict.replace('_', ' ')}", f"{self.reason} {resp}.", rows, notes
+            gettext("Verdict: {word}").format(
+                word=gettext(word) if word else self.verdict.replace("_", " ")
+            ),
+            f"{say(self.reason)} {cap(resp)}.",
+            rows,
+            notes,
         )
+
+
+def _quantity(name: str) -> str:
+    """A quantity's name in a row: a candidate's name as it is, the codes in words."""
+    return gettext(QUANTITY_LABELS[name]) if name in QUANTITY_LABELS else name
 
 
 def _sampled_by_stratum(
@@ -362,20 +406,29 @@ def decide(
     early = []
     if n_sampled and response < rule.min_response:
         early.append(
-            f"only {fmt_pct(response, 1)} of the drawn stations reported "
-            f"(the rule needs {fmt_pct(rule.min_response, 0)})"
+            msg(
+                N_("only {rate} of the drawn stations reported (the rule needs {need})"),
+                rate=fmt_pct(response, 1),
+                need=fmt_pct(rule.min_response, 0),
+            )
         )
     if borrowed > rule.max_borrowed:
         early.append(
-            f"strata holding {fmt_pct(borrowed, 1)} of the frame's stations have too few reports "
-            f"(the rule allows {fmt_pct(rule.max_borrowed, 0)})"
+            msg(
+                N_(
+                    "strata holding {share} of the frame's stations have too few reports (the "
+                    "rule allows {allowed})"
+                ),
+                share=fmt_pct(borrowed, 1),
+                allowed=fmt_pct(rule.max_borrowed, 0),
+            )
         )
     if lead is None or math.isnan(result[leader].se if leader else math.nan):
-        early.append("no estimate is possible yet")
+        early.append(msg(N_("no estimate is possible yet")))
     if early:
         return Verdict(
             verdict=TOO_EARLY,
-            reason="Too early to judge: " + "; ".join(early) + ".",
+            reason=msg(N_("Too early to judge: {reasons}."), reasons=Join("; ", early)),
             tests=(),
             **common,  # type: ignore[arg-type]
         )
@@ -389,7 +442,7 @@ def decide(
     raw = [
         _test(
             "leader_share",
-            f"{leader}'s share",
+            msg(N_("{name}'s share"), name=leader),
             float(figs[leader]),
             result[leader].estimate,
             result[leader].se,
@@ -399,7 +452,7 @@ def decide(
         ),
         _test(
             "turnout",
-            "turnout",
+            msg(N_("turnout")),
             float(figs["turnout"]),
             result["turnout"].estimate,
             result["turnout"].se,
@@ -409,7 +462,7 @@ def decide(
         ),
         _test(
             "lead",
-            f"lead {leader} − {runner}",
+            msg(N_("lead {a} − {b}"), a=leader, b=runner),
             float(figs[leader]) - float(figs[runner]),
             lead.estimate,
             lead.se,
@@ -446,17 +499,23 @@ def decide(
     hit = [x for x in tests if x.rejects]
     if hit:
         word: VerdictWord = DISCREPANCY
-        reason = (
-            "Discrepancy: the official "
-            + " and ".join(x.label for x in hit)
-            + " cannot be explained by sampling error (family-wise false-alarm rate "
-            f"{100 * rule.alpha:g} %)."
+        reason = msg(
+            N_(
+                "Discrepancy: the official {figures} cannot be explained by sampling error "
+                "(family-wise false-alarm rate {alpha} %)."
+            ),
+            figures=Join(msg(N_(" and ")), [x.label for x in hit]),
+            alpha=f"{100 * rule.alpha:g}",
         )
     else:
         word = CONSISTENT
-        reason = (
-            f"Consistent: the official {leader}'s share, turnout and lead lie within the quick "
-            f"count's sampling error ({rule.correction.capitalize()}-corrected, family-wise "
-            f"{100 * rule.alpha:g} %)."
+        reason = msg(
+            N_(
+                "Consistent: the official {name}'s share, turnout and lead lie within the quick "
+                "count's sampling error ({correction}-corrected, family-wise {alpha} %)."
+            ),
+            name=leader,
+            correction=rule.correction.capitalize(),
+            alpha=f"{100 * rule.alpha:g}",
         )
     return Verdict(verdict=word, reason=reason, tests=tests, **common)  # type: ignore[arg-type]

@@ -35,8 +35,9 @@ from pollwatch.errors import InputDataError
 from pollwatch.evidence.chain import canonical_json
 from pollwatch.evidence.checkpoint import b64, unb64
 from pollwatch.evidence.keys import fingerprint
-from pollwatch.i18n import N_
+from pollwatch.i18n import N_, gettext
 from pollwatch.model import Candidate, Election, ElectionMeta
+from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, convergence, estimate
 from pollwatch.quickcount.verdict import decide
@@ -163,17 +164,25 @@ class LiveStatus(ResultMixin):
         }
 
     def summary(self) -> Summary:
-        rate = fmt_pct(self.reported / self.sampled) if self.sampled else "n/a"
-        text = f"{self.reported:,} of {self.sampled:,} sampled stations reported ({rate})"
+        """The status in the current language (``pollwatch.i18n.use_language``); the numbers
+        are written as in English."""
+        rate = fmt_pct(self.reported / self.sampled) if self.sampled else gettext("n/a")
+        fields = {"n": f"{self.reported:,}", "sampled": f"{self.sampled:,}", "rate": rate}
         if self.estimate is not None:
             top = max(self.estimate.candidates, key=lambda n: self.estimate[n].estimate)  # type: ignore[index]
             q = self.estimate[top]
-            text += f"; {top} {fmt_pct(q.estimate)} ± {100 * q.moe:.2f} pp of valid votes"
-        text += "."
+            text = gettext(
+                "{n} of {sampled} sampled stations reported ({rate}); {name} {share} ± {moe} pp "
+                "of valid votes."
+            ).format(**fields, name=top, share=fmt_pct(q.estimate), moe=f"{100 * q.moe:.2f}")
+        else:
+            text = gettext("{n} of {sampled} sampled stations reported ({rate}).").format(**fields)
         rows = [
             (
-                f"stratum {s.stratum}",
-                f"{s.reported}/{s.sampled} reported, {s.quarantined} quarantined",
+                gettext("stratum {name}").format(name=s.stratum),
+                gettext("{reported}/{sampled} reported, {quarantined} quarantined").format(
+                    reported=s.reported, sampled=s.sampled, quarantined=s.quarantined
+                ),
             )
             for s in self.strata
         ]
@@ -181,16 +190,31 @@ class LiveStatus(ResultMixin):
             est = ""
             if b.shares:
                 est = "; " + ", ".join(
-                    f"{n} {fmt_pct(v)} ± {100 * (b.margins or {}).get(n, math.nan):.2f} pp"
+                    gettext("{name} {share} ± {moe} pp").format(
+                        name=n,
+                        share=fmt_pct(v),
+                        moe=f"{100 * (b.margins or {}).get(n, math.nan):.2f}",
+                    )
                     for n, v in b.shares.items()
                 )
-            rows.append((f"by {b.end:%H:%M}", f"+{b.arrived} = {b.cumulative}{est}"))
+            rows.append(
+                (
+                    gettext("by {time}").format(time=f"{b.end:%H:%M}"),
+                    f"+{b.arrived} = {b.cumulative}{est}",
+                )
+            )
         if self.early_late is not None:
-            rows.append(("early vs late", self.early_late["verdict"]))
-        rows.append(("quarantined", str(len(self.quarantined))))
-        rows.append(("copies from outside the sample (not counted)", str(len(self.off_sample))))
-        notes = [f"{s.station}: {'; '.join(s.problems)}" for s in self.quarantined[:20]]
-        return Summary("Quick count: live status", text, rows, [*notes, *self.notes])
+            rows.append((gettext("early vs late"), say(self.early_late["verdict"])))
+        rows.append((gettext("quarantined"), str(len(self.quarantined))))
+        rows.append(
+            (gettext("copies from outside the sample (not counted)"), str(len(self.off_sample)))
+        )
+        notes = [
+            f"{s.station}: {'; '.join(say(p) for p in s.problems)}" for s in self.quarantined[:20]
+        ]
+        return Summary(
+            gettext("Quick count: live status"), text, rows, [*notes, *map(say, self.notes)]
+        )
 
 
 def _copy_sha256(answers: dict) -> str:
@@ -250,13 +274,19 @@ def _station_reports(session: Session, election: m.Election) -> list[StationRepo
         ]  # fmt: skip
         rec = reconcile(copies)
         numbers, votes = rec["numbers"], rec["votes"]
-        problems = [f"observers' copies disagree on {k}" for k in rec["conflicts"]]
+        problems: list[str] = [
+            msg(N_("observers' copies disagree on {line}"), line=k) for k in rec["conflicts"]
+        ]
         for line in ("valid", "invalid"):
             if numbers.get(line) is None and f"numbers.{line}" not in rec["conflicts"]:
-                problems.append(f"{line} ballots missing")
+                problems.append(
+                    msg(N_("valid ballots missing"))
+                    if line == "valid"
+                    else msg(N_("invalid ballots missing"))
+                )
         for c in election.candidates:
             if votes.get(c["id"]) is None and f"votes.{c['id']}" not in rec["conflicts"]:
-                problems.append(f"no count for {c['name']}")
+                problems.append(msg(N_("no count for {name}"), name=c["name"]))
         if not problems:
             problems += [f["message"] for f in protocol_flags(numbers, votes, st.registered)]
         out.append(
@@ -296,9 +326,13 @@ def _estimate(copies, frame, sample, notes: list[str]) -> QuickCountResult | Non
         try:
             r = estimate(copies, frame, sample=sample, nonresponse="poststratify")
         except (ValueError, InputDataError) as exc:
-            notes.append(f"no estimate: {exc}")
+            notes.append(msg(N_("no estimate: {error}"), error=str(exc)))
             return None
-    notes += [str(w.message) for w in caught]
+    # the warning's own text (a quickcount ``Msg`` says itself in the page's language)
+    notes += [
+        w.message.args[0] if isinstance(w.message, Warning) and w.message.args else str(w.message)
+        for w in caught
+    ]
     return r
 
 
@@ -409,7 +443,7 @@ def compute_status(
         if len(counted) >= 2:
             result = _estimate(copies, frame, registered, notes)
         else:
-            notes.append("no estimate yet: fewer than 2 counted reports")
+            notes.append(msg(N_("no estimate yet: fewer than 2 counted reports")))
         if result is not None and len(counted) >= 4:
             leader = max(result.candidates, key=lambda n: result[n].estimate)  # type: ignore[union-attr]
             with warnings.catch_warnings():
@@ -419,9 +453,9 @@ def compute_status(
                         copies, frame, candidate=leader, steps=len(buckets), sample=registered
                     ).to_dict()
                 except (ValueError, InputDataError) as exc:
-                    notes.append(f"no early-vs-late check: {exc}")
+                    notes.append(msg(N_("no early-vs-late check: {error}"), error=str(exc)))
         elif len(counted) < 4:
-            notes.append("the early-vs-late check needs at least 4 reports")
+            notes.append(msg(N_("the early-vs-late check needs at least 4 reports")))
     verdict = None
     if result is not None:
         official = official_election(session, election_id)
@@ -431,7 +465,7 @@ def compute_status(
                 warnings.simplefilter("ignore")
                 verdict = decide(result, official, sampled=drawn).to_dict()
         else:
-            notes.append("no verdict: the election was imported without official results")
+            notes.append(msg(N_("no verdict: the election was imported without official results")))
     return LiveStatus(
         verdict=verdict,
         election=election.name,

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from pollwatch.i18n import normalise, use_language
+from pollwatch.quickcount._text import say
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.crud import quickcount as qc
@@ -61,7 +63,10 @@ def quickcount_page(
         ctx["published"] = [
             (p, json.loads(p.statement)) for p in publications(session, user, chosen.id)
         ]
-    return render("quickcount.html.j2", user, staff=user.role in STAFF, **ctx)
+    # the estimate's sentence, the verdict's reason, the early/late verdict and the notes are
+    # written by the quick count (``say``, ``summary()``) in the current language: the user's
+    with use_language(normalise(user.language)):
+        return render("quickcount.html.j2", user, staff=user.role in STAFF, say=say, **ctx)
 
 
 def _back(election_id: int) -> RedirectResponse:
