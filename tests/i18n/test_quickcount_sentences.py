@@ -19,7 +19,7 @@ import re
 import pytest
 
 from pollwatch.i18n import use_language
-from pollwatch.quickcount._text import Join, Msg, msg, say
+from pollwatch.i18n.text import Join, Msg, msg, say
 from pollwatch.quickcount.estimate import QuickCountResult, estimate_lead, majority_call
 from pollwatch.report import results_section
 

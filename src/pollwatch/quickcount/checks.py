@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.i18n import N_
-from pollwatch.quickcount._text import msg
+from pollwatch.i18n.text import msg
 from pollwatch.quickcount.copies import REQUIRED, ProtocolCopies
 from pollwatch.validate.protocol import check_copies
 

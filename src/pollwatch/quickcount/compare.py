@@ -20,8 +20,8 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.i18n import N_, gettext
+from pollwatch.i18n.text import msg, say
 from pollwatch.model import Election
-from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.checks import INCOMPLETE
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.design import SampleDesign

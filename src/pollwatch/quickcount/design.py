@@ -23,9 +23,9 @@ from scipy import stats
 
 from pollwatch.errors import DataIssue, DegenerateDataWarning, IngestError
 from pollwatch.i18n import N_, gettext, pgettext
+from pollwatch.i18n.text import msg, say
 from pollwatch.model import Election
 from pollwatch.quickcount._frame import build_frame
-from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.sample import (
     RegisteredSample,
     SampledStation,
@@ -51,7 +51,6 @@ __all__ = [
     "voters_needed",
     "z_value",
 ]
-
 
 
 def _allocation_words(code: str) -> str:

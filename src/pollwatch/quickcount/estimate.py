@@ -30,10 +30,10 @@ from scipy import stats
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.i18n import N_, N_plural, gettext
+from pollwatch.i18n.text import Msg, cap, msg, msg_n, say
 from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame, sample_frame
-from pollwatch.quickcount._text import Msg, cap, msg, msg_n, say
 from pollwatch.quickcount.checks import CopyScreen, QuarantinedCopy, screen_copies
 from pollwatch.quickcount.copies import ARRIVED, ProtocolCopies
 from pollwatch.quickcount.design import z_value

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 
 from pollwatch.i18n import N_, gettext
+from pollwatch.i18n.text import msg, say
 from pollwatch.model import Election
-from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.compare import official_figures
 from pollwatch.quickcount.design import design_effect, z_value
 from pollwatch.quickcount.estimate import QuickCountResult

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pollwatch.i18n import N_, gettext
-from pollwatch.quickcount._text import msg
+from pollwatch.i18n.text import msg
 from pollwatch.results import fmt_pct, jsonable
 
 __all__ = ["ArrivalStep", "OffSample", "ResponseReport", "StratumResponse", "response_report"]

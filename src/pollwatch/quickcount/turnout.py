@@ -33,10 +33,10 @@ from scipy import stats
 
 from pollwatch.errors import DataIssue, InputDataError
 from pollwatch.i18n import N_, gettext
+from pollwatch.i18n.text import msg, say
 from pollwatch.model import Election
 from pollwatch.quickcount._core import ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
-from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.copies import read_table
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 

@@ -32,8 +32,8 @@ import numpy as np
 from scipy import stats
 
 from pollwatch.i18n import N_, gettext
+from pollwatch.i18n.text import Join, cap, msg, say
 from pollwatch.model import Election
-from pollwatch.quickcount._text import Join, cap, msg, say
 from pollwatch.quickcount.design import SampleDesign
 from pollwatch.quickcount.estimate import QUANTITY_LABELS, QuickCountResult
 from pollwatch.results import ResultMixin, Summary, fmt_pct

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pollwatch.i18n import N_, N_plural, gettext, ngettext
+from pollwatch.i18n import N_, N_plural, gettext, ngettext, text
 
 __all__ = [
     "Conflict",
@@ -34,37 +34,16 @@ __all__ = [
 ]
 
 
-class Msg(str):
+class Msg(text.Msg):
     """English text (the ``str`` value) of ``msgid`` formatted with ``params``, translatable
-    with :meth:`in_language`."""
-
-    msgid: str
-    params: dict[str, Any]
-
-    def __new__(cls, msgid: str, /, **params: Any) -> Msg:
-        self = super().__new__(cls, _format(msgid, params))
-        self.msgid = msgid
-        self.params = params
-        return self
+    with :meth:`in_language` (:class:`pollwatch.i18n.text.Msg` with an explicit language:
+    ``None`` is English, as a request without a language gets it)."""
 
     def in_language(self, lang: str | None) -> str:
         """The message in ``lang`` (English: the ``str`` value itself)."""
         if not lang or lang == "en":
             return str(self)
-        params = {k: translate(v, lang) for k, v in self.params.items()}
-        return _format(gettext(self.msgid, lang), params)
-
-    def __reduce__(self):  # pickling and copying rebuild from the msgid, not the English text
-        return (_rebuild, (self.msgid, self.params))
-
-
-def _rebuild(msgid: str, params: dict[str, Any]) -> Msg:
-    return Msg(msgid, **params)
-
-
-def _format(text: str, params: dict[str, Any]) -> str:
-    # no parameters: the text as it is (a literal brace in it needs no escaping)
-    return text.format(**params) if params else text
+        return self.say(lang)
 
 
 class _Verbatim(Msg):

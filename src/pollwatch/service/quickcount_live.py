@@ -36,8 +36,8 @@ from pollwatch.evidence.chain import canonical_json
 from pollwatch.evidence.checkpoint import b64, unb64
 from pollwatch.evidence.keys import fingerprint
 from pollwatch.i18n import N_, gettext
+from pollwatch.i18n.text import msg, say
 from pollwatch.model import Candidate, Election, ElectionMeta
-from pollwatch.quickcount._text import msg, say
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, convergence, estimate
 from pollwatch.quickcount.verdict import decide

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from pollwatch.i18n import normalise, use_language
-from pollwatch.quickcount._text import say
+from pollwatch.i18n.text import say
 from pollwatch.service import models as m
 from pollwatch.service.api.deps import SessionDep
 from pollwatch.service.crud import quickcount as qc

@@ -1,8 +1,8 @@
-"""Sentences that a quick-count result stores in English and shows in the display language.
+"""Sentences stored in English and shown in the display language.
 
-A result computes its calls and notes ("A ahead, verified", "Too early to judge: …") once, when
-it is built, and keeps them as plain English strings: they go to ``to_dict()`` and JSON, which
-scripts read. A :class:`Msg` is such a string (a ``str`` subclass, equal to its English text
+A result computes some sentences once, when it is built (a quick count's call "A ahead,
+verified", a verdict's "Too early to judge: …", a service error "Station not found") and keeps
+them as plain English strings: they go to ``to_dict()``, JSON and logs, which scripts read. A :class:`Msg` is such a string (a ``str`` subclass, equal to its English text
 and serialised as it) that also remembers its catalogue msgid and the already formatted
 numbers and names it was filled with, so ``say(x)`` can write the same sentence again in the
 current language (``pollwatch.i18n.use_language``) when a ``summary()`` or a page shows it.
@@ -37,13 +37,13 @@ class Msg(str):
 
     def __new__(cls, msgid: str | tuple[str, str], n: int | None = None, /, **fields: Any) -> Msg:
         template = msgid if isinstance(msgid, str) else msgid[0 if n == 1 else 1]
-        text = template.format(**{k: _english(v) for k, v in fields.items()})
+        text = _format(template, {k: _english(v) for k, v in fields.items()})
         self = super().__new__(cls, text)
         self.msgid, self.n, self.fields = msgid, n, dict(fields)
         return self
 
     def __reduce__(self) -> tuple:  # pickling (process pools) keeps the msgid and fields
-        return (_rebuild, (self.msgid, self.n, self.fields))
+        return (_rebuild, (type(self), self.msgid, self.n, self.fields))
 
     def say(self, lang: str | None = None) -> str:
         """The sentence in ``lang`` (default: the current language)."""
@@ -52,11 +52,23 @@ class Msg(str):
         else:
             assert self.n is not None
             template = ngettext(self.msgid[0], self.msgid[1], self.n, lang)
-        return template.format(**{k: say(v, lang) for k, v in self.fields.items()})
+        return _format(template, {k: say(v, lang) for k, v in self.fields.items()})
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values put in the sentence (``fields``)."""
+        return self.fields
 
 
-def _rebuild(msgid: str | tuple[str, str], n: int | None, fields: dict[str, Any]) -> Msg:
-    return Msg(msgid, n, **fields)
+def _format(template: str, fields: dict[str, Any]) -> str:
+    # no fields: the text as it is (a literal brace in a message without fields needs no escaping)
+    return template.format(**fields) if fields else template
+
+
+def _rebuild(
+    cls: type[Msg], msgid: str | tuple[str, str], n: int | None, fields: dict[str, Any]
+) -> Msg:
+    return cls(msgid, n, **fields)
 
 
 class Join(str):
