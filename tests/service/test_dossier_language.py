@@ -100,3 +100,22 @@ def test_english_dossier_not_memoised_for_russian_readers(filed):
     en = _page(filed, "en", f"/stations/{filed.stations[0]}/dossier")
     assert tooling.english_runs(ru, allow=ALLOW) == []
     assert "Station" in en and "Участок" not in en
+
+
+def test_a_live_flag_is_english_in_json_and_russian_when_said():
+    """The quick-count page lists a quarantined copy's flags (FlagText): English in the JSON
+    and in ``str``, Russian when the page says them."""
+    import json
+
+    from pollwatch.i18n.text import say
+    from pollwatch.service.rules import FlagText, protocol_flags
+
+    flags = protocol_flags(
+        {"registered": 100, "valid": 90, "invalid": 5, "ballots_stationary_box": 80},
+        {"A": 50, "B": 30},
+        100,
+    )
+    texts = [FlagText(f) for f in flags]
+    assert json.loads(json.dumps(texts)) == [f["message"] for f in flags]
+    ru = [say(t, "ru") for t in texts]
+    assert ru[0].endswith("ожидалось 80, найдено 95") and tooling.english_runs(f"<p>{ru}</p>") == []

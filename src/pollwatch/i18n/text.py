@@ -102,9 +102,10 @@ def msg_n(singular: str, plural: str, n: int, /, **fields: Any) -> Msg:
 
 
 def say(value: Any, lang: str | None = None) -> str:
-    """``value`` in ``lang`` (default: the current language) when it is a ``Msg``/``Join``;
-    any other text as it is (names, codes, an English string from elsewhere)."""
-    if isinstance(value, (Msg, Join)):
+    """``value`` in ``lang`` (default: the current language) when it is a ``Msg``/``Join`` (or
+    any other text with a ``say(lang)`` method, such as a service flag); any other text as it
+    is (names, codes, an English string from elsewhere)."""
+    if isinstance(value, (Msg, Join)) or callable(getattr(value, "say", None)):
         return value.say(lang)
     return value if isinstance(value, str) else str(value)
 

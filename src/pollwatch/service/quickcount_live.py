@@ -50,7 +50,7 @@ from pollwatch.service.crud.quickcount import get_sample, registered_sample
 from pollwatch.service.errors import Conflict, Msg, NotFound
 from pollwatch.service.models import Kind, Verification
 from pollwatch.service.reconcile import reconcile
-from pollwatch.service.rules import protocol_flags
+from pollwatch.service.rules import FlagText, protocol_flags
 
 __all__ = [
     "LiveStatus",
@@ -288,7 +288,7 @@ def _station_reports(session: Session, election: m.Election) -> list[StationRepo
             if votes.get(c["id"]) is None and f"votes.{c['id']}" not in rec["conflicts"]:
                 problems.append(msg(N_("no count for {name}"), name=c["name"]))
         if not problems:
-            problems += [f["message"] for f in protocol_flags(numbers, votes, st.registered)]
+            problems += [FlagText(f) for f in protocol_flags(numbers, votes, st.registered)]
         out.append(
             StationReport(
                 station=code,

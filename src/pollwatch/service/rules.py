@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pollwatch.i18n import current_language, gettext
+from pollwatch.i18n import current_language, gettext, use_language
 from pollwatch.report.glossary import term
 from pollwatch.service.forms import Form
 from pollwatch.validate.protocol import check_copy
@@ -168,3 +168,22 @@ def flag_text(flag: Mapping[str, Any], question: str | None = None) -> str:
     except (KeyError, TypeError, ValueError):
         pass  # params from an older or foreign writer: the English sentence it stored
     return str(flag.get("message", ""))
+
+
+class FlagText(str):
+    """A flag's English ``message`` (its ``str`` value) that says itself again in another
+    language with :func:`flag_text` (``pollwatch.i18n.text.say`` calls :meth:`say`)."""
+
+    flag: dict
+
+    def __new__(cls, flag: Mapping[str, Any]) -> FlagText:
+        self = super().__new__(cls, str(flag.get("message", "")))
+        self.flag = dict(flag)
+        return self
+
+    def say(self, lang: str | None = None) -> str:
+        with use_language(lang or current_language()):
+            return flag_text(self.flag)
+
+    def __reduce__(self) -> tuple:
+        return (FlagText, (self.flag,))
