@@ -1,6 +1,6 @@
 """The FastAPI internals the submission fast path uses are still there.
 
-``pollwatch.service.throughput.fastpath`` calls FastAPI's own pieces (``ModelField.validate``
+``pollwatch.service.api.fastpath`` calls FastAPI's own pieces (``ModelField.validate``
 and ``serialize_json``, ``APIRoute._embed_body_fields``, the ``Dependant`` fields). They are not
 public API: a FastAPI release may move them. This test names the one that moved and the
 installed version, rather than letting the fast path fail on the first request. pyproject sets
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from pollwatch.service.throughput.fastpath import fast_route
+from pollwatch.service.api.fastpath import fast_route
 
 
 class _In(BaseModel):
@@ -71,7 +71,7 @@ def test_fast_path_internal_is_there(owner, name):
     )
     assert hasattr(obj, name), (
         f"FastAPI {fastapi.__version__} has no {owner}.{name}: the submission fast path "
-        "(pollwatch/service/throughput/fastpath.py) relies on it. Pin the last FastAPI that "
+        "(pollwatch.service.api.fastpath.py) relies on it. Pin the last FastAPI that "
         "has it, or adapt the fast path."
     )
 

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from pollwatch.service.api.fastpath import SubmissionFastPath, fast_route
 from pollwatch.service.api.routes import incidents
 from pollwatch.service.main import create_app, fast_routes
-from pollwatch.service.throughput.fastpath import SubmissionFastPath, fast_route
 
 from .test_api import jpeg_with_gps  # noqa: TID252
 

@@ -27,6 +27,7 @@ from pollwatch.evidence.media import MediaStore
 from pollwatch.i18n import N_, gettext
 from pollwatch.service import forms, privacy, security
 from pollwatch.service.api.deps import request_language
+from pollwatch.service.api.fastpath import SubmissionFastPath
 from pollwatch.service.api.main import api_router
 from pollwatch.service.api.routes import checklists, incidents, protocols
 from pollwatch.service.checkpoints import CheckpointJob, Notary
@@ -38,7 +39,6 @@ from pollwatch.service.errors import Invalid, ServiceError, translate, validatio
 from pollwatch.service.limits import BodyLimit, Gate
 from pollwatch.service.pages.main import page_router
 from pollwatch.service.throttle import LoginThrottle, TooManyAttempts
-from pollwatch.service.throughput.fastpath import SubmissionFastPath
 from pollwatch.service.throughput.tokens import TokenCache
 from pollwatch.service.throughput.writer import GroupCommitter
 from pollwatch.service.websecurity import BrowserGuard, csrf_key
