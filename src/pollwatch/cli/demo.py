@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import console, seed_value
+from pollwatch.cli._common import console, fail, seed_value
+from pollwatch.i18n import LANGS
 
 
 def register(app: typer.Typer) -> None:
@@ -17,18 +18,28 @@ def register(app: typer.Typer) -> None:
             2024, callback=seed_value, help="Seed of the simulation and of every method."
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
+        lang: str = typer.Option(
+            "en",
+            "--lang",
+            help="Language of report.html: en, az (Azerbaijani) or ru (Russian). "
+            "results.json, the data files and the evidence bundle stay English.",
+        ),
     ) -> None:
         """Simulate an Azerbaijan-shaped election with known fraud, analyse it, write the report.
 
-        Example: pollwatch demo --out demo-output
+        Example: pollwatch demo --out demo-output --lang ru
         """
         from pollwatch.demo import run_demo
 
+        if lang not in LANGS:
+            raise fail(f"--lang: {lang!r} is not one of {', '.join(LANGS)}", 2)
         if quiet:
-            result = run_demo(out, seed=seed)
+            result = run_demo(out, seed=seed, lang=lang)
         else:
             with console.status("starting…") as status:
-                result = run_demo(out, seed=seed, progress=lambda m: status.update(m + "…"))
+                result = run_demo(
+                    out, seed=seed, lang=lang, progress=lambda m: status.update(m + "…")
+                )
         sim, a = result.simulation, result.analysis
         if not quiet:
             t = sim.election.totals()
