@@ -128,10 +128,14 @@ def run_demo(
     from pollwatch.simulate.layouts import write_layout
 
     t0 = time.perf_counter()
-    say = progress or (lambda msg: None)
+
+    def say(msg: str) -> None:  # the operator's progress line, in the report's language
+        if progress is not None:
+            progress(gettext(msg, lang))
+
     out = Path(out_dir)
     data = out / "data"
-    say("simulating the reference case")
+    say(N_("simulating the reference case"))
     sim = simulate_reference_case(seed)
     files = sim.write(data)
     design, copies, published, altered = observer_sample(sim, n_observed, seed)
@@ -143,15 +147,15 @@ def run_demo(
     files.update(write_layout(published, "azerbaijan", data))  # the CEC's published protocols
     copies.table.write_csv(data / "protocol_copies.csv")
     files["protocol_copies.csv"] = data / "protocol_copies.csv"
-    say("reading the official protocols back")
+    say(N_("reading the official protocols back"))
     election = read_election(
         files["results.csv"], name=sim.election.meta.name, date="2024-02-07", type="presidential"
     )
-    say("running the forensic methods")
+    say(N_("running the forensic methods"))
     analysis = analyze(election, seed=seed, command=f"pollwatch demo --seed {seed} --out {out}")
-    say("quick count from the observers' protocol copies")
+    say(N_("quick count from the observers' protocol copies"))
     pvt = pvt_compare(copies, election, seed=seed)
-    say("camera counts")
+    say(N_("camera counts"))
     tallies, status, _ = camera_tallies(sim, election, n_cameras, seed)
     tallies.write_csv(data / "camera_tallies.csv")
     status.write_csv(data / "camera_status.csv")
@@ -162,10 +166,13 @@ def run_demo(
     cam_est = estimate_turnout(tallies, status, seed=seed)
     cams = camera_compare(cam_est, election)  # like with like: the lines a camera can see
     cam_status = status_summary(status)
-    say("checking the public claims")
+    say(N_("checking the public claims"))
     claims = check_claims(example_claims("azerbaijan_2024"))
     say(
-        "loading the official protocols, observers' reports and camera tallies into the service database"
+        N_(
+            "loading the official protocols, observers' reports and camera tallies into the "
+            "service database"
+        )
     )
     observed = design.table["station_id"].cast(str).to_list()
     incidents = observer_incidents(sim, observed, seed)
@@ -179,9 +186,9 @@ def run_demo(
         status=status,
         sample_path=files["quickcount_sample.csv"],
     )
-    say("quick count in the service: live status, the estimate published and signed")
+    say(N_("quick count in the service: live status, the estimate published and signed"))
     quickcount_live = publish_quick_count(service)
-    say("fusing the sources")
+    say(N_("fusing the sources"))
     fusion = fuse_sources(
         election,
         analysis,
@@ -194,7 +201,7 @@ def run_demo(
         n_dossiers=n_dossiers,
         camera_estimate=cam_est,
     )
-    say("exporting the signed evidence bundle")
+    say(N_("exporting the signed evidence bundle"))
     bundle = out / "evidence-top-stations.zip"
     # the demo's throwaway key may sit unencrypted (a real service refuses, issue 18); with
     # POLLWATCH_KEY_PASSPHRASE set it is encrypted like any other
@@ -205,7 +212,7 @@ def run_demo(
         service["url"], service["data_dir"], bundle, fusion["dossiers"], include_unreviewed=True
     )
     verified = verify_bundle(bundle)
-    say("writing the report")
+    say(N_("writing the report"))
     # the computation above is in English (results.json, the signed bundle and the service keep
     # English texts and codes); only what the report shows is written in ``lang``
     with use_language(lang):
@@ -252,8 +259,8 @@ def run_demo(
         ]
         paths = write_all(analysis, out, extra_sections=sections, lang=lang)
     paths.update({f"data/{k}": v for k, v in files.items()})
-    paths["evidence bundle"] = bundle
-    paths["service database"] = out / "service" / "pollwatch.db"
+    paths[N_("evidence bundle")] = bundle  # (the CLI lists the outputs by these names)
+    paths[N_("service database")] = out / "service" / "pollwatch.db"
     sources = {
         "pvt": pvt,
         "cameras": cams,

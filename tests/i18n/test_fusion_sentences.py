@@ -224,11 +224,13 @@ def test_demo_lang_option_rejects_unknown_language(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_report_in_russian(tmp_path):
-    """``run_demo(lang="ru")``: the demo's sections and its fusion sections in Russian; the
-    exports and the signed bundle's dossiers stay English."""
+def test_demo_report_in_russian(tmp_path, capsys):
+    """``run_demo(lang="ru")``: the demo's sections and its fusion sections in Russian, and
+    the CLI's summary lines; the exports and the signed bundle's dossiers stay English."""
     import json
 
+    from pollwatch.cli._common import console
+    from pollwatch.cli.demo import _print_summary
     from pollwatch.demo import run_demo
 
     res = run_demo(tmp_path, seed=7, lang="ru", n_dossiers=4)
@@ -255,6 +257,14 @@ def test_demo_report_in_russian(tmp_path):
     # what the bundle signed and the service shows was built in English
     assert all(not re.search("[а-яА-Я]", d.text) for d in res.sources["dossiers"])
     assert res.sources["rollup"].estimates[0]["scope"].isascii()
+    # the operator's summary in the terminal, in the same language
+    with console.capture() as cap, use_language("ru"):
+        _print_summary(res, tmp_path, quiet=False)
+    printed = cap.get()
+    found, _, outputs = printed.partition("Результаты:")  # then the files: names and paths
+    assert "Сила доказательств" in found and "пакет доказательств" in outputs
+    assert latin_runs(found, data) == [], found
+    assert "Откройте отчёт" in capsys.readouterr().out
 
 
 def _old_summary(r) -> tuple[str, list, list]:

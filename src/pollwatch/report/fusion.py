@@ -1,5 +1,9 @@
 """Report sections from evidence fusion: "Station dossiers" (top stations by fused score) and
-"Sources side by side" (:mod:`pollwatch.fusion` builds the dossiers and roll-ups; this renders them)."""
+"Sources side by side" (:mod:`pollwatch.fusion` builds the dossiers and roll-ups; this renders them).
+
+Both are written in the language of the enclosing ``pollwatch.i18n.use_language``: headings,
+labels and codes here, the roll-up's summary when it is shown; a dossier's sentences are in the
+language it was built in, so build the dossiers inside the same block."""
 
 from __future__ import annotations
 
