@@ -18,11 +18,15 @@ import pytest
 from typer.testing import CliRunner
 
 from pollwatch.cameras.compare import compare_official
+from pollwatch.cameras.data import EVENT_KINDS, STATUSES
 from pollwatch.cameras.estimate import estimate_turnout
 from pollwatch.cli import app
 from pollwatch.demo_sources import camera_tallies, observer_incidents, observer_sample
 from pollwatch.forensics.run import analyze
 from pollwatch.fusion import fused_scores, rollup, station_dossier
+from pollwatch.fusion.dossier import _code_words
+from pollwatch.fusion.evidence import FRAUD_CATEGORIES
+from pollwatch.fusion.score import SEVERITY_POINTS
 from pollwatch.i18n import tooling, use_language
 from pollwatch.quickcount.compare import compare
 from pollwatch.report.fusion import dossier_section, rollup_section
@@ -30,7 +34,9 @@ from pollwatch.results import fmt_int
 from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
 
 #: the modules this test covers (catalogue locations)
-CONVERTED = ("fusion/rollup.py", "report/fusion.py", "demo.py")
+CONVERTED = ("fusion/rollup.py", "fusion/dossier.py", "report/fusion.py", "demo.py")
+#: codes a dossier writes inside its sentences (observer reports, camera log)
+CODES = (*sorted(FRAUD_CATEGORIES), *SEVERITY_POINTS, "no", *STATUSES, *EVENT_KINDS)
 #: Latin words a Russian page may keep: method and test names, codes
 ALLOWED_WORDS = {"AUC", "PVT", "SHA", "Fisher", "n", "p", "P", "pollwatch"}
 NUMBER = r"-?\d+(?:[.,]\d+)*(?:e-?\d+)?"
@@ -181,6 +187,14 @@ def test_rollup_and_sections_in_russian(world):
     assert len(seen) >= 30, sorted(seen.values())  # the check reaches most of the messages
     left = {m: p for m, p in seen.items() if p in ru["text"]}
     assert not left, left
+    # the codes inside the dossiers' sentences (two-word ones escape the run detector)
+    bare = ru["text"]
+    for d in data:
+        bare = bare.replace(d, " ")
+    words = {c: c.replace("_", " ") for c in CODES}
+    seen_codes = [w for w in words.values() if re.search(rf"\b{w}\b", en["text"])]
+    assert len(seen_codes) >= 3, seen_codes
+    assert [w for w in words.values() if re.search(rf"\b{w}\b", bare)] == []
     s = ru["summary"]
     assert s.title == "Источники рядом"
     # every row label translated, the numbers as in English
@@ -198,6 +212,14 @@ def test_azerbaijani_summary_translated(world):
     seen = {m: p for m, p in _pieces().items() if p in en["text"]}
     left = {m: p for m, p in seen.items() if p in az["text"]}
     assert len(seen) >= 30 and not left, left
+
+
+def test_code_words_english_is_the_code():
+    """The dossier's English sentences name each code as before: its underscores as spaces."""
+    with use_language("en"):
+        assert [_code_words(c) for c in CODES] == [c.replace("_", " ") for c in CODES]
+    with use_language("ru"):
+        assert _code_words("turned_away") == "отвёрнута" and _code_words("new_code") == "new code"
 
 
 def test_english_summary_unchanged(world):
