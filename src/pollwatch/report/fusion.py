@@ -63,13 +63,14 @@ def _dossier_html(d: StationDossier, rank: int | None) -> str:
     votes = ", ".join(
         f"{k} {v:,}" for k, v in (off.votes.items() if off is not None else ()) if v is not None
     )
-    media_label = gettext("Media SHA-256:")
+    # the hashes as a placeholder: the sentence is escaped, the <code> elements are not
+    media_line = gettext("Media SHA-256: {hashes}")
     media = (
-        (
-            f"<p class='muted'>{_esc(media_label)} "
-            + ", ".join(f"<code>{_esc(h)}</code>" for h in d.media_hashes)
-            + "</p>"
+        "<p class='muted'>"
+        + _esc(media_line).format(
+            hashes=", ".join(f"<code>{_esc(h)}</code>" for h in d.media_hashes)
         )
+        + "</p>"
         if d.media_hashes
         else ""
     )
