@@ -34,7 +34,7 @@ GROUP_COLUMNS: dict[str, str] = {
     "multi": N_("flagged by two or more sources"),
     "camera_lower_bound": N_("ballots beyond the camera bound"),
     "fused_mean": N_("mean fused score"),
-    "shpilkin_excess": N_("Shpilkin excess votes"),
+    "shpilkin_excess": N_("excess votes (Shpilkin)"),
 }
 
 
