@@ -117,7 +117,7 @@ def _render(world: dict, lang: str) -> dict:
         ]
         sections = [rollup_section(r), dossier_section(dossiers, top["rank"].to_list())]
         page = "".join(f"<h2>{s.title}</h2><p>{s.intro}</p>{s.html}" for s in sections)
-        return {"rollup": r, "summary": r.summary(), "text": _text(page)}
+        return {"rollup": r, "summary": r.summary(), "text": _text(page), "html": page}
 
 
 def _text(page: str) -> str:
@@ -182,6 +182,8 @@ def test_rollup_and_sections_in_russian(world):
     en, ru = _render(world, "en"), _render(world, "ru")
     data = _data(world)
     assert latin_runs(ru["text"], data) == []
+    # no text node or title that is a catalogue message left in English
+    assert tooling.leftover_english(ru["html"], "ru") == []
     assert latin_runs(en["text"], data)  # the detector sees the English when it is there
     seen = {m: p for m, p in _pieces().items() if p in en["text"]}
     assert len(seen) >= 30, sorted(seen.values())  # the check reaches most of the messages
@@ -212,6 +214,7 @@ def test_azerbaijani_summary_translated(world):
     seen = {m: p for m, p in _pieces().items() if p in en["text"]}
     left = {m: p for m, p in seen.items() if p in az["text"]}
     assert len(seen) >= 30 and not left, left
+    assert tooling.leftover_english(az["html"], "az") == []
 
 
 def test_code_words_english_is_the_code():
@@ -271,6 +274,7 @@ def test_demo_report_in_russian(tmp_path, capsys):
     )
     assert latin_runs(_text(sections["sources"]), data) == []
     assert latin_runs(_text(sections["dossiers"]), data) == []
+    assert tooling.leftover_english(sections["sources"] + sections["dossiers"], "ru") == []
     for key in ("pvt", "cameras", "claims"):  # the demo's own intros (not the methods' summaries)
         intro = re.search(r"</h2>\s*<p>(.*?)</p>", sections[key], re.S)
         assert intro and latin_runs(_text(intro.group(1)), data) == [], key

@@ -126,8 +126,8 @@ def rollup_section(r: Rollup, top_groups: int = 15) -> Section:
     g = r.by_group.head(top_groups)
     if g.height:
         cols = g.columns
-        # the column code in a title: a reader of results.json finds it there
-        head = "".join(f"<th title='{_esc(c)}'>{_esc(_column(c))}</th>" for c in cols)
+        # the column's code kept in data-code (results.json's by_group key), not shown
+        head = "".join(f"<th data-code='{_esc(c)}'>{_esc(_column(c))}</th>" for c in cols)
         body = "".join(
             "<tr>"
             + "".join(f"<td>{_cell(c, v)}</td>" for c, v in zip(cols, row, strict=True))
