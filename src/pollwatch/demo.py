@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pollwatch.i18n import LANGS, N_, gettext, use_language
 from pollwatch.simulate import (
     Carousel,
     ElectorateConfig,
@@ -29,6 +30,7 @@ from pollwatch.simulate import (
 
 if TYPE_CHECKING:
     from pollwatch.forensics.run import Analysis
+    from pollwatch.fusion import StationDossier
 
 AZ_ELECTORATE = ElectorateConfig(
     n_stations=6_537,
@@ -90,6 +92,7 @@ def run_demo(
     n_cameras: int = 1000,
     n_dossiers: int = 10,
     progress: Callable[[str], None] | None = None,
+    lang: str = "en",
 ) -> DemoResult:
     """Simulate, publish (with a few protocols altered on the way to the centre), read the
     published file back, analyse it, hold the observers' quick count, the camera counts and
@@ -97,7 +100,12 @@ def run_demo(
     local SQLite service database (``out/service``), fuse every source per station, export a
     signed evidence bundle for the top stations, verify it, and write one report. The service
     database also holds the official protocols and the camera watchers' tallies and status
-    log, so the service started on it shows complete station dossiers."""
+    log, so the service started on it shows complete station dossiers.
+
+    ``lang`` (``en``, ``az``, ``ru``): the language of ``report.html`` (its sections, the
+    summaries and the dossiers in it); the data, ``results.json`` and the bundle stay English."""
+    if lang not in LANGS:
+        raise ValueError(f"lang is {lang!r}; expected one of {', '.join(LANGS)}")
     from pollwatch.cameras.compare import compare_official as camera_compare
     from pollwatch.cameras.compare import status_summary
     from pollwatch.cameras.estimate import estimate_turnout
@@ -120,10 +128,14 @@ def run_demo(
     from pollwatch.simulate.layouts import write_layout
 
     t0 = time.perf_counter()
-    say = progress or (lambda msg: None)
+
+    def say(msg: str) -> None:  # the operator's progress line, in the report's language
+        if progress is not None:
+            progress(gettext(msg, lang))
+
     out = Path(out_dir)
     data = out / "data"
-    say("simulating the reference case")
+    say(N_("simulating the reference case"))
     sim = simulate_reference_case(seed)
     files = sim.write(data)
     design, copies, published, altered = observer_sample(sim, n_observed, seed)
@@ -135,15 +147,15 @@ def run_demo(
     files.update(write_layout(published, "azerbaijan", data))  # the CEC's published protocols
     copies.table.write_csv(data / "protocol_copies.csv")
     files["protocol_copies.csv"] = data / "protocol_copies.csv"
-    say("reading the official protocols back")
+    say(N_("reading the official protocols back"))
     election = read_election(
         files["results.csv"], name=sim.election.meta.name, date="2024-02-07", type="presidential"
     )
-    say("running the forensic methods")
+    say(N_("running the forensic methods"))
     analysis = analyze(election, seed=seed, command=f"pollwatch demo --seed {seed} --out {out}")
-    say("quick count from the observers' protocol copies")
+    say(N_("quick count from the observers' protocol copies"))
     pvt = pvt_compare(copies, election, seed=seed)
-    say("camera counts")
+    say(N_("camera counts"))
     tallies, status, _ = camera_tallies(sim, election, n_cameras, seed)
     tallies.write_csv(data / "camera_tallies.csv")
     status.write_csv(data / "camera_status.csv")
@@ -154,35 +166,13 @@ def run_demo(
     cam_est = estimate_turnout(tallies, status, seed=seed)
     cams = camera_compare(cam_est, election)  # like with like: the lines a camera can see
     cam_status = status_summary(status)
-    say("checking the public claims")
+    say(N_("checking the public claims"))
     claims = check_claims(example_claims("azerbaijan_2024"))
-    sections = [
-        results_section(
-            "pvt",
-            "Quick count (observers' protocol copies)",
-            [pvt],
-            intro=f"Observers copied the protocol at {n_observed} randomly drawn stations. The quick "
-            "count tests the tabulation; protocols that changed between the station and the centre "
-            "are listed station by station.",
-        ),
-        results_section(
-            "cameras",
-            "Camera monitoring",
-            [cams, cam_status],
-            intro=f"Watchers counted voters on the cameras of {n_cameras} stations chosen by the "
-            "commission (not a random sample). Windows when a camera was turned away or dark are "
-            "missing data, never zero voters.",
-        ),
-        results_section(
-            "claims",
-            "Published claims (the real 2024 election)",
-            [claims],
-            intro="The public figures about the real election of 7 February 2024 (example dataset "
-            "shipped with pollwatch), reconciled with each other and with arithmetic.",
-        ),
-    ]
     say(
-        "loading the official protocols, observers' reports and camera tallies into the service database"
+        N_(
+            "loading the official protocols, observers' reports and camera tallies into the "
+            "service database"
+        )
     )
     observed = design.table["station_id"].cast(str).to_list()
     incidents = observer_incidents(sim, observed, seed)
@@ -196,9 +186,9 @@ def run_demo(
         status=status,
         sample_path=files["quickcount_sample.csv"],
     )
-    say("quick count in the service: live status, the estimate published and signed")
+    say(N_("quick count in the service: live status, the estimate published and signed"))
     quickcount_live = publish_quick_count(service)
-    say("fusing the sources")
+    say(N_("fusing the sources"))
     fusion = fuse_sources(
         election,
         analysis,
@@ -211,11 +201,7 @@ def run_demo(
         n_dossiers=n_dossiers,
         camera_estimate=cam_est,
     )
-    sections += [
-        rollup_section(fusion["rollup"]),
-        dossier_section(fusion["dossiers"], fusion["ranks"]),
-    ]
-    say("exporting the signed evidence bundle")
+    say(N_("exporting the signed evidence bundle"))
     bundle = out / "evidence-top-stations.zip"
     # the demo's throwaway key may sit unencrypted (a real service refuses, issue 18); with
     # POLLWATCH_KEY_PASSPHRASE set it is encrypted like any other
@@ -226,11 +212,55 @@ def run_demo(
         service["url"], service["data_dir"], bundle, fusion["dossiers"], include_unreviewed=True
     )
     verified = verify_bundle(bundle)
-    say("writing the report")
-    paths = write_all(analysis, out, extra_sections=sections)
+    say(N_("writing the report"))
+    # the computation above is in English (results.json, the signed bundle and the service keep
+    # English texts and codes); only what the report shows is written in ``lang``
+    with use_language(lang):
+        sections = [
+            results_section(
+                "pvt",
+                gettext("Quick count (observers' protocol copies)"),
+                [pvt],
+                intro=gettext(
+                    "Observers copied the protocol at {n} randomly drawn stations. The quick "
+                    "count tests the tabulation; protocols that changed between the station and "
+                    "the centre are listed station by station."
+                ).format(n=n_observed),
+            ),
+            results_section(
+                "cameras",
+                gettext("Camera monitoring"),
+                [cams, cam_status],
+                intro=gettext(
+                    "Watchers counted voters on the cameras of {n} stations chosen by the "
+                    "commission (not a random sample). Windows when a camera was turned away or "
+                    "dark are missing data, never zero voters."
+                ).format(n=n_cameras),
+            ),
+            results_section(
+                "claims",
+                gettext("Published claims (the real 2024 election)"),
+                [claims],
+                intro=gettext(
+                    "The public figures about the real election of 7 February 2024 (example "
+                    "dataset shipped with pollwatch), reconciled with each other and with "
+                    "arithmetic."
+                ),
+            ),
+            rollup_section(fusion["rollup"]),
+            # a dossier writes its sentences when it is built: the report's copies are built
+            # in the report's language (the bundle above holds the English ones)
+            dossier_section(
+                fusion["dossiers"]
+                if lang == "en"
+                else station_dossiers(fusion["station_ids"], **fusion["dossier_inputs"]),
+                fusion["ranks"],
+            ),
+        ]
+        paths = write_all(analysis, out, extra_sections=sections, lang=lang)
     paths.update({f"data/{k}": v for k, v in files.items()})
-    paths["evidence bundle"] = bundle
-    paths["service database"] = out / "service" / "pollwatch.db"
+    paths[N_("evidence bundle")] = bundle  # (the CLI lists the outputs by these names)
+    paths[N_("service database")] = out / "service" / "pollwatch.db"
     sources = {
         "pvt": pvt,
         "cameras": cams,
@@ -265,7 +295,7 @@ def fuse_sources(
     import numpy as np
     import polars as pl
 
-    from pollwatch.fusion import fused_scores, rollup, station_dossier
+    from pollwatch.fusion import fused_scores, rollup
     from pollwatch.service.sources.dossier import observer_reports_from_db
     from pollwatch.service.sources.evidence import open_database
 
@@ -292,9 +322,9 @@ def fuse_sources(
         cameras=cams,
         election=election,
         truth=truth["stuffed"].to_numpy() > 0,
-        truth_totals={
-            "ballots added (stuffing)": float(truth["ballots_added"].sum()),
-            "fraudulent votes for the leader": float(truth["fraud"].sum()),
+        truth_totals={  # quantity names: shown translated in the roll-up's summary
+            N_("ballots added (stuffing)"): float(truth["ballots_added"].sum()),
+            N_("fraudulent votes for the leader"): float(truth["fraud"].sum()),
         },
     )
     # the top stations overall, then the top observed ones (where observers' evidence and photos are)
@@ -302,24 +332,32 @@ def fuse_sources(
     seen = set(top["station_id"].to_list())
     obs = fused.table.filter(pl.col("observed") & ~pl.col("station_id").is_in(list(seen)))
     top = pl.concat([top, obs.sort(["rank", "station_id"]).head(max(n_dossiers // 2, 1))])
-    dossiers = [
-        station_dossier(
-            sid,
-            election=election,
-            analysis=analysis,
-            pvt=pvt,
-            copies=copies,
-            cameras=cams,
-            camera_status=status,
-            observer_reports=reports,
-            camera_estimate=camera_estimate,
-        )
-        for sid in top["station_id"]
-    ]
+    inputs = {
+        "election": election,
+        "analysis": analysis,
+        "pvt": pvt,
+        "copies": copies,
+        "cameras": cams,
+        "camera_status": status,
+        "observer_reports": reports,
+        "camera_estimate": camera_estimate,
+    }
+    top_ids = top["station_id"].to_list()
     return {
         "fused": fused,
         "rollup": roll,
-        "dossiers": dossiers,
+        "dossiers": station_dossiers(top_ids, **inputs),
         "ranks": top["rank"].to_list(),
         "observer_reports": reports,
+        "station_ids": top_ids,
+        "dossier_inputs": inputs,
     }
+
+
+def station_dossiers(station_ids: list[str], **inputs: Any) -> list[StationDossier]:
+    """The dossiers of ``station_ids`` from the demo's sources (``inputs``: the keyword
+    arguments of :func:`pollwatch.fusion.station_dossier`), their sentences in the language of
+    the enclosing ``use_language``."""
+    from pollwatch.fusion import station_dossier
+
+    return [station_dossier(sid, **inputs) for sid in station_ids]

@@ -110,6 +110,45 @@ def direction_label(code: str) -> str:
     return labels.get(code, code)
 
 
+def _code_words(code: str | None) -> str:
+    """A code written inside a statement (an observer report's category and severity, a camera
+    status or event) in words in the current language; an unknown code with its underscores
+    as spaces (the English of every code here is exactly that)."""
+    labels = {
+        # observers' fraud reports (evidence.FRAUD_CATEGORIES)
+        "ballot_stuffing": pgettext("incident category", "ballot stuffing"),
+        "carousel": pgettext("incident category", "carousel"),
+        "multiple_voting": pgettext("incident category", "multiple voting"),
+        "counting_irregularities": pgettext("incident category", "counting irregularities"),
+        "vote_buying": pgettext("incident category", "vote buying"),
+        "coercion": pgettext("incident category", "coercion"),
+        # their severity ("no": none given)
+        "low": pgettext("incident severity", "low"),
+        "medium": pgettext("incident severity", "medium"),
+        "high": pgettext("incident severity", "high"),
+        "critical": pgettext("incident severity", "critical"),
+        "no": pgettext("incident severity", "no"),
+        # camera statuses and events (cameras.data.STATUSES, EVENT_KINDS)
+        "online": pgettext("camera status", "online"),
+        "offline": pgettext("camera status", "offline"),
+        "audio_muted": pgettext("camera status", "audio muted"),
+        "turned_away": pgettext("camera status", "turned away"),
+        "covered": pgettext("camera status", "covered"),
+        "box_out_of_frame": pgettext("camera status", "box out of frame"),
+        "frozen": pgettext("camera status", "frozen"),
+        "black": pgettext("camera status", "black"),
+        "stuffing_seen": pgettext("camera event", "stuffing seen"),
+        "group_arrival": pgettext("camera event", "group arrival"),
+        "angle_change": pgettext("camera event", "angle change"),
+        "box_opened": pgettext("camera event", "box opened"),
+        "staff_at_box": pgettext("camera event", "staff at box"),
+        "camera_restarted": pgettext("camera event", "camera restarted"),
+        "other": pgettext("camera event", "other"),
+    }
+    code = str(code)
+    return labels.get(code, code.replace("_", " "))
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """One thing a source says about the station: its ``strength`` (hard, testimony,
@@ -454,7 +493,9 @@ def _read_observers(o: ObserverEvidence | None) -> Reading:
                 gettext(", verified") if r.status == "verified" else ""
             )
             text = gettext("{form} reported ({severity} severity{backing})").format(
-                form=str(r.form).replace("_", " "), severity=r.severity or "no", backing=backing
+                form=_code_words(r.form),
+                severity=_code_words(r.severity or "no"),
+                backing=backing,
             ) + (f": {r.description}" if r.description else "")
             out.append(Statement(src, "testimony", "flags", text))
         return out, "agree"
@@ -567,9 +608,7 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
     if other := cam.other_events:
         text = gettext("camera events: {events}").format(
             events=", ".join(
-                gettext("{event} at {time}").format(
-                    event=str(e.event).replace("_", " "), time=e.time
-                )
+                gettext("{event} at {time}").format(event=_code_words(e.event), time=e.time)
                 for e in other[:6]
             )
         )
@@ -579,9 +618,7 @@ def _read_cameras(cam: CameraEvidence | None) -> Reading:
             "camera status: {events} (outage windows are missing data, not zero voters)"
         ).format(
             events=", ".join(
-                gettext("{event} at {time}").format(
-                    event=str(e.status).replace("_", " "), time=e.time
-                )
+                gettext("{event} at {time}").format(event=_code_words(e.status), time=e.time)
                 for e in outages[:6]
             )
         )

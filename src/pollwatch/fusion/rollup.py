@@ -28,17 +28,26 @@ from scipy.stats import fisher_exact
 
 from pollwatch.fusion.auc import auc
 from pollwatch.fusion.score import FusedScores
+from pollwatch.i18n import N_, gettext
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 __all__ = ["Rollup", "rollup"]
 
-#: source -> (coverage column, flag column, single-source score column)
+#: source -> (coverage column, flag column, single-source score column); the names stay English
+#: keys in the result and are translated where the summary shows them
 SOURCES: dict[str, tuple[str | None, str, str]] = {
-    "forensics": (None, "forensic_flag", "forensic_points"),
-    "cameras": ("camera_watched", "camera_flag", "camera_points"),
-    "protocol copies": ("observed", "protocol_flag", "protocol_points"),
-    "observers' reports": ("observed", "incident_flag", "incident_points"),
+    N_("forensics"): (None, "forensic_flag", "forensic_points"),
+    N_("cameras"): ("camera_watched", "camera_flag", "camera_points"),
+    N_("protocol copies"): ("observed", "protocol_flag", "protocol_points"),
+    N_("observers' reports"): ("observed", "incident_flag", "incident_points"),
 }
+#: the fused score's key among the AUCs
+FUSION = N_("fusion")
+#: the fixed caveat written with the AUCs (a note, translated where it is shown)
+AUC_NOTE = N_(
+    "AUC over all stations: a station a source does not cover scores zero for it. "
+    "Weights were fixed in advance, not fitted to this truth."
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class Rollup(ResultMixin):
     scope}``; ``aucs``/``aucs_covered``: AUC by source (and ``fusion``) when a truth was given;
     ``by_group``: one row per constituency (``level``) with the same counts, the camera lower
     bound and the Shpilkin excess where available.
+
+    The fields keep English source names and sentences (``to_dict`` is read by scripts);
+    :meth:`summary` writes them in the language of the enclosing
+    ``pollwatch.i18n.use_language`` when it is called.
     """
 
     level: str | None
@@ -67,6 +80,9 @@ class Rollup(ResultMixin):
     fusion_beats_all: bool | None
     notes: tuple[str, ...]
     by_group: pl.DataFrame = field(repr=False)
+    #: each estimate's scope as (English template, its numbers), so that the summary can
+    #: write it in the display language; ``estimates`` keeps the English for the JSON
+    _scopes: tuple[tuple[str, dict], ...] = field(default=(), repr=False, compare=False)
 
     _dict_exclude = ("by_group",)
 
@@ -76,66 +92,129 @@ class Rollup(ResultMixin):
         return out
 
     def summary(self) -> Summary:
+        """The summary in the current language (``pollwatch.i18n.use_language``): the source
+        names, labels, sentence and fixed note are translated here, at display time; the
+        numbers are formatted as in English."""
         rows = [
-            (f"{k} flags", f"{v['flagged']:,} of {v['covered']:,} covered stations")
+            (
+                gettext("{source} flags").format(source=gettext(k)),
+                gettext("{flagged} of {covered} covered stations").format(
+                    flagged=f"{v['flagged']:,}", covered=f"{v['covered']:,}"
+                ),
+            )
             for k, v in self.flags.items()
         ]
-        rows += [(f"both {k}", f"{v:,}") for k, v in self.overlaps.items() if v]
+        rows += [
+            (
+                gettext("both {first} & {second}").format(first=gettext(a), second=gettext(b)),
+                f"{v:,}",
+            )
+            for (a, b), v in ((_pair(k), v) for k, v in self.overlaps.items())
+            if v
+        ]
         for k, c in self.conditional.items():
             rows.append(
                 (
-                    f"P({k} flag | forensic flag)",
-                    f"{_p(c['p_if_forensic'])} (n={c['n_forensic']:,}) vs {_p(c['p_if_not'])} without "
-                    f"(n={c['n_not']:,}); Fisher p = {_g(c['p_value'])}",
+                    gettext("P({source} flag | forensic flag)").format(source=gettext(k)),
+                    gettext(
+                        "{p_forensic} (n={n_forensic}) vs {p_not} without (n={n_not}); "
+                        "Fisher p = {p_value}"
+                    ).format(
+                        p_forensic=_p(c["p_if_forensic"]),
+                        n_forensic=f"{c['n_forensic']:,}",
+                        p_not=_p(c["p_if_not"]),
+                        n_not=f"{c['n_not']:,}",
+                        p_value=_g(c["p_value"]),
+                    ),
                 )
             )
-        for e in self.estimates:
-            iv = "" if e["low"] is None else f" [{fmt_int(e['low'])}, {fmt_int(e['high'])}]"
+        scopes = self._scopes if len(self._scopes) == len(self.estimates) else ()
+        for i, e in enumerate(self.estimates):
+            iv = "" if e["low"] is None else f" [{_int(e['low'])}, {_int(e['high'])}]"
+            if scopes:
+                template, args = scopes[i]
+                scope = gettext(template).format(**args)
+            else:  # built without its templates: a fixed scope is still a catalogue message
+                scope = _tr(e["scope"])
             rows.append(
-                (f"{e['source']}: {e['quantity']}", f"{fmt_int(e['estimate'])}{iv} — {e['scope']}")
+                (
+                    f"{_tr(e['source'])}: {_tr(e['quantity'])}",
+                    f"{_int(e['estimate'])}{iv} — {scope}",
+                )
             )
         for k, v in self.aucs.items():
             cov = self.aucs_covered.get(k)
             rows.append(
                 (
-                    f"AUC {k}",
+                    gettext("AUC {source}").format(source=gettext(k)),
                     f"{v:.3f}"
                     + (
-                        f" (covered stations: {cov:.3f})"
-                        if cov is not None and k != "fusion" and not math.isnan(cov)
+                        gettext(" (covered stations: {auc})").format(auc=f"{cov:.3f}")
+                        if cov is not None and k != FUSION and not math.isnan(cov)
                         else ""
                     ),
                 )
             )
         text = (
-            f"{self.n_multi:,} of {self.n_stations:,} stations are flagged by two or more sources. "
+            gettext(
+                "{n_multi} of {n_stations} stations are flagged by two or more sources."
+            ).format(n_multi=f"{self.n_multi:,}", n_stations=f"{self.n_stations:,}")
+            + " "
             + self._agreement_text()
         )
         if self.aucs:
-            best = max((k for k in self.aucs if k != "fusion"), key=lambda k: _nan0(self.aucs[k]))
-            text += (
-                f" Against the known truth ({self.truth_label}), the fused score ranks the stations with AUC "
-                f"{self.aucs['fusion']:.3f}, the best single source ({best}) {self.aucs[best]:.3f}."
+            best = max((k for k in self.aucs if k != FUSION), key=lambda k: _nan0(self.aucs[k]))
+            text += " " + gettext(
+                "Against the known truth ({truth}), the fused score ranks the stations with AUC "
+                "{auc_fusion}, the best single source ({best}) {auc_best}."
+            ).format(
+                truth=_tr(self.truth_label or ""),
+                auc_fusion=f"{self.aucs[FUSION]:.3f}",
+                best=gettext(best),
+                auc_best=f"{self.aucs[best]:.3f}",
             )
-        return Summary("Sources side by side", text, rows, self.notes)
+        notes = [_tr(n) for n in self.notes]
+        return Summary(gettext("Sources side by side"), text, rows, notes)
 
     def _agreement_text(self) -> str:
         bits = []
         for k, c in self.conditional.items():
             if c["n_forensic"] and c["n_not"]:
                 bits.append(
-                    f"{k} flag {_p(c['p_if_forensic'])} of the stations forensics flags and "
-                    f"{_p(c['p_if_not'])} of the others"
+                    gettext(
+                        "{source} flag {p_forensic} of the stations forensics flags and "
+                        "{p_not} of the others"
+                    ).format(
+                        source=gettext(k),
+                        p_forensic=_p(c["p_if_forensic"]),
+                        p_not=_p(c["p_if_not"]),
+                    )
                 )
-        return ("Where they overlap, " + "; ".join(bits) + ".") if bits else ""
+        return gettext("Where they overlap, {list}.").format(list="; ".join(bits)) if bits else ""
+
+
+def _tr(text: str) -> str:
+    """``text`` translated where the catalogue has it (``gettext("")`` is the header)."""
+    return gettext(text) if text else text
+
+
+def _pair(key: str) -> tuple[str, str]:
+    """The two source names of an ``overlaps`` key (``"a & b"``; no source name holds " & ")."""
+    a, _, b = key.partition(" & ")
+    return a, b
 
 
 def _p(x: float) -> str:
-    return "n/a" if x is None or math.isnan(x) else f"{100 * x:.1f} %"
+    return gettext("n/a") if x is None or math.isnan(x) else f"{100 * x:.1f} %"
+
+
+def _int(x: float | None) -> str:
+    """``fmt_int`` with its "n/a" (a one-sided interval's missing end) translated."""
+    return gettext("n/a") if x is None or math.isnan(x) else fmt_int(x)
 
 
 def _g(x: float) -> str:
-    return "n/a" if x is None or math.isnan(x) else f"{x:.2g}"
+    return gettext("n/a") if x is None or math.isnan(x) else f"{x:.2g}"
 
 
 def _nan0(x: float) -> float:
@@ -169,56 +248,79 @@ def _extracted(analysis: Any, name: str) -> dict:
     return ex.get(name) or {}
 
 
+def _row(
+    source: str,
+    quantity: str,
+    estimate: float,
+    low: float | None,
+    high: float | None,
+    scope: str,
+    **numbers: str,
+) -> tuple[dict, tuple[str, dict]]:
+    """One estimate row (its ``scope`` in English, for the JSON) and its scope's template with
+    the numbers that fill it (for the summary in the display language)."""
+    row = {
+        "source": source,
+        "quantity": quantity,
+        "estimate": estimate,
+        "low": low,
+        "high": high,
+        "scope": scope.format(**numbers),
+    }
+    return row, (scope, numbers)
+
+
 def _estimates(
     fused: FusedScores, analysis: Any, pvt: Any, cameras: Any, election: Any, truth: dict | None
-) -> list[dict]:
-    rows: list[dict] = []
+) -> list[tuple[dict, tuple[str, dict]]]:
+    rows: list[tuple[dict, tuple[str, dict]]] = []
     sh = _extracted(analysis, "shpilkin")
     if sh.get("excess_votes") is not None:
         rows.append(
-            {
-                "source": "forensics (Shpilkin)",
-                "quantity": "excess votes for the leader",
-                "estimate": sh["excess_votes"],
-                "low": sh.get("excess_votes_low"),
-                "high": sh.get("excess_votes_high"),
-                "scope": "all stations; turnout above the natural peak (model-based)",
-            }
+            _row(
+                N_("forensics (Shpilkin)"),
+                N_("excess votes for the leader"),
+                sh["excess_votes"],
+                sh.get("excess_votes_low"),
+                sh.get("excess_votes_high"),
+                N_("all stations; turnout above the natural peak (model-based)"),
+            )
         )
     mx = _extracted(analysis, "mixture")
     if mx.get("fraudulent_votes") is not None:
         rows.append(
-            {
-                "source": "forensics (mixture)",
-                "quantity": "fraudulent votes",
-                "estimate": mx["fraudulent_votes"],
-                "low": mx.get("fraudulent_votes_low"),
-                "high": mx.get("fraudulent_votes_high"),
-                "scope": "all stations; incremental and extreme fraud classes (model-based)",
-            }
+            _row(
+                N_("forensics (mixture)"),
+                N_("fraudulent votes"),
+                mx["fraudulent_votes"],
+                mx.get("fraudulent_votes_low"),
+                mx.get("fraudulent_votes_high"),
+                N_("all stations; incremental and extreme fraud classes (model-based)"),
+            )
         )
     # a one-sided bound (official lines with ballots no camera sees) bounds nothing added
     if cameras is not None and getattr(cameras, "direction", None) != "official below camera":
         rows.append(
-            {
-                "source": "cameras",
-                "quantity": "ballots added, lower bound",
-                "estimate": cameras.lower_bound_added,
-                "low": cameras.lower_bound_added,
-                "high": None,
-                "scope": f"{cameras.n_compared:,} watched stations only (not a random sample); "
-                "a conservative lower bound",
-            }
+            _row(
+                N_("cameras"),
+                N_("ballots added, lower bound"),
+                cameras.lower_bound_added,
+                cameras.lower_bound_added,
+                None,
+                N_("{n} watched stations only (not a random sample); a conservative lower bound"),
+                n=f"{cameras.n_compared:,}",
+            )
         )
         rows.append(
-            {
-                "source": "cameras",
-                "quantity": "official minus camera estimate",
-                "estimate": cameras.official_total - cameras.estimate_total,
-                "low": None,
-                "high": None,
-                "scope": f"{cameras.n_compared:,} watched stations",
-            }
+            _row(
+                N_("cameras"),
+                N_("official minus camera estimate"),
+                cameras.official_total - cameras.estimate_total,
+                None,
+                None,
+                N_("{n} watched stations"),
+                n=f"{cameras.n_compared:,}",
+            )
         )
     if pvt is not None and election is not None:
         row = _pvt_leader_shift(pvt, election)
@@ -230,44 +332,46 @@ def _estimates(
             if m.field == lead and m.copy is not None and m.official is not None:
                 shift += m.official - m.copy
         rows.append(
-            {
-                "source": "protocol copies",
-                "quantity": "leader votes added between station and centre",
-                "estimate": float(shift),
-                "low": float(shift),
-                "high": float(shift),
-                "scope": f"{pvt.protocols.stations_compared:,} copied protocols (exact there; not extrapolated)",
-            }
+            _row(
+                N_("protocol copies"),
+                N_("leader votes added between station and centre"),
+                float(shift),
+                float(shift),
+                float(shift),
+                N_("{n} copied protocols (exact there; not extrapolated)"),
+                n=f"{pvt.protocols.stations_compared:,}",
+            )
         )
     if truth:
         for k, v in truth.items():
+            # the caller's quantity names: shown translated where the catalogue has them
             rows.append(
-                {
-                    "source": "simulation truth",
-                    "quantity": k,
-                    "estimate": float(v),
-                    "low": None,
-                    "high": None,
-                    "scope": "what was injected (known only in a simulation)",
-                }
+                _row(
+                    N_("simulation truth"),
+                    k,
+                    float(v),
+                    None,
+                    None,
+                    N_("what was injected (known only in a simulation)"),
+                )
             )
     return rows
 
 
-def _pvt_leader_shift(pvt: Any, election: Any) -> dict | None:
+def _pvt_leader_shift(pvt: Any, election: Any) -> tuple[dict, tuple[str, dict]] | None:
     lead = election.leader.name
     row = next((r for r in pvt.official.rows if r.quantity == lead), None)
     if row is None:
         return None
     valid = float(election.totals()["valid"])
-    return {
-        "source": "quick count (PVT)",
-        "quantity": "leader votes: official minus PVT estimate",
-        "estimate": (row.official - row.estimate) * valid,
-        "low": (row.official - row.high) * valid,
-        "high": (row.official - row.low) * valid,
-        "scope": "tabulation only: stuffing and carousel inside the station's count are invisible to it",
-    }
+    return _row(
+        N_("quick count (PVT)"),
+        N_("leader votes: official minus PVT estimate"),
+        (row.official - row.estimate) * valid,
+        (row.official - row.high) * valid,
+        (row.official - row.low) * valid,
+        N_("tabulation only: stuffing and carousel inside the station's count are invisible to it"),
+    )
 
 
 def rollup(
@@ -278,7 +382,7 @@ def rollup(
     cameras: Any = None,
     election: Any = None,
     truth: np.ndarray | None = None,
-    truth_label: str = "injected stuffing",
+    truth_label: str = N_("injected stuffing"),
     truth_totals: dict[str, float] | None = None,
     level: str | None = None,
 ) -> Rollup:
@@ -328,13 +432,11 @@ def rollup(
                 aucs_cov[k] = auc(t[score].to_numpy()[m], y[m]) if m.any() else math.nan
             else:
                 aucs_cov[k] = aucs[k]
-        aucs["fusion"] = auc(t["fused"].to_numpy(), y)
-        beats = all(aucs["fusion"] > _nan0(v) for k, v in aucs.items() if k != "fusion")
-        notes.append(
-            "AUC over all stations: a station a source does not cover scores zero for it. "
-            "Weights were fixed in advance, not fitted to this truth."
-        )
+        aucs[FUSION] = auc(t["fused"].to_numpy(), y)
+        beats = all(aucs[FUSION] > _nan0(v) for k, v in aucs.items() if k != FUSION)
+        notes.append(AUC_NOTE)
     by_group = _by_group(t, level, analysis)
+    estimates = _estimates(fused, analysis, pvt, cameras, election, truth_totals)
     return Rollup(
         level,
         t.height,
@@ -342,20 +444,21 @@ def rollup(
         overlaps,
         n_multi,
         conditional,
-        tuple(_estimates(fused, analysis, pvt, cameras, election, truth_totals)),
+        tuple(row for row, _ in estimates),
         aucs,
         aucs_cov,
         truth_label if truth is not None else None,
         beats,
         tuple(notes),
         by_group,
+        tuple(scope for _, scope in estimates),
     )
 
 
 def _by_group(t: pl.DataFrame, level: str | None, analysis: Any) -> pl.DataFrame:
     key = level or "__all__"
     if level is None:
-        t = t.with_columns(pl.lit("all").alias(key))
+        t = t.with_columns(pl.lit(N_("all")).alias(key))
     n_flags = reduce(operator.add, (pl.col(SOURCES[k][1]).cast(pl.Int64) for k in SOURCES))
     g = (
         t.with_columns(n_flags.alias("__n"))
