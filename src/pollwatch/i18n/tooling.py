@@ -1,7 +1,8 @@
 """Extraction and checking of the catalogues (``scripts/i18n.py``, ``tests/i18n``).
 
 Strings are extracted from ``src/pollwatch`` with the mapping in the repository's ``babel.cfg``:
-Python (the calls ``_``, ``gettext``, ``ngettext``, ``N_``, ``N_plural``, ``lazy_gettext``), the Jinja2
+Python (the calls ``_``, ``gettext``, ``ngettext``, ``N_``, ``N_plural``, ``lazy_gettext``,
+``note``, ``note_plural``), the Jinja2
 templates (``{{ _("...") }}``, ``{% trans %}``) and the shipped checklists (``service/forms``,
 read by :func:`extract_checklist`). ``check`` is what CI runs: the catalogues must hold exactly
 the extracted msgids, each translated, none fuzzy, with the same placeholders as the English.
@@ -27,7 +28,13 @@ from babel.messages.pofile import read_po, write_po
 from pollwatch.i18n import DEFAULT, DOMAIN, LANGS, po_path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/pollwatch
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "N_plural": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "lazy_gettext": None,
+    "N_plural": (1, 2),
+    "note": None,  # pollwatch.i18n.note: a sentence with numbers, translated where shown
+    "note_plural": (1, 2),
+}
 TRANSLATED = tuple(lang for lang in LANGS if lang != DEFAULT)
 
 
