@@ -833,9 +833,7 @@ def _methods_html(analysis) -> str:
             block += f"<p>{esc(t.explanation)}</p>"
         calib = (analysis.calibration or calibration_notes()).get(name)
         if calib:
-            block += (
-                f"<p class='muted'>{esc(TEXT['methods_calibration'].format(text=plain(calib)))}</p>"
-            )
+            block += f"<p class='muted'>{esc(TEXT['methods_calibration'].format(text=plain(translated(calib))))}</p>"
         if name == "carousel":
             block += _carousel_html(res, country)
         elif name == "digits" and not _digit_rows_shown(analysis):
