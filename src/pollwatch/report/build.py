@@ -53,6 +53,7 @@ from pollwatch.report.glossary import (
 )
 from pollwatch.report.html import Headline, Report, Section, labels_translated
 from pollwatch.results import Summary
+from pollwatch.validate.findings import message as finding_message
 
 esc = _html.escape
 
@@ -714,18 +715,20 @@ def _quality_html(analysis) -> str:
     )
     for r, why in f.skipped.items():
         parts.append(
-            f"<p class='muted'>{esc(TEXT['quality_not_checked'].format(check=term(r).name, why=plain(str(why))))}</p>"
+            f"<p class='muted'>{esc(TEXT['quality_not_checked'].format(check=term(r).name, why=plain(translated(why))))}</p>"
         )
     for rule, examples in f.examples(5).items():
         items = "".join(
             "<li>"
             + esc(
                 TEXT["quality_example_line"].format(
-                    station=r["station_id"], line=r["source_line"], message=plain(str(r["message"]))
+                    station=r["station_id"],
+                    line=r["source_line"],
+                    message=plain(translated(finding_message(r))),
                 )
                 if r.get("source_line") is not None
                 else TEXT["quality_example"].format(
-                    station=r["station_id"], message=plain(str(r["message"]))
+                    station=r["station_id"], message=plain(translated(finding_message(r)))
                 )
             )
             + "</li>"
