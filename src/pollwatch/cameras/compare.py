@@ -26,7 +26,7 @@ from pollwatch.cameras.lines import (
     visible_ballots,
 )
 from pollwatch.errors import DataIssue, IngestError
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model.derived import ISSUED_PARTS, has_issued
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
@@ -416,9 +416,11 @@ def compare_official(
             source="given by the caller",
         )
         notes.append(
-            "The official figures were given without their protocol lines; they are compared "
-            "as if they counted only ballots a camera can see (in-station, election day). If "
-            "they include the mobile box or early voters, the flags are not valid."
+            note(
+                "The official figures were given without their protocol lines; they are compared "
+                "as if they counted only ballots a camera can see (in-station, election day). If "
+                "they include the mobile box or early voters, the flags are not valid."
+            )
         )
     else:
         ob = _official(official, basis)
@@ -453,7 +455,10 @@ def compare_official(
     n_missing = int(np.sum((estimate.status == ESTIMATED) & np.isnan(off)))
     if n_missing:
         notes.append(
-            f"{n_missing} estimated station(s) have no official figure and are not compared."
+            note(
+                "{n} estimated station(s) have no official figure and are not compared.",
+                n=n_missing,
+            )
         )
     if not upper:
         excess = np.where(ok, np.maximum(0.0, lo - off), np.nan)

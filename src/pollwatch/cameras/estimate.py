@@ -50,7 +50,7 @@ from pollwatch.cameras.agreement import (
 from pollwatch.cameras.data import apply_status
 from pollwatch.cameras.profile import POOLED, DayProfile, learn_profile
 from pollwatch.errors import InputDataError, SmallSampleWarning
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 ESTIMATED = "estimated"
@@ -430,7 +430,7 @@ def estimate_turnout(
             SmallSampleWarning,
             stacklevel=2,
         )
-        notes.append("No station had enough usable coverage to be estimated.")
+        notes.append(note("No station had enough usable coverage to be estimated."))
     return CameraEstimate(
         station_id=ids,
         stratum=strat.astype(str),
