@@ -177,7 +177,7 @@ def _fmt(x: float, unit: str) -> str:
 
 def _gap(x: float, unit: str) -> str:
     if unit == "%":
-        return note("{x} percentage points", x=f"{x:,.2f}")
+        return note("{x} percentage points", x=format(x, ",.2f"))
     return f"{round(x):,}"
 
 
@@ -241,8 +241,8 @@ def _pairwise(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                                 b=b.source,
                                 b_value=b.shown(),
                                 gap=_gap(gap, a.unit),
-                                a_tol=f"{a.tolerance:g}",
-                                b_tol=f"{b.tolerance:g}",
+                                a_tol=format(a.tolerance, "g"),
+                                b_tol=format(b.tolerance, "g"),
                             ),
                             notes,
                         ),
@@ -277,7 +277,7 @@ def _exit_polls(winner_claims: list[Claim], winner: str | None) -> list[ClaimFin
     for p in polls:
         for f in finals[:1]:
             size = (
-                note("{n} interviews", n=f"{p.sample_size:,}")
+                note("{n} interviews", n=format(p.sample_size, ","))
                 if p.sample_size
                 else note("sample size not published")
             )
@@ -297,7 +297,7 @@ def _exit_polls(winner_claims: list[Claim], winner: str | None) -> list[ClaimFin
                             size=size,
                             stations=st,
                             official=f.shown(),
-                            gap=f"{abs(p.value - f.value):.2f}",
+                            gap=format(abs(p.value - f.value), ".2f"),
                         ),
                         p.note,
                     ),
@@ -337,14 +337,14 @@ def _turnout_rule(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                                 "turnout was computed on a larger list (e.g. including voters added on "
                                 "the day) than the one published.",
                                 turnout=t.shown(),
-                                registered=f"{r.value:,.0f}",
-                                implied=f"{implied:,.0f}",
-                                votes=f"{v.value:,.0f}",
+                                registered=format(r.value, ",.0f"),
+                                implied=format(implied, ",.0f"),
+                                votes=format(v.value, ",.0f"),
                                 what=what,
                                 t_source=t.source,
                                 r_source=r.source,
                                 v_source=v.source,
-                                most=f"{most:,.0f}",
+                                most=format(most, ",.0f"),
                             ),
                         )
                     )
@@ -380,9 +380,9 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                                 source=s.source,
                                 name=name,
                                 share=s.shown(),
-                                votes=f"{v.value:,.0f}",
-                                valid=f"{x.value:,.0f}",
-                                pct=f"{pct:.3f}",
+                                votes=format(v.value, ",.0f"),
+                                valid=format(x.value, ",.0f"),
+                                pct=format(pct, ".3f"),
                                 decimals=s.decimals,
                             ),
                         )
@@ -397,8 +397,8 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                             note(
                                 "{name} has {votes} votes, more than the {valid} valid votes.",
                                 name=name,
-                                votes=f"{v.value:,.0f}",
-                                valid=f"{x.value:,.0f}",
+                                votes=format(v.value, ",.0f"),
+                                valid=format(x.value, ",.0f"),
                             ),
                         )
                     )
@@ -417,10 +417,10 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                                 "The {n} candidates' votes sum to {total}, not the {valid} valid "
                                 "votes given by {source} (a gap of {gap}).",
                                 n=len(per),
-                                total=f"{total:,.0f}",
-                                valid=f"{x.value:,.0f}",
+                                total=format(total, ",.0f"),
+                                valid=format(x.value, ",.0f"),
                                 source=x.source,
-                                gap=f"{total - x.value:+,.0f}",
+                                gap=format(total - x.value, "+,.0f"),
                             ),
                         )
                     )
@@ -444,7 +444,7 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                             "{source}'s candidate shares sum to {total} %, more than 100 % even "
                             "allowing for rounding.",
                             source=source,
-                            total=f"{total:.2f}",
+                            total=format(total, ".2f"),
                         ),
                     )
                 )
