@@ -35,7 +35,7 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import SmallSampleWarning
-from pollwatch.i18n import gettext, note
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary
 
 WINDOW_KEY = ["station_id", "window_start", "window_end"]
@@ -80,7 +80,7 @@ class WatcherAgreement(ResultMixin):
     level: float
     notes: tuple[str, ...] = ()
     measured: bool = False
-    source: str = "unmeasured: default"
+    source: str = N_("unmeasured: default")
     systematic_sd: float = DEFAULT_SYSTEMATIC_SD
     mean_difference: float = float("nan")  # reference − others, per window (Bland–Altman bias)
     limits_of_agreement: ConfidenceInterval = ConfidenceInterval(float("nan"), float("nan"))
@@ -331,8 +331,10 @@ def watcher_agreement(
                 delta=delta_s,
             )
         )
-    src = f"double counts: {n} windows" + (
-        f" against {reference}" if reference else " between watchers"
+    src = (
+        note("double counts: {n} windows against {reference}", n=n, reference=reference)
+        if reference
+        else note("double counts: {n} windows between watchers", n=n)
     )
     return WatcherAgreement(
         n,

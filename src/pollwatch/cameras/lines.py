@@ -31,8 +31,8 @@ import polars as pl
 from pollwatch.i18n import N_, note
 from pollwatch.model.fields import FIELD_BY_NAME
 
-LIKE_WITH_LIKE = "like with like"
-BOUND = "bound"
+LIKE_WITH_LIKE = N_("like with like")
+BOUND = N_("bound")
 
 
 @dataclass(frozen=True)

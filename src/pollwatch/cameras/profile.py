@@ -15,7 +15,7 @@ import numpy as np
 
 from pollwatch.cameras.data import format_time
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
-from pollwatch.i18n import note
+from pollwatch.i18n import N_, note
 from pollwatch.results import ResultMixin, Summary
 
 POOLED = "(all)"
@@ -35,7 +35,7 @@ class DayProfile(ResultMixin):
     n_stations: dict[str, int]
     replicates: dict[str, np.ndarray] = field(default_factory=dict)
     seed: int | None = None
-    source: str = "learned from fully watched stations"
+    source: str = N_("learned from fully watched stations")
     notes: tuple[str, ...] = ()
     _dict_exclude = ("replicates",)
 
