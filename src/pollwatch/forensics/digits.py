@@ -81,6 +81,10 @@ def last_digits(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.int64) % 10
 
 
+#: a flagged test's code as a reader sees it (the codes stay in results.json)
+_TESTS = {"last": N_("last")}
+
+
 def _label(label: str) -> str:
     """A row's label for a reader: a candidate's name as it is, ``ballots cast`` (a Note)
     in the current language."""
@@ -212,7 +216,12 @@ class DigitsResult(ResultMixin):
 
     def summary(self) -> Summary:
         lead = self.row(self.scrutiny)
-        flagged = [f"{_label(r.label)} ({', '.join(r.flagged)})" for r in self.rows if r.flagged]
+        # the tests by their codes (2BL, C05s), "last" (the last-digit test) in words
+        flagged = [
+            f"{_label(r.label)} ({', '.join(gettext(_TESTS.get(t, t)) for t in r.flagged)})"
+            for r in self.rows
+            if r.flagged
+        ]
         text = " ".join(
             [
                 gettext("Second-digit (2BL), last-digit and 0/5 tests on {n} stations.").format(
