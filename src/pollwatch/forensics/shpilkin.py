@@ -315,7 +315,12 @@ class ShpilkinResult(ResultMixin):
             rows.append(("sum of regional estimates", fmt_int(self.regions_sum)))
         rows += [
             ("stations used", f"{self.n_used:,} of {self.n_stations:,}"),
-            ("bin width / turnout", f"{self.params.bin_pp:g} pp / {self.params.basis}"),
+            (
+                "bin width / turnout",
+                gettext("{width} pp / {basis}").format(
+                    width=format(self.params.bin_pp, "g"), basis=self.params.basis
+                ),
+            ),
         ]
         if self.seed is not None:
             rows.append(("seed", str(self.seed)))

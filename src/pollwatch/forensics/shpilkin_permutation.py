@@ -104,7 +104,9 @@ class PermutationTest(ResultMixin):
             ("excess votes (national kernel)", fmt_int(self.excess)),
             (
                 "permutation p-value",
-                f"{self.pvalue:.3g} ({self.n_perm} permutations, seed {self.seed})",
+                gettext("{p} ({n} permutations, seed {seed})").format(
+                    p=format(self.pvalue, ".3g"), n=self.n_perm, seed=self.seed
+                ),
             ),
         ]
         if q:

@@ -164,6 +164,9 @@ def _headline(doc: dict) -> Headline:
 
 # the headline's calibrated tests and their kinds, as results.json names them
 # (forensics.headline), for the report's table
+#: the two readings of the regional excess bounds, by their results.json keys, in words
+_READING_KEYS = {"flat": N_("flat"), "trend": N_("trend")}
+
 _RULE_WORDS = {
     "regional excess: permutation test": N_("regional excess: permutation test"),
     "unit-by-unit mixture: manufactured share": N_("unit-by-unit mixture: manufactured share"),
@@ -349,7 +352,9 @@ def _diagnostics_html(doc: dict) -> str:
         )
         rows.append(
             (
-                gettext("regional excess beyond the permutation null D ({key})").format(key=key),
+                gettext("regional excess beyond the permutation null D ({key})").format(
+                    key=gettext(_READING_KEYS[key])
+                ),
                 _int(r["beyond_null"]),
                 gettext("under-reads under fraud; permutation p = {p} ({units})").format(
                     p=format_number(r["pvalue"], 3), units=translated(eb.get("units", ""))

@@ -186,9 +186,14 @@ class CoarseSharesResult(ResultMixin):
             ]
         )
         rows = [
-            ("fabricated coarse shares", f"{self.fraud_pct:.3f} % of stations"),
             (
-                f"{100 * self.level:g} % resampling interval",
+                "fabricated coarse shares",
+                gettext("{pct} % of stations").format(pct=format(self.fraud_pct, ".3f")),
+            ),
+            (
+                gettext("{level} % resampling interval").format(
+                    level=format(100 * self.level, "g")
+                ),
                 f"{self.interval.low:.3f} – {self.interval.high:.3f} %",
             ),
             ("Monte Carlo p (null mean)", f"{self.pvalue:.4f} ({self.null_mean:.3f} %)"),
@@ -196,10 +201,16 @@ class CoarseSharesResult(ResultMixin):
             ("stations (excluded)", f"{self.n_stations:,} ({self.n_excluded:,})"),
             (
                 "settings",
-                f"{self.n_resamples} resamples, bw {self.bw:g}, grid {self.grid}, "
-                f"{self.n_components}-component mixtures",
+                gettext("{n} resamples, bw {bw}, grid {grid}, {k}-component mixtures").format(
+                    n=self.n_resamples, bw=format(self.bw, "g"), grid=self.grid, k=self.n_components
+                ),
             ),
-            ("seed", f"{self.seed} (entropy {self.seed_entropy}); {self.backend}"),
+            (
+                "seed",
+                gettext("{seed} (entropy {entropy}); {backend}").format(
+                    seed=self.seed, entropy=self.seed_entropy, backend=self.backend
+                ),
+            ),
         ]
         return Summary("Coarse vote shares (Rozenas RKD)", text, rows, self.notes)
 

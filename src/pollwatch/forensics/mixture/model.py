@@ -21,7 +21,7 @@ from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.compute.seam import check_seed
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics.mixture import _em as em
-from pollwatch.i18n import gettext, note
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -36,6 +36,12 @@ from pollwatch.results import (
 __all__ = ["MixtureResult", "fraud_mixture", "CLASSES"]
 
 CLASSES = ("no_fraud", "incremental", "extreme")
+#: the classes in words, where a summary shows them
+_CLASS_WORDS = {
+    "no_fraud": N_("no fraud"),
+    "incremental": N_("incremental"),
+    "extreme": N_("extreme"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,10 @@ class MixtureResult(ResultMixin):
 
         lvl = f"{100 * self.level:g} %"
         rows = [
-            (f"π {name.replace('_', ' ')}", fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct))
+            (
+                gettext("π {fraud_class}").format(fraud_class=gettext(_CLASS_WORDS[name])),
+                fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct),
+            )
             for name in CLASSES
         ]
         rows += [
