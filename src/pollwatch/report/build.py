@@ -52,7 +52,7 @@ from pollwatch.report.glossary import (
     term,
 )
 from pollwatch.report.html import Headline, Report, Section, labels_translated
-from pollwatch.results import Summary
+from pollwatch.results import Skipped, Summary
 from pollwatch.validate.findings import message as finding_message
 
 esc = _html.escape
@@ -846,6 +846,13 @@ def _methods_html(analysis) -> str:
             block += _carousel_html(res, country)
         elif name == "digits" and not _digit_rows_shown(analysis):
             block += f"<p>{esc(TEXT['digits_small'].format(n=DIGITS_MIN_COUNTS))}</p>"
+        elif isinstance(res, Skipped):  # Skipped.summary(), its reason in the report's language
+            block += summary_html(
+                Summary(
+                    res.method,
+                    gettext("Not computed: {reason}.").format(reason=translated(res.reason)),
+                )
+            )
         else:
             try:
                 block += summary_html(res.summary())
