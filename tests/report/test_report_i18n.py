@@ -4,6 +4,7 @@ numbers in the language's notation; the exports keep their codes."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from pollwatch.report import build_report, render, results_section, write_all
 from pollwatch.report.glossary import SECTIONS
 from pollwatch.results import Summary
 from pollwatch.simulate import simulate_election
+from pollwatch.simulate.config import Carousel, FraudConfig, Rounding, Stuffing
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +42,19 @@ def test_report_in_language(pages, analysis, lang):
         assert want != term.source_name and want in headings, key
         assert term.source_name not in headings, key
 
-    # the methods' summaries: their titles and row labels are translated and checked; the
-    # sentence, the values and the notes, which the methods write around their numbers, are
-    # English still and left out of the check
-    def labels_only(m: re.Match) -> str:
-        block = re.sub(r"<p>.*?</p>|<td>.*?</td>|<ul class='notes'>.*?</ul>", "", m[0], flags=re.S)
-        return block
-
-    own = re.sub(r"<div class='pw-summary'>.*?</div>", labels_only, page, flags=re.S)
-    assert "<div class='pw-summary'><h4>" in own
-    assert tooling.leftover_english(own, lang) == []
+    # the whole page, the methods' summaries included (their sentences, values and notes)
+    assert "<div class='pw-summary'><h4>" in page
+    assert tooling.leftover_english(page, lang) == []
+    # the report's own numbers in the language's notation; the methods' sentences, values and
+    # notes keep the notation they were written in, so they are left out of this one check
+    own = re.sub(
+        r"<div class='pw-summary'>.*?</div>",
+        lambda m: re.sub(
+            r"<p>.*?</p>|<td>.*?</td>|<ul class='notes'>.*?</ul>", "", m[0], flags=re.S
+        ),
+        page,
+        flags=re.S,
+    )
     # the official turnout in the language's notation (decimal comma in az and ru)
     turnout = analysis.doc["election"]["turnout"]
     assert format_pct(turnout, 1, lang) in own and format_pct(turnout, 1, "en") not in own
@@ -85,6 +90,84 @@ def test_source_sections_summaries_translated():
     assert "<h4>Параллельный подсчёт (PVT)</h4>" in section.html
     assert "<th>сообщили участков</th>" in section.html
     assert "12 stations reported." in section.html  # the method's own sentence: English still
+
+
+# -- no English left a reader sees (issue 22) ---------------------------------------------------
+#: a run of three or more Latin-letter words: an English phrase in a Russian page
+_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[\s,;:()/.\-]+[A-Za-z][A-Za-z'’\-]*){2,}")
+#: proper names and codes a Russian page keeps in Latin letters: the authors and journals of
+#: the methods' sources (a citation is written as published) and method codes
+ALLOWED = (
+    "Klimek et al",
+    "Klimek, Yegorov, Hanel",
+    "Ann. Appl. Stat",
+    "Kobak, Shpilkin",
+    "Ferrari, McAlister",
+    "Deckert, Myagkov",
+    "Political Analysis",
+)
+
+
+def english_runs(page: str, data: set[str]) -> list[str]:
+    """Runs of 3+ Latin words a reader of ``page`` sees, after taking out the election's own
+    data (its name, candidates, regions, station ids: ``data``), paths to ``docs/`` and
+    :data:`ALLOWED` names.
+    Scripts, styles and ``<code>`` (results.json as it is, English on purpose) are not read."""
+    page = re.sub(r"<(script|style|code)\b[^>]*>.*?</\1>", " ", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", page))
+    for name in sorted(data, key=len, reverse=True):
+        text = text.replace(name, " ")
+    text = re.sub(r"\bdocs/[\w/.\-]+\.md\b", " ", text)  # a path to this repository's docs
+    runs = []
+    for line in text.split("\n"):
+        for m in _RUN.finditer(line):
+            if not any(m[0].startswith(a) or a.startswith(m[0]) for a in ALLOWED):
+                runs.append(m[0])
+    return sorted(set(runs))
+
+
+@pytest.fixture(scope="module")
+def fraud():
+    """A Russian-layout election with stuffing, carousel voting and rounded protocols: it
+    makes the methods write their notes (merged units, small strata, absentee lines)."""
+    sim = simulate_election(
+        3000,
+        seed=4,
+        fraud=FraudConfig(stuffing=Stuffing(0.2), carousel=Carousel(0.1), rounding=Rounding(0.1)),
+        layout="russia",
+    )
+    analysis = analyze(sim.election, seed=1)
+    e = analysis.election
+    data = {str(e.meta.name)} | {c.name for c in e.candidates}
+    data |= {str(x) for x in e.table["station_id"].unique().to_list()}
+    for level in e.meta.hierarchy:
+        data |= {str(x) for x in set(e.level(level).tolist())}
+    return analysis, {x for x in data if re.search("[A-Za-z]", x)}
+
+
+def test_russian_report_of_a_fraudulent_election_has_no_english_left(fraud):
+    """Every sentence, note, table value, source and calibration line of a Russian report is
+    Russian: the notes the methods wrote at analysis time are said again from their parts."""
+    analysis, data = fraud
+    en = render(build_report(analysis, lang="en"))
+    ru = render(build_report(analysis, lang="ru"))
+    assert len(english_runs(en, data)) > 100  # the check reads the English report's text
+    left = english_runs(ru, data)
+    assert left == [], left
+
+
+def test_english_run_check_sees_a_note(fraud):
+    """A note left in English (the carousel's absentee-certificate caveat) is found."""
+    analysis, data = fraud
+    ru = render(build_report(analysis, lang="ru"))
+    said = gettext(
+        "Russian absentee certificates are valid anywhere in the country, so only the "
+        "national balance is an identity; per-constituency excesses show travel too",
+        "ru",
+    )
+    assert said in ru
+    english = "Russian absentee certificates are valid anywhere in the country"
+    assert english in english_runs(ru.replace(said, english + "."), data)
 
 
 @pytest.mark.browser

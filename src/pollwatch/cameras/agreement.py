@@ -35,7 +35,7 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import SmallSampleWarning
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary
 
 WINDOW_KEY = ["station_id", "window_start", "window_end"]
@@ -80,7 +80,7 @@ class WatcherAgreement(ResultMixin):
     level: float
     notes: tuple[str, ...] = ()
     measured: bool = False
-    source: str = "unmeasured: default"
+    source: str = N_("unmeasured: default")
     systematic_sd: float = DEFAULT_SYSTEMATIC_SD
     mean_difference: float = float("nan")  # reference − others, per window (Bland–Altman bias)
     limits_of_agreement: ConfidenceInterval = ConfidenceInterval(float("nan"), float("nan"))
@@ -239,20 +239,30 @@ def watcher_agreement(
     notes: list[str] = []
     if n < 2:
         if reference is not None and reference not in set(tallies["watcher"].to_list()):
-            notes.append(f"The reference count {reference!r} appears in no tally.")
+            notes.append(
+                note(
+                    "The reference count {reference} appears in no tally.",
+                    reference=repr(reference),
+                )
+            )
         if n == 0 and tallies["watcher"].n_unique() > 1:
-            notes.append("Several watchers but no window counted by more than one of them.")
+            notes.append(note("Several watchers but no window counted by more than one of them."))
         if n == 1:
             warnings.warn(
                 "only one double-counted window: watcher error is not measured",
                 SmallSampleWarning,
                 stacklevel=2,
             )
-            notes.append("Only one double-counted window: watcher error not measured.")
+            notes.append(note("Only one double-counted window: watcher error not measured."))
+        phi_s, delta_s = f"{phi0:g}", f"{delta0:.0%}"
         notes.append(
-            f"Watcher error is unmeasured: the intervals use the default φ_w = {phi0:g} per "
-            f"counted voter and δ = {delta0:.0%} all-day error (docs/cameras.md, 'Watcher "
-            "error'). Have a random share of windows counted twice to measure it."
+            note(
+                "Watcher error is unmeasured: the intervals use the default φ_w = {phi} per "
+                "counted voter and δ = {delta} all-day error (docs/cameras.md, 'Watcher "
+                "error'). Have a random share of windows counted twice to measure it.",
+                phi=phi_s,
+                delta=delta_s,
+            )
         )
         nan = float("nan")
         return WatcherAgreement(
@@ -269,7 +279,9 @@ def watcher_agreement(
     b_ = np.array([r[1] for r in rows], float)
     kappa, se, ci = _ratio(a_, b_, level)
     if not math.isfinite(kappa):
-        notes.append("The other watchers counted no voters on double-counted windows: κ undefined.")
+        notes.append(
+            note("The other watchers counted no voters on double-counted windows: κ undefined.")
+        )
     s2, means = np.array([r[2] for r in rows]), np.array([r[3] for r in rows])
     phi = float(np.sum(s2) / np.sum(means)) if np.sum(means) > 0 else 0.0
     d = a_ - b_
@@ -297,19 +309,32 @@ def watcher_agreement(
             tau2 = max(0.0, float(ks.var(ddof=1)) - float(np.mean([se_w[w] ** 2 for w in by_w])))
         se_w["(pooled)"] = math.sqrt(se_w["(pooled)"] ** 2 + tau2)
         systematic = se_w["(pooled)"] / kappa
+        n_s = f"{n:,}"
         notes.append(
-            f"κ measured against {reference} on {n:,} windows: {len(by_w)} watcher(s) with "
-            f"≥ {MIN_PAIRS} windows have their own κ, the others the pooled one."
+            note(
+                "κ measured against {reference} on {n} windows: {n_own} watcher(s) with "
+                "≥ {min_pairs} windows have their own κ, the others the pooled one.",
+                reference=reference,
+                n=n_s,
+                n_own=len(by_w),
+                min_pairs=MIN_PAIRS,
+            )
         )
     else:
+        delta_s = f"{delta0:.0%}"
         notes.append(
-            "The double counts compare watchers with each other, not with a reference count: "
-            "they measure the random error φ_w, not voters every watcher missed; the all-day "
-            f"error δ keeps its default ({delta0:.0%}). Name a reference "
-            "(the video counter or a supervisor) to measure and correct it."
+            note(
+                "The double counts compare watchers with each other, not with a reference count: "
+                "they measure the random error φ_w, not voters every watcher missed; the all-day "
+                "error δ keeps its default ({delta}). Name a reference "
+                "(the video counter or a supervisor) to measure and correct it.",
+                delta=delta_s,
+            )
         )
-    src = f"double counts: {n} windows" + (
-        f" against {reference}" if reference else " between watchers"
+    src = (
+        note("double counts: {n} windows against {reference}", n=n, reference=reference)
+        if reference
+        else note("double counts: {n} windows between watchers", n=n)
     )
     return WatcherAgreement(
         n,

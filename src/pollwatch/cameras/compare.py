@@ -26,7 +26,7 @@ from pollwatch.cameras.lines import (
     visible_ballots,
 )
 from pollwatch.errors import DataIssue, IngestError
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, note, translated
 from pollwatch.model.derived import ISSUED_PARTS, has_issued
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
@@ -40,6 +40,17 @@ _OFFICIAL_COLUMNS = (
     "voters",
 )
 
+#: a camera's statuses (cameras.data.STATUSES) as words where a summary shows them
+_STATUS_WORDS = (
+    N_("online"),
+    N_("offline"),
+    N_("audio muted"),
+    N_("turned away"),
+    N_("covered"),
+    N_("box out of frame"),
+    N_("frozen"),
+    N_("black"),
+)
 ABOVE = "official above camera"
 BELOW = "official below camera"
 
@@ -281,26 +292,34 @@ class CameraComparison(ResultMixin):
 
     def summary(self) -> Summary:
         pct = f"{100 * self.level:.0f} %"
-        side = "upper" if self.direction == ABOVE else "lower"
         rows = [
-            ("official figure", str(self.official_lines.get("formula", "as given"))),
-            ("comparison", str(self.official_lines.get("comparison", LIKE_WITH_LIKE))),
+            ("official figure", gettext(str(self.official_lines.get("formula", "as given")))),
+            ("comparison", gettext(str(self.official_lines.get("comparison", LIKE_WITH_LIKE)))),
             ("stations compared", f"{self.n_compared:,}"),
             (
-                f"official {self.direction.split()[1]} the {pct} {side} bound",
-                f"{self.n_exceeds:,} (about {self.expected_chance_exceeds:.1f} expected by chance "
-                "were no station altered)",
+                (
+                    gettext("official above the {pct} upper bound")
+                    if self.direction == ABOVE
+                    else gettext("official below the {pct} lower bound")
+                ).format(pct=pct),
+                gettext("{n} (about {expected} expected by chance were no station altered)").format(
+                    n=f"{self.n_exceeds:,}", expected=f"{self.expected_chance_exceeds:.1f}"
+                ),
             ),
             (
-                f"flagged, false discovery rate {100 * self.fdr:g} % (Benjamini–Hochberg)",
-                f"{self.n_flagged:,} (of them about {self.expected_false_flags:.1f} expected false)",
+                gettext("flagged, false discovery rate {fdr} % (Benjamini–Hochberg)").format(
+                    fdr=format(100 * self.fdr, "g")
+                ),
+                gettext("{n} (of them about {expected} expected false)").format(
+                    n=f"{self.n_flagged:,}", expected=f"{self.expected_false_flags:.1f}"
+                ),
             ),
             ("hard: still flagged were the hidden windows the busiest", f"{self.n_hard:,}"),
             ("official voters (compared stations)", fmt_int(self.official_total)),
             ("camera estimate (compared stations)", fmt_int(self.estimate_total)),
             ("ratio official / camera", f"{self.ratio_overall:.3f}"),
             ("added ballots, conservative lower bound", fmt_int(self.lower_bound_added)),
-            ("watcher error", self.watcher_error or "n/a"),
+            ("watcher error", translated(self.watcher_error) or gettext("n/a")),
         ]
         if self.n_no_official:
             rows.append(
@@ -308,8 +327,8 @@ class CameraComparison(ResultMixin):
             )
         above = self.direction == ABOVE
         official = gettext("Official figure: {formula} ({comparison}).").format(
-            formula=self.official_lines.get("formula", "as given"),
-            comparison=self.official_lines.get("comparison", LIKE_WITH_LIKE),
+            formula=gettext(str(self.official_lines.get("formula", "as given"))),
+            comparison=gettext(str(self.official_lines.get("comparison", LIKE_WITH_LIKE))),
         )
         flagged = (
             gettext(
@@ -409,16 +428,18 @@ def compare_official(
     elif isinstance(official, Mapping):
         ob = OfficialBallots(
             figures=dict(official),
-            formula="as given",
+            formula=N_("as given"),
             lines=(),
             exact=True,
             profile="stated",
             source="given by the caller",
         )
         notes.append(
-            "The official figures were given without their protocol lines; they are compared "
-            "as if they counted only ballots a camera can see (in-station, election day). If "
-            "they include the mobile box or early voters, the flags are not valid."
+            note(
+                "The official figures were given without their protocol lines; they are compared "
+                "as if they counted only ballots a camera can see (in-station, election day). If "
+                "they include the mobile box or early voters, the flags are not valid."
+            )
         )
     else:
         ob = _official(official, basis)
@@ -453,7 +474,10 @@ def compare_official(
     n_missing = int(np.sum((estimate.status == ESTIMATED) & np.isnan(off)))
     if n_missing:
         notes.append(
-            f"{n_missing} estimated station(s) have no official figure and are not compared."
+            note(
+                "{n} estimated station(s) have no official figure and are not compared.",
+                n=n_missing,
+            )
         )
     if not upper:
         excess = np.where(ok, np.maximum(0.0, lo - off), np.nan)
@@ -507,11 +531,14 @@ class CameraStatusSummary(ResultMixin):
 
     def summary(self) -> Summary:
         rows = [
-            (f"cameras ever {k.replace('_', ' ')}", f"{v:,} of {self.n_cameras:,}")
+            (
+                gettext("cameras ever {status}").format(status=gettext(k.replace("_", " "))),
+                gettext("{n} of {total}").format(n=f"{v:,}", total=f"{self.n_cameras:,}"),
+            )
             for k, v in sorted(self.ever.items())
         ]
         rows += [
-            (f"{h}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(s.items())))
+            (f"{h}", ", ".join(f"{gettext(k.replace('_', ' '))} {v}" for k, v in sorted(s.items())))
             for h, s in self.by_hour.items()
             if s
         ]

@@ -44,6 +44,7 @@ import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from pollwatch.i18n import note
 from pollwatch.results import ResultMixin, Summary
 
 __all__ = [
@@ -166,8 +167,11 @@ class DoubleCountPlan(ResultMixin):
         notes: tuple[str, ...] = ()
         if self.unassigned:
             notes = (
-                f"{len(self.unassigned)} selected window(s) have no eligible second watcher: "
-                "add watchers to the pool.",
+                note(
+                    "{n} selected window(s) have no eligible second watcher: "
+                    "add watchers to the pool.",
+                    n=len(self.unassigned),
+                ),
             )
         return Summary("Double counting", text, rows, notes)
 

@@ -50,11 +50,13 @@ from pollwatch.cameras.agreement import (
 from pollwatch.cameras.data import apply_status
 from pollwatch.cameras.profile import POOLED, DayProfile, learn_profile
 from pollwatch.errors import InputDataError, SmallSampleWarning
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note, translated
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 ESTIMATED = "estimated"
 INSUFFICIENT = "insufficient coverage"
+#: the interval targets as words where a summary shows them ("expected count")
+_TARGET_WORDS = {"expected": N_("expected"), "realised": N_("realised")}
 NO_PROFILE = "no day profile"
 
 _DISPERSIONS = ("pearson", "negbin", "poisson")
@@ -171,7 +173,10 @@ class CameraEstimate(ResultMixin):
             ("stations watched", f"{self.n_stations:,}"),
             ("windows per day", f"{self.n_windows:,}"),
             ("estimated", f"{self.n_estimated:,}"),
-            (f"insufficient coverage (W < {self.min_coverage:g})", f"{n_ins:,}"),
+            (
+                gettext("insufficient coverage (W < {w})").format(w=format(self.min_coverage, "g")),
+                f"{n_ins:,}",
+            ),
             ("voters counted on usable windows", fmt_int(float(self.counted.sum()))),
             (
                 "estimated full-day voters (estimated stations)",
@@ -183,15 +188,19 @@ class CameraEstimate(ResultMixin):
             ),
             (
                 "dispersion / interval / target",
-                f"{self.dispersion_method} / {self.interval_method} / {self.target} count",
+                gettext("{dispersion} / {interval} / {target} count").format(
+                    dispersion=self.dispersion_method,
+                    interval=self.interval_method,
+                    target=gettext(_TARGET_WORDS.get(self.target, self.target)),
+                ),
             ),
-            ("day profile", self.profile.source),
-            ("watcher error", self.agreement.source),
+            ("day profile", translated(self.profile.source)),
+            ("watcher error", translated(self.agreement.source)),
             (
                 "profile bootstrap",
-                f"{self.n_boot} replicates, seed {self.seed}"
+                gettext("{n} replicates, seed {seed}").format(n=self.n_boot, seed=self.seed)
                 if self.profile.replicates
-                else "none (profile given)",
+                else gettext("none (profile given)"),
             ),
         ]
         text = gettext(
@@ -430,7 +439,7 @@ def estimate_turnout(
             SmallSampleWarning,
             stacklevel=2,
         )
-        notes.append("No station had enough usable coverage to be estimated.")
+        notes.append(note("No station had enough usable coverage to be estimated."))
     return CameraEstimate(
         station_id=ids,
         stratum=strat.astype(str),

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from pollwatch.i18n import N_, note
 from pollwatch.model.fields import FIELD_BY_NAME
 
-LIKE_WITH_LIKE = "like with like"
-BOUND = "bound"
+LIKE_WITH_LIKE = N_("like with like")
+BOUND = N_("bound")
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,10 @@ PROFILES: dict[str, CountryLines] = {
         "Art. 65 (early voting), Art. 66 (voting outside the premises); preset "
         "src/pollwatch/ingest/presets/russia_cec.toml",
         caveats=(
-            "Since 2020 voting may last several days (67-FZ Art. 63.1): the in-station line "
-            "then covers every day, so the tallies must cover every voting day too.",
+            N_(
+                "Since 2020 voting may last several days (67-FZ Art. 63.1): the in-station line "
+                "then covers every day, so the tallies must cover every voting day too."
+            ),
         ),
     ),
 }
@@ -237,8 +240,12 @@ def visible_ballots(election, profile: str | None = None) -> OfficialBallots:
     n_blank = len(ids) - len(values)
     if n_blank:
         notes.append(
-            f"{n_blank} station(s) have an empty protocol line among {formula.describe()}: "
-            "no official figure, not compared."
+            note(
+                "{n} station(s) have an empty protocol line among {formula}: "
+                "no official figure, not compared.",
+                n=n_blank,
+                formula=formula.describe(),
+            )
         )
     present_hidden = tuple(h for h in prof.hidden if election.has(h))
     if formula.exact:
@@ -246,10 +253,13 @@ def visible_ballots(election, profile: str | None = None) -> OfficialBallots:
     else:
         removed = tuple(h for h in formula.minus if h in prof.hidden)
         notes.append(
-            f"The official figure ({formula.describe()}) includes ballots a camera on the "
-            "stationary box cannot see (mobile box or early voters) and the protocol does not "
-            "separate them: the comparison is a one-sided bound (official ≥ ballots the camera "
-            "can see), so only an official figure below the camera count can be flagged."
+            note(
+                "The official figure ({formula}) includes ballots a camera on the "
+                "stationary box cannot see (mobile box or early voters) and the protocol does not "
+                "separate them: the comparison is a one-sided bound (official ≥ ballots the camera "
+                "can see), so only an official figure below the camera count can be flagged.",
+                formula=formula.describe(),
+            )
         )
     return OfficialBallots(
         figures=values,
@@ -280,11 +290,14 @@ def stated_official(
     else:
         src = what
         notes.append(
-            f"The official figures ({column}) are not known to exclude mobile-box and early "
-            "ballots, which a camera cannot see: the comparison is a one-sided bound, so only "
-            "an official figure below the camera count can be flagged. Give the in-station line "
-            "(column ballots_issued_station) or state it (--official-in-station) to compare "
-            "like with like."
+            note(
+                "The official figures ({column}) are not known to exclude mobile-box and early "
+                "ballots, which a camera cannot see: the comparison is a one-sided bound, so only "
+                "an official figure below the camera count can be flagged. Give the in-station "
+                "line (column ballots_issued_station) or state it (--official-in-station) to "
+                "compare like with like.",
+                column=column,
+            )
         )
     return OfficialBallots(
         figures=dict(values),

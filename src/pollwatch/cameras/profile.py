@@ -15,6 +15,7 @@ import numpy as np
 
 from pollwatch.cameras.data import format_time
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
+from pollwatch.i18n import N_, note
 from pollwatch.results import ResultMixin, Summary
 
 POOLED = "(all)"
@@ -34,7 +35,7 @@ class DayProfile(ResultMixin):
     n_stations: dict[str, int]
     replicates: dict[str, np.ndarray] = field(default_factory=dict)
     seed: int | None = None
-    source: str = "learned from fully watched stations"
+    source: str = N_("learned from fully watched stations")
     notes: tuple[str, ...] = ()
     _dict_exclude = ("replicates",)
 
@@ -122,8 +123,11 @@ def learn_profile(
         total = c.sum()
         if h != POOLED and (mask.sum() < min_stations or total <= 0):
             notes.append(
-                f"Stratum {h}: {int(mask.sum())} fully watched station(s); "
-                "the pooled profile is used."
+                note(
+                    "Stratum {stratum}: {n} fully watched station(s); the pooled profile is used.",
+                    stratum=h,
+                    n=int(mask.sum()),
+                )
             )
             warnings.warn(
                 f"stratum {h!r} has {int(mask.sum())} fully watched stations "
@@ -147,14 +151,14 @@ def learn_profile(
             DegenerateDataWarning,
             stacklevel=3,
         )
-        notes.append("No fully watched station: the day profile could not be learned.")
+        notes.append(note("No fully watched station: the day profile could not be learned."))
     elif n_st[POOLED] < min_stations:
         warnings.warn(
             f"only {n_st[POOLED]} fully watched stations: the day profile is weak",
             SmallSampleWarning,
             stacklevel=3,
         )
-        notes.append(f"Only {n_st[POOLED]} fully watched stations teach the day profile.")
+        notes.append(note("Only {n} fully watched stations teach the day profile.", n=n_st[POOLED]))
     return DayProfile(
         starts=starts,
         ends=ends,

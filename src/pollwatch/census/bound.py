@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from pollwatch.census.estimate import CensusEstimate
 from pollwatch.claims.model import Claim
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note, translated
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
 __all__ = ["ClaimVerdict", "WorstCase", "judge_claims", "worst_case"]
@@ -54,7 +54,10 @@ class WorstCase(ResultMixin):
                 "The {n} usable sheets show {total} votes; at most {more} more could exist "
                 "({basis})."
             ).format(
-                n=n, total=total, more=f"{self.uncollected_max:,}", basis=self.uncollected_basis
+                n=n,
+                total=total,
+                more=f"{self.uncollected_max:,}",
+                basis=translated(self.uncollected_basis),
             )
             if self.uncollected_max is not None
             else gettext(
@@ -84,9 +87,9 @@ def worst_case(
         collected_stations=collected_stations,
         uncollected_max=uncollected_registered,
         uncollected_basis=(
-            "registered voters at stations without a usable sheet"
+            note("registered voters at stations without a usable sheet")
             if uncollected_registered is not None
-            else "unknown"
+            else note("unknown")
         ),
         registered_total=registered_total,
     )
@@ -116,6 +119,10 @@ class ClaimVerdict:
             "possible": list(self.possible) if self.possible else None,
             "interval": list(self.interval) if self.interval else None,
         }
+
+
+#: the verdicts, as words where a summary shows them (results.json keeps the codes)
+VERDICT_WORDS = (N_("impossible"), N_("consistent"), N_("unverifiable"))
 
 
 def _pct(x: float) -> str:
@@ -163,7 +170,10 @@ def _judge(
         )
 
     if cl.stage != "final":
-        return verdict("unverifiable", f"a {cl.stage} figure: only final figures are judged")
+        return verdict(
+            "unverifiable",
+            note("a {stage} figure: only final figures are judged", stage=note(cl.stage)),
+        )
     q = cl.quantity
     cand = (
         winner
@@ -174,12 +184,17 @@ def _judge(
     )
     if q == "winner_share" and winner is None:
         return verdict(
-            "unverifiable", "the claim does not name the winner and no official file gives one"
+            "unverifiable",
+            note("the claim does not name the winner and no official file gives one"),
         )
     if cand is not None and cand not in w.collected_votes:
         return verdict(
             "unverifiable",
-            f"{cand!r} is not a candidate column of the sheets ({', '.join(w.collected_votes)})",
+            note(
+                "{candidate} is not a candidate column of the sheets ({columns})",
+                candidate=repr(cand),
+                columns=", ".join(w.collected_votes),
+            ),
         )
     u, basis = w.uncollected_max, w.uncollected_basis
     if u is None:
@@ -187,7 +202,10 @@ def _judge(
         if own is not None:
             u, basis = (
                 max(own - w.collected_total, 0),
-                f"the same source's own total of {own:,} valid votes minus the votes on the sheets",
+                note(
+                    "the same source's own total of {own} valid votes minus the votes on the sheets",
+                    own=format(own, ","),
+                ),
             )
     tol = cl.tolerance / 100 if cl.unit == "%" else cl.tolerance
     value = cl.value / 100 if cl.unit == "%" else cl.value
@@ -198,17 +216,28 @@ def _judge(
         if value + tol < w.collected_stations:
             return verdict(
                 "impossible",
-                f"{w.collected_stations:,} distinct stations have usable sheets, more than the {shown} claimed",
+                note(
+                    "{n} distinct stations have usable sheets, more than the {shown} claimed",
+                    n=format(w.collected_stations, ","),
+                    shown=shown,
+                ),
                 (w.collected_stations, float("inf")),
             )
         return verdict(
             "unverifiable",
-            f"at least {w.collected_stations:,} stations exist (usable sheets); the claim of {shown} is possible",
+            note(
+                "at least {n} stations exist (usable sheets); the claim of {shown} is possible",
+                n=format(w.collected_stations, ","),
+                shown=shown,
+            ),
         )
     if u is None:
         return verdict(
             "unverifiable",
-            "no station list with registered voters and no total from the same source: what lies outside the sheets is unbounded",
+            note(
+                "no station list with registered voters and no total from the same source: what "
+                "lies outside the sheets is unbounded"
+            ),
         )
 
     lo: float
@@ -217,15 +246,34 @@ def _judge(
         assert cand is not None
         v = w.collected_votes[cand]
         lo, hi = v / (T + u) if T + u else 0.0, (v + u) / (T + u) if T + u else 1.0
-        what = f"{cand}'s share"
-        arith = f"{cand} has {v:,} of {T:,} votes on the sheets; with at most {u:,} votes elsewhere ({basis}), the share lies in [{_pct(lo)}, {_pct(hi)}]"
+        what = note("{candidate}'s share", candidate=cand)
+        arith = note(
+            "{candidate} has {v} of {total} votes on the sheets; with at most {u} votes elsewhere "
+            "({basis}), the share lies in [{lo}, {hi}]",
+            candidate=cand,
+            v=format(v, ","),
+            total=format(T, ","),
+            u=format(u, ","),
+            basis=basis,
+            lo=_pct(lo),
+            hi=_pct(hi),
+        )
         if q == "winner_share":
             ahead = [(k, x) for k, x in w.collected_votes.items() if k != cand and x > v + u]
             if ahead:
                 k, x = ahead[0]
                 return verdict(
                     "impossible",
-                    f"{cand} cannot have won: {k} has {x:,} votes on the sheets, {x - v:,} more than {cand}, and at most {u:,} votes lie outside them ({basis})",
+                    note(
+                        "{candidate} cannot have won: {other} has {x} votes on the sheets, {more} "
+                        "more than {candidate}, and at most {u} votes lie outside them ({basis})",
+                        candidate=cand,
+                        other=k,
+                        x=format(x, ","),
+                        more=format(x - v, ","),
+                        u=format(u, ","),
+                        basis=basis,
+                    ),
                     (lo, hi),
                 )
         key = f"share:{cand}"
@@ -233,51 +281,106 @@ def _judge(
         assert cand is not None
         v = w.collected_votes[cand]
         lo, hi = v, v + u
-        what, key = f"{cand}'s votes", f"votes:{cand}"
-        arith = f"{cand} has {v:,} votes on the sheets and at most {u:,} more elsewhere ({basis}): [{v:,}, {v + u:,}]"
+        what, key = note("{candidate}'s votes", candidate=cand), f"votes:{cand}"
+        arith = note(
+            "{candidate} has {v} votes on the sheets and at most {u} more elsewhere ({basis}): "
+            "[{v}, {top}]",
+            candidate=cand,
+            v=format(v, ","),
+            u=format(u, ","),
+            basis=basis,
+            top=format(v + u, ","),
+        )
     elif q == "valid_votes":
         lo, hi = T, T + u
-        what, key = "valid votes", "valid_votes"
-        arith = f"the sheets show {T:,} valid votes and at most {u:,} more can exist ({basis}): [{T:,}, {T + u:,}]"
+        what, key = note("valid votes"), "valid_votes"
+        arith = note(
+            "the sheets show {total} valid votes and at most {u} more can exist ({basis}): "
+            "[{total}, {top}]",
+            total=format(T, ","),
+            u=format(u, ","),
+            basis=basis,
+            top=format(T + u, ","),
+        )
     elif q in ("ballots_cast", "turnout"):
         b = w.collected_ballots if w.collected_ballots is not None else T
         lo, hi = b, b + u
-        what, key = "ballots cast", "ballots_cast"
-        arith = f"the sheets show {b:,} ballots and at most {u:,} more can exist ({basis})"
+        what, key = note("ballots cast"), "ballots_cast"
+        arith = note(
+            "the sheets show {b} ballots and at most {u} more can exist ({basis})",
+            b=format(b, ","),
+            u=format(u, ","),
+            basis=basis,
+        )
         if q == "turnout":
             if not w.registered_total:
                 return verdict(
                     "unverifiable",
-                    "turnout needs the registered voters of every station (give --official)",
+                    note("turnout needs the registered voters of every station (give --official)"),
                 )
             R = w.registered_total
             lo, hi = b / R, (b + u) / R
-            what, key = "turnout", "turnout"
-            arith += f"; of {R:,} registered voters: [{_pct(lo)}, {_pct(hi)}]"
+            what, key = note("turnout"), "turnout"
+            arith = note(
+                "{arith}; of {registered} registered voters: [{lo}, {hi}]",
+                arith=arith,
+                registered=format(R, ","),
+                lo=_pct(lo),
+                hi=_pct(hi),
+            )
     else:
-        return verdict("unverifiable", f"the sheets say nothing about {q!r}")
+        return verdict(
+            "unverifiable", note("the sheets say nothing about {quantity}", quantity=repr(q))
+        )
 
     if value + tol < lo or value - tol > hi:
-        return verdict("impossible", f"{shown} is impossible: {arith}", (lo, hi))
+        return verdict(
+            "impossible", note("{shown} is impossible: {arith}", shown=shown, arith=arith), (lo, hi)
+        )
     iv = None
     if est is not None and key in est.names:
         e = est[key]
         iv = (e.interval.low, e.interval.high)
         inside = iv[0] - tol <= value <= iv[1] + tol
         fmt = _pct if e.unit == "share" else (lambda z: f"{z:,.0f}")
-        band = f"the coverage-corrected {est.confidence:.0%} interval for {what} is [{fmt(iv[0])}, {fmt(iv[1])}]"
+        band = note(
+            "the coverage-corrected {level} interval for {what} is [{low}, {high}]",
+            level=format(est.confidence, ".0%"),
+            what=what,
+            low=fmt(iv[0]),
+            high=fmt(iv[1]),
+        )
         if inside:
             return verdict(
-                "consistent", f"{shown} is possible ({arith}) and inside {band}", (lo, hi), iv
+                "consistent",
+                note(
+                    "{shown} is possible ({arith}) and inside {band}",
+                    shown=shown,
+                    arith=arith,
+                    band=band,
+                ),
+                (lo, hi),
+                iv,
             )
         return verdict(
             "unverifiable",
-            f"{shown} is possible in the worst case ({arith}) but outside {band}, which assumes {est.assumption}",
+            note(
+                "{shown} is possible in the worst case ({arith}) but outside {band}, which "
+                "assumes {assumption}",
+                shown=shown,
+                arith=arith,
+                band=band,
+                assumption=est.assumption,
+            ),
             (lo, hi),
             iv,
         )
     return verdict(
         "unverifiable",
-        f"{shown} is possible in the worst case ({arith}); no estimate to confirm it",
+        note(
+            "{shown} is possible in the worst case ({arith}); no estimate to confirm it",
+            shown=shown,
+            arith=arith,
+        ),
         (lo, hi),
     )

@@ -22,7 +22,7 @@ from pollwatch.census.estimate import (
 )
 from pollwatch.census.sheets import Sheets
 from pollwatch.claims.model import Claim
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.model.election import Election
 from pollwatch.results import ResultMixin, Summary, fmt_int, fmt_pct, jsonable
 
@@ -87,11 +87,23 @@ class CensusCheck(ResultMixin):
         }
         if self.claims:
             text += " " + gettext("Claims: {verdicts}.").format(
-                verdicts=", ".join(f"{n} {v}" for v, n in verdicts.items() if n)
+                verdicts=", ".join(
+                    gettext("{n} {kind}").format(n=n, kind=gettext(v))
+                    for v, n in verdicts.items()
+                    if n
+                )
             )
         rows = [(f"votes {k}", fmt_int(v)) for k, v in self.totals.items()]
         notes = [
-            f"{c.source}: {c.quantity} = {c.value:g} — {c.verdict}: {c.reason}" for c in self.claims
+            note(
+                "{source}: {quantity} = {value} — {verdict}: {reason}",
+                source=c.source,
+                quantity=c.quantity,
+                value=format(c.value, "g"),
+                verdict=note(c.verdict),
+                reason=c.reason,
+            )
+            for c in self.claims
         ]
         return Summary("Tally-sheet census", text, rows, notes)
 

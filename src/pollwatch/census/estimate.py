@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note, translated
 from pollwatch.results import ConfidenceInterval, ResultMixin, Summary, fmt_int, fmt_pct
 
 __all__ = [
@@ -84,14 +84,18 @@ class CensusEstimate(ResultMixin):
 
     @property
     def assumption(self) -> str:
-        cells = " × ".join(
-            [*self.strata, "station size"]
+        parts: list[str] = (
+            [*self.strata, note("station size")]
             if self.auxiliary.startswith("registered")
-            else [*self.strata] or ["all stations"]
+            else [*self.strata] or [note("all stations")]
         )
-        return (
-            f"within each post-stratum ({cells}), stations whose sheet was collected vote like "
-            "those whose sheet was not"
+        cells = parts[0]
+        for more in parts[1:]:  # "a × b × station size", each part said in words where shown
+            cells = note("{first} × {second}", first=cells, second=more)
+        return note(
+            "within each post-stratum ({cells}), stations whose sheet was collected vote like "
+            "those whose sheet was not",
+            cells=cells,
         )
 
     def __getitem__(self, name: str) -> Quantity:
@@ -137,7 +141,7 @@ class CensusEstimate(ResultMixin):
                     high=fmt_pct(lead.interval.high),
                 )
             )
-        said.append(gettext("Assumes {assumption}.").format(assumption=self.assumption))
+        said.append(gettext("Assumes {assumption}.").format(assumption=translated(self.assumption)))
         text = " ".join(said)
         rows = [
             (
@@ -186,7 +190,9 @@ def post_strata(
             if all(int((collected[m] & (cls == k)).sum()) >= 2 for k in range(size_classes)):
                 labels[m] = [cells[k] for k in cls]
                 continue
-            notes.append(f"{g}: size classes merged (a class had fewer than 2 sheets)")
+            notes.append(
+                note("{group}: size classes merged (a class had fewer than 2 sheets)", group=g)
+            )
         labels[m] = str(g)
     pooled = []
     for g in np.unique(labels):
@@ -196,9 +202,11 @@ def post_strata(
             labels[m] = "(pooled small groups)"
     if pooled:
         notes.append(
-            f"{len(pooled)} group(s) with fewer than 2 collected sheets pooled together: "
-            + ", ".join(map(str, pooled[:10]))
-            + (" …" if len(pooled) > 10 else "")
+            note(
+                "{n} group(s) with fewer than 2 collected sheets pooled together: {groups}",
+                n=len(pooled),
+                groups=", ".join(map(str, pooled[:10])) + (" …" if len(pooled) > 10 else ""),
+            )
         )
     pool = labels == "(pooled small groups)"
     if pool.any() and int((collected & pool).sum()) < 2:
@@ -206,10 +214,10 @@ def post_strata(
         if others:  # still too thin: join the pool to the best-covered stratum
             best = max(others, key=lambda g: int((collected & (labels == g)).sum()))
             labels[pool] = best
-            notes.append(f"the pooled groups were joined to {best!r}")
+            notes.append(note("the pooled groups were joined to {group}", group=repr(best)))
         else:
             labels[:] = "all"
-            notes.append("too few sheets to post-stratify: one stratum")
+            notes.append(note("too few sheets to post-stratify: one stratum"))
     codes = np.unique(labels, return_inverse=True)[1]
     return codes, notes
 
@@ -305,7 +313,7 @@ def coverage_corrected_estimate(
             out.append(Quantity("turnout", T_b / X, se, ConfidenceInterval(T_b / X - tq * se, T_b / X + tq * se), "share"))  # fmt: skip
         else:
             notes.append(
-                "turnout not estimated: some usable sheets do not show ballots in the boxes"
+                note("turnout not estimated: some usable sheets do not show ballots in the boxes")
             )
     return CensusEstimate(
         quantities=tuple(out),
@@ -365,9 +373,15 @@ def selection_check(
     widened = [k for k, v in report.items() if v["widened"]]
     notes = list(estimate.notes)
     if widened:
+        z_s = f"{z_limit:g}"
         notes.append(
-            "the collection is selective beyond the post-strata (replayed on the official "
-            f"figures it misses {len(widened)} of them by more than {z_limit:g} standard errors); "
-            "those intervals were widened by the miss: " + ", ".join(widened[:8])
+            note(
+                "the collection is selective beyond the post-strata (replayed on the official "
+                "figures it misses {n} of them by more than {z} standard errors); "
+                "those intervals were widened by the miss: {quantities}",
+                n=len(widened),
+                z=z_s,
+                quantities=", ".join(widened[:8]),
+            )
         )
     return dataclasses.replace(estimate, quantities=tuple(out), notes=tuple(notes)), report

@@ -27,6 +27,7 @@ import numpy as np
 
 from pollwatch.census.intake import qr_text
 from pollwatch.census.layouts import Layout
+from pollwatch.i18n import note
 
 __all__ = ["FieldReading", "SheetReading", "parse_qr", "read_sheet", "tesseract_available"]
 
@@ -190,14 +191,18 @@ def read_sheet(data: bytes, lay: Layout, candidates: tuple[str, ...]) -> SheetRe
         if nums and all(f in nums for f in fields):
             return SheetReading(tuple(FieldReading(f, nums[f], 1.0, "qr") for f in fields), station, sheet, qr)  # fmt: skip
         if nums:
-            notes.append("the QR code lacks some lines; those are read by OCR")
+            notes.append(note("the QR code lacks some lines; those are read by OCR"))
     if not tesseract_available():
-        notes.append("Tesseract is not installed (Debian: tesseract-ocr): no OCR")
+        notes.append(note("Tesseract is not installed (Debian: tesseract-ocr): no OCR"))
         return SheetReading(tuple(FieldReading(f, None, 0.0, "ocr") for f in fields), station, sheet, qr, tuple(notes))  # fmt: skip
     crops = _boxes(gray, len(fields))
     if len(crops) != len(fields):
         notes.append(
-            f"found {len(crops)} number boxes, expected {len(fields)}: nothing read by OCR"
+            note(
+                "found {n} number boxes, expected {expected}: nothing read by OCR",
+                n=len(crops),
+                expected=len(fields),
+            )
         )
         return SheetReading(tuple(FieldReading(f, None, 0.0, "ocr") for f in fields), station, sheet, qr, tuple(notes))  # fmt: skip
     got = _ocr(crops)

@@ -26,11 +26,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pollwatch.claims.model import Claim
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary
 
 __all__ = ["ClaimFinding", "ClaimsCheck", "check_claims", "computed_figures"]
+
+#: the kinds of finding and the stages of a figure, as words where a summary shows them
+#: (the codes themselves stay in results.json and the English summary)
+_WORDS = (
+    N_("impossible"),
+    N_("inconsistent"),
+    N_("disagreement"),
+    N_("data"),
+    N_("revision"),
+    N_("exit_poll"),
+    N_("final"),
+    N_("preliminary"),
+    N_("partial"),
+)
 
 SEVERITY = {
     "impossible": 3,
@@ -87,7 +101,7 @@ class ClaimsCheck(ResultMixin):
             gettext("{n} claims checked: {counts}.").format(
                 n=len(self.claims),
                 counts=", ".join(
-                    f"{n} {k}"
+                    gettext("{n} {kind}").format(n=n, kind=gettext(k))
                     for k, n in sorted(counts.items(), key=lambda kv: -SEVERITY.get(kv[0], 1))
                 ),
             )
@@ -95,7 +109,10 @@ class ClaimsCheck(ResultMixin):
             else gettext("{n} claims checked: no contradictions found.").format(n=len(self.claims))
         )
         rows = [
-            (f"{f.kind}: {f.quantity}", f.message)
+            (
+                gettext("{kind}: {quantity}").format(kind=gettext(f.kind), quantity=f.quantity),
+                f.message,
+            )
             for f in sorted(self.findings, key=lambda f: -f.severity)
         ]
         notes = [
@@ -159,7 +176,23 @@ def _fmt(x: float, unit: str) -> str:
 
 
 def _gap(x: float, unit: str) -> str:
-    return f"{x:,.2f} percentage points" if unit == "%" else f"{round(x):,}"
+    if unit == "%":
+        return note("{x} percentage points", x=format(x, ",.2f"))
+    return f"{round(x):,}"
+
+
+def _followed(finding: str, text: str) -> str:
+    """A finding followed by a claim's own note (the file's words, kept as written)."""
+    return note("{finding} {note}", finding=finding, note=text) if text else finding
+
+
+def _with_context(finding: str, context: str) -> str:
+    """A finding followed by the claims' own notes (the file's words, kept as written)."""
+    return (
+        note("{finding} Context: {context}", finding=finding, context=context)
+        if context
+        else finding
+    )
 
 
 def check_claims(claims: Iterable[Claim], computed: dict | Election | None = None) -> ClaimsCheck:
@@ -198,10 +231,21 @@ def _pairwise(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                         "disagreement",
                         q,
                         (a.label(), b.label()),
-                        f"{a.source} gives {a.shown()} and {b.source} gives {b.shown()}: they differ by "
-                        f"{_gap(gap, a.unit)}, more than rounding to the published precision allows "
-                        f"(±{a.tolerance:g} and ±{b.tolerance:g}); at most one can be right."
-                        + (f" Context: {notes}" if notes else ""),
+                        _with_context(
+                            note(
+                                "{a} gives {a_value} and {b} gives {b_value}: they differ by "
+                                "{gap}, more than rounding to the published precision allows "
+                                "(±{a_tol} and ±{b_tol}); at most one can be right.",
+                                a=a.source,
+                                a_value=a.shown(),
+                                b=b.source,
+                                b_value=b.shown(),
+                                gap=_gap(gap, a.unit),
+                                a_tol=format(a.tolerance, "g"),
+                                b_tol=format(b.tolerance, "g"),
+                            ),
+                            notes,
+                        ),
                     )
                 )
             elif "partial" not in (a.stage, b.stage):
@@ -210,8 +254,17 @@ def _pairwise(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                         "revision",
                         q,
                         (a.label(), b.label()),
-                        f"{a.stage} {a.shown()} ({a.source}) vs {b.stage} {b.shown()} ({b.source}): revised by "
-                        f"{_gap(gap, a.unit)}; ask what changed between the two.",
+                        note(
+                            "{a_stage} {a_value} ({a}) vs {b_stage} {b_value} ({b}): revised by "
+                            "{gap}; ask what changed between the two.",
+                            a_stage=note(a.stage),
+                            a_value=a.shown(),
+                            a=a.source,
+                            b_stage=note(b.stage),
+                            b_value=b.shown(),
+                            b=b.source,
+                            gap=_gap(gap, a.unit),
+                        ),
                     )
                 )
     return out
@@ -223,17 +276,31 @@ def _exit_polls(winner_claims: list[Claim], winner: str | None) -> list[ClaimFin
     out = []
     for p in polls:
         for f in finals[:1]:
-            size = f"{p.sample_size:,} interviews" if p.sample_size else "sample size not published"
-            st = f", {p.stations} stations" if p.stations else ""
+            size = (
+                note("{n} interviews", n=format(p.sample_size, ","))
+                if p.sample_size
+                else note("sample size not published")
+            )
+            st = note(", {n} stations", n=p.stations) if p.stations else ""
             out.append(
                 ClaimFinding(
                     "exit_poll",
                     "winner_share",
                     (p.label(), f.label()),
-                    f"Exit poll {p.shown()} ({p.source}; {size}{st}) vs official {f.shown()}: a gap of "
-                    f"{abs(p.value - f.value):.2f} pp. An exit poll asks voters outside and cannot see stuffed "
-                    "ballots or inflated turnout, so agreement is not verification."
-                    + (f" {p.note}" if p.note else ""),
+                    _followed(
+                        note(
+                            "Exit poll {poll} ({source}; {size}{stations}) vs official {official}: a "
+                            "gap of {gap} pp. An exit poll asks voters outside and cannot see stuffed "
+                            "ballots or inflated turnout, so agreement is not verification.",
+                            poll=p.shown(),
+                            source=p.source,
+                            size=size,
+                            stations=st,
+                            official=f.shown(),
+                            gap=format(abs(p.value - f.value), ".2f"),
+                        ),
+                        p.note,
+                    ),
                 )
             )
     return out
@@ -251,7 +318,10 @@ def _turnout_rule(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
     ):
         most = (t.value + t.tolerance) / 100 * (r.value + r.tolerance)
         implied = t.value / 100 * r.value
-        for q, what in (("valid_votes", "valid votes"), ("ballots_cast", "ballots cast")):
+        for q, what in (
+            ("valid_votes", note("valid votes")),
+            ("ballots_cast", note("ballots cast")),
+        ):
             for v in _pick(by_q, q):
                 if most < v.value - v.tolerance:
                     out.append(
@@ -259,11 +329,23 @@ def _turnout_rule(by_q: dict[str, list[Claim]]) -> list[ClaimFinding]:
                             "impossible",
                             "turnout",
                             (t.label(), r.label(), v.label()),
-                            f"{t.shown()} of {r.value:,.0f} = {implied:,.0f} ballots < {v.value:,.0f} {what}: "
-                            f"the turnout ({t.source}) applied to the registered voters ({r.source}) leaves fewer "
-                            f"ballots than the {what} ({v.source}), even at the top of the turnout's rounding "
-                            f"({most:,.0f}). One of the figures is wrong, or the turnout was computed on a larger "
-                            "list (e.g. including voters added on the day) than the one published.",
+                            note(
+                                "{turnout} of {registered} = {implied} ballots < {votes} {what}: the "
+                                "turnout ({t_source}) applied to the registered voters ({r_source}) "
+                                "leaves fewer ballots than the {what} ({v_source}), even at the top of "
+                                "the turnout's rounding ({most}). One of the figures is wrong, or the "
+                                "turnout was computed on a larger list (e.g. including voters added on "
+                                "the day) than the one published.",
+                                turnout=t.shown(),
+                                registered=format(r.value, ",.0f"),
+                                implied=format(implied, ",.0f"),
+                                votes=format(v.value, ",.0f"),
+                                what=what,
+                                t_source=t.source,
+                                r_source=r.source,
+                                v_source=v.source,
+                                most=format(most, ",.0f"),
+                            ),
                         )
                     )
     return out
@@ -291,9 +373,18 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                             "inconsistent",
                             f"candidate_share:{name}",
                             (s.label(), v.label(), x.label()),
-                            f"{s.source} gives {name} {s.shown()}, but {v.value:,.0f} votes of {x.value:,.0f} valid "
-                            f"votes is {pct:.3f} %: the share does not follow from the vote counts even allowing for "
-                            f"rounding to {s.decimals} decimal(s).",
+                            note(
+                                "{source} gives {name} {share}, but {votes} votes of {valid} valid "
+                                "votes is {pct} %: the share does not follow from the vote counts "
+                                "even allowing for rounding to {decimals} decimal(s).",
+                                source=s.source,
+                                name=name,
+                                share=s.shown(),
+                                votes=format(v.value, ",.0f"),
+                                valid=format(x.value, ",.0f"),
+                                pct=format(pct, ".3f"),
+                                decimals=s.decimals,
+                            ),
                         )
                     )
             for v, x in itertools.product(vstage.get(name, []), valid):
@@ -303,7 +394,12 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                             "impossible",
                             f"candidate_votes:{name}",
                             (v.label(), x.label()),
-                            f"{name} has {v.value:,.0f} votes, more than the {x.value:,.0f} valid votes.",
+                            note(
+                                "{name} has {votes} votes, more than the {valid} valid votes.",
+                                name=name,
+                                votes=format(v.value, ",.0f"),
+                                valid=format(x.value, ",.0f"),
+                            ),
                         )
                     )
         # candidate votes sum vs valid
@@ -317,8 +413,15 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                             "inconsistent",
                             "valid_votes",
                             (x.label(),),
-                            f"The {len(per)} candidates' votes sum to {total:,.0f}, not the {x.value:,.0f} valid "
-                            f"votes given by {x.source} (a gap of {total - x.value:+,.0f}).",
+                            note(
+                                "The {n} candidates' votes sum to {total}, not the {valid} valid "
+                                "votes given by {source} (a gap of {gap}).",
+                                n=len(per),
+                                total=format(total, ",.0f"),
+                                valid=format(x.value, ",.0f"),
+                                source=x.source,
+                                gap=format(total - x.value, "+,.0f"),
+                            ),
                         )
                     )
         # shares of one source summing beyond 100 %
@@ -337,7 +440,12 @@ def _share_rules(by_q: dict[str, list[Claim]], winner: str | None) -> list[Claim
                         "impossible",
                         "candidate_share",
                         tuple(c.label() for c in cs),
-                        f"{source}'s candidate shares sum to {total:.2f} %, more than 100 % even allowing for rounding.",
+                        note(
+                            "{source}'s candidate shares sum to {total} %, more than 100 % even "
+                            "allowing for rounding.",
+                            source=source,
+                            total=format(total, ".2f"),
+                        ),
                     )
                 )
     return out
@@ -360,8 +468,14 @@ def _against_data(by_q: dict[str, list[Claim]], comp: dict) -> list[ClaimFinding
                         "data",
                         q,
                         (c.label(),),
-                        f"{c.source} gives {c.shown()}; the official station data give {_fmt(x, c.unit)} "
-                        f"(a gap of {_gap(abs(c.value - x), c.unit)}, beyond rounding).",
+                        note(
+                            "{source} gives {value}; the official station data give {official} "
+                            "(a gap of {gap}, beyond rounding).",
+                            source=c.source,
+                            value=c.shown(),
+                            official=_fmt(x, c.unit),
+                            gap=_gap(abs(c.value - x), c.unit),
+                        ),
                     )
                 )
     return out

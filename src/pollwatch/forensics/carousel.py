@@ -21,7 +21,7 @@ import numpy as np
 
 from pollwatch.errors import DegenerateDataWarning
 from pollwatch.forensics._common import excluded_mask
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, fmt_pct, jsonable
 
@@ -357,7 +357,7 @@ def carousel_signals(
     codes, labels, level = _group_codes(e, group_level)
     n_groups = len(labels)
     if level is None:
-        notes.append("no hierarchy: shares compared with the national median")
+        notes.append(note("no hierarchy: shares compared with the national median"))
     az = (e.meta.profile or "").upper() == "AZ" or (e.meta.country or "").upper() == "AZ"
     has_g = any(
         e.has(f)
@@ -393,7 +393,7 @@ def carousel_signals(
             *args,
         )
     if not shares:
-        msg = "no absentee, additional-list or mobile-box lines: no carousel shares computed"
+        msg = note("no absentee, additional-list or mobile-box lines: no carousel shares computed")
         warnings.warn(msg, DegenerateDataWarning, stacklevel=2)
         notes.append(msg)
 
@@ -426,8 +426,10 @@ def carousel_signals(
         cards = (int(used.sum()), int(issued.sum()), int((gu > gi).sum()), gu, gi)
         if not az:
             notes.append(
-                "Russian absentee certificates are valid anywhere in the country, so only the "
-                "national balance is an identity; per-constituency excesses show travel too"
+                note(
+                    "Russian absentee certificates are valid anywhere in the country, so only the "
+                    "national balance is an identity; per-constituency excesses show travel too"
+                )
             )
 
     boxes = np.zeros(e.n_stations, bool)

@@ -25,7 +25,7 @@ from scipy import special, stats
 
 from pollwatch.compute import spawn_seeds
 from pollwatch.forensics._common import Notes, basic_mask, excluded_mask, validate_param
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, Note, gettext, note, translated
 from pollwatch.model import Election
 from pollwatch.model.derived import percent
 from pollwatch.results import (
@@ -79,6 +79,16 @@ def second_digits(x: np.ndarray) -> np.ndarray:
 def last_digits(x: np.ndarray) -> np.ndarray:
     """Last digit of each non-negative count."""
     return np.asarray(x, dtype=np.int64) % 10
+
+
+#: a flagged test's code as a reader sees it (the codes stay in results.json)
+_TESTS = {"last": N_("last")}
+
+
+def _label(label: str) -> str:
+    """A row's label for a reader: a candidate's name as it is, ``ballots cast`` (a Note)
+    in the current language."""
+    return translated(label) if isinstance(label, Note) else label
 
 
 @dataclass(frozen=True)
@@ -206,14 +216,21 @@ class DigitsResult(ResultMixin):
 
     def summary(self) -> Summary:
         lead = self.row(self.scrutiny)
-        flagged = [f"{r.label} ({', '.join(r.flagged)})" for r in self.rows if r.flagged]
+        # the tests by their codes (2BL, C05s), "last" (the last-digit test) in words
+        flagged = [
+            f"{_label(r.label)} ({', '.join(gettext(_TESTS.get(t, t)) for t in r.flagged)})"
+            for r in self.rows
+            if r.flagged
+        ]
         text = " ".join(
             [
                 gettext("Second-digit (2BL), last-digit and 0/5 tests on {n} stations.").format(
                     n=f"{self.n_stations:,}"
                 ),
                 gettext("{label}: mean second digit {second}, mean last digit {last}.").format(
-                    label=lead.label, second=_fmt_stat(lead.second), last=_fmt_stat(lead.last)
+                    label=_label(lead.label),
+                    second=_fmt_stat(lead.second),
+                    last=_fmt_stat(lead.last),
                 ),
                 gettext("Intervals exclude the null for: {flagged}.").format(
                     flagged="; ".join(flagged)
@@ -225,22 +242,35 @@ class DigitsResult(ResultMixin):
         )
         rows: list[tuple[str, str]] = []
         for r in self.rows:
-            rows.append((f"{r.label}: 2BL mean", _fmt_stat(r.second)))
-            rows.append((f"{r.label}: last-digit mean", _fmt_stat(r.last)))
-            rows.append((f"{r.label}: C05s", _fmt_stat(r.c05, digits=4)))
+            row = _label(r.label)
+            rows.append((gettext("{row}: 2BL mean").format(row=row), _fmt_stat(r.second)))
+            rows.append((gettext("{row}: last-digit mean").format(row=row), _fmt_stat(r.last)))
+            rows.append((gettext("{row}: C05s").format(row=row), _fmt_stat(r.c05, digits=4)))
         rows += [
             ("P05s of rounded share", _fmt_stat(self.p05_share, digits=4)),
             ("P05s of rounded turnout", _fmt_stat(self.p05_turnout, digits=4)),
             ("skewness / kurtosis of share", f"{self.skewness:.3f} / {self.kurtosis:.3f}"),
             (
                 "bootstrap",
-                f"{self.n_boot} multinomial replicates, basic {100 * self.level:g} % "
-                f"intervals, seed {self.seed} (entropy {self.seed_entropy})",
+                gettext(
+                    "{n} multinomial replicates, basic {level} % intervals, seed {seed} "
+                    "(entropy {entropy})"
+                ).format(
+                    n=self.n_boot,
+                    level=f"{100 * self.level:g}",
+                    seed=self.seed,
+                    entropy=self.seed_entropy,
+                ),
             ),
         ]
         if self.regional:
             nreg = sum(1 for r in self.regional if r.variable == lead.variable and r.flagged)
-            rows.append((f"regions flagged for {lead.label}", fmt_int(nreg)))
+            rows.append(
+                (
+                    gettext("regions flagged for {candidate}").format(candidate=lead.label),
+                    fmt_int(nreg),
+                )
+            )
         return Summary("Digit tests (2BL, last digit, C05s, P05s)", text, rows, self.notes)
 
 
@@ -455,7 +485,8 @@ def digit_tests(
     # stations excluded by the model (e-voting rows kept) count as 0: below min_count, no digit
     keep = ~excluded_mask(e)
     variables = [(c.name, c.id, np.where(keep, e.field(c.id), 0)) for c in e.candidates]
-    variables.append(("ballots cast", "ballots_cast", np.where(keep, e.ballots_cast(), 0)))
+    # a Note: the row's label is "ballots cast" in results.json, in words where it is shown
+    variables.append((note("ballots cast"), "ballots_cast", np.where(keep, e.ballots_cast(), 0)))
 
     codes = np.zeros(e.n_stations, dtype=np.int64)
     scopes: list[str] = []
@@ -486,19 +517,33 @@ def digit_tests(
     lead_row = next(r for r in rows if r.variable == lead.id)
     if lead_row.second.n < min_n:
         notes.small_sample(
-            f"only {lead_row.second.n} counts of {lead.name} are >= {min_count} "
-            f"(fewer than {min_n}); its digit statistics are unreliable"
+            note(
+                "only {n} counts of {candidate} are >= {min_count} "
+                "(fewer than {min_n}); its digit statistics are unreliable",
+                n=lead_row.second.n,
+                candidate=lead.name,
+                min_count=min_count,
+                min_n=min_n,
+            )
         )
     small = [r for r in rows if r.second.n < min_n]
     if small:
         notes.add(
-            f"{len(small)} national row(s) have fewer than {min_n} counts: "
-            + ", ".join(r.label for r in small)
+            note(
+                "{n} national row(s) have fewer than {min_n} counts: {rows}",
+                n=len(small),
+                min_n=min_n,
+                rows=", ".join(r.label for r in small),
+            )
         )
     small_reg = sum(1 for r in regional if r.second.n < min_n)
     if small_reg:
         notes.add(
-            f"{small_reg} regional row(s) have fewer than {min_n} counts; read them with care"
+            note(
+                "{n} regional row(s) have fewer than {min_n} counts; read them with care",
+                n=small_reg,
+                min_n=min_n,
+            )
         )
 
     ok = basic_mask(e)
@@ -514,8 +559,10 @@ def digit_tests(
     s = L / R
     if s.size < 3 or np.ptp(s) == 0:
         notes.degenerate(
-            "the share has fewer than 3 distinct stations or no spread; "
-            "skewness and kurtosis are undefined"
+            note(
+                "the share has fewer than 3 distinct stations or no spread; "
+                "skewness and kurtosis are undefined"
+            )
         )
         skew = kurt = math.nan
     else:

@@ -52,7 +52,7 @@ from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _prepare
 from pollwatch.forensics.shpilkin_permutation import _shuffle_within
 from pollwatch.forensics.units import Units, analysis_units
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note, translated
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -144,7 +144,7 @@ class ExcessBounds(ResultMixin):
             "stations of each unit ({n_perm} times) shows what no within-unit association would "
             "give: p = {p} (flat), {p_trend} (with trend)."
         ).format(
-            units=self.units,
+            units=translated(self.units),
             excess=fmt_int(f.excess),
             excess_trend=fmt_int(t.excess),
             n_perm=self.n_perm,
@@ -162,7 +162,9 @@ class ExcessBounds(ResultMixin):
                 f"{f.pvalue:.3g} / {t.pvalue:.3g} ({self.n_perm} permutations)",
             ),
             (
-                f"bounds ({self.confidence_level:.1%} one-sided), flat",
+                gettext("bounds ({level} one-sided), flat").format(
+                    level=f"{self.confidence_level:.1%}"
+                ),
                 f"{fmt_int(max(f.lower, 0.0))} – {fmt_int(f.upper)}",
             ),
             ("bounds, with trend", f"{fmt_int(max(t.lower, 0.0))} – {fmt_int(t.upper)}"),
@@ -387,11 +389,12 @@ def regional_excess_bounds(
             f"regional excess and its permutation test need at least {MIN_STATIONS}"
         )
     units = units if units is not None else analysis_units(e)
+    desc: str  # a Note: said in the report's language where it is shown
     if units is None:
         codes, n_units, desc = (
             np.zeros(int(mask.sum()), np.int64),
             1,
-            "the whole election (no hierarchy)",
+            note("the whole election (no hierarchy)"),
         )
         strata = codes
     else:

@@ -28,7 +28,7 @@ from pollwatch.forensics._common import (
     validate_choice,
     validate_param,
 )
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_pct, jsonable
 
@@ -223,7 +223,7 @@ def distributions(
     mask = basic_mask(e)
     n_used = int(mask.sum())
     if n_used < 3:
-        notes.small_sample(f"only {n_used} stations with V > 0 and R > 0")
+        notes.small_sample(note("only {n} stations with V > 0 and R > 0", n=n_used))
     V = e.field("registered")[mask]
     G = turnout_numerator(e, basis)[mask]
     R = e.ballots_cast()[mask]
@@ -231,7 +231,7 @@ def distributions(
     t_pct, s_pct = percent(G, V), percent(L, R)
     t, s = t_pct / 100, s_pct / 100
     if n_used >= 3 and (np.ptp(t) == 0 or np.ptp(s) == 0):
-        notes.degenerate("turnout or leader share is constant; correlations are undefined")
+        notes.degenerate(note("turnout or leader share is constant; correlations are undefined"))
 
     rv = np.minimum(R / V, 1.0)
     Vf = V.astype(np.float64)
@@ -253,8 +253,11 @@ def distributions(
     th, sh = t_pct[hmask], s_pct[hmask]
     if int((G > V).sum()):
         notes.add(
-            f"{int((G > V).sum())} stations with turnout above 100 % are kept in the "
-            "indicators but left out of the histograms"
+            note(
+                "{n} stations with turnout above 100 % are kept in the "
+                "indicators but left out of the histograms",
+                n=int((G > V).sum()),
+            )
         )
     hh = (t > 0.95) & (s > 0.95)
     frac = (lambda m: float(m.mean())) if n_used else (lambda m: math.nan)
@@ -342,7 +345,10 @@ class RegressionResult(ResultMixin):
             share=fmt_pct(self.leader_share, 1),
             others=f"{self.others_slope:+.2f}",
         )
-        rows = [(f"slope: {k}", f"{v:+.3f}") for k, v in self.slopes.items()]
+        rows = [
+            (gettext("slope: {candidate}").format(candidate=k), f"{v:+.3f}")
+            for k, v in self.slopes.items()
+        ]
         rows += [
             ("sum of slopes", f"{self.sum_slopes:.3f}"),
             ("leader slope, weighted by V", f"{self.leader_slope_weighted:.3f}"),
@@ -368,12 +374,14 @@ def turnout_share_regression(e: Election, *, candidate: str | None = None) -> Re
     mask = basic_mask(e)
     n = int(mask.sum())
     if n < 3:
-        notes.small_sample(f"only {n} stations with V > 0 and R > 0; the slopes mean little")
+        notes.small_sample(
+            note("only {n} stations with V > 0 and R > 0; the slopes mean little", n=n)
+        )
     V = e.field("registered")[mask].astype(np.float64)
     R = e.ballots_cast()[mask]
     t = R / V
     if n >= 3 and np.ptp(t) == 0:
-        notes.degenerate("turnout is the same at every station; slopes are undefined")
+        notes.degenerate(note("turnout is the same at every station; slopes are undefined"))
     lead = e.leader
     slopes = {c.name: weighted_slope(t, e.field(c.id)[mask] / V) for c in e.candidates}
     L = e.field(lead.id)[mask]

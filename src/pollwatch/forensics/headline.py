@@ -35,12 +35,16 @@ from typing import Any
 from scipy.stats import norm
 
 from pollwatch.forensics.critical import CRITICAL_VALUES
+from pollwatch.i18n import N_, Note, note
 from pollwatch.results import ResultMixin, Summary, fmt_int
 
-__all__ = ["ALPHA", "Headline", "combine", "headline"]
+__all__ = ["ALPHA", "Headline", "combine", "headline", "restate"]
 
 ALPHA = 0.05
 METHOD = "regional excess bounds + unit-by-unit finite mixture"
+#: the two calibrated rules, as results.json names them (translated where a sentence names them)
+PERMUTATION_RULE = N_("regional excess: permutation test")
+MIXTURE_RULE = N_("unit-by-unit mixture: manufactured share")
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,88 @@ def _pct(x: float, cast: float) -> str:
     return f"{100 * x / cast:.1f} %" if cast else "n/a"
 
 
+def _statement(
+    rules: dict[str, dict[str, Any]],
+    leader: str,
+    estimate: float | None,
+    low: float | None,
+    high: float | None,
+    share: str,
+) -> Note:
+    """The headline's statement (English as a ``str``, translatable where it is shown) from the
+    rules' outcome and, when both fire, the estimate, its interval and its share of ballots."""
+    if estimate is not None:
+        return note(
+            "Statistical evidence of falsified votes for {leader}: about {estimate} votes "
+            "({share} of ballots cast), between {low} and {high} (95 %). "
+            "Two calibrated tests agree, each judging every region against its own clean pattern, "
+            "so honest regional differences are not counted; for the same reason, fraud spread "
+            "over whole regions is not in this figure either.",
+            leader=leader,
+            estimate=fmt_int(estimate),
+            share=share,
+            low=fmt_int(low),
+            high=fmt_int(high),
+        )
+    # a rule name is a catalogue message (PERMUTATION_RULE, MIXTURE_RULE): said in words
+    names = {k: note(k) for k in rules}
+    missing = [names[k] for k, r in rules.items() if "why" in r]
+    if missing:
+        tests = missing[0]
+        for more in missing[1:]:
+            tests = note("{first} and {second}", first=tests, second=more)
+        return note(
+            "No falsified-votes figure: the calibrated test {tests} could not be computed on "
+            "these data, so they give no statistical evidence either way.",
+            tests=tests,
+        )
+    if any(r["fired"] for r in rules.values()):
+        one = next(names[k] for k, r in rules.items() if r["fired"])
+        other = next(names[k] for k, r in rules.items() if not r["fired"])
+        return note(
+            "No falsified-votes figure: one calibrated test signals ({one}) but the other does "
+            "not ({other}). A single signal occurs in about one clean election in ten, so these "
+            "figures alone are not statistical evidence of how many votes were falsified.",
+            one=one,
+            other=other,
+        )
+    p = f"{rules[PERMUTATION_RULE]['statistic']:.2g}"  # formatted apart: the extractor reads literals
+    return note(
+        "These official figures give no statistical evidence of falsified votes: judged region "
+        "by region against its own pattern, {leader}'s vote does not rise with turnout more than "
+        "chance allows (permutation p = {p}), and the unit-by-unit mixture finds no manufactured "
+        "votes beyond what clean elections produce. This does not prove the count honest: fraud "
+        "spread evenly over whole regions, or that leaves turnout unchanged, is not measured here.",
+        leader=leader,
+        p=p,
+    )
+
+
+def restate(block: dict[str, Any], leader: str) -> Note | str:
+    """The statement of a ``results.json`` headline block, translatable where it is shown: the
+    :class:`~pollwatch.i18n.Note` it holds while the block is in memory, else (a file read back)
+    said again from the block's rules and figures when that gives the same English; otherwise
+    (an older file, other wording) the stored English as it is."""
+    stored = block.get("statement") or ""
+    if isinstance(stored, Note):
+        return stored
+    rules = block.get("rules") or {}
+    fv = block.get("falsified_votes") or {}
+    try:
+        share = fv.get("share_of_ballots_cast")
+        again = _statement(
+            rules,
+            leader,
+            fv.get("estimate"),
+            fv.get("low"),
+            fv.get("high"),
+            f"{100 * share:.1f} %" if share is not None else "n/a",
+        )
+    except (KeyError, TypeError, ValueError, StopIteration):
+        return stored
+    return again if again == stored else stored
+
+
 def headline(
     bounds: Any,
     mixture_by_region: Any,
@@ -131,7 +217,7 @@ def headline(
     crit = CRITICAL_VALUES["mixture_manufactured_share"]
     rules: dict[str, dict[str, Any]] = {}
     cast = float(ballots_cast)
-    test_name = "regional excess: permutation test"
+    test_name = PERMUTATION_RULE
     if bounds is not None and math.isfinite(bounds.trend.pvalue):
         p = bounds.trend.pvalue
         rules[test_name] = {
@@ -141,7 +227,7 @@ def headline(
             "kind": "p-value below",
         }
     else:
-        rules[test_name] = {"why": errors.get("excess_bounds", "no result")}
+        rules[test_name] = {"why": errors.get("excess_bounds", note("no result"))}
     mix_ok = (
         mixture_by_region is not None
         and len(getattr(mixture_by_region, "strata_results", ()) or ()) >= 2
@@ -149,7 +235,7 @@ def headline(
     )
     if mix_ok:
         share = mixture_by_region.manufactured_votes / cast if cast > 0 else math.nan
-        rules["unit-by-unit mixture: manufactured share"] = {
+        rules[MIXTURE_RULE] = {
             "statistic": share,
             "threshold": crit,
             "fired": bool(math.isfinite(share) and share > crit),
@@ -157,9 +243,11 @@ def headline(
         }
     else:
         why = errors.get("mixture_by_region") or (
-            "fitted in fewer than two units" if mixture_by_region is not None else "no result"
+            note("fitted in fewer than two units")
+            if mixture_by_region is not None
+            else note("no result")
         )
-        rules["unit-by-unit mixture: manufactured share"] = {"why": why}
+        rules[MIXTURE_RULE] = {"why": why}
     computed = all("why" not in r for r in rules.values())
     fired = computed and all(r["fired"] for r in rules.values())
     M = mixture_by_region.manufactured_votes if mix_ok else None
@@ -170,30 +258,7 @@ def headline(
             readings[f"beyond_permutation_null_{name}"] = r.beyond_null
     units = bounds.units if bounds is not None else ""
     if not fired:
-        if not computed:
-            missing = [k for k, r in rules.items() if "why" in r]
-            statement = (
-                "No falsified-votes figure: the calibrated test "
-                + " and ".join(missing)
-                + " could not be computed on these data, so they give no statistical evidence either way."
-            )
-        elif any(r["fired"] for r in rules.values()):
-            one = next(k for k, r in rules.items() if r["fired"])
-            other = next(k for k, r in rules.items() if not r["fired"])
-            statement = (
-                f"No falsified-votes figure: one calibrated test signals ({one}) but the other does not "
-                f"({other}). A single signal occurs in about one clean election in ten, so these figures "
-                "alone are not statistical evidence of how many votes were falsified."
-            )
-        else:
-            p = rules[test_name]["statistic"]
-            statement = (
-                "These official figures give no statistical evidence of falsified votes: judged region by "
-                f"region against its own pattern, {leader}'s vote does not rise with turnout more than chance "
-                f"allows (permutation p = {p:.2g}), and the unit-by-unit mixture finds no manufactured votes "
-                "beyond what clean elections produce. This does not prove the count honest: fraud spread "
-                "evenly over whole regions, or that leaves turnout unchanged, is not measured here."
-            )
+        statement = _statement(rules, leader, None, None, None, "")
         return Headline(
             estimate=None,
             low=None,
@@ -209,13 +274,7 @@ def headline(
         )
     assert M is not None  # fired: both calibrated tests were computed, the mixture among them
     estimate, low, high = combine(bounds.flat, bounds.trend, float(M), bounds.confidence_level)
-    statement = (
-        f"Statistical evidence of falsified votes for {leader}: about {fmt_int(estimate)} votes "
-        f"({_pct(estimate, cast)} of ballots cast), between {fmt_int(low)} and {fmt_int(high)} (95 %). "
-        "Two calibrated tests agree, each judging every region against its own clean pattern, so honest "
-        "regional differences are not counted; for the same reason, fraud spread over whole regions is "
-        "not in this figure either."
-    )
+    statement = _statement(rules, leader, estimate, low, high, _pct(estimate, cast))
     return Headline(
         estimate=float(estimate),
         low=float(low),

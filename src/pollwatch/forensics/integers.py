@@ -32,7 +32,7 @@ from pollwatch.forensics._common import (
 )
 from pollwatch.forensics._integer_windows import LOGFACT_MAX, window_null
 from pollwatch.forensics._poisson_binomial import poisson_binomial_sf
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -46,7 +46,8 @@ __all__ = [
     "integer_test",
 ]
 
-_STATS = ("either", "leader", "turnout")
+#: the statistics (integer turnout, integer leader share, either); names translated where shown
+_STATS = (N_("either"), N_("leader"), N_("turnout"))
 #: below this many included stations the exact mode gives no (normal-approximation) p-value
 MIN_STATIONS_NORMAL = 30
 
@@ -256,13 +257,28 @@ class IntegerTestResult(ResultMixin):
             p=f"{s.pvalue:.3g}",
         )
         rows = [
-            ("method", self.method + (" (legacy RandomState(42) stream)" if self.legacy else "")),
+            (
+                "method",
+                gettext("{method} (legacy RandomState(42) stream)").format(method=self.method)
+                if self.legacy
+                else self.method,
+            ),
             ("turnout basis", self.basis),
             ("included", f"{self.n_included:,} of {self.n_stations:,}"),
         ]
         for st in self.statistics:
-            rows.append((f"{st.name}: observed / null", f"{st.observed:,} / {st.expected:,.1f}"))
-            rows.append((f"{st.name}: excess, z", f"{st.excess:,.1f}, z = {st.z:.2f}"))
+            rows.append(
+                (
+                    gettext("{statistic}: observed / null").format(statistic=gettext(st.name)),
+                    f"{st.observed:,} / {st.expected:,.1f}",
+                )
+            )
+            rows.append(
+                (
+                    gettext("{statistic}: excess, z").format(statistic=gettext(st.name)),
+                    f"{st.excess:,.1f}, z = {st.z:.2f}",
+                )
+            )
         rows.append(("excess registered voters", fmt_int(self.excess_registered)))
         if self.seed is not None:
             rows.append(("seed", str(self.seed)))
@@ -429,11 +445,14 @@ def integer_test(
     excl = counts_exclusions(e)
     excl["filtered_out"] = int(excl["kept"] - n_inc)
     if basis == "cast":
-        notes.add("turnout numerator is ballots cast (R/V); the published convention is G/V")
+        notes.add(note("turnout numerator is ballots cast (R/V); the published convention is G/V"))
     if n_inc < MIN_STATIONS_NORMAL:
         notes.small_sample(
-            f"only {n_inc} stations pass the inclusion filter; the test has "
-            "little power and the normal approximation is poor"
+            note(
+                "only {n} stations pass the inclusion filter; the test has "
+                "little power and the normal approximation is poor",
+                n=n_inc,
+            )
         )
 
     Vi, Gi, Ri, Li = V[inc], G[inc], R[inc], L[inc]
@@ -460,15 +479,18 @@ def integer_test(
         if n_inc < MIN_STATIONS_NORMAL:  # too few stations for the normal p: none, not a poor one
             statistics = tuple(replace(st, pvalue=math.nan) for st in statistics)
             notes.add(
-                f"p-value not given below {MIN_STATIONS_NORMAL} stations; pvalue_refined "
-                "(saddlepoint) still holds"
+                note(
+                    "p-value not given below {n} stations; pvalue_refined "
+                    "(saddlepoint) still holds",
+                    n=MIN_STATIONS_NORMAL,
+                )
             )
         reg_expected = float((Vi * pE).sum())
     else:
         if legacy:
             reps = _legacy_replicates(n_rep, Vi, Gi, Ri, Li, window)
             be_name = "serial (legacy stream)"
-            notes.add("legacy RandomState(42) stream, stations in file order; seed ignored")
+            notes.add(note("legacy RandomState(42) stream, stations in file order; seed ignored"))
         else:
             sizes = [min(chunk_reps, n_rep - a) for a in range(0, n_rep, chunk_reps)]
             entropy, children = spawn_seeds(seed, len(sizes))
@@ -478,9 +500,14 @@ def integer_test(
         statistics = _mc_stats(obs, reps)
         reg_expected = float(reps[:, 3].mean())
         if n_rep < 1000:
+            floor = f"{1 / (n_rep + 1):.2g}"
             notes.add(
-                f"{n_rep} replicates: the empirical p-value cannot go below "
-                f"{1 / (n_rep + 1):.2g}; rank by z instead"
+                note(
+                    "{n} replicates: the empirical p-value cannot go below "
+                    "{floor}; rank by z instead",
+                    n=n_rep,
+                    floor=floor,
+                )
             )
 
     def full(a: np.ndarray, fill: Any) -> np.ndarray:

@@ -41,6 +41,7 @@ from pollwatch.forensics.shpilkin_permutation import shpilkin_permutation_test
 from pollwatch.forensics.strength import Strength, assess
 from pollwatch.forensics.units import UNIT_LEVEL, analysis_units, with_units
 from pollwatch.forensics.units import top_level as _top_level
+from pollwatch.i18n import note
 from pollwatch.ingest.report import IngestReport
 from pollwatch.model import Election
 from pollwatch.results import RESULTS_SCHEMA_VERSION, MethodResult, Skipped
@@ -138,7 +139,7 @@ def _run_mixture_by_region(e: Election, ctx: Context):
 
     eu = _unit_election(e, ctx)
     if eu is None:
-        return Skipped("mixture_by_region", "the election has no hierarchy to stratify by")
+        return Skipped("mixture_by_region", note("the election has no hierarchy to stratify by"))
     # by default a point estimate only: a stratified bootstrap refits every region per replicate
     # (~1.8 s of CPU per replicate on 95k stations), which would break the 30 s budget
     return fraud_mixture(

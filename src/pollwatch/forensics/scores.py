@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.forensics.carousel import robust_z
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.model import Election
 from pollwatch.model.derived import has_issued
 from pollwatch.results import ResultMixin, StationSignal, Summary, station_signals_of
@@ -103,7 +103,9 @@ class StationScores(ResultMixin):
             "signals, for ordering stations to look at; a high score is a reason to check the "
             "protocol and the observers' reports, not a verdict."
         ).format(n_with=f"{self.n_with_points:,}", n=f"{self.n_stations:,}")
-        notes = list(self.notes) + [f"not available: {m}" for m in self.signals_missing]
+        notes = list(self.notes) + [
+            note("not available: {signal}", signal=m) for m in self.signals_missing
+        ]
         return Summary("Station risk scores", text, rows, notes)
 
 
@@ -215,7 +217,7 @@ def station_scores(
     tz, _, _ = robust_z(turnout, codes, n_groups)
     sz, _, _ = robust_z(share, codes, n_groups)
     if level is None:
-        notes.append("no hierarchy: robust z computed against the national median")
+        notes.append(note("no hierarchy: robust z computed against the national median"))
 
     cols: dict[str, object] = {}
     fired: dict[str, np.ndarray] = {}

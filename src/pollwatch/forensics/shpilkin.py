@@ -31,7 +31,7 @@ from pollwatch.forensics._common import (
     validate_choice,
     validate_param,
 )
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -315,7 +315,12 @@ class ShpilkinResult(ResultMixin):
             rows.append(("sum of regional estimates", fmt_int(self.regions_sum)))
         rows += [
             ("stations used", f"{self.n_used:,} of {self.n_stations:,}"),
-            ("bin width / turnout", f"{self.params.bin_pp:g} pp / {self.params.basis}"),
+            (
+                "bin width / turnout",
+                gettext("{width} pp / {basis}").format(
+                    width=format(self.params.bin_pp, "g"), basis=self.params.basis
+                ),
+            ),
         ]
         if self.seed is not None:
             rows.append(("seed", str(self.seed)))
@@ -394,11 +399,20 @@ def shpilkin(
         dropped = np.isin(e.level(by_region).astype(str), [str(x) for x in exclude_regions])
         excl["excluded_regions"] = int((mask & dropped).sum())
         mask &= ~dropped
-        notes.add(f"excluded {by_region}: {', '.join(map(str, exclude_regions))}")
+        notes.add(
+            note(
+                "excluded {level}: {regions}",
+                level=by_region,
+                regions=", ".join(map(str, exclude_regions)),
+            )
+        )
     n_used = int(mask.sum())
     if n_used < 50:
         notes.small_sample(
-            f"only {n_used} stations: the turnout curves are too sparse for a stable natural peak"
+            note(
+                "only {n} stations: the turnout curves are too sparse for a stable natural peak",
+                n=n_used,
+            )
         )
     if n_used == 0:
         raise ValueError("no station has V > 0 and R > 0; nothing to estimate")
@@ -407,11 +421,13 @@ def shpilkin(
     core = _core(*_binned(b, nb, L, oth), p)
     if not core.peak_found:
         notes.degenerate(
-            "no major peak of the others' votes in the allowed turnout range; "
-            "the smoothed global maximum was used as the mode"
+            note(
+                "no major peak of the others' votes in the allowed turnout range; "
+                "the smoothed global maximum was used as the mode"
+            )
         )
     if not math.isfinite(core.k):
-        notes.degenerate("no other-candidate votes at or below the mode; k is undefined")
+        notes.degenerate(note("no other-candidate votes at or below the mode; k is undefined"))
 
     V = e.field("registered")[mask]
     G = turnout_numerator(e, p.basis)[mask]
@@ -458,8 +474,10 @@ def shpilkin(
             regions[str(labels[c])] = _core(L_rb[c], O_rb[c], p).excess
         regions_sum = float(np.nansum(list(regions.values())))
         notes.add(
-            "regional estimates use each region's own kernel; their sum differs from the "
-            "national estimate by construction"
+            note(
+                "regional estimates use each region's own kernel; their sum differs from the "
+                "national estimate by construction"
+            )
         )
 
     boot = None
@@ -475,7 +493,13 @@ def shpilkin(
         interval = ConfidenceInterval(
             float(np.nanquantile(boot, a)), float(np.nanquantile(boot, 1 - a))
         )
-        notes.add(f"bootstrap: {n_boot} station resamples on {Execution.of(execution).describe()}")
+        notes.add(
+            note(
+                "bootstrap: {n} station resamples on {backend}",
+                n=n_boot,
+                backend=Execution.of(execution).describe(),
+            )
+        )
 
     centres = (np.arange(nb) + 0.5) * p.bin_pp
     return ShpilkinResult(

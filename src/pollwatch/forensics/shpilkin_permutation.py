@@ -18,7 +18,7 @@ import numpy as np
 from pollwatch.compute.seam import check_seed
 from pollwatch.forensics._common import basic_mask
 from pollwatch.forensics.shpilkin import ShpilkinParams, _binned, _core, _prepare
-from pollwatch.i18n import gettext
+from pollwatch.i18n import gettext, note, translated
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, StationSignal, Summary, fmt_int, jsonable
 
@@ -82,7 +82,9 @@ class PermutationTest(ResultMixin):
         if not math.isfinite(self.pvalue):
             return Summary(
                 "Shpilkin excess: permutation test",
-                gettext("No p-value: {why}.").format(why=self.note or gettext("nothing to test")),
+                gettext("No p-value: {why}.").format(
+                    why=translated(self.note) or gettext("nothing to test")
+                ),
                 [("stations used", fmt_int(self.n_stations))],
             )
         unit = (
@@ -102,7 +104,9 @@ class PermutationTest(ResultMixin):
             ("excess votes (national kernel)", fmt_int(self.excess)),
             (
                 "permutation p-value",
-                f"{self.pvalue:.3g} ({self.n_perm} permutations, seed {self.seed})",
+                gettext("{p} ({n} permutations, seed {seed})").format(
+                    p=format(self.pvalue, ".3g"), n=self.n_perm, seed=self.seed
+                ),
             ),
         ]
         if q:
@@ -147,7 +151,11 @@ def shpilkin_permutation_test(
             seed=seed,
             n_stations=n_used,
             ballots_cast=cast,
-            note=f"only {n_used} usable stations (fewer than {MIN_STATIONS}): not tested",
+            note=note(
+                "only {n} usable stations (fewer than {min_n}): not tested",
+                n=n_used,
+                min_n=MIN_STATIONS,
+            ),
         )
     b, nb, L, oth = _prepare(e, p, mask)
     L, oth = L.astype(np.float64), oth.astype(np.float64)
@@ -163,7 +171,7 @@ def shpilkin_permutation_test(
             seed=seed,
             n_stations=n_used,
             ballots_cast=cast,
-            note="the excess is undefined (no clean ratio k at the turnout peak): not tested",
+            note=note("the excess is undefined (no clean ratio k at the turnout peak): not tested"),
         )
     groups = e.level_codes(level)[0][mask] if level is not None else np.zeros(L.size, np.int64)
     rng = np.random.default_rng(seed)

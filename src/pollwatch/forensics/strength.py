@@ -33,15 +33,27 @@ from dataclasses import dataclass
 from pollwatch.forensics.critical import CRITICAL_VALUES
 from pollwatch.forensics.klimek import SMALL_N as KLIMEK_SMALL_N
 from pollwatch.forensics.shpilkin_permutation import MIN_STATIONS as SHPILKIN_MIN_STATIONS
+from pollwatch.i18n import N_, note
 
 C = CRITICAL_VALUES
-RULE = (
-    f"strong = 3 or more of 5 calibrated level-5 % rules {{integer-percentage z > {C['integer_z']:.2f}; "
+_z, _mix = f"{C['integer_z']:.2f}", f"{100 * C['mixture_manufactured_share']:.2f}"
+_fi, _fe, _coarse = (
+    f"{C['klimek_f_i']:.2f}",
+    f"{C['klimek_f_e']:.3f}",
+    f"{C['coarse_fraud_pct']:.2f}",
+)
+#: the strength rule (English as a ``str``, in ``results.json``; translated where shown)
+RULE = note(
+    "strong = 3 or more of 5 calibrated level-5 % rules {{integer-percentage z > {z}; "
     "Shpilkin within-region permutation p < 0.05; mixture (by region) manufactured votes > "
-    f"{100 * C['mixture_manufactured_share']:.2f} % of ballots; Klimek f_i > {C['klimek_f_i']:.2f} or "
-    f"f_e > {C['klimek_f_e']:.3f}; coarse shares > {C['coarse_fraud_pct']:.2f} %}}; moderate = 2; weak = 1, "
-    "or only arithmetic violations or a last-digit deviation; none = 0. Critical values from simulated "
-    "elections of 5,000–20,000 stations (docs/calibration.md)."
+    "{mixture} % of ballots; Klimek f_i > {f_i} or f_e > {f_e}; coarse shares > {coarse} %}}; "
+    "moderate = 2; weak = 1, or only arithmetic violations or a last-digit deviation; none = 0. "
+    "Critical values from simulated elections of 5,000–20,000 stations (docs/calibration.md).",
+    z=_z,
+    mixture=_mix,
+    f_i=_fi,
+    f_e=_fe,
+    coarse=_coarse,
 )
 
 
@@ -64,12 +76,12 @@ def _num(d: dict, *keys, default=math.nan) -> float:
 
 #: each rule's method: its key in ``results.json`` ``methods`` and its name in ``errors``
 #: (the name of :data:`pollwatch.forensics.run.METHODS`)
-RULE_METHODS = {
-    "integer percentages": ("integer_percentages", "integer_percentages"),
-    "Shpilkin excess votes": ("shpilkin_permutation", "shpilkin_test"),
-    "finite mixture": ("mixture_by_region", "mixture_by_region"),
-    "Klimek model": ("klimek", "klimek"),
-    "coarse vote shares": ("coarse_shares", "coarse_shares"),
+RULE_METHODS = {  # the names are catalogue messages: the report shows them translated
+    N_("integer percentages"): ("integer_percentages", "integer_percentages"),
+    N_("Shpilkin excess votes"): ("shpilkin_permutation", "shpilkin_test"),
+    N_("finite mixture"): ("mixture_by_region", "mixture_by_region"),
+    N_("Klimek model"): ("klimek", "klimek"),
+    N_("coarse vote shares"): ("coarse_shares", "coarse_shares"),
 }
 
 

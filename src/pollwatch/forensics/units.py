@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
+from pollwatch.i18n import note
 from pollwatch.model import Election
 
 UNIT_LEVEL = "analysis_unit"
@@ -53,11 +54,16 @@ class Units:
     @property
     def description(self) -> str:
         if not self.n_merged:
-            return f"{len(self.labels)} units of {self.level!r}"
-        return (
-            f"{len(self.labels)} units from {self.n_source_units} units of {self.level!r}: {self.n_merged} of "
-            f"them were merged, each unit under {self.min_stations} stations with the most similar one "
-            "(median turnout and leader share)"
+            return note("{n} units of {level}", n=len(self.labels), level=repr(self.level))
+        return note(
+            "{n} units from {n_source} units of {level}: {n_merged} of "
+            "them were merged, each unit under {min_n} stations with the most similar one "
+            "(median turnout and leader share)",
+            n=len(self.labels),
+            n_source=self.n_source_units,
+            level=repr(self.level),
+            n_merged=self.n_merged,
+            min_n=self.min_stations,
         )
 
 

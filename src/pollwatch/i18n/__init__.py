@@ -46,6 +46,7 @@ __all__ = [
     "LOCALE_DIR",
     "N_",
     "N_plural",
+    "Note",
     "all_languages",
     "format_date",
     "format_int",
@@ -58,9 +59,12 @@ __all__ = [
     "negotiate",
     "ngettext",
     "normalise",
+    "note",
+    "note_plural",
     "parse_accept_language",
     "pgettext",
     "po_path",
+    "translated",
     "translations",
     "use_language",
 ]
@@ -138,6 +142,77 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
 def N_plural(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802
     """Mark a singular/plural pair for extraction (give it to ``ngettext`` where it is shown)."""
     return singular, plural
+
+
+class Note(str):
+    """A sentence written at analysis time with numbers in it, that can be said again in
+    another language when it is shown.
+
+    Its value as a ``str`` is the English sentence (``msgid.format(**params)``), so a result
+    that stores it, ``results.json`` (``json.dumps`` writes the English), warnings and every
+    existing reader see exactly the English they saw before; :meth:`translated` (or
+    :func:`translated`) fills the catalogue's translation of ``msgid`` with the same values.
+    ``params`` are the values as the English shows them (numbers formatted before they are
+    passed in); a param that is itself a :class:`Note` is translated too. Make one with
+    :func:`note` or :func:`note_plural` (the extractor reads those two calls).
+    """
+
+    msgid: str
+    plural: str | None
+    n: int | None
+    params: dict[str, Any]
+
+    def __new__(
+        cls, msgid: str, plural: str | None = None, count: int | None = None, /, **params: Any
+    ) -> Note:
+        english = msgid if plural is None or count == 1 else plural
+        self = super().__new__(cls, english.format(**params) if params else english)
+        self.msgid, self.plural, self.n, self.params = msgid, plural, count, dict(params)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled (worker processes) as its parts
+        return (_rebuild_note, (self.msgid, self.plural, self.n, self.params))
+
+    def translated(self, lang: str | None = None) -> str:
+        """The sentence in ``lang`` (the current language when omitted)."""
+        if self.plural is None:
+            text = gettext(self.msgid, lang)
+        else:
+            assert self.n is not None
+            text = ngettext(self.msgid, self.plural, self.n, lang)
+        if not self.params:
+            return text
+        fields = {
+            k: translated(v, lang) if isinstance(v, Note) else v for k, v in self.params.items()
+        }
+        return text.format(**fields)
+
+
+def _rebuild_note(msgid: str, plural: str | None, n: int | None, params: dict[str, Any]) -> Note:
+    return Note(msgid, plural, n, **params)
+
+
+def note(msgid: str, **params: Any) -> Note:
+    """A :class:`Note`: ``msgid`` (``{name}`` placeholders) filled with ``params``."""
+    return Note(msgid, **params)
+
+
+def note_plural(singular: str, plural: str, n: int, **params: Any) -> Note:
+    """A :class:`Note` whose wording depends on the count ``n`` (also passed as ``{n}``
+    unless ``params`` gives it another way)."""
+    params.setdefault("n", n)
+    return Note(singular, plural, n, **params)
+
+
+def translated(text: Any, lang: str | None = None) -> Any:
+    """``text`` in ``lang`` (default: the current language) for display: a :class:`Note` said
+    again from its parts, a plain string as the catalogue has it (a fixed, ``N_``-marked
+    sentence; a string the catalogue does not know comes back unchanged); anything else as is."""
+    if isinstance(text, Note):
+        return text.translated(lang)
+    if isinstance(text, str) and text:  # gettext("") is the catalogue's header
+        return gettext(text, lang)
+    return text
 
 
 def lazy_gettext(message: str) -> Any:

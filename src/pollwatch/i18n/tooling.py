@@ -1,7 +1,8 @@
 """Extraction and checking of the catalogues (``scripts/i18n.py``, ``tests/i18n``).
 
 Strings are extracted from ``src/pollwatch`` with the mapping in the repository's ``babel.cfg``:
-Python (the calls ``_``, ``gettext``, ``ngettext``, ``N_``, ``N_plural``, ``lazy_gettext``), the Jinja2
+Python (the calls ``_``, ``gettext``, ``ngettext``, ``N_``, ``N_plural``, ``lazy_gettext``,
+``note``, ``note_plural``), the Jinja2
 templates (``{{ _("...") }}``, ``{% trans %}``) and the shipped checklists (``service/forms``,
 read by :func:`extract_checklist`). ``check`` is what CI runs: the catalogues must hold exactly
 the extracted msgids, each translated, none fuzzy, with the same placeholders as the English.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import string
 from collections.abc import Iterable, Iterator
@@ -28,7 +30,13 @@ from babel.messages.pofile import read_po, write_po
 from pollwatch.i18n import DEFAULT, DOMAIN, LANGS, po_path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/pollwatch
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "N_plural": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "lazy_gettext": None,
+    "N_plural": (1, 2),
+    "note": None,  # pollwatch.i18n.note: a sentence with numbers, translated where shown
+    "note_plural": (1, 2),
+}
 TRANSLATED = tuple(lang for lang in LANGS if lang != DEFAULT)
 
 
@@ -56,14 +64,19 @@ def extract_checklist(
 
 def extract_glossary(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, str, str | tuple[str, str], list[str]]]:
+) -> Iterator[tuple[Any, ...]]:  # Babel's extractor protocol: (line, keyword, message, comments)
     """Babel extractor for the report's glossary (``report/glossary.py``), which keeps every
     reader-facing English string as data: the name and explanation of each ``_terms(...)``
     entry and the values of the ``TEXT`` and ``READINGS`` tables (and, in ``report/caveats.py``,
-    each ``Caveat``'s title, what it detects and what it cannot see). Reading them from the syntax
-    tree keeps the glossary plain data (no marker on 400 literals); the module translates them
-    where they are read. ``TEXT`` entries carry their key as the message context."""
-    tree = ast.parse(fileobj.read().decode("utf-8"))
+    each ``Caveat``'s title, what it detects, what it cannot see and its source line, whose
+    authors and journals a translation keeps as they are). Reading them from the syntax tree keeps
+    the glossary plain data (no marker on 400 literals); the module translates them where they
+    are read. ``TEXT`` entries carry their key as the message context. Ordinary gettext calls
+    (``N_`` on the legal citations) are read as in any module."""
+    data = fileobj.read()
+    opts: Any = options or {}  # the tests call the extractor without options
+    yield from extract_python(io.BytesIO(data), keywords or KEYWORDS, comment_tags or (), opts)
+    tree = ast.parse(data.decode("utf-8"))
 
     def text(node: ast.AST) -> str | None:
         return (
@@ -72,8 +85,10 @@ def extract_glossary(
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Caveat":
-            # report/caveats.py: title, detects, blind (the source is a citation, kept as is)
-            for which, elt in zip(("title", "detects", "blind"), node.args[:3], strict=False):
+            # report/caveats.py: title, detects, blind, source
+            for which, elt in zip(
+                ("title", "detects", "blind", "source"), node.args[:4], strict=False
+            ):
                 if msg := text(elt):
                     yield elt.lineno, "_", msg, [f"caveat: {which}"]
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_terms":
@@ -97,6 +112,23 @@ def extract_glossary(
                     yield val.lineno, "pgettext", (name, msg), [f"TEXT {name}"]
                 elif msg:
                     yield val.lineno, "_", msg, [f"{target} {name}"]
+
+
+def extract_calibration(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Babel extractor for ``report/calibration_summary.json``, the measured calibration the
+    report quotes per method: each value with words in it (a false-positive rate's qualifier,
+    an accuracy statement), whole, so a re-measured file asks for its new texts' translation
+    (``check`` fails until they have one). Bare figures (``2.5 %``, ``0 / 2 / 4 %``) are not
+    messages."""
+    doc = json.loads(fileobj.read().decode("utf-8"))
+    for method, d in doc.items():
+        if method.startswith("_") or not isinstance(d, dict):
+            continue
+        for key, value in d.items():
+            if isinstance(value, str) and re.search(r"[A-Za-z]{2}", value):
+                yield 1, "_", value, [f"calibration {method}: {key}"]
 
 
 def extract_summaries(

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from pollwatch.census.check import CensusCheck
+from pollwatch.forensics.headline import restate
 from pollwatch.forensics.scores import WEIGHTS
-from pollwatch.forensics.strength import RULE_METHODS, assess
+from pollwatch.forensics.strength import RULE, RULE_METHODS, assess
 from pollwatch.i18n import (
     N_,
     current_language,
@@ -24,6 +25,7 @@ from pollwatch.i18n import (
     format_number,
     gettext,
     normalise,
+    translated,
     use_language,
 )
 from pollwatch.i18n import format_int as fmt_int
@@ -50,7 +52,8 @@ from pollwatch.report.glossary import (
     term,
 )
 from pollwatch.report.html import Headline, Report, Section, labels_translated
-from pollwatch.results import Summary
+from pollwatch.results import Skipped, Summary
+from pollwatch.validate.findings import message as finding_message
 
 esc = _html.escape
 
@@ -156,17 +159,27 @@ def _headline(doc: dict) -> Headline:
         {"label": TEXT["card_share"], "value": _pct(el["leader_share"])},
         {"label": TEXT["card_turnout"], "value": _pct(el["turnout"])},
     ]
-    return Headline(" ".join((first, second, third)), level, st.get("rule", ""), cards)
+    return Headline(" ".join((first, second, third)), level, _strength_rule(st), cards)
 
 
 # the headline's calibrated tests and their kinds, as results.json names them
 # (forensics.headline), for the report's table
+#: the two readings of the regional excess bounds, by their results.json keys, in words
+_READING_KEYS = {"flat": N_("flat"), "trend": N_("trend")}
+
 _RULE_WORDS = {
     "regional excess: permutation test": N_("regional excess: permutation test"),
     "unit-by-unit mixture: manufactured share": N_("unit-by-unit mixture: manufactured share"),
     "p-value below": N_("p-value below"),
     "share of ballots cast above": N_("share of ballots cast above"),
 }
+
+
+def _strength_rule(st: dict) -> str:
+    """The strength rule in the report's language (``results.json`` keeps it in English; a
+    file written with the rule of this version reads as :data:`strength.RULE`, said again)."""
+    rule = st.get("rule", "")
+    return str(translated(RULE if rule == RULE else rule))
 
 
 def _rule_word(text: str) -> str:
@@ -203,14 +216,16 @@ def _how_html(doc: dict) -> str:
     fv = hl.get("falsified_votes") or {}
     st = _strength_of(doc)
     parts = [f"<p>{esc(TEXT['how_statement'])}</p>"]
-    parts.append(f"<blockquote>{esc(hl.get('statement') or TEXT['headline_missing'])}</blockquote>")
+    # the statement results.json keeps in English, said in the report's language
+    stated = translated(restate(hl, str(el.get("leader", "")))) if hl.get("statement") else ""
+    parts.append(f"<blockquote>{esc(stated or TEXT['headline_missing'])}</blockquote>")
     rules = hl.get("rules") or {}
     if rules:
         rows = []
         for name, r in rules.items():
             if "why" in r:
                 val, thr = gettext("n/a"), gettext("n/a")
-                res = TEXT["how_rule_not_computed"].format(why=plain(str(r["why"])))
+                res = TEXT["how_rule_not_computed"].format(why=plain(translated(r["why"])))
             else:
                 val, thr = _rule_value(r)
                 res = TEXT["how_rule_fires"] if r["fired"] else TEXT["how_rule_quiet"]
@@ -245,7 +260,7 @@ def _how_html(doc: dict) -> str:
     )
     fired, not_run = set(st.get("signals", ())), set(st.get("not_computed", ()) or ())
     srows = "".join(
-        f"<tr><th>{esc(name)}</th><td class='nowrap'>"
+        f"<tr><th>{esc(gettext(name))}</th><td class='nowrap'>"
         + esc(
             TEXT["how_strength_not_computed"]
             if name in not_run
@@ -257,7 +272,7 @@ def _how_html(doc: dict) -> str:
         for name in RULE_METHODS
     )
     parts.append(
-        f"<p>{esc(TEXT['how_strength_intro'])}</p><p class='muted'>{esc(plain(str(st.get('rule', ''))))}</p>"
+        f"<p>{esc(TEXT['how_strength_intro'])}</p><p class='muted'>{esc(plain(_strength_rule(st)))}</p>"
         f"<div class='tablewrap'><table id='how-strength'><thead><tr><th>{esc(TEXT['how_strength_test'])}</th>"
         f"<th>{esc(TEXT['how_strength_state'])}</th></tr></thead><tbody>{srows}</tbody></table></div>"
     )
@@ -337,10 +352,12 @@ def _diagnostics_html(doc: dict) -> str:
         )
         rows.append(
             (
-                gettext("regional excess beyond the permutation null D ({key})").format(key=key),
+                gettext("regional excess beyond the permutation null D ({key})").format(
+                    key=gettext(_READING_KEYS[key])
+                ),
                 _int(r["beyond_null"]),
                 gettext("under-reads under fraud; permutation p = {p} ({units})").format(
-                    p=format_number(r["pvalue"], 3), units=eb.get("units", "")
+                    p=format_number(r["pvalue"], 3), units=translated(eb.get("units", ""))
                 ),
             )
         )
@@ -657,9 +674,9 @@ def _regions_html(analysis) -> str:
 
 
 def summary_html(s: Summary) -> str:
-    """A method's summary with every code in its title, text, rows and notes in words; its
-    title, row labels, sentence (written with ``gettext`` by the method) and fixed notes in the
-    report's language (notes written around numbers, and row values, are English still)."""
+    """A method's summary with every code in its title, text, rows and notes in words, all in
+    the report's language (``labels_translated``: the title and row labels from the catalogue,
+    the sentence written with ``gettext`` by the method, the notes said again from their parts)."""
     s = labels_translated(s)
     return Summary(
         plain(s.title),
@@ -703,18 +720,20 @@ def _quality_html(analysis) -> str:
     )
     for r, why in f.skipped.items():
         parts.append(
-            f"<p class='muted'>{esc(TEXT['quality_not_checked'].format(check=term(r).name, why=plain(str(why))))}</p>"
+            f"<p class='muted'>{esc(TEXT['quality_not_checked'].format(check=term(r).name, why=plain(translated(why))))}</p>"
         )
     for rule, examples in f.examples(5).items():
         items = "".join(
             "<li>"
             + esc(
                 TEXT["quality_example_line"].format(
-                    station=r["station_id"], line=r["source_line"], message=plain(str(r["message"]))
+                    station=r["station_id"],
+                    line=r["source_line"],
+                    message=plain(translated(finding_message(r))),
                 )
                 if r.get("source_line") is not None
                 else TEXT["quality_example"].format(
-                    station=r["station_id"], message=plain(str(r["message"]))
+                    station=r["station_id"], message=plain(translated(finding_message(r)))
                 )
             )
             + "</li>"
@@ -783,7 +802,9 @@ def _carousel_html(res, country: str | None) -> str:
         )
     if res.n_boxes_gt_issued is not None:
         extra.append((TEXT["carousel_boxes"], f"{fmt_int(res.n_boxes_gt_issued)}"))
-    notes = "".join(f"<li>{esc(plain(n))}</li>" for n in getattr(res, "notes", ()) or ())
+    notes = "".join(
+        f"<li>{esc(plain(translated(n)))}</li>" for n in getattr(res, "notes", ()) or ()
+    )
     return (
         f"<div class='pw-summary' id='carousel-summary'><p>{esc(' '.join(parts))}</p>"
         f"<table><thead><tr><th>{esc(TEXT['carousel_share'])}</th><th class='num'>{esc(TEXT['carousel_national'])}</th>"
@@ -820,13 +841,18 @@ def _methods_html(analysis) -> str:
             block += f"<p>{esc(t.explanation)}</p>"
         calib = (analysis.calibration or calibration_notes()).get(name)
         if calib:
-            block += (
-                f"<p class='muted'>{esc(TEXT['methods_calibration'].format(text=plain(calib)))}</p>"
-            )
+            block += f"<p class='muted'>{esc(TEXT['methods_calibration'].format(text=plain(translated(calib))))}</p>"
         if name == "carousel":
             block += _carousel_html(res, country)
         elif name == "digits" and not _digit_rows_shown(analysis):
             block += f"<p>{esc(TEXT['digits_small'].format(n=DIGITS_MIN_COUNTS))}</p>"
+        elif isinstance(res, Skipped):  # Skipped.summary(), its reason in the report's language
+            block += summary_html(
+                Summary(
+                    res.method,
+                    gettext("Not computed: {reason}.").format(reason=translated(res.reason)),
+                )
+            )
         else:
             try:
                 block += summary_html(res.summary())

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from pollwatch.i18n import N_, gettext, note
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,8 @@ CAVEATS: dict[str, Caveat] = {
 #: country without an entry gets no legal citation rather than another country's
 LEGAL_SOURCES: dict[str, dict[str, str]] = {
     "carousel": {
-        "AZ": "Azerbaijani Election Code Art. 100.2 (protocol lines) and 106.2 (mobile box).",
-        "RU": "Russian Federal Law No. 67-FZ (absentee certificates, protocol lines).",
+        "AZ": N_("Azerbaijani Election Code Art. 100.2 (protocol lines) and 106.2 (mobile box)."),
+        "RU": N_("Russian Federal Law No. 67-FZ (absentee certificates, protocol lines)."),
     },
 }
 
@@ -135,32 +138,53 @@ def legal_source(name: str, country: str | None) -> str | None:
 
 
 def caveat_source(name: str, country: str | None) -> str:
-    """The caveat's source line, with the legal citation of the election's own country, if any."""
+    """The caveat's source line, with the legal citation of the election's own country, if
+    any, in the current language (authors and journals stay as they are written)."""
     cav = CAVEATS[name]
     law = legal_source(name, country)
-    return f"{cav.source} {law}" if law else cav.source
+    return f"{gettext(cav.source)} {gettext(law)}" if law else gettext(cav.source)
+
+
+def _quoted(value: str) -> str:
+    """A value of the calibration file: a Note when it has words (the catalogue has it whole,
+    ``tooling.extract_calibration``), a bare figure as it is."""
+    return note(value) if re.search(r"[A-Za-z]{2}", value) else value
 
 
 def calibration_notes() -> dict[str, str]:
-    """One line per method from the measured calibration (``calibration_summary.json``)."""
+    """One line per method from the measured calibration (``calibration_summary.json``), each a
+    :class:`~pollwatch.i18n.Note` (English as a ``str``; the report shows it translated, the
+    file's qualifiers and accuracy statements too: ``tooling.extract_calibration``)."""
     import json
     from importlib import resources
 
     raw = json.loads(
         resources.files("pollwatch.report").joinpath("calibration_summary.json").read_text("utf-8")
     )
-    out = {}
+    out: dict[str, str] = {}
     for method, d in raw.items():
         if method.startswith("_"):
             continue
-        text = (
-            f"false-positive rate {d['fpr']} on clean simulated elections; power against stuffing at "
-            f"0.6 / 1.6 / 4.5 % of ballots {d['power_stuffing']}, against protocols rounded at 0.5 / 1 / 3 % "
-            f"of stations {d['power_rounding']}"
-        )
+        fields = {
+            "fpr": _quoted(d["fpr"]),
+            "stuffing": _quoted(d["power_stuffing"]),
+            "rounding": _quoted(d["power_rounding"]),
+        }
         if "accuracy" in d:
-            text += f"; {d['accuracy']}"
-        out[method] = (
-            text + " (the same decision rules as the strength rule above; docs/calibration.md)."
-        )
+            out[method] = note(
+                "false-positive rate {fpr} on clean simulated elections; power against stuffing "
+                "at 0.6 / 1.6 / 4.5 % of ballots {stuffing}, against protocols rounded at "
+                "0.5 / 1 / 3 % of stations {rounding}; {accuracy} (the same decision rules as the "
+                "strength rule above; docs/calibration.md).",
+                accuracy=_quoted(d["accuracy"]),
+                **fields,
+            )
+        else:
+            out[method] = note(
+                "false-positive rate {fpr} on clean simulated elections; power against stuffing "
+                "at 0.6 / 1.6 / 4.5 % of ballots {stuffing}, against protocols rounded at "
+                "0.5 / 1 / 3 % of stations {rounding} (the same decision rules as the strength "
+                "rule above; docs/calibration.md).",
+                **fields,
+            )
     return out

@@ -16,6 +16,7 @@ import html as _html
 import re
 
 from pollwatch.census.check import CensusCheck
+from pollwatch.i18n import translated
 from pollwatch.report.glossary import SECTIONS, TEXT, plain, term
 from pollwatch.report.html import Section
 from pollwatch.results import fmt_int, fmt_pct
@@ -146,7 +147,7 @@ def _estimate(check: CensusCheck) -> list[str]:
         )
         + "</p>",
         _table(head, rows, "census-estimate", num=(1, 2)),
-        f"<p>{_t('census_estimate_assumption', assumption=est.assumption)}</p>",
+        f"<p>{_t('census_estimate_assumption', assumption=translated(est.assumption))}</p>",
     ]
     sel = check.diagnostics.get("selection_check")
     if sel:
@@ -194,7 +195,7 @@ def _claims(check: CensusCheck) -> list[str]:
                 esc(value),
                 f"<strong class='census-verdict c-{esc(c.verdict)}' "
                 f"title='{esc(t.explanation)}'>{esc(t.name)}</strong>",
-                esc(c.reason),
+                esc(translated(c.reason)),  # a Note: said in the report's language
             ]
         )
     head = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from pollwatch.i18n import gettext, jinja_environment
+from pollwatch.i18n import Note, gettext, jinja_environment, translated
 from pollwatch.report.figures import Figure
 from pollwatch.results import Summary
 
@@ -92,14 +92,20 @@ def write_html(report: Report, path: str | Path) -> Path:
 
 def labels_translated(s: Summary) -> Summary:
     """``s`` with its title and row labels in the current language (the catalogue has them:
-    ``tooling.extract_summaries``), and each note that is a catalogue message as a whole (the
-    methods' fixed caveats, ``N_``-marked); the sentence is already in the language (the
-    methods write it with ``gettext``), and notes with numbers in them stay as they are."""
+    ``tooling.extract_summaries``), each note in it too: a fixed caveat (``N_``-marked) as the
+    catalogue has it, a note written around numbers (a :class:`pollwatch.i18n.Note`) said again
+    from its parts; the same for a sentence or row value that is a ``Note``. The sentence is
+    otherwise already in the language (the methods write it with ``gettext``)."""
 
-    def tr(text: str) -> str:
-        return gettext(text) if text else text  # gettext("") is the catalogue's header
+    def value(v: str) -> str:
+        return translated(v) if isinstance(v, Note) else v
 
-    return Summary(tr(s.title), s.text, [(tr(k), v) for k, v in s.rows], [tr(n) for n in s.notes])
+    return Summary(
+        translated(s.title),
+        value(s.text),
+        [(translated(k), value(v)) for k, v in s.rows],
+        [translated(n) for n in s.notes],
+    )
 
 
 def results_section(key: str, title: str, results: list, intro: str = "", figures=None) -> Section:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from pollwatch.i18n import N_, Note, note
 from pollwatch.results import Summary
 
 COLUMNS = {
@@ -19,6 +22,43 @@ COLUMNS = {
     "difference": pl.Int64,
     "message": pl.Utf8,
 }
+
+#: a finding's message by the relation its rule checks (``rules._frame`` writes them; the
+#: findings table keeps the English, :func:`message` says it again in a reader's language)
+MESSAGES = {
+    "=": N_("expected {expected}, found {found}"),
+    "<=": N_("at most {expected}, found {found}"),
+    ">=": N_("at least {expected}, found {found}"),
+}
+
+
+def message(row: Mapping[str, Any]) -> str:
+    """A finding's message (a row of the findings table) as a :class:`~pollwatch.i18n.Note`
+    when it is one of :data:`MESSAGES` filled with the row's ``expected`` and ``found`` (shown
+    translated), else the stored text as it is (a table written by another version)."""
+    stored = str(row.get("message") or "")
+    for msgid in MESSAGES.values():
+        said = note(msgid, expected=row.get("expected"), found=row.get("found"))
+        if said == stored:
+            return said
+    return stored
+
+
+def either(fields: Sequence[str]) -> str:
+    """``a or b or c`` (any one of these lines), with "or" translatable where it is shown."""
+    out: str = fields[0]
+    for more in fields[1:]:
+        out = note("{first} or {second}", first=out, second=more)
+    return out
+
+
+def missing_fields(missing: Sequence[str]) -> Note:
+    """Why a rule was not checked: ``no registered, ballots_cast`` (the lines it lacks; each
+    may be a Note, ``either`` or ``candidate votes``, said in words where it is shown)."""
+    fields: str = missing[0]
+    for more in missing[1:]:
+        fields = note("{first}, {second}", first=fields, second=more)
+    return note("no {fields}", fields=fields)
 
 
 @dataclass(frozen=True)
@@ -73,7 +113,9 @@ class Findings:
             else "no violations."
         )
         rows = [(r, f"{n:,}  — {self.checked[r]}") for r, n in counts.items()]
-        notes = [f"not checked: {r} ({why})" for r, why in self.skipped.items()]
+        notes = [
+            note("not checked: {rule} ({why})", rule=r, why=why) for r, why in self.skipped.items()
+        ]
         return Summary("Protocol arithmetic", text, rows, notes)
 
     def _repr_html_(self) -> str:

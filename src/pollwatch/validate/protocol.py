@@ -23,8 +23,10 @@ import numpy as np
 import polars as pl
 
 from pollwatch.errors import MissingFieldError
+from pollwatch.i18n import note
 from pollwatch.model import Candidate, Election, ElectionMeta
 from pollwatch.model.fields import FIELD_BY_NAME
+from pollwatch.validate.findings import either, missing_fields
 from pollwatch.validate.rules import CANDIDATES, PROFILES, RULES
 
 __all__ = ["COPY_EXTRA", "CopyChecks", "CopyFlag", "check_copy", "check_copies", "copy_rules"]
@@ -136,11 +138,11 @@ def check_copies(
         rule = RULES[name]
         missing = [f for f in rule.fields if not e.has(f)]
         if rule.any_fields and not any(e.has(f) for f in rule.any_fields):
-            missing.append(" or ".join(rule.any_fields))
+            missing.append(either(rule.any_fields))
         if CANDIDATES in rule.reads and not candidates:
-            missing.append("candidate votes")
+            missing.append(note("candidate votes"))
         if missing:
-            skipped[name] = "no " + ", ".join(missing)
+            skipped[name] = missing_fields(missing)
             continue
         try:
             mask, expected, found = rule.check(e)

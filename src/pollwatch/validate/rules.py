@@ -16,7 +16,14 @@ from pollwatch.errors import MissingFieldError
 from pollwatch.model import Election
 from pollwatch.model.election import SOURCE_LINE
 from pollwatch.model.fields import FIELD_BY_NAME
-from pollwatch.validate.findings import COLUMNS, Findings, empty_table
+from pollwatch.validate.findings import (
+    COLUMNS,
+    MESSAGES,
+    Findings,
+    either,
+    empty_table,
+    missing_fields,
+)
 
 # A check returns (violation mask, expected values, found values) over all stations.
 Check = Callable[[Election], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -221,7 +228,6 @@ def _frame(
         if SOURCE_LINE in e.table.columns
         else pl.Series([None] * len(idx), dtype=pl.Int64)
     )
-    word = {"=": "expected", "<=": "at most", ">=": "at least"}[relation]
     exp_s = pl.Series(expected.astype(np.int64)).cast(pl.Utf8)
     found_s = pl.Series(found.astype(np.int64)).cast(pl.Utf8)
     return pl.DataFrame(
@@ -233,11 +239,13 @@ def _frame(
             "expected": exp_s,
             "found": found_s,
             "difference": pl.Series((found - expected).astype(np.int64)),
-            "message": pl.Series([word] * len(idx), dtype=pl.Utf8)
-            + " "
-            + exp_s
-            + ", found "
-            + found_s,
+            "message": pl.Series(
+                [
+                    MESSAGES[relation].format(expected=x, found=y)
+                    for x, y in zip(exp_s.to_list(), found_s.to_list(), strict=True)
+                ],
+                dtype=pl.Utf8,
+            ),
         },
         schema=COLUMNS,
     )
@@ -296,9 +304,9 @@ def validate(
         rule = RULES[name]
         missing = [f for f in rule.fields if not election.has(f)]
         if rule.any_fields and not any(election.has(f) for f in rule.any_fields):
-            missing.append(" or ".join(rule.any_fields))
+            missing.append(either(rule.any_fields))
         if missing:
-            skipped[name] = "no " + ", ".join(missing)
+            skipped[name] = missing_fields(missing)
             continue
         try:
             mask, expected, found = rule.check(election)

@@ -39,7 +39,7 @@ from pollwatch.forensics.coarse._exact import small_denominator_probabilities
 from pollwatch.forensics.coarse._fit import BetaBinomialMixture, fit_mixture
 from pollwatch.forensics.coarse._kde import bin_dist, densities_from_bins, grid_size
 from pollwatch.forensics.coarse._sample import resample_block, seed_states
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -186,9 +186,14 @@ class CoarseSharesResult(ResultMixin):
             ]
         )
         rows = [
-            ("fabricated coarse shares", f"{self.fraud_pct:.3f} % of stations"),
             (
-                f"{100 * self.level:g} % resampling interval",
+                "fabricated coarse shares",
+                gettext("{pct} % of stations").format(pct=format(self.fraud_pct, ".3f")),
+            ),
+            (
+                gettext("{level} % resampling interval").format(
+                    level=format(100 * self.level, "g")
+                ),
                 f"{self.interval.low:.3f} – {self.interval.high:.3f} %",
             ),
             ("Monte Carlo p (null mean)", f"{self.pvalue:.4f} ({self.null_mean:.3f} %)"),
@@ -196,10 +201,16 @@ class CoarseSharesResult(ResultMixin):
             ("stations (excluded)", f"{self.n_stations:,} ({self.n_excluded:,})"),
             (
                 "settings",
-                f"{self.n_resamples} resamples, bw {self.bw:g}, grid {self.grid}, "
-                f"{self.n_components}-component mixtures",
+                gettext("{n} resamples, bw {bw}, grid {grid}, {k}-component mixtures").format(
+                    n=self.n_resamples, bw=format(self.bw, "g"), grid=self.grid, k=self.n_components
+                ),
             ),
-            ("seed", f"{self.seed} (entropy {self.seed_entropy}); {self.backend}"),
+            (
+                "seed",
+                gettext("{seed} (entropy {entropy}); {backend}").format(
+                    seed=self.seed, entropy=self.seed_entropy, backend=self.backend
+                ),
+            ),
         ]
         return Summary("Coarse vote shares (Rozenas RKD)", text, rows, self.notes)
 
@@ -283,9 +294,11 @@ class SmallDenominatorResult(ResultMixin):
             z=f"{self.z:.1f}",
         )
         how = (
-            "exact per-station probabilities"
+            gettext("exact per-station probabilities")
             if self.exact
-            else f"{self.n_resamples} resamples, seed {self.seed} (entropy {self.seed_entropy})"
+            else gettext("{n} resamples, seed {seed} (entropy {entropy})").format(
+                n=self.n_resamples, seed=self.seed, entropy=self.seed_entropy
+            )
         )
         rows = [
             ("observed", fmt_int(self.observed)),
@@ -313,8 +326,11 @@ def _data(
     over = t > N
     if over.any():  # Bin(N, p) needs t <= N; never clip silently
         notes.add(
-            f"{int(over.sum())} station(s) with ballots cast above registered voters use "
-            "N = ballots cast in the turnout model"
+            note(
+                "{n} station(s) with ballots cast above registered voters use "
+                "N = ballots cast in the turnout model",
+                n=int(over.sum()),
+            )
         )
         N = np.maximum(N, t)
     dropped = e.n_stations - int(mask.sum())
@@ -325,17 +341,24 @@ def _data(
             f"{e.n_stations}; nothing to estimate" + (f" (dropped: {why})" if why else "")
         )
     if dropped:
-        notes.add(f"{dropped} station(s) dropped before fitting: {why}")
+        notes.add(note("{n} station(s) dropped before fitting: {why}", n=dropped, why=why))
     if mask.sum() < min_stations:
         notes.small_sample(
-            f"only {int(mask.sum())} usable stations (fewer than {min_stations}); "
-            "the mixture fit and the envelope are unreliable",
+            note(
+                "only {n} usable stations (fewer than {min_stations}); "
+                "the mixture fit and the envelope are unreliable",
+                n=int(mask.sum()),
+                min_stations=min_stations,
+            ),
             stacklevel=4,
         )
     if len(v) and np.all(v * t[0] == v[0] * t):
         notes.degenerate(
-            f"{lead.name}'s share is the same at every station; the support "
-            "mixture is degenerate and the estimate meaningless",
+            note(
+                "{candidate}'s share is the same at every station; the support "
+                "mixture is degenerate and the estimate meaningless",
+                candidate=lead.name,
+            ),
             stacklevel=4,
         )
     return _Data(N.astype(np.int64), t.astype(np.int64), v.astype(np.int64)), dropped, lead.name
@@ -560,12 +583,14 @@ def rozenas_rkd(
     ):  # the fits and the envelope are unreliable: no p-value rather than a poor one
         pvalue = math.nan
     if not flag.any():
-        notes.add("no share value exceeds the resampled envelope")
+        notes.add(note("no share value exceeds the resampled envelope"))
     edge = [s for s in x[flag] if s < 0.002 or s > 0.998]
     if edge:
         notes.add(
-            "edge bins (shares near 0 or 1) are flagged; they come from tiny or one-sided "
-            "stations as often as from fabrication"
+            note(
+                "edge bins (shares near 0 or 1) are flagged; they come from tiny or one-sided "
+                "stations as often as from fabrication"
+            )
         )
     return CoarseSharesResult(
         fraud_pct=fraud,
@@ -663,7 +688,7 @@ def small_denominator_test(
     excess = observed - mean
     z = excess / sd if sd and sd > 0 else math.nan
     if not sd or sd == 0 or math.isnan(sd):
-        notes.degenerate("the null count has no spread; z is undefined")
+        notes.degenerate(note("the null count has no spread; z is undefined"))
     return SmallDenominatorResult(
         observed=observed,
         null_mean=mean,

@@ -23,7 +23,7 @@ from scipy.signal import fftconvolve
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.forensics._common import Notes, excluded_mask, validate_choice, validate_param
 from pollwatch.forensics.klimek import _grid as kg
-from pollwatch.i18n import N_, gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election, ElectionMeta
 from pollwatch.model.derived import percent
 from pollwatch.results import (
@@ -207,7 +207,10 @@ def _first_peak(x: np.ndarray, notes: Notes, what: str) -> tuple[float, float]:
     if peak.any():
         return float(_KDE_GRID[i[peak][0]]), h
     notes.degenerate(
-        f"no {what} density peak above 0.3; the baseline uses the global maximum of the density"
+        note(
+            "no {what} density peak above 0.3; the baseline uses the global maximum of the density",
+            what=what,
+        )
     )
     return float(_KDE_GRID[int(np.argmax(dens))]), h
 
@@ -219,7 +222,7 @@ def _baseline(
     n = t.size
     if n < 2 or np.ptp(t) == 0 or np.ptp(s) == 0:
         notes.degenerate(
-            f"{n} stations with constant or no turnout/share: no baseline can be read off"
+            note("{n} stations with constant or no turnout/share: no baseline can be read off", n=n)
         )
         nan = float("nan")
         return KlimekBaseline(
@@ -236,8 +239,8 @@ def _baseline(
             notes=notes.as_tuple(),
             peak_estimator=peak_estimator,
         )
-    tau, ht = _first_peak(t, notes, "turnout")
-    nu, hs = _first_peak(s, notes, "leader-share")
+    tau, ht = _first_peak(t, notes, note("turnout"))
+    nu, hs = _first_peak(s, notes, note("leader-share"))
     if peak_estimator == "median" and (s < nu).any() and (t < tau).any():
         # fraud raises turnout and share together, so stations below one peak are nearly all
         # clean and (turnout and share independent when clean) their median of the other
@@ -250,7 +253,7 @@ def _baseline(
     theta = float(np.mean((s[s > nu] - nu) ** 2) ** 0.25) if (s > nu).any() else float("nan")
     if not all(math.isfinite(v) and v > 0 for v in (sig_tau, sig_nu, theta)):
         notes.degenerate(
-            "a baseline width is zero or undefined (no stations on one side of the peak)"
+            note("a baseline width is zero or undefined (no stations on one side of the peak)")
         )
     return KlimekBaseline(
         tau=tau,
@@ -722,18 +725,22 @@ def _prepare(
     n = st.t.size
     if n < SMALL_N:
         notes.small_sample(
-            f"only {n} stations with ≥ {MIN_STATION_V} registered: the 101 × 101 "
-            f"fingerprint is sparse and the fit unreliable",
+            note(
+                "only {n} stations with ≥ {min_v} registered: the 101 × 101 "
+                "fingerprint is sparse and the fit unreliable",
+                n=n,
+                min_v=MIN_STATION_V,
+            ),
             stacklevel=4,
         )
     if baseline is not None:
         if not isinstance(baseline, KlimekBaseline):
             raise ValueError(f"baseline ({baseline!r}) must be None or a KlimekBaseline.")
-        notes.add("baseline supplied by the caller, not read off these data")
+        notes.add(note("baseline supplied by the caller, not read off these data"))
         return st, baseline
     base = _baseline(st.base_t, st.base_s, float(sigma_nu_c), baseline_subset, peak_estimator)
-    for note in base.notes:
-        notes.add(note)
+    for text in base.notes:
+        notes.add(text)
     return st, base
 
 
@@ -779,7 +786,7 @@ def fit_klimek(
     obs2d = st.observed
     nan = float("nan")
     if not base.ok or st.t.size < 2:
-        notes.add("no fit was run")
+        notes.add(note("no fit was run"))
         ci = ConfidenceInterval(nan, nan)
         return KlimekResult(
             f_i=nan,
@@ -826,7 +833,9 @@ def fit_klimek(
     notes.add(_SHAPE_NOTE)
     if np.any(arr[:, 2] == al.max()) or np.any(arr[:, 2] == al.min()):
         notes.add(
-            "α reached the edge of the grid in some realisations: it is weakly identified here"
+            note(
+                "α reached the edge of the grid in some realisations: it is weakly identified here"
+            )
         )
     return KlimekResult(
         f_i=m_i,

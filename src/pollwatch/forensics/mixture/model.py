@@ -21,7 +21,7 @@ from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.compute.seam import check_seed
 from pollwatch.errors import DegenerateDataWarning, SmallSampleWarning
 from pollwatch.forensics.mixture import _em as em
-from pollwatch.i18n import gettext
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import (
     ConfidenceInterval,
@@ -36,6 +36,12 @@ from pollwatch.results import (
 __all__ = ["MixtureResult", "fraud_mixture", "CLASSES"]
 
 CLASSES = ("no_fraud", "incremental", "extreme")
+#: the classes in words, where a summary shows them
+_CLASS_WORDS = {
+    "no_fraud": N_("no fraud"),
+    "incremental": N_("incremental"),
+    "extreme": N_("extreme"),
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,10 @@ class MixtureResult(ResultMixin):
 
         lvl = f"{100 * self.level:g} %"
         rows = [
-            (f"π {name.replace('_', ' ')}", fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct))
+            (
+                gettext("π {fraud_class}").format(fraud_class=gettext(_CLASS_WORDS[name])),
+                fmt_pct(self.pi[name]) + ci(self.pi_ci[name], fmt_pct),
+            )
             for name in CLASSES
         ]
         rows += [
@@ -187,12 +196,17 @@ class MixtureResult(ResultMixin):
             ("stations fitted", f"{self.n_stations:,}"),
             (
                 "class boundary k; bootstrap",
-                f"{self.k:g}; {self.n_boot} replicates, seed {self.seed}",
+                gettext("{k}; {n} replicates, seed {seed}").format(
+                    k=f"{self.k:g}", n=self.n_boot, seed=self.seed
+                ),
             ),
         ]
         if self.strata:
             rows.append(
-                (f"fitted separately per {self.strata}", f"{len(self.strata_results)} fits, summed")
+                (
+                    gettext("fitted separately per {level}").format(level=self.strata),
+                    gettext("{n} fits, summed").format(n=len(self.strata_results)),
+                )
             )
         text = gettext(
             "A three-class mixture (no fraud, incremental, extreme) of {candidate}'s results puts "
@@ -403,10 +417,12 @@ def fraud_mixture(
             e, cand.name, mask, n_ex, k, min_registered, n_boot, level, seed, notes + [msg], t0
         )
     if n < 500:
-        notes.append(f"only {n} stations: class weights and magnitudes are poorly determined")
+        notes.append(
+            note("only {n} stations: class weights and magnitudes are poorly determined", n=n)
+        )
         warnings.warn(notes[-1], SmallSampleWarning, stacklevel=2)
     if np.std(t) < 1e-6 or np.std(o) < 1e-6:
-        msg = "turnout or leader share is constant across stations: the mixture is degenerate"
+        msg = note("turnout or leader share is constant across stations: the mixture is degenerate")
         warnings.warn(msg, DegenerateDataWarning, stacklevel=2)
         notes.append(msg)
 
@@ -415,7 +431,7 @@ def fraud_mixture(
     starts = [em.start_params(t, o, grid, pi_fraud=pf) for pf in (0.1, 0.4)]
     x, ll, n_eval, converged, _ = em.fit_best(t, o, np.ones(n), grid, starts, max_iter=max_iter)
     if not converged:
-        notes.append(f"the optimiser stopped before converging ({n_eval} evaluations)")
+        notes.append(note("the optimiser stopped before converging ({n} evaluations)", n=n_eval))
     post = em.posteriors(t, o, grid, x)
     est = _means(post, N) * np.array([1, 1, 1, n, n])
     logpi, _, parts = em.node_logweights(x, grid)
@@ -444,7 +460,9 @@ def fraud_mixture(
         for v, s in zip(est, sd, strict=True)
     ]
     if boot is not None and len(boot) < 20:
-        notes.append(f"{len(boot)} bootstrap replicates: intervals (estimate ± t·sd) are rough")
+        notes.append(
+            note("{n} bootstrap replicates: intervals (estimate ± t·sd) are rough", n=len(boot))
+        )
 
     full = e.n_stations
     P = np.full((full, 3), np.nan)
@@ -522,7 +540,7 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
     ]
     small = np.isin(codes, np.flatnonzero(sizes < min_stratum))
     if small.any():
-        units.append((f"pooled units under {min_stratum} stations", small))
+        units.append((note("pooled units under {n} stations", n=min_stratum), small))
     entropy, children = spawn_seeds(seed, len(units))
     fits = []
     with warnings.catch_warnings(record=True) as caught:
@@ -537,17 +555,32 @@ def _stratified(e: Election, strata: str, min_stratum: int, kw: dict, seed) -> M
                 (name, mask, fraud_mixture(e.subset(mask), seed=child, **{**kw, "boot_size": size}))
             )
     ok = [(name, mask, r) for name, mask, r in fits if np.isfinite(r.manufactured_votes)]
-    notes = [
-        f"fitted separately in {len(ok)} units of {strata!r} (units under {min_stratum} stations pooled)"
+    notes: list[str] = [
+        note(
+            "fitted separately in {n} units of {level} (units under {min_n} stations pooled)",
+            n=len(ok),
+            level=repr(strata),
+            min_n=min_stratum,
+        )
     ]
     everywhere = set.intersection(*(set(r.notes) for _, _, r in fits)) if fits else set()
     notes += sorted(everywhere)
     notes += sorted(
-        {f"{name}: {note}" for name, _, r in fits for note in r.notes if note not in everywhere}
+        {
+            note("{unit}: {note}", unit=name, note=n)
+            for name, _, r in fits
+            for n in r.notes
+            if n not in everywhere
+        }
     )
     lost = [name for name, _, r in fits if not np.isfinite(r.manufactured_votes)]
     if lost:
-        notes.append(f"no estimate in {', '.join(lost)}: their stations are not in the totals")
+        notes.append(
+            note(
+                "no estimate in {units}: their stations are not in the totals",
+                units=", ".join(lost),
+            )
+        )
     by_kind: dict[type, list[str]] = {}
     for w in caught:  # one warning per kind, not one per unit
         by_kind.setdefault(w.category, []).append(str(w.message))
