@@ -18,8 +18,8 @@ import re
 
 import pytest
 
-from pollwatch.i18n import use_language
-from pollwatch.i18n.text import Join, Msg, msg, say
+from pollwatch.i18n import Note, note, use_language
+from pollwatch.i18n.text import Join, say
 from pollwatch.quickcount.estimate import QuickCountResult, estimate_lead, majority_call
 from pollwatch.report import results_section
 
@@ -59,7 +59,7 @@ def _validate_reasons(cases) -> set[str]:
     out = set()
     for r in cases.values():
         if isinstance(r, QuickCountResult):
-            out |= {x for q in r.quarantined for x in q.reasons if not isinstance(x, Msg)}
+            out |= {x for q in r.quarantined for x in q.reasons if not isinstance(x, Note)}
     return out
 
 
@@ -201,8 +201,8 @@ def test_a_call_is_said_again_in_each_language():
 
 
 def test_msg_is_its_english_string_and_survives_pickle_and_json():
-    joined = Join(msg(" and "), [msg("{name}'s share", name="A"), msg("turnout")])
-    m = msg("Discrepancy: the official {figures} cannot be explained", figures=joined)
+    joined = Join(note(" and "), [note("{name}'s share", name="A"), note("turnout")])
+    m = note("Discrepancy: the official {figures} cannot be explained", figures=joined)
     english = "Discrepancy: the official A's share and turnout cannot be explained"
     assert m == english and isinstance(m, str) and json.dumps(m) == json.dumps(english)
     back = pickle.loads(pickle.dumps(m))

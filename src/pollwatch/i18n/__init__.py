@@ -171,7 +171,11 @@ class Note(str):
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickled (worker processes) as its parts
-        return (_rebuild_note, (self.msgid, self.plural, self.n, self.params))
+        return (_rebuild_note, (type(self), self.msgid, self.plural, self.n, self.params))
+
+    def say(self, lang: str | None = None) -> str:
+        """The same as :meth:`translated` (the name ``pollwatch.i18n.text.say`` calls)."""
+        return self.translated(lang)
 
     def translated(self, lang: str | None = None) -> str:
         """The sentence in ``lang`` (the current language when omitted)."""
@@ -182,22 +186,26 @@ class Note(str):
             text = ngettext(self.msgid, self.plural, self.n, lang)
         if not self.params:
             return text
+        # a value that can say itself (a Note, a list of them joined) is said in turn
         fields = {
-            k: translated(v, lang) if isinstance(v, Note) else v for k, v in self.params.items()
+            k: v.say(lang) if callable(getattr(v, "say", None)) else v
+            for k, v in self.params.items()
         }
         return text.format(**fields)
 
 
-def _rebuild_note(msgid: str, plural: str | None, n: int | None, params: dict[str, Any]) -> Note:
-    return Note(msgid, plural, n, **params)
+def _rebuild_note(
+    cls: type[Note], msgid: str, plural: str | None, n: int | None, params: dict[str, Any]
+) -> Note:
+    return cls(msgid, plural, n, **params)
 
 
-def note(msgid: str, **params: Any) -> Note:
+def note(msgid: str, /, **params: Any) -> Note:
     """A :class:`Note`: ``msgid`` (``{name}`` placeholders) filled with ``params``."""
     return Note(msgid, **params)
 
 
-def note_plural(singular: str, plural: str, n: int, **params: Any) -> Note:
+def note_plural(singular: str, plural: str, n: int, /, **params: Any) -> Note:
     """A :class:`Note` whose wording depends on the count ``n`` (also passed as ``{n}``
     unless ``params`` gives it another way)."""
     params.setdefault("n", n)

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from pollwatch.i18n import N_
-from pollwatch.i18n.text import msg
+from pollwatch.i18n import N_, note
 from pollwatch.quickcount.copies import REQUIRED, ProtocolCopies
 from pollwatch.validate.protocol import check_copies
 
@@ -89,7 +88,7 @@ def screen_copies(
             reasons.setdefault(i, []).append(
                 (
                     INCOMPLETE,
-                    msg(
+                    note(
                         N_("{line} is blank (missing, not 0): the copy cannot be counted"), line=col
                     ),
                 )

@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import msg, say
+from pollwatch.i18n import N_, gettext, note
+from pollwatch.i18n.text import say
 from pollwatch.model import Election
 from pollwatch.quickcount.checks import INCOMPLETE
 from pollwatch.quickcount.copies import ProtocolCopies
@@ -63,13 +63,13 @@ def describe(t: float, df: int, confidence: float = 0.95) -> str:
     """Words for one official figure's ``t = (official − estimate)/SE`` against the quick count's
     t interval (§1.2 f). Descriptive only: the verdict is decided by :func:`decide`."""
     if math.isnan(t):
-        return msg(N_("cannot be judged (no variance)"))
+        return note(N_("cannot be judged (no variance)"))
     q = float(stats.t.ppf(0.5 + confidence / 2, df)) if df >= 1 else math.inf
     c = f"{100 * confidence:g} %"
     return (
-        msg(N_("inside the {level} t interval"), level=c)
+        note(N_("inside the {level} t interval"), level=c)
         if abs(t) <= q
-        else msg(
+        else note(
             N_("outside the {level} t interval (shown; only the headline quantities vote)"),
             level=c,
         )
@@ -512,13 +512,13 @@ def tally_sheet_bound(
     if total_votes is not None:
         remaining, basis = (
             max(int(total_votes) - collected, 0),
-            msg(N_("official total votes minus votes on the sheets")),
+            note(N_("official total votes minus votes on the sheets")),
         )
     else:
         assert uncollected_registered is not None  # exactly one of the two is given (checked above)
         remaining, basis = (
             int(uncollected_registered),
-            msg(N_("voters registered at stations without a collected sheet")),
+            note(N_("voters registered at stations without a collected sheet")),
         )
     lead = va - vb
     return TallySheetBound(

@@ -22,8 +22,8 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import DataIssue, DegenerateDataWarning, IngestError
-from pollwatch.i18n import N_, gettext, pgettext
-from pollwatch.i18n.text import msg, say
+from pollwatch.i18n import N_, gettext, note, pgettext
+from pollwatch.i18n.text import say
 from pollwatch.model import Election
 from pollwatch.quickcount._frame import build_frame
 from pollwatch.quickcount.sample import (
@@ -285,7 +285,7 @@ def sample_size(
             )
         if turnout is None:
             notes.append(
-                msg(
+                note(
                     N_(
                         "Sized on registered voters, not ballots cast: with turnout below 100 % "
                         "the sample will hold fewer ballots than needed; pass turnout=."
@@ -297,13 +297,13 @@ def sample_size(
     n0 = voters_needed(math.inf, margin, z=z, p=p)
     n = voters_needed(population_voters, margin, z=z, p=p) if population_voters else n0
     if rho is not None:
-        rho_source: str = msg(N_("given"))
+        rho_source: str = note(N_("given"))
     elif past is not None:
-        rho, rho_source = intraclass_correlation(past), msg(N_("past station results (ANOVA)"))
+        rho, rho_source = intraclass_correlation(past), note(N_("past station results (ANOVA)"))
     else:
-        rho, rho_source = 0.0, msg(N_("assumed 0"))
+        rho, rho_source = 0.0, note(N_("assumed 0"))
         notes.append(
-            msg(
+            note(
                 N_(
                     "No intra-station correlation given: ρ = 0 ignores clustering and understates "
                     "the stations needed; pass rho= or past results."
@@ -675,7 +675,7 @@ def draw_sample(
     notes = []
     if (n_h == frame.sizes).any():
         notes.append(
-            msg(
+            note(
                 N_("{n} strata are sampled completely (no sampling error there)."),
                 n=int((n_h == frame.sizes).sum()),
             )

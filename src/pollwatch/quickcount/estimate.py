@@ -29,8 +29,8 @@ from scipy import stats
 
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
-from pollwatch.i18n import N_, N_plural, gettext
-from pollwatch.i18n.text import Msg, cap, msg, msg_n, say
+from pollwatch.i18n import N_, N_plural, Note, gettext, note, note_plural
+from pollwatch.i18n.text import cap, say
 from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame, sample_frame
@@ -201,26 +201,26 @@ def apollo_moe(a, m, *, big_n: float = 0, z: float = 1.96) -> tuple[float, float
     return float(p), float(z * math.sqrt(v) * 100)
 
 
-def lead_call(low: float, high: float, a: str, b: str) -> Msg:
+def lead_call(low: float, high: float, a: str, b: str) -> Note:
     """ "A ahead, verified" when the interval of ``A − B`` excludes 0 (§1.2 g), else too close.
 
     The English call (a ``str``); ``_text.say`` writes it in the display language."""
     if low > 0:
-        return msg(N_("{name} ahead, verified"), name=a)
+        return note(N_("{name} ahead, verified"), name=a)
     if high < 0:
-        return msg(N_("{name} ahead, verified"), name=b)
-    return msg(N_("too close to call"))
+        return note(N_("{name} ahead, verified"), name=b)
+    return note(N_("too close to call"))
 
 
-def majority_call(low: float, high: float, name: str, threshold: float = 0.5) -> Msg:
+def majority_call(low: float, high: float, name: str, threshold: float = 0.5) -> Note:
     """The 50 %+1 test: is the leader's share interval entirely above (or below) the threshold?"""
     pct = f"{100 * threshold:g}"
     if low > threshold:
-        return msg(
+        return note(
             N_("{name} above {threshold} % of valid votes, verified"), name=name, threshold=pct
         )
     if high < threshold:
-        return msg(
+        return note(
             N_(
                 "{name} below {threshold} % of valid votes, verified (a run-off is needed where "
                 "the law requires a majority)"
@@ -228,7 +228,7 @@ def majority_call(low: float, high: float, name: str, threshold: float = 0.5) ->
             name=name,
             threshold=pct,
         )
-    return msg(
+    return note(
         N_("too close to call whether {name} passes {threshold} %"), name=name, threshold=pct
     )
 
@@ -462,7 +462,7 @@ class QuickCountResult(ResultMixin):
         if self.quarantined:
             n = len(self.quarantined)
             parts.append(
-                msg_n(
+                note_plural(
                     *N_plural(
                         "{n} copy quarantined by the checks before counting (not counted).",
                         "{n} copies quarantined by the checks before counting (not counted).",
@@ -474,7 +474,7 @@ class QuickCountResult(ResultMixin):
         if self.off_sample is not None and self.off_sample.count:
             n = self.off_sample.count
             parts.append(
-                msg_n(
+                note_plural(
                     *N_plural(
                         "{n} copy from stations outside the sample listed, not counted.",
                         "{n} copies from stations outside the sample listed, not counted.",
@@ -663,7 +663,7 @@ def _group_strata(
                     factor=f"{factor:.3f}",
                 )
                 actions.append(
-                    msg(
+                    note(
                         N_(
                             "post-stratified in {parent}: {n} stratum/strata without reports "
                             "({strata}); the {live} reporting strata there were re-weighted by "
@@ -673,7 +673,7 @@ def _group_strata(
                         **fields,
                     )
                     if parent
-                    else msg(
+                    else note(
                         N_(
                             "post-stratified: {n} stratum/strata without reports ({strata}); "
                             "the {live} reporting strata there were re-weighted by ×{factor} to "
@@ -710,7 +710,7 @@ def _group_strata(
                 target=repr(frame.names[target]),
             )
             actions.append(
-                msg(
+                note(
                     N_(
                         "collapsed stratum {stratum} ({n} report(s), {stations} stations) into "
                         "neighbouring {target}"
@@ -718,7 +718,7 @@ def _group_strata(
                     **fields,
                 )
                 if same
-                else msg(
+                else note(
                     N_(
                         "collapsed stratum {stratum} ({n} report(s), {stations} stations) into "
                         "neighbouring {target} (none left in the same parent group: merged "
@@ -1129,20 +1129,20 @@ def _screen(copies: ProtocolCopies, frame: Election) -> CopyScreen:
 
 def _screen_notes(screen: CopyScreen) -> tuple[str, ...]:
     notes: list[str] = [
-        msg(N_("Checked before counting: {rules}."), rules=", ".join(screen.rules_checked))
+        note(N_("Checked before counting: {rules}."), rules=", ".join(screen.rules_checked))
         if screen.rules_checked
-        else msg(N_("Checked before counting: no rule."))
+        else note(N_("Checked before counting: no rule."))
     ]
     if screen.rules_skipped:
         notes.append(
-            msg(
+            note(
                 N_("Not checked (lines missing from the copies): {rules}."),
                 rules="; ".join(f"{k} ({v})" for k, v in screen.rules_skipped.items()),
             )
         )
     if screen.partly_checked:
         notes.append(
-            msg(
+            note(
                 N_(
                     "{n} counted cop(ies) had a blank optional line, so a rule reading it could "
                     "not be checked there."
@@ -1167,7 +1167,7 @@ def _result(
     notes: list[str] = []
     if len(rows) < 2:
         warnings.warn(
-            msg(N_("only {n} protocol copies: no estimate possible"), n=len(rows)),
+            note(N_("only {n} protocol copies: no estimate possible"), n=len(rows)),
             SmallSampleWarning,
             stacklevel=3,
         )
@@ -1181,7 +1181,7 @@ def _result(
         return QuickCountResult(
             quantities=empty,
             lead=None,
-            majority=msg(N_("no estimate")),
+            majority=note(N_("no estimate")),
             confidence=confidence,
             z=z_value(confidence),
             df=0,
@@ -1195,7 +1195,7 @@ def _result(
             strata=(),
             bootstrap_reps=0,
             seed=None,
-            notes=(msg(N_("Fewer than 2 protocol copies: nothing can be estimated.")),),
+            notes=(note(N_("Fewer than 2 protocol copies: nothing can be estimated.")),),
         )
     run = _run(data, fr, rows, nonresponse, confidence, bootstrap, seed, execution)
     draws = run.bootstrap
@@ -1219,7 +1219,7 @@ def _result(
             )
         )
     lead = None
-    maj = msg(N_("no candidates"))
+    maj = note(N_("no candidates"))
     if run.lead is not None:
         pair = run.lead
         a, b = data.names[pair.a], data.names[pair.b]
@@ -1230,13 +1230,13 @@ def _result(
         maj = majority_call(top.t_low, top.t_high, top.name, majority)
     if run.df < 30:
         notes.append(
-            msg(
+            note(
                 N_("Only {df} degrees of freedom: read the t intervals, not the normal ones."),
                 df=run.df,
             )
         )
         warnings.warn(
-            msg(
+            note(
                 N_("small quick-count sample ({n} stations, {strata} strata)"),
                 n=len(rows),
                 strata=run.n_groups,
@@ -1246,7 +1246,7 @@ def _result(
         )
     if draws is not None:
         notes.append(
-            msg(
+            note(
                 N_("Bootstrap: {n} Rao–Wu replicates within strata, seed entropy {seed}."),
                 n=bootstrap,
                 seed=draws.entropy,
@@ -1255,7 +1255,7 @@ def _result(
     missing = int((run.reported == 0).sum())
     if missing:
         notes.append(
-            msg(
+            note(
                 N_("{n} of {strata} strata sent no report; see the stratum adjustments."),
                 n=missing,
                 strata=len(fr.names),
@@ -1263,11 +1263,11 @@ def _result(
         )
     if any(q.se == 0 for q in qs[: len(data.names)] if not math.isnan(q.se)):
         warnings.warn(
-            msg(N_("zero variance for some share: the sample is degenerate")),
+            note(N_("zero variance for some share: the sample is degenerate")),
             DegenerateDataWarning,
             stacklevel=3,
         )
-        notes.append(msg(N_("Some shares have zero variance in the sample (degenerate data).")))
+        notes.append(note(N_("Some shares have zero variance in the sample (degenerate data).")))
     group = run.group
     strata_rep = tuple(
         StratumReport(
@@ -1408,7 +1408,7 @@ def breakdown(
         n_frame = int((labels == lab).sum())
         warn = ""
         if len(rows) < min_stations:
-            warn = msg(N_("only {n} reporting stations (< {min})"), n=len(rows), min=min_stations)
+            warn = note(N_("only {n} reporting stations (< {min})"), n=len(rows), min=min_stations)
             small.append(lab)
         if len(rows) < 2:
             nan = float("nan")
@@ -1468,13 +1468,13 @@ def breakdown(
     return BreakdownResult(level=level, candidate=name, min_stations=min_stations, rows=tuple(out))
 
 
-def convergence_verdict(z: float) -> Msg:
+def convergence_verdict(z: float) -> Note:
     """The early/late verdict for the test statistic ``z`` (English ``str``; ``_text.say`` writes
     it in the display language, e.g. from the ``z`` of a stored ``to_dict()``)."""
     if math.isnan(z):
-        return msg(N_("The early/late comparison is undefined (zero variance)."))
+        return note(N_("The early/late comparison is undefined (zero variance)."))
     if abs(z) > 3:
-        return msg(
+        return note(
             N_(
                 "Early and late reporters differ significantly (|z| = {z} > 3): partial figures "
                 "were biased; only the complete sample's estimate should be published."
@@ -1482,10 +1482,10 @@ def convergence_verdict(z: float) -> Msg:
             z=f"{abs(z):.1f}",
         )
     if abs(z) > 1.96:
-        return msg(
+        return note(
             N_("Some evidence that early and late reporters differ (|z| = {z})."), z=f"{abs(z):.1f}"
         )
-    return msg(
+    return note(
         N_("No evidence of bias between early and late reporters (|z| = {z})."), z=f"{abs(z):.1f}"
     )
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import msg, say
+from pollwatch.i18n import N_, gettext, note
+from pollwatch.i18n.text import say
 from pollwatch.model import Election
 from pollwatch.quickcount.compare import official_figures
 from pollwatch.quickcount.design import design_effect, z_value
@@ -77,13 +77,13 @@ class ExitPoll:
     def deff(self) -> tuple[float, str]:
         """The design effect used and where it came from."""
         if self.design_effect is not None:
-            return float(self.design_effect), msg(N_("stated"))
+            return float(self.design_effect), note(N_("stated"))
         if self.sample_size and self.stations:
             b = self.sample_size / self.stations
-            return design_effect(self.rho, b), msg(
+            return design_effect(self.rho, b), note(
                 N_("assumed ρ = {rho} with {n} interviews per station"), rho=self.rho, n=f"{b:.0f}"
             )
-        return math.nan, msg(N_("unknown"))
+        return math.nan, note(N_("unknown"))
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def compare_exit_poll(
     notes = []
     if math.isnan(n_eff):
         notes.append(
-            msg(N_("Sample size or design effect not published: no interval can be given."))
+            note(N_("Sample size or design effect not published: no interval can be given."))
         )
     rows = []
     for name, p in poll.figures.items():
@@ -199,11 +199,11 @@ def compare_exit_poll(
             zp = (p - pv) / math.hypot(se, q.se) if not math.isnan(se) else math.nan
         worst = max((abs(v) for v in (zo, zp) if not math.isnan(v)), default=math.nan)
         verdict = (
-            msg(N_("no interval"))
+            note(N_("no interval"))
             if math.isnan(worst)
-            else msg(N_("within sampling error"))
+            else note(N_("within sampling error"))
             if worst <= z
-            else msg(N_("differs beyond sampling error (a lead, not proof)"))
+            else note(N_("differs beyond sampling error (a lead, not proof)"))
         )
         rows.append(
             ExitPollRow(

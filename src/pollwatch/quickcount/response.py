@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import msg
+from pollwatch.i18n import N_, gettext, note
 from pollwatch.results import fmt_pct, jsonable
 
 __all__ = ["ArrivalStep", "OffSample", "ResponseReport", "StratumResponse", "response_report"]
@@ -145,7 +144,7 @@ def _timeline(arrived: Sequence[object], sampled: int) -> tuple[tuple[ArrivalSte
         return (), ""
     times = [_parse(a) for a in arrived]
     if any(t is None for t in times):
-        return (), msg(
+        return (), note(
             N_(
                 "Arrival values are not ISO times (or some are blank): no response over time; "
                 "give `arrived`/`received_at` as times such as 2024-02-07T19:05:00+04:00."
@@ -153,7 +152,7 @@ def _timeline(arrived: Sequence[object], sampled: int) -> tuple[tuple[ArrivalSte
         )
     ts = [t for t in times if t is not None]
     if len({t.tzinfo is None for t in ts}) > 1:
-        return (), msg(
+        return (), note(
             N_("Arrival times mix times with and without a UTC offset: no response over time.")
         )
     start = min(ts).replace(minute=0, second=0, microsecond=0)
@@ -210,9 +209,9 @@ def response_report(
             )
         )
     sampled = len(active)
-    steps, note = _timeline(list(counted_arrivals or []), sampled)
+    steps, arrival_note = _timeline(list(counted_arrivals or []), sampled)
     if counted_arrivals is None:
-        note = msg(
+        arrival_note = note(
             N_(
                 "The copies carry no arrival time (`arrived` or `received_at`): no response over "
                 "time."
@@ -227,5 +226,5 @@ def response_report(
         replaced=sum(replaced_by_stratum.values()),
         by_stratum=tuple(rows),
         by_arrival=steps,
-        arrival_note=note,
+        arrival_note=arrival_note,
     )

@@ -32,8 +32,8 @@ import polars as pl
 from scipy import stats
 
 from pollwatch.errors import DataIssue, InputDataError
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import msg, say
+from pollwatch.i18n import N_, gettext, note
+from pollwatch.i18n.text import say
 from pollwatch.model import Election
 from pollwatch.quickcount._core import ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame
@@ -422,7 +422,7 @@ def _collapse(fr: Frame, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[st
         N[target] += N[h]
         N[h] = 0
         actions.append(
-            msg(
+            note(
                 N_("stratum {stratum} ({n} observed, {stations} stations) estimated with {target}"),
                 stratum=repr(fr.names[h]),
                 n=int(n[h]),
@@ -537,13 +537,13 @@ def estimate_observed_turnout(
     use = np.ones(len(ids), dtype=bool)
     for i, s in enumerate(ids):
         if np.isnan(end[i]):
-            quarantined.append((s, msg(N_("no end-of-day count (ballots_in_boxes is empty)"))))
+            quarantined.append((s, note(N_("no end-of-day count (ballots_in_boxes is empty)"))))
             use[i] = False
         elif end[i] > x_all[i]:
             quarantined.append(
                 (
                     s,
-                    msg(
+                    note(
                         N_("count {count} exceeds the {registered} registered voters"),
                         count=int(end[i]),
                         registered=int(x_all[i]),
@@ -559,7 +559,7 @@ def estimate_observed_turnout(
     )  # NaN compares False
     if len(dec):
         notes.append(
-            msg(
+            note(
                 N_(
                     "{n} station(s) report counts that decrease during the day (kept; check "
                     "them): {stations}"
@@ -590,7 +590,7 @@ def estimate_observed_turnout(
     off_turnout = (tot["valid"] + tot["invalid"]) / tot["registered"]
     off_t = (off_turnout - main.estimate) / main.se if main.se > 0 else math.nan
     if off_turnout > main.high:
-        call = msg(
+        call = note(
             N_(
                 "The official turnout ({turnout}) is above the observers' interval: more ballots "
                 "were counted than the observers' sample can explain."
@@ -598,12 +598,12 @@ def estimate_observed_turnout(
             turnout=fmt_pct(off_turnout),
         )
     elif off_turnout < main.low:
-        call = msg(
+        call = note(
             N_("The official turnout ({turnout}) is below the observers' interval."),
             turnout=fmt_pct(off_turnout),
         )
     else:
-        call = msg(
+        call = note(
             N_("The official turnout ({turnout}) is inside the observers' interval."),
             turnout=fmt_pct(off_turnout),
         )
@@ -613,7 +613,7 @@ def estimate_observed_turnout(
         pr = _ratio(prot[both], x_all[both], codes[both], N, confidence)
         ex = _ratio(prot[both] - end[both], x_all[both], codes[both], N, confidence)
         if ex.low > 0:
-            ex_call = msg(
+            ex_call = note(
                 N_(
                     "At the observed stations the protocols hold {diff} pp more turnout than the "
                     "observers counted: beyond counting error."
@@ -621,7 +621,7 @@ def estimate_observed_turnout(
                 diff=f"{100 * ex.estimate:+.2f}",
             )
         elif ex.high < 0:
-            ex_call = msg(
+            ex_call = note(
                 N_(
                     "At the observed stations the protocols hold {diff} pp less turnout than the "
                     "observers counted."
@@ -629,13 +629,13 @@ def estimate_observed_turnout(
                 diff=f"{100 * ex.estimate:+.2f}",
             )
         else:
-            ex_call = msg(
+            ex_call = note(
                 N_("At the observed stations the protocols agree with the observers' counts.")
             )
     else:
         nan = math.nan
         pr = ex = _Ratio(nan, nan, 0, nan, nan)
-        ex_call = msg(
+        ex_call = note(
             N_("The observed stations are not in the official file: no paired comparison.")
         )
     gaps = []

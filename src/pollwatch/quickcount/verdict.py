@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import Join, cap, msg, say
+from pollwatch.i18n import N_, gettext, note
+from pollwatch.i18n.text import Join, cap, say
 from pollwatch.model import Election
 from pollwatch.quickcount.design import SampleDesign
 from pollwatch.quickcount.estimate import QUANTITY_LABELS, QuickCountResult
@@ -406,7 +406,7 @@ def decide(
     early = []
     if n_sampled and response < rule.min_response:
         early.append(
-            msg(
+            note(
                 N_("only {rate} of the drawn stations reported (the rule needs {need})"),
                 rate=fmt_pct(response, 1),
                 need=fmt_pct(rule.min_response, 0),
@@ -414,7 +414,7 @@ def decide(
         )
     if borrowed > rule.max_borrowed:
         early.append(
-            msg(
+            note(
                 N_(
                     "strata holding {share} of the frame's stations have too few reports (the "
                     "rule allows {allowed})"
@@ -424,11 +424,11 @@ def decide(
             )
         )
     if lead is None or math.isnan(result[leader].se if leader else math.nan):
-        early.append(msg(N_("no estimate is possible yet")))
+        early.append(note(N_("no estimate is possible yet")))
     if early:
         return Verdict(
             verdict=TOO_EARLY,
-            reason=msg(N_("Too early to judge: {reasons}."), reasons=Join("; ", early)),
+            reason=note(N_("Too early to judge: {reasons}."), reasons=Join("; ", early)),
             tests=(),
             **common,  # type: ignore[arg-type]
         )
@@ -442,7 +442,7 @@ def decide(
     raw = [
         _test(
             "leader_share",
-            msg(N_("{name}'s share"), name=leader),
+            note(N_("{name}'s share"), name=leader),
             float(figs[leader]),
             result[leader].estimate,
             result[leader].se,
@@ -452,7 +452,7 @@ def decide(
         ),
         _test(
             "turnout",
-            msg(N_("turnout")),
+            note(N_("turnout")),
             float(figs["turnout"]),
             result["turnout"].estimate,
             result["turnout"].se,
@@ -462,7 +462,7 @@ def decide(
         ),
         _test(
             "lead",
-            msg(N_("lead {a} − {b}"), a=leader, b=runner),
+            note(N_("lead {a} − {b}"), a=leader, b=runner),
             float(figs[leader]) - float(figs[runner]),
             lead.estimate,
             lead.se,
@@ -499,17 +499,17 @@ def decide(
     hit = [x for x in tests if x.rejects]
     if hit:
         word: VerdictWord = DISCREPANCY
-        reason = msg(
+        reason = note(
             N_(
                 "Discrepancy: the official {figures} cannot be explained by sampling error "
                 "(family-wise false-alarm rate {alpha} %)."
             ),
-            figures=Join(msg(N_(" and ")), [x.label for x in hit]),
+            figures=Join(note(N_(" and ")), [x.label for x in hit]),
             alpha=f"{100 * rule.alpha:g}",
         )
     else:
         word = CONSISTENT
-        reason = msg(
+        reason = note(
             N_(
                 "Consistent: the official {name}'s share, turnout and lead lie within the quick "
                 "count's sampling error ({correction}-corrected, family-wise {alpha} %)."

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pollwatch.i18n import N_, N_plural, gettext, ngettext, text
+from pollwatch.i18n import N_, N_plural, Note, gettext, ngettext
 
 __all__ = [
     "Conflict",
@@ -34,9 +34,9 @@ __all__ = [
 ]
 
 
-class Msg(text.Msg):
+class Msg(Note):
     """English text (the ``str`` value) of ``msgid`` formatted with ``params``, translatable
-    with :meth:`in_language` (:class:`pollwatch.i18n.text.Msg` with an explicit language:
+    with :meth:`in_language` (:class:`pollwatch.i18n.Note` with an explicit language:
     ``None`` is English, as a request without a language gets it)."""
 
     def in_language(self, lang: str | None) -> str:

@@ -35,8 +35,8 @@ from pollwatch.errors import InputDataError
 from pollwatch.evidence.chain import canonical_json
 from pollwatch.evidence.checkpoint import b64, unb64
 from pollwatch.evidence.keys import fingerprint
-from pollwatch.i18n import N_, gettext
-from pollwatch.i18n.text import msg, say
+from pollwatch.i18n import N_, gettext, note
+from pollwatch.i18n.text import say
 from pollwatch.model import Candidate, Election, ElectionMeta
 from pollwatch.quickcount.copies import ProtocolCopies
 from pollwatch.quickcount.estimate import QuickCountResult, convergence, estimate
@@ -47,7 +47,7 @@ from pollwatch.service import models as m
 from pollwatch.service.crud.dossier import official_election
 from pollwatch.service.crud.elections import get_election
 from pollwatch.service.crud.quickcount import get_sample, registered_sample
-from pollwatch.service.errors import Conflict, Msg, NotFound
+from pollwatch.service.errors import Conflict, Note, NotFound
 from pollwatch.service.models import Kind, Verification
 from pollwatch.service.reconcile import reconcile
 from pollwatch.service.rules import FlagText, protocol_flags
@@ -275,18 +275,18 @@ def _station_reports(session: Session, election: m.Election) -> list[StationRepo
         rec = reconcile(copies)
         numbers, votes = rec["numbers"], rec["votes"]
         problems: list[str] = [
-            msg(N_("observers' copies disagree on {line}"), line=k) for k in rec["conflicts"]
+            note(N_("observers' copies disagree on {line}"), line=k) for k in rec["conflicts"]
         ]
         for line in ("valid", "invalid"):
             if numbers.get(line) is None and f"numbers.{line}" not in rec["conflicts"]:
                 problems.append(
-                    msg(N_("valid ballots missing"))
+                    note(N_("valid ballots missing"))
                     if line == "valid"
-                    else msg(N_("invalid ballots missing"))
+                    else note(N_("invalid ballots missing"))
                 )
         for c in election.candidates:
             if votes.get(c["id"]) is None and f"votes.{c['id']}" not in rec["conflicts"]:
-                problems.append(msg(N_("no count for {name}"), name=c["name"]))
+                problems.append(note(N_("no count for {name}"), name=c["name"]))
         if not problems:
             problems += [FlagText(f) for f in protocol_flags(numbers, votes, st.registered)]
         out.append(
@@ -326,9 +326,9 @@ def _estimate(copies, frame, sample, notes: list[str]) -> QuickCountResult | Non
         try:
             r = estimate(copies, frame, sample=sample, nonresponse="poststratify")
         except (ValueError, InputDataError) as exc:
-            notes.append(msg(N_("no estimate: {error}"), error=str(exc)))
+            notes.append(note(N_("no estimate: {error}"), error=str(exc)))
             return None
-    # the warning's own text (a quickcount ``Msg`` says itself in the page's language)
+    # the warning's own text (a quickcount ``Note`` says itself in the page's language)
     notes += [
         w.message.args[0] if isinstance(w.message, Warning) and w.message.args else str(w.message)
         for w in caught
@@ -354,7 +354,7 @@ def find_election(session: Session, election: str | int | None) -> m.Election:
     rows = session.scalars(select(m.Election).order_by(m.Election.id)).all()
     chosen = [e for e in rows if election is None or str(election) in (str(e.id), e.name)]
     if len(chosen) != 1:
-        names = ", ".join(f"{e.id}: {e.name}" for e in rows) or Msg(N_("none"))
+        names = ", ".join(f"{e.id}: {e.name}" for e in rows) or Note(N_("none"))
         raise NotFound(N_("choose one election with --election (found {names})"), names=names)
     return chosen[0]
 
@@ -443,7 +443,7 @@ def compute_status(
         if len(counted) >= 2:
             result = _estimate(copies, frame, registered, notes)
         else:
-            notes.append(msg(N_("no estimate yet: fewer than 2 counted reports")))
+            notes.append(note(N_("no estimate yet: fewer than 2 counted reports")))
         if result is not None and len(counted) >= 4:
             leader = max(result.candidates, key=lambda n: result[n].estimate)  # type: ignore[union-attr]
             with warnings.catch_warnings():
@@ -453,9 +453,9 @@ def compute_status(
                         copies, frame, candidate=leader, steps=len(buckets), sample=registered
                     ).to_dict()
                 except (ValueError, InputDataError) as exc:
-                    notes.append(msg(N_("no early-vs-late check: {error}"), error=str(exc)))
+                    notes.append(note(N_("no early-vs-late check: {error}"), error=str(exc)))
         elif len(counted) < 4:
-            notes.append(msg(N_("the early-vs-late check needs at least 4 reports")))
+            notes.append(note(N_("the early-vs-late check needs at least 4 reports")))
     verdict = None
     if result is not None:
         official = official_election(session, election_id)
@@ -465,7 +465,7 @@ def compute_status(
                 warnings.simplefilter("ignore")
                 verdict = decide(result, official, sampled=drawn).to_dict()
         else:
-            notes.append(msg(N_("no verdict: the election was imported without official results")))
+            notes.append(note(N_("no verdict: the election was imported without official results")))
     return LiveStatus(
         verdict=verdict,
         election=election.name,
