@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.errors import DataIssue
+from pollwatch.i18n import N_, note
 from pollwatch.ingest._common import MAPPING_DOCS
 from pollwatch.model.election import EXCLUSION, ElectionMeta
 
@@ -138,7 +139,7 @@ def national_gates(
                 hint=f"{hint}. {reading}. Mappings: {MAPPING_DOCS}",
             )
         )
-        res[gate] = f"failed: {found_}"
+        res[gate] = note(N_("failed: {found}"), found=found_)
 
     ignore_fix = (
         f'[candidates] ignore = ["{top_name}"] or list them: [candidates] columns = ["...", "..."]'
@@ -173,8 +174,10 @@ def national_gates(
                 column=valid_col,
             )
         else:
-            res["candidates_sum_valid"] = (
-                f"ok: they add up at {100 * (1 - share_off):.1f} % of {n:,} stations"
+            res["candidates_sum_valid"] = note(
+                N_("ok: they add up at {share} % of {n} stations"),
+                share=format(100 * (1 - share_off), ".1f"),
+                n=format(n, ","),
             )
     if valid_sum > 0:
         over_cols = [
@@ -194,8 +197,9 @@ def national_gates(
                 column=name,
             )
         else:
-            res["candidate_le_valid"] = (
-                f"ok: the largest has {100 * int(totals[top]) / valid_sum:.1f} % of valid"
+            res["candidate_le_valid"] = note(
+                N_("ok: the largest has {share} % of valid"),
+                share=format(100 * int(totals[top]) / valid_sum, ".1f"),
             )
     cast = int(valid.sum() + invalid.sum())
     parts = [
@@ -207,8 +211,10 @@ def national_gates(
         plaus["min_stations"]
     )  # national ratios of a handful of stations say little: not gated
     if few:
-        res["stations"] = (
-            f"{n} analysable stations: the national-ratio gates need {plaus['min_stations']}"
+        res["stations"] = note(
+            N_("{n} analysable stations: the national-ratio gates need {need}"),
+            n=n,
+            need=plaus["min_stations"],
         )
     if parts and cast > 0 and not few:
         issued = int(sum(int(sub[p].fill_null(0).sum()) for p in parts))
@@ -226,7 +232,7 @@ def national_gates(
                 column=" + ".join(found.get(p, p) for p in parts),
             )
         else:
-            res["issued_vs_cast"] = f"ok: cast / issued = {r:.3f}"
+            res["issued_vs_cast"] = note(N_("ok: cast / issued = {ratio}"), ratio=format(r, ".3f"))
     reg_sum = int(reg.sum())
     if few:
         pass
@@ -240,5 +246,7 @@ def national_gates(
             column=found.get("registered"),
         )
     elif reg_sum > 0:
-        res["cast_le_registered"] = f"ok: turnout {100 * cast / reg_sum:.1f} %"
+        res["cast_le_registered"] = note(
+            N_("ok: turnout {turnout} %"), turnout=format(100 * cast / reg_sum, ".1f")
+        )
     return fails, res

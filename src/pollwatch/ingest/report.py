@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pollwatch.errors import DataIssue
+from pollwatch.i18n import N_, N_plural, note, note_plural
 from pollwatch.model.fields import EXCLUSION_REASONS
 from pollwatch.results import ResultMixin, Summary
 
@@ -60,25 +61,55 @@ class IngestReport(ResultMixin):
             ("candidates", str(len(self.candidates))),
         ]
         rows += [
-            (f"excluded: {k}", f"{v:,} ({EXCLUSION_REASONS.get(k, k)})")
+            (
+                note(N_("excluded: {code}"), code=k),
+                note(
+                    N_("{n} ({reason})"),
+                    n=format(v, ","),
+                    reason=note(EXCLUSION_REASONS[k]) if k in EXCLUSION_REASONS else k,
+                ),
+            )
             for k, v in self.exclusions.items()
         ]
-        rows += [(f"rows left out: {k}", f"{v:,}") for k, v in self.rows_skipped.items()]
-        rows += [(f"derived: {k}", v) for k, v in self.derived.items()]
+        rows += [
+            (note(N_("rows left out: {what}"), what=k), f"{v:,}")
+            for k, v in self.rows_skipped.items()
+        ]
+        rows += [(note(N_("derived: {line}"), line=k), v) for k, v in self.derived.items()]
         if self.rest_taken:
             rows.append(("candidates taken by rest", ", ".join(self.rest_taken)))
-        rows += [(f"not a candidate: {k}", v) for k, v in self.rest_refused.items()]
-        rows += [(f"gate: {k}", v) for k, v in self.gates.items()]
+        rows += [
+            (note(N_("not a candidate: {column}"), column=k), v)
+            for k, v in self.rest_refused.items()
+        ]
+        rows += [(note(N_("gate: {gate}"), gate=k), v) for k, v in self.gates.items()]
         if self.ignored_columns:
             rows.append(("columns not used", ", ".join(self.ignored_columns)))
-        text = (
-            f"Read {self.rows:,} stations from {self.source}. "
-            + (
-                f"{len(self.issues)} problems prevent analysis."
-                if self.issues
-                else "No reading errors."
+        read = note(
+            N_("Read {n} stations from {source}."), n=format(self.rows, ","), source=self.source
+        )
+        status = (
+            note_plural(
+                *N_plural("{n} problem prevents analysis.", "{n} problems prevent analysis."),
+                len(self.issues),
             )
-            + (f" {len(self.findings):,} findings about the data." if self.findings else "")
+            if self.issues
+            else note(N_("No reading errors."))
+        )
+        found = (
+            note_plural(
+                *N_plural("{n} finding about the data.", "{n} findings about the data."),
+                len(self.findings),
+                n=format(len(self.findings), ","),
+            )
+            if self.findings
+            else None
+        )
+        text = note(
+            N_("{read} {status}{found}"),
+            read=read,
+            status=status,
+            found=note(N_(" {finding}"), finding=found) if found else "",
         )
         notes = [str(w) for w in self.findings[:20]] + [str(w) for w in self.warnings[:20]]
         return Summary("Ingest report", text, rows, notes)

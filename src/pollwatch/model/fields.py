@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pollwatch.i18n import N_
+
 
 @dataclass(frozen=True)
 class Field:
@@ -58,12 +60,12 @@ def field_names() -> tuple[str, ...]:
 
 #: Why a station is kept in the model but left out of analysis. Counted in the ingest report.
 EXCLUSION_REASONS: dict[str, str] = {
-    "zero_registered": "no registered voters (cannot compute turnout)",
-    "zero_ballots": "no ballots cast (valid + invalid = 0)",
-    "evoting": "electronic-voting pseudo-station",
-    "no_results": "no candidate results",
-    "implausible_count": "a count no polling station can have (see the ingest findings)",
-    "missing_counts": "registered, valid or invalid left blank while other counts are given",
+    "zero_registered": N_("no registered voters (cannot compute turnout)"),
+    "zero_ballots": N_("no ballots cast (valid + invalid = 0)"),
+    "evoting": N_("electronic-voting pseudo-station"),
+    "no_results": N_("no candidate results"),
+    "implausible_count": N_("a count no polling station can have (see the ingest findings)"),
+    "missing_counts": N_("registered, valid or invalid left blank while other counts are given"),
 }
 
 #: Exclusion reasons whose stations are also left out of national totals: their counts are

@@ -30,7 +30,7 @@ from scipy import stats
 from pollwatch.compute import Execution, run_tasks, spawn_seeds
 from pollwatch.errors import DataIssue, DegenerateDataWarning, InputDataError, SmallSampleWarning
 from pollwatch.i18n import N_, N_plural, Note, gettext, note, note_plural
-from pollwatch.i18n.text import cap, say
+from pollwatch.i18n.text import Join, cap, say
 from pollwatch.model import Candidate, Election
 from pollwatch.quickcount._core import boot_chunk, ratio_and_variance
 from pollwatch.quickcount._frame import Frame, build_frame, sample_frame
@@ -1137,7 +1137,13 @@ def _screen_notes(screen: CopyScreen) -> tuple[str, ...]:
         notes.append(
             note(
                 N_("Not checked (lines missing from the copies): {rules}."),
-                rules="; ".join(f"{k} ({v})" for k, v in screen.rules_skipped.items()),
+                rules=Join(
+                    "; ",
+                    (
+                        note(N_("{rule} ({why})"), rule=k, why=v)
+                        for k, v in screen.rules_skipped.items()
+                    ),
+                ),
             )
         )
     if screen.partly_checked:
