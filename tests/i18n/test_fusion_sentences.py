@@ -291,6 +291,24 @@ def test_demo_report_in_russian(tmp_path, capsys):
     assert "Сила доказательств" in found and "пакет доказательств" in outputs
     assert latin_runs(found, data) == [], found
     assert "Откройте отчёт" in capsys.readouterr().out
+    # the whole report (every forensic method, the quick count, cameras, claims, census-free
+    # data quality, the headline): no English sentence left but the data the user brought
+    # (the shipped claims file's sources and notes are data as a user's own file would be)
+    own = [*data, *_claims_texts(), res.analysis.election.meta.name, str(tmp_path)]
+    assert tooling.english_runs(page, allow=own) == []
+    assert tooling.leftover_english(page, "ru") == []
+
+
+def _claims_texts() -> list[str]:
+    """Every text of the example claims file the demo checks (sources, speakers, notes)."""
+    from dataclasses import fields
+
+    from pollwatch.claims import example_claims
+
+    out: set[str] = set()
+    for c in example_claims("azerbaijan_2024"):
+        out |= {v for f in fields(c) if isinstance(v := getattr(c, f.name), str) and v}
+    return sorted(out, key=len, reverse=True)
 
 
 def _old_summary(r) -> tuple[str, list, list]:

@@ -4,7 +4,6 @@ numbers in the language's notation; the exports keep their codes."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -93,37 +92,11 @@ def test_source_sections_summaries_translated():
 
 
 # -- no English left a reader sees (issue 22) ---------------------------------------------------
-#: a run of three or more Latin-letter words: an English phrase in a Russian page
-_RUN = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:[\s,;:()/.\-]+[A-Za-z][A-Za-z'’\-]*){2,}")
-#: proper names and codes a Russian page keeps in Latin letters: the authors and journals of
-#: the methods' sources (a citation is written as published) and method codes
-ALLOWED = (
-    "Klimek et al",
-    "Klimek, Yegorov, Hanel",
-    "Ann. Appl. Stat",
-    "Kobak, Shpilkin",
-    "Ferrari, McAlister",
-    "Deckert, Myagkov",
-    "Political Analysis",
-)
-
-
 def english_runs(page: str, data: set[str]) -> list[str]:
     """Runs of 3+ Latin words a reader of ``page`` sees, after taking out the election's own
-    data (its name, candidates, regions, station ids: ``data``), paths to ``docs/`` and
-    :data:`ALLOWED` names.
-    Scripts, styles and ``<code>`` (results.json as it is, English on purpose) are not read."""
-    page = re.sub(r"<(script|style|code)\b[^>]*>.*?</\1>", " ", page, flags=re.S)
-    text = html.unescape(re.sub(r"<[^>]+>", "\n", page))
-    for name in sorted(data, key=len, reverse=True):
-        text = text.replace(name, " ")
-    text = re.sub(r"\bdocs/[\w/.\-]+\.md\b", " ", text)  # a path to this repository's docs
-    runs = []
-    for line in text.split("\n"):
-        for m in _RUN.finditer(line):
-            if not any(m[0].startswith(a) or a.startswith(m[0]) for a in ALLOWED):
-                runs.append(m[0])
-    return sorted(set(runs))
+    data (its name, candidates, regions, station ids: ``data``), the sources' proper names and
+    paths to ``docs/`` (:func:`pollwatch.i18n.tooling.english_runs`)."""
+    return tooling.english_runs(page, allow=data)
 
 
 @pytest.fixture(scope="module")

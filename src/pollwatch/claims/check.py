@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pollwatch.claims.model import Claim
+from pollwatch.claims.model import Claim, quantity_label
 from pollwatch.i18n import N_, gettext, note
 from pollwatch.model import Election
 from pollwatch.results import ResultMixin, Summary
@@ -110,7 +110,9 @@ class ClaimsCheck(ResultMixin):
         )
         rows = [
             (
-                gettext("{kind}: {quantity}").format(kind=gettext(f.kind), quantity=f.quantity),
+                gettext("{kind}: {quantity}").format(
+                    kind=gettext(f.kind), quantity=quantity_label(f.quantity)
+                ),
                 f.message,
             )
             for f in sorted(self.findings, key=lambda f: -f.severity)

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from pollwatch.errors import DataIssue, InputDataError
+from pollwatch.i18n import gettext
 
 #: Quantities with a meaning in the checks; ``candidate_share:<name>`` and ``candidate_votes:<name>``
 #: take a candidate name. Other quantity names are allowed and compared only with each other.
@@ -199,3 +200,24 @@ def example_claims(name: str = "azerbaijan_2024") -> list[Claim]:
         raise ValueError(f"name ({name!r}) not recognised; shipped: azerbaijan_2024")
     with resources.as_file(ref) as p:
         return load_claims(p)
+
+
+def quantity_label(quantity: str) -> str:
+    """A claim's ``quantity`` in words, in the current language (``candidate_share:Name`` →
+    "share of Name"); a quantity of the user's own naming is shown as it is."""
+    labels = {
+        "winner_share": gettext("winner's share"),
+        "turnout": gettext("turnout"),
+        "stations": gettext("polling stations"),
+        "registered": gettext("registered voters"),
+        "ballots_cast": gettext("ballots cast"),
+        "valid_votes": gettext("valid votes"),
+        "invalid_votes": gettext("invalid votes"),
+        "ballots_printed": gettext("ballots printed"),
+    }
+    kind, sep, name = quantity.partition(":")
+    if sep and kind == "candidate_share":
+        return gettext("share of {name}").format(name=name)
+    if sep and kind == "candidate_votes":
+        return gettext("votes for {name}").format(name=name)
+    return labels.get(quantity, quantity)

@@ -260,23 +260,28 @@ class Problems:
 
 class _Texts(HTMLParser):
     """The text of a page as a reader sees it: text nodes and the ``title``, ``alt``,
-    ``placeholder`` and ``aria-label`` attributes (not scripts or styles, nor ``<code>``: a
-    code such as ``turnout`` is shown on purpose, for the machine-readable files)."""
+    ``placeholder`` and ``aria-label`` attributes (not scripts or styles, nor ``<code>`` or a
+    ``class="mono"`` cell: a code such as ``turnout``, a path or a command line is shown on
+    purpose, as the machine reads it)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self._skip = 0
+        self._skipped: list[str] = []  # the tags whose text is not read, innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "code"):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag in ("script", "style", "code") or "mono" in classes:
             self._skip += 1
+            self._skipped.append(tag)
         for name, value in attrs:
             if name in ("title", "alt", "placeholder", "aria-label") and value:
                 self.out.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "code") and self._skip:
+        if self._skipped and tag == self._skipped[-1]:
+            self._skipped.pop()
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
@@ -290,16 +295,39 @@ _LATIN_RUN = re.compile(
 )
 
 
+#: proper names a Russian page keeps in Latin letters: the authors and journals of the methods'
+#: sources, as published (a citation is not translated)
+PROPER_NAMES = (
+    "Klimek et al",
+    "Klimek, Yegorov, Hanel",
+    "Ann. Appl. Stat",
+    "Kobak, Shpilkin",
+    "Ferrari, McAlister",
+    "Deckert, Myagkov",
+    "Mebane (2016); Ferrari, McAlister",
+    "Ordeshook (2011) Political Analysis",
+    "Rozenas (2017), Political Analysis",
+    "Scacco (2012); Deckert, Myagkov",
+    "Political Analysis",
+    "EFToolkit",
+    "Good 2005",
+)
+_DOCS_PATH = re.compile(r"\bdocs/[\w/.\-]+(?:\.md)?(?:\s*§[\d.]+)?")
+
+
 def english_runs(html: str, allow: Iterable[str] = (), min_words: int = 3) -> list[str]:
     """Runs of ``min_words`` or more Latin-letter words in a rendered Russian page's text (as
-    :func:`leftover_english` reads it: no scripts, styles or ``<code>``): English a reader
-    would meet. ``allow``: texts that are data or names (a candidate, a region, ``PVT``),
-    removed before looking. Meant for Russian pages; Azerbaijani is written in Latin letters."""
+    :func:`leftover_english` reads it: no scripts, styles, ``<code>`` or ``mono`` cells):
+    English a reader would meet. ``allow``: texts that are data (a candidate, a region, an
+    observer's own words), removed before looking, as are :data:`PROPER_NAMES` and paths to
+    this repository's ``docs/``. Meant for Russian pages; Azerbaijani is written in Latin
+    letters."""
     parser = _Texts()
     parser.feed(html)
     found = []
     for text in parser.out:
-        for a in sorted(allow, key=len, reverse=True):
+        text = _DOCS_PATH.sub(" ", text)
+        for a in sorted((*allow, *PROPER_NAMES), key=len, reverse=True):
             text = text.replace(a, " ")
         for m in _LATIN_RUN.finditer(text):
             if len(re.findall(r"[A-Za-z][A-Za-z'’-]*", m[0])) >= min_words:
