@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pollwatch.i18n import N_, Note, note
+
 
 @dataclass(frozen=True)
 class DataIssue:
@@ -39,21 +41,31 @@ class DataIssue:
     kind: str = "error"
 
     def __str__(self) -> str:
-        where = self.source
+        return str(self.as_note())
+
+    def as_note(self) -> Note:
+        """The issue as a :class:`pollwatch.i18n.Note`: its ``str`` is the English text (what
+        ``str(issue)`` gives), said again in the report's language where it is shown."""
+        where: str = self.source
         if self.line is not None:
-            where += f", line {self.line}"
+            where = note(N_("{where}, line {line}"), where=where, line=self.line)
         if self.station_id is not None:
-            where += f" (station {self.station_id})"
+            where = note(N_("{where} (station {station})"), where=where, station=self.station_id)
         if self.column is not None:
-            where += f', column "{self.column}"'
-        text = f"{where}: {self.message}"
+            where = note(N_('{where}, column "{column}"'), where=where, column=self.column)
+        text = note(N_("{where}: {message}"), where=where, message=self.message)
         if self.expected is not None and self.value is not None:
-            text += f": expected {self.expected}, got {self.value!r}"
+            text = note(
+                N_("{text}: expected {expected}, got {value}"),
+                text=text,
+                expected=self.expected,
+                value=repr(self.value),
+            )
         elif self.expected is not None:
-            text += f": expected {self.expected}"
-        text += "."
+            text = note(N_("{text}: expected {expected}"), text=text, expected=self.expected)
+        text = note(N_("{text}."), text=text)
         if self.hint:
-            text += f"\n  Hint: {self.hint}"
+            text = note(N_("{text}\n  Hint: {hint}"), text=text, hint=self.hint)
         return text
 
     def to_dict(self) -> dict:

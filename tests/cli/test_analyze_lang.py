@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from pollwatch.cli import app
+from pollwatch.i18n import tooling
 from pollwatch.simulate import simulate_election
 
 runner = CliRunner()
@@ -30,3 +32,17 @@ def test_analyze_unknown_lang_exit_2(tmp_path):
     paths = simulate_election(300, seed=4).write(tmp_path / "sim")
     r = runner.invoke(app, ["analyze", str(paths["results.csv"]), "--lang", "de"])
     assert r.exit_code == 2 and "--lang" in r.stderr
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_2012_file_in_russian_has_no_english_left(ru2012_path, tmp_path):
+    """The real 2012 file (every method, its URL column, its ignored columns, the data-quality
+    findings) read in Russian: no English phrase a reader meets, the file path aside."""
+    out = tmp_path / "out"
+    args = ["analyze", str(ru2012_path), "--out", str(out), "--quiet", "--country", "Russia"]
+    r = runner.invoke(app, [*args, "--lang", "ru"])
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert tooling.english_runs(html, allow=[str(ru2012_path)]) == []
+    assert tooling.leftover_english(html, "ru") == []

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.errors import DataIssue
+from pollwatch.i18n import N_, note
 from pollwatch.ingest._common import MAPPING_DOCS, preview, source_columns
 from pollwatch.ingest.cells import parse_counts
 from pollwatch.ingest.mapping import Mapping
@@ -238,31 +239,39 @@ def candidate_columns(
         if h in used:
             continue
         if h in ignore:
-            refused[h] = "ignored by the mapping"
+            refused[h] = note(N_("ignored by the mapping"))
             continue
         if h in losers:
-            refused[h] = f"matched [fields] {losers[h]}, but another column matched it better"
+            refused[h] = note(
+                N_("matched [fields] {field}, but another column matched it better"),
+                field=losers[h],
+            )
             continue
         kind = classify_column(h)
         if kind in ("id", "text"):
             refused[h] = (
-                f"{'identifier' if kind == 'id' else 'text'} header ({header_role(h) or kind})"
+                note(N_("identifier header ({role})"), role=header_role(h) or kind)
+                if kind == "id"
+                else note(N_("text header ({role})"), role=header_role(h) or kind)
             )
             continue
         if kind is not None:
-            refused[h] = "protocol line" + (
-                "" if kind == "protocol" else f" ({kind}, already mapped or not needed)"
+            refused[h] = (
+                note(N_("protocol line"))
+                if kind == "protocol"
+                else note(N_("protocol line ({kind}, already mapped or not needed)"), kind=kind)
             )
             continue
         what, example = _text_example(df[h], thousands)
         if what == "text":
-            refused[h] = f"text, not counts (e.g. {example[:60]!r})"
+            refused[h] = note(N_("text, not counts (e.g. {example})"), example=repr(example[:60]))
         elif what == "decimal":
-            refused[h] = (
-                f"decimal numbers (a share or percentage?), not counts (e.g. {example[:60]!r})"
+            refused[h] = note(
+                N_("decimal numbers (a share or percentage?), not counts (e.g. {example})"),
+                example=repr(example[:60]),
             )
         elif what == "blank":
-            refused[h] = "every cell is blank"
+            refused[h] = note(N_("every cell is blank"))
         else:
             cols.append(h)
     if not cols:

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from pollwatch.errors import ConfigError, DataIssue, IngestError
+from pollwatch.i18n import N_, note
 from pollwatch.ingest._common import LINE, MAPPING_DOCS, preview, source_columns
 from pollwatch.ingest.cells import blank_findings, parse_counts
 from pollwatch.ingest.columns import candidate_columns, derive_fields, resolve_fields
@@ -470,7 +471,9 @@ def _ingest(
     warnings += [
         DataIssue(
             source,
-            "column not used by the mapping" + (f": {refused[h]}" if h in refused else ""),
+            note(N_("column not used by the mapping: {why}"), why=refused[h])
+            if h in refused
+            else note(N_("column not used by the mapping")),
             line=1,
             column=h,
             kind="warning",

@@ -111,5 +111,5 @@ class IngestReport(ResultMixin):
             status=status,
             found=note(N_(" {finding}"), finding=found) if found else "",
         )
-        notes = [str(w) for w in self.findings[:20]] + [str(w) for w in self.warnings[:20]]
+        notes = [w.as_note() for w in (*self.findings[:20], *self.warnings[:20])]
         return Summary("Ingest report", text, rows, notes)
