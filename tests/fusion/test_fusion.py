@@ -21,57 +21,12 @@ from pollwatch.fusion import (
 )
 from pollwatch.report.fusion import dossier_section, rollup_section
 
+from ._world import simulated_sources  # noqa: TID252
+
 
 @pytest.fixture(scope="module")
 def world():
-    from pollwatch.cameras.compare import compare_official
-    from pollwatch.cameras.estimate import estimate_turnout
-    from pollwatch.demo_sources import camera_tallies, observer_incidents, observer_sample
-    from pollwatch.forensics.run import analyze
-    from pollwatch.quickcount.compare import compare
-    from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
-
-    sim = simulate_election(
-        1200,
-        seed=3,
-        fraud=FraudConfig(stuffing=Stuffing(0.3, intensity=(0.3, 0.8))),
-        n_constituencies=20,
-        layout="azerbaijan",
-        country="AZ",
-    )
-    design, copies, published, altered = observer_sample(sim, 80, 3, n_altered=3)
-    analysis = analyze(
-        published, seed=3, methods=["fingerprint", "shpilkin", "carousel", "integer_percentages"]
-    )
-    pvt = compare(copies, published, seed=3)
-    tallies, status, _ = camera_tallies(sim, published, 150, 3)
-    cams = compare_official(estimate_turnout(tallies, status, seed=3), published)
-    incidents = observer_incidents(sim, design.table["station_id"].to_list(), 3, share=0.5)
-    reports = [
-        {
-            "station_id": i["station_id"],
-            "kind": "incident",
-            "form": i["category"],
-            "severity": i["severity"],
-            "status": "new",
-            "description": i["description"],
-            "media": [{"sha256": "ab" * 32}],
-        }
-        for i in incidents
-    ]
-    y = sim.truth["stuffed"].to_numpy() > 0
-    return dict(
-        sim=sim,
-        e=published,
-        copies=copies,
-        altered=altered,
-        analysis=analysis,
-        pvt=pvt,
-        cams=cams,
-        status=status,
-        reports=reports,
-        y=y,
-    )
+    return simulated_sources(["fingerprint", "shpilkin", "carousel", "integer_percentages"])
 
 
 def test_auc_exact_against_mann_whitney():

@@ -17,21 +17,17 @@ import string
 import pytest
 from typer.testing import CliRunner
 
-from pollwatch.cameras.compare import compare_official
 from pollwatch.cameras.data import EVENT_KINDS, STATUSES
-from pollwatch.cameras.estimate import estimate_turnout
 from pollwatch.cli import app
-from pollwatch.demo_sources import camera_tallies, observer_incidents, observer_sample
-from pollwatch.forensics.run import analyze
 from pollwatch.fusion import fused_scores, rollup, station_dossier
 from pollwatch.fusion.dossier import _code_words
 from pollwatch.fusion.evidence import FRAUD_CATEGORIES
 from pollwatch.fusion.score import SEVERITY_POINTS
 from pollwatch.i18n import tooling, use_language
-from pollwatch.quickcount.compare import compare
 from pollwatch.report.fusion import dossier_section, rollup_section
 from pollwatch.results import fmt_int
-from pollwatch.simulate import FraudConfig, Stuffing, simulate_election
+
+from ..fusion._world import simulated_sources  # noqa: TID252
 
 #: the modules this test covers (catalogue locations)
 CONVERTED = ("fusion/rollup.py", "fusion/dossier.py", "report/fusion.py", "demo.py")
@@ -45,48 +41,16 @@ TRUTH_TOTALS = {"ballots added (stuffing)": 1234.0, "fraudulent votes for the le
 
 @pytest.fixture(scope="module")
 def world() -> dict:
-    sim = simulate_election(
-        1200,
-        seed=3,
-        fraud=FraudConfig(stuffing=Stuffing(0.3, intensity=(0.3, 0.8))),
-        n_constituencies=20,
-        layout="azerbaijan",
-        country="AZ",
+    w = simulated_sources(["fingerprint", "shpilkin", "mixture", "integer_percentages"])
+    w["fused"] = fused_scores(
+        w["e"],
+        analysis=w["analysis"],
+        pvt=w["pvt"],
+        copies=w["copies"],
+        cameras=w["cams"],
+        observer_reports=w["reports"],
     )
-    design, copies, published, _ = observer_sample(sim, 80, 3, n_altered=3)
-    analysis = analyze(
-        published, seed=3, methods=["fingerprint", "shpilkin", "mixture", "integer_percentages"]
-    )
-    pvt = compare(copies, published, seed=3)
-    tallies, status, _ = camera_tallies(sim, published, 150, 3)
-    cams = compare_official(estimate_turnout(tallies, status, seed=3), published)
-    incidents = observer_incidents(sim, design.table["station_id"].to_list(), 3, share=0.5)
-    reports = [
-        {
-            "station_id": i["station_id"],
-            "kind": "incident",
-            "form": i["category"],
-            "severity": i["severity"],
-            "status": "new",
-            "description": i["description"],
-            "media": [{"sha256": "ab" * 32}],
-        }
-        for i in incidents
-    ]
-    fused = fused_scores(
-        published, analysis=analysis, pvt=pvt, copies=copies, cameras=cams, observer_reports=reports
-    )
-    return dict(
-        e=published,
-        analysis=analysis,
-        pvt=pvt,
-        copies=copies,
-        cams=cams,
-        status=status,
-        reports=reports,
-        fused=fused,
-        y=sim.truth["stuffed"].to_numpy() > 0,
-    )
+    return w
 
 
 def _render(world: dict, lang: str) -> dict:
