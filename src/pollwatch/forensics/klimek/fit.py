@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.signal import fftconvolve
@@ -785,24 +786,11 @@ def fit_klimek(
     entropy, children = spawn_seeds(seed, n_realisations)
     obs2d = st.observed
     nan = float("nan")
-    if not base.ok or st.t.size < 2:
-        notes.add(note("no fit was run"))
-        ci = ConfidenceInterval(nan, nan)
+
+    def result(**fit: Any) -> KlimekResult:
+        """The result with what every outcome shares (the run's settings, the notes so far)."""
         return KlimekResult(
-            f_i=nan,
-            f_e=nan,
-            alpha=nan,
-            f_i_sd=nan,
-            f_e_sd=nan,
-            alpha_sd=nan,
-            f_i_ci=ci,
-            f_e_ci=ci,
-            alpha_ci=ci,
             loss=loss,
-            loss_value=nan,
-            no_fraud_loss=nan,
-            argmins=(),
-            losses=(),
             baseline=base,
             grid=grid,
             n_realisations=n_realisations,
@@ -814,6 +802,26 @@ def fit_klimek(
             excluded=st.excluded,
             notes=notes.as_tuple(),
             observed_fingerprint=obs2d.reshape(kg.N_PCT, kg.N_PCT),
+            **fit,
+        )
+
+    if not base.ok or st.t.size < 2:
+        notes.add(note("no fit was run"))
+        ci = ConfidenceInterval(nan, nan)
+        return result(
+            f_i=nan,
+            f_e=nan,
+            alpha=nan,
+            f_i_sd=nan,
+            f_e_sd=nan,
+            alpha_sd=nan,
+            f_i_ci=ci,
+            f_e_ci=ci,
+            alpha_ci=ci,
+            loss_value=nan,
+            no_fraud_loss=nan,
+            argmins=(),
+            losses=(),
             model_fingerprint=None,
             loss_surface=None,
         )
@@ -837,7 +845,7 @@ def fit_klimek(
                 "α reached the edge of the grid in some realisations: it is weakly identified here"
             )
         )
-    return KlimekResult(
+    return result(
         f_i=m_i,
         f_e=m_e,
         alpha=m_a,
@@ -847,22 +855,10 @@ def fit_klimek(
         f_i_ci=ci_i,
         f_e_ci=ci_e,
         alpha_ci=ci_a,
-        loss=loss,
         loss_value=float(np.mean(losses)),
         no_fraud_loss=float(surfaces[:, 0, 0, 0].mean()),
         argmins=argmins,
         losses=losses,
-        baseline=base,
-        grid=grid,
-        n_realisations=n_realisations,
-        seed=_seed_int(seed),
-        entropy=entropy,
-        realisation_seeds=_keys(children),
-        basis=basis,
-        n_stations=st.t.size,
-        excluded=st.excluded,
-        notes=notes.as_tuple(),
-        observed_fingerprint=obs2d.reshape(kg.N_PCT, kg.N_PCT),
         model_fingerprint=np.mean([o[1] for o in out], axis=0).reshape(kg.N_PCT, kg.N_PCT),
         loss_surface=surfaces.mean(axis=0),
     )
