@@ -70,3 +70,55 @@ def test_census_check_refuses_a_bad_file_with_its_line(tmp_path):
     res = CliRunner().invoke(app, ["census", "check", str(bad)])
     assert res.exit_code == 1
     assert "line 32" in res.output and "B" in res.output
+
+
+def test_census_check_with_a_mapping_reads_sheets_without_every_line(tmp_path):
+    """Sheets in their own layout (other column names, no registered or invalid line: a
+    photographed sheet need not show them) read through --mapping: counted like the plain
+    format, not refused for the lines an official file must have."""
+    night = simulate_census(5, stations=400)
+    plain = night.sheets.table.drop(["line", "usable", "ballots"])
+    plain_csv = tmp_path / "plain.csv"
+    plain.write_csv(plain_csv)
+    # a sheets-only line (ballots_in_boxes) is no model field: it keeps its own name
+    own = plain.drop("registered").rename({"station_id": "PEC", "Candidate A": "A."})
+    own_csv = tmp_path / "own.csv"
+    own.write_csv(own_csv)
+    mapping = tmp_path / "sheets.toml"
+    mapping.write_text(
+        '[station]\nid = ["PEC"]\n'
+        '[fields]\nregistered = "Voters on the list"\n'
+        'invalid = { contains = ["invalid"] }\n'
+        '[derive]\nvalid = "sum(candidates)"\n'  # the parser asks for valid; the sheets lack it
+        '[candidates]\ncolumns = [{ column = "A.", name = "Candidate A" }, "Candidate B", '
+        '"Candidate C"]\n',
+        encoding="utf-8",
+    )
+    official = tmp_path / "official.csv"
+    night.official.table.rename({c.id: c.name for c in night.official.candidates}).drop(
+        "exclusion"
+    ).write_csv(official)
+    omap = tmp_path / "official.toml"
+    omap.write_text(
+        '[station]\nid = ["station_id"]\nhierarchy = ["region", "urban"]\n'
+        '[fields]\nregistered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n'
+        "[candidates]\nrest = true\n",
+        encoding="utf-8",
+    )
+    common = ["--official", str(official), "--official-mapping", str(omap), "--json"]
+    runner = CliRunner()
+    via = runner.invoke(app, ["census", "check", str(own_csv), "--mapping", str(mapping), *common])
+    assert via.exit_code == 0, via.output
+    direct = runner.invoke(app, ["census", "check", str(plain_csv), *common])
+    assert direct.exit_code == 0, direct.output
+    a, b = json.loads(via.output), json.loads(direct.output)
+    assert a["totals"] == b["totals"] and a["coverage"] == b["coverage"]
+    # a mapping naming a station id column the file lacks: refused with file, line, column
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('id = ["PEC"]', 'id = ["Station"]'), encoding="utf-8")
+    bad = runner.invoke(app, ["census", "check", str(own_csv), "--mapping", str(mapping), *common])
+    assert bad.exit_code == 1 and "own.csv" in bad.output and '"Station"' in bad.output
+    # a mapping file that is itself wrong: a usage error naming it
+    mapping.write_text('[station]\nid = ["PEC"]\n[candidates]\nrest = true\n', encoding="utf-8")
+    bad = runner.invoke(app, ["census", "check", str(own_csv), "--mapping", str(mapping), *common])
+    assert bad.exit_code == 2 and "sheets.toml" in bad.output

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from pollwatch.cli._common import EXIT_BAD_INPUT, MappingOpt, PresetOpt, console, err_console, load
+from pollwatch.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_USAGE,
+    MappingOpt,
+    PresetOpt,
+    console,
+    err_console,
+    fail,
+    load,
+)
 from pollwatch.cli.quickcount_service import ElectionOpt, _session
 from pollwatch.cli.serve import DatabaseOpt, DataDirOpt
 
@@ -130,31 +139,30 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Coverage, totals, a coverage-corrected estimate, worst-case bounds and a verdict per claim.
 
-        With --mapping, SHEETS is read like an official file (every required line present);
-        without, in the sheets format of docs/census.md §1, which allows missing lines.
+        With --mapping, SHEETS's columns are named through the mapping (the official file's
+        layout; lines the sheets do not show may be absent); without, SHEETS is in the sheets
+        format of docs/census.md §1.
 
         Example: pollwatch census check sheets.csv --official results.csv --claims claims.yaml
         """
         from pollwatch.census import census_check, read_sheets
         from pollwatch.census.sheets import sheets_from_frame
         from pollwatch.claims import load_claims
-        from pollwatch.errors import InputDataError
+        from pollwatch.errors import ConfigError, InputDataError
+        from pollwatch.ingest import read_columns
 
         try:
             if mapping is not None:
-                e = load(sheets, None, mapping)
-                frame = e.table.rename({c.id: c.name for c in e.candidates}).drop(
-                    [c for c in ("exclusion", "source_line") if c in e.table.columns]
-                )
-                sh = sheets_from_frame(
-                    frame, source=str(sheets), candidates=[c.name for c in e.candidates]
-                )
+                frame, names = read_columns(sheets, mapping)
+                sh = sheets_from_frame(frame, source=str(sheets), candidates=names)
             else:
                 sh = read_sheets(sheets)
             cl = load_claims(claims) if claims else []
         except InputDataError as exc:
             err_console.print(str(exc), highlight=False, markup=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ConfigError as exc:  # the --mapping file itself is wrong
+            raise fail(str(exc), EXIT_USAGE) from None
         off = load(official, official_preset, official_mapping) if official else None
         try:
             result = census_check(sh, off, cl, by=by or None, confidence=confidence)

@@ -12,7 +12,7 @@ is refused rather than analysed. Imports ``model`` and ``errors``.
 """
 
 from pollwatch.ingest.mapping import Mapping, load_mapping, load_preset, preset_names
-from pollwatch.ingest.reader import read_election, read_frame
+from pollwatch.ingest.reader import read_columns, read_election, read_frame
 from pollwatch.ingest.report import IngestReport
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "load_mapping",
     "load_preset",
     "preset_names",
+    "read_columns",
     "read_election",
     "read_frame",
 ]

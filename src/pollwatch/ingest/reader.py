@@ -11,6 +11,7 @@ import hashlib
 import io
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +266,74 @@ def read_frame(
         default_name=source,
         t0=t0,
     )
+
+
+def read_columns(path: str | Path, mapping: str | Path | Mapping) -> tuple[pl.DataFrame, list[str]]:
+    """A file's columns named as pollwatch names them, through a mapping, without building an
+    election: for files that share the official layout but not all of its lines (tally sheets
+    photographed at the stations, which may not show the registered voters). Returns the frame
+    (``station_id``, each protocol line the mapping finds under its field name, each candidate
+    column under the candidate's name, every other column under its own header) and the
+    candidates' names. Every protocol line is optional here; a missing station id or candidate column, a
+    blank or repeated station id is an :class:`IngestError` naming file, line and column.
+    Cells are left as read: the caller checks them (``census.sheets_from_frame`` does)."""
+    path = Path(path)
+    mapping = load_mapping(mapping) if isinstance(mapping, (str, Path)) else mapping
+    source = str(path)
+    try:
+        df, _, _, _ = _read_source(path, mapping.source)
+    except ValueError as exc:
+        raise IngestError(source, [DataIssue(source, str(exc))]) from None
+    df = df.with_columns(pl.Series(LINE, np.arange(2, df.height + 2, dtype=np.int64)))
+    header = source_columns(df)
+    lenient = replace(
+        mapping, fields={k: replace(spec, optional=True) for k, spec in mapping.fields.items()}
+    )
+    found, issues, _, losers = resolve_fields(lenient, header, source)
+    missing_id = [c for c in mapping.station_id if c not in header]
+    issues += [
+        DataIssue(
+            source,
+            "missing station id column",
+            line=1,
+            column=c,
+            expected="the mapping's [station] id columns",
+            value=preview(header),
+        )
+        for c in missing_id
+    ]
+    used = set(found.values()) | set(mapping.station_id) | set(mapping.hierarchy)
+    cand_cols, _, cissues, _ = candidate_columns(
+        lenient,
+        df,
+        header,
+        used,
+        source,
+        mapping.source.get("thousands"),
+        mapping.candidate_columns,
+        losers,
+    )
+    issues += cissues
+    if issues:
+        raise IngestError(source, issues)
+    lines = df[LINE].to_numpy()
+    sid, sid_issues = station_ids(df, mapping.station_id, source, lines, {})
+    if sid_issues:
+        raise IngestError(source, sid_issues)
+    names = [mapping.candidate_names.get(c, c) for c in cand_cols]
+    named = ["station_id", *found, *names]
+    # the columns the mapping does not name stay under their own header (a sheets-only line
+    # such as ballots_in_boxes, a note): the caller decides what they are
+    others = [h for h in header if h not in used and h not in cand_cols and h not in named]
+    out = pl.DataFrame(
+        [
+            sid.alias("station_id"),
+            *(df[col].alias(key) for key, col in found.items()),
+            *(df[c].alias(n) for c, n in zip(cand_cols, names, strict=True)),
+            *(df[h] for h in others),
+        ]
+    )
+    return out, names
 
 
 def _mapping_arg(preset: str | None, mapping: str | Path | Mapping | None) -> Mapping | None:
