@@ -8,18 +8,17 @@ import json
 import pickle
 import warnings
 
-import numpy as np
-
 from pollwatch.errors import SmallSampleWarning
 from pollwatch.forensics.headline import MIXTURE_RULE, PERMUTATION_RULE, headline, restate
 from pollwatch.forensics.strength import RULE
 from pollwatch.i18n import Note, gettext, note, note_plural, tooling, translated, use_language
-from pollwatch.model import Election, ElectionMeta
 from pollwatch.report.caveats import calibration_notes
 from pollwatch.report.html import labels_translated
 from pollwatch.results import Summary
 from pollwatch.validate import validate
 from pollwatch.validate.findings import MESSAGES, message
+
+from ..validate.test_rules import _station  # noqa: TID252 - one consistent AZ station
 
 STATIONS = "only {n} stations: the turnout curves are too sparse for a stable natural peak"
 
@@ -123,31 +122,6 @@ def test_headline_not_computed_names_the_rules_in_words():
 def test_strength_rule_said_in_russian():
     ru = translated(RULE, "ru")
     assert "strong" in RULE and "strong" not in ru and "1.94" in ru
-
-
-def _station(**changes) -> Election:
-    """One consistent Azerbaijani-style station (tests/validate/test_rules.py), changed."""
-    row = dict(
-        registered=1000, registered_main=970, additional_list=20, absentee_voted=15,
-        absentee_taken=5, ballots_received=1050, ballots_issued_station=560,
-        ballots_issued_mobile=40, ballots_cancelled=440, ballots_spoilt=10,
-        ballots_mobile_box=40, ballots_stationary_box=560, valid=590, invalid=10,
-        mobile_requests=45, absentee_received=30, absentee_issued=10, absentee_cancelled=20,
-        absentee_lost=0, ballots_lost=10,
-    )  # fmt: skip
-    row.update({k: v for k, v in changes.items() if k in row})
-    votes = {k: np.array([changes.get(k, v)]) for k, v in {"A": 400, "B": 190}.items()}
-    fields = {
-        k: np.array([v]) for k, v in row.items() if k not in ("registered", "valid", "invalid")
-    }
-    return Election.from_arrays(
-        registered=[row["registered"]],
-        valid=[row["valid"]],
-        invalid=[row["invalid"]],
-        votes=votes,
-        fields=fields,
-        meta=ElectionMeta(profile="AZ"),
-    )
 
 
 def test_finding_message_rederived_from_the_row():
