@@ -21,17 +21,7 @@ def test_census_check_json(tmp_path):
             f"{first['station_id']},{first['Candidate A'] + 100},{first['Candidate B']},"
             f"{first['Candidate C']},{first['registered']},{first['ballots_in_boxes']}\n"
         )
-    official = tmp_path / "official.csv"
-    night.official.table.rename({c.id: c.name for c in night.official.candidates}).drop(
-        "exclusion"
-    ).write_csv(official)
-    mapping = tmp_path / "official.toml"
-    mapping.write_text(
-        '[station]\nid = ["station_id"]\nhierarchy = ["region", "urban"]\n'
-        '[fields]\nregistered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n'
-        "[candidates]\nrest = true\n",
-        encoding="utf-8",
-    )
+    official, mapping = night.write_official(tmp_path)
     claims = tmp_path / "claims.yaml"
     claims.write_text(
         "claims:\n"
@@ -94,17 +84,7 @@ def test_census_check_with_a_mapping_reads_sheets_without_every_line(tmp_path):
         '"Candidate C"]\n',
         encoding="utf-8",
     )
-    official = tmp_path / "official.csv"
-    night.official.table.rename({c.id: c.name for c in night.official.candidates}).drop(
-        "exclusion"
-    ).write_csv(official)
-    omap = tmp_path / "official.toml"
-    omap.write_text(
-        '[station]\nid = ["station_id"]\nhierarchy = ["region", "urban"]\n'
-        '[fields]\nregistered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n'
-        "[candidates]\nrest = true\n",
-        encoding="utf-8",
-    )
+    official, omap = night.write_official(tmp_path)
     common = ["--official", str(official), "--official-mapping", str(omap), "--json"]
     runner = CliRunner()
     via = runner.invoke(app, ["census", "check", str(own_csv), "--mapping", str(mapping), *common])

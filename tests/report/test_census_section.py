@@ -160,17 +160,7 @@ def test_without_census_the_section_and_block_are_left_out(written):
 def test_analyze_census_option(night, tmp_path):
     sheets = tmp_path / "sheets.csv"
     night.sheets.table.drop(["line", "usable", "ballots"]).write_csv(sheets)
-    official = tmp_path / "official.csv"
-    night.official.table.rename({c.id: c.name for c in night.official.candidates}).drop(
-        "exclusion"
-    ).write_csv(official)
-    mapping = tmp_path / "official.toml"
-    mapping.write_text(
-        '[station]\nid = ["station_id"]\nhierarchy = ["region", "urban"]\n'
-        '[fields]\nregistered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n'
-        "[candidates]\nrest = true\n",
-        encoding="utf-8",
-    )
+    official, mapping = night.write_official(tmp_path)
     claims = tmp_path / "claims.yaml"
     claims.write_text(
         "claims:\n"

@@ -10,6 +10,7 @@ with urban status and size), reaching a coverage drawn from ``coverage``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -30,6 +31,24 @@ class CensusNight:
     sheets: Sheets
     collected: np.ndarray
     coverage: float
+
+    def write_official(self, directory: str | Path) -> tuple[Path, Path]:
+        """The altered official results as a CSV (candidates under their names, the region and
+        urban columns kept) and the TOML mapping that reads it back: ``official.csv``,
+        ``official.toml`` in ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        csv, toml = d / "official.csv", d / "official.toml"
+        self.official.table.rename({c.id: c.name for c in self.official.candidates}).drop(
+            "exclusion"
+        ).write_csv(csv)
+        toml.write_text(
+            '[station]\nid = ["station_id"]\nhierarchy = ["region", "urban"]\n'
+            '[fields]\nregistered = "registered"\nvalid = "valid"\ninvalid = "invalid"\n'
+            "[candidates]\nrest = true\n",
+            encoding="utf-8",
+        )
+        return csv, toml
 
     def true_share(self, name: str) -> float:
         v = self.truth.votes_matrix().sum(axis=0).astype(float)
